@@ -1,0 +1,71 @@
+// What route handlers share: the database pool, the token signer, a CPU pool for slow hashing, the metrics.
+#pragma once
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "todo/auth/jwt.hpp"
+#include "todo/db/pool.hpp"
+#include "todo/http/message.hpp"
+#include "todo/http/router.hpp"
+#include "todo/metrics/registry.hpp"
+
+namespace todo::api {
+
+/// Shared by every handler; owned by main.
+struct Context {
+  db::Pool& db;
+  auth::JwtSigner& jwt;
+  boost::asio::thread_pool& cpu;
+  metrics::Registry& metrics;
+};
+
+/// Registers every route of the API.
+void add_routes(http::Router& router, Context& ctx);
+void add_health_routes(http::Router& router, Context& ctx);
+void add_account_routes(http::Router& router, Context& ctx);
+void add_task_routes(http::Router& router, Context& ctx);
+
+/// Verifies the bearer token and sets req.user_id; throws Error(unauthorized).
+void authenticate(http::Request& req, const Context& ctx);
+
+/// The request body as a JSON object: 415 unless the content type is JSON, 400 when it does not parse.
+nlohmann::json json_body(const http::Request& req);
+
+/// A path parameter that must be a UUID; a malformed one is a 404 (no such resource).
+std::string uuid_param(const http::Request& req, std::string_view name);
+
+/// The version in an If-Match header (`3`, `"3"` or `W/"3"`), if any; 400 when malformed.
+std::optional<int> if_match(const http::Request& req);
+
+/// Runs CPU-heavy work (password hashing) on the CPU pool and resumes on the caller's executor. Not a
+/// coroutine: fn moves to the heap, never through a coroutine frame's parameters (GCC 12 mishandles those for
+/// closures).
+template <class F>
+boost::asio::awaitable<std::invoke_result_t<F&>> on_cpu(Context& ctx, F fn) {
+  using R = std::invoke_result_t<F&>;
+  return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(std::exception_ptr, R)>(
+      [&cpu = ctx.cpu, fn = std::move(fn)](auto handler) mutable {
+        boost::asio::post(cpu, [fn = std::move(fn), handler = std::move(handler)]() mutable {
+          std::exception_ptr ep;
+          R result{};
+          try {
+            result = fn();
+          } catch (...) {
+            ep = std::current_exception();
+          }
+          auto ex = boost::asio::get_associated_executor(handler);
+          boost::asio::post(ex, [h = std::move(handler), ep, result = std::move(result)]() mutable {
+            std::move(h)(ep, std::move(result));
+          });
+        });
+      },
+      boost::asio::use_awaitable);
+}
+
+}  // namespace todo::api

@@ -1,0 +1,61 @@
+// Accounts: the user model, input validation and the users repository (SQL only).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "todo/core/time.hpp"
+
+namespace todo::auth {
+
+/// A stored account.
+struct User {
+  std::string id;
+  std::string email;
+  std::string password_hash;
+  std::string display_name;
+  std::string timezone;
+  Instant created_at;
+  Instant updated_at;
+};
+
+/// The public view of a user (never the password hash).
+nlohmann::json to_json(const User& u);
+
+/// A validated registration request (the password is still in clear; hash it off the io threads).
+struct Registration {
+  std::string email;  // trimmed, lower-cased
+  std::string password;
+  std::string display_name;
+  std::string timezone;
+};
+/// Validates a register body; throws Error(422) naming every bad field.
+Registration parse_registration(const nlohmann::json& body);
+
+/// A validated login request.
+struct Credentials {
+  std::string email;
+  std::string password;
+};
+Credentials parse_credentials(const nlohmann::json& body);
+
+/// A validated PATCH /me body.
+struct ProfilePatch {
+  std::optional<std::string> display_name;
+  std::optional<std::string> timezone;
+};
+ProfilePatch parse_profile_patch(const nlohmann::json& body);
+
+/// SQL for users; every function runs inside the caller's transaction.
+namespace users {
+/// Inserts a user; a taken email throws Error(conflict).
+User insert(pqxx::work& w, const Registration& r, const std::string& password_hash);
+std::optional<User> find_by_email(pqxx::work& w, const std::string& email);
+std::optional<User> find_by_id(pqxx::work& w, const std::string& id);
+/// Applies the patch; nullopt when the user does not exist.
+std::optional<User> update_profile(pqxx::work& w, const std::string& id, const ProfilePatch& p);
+}  // namespace users
+
+}  // namespace todo::auth

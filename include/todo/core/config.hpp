@@ -1,0 +1,43 @@
+// Configuration: environment variables, each overridable by a flag; a bad setting fails fast naming itself.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace todo {
+
+/// A setting that cannot be used; what() is one line naming it.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Everything the process reads from its environment and command line.
+struct Config {
+  std::string command = "serve";  // serve | migrate | help
+  std::string database_url;
+  std::string http_host = "127.0.0.1";
+  std::uint16_t http_port = 8080;
+  std::string jwt_secret;
+  std::string log_level = "info";
+  std::size_t db_pool_size = 8;
+  std::size_t http_threads = 0;  // 0: one per core
+  std::size_t body_limit = 1 << 20;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds request_timeout{30'000};
+  std::chrono::seconds shutdown_timeout{10};
+  std::string kafka_brokers;
+};
+
+/// Reads the environment (through getenv) and argv (flags win). Throws ConfigError.
+Config load_config(int argc, const char* const* argv);
+
+/// The --help text.
+std::string usage();
+
+}  // namespace todo

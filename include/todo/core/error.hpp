@@ -1,0 +1,53 @@
+// The one error model: expected failures are todo::Error with an Errc; Errc → HTTP status lives in
+// http/problem.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace todo {
+
+/// What went wrong, in terms a client can act on.
+enum class Errc {
+  bad_request,         // malformed syntax (JSON that does not parse, a bad query string)
+  unauthorized,        // no token, a bad or expired token, wrong credentials
+  not_found,           // does not exist or is not the caller's
+  method_not_allowed,  // the path exists, the method does not
+  conflict,            // version mismatch, duplicate
+  payload_too_large,   // body over the limit
+  unprocessable,       // well-formed but invalid values
+  unsupported_media,   // body is not JSON
+  too_many_requests,   // a limit was hit
+  unavailable,         // a dependency (the database) is down
+  internal,            // a bug
+};
+
+/// One invalid input field and why.
+struct FieldError {
+  std::string field;
+  std::string message;
+};
+
+/// An expected failure, thrown by validation and services and answered as problem+json.
+class Error : public std::runtime_error {
+ public:
+  Error(Errc code, std::string detail, std::vector<FieldError> errors = {})
+      : std::runtime_error(detail), code_(code), errors_(std::move(errors)) {}
+
+  Errc code() const noexcept { return code_; }
+  const std::vector<FieldError>& errors() const noexcept { return errors_; }
+
+ private:
+  Errc code_;
+  std::vector<FieldError> errors_;
+};
+
+/// 422 for one field.
+inline Error invalid(std::string field, std::string message) {
+  std::string detail = field + ": " + message;
+  return Error(Errc::unprocessable, std::move(detail), {{std::move(field), std::move(message)}});
+}
+
+}  // namespace todo

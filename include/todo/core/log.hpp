@@ -1,0 +1,17 @@
+// Logging: spdlog writing one JSON object a line to stdout.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace todo::log {
+
+/// Installs the JSON line formatter on the default logger at the given level name.
+void init(const std::string& level);
+
+/// Logs a structured event: the fields are merged into the line's JSON object beside time, level and msg.
+void event(spdlog::level::level_enum level, std::string_view msg, const nlohmann::json& fields);
+
+}  // namespace todo::log

@@ -1,0 +1,46 @@
+// UTC instants (microsecond precision, as PostgreSQL's timestamptz) and their text forms: RFC 3339,
+// PostgreSQL, IANA zones.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace todo {
+
+/// A UTC instant with PostgreSQL timestamptz precision.
+using Instant = std::chrono::sys_time<std::chrono::microseconds>;
+
+/// Parses an RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
+/// 'T'/'t' or a space separate date and time; 'Z'/'z' mean UTC. The fraction has 1 to 9 digits and is
+/// truncated to microseconds. Years 0001-9999, days within the month (leap years included), hours 0-23,
+/// minutes 0-59, seconds 0-59 (a leap second, :60, is rejected), offsets up to ±23:59. Anything else,
+/// trailing text included, gives nullopt.
+std::optional<Instant> parse_rfc3339(std::string_view s);
+
+/// Formats as RFC 3339 in UTC: "2026-03-05T09:00:00Z", or with the fraction trimmed of trailing zeros
+/// ("2026-03-05T09:00:00.5Z"). Years outside 0001-9999 come out in ISO 8601 expanded form ("+10000-…",
+/// "-0001-…"), which parse_rfc3339 rejects.
+std::string format_rfc3339(Instant t);
+
+/// The system clock, truncated (floored) to microseconds.
+Instant now();
+
+/// True when `iana` names a zone of the system's tz database (/usr/share/zoneinfo): "UTC", "Europe/Berlin".
+/// False for anything else, including path tricks ("../etc/passwd"), whitespace, "localtime" and
+/// "posixrules". Never throws; safe to call from any thread.
+bool is_valid_timezone(std::string_view iana);
+
+/// Parses PostgreSQL's text output of a timestamptz ("2026-03-05 09:00:00+00", "2026-03-05
+/// 09:00:00.123456+00"). Meant for a session whose TimeZone is UTC, but any offset PostgreSQL prints (±HH,
+/// ±HH:MM, ±HH:MM:SS) is applied. Accepts 4-6 digit years, a fraction of 1-6 digits and a trailing " BC".
+/// Gives nullopt for "infinity", "-infinity", instants outside Instant's range and anything malformed.
+std::optional<Instant> parse_pg_timestamptz(std::string_view s);
+
+/// A timestamptz literal PostgreSQL accepts, in the form it prints with TimeZone UTC: "2026-03-05
+/// 09:00:00+00", "2026-03-05 09:00:00.123456+00" (fraction trimmed of trailing zeros), years before 0001 as
+/// "… BC".
+std::string to_pg_timestamptz(Instant t);
+
+}  // namespace todo

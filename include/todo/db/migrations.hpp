@@ -1,0 +1,32 @@
+// Schema migrations: the SQL files under migrations/, embedded in the binary and applied in order under a
+// lock.
+#pragma once
+
+#include <pqxx/connection>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace todo::db {
+
+/// One migration file: migrations/NNNN_name.sql.
+struct Migration {
+  int version;
+  std::string_view name;
+  std::string_view sql;
+};
+
+/// The migrations compiled into this binary, ordered by version.
+const std::vector<Migration>& embedded_migrations();
+
+/// Applies pending migrations, each in its own transaction, holding a PostgreSQL advisory lock so that
+/// replicas starting together apply each exactly once. Returns how many were applied.
+int migrate(pqxx::connection& c);
+
+/// The newest version recorded in schema_migrations (0 when none).
+int current_version(pqxx::connection& c);
+
+/// True when every embedded migration has been applied.
+bool is_migrated(pqxx::connection& c);
+
+}  // namespace todo::db

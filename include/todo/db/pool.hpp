@@ -1,0 +1,142 @@
+// db::Pool: N PostgreSQL connections, each on its own thread, so blocking libpqxx never runs on an io thread.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "todo/db/statements.hpp"
+
+namespace todo::db {
+
+/// Runs database work on dedicated threads and resumes the awaiting coroutine on its own executor.
+class Pool {
+ public:
+  Pool(std::string conninfo, std::size_t size);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  /// Runs fn(pqxx::work&) in one transaction on a DB thread and commits it; exceptions propagate to the
+  /// awaiter. A lost connection surfaces as todo::Error(Errc::unavailable) and is re-opened for the next job.
+  template <class F>
+  auto transact(F fn) -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::work&>> {
+    using R = std::invoke_result_t<F&, pqxx::work&>;
+    return run<R>([fn = std::move(fn)](pqxx::connection& c) mutable -> R {
+      pqxx::work w(c);
+      if constexpr (std::is_void_v<R>) {
+        fn(w);
+        w.commit();
+      } else {
+        R r = fn(w);
+        w.commit();
+        return r;
+      }
+    });
+  }
+
+  /// Runs fn(pqxx::connection&) on a DB thread with no transaction of its own (health checks, LISTEN).
+  template <class F>
+  auto with_connection(F fn) -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::connection&>> {
+    using R = std::invoke_result_t<F&, pqxx::connection&>;
+    return run<R>(std::move(fn));
+  }
+
+  /// Jobs waiting for a free connection (exported as a gauge).
+  std::size_t queue_depth() const;
+  std::size_t size() const { return threads_.size(); }
+
+  // Used by the job wrapper in run(); public because it is instantiated inside a lambda.
+  [[noreturn]] static void throw_unavailable();
+  /// Library exceptions become todo::Error where they have a client meaning (lost connection → unavailable).
+  static std::exception_ptr translate(std::exception_ptr ep);
+  static bool is_connection_error(std::exception_ptr ep);
+
+ private:
+  /// A job: runs on a DB thread with a live connection, or with nullptr when no connection can be made.
+  /// Returns false when the connection turned out to be broken and must be re-opened.
+  struct Job {
+    virtual ~Job() = default;
+    virtual bool run(pqxx::connection* c) = 0;
+  };
+
+  template <class R>
+  struct CompletionOf {
+    using type = void(std::exception_ptr, R);
+  };
+  template <class R>
+  requires std::is_void_v<R>
+  struct CompletionOf<R> {
+    using type = void(std::exception_ptr);
+  };
+
+  // Not a coroutine itself: the job (and fn) move to the heap, never through a coroutine frame's parameters.
+  template <class R, class Fn>
+  boost::asio::awaitable<R> run(Fn fn) {
+    using Signature = typename CompletionOf<R>::type;
+    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), Signature>(
+        [this, fn = std::move(fn)](auto handler) mutable {
+          using Handler = decltype(handler);
+          struct Impl final : Job {
+            Fn fn;
+            Handler handler;
+            Impl(Fn f, Handler h) : fn(std::move(f)), handler(std::move(h)) {}
+            bool run(pqxx::connection* c) override {
+              std::exception_ptr ep;
+              std::optional<std::conditional_t<std::is_void_v<R>, std::monostate, R>> r;
+              try {
+                if (!c) throw_unavailable();
+                if constexpr (std::is_void_v<R>) {
+                  fn(*c);
+                } else {
+                  r.emplace(fn(*c));
+                }
+              } catch (...) {
+                ep = translate(std::current_exception());
+              }
+              const bool healthy = c && !is_connection_error(ep);
+              auto ex = boost::asio::get_associated_executor(handler);
+              boost::asio::post(ex, [h = std::move(handler), ep, r = std::move(r)]() mutable {
+                if constexpr (std::is_void_v<R>) {
+                  std::move(h)(ep);
+                } else {
+                  std::move(h)(ep, r ? std::move(*r) : R{});
+                }
+              });
+              return healthy;
+            }
+          };
+          submit(std::make_unique<Impl>(std::move(fn), std::move(handler)));
+        },
+        boost::asio::use_awaitable);
+  }
+
+  void submit(std::unique_ptr<Job> job);
+  void worker(std::size_t index);
+
+  std::string conninfo_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Job>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace todo::db

@@ -1,0 +1,32 @@
+// Named SQL statements (prepared once per pooled connection) and conversions at the SQL boundary.
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "todo/core/time.hpp"
+
+namespace todo::db {
+
+/// A named SQL statement; the name is also its label in logs and metrics.
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
+/// Registers statements to prepare on every new connection.
+void register_statements(std::initializer_list<Statement> statements);
+
+/// Registers statements at static-initialisation time: `const db::Registration kRegistered{kA, kB};` in a
+/// repository.
+struct Registration {
+  Registration(std::initializer_list<Statement> statements) { register_statements(statements); }
+};
+
+/// A timestamptz column (the session time zone is UTC) as an Instant.
+Instant instant(const pqxx::field& f);
+std::optional<Instant> optional_instant(const pqxx::field& f);
+
+}  // namespace todo::db

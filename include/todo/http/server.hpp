@@ -1,0 +1,73 @@
+// HTTP/1.1 server: accepts connections and runs one coroutine session per connection on its own strand.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "todo/core/error.hpp"
+#include "todo/http/router.hpp"
+
+namespace todo::metrics {
+class Registry;
+}
+
+namespace todo::http {
+
+/// Limits and timeouts of the server.
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::size_t body_limit = 1 << 20;
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds request_timeout{30'000};
+};
+
+class Session;
+
+/// Owns the listening socket, the live sessions and the per-request pipeline (request id, routing, errors,
+/// metrics, access log).
+class Server {
+ public:
+  Server(boost::asio::io_context& ioc, ServerOptions options, const Router& router,
+         metrics::Registry& registry);
+  ~Server();
+
+  /// Binds and starts accepting; throws std::system_error when the address cannot be bound.
+  void start();
+  /// The bound endpoint (the real port when 0 was asked for).
+  boost::asio::ip::tcp::endpoint endpoint() const;
+  /// Graceful stop: no new connections, idle ones closed, in-flight requests finish and then close.
+  void stop();
+  /// Sessions still open.
+  std::size_t open_sessions() const;
+
+ private:
+  friend class Session;
+  struct Metrics;
+
+  void accept_loop();
+  /// The pipeline of one request; never throws: failures become problem responses.
+  boost::asio::awaitable<Response> dispatch(Request& req, const Error* bad_target);
+  void add(const std::shared_ptr<Session>& s);
+  void remove(Session* s);
+
+  boost::asio::io_context& ioc_;
+  ServerOptions options_;
+  const Router& router_;
+  std::unique_ptr<Metrics> metrics_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex sessions_mutex_;
+  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions_;
+};
+
+}  // namespace todo::http

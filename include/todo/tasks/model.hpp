@@ -1,0 +1,47 @@
+// The task model and its JSON form.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "todo/core/time.hpp"
+
+namespace todo::tasks {
+
+/// Importance, ordered so that a larger value is more urgent (stored as smallint 0..4).
+enum class Priority { none = 0, low = 1, medium = 2, high = 3, urgent = 4 };
+
+std::string_view to_string(Priority p);
+std::optional<Priority> parse_priority(std::string_view s);
+
+/// Open or done.
+enum class Status { open, done };
+std::string_view to_string(Status s);
+std::optional<Status> parse_status(std::string_view s);
+
+/// A stored task.
+struct Task {
+  std::string id;
+  std::string user_id;
+  std::string title;
+  std::string description;
+  Status status = Status::open;
+  Priority priority = Priority::none;
+  std::vector<std::string> tags;
+  std::optional<Instant> due_at;
+  bool all_day = false;
+  std::string timezone;
+  std::optional<std::string> recurrence;
+  Instant created_at{};
+  Instant updated_at{};
+  std::optional<Instant> completed_at;
+  int version = 1;
+};
+
+/// The API representation of a task.
+nlohmann::json to_json(const Task& t);
+
+}  // namespace todo::tasks

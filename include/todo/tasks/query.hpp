@@ -1,0 +1,68 @@
+// Task list queries: filters, full-text search, multi-key sort and keyset pagination with opaque cursors.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "todo/core/time.hpp"
+#include "todo/tasks/model.hpp"
+
+namespace todo::tasks {
+
+/// A sortable column; `rank` is the full-text relevance (only with q).
+enum class SortField { due_at, priority, created_at, updated_at, title, rank };
+
+struct SortKey {
+  SortField field;
+  bool descending = false;
+};
+
+/// Where the previous page ended: the sort-key values of its last task, as SQL literals (or null), and its
+/// id.
+struct Cursor {
+  std::vector<std::optional<std::string>> values;
+  std::string id;
+};
+
+/// A validated GET /tasks query.
+struct ListQuery {
+  std::optional<Status> status;
+  std::vector<Priority> priorities;
+  std::vector<std::string> tags_all;
+  std::vector<std::string> tags_any;
+  std::optional<Instant> due_before;
+  std::optional<Instant> due_after;
+  bool overdue = false;
+  std::optional<bool> has_due;
+  std::optional<std::string> search;  // a to_tsquery expression built from q
+  std::vector<SortKey> sort;          // never empty after parsing
+  int limit = 50;
+  std::optional<Cursor> after;
+};
+
+inline constexpr int kDefaultLimit = 50;
+inline constexpr int kMaxLimit = 200;
+
+/// Parses and validates query parameters; throws Error (400 for a bad cursor, 422 for bad values).
+ListQuery parse_list_query(const std::vector<std::pair<std::string, std::string>>& params);
+
+/// Turns free text into a prefix-matching tsquery ("buy mil" → "'buy':* & 'mil':*"); nullopt when it has no
+/// words.
+std::optional<std::string> to_prefix_tsquery(std::string_view text);
+
+/// SQL text with $n placeholders and its parameters (all passed as text and cast in SQL).
+struct SqlQuery {
+  std::string text;
+  std::vector<std::string> params;
+};
+
+/// The SELECT for one page: the task columns, then one text column per sort key (for the cursor), ordered and
+/// limited to limit + 1 rows (the extra row says whether there is a next page).
+SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const char* task_columns);
+
+/// The opaque cursor after a row whose sort-key values (as selected by build_list_sql) and id are given.
+std::string encode_cursor(const ListQuery& q, const Cursor& position);
+
+}  // namespace todo::tasks

@@ -1,0 +1,29 @@
+// Task business rules: ownership, optimistic concurrency, completion; one call = one step of a transaction.
+#pragma once
+
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "todo/tasks/model.hpp"
+#include "todo/tasks/query.hpp"
+#include "todo/tasks/repository.hpp"
+#include "todo/tasks/validation.hpp"
+
+namespace todo::tasks::service {
+
+/// Creates a task for the user; the user's time zone applies when the request names none.
+Task create(pqxx::work& w, const std::string& user_id, const NewTask& request);
+/// The user's task; Error(not_found) when it does not exist or is someone else's.
+Task get(pqxx::work& w, const std::string& user_id, const std::string& id);
+/// Applies a partial update. `expected_version` (If-Match) or patch.version must match, else Error(conflict).
+Task update(pqxx::work& w, const std::string& user_id, const std::string& id, const TaskPatch& patch,
+            std::optional<int> expected_version);
+/// Marks done / open again; idempotent (an unchanged task keeps its version).
+Task complete(pqxx::work& w, const std::string& user_id, const std::string& id);
+Task reopen(pqxx::work& w, const std::string& user_id, const std::string& id);
+void remove(pqxx::work& w, const std::string& user_id, const std::string& id,
+            std::optional<int> expected_version);
+repository::Page list(pqxx::work& w, const std::string& user_id, const ListQuery& q);
+
+}  // namespace todo::tasks::service

@@ -1,0 +1,60 @@
+// Request helpers shared by the route handlers: authentication, JSON bodies, path ids, If-Match.
+#include <charconv>
+
+#include "todo/api/context.hpp"
+#include "todo/core/error.hpp"
+#include "todo/core/ids.hpp"
+#include "todo/core/json.hpp"
+#include "todo/core/text.hpp"
+
+namespace todo::api {
+
+void add_routes(http::Router& router, Context& ctx) {
+  add_health_routes(router, ctx);
+  add_account_routes(router, ctx);
+  add_task_routes(router, ctx);
+}
+
+void authenticate(http::Request& req, const Context& ctx) {
+  const std::string_view h = req.header("authorization");
+  if (h.empty()) throw Error(Errc::unauthorized, "missing bearer token (Authorization: Bearer <token>)");
+  constexpr std::string_view kScheme = "bearer ";
+  if (h.size() <= kScheme.size() || lower_ascii(h.substr(0, kScheme.size())) != kScheme)
+    throw Error(Errc::unauthorized, "the Authorization header must use the Bearer scheme");
+  auto claims = ctx.jwt.verify(trim(h.substr(kScheme.size())));
+  if (!claims || !is_uuid(claims->sub))
+    throw Error(Errc::unauthorized, "the token is invalid or has expired");
+  req.user_id = claims->sub;
+}
+
+nlohmann::json json_body(const http::Request& req) {
+  const std::string ct = lower_ascii(req.header("content-type"));
+  const std::string_view type = trim(std::string_view(ct).substr(0, ct.find(';')));
+  const bool is_json =
+      type == "application/json" || (type.starts_with("application/") && type.ends_with("+json"));
+  if (!req.body.empty() && !is_json)
+    throw Error(Errc::unsupported_media, "the body must be JSON (Content-Type: application/json)",
+                {{"Content-Type", "expected application/json"}});
+  return json::parse_object(req.body);
+}
+
+std::string uuid_param(const http::Request& req, std::string_view name) {
+  const auto v = req.param(name);
+  if (!is_uuid(v)) throw Error(Errc::not_found, "no such resource: '" + std::string(v) + "' is not an id");
+  return normalize_uuid(v);
+}
+
+std::optional<int> if_match(const http::Request& req) {
+  std::string_view v = trim(req.header("if-match"));
+  if (v.empty()) return std::nullopt;
+  if (v.starts_with("W/")) v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  int n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < 1)
+    throw Error(Errc::bad_request, "If-Match must be the task's version, e.g. If-Match: \"3\"",
+                {{"If-Match", "expected a version number"}});
+  return n;
+}
+
+}  // namespace todo::api

@@ -1,0 +1,95 @@
+// Task routes: thin JSON ↔ service mapping.
+#include "todo/api/context.hpp"
+#include "todo/core/error.hpp"
+#include "todo/tasks/service.hpp"
+
+namespace todo::api {
+
+using boost::asio::awaitable;
+using http::Request;
+using http::Response;
+namespace svc = tasks::service;
+
+namespace {
+
+Response task_response(unsigned status, const tasks::Task& t) {
+  Response r = Response::json(status, tasks::to_json(t));
+  r.with_header("ETag", "\"" + std::to_string(t.version) + "\"");
+  return r;
+}
+
+}  // namespace
+
+void add_task_routes(http::Router& router, Context& ctx) {
+  router.add("POST", "/api/v1/tasks", [&ctx](Request& req) -> awaitable<Response> {
+    authenticate(req, ctx);
+    auto input = tasks::parse_new_task(json_body(req));
+    auto t = co_await ctx.db.transact([&](pqxx::work& w) { return svc::create(w, req.user_id, input); });
+    Response r = task_response(201, t);
+    r.with_header("Location", "/api/v1/tasks/" + t.id);
+    co_return r;
+  });
+
+  router.add("GET", "/api/v1/tasks", [&ctx](Request& req) -> awaitable<Response> {
+    authenticate(req, ctx);
+    auto q = tasks::parse_list_query(req.query);
+    auto page = co_await ctx.db.transact([&](pqxx::work& w) { return svc::list(w, req.user_id, q); });
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& t : page.items)
+      items.push_back(tasks::to_json(t));
+    co_return Response::json(200, {{"items", std::move(items)},
+                                   {"next_cursor", page.next_cursor ? nlohmann::json(*page.next_cursor)
+                                                                    : nlohmann::json(nullptr)}});
+  });
+
+  router.add("GET", "/api/v1/tasks/{id}", [&ctx](Request& req) -> awaitable<Response> {
+    authenticate(req, ctx);
+    const auto id = uuid_param(req, "id");
+    auto t = co_await ctx.db.transact([&](pqxx::work& w) { return svc::get(w, req.user_id, id); });
+    co_return task_response(200, t);
+  });
+
+  router.add("PATCH", "/api/v1/tasks/{id}", [&ctx](Request& req) -> awaitable<Response> {
+    authenticate(req, ctx);
+    const auto id = uuid_param(req, "id");
+    auto patch = tasks::parse_task_patch(json_body(req));
+    const auto expected = if_match(req);
+    auto t = co_await ctx.db.transact(
+        [&](pqxx::work& w) { return svc::update(w, req.user_id, id, patch, expected); });
+    co_return task_response(200, t);
+  });
+
+  router.add("DELETE", "/api/v1/tasks/{id}", [&ctx](Request& req) -> awaitable<Response> {
+    authenticate(req, ctx);
+    const auto id = uuid_param(req, "id");
+    const auto expected = if_match(req);
+    co_await ctx.db.transact([&](pqxx::work& w) { svc::remove(w, req.user_id, id, expected); });
+    co_return Response::no_content();
+  });
+
+  router.add("POST", "/api/v1/tasks/{id}/complete", [&ctx](Request& req) -> awaitable<Response> {
+    authenticate(req, ctx);
+    const auto id = uuid_param(req, "id");
+    auto t = co_await ctx.db.transact([&](pqxx::work& w) { return svc::complete(w, req.user_id, id); });
+    co_return task_response(200, t);
+  });
+
+  router.add("POST", "/api/v1/tasks/{id}/reopen", [&ctx](Request& req) -> awaitable<Response> {
+    authenticate(req, ctx);
+    const auto id = uuid_param(req, "id");
+    auto t = co_await ctx.db.transact([&](pqxx::work& w) { return svc::reopen(w, req.user_id, id); });
+    co_return task_response(200, t);
+  });
+
+  router.add("GET", "/api/v1/tags", [&ctx](Request& req) -> awaitable<Response> {
+    authenticate(req, ctx);
+    auto counts = co_await ctx.db.transact(
+        [&](pqxx::work& w) { return tasks::repository::tag_counts(w, req.user_id); });
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [tag, n] : counts)
+      out.push_back({{"tag", tag}, {"count", n}});
+    co_return Response::json(200, out);
+  });
+}
+
+}  // namespace todo::api

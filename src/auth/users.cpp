@@ -1,0 +1,176 @@
+// Accounts: validation of account input and the users repository.
+#include "todo/auth/users.hpp"
+
+#include "todo/core/error.hpp"
+#include "todo/core/ids.hpp"
+#include "todo/core/json.hpp"
+#include "todo/core/text.hpp"
+#include "todo/db/statements.hpp"
+
+namespace todo::auth {
+namespace {
+
+constexpr std::size_t kMinPassword = 8;
+constexpr std::size_t kMaxPassword = 1024;
+constexpr std::size_t kMaxDisplayName = 100;
+constexpr std::size_t kMaxEmail = 254;
+
+const db::Statement kInsertUser{
+    "users_insert",
+    "INSERT INTO users (id, email, password_hash, display_name, timezone) VALUES ($1, $2, $3, $4, $5) "
+    "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at"};
+const db::Statement kSelectUserByEmail{
+    "users_by_email",
+    "SELECT id, email, password_hash, display_name, timezone, created_at, updated_at FROM users "
+    "WHERE lower(email) = lower($1)"};
+const db::Statement kSelectUserById{"users_by_id",
+                                    "SELECT id, email, password_hash, display_name, timezone, created_at, "
+                                    "updated_at FROM users WHERE id = $1"};
+const db::Statement kUpdateProfile{
+    "users_update_profile",
+    "UPDATE users SET display_name = coalesce($2, display_name), timezone = coalesce($3, timezone), "
+    "updated_at = now() WHERE id = $1 "
+    "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at"};
+const db::Registration kRegistered{kInsertUser, kSelectUserByEmail, kSelectUserById, kUpdateProfile};
+
+User from_row(const pqxx::row& r) {
+  User u;
+  u.id = r[0].c_str();
+  u.email = r[1].c_str();
+  u.password_hash = r[2].c_str();
+  u.display_name = r[3].c_str();
+  u.timezone = r[4].c_str();
+  u.created_at = db::instant(r[5]);
+  u.updated_at = db::instant(r[6]);
+  return u;
+}
+
+bool plausible_email(std::string_view e) {
+  if (e.size() < 3 || e.size() > kMaxEmail) return false;
+  const auto at = e.find('@');
+  if (at == std::string_view::npos || at == 0 || at != e.rfind('@')) return false;
+  const auto domain = e.substr(at + 1);
+  if (domain.empty() || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
+      domain.back() == '.')
+    return false;
+  for (unsigned char c : e)
+    if (c <= ' ' || c == 0x7f) return false;
+  return true;
+}
+
+std::string check_email(json::Reader& r, const std::optional<std::string>& raw) {
+  if (!raw) {
+    if (!r.has("email")) r.fail("email", "is required");
+    return {};
+  }
+  std::string e = lower_ascii(trim(*raw));
+  if (!plausible_email(e)) r.fail("email", "must be an e-mail address like name@example.com");
+  return e;
+}
+
+void check_display_name(json::Reader& r, const std::string& name) {
+  if (!valid_utf8(name))
+    r.fail("display_name", "must be valid UTF-8");
+  else if (utf8_length(name) > kMaxDisplayName)
+    r.fail("display_name", "must be at most " + std::to_string(kMaxDisplayName) + " characters");
+}
+
+void check_timezone(json::Reader& r, const std::string& tz) {
+  if (!is_valid_timezone(tz)) r.fail("timezone", "must be an IANA time zone such as Europe/Berlin");
+}
+
+}  // namespace
+
+nlohmann::json to_json(const User& u) {
+  return {{"id", u.id},
+          {"email", u.email},
+          {"display_name", u.display_name},
+          {"timezone", u.timezone},
+          {"created_at", format_rfc3339(u.created_at)},
+          {"updated_at", format_rfc3339(u.updated_at)}};
+}
+
+Registration parse_registration(const nlohmann::json& body) {
+  json::Reader r(body, {"email", "password", "display_name", "timezone"});
+  Registration out;
+  out.email = check_email(r, r.string("email"));
+  auto password = r.string("password");
+  if (!password && !r.has("password")) r.fail("password", "is required");
+  if (password) {
+    if (password->size() < kMinPassword)
+      r.fail("password", "must be at least " + std::to_string(kMinPassword) + " characters");
+    else if (password->size() > kMaxPassword)
+      r.fail("password", "must be at most " + std::to_string(kMaxPassword) + " bytes");
+    out.password = std::move(*password);
+  }
+  if (auto name = r.string("display_name")) {
+    out.display_name = std::string(trim(*name));
+    check_display_name(r, out.display_name);
+  }
+  out.timezone = r.string("timezone").value_or("UTC");
+  check_timezone(r, out.timezone);
+  r.finish();
+  return out;
+}
+
+Credentials parse_credentials(const nlohmann::json& body) {
+  json::Reader r(body, {"email", "password"});
+  Credentials c;
+  auto email = r.string("email");
+  auto password = r.string("password");
+  if (!email && !r.has("email")) r.fail("email", "is required");
+  if (!password && !r.has("password")) r.fail("password", "is required");
+  r.finish();
+  c.email = lower_ascii(trim(*email));
+  c.password = std::move(*password);
+  return c;
+}
+
+ProfilePatch parse_profile_patch(const nlohmann::json& body) {
+  json::Reader r(body, {"display_name", "timezone"});
+  ProfilePatch p;
+  if (auto name = r.string("display_name")) {
+    p.display_name = std::string(trim(*name));
+    check_display_name(r, *p.display_name);
+  }
+  if (auto tz = r.string("timezone")) {
+    check_timezone(r, *tz);
+    p.timezone = std::move(*tz);
+  }
+  r.finish();
+  return p;
+}
+
+namespace users {
+
+User insert(pqxx::work& w, const Registration& reg, const std::string& password_hash) {
+  try {
+    auto res = w.exec_prepared(kInsertUser.name, new_uuid(), reg.email, password_hash, reg.display_name,
+                               reg.timezone);
+    return from_row(res[0]);
+  } catch (const pqxx::unique_violation&) {
+    throw Error(Errc::conflict, "an account with this e-mail already exists",
+                {{"email", "already registered"}});
+  }
+}
+
+std::optional<User> find_by_email(pqxx::work& w, const std::string& email) {
+  auto res = w.exec_prepared(kSelectUserByEmail.name, email);
+  if (res.empty()) return std::nullopt;
+  return from_row(res[0]);
+}
+
+std::optional<User> find_by_id(pqxx::work& w, const std::string& id) {
+  auto res = w.exec_prepared(kSelectUserById.name, id);
+  if (res.empty()) return std::nullopt;
+  return from_row(res[0]);
+}
+
+std::optional<User> update_profile(pqxx::work& w, const std::string& id, const ProfilePatch& p) {
+  auto res = w.exec_prepared(kUpdateProfile.name, id, p.display_name, p.timezone);
+  if (res.empty()) return std::nullopt;
+  return from_row(res[0]);
+}
+
+}  // namespace users
+}  // namespace todo::auth

@@ -1,0 +1,161 @@
+// Configuration table: one row a setting, with its variable, flag, help and parser.
+#include "todo/core/config.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <string_view>
+#include <thread>
+
+namespace todo {
+namespace {
+
+struct Setting {
+  const char* env;
+  const char* flag;
+  const char* help;
+  std::function<void(Config&, const std::string&)> apply;  // throws std::invalid_argument with the reason
+};
+
+std::uint64_t parse_uint(const std::string& v, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty())
+    throw std::invalid_argument("expected a whole number");
+  if (n < min || n > max)
+    throw std::invalid_argument("expected a number from " + std::to_string(min) + " to " +
+                                std::to_string(max));
+  return n;
+}
+
+void parse_addr(Config& c, const std::string& v) {
+  const auto colon = v.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw std::invalid_argument("expected host:port");
+  std::string host = v.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  c.http_host = host;
+  c.http_port = static_cast<std::uint16_t>(parse_uint(v.substr(colon + 1), 0, 65535));
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> all = {
+      {"DATABASE_URL", "--database-url", "PostgreSQL connection URL (required)",
+       [](Config& c, const std::string& v) { c.database_url = v; }},
+      {"TODO_HTTP_ADDR", "--http-addr", "listen address host:port (default 127.0.0.1:8080; port 0 picks one)",
+       parse_addr},
+      {"TODO_JWT_SECRET", "--jwt-secret", "HS256 signing secret, at least 32 bytes (required)",
+       [](Config& c, const std::string& v) {
+         if (v.size() < 32) throw std::invalid_argument("must be at least 32 bytes");
+         c.jwt_secret = v;
+       }},
+      {"TODO_LOG_LEVEL", "--log-level", "trace|debug|info|warn|error|off (default info)",
+       [](Config& c, const std::string& v) {
+         static const std::vector<std::string> ok = {"trace", "debug",    "info", "warn",
+                                                     "error", "critical", "off"};
+         if (std::find(ok.begin(), ok.end(), v) == ok.end())
+           throw std::invalid_argument("expected trace, debug, info, warn, error or off");
+         c.log_level = v;
+       }},
+      {"TODO_DB_POOL_SIZE", "--db-pool-size", "database connections (default 8)",
+       [](Config& c, const std::string& v) { c.db_pool_size = parse_uint(v, 1, 1000); }},
+      {"TODO_HTTP_THREADS", "--http-threads", "io threads (default: one per core)",
+       [](Config& c, const std::string& v) { c.http_threads = parse_uint(v, 1, 1024); }},
+      {"TODO_HTTP_BODY_LIMIT", "--http-body-limit", "largest request body in bytes (default 1048576)",
+       [](Config& c, const std::string& v) { c.body_limit = parse_uint(v, 1024, 1ull << 30); }},
+      {"TODO_HTTP_HEADER_TIMEOUT_MS", "--http-header-timeout-ms",
+       "time to receive a request's headers (10000)",
+       [](Config& c, const std::string& v) {
+         c.header_timeout = std::chrono::milliseconds(parse_uint(v, 10, 3'600'000));
+       }},
+      {"TODO_HTTP_IDLE_TIMEOUT_MS", "--http-idle-timeout-ms", "keep-alive idle time before closing (60000)",
+       [](Config& c, const std::string& v) {
+         c.idle_timeout = std::chrono::milliseconds(parse_uint(v, 10, 3'600'000));
+       }},
+      {"TODO_HTTP_REQUEST_TIMEOUT_MS", "--http-request-timeout-ms",
+       "time to receive a request's body (30000)",
+       [](Config& c, const std::string& v) {
+         c.request_timeout = std::chrono::milliseconds(parse_uint(v, 10, 3'600'000));
+       }},
+      {"TODO_SHUTDOWN_TIMEOUT_S", "--shutdown-timeout-s", "grace period for in-flight requests (10)",
+       [](Config& c, const std::string& v) {
+         c.shutdown_timeout = std::chrono::seconds(parse_uint(v, 0, 3600));
+       }},
+      {"KAFKA_BROKERS", "--kafka-brokers", "Kafka bootstrap servers (optional)",
+       [](Config& c, const std::string& v) { c.kafka_brokers = v; }},
+  };
+  return all;
+}
+
+void apply(Config& c, const Setting& s, const std::string& value, bool from_flag) {
+  try {
+    s.apply(c, value);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("invalid ") + (from_flag ? s.flag : s.env) + "=" +
+                      (std::string_view(s.env) == "TODO_JWT_SECRET" ? "<hidden>" : value) + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+std::string usage() {
+  std::string u =
+      "usage: todo-server [serve|migrate|--help] [flags]\n\n"
+      "  serve     apply pending migrations and serve HTTP (default)\n"
+      "  migrate   apply pending migrations and exit\n\n"
+      "Settings (environment variable, or the flag, which wins):\n";
+  for (const auto& s : settings()) {
+    u += "  " + std::string(s.flag) + "=VALUE";
+    u.append(std::max<int>(1, 32 - static_cast<int>(std::string_view(s.flag).size()) - 6), ' ');
+    u += std::string(s.env) + ": " + s.help + "\n";
+  }
+  return u;
+}
+
+Config load_config(int argc, const char* const* argv) {
+  Config c;
+  c.http_threads = std::max(1u, std::thread::hardware_concurrency());
+  for (const auto& s : settings()) {
+    if (const char* v = std::getenv(s.env); v && *v) apply(c, s, v, false);
+  }
+  bool command_seen = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h" || arg == "help") {
+      c.command = "help";
+      return c;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      if (command_seen || (arg != "serve" && arg != "migrate"))
+        throw ConfigError("unknown command '" + arg + "' (expected serve or migrate; see --help)");
+      c.command = arg;
+      command_seen = true;
+      continue;
+    }
+    std::string name = arg, value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    auto it =
+        std::find_if(settings().begin(), settings().end(), [&](const Setting& s) { return name == s.flag; });
+    if (it == settings().end()) throw ConfigError("unknown flag " + name + " (see --help)");
+    if (!has_value) {
+      if (i + 1 >= argc) throw ConfigError("flag " + name + " needs a value");
+      value = argv[++i];
+    }
+    apply(c, *it, value, true);
+  }
+  if (c.command == "help") return c;
+  if (c.database_url.empty())
+    throw ConfigError("missing DATABASE_URL (or --database-url): where is PostgreSQL?");
+  if (c.command == "serve" && c.jwt_secret.empty())
+    throw ConfigError("missing TODO_JWT_SECRET (or --jwt-secret): at least 32 random bytes to sign tokens");
+  return c;
+}
+
+}  // namespace todo

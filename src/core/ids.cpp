@@ -1,0 +1,63 @@
+// Random version 4 UUIDs from libsodium, and checks of their canonical text form.
+#include "todo/core/ids.hpp"
+
+#include <sodium.h>
+
+#include <array>
+
+#include "todo/core/error.hpp"
+
+namespace todo {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+bool is_hyphen_position(std::size_t i) {
+  return i == 8 || i == 13 || i == 18 || i == 23;
+}
+
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+void ensure_sodium() {
+  // sodium_init is idempotent and thread-safe; once is enough for this file.
+  static const bool ok = sodium_init() >= 0;
+  if (!ok) throw Error(Errc::internal, "libsodium failed to initialise");
+}
+
+}  // namespace
+
+std::string new_uuid() {
+  ensure_sodium();
+  std::array<unsigned char, 16> bytes;
+  randombytes_buf(bytes.data(), bytes.size());
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // variant 10xx
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 0x0f];
+  }
+  return out;
+}
+
+bool is_uuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (is_hyphen_position(i) ? s[i] != '-' : !is_hex(s[i])) return false;
+  }
+  return true;
+}
+
+std::string normalize_uuid(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace todo

@@ -1,0 +1,66 @@
+// Migration runner: advisory lock, schema_migrations bookkeeping, one transaction per file.
+#include "todo/db/migrations.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <pqxx/pqxx>
+
+namespace todo::db {
+namespace {
+
+// An arbitrary constant shared by every replica: the key of the migration advisory lock.
+constexpr long long kMigrationLockKey = 0x746f646f6d6967;  // "todomig"
+
+constexpr const char* kCreateTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "  version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
+
+}  // namespace
+
+int current_version(pqxx::connection& c) {
+  pqxx::nontransaction n(c);
+  auto exists = n.exec("SELECT to_regclass('schema_migrations') IS NOT NULL");
+  if (!exists[0][0].as<bool>()) return 0;
+  auto r = n.exec("SELECT coalesce(max(version), 0) FROM schema_migrations");
+  return r[0][0].as<int>();
+}
+
+bool is_migrated(pqxx::connection& c) {
+  const auto& all = embedded_migrations();
+  return current_version(c) >= (all.empty() ? 0 : all.back().version);
+}
+
+int migrate(pqxx::connection& c) {
+  {
+    pqxx::nontransaction n(c);
+    n.exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLockKey) + ")");
+  }
+  int applied = 0;
+  try {
+    {
+      pqxx::work w(c);
+      w.exec(kCreateTable);
+      w.commit();
+    }
+    const int have = current_version(c);
+    for (const auto& m : embedded_migrations()) {
+      if (m.version <= have) continue;
+      spdlog::info("applying migration {:04d}_{}", m.version, m.name);
+      pqxx::work w(c);
+      w.exec(std::string(m.sql));
+      w.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version,
+                    std::string(m.name));
+      w.commit();
+      ++applied;
+    }
+  } catch (...) {
+    pqxx::nontransaction n(c);
+    n.exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLockKey) + ")");
+    throw;
+  }
+  pqxx::nontransaction n(c);
+  n.exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLockKey) + ")");
+  return applied;
+}
+
+}  // namespace todo::db

@@ -1,0 +1,132 @@
+// db::Pool: connection threads, statement preparation and translation of library errors.
+#include "todo/db/pool.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "todo/core/error.hpp"
+
+namespace todo::db {
+namespace {
+
+std::mutex& statements_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::vector<Statement>& statements() {
+  static std::vector<Statement> s;
+  return s;
+}
+
+std::unique_ptr<pqxx::connection> connect(const std::string& conninfo) {
+  auto c = std::make_unique<pqxx::connection>(conninfo);
+  {
+    pqxx::nontransaction n(*c);
+    // Instants are UTC on the wire and in text results.
+    n.exec("SET TIME ZONE 'UTC'");
+  }
+  std::lock_guard lock(statements_mutex());
+  for (const auto& s : statements())
+    c->prepare(s.name, s.sql);
+  return c;
+}
+
+}  // namespace
+
+void register_statements(std::initializer_list<Statement> list) {
+  std::lock_guard lock(statements_mutex());
+  statements().insert(statements().end(), list.begin(), list.end());
+}
+
+Pool::Pool(std::string conninfo, std::size_t size) : conninfo_(std::move(conninfo)) {
+  if (size == 0) size = 1;
+  threads_.reserve(size);
+  for (std::size_t i = 0; i < size; ++i)
+    threads_.emplace_back([this, i] { worker(i); });
+}
+
+Pool::~Pool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_)
+    t.join();
+}
+
+std::size_t Pool::queue_depth() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void Pool::submit(std::unique_ptr<Job> job) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+void Pool::worker(std::size_t index) {
+  std::unique_ptr<pqxx::connection> conn;
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // Drain the queue before stopping so that no awaiting coroutine is left hanging.
+      if (queue_.empty()) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    if (!conn) {
+      try {
+        conn = connect(conninfo_);
+      } catch (const std::exception& e) {
+        spdlog::warn("db connection {} failed: {}", index, e.what());
+      }
+    }
+    if (!job->run(conn.get()) || (conn && !conn->is_open())) conn.reset();
+  }
+}
+
+void Pool::throw_unavailable() {
+  throw Error(Errc::unavailable, "the database is unavailable");
+}
+
+bool Pool::is_connection_error(std::exception_ptr ep) {
+  if (!ep) return false;
+  try {
+    std::rethrow_exception(ep);
+  } catch (const Error& e) {
+    return e.code() == Errc::unavailable;
+  } catch (...) {
+    return false;
+  }
+}
+
+std::exception_ptr Pool::translate(std::exception_ptr ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const pqxx::broken_connection& e) {
+    spdlog::warn("db connection lost: {}", e.what());
+    return std::make_exception_ptr(Error(Errc::unavailable, "the database is unavailable"));
+  } catch (const pqxx::in_doubt_error& e) {
+    spdlog::error("db commit in doubt: {}", e.what());
+    return std::make_exception_ptr(
+        Error(Errc::unavailable, "the database connection was lost during commit"));
+  } catch (const pqxx::sql_error& e) {
+    // Class 08 (connection exception) and 57P (operator intervention: shutdown, crash) mean "try again
+    // later".
+    const std::string state = e.sqlstate();
+    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
+      spdlog::warn("db unavailable: {}", e.what());
+      return std::make_exception_ptr(Error(Errc::unavailable, "the database is unavailable"));
+    }
+    return ep;
+  } catch (...) {
+    return ep;
+  }
+}
+
+}  // namespace todo::db

@@ -1,0 +1,53 @@
+// Request accessors and response constructors.
+#include "todo/http/message.hpp"
+
+#include "todo/core/error.hpp"
+
+namespace todo::http {
+
+std::string_view Request::header(std::string_view lower_name) const {
+  for (const auto& [k, v] : headers)
+    if (k == lower_name) return v;
+  return {};
+}
+
+std::string_view Request::param(std::string_view name) const {
+  for (const auto& [k, v] : params)
+    if (k == name) return v;
+  return {};
+}
+
+std::vector<std::string> Request::query_all(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : query)
+    if (k == name) out.push_back(v);
+  return out;
+}
+
+std::optional<std::string> Request::query_one(std::string_view name) const {
+  std::optional<std::string> out;
+  for (const auto& [k, v] : query) {
+    if (k != name) continue;
+    if (out)
+      throw Error(Errc::bad_request, std::string(name) + " given more than once",
+                  {{std::string(name), "repeated"}});
+    out = v;
+  }
+  return out;
+}
+
+Response Response::json(unsigned status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+Response Response::no_content() {
+  Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+}  // namespace todo::http

@@ -1,0 +1,62 @@
+// Router: segment-wise matching of path templates.
+#include "todo/http/router.hpp"
+
+#include <algorithm>
+
+namespace todo::http {
+namespace {
+
+std::vector<std::string_view> split(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t start = 1;  // paths start with '/'
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  Route r{std::move(method), pattern, {}, std::move(handler)};
+  for (auto s : split(pattern))
+    r.segments.emplace_back(s);
+  routes_.push_back(std::move(r));
+}
+
+Router::Match Router::match(std::string_view method, std::string_view path) const {
+  Match m;
+  if (path.empty() || path.front() != '/') return m;
+  const auto parts = split(path);
+  for (const auto& r : routes_) {
+    if (r.segments.size() != parts.size()) continue;
+    std::vector<std::pair<std::string, std::string>> params;
+    bool ok = true;
+    for (std::size_t i = 0; i < parts.size() && ok; ++i) {
+      const auto& seg = r.segments[i];
+      if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
+        if (parts[i].empty())
+          ok = false;
+        else
+          params.emplace_back(seg.substr(1, seg.size() - 2), std::string(parts[i]));
+      } else {
+        ok = seg == parts[i];
+      }
+    }
+    if (!ok) continue;
+    if (m.route.empty()) m.route = r.pattern;
+    if (std::find(m.allowed.begin(), m.allowed.end(), r.method) == m.allowed.end())
+      m.allowed.push_back(r.method);
+    if (r.method == method && !m.handler) {
+      m.handler = &r.handler;
+      m.route = r.pattern;
+      m.params = std::move(params);
+    }
+  }
+  return m;
+}
+
+}  // namespace todo::http

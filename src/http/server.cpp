@@ -1,0 +1,329 @@
+// HTTP server: accept loop, sessions and the request pipeline (request id, routing, errors, metrics, access
+// log).
+#include "todo/http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "session.hpp"
+#include "todo/core/encoding.hpp"
+#include "todo/core/ids.hpp"
+#include "todo/core/log.hpp"
+#include "todo/http/problem.hpp"
+#include "todo/metrics/registry.hpp"
+
+namespace todo::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+/// The server's own probes.
+struct Server::Metrics {
+  explicit Metrics(metrics::Registry& r)
+      : requests(r.counter("http_requests_total", "HTTP requests answered", {"method", "route", "status"})),
+        duration(r.histogram(
+            "http_request_duration_seconds", "Time from request read to response ready", {"method", "route"},
+            {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
+        connections(r.gauge("http_connections", "Open HTTP connections").with({})),
+        in_flight(r.gauge("http_requests_in_flight", "Requests being handled").with({})) {}
+  metrics::Family<metrics::Counter>& requests;
+  metrics::Family<metrics::Histogram>& duration;
+  metrics::Gauge& connections;
+  metrics::Gauge& in_flight;
+};
+
+namespace {
+
+bool sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':'))
+      return false;
+  return true;
+}
+
+// Beast's parse errors (as opposed to I/O errors and timeouts).
+const boost::system::error_category& kHttpErrors =
+    bhttp::make_error_code(bhttp::error::bad_method).category();
+
+Response too_large(std::size_t limit) {
+  return problem(Error(Errc::payload_too_large,
+                       "the request body is larger than " + std::to_string(limit) + " bytes",
+                       {{"body", "too large"}}));
+}
+
+}  // namespace
+
+// ---- Session ----------------------------------------------------------------------------------------------
+
+void Session::close_if_idle() {
+  if (!idle_.load()) return;
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ec;
+    self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    self->stream_.socket().close(ec);
+  });
+}
+
+asio::awaitable<void> Session::run() {
+  const ServerOptions& opt = server_.options_;
+  beast::flat_buffer buffer;
+  auto answer_and_close = [&](Response r) -> asio::awaitable<void> {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
+    res.set(bhttp::field::content_type, r.content_type);
+    res.set("X-Request-Id", new_uuid());
+    res.body() = std::move(r.body);
+    res.keep_alive(false);
+    res.prepare_payload();
+    stream_.expires_after(opt.request_timeout);
+    co_await bhttp::async_write(stream_, res, kTuple);
+  };
+
+  for (;;) {
+    if (buffer.size() == 0) {
+      // Wait for the next request's first byte with the idle timeout; shutdown closes us here.
+      idle_.store(true);
+      if (server_.stopping_.load()) break;
+      stream_.expires_after(opt.idle_timeout);
+      auto [ec, n] = co_await stream_.async_read_some(buffer.prepare(4096), kTuple);
+      idle_.store(false);
+      if (ec) break;
+      buffer.commit(n);
+    }
+
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
+    parser.body_limit(opt.body_limit);
+    stream_.expires_after(opt.header_timeout);
+    auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer, parser, kTuple);
+    if (hec) {
+      // Timeouts, resets and end of stream just close; a malformed request gets a 400 first.
+      if (hec == bhttp::error::header_limit || hec.category() == kHttpErrors) {
+        Response r = problem(Error(Errc::bad_request, hec == bhttp::error::header_limit
+                                                          ? std::string("request headers are too large")
+                                                          : "malformed HTTP request: " + hec.message()));
+        co_await answer_and_close(std::move(r));
+      }
+      break;
+    }
+    if (auto len = parser.content_length(); len && *len > opt.body_limit) {
+      Response r = too_large(opt.body_limit);
+      co_await answer_and_close(std::move(r));
+      break;
+    }
+    if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+      stream_.expires_after(opt.request_timeout);
+      auto [cec, cn] = co_await bhttp::async_write(stream_, cont, kTuple);
+      if (cec) break;
+    }
+    if (!parser.is_done()) {
+      stream_.expires_after(opt.request_timeout);
+      auto [bec, bn] = co_await bhttp::async_read(stream_, buffer, parser, kTuple);
+      if (bec == bhttp::error::body_limit) {
+        Response r = too_large(opt.body_limit);
+        co_await answer_and_close(std::move(r));
+        break;
+      }
+      if (bec) {
+        if (bec.category() == kHttpErrors) {
+          Response r = problem(Error(Errc::bad_request, "malformed HTTP request body: " + bec.message()));
+          co_await answer_and_close(std::move(r));
+        }
+        break;
+      }
+    }
+    stream_.expires_never();
+
+    auto msg = parser.release();
+    Request req;
+    req.method = std::string(msg.method_string());
+    const std::string_view target = msg.target();
+    const auto qpos = target.find('?');
+    std::optional<Error> bad_target;
+    try {
+      req.path = url_decode(target.substr(0, qpos), /*plus_is_space=*/false);
+      if (qpos != std::string_view::npos) req.query = parse_query_string(target.substr(qpos + 1));
+    } catch (const Error& e) {
+      bad_target = e;
+    }
+    req.headers.reserve(std::distance(msg.begin(), msg.end()));
+    for (const auto& f : msg) {
+      std::string name(f.name_string());
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    req.body = std::move(msg.body());
+    const bool keep_alive = msg.keep_alive();
+
+    Response r = co_await server_.dispatch(req, bad_target ? &*bad_target : nullptr);
+
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), msg.version()};
+    if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
+    res.set("X-Request-Id", req.request_id);
+    for (auto& [k, v] : r.headers)
+      res.set(k, v);
+    res.body() = std::move(r.body);
+    res.keep_alive(keep_alive && !server_.stopping_.load());
+    res.prepare_payload();
+    stream_.expires_after(opt.request_timeout);
+    auto [wec, wn] = co_await bhttp::async_write(stream_, res, kTuple);
+    if (wec || !res.keep_alive()) break;
+  }
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.socket().close(ec);
+}
+
+// ---- Server -----------------------------------------------------------------------------------------------
+
+Server::Server(asio::io_context& ioc, ServerOptions options, const Router& router,
+               metrics::Registry& registry)
+    : ioc_(ioc),
+      options_(std::move(options)),
+      router_(router),
+      metrics_(std::make_unique<Metrics>(registry)),
+      acceptor_(asio::make_strand(ioc)) {}
+
+Server::~Server() = default;
+
+void Server::start() {
+  tcp::endpoint ep(asio::ip::make_address(options_.host), options_.port);
+  acceptor_.open(ep.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(ep);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  accept_loop();
+}
+
+tcp::endpoint Server::endpoint() const {
+  return acceptor_.local_endpoint();
+}
+
+void Server::accept_loop() {
+  asio::co_spawn(
+      acceptor_.get_executor(),
+      [this]() -> asio::awaitable<void> {
+        for (;;) {
+          auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kTuple);
+          if (stopping_.load()) co_return;
+          if (ec) {
+            if (ec == asio::error::operation_aborted) co_return;
+            spdlog::warn("accept failed: {}", ec.message());
+            continue;  // e.g. EMFILE: keep serving the connections we have
+          }
+          socket.set_option(tcp::no_delay(true));
+          auto session = std::make_shared<Session>(*this, beast::tcp_stream(std::move(socket)));
+          add(session);
+          auto ex = session->stream_executor();
+          asio::co_spawn(ex, session->run(), [this, session](std::exception_ptr ep) {
+            if (ep) {
+              try {
+                std::rethrow_exception(ep);
+              } catch (const std::exception& e) {
+                spdlog::error("session failed: {}", e.what());
+              }
+            }
+            remove(session.get());
+          });
+        }
+      },
+      asio::detached);
+}
+
+void Server::add(const std::shared_ptr<Session>& s) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.insert(s);
+  metrics_->connections.inc();
+}
+
+void Server::remove(Session* s) {
+  std::lock_guard lock(sessions_mutex_);
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    auto p = it->lock();
+    if (!p || p.get() == s) {
+      sessions_.erase(it);
+      break;
+    }
+  }
+  metrics_->connections.dec();
+}
+
+std::size_t Server::open_sessions() const {
+  std::lock_guard lock(sessions_mutex_);
+  return sessions_.size();
+}
+
+void Server::stop() {
+  if (stopping_.exchange(true)) return;
+  asio::post(acceptor_.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  });
+  std::lock_guard lock(sessions_mutex_);
+  for (const auto& w : sessions_)
+    if (auto s = w.lock()) s->close_if_idle();
+}
+
+asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target) {
+  const auto started = std::chrono::steady_clock::now();
+  auto given = req.header("x-request-id");
+  req.request_id = sane_request_id(given) ? std::string(given) : new_uuid();
+  metrics_->in_flight.inc();
+
+  Response resp;
+  std::string route = "unmatched";
+  std::optional<Error> failure;
+  try {
+    if (bad_target) throw *bad_target;
+    auto m = router_.match(req.method, req.path);
+    if (m.route.empty()) throw Error(Errc::not_found, "no resource at " + req.path);
+    route = m.route;
+    if (!m.handler) {
+      std::string allow;
+      for (const auto& a : m.allowed)
+        allow += (allow.empty() ? "" : ", ") + a;
+      resp = problem(Error(Errc::method_not_allowed, req.method + " is not supported here; use " + allow));
+      resp.with_header("Allow", allow);
+    } else {
+      req.route = m.route;
+      req.params = std::move(m.params);
+      resp = co_await (*m.handler)(req);
+    }
+  } catch (const Error& e) {
+    failure = e;
+  } catch (const std::exception& e) {
+    log::event(spdlog::level::err, "unhandled error",
+               {{"request_id", req.request_id}, {"route", route}, {"error", e.what()}});
+    failure = Error(Errc::internal, "an internal error occurred; the request id identifies it in the logs");
+  }
+  if (failure) resp = problem(*failure);
+
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_->in_flight.dec();
+  metrics_->requests.with({req.method, route, std::to_string(resp.status)}).inc();
+  metrics_->duration.with({req.method, route}).observe(seconds);
+  log::event(spdlog::level::info, "request",
+             {{"request_id", req.request_id},
+              {"method", req.method},
+              {"path", req.path},
+              {"route", route},
+              {"status", resp.status},
+              {"duration_ms", seconds * 1000.0},
+              {"bytes", resp.body.size()},
+              {"user_id", req.user_id}});
+  co_return resp;
+}
+
+}  // namespace todo::http

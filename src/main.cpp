@@ -1,0 +1,141 @@
+// todo-server: reads the configuration, migrates the database and wires the modules together. Nothing else.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "todo/api/context.hpp"
+#include "todo/auth/password.hpp"
+#include "todo/core/config.hpp"
+#include "todo/core/log.hpp"
+#include "todo/db/migrations.hpp"
+#include "todo/http/server.hpp"
+#include "todo/metrics/process_metrics.hpp"
+
+namespace asio = boost::asio;
+using namespace todo;
+
+namespace {
+
+// Applies migrations, waiting up to a minute for the database (a replica may start before PostgreSQL).
+bool migrate(const Config& cfg) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      pqxx::connection c(cfg.database_url);
+      const int applied = db::migrate(c);
+      log::event(spdlog::level::info, "database migrated",
+                 {{"applied", applied}, {"version", db::current_version(c)}});
+      return true;
+    } catch (const pqxx::broken_connection& e) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        spdlog::critical("cannot reach the database (DATABASE_URL): {}", e.what());
+        return false;
+      }
+      spdlog::warn("database not reachable yet (attempt {}): {}", attempt, e.what());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    } catch (const std::exception& e) {
+      spdlog::critical("migration failed: {}", e.what());
+      return false;
+    }
+  }
+}
+
+std::string url_of(const asio::ip::tcp::endpoint& ep) {
+  const auto addr = ep.address();
+  const std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
+  return "http://" + host + ":" + std::to_string(ep.port());
+}
+
+// Stops the io_context once every session has finished, or when the grace period runs out.
+asio::awaitable<void> drain(asio::io_context& ioc, http::Server& server, std::chrono::seconds grace) {
+  asio::steady_timer timer(ioc);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (server.open_sessions() > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  if (server.open_sessions() > 0)
+    spdlog::warn("shutdown grace period over with {} connections open", server.open_sessions());
+  ioc.stop();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config cfg;
+  try {
+    cfg = load_config(argc, argv);
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "todo-server: %s\n", e.what());
+    return 2;
+  }
+  if (cfg.command == "help") {
+    std::fputs(usage().c_str(), stdout);
+    return 0;
+  }
+  log::init(cfg.log_level);
+  setenv("PGCONNECT_TIMEOUT", "5", /*overwrite=*/0);
+
+  if (!migrate(cfg)) return 1;
+  if (cfg.command == "migrate") return 0;
+
+  metrics::Registry registry;
+  metrics::add_process_metrics(registry);
+  db::Pool pool(cfg.database_url, cfg.db_pool_size);
+  registry.gauge_callback("db_pool_queue_depth", "Database jobs waiting for a connection",
+                          [&pool] { return static_cast<double>(pool.queue_depth()); });
+  registry.gauge_callback("db_pool_size", "Database connections in the pool",
+                          [&pool] { return static_cast<double>(pool.size()); });
+  auth::JwtSigner jwt(cfg.jwt_secret);
+  auth::dummy_password_hash();  // computed once now rather than on the first unknown-email login
+
+  asio::io_context ioc(static_cast<int>(cfg.http_threads));
+  asio::thread_pool cpu(2);
+  http::Router router;
+  api::Context ctx{pool, jwt, cpu, registry};
+  api::add_routes(router, ctx);
+
+  http::ServerOptions options;
+  options.host = cfg.http_host;
+  options.port = cfg.http_port;
+  options.body_limit = cfg.body_limit;
+  options.header_timeout = cfg.header_timeout;
+  options.idle_timeout = cfg.idle_timeout;
+  options.request_timeout = cfg.request_timeout;
+  http::Server server(ioc, options, router, registry);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot listen on {}:{} (TODO_HTTP_ADDR): {}", cfg.http_host, cfg.http_port, e.what());
+    return 1;
+  }
+  const std::string url = url_of(server.endpoint());
+  log::event(spdlog::level::info, "listening on " + url, {{"url", url}, {"threads", cfg.http_threads}});
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log::event(spdlog::level::info, "shutting down", {{"signal", signal}});
+    server.stop();
+    asio::co_spawn(ioc, drain(ioc, server, cfg.shutdown_timeout), asio::detached);
+  });
+
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < cfg.http_threads; ++i)
+    threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads)
+    t.join();
+  cpu.join();
+  spdlog::info("stopped");
+  return 0;
+}

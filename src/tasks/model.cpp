@@ -1,0 +1,51 @@
+// Task enums and JSON representation.
+#include "todo/tasks/model.hpp"
+
+#include <array>
+
+namespace todo::tasks {
+namespace {
+constexpr std::array<std::string_view, 5> kPriorities = {"none", "low", "medium", "high", "urgent"};
+}
+
+std::string_view to_string(Priority p) {
+  return kPriorities[static_cast<std::size_t>(p)];
+}
+
+std::optional<Priority> parse_priority(std::string_view s) {
+  for (std::size_t i = 0; i < kPriorities.size(); ++i)
+    if (kPriorities[i] == s) return static_cast<Priority>(i);
+  return std::nullopt;
+}
+
+std::string_view to_string(Status s) {
+  return s == Status::open ? "open" : "done";
+}
+
+std::optional<Status> parse_status(std::string_view s) {
+  if (s == "open") return Status::open;
+  if (s == "done") return Status::done;
+  return std::nullopt;
+}
+
+nlohmann::json to_json(const Task& t) {
+  auto instant_or_null = [](const std::optional<Instant>& i) -> nlohmann::json {
+    return i ? nlohmann::json(format_rfc3339(*i)) : nlohmann::json(nullptr);
+  };
+  return {{"id", t.id},
+          {"title", t.title},
+          {"description", t.description},
+          {"status", to_string(t.status)},
+          {"priority", to_string(t.priority)},
+          {"tags", t.tags},
+          {"due_at", instant_or_null(t.due_at)},
+          {"all_day", t.all_day},
+          {"timezone", t.timezone},
+          {"recurrence", t.recurrence ? nlohmann::json(*t.recurrence) : nlohmann::json(nullptr)},
+          {"created_at", format_rfc3339(t.created_at)},
+          {"updated_at", format_rfc3339(t.updated_at)},
+          {"completed_at", instant_or_null(t.completed_at)},
+          {"version", t.version}};
+}
+
+}  // namespace todo::tasks

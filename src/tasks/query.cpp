@@ -1,0 +1,308 @@
+// Task list queries: validation of the query string and SQL for filters, search, sort and keyset pagination.
+#include "todo/tasks/query.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "todo/core/encoding.hpp"
+#include "todo/core/error.hpp"
+#include "todo/core/ids.hpp"
+#include "todo/core/text.hpp"
+#include "todo/tasks/validation.hpp"
+
+namespace todo::tasks {
+namespace {
+
+struct FieldInfo {
+  SortField field;
+  const char* name;
+  const char* column;  // SQL expression
+  const char* cast;    // type of its cursor literal
+  bool nullable;       // only due_at: nulls sort last in both directions
+};
+
+constexpr FieldInfo kFields[] = {
+    {SortField::due_at, "due_at", "due_at", "timestamptz", true},
+    {SortField::priority, "priority", "priority", "smallint", false},
+    {SortField::created_at, "created_at", "created_at", "timestamptz", false},
+    {SortField::updated_at, "updated_at", "updated_at", "timestamptz", false},
+    {SortField::title, "title", "title", "text", false},
+    {SortField::rank, "rank", "ts_rank(search, to_tsquery('simple', $Q))", "real", false},
+};
+
+const FieldInfo& info(SortField f) {
+  for (const auto& i : kFields)
+    if (i.field == f) return i;
+  return kFields[0];
+}
+
+[[noreturn]] void bad(const std::string& field, const std::string& message) {
+  throw invalid(field, message);
+}
+
+bool parse_bool(const std::string& field, const std::string& v) {
+  if (v == "true") return true;
+  if (v == "false") return false;
+  bad(field, "must be true or false");
+}
+
+std::string sort_spec(const ListQuery& q) {
+  std::string s;
+  for (const auto& k : q.sort)
+    s += std::string(k.descending ? "-" : "") + info(k.field).name + ",";
+  return s;
+}
+
+std::vector<SortKey> parse_sort(const std::string& v, bool have_search) {
+  std::vector<SortKey> keys;
+  std::size_t start = 0;
+  while (start <= v.size()) {
+    auto comma = v.find(',', start);
+    if (comma == std::string::npos) comma = v.size();
+    std::string_view item = trim(std::string_view(v).substr(start, comma - start));
+    start = comma + 1;
+    SortKey k{};
+    if (!item.empty() && (item.front() == '-' || item.front() == '+')) {
+      k.descending = item.front() == '-';
+      item.remove_prefix(1);
+    }
+    const FieldInfo* found = nullptr;
+    for (const auto& i : kFields)
+      if (item == i.name) found = &i;
+    if (!found || (found->field == SortField::rank && !have_search))
+      bad("sort",
+          "unknown sort key '" + std::string(item) +
+              "'; use due_at, priority, created_at, updated_at or title (rank with q), '-' for descending");
+    for (const auto& existing : keys)
+      if (existing.field == found->field) bad("sort", "sort key '" + std::string(item) + "' given twice");
+    k.field = found->field;
+    keys.push_back(k);
+  }
+  return keys;
+}
+
+Cursor parse_cursor(const std::string& raw, const ListQuery& q) {
+  auto fail = [] {
+    throw Error(Errc::bad_request, "cursor is not valid for this query", {{"cursor", "invalid"}});
+  };
+  auto bytes = base64url_decode(raw);
+  if (!bytes) fail();
+  auto j = nlohmann::json::parse(*bytes, nullptr, false);
+  if (!j.is_object() || !j.contains("s") || !j.contains("v") || !j.contains("i")) fail();
+  if (!j["s"].is_string() || j["s"].get<std::string>() != sort_spec(q)) fail();
+  if (!j["i"].is_string() || !is_uuid(j["i"].get<std::string>())) fail();
+  const auto& v = j["v"];
+  if (!v.is_array() || v.size() != q.sort.size()) fail();
+  Cursor c;
+  c.id = j["i"].get<std::string>();
+  for (std::size_t n = 0; n < v.size(); ++n) {
+    const auto& fi = info(q.sort[n].field);
+    if (v[n].is_null()) {
+      if (!fi.nullable) fail();
+      c.values.emplace_back();
+      continue;
+    }
+    if (!v[n].is_string()) fail();
+    std::string s = v[n].get<std::string>();
+    if (std::string_view(fi.cast) == "timestamptz" && !parse_pg_timestamptz(s)) fail();
+    if (std::string_view(fi.cast) == "smallint" || std::string_view(fi.cast) == "real") {
+      double d = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+      if (ec != std::errc() || p != s.data() + s.size()) fail();
+    }
+    if (s.size() > 4096) fail();
+    c.values.emplace_back(std::move(s));
+  }
+  return c;
+}
+
+int parse_limit(const std::string& v) {
+  int n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > kMaxLimit)
+    bad("limit", "must be a whole number from 1 to 200");
+  return n;
+}
+
+}  // namespace
+
+std::optional<std::string> to_prefix_tsquery(std::string_view text) {
+  std::string out;
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    if (!out.empty()) out += " & ";
+    out += "'" + word + "':*";
+    word.clear();
+  };
+  for (unsigned char c : text) {
+    // Letters and digits (any non-ASCII byte counts as part of a word) make words; everything else separates.
+    if (std::isalnum(c) || c >= 0x80)
+      word += static_cast<char>(c);
+    else
+      flush();
+  }
+  flush();
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+ListQuery parse_list_query(const std::vector<std::pair<std::string, std::string>>& params) {
+  static const std::vector<std::string> known = {"status",     "priority",  "tag",     "any_tag",
+                                                 "due_before", "due_after", "overdue", "has_due",
+                                                 "q",          "sort",      "limit",   "cursor"};
+  static const std::vector<std::string> repeatable = {"priority", "tag", "any_tag"};
+  ListQuery q;
+  std::vector<std::string> seen;
+  std::optional<std::string> sort, cursor;
+  for (const auto& [k, v] : params) {
+    if (std::find(known.begin(), known.end(), k) == known.end()) bad(k, "unknown query parameter");
+    const bool repeat = std::find(repeatable.begin(), repeatable.end(), k) != repeatable.end();
+    if (!repeat && std::find(seen.begin(), seen.end(), k) != seen.end()) bad(k, "given more than once");
+    seen.push_back(k);
+    if (k == "status") {
+      auto s = parse_status(v);
+      if (!s) bad("status", "must be open or done");
+      q.status = s;
+    } else if (k == "priority") {
+      auto p = parse_priority(v);
+      if (!p) bad("priority", "must be one of none, low, medium, high, urgent");
+      q.priorities.push_back(*p);
+    } else if (k == "tag" || k == "any_tag") {
+      std::string tag = v;
+      if (auto problem = tag_problem(tag)) bad(k, *problem);
+      auto& list = k == "tag" ? q.tags_all : q.tags_any;
+      if (list.size() >= kMaxTags) bad(k, "at most 20 tags");
+      list.push_back(tag);
+    } else if (k == "due_before" || k == "due_after") {
+      auto t = parse_rfc3339(v);
+      if (!t) bad(k, "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z");
+      (k == "due_before" ? q.due_before : q.due_after) = t;
+    } else if (k == "overdue") {
+      q.overdue = parse_bool(k, v);
+    } else if (k == "has_due") {
+      q.has_due = parse_bool(k, v);
+    } else if (k == "q") {
+      if (v.size() > 500) bad("q", "must be at most 500 characters");
+      q.search = to_prefix_tsquery(v);
+      if (!q.search) bad("q", "must contain at least one letter or digit");
+    } else if (k == "sort") {
+      sort = v;
+    } else if (k == "limit") {
+      q.limit = parse_limit(v);
+    } else if (k == "cursor") {
+      cursor = v;
+    }
+  }
+  if (sort)
+    q.sort = parse_sort(*sort, q.search.has_value());
+  else if (q.search)
+    q.sort = {{SortField::rank, true}};
+  else
+    q.sort = {{SortField::created_at, false}};
+  if (cursor) q.after = parse_cursor(*cursor, q);
+  return q;
+}
+
+std::string encode_cursor(const ListQuery& q, const Cursor& position) {
+  nlohmann::json v = nlohmann::json::array();
+  for (const auto& value : position.values)
+    v.push_back(value ? nlohmann::json(*value) : nlohmann::json(nullptr));
+  nlohmann::json j = {{"s", sort_spec(q)}, {"v", std::move(v)}, {"i", position.id}};
+  return base64url_encode(j.dump());
+}
+
+SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const char* task_columns) {
+  SqlQuery out;
+  auto param = [&](std::string value) {
+    out.params.push_back(std::move(value));
+    return "$" + std::to_string(out.params.size());
+  };
+  auto array_literal = [](const std::vector<std::string>& items) {
+    std::string a = "{";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) a += ",";
+      a += '"';
+      for (char c : items[i]) {
+        if (c == '"' || c == '\\') a += '\\';
+        a += c;
+      }
+      a += '"';
+    }
+    return a + "}";
+  };
+
+  std::string where = "user_id = " + param(user_id) + "::uuid";
+  std::string search_param;
+  if (q.search) {
+    search_param = param(*q.search);
+    where += " AND search @@ to_tsquery('simple', " + search_param + ")";
+  }
+  if (q.status) where += " AND status = " + param(std::string(to_string(*q.status)));
+  if (!q.priorities.empty()) {
+    std::string list = "{";
+    for (std::size_t i = 0; i < q.priorities.size(); ++i)
+      list += (i ? "," : "") + std::to_string(static_cast<int>(q.priorities[i]));
+    where += " AND priority = ANY(" + param(list + "}") + "::smallint[])";
+  }
+  if (!q.tags_all.empty()) where += " AND tags @> " + param(array_literal(q.tags_all)) + "::text[]";
+  if (!q.tags_any.empty()) where += " AND tags && " + param(array_literal(q.tags_any)) + "::text[]";
+  if (q.due_before) where += " AND due_at < " + param(to_pg_timestamptz(*q.due_before)) + "::timestamptz";
+  if (q.due_after) where += " AND due_at >= " + param(to_pg_timestamptz(*q.due_after)) + "::timestamptz";
+  if (q.overdue) where += " AND due_at < now() AND status = 'open'";
+  if (q.has_due) where += *q.has_due ? " AND due_at IS NOT NULL" : " AND due_at IS NULL";
+
+  auto column = [&](const FieldInfo& fi) {
+    std::string c = fi.column;
+    if (auto pos = c.find("$Q"); pos != std::string::npos) c.replace(pos, 2, search_param);
+    return c;
+  };
+
+  // Keyset condition: rows strictly after the cursor in the sort order, which ends with id in the direction
+  // of the last key. (k1, …, kn, id) > (v1, …, vn, i), spelled out per key because directions may differ and
+  // due_at sorts nulls last either way.
+  if (q.after) {
+    const auto& c = *q.after;
+    std::string any;
+    std::string equal_prefix;
+    const bool id_desc = q.sort.back().descending;
+    for (std::size_t n = 0; n <= q.sort.size(); ++n) {
+      std::string after_here;
+      std::string equal_here;
+      if (n == q.sort.size()) {
+        after_here = std::string("id ") + (id_desc ? "<" : ">") + " " + param(c.id) + "::uuid";
+      } else {
+        const auto& fi = info(q.sort[n].field);
+        const std::string col = column(fi);
+        const auto& v = c.values[n];
+        if (!v) {  // in the trailing block of nulls: nothing sorts after null on this key
+          after_here = "false";
+          equal_here = col + " IS NULL";
+        } else {
+          const std::string lit = param(*v) + "::" + fi.cast;
+          after_here = col + (q.sort[n].descending ? " < " : " > ") + lit;
+          if (fi.nullable) after_here = "(" + after_here + " OR " + col + " IS NULL)";
+          equal_here = col + " = " + lit;
+        }
+      }
+      any += (any.empty() ? "(" : " OR (") + equal_prefix + after_here + ")";
+      equal_prefix += equal_here + " AND ";
+    }
+    where += " AND (" + any + ")";
+  }
+
+  std::string order;
+  std::string keys;
+  for (const auto& k : q.sort) {
+    const auto& fi = info(k.field);
+    order += column(fi) + (k.descending ? " DESC" : " ASC") + (fi.nullable ? " NULLS LAST" : "") + ", ";
+    keys += ", (" + column(fi) + ")::text";
+  }
+  order += std::string("id") + (q.sort.back().descending ? " DESC" : " ASC");
+
+  out.text = std::string("SELECT ") + task_columns + keys + " FROM tasks WHERE " + where + " ORDER BY " +
+             order + " LIMIT " + std::to_string(q.limit + 1);
+  return out;
+}
+
+}  // namespace todo::tasks

@@ -1,0 +1,152 @@
+// Task repository: named statements, row mapping and list queries.
+#include "todo/tasks/repository.hpp"
+
+#include "todo/db/statements.hpp"
+
+namespace todo::tasks::repository {
+namespace {
+
+#define TODO_TASK_COLUMNS                                                                            \
+  "id, user_id, title, description, status, priority, tags, due_at, all_day, timezone, recurrence, " \
+  "created_at, "                                                                                     \
+  "updated_at, completed_at, version"
+constexpr int kTaskColumnCount = 15;
+
+const db::Statement kInsert{
+    "tasks_insert",
+    "INSERT INTO tasks (id, user_id, title, description, status, priority, tags, due_at, all_day, timezone, "
+    "recurrence, completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::timestamptz, $9, "
+    "coalesce($10, (SELECT timezone FROM users WHERE id = $2)), $11, "
+    "CASE WHEN $5 = 'done' THEN now() END) RETURNING " TODO_TASK_COLUMNS};
+const db::Statement kSelect{"tasks_select",
+                            "SELECT " TODO_TASK_COLUMNS " FROM tasks WHERE user_id = $1 AND id = $2"};
+const db::Statement kSelectForUpdate{"tasks_select_for_update",
+                                     "SELECT " TODO_TASK_COLUMNS
+                                     " FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE"};
+const db::Statement kUpdate{
+    "tasks_update",
+    "UPDATE tasks SET title = $3, description = $4, status = $5, priority = $6, tags = $7::text[], "
+    "due_at = $8::timestamptz, all_day = $9, timezone = $10, recurrence = $11, completed_at = "
+    "$12::timestamptz, "
+    "version = version + 1, updated_at = now() WHERE user_id = $1 AND id = $2 RETURNING " TODO_TASK_COLUMNS};
+const db::Statement kDelete{"tasks_delete", "DELETE FROM tasks WHERE user_id = $1 AND id = $2"};
+const db::Statement kTagCounts{
+    "tasks_tag_counts",
+    "SELECT tag, count(*) FROM tasks, unnest(tags) AS tag WHERE user_id = $1 AND status = 'open' "
+    "GROUP BY tag ORDER BY count(*) DESC, tag"};
+const db::Registration kRegistered{kInsert, kSelect, kSelectForUpdate, kUpdate, kDelete, kTagCounts};
+
+std::string array_literal(const std::vector<std::string>& items) {
+  std::string a = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) a += ",";
+    a += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') a += '\\';
+      a += c;
+    }
+    a += '"';
+  }
+  return a + "}";
+}
+
+std::vector<std::string> parse_text_array(const pqxx::field& f) {
+  std::vector<std::string> out;
+  auto parser = f.as_array();
+  for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
+       std::tie(kind, value) = parser.get_next())
+    if (kind == pqxx::array_parser::string_value) out.push_back(value);
+  return out;
+}
+
+std::optional<std::string> optional_text(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return std::string(f.c_str());
+}
+
+std::optional<std::string> optional_pg_time(const std::optional<Instant>& t) {
+  if (!t) return std::nullopt;
+  return to_pg_timestamptz(*t);
+}
+
+Task from_row(const pqxx::row& r) {
+  Task t;
+  t.id = r[0].c_str();
+  t.user_id = r[1].c_str();
+  t.title = r[2].c_str();
+  t.description = r[3].c_str();
+  t.status = parse_status(r[4].c_str()).value_or(Status::open);
+  t.priority = static_cast<Priority>(r[5].as<int>());
+  t.tags = parse_text_array(r[6]);
+  t.due_at = db::optional_instant(r[7]);
+  t.all_day = r[8].as<bool>();
+  t.timezone = r[9].c_str();
+  t.recurrence = optional_text(r[10]);
+  t.created_at = db::instant(r[11]);
+  t.updated_at = db::instant(r[12]);
+  t.completed_at = db::optional_instant(r[13]);
+  t.version = r[14].as<int>();
+  return t;
+}
+
+}  // namespace
+
+Task insert(pqxx::work& w, const Task& t) {
+  auto r = w.exec_prepared(
+      kInsert.name, t.id, t.user_id, t.title, t.description, std::string(to_string(t.status)),
+      static_cast<int>(t.priority), array_literal(t.tags), optional_pg_time(t.due_at), t.all_day,
+      t.timezone.empty() ? std::nullopt : std::optional<std::string>(t.timezone), t.recurrence);
+  return from_row(r[0]);
+}
+
+std::optional<Task> find(pqxx::work& w, const std::string& user_id, const std::string& id) {
+  auto r = w.exec_prepared(kSelect.name, user_id, id);
+  if (r.empty()) return std::nullopt;
+  return from_row(r[0]);
+}
+
+std::optional<Task> find_for_update(pqxx::work& w, const std::string& user_id, const std::string& id) {
+  auto r = w.exec_prepared(kSelectForUpdate.name, user_id, id);
+  if (r.empty()) return std::nullopt;
+  return from_row(r[0]);
+}
+
+Task save(pqxx::work& w, const Task& t) {
+  auto r =
+      w.exec_prepared(kUpdate.name, t.user_id, t.id, t.title, t.description, std::string(to_string(t.status)),
+                      static_cast<int>(t.priority), array_literal(t.tags), optional_pg_time(t.due_at),
+                      t.all_day, t.timezone, t.recurrence, optional_pg_time(t.completed_at));
+  return from_row(r[0]);
+}
+
+bool remove(pqxx::work& w, const std::string& user_id, const std::string& id) {
+  return w.exec_prepared(kDelete.name, user_id, id).affected_rows() > 0;
+}
+
+Page list(pqxx::work& w, const std::string& user_id, const ListQuery& q) {
+  const auto sql = build_list_sql(q, user_id, TODO_TASK_COLUMNS);
+  auto r = w.exec_params(sql.text, pqxx::prepare::make_dynamic_params(sql.params));
+  Page page;
+  const auto n = std::min<std::size_t>(r.size(), static_cast<std::size_t>(q.limit));
+  page.items.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    page.items.push_back(from_row(r[static_cast<pqxx::result::size_type>(i)]));
+  if (r.size() > n && n > 0) {
+    const auto last = r[static_cast<pqxx::result::size_type>(n - 1)];
+    Cursor c;
+    c.id = last[0].c_str();
+    for (std::size_t k = 0; k < q.sort.size(); ++k)
+      c.values.push_back(optional_text(last[static_cast<pqxx::row::size_type>(kTaskColumnCount + k)]));
+    page.next_cursor = encode_cursor(q, c);
+  }
+  return page;
+}
+
+std::vector<std::pair<std::string, long>> tag_counts(pqxx::work& w, const std::string& user_id) {
+  std::vector<std::pair<std::string, long>> out;
+  for (const auto& row : w.exec_prepared(kTagCounts.name, user_id))
+    out.emplace_back(row[0].c_str(), row[1].as<long>());
+  return out;
+}
+
+}  // namespace todo::tasks::repository

@@ -1,0 +1,197 @@
+// Task input validation and in-memory patching.
+#include "todo/tasks/validation.hpp"
+
+#include <algorithm>
+
+#include "todo/core/error.hpp"
+#include "todo/core/json.hpp"
+#include "todo/core/text.hpp"
+
+namespace todo::tasks {
+namespace {
+
+std::optional<std::string> check_title(json::Reader& r, const std::string& raw) {
+  std::string t(trim(raw));
+  if (t.empty())
+    r.fail("title", "must not be empty");
+  else if (utf8_length(t) > kMaxTitle)
+    r.fail("title", "must be at most 500 characters");
+  else if (has_control_chars(t))
+    r.fail("title", "must not contain control characters");
+  else
+    return t;
+  return std::nullopt;
+}
+
+std::optional<std::string> check_description(json::Reader& r, const std::string& d) {
+  if (utf8_length(d) > kMaxDescription) {
+    r.fail("description", "must be at most 10000 characters");
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::optional<std::vector<std::string>> check_tags(json::Reader& r, std::vector<std::string> tags) {
+  if (tags.size() > kMaxTags) {
+    r.fail("tags", "at most 20 tags");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool good = true;
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    if (auto problem = tag_problem(tags[i])) {
+      r.fail("tags[" + std::to_string(i) + "]", *problem);
+      good = false;
+    } else if (std::find(out.begin(), out.end(), tags[i]) == out.end()) {
+      out.push_back(std::move(tags[i]));
+    }
+  }
+  if (!good) return std::nullopt;
+  return out;
+}
+
+std::optional<Instant> check_instant(json::Reader& r, const char* field, const std::string& s) {
+  auto t = parse_rfc3339(s);
+  if (!t) r.fail(field, "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z");
+  return t;
+}
+
+std::optional<std::string> check_recurrence(json::Reader& r, const std::string& s) {
+  if (s.empty() || s.size() > kMaxRecurrence || has_control_chars(s)) {
+    r.fail("recurrence", "must be a recurrence rule of at most 1000 characters");
+    return std::nullopt;
+  }
+  return s;
+}
+
+template <class T, class Parse>
+std::optional<T> check_enum(json::Reader& r, const char* field, const std::optional<std::string>& s,
+                            Parse parse, const char* allowed) {
+  if (!s) return std::nullopt;
+  auto v = parse(*s);
+  if (!v) r.fail(field, std::string("must be one of ") + allowed);
+  return v;
+}
+
+constexpr const char* kPriorityValues = "none, low, medium, high, urgent";
+constexpr const char* kStatusValues = "open, done";
+
+}  // namespace
+
+std::optional<std::string> tag_problem(std::string& tag) {
+  std::string t = lower_ascii(trim(tag));
+  if (t.empty()) return "must not be empty";
+  if (utf8_length(t) > kMaxTagLength) return "must be at most 50 characters";
+  for (unsigned char c : t)
+    if (c <= ' ' || c == ',' || c == 0x7f) return "must not contain spaces, commas or control characters";
+  tag = std::move(t);
+  return std::nullopt;
+}
+
+NewTask parse_new_task(const nlohmann::json& body) {
+  json::Reader r(body, {"title", "description", "status", "priority", "tags", "due_at", "all_day", "timezone",
+                        "recurrence"});
+  NewTask t;
+  if (auto title = r.string("title")) {
+    if (auto ok = check_title(r, *title)) t.title = std::move(*ok);
+  } else if (!r.has("title")) {
+    r.fail("title", "is required");
+  }
+  if (auto d = r.string("description"))
+    if (auto ok = check_description(r, *d)) t.description = std::move(*ok);
+  if (auto s = check_enum<Status>(r, "status", r.string("status"), parse_status, kStatusValues))
+    t.status = *s;
+  if (auto p = check_enum<Priority>(r, "priority", r.string("priority"), parse_priority, kPriorityValues))
+    t.priority = *p;
+  if (auto tags = r.string_array("tags"))
+    if (auto ok = check_tags(r, std::move(*tags))) t.tags = std::move(*ok);
+  if (auto due = r.nullable_string("due_at"); due && *due) t.due_at = check_instant(r, "due_at", **due);
+  if (auto all_day = r.boolean("all_day")) t.all_day = *all_day;
+  if (auto tz = r.string("timezone")) {
+    if (!is_valid_timezone(*tz)) r.fail("timezone", "must be an IANA time zone such as Europe/Berlin");
+    t.timezone = std::move(*tz);
+  }
+  if (auto rec = r.nullable_string("recurrence"); rec && *rec) t.recurrence = check_recurrence(r, **rec);
+  r.finish();
+  return t;
+}
+
+TaskPatch parse_task_patch(const nlohmann::json& body) {
+  json::Reader r(body, {"title", "description", "status", "priority", "tags", "due_at", "all_day", "timezone",
+                        "recurrence", "version"});
+  TaskPatch p;
+  if (r.is_null("title")) r.fail("title", "must not be null");
+  if (auto title = r.string("title")) p.title = check_title(r, *title);
+  if (r.is_null("description"))
+    p.description = "";
+  else if (auto d = r.string("description"))
+    p.description = check_description(r, *d);
+  p.status = check_enum<Status>(r, "status", r.string("status"), parse_status, kStatusValues);
+  p.priority = check_enum<Priority>(r, "priority", r.string("priority"), parse_priority, kPriorityValues);
+  if (r.is_null("tags"))
+    p.tags = std::vector<std::string>{};
+  else if (auto tags = r.string_array("tags"))
+    p.tags = check_tags(r, std::move(*tags));
+  if (auto due = r.nullable_string("due_at")) {
+    if (!*due)
+      p.due_at = std::optional<Instant>{};
+    else if (auto t = check_instant(r, "due_at", **due))
+      p.due_at = std::optional<Instant>{*t};
+  }
+  p.all_day = r.boolean("all_day");
+  if (auto tz = r.string("timezone")) {
+    if (!is_valid_timezone(*tz))
+      r.fail("timezone", "must be an IANA time zone such as Europe/Berlin");
+    else
+      p.timezone = std::move(*tz);
+  }
+  if (auto rec = r.nullable_string("recurrence")) {
+    if (!*rec)
+      p.recurrence = std::optional<std::string>{};
+    else if (auto ok = check_recurrence(r, **rec))
+      p.recurrence = std::optional<std::string>{*ok};
+  }
+  if (auto v = r.integer("version")) {
+    if (*v < 1 || *v > std::numeric_limits<int>::max())
+      r.fail("version", "must be a positive integer");
+    else
+      p.version = static_cast<int>(*v);
+  }
+  for (const char* f : {"status", "priority", "all_day", "timezone", "version"})
+    if (r.is_null(f)) r.fail(f, "must not be null");
+  r.finish();
+  return p;
+}
+
+std::vector<Change> apply_patch(Task& t, const TaskPatch& p, Instant now) {
+  std::vector<Change> changes;
+  auto instant_json = [](const std::optional<Instant>& i) -> nlohmann::json {
+    return i ? nlohmann::json(format_rfc3339(*i)) : nlohmann::json(nullptr);
+  };
+  auto set = [&](const char* field, auto& slot, const auto& value, auto to_json) {
+    if (slot == value) return;
+    changes.push_back({field, to_json(slot), to_json(value)});
+    slot = value;
+  };
+  auto same = [](const auto& v) { return nlohmann::json(v); };
+  auto opt_string = [](const std::optional<std::string>& s) {
+    return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
+  };
+  if (p.title) set("title", t.title, *p.title, same);
+  if (p.description) set("description", t.description, *p.description, same);
+  if (p.priority)
+    set("priority", t.priority, *p.priority, [](Priority v) { return nlohmann::json(to_string(v)); });
+  if (p.tags) set("tags", t.tags, *p.tags, same);
+  if (p.due_at) set("due_at", t.due_at, *p.due_at, instant_json);
+  if (p.all_day) set("all_day", t.all_day, *p.all_day, same);
+  if (p.timezone) set("timezone", t.timezone, *p.timezone, same);
+  if (p.recurrence) set("recurrence", t.recurrence, *p.recurrence, opt_string);
+  if (p.status && *p.status != t.status) {
+    const auto completed = *p.status == Status::done ? std::optional<Instant>{now} : std::nullopt;
+    set("status", t.status, *p.status, [](Status v) { return nlohmann::json(to_string(v)); });
+    set("completed_at", t.completed_at, completed, instant_json);
+  }
+  return changes;
+}
+
+}  // namespace todo::tasks
