@@ -39,6 +39,8 @@ CREATE TABLE tasks (
 -- One index per documented sort key, each ending in id (the tie-breaker of every sort and cursor).
 CREATE INDEX tasks_due_asc_idx     ON tasks (user_id, due_at ASC NULLS LAST, id);
 CREATE INDEX tasks_due_desc_idx    ON tasks (user_id, due_at DESC NULLS LAST, id DESC);
+-- The most common list: open tasks by due date.
+CREATE INDEX tasks_open_due_idx    ON tasks (user_id, due_at ASC NULLS LAST, id) WHERE status = 'open';
 CREATE INDEX tasks_priority_idx    ON tasks (user_id, priority, id);
 CREATE INDEX tasks_created_idx     ON tasks (user_id, created_at, id);
 CREATE INDEX tasks_updated_idx     ON tasks (user_id, updated_at, id);

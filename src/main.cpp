@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string url = url_of(server.endpoint());
-  log::event(spdlog::level::info, "listening on " + url, {{"url", url}, {"threads", cfg.http_threads}});
+  log::announce("listening on " + url, {{"url", url}, {"threads", cfg.http_threads}});
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {

@@ -33,7 +33,7 @@ void add_task_routes(http::Router& router, Context& ctx) {
   router.add("GET", "/api/v1/tasks", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     auto q = tasks::parse_list_query(req.query);
-    auto page = co_await ctx.db.transact([&](pqxx::work& w) { return svc::list(w, req.user_id, q); });
+    auto page = co_await ctx.db.read([&](pqxx::transaction_base& w) { return svc::list(w, req.user_id, q); });
     nlohmann::json items = nlohmann::json::array();
     for (const auto& t : page.items)
       items.push_back(tasks::to_json(t));
@@ -45,7 +45,7 @@ void add_task_routes(http::Router& router, Context& ctx) {
   router.add("GET", "/api/v1/tasks/{id}", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     const auto id = uuid_param(req, "id");
-    auto t = co_await ctx.db.transact([&](pqxx::work& w) { return svc::get(w, req.user_id, id); });
+    auto t = co_await ctx.db.read([&](pqxx::transaction_base& w) { return svc::get(w, req.user_id, id); });
     co_return task_response(200, t);
   });
 
@@ -83,8 +83,8 @@ void add_task_routes(http::Router& router, Context& ctx) {
 
   router.add("GET", "/api/v1/tags", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
-    auto counts = co_await ctx.db.transact(
-        [&](pqxx::work& w) { return tasks::repository::tag_counts(w, req.user_id); });
+    auto counts = co_await ctx.db.read(
+        [&](pqxx::transaction_base& w) { return tasks::repository::tag_counts(w, req.user_id); });
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [tag, n] : counts)
       out.push_back({{"tag", tag}, {"count", n}});

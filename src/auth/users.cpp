@@ -143,7 +143,7 @@ ProfilePatch parse_profile_patch(const nlohmann::json& body) {
 
 namespace users {
 
-User insert(pqxx::work& w, const Registration& reg, const std::string& password_hash) {
+User insert(pqxx::transaction_base& w, const Registration& reg, const std::string& password_hash) {
   try {
     auto res = w.exec_prepared(kInsertUser.name, new_uuid(), reg.email, password_hash, reg.display_name,
                                reg.timezone);
@@ -154,19 +154,19 @@ User insert(pqxx::work& w, const Registration& reg, const std::string& password_
   }
 }
 
-std::optional<User> find_by_email(pqxx::work& w, const std::string& email) {
+std::optional<User> find_by_email(pqxx::transaction_base& w, const std::string& email) {
   auto res = w.exec_prepared(kSelectUserByEmail.name, email);
   if (res.empty()) return std::nullopt;
   return from_row(res[0]);
 }
 
-std::optional<User> find_by_id(pqxx::work& w, const std::string& id) {
+std::optional<User> find_by_id(pqxx::transaction_base& w, const std::string& id) {
   auto res = w.exec_prepared(kSelectUserById.name, id);
   if (res.empty()) return std::nullopt;
   return from_row(res[0]);
 }
 
-std::optional<User> update_profile(pqxx::work& w, const std::string& id, const ProfilePatch& p) {
+std::optional<User> update_profile(pqxx::transaction_base& w, const std::string& id, const ProfilePatch& p) {
   auto res = w.exec_prepared(kUpdateProfile.name, id, p.display_name, p.timezone);
   if (res.empty()) return std::nullopt;
   return from_row(res[0]);

@@ -67,4 +67,10 @@ void event(spdlog::level::level_enum level, std::string_view msg, const nlohmann
   spdlog::log(level, "{}", s);
 }
 
+void announce(std::string_view msg, const nlohmann::json& fields) {
+  const auto level = std::max(spdlog::level::info, spdlog::default_logger_raw()->level());
+  if (level == spdlog::level::off) return;
+  event(level, msg, fields);
+}
+
 }  // namespace todo::log

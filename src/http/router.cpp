@@ -18,6 +18,18 @@ std::vector<std::string_view> split(std::string_view path) {
   return out;
 }
 
+bool is_param(const std::string& segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// Of two templates matching the same path, the one with a literal where the other has its first parameter
+// wins ("/tasks/search" over "/tasks/{id}"), whatever the order they were added in.
+bool more_specific(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
+    if (is_param(a[i]) != is_param(b[i])) return !is_param(a[i]);
+  return false;
+}
+
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
@@ -31,13 +43,15 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   Match m;
   if (path.empty() || path.front() != '/') return m;
   const auto parts = split(path);
+  const std::vector<std::string>* route_segments = nullptr;
+  const std::vector<std::string>* handler_segments = nullptr;
   for (const auto& r : routes_) {
     if (r.segments.size() != parts.size()) continue;
     std::vector<std::pair<std::string, std::string>> params;
     bool ok = true;
     for (std::size_t i = 0; i < parts.size() && ok; ++i) {
       const auto& seg = r.segments[i];
-      if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
+      if (is_param(seg)) {
         if (parts[i].empty())
           ok = false;
         else
@@ -47,10 +61,14 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       }
     }
     if (!ok) continue;
-    if (m.route.empty()) m.route = r.pattern;
+    if (!route_segments || more_specific(r.segments, *route_segments)) {
+      route_segments = &r.segments;
+      if (!m.handler) m.route = r.pattern;
+    }
     if (std::find(m.allowed.begin(), m.allowed.end(), r.method) == m.allowed.end())
       m.allowed.push_back(r.method);
-    if (r.method == method && !m.handler) {
+    if (r.method == method && (!m.handler || more_specific(r.segments, *handler_segments))) {
+      handler_segments = &r.segments;
       m.handler = &r.handler;
       m.route = r.pattern;
       m.params = std::move(params);

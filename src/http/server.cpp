@@ -108,7 +108,10 @@ asio::awaitable<void> Session::run() {
     auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer, parser, kTuple);
     if (hec) {
       // Timeouts, resets and end of stream just close; a malformed request gets a 400 first.
-      if (hec == bhttp::error::header_limit || hec.category() == kHttpErrors) {
+      if (hec == bhttp::error::body_limit) {  // Content-Length over the limit, seen with the headers
+        Response r = too_large(opt.body_limit);
+        co_await answer_and_close(std::move(r));
+      } else if (hec == bhttp::error::header_limit || hec.category() == kHttpErrors) {
         Response r = problem(Error(Errc::bad_request, hec == bhttp::error::header_limit
                                                           ? std::string("request headers are too large")
                                                           : "malformed HTTP request: " + hec.message()));

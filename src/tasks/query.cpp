@@ -2,6 +2,8 @@
 #include "todo/tasks/query.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "todo/core/encoding.hpp"
@@ -81,12 +83,16 @@ std::vector<SortKey> parse_sort(const std::string& v, bool have_search) {
   return keys;
 }
 
+// PostgreSQL's earliest timestamptz, 4714-11-24 BC (Julian day 0); Instant reaches no further than its latest.
+const Instant kPgMinTimestamp{std::chrono::sys_days{std::chrono::year{-4713} / 11 / 24}};
+
 Cursor parse_cursor(const std::string& raw, const ListQuery& q) {
   auto fail = [] {
     throw Error(Errc::bad_request, "cursor is not valid for this query", {{"cursor", "invalid"}});
   };
   auto bytes = base64url_decode(raw);
-  if (!bytes) fail();
+  // nlohmann's parser stops at a NUL byte, which would let trailing bytes through.
+  if (!bytes || bytes->find('\0') != std::string::npos) fail();
   auto j = nlohmann::json::parse(*bytes, nullptr, false);
   if (!j.is_object() || !j.contains("s") || !j.contains("v") || !j.contains("i")) fail();
   if (!j["s"].is_string() || j["s"].get<std::string>() != sort_spec(q)) fail();
@@ -104,13 +110,22 @@ Cursor parse_cursor(const std::string& raw, const ListQuery& q) {
     }
     if (!v[n].is_string()) fail();
     std::string s = v[n].get<std::string>();
-    if (std::string_view(fi.cast) == "timestamptz" && !parse_pg_timestamptz(s)) fail();
-    if (std::string_view(fi.cast) == "smallint" || std::string_view(fi.cast) == "real") {
-      double d = 0;
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    const std::string_view cast = fi.cast;
+    // Each value must be a literal PostgreSQL accepts for its cast, or the query fails with a 500.
+    if (cast == "timestamptz") {
+      const auto t = parse_pg_timestamptz(s);
+      if (!t || *t < kPgMinTimestamp) fail();
+      s = to_pg_timestamptz(*t);  // canonical UTC: PostgreSQL refuses some offsets the parser accepts
+    } else if (cast == "smallint") {
+      std::int16_t i = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
       if (ec != std::errc() || p != s.data() + s.size()) fail();
+    } else if (cast == "real") {
+      float f = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), f);
+      if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(f)) fail();
     }
-    if (s.size() > 4096) fail();
+    if (s.size() > 4096 || s.find('\0') != std::string::npos) fail();
     c.values.emplace_back(std::move(s));
   }
   return c;
@@ -183,7 +198,9 @@ ListQuery parse_list_query(const std::vector<std::pair<std::string, std::string>
     } else if (k == "has_due") {
       q.has_due = parse_bool(k, v);
     } else if (k == "q") {
-      if (v.size() > 500) bad("q", "must be at most 500 characters");
+      // Raw bytes from the query string: PostgreSQL refuses invalid UTF-8 with an error.
+      if (!valid_utf8(v)) bad("q", "must be valid UTF-8");
+      if (utf8_length(v) > 500) bad("q", "must be at most 500 characters");
       q.search = to_prefix_tsquery(v);
       if (!q.search) bad("q", "must contain at least one letter or digit");
     } else if (k == "sort") {
@@ -238,8 +255,12 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
     search_param = param(*q.search);
     where += " AND search @@ to_tsquery('simple', " + search_param + ")";
   }
-  if (q.status) where += " AND status = " + param(std::string(to_string(*q.status)));
-  if (!q.priorities.empty()) {
+  // A literal (from our own enum, never user text) so that the planner can use the partial index on open tasks.
+  if (q.status) where += std::string(" AND status = '") + std::string(to_string(*q.status)) + "'";
+  if (q.priorities.size() == 1) {
+    // '=' rather than '= ANY': an index condition on (user_id, priority, id), not a filter.
+    where += " AND priority = " + param(std::to_string(static_cast<int>(q.priorities[0]))) + "::smallint";
+  } else if (!q.priorities.empty()) {
     std::string list = "{";
     for (std::size_t i = 0; i < q.priorities.size(); ++i)
       list += (i ? "," : "") + std::to_string(static_cast<int>(q.priorities[i]));
@@ -293,10 +314,12 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
 
   std::string order;
   std::string keys;
-  for (const auto& k : q.sort) {
+  for (std::size_t n = 0; n < q.sort.size(); ++n) {
+    const auto& k = q.sort[n];
     const auto& fi = info(k.field);
     order += column(fi) + (k.descending ? " DESC" : " ASC") + (fi.nullable ? " NULLS LAST" : "") + ", ";
-    keys += ", (" + column(fi) + ")::text";
+    // Aliased so that ORDER BY's names resolve to the table's columns, not these text copies.
+    keys += ", (" + column(fi) + ")::text AS sort_key_" + std::to_string(n);
   }
   order += std::string("id") + (q.sort.back().descending ? " DESC" : " ASC");
 

@@ -91,7 +91,7 @@ Task from_row(const pqxx::row& r) {
 
 }  // namespace
 
-Task insert(pqxx::work& w, const Task& t) {
+Task insert(pqxx::transaction_base& w, const Task& t) {
   auto r = w.exec_prepared(
       kInsert.name, t.id, t.user_id, t.title, t.description, std::string(to_string(t.status)),
       static_cast<int>(t.priority), array_literal(t.tags), optional_pg_time(t.due_at), t.all_day,
@@ -99,19 +99,20 @@ Task insert(pqxx::work& w, const Task& t) {
   return from_row(r[0]);
 }
 
-std::optional<Task> find(pqxx::work& w, const std::string& user_id, const std::string& id) {
+std::optional<Task> find(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {
   auto r = w.exec_prepared(kSelect.name, user_id, id);
   if (r.empty()) return std::nullopt;
   return from_row(r[0]);
 }
 
-std::optional<Task> find_for_update(pqxx::work& w, const std::string& user_id, const std::string& id) {
+std::optional<Task> find_for_update(pqxx::transaction_base& w, const std::string& user_id,
+                                    const std::string& id) {
   auto r = w.exec_prepared(kSelectForUpdate.name, user_id, id);
   if (r.empty()) return std::nullopt;
   return from_row(r[0]);
 }
 
-Task save(pqxx::work& w, const Task& t) {
+Task save(pqxx::transaction_base& w, const Task& t) {
   auto r =
       w.exec_prepared(kUpdate.name, t.user_id, t.id, t.title, t.description, std::string(to_string(t.status)),
                       static_cast<int>(t.priority), array_literal(t.tags), optional_pg_time(t.due_at),
@@ -119,13 +120,13 @@ Task save(pqxx::work& w, const Task& t) {
   return from_row(r[0]);
 }
 
-bool remove(pqxx::work& w, const std::string& user_id, const std::string& id) {
+bool remove(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {
   return w.exec_prepared(kDelete.name, user_id, id).affected_rows() > 0;
 }
 
-Page list(pqxx::work& w, const std::string& user_id, const ListQuery& q) {
+Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q) {
   const auto sql = build_list_sql(q, user_id, TODO_TASK_COLUMNS);
-  auto r = w.exec_params(sql.text, pqxx::prepare::make_dynamic_params(sql.params));
+  auto r = db::exec_cached(w, sql.text, sql.params);
   Page page;
   const auto n = std::min<std::size_t>(r.size(), static_cast<std::size_t>(q.limit));
   page.items.reserve(n);
@@ -142,7 +143,7 @@ Page list(pqxx::work& w, const std::string& user_id, const ListQuery& q) {
   return page;
 }
 
-std::vector<std::pair<std::string, long>> tag_counts(pqxx::work& w, const std::string& user_id) {
+std::vector<std::pair<std::string, long>> tag_counts(pqxx::transaction_base& w, const std::string& user_id) {
   std::vector<std::pair<std::string, long>> out;
   for (const auto& row : w.exec_prepared(kTagCounts.name, user_id))
     out.emplace_back(row[0].c_str(), row[1].as<long>());

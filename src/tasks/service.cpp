@@ -20,13 +20,13 @@ void check_version(const Task& t, std::optional<int> expected) {
         {{"version", "expected " + std::to_string(*expected) + ", current " + std::to_string(t.version)}});
 }
 
-Task locked(pqxx::work& w, const std::string& user_id, const std::string& id) {
+Task locked(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {
   auto t = repository::find_for_update(w, user_id, id);
   if (!t) throw not_found(id);
   return *t;
 }
 
-Task set_status(pqxx::work& w, const std::string& user_id, const std::string& id, Status status) {
+Task set_status(pqxx::transaction_base& w, const std::string& user_id, const std::string& id, Status status) {
   Task t = locked(w, user_id, id);
   if (t.status == status) return t;
   TaskPatch p;
@@ -37,7 +37,7 @@ Task set_status(pqxx::work& w, const std::string& user_id, const std::string& id
 
 }  // namespace
 
-Task create(pqxx::work& w, const std::string& user_id, const NewTask& r) {
+Task create(pqxx::transaction_base& w, const std::string& user_id, const NewTask& r) {
   Task t;
   t.id = new_uuid();
   t.user_id = user_id;
@@ -53,14 +53,14 @@ Task create(pqxx::work& w, const std::string& user_id, const NewTask& r) {
   return repository::insert(w, t);
 }
 
-Task get(pqxx::work& w, const std::string& user_id, const std::string& id) {
+Task get(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {
   auto t = repository::find(w, user_id, id);
   if (!t) throw not_found(id);
   return *t;
 }
 
-Task update(pqxx::work& w, const std::string& user_id, const std::string& id, const TaskPatch& patch,
-            std::optional<int> expected_version) {
+Task update(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
+            const TaskPatch& patch, std::optional<int> expected_version) {
   if (expected_version && patch.version && *expected_version != *patch.version)
     throw invalid("version", "differs from the If-Match header");
   Task t = locked(w, user_id, id);
@@ -69,21 +69,21 @@ Task update(pqxx::work& w, const std::string& user_id, const std::string& id, co
   return repository::save(w, t);
 }
 
-Task complete(pqxx::work& w, const std::string& user_id, const std::string& id) {
+Task complete(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {
   return set_status(w, user_id, id, Status::done);
 }
 
-Task reopen(pqxx::work& w, const std::string& user_id, const std::string& id) {
+Task reopen(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {
   return set_status(w, user_id, id, Status::open);
 }
 
-void remove(pqxx::work& w, const std::string& user_id, const std::string& id,
+void remove(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
             std::optional<int> expected_version) {
   if (expected_version) check_version(locked(w, user_id, id), expected_version);
   if (!repository::remove(w, user_id, id)) throw not_found(id);
 }
 
-repository::Page list(pqxx::work& w, const std::string& user_id, const ListQuery& q) {
+repository::Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q) {
   return repository::list(w, user_id, q);
 }
 

@@ -28,6 +28,11 @@ std::optional<std::string> check_description(json::Reader& r, const std::string&
     r.fail("description", "must be at most 10000 characters");
     return std::nullopt;
   }
+  // PostgreSQL text cannot hold U+0000; libpq would silently cut the value there.
+  if (d.find('\0') != std::string::npos) {
+    r.fail("description", "must not contain NUL characters");
+    return std::nullopt;
+  }
   return d;
 }
 
@@ -81,6 +86,8 @@ constexpr const char* kStatusValues = "open, done";
 std::optional<std::string> tag_problem(std::string& tag) {
   std::string t = lower_ascii(trim(tag));
   if (t.empty()) return "must not be empty";
+  // Tags from a query string are raw percent-decoded bytes.
+  if (!valid_utf8(t)) return "must be valid UTF-8";
   if (utf8_length(t) > kMaxTagLength) return "must be at most 50 characters";
   for (unsigned char c : t)
     if (c <= ' ' || c == ',' || c == 0x7f) return "must not contain spaces, commas or control characters";

@@ -51,11 +51,11 @@ ProfilePatch parse_profile_patch(const nlohmann::json& body);
 /// SQL for users; every function runs inside the caller's transaction.
 namespace users {
 /// Inserts a user; a taken email throws Error(conflict).
-User insert(pqxx::work& w, const Registration& r, const std::string& password_hash);
-std::optional<User> find_by_email(pqxx::work& w, const std::string& email);
-std::optional<User> find_by_id(pqxx::work& w, const std::string& id);
+User insert(pqxx::transaction_base& w, const Registration& r, const std::string& password_hash);
+std::optional<User> find_by_email(pqxx::transaction_base& w, const std::string& email);
+std::optional<User> find_by_id(pqxx::transaction_base& w, const std::string& id);
 /// Applies the patch; nullopt when the user does not exist.
-std::optional<User> update_profile(pqxx::work& w, const std::string& id, const ProfilePatch& p);
+std::optional<User> update_profile(pqxx::transaction_base& w, const std::string& id, const ProfilePatch& p);
 }  // namespace users
 
 }  // namespace todo::auth

@@ -52,6 +52,17 @@ class Pool {
     });
   }
 
+  /// Runs fn(pqxx::transaction_base&) on a DB thread in autocommit mode: one round trip per statement, for
+  /// reads that need no transaction (a single SELECT).
+  template <class F>
+  auto read(F fn) -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::transaction_base&>> {
+    using R = std::invoke_result_t<F&, pqxx::transaction_base&>;
+    return run<R>([fn = std::move(fn)](pqxx::connection& c) mutable -> R {
+      pqxx::nontransaction n(c);
+      return fn(n);
+    });
+  }
+
   /// Runs fn(pqxx::connection&) on a DB thread with no transaction of its own (health checks, LISTEN).
   template <class F>
   auto with_connection(F fn) -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::connection&>> {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "todo/core/time.hpp"
 
@@ -24,6 +25,11 @@ void register_statements(std::initializer_list<Statement> statements);
 struct Registration {
   Registration(std::initializer_list<Statement> statements) { register_statements(statements); }
 };
+
+/// Runs SQL assembled at run time (list queries, whose shape depends on the filters) as a statement prepared
+/// once per connection and then reused, which saves parsing and planning on every request.
+pqxx::result exec_cached(pqxx::transaction_base& w, const std::string& sql,
+                         const std::vector<std::string>& params);
 
 /// A timestamptz column (the session time zone is UTC) as an Instant.
 Instant instant(const pqxx::field& f);

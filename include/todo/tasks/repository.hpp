@@ -13,22 +13,23 @@
 namespace todo::tasks::repository {
 
 /// Inserts a task; `t.id` and `t.user_id` must be set. Returns it as stored (timestamps, version).
-Task insert(pqxx::work& w, const Task& t);
-std::optional<Task> find(pqxx::work& w, const std::string& user_id, const std::string& id);
+Task insert(pqxx::transaction_base& w, const Task& t);
+std::optional<Task> find(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
 /// Locks the row for the rest of the transaction.
-std::optional<Task> find_for_update(pqxx::work& w, const std::string& user_id, const std::string& id);
+std::optional<Task> find_for_update(pqxx::transaction_base& w, const std::string& user_id,
+                                    const std::string& id);
 /// Writes every mutable field, bumps the version and updated_at; returns the stored row.
-Task save(pqxx::work& w, const Task& t);
-bool remove(pqxx::work& w, const std::string& user_id, const std::string& id);
+Task save(pqxx::transaction_base& w, const Task& t);
+bool remove(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
 
 /// One page of a list query.
 struct Page {
   std::vector<Task> items;
   std::optional<std::string> next_cursor;
 };
-Page list(pqxx::work& w, const std::string& user_id, const ListQuery& q);
+Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q);
 
 /// Tags on the user's open tasks with their counts, most used first.
-std::vector<std::pair<std::string, long>> tag_counts(pqxx::work& w, const std::string& user_id);
+std::vector<std::pair<std::string, long>> tag_counts(pqxx::transaction_base& w, const std::string& user_id);
 
 }  // namespace todo::tasks::repository

@@ -13,17 +13,17 @@
 namespace todo::tasks::service {
 
 /// Creates a task for the user; the user's time zone applies when the request names none.
-Task create(pqxx::work& w, const std::string& user_id, const NewTask& request);
+Task create(pqxx::transaction_base& w, const std::string& user_id, const NewTask& request);
 /// The user's task; Error(not_found) when it does not exist or is someone else's.
-Task get(pqxx::work& w, const std::string& user_id, const std::string& id);
+Task get(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
 /// Applies a partial update. `expected_version` (If-Match) or patch.version must match, else Error(conflict).
-Task update(pqxx::work& w, const std::string& user_id, const std::string& id, const TaskPatch& patch,
-            std::optional<int> expected_version);
+Task update(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
+            const TaskPatch& patch, std::optional<int> expected_version);
 /// Marks done / open again; idempotent (an unchanged task keeps its version).
-Task complete(pqxx::work& w, const std::string& user_id, const std::string& id);
-Task reopen(pqxx::work& w, const std::string& user_id, const std::string& id);
-void remove(pqxx::work& w, const std::string& user_id, const std::string& id,
+Task complete(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
+Task reopen(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
+void remove(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
             std::optional<int> expected_version);
-repository::Page list(pqxx::work& w, const std::string& user_id, const ListQuery& q);
+repository::Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q);
 
 }  // namespace todo::tasks::service
