@@ -71,6 +71,8 @@ std::string check_email(json::Reader& r, const std::optional<std::string>& raw) 
 void check_display_name(json::Reader& r, const std::string& name) {
   if (!valid_utf8(name))
     r.fail("display_name", "must be valid UTF-8");
+  else if (has_control_chars(name))
+    r.fail("display_name", "must not contain control characters");
   else if (utf8_length(name) > kMaxDisplayName)
     r.fail("display_name", "must be at most " + std::to_string(kMaxDisplayName) + " characters");
 }

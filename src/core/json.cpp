@@ -1,6 +1,8 @@
 // Strict JSON input helpers.
 #include "todo/core/json.hpp"
 
+#include <limits>
+
 namespace todo::json {
 
 nlohmann::json parse_object(std::string_view body) {
@@ -61,7 +63,10 @@ std::optional<bool> Reader::boolean(std::string_view key) {
 std::optional<std::int64_t> Reader::integer(std::string_view key) {
   auto it = object_.find(key);
   if (it == object_.end()) return std::nullopt;
-  if (!it->is_number_integer()) {
+  // An unsigned value above INT64_MAX would wrap to a negative one.
+  if (!it->is_number_integer() ||
+      (it->is_number_unsigned() &&
+       it->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
     fail(std::string(key), "must be an integer");
     return std::nullopt;
   }

@@ -1,6 +1,7 @@
 // db::Pool: connection threads, statement preparation and translation of library errors.
 #include "todo/db/pool.hpp"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include "todo/core/error.hpp"
@@ -28,6 +29,24 @@ std::unique_ptr<pqxx::connection> connect(const std::string& conninfo) {
   for (const auto& s : statements())
     c->prepare(s.name, s.sql);
   return c;
+}
+
+// True when the server has closed an idle connection (a database restart): better found before a job runs on
+// it than by failing that job.
+bool closed_by_server(pqxx::connection& c) {
+  if (!c.is_open()) return true;
+  pollfd p{c.sock(), POLLIN | POLLRDHUP, 0};
+  if (p.fd < 0) return true;
+  const int r = ::poll(&p, 1, 0);
+  if (r <= 0) return false;  // nothing pending: alive
+  if (p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) return true;
+  // Data on an idle connection: a notification, or the server's goodbye (FATAL 57P01) before it closes.
+  try {
+    c.get_notifs();
+  } catch (const std::exception&) {
+    return true;
+  }
+  return !c.is_open();
 }
 
 }  // namespace
@@ -78,6 +97,10 @@ void Pool::worker(std::size_t index) {
       if (queue_.empty()) return;
       job = std::move(queue_.front());
       queue_.pop_front();
+    }
+    if (conn && closed_by_server(*conn)) {
+      spdlog::info("db connection {} was closed by the server; reconnecting", index);
+      conn.reset();
     }
     if (!conn) {
       try {

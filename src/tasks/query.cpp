@@ -83,7 +83,7 @@ std::vector<SortKey> parse_sort(const std::string& v, bool have_search) {
   return keys;
 }
 
-// PostgreSQL's earliest timestamptz, 4714-11-24 BC (Julian day 0); Instant reaches no further than its latest.
+// PostgreSQL's earliest timestamptz, 4714-11-24 BC (Julian day 0); Instant ends before its latest.
 const Instant kPgMinTimestamp{std::chrono::sys_days{std::chrono::year{-4713} / 11 / 24}};
 
 Cursor parse_cursor(const std::string& raw, const ListQuery& q) {
@@ -255,7 +255,8 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
     search_param = param(*q.search);
     where += " AND search @@ to_tsquery('simple', " + search_param + ")";
   }
-  // A literal (from our own enum, never user text) so that the planner can use the partial index on open tasks.
+  // A literal (from our own enum, never user text) so that the planner can use the partial index on open
+  // tasks.
   if (q.status) where += std::string(" AND status = '") + std::string(to_string(*q.status)) + "'";
   if (q.priorities.size() == 1) {
     // '=' rather than '= ANY': an index condition on (user_id, priority, id), not a filter.

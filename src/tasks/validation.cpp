@@ -127,7 +127,6 @@ TaskPatch parse_task_patch(const nlohmann::json& body) {
   json::Reader r(body, {"title", "description", "status", "priority", "tags", "due_at", "all_day", "timezone",
                         "recurrence", "version"});
   TaskPatch p;
-  if (r.is_null("title")) r.fail("title", "must not be null");
   if (auto title = r.string("title")) p.title = check_title(r, *title);
   if (r.is_null("description"))
     p.description = "";
@@ -164,8 +163,6 @@ TaskPatch parse_task_patch(const nlohmann::json& body) {
     else
       p.version = static_cast<int>(*v);
   }
-  for (const char* f : {"status", "priority", "all_day", "timezone", "version"})
-    if (r.is_null(f)) r.fail(f, "must not be null");
   r.finish();
   return p;
 }

@@ -1,0 +1,471 @@
+#!/usr/bin/env bash
+# Core benchmark: loads 100 000 tasks for one user and 1 000 other users into a throwaway PostgreSQL 15,
+# drives a Release todo-server with wrk (GET one task, list with filter+sort, create, complete) and runs
+# `pgbench -S -M prepared` at the same connection count against the same PostgreSQL as the ceiling.
+# Prints requests/s, p99 latency and the ratio to pgbench for each scenario. Figures, not assertions: it
+# fails only when something is broken (a scenario with more than 1% errors, a server that does not start).
+#
+# Usage (as root on Debian bookworm):  bash bench/core.sh
+# Environment:
+#   CONNECTIONS=32   wrk connections = pgbench clients = TODO_DB_POOL_SIZE
+#   DURATION=15      seconds per scenario (and per pgbench run)
+#   THREADS=2        wrk threads and pgbench -j
+#   WARMUP=3         seconds of untimed GET-one load before the measured scenarios
+#   BUILD_DIR=…      build directory (default build-bench);  JOBS=2  build parallelism
+#   PG_TRANSPORT=unix|tcp   how todo-server and pgbench reach PostgreSQL (default unix; the same for both)
+#   BIG_TASKS=100000 USERS=1000 TASKS_PER_USER=100   data set size
+#   KEEP_WORK=1      keep the temporary folder (PostgreSQL data, logs, wrk output) for inspection
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_DIR=$ROOT/bench
+BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
+JOBS=${JOBS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+DURATION=${DURATION:-15}
+THREADS=${THREADS:-2}
+WARMUP=${WARMUP:-3}
+PG_TRANSPORT=${PG_TRANSPORT:-unix}
+BIG_TASKS=${BIG_TASKS:-100000}
+USERS=${USERS:-1000}
+TASKS_PER_USER=${TASKS_PER_USER:-100}
+PG_BIN=/usr/lib/postgresql/15/bin
+PASSWORD='bench-password-123'
+BIG_EMAIL='big@bench.example'
+REGISTERED_SMALL=5  # small users registered through the API (the rest are inserted with SQL)
+
+say() { printf '\n== %s\n' "$*"; }
+die() {
+  printf '\nbench/core.sh: FAILED: %s\n' "$*" >&2
+  exit 1
+}
+
+[[ $EUID -eq 0 ]] || die "run as root (installs packages; runs PostgreSQL as the postgres user)"
+((CONNECTIONS >= THREADS)) || die "CONNECTIONS ($CONNECTIONS) must be at least THREADS ($THREADS)"
+START_TIME=$(date +%s)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+compilers() { ps -eo comm= | grep -cE '^(cc1plus|cc1|ld|ld\.gold|clang.*|rustc)$' || true; }
+sample_compilers() {  # sample_compilers SECONDS FILE: counts other builds' compilers half-way through a run
+  ( sleep "$(( $1 / 2 ))"; compilers >"$2" ) &
+  SAMPLER_PID=$!
+}
+COMPILERS_DURING=()
+
+# ---------------------------------------------------------------------------------------------------------
+say "packages (scripts/deps.sh)"
+bash "$ROOT/scripts/deps.sh"
+id postgres >/dev/null 2>&1 || die "no postgres user (the postgresql package creates it)"
+[[ -x $PG_BIN/initdb ]] || die "PostgreSQL 15 binaries not found in $PG_BIN"
+
+say "build (Release) in $BUILD_DIR"
+if [[ ! -f $BUILD_DIR/build.ninja ]]; then
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+fi
+cmake --build "$BUILD_DIR" --target todo-server -j"$JOBS" | tail -n 2
+SERVER_BIN=$BUILD_DIR/todo-server
+[[ -x $SERVER_BIN ]] || die "no $SERVER_BIN after the build"
+
+# ---------------------------------------------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/todo-bench.XXXXXX)
+chown postgres:postgres "$WORK"
+chmod 0711 "$WORK"
+PGDATA=$WORK/data
+SERVER_PID=
+PG_STARTED=0
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n ${SAMPLER_PID:-} ]]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
+  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+  fi
+  if ((PG_STARTED)); then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  if [[ ${KEEP_WORK:-0} == 1 ]]; then
+    echo "kept $WORK (PostgreSQL data, server.log, postgres.log, wrk-*.txt)"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+say "PostgreSQL 15 (throwaway cluster in $WORK)"
+PGPORT=$(free_port)
+mem_mb=$(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo)
+SHARED_BUFFERS=512MB
+((mem_mb < 3000)) && SHARED_BUFFERS=128MB
+MAX_CONNECTIONS=$((2 * CONNECTIONS + 20))
+runuser -u postgres -- "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+  >"$WORK/initdb.log" 2>&1 || {
+  cat "$WORK/initdb.log"
+  die "initdb failed"
+}
+# Durability stays at PostgreSQL's defaults: fsync=on, synchronous_commit=on, full_page_writes=on.
+PG_SETTINGS=(
+  "listen_addresses = '127.0.0.1'"
+  "port = $PGPORT"
+  "unix_socket_directories = '$WORK'"
+  "max_connections = $MAX_CONNECTIONS"
+  "shared_buffers = $SHARED_BUFFERS"
+  "effective_cache_size = 2GB"
+  "work_mem = 16MB"
+  "maintenance_work_mem = 256MB"
+  "max_wal_size = 4GB"
+  "checkpoint_timeout = 15min"
+  "random_page_cost = 1.1"
+  "fsync = on"
+  "synchronous_commit = on"
+  "full_page_writes = on"
+  "autovacuum = on"
+  "logging_collector = off"
+  "log_min_messages = warning"
+)
+printf '%s\n' "${PG_SETTINGS[@]}" >>"$PGDATA/postgresql.conf"
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$WORK/postgres.log" -w -t 60 start >/dev/null ||
+  {
+    tail -n 20 "$WORK/postgres.log"
+    die "PostgreSQL did not start"
+  }
+PG_STARTED=1
+PG_VERSION=$("$PG_BIN/psql" -h "$WORK" -p "$PGPORT" -U postgres -d postgres -Atc 'SHOW server_version')
+echo "PostgreSQL $PG_VERSION on unix socket $WORK and 127.0.0.1:$PGPORT"
+echo "settings: shared_buffers=$SHARED_BUFFERS max_connections=$MAX_CONNECTIONS work_mem=16MB max_wal_size=4GB" \
+  "checkpoint_timeout=15min random_page_cost=1.1; durability defaults kept (fsync=on, synchronous_commit=on," \
+  "full_page_writes=on)"
+
+if [[ $PG_TRANSPORT == tcp ]]; then
+  PG_HOST=127.0.0.1
+else
+  PG_TRANSPORT=unix
+  PG_HOST=$WORK
+fi
+psql_admin() { "$PG_BIN/psql" -h "$WORK" -p "$PGPORT" -U postgres -X -v ON_ERROR_STOP=1 -q "$@"; }
+psql_admin -d postgres -c 'CREATE DATABASE todo' -c 'CREATE DATABASE pgbench'
+psql_todo() { psql_admin -d todo "$@"; }
+if [[ $PG_TRANSPORT == tcp ]]; then
+  DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/todo"
+else
+  DATABASE_URL="postgresql://postgres@/todo?host=$WORK&port=$PGPORT"
+fi
+
+# ---------------------------------------------------------------------------------------------------------
+say "todo-server serve (pool $CONNECTIONS connections, log level warn)"
+HTTP_PORT=$(free_port)
+# TODO_HTTP_ADDR=127.0.0.1:0 would be nicer, but at TODO_LOG_LEVEL=warn the info-level "listening on" line is
+# not printed; so the port is picked here and the line is used only when it shows up.
+DATABASE_URL=$DATABASE_URL \
+  TODO_JWT_SECRET=$(head -c 48 /dev/urandom | base64 -w0) \
+  TODO_HTTP_ADDR=127.0.0.1:$HTTP_PORT \
+  TODO_LOG_LEVEL=warn \
+  TODO_DB_POOL_SIZE=$CONNECTIONS \
+  "$SERVER_BIN" serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+BASE_URL=
+for _ in $(seq 1 300); do
+  kill -0 "$SERVER_PID" 2>/dev/null || {
+    cat "$WORK/server.log"
+    die "todo-server exited at start"
+  }
+  if url=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$WORK/server.log" 2>/dev/null | sed -n 1p) && [[ -n $url ]]; then
+    BASE_URL=${url#listening on }
+    break
+  fi
+  if curl -fsS -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" 2>/dev/null; then
+    BASE_URL=http://127.0.0.1:$HTTP_PORT
+    break
+  fi
+  sleep 0.1
+done
+[[ -n $BASE_URL ]] || {
+  cat "$WORK/server.log"
+  die "todo-server did not start listening within 30 s"
+}
+echo "server at $BASE_URL (pid $SERVER_PID, $(nproc) io threads by default)"
+
+api() {  # api METHOD PATH [BODY] [TOKEN] → $API_STATUS and $API_BODY
+  local method=$1 path=$2 body=${3:-} token=${4:-}
+  local args=(-sS -X "$method" -o "$WORK/api.out" -w '%{http_code}' -H 'Accept: application/json')
+  if [[ -n $body ]]; then args+=(-H 'Content-Type: application/json' --data-binary "$body"); fi
+  if [[ -n $token ]]; then args+=(-H "Authorization: Bearer $token"); fi
+  API_STATUS=$(curl "${args[@]}" "$BASE_URL$path" || true)
+  API_BODY=$(cat "$WORK/api.out" 2>/dev/null || true)
+}
+json_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+# ---------------------------------------------------------------------------------------------------------
+say "load: $BIG_TASKS tasks for the big user, $USERS users with $TASKS_PER_USER tasks each"
+t0=$(date +%s)
+for email in "$BIG_EMAIL" $(seq -f 'user%g@bench.example' 1 "$REGISTERED_SMALL"); do
+  api POST /api/v1/auth/register "{\"email\":\"$email\",\"password\":\"$PASSWORD\"}"
+  [[ $API_STATUS == 201 ]] || die "register $email answered $API_STATUS: $API_BODY"
+done
+PASSWORD_HASH=$(psql_todo -Atc "SELECT password_hash FROM users WHERE email = '$BIG_EMAIL'")
+BIG_ID=$(psql_todo -Atc "SELECT id FROM users WHERE email = '$BIG_EMAIL'")
+[[ $PASSWORD_HASH == '$argon2id$'* ]] || die "unexpected password hash format for $BIG_EMAIL"
+
+psql_todo -v hash="$PASSWORD_HASH" -v big="$BIG_ID" -v big_tasks="$BIG_TASKS" -v users="$USERS" \
+  -v per_user="$TASKS_PER_USER" -v first_sql_user="$((REGISTERED_SMALL + 1))" <<'SQL'
+SELECT setseed(0.42) \gset
+INSERT INTO users (id, email, password_hash, display_name, timezone, created_at, updated_at)
+SELECT gen_random_uuid(), format('user%s@bench.example', g), :'hash', format('Bench user %s', g),
+       (ARRAY['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo'])[1 + g % 4],
+       now() - interval '400 days', now() - interval '400 days'
+FROM generate_series(:first_sql_user, :users) AS g;
+
+WITH src AS (
+  SELECT :'big'::uuid AS u, g AS n FROM generate_series(1, :big_tasks) AS g
+  UNION ALL
+  SELECT u.id, g FROM users AS u CROSS JOIN generate_series(1, :per_user) AS g WHERE u.id <> :'big'::uuid
+), r AS (
+  SELECT u, n, random() AS r_status, random() AS r_prio, random() AS r_due, random() AS r_desc,
+         random() AS r_tags, random() AS r_created,
+         floor(random() * 40)::int AS w1, floor(random() * 40)::int AS w2, floor(random() * 40)::int AS w3
+  FROM src
+), v AS (
+  SELECT r.*,
+    ARRAY['buy', 'milk', 'call', 'mum', 'write', 'report', 'fix', 'bike', 'book', 'dentist', 'pay', 'rent',
+          'plan', 'trip', 'email', 'bob', 'review', 'code', 'water', 'plants', 'clean', 'kitchen', 'read',
+          'chapter', 'renew', 'passport', 'prepare', 'slides', 'order', 'groceries', 'walk', 'dog', 'backup',
+          'laptop', 'update', 'budget', 'cancel', 'gym', 'draft', 'invoice'] AS words,
+    ARRAY['work', 'home', 'errands', 'health', 'finance', 'reading', 'travel', 'garden', 'kids', 'car',
+          'admin', 'shopping', 'calls', 'email', 'project-x', 'project-y', 'someday', 'weekly', 'family',
+          'fitness'] AS tag_pool,
+    now() - r_created * interval '365 days' AS created
+  FROM r
+)
+INSERT INTO tasks (user_id, id, title, description, status, priority, tags, due_at, all_day, timezone,
+                   created_at, updated_at, completed_at, version)
+SELECT u, gen_random_uuid(),
+  initcap(words[1 + w1]) || ' ' || words[1 + w2] || ' ' || words[1 + w3] || ' ' || n,
+  CASE WHEN r_desc < 0.3 THEN 'Remember to ' || words[1 + w2] || ' the ' || words[1 + w3] ||
+                              ' before the ' || words[1 + w1] || ' meeting.' ELSE '' END,
+  CASE WHEN r_status < 0.3 THEN 'done' ELSE 'open' END,
+  CASE WHEN r_prio < 0.30 THEN 0 WHEN r_prio < 0.55 THEN 1 WHEN r_prio < 0.80 THEN 2
+       WHEN r_prio < 0.95 THEN 3 ELSE 4 END,
+  CASE WHEN r_tags < 0.25 THEN '{}'::text[]
+       WHEN r_tags < 0.65 THEN ARRAY[tag_pool[1 + w1 % 20]]
+       WHEN r_tags < 0.90 THEN ARRAY(SELECT DISTINCT t FROM unnest(ARRAY[tag_pool[1 + w1 % 20],
+                                                                         tag_pool[1 + w2 % 20]]) AS t)
+       ELSE ARRAY(SELECT DISTINCT t FROM unnest(ARRAY[tag_pool[1 + w1 % 20], tag_pool[1 + w2 % 20],
+                                                     tag_pool[1 + w3 % 20]]) AS t) END,
+  CASE WHEN r_due < 0.2 THEN NULL
+       ELSE date_trunc('minute', now() + (r_due - 0.45) * interval '300 days') END,
+  r_due >= 0.2 AND w3 % 4 = 0,
+  (ARRAY['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo'])[1 + w3 % 4],
+  created,
+  created + (now() - created) * r_desc,
+  CASE WHEN r_status < 0.3 THEN created + (now() - created) * r_desc END,
+  CASE WHEN r_status < 0.3 THEN 2 ELSE 1 END
+FROM v;
+
+VACUUM (ANALYZE) users;
+VACUUM (ANALYZE) tasks;
+CHECKPOINT;
+SQL
+psql_todo -At -F ' ' <<SQL
+SELECT 'users:', count(*) FROM users;
+SELECT 'tasks:', count(*), 'of which big user:', count(*) FILTER (WHERE user_id = '$BIG_ID'),
+       'open high (big user):', count(*) FILTER (WHERE user_id = '$BIG_ID' AND status = 'open' AND priority = 3)
+FROM tasks;
+SELECT 'database size:', pg_size_pretty(pg_database_size('todo'));
+SQL
+echo "loaded in $(($(date +%s) - t0)) s"
+
+api POST /api/v1/auth/login "{\"email\":\"$BIG_EMAIL\",\"password\":\"$PASSWORD\"}"
+[[ $API_STATUS == 200 ]] || die "login answered $API_STATUS: $API_BODY"
+TOKEN=$(json_field access_token <<<"$API_BODY")
+api POST /api/v1/auth/login "{\"email\":\"user$USERS@bench.example\",\"password\":\"$PASSWORD\"}"
+[[ $API_STATUS == 200 ]] || die "login of an SQL-inserted user answered $API_STATUS: $API_BODY"
+
+GET_IDS=$WORK/get-ids.txt
+COMPLETE_IDS=$WORK/complete-ids.txt
+psql_todo -Atc "SELECT id FROM tasks WHERE user_id = '$BIG_ID' ORDER BY random() LIMIT 20000" >"$GET_IDS"
+chmod 0644 "$GET_IDS"
+
+# ---------------------------------------------------------------------------------------------------------
+say "query plans at this scale (EXPLAIN (ANALYZE, BUFFERS), first lines)"
+TASK_COLS="id, user_id, title, description, status, priority, tags, due_at, all_day, timezone, recurrence, created_at, updated_at, completed_at, version"
+GET_SAMPLE=$(head -n 1 "$GET_IDS")
+echo "-- GET one: SELECT … FROM tasks WHERE user_id = \$1 AND id = \$2"
+psql_todo -At -c "EXPLAIN (ANALYZE, BUFFERS) SELECT $TASK_COLS FROM tasks WHERE user_id = '$BIG_ID' AND id = '$GET_SAMPLE'" |
+  sed -n '1,6s/^/   /p'
+echo "-- list: status=open&priority=high&sort=due_at&limit=50 (the SQL the server builds for it)"
+psql_todo -At -c "EXPLAIN (ANALYZE, BUFFERS) SELECT $TASK_COLS, (due_at)::text AS sort_key_0 FROM tasks
+  WHERE user_id = '$BIG_ID'::uuid AND status = 'open' AND priority = ANY('{3}'::smallint[])
+  ORDER BY due_at ASC NULLS LAST, id ASC LIMIT 51" | sed -n '1,10s/^/   /p'
+echo "-- list: priority=high&sort=priority (key lines: does priority reach the Index Cond?)"
+psql_todo -At -c "EXPLAIN (ANALYZE, BUFFERS) SELECT $TASK_COLS, (priority)::text AS sort_key_0 FROM tasks
+  WHERE user_id = '$BIG_ID'::uuid AND priority = ANY('{3}'::smallint[])
+  ORDER BY priority ASC, id ASC LIMIT 51" | grep -E 'Scan|Index Cond|Filter|Removed|Execution' | sed 's/^/   /'
+
+# ---------------------------------------------------------------------------------------------------------
+say "pgbench -i -s 10 (database pgbench, same cluster)"
+PGB=("$PG_BIN/pgbench" -h "$PG_HOST" -p "$PGPORT" -U postgres)
+"${PGB[@]}" -i -s 10 -q pgbench 2>&1 | tail -n 1
+
+declare -A RPS P50 P99 NOTE
+STATUS=0
+PGBENCH_TPS=()
+
+run_pgbench() {  # run_pgbench LABEL
+  local f=$WORK/pgbench-$1.txt
+  echo "-- pgbench -S -M prepared -c $CONNECTIONS -j $THREADS -T $DURATION ($1, via $PG_TRANSPORT socket)"
+  sample_compilers "$DURATION" "$f.cc"
+  "${PGB[@]}" -n -S -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" pgbench >"$f" 2>&1 || {
+    cat "$f"
+    die "pgbench failed"
+  }
+  grep -E '^(latency average|tps = .*without)' "$f" | sed 's/^/   /'
+  PGBENCH_TPS+=("$(awk '/^tps = .*without/ {printf "%.1f", $3}' "$f")")
+  wait "$SAMPLER_PID" || true
+  COMPILERS_DURING+=("pgbench-$1:$(cat "$f.cc")")
+}
+
+run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
+  local name=$1 script=$2 ids=$3 dur=${4:-$DURATION}
+  local f=$WORK/wrk-$name.txt
+  echo "-- wrk -t$THREADS -c$CONNECTIONS -d${dur}s: $name"
+  sample_compilers "$dur" "$f.cc"
+  BENCH_TOKEN=$TOKEN BENCH_IDS_FILE=$ids BENCH_THREADS=$THREADS \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${dur}s" --timeout 5s -s "$BENCH_DIR/$script" "$BASE_URL" >"$f" 2>&1 ||
+    {
+      cat "$f"
+      die "wrk failed for $name"
+    }
+  local line
+  line=$(grep '^BENCH_RESULT' "$f") || {
+    cat "$f"
+    die "no result line from wrk for $name"
+  }
+  grep -E 'Latency|Req/Sec|requests in|Non-2xx|Socket errors' "$f" | sed 's/^/   /'
+  wait "$SAMPLER_PID" || true
+  [[ $name == warmup ]] || COMPILERS_DURING+=("$name:$(cat "$f.cc")")
+  echo "   $line"
+  [[ $name == warmup ]] && return 0
+  local requests rps p99 non2xx connect read write timeout wrapped errors
+  kv() { grep -o " $1=[0-9.]*" <<<"$line" | cut -d= -f2 || true; }
+  requests=$(kv requests) rps=$(kv rps) p99=$(kv p99_ms) non2xx=$(kv non2xx)
+  connect=$(kv connect) read=$(kv read) write=$(kv write) timeout=$(kv timeout) wrapped=$(kv wrapped)
+  errors=$((non2xx + connect + read + write + timeout))
+  RPS[$name]=$rps
+  P99[$name]=$p99
+  P50[$name]=$(kv p50_ms)
+  NOTE[$name]=""
+  if ((requests == 0 || errors * 100 > requests)); then
+    echo "!! FAIL: $name: $errors errors (non-2xx $non2xx, socket $connect/$read/$write, timeouts $timeout)" \
+      "in $requests requests (> 1%)" >&2
+    NOTE[$name]="FAIL: $errors errors"
+    STATUS=1
+  elif ((errors > 0)); then
+    NOTE[$name]="$errors errors (< 1%)"
+  fi
+  if [[ -n $wrapped ]]; then
+    NOTE[$name]="${NOTE[$name]:+${NOTE[$name]}; }$wrapped repeats of already-completed ids"
+  fi
+}
+
+probe() {  # probe WHAT METHOD PATH [BODY]: one request by hand so that a broken route fails clearly
+  api "$2" "$3" "${4:-}" "$TOKEN"
+  [[ $API_STATUS == 2* ]] || die "$1: $2 $3 answered $API_STATUS: $API_BODY"
+}
+
+say "scenarios (as $BIG_EMAIL, wrk threads $THREADS, connections $CONNECTIONS, ${DURATION} s each)"
+probe "GET one" GET "/api/v1/tasks/$GET_SAMPLE"
+probe "list" GET "/api/v1/tasks?status=open&priority=high&sort=due_at&limit=50"
+probe "create" POST /api/v1/tasks '{"title":"probe","priority":"high","tags":["work"],"due_at":"2026-03-05T09:00:00Z"}'
+
+run_pgbench before
+((WARMUP > 0)) && run_wrk warmup get_task.lua "$GET_IDS" "$WARMUP"
+run_wrk get get_task.lua "$GET_IDS"
+run_wrk list list_tasks.lua "$GET_IDS"
+run_wrk create create_task.lua "$GET_IDS"
+
+# Complete: every open task of the big user, in random order, each used once; topped up if a fast machine
+# could get through them all (5 000 completes/s assumed at most).
+need=$((DURATION * 5000))
+open=$(psql_todo -Atc "SELECT count(*) FROM tasks WHERE user_id = '$BIG_ID' AND status = 'open'")
+if ((open < need)); then
+  psql_todo -c "INSERT INTO tasks (user_id, id, title, timezone)
+    SELECT '$BIG_ID', gen_random_uuid(), 'Extra open task ' || g, 'UTC' FROM generate_series(1, $((need - open))) g"
+  psql_todo -c 'ANALYZE tasks'
+fi
+psql_todo -Atc "SELECT id FROM tasks WHERE user_id = '$BIG_ID' AND status = 'open' ORDER BY random()" >"$COMPLETE_IDS"
+chmod 0644 "$COMPLETE_IDS"
+probe "complete" POST "/api/v1/tasks/$(tail -n 1 "$COMPLETE_IDS")/complete"
+run_wrk complete complete_task.lua "$COMPLETE_IDS"
+run_pgbench after
+
+# ---------------------------------------------------------------------------------------------------------
+say "server health after the run"
+SERVER_RSS=$(ps -o rss= -p "$SERVER_PID" 2>/dev/null | awk '{printf "%.0f MiB", $1/1024}')
+kill -0 "$SERVER_PID" 2>/dev/null || {
+  STATUS=1
+  echo "!! todo-server is no longer running" >&2
+}
+echo "todo-server RSS: ${SERVER_RSS:-?}"
+if curl -fsS "$BASE_URL/metrics" -o "$WORK/metrics.txt" 2>/dev/null; then
+  echo "http_requests_total by route and status (from /metrics):"
+  grep '^http_requests_total' "$WORK/metrics.txt" | sed 's/^/   /'
+  if grep -qE '^http_requests_total\{[^}]*status="5' "$WORK/metrics.txt"; then
+    echo "!! the server answered 5xx during the run (see above)" >&2
+  fi
+else
+  echo "(GET /metrics failed)"
+fi
+problems=$(grep -cE '"level":"(warning|error|critical)"' "$WORK/server.log" || true)
+echo "server log: $problems warning/error lines"
+if ((problems > 0)); then
+  grep -E '"level":"(warning|error|critical)"' "$WORK/server.log" | sed -E 's/"time":"[^"]*",//' |
+    sort | uniq -c | sort -rn | sed -n '1,10s/^/   /p'
+fi
+pg_problems=$(grep -cE '(ERROR|FATAL|PANIC):' "$WORK/postgres.log" || true)
+echo "postgres log: $pg_problems ERROR/FATAL lines"
+((pg_problems > 0)) && grep -E '(ERROR|FATAL|PANIC):' "$WORK/postgres.log" | sort | uniq -c | sort -rn | sed -n '1,5p'
+
+# ---------------------------------------------------------------------------------------------------------
+CEILING=$(printf '%s\n' "${PGBENCH_TPS[@]}" | sort -g | tail -n 1)
+say "results"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), ${mem_mb} MiB RAM"
+echo "load average before: $LOAD_BEFORE, now: $(cut -d' ' -f1-3 /proc/loadavg)" \
+  "(wrk, todo-server, PostgreSQL and anything else running share these cores; other builds skew figures)"
+echo "compiler/linker processes of other work half-way through each run: ${COMPILERS_DURING[*]}" \
+  "(non-zero: the figures were measured under competing load)"
+echo "PostgreSQL $PG_VERSION via $PG_TRANSPORT socket for both todo-server and pgbench; fsync=on," \
+  "synchronous_commit=on; shared_buffers=$SHARED_BUFFERS"
+echo "connections $CONNECTIONS (wrk = pgbench clients = TODO_DB_POOL_SIZE), wrk threads $THREADS," \
+  "${DURATION} s a scenario"
+echo "pgbench -S -M prepared ceiling: ${PGBENCH_TPS[*]} TPS (before, after) → using the best, $CEILING"
+echo
+printf '%-22s %12s %9s %9s %11s %8s  %s\n' scenario 'requests/s' 'p50 ms' 'p99 ms' 'vs pgbench' goal note
+printf '%-22s %12s %9s %9s %11s %8s  %s\n' ---------------------- ------------ --------- --------- ----------- -------- ----
+row() {  # row KEY LABEL GOAL
+  local rps=${RPS[$1]:-0} ratio met=""
+  ratio=$(awk -v a="$rps" -v b="$CEILING" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+  if [[ $3 != - ]]; then
+    met=$(awk -v r="$ratio" -v g="$3" 'BEGIN { print (r + 0 >= g + 0) ? "met" : "missed" }')
+  fi
+  printf '%-22s %12s %9s %9s %11s %8s  %s\n' "$2" "$rps" "${P50[$1]:--}" "${P99[$1]:--}" "$ratio" \
+    "$([[ $3 == - ]] && echo - || echo ">= $3")" "${met}${NOTE[$1]:+ ${NOTE[$1]}}"
+}
+row get "GET one task" 0.50
+row list "list filter+sort" 0.30
+row create "create" 0.30
+row complete "complete" -
+printf '%-22s %12s %9s %9s %11s %8s\n' "pgbench -S (ceiling)" "$CEILING" - - 1.00 -
+echo
+echo "total time $(($(date +%s) - START_TIME)) s"
+((STATUS == 0)) || die "a scenario had more than 1% errors or the server died (see above)"

@@ -1,0 +1,381 @@
+// Integration: the migration runner and db::Pool against a real PostgreSQL, including a database restart.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <condition_variable>
+#include <latch>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "integration.hpp"
+#include "todo/core/error.hpp"
+
+namespace todo::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+int count_rows(const std::string& url, const std::string& sql) {
+  pqxx::connection c(url);
+  pqxx::nontransaction n(c);
+  return n.exec(sql)[0][0].as<int>();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Migrations
+
+TEST(Migrations, AppliesEachMigrationOnceAcrossRuns) {
+  const auto& all = db::embedded_migrations();
+  ASSERT_FALSE(all.empty());
+  const std::string url = fresh_database("mig_once");
+  pqxx::connection c(url);
+
+  EXPECT_FALSE(db::is_migrated(c));
+  EXPECT_EQ(db::current_version(c), 0);
+
+  EXPECT_EQ(db::migrate(c), static_cast<int>(all.size()));
+  EXPECT_TRUE(db::is_migrated(c));
+  EXPECT_EQ(db::current_version(c), all.back().version);
+
+  EXPECT_EQ(db::migrate(c), 0) << "a second run must find nothing to do";
+  EXPECT_TRUE(db::is_migrated(c));
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM schema_migrations"), static_cast<int>(all.size()));
+  // The schema is really there.
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM tasks"), 0);
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM users"), 0);
+}
+
+TEST(Migrations, EightConcurrentRunnersApplyEachVersionOnce) {
+  const auto& all = db::embedded_migrations();
+  const std::string url = fresh_database("mig_race");
+  constexpr int kRunners = 8;
+
+  // Each runner connects first, then all call migrate() at the same moment.
+  std::vector<std::unique_ptr<pqxx::connection>> connections;
+  for (int i = 0; i < kRunners; ++i)
+    connections.push_back(std::make_unique<pqxx::connection>(url));
+  std::latch start(kRunners);
+  std::vector<int> applied(kRunners, -1);
+  std::vector<std::string> errors(kRunners);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRunners; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      try {
+        applied[i] = db::migrate(*connections[i]);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+
+  int total = 0;
+  for (int i = 0; i < kRunners; ++i) {
+    EXPECT_EQ(errors[i], "") << "runner " << i << " failed";
+    EXPECT_GE(applied[i], 0) << "runner " << i;
+    total += std::max(applied[i], 0);
+  }
+  EXPECT_EQ(total, static_cast<int>(all.size())) << "each migration applied by exactly one runner";
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM schema_migrations"), static_cast<int>(all.size()));
+  EXPECT_EQ(count_rows(url,
+                       "SELECT count(*) FROM (SELECT version FROM schema_migrations GROUP BY version "
+                       "HAVING count(*) > 1) d"),
+            0);
+  for (auto& c : connections)
+    EXPECT_TRUE(db::is_migrated(*c));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pool
+
+/// A database with one plain table for the pool tests.
+std::string pool_database() {
+  const std::string url = fresh_database("pool");
+  pqxx::connection c(url);
+  pqxx::work w(c);
+  w.exec("CREATE TABLE items (id integer PRIMARY KEY, note text NOT NULL)");
+  w.commit();
+  return url;
+}
+
+/// Waits, with a bound, until `n` parties have arrived: makes `n` jobs occupy `n` pool threads at once.
+class TimedBarrier {
+ public:
+  explicit TimedBarrier(int n) : left_(n) {}
+  void arrive_and_wait(std::chrono::milliseconds bound) {
+    std::unique_lock lock(mutex_);
+    if (--left_ == 0) cv_.notify_all();
+    if (!cv_.wait_for(lock, bound, [this] { return left_ <= 0; }))
+      throw std::runtime_error("barrier: not every pool thread ran a job at once");
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int left_;
+};
+
+/// Runs `n` transactions at once, each holding its pool thread until all are running: every connection of a
+/// pool of size `n` is used. Returns the number that succeeded and the failures' messages.
+std::pair<int, std::vector<std::string>> use_every_connection(db::Pool& pool, int n) {
+  boost::asio::io_context io;
+  TimedBarrier barrier(n);
+  int ok = 0;
+  std::vector<std::string> failures;
+  for (int i = 0; i < n; ++i) {
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          try {
+            const int one = co_await pool.transact([&](pqxx::work& w) {
+              barrier.arrive_and_wait(10s);
+              return w.exec("SELECT 1")[0][0].as<int>();
+            });
+            if (one == 1) ++ok;
+          } catch (const Error& e) {
+            failures.push_back("todo::Error(" + std::to_string(static_cast<int>(e.code())) +
+                               "): " + e.what());
+          } catch (const std::exception& e) {
+            failures.push_back(e.what());
+          }
+        },
+        boost::asio::detached);
+  }
+  io.run_for(60s);
+  return {ok, failures};
+}
+
+TEST(Pool, ManyConcurrentTransactsCompleteWithTheirResults) {
+  const std::string url = pool_database();
+  db::Pool pool(url, 4);
+  constexpr int kJobs = 300;
+  boost::asio::io_context io;
+  std::vector<int> results(kJobs, -1);
+  std::atomic<int> failures{0};
+  for (int i = 0; i < kJobs; ++i) {
+    boost::asio::co_spawn(
+        io,
+        [&, i]() -> boost::asio::awaitable<void> {
+          try {
+            results[i] = co_await pool.transact([i](pqxx::work& w) {
+              w.exec_params("INSERT INTO items (id, note) VALUES ($1, $2)", i, "job " + std::to_string(i));
+              return w.exec_params("SELECT $1::int * 2", i)[0][0].as<int>();
+            });
+          } catch (...) {
+            ++failures;
+          }
+        },
+        boost::asio::detached);
+  }
+  io.run_for(120s);
+  EXPECT_EQ(failures.load(), 0);
+  for (int i = 0; i < kJobs; ++i)
+    ASSERT_EQ(results[i], 2 * i) << "job " << i;
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM items"), kJobs);
+  EXPECT_EQ(pool.queue_depth(), 0u);
+}
+
+TEST(Pool, ResumesOnTheAwaitersExecutor) {
+  const std::string url = pool_database();
+  db::Pool pool(url, 2);
+  boost::asio::io_context io;
+  std::thread::id db_thread, resumed_on;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        co_await pool.transact([&](pqxx::work&) { db_thread = std::this_thread::get_id(); });
+        resumed_on = std::this_thread::get_id();
+      },
+      boost::asio::detached);
+  io.run_for(30s);
+  EXPECT_NE(db_thread, std::thread::id());
+  EXPECT_NE(db_thread, std::this_thread::get_id()) << "the work must run on a DB thread";
+  EXPECT_EQ(resumed_on, std::this_thread::get_id()) << "the coroutine must resume on the io_context";
+}
+
+TEST(Pool, ExceptionInTheWorkPropagatesAndRollsBack) {
+  const std::string url = pool_database();
+  db::Pool pool(url, 2);
+  try {
+    transact(pool, [](pqxx::work& w) {
+      w.exec("INSERT INTO items (id, note) VALUES (1, 'never committed')");
+      throw std::runtime_error("boom");
+    });
+    FAIL() << "the exception did not reach the awaiter";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "boom");
+  }
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM items WHERE id = 1"), 0)
+      << "the insert was not rolled back";
+
+  // An SQL error that is not about the connection comes through as libpqxx's own exception, and the
+  // connection stays usable.
+  transact(pool, [](pqxx::work& w) { w.exec("INSERT INTO items (id, note) VALUES (2, 'kept')"); });
+  EXPECT_THROW(
+      transact(pool, [](pqxx::work& w) { w.exec("INSERT INTO items (id, note) VALUES (2, 'dup')"); }),
+      pqxx::unique_violation);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(
+        transact(pool, [](pqxx::work& w) { return w.exec("SELECT count(*) FROM items")[0][0].as<int>(); }),
+        1);
+}
+
+TEST(Pool, TodoErrorPropagatesUnchanged) {
+  const std::string url = pool_database();
+  db::Pool pool(url, 2);
+  try {
+    transact(pool, [](pqxx::work& w) -> int {
+      w.exec("INSERT INTO items (id, note) VALUES (7, 'rolled back')");
+      throw Error(Errc::not_found, "no task 42", {{"id", "unknown"}});
+    });
+    FAIL() << "the error did not reach the awaiter";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::not_found);
+    EXPECT_STREQ(e.what(), "no task 42");
+    ASSERT_EQ(e.errors().size(), 1u);
+    EXPECT_EQ(e.errors()[0].field, "id");
+    EXPECT_EQ(e.errors()[0].message, "unknown");
+  }
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM items WHERE id = 7"), 0);
+}
+
+TEST(Pool, ReadRunsOnAPooledConnection) {
+  const std::string url = pool_database();
+  db::Pool pool(url, 2);
+  transact(pool, [](pqxx::work& w) { w.exec("INSERT INTO items (id, note) VALUES (1, 'one'), (2, 'two')"); });
+  EXPECT_EQ(run_awaitable(pool.read([](pqxx::transaction_base& t) {
+              return std::string(t.exec("SELECT string_agg(note, ',' ORDER BY id) FROM items")[0][0].c_str());
+            })),
+            "one,two");
+  EXPECT_THROW(
+      run_awaitable(pool.read([](pqxx::transaction_base& t) { t.exec("SELECT * FROM no_such_table"); })),
+      pqxx::undefined_table);
+  try {
+    run_awaitable(pool.read([](pqxx::transaction_base&) -> int { throw Error(Errc::conflict, "taken"); }));
+    FAIL() << "the error did not reach the awaiter";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::conflict);
+  }
+  EXPECT_EQ(pool.queue_depth(), 0u);
+}
+
+/// Starts the shared cluster again should a test stop it and then fail.
+struct RestartGuard {
+  ~RestartGuard() {
+    if (!TestPostgres::shared().running()) TestPostgres::shared().start();
+  }
+};
+
+/// After a restart: the next transactions succeed by themselves, on every connection of the pool.
+void expect_recovered(db::Pool& pool, int size) {
+  int failed = 0;
+  std::string first_failure;
+  for (int i = 0; i < 2 * size; ++i) {
+    try {
+      EXPECT_EQ(transact(
+                    pool, [](pqxx::work& w) { return w.exec("SELECT 41 + 1")[0][0].as<int>(); }, 30s),
+                42);
+    } catch (const std::exception& e) {
+      if (failed++ == 0) first_failure = e.what();
+    }
+  }
+  EXPECT_EQ(failed, 0) << failed << " of " << 2 * size
+                       << " sequential transactions after the restart failed; first: " << first_failure;
+  auto [ok, failures] = use_every_connection(pool, size);
+  std::string all;
+  for (const auto& f : failures)
+    all += "\n  " + f;
+  EXPECT_EQ(ok, size) << "one transaction on each of the " << size
+                      << " connections after the restart:" << all;
+  EXPECT_EQ(pool.queue_depth(), 0u);
+}
+
+TEST(Pool, DatabaseRestartFailsFastThenRecoversByItself) {
+  constexpr int kSize = 3;
+  const std::string url = pool_database();
+  db::Pool pool(url, kSize);
+  RestartGuard guard;
+  // Every pool thread holds an open connection before the restart.
+  {
+    auto [ok, failures] = use_every_connection(pool, kSize);
+    ASSERT_EQ(ok, kSize) << (failures.empty() ? "" : failures.front());
+  }
+
+  TestPostgres::shared().stop();
+  // While the database is down, work fails with Errc::unavailable, promptly rather than hanging. (One job
+  // only: which pool thread takes it is up to the pool, and the outcome below must not depend on that.)
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    transact(
+        pool, [](pqxx::work& w) { w.exec("SELECT 1"); }, 20s);
+    ADD_FAILURE() << "transact succeeded while the database was stopped";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unavailable) << e.what();
+  } catch (const Timeout& e) {
+    FAIL() << "transact hung while the database was stopped: " << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "transact failed with a non-todo::Error: " << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+  EXPECT_EQ(pool.queue_depth(), 0u);
+
+  TestPostgres::shared().start();
+  expect_recovered(pool, kSize);
+}
+
+TEST(Pool, DatabaseDownFailsEveryWaitingJobFast) {
+  constexpr int kSize = 2;
+  const std::string url = pool_database();
+  db::Pool pool(url, kSize);
+  RestartGuard guard;
+  TestPostgres::shared().stop();
+  // A burst larger than the pool: every job ends with Errc::unavailable, none hangs, the queue drains.
+  boost::asio::io_context io;
+  constexpr int kJobs = 20;
+  std::vector<std::string> outcome(kJobs, "did not complete");
+  for (int i = 0; i < kJobs; ++i) {
+    boost::asio::co_spawn(
+        io,
+        [&, i]() -> boost::asio::awaitable<void> {
+          try {
+            co_await pool.transact([](pqxx::work& w) { w.exec("SELECT 1"); });
+            outcome[i] = "succeeded";
+          } catch (const Error& e) {
+            outcome[i] =
+                e.code() == Errc::unavailable ? "unavailable" : std::string("todo::Error ") + e.what();
+          } catch (const std::exception& e) {
+            outcome[i] = e.what();
+          }
+        },
+        boost::asio::detached);
+  }
+  io.run_for(20s);
+  for (int i = 0; i < kJobs; ++i)
+    EXPECT_EQ(outcome[i], "unavailable") << "job " << i;
+  EXPECT_EQ(pool.queue_depth(), 0u);
+  TestPostgres::shared().start();
+}
+
+TEST(Pool, IdleConnectionsSurviveADatabaseRestart) {
+  // A restart while the server is idle (no request during the outage): afterwards every connection must work
+  // again, not fail its first job with 'unavailable'.
+  constexpr int kSize = 3;
+  const std::string url = pool_database();
+  db::Pool pool(url, kSize);
+  RestartGuard guard;
+  {
+    auto [ok, failures] = use_every_connection(pool, kSize);
+    ASSERT_EQ(ok, kSize) << (failures.empty() ? "" : failures.front());
+  }
+  TestPostgres::shared().stop();
+  TestPostgres::shared().start();
+  expect_recovered(pool, kSize);
+}
+
+}  // namespace
+}  // namespace todo::test

@@ -1,0 +1,344 @@
+// Integration: at 1,000,000 tasks, every documented list query shape and every named task/user statement
+// is planned as an index scan, never a sequential scan of tasks.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "integration.hpp"
+#include "todo/auth/users.hpp"
+#include "todo/core/time.hpp"
+#include "todo/tasks/query.hpp"
+#include "todo/tasks/repository.hpp"
+
+namespace todo::test {
+namespace {
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+using nlohmann::json;
+
+// The columns the repository selects (kept in step with src/tasks/repository.cpp; they do not change plans
+// as long as they are not all covered by an index).
+constexpr const char* kTaskColumns =
+    "id, user_id, title, description, status, priority, tags, due_at, all_day, timezone, recurrence, "
+    "created_at, updated_at, completed_at, version";
+
+constexpr int kUsers = 1'000;
+constexpr int kTasks = 1'000'000;
+constexpr int kBigUserTasks = 100'000;
+
+/// The id of load user `n` (0 owns kBigUserTasks tasks, the others share the rest).
+std::string user_id(int n) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012x", n);
+  return buf;
+}
+
+/// One plan node that reads a table or an index.
+struct ScanNode {
+  std::string type;
+  std::string relation;
+  std::string index;
+  std::string index_cond;
+  double removed_by_filter = 0;  // with ANALYZE
+};
+
+void collect(const json& plan, std::vector<ScanNode>& out) {
+  out.push_back({plan.value("Node Type", ""), plan.value("Relation Name", ""), plan.value("Index Name", ""),
+                 plan.value("Index Cond", ""), plan.value("Rows Removed by Filter", 0.0)});
+  if (plan.contains("Plans"))
+    for (const auto& child : plan["Plans"])
+      collect(child, out);
+}
+
+/// What a plan does, in one line: its top node and every scan.
+struct PlanSummary {
+  json plan;
+  std::vector<ScanNode> nodes;
+
+  std::string top() const { return plan.value("Node Type", "?"); }
+
+  std::string scans(bool verbose = false) const {
+    std::string s;
+    for (const auto& n : nodes) {
+      if (n.type.find("Scan") == std::string::npos) continue;
+      s += (s.empty() ? "" : "; ") + n.type;
+      if (!n.index.empty()) s += " using " + n.index;
+      if (!n.relation.empty()) s += " on " + n.relation;
+      if (verbose && !n.index_cond.empty()) s += " [Index Cond: " + n.index_cond + "]";
+      if (verbose && n.removed_by_filter > 0)
+        s += " [Rows Removed by Filter: " + std::to_string(static_cast<long>(n.removed_by_filter)) + "]";
+    }
+    return s;
+  }
+
+  /// An index scan on an index of `table` (its `<table>_*` indexes, the primary key included) and no
+  /// sequential scan of it.
+  ::testing::AssertionResult uses_index_on(const std::string& table) const {
+    bool index = false;
+    for (const auto& n : nodes) {
+      if (n.type == "Seq Scan" && n.relation == table)
+        return ::testing::AssertionFailure() << "Seq Scan on " << table << " (" << scans() << ")";
+      if ((n.type == "Index Scan" || n.type == "Index Only Scan" || n.type == "Bitmap Index Scan") &&
+          n.index.rfind(table + "_", 0) == 0)
+        index = true;
+    }
+    if (!index)
+      return ::testing::AssertionFailure() << "no index scan on " << table << " (" << scans() << ")";
+    return ::testing::AssertionSuccess();
+  }
+};
+
+PlanSummary summarize(const std::string& explain_json) {
+  PlanSummary p;
+  p.plan = json::parse(explain_json).at(0).at("Plan");
+  collect(p.plan, p.nodes);
+  return p;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+class QueryPlans : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    url_ = new std::string(migrated_database(fresh_database("plans")));
+    load();
+    pool_ = new db::Pool(*url_, 2);
+  }
+  static void TearDownTestSuite() {
+    delete pool_;
+    delete url_;
+    pool_ = nullptr;
+    url_ = nullptr;
+  }
+
+  /// 1,000 users and 1,000,000 tasks; the secondary indexes are dropped during the load and rebuilt from
+  /// their own definitions (pg_get_indexdef), so the schema is exactly the migrated one.
+  static void load() {
+    const auto started = std::chrono::steady_clock::now();
+    pqxx::connection c(*url_);
+    pqxx::nontransaction n(c);
+    n.exec("SET maintenance_work_mem = '256MB'");
+    std::vector<std::string> indexes;
+    for (const auto& row : n.exec("SELECT indexname, pg_get_indexdef(indexrelid) FROM pg_indexes "
+                                  "JOIN pg_class ON pg_class.relname = indexname "
+                                  "JOIN pg_index ON pg_index.indexrelid = pg_class.oid "
+                                  "WHERE tablename = 'tasks' AND NOT indisprimary")) {
+      indexes.push_back(row[1].c_str());
+      n.exec("DROP INDEX " + std::string(row[0].c_str()));
+    }
+    ASSERT_GE(indexes.size(), 6u);
+    n.exec(
+        "INSERT INTO users (id, email, password_hash) SELECT ('00000000-0000-4000-8000-' || "
+        "lpad(to_hex(u), 12, '0'))::uuid, 'load' || u || '@example.com', 'x' FROM generate_series(0, " +
+        std::to_string(kUsers - 1) + ") u");
+    // Deterministic variety: titles and descriptions from a small vocabulary (for q), 40 tags plus 'work',
+    // every priority and status, a fifth without a due date, the rest spread 500 days either side of now.
+    n.exec(
+        "INSERT INTO tasks (user_id, id, title, description, status, priority, tags, due_at, timezone, "
+        "created_at, updated_at, completed_at) "
+        "SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(CASE WHEN i <= " +
+        std::to_string(kBigUserTasks) + " THEN 0 ELSE 1 + i % " + std::to_string(kUsers - 1) +
+        " END), 12, '0'))::uuid, "
+        "md5(i::text)::uuid, "
+        "w[1 + i % 10] || ' ' || w[1 + (i / 10) % 10] || ' ' || i, "
+        "CASE WHEN i % 3 = 0 THEN 'notes on ' || w[1 + (i / 100) % 10] ELSE '' END, "
+        "CASE WHEN i % 4 = 0 THEN 'done' ELSE 'open' END, "
+        "(i % 5)::smallint, "
+        "CASE WHEN i % 7 = 0 THEN ARRAY['t' || (i % 40), 'work'] ELSE ARRAY['t' || (i % 40)] END, "
+        "CASE WHEN i % 5 = 0 THEN NULL ELSE now() - interval '500 days' + (i % 1000) * interval '1 day' "
+        "+ (i % 86400) * interval '1 second' END, "
+        "'UTC', "
+        "timestamptz '2023-01-01' + i * interval '1 second', "
+        "timestamptz '2023-01-01' + i * interval '1 second' + (i % 100) * interval '1 minute', "
+        "CASE WHEN i % 4 = 0 THEN timestamptz '2023-01-01' + i * interval '1 second' END "
+        "FROM generate_series(1, " +
+        std::to_string(kTasks) +
+        ") i, "
+        "(SELECT ARRAY['buy', 'milk', 'call', 'mom', 'plan', 'trip', 'fix', 'bike', 'read', 'book'] AS w) v");
+    const double loaded = seconds_since(started);
+    for (const auto& def : indexes)
+      n.exec(def);
+    const double indexed = seconds_since(started);
+    n.exec("ANALYZE users");
+    n.exec("ANALYZE tasks");
+    std::cout << "[ load ] " << kTasks << " tasks for " << kUsers << " users: rows " << loaded
+              << " s, indexes " << indexed - loaded << " s, analyze " << seconds_since(started) - indexed
+              << " s\n";
+  }
+
+  template <class F>
+  static auto tx(F fn) {
+    return transact(*pool_, std::move(fn), std::chrono::seconds(120));
+  }
+
+  /// The plan of the list query `params` for `uid`, as the repository would send it (same SQL, same
+  /// parameters, unnamed statement).
+  static PlanSummary list_plan(const tasks::ListQuery& q, const std::string& uid, bool analyze = false) {
+    const auto sql = tasks::build_list_sql(q, uid, kTaskColumns);
+    const std::string explain =
+        analyze ? "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " : "EXPLAIN (FORMAT JSON) ";
+    return summarize(tx([&](pqxx::work& w) {
+      return std::string(
+          w.exec_params(explain + sql.text, pqxx::prepare::make_dynamic_params(sql.params))[0][0].c_str());
+    }));
+  }
+
+  /// The generic plan of the same SQL (no parameter values known): the list query runs as a statement
+  /// prepared once per connection (db::exec_cached), and after five executions PostgreSQL may switch to this
+  /// plan for every user.
+  static PlanSummary generic_list_plan(const tasks::ListQuery& q, const std::string& uid) {
+    const auto sql = tasks::build_list_sql(q, uid, kTaskColumns);
+    pqxx::connection c(*url_);
+    pqxx::nontransaction n(c);
+    n.exec("SET plan_cache_mode = force_generic_plan");
+    n.exec("PREPARE list_shape AS " + sql.text);
+    std::string args;
+    for (const auto& p : sql.params)
+      args += (args.empty() ? "" : ", ") + n.quote(p);
+    return summarize(n.exec("EXPLAIN (FORMAT JSON) EXECUTE list_shape(" + args + ")")[0][0].c_str());
+  }
+
+  /// A cursor positioned after row `offset` of query `q` for `uid`.
+  static std::string cursor_at(tasks::ListQuery q, const std::string& uid, int offset) {
+    q.limit = offset;  // build_list_sql selects limit + 1 rows; the last one is row `offset`
+    q.after.reset();
+    const auto sql = tasks::build_list_sql(q, uid, kTaskColumns);
+    return tx([&](pqxx::work& w) {
+      const auto r = w.exec_params(sql.text, pqxx::prepare::make_dynamic_params(sql.params));
+      if (r.empty()) return std::string();
+      const auto last = r[r.size() - 1];
+      tasks::Cursor c;
+      c.id = last[0].c_str();
+      for (std::size_t k = 0; k < q.sort.size(); ++k) {
+        const auto& f = last[static_cast<pqxx::row::size_type>(15 + k)];
+        c.values.push_back(f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str()));
+      }
+      return tasks::encode_cursor(q, c);
+    });
+  }
+
+  static std::string* url_;
+  static db::Pool* pool_;
+};
+
+std::string* QueryPlans::url_ = nullptr;
+db::Pool* QueryPlans::pool_ = nullptr;
+
+/// Every documented list query shape: default sort, each sort key both ways, each filter, search.
+std::vector<std::pair<std::string, Params>> list_shapes() {
+  const Instant now = todo::now();
+  auto days = [&](int d) { return format_rfc3339(now + std::chrono::days(d)); };
+  std::vector<std::pair<std::string, Params>> shapes = {
+      {"default sort", {}},
+      {"status=open", {{"status", "open"}}},
+      {"status=done", {{"status", "done"}}},
+      {"priority=urgent", {{"priority", "urgent"}}},
+      {"priority=high,urgent", {{"priority", "high"}, {"priority", "urgent"}}},
+      {"tag=t7", {{"tag", "t7"}}},
+      {"tag=t7&tag=work", {{"tag", "t7"}, {"tag", "work"}}},
+      {"any_tag=t7,t8", {{"any_tag", "t7"}, {"any_tag", "t8"}}},
+      {"due_before", {{"due_before", days(-450)}}},
+      {"due_after", {{"due_after", days(450)}}},
+      {"due_after+due_before", {{"due_after", days(-10)}, {"due_before", days(10)}}},
+      {"overdue", {{"overdue", "true"}}},
+      {"has_due=true", {{"has_due", "true"}}},
+      {"has_due=false", {{"has_due", "false"}}},
+      {"q=milk", {{"q", "milk"}}},
+      {"q=buy mi", {{"q", "buy mi"}}},
+      {"q=notes&sort=-due_at", {{"q", "notes"}, {"sort", "-due_at"}}},
+      {"status=open&sort=due_at", {{"status", "open"}, {"sort", "due_at"}}},
+      {"status=open&sort=-priority", {{"status", "open"}, {"sort", "-priority"}}},
+      {"sort=-priority,due_at", {{"sort", "-priority,due_at"}}},
+      {"status=open&sort=due_at,-priority", {{"status", "open"}, {"sort", "due_at,-priority"}}},
+  };
+  for (const char* key : {"due_at", "priority", "created_at", "updated_at", "title"}) {
+    shapes.push_back({std::string("sort=") + key, {{"sort", key}}});
+    shapes.push_back({std::string("sort=-") + key, {{"sort", std::string("-") + key}}});
+  }
+  return shapes;
+}
+
+TEST_F(QueryPlans, EveryListShapeUsesAnIndex) {
+  for (const auto& [who, uid] :
+       {std::pair{"user with 100k tasks", user_id(0)}, {"user with ~900 tasks", user_id(17)}}) {
+    for (const auto& [name, params] : list_shapes()) {
+      const auto plan = list_plan(tasks::parse_list_query(params), uid);
+      std::cout << "[ plan ] " << who << " | " << name << " | top: " << plan.top() << " | " << plan.scans()
+                << "\n";
+      EXPECT_TRUE(plan.uses_index_on("tasks")) << who << ", " << name;
+    }
+  }
+  for (const auto& [name, params] : list_shapes()) {
+    const auto plan = generic_list_plan(tasks::parse_list_query(params), user_id(0));
+    std::cout << "[ plan ] generic | " << name << " | top: " << plan.top() << " | " << plan.scans() << "\n";
+    EXPECT_TRUE(plan.uses_index_on("tasks")) << "generic plan, " << name;
+  }
+}
+
+TEST_F(QueryPlans, NextPagesUseAnIndex) {
+  // Keyset pages: just after the first page and deep in the big user's list.
+  const std::string uid = user_id(0);
+  for (const auto& [name, params] : list_shapes()) {
+    for (int offset : {50, 20'000}) {
+      const auto first = tasks::parse_list_query(params);
+      const std::string cursor = cursor_at(first, uid, offset);
+      if (cursor.empty()) continue;  // fewer rows than the offset
+      Params next = params;
+      next.emplace_back("cursor", cursor);
+      const auto plan = list_plan(tasks::parse_list_query(next), uid, /*analyze=*/true);
+      const double ms = plan.plan.value("Actual Total Time", 0.0);
+      std::cout << "[ plan ] after row " << offset << " | " << name << " | top: " << plan.top() << " | "
+                << plan.scans(/*verbose=*/true) << " | " << ms << " ms\n";
+      EXPECT_TRUE(plan.uses_index_on("tasks")) << name << " after row " << offset;
+      const auto generic = generic_list_plan(tasks::parse_list_query(next), uid);
+      std::cout << "[ plan ] generic, after row " << offset << " | " << name << " | top: " << generic.top()
+                << " | " << generic.scans() << "\n";
+      EXPECT_TRUE(generic.uses_index_on("tasks")) << "generic plan, " << name << " after row " << offset;
+    }
+  }
+}
+
+TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
+  // The prepared statements of the repositories, planned as they run: EXPLAIN EXECUTE on a pool connection.
+  const std::string uid = user_id(0);
+  const std::string task = tx([&](pqxx::work& w) {
+    const std::string id =
+        w.exec_params("SELECT id FROM tasks WHERE user_id = $1 LIMIT 1 OFFSET 777", uid)[0][0].c_str();
+    // Through the repositories once, which also links their statements into this binary.
+    EXPECT_TRUE(tasks::repository::find(w, uid, id).has_value());
+    EXPECT_TRUE(auth::users::find_by_id(w, uid).has_value());
+    return id;
+  });
+  auto quote = [](const std::string& s) { return "'" + s + "'"; };  // uuids only
+  const std::string u = quote(uid), t = quote(task);
+  const std::vector<std::tuple<std::string, std::string, std::string>> statements = {
+      {"GET one task (tasks_select)", "tasks_select(" + u + ", " + t + ")", "tasks"},
+      {"tasks_select_for_update", "tasks_select_for_update(" + u + ", " + t + ")", "tasks"},
+      {"tasks_update",
+       "tasks_update(" + u + ", " + t + ", 'title', '', 'open', 1, '{}', NULL, false, 'UTC', NULL, NULL)",
+       "tasks"},
+      {"tasks_delete", "tasks_delete(" + u + ", " + t + ")", "tasks"},
+      {"tasks_tag_counts", "tasks_tag_counts(" + u + ")", "tasks"},
+      {"users_by_email", "users_by_email('load17@example.com')", "users"},
+      {"users_by_id", "users_by_id(" + u + ")", "users"},
+  };
+  for (const auto& [name, execute, table] : statements) {
+    const std::string statement = execute.substr(0, execute.find('('));
+    const auto plan = summarize(run_awaitable(pool_->with_connection([&](pqxx::connection& c) {
+      c.prepare_now(statement);  // libpqxx prepares on first use
+      pqxx::nontransaction n(c);
+      return std::string(n.exec("EXPLAIN (FORMAT JSON) EXECUTE " + execute)[0][0].c_str());
+    })));
+    std::cout << "[ plan ] " << name << " | top: " << plan.top() << " | " << plan.scans() << "\n";
+    EXPECT_TRUE(plan.uses_index_on(table)) << name;
+  }
+}
+
+}  // namespace
+}  // namespace todo::test

@@ -1,0 +1,399 @@
+// Tests of configuration: environment variables, flags that win over them, and one clear line per bad
+// setting.
+#include "todo/core/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace todo {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kSecret(32, 's');
+
+// Every variable load_config reads.
+const char* const kVariables[] = {"DATABASE_URL",
+                                  "TODO_HTTP_ADDR",
+                                  "TODO_JWT_SECRET",
+                                  "TODO_LOG_LEVEL",
+                                  "TODO_DB_POOL_SIZE",
+                                  "TODO_HTTP_THREADS",
+                                  "TODO_HTTP_BODY_LIMIT",
+                                  "TODO_HTTP_HEADER_TIMEOUT_MS",
+                                  "TODO_HTTP_IDLE_TIMEOUT_MS",
+                                  "TODO_HTTP_REQUEST_TIMEOUT_MS",
+                                  "TODO_SHUTDOWN_TIMEOUT_S",
+                                  "KAFKA_BROKERS"};
+
+// Each test starts from an environment without any of the variables and gets the original one back.
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : kVariables) {
+      if (const char* v = std::getenv(name)) saved_[name] = v;
+      ::unsetenv(name);
+    }
+  }
+  void TearDown() override {
+    for (const char* name : kVariables) {
+      if (auto it = saved_.find(name); it != saved_.end())
+        ::setenv(name, it->second.c_str(), 1);
+      else
+        ::unsetenv(name);
+    }
+  }
+
+  static void set(const char* name, const std::string& value) { ::setenv(name, value.c_str(), 1); }
+
+  // The two required settings, from the environment.
+  static void required() {
+    set("DATABASE_URL", "postgresql://localhost/todo");
+    set("TODO_JWT_SECRET", kSecret);
+  }
+
+  static Config load(std::vector<std::string> args) {
+    args.insert(args.begin(), "todo-server");
+    std::vector<const char*> argv;
+    for (const auto& a : args)
+      argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    return load_config(static_cast<int>(args.size()), argv.data());
+  }
+
+  // The message of the ConfigError that load throws, or nullopt.
+  static std::optional<std::string> error(std::vector<std::string> args) {
+    try {
+      load(std::move(args));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::map<std::string, std::string> saved_;
+};
+
+TEST_F(ConfigTest, DefaultsWithTheRequiredSettings) {
+  required();
+  const Config c = load({});
+  EXPECT_EQ(c.command, "serve");
+  EXPECT_EQ(c.database_url, "postgresql://localhost/todo");
+  EXPECT_EQ(c.jwt_secret, kSecret);
+  EXPECT_EQ(c.http_host, "127.0.0.1");
+  EXPECT_EQ(c.http_port, 8080);
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.db_pool_size, 8u);
+  EXPECT_GE(c.http_threads, 1u);
+  EXPECT_EQ(c.body_limit, 1u << 20);
+  EXPECT_EQ(c.header_timeout, 10'000ms);
+  EXPECT_EQ(c.idle_timeout, 60'000ms);
+  EXPECT_EQ(c.request_timeout, 30'000ms);
+  EXPECT_EQ(c.shutdown_timeout, 10s);
+  EXPECT_EQ(c.kafka_brokers, "");
+}
+
+TEST_F(ConfigTest, ReadsEveryVariable) {
+  required();
+  set("TODO_HTTP_ADDR", "0.0.0.0:9090");
+  set("TODO_LOG_LEVEL", "debug");
+  set("TODO_DB_POOL_SIZE", "16");
+  set("TODO_HTTP_THREADS", "3");
+  set("TODO_HTTP_BODY_LIMIT", "2048");
+  set("TODO_HTTP_HEADER_TIMEOUT_MS", "1500");
+  set("TODO_HTTP_IDLE_TIMEOUT_MS", "2500");
+  set("TODO_HTTP_REQUEST_TIMEOUT_MS", "3500");
+  set("TODO_SHUTDOWN_TIMEOUT_S", "4");
+  set("KAFKA_BROKERS", "k1:9092,k2:9092");
+  const Config c = load({});
+  EXPECT_EQ(c.http_host, "0.0.0.0");
+  EXPECT_EQ(c.http_port, 9090);
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.db_pool_size, 16u);
+  EXPECT_EQ(c.http_threads, 3u);
+  EXPECT_EQ(c.body_limit, 2048u);
+  EXPECT_EQ(c.header_timeout, 1500ms);
+  EXPECT_EQ(c.idle_timeout, 2500ms);
+  EXPECT_EQ(c.request_timeout, 3500ms);
+  EXPECT_EQ(c.shutdown_timeout, 4s);
+  EXPECT_EQ(c.kafka_brokers, "k1:9092,k2:9092");
+}
+
+TEST_F(ConfigTest, ReadsEveryFlagInBothForms) {
+  const std::vector<std::pair<std::string, std::string>> flags = {
+      {"--database-url", "postgresql://db/todo"},
+      {"--jwt-secret", std::string(40, 'j')},
+      {"--http-addr", "[::1]:0"},
+      {"--log-level", "warn"},
+      {"--db-pool-size", "2"},
+      {"--http-threads", "5"},
+      {"--http-body-limit", "4096"},
+      {"--http-header-timeout-ms", "100"},
+      {"--http-idle-timeout-ms", "200"},
+      {"--http-request-timeout-ms", "300"},
+      {"--shutdown-timeout-s", "0"},
+      {"--kafka-brokers", "localhost:9092"},
+  };
+  for (bool with_equals : {false, true}) {
+    SCOPED_TRACE(with_equals ? "--flag=value" : "--flag value");
+    std::vector<std::string> args;
+    for (const auto& [flag, value] : flags) {
+      if (with_equals) {
+        args.push_back(flag + "=" + value);
+      } else {
+        args.push_back(flag);
+        args.push_back(value);
+      }
+    }
+    const Config c = load(args);
+    EXPECT_EQ(c.database_url, "postgresql://db/todo");
+    EXPECT_EQ(c.jwt_secret, std::string(40, 'j'));
+    EXPECT_EQ(c.http_host, "::1");
+    EXPECT_EQ(c.http_port, 0) << "port 0 picks a free port";
+    EXPECT_EQ(c.log_level, "warn");
+    EXPECT_EQ(c.db_pool_size, 2u);
+    EXPECT_EQ(c.http_threads, 5u);
+    EXPECT_EQ(c.body_limit, 4096u);
+    EXPECT_EQ(c.header_timeout, 100ms);
+    EXPECT_EQ(c.idle_timeout, 200ms);
+    EXPECT_EQ(c.request_timeout, 300ms);
+    EXPECT_EQ(c.shutdown_timeout, 0s);
+    EXPECT_EQ(c.kafka_brokers, "localhost:9092");
+  }
+}
+
+TEST_F(ConfigTest, FlagWinsOverVariable) {
+  required();
+  set("TODO_DB_POOL_SIZE", "4");
+  set("TODO_HTTP_ADDR", "10.0.0.1:1000");
+  set("TODO_LOG_LEVEL", "error");
+  const Config c = load({"--db-pool-size", "12", "--http-addr=127.0.0.2:2000", "--log-level", "trace"});
+  EXPECT_EQ(c.db_pool_size, 12u);
+  EXPECT_EQ(c.http_host, "127.0.0.2");
+  EXPECT_EQ(c.http_port, 2000);
+  EXPECT_EQ(c.log_level, "trace");
+  EXPECT_EQ(c.database_url, "postgresql://localhost/todo") << "variables without a flag still apply";
+}
+
+TEST_F(ConfigTest, LaterFlagWins) {
+  required();
+  EXPECT_EQ(load({"--db-pool-size=3", "--db-pool-size", "5"}).db_pool_size, 5u);
+}
+
+TEST_F(ConfigTest, ValueAfterTheFirstEqualsSignIsKeptWhole) {
+  required();
+  const Config c = load({"--database-url=postgresql://u:p%3D@h/db?sslmode=disable&application_name=a=b"});
+  EXPECT_EQ(c.database_url, "postgresql://u:p%3D@h/db?sslmode=disable&application_name=a=b");
+}
+
+TEST_F(ConfigTest, EmptyVariableCountsAsUnset) {
+  required();
+  set("TODO_DB_POOL_SIZE", "");
+  set("TODO_LOG_LEVEL", "");
+  const Config c = load({});
+  EXPECT_EQ(c.db_pool_size, 8u);
+  EXPECT_EQ(c.log_level, "info");
+}
+
+struct Invalid {
+  const char* variable;
+  const char* flag;
+  std::string value;
+};
+
+const std::vector<Invalid>& invalid_values() {
+  static const std::vector<Invalid> all = {
+      {"TODO_HTTP_ADDR", "--http-addr", "8080"},
+      {"TODO_HTTP_ADDR", "--http-addr", ":8080"},
+      {"TODO_HTTP_ADDR", "--http-addr", "localhost:"},
+      {"TODO_HTTP_ADDR", "--http-addr", "localhost:65536"},
+      {"TODO_HTTP_ADDR", "--http-addr", "localhost:http"},
+      {"TODO_HTTP_ADDR", "--http-addr", "localhost:-1"},
+      {"TODO_HTTP_ADDR", "--http-addr", "localhost:80 "},
+      {"TODO_HTTP_ADDR", "--http-addr", "[::1]"},
+      {"TODO_JWT_SECRET", "--jwt-secret", std::string(31, 'x')},
+      {"TODO_LOG_LEVEL", "--log-level", "verbose"},
+      {"TODO_LOG_LEVEL", "--log-level", "INFO"},
+      {"TODO_LOG_LEVEL", "--log-level", "info "},
+      {"TODO_DB_POOL_SIZE", "--db-pool-size", "0"},
+      {"TODO_DB_POOL_SIZE", "--db-pool-size", "1001"},
+      {"TODO_DB_POOL_SIZE", "--db-pool-size", "-1"},
+      {"TODO_DB_POOL_SIZE", "--db-pool-size", "+8"},
+      {"TODO_DB_POOL_SIZE", "--db-pool-size", "1.5"},
+      {"TODO_DB_POOL_SIZE", "--db-pool-size", "8 "},
+      {"TODO_DB_POOL_SIZE", "--db-pool-size", " 8"},
+      {"TODO_DB_POOL_SIZE", "--db-pool-size", "0x10"},
+      {"TODO_DB_POOL_SIZE", "--db-pool-size", "eight"},
+      {"TODO_DB_POOL_SIZE", "--db-pool-size", "18446744073709551617"},
+      {"TODO_HTTP_THREADS", "--http-threads", "0"},
+      {"TODO_HTTP_THREADS", "--http-threads", "1025"},
+      {"TODO_HTTP_BODY_LIMIT", "--http-body-limit", "1023"},
+      {"TODO_HTTP_BODY_LIMIT", "--http-body-limit", "1MiB"},
+      {"TODO_HTTP_HEADER_TIMEOUT_MS", "--http-header-timeout-ms", "9"},
+      {"TODO_HTTP_HEADER_TIMEOUT_MS", "--http-header-timeout-ms", "3600001"},
+      {"TODO_HTTP_IDLE_TIMEOUT_MS", "--http-idle-timeout-ms", "5s"},
+      {"TODO_HTTP_REQUEST_TIMEOUT_MS", "--http-request-timeout-ms", "-5"},
+      {"TODO_SHUTDOWN_TIMEOUT_S", "--shutdown-timeout-s", "3601"},
+      {"TODO_SHUTDOWN_TIMEOUT_S", "--shutdown-timeout-s", "ten"},
+  };
+  return all;
+}
+
+TEST_F(ConfigTest, InvalidVariableNamesItself) {
+  for (const auto& [variable, flag, value] : invalid_values()) {
+    SCOPED_TRACE(std::string(variable) + "=" + value);
+    required();
+    set(variable, value);
+    const auto message = error({});
+    ASSERT_TRUE(message) << "accepted";
+    EXPECT_THAT(*message, HasSubstr(variable));
+    EXPECT_EQ(message->find('\n'), std::string::npos) << "one line: " << *message;
+    ::unsetenv(variable);
+  }
+}
+
+TEST_F(ConfigTest, InvalidFlagNamesItselfInBothForms) {
+  required();
+  for (const auto& [variable, flag, value] : invalid_values()) {
+    SCOPED_TRACE(std::string(flag) + " " + value);
+    for (const auto& args :
+         {std::vector<std::string>{flag, value}, std::vector<std::string>{flag + ("=" + value)}}) {
+      const auto message = error(args);
+      ASSERT_TRUE(message) << "accepted";
+      EXPECT_THAT(*message, HasSubstr(flag));
+      EXPECT_EQ(message->find('\n'), std::string::npos) << "one line: " << *message;
+    }
+  }
+}
+
+TEST_F(ConfigTest, InvalidFlagFailsEvenWhenTheVariableIsValid) {
+  required();
+  set("TODO_DB_POOL_SIZE", "4");
+  const auto message = error({"--db-pool-size=0"});
+  ASSERT_TRUE(message);
+  EXPECT_THAT(*message, HasSubstr("--db-pool-size"));
+}
+
+TEST_F(ConfigTest, EmptyFlagValueIsInvalid) {
+  required();
+  for (const char* flag : {"--db-pool-size", "--http-addr", "--log-level", "--jwt-secret"}) {
+    const auto message = error({std::string(flag) + "="});
+    ASSERT_TRUE(message) << flag;
+    EXPECT_THAT(*message, HasSubstr(flag));
+  }
+}
+
+TEST_F(ConfigTest, SecretNeverAppearsInMessages) {
+  required();
+  const std::string short_secret = "hunter2-is-not-long-enough";
+  set("TODO_JWT_SECRET", short_secret);
+  auto message = error({});
+  ASSERT_TRUE(message);
+  EXPECT_THAT(*message, HasSubstr("TODO_JWT_SECRET"));
+  EXPECT_THAT(*message, Not(HasSubstr(short_secret)));
+  required();
+  message = error({"--jwt-secret", short_secret});
+  ASSERT_TRUE(message);
+  EXPECT_THAT(*message, HasSubstr("--jwt-secret"));
+  EXPECT_THAT(*message, Not(HasSubstr(short_secret)));
+}
+
+TEST_F(ConfigTest, MissingDatabaseUrl) {
+  set("TODO_JWT_SECRET", kSecret);
+  for (const auto& args :
+       {std::vector<std::string>{}, std::vector<std::string>{"serve"}, std::vector<std::string>{"migrate"}}) {
+    const auto message = error(args);
+    ASSERT_TRUE(message);
+    EXPECT_THAT(*message, HasSubstr("DATABASE_URL"));
+  }
+  set("DATABASE_URL", "");
+  const auto message = error({});
+  ASSERT_TRUE(message) << "empty is missing";
+  EXPECT_THAT(*message, HasSubstr("DATABASE_URL"));
+  EXPECT_NO_THROW(load({"--database-url", "postgresql://x/y"}));
+}
+
+TEST_F(ConfigTest, MissingJwtSecret) {
+  set("DATABASE_URL", "postgresql://localhost/todo");
+  for (const auto& args : {std::vector<std::string>{}, std::vector<std::string>{"serve"}}) {
+    const auto message = error(args);
+    ASSERT_TRUE(message);
+    EXPECT_THAT(*message, HasSubstr("TODO_JWT_SECRET"));
+  }
+  EXPECT_NO_THROW(load({"--jwt-secret", kSecret}));
+}
+
+TEST_F(ConfigTest, MigrateNeedsNoSecret) {
+  set("DATABASE_URL", "postgresql://localhost/todo");
+  EXPECT_EQ(load({"migrate"}).command, "migrate");
+}
+
+TEST_F(ConfigTest, Commands) {
+  required();
+  EXPECT_EQ(load({"serve"}).command, "serve");
+  EXPECT_EQ(load({"migrate"}).command, "migrate");
+  EXPECT_EQ(load({"--db-pool-size", "3", "migrate"}).command, "migrate") << "after flags";
+  EXPECT_EQ(load({"migrate", "--db-pool-size", "3"}).db_pool_size, 3u) << "before flags";
+  for (const auto& args : {std::vector<std::string>{"start"}, std::vector<std::string>{"serve", "migrate"},
+                           std::vector<std::string>{"serve", "serve"}, std::vector<std::string>{"Serve"},
+                           std::vector<std::string>{"-x"}, std::vector<std::string>{""}}) {
+    const auto message = error(args);
+    ASSERT_TRUE(message) << args.back();
+  }
+  EXPECT_THAT(*error({"start"}), HasSubstr("start"));
+}
+
+TEST_F(ConfigTest, UnknownFlagIsNamed) {
+  required();
+  for (const char* flag :
+       {"--port", "--database_url", "--DATABASE-URL", "--", "--db-pool-size-x", "--verbose"}) {
+    const auto message = error({flag, "1"});
+    ASSERT_TRUE(message) << flag;
+    EXPECT_THAT(*message, HasSubstr(flag));
+  }
+  const auto message = error({"--port=80"});
+  ASSERT_TRUE(message);
+  EXPECT_THAT(*message, HasSubstr("--port"));
+}
+
+TEST_F(ConfigTest, FlagWithoutValueIsNamed) {
+  required();
+  const auto message = error({"--db-pool-size"});
+  ASSERT_TRUE(message);
+  EXPECT_THAT(*message, HasSubstr("--db-pool-size"));
+}
+
+TEST_F(ConfigTest, HelpNeedsNothingElse) {
+  for (const auto& args : {std::vector<std::string>{"--help"}, std::vector<std::string>{"-h"},
+                           std::vector<std::string>{"help"}, std::vector<std::string>{"serve", "--help"},
+                           std::vector<std::string>{"--db-pool-size", "3", "--help"},
+                           std::vector<std::string>{"--help", "--no-such-flag"}}) {
+    Config c;
+    ASSERT_NO_THROW(c = load(args)) << args.back();
+    EXPECT_EQ(c.command, "help");
+  }
+}
+
+TEST_F(ConfigTest, UsageListsEverySetting) {
+  const std::string u = usage();
+  for (const char* name : kVariables)
+    EXPECT_THAT(u, HasSubstr(name));
+  for (const auto& [variable, flag, value] : invalid_values())
+    EXPECT_THAT(u, HasSubstr(flag));
+  for (const char* flag : {"--database-url", "--kafka-brokers"})
+    EXPECT_THAT(u, HasSubstr(flag));
+  EXPECT_THAT(u, HasSubstr("serve"));
+  EXPECT_THAT(u, HasSubstr("migrate"));
+}
+
+}  // namespace
+}  // namespace todo

@@ -1,0 +1,228 @@
+// Tests of strict JSON input: parsing a request body and reading typed fields with every error collected.
+#include "todo/core/json.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <string>
+
+#include "unit/error_of.hpp"
+
+namespace todo::json {
+namespace {
+
+using nlohmann::json;
+using test::error_of;
+using test::fields_of;
+using test::ThrowsNaming;
+using ::testing::ElementsAre;
+
+TEST(ParseObject, ParsesAnObject) {
+  EXPECT_EQ(parse_object(R"({"title":"x","n":1})"), json({{"title", "x"}, {"n", 1}}));
+  EXPECT_EQ(parse_object("{}"), json::object());
+  EXPECT_EQ(parse_object(" \n\t{ } \n"), json::object()) << "surrounding white space is fine";
+  EXPECT_EQ(parse_object(R"({"s":"Gr\u00fc\u00dfe \ud83d\ude00"})")["s"], "Grüße 😀");
+}
+
+TEST(ParseObject, MalformedIsABadRequestNamingTheBody) {
+  for (const std::string& body :
+       {std::string(""), std::string(" "), std::string("{"), std::string("{\"title\": "),
+        std::string("{title: 1}"), std::string("{\"a\":1,}"), std::string("{\"a\":1} trailing"),
+        std::string("{\"a\":1}{}"), std::string("{'a':1}"), std::string("{\"a\":01}"),
+        std::string("{\"a\":NaN}"), std::string("\xff\xfe"), std::string("{\"a\":\"\xc3\x28\"}"),
+        std::string("{\"a\":\"\xed\xa0\x80\"}"), std::string("{\"a\":\"\\ud800\"}"),
+        std::string("{\"a\":\"tab\tinside\"}"), std::string("nope")})
+    EXPECT_TRUE(ThrowsNaming([&] { parse_object(body); }, Errc::bad_request, "body")) << body;
+}
+
+TEST(ParseObject, ValidJsonThatIsNotAnObjectIsRejectedNamingTheBody) {
+  for (const char* body : {"[]", "[{}]", "\"title\"", "42", "null", "true"})
+    EXPECT_TRUE(ThrowsNaming([&] { parse_object(body); }, Errc::unprocessable, "body")) << body;
+}
+
+TEST(ParseObject, DeepNestingIsHandled) {
+  const std::size_t depth = 100'000;
+  const std::string open(depth, '[');
+  const std::string close(depth, ']');
+  EXPECT_TRUE(ThrowsNaming([&] { parse_object(open); }, Errc::bad_request, "body"));
+  EXPECT_TRUE(ThrowsNaming([&] { parse_object(open + close); }, Errc::unprocessable, "body"));
+  const json j = parse_object("{\"a\":" + open + close + "}");
+  EXPECT_TRUE(j["a"].is_array());
+}
+
+TEST(Reader, UnknownKeysAreErrorsStraightAway) {
+  const json o = {{"title", "x"}, {"colour", "red"}, {"size", 3}};
+  Reader r(o, {"title", "description"});
+  EXPECT_FALSE(r.ok());
+  auto e = error_of([&] { r.finish(); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::unprocessable);
+  EXPECT_THAT(fields_of(*e), ::testing::UnorderedElementsAre("colour", "size"));
+  for (const auto& fe : e->errors())
+    EXPECT_EQ(fe.message, "unknown field");
+}
+
+TEST(Reader, AllowedKeysNeedNotBePresent) {
+  const json o = json::object();
+  Reader r(o, {"a", "b"});
+  EXPECT_TRUE(r.ok());
+  EXPECT_FALSE(r.has("a"));
+  EXPECT_FALSE(r.is_null("a"));
+  EXPECT_EQ(r.string("a"), std::nullopt);
+  EXPECT_EQ(r.nullable_string("a"), std::nullopt);
+  EXPECT_EQ(r.boolean("a"), std::nullopt);
+  EXPECT_EQ(r.integer("a"), std::nullopt);
+  EXPECT_EQ(r.string_array("a"), std::nullopt);
+  EXPECT_TRUE(r.ok()) << "absent is not an error";
+  EXPECT_NO_THROW(r.finish());
+}
+
+TEST(Reader, HasAndIsNull) {
+  const json o = {{"n", nullptr}, {"s", ""}};
+  Reader r(o, {"n", "s"});
+  EXPECT_TRUE(r.has("n"));
+  EXPECT_TRUE(r.is_null("n"));
+  EXPECT_TRUE(r.has("s"));
+  EXPECT_FALSE(r.is_null("s"));
+}
+
+TEST(Reader, String) {
+  const json o = {{"s", "text"}, {"empty", ""}, {"n", 1}, {"null", nullptr}, {"arr", {"a"}}, {"b", true}};
+  Reader r(o, {"s", "empty", "n", "null", "arr", "b"});
+  EXPECT_EQ(r.string("s"), "text");
+  EXPECT_EQ(r.string("empty"), "");
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.string("n"), std::nullopt);
+  EXPECT_EQ(r.string("null"), std::nullopt);
+  EXPECT_EQ(r.string("arr"), std::nullopt);
+  EXPECT_EQ(r.string("b"), std::nullopt);
+  auto e = error_of([&] { r.finish(); });
+  ASSERT_TRUE(e);
+  EXPECT_THAT(fields_of(*e), ElementsAre("n", "null", "arr", "b"));
+}
+
+TEST(Reader, NullableString) {
+  const json o = {{"s", "x"}, {"null", nullptr}, {"n", 5}};
+  Reader r(o, {"s", "null", "n"});
+  const auto s = r.nullable_string("s");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(*s, "x");
+  const auto null = r.nullable_string("null");
+  ASSERT_TRUE(null) << "present";
+  EXPECT_FALSE(*null) << "and null";
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.nullable_string("n"), std::nullopt);
+  EXPECT_TRUE(ThrowsNaming([&] { r.finish(); }, Errc::unprocessable, "n"));
+}
+
+TEST(Reader, Boolean) {
+  const json o = {{"t", true}, {"f", false}, {"one", 1}, {"str", "true"}, {"null", nullptr}};
+  Reader r(o, {"t", "f", "one", "str", "null"});
+  EXPECT_EQ(r.boolean("t"), true);
+  EXPECT_EQ(r.boolean("f"), false);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.boolean("one"), std::nullopt);
+  EXPECT_EQ(r.boolean("str"), std::nullopt);
+  EXPECT_EQ(r.boolean("null"), std::nullopt);
+  auto e = error_of([&] { r.finish(); });
+  ASSERT_TRUE(e);
+  EXPECT_THAT(fields_of(*e), ElementsAre("one", "str", "null"));
+}
+
+TEST(Reader, Integer) {
+  const json o = {{"zero", 0},
+                  {"neg", -7},
+                  {"max", std::numeric_limits<std::int64_t>::max()},
+                  {"min", std::numeric_limits<std::int64_t>::min()},
+                  {"unsigned", 42u}};
+  Reader r(o, {"zero", "neg", "max", "min", "unsigned"});
+  EXPECT_EQ(r.integer("zero"), 0);
+  EXPECT_EQ(r.integer("neg"), -7);
+  EXPECT_EQ(r.integer("max"), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(r.integer("min"), std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(r.integer("unsigned"), 42);
+  EXPECT_TRUE(r.ok());
+  EXPECT_NO_THROW(r.finish());
+}
+
+TEST(Reader, IntegerRejectsOtherTypes) {
+  for (const json& bad : {json(1.5), json(1.0), json(1e3), json("1"), json(true), json(nullptr), json({1})}) {
+    const json o = {{"v", bad}};
+    Reader r(o, {"v"});
+    EXPECT_EQ(r.integer("v"), std::nullopt) << bad;
+    EXPECT_TRUE(ThrowsNaming([&] { r.finish(); }, Errc::unprocessable, "v")) << bad;
+  }
+}
+
+TEST(Reader, IntegerOutOfRangeIsAnErrorNotAWrappedValue) {
+  for (const char* text : {R"({"v":9223372036854775808})", R"({"v":18446744073709551615})"}) {
+    const json o = parse_object(text);
+    Reader r(o, {"v"});
+    EXPECT_EQ(r.integer("v"), std::nullopt) << text;
+    EXPECT_TRUE(ThrowsNaming([&] { r.finish(); }, Errc::unprocessable, "v")) << text;
+  }
+  // Beyond 64 bits the parser makes a float, which is no integer either.
+  const json o = parse_object(R"({"v":99999999999999999999999})");
+  Reader r(o, {"v"});
+  EXPECT_EQ(r.integer("v"), std::nullopt);
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(Reader, StringArray) {
+  const json o = {{"tags", {"a", "b", "a"}}, {"empty", json::array()}};
+  Reader r(o, {"tags", "empty"});
+  EXPECT_THAT(*r.string_array("tags"), ElementsAre("a", "b", "a"));
+  EXPECT_TRUE(r.string_array("empty")->empty());
+  EXPECT_TRUE(r.ok());
+}
+
+TEST(Reader, StringArrayNamesTheBadElements) {
+  const json o = {{"tags", {"ok", 1, "fine", nullptr, {"x"}}}, {"str", "a"}, {"obj", {{"a", "b"}}}};
+  Reader r(o, {"tags", "str", "obj"});
+  EXPECT_EQ(r.string_array("tags"), std::nullopt);
+  EXPECT_EQ(r.string_array("str"), std::nullopt);
+  EXPECT_EQ(r.string_array("obj"), std::nullopt);
+  auto e = error_of([&] { r.finish(); });
+  ASSERT_TRUE(e);
+  EXPECT_THAT(fields_of(*e), ElementsAre("tags[1]", "tags[3]", "tags[4]", "str", "obj"));
+}
+
+TEST(Reader, FinishWithOneErrorNamesItInTheDetail) {
+  const json o = {{"title", 5}};
+  Reader r(o, {"title"});
+  r.string("title");
+  auto e = error_of([&] { r.finish(); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::unprocessable);
+  ASSERT_EQ(e->errors().size(), 1u);
+  EXPECT_EQ(e->errors()[0].field, "title");
+  EXPECT_EQ(e->errors()[0].message, "must be a string");
+  EXPECT_STREQ(e->what(), "title: must be a string");
+}
+
+TEST(Reader, FinishReportsEveryErrorTogetherInOrder) {
+  const json o = {{"a", 1}, {"b", "x"}, {"zzz", 0}};
+  Reader r(o, {"a", "b"});
+  r.string("a");
+  r.boolean("b");
+  r.fail("custom", "a rule of the caller");
+  auto e = error_of([&] { r.finish(); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::unprocessable);
+  EXPECT_THAT(fields_of(*e), ElementsAre("zzz", "a", "b", "custom"));
+  EXPECT_EQ(e->errors()[3].message, "a rule of the caller");
+  EXPECT_STREQ(e->what(), "4 fields are invalid");
+}
+
+TEST(Reader, FailAloneMakesFinishThrow) {
+  const json o = json::object();
+  Reader r(o, {});
+  EXPECT_TRUE(r.ok());
+  r.fail("x", "bad");
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(ThrowsNaming([&] { r.finish(); }, Errc::unprocessable, "x"));
+}
+
+}  // namespace
+}  // namespace todo::json

@@ -1,0 +1,735 @@
+// Tests of list queries: query-string validation, tsquery building, opaque cursors and the generated SQL.
+#include "todo/tasks/query.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "todo/core/encoding.hpp"
+#include "unit/error_of.hpp"
+
+namespace todo::tasks {
+
+// Found by argument-dependent lookup from the matchers, so outside the anonymous namespace.
+bool operator==(const SortKey& a, const SortKey& b) {
+  return a.field == b.field && a.descending == b.descending;
+}
+
+void PrintTo(const SortKey& k, std::ostream* os) {
+  *os << (k.descending ? "-" : "+") << static_cast<int>(k.field);
+}
+
+namespace {
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+using json = nlohmann::json;
+using test::error_of;
+using test::ThrowsNaming;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kColumns = "id, title";
+constexpr const char* kUser = "5f0e8a2c-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
+constexpr const char* kId = "0b7c1a7e-6a56-4d2c-9c4e-3c0b2a1d9e8f";
+constexpr const char* kHostile = "x'); drop table tasks;--";
+
+Instant utc(int y, unsigned m, unsigned d, int hh = 0) {
+  using namespace std::chrono;
+  return Instant{sys_days{year{y} / month{m} / day{d}}} + hours{hh};
+}
+
+::testing::AssertionResult Rejects(const Params& params, const std::string& field,
+                                   Errc code = Errc::unprocessable) {
+  return ThrowsNaming([&] { parse_list_query(params); }, code, field);
+}
+
+::testing::AssertionResult CursorRejected(Params params, const std::string& cursor) {
+  params.emplace_back("cursor", cursor);
+  return ThrowsNaming([&] { parse_list_query(params); }, Errc::bad_request, "cursor") << " cursor " << cursor;
+}
+
+// ---- parse_list_query ----
+
+TEST(ParseListQuery, DefaultsWithoutParameters) {
+  const ListQuery q = parse_list_query({});
+  EXPECT_FALSE(q.status);
+  EXPECT_TRUE(q.priorities.empty());
+  EXPECT_TRUE(q.tags_all.empty());
+  EXPECT_TRUE(q.tags_any.empty());
+  EXPECT_FALSE(q.due_before);
+  EXPECT_FALSE(q.due_after);
+  EXPECT_FALSE(q.overdue);
+  EXPECT_FALSE(q.has_due);
+  EXPECT_FALSE(q.search);
+  EXPECT_THAT(q.sort, ElementsAre(SortKey{SortField::created_at, false}));
+  EXPECT_EQ(q.limit, kDefaultLimit);
+  EXPECT_EQ(q.limit, 50);
+  EXPECT_FALSE(q.after);
+}
+
+TEST(ParseListQuery, Status) {
+  EXPECT_EQ(parse_list_query({{"status", "open"}}).status, Status::open);
+  EXPECT_EQ(parse_list_query({{"status", "done"}}).status, Status::done);
+  for (const char* bad : {"", "closed", "Open", "open,done"})
+    EXPECT_TRUE(Rejects({{"status", bad}}, "status")) << bad;
+}
+
+TEST(ParseListQuery, PriorityIsRepeatable) {
+  EXPECT_THAT(
+      parse_list_query({{"priority", "high"}, {"priority", "urgent"}, {"priority", "none"}}).priorities,
+      ElementsAre(Priority::high, Priority::urgent, Priority::none));
+  for (const char* bad : {"", "critical", "HIGH", "3", "high,low"})
+    EXPECT_TRUE(Rejects({{"priority", "low"}, {"priority", bad}}, "priority")) << bad;
+}
+
+TEST(ParseListQuery, TagsAreRepeatableAndNormalised) {
+  const ListQuery q =
+      parse_list_query({{"tag", " Home "}, {"tag", "WORK"}, {"any_tag", "Errand"}, {"any_tag", "shop"}});
+  EXPECT_THAT(q.tags_all, ElementsAre("home", "work"));
+  EXPECT_THAT(q.tags_any, ElementsAre("errand", "shop"));
+  for (const char* name : {"tag", "any_tag"}) {
+    for (const std::string& bad : {std::string(""), std::string("  "), std::string("a b"), std::string("a,b"),
+                                   std::string(51, 'x'), std::string("\xff"), std::string("a\x01")})
+      EXPECT_TRUE(Rejects({{name, bad}}, name)) << name << "=" << bad;
+    Params many;
+    for (int i = 0; i < 20; ++i)
+      many.emplace_back(name, "t" + std::to_string(i));
+    EXPECT_EQ(parse_list_query(many).tags_all.size() + parse_list_query(many).tags_any.size(), 20u);
+    many.emplace_back(name, "t20");
+    EXPECT_TRUE(Rejects(many, name)) << name;
+  }
+}
+
+TEST(ParseListQuery, DueBounds) {
+  const ListQuery q =
+      parse_list_query({{"due_before", "2026-03-05T10:00:00+01:00"}, {"due_after", "2026-03-01T00:00:00Z"}});
+  EXPECT_EQ(q.due_before, utc(2026, 3, 5, 9));
+  EXPECT_EQ(q.due_after, utc(2026, 3, 1));
+  for (const char* name : {"due_before", "due_after"})
+    for (const char* bad : {"", "2026-03-05", "yesterday", "2026-13-01T00:00:00Z", "1700000000"})
+      EXPECT_TRUE(Rejects({{name, bad}}, name)) << name << "=" << bad;
+}
+
+TEST(ParseListQuery, BooleanFlags) {
+  EXPECT_TRUE(parse_list_query({{"overdue", "true"}}).overdue);
+  EXPECT_FALSE(parse_list_query({{"overdue", "false"}}).overdue);
+  EXPECT_EQ(parse_list_query({{"has_due", "true"}}).has_due, true);
+  EXPECT_EQ(parse_list_query({{"has_due", "false"}}).has_due, false);
+  for (const char* name : {"overdue", "has_due"})
+    for (const char* bad : {"", "1", "0", "yes", "TRUE", "True", "true "})
+      EXPECT_TRUE(Rejects({{name, bad}}, name)) << name << "=" << bad;
+}
+
+TEST(ParseListQuery, SearchBuildsAPrefixQueryAndSortsByRank) {
+  const ListQuery q = parse_list_query({{"q", "buy mil"}});
+  EXPECT_EQ(q.search, "'buy':* & 'mil':*");
+  EXPECT_THAT(q.sort, ElementsAre(SortKey{SortField::rank, true}));
+  // An explicit sort wins over the default rank order.
+  EXPECT_THAT(parse_list_query({{"q", "milk"}, {"sort", "title"}}).sort,
+              ElementsAre(SortKey{SortField::title, false}));
+  EXPECT_THAT(parse_list_query({{"sort", "-due_at"}, {"q", "milk"}}).sort,
+              ElementsAre(SortKey{SortField::due_at, true}))
+      << "order of parameters does not matter";
+}
+
+TEST(ParseListQuery, SearchNeedsAWordAndIsBounded) {
+  for (const char* bad : {"", "   ", "!!!", "'\"\\:*&|!()", "-"})
+    EXPECT_TRUE(Rejects({{"q", bad}}, "q")) << bad;
+  EXPECT_TRUE(parse_list_query({{"q", std::string(500, 'a')}}).search);
+  EXPECT_TRUE(Rejects({{"q", std::string(501, 'a')}}, "q"));
+  // The bound is in characters, as its message says.
+  std::string cyrillic;
+  for (int i = 0; i < 500; ++i)
+    cyrillic += "ж";
+  EXPECT_TRUE(parse_list_query({{"q", cyrillic}}).search);
+  EXPECT_TRUE(Rejects({{"q", cyrillic + "ж"}}, "q"));
+}
+
+TEST(ParseListQuery, SearchRejectsInvalidUtf8) {
+  // Percent-decoded query strings are raw bytes; PostgreSQL refuses invalid UTF-8 with an error (a 500).
+  for (const std::string& bad : {std::string("caf\xe9"), std::string("\xff"), std::string("milk \xc3"),
+                                 std::string("\xed\xa0\x80"), std::string("\xc0\xaf")})
+    EXPECT_TRUE(Rejects({{"q", bad}}, "q"));
+}
+
+TEST(ParseListQuery, EverySortKeyBothWays) {
+  const std::pair<const char*, SortField> keys[] = {{"due_at", SortField::due_at},
+                                                    {"priority", SortField::priority},
+                                                    {"created_at", SortField::created_at},
+                                                    {"updated_at", SortField::updated_at},
+                                                    {"title", SortField::title}};
+  for (const auto& [name, field] : keys) {
+    EXPECT_THAT(parse_list_query({{"sort", name}}).sort, ElementsAre(SortKey{field, false})) << name;
+    EXPECT_THAT(parse_list_query({{"sort", std::string("-") + name}}).sort, ElementsAre(SortKey{field, true}))
+        << name;
+    EXPECT_THAT(parse_list_query({{"sort", std::string("+") + name}}).sort,
+                ElementsAre(SortKey{field, false}))
+        << name;
+  }
+}
+
+TEST(ParseListQuery, SeveralSortKeys) {
+  EXPECT_THAT(parse_list_query({{"sort", "-priority,due_at,-title"}}).sort,
+              ElementsAre(SortKey{SortField::priority, true}, SortKey{SortField::due_at, false},
+                          SortKey{SortField::title, true}));
+  EXPECT_THAT(parse_list_query({{"sort", " title , -updated_at "}}).sort,
+              ElementsAre(SortKey{SortField::title, false}, SortKey{SortField::updated_at, true}));
+  EXPECT_THAT(parse_list_query({{"q", "x"}, {"sort", "-rank,created_at"}}).sort,
+              ElementsAre(SortKey{SortField::rank, true}, SortKey{SortField::created_at, false}));
+}
+
+TEST(ParseListQuery, BadSortKeys) {
+  for (const char* bad : {"", ",", "title,", ",title", "colour", "Title", "id", "--title", "-", "+",
+                          "title;drop", "due_at desc", "title,,priority"})
+    EXPECT_TRUE(Rejects({{"sort", bad}}, "sort")) << "'" << bad << "'";
+  for (const char* dup : {"title,title", "title,-title", "-due_at,priority,+due_at"})
+    EXPECT_TRUE(Rejects({{"sort", dup}}, "sort")) << dup;
+  EXPECT_TRUE(Rejects({{"sort", "rank"}}, "sort")) << "rank needs q";
+  EXPECT_TRUE(Rejects({{"sort", "-rank"}}, "sort")) << "rank needs q";
+  EXPECT_TRUE(Rejects({{"q", "x"}, {"sort", "rank,-rank"}}, "sort"));
+}
+
+TEST(ParseListQuery, LimitBounds) {
+  EXPECT_EQ(parse_list_query({{"limit", "1"}}).limit, 1);
+  EXPECT_EQ(parse_list_query({{"limit", "200"}}).limit, kMaxLimit);
+  EXPECT_EQ(parse_list_query({{"limit", "37"}}).limit, 37);
+  for (const char* bad : {"0", "201", "-1", "", "abc", "1.5", " 5", "5 ", "+5", "0x10", "1e2", "5abc",
+                          "99999999999999999999", "2147483648", "-2147483649"})
+    EXPECT_TRUE(Rejects({{"limit", bad}}, "limit")) << "'" << bad << "'";
+}
+
+TEST(ParseListQuery, SingleValuedParametersMustNotRepeat) {
+  const Params once = {{"status", "open"},  {"due_before", "2026-03-05T09:00:00Z"},
+                       {"overdue", "true"}, {"due_after", "2026-03-01T00:00:00Z"},
+                       {"has_due", "true"}, {"q", "milk"},
+                       {"sort", "title"},   {"limit", "5"}};
+  ASSERT_NO_THROW(parse_list_query(once));
+  for (const auto& [k, v] : once) {
+    Params params = once;
+    params.emplace_back(k, v);
+    auto e = error_of([&] { parse_list_query(params); });
+    ASSERT_TRUE(e) << k;
+    EXPECT_TRUE(e->code() == Errc::bad_request || e->code() == Errc::unprocessable) << k;
+    ASSERT_EQ(e->errors().size(), 1u) << k;
+    EXPECT_EQ(e->errors()[0].field, k);
+  }
+  // The cursor too, even when both copies are the same valid cursor.
+  const std::string c = encode_cursor(parse_list_query({}), {{"2026-03-05 09:00:00+00"}, kId});
+  auto e = error_of([&] { parse_list_query({{"cursor", c}, {"cursor", c}}); });
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->code() == Errc::bad_request || e->code() == Errc::unprocessable);
+  EXPECT_THAT(test::fields_of(*e), ElementsAre("cursor"));
+}
+
+TEST(ParseListQuery, UnknownParametersAreNamed) {
+  for (const char* name : {"colour", "Status", "tags", "page", "offset", "", "sort ", "user_id"})
+    EXPECT_TRUE(Rejects({{"status", "open"}, {name, "1"}}, name)) << "'" << name << "'";
+}
+
+// ---- to_prefix_tsquery ----
+
+TEST(ToPrefixTsquery, WordsBecomeAndedPrefixes) {
+  EXPECT_EQ(to_prefix_tsquery("mil"), "'mil':*");
+  EXPECT_EQ(to_prefix_tsquery("buy mil"), "'buy':* & 'mil':*");
+  EXPECT_EQ(to_prefix_tsquery("  buy\t\nmil  "), "'buy':* & 'mil':*");
+  EXPECT_EQ(to_prefix_tsquery("2026 q1"), "'2026':* & 'q1':*");
+}
+
+TEST(ToPrefixTsquery, NothingWithoutWords) {
+  for (std::string_view text : {"", " ", "!!!", "'", "\\", ":*", "&|!()", "<->", "''::**", "\t\n"})
+    EXPECT_FALSE(to_prefix_tsquery(text)) << text;
+}
+
+TEST(ToPrefixTsquery, OperatorsAndQuotesOnlySeparateWords) {
+  EXPECT_EQ(to_prefix_tsquery("it's"), "'it':* & 's':*");
+  EXPECT_EQ(to_prefix_tsquery("o''brien"), "'o':* & 'brien':*");
+  EXPECT_EQ(to_prefix_tsquery("a\\'b"), "'a':* & 'b':*");
+  EXPECT_EQ(to_prefix_tsquery("milk:*"), "'milk':*");
+  EXPECT_EQ(to_prefix_tsquery("milk:A"), "'milk':* & 'A':*");
+  EXPECT_EQ(to_prefix_tsquery("(a|b)&!c"), "'a':* & 'b':* & 'c':*");
+  EXPECT_EQ(to_prefix_tsquery("a <-> b <2> c"), "'a':* & 'b':* & '2':* & 'c':*");
+  EXPECT_EQ(to_prefix_tsquery("\"quoted\""), "'quoted':*");
+  EXPECT_EQ(to_prefix_tsquery(std::string_view("a\0b", 3)), "'a':* & 'b':*");
+}
+
+TEST(ToPrefixTsquery, UnicodeLettersStayInWords) {
+  EXPECT_EQ(to_prefix_tsquery("Müsli café"), "'Müsli':* & 'café':*");
+  EXPECT_EQ(to_prefix_tsquery("日本語"), "'日本語':*");
+  EXPECT_EQ(to_prefix_tsquery("молоко, хлеб"), "'молоко':* & 'хлеб':*");
+}
+
+TEST(ToPrefixTsquery, HostileInputYieldsOnlyQuotedWords) {
+  // Whatever comes in, the result is a list of quoted lexemes joined by &: no quote, backslash or operator
+  // escapes into the tsquery syntax.
+  const std::regex shape(R"(^'[^'\\\s:&|!()<>*]+':\*( & '[^'\\\s:&|!()<>*]+':\*)*$)");
+  for (std::string_view text :
+       {"x'); drop table tasks;--", "a' | 'b", "\\'a & !'b", "a:* | b:*", "foo\\\\bar", "x'':*",
+        "a & (b | !c)", "'\\'y'", "😀 milk", "a\x01z", "x'||pg_sleep(10)--", "%27%3A%2A"}) {
+    auto q = to_prefix_tsquery(text);
+    ASSERT_TRUE(q) << text;
+    EXPECT_TRUE(std::regex_match(*q, shape)) << text << " → " << *q;
+  }
+}
+
+// ---- cursors ----
+
+Params with_cursor(Params params, const std::string& cursor) {
+  params.emplace_back("cursor", cursor);
+  return params;
+}
+
+struct RoundTrip {
+  Params params;
+  Cursor position;
+};
+
+TEST(Cursor, RoundTripsThroughParseListQuery) {
+  const RoundTrip cases[] = {
+      {{}, {{"2026-03-05 09:00:00+00"}, kId}},
+      {{{"sort", "-created_at"}}, {{"2026-03-05 09:00:00.123456+00"}, kId}},
+      {{{"sort", "due_at"}}, {{"2026-03-05 09:00:00+00"}, kId}},
+      {{{"sort", "due_at"}}, {{std::nullopt}, kId}},
+      {{{"sort", "-due_at"}}, {{std::nullopt}, kId}},
+      {{{"sort", "-priority,due_at"}}, {{"4", std::nullopt}, kId}},
+      {{{"sort", "title"}}, {{"Buy milk"}, kId}},
+      {{{"sort", "title"}}, {{kHostile}, kId}},
+      {{{"sort", "title"}}, {{"Grüße \"quoted\" \\ 😀"}, kId}},
+      {{{"sort", "title"}}, {{""}, kId}},
+      {{{"sort", "updated_at,-title,priority"}}, {{"2026-01-01 00:00:00+00", "t", "0"}, kId}},
+      {{{"q", "milk"}}, {{"0.0607927"}, kId}},
+      {{{"q", "milk"}, {"sort", "-rank,due_at"}}, {{"1e-20", "2026-03-05 09:00:00+00"}, kId}},
+      {{{"status", "open"}, {"limit", "3"}, {"tag", "home"}}, {{"2026-03-05 09:00:00+00"}, kId}},
+  };
+  for (const auto& [params, position] : cases) {
+    const ListQuery first = parse_list_query(params);
+    const std::string cursor = encode_cursor(first, position);
+    SCOPED_TRACE(cursor);
+    EXPECT_TRUE(base64url_decode(cursor)) << "a cursor is base64url without padding";
+    const ListQuery next = parse_list_query(with_cursor(params, cursor));
+    ASSERT_TRUE(next.after);
+    EXPECT_EQ(next.after->values, position.values);
+    EXPECT_EQ(next.after->id, position.id);
+    EXPECT_EQ(next.sort.size(), first.sort.size());
+    EXPECT_EQ(next.limit, first.limit);
+  }
+}
+
+TEST(Cursor, UpperCaseIdIsAccepted) {
+  const ListQuery q = parse_list_query({});
+  const std::string cursor =
+      encode_cursor(q, {{"2026-03-05 09:00:00+00"}, "0B7C1A7E-6A56-4D2C-9C4E-3C0B2A1D9E8F"});
+  EXPECT_NO_THROW(parse_list_query({{"cursor", cursor}}));
+}
+
+TEST(Cursor, FromAnotherSortIsRejected) {
+  const std::string by_title = encode_cursor(parse_list_query({{"sort", "title"}}), {{"Buy milk"}, kId});
+  EXPECT_TRUE(CursorRejected({{"sort", "-title"}}, by_title));
+  EXPECT_TRUE(CursorRejected({}, by_title));
+  EXPECT_TRUE(CursorRejected({{"sort", "title,priority"}}, by_title));
+  EXPECT_TRUE(CursorRejected({{"q", "milk"}}, by_title));
+  EXPECT_NO_THROW(parse_list_query({{"q", "milk"}, {"sort", "title"}, {"cursor", by_title}}))
+      << "same sort with a search: the position is still meaningful";
+
+  const std::string by_created = encode_cursor(parse_list_query({}), {{"2026-03-05 09:00:00+00"}, kId});
+  EXPECT_TRUE(CursorRejected({{"sort", "-created_at"}}, by_created));
+  EXPECT_TRUE(CursorRejected({{"sort", "updated_at"}}, by_created)) << "same type, other column";
+  EXPECT_TRUE(CursorRejected({{"sort", "due_at"}}, by_created));
+  EXPECT_NO_THROW(parse_list_query({{"sort", "created_at"}, {"cursor", by_created}}))
+      << "an explicit sort equal to the default is the same sort";
+
+  const std::string by_rank = encode_cursor(parse_list_query({{"q", "milk"}}), {{"0.5"}, kId});
+  EXPECT_TRUE(CursorRejected({}, by_rank));
+  EXPECT_TRUE(CursorRejected({{"sort", "priority"}}, by_rank));
+}
+
+std::string tampered(const json& j) {
+  return base64url_encode(j.dump());
+}
+
+TEST(Cursor, TamperedContentIsRejected) {
+  const std::string good = encode_cursor(parse_list_query({}), {{"2026-03-05 09:00:00+00"}, kId});
+  const auto decoded = base64url_decode(good);
+  ASSERT_TRUE(decoded);
+  const json j = json::parse(*decoded);
+  ASSERT_TRUE(j.is_object());
+
+  auto with = [&](const char* key, json value) {
+    json copy = j;
+    copy[key] = std::move(value);
+    return tampered(copy);
+  };
+  auto without = [&](const char* key) {
+    json copy = j;
+    copy.erase(key);
+    return tampered(copy);
+  };
+  for (const auto& [key, value] : j.items()) {
+    EXPECT_TRUE(CursorRejected({}, without(key.c_str()))) << "without " << key;
+    EXPECT_TRUE(CursorRejected({}, with(key.c_str(), 5))) << key << " a number";
+    EXPECT_TRUE(CursorRejected({}, with(key.c_str(), nullptr))) << key << " null";
+  }
+  EXPECT_TRUE(CursorRejected({}, tampered(json::array())));
+  EXPECT_TRUE(CursorRejected({}, tampered("cursor")));
+  EXPECT_TRUE(CursorRejected({}, tampered(json::object())));
+}
+
+TEST(Cursor, TamperedValuesAreRejected) {
+  // Values are checked against the type of their sort key, so that a forged cursor is a 400 and never a SQL
+  // error (a 500).
+  struct Case {
+    Params params;
+    json values;
+  };
+  const Case cases[] = {
+      {{}, json::array()},
+      {{}, {"2026-03-05 09:00:00+00", "2026-03-05 09:00:00+00"}},
+      {{}, {nullptr}},
+      {{}, {5}},
+      {{}, {"yesterday"}},
+      {{}, {"2026-03-05T09:00:00Z"}},
+      {{}, {"2026-02-30 09:00:00+00"}},
+      {{}, {"infinity"}},
+      {{}, {"4714-11-23 23:59:59.999999+00 BC"}},  // before PostgreSQL's first timestamptz
+      {{}, {"100000-01-01 00:00:00+00 BC"}},
+      {{}, {kHostile}},
+      {{{"sort", "updated_at"}}, {"now()"}},
+      {{{"sort", "due_at"}}, {"tomorrow"}},
+      {{{"sort", "due_at"}}, {false}},
+      {{{"sort", "priority"}}, {nullptr}},
+      {{{"sort", "priority"}}, {"high"}},
+      {{{"sort", "priority"}}, {"1.5"}},
+      {{{"sort", "priority"}}, {"1e3"}},
+      {{{"sort", "priority"}}, {"99999"}},
+      {{{"sort", "priority"}}, {"nan"}},
+      {{{"sort", "priority"}}, {"3; drop table tasks"}},
+      {{{"sort", "priority"}}, {""}},
+      {{{"sort", "priority"}}, {3}},
+      {{{"sort", "title"}}, {nullptr}},
+      {{{"sort", "title"}}, {{"a"}}},
+      {{{"sort", "title"}}, {std::string(5000, 't')}},
+      {{{"q", "milk"}}, {"high"}},
+      {{{"q", "milk"}}, {"nan"}},
+      {{{"q", "milk"}}, {"nan(0x1)"}},
+      {{{"q", "milk"}}, {"inf"}},
+      {{{"q", "milk"}}, {"1e300"}},
+      {{{"q", "milk"}}, {""}},
+      {{{"q", "milk"}}, {nullptr}},
+  };
+  for (const auto& [params, values] : cases) {
+    const std::string sort = [&] {
+      json j = json::parse(*base64url_decode(encode_cursor(parse_list_query(params), {{}, kId})));
+      return j["s"].get<std::string>();
+    }();
+    const std::string cursor = tampered({{"s", sort}, {"v", values}, {"i", kId}});
+    EXPECT_TRUE(CursorRejected(params, cursor)) << values.dump();
+  }
+}
+
+TEST(Cursor, TamperedIdIsRejected) {
+  const ListQuery q = parse_list_query({});
+  for (const char* id :
+       {"", "not-a-uuid", "0b7c1a7e6a564d2c9c4e3c0b2a1d9e8f", "{0b7c1a7e-6a56-4d2c-9c4e-3c0b2a1d9e8f}",
+        "0b7c1a7e-6a56-4d2c-9c4e-3c0b2a1d9e8f'--", " 0b7c1a7e-6a56-4d2c-9c4e-3c0b2a1d9e8f"})
+    EXPECT_TRUE(CursorRejected({}, encode_cursor(q, {{"2026-03-05 09:00:00+00"}, id}))) << id;
+}
+
+TEST(Cursor, TimestampValuesReachSqlInCanonicalForm) {
+  // An offset PostgreSQL would refuse (+20 hours) must not pass through verbatim.
+  const ListQuery q = parse_list_query({});
+  const std::string cursor = encode_cursor(q, {{"2026-03-05 09:00:00+20"}, kId});
+  auto e = error_of([&] {
+    const ListQuery next = parse_list_query({{"cursor", cursor}});
+    ASSERT_TRUE(next.after);
+    ASSERT_TRUE(next.after->values[0]);
+    EXPECT_EQ(*next.after->values[0], "2026-03-04 13:00:00+00");
+  });
+  if (e) {
+    EXPECT_EQ(e->code(), Errc::bad_request);
+  }
+
+  // PostgreSQL's first and a late instant are valid positions.
+  for (const char* edge : {"4714-11-24 00:00:00+00 BC", "200000-01-01 00:00:00+00"}) {
+    const ListQuery next = parse_list_query({{"cursor", encode_cursor(q, {{edge}, kId})}});
+    ASSERT_TRUE(next.after) << edge;
+    EXPECT_EQ(next.after->values[0], edge);
+  }
+}
+
+TEST(Cursor, TruncatedIsRejected) {
+  const std::string good =
+      encode_cursor(parse_list_query({{"sort", "-due_at,title"}}), {{std::nullopt, "Buy milk"}, kId});
+  ASSERT_NO_THROW(parse_list_query({{"sort", "-due_at,title"}, {"cursor", good}}));
+  for (std::size_t n = 0; n < good.size(); ++n)
+    EXPECT_TRUE(CursorRejected({{"sort", "-due_at,title"}}, good.substr(0, n))) << n;
+}
+
+TEST(Cursor, CorruptedBytesAreRejected) {
+  const Params params = {{"sort", "title"}};
+  const std::string good = encode_cursor(parse_list_query(params), {{"Buy milk"}, kId});
+  // The first character carries the opening brace of the JSON object.
+  for (char c : std::string("ABCDEFGH-_0189"))
+    if (c != good[0]) {
+      EXPECT_TRUE(CursorRejected(params, c + good.substr(1))) << c;
+    }
+  EXPECT_TRUE(CursorRejected(params, good + "A"));
+  EXPECT_TRUE(CursorRejected(params, good + "AAAA"));
+}
+
+TEST(Cursor, NonBase64IsRejected) {
+  const Params params = {{"sort", "title"}};
+  const std::string good = encode_cursor(parse_list_query(params), {{"Buy milk"}, kId});
+  std::string standard = good;
+  for (auto& c : standard)
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
+  for (const std::string& bad :
+       {std::string(""), std::string("!!!"), std::string("%%%%"), std::string("a b"), std::string("abc="),
+        std::string("garbage"), std::string("eyJ4IjoxfQ"), std::string("null"), std::string("\xff\xfe"),
+        std::string("e30"), good + "=", good + "==", good + " ", " " + good, good + "\n"})
+    EXPECT_TRUE(CursorRejected(params, bad)) << bad;
+  if (standard != good) {
+    EXPECT_TRUE(CursorRejected(params, standard));
+  }
+}
+
+// ---- build_list_sql ----
+
+// Every $n in the text.
+std::vector<int> placeholders(const std::string& sql) {
+  std::vector<int> out;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    if (sql[i] != '$') continue;
+    std::size_t j = i + 1;
+    int n = 0;
+    while (j < sql.size() && std::isdigit(static_cast<unsigned char>(sql[j])))
+      n = n * 10 + (sql[j++] - '0');
+    if (j > i + 1) out.push_back(n);
+  }
+  return out;
+}
+
+// Placeholders are numbered 1..params.size(), each number used, none beyond.
+::testing::AssertionResult PlaceholdersMatchParams(const SqlQuery& sql) {
+  const auto used = placeholders(sql.text);
+  const std::set<int> distinct(used.begin(), used.end());
+  std::set<int> expected;
+  for (std::size_t n = 1; n <= sql.params.size(); ++n)
+    expected.insert(static_cast<int>(n));
+  if (distinct != expected)
+    return ::testing::AssertionFailure() << sql.params.size() << " params but placeholders do not run $1..$"
+                                         << sql.params.size() << ": " << sql.text;
+  return ::testing::AssertionSuccess();
+}
+
+// The text with the SQL literals the builder itself writes (the text search configuration and status values
+// from the enum) removed: what is left must hold no quote.
+::testing::AssertionResult NoQuotedLiterals(std::string text) {
+  for (const std::string lit : {"'simple'", "'open'", "'done'"}) {
+    for (auto pos = text.find(lit); pos != std::string::npos; pos = text.find(lit))
+      text.erase(pos, lit.size());
+  }
+  if (text.find('\'') != std::string::npos || text.find('"') != std::string::npos ||
+      text.find(';') != std::string::npos || text.find("--") != std::string::npos)
+    return ::testing::AssertionFailure() << "quote, semicolon or comment in SQL: " << text;
+  return ::testing::AssertionSuccess();
+}
+
+std::string order_by(const std::string& sql) {
+  const auto b = sql.find(" ORDER BY ");
+  const auto e = sql.find(" LIMIT ");
+  if (b == std::string::npos || e == std::string::npos || e < b) return "";
+  return sql.substr(b + 10, e - b - 10);
+}
+
+TEST(BuildListSql, DefaultQuery) {
+  const SqlQuery sql = build_list_sql(parse_list_query({}), kUser, kColumns);
+  EXPECT_THAT(sql.params, ElementsAre(kUser));
+  EXPECT_EQ(sql.text.rfind("SELECT id, title, ", 0), 0u) << sql.text;
+  EXPECT_THAT(sql.text, HasSubstr("FROM tasks WHERE user_id = $1::uuid"));
+  EXPECT_EQ(order_by(sql.text), "created_at ASC, id ASC");
+  EXPECT_THAT(sql.text, testing::EndsWith(" LIMIT 51"));
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+  EXPECT_TRUE(NoQuotedLiterals(sql.text));
+}
+
+TEST(BuildListSql, FetchesOneRowMoreThanTheLimit) {
+  EXPECT_THAT(build_list_sql(parse_list_query({{"limit", "1"}}), kUser, kColumns).text,
+              testing::EndsWith(" LIMIT 2"));
+  EXPECT_THAT(build_list_sql(parse_list_query({{"limit", "200"}}), kUser, kColumns).text,
+              testing::EndsWith(" LIMIT 201"));
+}
+
+TEST(BuildListSql, SelectsOneTextColumnPerSortKey) {
+  const SqlQuery sql =
+      build_list_sql(parse_list_query({{"sort", "-priority,due_at,title"}}), kUser, kColumns);
+  // Aliased: an output column named like a table column would capture ORDER BY (text order, or ambiguity).
+  EXPECT_THAT(sql.text,
+              HasSubstr("SELECT id, title, (priority)::text AS sort_key_0, (due_at)::text AS sort_key_1, "
+                        "(title)::text AS sort_key_2 FROM tasks "));
+}
+
+TEST(BuildListSql, OrderByEndsWithIdInTheDirectionOfTheLastKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"due_at", "due_at ASC NULLS LAST, id ASC"},
+      {"-due_at", "due_at DESC NULLS LAST, id DESC"},
+      {"priority", "priority ASC, id ASC"},
+      {"-priority", "priority DESC, id DESC"},
+      {"-priority,due_at", "priority DESC, due_at ASC NULLS LAST, id ASC"},
+      {"due_at,-title", "due_at ASC NULLS LAST, title DESC, id DESC"},
+      {"-updated_at,created_at", "updated_at DESC, created_at ASC, id ASC"},
+      {"title,-created_at", "title ASC, created_at DESC, id DESC"},
+  };
+  for (const auto& [sort, expected] : cases) {
+    const SqlQuery sql = build_list_sql(parse_list_query({{"sort", sort}}), kUser, kColumns);
+    EXPECT_EQ(order_by(sql.text), expected) << sort;
+  }
+}
+
+TEST(BuildListSql, SearchFiltersAndRanksWithOneParameter) {
+  const SqlQuery sql = build_list_sql(parse_list_query({{"q", "buy mil"}}), kUser, kColumns);
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "'buy':* & 'mil':*"));
+  EXPECT_THAT(sql.text, HasSubstr("search @@ to_tsquery('simple', $2)"));
+  EXPECT_EQ(order_by(sql.text), "ts_rank(search, to_tsquery('simple', $2)) DESC, id DESC");
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+  EXPECT_TRUE(NoQuotedLiterals(sql.text));
+}
+
+TEST(BuildListSql, FiltersUsePlaceholders) {
+  const SqlQuery sql = build_list_sql(parse_list_query({{"status", "done"},
+                                                        {"priority", "high"},
+                                                        {"priority", "urgent"},
+                                                        {"tag", "home"},
+                                                        {"tag", "Work"},
+                                                        {"any_tag", "a\"b\\c"},
+                                                        {"due_before", "2026-03-05T09:00:00Z"},
+                                                        {"due_after", "2026-03-01T00:00:00.5Z"},
+                                                        {"has_due", "true"}}),
+                                      kUser, kColumns);
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "{3,4}", "{\"home\",\"work\"}", "{\"a\\\"b\\\\c\"}",
+                                      "2026-03-05 09:00:00+00", "2026-03-01 00:00:00.5+00"));
+  // The status is a literal from the enum (never user text), so that a partial index can match it.
+  EXPECT_THAT(sql.text, HasSubstr("status = 'done'"));
+  EXPECT_THAT(sql.text, HasSubstr("priority = ANY($2::smallint[])"));
+  EXPECT_THAT(sql.text, HasSubstr("tags @> $3::text[]"));
+  EXPECT_THAT(sql.text, HasSubstr("tags && $4::text[]"));
+  EXPECT_THAT(sql.text, HasSubstr("due_at < $5::timestamptz"));
+  EXPECT_THAT(sql.text, HasSubstr("due_at >= $6::timestamptz"));
+  EXPECT_THAT(sql.text, HasSubstr("due_at IS NOT NULL"));
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+  EXPECT_TRUE(NoQuotedLiterals(sql.text));
+}
+
+TEST(BuildListSql, StatusAndASinglePriority) {
+  const SqlQuery open =
+      build_list_sql(parse_list_query({{"status", "open"}, {"priority", "urgent"}}), kUser, kColumns);
+  EXPECT_THAT(open.params, ElementsAre(kUser, "4"));
+  EXPECT_THAT(open.text, HasSubstr("status = 'open'"));
+  EXPECT_THAT(open.text, HasSubstr("priority = $2::smallint"));
+  EXPECT_THAT(open.text, Not(HasSubstr("ANY(")));
+  EXPECT_TRUE(PlaceholdersMatchParams(open));
+  EXPECT_TRUE(NoQuotedLiterals(open.text));
+}
+
+TEST(BuildListSql, OverdueAndNoDueDate) {
+  const SqlQuery overdue = build_list_sql(parse_list_query({{"overdue", "true"}}), kUser, kColumns);
+  EXPECT_THAT(overdue.text, HasSubstr("due_at < now()"));
+  EXPECT_THAT(overdue.text, HasSubstr("status = 'open'"));
+  EXPECT_THAT(overdue.params, ElementsAre(kUser));
+  const SqlQuery no_due = build_list_sql(parse_list_query({{"has_due", "false"}}), kUser, kColumns);
+  EXPECT_THAT(no_due.text, HasSubstr("due_at IS NULL"));
+  EXPECT_THAT(no_due.text, Not(HasSubstr("IS NOT NULL")));
+  const SqlQuery neither = build_list_sql(parse_list_query({{"overdue", "false"}}), kUser, kColumns);
+  EXPECT_THAT(neither.text, Not(HasSubstr("now()")));
+}
+
+TEST(BuildListSql, HostileStringsOnlyInParams) {
+  ListQuery q = parse_list_query(
+      {{"q", kHostile}, {"tag", "x');drop_table_tasks;--"}, {"any_tag", "a'\"b"}, {"sort", "title,-due_at"}});
+  q.tags_all.push_back(kHostile);  // straight in, past tag validation
+  q.tags_any.push_back(kHostile);
+  q.after = Cursor{{kHostile, std::nullopt}, kId};
+  const std::string hostile_user = std::string(kUser) + "'; delete from users;--";
+  const SqlQuery sql = build_list_sql(q, hostile_user, kColumns);
+
+  EXPECT_THAT(sql.text, Not(HasSubstr("drop")));
+  EXPECT_THAT(sql.text, Not(HasSubstr("delete")));
+  EXPECT_TRUE(NoQuotedLiterals(sql.text));
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+  auto in_params = [&](std::string_view needle) {
+    for (const auto& p : sql.params)
+      if (p.find(needle) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(in_params(kHostile));
+  EXPECT_TRUE(in_params("x');drop_table_tasks;--"));
+  EXPECT_TRUE(in_params(hostile_user));
+  EXPECT_TRUE(in_params("'x':* & 'drop':* & 'table':* & 'tasks':*"));
+}
+
+TEST(BuildListSql, KeysetConditionAscending) {
+  ListQuery q = parse_list_query({{"sort", "created_at"}});
+  q.after = Cursor{{"2026-03-05 09:00:00+00"}, kId};
+  const SqlQuery sql = build_list_sql(q, kUser, kColumns);
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "2026-03-05 09:00:00+00", kId));
+  EXPECT_THAT(sql.text, HasSubstr("created_at > $2::timestamptz"));
+  EXPECT_THAT(sql.text, HasSubstr("created_at = $2::timestamptz AND id > $3::uuid"));
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+  EXPECT_TRUE(NoQuotedLiterals(sql.text));
+}
+
+TEST(BuildListSql, KeysetConditionDescendingWithNullsLast) {
+  ListQuery q = parse_list_query({{"sort", "-due_at"}});
+  q.after = Cursor{{"2026-03-05 09:00:00+00"}, kId};
+  SqlQuery sql = build_list_sql(q, kUser, kColumns);
+  EXPECT_THAT(sql.text, HasSubstr("(due_at < $2::timestamptz OR due_at IS NULL)"))
+      << "after a dated task come earlier dates and then the undated ones";
+  EXPECT_THAT(sql.text, HasSubstr("due_at = $2::timestamptz AND id < $3::uuid"));
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+
+  // Inside the trailing block of undated tasks only the id decides.
+  q.after = Cursor{{std::nullopt}, kId};
+  sql = build_list_sql(q, kUser, kColumns);
+  EXPECT_THAT(sql.params, ElementsAre(kUser, kId));
+  EXPECT_THAT(sql.text, HasSubstr("due_at IS NULL AND id < $2::uuid"));
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+}
+
+TEST(BuildListSql, KeysetConditionMixedDirections) {
+  ListQuery q = parse_list_query({{"sort", "-priority,title"}});
+  q.after = Cursor{{"3", "milk"}, kId};
+  const SqlQuery sql = build_list_sql(q, kUser, kColumns);
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "3", "milk", kId));
+  EXPECT_THAT(sql.text, HasSubstr("priority < $2::smallint"));
+  EXPECT_THAT(sql.text, HasSubstr("priority = $2::smallint AND title > $3::text"));
+  EXPECT_THAT(sql.text, HasSubstr("priority = $2::smallint AND title = $3::text AND id > $4::uuid"));
+  EXPECT_EQ(order_by(sql.text), "priority DESC, title ASC, id ASC");
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+}
+
+TEST(BuildListSql, KeysetWithRankReusesTheSearchParameter) {
+  ListQuery q = parse_list_query({{"q", "milk"}, {"status", "open"}});
+  q.after = Cursor{{"0.5"}, kId};
+  const SqlQuery sql = build_list_sql(q, kUser, kColumns);
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "'milk':*", "0.5", kId));
+  EXPECT_THAT(sql.text, HasSubstr("ts_rank(search, to_tsquery('simple', $2)) < $3::real"));
+  EXPECT_THAT(sql.text, HasSubstr("id < $4::uuid"));
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+}
+
+TEST(BuildListSql, ParsedCursorFeedsTheKeyset) {
+  const Params params = {{"sort", "due_at,-priority"}, {"tag", "home"}};
+  const std::string cursor = encode_cursor(parse_list_query(params), {{"2026-03-05 09:00:00+00", "2"}, kId});
+  const SqlQuery sql = build_list_sql(parse_list_query(with_cursor(params, cursor)), kUser, kColumns);
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "{\"home\"}", "2026-03-05 09:00:00+00", "2", kId));
+  EXPECT_EQ(order_by(sql.text), "due_at ASC NULLS LAST, priority DESC, id DESC");
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+  EXPECT_TRUE(NoQuotedLiterals(sql.text));
+}
+
+}  // namespace
+}  // namespace todo::tasks

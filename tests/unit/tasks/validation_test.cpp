@@ -1,0 +1,611 @@
+// Tests of task input validation (POST and PATCH bodies, tags) and of applying a patch in memory.
+#include "todo/tasks/validation.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "todo/core/time.hpp"
+#include "unit/error_of.hpp"
+
+namespace todo::tasks {
+namespace {
+
+using json = nlohmann::json;
+using test::error_of;
+using test::fields_of;
+using test::ThrowsNaming;
+using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAre;
+
+std::string repeat(std::string_view s, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i)
+    out += s;
+  return out;
+}
+
+Instant utc(int y, unsigned m, unsigned d, int hh = 0, int mm = 0) {
+  using namespace std::chrono;
+  return Instant{sys_days{year{y} / month{m} / day{d}}} + hours{hh} + minutes{mm};
+}
+
+json with_title(json body) {
+  body["title"] = "t";
+  return body;
+}
+
+::testing::AssertionResult NewTaskRejects(const json& body, const std::string& field) {
+  return ThrowsNaming([&] { parse_new_task(body); }, Errc::unprocessable, field) << " body " << body.dump();
+}
+
+::testing::AssertionResult PatchRejects(const json& body, const std::string& field) {
+  return ThrowsNaming([&] { parse_task_patch(body); }, Errc::unprocessable, field) << " body " << body.dump();
+}
+
+// ---- parse_new_task ----
+
+TEST(ParseNewTask, MinimalBodyGetsDefaults) {
+  const NewTask t = parse_new_task({{"title", "Buy milk"}});
+  EXPECT_EQ(t.title, "Buy milk");
+  EXPECT_EQ(t.description, "");
+  EXPECT_EQ(t.status, Status::open);
+  EXPECT_EQ(t.priority, Priority::none);
+  EXPECT_TRUE(t.tags.empty());
+  EXPECT_FALSE(t.due_at);
+  EXPECT_FALSE(t.all_day);
+  EXPECT_FALSE(t.timezone);
+  EXPECT_FALSE(t.recurrence);
+}
+
+TEST(ParseNewTask, ReadsEveryField) {
+  const NewTask t = parse_new_task({{"title", "Pay rent"},
+                                    {"description", "to the landlord"},
+                                    {"status", "done"},
+                                    {"priority", "urgent"},
+                                    {"tags", {"home", "money"}},
+                                    {"due_at", "2026-03-05T10:00:00+01:00"},
+                                    {"all_day", true},
+                                    {"timezone", "Europe/Berlin"},
+                                    {"recurrence", "FREQ=MONTHLY"}});
+  EXPECT_EQ(t.title, "Pay rent");
+  EXPECT_EQ(t.description, "to the landlord");
+  EXPECT_EQ(t.status, Status::done);
+  EXPECT_EQ(t.priority, Priority::urgent);
+  EXPECT_THAT(t.tags, ElementsAre("home", "money"));
+  EXPECT_EQ(t.due_at, utc(2026, 3, 5, 9));
+  EXPECT_TRUE(t.all_day);
+  EXPECT_EQ(t.timezone, "Europe/Berlin");
+  EXPECT_EQ(t.recurrence, "FREQ=MONTHLY");
+}
+
+TEST(ParseNewTask, TitleIsRequiredAndTrimmed) {
+  EXPECT_TRUE(NewTaskRejects(json::object(), "title"));
+  EXPECT_TRUE(NewTaskRejects({{"description", "x"}}, "title"));
+  EXPECT_EQ(parse_new_task({{"title", "  \t Buy milk \r\n "}}).title, "Buy milk");
+  EXPECT_EQ(parse_new_task({{"title", "a  b"}}).title, "a  b") << "inner white space is kept";
+  for (const char* blank : {"", " ", "\t\n\r ", "\f\v"})
+    EXPECT_TRUE(NewTaskRejects({{"title", blank}}, "title")) << "'" << blank << "'";
+}
+
+TEST(ParseNewTask, TitleLengthCountsCodePointsAfterTrimming) {
+  EXPECT_EQ(parse_new_task({{"title", std::string(500, 'a')}}).title.size(), 500u);
+  EXPECT_TRUE(NewTaskRejects({{"title", std::string(501, 'a')}}, "title"));
+  // 500 two-byte characters are 1000 bytes but 500 characters.
+  EXPECT_EQ(parse_new_task({{"title", repeat("é", 500)}}).title, repeat("é", 500));
+  EXPECT_TRUE(NewTaskRejects({{"title", repeat("é", 501)}}, "title"));
+  EXPECT_EQ(parse_new_task({{"title", repeat("😀", 500)}}).title, repeat("😀", 500));
+  EXPECT_TRUE(NewTaskRejects({{"title", repeat("😀", 501)}}, "title"));
+  EXPECT_EQ(parse_new_task({{"title", "   " + std::string(500, 'a') + "   "}}).title, std::string(500, 'a'));
+}
+
+TEST(ParseNewTask, TitleRejectsControlCharacters) {
+  for (const std::string& bad :
+       {std::string("a\x01z"), std::string("a\x1bz"), std::string("a\x7fz"), std::string("a\0z", 3)})
+    EXPECT_TRUE(NewTaskRejects({{"title", bad}}, "title"));
+}
+
+TEST(ParseNewTask, WrongTypesNameTheField) {
+  const std::vector<std::pair<json, std::string>> cases = {
+      {{{"title", 5}}, "title"},
+      {{{"title", nullptr}}, "title"},
+      {{{"title", true}}, "title"},
+      {{{"title", {"a"}}}, "title"},
+      {{{"title", {{"a", 1}}}}, "title"},
+      {with_title({{"description", 5}}), "description"},
+      {with_title({{"description", nullptr}}), "description"},
+      {with_title({{"status", 1}}), "status"},
+      {with_title({{"status", nullptr}}), "status"},
+      {with_title({{"priority", 3}}), "priority"},
+      {with_title({{"tags", "home"}}), "tags"},
+      {with_title({{"tags", nullptr}}), "tags"},
+      {with_title({{"tags", {{"a", "b"}}}}), "tags"},
+      {with_title({{"tags", {"ok", 1}}}), "tags[1]"},
+      {with_title({{"tags", {nullptr}}}), "tags[0]"},
+      {with_title({{"due_at", 1700000000}}), "due_at"},
+      {with_title({{"due_at", true}}), "due_at"},
+      {with_title({{"all_day", "yes"}}), "all_day"},
+      {with_title({{"all_day", 1}}), "all_day"},
+      {with_title({{"all_day", nullptr}}), "all_day"},
+      {with_title({{"timezone", 1}}), "timezone"},
+      {with_title({{"recurrence", 1}}), "recurrence"},
+      {with_title({{"recurrence", {"FREQ=DAILY"}}}), "recurrence"},
+  };
+  for (const auto& [body, field] : cases)
+    EXPECT_TRUE(NewTaskRejects(body, field));
+}
+
+TEST(ParseNewTask, UnknownFieldsAreNamed) {
+  for (const char* field : {"colour", "id", "version", "created_at", "completed_at", "Title", ""})
+    EXPECT_TRUE(NewTaskRejects(with_title({{field, 1}}), field)) << field;
+}
+
+TEST(ParseNewTask, DescriptionUpTo10000CodePoints) {
+  EXPECT_EQ(parse_new_task(with_title({{"description", std::string(10'000, 'd')}})).description.size(),
+            10'000u);
+  EXPECT_TRUE(NewTaskRejects(with_title({{"description", std::string(10'001, 'd')}}), "description"));
+  EXPECT_EQ(parse_new_task(with_title({{"description", repeat("ä", 10'000)}})).description,
+            repeat("ä", 10'000));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"description", repeat("ä", 10'001)}}), "description"));
+  EXPECT_EQ(parse_new_task(with_title({{"description", "line 1\nline 2\ttab"}})).description,
+            "line 1\nline 2\ttab");
+  EXPECT_EQ(parse_new_task(with_title({{"description", ""}})).description, "");
+}
+
+TEST(ParseNewTask, DescriptionRejectsNul) {
+  // PostgreSQL text cannot hold U+0000; accepting it would store a truncated description.
+  EXPECT_TRUE(NewTaskRejects(with_title({{"description", std::string("before\0after", 12)}}), "description"));
+}
+
+TEST(ParseNewTask, StatusAndPriorityAreEnums) {
+  EXPECT_EQ(parse_new_task(with_title({{"status", "open"}})).status, Status::open);
+  EXPECT_EQ(parse_new_task(with_title({{"status", "done"}})).status, Status::done);
+  for (const char* bad : {"Done", "OPEN", "closed", "", " open"})
+    EXPECT_TRUE(NewTaskRejects(with_title({{"status", bad}}), "status")) << bad;
+
+  const std::pair<const char*, Priority> priorities[] = {{"none", Priority::none},
+                                                         {"low", Priority::low},
+                                                         {"medium", Priority::medium},
+                                                         {"high", Priority::high},
+                                                         {"urgent", Priority::urgent}};
+  for (const auto& [name, value] : priorities)
+    EXPECT_EQ(parse_new_task(with_title({{"priority", name}})).priority, value) << name;
+  for (const char* bad : {"URGENT", "critical", "", "3", "high "})
+    EXPECT_TRUE(NewTaskRejects(with_title({{"priority", bad}}), "priority")) << bad;
+}
+
+TEST(ParseNewTask, TagsAreTrimmedLowerCasedAndDeduplicated) {
+  const NewTask t = parse_new_task(with_title({{"tags", {" Home ", "home", "WORK", "work\t", "Ärger"}}}));
+  EXPECT_THAT(t.tags, ElementsAre("home", "work", "Ärger")) << "first occurrence order, ASCII lower-cased";
+  EXPECT_TRUE(parse_new_task(with_title({{"tags", json::array()}})).tags.empty());
+}
+
+TEST(ParseNewTask, AtMostTwentyTags) {
+  std::vector<std::string> tags;
+  for (int i = 0; i < 20; ++i)
+    tags.push_back("t" + std::to_string(i));
+  EXPECT_EQ(parse_new_task(with_title({{"tags", tags}})).tags, tags);
+  tags.push_back("t20");
+  EXPECT_TRUE(NewTaskRejects(with_title({{"tags", tags}}), "tags"));
+}
+
+TEST(ParseNewTask, EachTagIsOneToFiftyCharactersWithoutSpacesOrCommas) {
+  EXPECT_THAT(parse_new_task(with_title({{"tags", {std::string(50, 'x')}}})).tags,
+              ElementsAre(std::string(50, 'x')));
+  EXPECT_THAT(parse_new_task(with_title({{"tags", {repeat("ü", 50)}}})).tags, ElementsAre(repeat("ü", 50)));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"tags", {"a", std::string(51, 'b')}}}), "tags[1]"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"tags", {"a", repeat("ü", 51)}}}), "tags[1]"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"tags", {""}}}), "tags[0]"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"tags", {"ok", "   "}}}), "tags[1]"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"tags", {"two words"}}}), "tags[0]"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"tags", {"a,b"}}}), "tags[0]"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"tags", {"a\x01"}}}), "tags[0]"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"tags", {"a\x7f"}}}), "tags[0]"));
+}
+
+TEST(ParseNewTask, EveryBadTagIsReported) {
+  auto e = error_of([] { parse_new_task(with_title({{"tags", {"", "ok", "a b", std::string(51, 'x')}}})); });
+  ASSERT_TRUE(e);
+  EXPECT_THAT(fields_of(*e), UnorderedElementsAre("tags[0]", "tags[2]", "tags[3]"));
+  e = error_of([] { parse_new_task(with_title({{"tags", {1, "ok", nullptr, {"x"}}}})); });
+  ASSERT_TRUE(e);
+  EXPECT_THAT(fields_of(*e), UnorderedElementsAre("tags[0]", "tags[2]", "tags[3]"));
+}
+
+TEST(ParseNewTask, DueAtIsRfc3339OrNull) {
+  EXPECT_EQ(parse_new_task(with_title({{"due_at", "2026-03-05T09:00:00Z"}})).due_at, utc(2026, 3, 5, 9));
+  EXPECT_EQ(parse_new_task(with_title({{"due_at", "2026-03-05T04:00:00-05:00"}})).due_at, utc(2026, 3, 5, 9));
+  EXPECT_FALSE(parse_new_task(with_title({{"due_at", nullptr}})).due_at);
+  for (const char* bad : {"2026-03-05", "2026-03-05T09:00:00", "tomorrow", "", "2026-02-30T00:00:00Z",
+                          "2026-03-05T24:00:00Z", "1700000000", "2026-03-05T09:00:00Z "})
+    EXPECT_TRUE(NewTaskRejects(with_title({{"due_at", bad}}), "due_at")) << bad;
+}
+
+TEST(ParseNewTask, AllDayIsBoolean) {
+  EXPECT_TRUE(parse_new_task(with_title({{"all_day", true}})).all_day);
+  EXPECT_FALSE(parse_new_task(with_title({{"all_day", false}})).all_day);
+}
+
+TEST(ParseNewTask, TimezoneIsIana) {
+  EXPECT_EQ(parse_new_task(with_title({{"timezone", "UTC"}})).timezone, "UTC");
+  EXPECT_EQ(parse_new_task(with_title({{"timezone", "America/New_York"}})).timezone, "America/New_York");
+  for (const char* bad : {"", "Mars/Olympus", "../etc/passwd", "Europe/Berlin ", "+02:00", "localtime"})
+    EXPECT_TRUE(NewTaskRejects(with_title({{"timezone", bad}}), "timezone")) << bad;
+}
+
+TEST(ParseNewTask, RecurrenceIsStringOrNull) {
+  EXPECT_EQ(parse_new_task(with_title({{"recurrence", "FREQ=WEEKLY;BYDAY=MO"}})).recurrence,
+            "FREQ=WEEKLY;BYDAY=MO");
+  EXPECT_FALSE(parse_new_task(with_title({{"recurrence", nullptr}})).recurrence);
+  EXPECT_EQ(parse_new_task(with_title({{"recurrence", std::string(1000, 'R')}})).recurrence,
+            std::string(1000, 'R'));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"recurrence", std::string(1001, 'R')}}), "recurrence"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"recurrence", ""}}), "recurrence"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"recurrence", "FREQ=DAILY\x01"}}), "recurrence"));
+}
+
+TEST(ParseNewTask, ReportsEveryErrorTogether) {
+  auto e = error_of([] {
+    parse_new_task({{"title", "  "},
+                    {"description", 5},
+                    {"status", "closed"},
+                    {"priority", "critical"},
+                    {"tags", "home"},
+                    {"due_at", "soon"},
+                    {"all_day", "yes"},
+                    {"timezone", "Nowhere/City"},
+                    {"recurrence", ""},
+                    {"colour", "red"}});
+  });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::unprocessable);
+  EXPECT_THAT(fields_of(*e), UnorderedElementsAre("title", "description", "status", "priority", "tags",
+                                                  "due_at", "all_day", "timezone", "recurrence", "colour"));
+  EXPECT_NE(std::string(e->what()).find("10"), std::string::npos) << e->what();
+}
+
+TEST(ParseNewTask, OneErrorHasADetailNamingTheField) {
+  auto e = error_of([] { parse_new_task(json::object()); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::unprocessable);
+  ASSERT_EQ(e->errors().size(), 1u);
+  EXPECT_EQ(e->errors()[0].field, "title");
+  EXPECT_EQ(std::string(e->what()).rfind("title", 0), 0u) << e->what();
+}
+
+// ---- parse_task_patch ----
+
+TEST(ParseTaskPatch, EmptyPatchChangesNothing) {
+  const TaskPatch p = parse_task_patch(json::object());
+  EXPECT_FALSE(p.title);
+  EXPECT_FALSE(p.description);
+  EXPECT_FALSE(p.status);
+  EXPECT_FALSE(p.priority);
+  EXPECT_FALSE(p.tags);
+  EXPECT_FALSE(p.due_at);
+  EXPECT_FALSE(p.all_day);
+  EXPECT_FALSE(p.timezone);
+  EXPECT_FALSE(p.recurrence);
+  EXPECT_FALSE(p.version);
+}
+
+TEST(ParseTaskPatch, ReadsEveryField) {
+  const TaskPatch p = parse_task_patch({{"title", "  New title "},
+                                        {"description", "d"},
+                                        {"status", "done"},
+                                        {"priority", "high"},
+                                        {"tags", {"B", "a", "b"}},
+                                        {"due_at", "2026-03-05T09:00:00Z"},
+                                        {"all_day", false},
+                                        {"timezone", "Asia/Tokyo"},
+                                        {"recurrence", "FREQ=DAILY"},
+                                        {"version", 7}});
+  EXPECT_EQ(p.title, "New title");
+  EXPECT_EQ(p.description, "d");
+  EXPECT_EQ(p.status, Status::done);
+  EXPECT_EQ(p.priority, Priority::high);
+  ASSERT_TRUE(p.tags);
+  EXPECT_THAT(*p.tags, ElementsAre("b", "a"));
+  ASSERT_TRUE(p.due_at);
+  EXPECT_EQ(*p.due_at, utc(2026, 3, 5, 9));
+  EXPECT_EQ(p.all_day, false);
+  EXPECT_EQ(p.timezone, "Asia/Tokyo");
+  ASSERT_TRUE(p.recurrence);
+  EXPECT_EQ(*p.recurrence, "FREQ=DAILY");
+  EXPECT_EQ(p.version, 7);
+}
+
+TEST(ParseTaskPatch, NullClearsTheNullableFields) {
+  const TaskPatch p = parse_task_patch(
+      {{"description", nullptr}, {"tags", nullptr}, {"due_at", nullptr}, {"recurrence", nullptr}});
+  EXPECT_EQ(p.description, "");
+  ASSERT_TRUE(p.tags);
+  EXPECT_TRUE(p.tags->empty());
+  ASSERT_TRUE(p.due_at) << "null is a change, not an absent field";
+  EXPECT_FALSE(*p.due_at);
+  ASSERT_TRUE(p.recurrence);
+  EXPECT_FALSE(*p.recurrence);
+}
+
+TEST(ParseTaskPatch, NullIsRejectedWhereAValueIsRequired) {
+  for (const char* field : {"title", "status", "priority", "all_day", "timezone", "version"})
+    EXPECT_TRUE(PatchRejects({{field, nullptr}}, field)) << field;
+}
+
+TEST(ParseTaskPatch, AppliesTheSameRulesAsCreate) {
+  EXPECT_TRUE(PatchRejects({{"title", ""}}, "title"));
+  EXPECT_TRUE(PatchRejects({{"title", "   "}}, "title"));
+  EXPECT_TRUE(PatchRejects({{"title", std::string(501, 'a')}}, "title"));
+  EXPECT_EQ(parse_task_patch({{"title", repeat("é", 500)}}).title, repeat("é", 500));
+  EXPECT_TRUE(PatchRejects({{"title", "a\x02"}}, "title"));
+  EXPECT_TRUE(PatchRejects({{"description", std::string(10'001, 'd')}}, "description"));
+  EXPECT_TRUE(PatchRejects({{"status", "closed"}}, "status"));
+  EXPECT_TRUE(PatchRejects({{"priority", "critical"}}, "priority"));
+  EXPECT_TRUE(PatchRejects({{"tags", {"a b"}}}, "tags[0]"));
+  EXPECT_TRUE(PatchRejects({{"tags", {std::string(51, 't')}}}, "tags[0]"));
+  EXPECT_TRUE(PatchRejects({{"tags", std::vector<std::string>(21, "t")}}, "tags"));
+  EXPECT_TRUE(PatchRejects({{"due_at", "2026-03-05"}}, "due_at"));
+  EXPECT_TRUE(PatchRejects({{"timezone", "Nowhere/City"}}, "timezone"));
+  EXPECT_TRUE(PatchRejects({{"recurrence", ""}}, "recurrence"));
+  EXPECT_TRUE(PatchRejects({{"recurrence", std::string(1001, 'R')}}, "recurrence"));
+}
+
+TEST(ParseTaskPatch, WrongTypesNameTheField) {
+  const std::vector<std::pair<json, std::string>> cases = {
+      {{{"title", 5}}, "title"},        {{{"description", 5}}, "description"},
+      {{{"status", true}}, "status"},   {{{"priority", 1}}, "priority"},
+      {{{"tags", "a"}}, "tags"},        {{{"tags", {"a", 2}}}, "tags[1]"},
+      {{{"due_at", 5}}, "due_at"},      {{{"all_day", "true"}}, "all_day"},
+      {{{"timezone", 0}}, "timezone"},  {{{"recurrence", false}}, "recurrence"},
+      {{{"version", "3"}}, "version"},  {{{"version", 1.5}}, "version"},
+      {{{"version", true}}, "version"}, {{{"version", {1}}}, "version"},
+  };
+  for (const auto& [body, field] : cases)
+    EXPECT_TRUE(PatchRejects(body, field));
+}
+
+TEST(ParseTaskPatch, VersionIsAPositiveInt) {
+  EXPECT_EQ(parse_task_patch({{"version", 1}}).version, 1);
+  EXPECT_EQ(parse_task_patch({{"version", 2147483647}}).version, 2147483647);
+  for (const json& bad : {json(0), json(-1), json(2147483648LL), json(-2147483649LL),
+                          json(std::numeric_limits<std::int64_t>::min()), json(18446744073709551615ULL)})
+    EXPECT_TRUE(PatchRejects({{"version", bad}}, "version")) << bad;
+}
+
+TEST(ParseTaskPatch, UnknownFieldsAreNamed) {
+  for (const char* field : {"id", "user_id", "created_at", "updated_at", "completed_at", "colour"})
+    EXPECT_TRUE(PatchRejects({{field, "x"}}, field)) << field;
+}
+
+TEST(ParseTaskPatch, ReportsEveryErrorTogether) {
+  auto e = error_of([] {
+    parse_task_patch({{"title", ""}, {"priority", "p9"}, {"version", 0}, {"due_at", "x"}, {"nope", 1}});
+  });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::unprocessable);
+  EXPECT_THAT(fields_of(*e), UnorderedElementsAre("title", "priority", "version", "due_at", "nope"));
+}
+
+// ---- tag_problem ----
+
+TEST(TagProblem, NormalisesInPlace) {
+  std::string tag = "  Home\t";
+  EXPECT_FALSE(tag_problem(tag));
+  EXPECT_EQ(tag, "home");
+  tag = "MiXeD-Case_1";
+  EXPECT_FALSE(tag_problem(tag));
+  EXPECT_EQ(tag, "mixed-case_1");
+  tag = "urgent!";
+  EXPECT_FALSE(tag_problem(tag));
+  EXPECT_EQ(tag, "urgent!");
+}
+
+TEST(TagProblem, ExplainsWhatIsWrong) {
+  for (std::string bad : {std::string(""), std::string("  "), std::string(51, 'x'), repeat("ß", 51),
+                          std::string("a b"), std::string("a,b"), std::string("a\tb"), std::string("a\nb"),
+                          std::string("a\x7f"), std::string("a\0b", 3)}) {
+    const std::string original = bad;
+    const auto problem = tag_problem(bad);
+    ASSERT_TRUE(problem) << "'" << original << "'";
+    EXPECT_FALSE(problem->empty());
+  }
+  std::string fifty(50, 'x');
+  EXPECT_FALSE(tag_problem(fifty));
+  std::string padded = "   " + std::string(50, 'x') + "   ";
+  EXPECT_FALSE(tag_problem(padded)) << "the limit applies after trimming";
+}
+
+TEST(TagProblem, RejectsInvalidUtf8) {
+  // Query parameters are raw percent-decoded bytes: tag=%FF must not reach PostgreSQL.
+  for (std::string bad :
+       {std::string("\xff"), std::string("ab\xc3"), std::string("\xc0\xaf"), std::string("\xed\xa0\x80")})
+    EXPECT_TRUE(tag_problem(bad));
+}
+
+// ---- apply_patch ----
+
+Task sample_task() {
+  Task t;
+  t.id = "0b7c1a7e-6a56-4d2c-9c4e-3c0b2a1d9e8f";
+  t.user_id = "5f0e8a2c-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
+  t.title = "Buy milk";
+  t.description = "2 litres";
+  t.status = Status::open;
+  t.priority = Priority::low;
+  t.tags = {"home"};
+  t.due_at = utc(2026, 3, 5, 9);
+  t.all_day = false;
+  t.timezone = "Europe/Berlin";
+  t.recurrence = "FREQ=WEEKLY";
+  t.created_at = utc(2026, 1, 1);
+  t.updated_at = utc(2026, 1, 2);
+  t.version = 3;
+  return t;
+}
+
+std::vector<std::string> change_fields(const std::vector<Change>& changes) {
+  std::vector<std::string> out;
+  for (const auto& c : changes)
+    out.push_back(c.field);
+  return out;
+}
+
+TEST(ApplyPatch, EmptyPatchChangesNothing) {
+  Task t = sample_task();
+  const Task before = t;
+  EXPECT_TRUE(apply_patch(t, TaskPatch{}, utc(2026, 6, 1)).empty());
+  EXPECT_EQ(json(to_json(t)), json(to_json(before)));
+}
+
+TEST(ApplyPatch, SameValuesAreNotChanges) {
+  Task t = sample_task();
+  TaskPatch p;
+  p.title = t.title;
+  p.description = t.description;
+  p.status = t.status;
+  p.priority = t.priority;
+  p.tags = t.tags;
+  p.due_at = t.due_at;
+  p.all_day = t.all_day;
+  p.timezone = t.timezone;
+  p.recurrence = t.recurrence;
+  EXPECT_TRUE(apply_patch(t, p, utc(2026, 6, 1)).empty());
+  EXPECT_FALSE(t.completed_at);
+}
+
+TEST(ApplyPatch, RecordsEachChangeWithBeforeAndAfter) {
+  Task t = sample_task();
+  TaskPatch p;
+  p.title = "Buy oat milk";
+  p.description = "";
+  p.priority = Priority::urgent;
+  p.tags = std::vector<std::string>{"home", "shop"};
+  p.due_at = std::optional<Instant>{utc(2026, 3, 6, 10, 30)};
+  p.all_day = true;
+  p.timezone = "UTC";
+  p.recurrence = std::optional<std::string>{"FREQ=DAILY"};
+  const auto changes = apply_patch(t, p, utc(2026, 6, 1));
+  EXPECT_THAT(change_fields(changes), UnorderedElementsAre("title", "description", "priority", "tags",
+                                                           "due_at", "all_day", "timezone", "recurrence"));
+  for (const auto& c : changes) {
+    SCOPED_TRACE(c.field);
+    if (c.field == "title") {
+      EXPECT_EQ(c.before, "Buy milk");
+      EXPECT_EQ(c.after, "Buy oat milk");
+    } else if (c.field == "description") {
+      EXPECT_EQ(c.before, "2 litres");
+      EXPECT_EQ(c.after, "");
+    } else if (c.field == "priority") {
+      EXPECT_EQ(c.before, "low");
+      EXPECT_EQ(c.after, "urgent");
+    } else if (c.field == "tags") {
+      EXPECT_EQ(c.before, json({"home"}));
+      EXPECT_EQ(c.after, json({"home", "shop"}));
+    } else if (c.field == "due_at") {
+      EXPECT_EQ(c.before, "2026-03-05T09:00:00Z");
+      EXPECT_EQ(c.after, "2026-03-06T10:30:00Z");
+    } else if (c.field == "all_day") {
+      EXPECT_EQ(c.before, false);
+      EXPECT_EQ(c.after, true);
+    } else if (c.field == "timezone") {
+      EXPECT_EQ(c.before, "Europe/Berlin");
+      EXPECT_EQ(c.after, "UTC");
+    } else if (c.field == "recurrence") {
+      EXPECT_EQ(c.before, "FREQ=WEEKLY");
+      EXPECT_EQ(c.after, "FREQ=DAILY");
+    }
+  }
+  EXPECT_EQ(t.title, "Buy oat milk");
+  EXPECT_EQ(t.description, "");
+  EXPECT_EQ(t.priority, Priority::urgent);
+  EXPECT_THAT(t.tags, ElementsAre("home", "shop"));
+  EXPECT_EQ(t.due_at, utc(2026, 3, 6, 10, 30));
+  EXPECT_TRUE(t.all_day);
+  EXPECT_EQ(t.timezone, "UTC");
+  EXPECT_EQ(t.recurrence, "FREQ=DAILY");
+  EXPECT_EQ(t.status, Status::open);
+  EXPECT_FALSE(t.completed_at);
+}
+
+TEST(ApplyPatch, OnlyChangedFieldsAreListed) {
+  Task t = sample_task();
+  TaskPatch p;
+  p.title = t.title;
+  p.priority = Priority::high;
+  const auto changes = apply_patch(t, p, utc(2026, 6, 1));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].field, "priority");
+}
+
+TEST(ApplyPatch, ClearingNullablesRecordsNull) {
+  Task t = sample_task();
+  TaskPatch p;
+  p.due_at = std::optional<Instant>{};
+  p.recurrence = std::optional<std::string>{};
+  const auto changes = apply_patch(t, p, utc(2026, 6, 1));
+  ASSERT_EQ(changes.size(), 2u);
+  for (const auto& c : changes) {
+    EXPECT_TRUE(c.after.is_null()) << c.field;
+    EXPECT_TRUE(c.before.is_string()) << c.field;
+  }
+  EXPECT_FALSE(t.due_at);
+  EXPECT_FALSE(t.recurrence);
+  // Clearing again is no change.
+  EXPECT_TRUE(apply_patch(t, p, utc(2026, 6, 1)).empty());
+}
+
+TEST(ApplyPatch, CompletingSetsCompletedAt) {
+  Task t = sample_task();
+  const Instant now = utc(2026, 6, 1, 12);
+  TaskPatch p;
+  p.status = Status::done;
+  const auto changes = apply_patch(t, p, now);
+  EXPECT_THAT(change_fields(changes), UnorderedElementsAre("status", "completed_at"));
+  for (const auto& c : changes) {
+    if (c.field == "status") {
+      EXPECT_EQ(c.before, "open");
+      EXPECT_EQ(c.after, "done");
+    } else {
+      EXPECT_TRUE(c.before.is_null());
+      EXPECT_EQ(c.after, "2026-06-01T12:00:00Z");
+    }
+  }
+  EXPECT_EQ(t.status, Status::done);
+  EXPECT_EQ(t.completed_at, now);
+
+  // Completing a done task again keeps the original completion time.
+  EXPECT_TRUE(apply_patch(t, p, utc(2026, 7, 1)).empty());
+  EXPECT_EQ(t.completed_at, now);
+}
+
+TEST(ApplyPatch, ReopeningClearsCompletedAt) {
+  Task t = sample_task();
+  t.status = Status::done;
+  t.completed_at = utc(2026, 5, 1);
+  TaskPatch p;
+  p.status = Status::open;
+  const auto changes = apply_patch(t, p, utc(2026, 6, 1));
+  EXPECT_THAT(change_fields(changes), UnorderedElementsAre("status", "completed_at"));
+  for (const auto& c : changes) {
+    if (c.field == "completed_at") {
+      EXPECT_EQ(c.before, "2026-05-01T00:00:00Z");
+      EXPECT_TRUE(c.after.is_null());
+    }
+  }
+  EXPECT_EQ(t.status, Status::open);
+  EXPECT_FALSE(t.completed_at);
+}
+
+TEST(ApplyPatch, ParsedPatchAppliesEndToEnd) {
+  Task t = sample_task();
+  const auto changes = apply_patch(
+      t, parse_task_patch({{"title", " Buy milk "}, {"tags", nullptr}, {"status", "done"}}), utc(2026, 6, 1));
+  EXPECT_THAT(change_fields(changes), UnorderedElementsAre("tags", "status", "completed_at"))
+      << "the trimmed title equals the old one";
+  EXPECT_TRUE(t.tags.empty());
+}
+
+}  // namespace
+}  // namespace todo::tasks
