@@ -114,8 +114,9 @@ int main(int argc, char** argv) {
   http::Server server(ioc, options, router, registry);
   try {
     server.start();
-  } catch (const std::exception& e) {
-    spdlog::critical("cannot listen on {}:{} (TODO_HTTP_ADDR): {}", cfg.http_host, cfg.http_port, e.what());
+  } catch (const boost::system::system_error& e) {
+    spdlog::critical("cannot listen on {}:{} (TODO_HTTP_ADDR): {}", cfg.http_host, cfg.http_port,
+                     e.code().message());
     return 1;
   }
   const std::string url = url_of(server.endpoint());

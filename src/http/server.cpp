@@ -202,7 +202,15 @@ Server::Server(asio::io_context& ioc, ServerOptions options, const Router& route
 Server::~Server() = default;
 
 void Server::start() {
-  tcp::endpoint ep(asio::ip::make_address(options_.host), options_.port);
+  // An IP literal, or a name such as localhost (its first address).
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(options_.host, ec);
+  if (ec) {
+    tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(options_.host, std::to_string(options_.port), tcp::resolver::passive);
+    address = results.begin()->endpoint().address();
+  }
+  tcp::endpoint ep(address, options_.port);
   acceptor_.open(ep.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(ep);
