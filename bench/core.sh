@@ -304,12 +304,13 @@ echo "-- GET one: SELECT … FROM tasks WHERE user_id = \$1 AND id = \$2"
 psql_todo -At -c "EXPLAIN (ANALYZE, BUFFERS) SELECT $TASK_COLS FROM tasks WHERE user_id = '$BIG_ID' AND id = '$GET_SAMPLE'" |
   sed -n '1,6s/^/   /p'
 echo "-- list: status=open&priority=high&sort=due_at&limit=50 (the SQL the server builds for it)"
-psql_todo -At -c "EXPLAIN (ANALYZE, BUFFERS) SELECT $TASK_COLS, (due_at)::text AS sort_key_0 FROM tasks
-  WHERE user_id = '$BIG_ID'::uuid AND status = 'open' AND priority = ANY('{3}'::smallint[])
-  ORDER BY due_at ASC NULLS LAST, id ASC LIMIT 51" | sed -n '1,10s/^/   /p'
+psql_todo -At -c "EXPLAIN (ANALYZE, BUFFERS) SELECT $TASK_COLS,
+  (coalesce(due_at, 'infinity'::timestamptz))::text AS sort_key_0 FROM tasks
+  WHERE user_id = '$BIG_ID'::uuid AND status = 'open' AND priority = '3'::smallint
+  ORDER BY coalesce(due_at, 'infinity'::timestamptz) ASC, id ASC LIMIT 51" | sed -n '1,10s/^/   /p'
 echo "-- list: priority=high&sort=priority (key lines: does priority reach the Index Cond?)"
 psql_todo -At -c "EXPLAIN (ANALYZE, BUFFERS) SELECT $TASK_COLS, (priority)::text AS sort_key_0 FROM tasks
-  WHERE user_id = '$BIG_ID'::uuid AND priority = ANY('{3}'::smallint[])
+  WHERE user_id = '$BIG_ID'::uuid AND priority = '3'::smallint
   ORDER BY priority ASC, id ASC LIMIT 51" | grep -E 'Scan|Index Cond|Filter|Removed|Execution' | sed 's/^/   /'
 
 # ---------------------------------------------------------------------------------------------------------

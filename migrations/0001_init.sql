@@ -22,7 +22,8 @@ CREATE TABLE tasks (
   status       text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
   priority     smallint NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 4),
   tags         text[] NOT NULL DEFAULT '{}',
-  due_at       timestamptz,
+  -- Finite: list queries sort undated tasks as +/-infinity (see the due indexes below).
+  due_at       timestamptz CHECK (isfinite(due_at)),
   all_day      boolean NOT NULL DEFAULT false,
   timezone     text NOT NULL,
   recurrence   text,
@@ -37,10 +38,14 @@ CREATE TABLE tasks (
 );
 
 -- One index per documented sort key, each ending in id (the tie-breaker of every sort and cursor).
-CREATE INDEX tasks_due_asc_idx     ON tasks (user_id, due_at ASC NULLS LAST, id);
-CREATE INDEX tasks_due_desc_idx    ON tasks (user_id, due_at DESC NULLS LAST, id DESC);
+-- due_at sorts undated tasks last either way, as coalesce(due_at, 'infinity') ascending and
+-- coalesce(due_at, '-infinity') descending: list queries sort, filter and page on exactly these expressions
+-- (a cursor is a row comparison on (expression, id), an index condition here).
+CREATE INDEX tasks_due_asc_idx     ON tasks (user_id, coalesce(due_at, 'infinity'::timestamptz), id);
+CREATE INDEX tasks_due_desc_idx    ON tasks (user_id, coalesce(due_at, '-infinity'::timestamptz) DESC, id DESC);
 -- The most common list: open tasks by due date.
-CREATE INDEX tasks_open_due_idx    ON tasks (user_id, due_at ASC NULLS LAST, id) WHERE status = 'open';
+CREATE INDEX tasks_open_due_idx    ON tasks (user_id, coalesce(due_at, 'infinity'::timestamptz), id)
+  WHERE status = 'open';
 CREATE INDEX tasks_priority_idx    ON tasks (user_id, priority, id);
 CREATE INDEX tasks_created_idx     ON tasks (user_id, created_at, id);
 CREATE INDEX tasks_updated_idx     ON tasks (user_id, updated_at, id);

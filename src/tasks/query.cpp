@@ -1,10 +1,12 @@
 // Task list queries: validation of the query string and SQL for filters, search, sort and keyset pagination.
 #include "todo/tasks/query.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "todo/core/encoding.hpp"
 #include "todo/core/error.hpp"
@@ -18,18 +20,25 @@ namespace {
 struct FieldInfo {
   SortField field;
   const char* name;
-  const char* column;  // SQL expression
-  const char* cast;    // type of its cursor literal
-  bool nullable;       // only due_at: nulls sort last in both directions
+  const char* column;             // SQL expression, ascending
+  const char* descending_column;  // SQL expression, descending (due_at only), or nullptr for `column`
+  const char* cast;               // type of its cursor literal
 };
 
+// due_at sorts nulls last in both directions. It is sorted and compared as coalesce(due_at, ±infinity), which
+// is never null, so that one row comparison over the sort keys is the keyset condition and the due indexes
+// (built on exactly these expressions) serve it. Stored due dates are finite (a CHECK in the schema), so the
+// mapping keeps their order and puts the undated tasks last either way.
+constexpr const char* kDueAsc = "coalesce(due_at, 'infinity'::timestamptz)";
+constexpr const char* kDueDesc = "coalesce(due_at, '-infinity'::timestamptz)";
+
 constexpr FieldInfo kFields[] = {
-    {SortField::due_at, "due_at", "due_at", "timestamptz", true},
-    {SortField::priority, "priority", "priority", "smallint", false},
-    {SortField::created_at, "created_at", "created_at", "timestamptz", false},
-    {SortField::updated_at, "updated_at", "updated_at", "timestamptz", false},
-    {SortField::title, "title", "title", "text", false},
-    {SortField::rank, "rank", "ts_rank(search, to_tsquery('simple', $Q))", "real", false},
+    {SortField::due_at, "due_at", kDueAsc, kDueDesc, "timestamptz"},
+    {SortField::priority, "priority", "priority", nullptr, "smallint"},
+    {SortField::created_at, "created_at", "created_at", nullptr, "timestamptz"},
+    {SortField::updated_at, "updated_at", "updated_at", nullptr, "timestamptz"},
+    {SortField::title, "title", "title", nullptr, "text"},
+    {SortField::rank, "rank", "ts_rank(search, to_tsquery('simple', $Q))", nullptr, "real"},
 };
 
 const FieldInfo& info(SortField f) {
@@ -103,16 +112,14 @@ Cursor parse_cursor(const std::string& raw, const ListQuery& q) {
   c.id = j["i"].get<std::string>();
   for (std::size_t n = 0; n < v.size(); ++n) {
     const auto& fi = info(q.sort[n].field);
-    if (v[n].is_null()) {
-      if (!fi.nullable) fail();
-      c.values.emplace_back();
-      continue;
-    }
+    // Every sort key expression is non-null (due_at's nulls are ±infinity), so a value is always a string.
     if (!v[n].is_string()) fail();
     std::string s = v[n].get<std::string>();
     const std::string_view cast = fi.cast;
     // Each value must be a literal PostgreSQL accepts for its cast, or the query fails with a 500.
-    if (cast == "timestamptz") {
+    if (fi.field == SortField::due_at && (s == "infinity" || s == "-infinity")) {
+      // The position of the undated tasks, as PostgreSQL writes it: kept verbatim.
+    } else if (cast == "timestamptz") {
       const auto t = parse_pg_timestamptz(s);
       if (!t || *t < kPgMinTimestamp) fail();
       s = to_pg_timestamptz(*t);  // canonical UTC: PostgreSQL refuses some offsets the parser accepts
@@ -269,58 +276,89 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
   }
   if (!q.tags_all.empty()) where += " AND tags @> " + param(array_literal(q.tags_all)) + "::text[]";
   if (!q.tags_any.empty()) where += " AND tags && " + param(array_literal(q.tags_any)) + "::text[]";
-  if (q.due_before) where += " AND due_at < " + param(to_pg_timestamptz(*q.due_before)) + "::timestamptz";
-  if (q.due_after) where += " AND due_at >= " + param(to_pg_timestamptz(*q.due_after)) + "::timestamptz";
-  if (q.overdue) where += " AND due_at < now() AND status = 'open'";
-  if (q.has_due) where += *q.has_due ? " AND due_at IS NOT NULL" : " AND due_at IS NULL";
 
-  auto column = [&](const FieldInfo& fi) {
-    std::string c = fi.column;
+  // The due filters, on the expression of the due index this query is likeliest to scan (the descending one
+  // when the list starts with -due_at), so that they are index conditions there. Undated tasks are +infinity
+  // in one and -infinity in the other: where that would let them through a bound, "dated" excludes them.
+  const bool due_desc = q.sort.front().field == SortField::due_at && q.sort.front().descending;
+  const std::string due = due_desc ? kDueDesc : kDueAsc;
+  const std::string undated = due_desc ? "'-infinity'::timestamptz" : "'infinity'::timestamptz";
+  bool dated = q.has_due == true;
+  if (q.due_before) {
+    where += " AND " + due + " < " + param(to_pg_timestamptz(*q.due_before)) + "::timestamptz";
+    dated = dated || due_desc;
+  }
+  if (q.due_after) {
+    where += " AND " + due + " >= " + param(to_pg_timestamptz(*q.due_after)) + "::timestamptz";
+    dated = dated || !due_desc;
+  }
+  if (q.overdue) {
+    where += " AND " + due + " < now() AND status = 'open'";
+    dated = dated || due_desc;
+  }
+  if (dated) where += " AND " + due + (due_desc ? " > " : " < ") + undated;
+  if (q.has_due == false) where += " AND " + due + " = " + undated;
+
+  auto column = [&](const SortKey& k) {
+    const FieldInfo& fi = info(k.field);
+    std::string c = k.descending && fi.descending_column ? fi.descending_column : fi.column;
     if (auto pos = c.find("$Q"); pos != std::string::npos) c.replace(pos, 2, search_param);
     return c;
   };
 
   // Keyset condition: rows strictly after the cursor in the sort order, which ends with id in the direction
-  // of the last key. (k1, …, kn, id) > (v1, …, vn, i), spelled out per key because directions may differ and
-  // due_at sorts nulls last either way.
+  // of the last key.
   if (q.after) {
     const auto& c = *q.after;
-    std::string any;
-    std::string equal_prefix;
-    const bool id_desc = q.sort.back().descending;
-    for (std::size_t n = 0; n <= q.sort.size(); ++n) {
-      std::string after_here;
-      std::string equal_here;
-      if (n == q.sort.size()) {
-        after_here = std::string("id ") + (id_desc ? "<" : ">") + " " + param(c.id) + "::uuid";
-      } else {
-        const auto& fi = info(q.sort[n].field);
-        const std::string col = column(fi);
-        const auto& v = c.values[n];
-        if (!v) {  // in the trailing block of nulls: nothing sorts after null on this key
-          after_here = "false";
-          equal_here = col + " IS NULL";
-        } else {
-          const std::string lit = param(*v) + "::" + fi.cast;
-          after_here = col + (q.sort[n].descending ? " < " : " > ") + lit;
-          if (fi.nullable) after_here = "(" + after_here + " OR " + col + " IS NULL)";
-          equal_here = col + " = " + lit;
-        }
-      }
-      any += (any.empty() ? "(" : " OR (") + equal_prefix + after_here + ")";
-      equal_prefix += equal_here + " AND ";
+    std::vector<std::string> cols;
+    std::vector<std::string> values;
+    for (std::size_t n = 0; n < q.sort.size(); ++n) {
+      const auto& k = q.sort[n];
+      cols.push_back(column(k));
+      // parse_cursor never leaves a value out; a cursor made in code may, for due_at's undated tasks.
+      const auto& value = c.values.at(n);
+      if (!value && k.field != SortField::due_at)
+        throw std::invalid_argument("cursor without a value for a sort key that is never null");
+      values.push_back(param(value.value_or(k.descending ? "-infinity" : "infinity")) +
+                       "::" + info(k.field).cast);
     }
-    where += " AND (" + any + ")";
+    const std::string id = param(c.id) + "::uuid";
+    const bool first_desc = q.sort.front().descending;
+    const bool one_direction = std::all_of(q.sort.begin(), q.sort.end(),
+                                           [&](const SortKey& k) { return k.descending == first_desc; });
+    if (one_direction) {
+      // (k1, …, kn, id) > (v1, …, vn, i): a row comparison, which a (user_id, k1, …, kn, id) index takes as
+      // its index condition, so a deep page starts reading at the cursor.
+      std::string lhs, rhs;
+      for (std::size_t n = 0; n < cols.size(); ++n) {
+        lhs += cols[n] + ", ";
+        rhs += values[n] + ", ";
+      }
+      where += " AND (" + lhs + "id) " + (first_desc ? "<" : ">") + " (" + rhs + id + ")";
+    } else {
+      // Mixed directions: spelled out per key, plus a redundant bound on the first key that an index on it
+      // can use.
+      where += " AND " + cols[0] + (first_desc ? " <= " : " >= ") + values[0];
+      std::string any;
+      std::string equal_prefix;
+      for (std::size_t n = 0; n <= cols.size(); ++n) {
+        const std::string after_here =
+            n == cols.size() ? std::string("id ") + (q.sort.back().descending ? "<" : ">") + " " + id
+                             : cols[n] + (q.sort[n].descending ? " < " : " > ") + values[n];
+        any += (any.empty() ? "(" : " OR (") + equal_prefix + after_here + ")";
+        if (n < cols.size()) equal_prefix += cols[n] + " = " + values[n] + " AND ";
+      }
+      where += " AND (" + any + ")";
+    }
   }
 
   std::string order;
   std::string keys;
   for (std::size_t n = 0; n < q.sort.size(); ++n) {
     const auto& k = q.sort[n];
-    const auto& fi = info(k.field);
-    order += column(fi) + (k.descending ? " DESC" : " ASC") + (fi.nullable ? " NULLS LAST" : "") + ", ";
+    order += column(k) + (k.descending ? " DESC" : " ASC") + ", ";
     // Aliased so that ORDER BY's names resolve to the table's columns, not these text copies.
-    keys += ", (" + column(fi) + ")::text AS sort_key_" + std::to_string(n);
+    keys += ", (" + column(k) + ")::text AS sort_key_" + std::to_string(n);
   }
   order += std::string("id") + (q.sort.back().descending ? " DESC" : " ASC");
 

@@ -2,6 +2,7 @@
 // is planned as an index scan, never a sequential scan of tasks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -44,11 +45,19 @@ struct ScanNode {
   std::string index;
   std::string index_cond;
   double removed_by_filter = 0;  // with ANALYZE
+  double removed_by_recheck = 0;
+  double actual_rows = 0;  // per loop
+  double actual_loops = 0;
+
+  /// Rows the node read (with ANALYZE): those it returned and those its filters threw away.
+  double rows_read() const { return actual_rows * actual_loops + removed_by_filter + removed_by_recheck; }
 };
 
 void collect(const json& plan, std::vector<ScanNode>& out) {
   out.push_back({plan.value("Node Type", ""), plan.value("Relation Name", ""), plan.value("Index Name", ""),
-                 plan.value("Index Cond", ""), plan.value("Rows Removed by Filter", 0.0)});
+                 plan.value("Index Cond", ""), plan.value("Rows Removed by Filter", 0.0),
+                 plan.value("Rows Removed by Index Recheck", 0.0), plan.value("Actual Rows", 0.0),
+                 plan.value("Actual Loops", 0.0)});
   if (plan.contains("Plans"))
     for (const auto& child : plan["Plans"])
       collect(child, out);
@@ -89,6 +98,16 @@ struct PlanSummary {
     if (!index)
       return ::testing::AssertionFailure() << "no index scan on " << table << " (" << scans() << ")";
     return ::testing::AssertionSuccess();
+  }
+
+  /// With ANALYZE: the rows read by the scans of `table`, summed.
+  double rows_read_from(const std::string& table) const {
+    double rows = 0;
+    for (const auto& n : nodes)
+      if (n.type.find("Scan") != std::string::npos && n.type != "Bitmap Heap Scan" &&
+          (n.relation == table || n.index.rfind(table + "_", 0) == 0))
+        rows += n.rows_read();
+    return rows;
   }
 };
 
@@ -192,7 +211,8 @@ class QueryPlans : public ::testing::Test {
   /// The generic plan of the same SQL (no parameter values known): the list query runs as a statement
   /// prepared once per connection (db::exec_cached), and after five executions PostgreSQL may switch to this
   /// plan for every user.
-  static PlanSummary generic_list_plan(const tasks::ListQuery& q, const std::string& uid) {
+  static PlanSummary generic_list_plan(const tasks::ListQuery& q, const std::string& uid,
+                                       bool analyze = false) {
     const auto sql = tasks::build_list_sql(q, uid, kTaskColumns);
     pqxx::connection c(*url_);
     pqxx::nontransaction n(c);
@@ -201,7 +221,24 @@ class QueryPlans : public ::testing::Test {
     std::string args;
     for (const auto& p : sql.params)
       args += (args.empty() ? "" : ", ") + n.quote(p);
-    return summarize(n.exec("EXPLAIN (FORMAT JSON) EXECUTE list_shape(" + args + ")")[0][0].c_str());
+    const std::string explain = analyze ? "EXPLAIN (ANALYZE, FORMAT JSON) " : "EXPLAIN (FORMAT JSON) ";
+    return summarize(n.exec(explain + "EXECUTE list_shape(" + args + ")")[0][0].c_str());
+  }
+
+  /// The best of `runs` wall-clock times of the list query, in milliseconds, as the repository runs it (a
+  /// prepared statement, so planning is not counted after the first run).
+  static double best_ms(const tasks::ListQuery& q, const std::string& uid, int runs = 5) {
+    const auto sql = tasks::build_list_sql(q, uid, kTaskColumns);
+    pqxx::connection c(*url_);
+    c.prepare("list_page", sql.text);
+    pqxx::nontransaction n(c);
+    double best = 1e9;
+    for (int i = 0; i < runs; ++i) {
+      const auto started = std::chrono::steady_clock::now();
+      n.exec_prepared("list_page", pqxx::prepare::make_dynamic_params(sql.params));
+      best = std::min(best, seconds_since(started) * 1000);
+    }
+    return best;
   }
 
   /// A cursor positioned after row `offset` of query `q` for `uid`.
@@ -300,6 +337,48 @@ TEST_F(QueryPlans, NextPagesUseAnIndex) {
       std::cout << "[ plan ] generic, after row " << offset << " | " << name << " | top: " << generic.top()
                 << " | " << generic.scans() << "\n";
       EXPECT_TRUE(generic.uses_index_on("tasks")) << "generic plan, " << name << " after row " << offset;
+    }
+  }
+}
+
+TEST_F(QueryPlans, DeepPagesReadAFewTimesTheLimit) {
+  // Keyset pagination is only worth its name if a page deep in a long list costs what the first page costs:
+  // the cursor must be an index condition, not a filter over every row before it. For every sort whose keys
+  // share one direction, with and without the open-task filter, the page after row 50,000 of the big user
+  // (and for due_at, a page inside the trailing block of undated tasks) reads a few times `limit` rows, in
+  // the custom plan and in the generic plan a prepared statement may switch to.
+  const std::string uid = user_id(0);
+  constexpr int kLimit = 50;
+  constexpr double kMaxRowsRead = 5.0 * (kLimit + 1);
+  for (const char* key : {"due_at", "priority", "created_at", "updated_at", "title"}) {
+    for (const char* direction : {"", "-"}) {
+      for (bool open : {false, true}) {
+        Params params = {{"sort", std::string(direction) + key}, {"limit", std::to_string(kLimit)}};
+        if (open) params.emplace_back("status", "open");
+        const std::string name = std::string(open ? "status=open&" : "") + "sort=" + direction + key;
+        std::vector<int> offsets = {50'000};
+        // The big user's undated tasks are its last 20,000 (15,000 of them open) in either direction.
+        if (std::string(key) == "due_at") offsets.push_back(open ? 70'000 : 90'000);
+        for (int offset : offsets) {
+          const std::string cursor = cursor_at(tasks::parse_list_query(params), uid, offset);
+          ASSERT_FALSE(cursor.empty()) << name << ": fewer than " << offset << " rows";
+          Params next = params;
+          next.emplace_back("cursor", cursor);
+          const auto q = tasks::parse_list_query(next);
+          const auto plan = list_plan(q, uid, /*analyze=*/true);
+          const auto generic = generic_list_plan(q, uid, /*analyze=*/true);
+          const double rows = plan.rows_read_from("tasks");
+          const double generic_rows = generic.rows_read_from("tasks");
+          std::cout << "[ deep ] after row " << offset << " | " << name << " | rows read " << rows
+                    << " (generic " << generic_rows << ") | " << plan.plan.value("Actual Total Time", 0.0)
+                    << " ms in plan, best run " << best_ms(q, uid) << " ms | " << plan.scans(/*verbose=*/true)
+                    << "\n";
+          EXPECT_TRUE(plan.uses_index_on("tasks")) << name << " after row " << offset;
+          EXPECT_LE(rows, kMaxRowsRead) << name << " after row " << offset << ": " << plan.scans(true);
+          EXPECT_LE(generic_rows, kMaxRowsRead)
+              << "generic plan, " << name << " after row " << offset << ": " << generic.scans(true);
+        }
+      }
     }
   }
 }

@@ -19,8 +19,9 @@ struct SortKey {
   bool descending = false;
 };
 
-/// Where the previous page ended: the sort-key values of its last task, as SQL literals (or null), and its
-/// id.
+/// Where the previous page ended: the sort-key values of its last task, as SQL literals, and its id. A due_at
+/// value is its sort expression's: "infinity" (ascending) or "-infinity" (descending) for an undated task; a
+/// value left out (only in cursors made in code) means the same.
 struct Cursor {
   std::vector<std::optional<std::string>> values;
   std::string id;
@@ -59,7 +60,10 @@ struct SqlQuery {
 };
 
 /// The SELECT for one page: the task columns, then one text column per sort key (for the cursor), ordered and
-/// limited to limit + 1 rows (the extra row says whether there is a next page).
+/// limited to limit + 1 rows (the extra row says whether there is a next page). due_at sorts as
+/// coalesce(due_at, 'infinity') ascending and coalesce(due_at, '-infinity') descending (undated tasks last
+/// either way), the expressions of its indexes; with one direction for every key the cursor condition is a
+/// single row comparison, which the matching (user_id, key…, id) index takes as its index condition.
 SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const char* task_columns);
 
 /// The opaque cursor after a row whose sort-key values (as selected by build_list_sql) and id are given.

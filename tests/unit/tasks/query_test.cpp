@@ -294,9 +294,10 @@ TEST(Cursor, RoundTripsThroughParseListQuery) {
       {{}, {{"2026-03-05 09:00:00+00"}, kId}},
       {{{"sort", "-created_at"}}, {{"2026-03-05 09:00:00.123456+00"}, kId}},
       {{{"sort", "due_at"}}, {{"2026-03-05 09:00:00+00"}, kId}},
-      {{{"sort", "due_at"}}, {{std::nullopt}, kId}},
-      {{{"sort", "-due_at"}}, {{std::nullopt}, kId}},
-      {{{"sort", "-priority,due_at"}}, {{"4", std::nullopt}, kId}},
+      // Undated tasks sort as +infinity ascending and -infinity descending.
+      {{{"sort", "due_at"}}, {{"infinity"}, kId}},
+      {{{"sort", "-due_at"}}, {{"-infinity"}, kId}},
+      {{{"sort", "-priority,due_at"}}, {{"4", "infinity"}, kId}},
       {{{"sort", "title"}}, {{"Buy milk"}, kId}},
       {{{"sort", "title"}}, {{kHostile}, kId}},
       {{{"sort", "title"}}, {{"Grüße \"quoted\" \\ 😀"}, kId}},
@@ -318,6 +319,34 @@ TEST(Cursor, RoundTripsThroughParseListQuery) {
     EXPECT_EQ(next.sort.size(), first.sort.size());
     EXPECT_EQ(next.limit, first.limit);
   }
+}
+
+TEST(Cursor, DueAtAcceptsExactlyTheTwoInfinities) {
+  // The sort expression of due_at is never null: undated tasks are 'infinity' (ascending) or '-infinity'
+  // (descending), as PostgreSQL writes them; those two pass verbatim, and no other non-timestamp.
+  for (const char* sort : {"due_at", "-due_at", "title,-due_at"}) {
+    const Params params = {{"sort", sort}};
+    const ListQuery q = parse_list_query(params);
+    for (const char* edge : {"infinity", "-infinity"}) {
+      std::vector<std::optional<std::string>> values(q.sort.size(), std::string("t"));
+      values.back() = edge;
+      const ListQuery next = parse_list_query(with_cursor(params, encode_cursor(q, {values, kId})));
+      ASSERT_TRUE(next.after) << sort << " " << edge;
+      EXPECT_EQ(next.after->values.back(), edge) << sort;
+    }
+    for (const char* bad : {"Infinity", "INFINITY", "+infinity", "inf", "-inf", " infinity", "infinity ",
+                            "--infinity", "infinity'", "now", "epoch", "today", "-", ""}) {
+      std::vector<std::optional<std::string>> values(q.sort.size(), std::string("t"));
+      values.back() = bad;
+      EXPECT_TRUE(CursorRejected(params, encode_cursor(q, {values, kId}))) << sort << " '" << bad << "'";
+    }
+  }
+  // Only due_at has them.
+  for (const char* sort : {"created_at", "-updated_at"})
+    for (const char* edge : {"infinity", "-infinity"})
+      EXPECT_TRUE(CursorRejected(
+          {{"sort", sort}}, encode_cursor(parse_list_query({{"sort", sort}}), {{std::string(edge)}, kId})))
+          << sort << " " << edge;
 }
 
 TEST(Cursor, UpperCaseIdIsAccepted) {
@@ -401,6 +430,10 @@ TEST(Cursor, TamperedValuesAreRejected) {
       {{{"sort", "updated_at"}}, {"now()"}},
       {{{"sort", "due_at"}}, {"tomorrow"}},
       {{{"sort", "due_at"}}, {false}},
+      {{{"sort", "due_at"}}, {nullptr}},  // undated is "infinity", never null
+      {{{"sort", "-due_at"}}, {nullptr}},
+      {{{"sort", "-due_at"}}, {"-infinity; drop table tasks"}},
+      {{{"sort", "-priority,due_at"}}, {"4", nullptr}},
       {{{"sort", "priority"}}, {nullptr}},
       {{{"sort", "priority"}}, {"high"}},
       {{{"sort", "priority"}}, {"1.5"}},
@@ -463,7 +496,7 @@ TEST(Cursor, TimestampValuesReachSqlInCanonicalForm) {
 
 TEST(Cursor, TruncatedIsRejected) {
   const std::string good =
-      encode_cursor(parse_list_query({{"sort", "-due_at,title"}}), {{std::nullopt, "Buy milk"}, kId});
+      encode_cursor(parse_list_query({{"sort", "-due_at,title"}}), {{"-infinity", "Buy milk"}, kId});
   ASSERT_NO_THROW(parse_list_query({{"sort", "-due_at,title"}, {"cursor", good}}));
   for (std::size_t n = 0; n < good.size(); ++n)
     EXPECT_TRUE(CursorRejected({{"sort", "-due_at,title"}}, good.substr(0, n))) << n;
@@ -526,10 +559,11 @@ std::vector<int> placeholders(const std::string& sql) {
   return ::testing::AssertionSuccess();
 }
 
-// The text with the SQL literals the builder itself writes (the text search configuration and status values
-// from the enum) removed: what is left must hold no quote.
+// The text with the SQL literals the builder itself writes (the text search configuration, status values
+// from the enum and due_at's stand-ins for undated tasks) removed: what is left must hold no quote.
 ::testing::AssertionResult NoQuotedLiterals(std::string text) {
-  for (const std::string lit : {"'simple'", "'open'", "'done'"}) {
+  for (const std::string lit :
+       {"'simple'", "'open'", "'done'", "'infinity'::timestamptz", "'-infinity'::timestamptz"}) {
     for (auto pos = text.find(lit); pos != std::string::npos; pos = text.find(lit))
       text.erase(pos, lit.size());
   }
@@ -537,6 +571,21 @@ std::vector<int> placeholders(const std::string& sql) {
       text.find(';') != std::string::npos || text.find("--") != std::string::npos)
     return ::testing::AssertionFailure() << "quote, semicolon or comment in SQL: " << text;
   return ::testing::AssertionSuccess();
+}
+
+std::string describe(const Params& params) {
+  std::string s;
+  for (const auto& [k, v] : params)
+    s += (s.empty() ? "?" : "&") + k + "=" + v;
+  return s;
+}
+
+// The WHERE clause.
+std::string where_of(const std::string& sql) {
+  const auto b = sql.find(" WHERE ");
+  const auto e = sql.find(" ORDER BY ");
+  if (b == std::string::npos || e == std::string::npos || e < b) return "";
+  return sql.substr(b + 7, e - b - 7);
 }
 
 std::string order_by(const std::string& sql) {
@@ -568,19 +617,25 @@ TEST(BuildListSql, SelectsOneTextColumnPerSortKey) {
   const SqlQuery sql =
       build_list_sql(parse_list_query({{"sort", "-priority,due_at,title"}}), kUser, kColumns);
   // Aliased: an output column named like a table column would capture ORDER BY (text order, or ambiguity).
-  EXPECT_THAT(sql.text,
-              HasSubstr("SELECT id, title, (priority)::text AS sort_key_0, (due_at)::text AS sort_key_1, "
-                        "(title)::text AS sort_key_2 FROM tasks "));
+  EXPECT_THAT(sql.text, HasSubstr("SELECT id, title, (priority)::text AS sort_key_0, "
+                                  "(coalesce(due_at, 'infinity'::timestamptz))::text AS sort_key_1, "
+                                  "(title)::text AS sort_key_2 FROM tasks "));
+  // due_at's is the expression it sorts by, which is never null: undated tasks are 'infinity' ascending and
+  // '-infinity' descending.
+  EXPECT_THAT(build_list_sql(parse_list_query({{"sort", "-due_at"}}), kUser, kColumns).text,
+              HasSubstr(", (coalesce(due_at, '-infinity'::timestamptz))::text AS sort_key_0 FROM tasks "));
 }
 
 TEST(BuildListSql, OrderByEndsWithIdInTheDirectionOfTheLastKey) {
   const std::pair<const char*, const char*> cases[] = {
-      {"due_at", "due_at ASC NULLS LAST, id ASC"},
-      {"-due_at", "due_at DESC NULLS LAST, id DESC"},
+      // Undated tasks last either way: +infinity ascending, -infinity descending.
+      {"due_at", "coalesce(due_at, 'infinity'::timestamptz) ASC, id ASC"},
+      {"-due_at", "coalesce(due_at, '-infinity'::timestamptz) DESC, id DESC"},
       {"priority", "priority ASC, id ASC"},
       {"-priority", "priority DESC, id DESC"},
-      {"-priority,due_at", "priority DESC, due_at ASC NULLS LAST, id ASC"},
-      {"due_at,-title", "due_at ASC NULLS LAST, title DESC, id DESC"},
+      {"-priority,due_at", "priority DESC, coalesce(due_at, 'infinity'::timestamptz) ASC, id ASC"},
+      {"due_at,-title", "coalesce(due_at, 'infinity'::timestamptz) ASC, title DESC, id DESC"},
+      {"-priority,-due_at", "priority DESC, coalesce(due_at, '-infinity'::timestamptz) DESC, id DESC"},
       {"-updated_at,created_at", "updated_at DESC, created_at ASC, id ASC"},
       {"title,-created_at", "title ASC, created_at DESC, id DESC"},
   };
@@ -617,11 +672,54 @@ TEST(BuildListSql, FiltersUsePlaceholders) {
   EXPECT_THAT(sql.text, HasSubstr("priority = ANY($2::smallint[])"));
   EXPECT_THAT(sql.text, HasSubstr("tags @> $3::text[]"));
   EXPECT_THAT(sql.text, HasSubstr("tags && $4::text[]"));
-  EXPECT_THAT(sql.text, HasSubstr("due_at < $5::timestamptz"));
-  EXPECT_THAT(sql.text, HasSubstr("due_at >= $6::timestamptz"));
-  EXPECT_THAT(sql.text, HasSubstr("due_at IS NOT NULL"));
+  // The due filters on the expression of the ascending due index (undated = +infinity): < a bound leaves
+  // undated tasks out by itself, >= a bound and has_due=true need "< infinity".
+  EXPECT_THAT(sql.text, HasSubstr("coalesce(due_at, 'infinity'::timestamptz) < $5::timestamptz"));
+  EXPECT_THAT(sql.text, HasSubstr("coalesce(due_at, 'infinity'::timestamptz) >= $6::timestamptz"));
+  EXPECT_THAT(sql.text, HasSubstr("coalesce(due_at, 'infinity'::timestamptz) < 'infinity'::timestamptz"));
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
   EXPECT_TRUE(NoQuotedLiterals(sql.text));
+}
+
+TEST(BuildListSql, DueFiltersLeaveUndatedTasksOut) {
+  // Each due filter, alone, on the expression of the due index the query will scan: the descending one
+  // when the list starts with -due_at (undated = -infinity), else the ascending one (undated = +infinity).
+  // Whatever the expression, undated tasks pass only has_due=false.
+  const std::string asc = "coalesce(due_at, 'infinity'::timestamptz)";
+  const std::string desc = "coalesce(due_at, '-infinity'::timestamptz)";
+  const std::string bound = "2026-03-05T09:00:00Z";
+  struct Case {
+    Params params;
+    std::vector<std::string> conditions;  // each in the text
+  };
+  const Case cases[] = {
+      {{{"due_before", bound}}, {asc + " < $2::timestamptz"}},
+      {{{"due_after", bound}}, {asc + " >= $2::timestamptz", asc + " < 'infinity'::timestamptz"}},
+      {{{"overdue", "true"}}, {asc + " < now()"}},
+      {{{"has_due", "true"}}, {asc + " < 'infinity'::timestamptz"}},
+      {{{"has_due", "false"}}, {asc + " = 'infinity'::timestamptz"}},
+      {{{"due_before", bound}, {"sort", "-due_at"}},
+       {desc + " < $2::timestamptz", desc + " > '-infinity'::timestamptz"}},
+      {{{"due_after", bound}, {"sort", "-due_at"}}, {desc + " >= $2::timestamptz"}},
+      {{{"overdue", "true"}, {"sort", "-due_at,title"}},
+       {desc + " < now()", desc + " > '-infinity'::timestamptz"}},
+      {{{"has_due", "true"}, {"sort", "-due_at"}}, {desc + " > '-infinity'::timestamptz"}},
+      {{{"has_due", "false"}, {"sort", "-due_at"}}, {desc + " = '-infinity'::timestamptz"}},
+      {{{"due_after", bound}, {"sort", "title,-due_at"}},
+       {asc + " >= $2::timestamptz", asc + " < 'infinity'::timestamptz"}},
+  };
+  for (const auto& [params, conditions] : cases) {
+    const SqlQuery sql = build_list_sql(parse_list_query(params), kUser, kColumns);
+    for (const auto& c : conditions)
+      EXPECT_THAT(sql.text, HasSubstr(" AND " + c)) << describe(params);
+    // One expression for every filter, and never the bare column (its nulls would fall out of the index).
+    const std::string where = where_of(sql.text);
+    EXPECT_THAT(where, Not(HasSubstr(where.find(asc) != std::string::npos ? desc : asc))) << describe(params);
+    EXPECT_THAT(sql.text, Not(HasSubstr("IS NULL"))) << describe(params);
+    EXPECT_THAT(sql.text, Not(HasSubstr("IS NOT NULL"))) << describe(params);
+    EXPECT_TRUE(PlaceholdersMatchParams(sql)) << describe(params);
+    EXPECT_TRUE(NoQuotedLiterals(sql.text)) << describe(params);
+  }
 }
 
 TEST(BuildListSql, StatusAndASinglePriority) {
@@ -637,12 +735,12 @@ TEST(BuildListSql, StatusAndASinglePriority) {
 
 TEST(BuildListSql, OverdueAndNoDueDate) {
   const SqlQuery overdue = build_list_sql(parse_list_query({{"overdue", "true"}}), kUser, kColumns);
-  EXPECT_THAT(overdue.text, HasSubstr("due_at < now()"));
+  EXPECT_THAT(overdue.text, HasSubstr("coalesce(due_at, 'infinity'::timestamptz) < now()"));
   EXPECT_THAT(overdue.text, HasSubstr("status = 'open'"));
   EXPECT_THAT(overdue.params, ElementsAre(kUser));
   const SqlQuery no_due = build_list_sql(parse_list_query({{"has_due", "false"}}), kUser, kColumns);
-  EXPECT_THAT(no_due.text, HasSubstr("due_at IS NULL"));
-  EXPECT_THAT(no_due.text, Not(HasSubstr("IS NOT NULL")));
+  EXPECT_THAT(no_due.text, HasSubstr("coalesce(due_at, 'infinity'::timestamptz) = 'infinity'::timestamptz"));
+  EXPECT_THAT(no_due.text, Not(HasSubstr("< 'infinity'")));
   const SqlQuery neither = build_list_sql(parse_list_query({{"overdue", "false"}}), kUser, kColumns);
   EXPECT_THAT(neither.text, Not(HasSubstr("now()")));
 }
@@ -672,43 +770,97 @@ TEST(BuildListSql, HostileStringsOnlyInParams) {
 }
 
 TEST(BuildListSql, KeysetConditionAscending) {
+  // One row comparison, which the (user_id, created_at, id) index takes as its index condition.
   ListQuery q = parse_list_query({{"sort", "created_at"}});
   q.after = Cursor{{"2026-03-05 09:00:00+00"}, kId};
   const SqlQuery sql = build_list_sql(q, kUser, kColumns);
   EXPECT_THAT(sql.params, ElementsAre(kUser, "2026-03-05 09:00:00+00", kId));
-  EXPECT_THAT(sql.text, HasSubstr("created_at > $2::timestamptz"));
-  EXPECT_THAT(sql.text, HasSubstr("created_at = $2::timestamptz AND id > $3::uuid"));
+  EXPECT_EQ(where_of(sql.text), "user_id = $1::uuid AND (created_at, id) > ($2::timestamptz, $3::uuid)");
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
   EXPECT_TRUE(NoQuotedLiterals(sql.text));
 }
 
 TEST(BuildListSql, KeysetConditionDescendingWithNullsLast) {
+  // Compared on the expression it sorts by: after a dated task come earlier dates and then the undated ones
+  // (-infinity), all of them "less than" the cursor.
+  const std::string key = "coalesce(due_at, '-infinity'::timestamptz)";
   ListQuery q = parse_list_query({{"sort", "-due_at"}});
   q.after = Cursor{{"2026-03-05 09:00:00+00"}, kId};
   SqlQuery sql = build_list_sql(q, kUser, kColumns);
-  EXPECT_THAT(sql.text, HasSubstr("(due_at < $2::timestamptz OR due_at IS NULL)"))
-      << "after a dated task come earlier dates and then the undated ones";
-  EXPECT_THAT(sql.text, HasSubstr("due_at = $2::timestamptz AND id < $3::uuid"));
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "2026-03-05 09:00:00+00", kId));
+  EXPECT_EQ(where_of(sql.text), "user_id = $1::uuid AND (" + key + ", id) < ($2::timestamptz, $3::uuid)");
+  EXPECT_EQ(order_by(sql.text), key + " DESC, id DESC");
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
+  EXPECT_TRUE(NoQuotedLiterals(sql.text));
 
-  // Inside the trailing block of undated tasks only the id decides.
+  // Inside the trailing block of undated tasks only the id decides: the key equals -infinity there.
+  q.after = Cursor{{"-infinity"}, kId};
+  sql = build_list_sql(q, kUser, kColumns);
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "-infinity", kId));
+  EXPECT_THAT(sql.text, HasSubstr("(" + key + ", id) < ($2::timestamptz, $3::uuid)"));
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+  // A cursor made in code may leave the value out for the same position.
+  q.after = Cursor{{std::nullopt}, kId};
+  EXPECT_THAT(build_list_sql(q, kUser, kColumns).params, ElementsAre(kUser, "-infinity", kId));
+  q = parse_list_query({{"sort", "due_at"}});
   q.after = Cursor{{std::nullopt}, kId};
   sql = build_list_sql(q, kUser, kColumns);
-  EXPECT_THAT(sql.params, ElementsAre(kUser, kId));
-  EXPECT_THAT(sql.text, HasSubstr("due_at IS NULL AND id < $2::uuid"));
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "infinity", kId));
+  EXPECT_THAT(sql.text,
+              HasSubstr("(coalesce(due_at, 'infinity'::timestamptz), id) > ($2::timestamptz, $3::uuid)"));
+  // Other keys are never null: no value is a programming error, not a silently empty page.
+  q = parse_list_query({{"sort", "title"}});
+  q.after = Cursor{{std::nullopt}, kId};
+  EXPECT_THROW(build_list_sql(q, kUser, kColumns), std::invalid_argument);
+}
+
+TEST(BuildListSql, KeysetConditionSeveralKeysOneDirection) {
+  ListQuery q = parse_list_query({{"sort", "-priority,-due_at,-title"}});
+  q.after = Cursor{{"3", "2026-03-05 09:00:00+00", "milk"}, kId};
+  SqlQuery sql = build_list_sql(q, kUser, kColumns);
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "3", "2026-03-05 09:00:00+00", "milk", kId));
+  EXPECT_EQ(where_of(sql.text),
+            "user_id = $1::uuid AND (priority, coalesce(due_at, '-infinity'::timestamptz), title, id) < "
+            "($2::smallint, $3::timestamptz, $4::text, $5::uuid)");
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
+
+  q = parse_list_query({{"sort", "due_at,priority"}, {"status", "open"}});
+  q.after = Cursor{{"infinity", "0"}, kId};
+  sql = build_list_sql(q, kUser, kColumns);
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "infinity", "0", kId));
+  EXPECT_EQ(
+      where_of(sql.text),
+      "user_id = $1::uuid AND status = 'open' AND (coalesce(due_at, 'infinity'::timestamptz), priority, "
+      "id) > ($2::timestamptz, $3::smallint, $4::uuid)");
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+  EXPECT_TRUE(NoQuotedLiterals(sql.text));
 }
 
 TEST(BuildListSql, KeysetConditionMixedDirections) {
   ListQuery q = parse_list_query({{"sort", "-priority,title"}});
   q.after = Cursor{{"3", "milk"}, kId};
-  const SqlQuery sql = build_list_sql(q, kUser, kColumns);
+  SqlQuery sql = build_list_sql(q, kUser, kColumns);
   EXPECT_THAT(sql.params, ElementsAre(kUser, "3", "milk", kId));
   EXPECT_THAT(sql.text, HasSubstr("priority < $2::smallint"));
   EXPECT_THAT(sql.text, HasSubstr("priority = $2::smallint AND title > $3::text"));
   EXPECT_THAT(sql.text, HasSubstr("priority = $2::smallint AND title = $3::text AND id > $4::uuid"));
+  // A redundant bound on the first key, which an index on it can use.
+  EXPECT_THAT(where_of(sql.text), HasSubstr("user_id = $1::uuid AND priority <= $2::smallint AND ("));
   EXPECT_EQ(order_by(sql.text), "priority DESC, title ASC, id ASC");
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
+
+  // The same with due_at first, ascending: undated tasks are +infinity, so the bound keeps them.
+  const std::string due = "coalesce(due_at, 'infinity'::timestamptz)";
+  q = parse_list_query({{"sort", "due_at,-created_at"}});
+  q.after = Cursor{{"2026-03-05 09:00:00+00", "2026-01-01 00:00:00+00"}, kId};
+  sql = build_list_sql(q, kUser, kColumns);
+  EXPECT_EQ(where_of(sql.text),
+            "user_id = $1::uuid AND " + due + " >= $2::timestamptz AND ((" + due +
+                " > $2::timestamptz) OR (" + due +
+                " = $2::timestamptz AND created_at < $3::timestamptz) OR (" + due +
+                " = $2::timestamptz AND created_at = $3::timestamptz AND id < $4::uuid))");
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+  EXPECT_TRUE(NoQuotedLiterals(sql.text));
 }
 
 TEST(BuildListSql, KeysetWithRankReusesTheSearchParameter) {
@@ -716,8 +868,7 @@ TEST(BuildListSql, KeysetWithRankReusesTheSearchParameter) {
   q.after = Cursor{{"0.5"}, kId};
   const SqlQuery sql = build_list_sql(q, kUser, kColumns);
   EXPECT_THAT(sql.params, ElementsAre(kUser, "'milk':*", "0.5", kId));
-  EXPECT_THAT(sql.text, HasSubstr("ts_rank(search, to_tsquery('simple', $2)) < $3::real"));
-  EXPECT_THAT(sql.text, HasSubstr("id < $4::uuid"));
+  EXPECT_THAT(sql.text, HasSubstr("(ts_rank(search, to_tsquery('simple', $2)), id) < ($3::real, $4::uuid)"));
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
 }
 
@@ -726,7 +877,7 @@ TEST(BuildListSql, ParsedCursorFeedsTheKeyset) {
   const std::string cursor = encode_cursor(parse_list_query(params), {{"2026-03-05 09:00:00+00", "2"}, kId});
   const SqlQuery sql = build_list_sql(parse_list_query(with_cursor(params, cursor)), kUser, kColumns);
   EXPECT_THAT(sql.params, ElementsAre(kUser, "{\"home\"}", "2026-03-05 09:00:00+00", "2", kId));
-  EXPECT_EQ(order_by(sql.text), "due_at ASC NULLS LAST, priority DESC, id DESC");
+  EXPECT_EQ(order_by(sql.text), "coalesce(due_at, 'infinity'::timestamptz) ASC, priority DESC, id DESC");
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
   EXPECT_TRUE(NoQuotedLiterals(sql.text));
 }
