@@ -48,8 +48,10 @@ nlohmann::json create_task(HttpClient& client, nlohmann::json task) {
   };
   if (std::find(statuses.begin(), statuses.end(), r.status) == statuses.end()) {
     std::string want;
-    for (long s : statuses)
-      want += (want.empty() ? "" : "|") + std::to_string(s);
+    for (long s : statuses) {
+      if (!want.empty()) want += '|';
+      want += std::to_string(s);
+    }
     return fail("status is not " + want);
   }
   if (r.header("content-type").rfind("application/problem+json", 0) != 0) {

@@ -1,0 +1,153 @@
+// End-to-end: health and readiness probes, request ids, Prometheus metrics.
+#include <filesystem>
+
+#include "e2e.hpp"
+#include "support/process.hpp"
+
+namespace todo::test {
+namespace {
+
+using HealthTest = E2eTest;
+
+/// Sum of the samples of `name` whose labels include every `labels` pair.
+double metric_value(const std::string& text, const std::string& name,
+                    const std::vector<std::pair<std::string, std::string>>& labels) {
+  double sum = 0;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + "{", 0) != 0 && line.rfind(name + " ", 0) != 0) continue;
+    const auto close = line.rfind('}');
+    const std::string label_part = close == std::string::npos ? "" : line.substr(0, close);
+    bool all = true;
+    for (const auto& [k, v] : labels) {
+      if (label_part.find(k + "=\"" + v + "\"") == std::string::npos) all = false;
+    }
+    if (!all) continue;
+    const std::string value = line.substr((close == std::string::npos ? line.find(' ') : close + 1));
+    sum += std::stod(value);
+  }
+  return sum;
+}
+
+TEST_F(HealthTest, HealthzIsOk) {
+  auto client = anon();
+  const auto r = client.get("/healthz");
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.json(), nlohmann::json({{"status", "ok"}}));
+  EXPECT_EQ(r.header("content-type").rfind("application/json", 0), 0u) << r.header("content-type");
+}
+
+TEST_F(HealthTest, ReadyzIsReady) {
+  auto client = anon();
+  const auto r = client.get("/readyz");
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.json(), nlohmann::json({{"status", "ready"}}));
+}
+
+TEST_F(HealthTest, RequestIdIsGeneratedAndUnique) {
+  auto client = anon();
+  const auto a = client.get("/healthz");
+  const auto b = client.get("/healthz");
+  const auto missing = client.get("/no/such/route");
+  const auto unauthorised = client.get("/api/v1/me");
+  for (const auto* r : {&a, &b, &missing, &unauthorised}) {
+    EXPECT_FALSE(r->header("x-request-id").empty()) << r->describe();
+  }
+  EXPECT_NE(a.header("x-request-id"), b.header("x-request-id"));
+}
+
+TEST_F(HealthTest, RequestIdIsEchoed) {
+  auto client = anon();
+  const std::string id = "e2e-" + random_hex();
+  EXPECT_EQ(client.get("/healthz", {{"X-Request-Id", id}}).header("x-request-id"), id);
+  EXPECT_EQ(client.get("/no/such/route", {{"X-Request-Id", id}}).header("x-request-id"), id);
+  EXPECT_EQ(client.get("/api/v1/tasks", {{"X-Request-Id", id}}).header("x-request-id"), id);
+  EXPECT_EQ(client.request("POST", "/api/v1/auth/login", "{bad json", {{"X-Request-Id", id}})
+                .header("x-request-id"),
+            id);
+}
+
+TEST_F(HealthTest, UnknownRouteIs404Problem) {
+  auto client = anon();
+  EXPECT_TRUE(IsProblem(client.get("/no/such/route"), 404));
+  EXPECT_TRUE(IsProblem(client.get("/api/v1/nothing-here"), 404));
+}
+
+TEST_F(HealthTest, MetricsCountRequestsByRouteTemplate) {
+  auto alice = user();
+  const auto task = create_task(alice.client, "metrics probe");
+  const std::string id = task["id"];
+  ASSERT_EQ(alice.client.get("/api/v1/tasks/" + id).status, 200);
+  const std::string missing = "00000000-0000-4000-8000-" + random_hex(6);
+  ASSERT_EQ(alice.client.get("/api/v1/tasks/" + missing).status, 404);
+  const std::string junk = "/junk-" + random_hex();
+  ASSERT_EQ(alice.client.get(junk).status, 404);
+
+  auto client = anon();
+  const auto before = client.get("/metrics");
+  ASSERT_EQ(before.status, 200) << before.describe();
+  const double healthz_before = metric_value(before.body, "http_requests_total",
+                                             {{"method", "GET"}, {"route", "/healthz"}, {"status", "200"}});
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(client.get("/healthz").status, 200);
+
+  const auto r = client.get("/metrics");
+  ASSERT_EQ(r.status, 200) << r.describe();
+  const std::string ct = r.header("content-type");
+  EXPECT_EQ(ct.rfind("text/plain", 0), 0u) << ct;
+  EXPECT_NE(ct.find("version=0.0.4"), std::string::npos) << ct;
+  const std::string& text = r.body;
+  EXPECT_NE(text.find("# TYPE http_requests_total counter"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE http_request_duration_seconds histogram"), std::string::npos);
+
+  EXPECT_GE(metric_value(text, "http_requests_total",
+                         {{"method", "GET"}, {"route", "/api/v1/tasks/{id}"}, {"status", "200"}}),
+            1)
+      << text;
+  EXPECT_GE(metric_value(text, "http_requests_total",
+                         {{"method", "GET"}, {"route", "/api/v1/tasks/{id}"}, {"status", "404"}}),
+            1)
+      << text;
+  EXPECT_GE(metric_value(text, "http_requests_total",
+                         {{"method", "POST"}, {"route", "/api/v1/tasks"}, {"status", "201"}}),
+            1)
+      << text;
+  EXPECT_GE(metric_value(text, "http_requests_total",
+                         {{"method", "GET"}, {"route", "/healthz"}, {"status", "200"}}),
+            healthz_before + 3);
+  EXPECT_GE(metric_value(text, "http_request_duration_seconds_count", {{"route", "/api/v1/tasks/{id}"}}), 2)
+      << text;
+  EXPECT_GE(metric_value(text, "http_request_duration_seconds_bucket",
+                         {{"route", "/api/v1/tasks/{id}"}, {"le", "+Inf"}}),
+            2);
+  EXPECT_NE(text.find("http_request_duration_seconds_sum{"), std::string::npos);
+
+  // Raw paths never become label values: no ids, no junk paths.
+  EXPECT_EQ(text.find(id), std::string::npos);
+  EXPECT_EQ(text.find(missing), std::string::npos);
+  EXPECT_EQ(text.find(junk), std::string::npos);
+}
+
+TEST_F(HealthTest, MetricsPassPromtool) {
+  if (!std::filesystem::exists("/usr/bin/promtool")) GTEST_SKIP() << "promtool not installed";
+  auto client = anon();
+  ASSERT_EQ(client.get("/healthz").status, 200);
+  ASSERT_EQ(client.get("/api/v1/me").status, 401);
+  const auto r = client.get("/metrics");
+  ASSERT_EQ(r.status, 200);
+  const auto check = run_process({"/usr/bin/promtool", "check", "metrics"}, {.input = r.body, .cwd = {}});
+  EXPECT_EQ(check.status, 0) << "promtool check metrics:\n"
+                             << check.output << "\n--- metrics ---\n"
+                             << r.body;
+}
+
+TEST_F(HealthTest, ProbesNeedNoToken) {
+  auto client = anon();
+  EXPECT_EQ(client.get("/healthz").status, 200);
+  EXPECT_EQ(client.get("/readyz").status, 200);
+  EXPECT_EQ(client.get("/metrics").status, 200);
+}
+
+}  // namespace
+}  // namespace todo::test

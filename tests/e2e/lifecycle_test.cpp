@@ -1,0 +1,346 @@
+// End-to-end: the process around the API — configuration errors, migrations by two replicas, keep-alive, slow
+// clients, graceful shutdown, restarts of the server and of the database.
+#include <signal.h>
+
+#include <thread>
+
+#include "e2e.hpp"
+
+namespace todo::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+/// Tests here start their own servers (some with their own database cluster).
+class LifecycleTest : public ::testing::Test {
+ protected:
+  static std::string fresh_db() { return TestPostgres::shared().create_database("life_" + random_hex(4)); }
+
+  static std::shared_ptr<ServerProcess> serve(std::map<std::string, std::string> env = {}) {
+    if (!env.count("DATABASE_URL")) env["DATABASE_URL"] = fresh_db();
+    return std::make_shared<ServerProcess>(std::move(env));
+  }
+
+  /// Starts the server expecting it to refuse to run; returns its exit status and output.
+  static std::pair<int, std::string> fail_to_start(std::map<std::string, std::string> env,
+                                                   std::vector<std::string> args = {}) {
+    ServerOptions options;
+    options.env = std::move(env);
+    options.args = std::move(args);
+    options.wait_ready = false;
+    ServerProcess p(options);
+    const auto status = p.wait_exit(15s);
+    if (!status) {
+      const std::string out = p.output();
+      p.kill9();
+      return {-1, out};
+    }
+    return {*status, p.output()};
+  }
+
+  void TearDown() override {
+    if (HasFailure()) {
+      for (const auto& s : dump_on_failure_)
+        std::cerr << server_output_digest(s->output());
+    }
+  }
+  std::vector<std::shared_ptr<ServerProcess>> dump_on_failure_;  // kept alive until TearDown has looked
+};
+
+TEST_F(LifecycleTest, HelpListsCommandsAndSettings) {
+  ServerOptions options;
+  options.command = "--help";
+  options.wait_ready = false;
+  ServerProcess p(options);
+  const auto status = p.wait_exit(10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0) << p.output();
+  for (const char* word : {"serve", "migrate", "DATABASE_URL", "TODO_HTTP_ADDR", "TODO_JWT_SECRET",
+                           "TODO_LOG_LEVEL", "TODO_DB_POOL_SIZE"}) {
+    EXPECT_NE(p.output().find(word), std::string::npos) << word << " missing from --help:\n" << p.output();
+  }
+}
+
+TEST_F(LifecycleTest, InvalidSettingsFailFastNamingThem) {
+  const std::string db = fresh_db();
+  const std::vector<std::pair<std::string, std::map<std::string, std::string>>> cases = {
+      {"TODO_DB_POOL_SIZE", {{"DATABASE_URL", db}, {"TODO_DB_POOL_SIZE", "abc"}}},
+      {"TODO_DB_POOL_SIZE", {{"DATABASE_URL", db}, {"TODO_DB_POOL_SIZE", "0"}}},
+      {"TODO_HTTP_ADDR", {{"DATABASE_URL", db}, {"TODO_HTTP_ADDR", "not an address"}}},
+      {"TODO_HTTP_ADDR", {{"DATABASE_URL", db}, {"TODO_HTTP_ADDR", "127.0.0.1:99999"}}},
+      {"TODO_LOG_LEVEL", {{"DATABASE_URL", db}, {"TODO_LOG_LEVEL", "loudest"}}},
+      {"TODO_JWT_SECRET", {{"DATABASE_URL", db}, {"TODO_JWT_SECRET", ""}}},
+      {"DATABASE_URL", {}},
+  };
+  for (const auto& [name, env] : cases) {
+    const auto [status, output] = fail_to_start(env);
+    EXPECT_NE(status, 0) << name << ": " << output;
+    EXPECT_NE(status, -1) << name << ": still running after 15 s:\n" << output;
+    EXPECT_NE(output.find(name), std::string::npos) << "the error does not name " << name << ":\n" << output;
+    EXPECT_EQ(output.find("listening on"), std::string::npos) << name;
+    EXPECT_LE(std::count(output.begin(), output.end(), '\n'), 3) << name << ": more than one line:\n"
+                                                                 << output;
+  }
+}
+
+TEST_F(LifecycleTest, BusyPortFailsClearly) {
+  auto first = serve();
+  dump_on_failure_.push_back(first);
+  const auto [status, output] = fail_to_start(
+      {{"DATABASE_URL", fresh_db()}, {"TODO_HTTP_ADDR", "127.0.0.1:" + std::to_string(first->port())}});
+  EXPECT_NE(status, 0) << output;
+  EXPECT_NE(status, -1) << "still running after 15 s:\n" << output;
+  EXPECT_EQ(output.find("listening on"), std::string::npos) << output;
+}
+
+TEST_F(LifecycleTest, MigrateCommandThenServe) {
+  const std::string db = fresh_db();
+  ServerOptions options;
+  options.command = "migrate";
+  options.env = {{"DATABASE_URL", db}};
+  options.wait_ready = false;
+  ServerProcess migrate(options);
+  const auto status = migrate.wait_exit(60s);
+  ASSERT_TRUE(status) << migrate.output();
+  EXPECT_EQ(*status, 0) << migrate.output();
+
+  ServerOptions again = options;
+  ServerProcess migrate_again(again);
+  const auto status_again = migrate_again.wait_exit(60s);
+  ASSERT_TRUE(status_again) << migrate_again.output();
+  EXPECT_EQ(*status_again, 0) << "migrate is not idempotent:\n" << migrate_again.output();
+
+  auto server = serve({{"DATABASE_URL", db}});
+  dump_on_failure_.push_back(server);
+  auto u = new_user(server->base_url());
+  EXPECT_EQ(create_task(u.client, "after migrate")["title"], "after migrate");
+  EXPECT_EQ(server->terminate(), 0);
+}
+
+TEST_F(LifecycleTest, TwoReplicasMigrateTheSameFreshDatabase) {
+  const std::string db = fresh_db();
+  ServerOptions options;
+  options.env = {{"DATABASE_URL", db}};
+  options.wait_ready = false;
+  std::vector<std::shared_ptr<ServerProcess>> servers;
+  for (int i = 0; i < 3; ++i)
+    servers.push_back(std::make_shared<ServerProcess>(options));
+  for (auto& s : servers) {
+    dump_on_failure_.push_back(s);
+    ASSERT_NO_THROW(s->wait_ready(30s));
+  }
+  for (auto& s : servers) {
+    HttpClient c(s->base_url());
+    EXPECT_EQ(c.get("/readyz").status, 200);
+  }
+  auto u = new_user(servers[0]->base_url());
+  const auto t = create_task(u.client, "seen by every replica");
+  for (auto& s : servers) {
+    HttpClient c(s->base_url());
+    c.set_token(u.token);
+    EXPECT_EQ(c.get("/api/v1/tasks/" + t["id"].get<std::string>()).status, 200);
+  }
+  for (auto& s : servers)
+    EXPECT_EQ(s->terminate(), 0);
+}
+
+TEST_F(LifecycleTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  auto server = serve();
+  dump_on_failure_.push_back(server);
+  RawConnection conn(server->base_url());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(conn.send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"));
+    const auto r = conn.read_response(5s);
+    ASSERT_TRUE(r) << "request " << i << " on the same connection got no response; got: " << conn.received();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->json(), nlohmann::json({{"status", "ok"}}));
+    EXPECT_FALSE(conn.closed());
+  }
+  // Two requests in one write (pipelining) are answered in order.
+  ASSERT_TRUE(
+      conn.send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\nGET /readyz HTTP/1.1\r\nHost: test\r\n\r\n"));
+  const auto first = conn.read_response(5s);
+  const auto second = conn.read_response(5s);
+  ASSERT_TRUE(first && second) << conn.received();
+  EXPECT_EQ(first->json(), nlohmann::json({{"status", "ok"}}));
+  EXPECT_EQ(second->json(), nlohmann::json({{"status", "ready"}}));
+}
+
+TEST_F(LifecycleTest, SlowHeadersAreCutOff) {
+  auto server = serve({{"TODO_HTTP_HEADER_TIMEOUT_MS", "500"}, {"TODO_HTTP_IDLE_TIMEOUT_MS", "1000"}});
+  dump_on_failure_.push_back(server);
+
+  // Partial headers, then silence.
+  {
+    RawConnection conn(server->base_url());
+    ASSERT_TRUE(conn.send("GET /healthz HTTP/1.1\r\nHost: test\r\n"));
+    const auto start = Clock::now();
+    EXPECT_TRUE(conn.wait_closed(5s)) << "still open 5 s after partial headers (header timeout 500 ms)";
+    EXPECT_GE(Clock::now() - start, 300ms) << "closed before the header timeout";
+  }
+  // Slowloris: one header line every 100 ms, never finishing — a per-read timer would never fire.
+  {
+    RawConnection conn(server->base_url());
+    ASSERT_TRUE(conn.send("GET /healthz HTTP/1.1\r\nHost: test\r\n"));
+    const auto start = Clock::now();
+    bool closed = false;
+    for (int i = 0; i < 60 && !closed; ++i) {
+      if (!conn.send("X-Drip-" + std::to_string(i) + ": x\r\n")) break;
+      closed = conn.wait_closed(100ms);
+    }
+    closed = closed || conn.wait_closed(200ms);
+    EXPECT_TRUE(closed) << "a client dripping header lines held the connection for 6 s";
+    EXPECT_LT(Clock::now() - start, 5s);
+  }
+  // Nothing sent at all.
+  {
+    RawConnection conn(server->base_url());
+    EXPECT_TRUE(conn.wait_closed(10s)) << "a silent connection is still open after 10 s";
+  }
+  // Idle after a complete request on a keep-alive connection (idle timeout 1 s).
+  {
+    RawConnection conn(server->base_url());
+    ASSERT_TRUE(conn.send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"));
+    const auto r = conn.read_response(5s);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(conn.wait_closed(10s)) << "an idle keep-alive connection is still open after 10 s";
+  }
+  // A normal client still gets its answer.
+  HttpClient c(server->base_url());
+  EXPECT_EQ(c.get("/healthz").status, 200);
+  EXPECT_TRUE(server->running());
+}
+
+TEST_F(LifecycleTest, SigtermFinishesTheRequestInFlightAndExitsZero) {
+  auto server = serve();
+  dump_on_failure_.push_back(server);
+  auto u = new_user(server->base_url());
+
+  // An idle keep-alive connection must not delay the exit.
+  HttpClient idle(server->base_url());
+  ASSERT_EQ(idle.get("/healthz").status, 200);
+
+  // A request whose headers and half of the body have arrived when SIGTERM comes.
+  const std::string body =
+      R"({"title":"written during shutdown","description":")" + std::string(2000, 'd') + "\"}";
+  const std::string head =
+      "POST /api/v1/tasks HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer " + u.token +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  RawConnection conn(server->base_url());
+  ASSERT_TRUE(conn.send(head + body.substr(0, body.size() / 2)));
+  std::this_thread::sleep_for(1s);  // time to read the headers, even on a loaded machine
+  const auto signalled = Clock::now();
+  server->send_signal(SIGTERM);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(server->running()) << "exited with a request in flight";
+
+  // No new connections are accepted any more.
+  try {
+    RawConnection late(server->base_url());
+    late.send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n");
+    const auto r = late.read_response(3s);
+    EXPECT_FALSE(r && r->status == 200) << "a connection opened after SIGTERM was served";
+  } catch (const std::exception&) {
+    // Refused: as it should be.
+  }
+
+  ASSERT_TRUE(conn.send(body.substr(body.size() / 2)));
+  const auto r = conn.read_response(10s);
+  ASSERT_TRUE(r) << "the in-flight request got no response; received: " << conn.received();
+  EXPECT_EQ(r->status, 201) << r->describe();
+  EXPECT_EQ(r->json()["title"], "written during shutdown");
+
+  const auto status = server->wait_exit(10s);
+  ASSERT_TRUE(status) << "no exit within 10 s of finishing the last request";
+  EXPECT_EQ(*status, 0);
+  EXPECT_LT(Clock::now() - signalled, 11s);
+}
+
+TEST_F(LifecycleTest, SigtermAndSigintExitZeroQuickly) {
+  for (int sig : {SIGTERM, SIGINT}) {
+    auto server = serve();
+    dump_on_failure_.push_back(server);
+    HttpClient c(server->base_url());
+    ASSERT_EQ(c.get("/healthz").status, 200);
+    const auto start = Clock::now();
+    server->send_signal(sig);
+    const auto status = server->wait_exit(10s);
+    ASSERT_TRUE(status) << "signal " << sig << ": no exit within 10 s";
+    EXPECT_EQ(*status, 0) << "signal " << sig;
+    EXPECT_LT(Clock::now() - start, 10s);
+  }
+}
+
+TEST_F(LifecycleTest, TasksAndTokensSurviveAServerRestart) {
+  const std::string db = fresh_db();
+  auto first = serve({{"DATABASE_URL", db}});
+  dump_on_failure_.push_back(first);
+  auto u = new_user(first->base_url());
+  const auto t = create_task(u.client, "durable");
+  EXPECT_EQ(first->terminate(), 0);
+
+  auto second = serve({{"DATABASE_URL", db}});
+  dump_on_failure_.push_back(second);
+  HttpClient c(second->base_url());
+  c.set_token(u.token);
+  const auto r = c.get("/api/v1/tasks/" + t["id"].get<std::string>());
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.json(), t);
+  EXPECT_EQ(login(c, u.email, u.password).empty(), false);
+}
+
+TEST_F(LifecycleTest, SurvivesADatabaseRestart) {
+  TestPostgres pg;  // its own cluster: stopping it must not disturb other tests
+  const std::string db = pg.create_database("restart");
+  auto server = serve({{"DATABASE_URL", db}, {"TODO_DB_POOL_SIZE", "4"}});
+  dump_on_failure_.push_back(server);
+  auto u = new_user(server->base_url());
+  u.client.set_timeout(20s);
+  const auto t = create_task(u.client, "before the restart");
+  HttpClient probe(server->base_url());
+  probe.set_timeout(20s);
+  ASSERT_EQ(probe.get("/readyz").status, 200);
+
+  pg.stop();
+  bool went_unready = false;
+  HttpResponse last;
+  for (auto deadline = Clock::now() + 20s; Clock::now() < deadline && !went_unready;) {
+    last = probe.get("/readyz");
+    went_unready = last.status == 503;
+    if (!went_unready) std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(went_unready) << "/readyz still says " << last.describe() << " with the database down";
+  EXPECT_TRUE(IsProblem(last, 503));
+  EXPECT_EQ(probe.get("/healthz").status, 200) << "/healthz depends on the database";
+
+  const auto start = Clock::now();
+  const auto down = u.client.get("/api/v1/tasks/" + t["id"].get<std::string>());
+  EXPECT_LT(Clock::now() - start, 15s) << "a request hangs while the database is down";
+  EXPECT_TRUE(IsProblemOneOf(down, {500, 503})) << "API request with the database down";
+  const auto down_create = u.client.post("/api/v1/tasks", {{"title", "while down"}});
+  EXPECT_TRUE(IsProblemOneOf(down_create, {500, 503}));
+
+  pg.start();
+  bool ready = false;
+  for (auto deadline = Clock::now() + 30s; Clock::now() < deadline && !ready;) {
+    last = probe.get("/readyz");
+    ready = last.status == 200;
+    if (!ready) std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(ready) << "/readyz did not recover within 30 s: " << last.describe();
+
+  // Every pooled connection broke; each must be replaced without failing a request.
+  for (int i = 0; i < 12; ++i) {
+    SCOPED_TRACE("request round " + std::to_string(i));
+    EXPECT_EQ(u.client.get("/api/v1/tasks/" + t["id"].get<std::string>()).status, 200);
+    EXPECT_EQ(u.client.post("/api/v1/tasks", {{"title", "after " + std::to_string(i)}}).status, 201);
+    EXPECT_EQ(u.client.get("/api/v1/me").status, 200);
+  }
+  EXPECT_NO_THROW(login(u.client, u.email, u.password));
+  EXPECT_EQ(server->terminate(), 0);
+}
+
+}  // namespace
+}  // namespace todo::test

@@ -1,0 +1,321 @@
+// End-to-end: listing tasks — every filter, every sort key, keyset pagination, full-text search, tag counts.
+#include <algorithm>
+#include <set>
+
+#include "e2e.hpp"
+
+namespace todo::test {
+namespace {
+
+using ListTest = E2eTest;
+
+std::set<std::string> titles_set(const nlohmann::json& items) {
+  const auto t = titles_of(items);
+  return {t.begin(), t.end()};
+}
+
+std::set<std::string> q_titles(HttpClient& c, const std::string& query) {
+  return titles_set(list_tasks(c, query + "&limit=200")["items"]);
+}
+
+int priority_rank(const nlohmann::json& p) {
+  static const std::vector<std::string> kOrder = {"none", "low", "medium", "high", "urgent"};
+  return static_cast<int>(std::find(kOrder.begin(), kOrder.end(), p.get<std::string>()) - kOrder.begin());
+}
+
+/// <0, 0, >0 as `a` sorts before, level with, or after `b` on `key` ascending; due_at without a date sorts
+/// last in both directions, so `descending` is applied here.
+int compare_key(const nlohmann::json& a, const nlohmann::json& b, const std::string& key, bool descending) {
+  const int dir = descending ? -1 : 1;
+  if (key == "priority") return dir * (priority_rank(a[key]) - priority_rank(b[key]));
+  if (key == "title") return dir * a[key].get<std::string>().compare(b[key].get<std::string>());
+  const bool an = a[key].is_null();
+  const bool bn = b[key].is_null();
+  if (an || bn) return an == bn ? 0 : (an ? 1 : -1);  // nulls last either way
+  const long long x = *instant_us(a[key]);
+  const long long y = *instant_us(b[key]);
+  return x == y ? 0 : dir * (x < y ? -1 : 1);
+}
+
+/// Checks that `items` are in the order `sort` asks for (ties in any order, but no id twice).
+::testing::AssertionResult SortedBy(const nlohmann::json& items, const std::string& sort) {
+  std::vector<std::pair<std::string, bool>> keys;
+  std::size_t start = 0;
+  for (;;) {
+    const auto comma = sort.find(',', start);
+    std::string k = sort.substr(start, comma - start);
+    const bool desc = !k.empty() && k[0] == '-';
+    keys.emplace_back(desc ? k.substr(1) : k, desc);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!seen.insert(items[i]["id"].get<std::string>()).second) {
+      return ::testing::AssertionFailure() << "id twice at " << i;
+    }
+    if (i == 0) continue;
+    for (const auto& [key, desc] : keys) {
+      const int c = compare_key(items[i - 1], items[i], key, desc);
+      if (c < 0) break;
+      if (c > 0) {
+        return ::testing::AssertionFailure() << "sort=" << sort << ": item " << i - 1 << " " << items[i - 1]
+                                             << " is before item " << i << " " << items[i];
+      }
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(ListTest, NewUserHasNoTasks) {
+  auto u = user();
+  const auto body = list_tasks(u.client);
+  EXPECT_TRUE(body["items"].empty());
+  EXPECT_TRUE(body["next_cursor"].is_null());
+}
+
+TEST_F(ListTest, StatusFilter) {
+  auto u = user();
+  create_task(u.client, "a");
+  const auto b = create_task(u.client, "b");
+  create_task(u.client, "c");
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + b["id"].get<std::string>() + "/complete").status, 200);
+  EXPECT_EQ(q_titles(u.client, "status=open"), (std::set<std::string>{"a", "c"}));
+  EXPECT_EQ(q_titles(u.client, "status=done"), (std::set<std::string>{"b"}));
+  EXPECT_EQ(q_titles(u.client, "sort=title"), (std::set<std::string>{"a", "b", "c"}));
+}
+
+TEST_F(ListTest, PriorityFilterIsRepeatable) {
+  auto u = user();
+  for (const char* p : {"none", "low", "medium", "high", "urgent"}) {
+    create_task(u.client, {{"title", p}, {"priority", p}});
+  }
+  EXPECT_EQ(q_titles(u.client, "priority=high"), (std::set<std::string>{"high"}));
+  EXPECT_EQ(q_titles(u.client, "priority=high&priority=urgent"), (std::set<std::string>{"high", "urgent"}));
+  EXPECT_EQ(q_titles(u.client, "priority=none&priority=low&priority=medium"),
+            (std::set<std::string>{"none", "low", "medium"}));
+}
+
+TEST_F(ListTest, TagFiltersAllOfAndAnyOf) {
+  auto u = user();
+  create_task(u.client, {{"title", "ab"}, {"tags", {"a", "b"}}});
+  create_task(u.client, {{"title", "a"}, {"tags", {"a"}}});
+  create_task(u.client, {{"title", "bc"}, {"tags", {"b", "c"}}});
+  create_task(u.client, {{"title", "none"}});
+  EXPECT_EQ(q_titles(u.client, "tag=a"), (std::set<std::string>{"ab", "a"}));
+  EXPECT_EQ(q_titles(u.client, "tag=a&tag=b"), (std::set<std::string>{"ab"}));
+  EXPECT_EQ(q_titles(u.client, "tag=a&tag=c"), (std::set<std::string>{}));
+  EXPECT_EQ(q_titles(u.client, "tag=zzz"), (std::set<std::string>{}));
+  EXPECT_EQ(q_titles(u.client, "any_tag=c"), (std::set<std::string>{"bc"}));
+  EXPECT_EQ(q_titles(u.client, "any_tag=a&any_tag=c"), (std::set<std::string>{"ab", "a", "bc"}));
+  EXPECT_EQ(q_titles(u.client, "any_tag=a&any_tag=c&tag=b"), (std::set<std::string>{"ab", "bc"}));
+}
+
+TEST_F(ListTest, DueFilters) {
+  auto u = user();
+  create_task(u.client, {{"title", "past"}, {"due_at", "2020-01-01T00:00:00Z"}});
+  const auto past_done = create_task(u.client, {{"title", "past done"}, {"due_at", "2020-06-01T00:00:00Z"}});
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + past_done["id"].get<std::string>() + "/complete").status, 200);
+  create_task(u.client, {{"title", "2030"}, {"due_at", "2030-01-01T00:00:00Z"}});
+  create_task(u.client, {{"title", "2031"}, {"due_at", "2031-01-01T00:00:00Z"}});
+  create_task(u.client, {{"title", "no due"}});
+
+  EXPECT_EQ(q_titles(u.client, "due_before=2030-06-01T00:00:00Z"),
+            (std::set<std::string>{"past", "past done", "2030"}));
+  EXPECT_EQ(q_titles(u.client, "due_after=2030-06-01T00:00:00Z"), (std::set<std::string>{"2031"}));
+  EXPECT_EQ(q_titles(u.client, "due_after=2025-01-01T00:00:00Z&due_before=2030-06-01T00:00:00Z"),
+            (std::set<std::string>{"2030"}));
+  EXPECT_EQ(q_titles(u.client, "due_after=" + url_encode("2029-12-31T23:00:00-02:00")),
+            (std::set<std::string>{"2031"}))
+      << "an offset in due_after is not honoured (2029-12-31T23:00-02:00 is 2030-01-01T01:00Z)";
+  EXPECT_EQ(q_titles(u.client, "has_due=true"), (std::set<std::string>{"past", "past done", "2030", "2031"}));
+  EXPECT_EQ(q_titles(u.client, "has_due=false"), (std::set<std::string>{"no due"}));
+  EXPECT_EQ(q_titles(u.client, "overdue=true"), (std::set<std::string>{"past"}));
+  EXPECT_EQ(q_titles(u.client, "overdue=true&has_due=true&status=open"), (std::set<std::string>{"past"}));
+}
+
+TEST_F(ListTest, SearchMatchesPrefixesInTitleAndDescription) {
+  auto u = user();
+  create_task(u.client, "Buy milk");
+  create_task(u.client, {{"title", "Call Bob"}, {"description", "ask about the invoice"}});
+  create_task(u.client, {{"title", "Plan trip"}, {"description", "Remember the milkshake machine"}});
+  create_task(u.client, "Walk the dog");
+  EXPECT_EQ(q_titles(u.client, "q=mil"), (std::set<std::string>{"Buy milk", "Plan trip"}));
+  EXPECT_EQ(q_titles(u.client, "q=milk"), (std::set<std::string>{"Buy milk", "Plan trip"}));
+  EXPECT_EQ(q_titles(u.client, "q=Invoice"), (std::set<std::string>{"Call Bob"}));
+  EXPECT_EQ(q_titles(u.client, "q=bob"), (std::set<std::string>{"Call Bob"}));
+  EXPECT_EQ(q_titles(u.client, "q=" + url_encode("buy mil")), (std::set<std::string>{"Buy milk"}));
+  EXPECT_EQ(q_titles(u.client, "q=zebra"), (std::set<std::string>{}));
+  // Search operators in user input are text, never a syntax error or a 500.
+  for (const char* q : {"mil:*", "milk & !dog", "(milk", "a|b", "'", "\\", "<->", "!!!", ":*"}) {
+    const auto r = u.client.get("/api/v1/tasks?q=" + url_encode(q));
+    EXPECT_TRUE(r.status == 200 || r.status == 422) << q << ": " << r.describe();
+  }
+  // The best match first when searching without an explicit sort.
+  create_task(u.client, {{"title", "milk milk milk"}, {"description", "milk"}});
+  const auto items = list_tasks(u.client, "q=milk")["items"];
+  ASSERT_FALSE(items.empty());
+  EXPECT_EQ(items[0]["title"], "milk milk milk") << items;
+}
+
+struct Seed {
+  const char* title;
+  const char* priority;
+  const char* due_at;  // nullptr: none
+};
+
+/// 23 tasks with ties on every key, so that page boundaries fall inside runs of equal keys.
+std::vector<nlohmann::json> seed(HttpClient& c) {
+  const std::vector<Seed> seeds = {
+      {"kiwi", "high", "2030-03-01T10:00:00Z"},
+      {"apple", "low", nullptr},
+      {"mango", "high", "2030-01-01T10:00:00Z"},
+      {"apple", "urgent", "2030-03-01T10:00:00Z"},
+      {"banana", "none", "2029-12-31T23:59:59Z"},
+      {"cherry", "medium", nullptr},
+      {"kiwi", "high", "2030-03-01T10:00:00Z"},
+      {"date", "none", "2030-02-01T00:00:00Z"},
+      {"fig", "urgent", nullptr},
+      {"grape", "low", "2030-01-01T10:00:00Z"},
+      {"apple", "medium", "2030-01-01T10:00:00Z"},
+      {"lemon", "high", nullptr},
+      {"kiwi", "none", nullptr},
+      {"melon", "low", "2030-03-01T10:00:00Z"},
+      {"olive", "urgent", "2030-02-01T00:00:00Z"},
+      {"peach", "medium", "2030-02-01T00:00:00Z"},
+      {"pear", "high", "2030-01-01T10:00:00Z"},
+      {"plum", "none", nullptr},
+      {"quince", "low", "2031-01-01T00:00:00Z"},
+      {"banana", "urgent", "2030-01-01T10:00:00Z"},
+      {"berry", "medium", nullptr},
+      {"apple", "high", "2030-02-01T00:00:00Z"},
+      {"zucchini", "none", "2030-03-01T10:00:00Z"},
+  };
+  std::vector<nlohmann::json> out;
+  for (const auto& s : seeds) {
+    nlohmann::json t = {{"title", s.title}, {"priority", s.priority}};
+    if (s.due_at != nullptr) t["due_at"] = s.due_at;
+    out.push_back(create_task(c, t));
+  }
+  return out;
+}
+
+TEST_F(ListTest, EverySortKeyOrdersAndPaginates) {
+  auto u = user();
+  const auto tasks = seed(u.client);
+  // Touch some tasks so that updated_at differs from created_at order.
+  for (std::size_t i : {7u, 2u, 19u, 11u}) {
+    ASSERT_EQ(
+        u.client.patch("/api/v1/tasks/" + tasks[i]["id"].get<std::string>(), {{"description", "touched"}})
+            .status,
+        200);
+  }
+  const std::size_t n = tasks.size();
+  for (const std::string sort : {"created_at", "-created_at", "updated_at", "-updated_at", "title", "-title",
+                                 "priority", "-priority", "due_at", "-due_at", "priority,due_at",
+                                 "-priority,title", "due_at,-title", "title,-priority,due_at"}) {
+    SCOPED_TRACE("sort=" + sort);
+    const auto full = list_tasks(u.client, "sort=" + sort + "&limit=200");
+    ASSERT_EQ(full["items"].size(), n);
+    EXPECT_TRUE(full["next_cursor"].is_null());
+    EXPECT_TRUE(SortedBy(full["items"], sort));
+    for (int limit : {1, 4, 7}) {
+      SCOPED_TRACE("limit=" + std::to_string(limit));
+      int pages = 0;
+      const auto walked = list_all(u.client, "sort=" + url_encode(sort), limit, &pages);
+      EXPECT_EQ(ids_of(walked), ids_of(full["items"])) << "pages do not add up to the full list";
+      EXPECT_EQ(pages, static_cast<int>((n + static_cast<std::size_t>(limit) - 1) /
+                                        static_cast<std::size_t>(limit)));
+    }
+  }
+}
+
+TEST_F(ListTest, SortDetails) {
+  auto u = user();
+  const auto tasks = seed(u.client);
+  const auto by_title = titles_of(list_tasks(u.client, "sort=title&limit=200")["items"]);
+  auto expected = by_title;
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(by_title, expected);
+
+  const auto created = ids_of(list_tasks(u.client, "sort=created_at&limit=200")["items"]);
+  EXPECT_EQ(created, ids_of(tasks)) << "created_at order is not creation order";
+  auto reversed = ids_of(tasks);
+  std::reverse(reversed.begin(), reversed.end());
+  EXPECT_EQ(ids_of(list_tasks(u.client, "sort=-created_at&limit=200")["items"]), reversed);
+
+  const auto by_priority = list_tasks(u.client, "sort=priority&limit=200")["items"];
+  EXPECT_EQ(by_priority.front()["priority"], "none") << "ascending priority is none → urgent";
+  EXPECT_EQ(by_priority.back()["priority"], "urgent");
+  const auto by_priority_desc = list_tasks(u.client, "sort=-priority&limit=200")["items"];
+  EXPECT_EQ(by_priority_desc.front()["priority"], "urgent");
+
+  for (const char* sort : {"due_at", "-due_at"}) {
+    const auto items = list_tasks(u.client, std::string("sort=") + sort + "&limit=200")["items"];
+    ASSERT_FALSE(items.empty());
+    EXPECT_FALSE(items.front()["due_at"].is_null()) << sort;
+    EXPECT_TRUE(items.back()["due_at"].is_null()) << sort << ": tasks without a due date come last";
+  }
+  const auto due = list_tasks(u.client, "sort=due_at&limit=1")["items"];
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0]["title"], "banana");
+  const auto due_desc = list_tasks(u.client, "sort=-due_at&limit=1")["items"];
+  ASSERT_EQ(due_desc.size(), 1u);
+  EXPECT_EQ(due_desc[0]["title"], "quince");
+
+  ASSERT_EQ(
+      u.client.patch("/api/v1/tasks/" + tasks[3]["id"].get<std::string>(), {{"title", "apple!"}}).status,
+      200);
+  EXPECT_EQ(list_tasks(u.client, "sort=-updated_at&limit=1")["items"][0]["id"], tasks[3]["id"]);
+}
+
+TEST_F(ListTest, PaginationKeepsFilters) {
+  auto u = user();
+  const auto tasks = seed(u.client);
+  for (std::size_t i = 0; i < tasks.size(); i += 3) {
+    ASSERT_EQ(u.client.post("/api/v1/tasks/" + tasks[i]["id"].get<std::string>() + "/complete").status, 200);
+  }
+  for (const std::string query : {"status=open&sort=due_at", "priority=high&priority=urgent&sort=-title",
+                                  "has_due=true&sort=-due_at,title", "status=done"}) {
+    SCOPED_TRACE(query);
+    const auto full = list_tasks(u.client, query + "&limit=200")["items"];
+    ASSERT_FALSE(full.empty());
+    EXPECT_EQ(ids_of(list_all(u.client, query, 2)), ids_of(full));
+  }
+}
+
+TEST_F(ListTest, DefaultAndMaximumLimit) {
+  auto u = user();
+  for (int i = 0; i < 55; ++i)
+    create_task(u.client, "task " + std::to_string(i));
+  const auto first = list_tasks(u.client);
+  EXPECT_EQ(first["items"].size(), 50u);
+  ASSERT_TRUE(first["next_cursor"].is_string());
+  const auto rest = list_tasks(u.client, "cursor=" + url_encode(first["next_cursor"].get<std::string>()));
+  EXPECT_EQ(rest["items"].size(), 5u);
+  EXPECT_TRUE(rest["next_cursor"].is_null());
+  EXPECT_EQ(list_tasks(u.client, "limit=200")["items"].size(), 55u);
+  const auto exact = list_tasks(u.client, "limit=55");
+  EXPECT_EQ(exact["items"].size(), 55u);
+  if (exact["next_cursor"].is_string()) {  // allowed, but then the next page is empty
+    EXPECT_TRUE(list_tasks(u.client,
+                           "limit=55&cursor=" + url_encode(exact["next_cursor"].get<std::string>()))["items"]
+                    .empty());
+  }
+}
+
+TEST_F(ListTest, TagCountsForOpenTasks) {
+  auto u = user();
+  create_task(u.client, {{"title", "1"}, {"tags", {"home", "work"}}});
+  create_task(u.client, {{"title", "2"}, {"tags", {"Home"}}});
+  create_task(u.client, {{"title", "3"}, {"tags", {"home", "errands"}}});
+  const auto done = create_task(u.client, {{"title", "4"}, {"tags", {"work", "zzz"}}});
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + done["id"].get<std::string>() + "/complete").status, 200);
+  const auto r = u.client.get("/api/v1/tags");
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.json(), nlohmann::json::parse(R"([{"tag":"home","count":3},{"tag":"errands","count":1},
+                                                {"tag":"work","count":1}])"));
+}
+
+}  // namespace
+}  // namespace todo::test
