@@ -24,7 +24,9 @@ void add_task_routes(http::Router& router, Context& ctx) {
   router.add("POST", "/api/v1/tasks", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     auto input = tasks::parse_new_task(json_body(req));
-    auto t = co_await ctx.db.transact([&](pqxx::work& w) { return svc::create(w, req.user_id, input); });
+    auto t = co_await ctx.db.transact([&](pqxx::work& w) {
+      return svc::create(w, {req.user_id, req.request_id}, input);
+    });
     Response r = task_response(201, t);
     r.with_header("Location", "/api/v1/tasks/" + t.id);
     co_return r;
@@ -54,8 +56,9 @@ void add_task_routes(http::Router& router, Context& ctx) {
     const auto id = uuid_param(req, "id");
     auto patch = tasks::parse_task_patch(json_body(req));
     const auto expected = if_match(req);
-    auto t = co_await ctx.db.transact(
-        [&](pqxx::work& w) { return svc::update(w, req.user_id, id, patch, expected); });
+    auto t = co_await ctx.db.transact([&](pqxx::work& w) {
+      return svc::update(w, {req.user_id, req.request_id}, id, patch, expected);
+    });
     co_return task_response(200, t);
   });
 
@@ -63,21 +66,27 @@ void add_task_routes(http::Router& router, Context& ctx) {
     authenticate(req, ctx);
     const auto id = uuid_param(req, "id");
     const auto expected = if_match(req);
-    co_await ctx.db.transact([&](pqxx::work& w) { svc::remove(w, req.user_id, id, expected); });
+    co_await ctx.db.transact([&](pqxx::work& w) {
+      svc::remove(w, {req.user_id, req.request_id}, id, expected);
+    });
     co_return Response::no_content();
   });
 
   router.add("POST", "/api/v1/tasks/{id}/complete", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     const auto id = uuid_param(req, "id");
-    auto t = co_await ctx.db.transact([&](pqxx::work& w) { return svc::complete(w, req.user_id, id); });
+    auto t = co_await ctx.db.transact([&](pqxx::work& w) {
+      return svc::complete(w, {req.user_id, req.request_id}, id);
+    });
     co_return task_response(200, t);
   });
 
   router.add("POST", "/api/v1/tasks/{id}/reopen", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     const auto id = uuid_param(req, "id");
-    auto t = co_await ctx.db.transact([&](pqxx::work& w) { return svc::reopen(w, req.user_id, id); });
+    auto t = co_await ctx.db.transact([&](pqxx::work& w) {
+      return svc::reopen(w, {req.user_id, req.request_id}, id);
+    });
     co_return task_response(200, t);
   });
 

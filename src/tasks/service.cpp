@@ -1,8 +1,10 @@
-// Task business rules.
+// Task business rules, and the event and audit row that record each change.
 #include "todo/tasks/service.hpp"
 
+#include "todo/audit/audit.hpp"
 #include "todo/core/error.hpp"
 #include "todo/core/ids.hpp"
+#include "todo/events/outbox.hpp"
 
 namespace todo::tasks::service {
 namespace {
@@ -26,21 +28,70 @@ Task locked(pqxx::transaction_base& w, const std::string& user_id, const std::st
   return *t;
 }
 
-Task set_status(pqxx::transaction_base& w, const std::string& user_id, const std::string& id, Status status) {
-  Task t = locked(w, user_id, id);
+/// {field: [old, new]} for the fields that changed.
+nlohmann::json changes_json(const std::vector<Change>& changes) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& c : changes)
+    out[c.field] = nlohmann::json::array({c.before, c.after});
+  return out;
+}
+
+/// Every field of a task as [null, value] (created) or [value, null] (deleted).
+nlohmann::json snapshot_changes(const Task& t, bool created) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [field, value] : to_json(t).items()) {
+    if (field == "id") continue;
+    out[field] = created ? nlohmann::json::array({nullptr, value}) : nlohmann::json::array({value, nullptr});
+  }
+  return out;
+}
+
+/// The event and the audit row of one change, in the caller's transaction.
+void record(pqxx::transaction_base& w, const Actor& who, std::string_view type, const Task& t,
+            const nlohmann::json* changes, const nlohmann::json& audit_changes) {
+  nlohmann::json data = {{"user_id", who.user_id}, {"task", to_json(t)}, {"version", t.version}};
+  if (changes) data["changes"] = *changes;
+  events::append(w, who.user_id, type, t.id, std::move(data));
+  // The audit action is the event type without its namespace: com.todo.task.updated → task.updated.
+  audit::record(w, who.user_id, t.id, type.substr(std::string_view("com.todo.").size()), who.request_id,
+                audit_changes);
+}
+
+/// Saves a changed task and records it: completed/reopened when only the status moved, updated otherwise.
+Task save_and_record(pqxx::transaction_base& w, const Actor& who, Task& t,
+                     const std::vector<Change>& changes) {
+  Task saved = repository::save(w, t);
+  bool status_only = true;
+  bool status_changed = false;
+  for (const auto& c : changes) {
+    if (c.field == "status")
+      status_changed = true;
+    else if (c.field != "completed_at")
+      status_only = false;
+  }
+  std::string_view type = events::kTaskUpdated;
+  if (status_changed && status_only)
+    type = saved.status == Status::done ? events::kTaskCompleted : events::kTaskReopened;
+  const auto diff = changes_json(changes);
+  record(w, who, type, saved, &diff, diff);
+  return saved;
+}
+
+Task set_status(pqxx::transaction_base& w, const Actor& who, const std::string& id, Status status) {
+  Task t = locked(w, who.user_id, id);
   if (t.status == status) return t;
   TaskPatch p;
   p.status = status;
-  apply_patch(t, p, now());
-  return repository::save(w, t);
+  const auto changes = apply_patch(t, p, now());
+  return save_and_record(w, who, t, changes);
 }
 
 }  // namespace
 
-Task create(pqxx::transaction_base& w, const std::string& user_id, const NewTask& r) {
+Task create(pqxx::transaction_base& w, const Actor& who, const NewTask& r) {
   Task t;
   t.id = new_uuid();
-  t.user_id = user_id;
+  t.user_id = who.user_id;
   t.title = r.title;
   t.description = r.description;
   t.status = r.status;
@@ -50,7 +101,9 @@ Task create(pqxx::transaction_base& w, const std::string& user_id, const NewTask
   t.all_day = r.all_day;
   t.timezone = r.timezone.value_or("");
   t.recurrence = r.recurrence;
-  return repository::insert(w, t);
+  Task stored = repository::insert(w, t);
+  record(w, who, events::kTaskCreated, stored, nullptr, snapshot_changes(stored, /*created=*/true));
+  return stored;
 }
 
 Task get(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {
@@ -59,28 +112,31 @@ Task get(pqxx::transaction_base& w, const std::string& user_id, const std::strin
   return *t;
 }
 
-Task update(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
-            const TaskPatch& patch, std::optional<int> expected_version) {
+Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, const TaskPatch& patch,
+            std::optional<int> expected_version) {
   if (expected_version && patch.version && *expected_version != *patch.version)
     throw invalid("version", "differs from the If-Match header");
-  Task t = locked(w, user_id, id);
+  Task t = locked(w, who.user_id, id);
   check_version(t, expected_version ? expected_version : patch.version);
-  if (apply_patch(t, patch, now()).empty()) return t;
-  return repository::save(w, t);
+  const auto changes = apply_patch(t, patch, now());
+  if (changes.empty()) return t;
+  return save_and_record(w, who, t, changes);
 }
 
-Task complete(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {
-  return set_status(w, user_id, id, Status::done);
+Task complete(pqxx::transaction_base& w, const Actor& who, const std::string& id) {
+  return set_status(w, who, id, Status::done);
 }
 
-Task reopen(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {
-  return set_status(w, user_id, id, Status::open);
+Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id) {
+  return set_status(w, who, id, Status::open);
 }
 
-void remove(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
+void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id,
             std::optional<int> expected_version) {
-  if (expected_version) check_version(locked(w, user_id, id), expected_version);
-  if (!repository::remove(w, user_id, id)) throw not_found(id);
+  const Task t = locked(w, who.user_id, id);
+  check_version(t, expected_version);
+  repository::remove(w, who.user_id, id);
+  record(w, who, events::kTaskDeleted, t, nullptr, snapshot_changes(t, /*created=*/false));
 }
 
 repository::Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q) {

@@ -1,0 +1,37 @@
+// Change events: their types and the CloudEvents 1.0 envelope they travel in.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "todo/core/time.hpp"
+
+namespace todo::events {
+
+/// CloudEvents `type` values.
+inline constexpr std::string_view kTaskCreated = "com.todo.task.created";
+inline constexpr std::string_view kTaskUpdated = "com.todo.task.updated";
+inline constexpr std::string_view kTaskCompleted = "com.todo.task.completed";
+inline constexpr std::string_view kTaskReopened = "com.todo.task.reopened";
+inline constexpr std::string_view kTaskDeleted = "com.todo.task.deleted";
+inline constexpr std::string_view kReminderFired = "com.todo.reminder.fired";
+
+/// One committed change, as stored in the outbox and published.
+struct Event {
+  std::int64_t id = 0;  // outbox row id (publication order)
+  std::string event_id;
+  std::string user_id;
+  std::int64_t sequence = 0;  // per user, gapless, in commit order
+  std::string type;
+  std::string subject;      // the task id
+  nlohmann::json document;  // the whole CloudEvent
+};
+
+/// The CloudEvents 1.0 structured-mode document: specversion, id, source, type, subject, time,
+/// datacontenttype, sequence and data.
+nlohmann::json cloudevent(std::string_view event_id, std::string_view type, std::string_view subject,
+                          Instant time, std::int64_t sequence, nlohmann::json data);
+
+}  // namespace todo::events

@@ -1,0 +1,45 @@
+// The transactional outbox: an event row written in the same transaction as the change it describes.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "todo/events/event.hpp"
+
+namespace todo::events {
+
+/// Lanes partition users among relays (see Relay); a user's events always share one lane.
+inline constexpr int kLanes = 32;
+int lane_of(std::string_view user_id);
+
+/// The channel NOTIFYed (at commit) when events are appended.
+inline constexpr const char* kOutboxChannel = "todo_outbox";
+
+/// Appends an event for the user inside the caller's transaction: takes the user's next sequence number
+/// (which serialises that user's writers until commit), stores the CloudEvent and queues a NOTIFY for the
+/// relay. `data` gets `user_id` and `version` added by the caller; it is stored as given.
+Event append(pqxx::transaction_base& w, const std::string& user_id, std::string_view type,
+             const std::string& subject, nlohmann::json data);
+
+/// Unpublished events of the given lanes, oldest first, locked FOR UPDATE SKIP LOCKED for the caller's
+/// transaction.
+std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit);
+/// Marks events published.
+void mark_published(pqxx::transaction_base& w, const std::vector<std::int64_t>& ids);
+/// Deletes published events older than the retention period; returns how many (at most `limit`).
+long prune(pqxx::transaction_base& w, std::chrono::seconds retention, int limit);
+
+/// Backlog figures for /metrics.
+struct Backlog {
+  long count = 0;
+  double oldest_age_seconds = 0;
+};
+Backlog backlog(pqxx::transaction_base& w);
+
+/// A user's events with sequence > after, in order (for resuming clients); at most `limit`.
+std::vector<Event> since(pqxx::transaction_base& w, const std::string& user_id, std::int64_t after,
+                         int limit);
+
+}  // namespace todo::events

@@ -1,0 +1,173 @@
+// Audit trail: recording, listing (newest first, keyset) and statistics.
+#include "todo/audit/audit.hpp"
+
+#include <charconv>
+
+#include "todo/core/encoding.hpp"
+#include "todo/core/error.hpp"
+#include "todo/core/ids.hpp"
+#include "todo/db/statements.hpp"
+
+namespace todo::audit {
+namespace {
+
+const db::Statement kInsert{"audit_insert",
+                            "INSERT INTO audit_log (user_id, task_id, action, request_id, changes) VALUES "
+                            "($1, $2, $3, $4, $5::jsonb)"};
+// One statement for every filter combination: absent filters are NULL parameters.
+const db::Statement kList{
+    "audit_list",
+    "SELECT id, task_id, action, request_id, at, changes FROM audit_log WHERE user_id = $1 "
+    "AND ($2::uuid IS NULL OR task_id = $2) AND ($3::text IS NULL OR action = $3) "
+    "AND ($4::timestamptz IS NULL OR at >= $4) AND ($5::timestamptz IS NULL OR at < $5) "
+    "AND ($6::timestamptz IS NULL OR (at, id) < ($6, $7::bigint)) "
+    "ORDER BY at DESC, id DESC LIMIT $8"};
+const db::Statement kStatsByAction{
+    "audit_stats_actions",
+    "SELECT action, count(*) FROM audit_log WHERE user_id = $1 AND ($2::timestamptz IS NULL OR at >= $2) "
+    "AND ($3::timestamptz IS NULL OR at < $3) GROUP BY action ORDER BY action"};
+const db::Statement kStatsByDay{
+    "audit_stats_days",
+    "SELECT to_char(at AT TIME ZONE $4, 'YYYY-MM-DD') AS day, action, count(*) FROM audit_log WHERE user_id "
+    "= $1 "
+    "AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3) "
+    "GROUP BY day, action ORDER BY day, action"};
+const db::Registration kRegistered{kInsert, kList, kStatsByAction, kStatsByDay};
+
+constexpr const char* kActions[] = {"task.created", "task.updated", "task.completed", "task.reopened",
+                                    "task.deleted"};
+
+[[noreturn]] void bad(const std::string& field, const std::string& message) {
+  throw invalid(field, message);
+}
+
+std::optional<std::string> pg_time(const std::optional<Instant>& t) {
+  if (!t) return std::nullopt;
+  return to_pg_timestamptz(*t);
+}
+
+std::string encode_cursor(const Entry& e) {
+  return base64url_encode(nlohmann::json{{"at", to_pg_timestamptz(e.at)}, {"id", e.id}}.dump());
+}
+
+std::pair<Instant, std::int64_t> decode_cursor(const std::string& raw) {
+  auto fail = [] { throw Error(Errc::bad_request, "cursor is not valid", {{"cursor", "invalid"}}); };
+  auto bytes = base64url_decode(raw);
+  if (!bytes || bytes->find('\0') != std::string::npos) fail();
+  auto j = nlohmann::json::parse(*bytes, nullptr, false);
+  if (!j.is_object() || !j.contains("at") || !j["at"].is_string() || !j.contains("id") ||
+      !j["id"].is_number_integer())
+    fail();
+  auto at = parse_pg_timestamptz(j["at"].get<std::string>());
+  if (!at) fail();
+  return {*at, j["id"].get<std::int64_t>()};
+}
+
+}  // namespace
+
+nlohmann::json to_json(const Entry& e) {
+  return {{"id", e.id},
+          {"task_id", e.task_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.task_id)},
+          {"action", e.action},
+          {"request_id", e.request_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.request_id)},
+          {"at", format_rfc3339(e.at)},
+          {"changes", e.changes}};
+}
+
+void record(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
+            std::string_view action, const std::string& request_id, const nlohmann::json& changes) {
+  w.exec_prepared(kInsert.name, user_id, task_id.empty() ? std::nullopt : std::optional<std::string>(task_id),
+                  std::string(action),
+                  request_id.empty() ? std::nullopt : std::optional<std::string>(request_id),
+                  changes.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+Query parse_query(const std::vector<std::pair<std::string, std::string>>& params) {
+  Query q;
+  std::vector<std::string> seen;
+  for (const auto& [k, v] : params) {
+    if (std::find(seen.begin(), seen.end(), k) != seen.end()) bad(k, "given more than once");
+    seen.push_back(k);
+    if (k == "task_id") {
+      if (!is_uuid(v)) bad(k, "must be a task id (UUID)");
+      q.task_id = normalize_uuid(v);
+    } else if (k == "action") {
+      bool known = false;
+      for (const char* a : kActions)
+        known = known || v == a;
+      if (!known)
+        bad(k, "must be one of task.created, task.updated, task.completed, task.reopened, task.deleted");
+      q.action = v;
+    } else if (k == "from" || k == "to") {
+      auto t = parse_rfc3339(v);
+      if (!t) bad(k, "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z");
+      (k == "from" ? q.from : q.to) = t;
+    } else if (k == "limit") {
+      int n = 0;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > 200)
+        bad(k, "must be a whole number from 1 to 200");
+      q.limit = n;
+    } else if (k == "cursor") {
+      q.after = decode_cursor(v);
+    } else {
+      bad(k, "unknown query parameter");
+    }
+  }
+  return q;
+}
+
+Page list(pqxx::transaction_base& w, const std::string& user_id, const Query& q) {
+  std::optional<std::string> after_at;
+  std::optional<std::int64_t> after_id;
+  if (q.after) {
+    after_at = to_pg_timestamptz(q.after->first);
+    after_id = q.after->second;
+  }
+  auto r = w.exec_prepared(kList.name, user_id, q.task_id, q.action, pg_time(q.from), pg_time(q.to), after_at,
+                           after_id, q.limit + 1);
+  Page page;
+  for (const auto& row : r) {
+    if (static_cast<int>(page.items.size()) == q.limit) {
+      page.next_cursor = encode_cursor(page.items.back());
+      break;
+    }
+    Entry e;
+    e.id = row[0].as<std::int64_t>();
+    e.task_id = row[1].is_null() ? "" : row[1].c_str();
+    e.action = row[2].c_str();
+    e.request_id = row[3].is_null() ? "" : row[3].c_str();
+    e.at = db::instant(row[4]);
+    e.changes = nlohmann::json::parse(row[5].c_str());
+    page.items.push_back(std::move(e));
+  }
+  return page;
+}
+
+nlohmann::json stats(pqxx::transaction_base& w, const std::string& user_id, std::optional<Instant> from,
+                     std::optional<Instant> to, const std::string& timezone) {
+  nlohmann::json by_action = nlohmann::json::object();
+  for (const char* a : kActions)
+    by_action[a] = 0;
+  long total = 0;
+  for (const auto& row : w.exec_prepared(kStatsByAction.name, user_id, pg_time(from), pg_time(to))) {
+    by_action[row[0].c_str()] = row[1].as<long>();
+    total += row[1].as<long>();
+  }
+  nlohmann::json by_day = nlohmann::json::array();
+  for (const auto& row : w.exec_prepared(kStatsByDay.name, user_id, pg_time(from), pg_time(to), timezone)) {
+    const std::string day = row[0].c_str();
+    if (by_day.empty() || by_day.back()["day"] != day) {
+      nlohmann::json counts = nlohmann::json::object();
+      for (const char* a : kActions)
+        counts[a] = 0;
+      by_day.push_back({{"day", day}, {"total", 0}, {"by_action", counts}});
+    }
+    auto& d = by_day.back();
+    d["by_action"][row[1].c_str()] = row[2].as<long>();
+    d["total"] = d["total"].get<long>() + row[2].as<long>();
+  }
+  return {{"total", total}, {"by_action", by_action}, {"by_day", by_day}, {"timezone", timezone}};
+}
+
+}  // namespace todo::audit

@@ -1,0 +1,121 @@
+// Outbox SQL: append in the change's transaction, claim and mark for the relay, prune, replay.
+#include "todo/events/outbox.hpp"
+
+#include "todo/core/ids.hpp"
+#include "todo/db/statements.hpp"
+
+namespace todo::events {
+namespace {
+
+const db::Statement kNextSequence{
+    "outbox_next_sequence",
+    "INSERT INTO user_event_sequences (user_id, last_sequence) VALUES ($1, 1) ON CONFLICT (user_id) DO "
+    "UPDATE "
+    "SET last_sequence = user_event_sequences.last_sequence + 1 RETURNING last_sequence, now()"};
+const db::Statement kInsert{"outbox_insert",
+                            "INSERT INTO outbox (event_id, user_id, sequence, lane, type, subject, event) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING id"};
+const db::Statement kNotify{"outbox_notify", "SELECT pg_notify('todo_outbox', $1)"};
+const db::Statement kClaim{
+    "outbox_claim",
+    "SELECT id, event_id, user_id, sequence, type, subject, event FROM outbox "
+    "WHERE published_at IS NULL AND lane = ANY($1::smallint[]) ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"};
+const db::Statement kMark{
+    "outbox_mark",
+    "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL"};
+const db::Statement kPrune{"outbox_prune",
+                           "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() "
+                           "- $1::interval LIMIT $2)"};
+const db::Statement kBacklog{
+    "outbox_backlog",
+    "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM outbox "
+    "WHERE published_at IS NULL"};
+const db::Statement kSince{"outbox_since",
+                           "SELECT id, event_id, user_id, sequence, type, subject, event FROM outbox "
+                           "WHERE user_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3"};
+const db::Registration kRegistered{kNextSequence, kInsert, kNotify, kClaim, kMark, kPrune, kBacklog, kSince};
+
+template <class T>
+std::string array_literal(const std::vector<T>& items) {
+  std::string a = "{";
+  for (std::size_t i = 0; i < items.size(); ++i)
+    a += (i ? "," : "") + std::to_string(items[i]);
+  return a + "}";
+}
+
+Event from_row(const pqxx::row& r) {
+  Event e;
+  e.id = r[0].as<std::int64_t>();
+  e.event_id = r[1].c_str();
+  e.user_id = r[2].c_str();
+  e.sequence = r[3].as<std::int64_t>();
+  e.type = r[4].c_str();
+  e.subject = r[5].c_str();
+  e.document = nlohmann::json::parse(r[6].c_str());
+  return e;
+}
+
+std::vector<Event> events_of(const pqxx::result& res) {
+  std::vector<Event> out;
+  out.reserve(res.size());
+  for (const auto& row : res)
+    out.push_back(from_row(row));
+  return out;
+}
+
+}  // namespace
+
+int lane_of(std::string_view user_id) {
+  // FNV-1a over the canonical text: stable across processes and versions (std::hash is neither).
+  std::uint32_t h = 2166136261u;
+  for (unsigned char c : user_id)
+    h = (h ^ c) * 16777619u;
+  return static_cast<int>(h % kLanes);
+}
+
+Event append(pqxx::transaction_base& w, const std::string& user_id, std::string_view type,
+             const std::string& subject, nlohmann::json data) {
+  Event e;
+  auto seq = w.exec_prepared(kNextSequence.name, user_id);
+  e.sequence = seq[0][0].as<std::int64_t>();
+  const auto time = db::instant(seq[0][1]);
+  e.event_id = new_uuid();
+  e.user_id = user_id;
+  e.type = std::string(type);
+  e.subject = subject;
+  e.document = cloudevent(e.event_id, type, subject, time, e.sequence, std::move(data));
+  auto row = w.exec_prepared(kInsert.name, e.event_id, user_id, e.sequence, lane_of(user_id), e.type, subject,
+                             e.document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  e.id = row[0][0].as<std::int64_t>();
+  // Delivered at commit, once per transaction and payload: the relay wakes up instead of waiting for its
+  // timer.
+  w.exec_prepared(kNotify.name, std::to_string(lane_of(user_id)));
+  return e;
+}
+
+std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit) {
+  if (lanes.empty()) return {};
+  return events_of(w.exec_prepared(kClaim.name, array_literal(lanes), limit));
+}
+
+void mark_published(pqxx::transaction_base& w, const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return;
+  w.exec_prepared(kMark.name, array_literal(ids));
+}
+
+long prune(pqxx::transaction_base& w, std::chrono::seconds retention, int limit) {
+  return static_cast<long>(
+      w.exec_prepared(kPrune.name, std::to_string(retention.count()) + " seconds", limit).affected_rows());
+}
+
+Backlog backlog(pqxx::transaction_base& w) {
+  auto r = w.exec_prepared(kBacklog.name);
+  return {r[0][0].as<long>(), r[0][1].as<double>()};
+}
+
+std::vector<Event> since(pqxx::transaction_base& w, const std::string& user_id, std::int64_t after,
+                         int limit) {
+  return events_of(w.exec_prepared(kSince.name, user_id, after, limit));
+}
+
+}  // namespace todo::events
