@@ -39,7 +39,8 @@ nlohmann::json changes_json(const std::vector<Change>& changes) {
 /// Every field of a task as [null, value] (created) or [value, null] (deleted).
 nlohmann::json snapshot_changes(const Task& t, bool created) {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& [field, value] : to_json(t).items()) {
+  const nlohmann::json snapshot = to_json(t);  // named: items() does not keep a temporary alive
+  for (const auto& [field, value] : snapshot.items()) {
     if (field == "id") continue;
     out[field] = created ? nlohmann::json::array({nullptr, value}) : nlohmann::json::array({value, nullptr});
   }
