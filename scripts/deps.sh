@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev
   postgresql postgresql-contrib
   python3 curl wrk prometheus
+  python3-jsonschema kcat
 )
 
 missing=()

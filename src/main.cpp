@@ -17,6 +17,9 @@
 #include "todo/core/config.hpp"
 #include "todo/core/log.hpp"
 #include "todo/db/migrations.hpp"
+#include "todo/events/bus.hpp"
+#include "todo/events/kafka.hpp"
+#include "todo/events/relay.hpp"
 #include "todo/http/server.hpp"
 #include "todo/metrics/process_metrics.hpp"
 
@@ -95,6 +98,25 @@ int main(int argc, char** argv) {
                           [&pool] { return static_cast<double>(pool.queue_depth()); });
   registry.gauge_callback("db_pool_size", "Database connections in the pool",
                           [&pool] { return static_cast<double>(pool.size()); });
+  // Kafka: the configured brokers, an in-process mock cluster (--kafka=embedded), or none (bus only).
+  std::unique_ptr<events::MockKafkaCluster> embedded_kafka;
+  std::string brokers = cfg.kafka_mode == "off" ? "" : cfg.kafka_brokers;
+  if (cfg.kafka_mode == "embedded") {
+    embedded_kafka = std::make_unique<events::MockKafkaCluster>(1);
+    for (const auto& topic : {cfg.topic_events, cfg.topic_updates, cfg.topic_reminders})
+      embedded_kafka->create_topic(topic, 4);
+    brokers = embedded_kafka->bootstrap_servers();
+    log::announce("embedded Kafka (librdkafka mock cluster) at " + brokers, {{"kafka_bootstrap", brokers}});
+  }
+  events::Bus bus;
+  events::RelayOptions relay_options;
+  relay_options.conninfo = cfg.database_url;
+  relay_options.brokers = brokers;
+  relay_options.topics = {cfg.topic_events, cfg.topic_updates, cfg.topic_reminders};
+  relay_options.retention = cfg.outbox_retention;
+  events::Relay relay(relay_options, bus, registry);
+  relay.start();
+
   auth::JwtSigner jwt(cfg.jwt_secret);
   auth::dummy_password_hash();  // computed once now rather than on the first unknown-email login
 
@@ -112,6 +134,15 @@ int main(int argc, char** argv) {
   options.idle_timeout = cfg.idle_timeout;
   options.request_timeout = cfg.request_timeout;
   http::Server server(ioc, options, router, registry);
+  // Before the listening line: whoever waits for that line may send SIGTERM at once.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log::event(spdlog::level::info, "shutting down", {{"signal", signal}});
+    server.stop();
+    asio::co_spawn(ioc, drain(ioc, server, cfg.shutdown_timeout), asio::detached);
+  });
+
   try {
     server.start();
   } catch (const boost::system::system_error& e) {
@@ -122,14 +153,6 @@ int main(int argc, char** argv) {
   const std::string url = url_of(server.endpoint());
   log::announce("listening on " + url, {{"url", url}, {"threads", cfg.http_threads}});
 
-  asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    log::event(spdlog::level::info, "shutting down", {{"signal", signal}});
-    server.stop();
-    asio::co_spawn(ioc, drain(ioc, server, cfg.shutdown_timeout), asio::detached);
-  });
-
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < cfg.http_threads; ++i)
     threads.emplace_back([&ioc] { ioc.run(); });
@@ -137,6 +160,7 @@ int main(int argc, char** argv) {
   for (auto& t : threads)
     t.join();
   cpu.join();
+  relay.stop();
   spdlog::info("stopped");
   return 0;
 }

@@ -72,23 +72,20 @@ void add_task_routes(http::Router& router, Context& ctx) {
     co_return Response::no_content();
   });
 
-  router.add("POST", "/api/v1/tasks/{id}/complete", [&ctx](Request& req) -> awaitable<Response> {
-    authenticate(req, ctx);
-    const auto id = uuid_param(req, "id");
-    auto t = co_await ctx.db.transact([&](pqxx::work& w) {
-      return svc::complete(w, {req.user_id, req.request_id}, id);
+  // complete and reopen: the same shape, another service call.
+  using StatusChange = tasks::Task (*)(pqxx::transaction_base&, const svc::Actor&, const std::string&);
+  for (auto [path, change] :
+       {std::pair<const char*, StatusChange>{"/api/v1/tasks/{id}/complete", svc::complete},
+        std::pair<const char*, StatusChange>{"/api/v1/tasks/{id}/reopen", svc::reopen}}) {
+    router.add("POST", path, [&ctx, change](Request& req) -> awaitable<Response> {
+      authenticate(req, ctx);
+      const auto id = uuid_param(req, "id");
+      auto t = co_await ctx.db.transact([&](pqxx::work& w) {
+        return change(w, {req.user_id, req.request_id}, id);
+      });
+      co_return task_response(200, t);
     });
-    co_return task_response(200, t);
-  });
-
-  router.add("POST", "/api/v1/tasks/{id}/reopen", [&ctx](Request& req) -> awaitable<Response> {
-    authenticate(req, ctx);
-    const auto id = uuid_param(req, "id");
-    auto t = co_await ctx.db.transact([&](pqxx::work& w) {
-      return svc::reopen(w, {req.user_id, req.request_id}, id);
-    });
-    co_return task_response(200, t);
-  });
+  }
 
   router.add("GET", "/api/v1/tags", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);

@@ -31,6 +31,35 @@ std::uint64_t parse_uint(const std::string& v, std::uint64_t min, std::uint64_t 
   return n;
 }
 
+// A Kafka topic name: 1-249 of [a-zA-Z0-9._-].
+std::string topic(const std::string& v) {
+  if (v.empty() || v.size() > 249)
+    throw std::invalid_argument("expected a topic name of 1 to 249 characters");
+  for (char ch : v)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-'))
+      throw std::invalid_argument("a topic name has only letters, digits, '.', '_' and '-'");
+  return v;
+}
+
+// A duration: a whole number with a unit s, m, h or d.
+std::chrono::seconds duration(const std::string& v) {
+  if (v.size() < 2) throw std::invalid_argument("expected a duration such as 7d, 12h, 90m or 3600s");
+  const char unit = v.back();
+  const std::uint64_t n = parse_uint(v.substr(0, v.size() - 1), 1, 100'000'000);
+  switch (unit) {
+    case 's':
+      return std::chrono::seconds(n);
+    case 'm':
+      return std::chrono::minutes(n);
+    case 'h':
+      return std::chrono::hours(n);
+    case 'd':
+      return std::chrono::hours(24 * n);
+    default:
+      throw std::invalid_argument("expected a duration such as 7d, 12h, 90m or 3600s");
+  }
+}
+
 void parse_addr(Config& c, const std::string& v) {
   const auto colon = v.rfind(':');
   if (colon == std::string::npos || colon == 0) throw std::invalid_argument("expected host:port");
@@ -83,8 +112,24 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          c.shutdown_timeout = std::chrono::seconds(parse_uint(v, 0, 3600));
        }},
-      {"KAFKA_BROKERS", "--kafka-brokers", "Kafka bootstrap servers (optional)",
+      {"KAFKA_BROKERS", "--kafka-brokers", "Kafka bootstrap servers host:port,… (optional)",
        [](Config& c, const std::string& v) { c.kafka_brokers = v; }},
+      {"TODO_KAFKA", "--kafka",
+       "auto (Kafka if KAFKA_BROKERS is set), embedded (in-process mock cluster), off",
+       [](Config& c, const std::string& v) {
+         if (v != "auto" && v != "embedded" && v != "off")
+           throw std::invalid_argument("expected auto, embedded or off");
+         c.kafka_mode = v;
+       }},
+      {"TODO_KAFKA_TOPIC_EVENTS", "--kafka-topic-events", "topic of every event (task-events)",
+       [](Config& c, const std::string& v) { c.topic_events = topic(v); }},
+      {"TODO_KAFKA_TOPIC_UPDATES", "--kafka-topic-updates", "topic of task changes for sync (task-updates)",
+       [](Config& c, const std::string& v) { c.topic_updates = topic(v); }},
+      {"TODO_KAFKA_TOPIC_REMINDERS", "--kafka-topic-reminders", "topic of reminder events (reminders)",
+       [](Config& c, const std::string& v) { c.topic_reminders = topic(v); }},
+      {"TODO_OUTBOX_RETENTION", "--outbox-retention",
+       "how long published events are kept, e.g. 7d, 12h, 90m (7d)",
+       [](Config& c, const std::string& v) { c.outbox_retention = duration(v); }},
   };
   return all;
 }

@@ -9,25 +9,9 @@
 namespace todo::db {
 namespace {
 
-std::mutex& statements_mutex() {
-  static std::mutex m;
-  return m;
-}
-std::vector<Statement>& statements() {
-  static std::vector<Statement> s;
-  return s;
-}
-
 std::unique_ptr<pqxx::connection> connect(const std::string& conninfo) {
   auto c = std::make_unique<pqxx::connection>(conninfo);
-  {
-    pqxx::nontransaction n(*c);
-    // Instants are UTC on the wire and in text results.
-    n.exec("SET TIME ZONE 'UTC'");
-  }
-  std::lock_guard lock(statements_mutex());
-  for (const auto& s : statements())
-    c->prepare(s.name, s.sql);
+  prepare_session(*c);
   return c;
 }
 
@@ -50,11 +34,6 @@ bool closed_by_server(pqxx::connection& c) {
 }
 
 }  // namespace
-
-void register_statements(std::initializer_list<Statement> list) {
-  std::lock_guard lock(statements_mutex());
-  statements().insert(statements().end(), list.begin(), list.end());
-}
 
 Pool::Pool(std::string conninfo, std::size_t size) : conninfo_(std::move(conninfo)) {
   if (size == 0) size = 1;

@@ -1,10 +1,39 @@
 // Conversions at the SQL boundary.
 #include "todo/db/statements.hpp"
 
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 
 namespace todo::db {
+namespace {
+
+std::mutex& statements_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::vector<Statement>& statements() {
+  static std::vector<Statement> s;
+  return s;
+}
+
+}  // namespace
+
+void register_statements(std::initializer_list<Statement> list) {
+  std::lock_guard lock(statements_mutex());
+  statements().insert(statements().end(), list.begin(), list.end());
+}
+
+void prepare_session(pqxx::connection_base& c) {
+  {
+    pqxx::nontransaction n(c);
+    // Instants are UTC on the wire and in text results.
+    n.exec("SET TIME ZONE 'UTC'");
+  }
+  std::lock_guard lock(statements_mutex());
+  for (const auto& s : statements())
+    c.prepare(s.name, s.sql);
+}
 
 pqxx::result exec_cached(pqxx::transaction_base& w, const std::string& sql,
                          const std::vector<std::string>& params) {
@@ -29,6 +58,20 @@ pqxx::result exec_cached(pqxx::transaction_base& w, const std::string& sql,
     it = cache.names.emplace(sql, std::move(name)).first;
   }
   return w.exec_prepared(it->second, pqxx::prepare::make_dynamic_params(params));
+}
+
+std::string array_literal(const std::vector<std::string>& items) {
+  std::string a = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) a += ",";
+    a += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') a += '\\';
+      a += c;
+    }
+    a += '"';
+  }
+  return a + "}";
 }
 
 Instant instant(const pqxx::field& f) {

@@ -12,6 +12,7 @@
 #include "todo/core/error.hpp"
 #include "todo/core/ids.hpp"
 #include "todo/core/text.hpp"
+#include "todo/db/statements.hpp"
 #include "todo/tasks/validation.hpp"
 
 namespace todo::tasks {
@@ -242,19 +243,6 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
     out.params.push_back(std::move(value));
     return "$" + std::to_string(out.params.size());
   };
-  auto array_literal = [](const std::vector<std::string>& items) {
-    std::string a = "{";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (i) a += ",";
-      a += '"';
-      for (char c : items[i]) {
-        if (c == '"' || c == '\\') a += '\\';
-        a += c;
-      }
-      a += '"';
-    }
-    return a + "}";
-  };
 
   std::string where = "user_id = " + param(user_id) + "::uuid";
   std::string search_param;
@@ -274,8 +262,8 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
       list += (i ? "," : "") + std::to_string(static_cast<int>(q.priorities[i]));
     where += " AND priority = ANY(" + param(list + "}") + "::smallint[])";
   }
-  if (!q.tags_all.empty()) where += " AND tags @> " + param(array_literal(q.tags_all)) + "::text[]";
-  if (!q.tags_any.empty()) where += " AND tags && " + param(array_literal(q.tags_any)) + "::text[]";
+  if (!q.tags_all.empty()) where += " AND tags @> " + param(db::array_literal(q.tags_all)) + "::text[]";
+  if (!q.tags_any.empty()) where += " AND tags && " + param(db::array_literal(q.tags_any)) + "::text[]";
 
   // The due filters, on the expression of the due index this query is likeliest to scan (the descending one
   // when the list starts with -due_at), so that they are index conditions there. Undated tasks are +infinity

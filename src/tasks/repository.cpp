@@ -36,20 +36,6 @@ const db::Statement kTagCounts{
     "GROUP BY tag ORDER BY count(*) DESC, tag"};
 const db::Registration kRegistered{kInsert, kSelect, kSelectForUpdate, kUpdate, kDelete, kTagCounts};
 
-std::string array_literal(const std::vector<std::string>& items) {
-  std::string a = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) a += ",";
-    a += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') a += '\\';
-      a += c;
-    }
-    a += '"';
-  }
-  return a + "}";
-}
-
 std::vector<std::string> parse_text_array(const pqxx::field& f) {
   std::vector<std::string> out;
   auto parser = f.as_array();
@@ -94,7 +80,7 @@ Task from_row(const pqxx::row& r) {
 Task insert(pqxx::transaction_base& w, const Task& t) {
   auto r = w.exec_prepared(
       kInsert.name, t.id, t.user_id, t.title, t.description, std::string(to_string(t.status)),
-      static_cast<int>(t.priority), array_literal(t.tags), optional_pg_time(t.due_at), t.all_day,
+      static_cast<int>(t.priority), db::array_literal(t.tags), optional_pg_time(t.due_at), t.all_day,
       t.timezone.empty() ? std::nullopt : std::optional<std::string>(t.timezone), t.recurrence);
   return from_row(r[0]);
 }
@@ -115,7 +101,7 @@ std::optional<Task> find_for_update(pqxx::transaction_base& w, const std::string
 Task save(pqxx::transaction_base& w, const Task& t) {
   auto r =
       w.exec_prepared(kUpdate.name, t.user_id, t.id, t.title, t.description, std::string(to_string(t.status)),
-                      static_cast<int>(t.priority), array_literal(t.tags), optional_pg_time(t.due_at),
+                      static_cast<int>(t.priority), db::array_literal(t.tags), optional_pg_time(t.due_at),
                       t.all_day, t.timezone, t.recurrence, optional_pg_time(t.completed_at));
   return from_row(r[0]);
 }

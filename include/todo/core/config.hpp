@@ -32,6 +32,11 @@ struct Config {
   std::chrono::milliseconds request_timeout{30'000};
   std::chrono::seconds shutdown_timeout{10};
   std::string kafka_brokers;
+  std::string kafka_mode = "auto";  // auto (Kafka when KAFKA_BROKERS is set) | embedded (mock cluster) | off
+  std::string topic_events = "task-events";
+  std::string topic_updates = "task-updates";
+  std::string topic_reminders = "reminders";
+  std::chrono::seconds outbox_retention{7 * 24 * 3600};
 };
 
 /// Reads the environment (through getenv) and argv (flags win). Throws ConfigError.

@@ -20,6 +20,9 @@ struct Statement {
 /// Registers statements to prepare on every new connection.
 void register_statements(std::initializer_list<Statement> statements);
 
+/// Sets up a new connection: UTC session time zone, every registered statement prepared.
+void prepare_session(pqxx::connection_base& c);
+
 /// Registers statements at static-initialisation time: `const db::Registration kRegistered{kA, kB};` in a
 /// repository.
 struct Registration {
@@ -30,6 +33,9 @@ struct Registration {
 /// once per connection and then reused, which saves parsing and planning on every request.
 pqxx::result exec_cached(pqxx::transaction_base& w, const std::string& sql,
                          const std::vector<std::string>& params);
+
+/// A PostgreSQL array literal of text ({"a","b\"c"}), for passing arrays as one text parameter.
+std::string array_literal(const std::vector<std::string>& items);
 
 /// A timestamptz column (the session time zone is UTC) as an Instant.
 Instant instant(const pqxx::field& f);
