@@ -1,5 +1,7 @@
 // todo-server: reads the configuration, migrates the database and wires the modules together. Nothing else.
+#include <execinfo.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -7,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <pqxx/pqxx>
@@ -22,6 +25,7 @@
 #include "todo/events/relay.hpp"
 #include "todo/http/server.hpp"
 #include "todo/metrics/process_metrics.hpp"
+#include "todo/realtime/gateway.hpp"
 
 namespace asio = boost::asio;
 using namespace todo;
@@ -59,10 +63,11 @@ std::string url_of(const asio::ip::tcp::endpoint& ep) {
 }
 
 // Stops the io_context once every session has finished, or when the grace period runs out.
-asio::awaitable<void> drain(asio::io_context& ioc, http::Server& server, std::chrono::seconds grace) {
+asio::awaitable<void> drain(asio::io_context& ioc, http::Server& server, realtime::Gateway& gateway,
+                            std::chrono::seconds grace) {
   asio::steady_timer timer(ioc);
   const auto deadline = std::chrono::steady_clock::now() + grace;
-  while (server.open_sessions() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while ((server.open_sessions() > 0 || gateway.open() > 0) && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(20));
     co_await timer.async_wait(asio::use_awaitable);
   }
@@ -71,9 +76,28 @@ asio::awaitable<void> drain(asio::io_context& ioc, http::Server& server, std::ch
   ioc.stop();
 }
 
+// On a crash, say so on stderr with a backtrace before dying, so that the cause is in the logs.
+void on_fatal_signal(int sig) {
+  const char msg[] = "todo-server: fatal signal, backtrace follows\n";
+  (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+  void* frames[64];
+  const int n = backtrace(frames, 64);
+  backtrace_symbols_fd(frames, n, STDERR_FILENO);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+void install_signal_handlers() {
+  // A peer that goes away must cost a failed write, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT})
+    std::signal(sig, on_fatal_signal);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  install_signal_handlers();
   Config cfg;
   try {
     cfg = load_config(argc, argv);
@@ -134,13 +158,28 @@ int main(int argc, char** argv) {
   options.idle_timeout = cfg.idle_timeout;
   options.request_timeout = cfg.request_timeout;
   http::Server server(ioc, options, router, registry);
+
+  realtime::GatewayOptions ws_options;
+  ws_options.allowed_origins = cfg.allowed_origins;
+  ws_options.max_per_user = cfg.ws_max_per_user;
+  ws_options.max_total = cfg.ws_max_connections;
+  ws_options.send_queue = cfg.ws_send_queue;
+  ws_options.ping_interval = cfg.ws_ping_interval;
+  ws_options.silence_timeout = cfg.ws_silence_timeout;
+  ws_options.conninfo = cfg.database_url;
+  realtime::Gateway gateway(ws_options, pool, jwt, registry);
+  server.on_upgrade("/api/v1/ws",
+                    [&gateway](auto stream, auto req) { gateway.accept(std::move(stream), std::move(req)); });
+  const int bus_handle = bus.subscribe([&gateway](const events::Event& e) { gateway.on_event(e); });
+  gateway.start();
   // Before the listening line: whoever waits for that line may send SIGTERM at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log::event(spdlog::level::info, "shutting down", {{"signal", signal}});
     server.stop();
-    asio::co_spawn(ioc, drain(ioc, server, cfg.shutdown_timeout), asio::detached);
+    gateway.stop();  // closes every WebSocket with 1001
+    asio::co_spawn(ioc, drain(ioc, server, gateway, cfg.shutdown_timeout), asio::detached);
   });
 
   try {
@@ -160,6 +199,7 @@ int main(int argc, char** argv) {
   for (auto& t : threads)
     t.join();
   cpu.join();
+  bus.unsubscribe(bus_handle);
   relay.stop();
   spdlog::info("stopped");
   return 0;

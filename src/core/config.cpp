@@ -127,6 +127,42 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.topic_updates = topic(v); }},
       {"TODO_KAFKA_TOPIC_REMINDERS", "--kafka-topic-reminders", "topic of reminder events (reminders)",
        [](Config& c, const std::string& v) { c.topic_reminders = topic(v); }},
+      {"TODO_ALLOWED_ORIGINS", "--allowed-origins",
+       "origins allowed to open WebSockets besides the server's own, comma-separated (* for any)",
+       [](Config& c, const std::string& v) {
+         c.allowed_origins.clear();
+         std::size_t start = 0;
+         while (start <= v.size()) {
+           auto comma = v.find(',', start);
+           if (comma == std::string::npos) comma = v.size();
+           std::string o(v.substr(start, comma - start));
+           while (!o.empty() && o.back() == ' ')
+             o.pop_back();
+           while (!o.empty() && o.front() == ' ')
+             o.erase(o.begin());
+           if (!o.empty()) {
+             if (o != "*" && o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0)
+               throw std::invalid_argument("each origin is * or starts with http:// or https://");
+             c.allowed_origins.push_back(o);
+           }
+           start = comma + 1;
+         }
+       }},
+      {"TODO_WS_MAX_PER_USER", "--ws-max-per-user", "WebSocket connections per user (20)",
+       [](Config& c, const std::string& v) { c.ws_max_per_user = parse_uint(v, 1, 100'000); }},
+      {"TODO_WS_MAX_CONNECTIONS", "--ws-max-connections", "WebSocket connections in total (20000)",
+       [](Config& c, const std::string& v) { c.ws_max_connections = parse_uint(v, 1, 10'000'000); }},
+      {"TODO_WS_SEND_QUEUE", "--ws-send-queue", "messages queued for a slow client before closing it (256)",
+       [](Config& c, const std::string& v) { c.ws_send_queue = parse_uint(v, 1, 1'000'000); }},
+      {"TODO_WS_PING_INTERVAL_MS", "--ws-ping-interval-ms", "WebSocket ping interval (20000)",
+       [](Config& c, const std::string& v) {
+         c.ws_ping_interval = std::chrono::milliseconds(parse_uint(v, 10, 3'600'000));
+       }},
+      {"TODO_WS_SILENCE_TIMEOUT_MS", "--ws-silence-timeout-ms",
+       "drop a WebSocket peer silent this long (60000)",
+       [](Config& c, const std::string& v) {
+         c.ws_silence_timeout = std::chrono::milliseconds(parse_uint(v, 10, 3'600'000));
+       }},
       {"TODO_OUTBOX_RETENTION", "--outbox-retention",
        "how long published events are kept, e.g. 7d, 12h, 90m (7d)",
        [](Config& c, const std::string& v) { c.outbox_retention = duration(v); }},

@@ -1,6 +1,8 @@
 // Outbox SQL: append in the change's transaction, claim and mark for the relay, prune, replay.
 #include "todo/events/outbox.hpp"
 
+#include <map>
+
 #include "todo/core/ids.hpp"
 #include "todo/db/statements.hpp"
 
@@ -33,7 +35,9 @@ const db::Statement kBacklog{
 const db::Statement kSince{"outbox_since",
                            "SELECT id, event_id, user_id, sequence, type, subject, event FROM outbox "
                            "WHERE user_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3"};
-const db::Registration kRegistered{kNextSequence, kInsert, kNotify, kClaim, kMark, kPrune, kBacklog, kSince};
+const db::Statement kNotifyPublished{"outbox_notify_published", "SELECT pg_notify('todo_events', $1)"};
+const db::Registration kRegistered{kNextSequence, kInsert,  kNotify, kClaim,          kMark,
+                                   kPrune,        kBacklog, kSince,  kNotifyPublished};
 
 template <class T>
 std::string array_literal(const std::vector<T>& items) {
@@ -101,6 +105,14 @@ std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<in
 void mark_published(pqxx::transaction_base& w, const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return;
   w.exec_prepared(kMark.name, array_literal(ids));
+}
+
+void notify_published(pqxx::transaction_base& w, const std::vector<Event>& published) {
+  std::map<std::string, std::int64_t> latest;
+  for (const auto& e : published)
+    latest[e.user_id] = std::max(latest[e.user_id], e.sequence);
+  for (const auto& [user, sequence] : latest)
+    w.exec_prepared(kNotifyPublished.name, user + " " + std::to_string(sequence));
 }
 
 long prune(pqxx::transaction_base& w, std::chrono::seconds retention, int limit) {

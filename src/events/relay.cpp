@@ -183,6 +183,7 @@ void Relay::run() {
       ids.push_back(e.id);
     pqxx::work w(*s.conn);
     mark_published(w, ids);
+    notify_published(w, ready);
     w.commit();
     for (const auto& e : ready)
       s.lag.observe(seconds_since(e));
@@ -202,6 +203,7 @@ void Relay::run() {
       for (const auto& e : events)
         ids.push_back(e.id);
       mark_published(w, ids);
+      notify_published(w, events);
       w.commit();
       for (const auto& e : events)
         s.lag.observe(seconds_since(e));

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "session.hpp"
 #include "todo/core/encoding.hpp"
@@ -149,6 +150,16 @@ asio::awaitable<void> Session::run() {
     stream_.expires_never();
 
     auto msg = parser.release();
+    if (boost::beast::websocket::is_upgrade(msg)) {
+      const std::string_view target = msg.target();
+      if (auto it = server_.upgrades_.find(target.substr(0, target.find('?')));
+          it != server_.upgrades_.end()) {
+        // The WebSocket side owns the connection from here on.
+        handed_over_ = true;
+        it->second(std::move(stream_), std::move(msg));
+        co_return;
+      }
+    }
     Request req;
     req.method = std::string(msg.method_string());
     const std::string_view target = msg.target();
@@ -220,6 +231,10 @@ void Server::start() {
 
 tcp::endpoint Server::endpoint() const {
   return acceptor_.local_endpoint();
+}
+
+void Server::on_upgrade(std::string path, UpgradeHandler handler) {
+  upgrades_[std::move(path)] = std::move(handler);
 }
 
 void Server::accept_loop() {

@@ -24,6 +24,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Server& server_;
   boost::beast::tcp_stream stream_;
   std::atomic<bool> idle_{false};
+  bool handed_over_ = false;  // the socket went to a WebSocket session
 };
 
 }  // namespace todo::http

@@ -37,6 +37,12 @@ struct Config {
   std::string topic_updates = "task-updates";
   std::string topic_reminders = "reminders";
   std::chrono::seconds outbox_retention{7 * 24 * 3600};
+  std::vector<std::string> allowed_origins;
+  std::size_t ws_max_per_user = 20;
+  std::size_t ws_max_connections = 20'000;
+  std::size_t ws_send_queue = 256;
+  std::chrono::milliseconds ws_ping_interval{20'000};
+  std::chrono::milliseconds ws_silence_timeout{60'000};
 };
 
 /// Reads the environment (through getenv) and argv (flags win). Throws ConfigError.

@@ -28,6 +28,9 @@ Event append(pqxx::transaction_base& w, const std::string& user_id, std::string_
 std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit);
 /// Marks events published.
 void mark_published(pqxx::transaction_base& w, const std::vector<std::int64_t>& ids);
+/// Tells every replica (NOTIFY todo_events, "<user_id> <sequence>" per user, at commit) that these events are
+/// published, so that their WebSocket sessions fetch them from the outbox.
+void notify_published(pqxx::transaction_base& w, const std::vector<Event>& published);
 /// Deletes published events older than the retention period; returns how many (at most `limit`).
 long prune(pqxx::transaction_base& w, std::chrono::seconds retention, int limit);
 

@@ -4,8 +4,12 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -50,6 +54,12 @@ class Server {
   /// Sessions still open.
   std::size_t open_sessions() const;
 
+  /// Takes over connections that ask to upgrade to WebSocket on `path`: the handler gets the socket and the
+  /// request and answers it (accepting, or refusing with an HTTP status). Register before start().
+  using UpgradeHandler = std::function<void(boost::beast::tcp_stream,
+                                            boost::beast::http::request<boost::beast::http::string_body>)>;
+  void on_upgrade(std::string path, UpgradeHandler handler);
+
  private:
   friend class Session;
   struct Metrics;
@@ -66,6 +76,7 @@ class Server {
   std::unique_ptr<Metrics> metrics_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};
+  std::map<std::string, UpgradeHandler, std::less<>> upgrades_;
   mutable std::mutex sessions_mutex_;
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions_;
 };

@@ -1,0 +1,74 @@
+// Real-time sync: WebSocket upgrades on /api/v1/ws, per-user fan-out, resume from the outbox, cross-replica
+// hints.
+#pragma once
+
+#include <atomic>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "todo/realtime/hub.hpp"
+
+namespace todo::db {
+class Pool;
+}
+namespace todo::auth {
+class JwtSigner;
+}
+namespace todo::metrics {
+class Registry;
+}
+namespace todo::events {
+struct Event;
+}
+
+namespace todo::realtime {
+
+struct GatewayOptions {
+  std::vector<std::string> allowed_origins;  // besides the server's own origin; "*" allows any
+  std::size_t max_per_user = 20;
+  std::size_t max_total = 20'000;
+  std::size_t send_queue = 256;  // messages queued for a slow client before it is closed with 1013
+  std::chrono::milliseconds ping_interval{20'000};
+  std::chrono::milliseconds silence_timeout{60'000};
+  std::string conninfo;  // for the LISTEN connection that receives other replicas' events
+};
+
+/// Accepts WebSocket clients and keeps each one in sync with its user's events.
+///
+/// A session first registers with the hub (so nothing published from then on is missed), then establishes
+/// where the client stands — `after` from the client (replay from the outbox, or `resync` when that history
+/// is pruned) or the user's current sequence — and from then on sends every event exactly once, in sequence
+/// order. A gap (an event seen before its predecessors, or a hint from another replica) is filled from the
+/// outbox.
+class Gateway {
+ public:
+  Gateway(GatewayOptions options, db::Pool& pool, const auth::JwtSigner& jwt, metrics::Registry& registry);
+  ~Gateway();
+
+  /// The http::Server upgrade handler for /api/v1/ws.
+  void accept(boost::beast::tcp_stream stream,
+              boost::beast::http::request<boost::beast::http::string_body> req);
+  /// An event published by this replica's relay (from the in-process bus).
+  void on_event(const events::Event& e);
+  /// Starts listening for other replicas' events (LISTEN todo_events).
+  void start();
+  /// Closes every session with 1001 (going away) and stops listening.
+  void stop();
+  std::size_t open() const { return hub_.total(); }
+
+  struct Shared;
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  Hub& hub_;
+  std::atomic<bool> stopping_{false};
+  std::thread listener_;
+};
+
+}  // namespace todo::realtime

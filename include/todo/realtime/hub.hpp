@@ -1,0 +1,54 @@
+// The per-user registry of live WebSocket sessions, and the fan-out of events to them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace todo::realtime {
+
+/// A committed event as sessions receive it: serialised once, shared by every session of the user.
+struct Delivery {
+  std::string user_id;
+  std::int64_t sequence = 0;
+  std::shared_ptr<const std::string> message;  // the JSON text frame
+  double commit_time = 0;                      // seconds since the epoch (for the delivery latency)
+};
+
+/// What the hub needs from a session; implemented by the WebSocket session.
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  /// A live event, or a hint that events up to `sequence` exist (message null): called from any thread.
+  virtual void deliver(std::shared_ptr<const Delivery> d) = 0;
+  /// Close with the given code (shutdown: 1001).
+  virtual void close(int code, const char* reason) = 0;
+};
+
+/// Users → their sessions on this replica. Broadcast copies weak pointers under the lock and calls outside
+/// it.
+class Hub {
+ public:
+  void add(const std::string& user_id, const std::shared_ptr<Subscriber>& s);
+  void remove(const std::string& user_id, const Subscriber* s);
+  std::size_t count(const std::string& user_id) const;
+  std::size_t total() const;
+  bool has(const std::string& user_id) const { return count(user_id) > 0; }
+
+  void publish(const std::shared_ptr<const Delivery>& d);
+  void close_all(int code, const char* reason);
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<std::weak_ptr<Subscriber>>> users_;
+  std::size_t total_ = 0;
+};
+
+/// The client frame for an outbox event (CloudEvent document): {type, sequence, event_id, time, data}.
+std::string client_message(const std::string& cloudevent_json);
+
+}  // namespace todo::realtime

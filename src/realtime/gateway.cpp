@@ -1,0 +1,510 @@
+// WebSocket sessions (Beast, one strand each), admission (token, origin, limits), replay and the LISTEN
+// hints.
+#include "todo/realtime/gateway.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <charconv>
+#include <deque>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "todo/auth/jwt.hpp"
+#include "todo/core/encoding.hpp"
+#include "todo/core/ids.hpp"
+#include "todo/core/log.hpp"
+#include "todo/core/text.hpp"
+#include "todo/db/pool.hpp"
+#include "todo/db/statements.hpp"
+#include "todo/events/event.hpp"
+#include "todo/events/outbox.hpp"
+#include "todo/metrics/registry.hpp"
+
+namespace todo::realtime {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+using Clock = std::chrono::steady_clock;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+const db::Statement kPosition{
+    "ws_position",
+    "SELECT coalesce((SELECT last_sequence FROM user_event_sequences WHERE user_id = $1), 0), "
+    "(SELECT min(sequence) FROM outbox WHERE user_id = $1)"};
+const db::Registration kRegistered{kPosition};
+
+constexpr int kReplayBatch = 500;
+
+double epoch_seconds(const std::string& rfc3339) {
+  auto t = parse_rfc3339(rfc3339);
+  if (!t) return 0;
+  return std::chrono::duration<double>(t->time_since_epoch()).count();
+}
+
+std::shared_ptr<const Delivery> delivery_of(const events::Event& e) {
+  auto d = std::make_shared<Delivery>();
+  d->user_id = e.user_id;
+  d->sequence = e.sequence;
+  d->message = std::make_shared<const std::string>(client_message(e.document.dump()));
+  d->commit_time = epoch_seconds(e.document.value("time", ""));
+  return d;
+}
+
+std::string control(std::string_view type) {
+  return nlohmann::json{{"type", type}}.dump();
+}
+
+}  // namespace
+
+/// What every session shares: configuration, dependencies, probes.
+struct Gateway::Shared {
+  Shared(GatewayOptions o, db::Pool& p, const auth::JwtSigner& j, metrics::Registry& r)
+      : options(std::move(o)),
+        pool(p),
+        jwt(j),
+        sent(r.counter("ws_messages_sent_total", "Messages written to WebSocket clients").with({})),
+        dropped_slow(
+            r.counter("ws_dropped_slow_total", "Clients closed with 1013 for not keeping up").with({})),
+        latency(r.histogram("ws_delivery_latency_seconds", "From an event's commit to its WebSocket write",
+                            {}, {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})
+                    .with({})) {
+    r.gauge_callback("ws_connections", "Open WebSocket connections",
+                     [this] { return static_cast<double>(hub.total()); });
+  }
+  GatewayOptions options;
+  db::Pool& pool;
+  const auth::JwtSigner& jwt;
+  Hub hub;
+  metrics::Counter& sent;
+  metrics::Counter& dropped_slow;
+  metrics::Histogram& latency;
+};
+
+namespace {
+
+/// One client connection. Everything runs on the connection's strand.
+class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(std::shared_ptr<Gateway::Shared> shared, beast::tcp_stream stream, std::string user_id,
+            std::optional<std::int64_t> after)
+      : shared_(std::move(shared)), ws_(std::move(stream)), user_id_(std::move(user_id)), after_(after) {}
+
+  asio::awaitable<void> run(bhttp::request<bhttp::string_body> req, bool bearer_protocol) {
+    auto self = shared_from_this();
+    ws_.set_option(
+        websocket::stream_base::timeout{std::chrono::seconds(10), websocket::stream_base::none(), false});
+    ws_.set_option(websocket::stream_base::decorator([bearer_protocol](websocket::response_type& res) {
+      res.set(bhttp::field::server, "todo-server");
+      if (bearer_protocol) res.set(bhttp::field::sec_websocket_protocol, "bearer");
+    }));
+    ws_.read_message_max(16 * 1024);
+    auto [ec] = co_await ws_.async_accept(req, kTuple);
+    if (ec) co_return;
+    last_seen_ = Clock::now();
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_seen_ = Clock::now(); });
+    shared_->hub.add(user_id_, self);
+    registered_ = true;
+    asio::co_spawn(ws_.get_executor(), keepalive(self), asio::detached);
+    co_await establish(after_);
+    co_await read_loop();
+    shared_->hub.remove(user_id_, this);
+    registered_ = false;
+  }
+
+  void deliver(std::shared_ptr<const Delivery> d) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), d = std::move(d)] { self->on_delivery(d); });
+  }
+
+  void close(int code, const char* reason) override {
+    asio::post(ws_.get_executor(),
+               [self = shared_from_this(), code, reason] { self->close_now(code, reason); });
+  }
+
+ private:
+  // Where the client stands: replay after `after` (or resync when that history is gone), else start from now.
+  asio::awaitable<void> establish(std::optional<std::int64_t> after) {
+    replaying_ = true;
+    std::pair<std::int64_t, std::optional<std::int64_t>> pos{0, std::nullopt};
+    // Named, not a temporary in the co_await expression (GCC 12 mishandles non-trivial temporaries there).
+    auto read_position = [user = user_id_](pqxx::transaction_base& w) {
+      auto r = w.exec_prepared(kPosition.name, user);
+      std::optional<std::int64_t> min;
+      if (!r[0][1].is_null()) min = r[0][1].as<std::int64_t>();
+      return std::pair<std::int64_t, std::optional<std::int64_t>>{r[0][0].as<std::int64_t>(), min};
+    };
+    try {
+      pos = co_await shared_->pool.read(read_position);
+    } catch (const std::exception& e) {
+      spdlog::warn("websocket: cannot read the position of user {}: {}", user_id_, e.what());
+      close_now(1011, "database unavailable");
+      co_return;
+    }
+    const auto [last, oldest] = pos;
+    if (!after || *after >= last) {
+      last_sent_ = last;  // from now on (a client ahead of the server has nothing to replay)
+    } else if (!oldest || *oldest > *after + 1) {
+      // The events after `after` were pruned: the client must reload its list.
+      enqueue_text(std::make_shared<const std::string>(control("resync")), 0);
+      last_sent_ = last;
+    } else {
+      last_sent_ = *after;
+      co_await replay();
+    }
+    replaying_ = false;
+    drain_pending();
+  }
+
+  // Sends every stored event after last_sent_, in order.
+  asio::awaitable<void> replay() {
+    for (;;) {
+      std::vector<events::Event> batch;
+      auto read_batch = [user = user_id_, after = last_sent_](pqxx::transaction_base& w) {
+        return events::since(w, user, after, kReplayBatch);
+      };
+      try {
+        batch = co_await shared_->pool.read(read_batch);
+      } catch (const std::exception& e) {
+        spdlog::warn("websocket: replay for user {} failed: {}", user_id_, e.what());
+        close_now(1011, "database unavailable");
+        co_return;
+      }
+      for (const auto& e : batch) {
+        if (e.sequence != last_sent_ + 1) break;  // not committed yet: the hint or event will come again
+        auto d = delivery_of(e);
+        enqueue_text(d->message, d->commit_time);
+        last_sent_ = e.sequence;
+      }
+      if (static_cast<int>(batch.size()) < kReplayBatch || closing_) co_return;
+    }
+  }
+
+  void on_delivery(const std::shared_ptr<const Delivery>& d) {
+    if (closing_) return;
+    if (replaying_) {
+      pending_.push_back(d);
+      return;
+    }
+    if (d->sequence <= last_sent_) return;  // already sent (replay, or the other source)
+    if (d->message && d->sequence == last_sent_ + 1) {
+      enqueue_text(d->message, d->commit_time);
+      last_sent_ = d->sequence;
+      return;
+    }
+    // A gap, or a hint from another replica: fetch what is missing from the outbox.
+    pending_.push_back(d);
+    replaying_ = true;
+    asio::co_spawn(
+        ws_.get_executor(),
+        [self = shared_from_this()]() -> asio::awaitable<void> {
+          co_await self->replay();
+          self->replaying_ = false;
+          self->drain_pending();
+        },
+        asio::detached);
+  }
+
+  void drain_pending() {
+    auto pending = std::move(pending_);
+    pending_.clear();
+    std::sort(pending.begin(), pending.end(),
+              [](const auto& a, const auto& b) { return a->sequence < b->sequence; });
+    for (const auto& d : pending)
+      on_delivery(d);
+  }
+
+  void enqueue_text(std::shared_ptr<const std::string> text, double commit_time) {
+    if (closing_) return;
+    if (outq_.size() >= shared_->options.send_queue) {
+      shared_->dropped_slow.inc();
+      close_now(1013, "too slow: reconnect and resume");
+      return;
+    }
+    outq_.push_back({std::move(text), commit_time});
+    if (!writing_) {
+      writing_ = true;
+      asio::co_spawn(ws_.get_executor(), write_loop(shared_from_this()), asio::detached);
+    }
+  }
+
+  // `self` keeps the session alive while the loop runs.
+  asio::awaitable<void> write_loop(std::shared_ptr<WsSession> /*self*/) {
+    while (!outq_.empty() && !closing_) {
+      auto [text, commit_time] = outq_.front();
+      ws_.text(true);
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(*text), kTuple);
+      if (ec) break;
+      shared_->sent.inc();
+      if (commit_time > 0) {
+        const double now_s =
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+        shared_->latency.observe(std::max(0.0, now_s - commit_time));
+      }
+      outq_.pop_front();
+    }
+    writing_ = false;
+  }
+
+  asio::awaitable<void> read_loop() {
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [ec, n] = co_await ws_.async_read(buffer, kTuple);
+      if (ec) co_return;
+      last_seen_ = Clock::now();
+      const auto msg = nlohmann::json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+      buffer.consume(buffer.size());
+      if (msg.is_object() && msg.value("type", "") == "resume" && msg.contains("after") &&
+          msg["after"].is_number_integer() && msg["after"].get<std::int64_t>() >= 0) {
+        outq_.clear();
+        pending_.clear();
+        co_await establish(msg["after"].get<std::int64_t>());
+      } else if (msg.is_object() && msg.value("type", "") == "ping") {
+        enqueue_text(std::make_shared<const std::string>(control("pong")), 0);
+      } else {
+        enqueue_text(
+            std::make_shared<const std::string>(nlohmann::json{
+                {"type", "error"}, {"message", "expected {\"type\":\"resume\",\"after\":<sequence>}"}}
+                                                    .dump()),
+            0);
+      }
+    }
+  }
+
+  // Pings every ping_interval; a peer silent for silence_timeout is dropped.
+  asio::awaitable<void> keepalive(std::shared_ptr<WsSession> /*self*/) {
+    asio::steady_timer timer(ws_.get_executor());
+    while (!closing_ && registered_) {
+      timer.expires_after(shared_->options.ping_interval);
+      auto [ec] = co_await timer.async_wait(kTuple);
+      if (ec || closing_ || !registered_) co_return;
+      if (Clock::now() - last_seen_ > shared_->options.silence_timeout) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(ws_).socket().close(ignored);
+        co_return;
+      }
+      if (!pinging_) {
+        pinging_ = true;
+        auto [pec] = co_await ws_.async_ping({}, kTuple);
+        pinging_ = false;
+        if (pec) co_return;
+      }
+    }
+  }
+
+  void close_now(int code, const char* reason) {
+    if (closing_) return;
+    closing_ = true;
+    asio::co_spawn(
+        ws_.get_executor(),
+        [self = shared_from_this(), code, reason]() -> asio::awaitable<void> {
+          beast::get_lowest_layer(self->ws_).expires_after(std::chrono::seconds(5));
+          websocket::close_reason cr(static_cast<websocket::close_code>(code), reason);
+          co_await self->ws_.async_close(cr, kTuple);
+          beast::error_code ignored;
+          beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        },
+        asio::detached);
+  }
+
+  std::shared_ptr<Gateway::Shared> shared_;
+  websocket::stream<beast::tcp_stream> ws_;
+  std::string user_id_;
+  std::optional<std::int64_t> after_;
+  std::int64_t last_sent_ = 0;
+  bool replaying_ = false;
+  bool writing_ = false;
+  bool pinging_ = false;
+  bool closing_ = false;
+  bool registered_ = false;
+  Clock::time_point last_seen_{};
+  std::deque<std::shared_ptr<const Delivery>> pending_;
+  std::deque<std::pair<std::shared_ptr<const std::string>, double>> outq_;
+};
+
+/// Refuses an upgrade with a plain HTTP answer (problem+json).
+asio::awaitable<void> refuse(beast::tcp_stream stream, bhttp::status status, std::string detail) {
+  bhttp::response<bhttp::string_body> res{status, 11};
+  res.set(bhttp::field::content_type, "application/problem+json");
+  res.body() = nlohmann::json{{"type", "about:blank"},
+                              {"title", std::string(bhttp::obsolete_reason(status))},
+                              {"status", static_cast<int>(status)},
+                              {"detail", detail},
+                              {"errors", nlohmann::json::array()}}
+                   .dump();
+  res.keep_alive(false);
+  res.prepare_payload();
+  stream.expires_after(std::chrono::seconds(5));
+  co_await bhttp::async_write(stream, res, kTuple);
+  beast::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+}
+
+/// Accepts the upgrade only to close it with 4401: a client learns its token is bad before any data.
+asio::awaitable<void> reject_token(beast::tcp_stream stream, bhttp::request<bhttp::string_body> req,
+                                   bool bearer_protocol) {
+  websocket::stream<beast::tcp_stream> ws(std::move(stream));
+  ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(10), false});
+  ws.set_option(websocket::stream_base::decorator([bearer_protocol](websocket::response_type& res) {
+    if (bearer_protocol) res.set(bhttp::field::sec_websocket_protocol, "bearer");
+  }));
+  auto [ec] = co_await ws.async_accept(req, kTuple);
+  if (ec) co_return;
+  websocket::close_reason cr(static_cast<websocket::close_code>(4401),
+                             "unauthorized: the token is missing, invalid or expired");
+  co_await ws.async_close(cr, kTuple);
+}
+
+}  // namespace
+
+Gateway::Gateway(GatewayOptions options, db::Pool& pool, const auth::JwtSigner& jwt,
+                 metrics::Registry& registry)
+    : shared_(std::make_shared<Shared>(std::move(options), pool, jwt, registry)), hub_(shared_->hub) {}
+
+Gateway::~Gateway() {
+  stop();
+}
+
+void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body> req) {
+  auto ex = stream.get_executor();
+  // The token: `Sec-WebSocket-Protocol: bearer, <token>` (browsers) or ?access_token=.
+  std::string token;
+  bool bearer_protocol = false;
+  const std::string protocols(req[bhttp::field::sec_websocket_protocol]);
+  if (!protocols.empty()) {
+    const auto comma = protocols.find(',');
+    if (trim(std::string_view(protocols).substr(0, comma)) == "bearer" && comma != std::string::npos) {
+      bearer_protocol = true;
+      token = std::string(trim(std::string_view(protocols).substr(comma + 1)));
+    }
+  }
+  std::optional<std::int64_t> after;
+  const std::string_view target = req.target();
+  std::optional<std::string> bad_query;
+  if (auto q = target.find('?'); q != std::string_view::npos) {
+    try {
+      for (const auto& [k, v] : parse_query_string(target.substr(q + 1))) {
+        if (k == "access_token" && token.empty())
+          token = v;
+        else if (k == "after") {
+          std::int64_t n = -1;
+          auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+          if (ec != std::errc() || p != v.data() + v.size() || n < 0)
+            bad_query = "after must be a sequence number";
+          else
+            after = n;
+        }
+      }
+    } catch (const std::exception&) {
+      bad_query = "malformed query string";
+    }
+  }
+  if (bad_query) {
+    asio::co_spawn(ex, refuse(std::move(stream), bhttp::status::bad_request, *bad_query), asio::detached);
+    return;
+  }
+  // Origin: browsers send it; only the configured origins (and this server's own) may open a socket.
+  const std::string origin(req[bhttp::field::origin]);
+  if (!origin.empty()) {
+    const auto& allowed = shared_->options.allowed_origins;
+    const std::string host(req[bhttp::field::host]);
+    const bool same = origin == "http://" + host || origin == "https://" + host;
+    const bool listed = std::find(allowed.begin(), allowed.end(), origin) != allowed.end() ||
+                        std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
+    if (!same && !listed) {
+      asio::co_spawn(ex, refuse(std::move(stream), bhttp::status::forbidden, "origin not allowed: " + origin),
+                     asio::detached);
+      return;
+    }
+  }
+  auto claims = shared_->jwt.verify(token);
+  if (!claims || !is_uuid(claims->sub)) {
+    asio::co_spawn(ex, reject_token(std::move(stream), std::move(req), bearer_protocol), asio::detached);
+    return;
+  }
+  if (stopping_.load()) {
+    asio::co_spawn(ex, refuse(std::move(stream), bhttp::status::service_unavailable, "shutting down"),
+                   asio::detached);
+    return;
+  }
+  if (hub_.total() >= shared_->options.max_total) {
+    asio::co_spawn(ex, refuse(std::move(stream), bhttp::status::too_many_requests, "too many connections"),
+                   asio::detached);
+    return;
+  }
+  if (hub_.count(claims->sub) >= shared_->options.max_per_user) {
+    asio::co_spawn(
+        ex,
+        refuse(std::move(stream), bhttp::status::too_many_requests,
+               "too many connections for this user (" + std::to_string(shared_->options.max_per_user) + ")"),
+        asio::detached);
+    return;
+  }
+  auto session = std::make_shared<WsSession>(shared_, std::move(stream), claims->sub, after);
+  asio::co_spawn(ex, session->run(std::move(req), bearer_protocol), [session](std::exception_ptr ep) {
+    if (!ep) return;
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      spdlog::error("websocket session failed: {}", e.what());
+    }
+  });
+}
+
+void Gateway::on_event(const events::Event& e) {
+  if (!hub_.has(e.user_id)) return;
+  hub_.publish(delivery_of(e));
+}
+
+void Gateway::start() {
+  if (shared_->options.conninfo.empty()) return;
+  listener_ = std::thread([this] {
+    // Other replicas' relays NOTIFY todo_events with "<user_id> <sequence>" after publishing; a user with
+    // sessions here gets a hint, and the sessions fetch what they miss from the outbox.
+    class Receiver final : public pqxx::notification_receiver {
+     public:
+      Receiver(pqxx::connection_base& c, Hub& hub)
+          : pqxx::notification_receiver(c, "todo_events"), hub_(hub) {}
+      void operator()(const std::string& payload, int) override {
+        const auto space = payload.find(' ');
+        if (space == std::string::npos) return;
+        auto d = std::make_shared<Delivery>();
+        d->user_id = payload.substr(0, space);
+        if (!hub_.has(d->user_id)) return;
+        d->sequence = std::atoll(payload.c_str() + space + 1);
+        hub_.publish(d);
+      }
+      Hub& hub_;
+    };
+    while (!stopping_.load()) {
+      try {
+        pqxx::connection c(shared_->options.conninfo);
+        Receiver receiver(c, hub_);
+        while (!stopping_.load())
+          c.await_notification(0, 200'000);
+      } catch (const std::exception& e) {
+        if (stopping_.load()) break;
+        spdlog::warn("websocket listener: {}; reconnecting", e.what());
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    }
+  });
+}
+
+void Gateway::stop() {
+  if (stopping_.exchange(true)) return;
+  hub_.close_all(1001, "server shutting down");
+  if (listener_.joinable()) listener_.join();
+}
+
+}  // namespace todo::realtime

@@ -1,0 +1,79 @@
+// Hub: per-user session registry and fan-out; the client message format.
+#include "todo/realtime/hub.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace todo::realtime {
+
+void Hub::add(const std::string& user_id, const std::shared_ptr<Subscriber>& s) {
+  std::lock_guard lock(mutex_);
+  users_[user_id].push_back(s);
+  ++total_;
+}
+
+void Hub::remove(const std::string& user_id, const Subscriber* s) {
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user_id);
+  if (it == users_.end()) return;
+  auto& v = it->second;
+  for (auto i = v.begin(); i != v.end(); ++i) {
+    auto p = i->lock();
+    if (!p || p.get() == s) {
+      v.erase(i);
+      --total_;
+      break;
+    }
+  }
+  if (v.empty()) users_.erase(it);
+}
+
+std::size_t Hub::count(const std::string& user_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user_id);
+  return it == users_.end() ? 0 : it->second.size();
+}
+
+std::size_t Hub::total() const {
+  std::lock_guard lock(mutex_);
+  return total_;
+}
+
+void Hub::publish(const std::shared_ptr<const Delivery>& d) {
+  std::vector<std::shared_ptr<Subscriber>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = users_.find(d->user_id);
+    if (it == users_.end()) return;
+    for (const auto& w : it->second)
+      if (auto p = w.lock()) targets.push_back(std::move(p));
+  }
+  for (const auto& t : targets)
+    t->deliver(d);
+}
+
+void Hub::close_all(int code, const char* reason) {
+  std::vector<std::shared_ptr<Subscriber>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [_, v] : users_)
+      for (const auto& w : v)
+        if (auto p = w.lock()) targets.push_back(std::move(p));
+  }
+  for (const auto& t : targets)
+    t->close(code, reason);
+}
+
+std::string client_message(const std::string& cloudevent_json) {
+  const auto ce = nlohmann::json::parse(cloudevent_json);
+  std::string type = ce.value("type", "");
+  constexpr std::string_view kPrefix = "com.todo.";
+  if (type.rfind(kPrefix, 0) == 0) type = type.substr(kPrefix.size());
+  nlohmann::json m = {{"type", type},
+                      {"sequence", ce.value("sequence", 0)},
+                      {"event_id", ce.value("id", "")},
+                      {"time", ce.value("time", "")},
+                      {"data", ce.contains("data") ? ce["data"] : nlohmann::json::object()}};
+  return m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace todo::realtime
