@@ -167,6 +167,8 @@ int main(int argc, char** argv) {
   ws_options.ping_interval = cfg.ws_ping_interval;
   ws_options.silence_timeout = cfg.ws_silence_timeout;
   ws_options.conninfo = cfg.database_url;
+  ws_options.kafka_brokers = brokers;
+  ws_options.kafka_topic = cfg.topic_updates;
   realtime::Gateway gateway(ws_options, pool, jwt, registry);
   server.on_upgrade("/api/v1/ws",
                     [&gateway](auto stream, auto req) { gateway.accept(std::move(stream), std::move(req)); });

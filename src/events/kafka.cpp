@@ -102,6 +102,57 @@ std::string KafkaProducer::fatal_error() const {
   return err;
 }
 
+KafkaConsumer::KafkaConsumer(const std::string& brokers, const std::string& group, const std::string& topic,
+                             Handler handler, bool from_latest)
+    : handler_(std::move(handler)) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  set(conf, "bootstrap.servers", brokers);
+  set(conf, "group.id", group);
+  set(conf, "client.id", "todo-server");
+  set(conf, "auto.offset.reset", from_latest ? "latest" : "earliest");
+  set(conf, "enable.auto.commit", "true");
+  rd_kafka_conf_set_log_cb(conf, on_log);
+  char err[512];
+  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!rk_) {
+    rd_kafka_conf_destroy(conf);
+    throw std::runtime_error(std::string("cannot create the Kafka consumer: ") + err);
+  }
+  rd_kafka_poll_set_consumer(rk_);
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  const auto e = rd_kafka_subscribe(rk_, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (e) {
+    rd_kafka_destroy(rk_);
+    throw std::runtime_error(std::string("cannot subscribe to ") + topic + ": " + rd_kafka_err2str(e));
+  }
+  thread_ = std::thread([this] {
+    while (!stopping_.load()) {
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 200);
+      if (!m) continue;
+      if (!m->err) {
+        try {
+          handler_(std::string(static_cast<const char*>(m->key), m->key_len),
+                   std::string(static_cast<const char*>(m->payload), m->len));
+        } catch (const std::exception& ex) {
+          log::event(spdlog::level::warn, "kafka message not handled", {{"error", ex.what()}});
+        }
+      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        log::event(spdlog::level::warn, "kafka consumer error", {{"error", rd_kafka_message_errstr(m)}});
+      }
+      rd_kafka_message_destroy(m);
+    }
+  });
+}
+
+KafkaConsumer::~KafkaConsumer() {
+  stopping_.store(true);
+  if (thread_.joinable()) thread_.join();
+  rd_kafka_consumer_close(rk_);
+  rd_kafka_destroy(rk_);
+}
+
 MockKafkaCluster::MockKafkaCluster(int brokers) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];

@@ -25,6 +25,7 @@
 #include "todo/db/pool.hpp"
 #include "todo/db/statements.hpp"
 #include "todo/events/event.hpp"
+#include "todo/events/kafka.hpp"
 #include "todo/events/outbox.hpp"
 #include "todo/metrics/registry.hpp"
 
@@ -467,6 +468,22 @@ void Gateway::on_event(const events::Event& e) {
 }
 
 void Gateway::start() {
+  if (!shared_->options.kafka_brokers.empty()) {
+    // Every replica reads task-updates in a consumer group of its own, so each sees every event.
+    consumer_ = std::make_unique<events::KafkaConsumer>(
+        shared_->options.kafka_brokers, "todo-realtime-" + new_uuid(), shared_->options.kafka_topic,
+        [this](const std::string& key, const std::string& value) {
+          if (!hub_.has(key)) return;
+          const auto ce = nlohmann::json::parse(value, nullptr, false);
+          if (!ce.is_object() || !ce.contains("sequence") || !ce["sequence"].is_number_integer()) return;
+          auto d = std::make_shared<Delivery>();
+          d->user_id = key;
+          d->sequence = ce["sequence"].get<std::int64_t>();
+          d->message = std::make_shared<const std::string>(client_message(value));
+          d->commit_time = epoch_seconds(ce.value("time", ""));
+          hub_.publish(d);
+        });
+  }
   if (shared_->options.conninfo.empty()) return;
   listener_ = std::thread([this] {
     // Other replicas' relays NOTIFY todo_events with "<user_id> <sequence>" after publishing; a user with
@@ -505,6 +522,7 @@ void Gateway::stop() {
   if (stopping_.exchange(true)) return;
   hub_.close_all(1001, "server shutting down");
   if (listener_.joinable()) listener_.join();
+  consumer_.reset();
 }
 
 }  // namespace todo::realtime

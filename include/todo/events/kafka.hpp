@@ -2,11 +2,13 @@
 // cluster.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 
 struct rd_kafka_s;
 struct rd_kafka_mock_cluster_s;
@@ -41,6 +43,24 @@ class KafkaProducer {
  private:
   rd_kafka_s* rk_ = nullptr;
   std::unique_ptr<DeliveryReport> on_delivery_;
+};
+
+/// A consumer of a topic in its own consumer group, on its own thread: the handler gets each message's value.
+class KafkaConsumer {
+ public:
+  using Handler = std::function<void(const std::string& key, const std::string& value)>;
+  /// `from_latest`: a new group starts at the end of the topic (live fan-out) instead of the beginning.
+  KafkaConsumer(const std::string& brokers, const std::string& group, const std::string& topic,
+                Handler handler, bool from_latest = true);
+  ~KafkaConsumer();
+  KafkaConsumer(const KafkaConsumer&) = delete;
+  KafkaConsumer& operator=(const KafkaConsumer&) = delete;
+
+ private:
+  rd_kafka_s* rk_ = nullptr;
+  Handler handler_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
 };
 
 /// librdkafka's mock cluster, speaking the Kafka protocol on loopback: for --kafka=embedded and for tests.

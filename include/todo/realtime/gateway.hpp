@@ -25,7 +25,8 @@ class Registry;
 }
 namespace todo::events {
 struct Event;
-}
+class KafkaConsumer;
+}  // namespace todo::events
 
 namespace todo::realtime {
 
@@ -37,6 +38,9 @@ struct GatewayOptions {
   std::chrono::milliseconds ping_interval{20'000};
   std::chrono::milliseconds silence_timeout{60'000};
   std::string conninfo;  // for the LISTEN connection that receives other replicas' events
+  std::string
+      kafka_brokers;  // when set, other replicas' events also come from this topic, in a group of our own
+  std::string kafka_topic = "task-updates";
 };
 
 /// Accepts WebSocket clients and keeps each one in sync with its user's events.
@@ -56,7 +60,7 @@ class Gateway {
               boost::beast::http::request<boost::beast::http::string_body> req);
   /// An event published by this replica's relay (from the in-process bus).
   void on_event(const events::Event& e);
-  /// Starts listening for other replicas' events (LISTEN todo_events).
+  /// Starts listening for other replicas' events: LISTEN todo_events, and the task-updates topic with Kafka.
   void start();
   /// Closes every session with 1001 (going away) and stops listening.
   void stop();
@@ -69,6 +73,7 @@ class Gateway {
   Hub& hub_;
   std::atomic<bool> stopping_{false};
   std::thread listener_;
+  std::unique_ptr<events::KafkaConsumer> consumer_;
 };
 
 }  // namespace todo::realtime
