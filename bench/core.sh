@@ -17,10 +17,10 @@
 #   KEEP_WORK=1      keep the temporary folder (PostgreSQL data, logs, wrk output) for inspection
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_DIR=$ROOT/bench
-BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
-JOBS=${JOBS:-2}
+BENCH_NAME=bench/core.sh
+KEEP_NOTE="PostgreSQL data, server.log, postgres.log, wrk-*.txt"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-15}
 THREADS=${THREADS:-2}
@@ -29,119 +29,23 @@ PG_TRANSPORT=${PG_TRANSPORT:-unix}
 BIG_TASKS=${BIG_TASKS:-100000}
 USERS=${USERS:-1000}
 TASKS_PER_USER=${TASKS_PER_USER:-100}
-PG_BIN=/usr/lib/postgresql/15/bin
-PASSWORD='bench-password-123'
 BIG_EMAIL='big@bench.example'
 REGISTERED_SMALL=5  # small users registered through the API (the rest are inserted with SQL)
 
-say() { printf '\n== %s\n' "$*"; }
-die() {
-  printf '\nbench/core.sh: FAILED: %s\n' "$*" >&2
-  exit 1
-}
-
-[[ $EUID -eq 0 ]] || die "run as root (installs packages; runs PostgreSQL as the postgres user)"
 ((CONNECTIONS >= THREADS)) || die "CONNECTIONS ($CONNECTIONS) must be at least THREADS ($THREADS)"
-START_TIME=$(date +%s)
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-compilers() { ps -eo comm= | grep -cE '^(cc1plus|cc1|ld|ld\.gold|clang.*|rustc)$' || true; }
 sample_compilers() {  # sample_compilers SECONDS FILE: counts other builds' compilers half-way through a run
   ( sleep "$(( $1 / 2 ))"; compilers >"$2" ) &
   SAMPLER_PID=$!
 }
 COMPILERS_DURING=()
+SAMPLER_PID=
 
-# ---------------------------------------------------------------------------------------------------------
-say "packages (scripts/deps.sh)"
-bash "$ROOT/scripts/deps.sh"
-id postgres >/dev/null 2>&1 || die "no postgres user (the postgresql package creates it)"
-[[ -x $PG_BIN/initdb ]] || die "PostgreSQL 15 binaries not found in $PG_BIN"
+bench_prepare
+bench_workdir todo-bench
+bench_on_exit '[[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null'
 
-say "build (Release) in $BUILD_DIR"
-if [[ ! -f $BUILD_DIR/build.ninja ]]; then
-  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-fi
-cmake --build "$BUILD_DIR" --target todo-server -j"$JOBS" | tail -n 2
-SERVER_BIN=$BUILD_DIR/todo-server
-[[ -x $SERVER_BIN ]] || die "no $SERVER_BIN after the build"
-
-# ---------------------------------------------------------------------------------------------------------
-WORK=$(mktemp -d /tmp/todo-bench.XXXXXX)
-chown postgres:postgres "$WORK"
-chmod 0711 "$WORK"
-PGDATA=$WORK/data
-SERVER_PID=
-PG_STARTED=0
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n ${SAMPLER_PID:-} ]]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
-  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
-  if ((PG_STARTED)); then
-    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
-  fi
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then
-    echo "kept $WORK (PostgreSQL data, server.log, postgres.log, wrk-*.txt)"
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-say "PostgreSQL 15 (throwaway cluster in $WORK)"
-PGPORT=$(free_port)
-mem_mb=$(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo)
-SHARED_BUFFERS=512MB
-((mem_mb < 3000)) && SHARED_BUFFERS=128MB
 MAX_CONNECTIONS=$((2 * CONNECTIONS + 20))
-runuser -u postgres -- "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
-  >"$WORK/initdb.log" 2>&1 || {
-  cat "$WORK/initdb.log"
-  die "initdb failed"
-}
-# Durability stays at PostgreSQL's defaults: fsync=on, synchronous_commit=on, full_page_writes=on.
-PG_SETTINGS=(
-  "listen_addresses = '127.0.0.1'"
-  "port = $PGPORT"
-  "unix_socket_directories = '$WORK'"
-  "max_connections = $MAX_CONNECTIONS"
-  "shared_buffers = $SHARED_BUFFERS"
-  "effective_cache_size = 2GB"
-  "work_mem = 16MB"
-  "maintenance_work_mem = 256MB"
-  "max_wal_size = 4GB"
-  "checkpoint_timeout = 15min"
-  "random_page_cost = 1.1"
-  "fsync = on"
-  "synchronous_commit = on"
-  "full_page_writes = on"
-  "autovacuum = on"
-  "logging_collector = off"
-  "log_min_messages = warning"
-)
-printf '%s\n' "${PG_SETTINGS[@]}" >>"$PGDATA/postgresql.conf"
-runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$WORK/postgres.log" -w -t 60 start >/dev/null ||
-  {
-    tail -n 20 "$WORK/postgres.log"
-    die "PostgreSQL did not start"
-  }
-PG_STARTED=1
-PG_VERSION=$("$PG_BIN/psql" -h "$WORK" -p "$PGPORT" -U postgres -d postgres -Atc 'SHOW server_version')
+pg_start "$MAX_CONNECTIONS"
 echo "PostgreSQL $PG_VERSION on unix socket $WORK and 127.0.0.1:$PGPORT"
 echo "settings: shared_buffers=$SHARED_BUFFERS max_connections=$MAX_CONNECTIONS work_mem=16MB max_wal_size=4GB" \
   "checkpoint_timeout=15min random_page_cost=1.1; durability defaults kept (fsync=on, synchronous_commit=on," \
@@ -153,9 +57,7 @@ else
   PG_TRANSPORT=unix
   PG_HOST=$WORK
 fi
-psql_admin() { "$PG_BIN/psql" -h "$WORK" -p "$PGPORT" -U postgres -X -v ON_ERROR_STOP=1 -q "$@"; }
 psql_admin -d postgres -c 'CREATE DATABASE todo' -c 'CREATE DATABASE pgbench'
-psql_todo() { psql_admin -d todo "$@"; }
 if [[ $PG_TRANSPORT == tcp ]]; then
   DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/todo"
 else
@@ -164,47 +66,8 @@ fi
 
 # ---------------------------------------------------------------------------------------------------------
 say "todo-server serve (pool $CONNECTIONS connections, log level warn)"
-HTTP_PORT=$(free_port)
-# TODO_HTTP_ADDR=127.0.0.1:0 would be nicer, but at TODO_LOG_LEVEL=warn the info-level "listening on" line is
-# not printed; so the port is picked here and the line is used only when it shows up.
-DATABASE_URL=$DATABASE_URL \
-  TODO_JWT_SECRET=$(head -c 48 /dev/urandom | base64 -w0) \
-  TODO_HTTP_ADDR=127.0.0.1:$HTTP_PORT \
-  TODO_LOG_LEVEL=warn \
-  TODO_DB_POOL_SIZE=$CONNECTIONS \
-  "$SERVER_BIN" serve >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-BASE_URL=
-for _ in $(seq 1 300); do
-  kill -0 "$SERVER_PID" 2>/dev/null || {
-    cat "$WORK/server.log"
-    die "todo-server exited at start"
-  }
-  if url=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$WORK/server.log" 2>/dev/null | sed -n 1p) && [[ -n $url ]]; then
-    BASE_URL=${url#listening on }
-    break
-  fi
-  if curl -fsS -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" 2>/dev/null; then
-    BASE_URL=http://127.0.0.1:$HTTP_PORT
-    break
-  fi
-  sleep 0.1
-done
-[[ -n $BASE_URL ]] || {
-  cat "$WORK/server.log"
-  die "todo-server did not start listening within 30 s"
-}
+server_start "$WORK/server.log" TODO_DB_POOL_SIZE="$CONNECTIONS" -- serve
 echo "server at $BASE_URL (pid $SERVER_PID, $(nproc) io threads by default)"
-
-api() {  # api METHOD PATH [BODY] [TOKEN] → $API_STATUS and $API_BODY
-  local method=$1 path=$2 body=${3:-} token=${4:-}
-  local args=(-sS -X "$method" -o "$WORK/api.out" -w '%{http_code}' -H 'Accept: application/json')
-  if [[ -n $body ]]; then args+=(-H 'Content-Type: application/json' --data-binary "$body"); fi
-  if [[ -n $token ]]; then args+=(-H "Authorization: Bearer $token"); fi
-  API_STATUS=$(curl "${args[@]}" "$BASE_URL$path" || true)
-  API_BODY=$(cat "$WORK/api.out" 2>/dev/null || true)
-}
-json_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 # ---------------------------------------------------------------------------------------------------------
 say "load: $BIG_TASKS tasks for the big user, $USERS users with $TASKS_PER_USER tasks each"
@@ -440,7 +303,7 @@ echo "postgres log: $pg_problems ERROR/FATAL lines"
 # ---------------------------------------------------------------------------------------------------------
 CEILING=$(printf '%s\n' "${PGBENCH_TPS[@]}" | sort -g | tail -n 1)
 say "results"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), ${mem_mb} MiB RAM"
+echo "machine: $(machine)"
 echo "load average before: $LOAD_BEFORE, now: $(cut -d' ' -f1-3 /proc/loadavg)" \
   "(wrk, todo-server, PostgreSQL and anything else running share these cores; other builds skew figures)"
 echo "compiler/linker processes of other work half-way through each run: ${COMPILERS_DURING[*]}" \

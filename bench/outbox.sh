@@ -32,10 +32,10 @@
 #   BUILD_DIR=…  JOBS=2  KEEP_WORK=1   as in bench/core.sh
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_DIR=$ROOT/bench
-BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
-JOBS=${JOBS:-2}
+BENCH_NAME=bench/outbox.sh
+KEEP_NOTE="PostgreSQL data, server.log, consumer.tsv, metrics-*.txt, wrk-*.txt"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-15}
 THREADS=${THREADS:-2}
@@ -43,180 +43,41 @@ USERS=${USERS:-$CONNECTIONS}
 BURST=${BURST:-20000}
 BIG_TASKS=${BIG_TASKS:-100000}
 DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-120}
-PG_BIN=/usr/lib/postgresql/15/bin
-PY=/usr/bin/python3  # Debian's, with python3-jsonschema
-PASSWORD='bench-password-123'
 BIG_EMAIL='big@bench.example'
 
-say() { printf '\n== %s\n' "$*"; }
-die() {
-  printf '\nbench/outbox.sh: FAILED: %s\n' "$*" >&2
-  exit 1
-}
-
-[[ $EUID -eq 0 ]] || die "run as root (installs packages; runs PostgreSQL as the postgres user)"
 ((CONNECTIONS >= THREADS)) || die "CONNECTIONS ($CONNECTIONS) must be at least THREADS ($THREADS)"
-START_TIME=$(date +%s)
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-compilers() { ps -eo comm= | grep -cE '^(cc1plus|cc1|ld|ld\.gold|clang.*|rustc)$' || true; }
 
 # ---------------------------------------------------------------------------------------------------------
-say "packages (scripts/deps.sh)"
-bash "$ROOT/scripts/deps.sh"
-id postgres >/dev/null 2>&1 || die "no postgres user (the postgresql package creates it)"
-[[ -x $PG_BIN/initdb ]] || die "PostgreSQL 15 binaries not found in $PG_BIN"
+bench_prepare
 command -v kcat >/dev/null || die "no kcat (Debian package kcat; scripts/deps.sh installs it)"
 
-say "build (Release) in $BUILD_DIR"
-if [[ ! -f $BUILD_DIR/build.ninja ]]; then
-  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-fi
-cmake --build "$BUILD_DIR" --target todo-server -j"$JOBS" | tail -n 2
-SERVER_BIN=$BUILD_DIR/todo-server
-[[ -x $SERVER_BIN ]] || die "no $SERVER_BIN after the build"
-
 # ---------------------------------------------------------------------------------------------------------
-WORK=$(mktemp -d /tmp/todo-bench-outbox.XXXXXX)
-chown postgres:postgres "$WORK"
-chmod 0711 "$WORK"
-PGDATA=$WORK/data
-SERVER_PID=
+bench_workdir todo-bench-outbox
 CONSUMER_PID=
 SAMPLER_PID=
-PG_STARTED=0
+bench_on_exit '[[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null'
+bench_on_exit '[[ -n $CONSUMER_PID ]] && { kill -- -"$CONSUMER_PID" 2>/dev/null || kill "$CONSUMER_PID" 2>/dev/null; }'
 
-stop_pid() {  # stop_pid PID: TERM, up to 10 s, then KILL
-  local pid=$1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n $SAMPLER_PID ]]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
-  if [[ -n $CONSUMER_PID ]]; then kill -- -"$CONSUMER_PID" 2>/dev/null || kill "$CONSUMER_PID" 2>/dev/null || true; fi
-  stop_pid "$SERVER_PID"
-  if ((PG_STARTED)); then
-    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
-  fi
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then
-    echo "kept $WORK (PostgreSQL data, server.log, consumer.tsv, metrics-*.txt, wrk-*.txt)"
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-say "PostgreSQL 15 (throwaway cluster in $WORK)"
-PGPORT=$(free_port)
-mem_mb=$(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo)
-SHARED_BUFFERS=512MB
-((mem_mb < 3000)) && SHARED_BUFFERS=128MB
-MAX_CONNECTIONS=$((2 * CONNECTIONS + 20))
-runuser -u postgres -- "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
-  >"$WORK/initdb.log" 2>&1 || {
-  cat "$WORK/initdb.log"
-  die "initdb failed"
-}
 # As bench/core.sh, plus track_commit_timestamp (commit times of the changes, for the lag figures).
-PG_SETTINGS=(
-  "listen_addresses = '127.0.0.1'"
-  "port = $PGPORT"
-  "unix_socket_directories = '$WORK'"
-  "max_connections = $MAX_CONNECTIONS"
-  "shared_buffers = $SHARED_BUFFERS"
-  "effective_cache_size = 2GB"
-  "work_mem = 16MB"
-  "maintenance_work_mem = 256MB"
-  "max_wal_size = 4GB"
-  "checkpoint_timeout = 15min"
-  "random_page_cost = 1.1"
-  "fsync = on"
-  "synchronous_commit = on"
-  "full_page_writes = on"
-  "autovacuum = on"
-  "track_commit_timestamp = on"
-  "logging_collector = off"
-  "log_min_messages = warning"
-)
-printf '%s\n' "${PG_SETTINGS[@]}" >>"$PGDATA/postgresql.conf"
-runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$WORK/postgres.log" -w -t 60 start >/dev/null ||
-  {
-    tail -n 20 "$WORK/postgres.log"
-    die "PostgreSQL did not start"
-  }
-PG_STARTED=1
-PG_VERSION=$("$PG_BIN/psql" -h "$WORK" -p "$PGPORT" -U postgres -d postgres -Atc 'SHOW server_version')
+pg_start $((2 * CONNECTIONS + 20)) "track_commit_timestamp = on"
 echo "PostgreSQL $PG_VERSION on unix socket $WORK (fsync=on, synchronous_commit=on, track_commit_timestamp=on)"
-psql_admin() { "$PG_BIN/psql" -h "$WORK" -p "$PGPORT" -U postgres -X -v ON_ERROR_STOP=1 -q "$@"; }
 psql_admin -d postgres -c 'CREATE DATABASE todo'
-psql_todo() { psql_admin -d todo "$@"; }
-sql() { psql_todo -At -F ' ' -c "$1"; }  # sql QUERY: one line a row, fields separated by spaces
 DATABASE_URL="postgresql://postgres@/todo?host=$WORK&port=$PGPORT"
 
 # ---------------------------------------------------------------------------------------------------------
 say "todo-server serve --kafka=embedded (pool $CONNECTIONS connections, log level warn)"
-HTTP_PORT=$(free_port)
-DATABASE_URL=$DATABASE_URL \
-  TODO_JWT_SECRET=$(head -c 48 /dev/urandom | base64 -w0) \
-  TODO_HTTP_ADDR=127.0.0.1:$HTTP_PORT \
-  TODO_LOG_LEVEL=warn \
-  TODO_DB_POOL_SIZE=$CONNECTIONS \
-  "$SERVER_BIN" serve --kafka=embedded >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-BASE_URL=
+server_start "$WORK/server.log" TODO_DB_POOL_SIZE="$CONNECTIONS" -- serve --kafka=embedded
 BOOTSTRAP=
-for _ in $(seq 1 300); do
-  kill -0 "$SERVER_PID" 2>/dev/null || {
-    cat "$WORK/server.log"
-    die "todo-server exited at start"
-  }
-  if [[ -z $BOOTSTRAP ]]; then
-    BOOTSTRAP=$(grep -o '"kafka_bootstrap":"[^"]*"' "$WORK/server.log" 2>/dev/null | sed -n '1s/.*:"\(.*\)"/\1/p' || true)
-  fi
-  if [[ -z $BASE_URL ]] && curl -fsS -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" 2>/dev/null; then
-    BASE_URL=http://127.0.0.1:$HTTP_PORT
-  fi
-  [[ -n $BASE_URL && -n $BOOTSTRAP ]] && break
+for _ in $(seq 1 100); do  # announced before the server listens; read from the log
+  BOOTSTRAP=$(grep -o '"kafka_bootstrap":"[^"]*"' "$WORK/server.log" 2>/dev/null | sed -n '1s/.*:"\(.*\)"/\1/p' || true)
+  [[ -n $BOOTSTRAP ]] && break
   sleep 0.1
 done
-[[ -n $BASE_URL ]] || {
-  cat "$WORK/server.log"
-  die "todo-server did not start listening within 30 s"
-}
 [[ -n $BOOTSTRAP ]] || {
   cat "$WORK/server.log"
   die "no embedded Kafka bootstrap address (kafka_bootstrap) in the server log"
 }
 echo "server at $BASE_URL (pid $SERVER_PID); embedded Kafka at $BOOTSTRAP"
-
-api() {  # api METHOD PATH [BODY] [TOKEN] → $API_STATUS and $API_BODY
-  local method=$1 path=$2 body=${3:-} token=${4:-}
-  local args=(-sS -X "$method" -o "$WORK/api.out" -w '%{http_code}' -H 'Accept: application/json')
-  if [[ -n $body ]]; then args+=(-H 'Content-Type: application/json' --data-binary "$body"); fi
-  if [[ -n $token ]]; then args+=(-H "Authorization: Bearer $token"); fi
-  API_STATUS=$(curl "${args[@]}" "$BASE_URL$path" || true)
-  API_BODY=$(cat "$WORK/api.out" 2>/dev/null || true)
-}
-json_field() { "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-login() {  # login EMAIL → token on stdout
-  api POST /api/v1/auth/login "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}"
-  [[ $API_STATUS == 200 ]] || die "login of $1 answered $API_STATUS: $API_BODY"
-  json_field access_token <<<"$API_BODY"
-}
 
 # ---------------------------------------------------------------------------------------------------------
 say "users: $BIG_EMAIL with $BIG_TASKS tasks (as bench/core.sh), $USERS users for create-N-users"
@@ -264,39 +125,6 @@ grep -q "$PROBE_ID" "$CONSUMED" || {
 echo "probe event consumed: $(cut -c1-160 "$CONSUMED" | tail -n 1)…"
 
 # ---------------------------------------------------------------------------------------------------------
-metric() {  # metric FILE NAME: the value of an unlabelled sample
-  awk -v n="$2" '$1 == n {print $2; found=1} END {if (!found) print 0}' "$1"
-}
-scrape() { curl -fsS "$BASE_URL/metrics" -o "$1" || die "GET /metrics failed"; }
-# hist_quantiles BEFORE AFTER: p50 and p99 (ms) of outbox_publish_lag_seconds between two scrapes, linearly
-# interpolated within the bucket (as PromQL's histogram_quantile); "> last bound" when in the +Inf bucket.
-hist_quantiles() {
-  awk '
-    FNR == 1 { file++ }
-    /^outbox_publish_lag_seconds_bucket/ {
-      match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
-      if (file == 1) before[le] = $NF; else { after[le] = $NF; if (!(le in seen)) { order[++n] = le; seen[le] = 1 } }
-    }
-    END {
-      total = after["+Inf"] - before["+Inf"]
-      if (total <= 0) { print "- -"; exit }
-      split("0.5 0.99", qs, " ")
-      for (k = 1; k <= 2; k++) {
-        rank = qs[k] * total; prev_le = 0; prev_c = 0; out = ""
-        for (i = 1; i <= n; i++) {
-          c = after[order[i]] - before[order[i]]
-          if (c >= rank) {
-            if (order[i] == "+Inf") out = sprintf(">%g", prev_le * 1000)
-            else out = sprintf("%.1f", (prev_le + (order[i] - prev_le) * (c > prev_c ? (rank - prev_c) / (c - prev_c) : 1)) * 1000)
-            break
-          }
-          prev_le = order[i]; prev_c = c
-        }
-        printf "%s%s", out, (k == 1 ? " " : "\n")
-      }
-    }' "$1" "$2"
-}
-
 start_sampler() {  # start_sampler FILE: "unix-time published_total backlog" every second
   (
     while true; do
@@ -413,7 +241,7 @@ run_scenario() {  # run_scenario NAME LUA_SCRIPT
     NOTE[$name]="$errors HTTP errors (< 1%)"
   fi
   outbox_figures "$name" "$lo" "$hi" "$TASK_COMMIT_SQL"
-  read -r H50[$name] H99[$name] <<<"$(hist_quantiles "$WORK/metrics-$name-before.txt" "$WORK/metrics-$name-after.txt")"
+  read -r H50[$name] H99[$name] <<<"$(hist_quantiles outbox_publish_lag_seconds "$WORK/metrics-$name-before.txt" "$WORK/metrics-$name-after.txt")"
   MAXBACKLOG[$name]=$(awk 'BEGIN {m = 0} $3 > m {m = $3} END {print m}' "$WORK/samples-$name.txt")
   echo "   $name: ${EVENTS[$name]} events (outbox ids $lo..$hi), drained ${DRAIN[$name]} s after the load;" \
     "largest outbox_backlog sample ${MAXBACKLOG[$name]}"
@@ -460,7 +288,7 @@ SQL
   hi=$(sql 'SELECT coalesce(max(id), 0) FROM outbox')
   outbox_figures "$name" "$lo" "$hi" "pg_xact_commit_timestamp('$BURST_XID'::xid)"
   COMMIT_RATE[$name]="(1 tx)"
-  read -r H50[$name] H99[$name] <<<"$(hist_quantiles "$WORK/metrics-$name-before.txt" "$WORK/metrics-$name-after.txt")"
+  read -r H50[$name] H99[$name] <<<"$(hist_quantiles outbox_publish_lag_seconds "$WORK/metrics-$name-before.txt" "$WORK/metrics-$name-after.txt")"
   MAXBACKLOG[$name]=$(awk 'BEGIN {m = 0} $3 > m {m = $3} END {print m}' "$WORK/samples-$name.txt")
   RPS[$name]=-
   HTTP_P99[$name]=-
@@ -538,7 +366,7 @@ echo "postgres log: $pg_problems ERROR/FATAL lines"
 
 # ---------------------------------------------------------------------------------------------------------
 say "results"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), ${mem_mb} MiB RAM"
+echo "machine: $(machine)"
 echo "load average before: $LOAD_BEFORE, now: $(cut -d' ' -f1-3 /proc/loadavg) (wrk, todo-server with its" \
   "embedded Kafka, kcat, PostgreSQL and anything else share these cores)"
 echo "compiler/linker processes of other work half-way through each load: ${COMPILERS_DURING[*]}"
