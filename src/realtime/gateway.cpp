@@ -136,6 +136,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
  private:
   // Where the client stands: replay after `after` (or resync when that history is gone), else start from now.
   asio::awaitable<void> establish(std::optional<std::int64_t> after) {
+    const auto epoch = ++epoch_;  // a gap-filling replay still running from before stops
     replaying_ = true;
     std::pair<std::int64_t, std::optional<std::int64_t>> pos{0, std::nullopt};
     // Named, not a temporary in the co_await expression (GCC 12 mishandles non-trivial temporaries there).
@@ -161,14 +162,15 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       last_sent_ = last;
     } else {
       last_sent_ = *after;
-      co_await replay();
+      co_await replay(epoch);
     }
     replaying_ = false;
     drain_pending();
   }
 
-  // Sends every stored event after last_sent_, in order.
-  asio::awaitable<void> replay() {
+  // Sends every stored event after last_sent_, in order, as fast as the client takes them (it waits for room
+  // in the send queue instead of overflowing it). Stops when a later establish() changed the epoch.
+  asio::awaitable<void> replay(std::uint64_t epoch) {
     for (;;) {
       std::vector<events::Event> batch;
       auto read_batch = [user = user_id_, after = last_sent_](pqxx::transaction_base& w) {
@@ -182,18 +184,31 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         co_return;
       }
       for (const auto& e : batch) {
-        if (e.sequence != last_sent_ + 1) break;  // not committed yet: the hint or event will come again
+        while (outq_.size() >= shared_->options.send_queue && writing_ && !closing_ && epoch == epoch_) {
+          room_.expires_after(std::chrono::seconds(1));  // write_loop cancels it after each message
+          co_await room_.async_wait(kTuple);
+        }
+        if (closing_ || epoch != epoch_) co_return;
+        if (e.sequence <= last_sent_) continue;       // sent meanwhile (live, or another replay)
+        if (e.sequence != last_sent_ + 1) co_return;  // not committed yet: the hint or event will come again
         auto d = delivery_of(e);
         enqueue_text(d->message, d->commit_time);
         last_sent_ = e.sequence;
       }
-      if (static_cast<int>(batch.size()) < kReplayBatch || closing_) co_return;
+      if (static_cast<int>(batch.size()) < kReplayBatch || closing_ || epoch != epoch_) co_return;
     }
   }
 
   void on_delivery(const std::shared_ptr<const Delivery>& d) {
     if (closing_) return;
     if (replaying_) {
+      // Parked until the replay (paced by the client) is done: a client that lets more than a send queue's
+      // worth wait is too slow all the same.
+      if (pending_.size() >= shared_->options.send_queue) {
+        shared_->dropped_slow.inc();
+        close_now(1013, "too slow: reconnect and resume");
+        return;
+      }
       pending_.push_back(d);
       return;
     }
@@ -208,8 +223,9 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     replaying_ = true;
     asio::co_spawn(
         ws_.get_executor(),
-        [self = shared_from_this()]() -> asio::awaitable<void> {
-          co_await self->replay();
+        [self = shared_from_this(), epoch = epoch_]() -> asio::awaitable<void> {
+          co_await self->replay(epoch);
+          if (epoch != self->epoch_) co_return;  // a resume took over (and ends the replaying state)
           self->replaying_ = false;
           self->drain_pending();
         },
@@ -253,6 +269,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         shared_->latency.observe(std::max(0.0, now_s - commit_time));
       }
       outq_.pop_front();
+      room_.cancel();
     }
     writing_ = false;
   }
@@ -267,7 +284,8 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       buffer.consume(buffer.size());
       if (msg.is_object() && msg.value("type", "") == "resume" && msg.contains("after") &&
           msg["after"].is_number_integer() && msg["after"].get<std::int64_t>() >= 0) {
-        outq_.clear();
+        // Drops what is queued, but not the message being written: write_loop pops it when done.
+        outq_.erase(writing_ && !outq_.empty() ? outq_.begin() + 1 : outq_.begin(), outq_.end());
         pending_.clear();
         co_await establish(msg["after"].get<std::int64_t>());
       } else if (msg.is_object() && msg.value("type", "") == "ping") {
@@ -294,11 +312,16 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         beast::get_lowest_layer(ws_).socket().close(ignored);
         co_return;
       }
+      // Not awaited here: a ping stuck behind a blocked write must not stop the silence check.
       if (!pinging_) {
         pinging_ = true;
-        auto [pec] = co_await ws_.async_ping({}, kTuple);
-        pinging_ = false;
-        if (pec) co_return;
+        asio::co_spawn(
+            ws_.get_executor(),
+            [self = shared_from_this()]() -> asio::awaitable<void> {
+              co_await self->ws_.async_ping({}, kTuple);
+              self->pinging_ = false;
+            },
+            asio::detached);
       }
     }
   }
@@ -306,12 +329,22 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   void close_now(int code, const char* reason) {
     if (closing_) return;
     closing_ = true;
+    room_.cancel();
+    // A client that does not read may never take the close frame (it waits behind a blocked write): the
+    // socket is closed after 5 s regardless. (tcp_stream::expires_after cannot bound operations already
+    // pending.)
+    auto deadline = std::make_shared<asio::steady_timer>(ws_.get_executor(), std::chrono::seconds(5));
+    deadline->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    });
     asio::co_spawn(
         ws_.get_executor(),
-        [self = shared_from_this(), code, reason]() -> asio::awaitable<void> {
-          beast::get_lowest_layer(self->ws_).expires_after(std::chrono::seconds(5));
+        [self = shared_from_this(), code, reason, deadline]() -> asio::awaitable<void> {
           websocket::close_reason cr(static_cast<websocket::close_code>(code), reason);
           co_await self->ws_.async_close(cr, kTuple);
+          deadline->cancel();
           beast::error_code ignored;
           beast::get_lowest_layer(self->ws_).socket().close(ignored);
         },
@@ -323,6 +356,8 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   std::string user_id_;
   std::optional<std::int64_t> after_;
   std::int64_t last_sent_ = 0;
+  std::uint64_t epoch_ = 0;                      // establish() count: replays of an older epoch stop
+  asio::steady_timer room_{ws_.get_executor()};  // a replay waiting for room in outq_
   bool replaying_ = false;
   bool writing_ = false;
   bool pinging_ = false;

@@ -1,0 +1,814 @@
+// End-to-end: real-time sync over WebSocket (/api/v1/ws). The real binary, real sockets, bounded waits:
+// fan-out to every device of a user, resume and resync from the outbox, delivery across replicas, slow
+// consumers, admission (token, origin, limits), liveness, graceful shutdown and the ws_* metrics.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "e2e.hpp"
+#include "support/process.hpp"
+#include "support/ws_client.hpp"
+#include "todo/events/outbox.hpp"
+
+namespace todo::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+constexpr auto kWait = 15s;     // the longest any single expected message may take
+constexpr auto kQuiet = 400ms;  // how long "nothing more arrives" is watched
+const std::string kAllowedOrigin = "https://app.example.com";
+
+/// Sum of the samples of `name` whose labels include every `labels` pair (-1 when there is no sample).
+double metric(const std::string& text, const std::string& name,
+              const std::vector<std::pair<std::string, std::string>>& labels = {}) {
+  double sum = 0;
+  bool seen = false;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + "{", 0) != 0 && line.rfind(name + " ", 0) != 0) continue;
+    const auto close = line.rfind('}');
+    const std::string label_part = close == std::string::npos ? "" : line.substr(0, close);
+    bool all = true;
+    for (const auto& [k, v] : labels)
+      if (label_part.find(k + "=\"" + v + "\"") == std::string::npos) all = false;
+    if (!all) continue;
+    sum += std::stod(line.substr(close == std::string::npos ? line.find(' ') : close + 1));
+    seen = true;
+  }
+  return seen ? sum : -1;
+}
+
+std::string metrics_text(const std::string& base_url) {
+  HttpClient client(base_url);
+  const auto r = client.get("/metrics");
+  if (r.status != 200) throw std::runtime_error("GET /metrics: " + r.describe());
+  return r.body;
+}
+
+/// Polls `name` on the server until `pred` holds (bounded); returns the last value seen.
+double wait_metric(const std::string& base_url, const std::string& name,
+                   const std::function<bool(double)>& pred, std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = Clock::now() + timeout;
+  double v = metric(metrics_text(base_url), name);
+  while (!pred(v) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+    v = metric(metrics_text(base_url), name);
+  }
+  return v;
+}
+
+/// A server process of the test's own on `db_url`, whose output is shown when the test fails.
+struct OwnServer {
+  OwnServer(const std::string& db_url, std::map<std::string, std::string> env) {
+    env["DATABASE_URL"] = db_url;
+    process = std::make_unique<ServerProcess>(env);
+  }
+  ~OwnServer() {
+    // While an exception unwinds the test body, gtest has not recorded the failure yet.
+    const bool failed = ::testing::Test::HasFailure() || std::uncaught_exceptions() > 0;
+    if (failed && process) std::cerr << server_output_digest(process->output());
+  }
+  ServerProcess& operator*() { return *process; }
+  ServerProcess* operator->() { return process.get(); }
+  std::unique_ptr<ServerProcess> process;
+};
+
+/// A fresh database (its name, for SQL from the test, and its URL).
+struct Database {
+  Database() : name("rt_" + random_hex(4)), url(TestPostgres::shared().create_database(name)) {}
+  std::string query(const std::string& sql) const { return TestPostgres::shared().query(name, sql); }
+  std::string name;
+  std::string url;
+};
+
+/// The handshake target with the token in the query (and `after` when given).
+std::string target(const std::string& token, std::optional<long long> after = std::nullopt) {
+  std::string t = "/api/v1/ws?access_token=" + url_encode(token);
+  if (after) t += "&after=" + std::to_string(*after);
+  return t;
+}
+
+/// Handshake options: the target and extra headers.
+WsOptions ws_options(std::string target, std::map<std::string, std::string> headers = {}) {
+  WsOptions o;
+  o.target = std::move(target);
+  o.headers = std::move(headers);
+  return o;
+}
+
+/// Opens a socket for `token` (in the query, or as `Sec-WebSocket-Protocol: bearer, <token>`); throws unless
+/// it is upgraded.
+std::unique_ptr<WsClient> open_ws(const std::string& base_url, const std::string& token,
+                                  std::optional<long long> after = std::nullopt, bool bearer_protocol = false,
+                                  int receive_buffer = 0) {
+  WsOptions o;
+  if (bearer_protocol) {
+    o.target = "/api/v1/ws" + (after ? "?after=" + std::to_string(*after) : std::string());
+    o.headers["Sec-WebSocket-Protocol"] = "bearer, " + token;
+  } else {
+    o.target = target(token, after);
+  }
+  o.receive_buffer = receive_buffer;
+  auto ws = std::make_unique<WsClient>(base_url, o);
+  if (!ws->upgraded())
+    throw std::runtime_error("WebSocket upgrade refused: " + std::to_string(ws->status()) + " " +
+                             ws->error());
+  return ws;
+}
+
+/// Sends {"type":"ping"} and reads up to the pong: the session has established where the client stands (the
+/// server reads client messages only after that). Returns what came before the pong.
+std::vector<json> sync(WsClient& ws) {
+  if (!ws.send(R"({"type":"ping"})")) throw std::runtime_error("cannot send a ping message");
+  std::vector<json> before;
+  const auto deadline = Clock::now() + kWait;
+  while (Clock::now() < deadline) {
+    auto m = ws.next_json(kWait);
+    if (!m) break;
+    if (m->is_object() && m->value("type", "") == "pong") return before;
+    before.push_back(*m);
+  }
+  throw std::runtime_error("no pong from the server");
+}
+
+/// Reads until `n` messages arrived (or `timeout` passed).
+std::vector<json> receive(WsClient& ws, std::size_t n, std::chrono::milliseconds timeout = kWait) {
+  std::vector<json> out;
+  const auto deadline = Clock::now() + timeout;
+  while (out.size() < n) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    auto m = ws.next_json(left);
+    if (!m) break;
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+/// Everything that arrives during `period`.
+std::vector<json> drain(WsClient& ws, std::chrono::milliseconds period = kQuiet) {
+  std::vector<json> out;
+  const auto deadline = Clock::now() + period;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    auto m = ws.next_json(left);
+    if (!m) break;
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+long long seq(const json& m) {
+  return m.is_object() && m.contains("sequence") && m["sequence"].is_number_integer()
+             ? m["sequence"].get<long long>()
+             : -1;
+}
+
+std::string task_id(const json& m) {
+  if (!m.is_object() || !m.contains("data") || !m["data"].is_object() || !m["data"].contains("task"))
+    return "";
+  return m["data"]["task"].value("id", "");
+}
+
+std::string show(const std::vector<json>& messages) {
+  std::string out = std::to_string(messages.size()) + " messages:";
+  for (const auto& m : messages) {
+    if (out.size() > 8000) return out + " …";
+    out +=
+        "\n  " + (m.is_object()
+                      ? json{{"type", m.value("type", "")}, {"sequence", seq(m)}, {"task", task_id(m)}}.dump()
+                      : m.dump());
+  }
+  return out;
+}
+
+/// The messages are events with sequences first, first+1, …, and (when given) tasks `ids`, in that order.
+::testing::AssertionResult IsRun(const std::vector<json>& messages, long long first,
+                                 const std::vector<std::string>& ids = {}) {
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (seq(messages[i]) != first + static_cast<long long>(i))
+      return ::testing::AssertionFailure()
+             << "message " << i << " has sequence " << seq(messages[i]) << ", expected "
+             << first + static_cast<long long>(i) << "; " << show(messages);
+    if (i < ids.size() && task_id(messages[i]) != ids[i])
+      return ::testing::AssertionFailure() << "message " << i << " is about task " << task_id(messages[i])
+                                           << ", expected " << ids[i] << "; " << show(messages);
+  }
+  if (messages.size() < ids.size())
+    return ::testing::AssertionFailure() << "only " << show(messages) << "; expected " << ids.size();
+  return ::testing::AssertionSuccess();
+}
+
+/// A fixture with a server of its own (allowing kAllowedOrigin) on a database of its own.
+class RealtimeTest : public ::testing::Test {
+ public:
+  static void SetUpTestSuite() {
+    if (server_) return;
+    db_ = std::make_unique<Database>();
+    server_ = std::make_unique<ServerProcess>(std::map<std::string, std::string>{
+        {"DATABASE_URL", db_->url}, {"TODO_ALLOWED_ORIGINS", kAllowedOrigin}});
+    std::atexit([] { server_.reset(); });
+  }
+  static void TearDownTestSuite() {
+    const auto* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
+    if (server_ && suite != nullptr && suite->Failed()) std::cerr << server_output_digest(server_->output());
+  }
+
+ protected:
+  static const std::string& url() { return server_->base_url(); }
+  static const Database& db() { return *db_; }
+  static TestUser user() { return new_user(url()); }
+
+ private:
+  inline static std::unique_ptr<ServerProcess> server_;
+  inline static std::unique_ptr<Database> db_;
+};
+
+// ---- 1. fan-out
+// --------------------------------------------------------------------------------------------
+
+TEST_F(RealtimeTest, EveryDeviceOfTheUserGetsEachChangeAndNoOtherUserDoes) {
+  auto alice = user();
+  auto bob = user();
+  // A fresh user: after=0 means "everything", so the sockets miss nothing whatever the timing.
+  auto laptop = open_ws(url(), alice.token, 0, /*bearer_protocol=*/true);
+  auto phone = open_ws(url(), alice.token, 0);
+  auto bobs = open_ws(url(), bob.token, 0);
+  EXPECT_EQ(laptop->response_header("Sec-WebSocket-Protocol"), "bearer");
+
+  const json created = create_task(alice.client, {{"title", "buy milk"}, {"description", "2 litres"}});
+  const std::string id = created["id"];
+  auto patched = alice.client.patch("/api/v1/tasks/" + id, {{"title", "buy oat milk"}});
+  ASSERT_EQ(patched.status, 200) << patched.describe();
+  auto completed = alice.client.post("/api/v1/tasks/" + id + "/complete");
+  ASSERT_EQ(completed.status, 200) << completed.describe();
+  auto reopened = alice.client.post("/api/v1/tasks/" + id + "/reopen");
+  ASSERT_EQ(reopened.status, 200) << reopened.describe();
+  ASSERT_EQ(alice.client.del("/api/v1/tasks/" + id).status, 204);
+
+  const std::vector<std::string> types = {"task.created", "task.updated", "task.completed", "task.reopened",
+                                          "task.deleted"};
+  std::vector<std::vector<json>> seen;
+  for (auto* ws : {laptop.get(), phone.get()}) {
+    auto got = receive(*ws, types.size());
+    ASSERT_TRUE(IsRun(got, 1, std::vector<std::string>(types.size(), id)));
+    for (std::size_t i = 0; i < types.size(); ++i)
+      EXPECT_EQ(got[i]["type"], types[i]) << show(got);
+    const json& first = got[0];
+    EXPECT_TRUE(std::regex_match(first["event_id"].get<std::string>(), kUuid)) << first.dump();
+    EXPECT_TRUE(std::regex_match(first["time"].get<std::string>(), kRfc3339)) << first.dump();
+    EXPECT_EQ(first["data"]["task"], created) << first.dump();
+    EXPECT_EQ(got[1]["data"]["task"], patched.json());
+    EXPECT_EQ(got[2]["data"]["task"], completed.json());
+    EXPECT_EQ(got[3]["data"]["task"], reopened.json());
+    EXPECT_TRUE(drain(*ws, 200ms).empty());
+    seen.push_back(got);
+  }
+  for (std::size_t i = 0; i < types.size(); ++i)
+    EXPECT_EQ(seen[0][i], seen[1][i]);
+
+  // Bob saw none of it; his own change reaches him (so his socket works).
+  EXPECT_EQ(bobs->messages_received(), 0u);
+  const json bobs_task = create_task(bob.client, "bob's");
+  auto got = receive(*bobs, 1);
+  ASSERT_TRUE(IsRun(got, 1, {bobs_task["id"]}));
+  EXPECT_TRUE(drain(*bobs, 200ms).empty());
+  EXPECT_TRUE(drain(*laptop, 100ms).empty());
+
+  // A device connecting without `after` gets what happens from then on, not the history.
+  auto tablet = open_ws(url(), alice.token);
+  EXPECT_TRUE(sync(*tablet).empty());
+  const json later = create_task(alice.client, "later");
+  got = receive(*tablet, 1);
+  ASSERT_TRUE(IsRun(got, 6, {later["id"]}));
+  EXPECT_EQ(got[0]["data"]["task"], later);
+}
+
+// ---- 2. resume
+// ---------------------------------------------------------------------------------------------
+
+/// Creates `n` tasks titled `<prefix>-<i>`; returns their ids in order.
+std::vector<std::string> create_many(HttpClient& client, int n, const std::string& prefix,
+                                     const std::string& description = "") {
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    json t = {{"title", prefix + "-" + std::to_string(i)}};
+    if (!description.empty()) t["description"] = description;
+    ids.push_back(create_task(client, t)["id"]);
+  }
+  return ids;
+}
+
+TEST_F(RealtimeTest, ResumeWithAfterDeliversExactlyWhatWasMissedThenLive) {
+  auto alice = user();
+  long long last = 0;
+  {
+    auto ws = open_ws(url(), alice.token, 0);
+    create_many(alice.client, 3, "before");
+    auto got = receive(*ws, 3);
+    ASSERT_TRUE(IsRun(got, 1));
+    last = seq(got.back());
+    ws->close();
+  }
+  const auto missed = create_many(alice.client, 100, "offline");
+
+  // Changes keep coming while the device reconnects.
+  HttpClient other(url());
+  other.set_token(alice.token);
+  std::vector<std::string> concurrent;
+  std::thread writer([&] { concurrent = create_many(other, 20, "during"); });
+  auto ws = open_ws(url(), alice.token, last);
+  writer.join();
+  const json live = create_task(alice.client, "live");
+
+  std::vector<std::string> expected = missed;
+  expected.insert(expected.end(), concurrent.begin(), concurrent.end());
+  expected.push_back(live["id"]);
+  auto got = receive(*ws, expected.size());
+  EXPECT_TRUE(IsRun(got, last + 1, expected));
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(drain(*ws).empty()) << "duplicates after the seam";
+}
+
+TEST_F(RealtimeTest, ResumeMessageDeliversExactlyWhatWasMissedThenLive) {
+  auto alice = user();
+  auto ws = open_ws(url(), alice.token, 0);
+  create_many(alice.client, 2, "before");
+  ASSERT_TRUE(IsRun(receive(*ws, 2), 1));
+  ws->close();
+  const long long last = 2;
+  const auto missed = create_many(alice.client, 100, "offline");
+
+  HttpClient other(url());
+  other.set_token(alice.token);
+  std::vector<std::string> concurrent;
+  std::thread writer([&] { concurrent = create_many(other, 20, "during"); });
+  ws = open_ws(url(), alice.token);  // no after: live from now on, until the resume message
+  ASSERT_TRUE(ws->send(json{{"type", "resume"}, {"after", last}}.dump()));
+  writer.join();
+  const json live = create_task(alice.client, "live");
+
+  std::vector<std::string> expected = missed;
+  expected.insert(expected.end(), concurrent.begin(), concurrent.end());
+  expected.push_back(live["id"]);
+  // Live events may precede the resume's effect: they are all newer than the missed ones. From the first
+  // replayed event (last + 1) on, the stream is exactly the rest of the history, then live.
+  std::vector<json> early;
+  std::vector<json> got;
+  const auto deadline = Clock::now() + kWait;
+  while (got.size() < expected.size() && Clock::now() < deadline) {
+    auto m = ws->next_json(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+    if (!m) break;
+    if (got.empty() && seq(*m) != last + 1)
+      early.push_back(*m);
+    else
+      got.push_back(*m);
+  }
+  for (const auto& m : early)
+    EXPECT_GT(seq(m), last + 100) << "before the replay: " << show(early);
+  if (!early.empty()) {
+    EXPECT_TRUE(IsRun(early, seq(early.front()))) << show(early);
+  }
+  EXPECT_TRUE(IsRun(got, last + 1, expected));
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(drain(*ws).empty()) << "duplicates after the seam";
+
+  // A resume with nothing missed just continues live.
+  ASSERT_TRUE(ws->send(json{{"type", "resume"}, {"after", last + 121}}.dump()));
+  EXPECT_TRUE(sync(*ws).empty());
+  const json next = create_task(alice.client, "next");
+  EXPECT_TRUE(IsRun(receive(*ws, 1), last + 122, {next["id"]}));
+}
+
+TEST_F(RealtimeTest, ResumeMessageWhileAWriteIsBlockedLosesNothing) {
+  // The client stops reading until the server's write to it blocks (90 events of ~60 KB — control characters
+  // are escaped in JSON — more than loopback buffers hold, ~4 MB), asks to resume from the start, then reads
+  // again. What was being written arrives whole, then the whole history from sequence 1, then live.
+  auto alice = user();
+  auto ws = open_ws(url(), alice.token, 0, false, /*receive_buffer=*/4096);
+  EXPECT_TRUE(sync(*ws).empty());
+  ws->pause();
+  const auto ids = create_many(alice.client, 90, "big", std::string(10'000, '\x01'));
+  ASSERT_TRUE(ws->send(json{{"type", "resume"}, {"after", 0}}.dump()));
+  std::this_thread::sleep_for(
+      300ms);  // for the server to take the resume in (the outcome must not depend on it)
+  ws->resume();
+  const json live = create_task(alice.client, "live");
+
+  std::vector<json> got;
+  std::size_t split = 0;  // where the replay from sequence 1 starts (0: it came first)
+  while (auto m = ws->next_json(kWait)) {
+    got.push_back(*m);
+    if (split == 0 && got.size() > 1 && seq(got.back()) != seq(got[got.size() - 2]) + 1)
+      split = got.size() - 1;
+    if (task_id(*m) == live["id"] && (split > 0 || got.size() == ids.size() + 1)) break;
+  }
+  for (auto& m : drain(*ws))
+    got.push_back(std::move(m));
+  const std::vector<json> early(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(split));
+  const std::vector<json> replayed(got.begin() + static_cast<std::ptrdiff_t>(split), got.end());
+  EXPECT_TRUE(IsRun(early, 1));
+  std::vector<std::string> expected = ids;
+  expected.push_back(live["id"]);
+  EXPECT_TRUE(IsRun(replayed, 1, expected)) << early.size() << " before the replay";
+  EXPECT_EQ(replayed.size(), expected.size());
+}
+
+// ---- 3. resync
+// ---------------------------------------------------------------------------------------------
+
+TEST(RealtimeResync, HistoryOlderThanTheRetentionAsksForAResync) {
+  Database db;
+  const std::map<std::string, std::string> env = {{"TODO_OUTBOX_RETENTION", "1s"}};
+  std::string token, user_id;
+  {
+    OwnServer first(db.url, env);
+    auto alice = new_user(first->base_url());
+    token = alice.token;
+    user_id = alice.id;
+    auto ws = open_ws(first->base_url(), token, 0);
+    create_many(alice.client, 3, "old");
+    ASSERT_TRUE(IsRun(receive(*ws, 3), 1));  // delivered, so published
+    std::this_thread::sleep_for(1100ms);     // older than the retention
+    ws->close();
+    ASSERT_EQ(first->terminate(), 0);
+  }
+  // The relay prunes when it starts (and every minute after): a restart prunes the published events now.
+  OwnServer second(db.url, env);
+  const std::string count_sql = "SELECT count(*) FROM outbox WHERE user_id = '" + user_id + "'";
+  const auto deadline = Clock::now() + 10s;
+  while (db.query(count_sql) != "0" && Clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(db.query(count_sql), "0") << "the outbox was not pruned";
+
+  auto ws = open_ws(second->base_url(), token, 0);
+  auto got = receive(*ws, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], json({{"type", "resync"}}));
+  auto partial = open_ws(second->base_url(), token, 2);
+  got = receive(*partial, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], json({{"type", "resync"}}));
+  auto current = open_ws(second->base_url(), token, 3);  // nothing missed: no resync
+  EXPECT_TRUE(sync(*current).empty());
+
+  // After the resync, live changes flow.
+  HttpClient client(second->base_url());
+  client.set_token(token);
+  const json t = create_task(client, "new");
+  for (auto* s : {ws.get(), partial.get(), current.get()})
+    EXPECT_TRUE(IsRun(receive(*s, 1), 4, {t["id"]}));
+}
+
+// ---- 4. across replicas
+// ------------------------------------------------------------------------------------
+
+TEST(RealtimeReplicas, AChangeOnOneReplicaReachesASocketOnAnotherExactlyOnceInOrder) {
+  Database db;
+  OwnServer a(db.url, {});
+  ASSERT_EQ(wait_metric(a->base_url(), "outbox_relay_lanes", [](double v) { return v == events::kLanes; }),
+            events::kLanes);
+  OwnServer b(db.url, {});
+  // The relays share the lanes: A keeps lanes 0-15 and B takes 16-31 (A gives back its highest ones).
+  ASSERT_EQ(wait_metric(a->base_url(), "outbox_relay_lanes", [](double v) { return v == 16; }), 16);
+  ASSERT_EQ(wait_metric(b->base_url(), "outbox_relay_lanes", [](double v) { return v == 16; }), 16);
+
+  // One user whose events A's relay publishes (B learns of them by NOTIFY only) and one of B's relay.
+  std::optional<TestUser> on_a, on_b;
+  for (int i = 0; i < 200 && (!on_a || !on_b); ++i) {
+    auto u = new_user(a->base_url());
+    if (events::lane_of(u.id) < events::kLanes / 2) {
+      if (!on_a) on_a.emplace(std::move(u));
+    } else if (!on_b) {
+      on_b.emplace(std::move(u));
+    }
+  }
+  ASSERT_TRUE(on_a && on_b);
+
+  for (TestUser* u : {&*on_a, &*on_b}) {
+    SCOPED_TRACE(u == &*on_a ? "published by A" : "published by B");
+    auto ws = open_ws(b->base_url(), u->token, 0);
+    const auto ids = create_many(u->client, 50, "burst");  // u->client talks to A
+    auto got = receive(*ws, ids.size());
+    EXPECT_TRUE(IsRun(got, 1, ids));
+    EXPECT_TRUE(drain(*ws).empty()) << "duplicates";
+  }
+}
+
+// ---- 5. slow consumers
+// -------------------------------------------------------------------------------------
+
+TEST(RealtimeSlowConsumer, AClientThatCannotKeepUpIsClosedWith1013AndResumes) {
+  Database db;
+  OwnServer server(db.url, {{"TODO_WS_SEND_QUEUE", "8"}});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  auto slow = open_ws(url, alice.token, 0, false, /*receive_buffer=*/4096);
+  EXPECT_TRUE(sync(*slow).empty());
+  const double dropped_before = metric(metrics_text(url), "ws_dropped_slow_total");
+  ASSERT_GE(dropped_before, 0);
+  slow->pause();
+
+  // 10 000-character descriptions of control characters, which JSON escapes: ~60 KB a message, so that a
+  // few dozen fill what loopback buffers hold (~4 MB) and the send queue overflows soon after.
+  const std::string big(10'000, '\x01');
+  int made = 0;
+  double dropped = dropped_before;
+  while (made < 400 && dropped <= dropped_before) {
+    create_many(alice.client, 10, "big", big);
+    made += 10;
+    dropped = metric(metrics_text(url), "ws_dropped_slow_total");
+  }
+  ASSERT_GT(dropped, dropped_before) << "no slow client was dropped after " << made << " changes of ~60 KB";
+
+  // The client reads again: what was in flight, then the close frame.
+  slow->resume();
+  ASSERT_EQ(slow->wait_closed(kWait), 1013) << slow->close_reason();
+  auto got = drain(*slow, 200ms);
+  ASSERT_TRUE(IsRun(got, 1));
+  const long long last = got.empty() ? 0 : seq(got.back());
+  EXPECT_LT(last, made);
+
+  // The server is healthy: it answers, and the socket is gone from its books.
+  HttpClient probe(url);
+  EXPECT_EQ(probe.get("/healthz").status, 200);
+  EXPECT_EQ(wait_metric(url, "ws_connections", [](double v) { return v == 0; }), 0);
+
+  // Reconnecting after what it saw gives it the rest, in order, once.
+  auto again = open_ws(url, alice.token, last);
+  auto rest = receive(*again, static_cast<std::size_t>(made - last));
+  EXPECT_TRUE(IsRun(rest, last + 1));
+  EXPECT_EQ(rest.size(), static_cast<std::size_t>(made - last));
+  const json live = create_task(alice.client, "live");
+  EXPECT_TRUE(IsRun(receive(*again, 1), made + 1, {live["id"]}));
+  EXPECT_TRUE(drain(*again).empty());
+}
+
+// ---- 6. admission
+// ------------------------------------------------------------------------------------------
+
+TEST_F(RealtimeTest, ABadExpiredOrMissingTokenIsClosedWith4401BeforeAnyData) {
+  auto alice = user();
+  create_task(alice.client, "history that must not leak");
+  const std::string expired = make_user_token(alice.id, kTestJwtSecret, -7200, -3600);
+  const std::string wrong_key = make_user_token(alice.id, "another-secret-0123456789-abcdefghijklmnop");
+  const std::vector<std::pair<std::string, WsOptions>> cases = {
+      {"garbage in the query", ws_options(target("not-a-token", 0))},
+      {"expired in the query", ws_options(target(expired, 0))},
+      {"wrong key in the query", ws_options(target(wrong_key, 0))},
+      {"missing", ws_options("/api/v1/ws?after=0")},
+      {"empty", ws_options("/api/v1/ws?access_token=&after=0")},
+      {"expired as protocol",
+       ws_options("/api/v1/ws?after=0", {{"Sec-WebSocket-Protocol", "bearer, " + expired}})},
+      {"garbage as protocol",
+       ws_options("/api/v1/ws?after=0", {{"Sec-WebSocket-Protocol", "bearer, x.y.z"}})},
+  };
+  for (const auto& [name, options] : cases) {
+    SCOPED_TRACE(name);
+    WsClient ws(url(), options);
+    ASSERT_TRUE(ws.upgraded()) << ws.status() << " " << ws.error();
+    EXPECT_EQ(ws.wait_closed(5s), 4401);
+    EXPECT_EQ(ws.messages_received(), 0u);
+  }
+  // The good token works in both places.
+  EXPECT_TRUE(IsRun(receive(*open_ws(url(), alice.token, 0), 1), 1));
+  EXPECT_TRUE(IsRun(receive(*open_ws(url(), alice.token, 0, true), 1), 1));
+}
+
+TEST_F(RealtimeTest, OriginsOutsideTheAllowedListAreRefusedWith403) {
+  auto alice = user();
+  auto with_origin = [&](const std::string& origin) {
+    return std::make_unique<WsClient>(url(), ws_options(target(alice.token), {{"Origin", origin}}));
+  };
+  auto evil = with_origin("https://evil.example.com");
+  EXPECT_FALSE(evil->upgraded());
+  EXPECT_EQ(evil->status(), 403) << evil->error();
+  auto lookalike = with_origin(kAllowedOrigin + ".evil.example.com");
+  EXPECT_EQ(lookalike->status(), 403) << lookalike->error();
+
+  auto app = with_origin(kAllowedOrigin);
+  EXPECT_TRUE(app->upgraded()) << app->status() << " " << app->error();
+  auto same = with_origin(url());  // the server's own origin
+  EXPECT_TRUE(same->upgraded()) << same->status() << " " << same->error();
+  auto none = std::make_unique<WsClient>(url(), ws_options(target(alice.token)));  // not a browser
+  EXPECT_TRUE(none->upgraded()) << none->status() << " " << none->error();
+}
+
+TEST(RealtimeLimits, PerUserAndTotalLimitsRefuseWith429) {
+  Database db;
+  OwnServer server(db.url, {{"TODO_WS_MAX_PER_USER", "2"}, {"TODO_WS_MAX_CONNECTIONS", "3"}});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  auto bob = new_user(url);
+  auto carol = new_user(url);
+  auto a1 = open_ws(url, alice.token);
+  auto a2 = open_ws(url, alice.token, std::nullopt, true);
+  WsClient a3(url, ws_options(target(alice.token)));
+  EXPECT_FALSE(a3.upgraded());
+  EXPECT_EQ(a3.status(), 429) << a3.error();
+
+  auto b1 = open_ws(url, bob.token);  // bob has room; the server now has 3
+  WsClient c1(url, ws_options(target(carol.token)));
+  EXPECT_FALSE(c1.upgraded());
+  EXPECT_EQ(c1.status(), 429) << c1.error();
+
+  // Room again once a socket is closed; then full again.
+  a1->close();
+  ASSERT_EQ(wait_metric(url, "ws_connections", [](double v) { return v == 2; }), 2);
+  auto c2 = open_ws(url, carol.token);
+  EXPECT_TRUE(sync(*c2).empty());
+  WsClient a4(url, ws_options(target(alice.token)));
+  EXPECT_EQ(a4.status(), 429) << a4.error();
+}
+
+// ---- 7. liveness
+// -------------------------------------------------------------------------------------------
+
+/// A WebSocket peer on a plain socket that completes the handshake and then neither reads nor answers.
+class SilentPeer {
+ public:
+  /// `receive_buffer` (SO_RCVBUF before connecting) small: the server's writes to it soon block.
+  SilentPeer(const ServerProcess& server, const std::string& token, int receive_buffer = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw std::runtime_error("socket() failed");
+    if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(server.port()));
+    ::inet_pton(AF_INET, server.host().c_str(), &addr.sin_addr);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("cannot connect to " + server.base_url());
+    const std::string request = "GET " + target(token) + " HTTP/1.1\r\nHost: " + server.host() + ":" +
+                                std::to_string(server.port()) +
+                                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+                                "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
+      throw std::runtime_error("cannot send the handshake");
+    // Exactly the answer's head, byte by byte: nothing after it is read.
+    while (received_.find("\r\n\r\n") == std::string::npos) {
+      char c;
+      if (!readable(5s) || ::recv(fd_, &c, 1, 0) != 1) throw std::runtime_error("no handshake answer");
+      received_ += c;
+    }
+    if (received_.rfind("HTTP/1.1 101", 0) != 0) throw std::runtime_error("not upgraded: " + received_);
+    received_.clear();
+  }
+  ~SilentPeer() { ::close(fd_); }
+  SilentPeer(const SilentPeer&) = delete;
+  SilentPeer& operator=(const SilentPeer&) = delete;
+
+  /// Reads (now, at last) until the server closes the connection; false when it is still open after
+  /// `timeout`.
+  bool wait_closed(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    char buf[65536];
+    while (Clock::now() < deadline) {
+      if (!readable(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()))) continue;
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return true;  // EOF or reset
+      received_.append(buf, static_cast<std::size_t>(n));
+    }
+    return false;
+  }
+  /// What arrived after the handshake (once wait_closed() read it).
+  const std::string& received() const { return received_; }
+
+ private:
+  bool readable(std::chrono::milliseconds timeout) {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(std::max<long long>(timeout.count(), 0))) > 0;
+  }
+  int fd_ = -1;
+  std::string received_;
+};
+
+TEST(RealtimeLiveness, PingsFlowAndASilentPeerIsDropped) {
+  Database db;
+  OwnServer server(db.url, {{"TODO_WS_PING_INTERVAL_MS", "200"}, {"TODO_WS_SILENCE_TIMEOUT_MS", "1000"}});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  auto bob = new_user(url);
+
+  // A client that answers pings (as WebSocket clients do) stays connected; a silent peer is dropped.
+  const auto t0 = Clock::now();
+  auto ws = open_ws(url, alice.token);
+  std::optional<SilentPeer> silent;
+  silent.emplace(*server, alice.token);
+  const auto upgraded_at = Clock::now();
+  EXPECT_EQ(wait_metric(url, "ws_connections", [](double v) { return v == 1; }), 1);
+  const auto dropped_after = Clock::now() - upgraded_at;
+  EXPECT_GE(dropped_after, 900ms);
+  EXPECT_LE(dropped_after, 3000ms);
+  EXPECT_TRUE(silent->wait_closed(2s)) << "the server did not close the silent peer's connection";
+  EXPECT_NE(silent->received().find('\x89'), std::string::npos) << "no ping frame reached the silent peer";
+
+  std::this_thread::sleep_until(t0 + 2500ms);
+  EXPECT_GE(ws->pings_received(), 8u);
+  EXPECT_FALSE(ws->closed()) << ws->close_reason();
+}
+
+TEST(RealtimeLiveness, ASilentPeerIsDroppedEvenWhileWritesToItAreBlocked) {
+  // The window fills up (the server's writes and then its pings wait) before the silence timeout ends:
+  // control characters are escaped in JSON, so each event is ~60 KB, and 90 of them exceed what loopback
+  // buffers take (~4 MB); the send queue (256) never overflows.
+  Database db;
+  OwnServer server(db.url, {{"TODO_WS_PING_INTERVAL_MS", "200"}, {"TODO_WS_SILENCE_TIMEOUT_MS", "4000"}});
+  const std::string url = server->base_url();
+  auto bob = new_user(url);
+  SilentPeer silent(*server, bob.token, /*receive_buffer=*/4096);
+  const auto upgraded_at = Clock::now();
+  ASSERT_EQ(wait_metric(url, "ws_connections", [](double v) { return v == 1; }), 1);
+  create_many(bob.client, 90, "big", std::string(10'000, '\x01'));
+  const auto filled_after = Clock::now() - upgraded_at;
+  EXPECT_EQ(wait_metric(
+                url, "ws_connections", [](double v) { return v == 0; }, 8s),
+            0);
+  const auto dropped_after = Clock::now() - upgraded_at;
+  EXPECT_GE(dropped_after, 3900ms);
+  EXPECT_LE(dropped_after, 6500ms) << "filled after " << filled_after.count() / 1'000'000 << " ms";
+  EXPECT_TRUE(silent.wait_closed(3s));
+  EXPECT_EQ(metric(metrics_text(url), "ws_dropped_slow_total"), 0);
+}
+
+// ---- 8. graceful shutdown
+// ----------------------------------------------------------------------------------
+
+TEST(RealtimeShutdown, SigtermClosesSocketsWith1001AndExitsZero) {
+  Database db;
+  OwnServer server(db.url, {});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  auto bob = new_user(url);
+  std::vector<std::unique_ptr<WsClient>> sockets;
+  sockets.push_back(open_ws(url, alice.token));
+  sockets.push_back(open_ws(url, alice.token, 0, true));
+  sockets.push_back(open_ws(url, bob.token));
+  for (auto& s : sockets)
+    sync(*s);
+
+  const auto t0 = Clock::now();
+  server->send_signal(SIGTERM);
+  for (auto& s : sockets) {
+    EXPECT_EQ(s->wait_closed(5s), 1001) << s->close_reason();
+    EXPECT_EQ(s->messages_received(), 1u);  // the pong
+  }
+  const auto status = server->wait_exit(10s);
+  ASSERT_TRUE(status) << "still running 10 s after SIGTERM";
+  EXPECT_EQ(*status, 0);
+  EXPECT_LT(Clock::now() - t0, 3s);
+}
+
+// ---- 9. metrics
+// --------------------------------------------------------------------------------------------
+
+TEST_F(RealtimeTest, MetricsCountConnectionsMessagesAndLatency) {
+  auto alice = user();
+  const std::string before = metrics_text(url());
+  const double connections = metric(before, "ws_connections");
+  const double sent = metric(before, "ws_messages_sent_total");
+  const double latency_count = metric(before, "ws_delivery_latency_seconds_count");
+  ASSERT_GE(connections, 0) << before;
+  ASSERT_GE(sent, 0) << before;
+  ASSERT_GE(latency_count, 0) << before;
+  EXPECT_GE(metric(before, "ws_dropped_slow_total"), 0) << before;
+  for (const auto& type :
+       {"# TYPE ws_connections gauge", "# TYPE ws_messages_sent_total counter",
+        "# TYPE ws_dropped_slow_total counter", "# TYPE ws_delivery_latency_seconds histogram"})
+    EXPECT_NE(before.find(type), std::string::npos) << type;
+
+  auto one = open_ws(url(), alice.token, 0);
+  auto two = open_ws(url(), alice.token, 0);
+  EXPECT_EQ(wait_metric(url(), "ws_connections", [&](double v) { return v == connections + 2; }),
+            connections + 2);
+  const json t = create_task(alice.client, "metered");
+  EXPECT_TRUE(IsRun(receive(*one, 1), 1, {t["id"]}));
+  EXPECT_TRUE(IsRun(receive(*two, 1), 1, {t["id"]}));
+
+  const std::string after = metrics_text(url());
+  EXPECT_GE(metric(after, "ws_messages_sent_total"), sent + 2);
+  EXPECT_GE(metric(after, "ws_delivery_latency_seconds_count"), latency_count + 2);
+  EXPECT_GE(metric(after, "ws_delivery_latency_seconds_bucket", {{"le", "+Inf"}}), latency_count + 2);
+  EXPECT_GE(metric(after, "ws_delivery_latency_seconds_sum"), 0);
+
+  one->close();
+  two->abort();
+  EXPECT_EQ(wait_metric(url(), "ws_connections", [&](double v) { return v == connections; }), connections);
+
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/promtool")) << "promtool is missing; run scripts/deps.sh";
+  const auto check = run_process({"/usr/bin/promtool", "check", "metrics"}, {.input = after, .cwd = {}});
+  EXPECT_EQ(check.status, 0) << "promtool check metrics:\n" << check.output << "\n--- metrics ---\n" << after;
+}
+
+}  // namespace
+}  // namespace todo::test
