@@ -30,7 +30,8 @@ void prepare_session(pqxx::connection_base& c) {
     // Instants are UTC on the wire and in text results.
     n.exec("SET TIME ZONE 'UTC'");
     // Plans for the values at hand: task counts per user are skewed (one user may own 100 000 tasks), and a
-    // generic plan tuned to the average user sorts all of a big user's tasks for one page. Parsing is still saved.
+    // generic plan tuned to the average user sorts all of a big user's tasks for one page. Parsing is still
+    // saved.
     n.exec("SET plan_cache_mode = force_custom_plan");
   }
   std::lock_guard lock(statements_mutex());

@@ -13,8 +13,8 @@
 
 namespace todo::json {
 
-/// Parses a request body that must be a JSON object, naming `body` in the error: Error(bad_request) when it is not
-/// JSON at all, Error(unprocessable) when it is JSON of another type.
+/// Parses a request body that must be a JSON object, naming `body` in the error: Error(bad_request) when it
+/// is not JSON at all, Error(unprocessable) when it is JSON of another type.
 nlohmann::json parse_object(std::string_view body);
 
 /// Reads the fields of one JSON object, collecting a FieldError for each problem; finish() throws them as one
