@@ -29,11 +29,6 @@ struct Registration {
   Registration(std::initializer_list<Statement> statements) { register_statements(statements); }
 };
 
-/// Runs SQL assembled at run time (list queries, whose shape depends on the filters) as a statement prepared
-/// once per connection and then reused, which saves parsing and planning on every request.
-pqxx::result exec_cached(pqxx::transaction_base& w, const std::string& sql,
-                         const std::vector<std::string>& params);
-
 /// A PostgreSQL array literal of text ({"a","b\"c"}), for passing arrays as one text parameter.
 std::string array_literal(const std::vector<std::string>& items);
 
