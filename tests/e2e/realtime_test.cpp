@@ -795,6 +795,11 @@ TEST_F(RealtimeTest, MetricsCountConnectionsMessagesAndLatency) {
   EXPECT_TRUE(IsRun(receive(*one, 1), 1, {t["id"]}));
   EXPECT_TRUE(IsRun(receive(*two, 1), 1, {t["id"]}));
 
+  // The client can read a frame before the server's write completion has counted it: wait for the counts.
+  EXPECT_GE(wait_metric(url(), "ws_messages_sent_total", [&](double v) { return v >= sent + 2; }), sent + 2);
+  EXPECT_GE(wait_metric(url(), "ws_delivery_latency_seconds_count",
+                        [&](double v) { return v >= latency_count + 2; }),
+            latency_count + 2);
   const std::string after = metrics_text(url());
   EXPECT_GE(metric(after, "ws_messages_sent_total"), sent + 2);
   EXPECT_GE(metric(after, "ws_delivery_latency_seconds_count"), latency_count + 2);
