@@ -1,23 +1,35 @@
 // Outbox SQL: append in the change's transaction, claim and mark for the relay, prune, replay.
 #include "todo/events/outbox.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "todo/core/ids.hpp"
+#include "todo/db/commit_signals.hpp"
 #include "todo/db/statements.hpp"
 
 namespace todo::events {
 namespace {
 
-const db::Statement kNextSequence{
-    "outbox_next_sequence",
-    "INSERT INTO user_event_sequences (user_id, last_sequence) VALUES ($1, 1) ON CONFLICT (user_id) DO "
-    "UPDATE "
-    "SET last_sequence = user_event_sequences.last_sequence + 1 RETURNING last_sequence, now()"};
-const db::Statement kInsert{"outbox_insert",
-                            "INSERT INTO outbox (event_id, user_id, sequence, lane, type, subject, event) "
-                            "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING id"};
-const db::Statement kNotify{"outbox_notify", "SELECT pg_notify('todo_outbox', $1)"};
+// The event's time is the transaction's (the change's updated_at), formatted as format_rfc3339 does.
+const db::Statement kInsert{
+    "outbox_insert",
+    "INSERT INTO outbox (event_id, user_id, lane, type, subject, event) VALUES ($1, $2, $3, $4, $5, "
+    "jsonb_set($6::jsonb, '{time}', to_jsonb(regexp_replace(to_char(now() AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '\\.?0+$', '') || 'Z'))) RETURNING id, event->>'time'"};
+// Sequence numbers are handed out by the relay, in the order it sees committed events: for each user in the
+// batch, the next `n` numbers at once.
+const db::Statement kTakeSequences{
+    "outbox_take_sequences",
+    "INSERT INTO user_event_sequences AS s (user_id, last_sequence) "
+    "SELECT t.u, t.n FROM unnest($1::uuid[], $2::bigint[]) AS t(u, n) "
+    "WHERE EXISTS (SELECT 1 FROM users WHERE id = t.u) "
+    "ON CONFLICT (user_id) DO UPDATE SET last_sequence = s.last_sequence + excluded.last_sequence "
+    "RETURNING user_id, last_sequence"};
+const db::Statement kSetSequences{
+    "outbox_set_sequences",
+    "UPDATE outbox AS o SET sequence = v.seq, event = jsonb_set(o.event, '{sequence}', to_jsonb(v.seq)) "
+    "FROM unnest($1::bigint[], $2::bigint[]) AS v(id, seq) WHERE o.id = v.id"};
 const db::Statement kClaim{
     "outbox_claim",
     "SELECT id, event_id, user_id, sequence, type, subject, event FROM outbox "
@@ -36,8 +48,8 @@ const db::Statement kSince{"outbox_since",
                            "SELECT id, event_id, user_id, sequence, type, subject, event FROM outbox "
                            "WHERE user_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3"};
 const db::Statement kNotifyPublished{"outbox_notify_published", "SELECT pg_notify('todo_events', $1)"};
-const db::Registration kRegistered{kNextSequence, kInsert,  kNotify, kClaim,          kMark,
-                                   kPrune,        kBacklog, kSince,  kNotifyPublished};
+const db::Registration kRegistered{kInsert, kTakeSequences, kSetSequences, kClaim,          kMark,
+                                   kPrune,  kBacklog,       kSince,        kNotifyPublished};
 
 template <class T>
 std::string array_literal(const std::vector<T>& items) {
@@ -52,7 +64,7 @@ Event from_row(const pqxx::row& r) {
   e.id = r[0].as<std::int64_t>();
   e.event_id = r[1].c_str();
   e.user_id = r[2].c_str();
-  e.sequence = r[3].as<std::int64_t>();
+  e.sequence = r[3].is_null() ? 0 : r[3].as<std::int64_t>();
   e.type = r[4].c_str();
   e.subject = r[5].c_str();
   e.document = nlohmann::json::parse(r[6].c_str());
@@ -80,26 +92,68 @@ int lane_of(std::string_view user_id) {
 Event append(pqxx::transaction_base& w, const std::string& user_id, std::string_view type,
              const std::string& subject, nlohmann::json data) {
   Event e;
-  auto seq = w.exec_prepared(kNextSequence.name, user_id);
-  e.sequence = seq[0][0].as<std::int64_t>();
-  const auto time = db::instant(seq[0][1]);
   e.event_id = new_uuid();
   e.user_id = user_id;
   e.type = std::string(type);
   e.subject = subject;
-  e.document = cloudevent(e.event_id, type, subject, time, e.sequence, std::move(data));
-  auto row = w.exec_prepared(kInsert.name, e.event_id, user_id, e.sequence, lane_of(user_id), e.type, subject,
+  e.document = cloudevent(e.event_id, type, subject, Instant{}, 0, std::move(data));
+  e.document.erase("sequence");  // given by the relay (claim_pending); `time` by the INSERT
+  auto row = w.exec_prepared(kInsert.name, e.event_id, user_id, lane_of(user_id), e.type, subject,
                              e.document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   e.id = row[0][0].as<std::int64_t>();
-  // Delivered at commit, once per transaction and payload: the relay wakes up instead of waiting for its
-  // timer.
-  w.exec_prepared(kNotify.name, std::to_string(lane_of(user_id)));
+  e.document["time"] = row[0][1].c_str();
+  // After commit, not inside the transaction (see db::signal_after_commit): the relay wakes up at once
+  // instead of waiting for its timer.
+  db::signal_after_commit(kOutboxChannel);
   return e;
 }
 
 std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit) {
   if (lanes.empty()) return {};
-  return events_of(w.exec_prepared(kClaim.name, array_literal(lanes), limit));
+  auto events = events_of(w.exec_prepared(kClaim.name, array_literal(lanes), limit));
+  // Number the events that have none yet, per user in outbox order (rows of one user that depend on each
+  // other commit one after the other, so the earlier is seen first). Numbers are taken and stored in the
+  // caller's transaction: committed before anything is published, so a retry publishes the same number.
+  std::map<std::string, std::int64_t> wanted;
+  for (const auto& e : events)
+    if (e.sequence == 0) ++wanted[e.user_id];
+  if (!wanted.empty()) {
+    std::vector<std::string> users;
+    std::vector<std::int64_t> counts;
+    for (const auto& [user, n] : wanted) {
+      users.push_back(user);
+      counts.push_back(n);
+    }
+    std::map<std::string, std::int64_t> next;  // the user's first new number
+    for (const auto& row :
+         w.exec_prepared(kTakeSequences.name, db::array_literal(users), array_literal(counts)))
+      next[row[0].c_str()] = row[1].as<std::int64_t>() - wanted[row[0].c_str()] + 1;
+    std::vector<std::int64_t> ids, seqs, gone;
+    std::vector<Event> numbered;
+    numbered.reserve(events.size());
+    for (auto& e : events) {
+      if (e.sequence == 0) {
+        auto it = next.find(e.user_id);
+        if (it == next.end()) {  // the account is gone (its rows cascade away): nothing to deliver
+          gone.push_back(e.id);
+          continue;
+        }
+        e.sequence = it->second++;
+        e.document["sequence"] = e.sequence;
+        ids.push_back(e.id);
+        seqs.push_back(e.sequence);
+      }
+      numbered.push_back(std::move(e));
+    }
+    if (!ids.empty()) w.exec_prepared(kSetSequences.name, array_literal(ids), array_literal(seqs));
+    if (!gone.empty()) w.exec_prepared(kMark.name, array_literal(gone));
+    events = std::move(numbered);
+  }
+  // Per user, in sequence order (an event numbered earlier but left unpublished comes before new ones).
+  std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+    return a.user_id != b.user_id ? a.user_id < b.user_id : a.sequence < b.sequence;
+  });
+  return events;
 }
 
 void mark_published(pqxx::transaction_base& w, const std::vector<std::int64_t>& ids) {

@@ -72,7 +72,13 @@ struct Relay::State {
     int pending = 0;
     bool failed = false;
   };
-  std::map<std::int64_t, InFlight> in_flight;  // by outbox id: publication order
+  std::map<std::uint64_t, InFlight> in_flight;  // by token: publication order (per user, sequence order)
+  std::set<std::int64_t> in_flight_ids;         // their outbox ids
+  std::uint64_t next_token = 1;
+  void forget(std::map<std::uint64_t, InFlight>::iterator& it) {
+    in_flight_ids.erase(it->second.event.id);
+    it = in_flight.erase(it);
+  }
 
   /// Users whose last delivery failed, and when to try them again (exponential backoff, never dropped).
   struct Backoff {
@@ -138,7 +144,7 @@ void Relay::run() {
   auto make_producer = [&] {
     s.producer =
         std::make_unique<KafkaProducer>(options_.brokers, [&s](std::uint64_t token, const std::string& err) {
-          auto it = s.in_flight.find(static_cast<std::int64_t>(token));
+          auto it = s.in_flight.find(token);
           if (it == s.in_flight.end()) return;
           if (err.empty()) {
             --it->second.pending;
@@ -215,7 +221,7 @@ void Relay::run() {
     int sent = 0;
     std::set<std::string> held_back;  // users whose earlier event could not be queued: keep their order
     for (auto& e : events) {
-      if (s.in_flight.count(e.id)) continue;
+      if (s.in_flight_ids.count(e.id)) continue;
       if (held_back.count(e.user_id)) continue;
       if (auto b = s.backoff.find(e.user_id); b != s.backoff.end() && Clock::now() < b->second.until) {
         held_back.insert(e.user_id);
@@ -228,11 +234,13 @@ void Relay::run() {
           {"ce_type", e.type},       {"ce_source", "todo-server"},
           {"ce_subject", e.subject}, {"content-type", "application/cloudevents+json"}};
       State::InFlight f{e, 0, false};
-      auto [it, _] = s.in_flight.emplace(e.id, std::move(f));
+      const std::uint64_t token = s.next_token++;
+      auto [it, _] = s.in_flight.emplace(token, std::move(f));
+      s.in_flight_ids.insert(e.id);
       bool queued_all = true;
       for (const auto& topic : topics) {
         std::string error;
-        if (s.producer->produce(topic, e.user_id, value, headers, static_cast<std::uint64_t>(e.id), error)) {
+        if (s.producer->produce(topic, e.user_id, value, headers, token, error)) {
           ++it->second.pending;
         } else {
           queued_all = false;
@@ -267,7 +275,7 @@ void Relay::run() {
                              std::chrono::milliseconds(30'000));
           b.until = Clock::now() + b.delay;
         }
-        it = s.in_flight.erase(it);  // claimed and produced again, in order, after the backoff
+        s.forget(it);  // claimed and produced again, in order, after the backoff
         continue;
       }
       if (f.pending > 0 || f.failed || blocked.count(user)) {
@@ -277,7 +285,7 @@ void Relay::run() {
       }
       s.backoff.erase(user);
       ready.push_back(std::move(f.event));
-      it = s.in_flight.erase(it);
+      s.forget(it);
     }
     finish(std::move(ready));
   };
@@ -318,6 +326,7 @@ void Relay::run() {
           spdlog::error("kafka producer failed fatally ({}); recreating it", fatal);
           s.producer.reset();
           s.in_flight.clear();
+          s.in_flight_ids.clear();
           make_producer();
         }
       }

@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "todo/db/commit_signals.hpp"
 #include "todo/db/statements.hpp"
 
 namespace todo::db {
@@ -40,13 +41,16 @@ class Pool {
   auto transact(F fn) -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::work&>> {
     using R = std::invoke_result_t<F&, pqxx::work&>;
     return run<R>([fn = std::move(fn)](pqxx::connection& c) mutable -> R {
+      discard_commit_signals();
       pqxx::work w(c);
       if constexpr (std::is_void_v<R>) {
         fn(w);
         w.commit();
+        send_commit_signals(c);
       } else {
         R r = fn(w);
         w.commit();
+        send_commit_signals(c);
         return r;
       }
     });

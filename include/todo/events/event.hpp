@@ -23,7 +23,7 @@ struct Event {
   std::int64_t id = 0;  // outbox row id (publication order)
   std::string event_id;
   std::string user_id;
-  std::int64_t sequence = 0;  // per user, gapless, in commit order
+  std::int64_t sequence = 0;  // per user, gapless, in the order the relay saw commits (0: not numbered yet)
   std::string type;
   std::string subject;      // the task id
   nlohmann::json document;  // the whole CloudEvent

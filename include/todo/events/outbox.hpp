@@ -14,17 +14,19 @@ namespace todo::events {
 inline constexpr int kLanes = 32;
 int lane_of(std::string_view user_id);
 
-/// The channel NOTIFYed (at commit) when events are appended.
+/// The channel NOTIFYed (just after commit) when events are appended.
 inline constexpr const char* kOutboxChannel = "todo_outbox";
 
-/// Appends an event for the user inside the caller's transaction: takes the user's next sequence number
-/// (which serialises that user's writers until commit), stores the CloudEvent and queues a NOTIFY for the
-/// relay. `data` gets `user_id` and `version` added by the caller; it is stored as given.
+/// Appends an event for the user inside the caller's transaction: stores the CloudEvent (its `time` is the
+/// transaction's) and asks for a NOTIFY of the relay after commit (db::signal_after_commit). The event has no
+/// sequence number yet: the relay numbers events as it claims them, so that writers of one user never wait
+/// for each other. `data` gets `user_id` and `version` added by the caller; it is stored as given.
 Event append(pqxx::transaction_base& w, const std::string& user_id, std::string_view type,
              const std::string& subject, nlohmann::json data);
 
 /// Unpublished events of the given lanes, oldest first, locked FOR UPDATE SKIP LOCKED for the caller's
-/// transaction.
+/// transaction. Events without a sequence number get the user's next ones (stored in the caller's
+/// transaction, which must commit before they are published). The result is ordered by user, then sequence.
 std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit);
 /// Marks events published.
 void mark_published(pqxx::transaction_base& w, const std::vector<std::int64_t>& ids);
