@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,7 +14,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <charconv>
-#include <deque>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
@@ -117,7 +117,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_seen_ = Clock::now(); });
     shared_->hub.add(user_id_, self);
     registered_ = true;
-    asio::co_spawn(ws_.get_executor(), keepalive(self), asio::detached);
+    last_ping_ = last_seen_;
     co_await establish(after_);
     co_await read_loop();
     shared_->hub.remove(user_id_, this);
@@ -126,6 +126,10 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
 
   void deliver(std::shared_ptr<const Delivery> d) override {
     asio::post(ws_.get_executor(), [self = shared_from_this(), d = std::move(d)] { self->on_delivery(d); });
+  }
+
+  void tick(Clock::time_point now) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), now] { self->on_tick(now); });
   }
 
   void close(int code, const char* reason) override {
@@ -268,7 +272,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
             std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
         shared_->latency.observe(std::max(0.0, now_s - commit_time));
       }
-      outq_.pop_front();
+      outq_.erase(outq_.begin());
       room_.cancel();
     }
     writing_ = false;
@@ -300,30 +304,21 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     }
   }
 
-  // Pings every ping_interval; a peer silent for silence_timeout is dropped.
-  asio::awaitable<void> keepalive(std::shared_ptr<WsSession> /*self*/) {
-    asio::steady_timer timer(ws_.get_executor());
-    while (!closing_ && registered_) {
-      timer.expires_after(shared_->options.ping_interval);
-      auto [ec] = co_await timer.async_wait(kTuple);
-      if (ec || closing_ || !registered_) co_return;
-      if (Clock::now() - last_seen_ > shared_->options.silence_timeout) {
-        beast::error_code ignored;
-        beast::get_lowest_layer(ws_).socket().close(ignored);
-        co_return;
-      }
-      // Not awaited here: a ping stuck behind a blocked write must not stop the silence check.
-      if (!pinging_) {
-        pinging_ = true;
-        asio::co_spawn(
-            ws_.get_executor(),
-            [self = shared_from_this()]() -> asio::awaitable<void> {
-              co_await self->ws_.async_ping({}, kTuple);
-              self->pinging_ = false;
-            },
-            asio::detached);
-      }
+  // Keepalive, called by the gateway's sweeper every tick: pings every ping_interval; a peer silent for
+  // silence_timeout is dropped. One sweeper for all sessions costs less memory than a timer and a coroutine
+  // frame per idle connection.
+  void on_tick(Clock::time_point now) {
+    if (closing_ || !registered_) return;
+    if (now - last_seen_ > shared_->options.silence_timeout) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(ws_).socket().close(ignored);
+      return;
     }
+    // Not awaited by anyone: a ping stuck behind a blocked write must not stop the silence check.
+    if (pinging_ || now - last_ping_ < shared_->options.ping_interval) return;
+    pinging_ = true;
+    last_ping_ = now;
+    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->pinging_ = false; });
   }
 
   void close_now(int code, const char* reason) {
@@ -364,8 +359,11 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   bool closing_ = false;
   bool registered_ = false;
   Clock::time_point last_seen_{};
-  std::deque<std::shared_ptr<const Delivery>> pending_;
-  std::deque<std::pair<std::shared_ptr<const std::string>, double>> outq_;
+  Clock::time_point last_ping_{};
+  // Vectors, not deques: libstdc++'s deque allocates about 600 bytes up front, per idle session. Both stay
+  // short (bounded by the send queue limit).
+  std::vector<std::shared_ptr<const Delivery>> pending_;
+  std::vector<std::pair<std::shared_ptr<const std::string>, double>> outq_;
 };
 
 /// Refuses an upgrade with a plain HTTP answer (problem+json).
@@ -503,6 +501,16 @@ void Gateway::on_event(const events::Event& e) {
 }
 
 void Gateway::start() {
+  // The keepalive sweeper: one thread ticks every session (ping when due, drop the silent) a few times per
+  // ping interval.
+  const auto period = std::clamp<std::chrono::milliseconds>(
+      std::min(shared_->options.ping_interval, shared_->options.silence_timeout) / 4,
+      std::chrono::milliseconds(20), std::chrono::milliseconds(1000));
+  sweeper_ = std::thread([this, period] {
+    std::unique_lock lock(sweep_mutex_);
+    while (!sweep_cv_.wait_for(lock, period, [this] { return stopping_.load(); }))
+      hub_.tick_all(Clock::now());
+  });
   if (!shared_->options.kafka_brokers.empty()) {
     // Every replica reads task-updates in a consumer group of its own, so each sees every event.
     consumer_ = std::make_unique<events::KafkaConsumer>(
@@ -556,6 +564,11 @@ void Gateway::start() {
 void Gateway::stop() {
   if (stopping_.exchange(true)) return;
   hub_.close_all(1001, "server shutting down");
+  {
+    std::lock_guard lock(sweep_mutex_);  // the sweeper is waiting or ticking: it sees stopping_ either way
+  }
+  sweep_cv_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
   if (listener_.joinable()) listener_.join();
   consumer_.reset();
 }

@@ -51,16 +51,24 @@ void Hub::publish(const std::shared_ptr<const Delivery>& d) {
     t->deliver(d);
 }
 
-void Hub::close_all(int code, const char* reason) {
+std::vector<std::shared_ptr<Subscriber>> Hub::everyone() const {
   std::vector<std::shared_ptr<Subscriber>> targets;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [_, v] : users_)
-      for (const auto& w : v)
-        if (auto p = w.lock()) targets.push_back(std::move(p));
-  }
-  for (const auto& t : targets)
+  std::lock_guard lock(mutex_);
+  targets.reserve(total_);
+  for (const auto& [_, v] : users_)
+    for (const auto& w : v)
+      if (auto p = w.lock()) targets.push_back(std::move(p));
+  return targets;
+}
+
+void Hub::close_all(int code, const char* reason) {
+  for (const auto& t : everyone())
     t->close(code, reason);
+}
+
+void Hub::tick_all(std::chrono::steady_clock::time_point now) {
+  for (const auto& t : everyone())
+    t->tick(now);
 }
 
 std::string client_message(const std::string& cloudevent_json) {

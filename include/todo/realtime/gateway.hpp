@@ -7,7 +7,9 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,6 +75,9 @@ class Gateway {
   Hub& hub_;
   std::atomic<bool> stopping_{false};
   std::thread listener_;
+  std::thread sweeper_;
+  std::mutex sweep_mutex_;
+  std::condition_variable sweep_cv_;
   std::unique_ptr<events::KafkaConsumer> consumer_;
 };
 

@@ -1,6 +1,7 @@
 // The per-user registry of live WebSocket sessions, and the fan-out of events to them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,6 +28,8 @@ class Subscriber {
   virtual void deliver(std::shared_ptr<const Delivery> d) = 0;
   /// Close with the given code (shutdown: 1001).
   virtual void close(int code, const char* reason) = 0;
+  /// Keepalive: ping when due, drop a silent peer (called periodically, from any thread).
+  virtual void tick(std::chrono::steady_clock::time_point now) = 0;
 };
 
 /// Users → their sessions on this replica. Broadcast copies weak pointers under the lock and calls outside
@@ -41,8 +44,10 @@ class Hub {
 
   void publish(const std::shared_ptr<const Delivery>& d);
   void close_all(int code, const char* reason);
+  void tick_all(std::chrono::steady_clock::time_point now);
 
  private:
+  std::vector<std::shared_ptr<Subscriber>> everyone() const;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::vector<std::weak_ptr<Subscriber>>> users_;
   std::size_t total_ = 0;
