@@ -527,7 +527,8 @@ void Gateway::start() {
           hub_.publish(d);
         });
   }
-  if (shared_->options.conninfo.empty()) return;
+  // With Kafka, other replicas' events come from the task-updates topic only; without it, from NOTIFY.
+  if (shared_->options.conninfo.empty() || !shared_->options.kafka_brokers.empty()) return;
   listener_ = std::thread([this] {
     // Other replicas' relays NOTIFY todo_events with "<user_id> <sequence>" after publishing; a user with
     // sessions here gets a hint, and the sessions fetch what they miss from the outbox.

@@ -14,6 +14,7 @@
 #include "e2e.hpp"
 #include "support/process.hpp"
 #include "support/ws_client.hpp"
+#include "todo/events/kafka.hpp"
 #include "todo/events/outbox.hpp"
 
 namespace todo::test {
@@ -504,6 +505,44 @@ TEST(RealtimeReplicas, AChangeOnOneReplicaReachesASocketOnAnotherExactlyOnceInOr
     EXPECT_TRUE(IsRun(got, 1, ids));
     EXPECT_TRUE(drain(*ws).empty()) << "duplicates";
   }
+}
+
+TEST(RealtimeReplicas, WithKafkaAChangeOnOneReplicaReachesASocketOnAnotherThroughTheTopic) {
+  // With KAFKA_BROKERS set, a replica learns of other replicas' events from task-updates only (no LISTEN):
+  // B's socket gets A's changes through B's own consumer group, or not at all.
+  events::MockKafkaCluster kafka(1);
+  for (const char* topic : {"task-events", "task-updates", "reminders"})
+    kafka.create_topic(topic, 4);
+  Database db;
+  OwnServer a(db.url, {{"KAFKA_BROKERS", kafka.bootstrap_servers()}});
+  ASSERT_EQ(wait_metric(a->base_url(), "outbox_relay_lanes", [](double v) { return v == events::kLanes; }),
+            events::kLanes);
+  OwnServer b(db.url, {{"KAFKA_BROKERS", kafka.bootstrap_servers()}});
+  ASSERT_EQ(wait_metric(a->base_url(), "outbox_relay_lanes", [](double v) { return v == 16; }), 16);
+  ASSERT_EQ(wait_metric(b->base_url(), "outbox_relay_lanes", [](double v) { return v == 16; }), 16);
+
+  std::optional<TestUser> on_a;  // a user whose events A's relay publishes
+  for (int i = 0; i < 200 && !on_a; ++i) {
+    auto u = new_user(a->base_url());
+    if (events::lane_of(u.id) < events::kLanes / 2) on_a.emplace(std::move(u));
+  }
+  ASSERT_TRUE(on_a);
+  auto ws = open_ws(b->base_url(), on_a->token, 0);
+  // B's consumer joins its group shortly after start: changes until one arrives, then the measured run.
+  std::vector<json> first;
+  for (int i = 0; i < 100 && first.empty(); ++i) {
+    create_task(on_a->client, "warm-up " + std::to_string(i));
+    first = drain(*ws, 300ms);
+  }
+  ASSERT_FALSE(first.empty()) << "nothing reached the socket on B through Kafka";
+  const std::int64_t after = first.back()["sequence"].get<std::int64_t>();
+  auto rest = drain(*ws, 1s);  // warm-up changes still on their way
+  const std::int64_t last = rest.empty() ? after : rest.back()["sequence"].get<std::int64_t>();
+
+  const auto ids = create_many(on_a->client, 50, "through kafka");  // on_a->client talks to A
+  auto got = receive(*ws, ids.size());
+  EXPECT_TRUE(IsRun(got, last + 1, ids));
+  EXPECT_TRUE(drain(*ws).empty()) << "duplicates";
 }
 
 // ---- 5. slow consumers

@@ -62,7 +62,8 @@ class Gateway {
               boost::beast::http::request<boost::beast::http::string_body> req);
   /// An event published by this replica's relay (from the in-process bus).
   void on_event(const events::Event& e);
-  /// Starts listening for other replicas' events: LISTEN todo_events, and the task-updates topic with Kafka.
+  /// Starts listening for other replicas' events: the task-updates topic with Kafka (in a consumer group of
+  /// this replica's own), else LISTEN todo_events.
   void start();
   /// Closes every session with 1001 (going away) and stops listening.
   void stop();
