@@ -7,7 +7,9 @@
 #
 # Usage (as root on Debian bookworm):  bash bench/core.sh
 # Environment:
-#   CONNECTIONS=32   wrk connections = pgbench clients = TODO_DB_POOL_SIZE
+#   CONNECTIONS=32   wrk connections = pgbench clients
+#   POOL_SIZE=8      the server's TODO_DB_POOL_SIZE (its default)
+#   SCENARIOS="get list create complete"   which wrk scenarios to run
 #   DURATION=15      seconds per scenario (and per pgbench run)
 #   THREADS=2        wrk threads and pgbench -j
 #   WARMUP=3         seconds of untimed GET-one load before the measured scenarios
@@ -22,6 +24,8 @@ KEEP_NOTE="PostgreSQL data, server.log, postgres.log, wrk-*.txt"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CONNECTIONS=${CONNECTIONS:-32}
+POOL_SIZE=${POOL_SIZE:-8}
+SCENARIOS=" ${SCENARIOS:-get list create complete} "
 DURATION=${DURATION:-15}
 THREADS=${THREADS:-2}
 WARMUP=${WARMUP:-3}
@@ -65,8 +69,8 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------------
-say "todo-server serve (pool $CONNECTIONS connections, log level warn)"
-server_start "$WORK/server.log" TODO_DB_POOL_SIZE="$CONNECTIONS" -- serve
+say "todo-server serve (pool $POOL_SIZE connections, log level warn)"
+server_start "$WORK/server.log" TODO_DB_POOL_SIZE="$POOL_SIZE" -- serve
 echo "server at $BASE_URL (pid $SERVER_PID, $(nproc) io threads by default)"
 
 # ---------------------------------------------------------------------------------------------------------
@@ -254,23 +258,26 @@ probe "create" POST /api/v1/tasks '{"title":"probe","priority":"high","tags":["w
 
 run_pgbench before
 ((WARMUP > 0)) && run_wrk warmup get_task.lua "$GET_IDS" "$WARMUP"
-run_wrk get get_task.lua "$GET_IDS"
-run_wrk list list_tasks.lua "$GET_IDS"
-run_wrk create create_task.lua "$GET_IDS"
+wanted() { [[ $SCENARIOS == *" $1 "* ]]; }
+wanted get && run_wrk get get_task.lua "$GET_IDS"
+wanted list && run_wrk list list_tasks.lua "$GET_IDS"
+wanted create && run_wrk create create_task.lua "$GET_IDS"
 
-# Complete: every open task of the big user, in random order, each used once; topped up if a fast machine
-# could get through them all (5 000 completes/s assumed at most).
-need=$((DURATION * 5000))
-open=$(psql_todo -Atc "SELECT count(*) FROM tasks WHERE user_id = '$BIG_ID' AND status = 'open'")
-if ((open < need)); then
-  psql_todo -c "INSERT INTO tasks (user_id, id, title, timezone)
-    SELECT '$BIG_ID', gen_random_uuid(), 'Extra open task ' || g, 'UTC' FROM generate_series(1, $((need - open))) g"
-  psql_todo -c 'ANALYZE tasks'
+if wanted complete; then
+  # Complete: every open task of the big user, in random order, each used once; topped up if a fast machine
+  # could get through them all (5 000 completes/s assumed at most).
+  need=$((DURATION * 5000))
+  open=$(psql_todo -Atc "SELECT count(*) FROM tasks WHERE user_id = '$BIG_ID' AND status = 'open'")
+  if ((open < need)); then
+    psql_todo -c "INSERT INTO tasks (user_id, id, title, timezone)
+      SELECT '$BIG_ID', gen_random_uuid(), 'Extra open task ' || g, 'UTC' FROM generate_series(1, $((need - open))) g"
+    psql_todo -c 'ANALYZE tasks'
+  fi
+  psql_todo -Atc "SELECT id FROM tasks WHERE user_id = '$BIG_ID' AND status = 'open' ORDER BY random()" >"$COMPLETE_IDS"
+  chmod 0644 "$COMPLETE_IDS"
+  probe "complete" POST "/api/v1/tasks/$(tail -n 1 "$COMPLETE_IDS")/complete"
+  run_wrk complete complete_task.lua "$COMPLETE_IDS"
 fi
-psql_todo -Atc "SELECT id FROM tasks WHERE user_id = '$BIG_ID' AND status = 'open' ORDER BY random()" >"$COMPLETE_IDS"
-chmod 0644 "$COMPLETE_IDS"
-probe "complete" POST "/api/v1/tasks/$(tail -n 1 "$COMPLETE_IDS")/complete"
-run_wrk complete complete_task.lua "$COMPLETE_IDS"
 run_pgbench after
 
 # ---------------------------------------------------------------------------------------------------------
@@ -310,7 +317,7 @@ echo "compiler/linker processes of other work half-way through each run: ${COMPI
   "(non-zero: the figures were measured under competing load)"
 echo "PostgreSQL $PG_VERSION via $PG_TRANSPORT socket for both todo-server and pgbench; fsync=on," \
   "synchronous_commit=on; shared_buffers=$SHARED_BUFFERS"
-echo "connections $CONNECTIONS (wrk = pgbench clients = TODO_DB_POOL_SIZE), wrk threads $THREADS," \
+echo "connections $CONNECTIONS (wrk = pgbench clients), TODO_DB_POOL_SIZE $POOL_SIZE, wrk threads $THREADS," \
   "${DURATION} s a scenario"
 echo "pgbench -S -M prepared ceiling: ${PGBENCH_TPS[*]} TPS (before, after) → using the best, $CEILING"
 echo
