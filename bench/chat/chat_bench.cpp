@@ -1,6 +1,7 @@
 // chat_bench: parses per second on one core and the per-message p99 over the chat corpus.
 //   chat_bench CORPUS.json [seconds]     benchmark (single thread)
 //   chat_bench --print [now] [zone]      read messages from stdin, print each reading as JSON (a dev aid)
+//   chat_bench --draft CORPUS.json       print the corpus with the current readings as expectations
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -37,10 +38,34 @@ int print_mode(int argc, char** argv) {
   return 0;
 }
 
+// Writes the corpus with each case's current reading as its "expect" (a starting point for new cases: every
+// expectation must then be checked by hand).
+int draft_mode(const char* path) {
+  std::ifstream in(path);
+  auto corpus = nlohmann::json::parse(in);
+  for (auto& c : corpus.at("cases")) {
+    auto ctx = todo::chat::make_context(
+        *todo::parse_rfc3339(c.value("now", corpus.at("now").get<std::string>())),
+        c.value("timezone", corpus.at("timezone").get<std::string>()),
+        c.value("order", "month_first") == "day_first" ? todo::chat::DateOrder::day_first
+                                                       : todo::chat::DateOrder::month_first);
+    auto j = todo::chat::to_json(todo::chat::parse(c.at("text").get<std::string>(), *ctx));
+    nlohmann::json e;
+    for (const char* k : {"intent", "title", "due_at", "all_day", "recurrence", "recurrence_mode",
+                          "reminders", "priority", "tags", "target", "query", "index"})
+      e[k] = j[k];
+    e["confidence"] = j["confidence"].get<double>() >= 0.7 ? "high" : "low";
+    c["expect"] = e;
+  }
+  std::cout << corpus.dump(1) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "--print") return print_mode(argc, argv);
+  if (argc > 2 && std::string(argv[1]) == "--draft") return draft_mode(argv[2]);
   if (argc < 2) {
     std::cerr << "usage: chat_bench CORPUS.json [seconds] | chat_bench --print [now] [zone]\n";
     return 2;

@@ -34,7 +34,8 @@ struct DatePart {
 
 struct TimePart {
   int minute = 0;
-  bool weak = false;  // "morning": a default a clock time overrides
+  bool weak = false;       // "morning": a default a clock time overrides
+  bool bare_hour = false;  // no am/pm written ("at 9"): "tonight at 9" reads 21:00
 };
 
 // A parsed recurrence phrase.
@@ -123,6 +124,7 @@ class Parser {
            (is_prep(low(s - 1)) || (update_like_ && in(low(s - 1), {"to", "until", "till"})))) {
       --s;
       if (prep && prep->empty()) *prep = low(s);
+      if (in(low(s), {"to", "until", "till"})) to_prep_ = true;
     }
     return s;
   }
@@ -134,6 +136,13 @@ class Parser {
   std::size_t match_month_day(std::size_t i, DatePart& d, bool& bad);
   std::size_t match_weekday_list(std::size_t i, unsigned& mask) const;
   std::size_t match_recurrence(std::size_t i);
+  // "Weekly review every friday": a recurrence adverb that starts the message is part of the title when
+  // another recurrence follows.
+  bool later_recurrence(std::size_t i) const {
+    for (std::size_t k = i + 1; k < n_; ++k)
+      if (in(low(k), {"every", "every!", "daily", "weekly", "monthly", "yearly", "annually"})) return true;
+    return false;
+  }
   std::size_t match_rule_tail(std::size_t j, Rule& r);
   std::size_t match_priority(std::size_t i);
   std::size_t match_tags(std::size_t i);
@@ -167,7 +176,20 @@ class Parser {
   bool remind_lead_ = false;    // the message starts with "remind me"
   bool reminder_mode_ = false;  // dates and times after a mid-text "remind me" belong to the reminder
   bool list_ = false;
-  bool deadline_ = false;
+  bool unreadable_ = false;  // something date- or time-like could not be read: no due date at all
+  bool to_prep_ = false;     // a date or time came after "to"/"until" ("move X to friday")
+  bool priority_via_to_ = false;
+  bool ambiguous_verb_ = false;  // make/set/change/update/edit: an update only with a sign of one
+  std::size_t cmd_a_ = 0, cmd_b_ = 0;
+  std::size_t body_start_ = 0;
+  void revert_command() {
+    for (std::size_t k = cmd_a_; k < cmd_b_ && k < n_; ++k)
+      t_[k].used = false;
+    if (cmd_a_ < n_)
+      std::erase_if(spans_, [&](const Span& sp) {
+        return sp.kind == SpanKind::command && sp.start == t_[cmd_a_].begin;
+      });
+  }
 
   std::vector<DatePart> dates_;
   std::vector<TimePart> times_;
@@ -270,7 +292,7 @@ std::size_t Parser::match_month_day(std::size_t i, DatePart& d, bool& bad) {
   if (year) {
     date = make_date(year, month, day);
   } else if (day <= days_in_month(2024, static_cast<unsigned>(month))) {
-    for (int yy = year_of(clk_.today); yy < year_of(clk_.today) + 9 && !date; ++yy)
+    for (int yy = year_of(clk_.today); yy < year_of(clk_.today) + 2 && !date; ++yy)
       if (auto c = make_date(yy, month, day); c && *c >= clk_.today) date = c;
   }
   if (!date) {
@@ -505,7 +527,7 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
         date = make_date(year, month, day);
       } else if (month >= 1 && month <= 12 && day >= 1 &&
                  day <= days_in_month(2024, static_cast<unsigned>(month))) {
-        for (int yy = year_of(today); yy < year_of(today) + 9 && !date; ++yy)
+        for (int yy = year_of(today); yy < year_of(today) + 2 && !date; ++yy)
           if (auto c = make_date(yy, month, day); c && *c >= today) date = c;
       }
       if (!date) {
@@ -546,7 +568,8 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
   t.weak = false;
   if (in(w, {"noon", "midday"})) return t.minute = 12 * 60, 1;
   if (w == "midnight") return t.minute = 24 * 60, 1;
-  if (in(w, {"morning", "afternoon", "evening", "night"}) && free(i)) {
+  const bool cue = i > 0 && (t_[i - 1].used || in(low(i - 1), {"at", "the", "in"}));
+  if (in(w, {"morning", "afternoon", "evening", "night"}) && free(i) && cue) {
     t.weak = true;
     t.minute = w == "morning" ? 9 * 60 : w == "afternoon" ? 15 * 60 : w == "evening" ? 19 * 60 : 21 * 60;
     std::size_t s = 0;
@@ -568,6 +591,7 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
       return k;
     }
     t.minute = c->minute;
+    t.bare_hour = !c->ampm;
     if (free_is(i + k, "o'clock") || free_is(i + k, "oclock")) return k + 1;
     return k;
   }
@@ -738,12 +762,29 @@ std::size_t Parser::match_recurrence(std::size_t i) {
         matched = true;
       }
     }
-  } else if (in(w, {"daily", "weekly", "monthly", "yearly", "annually", "biweekly", "fortnightly"})) {
+  } else if (in(w, {"daily", "weekly", "monthly", "yearly", "annually", "biweekly", "fortnightly"}) &&
+             !(i == body_start_ && later_recurrence(i))) {
     r.freq = w == "daily"                                             ? "DAILY"
              : w == "weekly" || w == "biweekly" || w == "fortnightly" ? "WEEKLY"
              : w == "monthly"                                         ? "MONTHLY"
                                                                       : "YEARLY";
     if (w == "biweekly" || w == "fortnightly") r.interval = 2;
+    matched = true;
+  } else if (std::size_t k0 = (free_is(i, "on") ? 1 : 0);
+             free_is(i + k0, "the") &&
+             ((phrase(i + k0 + 1, {"last", "day", "of"}) && free_in(i + k0 + 4, {"every", "each"}) &&
+               free_is(i + k0 + 5, "month")) ||
+              (ordinal_shape(low(i + k0 + 1)) && free_is(i + k0 + 2, "of") &&
+               free_in(i + k0 + 3, {"every", "each"}) && free_is(i + k0 + 4, "month")))) {
+    r.freq = "MONTHLY";
+    if (low(i + k0 + 1) == "last") {
+      r.monthday = -1;
+      j = i + k0 + 6;
+    } else {
+      r.monthday = *ordinal_word(low(i + k0 + 1));
+      if (r.monthday < 1 || r.monthday > 31) r.bad = true;
+      j = i + k0 + 5;
+    }
     matched = true;
   } else if (i > 0 && free_is(i - 1, "on")) {
     // "on weekdays", "on mondays"
@@ -826,6 +867,7 @@ std::size_t Parser::match_priority(std::size_t i) {
     if (auto l = level(low(i + 1)); l && !all_digits(low(i + 1)) && (i + 2 >= n_ || !free(i + 2))) {
       p = l;
       k = 2;
+      priority_via_to_ = true;
     }
   }
   if (!p) return 0;
@@ -986,7 +1028,7 @@ bool Parser::slots_at(std::size_t i) {
       const std::size_t s = back_prep(i, &d.prep);
       if (!bad) (reminder_mode_ ? rdates_ : dates_).push_back(d);
       take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::date));
-      if (bad) deadline_ = true;
+      if (bad) unreadable_ = true;
       return true;
     }
   }
@@ -996,6 +1038,7 @@ bool Parser::slots_at(std::size_t i) {
     if (std::size_t k = match_time(i, t, bad)) {
       const std::size_t s = back_prep(i, nullptr);
       if (!bad) (reminder_mode_ ? rtimes_ : times_).push_back(t);
+      if (bad) unreadable_ = true;
       take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::time));
       return true;
     }
@@ -1034,7 +1077,10 @@ void Parser::extract() {
     bool dateish = ordinal_shape(w) && (i == 0 || !in(low(i - 1), {"the"}) || true);
     if (!dateish && w.find('/') != string_view::npos && w.find_first_of("0123456789") == 0) dateish = true;
     if (free_in(i, {"at", "@"}) && i + 1 < n_ && all_digits(low(i + 1)) && free(i + 1)) clock = true;
-    if (timeish || clock || dateish) problem("unreadable date or time " + quote(i, i + 1));
+    if (timeish || clock || dateish) {
+      problem("unreadable date or time " + quote(i, i + 1));
+      unreadable_ = true;
+    }
   }
 }
 
@@ -1102,6 +1148,9 @@ std::optional<Instant> Parser::combine(const std::vector<DatePart>& ds, const st
     return rel.front();
   }
   int minute = time ? time->minute : date && date->default_minute != kNoTime ? date->default_minute : kNoTime;
+  // "tonight at 9", "this evening at 7:30": an hour without am/pm in the evening
+  if (time && time->bare_hour && date && date->default_minute >= 12 * 60 && minute < 12 * 60)
+    minute += 12 * 60;
   if (date) {
     if (minute == kNoTime) {
       if (for_reminder) return wall_to_instant(clk_.zone, date->day, 9 * 60);
@@ -1183,6 +1232,11 @@ void Parser::finish_dates() {
     r_.due_at = due;
     r_.all_day = due && all_day;
   }
+  if (unreadable_) {
+    r_.due_at.reset();
+    r_.all_day = false;
+  }
+  if (rule_ && rule_->bad) r_.recurrence.reset();
   if (after_completion_) r_.recurrence_mode = RecurrenceMode::after_completion;
   if (after_completion_ && !rule_) problem("'after completion' without a recurrence");
   if (r_.due_at && *r_.due_at < clk_.now && !r_.all_day) problem("the date is in the past");
@@ -1285,8 +1339,8 @@ void trim_punct(std::string& s) {
 std::string Parser::clean_title(std::string s) {
   for (int round = 0; round < 4; ++round) {
     trim_punct(s);
-    bool changed = strip_word_back(s, {"at", "on", "by", "before", "to", "for", "in", "and", "with", "due",
-                                       "from", "starting", "until", "every", "please"});
+    bool changed = strip_word_back(s, {"at", "on", "by", "before", "to", "for", "and", "with", "due", "from",
+                                       "starting", "until", "every", "please"});
     changed |= strip_word_front(s, {"to", "please", "and"});
     if (!changed) break;
   }
@@ -1328,6 +1382,12 @@ bool Parser::whole_message() {
     r_.intent = Intent::help;
     conf_ = 0.95;
     all(SpanKind::command);
+    return true;
+  }
+  if (one_of({"hello", "hi", "hey", "hello there", "hi there", "hey there", "thanks", "thank you",
+              "good morning", "good night", "good evening", "how are you"})) {
+    r_.intent = Intent::unknown;
+    problem("not a request about tasks");
     return true;
   }
   if (one_of({"undo", "undo that", "undo it", "undo the last change", "undo the last action", "undo last",
@@ -1402,6 +1462,8 @@ void Parser::detect_command() {
   }
   const std::size_t s = first_free();
   auto cmd = [&](std::size_t k, Intent intent, double c = 0.9) {
+    cmd_a_ = s;
+    cmd_b_ = s + k;
     take(s, s + k, SpanKind::command);
     r_.intent = intent;
     conf_ = c;
@@ -1616,6 +1678,7 @@ void Parser::detect_command() {
       return;
     }
     update_like_ = true;
+    ambiguous_verb_ = true;
     cmd(1, Intent::update, 0.9);
     return;
   }
@@ -1640,6 +1703,7 @@ void Parser::detect_command() {
                  {"retag"}}) {
     if ((k = phrase(s, p))) {
       update_like_ = true;
+      ambiguous_verb_ = in(w, {"change", "update", "edit"});
       cmd(k, Intent::update, 0.9);
       return;
     }
@@ -1791,6 +1855,7 @@ Reading Parser::run() {
   }
   if (!whole_message()) {
     detect_command();
+    body_start_ = first_free();
     if (r_.intent != Intent::unknown) {
       extract();
       if (list_) {
@@ -1799,6 +1864,43 @@ Reading Parser::run() {
         finish_dates();
       }
     }
+  }
+  // An ambiguous verb with no sign of an update starts a title: "Make dinner reservations", "Update resume".
+  if (r_.intent == Intent::update && ambiguous_verb_) {
+    bool signal = to_prep_ || priority_via_to_;
+    for (std::size_t i = 0; i < n_; ++i)
+      if ((in(low(i), {"priority", "prio", "deadline", "title", "name"}) &&
+           in(low(i + 1), {"of", "for", "to"})) ||
+          phrase(i, {"due", "date"}))
+        signal = true;
+    const bool make_set = cmd_a_ < n_ && in(low(cmd_a_), {"make", "set"});
+    if (make_set && (r_.priority || !r_.tags.empty())) signal = true;
+    if (!signal) {
+      revert_command();
+      r_.intent = Intent::create;
+      conf_ = 0.85;
+      if (r_.recurrence) {
+        // fine: a recurring task
+      }
+    }
+  }
+  // "Trash out every Tuesday": a command verb before a recurrence is the start of a title.
+  if ((r_.intent == Intent::remove || r_.intent == Intent::complete || r_.intent == Intent::reopen) &&
+      r_.recurrence && cmd_b_ > cmd_a_) {
+    revert_command();
+    r_.intent = Intent::create;
+    conf_ = 0.85;
+  }
+  // "Add milk to shopping list": "add … to <something> list" is the title itself.
+  if (r_.intent == Intent::create && cmd_b_ == cmd_a_ + 1 && cmd_a_ < n_ && low(cmd_a_) == "add") {
+    const std::size_t last = last_free();
+    bool to = false;
+    for (std::size_t i = cmd_b_; i < last; ++i)
+      if (free_is(i, "to")) to = true;
+    if (to && last < n_ && low(last) == "list" &&
+        !(last >= 1 &&
+          (free_is(last - 1, "my") || free_is(last - 1, "the") || (last >= 2 && free_is(last - 2, "my")))))
+      revert_command();
   }
   std::string rest;
   switch (r_.intent) {

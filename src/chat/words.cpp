@@ -158,6 +158,7 @@ std::optional<ClockRead> clock_word(std::string_view w, std::string_view next, b
   ClockRead r;
   r.strong = colon || ampm != 0;
   r.uses_next = uses_next;
+  r.ampm = ampm != 0;
   if (minute > 59) return r;
   if (ampm != 0) {
     if (hour < 1 || hour > 12) return r;

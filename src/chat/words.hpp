@@ -29,6 +29,7 @@ struct ClockRead {
   int minute = -1;         // minute of the day; -1 when unreadable
   bool strong = false;     // had a colon or am/pm: certainly meant as a time
   bool uses_next = false;  // the am/pm was the next token
+  bool ampm = false;       // am or pm was written
 };
 /// Reads "5pm", "5:30", "17:00", "5.30pm", "5" + "pm", and (when `after_at`) a bare "5". nullopt when the
 /// token does not look like a time at all; minute -1 when it does but is out of range ("25:00", "13pm").
