@@ -1077,6 +1077,12 @@ void Parser::extract() {
     bool dateish = ordinal_shape(w) && (i == 0 || !in(low(i - 1), {"the"}) || true);
     if (!dateish && w.find('/') != string_view::npos && w.find_first_of("0123456789") == 0) dateish = true;
     if (free_in(i, {"at", "@"}) && i + 1 < n_ && all_digits(low(i + 1)) && free(i + 1)) clock = true;
+    // "every 2 hours", "every blue moon": a recurrence that was not understood
+    if (in(w, {"every", "every!"})) dateish = true;
+    // "postpone the report by 2 days": a shift from the task's current date is not read
+    int amount = 0;
+    Unit unit{};
+    if (update_like_ && match_amount(i, amount, unit)) dateish = true;
     if (timeish || clock || dateish) {
       problem("unreadable date or time " + quote(i, i + 1));
       unreadable_ = true;
