@@ -1,0 +1,2095 @@
+// The chat parser: intent detection, then one left-to-right pass of the slot grammars (reminders,
+// recurrence, dates, times, priority, tags) over the tokens the command words left, then the residual words
+// become the title (create), the target (commands on a task) or the search text (list).
+#include "todo/chat/parser.hpp"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <array>
+#include <initializer_list>
+
+#include "calendar.hpp"
+#include "tokenizer.hpp"
+#include "words.hpp"
+
+namespace todo::chat {
+namespace {
+
+using namespace detail;
+using date::days;
+using std::string_view;
+
+constexpr int kNoTime = -1;
+
+// A date read from the text; range_* is its extent for list queries ("this week").
+struct DatePart {
+  local_days day{};
+  local_days range_start{};
+  int range_days = 1;
+  int default_minute = kNoTime;  // "tonight" → 20:00 unless a time is given
+  string_view prep;              // the preposition before it: "by", "before", …
+  bool weekday_only = false;
+};
+
+struct TimePart {
+  int minute = 0;
+  bool weak = false;       // "morning": a default a clock time overrides
+  bool bare_hour = false;  // no am/pm written ("at 9"): "tonight at 9" reads 21:00
+};
+
+// A parsed recurrence phrase.
+struct Rule {
+  const char* freq = nullptr;  // DAILY WEEKLY MONTHLY YEARLY
+  int interval = 1;
+  unsigned weekdays = 0;  // bit 0 = Monday
+  int nth = 0;            // MONTHLY BYDAY ordinal (1..5, -1 last) with exactly one weekday
+  int monthday = 0;       // BYMONTHDAY (1..31, -1 last)
+  int month = 0;          // BYMONTH
+  int default_minute = kNoTime;
+  bool bad = false;
+};
+
+constexpr std::array<const char*, 7> kRruleDays = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"};
+
+bool in(string_view w, std::initializer_list<string_view> set) {
+  for (auto s : set)
+    if (w == s) return true;
+  return false;
+}
+
+// Words that may introduce a date or time and are consumed with it.
+bool is_prep(string_view w) {
+  return in(w, {"at", "on", "by", "before", "due", "for", "@", "around", "from"});
+}
+
+// Words after which an ambiguous weekday abbreviation ("sun") is read as a day.
+bool is_day_cue(string_view w) {
+  return in(w, {"on", "next", "this", "every", "by", "until", "till", "before", "due", "coming", "and", "&",
+                "starting", "from", "each", "to"});
+}
+
+class Parser {
+ public:
+  Parser(string_view text, const ParseContext& ctx, std::string& lower, std::vector<Token>& tokens)
+      : text_(text), ctx_(ctx), t_(tokens), clk_(make_clock(ctx.zone, ctx.now)) {
+    tokenize(text, lower, t_);
+    n_ = t_.size();
+  }
+
+  Reading run();
+
+ private:
+  // ---- token helpers ----
+  string_view low(std::size_t i) const { return i < n_ ? t_[i].low : string_view(); }
+  bool is(std::size_t i, string_view w) const { return i < n_ && t_[i].low == w; }
+  bool free(std::size_t i) const { return i < n_ && !t_[i].used && !t_[i].punct; }
+  bool free_is(std::size_t i, string_view w) const { return free(i) && t_[i].low == w; }
+  bool free_in(std::size_t i, std::initializer_list<string_view> set) const {
+    return free(i) && in(low(i), set);
+  }
+  // Phrase of free words starting at i; its length or 0.
+  std::size_t phrase(std::size_t i, std::initializer_list<string_view> words) const {
+    std::size_t k = 0;
+    for (auto w : words) {
+      if (!free_is(i + k, w)) return 0;
+      ++k;
+    }
+    return k;
+  }
+  std::size_t first_free() const {
+    for (std::size_t i = 0; i < n_; ++i)
+      if (free(i)) return i;
+    return n_;
+  }
+  std::size_t last_free() const {
+    for (std::size_t i = n_; i > 0; --i)
+      if (free(i - 1)) return i - 1;
+    return n_;
+  }
+  void take(std::size_t a, std::size_t b, std::optional<SpanKind> kind) {
+    if (a >= b) return;
+    for (std::size_t k = a; k < b && k < n_; ++k)
+      t_[k].used = true;
+    if (kind) spans_.push_back({t_[a].begin, t_[std::min(b, n_) - 1].end, *kind});
+  }
+  void problem(std::string p) { r_.problems.push_back(std::move(p)); }
+  std::string quote(std::size_t a, std::size_t b) const {
+    return "'" + std::string(text_.substr(t_[a].begin, t_[b - 1].end - t_[a].begin)) + "'";
+  }
+  // Back over free prepositions before a match at i.
+  std::size_t back_prep(std::size_t i, string_view* prep) {
+    std::size_t s = i;
+    while (s > 0 && free(s - 1) &&
+           (is_prep(low(s - 1)) || (update_like_ && in(low(s - 1), {"to", "until", "till"})))) {
+      --s;
+      if (prep && prep->empty()) *prep = low(s);
+      if (in(low(s), {"to", "until", "till"})) to_prep_ = true;
+    }
+    return s;
+  }
+
+  // ---- grammars ----
+  std::size_t match_amount(std::size_t i, int& n, Unit& u) const;
+  std::size_t match_date(std::size_t i, DatePart& d, bool& bad);
+  std::size_t match_time(std::size_t i, TimePart& t, bool& bad);
+  std::size_t match_month_day(std::size_t i, DatePart& d, bool& bad);
+  std::size_t match_weekday_list(std::size_t i, unsigned& mask) const;
+  std::size_t match_recurrence(std::size_t i);
+  // "Weekly review every friday": a recurrence adverb that starts the message is part of the title when
+  // another recurrence follows.
+  bool later_recurrence(std::size_t i) const {
+    for (std::size_t k = i + 1; k < n_; ++k)
+      if (in(low(k), {"every", "every!", "daily", "weekly", "monthly", "yearly", "annually"})) return true;
+    return false;
+  }
+  std::size_t match_rule_tail(std::size_t j, Rule& r);
+  std::size_t match_priority(std::size_t i);
+  std::size_t match_tags(std::size_t i);
+  bool slots_at(std::size_t i);
+  void extract();
+
+  // ---- intents ----
+  bool whole_message();
+  void detect_command();
+  void finish_dates();
+  void finish_list();
+  std::string residual(std::size_t from = 0, std::size_t to = std::string::npos) const;
+  static std::string clean_title(std::string s);
+  static std::string clean_target(std::string s);
+  void finish_spans();
+
+  std::optional<local_days> resolve_day_of_month(int day);
+  local_days first_occurrence(local_days from, int minute, bool& found) const;
+  std::optional<Instant> combine(const std::vector<DatePart>& ds, const std::vector<TimePart>& ts,
+                                 const std::vector<Instant>& rel, bool& all_day, bool for_reminder);
+
+  string_view text_;
+  const ParseContext& ctx_;
+  std::vector<Token>& t_;
+  std::size_t n_ = 0;
+  Clock clk_;
+  Reading r_;
+  std::vector<Span> spans_;
+  double conf_ = 0.9;
+  bool update_like_ = false;
+  bool remind_lead_ = false;    // the message starts with "remind me"
+  bool reminder_mode_ = false;  // dates and times after a mid-text "remind me" belong to the reminder
+  bool list_ = false;
+  bool unreadable_ = false;  // something date- or time-like could not be read: no due date at all
+  bool to_prep_ = false;     // a date or time came after "to"/"until" ("move X to friday")
+  bool priority_via_to_ = false;
+  bool ambiguous_verb_ = false;  // make/set/change/update/edit: an update only with a sign of one
+  std::size_t cmd_a_ = 0, cmd_b_ = 0;
+  std::size_t body_start_ = 0;
+  void revert_command() {
+    for (std::size_t k = cmd_a_; k < cmd_b_ && k < n_; ++k)
+      t_[k].used = false;
+    if (cmd_a_ < n_)
+      std::erase_if(spans_, [&](const Span& sp) {
+        return sp.kind == SpanKind::command && sp.start == t_[cmd_a_].begin;
+      });
+  }
+
+  std::vector<DatePart> dates_;
+  std::vector<TimePart> times_;
+  std::vector<Instant> rels_;
+  std::vector<DatePart> rdates_;
+  std::vector<TimePart> rtimes_;
+  std::vector<Instant> rrels_;
+  std::optional<Rule> rule_;
+  std::optional<local_days> start_;
+  std::optional<local_days> until_;
+  int count_ = 0;
+  bool after_completion_ = false;
+  std::vector<std::chrono::seconds> offsets_;
+  std::vector<string_view> filter_words_;
+  bool overdue_ = false;
+  std::optional<std::string> status_;
+  std::optional<bool> has_due_;
+};
+
+// ---------------------------------------------------------------- amounts, dates, times
+
+std::size_t Parser::match_amount(std::size_t i, int& n, Unit& u) const {
+  if (!free(i)) return 0;
+  if (auto c = compact_amount(low(i))) {
+    n = c->first;
+    u = c->second;
+    return 1;
+  }
+  if (phrase(i, {"half", "an", "hour"})) {
+    n = 30;
+    u = Unit::minute;
+    return 3;
+  }
+  if (auto num = number_word(low(i), true)) {
+    std::size_t k = 1;
+    if (low(i) != "a" && free_is(i + 1, "couple") && free_is(i + 2, "of")) k = 1;  // keep it simple
+    if (auto unit = unit_word(low(i + k)); unit && free(i + k)) {
+      n = *num;
+      u = *unit;
+      return k + 1;
+    }
+  }
+  return 0;
+}
+
+std::optional<local_days> Parser::resolve_day_of_month(int day) {
+  if (day < 1 || day > 31) return std::nullopt;
+  local_days first = add_months_first(clk_.today, 0);
+  for (int m = 0; m < 13; ++m) {
+    const local_days month = add_months_first(first, m);
+    if (auto d = make_date(year_of(month), static_cast<int>(month_of(month)), day); d && *d >= clk_.today)
+      return d;
+  }
+  return std::nullopt;
+}
+
+// "march 5", "march 5th", "march 5, 2027", "5 march", "5th of march 2027"; year-less dates take the next one.
+std::size_t Parser::match_month_day(std::size_t i, DatePart& d, bool& bad) {
+  int month = 0;
+  int day = 0;
+  std::size_t k = 0;
+  auto day_at = [&](std::size_t j) -> int {
+    if (!free(j)) return 0;
+    if (all_digits(low(j)) && low(j).size() <= 2) return std::stoi(std::string(low(j)));
+    if (ordinal_shape(low(j))) return *ordinal_word(low(j));
+    return 0;
+  };
+  if (int m = month_word(low(i)); m && free(i)) {
+    std::size_t j = i + 1;
+    if (free_is(j, "the")) ++j;
+    if (int dd = day_at(j)) {
+      month = m;
+      day = dd;
+      k = j + 1 - i;
+    }
+  }
+  if (!month) {
+    std::size_t j = i;
+    if (free_is(j, "the") && ordinal_shape(low(j + 1))) ++j;
+    if (int dd = day_at(j)) {
+      std::size_t m_at = j + 1;
+      if (free_is(m_at, "of")) ++m_at;
+      if (int m = month_word(low(m_at)); m && free(m_at)) {
+        month = m;
+        day = dd;
+        k = m_at + 1 - i;
+      }
+    }
+  }
+  if (!month) return 0;
+  // Optional year: "2027", ", 2027".
+  int year = 0;
+  std::size_t y = i + k;
+  if (y < n_ && t_[y].punct && t_[y].low == "," && all_digits(low(y + 1)) && low(y + 1).size() == 4) ++y;
+  if (free(y) && all_digits(low(y)) && low(y).size() == 4) {
+    year = std::stoi(std::string(low(y)));
+    k = y + 1 - i;
+  }
+  std::optional<local_days> date;
+  if (year) {
+    date = make_date(year, month, day);
+  } else if (day <= days_in_month(2024, static_cast<unsigned>(month))) {
+    for (int yy = year_of(clk_.today); yy < year_of(clk_.today) + 2 && !date; ++yy)
+      if (auto c = make_date(yy, month, day); c && *c >= clk_.today) date = c;
+  }
+  if (!date) {
+    bad = true;
+    problem("unreadable date " + quote(i, i + k));
+    return k;
+  }
+  d.day = d.range_start = *date;
+  return k;
+}
+
+std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
+  const string_view w = low(i);
+  const local_days today = clk_.today;
+  const int wd = iso_weekday(today);
+  const local_days monday = today - days(wd);
+  auto set = [&](local_days day) {
+    d.day = d.range_start = day;
+    d.range_days = 1;
+  };
+  const bool cued = i > 0 && (is_day_cue(low(i - 1)) || (t_[i - 1].punct && t_[i - 1].low == ","));
+
+  if (in(w, {"today", "tod"})) return set(today), 1;
+  if (w == "tonight") {
+    set(today);
+    d.default_minute = 20 * 60;
+    return 1;
+  }
+  if (in(w, {"tomorrow", "tmrw", "tmr", "tomorow", "tommorow", "tommorrow"})) return set(today + days(1)), 1;
+  if (phrase(i, {"the", "day", "after", "tomorrow"})) return set(today + days(2)), 4;
+  if (phrase(i, {"day", "after", "tomorrow"})) return set(today + days(2)), 3;
+  if (w == "yesterday") {
+    set(today - days(1));
+    problem("'yesterday' is in the past");
+    bad = true;
+    return 1;
+  }
+  // this/next/coming + weekday | week | weekend | month | year | morning …
+  if (in(w, {"this", "next", "coming", "upcoming"}) && free(i + 1)) {
+    const string_view x = low(i + 1);
+    const bool next = w == "next";
+    if (int day = weekday_word(x, true); day >= 0) {
+      if (next)
+        set(monday + days(7 + day));
+      else
+        set(today + days((day - wd + 7) % 7));
+      return 2;
+    }
+    if (x == "week") {
+      if (next) {
+        set(monday + days(7));
+        d.range_days = 7;
+      } else {
+        d.day = monday + days(6);
+        d.range_start = monday;
+        d.range_days = 7;
+      }
+      return 2;
+    }
+    if (x == "weekend") {
+      local_days sat = monday + days(next ? 12 : 5);
+      if (!next && wd == 6) sat = today - days(1);
+      d.day = !next && wd == 6 ? today : sat;
+      d.range_start = sat;
+      d.range_days = 2;
+      return 2;
+    }
+    if (x == "month") {
+      const local_days first = add_months_first(today, next ? 1 : 0);
+      d.range_start = first;
+      d.range_days = days_in_month(year_of(first), month_of(first));
+      d.day = next ? first : first + days(d.range_days - 1);
+      return 2;
+    }
+    if (x == "year") {
+      const local_days first = *make_date(year_of(today) + (next ? 1 : 0), 1, 1);
+      d.range_start = first;
+      d.range_days = static_cast<int>((*make_date(year_of(first) + 1, 1, 1) - first).count());
+      d.day = next ? first : first + days(d.range_days - 1);
+      return 2;
+    }
+    if (!next && in(x, {"morning", "afternoon", "evening"})) {
+      set(today);
+      d.default_minute = x == "morning" ? 9 * 60 : x == "afternoon" ? 15 * 60 : 19 * 60;
+      return 2;
+    }
+  }
+  if (in(w, {"weekend"}) && i > 0 && is(i - 1, "the")) {
+    local_days sat = monday + days(5);
+    d.day = wd == 6 ? today : sat;
+    d.range_start = wd == 6 ? today - days(1) : sat;
+    d.range_days = 2;
+    return 1;
+  }
+  bool plural = false;
+  if (int day = weekday_word(w, cued, &plural); day >= 0 && !plural) {
+    int delta = (day - wd + 7) % 7;
+    if (delta == 0) delta = 7;
+    set(today + days(delta));
+    d.weekday_only = true;
+    return 1;
+  }
+  // in N units / in a week
+  if (w == "in" || w == "within") {
+    int n = 0;
+    Unit u{};
+    std::size_t j = i + 1;
+    if (free_is(j, "the") && free_is(j + 1, "next")) j += 2;
+    if (std::size_t k = match_amount(j, n, u)) {
+      switch (u) {
+        case Unit::minute:
+        case Unit::hour:
+          return 0;  // relative instants: handled by the caller
+        case Unit::day:
+          set(today + days(n));
+          break;
+        case Unit::week:
+          set(today + days(7 * n));
+          break;
+        case Unit::month:
+          set(add_months(today, n));
+          break;
+        case Unit::year:
+          set(add_months(today, 12 * n));
+          break;
+      }
+      if (j != i + 1) {  // "in the next 3 days": a range from today
+        d.range_start = today;
+        d.range_days = static_cast<int>((d.day - today).count()) + 1;
+      }
+      return j - i + k;
+    }
+  }
+  if (phrase(i, {"the", "next"})) {
+    int n = 0;
+    Unit u{};
+    if (std::size_t k = match_amount(i + 2, n, u); k && u != Unit::minute && u != Unit::hour) {
+      const local_days end = u == Unit::day     ? today + days(n)
+                             : u == Unit::week  ? today + days(7 * n)
+                             : u == Unit::month ? add_months(today, n)
+                                                : add_months(today, 12 * n);
+      d.day = end;
+      d.range_start = today;
+      d.range_days = static_cast<int>((end - today).count()) + 1;
+      return 2 + k;
+    }
+  }
+  // N units from now / from today
+  {
+    int n = 0;
+    Unit u{};
+    if (std::size_t k = match_amount(i, n, u); k && free_is(i + k, "from") &&
+                                               free_in(i + k + 1, {"now", "today"}) && u != Unit::minute &&
+                                               u != Unit::hour) {
+      const local_days day = u == Unit::day     ? today + days(n)
+                             : u == Unit::week  ? today + days(7 * n)
+                             : u == Unit::month ? add_months(today, n)
+                                                : add_months(today, 12 * n);
+      set(day);
+      return k + 2;
+    }
+  }
+  // end of (the) month/week/year
+  {
+    std::size_t k = 0;
+    if (phrase(i, {"end", "of", "the"}))
+      k = 3;
+    else if (phrase(i, {"end", "of"}))
+      k = 2;
+    else if (phrase(i, {"the", "end", "of"}))
+      k = 3 + (free_is(i + 3, "the") ? 1 : 0);
+    if (k) {
+      const string_view x = low(i + k);
+      if (free(i + k) && x == "month") {
+        const local_days first = add_months_first(today, 1);
+        set(first - days(1));
+        return k + 1;
+      }
+      if (free(i + k) && x == "week") {
+        set(monday + days(6));
+        return k + 1;
+      }
+      if (free(i + k) && x == "year") {
+        set(*make_date(year_of(today), 12, 31));
+        return k + 1;
+      }
+    }
+    if (w == "eom") {
+      set(add_months_first(today, 1) - days(1));
+      return 1;
+    }
+  }
+  if (std::size_t k = match_month_day(i, d, bad)) return k;
+  // 2026-03-05
+  if (w.size() == 10 && w[4] == '-' && w[7] == '-' && all_digits(w.substr(0, 4)) &&
+      all_digits(w.substr(5, 2)) && all_digits(w.substr(8, 2))) {
+    auto date = make_date(std::stoi(std::string(w.substr(0, 4))), std::stoi(std::string(w.substr(5, 2))),
+                          std::stoi(std::string(w.substr(8, 2))));
+    if (!date) {
+      bad = true;
+      problem("unreadable date " + quote(i, i + 1));
+      return 1;
+    }
+    return set(*date), 1;
+  }
+  // 3/5, 3/5/2026, 3/5/26 in the reader's order
+  if (w.find('/') != string_view::npos && w.size() <= 10) {
+    int parts[3] = {0, 0, 0};
+    int count = 0;
+    std::size_t p = 0;
+    bool ok = true;
+    while (p <= w.size() && count < 3) {
+      std::size_t q = w.find('/', p);
+      if (q == string_view::npos) q = w.size();
+      const auto part = w.substr(p, q - p);
+      if (!all_digits(part) || part.size() > 4) {
+        ok = false;
+        break;
+      }
+      parts[count++] = std::stoi(std::string(part));
+      p = q + 1;
+      if (q == w.size()) break;
+    }
+    if (ok && p > w.size() && count >= 2) {
+      const bool mf = ctx_.order == DateOrder::month_first;
+      const int month = mf ? parts[0] : parts[1];
+      const int day = mf ? parts[1] : parts[0];
+      std::optional<local_days> date;
+      if (count == 3) {
+        int year = parts[2];
+        if (year < 100) year += 2000;
+        date = make_date(year, month, day);
+      } else if (month >= 1 && month <= 12 && day >= 1 &&
+                 day <= days_in_month(2024, static_cast<unsigned>(month))) {
+        for (int yy = year_of(today); yy < year_of(today) + 2 && !date; ++yy)
+          if (auto c = make_date(yy, month, day); c && *c >= today) date = c;
+      }
+      if (!date) {
+        bad = true;
+        problem("unreadable date " + quote(i, i + 1));
+        return 1;
+      }
+      return set(*date), 1;
+    }
+  }
+  // the 15th / on the 15th
+  if (w == "the" && ordinal_shape(low(i + 1)) && free(i + 1)) {
+    if (free_is(i + 2, "of") && (free_in(i + 3, {"month", "this"}))) {
+      // "the 15th of this month" / "of the month": same reading
+    }
+    auto date = resolve_day_of_month(*ordinal_word(low(i + 1)));
+    if (!date) {
+      bad = true;
+      problem("unreadable date " + quote(i, i + 2));
+      return 2;
+    }
+    return set(*date), 2;
+  }
+  if (ordinal_shape(w) && cued) {
+    auto date = resolve_day_of_month(*ordinal_word(w));
+    if (!date) {
+      bad = true;
+      problem("unreadable date " + quote(i, i + 1));
+      return 1;
+    }
+    return set(*date), 1;
+  }
+  return 0;
+}
+
+std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
+  const string_view w = low(i);
+  t.weak = false;
+  if (in(w, {"noon", "midday"})) return t.minute = 12 * 60, 1;
+  if (w == "midnight") return t.minute = 24 * 60, 1;
+  const bool cue = i > 0 && (t_[i - 1].used || in(low(i - 1), {"at", "the", "in"}));
+  if (in(w, {"morning", "afternoon", "evening", "night"}) && free(i) && cue) {
+    t.weak = true;
+    t.minute = w == "morning" ? 9 * 60 : w == "afternoon" ? 15 * 60 : w == "evening" ? 19 * 60 : 21 * 60;
+    std::size_t s = 0;
+    if (i >= 2 && free_is(i - 2, "in") && free_is(i - 1, "the")) s = 2;
+    if (s) take(i - s, i, std::nullopt);
+    return 1;
+  }
+  if (w == "eod" || w == "cob") return t.minute = 17 * 60, 1;
+  if (phrase(i, {"end", "of", "day"})) return t.minute = 17 * 60, 3;
+  if (phrase(i, {"end", "of", "the", "day"})) return t.minute = 17 * 60, 4;
+  if (phrase(i, {"the", "end", "of", "the", "day"})) return t.minute = 17 * 60, 5;
+  const bool after_at = i > 0 && free_in(i - 1, {"at", "@", "around"});
+  const string_view next = free(i + 1) ? low(i + 1) : string_view();
+  if (auto c = clock_word(w, next, after_at)) {
+    const std::size_t k = c->uses_next ? 2 : 1;
+    if (c->minute < 0) {
+      bad = true;
+      problem("unreadable time " + quote(i, i + k));
+      return k;
+    }
+    t.minute = c->minute;
+    t.bare_hour = !c->ampm;
+    if (free_is(i + k, "o'clock") || free_is(i + k, "oclock")) return k + 1;
+    return k;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------- recurrence
+
+std::size_t Parser::match_weekday_list(std::size_t i, unsigned& mask) const {
+  std::size_t j = i;
+  std::size_t end = i;
+  bool cued = true;
+  while (j < n_) {
+    bool plural = false;
+    const int d = free(j) ? weekday_word(low(j), cued, &plural) : -1;
+    if (d < 0) break;
+    mask |= 1u << d;
+    end = ++j;
+    // separators: "," "and" "&" ", and"
+    std::size_t s = j;
+    if (s < n_ && t_[s].punct && t_[s].low == ",") ++s;
+    if (free_in(s, {"and", "&"})) ++s;
+    if (s == j) break;
+    j = s;
+  }
+  return end - i;
+}
+
+// After the unit: "on monday", "on the 15th", "on the last day", "on jan 1", "on the first monday".
+std::size_t Parser::match_rule_tail(std::size_t j, Rule& r) {
+  std::size_t k = j;
+  if (!free_is(k, "on")) return 0;
+  ++k;
+  if (r.freq == std::string_view("WEEKLY")) {
+    if (std::size_t m = match_weekday_list(k, r.weekdays)) return k + m - j;
+    return 0;
+  }
+  if (r.freq == std::string_view("MONTHLY")) {
+    if (free_is(k, "the")) ++k;
+    if (phrase(k, {"last", "day"})) {
+      r.monthday = -1;
+      return k + 2 - j;
+    }
+    if (auto o = ordinal_word(low(k), true); o && free(k)) {
+      unsigned mask = 0;
+      if (std::size_t m = match_weekday_list(k + 1, mask); m && std::popcount(mask) == 1) {
+        r.nth = *o;
+        r.weekdays = mask;
+        if (*o == 0 || *o > 5) r.bad = true;
+        return k + 1 + m - j;
+      }
+      if (ordinal_shape(low(k))) {
+        r.monthday = *o;
+        if (*o < 1 || *o > 31) r.bad = true;
+        return k + 1 - j;
+      }
+    }
+    return 0;
+  }
+  if (r.freq == std::string_view("YEARLY")) {
+    DatePart d;
+    bool bad = false;
+    if (std::size_t m = match_month_day(k, d, bad)) {
+      if (bad) {
+        r.bad = true;
+      } else {
+        r.month = static_cast<int>(month_of(d.day));
+        r.monthday = static_cast<int>(day_of(d.day));
+      }
+      return k + m - j;
+    }
+  }
+  return 0;
+}
+
+std::size_t Parser::match_recurrence(std::size_t i) {
+  const string_view w = low(i);
+  Rule r;
+  std::size_t j = i + 1;
+  bool matched = false;
+  auto of_month = [&](std::size_t k) {  // "of the month", "of every month", "of each month", "of month"
+    if (!free_is(k, "of")) return k;
+    std::size_t m = k + 1;
+    if (free_in(m, {"the", "every", "each"})) ++m;
+    return free_is(m, "month") ? m + 1 : k;
+  };
+  if (w == "every" || w == "every!" || w == "each") {
+    if (w == "every!") after_completion_ = true;
+    if (free_is(j, "other")) {
+      r.interval = 2;
+      ++j;
+    } else if (auto num = number_word(low(j));
+               num && free(j) && !ordinal_shape(low(j)) &&
+               (unit_word(low(j + 1)) || weekday_word(low(j + 1), true) >= 0)) {
+      r.interval = *num;
+      if (*num < 1) r.bad = true;
+      ++j;
+    }
+    const string_view x = low(j);
+    if (!free(j)) return 0;
+    if (auto u = unit_word(x); u && *u != Unit::minute && *u != Unit::hour) {
+      r.freq = *u == Unit::day     ? "DAILY"
+               : *u == Unit::week  ? "WEEKLY"
+               : *u == Unit::month ? "MONTHLY"
+                                   : "YEARLY";
+      ++j;
+      matched = true;
+    } else if (in(x, {"weekday", "weekdays", "workday", "workdays"})) {
+      r.freq = "WEEKLY";
+      r.weekdays = 0x1f;
+      ++j;
+      matched = true;
+    } else if (phrase(j, {"work", "day"}) || phrase(j, {"business", "day"})) {
+      r.freq = "WEEKLY";
+      r.weekdays = 0x1f;
+      j += 2;
+      matched = true;
+    } else if (in(x, {"weekend", "weekends"})) {
+      r.freq = "WEEKLY";
+      r.weekdays = 0x60;
+      ++j;
+      matched = true;
+    } else if (in(x, {"morning", "afternoon", "evening", "night"})) {
+      r.freq = "DAILY";
+      r.default_minute = x == "morning"     ? 9 * 60
+                         : x == "afternoon" ? 15 * 60
+                         : x == "evening"   ? 19 * 60
+                                            : 21 * 60;
+      ++j;
+      matched = true;
+    } else if (std::size_t m = match_weekday_list(j, r.weekdays)) {
+      r.freq = "WEEKLY";
+      j += m;
+      matched = true;
+    } else if (phrase(j, {"last", "day"})) {
+      r.freq = "MONTHLY";
+      r.monthday = -1;
+      j = of_month(j + 2);
+      matched = true;
+    } else if (auto o = ordinal_word(x, true)) {
+      unsigned mask = 0;
+      if (std::size_t m = match_weekday_list(j + 1, mask); m && std::popcount(mask) == 1) {
+        r.freq = "MONTHLY";
+        r.nth = *o;
+        r.weekdays = mask;
+        if (*o == 0 || *o > 5) r.bad = true;
+        j = of_month(j + 1 + m);
+        matched = true;
+      } else if (ordinal_shape(x)) {
+        r.freq = "MONTHLY";
+        r.monthday = *o;
+        if (*o < 1 || *o > 31) r.bad = true;
+        j = of_month(j + 1);
+        matched = true;
+      }
+    } else {
+      DatePart d;
+      bool bad = false;
+      if (std::size_t m = match_month_day(j, d, bad)) {
+        r.freq = "YEARLY";
+        if (bad) {
+          r.bad = true;
+        } else {
+          r.month = static_cast<int>(month_of(d.day));
+          r.monthday = static_cast<int>(day_of(d.day));
+        }
+        j += m;
+        matched = true;
+      }
+    }
+  } else if (in(w, {"daily", "weekly", "monthly", "yearly", "annually", "biweekly", "fortnightly"}) &&
+             !(i == body_start_ && later_recurrence(i))) {
+    r.freq = w == "daily"                                             ? "DAILY"
+             : w == "weekly" || w == "biweekly" || w == "fortnightly" ? "WEEKLY"
+             : w == "monthly"                                         ? "MONTHLY"
+                                                                      : "YEARLY";
+    if (w == "biweekly" || w == "fortnightly") r.interval = 2;
+    matched = true;
+  } else if (std::size_t k0 = (free_is(i, "on") ? 1 : 0);
+             free_is(i + k0, "the") &&
+             ((phrase(i + k0 + 1, {"last", "day", "of"}) && free_in(i + k0 + 4, {"every", "each"}) &&
+               free_is(i + k0 + 5, "month")) ||
+              (ordinal_shape(low(i + k0 + 1)) && free_is(i + k0 + 2, "of") &&
+               free_in(i + k0 + 3, {"every", "each"}) && free_is(i + k0 + 4, "month")))) {
+    r.freq = "MONTHLY";
+    if (low(i + k0 + 1) == "last") {
+      r.monthday = -1;
+      j = i + k0 + 6;
+    } else {
+      r.monthday = *ordinal_word(low(i + k0 + 1));
+      if (r.monthday < 1 || r.monthday > 31) r.bad = true;
+      j = i + k0 + 5;
+    }
+    matched = true;
+  } else if (i > 0 && free_is(i - 1, "on")) {
+    // "on weekdays", "on mondays"
+    bool plural = false;
+    if (in(w, {"weekdays", "workdays"})) {
+      r.freq = "WEEKLY";
+      r.weekdays = 0x1f;
+      matched = true;
+    } else if (w == "weekends") {
+      r.freq = "WEEKLY";
+      r.weekdays = 0x60;
+      matched = true;
+    } else if (int d = weekday_word(w, true, &plural); d >= 0 && plural) {
+      r.freq = "WEEKLY";
+      r.weekdays = 1u << d;
+      matched = true;
+    }
+    if (matched) --i;
+  }
+  if (!matched) return 0;
+  j += match_rule_tail(j, r);
+  if (r.freq == std::string_view("YEARLY") && r.month == 0 && r.monthday > 0) r.bad = true;
+  if (r.bad) problem("unreadable recurrence " + quote(i, j));
+  if (rule_) problem("two recurrences");
+  rule_ = r;
+  take(i, j, SpanKind::recurrence);
+  return j - i;
+}
+
+// ---------------------------------------------------------------- priority, tags
+
+std::size_t Parser::match_priority(std::size_t i) {
+  const string_view w = low(i);
+  std::optional<Priority> p;
+  std::size_t k = 0;
+  auto level = [](string_view x) -> std::optional<Priority> {
+    if (in(x, {"urgent", "top", "highest", "critical", "1", "p1"})) return Priority::urgent;
+    if (in(x, {"high", "2", "p2"})) return Priority::high;
+    if (in(x, {"medium", "normal", "3", "p3"})) return Priority::medium;
+    if (in(x, {"low", "lowest", "4", "p4"})) return Priority::low;
+    return std::nullopt;
+  };
+  // "!!" written apart, or after a word ("milk!!": two '!' punctuation tokens)
+  if (i < n_ && !t_[i].used && (w == "!" || w.find_first_not_of('!') == string_view::npos) && !w.empty()) {
+    std::size_t j = i;
+    std::size_t bangs = 0;
+    while (j < n_ && !t_[j].used && !t_[j].low.empty() &&
+           t_[j].low.find_first_not_of('!') == string_view::npos &&
+           (j == i || t_[j].begin == t_[j - 1].end)) {
+      bangs += t_[j].low.size();
+      ++j;
+    }
+    if (bangs >= 2) {
+      p = bangs >= 3 ? Priority::urgent : Priority::high;
+      k = j - i;
+    }
+  } else if (!free(i)) {
+    return 0;
+  } else if (w.size() == 2 && w[0] == 'p' && w[1] >= '1' && w[1] <= '4') {
+    p = level(w);
+    k = 1;
+  } else if (in(w, {"priority", "prio"}) && free(i + 1)) {
+    std::size_t j = i + 1;
+    if (free_is(j, "is")) ++j;
+    if (auto l = level(low(j)); l && free(j)) {
+      p = l;
+      k = j + 1 - i;
+    }
+  } else if (auto l = level(w); l && !all_digits(w) && free_in(i + 1, {"priority", "prio", "pri"})) {
+    p = l;
+    k = 2;
+  } else if (in(w, {"urgent", "urgently", "asap"})) {
+    p = Priority::urgent;
+    k = 1;
+  } else if (w == "important") {
+    p = Priority::high;
+    k = 1;
+  } else if (update_like_ && in(w, {"to", "as"}) && free(i + 1)) {
+    // "change the priority of taxes to high" / "mark it as low"
+    if (auto l = level(low(i + 1)); l && !all_digits(low(i + 1)) && (i + 2 >= n_ || !free(i + 2))) {
+      p = l;
+      k = 2;
+      priority_via_to_ = true;
+    }
+  }
+  if (!p) return 0;
+  std::size_t s = i;
+  if (s > 0 && free_in(s - 1, {"a", "as", "is"})) --s;
+  if (s > 0 && free_in(s - 1, {"with", "is"})) --s;
+  if (r_.priority && *r_.priority != *p) problem("two priorities");
+  r_.priority = p;
+  take(s, i + k, SpanKind::priority);
+  return i + k - s;
+}
+
+std::size_t Parser::match_tags(std::size_t i) {
+  const string_view raw = t_[i].raw;
+  auto add = [&](string_view tag) {
+    std::string s(tag);
+    for (char& c : s)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (s.empty() || s.size() > 200) return;
+    if (std::find(r_.tags.begin(), r_.tags.end(), s) == r_.tags.end()) r_.tags.push_back(std::move(s));
+  };
+  if (raw.size() > 1 && raw[0] == '#' && raw[1] != '#') {
+    add(raw.substr(1));
+    take(i, i + 1, SpanKind::tag);
+    return 1;
+  }
+  std::size_t k = 0;
+  if (free_in(i, {"tagged", "labeled", "labelled"})) {
+    k = 1;
+    if (free_in(i + 1, {"with", "as"})) k = 2;
+  } else if (phrase(i, {"with", "tag"}) || phrase(i, {"with", "tags"})) {
+    k = 2;
+  } else if (phrase(i, {"with", "the", "tag"}) || phrase(i, {"with", "the", "tags"})) {
+    k = 3;
+  }
+  if (!k) return 0;
+  std::size_t j = i + k;
+  std::size_t got = 0;
+  while (free(j)) {
+    string_view tag = t_[j].raw;
+    if (!tag.empty() && tag[0] == '#') tag.remove_prefix(1);
+    if (tag.empty()) break;
+    add(tag);
+    ++got;
+    ++j;
+    std::size_t s = j;
+    if (s < n_ && t_[s].punct && t_[s].low == ",") ++s;
+    if (free_in(s, {"and", "&"})) ++s;
+    if (s == j || !free(s)) break;
+    j = s;
+  }
+  if (!got) return 0;
+  take(i, j, SpanKind::tag);
+  return j - i;
+}
+
+// ---------------------------------------------------------------- the slot pass
+
+bool Parser::slots_at(std::size_t i) {
+  // reminder offsets: "30 minutes before", "an hour earlier", "the day before"
+  {
+    int n = 0;
+    Unit u{};
+    std::size_t a = i;
+    std::size_t k = 0;
+    if (free_is(i, "the") && free_in(i + 1, {"day", "week"})) {
+      n = 1;
+      u = low(i + 1) == "day" ? Unit::day : Unit::week;
+      k = 2;
+    } else {
+      k = match_amount(i, n, u);
+    }
+    if (k && free_in(i + k, {"before", "earlier", "ahead", "prior", "beforehand"})) {
+      std::size_t e = i + k + 1;
+      if (low(e - 1) == "prior" && free_is(e, "to")) ++e;
+      const long long unit = u == Unit::minute ? 60
+                             : u == Unit::hour ? 3600
+                             : u == Unit::day  ? 86400
+                             : u == Unit::week ? 604800
+                                               : 0;
+      if (unit == 0 || n > 100000) {
+        problem("unreadable reminder " + quote(i, e));
+      } else {
+        offsets_.push_back(std::chrono::seconds(n * unit));
+      }
+      // "remind me", "with a reminder", "reminder" before it
+      if (a > 0 && free_in(a - 1, {"reminder", "alert", "notification"})) --a;
+      if (a > 0 && free_is(a - 1, "a")) --a;
+      if (a > 0 && free_is(a - 1, "with")) --a;
+      if (a > 1 && free_in(a - 2, {"remind", "alert", "notify", "ping"}) && free_is(a - 1, "me")) a -= 2;
+      take(a, e, SpanKind::reminder);
+      return true;
+    }
+  }
+  if (match_recurrence(i)) return true;
+  // recurrence modifiers
+  if (phrase(i, {"after", "completion"}) || phrase(i, {"after", "completing"}) ||
+      phrase(i, {"after", "done"}) || phrase(i, {"after", "finishing"}) ||
+      phrase(i, {"from", "completion"})) {
+    after_completion_ = true;
+    take(i, i + 2, SpanKind::recurrence);
+    return true;
+  }
+  if (phrase(i, {"after", "it's", "done"}) || phrase(i, {"after", "it", "is", "done"}) ||
+      phrase(i, {"after", "i", "finish"})) {
+    after_completion_ = true;
+    take(i, i + (low(i + 1) == "it" ? 4 : 3), SpanKind::recurrence);
+    return true;
+  }
+  if (free_in(i, {"starting", "beginning", "from", "until", "till", "through", "ending"})) {
+    std::size_t j = i + 1;
+    if (free_in(j, {"on", "from"})) ++j;
+    DatePart d;
+    bool bad = false;
+    if (std::size_t k = match_date(j, d, bad)) {
+      const bool until = in(low(i), {"until", "till", "through", "ending"});
+      if (!bad) (until ? until_ : start_) = d.day;
+      take(i, j + k, bad ? std::nullopt : std::optional(SpanKind::recurrence));
+      return true;
+    }
+  }
+  if (free_is(i, "for") || free(i)) {
+    std::size_t j = free_is(i, "for") ? i + 1 : i;
+    if (auto num = number_word(low(j)); num && free(j) && free_in(j + 1, {"times", "occurrences", "time"})) {
+      count_ = *num;
+      if (*num < 1) problem("unreadable count " + quote(i, j + 2));
+      take(i, j + 2, SpanKind::recurrence);
+      return true;
+    }
+  }
+  // relative instants: in 30 minutes / in 2 hours / 2 hours from now
+  {
+    int n = 0;
+    Unit u{};
+    std::size_t a = 0;
+    std::size_t k = 0;
+    if (free_in(i, {"in", "within"})) {
+      a = 1;
+      k = match_amount(i + 1, n, u);
+    } else if ((k = match_amount(i, n, u)) && free_is(i + k, "from") && free_is(i + k + 1, "now")) {
+      a = 0;
+    } else {
+      k = 0;
+    }
+    if (k && (u == Unit::minute || u == Unit::hour)) {
+      const auto d = std::chrono::minutes(static_cast<long long>(n) * (u == Unit::hour ? 60 : 1));
+      const Instant at = clk_.now + d;
+      (reminder_mode_ ? rrels_ : rels_).push_back(at);
+      std::size_t e = i + a + k + (a == 0 ? 2 : 0);
+      take(back_prep(i, nullptr), e, SpanKind::time);
+      return true;
+    }
+  }
+  {
+    DatePart d;
+    bool bad = false;
+    if (std::size_t k = match_date(i, d, bad)) {
+      const std::size_t s = back_prep(i, &d.prep);
+      if (!bad) (reminder_mode_ ? rdates_ : dates_).push_back(d);
+      take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::date));
+      if (bad) unreadable_ = true;
+      return true;
+    }
+  }
+  {
+    TimePart t;
+    bool bad = false;
+    if (std::size_t k = match_time(i, t, bad)) {
+      const std::size_t s = back_prep(i, nullptr);
+      if (!bad) (reminder_mode_ ? rtimes_ : times_).push_back(t);
+      if (bad) unreadable_ = true;
+      take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::time));
+      return true;
+    }
+  }
+  if (match_priority(i)) return true;
+  if (match_tags(i)) return true;
+  // a "remind me" later in the text: what follows is the reminder's time
+  if (i > 0 && (phrase(i, {"remind", "me"}) || phrase(i, {"alert", "me"}) || phrase(i, {"notify", "me"}))) {
+    reminder_mode_ = true;
+    take(i, i + 2 + (free_is(i + 2, "at") ? 0 : 0), SpanKind::reminder);
+    return true;
+  }
+  if (i > 0 && (phrase(i, {"with", "a", "reminder"}) || phrase(i, {"reminder"}))) {
+    const std::size_t k = low(i) == "with" ? 3 : 1;
+    reminder_mode_ = true;
+    take(i, i + k, SpanKind::reminder);
+    return true;
+  }
+  return false;
+}
+
+void Parser::extract() {
+  for (std::size_t i = 0; i < n_; ++i) {
+    if (t_[i].used) continue;
+    if (t_[i].punct && t_[i].low != "!") continue;
+    slots_at(i);
+  }
+  // What looks like a date or a time but was not read is not guessed.
+  for (std::size_t i = 0; i < n_; ++i) {
+    if (!free(i)) continue;
+    const string_view w = low(i);
+    const bool timeish = w.find(':') != string_view::npos && w.find_first_of("0123456789") == 0;
+    bool clock = false;
+    if (auto c = clock_word(w, free(i + 1) ? low(i + 1) : string_view(), false); c && c->minute < 0)
+      clock = true;
+    bool dateish = ordinal_shape(w) && (i == 0 || !in(low(i - 1), {"the"}) || true);
+    if (!dateish && w.find('/') != string_view::npos && w.find_first_of("0123456789") == 0) dateish = true;
+    if (free_in(i, {"at", "@"}) && i + 1 < n_ && all_digits(low(i + 1)) && free(i + 1)) clock = true;
+    // "every 2 hours", "every blue moon": a recurrence that was not understood
+    if (in(w, {"every", "every!"})) dateish = true;
+    // "postpone the report by 2 days": a shift from the task's current date is not read
+    int amount = 0;
+    Unit unit{};
+    if (update_like_ && match_amount(i, amount, unit)) dateish = true;
+    if (timeish || clock || dateish) {
+      problem("unreadable date or time " + quote(i, i + 1));
+      unreadable_ = true;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- dates → instants
+
+local_days Parser::first_occurrence(local_days from, int minute, bool& found) const {
+  const Rule& r = *rule_;
+  found = false;
+  for (int k = 0; k < 366 * 9; ++k) {
+    const local_days d = from + days(k);
+    bool match = true;
+    const int wd = iso_weekday(d);
+    const int dom = static_cast<int>(day_of(d));
+    const int dim = days_in_month(year_of(d), month_of(d));
+    if (r.weekdays && !(r.weekdays >> wd & 1u)) match = false;
+    if (match && r.nth > 0 && (dom - 1) / 7 + 1 != r.nth) match = false;
+    if (match && r.nth < 0 && dom + 7 <= dim) match = false;
+    if (match && r.monthday > 0 && dom != r.monthday) match = false;
+    if (match && r.monthday < 0 && dom != dim) match = false;
+    if (match && r.month > 0 && static_cast<int>(month_of(d)) != r.month) match = false;
+    if (!match) continue;
+    if (minute != kNoTime && wall_to_instant(clk_.zone, d, minute) < clk_.now) continue;
+    found = true;
+    return d;
+  }
+  return from;
+}
+
+// One instant out of the date, time and relative parts; nullopt when there are none or they conflict.
+std::optional<Instant> Parser::combine(const std::vector<DatePart>& ds, const std::vector<TimePart>& ts,
+                                       const std::vector<Instant>& rel, bool& all_day, bool for_reminder) {
+  all_day = false;
+  if (ds.empty() && ts.empty() && rel.empty()) return std::nullopt;
+  if (ds.size() > 1) {
+    // "friday march 6": fine when they agree.
+    for (const auto& d : ds)
+      if (d.day != ds.front().day && !d.weekday_only && !ds.front().weekday_only) {
+        problem("two different dates");
+        return std::nullopt;
+      }
+  }
+  std::optional<DatePart> date;
+  for (const auto& d : ds)
+    if (!date || date->weekday_only) date = d;
+  if (ds.size() > 1) {
+    for (const auto& d : ds)
+      if (d.weekday_only && iso_weekday(d.day) != iso_weekday(date->day)) {
+        problem("the weekday does not match the date");
+        return std::nullopt;
+      }
+  }
+  const TimePart* time = nullptr;
+  for (const auto& t : ts) {
+    if (time && !time->weak && !t.weak && time->minute != t.minute) {
+      problem("two different times");
+      return std::nullopt;
+    }
+    if (!time || time->weak) time = &t;
+  }
+  if (!rel.empty()) {
+    if (rel.size() > 1 || date || time) {
+      problem("a relative time with another date or time");
+      return std::nullopt;
+    }
+    return rel.front();
+  }
+  int minute = time ? time->minute : date && date->default_minute != kNoTime ? date->default_minute : kNoTime;
+  // "tonight at 9", "this evening at 7:30": an hour without am/pm in the evening
+  if (time && time->bare_hour && date && date->default_minute >= 12 * 60 && minute < 12 * 60)
+    minute += 12 * 60;
+  if (date) {
+    if (minute == kNoTime) {
+      if (for_reminder) return wall_to_instant(clk_.zone, date->day, 9 * 60);
+      all_day = true;
+      return wall_to_instant(clk_.zone, date->day, 0);
+    }
+    return wall_to_instant(clk_.zone, date->day, minute);
+  }
+  // A time alone: its next occurrence.
+  for (int k = 0; k < 3; ++k) {
+    const Instant at = wall_to_instant(clk_.zone, clk_.today + days(k), minute);
+    if (at > clk_.now) return at;
+  }
+  return std::nullopt;
+}
+
+void Parser::finish_dates() {
+  bool all_day = false;
+  if (rule_) {
+    // A plain date is where the recurrence starts.
+    local_days from = start_.value_or(clk_.today);
+    std::vector<DatePart> ds = dates_;
+    if (!start_ && !ds.empty()) {
+      from = ds.front().day;
+      if (ds.size() > 1) problem("two different dates");
+    }
+    if (from < clk_.today) from = clk_.today;
+    if (!rels_.empty()) problem("a relative time with a recurrence");
+    int minute = kNoTime;
+    for (const auto& t : times_)
+      if (minute == kNoTime || !t.weak) minute = t.minute;
+    if (minute == kNoTime && !ds.empty() && ds.front().default_minute != kNoTime)
+      minute = ds.front().default_minute;
+    if (minute == kNoTime) minute = rule_->default_minute;
+    bool found = false;
+    if (minute == 24 * 60) {
+      minute = 0;
+      from += days(1);
+    }
+    const local_days first = first_occurrence(from, minute, found);
+    std::string rrule = std::string("FREQ=") + rule_->freq;
+    if (rule_->interval > 1) rrule += ";INTERVAL=" + std::to_string(rule_->interval);
+    if (rule_->month) rrule += ";BYMONTH=" + std::to_string(rule_->month);
+    if (rule_->monthday) rrule += ";BYMONTHDAY=" + std::to_string(rule_->monthday);
+    if (rule_->weekdays) {
+      rrule += ";BYDAY=";
+      bool first_day = true;
+      for (int d = 0; d < 7; ++d) {
+        if (!(rule_->weekdays >> d & 1u)) continue;
+        if (!first_day) rrule += ",";
+        first_day = false;
+        if (rule_->nth) rrule += std::to_string(rule_->nth);
+        rrule += kRruleDays[static_cast<std::size_t>(d)];
+      }
+    }
+    if (count_ > 0) rrule += ";COUNT=" + std::to_string(count_);
+    if (until_) {
+      const Instant end = wall_to_instant(clk_.zone, *until_, minute == kNoTime ? 24 * 60 - 1 : minute);
+      rrule += ";UNTIL=" + rrule_utc(minute == kNoTime ? end + std::chrono::seconds(59) : end);
+      if (found && *until_ < first) problem("the recurrence ends before it starts");
+    }
+    if (count_ > 0 && until_) problem("both a count and an end date");
+    if (!found || rule_->bad) {
+      problem("no occurrence of the recurrence");
+    } else {
+      r_.due_at = wall_to_instant(clk_.zone, first, minute == kNoTime ? 0 : minute);
+      r_.all_day = minute == kNoTime;
+    }
+    r_.recurrence = std::move(rrule);
+  } else {
+    std::vector<DatePart> ds = dates_;
+    if (start_) ds.push_back(DatePart{*start_, *start_, 1, kNoTime, {}, false});
+    if (until_) ds.push_back(DatePart{*until_, *until_, 1, kNoTime, {}, false});
+    if (count_ > 0) problem("'times' without a recurrence");
+    auto due = combine(ds, times_, rels_, all_day, false);
+    if (due && ds.empty() && rels_.empty()) {
+      // time only
+    }
+    r_.due_at = due;
+    r_.all_day = due && all_day;
+  }
+  if (unreadable_) {
+    r_.due_at.reset();
+    r_.all_day = false;
+  }
+  if (rule_ && rule_->bad) r_.recurrence.reset();
+  if (after_completion_) r_.recurrence_mode = RecurrenceMode::after_completion;
+  if (after_completion_ && !rule_) problem("'after completion' without a recurrence");
+  if (r_.due_at && *r_.due_at < clk_.now && !r_.all_day) problem("the date is in the past");
+  if (r_.due_at && r_.all_day && *r_.due_at < wall_to_instant(clk_.zone, clk_.today, 0))
+    problem("the date is in the past");
+  // reminders
+  for (auto s : offsets_)
+    r_.reminders.push_back(Reminder{s, std::nullopt});
+  bool rall = false;
+  if (auto at = combine(rdates_, rtimes_, rrels_, rall, true))
+    r_.reminders.push_back(Reminder{std::nullopt, at});
+}
+
+// ---------------------------------------------------------------- residual text
+
+std::string Parser::residual(std::size_t from, std::size_t to) const {
+  std::string out;
+  to = std::min(to, n_);
+  std::size_t i = from;
+  while (i < to) {
+    if (t_[i].used) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j + 1 < to && !t_[j + 1].used)
+      ++j;
+    // drop punctuation at the run's edges
+    std::size_t a = i;
+    std::size_t b = j;
+    while (a <= b && t_[a].punct && t_[a].low != "(" && t_[a].low != "\"")
+      ++a;
+    while (b >= a && b != static_cast<std::size_t>(-1) && t_[b].punct && t_[b].low != ")" &&
+           t_[b].low != "\"") {
+      if (b == 0) break;
+      --b;
+    }
+    if (a <= b && !(t_[b].punct && t_[b].low != ")" && t_[b].low != "\"")) {
+      if (!out.empty()) out += ' ';
+      out += text_.substr(t_[a].begin, t_[b].end - t_[a].begin);
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+namespace {
+
+bool strip_word_front(std::string& s, std::initializer_list<string_view> words) {
+  for (auto w : words) {
+    if (s.size() > w.size() && s[w.size()] == ' ') {
+      bool same = true;
+      for (std::size_t k = 0; k < w.size(); ++k)
+        if (static_cast<char>(std::tolower(static_cast<unsigned char>(s[k]))) != w[k]) same = false;
+      if (same) {
+        s.erase(0, w.size() + 1);
+        return true;
+      }
+    } else if (s.size() == w.size()) {
+      bool same = true;
+      for (std::size_t k = 0; k < w.size(); ++k)
+        if (static_cast<char>(std::tolower(static_cast<unsigned char>(s[k]))) != w[k]) same = false;
+      if (same) {
+        s.clear();
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool strip_word_back(std::string& s, std::initializer_list<string_view> words) {
+  for (auto w : words) {
+    if (s.size() < w.size()) continue;
+    const std::size_t at = s.size() - w.size();
+    if (at > 0 && s[at - 1] != ' ') continue;
+    bool same = true;
+    for (std::size_t k = 0; k < w.size(); ++k)
+      if (static_cast<char>(std::tolower(static_cast<unsigned char>(s[at + k]))) != w[k]) same = false;
+    if (same) {
+      s.erase(at == 0 ? 0 : at - 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+void trim_punct(std::string& s) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == ',' || s.back() == ':' || s.back() == '-' || s.back() == ';'))
+    s.pop_back();
+  std::size_t a = 0;
+  while (a < s.size() && (s[a] == ' ' || s[a] == ',' || s[a] == ':' || s[a] == '-' || s[a] == ';'))
+    ++a;
+  s.erase(0, a);
+}
+
+}  // namespace
+
+std::string Parser::clean_title(std::string s) {
+  for (int round = 0; round < 4; ++round) {
+    trim_punct(s);
+    bool changed = strip_word_back(s, {"at", "on", "by", "before", "to", "for", "and", "with", "due", "from",
+                                       "starting", "until", "every", "please"});
+    changed |= strip_word_front(s, {"to", "please", "and"});
+    if (!changed) break;
+  }
+  trim_punct(s);
+  return s;
+}
+
+std::string Parser::clean_target(std::string s) {
+  for (int round = 0; round < 4; ++round) {
+    trim_punct(s);
+    bool changed = strip_word_front(
+        s, {"the", "my", "a", "an", "that", "this", "task", "to", "with", "about", "of", "for", "off"});
+    changed |= strip_word_back(s, {"task", "todo", "item", "to", "as", "for", "please", "at", "on", "by",
+                                   "off", "now", "is", "the", "and"});
+    if (!changed) break;
+  }
+  trim_punct(s);
+  return s;
+}
+
+// ---------------------------------------------------------------- intents
+
+// The message as one normalised string, for the small whole-message intents.
+bool Parser::whole_message() {
+  std::string norm;
+  for (std::size_t i = 0; i < n_; ++i) {
+    if (t_[i].punct || t_[i].used) continue;
+    if (!norm.empty()) norm += ' ';
+    norm += t_[i].low;
+  }
+  auto all = [&](SpanKind kind) {
+    for (std::size_t i = 0; i < n_; ++i)
+      if (!t_[i].punct && !t_[i].used) take(i, i + 1, kind);
+  };
+  auto one_of = [&](std::initializer_list<string_view> set) { return in(norm, set); };
+  if (one_of({"help", "help me", "what can you do", "what can i say", "how does this work", "commands",
+              "usage", "what do you understand", "?"}) ||
+      (norm.empty() && n_ > 0 && t_[0].low == "?")) {
+    r_.intent = Intent::help;
+    conf_ = 0.95;
+    all(SpanKind::command);
+    return true;
+  }
+  if (one_of({"hello", "hi", "hey", "hello there", "hi there", "hey there", "thanks", "thank you",
+              "good morning", "good night", "good evening", "how are you"})) {
+    r_.intent = Intent::unknown;
+    problem("not a request about tasks");
+    return true;
+  }
+  if (one_of({"undo", "undo that", "undo it", "undo the last change", "undo the last action", "undo last",
+              "revert", "revert that", "take that back", "oops undo", "oops", "undo please"})) {
+    r_.intent = Intent::undo;
+    conf_ = one_of({"oops"}) ? 0.6 : 0.95;
+    all(SpanKind::command);
+    return true;
+  }
+  if (one_of({"yes", "y", "yeah", "yep", "yup", "sure", "ok", "okay", "confirm", "do it", "go ahead",
+              "correct", "right", "yes please", "that's right", "absolutely", "affirmative", "yes do it",
+              "please do"})) {
+    r_.intent = Intent::confirm;
+    conf_ = 0.95;
+    all(SpanKind::command);
+    return true;
+  }
+  if (one_of({"no", "n", "nope", "nah", "cancel", "never mind", "nevermind", "stop", "don't", "dont",
+              "no thanks", "no thank you", "not that", "abort", "forget it", "cancel that"})) {
+    r_.intent = Intent::deny;
+    conf_ = 0.95;
+    all(SpanKind::command);
+    return true;
+  }
+  // select: "the second one", "second", "number 2", "option 3", "2", "#2", "the last one"
+  {
+    std::size_t i = 0;
+    std::vector<std::size_t> words;
+    for (std::size_t k = 0; k < n_; ++k)
+      if (!t_[k].punct) words.push_back(k);
+    std::size_t a = 0;
+    auto w = [&](std::size_t k) { return a + k < words.size() ? low(words[a + k]) : string_view(); };
+    if (w(0) == "the") ++a;
+    if (in(w(0), {"number", "option", "no", "choice", "#"})) ++a;
+    std::optional<int> idx;
+    string_view x = w(0);
+    if (!x.empty() && x[0] == '#' && words.size() == 1) x.remove_prefix(1);
+    if (auto o = ordinal_word(x, true))
+      idx = *o;
+    else if (all_digits(x) && x.size() <= 2)
+      idx = std::stoi(std::string(x));
+    if (idx) {
+      ++a;
+      if (w(0) == "one") ++a;
+      if (a == words.size() && (*idx == -1 || (*idx >= 1 && *idx <= 50))) {
+        r_.intent = Intent::select;
+        r_.index = *idx;
+        conf_ = 0.95;
+        all(SpanKind::selection);
+        return true;
+      }
+    }
+    (void)i;
+  }
+  return false;
+}
+
+void Parser::detect_command() {
+  // politeness
+  for (int round = 0; round < 3; ++round) {
+    const std::size_t s = first_free();
+    if (std::size_t k = phrase(s, {"can", "you"})                                               ? 2
+                        : phrase(s, {"could", "you"})                                           ? 2
+                        : phrase(s, {"would", "you"})                                           ? 2
+                        : free_in(s, {"please", "pls", "plz", "hey", "hi", "ok", "okay", "so"}) ? 1
+                                                                                                : 0) {
+      take(s, s + k, std::nullopt);
+      if (free_is(first_free(), "please")) take(first_free(), first_free() + 1, std::nullopt);
+    } else {
+      break;
+    }
+  }
+  const std::size_t s = first_free();
+  auto cmd = [&](std::size_t k, Intent intent, double c = 0.9) {
+    cmd_a_ = s;
+    cmd_b_ = s + k;
+    take(s, s + k, SpanKind::command);
+    r_.intent = intent;
+    conf_ = c;
+  };
+  auto find = [&](std::initializer_list<string_view> words) -> std::size_t {
+    for (std::size_t i = s + 1; i < n_; ++i)
+      if (free(i) && in(low(i), words)) return i;
+    return n_;
+  };
+  const string_view w = low(s);
+  std::size_t k = 0;
+  // create with a command
+  if ((k = phrase(s, {"remind", "me", "to"}))) {
+    cmd(k, Intent::create, 0.95);
+    remind_lead_ = true;
+    return;
+  }
+  if ((k = phrase(s, {"remind", "me", "about"})) || (k = phrase(s, {"remind", "me", "of"}))) {
+    cmd(k, Intent::add_reminder, 0.9);
+    remind_lead_ = true;
+    reminder_mode_ = true;
+    return;
+  }
+  if ((k = phrase(s, {"remind", "me"}))) {
+    cmd(k, Intent::create, 0.9);
+    remind_lead_ = true;
+    return;
+  }
+  for (auto p : {std::initializer_list<string_view>{"set", "a", "reminder", "for"},
+                 {"set", "a", "reminder", "on"},
+                 {"add", "a", "reminder", "to"},
+                 {"add", "a", "reminder", "for"},
+                 {"add", "a", "reminder", "on"},
+                 {"set", "a", "reminder"},
+                 {"add", "a", "reminder"},
+                 {"create", "a", "reminder", "for"}}) {
+    if ((k = phrase(s, p))) {
+      cmd(k, Intent::add_reminder, 0.9);
+      reminder_mode_ = true;
+      return;
+    }
+  }
+  for (auto p : {std::initializer_list<string_view>{"add", "a", "task", "to"},
+                 {"add", "a", "task"},
+                 {"add", "task"},
+                 {"create", "a", "task", "to"},
+                 {"create", "a", "task"},
+                 {"create", "task"},
+                 {"new", "task"},
+                 {"add", "a", "todo"},
+                 {"add", "todo"},
+                 {"i", "need", "to"},
+                 {"i", "have", "to"},
+                 {"i", "must"},
+                 {"need", "to"},
+                 {"don't", "forget", "to"},
+                 {"dont", "forget", "to"},
+                 {"remember", "to"},
+                 {"todo"},
+                 {"to", "do"},
+                 {"add"},
+                 {"create"},
+                 {"new"}}) {
+    if ((k = phrase(s, p))) {
+      cmd(k, Intent::create, 0.95);
+      return;
+    }
+  }
+  // list
+  for (auto p : {std::initializer_list<string_view>{"what", "do", "i", "have"},
+                 {"what", "have", "i", "got"},
+                 {"what's"},
+                 {"whats"},
+                 {"what", "is"},
+                 {"what", "are"},
+                 {"what", "needs"},
+                 {"what"},
+                 {"show", "me"},
+                 {"show"},
+                 {"list"},
+                 {"which"},
+                 {"do", "i", "have"},
+                 {"are", "there"},
+                 {"is", "there"},
+                 {"anything"},
+                 {"any"},
+                 {"search", "for"},
+                 {"search"},
+                 {"find"},
+                 {"look", "for"},
+                 {"view"},
+                 {"display"},
+                 {"get", "my"},
+                 {"tell", "me"}}) {
+    if ((k = phrase(s, p))) {
+      cmd(k, Intent::list, 0.9);
+      list_ = true;
+      return;
+    }
+  }
+  // complete
+  for (auto p : {std::initializer_list<string_view>{"i'm", "done", "with"},
+                 {"im", "done", "with"},
+                 {"i", "am", "done", "with"},
+                 {"done", "with"},
+                 {"finished", "with"},
+                 {"i", "finished"},
+                 {"i've", "finished"},
+                 {"i", "have", "finished"},
+                 {"i", "completed"},
+                 {"i've", "done"},
+                 {"i", "did"},
+                 {"check", "off"},
+                 {"tick", "off"},
+                 {"cross", "off"},
+                 {"done"},
+                 {"finished"},
+                 {"completed"},
+                 {"complete"}}) {
+    if ((k = phrase(s, p))) {
+      cmd(k, Intent::complete, 0.9);
+      return;
+    }
+  }
+  if (in(w, {"check", "tick", "cross"}) && free(s)) {
+    const std::size_t off = find({"off"});
+    if (off < n_ && off == last_free()) {
+      take(off, off + 1, SpanKind::command);
+      cmd(1, Intent::complete, 0.9);
+      return;
+    }
+  }
+  if (w == "mark" && free(s)) {
+    // mark X [as] done | not done | undone | open | incomplete | complete
+    for (std::size_t i = n_; i-- > s + 1;) {
+      if (!free(i)) continue;
+      std::size_t a = i;
+      Intent intent = Intent::unknown;
+      if (in(low(i), {"done", "complete", "completed", "finished"})) {
+        intent = Intent::complete;
+        if (a > 0 && free_is(a - 1, "not")) {
+          intent = Intent::reopen;
+          --a;
+        }
+      } else if (in(low(i), {"undone", "open", "incomplete", "uncompleted", "todo", "unfinished"})) {
+        intent = Intent::reopen;
+      }
+      if (intent == Intent::unknown) break;
+      if (a > 0 && free_is(a - 1, "as")) --a;
+      take(a, i + 1, SpanKind::command);
+      cmd(1, intent, 0.9);
+      return;
+    }
+    update_like_ = true;
+    cmd(1, Intent::update, 0.9);  // "mark X as urgent"
+    return;
+  }
+  if ((k = phrase(s, {"reopen"})) || (k = phrase(s, {"re-open"})) || (k = phrase(s, {"uncomplete"})) ||
+      (k = phrase(s, {"unmark"})) || (k = phrase(s, {"undo", "complete"})) ||
+      (k = phrase(s, {"undo", "completing"}))) {
+    cmd(k, Intent::reopen, 0.9);
+    return;
+  }
+  for (auto p : {std::initializer_list<string_view>{"get", "rid", "of"},
+                 {"delete"},
+                 {"remove"},
+                 {"drop"},
+                 {"trash"},
+                 {"erase"},
+                 {"cancel"},
+                 {"scrap"},
+                 {"forget", "about"}}) {
+    if ((k = phrase(s, p))) {
+      cmd(k, Intent::remove, 0.9);
+      return;
+    }
+  }
+  // stop recurring
+  for (auto p : {std::initializer_list<string_view>{"stop", "repeating"},
+                 {"stop", "recurring"},
+                 {"don't", "repeat"},
+                 {"dont", "repeat"},
+                 {"do", "not", "repeat"},
+                 {"no", "longer", "repeat"},
+                 {"stop", "the", "recurrence", "of"},
+                 {"end", "the", "recurrence", "of"},
+                 {"remove", "the", "recurrence", "from"}}) {
+    if ((k = phrase(s, p))) {
+      cmd(k, Intent::stop_recurring, 0.9);
+      return;
+    }
+  }
+  // make X … : recurring / not recurring / priority / otherwise a create ("make dinner")
+  if (in(w, {"make", "set"}) && free(s)) {
+    const std::size_t rep = find({"repeat", "recur", "recurring", "repeating"});
+    if (rep < n_) {
+      std::size_t a = rep;
+      bool stop = false;
+      if (a > s + 1 && free_in(a - 1, {"not", "non", "stop"})) {
+        --a;
+        stop = true;
+      }
+      if (a > s + 1 && free_is(a - 1, "to")) --a;
+      take(a, rep + 1, SpanKind::command);
+      cmd(1, stop ? Intent::stop_recurring : Intent::make_recurring, 0.9);
+      return;
+    }
+    const std::size_t nonrec = find({"non-recurring", "one-off", "one-time"});
+    if (nonrec < n_) {
+      take(nonrec, nonrec + 1, SpanKind::command);
+      cmd(1, Intent::stop_recurring, 0.9);
+      return;
+    }
+    update_like_ = true;
+    ambiguous_verb_ = true;
+    cmd(1, Intent::update, 0.9);
+    return;
+  }
+  if ((k = phrase(s, {"repeat"})) || (k = phrase(s, {"recur"}))) {
+    cmd(k, Intent::make_recurring, 0.9);
+    return;
+  }
+  for (auto p : {std::initializer_list<string_view>{"move"},
+                 {"reschedule"},
+                 {"postpone"},
+                 {"push", "back"},
+                 {"push"},
+                 {"delay"},
+                 {"defer"},
+                 {"bump"},
+                 {"rename"},
+                 {"change"},
+                 {"update"},
+                 {"edit"},
+                 {"prioritize"},
+                 {"tag"},
+                 {"retag"}}) {
+    if ((k = phrase(s, p))) {
+      update_like_ = true;
+      ambiguous_verb_ = in(w, {"change", "update", "edit"});
+      cmd(k, Intent::update, 0.9);
+      return;
+    }
+  }
+  // "groceries is done", "groceries done", "taxes is not done", "gym should repeat every day"
+  const std::size_t last = last_free();
+  if (last < n_ && last > s) {
+    if (in(low(last), {"done", "finished", "complete", "completed"})) {
+      std::size_t a = last;
+      Intent intent = Intent::complete;
+      if (a > s && free_is(a - 1, "not")) {
+        intent = Intent::reopen;
+        --a;
+      }
+      if (a > s && free_in(a - 1, {"is", "are", "was"})) --a;
+      take(a, last + 1, SpanKind::command);
+      r_.intent = intent;
+      conf_ = 0.85;
+      return;
+    }
+  }
+  const std::size_t should = find({"should"});
+  if (should < n_ && free_in(should + 1, {"repeat", "recur"})) {
+    take(should, should + 2, SpanKind::command);
+    r_.intent = Intent::make_recurring;
+    conf_ = 0.9;
+    return;
+  }
+  for (std::size_t i = s + 1; i + 1 < n_; ++i) {
+    if (free_is(i, "is") && (free_is(i + 1, "due") || (free_is(i + 1, "now") && free_is(i + 2, "due")))) {
+      take(i, i + (low(i + 1) == "now" ? 3 : 2), SpanKind::command);
+      update_like_ = true;
+      r_.intent = Intent::update;
+      conf_ = 0.85;
+      return;
+    }
+  }
+  if (s >= n_) {
+    r_.intent = Intent::unknown;
+    conf_ = 0.0;
+    return;
+  }
+  r_.intent = Intent::create;
+  conf_ = 0.85;
+}
+
+void Parser::finish_list() {
+  // filter words
+  for (std::size_t i = 0; i < n_; ++i) {
+    if (!free(i)) continue;
+    const string_view w = low(i);
+    if (in(w, {"overdue", "late"}) || phrase(i, {"past", "due"})) {
+      overdue_ = true;
+      take(i, i + (w == "past" ? 2 : 1), SpanKind::filter);
+    } else if (in(w, {"done", "completed", "finished", "complete"})) {
+      status_ = "done";
+      take(i, i + 1, SpanKind::filter);
+    } else if (in(w, {"open", "pending", "remaining", "unfinished", "incomplete", "outstanding"})) {
+      status_ = "open";
+      take(i, i + 1, SpanKind::filter);
+    } else if (in(w, {"undated"}) || phrase(i, {"no", "due", "date"}) ||
+               phrase(i, {"without", "a", "due", "date"}) || phrase(i, {"without", "due", "date"})) {
+      const std::size_t k = w == "undated" ? 1 : w == "no" ? 3 : low(i + 1) == "a" ? 4 : 3;
+      has_due_ = false;
+      take(i, i + k, SpanKind::filter);
+    } else if (in(w, {"all", "everything"})) {
+      status_ = status_.value_or("all");
+      take(i, i + 1, SpanKind::filter);
+    }
+  }
+  Query q;
+  if (status_ && *status_ != "all") q.status = status_;
+  if (!status_) q.status = "open";
+  q.overdue = overdue_;
+  q.has_due = has_due_;
+  if (r_.priority) q.priorities.push_back(*r_.priority);
+  q.tags = r_.tags;
+  if (dates_.size() > 1) problem("two different dates");
+  if (!dates_.empty()) {
+    const DatePart& d = dates_.front();
+    const Instant start = wall_to_instant(clk_.zone, d.range_start, 0);
+    const Instant end = wall_to_instant(clk_.zone, d.range_start + days(d.range_days), 0);
+    if (d.prep == "before") {
+      q.due_before = start;
+    } else if (d.prep == "by") {
+      q.due_before = end;
+    } else {
+      q.due_after = start;
+      q.due_before = end;
+    }
+  }
+  if (!times_.empty() || !rels_.empty()) {
+    bool all_day = false;
+    if (auto at = combine({}, times_, rels_, all_day, false)) {
+      q.due_before = *at;
+      if (!q.due_after) q.due_after = clk_.now;
+    }
+  }
+  if (rule_) problem("a recurrence in a list request");
+  // filler words; what is left is a search
+  for (std::size_t i = 0; i < n_; ++i) {
+    if (free_in(
+            i, {"my",     "me",       "the",   "tasks",      "task",   "todos", "todo",     "to-dos", "items",
+                "things", "is",       "are",   "do",         "i",      "have",  "due",      "that",   "which",
+                "any",    "anything", "there", "for",        "with",   "in",    "of",       "on",     "about",
+                "got",    "left",     "up",    "coming",     "what's", "whats", "what",     "list",   "show",
+                "a",      "to",       "all",   "containing", "called", "named", "priority", "tagged", "stuff",
+                "right",  "now",      "still", "need",       "needs",  "done"}))
+      take(i, i + 1, std::nullopt);
+  }
+  std::string rest = residual();
+  trim_punct(rest);
+  if (!rest.empty()) q.q = rest;
+  r_.query = std::move(q);
+  r_.due_at.reset();
+  r_.all_day = false;
+  r_.recurrence.reset();
+  r_.tags.clear();
+  r_.priority.reset();
+}
+
+void Parser::finish_spans() {
+  std::sort(spans_.begin(), spans_.end(), [](const Span& a, const Span& b) { return a.start < b.start; });
+  bool ascii = true;
+  for (unsigned char c : text_)
+    if (c >= 0x80) ascii = false;
+  if (!ascii) {
+    // byte offsets → code points
+    auto cp = [&](std::size_t byte) {
+      std::size_t n = 0;
+      for (std::size_t i = 0; i < byte && i < text_.size(); ++i)
+        if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++n;
+      return n;
+    };
+    for (auto& s : spans_) {
+      s.start = cp(s.start);
+      s.end = cp(s.end);
+    }
+  }
+  r_.spans = std::move(spans_);
+}
+
+Reading Parser::run() {
+  if (n_ == 0) {
+    r_.intent = Intent::unknown;
+    r_.confidence = 0.0;
+    r_.problems.push_back("empty message");
+    return std::move(r_);
+  }
+  if (!whole_message()) {
+    detect_command();
+    body_start_ = first_free();
+    if (r_.intent != Intent::unknown) {
+      extract();
+      if (list_) {
+        finish_list();
+      } else {
+        finish_dates();
+      }
+    }
+  }
+  // An ambiguous verb with no sign of an update starts a title: "Make dinner reservations", "Update resume".
+  if (r_.intent == Intent::update && ambiguous_verb_) {
+    bool signal = to_prep_ || priority_via_to_;
+    for (std::size_t i = 0; i < n_; ++i)
+      if ((in(low(i), {"priority", "prio", "deadline", "title", "name"}) &&
+           in(low(i + 1), {"of", "for", "to"})) ||
+          phrase(i, {"due", "date"}))
+        signal = true;
+    const bool make_set = cmd_a_ < n_ && in(low(cmd_a_), {"make", "set"});
+    if (make_set && (r_.priority || !r_.tags.empty())) signal = true;
+    if (!signal) {
+      revert_command();
+      r_.intent = Intent::create;
+      conf_ = 0.85;
+      if (r_.recurrence) {
+        // fine: a recurring task
+      }
+    }
+  }
+  // "Trash out every Tuesday": a command verb before a recurrence is the start of a title.
+  if ((r_.intent == Intent::remove || r_.intent == Intent::complete || r_.intent == Intent::reopen) &&
+      r_.recurrence && cmd_b_ > cmd_a_) {
+    revert_command();
+    r_.intent = Intent::create;
+    conf_ = 0.85;
+  }
+  // "Add milk to shopping list": "add … to <something> list" is the title itself.
+  if (r_.intent == Intent::create && cmd_b_ == cmd_a_ + 1 && cmd_a_ < n_ && low(cmd_a_) == "add") {
+    const std::size_t last = last_free();
+    bool to = false;
+    for (std::size_t i = cmd_b_; i < last; ++i)
+      if (free_is(i, "to")) to = true;
+    if (to && last < n_ && low(last) == "list" &&
+        !(last >= 1 &&
+          (free_is(last - 1, "my") || free_is(last - 1, "the") || (last >= 2 && free_is(last - 2, "my")))))
+      revert_command();
+  }
+  std::string rest;
+  switch (r_.intent) {
+    case Intent::create: {
+      rest = residual();
+      if (remind_lead_) {
+        // "remind me about the dentist at 8am" / "remind me 30 minutes before the dentist" → a reminder on a
+        // task
+        if (strip_word_front(rest, {"about", "of"}) || (!offsets_.empty() && !r_.due_at && !rest.empty())) {
+          r_.intent = Intent::add_reminder;
+          r_.target = clean_target(rest);
+          if (r_.due_at) r_.reminders.push_back(Reminder{std::nullopt, r_.due_at});
+          r_.due_at.reset();
+          r_.all_day = false;
+          break;
+        }
+        // "remind me to X at T": a task due at T with a reminder at the due time (PT0S)
+        if (r_.due_at && offsets_.empty() && r_.reminders.empty())
+          r_.reminders.push_back(Reminder{std::chrono::seconds(0), std::nullopt});
+        if (!r_.due_at) problem("no time for the reminder");
+      }
+      strip_word_back(rest,
+                      {"to my list", "to the list", "to my todo list", "to my to-do list", "to my tasks"});
+      r_.title = clean_title(std::move(rest));
+      if (r_.title.empty()) problem("no title");
+      break;
+    }
+    case Intent::add_reminder: {
+      rest = residual();
+      strip_word_front(rest, {"about", "of"});
+      r_.target = clean_target(rest);
+      if (r_.due_at) {
+        // dates read before "remind me" took effect: the reminder's time
+        r_.reminders.push_back(Reminder{std::nullopt, r_.due_at});
+        r_.due_at.reset();
+        r_.all_day = false;
+      }
+      if (r_.reminders.empty()) problem("no time for the reminder");
+      if (r_.target.empty()) problem("which task?");
+      break;
+    }
+    case Intent::update: {
+      rest = residual();
+      // rename X to Y / call X Y
+      std::size_t split = std::string::npos;
+      const std::size_t first = first_free();
+      bool rename = false;
+      for (std::size_t i = 0; i < n_; ++i)
+        if (t_[i].used && in(low(i), {"rename", "retitle"})) rename = true;
+      if (rename || phrase(first, {"the", "title"}) == 0) {
+        for (std::size_t i = n_; i-- > 0;)
+          if (free_in(i, {"to", "as", "into"}) && rename) {
+            split = i;
+            break;
+          }
+      }
+      if (split != std::string::npos) {
+        take(split, split + 1, SpanKind::command);
+        r_.target = clean_target(residual(0, split));
+        r_.title = clean_title(residual(split + 1));
+        if (r_.title.empty()) problem("no new title");
+      } else {
+        // "tag groceries with home": the words after the last "with"/"as" are tags
+        bool tagging = false;
+        for (std::size_t i = 0; i < n_; ++i)
+          if (t_[i].used && in(low(i), {"tag", "retag"}) && i == 0) tagging = true;
+        if (tagging) {
+          for (std::size_t i = n_; i-- > 0;) {
+            if (free_in(i, {"with", "as"})) {
+              for (std::size_t j = i + 1; j < n_; ++j) {
+                if (!free(j) || in(low(j), {"and", "&"})) continue;
+                std::string tag(low(j));
+                if (!tag.empty() && tag[0] == '#') tag.erase(0, 1);
+                if (!tag.empty() && std::find(r_.tags.begin(), r_.tags.end(), tag) == r_.tags.end())
+                  r_.tags.push_back(tag);
+                take(j, j + 1, SpanKind::tag);
+              }
+              take(i, i + 1, std::nullopt);
+              break;
+            }
+          }
+        }
+        // "priority of", "the due date of", "due date"
+        for (std::size_t i = 0; i < n_; ++i) {
+          if (phrase(i, {"priority", "of"}) || phrase(i, {"priority", "for"}) ||
+              phrase(i, {"due", "date", "of"}) || phrase(i, {"date", "of"}) || phrase(i, {"time", "of"}) ||
+              phrase(i, {"deadline", "of"}))
+            take(i, i + (low(i) == "due" ? 3 : 2), SpanKind::command);
+          else if (free_in(i, {"priority", "prio", "deadline"}) ||
+                   (free_is(i, "due") && free_is(i + 1, "date")))
+            take(i, i + (low(i) == "due" ? 2 : 1), SpanKind::command);
+        }
+        r_.target = clean_target(residual());
+        strip_word_back(r_.target, {"'s"});
+        if (r_.target.size() > 2 && r_.target.ends_with("'s")) r_.target.resize(r_.target.size() - 2);
+      }
+      if (r_.target.empty()) problem("which task?");
+      if (r_.title.empty() && !r_.due_at && !r_.priority && r_.tags.empty() && !r_.recurrence &&
+          r_.reminders.empty())
+        problem("nothing to change");
+      if (r_.recurrence) r_.intent = Intent::make_recurring;
+      break;
+    }
+    case Intent::make_recurring:
+      r_.target = clean_target(residual());
+      if (r_.target.empty()) problem("which task?");
+      if (!r_.recurrence) problem("no recurrence");
+      break;
+    case Intent::complete:
+    case Intent::reopen:
+    case Intent::remove:
+    case Intent::stop_recurring:
+      r_.target = clean_target(residual());
+      if (r_.target.empty()) problem("which task?");
+      if (r_.intent != Intent::stop_recurring && (r_.due_at || r_.recurrence)) problem("a date in a command");
+      if (r_.intent == Intent::stop_recurring && r_.recurrence) problem("a recurrence in 'stop repeating'");
+      r_.due_at.reset();
+      r_.all_day = false;
+      r_.recurrence.reset();
+      r_.recurrence_mode = RecurrenceMode::fixed;
+      break;
+    case Intent::list:
+      break;
+    default:
+      break;
+  }
+  if (r_.intent != Intent::create && r_.intent != Intent::update && r_.intent != Intent::list &&
+      r_.intent != Intent::make_recurring) {
+    r_.title.clear();
+  }
+  if (r_.intent == Intent::create && r_.title.empty() && r_.target.empty()) {
+    // nothing left: e.g. "tomorrow at 5pm"
+  }
+  double c = conf_;
+  if (!r_.problems.empty()) c = std::min(c, 0.4);
+  if (r_.intent == Intent::unknown) c = 0.0;
+  r_.confidence = c;
+  finish_spans();
+  return std::move(r_);
+}
+
+}  // namespace
+
+std::string_view to_string(Intent i) {
+  static constexpr std::array<std::string_view, 15> k = {
+      "create",         "list", "complete", "reopen",  "delete", "update", "add_reminder", "make_recurring",
+      "stop_recurring", "undo", "help",     "confirm", "deny",   "select", "unknown"};
+  return k[static_cast<std::size_t>(i)];
+}
+
+std::string_view to_string(Priority p) {
+  static constexpr std::array<std::string_view, 5> k = {"none", "low", "medium", "high", "urgent"};
+  return k[static_cast<std::size_t>(p)];
+}
+
+std::string_view to_string(SpanKind s) {
+  static constexpr std::array<std::string_view, 9> k = {
+      "command", "date", "time", "recurrence", "priority", "tag", "reminder", "filter", "selection"};
+  return k[static_cast<std::size_t>(s)];
+}
+
+std::optional<ParseContext> make_context(Instant now, std::string_view timezone, DateOrder order) {
+  if (!is_valid_timezone(timezone)) return std::nullopt;
+  try {
+    return ParseContext{now, date::locate_zone(timezone), order};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+Reading parse(std::string_view text, const ParseContext& ctx) {
+  thread_local std::string lower;
+  thread_local std::vector<Token> tokens;
+  if (text.size() > kMaxParseBytes) text = text.substr(0, kMaxParseBytes);
+  if (tokens.capacity() < 64) tokens.reserve(64);
+  try {
+    Parser p(text, ctx, lower, tokens);
+    return p.run();
+  } catch (const std::exception& e) {  // a bug; never an exception out of parse()
+    Reading r;
+    r.problems.push_back(std::string("internal error: ") + e.what());
+    return r;
+  }
+}
+
+}  // namespace todo::chat

@@ -1,0 +1,126 @@
+// Focused checks of the chat parser beyond the corpus: spans, the JSON form, contexts, DST conversion,
+// durations.
+#include "todo/chat/parser.hpp"
+
+#include <gtest/gtest.h>
+
+namespace todo::chat {
+namespace {
+
+ParseContext ny(const char* now = "2026-03-04T15:00:00Z") {
+  return *make_context(*parse_rfc3339(now), "America/New_York");
+}
+
+std::string spanned(std::string_view text, const Span& s) {
+  return std::string(text.substr(s.start, s.end - s.start));
+}
+
+TEST(ChatParser, SpansCoverTheRecognisedParts) {
+  const std::string text = "Buy milk tomorrow at 5pm p1 #home";
+  const auto r = parse(text, ny());
+  ASSERT_EQ(r.spans.size(), 4u);
+  EXPECT_EQ(spanned(text, r.spans[0]), "tomorrow");
+  EXPECT_EQ(r.spans[0].kind, SpanKind::date);
+  EXPECT_EQ(spanned(text, r.spans[1]), "at 5pm");
+  EXPECT_EQ(r.spans[1].kind, SpanKind::time);
+  EXPECT_EQ(spanned(text, r.spans[2]), "p1");
+  EXPECT_EQ(r.spans[2].kind, SpanKind::priority);
+  EXPECT_EQ(spanned(text, r.spans[3]), "#home");
+  EXPECT_EQ(r.spans[3].kind, SpanKind::tag);
+}
+
+TEST(ChatParser, SpansAreInCodePointsForNonAsciiText) {
+  const std::string text = "Café tomorrow";  // é is two bytes
+  const auto r = parse(text, ny());
+  ASSERT_EQ(r.spans.size(), 1u);
+  EXPECT_EQ(r.spans[0].start, 5u);
+  EXPECT_EQ(r.spans[0].end, 13u);
+}
+
+TEST(ChatParser, CommandAndRecurrenceSpans) {
+  const std::string text = "remind me to call mom every Sunday at 6pm";
+  const auto r = parse(text, ny());
+  ASSERT_EQ(r.spans.size(), 3u);
+  EXPECT_EQ(spanned(text, r.spans[0]), "remind me to");
+  EXPECT_EQ(r.spans[0].kind, SpanKind::command);
+  EXPECT_EQ(spanned(text, r.spans[1]), "every Sunday");
+  EXPECT_EQ(r.spans[1].kind, SpanKind::recurrence);
+  EXPECT_EQ(spanned(text, r.spans[2]), "at 6pm");
+}
+
+TEST(ChatParser, JsonHasEveryDocumentedField) {
+  const auto j = to_json(parse("call mom every Sunday at 6pm #family p2", ny()));
+  for (const char* k : {"intent", "confidence", "title", "due_at", "all_day", "recurrence", "recurrence_mode",
+                        "reminders", "priority", "tags", "target", "query", "index", "spans", "problems"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_EQ(j["intent"], "create");
+  EXPECT_EQ(j["title"], "call mom");
+  EXPECT_EQ(j["due_at"], "2026-03-08T22:00:00Z");
+  EXPECT_EQ(j["recurrence"], "FREQ=WEEKLY;BYDAY=SU");
+  EXPECT_EQ(j["recurrence_mode"], "fixed");
+  EXPECT_EQ(j["priority"], "high");
+  EXPECT_EQ(j["tags"], nlohmann::json::array({"family"}));
+  EXPECT_TRUE(j["query"].is_null());
+  EXPECT_TRUE(j["index"].is_null());
+  EXPECT_DOUBLE_EQ(j["confidence"].get<double>(), 0.85);
+}
+
+TEST(ChatParser, ProblemsExplainLowConfidence) {
+  const auto r = parse("meet bob on the 35th", ny());
+  EXPECT_LT(r.confidence, 0.7);
+  ASSERT_FALSE(r.problems.empty());
+  EXPECT_NE(r.problems.front().find("35th"), std::string::npos);
+  EXPECT_FALSE(r.due_at);
+}
+
+TEST(ChatParser, MakeContextRejectsUnknownZones) {
+  const auto now = *parse_rfc3339("2026-03-04T15:00:00Z");
+  EXPECT_FALSE(make_context(now, "Mars/Olympus"));
+  EXPECT_FALSE(make_context(now, ""));
+  EXPECT_FALSE(make_context(now, "../etc/passwd"));
+  EXPECT_TRUE(make_context(now, "Europe/Berlin"));
+  EXPECT_TRUE(make_context(now, "UTC"));
+}
+
+TEST(ChatParser, DateOrderIsAnInput) {
+  const auto now = *parse_rfc3339("2026-03-04T15:00:00Z");
+  const auto mf = parse("pay 4/5", *make_context(now, "UTC", DateOrder::month_first));
+  const auto df = parse("pay 4/5", *make_context(now, "UTC", DateOrder::day_first));
+  EXPECT_EQ(format_rfc3339(*mf.due_at), "2026-04-05T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(*df.due_at), "2026-05-04T00:00:00Z");
+}
+
+TEST(ChatParser, SkippedAndRepeatedWallTimes) {
+  // New York, 2026-03-08 02:30 does not exist: read with the offset before the gap → 03:30 EDT.
+  auto r = parse("x tomorrow at 02:30", ny("2026-03-07T15:00:00Z"));
+  EXPECT_EQ(format_rfc3339(*r.due_at), "2026-03-08T07:30:00Z");
+  // 2026-11-01 01:30 happens twice: the first (EDT) instant.
+  r = parse("x tomorrow at 1:30am", ny("2026-10-31T16:00:00Z"));
+  EXPECT_EQ(format_rfc3339(*r.due_at), "2026-11-01T05:30:00Z");
+}
+
+TEST(ChatParser, IsoDurations) {
+  using std::chrono::seconds;
+  EXPECT_EQ(iso_duration(seconds(0)), "PT0S");
+  EXPECT_EQ(iso_duration(seconds(1800)), "PT30M");
+  EXPECT_EQ(iso_duration(seconds(5400)), "PT1H30M");
+  EXPECT_EQ(iso_duration(seconds(86400)), "P1D");
+  EXPECT_EQ(iso_duration(seconds(90061)), "P1DT1H1M1S");
+}
+
+TEST(ChatParser, UntilIsUtcAndInclusive) {
+  const auto r = parse("stretch every day at 7am until March 10", ny());
+  ASSERT_TRUE(r.recurrence);
+  // 2026-03-10 07:00 EDT = 11:00Z
+  EXPECT_EQ(*r.recurrence, "FREQ=DAILY;UNTIL=20260310T110000Z");
+}
+
+TEST(ChatParser, SelectionIndexForTheDialog) {
+  EXPECT_EQ(parse("the second one", ny()).index, 2);
+  EXPECT_EQ(parse("the last one", ny()).index, -1);
+  EXPECT_EQ(parse("option 10", ny()).index, 10);
+  EXPECT_EQ(parse("number 0", ny()).intent, Intent::create);
+}
+
+}  // namespace
+}  // namespace todo::chat
