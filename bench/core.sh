@@ -8,7 +8,7 @@
 # Usage (as root on Debian bookworm):  bash bench/core.sh
 # Environment:
 #   CONNECTIONS=32   wrk connections = pgbench clients
-#   POOL_SIZE=8      the server's TODO_DB_POOL_SIZE (its default)
+#   POOL_SIZE=$CONNECTIONS   the server's TODO_DB_POOL_SIZE
 #   SCENARIOS="get list create complete"   which wrk scenarios to run
 #   DURATION=15      seconds per scenario (and per pgbench run)
 #   THREADS=2        wrk threads and pgbench -j
@@ -24,7 +24,7 @@ KEEP_NOTE="PostgreSQL data, server.log, postgres.log, wrk-*.txt"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CONNECTIONS=${CONNECTIONS:-32}
-POOL_SIZE=${POOL_SIZE:-8}
+POOL_SIZE=${POOL_SIZE:-$CONNECTIONS}
 SCENARIOS=" ${SCENARIOS:-get list create complete} "
 DURATION=${DURATION:-15}
 THREADS=${THREADS:-2}
