@@ -340,15 +340,16 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
   metrics_->in_flight.dec();
   metrics_->requests.with({req.method, route, std::to_string(resp.status)}).inc();
   metrics_->duration.with({req.method, route}).observe(seconds);
-  log::event(spdlog::level::info, "request",
-             {{"request_id", req.request_id},
-              {"method", req.method},
-              {"path", req.path},
-              {"route", route},
-              {"status", resp.status},
-              {"duration_ms", seconds * 1000.0},
-              {"bytes", resp.body.size()},
-              {"user_id", req.user_id}});
+  if (log::enabled(spdlog::level::info))
+    log::event(spdlog::level::info, "request",
+               {{"request_id", req.request_id},
+                {"method", req.method},
+                {"path", req.path},
+                {"route", route},
+                {"status", resp.status},
+                {"duration_ms", seconds * 1000.0},
+                {"bytes", resp.body.size()},
+                {"user_id", req.user_id}});
   co_return resp;
 }
 
