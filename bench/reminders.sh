@@ -6,9 +6,11 @@
 #   lone    LONE reminders, each due alone, SPACING ms apart (inserted up front: the schedulers sleep until the
 #           next due instant, woken by NOTIFY when the plan changes)
 #   burst   BURST reminders due at the same instant, spread over USERS users
-# Figures per scenario, from the reminders table: fire delay = fired_at − fire_at, where fired_at is
-# clock_timestamp() inside the transaction that claims the reminder and writes its reminder.fired event; p50, p99
-# and max, and for the burst the time from the due instant until the last one fired. Also the share each replica
+# Figures per scenario, from the reminders table, p50/p99/max of two delays after the due time (fire_at):
+#   fired       fired_at − fire_at: fired_at is clock_timestamp() in the statement that claims the reminder
+#   committed   commit time of that transaction (track_commit_timestamp, the row's xmin) − fire_at: when the
+#               reminder.fired event became visible to the relay; the figure the goals are about
+# For the burst, max is the time from the due instant until the last one was fired / committed. Also the share each replica
 # fired, and the p99 of the servers' reminder_fire_delay_seconds histogram as a cross-check.
 # Goals (issue 6): lone p99 ≤ 20 ms; the whole burst of 10 000 fired within 1 s.
 # Figures, not assertions: it fails only when something is broken (a reminder not fired, fired twice).
@@ -29,7 +31,7 @@ REPLICAS=${REPLICAS:-3}
 
 bench_prepare
 bench_workdir todo-bench-reminders
-pg_start 200
+pg_start 200 "track_commit_timestamp = on"
 psql_admin -d postgres -c 'CREATE DATABASE todo'
 DATABASE_URL="postgresql://postgres@/todo?host=$WORK&port=$PGPORT"
 
@@ -64,16 +66,18 @@ figures() {  # figures SCENARIO
   dup=$(sql "SELECT count(*) - count(DISTINCT event->'data'->>'reminder_id') FROM outbox
                WHERE type = 'com.todo.reminder.fired' AND created_at >= '$SCEN_START'")
   [[ $dup == 0 ]] || die "$1: $dup reminders fired twice"
+  local d="extract(epoch FROM fired_at - fire_at)" c="extract(epoch FROM pg_xact_commit_timestamp(xmin) - fire_at)"
   sql "SELECT count(*),
-              round(1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM fired_at - fire_at))::numeric, 2),
-              round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM fired_at - fire_at))::numeric, 2),
-              round(1000 * max(extract(epoch FROM fired_at - fire_at))::numeric, 2),
-              round(1000 * extract(epoch FROM max(fired_at) - min(fire_at))::numeric, 2)
+              round(1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY $d)::numeric, 1),
+              round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY $d)::numeric, 1),
+              round(1000 * max($d)::numeric, 1),
+              round(1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY $c)::numeric, 1),
+              round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY $c)::numeric, 1),
+              round(1000 * max($c)::numeric, 1)
          FROM reminders WHERE $where" |
-    while read -r count p50 p99 max span; do
-      printf '%-6s %6d reminders   fire delay p50 %8s ms   p99 %8s ms   max %8s ms' "$1" "$count" "$p50" "$p99" "$max"
-      [[ $1 == burst ]] && printf '   due → last fired %s ms' "$span"
-      printf '\n'
+    while read -r count p50 p99 max cp50 cp99 cmax; do
+      printf '%-6s %6d reminders   fired: p50 %7s ms  p99 %7s ms  max %7s ms   committed: p50 %7s ms  p99 %7s ms  max %7s ms\n' \
+        "$1" "$count" "$p50" "$p99" "$max" "$cp50" "$cp99" "$cmax"
     done
 }
 

@@ -36,7 +36,9 @@ CREATE TABLE reminders (
 CREATE INDEX reminders_task_idx ON reminders (user_id, task_id, created_at, id);
 CREATE INDEX reminders_upcoming_idx ON reminders (user_id, fire_at, id) WHERE state = 'scheduled';
 -- The schedulers' two queues (cross-user by nature, like the outbox relay's).
-CREATE INDEX reminders_due_idx ON reminders (fire_at) WHERE state = 'scheduled';
+-- (fire_at, user_id): a batch of reminders due at the same instant covers few users, so concurrent replicas'
+-- batches seldom wait for the same users' event sequence rows.
+CREATE INDEX reminders_due_idx ON reminders (fire_at, user_id) WHERE state = 'scheduled';
 CREATE INDEX reminders_lease_idx ON reminders (lease_until) WHERE state = 'firing';
 
 -- t moved by the ISO 8601 duration d (sign -1: back, +1: forward): its calendar part (years, months, days) in the

@@ -2,6 +2,8 @@
 #include "todo/events/outbox.hpp"
 
 #include <map>
+#include <optional>
+#include <set>
 
 #include "todo/core/ids.hpp"
 #include "todo/db/statements.hpp"
@@ -36,6 +38,20 @@ const db::Statement kSince{"outbox_since",
                            "SELECT id, event_id, user_id, sequence, type, subject, event FROM outbox "
                            "WHERE user_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3"};
 const db::Statement kNotifyPublished{"outbox_notify_published", "SELECT pg_notify('todo_events', $1)"};
+const db::Statement kNextSequences{
+    "outbox_next_sequences",
+    "INSERT INTO user_event_sequences AS s (user_id, last_sequence) "
+    "SELECT u, n FROM unnest($1::uuid[], $2::bigint[]) AS x(u, n) ORDER BY u "
+    "ON CONFLICT (user_id) DO UPDATE SET last_sequence = s.last_sequence + excluded.last_sequence "
+    "RETURNING user_id, last_sequence, now()"};
+const db::Statement kInsertMany{
+    "outbox_insert_many",
+    "INSERT INTO outbox (event_id, user_id, sequence, lane, type, subject, event) "
+    "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::smallint[], $5::text[], $6::text[], "
+    "$7::jsonb[]) RETURNING id, event_id"};
+const db::Statement kNotifyMany{"outbox_notify_many",
+                                "SELECT pg_notify('todo_outbox', lane) FROM unnest($1::text[]) AS lane"};
+const db::Registration kRegisteredMany{kNextSequences, kInsertMany, kNotifyMany};
 const db::Registration kRegistered{kNextSequence, kInsert,  kNotify, kClaim,          kMark,
                                    kPrune,        kBacklog, kSince,  kNotifyPublished};
 
@@ -95,6 +111,60 @@ Event append(pqxx::transaction_base& w, const std::string& user_id, std::string_
   // timer.
   w.exec_prepared(kNotify.name, std::to_string(lane_of(user_id)));
   return e;
+}
+
+std::vector<Event> append_many(pqxx::transaction_base& w, std::vector<NewEvent> events) {
+  std::vector<Event> out;
+  if (events.empty()) return out;
+  std::map<std::string, std::int64_t> per_user;
+  for (const auto& e : events)
+    ++per_user[e.user_id];
+  std::vector<std::string> users, counts;
+  for (const auto& [user, n] : per_user) {
+    users.push_back(user);
+    counts.push_back(std::to_string(n));
+  }
+  // The first sequence number of each user's events, and the time every event of the batch carries.
+  std::map<std::string, std::int64_t> next;
+  std::optional<Instant> time;
+  for (const auto& row :
+       w.exec_prepared(kNextSequences.name, db::array_literal(users), db::array_literal(counts))) {
+    const std::string user = row[0].c_str();
+    next[user] = row[1].as<std::int64_t>() - per_user[user] + 1;
+    time = db::instant(row[2]);
+  }
+  std::vector<std::string> ids, user_ids, sequences, lanes, types, subjects, documents;
+  std::set<std::string> notify;
+  out.reserve(events.size());
+  for (auto& n : events) {
+    Event e;
+    e.event_id = new_uuid();
+    e.user_id = n.user_id;
+    e.sequence = next[n.user_id]++;
+    e.type = std::string(n.type);
+    e.subject = n.subject;
+    e.document = cloudevent(e.event_id, n.type, n.subject, *time, e.sequence, std::move(n.data));
+    ids.push_back(e.event_id);
+    user_ids.push_back(e.user_id);
+    sequences.push_back(std::to_string(e.sequence));
+    lanes.push_back(std::to_string(lane_of(e.user_id)));
+    types.push_back(e.type);
+    subjects.push_back(e.subject);
+    documents.push_back(e.document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    notify.insert(lanes.back());
+    out.push_back(std::move(e));
+  }
+  std::map<std::string, std::int64_t> row_ids;
+  for (const auto& row :
+       w.exec_prepared(kInsertMany.name, db::array_literal(ids), db::array_literal(user_ids),
+                       db::array_literal(sequences), db::array_literal(lanes), db::array_literal(types),
+                       db::array_literal(subjects), db::array_literal(documents)))
+    row_ids[row[1].c_str()] = row[0].as<std::int64_t>();
+  for (auto& e : out)
+    e.id = row_ids[e.event_id];
+  w.exec_prepared(kNotifyMany.name,
+                  db::array_literal(std::vector<std::string>(notify.begin(), notify.end())));
+  return out;
 }
 
 std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit) {

@@ -15,7 +15,7 @@ namespace {
 const db::Statement kFireDue{
     "reminders_fire_due",
     "WITH due AS (SELECT user_id, id FROM reminders WHERE state = 'scheduled' AND fire_at <= now() "
-    "ORDER BY fire_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
+    "ORDER BY fire_at, user_id LIMIT $1 FOR UPDATE SKIP LOCKED) "
     "UPDATE reminders r SET fired_at = clock_timestamp(), updated_at = now(), attempts = 0, last_error = "
     "NULL, "
     "claimed_by = NULL, next_attempt_at = NULL, "
@@ -81,18 +81,10 @@ std::optional<double> seconds(const pqxx::result& r) {
 std::vector<Fired> fire_due(pqxx::transaction_base& w, int limit, bool email_enabled) {
   auto res = w.exec_prepared(kFireDue.name, limit, email_enabled);
   std::vector<Fired> out;
-  // Events in user order: each append locks the user's sequence row, and every replica taking them in the
-  // same order cannot deadlock. (Indices: a result iterator is itself the row, so its address does not stay
-  // put.)
-  std::vector<pqxx::result::size_type> order;
-  for (pqxx::result::size_type i = 0; i < res.size(); ++i)
-    order.push_back(i);
-  std::sort(order.begin(), order.end(), [&](auto a, auto b) {
-    return std::string_view(res[a][0].c_str()) < std::string_view(res[b][0].c_str());
-  });
+  std::vector<events::NewEvent> fired_events;
+  out.reserve(res.size());
   bool mail = false;
-  for (const auto i : order) {
-    const pqxx::row row = res[i];
+  for (const auto& row : res) {
     Fired f;
     f.user_id = row[0].c_str();
     f.id = row[1].c_str();
@@ -115,10 +107,13 @@ std::vector<Fired> fire_due(pqxx::transaction_base& w, int limit, bool email_ena
         {"fire_at", format_rfc3339(f.fire_at)},
         {"fired_at", format_rfc3339(f.fired_at)},
         {"email", f.email}};
-    events::append(w, f.user_id, events::kReminderFired, f.task_id, std::move(data));
+    fired_events.push_back({f.user_id, events::kReminderFired, f.task_id, std::move(data)});
     mail = mail || f.email;
     out.push_back(std::move(f));
   }
+  // One batch append: the users' sequence rows are locked in user-id order, so concurrent replicas cannot
+  // deadlock.
+  events::append_many(w, std::move(fired_events));
   if (mail) w.exec_prepared(kNotifyMail.name);
   return out;
 }

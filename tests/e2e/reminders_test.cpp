@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <iostream>
+#include <pqxx/pqxx>
 #include <regex>
 #include <thread>
 
@@ -309,6 +310,24 @@ TEST_F(RemindersE2e, EmailRetriesWithBackoffThenFails) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(text, m, std::regex("\nreminders_failed_total ([0-9.e+]+)"))) << text;
   EXPECT_GE(std::stod(m[1]), 1.0);
+}
+
+// Last of the suite: every event the tests above produced, reminder.fired included, matches docs/events.
+TEST_F(RemindersE2e, EventsMatchTheSchemas) {
+  pqxx::connection c(stack_->db);
+  pqxx::nontransaction n(c);
+  std::string lines;
+  long fired = 0;
+  for (const auto& row : n.exec("SELECT event, type FROM outbox ORDER BY user_id, sequence")) {
+    lines += std::string(row[0].c_str()) + "\n";
+    fired += std::string_view(row[1].c_str()) == "com.todo.reminder.fired";
+  }
+  EXPECT_GE(fired, 3);
+  const auto r = run_process(
+      {"/usr/bin/python3", std::string(std::getenv("TODO_SOURCE_DIR")) + "/tests/e2e/check_event_schemas.py",
+       "--gapless"},
+      RunOptions{lines, "", 60s});
+  EXPECT_EQ(r.status, 0) << r.output;
 }
 
 TEST(RemindersStartTls, DeliversOverStartTlsWithAPrivateCa) {

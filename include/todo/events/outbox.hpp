@@ -23,6 +23,19 @@ inline constexpr const char* kOutboxChannel = "todo_outbox";
 Event append(pqxx::transaction_base& w, const std::string& user_id, std::string_view type,
              const std::string& subject, nlohmann::json data);
 
+/// An event to append with append_many.
+struct NewEvent {
+  std::string user_id;
+  std::string_view type;
+  std::string subject;
+  nlohmann::json data;
+};
+/// append() for many events at once, with the same guarantees, in three statements whatever their number: the
+/// users' sequence rows are bumped in user-id order (so concurrent batches cannot deadlock), the rows
+/// inserted in one statement, one NOTIFY per lane. A user's events get consecutive sequence numbers in the
+/// given order.
+std::vector<Event> append_many(pqxx::transaction_base& w, std::vector<NewEvent> events);
+
 /// Unpublished events of the given lanes, oldest first, locked FOR UPDATE SKIP LOCKED for the caller's
 /// transaction.
 std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit);
