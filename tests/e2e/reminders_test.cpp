@@ -330,6 +330,35 @@ TEST_F(RemindersE2e, EventsMatchTheSchemas) {
   EXPECT_EQ(r.status, 0) << r.output;
 }
 
+// Replica A fires (the only one with a scheduler); the user's socket is on replica B, which learns of the
+// event through the cross-replica hint and reads it from the outbox.
+TEST(RemindersReplicas, FiredOnOneReplicaReachesASocketOnAnother) {
+  const std::string db = TestPostgres::shared().create_database("rem_" + random_hex(4));
+  ServerProcess a(std::map<std::string, std::string>{{"DATABASE_URL", db}});
+  ServerProcess b(std::map<std::string, std::string>{{"DATABASE_URL", db}, {"TODO_REMINDERS", "off"}});
+  EXPECT_TRUE(a.output().find("reminder scheduler started") != std::string::npos);
+  EXPECT_TRUE(b.output().find("reminder scheduler started") == std::string::npos);
+  auto u = new_user(b.base_url());
+  const std::string tid = create_task(u.client, json{{"title", "elsewhere"}})["id"];
+  WsOptions o;
+  o.target = "/api/v1/ws?access_token=" + url_encode(u.token);
+  WsClient ws(b.base_url(), o);
+  ASSERT_TRUE(ws.upgraded());
+  ASSERT_TRUE(ws.send(R"({"type":"ping"})"));
+  while (auto m = ws.next_json(5s))
+    if ((*m)["type"] == "pong") break;
+  auto r = u.client.post("/api/v1/tasks/" + tid + "/reminders", json{{"at", in(1s)}});
+  ASSERT_EQ(r.status, 201) << r.describe();
+  std::optional<json> fired;
+  const auto deadline = Clock::now() + 15s;
+  while (!fired && Clock::now() < deadline) {
+    auto m = ws.next_json(1s);
+    if (m && (*m)["type"] == "reminder.fired") fired = m;
+  }
+  ASSERT_TRUE(fired) << server_output_digest(a.output()) << server_output_digest(b.output());
+  EXPECT_EQ((*fired)["data"]["reminder_id"], r.json()["id"]);
+}
+
 TEST(RemindersStartTls, DeliversOverStartTlsWithAPrivateCa) {
   const std::string dir = make_temp_dir("todo-tls-");
   SelfSignedCert cert(dir);

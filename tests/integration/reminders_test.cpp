@@ -12,6 +12,7 @@
 #include "todo/auth/users.hpp"
 #include "todo/core/error.hpp"
 #include "todo/core/ids.hpp"
+#include "todo/events/outbox.hpp"
 #include "todo/reminders/queue.hpp"
 #include "todo/reminders/service.hpp"
 #include "todo/tasks/service.hpp"
@@ -391,6 +392,37 @@ TEST_F(RemindersTest, EmailRetriesWithBackoffThenFails) {
       EXPECT_TRUE(failed);
       EXPECT_EQ(s.state, "failed");
     }
+  }
+}
+
+// events::append_many, which firing uses: per-user consecutive sequences in the given order, after append's.
+TEST_F(RemindersTest, OutboxAppendManyKeepsEachUsersOrder) {
+  const auto other = make_user();
+  tx([&](pqxx::work& w) { events::append(w, user_, events::kReminderFired, "s0", {{"n", 0}}); });
+  std::vector<events::NewEvent> batch;
+  for (int i = 1; i <= 6; ++i)
+    batch.push_back({i % 2 ? user_ : other, events::kReminderFired, "s" + std::to_string(i), {{"n", i}}});
+  const auto out = tx([&](pqxx::work& w) { return events::append_many(w, batch); });
+  ASSERT_EQ(out.size(), 6u);
+  {
+    pqxx::nontransaction n(*conn_);
+    for (const auto& [user, expected] :
+         {std::pair{user_, std::vector<int>{0, 1, 3, 5}}, std::pair{other, std::vector<int>{2, 4, 6}}}) {
+      std::vector<int> got;
+      long expected_sequence = 1;
+      for (const auto& row :
+           n.exec_params("SELECT sequence, event FROM outbox WHERE user_id = $1 ORDER BY sequence", user)) {
+        EXPECT_EQ(row[0].as<long>(), expected_sequence++);
+        const auto doc = nlohmann::json::parse(row[1].c_str());
+        EXPECT_EQ(doc["sequence"], row[0].as<long>());
+        got.push_back(doc["data"]["n"].get<int>());
+      }
+      EXPECT_EQ(got, expected);
+    }
+  }
+  for (const auto& e : out) {
+    EXPECT_GT(e.id, 0);
+    EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE event_id = $1", e.event_id), 1);
   }
 }
 
