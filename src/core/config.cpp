@@ -324,6 +324,11 @@ Config load_config(int argc, const char* const* argv) {
     c.smtp_url = std::string(port == 465 ? "smtps://" : "smtp://") +
                  (v6 ? "[" + c.smtp_host + "]" : c.smtp_host) + ":" + std::to_string(port);
   }
+  // An e-mail's lease must outlast its delivery, or another replica could send it again meanwhile.
+  if (!c.smtp_url.empty() && c.reminder_lease <= c.smtp_timeout)
+    throw ConfigError("invalid TODO_REMINDER_LEASE_MS=" + std::to_string(c.reminder_lease.count()) +
+                      ": must be longer than TODO_SMTP_TIMEOUT_MS (" +
+                      std::to_string(c.smtp_timeout.count()) + ")");
   if (!c.smtp_url.empty() && c.smtp_from.empty())
     throw ConfigError("missing TODO_SMTP_FROM (or --smtp-from): the sender address of reminder e-mails");
   return c;

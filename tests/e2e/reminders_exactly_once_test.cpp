@@ -24,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 constexpr int kUsers = 20;
 constexpr int kPerUser = 250;  // 5 000 reminders
 constexpr int kReminders = kUsers * kPerUser;
-constexpr int kMailers = 4, kMailBatch = 4;  // the server's defaults: e-mails one replica can have in flight
+constexpr int kMailers = 4, kMailBatch = 1;  // the server's defaults: e-mails one replica can have in flight
 
 struct Cluster {
   std::string db_url;
@@ -42,6 +42,7 @@ struct Cluster {
                                              {"TODO_SMTP_FROM", "reminders@todo.example"},
                                              {"TODO_SMTP_STARTTLS", "off"},
                                              {"TODO_REMINDER_LEASE_MS", "5000"},
+                                             {"TODO_SMTP_TIMEOUT_MS", "4000"},
                                              {"TODO_HTTP_THREADS", "2"},
                                              {"TODO_DB_POOL_SIZE", "4"}}));
       const std::string out = servers.back()->output();

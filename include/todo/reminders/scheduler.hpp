@@ -21,11 +21,11 @@ namespace todo::reminders {
 
 struct SchedulerOptions {
   std::string conninfo;
-  std::string replica;                       // claimed_by: who holds an e-mail lease (host, pid, random)
-  int batch = 500;                           // reminders fired per transaction
-  SmtpOptions smtp;                          // url empty: no e-mail
-  int mailers = 4;                           // sending threads (and database connections) when e-mail is on
-  int mail_batch = 4;                        // e-mails leased per claim
+  std::string replica;  // claimed_by: who holds an e-mail lease (host, pid, random)
+  int batch = 500;      // reminders fired per transaction
+  SmtpOptions smtp;     // url empty: no e-mail
+  int mailers = 4;      // sending threads (and database connections) when e-mail is on
+  int mail_batch = 1;   // e-mails leased per claim: each is leased right before it is sent
   std::chrono::milliseconds lease{60'000};   // an e-mail attempt's lease; after it another replica retries
   int max_attempts = 5;                      // e-mail attempts before failed
   std::chrono::milliseconds backoff{2'000};  // the first retry's delay, doubled each time

@@ -498,6 +498,10 @@ TEST_F(ReminderConfigTest, BadSettingsFailNamingThemselves) {
   EXPECT_THAT(error({"--reminder-lease-ms", "10"}), HasSubstr("--reminder-lease-ms"));
   EXPECT_THAT(error({"--reminder-max-attempts", "0"}), HasSubstr("--reminder-max-attempts"));
   EXPECT_THAT(error({"--smtp-concurrency", "0"}), HasSubstr("--smtp-concurrency"));
+  EXPECT_THAT(error({"--smtp-url", "smtp://mail", "--smtp-from", "a@b.c", "--reminder-lease-ms", "5000"}),
+              HasSubstr("TODO_REMINDER_LEASE_MS"));  // shorter than the 30 s SMTP timeout
+  EXPECT_NO_THROW(load({"--smtp-url", "smtp://mail", "--smtp-from", "a@b.c", "--reminder-lease-ms", "5000",
+                        "--smtp-timeout-ms", "4000"}));
 }
 
 }  // namespace
