@@ -111,7 +111,7 @@ for i in "${!URLS[@]}"; do
 done
 
 say "results ($(machine); load before: $LOAD_BEFORE; compilers running now: $(compilers))"
-echo "PostgreSQL $PG_VERSION, $REPLICAS replicas, fire delay = fired_at − fire_at (claim + event transaction)"
+echo "PostgreSQL $PG_VERSION, $REPLICAS replicas; delays after the due time: fired = the claim, committed = the commit of the firing transaction (its reminder.fired event)"
 echo "$LONE_FIG"
 echo "$BURST_FIG"
 echo "reminders fired per replica (reminders_fired_total):$HIST  (outbox events: $SHARES)"
