@@ -12,6 +12,7 @@ packages=(
   postgresql postgresql-contrib
   python3 curl wrk prometheus
   python3-jsonschema kcat
+  python3-aiosmtpd openssl
 )
 
 missing=()

@@ -18,6 +18,7 @@
 #include "todo/api/context.hpp"
 #include "todo/auth/password.hpp"
 #include "todo/core/config.hpp"
+#include "todo/core/ids.hpp"
 #include "todo/core/log.hpp"
 #include "todo/db/migrations.hpp"
 #include "todo/events/bus.hpp"
@@ -26,6 +27,7 @@
 #include "todo/http/server.hpp"
 #include "todo/metrics/process_metrics.hpp"
 #include "todo/realtime/gateway.hpp"
+#include "todo/reminders/scheduler.hpp"
 
 namespace asio = boost::asio;
 using namespace todo;
@@ -141,6 +143,33 @@ int main(int argc, char** argv) {
   events::Relay relay(relay_options, bus, registry);
   relay.start();
 
+  // Reminders: fired by every replica's scheduler, each reminder exactly once (claims with SKIP LOCKED).
+  std::unique_ptr<reminders::Scheduler> scheduler;
+  if (cfg.reminders_enabled) {
+    reminders::SchedulerOptions so;
+    so.conninfo = cfg.database_url;
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    so.replica = std::string(host) + "-" + std::to_string(getpid()) + "-" + new_uuid().substr(0, 8);
+    so.lease = cfg.reminder_lease;
+    so.max_attempts = cfg.reminder_max_attempts;
+    so.backoff = cfg.reminder_backoff;
+    so.smtp.url = cfg.smtp_url;
+    so.smtp.user = cfg.smtp_user;
+    so.smtp.password = cfg.smtp_password;
+    so.smtp.from = cfg.smtp_from;
+    so.smtp.starttls = cfg.smtp_starttls == "off"        ? reminders::StartTls::off
+                       : cfg.smtp_starttls == "required" ? reminders::StartTls::required
+                                                         : reminders::StartTls::opportunistic;
+    so.smtp.ca_file = cfg.smtp_ca_file;
+    so.smtp.timeout = cfg.smtp_timeout;
+    so.mailers = static_cast<int>(cfg.smtp_concurrency);
+    scheduler = std::make_unique<reminders::Scheduler>(so, registry);
+    scheduler->start();
+    log::event(spdlog::level::info, "reminder scheduler started",
+               {{"replica", so.replica}, {"email", !so.smtp.url.empty()}});
+  }
+
   auth::JwtSigner jwt(cfg.jwt_secret);
   auth::dummy_password_hash();  // computed once now rather than on the first unknown-email login
 
@@ -201,6 +230,7 @@ int main(int argc, char** argv) {
   for (auto& t : threads)
     t.join();
   cpu.join();
+  if (scheduler) scheduler->stop();
   bus.unsubscribe(bus_handle);
   relay.stop();
   spdlog::info("stopped");

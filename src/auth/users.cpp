@@ -18,19 +18,19 @@ constexpr std::size_t kMaxEmail = 254;
 const db::Statement kInsertUser{
     "users_insert",
     "INSERT INTO users (id, email, password_hash, display_name, timezone) VALUES ($1, $2, $3, $4, $5) "
-    "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at"};
-const db::Statement kSelectUserByEmail{
-    "users_by_email",
-    "SELECT id, email, password_hash, display_name, timezone, created_at, updated_at FROM users "
-    "WHERE lower(email) = lower($1)"};
+    "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at, email_reminders"};
+const db::Statement kSelectUserByEmail{"users_by_email",
+                                       "SELECT id, email, password_hash, display_name, timezone, created_at, "
+                                       "updated_at, email_reminders FROM users "
+                                       "WHERE lower(email) = lower($1)"};
 const db::Statement kSelectUserById{"users_by_id",
                                     "SELECT id, email, password_hash, display_name, timezone, created_at, "
-                                    "updated_at FROM users WHERE id = $1"};
+                                    "updated_at, email_reminders FROM users WHERE id = $1"};
 const db::Statement kUpdateProfile{
     "users_update_profile",
     "UPDATE users SET display_name = coalesce($2, display_name), timezone = coalesce($3, timezone), "
-    "updated_at = now() WHERE id = $1 "
-    "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at"};
+    "email_reminders = coalesce($4, email_reminders), updated_at = now() WHERE id = $1 "
+    "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at, email_reminders"};
 const db::Registration kRegistered{kInsertUser, kSelectUserByEmail, kSelectUserById, kUpdateProfile};
 
 User from_row(const pqxx::row& r) {
@@ -42,6 +42,7 @@ User from_row(const pqxx::row& r) {
   u.timezone = r[4].c_str();
   u.created_at = db::instant(r[5]);
   u.updated_at = db::instant(r[6]);
+  u.email_reminders = r[7].as<bool>();
   return u;
 }
 
@@ -88,6 +89,7 @@ nlohmann::json to_json(const User& u) {
           {"email", u.email},
           {"display_name", u.display_name},
           {"timezone", u.timezone},
+          {"email_reminders", u.email_reminders},
           {"created_at", format_rfc3339(u.created_at)},
           {"updated_at", format_rfc3339(u.updated_at)}};
 }
@@ -129,7 +131,7 @@ Credentials parse_credentials(const nlohmann::json& body) {
 }
 
 ProfilePatch parse_profile_patch(const nlohmann::json& body) {
-  json::Reader r(body, {"display_name", "timezone"});
+  json::Reader r(body, {"display_name", "timezone", "email_reminders"});
   ProfilePatch p;
   if (auto name = r.string("display_name")) {
     p.display_name = std::string(trim(*name));
@@ -139,6 +141,7 @@ ProfilePatch parse_profile_patch(const nlohmann::json& body) {
     check_timezone(r, *tz);
     p.timezone = std::move(*tz);
   }
+  p.email_reminders = r.boolean("email_reminders");
   r.finish();
   return p;
 }
@@ -169,7 +172,7 @@ std::optional<User> find_by_id(pqxx::transaction_base& w, const std::string& id)
 }
 
 std::optional<User> update_profile(pqxx::transaction_base& w, const std::string& id, const ProfilePatch& p) {
-  auto res = w.exec_prepared(kUpdateProfile.name, id, p.display_name, p.timezone);
+  auto res = w.exec_prepared(kUpdateProfile.name, id, p.display_name, p.timezone, p.email_reminders);
   if (res.empty()) return std::nullopt;
   return from_row(res[0]);
 }

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -166,6 +167,79 @@ const std::vector<Setting>& settings() {
       {"TODO_OUTBOX_RETENTION", "--outbox-retention",
        "how long published events are kept, e.g. 7d, 12h, 90m (7d)",
        [](Config& c, const std::string& v) { c.outbox_retention = duration(v); }},
+      {"TODO_REMINDERS", "--reminders", "run the reminder scheduler in this process: on or off (on)",
+       [](Config& c, const std::string& v) {
+         if (v != "on" && v != "off") throw std::invalid_argument("expected on or off");
+         c.reminders_enabled = v == "on";
+       }},
+      {"TODO_REMINDER_LEASE_MS", "--reminder-lease-ms",
+       "how long a replica holds a reminder e-mail before another may retry it (60000)",
+       [](Config& c, const std::string& v) {
+         c.reminder_lease = std::chrono::milliseconds(parse_uint(v, 100, 3'600'000));
+       }},
+      {"TODO_REMINDER_MAX_ATTEMPTS", "--reminder-max-attempts", "e-mail attempts before a reminder fails (5)",
+       [](Config& c, const std::string& v) {
+         c.reminder_max_attempts = static_cast<int>(parse_uint(v, 1, 100));
+       }},
+      {"TODO_REMINDER_BACKOFF_MS", "--reminder-backoff-ms",
+       "first e-mail retry delay, doubled each time (2000)",
+       [](Config& c, const std::string& v) {
+         c.reminder_backoff = std::chrono::milliseconds(parse_uint(v, 1, 3'600'000));
+       }},
+      {"TODO_SMTP_URL", "--smtp-url",
+       "SMTP server smtp://host:port or smtps://host:port (no e-mail when unset)",
+       [](Config& c, const std::string& v) {
+         if (v.rfind("smtp://", 0) != 0 && v.rfind("smtps://", 0) != 0)
+           throw std::invalid_argument("expected smtp://host:port or smtps://host:port");
+         if (v.size() <= std::string_view(v.rfind("smtps://", 0) == 0 ? "smtps://" : "smtp://").size())
+           throw std::invalid_argument("expected a host after the scheme");
+         c.smtp_url = v;
+       }},
+      {"TODO_SMTP_HOST", "--smtp-host", "SMTP server host (instead of TODO_SMTP_URL)",
+       [](Config& c, const std::string& v) {
+         for (char ch : v)
+           if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':' ||
+                 ch == '[' || ch == ']'))
+             throw std::invalid_argument("expected a host name or IP address");
+         c.smtp_host = v;
+       }},
+      {"TODO_SMTP_PORT", "--smtp-port", "SMTP server port with TODO_SMTP_HOST (587; 465 means smtps)",
+       [](Config& c, const std::string& v) {
+         c.smtp_port = static_cast<std::uint16_t>(parse_uint(v, 1, 65535));
+       }},
+      {"TODO_SMTP_USER", "--smtp-user", "SMTP user name (optional)",
+       [](Config& c, const std::string& v) { c.smtp_user = v; }},
+      {"TODO_SMTP_PASSWORD", "--smtp-password", "SMTP password (optional)",
+       [](Config& c, const std::string& v) { c.smtp_password = v; }},
+      {"TODO_SMTP_FROM", "--smtp-from", "sender address of reminder e-mails (required with SMTP)",
+       [](Config& c, const std::string& v) {
+         const auto at = v.find('@');
+         if (at == std::string::npos || at == 0 || at + 1 == v.size() ||
+             v.find_first_of(" <>\r\n,") != std::string::npos)
+           throw std::invalid_argument("expected an address like todo@example.com");
+         c.smtp_from = v;
+       }},
+      {"TODO_SMTP_STARTTLS", "--smtp-starttls",
+       "STARTTLS on smtp:// URLs: off, opportunistic (if offered) or required (opportunistic)",
+       [](Config& c, const std::string& v) {
+         if (v != "off" && v != "opportunistic" && v != "required")
+           throw std::invalid_argument("expected off, opportunistic or required");
+         c.smtp_starttls = v;
+       }},
+      {"TODO_SMTP_CA_FILE", "--smtp-ca-file", "PEM file of CAs to trust for the SMTP server's certificate",
+       [](Config& c, const std::string& v) {
+         if (std::FILE* f = std::fopen(v.c_str(), "r"))
+           std::fclose(f);
+         else
+           throw std::invalid_argument("cannot read the file");
+         c.smtp_ca_file = v;
+       }},
+      {"TODO_SMTP_TIMEOUT_MS", "--smtp-timeout-ms", "time limit of one e-mail delivery (30000)",
+       [](Config& c, const std::string& v) {
+         c.smtp_timeout = std::chrono::milliseconds(parse_uint(v, 100, 600'000));
+       }},
+      {"TODO_SMTP_CONCURRENCY", "--smtp-concurrency", "e-mails sent at once by this process (4)",
+       [](Config& c, const std::string& v) { c.smtp_concurrency = parse_uint(v, 1, 64); }},
   };
   return all;
 }
@@ -174,8 +248,12 @@ void apply(Config& c, const Setting& s, const std::string& value, bool from_flag
   try {
     s.apply(c, value);
   } catch (const std::invalid_argument& e) {
-    throw ConfigError(std::string("invalid ") + (from_flag ? s.flag : s.env) + "=" +
-                      (std::string_view(s.env) == "TODO_JWT_SECRET" ? "<hidden>" : value) + ": " + e.what());
+    throw ConfigError(
+        std::string("invalid ") + (from_flag ? s.flag : s.env) + "=" +
+        (std::string_view(s.env) == "TODO_JWT_SECRET" || std::string_view(s.env) == "TODO_SMTP_PASSWORD"
+             ? "<hidden>"
+             : value) +
+        ": " + e.what());
   }
 }
 
@@ -236,6 +314,23 @@ Config load_config(int argc, const char* const* argv) {
     throw ConfigError("missing DATABASE_URL (or --database-url): where is PostgreSQL?");
   if (c.command == "serve" && c.jwt_secret.empty())
     throw ConfigError("missing TODO_JWT_SECRET (or --jwt-secret): at least 32 random bytes to sign tokens");
+  if (!c.smtp_url.empty() && !c.smtp_host.empty())
+    throw ConfigError("invalid TODO_SMTP_HOST: set TODO_SMTP_URL or TODO_SMTP_HOST, not both");
+  if (c.smtp_port && c.smtp_host.empty())
+    throw ConfigError("invalid TODO_SMTP_PORT: it needs TODO_SMTP_HOST");
+  if (!c.smtp_host.empty()) {
+    const int port = c.smtp_port ? c.smtp_port : 587;
+    const bool v6 = c.smtp_host.find(':') != std::string::npos && c.smtp_host.front() != '[';
+    c.smtp_url = std::string(port == 465 ? "smtps://" : "smtp://") +
+                 (v6 ? "[" + c.smtp_host + "]" : c.smtp_host) + ":" + std::to_string(port);
+  }
+  // An e-mail's lease must outlast its delivery, or another replica could send it again meanwhile.
+  if (!c.smtp_url.empty() && c.reminder_lease <= c.smtp_timeout)
+    throw ConfigError("invalid TODO_REMINDER_LEASE_MS=" + std::to_string(c.reminder_lease.count()) +
+                      ": must be longer than TODO_SMTP_TIMEOUT_MS (" +
+                      std::to_string(c.smtp_timeout.count()) + ")");
+  if (!c.smtp_url.empty() && c.smtp_from.empty())
+    throw ConfigError("missing TODO_SMTP_FROM (or --smtp-from): the sender address of reminder e-mails");
   return c;
 }
 

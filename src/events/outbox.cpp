@@ -12,11 +12,12 @@ namespace todo::events {
 namespace {
 
 // The event's time is the transaction's (the change's updated_at), formatted as format_rfc3339 does.
+#define EVENT_TIME \
+  "regexp_replace(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '\\.?0+$', '') || 'Z'"
 const db::Statement kInsert{
     "outbox_insert",
-    "INSERT INTO outbox (event_id, user_id, lane, type, subject, event) VALUES ($1, $2, $3, $4, $5, "
-    "jsonb_set($6::jsonb, '{time}', to_jsonb(regexp_replace(to_char(now() AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '\\.?0+$', '') || 'Z'))) RETURNING id, event->>'time'"};
+    "INSERT INTO outbox (event_id, user_id, lane, type, subject, event) VALUES ($1, $2, "
+    "$3, $4, $5, jsonb_set($6::jsonb, '{time}', to_jsonb(" EVENT_TIME "))) RETURNING id, event->>'time'"};
 // Sequence numbers are handed out by the relay, in the order it sees committed events: for each user in the
 // batch, the next `n` numbers at once.
 const db::Statement kTakeSequences{
@@ -48,8 +49,16 @@ const db::Statement kSince{"outbox_since",
                            "SELECT id, event_id, user_id, sequence, type, subject, event FROM outbox "
                            "WHERE user_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3"};
 const db::Statement kNotifyPublished{"outbox_notify_published", "SELECT pg_notify('todo_events', $1)"};
-const db::Registration kRegistered{kInsert, kTakeSequences, kSetSequences, kClaim,          kMark,
-                                   kPrune,  kBacklog,       kSince,        kNotifyPublished};
+const db::Statement kInsertMany{
+    "outbox_insert_many",
+    "INSERT INTO outbox (event_id, user_id, lane, type, subject, event) "
+    "SELECT x.id, x.u, x.lane, x.type, x.subject, jsonb_set(x.doc, '{time}', to_jsonb(" EVENT_TIME
+    ")) "
+    "FROM unnest($1::uuid[], $2::uuid[], $3::smallint[], $4::text[], $5::text[], $6::jsonb[]) "
+    "AS x(id, u, lane, type, subject, doc) RETURNING id, event_id, event->>'time'"};
+#undef EVENT_TIME
+const db::Registration kRegistered{kInsertMany, kInsert, kTakeSequences, kSetSequences, kClaim,
+                                   kMark,       kPrune,  kBacklog,       kSince,        kNotifyPublished};
 
 template <class T>
 std::string array_literal(const std::vector<T>& items) {
@@ -106,6 +115,41 @@ Event append(pqxx::transaction_base& w, const std::string& user_id, std::string_
   // instead of waiting for its timer.
   db::signal_after_commit(kOutboxChannel);
   return e;
+}
+
+std::vector<Event> append_many(pqxx::transaction_base& w, std::vector<NewEvent> events) {
+  std::vector<Event> out;
+  if (events.empty()) return out;
+  std::vector<std::string> ids, user_ids, lanes, types, subjects, documents;
+  out.reserve(events.size());
+  for (auto& n : events) {
+    Event e;
+    e.event_id = new_uuid();
+    e.user_id = n.user_id;
+    e.type = std::string(n.type);
+    e.subject = n.subject;
+    e.document = cloudevent(e.event_id, n.type, n.subject, Instant{}, 0, std::move(n.data));
+    e.document.erase("sequence");  // as in append()
+    ids.push_back(e.event_id);
+    user_ids.push_back(e.user_id);
+    lanes.push_back(std::to_string(lane_of(e.user_id)));
+    types.push_back(e.type);
+    subjects.push_back(e.subject);
+    documents.push_back(e.document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    out.push_back(std::move(e));
+  }
+  std::map<std::string, std::pair<std::int64_t, std::string>> rows;  // event id → (row id, time)
+  for (const auto& row : w.exec_prepared(
+           kInsertMany.name, db::array_literal(ids), db::array_literal(user_ids), db::array_literal(lanes),
+           db::array_literal(types), db::array_literal(subjects), db::array_literal(documents)))
+    rows[row[1].c_str()] = {row[0].as<std::int64_t>(), row[2].c_str()};
+  for (auto& e : out) {
+    const auto& [id, time] = rows[e.event_id];
+    e.id = id;
+    e.document["time"] = time;
+  }
+  db::signal_after_commit(kOutboxChannel);
+  return out;
 }
 
 std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit) {

@@ -141,6 +141,8 @@ def main():
                 fail(line_no, "subject is not data.task.id")
             if data["version"] != data["task"]["version"]:
                 fail(line_no, "data.version is not data.task.version")
+        if event["type"] == "com.todo.reminder.fired" and event["subject"] != data["task_id"]:
+            fail(line_no, "subject is not data.task_id")
         if event["id"] in seen_ids:
             fail(line_no, f"event id {event['id']} seen twice")
         seen_ids.add(event["id"])

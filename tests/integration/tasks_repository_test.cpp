@@ -133,13 +133,15 @@ TEST_F(TasksRepository, UsersInsertAndFind) {
                }).has_value());
 
   const auto patched = tx([&](pqxx::work& w) {
-    return auth::users::update_profile(w, u.id, auth::ProfilePatch{std::string("Alice B."), std::nullopt});
+    return auth::users::update_profile(
+        w, u.id, auth::ProfilePatch{std::string("Alice B."), std::nullopt, std::nullopt});
   });
   ASSERT_TRUE(patched.has_value());
   EXPECT_EQ(patched->display_name, "Alice B.");
   EXPECT_EQ(patched->timezone, "Europe/Berlin");
   EXPECT_FALSE(tx([&](pqxx::work& w) {
-                 return auth::users::update_profile(w, new_uuid(), auth::ProfilePatch{"x", std::nullopt});
+                 return auth::users::update_profile(w, new_uuid(),
+                                                    auth::ProfilePatch{"x", std::nullopt, std::nullopt});
                }).has_value());
 }
 

@@ -32,6 +32,7 @@ void add_account_routes(http::Router& router, Context& ctx);
 void add_task_routes(http::Router& router, Context& ctx);
 void add_audit_routes(http::Router& router, Context& ctx);
 void add_chat_routes(http::Router& router, Context& ctx);
+void add_reminder_routes(http::Router& router, Context& ctx);
 
 /// Verifies the bearer token and sets req.user_id; throws Error(unauthorized).
 void authenticate(http::Request& req, const Context& ctx);

@@ -19,6 +19,7 @@ struct User {
   std::string timezone;
   Instant created_at;
   Instant updated_at;
+  bool email_reminders = false;  // reminders also go out by e-mail
 };
 
 /// The public view of a user (never the password hash).
@@ -45,6 +46,7 @@ Credentials parse_credentials(const nlohmann::json& body);
 struct ProfilePatch {
   std::optional<std::string> display_name;
   std::optional<std::string> timezone;
+  std::optional<bool> email_reminders;
 };
 ProfilePatch parse_profile_patch(const nlohmann::json& body);
 

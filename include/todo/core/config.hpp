@@ -43,6 +43,21 @@ struct Config {
   std::size_t ws_send_queue = 256;
   std::chrono::milliseconds ws_ping_interval{20'000};
   std::chrono::milliseconds ws_silence_timeout{60'000};
+  // Reminders: the scheduler, and e-mail over SMTP (smtp_url empty: no e-mail).
+  bool reminders_enabled = true;
+  std::chrono::milliseconds reminder_lease{60'000};
+  int reminder_max_attempts = 5;
+  std::chrono::milliseconds reminder_backoff{2'000};
+  std::string smtp_url;  // smtp://host:port or smtps://host:port (also built from TODO_SMTP_HOST/PORT)
+  std::string smtp_host;
+  std::uint16_t smtp_port = 0;
+  std::string smtp_user;
+  std::string smtp_password;
+  std::string smtp_from;
+  std::string smtp_starttls = "opportunistic";  // off | opportunistic | required
+  std::string smtp_ca_file;
+  std::chrono::milliseconds smtp_timeout{30'000};
+  std::size_t smtp_concurrency = 4;
 };
 
 /// Reads the environment (through getenv) and argv (flags win). Throws ConfigError.

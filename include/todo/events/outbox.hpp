@@ -24,6 +24,17 @@ inline constexpr const char* kOutboxChannel = "todo_outbox";
 Event append(pqxx::transaction_base& w, const std::string& user_id, std::string_view type,
              const std::string& subject, nlohmann::json data);
 
+/// An event to append with append_many.
+struct NewEvent {
+  std::string user_id;
+  std::string_view type;
+  std::string subject;
+  nlohmann::json data;
+};
+/// append() for many events at once, with the same guarantees, in one statement whatever their number. A
+/// user's events get consecutive sequence numbers in the given order when the relay numbers them.
+std::vector<Event> append_many(pqxx::transaction_base& w, std::vector<NewEvent> events);
+
 /// Unpublished events of the given lanes, oldest first, locked FOR UPDATE SKIP LOCKED for the caller's
 /// transaction. Events without a sequence number get the user's next ones (stored in the caller's
 /// transaction, which must commit before they are published). The result is ordered by user, then sequence.

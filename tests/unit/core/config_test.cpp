@@ -397,3 +397,112 @@ TEST_F(ConfigTest, UsageListsEverySetting) {
 
 }  // namespace
 }  // namespace todo
+
+namespace todo {
+namespace {
+
+// The reminder and SMTP settings: defaults, the URL built from host and port, and one line naming a bad one.
+class ReminderConfigTest : public ::testing::Test {
+ protected:
+  static constexpr const char* kNames[] = {"DATABASE_URL",
+                                           "TODO_JWT_SECRET",
+                                           "TODO_REMINDERS",
+                                           "TODO_REMINDER_LEASE_MS",
+                                           "TODO_REMINDER_MAX_ATTEMPTS",
+                                           "TODO_REMINDER_BACKOFF_MS",
+                                           "TODO_SMTP_URL",
+                                           "TODO_SMTP_HOST",
+                                           "TODO_SMTP_PORT",
+                                           "TODO_SMTP_USER",
+                                           "TODO_SMTP_PASSWORD",
+                                           "TODO_SMTP_FROM",
+                                           "TODO_SMTP_STARTTLS",
+                                           "TODO_SMTP_CA_FILE",
+                                           "TODO_SMTP_TIMEOUT_MS",
+                                           "TODO_SMTP_CONCURRENCY"};
+  void SetUp() override {
+    for (const char* name : kNames) {
+      if (const char* v = std::getenv(name)) saved_[name] = v;
+      ::unsetenv(name);
+    }
+    ::setenv("DATABASE_URL", "postgresql://localhost/todo", 1);
+    ::setenv("TODO_JWT_SECRET", std::string(32, 's').c_str(), 1);
+  }
+  void TearDown() override {
+    for (const char* name : kNames) {
+      if (auto it = saved_.find(name); it != saved_.end())
+        ::setenv(name, it->second.c_str(), 1);
+      else
+        ::unsetenv(name);
+    }
+  }
+  static Config load(std::vector<std::string> args) {
+    args.insert(args.begin(), "todo-server");
+    std::vector<const char*> argv;
+    for (const auto& a : args)
+      argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    return load_config(static_cast<int>(args.size()), argv.data());
+  }
+  static std::string error(std::vector<std::string> args) {
+    try {
+      load(std::move(args));
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  }
+  std::map<std::string, std::string> saved_;
+};
+
+TEST_F(ReminderConfigTest, Defaults) {
+  const Config c = load({});
+  EXPECT_TRUE(c.reminders_enabled);
+  EXPECT_EQ(c.reminder_lease, 60s);
+  EXPECT_EQ(c.reminder_max_attempts, 5);
+  EXPECT_EQ(c.reminder_backoff, 2s);
+  EXPECT_TRUE(c.smtp_url.empty());  // no e-mail
+  EXPECT_EQ(c.smtp_starttls, "opportunistic");
+  EXPECT_EQ(c.smtp_concurrency, 4u);
+}
+
+TEST_F(ReminderConfigTest, SmtpFromUrlOrHostAndPort) {
+  Config c = load({"--smtp-url", "smtps://mail.example.com:465", "--smtp-from", "todo@example.com",
+                   "--smtp-starttls", "required", "--smtp-user", "u", "--smtp-password", "p"});
+  EXPECT_EQ(c.smtp_url, "smtps://mail.example.com:465");
+  EXPECT_EQ(c.smtp_starttls, "required");
+  EXPECT_EQ(c.smtp_user, "u");
+  EXPECT_EQ(c.smtp_password, "p");
+  ::setenv("TODO_SMTP_HOST", "mail.example.com", 1);
+  ::setenv("TODO_SMTP_FROM", "todo@example.com", 1);
+  EXPECT_EQ(load({}).smtp_url, "smtp://mail.example.com:587");
+  ::setenv("TODO_SMTP_PORT", "465", 1);
+  EXPECT_EQ(load({}).smtp_url, "smtps://mail.example.com:465");
+  ::setenv("TODO_REMINDERS", "off", 1);
+  EXPECT_FALSE(load({}).reminders_enabled);
+}
+
+TEST_F(ReminderConfigTest, BadSettingsFailNamingThemselves) {
+  EXPECT_THAT(error({"--smtp-url", "http://mail"}), HasSubstr("--smtp-url"));
+  EXPECT_THAT(error({"--smtp-url", "smtp://"}), HasSubstr("--smtp-url"));
+  EXPECT_THAT(error({"--smtp-url", "smtp://mail:25"}), HasSubstr("TODO_SMTP_FROM"));  // who sends?
+  EXPECT_THAT(error({"--smtp-from", "nobody"}), HasSubstr("--smtp-from"));
+  EXPECT_THAT(error({"--smtp-starttls", "maybe"}), HasSubstr("--smtp-starttls"));
+  EXPECT_THAT(error({"--smtp-port", "0"}), HasSubstr("--smtp-port"));
+  EXPECT_THAT(error({"--smtp-port", "25"}), HasSubstr("TODO_SMTP_HOST"));
+  EXPECT_THAT(error({"--smtp-host", "a b"}), HasSubstr("--smtp-host"));
+  EXPECT_THAT(error({"--smtp-host", "mail", "--smtp-url", "smtp://mail", "--smtp-from", "a@b.c"}),
+              HasSubstr("not both"));
+  EXPECT_THAT(error({"--smtp-ca-file", "/nonexistent/ca.pem"}), HasSubstr("--smtp-ca-file"));
+  EXPECT_THAT(error({"--reminders", "yes"}), HasSubstr("--reminders"));
+  EXPECT_THAT(error({"--reminder-lease-ms", "10"}), HasSubstr("--reminder-lease-ms"));
+  EXPECT_THAT(error({"--reminder-max-attempts", "0"}), HasSubstr("--reminder-max-attempts"));
+  EXPECT_THAT(error({"--smtp-concurrency", "0"}), HasSubstr("--smtp-concurrency"));
+  EXPECT_THAT(error({"--smtp-url", "smtp://mail", "--smtp-from", "a@b.c", "--reminder-lease-ms", "5000"}),
+              HasSubstr("TODO_REMINDER_LEASE_MS"));  // shorter than the 30 s SMTP timeout
+  EXPECT_NO_THROW(load({"--smtp-url", "smtp://mail", "--smtp-from", "a@b.c", "--reminder-lease-ms", "5000",
+                        "--smtp-timeout-ms", "4000"}));
+}
+
+}  // namespace
+}  // namespace todo

@@ -1,0 +1,176 @@
+// SQL for a user's reminders.
+#include "todo/reminders/repository.hpp"
+
+#include "todo/core/encoding.hpp"
+#include "todo/core/error.hpp"
+#include "todo/core/ids.hpp"
+#include "todo/db/statements.hpp"
+
+namespace todo::reminders::repository {
+namespace {
+
+#define TODO_REMINDER_COLUMNS                                                                   \
+  "r.id, r.user_id, r.task_id, r.at, r.before_due, r.fire_at, r.snoozed, r.state, r.fired_at, " \
+  "r.delivered_at, r.attempts, r.next_attempt_at, r.last_error, r.created_at, r.updated_at"
+
+const db::Statement kLockTask{"reminders_lock_task",
+                              "SELECT t.id, t.status, (SELECT count(*) FROM reminders r WHERE r.user_id = "
+                              "t.user_id AND r.task_id = t.id) "
+                              "FROM tasks t WHERE t.user_id = $1 AND t.id = $2 FOR UPDATE"};
+const db::Statement kInsert{
+    "reminders_insert",
+    "INSERT INTO reminders AS r (user_id, id, task_id, at, before_due, fire_at, state) "
+    "SELECT t.user_id, $3, t.id, $4::timestamptz, $5, "
+    "coalesce($4::timestamptz, reminder_fire_at(t.due_at, t.timezone, $5)), "
+    "CASE WHEN t.status = 'done' THEN 'cancelled' ELSE 'scheduled' END "
+    "FROM tasks t WHERE t.user_id = $1 AND t.id = $2 RETURNING " TODO_REMINDER_COLUMNS};
+const db::Statement kListForTask{"reminders_for_task",
+                                 "SELECT " TODO_REMINDER_COLUMNS
+                                 " FROM reminders r WHERE r.user_id = $1 AND r.task_id = $2 "
+                                 "ORDER BY r.created_at, r.id"};
+const db::Statement kFind{
+    "reminders_find", "SELECT " TODO_REMINDER_COLUMNS " FROM reminders r WHERE r.user_id = $1 AND r.id = $2"};
+const db::Statement kRemove{"reminders_remove",
+                            "DELETE FROM reminders WHERE user_id = $1 AND task_id = $2 AND id = $3"};
+const db::Statement kSnooze{
+    "reminders_snooze",
+    "UPDATE reminders r SET fire_at = reminder_shift(now(), t.timezone, $3, 1), "
+    "snoozed = true, state = 'scheduled', fired_at = NULL, email_pending = false, claimed_by = NULL, "
+    "lease_until = NULL, attempts = 0, next_attempt_at = NULL, last_error = NULL, delivered_at = NULL, "
+    "updated_at = now() "
+    "FROM tasks t WHERE r.user_id = $1 AND r.id = $2 AND t.user_id = r.user_id AND t.id = r.task_id "
+    "AND t.status = 'open' AND r.state <> 'firing' RETURNING " TODO_REMINDER_COLUMNS};
+const db::Statement kList{
+    "reminders_list",
+    "SELECT " TODO_REMINDER_COLUMNS
+    " FROM reminders r WHERE r.user_id = $1 "
+    "AND (NOT $2::bool OR (r.state = 'scheduled' AND r.fire_at IS NOT NULL)) "
+    "AND (coalesce(r.fire_at, 'infinity'::timestamptz), r.id) > ($3::timestamptz, $4::uuid) "
+    "ORDER BY coalesce(r.fire_at, 'infinity'::timestamptz), r.id LIMIT $5"};
+const db::Statement kCopyRelative{
+    "reminders_copy_relative",
+    "INSERT INTO reminders (user_id, id, task_id, before_due, fire_at, state) "
+    "SELECT r.user_id, gen_random_uuid(), t.id, r.before_due, reminder_fire_at(t.due_at, t.timezone, "
+    "r.before_due), "
+    "CASE WHEN t.status = 'done' THEN 'cancelled' ELSE 'scheduled' END "
+    "FROM reminders r JOIN tasks t ON t.user_id = r.user_id AND t.id = $3 "
+    "WHERE r.user_id = $1 AND r.task_id = $2 AND r.before_due IS NOT NULL ORDER BY r.created_at, r.id"};
+const db::Statement kTaskExists{"reminders_task_exists",
+                                "SELECT 1 FROM tasks WHERE user_id = $1 AND id = $2"};
+const db::Registration kRegistered{kTaskExists, kLockTask, kInsert, kListForTask, kFind,
+                                   kRemove,     kSnooze,   kList,   kCopyRelative};
+
+Reminder from_row(const pqxx::row& row) {
+  using I = pqxx::row::size_type;
+  Reminder r;
+  r.id = row[I{0}].c_str();
+  r.user_id = row[I{1}].c_str();
+  r.task_id = row[I{2}].c_str();
+  r.at = db::optional_instant(row[I{3}]);
+  if (!row[I{4}].is_null()) r.before_due = row[I{4}].c_str();
+  r.fire_at = db::optional_instant(row[I{5}]);
+  r.snoozed = row[I{6}].as<bool>();
+  r.state = row[I{7}].c_str();
+  r.fired_at = db::optional_instant(row[I{8}]);
+  r.delivered_at = db::optional_instant(row[I{9}]);
+  r.attempts = row[I{10}].as<int>();
+  r.next_attempt_at = db::optional_instant(row[I{11}]);
+  if (!row[I{12}].is_null()) r.last_error = row[I{12}].c_str();
+  r.created_at = db::instant(row[I{13}]);
+  r.updated_at = db::instant(row[I{14}]);
+  return r;
+}
+
+std::optional<std::string> optional_text(const std::optional<Instant>& t) {
+  if (!t) return std::nullopt;
+  return to_pg_timestamptz(*t);
+}
+
+// Cursor: the last row's sort key, "<fire_at as PostgreSQL text or infinity>|<id>", base64url.
+std::string make_cursor(const Reminder& r) {
+  return base64url_encode((r.fire_at ? to_pg_timestamptz(*r.fire_at) : std::string("infinity")) + "|" + r.id);
+}
+
+std::pair<std::string, std::string> read_cursor(const std::string& cursor) {
+  auto raw = base64url_decode(cursor);
+  if (raw) {
+    const auto bar = raw->rfind('|');
+    if (bar != std::string::npos) {
+      std::string fire = raw->substr(0, bar), id = raw->substr(bar + 1);
+      if (is_uuid(id) && (fire == "infinity" || parse_pg_timestamptz(fire))) return {fire, id};
+    }
+  }
+  throw Error(Errc::bad_request, "malformed cursor", {{"cursor", "not a cursor this server issued"}});
+}
+
+}  // namespace
+
+std::optional<TaskRef> lock_task(pqxx::transaction_base& w, const std::string& user_id,
+                                 const std::string& task_id) {
+  auto res = w.exec_prepared(kLockTask.name, user_id, task_id);
+  if (res.empty()) return std::nullopt;
+  return TaskRef{res[0][0].c_str(), res[0][1].c_str(), res[0][2].as<int>()};
+}
+
+Reminder insert(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
+                const NewReminder& r) {
+  std::optional<std::string> before;
+  if (r.before_due) before = format_duration(*r.before_due);
+  auto res = w.exec_prepared(kInsert.name, user_id, task_id, new_uuid(), optional_text(r.at), before);
+  if (res.empty()) throw Error(Errc::not_found, "no task " + task_id);
+  return from_row(res[0]);
+}
+
+bool task_exists(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id) {
+  return !w.exec_prepared(kTaskExists.name, user_id, task_id).empty();
+}
+
+std::vector<Reminder> list_for_task(pqxx::transaction_base& w, const std::string& user_id,
+                                    const std::string& task_id) {
+  std::vector<Reminder> out;
+  for (const auto& row : w.exec_prepared(kListForTask.name, user_id, task_id))
+    out.push_back(from_row(row));
+  return out;
+}
+
+std::optional<Reminder> find(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {
+  auto res = w.exec_prepared(kFind.name, user_id, id);
+  if (res.empty()) return std::nullopt;
+  return from_row(res[0]);
+}
+
+bool remove(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
+            const std::string& id) {
+  return w.exec_prepared(kRemove.name, user_id, task_id, id).affected_rows() > 0;
+}
+
+std::optional<Reminder> snooze(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
+                               const Duration& d) {
+  auto res = w.exec_prepared(kSnooze.name, user_id, id, format_duration(d));
+  if (res.empty()) return std::nullopt;
+  return from_row(res[0]);
+}
+
+Page list(pqxx::transaction_base& w, const std::string& user_id, bool upcoming, int limit,
+          const std::optional<std::string>& cursor) {
+  std::string after_fire = "-infinity", after_id = "00000000-0000-0000-0000-000000000000";
+  if (cursor) std::tie(after_fire, after_id) = read_cursor(*cursor);
+  Page page;
+  auto res = w.exec_prepared(kList.name, user_id, upcoming, after_fire, after_id, limit + 1);
+  for (const auto& row : res) {
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.next_cursor = make_cursor(page.items.back());
+      break;
+    }
+    page.items.push_back(from_row(row));
+  }
+  return page;
+}
+
+int copy_relative(pqxx::transaction_base& w, const std::string& user_id, const std::string& from_task_id,
+                  const std::string& to_task_id) {
+  return static_cast<int>(
+      w.exec_prepared(kCopyRelative.name, user_id, from_task_id, to_task_id).affected_rows());
+}
+
+}  // namespace todo::reminders::repository

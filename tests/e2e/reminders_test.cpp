@@ -1,0 +1,406 @@
+// End-to-end: the reminder API over the real binary (bad input included), a fired reminder reaching the
+// user's WebSocket, and e-mail delivery to an SMTP sink (python3-aiosmtpd): multipart text + HTML, the
+// Message-ID derived from the reminder, retries then failed, and STARTTLS with a self-signed certificate.
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <pqxx/pqxx>
+#include <regex>
+#include <thread>
+
+#include "e2e.hpp"
+#include "smtp_sink.hpp"
+#include "support/ws_client.hpp"
+#include "todo/core/time.hpp"
+
+namespace todo::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::string in(std::chrono::milliseconds d) {
+  return format_rfc3339(now() + d);
+}
+
+template <class P>
+bool eventually(P pred, std::chrono::milliseconds bound = 20s) {
+  const auto deadline = Clock::now() + bound;
+  for (;;) {
+    if (pred()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+/// A server with e-mail on, talking to its own sink.
+struct Stack {
+  std::string db;
+  std::unique_ptr<SmtpSink> sink;
+  std::unique_ptr<ServerProcess> server;
+  Stack(std::vector<std::string> sink_args, std::map<std::string, std::string> env) {
+    db = TestPostgres::shared().create_database("rem_" + random_hex(4));
+    sink = std::make_unique<SmtpSink>(std::move(sink_args));
+    env["DATABASE_URL"] = db;
+    env["TODO_SMTP_URL"] = sink->url();
+    env["TODO_SMTP_FROM"] = "reminders@todo.example";
+    server = std::make_unique<ServerProcess>(env);
+  }
+  std::string url() const { return server->base_url(); }
+};
+
+class RemindersE2e : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!stack_)
+      stack_ = std::make_unique<Stack>(std::vector<std::string>{}, std::map<std::string, std::string>{
+                                                                       {"TODO_SMTP_STARTTLS", "off"},
+                                                                       {"TODO_REMINDER_MAX_ATTEMPTS", "3"},
+                                                                       {"TODO_REMINDER_BACKOFF_MS", "200"}});
+  }
+  static void TearDownTestSuite() {
+    const auto* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
+    if (stack_ && suite && suite->Failed())
+      std::cerr << server_output_digest(stack_->server->output()) << "---- sink ----\n"
+                << stack_->sink->log();
+    stack_.reset();
+  }
+  static TestUser user(json extra = json::object()) { return new_user(stack_->url(), std::move(extra)); }
+  static json reminders_of(TestUser& u, const std::string& task) {
+    auto r = u.client.get("/api/v1/tasks/" + task + "/reminders");
+    if (r.status != 200) throw std::runtime_error(r.describe());
+    return r.json()["items"];
+  }
+  static json reminder(TestUser& u, const std::string& task, const std::string& id) {
+    for (const auto& r : reminders_of(u, task))
+      if (r["id"] == id) return r;
+    return nullptr;
+  }
+  static std::optional<json> mail_for(const std::string& reminder_id) {
+    for (auto& m : stack_->sink->messages())
+      if (m["reminder_id"] == reminder_id) return m;
+    return std::nullopt;
+  }
+  inline static std::unique_ptr<Stack> stack_;
+};
+
+TEST_F(RemindersE2e, CreateListDelete) {
+  auto u = user();
+  const auto task = create_task(u.client, json{{"title", "dentist"}, {"due_at", "2031-05-01T10:00:00Z"}});
+  const std::string tid = task["id"];
+  auto r = u.client.post("/api/v1/tasks/" + tid + "/reminders", json{{"before_due", "PT90M"}});
+  ASSERT_EQ(r.status, 201) << r.describe();
+  const auto rel = r.json();
+  EXPECT_TRUE(std::regex_match(rel["id"].get<std::string>(), kUuid));
+  EXPECT_EQ(r.header("location"), "/api/v1/tasks/" + tid + "/reminders/" + rel["id"].get<std::string>());
+  EXPECT_EQ(rel["task_id"], tid);
+  EXPECT_EQ(rel["before_due"], "PT1H30M");
+  EXPECT_TRUE(rel["at"].is_null());
+  EXPECT_EQ(rel["fire_at"], "2031-05-01T08:30:00Z");
+  EXPECT_EQ(rel["state"], "scheduled");
+  r = u.client.post("/api/v1/tasks/" + tid + "/reminders", json{{"at", "2031-04-30T20:00:00+02:00"}});
+  ASSERT_EQ(r.status, 201) << r.describe();
+  const auto abs = r.json();
+  EXPECT_EQ(abs["fire_at"], "2031-04-30T18:00:00Z");
+  EXPECT_EQ(ids_of(reminders_of(u, tid)), (std::vector<std::string>{rel["id"], abs["id"]}));
+
+  // Relative reminders follow due_at; absolute ones stay.
+  ASSERT_EQ(u.client.patch("/api/v1/tasks/" + tid, json{{"due_at", "2031-06-01T10:00:00Z"}}).status, 200);
+  EXPECT_EQ(reminder(u, tid, rel["id"])["fire_at"], "2031-06-01T08:30:00Z");
+  EXPECT_EQ(reminder(u, tid, abs["id"])["fire_at"], "2031-04-30T18:00:00Z");
+
+  // Upcoming, across pages.
+  auto page = u.client.get("/api/v1/reminders?upcoming=true&limit=1");
+  ASSERT_EQ(page.status, 200) << page.describe();
+  ASSERT_EQ(page.json()["items"].size(), 1u);
+  EXPECT_EQ(page.json()["items"][0]["id"], abs["id"]);
+  const std::string cursor = page.json()["next_cursor"];
+  page = u.client.get("/api/v1/reminders?upcoming=true&limit=1&cursor=" + url_encode(cursor));
+  ASSERT_EQ(page.status, 200) << page.describe();
+  EXPECT_EQ(page.json()["items"][0]["id"], rel["id"]);
+  EXPECT_TRUE(page.json()["next_cursor"].is_null());
+
+  // Completing cancels them: not upcoming any more.
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + tid + "/complete").status, 200);
+  EXPECT_EQ(reminder(u, tid, rel["id"])["state"], "cancelled");
+  EXPECT_TRUE(u.client.get("/api/v1/reminders?upcoming=true").json()["items"].empty());
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + tid + "/reopen").status, 200);
+  EXPECT_EQ(reminder(u, tid, rel["id"])["state"], "scheduled");
+
+  EXPECT_EQ(u.client.del("/api/v1/tasks/" + tid + "/reminders/" + abs["id"].get<std::string>()).status, 204);
+  EXPECT_TRUE(
+      IsProblem(u.client.del("/api/v1/tasks/" + tid + "/reminders/" + abs["id"].get<std::string>()), 404));
+  EXPECT_EQ(ids_of(reminders_of(u, tid)), std::vector<std::string>{rel["id"]});
+}
+
+TEST_F(RemindersE2e, BadInput) {
+  auto u = user();
+  const std::string tid =
+      create_task(u.client, json{{"title", "x"}, {"due_at", "2031-05-01T10:00:00Z"}})["id"];
+  const std::string path = "/api/v1/tasks/" + tid + "/reminders";
+  EXPECT_TRUE(IsProblem(u.client.post(path, json{{"before_due", "15m"}}), 422, "before_due"));
+  EXPECT_TRUE(IsProblem(u.client.post(path, json{{"before_due", "-PT15M"}}), 422, "before_due"));
+  EXPECT_TRUE(IsProblem(u.client.post(path, json{{"before_due", "P2Y"}}), 422, "before_due"));
+  EXPECT_TRUE(IsProblem(u.client.post(path, json{{"at", "next tuesday"}}), 422, "at"));
+  EXPECT_TRUE(IsProblem(u.client.post(path, json::object()), 422, "at"));
+  EXPECT_TRUE(
+      IsProblem(u.client.post(path, json{{"at", in(1h)}, {"before_due", "PT1M"}}), 422, "before_due"));
+  EXPECT_TRUE(IsProblem(u.client.post(path, json{{"before_due", "PT1M"}, {"sound", "bell"}}), 422, "sound"));
+  EXPECT_TRUE(
+      IsProblem(u.client.request("POST", path, "{not json", {{"Content-Type", "application/json"}}), 400));
+  // Not yours, not there, not an id: 404.
+  auto other = user();
+  EXPECT_TRUE(IsProblem(other.client.post(path, json{{"before_due", "PT1M"}}), 404));
+  EXPECT_TRUE(IsProblem(other.client.get(path), 404));
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tasks/00000000-0000-4000-8000-000000000000/reminders"), 404));
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tasks/nope/reminders"), 404));
+  EXPECT_TRUE(IsProblem(HttpClient(stack_->url()).get(path), 401));
+  // At most ten.
+  for (int i = 1; i <= 10; ++i)
+    ASSERT_EQ(u.client.post(path, json{{"before_due", "PT" + std::to_string(i) + "M"}}).status, 201);
+  EXPECT_TRUE(IsProblem(u.client.post(path, json{{"before_due", "PT11M"}}), 422, "task_id"));
+  const std::string rid = reminders_of(u, tid)[0]["id"];
+  EXPECT_TRUE(IsProblem(other.client.del(path + "/" + rid), 404));
+  // Snooze.
+  const std::string snooze = "/api/v1/reminders/" + rid + "/snooze";
+  EXPECT_TRUE(IsProblem(u.client.post(snooze, json{{"duration", "PT0S"}}), 422, "duration"));
+  EXPECT_TRUE(IsProblem(u.client.post(snooze, json{{"duration", "soon"}}), 422, "duration"));
+  EXPECT_TRUE(IsProblem(u.client.post(snooze, json::object()), 422, "duration"));
+  EXPECT_TRUE(IsProblem(other.client.post(snooze, json{{"duration", "PT10M"}}), 404));
+  EXPECT_TRUE(IsProblem(u.client.post("/api/v1/reminders/00000000-0000-4000-8000-000000000000/snooze",
+                                      json{{"duration", "PT10M"}}),
+                        404));
+  auto s = u.client.post(snooze, json{{"duration", "PT10M"}});
+  ASSERT_EQ(s.status, 200) << s.describe();
+  EXPECT_EQ(s.json()["snoozed"], true);
+  EXPECT_EQ(s.json()["state"], "scheduled");
+  const auto fire = instant_us(s.json()["fire_at"]);
+  ASSERT_TRUE(fire);
+  const long long expect =
+      std::chrono::duration_cast<std::chrono::microseconds>((now() + 10min).time_since_epoch()).count();
+  EXPECT_NEAR(static_cast<double>(*fire), static_cast<double>(expect), 5e6);
+  // Lists.
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/reminders?upcoming=maybe"), 422, "upcoming"));
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/reminders?limit=0"), 422, "limit"));
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/reminders?cursor=garbage"), 400, "cursor"));
+  // The e-mail setting.
+  EXPECT_TRUE(
+      IsProblem(u.client.patch("/api/v1/me", json{{"email_reminders", "yes"}}), 422, "email_reminders"));
+}
+
+TEST_F(RemindersE2e, FiredReminderReachesTheUsersWebSockets) {
+  auto u = user();
+  auto other = user();
+  const std::string tid = create_task(u.client, json{{"title", "call mum"}, {"due_at", in(1h)}})["id"];
+  WsOptions o;
+  o.target = "/api/v1/ws?access_token=" + url_encode(u.token);
+  WsClient ws1(stack_->url(), o), ws2(stack_->url(), o);
+  o.target = "/api/v1/ws?access_token=" + url_encode(other.token);
+  WsClient ws_other(stack_->url(), o);
+  ASSERT_TRUE(ws1.upgraded() && ws2.upgraded() && ws_other.upgraded());
+  for (auto* ws : {&ws1, &ws2, &ws_other}) {
+    ASSERT_TRUE(ws->send(R"({"type":"ping"})"));
+    bool pong = false;
+    while (auto m = ws->next_json(5s))
+      if ((*m)["type"] == "pong") {
+        pong = true;
+        break;
+      }
+    ASSERT_TRUE(pong);
+  }
+  auto r = u.client.post("/api/v1/tasks/" + tid + "/reminders", json{{"at", in(1500ms)}});
+  ASSERT_EQ(r.status, 201) << r.describe();
+  const std::string rid = r.json()["id"];
+  for (auto* ws : {&ws1, &ws2}) {
+    std::optional<json> fired;
+    const auto deadline = Clock::now() + 15s;
+    while (!fired && Clock::now() < deadline) {
+      auto m = ws->next_json(1s);
+      if (m && (*m)["type"] == "reminder.fired") fired = m;
+    }
+    ASSERT_TRUE(fired) << "no reminder.fired on the user's socket";
+    EXPECT_EQ((*fired)["data"]["reminder_id"], rid);
+    EXPECT_EQ((*fired)["data"]["task_id"], tid);
+    EXPECT_EQ((*fired)["data"]["title"], "call mum");
+    EXPECT_EQ((*fired)["data"]["fire_at"], r.json()["fire_at"]);
+  }
+  EXPECT_TRUE(eventually([&] { return reminder(u, tid, rid)["state"] == "delivered"; }));
+  // Nothing for someone else.
+  while (auto m = ws_other.next_json(300ms))
+    EXPECT_NE((*m)["type"], "reminder.fired");
+  // No e-mail: this user did not ask for them.
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(mail_for(rid));
+  // Exposed on /metrics.
+  HttpClient anon(stack_->url());
+  const auto text = anon.get("/metrics").body;
+  EXPECT_NE(text.find("reminders_fired_total"), std::string::npos);
+  EXPECT_NE(text.find("reminder_fire_delay_seconds_bucket"), std::string::npos);
+  EXPECT_NE(text.find("reminders_failed_total"), std::string::npos);
+}
+
+TEST_F(RemindersE2e, EmailHasTextAndHtmlAndAStableMessageId) {
+  auto u = user(json{{"display_name", "Ann"}});
+  auto me = u.client.patch("/api/v1/me", json{{"email_reminders", true}});
+  ASSERT_EQ(me.status, 200) << me.describe();
+  EXPECT_EQ(me.json()["email_reminders"], true);
+  EXPECT_EQ(u.client.get("/api/v1/me").json()["email_reminders"], true);
+  const std::string tid = create_task(u.client, json{{"title", "pay <rent> & bills"},
+                                                     {"description", "IBAN on the fridge"},
+                                                     {"due_at", in(24h)}})["id"];
+  auto r = u.client.post("/api/v1/tasks/" + tid + "/reminders", json{{"at", in(1s)}});
+  ASSERT_EQ(r.status, 201) << r.describe();
+  const std::string rid = r.json()["id"];
+  std::optional<json> mail;
+  ASSERT_TRUE(eventually([&] { return (mail = mail_for(rid)).has_value(); })) << stack_->sink->log();
+  const long long epoch = *instant_us(r.json()["fire_at"]) / 1'000'000;
+  EXPECT_EQ((*mail)["message_id"], "<reminder-" + rid + "-" + std::to_string(epoch) + "@todo-server>");
+  EXPECT_EQ((*mail)["rcpt_tos"], json::array({u.email}));
+  EXPECT_EQ((*mail)["mail_from"], "reminders@todo.example");
+  EXPECT_EQ((*mail)["subject"], "Reminder: pay <rent> & bills");
+  EXPECT_EQ((*mail)["content_type"], "multipart/alternative");
+  ASSERT_EQ((*mail)["parts"].size(), 2u);
+  EXPECT_EQ((*mail)["parts"][0]["type"], "text/plain");
+  EXPECT_NE((*mail)["parts"][0]["body"].get<std::string>().find("pay <rent> & bills"), std::string::npos);
+  EXPECT_NE((*mail)["parts"][0]["body"].get<std::string>().find("IBAN on the fridge"), std::string::npos);
+  EXPECT_EQ((*mail)["parts"][1]["type"], "text/html");
+  EXPECT_NE((*mail)["parts"][1]["body"].get<std::string>().find("pay &lt;rent&gt; &amp; bills"),
+            std::string::npos);
+  EXPECT_TRUE(eventually([&] { return reminder(u, tid, rid)["state"] == "delivered"; }));
+  // Exactly one.
+  std::this_thread::sleep_for(500ms);
+  int n = 0;
+  for (const auto& m : stack_->sink->messages())
+    n += m["reminder_id"] == rid;
+  EXPECT_EQ(n, 1);
+}
+
+TEST_F(RemindersE2e, EmailRetriesWithBackoffThenFails) {
+  auto flaky = user(json{{"email", unique_email("flaky")}});
+  auto rejected = user(json{{"email", unique_email("reject")}});
+  std::vector<std::pair<TestUser*, std::string>> made;
+  for (auto* u : {&flaky, &rejected}) {
+    ASSERT_EQ(u->client.patch("/api/v1/me", json{{"email_reminders", true}}).status, 200);
+    const std::string tid = create_task(u->client, json{{"title", "retry me"}})["id"];
+    auto r = u->client.post("/api/v1/tasks/" + tid + "/reminders", json{{"at", in(500ms)}});
+    ASSERT_EQ(r.status, 201) << r.describe();
+    made.emplace_back(u, tid);
+    made.back().second = tid + "|" + r.json()["id"].get<std::string>();
+  }
+  auto split = [](const std::string& s) {
+    return std::pair{s.substr(0, s.find('|')), s.substr(s.find('|') + 1)};
+  };
+  // The flaky address is refused once (451), then accepted.
+  auto [ftask, frid] = split(made[0].second);
+  ASSERT_TRUE(eventually([&] { return reminder(flaky, ftask, frid)["state"] == "delivered"; }))
+      << reminder(flaky, ftask, frid).dump();
+  EXPECT_EQ(reminder(flaky, ftask, frid)["attempts"], 2);
+  EXPECT_TRUE(mail_for(frid));
+  // The rejected one fails after the configured 3 attempts, with the last error.
+  auto [rtask, rrid] = split(made[1].second);
+  ASSERT_TRUE(eventually([&] { return reminder(rejected, rtask, rrid)["state"] == "failed"; }))
+      << reminder(rejected, rtask, rrid).dump();
+  const auto failed = reminder(rejected, rtask, rrid);
+  EXPECT_EQ(failed["attempts"], 3);
+  EXPECT_NE(failed["last_error"].get<std::string>().find("550"), std::string::npos) << failed.dump();
+  EXPECT_FALSE(mail_for(rrid));
+  HttpClient anon(stack_->url());
+  const auto text = anon.get("/metrics").body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("\nreminders_failed_total ([0-9.e+]+)"))) << text;
+  EXPECT_GE(std::stod(m[1]), 1.0);
+}
+
+// Last of the suite: every event the tests above produced, reminder.fired included, matches docs/events.
+TEST_F(RemindersE2e, EventsMatchTheSchemas) {
+  pqxx::connection c(stack_->db);
+  pqxx::nontransaction n(c);
+  // The relay numbers events as it publishes them: wait until it has caught up.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (n.exec("SELECT count(*) FROM outbox WHERE sequence IS NULL")[0][0].as<long>() > 0 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  std::string lines;
+  long fired = 0;
+  for (const auto& row : n.exec("SELECT event, type FROM outbox ORDER BY user_id, sequence")) {
+    lines += std::string(row[0].c_str()) + "\n";
+    fired += std::string_view(row[1].c_str()) == "com.todo.reminder.fired";
+  }
+  EXPECT_GE(fired, 3);
+  const auto r = run_process(
+      {"/usr/bin/python3", std::string(std::getenv("TODO_SOURCE_DIR")) + "/tests/e2e/check_event_schemas.py",
+       "--gapless"},
+      RunOptions{lines, "", 60s});
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+// Replica A fires (the only one with a scheduler); the user's socket is on replica B, which learns of the
+// event through the cross-replica hint and reads it from the outbox.
+TEST(RemindersReplicas, FiredOnOneReplicaReachesASocketOnAnother) {
+  const std::string db = TestPostgres::shared().create_database("rem_" + random_hex(4));
+  ServerProcess a(std::map<std::string, std::string>{{"DATABASE_URL", db}});
+  ServerProcess b(std::map<std::string, std::string>{{"DATABASE_URL", db}, {"TODO_REMINDERS", "off"}});
+  EXPECT_TRUE(a.output().find("reminder scheduler started") != std::string::npos);
+  EXPECT_TRUE(b.output().find("reminder scheduler started") == std::string::npos);
+  auto u = new_user(b.base_url());
+  const std::string tid = create_task(u.client, json{{"title", "elsewhere"}})["id"];
+  WsOptions o;
+  o.target = "/api/v1/ws?access_token=" + url_encode(u.token);
+  WsClient ws(b.base_url(), o);
+  ASSERT_TRUE(ws.upgraded());
+  ASSERT_TRUE(ws.send(R"({"type":"ping"})"));
+  while (auto m = ws.next_json(5s))
+    if ((*m)["type"] == "pong") break;
+  auto r = u.client.post("/api/v1/tasks/" + tid + "/reminders", json{{"at", in(1s)}});
+  ASSERT_EQ(r.status, 201) << r.describe();
+  std::optional<json> fired;
+  const auto deadline = Clock::now() + 15s;
+  while (!fired && Clock::now() < deadline) {
+    auto m = ws.next_json(1s);
+    if (m && (*m)["type"] == "reminder.fired") fired = m;
+  }
+  ASSERT_TRUE(fired) << server_output_digest(a.output()) << server_output_digest(b.output());
+  EXPECT_EQ((*fired)["data"]["reminder_id"], r.json()["id"]);
+}
+
+TEST(RemindersStartTls, DeliversOverStartTlsWithAPrivateCa) {
+  const std::string dir = make_temp_dir("todo-tls-");
+  SelfSignedCert cert(dir);
+  Stack stack({"--tls-cert", cert.cert, "--tls-key", cert.key, "--require-starttls"},
+              {{"TODO_SMTP_STARTTLS", "required"}, {"TODO_SMTP_CA_FILE", cert.cert}});
+  auto u = new_user(stack.url());
+  ASSERT_EQ(u.client.patch("/api/v1/me", json{{"email_reminders", true}}).status, 200);
+  const std::string tid = create_task(u.client, json{{"title", "tls"}})["id"];
+  auto r = u.client.post("/api/v1/tasks/" + tid + "/reminders", json{{"at", in(500ms)}});
+  ASSERT_EQ(r.status, 201);
+  const std::string rid = r.json()["id"];
+  std::optional<json> mail;
+  ASSERT_TRUE(eventually([&] {
+    for (auto& m : stack.sink->messages())
+      if (m["reminder_id"] == rid) mail = m;
+    return mail.has_value();
+  })) << server_output_digest(stack.server->output())
+      << stack.sink->log();
+  EXPECT_EQ((*mail)["tls"], true);
+}
+
+TEST(RemindersStartTls, RequiredStartTlsRefusesAServerWithoutIt) {
+  Stack stack({}, {{"TODO_SMTP_STARTTLS", "required"}, {"TODO_REMINDER_MAX_ATTEMPTS", "1"}});
+  auto u = new_user(stack.url());
+  ASSERT_EQ(u.client.patch("/api/v1/me", json{{"email_reminders", true}}).status, 200);
+  const std::string tid = create_task(u.client, json{{"title", "tls"}})["id"];
+  auto r = u.client.post("/api/v1/tasks/" + tid + "/reminders", json{{"at", in(300ms)}});
+  ASSERT_EQ(r.status, 201);
+  const std::string rid = r.json()["id"];
+  json state;
+  ASSERT_TRUE(eventually([&] {
+    state = u.client.get("/api/v1/tasks/" + tid + "/reminders").json()["items"][0];
+    return state["state"] == "failed";
+  })) << state.dump();
+  EXPECT_FALSE(state["last_error"].is_null());
+  EXPECT_TRUE(stack.sink->messages().empty());
+}
+
+}  // namespace
+}  // namespace todo::test

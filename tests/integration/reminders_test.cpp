@@ -1,0 +1,519 @@
+// Integration: reminder SQL on a throwaway PostgreSQL — the repository and the triggers that keep reminders
+// in step with their task, firing (outbox event, exactly once under concurrent claimers) and e-mail leases (a
+// crashed replica's expired lease is taken over, a lost lease cannot mark delivered).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "integration.hpp"
+#include "todo/auth/users.hpp"
+#include "todo/core/error.hpp"
+#include "todo/core/ids.hpp"
+#include "todo/events/outbox.hpp"
+#include "todo/reminders/queue.hpp"
+#include "todo/reminders/service.hpp"
+#include "todo/tasks/service.hpp"
+
+namespace todo::test {
+namespace {
+
+using namespace std::chrono_literals;
+using reminders::Reminder;
+using tasks::service::Actor;
+
+Instant at(const char* rfc3339) {
+  return *parse_rfc3339(rfc3339);
+}
+
+class RemindersTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { url_ = migrated_database(fresh_database("reminders")); }
+
+  void SetUp() override {
+    conn_ = std::make_unique<pqxx::connection>(url_);
+    db::prepare_session(*conn_);
+    user_ = make_user();
+  }
+
+  std::string make_user(bool email = false) {
+    pqxx::work w(*conn_);
+    auth::Registration r;
+    r.email = "u" + new_uuid().substr(0, 12) + "@example.com";
+    r.display_name = "Ann";
+    r.timezone = "UTC";
+    auto u = auth::users::insert(w, r, "x");
+    if (email) {
+      auth::ProfilePatch p;
+      p.email_reminders = true;
+      auth::users::update_profile(w, u.id, p);
+    }
+    w.commit();
+    return u.id;
+  }
+
+  std::string make_task(const std::string& user, std::optional<Instant> due,
+                        const std::string& zone = "UTC") {
+    pqxx::work w(*conn_);
+    tasks::NewTask t;
+    t.title = "pay rent";
+    t.due_at = due;
+    t.timezone = zone;
+    auto task = tasks::service::create(w, Actor(user), t);
+    w.commit();
+    return task.id;
+  }
+
+  template <class F>
+  auto tx(F fn) {
+    pqxx::work w(*conn_);
+    if constexpr (std::is_void_v<decltype(fn(w))>) {
+      fn(w);
+      w.commit();
+    } else {
+      auto r = fn(w);
+      w.commit();
+      return r;
+    }
+  }
+
+  /// What the outbox relay does, without Kafka: claims (and so numbers) every pending event and marks it
+  /// published.
+  void publish_all() {
+    std::vector<int> lanes(events::kLanes);
+    for (int l = 0; l < events::kLanes; ++l)
+      lanes[static_cast<std::size_t>(l)] = l;
+    for (;;) {
+      const auto n = tx([&](pqxx::work& w) {
+        const auto claimed = events::claim_pending(w, lanes, 1000);
+        std::vector<std::int64_t> ids;
+        for (const auto& e : claimed)
+          ids.push_back(e.id);
+        events::mark_published(w, ids);
+        return claimed.size();
+      });
+      if (n == 0) return;
+    }
+  }
+
+  Reminder add(const std::string& user, const std::string& task, const std::string& body) {
+    const auto input = reminders::parse_new_reminder(nlohmann::json::parse(body));
+    return tx([&](pqxx::work& w) { return reminders::create(w, user, task, input); });
+  }
+
+  Reminder get(const std::string& user, const std::string& id) {
+    return *tx([&](pqxx::work& w) { return reminders::repository::find(w, user, id); });
+  }
+
+  void patch_due(const std::string& user, const std::string& task, std::optional<Instant> due) {
+    tasks::TaskPatch p;
+    p.due_at = due;
+    tx([&](pqxx::work& w) { tasks::service::update(w, Actor(user), task, p, std::nullopt); });
+  }
+
+  /// Makes every scheduled reminder of the user due now (fire_at in the past).
+  void make_due(const std::string& user) {
+    tx([&](pqxx::work& w) {
+      w.exec_params(
+          "UPDATE reminders SET fire_at = now() - interval '1 second' WHERE user_id = $1 AND "
+          "state = 'scheduled'",
+          user);
+    });
+  }
+
+  long count(const std::string& sql, const std::string& param) {
+    pqxx::nontransaction n(*conn_);
+    return n.exec_params(sql, param)[0][0].as<long>();
+  }
+
+  inline static std::string url_;
+  std::unique_ptr<pqxx::connection> conn_;
+  std::string user_;
+};
+
+TEST_F(RemindersTest, AbsoluteAndRelativeFireTimes) {
+  const auto task = make_task(user_, at("2030-06-01T09:00:00Z"));
+  auto a = add(user_, task, R"({"at": "2030-05-31T20:00:00+02:00"})");
+  EXPECT_EQ(a.state, "scheduled");
+  EXPECT_EQ(a.fire_at, at("2030-05-31T18:00:00Z"));
+  auto r = add(user_, task, R"({"before_due": "PT90M"})");
+  EXPECT_EQ(r.before_due, "PT1H30M");
+  EXPECT_EQ(r.fire_at, at("2030-06-01T07:30:00Z"));
+  const auto listed = tx([&](pqxx::work& w) { return reminders::list_for_task(w, user_, task); });
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].id, a.id);
+  EXPECT_EQ(listed[1].id, r.id);
+}
+
+TEST_F(RemindersTest, RelativeDaysAreCalendarDaysInTheTasksZone) {
+  // Berlin moves to summer time on 2026-03-29 at 02:00: 09:00 that day is 07:00Z, the day before 08:00Z.
+  const auto task = make_task(user_, at("2026-03-29T07:00:00Z"), "Europe/Berlin");
+  EXPECT_EQ(add(user_, task, R"({"before_due": "P1D"})").fire_at, at("2026-03-28T08:00:00Z"));
+  EXPECT_EQ(add(user_, task, R"({"before_due": "PT24H"})").fire_at, at("2026-03-28T07:00:00Z"));
+}
+
+TEST_F(RemindersTest, RelativeRemindersFollowDueAt) {
+  const auto task = make_task(user_, std::nullopt);
+  auto r = add(user_, task, R"({"before_due": "PT15M"})");
+  auto a = add(user_, task, R"({"at": "2031-01-01T00:00:00Z"})");
+  EXPECT_FALSE(r.fire_at);  // no due date yet: nothing to fire
+  patch_due(user_, task, at("2031-02-01T10:00:00Z"));
+  EXPECT_EQ(get(user_, r.id).fire_at, at("2031-02-01T09:45:00Z"));
+  EXPECT_EQ(get(user_, a.id).fire_at, at("2031-01-01T00:00:00Z"));  // absolute ones stay
+  patch_due(user_, task, at("2031-03-01T10:00:00Z"));
+  EXPECT_EQ(get(user_, r.id).fire_at, at("2031-03-01T09:45:00Z"));
+  patch_due(user_, task, std::nullopt);
+  EXPECT_FALSE(get(user_, r.id).fire_at);
+  EXPECT_EQ(get(user_, r.id).state, "scheduled");
+}
+
+TEST_F(RemindersTest, DeliveredRelativeReminderIsArmedAgainWhenDueMovesLater) {
+  const auto task = make_task(user_, at("2031-02-01T10:00:00Z"));
+  auto r = add(user_, task, R"({"before_due": "PT15M"})");
+  make_due(user_);
+  tx([&](pqxx::work& w) { reminders::queue::fire_due(w, 100, false); });
+  EXPECT_EQ(get(user_, r.id).state, "delivered");
+  patch_due(user_, task, at("2031-04-01T10:00:00Z"));
+  const auto again = get(user_, r.id);
+  EXPECT_EQ(again.state, "scheduled");
+  EXPECT_EQ(again.fire_at, at("2031-04-01T09:45:00Z"));
+  EXPECT_FALSE(again.fired_at);
+}
+
+TEST_F(RemindersTest, CompletingCancelsReopeningRestoresDeletingRemoves) {
+  const auto task = make_task(user_, at("2031-02-01T10:00:00Z"));
+  auto r = add(user_, task, R"({"before_due": "PT15M"})");
+  tx([&](pqxx::work& w) { tasks::service::complete(w, Actor(user_), task); });
+  EXPECT_EQ(get(user_, r.id).state, "cancelled");
+  // A reminder added to a done task starts cancelled.
+  EXPECT_EQ(add(user_, task, R"({"before_due": "PT5M"})").state, "cancelled");
+  tx([&](pqxx::work& w) { tasks::service::reopen(w, Actor(user_), task); });
+  EXPECT_EQ(get(user_, r.id).state, "scheduled");
+  tx([&](pqxx::work& w) { tasks::service::remove(w, Actor(user_), task, std::nullopt); });
+  EXPECT_EQ(count("SELECT count(*) FROM reminders WHERE task_id = $1", task), 0);
+}
+
+TEST_F(RemindersTest, OtherUsersSeeNothing) {
+  const auto task = make_task(user_, at("2031-02-01T10:00:00Z"));
+  auto r = add(user_, task, R"({"before_due": "PT15M"})");
+  const auto other = make_user();
+  auto code = [&](auto fn) -> std::optional<Errc> {
+    try {
+      tx(fn);
+    } catch (const Error& e) {
+      return e.code();
+    }
+    return std::nullopt;
+  };
+  EXPECT_EQ(code([&](pqxx::work& w) { reminders::list_for_task(w, other, task); }), Errc::not_found);
+  EXPECT_EQ(code([&](pqxx::work& w) {
+              reminders::create(w, other, task, reminders::parse_new_reminder({{"before_due", "PT1M"}}));
+            }),
+            Errc::not_found);
+  EXPECT_EQ(code([&](pqxx::work& w) { reminders::remove(w, other, task, r.id); }), Errc::not_found);
+  EXPECT_EQ(code([&](pqxx::work& w) { reminders::snooze(w, other, r.id, {0, 0, 60}); }), Errc::not_found);
+  const auto page =
+      tx([&](pqxx::work& w) { return reminders::repository::list(w, other, false, 100, std::nullopt); });
+  EXPECT_TRUE(page.items.empty());
+  EXPECT_EQ(get(user_, r.id).state, "scheduled");
+}
+
+TEST_F(RemindersTest, AtMostTenPerTask) {
+  const auto task = make_task(user_, at("2031-02-01T10:00:00Z"));
+  for (int i = 0; i < reminders::kMaxPerTask; ++i)
+    add(user_, task, R"({"before_due": "PT)" + std::to_string(i + 1) + R"(M"})");
+  try {
+    add(user_, task, R"({"before_due": "PT30M"})");
+    FAIL() << "the 11th reminder was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unprocessable);
+  }
+}
+
+TEST_F(RemindersTest, SnoozeSchedulesAgain) {
+  const auto task = make_task(user_, at("2031-02-01T10:00:00Z"));
+  auto r = add(user_, task, R"({"before_due": "PT15M"})");
+  make_due(user_);
+  tx([&](pqxx::work& w) { reminders::queue::fire_due(w, 100, false); });
+  ASSERT_EQ(get(user_, r.id).state, "delivered");
+  const auto before = now();
+  auto s = tx([&](pqxx::work& w) { return reminders::snooze(w, user_, r.id, {0, 0, 600}); });
+  EXPECT_EQ(s.state, "scheduled");
+  EXPECT_TRUE(s.snoozed);
+  ASSERT_TRUE(s.fire_at);
+  EXPECT_GE(*s.fire_at, before + 600s - 1s);
+  EXPECT_LE(*s.fire_at, now() + 600s + 1s);
+  // Done task: 409.
+  tx([&](pqxx::work& w) { tasks::service::complete(w, Actor(user_), task); });
+  try {
+    tx([&](pqxx::work& w) { reminders::snooze(w, user_, r.id, {0, 0, 600}); });
+    FAIL() << "snoozed a reminder of a done task";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::conflict);
+  }
+}
+
+TEST_F(RemindersTest, UpcomingListPages) {
+  const auto task = make_task(user_, at("2031-02-01T10:00:00Z"));
+  std::vector<std::string> expected;
+  for (int i = 10; i >= 1; --i)
+    expected.insert(expected.begin(),
+                    add(user_, task, R"({"before_due": "PT)" + std::to_string(i) + R"(M"})").id);
+  // Ordered by fire time: PT10M first.
+  std::reverse(expected.begin(), expected.end());
+  const auto task2 = make_task(user_, std::nullopt);
+  const auto undated = add(user_, task2, R"({"before_due": "PT1M"})");
+  std::vector<std::string> seen;
+  std::optional<std::string> cursor;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = tx([&](pqxx::work& w) { return reminders::repository::list(w, user_, true, 3, cursor); });
+    for (const auto& r : page.items)
+      seen.push_back(r.id);
+    if (!page.next_cursor) break;
+    cursor = page.next_cursor;
+  }
+  std::sort(expected.begin(), expected.end(), [&](const std::string& a, const std::string& b) {
+    return get(user_, a).fire_at < get(user_, b).fire_at;
+  });
+  EXPECT_EQ(seen, expected);  // the undated one is not upcoming
+  auto all =
+      tx([&](pqxx::work& w) { return reminders::repository::list(w, user_, false, 100, std::nullopt); });
+  ASSERT_EQ(all.items.size(), 11u);
+  EXPECT_EQ(all.items.back().id, undated.id);  // no fire time: last
+}
+
+TEST_F(RemindersTest, CopyRelativeToNextOccurrence) {
+  const auto from = make_task(user_, at("2031-02-01T10:00:00Z"));
+  add(user_, from, R"({"before_due": "PT15M"})");
+  add(user_, from, R"({"before_due": "P1D"})");
+  add(user_, from, R"({"at": "2031-01-01T00:00:00Z"})");
+  const auto to = make_task(user_, at("2031-02-08T10:00:00Z"));
+  EXPECT_EQ(tx([&](pqxx::work& w) { return reminders::copy_relative(w, user_, from, to); }), 2);
+  auto copied = tx([&](pqxx::work& w) { return reminders::list_for_task(w, user_, to); });
+  ASSERT_EQ(copied.size(), 2u);
+  std::set<std::string> fire;
+  for (const auto& r : copied) {
+    EXPECT_EQ(r.state, "scheduled");
+    fire.insert(format_rfc3339(*r.fire_at));
+  }
+  EXPECT_EQ(fire, (std::set<std::string>{"2031-02-07T10:00:00Z", "2031-02-08T09:45:00Z"}));
+  // Another user's tasks cannot be targets or sources.
+  const auto other = make_user();
+  EXPECT_EQ(tx([&](pqxx::work& w) { return reminders::copy_relative(w, other, from, to); }), 0);
+}
+
+TEST_F(RemindersTest, FiringWritesOneEventAndNeverFiresTwice) {
+  const auto task = make_task(user_, at("2031-02-01T10:00:00Z"));
+  auto r = add(user_, task, R"({"before_due": "PT15M"})");
+  auto later = add(user_, task, R"({"at": "2099-01-01T00:00:00Z"})");
+  tx([&](pqxx::work& w) {
+    w.exec_params("UPDATE reminders SET fire_at = now() - interval '1 second' WHERE user_id = $1 AND id = $2",
+                  user_, r.id);
+  });
+  auto fired = tx([&](pqxx::work& w) { return reminders::queue::fire_due(w, 100, true); });
+  std::vector<std::string> mine;
+  for (const auto& f : fired)
+    if (f.user_id == user_) mine.push_back(f.id);
+  EXPECT_EQ(mine, std::vector<std::string>{r.id});
+  for (const auto& f : tx([&](pqxx::work& w) { return reminders::queue::fire_due(w, 100, true); }))
+    EXPECT_NE(f.id, r.id) << "fired twice";
+  EXPECT_EQ(
+      count("SELECT count(*) FROM outbox WHERE user_id = $1 AND type = 'com.todo.reminder.fired'", user_), 1);
+  const auto s = get(user_, r.id);
+  EXPECT_EQ(s.state, "delivered");  // the user does not want e-mails: the event is the delivery
+  EXPECT_TRUE(s.fired_at && s.delivered_at);
+  EXPECT_EQ(get(user_, later.id).state, "scheduled");
+  pqxx::nontransaction n(*conn_);
+  const auto doc = nlohmann::json::parse(
+      n.exec_params("SELECT event FROM outbox WHERE user_id = $1 AND type = 'com.todo.reminder.fired'",
+                    user_)[0][0]
+          .c_str());
+  EXPECT_EQ(doc["subject"], task);
+  EXPECT_EQ(doc["data"]["reminder_id"], r.id);
+  EXPECT_EQ(doc["data"]["task_id"], task);
+  EXPECT_EQ(doc["data"]["title"], "pay rent");
+  EXPECT_EQ(doc["data"]["before_due"], "PT15M");
+  EXPECT_EQ(doc["data"]["user_id"], user_);
+  EXPECT_EQ(doc["data"]["email"], false);
+}
+
+TEST_F(RemindersTest, EmailLeaseIsTakenOverAfterACrash) {
+  const auto user = make_user(/*email=*/true);
+  const auto task = make_task(user, at("2031-02-01T10:00:00Z"));
+  auto r = add(user, task, R"({"before_due": "PT15M"})");
+  make_due(user);
+  auto fired = tx([&](pqxx::work& w) { return reminders::queue::fire_due(w, 1000, true); });
+  ASSERT_TRUE(
+      std::any_of(fired.begin(), fired.end(), [&](const auto& f) { return f.id == r.id && f.email; }));
+  EXPECT_EQ(get(user, r.id).state, "firing");
+  auto mine = [&](const std::vector<reminders::queue::MailJob>& jobs) {
+    std::optional<reminders::queue::MailJob> out;
+    for (const auto& j : jobs)
+      if (j.id == r.id) out = j;
+    return out;
+  };
+  auto a = mine(tx([&](pqxx::work& w) { return reminders::queue::claim_mail(w, "replica-a", 60s, 1000); }));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->attempts, 1);
+  EXPECT_EQ(a->title, "pay rent");
+  // Leased to A: B gets nothing.
+  EXPECT_FALSE(
+      mine(tx([&](pqxx::work& w) { return reminders::queue::claim_mail(w, "replica-b", 60s, 1000); })));
+  // A dies: its lease runs out, B takes over (attempt 2) and delivers; A's late report changes nothing.
+  tx([&](pqxx::work& w) {
+    w.exec_params(
+        "UPDATE reminders SET lease_until = now() - interval '1 second' WHERE user_id = $1 AND id = $2", user,
+        r.id);
+  });
+  auto b = mine(tx([&](pqxx::work& w) { return reminders::queue::claim_mail(w, "replica-b", 60s, 1000); }));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->attempts, 2);
+  EXPECT_FALSE(tx([&](pqxx::work& w) { return reminders::queue::mail_sent(w, *a, "replica-a"); }));
+  EXPECT_TRUE(tx([&](pqxx::work& w) { return reminders::queue::mail_sent(w, *b, "replica-b"); }));
+  EXPECT_EQ(get(user, r.id).state, "delivered");
+  // Delivered is final: nobody claims it again, the event was written once.
+  EXPECT_FALSE(
+      mine(tx([&](pqxx::work& w) { return reminders::queue::claim_mail(w, "replica-c", 60s, 1000); })));
+  EXPECT_EQ(
+      count("SELECT count(*) FROM outbox WHERE user_id = $1 AND type = 'com.todo.reminder.fired'", user), 1);
+}
+
+TEST_F(RemindersTest, EmailRetriesWithBackoffThenFails) {
+  const auto user = make_user(/*email=*/true);
+  const auto task = make_task(user, at("2031-02-01T10:00:00Z"));
+  auto r = add(user, task, R"({"at": "2020-01-01T00:00:00Z"})");
+  tx([&](pqxx::work& w) { reminders::queue::fire_due(w, 1000, true); });
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    std::optional<reminders::queue::MailJob> job;
+    for (const auto& j : tx([&](pqxx::work& w) { return reminders::queue::claim_mail(w, "r", 60s, 1000); }))
+      if (j.id == r.id) job = j;
+    ASSERT_TRUE(job) << "attempt " << attempt;
+    EXPECT_EQ(job->attempts, attempt);
+    const bool failed = tx([&](pqxx::work& w) {
+      return reminders::queue::mail_failed(w, *job, "r", "550 no such user " + std::to_string(attempt), 3,
+                                           10min);
+    });
+    const auto s = get(user, r.id);
+    EXPECT_EQ(s.last_error, "550 no such user " + std::to_string(attempt));
+    if (attempt < 3) {
+      EXPECT_FALSE(failed);
+      EXPECT_EQ(s.state, "firing");
+      ASSERT_TRUE(s.next_attempt_at);
+      EXPECT_GT(*s.next_attempt_at, now() + 9min);  // backing off: not claimable before then
+      for (const auto& j : tx([&](pqxx::work& w) { return reminders::queue::claim_mail(w, "r", 60s, 1000); }))
+        EXPECT_NE(j.id, r.id);
+      tx([&](pqxx::work& w) {
+        w.exec_params("UPDATE reminders SET lease_until = now() WHERE user_id = $1 AND id = $2", user, r.id);
+      });
+    } else {
+      EXPECT_TRUE(failed);
+      EXPECT_EQ(s.state, "failed");
+    }
+  }
+}
+
+// events::append_many, which firing uses: per-user consecutive sequences in the given order, after append's,
+// once the relay has numbered them.
+TEST_F(RemindersTest, OutboxAppendManyKeepsEachUsersOrder) {
+  const auto other = make_user();
+  tx([&](pqxx::work& w) { events::append(w, user_, events::kReminderFired, "s0", {{"n", 0}}); });
+  std::vector<events::NewEvent> batch;
+  for (int i = 1; i <= 6; ++i)
+    batch.push_back({i % 2 ? user_ : other, events::kReminderFired, "s" + std::to_string(i), {{"n", i}}});
+  const auto out = tx([&](pqxx::work& w) { return events::append_many(w, batch); });
+  ASSERT_EQ(out.size(), 6u);
+  publish_all();
+  {
+    pqxx::nontransaction n(*conn_);
+    for (const auto& [user, expected] :
+         {std::pair{user_, std::vector<int>{0, 1, 3, 5}}, std::pair{other, std::vector<int>{2, 4, 6}}}) {
+      std::vector<int> got;
+      long expected_sequence = 1;
+      for (const auto& row :
+           n.exec_params("SELECT sequence, event FROM outbox WHERE user_id = $1 ORDER BY sequence", user)) {
+        EXPECT_EQ(row[0].as<long>(), expected_sequence++);
+        const auto doc = nlohmann::json::parse(row[1].c_str());
+        EXPECT_EQ(doc["sequence"], row[0].as<long>());
+        got.push_back(doc["data"]["n"].get<int>());
+      }
+      EXPECT_EQ(got, expected);
+    }
+  }
+  for (const auto& e : out) {
+    EXPECT_GT(e.id, 0);
+    EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE event_id = $1", e.event_id), 1);
+  }
+}
+
+TEST_F(RemindersTest, ConcurrentClaimersFireEachReminderExactlyOnce) {
+  constexpr int kUsers = 20, kPerUser = 100;
+  std::set<std::string> expected;
+  std::vector<std::string> users;
+  for (int u = 0; u < kUsers; ++u)
+    users.push_back(make_user());
+  tx([&](pqxx::work& w) {
+    for (const auto& user : users) {
+      tasks::NewTask t;
+      t.title = "t";
+      t.due_at = now() + 1h;
+      t.timezone = "UTC";
+      const auto task = tasks::service::create(w, Actor(user), t);
+      auto res = w.exec_params(
+          "INSERT INTO reminders (user_id, id, task_id, at, fire_at) SELECT $1, gen_random_uuid(), $2, "
+          "now() - interval '1 second', now() - interval '1 second' FROM generate_series(1, $3) RETURNING id",
+          user, task.id, kPerUser);
+      for (const auto& row : res)
+        expected.insert(row[0].c_str());
+    }
+  });
+  std::mutex m;
+  std::vector<std::string> fired;
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      try {
+        pqxx::connection c(url_);
+        db::prepare_session(c);
+        for (;;) {
+          pqxx::work w(c);
+          auto batch = reminders::queue::fire_due(w, 37, false);
+          w.commit();
+          if (batch.empty()) break;
+          std::lock_guard lock(m);
+          for (const auto& f : batch)
+            fired.push_back(f.id);
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        ++errors;
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  ASSERT_EQ(errors, 0);
+  std::vector<std::string> ours;
+  for (const auto& id : fired)
+    if (expected.count(id)) ours.push_back(id);
+  std::set<std::string> distinct(ours.begin(), ours.end());
+  EXPECT_EQ(ours.size(), expected.size()) << "a reminder fired twice or not at all";
+  EXPECT_EQ(distinct, expected);
+  publish_all();
+  pqxx::nontransaction n(*conn_);
+  for (const auto& user : users) {
+    // One event each, and the user's sequence stays gapless.
+    auto row = n.exec_params(
+        "SELECT count(*), count(DISTINCT event->'data'->>'reminder_id'), max(sequence) - min(sequence) + 1 "
+        "FROM outbox WHERE user_id = $1 AND type = 'com.todo.reminder.fired'",
+        user)[0];
+    EXPECT_EQ(row[0].as<int>(), kPerUser);
+    EXPECT_EQ(row[1].as<int>(), kPerUser);
+    EXPECT_EQ(row[2].as<int>(), kPerUser);
+  }
+}
+
+}  // namespace
+}  // namespace todo::test

@@ -1,0 +1,102 @@
+// Reminder e-mail composition: headers, encoded words, multipart/alternative, Message-ID.
+#include <gtest/gtest.h>
+
+#include "todo/reminders/scheduler.hpp"
+#include "todo/reminders/smtp.hpp"
+
+namespace todo::reminders {
+namespace {
+
+std::string unbase64(const std::string& in) {
+  static const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned buf = 0;
+  int bits = 0;
+  for (char c : in) {
+    const auto p = kAlphabet.find(c);
+    if (p == std::string::npos) continue;  // line breaks and padding
+    buf = buf << 6 | static_cast<unsigned>(p);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>(buf >> bits & 0xFF);
+    }
+  }
+  return out;
+}
+
+Mail sample() {
+  Mail m;
+  m.from = "todo@example.com";
+  m.to = "ann@example.com";
+  m.to_name = "Ann";
+  m.subject = "Reminder: pay rent";
+  m.message_id = message_id("11111111-1111-1111-1111-111111111111", 1772700000);
+  m.date = *parse_rfc3339("2026-03-05T09:00:00Z");
+  m.text = "This is your reminder for: pay rent\n";
+  m.html = "<p>This is your reminder for: <strong>pay rent</strong></p>";
+  m.headers = {{"X-Todo-Reminder-Id", "11111111-1111-1111-1111-111111111111"}};
+  return m;
+}
+
+TEST(Mail, MessageIdIsDerivedFromTheReminder) {
+  EXPECT_EQ(message_id("abc", 42), "<reminder-abc-42@todo-server>");
+  EXPECT_EQ(message_id("abc", 42), message_id("abc", 42));
+  EXPECT_NE(message_id("abc", 42), message_id("abc", 43));  // snoozed or moved: a new firing, a new message
+}
+
+TEST(Mail, HeadersAndParts) {
+  const std::string msg = compose(sample(), "BOUNDARY");
+  EXPECT_NE(msg.find("From: todo@example.com\r\n"), std::string::npos);
+  EXPECT_NE(msg.find("To: Ann <ann@example.com>\r\n"), std::string::npos);
+  EXPECT_NE(msg.find("Subject: Reminder: pay rent\r\n"), std::string::npos);
+  EXPECT_NE(msg.find("Date: Thu, 05 Mar 2026 09:00:00 +0000\r\n"), std::string::npos);
+  EXPECT_NE(
+      msg.find("Message-ID: <reminder-11111111-1111-1111-1111-111111111111-1772700000@todo-server>\r\n"),
+      std::string::npos);
+  EXPECT_NE(msg.find("X-Todo-Reminder-Id: 11111111-1111-1111-1111-111111111111\r\n"), std::string::npos);
+  EXPECT_NE(msg.find("MIME-Version: 1.0\r\n"), std::string::npos);
+  EXPECT_NE(msg.find("Content-Type: multipart/alternative; boundary=\"BOUNDARY\"\r\n"), std::string::npos);
+  const auto text = msg.find("Content-Type: text/plain; charset=utf-8");
+  const auto html = msg.find("Content-Type: text/html; charset=utf-8");
+  ASSERT_NE(text, std::string::npos);
+  ASSERT_NE(html, std::string::npos);
+  EXPECT_LT(text, html);  // the preferred (richer) part last
+  EXPECT_NE(msg.find("--BOUNDARY--\r\n"), std::string::npos);
+  // Every line ends in CRLF and none is longer than 998 characters (RFC 5322).
+  std::size_t start = 0;
+  while (start < msg.size()) {
+    const auto end = msg.find('\n', start);
+    ASSERT_NE(end, std::string::npos);
+    ASSERT_GT(end, start);
+    EXPECT_EQ(msg[end - 1], '\r');
+    EXPECT_LE(end - start, 998u);
+    start = end + 1;
+  }
+  // The parts decode to the given text.
+  const auto text_body = msg.find("\r\n\r\n", text) + 4;
+  EXPECT_EQ(unbase64(msg.substr(text_body, msg.find("--BOUNDARY", text_body) - text_body)), sample().text);
+  const auto html_body = msg.find("\r\n\r\n", html) + 4;
+  EXPECT_EQ(unbase64(msg.substr(html_body, msg.find("--BOUNDARY", html_body) - html_body)), sample().html);
+}
+
+TEST(Mail, EncodesNonAsciiAndRefusesHeaderInjection) {
+  Mail m = sample();
+  m.subject = "Erinnerung: Miete überweisen";
+  m.to_name = "Zoë";
+  m.headers = {{"X-Test", "a\r\nBcc: evil@example.com"}};
+  const std::string msg = compose(m, "B");
+  EXPECT_NE(msg.find("Subject: =?UTF-8?B?"), std::string::npos);
+  EXPECT_EQ(msg.find("überweisen"), std::string::npos);
+  EXPECT_NE(msg.find("To: =?UTF-8?B?Wm/Dqw==?= <ann@example.com>"), std::string::npos);
+  EXPECT_EQ(msg.find("\r\nBcc:"), std::string::npos);
+  const auto s = msg.find("Subject: =?UTF-8?B?") + 19;
+  EXPECT_EQ(unbase64(msg.substr(s, msg.find("?=", s) - s)), "Erinnerung: Miete überweisen");
+}
+
+TEST(Mail, HtmlEscape) {
+  EXPECT_EQ(html_escape("<b>Tom & \"Jerry\"</b>'s"), "&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;&#39;s");
+}
+
+}  // namespace
+}  // namespace todo::reminders
