@@ -67,7 +67,6 @@ void Pool::submit(std::unique_ptr<Job> job) {
 
 void Pool::worker(std::size_t index) {
   std::unique_ptr<pqxx::connection> conn;
-  std::chrono::steady_clock::time_point last_used{};
   for (;;) {
     std::unique_ptr<Job> job;
     {
@@ -78,9 +77,7 @@ void Pool::worker(std::size_t index) {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    // Checked only on a connection idle for a while: a busy one would have failed its last job instead.
-    const auto started = std::chrono::steady_clock::now();
-    if (conn && started - last_used > std::chrono::milliseconds(250) && closed_by_server(*conn)) {
+    if (conn && closed_by_server(*conn)) {
       spdlog::info("db connection {} was closed by the server; reconnecting", index);
       conn.reset();
     }
@@ -92,7 +89,6 @@ void Pool::worker(std::size_t index) {
       }
     }
     if (!job->run(conn.get()) || (conn && !conn->is_open())) conn.reset();
-    last_used = std::chrono::steady_clock::now();
   }
 }
 
