@@ -14,6 +14,7 @@ void add_routes(http::Router& router, Context& ctx) {
   add_account_routes(router, ctx);
   add_task_routes(router, ctx);
   add_audit_routes(router, ctx);
+  add_recurrence_routes(router, ctx);
 }
 
 void authenticate(http::Request& req, const Context& ctx) {
