@@ -179,6 +179,50 @@ class Periods {
 
   bool past_end() const { return year_ > date::year{kMaxYear}; }
 
+  /// Jumps ahead to the last whole period that starts at least a week before `day` (never backwards): the
+  /// periods skipped cannot hold occurrences after `day`. Only for rules without COUNT, which must count
+  /// every occurrence from the start.
+  void skip_before(local_days day) {
+    const local_days target = day - days{7};
+    long k = 0;
+    switch (rule_.freq) {
+      case Freq::daily:
+        k = (target - start_).count() / rule_.interval;
+        break;
+      case Freq::weekly:
+        k = (target - week_start()).count() / (7L * rule_.interval);
+        break;
+      case Freq::monthly: {
+        const date::year_month_day a{start_}, b{target};
+        const long months = (static_cast<int>(b.year()) - static_cast<int>(a.year())) * 12L +
+                            static_cast<long>(static_cast<unsigned>(b.month())) -
+                            static_cast<long>(static_cast<unsigned>(a.month()));
+        k = months / rule_.interval;
+        break;
+      }
+      case Freq::yearly: {
+        const date::year_month_day a{start_}, b{target};
+        k = (static_cast<int>(b.year()) - static_cast<int>(a.year())) / rule_.interval;
+        break;
+      }
+    }
+    k -= 1;
+    if (k <= index_) return;
+    index_ = k;
+    const date::year_month_day a{start_};
+    if (rule_.freq == Freq::yearly) {
+      year_ = a.year() + date::years{rule_.interval * k};
+    } else if (rule_.freq == Freq::monthly) {
+      const auto ym = a.year() / a.month() + date::months{rule_.interval * k};
+      year_ = ym.year();
+      month_ = ym.month();
+    } else {
+      const date::year_month_day ymd{days_of_index_first()};
+      year_ = ymd.year();
+      month_ = ymd.month();
+    }
+  }
+
  private:
   local_days week_start() const { return start_ - days{((weekday_of(start_) - rule_.wkst) % 7 + 7) % 7}; }
   local_days days_of_index_first() const {
@@ -203,6 +247,7 @@ std::vector<LocalTime> expand_local(const Rule& rule, LocalTime dtstart, const Z
   const microseconds time_of_day = dtstart - start_day;
   const Effective eff(rule, start_day);
   Periods periods(rule, start_day);
+  if (after && !rule.count && *after > dtstart) periods.skip_before(date::floor<days>(*after));
   std::uint64_t remaining = rule.count ? *rule.count : UINT64_MAX;
   // The series ends after UNTIL: a wall time for a floating UNTIL, an instant for a UTC one.
   auto beyond_until = [&](LocalTime t) {

@@ -160,6 +160,33 @@ TEST(ExpandBounds, AfterIsExclusiveAndNeverNeedsTheWholeHistory) {
   EXPECT_EQ(next_after(r, start, "Europe/Berlin", after - std::chrono::microseconds{1}), after);
 }
 
+// Without COUNT, expand() jumps over whole periods before `after`; the result must be the tail of the full
+// expansion.
+TEST(ExpandBounds, SkippingAheadKeepsThePhase) {
+  for (const char* text :
+       {"FREQ=DAILY;INTERVAL=7", "FREQ=WEEKLY;INTERVAL=3;BYDAY=SU,WE;WKST=SU",
+        "FREQ=MONTHLY;INTERVAL=5;BYMONTHDAY=31", "FREQ=YEARLY;INTERVAL=3;BYMONTH=2;BYMONTHDAY=29",
+        "FREQ=MONTHLY;INTERVAL=2;BYDAY=MO,FR;BYSETPOS=-1", "FREQ=WEEKLY;INTERVAL=2;UNTIL=20600101T000000Z",
+        "FREQ=DAILY;INTERVAL=3;BYMONTH=3,10"}) {
+    const Rule r = parse(text);
+    const Instant start = wall("2021-03-27T02:30:00", "Europe/Berlin");
+    const auto all = expand(r, start, "Europe/Berlin", start - std::chrono::microseconds{1}, 400);
+    ASSERT_GT(all.size(), 50u) << text;
+    for (std::size_t i : {std::size_t{0}, std::size_t{1}, std::size_t{17}, std::size_t{49}, all.size() - 2}) {
+      for (auto nudge :
+           {std::chrono::microseconds{0}, std::chrono::microseconds{-1}, std::chrono::microseconds{1}}) {
+        const Instant after = all[i] + nudge;
+        std::vector<Instant> expected;
+        for (auto t : all)
+          if (t > after && expected.size() < 5) expected.push_back(t);
+        auto got = expand(r, start, "Europe/Berlin", after, 5);
+        if (expected.size() < 5) got.resize(std::min(got.size(), expected.size()));
+        EXPECT_EQ(got, expected) << text << " after #" << i;
+      }
+    }
+  }
+}
+
 TEST(ExpandBounds, EndsAtYear9999) {
   const Rule r = parse("FREQ=YEARLY;INTERVAL=1000");
   const auto v =
