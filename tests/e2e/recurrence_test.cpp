@@ -46,6 +46,11 @@ std::size_t open_count(const std::vector<nlohmann::json>& tasks) {
       std::count_if(tasks.begin(), tasks.end(), [](const auto& t) { return t["status"] == "open"; }));
 }
 
+/// A well-formed id that names no task.
+std::string new_uuid_like() {
+  return "00000000-0000-4000-8000-000000000001";
+}
+
 std::string problem_message(const HttpResponse& r) {
   const auto j = r.json();
   if (!j.contains("errors") || j["errors"].empty()) return "";
@@ -150,6 +155,13 @@ TEST_F(RecurrenceTest, CompletingCreatesTheNextOccurrence) {
   ASSERT_EQ(u.client.post(path_of(all[2]) + "/complete").status, 200);
   EXPECT_EQ(series_of(u.client, t["id"]).size(), 3u) << "COUNT=3 ends the series";
   EXPECT_TRUE(IsProblem(u.client.get(path_of(t) + "/occurrences?count=101"), 422, "count"));
+  const auto plain = create_task(u.client, {{"title", "once"}, {"due_at", "2030-01-01T09:00:00Z"}});
+  EXPECT_TRUE(plain["series_id"].is_null());
+  EXPECT_TRUE(plain["occurrence"].is_null());
+  const auto none = u.client.get(path_of(plain) + "/occurrences");
+  ASSERT_EQ(none.status, 200) << none.describe();
+  EXPECT_EQ(none.json(), nlohmann::json({{"occurrences", nlohmann::json::array()}}));
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tasks/" + new_uuid_like() + "/occurrences"), 404));
 }
 
 TEST_F(RecurrenceTest, ConcurrentCompleteFromTwoConnectionsCreatesOneNext) {

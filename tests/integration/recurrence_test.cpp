@@ -177,6 +177,22 @@ TEST_F(Recurrence, ConcurrentCompletesCreateOneNext) {
   }
 }
 
+TEST_F(Recurrence, PatchingStatusDoneCompletesToo) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=DAILY", "2030-01-01T08:00:00Z");
+  tasks::TaskPatch p;
+  p.status = Status::done;
+  tx([&](pqxx::work& w) { return svc::update(w, Actor(user), t.id, p, std::nullopt); });
+  tx([&](pqxx::work& w) { return svc::update(w, Actor(user), t.id, p, std::nullopt); });  // unchanged
+  const auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].due_at, at("2030-01-02T08:00:00Z"));
+  // Reopening and completing again does not create another: the series already has its open occurrence.
+  tx([&](pqxx::work& w) { return svc::reopen(w, Actor(user), t.id); });
+  complete(user, t.id);
+  EXPECT_EQ(series(user, t.id).size(), 2u);
+}
+
 TEST_F(Recurrence, CountAndUntilEndTheSeries) {
   const auto user = new_user();
   Task t = create(user, "FREQ=DAILY;COUNT=3", "2030-01-01T08:00:00Z");
