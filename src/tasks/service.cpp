@@ -160,7 +160,7 @@ Task set_status(pqxx::transaction_base& w, const Actor& who, const std::string& 
 
 /// The fields of a patch that change a series' schedule.
 bool changes_schedule(const TaskPatch& p) {
-  return p.due_at || p.recurrence || p.recurrence_mode || p.generate_ahead || p.timezone;
+  return p.due_at || p.recurrence || p.recurrence_mode || p.timezone;
 }
 
 /// The fields of a patch a series-wide edit copies to the following occurrences as they are.
@@ -171,6 +171,7 @@ TaskPatch content_of(const TaskPatch& p) {
   c.priority = p.priority;
   c.tags = p.tags;
   c.all_day = p.all_day;
+  c.generate_ahead = p.generate_ahead;  // more (or fewer) kept ahead: a top-up, not a new schedule
   return c;
 }
 

@@ -207,10 +207,16 @@ TEST_F(RecurrenceTest, GenerateAheadTopsUp) {
   ASSERT_EQ(all.size(), 14u);
   EXPECT_EQ(open_count(all), 13u);
   EXPECT_EQ(all.back()["due_at"], "2031-02-01T09:00:00Z");
-  // Raising generate_ahead tops up at once.
+  // Raising generate_ahead tops up at once, keeping the occurrences already created.
   ASSERT_EQ(u.client.patch(path_of(all[1]) + "?scope=series", {{"generate_ahead", 14}}).status, 200);
+  const auto before = all;
   all = series_of(u.client, t["id"]);
   EXPECT_EQ(open_count(all), 15u);
+  ASSERT_EQ(all.size(), 16u);
+  for (std::size_t i = 0; i < before.size(); ++i)
+    EXPECT_EQ(all[i]["id"], before[i]["id"]) << i;
+  EXPECT_EQ(all.back()["due_at"], "2031-04-01T09:00:00Z");  // two more months after 2031-02-01
+  EXPECT_EQ(all.back()["generate_ahead"], 14);
 }
 
 TEST_F(RecurrenceTest, ScopeThisAndSeries) {

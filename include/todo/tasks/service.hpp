@@ -37,7 +37,7 @@ Task create(pqxx::transaction_base& w, const Actor& who, const NewTask& request)
 Task get(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
 /// Applies a partial update. `expected_version` (If-Match) or patch.version must match, else Error(conflict).
 /// scope = series also applies it to the open occurrences that follow this one in its series; when it changes
-/// the schedule (due_at, recurrence, recurrence_mode, generate_ahead, timezone), those are replaced by
+/// the schedule (due_at, recurrence, recurrence_mode, timezone), those are replaced by
 /// occurrences of the new schedule, which starts at this task's due_at.
 Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, const TaskPatch& patch,
             std::optional<int> expected_version, Scope scope = Scope::this_occurrence);
