@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev
   postgresql postgresql-contrib
   python3 curl wrk prometheus
-  python3-jsonschema kcat
+  python3-jsonschema python3-dateutil kcat
   python3-aiosmtpd openssl
 )
 

@@ -28,6 +28,8 @@
 #include "todo/metrics/process_metrics.hpp"
 #include "todo/realtime/gateway.hpp"
 #include "todo/reminders/scheduler.hpp"
+#include "todo/reminders/service.hpp"
+#include "todo/tasks/service.hpp"
 
 namespace asio = boost::asio;
 using namespace todo;
@@ -142,6 +144,12 @@ int main(int argc, char** argv) {
   relay_options.retention = cfg.outbox_retention;
   events::Relay relay(relay_options, bus, registry);
   relay.start();
+
+  // A recurring task's next occurrence gets the relative reminders of the one completed (same transaction).
+  tasks::service::set_copy_reminders(
+      [](pqxx::transaction_base& w, const std::string& user, const std::string& from, const tasks::Task& to) {
+        reminders::copy_relative(w, user, from, to.id);
+      });
 
   // Reminders: fired by every replica's scheduler, each reminder exactly once (claims with SKIP LOCKED).
   std::unique_ptr<reminders::Scheduler> scheduler;

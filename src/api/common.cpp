@@ -16,6 +16,7 @@ void add_routes(http::Router& router, Context& ctx) {
   add_audit_routes(router, ctx);
   add_chat_routes(router, ctx);
   add_reminder_routes(router, ctx);
+  add_recurrence_routes(router, ctx);
 }
 
 void authenticate(http::Request& req, const Context& ctx) {

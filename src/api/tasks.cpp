@@ -56,8 +56,9 @@ void add_task_routes(http::Router& router, Context& ctx) {
     const auto id = uuid_param(req, "id");
     auto patch = tasks::parse_task_patch(json_body(req));
     const auto expected = if_match(req);
+    const auto scope = tasks::parse_scope(req.query);
     auto t = co_await ctx.db.transact([&](pqxx::work& w) {
-      return svc::update(w, {req.user_id, req.request_id}, id, patch, expected);
+      return svc::update(w, {req.user_id, req.request_id}, id, patch, expected, scope);
     });
     co_return task_response(200, t);
   });
@@ -66,10 +67,23 @@ void add_task_routes(http::Router& router, Context& ctx) {
     authenticate(req, ctx);
     const auto id = uuid_param(req, "id");
     const auto expected = if_match(req);
+    const auto scope = tasks::parse_scope(req.query);
     co_await ctx.db.transact([&](pqxx::work& w) {
-      svc::remove(w, {req.user_id, req.request_id}, id, expected);
+      svc::remove(w, {req.user_id, req.request_id}, id, expected, scope);
     });
     co_return Response::no_content();
+  });
+
+  // The upcoming occurrence times of a recurring task's series, after the task.
+  router.add("GET", "/api/v1/tasks/{id}/occurrences", [&ctx](Request& req) -> awaitable<Response> {
+    authenticate(req, ctx);
+    const auto id = uuid_param(req, "id");
+    for (const auto& [name, value] : req.query)
+      if (name != "count") throw invalid(name, "not a parameter of occurrences (only count is)");
+    const auto count = count_param(req, 10);
+    auto times = co_await ctx.db.read(
+        [&](pqxx::transaction_base& w) { return svc::occurrences(w, req.user_id, id, count); });
+    co_return Response::json(200, occurrences_json(times));
   });
 
   // complete and reopen: the same shape, another service call.

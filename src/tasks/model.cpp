@@ -28,6 +28,16 @@ std::optional<Status> parse_status(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view to_string(RecurrenceMode m) {
+  return m == RecurrenceMode::fixed ? "fixed" : "after_completion";
+}
+
+std::optional<RecurrenceMode> parse_recurrence_mode(std::string_view s) {
+  if (s == "fixed") return RecurrenceMode::fixed;
+  if (s == "after_completion") return RecurrenceMode::after_completion;
+  return std::nullopt;
+}
+
 nlohmann::json to_json(const Task& t) {
   auto instant_or_null = [](const std::optional<Instant>& i) -> nlohmann::json {
     return i ? nlohmann::json(format_rfc3339(*i)) : nlohmann::json(nullptr);
@@ -42,6 +52,10 @@ nlohmann::json to_json(const Task& t) {
           {"all_day", t.all_day},
           {"timezone", t.timezone},
           {"recurrence", t.recurrence ? nlohmann::json(*t.recurrence) : nlohmann::json(nullptr)},
+          {"recurrence_mode", to_string(t.recurrence_mode)},
+          {"series_id", t.series_id ? nlohmann::json(*t.series_id) : nlohmann::json(nullptr)},
+          {"occurrence", t.occurrence ? nlohmann::json(*t.occurrence) : nlohmann::json(nullptr)},
+          {"generate_ahead", t.generate_ahead},
           {"created_at", format_rfc3339(t.created_at)},
           {"updated_at", format_rfc3339(t.updated_at)},
           {"completed_at", instant_or_null(t.completed_at)},

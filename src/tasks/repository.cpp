@@ -8,16 +8,18 @@ namespace {
 
 #define TODO_TASK_COLUMNS                                                                            \
   "id, user_id, title, description, status, priority, tags, due_at, all_day, timezone, recurrence, " \
-  "created_at, "                                                                                     \
-  "updated_at, completed_at, version"
-constexpr int kTaskColumnCount = 15;
+  "created_at, updated_at, completed_at, version, recurrence_mode, series_id, occurrence, "          \
+  "generate_ahead, series_start"
+constexpr int kTaskColumnCount = 20;
 
 const db::Statement kInsert{
     "tasks_insert",
     "INSERT INTO tasks (id, user_id, title, description, status, priority, tags, due_at, all_day, timezone, "
-    "recurrence, completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::timestamptz, $9, "
+    "recurrence, completed_at, recurrence_mode, series_id, occurrence, generate_ahead, series_start) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::timestamptz, $9, "
     "coalesce($10, (SELECT timezone FROM users WHERE id = $2)), $11, "
-    "CASE WHEN $5 = 'done' THEN now() END) RETURNING " TODO_TASK_COLUMNS};
+    "CASE WHEN $5 = 'done' THEN now() END, $12, $13::uuid, $14::integer, $15::smallint, $16::timestamptz) "
+    "RETURNING " TODO_TASK_COLUMNS};
 const db::Statement kSelect{"tasks_select",
                             "SELECT " TODO_TASK_COLUMNS " FROM tasks WHERE user_id = $1 AND id = $2"};
 const db::Statement kSelectForUpdate{"tasks_select_for_update",
@@ -27,14 +29,23 @@ const db::Statement kUpdate{
     "tasks_update",
     "UPDATE tasks SET title = $3, description = $4, status = $5, priority = $6, tags = $7::text[], "
     "due_at = $8::timestamptz, all_day = $9, timezone = $10, recurrence = $11, completed_at = "
-    "$12::timestamptz, "
+    "$12::timestamptz, recurrence_mode = $13, series_id = $14::uuid, occurrence = $15::integer, "
+    "generate_ahead = $16::smallint, series_start = $17::timestamptz, "
     "version = version + 1, updated_at = now() WHERE user_id = $1 AND id = $2 RETURNING " TODO_TASK_COLUMNS};
 const db::Statement kDelete{"tasks_delete", "DELETE FROM tasks WHERE user_id = $1 AND id = $2"};
 const db::Statement kTagCounts{
     "tasks_tag_counts",
     "SELECT tag, count(*) FROM tasks, unnest(tags) AS tag WHERE user_id = $1 AND status = 'open' "
     "GROUP BY tag ORDER BY count(*) DESC, tag"};
-const db::Registration kRegistered{kInsert, kSelect, kSelectForUpdate, kUpdate, kDelete, kTagCounts};
+// Series: one lock per series serialises the transactions that extend it (completions of different
+// occurrences, series-wide edits); the two-key advisory lock space is not the one of the outbox lanes.
+const db::Statement kLockSeries{
+    "tasks_lock_series", "SELECT pg_advisory_xact_lock(1920298, hashtext($1::text || '/' || $2::text))"};
+const db::Statement kSeriesTasks{"tasks_series_tasks",
+                                 "SELECT " TODO_TASK_COLUMNS
+                                 " FROM tasks WHERE user_id = $1 AND series_id = $2 ORDER BY occurrence"};
+const db::Registration kRegistered{kInsert, kSelect,    kSelectForUpdate, kUpdate,
+                                   kDelete, kTagCounts, kLockSeries,      kSeriesTasks};
 
 std::vector<std::string> parse_text_array(const pqxx::field& f) {
   std::vector<std::string> out;
@@ -72,16 +83,23 @@ Task from_row(const pqxx::row& r) {
   t.updated_at = db::instant(r[12]);
   t.completed_at = db::optional_instant(r[13]);
   t.version = r[14].as<int>();
+  t.recurrence_mode = parse_recurrence_mode(r[15].c_str()).value_or(RecurrenceMode::fixed);
+  t.series_id = optional_text(r[16]);
+  if (!r[17].is_null()) t.occurrence = r[17].as<int>();
+  t.generate_ahead = r[18].as<int>();
+  t.series_start = db::optional_instant(r[19]);
   return t;
 }
 
 }  // namespace
 
 Task insert(pqxx::transaction_base& w, const Task& t) {
-  auto r = w.exec_prepared(
-      kInsert.name, t.id, t.user_id, t.title, t.description, std::string(to_string(t.status)),
-      static_cast<int>(t.priority), db::array_literal(t.tags), optional_pg_time(t.due_at), t.all_day,
-      t.timezone.empty() ? std::nullopt : std::optional<std::string>(t.timezone), t.recurrence);
+  auto r =
+      w.exec_prepared(kInsert.name, t.id, t.user_id, t.title, t.description, std::string(to_string(t.status)),
+                      static_cast<int>(t.priority), db::array_literal(t.tags), optional_pg_time(t.due_at),
+                      t.all_day, t.timezone.empty() ? std::nullopt : std::optional<std::string>(t.timezone),
+                      t.recurrence, std::string(to_string(t.recurrence_mode)), t.series_id, t.occurrence,
+                      t.generate_ahead, optional_pg_time(t.series_start));
   return from_row(r[0]);
 }
 
@@ -99,10 +117,11 @@ std::optional<Task> find_for_update(pqxx::transaction_base& w, const std::string
 }
 
 Task save(pqxx::transaction_base& w, const Task& t) {
-  auto r =
-      w.exec_prepared(kUpdate.name, t.user_id, t.id, t.title, t.description, std::string(to_string(t.status)),
-                      static_cast<int>(t.priority), db::array_literal(t.tags), optional_pg_time(t.due_at),
-                      t.all_day, t.timezone, t.recurrence, optional_pg_time(t.completed_at));
+  auto r = w.exec_prepared(
+      kUpdate.name, t.user_id, t.id, t.title, t.description, std::string(to_string(t.status)),
+      static_cast<int>(t.priority), db::array_literal(t.tags), optional_pg_time(t.due_at), t.all_day,
+      t.timezone, t.recurrence, optional_pg_time(t.completed_at), std::string(to_string(t.recurrence_mode)),
+      t.series_id, t.occurrence, t.generate_ahead, optional_pg_time(t.series_start));
   return from_row(r[0]);
 }
 
@@ -130,6 +149,18 @@ Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery
     page.next_cursor = encode_cursor(q, c);
   }
   return page;
+}
+
+void lock_series(pqxx::transaction_base& w, const std::string& user_id, const std::string& series_id) {
+  w.exec_prepared(kLockSeries.name, user_id, series_id);
+}
+
+std::vector<Task> series_tasks(pqxx::transaction_base& w, const std::string& user_id,
+                               const std::string& series_id) {
+  std::vector<Task> out;
+  for (const auto& row : w.exec_prepared(kSeriesTasks.name, user_id, series_id))
+    out.push_back(from_row(row));
+  return out;
 }
 
 std::vector<std::pair<std::string, long>> tag_counts(pqxx::transaction_base& w, const std::string& user_id) {

@@ -5,9 +5,12 @@
 #include "todo/core/error.hpp"
 #include "todo/core/ids.hpp"
 #include "todo/events/outbox.hpp"
+#include "todo/tasks/recurring.hpp"
 
 namespace todo::tasks::service {
 namespace {
+
+CopyReminders copy_reminders_hook = nullptr;
 
 Error not_found(const std::string& id) {
   return Error(Errc::not_found, "no task " + id);
@@ -22,7 +25,13 @@ void check_version(const Task& t, std::optional<int> expected) {
         {{"version", "expected " + std::to_string(*expected) + ", current " + std::to_string(t.version)}});
 }
 
+/// Locks the task's row for the rest of the transaction; for an occurrence of a series, takes the series
+/// lock first. Every path that locks rows of a series does so in this order (series, then rows), so a
+/// series-wide change (which locks the other occurrences) never deadlocks with a completion.
 Task locked(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {
+  auto pre = repository::find(w, user_id, id);
+  if (!pre) throw not_found(id);
+  if (pre->series_id) repository::lock_series(w, user_id, *pre->series_id);  // a series id never changes
   auto t = repository::find_for_update(w, user_id, id);
   if (!t) throw not_found(id);
   return *t;
@@ -78,13 +87,92 @@ Task save_and_record(pqxx::transaction_base& w, const Actor& who, Task& t,
   return saved;
 }
 
+Task insert_and_record(pqxx::transaction_base& w, const Actor& who, const Task& t) {
+  Task stored = repository::insert(w, t);
+  record(w, who, events::kTaskCreated, stored, nullptr, snapshot_changes(stored, /*created=*/true));
+  return stored;
+}
+
+void delete_and_record(pqxx::transaction_base& w, const Actor& who, const Task& t) {
+  repository::remove(w, who.user_id, t.id);
+  record(w, who, events::kTaskDeleted, t, nullptr, snapshot_changes(t, /*created=*/false));
+}
+
+/// Tops a series up to 1 + generate_ahead open occurrences (1 for after_completion), each a new task copied
+/// from `source` (the occurrence just completed, skipped or edited, whose rule applies), numbered after the
+/// series' highest occurrence. Under the series lock, so concurrent transactions never create one twice.
+void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& source, Instant at) {
+  if (!source.recurrence || !source.series_id || !source.due_at) return;
+  repository::lock_series(w, who.user_id, *source.series_id);
+  const auto tasks = repository::series_tasks(w, who.user_id, *source.series_id);
+  int open = 0;
+  Task prev = source;  // the source itself may just have been deleted (skipped)
+  for (const auto& t : tasks) {
+    if (t.status == Status::open) ++open;
+    if (t.occurrence.value_or(0) > prev.occurrence.value_or(0)) prev = t;
+  }
+  const int target = 1 + (source.recurrence_mode == RecurrenceMode::fixed ? source.generate_ahead : 0);
+  while (open < target) {
+    const auto due = recurring::next_due(source, prev, at);
+    if (!due) break;  // COUNT or UNTIL ended the series
+    Task next;
+    next.id = new_uuid();
+    next.user_id = who.user_id;
+    next.title = source.title;
+    next.description = source.description;
+    next.priority = source.priority;
+    next.tags = source.tags;
+    next.due_at = *due;
+    next.all_day = source.all_day;
+    next.timezone = source.timezone;
+    next.recurrence = source.recurrence;
+    next.recurrence_mode = source.recurrence_mode;
+    next.series_id = source.series_id;
+    next.occurrence = prev.occurrence.value_or(0) + 1;
+    next.generate_ahead = source.generate_ahead;
+    next.series_start = source.series_start;
+    prev = insert_and_record(w, who, next);
+    // Reminder offsets follow the occurrence (wired by the reminders module).
+    if (copy_reminders_hook) copy_reminders_hook(w, who.user_id, source.id, prev);
+    ++open;
+  }
+}
+
+/// A recurring task that is not yet in a series starts one, anchored at its due_at.
+void join_series(Task& t) {
+  if (!t.recurrence || t.series_id) return;
+  t.series_id = t.id;
+  t.occurrence = 0;
+  t.series_start = t.due_at;
+}
+
 Task set_status(pqxx::transaction_base& w, const Actor& who, const std::string& id, Status status) {
   Task t = locked(w, who.user_id, id);
   if (t.status == status) return t;
   TaskPatch p;
   p.status = status;
-  const auto changes = apply_patch(t, p, now());
-  return save_and_record(w, who, t, changes);
+  const Instant at = now();
+  const auto changes = apply_patch(t, p, at);
+  Task saved = save_and_record(w, who, t, changes);
+  if (status == Status::done) extend_series(w, who, saved, at);
+  return saved;
+}
+
+/// The fields of a patch that change a series' schedule.
+bool changes_schedule(const TaskPatch& p) {
+  return p.due_at || p.recurrence || p.recurrence_mode || p.timezone;
+}
+
+/// The fields of a patch a series-wide edit copies to the following occurrences as they are.
+TaskPatch content_of(const TaskPatch& p) {
+  TaskPatch c;
+  c.title = p.title;
+  c.description = p.description;
+  c.priority = p.priority;
+  c.tags = p.tags;
+  c.all_day = p.all_day;
+  c.generate_ahead = p.generate_ahead;  // more (or fewer) kept ahead: a top-up, not a new schedule
+  return c;
 }
 
 }  // namespace
@@ -102,8 +190,12 @@ Task create(pqxx::transaction_base& w, const Actor& who, const NewTask& r) {
   t.all_day = r.all_day;
   t.timezone = r.timezone.value_or("");
   t.recurrence = r.recurrence;
-  Task stored = repository::insert(w, t);
-  record(w, who, events::kTaskCreated, stored, nullptr, snapshot_changes(stored, /*created=*/true));
+  t.recurrence_mode = r.recurrence_mode;
+  t.generate_ahead = r.generate_ahead;
+  check_recurring(t);
+  join_series(t);
+  Task stored = insert_and_record(w, who, t);
+  extend_series(w, who, stored, now());
   return stored;
 }
 
@@ -114,14 +206,39 @@ Task get(pqxx::transaction_base& w, const std::string& user_id, const std::strin
 }
 
 Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, const TaskPatch& patch,
-            std::optional<int> expected_version) {
+            std::optional<int> expected_version, Scope scope) {
   if (expected_version && patch.version && *expected_version != *patch.version)
     throw invalid("version", "differs from the If-Match header");
   Task t = locked(w, who.user_id, id);
   check_version(t, expected_version ? expected_version : patch.version);
-  const auto changes = apply_patch(t, patch, now());
+  const Instant at = now();
+  const bool was_open = t.status == Status::open;
+  const auto changes = apply_patch(t, patch, at);
   if (changes.empty()) return t;
-  return save_and_record(w, who, t, changes);
+  check_recurring(t);
+  join_series(t);
+  const bool series_wide = scope == Scope::series && t.series_id && changes_schedule(patch);
+  if (series_wide) t.series_start = t.due_at;  // the new schedule starts here
+  Task saved = save_and_record(w, who, t, changes);
+  if (scope == Scope::series && saved.series_id) {
+    repository::lock_series(w, who.user_id, *saved.series_id);
+    const TaskPatch content = content_of(patch);
+    for (auto& other : repository::series_tasks(w, who.user_id, *saved.series_id)) {
+      if (other.id == saved.id || other.status != Status::open ||
+          other.occurrence.value_or(0) < saved.occurrence.value_or(0))
+        continue;
+      if (series_wide) {
+        delete_and_record(w, who, other);  // replaced by occurrences of the new schedule below
+        continue;
+      }
+      const auto other_changes = apply_patch(other, content, at);
+      if (!other_changes.empty()) save_and_record(w, who, other, other_changes);
+    }
+  }
+  // A completed occurrence, a new schedule or a larger generate_ahead: top the series up.
+  if ((was_open && saved.status == Status::done) || series_wide || patch.generate_ahead || patch.recurrence)
+    extend_series(w, who, saved, at);
+  return saved;
 }
 
 Task complete(pqxx::transaction_base& w, const Actor& who, const std::string& id) {
@@ -133,11 +250,27 @@ Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id) 
 }
 
 void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id,
-            std::optional<int> expected_version) {
+            std::optional<int> expected_version, Scope scope) {
   const Task t = locked(w, who.user_id, id);
   check_version(t, expected_version);
-  repository::remove(w, who.user_id, id);
-  record(w, who, events::kTaskDeleted, t, nullptr, snapshot_changes(t, /*created=*/false));
+  delete_and_record(w, who, t);
+  if (!t.series_id) return;
+  if (scope == Scope::series) {
+    repository::lock_series(w, who.user_id, *t.series_id);
+    for (const auto& other : repository::series_tasks(w, who.user_id, *t.series_id))
+      if (other.status == Status::open) delete_and_record(w, who, other);
+  } else if (t.status == Status::open) {
+    extend_series(w, who, t, now());  // skipping an occurrence: the series goes on
+  }
+}
+
+void set_copy_reminders(CopyReminders fn) {
+  copy_reminders_hook = fn;
+}
+
+std::vector<Instant> occurrences(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
+                                 std::size_t count) {
+  return recurring::upcoming(get(w, user_id, id), now(), count);
 }
 
 repository::Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q) {

@@ -6,6 +6,7 @@
 #include "todo/core/error.hpp"
 #include "todo/core/json.hpp"
 #include "todo/core/text.hpp"
+#include "todo/recurrence/rule.hpp"
 
 namespace todo::tasks {
 namespace {
@@ -66,8 +67,26 @@ std::optional<std::string> check_recurrence(json::Reader& r, const std::string& 
     r.fail("recurrence", "must be a recurrence rule of at most 1000 characters");
     return std::nullopt;
   }
+  try {
+    recurrence::parse(s);
+  } catch (const recurrence::RuleError& e) {
+    r.fail("recurrence", e.what());
+    return std::nullopt;
+  }
   return s;
 }
+
+std::optional<int> check_generate_ahead(json::Reader& r) {
+  auto v = r.integer("generate_ahead");
+  if (!v) return std::nullopt;
+  if (*v < 0 || *v > kMaxGenerateAhead) {
+    r.fail("generate_ahead", "must be an integer from 0 to 52");
+    return std::nullopt;
+  }
+  return static_cast<int>(*v);
+}
+
+constexpr const char* kRecurrenceModeValues = "fixed, after_completion";
 
 template <class T, class Parse>
 std::optional<T> check_enum(json::Reader& r, const char* field, const std::optional<std::string>& s,
@@ -97,7 +116,7 @@ std::optional<std::string> tag_problem(std::string& tag) {
 
 NewTask parse_new_task(const nlohmann::json& body) {
   json::Reader r(body, {"title", "description", "status", "priority", "tags", "due_at", "all_day", "timezone",
-                        "recurrence"});
+                        "recurrence", "recurrence_mode", "generate_ahead"});
   NewTask t;
   if (auto title = r.string("title")) {
     if (auto ok = check_title(r, *title)) t.title = std::move(*ok);
@@ -118,14 +137,21 @@ NewTask parse_new_task(const nlohmann::json& body) {
     if (!is_valid_timezone(*tz)) r.fail("timezone", "must be an IANA time zone such as Europe/Berlin");
     t.timezone = std::move(*tz);
   }
-  if (auto rec = r.nullable_string("recurrence"); rec && *rec) t.recurrence = check_recurrence(r, **rec);
+  if (auto rec = r.nullable_string("recurrence"); rec && *rec) {
+    t.recurrence = check_recurrence(r, **rec);
+    if (!r.has("due_at") || r.is_null("due_at")) r.fail("due_at", "is required for a recurring task");
+  }
+  if (auto m = check_enum<RecurrenceMode>(r, "recurrence_mode", r.string("recurrence_mode"),
+                                          parse_recurrence_mode, kRecurrenceModeValues))
+    t.recurrence_mode = *m;
+  if (auto g = check_generate_ahead(r)) t.generate_ahead = *g;
   r.finish();
   return t;
 }
 
 TaskPatch parse_task_patch(const nlohmann::json& body) {
   json::Reader r(body, {"title", "description", "status", "priority", "tags", "due_at", "all_day", "timezone",
-                        "recurrence", "version"});
+                        "recurrence", "recurrence_mode", "generate_ahead", "version"});
   TaskPatch p;
   if (auto title = r.string("title")) p.title = check_title(r, *title);
   if (r.is_null("description"))
@@ -157,6 +183,9 @@ TaskPatch parse_task_patch(const nlohmann::json& body) {
     else if (auto ok = check_recurrence(r, **rec))
       p.recurrence = std::optional<std::string>{*ok};
   }
+  p.recurrence_mode = check_enum<RecurrenceMode>(r, "recurrence_mode", r.string("recurrence_mode"),
+                                                 parse_recurrence_mode, kRecurrenceModeValues);
+  p.generate_ahead = check_generate_ahead(r);
   if (auto v = r.integer("version")) {
     if (*v < 1 || *v > std::numeric_limits<int>::max())
       r.fail("version", "must be a positive integer");
@@ -165,6 +194,28 @@ TaskPatch parse_task_patch(const nlohmann::json& body) {
   }
   r.finish();
   return p;
+}
+
+Scope parse_scope(const std::vector<std::pair<std::string, std::string>>& query) {
+  Scope scope = Scope::this_occurrence;
+  for (const auto& [k, v] : query) {
+    if (k != "scope") continue;
+    if (v == "this")
+      scope = Scope::this_occurrence;
+    else if (v == "series")
+      scope = Scope::series;
+    else
+      throw invalid("scope", "must be this or series");
+  }
+  return scope;
+}
+
+void check_recurring(const Task& t) {
+  if (!t.recurrence) return;
+  if (!t.due_at) throw invalid("due_at", "is required for a recurring task");
+  if (t.generate_ahead > 0 && t.recurrence_mode != RecurrenceMode::fixed)
+    throw invalid("generate_ahead",
+                  "needs recurrence_mode fixed (after_completion dates depend on completion)");
 }
 
 std::vector<Change> apply_patch(Task& t, const TaskPatch& p, Instant now) {
@@ -190,6 +241,10 @@ std::vector<Change> apply_patch(Task& t, const TaskPatch& p, Instant now) {
   if (p.all_day) set("all_day", t.all_day, *p.all_day, same);
   if (p.timezone) set("timezone", t.timezone, *p.timezone, same);
   if (p.recurrence) set("recurrence", t.recurrence, *p.recurrence, opt_string);
+  if (p.recurrence_mode)
+    set("recurrence_mode", t.recurrence_mode, *p.recurrence_mode,
+        [](RecurrenceMode v) { return nlohmann::json(to_string(v)); });
+  if (p.generate_ahead) set("generate_ahead", t.generate_ahead, *p.generate_ahead, same);
   if (p.status && *p.status != t.status) {
     const auto completed = *p.status == Status::done ? std::optional<Instant>{now} : std::nullopt;
     set("status", t.status, *p.status, [](Status v) { return nlohmann::json(to_string(v)); });

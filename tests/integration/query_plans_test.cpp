@@ -391,6 +391,7 @@ TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
     // Through the repositories once, which also links their statements into this binary.
     EXPECT_TRUE(tasks::repository::find(w, uid, id).has_value());
     EXPECT_TRUE(auth::users::find_by_id(w, uid).has_value());
+    EXPECT_TRUE(tasks::repository::series_tasks(w, uid, id).empty());
     return id;
   });
   auto quote = [](const std::string& s) { return "'" + s + "'"; };  // uuids only
@@ -399,8 +400,10 @@ TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
       {"GET one task (tasks_select)", "tasks_select(" + u + ", " + t + ")", "tasks"},
       {"tasks_select_for_update", "tasks_select_for_update(" + u + ", " + t + ")", "tasks"},
       {"tasks_update",
-       "tasks_update(" + u + ", " + t + ", 'title', '', 'open', 1, '{}', NULL, false, 'UTC', NULL, NULL)",
+       "tasks_update(" + u + ", " + t +
+           ", 'title', '', 'open', 1, '{}', NULL, false, 'UTC', NULL, NULL, 'fixed', NULL, NULL, 0, NULL)",
        "tasks"},
+      {"tasks_series_tasks", "tasks_series_tasks(" + u + ", " + t + ")", "tasks"},
       {"tasks_delete", "tasks_delete(" + u + ", " + t + ")", "tasks"},
       {"tasks_tag_counts", "tasks_tag_counts(" + u + ")", "tasks"},
       {"users_by_email", "users_by_email('load17@example.com')", "users"},

@@ -8,8 +8,10 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "todo/auth/jwt.hpp"
+#include "todo/core/time.hpp"
 #include "todo/db/pool.hpp"
 #include "todo/http/message.hpp"
 #include "todo/http/router.hpp"
@@ -33,6 +35,15 @@ void add_task_routes(http::Router& router, Context& ctx);
 void add_audit_routes(http::Router& router, Context& ctx);
 void add_chat_routes(http::Router& router, Context& ctx);
 void add_reminder_routes(http::Router& router, Context& ctx);
+void add_recurrence_routes(http::Router& router, Context& ctx);
+
+/// Occurrence lists (preview, a task's upcoming occurrences): at most this many.
+inline constexpr std::size_t kMaxOccurrences = 100;
+/// `count` query parameter of an occurrence list (1 to kMaxOccurrences; `fallback` when absent); 422
+/// otherwise.
+std::size_t count_param(const http::Request& req, std::size_t fallback);
+/// {"occurrences": [RFC 3339 …]}
+nlohmann::json occurrences_json(const std::vector<Instant>& times);
 
 /// Verifies the bearer token and sets req.user_id; throws Error(unauthorized).
 void authenticate(http::Request& req, const Context& ctx);

@@ -22,6 +22,14 @@ enum class Status { open, done };
 std::string_view to_string(Status s);
 std::optional<Status> parse_status(std::string_view s);
 
+/// How a recurring task's next occurrence is scheduled: by the rule's schedule, or the rule's interval after
+/// the completion (like Todoist's "every!").
+enum class RecurrenceMode { fixed, after_completion };
+std::string_view to_string(RecurrenceMode m);
+std::optional<RecurrenceMode> parse_recurrence_mode(std::string_view s);
+
+inline constexpr int kMaxGenerateAhead = 52;
+
 /// A stored task.
 struct Task {
   std::string id;
@@ -35,6 +43,11 @@ struct Task {
   bool all_day = false;
   std::string timezone;
   std::optional<std::string> recurrence;
+  RecurrenceMode recurrence_mode = RecurrenceMode::fixed;
+  std::optional<std::string> series_id;  // the series of a recurring task: the id of its first task
+  std::optional<int> occurrence;         // index in the series, 0 = the first
+  int generate_ahead = 0;                // future occurrences kept created in advance (fixed mode)
+  std::optional<Instant> series_start;   // the rule's anchor (dtstart); not part of the API
   Instant created_at{};
   Instant updated_at{};
   std::optional<Instant> completed_at;

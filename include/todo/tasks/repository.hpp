@@ -22,6 +22,12 @@ std::optional<Task> find_for_update(pqxx::transaction_base& w, const std::string
 Task save(pqxx::transaction_base& w, const Task& t);
 bool remove(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
 
+/// Serialises, until the end of the transaction, every transaction that extends or edits this series.
+void lock_series(pqxx::transaction_base& w, const std::string& user_id, const std::string& series_id);
+/// Every task of a series, by occurrence.
+std::vector<Task> series_tasks(pqxx::transaction_base& w, const std::string& user_id,
+                               const std::string& series_id);
+
 /// One page of a list query.
 struct Page {
   std::vector<Task> items;

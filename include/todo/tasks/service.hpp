@@ -20,21 +20,42 @@ struct Actor {
   std::string request_id;
 };
 
+/// Copies the reminder offsets of a completed (or skipped) occurrence to the next one of its series, in the
+/// same transaction. The reminders module provides it (main wires it with set_copy_reminders); until then it
+/// is a no-op.
+using CopyReminders = void (*)(pqxx::transaction_base& w, const std::string& user_id,
+                               const std::string& from_task_id, const Task& to);
+void set_copy_reminders(CopyReminders fn);
+
 // Every change below writes, in the caller's transaction, its outbox event (events::append) and its audit
 // row; a call that changes nothing (completing a done task) writes neither.
 
-/// Creates a task for the user; the user's time zone applies when the request names none.
+/// Creates a task for the user; the user's time zone applies when the request names none. A recurring task
+/// starts its series (series_id = its id, occurrence 0) and creates generate_ahead occurrences after it.
 Task create(pqxx::transaction_base& w, const Actor& who, const NewTask& request);
 /// The user's task; Error(not_found) when it does not exist or is someone else's.
 Task get(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
 /// Applies a partial update. `expected_version` (If-Match) or patch.version must match, else Error(conflict).
+/// scope = series also applies it to the open occurrences that follow this one in its series; when it changes
+/// the schedule (due_at, recurrence, recurrence_mode, timezone), those are replaced by
+/// occurrences of the new schedule, which starts at this task's due_at.
 Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, const TaskPatch& patch,
-            std::optional<int> expected_version);
-/// Marks done / open again; idempotent (an unchanged task keeps its version).
+            std::optional<int> expected_version, Scope scope = Scope::this_occurrence);
+/// Marks done / open again; idempotent (an unchanged task keeps its version). Completing an occurrence of a
+/// series creates the next one(s) in the same transaction: the series is topped up to 1 + generate_ahead open
+/// occurrences, each created exactly once (the series lock and the unique (user, series, occurrence) key),
+/// until COUNT/UNTIL end it.
 Task complete(pqxx::transaction_base& w, const Actor& who, const std::string& id);
 Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id);
+/// Deletes a task. For an occurrence of a series, scope = this skips it (the series goes on with the next
+/// occurrence); scope = series deletes it and every open occurrence of the series, which ends the series
+/// (completed occurrences stay).
 void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id,
-            std::optional<int> expected_version);
+            std::optional<int> expected_version, Scope scope = Scope::this_occurrence);
+/// Up to `count` upcoming occurrence times of the task's series after it (empty for a task that does not
+/// recur).
+std::vector<Instant> occurrences(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
+                                 std::size_t count);
 repository::Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q);
 
 }  // namespace todo::tasks::service

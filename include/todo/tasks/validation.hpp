@@ -27,6 +27,8 @@ struct NewTask {
   bool all_day = false;
   std::optional<std::string> timezone;  // the user's when absent
   std::optional<std::string> recurrence;
+  RecurrenceMode recurrence_mode = RecurrenceMode::fixed;
+  int generate_ahead = 0;
 };
 
 /// A validated PATCH body: absent fields are unchanged; nullable ones distinguish "absent" from "set to
@@ -41,8 +43,20 @@ struct TaskPatch {
   std::optional<bool> all_day;
   std::optional<std::string> timezone;
   std::optional<std::optional<std::string>> recurrence;
+  std::optional<RecurrenceMode> recurrence_mode;
+  std::optional<int> generate_ahead;
   std::optional<int> version;  // expected current version
 };
+
+/// Which tasks a PATCH or DELETE of a recurring task applies to: this occurrence only, or the series (this
+/// occurrence and every open one of its series).
+enum class Scope { this_occurrence, series };
+/// `scope` query parameter: "this" (default) or "series"; Error(unprocessable) otherwise.
+Scope parse_scope(const std::vector<std::pair<std::string, std::string>>& query);
+
+/// The rule problems of a task as it would be stored (a recurring task needs due_at, generate_ahead needs a
+/// fixed series): Error(unprocessable) naming the field.
+void check_recurring(const Task& t);
 
 NewTask parse_new_task(const nlohmann::json& body);
 TaskPatch parse_task_patch(const nlohmann::json& body);

@@ -235,15 +235,43 @@ TEST(ParseNewTask, TimezoneIsIana) {
     EXPECT_TRUE(NewTaskRejects(with_title({{"timezone", bad}}), "timezone")) << bad;
 }
 
-TEST(ParseNewTask, RecurrenceIsStringOrNull) {
-  EXPECT_EQ(parse_new_task(with_title({{"recurrence", "FREQ=WEEKLY;BYDAY=MO"}})).recurrence,
+TEST(ParseNewTask, RecurrenceIsAValidRuleOrNull) {
+  const nlohmann::json due = {{"due_at", "2026-03-02T09:00:00Z"}};
+  auto with_due = [&](nlohmann::json extra) {
+    nlohmann::json body = with_title(due);
+    body.update(extra);
+    return body;
+  };
+  EXPECT_EQ(parse_new_task(with_due({{"recurrence", "FREQ=WEEKLY;BYDAY=MO"}})).recurrence,
             "FREQ=WEEKLY;BYDAY=MO");
   EXPECT_FALSE(parse_new_task(with_title({{"recurrence", nullptr}})).recurrence);
-  EXPECT_EQ(parse_new_task(with_title({{"recurrence", std::string(1000, 'R')}})).recurrence,
-            std::string(1000, 'R'));
-  EXPECT_TRUE(NewTaskRejects(with_title({{"recurrence", std::string(1001, 'R')}}), "recurrence"));
-  EXPECT_TRUE(NewTaskRejects(with_title({{"recurrence", ""}}), "recurrence"));
-  EXPECT_TRUE(NewTaskRejects(with_title({{"recurrence", "FREQ=DAILY\x01"}}), "recurrence"));
+  EXPECT_TRUE(NewTaskRejects(with_due({{"recurrence", std::string(1000, 'R')}}), "recurrence"));
+  EXPECT_TRUE(NewTaskRejects(with_due({{"recurrence", std::string(1001, 'R')}}), "recurrence"));
+  EXPECT_TRUE(NewTaskRejects(with_due({{"recurrence", ""}}), "recurrence"));
+  EXPECT_TRUE(NewTaskRejects(with_due({{"recurrence", "FREQ=DAILY\x01"}}), "recurrence"));
+  EXPECT_TRUE(NewTaskRejects(with_due({{"recurrence", "FREQ=WEEKLY;BYDAY=XX"}}), "recurrence"));
+  auto e = error_of([&] { parse_new_task(with_due({{"recurrence", "FREQ=WEEKLY;BYDAY=XX"}})); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->errors().at(0).message, "BYDAY: 'XX' is not a weekday (MO, TU, WE, TH, FR, SA, SU)");
+  // A recurring task needs due_at.
+  EXPECT_TRUE(NewTaskRejects(with_title({{"recurrence", "FREQ=DAILY"}}), "due_at"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"recurrence", "FREQ=DAILY"}, {"due_at", nullptr}}), "due_at"));
+}
+
+TEST(ParseNewTask, RecurrenceModeAndGenerateAhead) {
+  const auto t = parse_new_task(with_title({{"due_at", "2026-03-02T09:00:00Z"},
+                                            {"recurrence", "FREQ=MONTHLY"},
+                                            {"recurrence_mode", "after_completion"},
+                                            {"generate_ahead", 0}}));
+  EXPECT_EQ(t.recurrence_mode, RecurrenceMode::after_completion);
+  EXPECT_EQ(parse_new_task(with_title({{"generate_ahead", 52}})).generate_ahead, 52);
+  EXPECT_EQ(parse_new_task(with_title({})).recurrence_mode, RecurrenceMode::fixed);
+  EXPECT_TRUE(NewTaskRejects(with_title({{"generate_ahead", 53}}), "generate_ahead"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"generate_ahead", -1}}), "generate_ahead"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"recurrence_mode", "every"}}), "recurrence_mode"));
+  EXPECT_TRUE(PatchRejects({{"recurrence_mode", "sometimes"}}, "recurrence_mode"));
+  EXPECT_TRUE(PatchRejects({{"generate_ahead", 100}}, "generate_ahead"));
+  EXPECT_TRUE(PatchRejects({{"recurrence", "FREQ=HOURLY"}}, "recurrence"));
 }
 
 TEST(ParseNewTask, ReportsEveryErrorTogether) {

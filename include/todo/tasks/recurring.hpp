@@ -1,0 +1,28 @@
+// Recurring task series: when the next occurrence is due (pure functions; the service stores the tasks).
+//
+// A series starts at its first task's due_at (series_start, the rule's DTSTART), which is always its first
+// occurrence, as RFC 5545 has it: when due_at does not match the rule, it still counts towards COUNT. (The
+// preview endpoint expands a bare rule the way dateutil does: the start only when it matches.)
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include "todo/core/time.hpp"
+#include "todo/tasks/model.hpp"
+
+namespace todo::tasks::recurring {
+
+/// The due time of the occurrence that follows `prev` in the series of `rule_source` (whose recurrence,
+/// mode, zone and series_start apply), or nullopt when COUNT/UNTIL have ended the series.
+/// - fixed: the first occurrence of the schedule after both prev's due_at and `now`: occurrences missed while
+///   the series was overdue are skipped, not created in bulk.
+/// - after_completion: `now` (the completion) + the rule's interval, at series_start's time of day.
+std::optional<Instant> next_due(const Task& rule_source, const Task& prev, Instant now);
+
+/// Up to `count` upcoming occurrence times of a recurring task's series after the task (after now as well);
+/// for after_completion, as if each occurrence were completed when due.
+std::vector<Instant> upcoming(const Task& t, Instant now, std::size_t count);
+
+}  // namespace todo::tasks::recurring

@@ -1,0 +1,73 @@
+// Next occurrences of task series: the recurrence expander with the series' RFC 5545 semantics.
+#include "todo/tasks/recurring.hpp"
+
+#include <algorithm>
+
+#include "todo/recurrence/expand.hpp"
+
+namespace todo::tasks::recurring {
+namespace {
+
+/// The series' rule, its COUNT reduced by one when the start does not match the rule (the start is an
+/// occurrence of its own, which COUNT includes); nullopt when that leaves nothing.
+std::optional<recurrence::Rule> series_rule(const Task& t, Instant start) {
+  recurrence::Rule rule = recurrence::parse(*t.recurrence);
+  if (rule.count && !recurrence::matches_start(rule, start, t.timezone)) {
+    if (*rule.count == 1) return std::nullopt;
+    --*rule.count;
+  }
+  return rule;
+}
+
+bool beyond_until(const recurrence::Rule& rule, Instant t, const std::string& tz) {
+  if (!rule.until) return false;
+  if (rule.until->utc) return t > Instant{rule.until->at.time_since_epoch()};
+  return recurrence::zone(tz).to_local(t) > recurrence::LocalTime{rule.until->at.time_since_epoch()};
+}
+
+/// after_completion: the occurrence after `from`, with COUNT counted by occurrence index.
+std::optional<Instant> after_completion_next(const recurrence::Rule& rule, const Task& t, Instant start,
+                                             Instant from, int prev_occurrence) {
+  if (rule.count && static_cast<long>(prev_occurrence) + 1 >= static_cast<long>(*rule.count))
+    return std::nullopt;
+  const Instant next = recurrence::add_interval(rule, from, start, t.timezone);
+  if (beyond_until(rule, next, t.timezone)) return std::nullopt;
+  return next;
+}
+
+}  // namespace
+
+std::optional<Instant> next_due(const Task& src, const Task& prev, Instant now) {
+  if (!src.recurrence || !prev.due_at) return std::nullopt;
+  const Instant start = src.series_start.value_or(*prev.due_at);
+  if (src.recurrence_mode == RecurrenceMode::after_completion) {
+    return after_completion_next(recurrence::parse(*src.recurrence), src, start, now,
+                                 prev.occurrence.value_or(0));
+  }
+  const auto rule = series_rule(src, start);
+  if (!rule) return std::nullopt;
+  return recurrence::next_after(*rule, start, src.timezone, std::max(*prev.due_at, now));
+}
+
+std::vector<Instant> upcoming(const Task& t, Instant now, std::size_t count) {
+  std::vector<Instant> out;
+  if (!t.recurrence || !t.due_at || count == 0) return out;
+  const Instant start = t.series_start.value_or(*t.due_at);
+  if (t.recurrence_mode == RecurrenceMode::after_completion) {
+    const auto rule = recurrence::parse(*t.recurrence);
+    Instant from = *t.due_at;
+    int occurrence = t.occurrence.value_or(0);
+    while (out.size() < count) {
+      auto next = after_completion_next(rule, t, start, from, occurrence++);
+      if (!next) break;
+      if (*next > now) out.push_back(*next);
+      from = *next;
+    }
+    return out;
+  }
+  const auto rule = series_rule(t, start);
+  if (!rule) return out;
+  return recurrence::expand(*rule, start, t.timezone, std::max(*t.due_at, now), count);
+}
+
+}  // namespace todo::tasks::recurring

@@ -1,0 +1,277 @@
+// End-to-end: recurring tasks over HTTP against the real binary — rule validation (422 naming the problem),
+// the preview and occurrences endpoints, the next occurrence on completion (exactly one when two connections
+// complete at once), generate_ahead top-ups, scope=this|series, and the events' schemas.
+#include <barrier>
+#include <cstdio>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "e2e.hpp"
+
+namespace todo::test {
+namespace {
+
+using RecurrenceTest = E2eTest;
+
+std::string path_of(const nlohmann::json& task) {
+  return "/api/v1/tasks/" + task.at("id").get<std::string>();
+}
+
+std::string preview_path(const std::string& rule, const std::string& start, const std::string& tz,
+                         const std::string& count) {
+  std::string p = "/api/v1/recurrence/preview?rule=" + url_encode(rule) + "&start=" + url_encode(start);
+  if (!tz.empty()) p += "&timezone=" + url_encode(tz);
+  if (!count.empty()) p += "&count=" + count;
+  return p;
+}
+
+std::vector<std::string> strings(const nlohmann::json& a) {
+  return a.get<std::vector<std::string>>();
+}
+
+/// Every task of a series (any status), by occurrence.
+std::vector<nlohmann::json> series_of(HttpClient& client, const std::string& series_id) {
+  std::vector<nlohmann::json> out;
+  for (const auto& t : list_all(client, "", 200))
+    if (t["series_id"] == series_id) out.push_back(t);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a["occurrence"].template get<int>() < b["occurrence"].template get<int>();
+  });
+  return out;
+}
+
+std::size_t open_count(const std::vector<nlohmann::json>& tasks) {
+  return static_cast<std::size_t>(
+      std::count_if(tasks.begin(), tasks.end(), [](const auto& t) { return t["status"] == "open"; }));
+}
+
+/// A well-formed id that names no task.
+std::string new_uuid_like() {
+  return "00000000-0000-4000-8000-000000000001";
+}
+
+std::string problem_message(const HttpResponse& r) {
+  const auto j = r.json();
+  if (!j.contains("errors") || j["errors"].empty()) return "";
+  return j["errors"][0].value("message", "");
+}
+
+TEST_F(RecurrenceTest, PreviewExpandsInTheZone) {
+  auto u = user();
+  const auto r = u.client.get(
+      preview_path("FREQ=WEEKLY;BYDAY=MO", "2026-03-02T09:00:00-05:00", "America/New_York", "3"));
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(
+      strings(r.json()["occurrences"]),
+      (std::vector<std::string>{"2026-03-02T14:00:00Z", "2026-03-09T13:00:00Z", "2026-03-16T13:00:00Z"}));
+  // A repeated wall time is its first instant; a skipped one moves forward by the gap.
+  const auto fall =
+      u.client.get(preview_path("FREQ=DAILY;COUNT=3", "2026-10-31T05:30:00Z", "America/New_York", ""));
+  ASSERT_EQ(fall.status, 200) << fall.describe();
+  EXPECT_EQ(
+      strings(fall.json()["occurrences"]),
+      (std::vector<std::string>{"2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"}));
+  const auto spring =
+      u.client.get(preview_path("FREQ=DAILY;COUNT=3", "2026-03-07T07:30:00Z", "America/New_York", ""));
+  EXPECT_EQ(
+      strings(spring.json()["occurrences"]),
+      (std::vector<std::string>{"2026-03-07T07:30:00Z", "2026-03-08T07:30:00Z", "2026-03-09T06:30:00Z"}));
+  // Default zone UTC, default count 10, at most 100.
+  const auto dflt = u.client.get(preview_path("FREQ=DAILY", "2026-01-01T00:00:00Z", "", ""));
+  EXPECT_EQ(dflt.json()["occurrences"].size(), 10u);
+  const auto most = u.client.get(preview_path("FREQ=DAILY", "2026-01-01T00:00:00Z", "", "100"));
+  EXPECT_EQ(most.json()["occurrences"].size(), 100u);
+}
+
+TEST_F(RecurrenceTest, PreviewNamesTheProblem) {
+  auto u = user();
+  const auto bad_day = u.client.get(preview_path("FREQ=WEEKLY;BYDAY=XX", "2026-01-01T00:00:00Z", "", ""));
+  EXPECT_TRUE(IsProblem(bad_day, 422, "rule"));
+  EXPECT_EQ(problem_message(bad_day), "BYDAY: 'XX' is not a weekday (MO, TU, WE, TH, FR, SA, SU)");
+  EXPECT_TRUE(
+      IsProblem(u.client.get(preview_path("FREQ=DAILY", "2026-01-01T00:00:00Z", "", "101")), 422, "count"));
+  EXPECT_TRUE(
+      IsProblem(u.client.get(preview_path("FREQ=DAILY", "2026-01-01T00:00:00Z", "", "0")), 422, "count"));
+  EXPECT_TRUE(IsProblem(u.client.get(preview_path("FREQ=DAILY", "yesterday", "", "")), 422, "start"));
+  EXPECT_TRUE(IsProblem(u.client.get(preview_path("FREQ=DAILY", "2026-01-01T00:00:00Z", "Mars/Base", "")),
+                        422, "timezone"));
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/recurrence/preview?start=2026-01-01T00:00:00Z"), 422, "rule"));
+  EXPECT_TRUE(IsProblem(anon().get(preview_path("FREQ=DAILY", "2026-01-01T00:00:00Z", "", "")), 401));
+}
+
+TEST_F(RecurrenceTest, RulesAreValidatedOnWrite) {
+  auto u = user();
+  const auto bad = u.client.post(
+      "/api/v1/tasks",
+      {{"title", "x"}, {"due_at", "2030-01-01T09:00:00Z"}, {"recurrence", "FREQ=MONTHLY;BYMONTHDAY=0"}});
+  EXPECT_TRUE(IsProblem(bad, 422, "recurrence"));
+  EXPECT_EQ(problem_message(bad), "BYMONTHDAY: '0' is out of range (-31 to -1 or 1 to 31)");
+  EXPECT_TRUE(IsProblem(u.client.post("/api/v1/tasks", {{"title", "x"}, {"recurrence", "FREQ=DAILY"}}), 422,
+                        "due_at"));
+  EXPECT_TRUE(IsProblem(u.client.post("/api/v1/tasks", {{"title", "x"},
+                                                        {"due_at", "2030-01-01T09:00:00Z"},
+                                                        {"recurrence", "FREQ=DAILY"},
+                                                        {"generate_ahead", 53}}),
+                        422, "generate_ahead"));
+  const auto t = create_task(
+      u.client, {{"title", "x"}, {"due_at", "2030-01-01T09:00:00Z"}, {"recurrence", "FREQ=DAILY"}});
+  EXPECT_TRUE(IsProblem(u.client.patch(path_of(t), {{"due_at", nullptr}}), 422, "due_at"));
+  EXPECT_TRUE(
+      IsProblem(u.client.patch(path_of(t), {{"recurrence", "FREQ=WEEKLY;WKST=XX"}}), 422, "recurrence"));
+  EXPECT_TRUE(IsProblem(u.client.patch(path_of(t) + "?scope=everything", {{"title", "y"}}), 422, "scope"));
+}
+
+TEST_F(RecurrenceTest, CompletingCreatesTheNextOccurrence) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "Water plants"},
+                                        {"description", "balcony"},
+                                        {"priority", "medium"},
+                                        {"tags", {"home"}},
+                                        {"due_at", "2030-03-04T09:00:00+01:00"},
+                                        {"timezone", "Europe/Berlin"},
+                                        {"recurrence", "FREQ=WEEKLY;BYDAY=MO;COUNT=3"}});
+  EXPECT_EQ(t["series_id"], t["id"]);
+  EXPECT_EQ(t["occurrence"], 0);
+  EXPECT_EQ(t["recurrence_mode"], "fixed");
+  EXPECT_EQ(t["generate_ahead"], 0);
+  const auto occ = u.client.get(path_of(t) + "/occurrences?count=5");
+  ASSERT_EQ(occ.status, 200) << occ.describe();
+  // COUNT=3: the task and two more; 9:00 in Berlin before and after the change to summer time (2030-03-31).
+  EXPECT_EQ(strings(occ.json()["occurrences"]),
+            (std::vector<std::string>{"2030-03-11T08:00:00Z", "2030-03-18T08:00:00Z"}));
+  ASSERT_EQ(u.client.post(path_of(t) + "/complete").status, 200);
+  auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1]["due_at"], "2030-03-11T08:00:00Z");
+  EXPECT_EQ(all[1]["title"], "Water plants");
+  EXPECT_EQ(all[1]["description"], "balcony");
+  EXPECT_EQ(all[1]["priority"], "medium");
+  EXPECT_EQ(all[1]["tags"], nlohmann::json({"home"}));
+  EXPECT_EQ(all[1]["occurrence"], 1);
+  ASSERT_EQ(u.client.post(path_of(all[1]) + "/complete").status, 200);
+  all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 3u);
+  ASSERT_EQ(u.client.post(path_of(all[2]) + "/complete").status, 200);
+  EXPECT_EQ(series_of(u.client, t["id"]).size(), 3u) << "COUNT=3 ends the series";
+  EXPECT_TRUE(IsProblem(u.client.get(path_of(t) + "/occurrences?count=101"), 422, "count"));
+  const auto plain = create_task(u.client, {{"title", "once"}, {"due_at", "2030-01-01T09:00:00Z"}});
+  EXPECT_TRUE(plain["series_id"].is_null());
+  EXPECT_TRUE(plain["occurrence"].is_null());
+  const auto none = u.client.get(path_of(plain) + "/occurrences");
+  ASSERT_EQ(none.status, 200) << none.describe();
+  EXPECT_EQ(none.json(), nlohmann::json({{"occurrences", nlohmann::json::array()}}));
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tasks/" + new_uuid_like() + "/occurrences"), 404));
+}
+
+TEST_F(RecurrenceTest, ConcurrentCompleteFromTwoConnectionsCreatesOneNext) {
+  auto u = user();
+  for (int round = 0; round < 8; ++round) {
+    const auto t = create_task(u.client, {{"title", "standup " + std::to_string(round)},
+                                          {"due_at", "2030-01-07T09:00:00Z"},
+                                          {"recurrence", "FREQ=DAILY"}});
+    std::barrier start(2);
+    std::vector<long> statuses(2);
+    std::vector<std::thread> devices;
+    for (int d = 0; d < 2; ++d)
+      devices.emplace_back([&, d] {
+        HttpClient c(base_url());  // a connection of its own
+        c.set_token(u.token);
+        c.get("/api/v1/tasks?limit=1");  // connected before the race
+        start.arrive_and_wait();
+        statuses[static_cast<std::size_t>(d)] = c.post(path_of(t) + "/complete").status;
+      });
+    for (auto& th : devices)
+      th.join();
+    EXPECT_EQ(statuses, (std::vector<long>{200, 200}));
+    const auto all = series_of(u.client, t["id"]);
+    ASSERT_EQ(all.size(), 2u) << "round " << round;
+    EXPECT_EQ(all[0]["status"], "done");
+    EXPECT_EQ(all[1]["status"], "open");
+    EXPECT_EQ(all[1]["due_at"], "2030-01-08T09:00:00Z");
+  }
+}
+
+TEST_F(RecurrenceTest, GenerateAheadTopsUp) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "Rent"},
+                                        {"due_at", "2030-01-01T09:00:00Z"},
+                                        {"recurrence", "FREQ=MONTHLY;BYMONTHDAY=1"},
+                                        {"generate_ahead", 12}});
+  auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 13u);
+  EXPECT_EQ(all.back()["due_at"], "2031-01-01T09:00:00Z");
+  ASSERT_EQ(u.client.post(path_of(all[0]) + "/complete").status, 200);
+  ASSERT_EQ(u.client.post(path_of(all[0]) + "/complete").status, 200);
+  all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 14u);
+  EXPECT_EQ(open_count(all), 13u);
+  EXPECT_EQ(all.back()["due_at"], "2031-02-01T09:00:00Z");
+  // Raising generate_ahead tops up at once, keeping the occurrences already created.
+  ASSERT_EQ(u.client.patch(path_of(all[1]) + "?scope=series", {{"generate_ahead", 14}}).status, 200);
+  const auto before = all;
+  all = series_of(u.client, t["id"]);
+  EXPECT_EQ(open_count(all), 15u);
+  ASSERT_EQ(all.size(), 16u);
+  for (std::size_t i = 0; i < before.size(); ++i)
+    EXPECT_EQ(all[i]["id"], before[i]["id"]) << i;
+  EXPECT_EQ(all.back()["due_at"], "2031-04-01T09:00:00Z");  // two more months after 2031-02-01
+  EXPECT_EQ(all.back()["generate_ahead"], 14);
+}
+
+TEST_F(RecurrenceTest, ScopeThisAndSeries) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "Gym"},
+                                        {"due_at", "2030-01-07T18:00:00Z"},
+                                        {"recurrence", "FREQ=WEEKLY"},
+                                        {"generate_ahead", 2}});
+  auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 3u);
+  ASSERT_EQ(u.client.patch(path_of(all[0]) + "?scope=this", {{"title", "Gym (legs)"}}).status, 200);
+  ASSERT_EQ(u.client.patch(path_of(all[1]) + "?scope=series", {{"priority", "high"}}).status, 200);
+  all = series_of(u.client, t["id"]);
+  EXPECT_EQ(all[0]["title"], "Gym (legs)");
+  EXPECT_EQ(all[1]["title"], "Gym");
+  EXPECT_EQ(all[0]["priority"], "none");
+  EXPECT_EQ(all[1]["priority"], "high");
+  EXPECT_EQ(all[2]["priority"], "high");
+  // Skipping one occurrence keeps the series going.
+  ASSERT_EQ(u.client.del(path_of(all[2]) + "?scope=this").status, 204);
+  all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[2]["due_at"], "2030-01-28T18:00:00Z");
+  // Deleting the series stops it: every open occurrence goes, and nothing is created afterwards.
+  ASSERT_EQ(u.client.del(path_of(all[1]) + "?scope=series").status, 204);
+  EXPECT_TRUE(series_of(u.client, t["id"]).empty());
+  EXPECT_TRUE(IsProblem(u.client.del(path_of(all[0]) + "?scope=series"), 404));
+}
+
+TEST_F(RecurrenceTest, EventsMatchTheirSchemas) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "Schema"},
+                                        {"due_at", "2030-01-01T09:00:00Z"},
+                                        {"recurrence", "FREQ=DAILY"},
+                                        {"generate_ahead", 1}});
+  ASSERT_EQ(u.client.post(path_of(t) + "/complete").status, 200);
+  ASSERT_EQ(
+      u.client.patch(path_of(t), {{"recurrence_mode", "after_completion"}, {"generate_ahead", 0}}).status,
+      200);
+  const auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(u.client.del(path_of(all.back()) + "?scope=series").status, 204);
+  pqxx::connection c(db_url());
+  pqxx::nontransaction n(c);
+  const auto path = std::string("/tmp/recurrence-events-") + std::to_string(::getpid()) + ".jsonl";
+  {
+    std::ofstream out(path);
+    for (const auto& row :
+         n.exec_params("SELECT event FROM outbox WHERE user_id = $1 ORDER BY sequence", u.id))
+      out << row[0].c_str() << "\n";
+  }
+  const std::string cmd = "/usr/bin/python3 " + std::string(std::getenv("TODO_SOURCE_DIR")) +
+                          "/tests/e2e/check_event_schemas.py --gapless < " + path;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace todo::test

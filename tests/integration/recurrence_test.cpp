@@ -1,0 +1,415 @@
+// Integration: recurring task series on a throwaway PostgreSQL — the next occurrence created with the
+// completion, exactly once under concurrency, COUNT/UNTIL, generate_ahead top-ups, after_completion,
+// series-wide edits and deletes, and the events and audit rows of each created occurrence.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <barrier>
+#include <set>
+#include <thread>
+
+#include "integration.hpp"
+#include "todo/auth/users.hpp"
+#include "todo/core/error.hpp"
+#include "todo/core/ids.hpp"
+#include "todo/recurrence/zone.hpp"
+#include "todo/tasks/service.hpp"
+
+namespace todo::test {
+namespace {
+
+using tasks::Status;
+using tasks::Task;
+using tasks::service::Actor;
+namespace svc = tasks::service;
+
+Instant at(const char* rfc3339) {
+  auto t = parse_rfc3339(rfc3339);
+  if (!t) throw std::invalid_argument(rfc3339);
+  return *t;
+}
+
+class Recurrence : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    url_ = new std::string(migrated_database(fresh_database("recurrence")));
+    pool_ = new db::Pool(*url_, 4);
+  }
+  static void TearDownTestSuite() {
+    delete pool_;
+    delete url_;
+    pool_ = nullptr;
+    url_ = nullptr;
+  }
+  template <class F>
+  static auto tx(F fn) {
+    return transact(*pool_, std::move(fn));
+  }
+  static std::string new_user() {
+    const auth::Registration r{"user-" + new_uuid() + "@example.com", "a long password", "", "UTC"};
+    return tx([&](pqxx::work& w) { return auth::users::insert(w, r, "hash"); }).id;
+  }
+  static Task create(const std::string& user, const std::string& rule, const char* due,
+                     const std::string& tz = "UTC", int ahead = 0,
+                     tasks::RecurrenceMode mode = tasks::RecurrenceMode::fixed) {
+    tasks::NewTask n;
+    n.title = "Pay rent";
+    n.description = "to the landlord";
+    n.priority = tasks::Priority::high;
+    n.tags = {"home", "money"};
+    n.due_at = at(due);
+    n.timezone = tz;
+    n.recurrence = rule;
+    n.generate_ahead = ahead;
+    n.recurrence_mode = mode;
+    return tx([&](pqxx::work& w) { return svc::create(w, Actor(user), n); });
+  }
+  static Task complete(const std::string& user, const std::string& id) {
+    return tx([&](pqxx::work& w) { return svc::complete(w, Actor(user), id); });
+  }
+  static std::vector<Task> series(const std::string& user, const std::string& series_id) {
+    return tx([&](pqxx::work& w) { return tasks::repository::series_tasks(w, user, series_id); });
+  }
+  static std::vector<Task> open_of(const std::vector<Task>& all) {
+    std::vector<Task> out;
+    std::copy_if(all.begin(), all.end(), std::back_inserter(out),
+                 [](const Task& t) { return t.status == Status::open; });
+    return out;
+  }
+  static long count_sql(const std::string& sql, const std::string& a, const std::string& b) {
+    return tx([&](pqxx::work& w) { return w.exec_params(sql, a, b)[0][0].as<long>(); });
+  }
+
+  static std::string* url_;
+  static db::Pool* pool_;
+};
+std::string* Recurrence::url_ = nullptr;
+db::Pool* Recurrence::pool_ = nullptr;
+
+TEST_F(Recurrence, ARecurringTaskStartsASeries) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=MONTHLY;BYMONTHDAY=1", "2030-05-01T09:00:00Z");
+  EXPECT_EQ(t.series_id, t.id);
+  EXPECT_EQ(t.occurrence, 0);
+  EXPECT_EQ(t.series_start, t.due_at);
+  EXPECT_EQ(series(user, t.id).size(), 1u);
+  const nlohmann::json j = tasks::to_json(t);
+  EXPECT_EQ(j["series_id"], t.id);
+  EXPECT_EQ(j["occurrence"], 0);
+  EXPECT_EQ(j["recurrence_mode"], "fixed");
+  EXPECT_EQ(j["generate_ahead"], 0);
+  EXPECT_FALSE(j.contains("series_start"));
+}
+
+TEST_F(Recurrence, CompletingCreatesTheNextOccurrenceWithItsEventAndAuditRow) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=MONTHLY;BYMONTHDAY=1", "2030-05-01T09:00:00Z", "Europe/Berlin");
+  const Task done = complete(user, t.id);
+  EXPECT_EQ(done.status, Status::done);
+  const auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 2u);
+  const Task& next = all[1];
+  EXPECT_EQ(next.occurrence, 1);
+  EXPECT_EQ(next.series_id, t.id);
+  EXPECT_EQ(next.status, Status::open);
+  EXPECT_EQ(next.due_at, at("2030-06-01T09:00:00Z"));  // 11:00 CEST, as the first one
+  EXPECT_EQ(next.title, t.title);
+  EXPECT_EQ(next.description, t.description);
+  EXPECT_EQ(next.priority, t.priority);
+  EXPECT_EQ(next.tags, t.tags);
+  EXPECT_EQ(next.timezone, "Europe/Berlin");
+  EXPECT_EQ(next.recurrence, t.recurrence);
+  EXPECT_EQ(count_sql("SELECT count(*) FROM outbox WHERE user_id = $1 AND subject = $2 AND type = "
+                      "'com.todo.task.created'",
+                      user, next.id),
+            1);
+  EXPECT_EQ(count_sql("SELECT count(*) FROM audit_log WHERE user_id = $1 AND task_id = $2 AND action = "
+                      "'task.created'",
+                      user, next.id),
+            1);
+}
+
+TEST_F(Recurrence, WallTimeHoldsAcrossDst) {
+  const auto user = new_user();
+  // Mondays 9:00 in New York; 2030-03-10 is the spring-forward Sunday.
+  const Task t = create(user, "FREQ=WEEKLY;BYDAY=MO", "2030-03-04T14:00:00Z", "America/New_York");
+  complete(user, t.id);
+  const auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].due_at, at("2030-03-11T13:00:00Z"));
+}
+
+TEST_F(Recurrence, CompletingTwiceCreatesOneNext) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=DAILY", "2030-01-01T08:00:00Z");
+  const Task first = complete(user, t.id);
+  const Task again = complete(user, t.id);
+  EXPECT_EQ(first.version, again.version);
+  EXPECT_EQ(series(user, t.id).size(), 2u);
+}
+
+TEST_F(Recurrence, ConcurrentCompletesCreateOneNext) {
+  for (int round = 0; round < 10; ++round) {
+    const auto user = new_user();
+    const Task t = create(user, "FREQ=WEEKLY", "2030-01-07T08:00:00Z");
+    std::barrier start(2);
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int i = 0; i < 2; ++i)
+      threads.emplace_back([&] {
+        start.arrive_and_wait();
+        try {
+          complete(user, t.id);
+        } catch (...) {
+          ++failures;
+        }
+      });
+    for (auto& th : threads)
+      th.join();
+    EXPECT_EQ(failures, 0);
+    const auto all = series(user, t.id);
+    ASSERT_EQ(all.size(), 2u) << "round " << round;
+    EXPECT_EQ(all[1].occurrence, 1);
+    EXPECT_EQ(count_sql("SELECT count(*) FROM outbox WHERE user_id = $1 AND subject = $2 AND type = "
+                        "'com.todo.task.completed'",
+                        user, t.id),
+              1);
+  }
+}
+
+TEST_F(Recurrence, PatchingStatusDoneCompletesToo) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=DAILY", "2030-01-01T08:00:00Z");
+  tasks::TaskPatch p;
+  p.status = Status::done;
+  tx([&](pqxx::work& w) { return svc::update(w, Actor(user), t.id, p, std::nullopt); });
+  tx([&](pqxx::work& w) { return svc::update(w, Actor(user), t.id, p, std::nullopt); });  // unchanged
+  const auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].due_at, at("2030-01-02T08:00:00Z"));
+  // Reopening and completing again does not create another: the series already has its open occurrence.
+  tx([&](pqxx::work& w) { return svc::reopen(w, Actor(user), t.id); });
+  complete(user, t.id);
+  EXPECT_EQ(series(user, t.id).size(), 2u);
+}
+
+TEST_F(Recurrence, CountAndUntilEndTheSeries) {
+  const auto user = new_user();
+  Task t = create(user, "FREQ=DAILY;COUNT=3", "2030-01-01T08:00:00Z");
+  for (int i = 0; i < 3; ++i) {
+    const auto open = open_of(series(user, t.series_id.value()));
+    ASSERT_EQ(open.size(), 1u) << i;
+    complete(user, open[0].id);
+  }
+  auto all = series(user, t.id);
+  EXPECT_EQ(all.size(), 3u);
+  EXPECT_TRUE(open_of(all).empty());
+  EXPECT_EQ(all.back().due_at, at("2030-01-03T08:00:00Z"));
+
+  t = create(user, "FREQ=WEEKLY;UNTIL=20300115T080000Z", "2030-01-01T08:00:00Z");
+  complete(user, t.id);
+  complete(user, open_of(series(user, t.id)).at(0).id);
+  all = series(user, t.id);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all.back().due_at, at("2030-01-15T08:00:00Z"));  // UNTIL is inclusive
+  complete(user, all.back().id);
+  EXPECT_EQ(series(user, t.id).size(), 3u);
+}
+
+TEST_F(Recurrence, AStartOutsideTheRuleCountsTowardsCount) {
+  const auto user = new_user();
+  // 2030-01-01 is a Tuesday; the rule says Mondays. The task is occurrence 0, COUNT=2 leaves one Monday.
+  const Task t = create(user, "FREQ=WEEKLY;BYDAY=MO;COUNT=2", "2030-01-01T08:00:00Z");
+  complete(user, t.id);
+  auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].due_at, at("2030-01-07T08:00:00Z"));
+  complete(user, all[1].id);
+  EXPECT_EQ(series(user, t.id).size(), 2u);
+}
+
+TEST_F(Recurrence, FixedSkipsMissedOccurrences) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=DAILY", "2020-01-01T08:00:00Z");
+  const Instant before = now();
+  complete(user, t.id);
+  const auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 2u) << "missed days are not created in bulk";
+  ASSERT_TRUE(all[1].due_at);
+  EXPECT_GT(*all[1].due_at, before);
+  EXPECT_LE(*all[1].due_at, before + std::chrono::hours{24});
+  EXPECT_EQ(std::chrono::floor<std::chrono::seconds>(*all[1].due_at).time_since_epoch().count() % 86400,
+            8 * 3600);
+}
+
+TEST_F(Recurrence, AfterCompletionCountsFromTheCompletion) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=DAILY;INTERVAL=3", "2030-01-01T07:30:00Z", "Asia/Kolkata", 0,
+                        tasks::RecurrenceMode::after_completion);
+  const Instant before = now();
+  complete(user, t.id);
+  const auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 2u);
+  // Three days after today's date in Kolkata, at the series' 13:00 IST.
+  const auto& z = recurrence::zone("Asia/Kolkata");
+  const auto today = date::floor<date::days>(z.to_local(before));
+  const Instant expected =
+      z.to_instant(recurrence::LocalTime{today + date::days{3}} + std::chrono::hours{13});
+  EXPECT_EQ(all[1].due_at, expected);
+  EXPECT_EQ(all[1].recurrence_mode, tasks::RecurrenceMode::after_completion);
+}
+
+TEST_F(Recurrence, GenerateAheadKeepsOccurrencesCreatedAndTopsUp) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=MONTHLY;BYMONTHDAY=1", "2030-01-01T09:00:00Z", "UTC", 12);
+  auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 13u);
+  EXPECT_EQ(all.back().due_at, at("2031-01-01T09:00:00Z"));
+  for (std::size_t i = 0; i < all.size(); ++i)
+    EXPECT_EQ(all[i].occurrence, static_cast<int>(i));
+  complete(user, all[0].id);
+  complete(user, all[1].id);
+  complete(user, all[1].id);  // again: nothing more
+  all = series(user, t.id);
+  ASSERT_EQ(all.size(), 15u);
+  EXPECT_EQ(open_of(all).size(), 13u);
+  EXPECT_EQ(all.back().due_at, at("2031-03-01T09:00:00Z"));
+  std::set<Instant> dues;
+  for (const auto& x : all)
+    dues.insert(*x.due_at);
+  EXPECT_EQ(dues.size(), all.size()) << "no occurrence twice";
+}
+
+TEST_F(Recurrence, ConcurrentCompletesOfDifferentOccurrencesNeverDuplicate) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=WEEKLY", "2030-01-07T08:00:00Z", "UTC", 4);
+  auto open = open_of(series(user, t.id));
+  ASSERT_EQ(open.size(), 5u);
+  std::barrier start(static_cast<std::ptrdiff_t>(open.size()));
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (const auto& o : open)
+    threads.emplace_back([&, id = o.id] {
+      start.arrive_and_wait();
+      try {
+        complete(user, id);
+      } catch (...) {
+        ++failures;
+      }
+    });
+  for (auto& th : threads)
+    th.join();
+  EXPECT_EQ(failures, 0);
+  const auto all = series(user, t.id);
+  EXPECT_EQ(all.size(), 10u);
+  EXPECT_EQ(open_of(all).size(), 5u);
+  std::set<Instant> dues;
+  for (const auto& x : all)
+    dues.insert(*x.due_at);
+  EXPECT_EQ(dues.size(), all.size());
+}
+
+TEST_F(Recurrence, SeriesScopedEditsAndDeletes) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=WEEKLY", "2030-01-07T08:00:00Z", "UTC", 3);
+  auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 4u);
+  // scope=this: only the addressed occurrence.
+  tasks::TaskPatch p;
+  p.title = "Only this one";
+  tx([&](pqxx::work& w) { return svc::update(w, Actor(user), all[1].id, p, std::nullopt); });
+  // scope=series from occurrence 2: it and the following ones.
+  p.title = "Renamed";
+  tx([&](pqxx::work& w) {
+    return svc::update(w, Actor(user), all[2].id, p, std::nullopt, tasks::Scope::series);
+  });
+  all = series(user, t.id);
+  EXPECT_EQ(all[0].title, "Pay rent");
+  EXPECT_EQ(all[1].title, "Only this one");
+  EXPECT_EQ(all[2].title, "Renamed");
+  EXPECT_EQ(all[3].title, "Renamed");
+  // A new schedule from occurrence 1: the following open occurrences are replaced.
+  tasks::TaskPatch s;
+  s.recurrence = std::optional<std::string>("FREQ=WEEKLY;BYDAY=FR");
+  s.due_at = std::optional<Instant>(at("2030-01-18T08:00:00Z"));
+  tx([&](pqxx::work& w) {
+    return svc::update(w, Actor(user), all[1].id, s, std::nullopt, tasks::Scope::series);
+  });
+  all = series(user, t.id);
+  auto open = open_of(all);
+  ASSERT_EQ(open.size(), 4u);
+  EXPECT_EQ(open[0].due_at, at("2030-01-07T08:00:00Z"));  // before the edited one: untouched
+  EXPECT_EQ(open[1].due_at, at("2030-01-18T08:00:00Z"));
+  EXPECT_EQ(open[2].due_at, at("2030-01-25T08:00:00Z"));
+  EXPECT_EQ(open[3].due_at, at("2030-02-01T08:00:00Z"));
+  EXPECT_EQ(open[2].recurrence, "FREQ=WEEKLY;BYDAY=FR");
+  // Deleting one occurrence (scope=this) skips it: the series goes on.
+  tx([&](pqxx::work& w) {
+    svc::remove(w, Actor(user), open[3].id, std::nullopt);
+    return 0;
+  });
+  open = open_of(series(user, t.id));
+  ASSERT_EQ(open.size(), 4u);
+  EXPECT_EQ(open[3].due_at, at("2030-02-08T08:00:00Z"));
+  // Deleting the series: no open occurrence is left, and nothing comes back.
+  tx([&](pqxx::work& w) {
+    svc::remove(w, Actor(user), open[2].id, std::nullopt, tasks::Scope::series);
+    return 0;
+  });
+  all = series(user, t.id);
+  EXPECT_TRUE(open_of(all).empty());
+}
+
+TEST_F(Recurrence, RecurringNeedsDueAt) {
+  const auto user = new_user();
+  tasks::NewTask n;
+  n.title = "x";
+  n.recurrence = "FREQ=DAILY";
+  auto e = [&] {
+    try {
+      tx([&](pqxx::work& w) { return svc::create(w, Actor(user), n); });
+    } catch (const Error& e) {
+      return e.errors().empty() ? std::string() : e.errors()[0].field;
+    }
+    return std::string("(none)");
+  }();
+  EXPECT_EQ(e, "due_at");
+  const Task t = create(user, "FREQ=DAILY", "2030-01-01T08:00:00Z");
+  tasks::TaskPatch p;
+  p.due_at = std::optional<Instant>{};
+  EXPECT_THROW(tx([&](pqxx::work& w) { return svc::update(w, Actor(user), t.id, p, std::nullopt); }), Error);
+  tasks::TaskPatch g;
+  g.recurrence_mode = tasks::RecurrenceMode::after_completion;
+  g.generate_ahead = 2;
+  EXPECT_THROW(tx([&](pqxx::work& w) { return svc::update(w, Actor(user), t.id, g, std::nullopt); }), Error);
+}
+
+std::vector<std::pair<std::string, std::string>> copied;
+void record_copy(pqxx::transaction_base&, const std::string&, const std::string& from, const Task& to) {
+  copied.emplace_back(from, to.id);
+}
+
+TEST_F(Recurrence, TheReminderHookSeesEachNewOccurrence) {
+  copied.clear();
+  svc::set_copy_reminders(record_copy);
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=DAILY", "2030-01-01T08:00:00Z", "UTC", 2);
+  complete(user, t.id);
+  svc::set_copy_reminders(nullptr);
+  const auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 4u);
+  ASSERT_EQ(copied.size(), 3u);
+  EXPECT_EQ(copied[0], std::make_pair(t.id, all[1].id));
+  EXPECT_EQ(copied[2], std::make_pair(t.id, all[3].id));
+}
+
+TEST_F(Recurrence, UpcomingOccurrences) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=MONTHLY;BYDAY=-1FR;COUNT=4", "2030-01-25T17:00:00Z");
+  const auto times = tx([&](pqxx::work& w) { return svc::occurrences(w, user, t.id, 10); });
+  EXPECT_EQ(times, (std::vector<Instant>{at("2030-02-22T17:00:00Z"), at("2030-03-29T17:00:00Z"),
+                                         at("2030-04-26T17:00:00Z")}));
+}
+
+}  // namespace
+}  // namespace todo::test
