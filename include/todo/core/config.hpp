@@ -43,6 +43,12 @@ struct Config {
   std::size_t ws_send_queue = 256;
   std::chrono::milliseconds ws_ping_interval{20'000};
   std::chrono::milliseconds ws_silence_timeout{60'000};
+  double chat_confidence = 0.7;           // below it the chat asks instead of acting
+  std::chrono::seconds chat_ttl{86'400};  // a chat conversation expires this long after its last turn
+  std::string llm_url;                    // OpenAI-compatible chat-completions endpoint; empty: no LLM
+  std::string llm_model;
+  std::string llm_api_key;
+  std::chrono::milliseconds llm_timeout{5'000};
 };
 
 /// Reads the environment (through getenv) and argv (flags win). Throws ConfigError.
