@@ -358,6 +358,71 @@ TEST_F(ChatDialogTest, UndoRevertsCreateCompleteDeleteAndUpdate) {
   EXPECT_EQ(now["priority"], "low");
 }
 
+TEST_F(ChatDialogTest, UndoFollowsItsOwnChanges) {
+  // create → complete → undo (reopen) → undo (the create, at the version the reopen left).
+  auto u = user();
+  const auto c = say(u, "Sort the mail");
+  const std::string conv = c["conversation_id"];
+  say(u, "done with sort the mail", conv);
+  EXPECT_EQ(task_titled(u, "Sort the mail")["status"], "done");
+  say(u, "undo", conv);
+  EXPECT_EQ(task_titled(u, "Sort the mail")["status"], "open");
+  const auto gone = say(u, "undo", conv);
+  ASSERT_EQ(gone["actions"].size(), 1u) << gone;
+  EXPECT_EQ(gone["actions"][0]["type"], "delete");
+  EXPECT_TRUE(task_titled(u, "Sort the mail").is_null());
+}
+
+TEST_F(ChatDialogTest, UpdatesRecurrenceAndPendingReminders) {
+  auto u = user();
+  const auto gym = create_task(u.client, "Gym");
+  const auto r = say(u, "make gym recurring every monday");
+  EXPECT_EQ(r["intent"], "make_recurring");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  EXPECT_EQ(r["actions"][0]["type"], "update");
+  EXPECT_EQ(r["actions"][0]["task"]["recurrence"], "FREQ=WEEKLY;BYDAY=MO");
+  EXPECT_TRUE(r["actions"][0]["task"]["due_at"].is_string()) << "the first occurrence becomes the due date";
+  EXPECT_EQ(r["actions"][0]["recurrence_mode"], "fixed");
+  const std::string conv = r["conversation_id"];
+  const auto stop = say(u, "stop repeating gym", conv);
+  ASSERT_EQ(stop["actions"].size(), 1u) << stop;
+  EXPECT_TRUE(stop["actions"][0]["task"]["recurrence"].is_null());
+  const auto again = say(u, "stop repeating gym", conv);
+  EXPECT_EQ(again["actions"], json::array());
+
+  // A create with a reminder: the reminder is returned as pending (no reminders module yet).
+  const auto c = say(u, "remind me to call mom every Sunday at 6pm", conv);
+  ASSERT_EQ(c["actions"].size(), 1u) << c;
+  EXPECT_EQ(c["actions"][0]["task"]["title"], "call mom");
+  EXPECT_EQ(c["actions"][0]["task"]["recurrence"], "FREQ=WEEKLY;BYDAY=SU");
+  EXPECT_EQ(c["actions"][0]["pending_reminders"], json::parse(R"([{"before_due":"PT0S"}])"));
+  const auto rem = say(u, "remind me 30 minutes before gym", conv);
+  EXPECT_EQ(rem["intent"], "add_reminder");
+  ASSERT_EQ(rem["actions"].size(), 1u) << rem;
+  EXPECT_EQ(rem["actions"][0]["type"], "add_reminder");
+  EXPECT_EQ(rem["actions"][0]["task"]["id"], gym["id"]);
+  EXPECT_EQ(rem["actions"][0]["pending_reminders"], json::parse(R"([{"before_due":"PT30M"}])"));
+
+  // A title equal to the target is a clear match even when others contain the word.
+  create_task(u.client, "Gym bag");
+  create_task(u.client, "Pack gym bag");
+  const auto exact = say(u, "change priority of gym to urgent", conv);
+  ASSERT_EQ(exact["actions"].size(), 1u) << exact;
+  EXPECT_EQ(exact["actions"][0]["task"]["id"], gym["id"]);
+  EXPECT_EQ(task_titled(u, "Gym")["priority"], "urgent");
+
+  // An update whose target is ambiguous: the chosen task gets the stored change.
+  const auto q = say(u, "change priority of bag to high", conv);
+  ASSERT_TRUE(q["needs_clarification"].get<bool>()) << q;
+  ASSERT_EQ(q["options"].size(), 2u) << q;
+  const bool first_is_pack = q["options"][0].get<std::string>().rfind("Pack gym bag", 0) == 0;
+  const auto a = say(u, first_is_pack ? "the first" : "the second one", conv);
+  ASSERT_EQ(a["actions"].size(), 1u) << a;
+  EXPECT_EQ(a["actions"][0]["task"]["title"], "Pack gym bag");
+  EXPECT_EQ(task_titled(u, "Pack gym bag")["priority"], "high");
+  EXPECT_EQ(task_titled(u, "Gym bag")["priority"], "none");
+}
+
 TEST_F(ChatDialogTest, LowConfidenceAsksAndCreatesNothing) {
   auto u = user();
   // The fake LLM answers this one without a tool call: the dialog falls back to a question.
