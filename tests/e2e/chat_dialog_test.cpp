@@ -589,12 +589,20 @@ TEST_F(ChatDialogTest, RefusesBadInput) {
       IsProblem(u.client.request("POST", kChat, "message=hi", {{"Content-Type", "text/plain"}}), 415));
   HttpClient anon(u.client.base_url());
   EXPECT_TRUE(IsProblem(anon.post(kChat, {{"message", "hi"}}), 401));
+  // A title the task API refuses (over 500 characters) is refused in the reply, not created.
+  std::string words;
+  while (words.size() < 600)
+    words += "word ";
+  const auto too_long = say(u, words);
+  EXPECT_EQ(too_long["actions"], json::array());
+  EXPECT_NE(too_long["reply"].get<std::string>().find("at most 500"), std::string::npos) << too_long;
+  EXPECT_EQ(tasks_of(u).size(), 0u);
   // 2000 characters (multi-byte ones) are fine.
   std::string longest;
   for (int i = 0; i < 2000; ++i)
     longest += "\u00e9";
   EXPECT_EQ(u.client.post(kChat, {{"message", longest}}).status, 200);
-  EXPECT_LE(tasks_of(u).size(), 1u);
+  EXPECT_EQ(tasks_of(u).size(), 0u) << "a 2000-character title is over the task limit";
 }
 
 // ---- expiry (a server of its own with a 1 s lifetime and no LLM)
