@@ -17,6 +17,7 @@
 
 #include "todo/api/context.hpp"
 #include "todo/auth/password.hpp"
+#include "todo/chat/llm.hpp"
 #include "todo/core/config.hpp"
 #include "todo/core/ids.hpp"
 #include "todo/core/log.hpp"
@@ -185,6 +186,20 @@ int main(int argc, char** argv) {
   asio::thread_pool cpu(2);
   http::Router router;
   api::Context ctx{pool, jwt, cpu, registry};
+  ctx.chat.confidence = cfg.chat_confidence;
+  ctx.chat.ttl = cfg.chat_ttl;
+  // The optional language model: its blocking calls wait on their own threads, never on io or db threads.
+  std::unique_ptr<chat::LlmClient> llm;
+  std::unique_ptr<asio::thread_pool> llm_threads;
+  if (!cfg.llm_url.empty()) {
+    llm = std::make_unique<chat::LlmClient>(
+        chat::LlmOptions{cfg.llm_url, cfg.llm_model, cfg.llm_api_key, cfg.llm_timeout});
+    llm_threads = std::make_unique<asio::thread_pool>(4);
+    ctx.chat.llm = llm.get();
+    ctx.chat.llm_threads = llm_threads.get();
+    log::event(spdlog::level::info, "chat language model configured",
+               {{"llm_model", cfg.llm_model}, {"llm_timeout_ms", cfg.llm_timeout.count()}});
+  }
   api::add_routes(router, ctx);
 
   http::ServerOptions options;
@@ -239,6 +254,7 @@ int main(int argc, char** argv) {
     t.join();
   cpu.join();
   if (scheduler) scheduler->stop();
+  if (llm_threads) llm_threads->join();
   bus.unsubscribe(bus_handle);
   relay.stop();
   spdlog::info("stopped");

@@ -1,9 +1,17 @@
-// Chat routes. Phase 1: POST /api/v1/chat/parse, the parser's reading of one message with no side effects.
+// Chat routes: POST /api/v1/chat/parse (the parser's reading of one message, no side effects) and
+// POST /api/v1/chat (the dialog, which executes through the task service).
+#include <spdlog/spdlog.h>
+
 #include "todo/api/context.hpp"
 #include "todo/auth/users.hpp"
+#include "todo/chat/conversation.hpp"
+#include "todo/chat/dialog.hpp"
+#include "todo/chat/llm.hpp"
 #include "todo/chat/parser.hpp"
 #include "todo/core/error.hpp"
+#include "todo/core/ids.hpp"
 #include "todo/core/json.hpp"
+#include "todo/core/log.hpp"
 #include "todo/core/text.hpp"
 
 namespace todo::api {
@@ -65,16 +73,108 @@ ParseRequest parse_request(const nlohmann::json& body) {
   return p;
 }
 
+struct ChatRequest {
+  std::string message;
+  std::optional<std::string> conversation_id;
+};
+
+ChatRequest chat_request(const nlohmann::json& body) {
+  json::Reader r(body, {"message", "conversation_id"});
+  ChatRequest c;
+  if (auto m = r.string("message")) {
+    if (!valid_utf8(*m))
+      r.fail("message", "must be valid UTF-8");
+    else if (utf8_length(*m) > chat::kMaxText)
+      r.fail("message", "must be at most " + std::to_string(chat::kMaxText) + " characters");
+    else if (trim(*m).empty())
+      r.fail("message", "must not be empty");
+    else
+      c.message = std::move(*m);
+  } else if (!r.has("message")) {
+    r.fail("message", "is required");
+  }
+  if (auto id = r.nullable_string("conversation_id"); id && *id) {
+    if (is_uuid(**id))
+      c.conversation_id = normalize_uuid(**id);
+    else
+      r.fail("conversation_id", "must be the conversation_id of an earlier reply (a UUID)");
+  }
+  r.finish();
+  return c;
+}
+
+void check_body_size(const Request& req, const char* field) {
+  if (req.body.size() > kMaxParseBody)
+    throw Error(Errc::payload_too_large,
+                "the body must be at most " + std::to_string(kMaxParseBody) + " bytes (" + field +
+                    ": at most " + std::to_string(chat::kMaxText) + " characters)",
+                {{field, "too long"}});
+}
+
 }  // namespace
 
 void add_chat_routes(http::Router& router, Context& ctx) {
+  router.add("POST", "/api/v1/chat", [&ctx](Request& req) -> awaitable<Response> {
+    authenticate(req, ctx);
+    check_body_size(req, "message");
+    const auto in = chat_request(json_body(req));
+    auto user = co_await ctx.db.read(
+        [&](pqxx::transaction_base& w) { return auth::users::find_by_id(w, req.user_id); });
+    if (!user) throw Error(Errc::unauthorized, "the account of this token no longer exists");
+    const Instant now = todo::now();
+    const auto pctx = chat::make_context(now, user->timezone);
+    if (!pctx) throw Error(Errc::internal, "the account's time zone is unknown: " + user->timezone);
+
+    chat::Turn turn;
+    turn.user_id = req.user_id;
+    turn.request_id = req.request_id;
+    turn.message = in.message;
+    turn.reading = chat::parse(in.message, *pctx);
+    turn.zone = pctx->zone;
+    turn.now = now;
+    const auto i = turn.reading.intent;
+    const bool answers_question =
+        i == chat::Intent::confirm || i == chat::Intent::deny || i == chat::Intent::select;
+    if (ctx.chat.llm && turn.reading.confidence < ctx.chat.confidence && !answers_question) {
+      // A message the parser could not read well: ask the model, on threads that may wait for it.
+      auto ask_model = [llm = ctx.chat.llm, message = in.message, now, zone = user->timezone] {
+        return llm->interpret(message, now, zone);
+      };
+      chat::LlmAnswer answer = co_await on_pool(*ctx.chat.llm_threads, std::move(ask_model));
+      if (answer.reading) {
+        turn.reading = std::move(*answer.reading);
+        turn.source = "llm";
+      } else {
+        turn.llm_error = answer.error;
+        log::event(spdlog::level::warn, "chat language model answer not used",
+                   {{"request_id", req.request_id}, {"user_id", req.user_id}, {"reason", answer.error}});
+      }
+    }
+
+    const chat::DialogSettings settings{ctx.chat.confidence, ctx.chat.ttl};
+    auto out = co_await ctx.db.transact([&](pqxx::work& w) {
+      chat::Conversation c;
+      if (in.conversation_id) {
+        auto found = chat::conversations::find_for_update(w, req.user_id, *in.conversation_id);
+        if (!found)
+          throw Error(Errc::not_found, "no conversation " + *in.conversation_id + " (conversations expire " +
+                                           std::to_string(settings.ttl.count()) +
+                                           " s after their last message); leave conversation_id out to start "
+                                           "a new one");
+        c = std::move(*found);
+      } else {
+        c = chat::conversations::start(req.user_id);
+      }
+      const chat::Reply reply = chat::respond(w, c, turn, settings);
+      chat::conversations::save(w, c, settings.ttl);
+      return chat::to_json(reply);
+    });
+    co_return Response::json(200, std::move(out));
+  });
+
   router.add("POST", "/api/v1/chat/parse", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
-    if (req.body.size() > kMaxParseBody)
-      throw Error(Errc::payload_too_large,
-                  "the body must be at most " + std::to_string(kMaxParseBody) + " bytes (text: at most " +
-                      std::to_string(chat::kMaxText) + " characters)",
-                  {{"text", "too long"}});
+    check_body_size(req, "text");
     auto in = parse_request(json_body(req));
     if (!in.timezone) {
       auto user = co_await ctx.db.read(

@@ -240,6 +240,34 @@ const std::vector<Setting>& settings() {
        }},
       {"TODO_SMTP_CONCURRENCY", "--smtp-concurrency", "e-mails sent at once by this process (4)",
        [](Config& c, const std::string& v) { c.smtp_concurrency = parse_uint(v, 1, 64); }},
+      {"TODO_CHAT_CONFIDENCE", "--chat-confidence",
+       "below this confidence (0..1) the chat asks instead of acting (0.7)",
+       [](Config& c, const std::string& v) {
+         double d = 0;
+         auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+         if (v.empty() || ec != std::errc() || p != v.data() + v.size() || !(d >= 0.0 && d <= 1.0))
+           throw std::invalid_argument("expected a number from 0 to 1, e.g. 0.7");
+         c.chat_confidence = d;
+       }},
+      {"TODO_CHAT_TTL_S", "--chat-ttl-s", "seconds a chat conversation lives after its last message (86400)",
+       [](Config& c, const std::string& v) {
+         c.chat_ttl = std::chrono::seconds(parse_uint(v, 1, 365 * 86'400));
+       }},
+      {"TODO_LLM_URL", "--llm-url",
+       "OpenAI-compatible chat-completions URL for messages the chat parser cannot read (optional)",
+       [](Config& c, const std::string& v) {
+         if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+           throw std::invalid_argument("expected an http:// or https:// URL");
+         c.llm_url = v;
+       }},
+      {"TODO_LLM_MODEL", "--llm-model", "the model name sent to TODO_LLM_URL (required with it)",
+       [](Config& c, const std::string& v) { c.llm_model = v; }},
+      {"TODO_LLM_API_KEY", "--llm-api-key", "bearer token for TODO_LLM_URL (optional)",
+       [](Config& c, const std::string& v) { c.llm_api_key = v; }},
+      {"TODO_LLM_TIMEOUT_MS", "--llm-timeout-ms", "time the LLM may take to answer (5000)",
+       [](Config& c, const std::string& v) {
+         c.llm_timeout = std::chrono::milliseconds(parse_uint(v, 10, 600'000));
+       }},
   };
   return all;
 }
@@ -251,6 +279,7 @@ void apply(Config& c, const Setting& s, const std::string& value, bool from_flag
     throw ConfigError(
         std::string("invalid ") + (from_flag ? s.flag : s.env) + "=" +
         (std::string_view(s.env) == "TODO_JWT_SECRET" || std::string_view(s.env) == "TODO_SMTP_PASSWORD"
+        (std::string_view(s.env) == "TODO_JWT_SECRET" || std::string_view(s.env) == "TODO_LLM_API_KEY"
              ? "<hidden>"
              : value) +
         ": " + e.what());
@@ -312,6 +341,8 @@ Config load_config(int argc, const char* const* argv) {
   if (c.command == "help") return c;
   if (c.database_url.empty())
     throw ConfigError("missing DATABASE_URL (or --database-url): where is PostgreSQL?");
+  if (!c.llm_url.empty() && c.llm_model.empty())
+    throw ConfigError("missing TODO_LLM_MODEL (or --llm-model): the model to ask at TODO_LLM_URL");
   if (c.command == "serve" && c.jwt_secret.empty())
     throw ConfigError("missing TODO_JWT_SECRET (or --jwt-secret): at least 32 random bytes to sign tokens");
   if (!c.smtp_url.empty() && !c.smtp_host.empty())

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -17,7 +18,20 @@
 #include "todo/http/router.hpp"
 #include "todo/metrics/registry.hpp"
 
+namespace todo::chat {
+class LlmClient;
+}
+
 namespace todo::api {
+
+/// The chat's settings and its optional language model.
+struct ChatOptions {
+  double confidence = 0.7;               // TODO_CHAT_CONFIDENCE
+  std::chrono::seconds ttl{86'400};      // TODO_CHAT_TTL_S
+  const chat::LlmClient* llm = nullptr;  // set when TODO_LLM_URL is
+  boost::asio::thread_pool* llm_threads =
+      nullptr;  // where the blocking LLM calls wait (not io, not db threads)
+};
 
 /// Shared by every handler; owned by main.
 struct Context {
@@ -25,6 +39,7 @@ struct Context {
   auth::JwtSigner& jwt;
   boost::asio::thread_pool& cpu;
   metrics::Registry& metrics;
+  ChatOptions chat{};
 };
 
 /// Registers every route of the API.
@@ -57,14 +72,13 @@ std::string uuid_param(const http::Request& req, std::string_view name);
 /// The version in an If-Match header (`3`, `"3"` or `W/"3"`), if any; 400 when malformed.
 std::optional<int> if_match(const http::Request& req);
 
-/// Runs CPU-heavy work (password hashing) on the CPU pool and resumes on the caller's executor. Not a
-/// coroutine: fn moves to the heap, never through a coroutine frame's parameters (GCC 12 mishandles those for
-/// closures).
+/// Runs blocking work on `pool` and resumes on the caller's executor. Not a coroutine: fn moves to the heap,
+/// never through a coroutine frame's parameters (GCC 12 mishandles those for closures).
 template <class F>
-boost::asio::awaitable<std::invoke_result_t<F&>> on_cpu(Context& ctx, F fn) {
+boost::asio::awaitable<std::invoke_result_t<F&>> on_pool(boost::asio::thread_pool& pool, F fn) {
   using R = std::invoke_result_t<F&>;
   return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(std::exception_ptr, R)>(
-      [&cpu = ctx.cpu, fn = std::move(fn)](auto handler) mutable {
+      [&cpu = pool, fn = std::move(fn)](auto handler) mutable {
         boost::asio::post(cpu, [fn = std::move(fn), handler = std::move(handler)]() mutable {
           std::exception_ptr ep;
           R result{};
@@ -80,6 +94,12 @@ boost::asio::awaitable<std::invoke_result_t<F&>> on_cpu(Context& ctx, F fn) {
         });
       },
       boost::asio::use_awaitable);
+}
+
+/// Runs CPU-heavy work (password hashing) on the CPU pool and resumes on the caller's executor.
+template <class F>
+boost::asio::awaitable<std::invoke_result_t<F&>> on_cpu(Context& ctx, F fn) {
+  return on_pool(ctx.cpu, std::move(fn));
 }
 
 }  // namespace todo::api

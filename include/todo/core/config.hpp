@@ -58,6 +58,12 @@ struct Config {
   std::string smtp_ca_file;
   std::chrono::milliseconds smtp_timeout{30'000};
   std::size_t smtp_concurrency = 4;
+  double chat_confidence = 0.7;           // below it the chat asks instead of acting
+  std::chrono::seconds chat_ttl{86'400};  // a chat conversation expires this long after its last turn
+  std::string llm_url;                    // OpenAI-compatible chat-completions endpoint; empty: no LLM
+  std::string llm_model;
+  std::string llm_api_key;
+  std::chrono::milliseconds llm_timeout{5'000};
 };
 
 /// Reads the environment (through getenv) and argv (flags win). Throws ConfigError.

@@ -1,0 +1,775 @@
+// The chat dialog: answers open questions, resolves targets, executes through tasks::service and undoes.
+#include "todo/chat/dialog.hpp"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "todo/chat/reading_json.hpp"
+#include "todo/core/error.hpp"
+#include "todo/core/text.hpp"
+#include "todo/db/statements.hpp"
+#include "todo/tasks/service.hpp"
+
+namespace todo::chat {
+namespace {
+
+namespace svc = tasks::service;
+using tasks::Status;
+using tasks::Task;
+
+// Titles containing the target words, when full-text search (whole words and prefixes) found none.
+const db::Statement kTitleLike{"chat_tasks_title_like",
+                               "SELECT id FROM tasks WHERE user_id = $1 AND status = $2 AND title ILIKE $3 "
+                               "ORDER BY coalesce(due_at, 'infinity'::timestamptz), id LIMIT 10"};
+const db::Registration kRegistered{kTitleLike};
+
+constexpr std::size_t kMaxCandidates = 10;
+constexpr int kListLimit = 50;
+constexpr std::size_t kTitlesInReply = 10;
+
+/// Everything one message's handling needs.
+struct Step {
+  pqxx::transaction_base& w;
+  Conversation& c;
+  const Turn& turn;
+  const DialogSettings& settings;
+  Reply& out;
+  svc::Actor actor;
+};
+
+std::string in_quotes(const std::string& s) {
+  return "\u201c" + s + "\u201d";
+}
+
+/// "Thu, Mar 5" (all-day) or "Thu, Mar 5, 5:00 PM" in the user's zone.
+std::string when(Instant t, bool all_day, const date::time_zone* zone) {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const auto local =
+      zone ? zone->to_local(std::chrono::floor<std::chrono::seconds>(t))
+           : date::local_seconds(std::chrono::floor<std::chrono::seconds>(t).time_since_epoch());
+  const auto day = std::chrono::floor<date::days>(local);
+  const date::year_month_day ymd{day};
+  const date::weekday wd{day};
+  std::string s = std::string(kDays[wd.c_encoding()]) + ", " + kMonths[unsigned(ymd.month()) - 1] + " " +
+                  std::to_string(unsigned(ymd.day()));
+  const auto this_year =
+      date::year_month_day{std::chrono::floor<date::days>(std::chrono::system_clock::now())}.year();
+  if (ymd.year() != this_year) s += ", " + std::to_string(int(ymd.year()));
+  if (all_day) return s;
+  const date::hh_mm_ss hms{local - day};
+  const long h = hms.hours().count();
+  const long m = hms.minutes().count();
+  s += ", " + std::to_string(h % 12 == 0 ? 12 : h % 12) + ":" + (m < 10 ? "0" : "") + std::to_string(m) +
+       (h < 12 ? " AM" : " PM");
+  return s;
+}
+
+std::string due_phrase(const Task& t, const date::time_zone* zone) {
+  if (!t.due_at) return "";
+  return when(*t.due_at, t.all_day, zone);
+}
+
+/// "Buy milk (Thu, Mar 5, 5:00 PM)" or "Buy milk".
+std::string label(const Task& t, const date::time_zone* zone) {
+  const auto due = due_phrase(t, zone);
+  return due.empty() ? t.title : t.title + " (" + due + ")";
+}
+
+void say(Step& s, std::string text) {
+  s.out.text = std::move(text);
+}
+
+void ask(Step& s, std::string question, std::vector<std::string> options = {},
+         nlohmann::json pending = nullptr) {
+  s.out.text = std::move(question);
+  s.out.needs_clarification = true;
+  s.out.options = std::move(options);
+  s.c.pending = std::move(pending);
+}
+
+void add_action(Step& s, std::string type, const Task& t, nlohmann::json extra = nlohmann::json::object()) {
+  nlohmann::json a = {{"type", std::move(type)}, {"task", tasks::to_json(t)}};
+  for (auto& [k, v] : extra.items())
+    a[k] = v;
+  s.out.actions.push_back(std::move(a));
+}
+
+void push_undo(Step& s, nlohmann::json entry) {
+  s.c.actions.push_back(std::move(entry));
+}
+
+/// The message of a validation error, for a reply: "title: must be at most 500 characters".
+std::string problem_text(const Error& e) {
+  if (e.errors().empty()) return e.what();
+  std::string out;
+  for (const auto& f : e.errors())
+    out += (out.empty() ? "" : "; ") + f.field + ": " + f.message;
+  return out;
+}
+
+/// A reading in a form that can wait for an answer (spans and problems are not needed any more).
+nlohmann::json stored_op(const Reading& r) {
+  nlohmann::json j = to_json(r);
+  j.erase("spans");
+  j.erase("problems");
+  return j;
+}
+
+std::string like_pattern(const std::string& words) {
+  std::string p = "%";
+  for (char ch : words) {
+    if (ch == '%' || ch == '_' || ch == '\\') p += '\\';
+    p += ch;
+  }
+  return p + "%";
+}
+
+/// The user's tasks with `status` whose title matches the target words: full-text (every word, as a prefix)
+/// by relevance, else a substring of the title.
+std::vector<Task> matches(Step& s, const std::string& target, Status status) {
+  std::vector<Task> out;
+  tasks::ListQuery q;
+  q.status = status;
+  q.search = tasks::to_prefix_tsquery(target);
+  q.limit = static_cast<int>(kMaxCandidates);
+  if (q.search) {
+    q.sort = {{tasks::SortField::rank, true}, {tasks::SortField::due_at, false}};
+    out = svc::list(s.w, s.actor.user_id, q).items;
+  }
+  if (out.empty()) {
+    const auto rows = s.w.exec_prepared(kTitleLike.name, s.actor.user_id, std::string(to_string(status)),
+                                        like_pattern(target));
+    for (const auto& row : rows)
+      out.push_back(svc::get(s.w, s.actor.user_id, row[0].c_str()));
+  }
+  return out;
+}
+
+bool same_title(std::string_view a, std::string_view b) {
+  return lower_ascii(trim(a)) == lower_ascii(trim(b));
+}
+
+void perform(Step& s, const Reading& op, Task task);
+
+/// Finds the task `op` names and performs it, or asks which one, or says that none matched.
+void resolve_and_perform(Step& s, const Reading& op) {
+  if (op.target.empty()) {
+    ask(s, "Which task do you mean? Please name it, e.g. \u201ccomplete buy milk\u201d.");
+    return;
+  }
+  // Open tasks first (done ones first for reopen), then the others.
+  const Status first = op.intent == Intent::reopen ? Status::done : Status::open;
+  const Status second = first == Status::open ? Status::done : Status::open;
+  std::vector<Task> found = matches(s, op.target, first);
+  if (found.empty()) found = matches(s, op.target, second);
+  if (found.empty()) {
+    say(s, "I couldn't find a task matching " + in_quotes(op.target) + ".");
+    return;
+  }
+  if (found.size() > 1) {
+    std::vector<Task> exact;
+    for (const auto& t : found)
+      if (same_title(t.title, op.target)) exact.push_back(t);
+    if (exact.size() == 1) found = exact;
+  }
+  if (found.size() == 1) {
+    perform(s, op, found.front());
+    return;
+  }
+  nlohmann::json candidates = nlohmann::json::array();
+  std::vector<std::string> options;
+  for (const auto& t : found) {
+    candidates.push_back({{"id", t.id}, {"title", t.title}});
+    options.push_back(label(t, s.turn.zone));
+  }
+  ask(s,
+      "Which one do you mean? " + std::to_string(found.size()) + " tasks match " + in_quotes(op.target) + ".",
+      options,
+      {{"kind", "select"},
+       {"op", stored_op(op)},
+       {"candidates", std::move(candidates)},
+       {"options", options}});
+}
+
+// ---- executing
+// ----------------------------------------------------------------------------------------------
+
+void do_create(Step& s, const Reading& r) {
+  nlohmann::json body = {{"title", r.title}};
+  if (r.priority) body["priority"] = std::string(to_string(*r.priority));
+  if (!r.tags.empty()) body["tags"] = r.tags;
+  if (r.due_at) {
+    body["due_at"] = format_rfc3339(*r.due_at);
+    body["all_day"] = r.all_day;
+  }
+  if (r.recurrence) body["recurrence"] = *r.recurrence;
+  tasks::NewTask input;
+  try {
+    input = tasks::parse_new_task(body);  // the REST API's validation
+  } catch (const Error& e) {
+    say(s, "I can't create that task: " + problem_text(e) + ".");
+    return;
+  }
+  const Task t = svc::create(s.w, s.actor, input);
+  nlohmann::json extra = nlohmann::json::object();
+  if (r.recurrence)
+    extra["recurrence_mode"] =
+        r.recurrence_mode == RecurrenceMode::after_completion ? "after_completion" : "fixed";
+  if (!r.reminders.empty()) {
+    // The reminders module is not part of this server yet: the reminders are returned, not stored.
+    nlohmann::json reminders = to_json(r)["reminders"];
+    extra["pending_reminders"] = std::move(reminders);
+  }
+  add_action(s, "create", t, std::move(extra));
+  push_undo(s, {{"type", "create"}, {"task_id", t.id}, {"version", t.version}, {"title", t.title}});
+  std::string text = "Added " + in_quotes(t.title);
+  if (t.due_at) text += ", due " + due_phrase(t, s.turn.zone);
+  if (t.recurrence) text += ", repeating (" + *t.recurrence + ")";
+  if (t.priority != tasks::Priority::none)
+    text += ", " + std::string(tasks::to_string(t.priority)) + " priority";
+  for (const auto& tag : t.tags)
+    text += " #" + tag;
+  text += ".";
+  if (!r.reminders.empty()) text += " Reminders will be attached once this server supports them.";
+  say(s, std::move(text));
+}
+
+/// The text of the message's date spans ("this week"), or nothing.
+std::string date_words(const Turn& turn) {
+  std::string out;
+  for (const auto& sp : turn.reading.spans) {
+    if (sp.kind != SpanKind::date && sp.kind != SpanKind::time) continue;
+    // Spans count code points; walk the UTF-8 text to find their bytes.
+    std::size_t cp = 0, start = std::string::npos, end = turn.message.size();
+    for (std::size_t i = 0; i <= turn.message.size(); ++i) {
+      if (i < turn.message.size() && (static_cast<unsigned char>(turn.message[i]) & 0xC0) == 0x80) continue;
+      if (cp == sp.start) start = i;
+      if (cp == sp.end) {
+        end = i;
+        break;
+      }
+      ++cp;
+    }
+    if (start == std::string::npos || end < start) continue;
+    if (!out.empty()) out += " ";
+    out += turn.message.substr(start, end - start);
+  }
+  return out;
+}
+
+void do_list(Step& s, const Reading& r) {
+  const Query q = r.query.value_or(Query{});
+  std::vector<std::pair<std::string, std::string>> params;
+  if (q.status) params.emplace_back("status", *q.status);
+  for (auto p : q.priorities)
+    params.emplace_back("priority", std::string(to_string(p)));
+  for (const auto& t : q.tags)
+    params.emplace_back("tag", t);
+  if (q.due_after) params.emplace_back("due_after", format_rfc3339(*q.due_after));
+  if (q.due_before) params.emplace_back("due_before", format_rfc3339(*q.due_before));
+  if (q.overdue) params.emplace_back("overdue", "true");
+  if (q.has_due) params.emplace_back("has_due", *q.has_due ? "true" : "false");
+  if (q.q) params.emplace_back("q", *q.q);
+  params.emplace_back("sort", q.q ? "rank,due_at" : "due_at");
+  params.emplace_back("limit", std::to_string(kListLimit));
+  tasks::ListQuery lq;
+  try {
+    lq = tasks::parse_list_query(params);  // the REST API's validation
+  } catch (const Error& e) {
+    say(s, "I can't search for that: " + problem_text(e) + ".");
+    return;
+  }
+  const auto page = svc::list(s.w, s.actor.user_id, lq);
+  for (const auto& t : page.items)
+    add_action(s, "list", t);
+
+  // "open tasks tagged work with high priority due this week"
+  std::string what = q.status ? *q.status + " tasks" : "tasks";
+  if (q.overdue) what = "overdue " + what;
+  if (!q.priorities.empty()) {
+    std::string ps;
+    for (auto p : q.priorities)
+      ps += (ps.empty() ? "" : " or ") + std::string(to_string(p));
+    what += " with " + ps + " priority";
+  }
+  for (const auto& t : q.tags)
+    what += " tagged " + t;
+  if (q.q) what += " matching " + in_quotes(*q.q);
+  if (q.due_after || q.due_before) {
+    const std::string words = date_words(s.turn);
+    if (!words.empty())
+      what += " due " + words;
+    else if (q.due_after && q.due_before)
+      what += " due from " + when(*q.due_after, true, s.turn.zone) + " to before " +
+              when(*q.due_before, true, s.turn.zone);
+    else if (q.due_after)
+      what += " due from " + when(*q.due_after, true, s.turn.zone);
+    else
+      what += " due before " + when(*q.due_before, true, s.turn.zone);
+  }
+  if (q.has_due) what += *q.has_due ? " with a due date" : " without a due date";
+  const std::size_t n = page.items.size();
+  if (n == 0) {
+    say(s, "You have no " + what + ".");
+    return;
+  }
+  std::string text = "You have " + std::string(page.next_cursor ? "more than " : "") + std::to_string(n) +
+                     " " +
+                     (n == 1 && !page.next_cursor
+                          ? what.substr(0, what.find("tasks")) + "task" + what.substr(what.find("tasks") + 5)
+                          : what) +
+                     ": ";
+  for (std::size_t i = 0; i < n && i < kTitlesInReply; ++i)
+    text += (i ? ", " : "") + label(page.items[i], s.turn.zone);
+  if (n > kTitlesInReply) text += " and " + std::to_string(n - kTitlesInReply) + " more";
+  say(s, text + ".");
+}
+
+void do_status(Step& s, Task task, Status to) {
+  if (task.status == to) {
+    say(s, in_quotes(task.title) + (to == Status::done ? " is already done." : " is already open."));
+    return;
+  }
+  const Task t =
+      to == Status::done ? svc::complete(s.w, s.actor, task.id) : svc::reopen(s.w, s.actor, task.id);
+  const char* type = to == Status::done ? "complete" : "reopen";
+  add_action(s, type, t);
+  push_undo(s, {{"type", type},
+                {"task_id", t.id},
+                {"version", t.version},
+                {"version_before", task.version},
+                {"title", t.title}});
+  say(s, to == Status::done ? "Marked " + in_quotes(t.title) + " as done."
+                            : "Reopened " + in_quotes(t.title) + ".");
+}
+
+/// Applies `patch` (a PATCH body) to the task with the REST API's validation and version check, records the
+/// previous values for undo and says `done`.
+void do_patch(Step& s, const Task& task, const nlohmann::json& patch, const nlohmann::json& before,
+              const std::string& done) {
+  tasks::TaskPatch p;
+  try {
+    p = tasks::parse_task_patch(patch);
+  } catch (const Error& e) {
+    say(s, "I can't change " + in_quotes(task.title) + ": " + problem_text(e) + ".");
+    return;
+  }
+  const Task t = svc::update(s.w, s.actor, task.id, p, task.version);
+  add_action(s, "update", t, {{"changes", patch}});
+  push_undo(s, {{"type", "update"},
+                {"task_id", t.id},
+                {"version", t.version},
+                {"version_before", task.version},
+                {"title", t.title},
+                {"before", before}});
+  say(s, done);
+}
+
+nlohmann::json opt_instant(const std::optional<Instant>& t) {
+  return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(nullptr);
+}
+
+void do_update(Step& s, const Reading& r, const Task& task) {
+  nlohmann::json patch = nlohmann::json::object(), before = nlohmann::json::object();
+  std::vector<std::string> said;
+  if (!r.title.empty() && r.title != task.title) {
+    patch["title"] = r.title;
+    before["title"] = task.title;
+    said.push_back("renamed it to " + in_quotes(r.title));
+  }
+  if (r.due_at && (r.due_at != task.due_at || r.all_day != task.all_day)) {
+    patch["due_at"] = format_rfc3339(*r.due_at);
+    patch["all_day"] = r.all_day;
+    before["due_at"] = opt_instant(task.due_at);
+    before["all_day"] = task.all_day;
+    said.push_back("moved it to " + when(*r.due_at, r.all_day, s.turn.zone));
+  }
+  if (r.priority && static_cast<int>(*r.priority) != static_cast<int>(task.priority)) {
+    patch["priority"] = std::string(to_string(*r.priority));
+    before["priority"] = std::string(tasks::to_string(task.priority));
+    said.push_back("set its priority to " + std::string(to_string(*r.priority)));
+  }
+  if (!r.tags.empty()) {
+    std::vector<std::string> tags = task.tags;
+    for (const auto& t : r.tags)
+      if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
+    if (tags != task.tags) {
+      patch["tags"] = tags;
+      before["tags"] = task.tags;
+      said.push_back("tagged it " + [&] {
+        std::string out;
+        for (const auto& t : r.tags)
+          out += (out.empty() ? "#" : " #") + t;
+        return out;
+      }());
+    }
+  }
+  if (r.recurrence && r.recurrence != task.recurrence) {
+    patch["recurrence"] = *r.recurrence;
+    before["recurrence"] = task.recurrence ? nlohmann::json(*task.recurrence) : nlohmann::json(nullptr);
+    said.push_back("made it repeat (" + *r.recurrence + ")");
+  }
+  if (patch.empty()) {
+    say(s, in_quotes(task.title) + " already is like that; nothing changed.");
+    return;
+  }
+  std::string text;
+  for (std::size_t i = 0; i < said.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == said.size() ? " and " : ", ") + said[i];
+  do_patch(s, task, patch, before, "Updated " + in_quotes(task.title) + ": " + text + ".");
+}
+
+void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
+  if (!make) {
+    if (!task.recurrence) {
+      say(s, in_quotes(task.title) + " does not repeat.");
+      return;
+    }
+    do_patch(s, task, {{"recurrence", nullptr}}, {{"recurrence", *task.recurrence}},
+             in_quotes(task.title) + " no longer repeats.");
+    return;
+  }
+  if (!r.recurrence) {
+    ask(s, "How often should " + in_quotes(task.title) + " repeat? For example \u201cmake " + task.title +
+               " recurring every Monday\u201d.");
+    return;
+  }
+  nlohmann::json patch = {{"recurrence", *r.recurrence}};
+  nlohmann::json before = {
+      {"recurrence", task.recurrence ? nlohmann::json(*task.recurrence) : nlohmann::json(nullptr)}};
+  if (!task.due_at && r.due_at) {  // the first occurrence, when the task had no date
+    patch["due_at"] = format_rfc3339(*r.due_at);
+    patch["all_day"] = r.all_day;
+    before["due_at"] = nullptr;
+    before["all_day"] = task.all_day;
+  }
+  std::string text = in_quotes(task.title) + " now repeats (" + *r.recurrence + ")";
+  if (r.recurrence_mode == RecurrenceMode::after_completion)
+    text += "; after-completion mode will apply once recurring tasks are supported by the server";
+  do_patch(s, task, patch, before, text + ".");
+  if (!s.out.actions.empty())
+    s.out.actions.back()["recurrence_mode"] =
+        r.recurrence_mode == RecurrenceMode::after_completion ? "after_completion" : "fixed";
+}
+
+void do_delete(Step& s, const std::string& task_id) {
+  Task t;
+  try {
+    t = svc::get(s.w, s.actor.user_id, task_id);
+  } catch (const Error& e) {
+    if (e.code() != Errc::not_found) throw;
+    say(s, "That task no longer exists.");
+    return;
+  }
+  svc::remove(s.w, s.actor, t.id, t.version);
+  add_action(s, "delete", t);
+  push_undo(s, {{"type", "delete"}, {"task", tasks::to_json(t)}, {"title", t.title}});
+  say(s, "Deleted " + in_quotes(t.title) + ". Say \u201cundo\u201d to bring it back.");
+}
+
+void perform(Step& s, const Reading& op, Task task) {
+  switch (op.intent) {
+    case Intent::complete:
+      do_status(s, std::move(task), Status::done);
+      return;
+    case Intent::reopen:
+      do_status(s, std::move(task), Status::open);
+      return;
+    case Intent::remove:
+      ask(s, "Delete " + in_quotes(label(task, s.turn.zone)) + "?", {"yes", "no"},
+          {{"kind", "confirm"}, {"task_id", task.id}, {"title", task.title}});
+      return;
+    case Intent::update:
+      do_update(s, op, task);
+      return;
+    case Intent::make_recurring:
+    case Intent::stop_recurring:
+      do_recurring(s, op, task, op.intent == Intent::make_recurring);
+      return;
+    case Intent::add_reminder: {
+      nlohmann::json reminders = to_json(op)["reminders"];
+      add_action(s, "add_reminder", task, {{"pending_reminders", reminders}});
+      say(s, "Reminders are not supported by this server yet; the reminder for " + in_quotes(task.title) +
+                 " will be attached once they are.");
+      return;
+    }
+    default:
+      say(s, "I can't do that with " + in_quotes(task.title) + ".");
+  }
+}
+
+// ---- undo
+// ---------------------------------------------------------------------------------------------------
+
+std::optional<Task> find_task(Step& s, const nlohmann::json& entry) {
+  auto t = tasks::repository::find(s.w, s.actor.user_id, entry.value("task_id", std::string()));
+  if (!t)
+    say(s, "I can't undo that: " + in_quotes(entry.value("title", std::string("the task"))) +
+               " no longer exists.");
+  return t;
+}
+
+/// After undoing `entry` (which moved its task from version `before` through `entry`'s change to `after`),
+/// the task is as it was at `before`: the entry below it for the same task, if it expects `before`, now
+/// expects `after` (and the new id, when a delete was undone by re-creating the task).
+void rebase(Step& s, const std::string& old_id, int before, const std::string& new_id, int after) {
+  for (auto it = s.c.actions.rbegin(); it != s.c.actions.rend(); ++it) {
+    const std::string id = (*it).contains("task") ? (*it)["task"].value("id", std::string())
+                                                  : (*it).value("task_id", std::string());
+    if (id != old_id) continue;
+    const int expected =
+        (*it).contains("task") ? (*it)["task"].value("version", 0) : (*it).value("version", 0);
+    if (expected != before) return;
+    if ((*it).contains("task")) {
+      (*it)["task"]["id"] = new_id;
+      (*it)["task"]["version"] = after;
+    } else {
+      (*it)["task_id"] = new_id;
+      (*it)["version"] = after;
+    }
+    return;
+  }
+}
+
+void do_undo(Step& s) {
+  if (s.c.actions.empty()) {
+    say(s, "There is nothing to undo in this conversation.");
+    return;
+  }
+  const nlohmann::json entry = s.c.actions.back();
+  s.c.actions.erase(s.c.actions.size() - 1);
+  const std::string type = entry.value("type", std::string());
+  const std::string title = entry.value("title", std::string());
+  try {
+    if (type == "create") {
+      auto t = find_task(s, entry);
+      if (!t) return;
+      svc::remove(s.w, s.actor, t->id, entry.value("version", 0));
+      add_action(s, "delete", *t);
+      say(s, "Undone: removed " + in_quotes(t->title) + " again.");
+    } else if (type == "complete" || type == "reopen") {
+      auto t = find_task(s, entry);
+      if (!t) return;
+      const bool reopen = type == "complete";
+      const Task u = reopen ? svc::reopen(s.w, s.actor, t->id) : svc::complete(s.w, s.actor, t->id);
+      if (t->version == entry.value("version", 0))
+        rebase(s, t->id, entry.value("version_before", 0), t->id, u.version);
+      add_action(s, reopen ? "reopen" : "complete", u);
+      say(s, "Undone: " + in_quotes(u.title) + (reopen ? " is open again." : " is done again."));
+    } else if (type == "delete") {
+      const nlohmann::json& snap = entry.at("task");
+      nlohmann::json body = nlohmann::json::object();
+      for (const char* k : {"title", "description", "status", "priority", "tags", "due_at", "all_day",
+                            "timezone", "recurrence"})
+        if (snap.contains(k)) body[k] = snap[k];
+      const Task t = svc::create(s.w, s.actor, tasks::parse_new_task(body));
+      rebase(s, snap.value("id", std::string()), snap.value("version", 0), t.id, t.version);
+      add_action(s, "create", t, {{"previous_id", snap.value("id", std::string())}});
+      say(s, "Undone: restored " + in_quotes(t.title) + " (as a new task with a new id).");
+    } else if (type == "update") {
+      auto t = find_task(s, entry);
+      if (!t) return;
+      const auto patch = tasks::parse_task_patch(entry.at("before"));
+      const Task u = svc::update(s.w, s.actor, t->id, patch, entry.value("version", 0));
+      rebase(s, t->id, entry.value("version_before", 0), t->id, u.version);
+      add_action(s, "update", u, {{"changes", entry.at("before")}});
+      say(s, "Undone: " + in_quotes(u.title) + " is back as it was.");
+    } else {
+      say(s, "There is nothing to undo in this conversation.");
+    }
+  } catch (const Error& e) {
+    if (e.code() != Errc::conflict) throw;
+    say(s, "I can't undo that: " + in_quotes(title) + " was changed since, so I left it as it is.");
+  }
+}
+
+// ---- questions
+// ----------------------------------------------------------------------------------------------
+
+/// The choice a message makes among `count` options: "2", "#2", "the second one", or an option's title.
+std::optional<int> chosen(const Turn& turn, const nlohmann::json& candidates, const nlohmann::json& options) {
+  const Reading& r = turn.reading;
+  const int count = static_cast<int>(candidates.size());
+  if (r.intent == Intent::select && r.index) return *r.index == -1 ? count : *r.index;
+  std::string_view m = trim(turn.message);
+  while (!m.empty() && (m.back() == '.' || m.back() == '!' || m.back() == '?'))
+    m.remove_suffix(1);
+  if (!m.empty() && m.front() == '#') m.remove_prefix(1);
+  if (!m.empty() && m.size() <= 3 &&
+      std::all_of(m.begin(), m.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::stoi(std::string(m));
+  std::optional<int> found;
+  for (int i = 0; i < count; ++i) {
+    const bool same = same_title(m, candidates[i].value("title", std::string())) ||
+                      (i < static_cast<int>(options.size()) && options[i].is_string() &&
+                       same_title(m, options[i].get<std::string>()));
+    if (same) {
+      if (found) return std::nullopt;  // two candidates with this title: the title does not choose
+      found = i + 1;
+    }
+  }
+  return found;
+}
+
+/// Handles the message as the answer to the open question; false when it is not one (the question is then
+/// dropped and the message handled on its own).
+bool answer_pending(Step& s) {
+  if (s.c.pending.is_null()) return false;
+  const nlohmann::json pending = std::move(s.c.pending);
+  s.c.pending = nullptr;
+  const Reading& r = s.turn.reading;
+  const std::string kind = pending.value("kind", std::string());
+  if (kind == "confirm") {
+    const std::string title = pending.value("title", std::string());
+    if (r.intent == Intent::confirm) {
+      do_delete(s, pending.value("task_id", std::string()));
+      return true;
+    }
+    if (r.intent == Intent::deny) {
+      say(s, "OK, I won't delete " + in_quotes(title) + ".");
+      return true;
+    }
+    return false;
+  }
+  if (kind != "select") return false;
+  if (r.intent == Intent::deny) {
+    say(s, "OK, never mind.");
+    return true;
+  }
+  const nlohmann::json& candidates = pending.at("candidates");
+  const nlohmann::json options = pending.value("options", nlohmann::json::array());
+  const auto choice = chosen(s.turn, candidates, options);
+  if (!choice) return false;
+  const int count = static_cast<int>(candidates.size());
+  if (*choice < 1 || *choice > count) {
+    std::vector<std::string> opts;
+    for (const auto& o : options)
+      opts.push_back(o.get<std::string>());
+    ask(s,
+        "Please choose one of the " + std::to_string(count) + " options (1 to " + std::to_string(count) +
+            ").",
+        std::move(opts), pending);
+    return true;
+  }
+  std::vector<FieldError> errors;
+  const auto op = reading_from_json(pending.at("op"), Instant{}, errors);
+  if (!op) {
+    say(s, "Sorry, I lost track of that question. Please ask again.");
+    return true;
+  }
+  auto task =
+      tasks::repository::find(s.w, s.actor.user_id, candidates[*choice - 1].value("id", std::string()));
+  if (!task) {
+    say(s, "That task no longer exists.");
+    return true;
+  }
+  perform(s, *op, *task);
+  return true;
+}
+
+void clarify(Step& s) {
+  const Reading& r = s.turn.reading;
+  if (r.problems.empty()) {
+    ask(s,
+        "I'm not sure what you mean. Try \u201cBuy milk tomorrow at 5pm\u201d, \u201cwhat's due this "
+        "week?\u201d, "
+        "\u201cdone with groceries\u201d or \u201chelp\u201d.");
+    return;
+  }
+  std::string problems;
+  for (const auto& p : r.problems)
+    problems += (problems.empty() ? "" : "; ") + p;
+  ask(s, "I'm not sure I understood (" + problems +
+             "). Could you say it another way, e.g. with a date like "
+             "\u201cMarch 5 at 5pm\u201d?");
+}
+
+}  // namespace
+
+std::string help_text() {
+  return "I can add tasks (\u201cBuy milk tomorrow at 5pm #home p2\u201d, \u201ccall mom every Sunday at "
+         "6pm\u201d), "
+         "list them (\u201cwhat's due this week?\u201d, \u201cshow high priority tasks tagged work\u201d, "
+         "\u201cwhat's overdue\u201d), complete or reopen them (\u201cdone with groceries\u201d, "
+         "\u201creopen "
+         "groceries\u201d), delete them (\u201cdelete the dentist\u201d, after a yes), change them "
+         "(\u201cmove the "
+         "dentist to Friday 3pm\u201d, \u201crename groceries to Buy food\u201d, \u201cchange priority of "
+         "groceries to high\u201d, \u201ctag groceries with home\u201d), make them repeat or stop "
+         "(\u201cmake gym "
+         "recurring every Monday\u201d, \u201cstop repeating gym\u201d) and undo my last change "
+         "(\u201cundo\u201d).";
+}
+
+nlohmann::json to_json(const Reply& r) {
+  nlohmann::json j = {{"conversation_id", r.conversation_id},
+                      {"reply", r.text},
+                      {"intent", to_string(r.intent)},
+                      {"confidence", std::round(r.confidence * 100.0) / 100.0},
+                      {"actions", r.actions},
+                      {"needs_clarification", r.needs_clarification},
+                      {"options", r.options},
+                      {"source", r.source}};
+  if (r.llm_error) j["llm_error"] = *r.llm_error;
+  return j;
+}
+
+Reply respond(pqxx::transaction_base& w, Conversation& c, const Turn& turn, const DialogSettings& settings) {
+  Reply out;
+  out.conversation_id = c.id;
+  out.intent = turn.reading.intent;
+  out.confidence = turn.reading.confidence;
+  out.source = turn.source;
+  out.llm_error = turn.llm_error;
+  Step s{w, c, turn, settings, out, svc::Actor{turn.user_id, turn.request_id}};
+  const Reading& r = turn.reading;
+
+  if (!answer_pending(s)) {
+    if (r.confidence < settings.confidence || r.intent == Intent::unknown) {
+      clarify(s);  // never act on a guess
+    } else {
+      switch (r.intent) {
+        case Intent::create:
+          do_create(s, r);
+          break;
+        case Intent::list:
+          do_list(s, r);
+          break;
+        case Intent::complete:
+        case Intent::reopen:
+        case Intent::remove:
+        case Intent::update:
+        case Intent::make_recurring:
+        case Intent::stop_recurring:
+        case Intent::add_reminder:
+          resolve_and_perform(s, r);
+          break;
+        case Intent::undo:
+          do_undo(s);
+          break;
+        case Intent::help:
+          say(s, help_text());
+          break;
+        case Intent::confirm:
+        case Intent::deny:
+        case Intent::select:
+          say(s, "There is no open question in this conversation. " +
+                     std::string("Say \u201chelp\u201d to see what I can do."));
+          break;
+        case Intent::unknown:
+          clarify(s);
+          break;
+      }
+    }
+  }
+  const std::string at = format_rfc3339(turn.now);
+  conversations::add_turn(c, "user", turn.message, at);
+  conversations::add_turn(c, "assistant", out.text, at);
+  return out;
+}
+
+}  // namespace todo::chat

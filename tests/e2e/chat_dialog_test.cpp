@@ -1,0 +1,664 @@
+// End-to-end: POST /api/v1/chat against the real binary — executing through the task service (create, list,
+// complete, delete with confirmation, update, undo), questions answered in the same conversation, low
+// confidence, per-user conversations, expiry, the optional LLM (a fake chat-completions server:
+// tests/e2e/fake_llm.py) and bad input.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "e2e.hpp"
+#include "support/process.hpp"
+
+namespace todo::test {
+namespace {
+
+using nlohmann::json;
+
+const char* const kChat = "/api/v1/chat";
+
+/// The fake LLM: a Python http.server child answering chat-completions requests by the message text.
+class FakeLlm {
+ public:
+  FakeLlm() {
+    port_ = free_tcp_port();
+    const std::string script = std::string(TODO_SOURCE_DIR) + "/tests/e2e/fake_llm.py";
+    const int out = ::open("/dev/null", O_WRONLY);
+    pid_ = spawn({"/usr/bin/python3", script, std::to_string(port_)}, clean_environment(), out);
+    ::close(out);
+    HttpClient probe(base_url());
+    probe.set_timeout(std::chrono::milliseconds(500));
+    for (int i = 0; i < 200; ++i) {
+      try {
+        if (probe.get("/requests").status == 200) return;
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    throw std::runtime_error("the fake LLM did not start on port " + std::to_string(port_));
+  }
+  ~FakeLlm() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  /// Every request it received so far.
+  json requests() const {
+    HttpClient c(base_url());
+    const auto r = c.get("/requests");
+    if (r.status != 200) throw std::runtime_error("fake LLM /requests: " + r.describe());
+    return r.json();
+  }
+
+ private:
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+/// One server with the fake LLM configured (timeout 1 s); tests share it and use fresh users.
+class ChatDialogTest : public ::testing::Test {
+ public:
+  static void SetUpTestSuite() {
+    if (server_) return;
+    llm_ = std::make_unique<FakeLlm>();
+    db_name_ = "e2e_chat_" + random_hex(4);
+    db_url_ = TestPostgres::shared().create_database(db_name_);
+    server_ = std::make_unique<ServerProcess>(
+        std::map<std::string, std::string>{{"DATABASE_URL", db_url_},
+                                           {"TODO_LLM_URL", llm_->base_url() + "/v1/chat/completions"},
+                                           {"TODO_LLM_MODEL", "fake-model"},
+                                           {"TODO_LLM_API_KEY", "test-key-123"},
+                                           {"TODO_LLM_TIMEOUT_MS", "1000"}});
+    std::atexit([] {
+      server_.reset();
+      llm_.reset();
+    });
+  }
+  static void TearDownTestSuite() {
+    const auto* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
+    if (server_ && suite != nullptr && suite->Failed()) std::cerr << server_output_digest(server_->output());
+  }
+
+ protected:
+  static TestUser user(json extra = json::object()) {
+    return new_user(server_->base_url(), std::move(extra));
+  }
+  static FakeLlm& llm() { return *llm_; }
+  static const std::string& db_name() { return db_name_; }
+  static const std::string& db_url() { return db_url_; }
+
+  /// POST /api/v1/chat, which must answer 200 with the documented shape; returns the body.
+  static json say(TestUser& u, const std::string& message, const std::string& conversation = "") {
+    json body = {{"message", message}};
+    if (!conversation.empty()) body["conversation_id"] = conversation;
+    const auto r = u.client.post(kChat, body);
+    if (r.status != 200) throw std::runtime_error("POST /api/v1/chat '" + message + "': " + r.describe());
+    json j = r.json();
+    for (const char* k : {"conversation_id", "reply", "intent", "confidence", "actions",
+                          "needs_clarification", "options", "source"})
+      if (!j.contains(k)) throw std::runtime_error(std::string("reply without ") + k + ": " + r.body);
+    if (!j["reply"].is_string() || j["reply"].get<std::string>().empty() || !j["actions"].is_array() ||
+        !j["options"].is_array() || !j["needs_clarification"].is_boolean() || !j["confidence"].is_number())
+      throw std::runtime_error("reply of the wrong shape: " + r.body);
+    if (!std::regex_match(j["conversation_id"].get<std::string>(), kUuid))
+      throw std::runtime_error("conversation_id is not a UUID: " + r.body);
+    return j;
+  }
+
+  static json tasks_of(TestUser& u, const std::string& query = "") {
+    return list_tasks(u.client, query)["items"];
+  }
+
+  static json task_titled(TestUser& u, const std::string& title) {
+    const json page = list_tasks(u.client, "limit=200");  // named: a temporary's items() would dangle
+    for (const auto& t : page["items"])
+      if (t["title"] == title) return t;
+    return nullptr;
+  }
+
+ private:
+  inline static std::unique_ptr<FakeLlm> llm_;
+  inline static std::unique_ptr<ServerProcess> server_;
+  inline static std::string db_name_, db_url_;
+};
+
+TEST_F(ChatDialogTest, CreatesThenLists) {
+  auto u = user({{"timezone", "America/New_York"}});
+  const auto a = say(u, "Buy milk tomorrow at 5pm #home p2");
+  EXPECT_EQ(a["intent"], "create");
+  EXPECT_FALSE(a["needs_clarification"].get<bool>());
+  EXPECT_EQ(a["source"], "parser");
+  ASSERT_EQ(a["actions"].size(), 1u) << a;
+  const auto& created = a["actions"][0];
+  EXPECT_EQ(created["type"], "create");
+  EXPECT_EQ(created["task"]["title"], "Buy milk");
+  EXPECT_EQ(created["task"]["priority"], "high");
+  EXPECT_EQ(created["task"]["tags"], json::array({"home"}));
+  EXPECT_EQ(created["task"]["all_day"], false);
+  EXPECT_EQ(created["task"]["timezone"], "America/New_York");
+  const auto due = instant_us(created["task"]["due_at"]);
+  ASSERT_TRUE(due) << a;
+  EXPECT_GT(*due, *instant_us(json(created["task"]["created_at"])));
+  EXPECT_NE(a["reply"].get<std::string>().find("Buy milk"), std::string::npos) << a;
+
+  // The task is real: the REST API sees it.
+  const auto items = tasks_of(u);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["id"], created["task"]["id"]);
+  EXPECT_EQ(items[0]["due_at"], created["task"]["due_at"]);
+
+  const std::string conv = a["conversation_id"];
+  say(u, "Call mom", conv);
+  const auto l = say(u, "show my tasks", conv);
+  EXPECT_EQ(l["conversation_id"], conv);
+  EXPECT_EQ(l["intent"], "list");
+  ASSERT_EQ(l["actions"].size(), 2u) << l;
+  EXPECT_EQ(l["actions"][0]["type"], "list");
+  // Sorted by due date, undated last.
+  EXPECT_EQ(l["actions"][0]["task"]["title"], "Buy milk");
+  EXPECT_EQ(l["actions"][1]["task"]["title"], "Call mom");
+  const std::string reply = l["reply"];
+  EXPECT_EQ(reply.rfind("You have 2 open tasks: Buy milk (", 0), 0u) << reply;
+  EXPECT_NE(reply.find("Call mom"), std::string::npos) << reply;
+
+  const auto h = say(u, "what's overdue", conv);
+  EXPECT_EQ(h["actions"], json::array());
+  EXPECT_EQ(h["reply"], "You have no overdue open tasks.");
+}
+
+TEST_F(ChatDialogTest, CompletesByTarget) {
+  auto u = user();
+  const auto groceries = create_task(u.client, "Buy groceries");
+  const auto mom = create_task(u.client, "Call mom");
+  const auto r = say(u, "done with groceries");
+  EXPECT_EQ(r["intent"], "complete");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  EXPECT_EQ(r["actions"][0]["type"], "complete");
+  EXPECT_EQ(r["actions"][0]["task"]["id"], groceries["id"]);
+  EXPECT_EQ(r["actions"][0]["task"]["status"], "done");
+  EXPECT_EQ(u.client.get("/api/v1/tasks/" + groceries["id"].get<std::string>()).json()["status"], "done");
+  EXPECT_EQ(u.client.get("/api/v1/tasks/" + mom["id"].get<std::string>()).json()["status"], "open");
+
+  // Completing it again: nothing changes; an unknown target: nothing matched.
+  const auto again = say(u, "done with groceries");
+  EXPECT_EQ(again["actions"], json::array());
+  EXPECT_NE(again["reply"].get<std::string>().find("already done"), std::string::npos) << again;
+  const auto none = say(u, "complete the spaceship");
+  EXPECT_EQ(none["actions"], json::array());
+  EXPECT_NE(none["reply"].get<std::string>().find("couldn't find"), std::string::npos) << none;
+
+  // Reopen looks at done tasks first.
+  const auto reopened = say(u, "reopen groceries");
+  ASSERT_EQ(reopened["actions"].size(), 1u) << reopened;
+  EXPECT_EQ(reopened["actions"][0]["type"], "reopen");
+  EXPECT_EQ(u.client.get("/api/v1/tasks/" + groceries["id"].get<std::string>()).json()["status"], "open");
+}
+
+TEST_F(ChatDialogTest, AmbiguousTargetAsksAndTheAnswerChooses) {
+  auto u = user();
+  create_task(u.client, {{"title", "Dentist appointment"}, {"due_at", "2030-03-05T15:00:00Z"}});
+  create_task(u.client, "Call dentist");
+  create_task(u.client, "Pay dentist bill");
+  const auto q = say(u, "complete dentist");
+  EXPECT_TRUE(q["needs_clarification"].get<bool>()) << q;
+  EXPECT_EQ(q["actions"], json::array());
+  ASSERT_EQ(q["options"].size(), 3u) << q;
+  EXPECT_NE(q["reply"].get<std::string>().find("Which one"), std::string::npos) << q;
+  bool dated = false;
+  for (const auto& o : q["options"])
+    dated = dated || o.get<std::string>().rfind("Dentist appointment (", 0) == 0;
+  EXPECT_TRUE(dated) << "options list the due date: " << q["options"];
+  for (const auto& t : tasks_of(u))
+    EXPECT_EQ(t["status"], "open");
+
+  // "the second one" answers the question in the same conversation.
+  const std::string conv = q["conversation_id"];
+  const std::string second = q["options"][1];
+  const auto a = say(u, "the second one", conv);
+  EXPECT_EQ(a["intent"], "select");
+  EXPECT_FALSE(a["needs_clarification"].get<bool>());
+  ASSERT_EQ(a["actions"].size(), 1u) << a;
+  EXPECT_EQ(a["actions"][0]["type"], "complete");
+  EXPECT_EQ(second.rfind(a["actions"][0]["task"]["title"].get<std::string>(), 0), 0u) << second << a;
+  int done = 0;
+  for (const auto& t : tasks_of(u)) {
+    if (t["status"] == "done") {
+      ++done;
+      EXPECT_EQ(t["id"], a["actions"][0]["task"]["id"]);
+    }
+  }
+  EXPECT_EQ(done, 1);
+
+  // The question is answered: "the first" now has nothing to choose from.
+  const auto stale = say(u, "the first", conv);
+  EXPECT_EQ(stale["actions"], json::array());
+
+  // A title answers too; "4" out of range asks again with the same options; "2" chooses.
+  const auto q2 = say(u, "complete dentist", conv);
+  ASSERT_EQ(q2["options"].size(), 2u) << q2;
+  const auto out_of_range = say(u, "4", conv);
+  EXPECT_TRUE(out_of_range["needs_clarification"].get<bool>());
+  EXPECT_EQ(out_of_range["options"], q2["options"]);
+  const std::string first_option = q2["options"][0];
+  const std::string first_title = first_option.substr(0, first_option.find(" ("));
+  const auto by_title = say(u, first_title, conv);
+  ASSERT_EQ(by_title["actions"].size(), 1u) << by_title;
+  EXPECT_EQ(by_title["actions"][0]["type"], "complete");
+  EXPECT_EQ(by_title["actions"][0]["task"]["title"], first_title);
+  EXPECT_EQ(tasks_of(u, "status=open").size(), 1u);
+
+  // A number: reopen dentist → two done ones → "2".
+  const auto q3 = say(u, "reopen dentist", conv);
+  ASSERT_EQ(q3["options"].size(), 2u) << q3;
+  const auto by_number = say(u, "2", conv);
+  ASSERT_EQ(by_number["actions"].size(), 1u) << by_number;
+  EXPECT_EQ(by_number["actions"][0]["type"], "reopen");
+  EXPECT_EQ(q3["options"][1].get<std::string>().rfind(
+                by_number["actions"][0]["task"]["title"].get<std::string>(), 0),
+            0u);
+}
+
+TEST_F(ChatDialogTest, DeleteAsksFirstNoCancelsYesDeletes) {
+  auto u = user();
+  const auto t = create_task(u.client, "Old report");
+  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
+  const auto q = say(u, "delete old report");
+  EXPECT_EQ(q["intent"], "delete");
+  EXPECT_TRUE(q["needs_clarification"].get<bool>());
+  EXPECT_EQ(q["options"], json::array({"yes", "no"}));
+  EXPECT_EQ(q["actions"], json::array());
+  EXPECT_EQ(u.client.get(path).status, 200);
+
+  const std::string conv = q["conversation_id"];
+  const auto no = say(u, "no", conv);
+  EXPECT_EQ(no["intent"], "deny");
+  EXPECT_EQ(no["actions"], json::array());
+  EXPECT_FALSE(no["needs_clarification"].get<bool>());
+  EXPECT_EQ(u.client.get(path).status, 200);
+  // "yes" after the cancel answers nothing.
+  const auto late = say(u, "yes", conv);
+  EXPECT_EQ(late["actions"], json::array());
+  EXPECT_EQ(u.client.get(path).status, 200);
+
+  say(u, "delete old report", conv);
+  const auto yes = say(u, "yes", conv);
+  EXPECT_EQ(yes["intent"], "confirm");
+  ASSERT_EQ(yes["actions"].size(), 1u) << yes;
+  EXPECT_EQ(yes["actions"][0]["type"], "delete");
+  EXPECT_EQ(yes["actions"][0]["task"]["id"], t["id"]);
+  EXPECT_EQ(u.client.get(path).status, 404);
+}
+
+TEST_F(ChatDialogTest, UndoRevertsCreateCompleteDeleteAndUpdate) {
+  auto u = user();
+  const auto c = say(u, "Buy bread");
+  const std::string conv = c["conversation_id"];
+  ASSERT_FALSE(task_titled(u, "Buy bread").is_null());
+  const auto u1 = say(u, "undo", conv);
+  EXPECT_EQ(u1["intent"], "undo");
+  ASSERT_EQ(u1["actions"].size(), 1u) << u1;
+  EXPECT_EQ(u1["actions"][0]["type"], "delete");
+  EXPECT_TRUE(task_titled(u, "Buy bread").is_null());
+  EXPECT_NE(say(u, "undo", conv)["reply"].get<std::string>().find("nothing to undo"), std::string::npos);
+
+  // complete → reopen
+  const auto car =
+      create_task(u.client, {{"title", "Wash car"}, {"tags", {"home"}}, {"due_at", "2030-05-01T10:00:00Z"}});
+  say(u, "done with wash car", conv);
+  EXPECT_EQ(task_titled(u, "Wash car")["status"], "done");
+  const auto u2 = say(u, "undo", conv);
+  ASSERT_EQ(u2["actions"].size(), 1u) << u2;
+  EXPECT_EQ(u2["actions"][0]["type"], "reopen");
+  EXPECT_EQ(task_titled(u, "Wash car")["status"], "open");
+
+  // update → the previous values (version-checked)
+  const auto up = say(u, "change priority of wash car to high", conv);
+  ASSERT_EQ(up["actions"].size(), 1u) << up;
+  EXPECT_EQ(up["actions"][0]["type"], "update");
+  EXPECT_EQ(task_titled(u, "Wash car")["priority"], "high");
+  const auto moved = say(u, "rename wash car to Clean car", conv);
+  ASSERT_EQ(moved["actions"].size(), 1u) << moved;
+  EXPECT_FALSE(task_titled(u, "Clean car").is_null());
+  say(u, "undo", conv);
+  EXPECT_TRUE(task_titled(u, "Clean car").is_null());
+  EXPECT_EQ(task_titled(u, "Wash car")["priority"], "high");
+  say(u, "undo", conv);
+  EXPECT_EQ(task_titled(u, "Wash car")["priority"], "none");
+
+  // delete → re-created with the same fields and a new id
+  say(u, "delete wash car", conv);
+  say(u, "yes", conv);
+  EXPECT_TRUE(task_titled(u, "Wash car").is_null());
+  const auto u3 = say(u, "undo", conv);
+  ASSERT_EQ(u3["actions"].size(), 1u) << u3;
+  EXPECT_EQ(u3["actions"][0]["type"], "create");
+  EXPECT_NE(u3["reply"].get<std::string>().find("new id"), std::string::npos) << u3;
+  const auto back = task_titled(u, "Wash car");
+  ASSERT_FALSE(back.is_null());
+  EXPECT_NE(back["id"], car["id"]);
+  EXPECT_EQ(u3["actions"][0]["previous_id"], car["id"]);
+  EXPECT_EQ(back["tags"], car["tags"]);
+  EXPECT_EQ(back["due_at"], car["due_at"]);
+  EXPECT_EQ(back["status"], "open");
+
+  // An update changed elsewhere since: undo refuses and leaves it.
+  say(u, "change priority of wash car to low", conv);
+  const auto patched =
+      u.client.patch("/api/v1/tasks/" + back["id"].get<std::string>(), {{"title", "Wash the car"}});
+  ASSERT_EQ(patched.status, 200) << patched.describe();
+  const auto refused = say(u, "undo", conv);
+  EXPECT_EQ(refused["actions"], json::array());
+  EXPECT_NE(refused["reply"].get<std::string>().find("changed since"), std::string::npos) << refused;
+  const auto now = task_titled(u, "Wash the car");
+  ASSERT_FALSE(now.is_null());
+  EXPECT_EQ(now["priority"], "low");
+}
+
+TEST_F(ChatDialogTest, UndoFollowsItsOwnChanges) {
+  // create → complete → undo (reopen) → undo (the create, at the version the reopen left).
+  auto u = user();
+  const auto c = say(u, "Sort the mail");
+  const std::string conv = c["conversation_id"];
+  say(u, "done with sort the mail", conv);
+  EXPECT_EQ(task_titled(u, "Sort the mail")["status"], "done");
+  say(u, "undo", conv);
+  EXPECT_EQ(task_titled(u, "Sort the mail")["status"], "open");
+  const auto gone = say(u, "undo", conv);
+  ASSERT_EQ(gone["actions"].size(), 1u) << gone;
+  EXPECT_EQ(gone["actions"][0]["type"], "delete");
+  EXPECT_TRUE(task_titled(u, "Sort the mail").is_null());
+}
+
+TEST_F(ChatDialogTest, UpdatesRecurrenceAndPendingReminders) {
+  auto u = user();
+  const auto gym = create_task(u.client, "Gym");
+  const auto r = say(u, "make gym recurring every monday");
+  EXPECT_EQ(r["intent"], "make_recurring");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  EXPECT_EQ(r["actions"][0]["type"], "update");
+  EXPECT_EQ(r["actions"][0]["task"]["recurrence"], "FREQ=WEEKLY;BYDAY=MO");
+  EXPECT_TRUE(r["actions"][0]["task"]["due_at"].is_string()) << "the first occurrence becomes the due date";
+  EXPECT_EQ(r["actions"][0]["recurrence_mode"], "fixed");
+  const std::string conv = r["conversation_id"];
+  const auto stop = say(u, "stop repeating gym", conv);
+  ASSERT_EQ(stop["actions"].size(), 1u) << stop;
+  EXPECT_TRUE(stop["actions"][0]["task"]["recurrence"].is_null());
+  const auto again = say(u, "stop repeating gym", conv);
+  EXPECT_EQ(again["actions"], json::array());
+
+  // A create with a reminder: the reminder is returned as pending (no reminders module yet).
+  const auto c = say(u, "remind me to call mom every Sunday at 6pm", conv);
+  ASSERT_EQ(c["actions"].size(), 1u) << c;
+  EXPECT_EQ(c["actions"][0]["task"]["title"], "call mom");
+  EXPECT_EQ(c["actions"][0]["task"]["recurrence"], "FREQ=WEEKLY;BYDAY=SU");
+  EXPECT_EQ(c["actions"][0]["pending_reminders"], json::parse(R"([{"before_due":"PT0S"}])"));
+  const auto rem = say(u, "remind me 30 minutes before gym", conv);
+  EXPECT_EQ(rem["intent"], "add_reminder");
+  ASSERT_EQ(rem["actions"].size(), 1u) << rem;
+  EXPECT_EQ(rem["actions"][0]["type"], "add_reminder");
+  EXPECT_EQ(rem["actions"][0]["task"]["id"], gym["id"]);
+  EXPECT_EQ(rem["actions"][0]["pending_reminders"], json::parse(R"([{"before_due":"PT30M"}])"));
+
+  // A title equal to the target is a clear match even when others contain the word.
+  create_task(u.client, "Gym bag");
+  create_task(u.client, "Pack gym bag");
+  const auto exact = say(u, "change priority of gym to urgent", conv);
+  ASSERT_EQ(exact["actions"].size(), 1u) << exact;
+  EXPECT_EQ(exact["actions"][0]["task"]["id"], gym["id"]);
+  EXPECT_EQ(task_titled(u, "Gym")["priority"], "urgent");
+
+  // An update whose target is ambiguous: the chosen task gets the stored change.
+  const auto q = say(u, "change priority of bag to high", conv);
+  ASSERT_TRUE(q["needs_clarification"].get<bool>()) << q;
+  ASSERT_EQ(q["options"].size(), 2u) << q;
+  const bool first_is_pack = q["options"][0].get<std::string>().rfind("Pack gym bag", 0) == 0;
+  const auto a = say(u, first_is_pack ? "the first" : "the second one", conv);
+  ASSERT_EQ(a["actions"].size(), 1u) << a;
+  EXPECT_EQ(a["actions"][0]["task"]["title"], "Pack gym bag");
+  EXPECT_EQ(task_titled(u, "Pack gym bag")["priority"], "high");
+  EXPECT_EQ(task_titled(u, "Gym bag")["priority"], "none");
+}
+
+TEST_F(ChatDialogTest, LowConfidenceAsksAndCreatesNothing) {
+  auto u = user();
+  // The fake LLM answers this one without a tool call: the dialog falls back to a question.
+  const auto r = say(u, "buy milk on the 35th");
+  EXPECT_TRUE(r["needs_clarification"].get<bool>()) << r;
+  EXPECT_LT(r["confidence"].get<double>(), 0.7);
+  EXPECT_EQ(r["actions"], json::array());
+  EXPECT_NE(r["reply"].get<std::string>().find("35th"), std::string::npos) << r;
+  EXPECT_EQ(r["source"], "parser");
+  EXPECT_TRUE(r.contains("llm_error")) << r;
+  EXPECT_EQ(tasks_of(u).size(), 0u);
+}
+
+TEST_F(ChatDialogTest, ConversationsBelongToTheirUser) {
+  auto a = user();
+  auto b = user();
+  const auto first = say(a, "Buy stamps");
+  const std::string conv = first["conversation_id"];
+  const auto r = b.client.post(kChat, {{"message", "undo"}, {"conversation_id", conv}});
+  EXPECT_TRUE(IsProblem(r, 404));
+  EXPECT_EQ(tasks_of(b).size(), 0u);
+  // a's conversation is intact: undo still reverts a's create.
+  const auto undo = say(a, "undo", conv);
+  ASSERT_EQ(undo["actions"].size(), 1u) << undo;
+  EXPECT_EQ(tasks_of(a).size(), 0u);
+  // b cannot act on a's tasks by name either.
+  create_task(a.client, "Secret plan");
+  const auto other = say(b, "delete secret plan");
+  EXPECT_EQ(other["actions"], json::array());
+  EXPECT_FALSE(other["needs_clarification"].get<bool>());
+  EXPECT_EQ(tasks_of(a).size(), 1u);
+  // An id that was never given out.
+  EXPECT_TRUE(IsProblem(
+      a.client.post(kChat, {{"message", "hi"}, {"conversation_id", "00000000-0000-4000-8000-000000000000"}}),
+      404));
+}
+
+TEST_F(ChatDialogTest, ChatChangesHaveEventsAndAuditRows) {
+  auto u = user();
+  const auto c = say(u, "Renew passport");
+  const std::string conv = c["conversation_id"];
+  const std::string id = c["actions"][0]["task"]["id"];
+  say(u, "done with renew passport", conv);
+  say(u, "delete renew passport", conv);
+  say(u, "yes", conv);
+  const auto r = u.client.get("/api/v1/audit?limit=50");
+  ASSERT_EQ(r.status, 200) << r.describe();
+  std::vector<std::string> actions;
+  const json audit = r.json();
+  for (const auto& e : audit["items"]) {
+    if (e["task_id"] != id) continue;
+    actions.push_back(e["action"]);
+    EXPECT_TRUE(e["request_id"].is_string()) << e;
+  }
+  std::sort(actions.begin(), actions.end());
+  EXPECT_EQ(actions, (std::vector<std::string>{"task.completed", "task.created", "task.deleted"}));
+  const std::string events = TestPostgres::shared().query(
+      db_name(), "SELECT string_agg(type, ',' ORDER BY id) FROM outbox WHERE subject = '" + id + "'");
+  EXPECT_EQ(events, "com.todo.task.created,com.todo.task.completed,com.todo.task.deleted");
+}
+
+TEST_F(ChatDialogTest, HelpAndQuestionsWithoutAQuestion) {
+  auto u = user();
+  const auto h = say(u, "help");
+  EXPECT_EQ(h["intent"], "help");
+  EXPECT_NE(h["reply"].get<std::string>().find("undo"), std::string::npos);
+  const auto y = say(u, "yes");
+  EXPECT_EQ(y["actions"], json::array());
+  EXPECT_NE(y["reply"].get<std::string>().find("no open question"), std::string::npos) << y;
+}
+
+// ---- the LLM
+// ------------------------------------------------------------------------------------------------
+
+TEST_F(ChatDialogTest, LlmToolCallIsValidatedAndExecuted) {
+  auto u = user();
+  const std::string message = "llm-good water plants on the 35th";
+  const auto before = llm().requests().size();
+  const auto r = say(u, message);
+  EXPECT_EQ(r["source"], "llm") << r;
+  EXPECT_FALSE(r.contains("llm_error")) << r;
+  EXPECT_EQ(r["intent"], "create");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  const auto& t = r["actions"][0]["task"];
+  EXPECT_EQ(t["title"], "Water the plants");
+  EXPECT_EQ(t["due_at"], "2030-01-02T09:00:00Z");
+  EXPECT_EQ(t["priority"], "high");
+  EXPECT_EQ(t["tags"], json::array({"home"}));
+  ASSERT_EQ(tasks_of(u).size(), 1u);
+
+  // What the model received: the model name, the user's message, the tool schema, the API key.
+  const auto all = llm().requests();
+  ASSERT_EQ(all.size(), before + 1);
+  const auto& req = all.back();
+  EXPECT_EQ(req["path"], "/v1/chat/completions");
+  EXPECT_EQ(req["headers"]["authorization"], "Bearer test-key-123");
+  const auto& body = req["body"];
+  EXPECT_EQ(body["model"], "fake-model");
+  ASSERT_TRUE(body["messages"].is_array());
+  EXPECT_EQ(body["messages"].back()["role"], "user");
+  EXPECT_EQ(body["messages"].back()["content"], message);
+  ASSERT_EQ(body["tools"].size(), 1u);
+  const auto& fn = body["tools"][0]["function"];
+  EXPECT_EQ(body["tools"][0]["type"], "function");
+  EXPECT_EQ(fn["name"], "todo_command");
+  const auto& props = fn["parameters"]["properties"];
+  for (const char* k :
+       {"intent", "title", "due_at", "all_day", "recurrence", "priority", "tags", "target", "query"})
+    EXPECT_TRUE(props.contains(k)) << k;
+  const auto& intents = props["intent"]["enum"];
+  EXPECT_NE(std::find(intents.begin(), intents.end(), "create"), intents.end());
+  EXPECT_NE(std::find(intents.begin(), intents.end(), "delete"), intents.end());
+
+  // Arguments given as an object rather than a JSON string are accepted too.
+  const auto o = say(u, "llm-object water plants on the 35th");
+  EXPECT_EQ(o["source"], "llm") << o;
+  EXPECT_EQ(o["actions"].size(), 1u);
+
+  // A message the parser reads well never goes to the model.
+  const auto n = llm().requests().size();
+  say(u, "Buy milk tomorrow at 5pm");
+  EXPECT_EQ(llm().requests().size(), n);
+}
+
+TEST_F(ChatDialogTest, BadLlmAnswersFallBackToAQuestion) {
+  auto u = user();
+  for (const auto& [word, reason] :
+       std::vector<std::pair<std::string, std::string>>{{"llm-malformed", "not a JSON object"},
+                                                        {"llm-badfields", "invalid tool arguments"},
+                                                        {"llm-past", "in the past"},
+                                                        {"llm-500", "HTTP 500"},
+                                                        {"llm-slow", "within 1000 ms"},
+                                                        {"llm-nothing", "no tool call"}}) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = say(u, word + " buy milk on the 35th");
+    EXPECT_TRUE(r["needs_clarification"].get<bool>()) << word << r;
+    EXPECT_EQ(r["actions"], json::array()) << word;
+    EXPECT_EQ(r["source"], "parser") << word;
+    ASSERT_TRUE(r.contains("llm_error")) << word << r;
+    EXPECT_NE(r["llm_error"].get<std::string>().find(reason), std::string::npos) << word << r;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2800)) << word;
+  }
+  EXPECT_EQ(tasks_of(u).size(), 0u);
+}
+
+// ---- bad input
+// ----------------------------------------------------------------------------------------------
+
+TEST_F(ChatDialogTest, RefusesBadInput) {
+  auto u = user();
+  EXPECT_TRUE(IsProblem(u.client.post(kChat, json::object()), 422, "message"));
+  EXPECT_TRUE(IsProblem(u.client.post(kChat, {{"message", 5}}), 422, "message"));
+  EXPECT_TRUE(IsProblem(u.client.post(kChat, {{"message", "   "}}), 422, "message"));
+  EXPECT_TRUE(IsProblem(u.client.post(kChat, {{"message", std::string(2001, 'a')}}), 422, "message"));
+  EXPECT_TRUE(IsProblem(u.client.post(kChat, {{"message", std::string(64 * 1024, 'a')}}), 413));
+  EXPECT_TRUE(IsProblem(u.client.post(kChat, {{"message", "hi"}, {"extra", 1}}), 422, "extra"));
+  EXPECT_TRUE(IsProblem(u.client.post(kChat, {{"message", "hi"}, {"conversation_id", "abc"}}), 422,
+                        "conversation_id"));
+  EXPECT_TRUE(
+      IsProblem(u.client.post(kChat, {{"message", "hi"}, {"conversation_id", 7}}), 422, "conversation_id"));
+  EXPECT_TRUE(IsProblem(
+      u.client.request("POST", kChat, "{\"message\":", {{"Content-Type", "application/json"}}), 400));
+  EXPECT_TRUE(
+      IsProblem(u.client.request("POST", kChat, "message=hi", {{"Content-Type", "text/plain"}}), 415));
+  HttpClient anon(u.client.base_url());
+  EXPECT_TRUE(IsProblem(anon.post(kChat, {{"message", "hi"}}), 401));
+  // A title the task API refuses (over 500 characters) is refused in the reply, not created.
+  std::string words;
+  while (words.size() < 600)
+    words += "word ";
+  const auto too_long = say(u, words);
+  EXPECT_EQ(too_long["actions"], json::array());
+  EXPECT_NE(too_long["reply"].get<std::string>().find("at most 500"), std::string::npos) << too_long;
+  EXPECT_EQ(tasks_of(u).size(), 0u);
+  // 2000 characters (multi-byte ones) are fine.
+  std::string longest;
+  for (int i = 0; i < 2000; ++i)
+    longest += "\u00e9";
+  EXPECT_EQ(u.client.post(kChat, {{"message", longest}}).status, 200);
+  EXPECT_EQ(tasks_of(u).size(), 0u) << "a 2000-character title is over the task limit";
+}
+
+// ---- expiry (a server of its own with a 1 s lifetime and no LLM)
+// --------------------------------------------
+
+TEST_F(ChatDialogTest, ConversationsExpire) {
+  ServerProcess short_lived(
+      std::map<std::string, std::string>{{"DATABASE_URL", db_url()}, {"TODO_CHAT_TTL_S", "1"}});
+  auto u = new_user(short_lived.base_url());
+  const auto q = [&](const std::string& m, const std::string& conv = "") {
+    json body = {{"message", m}};
+    if (!conv.empty()) body["conversation_id"] = conv;
+    return u.client.post(kChat, body);
+  };
+  auto first = q("delete nothing at all");
+  ASSERT_EQ(first.status, 200) << first.describe();
+  const std::string conv = first.json()["conversation_id"];
+  // Without a model, a low-confidence message is a question at once.
+  const auto low = q("buy milk on the 35th", conv);
+  ASSERT_EQ(low.status, 200) << low.describe();
+  EXPECT_TRUE(low.json()["needs_clarification"].get<bool>());
+  EXPECT_FALSE(low.json().contains("llm_error"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  EXPECT_TRUE(IsProblem(q("show my tasks", conv), 404));
+  // A new conversation prunes the user's expired ones.
+  const auto count = [&] {
+    return TestPostgres::shared().query(db_name(),
+                                        "SELECT count(*) FROM chat_conversations WHERE id = '" + conv + "'");
+  };
+  EXPECT_EQ(count(), "1");
+  ASSERT_EQ(q("show my tasks").status, 200);
+  EXPECT_EQ(count(), "0");
+}
+
+// ---- configuration
+// ------------------------------------------------------------------------------------------
+
+TEST_F(ChatDialogTest, BadSettingsFailAtStart) {
+  for (const auto& [env, name] : std::vector<std::pair<std::map<std::string, std::string>, std::string>>{
+           {{{"TODO_CHAT_CONFIDENCE", "1.5"}}, "TODO_CHAT_CONFIDENCE"},
+           {{{"TODO_CHAT_CONFIDENCE", "high"}}, "TODO_CHAT_CONFIDENCE"},
+           {{{"TODO_CHAT_TTL_S", "0"}}, "TODO_CHAT_TTL_S"},
+           {{{"TODO_LLM_URL", "ftp://x"}}, "TODO_LLM_URL"},
+           {{{"TODO_LLM_URL", "http://127.0.0.1:9/v1/chat/completions"}}, "TODO_LLM_MODEL"},
+           {{{"TODO_LLM_TIMEOUT_MS", "abc"}}, "TODO_LLM_TIMEOUT_MS"}}) {
+    ServerOptions o;
+    o.env = env;
+    o.env["DATABASE_URL"] = db_url();
+    o.wait_ready = false;
+    ServerProcess p(o);
+    const auto status = p.wait_exit(std::chrono::seconds(20));
+    ASSERT_TRUE(status) << name;
+    EXPECT_EQ(*status, 2) << name << p.output();
+    EXPECT_NE(p.output().find(name), std::string::npos) << p.output();
+  }
+}
+
+}  // namespace
+}  // namespace todo::test
