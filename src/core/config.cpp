@@ -276,13 +276,13 @@ void apply(Config& c, const Setting& s, const std::string& value, bool from_flag
   try {
     s.apply(c, value);
   } catch (const std::invalid_argument& e) {
-    throw ConfigError(
-        std::string("invalid ") + (from_flag ? s.flag : s.env) + "=" +
-        (std::string_view(s.env) == "TODO_JWT_SECRET" || std::string_view(s.env) == "TODO_SMTP_PASSWORD"
-        (std::string_view(s.env) == "TODO_JWT_SECRET" || std::string_view(s.env) == "TODO_LLM_API_KEY"
-             ? "<hidden>"
-             : value) +
-        ": " + e.what());
+    throw ConfigError(std::string("invalid ") + (from_flag ? s.flag : s.env) + "=" +
+                      (std::string_view(s.env) == "TODO_JWT_SECRET" ||
+                               std::string_view(s.env) == "TODO_SMTP_PASSWORD" ||
+                               std::string_view(s.env) == "TODO_LLM_API_KEY"
+                           ? "<hidden>"
+                           : value) +
+                      ": " + e.what());
   }
 }
 

@@ -101,6 +101,10 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   WsSession(std::shared_ptr<Gateway::Shared> shared, beast::tcp_stream stream, std::string user_id,
             std::optional<std::int64_t> after)
       : shared_(std::move(shared)), ws_(std::move(stream)), user_id_(std::move(user_id)), after_(after) {}
+  // Constructed with a reservation in the hub (Gateway::accept), which add() consumes.
+  ~WsSession() override {
+    if (reserved_) shared_->hub.release(user_id_);
+  }
 
   asio::awaitable<void> run(bhttp::request<bhttp::string_body> req, bool bearer_protocol) {
     auto self = shared_from_this();
@@ -112,10 +116,11 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     }));
     ws_.read_message_max(16 * 1024);
     auto [ec] = co_await ws_.async_accept(req, kTuple);
-    if (ec) co_return;
+    if (ec) co_return;  // the destructor gives the reservation back
     last_seen_ = Clock::now();
     ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_seen_ = Clock::now(); });
     shared_->hub.add(user_id_, self);
+    reserved_ = false;
     registered_ = true;
     last_ping_ = last_seen_;
     co_await establish(after_);
@@ -291,7 +296,13 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         // Drops what is queued, but not the message being written: write_loop pops it when done.
         outq_.erase(writing_ && !outq_.empty() ? outq_.begin() + 1 : outq_.begin(), outq_.end());
         pending_.clear();
-        co_await establish(msg["after"].get<std::int64_t>());
+        // The seam, for the client: what came before this acknowledgement was live traffic sent before the
+        // resume was read; what follows is every event after `after`, in order, then live ones.
+        const auto after = msg["after"].get<std::int64_t>();
+        enqueue_text(
+            std::make_shared<const std::string>(nlohmann::json{{"type", "resumed"}, {"after", after}}.dump()),
+            0);
+        co_await establish(after);
       } else if (msg.is_object() && msg.value("type", "") == "ping") {
         enqueue_text(std::make_shared<const std::string>(control("pong")), 0);
       } else {
@@ -358,6 +369,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   bool pinging_ = false;
   bool closing_ = false;
   bool registered_ = false;
+  bool reserved_ = true;
   Clock::time_point last_seen_{};
   Clock::time_point last_ping_{};
   // Vectors, not deques: libstdc++'s deque allocates about 600 bytes up front, per idle session. Both stay
@@ -471,18 +483,20 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
                    asio::detached);
     return;
   }
-  if (hub_.total() >= shared_->options.max_total) {
-    asio::co_spawn(ex, refuse(std::move(stream), bhttp::status::too_many_requests, "too many connections"),
-                   asio::detached);
-    return;
-  }
-  if (hub_.count(claims->sub) >= shared_->options.max_per_user) {
-    asio::co_spawn(
-        ex,
-        refuse(std::move(stream), bhttp::status::too_many_requests,
-               "too many connections for this user (" + std::to_string(shared_->options.max_per_user) + ")"),
-        asio::detached);
-    return;
+  switch (hub_.reserve(claims->sub, shared_->options.max_per_user, shared_->options.max_total)) {
+    case Admission::too_many:
+      asio::co_spawn(ex, refuse(std::move(stream), bhttp::status::too_many_requests, "too many connections"),
+                     asio::detached);
+      return;
+    case Admission::too_many_for_user:
+      asio::co_spawn(ex,
+                     refuse(std::move(stream), bhttp::status::too_many_requests,
+                            "too many connections for this user (" +
+                                std::to_string(shared_->options.max_per_user) + ")"),
+                     asio::detached);
+      return;
+    case Admission::admitted:
+      break;
   }
   auto session = std::make_shared<WsSession>(shared_, std::move(stream), claims->sub, after);
   asio::co_spawn(ex, session->run(std::move(req), bearer_protocol), [session](std::exception_ptr ep) {

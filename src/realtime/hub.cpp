@@ -5,8 +5,34 @@
 
 namespace todo::realtime {
 
+Admission Hub::reserve(const std::string& user_id, std::size_t max_per_user, std::size_t max_total) {
+  std::lock_guard lock(mutex_);
+  if (total_ + reserved_total_ >= max_total) return Admission::too_many;
+  auto it = users_.find(user_id);
+  auto r = reserved_.find(user_id);
+  const std::size_t mine =
+      (it == users_.end() ? 0 : it->second.size()) + (r == reserved_.end() ? 0 : r->second);
+  if (mine >= max_per_user) return Admission::too_many_for_user;
+  ++reserved_[user_id];
+  ++reserved_total_;
+  return Admission::admitted;
+}
+
+void Hub::release(const std::string& user_id) {
+  std::lock_guard lock(mutex_);
+  unreserve(user_id);
+}
+
+void Hub::unreserve(const std::string& user_id) {
+  auto r = reserved_.find(user_id);
+  if (r == reserved_.end()) return;
+  if (--r->second == 0) reserved_.erase(r);
+  --reserved_total_;
+}
+
 void Hub::add(const std::string& user_id, const std::shared_ptr<Subscriber>& s) {
   std::lock_guard lock(mutex_);
+  unreserve(user_id);
   users_[user_id].push_back(s);
   ++total_;
 }
@@ -30,12 +56,13 @@ void Hub::remove(const std::string& user_id, const Subscriber* s) {
 std::size_t Hub::count(const std::string& user_id) const {
   std::lock_guard lock(mutex_);
   auto it = users_.find(user_id);
-  return it == users_.end() ? 0 : it->second.size();
+  auto r = reserved_.find(user_id);
+  return (it == users_.end() ? 0 : it->second.size()) + (r == reserved_.end() ? 0 : r->second);
 }
 
 std::size_t Hub::total() const {
   std::lock_guard lock(mutex_);
-  return total_;
+  return total_ + reserved_total_;
 }
 
 void Hub::publish(const std::shared_ptr<const Delivery>& d) {

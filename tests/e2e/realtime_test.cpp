@@ -363,30 +363,38 @@ TEST_F(RealtimeTest, ResumeMessageDeliversExactlyWhatWasMissedThenLive) {
   std::vector<std::string> expected = missed;
   expected.insert(expected.end(), concurrent.begin(), concurrent.end());
   expected.push_back(live["id"]);
-  // Live events may precede the resume's effect: they are all newer than the missed ones. From the first
-  // replayed event (last + 1) on, the stream is exactly the rest of the history, then live.
+  // Live events may precede the resume's effect (events committed before the connection can be published
+  // after it): each newer than `after`, in order. The server acknowledges the resume with {"type":"resumed"};
+  // from there on the stream is exactly the rest of the history after `after`, then live.
   std::vector<json> early;
-  std::vector<json> got;
+  bool acknowledged = false;
   const auto deadline = Clock::now() + kWait;
-  while (got.size() < expected.size() && Clock::now() < deadline) {
+  while (!acknowledged && Clock::now() < deadline) {
     auto m = ws->next_json(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
     if (!m) break;
-    if (got.empty() && seq(*m) != last + 1)
+    if (m->value("type", "") == "resumed") {
+      EXPECT_EQ((*m)["after"], last) << m->dump();
+      acknowledged = true;
+    } else {
       early.push_back(*m);
-    else
-      got.push_back(*m);
+    }
   }
+  ASSERT_TRUE(acknowledged) << "no {\"type\":\"resumed\"} after " << show(early);
   for (const auto& m : early)
-    EXPECT_GT(seq(m), last + 100) << "before the replay: " << show(early);
+    EXPECT_GT(seq(m), last) << "before the replay: " << show(early);
   if (!early.empty()) {
     EXPECT_TRUE(IsRun(early, seq(early.front()))) << show(early);
   }
+  auto got = receive(*ws, expected.size());
   EXPECT_TRUE(IsRun(got, last + 1, expected));
   EXPECT_EQ(got.size(), expected.size());
   EXPECT_TRUE(drain(*ws).empty()) << "duplicates after the seam";
 
   // A resume with nothing missed just continues live.
   ASSERT_TRUE(ws->send(json{{"type", "resume"}, {"after", last + 121}}.dump()));
+  const auto ack = ws->next_json(kWait);
+  ASSERT_TRUE(ack.has_value());
+  EXPECT_EQ(*ack, (json{{"type", "resumed"}, {"after", last + 121}}));
   EXPECT_TRUE(sync(*ws).empty());
   const json next = create_task(alice.client, "next");
   EXPECT_TRUE(IsRun(receive(*ws, 1), last + 122, {next["id"]}));
@@ -395,7 +403,8 @@ TEST_F(RealtimeTest, ResumeMessageDeliversExactlyWhatWasMissedThenLive) {
 TEST_F(RealtimeTest, ResumeMessageWhileAWriteIsBlockedLosesNothing) {
   // The client stops reading until the server's write to it blocks (90 events of ~60 KB — control characters
   // are escaped in JSON — more than loopback buffers hold, ~4 MB), asks to resume from the start, then reads
-  // again. What was being written arrives whole, then the whole history from sequence 1, then live.
+  // again. What was being written arrives whole, then the acknowledgement, then the whole history from
+  // sequence 1, then live.
   auto alice = user();
   auto ws = open_ws(url(), alice.token, 0, false, /*receive_buffer=*/4096);
   EXPECT_TRUE(sync(*ws).empty());
@@ -407,18 +416,20 @@ TEST_F(RealtimeTest, ResumeMessageWhileAWriteIsBlockedLosesNothing) {
   ws->resume();
   const json live = create_task(alice.client, "live");
 
-  std::vector<json> got;
-  std::size_t split = 0;  // where the replay from sequence 1 starts (0: it came first)
+  // Before the server's {"type":"resumed"}: what it had already started writing; after it: the replay.
+  std::vector<json> early, replayed;
+  bool acknowledged = false;
   while (auto m = ws->next_json(kWait)) {
-    got.push_back(*m);
-    if (split == 0 && got.size() > 1 && seq(got.back()) != seq(got[got.size() - 2]) + 1)
-      split = got.size() - 1;
-    if (task_id(*m) == live["id"] && (split > 0 || got.size() == ids.size() + 1)) break;
+    if (!acknowledged && m->value("type", "") == "resumed") {
+      acknowledged = true;
+      continue;
+    }
+    (acknowledged ? replayed : early).push_back(*m);
+    if (acknowledged && task_id(*m) == live["id"]) break;
   }
   for (auto& m : drain(*ws))
-    got.push_back(std::move(m));
-  const std::vector<json> early(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(split));
-  const std::vector<json> replayed(got.begin() + static_cast<std::ptrdiff_t>(split), got.end());
+    replayed.push_back(std::move(m));
+  ASSERT_TRUE(acknowledged) << "no {\"type\":\"resumed\"} after " << show(early);
   EXPECT_TRUE(IsRun(early, 1));
   std::vector<std::string> expected = ids;
   expected.push_back(live["id"]);

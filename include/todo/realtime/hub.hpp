@@ -32,12 +32,21 @@ class Subscriber {
   virtual void tick(std::chrono::steady_clock::time_point now) = 0;
 };
 
+/// Whether a new connection may be set up under the limits.
+enum class Admission { admitted, too_many_for_user, too_many };
+
 /// Users → their sessions on this replica. Broadcast copies weak pointers under the lock and calls outside
 /// it.
 class Hub {
  public:
+  /// Counts a connection being set up (its WebSocket handshake) against the limits, atomically with the
+  /// check, so that concurrent upgrades cannot overshoot them. add() turns the reservation into a session;
+  /// release() gives back one that did not become a session.
+  Admission reserve(const std::string& user_id, std::size_t max_per_user, std::size_t max_total);
+  void release(const std::string& user_id);
   void add(const std::string& user_id, const std::shared_ptr<Subscriber>& s);
   void remove(const std::string& user_id, const Subscriber* s);
+  /// Sessions (and connections being set up) of the user / of everyone.
   std::size_t count(const std::string& user_id) const;
   std::size_t total() const;
   bool has(const std::string& user_id) const { return count(user_id) > 0; }
@@ -48,7 +57,10 @@ class Hub {
 
  private:
   std::vector<std::shared_ptr<Subscriber>> everyone() const;
+  void unreserve(const std::string& user_id);  // with mutex_ held
   mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::size_t> reserved_;
+  std::size_t reserved_total_ = 0;
   std::unordered_map<std::string, std::vector<std::weak_ptr<Subscriber>>> users_;
   std::size_t total_ = 0;
 };
