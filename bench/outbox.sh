@@ -332,8 +332,8 @@ done
 
 # ---------------------------------------------------------------------------------------------------------
 say "events against docs/events/*.schema.json (tests/e2e/check_event_schemas.py)"
-# The server's own events (not the burst's copies): from the outbox in id order, and as consumed from Kafka.
-sql "SELECT event FROM outbox AS o WHERE EXISTS (SELECT 1 FROM users AS u WHERE u.id = o.user_id) ORDER BY id" |
+# The server's own events (not the burst's copies): from the outbox in sequence order per user, and as consumed from Kafka.
+sql "SELECT event FROM outbox AS o WHERE EXISTS (SELECT 1 FROM users AS u WHERE u.id = o.user_id) ORDER BY user_id, sequence" |
   "$PY" "$ROOT/tests/e2e/check_event_schemas.py" --gapless | sed 's/^/   outbox: /' || {
   STATUS=1
   echo "!! FAIL: outbox events do not match the schemas" >&2

@@ -261,6 +261,12 @@ TEST_F(RecurrenceTest, EventsMatchTheirSchemas) {
   pqxx::connection c(db_url());
   pqxx::nontransaction n(c);
   const auto path = std::string("/tmp/recurrence-events-") + std::to_string(::getpid()) + ".jsonl";
+  // The relay numbers events as it publishes them: wait until it has caught up with this user's.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (n.exec_params("SELECT count(*) FROM outbox WHERE user_id = $1 AND sequence IS NULL", u.id)[0][0]
+                 .as<long>() > 0 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   {
     std::ofstream out(path);
     for (const auto& row :
