@@ -55,10 +55,20 @@ const db::Statement kCopyRelative{
     "CASE WHEN t.status = 'done' THEN 'cancelled' ELSE 'scheduled' END "
     "FROM reminders r JOIN tasks t ON t.user_id = r.user_id AND t.id = $3 "
     "WHERE r.user_id = $1 AND r.task_id = $2 AND r.before_due IS NOT NULL ORDER BY r.created_at, r.id"};
+const db::Statement kAddToLaterOccurrences{
+    "reminders_add_to_later_occurrences",
+    "WITH later AS (SELECT t.user_id, t.id, t.due_at, t.timezone FROM tasks s JOIN tasks t "
+    "ON t.user_id = s.user_id AND t.series_id = s.series_id AND t.occurrence > s.occurrence "
+    "WHERE s.user_id = $1 AND s.id = $2 AND t.status = 'open' FOR UPDATE OF t) "
+    "INSERT INTO reminders (user_id, id, task_id, before_due, fire_at, state) "
+    "SELECT l.user_id, gen_random_uuid(), l.id, $3, reminder_fire_at(l.due_at, l.timezone, $3), 'scheduled' "
+    "FROM later l WHERE NOT EXISTS (SELECT 1 FROM reminders x WHERE x.user_id = l.user_id AND "
+    "x.task_id = l.id AND x.before_due = $3) "
+    "AND (SELECT count(*) FROM reminders x WHERE x.user_id = l.user_id AND x.task_id = l.id) < $4"};
 const db::Statement kTaskExists{"reminders_task_exists",
                                 "SELECT 1 FROM tasks WHERE user_id = $1 AND id = $2"};
-const db::Registration kRegistered{kTaskExists, kLockTask, kInsert, kListForTask, kFind,
-                                   kRemove,     kSnooze,   kList,   kCopyRelative};
+const db::Registration kRegistered{kTaskExists, kLockTask, kInsert, kListForTask,  kFind,
+                                   kRemove,     kSnooze,   kList,   kCopyRelative, kAddToLaterOccurrences};
 
 Reminder from_row(const pqxx::row& row) {
   using I = pqxx::row::size_type;
@@ -171,6 +181,13 @@ int copy_relative(pqxx::transaction_base& w, const std::string& user_id, const s
                   const std::string& to_task_id) {
   return static_cast<int>(
       w.exec_prepared(kCopyRelative.name, user_id, from_task_id, to_task_id).affected_rows());
+}
+
+int add_to_later_occurrences(pqxx::transaction_base& w, const std::string& user_id,
+                             const std::string& task_id, const std::string& before_due) {
+  return static_cast<int>(
+      w.exec_prepared(kAddToLaterOccurrences.name, user_id, task_id, before_due, kMaxPerTask)
+          .affected_rows());
 }
 
 }  // namespace todo::reminders::repository

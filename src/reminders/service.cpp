@@ -11,7 +11,10 @@ Reminder create(pqxx::transaction_base& w, const std::string& user_id, const std
   if (!task) throw Error(Errc::not_found, "no task " + task_id);
   if (task->reminders >= kMaxPerTask)
     throw invalid("task_id", "a task has at most " + std::to_string(kMaxPerTask) + " reminders");
-  return repository::insert(w, user_id, task_id, r);
+  auto created = repository::insert(w, user_id, task_id, r);
+  // A relative reminder belongs to the series' schedule: occurrences already created ahead get it too.
+  if (created.before_due) repository::add_to_later_occurrences(w, user_id, task_id, *created.before_due);
+  return created;
 }
 
 std::vector<Reminder> list_for_task(pqxx::transaction_base& w, const std::string& user_id,

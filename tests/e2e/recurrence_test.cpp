@@ -1,6 +1,7 @@
 // End-to-end: recurring tasks over HTTP against the real binary — rule validation (422 naming the problem),
 // the preview and occurrences endpoints, the next occurrence on completion (exactly one when two connections
-// complete at once), generate_ahead top-ups, scope=this|series, and the events' schemas.
+// complete at once), relative reminders copied along the series, generate_ahead top-ups, scope=this|series,
+// and the events' schemas.
 #include <barrier>
 #include <cstdio>
 #include <fstream>
@@ -162,6 +163,78 @@ TEST_F(RecurrenceTest, CompletingCreatesTheNextOccurrence) {
   ASSERT_EQ(none.status, 200) << none.describe();
   EXPECT_EQ(none.json(), nlohmann::json({{"occurrences", nlohmann::json::array()}}));
   EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tasks/" + new_uuid_like() + "/occurrences"), 404));
+}
+
+/// GET /api/v1/tasks/{id}/reminders (200 asserted by the caller's expectations on the items).
+nlohmann::json reminders_of(HttpClient& client, const nlohmann::json& task) {
+  const auto r = client.get(path_of(task) + "/reminders");
+  EXPECT_EQ(r.status, 200) << r.describe();
+  return r.json()["items"];
+}
+
+TEST_F(RecurrenceTest, RelativeRemindersFollowTheSeries) {
+  auto u = user();
+  // Fixed mode: 9:00 Berlin every Monday, a reminder 15 minutes before and one at a fixed instant.
+  const auto t = create_task(u.client, {{"title", "Team sync"},
+                                        {"due_at", "2030-03-25T09:00:00+01:00"},
+                                        {"timezone", "Europe/Berlin"},
+                                        {"recurrence", "FREQ=WEEKLY;BYDAY=MO"}});
+  auto r = u.client.post(path_of(t) + "/reminders", {{"before_due", "PT15M"}});
+  ASSERT_EQ(r.status, 201) << r.describe();
+  EXPECT_EQ(r.json()["fire_at"], "2030-03-25T07:45:00Z");
+  r = u.client.post(path_of(t) + "/reminders", {{"at", "2030-03-24T18:00:00Z"}});
+  ASSERT_EQ(r.status, 201) << r.describe();
+  ASSERT_EQ(u.client.post(path_of(t) + "/complete").status, 200);
+  auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1]["due_at"], "2030-04-01T07:00:00Z");  // 9:00 in Berlin after the change to summer time
+  auto next = reminders_of(u.client, all[1]);
+  ASSERT_EQ(next.size(), 1u) << "only the relative reminder is copied: " << next;
+  EXPECT_EQ(next[0]["before_due"], "PT15M");
+  EXPECT_TRUE(next[0]["at"].is_null());
+  EXPECT_EQ(next[0]["fire_at"], "2030-04-01T06:45:00Z");
+  EXPECT_EQ(next[0]["state"], "scheduled");
+  EXPECT_EQ(reminders_of(u.client, t)[0]["state"], "cancelled") << "the done occurrence's reminders stop";
+  // Completing twice does not copy twice.
+  ASSERT_EQ(u.client.post(path_of(t) + "/complete").status, 200);
+  EXPECT_EQ(reminders_of(u.client, all[1]).size(), 1u);
+
+  // After completion: the next due date comes from the completion time; the reminder follows it.
+  const auto chore = create_task(u.client, {{"title", "Descale kettle"},
+                                            {"due_at", "2030-01-01T10:00:00Z"},
+                                            {"recurrence", "FREQ=DAILY;INTERVAL=30"},
+                                            {"recurrence_mode", "after_completion"}});
+  ASSERT_EQ(u.client.post(path_of(chore) + "/reminders", {{"before_due", "P1D"}}).status, 201);
+  ASSERT_EQ(u.client.post(path_of(chore) + "/complete").status, 200);
+  all = series_of(u.client, chore["id"]);
+  ASSERT_EQ(all.size(), 2u);
+  next = reminders_of(u.client, all[1]);
+  ASSERT_EQ(next.size(), 1u) << next;
+  EXPECT_EQ(next[0]["before_due"], "P1D");
+  const auto due = instant_us(all[1]["due_at"]);
+  ASSERT_TRUE(due);
+  EXPECT_EQ(instant_us(next[0]["fire_at"]), *due - 86'400LL * 1'000'000);
+
+  // generate_ahead: occurrences created in advance get a relative reminder added to an earlier one (once).
+  const auto rent = create_task(u.client, {{"title", "Rent"},
+                                           {"due_at", "2030-01-01T09:00:00Z"},
+                                           {"recurrence", "FREQ=MONTHLY;BYMONTHDAY=1"},
+                                           {"generate_ahead", 2}});
+  ASSERT_EQ(u.client.post(path_of(rent) + "/reminders", {{"before_due", "P2D"}}).status, 201);
+  all = series_of(u.client, rent["id"]);
+  ASSERT_EQ(all.size(), 3u);
+  for (const auto& occ : all) {
+    const auto items = reminders_of(u.client, occ);
+    ASSERT_EQ(items.size(), 1u) << occ["due_at"] << items;
+    EXPECT_EQ(instant_us(items[0]["fire_at"]), *instant_us(occ["due_at"]) - 2 * 86'400LL * 1'000'000);
+  }
+  // The occurrence topped up on completion copies it too; none gets it twice.
+  ASSERT_EQ(u.client.post(path_of(all[0]) + "/complete").status, 200);
+  all = series_of(u.client, rent["id"]);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[3]["due_at"], "2030-04-01T09:00:00Z");
+  for (const auto& occ : all)
+    EXPECT_EQ(reminders_of(u.client, occ).size(), 1u) << occ["due_at"];
 }
 
 TEST_F(RecurrenceTest, ConcurrentCompleteFromTwoConnectionsCreatesOneNext) {

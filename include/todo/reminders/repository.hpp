@@ -51,4 +51,9 @@ Page list(pqxx::transaction_base& w, const std::string& user_id, bool upcoming, 
 int copy_relative(pqxx::transaction_base& w, const std::string& user_id, const std::string& from_task_id,
                   const std::string& to_task_id);
 
+/// Adds the relative reminder `before_due` to the open occurrences created after this task in its series
+/// (generate_ahead), skipping those that already have it or are at the per-task limit. Returns how many.
+int add_to_later_occurrences(pqxx::transaction_base& w, const std::string& user_id,
+                             const std::string& task_id, const std::string& before_due);
+
 }  // namespace todo::reminders::repository

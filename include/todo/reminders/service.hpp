@@ -12,7 +12,7 @@
 namespace todo::reminders {
 
 /// Adds a reminder to the user's task: Error(not_found) without such a task, Error(unprocessable) beyond
-/// kMaxPerTask.
+/// kMaxPerTask. A relative one is also added to the open occurrences created ahead of it in its series.
 Reminder create(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
                 const NewReminder& r);
 /// The task's reminders, oldest first; Error(not_found) without such a task.
