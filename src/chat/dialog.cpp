@@ -10,6 +10,7 @@
 #include "todo/core/error.hpp"
 #include "todo/core/text.hpp"
 #include "todo/db/statements.hpp"
+#include "todo/reminders/service.hpp"
 #include "todo/tasks/service.hpp"
 
 namespace todo::chat {
@@ -111,6 +112,59 @@ std::string problem_text(const Error& e) {
   return out;
 }
 
+std::string plural(long n, const char* unit) {
+  return std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
+}
+
+/// "30 minutes before", "1 day before", "at the due time", "at Thu, Mar 5, 8:00 AM".
+std::string reminder_phrase(const Reminder& r, const date::time_zone* zone) {
+  if (r.at) return "at " + when(*r.at, false, zone);
+  const long secs = static_cast<long>(r.before_due.value_or(std::chrono::seconds{0}).count());
+  if (secs == 0) return "at the due time";
+  if (secs % 604800 == 0) return plural(secs / 604800, "week") + " before";
+  if (secs % 86400 == 0) return plural(secs / 86400, "day") + " before";
+  if (secs % 3600 == 0) return plural(secs / 3600, "hour") + " before";
+  if (secs % 60 == 0) return plural(secs / 60, "minute") + " before";
+  return plural(secs, "second") + " before";
+}
+
+/// " with a reminder 30 minutes before" / " with reminders at the due time and 1 day before".
+std::string reminders_phrase(const std::vector<Reminder>& rs, const date::time_zone* zone) {
+  std::string out;
+  for (std::size_t i = 0; i < rs.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == rs.size() ? " and " : ", ") + reminder_phrase(rs[i], zone);
+  return (rs.size() == 1 ? "a reminder " : "reminders ") + out;
+}
+
+/// The reading's reminders validated like POST /api/v1/tasks/{id}/reminders bodies; Error(unprocessable)
+/// naming the problem.
+std::vector<reminders::NewReminder> reminder_inputs(const Reading& r) {
+  std::vector<reminders::NewReminder> out;
+  const nlohmann::json reading = to_json(r);  // named: a temporary's member would dangle in the loop
+  for (const auto& body : reading["reminders"])
+    out.push_back(reminders::parse_new_reminder(body));
+  return out;
+}
+
+/// Stores the reminders on the task (in the message's transaction); their API views.
+nlohmann::json attach(Step& s, const Task& t, const std::vector<reminders::NewReminder>& inputs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& in : inputs)
+    out.push_back(reminders::to_json(reminders::create(s.w, s.actor.user_id, t.id, in)));
+  return out;
+}
+
+nlohmann::json ids_of(const nlohmann::json& reminders) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : reminders)
+    out.push_back(r.at("id"));
+  return out;
+}
+
+const char* mode_name(RecurrenceMode m) {
+  return m == RecurrenceMode::after_completion ? "after_completion" : "fixed";
+}
+
 /// A reading in a form that can wait for an answer (spans and problems are not needed any more).
 nlohmann::json stored_op(const Reading& r) {
   nlohmann::json j = to_json(r);
@@ -206,36 +260,87 @@ void do_create(Step& s, const Reading& r) {
     body["due_at"] = format_rfc3339(*r.due_at);
     body["all_day"] = r.all_day;
   }
-  if (r.recurrence) body["recurrence"] = *r.recurrence;
+  if (r.recurrence) {
+    body["recurrence"] = *r.recurrence;
+    body["recurrence_mode"] = mode_name(r.recurrence_mode);
+  }
   tasks::NewTask input;
+  std::vector<reminders::NewReminder> reminder_input;
   try {
     input = tasks::parse_new_task(body);  // the REST API's validation
+    reminder_input = reminder_inputs(r);
   } catch (const Error& e) {
     say(s, "I can't create that task: " + problem_text(e) + ".");
     return;
   }
-  const Task t = svc::create(s.w, s.actor, input);
-  nlohmann::json extra = nlohmann::json::object();
-  if (r.recurrence)
-    extra["recurrence_mode"] =
-        r.recurrence_mode == RecurrenceMode::after_completion ? "after_completion" : "fixed";
-  if (!r.reminders.empty()) {
-    // The reminders module is not part of this server yet: the reminders are returned, not stored.
-    nlohmann::json reminders = to_json(r)["reminders"];
-    extra["pending_reminders"] = std::move(reminders);
+  Task t;
+  try {
+    t = svc::create(s.w, s.actor, input);  // also checks the rule against the due date
+  } catch (const Error& e) {
+    if (e.code() != Errc::unprocessable) throw;
+    say(s, "I can't create that task: " + problem_text(e) + ".");
+    return;
   }
+  nlohmann::json extra = nlohmann::json::object();
+  if (!reminder_input.empty()) extra["reminders"] = attach(s, t, reminder_input);
   add_action(s, "create", t, std::move(extra));
   push_undo(s, {{"type", "create"}, {"task_id", t.id}, {"version", t.version}, {"title", t.title}});
   std::string text = "Added " + in_quotes(t.title);
   if (t.due_at) text += ", due " + due_phrase(t, s.turn.zone);
-  if (t.recurrence) text += ", repeating (" + *t.recurrence + ")";
+  if (t.recurrence)
+    text += std::string(", repeating") +
+            (r.recurrence_mode == RecurrenceMode::after_completion ? " after each completion" : "") + " (" +
+            *t.recurrence + ")";
   if (t.priority != tasks::Priority::none)
     text += ", " + std::string(tasks::to_string(t.priority)) + " priority";
   for (const auto& tag : t.tags)
     text += " #" + tag;
+  if (!r.reminders.empty()) text += ", with " + reminders_phrase(r.reminders, s.turn.zone);
   text += ".";
-  if (!r.reminders.empty()) text += " Reminders will be attached once this server supports them.";
   say(s, std::move(text));
+}
+
+/// "remind me 30 minutes before the dentist": the reminders are stored on the task; undo removes them.
+void do_add_reminder(Step& s, const Reading& r, const Task& task) {
+  std::vector<reminders::NewReminder> input;
+  try {
+    input = reminder_inputs(r);
+  } catch (const Error& e) {
+    say(s, "I can't add that reminder: " + problem_text(e) + ".");
+    return;
+  }
+  if (input.empty()) {
+    ask(s, "When should I remind you about " + in_quotes(task.title) +
+               "? For example \u201cremind me 30 minutes before " + task.title + "\u201d.");
+    return;
+  }
+  const auto existing = reminders::list_for_task(s.w, s.actor.user_id, task.id).size();
+  if (existing + input.size() > static_cast<std::size_t>(reminders::kMaxPerTask)) {
+    say(s, in_quotes(task.title) + " already has " + std::to_string(existing) +
+               " reminders; a task has at most " + std::to_string(reminders::kMaxPerTask) + ".");
+    return;
+  }
+  const nlohmann::json stored = attach(s, task, input);
+  add_action(s, "add_reminder", task, {{"reminders", stored}});
+  push_undo(s, {{"type", "add_reminder"},
+                {"task_id", task.id},
+                {"version", task.version},
+                {"title", task.title},
+                {"reminder_ids", ids_of(stored)}});
+  std::string text = "I'll remind you about " + in_quotes(task.title) + " ";
+  for (std::size_t i = 0; i < r.reminders.size(); ++i)
+    text += (i == 0                        ? ""
+             : i + 1 == r.reminders.size() ? " and "
+                                           : ", ") +
+            reminder_phrase(r.reminders[i], s.turn.zone);
+  bool waiting = false;
+  for (const auto& j : stored)
+    waiting = waiting || j["fire_at"].is_null();
+  if (waiting)
+    text += " (once it has a due date)";
+  else if (task.status == Status::done)
+    text += " (if you reopen it)";
+  say(s, text + ".");
 }
 
 /// The text of the message's date spans ("this week"), or nothing.
@@ -358,7 +463,14 @@ void do_patch(Step& s, const Task& task, const nlohmann::json& patch, const nloh
     say(s, "I can't change " + in_quotes(task.title) + ": " + problem_text(e) + ".");
     return;
   }
-  const Task t = svc::update(s.w, s.actor, task.id, p, task.version);
+  Task t;
+  try {
+    t = svc::update(s.w, s.actor, task.id, p, task.version);  // also checks a rule against the due date
+  } catch (const Error& e) {
+    if (e.code() != Errc::unprocessable) throw;
+    say(s, "I can't change " + in_quotes(task.title) + ": " + problem_text(e) + ".");
+    return;
+  }
   add_action(s, "update", t, {{"changes", patch}});
   push_undo(s, {{"type", "update"},
                 {"task_id", t.id},
@@ -410,7 +522,9 @@ void do_update(Step& s, const Reading& r, const Task& task) {
   }
   if (r.recurrence && r.recurrence != task.recurrence) {
     patch["recurrence"] = *r.recurrence;
+    patch["recurrence_mode"] = mode_name(r.recurrence_mode);
     before["recurrence"] = task.recurrence ? nlohmann::json(*task.recurrence) : nlohmann::json(nullptr);
+    before["recurrence_mode"] = std::string(tasks::to_string(task.recurrence_mode));
     said.push_back("made it repeat (" + *r.recurrence + ")");
   }
   if (patch.empty()) {
@@ -438,22 +552,28 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
                " recurring every Monday\u201d.");
     return;
   }
-  nlohmann::json patch = {{"recurrence", *r.recurrence}};
+  if (!task.due_at && !r.due_at) {
+    ask(s, "When is the first " + in_quotes(task.title) +
+               " due? A repeating task needs a due date, for example "
+               "\u201cmake " +
+               task.title + " recurring every Monday at 9am\u201d.");
+    return;
+  }
+  nlohmann::json patch = {{"recurrence", *r.recurrence}, {"recurrence_mode", mode_name(r.recurrence_mode)}};
   nlohmann::json before = {
-      {"recurrence", task.recurrence ? nlohmann::json(*task.recurrence) : nlohmann::json(nullptr)}};
+      {"recurrence", task.recurrence ? nlohmann::json(*task.recurrence) : nlohmann::json(nullptr)},
+      {"recurrence_mode", std::string(tasks::to_string(task.recurrence_mode))}};
   if (!task.due_at && r.due_at) {  // the first occurrence, when the task had no date
     patch["due_at"] = format_rfc3339(*r.due_at);
     patch["all_day"] = r.all_day;
     before["due_at"] = nullptr;
     before["all_day"] = task.all_day;
   }
-  std::string text = in_quotes(task.title) + " now repeats (" + *r.recurrence + ")";
-  if (r.recurrence_mode == RecurrenceMode::after_completion)
-    text += "; after-completion mode will apply once recurring tasks are supported by the server";
+  std::string text = in_quotes(task.title) + " now repeats";
+  if (r.recurrence_mode == RecurrenceMode::after_completion) text += " after each completion";
+  text += " (" + *r.recurrence + ")";
+  if (!task.due_at && r.due_at) text += ", first due " + when(*r.due_at, r.all_day, s.turn.zone);
   do_patch(s, task, patch, before, text + ".");
-  if (!s.out.actions.empty())
-    s.out.actions.back()["recurrence_mode"] =
-        r.recurrence_mode == RecurrenceMode::after_completion ? "after_completion" : "fixed";
 }
 
 void do_delete(Step& s, const std::string& task_id) {
@@ -465,9 +585,18 @@ void do_delete(Step& s, const std::string& task_id) {
     say(s, "That task no longer exists.");
     return;
   }
+  // Undo re-creates the task with its reminders (absolute ones still to come, relative ones).
+  nlohmann::json kept = nlohmann::json::array();
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& rem : reminders::list_for_task(s.w, s.actor.user_id, t.id)) {
+    if (rem.before_due)
+      kept.push_back({{"before_due", *rem.before_due}});
+    else if (rem.at && *rem.at > now)
+      kept.push_back({{"at", format_rfc3339(*rem.at)}});
+  }
   svc::remove(s.w, s.actor, t.id, t.version);
   add_action(s, "delete", t);
-  push_undo(s, {{"type", "delete"}, {"task", tasks::to_json(t)}, {"title", t.title}});
+  push_undo(s, {{"type", "delete"}, {"task", tasks::to_json(t)}, {"title", t.title}, {"reminders", kept}});
   say(s, "Deleted " + in_quotes(t.title) + ". Say \u201cundo\u201d to bring it back.");
 }
 
@@ -490,13 +619,9 @@ void perform(Step& s, const Reading& op, Task task) {
     case Intent::stop_recurring:
       do_recurring(s, op, task, op.intent == Intent::make_recurring);
       return;
-    case Intent::add_reminder: {
-      nlohmann::json reminders = to_json(op)["reminders"];
-      add_action(s, "add_reminder", task, {{"pending_reminders", reminders}});
-      say(s, "Reminders are not supported by this server yet; the reminder for " + in_quotes(task.title) +
-                 " will be attached once they are.");
+    case Intent::add_reminder:
+      do_add_reminder(s, op, task);
       return;
-    }
     default:
       say(s, "I can't do that with " + in_quotes(task.title) + ".");
   }
@@ -564,12 +689,31 @@ void do_undo(Step& s) {
       const nlohmann::json& snap = entry.at("task");
       nlohmann::json body = nlohmann::json::object();
       for (const char* k : {"title", "description", "status", "priority", "tags", "due_at", "all_day",
-                            "timezone", "recurrence"})
+                            "timezone", "recurrence", "recurrence_mode", "generate_ahead"})
         if (snap.contains(k)) body[k] = snap[k];
       const Task t = svc::create(s.w, s.actor, tasks::parse_new_task(body));
+      for (const auto& rem : entry.value("reminders", nlohmann::json::array()))
+        reminders::create(s.w, s.actor.user_id, t.id, reminders::parse_new_reminder(rem));
       rebase(s, snap.value("id", std::string()), snap.value("version", 0), t.id, t.version);
       add_action(s, "create", t, {{"previous_id", snap.value("id", std::string())}});
       say(s, "Undone: restored " + in_quotes(t.title) + " (as a new task with a new id).");
+    } else if (type == "add_reminder") {
+      auto t = find_task(s, entry);
+      if (!t) return;
+      int removed = 0;
+      for (const auto& id : entry.value("reminder_ids", nlohmann::json::array())) {
+        try {
+          reminders::remove(s.w, s.actor.user_id, t->id, id.get<std::string>());
+          ++removed;
+        } catch (const Error& e) {
+          if (e.code() != Errc::not_found) throw;  // deleted meanwhile
+        }
+      }
+      add_action(s, "remove_reminder", *t,
+                 {{"reminder_ids", entry.value("reminder_ids", nlohmann::json::array())}});
+      say(s, removed == 0 ? "That reminder on " + in_quotes(t->title) + " was already removed."
+                          : "Undone: removed the reminder" + std::string(removed == 1 ? "" : "s") + " from " +
+                                in_quotes(t->title) + ".");
     } else if (type == "update") {
       auto t = find_task(s, entry);
       if (!t) return;
@@ -701,7 +845,8 @@ std::string help_text() {
          "dentist to Friday 3pm\u201d, \u201crename groceries to Buy food\u201d, \u201cchange priority of "
          "groceries to high\u201d, \u201ctag groceries with home\u201d), make them repeat or stop "
          "(\u201cmake gym "
-         "recurring every Monday\u201d, \u201cstop repeating gym\u201d) and undo my last change "
+         "recurring every Monday\u201d, \u201cstop repeating gym\u201d), remind you (\u201cremind me 30 "
+         "minutes before the dentist\u201d) and undo my last change "
          "(\u201cundo\u201d).";
 }
 

@@ -113,6 +113,13 @@ class ChatDialogTest : public ::testing::Test {
     return list_tasks(u.client, query)["items"];
   }
 
+  /// GET /api/v1/tasks/{id}/reminders, which must answer 200; the items.
+  static json reminders_of(TestUser& u, const std::string& task_id) {
+    const auto r = u.client.get("/api/v1/tasks/" + task_id + "/reminders");
+    if (r.status != 200) throw std::runtime_error("GET reminders: " + r.describe());
+    return r.json()["items"];
+  }
+
   static json task_titled(TestUser& u, const std::string& title) {
     const json page = list_tasks(u.client, "limit=200");  // named: a temporary's items() would dangle
     for (const auto& t : page["items"])
@@ -373,7 +380,7 @@ TEST_F(ChatDialogTest, UndoFollowsItsOwnChanges) {
   EXPECT_TRUE(task_titled(u, "Sort the mail").is_null());
 }
 
-TEST_F(ChatDialogTest, UpdatesRecurrenceAndPendingReminders) {
+TEST_F(ChatDialogTest, UpdatesRecurrenceAndStoresReminders) {
   auto u = user();
   const auto gym = create_task(u.client, "Gym");
   const auto r = say(u, "make gym recurring every monday");
@@ -381,8 +388,8 @@ TEST_F(ChatDialogTest, UpdatesRecurrenceAndPendingReminders) {
   ASSERT_EQ(r["actions"].size(), 1u) << r;
   EXPECT_EQ(r["actions"][0]["type"], "update");
   EXPECT_EQ(r["actions"][0]["task"]["recurrence"], "FREQ=WEEKLY;BYDAY=MO");
+  EXPECT_EQ(r["actions"][0]["task"]["recurrence_mode"], "fixed");
   EXPECT_TRUE(r["actions"][0]["task"]["due_at"].is_string()) << "the first occurrence becomes the due date";
-  EXPECT_EQ(r["actions"][0]["recurrence_mode"], "fixed");
   const std::string conv = r["conversation_id"];
   const auto stop = say(u, "stop repeating gym", conv);
   ASSERT_EQ(stop["actions"].size(), 1u) << stop;
@@ -390,25 +397,66 @@ TEST_F(ChatDialogTest, UpdatesRecurrenceAndPendingReminders) {
   const auto again = say(u, "stop repeating gym", conv);
   EXPECT_EQ(again["actions"], json::array());
 
-  // A create with a reminder: the reminder is returned as pending (no reminders module yet).
+  // "every!" is stored as after-completion mode.
+  const auto water = say(u, "water the ferns every! 3 days", conv);
+  ASSERT_EQ(water["actions"].size(), 1u) << water;
+  EXPECT_EQ(water["actions"][0]["task"]["recurrence"], "FREQ=DAILY;INTERVAL=3");
+  EXPECT_EQ(water["actions"][0]["task"]["recurrence_mode"], "after_completion");
+  EXPECT_EQ(task_titled(u, "water the ferns")["recurrence_mode"], "after_completion");
+
+  // A create with a reminder stores it: at the due time, following the task.
   const auto c = say(u, "remind me to call mom every Sunday at 6pm", conv);
   ASSERT_EQ(c["actions"].size(), 1u) << c;
-  EXPECT_EQ(c["actions"][0]["task"]["title"], "call mom");
-  EXPECT_EQ(c["actions"][0]["task"]["recurrence"], "FREQ=WEEKLY;BYDAY=SU");
-  EXPECT_EQ(c["actions"][0]["pending_reminders"], json::parse(R"([{"before_due":"PT0S"}])"));
+  const auto& mom = c["actions"][0]["task"];
+  EXPECT_EQ(mom["title"], "call mom");
+  EXPECT_EQ(mom["recurrence"], "FREQ=WEEKLY;BYDAY=SU");
+  ASSERT_EQ(c["actions"][0]["reminders"].size(), 1u) << c;
+  EXPECT_EQ(c["actions"][0]["reminders"][0]["before_due"], "PT0S");
+  EXPECT_EQ(c["actions"][0]["reminders"][0]["fire_at"], mom["due_at"]);
+  EXPECT_NE(c["reply"].get<std::string>().find("with a reminder at the due time"), std::string::npos) << c;
+  const auto mom_reminders = reminders_of(u, mom["id"]);
+  ASSERT_EQ(mom_reminders.size(), 1u);
+  EXPECT_EQ(mom_reminders[0]["id"], c["actions"][0]["reminders"][0]["id"]);
+  EXPECT_EQ(mom_reminders[0]["state"], "scheduled");
+
+  // A reminder added to an existing task, 30 minutes before its due time; undo removes it.
   const auto rem = say(u, "remind me 30 minutes before gym", conv);
   EXPECT_EQ(rem["intent"], "add_reminder");
   ASSERT_EQ(rem["actions"].size(), 1u) << rem;
   EXPECT_EQ(rem["actions"][0]["type"], "add_reminder");
   EXPECT_EQ(rem["actions"][0]["task"]["id"], gym["id"]);
-  EXPECT_EQ(rem["actions"][0]["pending_reminders"], json::parse(R"([{"before_due":"PT30M"}])"));
+  ASSERT_EQ(rem["actions"][0]["reminders"].size(), 1u) << rem;
+  EXPECT_EQ(rem["actions"][0]["reminders"][0]["before_due"], "PT30M");
+  EXPECT_NE(rem["reply"].get<std::string>().find("30 minutes before"), std::string::npos) << rem;
+  const auto gym_due = instant_us(task_titled(u, "Gym")["due_at"]);
+  ASSERT_TRUE(gym_due);
+  auto gym_reminders = reminders_of(u, gym["id"]);
+  ASSERT_EQ(gym_reminders.size(), 1u);
+  EXPECT_EQ(instant_us(gym_reminders[0]["fire_at"]), *gym_due - 30LL * 60 * 1'000'000);
+  const auto undone = say(u, "undo", conv);
+  ASSERT_EQ(undone["actions"].size(), 1u) << undone;
+  EXPECT_EQ(undone["actions"][0]["type"], "remove_reminder");
+  EXPECT_TRUE(reminders_of(u, gym["id"]).empty());
+
+  // Deleting a task and undoing it brings its reminders back on the re-created task.
+  const auto added = say(u, "remind me 1 day before gym", conv);
+  ASSERT_EQ(added["actions"].size(), 1u) << added;
+  ASSERT_TRUE(say(u, "delete gym", conv)["needs_clarification"].get<bool>());
+  ASSERT_EQ(say(u, "yes", conv)["actions"][0]["type"], "delete");
+  const auto back = say(u, "undo", conv);
+  ASSERT_EQ(back["actions"].size(), 1u) << back;
+  gym_reminders = reminders_of(u, back["actions"][0]["task"]["id"]);
+  ASSERT_EQ(gym_reminders.size(), 1u);
+  EXPECT_EQ(gym_reminders[0]["before_due"], "P1D");
+  const std::string new_gym = back["actions"][0]["task"]["id"];
+  EXPECT_EQ(back["actions"][0]["task"]["recurrence"], nullptr);
 
   // A title equal to the target is a clear match even when others contain the word.
   create_task(u.client, "Gym bag");
   create_task(u.client, "Pack gym bag");
   const auto exact = say(u, "change priority of gym to urgent", conv);
   ASSERT_EQ(exact["actions"].size(), 1u) << exact;
-  EXPECT_EQ(exact["actions"][0]["task"]["id"], gym["id"]);
+  EXPECT_EQ(exact["actions"][0]["task"]["id"], new_gym);
   EXPECT_EQ(task_titled(u, "Gym")["priority"], "urgent");
 
   // An update whose target is ambiguous: the chosen task gets the stored change.
