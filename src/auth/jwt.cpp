@@ -7,8 +7,12 @@
 #include <array>
 #include <charconv>
 #include <cstdlib>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace todo::auth {
@@ -83,7 +87,42 @@ std::optional<std::int64_t> integer_grant(jwt_t* jwt, const char* name) {
 
 }  // namespace
 
-JwtSigner::JwtSigner(std::string secret, std::chrono::seconds ttl) : secret_(std::move(secret)), ttl_(ttl) {
+// Verified tokens → their claims, in shards so that io threads rarely meet on a lock. A full shard is
+// emptied: the cache is an optimisation, and what it forgets is verified again.
+struct JwtSigner::Cache {
+  static constexpr std::size_t kShards = 8;
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, Claims> tokens;
+  };
+  std::array<Shard, kShards> shards;
+
+  Shard& shard(std::string_view token) { return shards[std::hash<std::string_view>{}(token) % kShards]; }
+  std::optional<Claims> find(std::string_view token) {
+    auto& s = shard(token);
+    std::lock_guard lock(s.mutex);
+    const auto it = s.tokens.find(std::string(token));
+    if (it == s.tokens.end()) return std::nullopt;
+    return it->second;
+  }
+  void add(std::string_view token, const Claims& claims) {
+    auto& s = shard(token);
+    std::lock_guard lock(s.mutex);
+    if (s.tokens.size() >= kMaxCached / kShards) s.tokens.clear();
+    s.tokens.emplace(std::string(token), claims);
+  }
+  std::size_t size() {
+    std::size_t n = 0;
+    for (auto& s : shards) {
+      std::lock_guard lock(s.mutex);
+      n += s.tokens.size();
+    }
+    return n;
+  }
+};
+
+JwtSigner::JwtSigner(std::string secret, std::chrono::seconds ttl)
+    : secret_(std::move(secret)), ttl_(ttl), cache_(std::make_unique<Cache>()) {
   if (secret_.size() < kMinSecretBytes) throw std::invalid_argument("JWT secret must be at least 32 bytes");
   if (ttl_ <= std::chrono::seconds::zero()) throw std::invalid_argument("JWT ttl must be positive");
   if (!sodium_ready()) throw std::runtime_error("libsodium failed to initialise");
@@ -108,10 +147,25 @@ std::string JwtSigner::issue(std::string_view subject, std::chrono::system_clock
   return std::string(token.get());
 }
 
+JwtSigner::~JwtSigner() = default;
+JwtSigner::JwtSigner(JwtSigner&&) noexcept = default;
+
+std::size_t JwtSigner::cached() const {
+  return cache_->size();
+}
+
 std::optional<Claims> JwtSigner::verify(std::string_view token,
                                         std::chrono::system_clock::time_point now) const {
-  // Exactly three non-empty base64url segments, so libjwt's lenient base64 decoding never sees anything odd.
   if (token.size() > kMaxTokenBytes) return std::nullopt;
+  const std::int64_t now_s = unix_seconds(now);
+  const auto fresh = [&](const Claims& c) { return c.exp > now_s && c.iat <= now_s + kMaxIatSkewSeconds; };
+  // A token found here was verified before, signature and all; only its lifetime is checked again.
+  if (auto known = cache_->find(token)) {
+    if (!fresh(*known)) return std::nullopt;
+    return known;
+  }
+
+  // Exactly three non-empty base64url segments, so libjwt's lenient base64 decoding never sees anything odd.
   const auto dot1 = token.find('.');
   if (dot1 == std::string_view::npos) return std::nullopt;
   const auto dot2 = token.find('.', dot1 + 1);
@@ -140,9 +194,12 @@ std::optional<Claims> JwtSigner::verify(std::string_view token,
   const auto iat = integer_grant(jwt.get(), "iat");
   const auto exp = integer_grant(jwt.get(), "exp");
   if (sub == nullptr || *sub == '\0' || !iat || !exp) return std::nullopt;
-  const std::int64_t now_s = unix_seconds(now);
-  if (*exp <= now_s || *iat > now_s + kMaxIatSkewSeconds) return std::nullopt;
-  return Claims{sub, *iat, *exp};
+  Claims claims{sub, *iat, *exp};
+  // Cached whether or not it is within its lifetime now: the signature and the claims' form are what it
+  // saves.
+  cache_->add(token, claims);
+  if (!fresh(claims)) return std::nullopt;
+  return claims;
 }
 
 std::string generate_secret() {

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,12 +19,16 @@ struct Claims {
   friend bool operator==(const Claims&, const Claims&) = default;
 };
 
-/// Issues and verifies HS256 tokens with one shared secret; thread-safe (const after construction).
+/// Issues and verifies HS256 tokens with one shared secret; thread-safe. Tokens that verified are remembered
+/// (a bounded cache keyed by the token's text), so a client's next request skips decoding and the HMAC; the
+/// time checks (exp, iat skew) are made on every call.
 class JwtSigner {
  public:
   /// The secret's bytes are the HMAC key as given (not decoded). Throws std::invalid_argument if the secret
   /// is shorter than 32 bytes or ttl is not positive.
   explicit JwtSigner(std::string secret, std::chrono::seconds ttl = std::chrono::hours(1));
+  ~JwtSigner();
+  JwtSigner(JwtSigner&&) noexcept;
 
   /// A token for `subject` with iat = now (whole seconds) and exp = iat + ttl.
   /// Throws std::invalid_argument for an empty subject, std::runtime_error if libjwt fails.
@@ -37,9 +42,15 @@ class JwtSigner {
 
   std::chrono::seconds ttl() const { return ttl_; }
 
+  /// Tokens in the cache now (at most kMaxCached).
+  std::size_t cached() const;
+  static constexpr std::size_t kMaxCached = 8192;
+
  private:
+  struct Cache;
   std::string secret_;
   std::chrono::seconds ttl_;
+  std::unique_ptr<Cache> cache_;
 };
 
 /// 32 random bytes from libsodium, base64url without padding (43 characters): a secret for the embedded

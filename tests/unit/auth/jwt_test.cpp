@@ -302,5 +302,38 @@ TEST(Jwt, GeneratedSecretsAreRandomBase64urlAndUsable) {
   EXPECT_FALSE(JwtSigner(b).verify(signer.issue("u")));
 }
 
+TEST(Jwt, CachedTokensStillExpireAndTamperedOnesAreNotServedFromTheCache) {
+  const JwtSigner signer(kSecret);
+  const std::string token = signer.issue("user-1", kNow);
+  ASSERT_TRUE(signer.verify(token, kNow).has_value());
+  EXPECT_EQ(signer.cached(), 1u);
+  // From the cache: the same claims, and the lifetime checked against each call's clock.
+  EXPECT_EQ(signer.verify(token, kNow + 10s), (Claims{"user-1", 1'700'000'000, 1'700'003'600}));
+  EXPECT_FALSE(signer.verify(token, kNow + 1h).has_value()) << "expired, though cached";
+  EXPECT_FALSE(signer.verify(token, kNow - 61s).has_value()) << "issued too far ahead of this clock";
+  EXPECT_TRUE(signer.verify(token, kNow + 1s).has_value());
+  // One character changed in the signature or the payload: a different token, verified in full and refused.
+  std::string bad_signature = token;
+  bad_signature.back() = bad_signature.back() == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(signer.verify(bad_signature, kNow).has_value());
+  std::string bad_payload = token;
+  bad_payload[token.find('.') + 3] ^= 1;
+  EXPECT_FALSE(signer.verify(bad_payload, kNow).has_value());
+  // Another signer (another secret) has its own cache: a token cached by one is not trusted by the other.
+  const JwtSigner other("another-secret-of-at-least-32-bytes!!");
+  EXPECT_FALSE(other.verify(token, kNow).has_value());
+  EXPECT_EQ(signer.cached(), 1u);
+}
+
+TEST(Jwt, CacheIsBounded) {
+  const JwtSigner signer(kSecret);
+  for (int i = 0; i < 3 * static_cast<int>(JwtSigner::kMaxCached); ++i) {
+    const auto subject = "user-" + std::to_string(i);
+    ASSERT_EQ(signer.verify(signer.issue(subject, kNow), kNow)->sub, subject);
+  }
+  EXPECT_LE(signer.cached(), JwtSigner::kMaxCached);
+  EXPECT_GT(signer.cached(), 0u);
+}
+
 }  // namespace
 }  // namespace todo::auth
