@@ -48,7 +48,8 @@ bench_prepare
 bench_workdir todo-bench
 bench_on_exit '[[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null'
 
-MAX_CONNECTIONS=$((2 * CONNECTIONS + 20))
+# The server holds up to 2 × POOL_SIZE connections (transactions, io-thread reads) while pgbench runs.
+MAX_CONNECTIONS=$((2 * POOL_SIZE + CONNECTIONS + 20))
 pg_start "$MAX_CONNECTIONS"
 echo "PostgreSQL $PG_VERSION on unix socket $WORK and 127.0.0.1:$PGPORT"
 echo "settings: shared_buffers=$SHARED_BUFFERS max_connections=$MAX_CONNECTIONS work_mem=16MB max_wal_size=4GB" \

@@ -59,7 +59,7 @@ bench_on_exit '[[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null'
 bench_on_exit '[[ -n $CONSUMER_PID ]] && { kill -- -"$CONSUMER_PID" 2>/dev/null || kill "$CONSUMER_PID" 2>/dev/null; }'
 
 # As bench/core.sh, plus track_commit_timestamp (commit times of the changes, for the lag figures).
-pg_start $((2 * CONNECTIONS + 20)) "track_commit_timestamp = on"
+pg_start $((3 * CONNECTIONS + 20)) "track_commit_timestamp = on"
 echo "PostgreSQL $PG_VERSION on unix socket $WORK (fsync=on, synchronous_commit=on, track_commit_timestamp=on)"
 psql_admin -d postgres -c 'CREATE DATABASE todo'
 DATABASE_URL="postgresql://postgres@/todo?host=$WORK&port=$PGPORT"

@@ -62,7 +62,7 @@ NOFILE=$(ulimit -n)
 ((NOFILE >= IDLE_CONNECTIONS + 500)) ||
   die "open files limit $NOFILE (hard $(ulimit -Hn)) is too low for $IDLE_CONNECTIONS connections (+500)"
 
-pg_start $((2 * POOL + 20)) "track_commit_timestamp = on"
+pg_start $((3 * POOL + 20)) "track_commit_timestamp = on"
 echo "PostgreSQL $PG_VERSION on unix socket $WORK (fsync=on, synchronous_commit=on, track_commit_timestamp=on)"
 psql_admin -d postgres -c 'CREATE DATABASE todo'
 DATABASE_URL="postgresql://postgres@/todo?host=$WORK&port=$PGPORT"

@@ -185,7 +185,14 @@ int main(int argc, char** argv) {
   asio::io_context ioc(static_cast<int>(cfg.http_threads));
   asio::thread_pool cpu(2);
   http::Router router;
-  api::Context ctx{pool, jwt, cpu, registry};
+  // Single-statement reads (GET a task, list) run on the io threads with non-blocking libpq: as many
+  // connections again as the pool, opened when first needed.
+  db::Reader reader(ioc.get_executor(), cfg.database_url, cfg.db_pool_size);
+  registry.gauge_callback("db_reader_connections", "Open connections of the io threads' reader",
+                          [&reader] { return static_cast<double>(reader.open_connections()); });
+  registry.gauge_callback("db_reader_waiting", "Reads waiting for a reader connection",
+                          [&reader] { return static_cast<double>(reader.waiting()); });
+  api::Context ctx{pool, reader, jwt, cpu, registry};
   ctx.chat.confidence = cfg.chat_confidence;
   ctx.chat.ttl = cfg.chat_ttl;
   // The optional language model: its blocking calls wait on their own threads, never on io or db threads.

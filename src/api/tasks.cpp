@@ -35,7 +35,7 @@ void add_task_routes(http::Router& router, Context& ctx) {
   router.add("GET", "/api/v1/tasks", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     auto q = tasks::parse_list_query(req.query);
-    auto page = co_await ctx.db.read([&](pqxx::transaction_base& w) { return svc::list(w, req.user_id, q); });
+    auto page = co_await svc::list(ctx.reader, req.user_id, q);
     nlohmann::json items = nlohmann::json::array();
     for (const auto& t : page.items)
       items.push_back(tasks::to_json(t));
@@ -47,7 +47,7 @@ void add_task_routes(http::Router& router, Context& ctx) {
   router.add("GET", "/api/v1/tasks/{id}", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     const auto id = uuid_param(req, "id");
-    auto t = co_await ctx.db.read([&](pqxx::transaction_base& w) { return svc::get(w, req.user_id, id); });
+    auto t = co_await svc::get(ctx.reader, req.user_id, id);
     co_return task_response(200, t);
   });
 

@@ -23,6 +23,11 @@ void register_statements(std::initializer_list<Statement> list) {
   statements().insert(statements().end(), list.begin(), list.end());
 }
 
+std::vector<Statement> registered_statements() {
+  std::lock_guard lock(statements_mutex());
+  return statements();
+}
+
 void prepare_session(pqxx::connection_base& c) {
   {
     pqxx::nontransaction n(c);
@@ -48,15 +53,10 @@ std::string array_literal(const std::vector<std::string>& items) {
   return a + "}";
 }
 
-Instant instant(const pqxx::field& f) {
-  auto t = parse_pg_timestamptz(f.c_str());
-  if (!t) throw std::runtime_error(std::string("unexpected timestamptz from the database: ") + f.c_str());
+Instant instant_text(const char* text) {
+  auto t = parse_pg_timestamptz(text);
+  if (!t) throw std::runtime_error(std::string("unexpected timestamptz from the database: ") + text);
   return *t;
-}
-
-std::optional<Instant> optional_instant(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return instant(f);
 }
 
 }  // namespace todo::db

@@ -47,7 +47,8 @@ const db::Statement kSeriesTasks{"tasks_series_tasks",
 const db::Registration kRegistered{kInsert, kSelect,    kSelectForUpdate, kUpdate,
                                    kDelete, kTagCounts, kLockSeries,      kSeriesTasks};
 
-std::vector<std::string> parse_text_array(const pqxx::field& f) {
+template <class Field>
+std::vector<std::string> parse_text_array(const Field& f) {
   std::vector<std::string> out;
   auto parser = f.as_array();
   for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
@@ -56,7 +57,8 @@ std::vector<std::string> parse_text_array(const pqxx::field& f) {
   return out;
 }
 
-std::optional<std::string> optional_text(const pqxx::field& f) {
+template <class Field>
+std::optional<std::string> optional_text(const Field& f) {
   if (f.is_null()) return std::nullopt;
   return std::string(f.c_str());
 }
@@ -66,29 +68,51 @@ std::optional<std::string> optional_pg_time(const std::optional<Instant>& t) {
   return to_pg_timestamptz(*t);
 }
 
-Task from_row(const pqxx::row& r) {
+// A row of the task columns: a pqxx::row (transactions on db::Pool) or a db::Row (db::Reader).
+template <class RowT>
+Task from_row(const RowT& r) {
   Task t;
   t.id = r[0].c_str();
   t.user_id = r[1].c_str();
   t.title = r[2].c_str();
   t.description = r[3].c_str();
   t.status = parse_status(r[4].c_str()).value_or(Status::open);
-  t.priority = static_cast<Priority>(r[5].as<int>());
+  t.priority = static_cast<Priority>(r[5].template as<int>());
   t.tags = parse_text_array(r[6]);
   t.due_at = db::optional_instant(r[7]);
-  t.all_day = r[8].as<bool>();
+  t.all_day = r[8].template as<bool>();
   t.timezone = r[9].c_str();
   t.recurrence = optional_text(r[10]);
   t.created_at = db::instant(r[11]);
   t.updated_at = db::instant(r[12]);
   t.completed_at = db::optional_instant(r[13]);
-  t.version = r[14].as<int>();
+  t.version = r[14].template as<int>();
   t.recurrence_mode = parse_recurrence_mode(r[15].c_str()).value_or(RecurrenceMode::fixed);
   t.series_id = optional_text(r[16]);
-  if (!r[17].is_null()) t.occurrence = r[17].as<int>();
-  t.generate_ahead = r[18].as<int>();
+  if (!r[17].is_null()) t.occurrence = r[17].template as<int>();
+  t.generate_ahead = r[18].template as<int>();
   t.series_start = db::optional_instant(r[19]);
   return t;
+}
+
+// One page from the rows of build_list_sql: at most q.limit tasks, and the cursor after the last when the
+// extra row says there is more.
+template <class Result>
+Page to_page(const ListQuery& q, const Result& r) {
+  Page page;
+  const auto n = std::min<std::size_t>(r.size(), static_cast<std::size_t>(q.limit));
+  page.items.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    page.items.push_back(from_row(r[static_cast<int>(i)]));
+  if (r.size() > n && n > 0) {
+    const auto last = r[static_cast<int>(n - 1)];
+    Cursor c;
+    c.id = last[0].c_str();
+    for (std::size_t k = 0; k < q.sort.size(); ++k)
+      c.values.push_back(optional_text(last[static_cast<int>(kTaskColumnCount + k)]));
+    page.next_cursor = encode_cursor(q, c);
+  }
+  return page;
 }
 
 }  // namespace
@@ -131,24 +155,28 @@ bool remove(pqxx::transaction_base& w, const std::string& user_id, const std::st
 
 Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q) {
   const auto sql = build_list_sql(q, user_id, TODO_TASK_COLUMNS);
+  // Unprepared on purpose: see the db::Reader overload below.
+  return to_page(q, w.exec_params(sql.text, pqxx::prepare::make_dynamic_params(sql.params)));
+}
+
+boost::asio::awaitable<std::optional<Task>> find(db::Reader& db, const std::string& user_id,
+                                                 const std::string& id) {
+  std::vector<db::Param> params;  // not a braced list: GCC 12 cannot keep one in a coroutine frame
+  params.emplace_back(user_id);
+  params.emplace_back(id);
+  auto r = co_await db.exec_prepared(kSelect, std::move(params));
+  if (r.empty()) co_return std::nullopt;
+  co_return from_row(r[0]);
+}
+
+boost::asio::awaitable<Page> list(db::Reader& db, const std::string& user_id, const ListQuery& q) {
+  auto sql = build_list_sql(q, user_id, TODO_TASK_COLUMNS);
+  std::vector<db::Param> params(sql.params.begin(), sql.params.end());
   // Unprepared on purpose: PostgreSQL plans it for these values. Task counts per user are skewed (one user
   // may own 100 000 tasks), and a generic plan tuned to the average user would sort all of a big user's
   // matching tasks for one page. The named statements (by primary key) keep their cached generic plans.
-  auto r = w.exec_params(sql.text, pqxx::prepare::make_dynamic_params(sql.params));
-  Page page;
-  const auto n = std::min<std::size_t>(r.size(), static_cast<std::size_t>(q.limit));
-  page.items.reserve(n);
-  for (std::size_t i = 0; i < n; ++i)
-    page.items.push_back(from_row(r[static_cast<pqxx::result::size_type>(i)]));
-  if (r.size() > n && n > 0) {
-    const auto last = r[static_cast<pqxx::result::size_type>(n - 1)];
-    Cursor c;
-    c.id = last[0].c_str();
-    for (std::size_t k = 0; k < q.sort.size(); ++k)
-      c.values.push_back(optional_text(last[static_cast<pqxx::row::size_type>(kTaskColumnCount + k)]));
-    page.next_cursor = encode_cursor(q, c);
-  }
-  return page;
+  auto rows = co_await db.exec_params(std::move(sql.text), std::move(params));
+  co_return to_page(q, rows);
 }
 
 void lock_series(pqxx::transaction_base& w, const std::string& user_id, const std::string& series_id) {

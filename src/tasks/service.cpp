@@ -205,6 +205,12 @@ Task get(pqxx::transaction_base& w, const std::string& user_id, const std::strin
   return *t;
 }
 
+boost::asio::awaitable<Task> get(db::Reader& db, const std::string& user_id, const std::string& id) {
+  auto t = co_await repository::find(db, user_id, id);
+  if (!t) throw not_found(id);
+  co_return std::move(*t);
+}
+
 Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, const TaskPatch& patch,
             std::optional<int> expected_version, Scope scope) {
   if (expected_version && patch.version && *expected_version != *patch.version)
@@ -275,6 +281,11 @@ std::vector<Instant> occurrences(pqxx::transaction_base& w, const std::string& u
 
 repository::Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q) {
   return repository::list(w, user_id, q);
+}
+
+boost::asio::awaitable<repository::Page> list(db::Reader& db, const std::string& user_id,
+                                              const ListQuery& q) {
+  co_return co_await repository::list(db, user_id, q);
 }
 
 }  // namespace todo::tasks::service

@@ -1,17 +1,24 @@
-// Integration: the migration runner and db::Pool against a real PostgreSQL, including a database restart.
+// Integration: the migration runner, db::Pool and db::Reader against a real PostgreSQL, including a database
+// restart.
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_future.hpp>
 #include <condition_variable>
+#include <future>
 #include <latch>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "integration.hpp"
 #include "todo/core/error.hpp"
+#include "todo/db/reader.hpp"
 
 namespace todo::test {
 namespace {
@@ -375,6 +382,200 @@ TEST(Pool, IdleConnectionsSurviveADatabaseRestart) {
   TestPostgres::shared().stop();
   TestPostgres::shared().start();
   expect_recovered(pool, kSize);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reader
+
+const db::Statement kReaderEcho{"reader_test_echo", "SELECT $1::text, $2::text IS NULL, pg_backend_pid()"};
+const db::Registration kReaderStatements{kReaderEcho};
+
+/// Runs `body(reader)` as a coroutine on an io_context with `threads` threads and a Reader of at most
+/// `max_connections` on it; fails the test if it does not finish within 60 s.
+template <class Body>
+void with_reader(const std::string& url, std::size_t max_connections, int threads, Body body) {
+  boost::asio::io_context io;
+  auto reader = std::make_unique<db::Reader>(io.get_executor(), url, max_connections);
+  std::promise<void> done;
+  auto finished = done.get_future();
+  boost::asio::co_spawn(io, body(*reader), [&](std::exception_ptr ep) {
+    if (ep)
+      done.set_exception(ep);
+    else
+      done.set_value();
+  });
+  std::vector<std::thread> runners;
+  for (int i = 0; i < threads; ++i)
+    runners.emplace_back([&] { io.run_for(60s); });
+  for (auto& t : runners)
+    t.join();
+  ASSERT_EQ(finished.wait_for(0s), std::future_status::ready) << "the reads did not finish within 60 s";
+  reader.reset();
+  finished.get();
+}
+
+/// Statement parameters (not a braced list: GCC 12 cannot keep one in a coroutine frame).
+template <class... A>
+std::vector<db::Param> params(A... a) {
+  std::vector<db::Param> v;
+  (v.emplace_back(db::Param(std::move(a))), ...);
+  return v;
+}
+
+TEST(Reader, ReturnsValuesNullsAndInstants) {
+  with_reader(pool_database(), 2, 1, [](db::Reader& reader) -> boost::asio::awaitable<void> {
+    auto r = co_await reader.exec_params(
+        "SELECT $1::int + 1, NULL::text, 'tea ☕'::text, true, '2026-03-29T01:30:00Z'::timestamptz, "
+        "ARRAY['a','b c']::text[]",
+        params("41"));
+    EXPECT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0][0].as<int>(), 42);
+    EXPECT_TRUE(r[0][1].is_null());
+    EXPECT_STREQ(r[0][2].c_str(), "tea ☕");
+    EXPECT_TRUE(r[0][3].as<bool>());
+    EXPECT_EQ(format_rfc3339(db::instant(r[0][4])), "2026-03-29T01:30:00Z") << "session time zone UTC";
+    auto array = r[0][5].as_array();
+    EXPECT_EQ(array.get_next().second, "");  // row_start
+    EXPECT_EQ(array.get_next().second, "a");
+    EXPECT_EQ(array.get_next().second, "b c");
+    // A registered statement is prepared on the reader's connections too; a NULL parameter is SQL NULL.
+    auto e = co_await reader.exec_prepared(kReaderEcho, params("x", std::nullopt));
+    EXPECT_STREQ(e[0][0].c_str(), "x");
+    EXPECT_TRUE(e[0][1].as<bool>());
+    auto none = co_await reader.exec_params("SELECT 1 WHERE false", params());
+    EXPECT_TRUE(none.empty());
+  });
+}
+
+TEST(Reader, LargeResultArrivesWhole) {
+  // About 2 MB: many socket reads, and waits while part of the answer is already buffered.
+  with_reader(pool_database(), 1, 2, [](db::Reader& reader) -> boost::asio::awaitable<void> {
+    for (int round = 0; round < 3; ++round) {
+      auto r = co_await reader.exec_params("SELECT g, repeat('x', 100) FROM generate_series(1, $1::int) g",
+                                           params("20000"));
+      EXPECT_EQ(r.size(), 20000u);
+      EXPECT_EQ(r[19999][0].as<int>(), 20000);
+      EXPECT_EQ(std::string(r[12345][1].c_str()), std::string(100, 'x'));
+    }
+  });
+}
+
+TEST(Reader, SqlErrorReachesTheAwaiterAndKeepsTheConnection) {
+  with_reader(pool_database(), 1, 1, [](db::Reader& reader) -> boost::asio::awaitable<void> {
+    auto first = co_await reader.exec_prepared(kReaderEcho, params("a", "b"));
+    const int pid = first[0][2].as<int>();
+    std::string sqlstate;
+    try {
+      co_await reader.exec_params("SELECT 1 / $1::int", params("0"));
+    } catch (const pqxx::sql_error& e) {
+      sqlstate = e.sqlstate();
+    }
+    EXPECT_EQ(sqlstate, "22012") << "division by zero";
+    auto again = co_await reader.exec_prepared(kReaderEcho, params("a", "b"));
+    EXPECT_EQ(again[0][2].as<int>(), pid) << "the same connection serves on after a statement error";
+    EXPECT_EQ(reader.open_connections(), 1u);
+  });
+}
+
+TEST(Reader, ManyConcurrentReadsShareAtMostMaxConnections) {
+  constexpr int kReads = 300;
+  constexpr std::size_t kMax = 3;
+  std::mutex m;
+  std::set<int> pids;
+  int ok = 0;
+  with_reader(pool_database(), kMax, 2, [&](db::Reader& reader) -> boost::asio::awaitable<void> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    auto one = [&](int i) -> boost::asio::awaitable<void> {
+      auto r = co_await reader.exec_prepared(kReaderEcho, params(std::to_string(i), std::nullopt));
+      std::lock_guard lock(m);
+      if (r[0][0].as<int>() == i) ++ok;
+      pids.insert(r[0][2].as<int>());
+    };
+    std::vector<std::future<void>> all;
+    for (int i = 0; i < kReads; ++i)
+      all.push_back(boost::asio::co_spawn(ex, one(i), boost::asio::use_future));
+    // Wait without blocking this io thread: poll the futures from a timer.
+    boost::asio::steady_timer t(ex);
+    for (auto& f : all)
+      while (f.wait_for(0s) != std::future_status::ready) {
+        t.expires_after(2ms);
+        co_await t.async_wait(boost::asio::use_awaitable);
+      }
+    for (auto& f : all)
+      f.get();
+    EXPECT_LE(reader.open_connections(), kMax);
+    EXPECT_EQ(reader.waiting(), 0u);
+  });
+  EXPECT_EQ(ok, kReads) << "every read got its own parameter back";
+  EXPECT_GE(pids.size(), 1u);
+  EXPECT_LE(pids.size(), kMax);
+}
+
+TEST(Reader, ConnectionsKilledWhileIdleAreReplacedWithoutFailingARead) {
+  const std::string url = pool_database();
+  with_reader(url, 2, 1, [&](db::Reader& reader) -> boost::asio::awaitable<void> {
+    auto before = co_await reader.exec_prepared(kReaderEcho, params("a", "b"));
+    const int pid = before[0][2].as<int>();
+    {
+      pqxx::connection admin(url);
+      pqxx::nontransaction n(admin);
+      EXPECT_TRUE(n.exec("SELECT pg_terminate_backend(" + std::to_string(pid) + ")")[0][0].as<bool>());
+    }
+    // The terminated backend's goodbye is already on the idle connection's socket: the read is retried on a
+    // new connection instead of failing.
+    auto after = co_await reader.exec_prepared(kReaderEcho, params("c", "d"));
+    EXPECT_STREQ(after[0][0].c_str(), "c");
+    EXPECT_NE(after[0][2].as<int>(), pid);
+    EXPECT_EQ(reader.open_connections(), 1u) << "the dead connection was dropped, not kept";
+  });
+}
+
+TEST(Reader, DatabaseDownFailsEveryReadFastThenRecovers) {
+  const std::string url = pool_database();
+  RestartGuard guard;
+  with_reader(url, 2, 2, [&](db::Reader& reader) -> boost::asio::awaitable<void> {
+    co_await reader.exec_prepared(kReaderEcho, params("a", "b"));  // one connection open and idle
+    TestPostgres::shared().stop();
+    auto ex = co_await boost::asio::this_coro::executor;
+    constexpr int kReads = 20;  // more than the connections: some wait for one
+    std::vector<std::future<std::string>> outcomes;
+    for (int i = 0; i < kReads; ++i)
+      outcomes.push_back(boost::asio::co_spawn(
+          ex,
+          [&]() -> boost::asio::awaitable<std::string> {
+            try {
+              co_await reader.exec_prepared(kReaderEcho, params("a", "b"));
+              co_return "succeeded";
+            } catch (const Error& e) {
+              co_return e.code() == Errc::unavailable ? "unavailable" : e.what();
+            } catch (const std::exception& e) {
+              co_return e.what();
+            }
+          },
+          boost::asio::use_future));
+    const auto started = std::chrono::steady_clock::now();
+    boost::asio::steady_timer t(ex);
+    for (auto& f : outcomes)
+      while (f.wait_for(0s) != std::future_status::ready &&
+             std::chrono::steady_clock::now() - started < 20s) {
+        t.expires_after(5ms);
+        co_await t.async_wait(boost::asio::use_awaitable);
+      }
+    for (int i = 0; i < kReads; ++i) {
+      EXPECT_EQ(outcomes[i].wait_for(0s), std::future_status::ready) << "read " << i << " hung";
+      if (outcomes[i].wait_for(0s) == std::future_status::ready) {
+        EXPECT_EQ(outcomes[i].get(), "unavailable");
+      }
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+    EXPECT_EQ(reader.waiting(), 0u);
+    EXPECT_EQ(reader.open_connections(), 0u);
+    TestPostgres::shared().start();
+    for (int i = 0; i < 4; ++i) {
+      auto r = co_await reader.exec_prepared(kReaderEcho, params("back", std::nullopt));
+      EXPECT_STREQ(r[0][0].c_str(), "back");
+    }
+  });
 }
 
 }  // namespace

@@ -1,19 +1,17 @@
 // What route handlers share: the database pool, the token signer, a CPU pool for slow hashing, the metrics.
 #pragma once
 
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "todo/auth/jwt.hpp"
+#include "todo/core/offload.hpp"
 #include "todo/core/time.hpp"
 #include "todo/db/pool.hpp"
+#include "todo/db/reader.hpp"
 #include "todo/http/message.hpp"
 #include "todo/http/router.hpp"
 #include "todo/metrics/registry.hpp"
@@ -35,7 +33,8 @@ struct ChatOptions {
 
 /// Shared by every handler; owned by main.
 struct Context {
-  db::Pool& db;
+  db::Pool& db;        // transactions (blocking libpqxx on DB threads)
+  db::Reader& reader;  // single-statement reads on the io threads
   auth::JwtSigner& jwt;
   boost::asio::thread_pool& cpu;
   metrics::Registry& metrics;
@@ -71,30 +70,6 @@ std::string uuid_param(const http::Request& req, std::string_view name);
 
 /// The version in an If-Match header (`3`, `"3"` or `W/"3"`), if any; 400 when malformed.
 std::optional<int> if_match(const http::Request& req);
-
-/// Runs blocking work on `pool` and resumes on the caller's executor. Not a coroutine: fn moves to the heap,
-/// never through a coroutine frame's parameters (GCC 12 mishandles those for closures).
-template <class F>
-boost::asio::awaitable<std::invoke_result_t<F&>> on_pool(boost::asio::thread_pool& pool, F fn) {
-  using R = std::invoke_result_t<F&>;
-  return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(std::exception_ptr, R)>(
-      [&cpu = pool, fn = std::move(fn)](auto handler) mutable {
-        boost::asio::post(cpu, [fn = std::move(fn), handler = std::move(handler)]() mutable {
-          std::exception_ptr ep;
-          R result{};
-          try {
-            result = fn();
-          } catch (...) {
-            ep = std::current_exception();
-          }
-          auto ex = boost::asio::get_associated_executor(handler);
-          boost::asio::post(ex, [h = std::move(handler), ep, result = std::move(result)]() mutable {
-            std::move(h)(ep, std::move(result));
-          });
-        });
-      },
-      boost::asio::use_awaitable);
-}
 
 /// Runs CPU-heavy work (password hashing) on the CPU pool and resumes on the caller's executor.
 template <class F>

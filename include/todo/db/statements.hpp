@@ -20,6 +20,9 @@ struct Statement {
 /// Registers statements to prepare on every new connection.
 void register_statements(std::initializer_list<Statement> statements);
 
+/// Every statement registered so far (db::Reader prepares them with libpq).
+std::vector<Statement> registered_statements();
+
 /// Sets up a new connection: UTC session time zone, every registered statement prepared.
 void prepare_session(pqxx::connection_base& c);
 
@@ -32,8 +35,18 @@ struct Registration {
 /// A PostgreSQL array literal of text ({"a","b\"c"}), for passing arrays as one text parameter.
 std::string array_literal(const std::vector<std::string>& items);
 
-/// A timestamptz column (the session time zone is UTC) as an Instant.
-Instant instant(const pqxx::field& f);
-std::optional<Instant> optional_instant(const pqxx::field& f);
+/// A timestamptz column's text (the session time zone is UTC) as an Instant; throws std::runtime_error.
+Instant instant_text(const char* text);
+
+/// A timestamptz column as an Instant: a pqxx::field or a db::Cell.
+template <class Field>
+Instant instant(const Field& f) {
+  return instant_text(f.c_str());
+}
+template <class Field>
+std::optional<Instant> optional_instant(const Field& f) {
+  if (f.is_null()) return std::nullopt;
+  return instant(f);
+}
 
 }  // namespace todo::db

@@ -1,11 +1,14 @@
-// SQL for tasks; every function runs inside the caller's transaction and filters by the owner's id.
+// SQL for tasks; every function runs inside the caller's transaction (or, for the single-statement reads that
+// take a db::Reader, on the io thread without one) and filters by the owner's id.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
+#include "todo/db/reader.hpp"
 #include "todo/tasks/model.hpp"
 #include "todo/tasks/query.hpp"
 #include "todo/tasks/validation.hpp"
@@ -34,6 +37,11 @@ struct Page {
   std::optional<std::string> next_cursor;
 };
 Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q);
+
+/// find() and list() as one statement each on the io thread's own connection (no DB-thread hand-off).
+boost::asio::awaitable<std::optional<Task>> find(db::Reader& db, const std::string& user_id,
+                                                 const std::string& id);
+boost::asio::awaitable<Page> list(db::Reader& db, const std::string& user_id, const ListQuery& q);
 
 /// Tags on the user's open tasks with their counts, most used first.
 std::vector<std::pair<std::string, long>> tag_counts(pqxx::transaction_base& w, const std::string& user_id);

@@ -35,6 +35,8 @@ void set_copy_reminders(CopyReminders fn);
 Task create(pqxx::transaction_base& w, const Actor& who, const NewTask& request);
 /// The user's task; Error(not_found) when it does not exist or is someone else's.
 Task get(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
+/// get() on a db::Reader: the read the API serves most, with no DB-thread hand-off.
+boost::asio::awaitable<Task> get(db::Reader& db, const std::string& user_id, const std::string& id);
 /// Applies a partial update. `expected_version` (If-Match) or patch.version must match, else Error(conflict).
 /// scope = series also applies it to the open occurrences that follow this one in its series; when it changes
 /// the schedule (due_at, recurrence, recurrence_mode, timezone), those are replaced by
@@ -57,5 +59,6 @@ void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id,
 std::vector<Instant> occurrences(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
                                  std::size_t count);
 repository::Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q);
+boost::asio::awaitable<repository::Page> list(db::Reader& db, const std::string& user_id, const ListQuery& q);
 
 }  // namespace todo::tasks::service
