@@ -1,6 +1,7 @@
 // Task routes: thin JSON ↔ service mapping.
 #include "todo/api/context.hpp"
 #include "todo/core/error.hpp"
+#include "todo/core/json_writer.hpp"
 #include "todo/tasks/service.hpp"
 
 namespace todo::api {
@@ -13,7 +14,9 @@ namespace svc = tasks::service;
 namespace {
 
 Response task_response(unsigned status, const tasks::Task& t) {
-  Response r = Response::json(status, tasks::to_json(t));
+  Response r;
+  r.status = status;
+  tasks::append_json(r.body, t);
   r.with_header("ETag", "\"" + std::to_string(t.version) + "\"");
   return r;
 }
@@ -36,12 +39,20 @@ void add_task_routes(http::Router& router, Context& ctx) {
     authenticate(req, ctx);
     auto q = tasks::parse_list_query(req.query);
     auto page = co_await svc::list(ctx.reader, req.user_id, q);
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& t : page.items)
-      items.push_back(tasks::to_json(t));
-    co_return Response::json(200, {{"items", std::move(items)},
-                                   {"next_cursor", page.next_cursor ? nlohmann::json(*page.next_cursor)
-                                                                    : nlohmann::json(nullptr)}});
+    Response r;
+    r.body.reserve(page.items.size() * 512 + 64);
+    {
+      json::ObjectWriter o(r.body);
+      auto& items = o.raw("items");
+      items += '[';
+      for (std::size_t i = 0; i < page.items.size(); ++i) {
+        if (i) items += ',';
+        tasks::append_json(items, page.items[i]);
+      }
+      items += ']';
+      o.string("next_cursor", page.next_cursor);
+    }
+    co_return r;
   });
 
   router.add("GET", "/api/v1/tasks/{id}", [&ctx](Request& req) -> awaitable<Response> {

@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "todo/core/json_writer.hpp"
+
 namespace todo::tasks {
 namespace {
 constexpr std::array<std::string_view, 5> kPriorities = {"none", "low", "medium", "high", "urgent"};
@@ -60,6 +62,37 @@ nlohmann::json to_json(const Task& t) {
           {"updated_at", format_rfc3339(t.updated_at)},
           {"completed_at", instant_or_null(t.completed_at)},
           {"version", t.version}};
+}
+
+void append_json(std::string& out, const Task& t) {
+  const auto instant = [](const std::optional<Instant>& i) -> std::optional<std::string> {
+    if (!i) return std::nullopt;
+    return format_rfc3339(*i);
+  };
+  const auto optional_int = [](const std::optional<int>& i) -> std::optional<std::int64_t> {
+    if (!i) return std::nullopt;
+    return *i;
+  };
+  // Keys in std::map order, as nlohmann::json writes them.
+  json::ObjectWriter o(out);
+  o.boolean("all_day", t.all_day)
+      .string("completed_at", instant(t.completed_at))
+      .string("created_at", format_rfc3339(t.created_at))
+      .string("description", t.description)
+      .string("due_at", instant(t.due_at))
+      .integer("generate_ahead", t.generate_ahead)
+      .string("id", t.id)
+      .integer("occurrence", optional_int(t.occurrence))
+      .string("priority", to_string(t.priority))
+      .string("recurrence", t.recurrence)
+      .string("recurrence_mode", to_string(t.recurrence_mode))
+      .string("series_id", t.series_id)
+      .string("status", to_string(t.status))
+      .strings("tags", t.tags)
+      .string("timezone", t.timezone)
+      .string("title", t.title)
+      .string("updated_at", format_rfc3339(t.updated_at))
+      .integer("version", t.version);
 }
 
 }  // namespace todo::tasks

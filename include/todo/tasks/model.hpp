@@ -56,5 +56,8 @@ struct Task {
 
 /// The API representation of a task.
 nlohmann::json to_json(const Task& t);
+/// The same as JSON text (to_json(t).dump(), byte for byte), written directly: responses that carry tasks
+/// use it, since building the document costs more than the rest of such a request.
+void append_json(std::string& out, const Task& t);
 
 }  // namespace todo::tasks
