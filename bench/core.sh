@@ -166,7 +166,8 @@ chmod 0644 "$GET_IDS"
 
 # ---------------------------------------------------------------------------------------------------------
 say "query plans at this scale (EXPLAIN (ANALYZE, BUFFERS), first lines)"
-TASK_COLS="id, user_id, title, description, status, priority, tags, due_at, all_day, timezone, recurrence, created_at, updated_at, completed_at, version"
+# The columns the server selects (tasks::repository).
+TASK_COLS="id, user_id, title, description, status, priority, tags, due_at, all_day, timezone, recurrence, created_at, updated_at, completed_at, version, recurrence_mode, series_id, occurrence, generate_ahead, series_start"
 GET_SAMPLE=$(head -n 1 "$GET_IDS")
 echo "-- GET one: SELECT … FROM tasks WHERE user_id = \$1 AND id = \$2"
 psql_todo -At -c "EXPLAIN (ANALYZE, BUFFERS) SELECT $TASK_COLS FROM tasks WHERE user_id = '$BIG_ID' AND id = '$GET_SAMPLE'" |
@@ -186,7 +187,7 @@ say "pgbench -i -s 10 (database pgbench, same cluster)"
 PGB=("$PG_BIN/pgbench" -h "$PG_HOST" -p "$PGPORT" -U postgres)
 "${PGB[@]}" -i -s 10 -q pgbench 2>&1 | tail -n 1
 
-declare -A RPS P50 P99 NOTE
+declare -A RPS P50 P99 NOTE DB_ALONE
 STATUS=0
 PGBENCH_TPS=()
 
@@ -202,6 +203,22 @@ run_pgbench() {  # run_pgbench LABEL
   PGBENCH_TPS+=("$(awk '/^tps = .*without/ {printf "%.1f", $3}' "$f")")
   wait "$SAMPLER_PID" || true
   COMPILERS_DURING+=("pgbench-$1:$(cat "$f.cc")")
+}
+
+# The database alone: pgbench runs the SQL a scenario makes the server run, on the same database and with the
+# same connection count, so each scenario's figure can be set against what PostgreSQL itself allows for it.
+run_pgbench_script() {  # run_pgbench_script NAME MODE  (script $WORK/NAME.sql)
+  local f=$WORK/pgbench-$1.txt
+  echo "-- pgbench -f $1.sql -M $2 -c $CONNECTIONS -j $THREADS -T $DURATION (database todo, the database alone)"
+  sample_compilers "$DURATION" "$f.cc"
+  "${PGB[@]}" -n -f "$WORK/$1.sql" -M "$2" -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" todo >"$f" 2>&1 || {
+    cat "$f"
+    die "pgbench failed for $1"
+  }
+  grep -E '^(latency average|tps = .*without)' "$f" | sed 's/^/   /'
+  DB_ALONE[$1]=$(awk '/^tps = .*without/ {printf "%.1f", $3}' "$f")
+  wait "$SAMPLER_PID" || true
+  COMPILERS_DURING+=("db-alone-$1:$(cat "$f.cc")")
 }
 
 run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
@@ -281,6 +298,40 @@ if wanted complete; then
 fi
 run_pgbench after
 
+if wanted list; then
+  # The list query exactly as the server sends it for list_tasks.lua's request: unprepared (extended protocol,
+  # planned for its values).
+  cat >"$WORK/list.sql" <<SQL
+SELECT $TASK_COLS, (coalesce(due_at, 'infinity'::timestamptz))::text AS sort_key_0 FROM tasks
+  WHERE user_id = '$BIG_ID'::uuid AND status = 'open' AND priority = '3'::smallint
+  ORDER BY coalesce(due_at, 'infinity'::timestamptz) ASC, id ASC LIMIT 51;
+SQL
+  run_pgbench_script list extended
+fi
+if wanted create; then
+  # What a create writes, in one durable transaction: the task, its outbox event and its audit row, with the
+  # event and audit texts of a real create (the probe's). Slightly less than the server does: the outbox row is
+  # inserted as already published (no relay update afterwards) and no NOTIFY follows the commit.
+  psql_todo -q -c "CREATE TABLE bench_create_sample AS SELECT
+      (SELECT event FROM outbox WHERE type = 'com.todo.task.created' ORDER BY id DESC LIMIT 1) AS event,
+      (SELECT changes FROM audit_log WHERE action = 'task.created' ORDER BY at DESC LIMIT 1) AS changes"
+  cat >"$WORK/create.sql" <<SQL
+BEGIN;
+INSERT INTO tasks (id, user_id, title, description, status, priority, tags, due_at, all_day, timezone,
+  recurrence, completed_at, recurrence_mode, series_id, occurrence, generate_ahead, series_start)
+  VALUES (gen_random_uuid(), '$BIG_ID', 'probe', '', 'open', 3, ARRAY['work'], make_timestamptz(2026, 3, 5, 9, 0, 0, 'UTC'),
+  false, coalesce(NULL, (SELECT timezone FROM users WHERE id = '$BIG_ID')), NULL, NULL, 'fixed', NULL, NULL, 0, NULL)
+  RETURNING $TASK_COLS;
+INSERT INTO outbox (event_id, user_id, lane, type, subject, event, published_at)
+  SELECT gen_random_uuid(), '$BIG_ID', 7, 'com.todo.task.created', 'tasks/bench', event, now() FROM bench_create_sample
+  RETURNING id, event->>'time';
+INSERT INTO audit_log (user_id, task_id, action, request_id, changes)
+  SELECT '$BIG_ID', gen_random_uuid(), 'task.created', 'bench', changes FROM bench_create_sample;
+COMMIT;
+SQL
+  run_pgbench_script create prepared
+fi
+
 # ---------------------------------------------------------------------------------------------------------
 say "server health after the run"
 SERVER_RSS=$(ps -o rss= -p "$SERVER_PID" 2>/dev/null | awk '{printf "%.0f MiB", $1/1024}')
@@ -322,22 +373,29 @@ echo "connections $CONNECTIONS (wrk = pgbench clients), TODO_DB_POOL_SIZE $POOL_
   "${DURATION} s a scenario"
 echo "pgbench -S -M prepared ceiling: ${PGBENCH_TPS[*]} TPS (before, after) → using the best, $CEILING"
 echo
-printf '%-22s %12s %9s %9s %11s %8s  %s\n' scenario 'requests/s' 'p50 ms' 'p99 ms' 'vs pgbench' goal note
-printf '%-22s %12s %9s %9s %11s %8s  %s\n' ---------------------- ------------ --------- --------- ----------- -------- ----
+printf '%-22s %12s %9s %9s %11s %8s %14s %9s  %s\n' scenario 'requests/s' 'p50 ms' 'p99 ms' 'vs pgbench' goal \
+  'db alone TPS' 'vs alone' note
+printf '%-22s %12s %9s %9s %11s %8s %14s %9s  %s\n' ---------------------- ------------ --------- --------- ----------- \
+  -------- -------------- --------- ----
 row() {  # row KEY LABEL GOAL
-  local rps=${RPS[$1]:-0} ratio met=""
+  local rps=${RPS[$1]:-0} ratio met="" alone=${DB_ALONE[$1]:-} alone_ratio=-
   ratio=$(awk -v a="$rps" -v b="$CEILING" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+  [[ $1 == get ]] && alone=$CEILING
+  [[ -n $alone ]] && alone_ratio=$(awk -v a="$rps" -v b="$alone" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
   if [[ $3 != - ]]; then
     met=$(awk -v r="$ratio" -v g="$3" 'BEGIN { print (r + 0 >= g + 0) ? "met" : "missed" }')
   fi
-  printf '%-22s %12s %9s %9s %11s %8s  %s\n' "$2" "$rps" "${P50[$1]:--}" "${P99[$1]:--}" "$ratio" \
-    "$([[ $3 == - ]] && echo - || echo ">= $3")" "${met}${NOTE[$1]:+ ${NOTE[$1]}}"
+  printf '%-22s %12s %9s %9s %11s %8s %14s %9s  %s\n' "$2" "$rps" "${P50[$1]:--}" "${P99[$1]:--}" "$ratio" \
+    "$([[ $3 == - ]] && echo - || echo ">= $3")" "${alone:--}" "$alone_ratio" "${met}${NOTE[$1]:+ ${NOTE[$1]}}"
 }
 row get "GET one task" 0.50
 row list "list filter+sort" 0.30
 row create "create" 0.30
 row complete "complete" -
 printf '%-22s %12s %9s %9s %11s %8s\n' "pgbench -S (ceiling)" "$CEILING" - - 1.00 -
+echo "db alone: pgbench running the scenario's own SQL (list: the same query; create: the same three inserts in"
+echo "one durable transaction; GET one: pgbench -S, a primary-key read like the server's); vs alone = requests/s"
+echo "divided by it, i.e. how much of what PostgreSQL allows for that work the server delivers."
 echo
 echo "total time $(($(date +%s) - START_TIME)) s"
 ((STATUS == 0)) || die "a scenario had more than 1% errors or the server died (see above)"
