@@ -18,6 +18,7 @@
 
 #include "integration.hpp"
 #include "todo/core/error.hpp"
+#include "todo/db/commit_signals.hpp"
 #include "todo/db/reader.hpp"
 
 namespace todo::test {
@@ -382,6 +383,94 @@ TEST(Pool, IdleConnectionsSurviveADatabaseRestart) {
   TestPostgres::shared().stop();
   TestPostgres::shared().start();
   expect_recovered(pool, kSize);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Post-commit notifications
+
+/// Counts NOTIFYs on one channel, on a connection of its own.
+class Listener {
+ public:
+  Listener(const std::string& url, const std::string& channel)
+      : conn_(url), receiver_(conn_, channel, count_) {}
+  /// Waits up to `bound` for the count to reach `at_least`; returns the count.
+  int wait_for(int at_least, std::chrono::milliseconds bound) {
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (count_ < at_least && std::chrono::steady_clock::now() < deadline)
+      conn_.await_notification(0, 20'000);
+    return count_;
+  }
+
+ private:
+  struct Receiver : pqxx::notification_receiver {
+    Receiver(pqxx::connection& c, const std::string& channel, int& n)
+        : notification_receiver(c, channel), n_(n) {}
+    void operator()(const std::string&, int) override { ++n_; }
+    int& n_;
+  };
+  int count_ = 0;
+  pqxx::connection conn_;
+  Receiver receiver_;
+};
+
+TEST(Notifier, ATransactionsNotificationFollowsItsCommitAndNeverARollback) {
+  const std::string url = pool_database();
+  Listener listener(url, "todo_test_signal");
+  db::Pool pool(url, 2);
+  EXPECT_THROW(transact(pool,
+                        [](pqxx::work& w) {
+                          w.exec("INSERT INTO items VALUES (1, 'rolled back')");
+                          db::signal_after_commit("todo_test_signal");
+                          throw std::runtime_error("roll back");
+                        }),
+               std::runtime_error);
+  EXPECT_EQ(listener.wait_for(1, 300ms), 0) << "a rolled-back transaction must not notify";
+  transact(pool, [](pqxx::work& w) {
+    w.exec("INSERT INTO items VALUES (2, 'committed')");
+    db::signal_after_commit("todo_test_signal");
+    db::signal_after_commit("todo_test_signal");  // twice in one transaction: one request
+  });
+  EXPECT_EQ(listener.wait_for(1, 5s), 1);
+  EXPECT_EQ(listener.wait_for(2, 300ms), 1) << "one notification for the one transaction";
+  EXPECT_EQ(pool.notifications_sent(), 1u);
+}
+
+TEST(Notifier, ConcurrentCommitsShareNotificationsAndTheLastCommitIsAlwaysCovered) {
+  const std::string url = pool_database();
+  Listener listener(url, "todo_test_signal");
+  constexpr int kCommits = 400;
+  db::Pool pool(url, 8);
+  boost::asio::io_context io;
+  int committed = 0;
+  for (int i = 0; i < kCommits; ++i)
+    boost::asio::co_spawn(
+        io,
+        [&, i]() -> boost::asio::awaitable<void> {
+          co_await pool.transact([i](pqxx::work& w) {
+            w.exec_params("INSERT INTO items VALUES ($1, 'x')", i);
+            db::signal_after_commit("todo_test_signal");
+          });
+          ++committed;
+        },
+        boost::asio::detached);
+  io.run_for(60s);
+  ASSERT_EQ(committed, kCommits);
+  // Every commit happened before its notification was sent, so the last notification sent covers the last
+  // commit: a listener woken by it sees every row.
+  // The last one may still be on its way: wait until what was sent and what arrived agree and stay so.
+  std::size_t sent = 0;
+  int received = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  do {
+    sent = pool.notifications_sent();
+    received = listener.wait_for(static_cast<int>(sent) + 1, 200ms);
+  } while ((received != static_cast<int>(sent) || sent != pool.notifications_sent()) &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(received, static_cast<int>(sent)) << "every notification sent arrives";
+  EXPECT_GE(sent, 1u);
+  EXPECT_LE(sent, static_cast<std::size_t>(kCommits));
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM items"), kCommits);
+  std::printf("[ info ] %d commits on 8 connections sent %zu notifications\n", kCommits, sent);
 }
 
 // ---------------------------------------------------------------------------------------------------------

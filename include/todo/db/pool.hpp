@@ -37,20 +37,22 @@ class Pool {
 
   /// Runs fn(pqxx::work&) in one transaction on a DB thread and commits it; exceptions propagate to the
   /// awaiter. A lost connection surfaces as todo::Error(Errc::unavailable) and is re-opened for the next job.
+  /// The notifications it asked for (signal_after_commit) go out after the commit, through the pool's
+  /// Notifier.
   template <class F>
   auto transact(F fn) -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::work&>> {
     using R = std::invoke_result_t<F&, pqxx::work&>;
-    return run<R>([fn = std::move(fn)](pqxx::connection& c) mutable -> R {
+    return run<R>([this, fn = std::move(fn)](pqxx::connection& c) mutable -> R {
       discard_commit_signals();
       pqxx::work w(c);
       if constexpr (std::is_void_v<R>) {
         fn(w);
         w.commit();
-        send_commit_signals(c);
+        notifier_.post(take_commit_signals());
       } else {
         R r = fn(w);
         w.commit();
-        send_commit_signals(c);
+        notifier_.post(take_commit_signals());
         return r;
       }
     });
@@ -77,6 +79,8 @@ class Pool {
   /// Jobs waiting for a free connection (exported as a gauge).
   std::size_t queue_depth() const;
   std::size_t size() const { return threads_.size(); }
+  /// Post-commit NOTIFY statements sent so far (several commits share one under load).
+  std::size_t notifications_sent() const { return notifier_.sent(); }
 
   // Used by the job wrapper in run(); public because it is instantiated inside a lambda.
   [[noreturn]] static void throw_unavailable();
@@ -147,6 +151,7 @@ class Pool {
   void worker(std::size_t index);
 
   std::string conninfo_;
+  Notifier notifier_{conninfo_};  // declared before the threads: it outlives every job
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Job>> queue_;
