@@ -9,6 +9,7 @@
 # Environment:
 #   CONNECTIONS=32   wrk connections = pgbench clients
 #   POOL_SIZE=$CONNECTIONS   the server's TODO_DB_POOL_SIZE
+#   HTTP_THREADS=…   the server's TODO_HTTP_THREADS (default: its own, one io thread per core)
 #   SCENARIOS="get list create complete"   which wrk scenarios to run
 #   DURATION=15      seconds per scenario (and per pgbench run)
 #   THREADS=2        wrk threads and pgbench -j
@@ -71,8 +72,8 @@ fi
 
 # ---------------------------------------------------------------------------------------------------------
 say "todo-server serve (pool $POOL_SIZE connections, log level warn)"
-server_start "$WORK/server.log" TODO_DB_POOL_SIZE="$POOL_SIZE" -- serve
-echo "server at $BASE_URL (pid $SERVER_PID, $(nproc) io threads by default)"
+server_start "$WORK/server.log" TODO_DB_POOL_SIZE="$POOL_SIZE" ${HTTP_THREADS:+TODO_HTTP_THREADS=$HTTP_THREADS} -- serve
+echo "server at $BASE_URL (pid $SERVER_PID, ${HTTP_THREADS:-$(nproc)} io threads)"
 
 # ---------------------------------------------------------------------------------------------------------
 say "load: $BIG_TASKS tasks for the big user, $USERS users with $TASKS_PER_USER tasks each"
