@@ -319,6 +319,49 @@ TEST_F(RecurrenceTest, ScopeThisAndSeries) {
   EXPECT_TRUE(IsProblem(u.client.del(path_of(all[0]) + "?scope=series"), 404));
 }
 
+TEST_F(RecurrenceTest, SkippedOccurrencePassesItsRemindersOn) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "Standup"},
+                                        {"due_at", "2030-01-07T09:00:00+01:00"},
+                                        {"timezone", "Europe/Berlin"},
+                                        {"recurrence", "FREQ=DAILY"}});
+  ASSERT_EQ(u.client.post(path_of(t) + "/reminders", {{"before_due", "PT15M"}}).status, 201);
+  ASSERT_EQ(u.client.del(path_of(t) + "?scope=this").status, 204);
+  auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["occurrence"], 1);
+  EXPECT_EQ(all[0]["due_at"], "2030-01-08T08:00:00Z");
+  auto items = reminders_of(u.client, all[0]);
+  ASSERT_EQ(items.size(), 1u) << "the replacement occurrence gets the skipped one's reminder: " << items;
+  EXPECT_EQ(items[0]["before_due"], "PT15M");
+  EXPECT_EQ(items[0]["fire_at"], "2030-01-08T07:45:00Z");
+  EXPECT_EQ(items[0]["state"], "scheduled");
+  // Skipping the next one passes it on again.
+  ASSERT_EQ(u.client.del(path_of(all[0]) + "?scope=this").status, 204);
+  all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["occurrence"], 2);
+  items = reminders_of(u.client, all[0]);
+  ASSERT_EQ(items.size(), 1u) << items;
+  EXPECT_EQ(items[0]["fire_at"], "2030-01-09T07:45:00Z");
+
+  // generate_ahead: the occurrence topped up when the first is skipped gets its reminder too.
+  const auto rent = create_task(u.client, {{"title", "Rent"},
+                                           {"due_at", "2030-01-01T09:00:00Z"},
+                                           {"recurrence", "FREQ=MONTHLY;BYMONTHDAY=1"},
+                                           {"generate_ahead", 1}});
+  ASSERT_EQ(u.client.post(path_of(rent) + "/reminders", {{"before_due", "P1D"}}).status, 201);
+  ASSERT_EQ(u.client.del(path_of(rent) + "?scope=this").status, 204);
+  all = series_of(u.client, rent["id"]);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1]["due_at"], "2030-03-01T09:00:00Z");
+  for (const auto& occ : all) {
+    items = reminders_of(u.client, occ);
+    ASSERT_EQ(items.size(), 1u) << occ["due_at"] << items;
+    EXPECT_EQ(instant_us(items[0]["fire_at"]), *instant_us(occ["due_at"]) - 86'400LL * 1'000'000);
+  }
+}
+
 TEST_F(RecurrenceTest, EventsMatchTheirSchemas) {
   auto u = user();
   const auto t = create_task(u.client, {{"title", "Schema"},
