@@ -141,6 +141,22 @@ void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& sour
   }
 }
 
+/// Ends a series (its task `deleted` is already gone): deletes its open occurrences and clears the rule of
+/// the completed ones, so that reopening and completing one, or a series-wide edit of one, creates nothing.
+void end_series(pqxx::transaction_base& w, const Actor& who, const std::string& series_id, Instant at) {
+  repository::lock_series(w, who.user_id, series_id);
+  TaskPatch stop;
+  stop.recurrence.emplace();  // set to none
+  for (auto& other : repository::series_tasks(w, who.user_id, series_id)) {
+    if (other.status == Status::open) {
+      delete_and_record(w, who, other);
+      continue;
+    }
+    const auto changes = apply_patch(other, stop, at);
+    if (!changes.empty()) save_and_record(w, who, other, changes);
+  }
+}
+
 /// A recurring task that is not yet in a series starts one, anchored at its due_at.
 void join_series(Task& t) {
   if (!t.recurrence || t.series_id) return;
@@ -268,11 +284,7 @@ void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id,
   if (t.series_id && scope == Scope::this_occurrence && t.status == Status::open)
     extend_series(w, who, t, at, /*skipping=*/true);
   delete_and_record(w, who, t);
-  if (t.series_id && scope == Scope::series) {
-    repository::lock_series(w, who.user_id, *t.series_id);
-    for (const auto& other : repository::series_tasks(w, who.user_id, *t.series_id))
-      if (other.status == Status::open) delete_and_record(w, who, other);
-  }
+  if (t.series_id && scope == Scope::series) end_series(w, who, *t.series_id, at);
 }
 
 void set_copy_reminders(CopyReminders fn) {

@@ -362,6 +362,47 @@ TEST_F(RecurrenceTest, SkippedOccurrencePassesItsRemindersOn) {
   }
 }
 
+TEST_F(RecurrenceTest, DeletedSeriesDoesNotComeBack) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "Stretch"},
+                                        {"due_at", "2030-01-07T07:00:00Z"},
+                                        {"recurrence", "FREQ=DAILY"},
+                                        {"generate_ahead", 1}});
+  ASSERT_EQ(u.client.post(path_of(t) + "/complete").status, 200);
+  auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 3u);
+  ASSERT_EQ(u.client.post(path_of(all[1]) + "/complete").status, 200);
+  all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 4u);
+  ASSERT_EQ(u.client.del(path_of(all[2]) + "?scope=series").status, 204);
+  all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 2u) << "the completed occurrences stay";
+  for (const auto& occ : all) {
+    EXPECT_EQ(occ["status"], "done");
+    EXPECT_TRUE(occ["recurrence"].is_null()) << "a deleted series' occurrences no longer recur: " << occ;
+  }
+  const auto none = u.client.get(path_of(t) + "/occurrences");
+  ASSERT_EQ(none.status, 200) << none.describe();
+  EXPECT_TRUE(none.json()["occurrences"].empty()) << none.body;
+
+  // Reopening and completing an old occurrence creates nothing.
+  ASSERT_EQ(u.client.post(path_of(t) + "/reopen").status, 200);
+  ASSERT_EQ(u.client.post(path_of(t) + "/complete").status, 200);
+  EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
+  // Nor does a series-wide edit: completing through PATCH, a new due date, more generated ahead.
+  ASSERT_EQ(u.client.patch(path_of(all[1]) + "?scope=series", {{"status", "open"}}).status, 200);
+  ASSERT_EQ(u.client.patch(path_of(all[1]) + "?scope=series", {{"status", "done"}}).status, 200);
+  EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
+  auto r = u.client.patch(path_of(all[1]) + "?scope=series",
+                          {{"due_at", "2030-02-01T07:00:00Z"}, {"generate_ahead", 3}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
+  r = u.client.patch(path_of(all[1]) + "?scope=series", {{"status", "open"}, {"title", "Stretch more"}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  ASSERT_EQ(u.client.post(path_of(all[1]) + "/complete").status, 200);
+  EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
+}
+
 TEST_F(RecurrenceTest, EventsMatchTheirSchemas) {
   auto u = user();
   const auto t = create_task(u.client, {{"title", "Schema"},
