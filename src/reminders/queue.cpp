@@ -64,8 +64,20 @@ const db::Statement kMailFailed{
     "next_attempt_at = CASE WHEN attempts >= $5 THEN NULL ELSE now() + $6::interval END "
     "WHERE user_id = $1 AND id = $2 AND state = 'firing' AND claimed_by = $3 AND fire_at = $7::timestamptz "
     "RETURNING state"};
+// The e-mail of a firing ended (delivered, or failed for good) while its task's due_at had moved (rearm_at,
+// set by the reminders_follow_task trigger): the reminder is scheduled again at the new time, or cancelled
+// when the task is done by now (reopening restores it).
+const db::Statement kRearm{
+    "reminders_rearm",
+    "UPDATE reminders r SET fire_at = r.rearm_at, rearm_at = NULL, snoozed = false, fired_at = NULL, "
+    "state = CASE WHEN t.status = 'done' THEN 'cancelled' ELSE 'scheduled' END, attempts = 0, last_error = "
+    "NULL, "
+    "email_pending = false, claimed_by = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = "
+    "now() "
+    "FROM tasks t WHERE r.user_id = $1 AND r.id = $2 AND r.state IN ('delivered', 'failed') "
+    "AND r.rearm_at IS NOT NULL AND t.user_id = r.user_id AND t.id = r.task_id"};
 const db::Registration kRegistered{kFireDue,  kNextDue,  kNotifyMail, kClaimMail,
-                                   kNextMail, kMailSent, kMailFailed};
+                                   kNextMail, kMailSent, kMailFailed, kRearm};
 
 std::string interval(std::chrono::milliseconds d) {
   return std::to_string(d.count()) + " milliseconds";
@@ -148,15 +160,20 @@ std::optional<double> next_mail_in(pqxx::transaction_base& w) {
 }
 
 bool mail_sent(pqxx::transaction_base& w, const MailJob& job, const std::string& replica) {
-  return w.exec_prepared(kMailSent.name, job.user_id, job.id, replica, to_pg_timestamptz(job.fire_at))
-             .affected_rows() > 0;
+  const bool sent =
+      w.exec_prepared(kMailSent.name, job.user_id, job.id, replica, to_pg_timestamptz(job.fire_at))
+          .affected_rows() > 0;
+  if (sent) w.exec_prepared(kRearm.name, job.user_id, job.id);
+  return sent;
 }
 
 bool mail_failed(pqxx::transaction_base& w, const MailJob& job, const std::string& replica,
                  const std::string& error, int max_attempts, std::chrono::milliseconds retry_in) {
   auto res = w.exec_prepared(kMailFailed.name, job.user_id, job.id, replica, error, max_attempts,
                              interval(retry_in), to_pg_timestamptz(job.fire_at));
-  return !res.empty() && std::string_view(res[0][0].c_str()) == "failed";
+  const bool failed = !res.empty() && std::string_view(res[0][0].c_str()) == "failed";
+  if (failed) w.exec_prepared(kRearm.name, job.user_id, job.id);
+  return failed;
 }
 
 }  // namespace todo::reminders::queue

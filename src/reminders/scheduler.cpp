@@ -4,6 +4,7 @@
 #include <date/tz.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <pqxx/pqxx>
 
@@ -79,6 +80,16 @@ Mail reminder_mail(const queue::MailJob& j, const std::string& from, const std::
 
 }  // namespace
 
+std::chrono::milliseconds retry_backoff(int attempts, std::chrono::milliseconds first,
+                                        std::chrono::milliseconds max) {
+  max = std::max(max, std::chrono::milliseconds::zero());
+  auto d = std::clamp(first, std::chrono::milliseconds::zero(), max);
+  // Stops doubling at the cap (and for a zero delay, which doubling never changes): no overflow.
+  for (int i = 1; i < attempts && d < max && d.count() > 0; ++i)
+    d = std::min(d * 2, max);
+  return d;
+}
+
 std::string message_id(const std::string& reminder_id, long long fire_at_epoch) {
   return "<reminder-" + reminder_id + "-" + std::to_string(fire_at_epoch) + "@todo-server>";
 }
@@ -135,13 +146,6 @@ void Scheduler::wake_mailers() {
     ++mail_generation_;
   }
   mail_cv_.notify_all();
-}
-
-std::chrono::milliseconds Scheduler::backoff_for(int attempts) const {
-  auto d = options_.backoff;
-  for (int i = 1; i < attempts && d < options_.max_backoff; ++i)
-    d *= 2;
-  return std::min(d, options_.max_backoff);
 }
 
 void Scheduler::run_firing() {
@@ -259,8 +263,9 @@ void Scheduler::run_mailer(int index) {
           w.commit();
           metrics_->emails.inc();
         } else {
-          const bool failed = queue::mail_failed(w, job, options_.replica, error, options_.max_attempts,
-                                                 backoff_for(job.attempts));
+          const bool failed =
+              queue::mail_failed(w, job, options_.replica, error, options_.max_attempts,
+                                 retry_backoff(job.attempts, options_.backoff, options_.max_backoff));
           w.commit();
           metrics_->email_errors.inc();
           if (failed) metrics_->failed.inc();

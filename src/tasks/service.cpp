@@ -101,14 +101,17 @@ void delete_and_record(pqxx::transaction_base& w, const Actor& who, const Task& 
 /// Tops a series up to 1 + generate_ahead open occurrences (1 for after_completion), each a new task copied
 /// from `source` (the occurrence just completed, skipped or edited, whose rule applies), numbered after the
 /// series' highest occurrence. Under the series lock, so concurrent transactions never create one twice.
-void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& source, Instant at) {
+/// `skipping`: the source is an open occurrence about to be deleted, which no longer counts as open; it still
+/// exists, so its relative reminders are copied to the occurrence that replaces it.
+void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& source, Instant at,
+                   bool skipping = false) {
   if (!source.recurrence || !source.series_id || !source.due_at) return;
   repository::lock_series(w, who.user_id, *source.series_id);
   const auto tasks = repository::series_tasks(w, who.user_id, *source.series_id);
   int open = 0;
-  Task prev = source;  // the source itself may just have been deleted (skipped)
+  Task prev = source;
   for (const auto& t : tasks) {
-    if (t.status == Status::open) ++open;
+    if (t.status == Status::open && !(skipping && t.id == source.id)) ++open;
     if (t.occurrence.value_or(0) > prev.occurrence.value_or(0)) prev = t;
   }
   const int target = 1 + (source.recurrence_mode == RecurrenceMode::fixed ? source.generate_ahead : 0);
@@ -135,6 +138,22 @@ void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& sour
     // Reminder offsets follow the occurrence (wired by the reminders module).
     if (copy_reminders_hook) copy_reminders_hook(w, who.user_id, source.id, prev);
     ++open;
+  }
+}
+
+/// Ends a series (its task `deleted` is already gone): deletes its open occurrences and clears the rule of
+/// the completed ones, so that reopening and completing one, or a series-wide edit of one, creates nothing.
+void end_series(pqxx::transaction_base& w, const Actor& who, const std::string& series_id, Instant at) {
+  repository::lock_series(w, who.user_id, series_id);
+  TaskPatch stop;
+  stop.recurrence.emplace();  // set to none
+  for (auto& other : repository::series_tasks(w, who.user_id, series_id)) {
+    if (other.status == Status::open) {
+      delete_and_record(w, who, other);
+      continue;
+    }
+    const auto changes = apply_patch(other, stop, at);
+    if (!changes.empty()) save_and_record(w, who, other, changes);
   }
 }
 
@@ -259,15 +278,13 @@ void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id,
             std::optional<int> expected_version, Scope scope) {
   const Task t = locked(w, who.user_id, id);
   check_version(t, expected_version);
+  const Instant at = now();
+  // Skipping an occurrence: the series goes on. The next occurrence is created before this one is deleted,
+  // while its reminders (which the delete cascades to) can still be copied.
+  if (t.series_id && scope == Scope::this_occurrence && t.status == Status::open)
+    extend_series(w, who, t, at, /*skipping=*/true);
   delete_and_record(w, who, t);
-  if (!t.series_id) return;
-  if (scope == Scope::series) {
-    repository::lock_series(w, who.user_id, *t.series_id);
-    for (const auto& other : repository::series_tasks(w, who.user_id, *t.series_id))
-      if (other.status == Status::open) delete_and_record(w, who, other);
-  } else if (t.status == Status::open) {
-    extend_series(w, who, t, now());  // skipping an occurrence: the series goes on
-  }
+  if (t.series_id && scope == Scope::series) end_series(w, who, *t.series_id, at);
 }
 
 void set_copy_reminders(CopyReminders fn) {

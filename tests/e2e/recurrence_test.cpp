@@ -319,6 +319,90 @@ TEST_F(RecurrenceTest, ScopeThisAndSeries) {
   EXPECT_TRUE(IsProblem(u.client.del(path_of(all[0]) + "?scope=series"), 404));
 }
 
+TEST_F(RecurrenceTest, SkippedOccurrencePassesItsRemindersOn) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "Standup"},
+                                        {"due_at", "2030-01-07T09:00:00+01:00"},
+                                        {"timezone", "Europe/Berlin"},
+                                        {"recurrence", "FREQ=DAILY"}});
+  ASSERT_EQ(u.client.post(path_of(t) + "/reminders", {{"before_due", "PT15M"}}).status, 201);
+  ASSERT_EQ(u.client.del(path_of(t) + "?scope=this").status, 204);
+  auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["occurrence"], 1);
+  EXPECT_EQ(all[0]["due_at"], "2030-01-08T08:00:00Z");
+  auto items = reminders_of(u.client, all[0]);
+  ASSERT_EQ(items.size(), 1u) << "the replacement occurrence gets the skipped one's reminder: " << items;
+  EXPECT_EQ(items[0]["before_due"], "PT15M");
+  EXPECT_EQ(items[0]["fire_at"], "2030-01-08T07:45:00Z");
+  EXPECT_EQ(items[0]["state"], "scheduled");
+  // Skipping the next one passes it on again.
+  ASSERT_EQ(u.client.del(path_of(all[0]) + "?scope=this").status, 204);
+  all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["occurrence"], 2);
+  items = reminders_of(u.client, all[0]);
+  ASSERT_EQ(items.size(), 1u) << items;
+  EXPECT_EQ(items[0]["fire_at"], "2030-01-09T07:45:00Z");
+
+  // generate_ahead: the occurrence topped up when the first is skipped gets its reminder too.
+  const auto rent = create_task(u.client, {{"title", "Rent"},
+                                           {"due_at", "2030-01-01T09:00:00Z"},
+                                           {"recurrence", "FREQ=MONTHLY;BYMONTHDAY=1"},
+                                           {"generate_ahead", 1}});
+  ASSERT_EQ(u.client.post(path_of(rent) + "/reminders", {{"before_due", "P1D"}}).status, 201);
+  ASSERT_EQ(u.client.del(path_of(rent) + "?scope=this").status, 204);
+  all = series_of(u.client, rent["id"]);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1]["due_at"], "2030-03-01T09:00:00Z");
+  for (const auto& occ : all) {
+    items = reminders_of(u.client, occ);
+    ASSERT_EQ(items.size(), 1u) << occ["due_at"] << items;
+    EXPECT_EQ(instant_us(items[0]["fire_at"]), *instant_us(occ["due_at"]) - 86'400LL * 1'000'000);
+  }
+}
+
+TEST_F(RecurrenceTest, DeletedSeriesDoesNotComeBack) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "Stretch"},
+                                        {"due_at", "2030-01-07T07:00:00Z"},
+                                        {"recurrence", "FREQ=DAILY"},
+                                        {"generate_ahead", 1}});
+  ASSERT_EQ(u.client.post(path_of(t) + "/complete").status, 200);
+  auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 3u);
+  ASSERT_EQ(u.client.post(path_of(all[1]) + "/complete").status, 200);
+  all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 4u);
+  ASSERT_EQ(u.client.del(path_of(all[2]) + "?scope=series").status, 204);
+  all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 2u) << "the completed occurrences stay";
+  for (const auto& occ : all) {
+    EXPECT_EQ(occ["status"], "done");
+    EXPECT_TRUE(occ["recurrence"].is_null()) << "a deleted series' occurrences no longer recur: " << occ;
+  }
+  const auto none = u.client.get(path_of(t) + "/occurrences");
+  ASSERT_EQ(none.status, 200) << none.describe();
+  EXPECT_TRUE(none.json()["occurrences"].empty()) << none.body;
+
+  // Reopening and completing an old occurrence creates nothing.
+  ASSERT_EQ(u.client.post(path_of(t) + "/reopen").status, 200);
+  ASSERT_EQ(u.client.post(path_of(t) + "/complete").status, 200);
+  EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
+  // Nor does a series-wide edit: completing through PATCH, a new due date, more generated ahead.
+  ASSERT_EQ(u.client.patch(path_of(all[1]) + "?scope=series", {{"status", "open"}}).status, 200);
+  ASSERT_EQ(u.client.patch(path_of(all[1]) + "?scope=series", {{"status", "done"}}).status, 200);
+  EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
+  auto r = u.client.patch(path_of(all[1]) + "?scope=series",
+                          {{"due_at", "2030-02-01T07:00:00Z"}, {"generate_ahead", 3}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
+  r = u.client.patch(path_of(all[1]) + "?scope=series", {{"status", "open"}, {"title", "Stretch more"}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  ASSERT_EQ(u.client.post(path_of(all[1]) + "/complete").status, 200);
+  EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
+}
+
 TEST_F(RecurrenceTest, EventsMatchTheirSchemas) {
   auto u = user();
   const auto t = create_task(u.client, {{"title", "Schema"},

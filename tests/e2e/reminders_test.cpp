@@ -364,6 +364,50 @@ TEST(RemindersReplicas, FiredOnOneReplicaReachesASocketOnAnother) {
   EXPECT_EQ((*fired)["data"]["reminder_id"], r.json()["id"]);
 }
 
+// On time: with a reminder planned an hour ahead the scheduler sleeps long (up to its safety wake-up, a
+// minute); one added due 1.5 s ahead must wake it (NOTIFY re-plans the sleep) and fire at its time, not when
+// the far one or a periodic poll would. A server and database of its own, so nothing else is due meanwhile.
+TEST(RemindersOnTime, FiresAtItsTimeWhileTheSchedulerSleepsForALaterOne) {
+  const std::string db = TestPostgres::shared().create_database("rem_" + random_hex(4));
+  ServerProcess server(std::map<std::string, std::string>{{"DATABASE_URL", db}});
+  auto u = new_user(server.base_url());
+  const std::string tid = create_task(u.client, json{{"title", "on time"}})["id"];
+  const auto path = "/api/v1/tasks/" + tid + "/reminders";
+  auto far = u.client.post(path, json{{"at", in(1h)}});
+  ASSERT_EQ(far.status, 201) << far.describe();
+  std::this_thread::sleep_for(500ms);  // the scheduler has planned its sleep until the far one
+  for (int round = 0; round < 3; ++round) {
+    auto r = u.client.post(path, json{{"at", in(1500ms)}});
+    ASSERT_EQ(r.status, 201) << r.describe();
+    const std::string rid = r.json()["id"];
+    json fired;
+    ASSERT_TRUE(eventually(
+        [&] {
+          const auto items = u.client.get(path).json()["items"];
+          for (const auto& item : items)
+            if (item["id"] == rid && !item["fired_at"].is_null()) fired = item;
+          return !fired.is_null();
+        },
+        10s))
+        << "round " << round << ": not fired within 10 s of being due in 1.5 s\n"
+        << server_output_digest(server.output());
+    const auto due = instant_us(fired["fire_at"]), at = instant_us(fired["fired_at"]);
+    ASSERT_TRUE(due && at) << fired;
+    // fired_at is the database's clock_timestamp() when the fired event was written.
+    const long long late_ms = (*at - *due) / 1000;
+    EXPECT_GE(late_ms, 0) << "fired early: " << fired;
+    EXPECT_LE(late_ms, 500) << "round " << round << ": fired " << late_ms << " ms late: " << fired;
+    EXPECT_EQ(fired["state"], "delivered");
+  }
+  const auto items = u.client.get(path).json()["items"];
+  const std::string far_id = far.json()["id"];
+  for (const auto& item : items) {
+    if (item["id"] == far_id) {
+      EXPECT_EQ(item["state"], "scheduled") << "the far one waits";
+    }
+  }
+}
+
 TEST(RemindersStartTls, DeliversOverStartTlsWithAPrivateCa) {
   const std::string dir = make_temp_dir("todo-tls-");
   SelfSignedCert cert(dir);

@@ -414,6 +414,93 @@ TEST_F(RemindersTest, EmailRetriesWithBackoffThenFails) {
   }
 }
 
+// A relative reminder whose e-mail is being sent when its task's due_at moves keeps its firing (the e-mail in
+// flight) and is scheduled at the new time once the e-mail ends, delivered or failed.
+TEST_F(RemindersTest, FiringReminderIsArmedAgainWhenItsEmailEnds) {
+  const auto user = make_user(/*email=*/true);
+  // Fires the reminder now (e-mail owed) and leases its e-mail.
+  auto fire_and_claim = [&](const std::string& id) {
+    tx([&](pqxx::work& w) {
+      w.exec_params(
+          "UPDATE reminders SET fire_at = now() - interval '1 second' WHERE user_id = $1 AND id = $2", user,
+          id);
+    });
+    tx([&](pqxx::work& w) { reminders::queue::fire_due(w, 1000, true); });
+    std::optional<reminders::queue::MailJob> job;
+    for (const auto& j : tx([&](pqxx::work& w) { return reminders::queue::claim_mail(w, "r", 60s, 1000); }))
+      if (j.id == id) job = j;
+    return job;
+  };
+
+  // Delivered: scheduled again at the new time, and fires then.
+  const auto task = make_task(user, at("2031-02-01T10:00:00Z"));
+  const auto r = add(user, task, R"({"before_due": "PT15M"})");
+  auto job = fire_and_claim(r.id);
+  ASSERT_TRUE(job);
+  const auto fired_at = get(user, r.id).fire_at;
+  patch_due(user, task, at("2031-04-01T10:00:00Z"));
+  auto s = get(user, r.id);
+  EXPECT_EQ(s.state, "firing");
+  EXPECT_EQ(s.fire_at, fired_at) << "the e-mail in flight keeps its firing";
+  EXPECT_TRUE(tx([&](pqxx::work& w) { return reminders::queue::mail_sent(w, *job, "r"); }));
+  s = get(user, r.id);
+  EXPECT_EQ(s.state, "scheduled");
+  EXPECT_EQ(s.fire_at, at("2031-04-01T09:45:00Z"));
+  EXPECT_FALSE(s.fired_at);
+  EXPECT_EQ(s.attempts, 0);
+  job = fire_and_claim(r.id);
+  ASSERT_TRUE(job) << "fires again at the new time";
+  EXPECT_EQ(job->attempts, 1);
+  EXPECT_TRUE(tx([&](pqxx::work& w) { return reminders::queue::mail_sent(w, *job, "r"); }));
+  EXPECT_EQ(get(user, r.id).state, "delivered") << "nothing waits any more";
+  EXPECT_EQ(
+      count("SELECT count(*) FROM outbox WHERE subject = $1 AND type = 'com.todo.reminder.fired'", task), 2);
+
+  // Failed for good: scheduled again at the new time as well.
+  const auto task2 = make_task(user, at("2031-02-01T10:00:00Z"));
+  const auto r2 = add(user, task2, R"({"before_due": "PT1H"})");
+  job = fire_and_claim(r2.id);
+  ASSERT_TRUE(job);
+  patch_due(user, task2, at("2031-05-01T10:00:00Z"));
+  EXPECT_TRUE(tx([&](pqxx::work& w) {
+    return reminders::queue::mail_failed(w, *job, "r", "550 no such user", 1, 10min);
+  })) << "the e-mail failed for good";
+  s = get(user, r2.id);
+  EXPECT_EQ(s.state, "scheduled");
+  EXPECT_EQ(s.fire_at, at("2031-05-01T09:00:00Z"));
+
+  // A retry still to come keeps it firing; moved back to the past meanwhile, nothing is re-armed.
+  const auto task3 = make_task(user, at("2031-02-01T10:00:00Z"));
+  const auto r3 = add(user, task3, R"({"before_due": "PT15M"})");
+  job = fire_and_claim(r3.id);
+  ASSERT_TRUE(job);
+  patch_due(user, task3, at("2031-06-01T10:00:00Z"));
+  EXPECT_FALSE(tx(
+      [&](pqxx::work& w) { return reminders::queue::mail_failed(w, *job, "r", "421 try later", 3, 0ms); }));
+  EXPECT_EQ(get(user, r3.id).state, "firing");
+  patch_due(user, task3, at("2020-06-01T10:00:00Z"));
+  std::optional<reminders::queue::MailJob> retry;
+  for (const auto& j : tx([&](pqxx::work& w) { return reminders::queue::claim_mail(w, "r", 60s, 1000); }))
+    if (j.id == r3.id) retry = j;
+  ASSERT_TRUE(retry);
+  EXPECT_TRUE(tx([&](pqxx::work& w) { return reminders::queue::mail_sent(w, *retry, "r"); }));
+  EXPECT_EQ(get(user, r3.id).state, "delivered");
+
+  // The task completed meanwhile: cancelled at the new time; reopening restores it.
+  const auto task4 = make_task(user, at("2031-02-01T10:00:00Z"));
+  const auto r4 = add(user, task4, R"({"before_due": "PT15M"})");
+  job = fire_and_claim(r4.id);
+  ASSERT_TRUE(job);
+  patch_due(user, task4, at("2031-07-01T10:00:00Z"));
+  tx([&](pqxx::work& w) { tasks::service::complete(w, Actor(user), task4); });
+  EXPECT_TRUE(tx([&](pqxx::work& w) { return reminders::queue::mail_sent(w, *job, "r"); }));
+  s = get(user, r4.id);
+  EXPECT_EQ(s.state, "cancelled");
+  EXPECT_EQ(s.fire_at, at("2031-07-01T09:45:00Z"));
+  tx([&](pqxx::work& w) { tasks::service::reopen(w, Actor(user), task4); });
+  EXPECT_EQ(get(user, r4.id).state, "scheduled");
+}
+
 // events::append_many, which firing uses: per-user consecutive sequences in the given order, after append's,
 // once the relay has numbered them.
 TEST_F(RemindersTest, OutboxAppendManyKeepsEachUsersOrder) {

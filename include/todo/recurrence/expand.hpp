@@ -2,7 +2,7 @@
 //
 // The expander is our own, written after python-dateutil's rrule (the reference it is tested against), not
 // libical: libical 3.0.16 gets UTC offsets near DST changes, the second of two repeated wall times, WKST
-// other than MO and FREQ=DAILY;BYMONTHDAY=-1 wrong (see docs/notes/recurrence.md).
+// other than MO and FREQ=DAILY;BYMONTHDAY=-1 wrong (see docs/recurrence.md).
 //
 // Semantics (dateutil's, which follows RFC 5545 except for DTSTART):
 // - The rule is expanded in floating local time starting at dtstart's wall time in `tz`; every occurrence

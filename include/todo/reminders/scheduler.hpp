@@ -54,7 +54,6 @@ class Scheduler {
   void run_firing();
   void run_mailer(int index);
   void wake_mailers();
-  std::chrono::milliseconds backoff_for(int attempts) const;
 
   SchedulerOptions options_;
   std::unique_ptr<Metrics> metrics_;
@@ -65,6 +64,11 @@ class Scheduler {
   std::thread firing_;
   std::vector<std::thread> mailers_;
 };
+
+/// How long to wait before retrying an e-mail whose attempt number `attempts` (1 = the first) failed: `first`
+/// after the first attempt, doubled after each further one, never more than `max` (nor less than zero).
+std::chrono::milliseconds retry_backoff(int attempts, std::chrono::milliseconds first,
+                                        std::chrono::milliseconds max);
 
 /// The reminder's e-mail Message-ID, `<reminder-{id}-{fire_at epoch seconds}@todo-server>`: the same for
 /// every attempt (and every replica) at one firing, so duplicates after a crash are recognisable.

@@ -50,8 +50,9 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
 Task complete(pqxx::transaction_base& w, const Actor& who, const std::string& id);
 Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id);
 /// Deletes a task. For an occurrence of a series, scope = this skips it (the series goes on with the next
-/// occurrence); scope = series deletes it and every open occurrence of the series, which ends the series
-/// (completed occurrences stay).
+/// occurrence, which gets the skipped one's relative reminders); scope = series deletes it and every open
+/// occurrence of the series, which ends the series: completed occurrences stay, without their rule, so that
+/// reopening and completing one (or a series-wide edit of one) creates no new occurrence.
 void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id,
             std::optional<int> expected_version, Scope scope = Scope::this_occurrence);
 /// Up to `count` upcoming occurrence times of the task's series after it (empty for a task that does not
