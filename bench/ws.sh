@@ -139,11 +139,12 @@ RSS3=$(rss_kib)
 [[ $WS_AFTER == 0 ]] || fail "ws_connections still $WS_AFTER 15 s after the idle client exited"
 echo "after the client closed them: ws_connections $WS_AFTER, server VmRSS $RSS3 KiB" \
   "($(per_conn "$RSS0" "$RSS3" "$OPENED") KiB per connection of the peak still resident)"
-# A second round once the first round's sessions are surely gone (a closed session lives until its keepalive
-# timer fires, up to one ping interval): little growth over the first peak means the memory is reused, not
-# leaked (glibc keeps freed memory, so RSS alone does not fall back).
+# A second round once the first round's sessions are surely gone (sessions have no keepalive timer of their own
+# — one sweeper thread pings them all — so a closed session is freed as soon as its last pending operation
+# completes; the pause leaves room for stragglers): little growth over the first peak means the memory is
+# reused, not leaked (glibc keeps freed memory, so RSS alone does not fall back).
 if ((IDLE_ROUNDS > 1)); then
-  echo "second round in $IDLE_SETTLE s (the default ping interval is 20 s)"
+  echo "second round in $IDLE_SETTLE s"
   sleep "$IDLE_SETTLE"
   RSS4=$(rss_kib)
   IDLE_LINE2=$("$PY" "$CLIENT" idle "$BASE_URL" "$WORK/idle-tokens.txt" "$IDLE_CONNECTIONS" "$SERVER_PID") ||

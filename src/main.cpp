@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
   ws_options.silence_timeout = cfg.ws_silence_timeout;
   ws_options.conninfo = cfg.database_url;
   ws_options.kafka_brokers = brokers;
-  ws_options.kafka_topic = cfg.topic_updates;
+  ws_options.kafka_topics = {cfg.topic_updates, cfg.topic_reminders};
   realtime::Gateway gateway(ws_options, pool, jwt, registry);
   server.on_upgrade("/api/v1/ws",
                     [&gateway](auto stream, auto req) { gateway.accept(std::move(stream), std::move(req)); });

@@ -102,8 +102,8 @@ std::string KafkaProducer::fatal_error() const {
   return err;
 }
 
-KafkaConsumer::KafkaConsumer(const std::string& brokers, const std::string& group, const std::string& topic,
-                             Handler handler, bool from_latest)
+KafkaConsumer::KafkaConsumer(const std::string& brokers, const std::string& group,
+                             const std::vector<std::string>& topics, Handler handler, bool from_latest)
     : handler_(std::move(handler)) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   set(conf, "bootstrap.servers", brokers);
@@ -119,13 +119,17 @@ KafkaConsumer::KafkaConsumer(const std::string& brokers, const std::string& grou
     throw std::runtime_error(std::string("cannot create the Kafka consumer: ") + err);
   }
   rd_kafka_poll_set_consumer(rk_);
-  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
-  const auto e = rd_kafka_subscribe(rk_, topics);
-  rd_kafka_topic_partition_list_destroy(topics);
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  std::string names;
+  for (const auto& topic : topics) {
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);
+    names += (names.empty() ? "" : ", ") + topic;
+  }
+  const auto e = rd_kafka_subscribe(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
   if (e) {
     rd_kafka_destroy(rk_);
-    throw std::runtime_error(std::string("cannot subscribe to ") + topic + ": " + rd_kafka_err2str(e));
+    throw std::runtime_error("cannot subscribe to " + names + ": " + rd_kafka_err2str(e));
   }
   thread_ = std::thread([this] {
     while (!stopping_.load()) {

@@ -48,6 +48,15 @@ const db::Registration kRegistered{kPosition};
 
 constexpr int kReplayBatch = 500;
 
+/// The user's last sequence, and the oldest one still in the outbox (none when it holds nothing of theirs).
+using Position = std::pair<std::int64_t, std::optional<std::int64_t>>;
+Position position(pqxx::transaction_base& w, const std::string& user_id) {
+  auto r = w.exec_prepared(kPosition.name, user_id);
+  std::optional<std::int64_t> min;
+  if (!r[0][1].is_null()) min = r[0][1].as<std::int64_t>();
+  return {r[0][0].as<std::int64_t>(), min};
+}
+
 double epoch_seconds(const std::string& rfc3339) {
   auto t = parse_rfc3339(rfc3339);
   if (!t) return 0;
@@ -78,7 +87,8 @@ struct Gateway::Shared {
         sent(r.counter("ws_messages_sent_total", "Messages written to WebSocket clients").with({})),
         dropped_slow(
             r.counter("ws_dropped_slow_total", "Clients closed with 1013 for not keeping up").with({})),
-        latency(r.histogram("ws_delivery_latency_seconds", "From an event's commit to its WebSocket write",
+        latency(r.histogram("ws_delivery_latency_seconds",
+                            "From a live event's time (its transaction's) to the end of its WebSocket write",
                             {}, {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})
                     .with({})) {
     r.gauge_callback("ws_connections", "Open WebSocket connections",
@@ -91,6 +101,9 @@ struct Gateway::Shared {
   metrics::Counter& sent;
   metrics::Counter& dropped_slow;
   metrics::Histogram& latency;
+  // Set by Gateway::stop() before it closes the sessions in the hub: a session that joins the hub after that
+  // snapshot sees it and closes itself.
+  std::atomic<bool> stopping{false};
 };
 
 namespace {
@@ -123,11 +136,38 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     reserved_ = false;
     registered_ = true;
     last_ping_ = last_seen_;
-    co_await establish(after_);
-    co_await read_loop();
-    shared_->hub.remove(user_id_, this);
-    registered_ = false;
+    // Leaves the hub on every way out of here (return, exception, the frame destroyed unfinished): a slot
+    // that is never given back counts against the user's and the server's limits for ever.
+    Registration registration(*this);
+    if (shared_->stopping.load()) {
+      // Still in its handshake when stop() closed the hub's sessions, so not among them.
+      close_now(1001, "server shutting down");
+      co_await read_loop();  // until the close handshake ends
+      co_return;
+    }
+    try {
+      co_await establish(after_);
+      co_await read_loop();
+    } catch (const std::exception& e) {
+      spdlog::error("websocket session of user {} failed: {}", user_id_, e.what());
+      close_now(1011, "internal error");
+    }
   }
+
+  /// Removes the session from the hub when it goes out of scope.
+  class Registration {
+   public:
+    explicit Registration(WsSession& s) : s_(s) {}
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+    ~Registration() {
+      s_.shared_->hub.remove(s_.user_id_, &s_);
+      s_.registered_ = false;
+    }
+
+   private:
+    WsSession& s_;
+  };
 
   void deliver(std::shared_ptr<const Delivery> d) override {
     asio::post(ws_.get_executor(), [self = shared_from_this(), d = std::move(d)] { self->on_delivery(d); });
@@ -143,26 +183,29 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   }
 
  private:
+  // The user's position (see position()); none when the database cannot tell, and then the session is closed
+  // with 1011.
+  asio::awaitable<std::optional<Position>> read_position() {
+    std::optional<Position> pos;
+    // Named, not a temporary in the co_await expression (GCC 12 mishandles non-trivial temporaries there).
+    auto read = [user = user_id_](pqxx::transaction_base& w) { return position(w, user); };
+    try {
+      pos = co_await shared_->pool.read(read);
+    } catch (const std::exception& e) {
+      spdlog::warn("websocket: cannot read the position of user {}: {}", user_id_, e.what());
+      close_now(1011, "database unavailable");
+    }
+    co_return pos;
+  }
+
   // Where the client stands: replay after `after` (or resync when that history is gone), else start from now.
   asio::awaitable<void> establish(std::optional<std::int64_t> after) {
     const auto epoch = ++epoch_;  // a gap-filling replay still running from before stops
     replaying_ = true;
-    std::pair<std::int64_t, std::optional<std::int64_t>> pos{0, std::nullopt};
-    // Named, not a temporary in the co_await expression (GCC 12 mishandles non-trivial temporaries there).
-    auto read_position = [user = user_id_](pqxx::transaction_base& w) {
-      auto r = w.exec_prepared(kPosition.name, user);
-      std::optional<std::int64_t> min;
-      if (!r[0][1].is_null()) min = r[0][1].as<std::int64_t>();
-      return std::pair<std::int64_t, std::optional<std::int64_t>>{r[0][0].as<std::int64_t>(), min};
-    };
-    try {
-      pos = co_await shared_->pool.read(read_position);
-    } catch (const std::exception& e) {
-      spdlog::warn("websocket: cannot read the position of user {}: {}", user_id_, e.what());
-      close_now(1011, "database unavailable");
-      co_return;
-    }
-    const auto [last, oldest] = pos;
+    const auto pos = co_await read_position();
+    if (!pos) co_return;
+    const auto [last, oldest] = *pos;
+    live_after_ = last;  // what was committed before now is history, not live traffic
     if (!after || *after >= last) {
       last_sent_ = last;  // from now on (a client ahead of the server has nothing to replay)
     } else if (!oldest || *oldest > *after + 1) {
@@ -192,6 +235,13 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         close_now(1011, "database unavailable");
         co_return;
       }
+      if (closing_ || epoch != epoch_) co_return;
+      if (!batch.empty() && batch.front().sequence > last_sent_ + 1) {
+        // A hole where the next event should be: pruned since (during this replay, say). Returning without
+        // a resync would have drain_pending() start the replay again, and again.
+        co_await resync_if_pruned(epoch);
+        co_return;
+      }
       for (const auto& e : batch) {
         while (outq_.size() >= shared_->options.send_queue && writing_ && !closing_ && epoch == epoch_) {
           room_.expires_after(std::chrono::seconds(1));  // write_loop cancels it after each message
@@ -200,12 +250,22 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         if (closing_ || epoch != epoch_) co_return;
         if (e.sequence <= last_sent_) continue;       // sent meanwhile (live, or another replay)
         if (e.sequence != last_sent_ + 1) co_return;  // not committed yet: the hint or event will come again
-        auto d = delivery_of(e);
-        enqueue_text(d->message, d->commit_time);
-        last_sent_ = e.sequence;
+        enqueue_event(*delivery_of(e));
       }
       if (static_cast<int>(batch.size()) < kReplayBatch || closing_ || epoch != epoch_) co_return;
     }
+  }
+
+  // Called on a hole after last_sent_: when the events there are gone from the outbox, tells the client to
+  // reload ({"type":"resync"}) and carries on from the user's current sequence.
+  asio::awaitable<void> resync_if_pruned(std::uint64_t epoch) {
+    const auto pos = co_await read_position();
+    if (!pos || closing_ || epoch != epoch_) co_return;
+    const auto [last, oldest] = *pos;
+    if (last <= last_sent_ || (oldest && *oldest <= last_sent_ + 1)) co_return;  // not pruned
+    enqueue_text(std::make_shared<const std::string>(control("resync")), 0);
+    last_sent_ = last;
+    live_after_ = last;
   }
 
   void on_delivery(const std::shared_ptr<const Delivery>& d) {
@@ -223,8 +283,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     }
     if (d->sequence <= last_sent_) return;  // already sent (replay, or the other source)
     if (d->message && d->sequence == last_sent_ + 1) {
-      enqueue_text(d->message, d->commit_time);
-      last_sent_ = d->sequence;
+      enqueue_event(*d);
       return;
     }
     // A gap, or a hint from another replica: fetch what is missing from the outbox.
@@ -250,6 +309,14 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       on_delivery(d);
   }
 
+  // The next event (sequence last_sent_ + 1). Its delivery latency is observed only when it is live —
+  // committed after this connection (or its last resume) established where the client stands — not when it is
+  // history being replayed: a device back after hours would add hours-long samples.
+  void enqueue_event(const Delivery& d) {
+    enqueue_text(d.message, d.sequence > live_after_ ? d.commit_time : 0);
+    last_sent_ = d.sequence;
+  }
+
   void enqueue_text(std::shared_ptr<const std::string> text, double commit_time) {
     if (closing_) return;
     if (outq_.size() >= shared_->options.send_queue) {
@@ -271,6 +338,9 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       ws_.text(true);
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*text), kTuple);
       if (ec) break;
+      // While a replay runs no read is pending, so pongs go unseen: the client taking the replay's writes
+      // is the sign of life (a dead one stops taking them once the socket's buffers are full).
+      if (replaying_) last_seen_ = Clock::now();
       shared_->sent.inc();
       if (commit_time > 0) {
         const double now_s =
@@ -289,28 +359,34 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       auto [ec, n] = co_await ws_.async_read(buffer, kTuple);
       if (ec) co_return;
       last_seen_ = Clock::now();
-      const auto msg = nlohmann::json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+      if (!ws_.got_text()) {
+        // The protocol is JSON text frames: a binary one is a client bug, not a message to answer.
+        close_now(1003, "binary messages are not accepted: send JSON text frames");
+        continue;  // reads on until the close handshake ends
+      }
+      const auto request = parse_client_request(beast::buffers_to_string(buffer.data()));
       buffer.consume(buffer.size());
-      if (msg.is_object() && msg.value("type", "") == "resume" && msg.contains("after") &&
-          msg["after"].is_number_integer() && msg["after"].get<std::int64_t>() >= 0) {
-        // Drops what is queued, but not the message being written: write_loop pops it when done.
-        outq_.erase(writing_ && !outq_.empty() ? outq_.begin() + 1 : outq_.begin(), outq_.end());
-        pending_.clear();
-        // The seam, for the client: what came before this acknowledgement was live traffic sent before the
-        // resume was read; what follows is every event after `after`, in order, then live ones.
-        const auto after = msg["after"].get<std::int64_t>();
-        enqueue_text(
-            std::make_shared<const std::string>(nlohmann::json{{"type", "resumed"}, {"after", after}}.dump()),
-            0);
-        co_await establish(after);
-      } else if (msg.is_object() && msg.value("type", "") == "ping") {
-        enqueue_text(std::make_shared<const std::string>(control("pong")), 0);
-      } else {
-        enqueue_text(
-            std::make_shared<const std::string>(nlohmann::json{
-                {"type", "error"}, {"message", "expected {\"type\":\"resume\",\"after\":<sequence>}"}}
-                                                    .dump()),
-            0);
+      if (closing_) continue;
+      switch (request.kind) {
+        case ClientRequest::Kind::resume: {
+          // Drops what is queued, but not the message being written: write_loop pops it when done.
+          outq_.erase(writing_ && !outq_.empty() ? outq_.begin() + 1 : outq_.begin(), outq_.end());
+          pending_.clear();
+          // The seam, for the client: what came before this acknowledgement was live traffic sent before
+          // the resume was read; what follows is every event after `after`, in order, then live ones.
+          enqueue_text(std::make_shared<const std::string>(
+                           nlohmann::json{{"type", "resumed"}, {"after", request.after}}.dump()),
+                       0);
+          co_await establish(request.after);
+          break;
+        }
+        case ClientRequest::Kind::ping:
+          enqueue_text(std::make_shared<const std::string>(control("pong")), 0);
+          break;
+        case ClientRequest::Kind::invalid:
+          // Answered, and the connection stays: one bad message does not cost the client its live updates.
+          enqueue_text(std::make_shared<const std::string>(client_error(request.problem)), 0);
+          break;
       }
     }
   }
@@ -362,7 +438,8 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   std::string user_id_;
   std::optional<std::int64_t> after_;
   std::int64_t last_sent_ = 0;
-  std::uint64_t epoch_ = 0;                      // establish() count: replays of an older epoch stop
+  std::int64_t live_after_ = 0;  // the user's sequence when establish() read it: later events are live
+  std::uint64_t epoch_ = 0;      // establish() count: replays of an older epoch stop
   asio::steady_timer room_{ws_.get_executor()};  // a replay waiting for room in outq_
   bool replaying_ = false;
   bool writing_ = false;
@@ -478,7 +555,7 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
     asio::co_spawn(ex, reject_token(std::move(stream), std::move(req), bearer_protocol), asio::detached);
     return;
   }
-  if (stopping_.load()) {
+  if (shared_->stopping.load()) {
     asio::co_spawn(ex, refuse(std::move(stream), bhttp::status::service_unavailable, "shutting down"),
                    asio::detached);
     return;
@@ -522,13 +599,15 @@ void Gateway::start() {
       std::chrono::milliseconds(20), std::chrono::milliseconds(1000));
   sweeper_ = std::thread([this, period] {
     std::unique_lock lock(sweep_mutex_);
-    while (!sweep_cv_.wait_for(lock, period, [this] { return stopping_.load(); }))
+    while (!sweep_cv_.wait_for(lock, period, [this] { return shared_->stopping.load(); }))
       hub_.tick_all(Clock::now());
   });
   if (!shared_->options.kafka_brokers.empty()) {
-    // Every replica reads task-updates in a consumer group of its own, so each sees every event.
+    // Every replica reads task-updates and reminders (what clients are sent: task changes, reminder.fired) in
+    // a consumer group of its own, so each sees every event. The two topics do not keep the events' order
+    // between them: a session fills the gap from the outbox and drops the late one by its sequence.
     consumer_ = std::make_unique<events::KafkaConsumer>(
-        shared_->options.kafka_brokers, "todo-realtime-" + new_uuid(), shared_->options.kafka_topic,
+        shared_->options.kafka_brokers, "todo-realtime-" + new_uuid(), shared_->options.kafka_topics,
         [this](const std::string& key, const std::string& value) {
           if (!hub_.has(key)) return;
           const auto ce = nlohmann::json::parse(value, nullptr, false);
@@ -541,7 +620,7 @@ void Gateway::start() {
           hub_.publish(d);
         });
   }
-  // With Kafka, other replicas' events come from the task-updates topic only; without it, from NOTIFY.
+  // With Kafka, other replicas' events come from the topics only; without it, from NOTIFY.
   if (shared_->options.conninfo.empty() || !shared_->options.kafka_brokers.empty()) return;
   listener_ = std::thread([this] {
     // Other replicas' relays NOTIFY todo_events with "<user_id> <sequence>" after publishing; a user with
@@ -561,14 +640,14 @@ void Gateway::start() {
       }
       Hub& hub_;
     };
-    while (!stopping_.load()) {
+    while (!shared_->stopping.load()) {
       try {
         pqxx::connection c(shared_->options.conninfo);
         Receiver receiver(c, hub_);
-        while (!stopping_.load())
+        while (!shared_->stopping.load())
           c.await_notification(0, 200'000);
       } catch (const std::exception& e) {
-        if (stopping_.load()) break;
+        if (shared_->stopping.load()) break;
         spdlog::warn("websocket listener: {}; reconnecting", e.what());
         std::this_thread::sleep_for(std::chrono::seconds(1));
       }
@@ -577,10 +656,10 @@ void Gateway::start() {
 }
 
 void Gateway::stop() {
-  if (stopping_.exchange(true)) return;
+  if (shared_->stopping.exchange(true)) return;
   hub_.close_all(1001, "server shutting down");
   {
-    std::lock_guard lock(sweep_mutex_);  // the sweeper is waiting or ticking: it sees stopping_ either way
+    std::lock_guard lock(sweep_mutex_);  // the sweeper is waiting or ticking: it sees `stopping` either way
   }
   sweep_cv_.notify_all();
   if (sweeper_.joinable()) sweeper_.join();

@@ -1,6 +1,8 @@
 // Hub: per-user session registry and fan-out; the client message format.
 #include "todo/realtime/hub.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 namespace todo::realtime {
@@ -33,7 +35,7 @@ void Hub::unreserve(const std::string& user_id) {
 void Hub::add(const std::string& user_id, const std::shared_ptr<Subscriber>& s) {
   std::lock_guard lock(mutex_);
   unreserve(user_id);
-  users_[user_id].push_back(s);
+  users_[user_id].push_back({s.get(), s});
   ++total_;
 }
 
@@ -42,14 +44,12 @@ void Hub::remove(const std::string& user_id, const Subscriber* s) {
   auto it = users_.find(user_id);
   if (it == users_.end()) return;
   auto& v = it->second;
-  for (auto i = v.begin(); i != v.end(); ++i) {
-    auto p = i->lock();
-    if (!p || p.get() == s) {
-      v.erase(i);
-      --total_;
-      break;
-    }
-  }
+  // Exactly the caller's entry: erasing another (say, the first expired one) would leave the caller's
+  // counted for ever.
+  auto i = std::find_if(v.begin(), v.end(), [s](const Entry& e) { return e.key == s; });
+  if (i == v.end()) return;
+  v.erase(i);
+  --total_;
   if (v.empty()) users_.erase(it);
 }
 
@@ -71,8 +71,8 @@ void Hub::publish(const std::shared_ptr<const Delivery>& d) {
     std::lock_guard lock(mutex_);
     auto it = users_.find(d->user_id);
     if (it == users_.end()) return;
-    for (const auto& w : it->second)
-      if (auto p = w.lock()) targets.push_back(std::move(p));
+    for (const auto& e : it->second)
+      if (auto p = e.ref.lock()) targets.push_back(std::move(p));
   }
   for (const auto& t : targets)
     t->deliver(d);
@@ -83,8 +83,8 @@ std::vector<std::shared_ptr<Subscriber>> Hub::everyone() const {
   std::lock_guard lock(mutex_);
   targets.reserve(total_);
   for (const auto& [_, v] : users_)
-    for (const auto& w : v)
-      if (auto p = w.lock()) targets.push_back(std::move(p));
+    for (const auto& e : v)
+      if (auto p = e.ref.lock()) targets.push_back(std::move(p));
   return targets;
 }
 
@@ -109,6 +109,49 @@ std::string client_message(const std::string& cloudevent_json) {
                       {"time", ce.value("time", "")},
                       {"data", ce.contains("data") ? ce["data"] : nlohmann::json::object()}};
   return m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+ClientRequest parse_client_request(std::string_view text) {
+  ClientRequest r;
+  const auto msg = nlohmann::json::parse(text, nullptr, false);
+  if (msg.is_discarded()) {
+    r.problem = "not JSON: expected {\"type\":\"resume\",\"after\":<sequence>} or {\"type\":\"ping\"}";
+    return r;
+  }
+  if (!msg.is_object()) {
+    r.problem =
+        "not a JSON object: expected {\"type\":\"resume\",\"after\":<sequence>} or {\"type\":\"ping\"}";
+    return r;
+  }
+  const auto type = msg.find("type");
+  if (type == msg.end() || !type->is_string()) {
+    r.problem = "type must be a string: \"resume\" or \"ping\"";
+    return r;
+  }
+  const auto& name = type->get_ref<const std::string&>();
+  if (name == "ping") {
+    r.kind = ClientRequest::Kind::ping;
+    return r;
+  }
+  if (name != "resume") {
+    r.problem = "unknown type: expected \"resume\" or \"ping\"";
+    return r;
+  }
+  const auto after = msg.find("after");
+  // nlohmann keeps non-negative integers as unsigned: one above INT64_MAX is not a sequence number.
+  if (after == msg.end() || !after->is_number_unsigned() ||
+      after->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    r.problem = "after must be a sequence number (an integer >= 0)";
+    return r;
+  }
+  r.kind = ClientRequest::Kind::resume;
+  r.after = static_cast<std::int64_t>(after->get<std::uint64_t>());
+  return r;
+}
+
+std::string client_error(std::string_view problem) {
+  return nlohmann::json{{"type", "error"}, {"message", problem}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace todo::realtime

@@ -14,6 +14,7 @@
 #include "e2e.hpp"
 #include "support/process.hpp"
 #include "support/ws_client.hpp"
+#include "todo/core/time.hpp"
 #include "todo/events/kafka.hpp"
 #include "todo/events/outbox.hpp"
 
@@ -518,42 +519,82 @@ TEST(RealtimeReplicas, AChangeOnOneReplicaReachesASocketOnAnotherExactlyOnceInOr
   }
 }
 
-TEST(RealtimeReplicas, WithKafkaAChangeOnOneReplicaReachesASocketOnAnotherThroughTheTopic) {
-  // With KAFKA_BROKERS set, a replica learns of other replicas' events from task-updates only (no LISTEN):
-  // B's socket gets A's changes through B's own consumer group, or not at all.
-  events::MockKafkaCluster kafka(1);
-  for (const char* topic : {"task-events", "task-updates", "reminders"})
-    kafka.create_topic(topic, 4);
+/// Replicas A and B on one database and one mock Kafka cluster (B with `b_env` besides); a user whose events
+/// A's relay publishes; their socket on B, already getting A's events through B's consumer group.
+struct KafkaReplicas {
+  void start(std::map<std::string, std::string> b_env = {}) {
+    for (const char* topic : {"task-events", "task-updates", "reminders"})
+      kafka.create_topic(topic, 4);
+    a.emplace(db.url, std::map<std::string, std::string>{{"KAFKA_BROKERS", kafka.bootstrap_servers()}});
+    ASSERT_EQ(
+        wait_metric((*a)->base_url(), "outbox_relay_lanes", [](double v) { return v == events::kLanes; }),
+        events::kLanes);
+    b_env["KAFKA_BROKERS"] = kafka.bootstrap_servers();
+    b.emplace(db.url, b_env);
+    ASSERT_EQ(wait_metric((*a)->base_url(), "outbox_relay_lanes", [](double v) { return v == 16; }), 16);
+    ASSERT_EQ(wait_metric((*b)->base_url(), "outbox_relay_lanes", [](double v) { return v == 16; }), 16);
+
+    for (int i = 0; i < 200 && !on_a; ++i) {
+      auto u = new_user((*a)->base_url());
+      if (events::lane_of(u.id) < events::kLanes / 2) on_a.emplace(std::move(u));
+    }
+    ASSERT_TRUE(on_a);
+    ws = open_ws((*b)->base_url(), on_a->token, 0);
+    // B's consumer joins its group shortly after start: changes until one arrives.
+    std::vector<json> first;
+    for (int i = 0; i < 100 && first.empty(); ++i) {
+      create_task(on_a->client, "warm-up " + std::to_string(i));  // on_a->client talks to A
+      first = drain(*ws, 300ms);
+    }
+    ASSERT_FALSE(first.empty()) << "nothing reached the socket on B through Kafka";
+    const std::int64_t after = first.back()["sequence"].get<std::int64_t>();
+    auto rest = drain(*ws, 1s);  // warm-up changes still on their way
+    last = rest.empty() ? after : rest.back()["sequence"].get<std::int64_t>();
+  }
+
+  events::MockKafkaCluster kafka{1};
   Database db;
-  OwnServer a(db.url, {{"KAFKA_BROKERS", kafka.bootstrap_servers()}});
-  ASSERT_EQ(wait_metric(a->base_url(), "outbox_relay_lanes", [](double v) { return v == events::kLanes; }),
-            events::kLanes);
-  OwnServer b(db.url, {{"KAFKA_BROKERS", kafka.bootstrap_servers()}});
-  ASSERT_EQ(wait_metric(a->base_url(), "outbox_relay_lanes", [](double v) { return v == 16; }), 16);
-  ASSERT_EQ(wait_metric(b->base_url(), "outbox_relay_lanes", [](double v) { return v == 16; }), 16);
+  std::optional<OwnServer> a, b;
+  std::optional<TestUser> on_a;
+  std::unique_ptr<WsClient> ws;
+  std::int64_t last = 0;  // the last sequence the socket got
+};
 
-  std::optional<TestUser> on_a;  // a user whose events A's relay publishes
-  for (int i = 0; i < 200 && !on_a; ++i) {
-    auto u = new_user(a->base_url());
-    if (events::lane_of(u.id) < events::kLanes / 2) on_a.emplace(std::move(u));
-  }
-  ASSERT_TRUE(on_a);
-  auto ws = open_ws(b->base_url(), on_a->token, 0);
-  // B's consumer joins its group shortly after start: changes until one arrives, then the measured run.
-  std::vector<json> first;
-  for (int i = 0; i < 100 && first.empty(); ++i) {
-    create_task(on_a->client, "warm-up " + std::to_string(i));
-    first = drain(*ws, 300ms);
-  }
-  ASSERT_FALSE(first.empty()) << "nothing reached the socket on B through Kafka";
-  const std::int64_t after = first.back()["sequence"].get<std::int64_t>();
-  auto rest = drain(*ws, 1s);  // warm-up changes still on their way
-  const std::int64_t last = rest.empty() ? after : rest.back()["sequence"].get<std::int64_t>();
+TEST(RealtimeReplicas, WithKafkaAChangeOnOneReplicaReachesASocketOnAnotherThroughTheTopic) {
+  // With KAFKA_BROKERS set, a replica learns of other replicas' events from the topics only (no LISTEN):
+  // B's socket gets A's changes through B's own consumer group, or not at all.
+  KafkaReplicas r;
+  ASSERT_NO_FATAL_FAILURE(r.start());
+  const auto ids = create_many(r.on_a->client, 50, "through kafka");
+  auto got = receive(*r.ws, ids.size());
+  EXPECT_TRUE(IsRun(got, r.last + 1, ids));
+  EXPECT_TRUE(drain(*r.ws).empty()) << "duplicates";
+}
 
-  const auto ids = create_many(on_a->client, 50, "through kafka");  // on_a->client talks to A
-  auto got = receive(*ws, ids.size());
-  EXPECT_TRUE(IsRun(got, last + 1, ids));
-  EXPECT_TRUE(drain(*ws).empty()) << "duplicates";
+TEST(RealtimeReplicas, WithKafkaAReminderFiredOnOneReplicaReachesASocketOnAnother) {
+  // reminder.fired goes to the reminders topic, not task-updates: B's gateway must read that topic too (with
+  // Kafka there is no LISTEN). A fires and publishes (B runs no scheduler, and A's relay has the user's
+  // lane); the socket is on B.
+  KafkaReplicas r;
+  ASSERT_NO_FATAL_FAILURE(r.start({{"TODO_REMINDERS", "off"}}));
+  const json task =
+      create_task(r.on_a->client, json{{"title", "call mum"}, {"due_at", format_rfc3339(now() + 1h)}});
+  auto created = r.on_a->client.post("/api/v1/tasks/" + task["id"].get<std::string>() + "/reminders",
+                                     json{{"at", format_rfc3339(now() + 1500ms)}});
+  ASSERT_EQ(created.status, 201) << created.describe();
+  const std::string rid = created.json()["id"];
+  std::vector<json> got;
+  const auto deadline = Clock::now() + kWait;
+  while (Clock::now() < deadline && (got.empty() || got.back().value("type", "") != "reminder.fired")) {
+    auto m = r.ws->next_json(1s);
+    if (m) got.push_back(std::move(*m));
+  }
+  ASSERT_FALSE(got.empty() || got.back().value("type", "") != "reminder.fired")
+      << "no reminder.fired on B's socket; " << show(got);
+  EXPECT_EQ(got.back()["data"]["reminder_id"], rid);
+  EXPECT_EQ(got.back()["data"]["task_id"], task["id"]);
+  EXPECT_TRUE(IsRun(got, r.last + 1, {task["id"]}));  // task.created, then reminder.fired: in order, once
+  EXPECT_TRUE(drain(*r.ws).empty()) << "duplicates";
 }
 
 // ---- 5. slow consumers
@@ -682,6 +723,70 @@ TEST(RealtimeLimits, PerUserAndTotalLimitsRefuseWith429) {
   EXPECT_EQ(a4.status(), 429) << a4.error();
 }
 
+TEST(RealtimeLimits, MalformedMessagesAreAnsweredAndNeverLeakAConnectionSlot) {
+  // Each malformed message is answered with an error frame and the connection stays usable; whatever a
+  // session's end, its slot is given back: more connections than the per-user limit, one after another.
+  Database db;
+  OwnServer server(db.url, {{"TODO_WS_MAX_PER_USER", "2"}, {"TODO_WS_MAX_CONNECTIONS", "3"}});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  const std::vector<std::string> malformed = {
+      R"({"type":1})",
+      R"({"type":null})",
+      R"({"type":["resume"],"after":0})",
+      R"({"type":{"resume":0}})",
+      R"({"after":0})",
+      R"({})",
+      R"({"type":"bogus"})",
+      R"({"type":"resume"})",
+      R"({"type":"resume","after":"5"})",
+      R"({"type":"resume","after":-1})",
+      R"({"type":"resume","after":1.5})",
+      R"({"type":"resume","after":9223372036854775808})",
+      R"({"type":"resume","after":1e30})",
+      R"([{"type":"ping"}])",
+      R"("ping")",
+      R"(42)",
+      R"(null)",
+      R"(not json)",
+      R"({"type":"ping")",
+      R"()",
+  };
+  for (const auto& text : malformed) {
+    SCOPED_TRACE(text);
+    auto ws = open_ws(url, alice.token);  // refused with 429 once two slots leaked
+    EXPECT_TRUE(sync(*ws).empty());
+    ASSERT_TRUE(ws->send(text));
+    auto answer = ws->next_json(kWait);
+    ASSERT_TRUE(answer) << "no answer; closed: " << ws->closed() << " " << ws->close_reason();
+    ASSERT_TRUE(answer->is_object()) << answer->dump();
+    EXPECT_EQ(answer->value("type", ""), "error") << answer->dump();
+    EXPECT_FALSE(answer->value("message", "").empty()) << answer->dump();
+    EXPECT_TRUE(sync(*ws).empty());  // still open and serving
+    EXPECT_FALSE(ws->closed());
+    ws->close();
+    ASSERT_EQ(wait_metric(url, "ws_connections", [](double v) { return v == 0; }), 0) << "a slot leaked";
+  }
+  // A binary frame is not a message of this protocol: closed with 1003 (unsupported data).
+  for (int i = 0; i < 3; ++i) {
+    auto ws = open_ws(url, alice.token);
+    EXPECT_TRUE(sync(*ws).empty());
+    ASSERT_TRUE(ws->send_binary(R"({"type":"ping"})"));
+    EXPECT_EQ(ws->wait_closed(kWait), 1003) << ws->close_reason();
+    ASSERT_EQ(wait_metric(url, "ws_connections", [](double v) { return v == 0; }), 0) << "a slot leaked";
+  }
+
+  // Both of the user's slots are free, and the sockets work.
+  auto one = open_ws(url, alice.token, 0);
+  auto two = open_ws(url, alice.token, 0);
+  const json t = create_task(alice.client, "after the bad messages");
+  EXPECT_TRUE(IsRun(receive(*one, 1), 1, {t["id"]}));
+  EXPECT_TRUE(IsRun(receive(*two, 1), 1, {t["id"]}));
+  one->close();
+  two->close();
+  EXPECT_EQ(wait_metric(url, "ws_connections", [](double v) { return v == 0; }), 0);
+}
+
 // ---- 7. liveness
 // -------------------------------------------------------------------------------------------
 
@@ -791,6 +896,37 @@ TEST(RealtimeLiveness, ASilentPeerIsDroppedEvenWhileWritesToItAreBlocked) {
   EXPECT_EQ(metric(metrics_text(url), "ws_dropped_slow_total"), 0);
 }
 
+TEST(RealtimeLiveness, AClientOnASlowLinkIsNotDroppedDuringALongCatchUp) {
+  // While a replay runs the server reads nothing, pongs included: the client taking the replay's writes is
+  // what shows it is alive. A catch-up of several seconds at the client's pace, silence timeout 2 s. The
+  // events are large (20 KB) so that what the socket buffers hold — pings wait behind it — takes the client
+  // well under the timeout to read, and many, so that the replay itself waits for the client for longer.
+  Database db;
+  OwnServer server(db.url, {{"TODO_WS_PING_INTERVAL_MS", "200"}, {"TODO_WS_SILENCE_TIMEOUT_MS", "2000"}});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  constexpr std::size_t kHistory = 1200;  // well over the send queue (256): the replay waits for the client
+  create_many(alice.client, static_cast<int>(kHistory), "history",
+              std::string(10'000, '"'));  // 20 KB escaped
+  WsOptions o = ws_options(target(alice.token, 0));
+  o.receive_buffer = 4096;
+  o.read_delay = 4ms;  // at most 250 messages a second
+  WsClient ws(url, o);
+  ASSERT_TRUE(ws.upgraded()) << ws.status() << " " << ws.error();
+  const auto t0 = Clock::now();
+  const auto got = receive(ws, kHistory, 60s);
+  const auto took = Clock::now() - t0;
+  EXPECT_EQ(got.size(), kHistory) << "closed: " << ws.closed() << " " << ws.close_reason();
+  EXPECT_TRUE(IsRun(got, 1));
+  EXPECT_GT(took, 3s) << "the catch-up was too quick to show anything";
+  ASSERT_FALSE(ws.closed()) << ws.close_reason();
+  // Live after the catch-up.
+  const json live = create_task(alice.client, "live");
+  EXPECT_TRUE(IsRun(receive(ws, 1), static_cast<long long>(kHistory) + 1, {live["id"]}))
+      << "closed: " << ws.closed() << " " << ws.close_reason();
+  EXPECT_GE(ws.pings_received(), 1u);
+}
+
 // ---- 8. graceful shutdown
 // ----------------------------------------------------------------------------------
 
@@ -863,6 +999,43 @@ TEST_F(RealtimeTest, MetricsCountConnectionsMessagesAndLatency) {
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/promtool")) << "promtool is missing; run scripts/deps.sh";
   const auto check = run_process({"/usr/bin/promtool", "check", "metrics"}, {.input = after, .cwd = {}});
   EXPECT_EQ(check.status, 0) << "promtool check metrics:\n" << check.output << "\n--- metrics ---\n" << after;
+}
+
+TEST(RealtimeMetrics, OnlyLiveDeliveriesAreObservedAsDeliveryLatency) {
+  // Replayed history (a resume, on connect or by message) is not commit → write latency: a device back after
+  // hours would add hours-long samples. Only the live event is observed.
+  Database db;
+  OwnServer server(db.url, {});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  constexpr int kHistory = 20;
+  create_many(alice.client, kHistory, "history");
+  const std::string before = metrics_text(url);
+  const double latency_count = metric(before, "ws_delivery_latency_seconds_count");
+  const double sent = metric(before, "ws_messages_sent_total");
+  ASSERT_GE(latency_count, 0) << before;
+
+  auto ws = open_ws(url, alice.token, 0);
+  EXPECT_TRUE(IsRun(receive(*ws, kHistory), 1));
+  ASSERT_TRUE(ws->send(R"({"type":"resume","after":0})"));
+  auto again = receive(*ws, kHistory + 1);
+  ASSERT_FALSE(again.empty());
+  EXPECT_EQ(again.front(), json({{"type", "resumed"}, {"after", 0}}));
+  again.erase(again.begin());
+  EXPECT_TRUE(IsRun(again, 1));
+  // Every replayed frame was written (and would have been observed by now).
+  EXPECT_GE(
+      wait_metric(url, "ws_messages_sent_total", [&](double v) { return v >= sent + 2 * kHistory + 1; }),
+      sent + 2 * kHistory + 1);
+  EXPECT_EQ(metric(metrics_text(url), "ws_delivery_latency_seconds_count"), latency_count);
+
+  const json live = create_task(alice.client, "live");
+  EXPECT_TRUE(IsRun(receive(*ws, 1), kHistory + 1, {live["id"]}));
+  EXPECT_EQ(
+      wait_metric(url, "ws_delivery_latency_seconds_count", [&](double v) { return v >= latency_count + 1; }),
+      latency_count + 1);
+  std::this_thread::sleep_for(kQuiet);
+  EXPECT_EQ(metric(metrics_text(url), "ws_delivery_latency_seconds_count"), latency_count + 1);
 }
 
 }  // namespace

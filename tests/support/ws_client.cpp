@@ -34,6 +34,8 @@ struct WsClient::Impl {
   asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
   websocket::stream<beast::tcp_stream> ws{ioc};
   asio::steady_timer resume_timer{ioc};
+  asio::steady_timer delay_timer{ioc};
+  std::chrono::milliseconds read_delay{0};
   websocket::response_type response;
   std::thread thread;
 
@@ -41,7 +43,12 @@ struct WsClient::Impl {
   bool paused = false;
   bool shutting_down = false;
   bool writing = false;
-  std::deque<std::pair<std::string, std::shared_ptr<std::promise<bool>>>> outgoing;
+  struct Outgoing {
+    std::string data;
+    bool binary = false;
+    std::shared_ptr<std::promise<bool>> done;
+  };
+  std::deque<Outgoing> outgoing;
 
   // Shared with the caller's thread.
   mutable std::mutex mutex;
@@ -93,21 +100,27 @@ struct WsClient::Impl {
           set_closed(1006, ec.message());
         co_return;
       }
-      std::lock_guard lock(mutex);
-      inbox.push_back(beast::buffers_to_string(buffer.data()));
-      ++received;
-      buffer.consume(buffer.size());
-      changed.notify_all();
+      {
+        std::lock_guard lock(mutex);
+        inbox.push_back(beast::buffers_to_string(buffer.data()));
+        ++received;
+        buffer.consume(buffer.size());
+        changed.notify_all();
+      }
+      if (read_delay.count() > 0) {
+        delay_timer.expires_after(read_delay);
+        co_await delay_timer.async_wait(kTuple);
+      }
     }
   }
 
   asio::awaitable<void> write_loop() {
     while (!outgoing.empty()) {
-      auto [text, done] = std::move(outgoing.front());
+      Outgoing out = std::move(outgoing.front());
       outgoing.pop_front();
-      ws.text(true);
-      auto [ec, n] = co_await ws.async_write(asio::buffer(text), kTuple);
-      done->set_value(!ec);
+      ws.binary(out.binary);
+      auto [ec, n] = co_await ws.async_write(asio::buffer(out.data), kTuple);
+      out.done->set_value(!ec);
     }
     writing = false;
   }
@@ -127,6 +140,7 @@ std::pair<std::string, std::string> host_port(const std::string& base_url) {
 }  // namespace
 
 WsClient::WsClient(const std::string& base_url, WsOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->read_delay = options.read_delay;
   const auto [host, port] = host_port(base_url);
   Impl& im = *impl_;
   struct Outcome {
@@ -206,6 +220,7 @@ WsClient::~WsClient() {
   asio::post(im.ioc, [&im] {
     im.shutting_down = true;
     im.resume_timer.cancel();
+    im.delay_timer.cancel();
     beast::error_code ignored;
     beast::get_lowest_layer(im.ws).socket().close(ignored);
   });
@@ -237,12 +252,20 @@ std::optional<nlohmann::json> WsClient::next_json(std::chrono::milliseconds time
 }
 
 bool WsClient::send(const std::string& text, std::chrono::milliseconds timeout) {
+  return write(text, false, timeout);
+}
+
+bool WsClient::send_binary(const std::string& data, std::chrono::milliseconds timeout) {
+  return write(data, true, timeout);
+}
+
+bool WsClient::write(const std::string& data, bool binary, std::chrono::milliseconds timeout) {
   if (!upgraded_) return false;
   Impl& im = *impl_;
   auto done = std::make_shared<std::promise<bool>>();
   auto f = done->get_future();
-  asio::post(im.ioc, [&im, text, done] {
-    im.outgoing.emplace_back(text, done);
+  asio::post(im.ioc, [&im, data, binary, done] {
+    im.outgoing.push_back({data, binary, done});
     if (!im.writing) {
       im.writing = true;
       asio::co_spawn(im.ioc, im.write_loop(), asio::detached);

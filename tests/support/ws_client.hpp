@@ -16,6 +16,7 @@ struct WsOptions {
   std::map<std::string, std::string> headers;  // extra handshake headers (Origin, Sec-WebSocket-Protocol, …)
   int receive_buffer = 0;                      // SO_RCVBUF set before connecting (0: the system's default)
   std::chrono::milliseconds timeout{10'000};   // connect + handshake
+  std::chrono::milliseconds read_delay{0};     // a pause after each message read: a client on a slow link
 };
 
 /// One WebSocket connection. Frames are read all the time by a background I/O thread (which also answers
@@ -45,6 +46,8 @@ class WsClient {
   std::optional<nlohmann::json> next_json(std::chrono::milliseconds timeout);
   /// Sends a text message; false when it could not be written within `timeout`.
   bool send(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /// Sends a binary message; false when it could not be written within `timeout`.
+  bool send_binary(const std::string& data, std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
   /// Waits until the connection is closed (close frame, EOF or reset) and returns the close code: the
   /// server's close frame's, or 1006 when the connection ended without one. Messages still queued stay
@@ -68,6 +71,7 @@ class WsClient {
   std::size_t pings_received() const;
 
  private:
+  bool write(const std::string& data, bool binary, std::chrono::milliseconds timeout);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   bool upgraded_ = false;

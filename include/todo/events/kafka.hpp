@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 struct rd_kafka_s;
 struct rd_kafka_mock_cluster_s;
@@ -49,8 +50,9 @@ class KafkaProducer {
 class KafkaConsumer {
  public:
   using Handler = std::function<void(const std::string& key, const std::string& value)>;
-  /// `from_latest`: a new group starts at the end of the topic (live fan-out) instead of the beginning.
-  KafkaConsumer(const std::string& brokers, const std::string& group, const std::string& topic,
+  /// Subscribes to `topics` in consumer group `group`. `from_latest`: a new group starts at the end of the
+  /// topics (live fan-out) instead of the beginning.
+  KafkaConsumer(const std::string& brokers, const std::string& group, const std::vector<std::string>& topics,
                 Handler handler, bool from_latest = true);
   ~KafkaConsumer();
   KafkaConsumer(const KafkaConsumer&) = delete;

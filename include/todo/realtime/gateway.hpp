@@ -40,9 +40,10 @@ struct GatewayOptions {
   std::chrono::milliseconds ping_interval{20'000};
   std::chrono::milliseconds silence_timeout{60'000};
   std::string conninfo;  // for the LISTEN connection that receives other replicas' events
-  std::string
-      kafka_brokers;  // when set, other replicas' events also come from this topic, in a group of our own
-  std::string kafka_topic = "task-updates";
+  // When set, other replicas' events also come from these topics — the ones holding what clients are sent:
+  // task changes and reminder events — in a consumer group of this replica's own.
+  std::string kafka_brokers;
+  std::vector<std::string> kafka_topics = {"task-updates", "reminders"};
 };
 
 /// Accepts WebSocket clients and keeps each one in sync with its user's events.
@@ -62,8 +63,8 @@ class Gateway {
               boost::beast::http::request<boost::beast::http::string_body> req);
   /// An event published by this replica's relay (from the in-process bus).
   void on_event(const events::Event& e);
-  /// Starts listening for other replicas' events: the task-updates topic with Kafka (in a consumer group of
-  /// this replica's own), else LISTEN todo_events.
+  /// Starts listening for other replicas' events: the task-updates and reminders topics with Kafka (in a
+  /// consumer group of this replica's own), else LISTEN todo_events.
   void start();
   /// Closes every session with 1001 (going away) and stops listening.
   void stop();
@@ -74,7 +75,6 @@ class Gateway {
  private:
   std::shared_ptr<Shared> shared_;
   Hub& hub_;
-  std::atomic<bool> stopping_{false};
   std::thread listener_;
   std::thread sweeper_;
   std::mutex sweep_mutex_;

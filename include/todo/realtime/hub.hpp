@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -45,6 +46,8 @@ class Hub {
   Admission reserve(const std::string& user_id, std::size_t max_per_user, std::size_t max_total);
   void release(const std::string& user_id);
   void add(const std::string& user_id, const std::shared_ptr<Subscriber>& s);
+  /// Removes exactly the session `s` added (a no-op when it is not there): safe to call from a scope guard
+  /// on every exit path, even while `s` is being destroyed.
   void remove(const std::string& user_id, const Subscriber* s);
   /// Sessions (and connections being set up) of the user / of everyone.
   std::size_t count(const std::string& user_id) const;
@@ -61,11 +64,30 @@ class Hub {
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::size_t> reserved_;
   std::size_t reserved_total_ = 0;
-  std::unordered_map<std::string, std::vector<std::weak_ptr<Subscriber>>> users_;
+  /// A session and its address: remove() finds the caller's own entry without locking the weak pointer.
+  struct Entry {
+    const Subscriber* key;
+    std::weak_ptr<Subscriber> ref;
+  };
+  std::unordered_map<std::string, std::vector<Entry>> users_;
   std::size_t total_ = 0;
 };
 
 /// The client frame for an outbox event (CloudEvent document): {type, sequence, event_id, time, data}.
 std::string client_message(const std::string& cloudevent_json);
+
+/// A text message from a client, checked: `{"type":"resume","after":n}` (n a non-negative integer that fits
+/// in 64 bits) or `{"type":"ping"}`. Anything else — not JSON, not an object, `type` missing or not a string,
+/// an unknown type, a bad `after` — is `invalid`, with `problem` saying what is wrong. Never throws.
+struct ClientRequest {
+  enum class Kind { resume, ping, invalid };
+  Kind kind = Kind::invalid;
+  std::int64_t after = 0;
+  std::string problem;
+};
+ClientRequest parse_client_request(std::string_view text);
+
+/// The error frame answering an invalid client message: {"type":"error","message":problem}.
+std::string client_error(std::string_view problem);
 
 }  // namespace todo::realtime
