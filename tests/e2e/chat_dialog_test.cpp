@@ -471,6 +471,76 @@ TEST_F(ChatDialogTest, UpdatesRecurrenceAndStoresReminders) {
   EXPECT_EQ(task_titled(u, "Gym bag")["priority"], "none");
 }
 
+TEST_F(ChatDialogTest, UnsureAnswersToAQuestionDoNotAct) {
+  auto u = user();
+  const auto t = create_task(u.client, "Old invoice");
+  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
+  const auto q = say(u, "delete old invoice");
+  ASSERT_EQ(q["options"], json::array({"yes", "no"})) << q;
+  const std::string conv = q["conversation_id"];
+  // The parser reads this poorly, so it goes to the model, which answers "confirm" with confidence 0.1.
+  const auto unsure = say(u, "llm-confirm-low on the 35th", conv);
+  EXPECT_EQ(unsure["source"], "llm") << unsure;
+  EXPECT_EQ(unsure["intent"], "confirm");
+  EXPECT_TRUE(unsure["needs_clarification"].get<bool>()) << unsure;
+  EXPECT_EQ(unsure["actions"], json::array());
+  EXPECT_EQ(unsure["options"], json::array({"yes", "no"}));
+  EXPECT_NE(unsure["reply"].get<std::string>().find("Delete"), std::string::npos) << unsure;
+  EXPECT_EQ(u.client.get(path).status, 200) << "an unsure confirm must not delete";
+  // The question stands: a clear "no" answers it.
+  const auto no = say(u, "no", conv);
+  EXPECT_EQ(no["actions"], json::array());
+  EXPECT_NE(no["reply"].get<std::string>().find("won't delete"), std::string::npos) << no;
+  EXPECT_EQ(u.client.get(path).status, 200);
+
+  // Likewise an unsure choice among candidates.
+  create_task(u.client, "Report draft");
+  create_task(u.client, "Report final");
+  const auto which = say(u, "complete report", conv);
+  ASSERT_EQ(which["options"].size(), 2u) << which;
+  const auto pick = say(u, "llm-select-low on the 35th", conv);
+  EXPECT_EQ(pick["source"], "llm") << pick;
+  EXPECT_TRUE(pick["needs_clarification"].get<bool>()) << pick;
+  EXPECT_EQ(pick["actions"], json::array());
+  EXPECT_EQ(pick["options"], which["options"]);
+  EXPECT_EQ(tasks_of(u, "status=done").size(), 0u);
+  const auto first = say(u, "the first", conv);
+  ASSERT_EQ(first["actions"].size(), 1u) << first;
+  EXPECT_EQ(tasks_of(u, "status=done").size(), 1u);
+}
+
+TEST_F(ChatDialogTest, LowConfidenceReadingIsOfferedAsAYesNoQuestion) {
+  auto u = user();
+  const auto q = say(u, "meet bob on the 35th");
+  EXPECT_TRUE(q["needs_clarification"].get<bool>()) << q;
+  EXPECT_EQ(q["options"], json::array({"yes", "no"}));
+  EXPECT_EQ(q["actions"], json::array());
+  EXPECT_NE(
+      q["reply"].get<std::string>().find("Did you mean: create \u201cmeet bob\u201d, with no due date?"),
+      std::string::npos)
+      << q;
+  EXPECT_EQ(tasks_of(u).size(), 0u);
+  const std::string conv = q["conversation_id"];
+  const auto yes = say(u, "yes", conv);
+  ASSERT_EQ(yes["actions"].size(), 1u) << yes;
+  EXPECT_EQ(yes["actions"][0]["type"], "create");
+  EXPECT_EQ(yes["actions"][0]["task"]["title"], "meet bob");
+  EXPECT_TRUE(yes["actions"][0]["task"]["due_at"].is_null()) << yes;
+  EXPECT_FALSE(yes["needs_clarification"].get<bool>());
+  EXPECT_EQ(tasks_of(u).size(), 1u);
+
+  // "no" drops the offer; a later "yes" has nothing to answer.
+  const auto q2 = say(u, "call ann at 25:00", conv);
+  EXPECT_EQ(q2["options"], json::array({"yes", "no"})) << q2;
+  const auto no = say(u, "no", conv);
+  EXPECT_EQ(no["actions"], json::array());
+  EXPECT_FALSE(no["needs_clarification"].get<bool>()) << no;
+  const auto late = say(u, "yes", conv);
+  EXPECT_EQ(late["actions"], json::array());
+  EXPECT_NE(late["reply"].get<std::string>().find("no open question"), std::string::npos) << late;
+  EXPECT_EQ(tasks_of(u).size(), 1u);
+}
+
 TEST_F(ChatDialogTest, LowConfidenceAsksAndCreatesNothing) {
   auto u = user();
   // The fake LLM answers this one without a tool call: the dialog falls back to a question.
