@@ -541,6 +541,62 @@ TEST_F(ChatDialogTest, LowConfidenceReadingIsOfferedAsAYesNoQuestion) {
   EXPECT_EQ(tasks_of(u).size(), 1u);
 }
 
+TEST_F(ChatDialogTest, NumericDatesFollowTheUsersDateOrder) {
+  auto dmy = user();
+  auto mdy = user();
+  EXPECT_EQ(mdy.client.get("/api/v1/me").json()["date_order"], "mdy");
+  const auto set = dmy.client.patch("/api/v1/me", json{{"date_order", "dmy"}});
+  ASSERT_EQ(set.status, 200) << set.describe();
+  EXPECT_EQ(set.json()["date_order"], "dmy");
+  EXPECT_EQ(dmy.client.get("/api/v1/me").json()["date_order"], "dmy");
+  EXPECT_TRUE(IsProblem(dmy.client.patch("/api/v1/me", json{{"date_order", "ymd"}}), 422, "date_order"));
+  EXPECT_TRUE(IsProblem(dmy.client.patch("/api/v1/me", json{{"date_order", 1}}), 422, "date_order"));
+  EXPECT_EQ(dmy.client.get("/api/v1/me").json()["date_order"], "dmy");
+
+  // Both users are in UTC: an all-day date is that day's midnight.
+  const auto due_of = [&](TestUser& u) {
+    const auto r = say(u, "dentist on 3/5");
+    if (r["actions"].size() != 1) throw std::runtime_error("no task created: " + r.dump());
+    return r["actions"][0]["task"]["due_at"].get<std::string>().substr(4);
+  };
+  EXPECT_EQ(due_of(dmy), "-05-03T00:00:00Z");
+  EXPECT_EQ(due_of(mdy), "-03-05T00:00:00Z");
+
+  // /chat/parse defaults to the user's order; an explicit date_order still wins.
+  const auto parse = [&](TestUser& u, json body) {
+    const auto r = u.client.post("/api/v1/chat/parse", body);
+    if (r.status != 200) throw std::runtime_error(r.describe());
+    return r.json()["due_at"].get<std::string>().substr(4);
+  };
+  EXPECT_EQ(parse(dmy, {{"text", "dentist on 3/5"}}), "-05-03T00:00:00Z");
+  EXPECT_EQ(parse(dmy, {{"text", "dentist on 3/5"}, {"date_order", "month_first"}}), "-03-05T00:00:00Z");
+  EXPECT_EQ(parse(mdy, {{"text", "dentist on 3/5"}}), "-03-05T00:00:00Z");
+}
+
+TEST_F(ChatDialogTest, BodyLimitFitsEveryValidMessage) {
+  auto u = user();
+  // 2000 emoji, each escaped as a \uXXXX surrogate pair: about 24 KB of JSON for a valid message.
+  std::string body = "{\"message\":\"";
+  for (int i = 0; i < 2000; ++i)
+    body += "\\ud83d\\ude00";
+  body += "\"}";
+  ASSERT_GT(body.size(), 16u * 1024);
+  const auto ok = u.client.request("POST", kChat, body, {{"Content-Type", "application/json"}});
+  EXPECT_EQ(ok.status, 200) << ok.describe();
+  std::string text = body;
+  text.replace(2, 7, "text");  // {"text":"…"}
+  const auto parsed =
+      u.client.request("POST", "/api/v1/chat/parse", text, {{"Content-Type", "application/json"}});
+  EXPECT_EQ(parsed.status, 200) << parsed.describe();
+  // Exactly 64 KiB (padded with JSON whitespace) is accepted; one byte more is a 413.
+  std::string edge = "{\"message\":\"hi\"";
+  edge += std::string(64 * 1024 - edge.size() - 1, ' ') + "}";
+  ASSERT_EQ(edge.size(), 64u * 1024);
+  EXPECT_EQ(u.client.request("POST", kChat, edge, {{"Content-Type", "application/json"}}).status, 200);
+  edge.insert(edge.size() - 1, " ");
+  EXPECT_TRUE(IsProblem(u.client.request("POST", kChat, edge, {{"Content-Type", "application/json"}}), 413));
+}
+
 TEST_F(ChatDialogTest, LowConfidenceAsksAndCreatesNothing) {
   auto u = user();
   // The fake LLM answers this one without a tool call: the dialog falls back to a question.
