@@ -2,6 +2,7 @@
 // complete, delete with confirmation, update, undo), questions answered in the same conversation, low
 // confidence, per-user conversations, expiry, the optional LLM (a fake chat-completions server:
 // tests/e2e/fake_llm.py) and bad input.
+#include <date/tz.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 
 #include "e2e.hpp"
 #include "support/process.hpp"
+#include "todo/core/time.hpp"
 
 namespace todo::test {
 namespace {
@@ -469,6 +471,98 @@ TEST_F(ChatDialogTest, UpdatesRecurrenceAndStoresReminders) {
   EXPECT_EQ(a["actions"][0]["task"]["title"], "Pack gym bag");
   EXPECT_EQ(task_titled(u, "Pack gym bag")["priority"], "high");
   EXPECT_EQ(task_titled(u, "Gym bag")["priority"], "none");
+}
+
+TEST_F(ChatDialogTest, NoDropsAWhichOneQuestion) {
+  auto u = user();
+  create_task(u.client, "Call dentist");
+  create_task(u.client, "Pay dentist bill");
+  const auto q = say(u, "complete dentist");
+  ASSERT_TRUE(q["needs_clarification"].get<bool>()) << q;
+  ASSERT_EQ(q["options"].size(), 2u) << q;
+  const std::string conv = q["conversation_id"];
+  const auto no = say(u, "no", conv);
+  EXPECT_EQ(no["intent"], "deny");
+  EXPECT_EQ(no["actions"], json::array());
+  EXPECT_FALSE(no["needs_clarification"].get<bool>()) << no;
+  EXPECT_EQ(tasks_of(u, "status=done").size(), 0u);
+  // The question is gone: a choice now has nothing to choose from.
+  const auto late = say(u, "the first", conv);
+  EXPECT_EQ(late["actions"], json::array());
+  EXPECT_NE(late["reply"].get<std::string>().find("no open question"), std::string::npos) << late;
+  EXPECT_EQ(tasks_of(u, "status=done").size(), 0u);
+}
+
+TEST_F(ChatDialogTest, ReschedulesInTheUsersZone) {
+  const char* zone_name = "America/New_York";
+  auto u = user({{"timezone", zone_name}});
+  const auto t = create_task(u.client, {{"title", "Dentist"}, {"due_at", "2030-03-05T15:00:00Z"}});
+  const auto r = say(u, "move the dentist to Friday 3pm");
+  EXPECT_EQ(r["intent"], "update");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  EXPECT_EQ(r["actions"][0]["type"], "update");
+  // The next Friday after today (today excluded) at 15:00 New York time.
+  const auto* zone = date::locate_zone(zone_name);
+  const auto local_now = zone->to_local(std::chrono::floor<std::chrono::seconds>(todo::now()));
+  auto day = std::chrono::floor<date::days>(local_now) + date::days(1);
+  while (date::weekday{day} != date::Friday)
+    day += date::days(1);
+  const auto expected =
+      zone->to_sys(date::local_seconds(day) + std::chrono::hours(15), date::choose::earliest);
+  const std::string want =
+      todo::format_rfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(expected));
+  const auto stored = u.client.get("/api/v1/tasks/" + t["id"].get<std::string>()).json();
+  EXPECT_EQ(instant_us(stored["due_at"]), instant_us(json(want))) << stored << " want " << want;
+  EXPECT_EQ(stored["all_day"], false);
+  EXPECT_EQ(r["actions"][0]["task"]["due_at"], stored["due_at"]);
+  EXPECT_NE(r["reply"].get<std::string>().find("3:00 PM"), std::string::npos) << r;
+}
+
+TEST_F(ChatDialogTest, TagsATask) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "Groceries"}, {"tags", {"errands"}}});
+  const auto r = say(u, "tag groceries with home");
+  EXPECT_EQ(r["intent"], "update");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  const auto stored = u.client.get("/api/v1/tasks/" + t["id"].get<std::string>()).json();
+  EXPECT_EQ(stored["tags"], json::array({"errands", "home"})) << stored;
+  EXPECT_EQ(r["actions"][0]["changes"]["tags"], json::array({"errands", "home"})) << r;
+}
+
+TEST_F(ChatDialogTest, FilteredListReturnsTheRightTasks) {
+  auto u = user({{"timezone", "Europe/Berlin"}});
+  const std::string message = "show high priority tasks tagged work due this week";
+  // "this week" as the parser reads it now, in the user's zone: [due_after, due_before).
+  const auto parsed = u.client.post("/api/v1/chat/parse", {{"text", message}});
+  ASSERT_EQ(parsed.status, 200) << parsed.describe();
+  const json query = parsed.json()["query"];
+  const auto after = instant_us(query["due_after"]);
+  const auto before = instant_us(query["due_before"]);
+  ASSERT_TRUE(after && before) << query;
+  const auto at = [](long long us) {
+    return todo::format_rfc3339(todo::Instant{std::chrono::microseconds{us}});
+  };
+  const long long inside = *after + (*before - *after) / 2;
+  const long long later = *before + 86'400'000'000LL;
+  const auto make = [&](const std::string& title, const std::string& prio, const std::string& tag,
+                        long long due) {
+    return create_task(u.client,
+                       {{"title", title}, {"priority", prio}, {"tags", {tag}}, {"due_at", at(due)}});
+  };
+  const auto hit = make("Quarterly plan", "high", "work", inside);
+  make("Next week plan", "high", "work", later);
+  make("Low plan", "low", "work", inside);
+  make("Home plan", "high", "home", inside);
+  const auto done = make("Done plan", "high", "work", inside);
+  ASSERT_EQ(
+      u.client.post("/api/v1/tasks/" + done["id"].get<std::string>() + "/complete", json::object()).status,
+      200);
+  const auto r = say(u, message);
+  EXPECT_EQ(r["intent"], "list");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  EXPECT_EQ(r["actions"][0]["type"], "list");
+  EXPECT_EQ(r["actions"][0]["task"]["id"], hit["id"]);
+  EXPECT_NE(r["reply"].get<std::string>().find("Quarterly plan"), std::string::npos) << r;
 }
 
 TEST_F(ChatDialogTest, UnsureAnswersToAQuestionDoNotAct) {
