@@ -22,15 +22,18 @@ using http::Response;
 
 namespace {
 
-/// A parse body is small: {text ≤ 2000 characters, now, timezone, date_order}. Anything over this is refused
-/// with 413 before it is parsed as JSON (the server's own limit is 1 MiB).
-constexpr std::size_t kMaxParseBody = 16 * 1024;
+/// A chat body is small: {message ≤ 2000 characters, conversation_id} or {text ≤ 2000 characters, now,
+/// timezone, date_order}. Anything over this is refused with 413 before it is parsed as JSON (the server's
+/// own limit is 1 MiB). A character may take 12 bytes in JSON (an emoji escaped as a \uXXXX surrogate pair),
+/// so a valid 2000-character message is at most about 24 KB; 64 KiB leaves room for the other fields and
+/// spacing.
+constexpr std::size_t kMaxChatBody = 64 * 1024;
 
 struct ParseRequest {
   std::string text;
   Instant now{};
   std::optional<std::string> timezone;
-  chat::DateOrder order = chat::DateOrder::month_first;
+  std::optional<chat::DateOrder> order;  // unset: the user's date_order
 };
 
 ParseRequest parse_request(const nlohmann::json& body) {
@@ -66,7 +69,9 @@ ParseRequest parse_request(const nlohmann::json& body) {
   if (auto order = r.string("date_order")) {
     if (*order == "day_first")
       p.order = chat::DateOrder::day_first;
-    else if (*order != "month_first")
+    else if (*order == "month_first")
+      p.order = chat::DateOrder::month_first;
+    else
       r.fail("date_order", "must be month_first (3/5 is March 5) or day_first (3/5 is 3 May)");
   }
   r.finish();
@@ -103,10 +108,15 @@ ChatRequest chat_request(const nlohmann::json& body) {
   return c;
 }
 
+/// The chat's reading of "3/5" for a user's date_order setting ("mdy" or "dmy").
+chat::DateOrder order_of(const auth::User& u) {
+  return u.date_order == "dmy" ? chat::DateOrder::day_first : chat::DateOrder::month_first;
+}
+
 void check_body_size(const Request& req, const char* field) {
-  if (req.body.size() > kMaxParseBody)
+  if (req.body.size() > kMaxChatBody)
     throw Error(Errc::payload_too_large,
-                "the body must be at most " + std::to_string(kMaxParseBody) + " bytes (" + field +
+                "the body must be at most " + std::to_string(kMaxChatBody) + " bytes (" + field +
                     ": at most " + std::to_string(chat::kMaxText) + " characters)",
                 {{field, "too long"}});
 }
@@ -122,7 +132,7 @@ void add_chat_routes(http::Router& router, Context& ctx) {
         [&](pqxx::transaction_base& w) { return auth::users::find_by_id(w, req.user_id); });
     if (!user) throw Error(Errc::unauthorized, "the account of this token no longer exists");
     const Instant now = todo::now();
-    const auto pctx = chat::make_context(now, user->timezone);
+    const auto pctx = chat::make_context(now, user->timezone, order_of(*user));
     if (!pctx) throw Error(Errc::internal, "the account's time zone is unknown: " + user->timezone);
 
     chat::Turn turn;
@@ -176,13 +186,14 @@ void add_chat_routes(http::Router& router, Context& ctx) {
     authenticate(req, ctx);
     check_body_size(req, "text");
     auto in = parse_request(json_body(req));
-    if (!in.timezone) {
+    if (!in.timezone || !in.order) {
       auto user = co_await ctx.db.read(
           [&](pqxx::transaction_base& w) { return auth::users::find_by_id(w, req.user_id); });
       if (!user) throw Error(Errc::unauthorized, "the account of this token no longer exists");
-      in.timezone = user->timezone;
+      if (!in.timezone) in.timezone = user->timezone;
+      if (!in.order) in.order = order_of(*user);
     }
-    const auto pctx = chat::make_context(in.now, *in.timezone, in.order);
+    const auto pctx = chat::make_context(in.now, *in.timezone, *in.order);
     if (!pctx) throw invalid("timezone", "must be an IANA time zone, e.g. Europe/Berlin");
     auto out = chat::to_json(chat::parse(in.text, *pctx));
     out["now"] = format_rfc3339(in.now);

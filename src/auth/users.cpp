@@ -18,19 +18,22 @@ constexpr std::size_t kMaxEmail = 254;
 const db::Statement kInsertUser{
     "users_insert",
     "INSERT INTO users (id, email, password_hash, display_name, timezone) VALUES ($1, $2, $3, $4, $5) "
-    "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at, email_reminders"};
+    "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at, email_reminders, "
+    "date_order"};
 const db::Statement kSelectUserByEmail{"users_by_email",
                                        "SELECT id, email, password_hash, display_name, timezone, created_at, "
-                                       "updated_at, email_reminders FROM users "
+                                       "updated_at, email_reminders, date_order FROM users "
                                        "WHERE lower(email) = lower($1)"};
 const db::Statement kSelectUserById{"users_by_id",
                                     "SELECT id, email, password_hash, display_name, timezone, created_at, "
-                                    "updated_at, email_reminders FROM users WHERE id = $1"};
+                                    "updated_at, email_reminders, date_order FROM users WHERE id = $1"};
 const db::Statement kUpdateProfile{
     "users_update_profile",
     "UPDATE users SET display_name = coalesce($2, display_name), timezone = coalesce($3, timezone), "
-    "email_reminders = coalesce($4, email_reminders), updated_at = now() WHERE id = $1 "
-    "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at, email_reminders"};
+    "email_reminders = coalesce($4, email_reminders), date_order = coalesce($5, date_order), "
+    "updated_at = now() WHERE id = $1 "
+    "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at, email_reminders, "
+    "date_order"};
 const db::Registration kRegistered{kInsertUser, kSelectUserByEmail, kSelectUserById, kUpdateProfile};
 
 User from_row(const pqxx::row& r) {
@@ -43,6 +46,7 @@ User from_row(const pqxx::row& r) {
   u.created_at = db::instant(r[5]);
   u.updated_at = db::instant(r[6]);
   u.email_reminders = r[7].as<bool>();
+  u.date_order = r[8].c_str();
   return u;
 }
 
@@ -90,6 +94,7 @@ nlohmann::json to_json(const User& u) {
           {"display_name", u.display_name},
           {"timezone", u.timezone},
           {"email_reminders", u.email_reminders},
+          {"date_order", u.date_order},
           {"created_at", format_rfc3339(u.created_at)},
           {"updated_at", format_rfc3339(u.updated_at)}};
 }
@@ -131,7 +136,7 @@ Credentials parse_credentials(const nlohmann::json& body) {
 }
 
 ProfilePatch parse_profile_patch(const nlohmann::json& body) {
-  json::Reader r(body, {"display_name", "timezone", "email_reminders"});
+  json::Reader r(body, {"display_name", "timezone", "email_reminders", "date_order"});
   ProfilePatch p;
   if (auto name = r.string("display_name")) {
     p.display_name = std::string(trim(*name));
@@ -142,6 +147,12 @@ ProfilePatch parse_profile_patch(const nlohmann::json& body) {
     p.timezone = std::move(*tz);
   }
   p.email_reminders = r.boolean("email_reminders");
+  if (auto order = r.string("date_order")) {
+    if (*order != "mdy" && *order != "dmy")
+      r.fail("date_order", "must be mdy (3/5 is March 5) or dmy (3/5 is 3 May)");
+    else
+      p.date_order = std::move(*order);
+  }
   r.finish();
   return p;
 }
@@ -172,7 +183,8 @@ std::optional<User> find_by_id(pqxx::transaction_base& w, const std::string& id)
 }
 
 std::optional<User> update_profile(pqxx::transaction_base& w, const std::string& id, const ProfilePatch& p) {
-  auto res = w.exec_prepared(kUpdateProfile.name, id, p.display_name, p.timezone, p.email_reminders);
+  auto res =
+      w.exec_prepared(kUpdateProfile.name, id, p.display_name, p.timezone, p.email_reminders, p.date_order);
   if (res.empty()) return std::nullopt;
   return from_row(res[0]);
 }

@@ -86,6 +86,10 @@ void say(Step& s, std::string text) {
 
 void ask(Step& s, std::string question, std::vector<std::string> options = {},
          nlohmann::json pending = nullptr) {
+  if (pending.is_object()) {  // kept so that an unsure answer can be met with the same question
+    if (!pending.contains("question")) pending["question"] = question;
+    if (!pending.contains("options")) pending["options"] = options;
+  }
   s.out.text = std::move(question);
   s.out.needs_clarification = true;
   s.out.options = std::move(options);
@@ -759,6 +763,45 @@ std::optional<int> chosen(const Turn& turn, const nlohmann::json& candidates, co
   return found;
 }
 
+void clarify(Step& s);
+
+/// The intents that act on an existing task, named by the reading's target.
+bool names_a_task(Intent i) {
+  return i == Intent::complete || i == Intent::reopen || i == Intent::remove || i == Intent::update ||
+         i == Intent::make_recurring || i == Intent::stop_recurring || i == Intent::add_reminder;
+}
+
+/// Carries out a reading the dialog is sure of (or one the user said yes to).
+void act(Step& s, const Reading& r) {
+  if (names_a_task(r.intent)) {
+    resolve_and_perform(s, r);
+    return;
+  }
+  switch (r.intent) {
+    case Intent::create:
+      do_create(s, r);
+      break;
+    case Intent::list:
+      do_list(s, r);
+      break;
+    case Intent::undo:
+      do_undo(s);
+      break;
+    case Intent::help:
+      say(s, help_text());
+      break;
+    case Intent::confirm:
+    case Intent::deny:
+    case Intent::select:
+      say(s, "There is no open question in this conversation. " +
+                 std::string("Say \u201chelp\u201d to see what I can do."));
+      break;
+    default:  // unknown
+      clarify(s);
+      break;
+  }
+}
+
 /// Handles the message as the answer to the open question; false when it is not one (the question is then
 /// dropped and the message handled on its own).
 bool answer_pending(Step& s) {
@@ -767,6 +810,33 @@ bool answer_pending(Step& s) {
   s.c.pending = nullptr;
   const Reading& r = s.turn.reading;
   const std::string kind = pending.value("kind", std::string());
+  const bool answer_like =
+      r.intent == Intent::confirm || r.intent == Intent::deny || r.intent == Intent::select;
+  if (answer_like && r.confidence < s.settings.confidence) {
+    // An answer read without confidence (a model's "confirm" at 0.1) never acts: the question stands.
+    const nlohmann::json asked = pending.value("options", nlohmann::json::array());
+    std::vector<std::string> opts;
+    for (const auto& o : asked)
+      if (o.is_string()) opts.push_back(o.get<std::string>());
+    const std::string question = pending.value("question", std::string("Please answer my last question."));
+    ask(s, "I'm not sure that answers my question. " + question, std::move(opts), pending);
+    return true;
+  }
+  if (kind == "proposal") {
+    if (r.intent == Intent::deny) {
+      say(s, "OK, I won't do that.");
+      return true;
+    }
+    if (r.intent != Intent::confirm) return false;
+    std::vector<FieldError> errors;
+    const auto op = reading_from_json(pending.at("op"), Instant{}, errors);
+    if (!op) {
+      say(s, "Sorry, I lost track of that question. Please ask again.");
+      return true;
+    }
+    act(s, *op);
+    return true;
+  }
   if (kind == "confirm") {
     const std::string title = pending.value("title", std::string());
     if (r.intent == Intent::confirm) {
@@ -815,8 +885,71 @@ bool answer_pending(Step& s) {
   return true;
 }
 
+/// A low-confidence reading complete enough to carry out once the user says yes.
+bool proposable(const Reading& r) {
+  if (r.intent == Intent::create) return !r.title.empty();
+  if (r.intent == Intent::list) return true;
+  if (!names_a_task(r.intent) || r.target.empty()) return false;
+  if (r.intent == Intent::update)  // an update that changes something
+    return !r.title.empty() || r.due_at || r.priority || !r.tags.empty() || r.recurrence;
+  if (r.intent == Intent::make_recurring) return r.recurrence.has_value();
+  if (r.intent == Intent::add_reminder) return !r.reminders.empty();
+  return true;
+}
+
+/// "create “Buy milk”, due Fri, Mar 6, 3:00 PM" — the reading in words, for a yes/no question.
+std::string describe(const Reading& r, const date::time_zone* zone) {
+  std::string out;
+  const std::string target = in_quotes(r.target);
+  switch (r.intent) {
+    case Intent::create:
+      out = "create " + in_quotes(r.title);
+      out += r.due_at ? ", due " + when(*r.due_at, r.all_day, zone) : std::string(", with no due date");
+      break;
+    case Intent::list:
+      return "list your tasks";
+    case Intent::complete:
+      return "mark " + target + " as done";
+    case Intent::reopen:
+      return "reopen " + target;
+    case Intent::remove:
+      return "delete " + target;
+    case Intent::update:
+      out = "change " + target;
+      if (!r.title.empty()) out += ", renaming it to " + in_quotes(r.title);
+      if (r.due_at) out += ", moving it to " + when(*r.due_at, r.all_day, zone);
+      break;
+    case Intent::make_recurring:
+      out = "make " + target + " repeat";
+      break;
+    case Intent::stop_recurring:
+      return "stop repeating " + target;
+    case Intent::add_reminder:
+      return "add a reminder to " + target;
+    default:
+      return "that";
+  }
+  if (r.recurrence) out += ", repeating (" + *r.recurrence + ")";
+  if (r.priority) out += ", " + std::string(to_string(*r.priority)) + " priority";
+  for (const auto& tag : r.tags)
+    out += " #" + tag;
+  return out;
+}
+
 void clarify(Step& s) {
   const Reading& r = s.turn.reading;
+  std::string problems;
+  for (const auto& p : r.problems)
+    problems += (problems.empty() ? "" : "; ") + p;
+  if (r.confidence > 0 && proposable(r)) {
+    // A reading exists: offer it as a yes/no question; "yes" carries it out, "no" drops it.
+    ask(s,
+        (problems.empty() ? std::string("I'm not sure I understood. ")
+                          : "I'm not sure I understood (" + problems + "). ") +
+            "Did you mean: " + describe(r, s.turn.zone) + "?",
+        {"yes", "no"}, {{"kind", "proposal"}, {"op", stored_op(r)}});
+    return;
+  }
   if (r.problems.empty()) {
     ask(s,
         "I'm not sure what you mean. Try \u201cBuy milk tomorrow at 5pm\u201d, \u201cwhat's due this "
@@ -824,9 +957,6 @@ void clarify(Step& s) {
         "\u201cdone with groceries\u201d or \u201chelp\u201d.");
     return;
   }
-  std::string problems;
-  for (const auto& p : r.problems)
-    problems += (problems.empty() ? "" : "; ") + p;
   ask(s, "I'm not sure I understood (" + problems +
              "). Could you say it another way, e.g. with a date like "
              "\u201cMarch 5 at 5pm\u201d?");
@@ -874,42 +1004,10 @@ Reply respond(pqxx::transaction_base& w, Conversation& c, const Turn& turn, cons
   const Reading& r = turn.reading;
 
   if (!answer_pending(s)) {
-    if (r.confidence < settings.confidence || r.intent == Intent::unknown) {
+    if (r.confidence < settings.confidence || r.intent == Intent::unknown)
       clarify(s);  // never act on a guess
-    } else {
-      switch (r.intent) {
-        case Intent::create:
-          do_create(s, r);
-          break;
-        case Intent::list:
-          do_list(s, r);
-          break;
-        case Intent::complete:
-        case Intent::reopen:
-        case Intent::remove:
-        case Intent::update:
-        case Intent::make_recurring:
-        case Intent::stop_recurring:
-        case Intent::add_reminder:
-          resolve_and_perform(s, r);
-          break;
-        case Intent::undo:
-          do_undo(s);
-          break;
-        case Intent::help:
-          say(s, help_text());
-          break;
-        case Intent::confirm:
-        case Intent::deny:
-        case Intent::select:
-          say(s, "There is no open question in this conversation. " +
-                     std::string("Say \u201chelp\u201d to see what I can do."));
-          break;
-        case Intent::unknown:
-          clarify(s);
-          break;
-      }
-    }
+    else
+      act(s, r);
   }
   const std::string at = format_rfc3339(turn.now);
   conversations::add_turn(c, "user", turn.message, at);

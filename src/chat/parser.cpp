@@ -36,6 +36,7 @@ struct TimePart {
   int minute = 0;
   bool weak = false;       // "morning": a default a clock time overrides
   bool bare_hour = false;  // no am/pm written ("at 9"): "tonight at 9" reads 21:00
+  bool ambiguous = false;  // "2:15": read as 14:15, but 02:15 is as likely
 };
 
 // A parsed recurrence phrase.
@@ -96,6 +97,20 @@ class Parser {
       ++k;
     }
     return k;
+  }
+  // Whether a token in [a, b) writes a year (four digits in a row: "2027", "3/1/2027", "2027-03-01").
+  bool names_a_year(std::size_t a, std::size_t b) const {
+    for (std::size_t i = a; i < b && i < n_; ++i) {
+      int run = 0;
+      for (char c : low(i))
+        if ((run = (c >= '0' && c <= '9') ? run + 1 : 0) == 4) return true;
+    }
+    return false;
+  }
+  // "2:15" without am/pm is read as 14:15, but 02:15 is as likely: not a confident reading.
+  void ambiguous_time(int minute) {
+    problem("a time without am/pm (read as " + std::to_string(minute / 60) + ":" +
+            (minute % 60 < 10 ? "0" : "") + std::to_string(minute % 60) + ")");
   }
   std::size_t first_free() const {
     for (std::size_t i = 0; i < n_; ++i)
@@ -592,6 +607,7 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
     }
     t.minute = c->minute;
     t.bare_hour = !c->ampm;
+    t.ambiguous = !c->ampm && w.size() == 4 && w[1] == ':' && w[0] >= '1' && w[0] <= '7';
     if (free_is(i + k, "o'clock") || free_is(i + k, "oclock")) return k + 1;
     return k;
   }
@@ -985,6 +1001,10 @@ bool Parser::slots_at(std::size_t i) {
     if (std::size_t k = match_date(j, d, bad)) {
       const bool until = in(low(i), {"until", "till", "through", "ending"});
       if (!bad) (until ? until_ : start_) = d.day;
+      if (!bad && until && d.day - clk_.today > days(334) && !names_a_year(j, j + k))
+        // "until March 1" said on March 4: next year's March 1 is a guess, not a reading.
+        problem("the end date " + quote(j, j + k) + " has just passed (read as " +
+                std::to_string(year_of(d.day)) + ")");
       take(i, j + k, bad ? std::nullopt : std::optional(SpanKind::recurrence));
       return true;
     }
@@ -1155,8 +1175,9 @@ std::optional<Instant> Parser::combine(const std::vector<DatePart>& ds, const st
   }
   int minute = time ? time->minute : date && date->default_minute != kNoTime ? date->default_minute : kNoTime;
   // "tonight at 9", "this evening at 7:30": an hour without am/pm in the evening
-  if (time && time->bare_hour && date && date->default_minute >= 12 * 60 && minute < 12 * 60)
-    minute += 12 * 60;
+  const bool evening = date && date->default_minute >= 12 * 60;
+  if (time && time->bare_hour && evening && minute < 12 * 60) minute += 12 * 60;
+  if (time && time->ambiguous && !evening) ambiguous_time(minute);
   if (date) {
     if (minute == kNoTime) {
       if (for_reminder) return wall_to_instant(clk_.zone, date->day, 9 * 60);
@@ -1186,8 +1207,14 @@ void Parser::finish_dates() {
     if (from < clk_.today) from = clk_.today;
     if (!rels_.empty()) problem("a relative time with a recurrence");
     int minute = kNoTime;
-    for (const auto& t : times_)
-      if (minute == kNoTime || !t.weak) minute = t.minute;
+    bool ambiguous = false;
+    for (const auto& t : times_) {
+      if (minute == kNoTime || !t.weak) {
+        minute = t.minute;
+        ambiguous = t.ambiguous;
+      }
+    }
+    if (ambiguous && rule_->default_minute < 12 * 60) ambiguous_time(minute);
     if (minute == kNoTime && !ds.empty() && ds.front().default_minute != kNoTime)
       minute = ds.front().default_minute;
     if (minute == kNoTime) minute = rule_->default_minute;
@@ -1252,8 +1279,21 @@ void Parser::finish_dates() {
   for (auto s : offsets_)
     r_.reminders.push_back(Reminder{s, std::nullopt});
   bool rall = false;
-  if (auto at = combine(rdates_, rtimes_, rrels_, rall, true))
-    r_.reminders.push_back(Reminder{std::nullopt, at});
+  std::optional<Instant> at;
+  if (rdates_.empty() && rrels_.empty() && !rtimes_.empty() && r_.due_at) {
+    // "dentist friday 3pm, remind me at 9am": a time alone reminds on the task's own day (the day before
+    // when that time is after the task's), not at the time's next occurrence.
+    const local_days due_day = make_clock(clk_.zone, *r_.due_at).today;
+    for (int back = 0; back < 2 && !at; ++back) {
+      const std::vector<DatePart> on{
+          DatePart{due_day - days(back), due_day - days(back), 1, kNoTime, {}, false}};
+      at = combine(on, rtimes_, rrels_, rall, true);
+      if (at && !r_.all_day && *at > *r_.due_at && back == 0) at.reset();
+    }
+  } else {
+    at = combine(rdates_, rtimes_, rrels_, rall, true);
+  }
+  if (at) r_.reminders.push_back(Reminder{std::nullopt, at});
 }
 
 // ---------------------------------------------------------------- residual text
@@ -1359,8 +1399,10 @@ std::string Parser::clean_target(std::string s) {
     trim_punct(s);
     bool changed = strip_word_front(
         s, {"the", "my", "a", "an", "that", "this", "task", "to", "with", "about", "of", "for", "off"});
-    changed |= strip_word_back(s, {"task", "todo", "item", "to", "as", "for", "please", "at", "on", "by",
-                                   "off", "now", "is", "the", "and"});
+    changed |=
+        strip_word_back(s, {"task", "todo",    "item",     "to",         "as",      "for",   "please",
+                            "at",   "on",      "by",       "off",        "now",     "is",    "the",
+                            "and",  "anymore", "any more", "any longer", "no more", "again", "from now on"});
     if (!changed) break;
   }
   trim_punct(s);
@@ -1530,13 +1572,19 @@ void Parser::detect_command() {
                  {"remember", "to"},
                  {"todo"},
                  {"to", "do"},
+                 {"new", "todo"},
+                 {"new", "reminder"},
                  {"add"},
-                 {"create"},
-                 {"new"}}) {
+                 {"create"}}) {
     if ((k = phrase(s, p))) {
       cmd(k, Intent::create, 0.95);
       return;
     }
+  }
+  // "new: call bob" is a command; "New Year's party" is a title.
+  if (w == "new" && free(s) && s + 1 < n_ && t_[s + 1].punct && t_[s + 1].low == ":") {
+    cmd(1, Intent::create, 0.95);
+    return;
   }
   // list
   for (auto p : {std::initializer_list<string_view>{"what", "do", "i", "have"},

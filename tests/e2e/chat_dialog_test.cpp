@@ -2,6 +2,7 @@
 // complete, delete with confirmation, update, undo), questions answered in the same conversation, low
 // confidence, per-user conversations, expiry, the optional LLM (a fake chat-completions server:
 // tests/e2e/fake_llm.py) and bad input.
+#include <date/tz.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 
 #include "e2e.hpp"
 #include "support/process.hpp"
+#include "todo/core/time.hpp"
 
 namespace todo::test {
 namespace {
@@ -469,6 +471,224 @@ TEST_F(ChatDialogTest, UpdatesRecurrenceAndStoresReminders) {
   EXPECT_EQ(a["actions"][0]["task"]["title"], "Pack gym bag");
   EXPECT_EQ(task_titled(u, "Pack gym bag")["priority"], "high");
   EXPECT_EQ(task_titled(u, "Gym bag")["priority"], "none");
+}
+
+TEST_F(ChatDialogTest, NoDropsAWhichOneQuestion) {
+  auto u = user();
+  create_task(u.client, "Call dentist");
+  create_task(u.client, "Pay dentist bill");
+  const auto q = say(u, "complete dentist");
+  ASSERT_TRUE(q["needs_clarification"].get<bool>()) << q;
+  ASSERT_EQ(q["options"].size(), 2u) << q;
+  const std::string conv = q["conversation_id"];
+  const auto no = say(u, "no", conv);
+  EXPECT_EQ(no["intent"], "deny");
+  EXPECT_EQ(no["actions"], json::array());
+  EXPECT_FALSE(no["needs_clarification"].get<bool>()) << no;
+  EXPECT_EQ(tasks_of(u, "status=done").size(), 0u);
+  // The question is gone: a choice now has nothing to choose from.
+  const auto late = say(u, "the first", conv);
+  EXPECT_EQ(late["actions"], json::array());
+  EXPECT_NE(late["reply"].get<std::string>().find("no open question"), std::string::npos) << late;
+  EXPECT_EQ(tasks_of(u, "status=done").size(), 0u);
+}
+
+TEST_F(ChatDialogTest, ReschedulesInTheUsersZone) {
+  const char* zone_name = "America/New_York";
+  auto u = user({{"timezone", zone_name}});
+  const auto t = create_task(u.client, {{"title", "Dentist"}, {"due_at", "2030-03-05T15:00:00Z"}});
+  const auto r = say(u, "move the dentist to Friday 3pm");
+  EXPECT_EQ(r["intent"], "update");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  EXPECT_EQ(r["actions"][0]["type"], "update");
+  // The next Friday after today (today excluded) at 15:00 New York time.
+  const auto* zone = date::locate_zone(zone_name);
+  const auto local_now = zone->to_local(std::chrono::floor<std::chrono::seconds>(todo::now()));
+  auto day = std::chrono::floor<date::days>(local_now) + date::days(1);
+  while (date::weekday{day} != date::Friday)
+    day += date::days(1);
+  const auto expected =
+      zone->to_sys(date::local_seconds(day) + std::chrono::hours(15), date::choose::earliest);
+  const std::string want =
+      todo::format_rfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(expected));
+  const auto stored = u.client.get("/api/v1/tasks/" + t["id"].get<std::string>()).json();
+  EXPECT_EQ(instant_us(stored["due_at"]), instant_us(json(want))) << stored << " want " << want;
+  EXPECT_EQ(stored["all_day"], false);
+  EXPECT_EQ(r["actions"][0]["task"]["due_at"], stored["due_at"]);
+  EXPECT_NE(r["reply"].get<std::string>().find("3:00 PM"), std::string::npos) << r;
+}
+
+TEST_F(ChatDialogTest, TagsATask) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "Groceries"}, {"tags", {"errands"}}});
+  const auto r = say(u, "tag groceries with home");
+  EXPECT_EQ(r["intent"], "update");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  const auto stored = u.client.get("/api/v1/tasks/" + t["id"].get<std::string>()).json();
+  EXPECT_EQ(stored["tags"], json::array({"errands", "home"})) << stored;
+  EXPECT_EQ(r["actions"][0]["changes"]["tags"], json::array({"errands", "home"})) << r;
+}
+
+TEST_F(ChatDialogTest, FilteredListReturnsTheRightTasks) {
+  auto u = user({{"timezone", "Europe/Berlin"}});
+  const std::string message = "show high priority tasks tagged work due this week";
+  // "this week" as the parser reads it now, in the user's zone: [due_after, due_before).
+  const auto parsed = u.client.post("/api/v1/chat/parse", {{"text", message}});
+  ASSERT_EQ(parsed.status, 200) << parsed.describe();
+  const json query = parsed.json()["query"];
+  const auto after = instant_us(query["due_after"]);
+  const auto before = instant_us(query["due_before"]);
+  ASSERT_TRUE(after && before) << query;
+  const auto at = [](long long us) {
+    return todo::format_rfc3339(todo::Instant{std::chrono::microseconds{us}});
+  };
+  const long long inside = *after + (*before - *after) / 2;
+  const long long later = *before + 86'400'000'000LL;
+  const auto make = [&](const std::string& title, const std::string& prio, const std::string& tag,
+                        long long due) {
+    return create_task(u.client,
+                       {{"title", title}, {"priority", prio}, {"tags", {tag}}, {"due_at", at(due)}});
+  };
+  const auto hit = make("Quarterly plan", "high", "work", inside);
+  make("Next week plan", "high", "work", later);
+  make("Low plan", "low", "work", inside);
+  make("Home plan", "high", "home", inside);
+  const auto done = make("Done plan", "high", "work", inside);
+  ASSERT_EQ(
+      u.client.post("/api/v1/tasks/" + done["id"].get<std::string>() + "/complete", json::object()).status,
+      200);
+  const auto r = say(u, message);
+  EXPECT_EQ(r["intent"], "list");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  EXPECT_EQ(r["actions"][0]["type"], "list");
+  EXPECT_EQ(r["actions"][0]["task"]["id"], hit["id"]);
+  EXPECT_NE(r["reply"].get<std::string>().find("Quarterly plan"), std::string::npos) << r;
+}
+
+TEST_F(ChatDialogTest, UnsureAnswersToAQuestionDoNotAct) {
+  auto u = user();
+  const auto t = create_task(u.client, "Old invoice");
+  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
+  const auto q = say(u, "delete old invoice");
+  ASSERT_EQ(q["options"], json::array({"yes", "no"})) << q;
+  const std::string conv = q["conversation_id"];
+  // The parser reads this poorly, so it goes to the model, which answers "confirm" with confidence 0.1.
+  const auto unsure = say(u, "llm-confirm-low on the 35th", conv);
+  EXPECT_EQ(unsure["source"], "llm") << unsure;
+  EXPECT_EQ(unsure["intent"], "confirm");
+  EXPECT_TRUE(unsure["needs_clarification"].get<bool>()) << unsure;
+  EXPECT_EQ(unsure["actions"], json::array());
+  EXPECT_EQ(unsure["options"], json::array({"yes", "no"}));
+  EXPECT_NE(unsure["reply"].get<std::string>().find("Delete"), std::string::npos) << unsure;
+  EXPECT_EQ(u.client.get(path).status, 200) << "an unsure confirm must not delete";
+  // The question stands: a clear "no" answers it.
+  const auto no = say(u, "no", conv);
+  EXPECT_EQ(no["actions"], json::array());
+  EXPECT_NE(no["reply"].get<std::string>().find("won't delete"), std::string::npos) << no;
+  EXPECT_EQ(u.client.get(path).status, 200);
+
+  // Likewise an unsure choice among candidates.
+  create_task(u.client, "Report draft");
+  create_task(u.client, "Report final");
+  const auto which = say(u, "complete report", conv);
+  ASSERT_EQ(which["options"].size(), 2u) << which;
+  const auto pick = say(u, "llm-select-low on the 35th", conv);
+  EXPECT_EQ(pick["source"], "llm") << pick;
+  EXPECT_TRUE(pick["needs_clarification"].get<bool>()) << pick;
+  EXPECT_EQ(pick["actions"], json::array());
+  EXPECT_EQ(pick["options"], which["options"]);
+  EXPECT_EQ(tasks_of(u, "status=done").size(), 0u);
+  const auto first = say(u, "the first", conv);
+  ASSERT_EQ(first["actions"].size(), 1u) << first;
+  EXPECT_EQ(tasks_of(u, "status=done").size(), 1u);
+}
+
+TEST_F(ChatDialogTest, LowConfidenceReadingIsOfferedAsAYesNoQuestion) {
+  auto u = user();
+  const auto q = say(u, "meet bob on the 35th");
+  EXPECT_TRUE(q["needs_clarification"].get<bool>()) << q;
+  EXPECT_EQ(q["options"], json::array({"yes", "no"}));
+  EXPECT_EQ(q["actions"], json::array());
+  EXPECT_NE(
+      q["reply"].get<std::string>().find("Did you mean: create \u201cmeet bob\u201d, with no due date?"),
+      std::string::npos)
+      << q;
+  EXPECT_EQ(tasks_of(u).size(), 0u);
+  const std::string conv = q["conversation_id"];
+  const auto yes = say(u, "yes", conv);
+  ASSERT_EQ(yes["actions"].size(), 1u) << yes;
+  EXPECT_EQ(yes["actions"][0]["type"], "create");
+  EXPECT_EQ(yes["actions"][0]["task"]["title"], "meet bob");
+  EXPECT_TRUE(yes["actions"][0]["task"]["due_at"].is_null()) << yes;
+  EXPECT_FALSE(yes["needs_clarification"].get<bool>());
+  EXPECT_EQ(tasks_of(u).size(), 1u);
+
+  // "no" drops the offer; a later "yes" has nothing to answer.
+  const auto q2 = say(u, "call ann at 25:00", conv);
+  EXPECT_EQ(q2["options"], json::array({"yes", "no"})) << q2;
+  const auto no = say(u, "no", conv);
+  EXPECT_EQ(no["actions"], json::array());
+  EXPECT_FALSE(no["needs_clarification"].get<bool>()) << no;
+  const auto late = say(u, "yes", conv);
+  EXPECT_EQ(late["actions"], json::array());
+  EXPECT_NE(late["reply"].get<std::string>().find("no open question"), std::string::npos) << late;
+  EXPECT_EQ(tasks_of(u).size(), 1u);
+}
+
+TEST_F(ChatDialogTest, NumericDatesFollowTheUsersDateOrder) {
+  auto dmy = user();
+  auto mdy = user();
+  EXPECT_EQ(mdy.client.get("/api/v1/me").json()["date_order"], "mdy");
+  const auto set = dmy.client.patch("/api/v1/me", json{{"date_order", "dmy"}});
+  ASSERT_EQ(set.status, 200) << set.describe();
+  EXPECT_EQ(set.json()["date_order"], "dmy");
+  EXPECT_EQ(dmy.client.get("/api/v1/me").json()["date_order"], "dmy");
+  EXPECT_TRUE(IsProblem(dmy.client.patch("/api/v1/me", json{{"date_order", "ymd"}}), 422, "date_order"));
+  EXPECT_TRUE(IsProblem(dmy.client.patch("/api/v1/me", json{{"date_order", 1}}), 422, "date_order"));
+  EXPECT_EQ(dmy.client.get("/api/v1/me").json()["date_order"], "dmy");
+
+  // Both users are in UTC: an all-day date is that day's midnight.
+  const auto due_of = [&](TestUser& u) {
+    const auto r = say(u, "dentist on 3/5");
+    if (r["actions"].size() != 1) throw std::runtime_error("no task created: " + r.dump());
+    return r["actions"][0]["task"]["due_at"].get<std::string>().substr(4);
+  };
+  EXPECT_EQ(due_of(dmy), "-05-03T00:00:00Z");
+  EXPECT_EQ(due_of(mdy), "-03-05T00:00:00Z");
+
+  // /chat/parse defaults to the user's order; an explicit date_order still wins.
+  const auto parse = [&](TestUser& u, json body) {
+    const auto r = u.client.post("/api/v1/chat/parse", body);
+    if (r.status != 200) throw std::runtime_error(r.describe());
+    return r.json()["due_at"].get<std::string>().substr(4);
+  };
+  EXPECT_EQ(parse(dmy, {{"text", "dentist on 3/5"}}), "-05-03T00:00:00Z");
+  EXPECT_EQ(parse(dmy, {{"text", "dentist on 3/5"}, {"date_order", "month_first"}}), "-03-05T00:00:00Z");
+  EXPECT_EQ(parse(mdy, {{"text", "dentist on 3/5"}}), "-03-05T00:00:00Z");
+}
+
+TEST_F(ChatDialogTest, BodyLimitFitsEveryValidMessage) {
+  auto u = user();
+  // 2000 emoji, each escaped as a \uXXXX surrogate pair: about 24 KB of JSON for a valid message.
+  std::string body = "{\"message\":\"";
+  for (int i = 0; i < 2000; ++i)
+    body += "\\ud83d\\ude00";
+  body += "\"}";
+  ASSERT_GT(body.size(), 16u * 1024);
+  const auto ok = u.client.request("POST", kChat, body, {{"Content-Type", "application/json"}});
+  EXPECT_EQ(ok.status, 200) << ok.describe();
+  std::string text = body;
+  text.replace(2, 7, "text");  // {"text":"…"}
+  const auto parsed =
+      u.client.request("POST", "/api/v1/chat/parse", text, {{"Content-Type", "application/json"}});
+  EXPECT_EQ(parsed.status, 200) << parsed.describe();
+  // Exactly 64 KiB (padded with JSON whitespace) is accepted; one byte more is a 413.
+  std::string edge = "{\"message\":\"hi\"";
+  edge += std::string(64 * 1024 - edge.size() - 1, ' ') + "}";
+  ASSERT_EQ(edge.size(), 64u * 1024);
+  EXPECT_EQ(u.client.request("POST", kChat, edge, {{"Content-Type", "application/json"}}).status, 200);
+  edge.insert(edge.size() - 1, " ");
+  EXPECT_TRUE(IsProblem(u.client.request("POST", kChat, edge, {{"Content-Type", "application/json"}}), 413));
 }
 
 TEST_F(ChatDialogTest, LowConfidenceAsksAndCreatesNothing) {

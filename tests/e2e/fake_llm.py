@@ -11,6 +11,8 @@ POST (any path) answers by the user message's text:
   llm-past       a create due in the past
   llm-slow       the good answer after 3 seconds (past the server's timeout in the test)
   llm-500        HTTP 500
+  llm-confirm-low  a "confirm" with confidence 0.1 (an unsure answer to a question)
+  llm-select-low   a "select" of option 1 with confidence 0.1
   anything else  a plain text answer without a tool call
 GET /requests returns every request received so far: [{path, headers, body}].
 """
@@ -79,7 +81,11 @@ class Handler(BaseHTTPRequestHandler):
         for m in body.get("messages", []) if isinstance(body, dict) else []:
             if m.get("role") == "user":
                 text = m.get("content", "")
-        if "llm-500" in text:
+        if "llm-confirm-low" in text:
+            self.send(200, tool_call(json.dumps({"intent": "confirm", "confidence": 0.1})))
+        elif "llm-select-low" in text:
+            self.send(200, tool_call(json.dumps({"intent": "select", "index": 1, "confidence": 0.1})))
+        elif "llm-500" in text:
             self.send(500, {"error": {"message": "model crashed"}})
         elif "llm-slow" in text:
             time.sleep(3)

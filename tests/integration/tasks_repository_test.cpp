@@ -134,14 +134,22 @@ TEST_F(TasksRepository, UsersInsertAndFind) {
 
   const auto patched = tx([&](pqxx::work& w) {
     return auth::users::update_profile(
-        w, u.id, auth::ProfilePatch{std::string("Alice B."), std::nullopt, std::nullopt});
+        w, u.id, auth::ProfilePatch{std::string("Alice B."), std::nullopt, std::nullopt, std::nullopt});
   });
   ASSERT_TRUE(patched.has_value());
   EXPECT_EQ(patched->display_name, "Alice B.");
   EXPECT_EQ(patched->timezone, "Europe/Berlin");
+  EXPECT_EQ(patched->date_order, "mdy");
+  const auto day_first = tx([&](pqxx::work& w) {
+    return auth::users::update_profile(
+        w, u.id, auth::ProfilePatch{std::nullopt, std::nullopt, std::nullopt, std::string("dmy")});
+  });
+  ASSERT_TRUE(day_first.has_value());
+  EXPECT_EQ(day_first->date_order, "dmy");
+  EXPECT_EQ(day_first->display_name, "Alice B.");
   EXPECT_FALSE(tx([&](pqxx::work& w) {
-                 return auth::users::update_profile(w, new_uuid(),
-                                                    auth::ProfilePatch{"x", std::nullopt, std::nullopt});
+                 return auth::users::update_profile(
+                     w, new_uuid(), auth::ProfilePatch{"x", std::nullopt, std::nullopt, std::nullopt});
                }).has_value());
 }
 

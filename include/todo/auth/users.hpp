@@ -19,7 +19,8 @@ struct User {
   std::string timezone;
   Instant created_at;
   Instant updated_at;
-  bool email_reminders = false;  // reminders also go out by e-mail
+  bool email_reminders = false;    // reminders also go out by e-mail
+  std::string date_order = "mdy";  // how the chat reads "3/5": mdy (March 5) or dmy (3 May)
 };
 
 /// The public view of a user (never the password hash).
@@ -47,6 +48,7 @@ struct ProfilePatch {
   std::optional<std::string> display_name;
   std::optional<std::string> timezone;
   std::optional<bool> email_reminders;
+  std::optional<std::string> date_order;  // "mdy" | "dmy"
 };
 ProfilePatch parse_profile_patch(const nlohmann::json& body);
 
