@@ -41,18 +41,27 @@ TEST(ChatCorpus, HasAtLeast300CasesEachAssertingEveryField) {
   EXPECT_EQ(texts.size(), cases.size()) << "duplicate cases";
 }
 
+/// The case's text parsed with its fixed now, zone and date order (the corpus's defaults where it has none);
+/// nullopt when those are invalid.
+std::optional<Reading> read_case(const nlohmann::json& c) {
+  const auto& root = corpus();
+  const auto now = parse_rfc3339(c.value("now", root.at("now").get<std::string>()));
+  if (!now) return std::nullopt;
+  const auto ctx = make_context(
+      *now, c.value("timezone", root.at("timezone").get<std::string>()),
+      c.value("order", "month_first") == "day_first" ? DateOrder::day_first : DateOrder::month_first);
+  if (!ctx) return std::nullopt;
+  return parse(c.at("text").get<std::string>(), *ctx);
+}
+
 TEST(ChatCorpus, EveryCaseReadsAsExpected) {
   const auto& root = corpus();
   int failures = 0;
   for (const auto& c : root.at("cases")) {
     const std::string text = c.at("text");
-    const auto now = parse_rfc3339(c.value("now", root.at("now").get<std::string>()));
-    ASSERT_TRUE(now) << text;
-    const auto ctx = make_context(
-        *now, c.value("timezone", root.at("timezone").get<std::string>()),
-        c.value("order", "month_first") == "day_first" ? DateOrder::day_first : DateOrder::month_first);
-    ASSERT_TRUE(ctx) << text;
-    const Reading r = parse(text, *ctx);
+    const auto read = read_case(c);
+    ASSERT_TRUE(read) << "bad now, zone or order in the case: " << text;
+    const Reading& r = *read;
     const auto got = to_json(r);
     const auto& want = c.at("expect");
     for (const auto& field : kFields) {
@@ -83,12 +92,9 @@ TEST(ChatCorpus, EveryCasesSpansAgreeWithItsReading) {
   int failures = 0;
   for (const auto& c : root.at("cases")) {
     const std::string text = c.at("text");
-    const auto now = parse_rfc3339(c.value("now", root.at("now").get<std::string>()));
-    const auto ctx = make_context(
-        *now, c.value("timezone", root.at("timezone").get<std::string>()),
-        c.value("order", "month_first") == "day_first" ? DateOrder::day_first : DateOrder::month_first);
-    ASSERT_TRUE(ctx) << text;
-    const Reading r = parse(text, *ctx);
+    const auto read = read_case(c);
+    ASSERT_TRUE(read) << "bad now, zone or order in the case: " << text;
+    const Reading& r = *read;
     // Span offsets are in Unicode code points (docs/chat.md): the byte offset where each code point starts.
     std::vector<std::size_t> byte_at;
     for (std::size_t i = 0; i < text.size(); ++i)
