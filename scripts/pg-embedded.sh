@@ -32,7 +32,7 @@ as_pg() {
 choose_dir() {
   if [[ -n ${TODO_PG_DIR:-} ]]; then
     dir="$TODO_PG_DIR"
-    return
+    return 0
   fi
   dir="$root/.data"
   mkdir -p "$dir"
@@ -42,7 +42,7 @@ choose_dir() {
   elif ((${#sock} > 100)); then
     :
   else
-    return
+    return 0
   fi
   local home
   home="$(getent passwd postgres | cut -d: -f6)"
