@@ -91,9 +91,14 @@ std::optional<std::int64_t> integer_grant(jwt_t* jwt, const char* name) {
 // emptied: the cache is an optimisation, and what it forgets is verified again.
 struct JwtSigner::Cache {
   static constexpr std::size_t kShards = 8;
+  // Looked up by the request's string_view, without copying the token.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   struct Shard {
     std::mutex mutex;
-    std::unordered_map<std::string, Claims> tokens;
+    std::unordered_map<std::string, Claims, Hash, std::equal_to<>> tokens;
   };
   std::array<Shard, kShards> shards;
 
@@ -101,7 +106,7 @@ struct JwtSigner::Cache {
   std::optional<Claims> find(std::string_view token) {
     auto& s = shard(token);
     std::lock_guard lock(s.mutex);
-    const auto it = s.tokens.find(std::string(token));
+    const auto it = s.tokens.find(token);
     if (it == s.tokens.end()) return std::nullopt;
     return it->second;
   }

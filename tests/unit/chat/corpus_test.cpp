@@ -54,14 +54,20 @@ std::optional<Reading> read_case(const nlohmann::json& c) {
   return parse(c.at("text").get<std::string>(), *ctx);
 }
 
-TEST(ChatCorpus, EveryCaseReadsAsExpected) {
-  const auto& root = corpus();
-  int failures = 0;
-  for (const auto& c : root.at("cases")) {
+/// Calls check(case, text, reading) for every case of the corpus.
+template <class Check>
+void for_each_case(Check check) {
+  for (const auto& c : corpus().at("cases")) {
     const std::string text = c.at("text");
     const auto read = read_case(c);
     ASSERT_TRUE(read) << "bad now, zone or order in the case: " << text;
-    const Reading& r = *read;
+    check(c, text, *read);
+  }
+}
+
+TEST(ChatCorpus, EveryCaseReadsAsExpected) {
+  int failures = 0;
+  for_each_case([&](const nlohmann::json& c, const std::string& text, const Reading& r) {
     const auto got = to_json(r);
     const auto& want = c.at("expect");
     for (const auto& field : kFields) {
@@ -80,7 +86,7 @@ TEST(ChatCorpus, EveryCaseReadsAsExpected) {
     if (!r.problems.empty()) {
       EXPECT_LT(r.confidence, 0.7) << text;
     }
-  }
+  });
   EXPECT_EQ(failures, 0);
 }
 
@@ -88,13 +94,8 @@ TEST(ChatCorpus, EveryCaseReadsAsExpected) {
 // order, not overlapping), a span of the matching kind for each recognised part and none for a part not
 // recognised, and none over the title the user typed.
 TEST(ChatCorpus, EveryCasesSpansAgreeWithItsReading) {
-  const auto& root = corpus();
   int failures = 0;
-  for (const auto& c : root.at("cases")) {
-    const std::string text = c.at("text");
-    const auto read = read_case(c);
-    ASSERT_TRUE(read) << "bad now, zone or order in the case: " << text;
-    const Reading& r = *read;
+  for_each_case([&](const nlohmann::json&, const std::string& text, const Reading& r) {
     // Span offsets are in Unicode code points (docs/chat.md): the byte offset where each code point starts.
     std::vector<std::size_t> byte_at;
     for (std::size_t i = 0; i < text.size(); ++i)
@@ -148,7 +149,7 @@ TEST(ChatCorpus, EveryCasesSpansAgreeWithItsReading) {
           if (b < at + r.title.size() && at < e)
             fail("bytes " + std::to_string(b) + ".." + std::to_string(e) + " of a span cover the title");
     }
-  }
+  });
   EXPECT_EQ(failures, 0);
 }
 
