@@ -1009,7 +1009,13 @@ TEST(RealtimeMetrics, OnlyLiveDeliveriesAreObservedAsDeliveryLatency) {
   const std::string url = server->base_url();
   auto alice = new_user(url);
   constexpr int kHistory = 20;
+  const double published = metric(metrics_text(url), "outbox_published_total");
+  ASSERT_GE(published, 0);
   create_many(alice.client, kHistory, "history");
+  // History must be history: sequenced and published before the client connects, or the relay's late ones
+  // would reach it live (and rightly be observed).
+  ASSERT_GE(wait_metric(url, "outbox_published_total", [&](double v) { return v >= published + kHistory; }),
+            published + kHistory);
   const std::string before = metrics_text(url);
   const double latency_count = metric(before, "ws_delivery_latency_seconds_count");
   const double sent = metric(before, "ws_messages_sent_total");
