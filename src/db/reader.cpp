@@ -1,15 +1,25 @@
-// db::Reader: libpq's asynchronous query API driven by Asio waits on the connection's socket.
+// db::Reader: libpq's asynchronous query API in pipeline mode, driven by Asio waits on the connection's
+// socket.
 #include "todo/db/reader.hpp"
 
 #include <libpq-fe.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <deque>
+#include <mutex>
 #include <stdexcept>
 
 #include "todo/core/error.hpp"
-#include "todo/core/offload.hpp"
 
 namespace todo::db {
 
@@ -24,6 +34,8 @@ Rows::Rows(pg_result* res) : res_(res, PQclear) {}
 std::size_t Rows::size() const {
   return res_ ? static_cast<std::size_t>(PQntuples(res_.get())) : 0;
 }
+
+namespace asio = boost::asio;
 
 namespace {
 
@@ -52,197 +64,539 @@ PGconn* open_connection(const std::string& conninfo) {
   if (!pg) throw ConnectionLost("out of memory");
   if (PQstatus(pg) != CONNECTION_OK) fail("connect");
   PQsetNoticeProcessor(pg, ignore_notice, nullptr);
-  auto ok = [](PGresult* r) {
-    const auto s = PQresultStatus(r);
-    PQclear(r);
-    return s == PGRES_COMMAND_OK;
-  };
+  // The session's setup goes out as one pipeline: one round trip, not one per statement (there are dozens;
+  // connections are opened while reads wait for them).
+  if (PQenterPipelineMode(pg) != 1) fail("pipeline mode");
   // Instants are UTC on the wire and in text results, as on db::Pool's connections.
-  if (!ok(PQexec(pg, "SET TIME ZONE 'UTC'"))) fail("set time zone");
-  for (const auto& s : registered_statements())
-    if (!ok(PQprepare(pg, s.name, s.sql, 0, nullptr))) fail(std::string("prepare ") + s.name);
+  if (!PQsendQueryParams(pg, "SET TIME ZONE 'UTC'", 0, nullptr, nullptr, nullptr, nullptr, 0))
+    fail("set time zone");
+  std::vector<std::string> steps{"set time zone"};
+  for (const auto& s : registered_statements()) {
+    if (!PQsendPrepare(pg, s.name, s.sql, 0, nullptr)) fail(std::string("prepare ") + s.name);
+    steps.push_back(std::string("prepare ") + s.name);
+  }
+  if (PQpipelineSync(pg) != 1) fail("sync");
+  for (const auto& step : steps) {
+    bool ok = true;
+    while (PGresult* r = PQgetResult(pg)) {  // blocking: this is the connector thread
+      ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+      PQclear(r);
+    }
+    if (!ok) fail(step);
+  }
+  PGresult* end = PQgetResult(pg);
+  const bool synced = end && PQresultStatus(end) == PGRES_PIPELINE_SYNC;
+  PQclear(end);
+  if (!synced) fail("sync");
   if (PQsetnonblocking(pg, 1) != 0) fail("non-blocking mode");
   return pg;
 }
 
-}  // namespace
+// How a read ended, as the reading coroutine hands it to the read's coroutine.
+struct Outcome {
+  Rows rows;             // the statement's result (success or SQL error); empty when lost or skipped
+  bool lost = false;     // the connection broke first
+  bool skipped = false;  // PostgreSQL skipped it: an earlier read in its pipeline failed
+  std::string error;     // why the connection was lost
+};
 
-struct Reader::Connection {
+// A suspended coroutine's completion handler that takes a T (Boost 1.81 has no any_completion_handler).
+// resume() posts it to its own executor, so it may be called from any thread, with any lock held.
+template <class T>
+struct Resumer {
+  virtual ~Resumer() = default;
+  virtual void resume(T value) = 0;
+};
+
+template <class T, class Handler>
+struct ResumerFor final : Resumer<T> {
+  explicit ResumerFor(Handler h) : handler(std::move(h)) {}
+  void resume(T value) override {
+    auto ex = asio::get_associated_executor(handler);
+    asio::post(ex, [h = std::move(handler), v = std::move(value)]() mutable { std::move(h)(std::move(v)); });
+  }
+  Handler handler;
+};
+
+template <class T, class Handler>
+std::unique_ptr<Resumer<T>> resumer(Handler handler) {
+  return std::make_unique<ResumerFor<T, Handler>>(std::move(handler));
+}
+
+// A read in flight on a connection. Lives in the frame of the read's coroutine, which stays suspended until
+// its waiter is completed.
+struct Call {
+  const char* statement = nullptr;
+  const std::string* sql = nullptr;
+  const std::vector<Param>* params = nullptr;
+  std::unique_ptr<Resumer<Outcome>> waiter;
+  PGresult* first = nullptr;  // the statement's result
+  bool skipped = false;
+};
+
+using Completions = std::vector<std::pair<std::unique_ptr<Resumer<Outcome>>, Outcome>>;
+
+// Class 08 (connection exception) and 57P (operator intervention: shutdown, crash): the server is ending the
+// connection, and the statement may succeed on another.
+bool connection_ending(const PGresult* r) {
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  const std::string_view sqlstate = state ? state : "";
+  return sqlstate.starts_with("08") || sqlstate.starts_with("57P");
+}
+
+// A connection in pipeline mode. Everything here is guarded by State::mutex.
+struct Connection {
   PGconn* pg;
-  boost::asio::posix::stream_descriptor socket;
+  asio::posix::stream_descriptor socket;
+  std::deque<Call*> in_flight;  // sent, in the order PostgreSQL answers them
+  int syncs = 0;                // Syncs sent whose PGRES_PIPELINE_SYNC is not read yet
+  bool unsynced = false;        // statements sent after the last Sync
+  bool sync_posted = false;     // a Sync is due once the io threads are through with what they are running
+  bool reading = false;         // the reading coroutine runs
+  bool flushing = false;        // a coroutine waits to write the rest of the output
+  std::size_t reserved = 0;     // reads that chose this connection and are about to be sent on it
+  bool exclusive = false;       // serves an unprepared read alone
+  bool doomed = false;          // PostgreSQL said it is closing the connection
+  bool broken = false;
 
-  Connection(const boost::asio::any_io_executor& ex, PGconn* c) : pg(c), socket(ex, PQsocket(c)) {}
+  std::size_t load() const { return in_flight.size() + reserved; }
+
+  Connection(const asio::any_io_executor& ex, PGconn* c) : pg(c), socket(ex, PQsocket(c)) {}
   ~Connection() {
     socket.release();  // libpq owns the descriptor and closes it
     PQfinish(pg);
   }
 };
 
-Reader::Reader(boost::asio::any_io_executor ex, std::string conninfo, std::size_t max_connections)
-    : ex_(std::move(ex)),
-      conninfo_(std::move(conninfo)),
-      max_(max_connections == 0 ? 1 : max_connections),
-      handoff_(ex_, max_) {}
+// An acquirer parked until a connection is free: resumed with one, or with nullptr when none can be opened.
+using Parked = Resumer<std::shared_ptr<Connection>>;
+
+}  // namespace
+
+struct Reader::State : std::enable_shared_from_this<Reader::State> {
+  State(asio::any_io_executor e, std::string info, std::size_t max_connections, std::size_t depth)
+      : ex(std::move(e)),
+        conninfo(std::move(info)),
+        max(max_connections == 0 ? 1 : max_connections),
+        depth(depth == 0 ? 1 : depth) {}
+
+  asio::any_io_executor ex;
+  std::string conninfo;
+  std::size_t max;
+  std::size_t depth;
+  asio::thread_pool connector{2};
+
+  mutable std::mutex mutex;
+  std::vector<std::shared_ptr<Connection>> connections;  // open and usable
+  std::size_t opening = 0;                               // being opened
+  std::size_t deepest = 0;
+  std::deque<std::unique_ptr<Parked>> parked_alone;      // unprepared reads waiting for a free connection
+  std::deque<std::unique_ptr<Parked>> parked_pipelined;  // prepared reads waiting for the first connection
+
+  // ---- choosing a connection (all with the mutex held) ----
+
+  bool room() const { return connections.size() + opening < max; }
+
+  std::shared_ptr<Connection> free_connection() const {
+    for (const auto& c : connections)
+      if (!c->exclusive && c->load() == 0) return c;
+    return nullptr;
+  }
+
+  std::shared_ptr<Connection> least_busy() const {
+    std::shared_ptr<Connection> best;
+    for (const auto& c : connections)
+      if (!c->exclusive && (!best || c->load() < best->load())) best = c;
+    return best;
+  }
+
+  // A connection for the read at once, or nullptr. Unprepared reads queue behind those already waiting; a
+  // prepared read joins the least busy connection, and opens another (in the background) when that one is
+  // full.
+  std::shared_ptr<Connection> take(bool alone) {
+    if (alone) {
+      if (!parked_alone.empty()) return nullptr;
+      auto c = free_connection();
+      if (c) c->exclusive = true;
+      return c;
+    }
+    auto c = least_busy();
+    if (!c) return nullptr;
+    if (c->load() >= depth && opening == 0 && room()) start_open();
+    ++c->reserved;
+    return c;
+  }
+
+  // Hands free connections to parked reads, oldest first, and opens more while reads wait.
+  void dispatch() {
+    while (!parked_alone.empty()) {
+      auto c = free_connection();
+      if (!c) break;
+      c->exclusive = true;
+      parked_alone.front()->resume(std::move(c));
+      parked_alone.pop_front();
+    }
+    while (!parked_pipelined.empty()) {
+      auto c = least_busy();
+      if (!c) break;
+      ++c->reserved;
+      parked_pipelined.front()->resume(std::move(c));
+      parked_pipelined.pop_front();
+    }
+    const std::size_t wanted = parked_alone.size() + (parked_pipelined.empty() ? 0 : 1);
+    while (opening < wanted && room())
+      start_open();
+  }
+
+  // Opens a connection on the connector threads (connecting blocks); it joins the others when ready.
+  void start_open() {
+    ++opening;
+    asio::post(connector, [self = shared_from_this()] {
+      PGconn* pg = nullptr;
+      try {
+        pg = open_connection(self->conninfo);
+      } catch (const ConnectionLost& e) {
+        spdlog::warn("db read connection failed: {}", e.what());
+      }
+      std::lock_guard lock(self->mutex);
+      self->opened(pg);
+    });
+  }
+
+  void opened(PGconn* pg) {
+    --opening;
+    if (pg) {
+      connections.push_back(std::make_shared<Connection>(ex, pg));
+    } else if (connections.empty()) {
+      // The database is unreachable: the waiting reads fail now rather than wait for it (opens still under
+      // way go on, and serve the reads that come next).
+      for (auto& p : parked_alone)
+        p->resume(nullptr);
+      for (auto& p : parked_pipelined)
+        p->resume(nullptr);
+      parked_alone.clear();
+      parked_pipelined.clear();
+      return;
+    }
+    dispatch();
+  }
+
+  // A connection for the read: at once, or once one is free or opened; nullptr when the database is down.
+  asio::awaitable<std::shared_ptr<Connection>> acquire(bool alone) {
+    std::shared_ptr<Connection> now;
+    {
+      std::lock_guard lock(mutex);
+      now = take(alone);
+    }
+    if (now) co_return now;
+    co_return co_await park(alone);
+  }
+
+  // Not a coroutine: the initiation's closure never goes through a coroutine frame (GCC 12 mishandles those).
+  asio::awaitable<std::shared_ptr<Connection>> park(bool alone) {
+    return asio::async_initiate<decltype(asio::use_awaitable), void(std::shared_ptr<Connection>)>(
+        [self = shared_from_this(), alone](auto handler) {
+          auto parked = resumer<std::shared_ptr<Connection>>(std::move(handler));
+          std::lock_guard lock(self->mutex);
+          if (auto c = self->take(alone)) {
+            parked->resume(std::move(c));
+            return;
+          }
+          (alone ? self->parked_alone : self->parked_pipelined).push_back(std::move(parked));
+          self->dispatch();
+        },
+        asio::use_awaitable);
+  }
+
+  // ---- sending ----
+
+  // Sends the call's statement on `c` (the reading coroutine completes it). Caller holds the mutex.
+  void send(const std::shared_ptr<Connection>& c, Call& call, Completions& done) {
+    if (c->reserved > 0) --c->reserved;
+    if (c->broken) {
+      Outcome o;
+      o.lost = true;
+      o.error = "connection lost";
+      done.emplace_back(std::move(call.waiter), std::move(o));
+      return;
+    }
+    std::vector<const char*> values;
+    values.reserve(call.params->size());
+    for (const auto& p : *call.params)
+      values.push_back(p ? p->c_str() : nullptr);
+    const int n = static_cast<int>(values.size());
+    const int sent =
+        call.statement
+            ? PQsendQueryPrepared(c->pg, call.statement, n, values.data(), nullptr, nullptr, 0)
+            : PQsendQueryParams(c->pg, call.sql->c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
+    c->in_flight.push_back(&call);
+    deepest = std::max(deepest, c->in_flight.size());
+    if (!sent) {
+      lose(c, error_of(c->pg), done);
+      return;
+    }
+    c->unsynced = true;
+    if (c->exclusive) {
+      sync(c, done);
+    } else if (!c->sync_posted) {
+      // Statements sent until this runs share its Sync: one write, one round trip.
+      c->sync_posted = true;
+      asio::post(ex, [self = shared_from_this(), c] {
+        Completions later;
+        {
+          std::lock_guard lock(self->mutex);
+          c->sync_posted = false;
+          self->sync(c, later);
+        }
+        complete(later);
+      });
+    }
+    if (!c->reading && !c->broken) {
+      c->reading = true;
+      asio::co_spawn(c->socket.get_executor(), read_loop(shared_from_this(), c), asio::detached);
+    }
+  }
+
+  // Ends the statements sent so far with a Sync and writes them. Caller holds the mutex.
+  void sync(const std::shared_ptr<Connection>& c, Completions& done) {
+    if (c->broken || !c->unsynced) return;
+    if (PQpipelineSync(c->pg) != 1) {
+      lose(c, error_of(c->pg), done);
+      return;
+    }
+    c->unsynced = false;
+    ++c->syncs;
+    flush(c, done);
+  }
+
+  void flush(const std::shared_ptr<Connection>& c, Completions& done) {
+    const int f = PQflush(c->pg);
+    if (f < 0) {
+      lose(c, error_of(c->pg), done);
+    } else if (f > 0 && !c->flushing) {
+      c->flushing = true;
+      asio::co_spawn(c->socket.get_executor(), flush_loop(shared_from_this(), c), asio::detached);
+    }
+  }
+
+  // Writes what the socket did not take at once.
+  static asio::awaitable<void> flush_loop(std::shared_ptr<State> self, std::shared_ptr<Connection> c) {
+    for (;;) {
+      auto [ec] = co_await c->socket.async_wait(asio::posix::stream_descriptor::wait_write,
+                                                asio::as_tuple(asio::use_awaitable));
+      Completions done;
+      bool more = false;
+      {
+        std::lock_guard lock(self->mutex);
+        if (ec) {
+          self->lose(c, ec.message(), done);
+        } else if (!c->broken) {
+          const int f = PQflush(c->pg);
+          if (f < 0) self->lose(c, error_of(c->pg), done);
+          more = f > 0;
+        }
+        if (!more) c->flushing = false;
+      }
+      complete(done);
+      if (!more) co_return;
+    }
+  }
+
+  // ---- receiving ----
+
+  // Reads the answers while reads are in flight on `c`, and completes each read as its answer ends.
+  static asio::awaitable<void> read_loop(std::shared_ptr<State> self, std::shared_ptr<Connection> c) {
+    for (;;) {
+      // Waiting is safe with Asio's edge-triggered epoll: a wait re-arms the descriptor (EPOLL_CTL_MOD),
+      // which reports data that arrived before it.
+      auto [ec] = co_await c->socket.async_wait(asio::posix::stream_descriptor::wait_read,
+                                                asio::as_tuple(asio::use_awaitable));
+      Completions done;
+      bool finished = false;
+      {
+        std::lock_guard lock(self->mutex);
+        if (c->broken) {
+          finished = true;
+        } else if (ec) {
+          self->lose(c, ec.message(), done);
+          finished = true;
+        } else if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK) {
+          self->lose(c, error_of(c->pg), done);
+          finished = true;
+        } else {
+          self->collect(*c, done);
+          if (c->doomed) {
+            self->lose(c, "the server is closing the connection", done);
+            finished = true;
+          } else if (c->in_flight.empty()) {
+            c->exclusive = false;
+            self->dispatch();  // free for a waiting read
+          }
+          if (!finished) finished = c->in_flight.empty() && c->syncs == 0;
+        }
+        if (finished) c->reading = false;
+      }
+      complete(done);
+      if (finished) co_return;
+    }
+  }
+
+  // Takes every complete answer from libpq's buffer. Caller holds the mutex.
+  void collect(Connection& c, Completions& done) {
+    // Once the server has said it is closing the connection, what is still in flight is lost (and retried).
+    while ((!c.in_flight.empty() || c.syncs > 0) && !c.doomed && !PQisBusy(c.pg)) {
+      PGresult* r = PQgetResult(c.pg);
+      Call* front = c.in_flight.empty() ? nullptr : c.in_flight.front();
+      if (!r) {
+        // The end of the front statement's answer.
+        if (!front || (!front->first && !front->skipped)) break;
+        Outcome o;
+        o.rows = Rows(front->first);
+        o.skipped = front->skipped && !front->first;
+        done.emplace_back(std::move(front->waiter), std::move(o));
+        c.in_flight.pop_front();
+        continue;
+      }
+      switch (PQresultStatus(r)) {
+        case PGRES_PIPELINE_SYNC:
+          --c.syncs;
+          PQclear(r);
+          break;
+        case PGRES_PIPELINE_ABORTED:
+          if (front) front->skipped = true;
+          PQclear(r);
+          break;
+        case PGRES_FATAL_ERROR:
+          if (connection_ending(r)) c.doomed = true;
+          [[fallthrough]];
+        default:
+          if (front && !front->first)
+            front->first = r;
+          else
+            PQclear(r);
+      }
+    }
+  }
+
+  // Drops a broken connection: its reads are handed back as lost (to be retried elsewhere). Caller holds the
+  // mutex.
+  void lose(const std::shared_ptr<Connection>& c, const std::string& why, Completions& done) {
+    if (c->broken) return;
+    c->broken = true;
+    for (Call* call : c->in_flight) {
+      PQclear(call->first);
+      call->first = nullptr;
+      Outcome o;
+      o.lost = true;
+      o.error = why;
+      done.emplace_back(std::move(call->waiter), std::move(o));
+    }
+    c->in_flight.clear();
+    // Ends the socket for the reading coroutine too (it may wait on a connection that is still up); its
+    // last reference closes the connection.
+    ::shutdown(PQsocket(c->pg), SHUT_RDWR);
+    std::erase(connections, c);
+    dispatch();
+  }
+
+  static void complete(Completions& done) {
+    for (auto& [waiter, outcome] : done)
+      waiter->resume(std::move(outcome));
+    done.clear();
+  }
+
+  // Sends the call on `c` and suspends until its answer is in.
+  asio::awaitable<Outcome> execute(std::shared_ptr<Connection> c, Call& call) {
+    return asio::async_initiate<decltype(asio::use_awaitable), void(Outcome)>(
+        [self = shared_from_this(), c = std::move(c), &call](auto handler) {
+          call.waiter = resumer<Outcome>(std::move(handler));
+          Completions done;
+          {
+            std::lock_guard lock(self->mutex);
+            self->send(c, call, done);
+          }
+          complete(done);
+        },
+        asio::use_awaitable);
+  }
+};
+
+Reader::Reader(asio::any_io_executor ex, std::string conninfo, std::size_t max_connections,
+               std::size_t pipeline_depth)
+    : state_(std::make_shared<State>(std::move(ex), std::move(conninfo), max_connections, pipeline_depth)) {}
 
 Reader::~Reader() {
-  connector_.join();
-  std::lock_guard lock(mutex_);
-  for (auto* c : idle_)
-    delete c;
+  state_->connector.join();
 }
 
 std::size_t Reader::open_connections() const {
-  std::lock_guard lock(mutex_);
-  return open_;
+  std::lock_guard lock(state_->mutex);
+  return state_->connections.size() + state_->opening;
 }
 
 std::size_t Reader::waiting() const {
-  std::lock_guard lock(mutex_);
-  return waiting_;
+  std::lock_guard lock(state_->mutex);
+  return state_->parked_alone.size() + state_->parked_pipelined.size();
 }
 
-boost::asio::awaitable<Rows> Reader::exec_prepared(const Statement& statement, std::vector<Param> params) {
+std::size_t Reader::deepest_pipeline() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->deepest;
+}
+
+asio::awaitable<Rows> Reader::exec_prepared(const Statement& statement, std::vector<Param> params) {
   Request r;
   r.statement = statement.name;
   r.params = std::move(params);
   co_return co_await run(std::move(r));
 }
 
-boost::asio::awaitable<Rows> Reader::exec_params(std::string sql, std::vector<Param> params) {
+asio::awaitable<Rows> Reader::exec_params(std::string sql, std::vector<Param> params) {
   Request r;
   r.sql = std::move(sql);
   r.params = std::move(params);
   co_return co_await run(std::move(r));
 }
 
-boost::asio::awaitable<Rows> Reader::run(Request request) {
+asio::awaitable<Rows> Reader::run(Request request) {
   // A connection that broke while idle (database restart) is only found out by using it: the read is
-  // retried once on another, which is a new one if every idle connection went the same way.
-  for (int attempt = 0;; ++attempt) {
-    Connection* c = co_await acquire();
-    std::exception_ptr failure;
-    bool lost = false;
-    try {
-      Rows rows = co_await execute(*c, request);
-      release(c, true);
-      co_return rows;
-    } catch (const ConnectionLost& e) {
-      lost = true;
-      if (attempt > 0) spdlog::warn("db read connection lost: {}", e.what());
-    } catch (...) {
-      failure = std::current_exception();
+  // retried once on another, which is a new one if every open connection went the same way. A read that
+  // PostgreSQL skipped (another read in its pipeline failed) is sent again, alone.
+  bool alone = request.statement == nullptr;
+  for (int lost = 0;;) {
+    std::shared_ptr<Connection> c = co_await state_->acquire(alone);
+    if (!c) throw Error(Errc::unavailable, "the database is unavailable");
+    Call call;
+    call.statement = request.statement;
+    call.sql = &request.sql;
+    call.params = &request.params;
+    Outcome o = co_await state_->execute(std::move(c), call);
+    if (o.skipped) {
+      alone = true;
+      continue;
     }
-    release(c, !lost);
-    if (failure) std::rethrow_exception(failure);
-    if (attempt > 0) throw Error(Errc::unavailable, "the database is unavailable");
-  }
-}
-
-boost::asio::awaitable<Reader::Connection*> Reader::acquire() {
-  bool may_open = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (!idle_.empty()) {
-      Connection* c = idle_.back();
-      idle_.pop_back();
-      co_return c;
-    }
-    if (open_ < max_) {
-      ++open_;
-      may_open = true;
-    } else {
-      ++waiting_;
-    }
-  }
-  Connection* c = nullptr;
-  if (!may_open) {
-    c = co_await handoff_.async_receive(boost::asio::use_awaitable);
-    if (c) co_return c;
-    // nullptr: a connection was dropped, and this acquirer may open its replacement.
-  }
-  PGconn* pg = nullptr;
-  // Named, not a temporary in the co_await expression: GCC 12 mishandles closures with non-trivial captures.
-  auto connect = [conninfo = conninfo_] { return open_connection(conninfo); };
-  try {
-    pg = co_await on_pool(connector_, std::move(connect));
-  } catch (const ConnectionLost& e) {
-    spdlog::warn("db read connection failed: {}", e.what());
-  }
-  if (!pg) {
-    release(nullptr, false);
-    throw Error(Errc::unavailable, "the database is unavailable");
-  }
-  co_return new Connection(ex_, pg);
-}
-
-void Reader::release(Connection* c, bool healthy) {
-  std::unique_lock lock(mutex_);
-  if (!healthy) {
-    delete c;
-    --open_;
-    c = nullptr;
-    if (waiting_ == 0) return;
-    ++open_;  // the parked acquirer opens a replacement
-  } else if (waiting_ == 0) {
-    idle_.push_back(c);
-    return;
-  }
-  --waiting_;
-  lock.unlock();
-  // Never full: at most max_ connections or rights to open one exist.
-  (void)handoff_.try_send(boost::system::error_code{}, c);
-}
-
-boost::asio::awaitable<Rows> Reader::execute(Connection& c, const Request& request) {
-  using Wait = boost::asio::posix::stream_descriptor::wait_type;
-  std::vector<const char*> values;
-  values.reserve(request.params.size());
-  for (const auto& p : request.params)
-    values.push_back(p ? p->c_str() : nullptr);
-  const int n = static_cast<int>(values.size());
-  const int sent =
-      request.statement
-          ? PQsendQueryPrepared(c.pg, request.statement, n, values.data(), nullptr, nullptr, 0)
-          : PQsendQueryParams(c.pg, request.sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
-  if (!sent) throw ConnectionLost(error_of(c.pg));
-  for (;;) {
-    const int f = PQflush(c.pg);
-    if (f == 0) break;
-    if (f < 0) throw ConnectionLost(error_of(c.pg));
-    co_await c.socket.async_wait(Wait::wait_write, boost::asio::use_awaitable);
-  }
-  // Waiting is safe with Asio's edge-triggered epoll: a wait re-arms the descriptor (EPOLL_CTL_MOD), which
-  // reports data that arrived before it.
-  PGresult* first = nullptr;
-  try {
-    for (;;) {
-      if (!PQconsumeInput(c.pg)) throw ConnectionLost(error_of(c.pg));
-      if (PQisBusy(c.pg)) {
-        co_await c.socket.async_wait(Wait::wait_read, boost::asio::use_awaitable);
-        continue;
+    if (o.lost) {
+      if (lost++ > 0) {
+        spdlog::warn("db read connection lost: {}", o.error);
+        throw Error(Errc::unavailable, "the database is unavailable");
       }
-      PGresult* r = PQgetResult(c.pg);
-      if (!r) break;
-      if (!first)
-        first = r;
-      else
-        PQclear(r);
+      continue;
     }
-  } catch (...) {
-    PQclear(first);
-    throw;
+    const PGresult* res = o.rows.result();
+    const auto status = PQresultStatus(res);
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) co_return std::move(o.rows);
+    if (connection_ending(res)) {
+      if (lost++ > 0) throw Error(Errc::unavailable, "the database is unavailable");
+      continue;
+    }
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const std::string sqlstate = state ? state : "";
+    const std::string message = PQresultErrorMessage(res);
+    // Named: GCC 12 destroys a conditional's temporary twice in a coroutine.
+    std::string query = request.sql;
+    if (request.statement) query = request.statement;
+    throw pqxx::sql_error(message, query, sqlstate.empty() ? nullptr : sqlstate.c_str());
   }
-  Rows rows(first);
-  if (!first || PQstatus(c.pg) != CONNECTION_OK) throw ConnectionLost(error_of(c.pg));
-  const auto status = PQresultStatus(first);
-  if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) co_return rows;
-  const char* state = PQresultErrorField(first, PG_DIAG_SQLSTATE);
-  const std::string sqlstate = state ? state : "";
-  const std::string message = PQresultErrorMessage(first);
-  // Class 08 (connection exception) and 57P (operator intervention: shutdown, crash): try again elsewhere.
-  if (sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0) throw ConnectionLost(message);
-  throw pqxx::sql_error(message, request.statement ? request.statement : request.sql,
-                        sqlstate.empty() ? nullptr : sqlstate.c_str());
 }
 
 }  // namespace todo::db

@@ -477,7 +477,10 @@ TEST(Notifier, ConcurrentCommitsShareNotificationsAndTheLastCommitIsAlwaysCovere
 // Reader
 
 const db::Statement kReaderEcho{"reader_test_echo", "SELECT $1::text, $2::text IS NULL, pg_backend_pid()"};
-const db::Registration kReaderStatements{kReaderEcho};
+const db::Statement kReaderDivide{"reader_test_divide", "SELECT 100 / $1::int, pg_backend_pid()"};
+const db::Statement kReaderSlowEcho{"reader_test_slow_echo",
+                                    "SELECT $1::text, pg_backend_pid(), pg_sleep(0.02)"};
+const db::Registration kReaderStatements{kReaderEcho, kReaderDivide, kReaderSlowEcho};
 
 /// Runs `body(reader)` as a coroutine on an io_context with `threads` threads and a Reader of at most
 /// `max_connections` on it; fails the test if it does not finish within 60 s.
@@ -598,6 +601,126 @@ TEST(Reader, ManyConcurrentReadsShareAtMostMaxConnections) {
   EXPECT_EQ(ok, kReads) << "every read got its own parameter back";
   EXPECT_GE(pids.size(), 1u);
   EXPECT_LE(pids.size(), kMax);
+}
+
+/// Waits (without blocking the io thread) until every future is ready or `limit` has passed.
+template <class T>
+boost::asio::awaitable<void> wait_all(std::vector<std::future<T>>& all,
+                                      std::chrono::milliseconds limit = 30s) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  boost::asio::steady_timer t(ex);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (auto& f : all)
+    while (f.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < deadline) {
+      t.expires_after(2ms);
+      co_await t.async_wait(boost::asio::use_awaitable);
+    }
+}
+
+TEST(Reader, PipelinedReadsFailAloneWhenOneOfThemFails) {
+  // One connection, many prepared reads at once: they are pipelined, and every 7th divides by zero.
+  // PostgreSQL skips the rest of a pipeline after an error; those reads are sent again and must succeed.
+  constexpr int kReads = 200;
+  std::vector<std::string> outcome(kReads);
+  std::set<int> pids;
+  std::size_t deepest = 0;
+  with_reader(pool_database(), 1, 2, [&](db::Reader& reader) -> boost::asio::awaitable<void> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    std::mutex m;
+    auto one = [&](int i) -> boost::asio::awaitable<void> {
+      std::string got;
+      std::string divisor = std::to_string(i);
+      if (i % 7 == 0) divisor = "0";  // not a conditional in co_await: GCC 12 destroys its temporary twice
+      try {
+        auto r = co_await reader.exec_prepared(kReaderDivide, params(divisor));
+        got = std::to_string(r[0][0].as<int>());
+        std::lock_guard lock(m);
+        pids.insert(r[0][1].as<int>());
+      } catch (const pqxx::sql_error& e) {
+        got = "sqlstate " + e.sqlstate();
+      }
+      outcome[i] = got;
+    };
+    std::vector<std::future<void>> all;
+    for (int i = 0; i < kReads; ++i)
+      all.push_back(boost::asio::co_spawn(ex, one(i), boost::asio::use_future));
+    co_await wait_all(all);
+    for (auto& f : all)
+      f.get();
+    deepest = reader.deepest_pipeline();
+    EXPECT_EQ(reader.open_connections(), 1u);
+  });
+  for (int i = 0; i < kReads; ++i)
+    EXPECT_EQ(outcome[i], i % 7 == 0 ? "sqlstate 22012" : std::to_string(100 / i)) << "read " << i;
+  EXPECT_EQ(pids.size(), 1u);
+  EXPECT_GT(deepest, 1u) << "the reads were not pipelined";
+  std::printf("[ info ] %d reads on one connection, at most %zu in flight at once\n", kReads, deepest);
+}
+
+TEST(Reader, AnUnpreparedReadHasItsConnectionToItself) {
+  // A slow list-like read must not delay the keyed reads behind it: they go to another connection.
+  with_reader(pool_database(), 2, 2, [](db::Reader& reader) -> boost::asio::awaitable<void> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    co_await reader.exec_prepared(kReaderEcho, params("warm", "up"));  // one connection, idle
+    auto slow = boost::asio::co_spawn(
+        ex, reader.exec_params("SELECT pg_backend_pid(), pg_sleep(1.5)", params()), boost::asio::use_future);
+    boost::asio::steady_timer t(ex);
+    t.expires_after(100ms);
+    co_await t.async_wait(boost::asio::use_awaitable);  // the slow read is in flight
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<std::future<db::Rows>> quick;
+    for (int i = 0; i < 20; ++i)
+      quick.push_back(boost::asio::co_spawn(ex, reader.exec_prepared(kReaderEcho, params("q", "r")),
+                                            boost::asio::use_future));
+    co_await wait_all(quick);
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_LT(took, 1s) << "the keyed reads waited for the slow one";
+    EXPECT_EQ(slow.wait_for(0s), std::future_status::timeout) << "the slow read finished early";
+    std::vector<std::future<db::Rows>> rest;
+    rest.push_back(std::move(slow));
+    co_await wait_all(rest);
+    const int slow_pid = rest[0].get()[0][0].as<int>();
+    for (auto& f : quick)
+      EXPECT_NE(f.get()[0][2].as<int>(), slow_pid);
+    EXPECT_EQ(reader.open_connections(), 2u);
+  });
+}
+
+TEST(Reader, ABackendKilledWithReadsInFlightCostsNoRead) {
+  const std::string url = pool_database();
+  constexpr int kReads = 40;  // 20 ms each, one after another on one connection: about 0.8 s in all
+  std::vector<std::string> got(kReads);
+  std::set<int> pids;
+  with_reader(url, 1, 2, [&](db::Reader& reader) -> boost::asio::awaitable<void> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    auto first = co_await reader.exec_prepared(kReaderEcho, params("a", "b"));
+    const int pid = first[0][2].as<int>();
+    std::mutex m;
+    auto one = [&](int i) -> boost::asio::awaitable<void> {
+      auto r = co_await reader.exec_prepared(kReaderSlowEcho, params(std::to_string(i)));
+      got[i] = r[0][0].c_str();
+      std::lock_guard lock(m);
+      pids.insert(r[0][1].as<int>());
+    };
+    std::vector<std::future<void>> all;
+    for (int i = 0; i < kReads; ++i)
+      all.push_back(boost::asio::co_spawn(ex, one(i), boost::asio::use_future));
+    boost::asio::steady_timer t(ex);
+    t.expires_after(200ms);
+    co_await t.async_wait(boost::asio::use_awaitable);
+    {
+      pqxx::connection admin(url);
+      pqxx::nontransaction n(admin);
+      EXPECT_TRUE(n.exec("SELECT pg_terminate_backend(" + std::to_string(pid) + ")")[0][0].as<bool>());
+    }
+    co_await wait_all(all);
+    for (auto& f : all)
+      f.get();  // none failed
+    EXPECT_EQ(reader.open_connections(), 1u) << "the dead connection was dropped, not kept";
+  });
+  for (int i = 0; i < kReads; ++i)
+    EXPECT_EQ(got[i], std::to_string(i));
+  EXPECT_EQ(pids.size(), 2u) << "some reads ran before the kill and the rest after it, on a new connection";
 }
 
 TEST(Reader, ConnectionsKilledWhileIdleAreReplacedWithoutFailingARead) {

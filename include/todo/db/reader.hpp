@@ -2,18 +2,17 @@
 //
 // db::Pool runs blocking libpqxx on threads of its own, and every request pays for two thread hand-offs
 // (io thread → DB thread → io thread) on top of PostgreSQL's round trip. A read that is one statement needs
-// no transaction, so the Reader sends it with libpq's asynchronous API (PQsendQueryPrepared) and waits for
-// the answer on the connection's socket through Asio: the coroutine is suspended, the io thread serves other
-// sessions meanwhile, and no other thread is involved. Writes stay on db::Pool (transactions, libpqxx).
+// no transaction, so the Reader sends it with libpq's asynchronous API and waits for the answer on the
+// connection's socket through Asio: the coroutine is suspended, the io thread serves other sessions
+// meanwhile, and no other thread is involved. The connections are in libpq's pipeline mode, so keyed reads
+// from many sessions share a few connections and their round trips. Writes stay on db::Pool (transactions,
+// libpqxx).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/experimental/concurrent_channel.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -66,6 +65,8 @@ class Rows {
   std::size_t size() const;
   bool empty() const { return size() == 0; }
   Row operator[](std::size_t row) const { return Row(res_.get(), static_cast<int>(row)); }
+  /// libpq's result (null when there is none).
+  const pg_result* result() const { return res_.get(); }
 
  private:
   std::shared_ptr<pg_result> res_;
@@ -76,28 +77,41 @@ using Param = std::optional<std::string>;
 
 /// Up to `max_connections` libpq connections, opened when first needed (on a helper thread: connecting
 /// blocks) with the session set up as db::Pool's (UTC, every registered statement prepared), and kept open.
-/// Queries run on the awaiting coroutine's executor. A connection found broken is dropped, and the read is
-/// retried once on a new one (reads are idempotent), so a database restart costs no request that can be
-/// served; when the database is down, reads fail with Error(unavailable).
+/// Queries run on the awaiting coroutine's executor.
+///
+/// Prepared reads (keyed lookups, short by design) are pipelined (libpq pipeline mode): several share a
+/// connection, and those issued while the io threads are busy go out together, ended by one Sync, so one
+/// socket write and one PostgreSQL wake-up serve them all. A connection takes up to `pipeline_depth` of them
+/// before another is opened. Unprepared reads (lists: their cost varies with the query) each have a
+/// connection to themselves, so a slow one never delays another read.
+///
+/// A statement error fails only its own read: reads that PostgreSQL skipped because they shared its pipeline
+/// are sent again, alone. A connection found broken is dropped, and its reads are retried once on a new one
+/// (reads are idempotent), so a database restart costs no request that can be served; when the database is
+/// down, reads fail with Error(unavailable).
 class Reader {
  public:
-  Reader(boost::asio::any_io_executor ex, std::string conninfo, std::size_t max_connections);
+  Reader(boost::asio::any_io_executor ex, std::string conninfo, std::size_t max_connections,
+         std::size_t pipeline_depth = 8);
   ~Reader();
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
 
-  /// Runs the named statement (prepared on every connection) with these parameters.
+  /// Runs the named statement (prepared on every connection) with these parameters, pipelined.
   boost::asio::awaitable<Rows> exec_prepared(const Statement& statement, std::vector<Param> params);
-  /// Runs an unprepared statement with $n parameters (planned for these values).
+  /// Runs an unprepared statement with $n parameters (planned for these values), on a connection of its own.
   boost::asio::awaitable<Rows> exec_params(std::string sql, std::vector<Param> params);
 
-  /// Connections open now (idle or busy).
+  /// Connections open now (idle or busy), or being opened.
   std::size_t open_connections() const;
   /// Reads waiting for a connection.
   std::size_t waiting() const;
+  /// The most reads that have been in flight on one connection at once.
+  std::size_t deepest_pipeline() const;
+
+  struct State;
 
  private:
-  struct Connection;
   struct Request {
     const char* statement = nullptr;  // prepared statement name, or
     std::string sql;                  // the SQL text when statement is null
@@ -105,20 +119,8 @@ class Reader {
   };
 
   boost::asio::awaitable<Rows> run(Request request);
-  boost::asio::awaitable<Connection*> acquire();
-  void release(Connection* c, bool healthy);
-  boost::asio::awaitable<Rows> execute(Connection& c, const Request& request);
 
-  boost::asio::any_io_executor ex_;
-  std::string conninfo_;
-  std::size_t max_;
-  boost::asio::thread_pool connector_{1};
-  mutable std::mutex mutex_;
-  std::vector<Connection*> idle_;
-  std::size_t open_ = 0;     // connections open or being opened
-  std::size_t waiting_ = 0;  // acquirers parked on handoff_
-  // Hands a released connection (or, as nullptr, the right to open one) to a parked acquirer.
-  boost::asio::experimental::concurrent_channel<void(boost::system::error_code, Connection*)> handoff_;
+  std::shared_ptr<State> state_;  // shared with the connections' reading coroutines, which may outlive us
 };
 
 }  // namespace todo::db
