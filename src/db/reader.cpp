@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -144,8 +145,11 @@ bool connection_ending(const PGresult* r) {
   return sqlstate.starts_with("08") || sqlstate.starts_with("57P");
 }
 
-// A connection in pipeline mode. Everything here is guarded by State::mutex.
+// A connection in pipeline mode. Its own mutex guards libpq and the pipeline's state, so that reads on
+// different connections (a list parses 50 rows) never wait for each other; choosing a connection reads the
+// atomics and the fields State::mutex guards.
 struct Connection {
+  std::mutex m;
   PGconn* pg;
   asio::posix::stream_descriptor socket;
   std::deque<Call*> in_flight;  // sent, in the order PostgreSQL answers them
@@ -154,18 +158,28 @@ struct Connection {
   bool sync_posted = false;     // a Sync is due once the io threads are through with what they are running
   bool reading = false;         // the reading coroutine runs
   bool flushing = false;        // a coroutine waits to write the rest of the output
-  std::size_t reserved = 0;     // reads that chose this connection and are about to be sent on it
-  bool exclusive = false;       // serves an unprepared read alone
   bool doomed = false;          // PostgreSQL said it is closing the connection
-  bool broken = false;
 
-  std::size_t load() const { return in_flight.size() + reserved; }
+  std::atomic<std::size_t> busy{0};      // in_flight.size()
+  std::atomic<std::size_t> reserved{0};  // reads given this connection and about to be sent on it
+  std::atomic<bool> broken{false};
+  bool exclusive = false;  // serves an unprepared read alone (guarded by State::mutex)
+
+  std::size_t load() const { return busy.load() + reserved.load(); }
 
   Connection(const asio::any_io_executor& ex, PGconn* c) : pg(c), socket(ex, PQsocket(c)) {}
   ~Connection() {
     socket.release();  // libpq owns the descriptor and closes it
     PQfinish(pg);
   }
+};
+
+// What to do once a connection's mutex is released: resume the reads that ended, drop the connection when it
+// broke, hand it on when it became free.
+struct After {
+  Completions done;
+  bool gone = false;
+  bool freed = false;
 };
 
 // An acquirer parked until a connection is free: resumed with one, or with nullptr when none can be opened.
@@ -184,14 +198,14 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
   std::string conninfo;
   std::size_t max;
   std::size_t depth;
-  asio::thread_pool connector{2};
+  asio::thread_pool connector{4};  // connecting waits for PostgreSQL to start a backend: several at once
 
-  mutable std::mutex mutex;
+  mutable std::mutex mutex;  // guards what follows (and Connection::exclusive); taken before a Connection's
   std::vector<std::shared_ptr<Connection>> connections;  // open and usable
   std::size_t opening = 0;                               // being opened
-  std::size_t deepest = 0;
   std::deque<std::unique_ptr<Parked>> parked_alone;      // unprepared reads waiting for a free connection
   std::deque<std::unique_ptr<Parked>> parked_pipelined;  // prepared reads waiting for the first connection
+  std::atomic<std::size_t> deepest{0};
 
   // ---- choosing a connection (all with the mutex held) ----
 
@@ -217,7 +231,10 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     if (alone) {
       if (!parked_alone.empty()) return nullptr;
       auto c = free_connection();
-      if (c) c->exclusive = true;
+      if (c) {
+        c->exclusive = true;
+        ++c->reserved;
+      }
       return c;
     }
     auto c = least_busy();
@@ -233,6 +250,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
       auto c = free_connection();
       if (!c) break;
       c->exclusive = true;
+      ++c->reserved;
       parked_alone.front()->resume(std::move(c));
       parked_alone.pop_front();
     }
@@ -310,14 +328,14 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
 
   // ---- sending ----
 
-  // Sends the call's statement on `c` (the reading coroutine completes it). Caller holds the mutex.
-  void send(const std::shared_ptr<Connection>& c, Call& call, Completions& done) {
-    if (c->reserved > 0) --c->reserved;
+  // Sends the call's statement on `c` (the reading coroutine completes it). Caller holds c->m.
+  void send(const std::shared_ptr<Connection>& c, Call& call, After& after) {
+    --c->reserved;
     if (c->broken) {
       Outcome o;
       o.lost = true;
       o.error = "connection lost";
-      done.emplace_back(std::move(call.waiter), std::move(o));
+      after.done.emplace_back(std::move(call.waiter), std::move(o));
       return;
     }
     std::vector<const char*> values;
@@ -330,25 +348,28 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
             ? PQsendQueryPrepared(c->pg, call.statement, n, values.data(), nullptr, nullptr, 0)
             : PQsendQueryParams(c->pg, call.sql->c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
     c->in_flight.push_back(&call);
-    deepest = std::max(deepest, c->in_flight.size());
+    const std::size_t depth_now = c->in_flight.size();
+    c->busy = depth_now;
+    for (std::size_t d = deepest; depth_now > d && !deepest.compare_exchange_weak(d, depth_now);) {
+    }
     if (!sent) {
-      lose(c, error_of(c->pg), done);
+      fail(*c, error_of(c->pg), after);
       return;
     }
     c->unsynced = true;
-    if (c->exclusive) {
-      sync(c, done);
+    if (call.statement == nullptr) {
+      sync(c, after);  // alone on the connection: nothing to wait for
     } else if (!c->sync_posted) {
       // Statements sent until this runs share its Sync: one write, one round trip.
       c->sync_posted = true;
       asio::post(ex, [self = shared_from_this(), c] {
-        Completions later;
+        After later;
         {
-          std::lock_guard lock(self->mutex);
+          std::lock_guard lock(c->m);
           c->sync_posted = false;
           self->sync(c, later);
         }
-        complete(later);
+        self->finish(c, later);
       });
     }
     if (!c->reading && !c->broken) {
@@ -357,22 +378,18 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     }
   }
 
-  // Ends the statements sent so far with a Sync and writes them. Caller holds the mutex.
-  void sync(const std::shared_ptr<Connection>& c, Completions& done) {
+  // Ends the statements sent so far with a Sync and writes them. Caller holds c->m.
+  void sync(const std::shared_ptr<Connection>& c, After& after) {
     if (c->broken || !c->unsynced) return;
     if (PQpipelineSync(c->pg) != 1) {
-      lose(c, error_of(c->pg), done);
+      fail(*c, error_of(c->pg), after);
       return;
     }
     c->unsynced = false;
     ++c->syncs;
-    flush(c, done);
-  }
-
-  void flush(const std::shared_ptr<Connection>& c, Completions& done) {
     const int f = PQflush(c->pg);
     if (f < 0) {
-      lose(c, error_of(c->pg), done);
+      fail(*c, error_of(c->pg), after);
     } else if (f > 0 && !c->flushing) {
       c->flushing = true;
       asio::co_spawn(c->socket.get_executor(), flush_loop(shared_from_this(), c), asio::detached);
@@ -384,20 +401,20 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     for (;;) {
       auto [ec] = co_await c->socket.async_wait(asio::posix::stream_descriptor::wait_write,
                                                 asio::as_tuple(asio::use_awaitable));
-      Completions done;
+      After after;
       bool more = false;
       {
-        std::lock_guard lock(self->mutex);
+        std::lock_guard lock(c->m);
         if (ec) {
-          self->lose(c, ec.message(), done);
+          self->fail(*c, ec.message(), after);
         } else if (!c->broken) {
           const int f = PQflush(c->pg);
-          if (f < 0) self->lose(c, error_of(c->pg), done);
+          if (f < 0) self->fail(*c, error_of(c->pg), after);
           more = f > 0;
         }
         if (!more) c->flushing = false;
       }
-      complete(done);
+      self->finish(c, after);
       if (!more) co_return;
     }
   }
@@ -411,38 +428,38 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
       // which reports data that arrived before it.
       auto [ec] = co_await c->socket.async_wait(asio::posix::stream_descriptor::wait_read,
                                                 asio::as_tuple(asio::use_awaitable));
-      Completions done;
+      After after;
       bool finished = false;
       {
-        std::lock_guard lock(self->mutex);
+        std::lock_guard lock(c->m);
         if (c->broken) {
           finished = true;
         } else if (ec) {
-          self->lose(c, ec.message(), done);
+          self->fail(*c, ec.message(), after);
           finished = true;
         } else if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK) {
-          self->lose(c, error_of(c->pg), done);
+          self->fail(*c, error_of(c->pg), after);
           finished = true;
         } else {
-          self->collect(*c, done);
+          const bool had = !c->in_flight.empty();
+          collect(*c, after.done);
           if (c->doomed) {
-            self->lose(c, "the server is closing the connection", done);
+            self->fail(*c, "the server is closing the connection", after);
             finished = true;
-          } else if (c->in_flight.empty()) {
-            c->exclusive = false;
-            self->dispatch();  // free for a waiting read
+          } else {
+            after.freed = had && c->in_flight.empty();
+            finished = c->in_flight.empty() && c->syncs == 0;
           }
-          if (!finished) finished = c->in_flight.empty() && c->syncs == 0;
         }
         if (finished) c->reading = false;
       }
-      complete(done);
+      self->finish(c, after);
       if (finished) co_return;
     }
   }
 
-  // Takes every complete answer from libpq's buffer. Caller holds the mutex.
-  void collect(Connection& c, Completions& done) {
+  // Takes every complete answer from libpq's buffer. Caller holds c.m.
+  static void collect(Connection& c, Completions& done) {
     // Once the server has said it is closing the connection, what is still in flight is lost (and retried).
     while ((!c.in_flight.empty() || c.syncs > 0) && !c.doomed && !PQisBusy(c.pg)) {
       PGresult* r = PQgetResult(c.pg);
@@ -455,6 +472,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
         o.skipped = front->skipped && !front->first;
         done.emplace_back(std::move(front->waiter), std::move(o));
         c.in_flight.pop_front();
+        c.busy = c.in_flight.size();
         continue;
       }
       switch (PQresultStatus(r)) {
@@ -478,25 +496,38 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     }
   }
 
-  // Drops a broken connection: its reads are handed back as lost (to be retried elsewhere). Caller holds the
-  // mutex.
-  void lose(const std::shared_ptr<Connection>& c, const std::string& why, Completions& done) {
-    if (c->broken) return;
-    c->broken = true;
-    for (Call* call : c->in_flight) {
+  // Marks a connection broken: its reads are handed back as lost (to be retried elsewhere). Caller holds c.m.
+  static void fail(Connection& c, const std::string& why, After& after) {
+    if (c.broken) return;
+    c.broken = true;
+    for (Call* call : c.in_flight) {
       PQclear(call->first);
       call->first = nullptr;
       Outcome o;
       o.lost = true;
       o.error = why;
-      done.emplace_back(std::move(call->waiter), std::move(o));
+      after.done.emplace_back(std::move(call->waiter), std::move(o));
     }
-    c->in_flight.clear();
-    // Ends the socket for the reading coroutine too (it may wait on a connection that is still up); its
-    // last reference closes the connection.
-    ::shutdown(PQsocket(c->pg), SHUT_RDWR);
-    std::erase(connections, c);
-    dispatch();
+    c.in_flight.clear();
+    c.busy = 0;
+    // Ends the socket for the reading coroutine too (it may wait on a connection that is still up); the last
+    // reference closes the connection.
+    ::shutdown(PQsocket(c.pg), SHUT_RDWR);
+    after.gone = true;
+  }
+
+  // With c->m released: resumes the reads that ended, and drops or hands on the connection.
+  void finish(const std::shared_ptr<Connection>& c, After& after) {
+    complete(after.done);
+    if (after.gone) {
+      std::lock_guard lock(mutex);
+      std::erase(connections, c);
+      dispatch();
+    } else if (after.freed) {
+      std::lock_guard lock(mutex);
+      if (c->load() == 0) c->exclusive = false;
+      if (!parked_alone.empty() || !parked_pipelined.empty()) dispatch();
+    }
   }
 
   static void complete(Completions& done) {
@@ -510,12 +541,12 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     return asio::async_initiate<decltype(asio::use_awaitable), void(Outcome)>(
         [self = shared_from_this(), c = std::move(c), &call](auto handler) {
           call.waiter = resumer<Outcome>(std::move(handler));
-          Completions done;
+          After after;
           {
-            std::lock_guard lock(self->mutex);
-            self->send(c, call, done);
+            std::lock_guard lock(c->m);
+            self->send(c, call, after);
           }
-          complete(done);
+          self->finish(c, after);
         },
         asio::use_awaitable);
   }
@@ -540,7 +571,6 @@ std::size_t Reader::waiting() const {
 }
 
 std::size_t Reader::deepest_pipeline() const {
-  std::lock_guard lock(state_->mutex);
   return state_->deepest;
 }
 
