@@ -75,7 +75,7 @@ class Rows {
 /// A statement parameter: text, or SQL NULL.
 using Param = std::optional<std::string>;
 
-/// Up to `max_connections` libpq connections, opened when first needed (on a helper thread: connecting
+/// Up to `max_connections` libpq connections, opened when first needed (on helper threads: connecting
 /// blocks) with the session set up as db::Pool's (UTC, every registered statement prepared), and kept open.
 /// Queries run on the awaiting coroutine's executor.
 ///
@@ -109,9 +109,8 @@ class Reader {
   /// The most reads that have been in flight on one connection at once.
   std::size_t deepest_pipeline() const;
 
-  struct State;
-
  private:
+  struct State;
   struct Request {
     const char* statement = nullptr;  // prepared statement name, or
     std::string sql;                  // the SQL text when statement is null
