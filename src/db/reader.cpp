@@ -163,7 +163,7 @@ struct Connection {
   std::atomic<std::size_t> busy{0};      // in_flight.size()
   std::atomic<std::size_t> reserved{0};  // reads given this connection and about to be sent on it
   std::atomic<bool> broken{false};
-  bool exclusive = false;  // serves an unprepared read alone (guarded by State::mutex)
+  std::atomic<bool> exclusive{false};  // serves an unprepared read alone (written under State::mutex)
 
   std::size_t load() const { return busy.load() + reserved.load(); }
 
@@ -205,6 +205,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
   std::size_t opening = 0;                               // being opened
   std::deque<std::unique_ptr<Parked>> parked_alone;      // unprepared reads waiting for a free connection
   std::deque<std::unique_ptr<Parked>> parked_pipelined;  // prepared reads waiting for the first connection
+  std::atomic<std::size_t> parked{0};                    // both queues' sizes, read without the mutex
   std::atomic<std::size_t> deepest{0};
 
   // ---- choosing a connection (all with the mutex held) ----
@@ -261,10 +262,13 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
       parked_pipelined.front()->resume(std::move(c));
       parked_pipelined.pop_front();
     }
+    parked_changed();
     const std::size_t wanted = parked_alone.size() + (parked_pipelined.empty() ? 0 : 1);
     while (opening < wanted && room())
       start_open();
   }
+
+  void parked_changed() { parked = parked_alone.size() + parked_pipelined.size(); }
 
   // Opens a connection on the connector threads (connecting blocks); it joins the others when ready.
   void start_open() {
@@ -294,6 +298,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
         p->resume(nullptr);
       parked_alone.clear();
       parked_pipelined.clear();
+      parked_changed();
       return;
     }
     dispatch();
@@ -523,7 +528,9 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
       std::lock_guard lock(mutex);
       std::erase(connections, c);
       dispatch();
-    } else if (after.freed) {
+    } else if (after.freed && (c->exclusive || parked > 0)) {
+      // Usually neither: a drained pipeline costs no reader-wide lock. (A read that parks stores `parked`
+      // after it saw this connection busy; we read it after storing `busy`: one of the two sees the other.)
       std::lock_guard lock(mutex);
       if (c->load() == 0) c->exclusive = false;
       if (!parked_alone.empty() || !parked_pipelined.empty()) dispatch();
@@ -566,8 +573,7 @@ std::size_t Reader::open_connections() const {
 }
 
 std::size_t Reader::waiting() const {
-  std::lock_guard lock(state_->mutex);
-  return state_->parked_alone.size() + state_->parked_pipelined.size();
+  return state_->parked;
 }
 
 std::size_t Reader::deepest_pipeline() const {
@@ -615,10 +621,6 @@ asio::awaitable<Rows> Reader::run(Request request) {
     const PGresult* res = o.rows.result();
     const auto status = PQresultStatus(res);
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) co_return std::move(o.rows);
-    if (connection_ending(res)) {
-      if (lost++ > 0) throw Error(Errc::unavailable, "the database is unavailable");
-      continue;
-    }
     const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     const std::string sqlstate = state ? state : "";
     const std::string message = PQresultErrorMessage(res);

@@ -514,6 +514,20 @@ std::vector<db::Param> params(A... a) {
   return v;
 }
 
+/// Waits (without blocking the io thread) until every future is ready or `limit` has passed.
+template <class T>
+boost::asio::awaitable<void> wait_all(std::vector<std::future<T>>& all,
+                                      std::chrono::milliseconds limit = 30s) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  boost::asio::steady_timer t(ex);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (auto& f : all)
+    while (f.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < deadline) {
+      t.expires_after(2ms);
+      co_await t.async_wait(boost::asio::use_awaitable);
+    }
+}
+
 TEST(Reader, ReturnsValuesNullsAndInstants) {
   with_reader(pool_database(), 2, 1, [](db::Reader& reader) -> boost::asio::awaitable<void> {
     auto r = co_await reader.exec_params(
@@ -586,13 +600,7 @@ TEST(Reader, ManyConcurrentReadsShareAtMostMaxConnections) {
     std::vector<std::future<void>> all;
     for (int i = 0; i < kReads; ++i)
       all.push_back(boost::asio::co_spawn(ex, one(i), boost::asio::use_future));
-    // Wait without blocking this io thread: poll the futures from a timer.
-    boost::asio::steady_timer t(ex);
-    for (auto& f : all)
-      while (f.wait_for(0s) != std::future_status::ready) {
-        t.expires_after(2ms);
-        co_await t.async_wait(boost::asio::use_awaitable);
-      }
+    co_await wait_all(all);
     for (auto& f : all)
       f.get();
     EXPECT_LE(reader.open_connections(), kMax);
@@ -601,20 +609,6 @@ TEST(Reader, ManyConcurrentReadsShareAtMostMaxConnections) {
   EXPECT_EQ(ok, kReads) << "every read got its own parameter back";
   EXPECT_GE(pids.size(), 1u);
   EXPECT_LE(pids.size(), kMax);
-}
-
-/// Waits (without blocking the io thread) until every future is ready or `limit` has passed.
-template <class T>
-boost::asio::awaitable<void> wait_all(std::vector<std::future<T>>& all,
-                                      std::chrono::milliseconds limit = 30s) {
-  auto ex = co_await boost::asio::this_coro::executor;
-  boost::asio::steady_timer t(ex);
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  for (auto& f : all)
-    while (f.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < deadline) {
-      t.expires_after(2ms);
-      co_await t.async_wait(boost::asio::use_awaitable);
-    }
 }
 
 TEST(Reader, PipelinedReadsFailAloneWhenOneOfThemFails) {
@@ -766,13 +760,7 @@ TEST(Reader, DatabaseDownFailsEveryReadFastThenRecovers) {
           },
           boost::asio::use_future));
     const auto started = std::chrono::steady_clock::now();
-    boost::asio::steady_timer t(ex);
-    for (auto& f : outcomes)
-      while (f.wait_for(0s) != std::future_status::ready &&
-             std::chrono::steady_clock::now() - started < 20s) {
-        t.expires_after(5ms);
-        co_await t.async_wait(boost::asio::use_awaitable);
-      }
+    co_await wait_all(outcomes, 20s);
     for (int i = 0; i < kReads; ++i) {
       EXPECT_EQ(outcomes[i].wait_for(0s), std::future_status::ready) << "read " << i << " hung";
       if (outcomes[i].wait_for(0s) == std::future_status::ready) {
