@@ -97,6 +97,7 @@ PGconn* open_connection(const std::string& conninfo) {
 struct Outcome {
   Rows rows;             // the statement's result (success or SQL error); empty when lost or skipped
   bool lost = false;     // the connection broke first
+  bool unsent = false;   // the connection had broken before the read was sent: not an attempt
   bool skipped = false;  // PostgreSQL skipped it: an earlier read in its pipeline failed
   std::string error;     // why the connection was lost
 };
@@ -174,8 +175,8 @@ struct Connection {
   }
 };
 
-// What to do once a connection's mutex is released: resume the reads that ended, drop the connection when it
-// broke, hand it on when it became free.
+// What to do once a connection's mutex is released: drop the connection when it broke, hand it on when it
+// became free, resume the reads that ended.
 struct After {
   Completions done;
   bool gone = false;
@@ -214,14 +215,14 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
 
   std::shared_ptr<Connection> free_connection() const {
     for (const auto& c : connections)
-      if (!c->exclusive && c->load() == 0) return c;
+      if (!c->exclusive && !c->broken && c->load() == 0) return c;
     return nullptr;
   }
 
   std::shared_ptr<Connection> least_busy() const {
     std::shared_ptr<Connection> best;
     for (const auto& c : connections)
-      if (!c->exclusive && (!best || c->load() < best->load())) best = c;
+      if (!c->exclusive && !c->broken && (!best || c->load() < best->load())) best = c;
     return best;
   }
 
@@ -339,6 +340,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     if (c->broken) {
       Outcome o;
       o.lost = true;
+      o.unsent = true;
       o.error = "connection lost";
       after.done.emplace_back(std::move(call.waiter), std::move(o));
       return;
@@ -521,10 +523,10 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     after.gone = true;
   }
 
-  // With c->m released: resumes the reads that ended, and drops or hands on the connection.
+  // With c->m released: drops or hands on the connection, then resumes the reads that ended.
   void finish(const std::shared_ptr<Connection>& c, After& after) {
-    complete(after.done);
     if (after.gone) {
+      // Dropped before its reads are resumed, so that their retries (on another io thread) cannot pick it.
       std::lock_guard lock(mutex);
       std::erase(connections, c);
       dispatch();
@@ -535,6 +537,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
       if (c->load() == 0) c->exclusive = false;
       if (!parked_alone.empty() || !parked_pipelined.empty()) dispatch();
     }
+    complete(after.done);
   }
 
   static void complete(Completions& done) {
@@ -612,6 +615,7 @@ asio::awaitable<Rows> Reader::run(Request request) {
       continue;
     }
     if (o.lost) {
+      if (o.unsent) continue;  // the connection was found broken before the read was sent
       if (lost++ > 0) {
         spdlog::warn("db read connection lost: {}", o.error);
         throw Error(Errc::unavailable, "the database is unavailable");
