@@ -19,6 +19,7 @@
 #include <deque>
 #include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "todo/core/error.hpp"
 
@@ -131,10 +132,25 @@ struct Call {
   const char* statement = nullptr;
   const std::string* sql = nullptr;
   const std::vector<Param>* params = nullptr;
-  std::unique_ptr<Resumer<Outcome>> waiter;
-  PGresult* first = nullptr;  // the statement's result
+  bool cache = false;                        // prepare the SQL text on the connection (once) and execute that
+  std::unique_ptr<Resumer<Outcome>> waiter;  // null for a connection's own Parse of a cached text
+  PGresult* first = nullptr;                 // the statement's result
   bool skipped = false;
 };
+
+// Texts exec_cached prepares on one connection; those beyond it run unprepared (the shapes of list queries
+// are few in practice, but a client may vary the limit).
+constexpr std::size_t kMaxCachedPerConnection = 64;
+
+// A read that found its connection broken before it was sent: it is sent elsewhere, as if it had not
+// been given this connection.
+Outcome lost_before_sent() {
+  Outcome o;
+  o.lost = true;
+  o.unsent = true;
+  o.error = "connection lost";
+  return o;
+}
 
 using Completions = std::vector<std::pair<std::unique_ptr<Resumer<Outcome>>, Outcome>>;
 
@@ -160,6 +176,10 @@ struct Connection {
   bool reading = false;         // the reading coroutine runs
   bool flushing = false;        // a coroutine waits to write the rest of the output
   bool doomed = false;          // PostgreSQL said it is closing the connection
+  // SQL texts prepared on this connection by exec_cached, and their statement names.
+  std::unordered_map<std::string, std::string> cached;
+  Call preparing;  // the Parse of a text not cached yet; in flight before its Execute (reads with it are
+                   // alone)
 
   std::atomic<std::size_t> busy{0};      // in_flight.size()
   std::atomic<std::size_t> reserved{0};  // reads given this connection and about to be sent on it
@@ -338,11 +358,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
   void send(const std::shared_ptr<Connection>& c, Call& call, After& after) {
     --c->reserved;
     if (c->broken) {
-      Outcome o;
-      o.lost = true;
-      o.unsent = true;
-      o.error = "connection lost";
-      after.done.emplace_back(std::move(call.waiter), std::move(o));
+      after.done.emplace_back(std::move(call.waiter), lost_before_sent());
       return;
     }
     std::vector<const char*> values;
@@ -350,10 +366,27 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     for (const auto& p : *call.params)
       values.push_back(p ? p->c_str() : nullptr);
     const int n = static_cast<int>(values.size());
-    const int sent =
-        call.statement
-            ? PQsendQueryPrepared(c->pg, call.statement, n, values.data(), nullptr, nullptr, 0)
-            : PQsendQueryParams(c->pg, call.sql->c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
+    const char* statement = call.statement;
+    if (call.cache) {
+      // The connection is ours alone: a Parse of a new text goes just ahead of its Execute.
+      auto it = c->cached.find(*call.sql);
+      if (it == c->cached.end() && c->cached.size() < kMaxCachedPerConnection) {
+        std::string name = "reader_cached_" + std::to_string(c->cached.size() + 1);
+        if (!PQsendPrepare(c->pg, name.c_str(), call.sql->c_str(), n, nullptr)) {
+          after.done.emplace_back(std::move(call.waiter), lost_before_sent());
+          fail(*c, error_of(c->pg), after);
+          return;
+        }
+        c->preparing = Call{};
+        c->preparing.sql = call.sql;
+        c->in_flight.push_back(&c->preparing);
+        it = c->cached.emplace(*call.sql, std::move(name)).first;
+      }
+      if (it != c->cached.end()) statement = it->second.c_str();
+    }
+    const int sent = statement ? PQsendQueryPrepared(c->pg, statement, n, values.data(), nullptr, nullptr, 0)
+                               : PQsendQueryParams(c->pg, call.sql->c_str(), n, nullptr, values.data(),
+                                                   nullptr, nullptr, 0);
     c->in_flight.push_back(&call);
     const std::size_t depth_now = c->in_flight.size();
     c->busy = depth_now;
@@ -365,7 +398,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     }
     c->unsynced = true;
     if (call.statement == nullptr) {
-      sync(c, after);  // alone on the connection: nothing to wait for
+      sync(c, after);  // alone on the connection: nothing to wait for (cached or not)
     } else if (!c->sync_posted) {
       // Statements sent until this runs share its Sync: one write, one round trip.
       c->sync_posted = true;
@@ -477,7 +510,13 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
         Outcome o;
         o.rows = Rows(front->first);
         o.skipped = front->skipped && !front->first;
-        done.emplace_back(std::move(front->waiter), std::move(o));
+        if (front->waiter) {
+          done.emplace_back(std::move(front->waiter), std::move(o));
+        } else if (PQresultStatus(o.rows.result()) != PGRES_COMMAND_OK) {
+          // Our own Parse failed (its Execute is skipped, and sent again unprepared): forget the text.
+          c.cached.erase(*front->sql);
+        }
+        front->first = nullptr;
         c.in_flight.pop_front();
         c.busy = c.in_flight.size();
         continue;
@@ -510,6 +549,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     for (Call* call : c.in_flight) {
       PQclear(call->first);
       call->first = nullptr;
+      if (!call->waiter) continue;  // the connection's own Parse
       Outcome o;
       o.lost = true;
       o.error = why;
@@ -597,6 +637,14 @@ asio::awaitable<Rows> Reader::exec_params(std::string sql, std::vector<Param> pa
   co_return co_await run(std::move(r));
 }
 
+asio::awaitable<Rows> Reader::exec_cached(std::string sql, std::vector<Param> params) {
+  Request r;
+  r.sql = std::move(sql);
+  r.params = std::move(params);
+  r.cache = true;
+  co_return co_await run(std::move(r));
+}
+
 asio::awaitable<Rows> Reader::run(Request request) {
   // A connection that broke while idle (database restart) is only found out by using it: the read is
   // retried once on another, which is a new one if every open connection went the same way. A read that
@@ -609,9 +657,13 @@ asio::awaitable<Rows> Reader::run(Request request) {
     call.statement = request.statement;
     call.sql = &request.sql;
     call.params = &request.params;
+    call.cache = request.cache;
     Outcome o = co_await state_->execute(std::move(c), call);
     if (o.skipped) {
+      // Alone, and unprepared: a cached text is skipped only when its own Parse failed, and sent as it is
+      // the statement's error is reported.
       alone = true;
+      request.cache = false;
       continue;
     }
     if (o.lost) {

@@ -172,10 +172,13 @@ boost::asio::awaitable<std::optional<Task>> find(db::Reader& db, const std::stri
 boost::asio::awaitable<Page> list(db::Reader& db, const std::string& user_id, const ListQuery& q) {
   auto sql = build_list_sql(q, user_id, TODO_TASK_COLUMNS);
   std::vector<db::Param> params(sql.params.begin(), sql.params.end());
-  // Unprepared on purpose: PostgreSQL plans it for these values. Task counts per user are skewed (one user
-  // may own 100 000 tasks), and a generic plan tuned to the average user would sort all of a big user's
-  // matching tasks for one page. The named statements (by primary key) keep their cached generic plans.
-  auto rows = co_await db.exec_params(std::move(sql.text), std::move(params));
+  // Prepared (once per connection) only for the shapes whose generic plan serves every user alike; the
+  // others are planned for their values every time (see tasks::cacheable).
+  db::Rows rows;
+  if (cacheable(q))
+    rows = co_await db.exec_cached(std::move(sql.text), std::move(params));
+  else
+    rows = co_await db.exec_params(std::move(sql.text), std::move(params));
   co_return to_page(q, rows);
 }
 

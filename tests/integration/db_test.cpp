@@ -583,6 +583,82 @@ TEST(Reader, SqlErrorReachesTheAwaiterAndKeepsTheConnection) {
   });
 }
 
+TEST(Reader, CachedTextsArePreparedOncePerConnectionAndErrorsStayTheirOwn) {
+  with_reader(pool_database(), 1, 1, [](db::Reader& reader) -> boost::asio::awaitable<void> {
+    const std::string sql = "SELECT $1::int * 2, pg_backend_pid()";
+    const std::string count_sql =
+        "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'reader_cached_%'";
+    const std::string uses_sql =
+        "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement = $1";
+    int pid = 0;
+    for (int i = 0; i < 10; ++i) {
+      auto r = co_await reader.exec_cached(sql, params(std::to_string(i)));
+      EXPECT_EQ(r[0][0].as<int>(), 2 * i) << "each run with its own parameter";
+      if (i == 0) pid = r[0][1].as<int>();
+      EXPECT_EQ(r[0][1].as<int>(), pid);
+    }
+    auto count = co_await reader.exec_params(count_sql, params());
+    EXPECT_EQ(count[0][0].as<int>(), 1) << "one text, prepared once";
+    auto uses = co_await reader.exec_params(uses_sql, params(sql));
+    EXPECT_EQ(uses.size(), 1u);
+    if (uses.size() == 1) {
+      EXPECT_EQ(uses[0][0].as<int>(), 10) << "the prepared statement ran every time";
+    }
+
+    // A text that PostgreSQL cannot prepare fails with its own error, is not kept, and the connection
+    // serves on; an execution error of a cached text leaves it cached.
+    for (int i = 0; i < 2; ++i) {
+      std::string sqlstate;
+      try {
+        co_await reader.exec_cached("SELECT no_such_column FROM pg_class WHERE oid = $1::oid", params("1"));
+      } catch (const pqxx::sql_error& e) {
+        sqlstate = e.sqlstate();
+      }
+      EXPECT_EQ(sqlstate, "42703") << "undefined column, attempt " << i;
+    }
+    std::string divide;
+    try {
+      co_await reader.exec_cached("SELECT 1 / $1::int", params("0"));
+    } catch (const pqxx::sql_error& e) {
+      divide = e.sqlstate();
+    }
+    EXPECT_EQ(divide, "22012");
+    auto ok = co_await reader.exec_cached("SELECT 1 / $1::int", params("1"));
+    EXPECT_EQ(ok[0][0].as<int>(), 1);
+    count = co_await reader.exec_params(count_sql, params());
+    EXPECT_EQ(count[0][0].as<int>(), 2) << "the doubling and the division texts";
+
+    // Beyond 64 texts on a connection, the rest run unprepared, and as correctly.
+    for (int i = 0; i < 80; ++i) {
+      auto r = co_await reader.exec_cached("SELECT $1::int + " + std::to_string(i), params("1000"));
+      EXPECT_EQ(r[0][0].as<int>(), 1000 + i);
+    }
+    count = co_await reader.exec_params(count_sql, params());
+    EXPECT_EQ(count[0][0].as<int>(), 64);
+    auto again = co_await reader.exec_cached(sql, params("21"));
+    EXPECT_EQ(again[0][0].as<int>(), 42);
+    EXPECT_EQ(again[0][1].as<int>(), pid) << "one connection all along";
+    EXPECT_EQ(reader.open_connections(), 1u);
+  });
+}
+
+TEST(Reader, CachedTextsArePreparedAgainOnANewConnection) {
+  const std::string url = pool_database();
+  with_reader(url, 1, 1, [&](db::Reader& reader) -> boost::asio::awaitable<void> {
+    const std::string sql = "SELECT $1::text || 'x', pg_backend_pid()";
+    auto first = co_await reader.exec_cached(sql, params("a"));
+    const int pid = first[0][1].as<int>();
+    {
+      pqxx::connection admin(url);
+      pqxx::nontransaction n(admin);
+      EXPECT_TRUE(n.exec("SELECT pg_terminate_backend(" + std::to_string(pid) + ")")[0][0].as<bool>());
+    }
+    auto after = co_await reader.exec_cached(sql, params("b"));
+    EXPECT_STREQ(after[0][0].c_str(), "bx");
+    EXPECT_NE(after[0][1].as<int>(), pid) << "a new connection, where the text was prepared again";
+  });
+}
+
 TEST(Reader, ManyConcurrentReadsShareAtMostMaxConnections) {
   constexpr int kReads = 300;
   constexpr std::size_t kMax = 3;

@@ -382,6 +382,54 @@ TEST_F(QueryPlans, DeepPagesReadAFewTimesTheLimit) {
   }
 }
 
+TEST_F(QueryPlans, CachedShapesGenericPlansReadNoMoreThanCustomOnes) {
+  // The repository prepares the text of the shapes tasks::cacheable accepts, and PostgreSQL may then run
+  // its generic plan, made without the user's id: for the user with 100,000 tasks and for a small one, on
+  // the first page and further on, that plan must read about as few rows as the plan made for the values.
+  // The documented shapes plus the benchmark's.
+  auto shapes = list_shapes();
+  shapes.push_back({"status=open&priority=high&sort=due_at",
+                    {{"status", "open"}, {"priority", "high"}, {"sort", "due_at"}}});
+  shapes.push_back({"status=open&priority=medium&sort=-due_at",
+                    {{"status", "open"}, {"priority", "medium"}, {"sort", "-due_at"}}});
+  shapes.push_back({"status=done&priority=low&sort=due_at",
+                    {{"status", "done"}, {"priority", "low"}, {"sort", "due_at"}}});
+  shapes.push_back({"status=open&priority=high&sort=-created_at",
+                    {{"status", "open"}, {"priority", "high"}, {"sort", "-created_at"}}});
+  shapes.push_back({"priority=low&sort=title", {{"priority", "low"}, {"sort", "title"}}});
+  shapes.push_back(
+      {"status=open&due_before&sort=-updated_at",
+       {{"status", "open"}, {"due_before", format_rfc3339(todo::now())}, {"sort", "-updated_at"}}});
+  int checked = 0;
+  for (const auto& [who, uid] :
+       {std::pair{"user with 100k tasks", user_id(0)}, {"user with ~900 tasks", user_id(17)}}) {
+    for (const auto& [name, params] : shapes) {
+      if (!tasks::cacheable(tasks::parse_list_query(params))) continue;
+      for (int offset : {0, 50, 20'000}) {
+        Params page = params;
+        if (offset > 0) {
+          const std::string cursor = cursor_at(tasks::parse_list_query(params), uid, offset);
+          if (cursor.empty()) continue;  // fewer rows than the offset
+          page.emplace_back("cursor", cursor);
+        }
+        const auto q = tasks::parse_list_query(page);
+        const auto custom = list_plan(q, uid, /*analyze=*/true);
+        const auto generic = generic_list_plan(q, uid, /*analyze=*/true);
+        const double custom_rows = custom.rows_read_from("tasks");
+        const double generic_rows = generic.rows_read_from("tasks");
+        std::cout << "[ cached ] " << who << " | " << name << " | after row " << offset << " | rows read "
+                  << generic_rows << " generic, " << custom_rows << " custom | " << generic.scans() << "\n";
+        EXPECT_TRUE(generic.uses_index_on("tasks")) << who << ", " << name << " after row " << offset;
+        EXPECT_LE(generic_rows, 2 * custom_rows + 5.0 * (q.limit + 1))
+            << who << ", " << name << " after row " << offset << ": generic " << generic.scans(true)
+            << "; custom " << custom.scans(true);
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GE(checked, 40) << "most documented shapes are cached";
+}
+
 TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
   // The prepared statements of the repositories, planned as they run: EXPLAIN EXECUTE on a pool connection.
   const std::string uid = user_id(0);

@@ -101,6 +101,11 @@ class Reader {
   boost::asio::awaitable<Rows> exec_prepared(const Statement& statement, std::vector<Param> params);
   /// Runs an unprepared statement with $n parameters (planned for these values), on a connection of its own.
   boost::asio::awaitable<Rows> exec_params(std::string sql, std::vector<Param> params);
+  /// Like exec_params, but the text is prepared on the connection the first time that connection sees it
+  /// (up to 64 texts per connection; beyond them it runs unprepared), and later runs skip parsing and may
+  /// use PostgreSQL's cached generic plan. Only for texts whose generic plan is as good as a custom one
+  /// for every parameter value (see tasks::cacheable).
+  boost::asio::awaitable<Rows> exec_cached(std::string sql, std::vector<Param> params);
 
   /// Connections open now (idle or busy), or being opened.
   std::size_t open_connections() const;
@@ -114,6 +119,7 @@ class Reader {
   struct Request {
     const char* statement = nullptr;  // prepared statement name, or
     std::string sql;                  // the SQL text when statement is null
+    bool cache = false;               // exec_cached
     std::vector<Param> params;
   };
 

@@ -56,6 +56,28 @@ Instant utc(int y, unsigned m, unsigned d, int hh = 0) {
 
 // ---- parse_list_query ----
 
+TEST(Cacheable, OnlyShapesAnIndexServesWhateverTheUser) {
+  auto cacheable_for = [](const Params& p) { return cacheable(parse_list_query(p)); };
+  EXPECT_TRUE(cacheable_for({}));
+  EXPECT_TRUE(cacheable_for({{"status", "done"}, {"sort", "-title"}}));
+  EXPECT_TRUE(cacheable_for({{"sort", "-priority,due_at"}, {"limit", "10"}}));
+  EXPECT_TRUE(cacheable_for({{"status", "open"}, {"priority", "high"}, {"sort", "due_at"}}));
+  EXPECT_TRUE(cacheable_for({{"status", "open"}, {"priority", "high"}, {"sort", "due_at,title"}}));
+  // A priority the order's index does not lead with, or not of the open tasks by due date.
+  EXPECT_FALSE(cacheable_for({{"priority", "high"}}));
+  EXPECT_FALSE(cacheable_for({{"status", "open"}, {"priority", "high"}, {"sort", "-due_at"}}));
+  EXPECT_FALSE(cacheable_for({{"status", "done"}, {"priority", "high"}, {"sort", "due_at"}}));
+  EXPECT_FALSE(
+      cacheable_for({{"status", "open"}, {"priority", "high"}, {"priority", "low"}, {"sort", "due_at"}}));
+  EXPECT_FALSE(cacheable_for({{"q", "milk"}}));
+  EXPECT_FALSE(cacheable_for({{"tag", "work"}}));
+  EXPECT_FALSE(cacheable_for({{"any_tag", "work"}}));
+  EXPECT_FALSE(cacheable_for({{"due_after", "2026-03-05T09:00:00Z"}}));
+  EXPECT_FALSE(cacheable_for({{"due_before", "2026-03-05T09:00:00Z"}}));
+  EXPECT_FALSE(cacheable_for({{"overdue", "true"}}));
+  EXPECT_FALSE(cacheable_for({{"has_due", "false"}}));
+}
+
 TEST(ParseListQuery, DefaultsWithoutParameters) {
   const ListQuery q = parse_list_query({});
   EXPECT_FALSE(q.status);
