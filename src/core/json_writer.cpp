@@ -57,13 +57,27 @@ std::size_t invalid_sequence(std::string_view s, std::size_t i) {
   return k;
 }
 
+constexpr bool is_plain(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 }  // namespace
 
 void append_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
+    // A run of bytes written as they are (printable ASCII but for the quote and the backslash) in one append.
+    std::size_t plain = i;
+    while (plain < s.size() && is_plain(static_cast<unsigned char>(s[plain])))
+      ++plain;
+    if (plain > i) {
+      out.append(s.data() + i, plain - i);
+      i = plain;
+      if (i == s.size()) break;
+    }
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       if (const std::size_t n = utf8_sequence(s, i)) {
