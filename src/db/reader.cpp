@@ -178,6 +178,7 @@ struct Connection {
   bool doomed = false;          // PostgreSQL said it is closing the connection
   // SQL texts prepared on this connection by exec_cached, and their statement names.
   std::unordered_map<std::string, std::string> cached;
+  std::size_t cached_names = 0;  // names given out, so a name is never given twice
   Call preparing;  // the Parse of a text not cached yet; in flight before its Execute (reads with it are
                    // alone)
 
@@ -371,7 +372,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
       // The connection is ours alone: a Parse of a new text goes just ahead of its Execute.
       auto it = c->cached.find(*call.sql);
       if (it == c->cached.end() && c->cached.size() < kMaxCachedPerConnection) {
-        std::string name = "reader_cached_" + std::to_string(c->cached.size() + 1);
+        std::string name = "reader_cached_" + std::to_string(++c->cached_names);
         if (!PQsendPrepare(c->pg, name.c_str(), call.sql->c_str(), n, nullptr)) {
           after.done.emplace_back(std::move(call.waiter), lost_before_sent());
           fail(*c, error_of(c->pg), after);
