@@ -661,8 +661,8 @@ asio::awaitable<Rows> Reader::run(Request request) {
     call.cache = request.cache;
     Outcome o = co_await state_->execute(std::move(c), call);
     if (o.skipped) {
-      // Alone, and unprepared: a cached text is skipped only when its own Parse failed, and sent as it is
-      // the statement's error is reported.
+      // Sent again alone. A cached text's Execute is skipped only when its own Parse failed: sent again
+      // unprepared, it reports the statement's own error.
       alone = true;
       request.cache = false;
       continue;
