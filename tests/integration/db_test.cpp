@@ -628,13 +628,13 @@ TEST(Reader, CachedTextsArePreparedOncePerConnectionAndErrorsStayTheirOwn) {
     count = co_await reader.exec_params(count_sql, params());
     EXPECT_EQ(count[0][0].as<int>(), 2) << "the doubling and the division texts";
 
-    // Beyond 64 texts on a connection, the rest run unprepared, and as correctly.
+    // Beyond 32 texts on a connection, the rest run unprepared, and as correctly.
     for (int i = 0; i < 80; ++i) {
       auto r = co_await reader.exec_cached("SELECT $1::int + " + std::to_string(i), params("1000"));
       EXPECT_EQ(r[0][0].as<int>(), 1000 + i);
     }
     count = co_await reader.exec_params(count_sql, params());
-    EXPECT_EQ(count[0][0].as<int>(), 64);
+    EXPECT_EQ(count[0][0].as<int>(), 32);
     auto again = co_await reader.exec_cached(sql, params("21"));
     EXPECT_EQ(again[0][0].as<int>(), 42);
     EXPECT_EQ(again[0][1].as<int>(), pid) << "one connection all along";

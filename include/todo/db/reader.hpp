@@ -102,7 +102,7 @@ class Reader {
   /// Runs an unprepared statement with $n parameters (planned for these values), on a connection of its own.
   boost::asio::awaitable<Rows> exec_params(std::string sql, std::vector<Param> params);
   /// Like exec_params, but the text is prepared on the connection the first time that connection sees it
-  /// (up to 64 texts per connection; beyond them it runs unprepared), and later runs skip parsing and may
+  /// (up to 32 texts per connection; beyond them it runs unprepared), and later runs skip parsing and may
   /// use PostgreSQL's cached generic plan. Only for texts whose generic plan is as good as a custom one
   /// for every parameter value (see tasks::cacheable).
   boost::asio::awaitable<Rows> exec_cached(std::string sql, std::vector<Param> params);
