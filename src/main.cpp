@@ -30,6 +30,7 @@
 #include "todo/realtime/gateway.hpp"
 #include "todo/reminders/scheduler.hpp"
 #include "todo/reminders/service.hpp"
+#include "todo/tasks/create_batcher.hpp"
 #include "todo/tasks/service.hpp"
 
 namespace asio = boost::asio;
@@ -192,7 +193,15 @@ int main(int argc, char** argv) {
                           [&reader] { return static_cast<double>(reader.open_connections()); });
   registry.gauge_callback("db_reader_waiting", "Reads waiting for a reader connection",
                           [&reader] { return static_cast<double>(reader.waiting()); });
-  api::Context ctx{pool, reader, jwt, cpu, registry};
+  // Creates that arrive while others are being written share one transaction (tasks::CreateBatcher).
+  auto& batch_sizes = registry
+                          .histogram("tasks_create_batch_size", "Creates written together in one transaction",
+                                     {}, {1, 2, 4, 8, 16, 32, 64})
+                          .with({});
+  tasks::CreateBatcher creates(pool, cfg.db_create_writers, 64, [&batch_sizes](std::size_t n) {
+    batch_sizes.observe(static_cast<double>(n));
+  });
+  api::Context ctx{pool, reader, jwt, cpu, registry, creates};
   ctx.chat.confidence = cfg.chat_confidence;
   ctx.chat.ttl = cfg.chat_ttl;
   // The optional language model: its blocking calls wait on their own threads, never on io or db threads.

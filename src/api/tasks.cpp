@@ -27,9 +27,8 @@ void add_task_routes(http::Router& router, Context& ctx) {
   router.add("POST", "/api/v1/tasks", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     auto input = tasks::parse_new_task(json_body(req));
-    auto t = co_await ctx.db.transact([&](pqxx::work& w) {
-      return svc::create(w, {req.user_id, req.request_id}, input);
-    });
+    svc::Actor who(req.user_id, req.request_id);
+    auto t = co_await ctx.creates.create(std::move(who), std::move(input));
     Response r = task_response(201, t);
     r.with_header("Location", "/api/v1/tasks/" + t.id);
     co_return r;

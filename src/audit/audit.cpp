@@ -14,6 +14,10 @@ namespace {
 const db::Statement kInsert{"audit_insert",
                             "INSERT INTO audit_log (user_id, task_id, action, request_id, changes) VALUES "
                             "($1, $2, $3, $4, $5::jsonb)"};
+const db::Statement kInsertMany{
+    "audit_insert_many",
+    "INSERT INTO audit_log (user_id, task_id, action, request_id, changes) "
+    "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])"};
 // One statement for every filter combination: absent filters are NULL parameters.
 const db::Statement kList{
     "audit_list",
@@ -32,7 +36,7 @@ const db::Statement kStatsByDay{
     "= $1 "
     "AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3) "
     "GROUP BY day, action ORDER BY day, action"};
-const db::Registration kRegistered{kInsert, kList, kStatsByAction, kStatsByDay};
+const db::Registration kRegistered{kInsert, kInsertMany, kList, kStatsByAction, kStatsByDay};
 
 constexpr const char* kActions[] = {"task.created", "task.updated", "task.completed", "task.reopened",
                                     "task.deleted"};
@@ -80,6 +84,21 @@ void record(pqxx::transaction_base& w, const std::string& user_id, const std::st
                   std::string(action),
                   request_id.empty() ? std::nullopt : std::optional<std::string>(request_id),
                   changes.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void record_many(pqxx::transaction_base& w, const std::vector<NewEntry>& entries) {
+  if (entries.empty()) return;
+  std::vector<std::string> users, actions, changes;
+  std::vector<std::optional<std::string>> tasks, requests;
+  for (const auto& e : entries) {
+    users.push_back(e.user_id);
+    tasks.push_back(e.task_id.empty() ? std::nullopt : std::optional<std::string>(e.task_id));
+    actions.emplace_back(e.action);
+    requests.push_back(e.request_id.empty() ? std::nullopt : std::optional<std::string>(e.request_id));
+    changes.push_back(e.changes.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  w.exec_prepared(kInsertMany.name, db::array_literal(users), db::array_literal(tasks),
+                  db::array_literal(actions), db::array_literal(requests), db::array_literal(changes));
 }
 
 Query parse_query(const std::vector<std::pair<std::string, std::string>>& params) {

@@ -39,16 +39,36 @@ void prepare_session(pqxx::connection_base& c) {
     c.prepare(s.name, s.sql);
 }
 
+namespace {
+
+void append_element(std::string& a, const std::string& item) {
+  a += '"';
+  for (char c : item) {
+    if (c == '"' || c == '\\') a += '\\';
+    a += c;
+  }
+  a += '"';
+}
+
+}  // namespace
+
 std::string array_literal(const std::vector<std::string>& items) {
   std::string a = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i) a += ",";
-    a += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') a += '\\';
-      a += c;
-    }
-    a += '"';
+    append_element(a, items[i]);
+  }
+  return a + "}";
+}
+
+std::string array_literal(const std::vector<std::optional<std::string>>& items) {
+  std::string a = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) a += ",";
+    if (items[i])
+      append_element(a, *items[i]);
+    else
+      a += "NULL";  // unquoted: the SQL null ("NULL" quoted is the text)
   }
   return a + "}";
 }

@@ -1,6 +1,8 @@
 // Task repository: named statements, row mapping and list queries.
 #include "todo/tasks/repository.hpp"
 
+#include <unordered_map>
+
 #include "todo/db/statements.hpp"
 
 namespace todo::tasks::repository {
@@ -19,6 +21,19 @@ const db::Statement kInsert{
     "VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::timestamptz, $9, "
     "coalesce($10, (SELECT timezone FROM users WHERE id = $2)), $11, "
     "CASE WHEN $5 = 'done' THEN now() END, $12, $13::uuid, $14::integer, $15::smallint, $16::timestamptz) "
+    "RETURNING " TODO_TASK_COLUMNS};
+// insert() for many rows: one array a column (tags as the text of each task's array), in the same order.
+const db::Statement kInsertMany{
+    "tasks_insert_many",
+    "INSERT INTO tasks (id, user_id, title, description, status, priority, tags, due_at, all_day, timezone, "
+    "recurrence, completed_at, recurrence_mode, series_id, occurrence, generate_ahead, series_start) "
+    "SELECT x.id, x.u, x.title, x.description, x.status, x.priority, x.tags::text[], x.due_at, x.all_day, "
+    "coalesce(x.tz, (SELECT timezone FROM users WHERE id = x.u)), x.recurrence, "
+    "CASE WHEN x.status = 'done' THEN now() END, x.mode, x.series, x.occurrence, x.ahead, x.start "
+    "FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::text[], "
+    "$8::timestamptz[], $9::boolean[], $10::text[], $11::text[], $12::text[], $13::uuid[], $14::integer[], "
+    "$15::smallint[], $16::timestamptz[]) AS x(id, u, title, description, status, priority, tags, due_at, "
+    "all_day, tz, recurrence, mode, series, occurrence, ahead, start) "
     "RETURNING " TODO_TASK_COLUMNS};
 const db::Statement kSelect{"tasks_select",
                             "SELECT " TODO_TASK_COLUMNS " FROM tasks WHERE user_id = $1 AND id = $2"};
@@ -44,8 +59,8 @@ const db::Statement kLockSeries{
 const db::Statement kSeriesTasks{"tasks_series_tasks",
                                  "SELECT " TODO_TASK_COLUMNS
                                  " FROM tasks WHERE user_id = $1 AND series_id = $2 ORDER BY occurrence"};
-const db::Registration kRegistered{kInsert, kSelect,    kSelectForUpdate, kUpdate,
-                                   kDelete, kTagCounts, kLockSeries,      kSeriesTasks};
+const db::Registration kRegistered{kInsert, kInsertMany, kSelect,     kSelectForUpdate, kUpdate,
+                                   kDelete, kTagCounts,  kLockSeries, kSeriesTasks};
 
 template <class Field>
 std::vector<std::string> parse_text_array(const Field& f) {
@@ -125,6 +140,47 @@ Task insert(pqxx::transaction_base& w, const Task& t) {
                       t.recurrence, std::string(to_string(t.recurrence_mode)), t.series_id, t.occurrence,
                       t.generate_ahead, optional_pg_time(t.series_start));
   return from_row(r[0]);
+}
+
+std::vector<Task> insert_many(pqxx::transaction_base& w, const std::vector<Task>& tasks) {
+  std::vector<std::string> ids, users, titles, descriptions, statuses, priorities, tags, all_days, modes,
+      aheads;
+  std::vector<std::optional<std::string>> dues, zones, rules, series, occurrences, starts;
+  for (const auto& t : tasks) {
+    ids.push_back(t.id);
+    users.push_back(t.user_id);
+    titles.push_back(t.title);
+    descriptions.push_back(t.description);
+    statuses.emplace_back(to_string(t.status));
+    priorities.push_back(std::to_string(static_cast<int>(t.priority)));
+    tags.push_back(db::array_literal(t.tags));
+    dues.push_back(optional_pg_time(t.due_at));
+    all_days.emplace_back(t.all_day ? "t" : "f");
+    zones.push_back(t.timezone.empty() ? std::nullopt : std::optional<std::string>(t.timezone));
+    rules.push_back(t.recurrence);
+    modes.emplace_back(to_string(t.recurrence_mode));
+    series.push_back(t.series_id);
+    occurrences.push_back(t.occurrence ? std::optional<std::string>(std::to_string(*t.occurrence))
+                                       : std::nullopt);
+    aheads.push_back(std::to_string(t.generate_ahead));
+    starts.push_back(optional_pg_time(t.series_start));
+  }
+  const auto r = w.exec_prepared(
+      kInsertMany.name, db::array_literal(ids), db::array_literal(users), db::array_literal(titles),
+      db::array_literal(descriptions), db::array_literal(statuses), db::array_literal(priorities),
+      db::array_literal(tags), db::array_literal(dues), db::array_literal(all_days), db::array_literal(zones),
+      db::array_literal(rules), db::array_literal(modes), db::array_literal(series),
+      db::array_literal(occurrences), db::array_literal(aheads), db::array_literal(starts));
+  // RETURNING's order is not promised: matched by id.
+  std::unordered_map<std::string, std::size_t> at;
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    at.emplace(tasks[i].id, i);
+  std::vector<Task> stored(tasks.size());
+  for (const auto& row : r) {
+    Task t = from_row(row);
+    stored[at.at(t.id)] = std::move(t);
+  }
+  return stored;
 }
 
 std::optional<Task> find(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {

@@ -56,15 +56,23 @@ nlohmann::json snapshot_changes(const Task& t, bool created) {
   return out;
 }
 
+/// The data of a change's event.
+nlohmann::json event_data(const Actor& who, const Task& t, const nlohmann::json* changes) {
+  nlohmann::json data = {{"user_id", who.user_id}, {"task", to_json(t)}, {"version", t.version}};
+  if (changes) data["changes"] = *changes;
+  return data;
+}
+
+/// The audit action of an event type: the type without its namespace (com.todo.task.updated → task.updated).
+std::string_view audit_action(std::string_view type) {
+  return type.substr(std::string_view("com.todo.").size());
+}
+
 /// The event and the audit row of one change, in the caller's transaction.
 void record(pqxx::transaction_base& w, const Actor& who, std::string_view type, const Task& t,
             const nlohmann::json* changes, const nlohmann::json& audit_changes) {
-  nlohmann::json data = {{"user_id", who.user_id}, {"task", to_json(t)}, {"version", t.version}};
-  if (changes) data["changes"] = *changes;
-  events::append(w, who.user_id, type, t.id, std::move(data));
-  // The audit action is the event type without its namespace: com.todo.task.updated → task.updated.
-  audit::record(w, who.user_id, t.id, type.substr(std::string_view("com.todo.").size()), who.request_id,
-                audit_changes);
+  events::append(w, who.user_id, type, t.id, event_data(who, t, changes));
+  audit::record(w, who.user_id, t.id, audit_action(type), who.request_id, audit_changes);
 }
 
 /// Saves a changed task and records it: completed/reopened when only the status moved, updated otherwise.
@@ -194,9 +202,8 @@ TaskPatch content_of(const TaskPatch& p) {
   return c;
 }
 
-}  // namespace
-
-Task create(pqxx::transaction_base& w, const Actor& who, const NewTask& r) {
+/// The task a create request describes, before it is stored.
+Task new_task(const Actor& who, const NewTask& r) {
   Task t;
   t.id = new_uuid();
   t.user_id = who.user_id;
@@ -213,9 +220,48 @@ Task create(pqxx::transaction_base& w, const Actor& who, const NewTask& r) {
   t.generate_ahead = r.generate_ahead;
   check_recurring(t);
   join_series(t);
-  Task stored = insert_and_record(w, who, t);
+  return t;
+}
+
+}  // namespace
+
+Task create(pqxx::transaction_base& w, const Actor& who, const NewTask& r) {
+  Task stored = insert_and_record(w, who, new_task(who, r));
   extend_series(w, who, stored, now());
   return stored;
+}
+
+std::vector<Task> create_many(pqxx::transaction_base& w, const std::vector<Creation>& creations) {
+  std::vector<Task> out(creations.size());
+  std::vector<Task> plain;
+  std::vector<std::size_t> plain_at;  // their places in `creations`
+  for (std::size_t i = 0; i < creations.size(); ++i) {
+    const auto& [who, request] = creations[i];
+    if (request.recurrence) {
+      out[i] = create(w, who, request);  // a series of its own: its occurrences follow it
+      continue;
+    }
+    plain.push_back(new_task(who, request));
+    plain_at.push_back(i);
+  }
+  if (plain.empty()) return out;
+  auto stored = repository::insert_many(w, plain);
+  std::vector<events::NewEvent> events;
+  std::vector<audit::NewEntry> entries;
+  events.reserve(stored.size());
+  entries.reserve(stored.size());
+  for (std::size_t k = 0; k < stored.size(); ++k) {
+    const Actor& who = creations[plain_at[k]].who;
+    const Task& t = stored[k];
+    events.push_back({who.user_id, events::kTaskCreated, t.id, event_data(who, t, nullptr)});
+    entries.push_back({who.user_id, t.id, audit_action(events::kTaskCreated), who.request_id,
+                       snapshot_changes(t, /*created=*/true)});
+  }
+  events::append_many(w, std::move(events));
+  audit::record_many(w, entries);
+  for (std::size_t k = 0; k < stored.size(); ++k)
+    out[plain_at[k]] = std::move(stored[k]);
+  return out;
 }
 
 Task get(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {

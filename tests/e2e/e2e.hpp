@@ -116,6 +116,34 @@ inline std::vector<std::string> titles_of(const nlohmann::json& items) {
   return out;
 }
 
+/// Sum of the samples of `name` whose labels include every `labels` pair; nullopt when there is none.
+inline std::optional<double> metric_sum(const std::string& text, const std::string& name,
+                                        const std::vector<std::pair<std::string, std::string>>& labels = {}) {
+  double sum = 0;
+  bool seen = false;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + "{", 0) != 0 && line.rfind(name + " ", 0) != 0) continue;
+    const auto close = line.rfind('}');
+    const std::string label_part = close == std::string::npos ? "" : line.substr(0, close);
+    bool all = true;
+    for (const auto& [k, v] : labels)
+      if (label_part.find(k + "=\"" + v + "\"") == std::string::npos) all = false;
+    if (!all) continue;
+    sum += std::stod(line.substr(close == std::string::npos ? line.find(' ') : close + 1));
+    seen = true;
+  }
+  if (!seen) return std::nullopt;
+  return sum;
+}
+
+/// metric_sum(), 0 when there is no sample.
+inline double metric_value(const std::string& text, const std::string& name,
+                           const std::vector<std::pair<std::string, std::string>>& labels) {
+  return metric_sum(text, name, labels).value_or(0);
+}
+
 /// GET /api/v1/tasks?<query>, which must answer 200 {items, next_cursor}; returns the body.
 inline nlohmann::json list_tasks(HttpClient& client, const std::string& query = "") {
   const auto r = client.get("/api/v1/tasks" + (query.empty() ? "" : "?" + query));

@@ -9,27 +9,6 @@ namespace {
 
 using HealthTest = E2eTest;
 
-/// Sum of the samples of `name` whose labels include every `labels` pair.
-double metric_value(const std::string& text, const std::string& name,
-                    const std::vector<std::pair<std::string, std::string>>& labels) {
-  double sum = 0;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name + "{", 0) != 0 && line.rfind(name + " ", 0) != 0) continue;
-    const auto close = line.rfind('}');
-    const std::string label_part = close == std::string::npos ? "" : line.substr(0, close);
-    bool all = true;
-    for (const auto& [k, v] : labels) {
-      if (label_part.find(k + "=\"" + v + "\"") == std::string::npos) all = false;
-    }
-    if (!all) continue;
-    const std::string value = line.substr((close == std::string::npos ? line.find(' ') : close + 1));
-    sum += std::stod(value);
-  }
-  return sum;
-}
-
 TEST_F(HealthTest, HealthzIsOk) {
   auto client = anon();
   const auto r = client.get("/healthz");

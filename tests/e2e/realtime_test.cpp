@@ -29,25 +29,10 @@ constexpr auto kWait = 15s;     // the longest any single expected message may t
 constexpr auto kQuiet = 400ms;  // how long "nothing more arrives" is watched
 const std::string kAllowedOrigin = "https://app.example.com";
 
-/// Sum of the samples of `name` whose labels include every `labels` pair (-1 when there is no sample).
+/// The sum of the samples of `name` whose labels include every `labels` pair (-1 when there is no sample).
 double metric(const std::string& text, const std::string& name,
               const std::vector<std::pair<std::string, std::string>>& labels = {}) {
-  double sum = 0;
-  bool seen = false;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name + "{", 0) != 0 && line.rfind(name + " ", 0) != 0) continue;
-    const auto close = line.rfind('}');
-    const std::string label_part = close == std::string::npos ? "" : line.substr(0, close);
-    bool all = true;
-    for (const auto& [k, v] : labels)
-      if (label_part.find(k + "=\"" + v + "\"") == std::string::npos) all = false;
-    if (!all) continue;
-    sum += std::stod(line.substr(close == std::string::npos ? line.find(' ') : close + 1));
-    seen = true;
-  }
-  return seen ? sum : -1;
+  return metric_sum(text, name, labels).value_or(-1);
 }
 
 std::string metrics_text(const std::string& base_url) {

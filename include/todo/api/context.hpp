@@ -15,6 +15,7 @@
 #include "todo/http/message.hpp"
 #include "todo/http/router.hpp"
 #include "todo/metrics/registry.hpp"
+#include "todo/tasks/create_batcher.hpp"
 
 namespace todo::chat {
 class LlmClient;
@@ -38,6 +39,7 @@ struct Context {
   auth::JwtSigner& jwt;
   boost::asio::thread_pool& cpu;
   metrics::Registry& metrics;
+  tasks::CreateBatcher& creates;  // POST /tasks: concurrent creates share a transaction
   ChatOptions chat{};
 };
 

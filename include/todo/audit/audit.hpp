@@ -29,6 +29,17 @@ nlohmann::json to_json(const Entry& e);
 void record(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
             std::string_view action, const std::string& request_id, const nlohmann::json& changes);
 
+/// One row for record_many().
+struct NewEntry {
+  std::string user_id;
+  std::string task_id;  // empty: none
+  std::string_view action;
+  std::string request_id;  // empty: none
+  nlohmann::json changes;
+};
+/// record() for many rows in one statement whatever their number.
+void record_many(pqxx::transaction_base& w, const std::vector<NewEntry>& entries);
+
 /// A validated GET /audit query.
 struct Query {
   std::optional<std::string> task_id;

@@ -34,6 +34,8 @@ struct Registration {
 
 /// A PostgreSQL array literal of text ({"a","b\"c"}), for passing arrays as one text parameter.
 std::string array_literal(const std::vector<std::string>& items);
+/// The same with NULL elements (nullopt), for unnest()ing nullable columns.
+std::string array_literal(const std::vector<std::optional<std::string>>& items);
 
 /// A timestamptz column's text (the session time zone is UTC) as an Instant; throws std::runtime_error.
 Instant instant_text(const char* text);

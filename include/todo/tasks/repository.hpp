@@ -17,6 +17,8 @@ namespace todo::tasks::repository {
 
 /// Inserts a task; `t.id` and `t.user_id` must be set. Returns it as stored (timestamps, version).
 Task insert(pqxx::transaction_base& w, const Task& t);
+/// insert() for many tasks in one statement whatever their number; the stored tasks in the given order.
+std::vector<Task> insert_many(pqxx::transaction_base& w, const std::vector<Task>& tasks);
 std::optional<Task> find(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
 /// Locks the row for the rest of the transaction.
 std::optional<Task> find_for_update(pqxx::transaction_base& w, const std::string& user_id,

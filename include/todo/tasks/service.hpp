@@ -4,6 +4,7 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "todo/tasks/model.hpp"
 #include "todo/tasks/query.hpp"
@@ -33,6 +34,15 @@ void set_copy_reminders(CopyReminders fn);
 /// Creates a task for the user; the user's time zone applies when the request names none. A recurring task
 /// starts its series (series_id = its id, occurrence 0) and creates generate_ahead occurrences after it.
 Task create(pqxx::transaction_base& w, const Actor& who, const NewTask& request);
+/// One create of create_many().
+struct Creation {
+  Actor who;
+  NewTask request;
+};
+/// create() for many tasks, of any users, in the caller's transaction; the stored tasks in the given order.
+/// The tasks that do not recur are written with one statement for all the tasks, one for their events and
+/// one for their audit rows, whatever their number; a recurring one as create() writes it.
+std::vector<Task> create_many(pqxx::transaction_base& w, const std::vector<Creation>& creations);
 /// The user's task; Error(not_found) when it does not exist or is someone else's.
 Task get(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
 /// get() on a db::Reader: the read the API serves most, with no DB-thread hand-off.

@@ -1,0 +1,104 @@
+// Group commit for task creates (see the header).
+#include "todo/tasks/create_batcher.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+namespace todo::tasks {
+
+CreateBatcher::CreateBatcher(db::Pool& pool, std::size_t max_in_flight, std::size_t max_batch,
+                             std::function<void(std::size_t)> observe_batch)
+    : pool_(pool),
+      max_in_flight_(std::max<std::size_t>(1, max_in_flight)),
+      max_batch_(std::max<std::size_t>(1, max_batch)),
+      observe_batch_(std::move(observe_batch)) {}
+
+std::uint64_t CreateBatcher::batches() const {
+  std::lock_guard lock(mutex_);
+  return batches_;
+}
+
+std::uint64_t CreateBatcher::creates() const {
+  std::lock_guard lock(mutex_);
+  return creates_;
+}
+
+std::size_t CreateBatcher::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void CreateBatcher::enqueue(Item item, boost::asio::any_io_executor ex) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(item));
+    if (writers_ >= max_in_flight_) return;  // a running writer takes it with the next batch
+    ++writers_;
+  }
+  boost::asio::co_spawn(ex, writer(), boost::asio::detached);
+}
+
+boost::asio::awaitable<void> CreateBatcher::writer() {
+  for (;;) {
+    std::vector<Item> batch;
+    {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) {
+        --writers_;
+        co_return;
+      }
+      const std::size_t n = std::min(max_batch_, queue_.size());
+      batch.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      ++batches_;
+      creates_ += n;
+    }
+    if (observe_batch_) observe_batch_(batch.size());
+    co_await write(batch);
+  }
+}
+
+boost::asio::awaitable<void> CreateBatcher::write(std::vector<Item>& batch) {
+  std::vector<service::Creation> creations;
+  creations.reserve(batch.size());
+  for (const auto& item : batch)
+    creations.push_back(item.creation);
+  std::exception_ptr failed;
+  std::vector<Task> stored;
+  try {
+    auto job = [&creations](pqxx::work& w) { return service::create_many(w, creations); };
+    stored = co_await pool_.transact(std::move(job));
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  if (!failed) {
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      batch[i].waiter->complete(nullptr, std::move(stored[i]));
+    co_return;
+  }
+  if (batch.size() == 1 || db::Pool::is_connection_error(failed)) {
+    // Its own error; or the database is gone for all of them (nothing was committed, or it is in doubt,
+    // which each create would have reported alone too).
+    for (auto& item : batch)
+      item.waiter->complete(failed, Task{});
+    co_return;
+  }
+  // Some create of the batch fails: each alone, in its own transaction, gets its own answer.
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    std::exception_ptr ep;
+    Task t;
+    try {
+      const service::Creation& c = creations[i];
+      auto job = [&c](pqxx::work& w) { return service::create(w, c.who, c.request); };
+      t = co_await pool_.transact(std::move(job));
+    } catch (...) {
+      ep = std::current_exception();
+    }
+    batch[i].waiter->complete(ep, std::move(t));
+  }
+}
+
+}  // namespace todo::tasks
