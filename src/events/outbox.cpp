@@ -31,6 +31,11 @@ const db::Statement kSetSequences{
     "outbox_set_sequences",
     "UPDATE outbox AS o SET sequence = v.seq, event = jsonb_set(o.event, '{sequence}', to_jsonb(v.seq)) "
     "FROM unnest($1::bigint[], $2::bigint[]) AS v(id, seq) WHERE o.id = v.id"};
+// kSetSequences and kMark in one statement (claim_pending with mark_published).
+const db::Statement kSetSequencesPublished{
+    "outbox_set_sequences_published",
+    "UPDATE outbox AS o SET sequence = v.seq, event = jsonb_set(o.event, '{sequence}', to_jsonb(v.seq)), "
+    "published_at = now() FROM unnest($1::bigint[], $2::bigint[]) AS v(id, seq) WHERE o.id = v.id"};
 const db::Statement kClaim{
     "outbox_claim",
     "SELECT id, event_id, user_id, sequence, type, subject, event FROM outbox "
@@ -57,8 +62,9 @@ const db::Statement kInsertMany{
     "FROM unnest($1::uuid[], $2::uuid[], $3::smallint[], $4::text[], $5::text[], $6::jsonb[]) "
     "AS x(id, u, lane, type, subject, doc) RETURNING id, event_id, event->>'time'"};
 #undef EVENT_TIME
-const db::Registration kRegistered{kInsertMany, kInsert, kTakeSequences, kSetSequences, kClaim,
-                                   kMark,       kPrune,  kBacklog,       kSince,        kNotifyPublished};
+const db::Registration kRegistered{
+    kInsertMany, kInsert, kTakeSequences, kSetSequences, kSetSequencesPublished, kClaim,
+    kMark,       kPrune,  kBacklog,       kSince,        kNotifyPublished};
 
 template <class T>
 std::string array_literal(const std::vector<T>& items) {
@@ -152,9 +158,17 @@ std::vector<Event> append_many(pqxx::transaction_base& w, std::vector<NewEvent> 
   return out;
 }
 
-std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit) {
+std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit,
+                                 bool mark_published) {
   if (lanes.empty()) return {};
   auto events = events_of(w.exec_prepared(kClaim.name, array_literal(lanes), limit));
+  if (mark_published) {
+    // Numbered earlier (by a relay that then waited on Kafka) but not published: marked as they are.
+    std::vector<std::int64_t> numbered_before;
+    for (const auto& e : events)
+      if (e.sequence != 0) numbered_before.push_back(e.id);
+    if (!numbered_before.empty()) w.exec_prepared(kMark.name, array_literal(numbered_before));
+  }
   // Number the events that have none yet, per user in outbox order (rows of one user that depend on each
   // other commit one after the other, so the earlier is seen first). Numbers are taken and stored in the
   // caller's transaction: committed before anything is published, so a retry publishes the same number.
@@ -189,7 +203,9 @@ std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<in
       }
       numbered.push_back(std::move(e));
     }
-    if (!ids.empty()) w.exec_prepared(kSetSequences.name, array_literal(ids), array_literal(seqs));
+    if (!ids.empty())
+      w.exec_prepared(mark_published ? kSetSequencesPublished.name : kSetSequences.name, array_literal(ids),
+                      array_literal(seqs));
     if (!gone.empty()) w.exec_prepared(kMark.name, array_literal(gone));
     events = std::move(numbered);
   }

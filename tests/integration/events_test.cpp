@@ -671,6 +671,42 @@ TEST_F(Events, WithoutBrokersTheBusGetsEveryEventOnceInOrder) {
   EXPECT_EQ(replica.metric("outbox_published_total"), static_cast<double>(total));
 }
 
+// Claiming to publish at once (no Kafka): an event numbered now gets its number and its mark in one UPDATE
+// (one new row version, where numbering and marking made two); one numbered earlier is marked as it is.
+TEST_F(Events, ClaimingToPublishNumbersAndMarksEachEventOnce) {
+  const std::string a = new_user();
+  const std::string b = new_user();
+  std::vector<int> lanes(events::kLanes);
+  for (int l = 0; l < events::kLanes; ++l)
+    lanes[static_cast<std::size_t>(l)] = l;
+  create(Actor{a}, "a1");
+  create(Actor{a}, "a2");
+  // Numbered, not published (as a relay waiting on Kafka leaves them).
+  const auto first = tx([&](pqxx::work& w) { return events::claim_pending(w, lanes, 100); });
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(outbox_rows(a, "sequence IS NOT NULL AND published_at IS NULL"), 2);
+  create(Actor{a}, "a3");
+  create(Actor{b}, "b1");
+
+  const auto [claimed, updated] = tx([&](pqxx::work& w) {
+    auto events = events::claim_pending(w, lanes, 100, /*mark_published=*/true);
+    return std::make_pair(
+        events, w.exec("SELECT pg_stat_get_xact_tuples_updated('outbox'::regclass)")[0][0].as<long>());
+  });
+  ASSERT_EQ(claimed.size(), 4u);
+  EXPECT_EQ(updated, 4) << "one row version per event: numbered and marked in one UPDATE";
+  std::map<std::string, std::vector<std::int64_t>> seqs;
+  for (const auto& e : claimed) {
+    seqs[e.user_id].push_back(e.sequence);
+    EXPECT_EQ(e.document["sequence"], e.sequence);
+  }
+  EXPECT_EQ(seqs[a], (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(seqs[b], (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL OR sequence IS NULL"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE (event->>'sequence')::bigint = sequence"), 4);
+  EXPECT_TRUE(tx([&](pqxx::work& w) { return events::claim_pending(w, lanes, 100, true); }).empty());
+}
+
 TEST_F(Events, PublishedRowsArePrunedAfterRetentionUnpublishedOnesAreKept) {
   // Another session holds one lane (as a replica would): its user's events stay unpublished meanwhile.
   constexpr int kLaneLockClass = 0x746f646f;  // the relay's advisory lock class for lanes
