@@ -64,8 +64,8 @@ boost::asio::awaitable<void> CreateBatcher::writer() {
 boost::asio::awaitable<void> CreateBatcher::write(std::vector<Item>& batch) {
   std::vector<service::Creation> creations;
   creations.reserve(batch.size());
-  for (const auto& item : batch)
-    creations.push_back(item.creation);
+  for (auto& item : batch)
+    creations.push_back(std::move(item.creation));  // the item keeps only its waiter
   std::exception_ptr failed;
   std::vector<Task> stored;
   try {

@@ -132,7 +132,7 @@ class CreateBatcherTest : public ::testing::Test {
     return {ev, au};
   }
 
-  /// Concurrent creates through `b` on two threads; each result (or error) in the order of `requests`.
+  /// Concurrent creates through `b` on `io`; each result (or error) in the order of `requests`.
   static std::vector<std::future<Task>> spawn(boost::asio::io_context& io, tasks::CreateBatcher& b,
                                               const std::vector<Creation>& requests) {
     std::vector<std::future<Task>> out;
