@@ -2,6 +2,7 @@
 #include "todo/core/json_writer.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace todo::json {
 namespace {
@@ -61,6 +62,27 @@ constexpr bool is_plain(unsigned char c) {
   return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
+// True when all 8 bytes of x are plain (is_plain), tested at once: no high bit set, no byte below 0x20, none
+// equal to '"' or '\\' (the "has a byte less than n" and "has a zero byte" word tricks: exact as a yes/no).
+constexpr bool all_plain(std::uint64_t x) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  const std::uint64_t control = (x - 0x20 * kOnes) & ~x & kHighs;
+  return ((x & kHighs) | control | has_zero(x ^ ('"' * kOnes)) | has_zero(x ^ ('\\' * kOnes))) == 0;
+}
+
+// The end of the run of plain bytes that starts at s[i].
+std::size_t plain_run(std::string_view s, std::size_t i) {
+  for (std::uint64_t x; i + 8 <= s.size(); i += 8) {
+    std::memcpy(&x, s.data() + i, 8);
+    if (!all_plain(x)) break;
+  }
+  while (i < s.size() && is_plain(static_cast<unsigned char>(s[i])))
+    ++i;
+  return i;
+}
+
 }  // namespace
 
 void append_string(std::string& out, std::string_view s) {
@@ -70,9 +92,7 @@ void append_string(std::string& out, std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     // A run of bytes written as they are (printable ASCII but for the quote and the backslash) in one append.
-    std::size_t plain = i;
-    while (plain < s.size() && is_plain(static_cast<unsigned char>(s[plain])))
-      ++plain;
+    const std::size_t plain = plain_run(s, i);
     if (plain > i) {
       out.append(s.data() + i, plain - i);
       i = plain;
@@ -171,6 +191,18 @@ ObjectWriter& ObjectWriter::integer(std::string_view k, std::optional<std::int64
 ObjectWriter& ObjectWriter::boolean(std::string_view k, bool value) {
   key(k);
   out_ += value ? "true" : "false";
+  return *this;
+}
+
+ObjectWriter& ObjectWriter::instant(std::string_view k, std::optional<Instant> value) {
+  key(k);
+  if (!value) {
+    out_ += "null";
+    return *this;
+  }
+  out_ += '"';
+  append_rfc3339(out_, *value);  // digits, '-', ':', '.', 'T', 'Z', '+': nothing to escape
+  out_ += '"';
   return *this;
 }
 

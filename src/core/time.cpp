@@ -176,18 +176,30 @@ Broken break_down(Instant t) {
   return {civil_from_days(days), rest / kMicrosPerSecond, rest % kMicrosPerSecond};
 }
 
-// Writes "-MM-DD?HH:MM:SS[.frac]", the part after the year, with the fraction trimmed of trailing zeros.
+// Writes the n last decimal digits of v at p, zero-padded; returns p + n.
+char* put_digits(char* p, std::int64_t v, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return p + n;
+}
+
+// Writes "-MM-DD?HH:MM:SS[.frac]", the part after the year, with the fraction trimmed of trailing zeros, in
+// one append (a page of tasks formats four of these a task).
 void append_rest(std::string& out, const Broken& b, char separator) {
-  out += '-';
-  append_padded(out, b.date.month, 2);
-  out += '-';
-  append_padded(out, b.date.day, 2);
-  out += separator;
-  append_padded(out, b.second_of_day / 3600, 2);
-  out += ':';
-  append_padded(out, b.second_of_day / 60 % 60, 2);
-  out += ':';
-  append_padded(out, b.second_of_day % 60, 2);
+  char buf[32];
+  char* p = buf;
+  *p++ = '-';
+  p = put_digits(p, b.date.month, 2);
+  *p++ = '-';
+  p = put_digits(p, b.date.day, 2);
+  *p++ = separator;
+  p = put_digits(p, b.second_of_day / 3600, 2);
+  *p++ = ':';
+  p = put_digits(p, b.second_of_day / 60 % 60, 2);
+  *p++ = ':';
+  p = put_digits(p, b.second_of_day % 60, 2);
   if (b.micros != 0) {
     std::int64_t micros = b.micros;
     int width = 6;
@@ -195,9 +207,10 @@ void append_rest(std::string& out, const Broken& b, char separator) {
       micros /= 10;
       --width;
     }
-    out += '.';
-    append_padded(out, micros, width);
+    *p++ = '.';
+    p = put_digits(p, micros, width);
   }
+  out.append(buf, p);
 }
 
 bool is_zone_name_syntax(std::string_view name) {
@@ -245,18 +258,23 @@ std::optional<Instant> parse_rfc3339(std::string_view s) {
   return to_instant(f);
 }
 
-std::string format_rfc3339(Instant t) {
+void append_rfc3339(std::string& out, Instant t) {
   const Broken b = break_down(t);
-  std::string out;
-  out.reserve(32);
   if (b.date.year >= 1 && b.date.year <= 9999) {
-    append_padded(out, b.date.year, 4);
+    char year[4];
+    out.append(year, put_digits(year, b.date.year, 4));
   } else {
     out += b.date.year < 0 ? '-' : '+';
     append_padded(out, b.date.year < 0 ? -b.date.year : b.date.year, 4);
   }
   append_rest(out, b, 'T');
   out += 'Z';
+}
+
+std::string format_rfc3339(Instant t) {
+  std::string out;
+  out.reserve(32);
+  append_rfc3339(out, t);
   return out;
 }
 

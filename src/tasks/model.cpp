@@ -65,10 +65,6 @@ nlohmann::json to_json(const Task& t) {
 }
 
 void append_json(std::string& out, const Task& t) {
-  const auto instant = [](const std::optional<Instant>& i) -> std::optional<std::string> {
-    if (!i) return std::nullopt;
-    return format_rfc3339(*i);
-  };
   const auto optional_int = [](const std::optional<int>& i) -> std::optional<std::int64_t> {
     if (!i) return std::nullopt;
     return *i;
@@ -76,10 +72,10 @@ void append_json(std::string& out, const Task& t) {
   // Keys in std::map order, as nlohmann::json writes them.
   json::ObjectWriter o(out);
   o.boolean("all_day", t.all_day)
-      .string("completed_at", instant(t.completed_at))
-      .string("created_at", format_rfc3339(t.created_at))
+      .instant("completed_at", t.completed_at)
+      .instant("created_at", t.created_at)
       .string("description", t.description)
-      .string("due_at", instant(t.due_at))
+      .instant("due_at", t.due_at)
       .integer("generate_ahead", t.generate_ahead)
       .string("id", t.id)
       .integer("occurrence", optional_int(t.occurrence))
@@ -91,7 +87,7 @@ void append_json(std::string& out, const Task& t) {
       .strings("tags", t.tags)
       .string("timezone", t.timezone)
       .string("title", t.title)
-      .string("updated_at", format_rfc3339(t.updated_at))
+      .instant("updated_at", t.updated_at)
       .integer("version", t.version);
 }
 

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "todo/core/time.hpp"
+
 namespace todo::json {
 
 /// A JSON string literal: `"`, `\` and control characters escaped as nlohmann does (\b \f \n \r \t, else
@@ -33,6 +35,8 @@ class ObjectWriter {
   ObjectWriter& integer(std::string_view key, std::optional<std::int64_t> value);
   ObjectWriter& boolean(std::string_view key, bool value);
   ObjectWriter& strings(std::string_view key, const std::vector<std::string>& values);
+  /// The instant as format_rfc3339 writes it (a JSON string), or null.
+  ObjectWriter& instant(std::string_view key, std::optional<Instant> value);
   /// `"key":` followed by whatever the caller appends to the string next (one value).
   std::string& raw(std::string_view key);
 

@@ -23,6 +23,8 @@ std::optional<Instant> parse_rfc3339(std::string_view s);
 /// ("2026-03-05T09:00:00.5Z"). Years outside 0001-9999 come out in ISO 8601 expanded form ("+10000-…",
 /// "-0001-…"), which parse_rfc3339 rejects.
 std::string format_rfc3339(Instant t);
+/// format_rfc3339, appended to `out` (no string of its own).
+void append_rfc3339(std::string& out, Instant t);
 
 /// The system clock, truncated (floored) to microseconds.
 Instant now();

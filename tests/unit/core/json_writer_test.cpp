@@ -59,6 +59,20 @@ TEST(JsonWriter, RandomBytesMatchNlohmann) {
   }
 }
 
+// Plain text is scanned 8 bytes at a time: every byte value, at every offset of a word and beyond the last
+// whole word, is found and escaped as nlohmann does.
+TEST(JsonWriter, EveryByteAtEveryOffsetMatchesNlohmann) {
+  for (std::size_t length : {1, 7, 8, 9, 16, 23}) {
+    for (std::size_t at = 0; at < length; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string s(length, 'k');
+        s[at] = static_cast<char>(b);
+        ASSERT_EQ(written(s), reference(s)) << "length " << length << ", byte " << b << " at " << at;
+      }
+    }
+  }
+}
+
 TEST(JsonWriter, ObjectsMatchNlohmann) {
   std::string out;
   {
@@ -72,6 +86,7 @@ TEST(JsonWriter, ObjectsMatchNlohmann) {
         .strings("g", {});
     o.raw("h") += "[1,2]";
     o.integer("i", std::numeric_limits<std::int64_t>::min());
+    o.instant("j", Instant{} + std::chrono::microseconds(1'500'000)).instant("k", std::nullopt);
   }
   const nlohmann::json expected = {{"a", true},
                                    {"b", -42},
@@ -81,7 +96,9 @@ TEST(JsonWriter, ObjectsMatchNlohmann) {
                                    {"f", {"one", "t\"wo"}},
                                    {"g", nlohmann::json::array()},
                                    {"h", {1, 2}},
-                                   {"i", std::numeric_limits<std::int64_t>::min()}};
+                                   {"i", std::numeric_limits<std::int64_t>::min()},
+                                   {"j", "1970-01-01T00:00:01.5Z"},
+                                   {"k", nullptr}};
   EXPECT_EQ(out, reference(expected));
   std::string empty;
   { ObjectWriter o(empty); }

@@ -149,6 +149,13 @@ TEST(Rfc3339, Formats) {
   EXPECT_FALSE(format_rfc3339(Instant::max()).empty());
 }
 
+TEST(Rfc3339, AppendsWhatFormatGives) {
+  std::string out = "at ";
+  append_rfc3339(out, utc(2026, 3, 5, 9, 0, 0, 120000));
+  append_rfc3339(out, utc(10000, 1, 1));
+  EXPECT_EQ(out, "at 2026-03-05T09:00:00.12Z+10000-01-01T00:00:00Z");
+}
+
 TEST(Rfc3339, NormalisesOffsetsToUtc) {
   EXPECT_EQ(format_rfc3339(*parse_rfc3339("2026-03-05T10:00:00.250+01:00")), "2026-03-05T09:00:00.25Z");
   EXPECT_EQ(format_rfc3339(*parse_rfc3339("2026-03-05t09:00:00.1234569z")), "2026-03-05T09:00:00.123456Z");
