@@ -126,6 +126,10 @@ std::unique_ptr<Resumer<T>> resumer(Handler handler) {
   return std::make_unique<ResumerFor<T, Handler>>(std::move(handler));
 }
 
+// What a connection serves: keyed reads (pipelined), list reads (cached texts: pipelined, with each other
+// only, so that a slow list never holds up a keyed read), or one unprepared read alone.
+enum class Use : unsigned char { keyed, lists, alone };
+
 // A read in flight on a connection. Lives in the frame of the read's coroutine, which stays suspended until
 // its waiter is completed.
 struct Call {
@@ -133,6 +137,7 @@ struct Call {
   const std::string* sql = nullptr;
   const std::vector<Param>* params = nullptr;
   bool cache = false;                        // prepare the SQL text on the connection (once) and execute that
+  bool alone = false;                        // the connection serves this read alone (Use::alone)
   std::unique_ptr<Resumer<Outcome>> waiter;  // null for a connection's own Parse of a cached text
   PGresult* first = nullptr;                 // the statement's result
   bool skipped = false;
@@ -180,13 +185,14 @@ struct Connection {
   // SQL texts prepared on this connection by exec_cached, and their statement names.
   std::unordered_map<std::string, std::string> cached;
   std::size_t cached_names = 0;  // names given out, so a name is never given twice
-  Call preparing;  // the Parse of a text not cached yet; in flight before its Execute (reads with it are
-                   // alone)
+  std::deque<Call> preparing;    // Parses of texts not cached yet, each in flight just before its Execute
 
   std::atomic<std::size_t> busy{0};      // in_flight.size()
   std::atomic<std::size_t> reserved{0};  // reads given this connection and about to be sent on it
   std::atomic<bool> broken{false};
-  std::atomic<bool> exclusive{false};  // serves an unprepared read alone (written under State::mutex)
+  // What the connection serves while it has reads (written under State::mutex, when it is taken with none:
+  // an idle connection may be taken for any use).
+  std::atomic<Use> use{Use::keyed};
 
   std::size_t load() const { return busy.load() + reserved.load(); }
 
@@ -223,11 +229,12 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
   std::size_t depth;
   asio::thread_pool connector{4};  // connecting waits for PostgreSQL to start a backend: several at once
 
-  mutable std::mutex mutex;  // guards what follows (and Connection::exclusive); taken before a Connection's
+  mutable std::mutex mutex;  // guards what follows (and Connection::use); taken before a Connection's
   std::vector<std::shared_ptr<Connection>> connections;  // open and usable
   std::size_t opening = 0;                               // being opened
   std::deque<std::unique_ptr<Parked>> parked_alone;      // unprepared reads waiting for a free connection
-  std::deque<std::unique_ptr<Parked>> parked_pipelined;  // prepared reads waiting for the first connection
+  std::deque<std::unique_ptr<Parked>> parked_keyed;      // keyed reads waiting for a connection to join
+  std::deque<std::unique_ptr<Parked>> parked_lists;      // list reads waiting for a connection to join
   std::atomic<std::size_t> parked{0};                    // both queues' sizes, read without the mutex
   std::atomic<std::size_t> deepest{0};
 
@@ -235,63 +242,69 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
 
   bool room() const { return connections.size() + opening < max; }
 
-  std::shared_ptr<Connection> free_connection() const {
-    for (const auto& c : connections)
-      if (!c->exclusive && !c->broken && c->load() == 0) return c;
-    return nullptr;
-  }
-
-  std::shared_ptr<Connection> least_busy() const {
-    std::shared_ptr<Connection> best;
-    for (const auto& c : connections)
-      if (!c->exclusive && !c->broken && (!best || c->load() < best->load())) best = c;
-    return best;
-  }
-
-  // A connection for the read at once, or nullptr. Unprepared reads queue behind those already waiting; a
-  // prepared read joins the least busy connection, and opens another (in the background) when that one is
-  // full.
-  std::shared_ptr<Connection> take(bool alone) {
-    if (alone) {
-      if (!parked_alone.empty()) return nullptr;
-      auto c = free_connection();
-      if (c) {
-        c->exclusive = true;
-        ++c->reserved;
+  // The connection a read of this use would be given now, or nullptr. A read alone gets an idle one. A
+  // pipelined read joins the least busy pipeline of its use that is not full, else takes an idle connection,
+  // else joins the least busy full one (and another is opened): reads fill a few pipelines, which is where
+  // the round trips are shared, even when earlier traffic left many connections open and idle.
+  std::shared_ptr<Connection> candidate(Use use) const {
+    std::shared_ptr<Connection> joinable, idle, full;
+    for (const auto& c : connections) {
+      if (c->broken) continue;
+      const std::size_t load = c->load();
+      if (load == 0) {
+        if (!idle) idle = c;
+        continue;
       }
-      return c;
+      if (use == Use::alone || c->use != use) continue;
+      auto& slot = load < depth ? joinable : full;
+      if (!slot || load < slot->load()) slot = c;
     }
-    auto c = least_busy();
-    if (!c) return nullptr;
-    if (c->load() >= depth && opening == 0 && room()) start_open();
+    if (joinable) return joinable;
+    if (idle) return idle;
+    return full;
+  }
+
+  // Gives `c` to a read of this use.
+  void reserve(const std::shared_ptr<Connection>& c, Use use) {
+    if (use != Use::alone && c->load() >= depth && opening == 0 && room()) start_open();
+    c->use = use;
     ++c->reserved;
+  }
+
+  std::deque<std::unique_ptr<Parked>>& parked_for(Use use) {
+    return use == Use::alone ? parked_alone : use == Use::lists ? parked_lists : parked_keyed;
+  }
+
+  // A connection for the read at once, or nullptr. Reads alone queue behind those already waiting; a
+  // pipelined read joins the least busy connection of its use (or an idle one), and opens another (in the
+  // background) when that one is full.
+  std::shared_ptr<Connection> take(Use use) {
+    if (use == Use::alone && !parked_alone.empty()) return nullptr;
+    auto c = candidate(use);
+    if (c) reserve(c, use);
     return c;
   }
 
-  // Hands free connections to parked reads, oldest first, and opens more while reads wait.
+  // Hands connections to parked reads, oldest first, and opens more while reads wait.
   void dispatch() {
-    while (!parked_alone.empty()) {
-      auto c = free_connection();
-      if (!c) break;
-      c->exclusive = true;
-      ++c->reserved;
-      parked_alone.front()->resume(std::move(c));
-      parked_alone.pop_front();
-    }
-    while (!parked_pipelined.empty()) {
-      auto c = least_busy();
-      if (!c) break;
-      ++c->reserved;
-      parked_pipelined.front()->resume(std::move(c));
-      parked_pipelined.pop_front();
+    for (Use use : {Use::alone, Use::keyed, Use::lists}) {
+      auto& queue = parked_for(use);
+      while (!queue.empty()) {
+        auto c = candidate(use);
+        if (!c) break;
+        reserve(c, use);
+        queue.front()->resume(std::move(c));
+        queue.pop_front();
+      }
     }
     parked_changed();
-    const std::size_t wanted = parked_alone.size() + (parked_pipelined.empty() ? 0 : 1);
+    const std::size_t wanted =
+        parked_alone.size() + (parked_keyed.empty() ? 0 : 1) + (parked_lists.empty() ? 0 : 1);
     while (opening < wanted && room())
       start_open();
   }
 
-  void parked_changed() { parked = parked_alone.size() + parked_pipelined.size(); }
+  void parked_changed() { parked = parked_alone.size() + parked_keyed.size() + parked_lists.size(); }
 
   // Opens a connection on the connector threads (connecting blocks); it joins the others when ready.
   void start_open() {
@@ -315,12 +328,11 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     } else if (connections.empty()) {
       // The database is unreachable: the waiting reads fail now rather than wait for it (opens still under
       // way go on, and serve the reads that come next).
-      for (auto& p : parked_alone)
-        p->resume(nullptr);
-      for (auto& p : parked_pipelined)
-        p->resume(nullptr);
-      parked_alone.clear();
-      parked_pipelined.clear();
+      for (Use use : {Use::alone, Use::keyed, Use::lists}) {
+        for (auto& p : parked_for(use))
+          p->resume(nullptr);
+        parked_for(use).clear();
+      }
       parked_changed();
       return;
     }
@@ -328,27 +340,27 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
   }
 
   // A connection for the read: at once, or once one is free or opened; nullptr when the database is down.
-  asio::awaitable<std::shared_ptr<Connection>> acquire(bool alone) {
+  asio::awaitable<std::shared_ptr<Connection>> acquire(Use use) {
     std::shared_ptr<Connection> now;
     {
       std::lock_guard lock(mutex);
-      now = take(alone);
+      now = take(use);
     }
     if (now) co_return now;
-    co_return co_await park(alone);
+    co_return co_await park(use);
   }
 
   // Not a coroutine: the initiation's closure never goes through a coroutine frame (GCC 12 mishandles those).
-  asio::awaitable<std::shared_ptr<Connection>> park(bool alone) {
+  asio::awaitable<std::shared_ptr<Connection>> park(Use use) {
     return asio::async_initiate<decltype(asio::use_awaitable), void(std::shared_ptr<Connection>)>(
-        [self = shared_from_this(), alone](auto handler) {
+        [self = shared_from_this(), use](auto handler) {
           auto parked = resumer<std::shared_ptr<Connection>>(std::move(handler));
           std::lock_guard lock(self->mutex);
-          if (auto c = self->take(alone)) {
+          if (auto c = self->take(use)) {
             parked->resume(std::move(c));
             return;
           }
-          (alone ? self->parked_alone : self->parked_pipelined).push_back(std::move(parked));
+          self->parked_for(use).push_back(std::move(parked));
           self->dispatch();
         },
         asio::use_awaitable);
@@ -370,7 +382,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     const int n = static_cast<int>(values.size());
     const char* statement = call.statement;
     if (call.cache) {
-      // The connection is ours alone: a Parse of a new text goes just ahead of its Execute.
+      // A Parse of a text new to the connection goes into the pipeline just ahead of its Execute.
       auto it = c->cached.find(*call.sql);
       if (it == c->cached.end() && c->cached.size() < kMaxCachedPerConnection) {
         std::string name = "reader_cached_" + std::to_string(++c->cached_names);
@@ -379,9 +391,9 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
           fail(*c, error_of(c->pg), after);
           return;
         }
-        c->preparing = Call{};
-        c->preparing.sql = call.sql;
-        c->in_flight.push_back(&c->preparing);
+        c->preparing.emplace_back();
+        c->preparing.back().sql = call.sql;
+        c->in_flight.push_back(&c->preparing.back());
         it = c->cached.emplace(*call.sql, std::move(name)).first;
       }
       if (it != c->cached.end()) statement = it->second.c_str();
@@ -399,7 +411,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
       return;
     }
     c->unsynced = true;
-    if (call.statement == nullptr) {
+    if (call.alone) {
       sync(c, after);  // alone on the connection: nothing to wait for (cached or not)
     } else if (!c->sync_posted) {
       // Statements sent until this runs share its Sync: one write, one round trip.
@@ -512,14 +524,16 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
         Outcome o;
         o.rows = Rows(front->first);
         o.skipped = front->skipped && !front->first;
-        if (front->waiter) {
-          done.emplace_back(std::move(front->waiter), std::move(o));
-        } else if (PQresultStatus(o.rows.result()) != PGRES_COMMAND_OK) {
-          // Our own Parse failed (its Execute is skipped, and sent again unprepared): forget the text.
-          c.cached.erase(*front->sql);
-        }
         front->first = nullptr;
         c.in_flight.pop_front();
+        if (front->waiter) {
+          done.emplace_back(std::move(front->waiter), std::move(o));
+        } else {
+          // Our own Parse. When it failed (its Execute is skipped, and sent again unprepared), forget the
+          // text.
+          if (PQresultStatus(o.rows.result()) != PGRES_COMMAND_OK) c.cached.erase(*front->sql);
+          c.preparing.pop_front();  // it is the oldest: PostgreSQL answers in the order things were sent
+        }
         c.busy = c.in_flight.size();
         continue;
       }
@@ -558,6 +572,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
       after.done.emplace_back(std::move(call->waiter), std::move(o));
     }
     c.in_flight.clear();
+    c.preparing.clear();
     c.busy = 0;
     // Ends the socket for the reading coroutine too (it may wait on a connection that is still up); the last
     // reference closes the connection.
@@ -572,12 +587,11 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
       std::lock_guard lock(mutex);
       std::erase(connections, c);
       dispatch();
-    } else if (after.freed && (c->exclusive || parked > 0)) {
-      // Usually neither: a drained pipeline costs no reader-wide lock. (A read that parks stores `parked`
-      // after it saw this connection busy; we read it after storing `busy`: one of the two sees the other.)
+    } else if (after.freed && parked > 0) {
+      // Usually not: a drained pipeline costs no reader-wide lock. (A read that parks stores `parked` after
+      // it saw this connection busy; we read it after storing `busy`: one of the two sees the other.)
       std::lock_guard lock(mutex);
-      if (c->load() == 0) c->exclusive = false;
-      if (!parked_alone.empty() || !parked_pipelined.empty()) dispatch();
+      dispatch();
     }
     complete(after.done);
   }
@@ -651,20 +665,21 @@ asio::awaitable<Rows> Reader::run(Request request) {
   // A connection that broke while idle (database restart) is only found out by using it: the read is
   // retried once on another, which is a new one if every open connection went the same way. A read that
   // PostgreSQL skipped (another read in its pipeline failed) is sent again, alone.
-  bool alone = request.statement == nullptr;
+  Use use = request.statement ? Use::keyed : request.cache ? Use::lists : Use::alone;
   for (int lost = 0;;) {
-    std::shared_ptr<Connection> c = co_await state_->acquire(alone);
+    std::shared_ptr<Connection> c = co_await state_->acquire(use);
     if (!c) throw Error(Errc::unavailable, "the database is unavailable");
     Call call;
     call.statement = request.statement;
     call.sql = &request.sql;
     call.params = &request.params;
     call.cache = request.cache;
+    call.alone = use == Use::alone;
     Outcome o = co_await state_->execute(std::move(c), call);
     if (o.skipped) {
-      // Sent again alone. A cached text's Execute is skipped only when its own Parse failed: sent again
-      // unprepared, it reports the statement's own error.
-      alone = true;
+      // Sent again alone, and unprepared: when what failed was the text's own Parse, that way it reports the
+      // statement's own error.
+      use = Use::alone;
       request.cache = false;
       continue;
     }
@@ -681,6 +696,13 @@ asio::awaitable<Rows> Reader::run(Request request) {
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) co_return std::move(o.rows);
     const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     const std::string sqlstate = state ? state : "";
+    if (request.cache && sqlstate == "26000") {
+      // The text's Parse failed in an earlier pipeline segment (a segment's error does not skip the next
+      // one) after this read had been sent with its name: sent again unprepared, it reports its own error.
+      use = Use::alone;
+      request.cache = false;
+      continue;
+    }
     const std::string message = PQresultErrorMessage(res);
     // Named: GCC 12 destroys a conditional's temporary twice in a coroutine.
     std::string query = request.sql;

@@ -528,6 +528,21 @@ boost::asio::awaitable<void> wait_all(std::vector<std::future<T>>& all,
     }
 }
 
+/// What a read of (value, backend pid) gave: the value, or "sqlstate N"; the pid goes into `pids`.
+boost::asio::awaitable<std::string> outcome_of(boost::asio::awaitable<db::Rows> read, std::set<int>& pids,
+                                               std::mutex& m) {
+  std::string got;
+  try {
+    auto r = co_await std::move(read);
+    got = std::to_string(r[0][0].as<int>());
+    std::lock_guard lock(m);
+    pids.insert(r[0][1].as<int>());
+  } catch (const pqxx::sql_error& e) {
+    got = "sqlstate " + e.sqlstate();
+  }
+  co_return got;
+}
+
 TEST(Reader, ReturnsValuesNullsAndInstants) {
   with_reader(pool_database(), 2, 1, [](db::Reader& reader) -> boost::asio::awaitable<void> {
     auto r = co_await reader.exec_params(
@@ -701,14 +716,7 @@ TEST(Reader, PipelinedReadsFailAloneWhenOneOfThemFails) {
       std::string got;
       std::string divisor = std::to_string(i);
       if (i % 7 == 0) divisor = "0";  // not a conditional in co_await: GCC 12 destroys its temporary twice
-      try {
-        auto r = co_await reader.exec_prepared(kReaderDivide, params(divisor));
-        got = std::to_string(r[0][0].as<int>());
-        std::lock_guard lock(m);
-        pids.insert(r[0][1].as<int>());
-      } catch (const pqxx::sql_error& e) {
-        got = "sqlstate " + e.sqlstate();
-      }
+      got = co_await outcome_of(reader.exec_prepared(kReaderDivide, params(divisor)), pids, m);
       outcome[i] = got;
     };
     std::vector<std::future<void>> all;
@@ -727,13 +735,109 @@ TEST(Reader, PipelinedReadsFailAloneWhenOneOfThemFails) {
   std::printf("[ info ] %d reads on one connection, at most %zu in flight at once\n", kReads, deepest);
 }
 
-TEST(Reader, AnUnpreparedReadHasItsConnectionToItself) {
-  // A slow list-like read must not delay the keyed reads behind it: they go to another connection.
-  with_reader(pool_database(), 2, 2, [](db::Reader& reader) -> boost::asio::awaitable<void> {
+TEST(Reader, CachedReadsArePipelinedWithTheirParsesAndFailAlone) {
+  // One connection, many cached reads of 12 texts at once. First only the 9 good texts, with good values:
+  // they share pipelines, several texts' Parses are in flight together, and each text is prepared once.
+  // Then all 12: texts 0, 5 and 10 cannot be prepared (an unknown column), and each read with divisor 0
+  // fails at execution. Each fails only itself: PostgreSQL skips the rest of a pipeline after an error, and
+  // those reads are sent again.
+  constexpr int kReads = 240;
+  constexpr int kTexts = 12;
+  std::vector<std::string> outcome(kReads);
+  std::set<int> pids;
+  std::size_t deepest = 0;
+  int prepared_first = -1, prepared_then = -1;
+  const auto text = [](int k) {
+    return "SELECT " + std::string(k % 5 == 0 ? "no_such_column" : "100") + " / $1::int + " +
+           std::to_string(1000 * k) + ", pg_backend_pid() FROM (SELECT 1) AS one";
+  };
+  const auto expected = [](int i, bool all) -> std::string {
+    const int k = all ? i % kTexts : 1 + i % 4, divisor = all ? i % 9 : 1 + i % 9;
+    if (k % 5 == 0) return "sqlstate 42703";
+    if (divisor == 0) return "sqlstate 22012";
+    return std::to_string(100 / divisor + 1000 * k);
+  };
+  with_reader(pool_database(), 1, 2, [&](db::Reader& reader) -> boost::asio::awaitable<void> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    std::mutex m;
+    auto one = [&](int i, bool all) -> boost::asio::awaitable<void> {
+      std::string got;
+      std::string divisor = std::to_string(all ? i % 9 : 1 + i % 9);
+      std::string sql = text(all ? i % kTexts : 1 + i % 4);
+      got = co_await outcome_of(reader.exec_cached(std::move(sql), params(divisor)), pids, m);
+      outcome[i] = got;
+    };
+    const std::string count_sql =
+        "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'reader_cached_%'";
+    for (bool all : {false, true}) {
+      std::vector<std::future<void>> reads;
+      for (int i = 0; i < kReads; ++i)
+        reads.push_back(boost::asio::co_spawn(ex, one(i, all), boost::asio::use_future));
+      co_await wait_all(reads);
+      for (auto& f : reads)
+        f.get();
+      for (int i = 0; i < kReads; ++i)
+        EXPECT_EQ(outcome[i], expected(i, all)) << "read " << i << (all ? ", all texts" : ", good texts");
+      if (!all) deepest = reader.deepest_pipeline();
+      auto count = co_await reader.exec_params(count_sql, params());
+      (all ? prepared_then : prepared_first) = count[0][0].as<int>();
+    }
+    EXPECT_EQ(reader.open_connections(), 1u);
+  });
+  EXPECT_EQ(pids.size(), 1u);
+  EXPECT_EQ(prepared_first, 4) << "the 4 texts of the first round, each prepared once";
+  EXPECT_GE(prepared_then, 4) << "the good texts stay prepared; the bad ones are never kept";
+  EXPECT_LE(prepared_then, kTexts - 3);
+  EXPECT_GT(deepest, 4u) << "the cached reads were not pipelined";
+  std::printf("[ info ] %d cached reads on one connection, at most %zu in flight at once\n", kReads, deepest);
+}
+
+TEST(Reader, ACachedReadSentAfterItsTextsFailedParseReportsTheTextsOwnError) {
+  // A slow read holds the connection's pipeline; meanwhile a read of a text PostgreSQL cannot prepare is
+  // sent (Parse + Execute), then, in a later pipeline segment, another read of the same text, by the name
+  // the failed Parse was to create. It must report the text's own error (42703), not "prepared statement
+  // does not exist" (26000).
+  with_reader(pool_database(), 1, 2, [](db::Reader& reader) -> boost::asio::awaitable<void> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    const std::string bad = "SELECT no_such_column FROM pg_class WHERE oid = $1::oid";
+    auto slow = boost::asio::co_spawn(ex, reader.exec_cached("SELECT pg_sleep($1::float8)", params("0.3")),
+                                      boost::asio::use_future);
+    auto attempt = [&]() -> boost::asio::awaitable<std::string> {
+      try {
+        co_await reader.exec_cached(bad, params("1"));
+      } catch (const pqxx::sql_error& e) {
+        co_return e.sqlstate();
+      }
+      co_return "no error";
+    };
+    boost::asio::steady_timer t(ex);
+    std::vector<std::future<std::string>> attempts;
+    for (int i = 0; i < 2; ++i) {
+      t.expires_after(30ms);  // the Sync of what was sent before goes out first: a new pipeline segment
+      co_await t.async_wait(boost::asio::use_awaitable);
+      attempts.push_back(boost::asio::co_spawn(ex, attempt(), boost::asio::use_future));
+    }
+    co_await wait_all(attempts);
+    EXPECT_EQ(slow.wait_for(5s), std::future_status::ready);
+    EXPECT_EQ(attempts[0].get(), "42703");
+    EXPECT_EQ(attempts[1].get(), "42703");
+    EXPECT_GT(reader.deepest_pipeline(), 2u) << "the reads did not share the slow read's pipeline";
+    EXPECT_EQ(reader.open_connections(), 1u);
+  });
+}
+
+// A slow read of this kind is in flight; keyed reads issued meanwhile must not wait for it: they go to
+// another connection.
+void keyed_reads_do_not_wait_for_a_slow(bool cached) {
+  with_reader(pool_database(), 2, 2, [cached](db::Reader& reader) -> boost::asio::awaitable<void> {
     auto ex = co_await boost::asio::this_coro::executor;
     co_await reader.exec_prepared(kReaderEcho, params("warm", "up"));  // one connection, idle
-    auto slow = boost::asio::co_spawn(
-        ex, reader.exec_params("SELECT pg_backend_pid(), pg_sleep(1.5)", params()), boost::asio::use_future);
+    const std::string sql = "SELECT pg_backend_pid(), pg_sleep($1::float8)";
+    std::future<db::Rows> slow;
+    if (cached)
+      slow = boost::asio::co_spawn(ex, reader.exec_cached(sql, params("1.5")), boost::asio::use_future);
+    else
+      slow = boost::asio::co_spawn(ex, reader.exec_params(sql, params("1.5")), boost::asio::use_future);
     boost::asio::steady_timer t(ex);
     t.expires_after(100ms);
     co_await t.async_wait(boost::asio::use_awaitable);  // the slow read is in flight
@@ -754,6 +858,16 @@ TEST(Reader, AnUnpreparedReadHasItsConnectionToItself) {
       EXPECT_NE(f.get()[0][2].as<int>(), slow_pid);
     EXPECT_EQ(reader.open_connections(), 2u);
   });
+}
+
+TEST(Reader, AnUnpreparedReadHasItsConnectionToItself) {
+  // An unprepared read is a list with a filter no index serves: its cost depends on the data.
+  keyed_reads_do_not_wait_for_a_slow(false);
+}
+
+TEST(Reader, ListReadsNeverShareAPipelineWithKeyedReads) {
+  // Cached list shapes are pipelined, but only with each other.
+  keyed_reads_do_not_wait_for_a_slow(true);
 }
 
 TEST(Reader, ABackendKilledWithReadsInFlightCostsNoRead) {

@@ -79,11 +79,12 @@ using Param = std::optional<std::string>;
 /// blocks) with the session set up as db::Pool's (UTC, every registered statement prepared), and kept open.
 /// Queries run on the awaiting coroutine's executor.
 ///
-/// Prepared reads (keyed lookups, short by design) are pipelined (libpq pipeline mode): several share a
-/// connection, and those issued while the io threads are busy go out together, ended by one Sync, so one
-/// socket write and one PostgreSQL wake-up serve them all. A connection takes up to `pipeline_depth` of them
-/// before another is opened. Unprepared reads (lists: their cost varies with the query) each have a
-/// connection to themselves, so a slow one never delays another read.
+/// Prepared reads (keyed lookups, and the list shapes exec_cached runs: index scans by design) are pipelined
+/// (libpq pipeline mode): several share a connection, and those issued while the io threads are busy go out
+/// together, ended by one Sync, so one socket write and one PostgreSQL wake-up serve them all. A connection
+/// takes up to `pipeline_depth` of them before another is opened. Unprepared reads (lists whose filters no
+/// index serves: their cost varies with the data) each have a connection to themselves, so a slow one never
+/// delays another read.
 ///
 /// A statement error fails only its own read: reads that PostgreSQL skipped because they shared its pipeline
 /// are sent again, alone. A connection found broken is dropped, and its reads are retried once on a new one
@@ -101,10 +102,11 @@ class Reader {
   boost::asio::awaitable<Rows> exec_prepared(const Statement& statement, std::vector<Param> params);
   /// Runs an unprepared statement with $n parameters (planned for these values), on a connection of its own.
   boost::asio::awaitable<Rows> exec_params(std::string sql, std::vector<Param> params);
-  /// Like exec_params, but the text is prepared on the connection the first time that connection sees it
-  /// (up to 32 texts per connection; beyond them it runs unprepared), and later runs skip parsing and may
-  /// use PostgreSQL's cached generic plan. Only for texts whose generic plan is as good as a custom one
-  /// for every parameter value (see tasks::cacheable).
+  /// Like exec_params, but pipelined like exec_prepared, and the text is prepared on the connection the
+  /// first time that connection sees it (its Parse goes into the pipeline just ahead of its Execute; up to
+  /// 32 texts per connection, beyond them it is planned every time), so later runs skip parsing and may
+  /// use PostgreSQL's cached generic plan. Only for texts whose generic plan is as good as a custom one for
+  /// every parameter value (see tasks::cacheable).
   boost::asio::awaitable<Rows> exec_cached(std::string sql, std::vector<Param> params);
 
   /// Connections open now (idle or busy), or being opened.
