@@ -870,7 +870,9 @@ TEST(Reader, ListReadsNeverShareAPipelineWithKeyedReads) {
   keyed_reads_do_not_wait_for_a_slow(true);
 }
 
-TEST(Reader, ABackendKilledWithReadsInFlightCostsNoRead) {
+// Reads of this kind (keyed, or cached list texts with their Parses) in flight on a connection whose backend
+// is killed: none fails; those not answered yet are sent again on a new connection.
+void a_killed_backend_costs_no_read(bool cached) {
   const std::string url = pool_database();
   constexpr int kReads = 40;  // 20 ms each, one after another on one connection: about 0.8 s in all
   std::vector<std::string> got(kReads);
@@ -881,7 +883,14 @@ TEST(Reader, ABackendKilledWithReadsInFlightCostsNoRead) {
     const int pid = first[0][2].as<int>();
     std::mutex m;
     auto one = [&](int i) -> boost::asio::awaitable<void> {
-      auto r = co_await reader.exec_prepared(kReaderSlowEcho, params(std::to_string(i)));
+      db::Rows r;
+      if (cached) {
+        // Five texts, so that several Parses are in the pipeline when the backend dies.
+        std::string sql = std::string(kReaderSlowEcho.sql) + " -- text " + std::to_string(i % 5);
+        r = co_await reader.exec_cached(std::move(sql), params(std::to_string(i)));
+      } else {
+        r = co_await reader.exec_prepared(kReaderSlowEcho, params(std::to_string(i)));
+      }
       got[i] = r[0][0].c_str();
       std::lock_guard lock(m);
       pids.insert(r[0][1].as<int>());
@@ -905,6 +914,14 @@ TEST(Reader, ABackendKilledWithReadsInFlightCostsNoRead) {
   for (int i = 0; i < kReads; ++i)
     EXPECT_EQ(got[i], std::to_string(i));
   EXPECT_EQ(pids.size(), 2u) << "some reads ran before the kill and the rest after it, on a new connection";
+}
+
+TEST(Reader, ABackendKilledWithReadsInFlightCostsNoRead) {
+  a_killed_backend_costs_no_read(false);
+}
+
+TEST(Reader, ABackendKilledWithListReadsAndTheirParsesInFlightCostsNoRead) {
+  a_killed_backend_costs_no_read(true);
 }
 
 TEST(Reader, ConnectionsKilledWhileIdleAreReplacedWithoutFailingARead) {
