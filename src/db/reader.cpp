@@ -235,7 +235,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
   std::deque<std::unique_ptr<Parked>> parked_alone;      // unprepared reads waiting for a free connection
   std::deque<std::unique_ptr<Parked>> parked_keyed;      // keyed reads waiting for a connection to join
   std::deque<std::unique_ptr<Parked>> parked_lists;      // list reads waiting for a connection to join
-  std::atomic<std::size_t> parked{0};                    // both queues' sizes, read without the mutex
+  std::atomic<std::size_t> parked{0};                    // the queues' sizes, read without the mutex
   std::atomic<std::size_t> deepest{0};
 
   // ---- choosing a connection (all with the mutex held) ----
