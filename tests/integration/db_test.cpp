@@ -736,8 +736,8 @@ TEST(Reader, PipelinedReadsFailAloneWhenOneOfThemFails) {
 }
 
 TEST(Reader, CachedReadsArePipelinedWithTheirParsesAndFailAlone) {
-  // One connection, many cached reads of 12 texts at once. First only the 9 good texts, with good values:
-  // they share pipelines, several texts' Parses are in flight together, and each text is prepared once.
+  // One connection, many cached reads of 12 texts at once. First only 4 good texts (1 to 4), with good
+  // values: they share pipelines, several texts' Parses are in flight at once, and each is prepared once.
   // Then all 12: texts 0, 5 and 10 cannot be prepared (an unknown column), and each read with divisor 0
   // fails at execution. Each fails only itself: PostgreSQL skips the rest of a pipeline after an error, and
   // those reads are sent again.
