@@ -261,8 +261,7 @@ std::optional<Instant> parse_rfc3339(std::string_view s) {
 void append_rfc3339(std::string& out, Instant t) {
   const Broken b = break_down(t);
   if (b.date.year >= 1 && b.date.year <= 9999) {
-    char year[4];
-    out.append(year, put_digits(year, b.date.year, 4));
+    append_padded(out, b.date.year, 4);
   } else {
     out += b.date.year < 0 ? '-' : '+';
     append_padded(out, b.date.year < 0 ? -b.date.year : b.date.year, 4);
