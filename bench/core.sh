@@ -16,6 +16,8 @@
 #   THREADS=2        wrk threads and pgbench -j
 #   WARMUP=3         seconds of untimed GET-one load before the measured scenarios
 #   BUILD_DIR=…      build directory (default build-bench);  JOBS=2  build parallelism
+#   SERVER_BIN=…     run this todo-server binary instead of building one (before/after comparisons)
+#   PG_SETTINGS="…"  one more postgresql.conf line, e.g. "shared_preload_libraries = 'pg_stat_statements'"
 #   PG_TRANSPORT=unix|tcp   how todo-server and pgbench reach PostgreSQL (default unix; the same for both)
 #   BIG_TASKS=100000 USERS=1000 TASKS_PER_USER=100   data set size
 #   KEEP_WORK=1      keep the temporary folder (PostgreSQL data, logs, wrk output) for inspection
@@ -52,7 +54,7 @@ bench_on_exit '[[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null'
 
 # The server holds up to 2 × POOL_SIZE connections (transactions, io-thread reads) while pgbench runs.
 MAX_CONNECTIONS=$((2 * POOL_SIZE + CONNECTIONS + 20))
-pg_start "$MAX_CONNECTIONS"
+pg_start "$MAX_CONNECTIONS" ${PG_SETTINGS:+"$PG_SETTINGS"}
 echo "PostgreSQL $PG_VERSION on unix socket $WORK and 127.0.0.1:$PGPORT"
 echo "settings: shared_buffers=$SHARED_BUFFERS max_connections=$MAX_CONNECTIONS work_mem=16MB max_wal_size=4GB" \
   "checkpoint_timeout=15min random_page_cost=1.1; durability defaults kept (fsync=on, synchronous_commit=on," \

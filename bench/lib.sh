@@ -13,7 +13,8 @@
 #                              /healthz → $SERVER_PID, $BASE_URL
 # A script adds its own clean-up steps with `bench_on_exit 'command…'` (run first, in reverse order) and the
 # text printed when KEEP_WORK=1 keeps the folder with KEEP_NOTE.
-# Common environment: BUILD_DIR (default build-bench), JOBS=2, KEEP_WORK=1.
+# Common environment: BUILD_DIR (default build-bench), JOBS=2, KEEP_WORK=1, SERVER_BIN (a todo-server binary
+# to run instead of building one: before/after comparisons).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_DIR=$ROOT/bench
@@ -50,6 +51,11 @@ bench_prepare() {
   id postgres >/dev/null 2>&1 || die "no postgres user (the postgresql package creates it)"
   [[ -x $PG_BIN/initdb ]] || die "PostgreSQL 15 binaries not found in $PG_BIN"
 
+  if [[ -n ${SERVER_BIN:-} ]]; then
+    [[ -x $SERVER_BIN ]] || die "SERVER_BIN=$SERVER_BIN is not an executable"
+    say "server binary $SERVER_BIN (SERVER_BIN: not built here)"
+    return 0
+  fi
   say "build (Release) in $BUILD_DIR"
   if [[ ! -f $BUILD_DIR/build.ninja ]]; then
     cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null

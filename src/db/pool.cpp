@@ -46,8 +46,9 @@ Pool::~Pool() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    for (Idle* w : idle_)
+      w->cv.notify_one();
   }
-  cv_.notify_all();
   for (auto& t : threads_)
     t.join();
 }
@@ -58,24 +59,54 @@ std::size_t Pool::queue_depth() const {
 }
 
 void Pool::submit(std::unique_ptr<Job> job) {
-  {
-    std::lock_guard lock(mutex_);
+  std::lock_guard lock(mutex_);
+  if (idle_.empty()) {
     queue_.push_back(std::move(job));
+    return;
   }
-  cv_.notify_one();
+  Idle* w = idle_.back();
+  idle_.pop_back();
+  w->job = std::move(job);
+  w->cv.notify_one();
 }
 
 void Pool::worker(std::size_t index) {
   std::unique_ptr<pqxx::connection> conn;
+  Idle self;
+  std::unique_ptr<Job> done;  // run, its outcome not yet delivered
   for (;;) {
     std::unique_ptr<Job> job;
     {
       std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      // Drain the queue before stopping so that no awaiting coroutine is left hanging.
-      if (queue_.empty()) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      if (!queue_.empty()) {
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      } else if (stopping_) {
+        // The queue is drained before stopping, so that no awaiting coroutine is left hanging.
+        lock.unlock();
+        if (done) done->deliver();
+        return;
+      } else {
+        // Back in the idle list before the outcome is delivered: an awaiter that submits its next job at
+        // once finds this connection again.
+        idle_.push_back(&self);
+        if (done) {
+          lock.unlock();
+          done->deliver();
+          done.reset();
+          lock.lock();
+        }
+        self.cv.wait(lock, [&] { return self.job || stopping_; });
+        if (!self.job) {
+          std::erase(idle_, &self);
+          return;
+        }
+        job = std::move(self.job);
+      }
+    }
+    if (done) {
+      done->deliver();
+      done.reset();
     }
     if (conn && closed_by_server(*conn)) {
       spdlog::info("db connection {} was closed by the server; reconnecting", index);
@@ -89,6 +120,7 @@ void Pool::worker(std::size_t index) {
       }
     }
     if (!job->run(conn.get()) || (conn && !conn->is_open())) conn.reset();
+    done = std::move(job);
   }
 }
 

@@ -272,6 +272,45 @@ TEST(Pool, ReadRunsOnAPooledConnection) {
   EXPECT_EQ(pool.queue_depth(), 0u);
 }
 
+// Work goes to the connection that became idle last, so light load stays on a few PostgreSQL backends
+// (whose caches and page mappings are warm) instead of going round all of them.
+TEST(Pool, WorkGoesToTheMostRecentlyIdleConnection) {
+  const std::string url = pool_database();
+  constexpr int kSize = 6;
+  db::Pool pool(url, kSize);
+  // Open every connection: kSize jobs that wait for each other, so each holds its own connection.
+  std::latch all_running(kSize);
+  std::mutex m;
+  std::set<int> opened;
+  boost::asio::io_context io;
+  for (int i = 0; i < kSize; ++i) {
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          auto job = [&all_running](pqxx::work& w) {
+            all_running.arrive_and_wait();
+            return w.exec("SELECT pg_backend_pid()")[0][0].as<int>();
+          };
+          const int pid = co_await pool.transact(job);
+          std::lock_guard lock(m);
+          opened.insert(pid);
+        },
+        boost::asio::detached);
+  }
+  io.run_for(60s);
+  ASSERT_EQ(opened.size(), static_cast<std::size_t>(kSize));
+
+  // One transaction after another: each finds the connection the previous one just gave back (the answer is
+  // delivered once that connection is idle again). Going round, as a queue of idle connections would, uses
+  // all six.
+  std::set<int> used;
+  for (int i = 0; i < 4 * kSize; ++i)
+    used.insert(
+        transact(pool, [](pqxx::work& w) { return w.exec("SELECT pg_backend_pid()")[0][0].as<int>(); }));
+  EXPECT_EQ(used.size(), 1u) << "sequential work went round " << used.size() << " of " << kSize
+                             << " connections";
+}
+
 /// Starts the shared cluster again should a test stop it and then fail.
 struct RestartGuard {
   ~RestartGuard() {

@@ -90,10 +90,12 @@ class Pool {
 
  private:
   /// A job: runs on a DB thread with a live connection, or with nullptr when no connection can be made.
-  /// Returns false when the connection turned out to be broken and must be re-opened.
+  /// run() returns false when the connection turned out to be broken and must be re-opened; deliver() then
+  /// posts the outcome to the awaiting coroutine, once the thread is ready for more work.
   struct Job {
     virtual ~Job() = default;
     virtual bool run(pqxx::connection* c) = 0;
+    virtual void deliver() = 0;
   };
 
   template <class R>
@@ -116,10 +118,10 @@ class Pool {
           struct Impl final : Job {
             Fn fn;
             Handler handler;
+            std::exception_ptr ep;
+            std::optional<std::conditional_t<std::is_void_v<R>, std::monostate, R>> r;
             Impl(Fn f, Handler h) : fn(std::move(f)), handler(std::move(h)) {}
             bool run(pqxx::connection* c) override {
-              std::exception_ptr ep;
-              std::optional<std::conditional_t<std::is_void_v<R>, std::monostate, R>> r;
               try {
                 if (!c) throw_unavailable();
                 if constexpr (std::is_void_v<R>) {
@@ -130,16 +132,17 @@ class Pool {
               } catch (...) {
                 ep = translate(std::current_exception());
               }
-              const bool healthy = c && !is_connection_error(ep);
+              return c && !is_connection_error(ep);
+            }
+            void deliver() override {
               auto ex = boost::asio::get_associated_executor(handler);
-              boost::asio::post(ex, [h = std::move(handler), ep, r = std::move(r)]() mutable {
+              boost::asio::post(ex, [h = std::move(handler), ep = ep, r = std::move(r)]() mutable {
                 if constexpr (std::is_void_v<R>) {
                   std::move(h)(ep);
                 } else {
                   std::move(h)(ep, r ? std::move(*r) : R{});
                 }
               });
-              return healthy;
             }
           };
           submit(std::make_unique<Impl>(std::move(fn), std::move(handler)));
@@ -147,14 +150,23 @@ class Pool {
         boost::asio::use_awaitable);
   }
 
+  /// One connection's thread, while it waits for work.
+  struct Idle {
+    std::condition_variable cv;
+    std::unique_ptr<Job> job;  // handed over by submit()
+  };
+
   void submit(std::unique_ptr<Job> job);
   void worker(std::size_t index);
 
   std::string conninfo_;
   Notifier notifier_{conninfo_};  // declared before the threads: it outlives every job
   mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<std::unique_ptr<Job>> queue_;
+  std::deque<std::unique_ptr<Job>> queue_;  // jobs waiting while every connection is busy
+  // Waiting threads, the most recently idle last: a job goes to it, so the busy part of the pool stays on
+  // the same few connections (their PostgreSQL backends keep their caches and page mappings warm) instead
+  // of going round all of them.
+  std::vector<Idle*> idle_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
