@@ -32,6 +32,15 @@ struct FieldInfo {
 // mapping keeps their order and puts the undated tasks last either way.
 constexpr const char* kDueAsc = "coalesce(due_at, 'infinity'::timestamptz)";
 constexpr const char* kDueDesc = "coalesce(due_at, '-infinity'::timestamptz)";
+// Stands for a branch's priority in the text of a per_priority list until each branch is spelled out.
+constexpr const char* kBranchPriority = "$priority";
+
+// Several priorities of the open (or the done) tasks by due date, nothing else sorted, no search: built as
+// the union of one list per priority, each an exact read of tasks_{open,done}_priority_due_idx.
+bool per_priority(const ListQuery& q) {
+  return q.priorities.size() > 1 && q.status && !q.search && q.sort.size() == 1 &&
+         q.sort.front().field == SortField::due_at && !q.sort.front().descending;
+}
 
 constexpr FieldInfo kFields[] = {
     {SortField::due_at, "due_at", kDueAsc, kDueDesc, "timestamptz"},
@@ -190,7 +199,8 @@ ListQuery parse_list_query(const std::vector<std::pair<std::string, std::string>
     } else if (k == "priority") {
       auto p = parse_priority(v);
       if (!p) bad("priority", "must be one of none, low, medium, high, urgent");
-      q.priorities.push_back(*p);
+      if (std::find(q.priorities.begin(), q.priorities.end(), *p) == q.priorities.end())
+        q.priorities.push_back(*p);
     } else if (k == "tag" || k == "any_tag") {
       std::string tag = v;
       if (auto problem = tag_problem(tag)) bad(k, *problem);
@@ -244,9 +254,10 @@ bool cacheable(const ListQuery& q) {
   if (q.search || !q.tags_all.empty() || !q.tags_any.empty()) return false;
   if (q.due_before || q.due_after || q.overdue || q.has_due) return false;
   if (q.priorities.empty()) return true;
-  // One priority of the open tasks by due date: tasks_open_priority_due_idx gives exactly that.
-  return q.priorities.size() == 1 && q.status == Status::open && q.sort.front().field == SortField::due_at &&
-         !q.sort.front().descending;
+  // One priority of the open (or the done) tasks by due date: tasks_open_priority_due_idx
+  // (tasks_done_priority_due_idx) gives exactly that, and several are one such list each (per_priority).
+  return per_priority(q) || (q.priorities.size() == 1 && q.status &&
+                             q.sort.front().field == SortField::due_at && !q.sort.front().descending);
 }
 
 SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const char* task_columns) {
@@ -257,6 +268,7 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
   };
 
   std::string where = "user_id = " + param(user_id) + "::uuid";
+  std::vector<std::string> branch_priorities;  // per_priority: each branch's priority
   std::string search_param;
   if (q.search) {
     search_param = param(*q.search);
@@ -268,6 +280,10 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
   if (q.priorities.size() == 1) {
     // '=' rather than '= ANY': an index condition on (user_id, priority, id), not a filter.
     where += " AND priority = " + param(std::to_string(static_cast<int>(q.priorities[0]))) + "::smallint";
+  } else if (per_priority(q)) {
+    where += " AND priority = " + std::string(kBranchPriority);
+    for (Priority p : q.priorities)
+      branch_priorities.push_back(param(std::to_string(static_cast<int>(p))) + "::smallint");
   } else if (!q.priorities.empty()) {
     std::string list = "{";
     for (std::size_t i = 0; i < q.priorities.size(); ++i)
@@ -362,8 +378,23 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
   }
   order += std::string("id") + (q.sort.back().descending ? " DESC" : " ASC");
 
-  out.text = std::string("SELECT ") + task_columns + keys + " FROM tasks WHERE " + where + " ORDER BY " +
-             order + " LIMIT " + std::to_string(q.limit + 1);
+  const std::string limit = " LIMIT " + std::to_string(q.limit + 1);
+  const std::string one = std::string("SELECT ") + task_columns + keys + " FROM tasks WHERE " + where +
+                          " ORDER BY " + order + limit;
+  if (branch_priorities.empty()) {
+    out.text = one;
+    return out;
+  }
+  // Several priorities of the open (or done) tasks by due date: one page of each priority, read exactly from
+  // its partial index, then the first page of their union. `priority = ANY(…)` read the status's tasks in due
+  // order and filtered the priorities.
+  std::string branches;
+  for (const auto& p : branch_priorities) {
+    std::string branch = one;
+    branch.replace(branch.find(kBranchPriority), std::string_view(kBranchPriority).size(), p);
+    branches += (branches.empty() ? "(" : " UNION ALL (") + branch + ")";
+  }
+  out.text = "SELECT * FROM (" + branches + ") AS per_priority ORDER BY " + order + limit;
   return out;
 }
 

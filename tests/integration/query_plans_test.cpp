@@ -394,6 +394,14 @@ TEST_F(QueryPlans, CachedShapesGenericPlansReadNoMoreThanCustomOnes) {
                     {{"status", "open"}, {"priority", "medium"}, {"sort", "-due_at"}}});
   shapes.push_back({"status=done&priority=low&sort=due_at",
                     {{"status", "done"}, {"priority", "low"}, {"sort", "due_at"}}});
+  shapes.push_back({"status=open&priority=high&priority=urgent&sort=due_at",
+                    {{"status", "open"}, {"priority", "high"}, {"priority", "urgent"}, {"sort", "due_at"}}});
+  shapes.push_back({"status=done&priority=none&priority=low&priority=medium&sort=due_at",
+                    {{"status", "done"},
+                     {"priority", "none"},
+                     {"priority", "low"},
+                     {"priority", "medium"},
+                     {"sort", "due_at"}}});
   shapes.push_back({"status=open&priority=high&sort=-created_at",
                     {{"status", "open"}, {"priority", "high"}, {"sort", "-created_at"}}});
   shapes.push_back({"priority=low&sort=title", {{"priority", "low"}, {"sort", "title"}}});

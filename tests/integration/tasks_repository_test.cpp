@@ -596,11 +596,20 @@ TEST_F(TasksRepository, ListMatchesABruteForceModelForRandomQueries) {
   std::size_t nonempty = 0;
   int mismatches = 0;
   for (int iteration = 0; iteration < kQueries; ++iteration) {
+    // One query in eight lists several priorities of one status by due date, which build_list_sql reads as a
+    // union of one list a priority: the random mix yields that shape too rarely.
+    const bool union_shape = iteration % 8 == 0;
     Params params;
-    if (chance(0.3)) params.emplace_back("status", pick(statuses));
-    if (chance(0.25))
+    if (union_shape || chance(0.3)) params.emplace_back("status", pick(statuses));
+    if (union_shape) {
+      std::vector<std::string> some = priorities;
+      std::shuffle(some.begin(), some.end(), rng);
+      for (int n = between(2, 3); n > 0; --n)
+        params.emplace_back("priority", some[static_cast<std::size_t>(n)]);
+    } else if (chance(0.25)) {
       for (int n = between(1, 3); n > 0; --n)
         params.emplace_back("priority", pick(priorities));
+    }
     if (chance(0.2))
       for (int n = between(1, 2); n > 0; --n)
         params.emplace_back("tag", pick(tag_pool));
@@ -611,9 +620,11 @@ TEST_F(TasksRepository, ListMatchesABruteForceModelForRandomQueries) {
     if (chance(0.15)) params.emplace_back("due_after", format_rfc3339(pick(bounds)));
     if (chance(0.1)) params.emplace_back("overdue", chance(0.8) ? "true" : "false");
     if (chance(0.15)) params.emplace_back("has_due", chance(0.5) ? "true" : "false");
-    const bool search = chance(0.2);
+    const bool search = !union_shape && chance(0.2);
     if (search) params.emplace_back("q", pick(searches));
-    if (chance(0.85)) {
+    if (union_shape) {
+      params.emplace_back("sort", "due_at");
+    } else if (chance(0.85)) {
       std::vector<std::string> available = keys;
       if (search) available.push_back("rank");
       std::shuffle(available.begin(), available.end(), rng);

@@ -67,12 +67,13 @@ struct SqlQuery {
 SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const char* task_columns);
 
 /// Whether build_list_sql's text for `q` may be prepared and run with PostgreSQL's generic plan: the shapes
-/// whose filters and order an index serves whatever the user: no search, tag or due-date filter, and a
-/// priority only for open tasks by due date. Task counts per user are skewed, and for the other shapes a plan
-/// made for the average user can sort all of a big user's matching tasks for one page; those are planned for
-/// their values every time. test_query_plans checks, at 1,000,000 tasks, that the generic plan of every
-/// documented shape this accepts reads no more rows than the custom one, for a user with 100,000 tasks and
-/// for a small one.
+/// whose filters and order an index serves whatever the user: no search, tag or due-date filter, and
+/// priorities only for open (or done) tasks by due date, each priority a list of its own when there are
+/// several (build_list_sql then selects the union of one page a priority). Task counts per user are skewed,
+/// and for the other shapes a plan made for the average user can sort all of a big user's matching tasks for
+/// one page; those are planned for their values every time. test_query_plans checks, at 1,000,000 tasks, that
+/// the generic plan of every documented shape this accepts reads no more rows than the custom one, for a user
+/// with 100,000 tasks and for a small one.
 bool cacheable(const ListQuery& q);
 
 /// The opaque cursor after a row whose sort-key values (as selected by build_list_sql) and id are given.

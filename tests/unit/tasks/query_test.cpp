@@ -63,12 +63,18 @@ TEST(Cacheable, OnlyShapesAnIndexServesWhateverTheUser) {
   EXPECT_TRUE(cacheable_for({{"sort", "-priority,due_at"}, {"limit", "10"}}));
   EXPECT_TRUE(cacheable_for({{"status", "open"}, {"priority", "high"}, {"sort", "due_at"}}));
   EXPECT_TRUE(cacheable_for({{"status", "open"}, {"priority", "high"}, {"sort", "due_at,title"}}));
-  // A priority the order's index does not lead with, or not of the open tasks by due date.
+  EXPECT_TRUE(cacheable_for({{"status", "done"}, {"priority", "high"}, {"sort", "due_at"}}));
+  // A priority the order's index does not lead with, or not of the open (or done) tasks by due date.
   EXPECT_FALSE(cacheable_for({{"priority", "high"}}));
+  EXPECT_FALSE(cacheable_for({{"priority", "high"}, {"sort", "due_at"}}));
   EXPECT_FALSE(cacheable_for({{"status", "open"}, {"priority", "high"}, {"sort", "-due_at"}}));
-  EXPECT_FALSE(cacheable_for({{"status", "done"}, {"priority", "high"}, {"sort", "due_at"}}));
-  EXPECT_FALSE(
+  EXPECT_FALSE(cacheable_for({{"status", "done"}, {"priority", "high"}, {"sort", "-due_at"}}));
+  // Several: one exact list a priority (build_list_sql's union).
+  EXPECT_TRUE(
       cacheable_for({{"status", "open"}, {"priority", "high"}, {"priority", "low"}, {"sort", "due_at"}}));
+  EXPECT_FALSE(cacheable_for({{"priority", "high"}, {"priority", "low"}, {"sort", "due_at"}}));
+  EXPECT_FALSE(cacheable_for(
+      {{"status", "open"}, {"priority", "high"}, {"priority", "low"}, {"sort", "due_at,title"}}));
   EXPECT_FALSE(cacheable_for({{"q", "milk"}}));
   EXPECT_FALSE(cacheable_for({{"tag", "work"}}));
   EXPECT_FALSE(cacheable_for({{"any_tag", "work"}}));
@@ -106,6 +112,9 @@ TEST(ParseListQuery, PriorityIsRepeatable) {
   EXPECT_THAT(
       parse_list_query({{"priority", "high"}, {"priority", "urgent"}, {"priority", "none"}}).priorities,
       ElementsAre(Priority::high, Priority::urgent, Priority::none));
+  // A priority given twice counts once (a list of one priority a branch must not list a task twice).
+  EXPECT_THAT(parse_list_query({{"priority", "high"}, {"priority", "low"}, {"priority", "high"}}).priorities,
+              ElementsAre(Priority::high, Priority::low));
   for (const char* bad : {"", "critical", "HIGH", "3", "high,low"})
     EXPECT_TRUE(Rejects({{"priority", "low"}, {"priority", bad}}, "priority")) << bad;
 }
