@@ -72,6 +72,13 @@ void Pool::submit(std::unique_ptr<Job> job) {
 
 void Pool::worker(std::size_t index) {
   std::unique_ptr<pqxx::connection> conn;
+  // Connected now rather than for the first job: work goes to the connections used last, so the others may
+  // wait unused for a long time, and the first burst that needs them all should not start their backends.
+  try {
+    conn = connect(conninfo_);
+  } catch (const std::exception& e) {
+    spdlog::warn("db connection {} failed: {}", index, e.what());
+  }
   Idle self;
   std::unique_ptr<Job> done;  // run, its outcome not yet delivered
   for (;;) {

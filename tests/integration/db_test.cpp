@@ -272,6 +272,25 @@ TEST(Pool, ReadRunsOnAPooledConnection) {
   EXPECT_EQ(pool.queue_depth(), 0u);
 }
 
+// Every connection is opened when the pool starts: the ones used least must not start their backends in the
+// middle of the first burst that needs them all.
+TEST(Pool, OpensEveryConnectionAtStart) {
+  const std::string url = pool_database();
+  constexpr int kSize = 5;
+  db::Pool pool(url, kSize);
+  const std::string others =
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+      "AND backend_type = 'client backend'";
+  int open = 0;
+  for (auto deadline = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < deadline;) {
+    open = count_rows(url, others);
+    if (open >= kSize) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_GE(open, kSize) << "connections open before any work";
+  EXPECT_EQ(pool.queue_depth(), 0u);
+}
+
 // Work goes to the connection that became idle last, so light load stays on a few PostgreSQL backends
 // (whose caches and page mappings are warm) instead of going round all of them.
 TEST(Pool, WorkGoesToTheMostRecentlyIdleConnection) {
