@@ -405,7 +405,7 @@ echo "db alone: pgbench running the scenario's own SQL (list, headline only: the
 echo "one durable transaction a create, as the server wrote them before it grouped concurrent creates; GET one: pgbench -S,"
 echo "a primary-key read like the server's); vs alone = requests/s"
 echo "divided by it, i.e. how much of what PostgreSQL allows for that work the server delivers. The list mix has"
-echo "no db-alone figure: half of its queries read 250-1 250 rows for a page of 50, the headline query 51."
+echo "no db-alone figure: its queries read 51 to about 560 rows for a page of 50, the headline query 51."
 echo
 echo "total time $(($(date +%s) - START_TIME)) s"
 ((STATUS == 0)) || die "a scenario had more than 1% errors or the server died (see above)"
