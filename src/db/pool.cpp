@@ -72,15 +72,23 @@ void Pool::submit(std::unique_ptr<Job> job) {
 
 void Pool::worker(std::size_t index) {
   std::unique_ptr<pqxx::connection> conn;
+  auto open = [&] {
+    try {
+      conn = connect(conninfo_);
+    } catch (const std::exception& e) {
+      spdlog::warn("db connection {} failed: {}", index, e.what());
+    }
+  };
   // Connected now rather than for the first job: work goes to the connections used last, so the others may
   // wait unused for a long time, and the first burst that needs them all should not start their backends.
-  try {
-    conn = connect(conninfo_);
-  } catch (const std::exception& e) {
-    spdlog::warn("db connection {} failed: {}", index, e.what());
-  }
+  open();
   Idle self;
   std::unique_ptr<Job> done;  // run, its outcome not yet delivered
+  auto deliver = [&] {
+    if (!done) return;
+    done->deliver();
+    done.reset();
+  };
   for (;;) {
     std::unique_ptr<Job> job;
     {
@@ -91,18 +99,15 @@ void Pool::worker(std::size_t index) {
       } else if (stopping_) {
         // The queue is drained before stopping, so that no awaiting coroutine is left hanging.
         lock.unlock();
-        if (done) done->deliver();
+        deliver();
         return;
       } else {
         // Back in the idle list before the outcome is delivered: an awaiter that submits its next job at
         // once finds this connection again.
         idle_.push_back(&self);
-        if (done) {
-          lock.unlock();
-          done->deliver();
-          done.reset();
-          lock.lock();
-        }
+        lock.unlock();
+        deliver();
+        lock.lock();
         self.cv.wait(lock, [&] { return self.job || stopping_; });
         if (!self.job) {
           std::erase(idle_, &self);
@@ -111,21 +116,12 @@ void Pool::worker(std::size_t index) {
         job = std::move(self.job);
       }
     }
-    if (done) {
-      done->deliver();
-      done.reset();
-    }
+    deliver();
     if (conn && closed_by_server(*conn)) {
       spdlog::info("db connection {} was closed by the server; reconnecting", index);
       conn.reset();
     }
-    if (!conn) {
-      try {
-        conn = connect(conninfo_);
-      } catch (const std::exception& e) {
-        spdlog::warn("db connection {} failed: {}", index, e.what());
-      }
-    }
+    if (!conn) open();
     if (!job->run(conn.get()) || (conn && !conn->is_open())) conn.reset();
     done = std::move(job);
   }
