@@ -59,8 +59,12 @@ const db::Statement kLockSeries{
 const db::Statement kSeriesTasks{"tasks_series_tasks",
                                  "SELECT " TODO_TASK_COLUMNS
                                  " FROM tasks WHERE user_id = $1 AND series_id = $2 ORDER BY occurrence"};
+// The user's task list version (migration 0011): the sum of the user's counters; 0 before the first change.
+const db::Statement kListVersion{
+    "tasks_list_version",
+    "SELECT coalesce(sum(version), 0)::bigint FROM task_list_versions WHERE user_id = $1"};
 const db::Registration kRegistered{kInsert, kInsertMany, kSelect,     kSelectForUpdate, kUpdate,
-                                   kDelete, kTagCounts,  kLockSeries, kSeriesTasks};
+                                   kDelete, kTagCounts,  kLockSeries, kSeriesTasks,     kListVersion};
 
 template <class Field>
 std::vector<std::string> parse_text_array(const Field& f) {
@@ -236,6 +240,13 @@ boost::asio::awaitable<Page> list(db::Reader& db, const std::string& user_id, co
   else
     rows = co_await db.exec_params(std::move(sql.text), std::move(params));
   co_return to_page(q, rows);
+}
+
+boost::asio::awaitable<std::int64_t> list_version(db::Reader& db, const std::string& user_id) {
+  std::vector<db::Param> params;
+  params.emplace_back(user_id);
+  auto r = co_await db.exec_prepared(kListVersion, std::move(params));
+  co_return r[0][0].as<std::int64_t>();
 }
 
 void lock_series(pqxx::transaction_base& w, const std::string& user_id, const std::string& series_id) {

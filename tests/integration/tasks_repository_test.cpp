@@ -365,6 +365,62 @@ TEST_F(TasksRepository, CompleteAndReopenAreIdempotent) {
   EXPECT_EQ(find(owner.id, created.id)->version, 3);
 }
 
+/// The user's list version as the server reads it: through a db::Reader, as one keyed read.
+boost::asio::awaitable<std::int64_t> read_list_version(std::string url, std::string user_id) {
+  db::Reader reader(co_await boost::asio::this_coro::executor, url, 1);
+  co_return co_await tasks::repository::list_version(reader, user_id);
+}
+
+TEST_F(TasksRepository, EveryChangeOfAUsersTasksRaisesTheirListVersionOnce) {
+  const auto owner = new_user();
+  const auto other = new_user();
+  const auto version = [](const auto& user) { return run_awaitable(read_list_version(*url_, user.id)); };
+  EXPECT_EQ(version(owner), 0) << "no change yet";
+
+  const Task first = insert(task_for(owner.id, "first"));
+  EXPECT_EQ(version(owner), 1);
+  EXPECT_EQ(version(other), 0) << "another user's insert raised this one's version";
+
+  // One statement for several tasks of two users: each user's version once.
+  tx([&](pqxx::work& w) {
+    return tasks::repository::insert_many(w, {task_for(owner.id, "a"), task_for(other.id, "b"),
+                                              task_for(owner.id, "c"), task_for(owner.id, "d")});
+  });
+  EXPECT_EQ(version(owner), 2);
+  EXPECT_EQ(version(other), 1);
+
+  Task changed = first;
+  changed.title = "first, renamed";
+  tx([&](pqxx::work& w) { return tasks::repository::save(w, changed); });
+  EXPECT_EQ(version(owner), 3) << "an update";
+  const Task done = tx([&](pqxx::work& w) { return tasks::service::complete(w, owner.id, first.id); });
+  EXPECT_GE(version(owner), 4) << "a completion";
+  const auto after_complete = version(owner);
+  tx([&](pqxx::work& w) { return tasks::service::complete(w, owner.id, done.id); });
+  EXPECT_EQ(version(owner), after_complete) << "completing a done task changes nothing";
+
+  EXPECT_TRUE(tx([&](pqxx::work& w) { return tasks::repository::remove(w, owner.id, first.id); }));
+  EXPECT_EQ(version(owner), after_complete + 1) << "a delete";
+  EXPECT_FALSE(tx([&](pqxx::work& w) { return tasks::repository::remove(w, owner.id, first.id); }));
+  EXPECT_EQ(version(owner), after_complete + 1) << "a delete of nothing";
+
+  // A change that does not commit raises nothing.
+  EXPECT_THROW(tx([&](pqxx::work& w) {
+                 tasks::repository::insert(w, task_for(owner.id, "rolled back"));
+                 throw std::runtime_error("abort");
+                 return 0;
+               }),
+               std::runtime_error);
+  EXPECT_EQ(version(owner), after_complete + 1) << "a rolled-back insert";
+  EXPECT_EQ(version(other), 1);
+
+  // Any SQL that changes tasks raises it, not only the repository's.
+  tx([&](pqxx::work& w) {
+    return w.exec_params("UPDATE tasks SET priority = 3 WHERE user_id = $1", other.id).affected_rows();
+  });
+  EXPECT_EQ(version(other), 2);
+}
+
 TEST_F(TasksRepository, TagCountsCountOpenTasksOfTheUserOnly) {
   const auto owner = new_user();
   const auto other = new_user();

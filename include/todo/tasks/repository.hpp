@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -44,6 +45,9 @@ Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery
 boost::asio::awaitable<std::optional<Task>> find(db::Reader& db, const std::string& user_id,
                                                  const std::string& id);
 boost::asio::awaitable<Page> list(db::Reader& db, const std::string& user_id, const ListQuery& q);
+/// The user's task list version (migration 0011): raised by every transaction that changes the user's tasks,
+/// 0 before the first.
+boost::asio::awaitable<std::int64_t> list_version(db::Reader& db, const std::string& user_id);
 
 /// Tags on the user's open tasks with their counts, most used first.
 std::vector<std::pair<std::string, long>> tag_counts(pqxx::transaction_base& w, const std::string& user_id);
