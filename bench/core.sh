@@ -10,6 +10,8 @@
 #   CONNECTIONS=32   wrk connections = pgbench clients
 #   POOL_SIZE=$CONNECTIONS   the server's TODO_DB_POOL_SIZE
 #   HTTP_THREADS=…   the server's TODO_HTTP_THREADS (default: its own, one io thread per core)
+#   LIST_CACHE_MB=…  the server's TODO_LIST_CACHE_MB (default: its own, 64; 0: every list page is read from
+#                    PostgreSQL, as when each list follows a change)
 #   SCENARIOS="get list list_one create complete"   which wrk scenarios to run (list: a mix of 8 filter+sort
 #                    queries; list_one: only the headline one, which "db alone" runs too)
 #   DURATION=15      seconds per scenario (and per pgbench run)
@@ -75,7 +77,8 @@ fi
 
 # ---------------------------------------------------------------------------------------------------------
 say "todo-server serve (pool $POOL_SIZE connections, log level warn)"
-server_start "$WORK/server.log" TODO_DB_POOL_SIZE="$POOL_SIZE" ${HTTP_THREADS:+TODO_HTTP_THREADS=$HTTP_THREADS} -- serve
+server_start "$WORK/server.log" TODO_DB_POOL_SIZE="$POOL_SIZE" ${HTTP_THREADS:+TODO_HTTP_THREADS=$HTTP_THREADS} \
+  ${LIST_CACHE_MB:+TODO_LIST_CACHE_MB=$LIST_CACHE_MB} -- serve
 echo "server at $BASE_URL (pid $SERVER_PID, ${HTTP_THREADS:-$(nproc)} io threads)"
 
 # ---------------------------------------------------------------------------------------------------------
@@ -225,10 +228,16 @@ run_pgbench_script() {  # run_pgbench_script NAME MODE  (script $WORK/NAME.sql)
   COMPILERS_DURING+=("db-alone-$1:$(cat "$f.cc")")
 }
 
+list_reads() {  # list_reads: "HITS MISSES" of the server's tasks_list_cache_requests_total so far
+  curl -sS "$BASE_URL/metrics" | awk '/^tasks_list_cache_requests_total\{result="hit"\}/ { h = $2 }
+    /^tasks_list_cache_requests_total\{result="miss"\}/ { m = $2 } END { printf "%d %d\n", h, m }'
+}
+
 run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
   local name=$1 script=$2 ids=$3 dur=${4:-$DURATION}
-  local f=$WORK/wrk-$name.txt
+  local f=$WORK/wrk-$name.txt hits0 misses0 hits1 misses1
   echo "-- wrk -t$THREADS -c$CONNECTIONS -d${dur}s: $name"
+  read -r hits0 misses0 < <(list_reads)
   sample_compilers "$dur" "$f.cc"
   BENCH_TOKEN=$TOKEN BENCH_IDS_FILE=$ids BENCH_THREADS=$THREADS \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${dur}s" --timeout 5s -s "$BENCH_DIR/$script" "$BASE_URL" >"$f" 2>&1 ||
@@ -265,6 +274,12 @@ run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
   fi
   if [[ -n $wrapped ]]; then
     NOTE[$name]="${NOTE[$name]:+${NOTE[$name]}; }$wrapped repeats of already-completed ids"
+  fi
+  read -r hits1 misses1 < <(list_reads)
+  if ((hits1 + misses1 > hits0 + misses0)); then
+    local kept="kept pages $(((hits1 - hits0) * 100 / (hits1 - hits0 + misses1 - misses0)))%"
+    echo "   $kept of the lists ($((hits1 - hits0)) answered from memory, $((misses1 - misses0)) read from PostgreSQL)"
+    NOTE[$name]="${NOTE[$name]:+${NOTE[$name]}; }$kept"
   fi
 }
 

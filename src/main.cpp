@@ -201,7 +201,11 @@ int main(int argc, char** argv) {
   tasks::CreateBatcher creates(pool, cfg.db_create_writers, 64, [&batch_sizes](std::size_t n) {
     batch_sizes.observe(static_cast<double>(n));
   });
-  api::Context ctx{pool, reader, jwt, cpu, registry, creates};
+  // Recent list pages, kept by the user's list version (tasks::ListCache).
+  tasks::ListCache lists(cfg.list_cache_bytes);
+  registry.gauge_callback("tasks_list_cache_bytes", "Bytes of the task list pages kept",
+                          [&lists] { return static_cast<double>(lists.bytes()); });
+  api::Context ctx{pool, reader, jwt, cpu, registry, creates, lists};
   ctx.chat.confidence = cfg.chat_confidence;
   ctx.chat.ttl = cfg.chat_ttl;
   // The optional language model: its blocking calls wait on their own threads, never on io or db threads.

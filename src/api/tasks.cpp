@@ -2,6 +2,7 @@
 #include "todo/api/context.hpp"
 #include "todo/core/error.hpp"
 #include "todo/core/json_writer.hpp"
+#include "todo/core/text.hpp"
 #include "todo/tasks/service.hpp"
 
 namespace todo::api {
@@ -21,6 +22,101 @@ Response task_response(unsigned status, const tasks::Task& t) {
   return r;
 }
 
+// A list page's entity tag: the user's list version (same query, same version: the same page).
+std::string list_etag(std::int64_t version) {
+  return "\"list-" + std::to_string(version) + "\"";
+}
+
+// If-None-Match (`*`, or entity tags separated by commas, weak or strong) names this tag.
+bool etag_matches(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    const auto comma = header.find(',');
+    auto tag = trim(header.substr(0, comma));
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == "*" || tag == etag) return true;
+  }
+  return false;
+}
+
+// The user and the query parameters in their order, each length-prefixed (no separator is ambiguous).
+std::string list_cache_key(const Request& req) {
+  std::string key = req.user_id;
+  for (const auto& [k, v] : req.query) {
+    key += '|';
+    key += std::to_string(k.size());
+    key += ':';
+    key += k;
+    key += std::to_string(v.size());
+    key += ':';
+    key += v;
+  }
+  return key;
+}
+
+// tasks_list_cache_requests_total's series.
+struct ListReads {
+  explicit ListReads(metrics::Family<metrics::Counter>& f)
+      : hit(f.with({"hit"})), not_modified(f.with({"not_modified"})), miss(f.with({"miss"})) {}
+  metrics::Counter& hit;
+  metrics::Counter& not_modified;
+  metrics::Counter& miss;
+};
+
+// GET /tasks for an authenticated request: 304 when If-None-Match names the list's version, else the page
+// kept for this query at this version, else the page read from the database (and kept).
+awaitable<Response> list_page(Context& ctx, const ListReads& reads, const Request& req) {
+  const auto q = tasks::parse_list_query(req.query);
+  const std::string none_match(req.header("if-none-match"));
+  // A page read at list version v holds while the version is v; not with overdue=true, which also depends on
+  // the time of reading.
+  const bool versioned = !q.overdue;
+  std::int64_t version = -1;
+  std::string key;
+  if (versioned) {
+    version = co_await svc::list_version(ctx.reader, req.user_id);
+    const auto etag = list_etag(version);
+    if (etag_matches(none_match, etag)) {
+      reads.not_modified.inc();
+      Response r;
+      r.status = 304;
+      r.content_type.clear();
+      r.with_header("ETag", etag);
+      co_return r;
+    }
+    key = list_cache_key(req);
+    if (auto kept = ctx.lists.find(key, version)) {
+      reads.hit.inc();
+      Response r;
+      r.body = *kept;
+      r.with_header("ETag", etag);
+      co_return r;
+    }
+  }
+  reads.miss.inc();
+  auto page = co_await svc::list(ctx.reader, req.user_id, q);
+  Response r;
+  r.body.reserve(page.items.size() * 512 + 64);
+  {
+    json::ObjectWriter o(r.body);
+    auto& items = o.raw("items");
+    items += '[';
+    for (std::size_t i = 0; i < page.items.size(); ++i) {
+      if (i) items += ',';
+      tasks::append_json(items, page.items[i]);
+    }
+    items += ']';
+    o.string("next_cursor", page.next_cursor);
+  }
+  if (versioned) {
+    // Kept under the version read before the page: a change committed in between may be in the page, but
+    // then the version has moved on and this page is never served.
+    ctx.lists.store(key, version, std::make_shared<const std::string>(r.body));
+    r.with_header("ETag", list_etag(version));
+  }
+  co_return r;
+}
+
 }  // namespace
 
 void add_task_routes(http::Router& router, Context& ctx) {
@@ -34,24 +130,13 @@ void add_task_routes(http::Router& router, Context& ctx) {
     co_return r;
   });
 
-  router.add("GET", "/api/v1/tasks", [&ctx](Request& req) -> awaitable<Response> {
+  ListReads reads{ctx.metrics.counter("tasks_list_cache_requests_total",
+                                      "Task list pages by how they were answered: hit (a kept page), "
+                                      "not_modified (304 to If-None-Match), miss (read from the database)",
+                                      {"result"})};
+  router.add("GET", "/api/v1/tasks", [&ctx, reads](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
-    auto q = tasks::parse_list_query(req.query);
-    auto page = co_await svc::list(ctx.reader, req.user_id, q);
-    Response r;
-    r.body.reserve(page.items.size() * 512 + 64);
-    {
-      json::ObjectWriter o(r.body);
-      auto& items = o.raw("items");
-      items += '[';
-      for (std::size_t i = 0; i < page.items.size(); ++i) {
-        if (i) items += ',';
-        tasks::append_json(items, page.items[i]);
-      }
-      items += ']';
-      o.string("next_cursor", page.next_cursor);
-    }
-    co_return r;
+    co_return co_await list_page(ctx, reads, req);
   });
 
   router.add("GET", "/api/v1/tasks/{id}", [&ctx](Request& req) -> awaitable<Response> {

@@ -42,7 +42,8 @@ class E2eTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (server_) return;
     auto& pg = TestPostgres::shared();
-    db_url_ = pg.create_database("e2e_" + random_hex(4));
+    db_name_ = "e2e_" + random_hex(4);
+    db_url_ = pg.create_database(db_name_);
     server_ = std::make_unique<ServerProcess>(std::map<std::string, std::string>{{"DATABASE_URL", db_url_}});
     std::atexit([] { server_.reset(); });
   }
@@ -58,6 +59,7 @@ class E2eTest : public ::testing::Test {
   static ServerProcess& server() { return *server_; }
   static const std::string& base_url() { return server_->base_url(); }
   static const std::string& db_url() { return db_url_; }
+  static const std::string& db_name() { return db_name_; }
 
   /// A client without a token.
   static HttpClient anon() { return HttpClient(base_url()); }
@@ -69,6 +71,7 @@ class E2eTest : public ::testing::Test {
  private:
   inline static std::unique_ptr<ServerProcess> server_;
   inline static std::string db_url_;
+  inline static std::string db_name_;
 };
 
 inline const std::regex kUuid("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");

@@ -1,5 +1,6 @@
 // End-to-end: listing tasks — every filter, every sort key, keyset pagination, full-text search, tag counts.
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "e2e.hpp"
@@ -315,6 +316,144 @@ TEST_F(ListTest, TagCountsForOpenTasks) {
   ASSERT_EQ(r.status, 200) << r.describe();
   EXPECT_EQ(r.json(), nlohmann::json::parse(R"([{"tag":"home","count":3},{"tag":"errands","count":1},
                                                 {"tag":"work","count":1}])"));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Kept pages and If-None-Match (tasks::ListCache, migration 0011)
+
+/// tasks_list_cache_requests_total{result} on this server.
+double list_reads(const std::string& base_url, const std::string& result) {
+  const auto text = HttpClient(base_url).get("/metrics").body;
+  return metric_value(text, "tasks_list_cache_requests_total", {{"result", result}});
+}
+
+TEST_F(ListTest, AKeptPageIsServedUntilTheListChangesByAnyPath) {
+  auto u = user();
+  const auto a = create_task(u.client, {{"title", "a"}, {"priority", "high"}});
+  const auto b = create_task(u.client, {{"title", "b"}, {"priority", "low"}});
+  const std::string path = "/api/v1/tasks?sort=title&limit=10";
+  const auto first = u.client.get(path);
+  ASSERT_EQ(first.status, 200) << first.describe();
+  EXPECT_EQ(titles_of(first.json()["items"]), (std::vector<std::string>{"a", "b"}));
+  const auto etag = first.header("etag");
+  EXPECT_FALSE(etag.empty());
+
+  // The same query again: the same page, from memory.
+  const double hits = list_reads(base_url(), "hit");
+  const auto again = u.client.get(path);
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.header("etag"), etag);
+  EXPECT_EQ(list_reads(base_url(), "hit"), hits + 1);
+
+  // After each kind of change, the next read shows it, under a new entity tag.
+  std::set<std::string> etags{etag};
+  const auto expect_changed = [&](const std::string& what, const std::vector<std::string>& titles,
+                                  const std::function<void(const nlohmann::json&)>& check = {}) {
+    const auto r = u.client.get(path);
+    ASSERT_EQ(r.status, 200) << what << ": " << r.describe();
+    EXPECT_EQ(titles_of(r.json()["items"]), titles) << what;
+    if (check) check(r.json()["items"]);
+    EXPECT_TRUE(etags.insert(r.header("etag")).second) << what << ": the entity tag did not change";
+  };
+  const auto id_a = a["id"].get<std::string>();
+  const auto id_b = b["id"].get<std::string>();
+  create_task(u.client, "c");
+  expect_changed("create", {"a", "b", "c"});
+  ASSERT_EQ(u.client.patch("/api/v1/tasks/" + id_a, {{"title", "a2"}}).status, 200);
+  expect_changed("patch", {"a2", "b", "c"});
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + id_b + "/complete").status, 200);
+  expect_changed("complete", {"a2", "b", "c"},
+                 [](const nlohmann::json& items) { EXPECT_EQ(items[1]["status"], "done"); });
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + id_b + "/reopen").status, 200);
+  expect_changed("reopen", {"a2", "b", "c"},
+                 [](const nlohmann::json& items) { EXPECT_EQ(items[1]["status"], "open"); });
+  ASSERT_EQ(u.client.del("/api/v1/tasks/" + id_b).status, 204);
+  expect_changed("delete", {"a2", "c"});
+  const auto chat = u.client.post("/api/v1/chat", {{"message", "add d"}});
+  ASSERT_LT(chat.status, 300) << chat.describe();
+  expect_changed("chat", {"a2", "c", "d"});
+  // Straight SQL on the database (another replica, an operator): the same.
+  TestPostgres::shared().query(
+      db_name(), "UPDATE tasks SET title = 'c2' WHERE id = '" +
+                     list_tasks(u.client, "sort=title")["items"][1]["id"].get<std::string>() + "'");
+  expect_changed("SQL", {"a2", "c2", "d"});
+}
+
+TEST_F(ListTest, IfNoneMatchAnswersNotModifiedUntilTheListChanges) {
+  auto u = user();
+  auto other = user();
+  create_task(u.client, "one");
+  const std::string path = "/api/v1/tasks?status=open";
+  const auto first = u.client.get(path);
+  ASSERT_EQ(first.status, 200);
+  const auto etag = first.header("etag");
+  ASSERT_FALSE(etag.empty());
+  for (const std::string& header : {etag, "W/" + etag, "\"nope\", " + etag, std::string("*")}) {
+    const auto r = u.client.get(path, {{"If-None-Match", header}});
+    EXPECT_EQ(r.status, 304) << header << ": " << r.describe();
+    EXPECT_TRUE(r.body.empty());
+    EXPECT_EQ(r.header("etag"), etag);
+  }
+  EXPECT_EQ(u.client.get(path, {{"If-None-Match", "\"nope\""}}).status, 200);
+  // Another user's changes are not this list's.
+  create_task(other.client, "theirs");
+  EXPECT_EQ(u.client.get(path, {{"If-None-Match", etag}}).status, 304);
+  // Another query of the same list has the same version, and its own page.
+  const auto done = u.client.get("/api/v1/tasks?status=done", {{"If-None-Match", "\"nope\""}});
+  ASSERT_EQ(done.status, 200);
+  EXPECT_TRUE(done.json()["items"].empty());
+
+  create_task(u.client, "two");
+  const auto changed = u.client.get(path, {{"If-None-Match", etag}});
+  ASSERT_EQ(changed.status, 200) << changed.describe();
+  EXPECT_EQ(titles_of(changed.json()["items"]).size(), 2u);
+  EXPECT_NE(changed.header("etag"), etag);
+
+  // overdue=true also depends on the time of reading: no entity tag, never 304, never kept.
+  const auto overdue = u.client.get("/api/v1/tasks?overdue=true", {{"If-None-Match", "*"}});
+  EXPECT_EQ(overdue.status, 200);
+  EXPECT_FALSE(overdue.has_header("etag"));
+}
+
+TEST(ListReplicas, APageKeptByOneReplicaFollowsChangesMadeThroughAnother) {
+  auto& pg = TestPostgres::shared();
+  const std::string name = "lists_" + random_hex(4);
+  const auto url = pg.create_database(name);
+  ServerProcess first(std::map<std::string, std::string>{{"DATABASE_URL", url}});
+  ServerProcess second(std::map<std::string, std::string>{{"DATABASE_URL", url}});
+  auto u = new_user(first.base_url());
+  HttpClient via_second(second.base_url());
+  via_second.set_token(u.token);
+  const std::string path = "/api/v1/tasks?sort=-created_at";
+  for (int round = 0; round < 5; ++round) {
+    // Read twice on the first replica (the second read is its kept page), write on the second.
+    ASSERT_EQ(titles_of(list_tasks(u.client, "sort=-created_at")["items"]).size(),
+              static_cast<std::size_t>(round));
+    const auto kept = u.client.get(path);
+    ASSERT_EQ(titles_of(kept.json()["items"]).size(), static_cast<std::size_t>(round));
+    create_task(via_second, "task " + std::to_string(round));
+  }
+  EXPECT_EQ(titles_of(list_tasks(u.client, "sort=-created_at")["items"]),
+            (std::vector<std::string>{"task 4", "task 3", "task 2", "task 1", "task 0"}));
+  EXPECT_GE(list_reads(first.base_url(), "hit"), 5);
+}
+
+TEST(ListReplicas, WithoutKeptPagesIfNoneMatchStillWorks) {
+  const auto url = TestPostgres::shared().create_database("lists_" + random_hex(4));
+  ServerProcess server(
+      std::map<std::string, std::string>{{"DATABASE_URL", url}, {"TODO_LIST_CACHE_MB", "0"}});
+  auto u = new_user(server.base_url());
+  create_task(u.client, "one");
+  const auto first = u.client.get("/api/v1/tasks");
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(u.client.get("/api/v1/tasks").body, first.body);
+  EXPECT_EQ(list_reads(server.base_url(), "hit"), 0) << "TODO_LIST_CACHE_MB=0 kept a page";
+  EXPECT_EQ(list_reads(server.base_url(), "miss"), 2);
+  ASSERT_FALSE(first.header("etag").empty());
+  EXPECT_EQ(u.client.get("/api/v1/tasks", {{"If-None-Match", first.header("etag")}}).status, 304);
+  create_task(u.client, "two");
+  EXPECT_EQ(u.client.get("/api/v1/tasks", {{"If-None-Match", first.header("etag")}}).status, 200);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "todo/http/router.hpp"
 #include "todo/metrics/registry.hpp"
 #include "todo/tasks/create_batcher.hpp"
+#include "todo/tasks/list_cache.hpp"
 
 namespace todo::chat {
 class LlmClient;
@@ -40,6 +41,7 @@ struct Context {
   boost::asio::thread_pool& cpu;
   metrics::Registry& metrics;
   tasks::CreateBatcher& creates;  // POST /tasks: concurrent creates share a transaction
+  tasks::ListCache& lists;        // GET /tasks: recent pages by list version
   ChatOptions chat{};
 };
 

@@ -27,6 +27,7 @@ const char* const kVariables[] = {"DATABASE_URL",
                                   "TODO_LOG_LEVEL",
                                   "TODO_DB_POOL_SIZE",
                                   "TODO_DB_CREATE_WRITERS",
+                                  "TODO_LIST_CACHE_MB",
                                   "TODO_HTTP_THREADS",
                                   "TODO_HTTP_BODY_LIMIT",
                                   "TODO_HTTP_HEADER_TIMEOUT_MS",
@@ -95,6 +96,7 @@ TEST_F(ConfigTest, DefaultsWithTheRequiredSettings) {
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.db_pool_size, 8u);
   EXPECT_EQ(c.db_create_writers, 2u);
+  EXPECT_EQ(c.list_cache_bytes, 64u << 20);
   EXPECT_GE(c.http_threads, 1u);
   EXPECT_EQ(c.body_limit, 1u << 20);
   EXPECT_EQ(c.header_timeout, 10'000ms);
@@ -110,6 +112,7 @@ TEST_F(ConfigTest, ReadsEveryVariable) {
   set("TODO_LOG_LEVEL", "debug");
   set("TODO_DB_POOL_SIZE", "16");
   set("TODO_DB_CREATE_WRITERS", "5");
+  set("TODO_LIST_CACHE_MB", "0");
   set("TODO_HTTP_THREADS", "3");
   set("TODO_HTTP_BODY_LIMIT", "2048");
   set("TODO_HTTP_HEADER_TIMEOUT_MS", "1500");
@@ -123,6 +126,7 @@ TEST_F(ConfigTest, ReadsEveryVariable) {
   EXPECT_EQ(c.log_level, "debug");
   EXPECT_EQ(c.db_pool_size, 16u);
   EXPECT_EQ(c.db_create_writers, 5u);
+  EXPECT_EQ(c.list_cache_bytes, 0u);
   EXPECT_EQ(c.http_threads, 3u);
   EXPECT_EQ(c.body_limit, 2048u);
   EXPECT_EQ(c.header_timeout, 1500ms);
@@ -230,6 +234,8 @@ const std::vector<Invalid>& invalid_values() {
       {"TODO_LOG_LEVEL", "--log-level", "info "},
       {"TODO_DB_CREATE_WRITERS", "--db-create-writers", "0"},
       {"TODO_DB_CREATE_WRITERS", "--db-create-writers", "two"},
+      {"TODO_LIST_CACHE_MB", "--list-cache-mb", "65537"},
+      {"TODO_LIST_CACHE_MB", "--list-cache-mb", "64MB"},
       {"TODO_DB_POOL_SIZE", "--db-pool-size", "0"},
       {"TODO_DB_POOL_SIZE", "--db-pool-size", "1001"},
       {"TODO_DB_POOL_SIZE", "--db-pool-size", "-1"},
