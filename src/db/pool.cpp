@@ -131,6 +131,15 @@ void Pool::throw_unavailable() {
   throw Error(Errc::unavailable, "the database is unavailable");
 }
 
+void Pool::retry_after_rollback(const char* sqlstate, const std::exception& e, int attempt) {
+  if (attempt >= kTransactAttempts) {
+    spdlog::warn("transaction rolled back {} times (SQLSTATE {}): {}", attempt, sqlstate, e.what());
+    throw Error(Errc::unavailable, "the database rolled the change back " + std::to_string(attempt) +
+                                       " times to resolve conflicts with concurrent changes; try again");
+  }
+  spdlog::info("transaction rolled back (SQLSTATE {}), running it again: {}", sqlstate, e.what());
+}
+
 bool Pool::is_connection_error(std::exception_ptr ep) {
   if (!ep) return false;
   try {

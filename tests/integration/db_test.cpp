@@ -252,6 +252,92 @@ TEST(Pool, TodoErrorPropagatesUnchanged) {
   EXPECT_EQ(count_rows(url, "SELECT count(*) FROM items WHERE id = 7"), 0);
 }
 
+// Two transactions that lock two rows in opposite orders deadlock; PostgreSQL rolls one of them back after
+// deadlock_timeout, and the pool runs that one again from the start, so both commit.
+TEST(Pool, ATransactionRolledBackToBreakADeadlockRunsAgain) {
+  const std::string url = pool_database();
+  db::Pool pool(url, 2);
+  transact(pool, [](pqxx::work& w) { w.exec("INSERT INTO items (id, note) VALUES (1, 'one'), (2, 'two')"); });
+  std::latch both_hold_their_first_row(2);
+  std::atomic<int> runs{0};
+  std::atomic<int> committed{0};
+  std::mutex m;
+  std::vector<std::string> failures;
+  boost::asio::io_context io;
+  for (const int first : {1, 2}) {
+    boost::asio::co_spawn(
+        io,
+        [&, first]() -> boost::asio::awaitable<void> {
+          // Waits for the other only on its first run: a run again must get through.
+          auto job = [&runs, &both_hold_their_first_row, first, waited = false](pqxx::work& w) mutable {
+            ++runs;
+            w.exec_params("UPDATE items SET note = note || '+' WHERE id = $1", first);
+            if (!waited) {
+              waited = true;
+              both_hold_their_first_row.arrive_and_wait();
+            }
+            w.exec_params("UPDATE items SET note = note || '+' WHERE id = $1", 3 - first);
+          };
+          try {
+            co_await pool.transact(std::move(job));
+            ++committed;
+          } catch (const std::exception& e) {
+            std::lock_guard lock(m);
+            failures.push_back(e.what());
+          }
+        },
+        boost::asio::detached);
+  }
+  io.run_for(60s);
+  EXPECT_TRUE(failures.empty()) << failures.front();
+  EXPECT_EQ(committed.load(), 2);
+  EXPECT_EQ(runs.load(), 3) << "exactly one of the two was rolled back and run again";
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM items WHERE note IN ('one++', 'two++')"), 2)
+      << "each row is changed once by each transaction, none by the rolled-back run";
+}
+
+// Serialization failures are run again too; a transaction rolled back on every attempt fails as unavailable
+// (503, try again) and leaves nothing behind.
+TEST(Pool, ATransactionRolledBackOnEveryAttemptFailsAsUnavailable) {
+  const std::string url = pool_database();
+  db::Pool pool(url, 2);
+  const auto fail_as = [](pqxx::work& w, const char* code) {
+    w.exec(std::string("DO $$ BEGIN RAISE EXCEPTION 'simulated' USING ERRCODE = '") + code + "'; END $$");
+  };
+  int runs = 0;
+  const int second = transact(pool, [&](pqxx::work& w) {
+    w.exec_params("INSERT INTO items (id, note) VALUES ($1, 'once')", 10 + runs);
+    if (++runs == 1) fail_as(w, "serialization_failure");
+    return runs;
+  });
+  EXPECT_EQ(second, 2);
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM items"), 1) << "the first run's insert was rolled back";
+
+  runs = 0;
+  try {
+    transact(pool, [&](pqxx::work& w) -> int {
+      w.exec("INSERT INTO items (id, note) VALUES (20, 'never')");
+      fail_as(w, ++runs % 2 ? "deadlock_detected" : "serialization_failure");
+      return 0;
+    });
+    FAIL() << "no error reached the awaiter";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unavailable) << e.what();
+  }
+  EXPECT_EQ(runs, db::Pool::kTransactAttempts);
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM items WHERE id = 20"), 0);
+
+  // Any other SQL error is not run again.
+  runs = 0;
+  EXPECT_THROW(transact(pool,
+                        [&](pqxx::work& w) {
+                          ++runs;
+                          fail_as(w, "check_violation");
+                        }),
+               pqxx::sql_error);
+  EXPECT_EQ(runs, 1);
+}
+
 TEST(Pool, ReadRunsOnAPooledConnection) {
   const std::string url = pool_database();
   db::Pool pool(url, 2);

@@ -38,22 +38,33 @@ class Pool {
   /// Runs fn(pqxx::work&) in one transaction on a DB thread and commits it; exceptions propagate to the
   /// awaiter. A lost connection surfaces as todo::Error(Errc::unavailable) and is re-opened for the next job.
   /// The notifications it asked for (signal_after_commit) go out after the commit, through the pool's
-  /// Notifier.
+  /// Notifier. A transaction that PostgreSQL rolled back to break a deadlock or a serialization conflict is
+  /// run again from the start, up to kTransactAttempts times in all (fn must only change the database);
+  /// after the last, the awaiter gets Error(unavailable), a 503 with Retry-After.
   template <class F>
   auto transact(F fn) -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::work&>> {
     using R = std::invoke_result_t<F&, pqxx::work&>;
     return run<R>([this, fn = std::move(fn)](pqxx::connection& c) mutable -> R {
-      discard_commit_signals();
-      pqxx::work w(c);
-      if constexpr (std::is_void_v<R>) {
-        fn(w);
-        w.commit();
-        notifier_.post(take_commit_signals());
-      } else {
-        R r = fn(w);
-        w.commit();
-        notifier_.post(take_commit_signals());
-        return r;
+      for (int attempt = 1;; ++attempt) {
+        discard_commit_signals();
+        try {
+          pqxx::work w(c);
+          if constexpr (std::is_void_v<R>) {
+            fn(w);
+            w.commit();
+            notifier_.post(take_commit_signals());
+            return;
+          } else {
+            R r = fn(w);
+            w.commit();
+            notifier_.post(take_commit_signals());
+            return r;
+          }
+        } catch (const pqxx::deadlock_detected& e) {
+          retry_after_rollback("40P01", e, attempt);
+        } catch (const pqxx::serialization_failure& e) {
+          retry_after_rollback("40001", e, attempt);
+        }
       }
     });
   }
@@ -82,8 +93,14 @@ class Pool {
   /// Post-commit NOTIFY statements sent so far (several commits share one under load).
   std::size_t notifications_sent() const { return notifier_.sent(); }
 
+  /// Attempts of a transaction that PostgreSQL keeps rolling back (deadlock, serialization failure).
+  static constexpr int kTransactAttempts = 3;
+
   // Used by the job wrapper in run(); public because it is instantiated inside a lambda.
   [[noreturn]] static void throw_unavailable();
+  /// After a deadlock or serialization failure (SQLSTATE 40P01, 40001) on attempt `attempt`: logs it, and
+  /// throws Error(unavailable) when that was the last attempt.
+  static void retry_after_rollback(const char* sqlstate, const std::exception& e, int attempt);
   /// Library exceptions become todo::Error where they have a client meaning (lost connection → unavailable).
   static std::exception_ptr translate(std::exception_ptr ep);
   static bool is_connection_error(std::exception_ptr ep);
