@@ -22,9 +22,18 @@ Response task_response(unsigned status, const tasks::Task& t) {
   return r;
 }
 
-// A list page's entity tag: the user's list version (same query, same version: the same page).
-std::string list_etag(std::int64_t version) {
-  return "\"list-" + std::to_string(version) + "\"";
+// A list page's entity tag: the user and their list version (same URL, same user, same version: the same
+// page). The user is in it so that a browser shared by two accounts never revalidates one's page with the
+// other's.
+std::string list_etag(const std::string& user_id, std::int64_t version) {
+  return "\"list-" + user_id + "-" + std::to_string(version) + "\"";
+}
+
+// Lists change at any time and are the caller's own: caches keep them per user and revalidate on every use.
+void list_cache_headers(Response& r, std::string etag) {
+  r.with_header("ETag", std::move(etag));
+  r.with_header("Cache-Control", "private, no-cache");
+  r.with_header("Vary", "Authorization");
 }
 
 // If-None-Match (`*`, or entity tags separated by commas, weak or strong) names this tag.
@@ -75,13 +84,13 @@ awaitable<Response> list_page(Context& ctx, const ListReads& reads, const Reques
   std::string key;
   if (versioned) {
     version = co_await svc::list_version(ctx.reader, req.user_id);
-    const auto etag = list_etag(version);
+    const auto etag = list_etag(req.user_id, version);
     if (etag_matches(none_match, etag)) {
       reads.not_modified.inc();
       Response r;
       r.status = 304;
       r.content_type.clear();
-      r.with_header("ETag", etag);
+      list_cache_headers(r, etag);
       co_return r;
     }
     key = list_cache_key(req);
@@ -89,7 +98,7 @@ awaitable<Response> list_page(Context& ctx, const ListReads& reads, const Reques
       reads.hit.inc();
       Response r;
       r.body = *kept;
-      r.with_header("ETag", etag);
+      list_cache_headers(r, etag);
       co_return r;
     }
   }
@@ -112,7 +121,7 @@ awaitable<Response> list_page(Context& ctx, const ListReads& reads, const Reques
     // Kept under the version read before the page: a change committed in between may be in the page, but
     // then the version has moved on and this page is never served.
     ctx.lists.store(key, version, std::make_shared<const std::string>(r.body));
-    r.with_header("ETag", list_etag(version));
+    list_cache_headers(r, list_etag(req.user_id, version));
   }
   co_return r;
 }

@@ -395,10 +395,17 @@ TEST_F(ListTest, IfNoneMatchAnswersNotModifiedUntilTheListChanges) {
     EXPECT_TRUE(r.body.empty());
     EXPECT_EQ(r.header("etag"), etag);
   }
+  EXPECT_EQ(first.header("cache-control"), "private, no-cache");
+  EXPECT_EQ(first.header("vary"), "Authorization");
   EXPECT_EQ(u.client.get(path, {{"If-None-Match", "\"nope\""}}).status, 200);
   // Another user's changes are not this list's.
   create_task(other.client, "theirs");
   EXPECT_EQ(u.client.get(path, {{"If-None-Match", etag}}).status, 304);
+  // Their list is at the same version now, but their page is another: its tag neither equals nor matches.
+  const auto theirs = other.client.get(path, {{"If-None-Match", etag}});
+  ASSERT_EQ(theirs.status, 200) << "a browser shared by two accounts would show one's list to the other";
+  EXPECT_NE(theirs.header("etag"), etag);
+  EXPECT_EQ(titles_of(theirs.json()["items"]), std::vector<std::string>{"theirs"});
   // Another query of the same list has the same version, and its own page.
   const auto done = u.client.get("/api/v1/tasks?status=done", {{"If-None-Match", "\"nope\""}});
   ASSERT_EQ(done.status, 200);

@@ -421,6 +421,31 @@ TEST_F(TasksRepository, EveryChangeOfAUsersTasksRaisesTheirListVersionOnce) {
   EXPECT_EQ(version(other), 2);
 }
 
+// TRUNCATE has no transition table; it raises every user's version, also of users who never had a change.
+TEST(ListVersions, TruncatingTasksRaisesEveryUsersVersion) {
+  const auto url = migrated_database(fresh_database("versions"));
+  db::Pool pool(url, 1);
+  const auto add_user = [&](const std::string& name) {
+    const auth::Registration r{name + "-" + new_uuid() + "@example.com", "a long password", name, "UTC"};
+    return transact(pool, [&](pqxx::work& w) { return auth::users::insert(w, r, "argon2id-hash"); }).id;
+  };
+  const auto with_tasks = add_user("with tasks");
+  const auto without = add_user("without");
+  transact(pool, [&](pqxx::work& w) {
+    Task t;
+    t.id = new_uuid();
+    t.user_id = with_tasks;
+    t.title = "one";
+    return tasks::repository::insert(w, t);
+  });
+  const auto version = [&](const std::string& user) { return run_awaitable(read_list_version(url, user)); };
+  EXPECT_EQ(version(with_tasks), 1);
+  EXPECT_EQ(version(without), 0);
+  transact(pool, [](pqxx::work& w) { w.exec("TRUNCATE tasks CASCADE"); });
+  EXPECT_EQ(version(with_tasks), 2);
+  EXPECT_EQ(version(without), 1);
+}
+
 TEST_F(TasksRepository, TagCountsCountOpenTasksOfTheUserOnly) {
   const auto owner = new_user();
   const auto other = new_user();
