@@ -12,7 +12,8 @@ ListCache::Body ListCache::find(const std::string& key, std::int64_t version) {
   if (found == index_.end()) return nullptr;
   const auto it = found->second;
   if (it->version != version) {
-    // The user's tasks changed since (or a replica read an older counter: the kept page stays).
+    // The user's tasks changed since; or this request read the version just before a change whose page is
+    // kept already, which stays.
     if (it->version < version) erase_locked(it);
     return nullptr;
   }

@@ -13,10 +13,10 @@
 namespace todo::tasks {
 
 /// Response bodies of GET /tasks by (user, query), each with the version of the user's task list
-/// (migration 0011: a counter that every change to the user's tasks raises in its own transaction) read
-/// before the page was. A page read after the counter said v is the user's list for that query for as long as
-/// the counter says v, on any replica: a reader looks up the counter (one keyed read) and serves the kept
-/// page only when the versions are equal. A kept page of an older version is dropped when seen.
+/// (migration 0011: raised by every change to the user's tasks, in the changing transaction) read before the
+/// page was. A page read after the version was v is the user's list for that query for as long as the version
+/// is v, on any replica: a reader reads the version (one keyed read) and serves the kept page only when the
+/// versions are equal. A kept page of an older version is dropped when seen.
 ///
 /// Least recently used pages go first once the bodies and keys take more than `max_bytes`; 0 keeps nothing.
 /// Thread-safe.
