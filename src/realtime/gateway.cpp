@@ -271,6 +271,11 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   void on_delivery(const std::shared_ptr<const Delivery>& d) {
     if (closing_) return;
     if (replaying_) {
+      // Already sent, or stored when establish() read the position: the replay sends it from the outbox. The
+      // relay numbers an event before the bus delivers it, so a replay started in between reads events whose
+      // live copies arrive while it runs; parked, they counted against the client as if it were falling
+      // behind, and a client resuming after a burst of changes was closed as too slow.
+      if (d->sequence <= last_sent_ || d->sequence <= live_after_) return;
       // Parked until the replay (paced by the client) is done: a client that lets more than a send queue's
       // worth wait is too slow all the same.
       if (pending_.size() >= shared_->options.send_queue) {
