@@ -35,12 +35,13 @@ struct NewEvent {
 /// user's events get consecutive sequence numbers in the given order when the relay numbers them.
 std::vector<Event> append_many(pqxx::transaction_base& w, std::vector<NewEvent> events);
 
-/// Unpublished events of the given lanes, oldest first, locked FOR UPDATE SKIP LOCKED for the caller's
-/// transaction. Events without a sequence number get the user's next ones (stored in the caller's
-/// transaction, which must commit before they are published). The result is ordered by user, then sequence.
-/// mark_published: the caller publishes them as soon as the transaction commits (the in-process bus only, no
-/// Kafka acknowledgement to wait for), so they are also marked published here; an event numbered now gets its
-/// number and its mark in one UPDATE, one new row version instead of two.
+/// Unpublished events of the given lanes, oldest first. The caller must hold the lanes (the relay's advisory
+/// locks): the rows are not locked, since only a lane's holder claims or marks them. Events without a
+/// sequence number get the user's next ones (stored in the caller's transaction, which must commit before
+/// they are published). The result is ordered by user, then sequence. mark_published: the caller publishes
+/// them as soon as the transaction commits (the in-process bus only, no Kafka acknowledgement to wait for),
+/// so they are also marked published here; an event numbered now gets its number and its mark in one UPDATE,
+/// one new row version instead of two.
 std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit,
                                  bool mark_published = false);
 /// Marks events published.

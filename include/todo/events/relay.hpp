@@ -38,10 +38,11 @@ struct RelayOptions {
 ///
 /// Ordering and exactly-once with several replicas: users are hashed into lanes; each relay holds a fair
 /// share of lanes as session advisory locks (fair = lanes / relays connected), so a user's events are
-/// published by one relay at a time, oldest first. Rows are claimed FOR UPDATE SKIP LOCKED, produced, and
-/// marked published only once every topic acknowledged them; then they go to the bus. A relay that dies loses
-/// its session and so its lanes; the events it had not marked are published again by the next holder
-/// (consumers dedupe by event id; Kafka's idempotent producer never duplicates within one relay's life).
+/// published by one relay at a time, oldest first. A lane's rows are claimed (without row locks: the lane's
+/// lock already makes its holder the only claimer), produced, and marked published only once every topic
+/// acknowledged them; then they go to the bus. A relay that dies loses its session and so its lanes; the
+/// events it had not marked are published again by the next holder (consumers dedupe by event id; Kafka's
+/// idempotent producer never duplicates within one relay's life).
 class Relay {
  public:
   Relay(RelayOptions options, Bus& bus, metrics::Registry& registry);
