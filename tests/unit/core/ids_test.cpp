@@ -5,6 +5,8 @@
 
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace todo {
 namespace {
@@ -31,6 +33,29 @@ TEST(Uuid, NewIsUnique) {
   std::set<std::string> seen;
   for (int i = 0; i < 10000; ++i)
     EXPECT_TRUE(seen.insert(new_uuid()).second);
+}
+
+TEST(Uuid, NewIsUniqueAcrossThreadsAndBufferRefills) {
+  // Random bytes are buffered per thread, 256 ids a refill: threads must never hand out the same bytes, and a
+  // refill must not repeat the buffer before it.
+  constexpr int kThreads = 4;
+  constexpr int kEach = 3000;
+  std::vector<std::vector<std::string>> made(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&made, t] {
+      for (int i = 0; i < kEach; ++i)
+        made[static_cast<std::size_t>(t)].push_back(new_uuid());
+    });
+  for (auto& t : threads)
+    t.join();
+  std::set<std::string> seen;
+  for (const auto& ids : made)
+    for (const auto& id : ids) {
+      EXPECT_TRUE(is_uuid(id)) << id;
+      EXPECT_TRUE(seen.insert(id).second) << id;
+    }
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kThreads * kEach));
 }
 
 TEST(Uuid, NewUsesAllRandomBits) {
