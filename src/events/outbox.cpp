@@ -31,11 +31,40 @@ const db::Statement kSetSequences{
     "outbox_set_sequences",
     "UPDATE outbox AS o SET sequence = v.seq, event = jsonb_set(o.event, '{sequence}', to_jsonb(v.seq)) "
     "FROM unnest($1::bigint[], $2::bigint[]) AS v(id, seq) WHERE o.id = v.id"};
-// kSetSequences and kMark in one statement (claim_pending with mark_published).
-const db::Statement kSetSequencesPublished{
-    "outbox_set_sequences_published",
-    "UPDATE outbox AS o SET sequence = v.seq, event = jsonb_set(o.event, '{sequence}', to_jsonb(v.seq)), "
-    "published_at = now() FROM unnest($1::bigint[], $2::bigint[]) AS v(id, seq) WHERE o.id = v.id"};
+// claim_and_publish: what claim_pending, mark_published and notify_published do, as one statement run on its
+// own (its own transaction, one round trip where they took six). Per user in outbox order, the claimed events
+// without a number get the user's next ones (`fresh`: k-th of n; `taken`: the user's counter raised by n); an
+// event numbered earlier keeps its number; an event whose account is gone gets none (not delivered). Every
+// claimed row is marked published in the same UPDATE that numbers it, and each user's last number is
+// announced on todo_events ("<user_id> <sequence>", sent at commit). `notified` is a SELECT: it runs because
+// the final SELECT reads it.
+const db::Statement kClaimAndPublish{
+    "outbox_claim_and_publish",
+    "WITH claimed AS ("
+    "SELECT id, user_id, sequence FROM outbox WHERE published_at IS NULL AND lane = ANY($1::smallint[]) "
+    "ORDER BY id LIMIT $2), "
+    "fresh AS ("
+    "SELECT id, user_id, row_number() OVER (PARTITION BY user_id ORDER BY id) AS k, "
+    "count(*) OVER (PARTITION BY user_id) AS n FROM claimed WHERE sequence IS NULL), "
+    "taken AS ("
+    "INSERT INTO user_event_sequences AS s (user_id, last_sequence) "
+    "SELECT f.user_id, count(*) FROM fresh f WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = f.user_id) "
+    "GROUP BY f.user_id "
+    "ON CONFLICT (user_id) DO UPDATE SET last_sequence = s.last_sequence + excluded.last_sequence "
+    "RETURNING user_id, last_sequence), "
+    "numbered AS ("
+    "SELECT c.id, c.sequence IS NULL AS fresh, coalesce(c.sequence, t.last_sequence - f.n + f.k) AS seq "
+    "FROM claimed c LEFT JOIN fresh f ON f.id = c.id LEFT JOIN taken t ON t.user_id = f.user_id), "
+    "marked AS ("
+    "UPDATE outbox AS o SET sequence = n.seq, published_at = now(), "
+    "event = CASE WHEN n.fresh AND n.seq IS NOT NULL THEN jsonb_set(o.event, '{sequence}', to_jsonb(n.seq)) "
+    "ELSE o.event END "
+    "FROM numbered n WHERE o.id = n.id "
+    "RETURNING o.id, o.event_id, o.user_id, o.sequence, o.type, o.subject, o.event), "
+    "notified AS ("
+    "SELECT count(pg_notify('todo_events', l.user_id::text || ' ' || l.last)) AS sent FROM ("
+    "SELECT user_id, max(sequence) AS last FROM marked WHERE sequence IS NOT NULL GROUP BY user_id) AS l) "
+    "SELECT m.id, m.event_id, m.user_id, m.sequence, m.type, m.subject, m.event FROM marked m, notified"};
 // No row locks: a lane's events are claimed only by the relay holding the lane's advisory lock, and nothing
 // else changes an unpublished row. Locking each row cost a WAL record and a dirtied heap page an event.
 const db::Statement kClaim{"outbox_claim",
@@ -63,9 +92,9 @@ const db::Statement kInsertMany{
     "FROM unnest($1::uuid[], $2::uuid[], $3::smallint[], $4::text[], $5::text[], $6::jsonb[]) "
     "AS x(id, u, lane, type, subject, doc) RETURNING id, event_id, event->>'time'"};
 #undef EVENT_TIME
-const db::Registration kRegistered{
-    kInsertMany, kInsert, kTakeSequences, kSetSequences, kSetSequencesPublished, kClaim,
-    kMark,       kPrune,  kBacklog,       kSince,        kNotifyPublished};
+const db::Registration kRegistered{kInsertMany,      kInsert, kTakeSequences,  kSetSequences,
+                                   kClaimAndPublish, kClaim,  kMark,           kPrune,
+                                   kBacklog,         kSince,  kNotifyPublished};
 
 template <class T>
 std::string array_literal(const std::vector<T>& items) {
@@ -93,6 +122,12 @@ std::vector<Event> events_of(const pqxx::result& res) {
   for (const auto& row : res)
     out.push_back(from_row(row));
   return out;
+}
+
+void sort_by_user_and_sequence(std::vector<Event>& events) {
+  std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+    return a.user_id != b.user_id ? a.user_id < b.user_id : a.sequence < b.sequence;
+  });
 }
 
 }  // namespace
@@ -159,17 +194,9 @@ std::vector<Event> append_many(pqxx::transaction_base& w, std::vector<NewEvent> 
   return out;
 }
 
-std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit,
-                                 bool mark_published) {
+std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit) {
   if (lanes.empty()) return {};
   auto events = events_of(w.exec_prepared(kClaim.name, array_literal(lanes), limit));
-  if (mark_published) {
-    // Numbered earlier (by a relay that then waited on Kafka) but not published: marked as they are.
-    std::vector<std::int64_t> numbered_before;
-    for (const auto& e : events)
-      if (e.sequence != 0) numbered_before.push_back(e.id);
-    if (!numbered_before.empty()) w.exec_prepared(kMark.name, array_literal(numbered_before));
-  }
   // Number the events that have none yet, per user in outbox order (rows of one user that depend on each
   // other commit one after the other, so the earlier is seen first). Numbers are taken and stored in the
   // caller's transaction: committed before anything is published, so a retry publishes the same number.
@@ -204,17 +231,27 @@ std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<in
       }
       numbered.push_back(std::move(e));
     }
-    if (!ids.empty())
-      w.exec_prepared(mark_published ? kSetSequencesPublished.name : kSetSequences.name, array_literal(ids),
-                      array_literal(seqs));
+    if (!ids.empty()) w.exec_prepared(kSetSequences.name, array_literal(ids), array_literal(seqs));
     if (!gone.empty()) w.exec_prepared(kMark.name, array_literal(gone));
     events = std::move(numbered);
   }
   // Per user, in sequence order (an event numbered earlier but left unpublished comes before new ones).
-  std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
-    return a.user_id != b.user_id ? a.user_id < b.user_id : a.sequence < b.sequence;
-  });
+  sort_by_user_and_sequence(events);
   return events;
+}
+
+Claimed claim_and_publish(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit) {
+  Claimed out;
+  if (lanes.empty()) return out;
+  const auto rows = w.exec_prepared(kClaimAndPublish.name, array_literal(lanes), limit);
+  out.rows = static_cast<int>(rows.size());
+  out.events.reserve(rows.size());
+  for (const auto& row : rows) {
+    if (row[3].is_null()) continue;  // the account is gone (its rows cascade away): nothing to deliver
+    out.events.push_back(from_row(row));
+  }
+  sort_by_user_and_sequence(out.events);
+  return out;
 }
 
 void mark_published(pqxx::transaction_base& w, const std::vector<std::int64_t>& ids) {

@@ -202,18 +202,18 @@ void Relay::run() {
   auto claim_and_send = [&]() -> int {
     if (s.lanes.empty() || static_cast<int>(s.in_flight.size()) >= options_.max_in_flight) return 0;
     std::vector<int> lanes(s.lanes.begin(), s.lanes.end());
-    pqxx::work w(*s.conn);
-    // Without Kafka, numbering an event also marks it published (one row version, not two).
-    auto events = claim_pending(w, lanes, options_.batch, /*mark_published=*/!s.producer);
     if (!s.producer) {
-      notify_published(w, events);
-      w.commit();
-      for (const auto& e : events)
+      // Without Kafka: claimed, numbered, marked and announced by one statement, its own transaction.
+      pqxx::nontransaction n(*s.conn);
+      auto claimed = claim_and_publish(n, lanes, options_.batch);
+      for (const auto& e : claimed.events)
         s.lag.observe(seconds_since(e));
-      s.published.inc(static_cast<double>(events.size()));
-      bus_.publish(events);
-      return static_cast<int>(events.size());
+      s.published.inc(static_cast<double>(claimed.events.size()));
+      bus_.publish(claimed.events);
+      return claimed.rows;
     }
+    pqxx::work w(*s.conn);
+    auto events = claim_pending(w, lanes, options_.batch);
     w.commit();
     int sent = 0;
     std::set<std::string> held_back;  // users whose earlier event could not be queued: keep their order

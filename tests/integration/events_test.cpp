@@ -671,11 +671,14 @@ TEST_F(Events, WithoutBrokersTheBusGetsEveryEventOnceInOrder) {
   EXPECT_EQ(replica.metric("outbox_published_total"), static_cast<double>(total));
 }
 
-// Claiming to publish at once (no Kafka): an event numbered now gets its number and its mark in one UPDATE
-// (one new row version, where numbering and marking made two); one numbered earlier is marked as it is.
-TEST_F(Events, ClaimingToPublishNumbersAndMarksEachEventOnce) {
+// Claiming to publish at once (no Kafka): one statement numbers what has no number yet (per user, in outbox
+// order, after the numbers already given), marks every claimed event published in the UPDATE that numbers it
+// (one new row version each), skips the events of a deleted account, and announces each user's last number on
+// todo_events at commit.
+TEST_F(Events, ClaimingToPublishNumbersMarksAndAnnouncesEachEventOnce) {
   const std::string a = new_user();
   const std::string b = new_user();
+  const std::string gone = new_user();
   std::vector<int> lanes(events::kLanes);
   for (int l = 0; l < events::kLanes; ++l)
     lanes[static_cast<std::size_t>(l)] = l;
@@ -687,6 +690,16 @@ TEST_F(Events, ClaimingToPublishNumbersAndMarksEachEventOnce) {
   EXPECT_EQ(outbox_rows(a, "sequence IS NOT NULL AND published_at IS NULL"), 2);
   create(Actor{a}, "a3");
   create(Actor{b}, "b1");
+  create(Actor{gone}, "g1");
+  tx([&](pqxx::work& w) { w.exec("DELETE FROM users WHERE id = " + w.quote(gone)); });
+
+  struct Listener final : pqxx::notification_receiver {
+    explicit Listener(pqxx::connection_base& c) : pqxx::notification_receiver(c, "todo_events") {}
+    void operator()(const std::string& payload, int) override { payloads.insert(payload); }
+    std::set<std::string> payloads;
+  };
+  pqxx::connection listening(url_);
+  Listener listener(listening);
 
   // The counter also holds the backend's earlier transactions until their statistics are flushed (at most
   // once a second): the claim's own updates are the difference.
@@ -695,21 +708,33 @@ TEST_F(Events, ClaimingToPublishNumbersAndMarksEachEventOnce) {
       return w.exec("SELECT pg_stat_get_xact_tuples_updated('outbox'::regclass)")[0][0].as<long>();
     };
     const long before = counted();
-    auto events = events::claim_pending(w, lanes, 100, /*mark_published=*/true);
-    return std::make_pair(events, counted() - before);
+    auto c = events::claim_and_publish(w, lanes, 100);
+    return std::make_pair(c, counted() - before);
   });
-  ASSERT_EQ(claimed.size(), 4u);
-  EXPECT_EQ(updated, 4) << "one row version per event: numbered and marked in one UPDATE";
+  EXPECT_EQ(claimed.rows, 5);
+  ASSERT_EQ(claimed.events.size(), 4u) << "the deleted account's event is marked, not delivered";
+  EXPECT_EQ(updated, 5) << "one row version per event: numbered and marked in one UPDATE";
   std::map<std::string, std::vector<std::int64_t>> seqs;
-  for (const auto& e : claimed) {
+  for (const auto& e : claimed.events) {
     seqs[e.user_id].push_back(e.sequence);
     EXPECT_EQ(e.document["sequence"], e.sequence);
   }
-  EXPECT_EQ(seqs[a], (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(seqs[a], (std::vector<std::int64_t>{1, 2, 3})) << "in order, after the numbers given before";
   EXPECT_EQ(seqs[b], (std::vector<std::int64_t>{1}));
-  EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL OR sequence IS NULL"), 0);
+  EXPECT_EQ(seqs.count(gone), 0u);
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE sequence IS NULL"), 1);
   EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE (event->>'sequence')::bigint = sequence"), 4);
-  EXPECT_TRUE(tx([&](pqxx::work& w) { return events::claim_pending(w, lanes, 100, true); }).empty());
+  EXPECT_EQ(scalar("SELECT last_sequence FROM user_event_sequences WHERE user_id = '" + a + "'"), 3);
+
+  const std::set<std::string> expected{a + " 3", b + " 1"};
+  for (int i = 0; i < 50 && listener.payloads.size() < expected.size(); ++i)
+    listening.await_notification(0, 100'000);
+  EXPECT_EQ(listener.payloads, expected) << "each user's last number, once";
+
+  EXPECT_EQ(tx([&](pqxx::work& w) { return events::claim_and_publish(w, lanes, 100); }).rows, 0);
+  listening.await_notification(0, 200'000);
+  EXPECT_EQ(listener.payloads, expected) << "nothing claimed, nothing announced";
 }
 
 TEST_F(Events, PublishedRowsArePrunedAfterRetentionUnpublishedOnesAreKept) {

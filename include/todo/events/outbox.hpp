@@ -38,12 +38,20 @@ std::vector<Event> append_many(pqxx::transaction_base& w, std::vector<NewEvent> 
 /// Unpublished events of the given lanes, oldest first. The caller must hold the lanes (the relay's advisory
 /// locks): the rows are not locked, since only a lane's holder claims or marks them. Events without a
 /// sequence number get the user's next ones (stored in the caller's transaction, which must commit before
-/// they are published). The result is ordered by user, then sequence. mark_published: the caller publishes
-/// them as soon as the transaction commits (the in-process bus only, no Kafka acknowledgement to wait for),
-/// so they are also marked published here; an event numbered now gets its number and its mark in one UPDATE,
-/// one new row version instead of two.
-std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit,
-                                 bool mark_published = false);
+/// they are published). The result is ordered by user, then sequence.
+std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit);
+
+/// What claim_and_publish claimed: the events to deliver, and how many rows it took (events of deleted
+/// accounts are marked but not delivered).
+struct Claimed {
+  std::vector<Event> events;
+  int rows = 0;
+};
+/// claim_pending, mark_published and notify_published in one statement, for a caller that publishes the
+/// events as soon as it commits (the in-process bus only, no Kafka acknowledgement to wait for). Run it on
+/// its own (a nontransaction: the statement is its own transaction, one round trip where the three took six
+/// with BEGIN and COMMIT). An event numbered now gets its number and its mark in one new row version.
+Claimed claim_and_publish(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit);
 /// Marks events published.
 void mark_published(pqxx::transaction_base& w, const std::vector<std::int64_t>& ids);
 /// Tells every replica (NOTIFY todo_events, "<user_id> <sequence>" per user, at commit) that these events are
