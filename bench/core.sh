@@ -8,7 +8,8 @@
 # Usage (as root on Debian bookworm):  bash bench/core.sh
 # Environment:
 #   CONNECTIONS=32   wrk connections = pgbench clients
-#   POOL_SIZE=$CONNECTIONS   the server's TODO_DB_POOL_SIZE
+#   POOL_SIZE=8      the server's TODO_DB_POOL_SIZE (8 is its default; 32 ran concurrent completes on 32
+#                    PostgreSQL backends on 2 cores: p99 275–400 ms instead of 95)
 #   HTTP_THREADS=…   the server's TODO_HTTP_THREADS (default: its own, one io thread per core)
 #   LIST_CACHE_MB=…  the server's TODO_LIST_CACHE_MB (default: its own, 64; 0: every list page is read from
 #                    PostgreSQL, as when each list follows a change)
@@ -30,7 +31,7 @@ KEEP_NOTE="PostgreSQL data, server.log, postgres.log, wrk-*.txt"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CONNECTIONS=${CONNECTIONS:-32}
-POOL_SIZE=${POOL_SIZE:-$CONNECTIONS}
+POOL_SIZE=${POOL_SIZE:-8}
 SCENARIOS=" ${SCENARIOS:-get list list_one create complete} "
 DURATION=${DURATION:-15}
 THREADS=${THREADS:-2}
@@ -233,11 +234,32 @@ list_reads() {  # list_reads: "HITS MISSES" of the server's tasks_list_cache_req
     /^tasks_list_cache_requests_total\{result="miss"\}/ { m = $2 } END { printf "%d %d\n", h, m }'
 }
 
+# CPU time so far, in clock ticks: "SERVER POSTGRES MACHINE". POSTGRES is the postmaster, its live children
+# (backends, autovacuum, WAL writer, …) and the children it has reaped (cutime/cstime), so a backend or an
+# autovacuum worker that exits during a scenario still counts. MACHINE is every CPU's non-idle time. Set against
+# the requests served, these say what a request costs each part, a figure that drifts less than requests/s on
+# a machine whose speed drifts.
+cpu_ticks() {
+  local postmaster
+  postmaster=$(head -n 1 "$PGDATA/postmaster.pid")
+  # Fields after the command name: $12 utime, $13 stime, $14 cutime, $15 cstime (proc(5) fields 14–17).
+  proc_ticks() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk -v c="$2" '{ print $12 + $13 + (c ? $14 + $15 : 0) }'; }
+  local server pg=0 pid t
+  server=$(proc_ticks "$SERVER_PID" 0)
+  pg=$(proc_ticks "$postmaster" 1)
+  for pid in $(pgrep -P "$postmaster"); do
+    t=$(proc_ticks "$pid" 0)
+    pg=$((pg + ${t:-0}))
+  done
+  echo "${server:-0} $pg $(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)"
+}
+
 run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
   local name=$1 script=$2 ids=$3 dur=${4:-$DURATION}
-  local f=$WORK/wrk-$name.txt hits0 misses0 hits1 misses1
+  local f=$WORK/wrk-$name.txt hits0 misses0 hits1 misses1 cpu0 cpu1
   echo "-- wrk -t$THREADS -c$CONNECTIONS -d${dur}s: $name"
   read -r hits0 misses0 < <(list_reads)
+  read -r -a cpu0 < <(cpu_ticks)
   sample_compilers "$dur" "$f.cc"
   BENCH_TOKEN=$TOKEN BENCH_IDS_FILE=$ids BENCH_THREADS=$THREADS \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${dur}s" --timeout 5s -s "$BENCH_DIR/$script" "$BASE_URL" >"$f" 2>&1 ||
@@ -246,6 +268,7 @@ run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
       die "wrk failed for $name"
     }
   local line
+  read -r -a cpu1 < <(cpu_ticks)
   line=$(grep '^BENCH_RESULT' "$f") || {
     cat "$f"
     die "no result line from wrk for $name"
@@ -262,6 +285,12 @@ run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
   errors=$((non2xx + connect + read + write + timeout))
   RPS[$name]=$rps
   P99[$name]=$p99
+  if ((requests > 0)); then
+    local tick_us=$((1000000 / $(getconf CLK_TCK)))
+    echo "   CPU a request: server $(((cpu1[0] - cpu0[0]) * tick_us / requests)) µs," \
+      "PostgreSQL $(((cpu1[1] - cpu0[1]) * tick_us / requests)) µs," \
+      "machine $(((cpu1[2] - cpu0[2]) * tick_us / requests)) µs (all processes, wrk included)"
+  fi
   P50[$name]=$(kv p50_ms)
   NOTE[$name]=""
   if ((requests == 0 || errors * 100 > requests)); then
