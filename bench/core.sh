@@ -236,7 +236,8 @@ list_reads() {  # list_reads: "HITS MISSES" of the server's tasks_list_cache_req
 
 # CPU time so far, in clock ticks: "SERVER POSTGRES MACHINE". POSTGRES is the postmaster, its live children
 # (backends, autovacuum, WAL writer, …) and the children it has reaped (cutime/cstime), so a backend or an
-# autovacuum worker that exits during a scenario still counts. MACHINE is every CPU's non-idle time. Set against
+# autovacuum worker that exits during a scenario still counts. MACHINE is every CPU's time neither idle nor waiting
+# on I/O (user, nice, system, irq, softirq, and steal: time the hypervisor gave to others). Set against
 # the requests served, these say what a request costs each part, a figure that drifts less than requests/s on
 # a machine whose speed drifts.
 cpu_ticks() {
