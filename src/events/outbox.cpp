@@ -18,31 +18,21 @@ const db::Statement kInsert{
     "outbox_insert",
     "INSERT INTO outbox (event_id, user_id, lane, type, subject, event) VALUES ($1, $2, "
     "$3, $4, $5, jsonb_set($6::jsonb, '{time}', to_jsonb(" EVENT_TIME "))) RETURNING id, event->>'time'"};
-// Sequence numbers are handed out by the relay, in the order it sees committed events: for each user in the
-// batch, the next `n` numbers at once.
-const db::Statement kTakeSequences{
-    "outbox_take_sequences",
-    "INSERT INTO user_event_sequences AS s (user_id, last_sequence) "
-    "SELECT t.u, t.n FROM unnest($1::uuid[], $2::bigint[]) AS t(u, n) "
-    "WHERE EXISTS (SELECT 1 FROM users WHERE id = t.u) "
-    "ON CONFLICT (user_id) DO UPDATE SET last_sequence = s.last_sequence + excluded.last_sequence "
-    "RETURNING user_id, last_sequence"};
-const db::Statement kSetSequences{
-    "outbox_set_sequences",
-    "UPDATE outbox AS o SET sequence = v.seq, event = jsonb_set(o.event, '{sequence}', to_jsonb(v.seq)) "
-    "FROM unnest($1::bigint[], $2::bigint[]) AS v(id, seq) WHERE o.id = v.id"};
-// claim_and_publish: what claim_pending, mark_published and notify_published do, as one statement run on its
-// own (its own transaction, one round trip where they took six). Per user in outbox order, the claimed events
-// without a number get the user's next ones (`fresh`: k-th of n; `taken`: the user's counter raised by n); an
-// event numbered earlier keeps its number; an event whose account is gone gets none (not delivered). Every
-// claimed row is marked published in the same UPDATE that numbers it, and each user's last number is
-// announced on todo_events ("<user_id> <sequence>", sent at commit). `notified` is a SELECT: it runs because
-// the final SELECT reads it.
-const db::Statement kClaimAndPublish{
-    "outbox_claim_and_publish",
+// Claims a lane's unpublished events and numbers them: claim_pending ($3 false) and claim_and_publish ($3
+// true). Sequence numbers are handed out by the relay, in the order it sees committed events: per user in
+// outbox order, the claimed events without a number get the user's next ones (`fresh`: k-th of n; `taken`:
+// the user's counter raised by n, once per statement); an event numbered earlier keeps its number; an event
+// whose account is gone gets none and is marked published (nothing to deliver). With $3, every claimed row is
+// also marked published in the UPDATE that numbers it (one row version) and each user's last number is
+// announced on todo_events ("<user_id> <sequence>", sent at commit); without it, only rows that get a number
+// (or none) are updated. `notified` is a SELECT: it runs because the final SELECT reads it.
+// No row locks: a lane's events are claimed only by the relay holding the lane's advisory lock, and nothing
+// else changes an unpublished row. Locking each row cost a WAL record and a dirtied heap page an event.
+const db::Statement kClaim{
+    "outbox_claim",
     "WITH claimed AS ("
-    "SELECT id, user_id, sequence FROM outbox WHERE published_at IS NULL AND lane = ANY($1::smallint[]) "
-    "ORDER BY id LIMIT $2), "
+    "SELECT id, event_id, user_id, sequence, type, subject, event FROM outbox "
+    "WHERE published_at IS NULL AND lane = ANY($1::smallint[]) ORDER BY id LIMIT $2), "
     "fresh AS ("
     "SELECT id, user_id, row_number() OVER (PARTITION BY user_id ORDER BY id) AS k, "
     "count(*) OVER (PARTITION BY user_id) AS n FROM claimed WHERE sequence IS NULL), "
@@ -56,20 +46,20 @@ const db::Statement kClaimAndPublish{
     "SELECT c.id, c.sequence IS NULL AS fresh, coalesce(c.sequence, t.last_sequence - f.n + f.k) AS seq "
     "FROM claimed c LEFT JOIN fresh f ON f.id = c.id LEFT JOIN taken t ON t.user_id = f.user_id), "
     "marked AS ("
-    "UPDATE outbox AS o SET sequence = n.seq, published_at = now(), "
+    "UPDATE outbox AS o SET sequence = n.seq, "
+    "published_at = CASE WHEN $3::boolean OR n.seq IS NULL THEN now() END, "
     "event = CASE WHEN n.fresh AND n.seq IS NOT NULL THEN jsonb_set(o.event, '{sequence}', to_jsonb(n.seq)) "
     "ELSE o.event END "
-    "FROM numbered n WHERE o.id = n.id "
+    "FROM numbered n WHERE o.id = n.id AND (n.fresh OR $3::boolean) "
     "RETURNING o.id, o.event_id, o.user_id, o.sequence, o.type, o.subject, o.event), "
     "notified AS ("
     "SELECT count(pg_notify('todo_events', l.user_id::text || ' ' || l.last)) AS sent FROM ("
-    "SELECT user_id, max(sequence) AS last FROM marked WHERE sequence IS NOT NULL GROUP BY user_id) AS l) "
-    "SELECT m.id, m.event_id, m.user_id, m.sequence, m.type, m.subject, m.event FROM marked m, notified"};
-// No row locks: a lane's events are claimed only by the relay holding the lane's advisory lock, and nothing
-// else changes an unpublished row. Locking each row cost a WAL record and a dirtied heap page an event.
-const db::Statement kClaim{"outbox_claim",
-                           "SELECT id, event_id, user_id, sequence, type, subject, event FROM outbox "
-                           "WHERE published_at IS NULL AND lane = ANY($1::smallint[]) ORDER BY id LIMIT $2"};
+    "SELECT user_id, max(sequence) AS last FROM marked WHERE $3::boolean AND sequence IS NOT NULL "
+    "GROUP BY user_id) AS l) "
+    "SELECT m.id, m.event_id, m.user_id, m.sequence, m.type, m.subject, m.event FROM marked m, notified "
+    "UNION ALL "
+    "SELECT c.id, c.event_id, c.user_id, c.sequence, c.type, c.subject, c.event FROM claimed c "
+    "WHERE c.sequence IS NOT NULL AND NOT $3::boolean"};
 const db::Statement kMark{
     "outbox_mark",
     "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL"};
@@ -92,9 +82,8 @@ const db::Statement kInsertMany{
     "FROM unnest($1::uuid[], $2::uuid[], $3::smallint[], $4::text[], $5::text[], $6::jsonb[]) "
     "AS x(id, u, lane, type, subject, doc) RETURNING id, event_id, event->>'time'"};
 #undef EVENT_TIME
-const db::Registration kRegistered{kInsertMany,      kInsert, kTakeSequences,  kSetSequences,
-                                   kClaimAndPublish, kClaim,  kMark,           kPrune,
-                                   kBacklog,         kSince,  kNotifyPublished};
+const db::Registration kRegistered{kInsertMany, kInsert,  kClaim, kMark,
+                                   kPrune,      kBacklog, kSince, kNotifyPublished};
 
 template <class T>
 std::string array_literal(const std::vector<T>& items) {
@@ -122,12 +111,6 @@ std::vector<Event> events_of(const pqxx::result& res) {
   for (const auto& row : res)
     out.push_back(from_row(row));
   return out;
-}
-
-void sort_by_user_and_sequence(std::vector<Event>& events) {
-  std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
-    return a.user_id != b.user_id ? a.user_id < b.user_id : a.sequence < b.sequence;
-  });
 }
 
 }  // namespace
@@ -194,64 +177,34 @@ std::vector<Event> append_many(pqxx::transaction_base& w, std::vector<NewEvent> 
   return out;
 }
 
-std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit) {
-  if (lanes.empty()) return {};
-  auto events = events_of(w.exec_prepared(kClaim.name, array_literal(lanes), limit));
-  // Number the events that have none yet, per user in outbox order (rows of one user that depend on each
-  // other commit one after the other, so the earlier is seen first). Numbers are taken and stored in the
-  // caller's transaction: committed before anything is published, so a retry publishes the same number.
-  std::map<std::string, std::int64_t> wanted;
-  for (const auto& e : events)
-    if (e.sequence == 0) ++wanted[e.user_id];
-  if (!wanted.empty()) {
-    std::vector<std::string> users;
-    std::vector<std::int64_t> counts;
-    for (const auto& [user, n] : wanted) {
-      users.push_back(user);
-      counts.push_back(n);
-    }
-    std::map<std::string, std::int64_t> next;  // the user's first new number
-    for (const auto& row :
-         w.exec_prepared(kTakeSequences.name, db::array_literal(users), array_literal(counts)))
-      next[row[0].c_str()] = row[1].as<std::int64_t>() - wanted[row[0].c_str()] + 1;
-    std::vector<std::int64_t> ids, seqs, gone;
-    std::vector<Event> numbered;
-    numbered.reserve(events.size());
-    for (auto& e : events) {
-      if (e.sequence == 0) {
-        auto it = next.find(e.user_id);
-        if (it == next.end()) {  // the account is gone (its rows cascade away): nothing to deliver
-          gone.push_back(e.id);
-          continue;
-        }
-        e.sequence = it->second++;
-        e.document["sequence"] = e.sequence;
-        ids.push_back(e.id);
-        seqs.push_back(e.sequence);
-      }
-      numbered.push_back(std::move(e));
-    }
-    if (!ids.empty()) w.exec_prepared(kSetSequences.name, array_literal(ids), array_literal(seqs));
-    if (!gone.empty()) w.exec_prepared(kMark.name, array_literal(gone));
-    events = std::move(numbered);
-  }
-  // Per user, in sequence order (an event numbered earlier but left unpublished comes before new ones).
-  sort_by_user_and_sequence(events);
-  return events;
-}
+namespace {
 
-Claimed claim_and_publish(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit) {
+// kClaim: the events to deliver (ordered by user, then sequence), and how many rows it claimed.
+Claimed claim(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit, bool publish) {
   Claimed out;
   if (lanes.empty()) return out;
-  const auto rows = w.exec_prepared(kClaimAndPublish.name, array_literal(lanes), limit);
+  const auto rows = w.exec_prepared(kClaim.name, array_literal(lanes), limit, publish);
   out.rows = static_cast<int>(rows.size());
   out.events.reserve(rows.size());
   for (const auto& row : rows) {
     if (row[3].is_null()) continue;  // the account is gone (its rows cascade away): nothing to deliver
     out.events.push_back(from_row(row));
   }
-  sort_by_user_and_sequence(out.events);
+  // Per user, in sequence order (an event numbered earlier but left unpublished comes before new ones).
+  std::stable_sort(out.events.begin(), out.events.end(), [](const Event& a, const Event& b) {
+    return a.user_id != b.user_id ? a.user_id < b.user_id : a.sequence < b.sequence;
+  });
   return out;
+}
+
+}  // namespace
+
+std::vector<Event> claim_pending(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit) {
+  return claim(w, lanes, limit, /*publish=*/false).events;
+}
+
+Claimed claim_and_publish(pqxx::transaction_base& w, const std::vector<int>& lanes, int limit) {
+  return claim(w, lanes, limit, /*publish=*/true);
 }
 
 void mark_published(pqxx::transaction_base& w, const std::vector<std::int64_t>& ids) {
