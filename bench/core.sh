@@ -254,12 +254,19 @@ cpu_ticks() {
   done
   echo "${server:-0} $pg $(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)"
 }
+# What PostgreSQL wrote: WAL bytes since a fixed point (exact), commits in the todo database (statistics a backend
+# sends within a second or when it goes idle, so the last second of a run may be missing) and full-page images.
+db_writes() {
+  sql "SELECT pg_current_wal_lsn() - '0/0', (SELECT xact_commit FROM pg_stat_database WHERE datname = 'todo'),
+              (SELECT wal_fpi FROM pg_stat_wal)"
+}
 
 run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
   local name=$1 script=$2 ids=$3 dur=${4:-$DURATION}
-  local f=$WORK/wrk-$name.txt hits0 misses0 hits1 misses1 cpu0 cpu1
+  local f=$WORK/wrk-$name.txt hits0 misses0 hits1 misses1 cpu0 cpu1 db0 db1
   echo "-- wrk -t$THREADS -c$CONNECTIONS -d${dur}s: $name"
   read -r hits0 misses0 < <(list_reads)
+  read -r -a db0 < <(db_writes)
   read -r -a cpu0 < <(cpu_ticks)
   sample_compilers "$dur" "$f.cc"
   BENCH_TOKEN=$TOKEN BENCH_IDS_FILE=$ids BENCH_THREADS=$THREADS \
@@ -270,6 +277,7 @@ run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
     }
   local line
   read -r -a cpu1 < <(cpu_ticks)
+  read -r -a db1 < <(db_writes)
   line=$(grep '^BENCH_RESULT' "$f") || {
     cat "$f"
     die "no result line from wrk for $name"
@@ -291,6 +299,8 @@ run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
     echo "   CPU a request: server $(((cpu1[0] - cpu0[0]) * tick_us / requests)) µs," \
       "PostgreSQL $(((cpu1[1] - cpu0[1]) * tick_us / requests)) µs," \
       "machine $(((cpu1[2] - cpu0[2]) * tick_us / requests)) µs (all processes, wrk included)"
+    awk -v r="$requests" -v wal=$((db1[0] - db0[0])) -v c=$((db1[1] - db0[1])) -v fpi=$((db1[2] - db0[2])) \
+      'BEGIN { printf "   PostgreSQL a request: %.0f WAL bytes, %.2f full-page images, %.2f commits\n", wal / r, fpi / r, c / r }'
   fi
   P50[$name]=$(kv p50_ms)
   NOTE[$name]=""
