@@ -1,10 +1,12 @@
-// Random version 4 UUIDs from libsodium, and checks of their canonical text form.
+// Version 4 and 7 UUIDs from libsodium's random bytes, and checks of their canonical text form.
 #include "todo/core/ids.hpp"
 
 #include <sodium.h>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <cstdint>
 
 #include "todo/core/error.hpp"
 
@@ -47,13 +49,7 @@ void random_bytes(unsigned char* out, std::size_t n) {
   buffer.used += n;
 }
 
-}  // namespace
-
-std::string new_uuid() {
-  std::array<unsigned char, 16> bytes;
-  random_bytes(bytes.data(), bytes.size());
-  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // version 4
-  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // variant 10xx
+std::string canonical(const std::array<unsigned char, 16>& bytes) {
   std::string out;
   out.reserve(36);
   for (std::size_t i = 0; i < bytes.size(); ++i) {
@@ -62,6 +58,29 @@ std::string new_uuid() {
     out += kHex[bytes[i] & 0x0f];
   }
   return out;
+}
+
+}  // namespace
+
+std::string new_uuid() {
+  std::array<unsigned char, 16> bytes;
+  random_bytes(bytes.data(), bytes.size());
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // variant 10xx
+  return canonical(bytes);
+}
+
+std::string new_ordered_uuid() {
+  std::array<unsigned char, 16> bytes;
+  random_bytes(bytes.data() + 6, bytes.size() - 6);
+  const auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count());
+  for (int i = 0; i < 6; ++i)  // unix_ts_ms, big-endian
+    bytes[static_cast<std::size_t>(i)] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x70);  // version 7
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // variant 10xx
+  return canonical(bytes);
 }
 
 bool is_uuid(std::string_view s) {

@@ -126,7 +126,7 @@ int lane_of(std::string_view user_id) {
 Event append(pqxx::transaction_base& w, const std::string& user_id, std::string_view type,
              const std::string& subject, nlohmann::json data) {
   Event e;
-  e.event_id = new_uuid();
+  e.event_id = new_ordered_uuid();
   e.user_id = user_id;
   e.type = std::string(type);
   e.subject = subject;
@@ -149,7 +149,7 @@ std::vector<Event> append_many(pqxx::transaction_base& w, std::vector<NewEvent> 
   out.reserve(events.size());
   for (auto& n : events) {
     Event e;
-    e.event_id = new_uuid();
+    e.event_id = new_ordered_uuid();
     e.user_id = n.user_id;
     e.type = std::string(n.type);
     e.subject = n.subject;

@@ -126,7 +126,7 @@ Reminder insert(pqxx::transaction_base& w, const std::string& user_id, const std
                 const NewReminder& r) {
   std::optional<std::string> before;
   if (r.before_due) before = format_duration(*r.before_due);
-  auto res = w.exec_prepared(kInsert.name, user_id, task_id, new_uuid(), optional_text(r.at), before);
+  auto res = w.exec_prepared(kInsert.name, user_id, task_id, new_ordered_uuid(), optional_text(r.at), before);
   if (res.empty()) throw Error(Errc::not_found, "no task " + task_id);
   return from_row(res[0]);
 }

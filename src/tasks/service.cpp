@@ -127,7 +127,7 @@ void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& sour
     const auto due = recurring::next_due(source, prev, at);
     if (!due) break;  // COUNT or UNTIL ended the series
     Task next;
-    next.id = new_uuid();
+    next.id = new_ordered_uuid();
     next.user_id = who.user_id;
     next.title = source.title;
     next.description = source.description;
@@ -205,7 +205,7 @@ TaskPatch content_of(const TaskPatch& p) {
 /// The task a create request describes, before it is stored.
 Task new_task(const Actor& who, const NewTask& r) {
   Task t;
-  t.id = new_uuid();
+  t.id = new_ordered_uuid();
   t.user_id = who.user_id;
   t.title = r.title;
   t.description = r.description;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 #include <string>
 #include <thread>
@@ -75,6 +76,48 @@ TEST(Uuid, NewUsesAllRandomBits) {
     } else {
       EXPECT_GT(values[p].size(), 4u);
     }
+  }
+}
+
+TEST(Uuid, OrderedIsVersion7WithTheTimeInMilliseconds) {
+  const auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  for (int i = 0; i < 1000; ++i) {
+    const auto before = now_ms();
+    const std::string id = new_ordered_uuid();
+    const auto after = now_ms();
+    ASSERT_TRUE(is_uuid(id)) << id;
+    EXPECT_EQ(id, normalize_uuid(id));
+    EXPECT_EQ(id[14], '7') << id;
+    const int variant = hex_digit(id[19]);
+    EXPECT_GE(variant, 8) << id;
+    EXPECT_LE(variant, 11) << id;
+    const long long ms = std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+    EXPECT_GE(ms, before) << id;
+    EXPECT_LE(ms, after) << id;
+  }
+}
+
+TEST(Uuid, OrderedSortByTimeAndAreUniqueWithinAMillisecond) {
+  // Many ids a millisecond: the time prefix never goes back, and the 74 random bits keep them apart.
+  std::vector<std::string> made;
+  for (int i = 0; i < 20000; ++i)
+    made.push_back(new_ordered_uuid());
+  for (std::size_t i = 1; i < made.size(); ++i)
+    ASSERT_LE(made[i - 1].substr(0, 13), made[i].substr(0, 13)) << i;
+  EXPECT_EQ(std::set<std::string>(made.begin(), made.end()).size(), made.size());
+  EXPECT_LT(made.front().substr(0, 13), made.back().substr(0, 13)) << "20 000 ids in under a millisecond?";
+  // The random part varies in every nibble (version and variant bits aside).
+  std::set<char> values[36];
+  for (const auto& id : made)
+    for (std::size_t p = 15; p < id.size(); ++p)
+      values[p].insert(id[p]);
+  for (std::size_t p = 15; p < 36; ++p) {
+    if (p == 18 || p == 23) continue;
+    EXPECT_GT(values[p].size(), p == 19 ? 3u : 15u) << "position " << p;
   }
 }
 
