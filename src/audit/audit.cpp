@@ -79,11 +79,11 @@ nlohmann::json to_json(const Entry& e) {
 }
 
 void record(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
-            std::string_view action, const std::string& request_id, const nlohmann::json& changes) {
+            std::string_view action, const std::string& request_id, std::string_view changes) {
   w.exec_prepared(kInsert.name, user_id, task_id.empty() ? std::nullopt : std::optional<std::string>(task_id),
                   std::string(action),
                   request_id.empty() ? std::nullopt : std::optional<std::string>(request_id),
-                  changes.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                  std::string(changes));
 }
 
 void record_many(pqxx::transaction_base& w, const std::vector<NewEntry>& entries) {
@@ -95,7 +95,7 @@ void record_many(pqxx::transaction_base& w, const std::vector<NewEntry>& entries
     tasks.push_back(e.task_id.empty() ? std::nullopt : std::optional<std::string>(e.task_id));
     actions.emplace_back(e.action);
     requests.push_back(e.request_id.empty() ? std::nullopt : std::optional<std::string>(e.request_id));
-    changes.push_back(e.changes.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    changes.push_back(e.changes);
   }
   w.exec_prepared(kInsertMany.name, db::array_literal(users), db::array_literal(tasks),
                   db::array_literal(actions), db::array_literal(requests), db::array_literal(changes));

@@ -151,69 +151,75 @@ void ObjectWriter::key(std::string_view k) {
   out_ += ':';
 }
 
+void ObjectWriter::open(std::string_view k) {
+  key(k);
+  out_ += before_;
+}
+
 std::string& ObjectWriter::raw(std::string_view k) {
   key(k);
   return out_;
 }
 
 ObjectWriter& ObjectWriter::string(std::string_view k, std::string_view value) {
-  key(k);
+  open(k);
   append_string(out_, value);
+  out_ += after_;
   return *this;
 }
 
 ObjectWriter& ObjectWriter::string(std::string_view k, const std::optional<std::string>& value) {
-  if (!value) {
-    key(k);
-    out_ += "null";
-    return *this;
-  }
+  if (!value) return null(k);
   return string(k, std::string_view(*value));
 }
 
 ObjectWriter& ObjectWriter::integer(std::string_view k, std::int64_t value) {
-  key(k);
+  open(k);
   char buf[24];
   const auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
   out_.append(buf, end);
+  out_ += after_;
   return *this;
 }
 
 ObjectWriter& ObjectWriter::integer(std::string_view k, std::optional<std::int64_t> value) {
-  if (!value) {
-    key(k);
-    out_ += "null";
-    return *this;
-  }
+  if (!value) return null(k);
   return integer(k, *value);
 }
 
 ObjectWriter& ObjectWriter::boolean(std::string_view k, bool value) {
-  key(k);
+  open(k);
   out_ += value ? "true" : "false";
+  out_ += after_;
   return *this;
 }
 
 ObjectWriter& ObjectWriter::instant(std::string_view k, std::optional<Instant> value) {
-  key(k);
-  if (!value) {
-    out_ += "null";
-    return *this;
-  }
+  if (!value) return null(k);
+  open(k);
   out_ += '"';
   append_rfc3339(out_, *value);  // digits, '-', ':', '.', 'T', 'Z', '+': nothing to escape
   out_ += '"';
+  out_ += after_;
   return *this;
 }
 
 ObjectWriter& ObjectWriter::strings(std::string_view k, const std::vector<std::string>& values) {
-  key(k);
+  open(k);
   out_ += '[';
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i) out_ += ',';
     append_string(out_, values[i]);
   }
   out_ += ']';
+  out_ += after_;
+  return *this;
+}
+
+ObjectWriter& ObjectWriter::null(std::string_view k) {
+  open(k);
+  out_ += "null";
+  out_ += after_;
   return *this;
 }
 

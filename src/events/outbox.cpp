@@ -17,7 +17,7 @@ namespace {
 const db::Statement kInsert{
     "outbox_insert",
     "INSERT INTO outbox (event_id, user_id, lane, type, subject, event) VALUES ($1, $2, "
-    "$3, $4, $5, jsonb_set($6::jsonb, '{time}', to_jsonb(" EVENT_TIME "))) RETURNING id, event->>'time'"};
+    "$3, $4, $5, jsonb_set($6::jsonb, '{time}', to_jsonb(" EVENT_TIME "))) RETURNING id"};
 // Claims a lane's unpublished events and numbers them: claim_pending ($3 false) and claim_and_publish ($3
 // true). Sequence numbers are handed out by the relay, in the order it sees committed events: per user in
 // outbox order, the claimed events without a number get the user's next ones (`fresh`: k-th of n; `taken`:
@@ -80,7 +80,7 @@ const db::Statement kInsertMany{
     "SELECT x.id, x.u, x.lane, x.type, x.subject, jsonb_set(x.doc, '{time}', to_jsonb(" EVENT_TIME
     ")) "
     "FROM unnest($1::uuid[], $2::uuid[], $3::smallint[], $4::text[], $5::text[], $6::jsonb[]) "
-    "AS x(id, u, lane, type, subject, doc) RETURNING id, event_id, event->>'time'"};
+    "AS x(id, u, lane, type, subject, doc) RETURNING id, event_id"};
 #undef EVENT_TIME
 const db::Registration kRegistered{kInsertMany, kInsert,  kClaim, kMark,
                                    kPrune,      kBacklog, kSince, kNotifyPublished};
@@ -123,56 +123,46 @@ int lane_of(std::string_view user_id) {
   return static_cast<int>(h % kLanes);
 }
 
-Event append(pqxx::transaction_base& w, const std::string& user_id, std::string_view type,
-             const std::string& subject, nlohmann::json data) {
-  Event e;
-  e.event_id = new_ordered_uuid();
-  e.user_id = user_id;
-  e.type = std::string(type);
-  e.subject = subject;
-  e.document = cloudevent(e.event_id, type, subject, Instant{}, 0, std::move(data));
-  e.document.erase("sequence");  // given by the relay (claim_pending); `time` by the INSERT
-  auto row = w.exec_prepared(kInsert.name, e.event_id, user_id, lane_of(user_id), e.type, subject,
-                             e.document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  e.id = row[0][0].as<std::int64_t>();
-  e.document["time"] = row[0][1].c_str();
+Appended append(pqxx::transaction_base& w, const std::string& user_id, std::string_view type,
+                const std::string& subject, std::string_view data) {
+  Appended a;
+  a.event_id = new_ordered_uuid();
+  std::string document;
+  append_stored_cloudevent(document, a.event_id, type, subject, data);
+  auto row = w.exec_prepared(kInsert.name, a.event_id, user_id, lane_of(user_id), std::string(type), subject,
+                             document);
+  a.id = row[0][0].as<std::int64_t>();
   // After commit, not inside the transaction (see db::signal_after_commit): the relay wakes up at once
   // instead of waiting for its timer.
   db::signal_after_commit(kOutboxChannel);
-  return e;
+  return a;
 }
 
-std::vector<Event> append_many(pqxx::transaction_base& w, std::vector<NewEvent> events) {
-  std::vector<Event> out;
+std::vector<Appended> append_many(pqxx::transaction_base& w, const std::vector<NewEvent>& events) {
+  std::vector<Appended> out;
   if (events.empty()) return out;
   std::vector<std::string> ids, user_ids, lanes, types, subjects, documents;
   out.reserve(events.size());
-  for (auto& n : events) {
-    Event e;
-    e.event_id = new_ordered_uuid();
-    e.user_id = n.user_id;
-    e.type = std::string(n.type);
-    e.subject = n.subject;
-    e.document = cloudevent(e.event_id, n.type, n.subject, Instant{}, 0, std::move(n.data));
-    e.document.erase("sequence");  // as in append()
-    ids.push_back(e.event_id);
-    user_ids.push_back(e.user_id);
-    lanes.push_back(std::to_string(lane_of(e.user_id)));
-    types.push_back(e.type);
-    subjects.push_back(e.subject);
-    documents.push_back(e.document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    out.push_back(std::move(e));
+  for (const auto& n : events) {
+    Appended a;
+    a.event_id = new_ordered_uuid();
+    std::string document;
+    append_stored_cloudevent(document, a.event_id, n.type, n.subject, n.data);
+    ids.push_back(a.event_id);
+    user_ids.push_back(n.user_id);
+    lanes.push_back(std::to_string(lane_of(n.user_id)));
+    types.emplace_back(n.type);
+    subjects.push_back(n.subject);
+    documents.push_back(std::move(document));
+    out.push_back(std::move(a));
   }
-  std::map<std::string, std::pair<std::int64_t, std::string>> rows;  // event id → (row id, time)
+  std::map<std::string, std::int64_t> rows;  // event id → row id
   for (const auto& row : w.exec_prepared(
            kInsertMany.name, db::array_literal(ids), db::array_literal(user_ids), db::array_literal(lanes),
            db::array_literal(types), db::array_literal(subjects), db::array_literal(documents)))
-    rows[row[1].c_str()] = {row[0].as<std::int64_t>(), row[2].c_str()};
-  for (auto& e : out) {
-    const auto& [id, time] = rows[e.event_id];
-    e.id = id;
-    e.document["time"] = time;
-  }
+    rows[row[1].c_str()] = row[0].as<std::int64_t>();
+  for (auto& a : out)
+    a.id = rows[a.event_id];
   db::signal_after_commit(kOutboxChannel);
   return out;
 }

@@ -119,13 +119,14 @@ std::vector<Fired> fire_due(pqxx::transaction_base& w, int limit, bool email_ena
         {"fire_at", format_rfc3339(f.fire_at)},
         {"fired_at", format_rfc3339(f.fired_at)},
         {"email", f.email}};
-    fired_events.push_back({f.user_id, events::kReminderFired, f.task_id, std::move(data)});
+    fired_events.push_back({f.user_id, events::kReminderFired, f.task_id,
+                            data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
     mail = mail || f.email;
     out.push_back(std::move(f));
   }
   // One batch append: the users' sequence rows are locked in user-id order, so concurrent replicas cannot
   // deadlock.
-  events::append_many(w, std::move(fired_events));
+  events::append_many(w, fired_events);
   if (mail) w.exec_prepared(kNotifyMail.name);
   return out;
 }

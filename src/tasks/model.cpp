@@ -64,21 +64,22 @@ nlohmann::json to_json(const Task& t) {
           {"version", t.version}};
 }
 
-void append_json(std::string& out, const Task& t) {
+namespace {
+
+/// A task's members in std::map order, as nlohmann::json writes them; `id` only when asked for.
+void write_members(json::ObjectWriter& o, const Task& t, bool with_id) {
   const auto optional_int = [](const std::optional<int>& i) -> std::optional<std::int64_t> {
     if (!i) return std::nullopt;
     return *i;
   };
-  // Keys in std::map order, as nlohmann::json writes them.
-  json::ObjectWriter o(out);
   o.boolean("all_day", t.all_day)
       .instant("completed_at", t.completed_at)
       .instant("created_at", t.created_at)
       .string("description", t.description)
       .instant("due_at", t.due_at)
-      .integer("generate_ahead", t.generate_ahead)
-      .string("id", t.id)
-      .integer("occurrence", optional_int(t.occurrence))
+      .integer("generate_ahead", t.generate_ahead);
+  if (with_id) o.string("id", t.id);
+  o.integer("occurrence", optional_int(t.occurrence))
       .string("priority", to_string(t.priority))
       .string("recurrence", t.recurrence)
       .string("recurrence_mode", to_string(t.recurrence_mode))
@@ -89,6 +90,18 @@ void append_json(std::string& out, const Task& t) {
       .string("title", t.title)
       .instant("updated_at", t.updated_at)
       .integer("version", t.version);
+}
+
+}  // namespace
+
+void append_json(std::string& out, const Task& t) {
+  json::ObjectWriter o(out);
+  write_members(o, t, /*with_id=*/true);
+}
+
+void append_snapshot(std::string& out, const Task& t, bool created) {
+  json::ObjectWriter o(out, created ? "[null," : "[", created ? "]" : ",null]");
+  write_members(o, t, /*with_id=*/false);
 }
 
 }  // namespace todo::tasks

@@ -4,6 +4,7 @@
 #include "todo/audit/audit.hpp"
 #include "todo/core/error.hpp"
 #include "todo/core/ids.hpp"
+#include "todo/core/json_writer.hpp"
 #include "todo/events/outbox.hpp"
 #include "todo/tasks/recurring.hpp"
 
@@ -45,22 +46,24 @@ nlohmann::json changes_json(const std::vector<Change>& changes) {
   return out;
 }
 
-/// Every field of a task as [null, value] (created) or [value, null] (deleted).
-nlohmann::json snapshot_changes(const Task& t, bool created) {
-  nlohmann::json out = nlohmann::json::object();
-  const nlohmann::json snapshot = to_json(t);  // named: items() does not keep a temporary alive
-  for (const auto& [field, value] : snapshot.items()) {
-    if (field == "id") continue;
-    out[field] = created ? nlohmann::json::array({nullptr, value}) : nlohmann::json::array({value, nullptr});
-  }
+/// Every field of a task as [null, value] (created) or [value, null] (deleted), as JSON text.
+std::string snapshot_changes(const Task& t, bool created) {
+  std::string out;
+  append_snapshot(out, t, created);
   return out;
 }
 
-/// The data of a change's event.
-nlohmann::json event_data(const Actor& who, const Task& t, const nlohmann::json* changes) {
-  nlohmann::json data = {{"user_id", who.user_id}, {"task", to_json(t)}, {"version", t.version}};
-  if (changes) data["changes"] = *changes;
-  return data;
+/// The data of a change's event, as JSON text: `changes` (JSON text, when given), the task, the user and the
+/// task's version.
+std::string event_data(const Actor& who, const Task& t, const std::string* changes) {
+  std::string out;
+  {
+    json::ObjectWriter o(out);  // members in std::map order, as everywhere
+    if (changes) o.raw("changes") += *changes;
+    append_json(o.raw("task"), t);
+    o.string("user_id", who.user_id).integer("version", t.version);
+  }
+  return out;
 }
 
 /// The audit action of an event type: the type without its namespace (com.todo.task.updated → task.updated).
@@ -70,7 +73,7 @@ std::string_view audit_action(std::string_view type) {
 
 /// The event and the audit row of one change, in the caller's transaction.
 void record(pqxx::transaction_base& w, const Actor& who, std::string_view type, const Task& t,
-            const nlohmann::json* changes, const nlohmann::json& audit_changes) {
+            const std::string* changes, std::string_view audit_changes) {
   events::append(w, who.user_id, type, t.id, event_data(who, t, changes));
   audit::record(w, who.user_id, t.id, audit_action(type), who.request_id, audit_changes);
 }
@@ -90,7 +93,8 @@ Task save_and_record(pqxx::transaction_base& w, const Actor& who, Task& t,
   std::string_view type = events::kTaskUpdated;
   if (status_changed && status_only)
     type = saved.status == Status::done ? events::kTaskCompleted : events::kTaskReopened;
-  const auto diff = changes_json(changes);
+  const std::string diff =
+      changes_json(changes).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   record(w, who, type, saved, &diff, diff);
   return saved;
 }
@@ -257,7 +261,7 @@ std::vector<Task> create_many(pqxx::transaction_base& w, const std::vector<Creat
     entries.push_back({who.user_id, t.id, audit_action(events::kTaskCreated), who.request_id,
                        snapshot_changes(t, /*created=*/true)});
   }
-  events::append_many(w, std::move(events));
+  events::append_many(w, events);
   audit::record_many(w, entries);
   for (std::size_t k = 0; k < stored.size(); ++k)
     out[plain_at[k]] = std::move(stored[k]);

@@ -505,10 +505,11 @@ TEST_F(RemindersTest, FiringReminderIsArmedAgainWhenItsEmailEnds) {
 // once the relay has numbered them.
 TEST_F(RemindersTest, OutboxAppendManyKeepsEachUsersOrder) {
   const auto other = make_user();
-  tx([&](pqxx::work& w) { events::append(w, user_, events::kReminderFired, "s0", {{"n", 0}}); });
+  tx([&](pqxx::work& w) { events::append(w, user_, events::kReminderFired, "s0", R"({"n":0})"); });
   std::vector<events::NewEvent> batch;
   for (int i = 1; i <= 6; ++i)
-    batch.push_back({i % 2 ? user_ : other, events::kReminderFired, "s" + std::to_string(i), {{"n", i}}});
+    batch.push_back({i % 2 ? user_ : other, events::kReminderFired, "s" + std::to_string(i),
+                     nlohmann::json{{"n", i}}.dump()});
   const auto out = tx([&](pqxx::work& w) { return events::append_many(w, batch); });
   ASSERT_EQ(out.size(), 6u);
   publish_all();

@@ -25,9 +25,9 @@ struct Entry {
 
 nlohmann::json to_json(const Entry& e);
 
-/// Appends a row inside the caller's transaction.
+/// Appends a row inside the caller's transaction. `changes`: JSON text, `{"field":[old,new],...}`.
 void record(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
-            std::string_view action, const std::string& request_id, const nlohmann::json& changes);
+            std::string_view action, const std::string& request_id, std::string_view changes);
 
 /// One row for record_many().
 struct NewEntry {
@@ -35,7 +35,7 @@ struct NewEntry {
   std::string task_id;  // empty: none
   std::string_view action;
   std::string request_id;  // empty: none
-  nlohmann::json changes;
+  std::string changes;     // JSON text, as for record()
 };
 /// record() for many rows in one statement whatever their number.
 void record_many(pqxx::transaction_base& w, const std::vector<NewEntry>& entries);

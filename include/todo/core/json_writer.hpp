@@ -22,6 +22,12 @@ void append_string(std::string& out, std::string_view s);
 class ObjectWriter {
  public:
   explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
+  /// Each value the typed members write is put between `before` and `after`: ("[null,", "]") writes
+  /// `{"k":[null,v],...}`. raw() members are not wrapped.
+  ObjectWriter(std::string& out, std::string_view before, std::string_view after)
+      : out_(out), before_(before), after_(after) {
+    out_ += '{';
+  }
   ~ObjectWriter() { out_ += '}'; }
   ObjectWriter(const ObjectWriter&) = delete;
   ObjectWriter& operator=(const ObjectWriter&) = delete;
@@ -30,11 +36,15 @@ class ObjectWriter {
   ObjectWriter& string(std::string_view key, const std::string& value) {
     return string(key, std::string_view(value));
   }
+  ObjectWriter& string(std::string_view key, const char* value) {
+    return string(key, std::string_view(value));
+  }
   ObjectWriter& string(std::string_view key, const std::optional<std::string>& value);
   ObjectWriter& integer(std::string_view key, std::int64_t value);
   ObjectWriter& integer(std::string_view key, std::optional<std::int64_t> value);
   ObjectWriter& boolean(std::string_view key, bool value);
   ObjectWriter& strings(std::string_view key, const std::vector<std::string>& values);
+  ObjectWriter& null(std::string_view key);
   /// The instant as format_rfc3339 writes it (a JSON string), or null.
   ObjectWriter& instant(std::string_view key, std::optional<Instant> value);
   /// `"key":` followed by whatever the caller appends to the string next (one value).
@@ -42,7 +52,10 @@ class ObjectWriter {
 
  private:
   void key(std::string_view k);
+  void open(std::string_view k);  // key(k), then before_
   std::string& out_;
+  std::string_view before_;
+  std::string_view after_;
   bool first_ = true;
 };
 

@@ -29,9 +29,10 @@ struct Event {
   nlohmann::json document;  // the whole CloudEvent
 };
 
-/// The CloudEvents 1.0 structured-mode document: specversion, id, source, type, subject, time,
-/// datacontenttype, sequence and data.
-nlohmann::json cloudevent(std::string_view event_id, std::string_view type, std::string_view subject,
-                          Instant time, std::int64_t sequence, nlohmann::json data);
+/// The CloudEvents 1.0 structured-mode document as the outbox first stores it, as JSON text: specversion, id,
+/// source, type, subject, datacontenttype and `data` (JSON text, written as is). `time` is added by the
+/// INSERT (the transaction's) and `sequence` by the relay when it numbers the event.
+void append_stored_cloudevent(std::string& out, std::string_view event_id, std::string_view type,
+                              std::string_view subject, std::string_view data);
 
 }  // namespace todo::events

@@ -17,23 +17,31 @@ int lane_of(std::string_view user_id);
 /// The channel NOTIFYed (just after commit) when events are appended.
 inline constexpr const char* kOutboxChannel = "todo_outbox";
 
+/// An appended event: its outbox row and its CloudEvent id.
+struct Appended {
+  std::int64_t id = 0;
+  std::string event_id;
+};
+
 /// Appends an event for the user inside the caller's transaction: stores the CloudEvent (its `time` is the
 /// transaction's) and asks for a NOTIFY of the relay after commit (db::signal_after_commit). The event has no
 /// sequence number yet: the relay numbers events as it claims them, so that writers of one user never wait
-/// for each other. `data` gets `user_id` and `version` added by the caller; it is stored as given.
-Event append(pqxx::transaction_base& w, const std::string& user_id, std::string_view type,
-             const std::string& subject, nlohmann::json data);
+/// for each other. `data` is the JSON text of the event's data (the caller includes `user_id` and `version`);
+/// it is stored as given.
+Appended append(pqxx::transaction_base& w, const std::string& user_id, std::string_view type,
+                const std::string& subject, std::string_view data);
 
 /// An event to append with append_many.
 struct NewEvent {
   std::string user_id;
   std::string_view type;
   std::string subject;
-  nlohmann::json data;
+  std::string data;  // JSON text
 };
 /// append() for many events at once, with the same guarantees, in one statement whatever their number. A
-/// user's events get consecutive sequence numbers in the given order when the relay numbers them.
-std::vector<Event> append_many(pqxx::transaction_base& w, std::vector<NewEvent> events);
+/// user's events get consecutive sequence numbers in the given order when the relay numbers them. The result
+/// is in the given order.
+std::vector<Appended> append_many(pqxx::transaction_base& w, const std::vector<NewEvent>& events);
 
 /// Unpublished events of the given lanes, oldest first. The caller must hold the lanes (the relay's advisory
 /// locks): the rows are not locked, since only a lane's holder claims or marks them. Events without a

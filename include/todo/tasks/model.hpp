@@ -59,5 +59,8 @@ nlohmann::json to_json(const Task& t);
 /// The same as JSON text (to_json(t).dump(), byte for byte), written directly: responses that carry tasks
 /// use it, since building the document costs more than the rest of such a request.
 void append_json(std::string& out, const Task& t);
+/// What the audit trail records for a task created (`{"field":[null,value],...}`) or deleted
+/// (`[value,null]`): every member of its JSON but `id`.
+void append_snapshot(std::string& out, const Task& t, bool created);
 
 }  // namespace todo::tasks

@@ -105,5 +105,27 @@ TEST(JsonWriter, ObjectsMatchNlohmann) {
   EXPECT_EQ(empty, "{}");
 }
 
+TEST(JsonWriter, WrappedValuesMatchNlohmann) {
+  std::string out;
+  {
+    ObjectWriter o(out, "[null,", "]");
+    o.boolean("a", false).integer("b", 7).null("c").string("d", "x").strings("e", {"t"});
+    o.instant("f", std::nullopt).instant("g", Instant{});
+    o.raw("h") += "3";  // not wrapped
+  }
+  const nlohmann::json expected = {{"a", {nullptr, false}},
+                                   {"b", {nullptr, 7}},
+                                   {"c", {nullptr, nullptr}},
+                                   {"d", {nullptr, "x"}},
+                                   {"e", {nullptr, {"t"}}},
+                                   {"f", {nullptr, nullptr}},
+                                   {"g", {nullptr, "1970-01-01T00:00:00Z"}},
+                                   {"h", 3}};
+  EXPECT_EQ(out, reference(expected));
+  std::string deleted;
+  { ObjectWriter(deleted, "[", ",null]").integer("a", 1).string("b", std::optional<std::string>{}); }
+  EXPECT_EQ(deleted, R"({"a":[1,null],"b":[null,null]})");
+}
+
 }  // namespace
 }  // namespace todo::json

@@ -51,5 +51,30 @@ TEST(TaskJson, WrittenTextIsTheDocumentsDump) {
   EXPECT_EQ(written(zero), reference(zero));
 }
 
+// The audit trail's record of a created or deleted task: every member but id, as [null, value] or
+// [value, null].
+TEST(TaskJson, SnapshotIsEveryMemberButTheIdBesideNull) {
+  Task t;
+  t.id = "0b7e6a8e-3c52-4a4f-9d0e-8f1f7f0c2a11";
+  t.title = "Pay \"rent\"";
+  t.tags = {"home"};
+  t.due_at = *parse_rfc3339("2027-01-01T09:00:00Z");
+  t.occurrence = 3;
+  t.created_at = t.updated_at = *parse_rfc3339("2026-12-04T05:00:00.5Z");
+  const nlohmann::json document = to_json(t);  // named: items() does not keep a temporary alive
+  for (const bool created : {true, false}) {
+    nlohmann::json expected = nlohmann::json::object();
+    for (const auto& [field, value] : document.items()) {
+      if (field == "id") continue;
+      expected[field] =
+          created ? nlohmann::json::array({nullptr, value}) : nlohmann::json::array({value, nullptr});
+    }
+    std::string out;
+    append_snapshot(out, t, created);
+    EXPECT_EQ(out, expected.dump()) << (created ? "created" : "deleted");
+    EXPECT_EQ(expected.size(), document.size() - 1);
+  }
+}
+
 }  // namespace
 }  // namespace todo::tasks
