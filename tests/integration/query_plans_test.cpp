@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "integration.hpp"
+#include "todo/audit/audit.hpp"
 #include "todo/auth/users.hpp"
 #include "todo/core/time.hpp"
+#include "todo/events/outbox.hpp"
 #include "todo/tasks/query.hpp"
 #include "todo/tasks/repository.hpp"
 
@@ -180,12 +182,23 @@ class QueryPlans : public ::testing::Test {
         std::to_string(kTasks) +
         ") i, "
         "(SELECT ARRAY['buy', 'milk', 'call', 'mom', 'plan', 'trip', 'fix', 'bike', 'read', 'book'] AS w) v");
+    // The audit trail and the outbox: a row for each of 200 000 tasks, numbered events spread like the tasks.
+    n.exec(
+        "INSERT INTO audit_log (user_id, task_id, action, at, changes) SELECT user_id, id, 'task.created', "
+        "created_at, '{}' FROM tasks ORDER BY created_at LIMIT 200000");
+    n.exec(
+        "INSERT INTO outbox (event_id, user_id, sequence, lane, type, subject, event, published_at) "
+        "SELECT gen_random_uuid(), user_id, row_number() OVER (PARTITION BY user_id ORDER BY created_at), 0, "
+        "'com.todo.task.created', id::text, '{}', now() FROM (SELECT user_id, id, created_at FROM tasks "
+        "ORDER BY created_at LIMIT 200000) t");
     const double loaded = seconds_since(started);
     for (const auto& def : indexes)
       n.exec(def);
     const double indexed = seconds_since(started);
     n.exec("ANALYZE users");
     n.exec("ANALYZE tasks");
+    n.exec("ANALYZE audit_log");
+    n.exec("ANALYZE outbox");
     std::cout << "[ load ] " << kTasks << " tasks for " << kUsers << " users: rows " << loaded
               << " s, indexes " << indexed - loaded << " s, analyze " << seconds_since(started) - indexed
               << " s\n";
@@ -448,6 +461,8 @@ TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
     EXPECT_TRUE(tasks::repository::find(w, uid, id).has_value());
     EXPECT_TRUE(auth::users::find_by_id(w, uid).has_value());
     EXPECT_TRUE(tasks::repository::series_tasks(w, uid, id).empty());
+    EXPECT_FALSE(audit::list(w, uid, audit::Query{}).items.empty());
+    EXPECT_FALSE(events::since(w, uid, 0, 1).empty());
     return id;
   });
   auto quote = [](const std::string& s) { return "'" + s + "'"; };  // uuids only
@@ -464,6 +479,16 @@ TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
       {"tasks_tag_counts", "tasks_tag_counts(" + u + ")", "tasks"},
       {"users_by_email", "users_by_email('load17@example.com')", "users"},
       {"users_by_id", "users_by_id(" + u + ")", "users"},
+      {"audit trail, newest first (audit_list)",
+       "audit_list(" + u + ", NULL, NULL, NULL, NULL, NULL, NULL, 51)", "audit_log"},
+      {"audit trail, next page",
+       "audit_list(" + u + ", NULL, NULL, NULL, NULL, '2023-01-01T12:00:00Z', 40000, 51)", "audit_log"},
+      {"audit trail of a task", "audit_list(" + u + ", " + t + ", NULL, NULL, NULL, NULL, NULL, 51)",
+       "audit_log"},
+      {"audit trail, a period",
+       "audit_list(" + u + ", NULL, NULL, '2023-01-01T01:00:00Z', '2023-01-01T02:00:00Z', NULL, NULL, 51)",
+       "audit_log"},
+      {"events to replay (outbox_since)", "outbox_since(" + u + ", 100, 500)", "outbox"},
   };
   for (const auto& [name, execute, table] : statements) {
     const std::string statement = execute.substr(0, execute.find('('));
@@ -475,6 +500,14 @@ TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
     std::cout << "[ plan ] " << name << " | top: " << plan.top() << " | " << plan.scans() << "\n";
     EXPECT_TRUE(plan.uses_index_on(table)) << name;
   }
+  // The oldest event a user still has (the WebSocket resume check, realtime's ws_position): min() reads the
+  // first entry of the partial (user_id, sequence) index.
+  const auto oldest = summarize(tx([&](pqxx::work& w) {
+    return std::string(
+        w.exec("EXPLAIN (FORMAT JSON) SELECT min(sequence) FROM outbox WHERE user_id = " + u)[0][0].c_str());
+  }));
+  std::cout << "[ plan ] oldest event of a user | top: " << oldest.top() << " | " << oldest.scans() << "\n";
+  EXPECT_TRUE(oldest.uses_index_on("outbox"));
 }
 
 }  // namespace
