@@ -13,11 +13,11 @@ namespace {
 
 const db::Statement kInsert{"audit_insert",
                             "INSERT INTO audit_log (user_id, task_id, action, request_id, changes) VALUES "
-                            "($1, $2, $3, $4, $5::jsonb)"};
+                            "($1, $2, $3, $4, $5::json)"};
 const db::Statement kInsertMany{
     "audit_insert_many",
     "INSERT INTO audit_log (user_id, task_id, action, request_id, changes) "
-    "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])"};
+    "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::json[])"};
 // One statement for every filter combination: absent filters are NULL parameters.
 const db::Statement kList{
     "audit_list",

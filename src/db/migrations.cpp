@@ -30,7 +30,7 @@ bool is_migrated(pqxx::connection& c) {
   return current_version(c) >= (all.empty() ? 0 : all.back().version);
 }
 
-int migrate(pqxx::connection& c) {
+int migrate(pqxx::connection& c, int up_to) {
   {
     pqxx::nontransaction n(c);
     n.exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLockKey) + ")");
@@ -45,6 +45,7 @@ int migrate(pqxx::connection& c) {
     const int have = current_version(c);
     for (const auto& m : embedded_migrations()) {
       if (m.version <= have) continue;
+      if (m.version > up_to) break;
       spdlog::info("applying migration {:04d}_{}", m.version, m.name);
       pqxx::work w(c);
       w.exec(std::string(m.sql));

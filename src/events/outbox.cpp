@@ -14,10 +14,12 @@ namespace {
 // The event's time is the transaction's (the change's updated_at), formatted as format_rfc3339 does.
 #define EVENT_TIME \
   "regexp_replace(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '\\.?0+$', '') || 'Z'"
+// The stored document is the server's text with `time` put first: "{" + "\"time\":\"…\"," + the rest.
+#define WITH_TIME(doc) "('{\"time\":\"' || " EVENT_TIME " || '\",' || substr(" doc ", 2))::json"
 const db::Statement kInsert{
     "outbox_insert",
     "INSERT INTO outbox (event_id, user_id, lane, type, subject, event) VALUES ($1, $2, "
-    "$3, $4, $5, jsonb_set($6::jsonb, '{time}', to_jsonb(" EVENT_TIME "))) RETURNING id"};
+    "$3, $4, $5, " WITH_TIME("$6::text") ") RETURNING id"};
 // Claims a lane's unpublished events and numbers them: claim_pending ($3 false) and claim_and_publish ($3
 // true). Sequence numbers are handed out by the relay, in the order it sees committed events: per user in
 // outbox order, the claimed events without a number get the user's next ones (`fresh`: k-th of n; `taken`:
@@ -47,18 +49,18 @@ const db::Statement kClaim{
     "FROM claimed c LEFT JOIN fresh f ON f.id = c.id LEFT JOIN taken t ON t.user_id = f.user_id), "
     "marked AS ("
     "UPDATE outbox AS o SET sequence = n.seq, "
-    "published_at = CASE WHEN $3::boolean OR n.seq IS NULL THEN now() END, "
-    "event = CASE WHEN n.fresh AND n.seq IS NOT NULL THEN jsonb_set(o.event, '{sequence}', to_jsonb(n.seq)) "
-    "ELSE o.event END "
+    "published_at = CASE WHEN $3::boolean OR n.seq IS NULL THEN now() END "
     "FROM numbered n WHERE o.id = n.id AND (n.fresh OR $3::boolean) "
     "RETURNING o.id, o.event_id, o.user_id, o.sequence, o.type, o.subject, o.event), "
     "notified AS ("
     "SELECT count(pg_notify('todo_events', l.user_id::text || ' ' || l.last)) AS sent FROM ("
     "SELECT user_id, max(sequence) AS last FROM marked WHERE $3::boolean AND sequence IS NOT NULL "
     "GROUP BY user_id) AS l) "
-    "SELECT m.id, m.event_id, m.user_id, m.sequence, m.type, m.subject, m.event FROM marked m, notified "
+    "SELECT m.id, m.event_id, m.user_id, m.sequence, m.type, m.subject, m.event, m.event->>'time' "
+    "FROM marked m, notified "
     "UNION ALL "
-    "SELECT c.id, c.event_id, c.user_id, c.sequence, c.type, c.subject, c.event FROM claimed c "
+    "SELECT c.id, c.event_id, c.user_id, c.sequence, c.type, c.subject, c.event, c.event->>'time' "
+    "FROM claimed c "
     "WHERE c.sequence IS NOT NULL AND NOT $3::boolean"};
 const db::Statement kMark{
     "outbox_mark",
@@ -71,16 +73,16 @@ const db::Statement kBacklog{
     "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM outbox "
     "WHERE published_at IS NULL"};
 const db::Statement kSince{"outbox_since",
-                           "SELECT id, event_id, user_id, sequence, type, subject, event FROM outbox "
-                           "WHERE user_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3"};
+                           "SELECT id, event_id, user_id, sequence, type, subject, event, event->>'time' "
+                           "FROM outbox WHERE user_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3"};
 const db::Statement kNotifyPublished{"outbox_notify_published", "SELECT pg_notify('todo_events', $1)"};
 const db::Statement kInsertMany{
     "outbox_insert_many",
     "INSERT INTO outbox (event_id, user_id, lane, type, subject, event) "
-    "SELECT x.id, x.u, x.lane, x.type, x.subject, jsonb_set(x.doc, '{time}', to_jsonb(" EVENT_TIME
-    ")) "
-    "FROM unnest($1::uuid[], $2::uuid[], $3::smallint[], $4::text[], $5::text[], $6::jsonb[]) "
+    "SELECT x.id, x.u, x.lane, x.type, x.subject, " WITH_TIME("x.doc") " "
+    "FROM unnest($1::uuid[], $2::uuid[], $3::smallint[], $4::text[], $5::text[], $6::text[]) "
     "AS x(id, u, lane, type, subject, doc) RETURNING id, event_id"};
+#undef WITH_TIME
 #undef EVENT_TIME
 const db::Registration kRegistered{kInsertMany, kInsert,  kClaim, kMark,
                                    kPrune,      kBacklog, kSince, kNotifyPublished};
@@ -101,7 +103,8 @@ Event from_row(const pqxx::row& r) {
   e.sequence = r[3].is_null() ? 0 : r[3].as<std::int64_t>();
   e.type = r[4].c_str();
   e.subject = r[5].c_str();
-  e.document = nlohmann::json::parse(r[6].c_str());
+  e.document = e.sequence ? numbered_cloudevent(r[6].c_str(), e.sequence) : r[6].c_str();
+  e.time = r[7].c_str();
   return e;
 }
 

@@ -67,8 +67,8 @@ std::shared_ptr<const Delivery> delivery_of(const events::Event& e) {
   auto d = std::make_shared<Delivery>();
   d->user_id = e.user_id;
   d->sequence = e.sequence;
-  d->message = std::make_shared<const std::string>(client_message(e.document.dump()));
-  d->commit_time = epoch_seconds(e.document.value("time", ""));
+  d->message = std::make_shared<const std::string>(client_message(e.document));
+  d->commit_time = epoch_seconds(e.time);
   return d;
 }
 

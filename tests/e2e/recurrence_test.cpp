@@ -427,7 +427,7 @@ TEST_F(RecurrenceTest, EventsMatchTheirSchemas) {
   {
     std::ofstream out(path);
     for (const auto& row :
-         n.exec_params("SELECT event FROM outbox WHERE user_id = $1 ORDER BY sequence", u.id))
+         n.exec_params("SELECT event FROM outbox_events WHERE user_id = $1 ORDER BY sequence", u.id))
       out << row[0].c_str() << "\n";
   }
   const std::string cmd = "/usr/bin/python3 " + std::string(std::getenv("TODO_SOURCE_DIR")) +

@@ -323,7 +323,7 @@ TEST_F(RemindersE2e, EventsMatchTheSchemas) {
     std::this_thread::sleep_for(50ms);
   std::string lines;
   long fired = 0;
-  for (const auto& row : n.exec("SELECT event, type FROM outbox ORDER BY user_id, sequence")) {
+  for (const auto& row : n.exec("SELECT event, type FROM outbox_events ORDER BY user_id, sequence")) {
     lines += std::string(row[0].c_str()) + "\n";
     fired += std::string_view(row[1].c_str()) == "com.todo.reminder.fired";
   }

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "integration.hpp"
+#include "todo/audit/audit.hpp"
 #include "todo/auth/users.hpp"
 #include "todo/core/error.hpp"
 #include "todo/core/ids.hpp"
@@ -660,8 +661,10 @@ TEST_F(Events, WithoutBrokersTheBusGetsEveryEventOnceInOrder) {
     for (const auto& e : evs) {
       seqs.push_back(e.sequence);
       ids.insert(e.event_id);
-      EXPECT_EQ(e.document["id"], e.event_id);
-      EXPECT_EQ(e.document["sequence"], e.sequence);
+      const auto document = nlohmann::json::parse(e.document);
+      EXPECT_EQ(document["id"], e.event_id);
+      EXPECT_EQ(document["sequence"], e.sequence);
+      EXPECT_EQ(document["time"], e.time);
     }
     EXPECT_EQ(seqs, one_to(15)) << user;
     EXPECT_EQ(ids.size(), 15u);
@@ -717,14 +720,18 @@ TEST_F(Events, ClaimingToPublishNumbersMarksAndAnnouncesEachEventOnce) {
   std::map<std::string, std::vector<std::int64_t>> seqs;
   for (const auto& e : claimed.events) {
     seqs[e.user_id].push_back(e.sequence);
-    EXPECT_EQ(e.document["sequence"], e.sequence);
+    const auto document = nlohmann::json::parse(e.document);
+    EXPECT_EQ(document["sequence"], e.sequence);
+    EXPECT_EQ(document["time"], e.time);
   }
   EXPECT_EQ(seqs[a], (std::vector<std::int64_t>{1, 2, 3})) << "in order, after the numbers given before";
   EXPECT_EQ(seqs[b], (std::vector<std::int64_t>{1}));
   EXPECT_EQ(seqs.count(gone), 0u);
   EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL"), 0);
   EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE sequence IS NULL"), 1);
-  EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE (event->>'sequence')::bigint = sequence"), 4);
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE sequence IS NOT NULL AND event->>'sequence' IS NULL"),
+            4)
+      << "the number is kept in its column; the stored document is not rewritten";
   EXPECT_EQ(scalar("SELECT last_sequence FROM user_event_sequences WHERE user_id = '" + a + "'"), 3);
 
   const std::set<std::string> expected{a + " 3", b + " 1"};
@@ -777,6 +784,85 @@ TEST_F(Events, PublishedRowsArePrunedAfterRetentionUnpublishedOnesAreKept) {
     EXPECT_EQ(seqs, one_to(3));
   }
   EXPECT_EQ(scalar("SELECT count(*) FROM user_event_sequences"), 2) << "sequences survive pruning";
+}
+
+// Migration 0013 stores documents as text (json): rows written before it read back the same, and an event
+// numbered before it keeps its number in the column only, so it is published with it exactly once.
+TEST(EventStorage, DocumentsStoredBeforeTheJsonMigrationReadBackTheSame) {
+  const std::string url = fresh_database("events_0013");
+  pqxx::connection c(url);
+  ASSERT_EQ(db::migrate(c, 12), 12);
+  const std::string event_id = new_uuid();
+  const std::string user = [&] {
+    pqxx::work w(c);
+    const std::string id = new_uuid();
+    w.exec_params("INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'hash')", id,
+                  "user-" + id + "@example.com");
+    const std::string lane = std::to_string(events::lane_of(id));
+    // As the relay left them before: the number in the column and in the document; a second event not
+    // numbered yet; the user's counter.
+    w.exec_params(
+        "INSERT INTO outbox (event_id, user_id, sequence, lane, type, subject, event, published_at) "
+        "VALUES ($1, $2, 1, " +
+            lane + ", 'com.todo.task.created', 't', $3::jsonb, now())",
+        event_id, id,
+        R"({"id": ")" + event_id +
+            R"(", "data": {"task": {"title": "Pay \"rent\" ü"}}, "time": "2026-12-05T10:00:00.25Z", )"
+            R"("sequence": 1})");
+    w.exec_params("INSERT INTO outbox (event_id, user_id, lane, type, subject, event) VALUES ($1, $2, " +
+                      lane +
+                      ", 'com.todo.task.deleted', 't', '{\"time\": \"2026-12-05T10:00:01Z\", \"data\": {}}')",
+                  new_uuid(), id);
+    w.exec_params("INSERT INTO user_event_sequences (user_id, last_sequence) VALUES ($1, 1)", id);
+    w.exec_params(
+        "INSERT INTO audit_log (user_id, action, changes) VALUES ($1, 'task.created', "
+        "'{\"title\": [null, \"Pay rent\"], \"tags\": [[], [\"home\"]]}')",
+        id);
+    w.commit();
+    return id;
+  }();
+
+  ASSERT_EQ(db::migrate(c), static_cast<int>(db::embedded_migrations().size()) - 12);
+  db::prepare_session(c);  // the server's statements, on the migrated schema
+  pqxx::work w(c);
+  EXPECT_EQ(w.exec("SELECT count(*) FROM outbox WHERE event->>'sequence' IS NOT NULL")[0][0].as<int>(), 0);
+
+  const auto replayed = events::since(w, user, 0, 10);
+  ASSERT_EQ(replayed.size(), 1u) << "the unnumbered event is not replayed";
+  const Event& e = replayed[0];
+  EXPECT_EQ(e.sequence, 1);
+  EXPECT_EQ(e.time, "2026-12-05T10:00:00.25Z");
+  std::size_t keys = 0;
+  for (auto at = e.document.find("\"sequence\""); at != std::string::npos;
+       at = e.document.find("\"sequence\"", at + 1))
+    ++keys;
+  EXPECT_EQ(keys, 1u) << e.document;
+  const auto doc = nlohmann::json::parse(e.document);
+  EXPECT_EQ(doc, nlohmann::json::parse(R"({"id": ")" + event_id +
+                                       R"(", "data": {"task": {"title": "Pay \"rent\" ü"}}, )"
+                                       R"("time": "2026-12-05T10:00:00.25Z", "sequence": 1})"));
+
+  std::vector<int> lanes(events::kLanes);
+  for (int l = 0; l < events::kLanes; ++l)
+    lanes[static_cast<std::size_t>(l)] = l;
+  const auto claimed = events::claim_and_publish(w, lanes, 10);
+  ASSERT_EQ(claimed.events.size(), 1u);
+  EXPECT_EQ(claimed.events[0].sequence, 2) << "numbered after the number given before the migration";
+  EXPECT_EQ(nlohmann::json::parse(claimed.events[0].document)["sequence"], 2);
+
+  // The outbox_events view gives operators the same text as the server publishes.
+  const auto published = events::since(w, user, 0, 10);
+  const auto viewed = w.exec_params(
+      "SELECT event FROM outbox_events WHERE user_id = $1 AND sequence IS NOT NULL ORDER BY sequence", user);
+  ASSERT_EQ(published.size(), 2u);
+  ASSERT_EQ(viewed.size(), 2u);
+  for (std::size_t i = 0; i < published.size(); ++i)
+    EXPECT_EQ(viewed[static_cast<pqxx::result::size_type>(i)][0].c_str(), published[i].document);
+
+  const auto page = audit::list(w, user, audit::Query{});
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].changes,
+            nlohmann::json::parse(R"({"title":[null,"Pay rent"],"tags":[[],["home"]]})"));
 }
 
 }  // namespace

@@ -519,11 +519,10 @@ TEST_F(RemindersTest, OutboxAppendManyKeepsEachUsersOrder) {
          {std::pair{user_, std::vector<int>{0, 1, 3, 5}}, std::pair{other, std::vector<int>{2, 4, 6}}}) {
       std::vector<int> got;
       long expected_sequence = 1;
-      for (const auto& row :
-           n.exec_params("SELECT sequence, event FROM outbox WHERE user_id = $1 ORDER BY sequence", user)) {
-        EXPECT_EQ(row[0].as<long>(), expected_sequence++);
-        const auto doc = nlohmann::json::parse(row[1].c_str());
-        EXPECT_EQ(doc["sequence"], row[0].as<long>());
+      for (const auto& e : events::since(n, user, 0, 100)) {  // as replayed and published
+        EXPECT_EQ(e.sequence, expected_sequence++);
+        const auto doc = nlohmann::json::parse(e.document);
+        EXPECT_EQ(doc["sequence"], e.sequence);
         got.push_back(doc["data"]["n"].get<int>());
       }
       EXPECT_EQ(got, expected);

@@ -2,6 +2,7 @@
 // lock.
 #pragma once
 
+#include <limits>
 #include <pqxx/connection>
 #include <string>
 #include <string_view>
@@ -20,8 +21,9 @@ struct Migration {
 const std::vector<Migration>& embedded_migrations();
 
 /// Applies pending migrations, each in its own transaction, holding a PostgreSQL advisory lock so that
-/// replicas starting together apply each exactly once. Returns how many were applied.
-int migrate(pqxx::connection& c);
+/// replicas starting together apply each exactly once. Returns how many were applied. `up_to` stops after
+/// that version (tests of a migration's handling of existing rows).
+int migrate(pqxx::connection& c, int up_to = std::numeric_limits<int>::max());
 
 /// The newest version recorded in schema_migrations (0 when none).
 int current_version(pqxx::connection& c);

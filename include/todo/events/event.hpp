@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -25,14 +24,19 @@ struct Event {
   std::string user_id;
   std::int64_t sequence = 0;  // per user, gapless, in the order the relay saw commits (0: not numbered yet)
   std::string type;
-  std::string subject;      // the task id
-  nlohmann::json document;  // the whole CloudEvent
+  std::string subject;   // the task id
+  std::string document;  // the whole CloudEvent as JSON text, with its sequence (published as is)
+  std::string time;      // its `time`, RFC 3339
 };
 
 /// The CloudEvents 1.0 structured-mode document as the outbox first stores it, as JSON text: specversion, id,
 /// source, type, subject, datacontenttype and `data` (JSON text, written as is). `time` is added by the
-/// INSERT (the transaction's) and `sequence` by the relay when it numbers the event.
+/// INSERT (the transaction's); the number the relay gives the event stays in the row's `sequence` column and
+/// is put into the document as it is read (numbered_cloudevent).
 void append_stored_cloudevent(std::string& out, std::string_view event_id, std::string_view type,
                               std::string_view subject, std::string_view data);
+
+/// The stored document as published: `{"sequence":<sequence>,` followed by the stored text after its `{`.
+std::string numbered_cloudevent(std::string_view stored, std::int64_t sequence);
 
 }  // namespace todo::events
