@@ -17,7 +17,8 @@ const db::Statement kInsert{"audit_insert",
 const db::Statement kInsertMany{
     "audit_insert_many",
     "INSERT INTO audit_log (user_id, task_id, action, request_id, changes) "
-    "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::json[])"};
+    "SELECT u, t, a, r, c::json FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], "
+    "string_to_array($5::text, chr(30))) AS x(u, t, a, r, c)"};
 // One statement for every filter combination: absent filters are NULL parameters.
 const db::Statement kList{
     "audit_list",
@@ -98,7 +99,7 @@ void record_many(pqxx::transaction_base& w, const std::vector<NewEntry>& entries
     changes.push_back(e.changes);
   }
   w.exec_prepared(kInsertMany.name, db::array_literal(users), db::array_literal(tasks),
-                  db::array_literal(actions), db::array_literal(requests), db::array_literal(changes));
+                  db::array_literal(actions), db::array_literal(requests), db::record_separated(changes));
 }
 
 Query parse_query(const std::vector<std::pair<std::string, std::string>>& params) {

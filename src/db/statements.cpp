@@ -61,6 +61,21 @@ std::string array_literal(const std::vector<std::string>& items) {
   return a + "}";
 }
 
+std::string record_separated(const std::vector<std::string>& items) {
+  std::size_t size = items.size();
+  for (const auto& item : items)
+    size += item.size();
+  std::string out;
+  out.reserve(size);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (items[i].empty() || items[i].find('\x1e') != std::string::npos)
+      throw std::invalid_argument("record_separated: an empty item or one containing 0x1E");
+    if (i) out += '\x1e';
+    out += items[i];
+  }
+  return out;
+}
+
 std::string array_literal(const std::vector<std::optional<std::string>>& items) {
   std::string a = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {

@@ -80,7 +80,8 @@ const db::Statement kInsertMany{
     "outbox_insert_many",
     "INSERT INTO outbox (event_id, user_id, lane, type, subject, event) "
     "SELECT x.id, x.u, x.lane, x.type, x.subject, " WITH_TIME("x.doc") " "
-    "FROM unnest($1::uuid[], $2::uuid[], $3::smallint[], $4::text[], $5::text[], $6::text[]) "
+    "FROM unnest($1::uuid[], $2::uuid[], $3::smallint[], $4::text[], $5::text[], "
+    "string_to_array($6::text, chr(30))) "
     "AS x(id, u, lane, type, subject, doc) RETURNING id, event_id"};
 #undef WITH_TIME
 #undef EVENT_TIME
@@ -162,7 +163,7 @@ std::vector<Appended> append_many(pqxx::transaction_base& w, const std::vector<N
   std::map<std::string, std::int64_t> rows;  // event id → row id
   for (const auto& row : w.exec_prepared(
            kInsertMany.name, db::array_literal(ids), db::array_literal(user_ids), db::array_literal(lanes),
-           db::array_literal(types), db::array_literal(subjects), db::array_literal(documents)))
+           db::array_literal(types), db::array_literal(subjects), db::record_separated(documents)))
     rows[row[1].c_str()] = row[0].as<std::int64_t>();
   for (auto& a : out)
     a.id = rows[a.event_id];

@@ -124,8 +124,7 @@ std::vector<Fired> fire_due(pqxx::transaction_base& w, int limit, bool email_ena
     mail = mail || f.email;
     out.push_back(std::move(f));
   }
-  // One batch append: the users' sequence rows are locked in user-id order, so concurrent replicas cannot
-  // deadlock.
+  // One statement for the batch; the relay numbers the events once this commits.
   events::append_many(w, fired_events);
   if (mail) w.exec_prepared(kNotifyMail.name);
   return out;

@@ -20,6 +20,7 @@
 #include "todo/core/error.hpp"
 #include "todo/db/commit_signals.hpp"
 #include "todo/db/reader.hpp"
+#include "todo/db/statements.hpp"
 
 namespace todo::test {
 namespace {
@@ -30,6 +31,30 @@ int count_rows(const std::string& url, const std::string& sql) {
   pqxx::connection c(url);
   pqxx::nontransaction n(c);
   return n.exec(sql)[0][0].as<int>();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Array parameters
+
+// Both ways of passing a text array arrive in PostgreSQL item for item, whatever the items hold.
+TEST(ArrayParameters, ArrayLiteralsAndRecordSeparatedItemsArriveUnchanged) {
+  const std::string url = fresh_database("arrays");
+  pqxx::connection c(url);
+  const std::vector<std::string> items = {
+      R"({"a":"b \"c\" \\ d"})", "{,}", "NULL", "x y", "ü€😀", "'quoted'", "\t", "[1,2]"};
+  pqxx::work w(c);
+  for (const auto& sql : {std::string("SELECT unnest($1::text[])"),
+                          std::string("SELECT unnest(string_to_array($1::text, chr(30)))")}) {
+    const bool separated = sql.find("string_to_array") != std::string::npos;
+    const auto rows = w.exec_params(sql, separated ? db::record_separated(items) : db::array_literal(items));
+    std::vector<std::string> got;
+    for (const auto& row : rows)
+      got.emplace_back(row[0].c_str());
+    EXPECT_EQ(got, items) << sql;
+  }
+  EXPECT_THROW(db::record_separated({"a", "b\x1e"}), std::invalid_argument);
+  EXPECT_THROW(db::record_separated({"a", ""}), std::invalid_argument) << "string_to_array would drop it";
+  EXPECT_EQ(db::record_separated({}), "");
 }
 
 // ---------------------------------------------------------------------------------------------------------

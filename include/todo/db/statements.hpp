@@ -37,6 +37,12 @@ std::string array_literal(const std::vector<std::string>& items);
 /// The same with NULL elements (nullopt), for unnest()ing nullable columns.
 std::string array_literal(const std::vector<std::optional<std::string>>& items);
 
+/// Non-empty items joined by the ASCII record separator (0x1E), for `string_to_array($n::text, chr(30))`: a
+/// text array parameter without array_literal's quoting and PostgreSQL's array parsing, for items that cannot
+/// contain the separator, such as JSON text (control characters are escaped inside its strings and not
+/// allowed outside them). Throws std::invalid_argument on an empty item or one containing 0x1E.
+std::string record_separated(const std::vector<std::string>& items);
+
 /// A timestamptz column's text (the session time zone is UTC) as an Instant; throws std::runtime_error.
 Instant instant_text(const char* text);
 
