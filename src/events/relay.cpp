@@ -225,7 +225,7 @@ void Relay::run() {
         continue;
       }
       const auto topics = topics_for(e, options_.topics);
-      const std::string& value = e.document;  // valid UTF-8: PostgreSQL checked it when storing the jsonb
+      const std::string& value = e.document;  // valid UTF-8: PostgreSQL checked it when storing it
       const std::map<std::string, std::string> headers = {
           {"ce_specversion", "1.0"}, {"ce_id", e.event_id},
           {"ce_type", e.type},       {"ce_source", "todo-server"},
