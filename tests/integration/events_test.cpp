@@ -682,9 +682,7 @@ TEST_F(Events, ClaimingToPublishNumbersMarksAndAnnouncesEachEventOnce) {
   const std::string a = new_user();
   const std::string b = new_user();
   const std::string gone = new_user();
-  std::vector<int> lanes(events::kLanes);
-  for (int l = 0; l < events::kLanes; ++l)
-    lanes[static_cast<std::size_t>(l)] = l;
+  const std::vector<int> lanes = all_lanes();
   create(Actor{a}, "a1");
   create(Actor{a}, "a2");
   // Numbered, not published (as a relay waiting on Kafka leaves them).
@@ -842,9 +840,7 @@ TEST(EventStorage, DocumentsStoredBeforeTheJsonMigrationReadBackTheSame) {
                                        R"(", "data": {"task": {"title": "Pay \"rent\" ü"}}, )"
                                        R"("time": "2026-12-05T10:00:00.25Z", "sequence": 1})"));
 
-  std::vector<int> lanes(events::kLanes);
-  for (int l = 0; l < events::kLanes; ++l)
-    lanes[static_cast<std::size_t>(l)] = l;
+  const std::vector<int> lanes = all_lanes();
   const auto claimed = events::claim_and_publish(w, lanes, 10);
   ASSERT_EQ(claimed.events.size(), 1u);
   EXPECT_EQ(claimed.events[0].sequence, 2) << "numbered after the number given before the migration";

@@ -13,10 +13,12 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "support/postgres.hpp"
 #include "todo/db/migrations.hpp"
 #include "todo/db/pool.hpp"
+#include "todo/events/outbox.hpp"
 
 namespace todo::test {
 
@@ -38,6 +40,14 @@ inline std::string fresh_c_collated_database(const std::string& prefix) {
   const std::string name = unique_db_name(prefix);
   pg.query("postgres", "CREATE DATABASE " + name + " TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C'");
   return pg.url(name);
+}
+
+/// Every outbox lane, for claiming all events as a relay holding every lane would.
+inline std::vector<int> all_lanes() {
+  std::vector<int> lanes(events::kLanes);
+  for (int l = 0; l < events::kLanes; ++l)
+    lanes[static_cast<std::size_t>(l)] = l;
+  return lanes;
 }
 
 /// A fresh database with every embedded migration applied.

@@ -82,9 +82,7 @@ class RemindersTest : public ::testing::Test {
   /// What the outbox relay does, without Kafka: claims (and so numbers) every pending event and marks it
   /// published.
   void publish_all() {
-    std::vector<int> lanes(events::kLanes);
-    for (int l = 0; l < events::kLanes; ++l)
-      lanes[static_cast<std::size_t>(l)] = l;
+    const std::vector<int> lanes = all_lanes();
     for (;;) {
       const auto n = tx([&](pqxx::work& w) {
         const auto claimed = events::claim_pending(w, lanes, 1000);
