@@ -13,6 +13,8 @@
 #   HTTP_THREADS=…   the server's TODO_HTTP_THREADS (default: its own, one io thread per core)
 #   LIST_CACHE_MB=…  the server's TODO_LIST_CACHE_MB (default: its own, 64; 0: every list page is read from
 #                    PostgreSQL, as when each list follows a change)
+#   TODO_DB_CREATE_WRITERS=…  the server's create writers (default: its own, 2); also the connections of the
+#                    grouped create "db alone" run
 #   SCENARIOS="get list list_one create complete"   which wrk scenarios to run (list: a mix of 8 filter+sort
 #                    queries; list_one: only the headline one, which "db alone" runs too)
 #   DURATION=15      seconds per scenario (and per pgbench run)
@@ -215,23 +217,29 @@ run_pgbench() {  # run_pgbench LABEL
 
 # The database alone: pgbench runs the SQL a scenario makes the server run, on the same database and with the
 # same connection count, so each scenario's figure can be set against what PostgreSQL itself allows for it.
-run_pgbench_script() {  # run_pgbench_script NAME MODE  (script $WORK/NAME.sql)
-  local f=$WORK/pgbench-$1.txt
-  echo "-- pgbench -f $1.sql -M $2 -c $CONNECTIONS -j $THREADS -T $DURATION (database todo, the database alone)"
+run_pgbench_script() {  # run_pgbench_script NAME MODE [CLIENTS [PGBENCH_ARG…]]  (script $WORK/NAME.sql)
+  local f=$WORK/pgbench-$1.txt name=$1 mode=$2 clients=${3:-$CONNECTIONS}
+  shift $(($# < 3 ? $# : 3))
+  local jobs=$((clients < THREADS ? clients : THREADS))
+  echo "-- pgbench -f $name.sql -M $mode -c $clients -j $jobs -T $DURATION $* (database todo, the database alone)"
   sample_compilers "$DURATION" "$f.cc"
-  "${PGB[@]}" -n -f "$WORK/$1.sql" -M "$2" -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" todo >"$f" 2>&1 || {
+  "${PGB[@]}" -n -f "$WORK/$name.sql" -M "$mode" -c "$clients" -j "$jobs" -T "$DURATION" "$@" todo >"$f" 2>&1 || {
     cat "$f"
-    die "pgbench failed for $1"
+    die "pgbench failed for $name"
   }
   grep -E '^(latency average|tps = .*without)' "$f" | sed 's/^/   /'
-  DB_ALONE[$1]=$(awk '/^tps = .*without/ {printf "%.1f", $3}' "$f")
+  DB_ALONE[$name]=$(awk '/^tps = .*without/ {printf "%.1f", $3}' "$f")
   wait "$SAMPLER_PID" || true
-  COMPILERS_DURING+=("db-alone-$1:$(cat "$f.cc")")
+  COMPILERS_DURING+=("db-alone-$name:$(cat "$f.cc")")
 }
 
 list_reads() {  # list_reads: "HITS MISSES" of the server's tasks_list_cache_requests_total so far
   curl -sS "$BASE_URL/metrics" | awk '/^tasks_list_cache_requests_total\{result="hit"\}/ { h = $2 }
     /^tasks_list_cache_requests_total\{result="miss"\}/ { m = $2 } END { printf "%d %d\n", h, m }'
+}
+create_groups() {  # create_groups: "GROUPS CREATES" the server's create writers have written so far
+  curl -sS "$BASE_URL/metrics" | awk '/^tasks_create_batch_size_count / { n = $2 }
+    /^tasks_create_batch_size_sum / { s = $2 } END { printf "%d %d\n", n, s }'
 }
 
 # CPU time so far, in clock ticks: "SERVER POSTGRES MACHINE". POSTGRES is the postmaster, its live children
@@ -339,7 +347,15 @@ wanted() { [[ $SCENARIOS == *" $1 "* ]]; }
 wanted get && run_wrk get get_task.lua "$GET_IDS"
 wanted list && run_wrk list list_tasks.lua "$GET_IDS"
 wanted list_one && run_wrk list_one list_one.lua "$GET_IDS"
-wanted create && run_wrk create create_task.lua "$GET_IDS"
+if wanted create; then
+  read -r groups0 grouped0 < <(create_groups)
+  run_wrk create create_task.lua "$GET_IDS"
+  read -r groups1 grouped1 < <(create_groups)
+  # The creates a transaction of the server's create writers in this scenario (tasks::CreateBatcher).
+  CREATE_GROUP=$(awk -v g=$((groups1 - groups0)) -v c=$((grouped1 - grouped0)) \
+    'BEGIN { printf "%d", (g > 0 ? c / g + 0.5 : 1) }')
+  echo "   written in $((groups1 - groups0)) transactions, about $CREATE_GROUP creates each"
+fi
 
 if wanted complete; then
   # Complete: every open task of the big user, in random order, each used once; topped up if a fast machine
@@ -392,6 +408,30 @@ INSERT INTO audit_log (user_id, task_id, action, request_id, changes)
 COMMIT;
 SQL
   run_pgbench_script create prepared
+  # The same three inserts as the server's create writers send them: CREATE_GROUP creates a transaction (the
+  # scenario's average), one multi-row statement a table, on as many connections as there are writers. Still
+  # less than the server has PostgreSQL do (events are inserted as published: no relay claims and updates
+  # them, no NOTIFY), so this is the most creates/s the server could reach on this schema and machine.
+  cat >"$WORK/create_grouped.sql" <<SQL
+BEGIN;
+INSERT INTO tasks (id, user_id, title, description, status, priority, tags, due_at, all_day, timezone,
+  recurrence, completed_at, recurrence_mode, series_id, occurrence, generate_ahead, series_start)
+  SELECT (lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000000)::bigint), 14, '0') || '7'
+          || substr(md5(random()::text), 1, 17))::uuid,
+    '$BIG_ID', 'probe ' || g, '', 'open', 3, ARRAY['work'], make_timestamptz(2026, 3, 5, 9, 0, 0, 'UTC'),
+    false, coalesce(NULL, (SELECT timezone FROM users WHERE id = '$BIG_ID')), NULL, NULL, 'fixed', NULL, NULL, 0, NULL
+  FROM generate_series(1, :group) AS g
+  RETURNING $TASK_COLS;
+INSERT INTO outbox (event_id, user_id, lane, type, subject, event, published_at)
+  SELECT gen_random_uuid(), '$BIG_ID', 7, 'com.todo.task.created', 'tasks/bench', event, now()
+  FROM bench_create_sample, generate_series(1, :group)
+  RETURNING id, event_id;
+INSERT INTO audit_log (user_id, task_id, action, request_id, changes)
+  SELECT '$BIG_ID', gen_random_uuid(), 'task.created', 'bench', changes FROM bench_create_sample, generate_series(1, :group);
+COMMIT;
+SQL
+  CREATE_WRITERS=${TODO_DB_CREATE_WRITERS:-2}
+  run_pgbench_script create_grouped prepared "$CREATE_WRITERS" -D group="$CREATE_GROUP"
 fi
 
 # ---------------------------------------------------------------------------------------------------------
@@ -456,8 +496,15 @@ row list_one "list, headline only" 0.30
 row create "create" 0.30
 row complete "complete" -
 printf '%-22s %12s %9s %9s %11s %8s\n' "pgbench -S (ceiling)" "$CEILING" - - 1.00 -
+if [[ -n ${DB_ALONE[create_grouped]:-} ]]; then
+  awk -v tps="${DB_ALONE[create_grouped]}" -v g="$CREATE_GROUP" -v w="$CREATE_WRITERS" -v c="$CEILING" \
+    -v rps="${RPS[create]:-0}" 'BEGIN { a = tps * g
+    printf "create, db alone as the server groups them (%d a transaction on %d connections, no relay): %.0f creates/s,", g, w, a
+    printf " %.2f of pgbench -S; the server reached %.2f of that\n", a / c, (a > 0 ? rps / a : 0) }'
+fi
 echo "db alone: pgbench running the scenario's own SQL (list, headline only: the same query; create: the same three inserts in"
-echo "one durable transaction a create, as the server wrote them before it grouped concurrent creates; GET one: pgbench -S,"
+echo "one durable transaction a create, as the server wrote them before it grouped concurrent creates (the line below the"
+echo "table: grouped as the server writes them now); GET one: pgbench -S,"
 echo "a primary-key read like the server's); vs alone = requests/s"
 echo "divided by it, i.e. how much of what PostgreSQL allows for that work the server delivers. The list mix has"
 echo "no db-alone figure: its queries read 51 to about 560 rows for a page of 50, the headline query 51."
