@@ -4,6 +4,10 @@
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <random>
+#include <thread>
+
 #include "todo/core/error.hpp"
 
 namespace todo::db {
@@ -138,6 +142,13 @@ void Pool::retry_after_rollback(const char* sqlstate, const std::exception& e, i
                                        " times to resolve conflicts with concurrent changes; try again");
   }
   spdlog::info("transaction rolled back (SQLSTATE {}), running it again: {}", sqlstate, e.what());
+  // Not at once: the transaction that won is still running, and waking up to take the lock this one held
+  // takes it a moment. A run again that started at once could take that lock first and deadlock with the
+  // winner a second time (seen in test_db). A few milliseconds, more after each attempt, spread at random so
+  // that two losers do not meet again.
+  thread_local std::minstd_rand random{std::random_device{}()};
+  std::uniform_int_distribution<int> ms(2 * attempt, 10 * attempt);
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms(random)));
 }
 
 bool Pool::is_connection_error(std::exception_ptr ep) {

@@ -39,8 +39,9 @@ class Pool {
   /// awaiter. A lost connection surfaces as todo::Error(Errc::unavailable) and is re-opened for the next job.
   /// The notifications it asked for (signal_after_commit) go out after the commit, through the pool's
   /// Notifier. A transaction that PostgreSQL rolled back to break a deadlock or a serialization conflict is
-  /// run again from the start, up to kTransactAttempts times in all (fn must only change the database);
-  /// after the last, the awaiter gets Error(unavailable), a 503 with Retry-After.
+  /// run again from the start after a short random pause (2–10 ms, times the attempt), up to
+  /// kTransactAttempts times in all (fn must only change the database); after the last, the awaiter gets
+  /// Error(unavailable), a 503 with Retry-After.
   template <class F>
   auto transact(F fn) -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::work&>> {
     using R = std::invoke_result_t<F&, pqxx::work&>;
@@ -98,8 +99,8 @@ class Pool {
 
   // Used by the job wrapper in run(); public because it is instantiated inside a lambda.
   [[noreturn]] static void throw_unavailable();
-  /// After a deadlock or serialization failure (SQLSTATE 40P01, 40001) on attempt `attempt`: logs it, and
-  /// throws Error(unavailable) when that was the last attempt.
+  /// After a deadlock or serialization failure (SQLSTATE 40P01, 40001) on attempt `attempt`: logs it and
+  /// pauses before the next attempt, or throws Error(unavailable) when that was the last attempt.
   static void retry_after_rollback(const char* sqlstate, const std::exception& e, int attempt);
   /// Library exceptions become todo::Error where they have a client meaning (lost connection → unavailable).
   static std::exception_ptr translate(std::exception_ptr ep);
