@@ -3,15 +3,21 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 
 namespace todo::tasks {
+namespace {
+constexpr std::chrono::microseconds kLingerTick{200};
+}  // namespace
 
 CreateBatcher::CreateBatcher(db::Pool& pool, std::size_t max_in_flight, std::size_t max_batch,
-                             std::function<void(std::size_t)> observe_batch)
+                             std::function<void(std::size_t)> observe_batch, Linger linger)
     : pool_(pool),
       max_in_flight_(std::max<std::size_t>(1, max_in_flight)),
       max_batch_(std::max<std::size_t>(1, max_batch)),
-      observe_batch_(std::move(observe_batch)) {}
+      observe_batch_(std::move(observe_batch)),
+      linger_{std::min(linger.until, max_batch_), linger.at_most} {}
 
 std::uint64_t CreateBatcher::batches() const {
   std::lock_guard lock(mutex_);
@@ -39,14 +45,30 @@ void CreateBatcher::enqueue(Item item, boost::asio::any_io_executor ex) {
 }
 
 boost::asio::awaitable<void> CreateBatcher::writer() {
+  auto ex = co_await boost::asio::this_coro::executor;
+  boost::asio::steady_timer timer(ex);
   for (;;) {
     std::vector<Item> batch;
+    std::chrono::steady_clock::duration wait{};
     {
       std::lock_guard lock(mutex_);
       if (queue_.empty()) {
         --writers_;
         co_return;
       }
+      if (queue_.size() < linger_.until && writing_ > 0)
+        wait = queue_.front().queued_at + linger_.at_most - std::chrono::steady_clock::now();
+    }
+    if (wait > std::chrono::steady_clock::duration::zero()) {
+      // Looks again every 200 µs: for more creates, the deadline, or the other writer's commit.
+      timer.expires_after(std::min<std::chrono::steady_clock::duration>(wait, kLingerTick));
+      co_await timer.async_wait(boost::asio::use_awaitable);
+      continue;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) continue;
+      ++writing_;
       const std::size_t n = std::min(max_batch_, queue_.size());
       batch.reserve(n);
       for (std::size_t i = 0; i < n; ++i) {
@@ -58,6 +80,10 @@ boost::asio::awaitable<void> CreateBatcher::writer() {
     }
     if (observe_batch_) observe_batch_(batch.size());
     co_await write(batch);
+    {
+      std::lock_guard lock(mutex_);
+      --writing_;
+    }
   }
 }
 

@@ -263,6 +263,86 @@ TEST_F(CreateBatcherTest, CreatesArrivingMeanwhileShareTransactions) {
             11);
 }
 
+// Linger: while another writer is in a transaction, a free writer waits for `until` creates, or for the
+// oldest to have waited `at_most`; with no other writer busy, a create is written at once.
+TEST_F(CreateBatcherTest, UnderLoadAFreeWriterWaitsForMoreCreates) {
+  const std::string user = new_user("UTC");
+  tasks::CreateBatcher batcher(*pool_, /*max_in_flight=*/2, /*max_batch=*/64, {},
+                               tasks::CreateBatcher::Linger{5, std::chrono::seconds(60)});
+  IoThreads threads(2);
+  auto& io = threads.io;
+  const auto titled_for = [&user](int i) {
+    return std::vector<Creation>{{Actor(user, "r" + std::to_string(i)), titled("t" + std::to_string(i))}};
+  };
+
+  // Nothing else is being written: the first create goes at once, though it is alone.
+  auto alone = spawn(io, batcher, titled_for(0));
+  ASSERT_EQ(alone[0].wait_for(20s), std::future_status::ready) << "written at once, not after the linger";
+  EXPECT_EQ(alone[0].get().title, "t0");
+
+  // One writer's transaction waits on a table lock: the database is busy.
+  pqxx::connection locker(*url_);
+  auto hold = std::make_unique<pqxx::work>(locker);
+  hold->exec("LOCK TABLE tasks IN EXCLUSIVE MODE");
+  auto busy = spawn(io, batcher, titled_for(1));
+  ASSERT_TRUE(eventually([&] {
+    return query("SELECT count(*) FROM pg_locks WHERE relation = 'tasks'::regclass AND NOT granted")[0][0]
+               .as<int>() == 1;
+  }));
+  EXPECT_EQ(batcher.batches(), 2u);
+  // The second writer starts with the next create but waits: four queued, one at a time, stay queued...
+  std::vector<std::future<Task>> waiting;
+  for (int i = 2; i <= 5; ++i) {
+    auto f = spawn(io, batcher, titled_for(i));
+    waiting.push_back(std::move(f[0]));
+    ASSERT_TRUE(eventually([&] { return batcher.queued() == static_cast<std::size_t>(i - 1); }));
+  }
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(batcher.queued(), 4u);
+  EXPECT_EQ(batcher.batches(), 2u);
+  // ...and the fifth makes `until`: all five go in one transaction, while the first writer still waits.
+  auto fifth = spawn(io, batcher, titled_for(6));
+  waiting.push_back(std::move(fifth[0]));
+  ASSERT_TRUE(eventually([&] { return batcher.queued() == 0; }));
+  EXPECT_EQ(batcher.batches(), 3u);
+  hold->commit();
+  EXPECT_EQ(busy[0].get().title, "t1");
+  for (std::size_t i = 0; i < waiting.size(); ++i)
+    EXPECT_EQ(waiting[i].get().title, "t" + std::to_string(i + 2));
+  std::multiset<int> sizes;
+  for (const auto& row :
+       query("SELECT count(*) FROM tasks WHERE user_id = '" + user + "' GROUP BY xmin::text"))
+    sizes.insert(row[0].as<int>());
+  EXPECT_EQ(sizes, (std::multiset<int>{1, 1, 5}));
+  EXPECT_EQ(batcher.creates(), 7u);
+}
+
+// The linger has a deadline: fewer than `until` creates are written once the oldest has waited `at_most`.
+TEST_F(CreateBatcherTest, ALingeringCreateIsWrittenAfterAtMost) {
+  const std::string user = new_user("UTC");
+  tasks::CreateBatcher batcher(*pool_, 2, 64, {},
+                               tasks::CreateBatcher::Linger{100, std::chrono::milliseconds(300)});
+  IoThreads threads(2);
+  auto& io = threads.io;
+  pqxx::connection locker(*url_);
+  auto hold = std::make_unique<pqxx::work>(locker);
+  hold->exec("LOCK TABLE tasks IN EXCLUSIVE MODE");
+  auto busy = spawn(io, batcher, {{Actor(user, "r1"), titled("t1")}});
+  ASSERT_TRUE(eventually([&] {
+    return query("SELECT count(*) FROM pg_locks WHERE relation = 'tasks'::regclass AND NOT granted")[0][0]
+               .as<int>() == 1;
+  }));
+  const auto start = std::chrono::steady_clock::now();
+  auto late = spawn(io, batcher, {{Actor(user, "r2"), titled("t2")}, {Actor(user, "r3"), titled("t3")}});
+  ASSERT_TRUE(eventually([&] { return batcher.batches() == 2u; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms) << "they waited for more creates first";
+  EXPECT_EQ(batcher.queued(), 0u);
+  hold->commit();
+  EXPECT_EQ(busy[0].get().title, "t1");
+  EXPECT_EQ(late[0].get().title, "t2");
+  EXPECT_EQ(late[1].get().title, "t3");
+}
+
 // A create that fails in the database (here: for a user that does not exist) gets its error; the others of
 // its batch are written, each in a transaction of its own.
 TEST_F(CreateBatcherTest, ACreateThatFailsFailsAlone) {
