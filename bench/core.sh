@@ -393,12 +393,15 @@ if wanted create; then
   psql_todo -q -c "CREATE TABLE bench_create_sample AS SELECT
       (SELECT event FROM outbox WHERE type = 'com.todo.task.created' ORDER BY id DESC LIMIT 1) AS event,
       (SELECT changes FROM audit_log WHERE action = 'task.created' ORDER BY at DESC LIMIT 1) AS changes"
+  # The probe's task as the server inserts it, after its id and title.
+  task_insert="INSERT INTO tasks (id, user_id, title, description, status, priority, tags, due_at, all_day,
+  timezone, recurrence, completed_at, recurrence_mode, series_id, occurrence, generate_ahead, series_start)"
+  probe_rest="'', 'open', 3, ARRAY['work'], make_timestamptz(2026, 3, 5, 9, 0, 0, 'UTC'), false,
+  coalesce(NULL, (SELECT timezone FROM users WHERE id = '$BIG_ID')), NULL, NULL, 'fixed', NULL, NULL, 0, NULL"
   cat >"$WORK/create.sql" <<SQL
 BEGIN;
-INSERT INTO tasks (id, user_id, title, description, status, priority, tags, due_at, all_day, timezone,
-  recurrence, completed_at, recurrence_mode, series_id, occurrence, generate_ahead, series_start)
-  VALUES (gen_random_uuid(), '$BIG_ID', 'probe', '', 'open', 3, ARRAY['work'], make_timestamptz(2026, 3, 5, 9, 0, 0, 'UTC'),
-  false, coalesce(NULL, (SELECT timezone FROM users WHERE id = '$BIG_ID')), NULL, NULL, 'fixed', NULL, NULL, 0, NULL)
+$task_insert
+  VALUES (gen_random_uuid(), '$BIG_ID', 'probe', $probe_rest)
   RETURNING $TASK_COLS;
 INSERT INTO outbox (event_id, user_id, lane, type, subject, event, published_at)
   SELECT gen_random_uuid(), '$BIG_ID', 7, 'com.todo.task.created', 'tasks/bench', event, now() FROM bench_create_sample
@@ -414,12 +417,10 @@ SQL
   # them, no NOTIFY), so this is the most creates/s the server could reach on this schema and machine.
   cat >"$WORK/create_grouped.sql" <<SQL
 BEGIN;
-INSERT INTO tasks (id, user_id, title, description, status, priority, tags, due_at, all_day, timezone,
-  recurrence, completed_at, recurrence_mode, series_id, occurrence, generate_ahead, series_start)
+$task_insert
   SELECT (lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000000)::bigint), 14, '0') || '7'
           || substr(md5(random()::text), 1, 17))::uuid,
-    '$BIG_ID', 'probe ' || g, '', 'open', 3, ARRAY['work'], make_timestamptz(2026, 3, 5, 9, 0, 0, 'UTC'),
-    false, coalesce(NULL, (SELECT timezone FROM users WHERE id = '$BIG_ID')), NULL, NULL, 'fixed', NULL, NULL, 0, NULL
+    '$BIG_ID', 'probe ' || g, $probe_rest
   FROM generate_series(1, :group) AS g
   RETURNING $TASK_COLS;
 INSERT INTO outbox (event_id, user_id, lane, type, subject, event, published_at)

@@ -58,25 +58,23 @@ boost::asio::awaitable<void> CreateBatcher::writer() {
       }
       if (queue_.size() < linger_.until && writing_ > 0)
         wait = queue_.front().queued_at + linger_.at_most - std::chrono::steady_clock::now();
+      if (wait <= std::chrono::steady_clock::duration::zero()) {
+        ++writing_;
+        const std::size_t n = std::min(max_batch_, queue_.size());
+        batch.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        ++batches_;
+        creates_ += n;
+      }
     }
-    if (wait > std::chrono::steady_clock::duration::zero()) {
+    if (batch.empty()) {
       // Looks again every 200 µs: for more creates, the deadline, or the other writer's commit.
       timer.expires_after(std::min<std::chrono::steady_clock::duration>(wait, kLingerTick));
       co_await timer.async_wait(boost::asio::use_awaitable);
       continue;
-    }
-    {
-      std::lock_guard lock(mutex_);
-      if (queue_.empty()) continue;
-      ++writing_;
-      const std::size_t n = std::min(max_batch_, queue_.size());
-      batch.reserve(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      ++batches_;
-      creates_ += n;
     }
     if (observe_batch_) observe_batch_(batch.size());
     co_await write(batch);

@@ -141,6 +141,12 @@ class CreateBatcherTest : public ::testing::Test {
     return out;
   }
 
+  /// Transactions waiting for a lock on the tasks table (held by a test's LOCK TABLE).
+  static int waiting_on_tasks_lock() {
+    return query("SELECT count(*) FROM pg_locks WHERE relation = 'tasks'::regclass AND NOT granted")[0][0]
+        .as<int>();
+  }
+
   static std::string* url_;
   static db::Pool* pool_;
 };
@@ -226,10 +232,7 @@ TEST_F(CreateBatcherTest, CreatesArrivingMeanwhileShareTransactions) {
   hold->exec("LOCK TABLE tasks IN EXCLUSIVE MODE");
   std::vector<Creation> first{{Actor(user, "r0"), titled("t0")}};
   auto first_result = spawn(io, batcher, first);
-  ASSERT_TRUE(eventually([&] {
-    return query("SELECT count(*) FROM pg_locks WHERE relation = 'tasks'::regclass AND NOT granted")[0][0]
-               .as<int>() == 1;
-  }));
+  ASSERT_TRUE(eventually([] { return waiting_on_tasks_lock() == 1; }));
   std::vector<Creation> rest;
   for (int i = 1; i <= 10; ++i)
     rest.push_back({Actor(user, "r" + std::to_string(i)), titled("t" + std::to_string(i))});
@@ -285,10 +288,7 @@ TEST_F(CreateBatcherTest, UnderLoadAFreeWriterWaitsForMoreCreates) {
   auto hold = std::make_unique<pqxx::work>(locker);
   hold->exec("LOCK TABLE tasks IN EXCLUSIVE MODE");
   auto busy = spawn(io, batcher, titled_for(1));
-  ASSERT_TRUE(eventually([&] {
-    return query("SELECT count(*) FROM pg_locks WHERE relation = 'tasks'::regclass AND NOT granted")[0][0]
-               .as<int>() == 1;
-  }));
+  ASSERT_TRUE(eventually([] { return waiting_on_tasks_lock() == 1; }));
   EXPECT_EQ(batcher.batches(), 2u);
   // The second writer starts with the next create but waits: four queued, one at a time, stay queued...
   std::vector<std::future<Task>> waiting;
@@ -328,10 +328,7 @@ TEST_F(CreateBatcherTest, ALingeringCreateIsWrittenAfterAtMost) {
   auto hold = std::make_unique<pqxx::work>(locker);
   hold->exec("LOCK TABLE tasks IN EXCLUSIVE MODE");
   auto busy = spawn(io, batcher, {{Actor(user, "r1"), titled("t1")}});
-  ASSERT_TRUE(eventually([&] {
-    return query("SELECT count(*) FROM pg_locks WHERE relation = 'tasks'::regclass AND NOT granted")[0][0]
-               .as<int>() == 1;
-  }));
+  ASSERT_TRUE(eventually([] { return waiting_on_tasks_lock() == 1; }));
   const auto start = std::chrono::steady_clock::now();
   auto late = spawn(io, batcher, {{Actor(user, "r2"), titled("t2")}, {Actor(user, "r3"), titled("t3")}});
   ASSERT_TRUE(eventually([&] { return batcher.batches() == 2u; }));
@@ -355,10 +352,7 @@ TEST_F(CreateBatcherTest, ACreateThatFailsFailsAlone) {
   auto hold = std::make_unique<pqxx::work>(locker);
   hold->exec("LOCK TABLE tasks IN EXCLUSIVE MODE");
   auto first = spawn(io, batcher, {{Actor(user), titled("first")}});
-  ASSERT_TRUE(eventually([&] {
-    return query("SELECT count(*) FROM pg_locks WHERE relation = 'tasks'::regclass AND NOT granted")[0][0]
-               .as<int>() == 1;
-  }));
+  ASSERT_TRUE(eventually([] { return waiting_on_tasks_lock() == 1; }));
   std::vector<Creation> batch;
   for (int i = 0; i < 5; ++i)
     batch.push_back({Actor(user), titled("good " + std::to_string(i))});
@@ -406,10 +400,7 @@ TEST_F(CreateBatcherTest, ALostConnectionWritesNothingAndTheNextCreateWorks) {
   for (int i = 0; i < 3; ++i)
     batch.push_back({Actor(user), titled("lost " + std::to_string(i))});
   auto first = spawn(io, batcher, {batch[0]});
-  ASSERT_TRUE(eventually([&] {
-    return query("SELECT count(*) FROM pg_locks WHERE relation = 'tasks'::regclass AND NOT granted")[0][0]
-               .as<int>() == 1;
-  }));
+  ASSERT_TRUE(eventually([] { return waiting_on_tasks_lock() == 1; }));
   auto rest = spawn(io, batcher, {batch[1], batch[2]});
   ASSERT_TRUE(eventually([&] { return batcher.queued() == 2; }));
   // The waiting backend is killed: the first batch fails; the second is written on a new connection.
