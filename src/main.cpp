@@ -24,6 +24,7 @@
 #include "todo/db/migrations.hpp"
 #include "todo/events/bus.hpp"
 #include "todo/events/kafka.hpp"
+#include "todo/events/outbox.hpp"
 #include "todo/events/relay.hpp"
 #include "todo/http/server.hpp"
 #include "todo/metrics/process_metrics.hpp"
@@ -146,6 +147,9 @@ int main(int argc, char** argv) {
   relay_options.retention = cfg.outbox_retention;
   events::Relay relay(relay_options, bus, registry);
   relay.start();
+  // This process's commits wake its relay directly for the lanes it holds, with no NOTIFY (see Notifier).
+  const auto relay_receipt = pool.receive_locally(
+      events::kOutboxChannel, [&relay](std::uint32_t lanes) { return relay.wake_for(lanes); });
 
   // A recurring task's next occurrence gets the relative reminders of the one completed (same transaction).
   tasks::service::set_copy_reminders(

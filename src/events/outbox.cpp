@@ -136,9 +136,9 @@ Appended append(pqxx::transaction_base& w, const std::string& user_id, std::stri
   auto row = w.exec_prepared(kInsert.name, a.event_id, user_id, lane_of(user_id), std::string(type), subject,
                              document);
   a.id = row[0][0].as<std::int64_t>();
-  // After commit, not inside the transaction (see db::signal_after_commit): the relay wakes up at once
-  // instead of waiting for its timer.
-  db::signal_after_commit(kOutboxChannel);
+  // After commit, not inside the transaction (see db::signal_after_commit): the relay holding the lane wakes
+  // up at once instead of waiting for its timer.
+  db::signal_after_commit(kOutboxChannel, lane_bit(lane_of(user_id)));
   return a;
 }
 
@@ -146,6 +146,7 @@ std::vector<Appended> append_many(pqxx::transaction_base& w, const std::vector<N
   std::vector<Appended> out;
   if (events.empty()) return out;
   std::vector<std::string> ids, user_ids, lanes, types, subjects, documents;
+  std::uint32_t lane_bits = 0;
   out.reserve(events.size());
   for (const auto& n : events) {
     Appended a;
@@ -154,7 +155,9 @@ std::vector<Appended> append_many(pqxx::transaction_base& w, const std::vector<N
     append_stored_cloudevent(document, a.event_id, n.type, n.subject, n.data);
     ids.push_back(a.event_id);
     user_ids.push_back(n.user_id);
-    lanes.push_back(std::to_string(lane_of(n.user_id)));
+    const int lane = lane_of(n.user_id);
+    lanes.push_back(std::to_string(lane));
+    lane_bits |= lane_bit(lane);
     types.emplace_back(n.type);
     subjects.push_back(n.subject);
     documents.push_back(std::move(document));
@@ -167,7 +170,7 @@ std::vector<Appended> append_many(pqxx::transaction_base& w, const std::vector<N
     rows[row[1].c_str()] = row[0].as<std::int64_t>();
   for (auto& a : out)
     a.id = rows[a.event_id];
-  db::signal_after_commit(kOutboxChannel);
+  db::signal_after_commit(kOutboxChannel, lane_bits);
   return out;
 }
 

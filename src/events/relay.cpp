@@ -2,8 +2,13 @@
 // pruning.
 #include "todo/events/relay.hpp"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <pqxx/pqxx>
 #include <set>
@@ -93,10 +98,16 @@ struct Relay::State {
 };
 
 Relay::Relay(RelayOptions options, Bus& bus, metrics::Registry& registry)
-    : options_(std::move(options)), bus_(bus), state_(std::make_unique<State>(registry)) {}
+    : options_(std::move(options)),
+      bus_(bus),
+      state_(std::make_unique<State>(registry)),
+      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (wake_fd_ < 0) throw std::runtime_error(std::string("outbox relay: eventfd: ") + std::strerror(errno));
+}
 
 Relay::~Relay() {
   stop();
+  ::close(wake_fd_);
 }
 
 void Relay::start() {
@@ -106,7 +117,29 @@ void Relay::start() {
 void Relay::stop(std::chrono::milliseconds grace) {
   grace_ = grace;
   stopping_.store(true);
+  const std::uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
   if (thread_.joinable()) thread_.join();
+}
+
+std::uint32_t Relay::wake_for(std::uint32_t lanes) {
+  if (stopping_.load()) return 0;
+  const std::uint32_t held = lanes & held_.load();
+  if (held != 0) {
+    const std::uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);  // never blocks (non-blocking eventfd, a counter)
+  }
+  return held;
+}
+
+void Relay::await_wake(pqxx::connection_base& c, std::chrono::milliseconds timeout) {
+  if (c.get_notifs() > 0) return;  // already read by libpq
+  pollfd fds[2] = {{c.sock(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  if (::poll(fds, 2, static_cast<int>(timeout.count())) > 0 && (fds[1].revents & POLLIN)) {
+    std::uint64_t n = 0;
+    (void)!::read(wake_fd_, &n, sizeof n);
+  }
+  c.get_notifs();
 }
 
 namespace {
@@ -128,7 +161,14 @@ double seconds_since(const Event& e) {
 
 void Relay::run() {
   State& s = *state_;
+  // Other relays wait for a NOTIFY of the lanes they hold; ours come from this process (wake_for) too. When
+  // lanes may have changed hands, everyone is asked to look (at once rather than at their safety poll).
+  auto nudge_others = [&] {
+    pqxx::nontransaction n(*s.conn);
+    n.exec(std::string("NOTIFY ") + kOutboxChannel);
+  };
   auto connect = [&] {
+    held_.store(0);
     s.wakeup.reset();
     s.conn = std::make_unique<pqxx::connection>(options_.conninfo);
     db::prepare_session(*s.conn);
@@ -139,6 +179,7 @@ void Relay::run() {
     s.wakeup = std::make_unique<Wakeup>(*s.conn);
     s.lanes.clear();  // session locks die with the session
     s.next_balance = {};
+    nudge_others();  // a lost session lost its lanes: whoever took them looks now
     spdlog::info("outbox relay connected");
   };
   auto make_producer = [&] {
@@ -166,19 +207,27 @@ void Relay::run() {
     const auto share = static_cast<std::size_t>((kLanes + relays - 1) / relays);
     for (int lane = 0; lane < kLanes && s.lanes.size() < share; ++lane) {
       if (s.lanes.count(lane)) continue;
-      if (n.exec_prepared(kTryLane.name, kLaneLockClass, lane)[0][0].as<bool>()) s.lanes.insert(lane);
+      if (n.exec_prepared(kTryLane.name, kLaneLockClass, lane)[0][0].as<bool>()) {
+        s.lanes.insert(lane);
+        held_.fetch_or(lane_bit(lane));
+      }
     }
     // Give back lanes beyond the share, but never one with events still in flight (the next holder would
     // publish them again).
     std::set<int> busy;
     for (const auto& [_, f] : s.in_flight)
       busy.insert(lane_of(f.event.user_id));
+    bool let_go = false;
     while (s.lanes.size() > share) {
       auto it = std::find_if(s.lanes.rbegin(), s.lanes.rend(), [&](int l) { return !busy.count(l); });
       if (it == s.lanes.rend()) break;
-      n.exec_prepared(kUnlockLane.name, kLaneLockClass, *it);
-      s.lanes.erase(*it);
+      const int lane = *it;
+      held_.fetch_and(~lane_bit(lane));  // before the lock goes: from now on its commits NOTIFY
+      n.exec_prepared(kUnlockLane.name, kLaneLockClass, lane);
+      s.lanes.erase(lane);
+      let_go = true;
     }
+    if (let_go) nudge_others();
     s.lanes_held.set(static_cast<double>(s.lanes.size()));
   };
 
@@ -340,12 +389,15 @@ void Relay::run() {
         s.producer->poll(5);  // acknowledgements arrive within milliseconds while the broker is up
         s.conn->get_notifs();
       } else {
-        s.conn->await_notification(0, static_cast<long>(options_.safety_poll.count()) * 1000);
+        await_wake(*s.conn, options_.safety_poll);
       }
     } catch (const std::exception& e) {
       log::event(spdlog::level::warn, "outbox relay error; retrying",
                  {{"error", e.what()}, {"retry_in_ms", backoff.count()}});
-      if (s.conn && !s.conn->is_open()) s.conn.reset();
+      if (s.conn && !s.conn->is_open()) {
+        held_.store(0);  // the session and its lane locks are gone
+        s.conn.reset();
+      }
       retry_at = Clock::now() + backoff;
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
     }
@@ -362,6 +414,7 @@ void Relay::run() {
       break;
     }
   }
+  held_.store(0);
   s.producer.reset();
   s.wakeup.reset();
   s.conn.reset();

@@ -171,6 +171,7 @@ class Replica {
   }
 
   events::Bus& bus() { return bus_; }
+  events::Relay& relay() { return relay_; }
   void start() { relay_.start(); }
   void stop() { relay_.stop(); }
 
@@ -199,6 +200,13 @@ class Replica {
   std::vector<Event> received_;
   events::Relay relay_;  // last: stopped before what it uses goes away
 };
+
+/// Whether each of the two relays holds some lanes, and together all.
+bool share_the_lanes(const Replica& a, const Replica& b) {
+  const double la = a.metric("outbox_relay_lanes");
+  const double lb = b.metric("outbox_relay_lanes");
+  return la > 0 && lb > 0 && la + lb == events::kLanes;
+}
 
 /// Events grouped by user, in the order given.
 std::map<std::string, std::vector<Event>> by_user(const std::vector<Event>& events) {
@@ -576,12 +584,8 @@ TEST_F(Events, TwoRelaysShareTheLanesAndPublishEachEventOnce) {
   a.start();
   ASSERT_TRUE(eventually([&] { return a.metric("outbox_relay_lanes") == events::kLanes; }));
   b.start();
-  ASSERT_TRUE(eventually([&] {
-    const double la = a.metric("outbox_relay_lanes");
-    const double lb = b.metric("outbox_relay_lanes");
-    return la > 0 && lb > 0 && la + lb == events::kLanes;
-  })) << a.metric("outbox_relay_lanes")
-      << " + " << b.metric("outbox_relay_lanes");
+  ASSERT_TRUE(eventually([&] { return share_the_lanes(a, b); }))
+      << a.metric("outbox_relay_lanes") << " + " << b.metric("outbox_relay_lanes");
 
   std::map<std::string, Task> task_of;
   for (const auto& u : users) {
@@ -672,6 +676,80 @@ TEST_F(Events, WithoutBrokersTheBusGetsEveryEventOnceInOrder) {
   EXPECT_EQ(scalar("SELECT count(*) FROM outbox"), static_cast<long>(total));
   EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL"), 0);
   EXPECT_EQ(replica.metric("outbox_published_total"), static_cast<double>(total));
+}
+
+// A relay in the writers' process is woken by their commits directly, for the lanes it holds: no NOTIFY is
+// sent, and the event still arrives at once (the safety poll is 30 s, so nothing else could deliver it).
+TEST_F(Events, ARelayInTheWritersProcessIsWokenWithoutANotify) {
+  const std::string user = new_user();
+  auto o = options();
+  o.safety_poll = 30s;
+  Replica replica(o);
+  const auto receipt = pool_->receive_locally(
+      events::kOutboxChannel, [&replica](std::uint32_t lanes) { return replica.relay().wake_for(lanes); });
+  replica.start();
+  ASSERT_TRUE(eventually([&] { return replica.metric("outbox_relay_lanes") == events::kLanes; }));
+
+  const std::size_t sent = pool_->notifications_sent();
+  const std::size_t local = pool_->notifications_delivered_locally();
+  for (std::size_t i = 1; i <= 5; ++i) {
+    const auto committed = Clock::now();
+    create(Actor{user}, "task " + std::to_string(i));
+    ASSERT_TRUE(eventually([&] { return replica.count() == i; }, 5s)) << "event " << i << " not delivered";
+    EXPECT_LT(Clock::now() - committed, 5s);
+  }
+  EXPECT_EQ(pool_->notifications_sent(), sent) << "no NOTIFY for lanes the local relay holds";
+  EXPECT_EQ(pool_->notifications_delivered_locally(), local + 5);
+  replica.stop();
+  std::vector<std::int64_t> seqs;
+  for (const auto& e : replica.received())
+    seqs.push_back(e.sequence);
+  EXPECT_EQ(seqs, one_to(5));
+}
+
+// Two relays in the writers' process, one of them a receiver of its commits: a commit in one of its lanes
+// wakes it directly; a commit in the other relay's lanes is NOTIFYed (that relay only listens). Each event
+// arrives once, at once (both safety polls are 30 s).
+TEST_F(Events, ACommitInAnotherRelaysLaneIsStillNotified) {
+  std::vector<std::string> users;
+  for (int i = 0; i < 16; ++i)
+    users.push_back(new_user());
+  auto o = options();
+  o.safety_poll = 30s;
+  Replica remote(o);  // as another replica's relay: not a receiver of this pool's commits
+  Replica local(o);
+  const auto receipt = pool_->receive_locally(
+      events::kOutboxChannel, [&local](std::uint32_t lanes) { return local.relay().wake_for(lanes); });
+  remote.start();
+  local.start();
+  ASSERT_TRUE(eventually([&] { return share_the_lanes(local, remote); }))
+      << local.metric("outbox_relay_lanes") << " + " << remote.metric("outbox_relay_lanes");
+
+  std::size_t by_local = 0, by_remote = 0;
+  for (const auto& u : users) {
+    const std::size_t sent = pool_->notifications_sent();
+    const std::size_t woken = pool_->notifications_delivered_locally();
+    const std::size_t before = local.count() + remote.count();
+    create(Actor{u}, "one");
+    ASSERT_TRUE(eventually([&] { return local.count() + remote.count() == before + 1; }, 5s)) << u;
+    if (local.count() > by_local) {
+      ++by_local;
+      EXPECT_EQ(pool_->notifications_sent(), sent) << u;
+      EXPECT_EQ(pool_->notifications_delivered_locally(), woken + 1) << u;
+    } else {
+      ++by_remote;
+      // Counted once the NOTIFY statement returned, which may be just after the remote relay woke.
+      EXPECT_TRUE(eventually([&] { return pool_->notifications_sent() == sent + 1; }, 5s))
+          << u << ": " << pool_->notifications_sent() - sent << " NOTIFYs";
+      EXPECT_EQ(pool_->notifications_delivered_locally(), woken) << u;
+    }
+  }
+  local.stop();
+  remote.stop();
+  EXPECT_GT(by_local, 0u);
+  EXPECT_GT(by_remote, 0u);
+  EXPECT_EQ(local.count() + remote.count(), users.size());
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL"), 0);
 }
 
 // Claiming to publish at once (no Kafka): one statement numbers what has no number yet (per user, in outbox

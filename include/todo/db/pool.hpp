@@ -93,6 +93,12 @@ class Pool {
   std::size_t size() const { return threads_.size(); }
   /// Post-commit NOTIFY statements sent so far (several commits share one under load).
   std::size_t notifications_sent() const { return notifier_.sent(); }
+  /// Post-commit signals that a listener in this process took, with no NOTIFY (Notifier::receive_locally).
+  std::size_t notifications_delivered_locally() const { return notifier_.delivered_locally(); }
+  /// Lets a listener in this process take `channel`'s post-commit signals directly (see Notifier).
+  [[nodiscard]] Notifier::Receipt receive_locally(const char* channel, Notifier::Receiver receiver) {
+    return notifier_.receive_locally(channel, std::move(receiver));
+  }
 
   /// Attempts of a transaction that PostgreSQL keeps rolling back (deadlock, serialization failure).
   static constexpr int kTransactAttempts = 3;

@@ -1,6 +1,7 @@
 // The transactional outbox: an event row written in the same transaction as the change it describes.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <string>
@@ -13,6 +14,11 @@ namespace todo::events {
 /// Lanes partition users among relays (see Relay); a user's events always share one lane.
 inline constexpr int kLanes = 32;
 int lane_of(std::string_view user_id);
+/// A lane as a bit of the post-commit signal's keys (db::CommitSignal): one bit a lane.
+inline constexpr std::uint32_t lane_bit(int lane) {
+  return std::uint32_t{1} << lane;
+}
+static_assert(kLanes <= 32, "a lane is a bit of a 32-bit mask");
 
 /// The channel NOTIFYed (just after commit) when events are appended.
 inline constexpr const char* kOutboxChannel = "todo_outbox";

@@ -3,12 +3,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "todo/events/bus.hpp"
 
+namespace pqxx {
+class connection_base;
+}
 namespace todo::metrics {
 class Registry;
 }
@@ -55,15 +59,27 @@ class Relay {
   /// marked.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
 
+  /// A local wake-up for events just committed in `lanes` (lane_bit of each), as a receiver of the pool's
+  /// post-commit signals on kOutboxChannel (db::Notifier::receive_locally): wakes the relay when it holds any
+  /// of them and returns those it holds. The others, held by another replica's relay or by none, are left
+  /// to a NOTIFY. A lane moving between relays at that moment costs at most a delay until the new holder's
+  /// next claim (its safety poll, or a NOTIFY that a relay sends when it lets lanes go or reconnects), never
+  /// an event.
+  std::uint32_t wake_for(std::uint32_t lanes);
+
  private:
   struct State;
   void run();
+  /// Sleeps until a NOTIFY on `c`, a local wake-up (wake_for, stop) or `timeout`; takes both.
+  void await_wake(pqxx::connection_base& c, std::chrono::milliseconds timeout);
 
   RelayOptions options_;
   Bus& bus_;
   std::unique_ptr<State> state_;
   std::atomic<bool> stopping_{false};
   std::chrono::milliseconds grace_{5000};
+  std::atomic<std::uint32_t> held_{0};  // lane_bit of each lane held; cleared before a lane is let go
+  int wake_fd_ = -1;                    // eventfd: local wake-ups
   std::thread thread_;
 };
 
