@@ -55,6 +55,9 @@ struct Relay::State {
             r.counter("outbox_delivery_failures_total", "Kafka deliveries that failed and will be retried")
                 .with({})),
         lanes_held(r.gauge("outbox_relay_lanes", "Outbox lanes this replica publishes").with({})),
+        errors(r.counter("outbox_relay_errors_total",
+                         "Relay steps that failed (database or broker errors) and were retried")
+                   .with({})),
         lag(r.histogram("outbox_publish_lag_seconds", "From the change's commit to publication", {},
                         {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})
                 .with({})) {}
@@ -64,6 +67,7 @@ struct Relay::State {
   metrics::Counter& published;
   metrics::Counter& failures;
   metrics::Gauge& lanes_held;
+  metrics::Counter& errors;
   metrics::Histogram& lag;
 
   std::unique_ptr<pqxx::connection> conn;
@@ -163,10 +167,7 @@ void Relay::run() {
   State& s = *state_;
   // Other relays wait for a NOTIFY of the lanes they hold; ours come from this process (wake_for) too. When
   // lanes may have changed hands, everyone is asked to look (at once rather than at their safety poll).
-  auto nudge_others = [&] {
-    pqxx::nontransaction n(*s.conn);
-    n.exec(std::string("NOTIFY ") + kOutboxChannel);
-  };
+  auto nudge_others = [](pqxx::transaction_base& t) { t.exec(std::string("NOTIFY ") + kOutboxChannel); };
   auto connect = [&] {
     held_.store(0);
     s.wakeup.reset();
@@ -179,7 +180,10 @@ void Relay::run() {
     s.wakeup = std::make_unique<Wakeup>(*s.conn);
     s.lanes.clear();  // session locks die with the session
     s.next_balance = {};
-    nudge_others();  // a lost session lost its lanes: whoever took them looks now
+    {
+      pqxx::nontransaction n(*s.conn);
+      nudge_others(n);  // a lost session lost its lanes: whoever took them looks now
+    }
     spdlog::info("outbox relay connected");
   };
   auto make_producer = [&] {
@@ -227,7 +231,7 @@ void Relay::run() {
       s.lanes.erase(lane);
       let_go = true;
     }
-    if (let_go) nudge_others();
+    if (let_go) nudge_others(n);
     s.lanes_held.set(static_cast<double>(s.lanes.size()));
   };
 
@@ -392,6 +396,7 @@ void Relay::run() {
         await_wake(*s.conn, options_.safety_poll);
       }
     } catch (const std::exception& e) {
+      s.errors.inc();
       log::event(spdlog::level::warn, "outbox relay error; retrying",
                  {{"error", e.what()}, {"retry_in_ms", backoff.count()}});
       if (s.conn && !s.conn->is_open()) {

@@ -614,6 +614,8 @@ TEST_F(Events, TwoRelaysShareTheLanesAndPublishEachEventOnce) {
 
   EXPECT_EQ(a.count(), by_a);
   EXPECT_EQ(a.count() + b.count(), 3 * users.size());
+  EXPECT_EQ(a.metric("outbox_relay_errors_total"), 0) << "handing lanes over is not an error";
+  EXPECT_EQ(b.metric("outbox_relay_errors_total"), 0);
   {
     // B published the last change of every user, those that were A's included.
     const auto on_b = by_user(b.received());
@@ -748,6 +750,8 @@ TEST_F(Events, ACommitInAnotherRelaysLaneIsStillNotified) {
   remote.stop();
   EXPECT_GT(by_local, 0u);
   EXPECT_GT(by_remote, 0u);
+  EXPECT_EQ(local.metric("outbox_relay_errors_total"), 0);
+  EXPECT_EQ(remote.metric("outbox_relay_errors_total"), 0);
   EXPECT_EQ(local.count() + remote.count(), users.size());
   EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL"), 0);
 }
