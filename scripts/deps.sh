@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang-format git ca-certificates
   libboost1.81-dev libpqxx-dev libpq-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  librdkafka-dev libsodium-dev libjwt-dev libcurl4-openssl-dev
+  librdkafka-dev libsodium-dev libjwt-dev libcurl4-openssl-dev libjemalloc-dev
   libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev
   postgresql postgresql-contrib
