@@ -3,13 +3,12 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 
 namespace todo::tasks {
-namespace {
-constexpr std::chrono::microseconds kLingerTick{200};
-}  // namespace
 
 CreateBatcher::CreateBatcher(db::Pool& pool, std::size_t max_in_flight, std::size_t max_batch,
                              std::function<void(std::size_t)> observe_batch, Linger linger)
@@ -38,15 +37,24 @@ void CreateBatcher::enqueue(Item item, boost::asio::any_io_executor ex) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(item));
+    if (queue_.size() >= linger_.until) wake_lingering();
     if (writers_ >= max_in_flight_) return;  // a running writer takes it with the next batch
     ++writers_;
   }
-  boost::asio::co_spawn(ex, writer(), boost::asio::detached);
+  // A strand: a lingering writer's timer is cancelled from other threads by a handler posted to it.
+  boost::asio::co_spawn(boost::asio::make_strand(ex), writer(), boost::asio::detached);
+}
+
+void CreateBatcher::wake_lingering() {
+  for (auto& timer : lingering_)
+    boost::asio::post(timer->get_executor(), [timer] { timer->cancel(); });
+  lingering_.clear();
 }
 
 boost::asio::awaitable<void> CreateBatcher::writer() {
   auto ex = co_await boost::asio::this_coro::executor;
-  boost::asio::steady_timer timer(ex);
+  // Shared with the handlers that cancel it (wake_lingering), which may run after this writer ended.
+  auto timer = std::make_shared<boost::asio::steady_timer>(ex);
   for (;;) {
     std::vector<Item> batch;
     std::chrono::steady_clock::duration wait{};
@@ -68,19 +76,25 @@ boost::asio::awaitable<void> CreateBatcher::writer() {
         }
         ++batches_;
         creates_ += n;
+      } else {
+        lingering_.push_back(timer);
       }
     }
     if (batch.empty()) {
-      // Looks again every 200 µs: for more creates, the deadline, or the other writer's commit.
-      timer.expires_after(std::min<std::chrono::steady_clock::duration>(wait, kLingerTick));
-      co_await timer.async_wait(boost::asio::use_awaitable);
+      // Until the deadline, or until woken (wake_lingering) by the create that makes `until` or by the end of
+      // the last other writer's transaction; then it looks again.
+      timer->expires_after(wait);
+      boost::system::error_code ec;
+      co_await timer->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+      std::lock_guard lock(mutex_);
+      std::erase(lingering_, timer);
       continue;
     }
     if (observe_batch_) observe_batch_(batch.size());
     co_await write(batch);
     {
       std::lock_guard lock(mutex_);
-      --writing_;
+      if (--writing_ == 0) wake_lingering();
     }
   }
 }

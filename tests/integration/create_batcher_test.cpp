@@ -147,6 +147,25 @@ class CreateBatcherTest : public ::testing::Test {
         .as<int>();
   }
 
+  /// Keeps one of `b`'s writers busy: the tasks table is locked, and a create of `t1` waits on the lock in
+  /// its transaction until release().
+  struct BusyWriter {
+    pqxx::connection locker{*url_};
+    std::unique_ptr<pqxx::work> hold;
+    std::vector<std::future<Task>> busy;
+    BusyWriter(boost::asio::io_context& io, tasks::CreateBatcher& b, const std::string& user)
+        : hold(std::make_unique<pqxx::work>(locker)) {
+      hold->exec("LOCK TABLE tasks IN EXCLUSIVE MODE");
+      busy = spawn(io, b, {{Actor(user, "r1"), titled("t1")}});
+      EXPECT_TRUE(eventually([] { return waiting_on_tasks_lock() == 1; })) << "t1 waits on the lock";
+    }
+    /// Lets t1's transaction go on; its result.
+    Task release() {
+      hold->commit();
+      return busy[0].get();
+    }
+  };
+
   static std::string* url_;
   static db::Pool* pool_;
 };
@@ -324,20 +343,34 @@ TEST_F(CreateBatcherTest, ALingeringCreateIsWrittenAfterAtMost) {
                                tasks::CreateBatcher::Linger{100, std::chrono::milliseconds(300)});
   IoThreads threads(2);
   auto& io = threads.io;
-  pqxx::connection locker(*url_);
-  auto hold = std::make_unique<pqxx::work>(locker);
-  hold->exec("LOCK TABLE tasks IN EXCLUSIVE MODE");
-  auto busy = spawn(io, batcher, {{Actor(user, "r1"), titled("t1")}});
-  ASSERT_TRUE(eventually([] { return waiting_on_tasks_lock() == 1; }));
+  BusyWriter writer(io, batcher, user);
   const auto start = std::chrono::steady_clock::now();
   auto late = spawn(io, batcher, {{Actor(user, "r2"), titled("t2")}, {Actor(user, "r3"), titled("t3")}});
   ASSERT_TRUE(eventually([&] { return batcher.batches() == 2u; }));
   EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms) << "they waited for more creates first";
   EXPECT_EQ(batcher.queued(), 0u);
-  hold->commit();
-  EXPECT_EQ(busy[0].get().title, "t1");
+  EXPECT_EQ(writer.release().title, "t1");
   EXPECT_EQ(late[0].get().title, "t2");
   EXPECT_EQ(late[1].get().title, "t3");
+}
+
+// A lingering writer goes as soon as the other writer's transaction ends, long before its deadline.
+TEST_F(CreateBatcherTest, ALingeringCreateIsWrittenWhenTheOtherWriterCommits) {
+  const std::string user = new_user("UTC");
+  tasks::CreateBatcher batcher(*pool_, 2, 64, {},
+                               tasks::CreateBatcher::Linger{100, std::chrono::seconds(60)});
+  IoThreads threads(2);
+  auto& io = threads.io;
+  BusyWriter writer(io, batcher, user);
+  auto lingering = spawn(io, batcher, {{Actor(user, "r2"), titled("t2")}});
+  ASSERT_TRUE(eventually([&] { return batcher.queued() == 1; }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(batcher.queued(), 1u) << "it waits for more creates while the other writer is busy";
+  EXPECT_EQ(batcher.batches(), 1u);
+  EXPECT_EQ(writer.release().title, "t1");
+  ASSERT_EQ(lingering[0].wait_for(20s), std::future_status::ready) << "written when t1's transaction ended";
+  EXPECT_EQ(lingering[0].get().title, "t2");
+  EXPECT_EQ(batcher.batches(), 2u);
 }
 
 // A create that fails in the database (here: for a user that does not exist) gets its error; the others of

@@ -6,6 +6,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <cstdint>
@@ -89,6 +90,8 @@ class CreateBatcher {
   };
 
   void enqueue(Item item, boost::asio::any_io_executor ex);
+  /// Ends the waits of lingering writers (they look at the queue again). Called with mutex_ held.
+  void wake_lingering();
   /// Writes batches from the queue until it is empty.
   boost::asio::awaitable<void> writer();
   boost::asio::awaitable<void> write(std::vector<Item>& batch);
@@ -101,6 +104,7 @@ class CreateBatcher {
   std::deque<Item> queue_;
   std::size_t writers_ = 0;  // running writer() coroutines, at most max_in_flight_
   std::size_t writing_ = 0;  // writers in a transaction
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> lingering_;  // the timers of lingering writers
   const Linger linger_;
   std::uint64_t batches_ = 0;
   std::uint64_t creates_ = 0;
