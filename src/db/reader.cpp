@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -14,6 +15,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <deque>
@@ -620,23 +623,53 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
 
 Reader::Reader(asio::any_io_executor ex, std::string conninfo, std::size_t max_connections,
                std::size_t pipeline_depth)
-    : state_(std::make_shared<State>(std::move(ex), std::move(conninfo), max_connections, pipeline_depth)) {}
+    : Reader(std::vector<asio::any_io_executor>{std::move(ex)}, std::move(conninfo), max_connections,
+             pipeline_depth) {}
+
+Reader::Reader(std::vector<asio::any_io_executor> executors, std::string conninfo,
+               std::size_t max_connections, std::size_t pipeline_depth) {
+  if (executors.empty()) throw std::invalid_argument("db::Reader needs an executor");
+  const std::size_t n = executors.size();
+  const std::size_t each = (max_connections + n - 1) / n;  // at least one a shard
+  for (auto& ex : executors) {
+    const auto* context = &asio::query(ex, asio::execution::context);
+    shards_.push_back({context, std::make_shared<State>(std::move(ex), conninfo, each, pipeline_depth)});
+  }
+}
 
 Reader::~Reader() {
-  state_->connector.join();
+  for (auto& shard : shards_)
+    shard.state->connector.join();
+}
+
+const std::shared_ptr<Reader::State>& Reader::shard(const asio::any_io_executor& ex) const {
+  const auto* context = &asio::query(ex, asio::execution::context);
+  for (const auto& s : shards_)
+    if (s.context == context) return s.state;
+  return shards_.front().state;
 }
 
 std::size_t Reader::open_connections() const {
-  std::lock_guard lock(state_->mutex);
-  return state_->connections.size() + state_->opening;
+  std::size_t n = 0;
+  for (const auto& s : shards_) {
+    std::lock_guard lock(s.state->mutex);
+    n += s.state->connections.size() + s.state->opening;
+  }
+  return n;
 }
 
 std::size_t Reader::waiting() const {
-  return state_->parked;
+  std::size_t n = 0;
+  for (const auto& s : shards_)
+    n += s.state->parked;
+  return n;
 }
 
 std::size_t Reader::deepest_pipeline() const {
-  return state_->deepest;
+  std::size_t n = 0;
+  for (const auto& s : shards_)
+    n = std::max<std::size_t>(n, s.state->deepest);
+  return n;
 }
 
 asio::awaitable<Rows> Reader::exec_prepared(const Statement& statement, std::vector<Param> params) {
@@ -665,9 +698,11 @@ asio::awaitable<Rows> Reader::run(Request request) {
   // A connection that broke while idle (database restart) is only found out by using it: the read is
   // retried once on another, which is a new one if every open connection went the same way. A read that
   // PostgreSQL skipped (another read in its pipeline failed) is sent again, alone.
+  // The connections of the io_context this read is awaited on: their sockets wait on this very thread.
+  const std::shared_ptr<State> state = shard(co_await asio::this_coro::executor);
   Use use = request.statement ? Use::keyed : request.cache ? Use::lists : Use::alone;
   for (int lost = 0;;) {
-    std::shared_ptr<Connection> c = co_await state_->acquire(use);
+    std::shared_ptr<Connection> c = co_await state->acquire(use);
     if (!c) throw Error(Errc::unavailable, "the database is unavailable");
     Call call;
     call.statement = request.statement;
@@ -675,7 +710,7 @@ asio::awaitable<Rows> Reader::run(Request request) {
     call.params = &request.params;
     call.cache = request.cache;
     call.alone = use == Use::alone;
-    Outcome o = co_await state_->execute(std::move(c), call);
+    Outcome o = co_await state->execute(std::move(c), call);
     if (o.skipped) {
       // Sent again alone, and unprepared: when what failed was the text's own Parse, that way it reports the
       // statement's own error.

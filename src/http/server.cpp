@@ -203,8 +203,9 @@ asio::awaitable<void> Session::run() {
 // ---- Server -----------------------------------------------------------------------------------------------
 
 Server::Server(asio::io_context& ioc, ServerOptions options, const Router& router,
-               metrics::Registry& registry)
+               metrics::Registry& registry, std::vector<asio::io_context*> session_contexts)
     : ioc_(ioc),
+      session_contexts_(std::move(session_contexts)),
       options_(std::move(options)),
       router_(router),
       metrics_(std::make_unique<Metrics>(registry)),
@@ -242,7 +243,10 @@ void Server::accept_loop() {
       acceptor_.get_executor(),
       [this]() -> asio::awaitable<void> {
         for (;;) {
-          auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kTuple);
+          asio::io_context& context = session_contexts_.empty()
+                                          ? ioc_
+                                          : *session_contexts_[next_context_++ % session_contexts_.size()];
+          auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(context), kTuple);
           if (stopping_.load()) co_return;
           if (ec) {
             if (ec == asio::error::operation_aborted) co_return;

@@ -4,9 +4,11 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 #include <condition_variable>
 #include <future>
@@ -870,6 +872,78 @@ TEST(Reader, ManyConcurrentReadsShareAtMostMaxConnections) {
   EXPECT_EQ(ok, kReads) << "every read got its own parameter back";
   EXPECT_GE(pids.size(), 1u);
   EXPECT_LE(pids.size(), kMax);
+}
+
+TEST(Reader, AReadRunsOnTheConnectionsOfTheIoContextItIsAwaitedOn) {
+  // As main.cpp runs the server: one io_context a thread, the reader's connections shared out among them.
+  constexpr int kCoroutines = 12;
+  constexpr int kReadsEach = 4;
+  boost::asio::io_context a(1), b(1);
+  auto reader = std::make_unique<db::Reader>(
+      std::vector<boost::asio::any_io_executor>{a.get_executor(), b.get_executor()}, pool_database(), 4);
+  struct Side {
+    std::thread::id thread;
+    std::set<int> pids;
+    int ok = 0;
+    int elsewhere = 0;  // reads resumed on another thread than the context's own
+    int finished = 0;   // coroutines
+    std::promise<void> done;
+  };
+  Side sides[2];
+  boost::asio::io_context* contexts[2] = {&a, &b};
+  auto guard_a = boost::asio::make_work_guard(a);
+  auto guard_b = boost::asio::make_work_guard(b);
+  std::vector<std::thread> runners;
+  for (int i = 0; i < 2; ++i)
+    runners.emplace_back([&, i] {
+      sides[i].thread = std::this_thread::get_id();
+      contexts[i]->run_for(60s);
+    });
+  // Only the context's own thread touches its side: each context has one thread.
+  auto reads = [&](Side& side, int first) -> boost::asio::awaitable<void> {
+    for (int k = 0; k < kReadsEach; ++k) {
+      const int value = first + k;
+      auto r = co_await reader->exec_prepared(kReaderSlowEcho, params(std::to_string(value)));
+      if (std::this_thread::get_id() != side.thread) ++side.elsewhere;
+      if (r[0][0].as<int>() == value) ++side.ok;
+      side.pids.insert(r[0][1].as<int>());
+    }
+    if (++side.finished == kCoroutines) side.done.set_value();
+  };
+  std::future<void> finished[2] = {sides[0].done.get_future(), sides[1].done.get_future()};
+  for (int i = 0; i < 2; ++i)
+    for (int c = 0; c < kCoroutines; ++c)
+      boost::asio::co_spawn(*contexts[i], reads(sides[i], 1000 * i + 10 * c), boost::asio::detached);
+  for (auto& f : finished)
+    EXPECT_EQ(f.wait_for(60s), std::future_status::ready) << "the reads did not finish within 60 s";
+  // Awaited on neither context (a thread pool here), a read uses the first context's connections.
+  boost::asio::thread_pool other(1);
+  auto elsewhere = boost::asio::co_spawn(
+      other,
+      [&]() -> boost::asio::awaitable<int> {
+        auto r = co_await reader->exec_prepared(kReaderEcho, params("7", std::nullopt));
+        co_return r[0][0].as<int>();
+      },
+      boost::asio::use_future);
+  EXPECT_EQ(elsewhere.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(elsewhere.get(), 7);
+  EXPECT_LE(reader->open_connections(), 4u);
+  guard_a.reset();
+  guard_b.reset();
+  a.stop();
+  b.stop();
+  for (auto& t : runners)
+    t.join();
+  other.join();
+  reader.reset();
+  for (auto& side : sides) {
+    EXPECT_EQ(side.ok, kCoroutines * kReadsEach) << "every read got its own parameter back";
+    EXPECT_EQ(side.elsewhere, 0) << "a read resumes on the thread of the io_context that awaited it";
+    EXPECT_GE(side.pids.size(), 1u);
+    EXPECT_LE(side.pids.size(), 2u) << "each context has half of the connections";
+  }
+  for (int pid : sides[0].pids)
+    EXPECT_EQ(sides[1].pids.count(pid), 0u) << "the contexts share no connection";
 }
 
 TEST(Reader, PipelinedReadsFailAloneWhenOneOfThemFails) {

@@ -94,6 +94,12 @@ class Reader {
  public:
   Reader(boost::asio::any_io_executor ex, std::string conninfo, std::size_t max_connections,
          std::size_t pipeline_depth = 8);
+  /// One set of connections an executor (an io_context each, one io thread each), `max_connections` shared
+  /// out among them: a read runs on the connections of the io_context it is awaited on, so its socket is
+  /// waited on and its coroutine resumed by the same thread, with no hand-off. A read awaited on any other
+  /// executor uses the first set (its answer is posted to the reader's executor).
+  Reader(std::vector<boost::asio::any_io_executor> executors, std::string conninfo,
+         std::size_t max_connections, std::size_t pipeline_depth = 8);
   ~Reader();
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
@@ -127,7 +133,14 @@ class Reader {
 
   boost::asio::awaitable<Rows> run(Request request);
 
-  std::shared_ptr<State> state_;  // shared with the connections' reading coroutines, which may outlive us
+  struct Shard {
+    const boost::asio::execution_context* context;
+    std::shared_ptr<State> state;  // shared with the connections' reading coroutines, which may outlive us
+  };
+  /// The shard whose io_context runs `ex` (the first when none does).
+  const std::shared_ptr<State>& shard(const boost::asio::any_io_executor& ex) const;
+
+  std::vector<Shard> shards_;
 };
 
 }  // namespace todo::db

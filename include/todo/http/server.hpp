@@ -14,6 +14,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "todo/core/error.hpp"
 #include "todo/http/router.hpp"
@@ -41,8 +42,10 @@ class Session;
 /// metrics, access log).
 class Server {
  public:
+  /// Listens on `ioc`. Accepted connections go to `session_contexts` in turn (an io_context for each io
+  /// thread), or to `ioc` when none are given.
   Server(boost::asio::io_context& ioc, ServerOptions options, const Router& router,
-         metrics::Registry& registry);
+         metrics::Registry& registry, std::vector<boost::asio::io_context*> session_contexts = {});
   ~Server();
 
   /// Binds and starts accepting; throws std::system_error when the address cannot be bound.
@@ -71,6 +74,8 @@ class Server {
   void remove(Session* s);
 
   boost::asio::io_context& ioc_;
+  std::vector<boost::asio::io_context*> session_contexts_;
+  std::size_t next_context_ = 0;  // used by the accepting coroutine only
   ServerOptions options_;
   const Router& router_;
   std::unique_ptr<Metrics> metrics_;
