@@ -26,6 +26,7 @@
 #   PG_TRANSPORT=unix|tcp   how todo-server and pgbench reach PostgreSQL (default unix; the same for both)
 #   BIG_TASKS=100000 USERS=1000 TASKS_PER_USER=100   data set size
 #   KEEP_WORK=1      keep the temporary folder (PostgreSQL data, logs, wrk output) for inspection
+#   AUTOGROUP=keep   leave kernel.sched_autogroup_enabled as it is (default: 0 for the run, then put back)
 set -euo pipefail
 
 BENCH_NAME=bench/core.sh
@@ -56,6 +57,18 @@ SAMPLER_PID=
 bench_prepare
 bench_workdir todo-bench
 bench_on_exit '[[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null'
+
+# Per-session CPU groups (kernel.sched_autogroup_enabled): pg_ctl starts PostgreSQL in a session of its own, so
+# under full load the kernel shares the cores between PostgreSQL's backends as one group and wrk, pgbench and
+# todo-server as another, whatever each needs. With the server's io_context per thread, PostgreSQL's backends
+# then waited for CPU in bursts, up to 1.7 s (README "Benchmarks"). Off for the run, put back at exit;
+# AUTOGROUP=keep leaves it as it is.
+AUTOGROUP_FILE=/proc/sys/kernel/sched_autogroup_enabled
+AUTOGROUP_STATE=$(cat "$AUTOGROUP_FILE" 2>/dev/null || echo absent)
+if [[ ${AUTOGROUP:-off} != keep && $AUTOGROUP_STATE == 1 ]] && { echo 0 >"$AUTOGROUP_FILE"; } 2>/dev/null; then
+  bench_on_exit "echo 1 >$AUTOGROUP_FILE"
+  AUTOGROUP_STATE="0 for this run (was 1; AUTOGROUP=keep leaves it)"
+fi
 
 # The server holds up to 2 × POOL_SIZE connections (transactions, io-thread reads) while pgbench runs.
 MAX_CONNECTIONS=$((2 * POOL_SIZE + CONNECTIONS + 20))
@@ -470,6 +483,7 @@ echo "load average before: $LOAD_BEFORE, now: $(cut -d' ' -f1-3 /proc/loadavg)" 
   "(wrk, todo-server, PostgreSQL and anything else running share these cores; other builds skew figures)"
 echo "compiler/linker processes of other work half-way through each run: ${COMPILERS_DURING[*]}" \
   "(non-zero: the figures were measured under competing load)"
+echo "kernel.sched_autogroup_enabled: $AUTOGROUP_STATE"
 echo "PostgreSQL $PG_VERSION via $PG_TRANSPORT socket for both todo-server and pgbench; fsync=on," \
   "synchronous_commit=on; shared_buffers=$SHARED_BUFFERS"
 echo "connections $CONNECTIONS (wrk = pgbench clients), TODO_DB_POOL_SIZE $POOL_SIZE, wrk threads $THREADS," \
