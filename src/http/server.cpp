@@ -243,10 +243,14 @@ void Server::accept_loop() {
       acceptor_.get_executor(),
       [this]() -> asio::awaitable<void> {
         for (;;) {
-          asio::io_context& context = session_contexts_.empty()
-                                          ? ioc_
-                                          : *session_contexts_[next_context_++ % session_contexts_.size()];
-          auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(context), kTuple);
+          // An io_context run by its own thread alone serialises the connection's handlers: no strand
+          // needed. On the shared `ioc_` (run by any number of threads), a strand does.
+          asio::any_io_executor peer =
+              session_contexts_.empty()
+                  ? asio::any_io_executor(asio::make_strand(ioc_))
+                  : asio::any_io_executor(
+                        session_contexts_[next_context_++ % session_contexts_.size()]->get_executor());
+          auto [ec, socket] = co_await acceptor_.async_accept(peer, kTuple);
           if (stopping_.load()) co_return;
           if (ec) {
             if (ec == asio::error::operation_aborted) co_return;
