@@ -230,7 +230,8 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
   std::string conninfo;
   std::size_t max;
   std::size_t depth;
-  asio::thread_pool connector{4};  // connecting waits for PostgreSQL to start a backend: several at once
+  // Connecting waits for PostgreSQL to start a backend: several at once, on threads all shards share.
+  std::shared_ptr<asio::thread_pool> connector;
 
   mutable std::mutex mutex;  // guards what follows (and Connection::use); taken before a Connection's
   std::vector<std::shared_ptr<Connection>> connections;  // open and usable
@@ -312,7 +313,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
   // Opens a connection on the connector threads (connecting blocks); it joins the others when ready.
   void start_open() {
     ++opening;
-    asio::post(connector, [self = shared_from_this()] {
+    asio::post(*connector, [self = shared_from_this()] {
       PGconn* pg = nullptr;
       try {
         pg = open_connection(self->conninfo);
@@ -631,15 +632,16 @@ Reader::Reader(std::vector<asio::any_io_executor> executors, std::string conninf
   if (executors.empty()) throw std::invalid_argument("db::Reader needs an executor");
   const std::size_t n = executors.size();
   const std::size_t each = (max_connections + n - 1) / n;  // at least one a shard
+  auto connector = std::make_shared<asio::thread_pool>(4);
   for (auto& ex : executors) {
     const auto* context = &asio::query(ex, asio::execution::context);
     shards_.push_back({context, std::make_shared<State>(std::move(ex), conninfo, each, pipeline_depth)});
+    shards_.back().state->connector = connector;
   }
 }
 
 Reader::~Reader() {
-  for (auto& shard : shards_)
-    shard.state->connector.join();
+  shards_.front().state->connector->join();
 }
 
 const std::shared_ptr<Reader::State>& Reader::shard(const asio::any_io_executor& ex) const {
