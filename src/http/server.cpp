@@ -4,14 +4,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <string_view>
 
 #include "session.hpp"
 #include "todo/core/encoding.hpp"
@@ -66,6 +69,43 @@ Response too_large(std::size_t limit) {
 }  // namespace
 
 // ---- Session ----------------------------------------------------------------------------------------------
+
+namespace {
+
+// Statuses whose responses have no body, and no Content-Length (RFC 9110 8.6).
+bool bodiless(unsigned status) {
+  return status / 100 == 1 || status == 204 || status == 304;
+}
+
+// The status line and header fields of `r`, as Beast's serializer writes them for a string body after
+// prepare_payload() and keep_alive(): one string, written together with the body, so that a response costs
+// one gathering write rather than the serializer's walk over its buffer sequences.
+std::string response_head(const Response& r, const std::string& request_id, unsigned version,
+                          bool keep_alive) {
+  std::string h;
+  h.reserve(160 + request_id.size() + r.content_type.size());
+  h += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  h += std::to_string(r.status);
+  h += ' ';
+  h += bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
+  auto field = [&h](std::string_view name, std::string_view value) {
+    h += "\r\n";
+    h += name;
+    h += ": ";
+    h += value;
+  };
+  if (!r.content_type.empty()) field("Content-Type", r.content_type);
+  field("X-Request-Id", request_id);
+  for (const auto& [k, v] : r.headers)
+    field(k, v);
+  if (version == 10 && keep_alive) field("Connection", "keep-alive");
+  if (version != 10 && !keep_alive) field("Connection", "close");
+  if (!bodiless(r.status)) field("Content-Length", std::to_string(r.body.size()));
+  h += "\r\n\r\n";
+  return h;
+}
+
+}  // namespace
 
 void Session::close_if_idle() {
   if (!idle_.load()) return;
@@ -183,17 +223,13 @@ asio::awaitable<void> Session::run() {
 
     Response r = co_await server_.dispatch(req, bad_target ? &*bad_target : nullptr);
 
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), msg.version()};
-    if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
-    res.set("X-Request-Id", req.request_id);
-    for (auto& [k, v] : r.headers)
-      res.set(k, v);
-    res.body() = std::move(r.body);
-    res.keep_alive(keep_alive && !server_.stopping_.load());
-    res.prepare_payload();
+    const bool keep = keep_alive && !server_.stopping_.load();
+    if (bodiless(r.status)) r.body.clear();
+    const std::string head = response_head(r, req.request_id, msg.version(), keep);
+    const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(r.body)};
     stream_.expires_after(opt.request_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream_, res, kTuple);
-    if (wec || !res.keep_alive()) break;
+    auto [wec, wn] = co_await asio::async_write(stream_, wire, kTuple);
+    if (wec || !keep) break;
   }
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
