@@ -167,6 +167,54 @@ TEST_F(LifecycleTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   EXPECT_EQ(second->json(), nlohmann::json({{"status", "ready"}}));
 }
 
+TEST_F(LifecycleTest, ResponsesStateTheirLengthAndWhetherTheConnectionStays) {
+  auto server = serve();
+  dump_on_failure_.push_back(server);
+  {
+    // HTTP/1.1: kept open without saying so; a problem response carries its length and type too.
+    RawConnection conn(server->base_url());
+    ASSERT_TRUE(conn.send("GET /no/such/route HTTP/1.1\r\nHost: test\r\n\r\n"));
+    const auto r = conn.read_response(5s);
+    ASSERT_TRUE(r) << conn.received();
+    EXPECT_EQ(r->status, 404);
+    EXPECT_EQ(r->header("content-type"), "application/problem+json");
+    EXPECT_EQ(r->header("content-length"), std::to_string(r->body.size()));
+    EXPECT_EQ(r->header("connection"), "");
+    EXPECT_FALSE(r->header("x-request-id").empty());
+    EXPECT_FALSE(conn.wait_closed(300ms)) << "an HTTP/1.1 connection is kept open";
+  }
+  {
+    // HTTP/1.0 asking for keep-alive: answered in 1.0, "Connection: keep-alive", and kept open.
+    RawConnection conn(server->base_url());
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(conn.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+      const auto r = conn.read_response(5s);
+      ASSERT_TRUE(r) << "request " << i << ": " << conn.received();
+      EXPECT_EQ(r->status, 200);
+      EXPECT_EQ(r->header("connection"), "keep-alive");
+      EXPECT_EQ(r->header("content-length"), std::to_string(r->body.size()));
+      EXPECT_EQ(r->json(), nlohmann::json({{"status", "ok"}}));
+    }
+    EXPECT_FALSE(conn.wait_closed(300ms));
+  }
+  {
+    // "Connection: close" is answered with it, and the server closes.
+    RawConnection conn(server->base_url());
+    ASSERT_TRUE(conn.send("GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"));
+    const auto r = conn.read_response(5s);
+    ASSERT_TRUE(r) << conn.received();
+    EXPECT_EQ(r->header("connection"), "close");
+    EXPECT_TRUE(conn.wait_closed(5s)) << "the server did not close after Connection: close";
+  }
+  {
+    // HTTP/1.0 without keep-alive: closed after the answer.
+    RawConnection conn(server->base_url());
+    ASSERT_TRUE(conn.send("GET /healthz HTTP/1.0\r\n\r\n"));
+    EXPECT_TRUE(conn.wait_closed(5s));
+    EXPECT_EQ(conn.received().rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << conn.received();
+  }
+}
+
 TEST_F(LifecycleTest, SlowHeadersAreCutOff) {
   auto server = serve({{"TODO_HTTP_HEADER_TIMEOUT_MS", "500"}, {"TODO_HTTP_IDLE_TIMEOUT_MS", "1000"}});
   dump_on_failure_.push_back(server);
