@@ -119,15 +119,12 @@ void Session::close_if_idle() {
 asio::awaitable<void> Session::run() {
   const ServerOptions& opt = server_.options_;
   beast::flat_buffer buffer;
+  // An answer to a request that could not be read (so has no id of its own), then the connection closes.
   auto answer_and_close = [&](Response r) -> asio::awaitable<void> {
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
-    res.set(bhttp::field::content_type, r.content_type);
-    res.set("X-Request-Id", new_uuid());
-    res.body() = std::move(r.body);
-    res.keep_alive(false);
-    res.prepare_payload();
+    const std::string head = response_head(r, new_uuid(), 11, /*keep_alive=*/false);
+    const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(r.body)};
     stream_.expires_after(opt.request_timeout);
-    co_await bhttp::async_write(stream_, res, kTuple);
+    co_await asio::async_write(stream_, wire, kTuple);
   };
 
   for (;;) {

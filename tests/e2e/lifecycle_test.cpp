@@ -213,6 +213,24 @@ TEST_F(LifecycleTest, ResponsesStateTheirLengthAndWhetherTheConnectionStays) {
     EXPECT_TRUE(conn.wait_closed(5s));
     EXPECT_EQ(conn.received().rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << conn.received();
   }
+  // Requests that cannot be read are answered with a complete problem, "Connection: close", and closed.
+  for (const std::string& bad :
+       {std::string("GET /healthz HTTP/1.1\r\nHost: test\r\nBad Header\r\n\r\n"),
+        "GET /healthz HTTP/1.1\r\nHost: test\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n",
+        std::string("POST /api/v1/tasks HTTP/1.1\r\nHost: test\r\n"
+                    "Content-Length: 99999999\r\n\r\n")}) {
+    RawConnection conn(server->base_url());
+    ASSERT_TRUE(conn.send(bad));
+    const auto r = conn.read_response(5s);
+    ASSERT_TRUE(r) << conn.received();
+    EXPECT_TRUE(r->status == 400 || r->status == 413) << r->status;
+    EXPECT_EQ(r->header("content-type"), "application/problem+json");
+    EXPECT_EQ(r->header("content-length"), std::to_string(r->body.size()));
+    EXPECT_EQ(r->header("connection"), "close");
+    EXPECT_FALSE(r->header("x-request-id").empty());
+    EXPECT_EQ(r->json().value("status", 0), r->status) << r->body;
+    EXPECT_TRUE(conn.wait_closed(5s)) << "still open after an unreadable request";
+  }
 }
 
 TEST_F(LifecycleTest, SlowHeadersAreCutOff) {
