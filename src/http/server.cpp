@@ -119,12 +119,20 @@ void Session::close_if_idle() {
 asio::awaitable<void> Session::run() {
   const ServerOptions& opt = server_.options_;
   beast::flat_buffer buffer;
-  // An answer to a request that could not be read (so has no id of its own), then the connection closes.
-  auto answer_and_close = [&](Response r) -> asio::awaitable<void> {
-    const std::string head = response_head(r, new_uuid(), 11, /*keep_alive=*/false);
+  // Writes `r`: its status line and header fields, then its body, in one gathering write.
+  auto write = [&](Response& r, const std::string& request_id, unsigned version,
+                   bool keep_alive) -> asio::awaitable<beast::error_code> {
+    if (bodiless(r.status)) r.body.clear();
+    const std::string head = response_head(r, request_id, version, keep_alive);
     const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(r.body)};
     stream_.expires_after(opt.request_timeout);
-    co_await asio::async_write(stream_, wire, kTuple);
+    auto [ec, n] = co_await asio::async_write(stream_, wire, kTuple);
+    co_return ec;
+  };
+  // An answer to a request that could not be read (so has no id of its own), then the connection closes.
+  auto answer_and_close = [&](Response r) -> asio::awaitable<void> {
+    const std::string id = new_uuid();
+    co_await write(r, id, 11, /*keep_alive=*/false);
   };
 
   for (;;) {
@@ -221,12 +229,7 @@ asio::awaitable<void> Session::run() {
     Response r = co_await server_.dispatch(req, bad_target ? &*bad_target : nullptr);
 
     const bool keep = keep_alive && !server_.stopping_.load();
-    if (bodiless(r.status)) r.body.clear();
-    const std::string head = response_head(r, req.request_id, msg.version(), keep);
-    const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(r.body)};
-    stream_.expires_after(opt.request_timeout);
-    auto [wec, wn] = co_await asio::async_write(stream_, wire, kTuple);
-    if (wec || !keep) break;
+    if (co_await write(r, req.request_id, msg.version(), keep) || !keep) break;
   }
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
