@@ -23,7 +23,7 @@ unsigned days_in_month(std::int64_t y, unsigned m) {
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil); 64-bit years so
 // that every year PostgreSQL prints fits, which std::chrono::year (±32767) does not promise.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
   const auto yoe = static_cast<unsigned>(y - era * 400);
@@ -255,7 +255,12 @@ std::optional<Instant> parse_rfc3339(std::string_view s) {
     f.offset_seconds = (zone == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
   }
   if (!in.done() || f.year < 1) return std::nullopt;
-  return to_instant(f);
+  const auto t = to_instant(f);
+  // The offset may carry the instant out of 0001-9999, where it could not be written back in RFC 3339.
+  constexpr Instant kFirst{std::chrono::seconds{days_from_civil(1, 1, 1) * kSecondsPerDay}};
+  constexpr Instant kEnd{std::chrono::seconds{days_from_civil(10000, 1, 1) * kSecondsPerDay}};
+  if (t && (*t < kFirst || *t >= kEnd)) return std::nullopt;
+  return t;
 }
 
 void append_rfc3339(std::string& out, Instant t) {
@@ -317,7 +322,12 @@ std::optional<Instant> parse_pg_timestamptz(std::string_view s) {
   if (f.year < 1) return std::nullopt;  // PostgreSQL has no year 0: 1 BC precedes 1 AD
   if (in.consume(std::string_view(" BC"))) f.year = 1 - f.year;
   if (!in.done()) return std::nullopt;
-  return to_instant(f);
+  const auto t = to_instant(f);
+  // PostgreSQL's earliest timestamptz is 4714-11-24 00:00:00 UTC BC (its latest is beyond Instant's range).
+  constexpr Instant kPgFirst{std::chrono::seconds{days_from_civil(-4713, 11, 24) * kSecondsPerDay}};
+  static_assert(kPgFirst.time_since_epoch().count() == -210'866'803'200 * kMicrosPerSecond);
+  if (t && *t < kPgFirst) return std::nullopt;
+  return t;
 }
 
 std::string to_pg_timestamptz(Instant t) {

@@ -107,7 +107,9 @@ std::pair<std::string, std::string> read_cursor(const std::string& cursor) {
     const auto bar = raw->rfind('|');
     if (bar != std::string::npos) {
       std::string fire = raw->substr(0, bar), id = raw->substr(bar + 1);
-      if (is_uuid(id) && (fire == "infinity" || parse_pg_timestamptz(fire))) return {fire, id};
+      if (is_uuid(id) && fire == "infinity") return {fire, id};
+      // Canonical UTC: PostgreSQL refuses some offsets the parser accepts.
+      if (const auto t = parse_pg_timestamptz(fire); t && is_uuid(id)) return {to_pg_timestamptz(*t), id};
     }
   }
   throw Error(Errc::bad_request, "malformed cursor", {{"cursor", "not a cursor this server issued"}});

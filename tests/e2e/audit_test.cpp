@@ -2,6 +2,7 @@
 // new values), filters, keyset pages, statistics per action and per day, per-user isolation, bad input, and
 // no route that alters history.
 #include "e2e.hpp"
+#include "support/jwt.hpp"
 
 namespace todo::test {
 namespace {
@@ -60,23 +61,6 @@ std::vector<std::string> field_of(const json& items, const char* field) {
 
 std::string request_id(const std::string& what) {
   return "e2e-" + what + "-" + random_hex(4);
-}
-
-std::string base64url(const std::string& in) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::uint32_t buf = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    buf = (buf << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += kAlphabet[(buf >> bits) & 63];
-    }
-  }
-  if (bits > 0) out += kAlphabet[(buf << (6 - bits)) & 63];
-  return out;
 }
 
 /// The calendar day (YYYY-MM-DD) of an RFC 3339 instant at a fixed UTC offset.
@@ -375,6 +359,9 @@ TEST_F(AuditTest, BadInputIsAProblemNamingTheParameter) {
       {"cursor=" + base64url("{\"x\":1}"), "cursor"},
       {"cursor=" + base64url("{\"at\":\"whenever\",\"id\":1}"), "cursor"},
       {"cursor=" + base64url("not json"), "cursor"},
+      // Well-formed instants before PostgreSQL's earliest (4714-11-24 00:00:00 UTC BC), which it refuses.
+      {"cursor=" + base64url("{\"at\":\"4714-11-23 00:00:00+00 BC\",\"id\":1}"), "cursor"},
+      {"cursor=" + base64url("{\"at\":\"4714-11-24 00:00:00+01 BC\",\"id\":1}"), "cursor"},
       {"colour=blue", "colour"},
   };
   for (const auto& [query, field] : list_cases) {

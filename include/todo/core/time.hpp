@@ -15,8 +15,10 @@ using Instant = std::chrono::sys_time<std::chrono::microseconds>;
 /// Parses an RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
 /// 'T'/'t' or a space separate date and time; 'Z'/'z' mean UTC. The fraction has 1 to 9 digits and is
 /// truncated to microseconds. Years 0001-9999, days within the month (leap years included), hours 0-23,
-/// minutes 0-59, seconds 0-59 (a leap second, :60, is rejected), offsets up to ±23:59. Anything else,
-/// trailing text included, gives nullopt.
+/// minutes 0-59, seconds 0-59 (a leap second, :60, is rejected), offsets up to ±23:59; the instant itself
+/// must fall in 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z, so that format_rfc3339 writes it back
+/// as RFC 3339 ("0001-01-01T00:00:00+01:00" is year 0 in UTC). Anything else, trailing text included,
+/// gives nullopt.
 std::optional<Instant> parse_rfc3339(std::string_view s);
 
 /// Formats as RFC 3339 in UTC: "2026-03-05T09:00:00Z", or with the fraction trimmed of trailing zeros
@@ -37,7 +39,9 @@ bool is_valid_timezone(std::string_view iana);
 /// Parses PostgreSQL's text output of a timestamptz ("2026-03-05 09:00:00+00", "2026-03-05
 /// 09:00:00.123456+00"). Meant for a session whose TimeZone is UTC, but any offset PostgreSQL prints (±HH,
 /// ±HH:MM, ±HH:MM:SS) is applied. Accepts 4-6 digit years, a fraction of 1-6 digits and a trailing " BC".
-/// Gives nullopt for "infinity", "-infinity", instants outside Instant's range and anything malformed.
+/// Gives nullopt for "infinity", "-infinity", instants before PostgreSQL's earliest (4714-11-24 00:00:00 UTC
+/// BC) or beyond Instant's range, and anything malformed: what it accepts, PostgreSQL accepts back (written
+/// by to_pg_timestamptz).
 std::optional<Instant> parse_pg_timestamptz(std::string_view s);
 
 /// A timestamptz literal PostgreSQL accepts, in the form it prints with TimeZone UTC: "2026-03-05

@@ -56,8 +56,11 @@ TEST(Rfc3339, ParsesValidInputs) {
       {"1970-01-01T00:00:00Z", Instant{}},
       {"1969-12-31T23:59:59.999999Z", Instant{} - 1us},
       {"0001-01-01T00:00:00Z", utc(1, 1, 1)},
-      {"0001-01-01T00:00:00+01:00", utc(0, 12, 31, 23)},
+      {"0001-01-01T00:00:00-01:00", utc(1, 1, 1, 1)},
+      {"0001-01-01T23:00:00+23:00", utc(1, 1, 1)},
       {"9999-12-31T23:59:59.999999Z", utc(9999, 12, 31, 23, 59, 59, 999999)},
+      {"9999-12-31T23:59:59+01:00", utc(9999, 12, 31, 22, 59, 59)},
+      {"9999-12-31T00:59:59.999999-23:00", utc(9999, 12, 31, 23, 59, 59, 999999)},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.text);
@@ -69,6 +72,11 @@ TEST(Rfc3339, ParsesValidInputs) {
 
 TEST(Rfc3339, RejectsInvalidInputs) {
   const std::string_view cases[] = {
+      // In UTC outside 0001-9999: format_rfc3339 could not write them back as RFC 3339.
+      "0001-01-01T00:00:00+01:00",
+      "0001-01-01T22:59:59.999999+23:00",
+      "9999-12-31T23:00:00-01:00",
+      "9999-12-31T01:00:00-23:00",
       "",
       " ",
       "2026-03-05",
@@ -211,6 +219,7 @@ TEST(PgTimestamptz, ParsesPostgresOutput) {
       {"0001-02-29 00:00:00+00 BC", utc(0, 2, 29)},  // 1 BC is a leap year
       {"0044-03-15 00:00:00+00 BC", utc(-43, 3, 15)},
       {"4714-11-24 00:00:00+00 BC", utc(-4713, 11, 24)},
+      {"4714-11-23 23:00:00-01 BC", utc(-4713, 11, 24)},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.text);
@@ -243,6 +252,10 @@ TEST(PgTimestamptz, RejectsOtherText) {
       "026-03-05 09:00:00+00",
       "1234567-01-01 00:00:00+00",
       "294276-12-31 23:59:59.999999+00",  // PostgreSQL's maximum, beyond Instant's
+      // Before PostgreSQL's earliest, 4714-11-24 00:00:00 UTC BC: it would refuse them back.
+      "4714-11-23 23:59:59.999999+00 BC",
+      "4714-11-24 00:00:00+01 BC",
+      "5000-01-01 00:00:00+00 BC",
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c);
