@@ -32,14 +32,19 @@ const db::Statement kFind{
     "reminders_find", "SELECT " TODO_REMINDER_COLUMNS " FROM reminders r WHERE r.user_id = $1 AND r.id = $2"};
 const db::Statement kRemove{"reminders_remove",
                             "DELETE FROM reminders WHERE user_id = $1 AND task_id = $2 AND id = $3"};
+// The task is read FOR SHARE: a completion in flight is waited for and its outcome seen (read unlocked, the
+// task stayed open in this statement's snapshot, while its reminder, waited for, was cancelled meanwhile, and
+// the snooze armed it again). Locks are taken task first, then reminder, as by every writer that takes both.
 const db::Statement kSnooze{
     "reminders_snooze",
+    "WITH t AS (SELECT t.user_id, t.id, t.timezone FROM reminders r JOIN tasks t ON t.user_id = r.user_id "
+    "AND t.id = r.task_id WHERE r.user_id = $1 AND r.id = $2 AND t.status = 'open' FOR SHARE OF t) "
     "UPDATE reminders r SET fire_at = reminder_shift(now(), t.timezone, $3, 1), "
     "snoozed = true, state = 'scheduled', fired_at = NULL, email_pending = false, claimed_by = NULL, "
     "lease_until = NULL, attempts = 0, next_attempt_at = NULL, last_error = NULL, delivered_at = NULL, "
     "updated_at = now() "
-    "FROM tasks t WHERE r.user_id = $1 AND r.id = $2 AND t.user_id = r.user_id AND t.id = r.task_id "
-    "AND t.status = 'open' AND r.state <> 'firing' RETURNING " TODO_REMINDER_COLUMNS};
+    "FROM t WHERE r.user_id = $1 AND r.id = $2 AND t.user_id = r.user_id AND t.id = r.task_id "
+    "AND r.state <> 'firing' RETURNING " TODO_REMINDER_COLUMNS};
 const db::Statement kList{
     "reminders_list",
     "SELECT " TODO_REMINDER_COLUMNS

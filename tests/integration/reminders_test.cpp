@@ -253,6 +253,50 @@ TEST_F(RemindersTest, SnoozeSchedulesAgain) {
   }
 }
 
+// A snooze that meets a completion still in flight waits for it, and then sees the task done: the reminder
+// stays cancelled. (The snooze used to read the task unlocked: it waited only on the reminder row, took the
+// task's open status from before the completion, and armed the cancelled reminder again, which then fired.)
+TEST_F(RemindersTest, SnoozeRacingACompletionLeavesTheReminderCancelled) {
+  const auto task = make_task(user_, at("2031-02-01T10:00:00Z"));
+  auto r = add(user_, task, R"({"before_due": "PT15M"})");
+  pqxx::connection completer(url_);
+  db::prepare_session(completer);
+  pqxx::work completing(completer);
+  tasks::service::complete(completing, Actor(user_), task);  // not committed yet
+
+  pqxx::connection snoozer(url_);
+  db::prepare_session(snoozer);
+  const int snoozer_pid = snoozer.backendpid();
+  std::optional<Errc> snooze_error;
+  bool snoozed = false;
+  std::thread snooze([&] {
+    try {
+      pqxx::work w(snoozer);
+      reminders::snooze(w, user_, r.id, {0, 0, 600});
+      w.commit();
+      snoozed = true;
+    } catch (const Error& e) {
+      snooze_error = e.code();
+    }
+  });
+  // Until the snooze waits for a lock the completion holds.
+  bool waiting = false;
+  for (int i = 0; i < 500 && !waiting; ++i) {
+    pqxx::nontransaction n(*conn_);
+    waiting =
+        n.exec_params1("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+                       snoozer_pid)[0]
+            .as<int>() == 1;
+    if (!waiting) std::this_thread::sleep_for(10ms);
+  }
+  completing.commit();
+  snooze.join();
+  EXPECT_TRUE(waiting) << "the snooze never waited for the completion";
+  EXPECT_FALSE(snoozed) << "snoozed a reminder of a task completed meanwhile";
+  EXPECT_EQ(snooze_error, Errc::conflict);
+  EXPECT_EQ(get(user_, r.id).state, "cancelled");
+}
+
 TEST_F(RemindersTest, UpcomingListPages) {
   const auto task = make_task(user_, at("2031-02-01T10:00:00Z"));
   std::vector<std::string> expected;
