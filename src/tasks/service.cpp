@@ -110,11 +110,16 @@ void delete_and_record(pqxx::transaction_base& w, const Actor& who, const Task& 
   record(w, who, events::kTaskDeleted, t, nullptr, snapshot_changes(t, /*created=*/false));
 }
 
-/// Tops a series up to 1 + generate_ahead open occurrences (1 for after_completion), each a new task copied
-/// from `source` (the occurrence just completed, skipped or edited, whose rule applies), numbered after the
-/// series' highest occurrence. Under the series lock, so concurrent transactions never create one twice.
-/// `skipping`: the source is an open occurrence about to be deleted, which no longer counts as open; it still
-/// exists, so its relative reminders are copied to the occurrence that replaces it.
+/// Tops a series up to 1 + generate_ahead open occurrences (1 for after_completion), each a new task numbered
+/// after the series' highest occurrence. Under the series lock, so concurrent transactions never create one
+/// twice. `source` is the occurrence just completed, skipped or edited. A new occurrence copies the series'
+/// latest open occurrence with a rule, or `source` when none is later: an edit of "this and following"
+/// reaches every open occurrence from the edited one on (a new schedule replaces them), so the latest open
+/// one holds the series' current rule and content, while `source` may be earlier than the edit and hold the
+/// old ones. Done occurrences keep what they had and are never copied, unless `source`. `skipping`: the
+/// source is an open occurrence about to be deleted, which no longer counts as open; it still exists, so its
+/// relative reminders are copied to the occurrence that replaces it (as those of a completed source are to
+/// the next one).
 void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& source, Instant at,
                    bool skipping = false) {
   if (!source.recurrence || !source.series_id || !source.due_at) return;
@@ -122,30 +127,34 @@ void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& sour
   const auto tasks = repository::series_tasks(w, who.user_id, *source.series_id);
   int open = 0;
   Task prev = source;
+  Task latest = source;
   for (const auto& t : tasks) {
-    if (t.status == Status::open && !(skipping && t.id == source.id)) ++open;
+    const bool counts = t.status == Status::open && !(skipping && t.id == source.id);
+    if (counts) ++open;
+    if (counts && t.recurrence && t.due_at && t.occurrence.value_or(0) > latest.occurrence.value_or(0))
+      latest = t;
     if (t.occurrence.value_or(0) > prev.occurrence.value_or(0)) prev = t;
   }
-  const int target = 1 + (source.recurrence_mode == RecurrenceMode::fixed ? source.generate_ahead : 0);
+  const int target = 1 + (latest.recurrence_mode == RecurrenceMode::fixed ? latest.generate_ahead : 0);
   while (open < target) {
-    const auto due = recurring::next_due(source, prev, at);
+    const auto due = recurring::next_due(latest, prev, at);
     if (!due) break;  // COUNT or UNTIL ended the series
     Task next;
     next.id = new_ordered_uuid();
     next.user_id = who.user_id;
-    next.title = source.title;
-    next.description = source.description;
-    next.priority = source.priority;
-    next.tags = source.tags;
+    next.title = latest.title;
+    next.description = latest.description;
+    next.priority = latest.priority;
+    next.tags = latest.tags;
     next.due_at = *due;
-    next.all_day = source.all_day;
-    next.timezone = source.timezone;
-    next.recurrence = source.recurrence;
-    next.recurrence_mode = source.recurrence_mode;
-    next.series_id = source.series_id;
+    next.all_day = latest.all_day;
+    next.timezone = latest.timezone;
+    next.recurrence = latest.recurrence;
+    next.recurrence_mode = latest.recurrence_mode;
+    next.series_id = latest.series_id;
     next.occurrence = prev.occurrence.value_or(0) + 1;
-    next.generate_ahead = source.generate_ahead;
-    next.series_start = source.series_start;
+    next.generate_ahead = latest.generate_ahead;
+    next.series_start = latest.series_start;
     prev = insert_and_record(w, who, next);
     // Reminder offsets follow the occurrence (wired by the reminders module).
     if (copy_reminders_hook) copy_reminders_hook(w, who.user_id, source.id, prev);

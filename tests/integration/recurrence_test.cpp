@@ -360,6 +360,52 @@ TEST_F(Recurrence, SeriesScopedEditsAndDeletes) {
   EXPECT_TRUE(open_of(all).empty());
 }
 
+// Occurrences created after an edit of "this and following" follow it, even when an occurrence from before
+// the edit is the one completed. (They used to copy the completed occurrence: its old time of day or rule,
+// two open occurrences on one day, its old title.) `edited_then_first_completed` makes a daily series from
+// 2027-01-01 09:00 UTC with one occurrence ahead, applies `patch` to occurrence 1 for the series, completes
+// occurrence 0, and gives the series.
+class EditedSeries : public Recurrence {
+ protected:
+  static std::vector<Task> edited_then_first_completed(const std::string& user,
+                                                       const tasks::TaskPatch& patch) {
+    const Task t = create(user, "FREQ=DAILY", "2027-01-01T09:00:00Z", "UTC", 1);
+    const auto all = series(user, t.id);
+    if (all.size() != 2) throw std::runtime_error("expected 2 occurrences");
+    tx([&](pqxx::work& w) {
+      return svc::update(w, Actor(user), all[1].id, patch, std::nullopt, tasks::Scope::series);
+    });
+    complete(user, all[0].id);
+    return series(user, t.id);
+  }
+};
+
+TEST_F(EditedSeries, ANewTimeOfDayAndTitle) {
+  const auto user = new_user();
+  tasks::TaskPatch p;
+  p.due_at = std::optional<Instant>(at("2027-01-02T18:00:00Z"));
+  p.title = "Pay rent (evening)";
+  auto all = edited_then_first_completed(user, p);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[2].due_at, at("2027-01-03T18:00:00Z"));
+  EXPECT_EQ(all[2].title, "Pay rent (evening)");
+  complete(user, all[1].id);
+  all = series(user, all[0].id);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[3].due_at, at("2027-01-04T18:00:00Z"));
+  EXPECT_EQ(open_of(all).size(), 2u);
+}
+
+TEST_F(EditedSeries, ANewRule) {
+  const auto user = new_user();
+  tasks::TaskPatch p;
+  p.recurrence = std::optional<std::string>("FREQ=WEEKLY");
+  const auto all = edited_then_first_completed(user, p);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[2].due_at, at("2027-01-09T09:00:00Z"));  // weekly from occurrence 1, not daily
+  EXPECT_EQ(all[2].recurrence, "FREQ=WEEKLY");
+}
+
 TEST_F(Recurrence, RecurringNeedsDueAt) {
   const auto user = new_user();
   tasks::NewTask n;
