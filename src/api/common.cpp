@@ -50,8 +50,12 @@ std::string uuid_param(const http::Request& req, std::string_view name) {
 
 std::optional<int> if_match(const http::Request& req) {
   std::string_view v = trim(req.header("if-match"));
-  if (v.empty()) return std::nullopt;
-  if (v.starts_with("W/")) v.remove_prefix(2);
+  if (v.empty() || v == "*") return std::nullopt;  // "*": any current version (a missing task is a 404)
+  // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches, so the condition fails.
+  if (v.starts_with("W/"))
+    throw Error(Errc::conflict,
+                "If-Match: a weak entity tag never matches; send the ETag as given, e.g. \"3\"",
+                {{"If-Match", "a weak entity tag never matches"}});
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
   int n = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);

@@ -60,6 +60,7 @@ void add_recurrence_routes(http::Router& router, Context& ctx) {
     try {
       count = count_param(req, 10);
     } catch (const Error& e) {
+      if (e.code() != Errc::unprocessable) throw;  // a repeated count: 400
       errors.insert(errors.end(), e.errors().begin(), e.errors().end());
     }
     if (!errors.empty()) {

@@ -83,6 +83,9 @@ void add_reminder_routes(http::Router& router, Context& ctx) {
 
   router.add("GET", "/api/v1/reminders", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
+    for (const auto& [name, value] : req.query)
+      if (name != "upcoming" && name != "limit" && name != "cursor")
+        throw invalid(name, "not a parameter of the reminder list (upcoming, limit, cursor)");
     const bool upcoming = upcoming_param(req);
     const int limit = limit_param(req);
     const auto cursor = req.query_one("cursor");

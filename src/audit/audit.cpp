@@ -106,7 +106,7 @@ Query parse_query(const std::vector<std::pair<std::string, std::string>>& params
   Query q;
   std::vector<std::string> seen;
   for (const auto& [k, v] : params) {
-    if (std::find(seen.begin(), seen.end(), k) != seen.end()) bad(k, "given more than once");
+    if (std::find(seen.begin(), seen.end(), k) != seen.end()) throw repeated_parameter(k);
     seen.push_back(k);
     if (k == "task_id") {
       if (!is_uuid(v)) bad(k, "must be a task id (UUID)");

@@ -22,6 +22,8 @@ constexpr std::array<std::int8_t, 256> make_decode_table() {
 }
 constexpr auto kDecode = make_decode_table();
 
+constexpr const char* kBadEscape = "invalid percent-encoding: '%' must be followed by two hex digits";
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -88,9 +90,7 @@ std::string url_decode(std::string_view s, bool plus_is_space) {
     if (c == '%') {
       const int hi = i + 1 < s.size() ? hex_value(s[i + 1]) : -1;
       const int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
-      if (hi < 0 || lo < 0) {
-        throw Error(Errc::bad_request, "invalid percent-encoding: '%' must be followed by two hex digits");
-      }
+      if (hi < 0 || lo < 0) throw Error(Errc::bad_request, kBadEscape);
       out += static_cast<char>(hi << 4 | lo);
       i += 2;
     } else if (c == '+' && plus_is_space) {
@@ -104,17 +104,25 @@ std::string url_decode(std::string_view s, bool plus_is_space) {
 
 std::vector<std::pair<std::string, std::string>> parse_query_string(std::string_view qs) {
   std::vector<std::pair<std::string, std::string>> out;
+  // The error names the parameter: its decoded name, or the name as written when that is what is bad.
+  auto decode = [](std::string_view text, std::string_view name) {
+    try {
+      return url_decode(text);
+    } catch (const Error&) {
+      const std::string field(name);
+      throw Error(Errc::bad_request, field + ": " + kBadEscape, {{field, kBadEscape}});
+    }
+  };
   while (!qs.empty()) {
     const std::size_t amp = qs.find('&');
     const std::string_view piece = qs.substr(0, amp);
     qs = amp == std::string_view::npos ? std::string_view{} : qs.substr(amp + 1);
     if (piece.empty()) continue;
     const std::size_t eq = piece.find('=');
-    if (eq == std::string_view::npos) {
-      out.emplace_back(url_decode(piece), std::string{});
-    } else {
-      out.emplace_back(url_decode(piece.substr(0, eq)), url_decode(piece.substr(eq + 1)));
-    }
+    const std::string_view raw_name = piece.substr(0, eq);
+    std::string name = decode(raw_name, raw_name);
+    std::string value = eq == std::string_view::npos ? std::string{} : decode(piece.substr(eq + 1), name);
+    out.emplace_back(std::move(name), std::move(value));
   }
   return out;
 }

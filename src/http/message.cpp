@@ -28,9 +28,7 @@ std::optional<std::string> Request::query_one(std::string_view name) const {
   std::optional<std::string> out;
   for (const auto& [k, v] : query) {
     if (k != name) continue;
-    if (out)
-      throw Error(Errc::bad_request, std::string(name) + " given more than once",
-                  {{std::string(name), "repeated"}});
+    if (out) throw repeated_parameter(std::string(name));
     out = v;
   }
   return out;

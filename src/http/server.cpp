@@ -211,7 +211,11 @@ asio::awaitable<void> Session::run() {
     const auto qpos = target.find('?');
     std::optional<Error> bad_target;
     try {
-      req.path = url_decode(target.substr(0, qpos), /*plus_is_space=*/false);
+      try {
+        req.path = url_decode(target.substr(0, qpos), /*plus_is_space=*/false);
+      } catch (const Error& e) {
+        throw Error(Errc::bad_request, std::string("path: ") + e.what(), {{"path", e.what()}});
+      }
       if (qpos != std::string_view::npos) req.query = parse_query_string(target.substr(qpos + 1));
     } catch (const Error& e) {
       bad_target = e;

@@ -187,7 +187,7 @@ ListQuery parse_list_query(const std::vector<std::pair<std::string, std::string>
   for (const auto& [k, v] : params) {
     if (std::find(known.begin(), known.end(), k) == known.end()) bad(k, "unknown query parameter");
     const bool repeat = std::find(repeatable.begin(), repeatable.end(), k) != repeatable.end();
-    if (!repeat && std::find(seen.begin(), seen.end(), k) != seen.end()) bad(k, "given more than once");
+    if (!repeat && std::find(seen.begin(), seen.end(), k) != seen.end()) throw repeated_parameter(k);
     seen.push_back(k);
     if (k == "status") {
       auto s = parse_status(v);

@@ -198,8 +198,11 @@ TaskPatch parse_task_patch(const nlohmann::json& body) {
 
 Scope parse_scope(const std::vector<std::pair<std::string, std::string>>& query) {
   Scope scope = Scope::this_occurrence;
+  bool seen = false;
   for (const auto& [k, v] : query) {
     if (k != "scope") continue;
+    if (seen) throw repeated_parameter(k);
+    seen = true;
     if (v == "this")
       scope = Scope::this_occurrence;
     else if (v == "series")

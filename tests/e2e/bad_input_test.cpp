@@ -148,7 +148,9 @@ TEST_F(BadInputTest, TagLimits) {
 TEST_F(BadInputTest, BadDates) {
   auto u = user();
   for (const char* due : {"tomorrow", "2024-13-01T00:00:00Z", "2024-02-30T10:00:00Z", "2024-01-01T25:00:00Z",
-                          "2024-01-01T10:00:00", "", "10:00"}) {
+                          "2024-01-01T10:00:00", "", "10:00",
+                          // In UTC before 0001 or after 9999: it could not be written back as RFC 3339.
+                          "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-23:59"}) {
     EXPECT_TRUE(IsProblem(u.client.post("/api/v1/tasks", {{"title", "x"}, {"due_at", due}}), 422, "due_at"))
         << due;
   }
@@ -231,11 +233,47 @@ TEST_F(BadInputTest, BadBooleanFilters) {
   EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tasks?overdue=2"), 422, "overdue"));
 }
 
-TEST_F(BadInputTest, BadQuerySyntax) {
+TEST_F(BadInputTest, BadQuerySyntaxIs400NamingTheParameter) {
   auto u = user();
-  for (const char* q : {"limit=%zz", "q=%", "tag=%G0"}) {
-    EXPECT_TRUE(IsProblemOneOf(u.client.get(std::string("/api/v1/tasks?") + q), {400, 422})) << q;
-  }
+  const std::pair<const char*, const char*> cases[] = {
+      {"/api/v1/tasks?limit=%zz", "limit"}, {"/api/v1/tasks?q=%", "q"},
+      {"/api/v1/tasks?tag=%G0", "tag"},     {"/api/v1/tasks?%zz=1", "%zz"},
+      {"/api/v1/audit?from=%zz", "from"},   {"/readyz?x=%zz", "x"},
+      {"/api/v1/tasks/%zz", "path"},
+  };
+  for (const auto& [target, field] : cases)
+    EXPECT_TRUE(IsProblem(u.client.get(target), 400, field)) << target;
+}
+
+// Which of two values is meant is unknowable: 400 naming the parameter, wherever it is single-valued.
+TEST_F(BadInputTest, RepeatedSingleValuedParametersAre400) {
+  auto u = user();
+  const auto t = create_task(u.client, "x");
+  const std::string from = "from=2026-01-01T00:00:00Z";
+  const std::pair<std::string, const char*> gets[] = {
+      {"/api/v1/tasks?limit=1&limit=2", "limit"},
+      {"/api/v1/tasks?sort=title&sort=due_at", "sort"},
+      {"/api/v1/tasks?status=open&status=done", "status"},
+      {"/api/v1/audit?limit=1&limit=2", "limit"},
+      {"/api/v1/audit/stats?" + from + "&" + from, "from"},
+      {"/api/v1/reminders?limit=1&limit=2", "limit"},
+      {"/api/v1/reminders?upcoming=true&upcoming=false", "upcoming"},
+      {"/api/v1/recurrence/preview?rule=FREQ=DAILY&start=2026-01-01T00:00:00Z&count=1&count=2", "count"},
+      {task_path(t) + "/occurrences?count=1&count=2", "count"},
+  };
+  for (const auto& [target, field] : gets)
+    EXPECT_TRUE(IsProblem(u.client.get(target), 400, field)) << target;
+  EXPECT_TRUE(
+      IsProblem(u.client.patch(task_path(t) + "?scope=series&scope=this", {{"title", "y"}}), 400, "scope"));
+  EXPECT_EQ(u.client.get(task_path(t)).json()["title"], "x");  // nothing was changed
+  // Repeatable filters stay repeatable.
+  EXPECT_EQ(u.client.get("/api/v1/tasks?tag=a&tag=b&priority=low&priority=high").status, 200);
+}
+
+TEST_F(BadInputTest, UnknownReminderListParameterIs422) {
+  auto u = user();
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/reminders?colour=blue"), 422, "colour"));
+  EXPECT_EQ(u.client.get("/api/v1/reminders?upcoming=true&limit=5").status, 200);
 }
 
 TEST_F(BadInputTest, BadIfMatch) {
@@ -245,6 +283,18 @@ TEST_F(BadInputTest, BadIfMatch) {
     const auto r = u.client.patch(task_path(t), {{"title", "y"}}, {{"If-Match", v}});
     EXPECT_TRUE(IsProblemOneOf(r, {400, 422}, "If-Match")) << v;
   }
+  // If-Match compares strongly: a weak tag never matches, even the current version's.
+  EXPECT_TRUE(
+      IsProblem(u.client.patch(task_path(t), {{"title", "y"}}, {{"If-Match", "W/\"1\""}}), 409, "If-Match"));
+  EXPECT_TRUE(IsProblem(u.client.request("DELETE", task_path(t), std::nullopt, {{"If-Match", "W/\"1\""}}),
+                        409, "If-Match"));
+  // "*": whatever the current version is; the task must exist.
+  const auto any = u.client.patch(task_path(t), {{"title", "z"}}, {{"If-Match", "*"}});
+  ASSERT_EQ(any.status, 200) << any.describe();
+  EXPECT_EQ(any.json()["title"], "z");
+  EXPECT_EQ(u.client.patch(task_path(t), {{"title", "w"}}, {{"If-Match", "\"2\""}}).status, 200);
+  EXPECT_EQ(u.client.request("DELETE", task_path(t), std::nullopt, {{"If-Match", "*"}}).status, 204);
+  EXPECT_TRUE(IsProblem(u.client.patch(task_path(t), {{"title", "y"}}, {{"If-Match", "*"}}), 404));
 }
 
 TEST_F(BadInputTest, BodyOver1MiBIs413) {

@@ -72,7 +72,8 @@ nlohmann::json json_body(const http::Request& req);
 /// A path parameter that must be a UUID; a malformed one is a 404 (no such resource).
 std::string uuid_param(const http::Request& req, std::string_view name);
 
-/// The version in an If-Match header (`3`, `"3"` or `W/"3"`), if any; 400 when malformed.
+/// The version in an If-Match header (`3` or `"3"`), if any (none for `*`); 400 when malformed, 409 for a
+/// weak tag (`W/"3"`), which never matches under If-Match's strong comparison.
 std::optional<int> if_match(const http::Request& req);
 
 /// Runs CPU-heavy work (password hashing) on the CPU pool and resumes on the caller's executor.

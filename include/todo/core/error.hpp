@@ -50,4 +50,9 @@ inline Error invalid(std::string field, std::string message) {
   return Error(Errc::unprocessable, std::move(detail), {{std::move(field), std::move(message)}});
 }
 
+/// 400 for a single-valued query parameter given more than once (which one is meant is unknowable).
+inline Error repeated_parameter(const std::string& name) {
+  return Error(Errc::bad_request, name + ": given more than once", {{name, "given more than once"}});
+}
+
 }  // namespace todo

@@ -135,14 +135,21 @@ TEST(QueryString, SplitsInOrder) {
   EXPECT_EQ(parse_query_string("a;b=1"), (Pairs{{"a;b", "1"}}));  // only '&' separates
 }
 
-TEST(QueryString, RejectsBadEscapes) {
-  for (const char* s : {"a=%", "a=1&b=%zz", "%g=1", "a=100%", "flag%"}) {
+TEST(QueryString, RejectsBadEscapesNamingTheParameter) {
+  // The query, and the parameter the error names: decoded when the name is fine, as written when it is not.
+  const std::pair<const char*, const char*> cases[] = {
+      {"a=%", "a"},       {"a=1&b=%zz", "b"},   {"%g=1", "%g"},     {"a=100%", "a"},
+      {"flag%", "flag%"}, {"my%20k=%", "my k"}, {"x=1&%zz", "%zz"},
+  };
+  for (const auto& [s, field] : cases) {
     SCOPED_TRACE(s);
     try {
       parse_query_string(s);
       ADD_FAILURE() << "no exception";
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), Errc::bad_request);
+      ASSERT_EQ(e.errors().size(), 1u);
+      EXPECT_EQ(e.errors()[0].field, field);
     }
   }
 }
