@@ -55,7 +55,7 @@ const db::Statement kList{
 const db::Statement kCopyRelative{
     "reminders_copy_relative",
     "INSERT INTO reminders (user_id, id, task_id, before_due, fire_at, state) "
-    "SELECT r.user_id, gen_random_uuid(), t.id, r.before_due, reminder_fire_at(t.due_at, t.timezone, "
+    "SELECT r.user_id, uuid_v7(), t.id, r.before_due, reminder_fire_at(t.due_at, t.timezone, "
     "r.before_due), "
     "CASE WHEN t.status = 'done' THEN 'cancelled' ELSE 'scheduled' END "
     "FROM reminders r JOIN tasks t ON t.user_id = r.user_id AND t.id = $3 "
@@ -66,7 +66,7 @@ const db::Statement kAddToLaterOccurrences{
     "ON t.user_id = s.user_id AND t.series_id = s.series_id AND t.occurrence > s.occurrence "
     "WHERE s.user_id = $1 AND s.id = $2 AND t.status = 'open' FOR UPDATE OF t) "
     "INSERT INTO reminders (user_id, id, task_id, before_due, fire_at, state) "
-    "SELECT l.user_id, gen_random_uuid(), l.id, $3, reminder_fire_at(l.due_at, l.timezone, $3), 'scheduled' "
+    "SELECT l.user_id, uuid_v7(), l.id, $3, reminder_fire_at(l.due_at, l.timezone, $3), 'scheduled' "
     "FROM later l WHERE NOT EXISTS (SELECT 1 FROM reminders x WHERE x.user_id = l.user_id AND "
     "x.task_id = l.id AND x.before_due = $3) "
     "AND (SELECT count(*) FROM reminders x WHERE x.user_id = l.user_id AND x.task_id = l.id) < $4"};

@@ -332,12 +332,22 @@ TEST_F(RemindersTest, CopyRelativeToNextOccurrence) {
   add(user_, from, R"({"before_due": "P1D"})");
   add(user_, from, R"({"at": "2031-01-01T00:00:00Z"})");
   const auto to = make_task(user_, at("2031-02-08T10:00:00Z"));
+  const auto before = std::chrono::floor<std::chrono::milliseconds>(now());
   EXPECT_EQ(tx([&](pqxx::work& w) { return reminders::copy_relative(w, user_, from, to); }), 2);
+  const auto after = now();
   auto copied = tx([&](pqxx::work& w) { return reminders::list_for_task(w, user_, to); });
   ASSERT_EQ(copied.size(), 2u);
   std::set<std::string> fire;
   for (const auto& r : copied) {
     EXPECT_EQ(r.state, "scheduled");
+    // A time-ordered id, as every id the server gives: version 7, the RFC 9562 variant, the copy's time.
+    ASSERT_TRUE(is_uuid(r.id)) << r.id;
+    EXPECT_EQ(r.id[14], '7') << r.id;
+    EXPECT_NE(std::string("89ab").find(r.id[19]), std::string::npos) << r.id;
+    const Instant minted{
+        std::chrono::milliseconds{std::stoll(r.id.substr(0, 8) + r.id.substr(9, 4), nullptr, 16)}};
+    EXPECT_GE(minted, before) << r.id;
+    EXPECT_LE(minted, after) << r.id;
     fire.insert(format_rfc3339(*r.fire_at));
   }
   EXPECT_EQ(fire, (std::set<std::string>{"2031-02-07T10:00:00Z", "2031-02-08T09:45:00Z"}));
