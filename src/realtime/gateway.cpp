@@ -366,12 +366,24 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       last_seen_ = Clock::now();
       if (!ws_.got_text()) {
         // The protocol is JSON text frames: a binary one is a client bug, not a message to answer.
-        close_now(1003, "binary messages are not accepted: send JSON text frames");
-        continue;  // reads on until the close handshake ends
+        if (closing_) continue;  // a close is under way; this loop reads until it ends
+        // Closed from here, with no read pending. A close beside a pending read deadlocked in Beast 1.81 when
+        // the client's next frame was already buffered (a close, or a bad frame): the read held the read lock
+        // and waited for the write lock, the close held the write lock and waited for the read lock, and
+        // closing the socket woke neither, so the session never ended.
+        co_await close_here(1003, "binary messages are not accepted: send JSON text frames");
+        co_return;
       }
-      const auto request = parse_client_request(beast::buffers_to_string(buffer.data()));
+      const std::string text = beast::buffers_to_string(buffer.data());
       buffer.consume(buffer.size());
       if (closing_) continue;
+      // Beast 1.81 checks UTF-8 at the end of a message only when its last frame has a payload: a message
+      // ending in an incomplete character and then an empty final frame got through (RFC 6455 8.1: 1007).
+      if (!valid_utf8(text)) {
+        co_await close_here(1007, "text messages must be UTF-8");
+        co_return;
+      }
+      const auto request = parse_client_request(text);
       switch (request.kind) {
         case ClientRequest::Kind::resume: {
           // Drops what is queued, but not the message being written: write_loop pops it when done.
@@ -413,29 +425,47 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->pinging_ = false; });
   }
 
+  // Starts the closing handshake beside the read loop's pending read, which takes the client's answer.
   void close_now(int code, const char* reason) {
     if (closing_) return;
+    asio::co_spawn(ws_.get_executor(), handshake(shared_from_this(), begin_closing(), code, reason),
+                   asio::detached);
+  }
+
+  // The closing handshake from the read loop itself, with no read pending.
+  asio::awaitable<void> close_here(int code, const char* reason) {
+    if (closing_) co_return;
+    co_await handshake(shared_from_this(), begin_closing(), code, reason);
+  }
+
+  // A client that does not read may never take the close frame (it waits behind a blocked write): after 5 s
+  // the socket is closed regardless (tcp_stream::expires_after cannot bound operations already pending), and
+  // the session leaves the hub then, whatever its operations do: a slot kept by a session that never ends
+  // would count against the user's and the server's limits for ever. Gives the deadline's timer.
+  std::shared_ptr<asio::steady_timer> begin_closing() {
     closing_ = true;
     room_.cancel();
-    // A client that does not read may never take the close frame (it waits behind a blocked write): the
-    // socket is closed after 5 s regardless. (tcp_stream::expires_after cannot bound operations already
-    // pending.)
     auto deadline = std::make_shared<asio::steady_timer>(ws_.get_executor(), std::chrono::seconds(5));
     deadline->async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec) return;
       beast::error_code ignored;
       beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      if (self->registered_) {
+        self->shared_->hub.remove(self->user_id_, self.get());
+        self->registered_ = false;
+      }
     });
-    asio::co_spawn(
-        ws_.get_executor(),
-        [self = shared_from_this(), code, reason, deadline]() -> asio::awaitable<void> {
-          websocket::close_reason cr(static_cast<websocket::close_code>(code), reason);
-          co_await self->ws_.async_close(cr, kTuple);
-          deadline->cancel();
-          beast::error_code ignored;
-          beast::get_lowest_layer(self->ws_).socket().close(ignored);
-        },
-        asio::detached);
+    return deadline;
+  }
+
+  static asio::awaitable<void> handshake(std::shared_ptr<WsSession> self,
+                                         std::shared_ptr<asio::steady_timer> deadline, int code,
+                                         const char* reason) {
+    websocket::close_reason cr(static_cast<websocket::close_code>(code), reason);
+    co_await self->ws_.async_close(cr, kTuple);
+    deadline->cancel();
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
   }
 
   std::shared_ptr<Gateway::Shared> shared_;
@@ -459,6 +489,13 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   std::vector<std::shared_ptr<const Delivery>> pending_;
   std::vector<std::pair<std::shared_ptr<const std::string>, double>> outq_;
 };
+
+bool is_websocket_key(std::string_view key) {
+  if (key.size() != 24 || !key.ends_with("==")) return false;
+  return std::all_of(key.begin(), key.end() - 2, [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+  });
+}
 
 /// Refuses an upgrade with a plain HTTP answer (problem+json).
 asio::awaitable<void> refuse(beast::tcp_stream stream, bhttp::status status, std::string detail) {
@@ -505,6 +542,15 @@ Gateway::~Gateway() {
 
 void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body> req) {
   auto ex = stream.get_executor();
+  // RFC 6455 4.2.1: the key is a base64-encoded 16-byte value (24 characters, the last two '='). Beast checks
+  // only that it is there and not longer.
+  if (!is_websocket_key(req[bhttp::field::sec_websocket_key])) {
+    asio::co_spawn(ex,
+                   refuse(std::move(stream), bhttp::status::bad_request,
+                          "Sec-WebSocket-Key must be a base64-encoded 16-byte value"),
+                   asio::detached);
+    return;
+  }
   // The token: `Sec-WebSocket-Protocol: bearer, <token>` (browsers) or ?access_token=.
   std::string token;
   bool bearer_protocol = false;

@@ -775,7 +775,8 @@ TEST(RealtimeLimits, MalformedMessagesAreAnsweredAndNeverLeakAConnectionSlot) {
 // ---- 7. liveness
 // -------------------------------------------------------------------------------------------
 
-/// A WebSocket peer on a plain socket that completes the handshake and then neither reads nor answers.
+/// A WebSocket peer on a plain socket that completes the handshake and then neither reads nor answers; it
+/// may send raw bytes (send()).
 class SilentPeer {
  public:
   /// `receive_buffer` (SO_RCVBUF before connecting) small: the server's writes to it soon block.
@@ -808,6 +809,12 @@ class SilentPeer {
   SilentPeer(const SilentPeer&) = delete;
   SilentPeer& operator=(const SilentPeer&) = delete;
 
+  /// Writes `bytes` in one call (frames written together arrive together); false when not all were sent.
+  bool send(std::string_view bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
+  /// Ends its sending side (FIN): the server's teardown need not wait for its close deadline.
+  void finish_sending() { ::shutdown(fd_, SHUT_WR); }
   /// Reads (now, at last) until the server closes the connection; false when it is still open after
   /// `timeout`.
   bool wait_closed(std::chrono::milliseconds timeout) {
@@ -832,6 +839,76 @@ class SilentPeer {
   int fd_ = -1;
   std::string received_;
 };
+
+// A binary frame is closed with 1003 by the read loop. When the client's next frame was already there (sent
+// together: a close, a frame breaking the protocol, bad UTF-8), the close used to deadlock inside Beast
+// beside the next read: the session never ended, its slot was never given back, and after as many such
+// connections as the per-user limit the user's next connection was refused with 429.
+TEST(RealtimeLimits, ABinaryFrameWithAnotherFrameRightBehindItStillFreesTheSlot) {
+  Database db;
+  OwnServer server(db.url, {{"TODO_WS_MAX_PER_USER", "2"}, {"TODO_WS_MAX_CONNECTIONS", "3"}});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  auto bytes = [](std::initializer_list<int> b) { return std::string(b.begin(), b.end()); };
+  const std::string binary = bytes({0x82, 0x81, 0, 0, 0, 0, 'x'});  // masked (with a zero mask), "x"
+  const std::pair<const char*, std::string> next_frames[] = {
+      {"a close (1000)", bytes({0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8})},
+      {"an unmasked text frame", bytes({0x81, 0x01, 'x'})},
+      {"text that is not UTF-8", bytes({0x81, 0x81, 0, 0, 0, 0, 0xff})},
+      {"a close with a 1-byte body", bytes({0x88, 0x81, 0, 0, 0, 0, 0x03})},
+  };
+  // Four connections, one after another: more than the user's 2 slots.
+  for (const auto& [what, frame] : next_frames) {
+    SCOPED_TRACE(what);
+    SilentPeer peer(*server, alice.token);
+    ASSERT_TRUE(peer.send(binary + frame));
+    peer.finish_sending();
+    EXPECT_TRUE(peer.wait_closed(8s)) << "the server did not close the connection";
+    // Its close frame first, with code 1003 (0x03eb).
+    const std::string& got = peer.received();
+    EXPECT_TRUE(got.size() >= 4 && got[0] == '\x88' && got[2] == '\x03' && got[3] == '\xeb')
+        << "no close 1003 from the server";
+    ASSERT_EQ(wait_metric(url, "ws_connections", [](double v) { return v == 0; }), 0) << "a slot leaked";
+  }
+  auto ws = open_ws(url, alice.token, 0);  // refused with 429 if two slots had leaked
+  const json t = create_task(alice.client, "after the binary frames");
+  EXPECT_TRUE(IsRun(receive(*ws, 1), 1, {t["id"]}));
+}
+
+// RFC 6455 8.1: text that is not UTF-8 fails the connection with 1007, also when its last character is
+// cut off by an empty final frame (which Beast 1.81 lets through, its check running only on a payload).
+TEST(RealtimeLimits, TextEndingInAnIncompleteCharacterIsClosedWith1007) {
+  Database db;
+  OwnServer server(db.url, {});
+  auto alice = new_user(server->base_url());
+  auto bytes = [](std::initializer_list<int> b) { return std::string(b.begin(), b.end()); };
+  SilentPeer peer(*server, alice.token);
+  // A text frame, not final, holding the first byte of a 2-byte character; then an empty final frame.
+  ASSERT_TRUE(peer.send(bytes({0x01, 0x81, 0, 0, 0, 0, 0xcf}) + bytes({0x80, 0x80, 0, 0, 0, 0})));
+  peer.finish_sending();
+  EXPECT_TRUE(peer.wait_closed(8s));
+  const std::string& got = peer.received();
+  EXPECT_TRUE(got.size() >= 4 && got[0] == '\x88' && got[2] == '\x03' && got[3] == '\xef')  // 1007
+      << "no close 1007 first; got " << got.size() << " bytes";
+}
+
+// RFC 6455 4.2.1: the key is a base64-encoded 16-byte value; anything else is a 400, as problem+json.
+TEST(RealtimeLimits, AMalformedWebSocketKeyIs400) {
+  Database db;
+  OwnServer server(db.url, {});
+  auto alice = new_user(server->base_url());
+  for (const char* key :
+       {"short", "!!!!!!!!!!!!!!!!!!!!!!==", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZQ=!"}) {
+    SCOPED_TRACE(key);
+    RawConnection c(server->base_url());
+    ASSERT_TRUE(c.send("GET /api/v1/ws?access_token=" + alice.token + " HTTP/1.1\r\nHost: " + server->host() +
+                       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
+                       "\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+    const auto r = c.read_response(5s);
+    ASSERT_TRUE(r) << c.received();
+    EXPECT_TRUE(IsProblem(*r, 400));
+  }
+}
 
 TEST(RealtimeLiveness, PingsFlowAndASilentPeerIsDropped) {
   Database db;
