@@ -37,7 +37,7 @@ void add_account_routes(http::Router& router, Context& ctx) {
     authenticate(req, ctx);
     auto user = co_await ctx.db.read(
         [&](pqxx::transaction_base& w) { return auth::users::find_by_id(w, req.user_id); });
-    if (!user) throw Error(Errc::unauthorized, "the account of this token no longer exists");
+    if (!user) throw account_gone();
     co_return Response::json(200, auth::to_json(*user));
   });
 
@@ -46,7 +46,7 @@ void add_account_routes(http::Router& router, Context& ctx) {
     auto patch = auth::parse_profile_patch(json_body(req));
     auto user = co_await ctx.db.transact(
         [&](pqxx::work& w) { return auth::users::update_profile(w, req.user_id, patch); });
-    if (!user) throw Error(Errc::unauthorized, "the account of this token no longer exists");
+    if (!user) throw account_gone();
     co_return Response::json(200, auth::to_json(*user));
   });
 }

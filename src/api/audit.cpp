@@ -33,7 +33,7 @@ void add_audit_routes(http::Router& router, Context& ctx) {
     const auto q = audit::parse_query(req.query);
     auto stats = co_await ctx.db.read([&](pqxx::transaction_base& w) {
       auto user = auth::users::find_by_id(w, req.user_id);
-      if (!user) throw Error(Errc::unauthorized, "the account of this token no longer exists");
+      if (!user) throw account_gone();
       // Days are the user's own calendar days.
       return audit::stats(w, req.user_id, q.from, q.to, user->timezone);
     });

@@ -45,6 +45,8 @@ ParseRequest parse_request(const nlohmann::json& body) {
       r.fail("text", "must be valid UTF-8");
     else if (utf8_length(*text) > chat::kMaxText)
       r.fail("text", "must be at most " + std::to_string(chat::kMaxText) + " characters");
+    else if (text->find('\0') != std::string::npos)  // PostgreSQL text cannot hold it (titles, conversations)
+      r.fail("text", "must not contain NUL characters");
     else
       p.text = std::move(*text);
   } else if (!r.has("text")) {
@@ -93,6 +95,8 @@ ChatRequest chat_request(const nlohmann::json& body) {
       r.fail("message", "must be at most " + std::to_string(chat::kMaxText) + " characters");
     else if (trim(*m).empty())
       r.fail("message", "must not be empty");
+    else if (m->find('\0') != std::string::npos)  // PostgreSQL text cannot hold it (titles, conversations)
+      r.fail("message", "must not contain NUL characters");
     else
       c.message = std::move(*m);
   } else if (!r.has("message")) {
@@ -130,7 +134,7 @@ void add_chat_routes(http::Router& router, Context& ctx) {
     const auto in = chat_request(json_body(req));
     auto user = co_await ctx.db.read(
         [&](pqxx::transaction_base& w) { return auth::users::find_by_id(w, req.user_id); });
-    if (!user) throw Error(Errc::unauthorized, "the account of this token no longer exists");
+    if (!user) throw account_gone();
     const Instant now = todo::now();
     const auto pctx = chat::make_context(now, user->timezone, order_of(*user));
     if (!pctx) throw Error(Errc::internal, "the account's time zone is unknown: " + user->timezone);
@@ -189,7 +193,7 @@ void add_chat_routes(http::Router& router, Context& ctx) {
     if (!in.timezone || !in.order) {
       auto user = co_await ctx.db.read(
           [&](pqxx::transaction_base& w) { return auth::users::find_by_id(w, req.user_id); });
-      if (!user) throw Error(Errc::unauthorized, "the account of this token no longer exists");
+      if (!user) throw account_gone();
       if (!in.timezone) in.timezone = user->timezone;
       if (!in.order) in.order = order_of(*user);
     }

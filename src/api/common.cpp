@@ -48,6 +48,10 @@ std::string uuid_param(const http::Request& req, std::string_view name) {
   return normalize_uuid(v);
 }
 
+Error account_gone() {
+  return Error(Errc::unauthorized, "the account of this token no longer exists");
+}
+
 std::optional<int> if_match(const http::Request& req) {
   std::string_view v = trim(req.header("if-match"));
   if (v.empty() || v == "*") return std::nullopt;  // "*": any current version (a missing task is a 404)

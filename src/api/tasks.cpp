@@ -133,7 +133,14 @@ void add_task_routes(http::Router& router, Context& ctx) {
     authenticate(req, ctx);
     auto input = tasks::parse_new_task(json_body(req));
     svc::Actor who(req.user_id, req.request_id);
-    auto t = co_await ctx.creates.create(std::move(who), std::move(input));
+    tasks::Task t;
+    try {
+      t = co_await ctx.creates.create(std::move(who), std::move(input));
+    } catch (const pqxx::foreign_key_violation&) {
+      throw account_gone();  // the token outlived its account: the task's user is gone
+    } catch (const pqxx::not_null_violation&) {
+      throw account_gone();  // the same, seen first as the missing account's time zone
+    }
     Response r = task_response(201, t);
     r.with_header("Location", "/api/v1/tasks/" + t.id);
     co_return r;

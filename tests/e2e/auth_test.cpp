@@ -1,4 +1,6 @@
 // End-to-end: registration, login, the current user, and every way a token can be wrong.
+#include <pqxx/pqxx>
+
 #include "e2e.hpp"
 
 namespace todo::test {
@@ -223,6 +225,35 @@ TEST_F(AuthTest, BadTokensAre401) {
   EXPECT_TRUE(IsProblem(c.get("/api/v1/me", {{"Authorization", "Basic dXNlcjpwYXNz"}}), 401))
       << "Basic scheme";
   EXPECT_TRUE(IsProblem(c.get("/api/v1/me", {{"Authorization", "Bearer"}}), 401)) << "no token after Bearer";
+}
+
+// A token outlives its account (removed with SQL: the API has no account deletion). Every route that needs
+// the account answers 401; a create used to fail with 500 (its time zone is the account's, NULL without it).
+TEST_F(AuthTest, ATokenOfARemovedAccountIs401) {
+  auto u = user();
+  {
+    pqxx::connection c(db_url());
+    pqxx::work w(c);
+    w.exec_params("DELETE FROM users WHERE id = $1", u.id);
+    w.commit();
+  }
+  const auto gone = [](const HttpResponse& r) { return IsProblem(r, 401); };
+  EXPECT_TRUE(gone(u.client.post("/api/v1/tasks", {{"title", "x"}})));
+  EXPECT_TRUE(gone(u.client.post("/api/v1/tasks", {{"title", "x"}, {"timezone", "Europe/Berlin"}})));
+  EXPECT_TRUE(gone(u.client.get("/api/v1/me")));
+  EXPECT_TRUE(gone(u.client.post("/api/v1/chat", {{"message", "buy milk tomorrow"}})));
+  // Several at once: creates written together fail each on its own.
+  std::vector<std::thread> threads;
+  std::atomic<int> refused{0};
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] {
+      HttpClient c(u.client.base_url());
+      c.set_token(u.token);
+      if (c.post("/api/v1/tasks", {{"title", "x"}}).status == 401) ++refused;
+    });
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(refused, 8);
 }
 
 TEST_F(AuthTest, SecretsNeverReachTheLog) {

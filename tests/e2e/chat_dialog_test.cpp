@@ -847,6 +847,10 @@ TEST_F(ChatDialogTest, RefusesBadInput) {
   EXPECT_TRUE(IsProblem(u.client.post(kChat, {{"message", std::string(2001, 'a')}}), 422, "message"));
   EXPECT_TRUE(IsProblem(u.client.post(kChat, {{"message", std::string(64 * 1024, 'a')}}), 413));
   EXPECT_TRUE(IsProblem(u.client.post(kChat, {{"message", "hi"}, {"extra", 1}}), 422, "extra"));
+  // U+0000, which PostgreSQL text cannot hold (it answered 500 when the conversation was stored).
+  for (const std::string& m :
+       {std::string("buy\0milk", 8), std::string(1, '\0'), std::string("rename a to b\0c", 16)})
+    EXPECT_TRUE(IsProblem(u.client.post(kChat, {{"message", m}}), 422, "message"));
   EXPECT_TRUE(IsProblem(u.client.post(kChat, {{"message", "hi"}, {"conversation_id", "abc"}}), 422,
                         "conversation_id"));
   EXPECT_TRUE(

@@ -116,6 +116,7 @@ TEST_F(ChatTest, BadInputClasses) {
   EXPECT_TRUE(IsProblem(u.client.post(kParse, {{"text", 42}}), 422, "text"));
   EXPECT_TRUE(IsProblem(u.client.post(kParse, {{"text", nullptr}}), 422, "text"));
   EXPECT_TRUE(IsProblem(u.client.post(kParse, {{"text", "x"}, {"mood", "happy"}}), 422, "mood"));
+  EXPECT_TRUE(IsProblem(u.client.post(kParse, {{"text", std::string("buy\0milk", 8)}}), 422, "text"));
   EXPECT_TRUE(IsProblem(u.client.post(kParse, {{"text", "x"}, {"now", "yesterday"}}), 422, "now"));
   EXPECT_TRUE(IsProblem(u.client.post(kParse, {{"text", "x"}, {"now", 1700000000}}), 422, "now"));
   EXPECT_TRUE(IsProblem(u.client.post(kParse, {{"text", "x"}, {"now", "2026-03-04T15:00:00"}}), 422, "now"));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "todo/auth/jwt.hpp"
+#include "todo/core/error.hpp"
 #include "todo/core/offload.hpp"
 #include "todo/core/time.hpp"
 #include "todo/db/pool.hpp"
@@ -68,6 +69,9 @@ void authenticate(http::Request& req, const Context& ctx);
 
 /// The request body as a JSON object: 415 unless the content type is JSON, 400 when it does not parse.
 nlohmann::json json_body(const http::Request& req);
+
+/// 401 for a valid token whose account no longer exists.
+Error account_gone();
 
 /// A path parameter that must be a UUID; a malformed one is a 404 (no such resource).
 std::string uuid_param(const http::Request& req, std::string_view name);
