@@ -410,8 +410,8 @@ void do_list(Step& s, const Reading& r) {
   if (q.q) what += " matching " + in_quotes(*q.q);
   if (q.due_after || q.due_before) {
     const std::string words = date_words(s.turn);
-    if (!words.empty())
-      what += " due " + words;
+    if (!words.empty())  // the words as written, "due" included when they have it ("what's due this week")
+      what += (lower_ascii(words).starts_with("due ") ? " " : " due ") + words;
     else if (q.due_after && q.due_before)
       what += " due from " + when(*q.due_after, true, s.turn.zone) + " to before " +
               when(*q.due_before, true, s.turn.zone);
@@ -747,9 +747,15 @@ std::optional<int> chosen(const Turn& turn, const nlohmann::json& candidates, co
   while (!m.empty() && (m.back() == '.' || m.back() == '!' || m.back() == '?'))
     m.remove_suffix(1);
   if (!m.empty() && m.front() == '#') m.remove_prefix(1);
+  // "-1" is the last option, as "the last one" is; another negative number is out of range (asked again).
+  const bool negative = !m.empty() && m.front() == '-';
+  if (negative) m.remove_prefix(1);
   if (!m.empty() && m.size() <= 3 &&
-      std::all_of(m.begin(), m.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::stoi(std::string(m));
+      std::all_of(m.begin(), m.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const int n = std::stoi(std::string(m));
+    return negative ? (n == 1 ? count : 0) : n;
+  }
+  if (negative) return std::nullopt;
   std::optional<int> found;
   for (int i = 0; i < count; ++i) {
     const bool same = same_title(m, candidates[i].value("title", std::string())) ||

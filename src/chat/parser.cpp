@@ -1174,9 +1174,19 @@ std::optional<Instant> Parser::combine(const std::vector<DatePart>& ds, const st
     return rel.front();
   }
   int minute = time ? time->minute : date && date->default_minute != kNoTime ? date->default_minute : kNoTime;
-  // "tonight at 9", "this evening at 7:30": an hour without am/pm in the evening
+  // "tonight at 9", "this evening at 7:30": an hour without am/pm in the evening. The night's small hours
+  // are the next day's: "tonight at 12" (or 12:30, 0:30, 1am) is after midnight, not noon or the past
+  // morning.
   const bool evening = date && date->default_minute >= 12 * 60;
-  if (time && time->bare_hour && evening && minute < 12 * 60) minute += 12 * 60;
+  bool after_midnight = false;
+  if (time && evening) {
+    if (time->bare_hour && minute >= 60 && minute < 12 * 60)
+      minute += 12 * 60;
+    else if (time->bare_hour && minute >= 12 * 60 && minute < 13 * 60)
+      minute -= 12 * 60, after_midnight = true;
+    else if (minute < 12 * 60)
+      after_midnight = true;
+  }
   if (time && time->ambiguous && !evening) ambiguous_time(minute);
   if (date) {
     if (minute == kNoTime) {
@@ -1184,7 +1194,7 @@ std::optional<Instant> Parser::combine(const std::vector<DatePart>& ds, const st
       all_day = true;
       return wall_to_instant(clk_.zone, date->day, 0);
     }
-    return wall_to_instant(clk_.zone, date->day, minute);
+    return wall_to_instant(clk_.zone, after_midnight ? date->day + days(1) : date->day, minute);
   }
   // A time alone: its next occurrence.
   for (int k = 0; k < 3; ++k) {

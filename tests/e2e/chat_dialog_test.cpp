@@ -177,6 +177,11 @@ TEST_F(ChatDialogTest, CreatesThenLists) {
   const auto h = say(u, "what's overdue", conv);
   EXPECT_EQ(h["actions"], json::array());
   EXPECT_EQ(h["reply"], "You have no overdue open tasks.");
+  // The date words as written, "due" said once.
+  const auto week = say(u, "what's due this week?", conv);
+  EXPECT_EQ(week["intent"], "list") << week;
+  EXPECT_EQ(week["reply"].get<std::string>().find("due due"), std::string::npos) << week["reply"];
+  EXPECT_NE(week["reply"].get<std::string>().find(" due this week"), std::string::npos) << week["reply"];
 }
 
 TEST_F(ChatDialogTest, CompletesByTarget) {
@@ -252,6 +257,11 @@ TEST_F(ChatDialogTest, AmbiguousTargetAsksAndTheAnswerChooses) {
   const auto out_of_range = say(u, "4", conv);
   EXPECT_TRUE(out_of_range["needs_clarification"].get<bool>());
   EXPECT_EQ(out_of_range["options"], q2["options"]);
+  // A negative number other than -1 is out of range too (it created a task "2" once).
+  const auto negative = say(u, "-2", conv);
+  EXPECT_TRUE(negative["needs_clarification"].get<bool>()) << negative;
+  EXPECT_EQ(negative["options"], q2["options"]);
+  EXPECT_EQ(tasks_of(u).size(), 3u);
   const std::string first_option = q2["options"][0];
   const std::string first_title = first_option.substr(0, first_option.find(" ("));
   const auto by_title = say(u, first_title, conv);
@@ -263,7 +273,7 @@ TEST_F(ChatDialogTest, AmbiguousTargetAsksAndTheAnswerChooses) {
   // A number: reopen dentist → two done ones → "2".
   const auto q3 = say(u, "reopen dentist", conv);
   ASSERT_EQ(q3["options"].size(), 2u) << q3;
-  const auto by_number = say(u, "2", conv);
+  const auto by_number = say(u, "-1", conv);  // the last one
   ASSERT_EQ(by_number["actions"].size(), 1u) << by_number;
   EXPECT_EQ(by_number["actions"][0]["type"], "reopen");
   EXPECT_EQ(q3["options"][1].get<std::string>().rfind(
