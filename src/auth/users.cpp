@@ -106,7 +106,7 @@ Registration parse_registration(const nlohmann::json& body) {
   auto password = r.string("password");
   if (!password && !r.has("password")) r.fail("password", "is required");
   if (password) {
-    if (password->size() < kMinPassword)
+    if (utf8_length(*password) < kMinPassword)  // characters, not bytes: "éééé" is 4
       r.fail("password", "must be at least " + std::to_string(kMinPassword) + " characters");
     else if (password->size() > kMaxPassword)
       r.fail("password", "must be at most " + std::to_string(kMaxPassword) + " bytes");

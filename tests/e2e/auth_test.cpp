@@ -89,6 +89,12 @@ TEST_F(AuthTest, RegisterValidatesItsFields) {
   auto client = anon();
   const auto reg = [&](nlohmann::json body) { return client.post("/api/v1/auth/register", body); };
   EXPECT_TRUE(IsProblem(reg({{"email", unique_email()}, {"password", "short7!"}}), 422, "password"));
+  // Characters, not bytes: 4 characters in 8 bytes are too few; 8 two-byte characters are enough.
+  EXPECT_TRUE(
+      IsProblem(reg({{"email", unique_email()}, {"password", "\u00e9\u00e9\u00e9\u00e9"}}), 422, "password"));
+  EXPECT_EQ(reg({{"email", unique_email()}, {"password", "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"}})
+                .status,
+            201);
   EXPECT_TRUE(IsProblem(reg({{"email", "not-an-email"}, {"password", "password1"}}), 422, "email"));
   EXPECT_TRUE(IsProblem(reg({{"password", "password1"}}), 422, "email"));
   EXPECT_TRUE(IsProblem(reg({{"email", unique_email()}}), 422, "password"));
