@@ -598,10 +598,14 @@ void do_delete(Step& s, const std::string& task_id) {
     else if (rem.at && *rem.at > now)
       kept.push_back({{"at", format_rfc3339(*rem.at)}});
   }
-  svc::remove(s.w, s.actor, t.id, t.version);
+  // A repeating task is one task to the person saying "delete": the series ends (its open occurrences go, the
+  // done ones keep their history), where skipping this occurrence alone would leave the next one standing.
+  const bool series = t.series_id && t.recurrence;
+  svc::remove(s.w, s.actor, t.id, t.version, series ? tasks::Scope::series : tasks::Scope::this_occurrence);
   add_action(s, "delete", t);
   push_undo(s, {{"type", "delete"}, {"task", tasks::to_json(t)}, {"title", t.title}, {"reminders", kept}});
-  say(s, "Deleted " + in_quotes(t.title) + ". Say \u201cundo\u201d to bring it back.");
+  say(s, "Deleted " + in_quotes(t.title) + (series ? " and its repetitions" : "") +
+             ". Say \u201cundo\u201d to bring it back.");
 }
 
 void perform(Step& s, const Reading& op, Task task) {
@@ -644,23 +648,25 @@ std::optional<Task> find_task(Step& s, const nlohmann::json& entry) {
 
 /// After undoing `entry` (which moved its task from version `before` through `entry`'s change to `after`),
 /// the task is as it was at `before`: the entry below it for the same task, if it expects `before`, now
-/// expects `after` (and the new id, when a delete was undone by re-creating the task).
+/// expects `after`. When a delete was undone by re-creating the task, every entry below for it takes the new
+/// id, so that undoing them walks on back through the task's history.
 void rebase(Step& s, const std::string& old_id, int before, const std::string& new_id, int after) {
+  bool below = true;  // the entry right below, for this task: its version moves too
   for (auto it = s.c.actions.rbegin(); it != s.c.actions.rend(); ++it) {
-    const std::string id = (*it).contains("task") ? (*it)["task"].value("id", std::string())
-                                                  : (*it).value("task_id", std::string());
+    const bool snapshot = (*it).contains("task");
+    const std::string id =
+        snapshot ? (*it)["task"].value("id", std::string()) : (*it).value("task_id", std::string());
     if (id != old_id) continue;
-    const int expected =
-        (*it).contains("task") ? (*it)["task"].value("version", 0) : (*it).value("version", 0);
-    if (expected != before) return;
-    if ((*it).contains("task")) {
-      (*it)["task"]["id"] = new_id;
-      (*it)["task"]["version"] = after;
-    } else {
-      (*it)["task_id"] = new_id;
-      (*it)["version"] = after;
+    if (below) {
+      below = false;
+      const int expected = snapshot ? (*it)["task"].value("version", 0) : (*it).value("version", 0);
+      if (expected == before)
+        (snapshot ? (*it)["task"]["version"] : (*it)["version"]) = after;
+      else if (new_id == old_id)
+        return;
     }
-    return;
+    (snapshot ? (*it)["task"]["id"] : (*it)["task_id"]) = new_id;
+    if (new_id == old_id) return;
   }
 }
 

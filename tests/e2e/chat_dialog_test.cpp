@@ -392,6 +392,48 @@ TEST_F(ChatDialogTest, UndoFollowsItsOwnChanges) {
   EXPECT_TRUE(task_titled(u, "Sort the mail").is_null());
 }
 
+TEST_F(ChatDialogTest, UndoWalksBackThroughADelete) {
+  // create → priority → tag → delete → undo ×4: the re-created task takes the changes below it back one by
+  // one (it used to answer "no longer exists" after the first, the entries below keeping the old id).
+  auto u = user();
+  const std::string conv = say(u, "pay bills friday 5pm")["conversation_id"];
+  say(u, "change priority of pay bills to high", conv);
+  say(u, "tag pay bills with home", conv);
+  say(u, "delete pay bills", conv);
+  say(u, "yes", conv);
+  EXPECT_TRUE(task_titled(u, "pay bills").is_null());
+  say(u, "undo", conv);  // the delete: re-created as it was
+  auto t = task_titled(u, "pay bills");
+  ASSERT_FALSE(t.is_null());
+  EXPECT_EQ(t["priority"], "high");
+  EXPECT_EQ(t["tags"], json::array({"home"}));
+  const auto untag = say(u, "undo", conv);
+  EXPECT_EQ(untag["actions"].size(), 1u) << untag;
+  EXPECT_EQ(task_titled(u, "pay bills")["tags"], json::array());
+  const auto unprioritise = say(u, "undo", conv);
+  EXPECT_EQ(unprioritise["actions"].size(), 1u) << unprioritise;
+  EXPECT_EQ(task_titled(u, "pay bills")["priority"], "none");
+  const auto uncreate = say(u, "undo", conv);
+  ASSERT_EQ(uncreate["actions"].size(), 1u) << uncreate;
+  EXPECT_EQ(uncreate["actions"][0]["type"], "delete");
+  EXPECT_TRUE(task_titled(u, "pay bills").is_null());
+}
+
+TEST_F(ChatDialogTest, DeletingARepeatingTaskEndsItsSeries) {
+  // Skipping the occurrence alone (as DELETE does by default) left the next one standing.
+  auto u = user();
+  const std::string conv = say(u, "water plants every monday at 9am")["conversation_id"];
+  ASSERT_EQ(tasks_of(u, "status=open").size(), 1u);
+  say(u, "delete water plants", conv);
+  const auto yes = say(u, "yes", conv);
+  EXPECT_NE(yes["reply"].get<std::string>().find("repetitions"), std::string::npos) << yes["reply"];
+  EXPECT_EQ(tasks_of(u, "status=open").size(), 0u);
+  say(u, "undo", conv);  // the series again, from the deleted occurrence
+  const auto open = tasks_of(u, "status=open");
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0]["recurrence"], "FREQ=WEEKLY;BYDAY=MO");
+}
+
 TEST_F(ChatDialogTest, UpdatesRecurrenceAndStoresReminders) {
   auto u = user();
   const auto gym = create_task(u.client, "Gym");
