@@ -1,6 +1,7 @@
 // Calendar helpers over the howardhinnant date library.
 #include "calendar.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace todo::chat::detail {
@@ -66,7 +67,10 @@ local_days add_months(local_days d, int months) {
 }
 
 std::string rrule_utc(Instant t) {
-  const auto s = floor<seconds>(t);
+  // Rules are expanded up to the year 9999 (recurrence/expand.cpp): a later UNTIL ends nothing sooner.
+  constexpr Instant kLast{std::chrono::sys_days{std::chrono::year{9999} / 12 / 31} + hours{23} + minutes{59} +
+                          seconds{59}};
+  const auto s = floor<seconds>(std::min(t, kLast));
   const auto day = floor<date::days>(s);
   const date::year_month_day ymd(day);
   const date::hh_mm_ss hms(s - day);

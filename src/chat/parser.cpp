@@ -1926,6 +1926,12 @@ Reading Parser::run() {
         finish_list();
       } else {
         finish_dates();
+        // A date the API could not write back as RFC 3339: "tomorrow" on 9999-12-31.
+        if (r_.due_at && !in_rfc3339_range(*r_.due_at)) {
+          problem("a date after the year 9999");
+          r_.due_at.reset();
+          r_.all_day = false;
+        }
       }
     }
   }

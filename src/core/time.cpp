@@ -257,10 +257,14 @@ std::optional<Instant> parse_rfc3339(std::string_view s) {
   if (!in.done() || f.year < 1) return std::nullopt;
   const auto t = to_instant(f);
   // The offset may carry the instant out of 0001-9999, where it could not be written back in RFC 3339.
+  if (t && !in_rfc3339_range(*t)) return std::nullopt;
+  return t;
+}
+
+bool in_rfc3339_range(Instant t) {
   constexpr Instant kFirst{std::chrono::seconds{days_from_civil(1, 1, 1) * kSecondsPerDay}};
   constexpr Instant kEnd{std::chrono::seconds{days_from_civil(10000, 1, 1) * kSecondsPerDay}};
-  if (t && (*t < kFirst || *t >= kEnd)) return std::nullopt;
-  return t;
+  return t >= kFirst && t < kEnd;
 }
 
 void append_rfc3339(std::string& out, Instant t) {

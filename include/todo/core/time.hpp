@@ -21,6 +21,10 @@ using Instant = std::chrono::sys_time<std::chrono::microseconds>;
 /// gives nullopt.
 std::optional<Instant> parse_rfc3339(std::string_view s);
 
+/// True for 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z: the instants format_rfc3339 writes as
+/// RFC 3339 (and parse_rfc3339 accepts).
+bool in_rfc3339_range(Instant t);
+
 /// Formats as RFC 3339 in UTC: "2026-03-05T09:00:00Z", or with the fraction trimmed of trailing zeros
 /// ("2026-03-05T09:00:00.5Z"). Years outside 0001-9999 come out in ISO 8601 expanded form ("+10000-…",
 /// "-0001-…"), which parse_rfc3339 rejects.

@@ -29,6 +29,19 @@ TEST(ChatParser, SpansCoverTheRecognisedParts) {
   EXPECT_EQ(r.spans[3].kind, SpanKind::tag);
 }
 
+// Dates past the year 9999 cannot be written back as RFC 3339: "tomorrow" on the last day is a problem (and
+// no due date), and an end date past 9999 ends the rule where its expansion ends anyway.
+TEST(ChatParser, NothingPastTheYear9999) {
+  const auto r = parse("buy milk tomorrow", ny("9999-12-31T12:00:00Z"));
+  EXPECT_FALSE(r.due_at.has_value());
+  ASSERT_FALSE(r.problems.empty());
+  EXPECT_NE(r.problems[0].find("9999"), std::string::npos) << r.problems[0];
+  EXPECT_LT(r.confidence, 0.7);
+  const auto until = parse("buy milk daily until 9999-12-31", ny());
+  ASSERT_TRUE(until.recurrence.has_value());
+  EXPECT_NE(until.recurrence->find("UNTIL=99991231T235959Z"), std::string::npos) << *until.recurrence;
+}
+
 TEST(ChatParser, SpansAreInCodePointsForNonAsciiText) {
   const std::string text = "Café tomorrow";  // é is two bytes
   const auto r = parse(text, ny());
