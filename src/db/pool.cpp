@@ -131,6 +131,50 @@ void Pool::worker(std::size_t index) {
   }
 }
 
+void Pool::commit(pqxx::work& w) {
+  // The transaction's id, if it has one (it wrote something): what to look up when the commit is in doubt.
+  std::optional<std::string> xid;
+  {
+    const auto row = w.exec1("SELECT pg_current_xact_id_if_assigned()::text");
+    if (!row[0].is_null()) xid = row[0].c_str();
+  }
+  try {
+    w.commit();
+    return;
+  } catch (const pqxx::in_doubt_error& e) {
+    if (!xid) throw Error(Errc::unavailable, "the database connection was lost; nothing was written");
+    spdlog::warn("db commit in doubt (transaction {}): {}; looking up its outcome", *xid, e.what());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kInDoubtPatience;
+  std::string last_error;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      pqxx::connection c(conninfo_);
+      pqxx::nontransaction n(c);
+      const auto row = n.exec_params1("SELECT pg_xact_status($1::xid8)", *xid);
+      const std::string status = row[0].is_null() ? "" : row[0].c_str();
+      if (status == "committed") {
+        spdlog::info("db commit in doubt: transaction {} committed", *xid);
+        return;
+      }
+      if (status == "aborted") {
+        spdlog::info("db commit in doubt: transaction {} was rolled back", *xid);
+        throw Error(Errc::unavailable, "the database connection was lost during commit; nothing was written");
+      }
+      last_error = "transaction " + *xid + " is " + (status.empty() ? "unknown" : status);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      last_error = e.what();  // the database is still away: it may be restarting
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  spdlog::error("db commit in doubt: the outcome of transaction {} is unknown ({})", *xid, last_error);
+  throw Error(Errc::unavailable,
+              "the database connection was lost during commit and whether the change was written is unknown; "
+              "read it back before trying again");
+}
+
 void Pool::throw_unavailable() {
   throw Error(Errc::unavailable, "the database is unavailable");
 }

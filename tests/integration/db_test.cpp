@@ -1,7 +1,12 @@
 // Integration: the migration runner, db::Pool and db::Reader against a real PostgreSQL, including a database
 // restart.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -11,6 +16,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 #include <condition_variable>
+#include <filesystem>
 #include <future>
 #include <latch>
 #include <mutex>
@@ -472,6 +478,141 @@ void expect_recovered(db::Pool& pool, int size) {
   EXPECT_EQ(ok, size) << "one transaction on each of the " << size
                       << " connections after the restart:" << all;
   EXPECT_EQ(pool.queue_depth(), 0u);
+}
+
+/// A proxy in front of the test cluster's unix socket that, once armed, cuts the next connection sending
+/// COMMIT: after passing the COMMIT on (the server commits; its answer is never passed back), or instead of
+/// it (the server sees the client go and rolls back). Either way the client's commit is in doubt.
+class CommitCutter {
+ public:
+  explicit CommitCutter(const TestPostgres& pg)
+      : upstream_(pg.socket_dir() + "/.s.PGSQL." + std::to_string(pg.port())) {
+    char dir[] = "/tmp/todo-cut-XXXXXX";
+    if (!::mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
+    dir_ = dir;
+    listener_ = listen_at(dir_ + "/.s.PGSQL." + std::to_string(pg.port()));
+    acceptor_ = std::thread([this] {
+      for (;;) {
+        const int client = ::accept(listener_, nullptr, nullptr);
+        if (client < 0) return;  // closed by the destructor
+        pumps_.emplace_back([this, client] { pump(client); });
+      }
+    });
+  }
+  ~CommitCutter() {
+    ::shutdown(listener_, SHUT_RDWR);
+    ::close(listener_);
+    acceptor_.join();
+    stopping_ = true;
+    for (auto& t : pumps_)
+      t.join();
+    std::filesystem::remove_all(dir_);
+  }
+  /// `url` with its socket folder replaced by the proxy's.
+  std::string through(const std::string& url) const {
+    const auto host = url.find("host=");
+    const auto end = url.find('&', host);
+    return url.substr(0, host + 5) + dir_ + url.substr(end);
+  }
+  void arm(bool pass_commit_on) {
+    pass_on_ = pass_commit_on;
+    armed_ = true;
+  }
+  int cuts() const { return cuts_; }
+
+ private:
+  static int unix_socket(const std::string& path, bool listen) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    const auto* sa = reinterpret_cast<sockaddr*>(&a);
+    if (listen ? (::bind(fd, sa, sizeof a) != 0 || ::listen(fd, 16) != 0) : ::connect(fd, sa, sizeof a) != 0)
+      throw std::runtime_error("cannot " + std::string(listen ? "listen at " : "connect to ") + path);
+    return fd;
+  }
+  static int listen_at(const std::string& path) { return unix_socket(path, true); }
+
+  void pump(int client) {
+    const int server = unix_socket(upstream_, false);
+    char buf[65536];
+    while (!stopping_) {
+      pollfd p[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+      if (::poll(p, 2, 100) <= 0) continue;
+      bool done = false;
+      for (int k = 0; k < 2 && !done; ++k) {
+        if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        const ssize_t n = ::read(p[k].fd, buf, sizeof buf);
+        if (n <= 0) {
+          done = true;
+          break;
+        }
+        const std::string_view data(buf, static_cast<std::size_t>(n));
+        if (k == 0 && armed_ && data.find("COMMIT") != std::string_view::npos) {
+          armed_ = false;
+          if (pass_on_) {
+            (void)::write(server, buf, static_cast<std::size_t>(n));
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server commits meanwhile
+          }
+          ++cuts_;
+          done = true;
+          break;
+        }
+        (void)::write(p[1 - k].fd, buf, static_cast<std::size_t>(n));
+      }
+      if (done) break;
+    }
+    ::close(client);
+    ::close(server);
+  }
+
+  std::string upstream_;
+  std::string dir_;
+  int listener_ = -1;
+  std::thread acceptor_;
+  std::vector<std::thread> pumps_;
+  std::atomic<bool> armed_{false};
+  std::atomic<bool> pass_on_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> cuts_{0};
+};
+
+// A commit whose answer is lost (the connection goes during COMMIT) is looked up before it is answered: a
+// committed one is a success, with its result; a rolled-back one is 'unavailable' (nothing written, try
+// again). Both used to be 'unavailable', and clients retrying a committed create made a duplicate.
+TEST(Pool, ACommitInDoubtIsAnsweredByItsOutcome) {
+  const std::string url = pool_database();
+  CommitCutter cutter(TestPostgres::shared());
+  db::Pool pool(cutter.through(url), 1);
+  const auto rows = [&](int id) {
+    pqxx::connection c(url);
+    pqxx::nontransaction n(c);
+    return n.exec_params1("SELECT count(*) FROM items WHERE id = $1", id)[0].as<int>();
+  };
+  EXPECT_EQ(transact(pool, [](pqxx::work& w) { return w.exec1("SELECT 41 + 1")[0].as<int>(); }), 42);
+
+  cutter.arm(/*pass_commit_on=*/true);
+  const int got = transact(pool, [](pqxx::work& w) {
+    w.exec("INSERT INTO items VALUES (1, 'committed, answer lost')");
+    return 7;
+  });
+  EXPECT_EQ(cutter.cuts(), 1);
+  EXPECT_EQ(got, 7);
+  EXPECT_EQ(rows(1), 1);
+
+  cutter.arm(/*pass_commit_on=*/false);
+  try {
+    transact(pool, [](pqxx::work& w) { w.exec("INSERT INTO items VALUES (2, 'never committed')"); });
+    ADD_FAILURE() << "a commit that never reached the server succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unavailable);
+    EXPECT_NE(std::string(e.what()).find("nothing was written"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(cutter.cuts(), 2);
+  EXPECT_EQ(rows(2), 0);
+  // The pool goes on, on a new connection.
+  transact(pool, [](pqxx::work& w) { w.exec("INSERT INTO items VALUES (3, 'after')"); });
+  EXPECT_EQ(rows(3), 1);
 }
 
 TEST(Pool, DatabaseRestartFailsFastThenRecoversByItself) {

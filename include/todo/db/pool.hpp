@@ -41,7 +41,11 @@ class Pool {
   /// Notifier. A transaction that PostgreSQL rolled back to break a deadlock or a serialization conflict is
   /// run again from the start after a short random pause (2–10 ms, times the attempt), up to
   /// kTransactAttempts times in all (fn must only change the database); after the last, the awaiter gets
-  /// Error(unavailable), a 503 with Retry-After.
+  /// Error(unavailable), a 503 with Retry-After. A commit whose answer is lost with the connection is in
+  /// doubt: its outcome is looked up (resolve_in_doubt) before anyone is answered, so a change that was
+  /// written is never reported as failed (and retried by the client into a duplicate), nor one that was not
+  /// as done. That costs one more round trip a transaction that writes: its transaction id, read before the
+  /// commit.
   template <class F>
   auto transact(F fn) -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::work&>> {
     using R = std::invoke_result_t<F&, pqxx::work&>;
@@ -52,12 +56,12 @@ class Pool {
           pqxx::work w(c);
           if constexpr (std::is_void_v<R>) {
             fn(w);
-            w.commit();
+            commit(w);
             notifier_.post(take_commit_signals());
             return;
           } else {
             R r = fn(w);
-            w.commit();
+            commit(w);
             notifier_.post(take_commit_signals());
             return r;
           }
@@ -102,6 +106,13 @@ class Pool {
 
   /// Attempts of a transaction that PostgreSQL keeps rolling back (deadlock, serialization failure).
   static constexpr int kTransactAttempts = 3;
+
+  /// Commits `w`; when the connection is lost during the commit, finds out on a new connection whether the
+  /// transaction committed (returns), was rolled back (Error(unavailable): nothing was written, try again),
+  /// or cannot be told within kInDoubtPatience (Error(unavailable) saying so: read before trying again).
+  void commit(pqxx::work& w);
+  /// How long a commit in doubt waits for the database to tell its outcome (it may be restarting).
+  static constexpr std::chrono::seconds kInDoubtPatience{15};
 
   // Used by the job wrapper in run(); public because it is instantiated inside a lambda.
   [[noreturn]] static void throw_unavailable();
