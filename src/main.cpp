@@ -73,6 +73,10 @@ std::string url_of(const asio::ip::tcp::endpoint& ep) {
 // Stops the io_contexts once every session has finished, or when the grace period runs out.
 asio::awaitable<void> drain(std::vector<std::unique_ptr<asio::io_context>>& contexts, http::Server& server,
                             realtime::Gateway& gateway, std::chrono::seconds grace) {
+  // The listening socket first: the handler server.stop() posted to close it may still be queued (this
+  // coroutine can start inline in the signal handler), and stopping the io_context below would drop it,
+  // leaving the socket accepting into its backlog until the process exits.
+  co_await server.close_listener();
   asio::steady_timer timer(*contexts.front());
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while ((server.open_sessions() > 0 || gateway.open() > 0) && std::chrono::steady_clock::now() < deadline) {
@@ -270,11 +274,15 @@ int main(int argc, char** argv) {
   gateway.start();
   // Before the listening line: whoever waits for that line may send SIGTERM at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  std::thread gateway_stopper;
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log::event(spdlog::level::info, "shutting down", {{"signal", signal}});
     server.stop();
-    gateway.stop();  // closes every WebSocket with 1001
+    // Closes every WebSocket with 1001, off this io thread: it joins the gateway's listener, which may be
+    // waiting up to a second (for a notification, or to reconnect to a database that is away), while this
+    // thread must close the acceptor (posted by server.stop()) and serve the requests in flight at once.
+    gateway_stopper = std::thread([&gateway] { gateway.stop(); });
     asio::co_spawn(ioc, drain(contexts, server, gateway, cfg.shutdown_timeout), asio::detached);
   });
 
@@ -298,6 +306,7 @@ int main(int argc, char** argv) {
   ioc.run();
   for (auto& t : threads)
     t.join();
+  if (gateway_stopper.joinable()) gateway_stopper.join();
   cpu.join();
   if (scheduler) scheduler->stop();
   if (llm_threads) llm_threads->join();

@@ -8,6 +8,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -348,6 +349,12 @@ void Server::stop() {
   std::lock_guard lock(sessions_mutex_);
   for (const auto& w : sessions_)
     if (auto s = w.lock()) s->close_if_idle();
+}
+
+asio::awaitable<void> Server::close_listener() {
+  co_await asio::dispatch(acceptor_.get_executor(), asio::use_awaitable);
+  beast::error_code ec;
+  acceptor_.close(ec);
 }
 
 asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target) {

@@ -52,8 +52,12 @@ class Server {
   void start();
   /// The bound endpoint (the real port when 0 was asked for).
   boost::asio::ip::tcp::endpoint endpoint() const;
-  /// Graceful stop: no new connections, idle ones closed, in-flight requests finish and then close.
+  /// Graceful stop: no new connections, idle ones closed, in-flight requests finish and then close. The
+  /// listening socket is closed by a handler posted to the acceptor's executor; await close_listener() to
+  /// be sure it is closed (before stopping that executor's io_context, which drops what is posted to it).
   void stop();
+  /// Closes the listening socket, on the acceptor's executor, and resumes once it is closed.
+  boost::asio::awaitable<void> close_listener();
   /// Sessions still open.
   std::size_t open_sessions() const;
 
