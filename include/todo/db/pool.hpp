@@ -42,7 +42,7 @@ class Pool {
   /// run again from the start after a short random pause (2–10 ms, times the attempt), up to
   /// kTransactAttempts times in all (fn must only change the database); after the last, the awaiter gets
   /// Error(unavailable), a 503 with Retry-After. A commit whose answer is lost with the connection is in
-  /// doubt: its outcome is looked up (resolve_in_doubt) before anyone is answered, so a change that was
+  /// doubt: its outcome is looked up (commit() below) before anyone is answered, so a change that was
   /// written is never reported as failed (and retried by the client into a duplicate), nor one that was not
   /// as done. That costs one more round trip a transaction that writes: its transaction id, read before the
   /// commit.
@@ -111,8 +111,9 @@ class Pool {
   /// transaction committed (returns), was rolled back (Error(unavailable): nothing was written, try again),
   /// or cannot be told within kInDoubtPatience (Error(unavailable) saying so: read before trying again).
   void commit(pqxx::work& w);
-  /// How long a commit in doubt waits for the database to tell its outcome (it may be restarting).
-  static constexpr std::chrono::seconds kInDoubtPatience{15};
+  /// How long a commit in doubt waits for the database to tell its outcome (it may be restarting: a crash
+  /// restart takes a second or two). Short enough for a shutdown to stay within its 10 s.
+  static constexpr std::chrono::seconds kInDoubtPatience{5};
 
   // Used by the job wrapper in run(); public because it is instantiated inside a lambda.
   [[noreturn]] static void throw_unavailable();
