@@ -160,10 +160,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     explicit Registration(WsSession& s) : s_(s) {}
     Registration(const Registration&) = delete;
     Registration& operator=(const Registration&) = delete;
-    ~Registration() {
-      s_.shared_->hub.remove(s_.user_id_, &s_);
-      s_.registered_ = false;
-    }
+    ~Registration() { s_.leave_hub(); }
 
    private:
     WsSession& s_;
@@ -425,6 +422,13 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->pinging_ = false; });
   }
 
+  // Gives the session's slot back (idempotent: the close deadline or the end of run(), whichever is first).
+  void leave_hub() {
+    if (!registered_) return;
+    shared_->hub.remove(user_id_, this);
+    registered_ = false;
+  }
+
   // Starts the closing handshake beside the read loop's pending read, which takes the client's answer.
   void close_now(int code, const char* reason) {
     if (closing_) return;
@@ -450,10 +454,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       if (ec) return;
       beast::error_code ignored;
       beast::get_lowest_layer(self->ws_).socket().close(ignored);
-      if (self->registered_) {
-        self->shared_->hub.remove(self->user_id_, self.get());
-        self->registered_ = false;
-      }
+      self->leave_hub();
     });
     return deadline;
   }

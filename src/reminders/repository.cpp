@@ -112,9 +112,11 @@ std::pair<std::string, std::string> read_cursor(const std::string& cursor) {
     const auto bar = raw->rfind('|');
     if (bar != std::string::npos) {
       std::string fire = raw->substr(0, bar), id = raw->substr(bar + 1);
-      if (is_uuid(id) && fire == "infinity") return {fire, id};
-      // Canonical UTC: PostgreSQL refuses some offsets the parser accepts.
-      if (const auto t = parse_pg_timestamptz(fire); t && is_uuid(id)) return {to_pg_timestamptz(*t), id};
+      if (is_uuid(id)) {
+        if (fire == "infinity") return {fire, id};
+        // Canonical UTC: PostgreSQL refuses some offsets the parser accepts.
+        if (const auto t = parse_pg_timestamptz(fire)) return {to_pg_timestamptz(*t), id};
+      }
     }
   }
   throw Error(Errc::bad_request, "malformed cursor", {{"cursor", "not a cursor this server issued"}});

@@ -775,6 +775,11 @@ TEST(RealtimeLimits, MalformedMessagesAreAnsweredAndNeverLeakAConnectionSlot) {
 // ---- 7. liveness
 // -------------------------------------------------------------------------------------------
 
+/// Raw bytes for hand-made frames: bytes({0x81, 0x01, 'x'}).
+std::string bytes(std::initializer_list<int> b) {
+  return std::string(b.begin(), b.end());
+}
+
 /// A WebSocket peer on a plain socket that completes the handshake and then neither reads nor answers; it
 /// may send raw bytes (send()).
 class SilentPeer {
@@ -849,7 +854,6 @@ TEST(RealtimeLimits, ABinaryFrameWithAnotherFrameRightBehindItStillFreesTheSlot)
   OwnServer server(db.url, {{"TODO_WS_MAX_PER_USER", "2"}, {"TODO_WS_MAX_CONNECTIONS", "3"}});
   const std::string url = server->base_url();
   auto alice = new_user(url);
-  auto bytes = [](std::initializer_list<int> b) { return std::string(b.begin(), b.end()); };
   const std::string binary = bytes({0x82, 0x81, 0, 0, 0, 0, 'x'});  // masked (with a zero mask), "x"
   const std::pair<const char*, std::string> next_frames[] = {
       {"a close (1000)", bytes({0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8})},
@@ -881,7 +885,6 @@ TEST(RealtimeLimits, TextEndingInAnIncompleteCharacterIsClosedWith1007) {
   Database db;
   OwnServer server(db.url, {});
   auto alice = new_user(server->base_url());
-  auto bytes = [](std::initializer_list<int> b) { return std::string(b.begin(), b.end()); };
   SilentPeer peer(*server, alice.token);
   // A text frame, not final, holding the first byte of a 2-byte character; then an empty final frame.
   ASSERT_TRUE(peer.send(bytes({0x01, 0x81, 0, 0, 0, 0, 0xcf}) + bytes({0x80, 0x80, 0, 0, 0, 0})));
