@@ -135,6 +135,29 @@ TEST_F(RemindersE2e, CreateListDelete) {
   EXPECT_EQ(ids_of(reminders_of(u, tid)), std::vector<std::string>{rel["id"]});
 }
 
+// A relative reminder on a task due early in year 1 would fall before 0001-01-01, which RFC 3339 cannot write
+// (it was answered as "+0000-12-31T23:10:00Z"): it fires at once, at the earliest instant the API can write.
+TEST_F(RemindersE2e, AReminderBeforeYearOneIsAtTheEarliestWritableInstant) {
+  auto u = user();
+  const std::string tid =
+      create_task(u.client, json{{"title", "year one"}, {"due_at", "0001-01-01T00:10:00Z"}})["id"];
+  auto r = u.client.post("/api/v1/tasks/" + tid + "/reminders", json{{"before_due", "PT1H"}});
+  ASSERT_EQ(r.status, 201) << r.describe();
+  EXPECT_EQ(r.json()["fire_at"], "0001-01-01T00:00:00Z");
+  const std::string rid = r.json()["id"];
+  EXPECT_TRUE(eventually([&] { return reminder(u, tid, rid)["state"] == "delivered"; }));
+  // Moved there by its task, too.
+  const std::string later =
+      create_task(u.client, json{{"title", "later"}, {"due_at", "2031-05-01T10:00:00Z"}})["id"];
+  r = u.client.post("/api/v1/tasks/" + later + "/reminders", json{{"before_due", "P1Y"}});
+  ASSERT_EQ(r.status, 201) << r.describe();
+  ASSERT_EQ(u.client.patch("/api/v1/tasks/" + later, json{{"due_at", "0001-06-01T00:00:00+00:00"}}).status,
+            200);
+  EXPECT_EQ(reminder(u, later, r.json()["id"])["fire_at"], "0001-01-01T00:00:00Z");
+  for (const auto& item : u.client.get("/api/v1/reminders").json()["items"])
+    EXPECT_TRUE(instant_us(item["fire_at"])) << item.dump();
+}
+
 TEST_F(RemindersE2e, BadInput) {
   auto u = user();
   const std::string tid =
