@@ -23,10 +23,10 @@ using tasks::Task;
 // Titles containing the target words, when full-text search (whole words and prefixes) found none.
 const db::Statement kTitleLike{"chat_tasks_title_like",
                                "SELECT id FROM tasks WHERE user_id = $1 AND status = $2 AND title ILIKE $3 "
-                               "ORDER BY coalesce(due_at, 'infinity'::timestamptz), id LIMIT 10"};
+                               "ORDER BY coalesce(due_at, 'infinity'::timestamptz), id LIMIT 11"};
 const db::Registration kRegistered{kTitleLike};
 
-constexpr std::size_t kMaxCandidates = 10;
+constexpr std::size_t kMaxCandidates = 10;  // offered as options; one more is read to know there are more
 constexpr int kListLimit = 50;
 constexpr std::size_t kTitlesInReply = 10;
 
@@ -193,7 +193,7 @@ std::vector<Task> matches(Step& s, const std::string& target, Status status) {
   tasks::ListQuery q;
   q.status = status;
   q.search = tasks::to_prefix_tsquery(target);
-  q.limit = static_cast<int>(kMaxCandidates);
+  q.limit = static_cast<int>(kMaxCandidates + 1);
   if (q.search) {
     q.sort = {{tasks::SortField::rank, true}, {tasks::SortField::due_at, false}};
     out = svc::list(s.w, s.actor.user_id, q).items;
@@ -238,15 +238,20 @@ void resolve_and_perform(Step& s, const Reading& op) {
     perform(s, op, found.front());
     return;
   }
+  const bool more = found.size() > kMaxCandidates;
+  if (more) found.resize(kMaxCandidates);
   nlohmann::json candidates = nlohmann::json::array();
   std::vector<std::string> options;
   for (const auto& t : found) {
     candidates.push_back({{"id", t.id}, {"title", t.title}});
     options.push_back(label(t, s.turn.zone));
   }
-  ask(s,
-      "Which one do you mean? " + std::to_string(found.size()) + " tasks match " + in_quotes(op.target) + ".",
-      options,
+  const std::string how_many =
+      more ? "More than " + std::to_string(kMaxCandidates) + " tasks match " + in_quotes(op.target) +
+                 "; here are the first " + std::to_string(kMaxCandidates) +
+                 " (name it more precisely to narrow them)."
+           : std::to_string(found.size()) + " tasks match " + in_quotes(op.target) + ".";
+  ask(s, "Which one do you mean? " + how_many, options,
       {{"kind", "select"},
        {"op", stored_op(op)},
        {"candidates", std::move(candidates)},

@@ -281,6 +281,27 @@ TEST_F(ChatDialogTest, AmbiguousTargetAsksAndTheAnswerChooses) {
             0u);
 }
 
+// More matches than options: the reply says there are more, not "10 tasks match" (12 did).
+TEST_F(ChatDialogTest, MoreMatchesThanOptionsSaysSo) {
+  auto u = user();
+  for (int i = 1; i <= 12; ++i)
+    create_task(u.client, "Invoice batch" + std::to_string(i));
+  // Full-text (a word's prefix), then the title substring that full-text does not find.
+  for (const std::string target : {"invoice", "voice", "batch1"}) {
+    const auto q = say(u, "complete " + target);
+    ASSERT_TRUE(q["needs_clarification"].get<bool>()) << q;
+    const std::string reply = q["reply"];
+    if (target != "batch1") {
+      EXPECT_EQ(q["options"].size(), 10u) << q;
+      EXPECT_NE(reply.find("More than 10 tasks match"), std::string::npos) << reply;
+    } else {  // batch1, batch10, batch11, batch12
+      EXPECT_EQ(q["options"].size(), 4u) << q;
+      EXPECT_NE(reply.find("4 tasks match"), std::string::npos) << reply;
+    }
+  }
+  EXPECT_EQ(tasks_of(u, "status=open").size(), 12u);
+}
+
 TEST_F(ChatDialogTest, DeleteAsksFirstNoCancelsYesDeletes) {
   auto u = user();
   const auto t = create_task(u.client, "Old report");
