@@ -440,6 +440,16 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
       }
       return j - i + k;
     }
+    // "in 3000000 days", "in -3 days": amounts are read up to 9999 (more runs past the year 9999 for years,
+    // and nobody counts days that way); a negative one is in the past. Left alone, either went into the title
+    // at high confidence.
+    if (const std::string_view a = low(j);
+        free(j) && free(i + 1) && unit_word(low(j + 1)) && free(j + 1) &&
+        ((all_digits(a) && a.size() > 4) || (a.size() > 1 && a[0] == '-' && all_digits(a.substr(1))))) {
+      bad = true;
+      problem("unreadable amount " + quote(i, j + 2));
+      return j + 2 - i;
+    }
   }
   if (phrase(i, {"the", "next"})) {
     int n = 0;

@@ -42,6 +42,24 @@ TEST(ChatParser, NothingPastTheYear9999) {
   EXPECT_NE(until.recurrence->find("UNTIL=99991231T235959Z"), std::string::npos) << *until.recurrence;
 }
 
+// Amounts are read up to 9999; a bigger or negative one after "in" is a problem, not part of the title.
+TEST(ChatParser, AnAmountThatCannotBeATimeToComeIsAProblem) {
+  for (const char* text : {"gym in 3000000 days", "gym in 999999 hours", "gym within -3 days"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.title, "gym") << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    ASSERT_EQ(r.problems.size(), 1u) << text;
+    EXPECT_EQ(r.problems[0].rfind("unreadable amount '", 0), 0u) << r.problems[0];
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  const auto far = parse("gym in 9999 days", ny());
+  ASSERT_TRUE(far.due_at.has_value());
+  EXPECT_EQ(format_rfc3339(*far.due_at).substr(0, 10), "2053-07-19");
+  const auto eggs = parse("buy 12345 eggs", ny());  // no unit: just a number in the title
+  EXPECT_EQ(eggs.title, "buy 12345 eggs");
+  EXPECT_TRUE(eggs.problems.empty());
+}
+
 TEST(ChatParser, SpansAreInCodePointsForNonAsciiText) {
   const std::string text = "Café tomorrow";  // é is two bytes
   const auto r = parse(text, ny());
