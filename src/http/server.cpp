@@ -202,7 +202,18 @@ asio::awaitable<void> Session::run() {
           it != server_.upgrades_.end()) {
         // The WebSocket side owns the connection from here on.
         handed_over_ = true;
-        it->second(std::move(stream_), std::move(msg));
+        const auto started = std::chrono::steady_clock::now();
+        const auto given = msg["X-Request-Id"];
+        Server::Upgrade up;
+        up.request_id = sane_request_id(given) ? std::string(given) : new_uuid();
+        up.answered = [server = &server_, request_id = up.request_id, path = std::string(it->first), started,
+                       done = false](unsigned status, std::size_t bytes, std::string_view user_id) mutable {
+          if (std::exchange(done, true)) return;
+          const double seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+          server->record(request_id, "GET", path, path, status, seconds, bytes, user_id);
+        };
+        it->second(std::move(stream_), std::move(msg), std::move(up));
         co_return;
       }
     }
@@ -393,19 +404,25 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_->in_flight.dec();
-  metrics_->requests.with({req.method, route, std::to_string(resp.status)}).inc();
-  metrics_->duration.with({req.method, route}).observe(seconds);
+  record(req.request_id, req.method, req.path, route, resp.status, seconds, resp.body.size(), req.user_id);
+  co_return resp;
+}
+
+void Server::record(const std::string& request_id, const std::string& method, const std::string& path,
+                    const std::string& route, unsigned status, double seconds, std::size_t bytes,
+                    std::string_view user_id) {
+  metrics_->requests.with({method, route, std::to_string(status)}).inc();
+  metrics_->duration.with({method, route}).observe(seconds);
   if (log::enabled(spdlog::level::info))
     log::event(spdlog::level::info, "request",
-               {{"request_id", req.request_id},
-                {"method", req.method},
-                {"path", req.path},
+               {{"request_id", request_id},
+                {"method", method},
+                {"path", path},
                 {"route", route},
-                {"status", resp.status},
+                {"status", status},
                 {"duration_ms", seconds * 1000.0},
-                {"bytes", resp.body.size()},
-                {"user_id", req.user_id}});
-  co_return resp;
+                {"bytes", bytes},
+                {"user_id", user_id}});
 }
 
 }  // namespace todo::http

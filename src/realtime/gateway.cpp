@@ -108,6 +108,15 @@ struct Gateway::Shared {
 
 namespace {
 
+/// Sets what every 101 of the gateway carries.
+auto handshake_decorator(bool bearer_protocol, std::string request_id) {
+  return [bearer_protocol, request_id = std::move(request_id)](websocket::response_type& res) {
+    res.set(bhttp::field::server, "todo-server");
+    res.set("X-Request-Id", request_id);
+    if (bearer_protocol) res.set(bhttp::field::sec_websocket_protocol, "bearer");
+  };
+}
+
 /// One client connection. Everything runs on the connection's strand.
 class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
  public:
@@ -119,15 +128,16 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     if (reserved_) shared_->hub.release(user_id_);
   }
 
-  asio::awaitable<void> run(bhttp::request<bhttp::string_body> req, bool bearer_protocol) {
+  asio::awaitable<void> run(bhttp::request<bhttp::string_body> req, bool bearer_protocol,
+                            std::string request_id, Gateway::Answered answered) {
     auto self = shared_from_this();
     ws_.set_option(
         websocket::stream_base::timeout{std::chrono::seconds(10), websocket::stream_base::none(), false});
-    ws_.set_option(websocket::stream_base::decorator([bearer_protocol](websocket::response_type& res) {
-      res.set(bhttp::field::server, "todo-server");
-      if (bearer_protocol) res.set(bhttp::field::sec_websocket_protocol, "bearer");
-    }));
+    ws_.set_option(websocket::stream_base::decorator(handshake_decorator(bearer_protocol, request_id)));
     ws_.read_message_max(16 * 1024);
+    // Gateway::accept checked what Beast's handshake checks, so the answer is 101 (or nothing, the peer
+    // gone).
+    answered(101, 0, user_id_);
     auto [ec] = co_await ws_.async_accept(req, kTuple);
     if (ec) co_return;  // the destructor gives the reservation back
     last_seen_ = Clock::now();
@@ -498,18 +508,47 @@ bool is_websocket_key(std::string_view key) {
   });
 }
 
+/// The upgrade request being answered: its id and its access-log line.
+struct Answer {
+  std::string request_id;
+  Gateway::Answered answered;
+};
+
+/// The problem type of a refusal, named as the REST API's (http/problem.cpp) are.
+const char* problem_slug(bhttp::status status) {
+  switch (status) {
+    case bhttp::status::forbidden:
+      return "forbidden";
+    case bhttp::status::upgrade_required:
+      return "upgrade-required";
+    case bhttp::status::too_many_requests:
+      return "too-many-requests";
+    case bhttp::status::service_unavailable:
+      return "unavailable";
+    default:
+      return "bad-request";
+  }
+}
+
 /// Refuses an upgrade with a plain HTTP answer (problem+json).
-asio::awaitable<void> refuse(beast::tcp_stream stream, bhttp::status status, std::string detail) {
+asio::awaitable<void> refuse(beast::tcp_stream stream, Answer answer, bhttp::status status,
+                             std::string detail, std::string user_id = {}) {
   bhttp::response<bhttp::string_body> res{status, 11};
   res.set(bhttp::field::content_type, "application/problem+json");
-  res.body() = nlohmann::json{{"type", "about:blank"},
-                              {"title", std::string(bhttp::obsolete_reason(status))},
-                              {"status", static_cast<int>(status)},
-                              {"detail", detail},
-                              {"errors", nlohmann::json::array()}}
-                   .dump();
+  res.set("X-Request-Id", answer.request_id);
+  // RFC 6455 4.2.2: the versions this server speaks.
+  if (status == bhttp::status::upgrade_required) res.set(bhttp::field::sec_websocket_version, "13");
+  if (status == bhttp::status::service_unavailable) res.set(bhttp::field::retry_after, "1");
+  res.body() =
+      nlohmann::json{{"type", std::string("https://todo-server.dev/problems/") + problem_slug(status)},
+                     {"title", std::string(bhttp::obsolete_reason(status))},
+                     {"status", static_cast<int>(status)},
+                     {"detail", detail},
+                     {"errors", nlohmann::json::array()}}
+          .dump();
   res.keep_alive(false);
   res.prepare_payload();
+  answer.answered(static_cast<unsigned>(status), res.body().size(), user_id);
   stream.expires_after(std::chrono::seconds(5));
   co_await bhttp::async_write(stream, res, kTuple);
   beast::error_code ignored;
@@ -518,12 +557,11 @@ asio::awaitable<void> refuse(beast::tcp_stream stream, bhttp::status status, std
 
 /// Accepts the upgrade only to close it with 4401: a client learns its token is bad before any data.
 asio::awaitable<void> reject_token(beast::tcp_stream stream, bhttp::request<bhttp::string_body> req,
-                                   bool bearer_protocol) {
+                                   bool bearer_protocol, Answer answer) {
   websocket::stream<beast::tcp_stream> ws(std::move(stream));
   ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(10), false});
-  ws.set_option(websocket::stream_base::decorator([bearer_protocol](websocket::response_type& res) {
-    if (bearer_protocol) res.set(bhttp::field::sec_websocket_protocol, "bearer");
-  }));
+  ws.set_option(websocket::stream_base::decorator(handshake_decorator(bearer_protocol, answer.request_id)));
+  answer.answered(101, 0, "");
   auto [ec] = co_await ws.async_accept(req, kTuple);
   if (ec) co_return;
   websocket::close_reason cr(static_cast<websocket::close_code>(4401),
@@ -541,14 +579,28 @@ Gateway::~Gateway() {
   stop();
 }
 
-void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body> req) {
+void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body> req, std::string request_id,
+                     Answered answered) {
   auto ex = stream.get_executor();
-  // RFC 6455 4.2.1: the key is a base64-encoded 16-byte value (24 characters, the last two '='). Beast checks
-  // only that it is there and not longer.
-  if (!is_websocket_key(req[bhttp::field::sec_websocket_key])) {
-    asio::co_spawn(ex,
-                   refuse(std::move(stream), bhttp::status::bad_request,
-                          "Sec-WebSocket-Key must be a base64-encoded 16-byte value"),
+  Answer answer{std::move(request_id), std::move(answered)};
+  // What Beast's handshake would refuse with a text/plain answer of its own (no request id, no access-log
+  // line) is refused here first. The server routes only GET HTTP/1.1 requests with `Connection: upgrade` and
+  // `Upgrade: websocket` here; the rest is checked below.
+  std::optional<std::pair<bhttp::status, std::string>> bad;
+  if (req[bhttp::field::sec_websocket_version] != "13") {
+    // RFC 6455 4.2.2: 426 with the version this server speaks.
+    bad = {bhttp::status::upgrade_required, req.count(bhttp::field::sec_websocket_version)
+                                                ? "Sec-WebSocket-Version must be 13"
+                                                : "Sec-WebSocket-Version is required (13)"};
+  } else if (req[bhttp::field::host].empty()) {
+    bad = {bhttp::status::bad_request, "the Host header is required"};
+  } else if (!is_websocket_key(req[bhttp::field::sec_websocket_key])) {
+    // RFC 6455 4.2.1: the key is a base64-encoded 16-byte value (24 characters, the last two '='). Beast
+    // checks only that it is there and not longer.
+    bad = {bhttp::status::bad_request, "Sec-WebSocket-Key must be a base64-encoded 16-byte value"};
+  }
+  if (bad) {
+    asio::co_spawn(ex, refuse(std::move(stream), std::move(answer), bad->first, std::move(bad->second)),
                    asio::detached);
     return;
   }
@@ -585,7 +637,8 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
     }
   }
   if (bad_query) {
-    asio::co_spawn(ex, refuse(std::move(stream), bhttp::status::bad_request, *bad_query), asio::detached);
+    asio::co_spawn(ex, refuse(std::move(stream), std::move(answer), bhttp::status::bad_request, *bad_query),
+                   asio::detached);
     return;
   }
   // Origin: browsers send it; only the configured origins (and this server's own) may open a socket.
@@ -597,45 +650,56 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
     const bool listed = std::find(allowed.begin(), allowed.end(), origin) != allowed.end() ||
                         std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
     if (!same && !listed) {
-      asio::co_spawn(ex, refuse(std::move(stream), bhttp::status::forbidden, "origin not allowed: " + origin),
+      asio::co_spawn(ex,
+                     refuse(std::move(stream), std::move(answer), bhttp::status::forbidden,
+                            "origin not allowed: " + origin),
                      asio::detached);
       return;
     }
   }
   auto claims = shared_->jwt.verify(token);
   if (!claims || !is_uuid(claims->sub)) {
-    asio::co_spawn(ex, reject_token(std::move(stream), std::move(req), bearer_protocol), asio::detached);
+    asio::co_spawn(ex, reject_token(std::move(stream), std::move(req), bearer_protocol, std::move(answer)),
+                   asio::detached);
     return;
   }
   if (shared_->stopping.load()) {
-    asio::co_spawn(ex, refuse(std::move(stream), bhttp::status::service_unavailable, "shutting down"),
+    asio::co_spawn(ex,
+                   refuse(std::move(stream), std::move(answer), bhttp::status::service_unavailable,
+                          "shutting down", claims->sub),
                    asio::detached);
     return;
   }
   switch (hub_.reserve(claims->sub, shared_->options.max_per_user, shared_->options.max_total)) {
     case Admission::too_many:
-      asio::co_spawn(ex, refuse(std::move(stream), bhttp::status::too_many_requests, "too many connections"),
+      asio::co_spawn(ex,
+                     refuse(std::move(stream), std::move(answer), bhttp::status::too_many_requests,
+                            "too many connections", claims->sub),
                      asio::detached);
       return;
     case Admission::too_many_for_user:
-      asio::co_spawn(ex,
-                     refuse(std::move(stream), bhttp::status::too_many_requests,
-                            "too many connections for this user (" +
-                                std::to_string(shared_->options.max_per_user) + ")"),
-                     asio::detached);
+      asio::co_spawn(
+          ex,
+          refuse(std::move(stream), std::move(answer), bhttp::status::too_many_requests,
+                 "too many connections for this user (" + std::to_string(shared_->options.max_per_user) + ")",
+                 claims->sub),
+          asio::detached);
       return;
     case Admission::admitted:
       break;
   }
   auto session = std::make_shared<WsSession>(shared_, std::move(stream), claims->sub, after);
-  asio::co_spawn(ex, session->run(std::move(req), bearer_protocol), [session](std::exception_ptr ep) {
-    if (!ep) return;
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      spdlog::error("websocket session failed: {}", e.what());
-    }
-  });
+  asio::co_spawn(
+      ex,
+      session->run(std::move(req), bearer_protocol, std::move(answer.request_id), std::move(answer.answered)),
+      [session](std::exception_ptr ep) {
+        if (!ep) return;
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          spdlog::error("websocket session failed: {}", e.what());
+        }
+      });
 }
 
 void Gateway::on_event(const events::Event& e) {

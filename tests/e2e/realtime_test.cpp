@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "e2e.hpp"
@@ -895,22 +896,87 @@ TEST(RealtimeLimits, TextEndingInAnIncompleteCharacterIsClosedWith1007) {
       << "no close 1007 first; got " << got.size() << " bytes";
 }
 
-// RFC 6455 4.2.1: the key is a base64-encoded 16-byte value; anything else is a 400, as problem+json.
-TEST(RealtimeLimits, AMalformedWebSocketKeyIs400) {
+// A handshake the server cannot accept is a problem+json naming what is wrong, with the version this server
+// speaks on a 426 (RFC 6455 4.2.2): Beast answered some of them itself, in text/plain. Every answer to an
+// upgrade, 101 included, carries X-Request-Id and has its access-log line and request metrics.
+TEST(RealtimeHandshake, RefusalsAreProblemsAndEveryAnswerHasARequestIdAndALogLine) {
   Database db;
   OwnServer server(db.url, {});
-  auto alice = new_user(server->base_url());
-  for (const char* key :
-       {"short", "!!!!!!!!!!!!!!!!!!!!!!==", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZQ=!"}) {
-    SCOPED_TRACE(key);
-    RawConnection c(server->base_url());
-    ASSERT_TRUE(c.send("GET /api/v1/ws?access_token=" + alice.token + " HTTP/1.1\r\nHost: " + server->host() +
-                       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
-                       "\r\nSec-WebSocket-Version: 13\r\n\r\n"));
-    const auto r = c.read_response(5s);
-    ASSERT_TRUE(r) << c.received();
-    EXPECT_TRUE(IsProblem(*r, 400));
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  const std::string good_key = "dGhlIHNhbXBsZSBub25jZQ==";
+  auto handshake = [&](const std::string& key, const std::string& version, bool host,
+                       const std::string& request_id) {
+    RawConnection c(url);
+    std::string request = "GET /api/v1/ws?access_token=" + alice.token + " HTTP/1.1\r\n";
+    if (host) request += "Host: " + server->host() + "\r\n";
+    request += "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key + "\r\n";
+    if (!version.empty()) request += "Sec-WebSocket-Version: " + version + "\r\n";
+    request += "X-Request-Id: " + request_id + "\r\n\r\n";
+    EXPECT_TRUE(c.send(request));
+    auto r = c.read_response(5s);
+    if (!r) throw std::runtime_error("no answer: " + c.received());
+    return *r;
+  };
+  struct Case {
+    const char* what;
+    std::string key, version;
+    bool host;
+    int status;
+    const char* names;
+  };
+  const Case cases[] = {
+      {"short key", "short", "13", true, 400, "Sec-WebSocket-Key"},
+      {"key not base64", "!!!!!!!!!!!!!!!!!!!!!!==", "13", true, 400, "Sec-WebSocket-Key"},
+      {"key without padding", "dGhlIHNhbXBsZSBub25jZQ", "13", true, 400, "Sec-WebSocket-Key"},
+      {"key with bad padding", "dGhlIHNhbXBsZSBub25jZQ=!", "13", true, 400, "Sec-WebSocket-Key"},
+      {"another version", good_key, "8", true, 426, "Sec-WebSocket-Version"},
+      {"no version", good_key, "", true, 426, "Sec-WebSocket-Version"},
+      {"no host", good_key, "13", false, 400, "Host"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    const std::string id = "refused-" + std::to_string(++n);
+    const auto r = handshake(c.key, c.version, c.host, id);
+    EXPECT_TRUE(IsProblem(r, c.status));
+    EXPECT_NE(r.body.find(c.names), std::string::npos) << r.body;
+    EXPECT_EQ(r.header("x-request-id"), id);
+    if (c.status == 426) {
+      EXPECT_EQ(r.header("sec-websocket-version"), "13");
+    }
   }
+  const auto accepted = handshake(good_key, "13", true, "accepted-1");
+  EXPECT_EQ(accepted.status, 101);
+  EXPECT_EQ(accepted.header("x-request-id"), "accepted-1");
+  EXPECT_EQ(accepted.header("server"), "todo-server");
+
+  // The access-log lines: one a handshake, with its status and route.
+  std::map<std::string, json> lines;
+  std::istringstream out(server->output());
+  for (std::string line; std::getline(out, line);) {
+    const auto j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("msg", "") == "request" && j.value("route", "") == "/api/v1/ws")
+      lines[j.value("request_id", "")] = j;
+  }
+  n = 0;
+  for (const auto& c : cases) {
+    const std::string id = "refused-" + std::to_string(++n);
+    ASSERT_TRUE(lines.count(id)) << c.what;
+    EXPECT_EQ(lines[id]["status"], c.status) << c.what;
+    EXPECT_GT(lines[id]["bytes"].get<int>(), 0) << c.what;
+  }
+  ASSERT_TRUE(lines.count("accepted-1"));
+  EXPECT_EQ(lines["accepted-1"]["status"], 101);
+  EXPECT_EQ(lines["accepted-1"]["user_id"], alice.id);
+  const std::string metrics = HttpClient(url).get("/metrics").body;
+  const auto count = [&](const char* status) {
+    return metric_value(metrics, "http_requests_total",
+                        {{"method", "GET"}, {"route", "/api/v1/ws"}, {"status", status}});
+  };
+  EXPECT_EQ(count("400"), 5);
+  EXPECT_EQ(count("426"), 2);
+  EXPECT_EQ(count("101"), 1);
 }
 
 TEST(RealtimeLiveness, PingsFlowAndASilentPeerIsDropped) {

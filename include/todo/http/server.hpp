@@ -61,10 +61,18 @@ class Server {
   /// Sessions still open.
   std::size_t open_sessions() const;
 
+  /// What an upgrade handler gets besides the socket and the request: the request id its answer carries
+  /// (`X-Request-Id`, echoed or made), and `answered`, to be called once with the status it is about to
+  /// send (101, or a refusal), its body size and the user (empty when unknown): the access-log line and the
+  /// request metrics, as every other request has.
+  struct Upgrade {
+    std::string request_id;
+    std::function<void(unsigned status, std::size_t body_bytes, std::string_view user_id)> answered;
+  };
   /// Takes over connections that ask to upgrade to WebSocket on `path`: the handler gets the socket and the
   /// request and answers it (accepting, or refusing with an HTTP status). Register before start().
-  using UpgradeHandler = std::function<void(boost::beast::tcp_stream,
-                                            boost::beast::http::request<boost::beast::http::string_body>)>;
+  using UpgradeHandler = std::function<void(
+      boost::beast::tcp_stream, boost::beast::http::request<boost::beast::http::string_body>, Upgrade)>;
   void on_upgrade(std::string path, UpgradeHandler handler);
 
  private:
@@ -74,6 +82,10 @@ class Server {
   void accept_loop();
   /// The pipeline of one request; never throws: failures become problem responses.
   boost::asio::awaitable<Response> dispatch(Request& req, const Error* bad_target);
+  /// The access-log line and the request metrics of one answered request.
+  void record(const std::string& request_id, const std::string& method, const std::string& path,
+              const std::string& route, unsigned status, double seconds, std::size_t bytes,
+              std::string_view user_id);
   void add(const std::shared_ptr<Session>& s);
   void remove(Session* s);
 

@@ -8,6 +8,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,9 +59,13 @@ class Gateway {
   Gateway(GatewayOptions options, db::Pool& pool, const auth::JwtSigner& jwt, metrics::Registry& registry);
   ~Gateway();
 
-  /// The http::Server upgrade handler for /api/v1/ws.
+  /// Called once with the HTTP status about to be sent for an upgrade request (101, or a refusal), its body
+  /// size and the user when known: the request's access-log line and metrics.
+  using Answered = std::function<void(unsigned status, std::size_t body_bytes, std::string_view user_id)>;
+  /// The http::Server upgrade handler for /api/v1/ws. Every answer carries `X-Request-Id: request_id`.
   void accept(boost::beast::tcp_stream stream,
-              boost::beast::http::request<boost::beast::http::string_body> req);
+              boost::beast::http::request<boost::beast::http::string_body> req, std::string request_id,
+              Answered answered);
   /// An event published by this replica's relay (from the in-process bus).
   void on_event(const events::Event& e);
   /// Starts listening for other replicas' events: the task-updates and reminders topics with Kafka (in a
