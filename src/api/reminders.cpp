@@ -64,6 +64,16 @@ void add_reminder_routes(http::Router& router, Context& ctx) {
     co_return res;
   });
 
+  // The Location of a new reminder.
+  router.add("GET", "/api/v1/tasks/{id}/reminders/{rid}", [&ctx](Request& req) -> awaitable<Response> {
+    authenticate(req, ctx);
+    const auto task_id = uuid_param(req, "id");
+    const auto id = uuid_param(req, "rid");
+    auto r = co_await ctx.db.read(
+        [&](pqxx::transaction_base& w) { return reminders::get(w, req.user_id, task_id, id); });
+    co_return Response::json(200, reminders::to_json(r));
+  });
+
   router.add("DELETE", "/api/v1/tasks/{id}/reminders/{rid}", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     const auto task_id = uuid_param(req, "id");

@@ -13,10 +13,14 @@ namespace {
   "r.id, r.user_id, r.task_id, r.at, r.before_due, r.fire_at, r.snoozed, r.state, r.fired_at, " \
   "r.delivered_at, r.attempts, r.next_attempt_at, r.last_error, r.created_at, r.updated_at"
 
-const db::Statement kLockTask{"reminders_lock_task",
-                              "SELECT t.id, t.status, (SELECT count(*) FROM reminders r WHERE r.user_id = "
-                              "t.user_id AND r.task_id = t.id) "
-                              "FROM tasks t WHERE t.user_id = $1 AND t.id = $2 FOR UPDATE"};
+// The task's reminders are counted by a statement of their own, after the lock: counted in the locking
+// statement, they were read in its snapshot, taken before it waited for the lock, so concurrent adds each saw
+// the count from before the others and a task got 16 reminders (at most 10).
+const db::Statement kLockTask{
+    "reminders_lock_task",
+    "SELECT t.id, t.status FROM tasks t WHERE t.user_id = $1 AND t.id = $2 FOR UPDATE"};
+const db::Statement kCountForTask{"reminders_count_for_task",
+                                  "SELECT count(*) FROM reminders WHERE user_id = $1 AND task_id = $2"};
 const db::Statement kInsert{
     "reminders_insert",
     "INSERT INTO reminders AS r (user_id, id, task_id, at, before_due, fire_at, state) "
@@ -60,11 +64,18 @@ const db::Statement kCopyRelative{
     "CASE WHEN t.status = 'done' THEN 'cancelled' ELSE 'scheduled' END "
     "FROM reminders r JOIN tasks t ON t.user_id = r.user_id AND t.id = $3 "
     "WHERE r.user_id = $1 AND r.task_id = $2 AND r.before_due IS NOT NULL ORDER BY r.created_at, r.id"};
+// The later open occurrences are locked by a statement of their own, then counted and added to by the next
+// (in a snapshot taken after the locks, as for kCountForTask).
+const db::Statement kLockLaterOccurrences{
+    "reminders_lock_later_occurrences",
+    "SELECT t.id FROM tasks s JOIN tasks t "
+    "ON t.user_id = s.user_id AND t.series_id = s.series_id AND t.occurrence > s.occurrence "
+    "WHERE s.user_id = $1 AND s.id = $2 AND t.status = 'open' ORDER BY t.occurrence FOR UPDATE OF t"};
 const db::Statement kAddToLaterOccurrences{
     "reminders_add_to_later_occurrences",
     "WITH later AS (SELECT t.user_id, t.id, t.due_at, t.timezone FROM tasks s JOIN tasks t "
     "ON t.user_id = s.user_id AND t.series_id = s.series_id AND t.occurrence > s.occurrence "
-    "WHERE s.user_id = $1 AND s.id = $2 AND t.status = 'open' FOR UPDATE OF t) "
+    "WHERE s.user_id = $1 AND s.id = $2 AND t.status = 'open') "
     "INSERT INTO reminders (user_id, id, task_id, before_due, fire_at, state) "
     "SELECT l.user_id, uuid_v7(), l.id, $3, reminder_fire_at(l.due_at, l.timezone, $3), 'scheduled' "
     "FROM later l WHERE NOT EXISTS (SELECT 1 FROM reminders x WHERE x.user_id = l.user_id AND "
@@ -72,8 +83,9 @@ const db::Statement kAddToLaterOccurrences{
     "AND (SELECT count(*) FROM reminders x WHERE x.user_id = l.user_id AND x.task_id = l.id) < $4"};
 const db::Statement kTaskExists{"reminders_task_exists",
                                 "SELECT 1 FROM tasks WHERE user_id = $1 AND id = $2"};
-const db::Registration kRegistered{kTaskExists, kLockTask, kInsert, kListForTask,  kFind,
-                                   kRemove,     kSnooze,   kList,   kCopyRelative, kAddToLaterOccurrences};
+const db::Registration kRegistered{
+    kTaskExists, kLockTask, kCountForTask, kInsert,       kListForTask,          kFind,
+    kRemove,     kSnooze,   kList,         kCopyRelative, kLockLaterOccurrences, kAddToLaterOccurrences};
 
 Reminder from_row(const pqxx::row& row) {
   using I = pqxx::row::size_type;
@@ -128,7 +140,8 @@ std::optional<TaskRef> lock_task(pqxx::transaction_base& w, const std::string& u
                                  const std::string& task_id) {
   auto res = w.exec_prepared(kLockTask.name, user_id, task_id);
   if (res.empty()) return std::nullopt;
-  return TaskRef{res[0][0].c_str(), res[0][1].c_str(), res[0][2].as<int>()};
+  const auto count = w.exec_prepared(kCountForTask.name, user_id, task_id);
+  return TaskRef{res[0][0].c_str(), res[0][1].c_str(), count[0][0].as<int>()};
 }
 
 Reminder insert(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
@@ -194,6 +207,7 @@ int copy_relative(pqxx::transaction_base& w, const std::string& user_id, const s
 
 int add_to_later_occurrences(pqxx::transaction_base& w, const std::string& user_id,
                              const std::string& task_id, const std::string& before_due) {
+  w.exec_prepared(kLockLaterOccurrences.name, user_id, task_id);
   return static_cast<int>(
       w.exec_prepared(kAddToLaterOccurrences.name, user_id, task_id, before_due, kMaxPerTask)
           .affected_rows());

@@ -25,6 +25,13 @@ std::vector<Reminder> list_for_task(pqxx::transaction_base& w, const std::string
   return items;
 }
 
+Reminder get(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
+             const std::string& id) {
+  auto r = repository::find(w, user_id, id);
+  if (!r || r->task_id != task_id) throw Error(Errc::not_found, "no reminder " + id);
+  return std::move(*r);
+}
+
 void remove(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
             const std::string& id) {
   if (!repository::remove(w, user_id, task_id, id)) throw Error(Errc::not_found, "no reminder " + id);

@@ -3,6 +3,7 @@
 // Message-ID derived from the reminder, retries then failed, and STARTTLS with a self-signed certificate.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iostream>
 #include <pqxx/pqxx>
 #include <regex>
@@ -96,6 +97,14 @@ TEST_F(RemindersE2e, CreateListDelete) {
   EXPECT_TRUE(std::regex_match(rel["id"].get<std::string>(), kUuid));
   EXPECT_EQ(r.header("location"), "/api/v1/tasks/" + tid + "/reminders/" + rel["id"].get<std::string>());
   EXPECT_EQ(rel["task_id"], tid);
+  // Its Location answers GET (it answered 405); another user's, or under another task, is 404.
+  const auto at_location = u.client.get(r.header("location"));
+  ASSERT_EQ(at_location.status, 200) << at_location.describe();
+  EXPECT_EQ(at_location.json(), rel);
+  EXPECT_TRUE(IsProblem(user().client.get(r.header("location")), 404));
+  const std::string other_task = create_task(u.client, "other")["id"];
+  EXPECT_TRUE(IsProblem(
+      u.client.get("/api/v1/tasks/" + other_task + "/reminders/" + rel["id"].get<std::string>()), 404));
   EXPECT_EQ(rel["before_due"], "PT1H30M");
   EXPECT_TRUE(rel["at"].is_null());
   EXPECT_EQ(rel["fire_at"], "2031-05-01T08:30:00Z");
@@ -156,6 +165,53 @@ TEST_F(RemindersE2e, AReminderBeforeYearOneIsAtTheEarliestWritableInstant) {
   EXPECT_EQ(reminder(u, later, r.json()["id"])["fire_at"], "0001-01-01T00:00:00Z");
   for (const auto& item : u.client.get("/api/v1/reminders").json()["items"])
     EXPECT_TRUE(instant_us(item["fire_at"])) << item.dump();
+}
+
+// At most ten also when added together: the count was read in the snapshot of the statement that then waited
+// for the task's lock, so 16 concurrent adds each saw the count from before the others (16 were stored).
+TEST_F(RemindersE2e, AtMostTenAlsoWhenAddedTogether) {
+  auto u = user();
+  const std::string tid =
+      create_task(u.client, json{{"title", "crowded"}, {"due_at", "2031-05-01T10:00:00Z"}})["id"];
+  std::vector<long> statuses(16, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < statuses.size(); ++i)
+    threads.emplace_back([&, i] {
+      HttpClient c(stack_->url());
+      c.set_token(u.token);
+      statuses[i] = c.post("/api/v1/tasks/" + tid + "/reminders",
+                           json{{"before_due", "PT" + std::to_string(i + 1) + "M"}})
+                        .status;
+    });
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 201), 10);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 422), 6);
+  EXPECT_EQ(reminders_of(u, tid).size(), 10u);
+}
+
+// A calendar offset landing on a wall time that a fall-back change repeats takes its first instant, as the
+// recurrence expander does (docs/recurrence.md); it took the second, an hour after that day's occurrence.
+TEST_F(RemindersE2e, ARepeatedWallTimeIsItsFirstInstant) {
+  auto u = user();
+  const struct {
+    const char* zone;
+    const char* due;
+    const char* fire;
+  } cases[] = {
+      {"Europe/Berlin", "2027-11-01T02:30:00+01:00", "2027-10-31T00:30:00Z"},        // 02:30 CEST, not CET
+      {"America/New_York", "2027-11-08T01:30:00-05:00", "2027-11-07T05:30:00Z"},     // 01:30 EDT, not EST
+      {"Australia/Lord_Howe", "2027-04-05T01:45:00+10:30", "2027-04-03T14:45:00Z"},  // a 30-minute shift
+      {"Europe/Berlin", "2027-03-29T02:30:00+02:00", "2027-03-28T01:30:00Z"},  // in the gap: moved forward
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.zone + std::string(" ") + c.due);
+    const std::string tid =
+        create_task(u.client, json{{"title", "dst"}, {"due_at", c.due}, {"timezone", c.zone}})["id"];
+    auto r = u.client.post("/api/v1/tasks/" + tid + "/reminders", json{{"before_due", "P1D"}});
+    ASSERT_EQ(r.status, 201) << r.describe();
+    EXPECT_EQ(r.json()["fire_at"], c.fire);
+  }
 }
 
 TEST_F(RemindersE2e, BadInput) {

@@ -11,6 +11,9 @@
 
 namespace todo::reminders {
 
+/// One reminder of the user's task; 404 when the task or the reminder is not the user's.
+Reminder get(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
+             const std::string& id);
 /// Adds a reminder to the user's task: Error(not_found) without such a task, Error(unprocessable) beyond
 /// kMaxPerTask. A relative one is also added to the open occurrences created ahead of it in its series.
 Reminder create(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
