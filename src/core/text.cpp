@@ -1,6 +1,9 @@
 // Text helpers for input validation.
 #include "todo/core/text.hpp"
 
+#include <locale.h>
+#include <wctype.h>
+
 namespace todo {
 
 std::string_view trim(std::string_view s) {
@@ -18,38 +21,44 @@ std::string lower_ascii(std::string_view s) {
   return out;
 }
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  const auto n = s.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len;
-    char32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
-    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
+namespace {
+
+// The code point starting at s[i] and its length in bytes; false when it is not well-formed UTF-8 (an
+// overlong form, a surrogate, above U+10FFFF, a stray or missing continuation byte).
+bool decode_utf8(std::string_view s, std::size_t i, char32_t& cp, std::size_t& len) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) {
+    cp = c;
+    len = 1;
+    return true;
+  } else if ((c & 0xE0) == 0xC0) {
+    len = 2;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4;
+    cp = c & 0x07;
+  } else {
+    return false;
   }
+  if (i + len > s.size()) return false;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return false;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
+  return cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+}
+
+}  // namespace
+
+bool valid_utf8(std::string_view s) {
+  char32_t cp;
+  for (std::size_t i = 0, len = 0; i < s.size(); i += len)
+    if (!decode_utf8(s, i, cp, len)) return false;
   return true;
 }
 
@@ -64,6 +73,94 @@ bool has_control_chars(std::string_view s) {
   for (unsigned char c : s)
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return true;
   return false;
+}
+
+namespace {
+
+// The code point at s[i] of valid UTF-8, and its length in bytes (one byte, as is, if it is not valid).
+char32_t decode_at(std::string_view s, std::size_t i, std::size_t& len) {
+  char32_t cp;
+  if (!decode_utf8(s, i, cp, len)) {
+    len = 1;
+    return static_cast<unsigned char>(s[i]);
+  }
+  return cp;
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Unicode's White_Space property (PropList.txt).
+bool is_white_space(char32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
+}
+
+bool is_control(char32_t c) {
+  return c < 0x20 || (c >= 0x7F && c <= 0x9F);
+}
+
+template <class Pred>
+bool any_code_point(std::string_view s, Pred pred) {
+  for (std::size_t i = 0, len = 0; i < s.size(); i += len)
+    if (pred(decode_at(s, i, len))) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string_view trim_unicode(std::string_view s) {
+  std::size_t len = 0;
+  while (!s.empty() && is_white_space(decode_at(s, 0, len)))
+    s.remove_prefix(len);
+  while (!s.empty()) {
+    std::size_t start = s.size() - 1;  // the last code point's first byte
+    while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80)
+      --start;
+    if (!is_white_space(decode_at(s, start, len))) break;
+    s = s.substr(0, start);
+  }
+  return s;
+}
+
+bool has_any_control_char(std::string_view s) {
+  return any_code_point(s, is_control);
+}
+
+bool has_unicode_space(std::string_view s) {
+  return any_code_point(s, is_white_space);
+}
+
+std::string lower_unicode(std::string_view s) {
+  // glibc's C.UTF-8 (built in since 2.35) holds Unicode's simple case mappings; ASCII alone without it.
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0, len = 0; i < s.size(); i += len) {
+    char32_t cp = decode_at(s, i, len);
+    if (cp >= 'A' && cp <= 'Z')
+      cp += 'a' - 'A';
+    else if (cp >= 0x80 && utf8 != static_cast<locale_t>(nullptr))
+      cp = static_cast<char32_t>(towlower_l(static_cast<wint_t>(cp), utf8));
+    append_utf8(out, cp);
+  }
+  return out;
 }
 
 }  // namespace todo

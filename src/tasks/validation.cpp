@@ -11,14 +11,18 @@
 namespace todo::tasks {
 namespace {
 
+// A title is one line: trimmed of Unicode white space (no-break and ideographic spaces included, so one of
+// those alone is empty), with no control character (newlines and tabs included, and C1's U+0085).
 std::optional<std::string> check_title(json::Reader& r, const std::string& raw) {
-  std::string t(trim(raw));
+  std::string t(trim_unicode(raw));  // JSON strings are valid UTF-8 (json::parse checks)
   if (t.empty())
     r.fail("title", "must not be empty");
   else if (utf8_length(t) > kMaxTitle)
     r.fail("title", "must be at most 500 characters");
-  else if (has_control_chars(t))
-    r.fail("title", "must not contain control characters");
+  else if (has_any_control_char(t))
+    r.fail("title",
+           "must be one line without control characters (no tab, newline or U+0000–U+001F, "
+           "U+007F–U+009F)");
   else
     return t;
   return std::nullopt;
@@ -63,8 +67,10 @@ std::optional<Instant> check_instant(json::Reader& r, const char* field, const s
 }
 
 std::optional<std::string> check_recurrence(json::Reader& r, const std::string& s) {
-  if (s.empty() || s.size() > kMaxRecurrence || has_control_chars(s)) {
-    r.fail("recurrence", "must be a recurrence rule of at most 1000 characters");
+  if (s.empty() || s.size() > kMaxRecurrence || has_any_control_char(s)) {
+    r.fail("recurrence", s.empty()                     ? "must not be empty (null means no recurrence)"
+                         : s.size() > kMaxRecurrence ? "must be at most 1000 characters"
+                                                     : "must not contain control characters");
     return std::nullopt;
   }
   try {
@@ -103,13 +109,14 @@ constexpr const char* kStatusValues = "open, done";
 }  // namespace
 
 std::optional<std::string> tag_problem(std::string& tag) {
-  std::string t = lower_ascii(trim(tag));
-  if (t.empty()) return "must not be empty";
   // Tags from a query string are raw percent-decoded bytes.
-  if (!valid_utf8(t)) return "must be valid UTF-8";
+  if (!valid_utf8(tag)) return "must be valid UTF-8";
+  // Lower-cased by Unicode, not ASCII alone: "ÉCOLE" and "école" are one tag, and tag=привет finds ПРИВЕТ.
+  std::string t = lower_unicode(trim_unicode(tag));
+  if (t.empty()) return "must not be empty";
   if (utf8_length(t) > kMaxTagLength) return "must be at most 50 characters";
-  for (unsigned char c : t)
-    if (c <= ' ' || c == ',' || c == 0x7f) return "must not contain spaces, commas or control characters";
+  if (t.find(',') != std::string::npos || has_unicode_space(t) || has_any_control_char(t))
+    return "must not contain spaces, commas or control characters";
   tag = std::move(t);
   return std::nullopt;
 }
@@ -123,14 +130,17 @@ NewTask parse_new_task(const nlohmann::json& body) {
   } else if (!r.has("title")) {
     r.fail("title", "is required");
   }
-  if (auto d = r.string("description"))
-    if (auto ok = check_description(r, *d)) t.description = std::move(*ok);
+  // null is the default (an empty description, no tags), as it clears them in a PATCH.
+  if (!r.is_null("description"))
+    if (auto d = r.string("description"))
+      if (auto ok = check_description(r, *d)) t.description = std::move(*ok);
   if (auto s = check_enum<Status>(r, "status", r.string("status"), parse_status, kStatusValues))
     t.status = *s;
   if (auto p = check_enum<Priority>(r, "priority", r.string("priority"), parse_priority, kPriorityValues))
     t.priority = *p;
-  if (auto tags = r.string_array("tags"))
-    if (auto ok = check_tags(r, std::move(*tags))) t.tags = std::move(*ok);
+  if (!r.is_null("tags"))
+    if (auto tags = r.string_array("tags"))
+      if (auto ok = check_tags(r, std::move(*tags))) t.tags = std::move(*ok);
   if (auto due = r.nullable_string("due_at"); due && *due) t.due_at = check_instant(r, "due_at", **due);
   if (auto all_day = r.boolean("all_day")) t.all_day = *all_day;
   if (auto tz = r.string("timezone")) {

@@ -18,4 +18,18 @@ std::size_t utf8_length(std::string_view s);
 /// Contains a control character other than tab, newline and carriage return.
 bool has_control_chars(std::string_view s);
 
+// The helpers below take valid UTF-8 (check with valid_utf8() first).
+
+/// Without leading and trailing Unicode white space (the White_Space property: ASCII's, U+0085, no-break
+/// space, the U+2000 block's spaces, ideographic space, …).
+std::string_view trim_unicode(std::string_view s);
+/// Contains a Unicode control character (general category Cc: U+0000–U+001F, U+007F–U+009F), tab, newline
+/// and carriage return included.
+bool has_any_control_char(std::string_view s);
+/// Contains a Unicode white space character (see trim_unicode()).
+bool has_unicode_space(std::string_view s);
+/// Each code point lower-cased by its simple Unicode mapping ("ÉCOLE" → "école", "ПРИВЕТ" → "привет";
+/// no locale-specific rules, so "İ" → "i"), as glibc's C.UTF-8 locale maps them.
+std::string lower_unicode(std::string_view s);
+
 }  // namespace todo

@@ -1,4 +1,4 @@
-// Tests of the text helpers used by input validation: trimming, ASCII lower-casing and UTF-8 checks.
+// Tests of the text helpers used by input validation: trimming, lower-casing and UTF-8 checks.
 #include "todo/core/text.hpp"
 
 #include <gtest/gtest.h>
@@ -157,6 +157,37 @@ TEST(HasControlChars, FindsTheOthers) {
   EXPECT_TRUE(has_control_chars(std::string_view("\0", 1)));
   EXPECT_TRUE(has_control_chars("end\x1b"));
   EXPECT_TRUE(has_control_chars("\x1b[31mred"));
+}
+
+TEST(TrimUnicode, RemovesUnicodeWhiteSpaceAtBothEnds) {
+  EXPECT_EQ(trim_unicode("\u00a0 x\u00a0 \u3000"), "x");
+  EXPECT_EQ(trim_unicode("\u2003\u0085a b\u202f"), "a b");
+  EXPECT_EQ(trim_unicode("\u00a0\u3000"), "");
+  EXPECT_EQ(trim_unicode("é"), "é");
+  EXPECT_EQ(trim_unicode("\u200bx"), "\u200bx");  // a zero-width space is not white space
+  EXPECT_EQ(trim_unicode(""), "");
+}
+
+TEST(HasAnyControlChar, FindsC0C1AndLineBreaks) {
+  for (const char* s : {"a\tb", "a\nb", "a\rb", "\u0085", "\u009f", "\x7f"})
+    EXPECT_TRUE(has_any_control_char(s)) << s;
+  EXPECT_FALSE(has_any_control_char("Grüße 😀 \u00a0\u00a1"));
+}
+
+TEST(HasUnicodeSpace, FindsEveryWhiteSpace) {
+  for (const char* s : {"a b", "a\u00a0b", "a\u3000b", "a\u2009b", "\u1680"})
+    EXPECT_TRUE(has_unicode_space(s)) << s;
+  EXPECT_FALSE(has_unicode_space("a\u200bb-c_d"));
+}
+
+TEST(LowerUnicode, LowerCasesEveryScriptByItsSimpleMapping) {
+  EXPECT_EQ(lower_unicode("ÉCOLE"), "école");
+  EXPECT_EQ(lower_unicode("ПРИВЕТ мир"), "привет мир");
+  EXPECT_EQ(lower_unicode("ΣΟΦΙΑ"), "σοφια");
+  EXPECT_EQ(lower_unicode("ẞ"), "ß");
+  EXPECT_EQ(lower_unicode("İ"), "i");
+  EXPECT_EQ(lower_unicode("\U00010400"), "\U00010428");  // Deseret: four bytes each way
+  EXPECT_EQ(lower_unicode("ABC-123 日本"), "abc-123 日本");
 }
 
 }  // namespace

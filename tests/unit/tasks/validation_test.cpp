@@ -115,12 +115,10 @@ TEST(ParseNewTask, WrongTypesNameTheField) {
       {{{"title", {"a"}}}, "title"},
       {{{"title", {{"a", 1}}}}, "title"},
       {with_title({{"description", 5}}), "description"},
-      {with_title({{"description", nullptr}}), "description"},
       {with_title({{"status", 1}}), "status"},
       {with_title({{"status", nullptr}}), "status"},
       {with_title({{"priority", 3}}), "priority"},
       {with_title({{"tags", "home"}}), "tags"},
-      {with_title({{"tags", nullptr}}), "tags"},
       {with_title({{"tags", {{"a", "b"}}}}), "tags"},
       {with_title({{"tags", {"ok", 1}}}), "tags[1]"},
       {with_title({{"tags", {nullptr}}}), "tags[0]"},
@@ -177,9 +175,18 @@ TEST(ParseNewTask, StatusAndPriorityAreEnums) {
 }
 
 TEST(ParseNewTask, TagsAreTrimmedLowerCasedAndDeduplicated) {
-  const NewTask t = parse_new_task(with_title({{"tags", {" Home ", "home", "WORK", "work\t", "Ärger"}}}));
-  EXPECT_THAT(t.tags, ElementsAre("home", "work", "Ärger")) << "first occurrence order, ASCII lower-cased";
+  const NewTask t = parse_new_task(
+      with_title({{"tags", {" Home ", "home", "WORK", "work\t", "Ärger", "ärger", "\u00a0ÉTÉ"}}}));
+  EXPECT_THAT(t.tags, ElementsAre("home", "work", "ärger", "été"))
+      << "first occurrence order, Unicode lower-cased";
   EXPECT_TRUE(parse_new_task(with_title({{"tags", json::array()}})).tags.empty());
+}
+
+// null is the default on create (an empty description, no tags), as it clears them in a PATCH.
+TEST(ParseNewTask, NullDescriptionAndTagsAreTheDefaults) {
+  const NewTask t = parse_new_task(with_title({{"description", nullptr}, {"tags", nullptr}}));
+  EXPECT_EQ(t.description, "");
+  EXPECT_TRUE(t.tags.empty());
 }
 
 TEST(ParseNewTask, AtMostTwentyTags) {
