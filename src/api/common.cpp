@@ -6,6 +6,7 @@
 #include "todo/core/ids.hpp"
 #include "todo/core/json.hpp"
 #include "todo/core/text.hpp"
+#include "todo/http/problem.hpp"
 
 namespace todo::api {
 
@@ -17,6 +18,14 @@ void add_routes(http::Router& router, Context& ctx) {
   add_chat_routes(router, ctx);
   add_reminder_routes(router, ctx);
   add_recurrence_routes(router, ctx);
+  // The WebSocket endpoint, asked without the upgrade (the server hands real upgrades to the gateway before
+  // routing): 426 naming the upgrade, and 405 for other methods, not a 404 as if it did not exist.
+  router.add("GET", "/api/v1/ws", [](http::Request&) -> boost::asio::awaitable<http::Response> {
+    http::Response r = http::problem(
+        Error(Errc::upgrade_required, "/api/v1/ws is a WebSocket endpoint: open it with Upgrade: websocket"));
+    r.with_header("Upgrade", "websocket");
+    co_return r;
+  });
 }
 
 void authenticate(http::Request& req, const Context& ctx) {
@@ -44,7 +53,12 @@ nlohmann::json json_body(const http::Request& req) {
 
 std::string uuid_param(const http::Request& req, std::string_view name) {
   const auto v = req.param(name);
-  if (!is_uuid(v)) throw Error(Errc::not_found, "no such resource: '" + std::string(v) + "' is not an id");
+  if (!is_uuid(v)) {
+    // Echoed only when it can be read: a NUL cut the detail short (what() is a C string).
+    const bool printable = v.size() <= 100 && valid_utf8(v) && !has_control_chars(v);
+    throw Error(Errc::not_found,
+                printable ? "no such resource: '" + std::string(v) + "' is not an id" : "no such resource");
+  }
   return normalize_uuid(v);
 }
 

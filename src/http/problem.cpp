@@ -30,6 +30,14 @@ Kind kind_of(Errc code) {
       return {422, "validation", "Unprocessable Content"};
     case Errc::too_many_requests:
       return {429, "too-many-requests", "Too Many Requests"};
+    case Errc::uri_too_long:
+      return {414, "uri-too-long", "URI Too Long"};
+    case Errc::headers_too_large:
+      return {431, "headers-too-large", "Request Header Fields Too Large"};
+    case Errc::upgrade_required:
+      return {426, "upgrade-required", "Upgrade Required"};
+    case Errc::not_implemented:
+      return {501, "not-implemented", "Not Implemented"};
     case Errc::unavailable:
       return {503, "unavailable", "Service Unavailable"};
     case Errc::internal:

@@ -42,6 +42,8 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
 Router::Match Router::match(std::string_view method, std::string_view path) const {
   Match m;
   if (path.empty() || path.front() != '/') return m;
+  // HEAD is GET without the body (RFC 9110 9.3.2): the server writes the GET's head alone.
+  if (method == "HEAD") method = "GET";
   const auto parts = split(path);
   const std::vector<std::string>* route_segments = nullptr;
   const std::vector<std::string>* handler_segments = nullptr;
@@ -65,8 +67,10 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       route_segments = &r.segments;
       if (!m.handler) m.route = r.pattern;
     }
-    if (std::find(m.allowed.begin(), m.allowed.end(), r.method) == m.allowed.end())
+    if (std::find(m.allowed.begin(), m.allowed.end(), r.method) == m.allowed.end()) {
       m.allowed.push_back(r.method);
+      if (r.method == "GET") m.allowed.emplace_back("HEAD");
+    }
     if (r.method == method && (!m.handler || more_specific(r.segments, *handler_segments))) {
       handler_segments = &r.segments;
       m.handler = &r.handler;

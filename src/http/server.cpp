@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,12 +16,16 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/range/iterator_range.hpp>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "session.hpp"
 #include "todo/core/encoding.hpp"
 #include "todo/core/ids.hpp"
 #include "todo/core/log.hpp"
+#include "todo/core/text.hpp"
 #include "todo/http/problem.hpp"
 #include "todo/metrics/registry.hpp"
 
@@ -60,6 +65,65 @@ bool sane_request_id(std::string_view id) {
 // Beast's parse errors (as opposed to I/O errors and timeouts).
 const boost::system::error_category& kHttpErrors =
     bhttp::make_error_code(bhttp::error::bad_method).category();
+
+// The methods that are their own label value in the request metrics; any other token is "other", so that a
+// client inventing methods cannot grow the series without bound.
+std::string_view method_label(std::string_view method) {
+  static constexpr std::array<std::string_view, 9> kKnown = {"GET",    "HEAD",    "POST",  "PUT",    "PATCH",
+                                                             "DELETE", "OPTIONS", "TRACE", "CONNECT"};
+  return std::find(kKnown.begin(), kKnown.end(), method) != kKnown.end() ? method : "other";
+}
+
+// RFC 9112 3.2: a Host field's value (uri-host [":" port]): reg-name, IPv4 or [IP-literal] characters.
+bool sane_host(std::string_view h) {
+  if (h.empty() || h.size() > 255) return false;
+  for (char c : h)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+          std::string_view("-._~!$&'()*+,;=:[]%").find(c) != std::string_view::npos))
+      return false;
+  return true;
+}
+
+// What is wrong with a request's framing and Host, before its body is read: such a request is answered and
+// the connection closed, since where its body ends cannot be trusted (RFC 9112 6.1, 6.3: a Transfer-Encoding
+// whose last coding is not chunked made the body be read as the next request).
+std::optional<Error> framing_error(const bhttp::request_parser<bhttp::string_body>& parser) {
+  const auto& h = parser.get();
+  if (const auto te = h.find(bhttp::field::transfer_encoding); te != h.end()) {
+    if (h.version() < 11)
+      return Error(Errc::bad_request, "Transfer-Encoding is not allowed in an HTTP/1.0 request",
+                   {{"Transfer-Encoding", "not allowed in HTTP/1.0"}});
+    std::vector<std::string> codings;
+    for (const auto& field : boost::make_iterator_range(h.equal_range(bhttp::field::transfer_encoding))) {
+      std::string_view list = field.value();
+      while (!list.empty()) {
+        const auto comma = list.find(',');
+        const auto item = trim(list.substr(0, comma));
+        if (!item.empty()) codings.push_back(lower_ascii(item));
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      }
+    }
+    if (codings.empty() || codings.back() != "chunked")
+      return Error(Errc::bad_request, "Transfer-Encoding must end with chunked",
+                   {{"Transfer-Encoding", "must end with chunked"}});
+    for (const auto& c : codings)
+      if (c != "chunked")
+        return Error(Errc::not_implemented, "the transfer coding '" + c + "' is not supported",
+                     {{"Transfer-Encoding", "only chunked is supported"}});
+    if (h.count(bhttp::field::content_length))
+      return Error(Errc::bad_request, "a request cannot have both Transfer-Encoding and Content-Length",
+                   {{"Content-Length", "not allowed with Transfer-Encoding"}});
+  }
+  const auto hosts = h.count(bhttp::field::host);
+  if (hosts > 1)
+    return Error(Errc::bad_request, "more than one Host header", {{"Host", "given more than once"}});
+  if (hosts == 0 && h.version() >= 11)
+    return Error(Errc::bad_request, "an HTTP/1.1 request must have a Host header", {{"Host", "is required"}});
+  if (hosts == 1 && !sane_host(h[bhttp::field::host]))
+    return Error(Errc::bad_request, "the Host header is not a host[:port]",
+                 {{"Host", "is not a host[:port]"}});
+  return std::nullopt;
+}
 
 Response too_large(std::size_t limit) {
   return problem(Error(Errc::payload_too_large,
@@ -121,18 +185,34 @@ asio::awaitable<void> Session::run() {
   const ServerOptions& opt = server_.options_;
   beast::flat_buffer buffer;
   // Writes `r`: its status line and header fields, then its body, in one gathering write.
-  auto write = [&](Response& r, const std::string& request_id, unsigned version,
-                   bool keep_alive) -> asio::awaitable<beast::error_code> {
+  // A response to HEAD is the head alone, with the Content-Length the body would have had.
+  auto write = [&](Response& r, const std::string& request_id, unsigned version, bool keep_alive,
+                   bool head_only = false) -> asio::awaitable<beast::error_code> {
     if (bodiless(r.status)) r.body.clear();
     const std::string head = response_head(r, request_id, version, keep_alive);
-    const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(r.body)};
+    const std::array<asio::const_buffer, 2> wire{
+        asio::buffer(head), head_only ? asio::const_buffer() : asio::const_buffer(asio::buffer(r.body))};
     stream_.expires_after(opt.request_timeout);
     auto [ec, n] = co_await asio::async_write(stream_, wire, kTuple);
     co_return ec;
   };
-  // An answer to a request that could not be read (so has no id of its own), then the connection closes.
-  auto answer_and_close = [&](Response r) -> asio::awaitable<void> {
-    const std::string id = new_uuid();
+  // An answer to a request that could not be read or framed, then the connection closes. It has its
+  // access-log line and metrics (route "unmatched"), and the request's own id when its header was read.
+  auto answer_and_close = [&](Response r, const bhttp::request_parser<bhttp::string_body>* read =
+                                              nullptr) -> asio::awaitable<void> {
+    std::string id;
+    std::string method;
+    std::string path;
+    if (read) {
+      const auto& h = read->get();
+      const auto given = h["X-Request-Id"];
+      if (sane_request_id(given)) id = std::string(given);
+      method = std::string(h.method_string());
+      const std::string_view target = h.target();
+      path = std::string(target.substr(0, target.find('?')));
+    }
+    if (id.empty()) id = new_uuid();
+    server_.record(id, method, path, "unmatched", r.status, 0, r.body.size(), "");
     co_await write(r, id, 11, /*keep_alive=*/false);
   };
 
@@ -158,20 +238,29 @@ asio::awaitable<void> Session::run() {
       if (hec == bhttp::error::body_limit) {  // Content-Length over the limit, seen with the headers
         Response r = too_large(opt.body_limit);
         co_await answer_and_close(std::move(r));
-      } else if (hec == bhttp::error::header_limit || hec.category() == kHttpErrors) {
-        Response r = problem(Error(Errc::bad_request, hec == bhttp::error::header_limit
-                                                          ? std::string("request headers are too large")
-                                                          : "malformed HTTP request: " + hec.message()));
+      } else if (hec == bhttp::error::header_limit) {
+        // The request line alone over the limit (Beast has not parsed it): its target is too long (414);
+        // else the fields are (431).
+        Response r = problem(parser.get().target().empty()
+                                 ? Error(Errc::uri_too_long, "the request target is too long")
+                                 : Error(Errc::headers_too_large, "request headers are too large"));
+        co_await answer_and_close(std::move(r));
+      } else if (hec.category() == kHttpErrors) {
+        Response r = problem(Error(Errc::bad_request, "malformed HTTP request: " + hec.message()));
         co_await answer_and_close(std::move(r));
       }
       break;
     }
     if (auto len = parser.content_length(); len && *len > opt.body_limit) {
-      Response r = too_large(opt.body_limit);
-      co_await answer_and_close(std::move(r));
+      co_await answer_and_close(too_large(opt.body_limit), &parser);
       break;
     }
-    if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+    if (auto bad = framing_error(parser)) {
+      co_await answer_and_close(problem(*bad), &parser);
+      break;
+    }
+    // Not to an HTTP/1.0 client, which has no 1xx (RFC 9110 10.1.1: it ignores the expectation).
+    if (parser.get().version() >= 11 && beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
       stream_.expires_after(opt.request_timeout);
       auto [cec, cn] = co_await bhttp::async_write(stream_, cont, kTuple);
@@ -181,15 +270,13 @@ asio::awaitable<void> Session::run() {
       stream_.expires_after(opt.request_timeout);
       auto [bec, bn] = co_await bhttp::async_read(stream_, buffer, parser, kTuple);
       if (bec == bhttp::error::body_limit) {
-        Response r = too_large(opt.body_limit);
-        co_await answer_and_close(std::move(r));
+        co_await answer_and_close(too_large(opt.body_limit), &parser);
         break;
       }
       if (bec) {
-        if (bec.category() == kHttpErrors) {
-          Response r = problem(Error(Errc::bad_request, "malformed HTTP request body: " + bec.message()));
-          co_await answer_and_close(std::move(r));
-        }
+        if (bec.category() == kHttpErrors)
+          co_await answer_and_close(
+              problem(Error(Errc::bad_request, "malformed HTTP request body: " + bec.message())), &parser);
         break;
       }
     }
@@ -219,12 +306,29 @@ asio::awaitable<void> Session::run() {
     }
     Request req;
     req.method = std::string(msg.method_string());
-    const std::string_view target = msg.target();
+    std::string_view target = msg.target();
+    // Absolute form (RFC 9112 3.2.2: "http://host:port/path?query"), which a server must accept: its path.
+    for (std::string_view scheme : {"http://", "https://"}) {
+      if (target.size() > scheme.size() && beast::iequals(target.substr(0, scheme.size()), scheme)) {
+        const auto slash = target.find_first_of("/?", scheme.size());
+        target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+        if (target.front() == '?') target = {};  // "http://host?q": no path; answered 404 below
+        break;
+      }
+    }
     const auto qpos = target.find('?');
     std::optional<Error> bad_target;
     try {
+      const std::string_view raw_path = target.substr(0, qpos);
+      // An encoded '/' is part of a segment, not a separator (RFC 3986 2.2), and no resource has one: routed
+      // after decoding, "/api%2Fv1%2Ftasks%2F{id}" reached the task, past a proxy's rules for its path.
+      for (std::size_t p = raw_path.find('%'); p != std::string_view::npos; p = raw_path.find('%', p + 1))
+        if (beast::iequals(raw_path.substr(p, 3), "%2f"))
+          throw Error(Errc::not_found, "no resource at " + std::string(raw_path) +
+                                           " (an encoded '/' is not a "
+                                           "path separator)");
       try {
-        req.path = url_decode(target.substr(0, qpos), /*plus_is_space=*/false);
+        req.path = url_decode(raw_path, /*plus_is_space=*/false);
       } catch (const Error& e) {
         throw Error(Errc::bad_request, std::string("path: ") + e.what(), {{"path", e.what()}});
       }
@@ -245,7 +349,7 @@ asio::awaitable<void> Session::run() {
     Response r = co_await server_.dispatch(req, bad_target ? &*bad_target : nullptr);
 
     const bool keep = keep_alive && !server_.stopping_.load();
-    if (co_await write(r, req.request_id, msg.version(), keep) || !keep) break;
+    if (co_await write(r, req.request_id, msg.version(), keep, req.method == "HEAD") || !keep) break;
   }
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -411,8 +515,9 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
 void Server::record(const std::string& request_id, const std::string& method, const std::string& path,
                     const std::string& route, unsigned status, double seconds, std::size_t bytes,
                     std::string_view user_id) {
-  metrics_->requests.with({method, route, std::to_string(status)}).inc();
-  metrics_->duration.with({method, route}).observe(seconds);
+  const std::string label(method_label(method));
+  metrics_->requests.with({label, route, std::to_string(status)}).inc();
+  metrics_->duration.with({label, route}).observe(seconds);
   if (log::enabled(spdlog::level::info))
     log::event(spdlog::level::info, "request",
                {{"request_id", request_id},

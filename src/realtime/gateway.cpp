@@ -584,16 +584,14 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
   auto ex = stream.get_executor();
   Answer answer{std::move(request_id), std::move(answered)};
   // What Beast's handshake would refuse with a text/plain answer of its own (no request id, no access-log
-  // line) is refused here first. The server routes only GET HTTP/1.1 requests with `Connection: upgrade` and
-  // `Upgrade: websocket` here; the rest is checked below.
+  // line) is refused here first. The server routes only GET HTTP/1.1 requests with one valid Host,
+  // `Connection: upgrade` and `Upgrade: websocket` here; the rest is checked below.
   std::optional<std::pair<bhttp::status, std::string>> bad;
   if (req[bhttp::field::sec_websocket_version] != "13") {
     // RFC 6455 4.2.2: 426 with the version this server speaks.
     bad = {bhttp::status::upgrade_required, req.count(bhttp::field::sec_websocket_version)
                                                 ? "Sec-WebSocket-Version must be 13"
                                                 : "Sec-WebSocket-Version is required (13)"};
-  } else if (req[bhttp::field::host].empty()) {
-    bad = {bhttp::status::bad_request, "the Host header is required"};
   } else if (!is_websocket_key(req[bhttp::field::sec_websocket_key])) {
     // RFC 6455 4.2.1: the key is a base64-encoded 16-byte value (24 characters, the last two '='). Beast
     // checks only that it is there and not longer.

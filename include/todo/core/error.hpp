@@ -20,6 +20,10 @@ enum class Errc {
   unprocessable,       // well-formed but invalid values
   unsupported_media,   // body is not JSON
   too_many_requests,   // a limit was hit
+  uri_too_long,        // the request target is over the header limit
+  headers_too_large,   // the header fields are over the header limit
+  upgrade_required,    // a WebSocket endpoint asked without the upgrade
+  not_implemented,     // a transfer coding the server does not speak
   unavailable,         // a dependency (the database) is down
   internal,            // a bug
 };

@@ -150,11 +150,11 @@ TEST(Router, WrongMethodIs405WithTheAllowedMethods) {
   auto m = r.match("PUT", "/api/v1/tasks/abc");
   EXPECT_EQ(m.handler, nullptr);
   EXPECT_EQ(m.route, "/api/v1/tasks/{id}") << "a 405 still has a route for metrics";
-  EXPECT_THAT(m.allowed, ElementsAre("GET", "PATCH", "DELETE"));
+  EXPECT_THAT(m.allowed, ElementsAre("GET", "HEAD", "PATCH", "DELETE"));
 
   m = r.match("DELETE", "/api/v1/tasks");
   EXPECT_EQ(m.handler, nullptr);
-  EXPECT_THAT(m.allowed, ElementsAre("GET", "POST"));
+  EXPECT_THAT(m.allowed, ElementsAre("GET", "HEAD", "POST"));
 
   m = r.match("GET", "/api/v1/tasks/abc/complete");
   EXPECT_EQ(m.handler, nullptr);
@@ -165,14 +165,25 @@ TEST(Router, MethodsAreCaseSensitive) {
   const Router r = api();
   const auto m = r.match("get", "/healthz");
   EXPECT_EQ(m.handler, nullptr);
-  EXPECT_THAT(m.allowed, ElementsAre("GET"));
+  EXPECT_THAT(m.allowed, ElementsAre("GET", "HEAD"));
 }
 
 TEST(Router, MatchedRouteListsEveryAllowedMethodToo) {
   const Router r = api();
   const auto m = r.match("PATCH", "/api/v1/tasks/abc");
   EXPECT_EQ(run(m), "patch");
-  EXPECT_THAT(m.allowed, ElementsAre("GET", "PATCH", "DELETE"));
+  EXPECT_THAT(m.allowed, ElementsAre("GET", "HEAD", "PATCH", "DELETE"));
+}
+
+// HEAD runs the GET route (the server writes its head alone); there is no HEAD where there is no GET.
+TEST(Router, HeadRunsTheGetRoute) {
+  const Router r = api();
+  const auto m = r.match("HEAD", "/api/v1/tasks/abc");
+  EXPECT_EQ(run(m), "get");
+  EXPECT_EQ(m.route, "/api/v1/tasks/{id}");
+  const auto post_only = r.match("HEAD", "/api/v1/tasks/abc/complete");
+  EXPECT_EQ(post_only.handler, nullptr);
+  EXPECT_THAT(post_only.allowed, ElementsAre("POST"));
 }
 
 TEST(Router, AllowedHasNoDuplicates) {
@@ -181,7 +192,7 @@ TEST(Router, AllowedHasNoDuplicates) {
   r.add("GET", "/things/{name}", named("b"));
   r.add("POST", "/things/{id}", named("c"));
   const auto m = r.match("PUT", "/things/1");
-  EXPECT_THAT(m.allowed, ElementsAre("GET", "POST"));
+  EXPECT_THAT(m.allowed, ElementsAre("GET", "HEAD", "POST"));
   EXPECT_EQ(run(r.match("GET", "/things/1")), "a") << "the first of two equal templates wins";
 }
 
