@@ -4,6 +4,8 @@
 #include <locale.h>
 #include <wctype.h>
 
+#include <cctype>
+
 namespace todo {
 
 std::string_view trim(std::string_view s) {
@@ -147,9 +149,45 @@ bool has_unicode_space(std::string_view s) {
   return any_code_point(s, is_white_space);
 }
 
-std::string lower_unicode(std::string_view s) {
-  // glibc's C.UTF-8 (built in since 2.35) holds Unicode's simple case mappings; ASCII alone without it.
+namespace {
+
+// glibc's C.UTF-8 (built in since 2.35): Unicode's character classes and simple case mappings. Null when
+// missing, and then only ASCII is classified and mapped.
+locale_t utf8_locale() {
   static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  return utf8;
+}
+
+}  // namespace
+
+std::vector<std::string_view> unicode_words(std::string_view s) {
+  const locale_t utf8 = utf8_locale();
+  static const wctype_t combining =
+      utf8 != static_cast<locale_t>(nullptr) ? wctype_l("combining", utf8) : wctype_t{};
+  std::vector<std::string_view> words;
+  std::size_t start = std::string_view::npos;
+  std::size_t i = 0;
+  for (std::size_t len = 0; i < s.size(); i += len) {
+    const char32_t cp = decode_at(s, i, len);
+    // A combining mark (Devanagari's virama, an accent) continues a word but starts none, as in PostgreSQL's
+    // parser, which keeps zero-width characters inside a word.
+    const bool in_word = cp < 0x80 ? (std::isalnum(static_cast<int>(cp)) != 0)
+                                   : utf8 != static_cast<locale_t>(nullptr) &&
+                                         (iswalnum_l(static_cast<wint_t>(cp), utf8) != 0 ||
+                                          (start != std::string_view::npos && combining != 0 &&
+                                           iswctype_l(static_cast<wint_t>(cp), combining, utf8) != 0));
+    if (in_word && start == std::string_view::npos) start = i;
+    if (!in_word && start != std::string_view::npos) {
+      words.push_back(s.substr(start, i - start));
+      start = std::string_view::npos;
+    }
+  }
+  if (start != std::string_view::npos) words.push_back(s.substr(start));
+  return words;
+}
+
+std::string lower_unicode(std::string_view s) {
+  const locale_t utf8 = utf8_locale();
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0, len = 0; i < s.size(); i += len) {

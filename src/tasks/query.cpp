@@ -164,14 +164,12 @@ std::optional<std::string> to_prefix_tsquery(std::string_view text) {
     out += "'" + word + "':*";
     word.clear();
   };
-  for (unsigned char c : text) {
-    // Letters and digits (any non-ASCII byte counts as part of a word) make words; everything else separates.
-    if (std::isalnum(c) || c >= 0x80)
-      word += static_cast<char>(c);
-    else
-      flush();
+  // Letters and digits make words, as PostgreSQL's parser reads them; everything else separates (an emoji
+  // alone made a word the index never holds: 200 and nothing, where "&" alone was a 422).
+  for (const auto w : unicode_words(text)) {
+    word = w;
+    flush();
   }
-  flush();
   if (out.empty()) return std::nullopt;
   return out;
 }

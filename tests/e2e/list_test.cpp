@@ -152,6 +152,14 @@ TEST_F(ListTest, SearchMatchesPrefixesInTitleAndDescription) {
     const auto r = u.client.get("/api/v1/tasks?q=" + url_encode(q));
     EXPECT_TRUE(r.status == 200 || r.status == 422) << q << ": " << r.describe();
   }
+  // Words are letters and digits of any script, as PostgreSQL's parser reads them: a Devanagari word is found
+  // whole; an emoji or a zero-width space alone is no word (a 422, as "&" alone), not a search that finds
+  // nothing.
+  create_task(u.client, "नमस्ते party 🎉");
+  EXPECT_EQ(q_titles(u.client, "q=" + url_encode("नमस्ते")), (std::set<std::string>{"नमस्ते party 🎉"}));
+  EXPECT_EQ(q_titles(u.client, "q=" + url_encode("party🎉")), (std::set<std::string>{"नमस्ते party 🎉"}));
+  for (const char* q : {"🎉", "\u200b", "&"})
+    EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tasks?q=" + url_encode(q)), 422, "q")) << q;
   // The best match first when searching without an explicit sort.
   create_task(u.client, {{"title", "milk milk milk"}, {"description", "milk"}});
   const auto items = list_tasks(u.client, "q=milk")["items"];

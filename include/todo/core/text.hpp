@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace todo {
 
@@ -31,5 +32,10 @@ bool has_unicode_space(std::string_view s);
 /// Each code point lower-cased by its simple Unicode mapping ("ÉCOLE" → "école", "ПРИВЕТ" → "привет";
 /// no locale-specific rules, so "İ" → "i"), as glibc's C.UTF-8 locale maps them.
 std::string lower_unicode(std::string_view s);
+/// The runs of letters and digits (by glibc's C.UTF-8 classes, as PostgreSQL's text search parser reads them
+/// in a C.UTF-8 database; a combining mark, such as Devanagari's virama, continues a word): "Buy milk!"
+/// →
+/// {"Buy", "milk"}; an emoji or a zero-width space separates words and is none.
+std::vector<std::string_view> unicode_words(std::string_view s);
 
 }  // namespace todo

@@ -293,6 +293,16 @@ TEST(ToPrefixTsquery, UnicodeLettersStayInWords) {
   EXPECT_EQ(to_prefix_tsquery("Müsli café"), "'Müsli':* & 'café':*");
   EXPECT_EQ(to_prefix_tsquery("日本語"), "'日本語':*");
   EXPECT_EQ(to_prefix_tsquery("молоко, хлеб"), "'молоко':* & 'хлеб':*");
+  EXPECT_EQ(to_prefix_tsquery("नमस्ते दुनिया"), "'नमस्ते':* & 'दुनिया':*");  // combining marks stay in the word
+}
+
+// As PostgreSQL's parser reads them: an emoji, a zero-width or no-break space, a dash are no words (an emoji
+// alone was a word the index never holds: 200 and nothing, where "&" alone was a 422).
+TEST(ToPrefixTsquery, SymbolsAndSpacesOfAnyScriptSeparate) {
+  for (std::string_view text : {"🎉", "\u200b", "\u00a0", "— ·", "😀😀"})
+    EXPECT_FALSE(to_prefix_tsquery(text)) << text;
+  EXPECT_EQ(to_prefix_tsquery("party🎉tonight"), "'party':* & 'tonight':*");
+  EXPECT_EQ(to_prefix_tsquery("a\u00a0b\u3000c"), "'a':* & 'b':* & 'c':*");
 }
 
 TEST(ToPrefixTsquery, HostileInputYieldsOnlyQuotedWords) {
