@@ -163,7 +163,9 @@ std::optional<Claims> JwtSigner::verify(std::string_view token,
                                         std::chrono::system_clock::time_point now) const {
   if (token.size() > kMaxTokenBytes) return std::nullopt;
   const std::int64_t now_s = unix_seconds(now);
-  const auto fresh = [&](const Claims& c) { return c.exp > now_s && c.iat <= now_s + kMaxIatSkewSeconds; };
+  const auto fresh = [&](const Claims& c) {
+    return c.exp > now_s && c.iat <= now_s + kMaxIatSkewSeconds && c.nbf <= now_s + kMaxIatSkewSeconds;
+  };
   // A token found here was verified before, signature and all; only its lifetime is checked again.
   if (auto known = cache_->find(token)) {
     if (!fresh(*known)) return std::nullopt;
@@ -195,11 +197,20 @@ std::optional<Claims> JwtSigner::verify(std::string_view token,
     return std::nullopt;
   }
 
+  // RFC 7515 4.1.11: a token naming critical extensions must be refused by a verifier that knows none.
+  if (const CString crit(jwt_get_headers_json(jwt.get(), "crit")); crit) return std::nullopt;
+
   const char* sub = jwt_get_grant(jwt.get(), "sub");
   const auto iat = integer_grant(jwt.get(), "iat");
   const auto exp = integer_grant(jwt.get(), "exp");
   if (sub == nullptr || *sub == '\0' || !iat || !exp) return std::nullopt;
   Claims claims{sub, *iat, *exp};
+  // "not before": honoured when present, and then it must be a number.
+  if (const CString nbf_json(jwt_get_grants_json(jwt.get(), "nbf")); nbf_json) {
+    const auto nbf = integer_grant(jwt.get(), "nbf");
+    if (!nbf) return std::nullopt;
+    claims.nbf = *nbf;
+  }
   // Cached whether or not it is within its lifetime now: the signature and the claims' form are what it
   // saves.
   cache_->add(token, claims);

@@ -1,6 +1,7 @@
 // Configuration table: one row a setting, with its variable, flag, help and parser.
 #include "todo/core/config.hpp"
 
+#include <arpa/inet.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -65,7 +66,19 @@ void parse_addr(Config& c, const std::string& v) {
   const auto colon = v.rfind(':');
   if (colon == std::string::npos || colon == 0) throw std::invalid_argument("expected host:port");
   std::string host = v.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) host = host.substr(1, host.size() - 2);
+  // An address that cannot be one failed only at bind, after the migrations, among other lines.
+  in6_addr v6{};
+  in_addr v4{};
+  const bool numeric = host.find_first_not_of("0123456789.") == std::string::npos;
+  if (bracketed ? inet_pton(AF_INET6, host.c_str(), &v6) != 1
+      : numeric
+          ? inet_pton(AF_INET, host.c_str(), &v4) != 1
+          : host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") !=
+                std::string::npos)
+    throw std::invalid_argument("expected host:port with an IPv4 address, [IPv6] or a host name; got " +
+                                host);
   c.http_host = host;
   c.http_port = static_cast<std::uint16_t>(parse_uint(v.substr(colon + 1), 0, 65535));
 }

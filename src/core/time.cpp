@@ -119,13 +119,25 @@ class Scanner {
     return digits(n, n, out, count);
   }
 
+  // Reads `max` digits at most into `out` and passes over any more; false without one.
+  bool leading_digits(std::size_t max, std::int64_t& out, std::size_t& count) {
+    out = 0;
+    count = 0;
+    while (!done() && s_[pos_] >= '0' && s_[pos_] <= '9') {
+      if (count < max) out = out * 10 + (s_[pos_] - '0');
+      count = std::min(count + 1, max);
+      ++pos_;
+    }
+    return count > 0;
+  }
+
  private:
   std::string_view s_;
   std::size_t pos_ = 0;
 };
 
 // "HH:MM:SS[.frac]" with a fraction of 1 to `max_fraction` digits, truncated to microseconds.
-bool scan_clock(Scanner& in, std::size_t max_fraction, Fields& f) {
+bool scan_clock(Scanner& in, std::size_t max_fraction, Fields& f, bool any_fraction = false) {
   if (!in.digits(2, f.hour) || !in.consume(':') || !in.digits(2, f.minute) || !in.consume(':') ||
       !in.digits(2, f.second)) {
     return false;
@@ -133,7 +145,10 @@ bool scan_clock(Scanner& in, std::size_t max_fraction, Fields& f) {
   if (in.consume('.')) {
     std::int64_t frac = 0;
     std::size_t count = 0;
-    if (!in.digits(1, max_fraction, frac, count)) return false;
+    // RFC 3339's time-secfrac is "." 1*DIGIT: any number of digits, of which microseconds are kept.
+    if (any_fraction ? !in.leading_digits(max_fraction, frac, count)
+                     : !in.digits(1, max_fraction, frac, count))
+      return false;
     for (; count < 6; ++count)
       frac *= 10;
     for (; count > 6; --count)
@@ -242,9 +257,13 @@ std::optional<Instant> parse_rfc3339(std::string_view s) {
   Fields f;
   char separator = 0;
   if (!in.digits(4, f.year) || !in.consume('-') || !in.digits(2, f.month) || !in.consume('-') ||
-      !in.digits(2, f.day) || !in.consume_any("Tt ", separator) || !scan_clock(in, 9, f)) {
+      !in.digits(2, f.day) || !in.consume_any("Tt ", separator) || !scan_clock(in, 9, f, true)) {
     return std::nullopt;
   }
+  // A leap second (RFC 3339 5.7: 23:59:60 UTC, at any offset) is read as PostgreSQL reads it, as the next
+  // second: 2016-12-31T23:59:60Z is 2017-01-01T00:00:00Z.
+  const bool leap = f.second == 60 && f.minute == 59;
+  if (leap) f.second = 59;
   char zone = 0;
   if (!in.consume_any("Zz+-", zone)) return std::nullopt;
   if (zone == '+' || zone == '-') {
@@ -255,7 +274,13 @@ std::optional<Instant> parse_rfc3339(std::string_view s) {
     f.offset_seconds = (zone == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
   }
   if (!in.done() || f.year < 1) return std::nullopt;
-  const auto t = to_instant(f);
+  auto t = to_instant(f);
+  if (t && leap) {
+    const std::int64_t second = std::chrono::floor<std::chrono::seconds>(*t).time_since_epoch().count();
+    if ((second % kSecondsPerDay + kSecondsPerDay) % kSecondsPerDay != kSecondsPerDay - 1)
+      return std::nullopt;  // not at the end of a UTC day
+    *t += std::chrono::seconds(1);
+  }
   // The offset may carry the instant out of 0001-9999, where it could not be written back in RFC 3339.
   if (t && !in_rfc3339_range(*t)) return std::nullopt;
   return t;

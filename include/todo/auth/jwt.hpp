@@ -15,6 +15,7 @@ struct Claims {
   std::string sub;
   std::int64_t iat;
   std::int64_t exp;
+  std::int64_t nbf = 0;  // "not before", when the token has one (RFC 7519 4.1.5)
 
   friend bool operator==(const Claims&, const Claims&) = default;
 };

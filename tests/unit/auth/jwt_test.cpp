@@ -164,6 +164,28 @@ TEST(Jwt, HandMadeHs256IsAccepted) {
   EXPECT_TRUE(signer.verify(make_token(R"({"alg":"HS256"})", kValidPayload, Sig::hs256), kNow));
 }
 
+// RFC 7515 4.1.11: critical header extensions this verifier does not know make the token invalid.
+TEST(Jwt, CriticalHeaderExtensionsAreRefused) {
+  const JwtSigner signer(kSecret);
+  EXPECT_FALSE(
+      signer.verify(make_token(R"({"alg":"HS256","crit":["exp"]})", kValidPayload, Sig::hs256), kNow));
+  EXPECT_FALSE(signer.verify(make_token(R"({"alg":"HS256","crit":[]})", kValidPayload, Sig::hs256), kNow));
+}
+
+// RFC 7519 4.1.5: a token is not accepted before its "nbf" (allowing the same clock skew as for "iat").
+TEST(Jwt, NotBeforeIsHonoured) {
+  const JwtSigner signer(kSecret);
+  const auto with_nbf = [](const std::string& nbf) {
+    return R"({"sub":"user-1","iat":1700000000,"exp":1700003600,"nbf":)" + nbf + "}";
+  };
+  const std::string later = make_token(R"({"alg":"HS256"})", with_nbf("1700001000"), Sig::hs256);
+  EXPECT_FALSE(signer.verify(later, kNow));
+  EXPECT_FALSE(signer.verify(later, kNow)) << "also once it was cached";
+  EXPECT_TRUE(signer.verify(later, kNow + 1000s));
+  EXPECT_TRUE(signer.verify(make_token(R"({"alg":"HS256"})", with_nbf("1699990000"), Sig::hs256), kNow));
+  EXPECT_FALSE(signer.verify(make_token(R"({"alg":"HS256"})", with_nbf("\"soon\""), Sig::hs256), kNow));
+}
+
 TEST(Jwt, AlgNoneIsRefused) {
   const JwtSigner signer(kSecret);
   EXPECT_FALSE(signer.verify(make_token(R"({"alg":"none","typ":"JWT"})", kValidPayload, Sig::none), kNow));

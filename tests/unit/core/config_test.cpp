@@ -228,6 +228,13 @@ const std::vector<Invalid>& invalid_values() {
       {"TODO_HTTP_ADDR", "--http-addr", "localhost:-1"},
       {"TODO_HTTP_ADDR", "--http-addr", "localhost:80 "},
       {"TODO_HTTP_ADDR", "--http-addr", "[::1]"},
+      // Hosts that cannot be one failed only at bind, after the migrations.
+      {"TODO_HTTP_ADDR", "--http-addr", "999.1.1.1:80"},
+      {"TODO_HTTP_ADDR", "--http-addr", "1.2.3:80"},
+      {"TODO_HTTP_ADDR", "--http-addr", "[::g]:80"},
+      {"TODO_HTTP_ADDR", "--http-addr", "[1.2.3.4]:80"},
+      {"TODO_HTTP_ADDR", "--http-addr", "local host:80"},
+      {"TODO_HTTP_ADDR", "--http-addr", "a/b:80"},
       {"TODO_JWT_SECRET", "--jwt-secret", std::string(31, 'x')},
       {"TODO_LOG_LEVEL", "--log-level", "verbose"},
       {"TODO_LOG_LEVEL", "--log-level", "INFO"},
