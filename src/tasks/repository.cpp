@@ -47,6 +47,10 @@ const db::Statement kUpdate{
     "$12::timestamptz, recurrence_mode = $13, series_id = $14::uuid, occurrence = $15::integer, "
     "generate_ahead = $16::smallint, series_start = $17::timestamptz, "
     "version = version + 1, updated_at = now() WHERE user_id = $1 AND id = $2 RETURNING " TODO_TASK_COLUMNS};
+// The series' anchor alone: internal, so neither the version nor updated_at moves (see service::update).
+const db::Statement kSetSeriesStart{
+    "tasks_set_series_start",
+    "UPDATE tasks SET series_start = $3::timestamptz WHERE user_id = $1 AND id = $2"};
 const db::Statement kDelete{"tasks_delete", "DELETE FROM tasks WHERE user_id = $1 AND id = $2"};
 const db::Statement kTagCounts{
     "tasks_tag_counts",
@@ -63,8 +67,9 @@ const db::Statement kSeriesTasks{"tasks_series_tasks",
 const db::Statement kListVersion{
     "tasks_list_version",
     "SELECT coalesce(sum(version), 0)::bigint FROM task_list_versions WHERE user_id = $1"};
-const db::Registration kRegistered{kInsert, kInsertMany, kSelect,     kSelectForUpdate, kUpdate,
-                                   kDelete, kTagCounts,  kLockSeries, kSeriesTasks,     kListVersion};
+const db::Registration kRegistered{kInsert,      kInsertMany,  kSelect,        kSelectForUpdate,
+                                   kUpdate,      kDelete,      kTagCounts,     kLockSeries,
+                                   kSeriesTasks, kListVersion, kSetSeriesStart};
 
 template <class Field>
 std::vector<std::string> parse_text_array(const Field& f) {
@@ -207,6 +212,10 @@ Task save(pqxx::transaction_base& w, const Task& t) {
       t.timezone, t.recurrence, optional_pg_time(t.completed_at), std::string(to_string(t.recurrence_mode)),
       t.series_id, t.occurrence, t.generate_ahead, optional_pg_time(t.series_start));
   return from_row(r[0]);
+}
+
+void set_series_start(pqxx::transaction_base& w, const Task& t) {
+  w.exec_prepared(kSetSeriesStart.name, t.user_id, t.id, optional_pg_time(t.series_start));
 }
 
 bool remove(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {

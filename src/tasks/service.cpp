@@ -298,12 +298,19 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   const Instant at = now();
   const bool was_open = t.status == Status::open;
   const auto changes = apply_patch(t, patch, at);
-  if (changes.empty()) return t;
+  // A series-wide edit reaches the following occurrences even when this one already has every given value
+  // (after a "this" edit of it, say): they may not.
+  if (changes.empty() && !(scope == Scope::series && t.series_id)) return t;
   check_recurring(t);
   join_series(t);
   const bool series_wide = scope == Scope::series && t.series_id && changes_schedule(patch);
+  const bool new_anchor = series_wide && t.series_start != t.due_at;
   if (series_wide) t.series_start = t.due_at;  // the new schedule starts here
-  Task saved = save_and_record(w, who, t, changes);
+  Task saved = t;
+  if (!changes.empty())
+    saved = save_and_record(w, who, t, changes);
+  else if (new_anchor)
+    repository::set_series_start(w, t);  // nothing the API shows changed: no event, no new version
   if (scope == Scope::series && saved.series_id) {
     repository::lock_series(w, who.user_id, *saved.series_id);
     const TaskPatch content = content_of(patch);

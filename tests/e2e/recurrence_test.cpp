@@ -319,6 +319,37 @@ TEST_F(RecurrenceTest, ScopeThisAndSeries) {
   EXPECT_TRUE(IsProblem(u.client.del(path_of(all[0]) + "?scope=series"), 404));
 }
 
+// scope=series applies every given field to the following open occurrences, even when the addressed one
+// already has it. It used to diff against the addressed occurrence alone and, finding nothing, answer 200
+// and leave the following ones as they were.
+TEST_F(RecurrenceTest, SeriesEditAppliesWhenThisOccurrenceAlreadyHasTheValue) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "a"},
+                                        {"due_at", "2030-01-01T09:00:00Z"},
+                                        {"recurrence", "FREQ=DAILY"},
+                                        {"generate_ahead", 2}});
+  auto this_then_series = [&](const nlohmann::json& body) {
+    for (const char* scope : {"this", "series"}) {
+      const auto r = u.client.patch(path_of(t) + "?scope=" + scope, body, {{"If-Match", "*"}});
+      EXPECT_EQ(r.status, 200) << scope << " " << r.describe();
+    }
+    return series_of(u.client, t["id"]);
+  };
+  auto all = this_then_series({{"title", "X"}});
+  ASSERT_EQ(all.size(), 3u);
+  for (const auto& o : all)
+    EXPECT_EQ(o["title"], "X") << o;
+  all = this_then_series({{"due_at", "2030-01-01T10:00:00Z"}});
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[1]["due_at"], "2030-01-02T10:00:00Z");
+  EXPECT_EQ(all[2]["due_at"], "2030-01-03T10:00:00Z");
+  all = this_then_series({{"generate_ahead", 3}});
+  ASSERT_EQ(all.size(), 4u);
+  for (const auto& o : all)
+    EXPECT_EQ(o["generate_ahead"], 3) << o;
+  EXPECT_EQ(all[3]["due_at"], "2030-01-04T10:00:00Z");
+}
+
 TEST_F(RecurrenceTest, SkippedOccurrencePassesItsRemindersOn) {
   auto u = user();
   const auto t = create_task(u.client, {{"title", "Standup"},

@@ -475,6 +475,7 @@ TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
            ", 'title', '', 'open', 1, '{}', NULL, false, 'UTC', NULL, NULL, 'fixed', NULL, NULL, 0, NULL)",
        "tasks"},
       {"tasks_series_tasks", "tasks_series_tasks(" + u + ", " + t + ")", "tasks"},
+      {"tasks_set_series_start", "tasks_set_series_start(" + u + ", " + t + ", NULL)", "tasks"},
       {"tasks_delete", "tasks_delete(" + u + ", " + t + ")", "tasks"},
       {"tasks_tag_counts", "tasks_tag_counts(" + u + ")", "tasks"},
       {"users_by_email", "users_by_email('load17@example.com')", "users"},

@@ -406,6 +406,72 @@ TEST_F(EditedSeries, ANewRule) {
   EXPECT_EQ(all[2].recurrence, "FREQ=WEEKLY");
 }
 
+// A series-wide edit reaches the following occurrences even when the edited one already has the values
+// given (here after a "this" edit of it). It used to compute the changes against the edited occurrence alone
+// and, finding none, leave the following ones as they were.
+TEST_F(Recurrence, SeriesEditReachesTheFollowingWhenThisOneAlreadyHasTheValues) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=DAILY", "2030-01-01T09:00:00Z", "UTC", 2);
+  ASSERT_EQ(series(user, t.id).size(), 3u);
+  auto edit_first = [&](const tasks::TaskPatch& p, tasks::Scope scope) {
+    return tx([&](pqxx::work& w) { return svc::update(w, Actor(user), t.id, p, std::nullopt, scope); });
+  };
+  auto both = [&](const tasks::TaskPatch& p) {
+    edit_first(p, tasks::Scope::this_occurrence);
+    return edit_first(p, tasks::Scope::series);
+  };
+
+  tasks::TaskPatch title;
+  title.title = "X";
+  both(title);
+  auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 3u);
+  for (const auto& o : all)
+    EXPECT_EQ(o.title, "X") << "occurrence " << o.occurrence.value_or(-1);
+
+  tasks::TaskPatch ahead;
+  ahead.generate_ahead = 3;
+  both(ahead);
+  all = series(user, t.id);
+  ASSERT_EQ(all.size(), 4u) << "topped up to 1 + 3";
+  for (const auto& o : all)
+    EXPECT_EQ(o.generate_ahead, 3) << "occurrence " << o.occurrence.value_or(-1);
+  EXPECT_EQ(all[3].due_at, at("2030-01-04T09:00:00Z"));
+
+  tasks::TaskPatch later;
+  later.due_at = std::optional<Instant>(at("2030-01-01T10:00:00Z"));
+  edit_first(later, tasks::Scope::this_occurrence);
+  const int version = series(user, t.id)[0].version;
+  const Task answered = edit_first(later, tasks::Scope::series);
+  EXPECT_EQ(answered.version, version) << "nothing of occurrence 0 that the API shows changed";
+  all = series(user, t.id);
+  ASSERT_EQ(all.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(all[static_cast<std::size_t>(i)].occurrence, i);
+    EXPECT_EQ(all[static_cast<std::size_t>(i)].title, "X");
+  }
+  EXPECT_EQ(all[0].version, version);
+  EXPECT_EQ(all[1].due_at, at("2030-01-02T10:00:00Z"));
+  EXPECT_EQ(all[2].due_at, at("2030-01-03T10:00:00Z"));
+  EXPECT_EQ(all[3].due_at, at("2030-01-04T10:00:00Z"));
+  // The new schedule is kept: the occurrence completing the first one follows it too.
+  complete(user, t.id);
+  all = series(user, t.id);
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[4].due_at, at("2030-01-05T10:00:00Z"));
+
+  // With no occurrence ahead the new schedule lives in the edited occurrence alone, and is kept there.
+  const Task single = create(user, "FREQ=DAILY", "2030-01-01T09:00:00Z");
+  tx([&](pqxx::work& w) { return svc::update(w, Actor(user), single.id, later, std::nullopt); });
+  tx([&](pqxx::work& w) {
+    return svc::update(w, Actor(user), single.id, later, std::nullopt, tasks::Scope::series);
+  });
+  complete(user, single.id);
+  all = series(user, single.id);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].due_at, at("2030-01-02T10:00:00Z"));
+}
+
 TEST_F(Recurrence, RecurringNeedsDueAt) {
   const auto user = new_user();
   tasks::NewTask n;

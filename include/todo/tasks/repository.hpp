@@ -26,6 +26,8 @@ std::optional<Task> find_for_update(pqxx::transaction_base& w, const std::string
                                     const std::string& id);
 /// Writes every mutable field, bumps the version and updated_at; returns the stored row.
 Task save(pqxx::transaction_base& w, const Task& t);
+/// Writes only `t.series_start` (the rule's internal anchor, in no API field): no version bump.
+void set_series_start(pqxx::transaction_base& w, const Task& t);
 bool remove(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
 
 /// Serialises, until the end of the transaction, every transaction that extends or edits this series.
