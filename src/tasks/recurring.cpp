@@ -8,10 +8,16 @@
 namespace todo::tasks::recurring {
 namespace {
 
+/// COUNT bounds the series' occurrence numbers (0 to COUNT - 1) whatever schedule made them: a "this and
+/// following" edit starts the schedule anew at the edited occurrence but keeps its number, so the count goes
+/// on rather than starting again.
+bool beyond_count(const recurrence::Rule& rule, int occurrence) {
+  return rule.count && static_cast<long>(occurrence) >= static_cast<long>(*rule.count);
+}
+
 /// The series' rule, its COUNT reduced by one when the start does not match the rule (the start is an
 /// occurrence of its own, which COUNT includes); nullopt when that leaves nothing.
-std::optional<recurrence::Rule> series_rule(const Task& t, Instant start) {
-  recurrence::Rule rule = recurrence::parse(*t.recurrence);
+std::optional<recurrence::Rule> series_rule(recurrence::Rule rule, const Task& t, Instant start) {
   if (rule.count && !recurrence::matches_start(rule, start, t.timezone)) {
     if (*rule.count == 1) return std::nullopt;
     --*rule.count;
@@ -28,8 +34,7 @@ bool beyond_until(const recurrence::Rule& rule, Instant t, const std::string& tz
 /// after_completion: the occurrence after `from`, with COUNT counted by occurrence index.
 std::optional<Instant> after_completion_next(const recurrence::Rule& rule, const Task& t, Instant start,
                                              Instant from, int prev_occurrence) {
-  if (rule.count && static_cast<long>(prev_occurrence) + 1 >= static_cast<long>(*rule.count))
-    return std::nullopt;
+  if (beyond_count(rule, prev_occurrence + 1)) return std::nullopt;
   const Instant next = recurrence::add_interval(rule, from, start, t.timezone);
   if (beyond_until(rule, next, t.timezone)) return std::nullopt;
   return next;
@@ -40,11 +45,11 @@ std::optional<Instant> after_completion_next(const recurrence::Rule& rule, const
 std::optional<Instant> next_due(const Task& src, const Task& prev, Instant now) {
   if (!src.recurrence || !prev.due_at) return std::nullopt;
   const Instant start = src.series_start.value_or(*prev.due_at);
-  if (src.recurrence_mode == RecurrenceMode::after_completion) {
-    return after_completion_next(recurrence::parse(*src.recurrence), src, start, now,
-                                 prev.occurrence.value_or(0));
-  }
-  const auto rule = series_rule(src, start);
+  const recurrence::Rule parsed = recurrence::parse(*src.recurrence);
+  if (src.recurrence_mode == RecurrenceMode::after_completion)
+    return after_completion_next(parsed, src, start, now, prev.occurrence.value_or(0));
+  if (beyond_count(parsed, prev.occurrence.value_or(0) + 1)) return std::nullopt;
+  const auto rule = series_rule(parsed, src, start);
   if (!rule) return std::nullopt;
   return recurrence::next_after(*rule, start, src.timezone, std::max(*prev.due_at, now));
 }
@@ -65,7 +70,13 @@ std::vector<Instant> upcoming(const Task& t, Instant now, std::size_t count) {
     }
     return out;
   }
-  const auto rule = series_rule(t, start);
+  const recurrence::Rule parsed = recurrence::parse(*t.recurrence);
+  if (parsed.count) {  // the occurrences after this one are numbered from occurrence + 1
+    const long left = static_cast<long>(*parsed.count) - 1 - t.occurrence.value_or(0);
+    if (left <= 0) return out;
+    count = std::min(count, static_cast<std::size_t>(left));
+  }
+  const auto rule = series_rule(parsed, t, start);
   if (!rule) return out;
   return recurrence::expand(*rule, start, t.timezone, std::max(*t.due_at, now), count);
 }

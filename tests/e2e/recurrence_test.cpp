@@ -350,6 +350,29 @@ TEST_F(RecurrenceTest, SeriesEditAppliesWhenThisOccurrenceAlreadyHasTheValue) {
   EXPECT_EQ(all[3]["due_at"], "2030-01-04T10:00:00Z");
 }
 
+// COUNT bounds the whole series: a "this and following" reschedule continues the count (occurrence numbers
+// are kept) instead of starting it again, which gave four tasks for COUNT=3.
+TEST_F(RecurrenceTest, SeriesRescheduleKeepsCount) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "a"},
+                                        {"due_at", "2030-01-01T09:00:00Z"},
+                                        {"recurrence", "FREQ=DAILY;COUNT=3"},
+                                        {"generate_ahead", 5}});
+  auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 3u);
+  const auto r = u.client.patch(path_of(all[1]) + "?scope=series", {{"due_at", "2030-01-02T10:00:00Z"}},
+                                {{"If-Match", "*"}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 3u) << "COUNT=3";
+  EXPECT_EQ(all[0]["due_at"], "2030-01-01T09:00:00Z");
+  EXPECT_EQ(all[1]["due_at"], "2030-01-02T10:00:00Z");
+  EXPECT_EQ(all[2]["due_at"], "2030-01-03T10:00:00Z");
+  const auto occ = u.client.get(path_of(all[1]) + "/occurrences");
+  ASSERT_EQ(occ.status, 200) << occ.describe();
+  EXPECT_EQ(strings(occ.json()["occurrences"]), std::vector<std::string>{"2030-01-03T10:00:00Z"});
+}
+
 TEST_F(RecurrenceTest, SkippedOccurrencePassesItsRemindersOn) {
   auto u = user();
   const auto t = create_task(u.client, {{"title", "Standup"},

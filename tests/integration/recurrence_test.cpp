@@ -472,6 +472,52 @@ TEST_F(Recurrence, SeriesEditReachesTheFollowingWhenThisOneAlreadyHasTheValues) 
   EXPECT_EQ(all[1].due_at, at("2030-01-02T10:00:00Z"));
 }
 
+// COUNT bounds the whole series by occurrence number: a "this and following" reschedule goes on with the
+// count instead of starting it again at the edited occurrence. It used to restart it: four tasks for COUNT=3,
+// and one more each time the last occurrence was rescheduled for the series.
+TEST_F(Recurrence, CountBoundsTheSeriesAcrossSeriesWideReschedules) {
+  const auto user = new_user();
+  auto reschedule = [&](const std::string& id, const char* due) {
+    tasks::TaskPatch p;
+    p.due_at = std::optional<Instant>(at(due));
+    tx([&](pqxx::work& w) { return svc::update(w, Actor(user), id, p, std::nullopt, tasks::Scope::series); });
+  };
+  const Task ahead = create(user, "FREQ=DAILY;COUNT=3", "2030-01-01T09:00:00Z", "UTC", 5);
+  auto all = series(user, ahead.id);
+  ASSERT_EQ(all.size(), 3u);
+  reschedule(all[1].id, "2030-01-02T10:00:00Z");
+  all = series(user, ahead.id);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].due_at, at("2030-01-01T09:00:00Z"));
+  EXPECT_EQ(all[1].due_at, at("2030-01-02T10:00:00Z"));
+  EXPECT_EQ(all[2].due_at, at("2030-01-03T10:00:00Z"));
+  reschedule(all[2].id, "2030-01-03T11:00:00Z");
+  for (const auto& o : series(user, ahead.id))
+    complete(user, o.id);
+  all = series(user, ahead.id);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[2].due_at, at("2030-01-03T11:00:00Z"));
+
+  // Without occurrences ahead: completing through the series, and rescheduling its last occurrence.
+  const Task t = create(user, "FREQ=DAILY;COUNT=3", "2030-01-01T09:00:00Z");
+  complete(user, t.id);
+  all = series(user, t.id);
+  ASSERT_EQ(all.size(), 2u);
+  reschedule(all[1].id, "2030-01-02T10:00:00Z");
+  const auto upcoming = tx([&](pqxx::work& w) { return svc::occurrences(w, user, all[1].id, 10); });
+  EXPECT_EQ(upcoming, std::vector<Instant>{at("2030-01-03T10:00:00Z")}) << "one left of three";
+  complete(user, all[1].id);
+  all = series(user, t.id);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[2].due_at, at("2030-01-03T10:00:00Z"));
+  complete(user, all[2].id);
+  reschedule(all[2].id, "2030-01-03T11:00:00Z");
+  reschedule(all[2].id, "2030-01-03T12:00:00Z");
+  all = series(user, t.id);
+  EXPECT_EQ(all.size(), 3u) << "COUNT=3";
+  EXPECT_TRUE(open_of(all).empty());
+}
+
 TEST_F(Recurrence, RecurringNeedsDueAt) {
   const auto user = new_user();
   tasks::NewTask n;

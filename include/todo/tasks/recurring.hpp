@@ -15,7 +15,9 @@
 namespace todo::tasks::recurring {
 
 /// The due time of the occurrence that follows `prev` in the series of `rule_source` (whose recurrence,
-/// mode, zone and series_start apply), or nullopt when COUNT/UNTIL have ended the series.
+/// mode, zone and series_start apply), or nullopt when COUNT/UNTIL have ended the series. COUNT bounds the
+/// occurrence numbers (0 to COUNT - 1), which a "this and following" edit keeps: the series' count goes on
+/// from the edited occurrence instead of starting again with the new schedule.
 /// - fixed: the first occurrence of the schedule after both prev's due_at and `now`: occurrences missed while
 ///   the series was overdue are skipped, not created in bulk.
 /// - after_completion: `now` (the completion) + the rule's interval, at series_start's time of day.
