@@ -6,6 +6,7 @@
 #include <date/tz.h>
 
 #include <algorithm>
+#include <numeric>
 
 namespace todo::recurrence {
 namespace {
@@ -237,10 +238,42 @@ class Periods {
   long index_ = 0;
 };
 
-}  // namespace
+/// The rule without COUNT and UNTIL: the days it selects, however long the series.
+Rule without_bounds(Rule r) {
+  r.count.reset();
+  r.until.reset();
+  return r;
+}
 
-std::vector<LocalTime> expand_local(const Rule& rule, LocalTime dtstart, const Zone* tz,
-                                    std::optional<LocalTime> after, std::size_t count) {
+/// How many periods it takes the calendar to repeat itself for the rule's periods: the Gregorian calendar
+/// repeats every 400 years (146 097 days, 20 871 weeks, 4 800 months, a whole number of weeks), and the
+/// periods come INTERVAL apart, so their places in that cycle repeat after cycle / gcd(INTERVAL, cycle)
+/// periods. A rule that looks at weekdays only repeats after 7 days (and week after week).
+long cycle_periods(const Rule& r) {
+  const bool weekdays_only = r.by_month.empty() && r.by_month_day.empty();
+  long cycle = 400;
+  switch (r.freq) {
+    case Freq::daily:
+      cycle = weekdays_only ? 7 : 146'097;
+      break;
+    case Freq::weekly:
+      cycle = weekdays_only ? 1 : 20'871;
+      break;
+    case Freq::monthly:
+      cycle = 4'800;
+      break;
+    case Freq::yearly:
+      cycle = 400;
+      break;
+  }
+  return cycle / std::gcd(static_cast<long>(r.interval), cycle);
+}
+
+/// expand_local over at most `max_periods` periods when given; `*cut` says whether that limit (rather than
+/// COUNT, UNTIL, `count` or year 9999) ended the expansion.
+std::vector<LocalTime> expand_periods(const Rule& rule, LocalTime dtstart, const Zone* tz,
+                                      std::optional<LocalTime> after, std::size_t count,
+                                      std::optional<long> max_periods, bool* cut) {
   std::vector<LocalTime> out;
   if (count == 0) return out;
   const local_days start_day = date::floor<days>(dtstart);
@@ -259,7 +292,11 @@ std::vector<LocalTime> expand_local(const Rule& rule, LocalTime dtstart, const Z
   std::vector<LocalTime> candidates;
   std::vector<local_days> matched;
   std::vector<local_days> nth;
-  for (; !periods.past_end(); periods.advance()) {
+  for (long n = 0; !periods.past_end(); periods.advance(), ++n) {
+    if (max_periods && n == *max_periods) {
+      if (cut) *cut = true;
+      return out;
+    }
     const auto period = periods.days_of();
     if (period.empty()) break;
     nth.clear();
@@ -291,6 +328,13 @@ std::vector<LocalTime> expand_local(const Rule& rule, LocalTime dtstart, const Z
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<LocalTime> expand_local(const Rule& rule, LocalTime dtstart, const Zone* tz,
+                                    std::optional<LocalTime> after, std::size_t count) {
+  return expand_periods(rule, dtstart, tz, after, count, std::nullopt, nullptr);
 }
 
 std::vector<Instant> expand(const Rule& rule, Instant dtstart, std::string_view tz, Instant after,
@@ -325,13 +369,20 @@ std::optional<Instant> next_after(const Rule& rule, Instant dtstart, std::string
 }
 
 bool matches_start(const Rule& rule, Instant dtstart, std::string_view tz) {
-  Rule unbounded = rule;
-  unbounded.count.reset();
-  unbounded.until.reset();
   const Zone* z = &zone(tz);
   const LocalTime start = z->to_local(dtstart);
-  const auto first = expand_local(unbounded, start, z, std::nullopt, 1);
+  const auto first = expand_local(without_bounds(rule), start, z, std::nullopt, 1);
   return !first.empty() && first.front() == start;
+}
+
+bool never_occurs_after_start(const Rule& rule, Instant dtstart, std::string_view tz) {
+  const Rule unbounded = without_bounds(rule);
+  const Zone* z = &zone(tz);
+  const LocalTime start = z->to_local(dtstart);
+  // The first period may hold days before the start; the next cycle_periods() ones are the whole cycle.
+  bool whole_cycle = false;
+  const auto next = expand_periods(unbounded, start, z, start, 1, cycle_periods(unbounded) + 1, &whole_cycle);
+  return next.empty() && whole_cycle;
 }
 
 Instant add_interval(const Rule& rule, Instant from, Instant time_of_day, std::string_view tz) {

@@ -1,6 +1,8 @@
 // Task business rules, and the event and audit row that record each change.
 #include "todo/tasks/service.hpp"
 
+#include <algorithm>
+
 #include "todo/audit/audit.hpp"
 #include "todo/core/error.hpp"
 #include "todo/core/ids.hpp"
@@ -203,6 +205,14 @@ bool changes_schedule(const TaskPatch& p) {
   return p.due_at || p.recurrence || p.recurrence_mode || p.timezone;
 }
 
+/// True when the changes touch what a schedule is expanded with besides its start: the rule, its mode or its
+/// zone.
+bool changes_rule(const std::vector<Change>& changes) {
+  return std::any_of(changes.begin(), changes.end(), [](const Change& c) {
+    return c.field == "recurrence" || c.field == "recurrence_mode" || c.field == "timezone";
+  });
+}
+
 /// The fields of a patch a series-wide edit copies to the following occurrences as they are.
 TaskPatch content_of(const TaskPatch& p) {
   TaskPatch c;
@@ -240,6 +250,7 @@ Task new_task(const Actor& who, const NewTask& r) {
 
 Task create(pqxx::transaction_base& w, const Actor& who, const NewTask& r) {
   Task stored = insert_and_record(w, who, new_task(who, r));
+  check_occurs(stored);  // in its stored zone: the user's when the request names none
   extend_series(w, who, stored, now());
   return stored;
 }
@@ -306,6 +317,7 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   const bool series_wide = scope == Scope::series && t.series_id && changes_schedule(patch);
   const bool new_anchor = series_wide && t.series_start != t.due_at;
   if (series_wide) t.series_start = t.due_at;  // the new schedule starts here
+  if (new_anchor || changes_rule(changes)) check_occurs(t);
   Task saved = t;
   if (!changes.empty())
     saved = save_and_record(w, who, t, changes);

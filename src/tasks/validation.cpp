@@ -6,6 +6,7 @@
 #include "todo/core/error.hpp"
 #include "todo/core/json.hpp"
 #include "todo/core/text.hpp"
+#include "todo/recurrence/expand.hpp"
 #include "todo/recurrence/rule.hpp"
 
 namespace todo::tasks {
@@ -229,6 +230,14 @@ void check_recurring(const Task& t) {
   if (t.generate_ahead > 0 && t.recurrence_mode != RecurrenceMode::fixed)
     throw invalid("generate_ahead",
                   "needs recurrence_mode fixed (after_completion dates depend on completion)");
+}
+
+void check_occurs(const Task& t) {
+  if (!t.recurrence || !t.due_at || t.recurrence_mode != RecurrenceMode::fixed) return;
+  const Instant start = t.series_start.value_or(*t.due_at);
+  if (recurrence::never_occurs_after_start(recurrence::parse(*t.recurrence), start, t.timezone))
+    throw invalid("recurrence", "never occurs after the series' start (due_at " + format_rfc3339(start) +
+                                    ", " + t.timezone + "): no later date matches the rule");
 }
 
 std::vector<Change> apply_patch(Task& t, const TaskPatch& p, Instant now) {

@@ -373,6 +373,44 @@ TEST_F(RecurrenceTest, SeriesRescheduleKeepsCount) {
   EXPECT_EQ(strings(occ.json()["occurrences"]), std::vector<std::string>{"2030-01-03T10:00:00Z"});
 }
 
+// A rule that never occurs after due_at is a 422 naming `recurrence`, on create and on PATCH. These used to
+// be taken (201 with no occurrence ever): 2027-04-01 is a Thursday, and every 7 days from it is never a
+// Tuesday; every other year from 2027 is odd, with no February 29.
+TEST_F(RecurrenceTest, RulesThatNeverOccurAfterDueAtAreRefused) {
+  auto u = user();
+  auto create = [&](const std::string& rule, const std::string& due) {
+    return u.client.post("/api/v1/tasks", {{"title", "x"}, {"due_at", due}, {"recurrence", rule}});
+  };
+  for (const char* rule :
+       {"FREQ=DAILY;INTERVAL=7;BYDAY=TU", "FREQ=YEARLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29"}) {
+    const auto r = create(rule, "2027-04-01T09:00:00Z");
+    EXPECT_TRUE(IsProblem(r, 422, "recurrence")) << rule;
+    EXPECT_NE(problem_message(r).find("never occurs after"), std::string::npos) << problem_message(r);
+  }
+  // The same kinds of rule from starts they fit, and rare ones, are taken.
+  for (const auto& [rule, due] : std::vector<std::pair<std::string, std::string>>{
+           {"FREQ=DAILY;INTERVAL=7;BYDAY=TH", "2027-04-01T09:00:00Z"},
+           {"FREQ=DAILY;INTERVAL=3;BYDAY=TU", "2027-04-01T09:00:00Z"},
+           {"FREQ=YEARLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29", "2028-01-01T09:00:00Z"},
+           {"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", "2027-04-01T09:00:00Z"},         // 2044
+           {"FREQ=YEARLY;INTERVAL=100;BYMONTH=2;BYMONTHDAY=29", "2100-03-01T09:00:00Z"}}) {  // 2400
+    EXPECT_EQ(create(rule, due).status, 201) << rule << " from " << due;
+  }
+  const auto t = create_task(
+      u.client,
+      {{"title", "x"}, {"due_at", "2027-04-01T09:00:00Z"}, {"recurrence", "FREQ=DAILY;INTERVAL=7"}});
+  const auto r =
+      u.client.patch(path_of(t), {{"recurrence", "FREQ=DAILY;INTERVAL=7;BYDAY=TU"}}, {{"If-Match", "*"}});
+  EXPECT_TRUE(IsProblem(r, 422, "recurrence"));
+  EXPECT_NE(problem_message(r).find("never occurs after"), std::string::npos) << problem_message(r);
+  EXPECT_TRUE(IsProblem(
+      u.client.patch(path_of(t) + "?scope=series",
+                     {{"recurrence", "FREQ=DAILY;INTERVAL=7;BYDAY=TH"}, {"due_at", "2027-04-02T09:00:00Z"}}),
+      422, "recurrence"));
+  EXPECT_EQ(u.client.get(path_of(t)).json()["recurrence"], "FREQ=DAILY;INTERVAL=7");
+  EXPECT_EQ(u.client.patch(path_of(t), {{"recurrence", "FREQ=DAILY;INTERVAL=7;BYDAY=TH"}}).status, 200);
+}
+
 TEST_F(RecurrenceTest, SkippedOccurrencePassesItsRemindersOn) {
   auto u = user();
   const auto t = create_task(u.client, {{"title", "Standup"},

@@ -518,6 +518,58 @@ TEST_F(Recurrence, CountBoundsTheSeriesAcrossSeriesWideReschedules) {
   EXPECT_TRUE(open_of(all).empty());
 }
 
+// A rule that never occurs after the series' start is refused (naming `recurrence`) on create and on an edit
+// of the rule, the zone or (for the series) the start. Two kinds used to be taken, with no occurrence ever:
+// those only the start makes impossible (every 7 days from a Thursday is never a Tuesday; odd years have no
+// February 29).
+TEST_F(Recurrence, RulesThatNeverOccurAfterTheStartAreRefused) {
+  const auto user = new_user();
+  auto refused_field = [](auto fn) {
+    try {
+      fn();
+    } catch (const Error& e) {
+      return e.errors().empty() ? std::string() : e.errors()[0].field;
+    }
+    return std::string("(none)");
+  };
+  EXPECT_EQ(refused_field([&] { create(user, "FREQ=DAILY;INTERVAL=7;BYDAY=TU", "2030-01-03T11:00:00Z"); }),
+            "recurrence");
+  EXPECT_EQ(refused_field([&] {
+              create(user, "FREQ=YEARLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29", "2031-04-01T09:00:00Z");
+            }),
+            "recurrence");
+  // Thursdays 11:00 UTC (01:00 on Fridays on Kiritimati, UTC+14).
+  const Task t = create(user, "FREQ=DAILY;INTERVAL=7;BYDAY=TH", "2030-01-03T11:00:00Z", "UTC", 1);
+  const auto before = series(user, t.id);
+  ASSERT_EQ(before.size(), 2u);
+  auto edit = [&](const std::string& id, auto set, tasks::Scope scope) {
+    return refused_field([&] {
+      tasks::TaskPatch p;
+      set(p);
+      tx([&](pqxx::work& w) { return svc::update(w, Actor(user), id, p, std::nullopt, scope); });
+    });
+  };
+  const auto tuesdays = [](tasks::TaskPatch& p) {
+    p.recurrence = std::optional<std::string>("FREQ=DAILY;INTERVAL=7;BYDAY=TU");
+  };
+  const auto kiritimati = [](tasks::TaskPatch& p) { p.timezone = "Pacific/Kiritimati"; };
+  const auto friday = [](tasks::TaskPatch& p) {
+    p.due_at = std::optional<Instant>(at("2030-01-11T11:00:00Z"));
+  };
+  EXPECT_EQ(edit(t.id, tuesdays, tasks::Scope::this_occurrence), "recurrence");
+  EXPECT_EQ(edit(before[1].id, tuesdays, tasks::Scope::series), "recurrence");
+  EXPECT_EQ(edit(t.id, kiritimati, tasks::Scope::this_occurrence), "recurrence");
+  EXPECT_EQ(edit(before[1].id, friday, tasks::Scope::series), "recurrence");
+  const auto after = series(user, t.id);
+  ASSERT_EQ(after.size(), 2u);
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].version, before[i].version) << i;
+    EXPECT_EQ(after[i].due_at, before[i].due_at) << i;
+  }
+  // Moving one occurrence alone keeps the series' start: the rule still occurs from it.
+  EXPECT_EQ(edit(before[1].id, friday, tasks::Scope::this_occurrence), "(none)");
+}
+
 TEST_F(Recurrence, RecurringNeedsDueAt) {
   const auto user = new_user();
   tasks::NewTask n;

@@ -42,6 +42,13 @@ std::optional<Instant> next_after(const Rule& rule, Instant dtstart, std::string
 /// True when dtstart's wall time is itself an occurrence of the rule (before COUNT/UNTIL are applied).
 bool matches_start(const Rule& rule, Instant dtstart, std::string_view tz);
 
+/// True when the rule, COUNT and UNTIL aside, has no occurrence after dtstart, as found by expanding a whole
+/// cycle of the calendar for its periods: the Gregorian calendar repeats every 400 years, so INTERVAL apart
+/// the periods' places in it repeat after 400 years' worth of periods at most, and after 7 days' worth for a
+/// rule that looks at weekdays only (DAILY;INTERVAL=7;BYDAY=TU from a Thursday: 2 periods; YEARLY;INTERVAL=2;
+/// BYMONTH=2;BYMONTHDAY=29 from an odd year: 201). False when year 9999 comes first, nothing being shown.
+bool never_occurs_after_start(const Rule& rule, Instant dtstart, std::string_view tz);
+
 /// The wall time `from` + the rule's interval (INTERVAL × FREQ) on the calendar of `tz`, at `time_of_day`'s
 /// wall-clock time: the next due time of an "after completion" series. A month or year step that lands on a
 /// day the month lacks takes the month's last day (Jan 31 + 1 month = Feb 28/29).

@@ -58,6 +58,11 @@ Scope parse_scope(const std::vector<std::pair<std::string, std::string>>& query)
 /// fixed series): Error(unprocessable) naming the field.
 void check_recurring(const Task& t);
 
+/// Refuses (Error(unprocessable) naming `recurrence`) a fixed rule that never occurs after its series' start
+/// (series_start, or due_at for a new series) in the task's zone, e.g. FREQ=DAILY;INTERVAL=7;BYDAY=TU from a
+/// Thursday. after_completion series ignore the BYxxx parts and always go on. `t.timezone` must be set.
+void check_occurs(const Task& t);
+
 NewTask parse_new_task(const nlohmann::json& body);
 TaskPatch parse_task_patch(const nlohmann::json& body);
 

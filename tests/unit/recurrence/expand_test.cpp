@@ -194,6 +194,64 @@ TEST(ExpandBounds, EndsAtYear9999) {
   EXPECT_EQ(v.size(), 8u);  // 2026, 3026, …, 9026
 }
 
+// A rule that never occurs after its start (COUNT and UNTIL aside) is found within one calendar cycle of its
+// periods; one that does, however rarely, is never taken for one.
+TEST(ExpandBounds, NeverOccursAfterStart) {
+  auto never = [](const char* rule, const char* start) {
+    return never_occurs_after_start(parse(rule), wall(start, "Europe/Berlin"), "Europe/Berlin");
+  };
+  // 2027-04-01 is a Thursday: every 7 (or 14) days from it is a Thursday; 2027 + 2n and 2027 + 4n are odd.
+  EXPECT_TRUE(never("FREQ=DAILY;INTERVAL=7;BYDAY=TU", "2027-04-01T09:00:00"));
+  EXPECT_TRUE(never("FREQ=DAILY;INTERVAL=14;BYDAY=TU,WE;COUNT=3", "2027-04-01T09:00:00"));
+  EXPECT_TRUE(never("FREQ=DAILY;INTERVAL=7;BYDAY=FR;BYMONTH=1", "2027-04-01T09:00:00"));
+  EXPECT_TRUE(never("FREQ=YEARLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29", "2027-04-01T09:00:00"));
+  EXPECT_TRUE(never("FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29;UNTIL=20990101", "2027-04-01T09:00:00"));
+  EXPECT_TRUE(never("FREQ=YEARLY;INTERVAL=400;BYMONTH=2;BYMONTHDAY=29", "2100-01-01T09:00:00"));
+  EXPECT_TRUE(never("FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=30", "2027-02-01T09:00:00"));
+
+  EXPECT_FALSE(never("FREQ=DAILY;INTERVAL=7;BYDAY=TH", "2027-04-01T09:00:00"));
+  EXPECT_FALSE(never("FREQ=DAILY;INTERVAL=3;BYDAY=TU", "2027-04-01T09:00:00"));
+  EXPECT_FALSE(never("FREQ=DAILY;COUNT=1", "2027-04-01T09:00:00"));  // COUNT ends it, which is no error
+  EXPECT_FALSE(never("FREQ=YEARLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29", "2028-01-01T09:00:00"));
+  EXPECT_FALSE(never("FREQ=YEARLY;INTERVAL=100;BYMONTH=2;BYMONTHDAY=29", "2100-03-01T09:00:00"));  // 2400
+  EXPECT_FALSE(never("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", "2027-04-01T09:00:00"));
+  EXPECT_FALSE(never("FREQ=MONTHLY;BYMONTH=2;BYDAY=5FR", "2027-04-01T09:00:00"));  // 2036
+  EXPECT_FALSE(never("FREQ=WEEKLY;INTERVAL=7;BYMONTH=2;BYDAY=SU;BYSETPOS=1", "2027-04-01T09:00:00"));
+  EXPECT_FALSE(never("FREQ=YEARLY;INTERVAL=10000", "2027-04-01T09:00:00"))  // past 9999: nothing shown
+      << "year 9999 ends the search before a whole cycle";
+}
+
+// Whatever never_occurs_after_start refuses has no occurrence at all up to year 9999 (starts in 9200, so that
+// the expansion to the end stays short).
+TEST(ExpandBounds, NeverOccursAfterStartRefusesNothingThatOccurs) {
+  int refused = 0, rules = 0;
+  for (const char* freq : {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
+    for (int interval : {1, 2, 3, 4, 7, 12, 14, 100})
+      for (const char* by_day : {"", ";BYDAY=TU", ";BYDAY=MO,FR", ";BYDAY=2TU", ";BYDAY=-1SU"})
+        for (const char* by_month : {"", ";BYMONTH=2", ";BYMONTH=2,9"})
+          for (const char* by_month_day : {"", ";BYMONTHDAY=29", ";BYMONTHDAY=-1", ";BYMONTHDAY=30,31"}) {
+            const std::string text = std::string("FREQ=") + freq + ";INTERVAL=" + std::to_string(interval) +
+                                     by_day + by_month + by_month_day;
+            Rule r;
+            try {
+              r = parse(text);
+            } catch (const RuleError&) {
+              continue;
+            }
+            for (const char* start : {"9200-02-29T09:00:00", "9201-03-01T09:00:00", "9203-12-30T09:00:00"}) {
+              const Instant s = wall(start, "UTC");
+              const bool never = never_occurs_after_start(r, s, "UTC");
+              ++rules;
+              refused += never;
+              if (never) {
+                EXPECT_FALSE(next_after(r, s, "UTC", s)) << text << " from " << start;
+              }
+            }
+          }
+  EXPECT_GT(rules, 1000);
+  EXPECT_GT(refused, 100);
+}
+
 TEST(AddInterval, CalendarStepsAtTheSeriesTimeOfDay) {
   const Instant nine = wall("2026-01-31T09:00:00", "Europe/Berlin");
   const Instant done = wall("2026-03-05T18:42:00", "Europe/Berlin");
