@@ -545,7 +545,7 @@ asio::awaitable<void> refuse(beast::tcp_stream stream, Answer answer, bhttp::sta
                      {"status", static_cast<int>(status)},
                      {"detail", detail},
                      {"errors", nlohmann::json::array()}}
-          .dump();
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // the Origin may be any bytes
   res.keep_alive(false);
   res.prepare_payload();
   answer.answered(static_cast<unsigned>(status), res.body().size(), user_id);

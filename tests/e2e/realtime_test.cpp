@@ -946,6 +946,18 @@ TEST(RealtimeHandshake, RefusalsAreProblemsAndEveryAnswerHasARequestIdAndALogLin
       EXPECT_EQ(r.header("sec-websocket-version"), "13");
     }
   }
+  {
+    // An Origin of any bytes is refused with 403 and named (the refusal's JSON refused to hold them: no
+    // answer).
+    RawConnection c(url);
+    ASSERT_TRUE(c.send("GET /api/v1/ws?access_token=" + alice.token + " HTTP/1.1\r\nHost: " + server->host() +
+                       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + good_key +
+                       "\r\nSec-WebSocket-Version: 13\r\nOrigin: http://\xff\xfe.example\r\n\r\n"));
+    const auto r = c.read_response(5s);
+    ASSERT_TRUE(r) << c.received();
+    EXPECT_TRUE(IsProblem(*r, 403));
+    EXPECT_NE(r->body.find("origin not allowed"), std::string::npos) << r->body;
+  }
   const auto accepted = handshake(good_key, "13", true, "accepted-1");
   EXPECT_EQ(accepted.status, 101);
   EXPECT_EQ(accepted.header("x-request-id"), "accepted-1");
