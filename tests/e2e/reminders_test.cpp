@@ -214,6 +214,26 @@ TEST_F(RemindersE2e, ARepeatedWallTimeIsItsFirstInstant) {
   }
 }
 
+// A snooze is kept when only the task's zone changes (the task did not move); moving the task re-times it.
+TEST_F(RemindersE2e, ASnoozeIsKeptWhenOnlyTheZoneChanges) {
+  auto u = user();
+  const std::string tid = create_task(
+      u.client,
+      json{{"title", "snoozed"}, {"due_at", "2031-05-01T10:00:00Z"}, {"timezone", "Europe/Berlin"}})["id"];
+  auto r = u.client.post("/api/v1/tasks/" + tid + "/reminders", json{{"before_due", "PT5M"}});
+  ASSERT_EQ(r.status, 201) << r.describe();
+  const std::string rid = r.json()["id"];
+  auto s = u.client.post("/api/v1/reminders/" + rid + "/snooze", json{{"duration", "PT10M"}});
+  ASSERT_EQ(s.status, 200) << s.describe();
+  const json snoozed = s.json()["fire_at"];
+  ASSERT_EQ(u.client.patch("/api/v1/tasks/" + tid, json{{"timezone", "America/New_York"}}).status, 200);
+  EXPECT_EQ(reminder(u, tid, rid)["snoozed"], true);
+  EXPECT_EQ(reminder(u, tid, rid)["fire_at"], snoozed);
+  ASSERT_EQ(u.client.patch("/api/v1/tasks/" + tid, json{{"due_at", "2031-06-01T10:00:00Z"}}).status, 200);
+  EXPECT_EQ(reminder(u, tid, rid)["snoozed"], false);
+  EXPECT_EQ(reminder(u, tid, rid)["fire_at"], "2031-06-01T09:55:00Z");
+}
+
 TEST_F(RemindersE2e, BadInput) {
   auto u = user();
   const std::string tid =
