@@ -15,7 +15,10 @@ $$;
 
 CREATE OR REPLACE FUNCTION reminder_shift(t timestamptz, zone text, d text, sign integer) RETURNS timestamptz
 LANGUAGE sql STABLE AS $$
-  SELECT wall_time_first_instant((t AT TIME ZONE zone) + sign * cal, zone) + sign * (i - cal)
+  -- No calendar part (PT0S, PT1H, PT24H): exact, with no wall-time round trip, which took a task due in the
+  -- second of two repeated hours to the first.
+  SELECT CASE WHEN cal = interval '0' THEN t + sign * i
+              ELSE wall_time_first_instant((t AT TIME ZONE zone) + sign * cal, zone) + sign * (i - cal) END
     FROM (SELECT i, make_interval(years => extract(year FROM i)::int, months => extract(month FROM i)::int,
                                   days => extract(day FROM i)::int) AS cal
             FROM (SELECT d::interval AS i) a) b

@@ -55,7 +55,7 @@ std::string uuid_param(const http::Request& req, std::string_view name) {
   const auto v = req.param(name);
   if (!is_uuid(v)) {
     // Echoed only when it can be read: a NUL cut the detail short (what() is a C string).
-    const bool printable = v.size() <= 100 && valid_utf8(v) && !has_control_chars(v);
+    const bool printable = v.size() <= 100 && valid_utf8(v) && !has_any_control_char(v);
     throw Error(Errc::not_found,
                 printable ? "no such resource: '" + std::string(v) + "' is not an id" : "no such resource");
   }

@@ -10,6 +10,7 @@
 #include <initializer_list>
 
 #include "calendar.hpp"
+#include "todo/core/text.hpp"
 #include "tokenizer.hpp"
 #include "words.hpp"
 
@@ -1403,6 +1404,8 @@ void trim_punct(std::string& s) {
 }  // namespace
 
 std::string Parser::clean_title(std::string s) {
+  // A title is one line (tasks::parse_new_task): a tab or a line break in the message is a space in it.
+  s = collapse_space(s);
   for (int round = 0; round < 4; ++round) {
     trim_punct(s);
     bool changed = strip_word_back(s, {"at", "on", "by", "before", "to", "for", "and", "with", "due", "from",

@@ -145,6 +145,23 @@ bool has_any_control_char(std::string_view s) {
   return any_code_point(s, is_control);
 }
 
+std::string collapse_space(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  bool gap = false;
+  for (std::size_t i = 0, len = 0; i < s.size(); i += len) {
+    const char32_t cp = decode_at(s, i, len);
+    if (is_white_space(cp) || is_control(cp)) {
+      if (!gap) out += ' ';
+      gap = true;
+    } else {
+      out.append(s.substr(i, len));
+      gap = false;
+    }
+  }
+  return out;
+}
+
 bool has_unicode_space(std::string_view s) {
   return any_code_point(s, is_white_space);
 }

@@ -262,7 +262,7 @@ std::optional<Instant> parse_rfc3339(std::string_view s) {
   }
   // A leap second (RFC 3339 5.7: 23:59:60 UTC, at any offset) is read as PostgreSQL reads it, as the next
   // second: 2016-12-31T23:59:60Z is 2017-01-01T00:00:00Z.
-  const bool leap = f.second == 60 && f.minute == 59;
+  const bool leap = f.second == 60;  // checked below to be 23:59:60 in UTC, whatever the offset
   if (leap) f.second = 59;
   char zone = 0;
   if (!in.consume_any("Zz+-", zone)) return std::nullopt;

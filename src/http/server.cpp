@@ -81,7 +81,26 @@ bool sane_host(std::string_view h) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) ||
           std::string_view("-._~!$&'()*+,;=:[]%").find(c) != std::string_view::npos))
       return false;
+  // A port, when there is one (after the last ':' outside an [IP-literal]), is digits.
+  const auto colon = h.rfind(':');
+  if (colon != std::string_view::npos && (h.front() != '[' || colon > h.rfind(']'))) {
+    const auto port = h.substr(colon + 1);
+    if (port.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  }
   return true;
+}
+
+// The origin form of an absolute-form target (RFC 9112 3.2.2: "http://host:port/path?query", which a server
+// must accept): "/path?query", "/" when the path is empty.
+std::string origin_form(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() > scheme.size() && beast::iequals(target.substr(0, scheme.size()), scheme)) {
+      const auto rest = target.find_first_of("/?", scheme.size());
+      if (rest == std::string_view::npos) return "/";
+      return (target[rest] == '?' ? "/" : "") + std::string(target.substr(rest));
+    }
+  }
+  return std::string(target);
 }
 
 // What is wrong with a request's framing and Host, before its body is read: such a request is answered and
@@ -106,6 +125,9 @@ std::optional<Error> framing_error(const bhttp::request_parser<bhttp::string_bod
     if (codings.empty() || codings.back() != "chunked")
       return Error(Errc::bad_request, "Transfer-Encoding must end with chunked",
                    {{"Transfer-Encoding", "must end with chunked"}});
+    if (std::count(codings.begin(), codings.end(), "chunked") > 1)  // RFC 9112 6.1: chunked at most once
+      return Error(Errc::bad_request, "Transfer-Encoding names chunked more than once",
+                   {{"Transfer-Encoding", "chunked more than once"}});
     for (const auto& c : codings)
       if (c != "chunked")
         return Error(Errc::not_implemented, "the transfer coding '" + c + "' is not supported",
@@ -213,7 +235,7 @@ asio::awaitable<void> Session::run() {
     }
     if (id.empty()) id = new_uuid();
     server_.record(id, method, path, "unmatched", r.status, 0, r.body.size(), "");
-    co_await write(r, id, 11, /*keep_alive=*/false);
+    co_await write(r, id, 11, /*keep_alive=*/false, /*head_only=*/method == "HEAD");
   };
 
   for (;;) {
@@ -283,8 +305,9 @@ asio::awaitable<void> Session::run() {
     stream_.expires_never();
 
     auto msg = parser.release();
+    const std::string target_string = origin_form(msg.target());
     if (boost::beast::websocket::is_upgrade(msg)) {
-      const std::string_view target = msg.target();
+      const std::string_view target = target_string;
       if (auto it = server_.upgrades_.find(target.substr(0, target.find('?')));
           it != server_.upgrades_.end()) {
         // The WebSocket side owns the connection from here on.
@@ -306,16 +329,7 @@ asio::awaitable<void> Session::run() {
     }
     Request req;
     req.method = std::string(msg.method_string());
-    std::string_view target = msg.target();
-    // Absolute form (RFC 9112 3.2.2: "http://host:port/path?query"), which a server must accept: its path.
-    for (std::string_view scheme : {"http://", "https://"}) {
-      if (target.size() > scheme.size() && beast::iequals(target.substr(0, scheme.size()), scheme)) {
-        const auto slash = target.find_first_of("/?", scheme.size());
-        target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-        if (target.front() == '?') target = {};  // "http://host?q": no path; answered 404 below
-        break;
-      }
-    }
+    const std::string_view target = target_string;
     const auto qpos = target.find('?');
     std::optional<Error> bad_target;
     try {

@@ -20,7 +20,8 @@ std::optional<std::string> check_title(json::Reader& r, const std::string& raw) 
     r.fail("title", "must not be empty");
   else if (utf8_length(t) > kMaxTitle)
     r.fail("title", "must be at most 500 characters");
-  else if (has_any_control_char(t))
+  else if (has_any_control_char(t) || t.find("\u2028") != std::string::npos ||
+           t.find("\u2029") != std::string::npos)  // line and paragraph separators
     r.fail("title",
            "must be one line without control characters (no tab, newline or U+0000–U+001F, "
            "U+007F–U+009F)");
@@ -69,7 +70,7 @@ std::optional<Instant> check_instant(json::Reader& r, const char* field, const s
 
 std::optional<std::string> check_recurrence(json::Reader& r, const std::string& s) {
   if (s.empty() || s.size() > kMaxRecurrence || has_any_control_char(s)) {
-    r.fail("recurrence", s.empty()                     ? "must not be empty (null means no recurrence)"
+    r.fail("recurrence", s.empty()                   ? "must not be empty (null means no recurrence)"
                          : s.size() > kMaxRecurrence ? "must be at most 1000 characters"
                                                      : "must not contain control characters");
     return std::nullopt;

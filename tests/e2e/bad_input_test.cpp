@@ -179,6 +179,8 @@ TEST_F(BadInputTest, MalformedIdInPathIs404) {
     EXPECT_TRUE(IsProblem(u.client.get(path), 404)) << id;
     // The detail is whole: a NUL cut it short ("no such resource: 'abc").
     EXPECT_EQ(u.client.get(path + "x%00y").json()["detail"].get<std::string>().back() != '\'', true) << id;
+    EXPECT_EQ(u.client.get(path + "x%0Ay").json()["detail"].get<std::string>().find('\n'), std::string::npos)
+        << id;
     EXPECT_TRUE(IsProblem(u.client.patch(path, {{"title", "x"}}), 404)) << id;
     EXPECT_TRUE(IsProblem(u.client.del(path), 404)) << id;
     EXPECT_TRUE(IsProblem(u.client.post(path + "/complete"), 404)) << id;
@@ -433,6 +435,8 @@ TEST_F(BadInputTest, TransferEncodingsThatCannotFrameTheBodyAreRefusedAndClosed)
       {"gzip, chunked",
        "POST /api/v1/tasks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
        " 501 "},
+      {"chunked twice", "GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+       " 400 "},
       {"HTTP/1.0 chunked", "POST /api/v1/tasks HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
        " 400 "},
   };
@@ -448,7 +452,7 @@ TEST_F(BadInputTest, TransferEncodingsThatCannotFrameTheBodyAreRefusedAndClosed)
 
 // RFC 9112 3.2: an HTTP/1.1 request has exactly one Host, a host[:port]; HTTP/1.0 may have none.
 TEST_F(BadInputTest, HostIsRequiredOnceAndWellFormed) {
-  for (const std::string host : {"", "Host: a\r\nHost: b\r\n", "Host: a b/c\r\n"}) {
+  for (const std::string host : {"", "Host: a\r\nHost: b\r\n", "Host: a b/c\r\n", "Host: a:xx\r\n"}) {
     const std::string got =
         round_trip(base_url(), "GET /healthz HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n");
     EXPECT_EQ(got.find("HTTP/1.1 400 "), 0u) << host << got;
@@ -490,6 +494,10 @@ TEST_F(BadInputTest, HeadIsAGetWithoutTheBody) {
   const auto next = refused.find("HTTP/1.1 200 ");
   ASSERT_NE(next, std::string::npos) << refused;
   EXPECT_EQ(refused.find("\r\n\r\n") + 4, next) << refused;
+  // Nor does a refusal before routing (here: no Host).
+  const std::string unrouted = round_trip(base_url(), "HEAD /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(unrouted.find("HTTP/1.1 400 "), 0u) << unrouted;
+  EXPECT_EQ(unrouted.size(), unrouted.find("\r\n\r\n") + 4) << unrouted;
   EXPECT_NE(round_trip(base_url(),
                        "PUT /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 .find("Allow: GET, HEAD"),
@@ -548,7 +556,7 @@ TEST_F(BadInputTest, TheWebSocketPathWithoutAnUpgradeIs426) {
 // A title is one line, trimmed of Unicode white space; tags are lower-cased by Unicode, not ASCII alone.
 TEST_F(BadInputTest, TitlesAreOneLineAndTagsAreLowerCasedByUnicode) {
   auto u = user();
-  for (const std::string title : {"a\nb", "a\rb", "a\tb", "a\u0085b", "a\u009fb"})
+  for (const std::string title : {"a\nb", "a\rb", "a\tb", "a\u0085b", "a\u009fb", "a\u2028b", "a\u2029b"})
     EXPECT_TRUE(IsProblem(u.client.post("/api/v1/tasks", {{"title", title}}), 422, "title")) << title;
   for (const std::string blank : {"\u00a0\u00a0", "\u3000", " \u2003\u00a0 "})
     EXPECT_TRUE(IsProblem(u.client.post("/api/v1/tasks", {{"title", blank}}), 422, "title")) << blank;

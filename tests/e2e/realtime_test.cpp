@@ -958,12 +958,25 @@ TEST(RealtimeHandshake, RefusalsAreProblemsAndEveryAnswerHasARequestIdAndALogLin
     EXPECT_TRUE(IsProblem(*r, 403));
     EXPECT_NE(r->body.find("origin not allowed"), std::string::npos) << r->body;
   }
+  {
+    // The absolute form (RFC 9112 3.2.2) upgrades too (it was routed as a plain GET: 426).
+    RawConnection c(url);
+    ASSERT_TRUE(c.send("GET " + url + "/api/v1/ws?access_token=" + alice.token +
+                       " HTTP/1.1\r\nHost: " + server->host() +
+                       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + good_key +
+                       "\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+    const auto r = c.read_response(5s);
+    ASSERT_TRUE(r) << c.received();
+    EXPECT_EQ(r->status, 101) << r->describe();
+  }
   const auto accepted = handshake(good_key, "13", true, "accepted-1");
   EXPECT_EQ(accepted.status, 101);
   EXPECT_EQ(accepted.header("x-request-id"), "accepted-1");
   EXPECT_EQ(accepted.header("server"), "todo-server");
 
-  // The access-log lines: one a handshake, with its status.
+  // The access-log lines: one a handshake, with its status (the output is read by another thread: wait for
+  // the last one).
+  ASSERT_TRUE(server->wait_for_output(R"("request_id":"accepted-1")", 5s));
   std::map<std::string, json> lines;
   std::istringstream out(server->output());
   for (std::string line; std::getline(out, line);) {
@@ -987,7 +1000,7 @@ TEST(RealtimeHandshake, RefusalsAreProblemsAndEveryAnswerHasARequestIdAndALogLin
   };
   EXPECT_EQ(count("400"), 4);  // the request without Host is refused before routing ("unmatched")
   EXPECT_EQ(count("426"), 2);
-  EXPECT_EQ(count("101"), 1);
+  EXPECT_EQ(count("101"), 2);
 }
 
 TEST(RealtimeLiveness, PingsFlowAndASilentPeerIsDropped) {

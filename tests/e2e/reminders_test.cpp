@@ -204,6 +204,18 @@ TEST_F(RemindersE2e, ARepeatedWallTimeIsItsFirstInstant) {
       {"Australia/Lord_Howe", "2027-04-05T01:45:00+10:30", "2027-04-03T14:45:00Z"},  // a 30-minute shift
       {"Europe/Berlin", "2027-03-29T02:30:00+02:00", "2027-03-28T01:30:00Z"},  // in the gap: moved forward
   };
+  // A time part alone is exact: a task due in the second of two repeated hours keeps it (no wall time).
+  const std::string second = create_task(
+      u.client,
+      json{{"title", "2nd"}, {"due_at", "2027-11-07T06:30:00Z"}, {"timezone", "America/New_York"}})["id"];
+  for (const auto& [before, fire] :
+       std::vector<std::pair<std::string, std::string>>{{"PT0S", "2027-11-07T06:30:00Z"},
+                                                        {"PT1H", "2027-11-07T05:30:00Z"},
+                                                        {"PT24H", "2027-11-06T06:30:00Z"}}) {
+    auto r = u.client.post("/api/v1/tasks/" + second + "/reminders", json{{"before_due", before}});
+    ASSERT_EQ(r.status, 201) << r.describe();
+    EXPECT_EQ(r.json()["fire_at"], fire) << before;
+  }
   for (const auto& c : cases) {
     SCOPED_TRACE(c.zone + std::string(" ") + c.due);
     const std::string tid =

@@ -27,6 +27,8 @@ std::string_view trim_unicode(std::string_view s);
 /// Contains a Unicode control character (general category Cc: U+0000–U+001F, U+007F–U+009F), tab, newline
 /// and carriage return included.
 bool has_any_control_char(std::string_view s);
+/// Each run of Unicode white space and control characters (tabs, line and paragraph breaks) as one space.
+std::string collapse_space(std::string_view s);
 /// Contains a Unicode white space character (see trim_unicode()).
 bool has_unicode_space(std::string_view s);
 /// Each code point lower-cased by its simple Unicode mapping ("ÉCOLE" → "école", "ПРИВЕТ" → "привет";

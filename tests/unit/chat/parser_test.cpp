@@ -60,6 +60,13 @@ TEST(ChatParser, AnAmountThatCannotBeATimeToComeIsAProblem) {
   EXPECT_TRUE(eggs.problems.empty());
 }
 
+// A title is one line: a tab or a line break in the message is a space in the title (a 422 otherwise).
+TEST(ChatParser, TabsAndLineBreaksInATitleAreSpaces) {
+  EXPECT_EQ(parse("buy\tbread tomorrow", ny()).title, "buy bread");
+  EXPECT_EQ(parse("line one\nline two", ny()).title, "line one line two");
+  EXPECT_EQ(parse("buy eggs\u2028 \r\n milk", ny()).title, "buy eggs milk");
+}
+
 TEST(ChatParser, SpansAreInCodePointsForNonAsciiText) {
   const std::string text = "Café tomorrow";  // é is two bytes
   const auto r = parse(text, ny());
