@@ -62,6 +62,20 @@ std::chrono::seconds duration(const std::string& v) {
   }
 }
 
+// An [IPv6] literal, an IPv4 address, or a name made of letters, digits, '-' and '.'.
+bool plausible_host(const std::string& host, bool bracketed) {
+  if (bracketed) {
+    in6_addr v6{};
+    return inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+  }
+  if (host.find_first_not_of("0123456789.") == std::string::npos) {
+    in_addr v4{};
+    return inet_pton(AF_INET, host.c_str(), &v4) == 1;
+  }
+  return host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
+         std::string::npos;
+}
+
 void parse_addr(Config& c, const std::string& v) {
   const auto colon = v.rfind(':');
   if (colon == std::string::npos || colon == 0) throw std::invalid_argument("expected host:port");
@@ -69,14 +83,7 @@ void parse_addr(Config& c, const std::string& v) {
   const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
   if (bracketed) host = host.substr(1, host.size() - 2);
   // An address that cannot be one failed only at bind, after the migrations, among other lines.
-  in6_addr v6{};
-  in_addr v4{};
-  const bool numeric = host.find_first_not_of("0123456789.") == std::string::npos;
-  if (bracketed ? inet_pton(AF_INET6, host.c_str(), &v6) != 1
-      : numeric
-          ? inet_pton(AF_INET, host.c_str(), &v4) != 1
-          : host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") !=
-                std::string::npos)
+  if (!plausible_host(host, bracketed))
     throw std::invalid_argument("expected host:port with an IPv4 address, [IPv6] or a host name; got " +
                                 host);
   c.http_host = host;

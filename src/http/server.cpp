@@ -91,16 +91,19 @@ bool sane_host(std::string_view h) {
 }
 
 // The origin form of an absolute-form target (RFC 9112 3.2.2: "http://host:port/path?query", which a server
-// must accept): "/path?query", "/" when the path is empty.
-std::string origin_form(std::string_view target) {
+// must accept): "/path?query", "/" when the path is empty. A view of `target`, or of `storage` when a "/" has
+// to be put before a query, so that the usual origin-form request costs no copy.
+std::string_view origin_form(std::string_view target, std::string& storage) {
   for (std::string_view scheme : {"http://", "https://"}) {
     if (target.size() > scheme.size() && beast::iequals(target.substr(0, scheme.size()), scheme)) {
       const auto rest = target.find_first_of("/?", scheme.size());
       if (rest == std::string_view::npos) return "/";
-      return (target[rest] == '?' ? "/" : "") + std::string(target.substr(rest));
+      if (target[rest] == '/') return target.substr(rest);
+      storage = "/" + std::string(target.substr(rest));
+      return storage;
     }
   }
-  return std::string(target);
+  return target;
 }
 
 // What is wrong with a request's framing and Host, before its body is read: such a request is answered and
@@ -305,9 +308,10 @@ asio::awaitable<void> Session::run() {
     stream_.expires_never();
 
     auto msg = parser.release();
-    const std::string target_string = origin_form(msg.target());
+    std::string absolute_storage;
+    const std::string_view origin_target = origin_form(msg.target(), absolute_storage);
     if (boost::beast::websocket::is_upgrade(msg)) {
-      const std::string_view target = target_string;
+      const std::string_view target = origin_target;
       if (auto it = server_.upgrades_.find(target.substr(0, target.find('?')));
           it != server_.upgrades_.end()) {
         // The WebSocket side owns the connection from here on.
@@ -329,7 +333,7 @@ asio::awaitable<void> Session::run() {
     }
     Request req;
     req.method = std::string(msg.method_string());
-    const std::string_view target = target_string;
+    const std::string_view target = origin_target;
     const auto qpos = target.find('?');
     std::optional<Error> bad_target;
     try {

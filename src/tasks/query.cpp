@@ -157,18 +157,13 @@ int parse_limit(const std::string& v) {
 
 std::optional<std::string> to_prefix_tsquery(std::string_view text) {
   std::string out;
-  std::string word;
-  auto flush = [&] {
-    if (word.empty()) return;
-    if (!out.empty()) out += " & ";
-    out += "'" + word + "':*";
-    word.clear();
-  };
   // Letters and digits make words, as PostgreSQL's parser reads them; everything else separates (an emoji
   // alone made a word the index never holds: 200 and nothing, where "&" alone was a 422).
-  for (const auto w : unicode_words(text)) {
-    word = w;
-    flush();
+  for (const auto word : unicode_words(text)) {
+    if (!out.empty()) out += " & ";
+    out += '\'';
+    out += word;
+    out += "':*";
   }
   if (out.empty()) return std::nullopt;
   return out;
