@@ -147,6 +147,7 @@ class Parser {
 
   // ---- grammars ----
   std::size_t match_amount(std::size_t i, int& n, Unit& u) const;
+  std::size_t odd_amount(std::size_t i) const;
   std::size_t match_date(std::size_t i, DatePart& d, bool& bad);
   std::size_t match_time(std::size_t i, TimePart& t, bool& bad);
   std::size_t match_month_day(std::size_t i, DatePart& d, bool& bad);
@@ -249,6 +250,37 @@ std::size_t Parser::match_amount(std::size_t i, int& n, Unit& u) const {
     }
   }
   return 0;
+}
+
+// An amount before a unit word written in a way match_amount does not read: a sign ("+3", "-3"), digit groups
+// ("3,000", "1,234,567"), a fraction ("1.5") or more than four digits. Returns how many tokens the number
+// takes, 0 when tokens i.. are not such an amount followed by a unit.
+std::size_t Parser::odd_amount(std::size_t i) const {
+  if (!free(i)) return 0;
+  std::size_t k = 1;
+  std::string_view w = low(i);
+  const bool sign = w.size() > 1 && (w[0] == '+' || w[0] == '-');
+  if (sign) w.remove_prefix(1);
+  const std::size_t dot = w.find('.');
+  bool odd = sign;
+  if (dot != std::string_view::npos && dot > 0 && dot + 1 < w.size() && all_digits(w.substr(0, dot)) &&
+      all_digits(w.substr(dot + 1))) {
+    odd = true;
+  } else if (!all_digits(w)) {
+    return 0;
+  } else if (w.size() > 4) {
+    odd = true;
+  }
+  // "3,000": the tokenizer splits at commas.
+  if (dot == std::string_view::npos && w.size() <= 3) {
+    while (i + k + 1 < n_ && t_[i + k].punct && t_[i + k].low == "," && free(i + k + 1) &&
+           low(i + k + 1).size() == 3 && all_digits(low(i + k + 1))) {
+      k += 2;
+      odd = true;
+    }
+  }
+  if (!odd || !free(i + k) || !unit_word(low(i + k))) return 0;
+  return k;
 }
 
 std::optional<local_days> Parser::resolve_day_of_month(int day) {
@@ -444,13 +476,18 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     // "in 3000000 days", "in -3 days": amounts are read up to 9999 (more runs past the year 9999 for years,
     // and nobody counts days that way); a negative one is in the past. Left alone, either went into the title
     // at high confidence.
-    if (const std::string_view a = low(j);
-        free(j) && free(i + 1) && unit_word(low(j + 1)) && free(j + 1) &&
-        ((all_digits(a) && a.size() > 4) || (a.size() > 1 && a[0] == '-' && all_digits(a.substr(1))))) {
+    if (std::size_t k = free(i + 1) ? odd_amount(j) : 0) {
       bad = true;
-      problem("unreadable amount " + quote(i, j + 2));
-      return j + 2 - i;
+      problem("unreadable amount " + quote(i, j + k + 1));
+      return j + k + 1 - i;
     }
+  }
+  // "10000 days from now", "1.5 weeks from today": likewise.
+  if (std::size_t k = odd_amount(i);
+      k && free_is(i + k + 1, "from") && free_in(i + k + 2, {"now", "today"})) {
+    bad = true;
+    problem("unreadable amount " + quote(i, i + k + 3));
+    return k + 3;
   }
   if (phrase(i, {"the", "next"})) {
     int n = 0;
@@ -967,6 +1004,11 @@ bool Parser::slots_at(std::size_t i) {
     } else {
       k = match_amount(i, n, u);
     }
+    bool odd = false;
+    if (!k && (k = odd_amount(i))) {
+      ++k;  // the unit
+      odd = true;
+    }
     if (k && free_in(i + k, {"before", "earlier", "ahead", "prior", "beforehand"})) {
       std::size_t e = i + k + 1;
       if (low(e - 1) == "prior" && free_is(e, "to")) ++e;
@@ -975,7 +1017,7 @@ bool Parser::slots_at(std::size_t i) {
                              : u == Unit::day  ? 86400
                              : u == Unit::week ? 604800
                                                : 0;
-      if (unit == 0 || n > 100000) {
+      if (odd || unit == 0 || n > 100000) {
         problem("unreadable reminder " + quote(i, e));
       } else {
         offsets_.push_back(std::chrono::seconds(n * unit));

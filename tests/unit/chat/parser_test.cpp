@@ -60,6 +60,33 @@ TEST(ChatParser, AnAmountThatCannotBeATimeToComeIsAProblem) {
   EXPECT_TRUE(eggs.problems.empty());
 }
 
+// Amounts written in other ways than the parser reads ("+3", "3,000", "1.5", more than four digits) before a
+// unit are a problem wherever a time to come is meant: after "in", before "from now", before "before".
+TEST(ChatParser, AnAmountWrittenOddlyIsAProblemNotATitle) {
+  for (const char* text :
+       {"gym in +3 days", "gym in 3,000 days", "gym in 1.5 weeks", "gym in 12,345,678 days",
+        "gym 10000 days from now", "gym +3 days from today", "gym 1.5 hours from now",
+        "gym 99999 minutes from now", "gym tomorrow remind me 1.5 hours before",
+        "gym tomorrow remind me 100000000 minutes before", "gym tomorrow remind me -10 minutes before"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.title, "gym") << text;
+    ASSERT_EQ(r.problems.size(), 1u) << text;
+    EXPECT_NE(r.problems[0].find("unreadable"), std::string::npos) << r.problems[0];
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  // Numbers that are no amount of time stay in the title.
+  for (const char* text : {"buy 3,000 eggs", "pay 1.5 euros", "score +3 points", "call 555 1234"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.title, text) << text;
+    EXPECT_TRUE(r.problems.empty()) << text;
+  }
+  // A plain amount still reads.
+  const auto ok = parse("gym 3 days from now", ny());
+  EXPECT_EQ(ok.title, "gym");
+  ASSERT_TRUE(ok.due_at.has_value());
+  EXPECT_TRUE(ok.problems.empty());
+}
+
 // A title is one line: a tab or a line break in the message is a space in the title (a 422 otherwise).
 TEST(ChatParser, TabsAndLineBreaksInATitleAreSpaces) {
   EXPECT_EQ(parse("buy\tbread tomorrow", ny()).title, "buy bread");
