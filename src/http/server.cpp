@@ -74,6 +74,18 @@ std::string_view method_label(std::string_view method) {
   return std::find(kKnown.begin(), kKnown.end(), method) != kKnown.end() ? method : "other";
 }
 
+// The method token at the start of `head`, a request not parsed, or "" when it has none (RFC 9110 5.6.2).
+std::string request_method(std::string_view head) {
+  const auto end = head.find(' ');
+  if (end == std::string_view::npos || end == 0 || end > 32) return {};
+  const auto method = head.substr(0, end);
+  for (char c : method)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos))
+      return {};
+  return std::string(method);
+}
+
 // RFC 9112 3.2: a Host field's value (uri-host [":" port]): reg-name, IPv4 or [IP-literal] characters.
 bool sane_host(std::string_view h) {
   if (h.empty() || h.size() > 255) return false;
@@ -111,6 +123,14 @@ std::string_view origin_form(std::string_view target, std::string& storage) {
 // whose last coding is not chunked made the body be read as the next request).
 std::optional<Error> framing_error(const bhttp::request_parser<bhttp::string_body>& parser) {
   const auto& h = parser.get();
+  // RFC 9110 4.2.1: an http(s) URI with an empty host is invalid and must be rejected ("http:///tasks").
+  for (std::string_view scheme : {"http://", "https://"}) {
+    const std::string_view target = h.target();
+    if (target.size() >= scheme.size() && beast::iequals(target.substr(0, scheme.size()), scheme) &&
+        (target.size() == scheme.size() ||
+         std::string_view("/?#").find(target[scheme.size()]) != std::string_view::npos))
+      return Error(Errc::bad_request, "the request target has an empty host", {{"target", "empty host"}});
+  }
   if (const auto te = h.find(bhttp::field::transfer_encoding); te != h.end()) {
     if (h.version() < 11)
       return Error(Errc::bad_request, "Transfer-Encoding is not allowed in an HTTP/1.0 request",
@@ -223,10 +243,9 @@ asio::awaitable<void> Session::run() {
   };
   // An answer to a request that could not be read or framed, then the connection closes. It has its
   // access-log line and metrics (route "unmatched"), and the request's own id when its header was read.
-  auto answer_and_close = [&](Response r, const bhttp::request_parser<bhttp::string_body>* read =
-                                              nullptr) -> asio::awaitable<void> {
+  auto answer_and_close = [&](Response r, const bhttp::request_parser<bhttp::string_body>* read = nullptr,
+                              std::string method = {}) -> asio::awaitable<void> {
     std::string id;
-    std::string method;
     std::string path;
     if (read) {
       const auto& h = read->get();
@@ -259,20 +278,24 @@ asio::awaitable<void> Session::run() {
     stream_.expires_after(opt.header_timeout);
     auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer, parser, kTuple);
     if (hec) {
-      // Timeouts, resets and end of stream just close; a malformed request gets a 400 first.
+      // Timeouts, resets and end of stream just close; a malformed request gets a 400 first. Its method is
+      // kept, so that a HEAD gets no body: from the request line when Beast parsed it, else from the bytes
+      // still in `buffer` (Beast consumes nothing of a request line it has not parsed).
+      const std::string_view seen(static_cast<const char*>(buffer.data().data()), buffer.size());
+      const bool line_parsed = !parser.get().target().empty();
+      std::string method = line_parsed ? std::string(parser.get().method_string()) : request_method(seen);
       if (hec == bhttp::error::body_limit) {  // Content-Length over the limit, seen with the headers
-        Response r = too_large(opt.body_limit);
-        co_await answer_and_close(std::move(r));
+        co_await answer_and_close(too_large(opt.body_limit), nullptr, std::move(method));
       } else if (hec == bhttp::error::header_limit) {
-        // The request line alone over the limit (Beast has not parsed it): its target is too long (414);
-        // else the fields are (431).
-        Response r = problem(parser.get().target().empty()
-                                 ? Error(Errc::uri_too_long, "the request target is too long")
-                                 : Error(Errc::headers_too_large, "request headers are too large"));
-        co_await answer_and_close(std::move(r));
+        // A request line with no line break within the limit: its target is too long (414); else the header
+        // fields are (431).
+        const bool line_too_long = !line_parsed && seen.find('\n') >= opt.header_limit;
+        Response r = problem(line_too_long ? Error(Errc::uri_too_long, "the request target is too long")
+                                           : Error(Errc::headers_too_large, "request headers are too large"));
+        co_await answer_and_close(std::move(r), nullptr, std::move(method));
       } else if (hec.category() == kHttpErrors) {
         Response r = problem(Error(Errc::bad_request, "malformed HTTP request: " + hec.message()));
-        co_await answer_and_close(std::move(r));
+        co_await answer_and_close(std::move(r), nullptr, std::move(method));
       }
       break;
     }

@@ -388,7 +388,11 @@ TEST_F(BadInputTest, DeepNestingAndHugeNumbersDoNotCrash) {
 TEST_F(BadInputTest, OversizedHeadersAre431AndOversizedTargetsAre414) {
   for (const auto& [request, status] : std::vector<std::pair<std::string, int>>{
            {"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'h') + "\r\n\r\n", 431},
-           {"GET /" + std::string(20 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414}}) {
+           {"GET /" + std::string(20 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+           // A request line under the limit and the fields taking the head over it: the fields are too large.
+           {"GET /" + std::string(10 * 1024, 'a') +
+                " HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(10 * 1024, 'h') + "\r\n\r\n",
+            431}}) {
     RawConnection c(base_url());
     ASSERT_TRUE(c.send(request));
     const auto r = c.read_response(5s);
@@ -494,10 +498,18 @@ TEST_F(BadInputTest, HeadIsAGetWithoutTheBody) {
   const auto next = refused.find("HTTP/1.1 200 ");
   ASSERT_NE(next, std::string::npos) << refused;
   EXPECT_EQ(refused.find("\r\n\r\n") + 4, next) << refused;
-  // Nor does a refusal before routing (here: no Host).
-  const std::string unrouted = round_trip(base_url(), "HEAD /healthz HTTP/1.1\r\n\r\n");
-  EXPECT_EQ(unrouted.find("HTTP/1.1 400 "), 0u) << unrouted;
-  EXPECT_EQ(unrouted.size(), unrouted.find("\r\n\r\n") + 4) << unrouted;
+  // Nor does a refusal before routing (no Host), or one of a head that could not be read: a target or fields
+  // over the limit, a malformed field, a Content-Length over the body limit.
+  for (const auto& [head, status] : std::vector<std::pair<std::string, std::string>>{
+           {"HEAD /healthz HTTP/1.1\r\n\r\n", "400"},
+           {"HEAD /" + std::string(20 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", "414"},
+           {"HEAD /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20 * 1024, 'h') + "\r\n\r\n", "431"},
+           {"HEAD /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", "400"},
+           {"HEAD /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", "413"}}) {
+    const std::string unrouted = round_trip(base_url(), head);
+    EXPECT_EQ(unrouted.find("HTTP/1.1 " + status + " "), 0u) << unrouted;
+    EXPECT_EQ(unrouted.size(), unrouted.find("\r\n\r\n") + 4) << unrouted;
+  }
   EXPECT_NE(round_trip(base_url(),
                        "PUT /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 .find("Allow: GET, HEAD"),
@@ -509,6 +521,14 @@ TEST_F(BadInputTest, AbsoluteFormIsServedAndAnEncodedSlashSeparatesNothing) {
   const std::string got = round_trip(
       base_url(), "GET " + base_url() + "/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(got.find("HTTP/1.1 200 "), 0u) << got;
+  // RFC 9110 4.2.1: an http URI with an empty host is invalid, and a recipient must reject it.
+  for (const char* target :
+       {"http:///healthz", "HTTP:///healthz", "http://?x=1", "http://", "https:///healthz"}) {
+    const std::string empty =
+        round_trip(base_url(), std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(empty.find("HTTP/1.1 400 "), 0u) << target << ": " << empty;
+    EXPECT_NE(empty.find("empty host"), std::string::npos) << empty;
+  }
   auto u = user();
   const auto t = create_task(u.client, "slash");
   const std::string id = t["id"];
