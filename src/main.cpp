@@ -290,8 +290,9 @@ int main(int argc, char** argv) {
   try {
     server.start();
   } catch (const boost::system::system_error& e) {
-    spdlog::critical("cannot listen on {}:{} (TODO_HTTP_ADDR): {}", cfg.http_host, cfg.http_port,
-                     e.code().message());
+    const bool v6 = cfg.http_host.find(':') != std::string::npos;
+    spdlog::critical("cannot listen on {}{}{}:{} (TODO_HTTP_ADDR): {}", v6 ? "[" : "", cfg.http_host,
+                     v6 ? "]" : "", cfg.http_port, e.code().message());
     return 1;
   }
   const std::string url = url_of(server.endpoint());

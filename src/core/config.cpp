@@ -2,6 +2,7 @@
 #include "todo/core/config.hpp"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -62,18 +63,31 @@ std::chrono::seconds duration(const std::string& v) {
   }
 }
 
-// An [IPv6] literal, an IPv4 address, or a name made of letters, digits, '-' and '.'.
-bool plausible_host(const std::string& host, bool bracketed) {
-  if (bracketed) {
-    in6_addr v6{};
-    return inet_pton(AF_INET6, host.c_str(), &v6) == 1;
-  }
+// Whether getaddrinfo() finds `host` (with `flags`, of `family`).
+bool resolves(const std::string& host, int flags, int family) {
+  addrinfo hints{};
+  hints.ai_flags = flags;
+  hints.ai_family = family;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
+  if (found) freeaddrinfo(found);
+  return rc == 0;
+}
+
+// What is wrong with a listen host, or "": an [IPv6] literal (with a %zone, as in [fe80::1%eth0]), an IPv4
+// address, or a name made of letters, digits, '-' and '.' that resolves.
+std::string host_problem(const std::string& host, bool bracketed) {
+  if (bracketed)
+    return resolves(host, AI_NUMERICHOST, AF_INET6) ? "" : "expected an IPv6 address in [ ]; got " + host;
   if (host.find_first_not_of("0123456789.") == std::string::npos) {
     in_addr v4{};
-    return inet_pton(AF_INET, host.c_str(), &v4) == 1;
+    return inet_pton(AF_INET, host.c_str(), &v4) == 1 ? "" : "expected an IPv4 address; got " + host;
   }
-  return host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
-         std::string::npos;
+  if (host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") !=
+      std::string::npos)
+    return "expected host:port with an IPv4 address, [IPv6] or a host name; got " + host;
+  return resolves(host, AI_PASSIVE, AF_UNSPEC) ? "" : "the host name " + host + " does not resolve";
 }
 
 void parse_addr(Config& c, const std::string& v) {
@@ -83,9 +97,8 @@ void parse_addr(Config& c, const std::string& v) {
   const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
   if (bracketed) host = host.substr(1, host.size() - 2);
   // An address that cannot be one failed only at bind, after the migrations, among other lines.
-  if (!plausible_host(host, bracketed))
-    throw std::invalid_argument("expected host:port with an IPv4 address, [IPv6] or a host name; got " +
-                                host);
+  if (const std::string problem = host_problem(host, bracketed); !problem.empty())
+    throw std::invalid_argument(problem);
   c.http_host = host;
   c.http_port = static_cast<std::uint16_t>(parse_uint(v.substr(colon + 1), 0, 65535));
 }

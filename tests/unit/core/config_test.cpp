@@ -192,6 +192,16 @@ TEST_F(ConfigTest, FlagWinsOverVariable) {
   EXPECT_EQ(c.database_url, "postgresql://localhost/todo") << "variables without a flag still apply";
 }
 
+// Listen hosts: a name that resolves, and an IPv6 address with its zone (link-local addresses need one).
+TEST_F(ConfigTest, ListenHostsThatResolveAndZonedIpv6AreAccepted) {
+  required();
+  const Config named = load({"--http-addr=localhost:8081"});
+  EXPECT_EQ(named.http_host, "localhost");
+  const Config zoned = load({"--http-addr=[fe80::1%lo]:8082"});
+  EXPECT_EQ(zoned.http_host, "fe80::1%lo");
+  EXPECT_EQ(zoned.http_port, 8082);
+}
+
 TEST_F(ConfigTest, LaterFlagWins) {
   required();
   EXPECT_EQ(load({"--db-pool-size=3", "--db-pool-size", "5"}).db_pool_size, 5u);
@@ -235,6 +245,8 @@ const std::vector<Invalid>& invalid_values() {
       {"TODO_HTTP_ADDR", "--http-addr", "[1.2.3.4]:80"},
       {"TODO_HTTP_ADDR", "--http-addr", "local host:80"},
       {"TODO_HTTP_ADDR", "--http-addr", "a/b:80"},
+      {"TODO_HTTP_ADDR", "--http-addr", "no-such-host.invalid:80"},  // RFC 6761: never resolves
+      {"TODO_HTTP_ADDR", "--http-addr", "[fe80::1%no-such-interface]:80"},
       {"TODO_JWT_SECRET", "--jwt-secret", std::string(31, 'x')},
       {"TODO_LOG_LEVEL", "--log-level", "verbose"},
       {"TODO_LOG_LEVEL", "--log-level", "INFO"},
