@@ -6,6 +6,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -74,15 +75,22 @@ bool hs256_signature_matches(std::string_view secret, std::string_view signing_i
   return sodium_memcmp(expected.data(), sig.data(), sig.size()) == 0;
 }
 
-// An integer claim exactly as written in the payload; nullopt if missing or not a JSON integer.
-std::optional<std::int64_t> integer_grant(jwt_t* jwt, const char* name) {
+// A NumericDate claim (RFC 7519 2: seconds since the epoch, "non-integer values can be represented") as whole
+// seconds, rounded up: a token is then never taken as valid for longer, or sooner, than it says. nullopt if
+// missing or not a JSON number within ±10^15 s.
+std::optional<std::int64_t> numeric_date_grant(jwt_t* jwt, const char* name) {
   const CString json(jwt_get_grants_json(jwt, name));
   if (!json) return std::nullopt;
   const std::string_view text(json.get());
   std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
+  if (const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      ec == std::errc() && end == text.data() + text.size())
+    return value;
+  double seconds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc() || end != text.data() + text.size() || !(std::fabs(seconds) < 1e15))
+    return std::nullopt;
+  return static_cast<std::int64_t>(std::ceil(seconds));
 }
 
 }  // namespace
@@ -201,13 +209,13 @@ std::optional<Claims> JwtSigner::verify(std::string_view token,
   if (const CString crit(jwt_get_headers_json(jwt.get(), "crit")); crit) return std::nullopt;
 
   const char* sub = jwt_get_grant(jwt.get(), "sub");
-  const auto iat = integer_grant(jwt.get(), "iat");
-  const auto exp = integer_grant(jwt.get(), "exp");
+  const auto iat = numeric_date_grant(jwt.get(), "iat");
+  const auto exp = numeric_date_grant(jwt.get(), "exp");
   if (sub == nullptr || *sub == '\0' || !iat || !exp) return std::nullopt;
   Claims claims{sub, *iat, *exp};
   // "not before": honoured when present, and then it must be a number.
   if (const CString nbf_json(jwt_get_grants_json(jwt.get(), "nbf")); nbf_json) {
-    const auto nbf = integer_grant(jwt.get(), "nbf");
+    const auto nbf = numeric_date_grant(jwt.get(), "nbf");
     if (!nbf) return std::nullopt;
     claims.nbf = *nbf;
   }

@@ -186,6 +186,25 @@ TEST(Jwt, NotBeforeIsHonoured) {
   EXPECT_FALSE(signer.verify(make_token(R"({"alg":"HS256"})", with_nbf("\"soon\""), Sig::hs256), kNow));
 }
 
+// RFC 7519 2: a NumericDate may have a fraction (or an exponent). Such times are rounded up to whole seconds.
+TEST(Jwt, FractionalNumericDatesAreRead) {
+  const JwtSigner signer(kSecret);
+  const auto token = [](const std::string& iat, const std::string& exp, const std::string& nbf) {
+    return make_token(R"({"alg":"HS256"})",
+                      R"({"sub":"user-1","iat":)" + iat + R"(,"exp":)" + exp + R"(,"nbf":)" + nbf + "}",
+                      Sig::hs256);
+  };
+  const auto ok = signer.verify(token("1700000000.25", "1700003600.5", "1699999999.9"), kNow);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->exp, 1700003601);
+  EXPECT_TRUE(signer.verify(token("1.7e9", "1.7000036e9", "1.7e9"), kNow));
+  // Expired half a second ago, counted in whole seconds: still valid in the second it expires.
+  EXPECT_TRUE(signer.verify(token("1699990000", "1700000000.5", "0"), kNow));
+  EXPECT_FALSE(signer.verify(token("1699990000", "1700000000.5", "0"), kNow + 1s));
+  // Not before half a second from now.
+  EXPECT_FALSE(signer.verify(token("1700000000", "1700003600", "1700000400.5"), kNow));
+}
+
 TEST(Jwt, AlgNoneIsRefused) {
   const JwtSigner signer(kSecret);
   EXPECT_FALSE(signer.verify(make_token(R"({"alg":"none","typ":"JWT"})", kValidPayload, Sig::none), kNow));
@@ -230,7 +249,8 @@ TEST(Jwt, MissingOrMistypedClaimsAreRefused) {
            R"({"sub":"","iat":1700000000,"exp":1700003600})",               // empty sub
            R"({"sub":42,"iat":1700000000,"exp":1700003600})",               // sub not a string
            R"({"sub":"u","iat":1700000000,"exp":"1700003600"})",            // exp a string
-           R"({"sub":"u","iat":1700000000,"exp":1700003600.5})",            // exp not an integer
+           R"({"sub":"u","iat":1700000000,"exp":1e400})",                   // exp out of range
+           R"({"sub":"u","iat":1700000000,"exp":true})",                    // exp not a number
            R"({"sub":"u","iat":"1700000000","exp":1700003600})",            // iat a string
            R"({"sub":"u","iat":null,"exp":1700003600})",                    // iat null
            R"([1,2,3])", R"("just a string")", R"({})", "not json at all",  // not claims
