@@ -19,13 +19,14 @@ Error not_found(const std::string& id) {
   return Error(Errc::not_found, "no task " + id);
 }
 
-void check_version(const Task& t, std::optional<int> expected) {
+// `field` is where the expected version came from: the If-Match header or the body's "version".
+void check_version(const Task& t, std::optional<int> expected, const char* field) {
   if (expected && *expected != t.version)
     throw Error(
         Errc::conflict,
         "the task was changed meanwhile: version " + std::to_string(*expected) + " was expected but it is " +
             std::to_string(t.version) + "; reload it and try again",
-        {{"version", "expected " + std::to_string(*expected) + ", current " + std::to_string(t.version)}});
+        {{field, "expected " + std::to_string(*expected) + ", current " + std::to_string(t.version)}});
 }
 
 /// Locks the task's row for the rest of the transaction; for an occurrence of a series, takes the series
@@ -305,7 +306,8 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   if (expected_version && patch.version && *expected_version != *patch.version)
     throw invalid("version", "differs from the If-Match header");
   Task t = locked(w, who.user_id, id);
-  check_version(t, expected_version ? expected_version : patch.version);
+  check_version(t, expected_version ? expected_version : patch.version,
+                expected_version ? "If-Match" : "version");
   const Instant at = now();
   const bool was_open = t.status == Status::open;
   const auto changes = apply_patch(t, patch, at);
@@ -355,7 +357,7 @@ Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id) 
 void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id,
             std::optional<int> expected_version, Scope scope) {
   const Task t = locked(w, who.user_id, id);
-  check_version(t, expected_version);
+  check_version(t, expected_version, "If-Match");
   const Instant at = now();
   // Skipping an occurrence: the series goes on. The next occurrence is created before this one is deleted,
   // while its reminders (which the delete cascades to) can still be copied.

@@ -147,17 +147,19 @@ TEST_F(TaskTest, IfMatchConflictIs409) {
 
   const auto stale =
       u.client.patch(path_of(t), {{"title", "second writer"}}, {{"If-Match", std::to_string(v)}});
-  EXPECT_TRUE(IsProblem(stale, 409));
+  EXPECT_TRUE(IsProblem(stale, 409, "If-Match")) << "the conflict names where the version came from";
   const auto now = u.client.get(path_of(t)).json();
   EXPECT_EQ(now["title"], "first writer");
   EXPECT_EQ(now["version"], v + 1);
+  EXPECT_TRUE(IsProblem(u.client.del(path_of(t), {{"If-Match", std::to_string(v)}}), 409, "If-Match"));
+  EXPECT_EQ(u.client.get(path_of(t)).status, 200) << "a stale delete deleted";
 }
 
 TEST_F(TaskTest, BodyVersionConflictIs409) {
   auto u = user();
   const auto t = create_task(u.client, "contested");
   const long v = t["version"];
-  EXPECT_TRUE(IsProblem(u.client.patch(path_of(t), {{"title", "x"}, {"version", v + 5}}), 409));
+  EXPECT_TRUE(IsProblem(u.client.patch(path_of(t), {{"title", "x"}, {"version", v + 5}}), 409, "version"));
   const auto ok = u.client.patch(path_of(t), {{"title", "y"}, {"version", v}});
   ASSERT_EQ(ok.status, 200) << ok.describe();
   EXPECT_EQ(ok.json()["title"], "y");
