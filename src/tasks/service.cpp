@@ -316,7 +316,11 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   if (changes.empty() && !(scope == Scope::series && t.series_id)) return t;
   check_recurring(t);
   join_series(t);
-  const bool series_wide = scope == Scope::series && t.series_id && changes_schedule(patch);
+  // The following occurrences are made anew only when the schedule they follow changes: a new start (this
+  // occurrence's due_at, moved now or by an earlier "this" edit) or a new rule, mode or zone. Sent again, the
+  // same series-wide reschedule changes nothing: their ids and reminders stay.
+  const bool series_wide = scope == Scope::series && t.series_id && changes_schedule(patch) &&
+                           (t.series_start != t.due_at || changes_rule(changes));
   const bool new_anchor = series_wide && t.series_start != t.due_at;
   if (series_wide) t.series_start = t.due_at;  // the new schedule starts here
   if (new_anchor || changes_rule(changes)) check_occurs(t);

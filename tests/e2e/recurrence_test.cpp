@@ -373,6 +373,42 @@ TEST_F(RecurrenceTest, SeriesRescheduleKeepsCount) {
   EXPECT_EQ(strings(occ.json()["occurrences"]), std::vector<std::string>{"2030-01-03T10:00:00Z"});
 }
 
+// The same series-wide reschedule sent twice (a retried request, say) changes nothing the second time: the
+// following occurrences keep their ids and their reminders. It used to delete and recreate them.
+TEST_F(RecurrenceTest, RepeatedSeriesRescheduleKeepsTheFollowingOccurrences) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "a"},
+                                        {"due_at", "2030-01-01T09:00:00Z"},
+                                        {"recurrence", "FREQ=DAILY"},
+                                        {"generate_ahead", 2}});
+  const nlohmann::json body = {{"due_at", "2030-01-01T10:00:00Z"}, {"recurrence", "FREQ=DAILY"}};
+  ASSERT_EQ(u.client.patch(path_of(t) + "?scope=series", body, {{"If-Match", "*"}}).status, 200);
+  const auto before = series_of(u.client, t["id"]);
+  ASSERT_EQ(before.size(), 3u);
+  EXPECT_EQ(before[2]["due_at"], "2030-01-03T10:00:00Z");
+  const auto reminder = u.client.post(path_of(before[2]) + "/reminders", {{"at", "2030-01-03T08:00:00Z"}});
+  ASSERT_EQ(reminder.status, 201) << reminder.describe();
+  for (const auto* sent : {&body, &body}) {
+    const auto r = u.client.patch(path_of(t) + "?scope=series", *sent, {{"If-Match", "*"}});
+    ASSERT_EQ(r.status, 200) << r.describe();
+  }
+  const auto after = series_of(u.client, t["id"]);
+  ASSERT_EQ(after.size(), 3u);
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i]["id"], before[i]["id"]) << i;
+    EXPECT_EQ(after[i]["version"], before[i]["version"]) << i;
+  }
+  EXPECT_EQ(u.client.get(path_of(before[2]) + "/reminders").json()["items"].size(), 1u);
+  // A real change still reschedules the following ones.
+  ASSERT_EQ(
+      u.client.patch(path_of(t) + "?scope=series", {{"due_at", "2030-01-01T11:00:00Z"}}, {{"If-Match", "*"}})
+          .status,
+      200);
+  const auto moved = series_of(u.client, t["id"]);
+  ASSERT_EQ(moved.size(), 3u);
+  EXPECT_EQ(moved[2]["due_at"], "2030-01-03T11:00:00Z");
+}
+
 // A rule that never occurs after due_at is a 422 naming `recurrence`, on create and on PATCH. These used to
 // be taken (201 with no occurrence ever): 2027-04-01 is a Thursday, and every 7 days from it is never a
 // Tuesday; every other year from 2027 is odd, with no February 29.
