@@ -166,6 +166,24 @@ bool has_unicode_space(std::string_view s) {
   return any_code_point(s, is_white_space);
 }
 
+std::vector<std::string_view> split_unicode(std::string_view s, std::string_view ascii_separators) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  auto add = [&](std::size_t end) {
+    if (end > start) parts.push_back(s.substr(start, end - start));
+  };
+  for (std::size_t i = 0, len = 0; i < s.size(); i += len) {
+    const char32_t cp = decode_at(s, i, len);
+    if (is_white_space(cp) || is_control(cp) ||
+        (cp < 0x80 && ascii_separators.find(static_cast<char>(cp)) != std::string_view::npos)) {
+      add(i);
+      start = i + len;
+    }
+  }
+  add(s.size());
+  return parts;
+}
+
 namespace {
 
 // glibc's C.UTF-8 (built in since 2.35): Unicode's character classes and simple case mappings. Null when

@@ -48,7 +48,12 @@ constexpr FieldInfo kFields[] = {
     {SortField::created_at, "created_at", "created_at", nullptr, "timestamptz"},
     {SortField::updated_at, "updated_at", "updated_at", nullptr, "timestamptz"},
     {SortField::title, "title", "title", nullptr, "text"},
-    {SortField::rank, "rank", "ts_rank(search, to_tsquery('simple', $Q))", nullptr, "real"},
+    // Tasks whose title alone matches ($T: the query's words at weight A) first, then by rank: ts_rank with
+    // normalisation 32 (rank / (rank + 1)) is below 1, so the title match's 1 outweighs any rank. Cast to
+    // real so that the cursor's value reads back exactly.
+    {SortField::rank, "rank",
+     "(ts_rank(search, to_tsquery('simple', $Q), 32) + (search @@ to_tsquery('simple', $T))::int)::real",
+     nullptr, "real"},
 };
 
 const FieldInfo& info(SortField f) {
@@ -156,16 +161,36 @@ int parse_limit(const std::string& v) {
 }  // namespace
 
 std::optional<std::string> to_prefix_tsquery(std::string_view text) {
+  // The text is cut into terms at white space, control characters and the punctuation that no token of
+  // PostgreSQL's parser holds (quotes and backslashes among them, so nothing needs escaping); each term is
+  // quoted whole and read by to_tsquery with the parser that made the index, so "3.14", "file.txt",
+  // "v1.2.3" or "john@example.com" are the single words the index holds (split into letter runs, "3.14" was
+  // '3' & '14', and '14' is no word of "pi is 3.14"). A term with several words ("foo-bar", "2026-12-01")
+  // is a phrase. A term without a letter or digit is left out (an emoji alone made a word the index never
+  // holds: 200 and nothing, where "&" alone was a 422).
   std::string out;
-  // Letters and digits make words, as PostgreSQL's parser reads them; everything else separates (an emoji
-  // alone made a word the index never holds: 200 and nothing, where "&" alone was a 422).
-  for (const auto word : unicode_words(text)) {
+  for (const auto term : split_unicode(text, "'\"\\(),;[]{}!|<>*^&`")) {
+    if (unicode_words(term).empty()) continue;
     if (!out.empty()) out += " & ";
     out += '\'';
-    out += word;
+    out += term;
     out += "':*";
   }
   if (out.empty()) return std::nullopt;
+  return out;
+}
+
+std::string title_tsquery(std::string_view query) {
+  // Every term of to_prefix_tsquery() ends in "':*", and no term holds a quote.
+  std::string out;
+  out.reserve(query.size() + 8);
+  for (std::size_t i = 0; i < query.size(); ++i) {
+    out += query[i];
+    if (query.compare(i, 3, "':*") == 0) {
+      out += ":*A";
+      i += 2;
+    }
+  }
   return out;
 }
 
@@ -260,9 +285,13 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
   std::string where = "user_id = " + param(user_id) + "::uuid";
   std::vector<std::string> branch_priorities;  // per_priority: each branch's priority
   std::string search_param;
+  std::string title_param;
   if (q.search) {
     search_param = param(*q.search);
     where += " AND search @@ to_tsquery('simple', " + search_param + ")";
+    if (std::any_of(q.sort.begin(), q.sort.end(),
+                    [](const SortKey& k) { return k.field == SortField::rank; }))
+      title_param = param(title_tsquery(*q.search));
   }
   // A literal (from our own enum, never user text) so that the planner can use the partial index on open
   // tasks.
@@ -309,6 +338,7 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
     const FieldInfo& fi = info(k.field);
     std::string c = k.descending && fi.descending_column ? fi.descending_column : fi.column;
     if (auto pos = c.find("$Q"); pos != std::string::npos) c.replace(pos, 2, search_param);
+    if (auto pos = c.find("$T"); pos != std::string::npos) c.replace(pos, 2, title_param);
     return c;
   };
 

@@ -167,6 +167,58 @@ TEST_F(ListTest, SearchMatchesPrefixesInTitleAndDescription) {
   EXPECT_EQ(items[0]["title"], "milk milk milk") << items;
 }
 
+// What the index holds is what PostgreSQL's parser made of the text: "3.14", "file.txt", an e-mail address,
+// a version, "-5" are single words, found by the same text in q (they were split into letter runs, and
+// "3.14" looked for '3' and '14').
+TEST_F(ListTest, SearchFindsNumbersFileNamesAddressesAndVersions) {
+  auto u = user();
+  for (const char* title : {"pi is 3.14", "notes file.txt", "mail john@example.com", "2026-12-01 standup",
+                            "v1.2.3 release", "-5 degrees", "see http://example.com/path/x", "foo-bar baz"})
+    create_task(u.client, title);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"3.14", "pi is 3.14"},
+      {"3.1", "pi is 3.14"},
+      {"file.txt", "notes file.txt"},
+      {"file", "notes file.txt"},
+      {"john@example.com", "mail john@example.com"},
+      {"2026-12-01", "2026-12-01 standup"},
+      {"v1.2.3", "v1.2.3 release"},
+      {"-5", "-5 degrees"},
+      {"http://example.com/path/x", "see http://example.com/path/x"},
+      {"foo-bar", "foo-bar baz"},
+      {"foo", "foo-bar baz"},
+      {"BAZ, foo-ba", "foo-bar baz"},
+  };
+  for (const auto& [q, title] : cases)
+    EXPECT_EQ(q_titles(u.client, "q=" + url_encode(q)), (std::set<std::string>{title})) << q;
+}
+
+// With q and no sort, tasks whose title matches come first, however often a description repeats the words.
+TEST_F(ListTest, SearchPutsTitleMatchesFirst) {
+  auto u = user();
+  create_task(u.client,
+              {{"title", "Monthly admin"}, {"description", "pay rent, pay rent, pay rent, pay rent"}});
+  create_task(u.client, {{"title", "Pay the rent"}});
+  create_task(u.client, {{"title", "Pay bills"}, {"description", "rent too"}});
+  const auto all = list_tasks(u.client, "q=" + url_encode("pay rent"))["items"];
+  ASSERT_EQ(all.size(), 3u) << all;
+  EXPECT_EQ(all[0]["title"], "Pay the rent") << all;
+  EXPECT_EQ(all[1]["title"], "Monthly admin") << all;
+  EXPECT_EQ(all[2]["title"], "Pay bills") << all;
+  // Paged one at a time by rank, the same order: the cursor carries the title-first rank exactly.
+  std::vector<std::string> paged;
+  std::string query = "q=" + url_encode("pay rent") + "&limit=1";
+  for (int page = 0; page < 5; ++page) {
+    const auto r = list_tasks(u.client, query);
+    for (const auto& t : r["items"])
+      paged.push_back(t["title"]);
+    if (r["next_cursor"].is_null()) break;
+    query =
+        "q=" + url_encode("pay rent") + "&limit=1&cursor=" + url_encode(r["next_cursor"].get<std::string>());
+  }
+  EXPECT_EQ(paged, (std::vector<std::string>{"Pay the rent", "Monthly admin", "Pay bills"}));
+}
+
 struct Seed {
   const char* title;
   const char* priority;

@@ -31,6 +31,9 @@ bool has_any_control_char(std::string_view s);
 std::string collapse_space(std::string_view s);
 /// Contains a Unicode white space character (see trim_unicode()).
 bool has_unicode_space(std::string_view s);
+/// The non-empty parts of `s` between Unicode white space, control characters and the ASCII characters in
+/// `ascii_separators`.
+std::vector<std::string_view> split_unicode(std::string_view s, std::string_view ascii_separators);
 /// Each code point lower-cased by its simple Unicode mapping ("ÉCOLE" → "école", "ПРИВЕТ" → "привет";
 /// no locale-specific rules, so "İ" → "i"), as glibc's C.UTF-8 locale maps them.
 std::string lower_unicode(std::string_view s);

@@ -49,9 +49,13 @@ inline constexpr int kMaxLimit = 200;
 /// Parses and validates query parameters; throws Error (400 for a bad cursor, 422 for bad values).
 ListQuery parse_list_query(const std::vector<std::pair<std::string, std::string>>& params);
 
-/// Turns free text into a prefix-matching tsquery ("buy mil" → "'buy':* & 'mil':*"); nullopt when it has no
-/// words.
+/// Turns free text into a prefix-matching tsquery for to_tsquery('simple', …): its terms, cut at white space
+/// and at punctuation no token holds, each quoted whole so that PostgreSQL's parser reads it as it read the
+/// indexed text ("buy mil" → "'buy':* & 'mil':*", "pi 3.14" → "'pi':* & '3.14':*"); nullopt when it has no
+/// letter or digit.
 std::optional<std::string> to_prefix_tsquery(std::string_view text);
+/// The same query restricted to the title's words (weight A): "'buy':* & 'mil':*" → "'buy':*A & 'mil':*A".
+std::string title_tsquery(std::string_view prefix_tsquery);
 
 /// SQL text with $n placeholders and its parameters (all passed as text and cast in SQL).
 struct SqlQuery {

@@ -277,16 +277,32 @@ TEST(ToPrefixTsquery, NothingWithoutWords) {
     EXPECT_FALSE(to_prefix_tsquery(text)) << text;
 }
 
-TEST(ToPrefixTsquery, OperatorsAndQuotesOnlySeparateWords) {
+// Operators, quotes and backslashes separate terms and never reach the tsquery syntax.
+TEST(ToPrefixTsquery, OperatorsAndQuotesOnlySeparateTerms) {
   EXPECT_EQ(to_prefix_tsquery("it's"), "'it':* & 's':*");
   EXPECT_EQ(to_prefix_tsquery("o''brien"), "'o':* & 'brien':*");
   EXPECT_EQ(to_prefix_tsquery("a\\'b"), "'a':* & 'b':*");
-  EXPECT_EQ(to_prefix_tsquery("milk:*"), "'milk':*");
-  EXPECT_EQ(to_prefix_tsquery("milk:A"), "'milk':* & 'A':*");
+  EXPECT_EQ(to_prefix_tsquery("milk:*"), "'milk:':*");  // to_tsquery reads the term "milk:" as 'milk'
   EXPECT_EQ(to_prefix_tsquery("(a|b)&!c"), "'a':* & 'b':* & 'c':*");
   EXPECT_EQ(to_prefix_tsquery("a <-> b <2> c"), "'a':* & 'b':* & '2':* & 'c':*");
   EXPECT_EQ(to_prefix_tsquery("\"quoted\""), "'quoted':*");
   EXPECT_EQ(to_prefix_tsquery(std::string_view("a\0b", 3)), "'a':* & 'b':*");
+}
+
+// Terms are kept whole for PostgreSQL's parser, which reads numbers, file and host names, e-mail addresses
+// and versions as single words: split into letter runs, "3.14" was '3' & '14', and the index of "pi is 3.14"
+// holds '3.14' alone.
+TEST(ToPrefixTsquery, TermsAreKeptWholeForPostgresqlsParser) {
+  EXPECT_EQ(to_prefix_tsquery("pi 3.14"), "'pi':* & '3.14':*");
+  EXPECT_EQ(to_prefix_tsquery("file.txt john@example.com v1.2.3 -5"),
+            "'file.txt':* & 'john@example.com':* & 'v1.2.3':* & '-5':*");
+  EXPECT_EQ(to_prefix_tsquery("http://example.com/x?a=1"), "'http://example.com/x?a=1':*");
+  EXPECT_EQ(to_prefix_tsquery("milk, eggs;bread"), "'milk':* & 'eggs':* & 'bread':*");
+}
+
+TEST(ToPrefixTsquery, TitleQueryWeighsEveryTermA) {
+  EXPECT_EQ(title_tsquery("'buy':* & 'mil':*"), "'buy':*A & 'mil':*A");
+  EXPECT_EQ(title_tsquery(*to_prefix_tsquery("pi 3.14")), "'pi':*A & '3.14':*A");
 }
 
 TEST(ToPrefixTsquery, UnicodeLettersStayInWords) {
@@ -297,18 +313,20 @@ TEST(ToPrefixTsquery, UnicodeLettersStayInWords) {
 }
 
 // As PostgreSQL's parser reads them: an emoji, a zero-width or no-break space, a dash are no words (an emoji
-// alone was a word the index never holds: 200 and nothing, where "&" alone was a 422).
+// alone was a word the index never holds: 200 and nothing, where "&" alone was a 422); white space of any
+// script separates terms.
 TEST(ToPrefixTsquery, SymbolsAndSpacesOfAnyScriptSeparate) {
   for (std::string_view text : {"🎉", "\u200b", "\u00a0", "— ·", "😀😀"})
     EXPECT_FALSE(to_prefix_tsquery(text)) << text;
-  EXPECT_EQ(to_prefix_tsquery("party🎉tonight"), "'party':* & 'tonight':*");
+  EXPECT_EQ(to_prefix_tsquery("party🎉tonight"), "'party🎉tonight':*");  // to_tsquery: 'party' <-> 'tonight'
+  EXPECT_EQ(to_prefix_tsquery("party 🎉"), "'party':*");
   EXPECT_EQ(to_prefix_tsquery("a\u00a0b\u3000c"), "'a':* & 'b':* & 'c':*");
 }
 
 TEST(ToPrefixTsquery, HostileInputYieldsOnlyQuotedWords) {
-  // Whatever comes in, the result is a list of quoted lexemes joined by &: no quote, backslash or operator
-  // escapes into the tsquery syntax.
-  const std::regex shape(R"(^'[^'\\\s:&|!()<>*]+':\*( & '[^'\\\s:&|!()<>*]+':\*)*$)");
+  // Whatever comes in, the result is a list of quoted terms joined by &: no quote, backslash or operator
+  // escapes into the tsquery syntax (inside quotes, only a quote or a backslash would; a ':' is text there).
+  const std::regex shape(R"(^'[^'\\\s&|!()<>*]+':\*( & '[^'\\\s&|!()<>*]+':\*)*$)");
   for (std::string_view text :
        {"x'); drop table tasks;--", "a' | 'b", "\\'a & !'b", "a:* | b:*", "foo\\\\bar", "x'':*",
         "a & (b | !c)", "'\\'y'", "😀 milk", "a\x01z", "x'||pg_sleep(10)--", "%27%3A%2A"}) {
@@ -686,13 +704,22 @@ TEST(BuildListSql, OrderByEndsWithIdInTheDirectionOfTheLastKey) {
   }
 }
 
-TEST(BuildListSql, SearchFiltersAndRanksWithOneParameter) {
+// The query filters; the rank puts title matches (the query at weight A) first.
+TEST(BuildListSql, SearchFiltersAndRanksTitleMatchesFirst) {
   const SqlQuery sql = build_list_sql(parse_list_query({{"q", "buy mil"}}), kUser, kColumns);
-  EXPECT_THAT(sql.params, ElementsAre(kUser, "'buy':* & 'mil':*"));
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "'buy':* & 'mil':*", "'buy':*A & 'mil':*A"));
   EXPECT_THAT(sql.text, HasSubstr("search @@ to_tsquery('simple', $2)"));
-  EXPECT_EQ(order_by(sql.text), "ts_rank(search, to_tsquery('simple', $2)) DESC, id DESC");
+  EXPECT_EQ(
+      order_by(sql.text),
+      "(ts_rank(search, to_tsquery('simple', $2), 32) + (search @@ to_tsquery('simple', $3))::int)::real "
+      "DESC, id DESC");
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
   EXPECT_TRUE(NoQuotedLiterals(sql.text));
+  // Sorted otherwise, the title form is not needed.
+  const SqlQuery by_due =
+      build_list_sql(parse_list_query({{"q", "buy mil"}, {"sort", "due_at"}}), kUser, kColumns);
+  EXPECT_THAT(by_due.params, ElementsAre(kUser, "'buy':* & 'mil':*"));
+  EXPECT_TRUE(PlaceholdersMatchParams(by_due));
 }
 
 TEST(BuildListSql, FiltersUsePlaceholders) {
@@ -908,8 +935,9 @@ TEST(BuildListSql, KeysetWithRankReusesTheSearchParameter) {
   ListQuery q = parse_list_query({{"q", "milk"}, {"status", "open"}});
   q.after = Cursor{{"0.5"}, kId};
   const SqlQuery sql = build_list_sql(q, kUser, kColumns);
-  EXPECT_THAT(sql.params, ElementsAre(kUser, "'milk':*", "0.5", kId));
-  EXPECT_THAT(sql.text, HasSubstr("(ts_rank(search, to_tsquery('simple', $2)), id) < ($3::real, $4::uuid)"));
+  EXPECT_THAT(sql.params, ElementsAre(kUser, "'milk':*", "'milk':*A", "0.5", kId));
+  EXPECT_THAT(sql.text, HasSubstr("((ts_rank(search, to_tsquery('simple', $2), 32) + (search @@ "
+                                  "to_tsquery('simple', $3))::int)::real, id) < ($4::real, $5::uuid)"));
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
 }
 
