@@ -50,17 +50,26 @@ User from_row(const pqxx::row& r) {
   return u;
 }
 
+// local@domain.tld: one '@', dots only between characters, none of RFC 5322's specials (which only a quoted
+// local part may hold, and no mail provider hands out), and nothing invisible: no white space or control
+// character of any script, no zero-width or direction mark. Other Unicode letters are allowed (RFC 6531).
 bool plausible_email(std::string_view e) {
   if (e.size() < 3 || e.size() > kMaxEmail) return false;
   const auto at = e.find('@');
   if (at == std::string_view::npos || at == 0 || at != e.rfind('@')) return false;
+  const auto local = e.substr(0, at);
   const auto domain = e.substr(at + 1);
-  if (domain.empty() || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
-      domain.back() == '.')
-    return false;
-  for (unsigned char c : e)
-    if (c <= ' ' || c == 0x7f) return false;
-  return true;
+  if (domain.empty() || domain.find('.') == std::string_view::npos) return false;
+  for (const auto part : {local, domain})
+    if (part.front() == '.' || part.back() == '.' || part.find("..") != std::string_view::npos) return false;
+  if (e.find_first_of(" \"(),:;<>[\\]") != std::string_view::npos) return false;
+  return !has_unicode_space(e) && !has_any_control_char(e) && !has_invisible_format_char(e);
+}
+
+// As typed, without surrounding white space of any script, ASCII lower-cased (the database compares the
+// rest case-insensitively).
+std::string normal_email(std::string_view raw) {
+  return lower_ascii(trim_unicode(raw));
 }
 
 std::string check_email(json::Reader& r, const std::optional<std::string>& raw) {
@@ -68,16 +77,17 @@ std::string check_email(json::Reader& r, const std::optional<std::string>& raw) 
     if (!r.has("email")) r.fail("email", "is required");
     return {};
   }
-  std::string e = lower_ascii(trim(*raw));
+  std::string e = normal_email(*raw);
   if (!plausible_email(e)) r.fail("email", "must be an e-mail address like name@example.com");
   return e;
 }
 
+// One line, as a title: no control character (tab and newline included) and no line separator.
 void check_display_name(json::Reader& r, const std::string& name) {
   if (!valid_utf8(name))
     r.fail("display_name", "must be valid UTF-8");
-  else if (has_control_chars(name))
-    r.fail("display_name", "must not contain control characters");
+  else if (!is_one_line(name))
+    r.fail("display_name", "must be one line without control characters (no tab or newline)");
   else if (utf8_length(name) > kMaxDisplayName)
     r.fail("display_name", "must be at most " + std::to_string(kMaxDisplayName) + " characters");
 }
@@ -113,7 +123,7 @@ Registration parse_registration(const nlohmann::json& body) {
     out.password = std::move(*password);
   }
   if (auto name = r.string("display_name")) {
-    out.display_name = std::string(trim(*name));
+    out.display_name = std::string(trim_unicode(*name));
     check_display_name(r, out.display_name);
   }
   out.timezone = r.string("timezone").value_or("UTC");
@@ -130,7 +140,7 @@ Credentials parse_credentials(const nlohmann::json& body) {
   if (!email && !r.has("email")) r.fail("email", "is required");
   if (!password && !r.has("password")) r.fail("password", "is required");
   r.finish();
-  c.email = lower_ascii(trim(*email));
+  c.email = normal_email(*email);
   c.password = std::move(*password);
   return c;
 }
@@ -139,7 +149,7 @@ ProfilePatch parse_profile_patch(const nlohmann::json& body) {
   json::Reader r(body, {"display_name", "timezone", "email_reminders", "date_order"});
   ProfilePatch p;
   if (auto name = r.string("display_name")) {
-    p.display_name = std::string(trim(*name));
+    p.display_name = std::string(trim_unicode(*name));
     check_display_name(r, *p.display_name);
   }
   if (auto tz = r.string("timezone")) {

@@ -166,6 +166,18 @@ bool has_unicode_space(std::string_view s) {
   return any_code_point(s, is_white_space);
 }
 
+bool is_one_line(std::string_view s) {
+  return !any_code_point(s, [](char32_t c) { return is_control(c) || c == 0x2028 || c == 0x2029; });
+}
+
+bool has_invisible_format_char(std::string_view s) {
+  return any_code_point(s, [](char32_t c) {
+    return c == 0xAD || (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+           (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x206F) || c == 0xFEFF ||
+           (c >= 0xFFF9 && c <= 0xFFFB);
+  });
+}
+
 std::vector<std::string_view> split_unicode(std::string_view s, std::string_view ascii_separators) {
   std::vector<std::string_view> parts;
   std::size_t start = 0;

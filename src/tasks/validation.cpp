@@ -20,8 +20,7 @@ std::optional<std::string> check_title(json::Reader& r, const std::string& raw) 
     r.fail("title", "must not be empty");
   else if (utf8_length(t) > kMaxTitle)
     r.fail("title", "must be at most 500 characters");
-  else if (has_any_control_char(t) || t.find("\u2028") != std::string::npos ||
-           t.find("\u2029") != std::string::npos)  // line and paragraph separators
+  else if (!is_one_line(t))
     r.fail("title",
            "must be one line without control characters (no tab, newline or U+0000–U+001F, "
            "U+007F–U+009F)");

@@ -106,6 +106,57 @@ TEST_F(AuthTest, RegisterValidatesItsFields) {
       IsProblem(reg({{"email", unique_email()}, {"password", "password1"}, {"admin", true}}), 422, "admin"));
 }
 
+// An address is trimmed of white space of any script (and found again so at login); one with white space, a
+// control or an invisible formatting character inside, RFC 5322 specials or misplaced dots is refused: each
+// made a second account for one mailbox, stored with characters nobody sees.
+TEST_F(AuthTest, EmailsAreTrimmedByUnicodeAndInvisibleCharactersRefused) {
+  auto client = anon();
+  const auto reg = [&](const std::string& email) {
+    return client.post("/api/v1/auth/register", {{"email", email}, {"password", "password1"}});
+  };
+  const std::string email = unique_email();
+  const auto first = reg("\u00a0" + email + "\u3000");
+  ASSERT_EQ(first.status, 201) << first.describe();
+  EXPECT_EQ(first.json()["user"]["email"], email);
+  for (const std::string& same :
+       std::vector<std::string>{email, "\u00a0" + email, email + "\u2028", email + "\u0085", " " + email})
+    EXPECT_TRUE(IsProblem(reg(same), 409)) << same;
+  const auto at = email.find('@');
+  for (const std::string& bad : std::vector<std::string>{
+           email.substr(0, at) + "\u200b" + email.substr(at),
+           email.substr(0, at) + "\u00a0x" + email.substr(at),
+           email.substr(0, at) + "\u202e" + email.substr(at), email.substr(0, at) + "\tx" + email.substr(at),
+           "<" + email + ">", email.substr(0, at) + "@x..io", "a.@x.io", ".a@x.io", "a..b@x.io", "a@.x.io",
+           "a(b)@x.io", "a,b@x.io", "\"a b\"@x.io"})
+    EXPECT_TRUE(IsProblem(reg(bad), 422, "email")) << bad;
+  const auto login =
+      client.post("/api/v1/auth/login", {{"email", "\u2003" + email + "\u00a0"}, {"password", "password1"}});
+  EXPECT_EQ(login.status, 200) << login.describe();
+  EXPECT_EQ(reg("Ünïcode." + unique_email()).status, 201) << "letters of any script stay allowed";
+}
+
+// A display name is one line like a title: trimmed of white space of any script; a tab, newline, C1 control
+// or line separator is a 422 naming it.
+TEST_F(AuthTest, DisplayNamesAreOneLine) {
+  auto u = user();
+  for (const char* name : {"Ada\nLovelace", "a\tb", "a\rb", "a\u0085b", "a\u2028b", "a\u2029b", "a\u009fb"}) {
+    EXPECT_TRUE(IsProblem(u.client.patch("/api/v1/me", {{"display_name", name}}), 422, "display_name"))
+        << name;
+    EXPECT_TRUE(
+        IsProblem(anon().post("/api/v1/auth/register",
+                              {{"email", unique_email()}, {"password", "password1"}, {"display_name", name}}),
+                  422, "display_name"))
+        << name;
+  }
+  const auto r = u.client.patch("/api/v1/me", {{"display_name", "\u00a0Bob\u3000"}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.json()["display_name"], "Bob");
+  EXPECT_EQ(
+      u.client.patch("/api/v1/me", {{"display_name", "👨‍👩‍👧 family"}}).json()["display_name"],
+      "👨‍👩‍👧 family")
+      << "a zero-width joiner inside an emoji stays";
+}
+
 TEST_F(AuthTest, LoginReturnsABearerToken) {
   auto u = user();
   auto client = anon();

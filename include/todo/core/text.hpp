@@ -31,6 +31,12 @@ bool has_any_control_char(std::string_view s);
 std::string collapse_space(std::string_view s);
 /// Contains a Unicode white space character (see trim_unicode()).
 bool has_unicode_space(std::string_view s);
+/// No control character (tab, newline, carriage return, C1's U+0085 included) and no line or paragraph
+/// separator (U+2028, U+2029): what is shown on one line.
+bool is_one_line(std::string_view s);
+/// Contains an invisible formatting character: soft hyphen, zero-width spaces and joiners, direction marks,
+/// embeddings, overrides and isolates, word joiner, byte order mark, interlinear annotation.
+bool has_invisible_format_char(std::string_view s);
 /// The non-empty parts of `s` between Unicode white space, control characters and the ASCII characters in
 /// `ascii_separators`.
 std::vector<std::string_view> split_unicode(std::string_view s, std::string_view ascii_separators);
