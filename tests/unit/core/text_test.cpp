@@ -190,5 +190,27 @@ TEST(LowerUnicode, LowerCasesEveryScriptByItsSimpleMapping) {
   EXPECT_EQ(lower_unicode("ABC-123 日本"), "abc-123 日本");
 }
 
+TEST(IsOneLine, RefusesControlsAndLineSeparators) {
+  EXPECT_TRUE(is_one_line("Grüße 😀 a\u00a0b \u200d"));
+  for (const char* s : {"a\nb", "a\rb", "a\tb", "a\u0085b", "a\u009fb", "a\u2028b", "a\u2029b", "\x7f"})
+    EXPECT_FALSE(is_one_line(s)) << s;
+}
+
+TEST(HasInvisibleFormatChar, FindsZeroWidthAndDirectionCharacters) {
+  for (const char* s :
+       {"a\u200bb", "a\u200db", "\u200e", "\u202e", "\u2066x", "\ufeff", "soft\u00adhyphen", "\u2060"})
+    EXPECT_TRUE(has_invisible_format_char(s)) << s;
+  EXPECT_FALSE(has_invisible_format_char("plain Ünïcode 日本 😀"));
+}
+
+TEST(SplitUnicode, CutsAtSpacesControlsAndTheGivenCharacters) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(split_unicode("  a\u00a0b\u3000c\td  ", ""), (V{"a", "b", "c", "d"}));
+  EXPECT_EQ(split_unicode("x,y;;z", ",;"), (V{"x", "y", "z"}));
+  EXPECT_EQ(split_unicode("3.14 file.txt", ","), (V{"3.14", "file.txt"}));
+  EXPECT_EQ(split_unicode("", ","), V{});
+  EXPECT_EQ(split_unicode(",,,", ","), V{});
+}
+
 }  // namespace
 }  // namespace todo
