@@ -214,6 +214,9 @@ void add_task_routes(http::Router& router, Context& ctx) {
 
   router.add("GET", "/api/v1/tags", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
+    // A client that thinks it filters ("?status=done") gets a 422, not the open tasks' tags unfiltered.
+    for (const auto& [name, value] : req.query)
+      throw invalid(name, "not a parameter of the tag list (it takes none: the tags of the open tasks)");
     auto counts = co_await ctx.db.read(
         [&](pqxx::transaction_base& w) { return tasks::repository::tag_counts(w, req.user_id); });
     nlohmann::json out = nlohmann::json::array();

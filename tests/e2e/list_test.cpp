@@ -376,6 +376,9 @@ TEST_F(ListTest, TagCountsForOpenTasks) {
   ASSERT_EQ(r.status, 200) << r.describe();
   EXPECT_EQ(r.json(), nlohmann::json::parse(R"([{"tag":"home","count":3},{"tag":"errands","count":1},
                                                 {"tag":"work","count":1}])"));
+  // It takes no parameter: one that looks like a filter is a 422 naming it, not the unfiltered list.
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tags?status=done"), 422, "status"));
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tags?bogus=1"), 422, "bogus"));
 }
 
 // ---------------------------------------------------------------------------------------------------------
