@@ -37,6 +37,7 @@ struct TimePart {
   int minute = 0;
   bool weak = false;       // "morning": a default a clock time overrides
   bool bare_hour = false;  // no am/pm written ("at 9"): "tonight at 9" reads 21:00
+  bool h12 = false;        // an hour 1-12 with no am/pm nor leading zero: the part of the day picks am or pm
   bool ambiguous = false;  // "2:15": read as 14:15, but 02:15 is as likely
 };
 
@@ -180,6 +181,7 @@ class Parser {
   local_days first_occurrence(local_days from, int minute, bool& found) const;
   std::optional<Instant> combine(const std::vector<DatePart>& ds, const std::vector<TimePart>& ts,
                                  const std::vector<Instant>& rel, bool& all_day, bool for_reminder);
+  static bool fit_day_part(const TimePart& t, int part, bool from_date, int& minute, bool& next_day);
 
   string_view text_;
   const ParseContext& ctx_;
@@ -655,6 +657,9 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
     }
     t.minute = c->minute;
     t.bare_hour = !c->ampm;
+    const std::size_t digits = std::min(w.find_first_not_of("0123456789"), w.size());
+    const int written = digits == 1 || digits == 2 ? std::stoi(std::string(w.substr(0, digits))) : 0;
+    t.h12 = !c->ampm && w[0] != '0' && written >= 1 && written <= 12;
     t.ambiguous = !c->ampm && w.size() == 4 && w[1] == ':' && w[0] >= '1' && w[0] <= '7';
     if (free_is(i + k, "o'clock") || free_is(i + k, "oclock")) return k + 1;
     return k;
@@ -1188,6 +1193,44 @@ local_days Parser::first_occurrence(local_days from, int minute, bool& found) co
   return from;
 }
 
+// The part of the day decides the am/pm of an hour written without it: morning → am ("at 6 in the morning"),
+// afternoon, evening and night → pm ("tomorrow evening at 8", "at 11 at night"); "12" in the evening or at
+// night is midnight, and so are the night's small hours ("at 2 at night", "tonight at 0:30", "tonight at
+// 1am"): `next_day` is then set. `part` is the part's default minute (morning 09:00, afternoon 15:00, evening
+// 19:00, tonight 20:00, night 21:00) or kNoTime. False when a time written with am/pm or on a 24-hour clock
+// contradicts the part ("at 8am in the evening"). `from_date`: the part came with the date ("tonight", "this
+// evening"), where any morning hour is the night's ("tonight at 1am").
+bool Parser::fit_day_part(const TimePart& t, int part, bool from_date, int& minute, bool& next_day) {
+  if (part == kNoTime) return true;
+  const int hour = minute / 60;
+  if (part < 12 * 60) {  // morning
+    if (t.h12) minute = (hour % 12) * 60 + minute % 60;
+    return t.h12 || minute < 12 * 60;
+  }
+  if (part < 17 * 60) {  // afternoon
+    if (t.h12 && hour < 12) minute += 12 * 60;
+    return t.h12 || minute >= 12 * 60;
+  }
+  // evening and night
+  if (t.h12) {
+    if (hour == 12) {
+      minute -= 12 * 60;
+      next_day = true;
+    } else if (part > 20 * 60 && hour >= 13 && hour <= 16) {  // "at 2 at night": the small hours
+      minute -= 12 * 60;
+      next_day = true;
+    } else if (hour < 12) {
+      minute += 12 * 60;
+    }
+    return true;
+  }
+  if (minute < 12 * 60 && (from_date || minute < 5 * 60)) {
+    next_day = true;
+    return true;
+  }
+  return minute >= 12 * 60;
+}
+
 // One instant out of the date, time and relative parts; nullopt when there are none or they conflict.
 std::optional<Instant> Parser::combine(const std::vector<DatePart>& ds, const std::vector<TimePart>& ts,
                                        const std::vector<Instant>& rel, bool& all_day, bool for_reminder) {
@@ -1227,20 +1270,19 @@ std::optional<Instant> Parser::combine(const std::vector<DatePart>& ds, const st
     return rel.front();
   }
   int minute = time ? time->minute : date && date->default_minute != kNoTime ? date->default_minute : kNoTime;
-  // "tonight at 9", "this evening at 7:30": an hour without am/pm in the evening. The night's small hours
-  // are the next day's: "tonight at 12" (or 12:30, 0:30, 1am) is after midnight, not noon or the past
-  // morning.
-  const bool evening = date && date->default_minute >= 12 * 60;
+  // The part of the day said with the time ("tomorrow evening at 8", "at 6 in the morning") or by the date
+  // ("tonight at 9", "this morning at 6") decides its am/pm.
+  int part = kNoTime;
+  for (const auto& t : ts)
+    if (t.weak && part == kNoTime) part = t.minute;
+  const bool part_from_date = part == kNoTime && date && date->default_minute != kNoTime;
+  if (part_from_date) part = date->default_minute;
   bool after_midnight = false;
-  if (time && evening) {
-    if (time->bare_hour && minute >= 60 && minute < 12 * 60)
-      minute += 12 * 60;
-    else if (time->bare_hour && minute >= 12 * 60 && minute < 13 * 60)
-      minute -= 12 * 60, after_midnight = true;
-    else if (minute < 12 * 60)
-      after_midnight = true;
+  if (time && !time->weak && !fit_day_part(*time, part, part_from_date, minute, after_midnight)) {
+    problem("a time that does not fit the part of the day");
+    return std::nullopt;
   }
-  if (time && time->ambiguous && !evening) ambiguous_time(minute);
+  if (time && time->ambiguous && part == kNoTime) ambiguous_time(minute);
   if (date) {
     if (minute == kNoTime) {
       if (for_reminder) return wall_to_instant(clk_.zone, date->day, 9 * 60);
@@ -1270,22 +1312,33 @@ void Parser::finish_dates() {
     if (from < clk_.today) from = clk_.today;
     if (!rels_.empty()) problem("a relative time with a recurrence");
     int minute = kNoTime;
-    bool ambiguous = false;
+    const TimePart* time = nullptr;
+    int part = kNoTime;
     for (const auto& t : times_) {
+      if (t.weak && part == kNoTime) part = t.minute;
       if (minute == kNoTime || !t.weak) {
         minute = t.minute;
-        ambiguous = t.ambiguous;
+        time = &t;
       }
     }
-    if (ambiguous && rule_->default_minute < 12 * 60) ambiguous_time(minute);
+    // "every evening at 8", "every tuesday evening at 8", "tonight at 9 every week": the part of the day
+    // decides the am/pm, as for a single date.
+    const bool part_from_date = part == kNoTime && !ds.empty() && ds.front().default_minute != kNoTime;
+    if (part_from_date) part = ds.front().default_minute;
+    if (part == kNoTime) part = rule_->default_minute;
+    bool next_day = false;
+    if (time && !time->weak && !fit_day_part(*time, part, part_from_date, minute, next_day))
+      problem("a time that does not fit the part of the day");
+    if (time && time->ambiguous && part == kNoTime) ambiguous_time(minute);
     if (minute == kNoTime && !ds.empty() && ds.front().default_minute != kNoTime)
       minute = ds.front().default_minute;
     if (minute == kNoTime) minute = rule_->default_minute;
     bool found = false;
     if (minute == 24 * 60) {
       minute = 0;
-      from += days(1);
+      next_day = true;
     }
+    if (next_day) from += days(1);
     const local_days first = first_occurrence(from, minute, found);
     std::string rrule = std::string("FREQ=") + rule_->freq;
     if (rule_->interval > 1) rrule += ";INTERVAL=" + std::to_string(rule_->interval);

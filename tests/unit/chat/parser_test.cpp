@@ -180,6 +180,42 @@ TEST(ChatParser, UntilIsUtcAndInclusive) {
   EXPECT_EQ(*r.recurrence, "FREQ=DAILY;UNTIL=20260310T110000Z");
 }
 
+// A bare hour takes its am/pm from the part of the day said with it: morning → am, afternoon/evening/night →
+// pm, "12 at night" = midnight; an explicit time that contradicts the part is a conflict (no due date).
+TEST(ChatParser, ThePartOfTheDayDecidesAmOrPm) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"call mom tomorrow evening at 8", "2026-03-06T01:00:00Z"},           // Thu 20:00 EST
+      {"go running tomorrow at 6 in the morning", "2026-03-05T11:00:00Z"},  // Thu 06:00
+      {"take out trash at 11 at night", "2026-03-05T04:00:00Z"},            // today 23:00
+      {"call at 12 at night", "2026-03-05T05:00:00Z"},                      // midnight tonight
+      {"call mom tomorrow night at 12", "2026-03-06T05:00:00Z"},            // the midnight after Thursday
+      {"nap tomorrow afternoon at 2", "2026-03-05T19:00:00Z"},              // Thu 14:00
+      {"pills tomorrow morning at 10", "2026-03-05T15:00:00Z"},             // Thu 10:00
+      {"meds every morning at 6", "2026-03-05T11:00:00Z"},                  // 06:00 (today's has passed)
+      {"meds every evening at 8", "2026-03-05T01:00:00Z"},                  // 20:00 today
+      {"meds every night at 10", "2026-03-05T03:00:00Z"},                   // 22:00 today
+      {"walk every tuesday evening at 8", "2026-03-11T00:00:00Z"},          // Tue 20:00 EDT
+      {"call mom tomorrow evening at 8pm", "2026-03-06T01:00:00Z"},         // agreeing: fine
+      {"call mom tomorrow evening at 20:00", "2026-03-06T01:00:00Z"},
+  };
+  for (const auto& [text, due] : cases) {
+    const auto r = parse(text, ny());
+    ASSERT_TRUE(r.due_at.has_value()) << text;
+    EXPECT_EQ(format_rfc3339(*r.due_at), due) << text;
+    EXPECT_FALSE(r.all_day) << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << (r.problems.empty() ? "" : r.problems[0]);
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  for (const char* text : {"call mom tomorrow at 8am in the evening", "call mom tomorrow morning at 7pm",
+                           "call at 9am at night", "meds every evening at 8am"}) {
+    const auto r = parse(text, ny());
+    EXPECT_LT(r.confidence, 0.7) << text;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_NE(r.problems[0].find("part of the day"), std::string::npos) << r.problems[0];
+  }
+  EXPECT_FALSE(parse("call mom tomorrow at 8am in the evening", ny()).due_at.has_value());
+}
+
 TEST(ChatParser, SelectionIndexForTheDialog) {
   EXPECT_EQ(parse("the second one", ny()).index, 2);
   EXPECT_EQ(parse("the last one", ny()).index, -1);
