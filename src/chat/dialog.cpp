@@ -448,15 +448,27 @@ void do_status(Step& s, Task task, Status to) {
     say(s, in_quotes(task.title) + (to == Status::done ? " is already done." : " is already open."));
     return;
   }
+  // Completing an occurrence of a series creates the next one(s): remembered, so that undo removes them too.
+  std::vector<std::string> before;
+  if (to == Status::done && task.series_id)
+    for (const auto& o : tasks::repository::series_tasks(s.w, s.actor.user_id, *task.series_id))
+      before.push_back(o.id);
   const Task t =
       to == Status::done ? svc::complete(s.w, s.actor, task.id) : svc::reopen(s.w, s.actor, task.id);
+  nlohmann::json created = nlohmann::json::array();
+  if (to == Status::done && task.series_id)
+    for (const auto& o : tasks::repository::series_tasks(s.w, s.actor.user_id, *task.series_id))
+      if (std::find(before.begin(), before.end(), o.id) == before.end())
+        created.push_back({{"id", o.id}, {"version", o.version}});
   const char* type = to == Status::done ? "complete" : "reopen";
   add_action(s, type, t);
-  push_undo(s, {{"type", type},
-                {"task_id", t.id},
-                {"version", t.version},
-                {"version_before", task.version},
-                {"title", t.title}});
+  nlohmann::json entry = {{"type", type},
+                          {"task_id", t.id},
+                          {"version", t.version},
+                          {"version_before", task.version},
+                          {"title", t.title}};
+  if (!created.empty()) entry["created"] = std::move(created);
+  push_undo(s, std::move(entry));
   say(s, to == Status::done ? "Marked " + in_quotes(t.title) + " as done."
                             : "Reopened " + in_quotes(t.title) + ".");
 }
@@ -675,6 +687,27 @@ void rebase(Step& s, const std::string& old_id, int before, const std::string& n
   }
 }
 
+/// Undoing a completion: removes the next occurrences it created (entry["created"]) that are still as they
+/// were created (open, same version); one changed since is kept. The reply's words about those kept, or "".
+std::string remove_created(Step& s, const nlohmann::json& entry) {
+  std::vector<std::string> kept;
+  for (const auto& c : entry.value("created", nlohmann::json::array())) {
+    const auto o = tasks::repository::find(s.w, s.actor.user_id, c.value("id", std::string()));
+    if (!o) continue;  // deleted meanwhile
+    if (o->status != Status::open || o->version != c.value("version", 0)) {
+      kept.push_back(label(*o, s.turn.zone));
+      continue;
+    }
+    svc::remove(s.w, s.actor, o->id, o->version);
+    add_action(s, "delete", *o);
+  }
+  if (kept.empty()) return "";
+  std::string out;
+  for (std::size_t i = 0; i < kept.size(); ++i)
+    out += (i == 0 ? "" : ", ") + in_quotes(kept[i]);
+  return " The next occurrence it created (" + out + ") was changed since, so I kept it.";
+}
+
 void do_undo(Step& s) {
   if (s.c.actions.empty()) {
     say(s, "There is nothing to undo in this conversation.");
@@ -688,9 +721,13 @@ void do_undo(Step& s) {
     if (type == "create") {
       auto t = find_task(s, entry);
       if (!t) return;
-      svc::remove(s.w, s.actor, t->id, entry.value("version", 0));
+      // A repeating task goes with its series, as a delete does; skipping this occurrence alone would leave
+      // the next one standing.
+      const bool series = t->series_id && t->recurrence;
+      svc::remove(s.w, s.actor, t->id, entry.value("version", 0),
+                  series ? tasks::Scope::series : tasks::Scope::this_occurrence);
       add_action(s, "delete", *t);
-      say(s, "Undone: removed " + in_quotes(t->title) + " again.");
+      say(s, "Undone: removed " + in_quotes(t->title) + (series ? " and its repetitions" : "") + " again.");
     } else if (type == "complete" || type == "reopen") {
       auto t = find_task(s, entry);
       if (!t) return;
@@ -699,7 +736,8 @@ void do_undo(Step& s) {
       if (t->version == entry.value("version", 0))
         rebase(s, t->id, entry.value("version_before", 0), t->id, u.version);
       add_action(s, reopen ? "reopen" : "complete", u);
-      say(s, "Undone: " + in_quotes(u.title) + (reopen ? " is open again." : " is done again."));
+      const std::string kept = reopen ? remove_created(s, entry) : std::string();
+      say(s, "Undone: " + in_quotes(u.title) + (reopen ? " is open again." : " is done again.") + kept);
     } else if (type == "delete") {
       const nlohmann::json& snap = entry.at("task");
       nlohmann::json body = nlohmann::json::object();

@@ -455,6 +455,49 @@ TEST_F(ChatDialogTest, DeletingARepeatingTaskEndsItsSeries) {
   EXPECT_EQ(open[0]["recurrence"], "FREQ=WEEKLY;BYDAY=MO");
 }
 
+TEST_F(ChatDialogTest, UndoOfARepeatingTaskTakesItsSeriesAlong) {
+  // Undoing the create of a repeating task ends the series: skipping the first occurrence alone (DELETE's
+  // default) left the next one standing.
+  auto u = user();
+  const std::string conv =
+      say(u, "remind me to pay rent on the 1st of every month at 9am")["conversation_id"];
+  ASSERT_EQ(tasks_of(u, "status=open").size(), 1u);
+  const auto undone = say(u, "undo", conv);
+  ASSERT_EQ(undone["actions"].size(), 1u) << undone;
+  EXPECT_EQ(undone["actions"][0]["type"], "delete");
+  EXPECT_EQ(tasks_of(u, "status=open").size(), 0u) << tasks_of(u, "status=open");
+
+  // Undoing the completion of an occurrence also removes the next occurrence that completion created, when it
+  // is untouched.
+  const auto water = say(u, "water plants every monday at 9am", conv)["actions"][0]["task"];
+  say(u, "done with water plants", conv);
+  auto open = tasks_of(u, "status=open");
+  ASSERT_EQ(open.size(), 1u) << open;
+  EXPECT_NE(open[0]["id"], water["id"]);
+  const auto reopened = say(u, "undo", conv);
+  ASSERT_EQ(reopened["actions"].size(), 2u) << reopened;
+  EXPECT_EQ(reopened["actions"][0]["type"], "reopen");
+  EXPECT_EQ(reopened["actions"][1]["type"], "delete");
+  EXPECT_EQ(reopened["actions"][1]["task"]["id"], open[0]["id"]);
+  open = tasks_of(u, "status=open");
+  ASSERT_EQ(open.size(), 1u) << open;
+  EXPECT_EQ(open[0]["id"], water["id"]);
+  EXPECT_EQ(tasks_of(u, "status=done").size(), 0u);
+
+  // A next occurrence changed meanwhile is kept, and the reply says so.
+  say(u, "done with water plants", conv);
+  open = tasks_of(u, "status=open");
+  ASSERT_EQ(open.size(), 1u) << open;
+  const auto next_id = open[0]["id"].get<std::string>();
+  ASSERT_EQ(u.client.patch("/api/v1/tasks/" + next_id, {{"priority", "high"}}).status, 200);
+  const auto kept = say(u, "undo", conv);
+  ASSERT_EQ(kept["actions"].size(), 1u) << kept;
+  EXPECT_EQ(kept["actions"][0]["type"], "reopen");
+  EXPECT_NE(kept["reply"].get<std::string>().find("changed since"), std::string::npos) << kept["reply"];
+  open = tasks_of(u, "status=open");
+  EXPECT_EQ(open.size(), 2u) << open;
+}
+
 TEST_F(ChatDialogTest, UpdatesRecurrenceAndStoresReminders) {
   auto u = user();
   const auto gym = create_task(u.client, "Gym");
