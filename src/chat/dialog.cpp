@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "calendar.hpp"
 #include "todo/chat/reading_json.hpp"
 #include "todo/core/error.hpp"
 #include "todo/core/text.hpp"
@@ -506,6 +507,30 @@ nlohmann::json opt_instant(const std::optional<Instant>& t) {
   return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(nullptr);
 }
 
+/// The task's zone, or the user's when it names none (or one this build does not know).
+const date::time_zone* zone_of(const Task& t, const date::time_zone* fallback) {
+  if (t.timezone.empty()) return fallback;
+  try {
+    return date::locate_zone(t.timezone);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+/// A date read without a time (`day_start`: the start of that day in the user's zone) at the local time of
+/// day of a timed task's due date, in the task's zone: "move X to friday" keeps X's 15:00.
+Instant at_time_of_day(const Task& t, Instant day_start, const date::time_zone* user_zone) {
+  const date::time_zone* zone = zone_of(t, user_zone);
+  const auto seconds = [](Instant i) { return std::chrono::floor<std::chrono::seconds>(i); };
+  const auto day = std::chrono::floor<date::days>(user_zone->to_local(seconds(day_start)));
+  const auto due = zone->to_local(seconds(*t.due_at));
+  const auto minute = std::chrono::floor<std::chrono::minutes>(due - std::chrono::floor<date::days>(due));
+  const auto extra =
+      due - std::chrono::floor<date::days>(due) - minute;  // seconds and below, kept as they are
+  return detail::wall_to_instant(zone, day, static_cast<int>(minute.count())) + extra +
+         (*t.due_at - seconds(*t.due_at));
+}
+
 void do_update(Step& s, const Reading& r, const Task& task) {
   nlohmann::json patch = nlohmann::json::object(), before = nlohmann::json::object();
   std::vector<std::string> said;
@@ -514,12 +539,18 @@ void do_update(Step& s, const Reading& r, const Task& task) {
     before["title"] = task.title;
     said.push_back("renamed it to " + in_quotes(r.title));
   }
-  if (r.due_at && (r.due_at != task.due_at || r.all_day != task.all_day)) {
-    patch["due_at"] = format_rfc3339(*r.due_at);
-    patch["all_day"] = r.all_day;
+  std::optional<Instant> due = r.due_at;
+  bool all_day = r.all_day;
+  if (due && all_day && task.due_at && !task.all_day) {  // a date alone keeps a timed task's time of day
+    due = at_time_of_day(task, *due, s.turn.zone);
+    all_day = false;
+  }
+  if (due && (due != task.due_at || all_day != task.all_day)) {
+    patch["due_at"] = format_rfc3339(*due);
+    patch["all_day"] = all_day;
     before["due_at"] = opt_instant(task.due_at);
     before["all_day"] = task.all_day;
-    said.push_back("moved it to " + when(*r.due_at, r.all_day, s.turn.zone));
+    said.push_back("moved it to " + when(*due, all_day, s.turn.zone));
   }
   if (r.priority && static_cast<int>(*r.priority) != static_cast<int>(task.priority)) {
     patch["priority"] = std::string(to_string(*r.priority));

@@ -61,6 +61,17 @@ class FakeLlm {
   pid_t pid_ = -1;
 };
 
+/// The next `weekday` after today (today excluded) in the zone, at `hour`:00 there, in RFC 3339.
+std::string next_weekday_at(const char* zone_name, date::weekday weekday, int hour) {
+  const auto* zone = date::locate_zone(zone_name);
+  const auto local_now = zone->to_local(std::chrono::floor<std::chrono::seconds>(todo::now()));
+  auto day = std::chrono::floor<date::days>(local_now) + date::days(1);
+  while (date::weekday{day} != weekday)
+    day += date::days(1);
+  const auto at = zone->to_sys(date::local_seconds(day) + std::chrono::hours(hour), date::choose::earliest);
+  return todo::format_rfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(at));
+}
+
 /// One server with the fake LLM configured (timeout 1 s); tests share it and use fresh users.
 class ChatDialogTest : public ::testing::Test {
  public:
@@ -618,20 +629,40 @@ TEST_F(ChatDialogTest, ReschedulesInTheUsersZone) {
   ASSERT_EQ(r["actions"].size(), 1u) << r;
   EXPECT_EQ(r["actions"][0]["type"], "update");
   // The next Friday after today (today excluded) at 15:00 New York time.
-  const auto* zone = date::locate_zone(zone_name);
-  const auto local_now = zone->to_local(std::chrono::floor<std::chrono::seconds>(todo::now()));
-  auto day = std::chrono::floor<date::days>(local_now) + date::days(1);
-  while (date::weekday{day} != date::Friday)
-    day += date::days(1);
-  const auto expected =
-      zone->to_sys(date::local_seconds(day) + std::chrono::hours(15), date::choose::earliest);
-  const std::string want =
-      todo::format_rfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(expected));
+  const std::string want = next_weekday_at(zone_name, date::Friday, 15);
   const auto stored = u.client.get("/api/v1/tasks/" + t["id"].get<std::string>()).json();
   EXPECT_EQ(instant_us(stored["due_at"]), instant_us(json(want))) << stored << " want " << want;
   EXPECT_EQ(stored["all_day"], false);
   EXPECT_EQ(r["actions"][0]["task"]["due_at"], stored["due_at"]);
   EXPECT_NE(r["reply"].get<std::string>().find("3:00 PM"), std::string::npos) << r;
+}
+
+TEST_F(ChatDialogTest, ADateOnlyRescheduleKeepsTheTimeOfDay) {
+  // "move X to friday" on a task due at 15:00 moves it to Friday 15:00 (it became all-day at 00:00, and its
+  // 30-minute reminder fired at 23:30 the day before).
+  const char* zone_name = "America/New_York";
+  auto u = user({{"timezone", zone_name}});
+  const auto t = create_task(u.client, {{"title", "Team sync"}, {"due_at", "2030-03-05T20:00:00Z"}});
+  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
+  ASSERT_EQ(u.client.post(path + "/reminders", {{"before_due", "PT30M"}}).status, 201);
+  const auto r = say(u, "move team sync to friday");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  const std::string want = next_weekday_at(zone_name, date::Friday, 15);
+  const auto stored = u.client.get(path).json();
+  EXPECT_EQ(instant_us(stored["due_at"]), instant_us(json(want))) << stored << " want " << want;
+  EXPECT_EQ(stored["all_day"], false);
+  EXPECT_NE(r["reply"].get<std::string>().find("3:00 PM"), std::string::npos) << r;
+  const auto reminders = reminders_of(u, t["id"]);
+  ASSERT_EQ(reminders.size(), 1u);
+  EXPECT_EQ(instant_us(reminders[0]["fire_at"]), *instant_us(json(want)) - 30LL * 60 * 1'000'000);
+  // An all-day task stays all-day.
+  const auto allday =
+      create_task(u.client, {{"title", "Pay rent"}, {"due_at", "2030-03-05T05:00:00Z"}, {"all_day", true}});
+  say(u, "move pay rent to friday");
+  const auto rent = u.client.get("/api/v1/tasks/" + allday["id"].get<std::string>()).json();
+  EXPECT_EQ(rent["all_day"], true) << rent;
+  EXPECT_EQ(instant_us(rent["due_at"]), instant_us(json(next_weekday_at(zone_name, date::Friday, 0))))
+      << rent;
 }
 
 TEST_F(ChatDialogTest, TagsATask) {
