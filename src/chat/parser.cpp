@@ -1301,6 +1301,11 @@ std::optional<Instant> Parser::combine(const std::vector<DatePart>& ds, const st
 
 void Parser::finish_dates() {
   bool all_day = false;
+  // "remind me to call mom tomorrow": a reminder needs a time, and a date alone reminds at 09:00 (as "remind
+  // me about X tomorrow" does); the task is due then, with its reminder at the due time (added in run()).
+  const bool remind_at_nine = remind_lead_ && r_.intent == Intent::create && offsets_.empty() &&
+                              times_.empty() && rels_.empty() && rdates_.empty() && rtimes_.empty() &&
+                              rrels_.empty();
   if (rule_) {
     // A plain date is where the recurrence starts.
     local_days from = start_.value_or(clk_.today);
@@ -1333,6 +1338,7 @@ void Parser::finish_dates() {
     if (minute == kNoTime && !ds.empty() && ds.front().default_minute != kNoTime)
       minute = ds.front().default_minute;
     if (minute == kNoTime) minute = rule_->default_minute;
+    if (minute == kNoTime && remind_at_nine) minute = 9 * 60;
     bool found = false;
     if (minute == 24 * 60) {
       minute = 0;
@@ -1375,8 +1381,14 @@ void Parser::finish_dates() {
     if (until_) ds.push_back(DatePart{*until_, *until_, 1, kNoTime, {}, false});
     if (count_ > 0) problem("'times' without a recurrence");
     auto due = combine(ds, times_, rels_, all_day, false);
-    if (due && ds.empty() && rels_.empty()) {
-      // time only
+    if (due && all_day && remind_at_nine) {
+      const Instant nine = wall_to_instant(clk_.zone, make_clock(clk_.zone, *due).today, 9 * 60);
+      if (nine >= clk_.now) {
+        due = nine;
+        all_day = false;
+      } else if (*due >= wall_to_instant(clk_.zone, clk_.today, 0)) {
+        problem("no time for the reminder (09:00, the time a date alone reminds at, has passed)");
+      }
     }
     r_.due_at = due;
     r_.all_day = due && all_day;

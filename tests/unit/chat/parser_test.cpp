@@ -216,6 +216,38 @@ TEST(ChatParser, ThePartOfTheDayDecidesAmOrPm) {
   EXPECT_FALSE(parse("call mom tomorrow at 8am in the evening", ny()).due_at.has_value());
 }
 
+// "remind me to X <date>" without a time: a date alone reminds at 09:00 (as "remind me about X tomorrow"
+// does), so the task is due at 09:00 that day with its reminder at the due time, which follows reschedules
+// and each occurrence of a series. It was an all-day task whose reminder fired at 00:00.
+TEST(ChatParser, ARemindMeWithADateAloneRemindsAtNine) {
+  const auto mom = parse("remind me to call mom tomorrow", ny());
+  ASSERT_TRUE(mom.due_at.has_value());
+  EXPECT_EQ(format_rfc3339(*mom.due_at), "2026-03-05T14:00:00Z");  // 09:00 EST
+  EXPECT_FALSE(mom.all_day);
+  ASSERT_EQ(mom.reminders.size(), 1u);
+  EXPECT_EQ(mom.reminders[0].before_due, std::chrono::seconds(0));
+  EXPECT_GE(mom.confidence, 0.7);
+  const auto rent = parse("remind me to pay rent on the 1st of every month", ny());
+  ASSERT_TRUE(rent.due_at.has_value());
+  EXPECT_EQ(format_rfc3339(*rent.due_at), "2026-04-01T13:00:00Z");  // 09:00 EDT
+  EXPECT_FALSE(rent.all_day);
+  EXPECT_EQ(rent.recurrence, "FREQ=MONTHLY;BYMONTHDAY=1");
+  ASSERT_EQ(rent.reminders.size(), 1u);
+  EXPECT_EQ(rent.reminders[0].before_due, std::chrono::seconds(0));
+  EXPECT_GE(rent.confidence, 0.7);
+  // Today before 09:00: today at 09:00; after it, there is no time left for the reminder: asked.
+  const auto early = parse("remind me to call mom today", ny("2026-03-04T13:00:00Z"));
+  ASSERT_TRUE(early.due_at.has_value());
+  EXPECT_EQ(format_rfc3339(*early.due_at), "2026-03-04T14:00:00Z");
+  EXPECT_GE(early.confidence, 0.7);
+  const auto late = parse("remind me to call mom today", ny());
+  EXPECT_LT(late.confidence, 0.7);
+  ASSERT_FALSE(late.problems.empty());
+  EXPECT_NE(late.problems[0].find("no time for the reminder"), std::string::npos) << late.problems[0];
+  // A plain create with a date stays all-day.
+  EXPECT_TRUE(parse("call mom tomorrow", ny()).all_day);
+}
+
 TEST(ChatParser, SelectionIndexForTheDialog) {
   EXPECT_EQ(parse("the second one", ny()).index, 2);
   EXPECT_EQ(parse("the last one", ny()).index, -1);
