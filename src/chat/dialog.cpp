@@ -517,18 +517,18 @@ const date::time_zone* zone_of(const Task& t, const date::time_zone* fallback) {
   }
 }
 
-/// A date read without a time (`day_start`: the start of that day in the user's zone) at the local time of
-/// day of a timed task's due date, in the task's zone: "move X to friday" keeps X's 15:00.
-Instant at_time_of_day(const Task& t, Instant day_start, const date::time_zone* user_zone) {
-  const date::time_zone* zone = zone_of(t, user_zone);
+/// The local day of `day_of` in `day_zone` at the local time of day of `time_of` in `time_zone`, as a wall
+/// time in `time_zone`: "move X to friday" keeps X's 15:00 (the day from the reading, the time from the
+/// task).
+Instant day_at_time(Instant day_of, const date::time_zone* day_zone, Instant time_of,
+                    const date::time_zone* time_zone) {
   const auto seconds = [](Instant i) { return std::chrono::floor<std::chrono::seconds>(i); };
-  const auto day = std::chrono::floor<date::days>(user_zone->to_local(seconds(day_start)));
-  const auto due = zone->to_local(seconds(*t.due_at));
-  const auto minute = std::chrono::floor<std::chrono::minutes>(due - std::chrono::floor<date::days>(due));
-  const auto extra =
-      due - std::chrono::floor<date::days>(due) - minute;  // seconds and below, kept as they are
-  return detail::wall_to_instant(zone, day, static_cast<int>(minute.count())) + extra +
-         (*t.due_at - seconds(*t.due_at));
+  const auto day = std::chrono::floor<date::days>(day_zone->to_local(seconds(day_of)));
+  const auto local = time_zone->to_local(seconds(time_of));
+  const auto of_day = local - std::chrono::floor<date::days>(local);
+  const auto minute = std::chrono::floor<std::chrono::minutes>(of_day);
+  return detail::wall_to_instant(time_zone, day, static_cast<int>(minute.count())) + (of_day - minute) +
+         (time_of - seconds(time_of));
 }
 
 void do_update(Step& s, const Reading& r, const Task& task) {
@@ -542,7 +542,7 @@ void do_update(Step& s, const Reading& r, const Task& task) {
   std::optional<Instant> due = r.due_at;
   bool all_day = r.all_day;
   if (due && all_day && task.due_at && !task.all_day) {  // a date alone keeps a timed task's time of day
-    due = at_time_of_day(task, *due, s.turn.zone);
+    due = day_at_time(*due, s.turn.zone, *task.due_at, zone_of(task, s.turn.zone));
     all_day = false;
   }
   if (due && (due != task.due_at || all_day != task.all_day)) {
@@ -611,20 +611,53 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
                task.title + " recurring every Monday at 9am\u201d.");
     return;
   }
+  // The first occurrence: the reading's when the task has no date; else the day and time the message gives
+  // ("every friday at 10am" on a task due Wednesday 16:00 → the next Friday 10:00), each part it does not
+  // give taken from the task ("every monday" keeps its 16:00, "daily at 7am" its date).
+  std::optional<Instant> first = task.due_at;
+  bool all_day = task.all_day;
+  if (r.due_at && !task.due_at) {
+    first = r.due_at;
+    all_day = r.all_day;
+  } else if (r.due_at) {
+    const std::string& rule = *r.recurrence;
+    bool names_day = rule.find("BYDAY=") != std::string::npos ||
+                     rule.find("BYMONTHDAY=") != std::string::npos ||
+                     rule.find("BYMONTH=") != std::string::npos;
+    for (const auto& sp : r.spans)
+      names_day = names_day || sp.kind == SpanKind::date;
+    const date::time_zone* task_zone = zone_of(task, s.turn.zone);
+    if (names_day && !r.all_day) {
+      first = r.due_at;
+      all_day = false;
+    } else if (names_day) {
+      first = task.all_day ? *r.due_at : day_at_time(*r.due_at, s.turn.zone, *task.due_at, task_zone);
+    } else if (!r.all_day) {
+      first = day_at_time(*task.due_at, task_zone, *r.due_at, s.turn.zone);
+      all_day = false;
+    }
+    if (!all_day && first != task.due_at && *first < s.turn.now) {  // a part from the task made it past
+      ask(s, "When is the first " + in_quotes(task.title) + " due? " + when(*first, false, s.turn.zone) +
+                 " has passed; say it with the day and the time, for example \u201cmake " + task.title +
+                 " recurring every Monday at 9am\u201d.");
+      return;
+    }
+  }
   nlohmann::json patch = {{"recurrence", *r.recurrence}, {"recurrence_mode", mode_name(r.recurrence_mode)}};
   nlohmann::json before = {
       {"recurrence", task.recurrence ? nlohmann::json(*task.recurrence) : nlohmann::json(nullptr)},
       {"recurrence_mode", std::string(tasks::to_string(task.recurrence_mode))}};
-  if (!task.due_at && r.due_at) {  // the first occurrence, when the task had no date
-    patch["due_at"] = format_rfc3339(*r.due_at);
-    patch["all_day"] = r.all_day;
-    before["due_at"] = nullptr;
+  const bool moved = first != task.due_at || all_day != task.all_day;
+  if (moved) {
+    patch["due_at"] = format_rfc3339(*first);
+    patch["all_day"] = all_day;
+    before["due_at"] = opt_instant(task.due_at);
     before["all_day"] = task.all_day;
   }
   std::string text = in_quotes(task.title) + " now repeats";
   if (r.recurrence_mode == RecurrenceMode::after_completion) text += " after each completion";
   text += " (" + *r.recurrence + ")";
-  if (!task.due_at && r.due_at) text += ", first due " + when(*r.due_at, r.all_day, s.turn.zone);
+  if (moved) text += ", first due " + when(*first, all_day, s.turn.zone);
   do_patch(s, task, patch, before, text + ".");
 }
 

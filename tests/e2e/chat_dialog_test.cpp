@@ -61,15 +61,25 @@ class FakeLlm {
   pid_t pid_ = -1;
 };
 
-/// The next `weekday` after today (today excluded) in the zone, at `hour`:00 there, in RFC 3339.
-std::string next_weekday_at(const char* zone_name, date::weekday weekday, int hour) {
+/// The next `weekday` after today in the zone, at `hour`:00 there, in RFC 3339. `today_too`: today counts
+/// when that time is still to come (a recurrence's first occurrence), else it is excluded (a bare weekday).
+std::string next_weekday_at(const char* zone_name, date::weekday weekday, int hour, bool today_too = false) {
   const auto* zone = date::locate_zone(zone_name);
   const auto local_now = zone->to_local(std::chrono::floor<std::chrono::seconds>(todo::now()));
-  auto day = std::chrono::floor<date::days>(local_now) + date::days(1);
+  auto day = std::chrono::floor<date::days>(local_now);
+  if (!today_too || local_now >= day + std::chrono::hours(hour)) day += date::days(1);
   while (date::weekday{day} != weekday)
     day += date::days(1);
   const auto at = zone->to_sys(date::local_seconds(day) + std::chrono::hours(hour), date::choose::earliest);
   return todo::format_rfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(at));
+}
+
+/// "Fri 10:00": an RFC 3339 instant's weekday and wall time in the zone.
+std::string local_weekday_time(const char* zone_name, const json& instant) {
+  const auto us = instant_us(instant);
+  if (!us) return "not an instant: " + instant.dump();
+  const auto t = std::chrono::floor<std::chrono::seconds>(todo::Instant{std::chrono::microseconds{*us}});
+  return date::format("%a %H:%M", date::make_zoned(date::locate_zone(zone_name), t));
 }
 
 /// One server with the fake LLM configured (timeout 1 s); tests share it and use fresh users.
@@ -507,6 +517,45 @@ TEST_F(ChatDialogTest, UndoOfARepeatingTaskTakesItsSeriesAlong) {
   EXPECT_NE(kept["reply"].get<std::string>().find("changed since"), std::string::npos) << kept["reply"];
   open = tasks_of(u, "status=open");
   EXPECT_EQ(open.size(), 2u) << open;
+}
+
+TEST_F(ChatDialogTest, MakingATaskRecurringTakesTheDayAndTimeSaid) {
+  // "make team sync recurring every friday at 10am" on a task due Wednesday 16:00: the first occurrence is
+  // the next Friday 10:00, and so are the later ones (the task used to keep Wednesday 16:00).
+  const char* zone_name = "America/New_York";
+  auto u = user({{"timezone", zone_name}});
+  const auto sync = create_task(
+      u.client, {{"title", "Team sync"}, {"due_at", next_weekday_at(zone_name, date::Wednesday, 16)}});
+  const auto r = say(u, "make team sync recurring every friday at 10am");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  const std::string path = "/api/v1/tasks/" + sync["id"].get<std::string>();
+  const auto stored = u.client.get(path).json();
+  EXPECT_EQ(stored["recurrence"], "FREQ=WEEKLY;BYDAY=FR");
+  EXPECT_EQ(instant_us(stored["due_at"]),
+            instant_us(json(next_weekday_at(zone_name, date::Friday, 10, /*today_too=*/true))))
+      << stored;
+  EXPECT_NE(r["reply"].get<std::string>().find("first due"), std::string::npos) << r["reply"];
+  ASSERT_EQ(u.client.post(path + "/complete", json::object()).status, 200);
+  const auto open = tasks_of(u, "status=open");
+  ASSERT_EQ(open.size(), 1u) << open;
+  EXPECT_EQ(local_weekday_time(zone_name, open[0]["due_at"]), "Fri 10:00") << open[0];
+
+  // A day without a time keeps the task's time of day: every monday → the next Monday 16:00.
+  const auto gym =
+      create_task(u.client, {{"title", "Gym"}, {"due_at", next_weekday_at(zone_name, date::Wednesday, 16)}});
+  const auto g = say(u, "make gym recurring every monday");
+  ASSERT_EQ(g["actions"].size(), 1u) << g;
+  const auto gym_now = u.client.get("/api/v1/tasks/" + gym["id"].get<std::string>()).json();
+  EXPECT_EQ(instant_us(gym_now["due_at"]),
+            instant_us(json(next_weekday_at(zone_name, date::Monday, 16, true))))
+      << gym_now;
+  EXPECT_EQ(gym_now["all_day"], false);
+
+  // No day and no time: the task keeps its date (the rule starts there).
+  const auto walk =
+      create_task(u.client, {{"title", "Walk"}, {"due_at", next_weekday_at(zone_name, date::Wednesday, 16)}});
+  ASSERT_EQ(say(u, "make walk recurring daily")["actions"].size(), 1u);
+  EXPECT_EQ(u.client.get("/api/v1/tasks/" + walk["id"].get<std::string>()).json()["due_at"], walk["due_at"]);
 }
 
 TEST_F(ChatDialogTest, UpdatesRecurrenceAndStoresReminders) {
