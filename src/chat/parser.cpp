@@ -31,6 +31,7 @@ struct DatePart {
   int default_minute = kNoTime;  // "tonight" → 20:00 unless a time is given
   string_view prep;              // the preposition before it: "by", "before", …
   bool weekday_only = false;
+  std::size_t at = 0;  // its first token (after the prepositions)
 };
 
 struct TimePart {
@@ -68,8 +69,25 @@ bool is_prep(string_view w) {
 
 // Words after which an ambiguous weekday abbreviation ("sun") is read as a day.
 bool is_day_cue(string_view w) {
-  return in(w, {"on", "next", "this", "every", "by", "until", "till", "before", "due", "coming", "and", "&",
-                "starting", "from", "each", "to"});
+  return in(
+      w, {"on", "next",     "this", "every", "by", "until", "till",  "before",  "due",  "coming",  "and",
+          "&",  "starting", "from", "each",  "to", "after", "since", "through", "thru", "between", "last"});
+}
+
+// Words that join a date to a list's range: "after friday", "from monday to friday", "between … and …".
+bool is_range_word(string_view w) {
+  return in(w, {"after", "before", "since", "until", "till", "through", "thru", "from", "to", "between",
+                "and", "by"});
+}
+
+// Words about dates that a list request must not search for as text ("tasks due after the holidays").
+bool is_date_word(string_view w) {
+  return is_range_word(w) ||
+         in(w, {"during",  "last",    "ago",       "past",    "week",      "weeks",   "month",
+                "months",  "year",    "years",     "days",    "yesterday", "today",   "tomorrow",
+                "tonight", "morning", "afternoon", "evening", "night",     "weekend", "spring",
+                "summer",  "autumn",  "fall",      "winter",  "quarter",   "o'clock"}) ||
+         month_word(w) != 0 || weekday_word(w, true) >= 0 || ordinal_shape(w);
 }
 
 class Parser {
@@ -172,6 +190,7 @@ class Parser {
   void detect_command();
   void finish_dates();
   void finish_list();
+  void list_dates(Query& q);
   std::string residual(std::size_t from = 0, std::size_t to = std::string::npos) const;
   static std::string clean_title(std::string s);
   static std::string clean_target(std::string s);
@@ -376,9 +395,57 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
   if (phrase(i, {"day", "after", "tomorrow"})) return set(today + days(2)), 3;
   if (w == "yesterday") {
     set(today - days(1));
-    problem("'yesterday' is in the past");
-    bad = true;
+    if (!list_) {  // a list may look back
+      problem("'yesterday' is in the past");
+      bad = true;
+    }
     return 1;
+  }
+  // last week / month / year / <weekday>: in the past, which only a list may ask about
+  if (w == "last" && free(i + 1)) {
+    const string_view x = low(i + 1);
+    const int day = weekday_word(x, true);
+    if (day >= 0 || in(x, {"week", "month", "year"})) {
+      if (day >= 0) {
+        const int back = (wd - day + 7) % 7;
+        set(today - days(back == 0 ? 7 : back));
+      } else if (x == "week") {
+        d.day = d.range_start = monday - days(7);
+        d.range_days = 7;
+      } else if (x == "month") {
+        d.day = d.range_start = add_months_first(today, -1);
+        d.range_days = days_in_month(year_of(d.range_start), month_of(d.range_start));
+      } else {
+        d.day = d.range_start = *make_date(year_of(today) - 1, 1, 1);
+        d.range_days = static_cast<int>((*make_date(year_of(today), 1, 1) - d.range_start).count());
+      }
+      if (!list_) {
+        problem(quote(i, i + 2) + " is in the past");
+        bad = true;
+      }
+      return 2;
+    }
+  }
+  // "in june", "during december 2027" (and in a list "after june", "from may to july"): that month; as a date
+  // its 1st (today in the current month), in a list the whole month. A year-less month is this year's, or
+  // next year's when it has passed.
+  {
+    const std::size_t j = in(w, {"in", "during"}) ? i + 1 : i;
+    const bool joined = j != i || (list_ && i > 0 && is_range_word(low(i - 1)));
+    const auto day_after = [&](std::size_t k) {
+      return (all_digits(low(k)) && low(k).size() <= 2) || ordinal_shape(low(k)) ||
+             (low(k) == "the" && ordinal_shape(low(k + 1)));
+    };
+    if (int m = joined && free(j) ? month_word(low(j)) : 0; m && !day_after(j + 1)) {
+      int year = year_of(today) + (m < static_cast<int>(month_of(today)) ? 1 : 0);
+      std::size_t k = j + 1;
+      if (free(k) && all_digits(low(k)) && low(k).size() == 4) year = std::stoi(std::string(low(k++)));
+      const local_days first = *make_date(year, m, 1);
+      d.range_start = first;
+      d.range_days = days_in_month(year, static_cast<unsigned>(m));
+      d.day = first < today && today < first + days(d.range_days) ? today : first;
+      return k - i;
+    }
   }
   // this/next/coming + weekday | week | weekend | month | year | morning …
   if (in(w, {"this", "next", "coming", "upcoming"}) && free(i + 1)) {
@@ -1051,7 +1118,7 @@ bool Parser::slots_at(std::size_t i) {
     take(i, i + (low(i + 1) == "it" ? 4 : 3), SpanKind::recurrence);
     return true;
   }
-  if (free_in(i, {"starting", "beginning", "from", "until", "till", "through", "ending"})) {
+  if (!list_ && free_in(i, {"starting", "beginning", "from", "until", "till", "through", "ending"})) {
     std::size_t j = i + 1;
     if (free_in(j, {"on", "from"})) ++j;
     DatePart d;
@@ -1103,6 +1170,7 @@ bool Parser::slots_at(std::size_t i) {
     DatePart d;
     bool bad = false;
     if (std::size_t k = match_date(i, d, bad)) {
+      d.at = i;
       const std::size_t s = back_prep(i, &d.prep);
       if (!bad) (reminder_mode_ ? rdates_ : dates_).push_back(d);
       take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::date));
@@ -1934,6 +2002,80 @@ void Parser::detect_command() {
   conf_ = 0.85;
 }
 
+// The due-date range of a list from its dates and the words that join them: "due this week" (its range),
+// "after friday" (from the end of Friday), "before friday", "by/until/till/through friday" (up to its end),
+// "since monday" (from the last Monday up to now), "from friday" (open-ended), "from monday to friday" and
+// "between monday and friday" (Monday to the end of the Friday after it), "in december" (that month). A date
+// about when tasks were done ("what did I finish today") cannot be a due-date filter: a problem.
+void Parser::list_dates(Query& q) {
+  if (dates_.empty()) return;
+  // "due" said: the dates are due dates, even of done tasks
+  bool due = false;
+  for (std::size_t i = 0; i < n_; ++i)
+    due = due || in(low(i), {"due", "overdue", "deadline"});
+  if (status_ == "done" && !due) {
+    problem("the task list cannot filter by when tasks were done (listing all done tasks)");
+    return;
+  }
+  // The word joining each date: its preposition, or a free range word right before it (taken).
+  auto joined_by = [&](const DatePart& d) -> string_view {
+    if (!d.prep.empty() && d.prep != "due") return d.prep;
+    if (d.at > 0 && free(d.at - 1) && is_range_word(low(d.at - 1))) {
+      take(d.at - 1, d.at, SpanKind::date);
+      return low(d.at - 1);
+    }
+    return {};
+  };
+  auto start = [&](const DatePart& d) { return wall_to_instant(clk_.zone, d.range_start, 0); };
+  auto end = [&](const DatePart& d) {
+    return wall_to_instant(clk_.zone, d.range_start + days(d.range_days), 0);
+  };
+  DatePart a = dates_.front();
+  const string_view how = joined_by(a);
+  if (dates_.size() == 2) {
+    DatePart b = dates_[1];
+    const string_view to = joined_by(b);
+    if (!(in(how, {"from", "between", ""}) && in(to, {"to", "until", "till", "through", "thru", "and"}) &&
+          (how == "between") == (to == "and"))) {
+      problem("two different dates");
+      return;
+    }
+    if (b.range_start < a.range_start && b.weekday_only) b.range_start += days(7);  // "from friday to monday"
+    if (b.range_start < a.range_start) {
+      problem("the range ends before it starts");
+      return;
+    }
+    q.due_after = start(a);
+    q.due_before = end(b);
+    return;
+  }
+  if (dates_.size() > 2) {
+    problem("two different dates");
+    return;
+  }
+  if (how == "since") {
+    // The last such day, not the next: "since monday" on a Wednesday is two days ago.
+    if (a.range_start > clk_.today && a.weekday_only) a.range_start -= days(7);
+    if (a.range_start > clk_.today && !names_a_year(a.at, n_))
+      if (auto earlier = make_date(year_of(a.range_start) - 1, static_cast<int>(month_of(a.range_start)),
+                                   static_cast<int>(day_of(a.range_start))))
+        a.range_start = *earlier;
+    q.due_after = start(a);
+    q.due_before = std::max(clk_.now, start(a));
+  } else if (how == "after") {
+    q.due_after = end(a);
+  } else if (how == "before") {
+    q.due_before = start(a);
+  } else if (in(how, {"by", "until", "till", "through", "thru", "to"})) {
+    q.due_before = end(a);
+  } else if (how == "from") {
+    q.due_after = start(a);
+  } else {
+    q.due_after = start(a);
+    q.due_before = end(a);
+  }
+}
+
 void Parser::finish_list() {
   // filter words
   for (std::size_t i = 0; i < n_; ++i) {
@@ -1942,7 +2084,7 @@ void Parser::finish_list() {
     if (in(w, {"overdue", "late"}) || phrase(i, {"past", "due"})) {
       overdue_ = true;
       take(i, i + (w == "past" ? 2 : 1), SpanKind::filter);
-    } else if (in(w, {"done", "completed", "finished", "complete"})) {
+    } else if (in(w, {"done", "completed", "finished", "complete", "finish"})) {
       status_ = "done";
       take(i, i + 1, SpanKind::filter);
     } else if (in(w, {"open", "pending", "remaining", "unfinished", "incomplete", "outstanding"})) {
@@ -1965,20 +2107,7 @@ void Parser::finish_list() {
   q.has_due = has_due_;
   if (r_.priority) q.priorities.push_back(*r_.priority);
   q.tags = r_.tags;
-  if (dates_.size() > 1) problem("two different dates");
-  if (!dates_.empty()) {
-    const DatePart& d = dates_.front();
-    const Instant start = wall_to_instant(clk_.zone, d.range_start, 0);
-    const Instant end = wall_to_instant(clk_.zone, d.range_start + days(d.range_days), 0);
-    if (d.prep == "before") {
-      q.due_before = start;
-    } else if (d.prep == "by") {
-      q.due_before = end;
-    } else {
-      q.due_after = start;
-      q.due_before = end;
-    }
-  }
+  list_dates(q);
   if (!times_.empty() || !rels_.empty()) {
     bool all_day = false;
     if (auto at = combine({}, times_, rels_, all_day, false)) {
@@ -1989,18 +2118,24 @@ void Parser::finish_list() {
   if (rule_) problem("a recurrence in a list request");
   // filler words; what is left is a search
   for (std::size_t i = 0; i < n_; ++i) {
-    if (free_in(
-            i, {"my",     "me",       "the",   "tasks",      "task",   "todos", "todo",     "to-dos", "items",
-                "things", "is",       "are",   "do",         "i",      "have",  "due",      "that",   "which",
-                "any",    "anything", "there", "for",        "with",   "in",    "of",       "on",     "about",
-                "got",    "left",     "up",    "coming",     "what's", "whats", "what",     "list",   "show",
-                "a",      "to",       "all",   "containing", "called", "named", "priority", "tagged", "stuff",
-                "right",  "now",      "still", "need",       "needs",  "done"}))
+    if (free_in(i, {"my",     "me",     "the",      "tasks",    "task",  "todos", "todo",   "to-dos",
+                    "items",  "things", "is",       "are",      "do",    "i",     "have",   "due",
+                    "that",   "which",  "any",      "anything", "there", "for",   "with",   "in",
+                    "of",     "on",     "about",    "got",      "left",  "up",    "coming", "what's",
+                    "whats",  "what",   "list",     "show",     "a",     "to",    "all",    "containing",
+                    "called", "named",  "priority", "tagged",   "stuff", "right", "now",    "still",
+                    "need",   "needs",  "done",     "did",      "was",   "were"}))
       take(i, i + 1, std::nullopt);
   }
   std::string rest = residual();
   trim_punct(rest);
   if (!rest.empty()) q.q = rest;
+  // Date words that were not read ("due after the holidays") are no search text: never a confident "none".
+  for (std::size_t i = 0; i < n_; ++i)
+    if (free(i) && is_date_word(low(i))) {
+      problem("unread date words in the list request " + quote(i, i + 1));
+      break;
+    }
   r_.query = std::move(q);
   r_.due_at.reset();
   r_.all_day = false;

@@ -74,6 +74,11 @@ std::string next_weekday_at(const char* zone_name, date::weekday weekday, int ho
   return todo::format_rfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(at));
 }
 
+/// An instant given in microseconds since the epoch, in RFC 3339.
+std::string rfc3339_us(long long us) {
+  return todo::format_rfc3339(todo::Instant{std::chrono::microseconds{us}});
+}
+
 /// "Fri 10:00": an RFC 3339 instant's weekday and wall time in the zone.
 std::string local_weekday_time(const char* zone_name, const json& instant) {
   const auto us = instant_us(instant);
@@ -130,6 +135,13 @@ class ChatDialogTest : public ::testing::Test {
     if (!std::regex_match(j["conversation_id"].get<std::string>(), kUuid))
       throw std::runtime_error("conversation_id is not a UUID: " + r.body);
     return j;
+  }
+
+  /// The list query POST /api/v1/chat/parse reads in the message (the user's zone, now).
+  static json parsed_query(TestUser& u, const std::string& message) {
+    const auto r = u.client.post("/api/v1/chat/parse", {{"text", message}});
+    if (r.status != 200) throw std::runtime_error("POST /api/v1/chat/parse: " + r.describe());
+    return r.json()["query"];
   }
 
   static json tasks_of(TestUser& u, const std::string& query = "") {
@@ -729,21 +741,16 @@ TEST_F(ChatDialogTest, FilteredListReturnsTheRightTasks) {
   auto u = user({{"timezone", "Europe/Berlin"}});
   const std::string message = "show high priority tasks tagged work due this week";
   // "this week" as the parser reads it now, in the user's zone: [due_after, due_before).
-  const auto parsed = u.client.post("/api/v1/chat/parse", {{"text", message}});
-  ASSERT_EQ(parsed.status, 200) << parsed.describe();
-  const json query = parsed.json()["query"];
+  const json query = parsed_query(u, message);
   const auto after = instant_us(query["due_after"]);
   const auto before = instant_us(query["due_before"]);
   ASSERT_TRUE(after && before) << query;
-  const auto at = [](long long us) {
-    return todo::format_rfc3339(todo::Instant{std::chrono::microseconds{us}});
-  };
   const long long inside = *after + (*before - *after) / 2;
   const long long later = *before + 86'400'000'000LL;
   const auto make = [&](const std::string& title, const std::string& prio, const std::string& tag,
                         long long due) {
     return create_task(u.client,
-                       {{"title", title}, {"priority", prio}, {"tags", {tag}}, {"due_at", at(due)}});
+                       {{"title", title}, {"priority", prio}, {"tags", {tag}}, {"due_at", rfc3339_us(due)}});
   };
   const auto hit = make("Quarterly plan", "high", "work", inside);
   make("Next week plan", "high", "work", later);
@@ -759,6 +766,31 @@ TEST_F(ChatDialogTest, FilteredListReturnsTheRightTasks) {
   EXPECT_EQ(r["actions"][0]["type"], "list");
   EXPECT_EQ(r["actions"][0]["task"]["id"], hit["id"]);
   EXPECT_NE(r["reply"].get<std::string>().find("Quarterly plan"), std::string::npos) << r;
+}
+
+TEST_F(ChatDialogTest, ListRangesAreReadNotSearchedFor) {
+  // "due after friday" searched for the text "after" and answered "You have no … tasks" at 0.9.
+  auto u = user({{"timezone", "America/New_York"}});
+  const std::string message = "show tasks due after friday";
+  const json query = parsed_query(u, message);
+  ASSERT_TRUE(instant_us(query["due_after"])) << query;
+  EXPECT_FALSE(query.contains("due_before")) << query;
+  EXPECT_FALSE(query.contains("q")) << query;
+  const long long after = *instant_us(query["due_after"]);
+  const long long day = 86'400'000'000LL;
+  const auto later = create_task(u.client, {{"title", "Later report"}, {"due_at", rfc3339_us(after + day)}});
+  create_task(u.client, {{"title", "Earlier report"}, {"due_at", rfc3339_us(after - day)}});
+  const auto r = say(u, message);
+  EXPECT_EQ(r["intent"], "list");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  EXPECT_EQ(r["actions"][0]["task"]["id"], later["id"]);
+  EXPECT_NE(r["reply"].get<std::string>().find("due after friday"), std::string::npos) << r["reply"];
+
+  // When tasks were done is not a filter the task list has: asked, not answered "none".
+  const auto done = say(u, "what did I finish today");
+  EXPECT_TRUE(done["needs_clarification"].get<bool>()) << done;
+  EXPECT_EQ(done["actions"], json::array());
+  EXPECT_NE(done["reply"].get<std::string>().find("when tasks were done"), std::string::npos) << done;
 }
 
 TEST_F(ChatDialogTest, UnsureAnswersToAQuestionDoNotAct) {

@@ -248,6 +248,66 @@ TEST(ChatParser, ARemindMeWithADateAloneRemindsAtNine) {
   EXPECT_TRUE(parse("call mom tomorrow", ny()).all_day);
 }
 
+// List requests read the words that join their dates ("after", "since", "until", "from … to", "between …
+// and", "in <month>") and never turn them into a search text; a date about when tasks were done cannot be
+// filtered by the task list: a problem, not a confident "none".
+TEST(ChatParser, ListRangesAndStatuses) {
+  struct Case {
+    const char* text;
+    const char* after;   // due_after or ""
+    const char* before;  // due_before or ""
+  };
+  const Case cases[] = {
+      {"show tasks due after friday", "2026-03-07T05:00:00Z", ""},
+      {"show tasks due in december", "2026-12-01T05:00:00Z", "2027-01-01T05:00:00Z"},
+      {"what's due from monday to friday", "2026-03-09T04:00:00Z", "2026-03-14T04:00:00Z"},
+      {"show tasks due between monday and friday", "2026-03-09T04:00:00Z", "2026-03-14T04:00:00Z"},
+      {"show tasks due since monday", "2026-03-02T05:00:00Z", "2026-03-04T15:00:00Z"},
+      {"what's due until friday", "", "2026-03-07T05:00:00Z"},
+      {"what's due through friday", "", "2026-03-07T05:00:00Z"},
+      {"what was due yesterday", "2026-03-03T05:00:00Z", "2026-03-04T05:00:00Z"},
+      {"show tasks due from friday", "2026-03-06T05:00:00Z", ""},
+  };
+  for (const auto& c : cases) {
+    const auto r = parse(c.text, ny());
+    ASSERT_EQ(r.intent, Intent::list) << c.text;
+    ASSERT_TRUE(r.query.has_value()) << c.text;
+    const Query& q = *r.query;
+    EXPECT_EQ(q.due_after ? format_rfc3339(*q.due_after) : "", c.after) << c.text;
+    EXPECT_EQ(q.due_before ? format_rfc3339(*q.due_before) : "", c.before) << c.text;
+    EXPECT_FALSE(q.q.has_value()) << c.text << ": " << q.q.value_or("");
+    EXPECT_EQ(q.status, "open") << c.text;
+    EXPECT_TRUE(r.problems.empty()) << c.text << ": " << (r.problems.empty() ? "" : r.problems[0]);
+    EXPECT_GE(r.confidence, 0.7) << c.text;
+  }
+  // Done tasks by when they were done: the list filters by due date only.
+  for (const char* text : {"what did I finish today", "show completed tasks from last week"}) {
+    const auto r = parse(text, ny());
+    ASSERT_EQ(r.intent, Intent::list) << text;
+    EXPECT_EQ(r.query->status, "done") << text;
+    EXPECT_FALSE(r.query->due_after || r.query->due_before) << text;
+    EXPECT_FALSE(r.query->q.has_value()) << text << ": " << r.query->q.value_or("");
+    EXPECT_LT(r.confidence, 0.7) << text;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_NE(r.problems[0].find("when tasks were done"), std::string::npos) << r.problems[0];
+  }
+  // Done tasks by due date: fine.
+  const auto due = parse("show done tasks due this week", ny());
+  EXPECT_EQ(due.query->status, "done");
+  EXPECT_TRUE(due.query->due_after && due.query->due_before);
+  EXPECT_GE(due.confidence, 0.7);
+  // Date words left unread are never a search text at high confidence.
+  for (const char* text : {"show tasks due after the holidays", "what's due in the spring"}) {
+    const auto r = parse(text, ny());
+    EXPECT_LT(r.confidence, 0.7) << text;
+    EXPECT_FALSE(r.problems.empty()) << text;
+  }
+  // A search stays a search.
+  const auto search = parse("show tasks about taxes", ny());
+  EXPECT_EQ(search.query->q, "taxes");
+  EXPECT_GE(search.confidence, 0.7);
+}
+
 TEST(ChatParser, SelectionIndexForTheDialog) {
   EXPECT_EQ(parse("the second one", ny()).index, 2);
   EXPECT_EQ(parse("the last one", ny()).index, -1);
