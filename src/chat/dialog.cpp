@@ -376,6 +376,34 @@ std::string date_words(const Turn& turn) {
   return out;
 }
 
+/// The tasks a list query asks for, in words: "open tasks with high priority tagged work due this week".
+/// `words`: the message's date words as written ("this week"), or "" to say the range in dates.
+std::string list_what(const Query& q, const date::time_zone* zone, const std::string& words) {
+  std::string what = q.status ? *q.status + " tasks" : "tasks";
+  if (q.overdue) what = "overdue " + what;
+  if (!q.priorities.empty()) {
+    std::string ps;
+    for (auto p : q.priorities)
+      ps += (ps.empty() ? "" : " or ") + std::string(to_string(p));
+    what += " with " + ps + " priority";
+  }
+  for (const auto& t : q.tags)
+    what += " tagged " + t;
+  if (q.q) what += " matching " + in_quotes(*q.q);
+  if (q.due_after || q.due_before) {
+    if (!words.empty())  // the words as written, "due" included when they have it ("what's due this week")
+      what += (lower_ascii(words).starts_with("due ") ? " " : " due ") + words;
+    else if (q.due_after && q.due_before)
+      what += " due from " + when(*q.due_after, true, zone) + " to before " + when(*q.due_before, true, zone);
+    else if (q.due_after)
+      what += " due from " + when(*q.due_after, true, zone);
+    else
+      what += " due before " + when(*q.due_before, true, zone);
+  }
+  if (q.has_due) what += *q.has_due ? " with a due date" : " without a due date";
+  return what;
+}
+
 void do_list(Step& s, const Reading& r) {
   const Query q = r.query.value_or(Query{});
   std::vector<std::pair<std::string, std::string>> params;
@@ -402,31 +430,7 @@ void do_list(Step& s, const Reading& r) {
   for (const auto& t : page.items)
     add_action(s, "list", t);
 
-  // "open tasks tagged work with high priority due this week"
-  std::string what = q.status ? *q.status + " tasks" : "tasks";
-  if (q.overdue) what = "overdue " + what;
-  if (!q.priorities.empty()) {
-    std::string ps;
-    for (auto p : q.priorities)
-      ps += (ps.empty() ? "" : " or ") + std::string(to_string(p));
-    what += " with " + ps + " priority";
-  }
-  for (const auto& t : q.tags)
-    what += " tagged " + t;
-  if (q.q) what += " matching " + in_quotes(*q.q);
-  if (q.due_after || q.due_before) {
-    const std::string words = date_words(s.turn);
-    if (!words.empty())  // the words as written, "due" included when they have it ("what's due this week")
-      what += (lower_ascii(words).starts_with("due ") ? " " : " due ") + words;
-    else if (q.due_after && q.due_before)
-      what += " due from " + when(*q.due_after, true, s.turn.zone) + " to before " +
-              when(*q.due_before, true, s.turn.zone);
-    else if (q.due_after)
-      what += " due from " + when(*q.due_after, true, s.turn.zone);
-    else
-      what += " due before " + when(*q.due_before, true, s.turn.zone);
-  }
-  if (q.has_due) what += *q.has_due ? " with a due date" : " without a due date";
+  const std::string what = list_what(q, s.turn.zone, date_words(s.turn));
   const std::size_t n = page.items.size();
   if (n == 0) {
     say(s, "You have no " + what + ".");
@@ -1025,8 +1029,8 @@ std::string describe(const Reading& r, const date::time_zone* zone) {
       out = "create " + in_quotes(r.title);
       out += r.due_at ? ", due " + when(*r.due_at, r.all_day, zone) : std::string(", with no due date");
       break;
-    case Intent::list:
-      return "list your tasks";
+    case Intent::list:  // the filters that "yes" runs, as do_list says them
+      return "list " + list_what(r.query.value_or(Query{}), zone, "");
     case Intent::complete:
       return "mark " + target + " as done";
     case Intent::reopen:

@@ -793,6 +793,26 @@ TEST_F(ChatDialogTest, ListRangesAreReadNotSearchedFor) {
   EXPECT_NE(done["reply"].get<std::string>().find("when tasks were done"), std::string::npos) << done;
 }
 
+TEST_F(ChatDialogTest, AnUnsureListOfferSaysWhichFiltersWillRun) {
+  // The offer said "list your tasks" whatever the filters; "yes" then ran a misread search.
+  auto u = user();
+  create_task(u.client, {{"title", "Old report"}, {"priority", "high"}});
+  const auto q = say(u, "show high priority tasks due after the holidays");
+  ASSERT_EQ(q["options"], json::array({"yes", "no"})) << q;
+  const std::string offer = q["reply"];
+  EXPECT_NE(
+      offer.find("Did you mean: list open tasks with high priority matching \u201cafter holidays\u201d?"),
+      std::string::npos)
+      << offer;
+  const auto yes = say(u, "yes", q["conversation_id"]);
+  EXPECT_EQ(yes["reply"], "You have no open tasks with high priority matching \u201cafter holidays\u201d.")
+      << yes;
+
+  const auto done = say(u, "what did I finish today");
+  EXPECT_NE(done["reply"].get<std::string>().find("Did you mean: list done tasks?"), std::string::npos)
+      << done;
+}
+
 TEST_F(ChatDialogTest, UnsureAnswersToAQuestionDoNotAct) {
   auto u = user();
   const auto t = create_task(u.client, "Old invoice");
