@@ -169,7 +169,7 @@ class Parser {
   std::size_t odd_amount(std::size_t i) const;
   std::size_t match_date(std::size_t i, DatePart& d, bool& bad);
   std::size_t match_time(std::size_t i, TimePart& t, bool& bad);
-  std::size_t match_month_day(std::size_t i, DatePart& d, bool& bad);
+  std::size_t match_month_day(std::size_t i, DatePart& d, bool& bad, bool yearly = false);
   std::size_t match_weekday_list(std::size_t i, unsigned& mask) const;
   std::size_t match_recurrence(std::size_t i);
   // "Weekly review every friday": a recurrence adverb that starts the message is part of the title when
@@ -316,7 +316,9 @@ std::optional<local_days> Parser::resolve_day_of_month(int day) {
 }
 
 // "march 5", "march 5th", "march 5, 2027", "5 march", "5th of march 2027"; year-less dates take the next one.
-std::size_t Parser::match_month_day(std::size_t i, DatePart& d, bool& bad) {
+// `yearly`: the day of a yearly rule ("every year on feb 29"), any valid month and day (in a leap year), not
+// one date within the next year.
+std::size_t Parser::match_month_day(std::size_t i, DatePart& d, bool& bad, bool yearly) {
   int month = 0;
   int day = 0;
   std::size_t k = 0;
@@ -360,6 +362,8 @@ std::size_t Parser::match_month_day(std::size_t i, DatePart& d, bool& bad) {
   std::optional<local_days> date;
   if (year) {
     date = make_date(year, month, day);
+  } else if (yearly) {
+    date = make_date(2024, month, day);  // only its month and day are used
   } else if (day <= days_in_month(2024, static_cast<unsigned>(month))) {
     for (int yy = year_of(clk_.today); yy < year_of(clk_.today) + 2 && !date; ++yy)
       if (auto c = make_date(yy, month, day); c && *c >= clk_.today) date = c;
@@ -790,7 +794,7 @@ std::size_t Parser::match_rule_tail(std::size_t j, Rule& r) {
   if (r.freq == std::string_view("YEARLY")) {
     DatePart d;
     bool bad = false;
-    if (std::size_t m = match_month_day(k, d, bad)) {
+    if (std::size_t m = match_month_day(k, d, bad, /*yearly=*/true)) {
       if (bad) {
         r.bad = true;
       } else {
@@ -886,7 +890,7 @@ std::size_t Parser::match_recurrence(std::size_t i) {
     } else {
       DatePart d;
       bool bad = false;
-      if (std::size_t m = match_month_day(j, d, bad)) {
+      if (std::size_t m = match_month_day(j, d, bad, /*yearly=*/true)) {
         r.freq = "YEARLY";
         if (bad) {
           r.bad = true;

@@ -308,6 +308,25 @@ TEST(ChatParser, ListRangesAndStatuses) {
   EXPECT_GE(search.confidence, 0.7);
 }
 
+// A yearly Feb 29 is a valid rule whenever it is said (its first occurrence is the next leap day); only a
+// single year-less date must fall within the next year.
+TEST(ChatParser, AYearlyLeapDayIsARule) {
+  const auto december = ny("2026-12-06T15:00:00Z");
+  for (const char* text :
+       {"call every year on feb 29", "call every feb 29", "call yearly on february 29th"}) {
+    const auto r = parse(text, december);
+    EXPECT_EQ(r.recurrence, "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29") << text;
+    ASSERT_TRUE(r.due_at.has_value()) << text;
+    EXPECT_EQ(format_rfc3339(*r.due_at), "2028-02-29T05:00:00Z") << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << (r.problems.empty() ? "" : r.problems[0]);
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  const auto once = parse("call on feb 29", december);
+  EXPECT_FALSE(once.due_at.has_value());
+  EXPECT_LT(once.confidence, 0.7);
+  EXPECT_LT(parse("call every year on feb 30", december).confidence, 0.7);
+}
+
 TEST(ChatParser, SelectionIndexForTheDialog) {
   EXPECT_EQ(parse("the second one", ny()).index, 2);
   EXPECT_EQ(parse("the last one", ny()).index, -1);
