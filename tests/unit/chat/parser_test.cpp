@@ -327,6 +327,22 @@ TEST(ChatParser, AYearlyLeapDayIsARule) {
   EXPECT_LT(parse("call every year on feb 30", december).confidence, 0.7);
 }
 
+// A date read in full that has passed keeps its due date, with a problem, so that the dialog offers it as a
+// yes/no question (docs/chat.md); only the relative words for the past ("yesterday") leave it null.
+TEST(ChatParser, APastDateKeepsItsDueDateAndAsks) {
+  for (const auto& [text, due] : {std::pair{"submit report today at 1am", "2026-03-04T06:00:00Z"},
+                                  std::pair{"submit report on March 1, 2020", "2020-03-01T05:00:00Z"}}) {
+    const auto r = parse(text, ny());
+    ASSERT_TRUE(r.due_at.has_value()) << text;
+    EXPECT_EQ(format_rfc3339(*r.due_at), due) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    EXPECT_EQ(r.problems, std::vector<std::string>{"the date is in the past"}) << text;
+  }
+  const auto yesterday = parse("submit report yesterday", ny());
+  EXPECT_FALSE(yesterday.due_at.has_value());
+  EXPECT_LT(yesterday.confidence, 0.7);
+}
+
 TEST(ChatParser, SelectionIndexForTheDialog) {
   EXPECT_EQ(parse("the second one", ny()).index, 2);
   EXPECT_EQ(parse("the last one", ny()).index, -1);
