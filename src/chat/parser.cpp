@@ -261,9 +261,17 @@ std::size_t Parser::match_amount(std::size_t i, int& n, Unit& u) const {
     u = Unit::minute;
     return 3;
   }
+  // "a couple of days" is two
+  if (const std::size_t c = phrase(i, {"a", "couple", "of"}) ? 3 : phrase(i, {"couple", "of"}) ? 2 : 0) {
+    if (auto unit = unit_word(low(i + c)); unit && free(i + c)) {
+      n = 2;
+      u = *unit;
+      return c + 1;
+    }
+    return 0;
+  }
   if (auto num = number_word(low(i), true)) {
     std::size_t k = 1;
-    if (low(i) != "a" && free_is(i + 1, "couple") && free_is(i + 2, "of")) k = 1;  // keep it simple
     if (auto unit = unit_word(low(i + k)); unit && free(i + k)) {
       n = *num;
       u = *unit;
@@ -719,6 +727,48 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
   if (phrase(i, {"the", "end", "of", "the", "day"})) return t.minute = 17 * 60, 5;
   const bool after_at = i > 0 && free_in(i - 1, {"at", "@", "around"});
   const string_view next = free(i + 1) ? low(i + 1) : string_view();
+  // "half past 3", "quarter past 9", "(a) quarter to 5": the hour reads as "at 3" does (am/pm written, or the
+  // part of the day, or 1-7 pm and 8-12 am).
+  {
+    std::size_t k = free_is(i, "a") ? 1 : 0;
+    const int delta = phrase(i + k, {"half", "past"})      ? 30
+                      : phrase(i + k, {"quarter", "past"}) ? 15
+                      : phrase(i + k, {"quarter", "to"})   ? -15
+                                                           : 0;
+    k += 2;
+    const string_view hour = low(i + k);
+    if (delta != 0 && (delta != 30 || k == 2) && free(i + k) &&
+        hour.find_first_of(":.") == string_view::npos) {
+      if (auto c = clock_word(hour, free(i + k + 1) ? low(i + k + 1) : string_view(), true)) {
+        const std::size_t end = i + k + (c->uses_next ? 2 : 1);
+        if (c->minute < 0) {
+          bad = true;
+          problem("unreadable time " + quote(i, end));
+          return end - i;
+        }
+        t.minute = (c->minute + delta + 24 * 60) % (24 * 60);
+        t.bare_hour = !c->ampm;
+        t.h12 = !c->ampm && hour[0] != '0';
+        return end - i;
+      }
+    }
+  }
+  // "9-10am", "2-3pm", "9am-10am", "9:00-10:30": the start of the range; its end is not a due date. The first
+  // time takes the am/pm of the second unless that puts it after it ("11-1pm" is 11:00).
+  if (const std::size_t dash = w.find('-'); dash != string_view::npos && dash > 0) {
+    const string_view second = w.substr(dash + 1);
+    const auto b = clock_word(second, next, true);
+    if (b && b->strong && b->minute >= 0) {
+      const string_view first = w.substr(0, dash);
+      auto a = clock_word(first, b->ampm ? (b->minute >= 12 * 60 ? "pm" : "am") : "", true);
+      if (a && a->minute >= 0 && !a->uses_next) a = clock_word(first, "", true);  // "9am-10am", "9:00-10:30"
+      if (a && a->minute > b->minute && b->ampm) a->minute -= 12 * 60;
+      if (a && a->minute >= 0) {
+        t.minute = a->minute;
+        return b->uses_next ? 2 : 1;
+      }
+    }
+  }
   if (auto c = clock_word(w, next, after_at)) {
     const std::size_t k = c->uses_next ? 2 : 1;
     if (c->minute < 0) {

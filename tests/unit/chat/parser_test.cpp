@@ -343,6 +343,42 @@ TEST(ChatParser, APastDateKeepsItsDueDateAndAsks) {
   EXPECT_LT(yesterday.confidence, 0.7);
 }
 
+// Common ways of saying a date or time that stayed in titles at high confidence: "in june", "half past 3",
+// "quarter to 5", "in a couple of days", "9-10am".
+TEST(ChatParser, MoreWaysOfSayingWhen) {
+  struct Case {
+    const char* text;
+    const char* title;
+    const char* due;
+    bool all_day;
+  };
+  const Case cases[] = {
+      {"plan trip in june", "plan trip", "2026-06-01T04:00:00Z", true},
+      {"taxes in april", "taxes", "2026-04-01T04:00:00Z", true},
+      {"dentist at half past 3", "dentist", "2026-03-04T20:30:00Z", false},     // 15:30 today
+      {"dentist at quarter to 5", "dentist", "2026-03-04T21:45:00Z", false},    // 16:45 today
+      {"dentist at quarter past 9", "dentist", "2026-03-05T14:15:00Z", false},  // 09:15 tomorrow
+      {"dentist tomorrow at half past 3 in the morning", "dentist", "2026-03-05T08:30:00Z", false},
+      {"dentist tomorrow at a quarter to 8pm", "dentist", "2026-03-06T00:45:00Z", false},  // 19:45
+      {"dentist in a couple of days", "dentist", "2026-03-06T05:00:00Z", true},
+      {"meeting 9-10am tomorrow", "meeting", "2026-03-05T14:00:00Z", false},
+      {"meeting tomorrow 2-3pm", "meeting", "2026-03-05T19:00:00Z", false},
+      {"meeting tomorrow 11-1pm", "meeting", "2026-03-05T16:00:00Z", false},
+      {"meeting tomorrow 9am-10am", "meeting", "2026-03-05T14:00:00Z", false},
+  };
+  for (const auto& c : cases) {
+    const auto r = parse(c.text, ny());
+    EXPECT_EQ(r.title, c.title) << c.text;
+    ASSERT_TRUE(r.due_at.has_value()) << c.text;
+    EXPECT_EQ(format_rfc3339(*r.due_at), c.due) << c.text;
+    EXPECT_EQ(r.all_day, c.all_day) << c.text;
+    EXPECT_TRUE(r.problems.empty()) << c.text << ": " << (r.problems.empty() ? "" : r.problems[0]);
+    EXPECT_GE(r.confidence, 0.7) << c.text;
+  }
+  // Numbers that are no time stay in the title.
+  EXPECT_EQ(parse("buy 3-4 apples", ny()).title, "buy 3-4 apples");
+}
+
 TEST(ChatParser, SelectionIndexForTheDialog) {
   EXPECT_EQ(parse("the second one", ny()).index, 2);
   EXPECT_EQ(parse("the last one", ny()).index, -1);
