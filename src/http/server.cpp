@@ -45,10 +45,14 @@ struct Server::Metrics {
             "http_request_duration_seconds", "Time from request read to response ready", {"method", "route"},
             {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
         connections(r.gauge("http_connections", "Open HTTP connections").with({})),
+        accept_errors(r.counter("http_accept_errors_total",
+                                "Connections that could not be accepted (e.g. out of file descriptors)", {})
+                          .with({})),
         in_flight(r.gauge("http_requests_in_flight", "Requests being handled").with({})) {}
   metrics::Family<metrics::Counter>& requests;
   metrics::Family<metrics::Histogram>& duration;
   metrics::Gauge& connections;
+  metrics::Counter& accept_errors;
   metrics::Gauge& in_flight;
 };
 
@@ -439,6 +443,8 @@ void Server::accept_loop() {
   asio::co_spawn(
       acceptor_.get_executor(),
       [this]() -> asio::awaitable<void> {
+        std::uint64_t accept_failures = 0;
+        auto last_accept_report = std::chrono::steady_clock::time_point();
         for (;;) {
           // An io_context run by its own thread alone serialises the connection's handlers: no strand
           // needed. On the shared `ioc_` (run by any number of threads), a strand does.
@@ -451,8 +457,21 @@ void Server::accept_loop() {
           if (stopping_.load()) co_return;
           if (ec) {
             if (ec == asio::error::operation_aborted) co_return;
-            spdlog::warn("accept failed: {}", ec.message());
-            continue;  // e.g. EMFILE: keep serving the connections we have
+            // EMFILE, ENFILE, ENOBUFS: the connection waiting in the backlog fails again at once, so retrying
+            // straight away spun a core and logged 150 000 lines a second. Keep serving the connections we
+            // have, try again in 100 ms, and say so once every 10 s with the count.
+            ++accept_failures;
+            metrics_->accept_errors.inc();
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_accept_report >= std::chrono::seconds(10)) {
+              spdlog::warn("accept failed {} times since the last report: {}; retrying every 100 ms",
+                           accept_failures, ec.message());
+              accept_failures = 0;
+              last_accept_report = now;
+            }
+            asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(100));
+            co_await pause.async_wait(kTuple);
+            continue;
           }
           socket.set_option(tcp::no_delay(true));
           auto session = std::make_shared<Session>(*this, beast::tcp_stream(std::move(socket)));
