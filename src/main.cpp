@@ -252,6 +252,7 @@ int main(int argc, char** argv) {
   options.host = cfg.http_host;
   options.port = cfg.http_port;
   options.body_limit = cfg.body_limit;
+  options.body_memory = cfg.body_memory;
   options.header_timeout = cfg.header_timeout;
   options.idle_timeout = cfg.idle_timeout;
   options.request_timeout = cfg.request_timeout;

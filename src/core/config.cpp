@@ -134,6 +134,10 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.http_threads = parse_uint(v, 1, 1024); }},
       {"TODO_HTTP_BODY_LIMIT", "--http-body-limit", "largest request body in bytes (default 1048576)",
        [](Config& c, const std::string& v) { c.body_limit = parse_uint(v, 1024, 1ull << 30); }},
+      {"TODO_HTTP_BODY_MEMORY_MB", "--http-body-memory-mb",
+       "MiB that all request bodies being read or handled may take together; a request past it is a 503 "
+       "(default 64)",
+       [](Config& c, const std::string& v) { c.body_memory = parse_uint(v, 1, 1u << 20) << 20; }},
       {"TODO_HTTP_HEADER_TIMEOUT_MS", "--http-header-timeout-ms",
        "time to receive a request's headers (10000)",
        [](Config& c, const std::string& v) {
@@ -394,6 +398,10 @@ Config load_config(int argc, const char* const* argv) {
     c.smtp_url = std::string(port == 465 ? "smtps://" : "smtp://") +
                  (v6 ? "[" + c.smtp_host + "]" : c.smtp_host) + ":" + std::to_string(port);
   }
+  if (c.body_memory < c.body_limit)
+    throw ConfigError("invalid TODO_HTTP_BODY_MEMORY_MB=" + std::to_string(c.body_memory >> 20) +
+                      ": must hold at least one body of TODO_HTTP_BODY_LIMIT (" +
+                      std::to_string(c.body_limit) + " bytes)");
   // An e-mail's lease must outlast its delivery, or another replica could send it again meanwhile.
   if (!c.smtp_url.empty() && c.reminder_lease <= c.smtp_timeout)
     throw ConfigError("invalid TODO_REMINDER_LEASE_MS=" + std::to_string(c.reminder_lease.count()) +

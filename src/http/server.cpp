@@ -48,11 +48,16 @@ struct Server::Metrics {
         accept_errors(r.counter("http_accept_errors_total",
                                 "Connections that could not be accepted (e.g. out of file descriptors)", {})
                           .with({})),
+        body_memory_refusals(
+            r.counter("http_body_memory_refusals_total",
+                      "Requests refused (503) because request bodies held their memory budget", {})
+                .with({})),
         in_flight(r.gauge("http_requests_in_flight", "Requests being handled").with({})) {}
   metrics::Family<metrics::Counter>& requests;
   metrics::Family<metrics::Histogram>& duration;
   metrics::Gauge& connections;
   metrics::Counter& accept_errors;
+  metrics::Counter& body_memory_refusals;
   metrics::Gauge& in_flight;
 };
 
@@ -173,6 +178,32 @@ std::optional<Error> framing_error(const bhttp::request_parser<bhttp::string_bod
                  {{"Host", "is not a host[:port]"}});
   return std::nullopt;
 }
+
+// Bytes of request bodies held at once, under a budget: a request reserves its body's size before reading
+// it, and gives it back once answered. Without it, clients holding nearly complete 1 MiB bodies (no token
+// needed: the body is read before routing) grew the process by 0.9 MB a connection, without bound.
+class BodyReservation {
+ public:
+  BodyReservation(std::atomic<std::size_t>& used, std::size_t bytes, std::size_t budget) : used_(used) {
+    std::size_t now = used.load();
+    do {
+      if (bytes > 0 && now + bytes > budget) return;
+    } while (!used.compare_exchange_weak(now, now + bytes));
+    bytes_ = bytes;
+    held_ = true;
+  }
+  ~BodyReservation() {
+    if (held_) used_.fetch_sub(bytes_);
+  }
+  BodyReservation(const BodyReservation&) = delete;
+  BodyReservation& operator=(const BodyReservation&) = delete;
+  explicit operator bool() const { return held_; }
+
+ private:
+  std::atomic<std::size_t>& used_;
+  std::size_t bytes_ = 0;
+  bool held_ = false;
+};
 
 Response too_large(std::size_t limit) {
   return problem(Error(Errc::payload_too_large,
@@ -309,6 +340,17 @@ asio::awaitable<void> Session::run() {
     }
     if (auto bad = framing_error(parser)) {
       co_await answer_and_close(problem(*bad), &parser);
+      break;
+    }
+    // Memory for the body before it is read: its Content-Length, or the limit for a chunked one.
+    const BodyReservation body_memory(server_.body_bytes_,
+                                      parser.chunked() ? opt.body_limit : parser.content_length().value_or(0),
+                                      opt.body_memory);
+    if (!body_memory) {
+      server_.metrics_->body_memory_refusals.inc();
+      co_await answer_and_close(
+          problem(Error(Errc::unavailable, "the server holds as many request bodies as it may; try again")),
+          &parser);
       break;
     }
     // Not to an HTTP/1.0 client, which has no 1xx (RFC 9110 10.1.1: it ignores the expectation).

@@ -29,6 +29,7 @@ struct Config {
   std::size_t list_cache_bytes = 64u << 20;  // tasks::ListCache
   std::size_t http_threads = 0;              // 0: one per core
   std::size_t body_limit = 1 << 20;
+  std::size_t body_memory = 64u << 20;  // all request bodies being read or handled, together
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds request_timeout{30'000};

@@ -30,6 +30,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   std::size_t body_limit = 1 << 20;
+  // All request bodies being read or handled, together: each request reserves its Content-Length (a chunked
+  // one the body limit) before its body is read, and a request that would go past it is a 503.
+  std::size_t body_memory = 64u << 20;
   std::size_t header_limit = 16 * 1024;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
@@ -97,6 +100,7 @@ class Server {
   std::unique_ptr<Metrics> metrics_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> body_bytes_{0};  // reserved by requests under options_.body_memory
   std::map<std::string, UpgradeHandler, std::less<>> upgrades_;
   mutable std::mutex sessions_mutex_;
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions_;
