@@ -51,6 +51,13 @@ bool migrate(const Config& cfg) {
                  {{"applied", applied}, {"version", db::current_version(c)}});
       return true;
     } catch (const pqxx::broken_connection& e) {
+      // libpq's words for a value it refuses ("invalid integer value …", "invalid sslmode value …"): no retry
+      // mends those (the configuration check catches the ones it knows).
+      if (const std::string_view m(e.what());
+          m.starts_with("invalid ") || m.find("failed: invalid ") != std::string_view::npos) {
+        spdlog::critical("invalid DATABASE_URL: {}", e.what());
+        return false;
+      }
       if (std::chrono::steady_clock::now() > deadline) {
         spdlog::critical("cannot reach the database (DATABASE_URL): {}", e.what());
         return false;

@@ -2,9 +2,11 @@
 #include "todo/core/config.hpp"
 
 #include <arpa/inet.h>
+#include <libpq-fe.h>
 #include <netdb.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -90,6 +92,61 @@ std::string host_problem(const std::string& host, bool bracketed) {
   return resolves(host, AI_PASSIVE, AF_UNSPEC) ? "" : "the host name " + host + " does not resolve";
 }
 
+// A connection string or URL libpq can read, with values that can be right: a syntax error or a typo in a
+// value (port, sslmode) was retried for a minute as "database not reachable yet", though no retry mends it.
+void parse_database_url(Config& c, const std::string& v) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(v.c_str(), &error);
+  if (options == nullptr) {
+    std::string message = error ? error : "libpq cannot read it";
+    PQfreemem(error);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+      message.pop_back();
+    throw std::invalid_argument(message);
+  }
+  std::string problem;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr && problem.empty(); ++o) {
+    if (o->val == nullptr) continue;
+    const std::string_view key(o->keyword);
+    const std::string value(o->val);
+    auto one_of = [&](std::initializer_list<std::string_view> allowed) {
+      if (std::find(allowed.begin(), allowed.end(), value) == allowed.end())
+        problem = "the " + std::string(key) + " '" + value + "' is not one libpq knows";
+    };
+    if (key == "port") {
+      // One port, or one for each host ("5432,5433"); an empty one is the default.
+      std::string_view rest(value);
+      while (problem.empty()) {
+        const auto comma = rest.find(',');
+        const auto port = rest.substr(0, comma);
+        unsigned n = 0;
+        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+        if (!port.empty() && (ec != std::errc() || end != port.data() + port.size() || n == 0 || n > 65535))
+          problem = "the port '" + std::string(port) + "' is not a number from 1 to 65535";
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+    } else if (key == "connect_timeout" || key == "keepalives" || key == "keepalives_idle" ||
+               key == "keepalives_interval" || key == "keepalives_count" || key == "tcp_user_timeout") {
+      int n = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || end != value.data() + value.size())
+        problem = "the " + std::string(key) + " '" + value + "' is not a whole number";
+    } else if (key == "sslmode") {
+      one_of({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"});
+    } else if (key == "gssencmode") {
+      one_of({"disable", "prefer", "require"});
+    } else if (key == "channel_binding") {
+      one_of({"disable", "prefer", "require"});
+    } else if (key == "target_session_attrs") {
+      one_of({"any", "read-write", "read-only", "primary", "standby", "prefer-standby"});
+    }
+  }
+  PQconninfoFree(options);
+  if (!problem.empty()) throw std::invalid_argument(problem);
+  c.database_url = v;
+}
+
 void parse_addr(Config& c, const std::string& v) {
   const auto colon = v.rfind(':');
   if (colon == std::string::npos || colon == 0) throw std::invalid_argument("expected host:port");
@@ -105,8 +162,7 @@ void parse_addr(Config& c, const std::string& v) {
 
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> all = {
-      {"DATABASE_URL", "--database-url", "PostgreSQL connection URL (required)",
-       [](Config& c, const std::string& v) { c.database_url = v; }},
+      {"DATABASE_URL", "--database-url", "PostgreSQL connection URL (required)", parse_database_url},
       {"TODO_HTTP_ADDR", "--http-addr", "listen address host:port (default 127.0.0.1:8080; port 0 picks one)",
        parse_addr},
       {"TODO_JWT_SECRET", "--jwt-secret", "HS256 signing secret, at least 32 bytes (required)",
@@ -321,6 +377,7 @@ void apply(Config& c, const Setting& s, const std::string& value, bool from_flag
   } catch (const std::invalid_argument& e) {
     throw ConfigError(std::string("invalid ") + (from_flag ? s.flag : s.env) + "=" +
                       (std::string_view(s.env) == "TODO_JWT_SECRET" ||
+                               std::string_view(s.env) == "DATABASE_URL" ||
                                std::string_view(s.env) == "TODO_SMTP_PASSWORD" ||
                                std::string_view(s.env) == "TODO_LLM_API_KEY"
                            ? "<hidden>"

@@ -76,6 +76,12 @@ TEST_F(LifecycleTest, InvalidSettingsFailFastNamingThem) {
       {"TODO_LOG_LEVEL", {{"DATABASE_URL", db}, {"TODO_LOG_LEVEL", "loudest"}}},
       {"TODO_JWT_SECRET", {{"DATABASE_URL", db}, {"TODO_JWT_SECRET", ""}}},
       {"DATABASE_URL", {}},
+      // Retried for a minute as "not reachable yet" before: no retry mends a URL libpq cannot read.
+      {"DATABASE_URL", {{"DATABASE_URL", "garbage"}}},
+      {"DATABASE_URL", {{"DATABASE_URL", db + "&sslmode=bogus"}}},
+      {"DATABASE_URL", {{"DATABASE_URL", db + "&connect_timeout=abc"}}},
+      // A value only libpq checks, when connecting: refused at once too.
+      {"DATABASE_URL", {{"DATABASE_URL", db + "&ssl_max_protocol_version=bogus"}}},
   };
   for (const auto& [name, env] : cases) {
     const auto [status, output] = fail_to_start(env);

@@ -202,6 +202,25 @@ TEST_F(ConfigTest, ListenHostsThatResolveAndZonedIpv6AreAccepted) {
   EXPECT_EQ(zoned.http_port, 8082);
 }
 
+// Forms of DATABASE_URL libpq reads: URLs, key=value strings, several hosts with a port each.
+TEST_F(ConfigTest, DatabaseUrlsLibpqReadsAreAccepted) {
+  required();
+  for (const char* url :
+       {"postgresql://localhost/todo", "postgres://u:p%40ss@db:5433/todo?sslmode=require",
+        "postgresql:///todo?host=/tmp/x&port=5499&user=postgres", "host=/tmp/x port=5499 dbname=t",
+        "postgresql://a:5432,b:5433/todo?target_session_attrs=read-write", "host=a,b port=,5433"})
+    EXPECT_EQ(load({"--database-url", url}).database_url, url) << url;
+}
+
+// A password in DATABASE_URL never reaches the message about it.
+TEST_F(ConfigTest, DatabaseUrlIsHiddenInMessages) {
+  required();
+  const auto message = error({"--database-url", "postgresql://u:s3cret-pw@h:notaport/db"});
+  ASSERT_TRUE(message);
+  EXPECT_THAT(*message, HasSubstr("--database-url"));
+  EXPECT_THAT(*message, Not(HasSubstr("s3cret-pw")));
+}
+
 TEST_F(ConfigTest, LaterFlagWins) {
   required();
   EXPECT_EQ(load({"--db-pool-size=3", "--db-pool-size", "5"}).db_pool_size, 5u);
@@ -209,8 +228,8 @@ TEST_F(ConfigTest, LaterFlagWins) {
 
 TEST_F(ConfigTest, ValueAfterTheFirstEqualsSignIsKeptWhole) {
   required();
-  const Config c = load({"--database-url=postgresql://u:p%3D@h/db?sslmode=disable&application_name=a=b"});
-  EXPECT_EQ(c.database_url, "postgresql://u:p%3D@h/db?sslmode=disable&application_name=a=b");
+  const Config c = load({"--database-url=postgresql://u:p%3D@h/db?sslmode=disable&application_name=a%3Db"});
+  EXPECT_EQ(c.database_url, "postgresql://u:p%3D@h/db?sslmode=disable&application_name=a%3Db");
 }
 
 TEST_F(ConfigTest, EmptyVariableCountsAsUnset) {
@@ -247,6 +266,15 @@ const std::vector<Invalid>& invalid_values() {
       {"TODO_HTTP_ADDR", "--http-addr", "a/b:80"},
       {"TODO_HTTP_ADDR", "--http-addr", "no-such-host.invalid:80"},  // RFC 6761: never resolves
       {"TODO_HTTP_ADDR", "--http-addr", "[fe80::1%no-such-interface]:80"},
+      // Connection strings libpq cannot read, or values it refuses: they were retried for a minute as "not
+      // reachable yet".
+      {"DATABASE_URL", "--database-url", "garbage"},
+      {"DATABASE_URL", "--database-url", "host=/tmp/x port=abc"},
+      {"DATABASE_URL", "--database-url", "postgresql://u@h:notaport/db"},
+      {"DATABASE_URL", "--database-url", "postgresql://u@h/db?sslmode=bogus"},
+      {"DATABASE_URL", "--database-url", "postgresql://u@h/db?nosuchoption=1"},
+      {"DATABASE_URL", "--database-url", "host=a,b port=5432,70000"},
+      {"DATABASE_URL", "--database-url", "postgresql://u@h/db?connect_timeout=abc"},
       {"TODO_JWT_SECRET", "--jwt-secret", std::string(31, 'x')},
       {"TODO_LOG_LEVEL", "--log-level", "verbose"},
       {"TODO_LOG_LEVEL", "--log-level", "INFO"},
