@@ -284,8 +284,11 @@ int main(int argc, char** argv) {
   // Before the listening line: whoever waits for that line may send SIGTERM at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   std::thread gateway_stopper;
+  // The whole shutdown, Kafka's last acknowledgements included, fits in the grace period from the signal.
+  std::chrono::steady_clock::time_point stop_by = std::chrono::steady_clock::time_point::max();
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
+    stop_by = std::chrono::steady_clock::now() + cfg.shutdown_timeout;
     log::event(spdlog::level::info, "shutting down", {{"signal", signal}});
     server.stop();
     // Closes every WebSocket with 1001, off this io thread: it joins the gateway's listener, which may be
@@ -321,7 +324,11 @@ int main(int argc, char** argv) {
   if (scheduler) scheduler->stop();
   if (llm_threads) llm_threads->join();
   bus.unsubscribe(bus_handle);
-  relay.stop();
+  // What is still unacknowledged stays in the outbox, sent again by the next relay to hold its lanes.
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      stop_by == std::chrono::steady_clock::time_point::max() ? std::chrono::milliseconds(5000)
+                                                              : stop_by - std::chrono::steady_clock::now());
+  relay.stop(std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(5000)));
   spdlog::info("stopped");
   return 0;
 }

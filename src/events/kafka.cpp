@@ -64,7 +64,7 @@ KafkaProducer::KafkaProducer(const std::string& brokers, DeliveryReport report,
 
 KafkaProducer::~KafkaProducer() {
   if (!rk_) return;
-  rd_kafka_flush(rk_, 2000);
+  rd_kafka_flush(rk_, static_cast<int>(flush_timeout_.count()));
   rd_kafka_destroy(rk_);
 }
 

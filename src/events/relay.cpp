@@ -420,6 +420,10 @@ void Relay::run() {
     }
   }
   held_.store(0);
+  if (s.producer)  // the rest of the grace for its own flush, then it is destroyed
+    s.producer->set_flush_timeout(
+        std::max(std::chrono::milliseconds(0),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())));
   s.producer.reset();
   s.wakeup.reset();
   s.conn.reset();

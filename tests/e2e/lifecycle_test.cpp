@@ -460,6 +460,25 @@ TEST_F(LifecycleTest, SigtermAndSigintExitZeroQuickly) {
   }
 }
 
+// With Kafka unreachable, events stay unacknowledged; shutdown still ends within TODO_SHUTDOWN_TIMEOUT_S of
+// the signal (it took 7 s with a grace of 2: the relay waited 5 s more, then the producer's flush 2 s). What
+// was not acknowledged stays in the outbox for the next relay.
+TEST_F(LifecycleTest, ShutdownKeepsItsGraceWhenKafkaIsUnreachable) {
+  auto server = serve({{"KAFKA_BROKERS", "127.0.0.1:1"}, {"TODO_SHUTDOWN_TIMEOUT_S", "2"}});
+  dump_on_failure_.push_back(server);
+  auto u = new_user(server->base_url());
+  for (int i = 0; i < 3; ++i)
+    create_task(u.client, "queued " + std::to_string(i));
+  std::this_thread::sleep_for(1s);
+  const auto start = Clock::now();
+  server->send_signal(SIGTERM);
+  const auto status = server->wait_exit(15s);
+  const auto took = Clock::now() - start;
+  ASSERT_TRUE(status) << "no exit within 15 s";
+  EXPECT_EQ(*status, 0);
+  EXPECT_LT(took, 3s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+}
+
 TEST_F(LifecycleTest, TasksAndTokensSurviveAServerRestart) {
   const std::string db = fresh_db();
   auto first = serve({{"DATABASE_URL", db}});

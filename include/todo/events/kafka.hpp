@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -40,9 +41,12 @@ class KafkaProducer {
   int outstanding() const;
   /// A fatal error (idempotence broken): the producer must be recreated. Empty when none.
   std::string fatal_error() const;
+  /// How long the destructor waits for messages in flight (default 2 s).
+  void set_flush_timeout(std::chrono::milliseconds t) { flush_timeout_ = t; }
 
  private:
   rd_kafka_s* rk_ = nullptr;
+  std::chrono::milliseconds flush_timeout_{2000};
   std::unique_ptr<DeliveryReport> on_delivery_;
 };
 
