@@ -141,7 +141,10 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     auto [ec] = co_await ws_.async_accept(req, kTuple);
     if (ec) co_return;  // the destructor gives the reservation back
     last_seen_ = Clock::now();
-    ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_seen_ = Clock::now(); });
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      last_seen_ = Clock::now();
+      if (kind == websocket::frame_type::close) peer_closing();
+    });
     shared_->hub.add(user_id_, self);
     reserved_ = false;
     registered_ = true;
@@ -433,6 +436,24 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   }
 
   // Gives the session's slot back (idempotent: the close deadline or the end of run(), whichever is first).
+  // The client started the closing handshake: Beast answers it and then waits for the client to end the TCP
+  // connection, with no deadline (its handshake timeout is not armed for a close the peer starts). A client
+  // that kept its socket half-open held the user's slot until the silence sweeper came, a minute later. As
+  // for a close started here, the socket is closed and the slot given back after 5 s at the latest.
+  void peer_closing() {
+    if (closing_) return;
+    closing_ = true;
+    room_.cancel();
+    auto deadline = std::make_shared<asio::steady_timer>(ws_.get_executor(), std::chrono::seconds(5));
+    deadline->async_wait([weak = weak_from_this(), deadline](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      self->leave_hub();
+    });
+  }
+
   void leave_hub() {
     if (!registered_) return;
     shared_->hub.remove(user_id_, this);

@@ -709,6 +709,44 @@ TEST(RealtimeLimits, PerUserAndTotalLimitsRefuseWith429) {
   EXPECT_EQ(a4.status(), 429) << a4.error();
 }
 
+// A client that starts the closing handshake and then keeps its socket open (no FIN of its own) gave its slot
+// back only when the silence sweeper came, a minute later: Beast waits for the client's end of the TCP
+// connection with no deadline. The socket is closed, and the slot free, within 5 s.
+TEST(RealtimeLimits, AClientThatClosesButKeepsItsSocketOpenFreesItsSlotWithinSeconds) {
+  Database db;
+  OwnServer server(db.url, {{"TODO_WS_MAX_PER_USER", "2"}, {"TODO_WS_MAX_CONNECTIONS", "3"}});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  std::vector<std::unique_ptr<RawConnection>> half_open;
+  for (int i = 0; i < 2; ++i) {
+    auto c = std::make_unique<RawConnection>(url);
+    ASSERT_TRUE(c->send("GET " + target(alice.token) + " HTTP/1.1\r\nHost: " + server->host() +
+                        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+    const auto r = c->read_response(5s);
+    ASSERT_TRUE(r) << c->received();
+    ASSERT_EQ(r->status, 101) << r->describe();
+    // A masked close frame, code 1000 (the mask key is zero, so the payload reads as is).
+    ASSERT_TRUE(c->send(std::string("\x88\x82\x00\x00\x00\x00\x03\xe8", 8)));
+    half_open.push_back(std::move(c));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  bool upgraded = false;
+  while (!upgraded && std::chrono::steady_clock::now() - start < 20s) {
+    WsClient again(url, ws_options(target(alice.token)));
+    upgraded = again.upgraded();
+    if (!upgraded) {
+      EXPECT_EQ(again.status(), 429) << again.error();
+      std::this_thread::sleep_for(250ms);
+    }
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(upgraded) << "the slots were still taken after 20 s";
+  EXPECT_LT(took, 8s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  for (auto& c : half_open)  // the server's close frame came, and then its end of the connection
+    EXPECT_TRUE(c->wait_closed(1s)) << c->received().size();
+}
+
 TEST(RealtimeLimits, MalformedMessagesAreAnsweredAndNeverLeakAConnectionSlot) {
   // Each malformed message is answered with an error frame and the connection stays usable; whatever a
   // session's end, its slot is given back: more connections than the per-user limit, one after another.
