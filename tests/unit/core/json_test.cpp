@@ -215,6 +215,19 @@ TEST(Reader, FinishReportsEveryErrorTogetherInOrder) {
   EXPECT_STREQ(e->what(), "4 fields are invalid");
 }
 
+// A body of 90 000 unknown keys was answered with all 90 000 (4 MB): the first 20 are listed, all counted.
+TEST(Reader, OnlyTheFirstTwentyErrorsAreListedAndAllCounted) {
+  json o = json::object();
+  for (int i = 0; i < 1000; ++i)
+    o["k" + std::to_string(1000 + i)] = 1;
+  Reader r(o, {});
+  auto e = error_of([&] { r.finish(); });
+  ASSERT_TRUE(e);
+  ASSERT_EQ(e->errors().size(), Reader::kMaxListed);
+  EXPECT_EQ(e->errors()[0].field, "k1000");
+  EXPECT_STREQ(e->what(), "1000 fields are invalid (the first 20 are listed)");
+}
+
 TEST(Reader, FailAloneMakesFinishThrow) {
   const json o = json::object();
   Reader r(o, {});
