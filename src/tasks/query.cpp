@@ -161,34 +161,60 @@ int parse_limit(const std::string& v) {
 }  // namespace
 
 std::optional<std::string> to_prefix_tsquery(std::string_view text) {
-  // The text is cut into terms at white space, control characters and the punctuation that no token of
-  // PostgreSQL's parser holds (quotes and backslashes among them, so nothing needs escaping); each term is
-  // quoted whole and read by to_tsquery with the parser that made the index, so "3.14", "file.txt",
-  // "v1.2.3" or "john@example.com" are the single words the index holds (split into letter runs, "3.14" was
-  // '3' & '14', and '14' is no word of "pi is 3.14"). A term with several words ("foo-bar", "2026-12-01")
-  // is a phrase. A term without a letter or digit is left out (an emoji alone made a word the index never
-  // holds: 200 and nothing, where "&" alone was a 422).
+  // Each term between white space is matched two ways, either of which finds a task: quoted whole (quotes
+  // and backslashes escaped), read by to_tsquery with the parser that made the index, so that "3.14",
+  // "file.txt", "v1.2.3", "john@example.com" or a URL are the single words the index holds (split into
+  // letter runs, "3.14" was '3' & '14', and '14' is no word of "pi is 3.14"; a term of several words,
+  // "foo-bar", is a phrase); or as its runs of letters and digits, each a prefix, as before, because the
+  // parser reads some text differently alone than inside a sentence ("~home" alone is a file name, inside
+  // "go ~home now" the word "home"). A term without a letter or digit is left out (an emoji alone made a
+  // word the index never holds: 200 and nothing, where "&" alone was a 422).
   std::string out;
-  for (const auto term : split_unicode(text, "'\"\\(),;[]{}!|<>*^&`")) {
-    if (unicode_words(term).empty()) continue;
+  for (const auto term : split_unicode(text, "")) {
+    const auto runs = unicode_words(term);
+    if (runs.empty()) continue;
     if (!out.empty()) out += " & ";
-    out += '\'';
-    out += term;
-    out += "':*";
+    if (runs.size() == 1 && runs[0].size() == term.size()) {  // a plain word: both ways are the same
+      out += '\'';
+      out += term;
+      out += "':*";
+      continue;
+    }
+    out += "('";
+    for (char c : term) {
+      if (c == '\'' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += "':* | ";
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      if (i > 0) out += " & ";
+      out += '\'';
+      out += runs[i];
+      out += "':*";
+    }
+    out += ')';
   }
   if (out.empty()) return std::nullopt;
   return out;
 }
 
 std::string title_tsquery(std::string_view query) {
-  // Every term of to_prefix_tsquery() ends in "':*", and no term holds a quote.
+  // Every quoted operand of to_prefix_tsquery() is followed by ":*"; inside one, a quote or a backslash is
+  // escaped with a backslash.
   std::string out;
-  out.reserve(query.size() + 8);
+  out.reserve(query.size() + 16);
+  bool quoted = false;
   for (std::size_t i = 0; i < query.size(); ++i) {
-    out += query[i];
-    if (query.compare(i, 3, "':*") == 0) {
-      out += ":*A";
-      i += 2;
+    const char c = query[i];
+    out += c;
+    if (quoted && c == '\\' && i + 1 < query.size()) {
+      out += query[++i];
+    } else if (c == '\'') {
+      quoted = !quoted;
+      if (!quoted && query.compare(i + 1, 2, ":*") == 0) {
+        out += ":*A";
+        i += 2;
+      }
     }
   }
   return out;
