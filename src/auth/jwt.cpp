@@ -76,8 +76,8 @@ bool hs256_signature_matches(std::string_view secret, std::string_view signing_i
 }
 
 // A NumericDate claim (RFC 7519 2: seconds since the epoch, "non-integer values can be represented") as whole
-// seconds, rounded up: a token is then never taken as valid for longer, or sooner, than it says. nullopt if
-// missing or not a JSON number within ±10^15 s.
+// seconds: rounded down for "exp", up for "iat" and "nbf", so that a token is never taken as valid for
+// longer, or sooner, than it says. nullopt if missing or not a JSON number within ±10^15 s.
 std::optional<std::int64_t> numeric_date_grant(jwt_t* jwt, const char* name) {
   const CString json(jwt_get_grants_json(jwt, name));
   if (!json) return std::nullopt;
@@ -90,7 +90,8 @@ std::optional<std::int64_t> numeric_date_grant(jwt_t* jwt, const char* name) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
   if (ec != std::errc() || end != text.data() + text.size() || !(std::fabs(seconds) < 1e15))
     return std::nullopt;
-  return static_cast<std::int64_t>(std::ceil(seconds));
+  return static_cast<std::int64_t>(std::string_view(name) == "exp" ? std::floor(seconds)
+                                                                   : std::ceil(seconds));
 }
 
 }  // namespace

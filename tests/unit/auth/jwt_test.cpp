@@ -186,7 +186,8 @@ TEST(Jwt, NotBeforeIsHonoured) {
   EXPECT_FALSE(signer.verify(make_token(R"({"alg":"HS256"})", with_nbf("\"soon\""), Sig::hs256), kNow));
 }
 
-// RFC 7519 2: a NumericDate may have a fraction (or an exponent). Such times are rounded up to whole seconds.
+// RFC 7519 2: a NumericDate may have a fraction (or an exponent). "exp" is rounded down to whole seconds,
+// "iat" and "nbf" up: never valid longer, or sooner, than the token says.
 TEST(Jwt, FractionalNumericDatesAreRead) {
   const JwtSigner signer(kSecret);
   const auto token = [](const std::string& iat, const std::string& exp, const std::string& nbf) {
@@ -196,11 +197,12 @@ TEST(Jwt, FractionalNumericDatesAreRead) {
   };
   const auto ok = signer.verify(token("1700000000.25", "1700003600.5", "1699999999.9"), kNow);
   ASSERT_TRUE(ok);
-  EXPECT_EQ(ok->exp, 1700003601);
+  EXPECT_EQ(ok->exp, 1700003600);
+  EXPECT_EQ(ok->nbf, 1700000000);
   EXPECT_TRUE(signer.verify(token("1.7e9", "1.7000036e9", "1.7e9"), kNow));
-  // Expired half a second ago, counted in whole seconds: still valid in the second it expires.
-  EXPECT_TRUE(signer.verify(token("1699990000", "1700000000.5", "0"), kNow));
-  EXPECT_FALSE(signer.verify(token("1699990000", "1700000000.5", "0"), kNow + 1s));
+  // Expiring half a second into this second: counted as expired from its start, never valid past its exp.
+  EXPECT_FALSE(signer.verify(token("1699990000", "1700000000.5", "0"), kNow));
+  EXPECT_TRUE(signer.verify(token("1699990000", "1700000001.5", "0"), kNow));
   // Not before half a second from now.
   EXPECT_FALSE(signer.verify(token("1700000000", "1700003600", "1700000400.5"), kNow));
 }
