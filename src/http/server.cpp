@@ -132,12 +132,21 @@ std::string_view origin_form(std::string_view target, std::string& storage) {
 // whose last coding is not chunked made the body be read as the next request).
 std::optional<Error> framing_error(const bhttp::request_parser<bhttp::string_body>& parser) {
   const auto& h = parser.get();
-  // RFC 9110 4.2.1: an http(s) URI with an empty host is invalid and must be rejected ("http:///tasks").
+  // RFC 9110 4.2.1: an http(s) URI with an empty host is invalid and must be rejected ("http:///tasks",
+  // "http://:80/tasks"); 4.2.4: one with userinfo ("http://user@host/") is an error too.
   for (std::string_view scheme : {"http://", "https://"}) {
     const std::string_view target = h.target();
-    if (target.size() >= scheme.size() && beast::iequals(target.substr(0, scheme.size()), scheme) &&
-        (target.size() == scheme.size() ||
-         std::string_view("/?#").find(target[scheme.size()]) != std::string_view::npos))
+    if (target.size() < scheme.size() || !beast::iequals(target.substr(0, scheme.size()), scheme)) continue;
+    const std::string_view authority =
+        target.substr(scheme.size(), target.find_first_of("/?#", scheme.size()) - scheme.size());
+    if (authority.find('@') != std::string_view::npos)
+      return Error(Errc::bad_request, "the request target has userinfo (user@)", {{"target", "userinfo"}});
+    const auto colon = authority.rfind(':');
+    const std::string_view host =
+        colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos
+            ? authority.substr(0, colon)
+            : authority;
+    if (host.empty())
       return Error(Errc::bad_request, "the request target has an empty host", {{"target", "empty host"}});
   }
   if (const auto te = h.find(bhttp::field::transfer_encoding); te != h.end()) {

@@ -522,13 +522,23 @@ TEST_F(BadInputTest, AbsoluteFormIsServedAndAnEncodedSlashSeparatesNothing) {
       base_url(), "GET " + base_url() + "/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(got.find("HTTP/1.1 200 "), 0u) << got;
   // RFC 9110 4.2.1: an http URI with an empty host is invalid, and a recipient must reject it.
-  for (const char* target :
-       {"http:///healthz", "HTTP:///healthz", "http://?x=1", "http://", "https:///healthz"}) {
+  for (const char* target : {"http:///healthz", "HTTP:///healthz", "http://?x=1", "http://",
+                             "https:///healthz", "http://:80/healthz"}) {
     const std::string empty =
         round_trip(base_url(), std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
     EXPECT_EQ(empty.find("HTTP/1.1 400 "), 0u) << target << ": " << empty;
     EXPECT_NE(empty.find("empty host"), std::string::npos) << empty;
   }
+  // 4.2.4: userinfo in an http URI is an error.
+  const std::string userinfo = round_trip(base_url(), "GET http://@/healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(userinfo.find("HTTP/1.1 400 "), 0u) << userinfo;
+  EXPECT_EQ(
+      round_trip(base_url(), "GET http://u:p@x:1/healthz HTTP/1.1\r\nHost: x\r\n\r\n").find("HTTP/1.1 400 "),
+      0u);
+  EXPECT_EQ(
+      round_trip(base_url(), "GET http://[::1]:80/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+          .find("HTTP/1.1 200 "),
+      0u);
   auto u = user();
   const auto t = create_task(u.client, "slash");
   const std::string id = t["id"];
