@@ -7,11 +7,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <thread>
 
@@ -92,6 +94,19 @@ std::string host_problem(const std::string& host, bool bracketed) {
   return resolves(host, AI_PASSIVE, AF_UNSPEC) ? "" : "the host name " + host + " does not resolve";
 }
 
+// An integer as libpq reads one (strtol: spaces around it, a sign), or nullopt.
+std::optional<long long> libpq_integer(std::string_view v) {
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front())))
+    v.remove_prefix(1);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back())))
+    v.remove_suffix(1);
+  if (!v.empty() && v.front() == '+') v.remove_prefix(1);
+  long long n = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) return std::nullopt;
+  return n;
+}
+
 // A connection string or URL libpq can read, with values that can be right: a syntax error or a typo in a
 // value (port, sslmode) was retried for a minute as "database not reachable yet", though no retry mends it.
 void parse_database_url(Config& c, const std::string& v) {
@@ -119,18 +134,15 @@ void parse_database_url(Config& c, const std::string& v) {
       while (problem.empty()) {
         const auto comma = rest.find(',');
         const auto port = rest.substr(0, comma);
-        unsigned n = 0;
-        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-        if (!port.empty() && (ec != std::errc() || end != port.data() + port.size() || n == 0 || n > 65535))
+        const auto n = libpq_integer(port);
+        if (!port.empty() && (!n || *n < 1 || *n > 65535))
           problem = "the port '" + std::string(port) + "' is not a number from 1 to 65535";
         if (comma == std::string_view::npos) break;
         rest.remove_prefix(comma + 1);
       }
     } else if (key == "connect_timeout" || key == "keepalives" || key == "keepalives_idle" ||
                key == "keepalives_interval" || key == "keepalives_count" || key == "tcp_user_timeout") {
-      int n = 0;
-      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || end != value.data() + value.size())
+      if (!libpq_integer(value))
         problem = "the " + std::string(key) + " '" + value + "' is not a whole number";
     } else if (key == "sslmode") {
       one_of({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"});

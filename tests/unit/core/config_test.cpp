@@ -208,7 +208,8 @@ TEST_F(ConfigTest, DatabaseUrlsLibpqReadsAreAccepted) {
   for (const char* url :
        {"postgresql://localhost/todo", "postgres://u:p%40ss@db:5433/todo?sslmode=require",
         "postgresql:///todo?host=/tmp/x&port=5499&user=postgres", "host=/tmp/x port=5499 dbname=t",
-        "postgresql://a:5432,b:5433/todo?target_session_attrs=read-write", "host=a,b port=,5433"})
+        "postgresql://a:5432,b:5433/todo?target_session_attrs=read-write", "host=a,b port=,5433",
+        "host=/tmp/x port=' 5499 ' connect_timeout=+5"})  // libpq reads numbers with strtol
     EXPECT_EQ(load({"--database-url", url}).database_url, url) << url;
 }
 
