@@ -197,8 +197,9 @@ TEST(IsOneLine, RefusesControlsAndLineSeparators) {
 }
 
 TEST(HasInvisibleFormatChar, FindsZeroWidthAndDirectionCharacters) {
-  for (const char* s :
-       {"a\u200bb", "a\u200db", "\u200e", "\u202e", "\u2066x", "\ufeff", "soft\u00adhyphen", "\u2060"})
+  for (const char* s : {"a\u200bb", "a\u200db", "\u200e", "\u202e", "\u2066x", "\ufeff", "soft\u00adhyphen",
+                        "\u2060", "x\u061c", "\u180e", "\U000E0020", "\U000E0041", "\U0001D173", "\u034f",
+                        "\u3164", "\u115f", "\ufe0f", "\u2800", "\U000E0100"})
     EXPECT_TRUE(has_invisible_format_char(s)) << s;
   EXPECT_FALSE(has_invisible_format_char("plain Ünïcode 日本 😀"));
 }
