@@ -1338,7 +1338,7 @@ bool Parser::fit_day_part(const TimePart& t, int part, bool from_date, int& minu
     if (hour == 12) {
       minute -= 12 * 60;
       next_day = true;
-    } else if (part > 20 * 60 && hour >= 13 && hour <= 16) {  // "at 2 at night": the small hours
+    } else if (part >= 20 * 60 && hour >= 13 && hour <= 16) {  // "at 2 at night", "tonight at 1": small hours
       minute -= 12 * 60;
       next_day = true;
     } else if (hour < 12) {

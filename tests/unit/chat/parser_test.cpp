@@ -197,6 +197,9 @@ TEST(ChatParser, ThePartOfTheDayDecidesAmOrPm) {
       {"walk every tuesday evening at 8", "2026-03-11T00:00:00Z"},          // Tue 20:00 EDT
       {"call mom tomorrow evening at 8pm", "2026-03-06T01:00:00Z"},         // agreeing: fine
       {"call mom tomorrow evening at 20:00", "2026-03-06T01:00:00Z"},
+      {"call bob tonight at 1", "2026-03-05T06:00:00Z"},  // 01:00 after tonight, not 13:00 today
+      {"call bob at 2 tonight", "2026-03-05T07:00:00Z"},
+      {"call bob tonight at 11", "2026-03-05T04:00:00Z"},  // 23:00 today
   };
   for (const auto& [text, due] : cases) {
     const auto r = parse(text, ny());
