@@ -753,16 +753,21 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
       }
     }
   }
-  // "9-10am", "2-3pm", "9am-10am", "9:00-10:30": the start of the range; its end is not a due date. The first
-  // time takes the am/pm of the second unless that puts it after it ("11-1pm" is 11:00).
+  // "9-10am", "2-3pm", "9am-10am", "9:00-10:30": the start of the range; its end is not a due date. A first
+  // time without am/pm takes the second's unless that puts it after it ("11-1pm" is 11:00); one with its own
+  // keeps it ("11pm-1am" is 23:00).
   if (const std::size_t dash = w.find('-'); dash != string_view::npos && dash > 0) {
     const string_view second = w.substr(dash + 1);
     const auto b = clock_word(second, next, true);
     if (b && b->strong && b->minute >= 0) {
       const string_view first = w.substr(0, dash);
       auto a = clock_word(first, b->ampm ? (b->minute >= 12 * 60 ? "pm" : "am") : "", true);
-      if (a && a->minute >= 0 && !a->uses_next) a = clock_word(first, "", true);  // "9am-10am", "9:00-10:30"
-      if (a && a->minute > b->minute && b->ampm) a->minute -= 12 * 60;
+      bool own_ampm = false;
+      if (a && a->minute >= 0 && !a->uses_next) {  // "9am-10am", "9:00-10:30"
+        a = clock_word(first, "", true);
+        own_ampm = a && a->ampm;
+      }
+      if (a && !own_ampm && a->minute > b->minute && b->ampm) a->minute -= 12 * 60;
       if (a && a->minute >= 0) {
         t.minute = a->minute;
         return b->uses_next ? 2 : 1;

@@ -368,6 +368,9 @@ TEST(ChatParser, MoreWaysOfSayingWhen) {
       {"meeting tomorrow 2-3pm", "meeting", "2026-03-05T19:00:00Z", false},
       {"meeting tomorrow 11-1pm", "meeting", "2026-03-05T16:00:00Z", false},
       {"meeting tomorrow 9am-10am", "meeting", "2026-03-05T14:00:00Z", false},
+      // A start with its own am/pm keeps it.
+      {"party tomorrow 11pm-1am", "party", "2026-03-06T04:00:00Z", false},  // Thu 23:00
+      {"shift tomorrow 8pm-9am", "shift", "2026-03-06T01:00:00Z", false},   // Thu 20:00
   };
   for (const auto& c : cases) {
     const auto r = parse(c.text, ny());
