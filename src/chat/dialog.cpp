@@ -511,27 +511,16 @@ nlohmann::json opt_instant(const std::optional<Instant>& t) {
   return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(nullptr);
 }
 
-/// The task's zone, or the user's when it names none (or one this build does not know).
-const date::time_zone* zone_of(const Task& t, const date::time_zone* fallback) {
-  if (t.timezone.empty()) return fallback;
-  try {
-    return date::locate_zone(t.timezone);
-  } catch (const std::exception&) {
-    return fallback;
-  }
-}
-
-/// The local day of `day_of` in `day_zone` at the local time of day of `time_of` in `time_zone`, as a wall
-/// time in `time_zone`: "move X to friday" keeps X's 15:00 (the day from the reading, the time from the
-/// task).
-Instant day_at_time(Instant day_of, const date::time_zone* day_zone, Instant time_of,
-                    const date::time_zone* time_zone) {
+/// The local day of `day_of` at the local time of day of `time_of`, both as the user sees them in `zone`:
+/// "move X to friday" keeps X's 15:00 on the user's Friday. (With the day in the user's zone and the time in
+/// the task's, a Tokyo user's New York task moved to Friday landed on Saturday.)
+Instant day_at_time(Instant day_of, Instant time_of, const date::time_zone* zone) {
   const auto seconds = [](Instant i) { return std::chrono::floor<std::chrono::seconds>(i); };
-  const auto day = std::chrono::floor<date::days>(day_zone->to_local(seconds(day_of)));
-  const auto local = time_zone->to_local(seconds(time_of));
+  const auto day = std::chrono::floor<date::days>(zone->to_local(seconds(day_of)));
+  const auto local = zone->to_local(seconds(time_of));
   const auto of_day = local - std::chrono::floor<date::days>(local);
   const auto minute = std::chrono::floor<std::chrono::minutes>(of_day);
-  return detail::wall_to_instant(time_zone, day, static_cast<int>(minute.count())) + (of_day - minute) +
+  return detail::wall_to_instant(zone, day, static_cast<int>(minute.count())) + (of_day - minute) +
          (time_of - seconds(time_of));
 }
 
@@ -546,7 +535,7 @@ void do_update(Step& s, const Reading& r, const Task& task) {
   std::optional<Instant> due = r.due_at;
   bool all_day = r.all_day;
   if (due && all_day && task.due_at && !task.all_day) {  // a date alone keeps a timed task's time of day
-    due = day_at_time(*due, s.turn.zone, *task.due_at, zone_of(task, s.turn.zone));
+    due = day_at_time(*due, *task.due_at, s.turn.zone);
     all_day = false;
   }
   if (due && (due != task.due_at || all_day != task.all_day)) {
@@ -630,14 +619,13 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
                      rule.find("BYMONTH=") != std::string::npos;
     for (const auto& sp : r.spans)
       names_day = names_day || sp.kind == SpanKind::date;
-    const date::time_zone* task_zone = zone_of(task, s.turn.zone);
     if (names_day && !r.all_day) {
       first = r.due_at;
       all_day = false;
     } else if (names_day) {
-      first = task.all_day ? *r.due_at : day_at_time(*r.due_at, s.turn.zone, *task.due_at, task_zone);
+      first = task.all_day ? *r.due_at : day_at_time(*r.due_at, *task.due_at, s.turn.zone);
     } else if (!r.all_day) {
-      first = day_at_time(*task.due_at, task_zone, *r.due_at, s.turn.zone);
+      first = day_at_time(*task.due_at, *r.due_at, s.turn.zone);
       all_day = false;
     }
     if (!all_day && first != task.due_at && *first < s.turn.now) {  // a part from the task made it past

@@ -724,6 +724,18 @@ TEST_F(ChatDialogTest, ADateOnlyRescheduleKeepsTheTimeOfDay) {
   EXPECT_EQ(rent["all_day"], true) << rent;
   EXPECT_EQ(instant_us(rent["due_at"]), instant_us(json(next_weekday_at(zone_name, date::Friday, 0))))
       << rent;
+  // A task in another zone than the user's: the user's Friday at the time of day the user sees (10:00 in
+  // Tokyo is 20:00 the day before in New York; day and time were taken in different zones: Saturday).
+  auto tokyo = user({{"timezone", "Asia/Tokyo"}});
+  const auto ny = create_task(
+      tokyo.client,
+      {{"title", "Call New York"}, {"due_at", "2030-03-05T01:00:00Z"}, {"timezone", "America/New_York"}});
+  const auto moved = say(tokyo, "move call new york to friday");
+  ASSERT_EQ(moved["actions"].size(), 1u) << moved;
+  const auto call = tokyo.client.get("/api/v1/tasks/" + ny["id"].get<std::string>()).json();
+  EXPECT_EQ(instant_us(call["due_at"]), instant_us(json(next_weekday_at("Asia/Tokyo", date::Friday, 10))))
+      << call;
+  EXPECT_NE(moved["reply"].get<std::string>().find("Fri"), std::string::npos) << moved;
 }
 
 TEST_F(ChatDialogTest, TagsATask) {
