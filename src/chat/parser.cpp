@@ -737,9 +737,18 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
                                                            : 0;
     k += 2;
     const string_view hour = low(i + k);
+    // "quarter to midnight" is 23:45, "quarter past midnight" 00:15 after it, "half past noon" 12:30.
+    if (delta != 0 && (delta != 30 || k == 2) && free(i + k) && in(hour, {"midnight", "noon", "midday"})) {
+      t.minute = (hour == "midnight" ? 24 * 60 : 12 * 60) + delta;
+      return k + 1;
+    }
+    // An hour in words ("quarter to five") reads as its digits.
+    const auto in_words = all_digits(hour) ? std::nullopt : number_word(hour);
+    const std::string hour_text =
+        in_words && *in_words >= 1 && *in_words <= 12 ? std::to_string(*in_words) : std::string(hour);
     if (delta != 0 && (delta != 30 || k == 2) && free(i + k) &&
         hour.find_first_of(":.") == string_view::npos) {
-      if (auto c = clock_word(hour, free(i + k + 1) ? low(i + k + 1) : string_view(), true)) {
+      if (auto c = clock_word(hour_text, free(i + k + 1) ? low(i + k + 1) : string_view(), true)) {
         const std::size_t end = i + k + (c->uses_next ? 2 : 1);
         if (c->minute < 0) {
           bad = true;
@@ -748,7 +757,7 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
         }
         t.minute = (c->minute + delta + 24 * 60) % (24 * 60);
         t.bare_hour = !c->ampm;
-        t.h12 = !c->ampm && hour[0] != '0';
+        t.h12 = !c->ampm && hour_text[0] != '0';
         return end - i;
       }
     }
@@ -1467,8 +1476,8 @@ void Parser::finish_dates() {
     if (minute == kNoTime) minute = rule_->default_minute;
     if (minute == kNoTime && remind_at_nine) minute = 9 * 60;
     bool found = false;
-    if (minute == 24 * 60) {
-      minute = 0;
+    if (minute >= 24 * 60) {  // midnight, or "quarter past midnight": the next day's small hours
+      minute -= 24 * 60;
       next_day = true;
     }
     if (next_day) from += days(1);

@@ -368,6 +368,12 @@ TEST(ChatParser, MoreWaysOfSayingWhen) {
       {"meeting tomorrow 2-3pm", "meeting", "2026-03-05T19:00:00Z", false},
       {"meeting tomorrow 11-1pm", "meeting", "2026-03-05T16:00:00Z", false},
       {"meeting tomorrow 9am-10am", "meeting", "2026-03-05T14:00:00Z", false},
+      // Around midnight and noon, and an hour in words.
+      {"call bob at quarter to midnight", "call bob", "2026-03-05T04:45:00Z", false},       // 23:45 today
+      {"call bob at quarter past midnight", "call bob", "2026-03-05T05:15:00Z", false},     // 00:15 after it
+      {"lunch tomorrow at half past noon", "lunch", "2026-03-05T17:30:00Z", false},         // Thu 12:30
+      {"call bob at quarter to five tomorrow", "call bob", "2026-03-05T21:45:00Z", false},  // Thu 16:45
+      {"meds every day at quarter past midnight", "meds", "2026-03-05T05:15:00Z", false},
       // A start with its own am/pm keeps it.
       {"party tomorrow 11pm-1am", "party", "2026-03-06T04:00:00Z", false},  // Thu 23:00
       {"shift tomorrow 8pm-9am", "shift", "2026-03-06T01:00:00Z", false},   // Thu 20:00
