@@ -743,6 +743,16 @@ void rebase(Step& s, const std::string& old_id, int before, const std::string& n
   }
 }
 
+/// After an undo gave task `id` back the state it had at version `before` (now as version `after`), the
+/// completion that created it, further down, still finds it as created: "done", "done", "undo", "undo" on a
+/// daily task left its second occurrence open ("changed since").
+void rebase_created(Step& s, const std::string& id, int before, int after) {
+  for (auto& e : s.c.actions)
+    if (e.contains("created"))
+      for (auto& c : e["created"])
+        if (c.value("id", std::string()) == id && c.value("version", 0) == before) c["version"] = after;
+}
+
 /// Undoing a completion: removes the next occurrences it created (entry["created"]) that are still as they
 /// were created (open, same version); one changed since is kept. The reply's words about those kept, or "".
 std::string remove_created(Step& s, const nlohmann::json& entry) {
@@ -789,8 +799,10 @@ void do_undo(Step& s) {
       if (!t) return;
       const bool reopen = type == "complete";
       const Task u = reopen ? svc::reopen(s.w, s.actor, t->id) : svc::complete(s.w, s.actor, t->id);
-      if (t->version == entry.value("version", 0))
+      if (t->version == entry.value("version", 0)) {
         rebase(s, t->id, entry.value("version_before", 0), t->id, u.version);
+        rebase_created(s, t->id, entry.value("version_before", 0), u.version);
+      }
       add_action(s, reopen ? "reopen" : "complete", u);
       const std::string kept = reopen ? remove_created(s, entry) : std::string();
       say(s, "Undone: " + in_quotes(u.title) + (reopen ? " is open again." : " is done again.") + kept);

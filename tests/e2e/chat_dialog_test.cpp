@@ -529,6 +529,22 @@ TEST_F(ChatDialogTest, UndoOfARepeatingTaskTakesItsSeriesAlong) {
   EXPECT_NE(kept["reply"].get<std::string>().find("changed since"), std::string::npos) << kept["reply"];
   open = tasks_of(u, "status=open");
   EXPECT_EQ(open.size(), 2u) << open;
+
+  // Two completions undone in turn: back to the one open occurrence from before them (the second undo saw
+  // the occurrence the first completion created as "changed since", after the first undo had reopened it).
+  auto v = user();
+  const std::string gym_conv = say(v, "gym every day at 7pm")["conversation_id"];
+  const auto gym = tasks_of(v, "status=open");
+  ASSERT_EQ(gym.size(), 1u);
+  say(v, "done with gym", gym_conv);
+  say(v, "done with gym", gym_conv);
+  say(v, "undo", gym_conv);
+  const auto second = say(v, "undo", gym_conv);
+  EXPECT_EQ(second["reply"].get<std::string>().find("changed since"), std::string::npos) << second["reply"];
+  const auto left = tasks_of(v, "status=open");
+  ASSERT_EQ(left.size(), 1u) << left;
+  EXPECT_EQ(left[0]["id"], gym[0]["id"]);
+  EXPECT_EQ(tasks_of(v, "status=done").size(), 0u);
 }
 
 TEST_F(ChatDialogTest, MakingATaskRecurringTakesTheDayAndTimeSaid) {
