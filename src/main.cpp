@@ -73,7 +73,12 @@ bool migrate(const Config& cfg) {
 
 std::string url_of(const asio::ip::tcp::endpoint& ep) {
   const auto addr = ep.address();
-  const std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
+  std::string host = addr.to_string();
+  if (addr.is_v6()) {
+    // RFC 6874: a zone in a URL is written "%25" ("http://[fe80::1%25eth0]:8080").
+    if (const auto zone = host.find('%'); zone != std::string::npos) host.replace(zone, 1, "%25");
+    host = "[" + host + "]";
+  }
   return "http://" + host + ":" + std::to_string(ep.port());
 }
 
