@@ -54,6 +54,16 @@ std::optional<Instant> next_due(const Task& src, const Task& prev, Instant now) 
   return recurrence::next_after(*rule, start, src.timezone, std::max(*prev.due_at, now));
 }
 
+bool on_schedule(const Task& t) {
+  if (!t.recurrence || !t.due_at || t.recurrence_mode != RecurrenceMode::fixed) return false;
+  const Instant start = t.series_start.value_or(*t.due_at);
+  if (*t.due_at == start) return true;
+  const auto rule = series_rule(recurrence::parse(*t.recurrence), t, start);
+  if (!rule) return false;
+  const auto at = recurrence::next_after(*rule, start, t.timezone, *t.due_at - std::chrono::microseconds(1));
+  return at && *at == *t.due_at;
+}
+
 std::vector<Instant> upcoming(const Task& t, Instant now, std::size_t count) {
   std::vector<Instant> out;
   if (!t.recurrence || !t.due_at || count == 0) return out;

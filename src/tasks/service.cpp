@@ -316,11 +316,12 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   if (changes.empty() && !(scope == Scope::series && t.series_id)) return t;
   check_recurring(t);
   join_series(t);
-  // The following occurrences are made anew only when the schedule they follow changes: a new start (this
-  // occurrence's due_at, moved now or by an earlier "this" edit) or a new rule, mode or zone. Sent again, the
-  // same series-wide reschedule changes nothing: their ids and reminders stay.
+  // The following occurrences are made anew only when the schedule they follow changes: a new rule, mode or
+  // zone, or a due_at of this occurrence off the schedule (moved now, or by an earlier "this" edit). A
+  // series-wide PATCH that resends an occurrence's own due_at (a client saving the whole form), or the same
+  // reschedule sent again, changes nothing: their ids and reminders stay.
   const bool series_wide = scope == Scope::series && t.series_id && changes_schedule(patch) &&
-                           (t.series_start != t.due_at || changes_rule(changes));
+                           (changes_rule(changes) || !recurring::on_schedule(t));
   const bool new_anchor = series_wide && t.series_start != t.due_at;
   if (series_wide) t.series_start = t.due_at;  // the new schedule starts here
   if (new_anchor || changes_rule(changes)) check_occurs(t);

@@ -399,6 +399,16 @@ TEST_F(RecurrenceTest, RepeatedSeriesRescheduleKeepsTheFollowingOccurrences) {
     EXPECT_EQ(after[i]["version"], before[i]["version"]) << i;
   }
   EXPECT_EQ(u.client.get(path_of(before[2]) + "/reminders").json()["items"].size(), 1u);
+  // Nor does a series-wide PATCH of a later occurrence that resends its own due_at (a client saving the whole
+  // form): it is on the schedule already.
+  const auto form =
+      u.client.patch(path_of(before[1]) + "?scope=series",
+                     {{"due_at", before[1]["due_at"]}, {"title", before[1]["title"]}}, {{"If-Match", "*"}});
+  ASSERT_EQ(form.status, 200) << form.describe();
+  const auto kept = series_of(u.client, t["id"]);
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_EQ(kept[2]["id"], before[2]["id"]);
+  EXPECT_EQ(u.client.get(path_of(before[2]) + "/reminders").json()["items"].size(), 1u);
   // A real change still reschedules the following ones.
   ASSERT_EQ(
       u.client.patch(path_of(t) + "?scope=series", {{"due_at", "2030-01-01T11:00:00Z"}}, {{"If-Match", "*"}})
