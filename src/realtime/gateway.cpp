@@ -435,25 +435,15 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->pinging_ = false; });
   }
 
-  // Gives the session's slot back (idempotent: the close deadline or the end of run(), whichever is first).
   // The client started the closing handshake: Beast answers it and then waits for the client to end the TCP
   // connection, with no deadline (its handshake timeout is not armed for a close the peer starts). A client
   // that kept its socket half-open held the user's slot until the silence sweeper came, a minute later. As
   // for a close started here, the socket is closed and the slot given back after 5 s at the latest.
   void peer_closing() {
-    if (closing_) return;
-    closing_ = true;
-    room_.cancel();
-    auto deadline = std::make_shared<asio::steady_timer>(ws_.get_executor(), std::chrono::seconds(5));
-    deadline->async_wait([weak = weak_from_this(), deadline](beast::error_code ec) {
-      auto self = weak.lock();
-      if (ec || !self) return;
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
-      self->leave_hub();
-    });
+    if (!closing_) begin_closing();
   }
 
+  // Gives the session's slot back (idempotent: the close deadline or the end of run(), whichever is first).
   void leave_hub() {
     if (!registered_) return;
     shared_->hub.remove(user_id_, this);
@@ -480,9 +470,12 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   std::shared_ptr<asio::steady_timer> begin_closing() {
     closing_ = true;
     room_.cancel();
+    // The wait holds the timer (nobody else does after a close the client started), not the session: one
+    // whose run() has not ended is held by it, and run() leaves the hub as it ends.
     auto deadline = std::make_shared<asio::steady_timer>(ws_.get_executor(), std::chrono::seconds(5));
-    deadline->async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;
+    deadline->async_wait([weak = weak_from_this(), deadline](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
       beast::error_code ignored;
       beast::get_lowest_layer(self->ws_).socket().close(ignored);
       self->leave_hub();
