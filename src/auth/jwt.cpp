@@ -78,7 +78,9 @@ bool hs256_signature_matches(std::string_view secret, std::string_view signing_i
 // A NumericDate claim (RFC 7519 2: seconds since the epoch, "non-integer values can be represented") as whole
 // seconds: rounded down for "exp", up for "iat" and "nbf", so that a token is never taken as valid for
 // longer, or sooner, than it says. nullopt if missing or not a JSON number within ±10^15 s.
-std::optional<std::int64_t> numeric_date_grant(jwt_t* jwt, const char* name) {
+enum class Round { down, up };
+
+std::optional<std::int64_t> numeric_date_grant(jwt_t* jwt, const char* name, Round round) {
   const CString json(jwt_get_grants_json(jwt, name));
   if (!json) return std::nullopt;
   const std::string_view text(json.get());
@@ -90,8 +92,7 @@ std::optional<std::int64_t> numeric_date_grant(jwt_t* jwt, const char* name) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
   if (ec != std::errc() || end != text.data() + text.size() || !(std::fabs(seconds) < 1e15))
     return std::nullopt;
-  return static_cast<std::int64_t>(std::string_view(name) == "exp" ? std::floor(seconds)
-                                                                   : std::ceil(seconds));
+  return static_cast<std::int64_t>(round == Round::down ? std::floor(seconds) : std::ceil(seconds));
 }
 
 }  // namespace
@@ -210,13 +211,13 @@ std::optional<Claims> JwtSigner::verify(std::string_view token,
   if (const CString crit(jwt_get_headers_json(jwt.get(), "crit")); crit) return std::nullopt;
 
   const char* sub = jwt_get_grant(jwt.get(), "sub");
-  const auto iat = numeric_date_grant(jwt.get(), "iat");
-  const auto exp = numeric_date_grant(jwt.get(), "exp");
+  const auto iat = numeric_date_grant(jwt.get(), "iat", Round::up);
+  const auto exp = numeric_date_grant(jwt.get(), "exp", Round::down);
   if (sub == nullptr || *sub == '\0' || !iat || !exp) return std::nullopt;
   Claims claims{sub, *iat, *exp};
   // "not before": honoured when present, and then it must be a number.
   if (const CString nbf_json(jwt_get_grants_json(jwt.get(), "nbf")); nbf_json) {
-    const auto nbf = numeric_date_grant(jwt.get(), "nbf");
+    const auto nbf = numeric_date_grant(jwt.get(), "nbf", Round::up);
     if (!nbf) return std::nullopt;
     claims.nbf = *nbf;
   }
