@@ -111,20 +111,26 @@ bool sane_host(std::string_view h) {
   return true;
 }
 
+// The authority of an absolute-form target ("http://host:port/path" → "host:port"), or nullopt for any
+// other form.
+std::optional<std::string_view> absolute_authority(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"})
+    if (target.size() >= scheme.size() && beast::iequals(target.substr(0, scheme.size()), scheme))
+      return target.substr(scheme.size(), target.find_first_of("/?#", scheme.size()) - scheme.size());
+  return std::nullopt;
+}
+
 // The origin form of an absolute-form target (RFC 9112 3.2.2: "http://host:port/path?query", which a server
 // must accept): "/path?query", "/" when the path is empty. A view of `target`, or of `storage` when a "/" has
 // to be put before a query, so that the usual origin-form request costs no copy.
 std::string_view origin_form(std::string_view target, std::string& storage) {
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (target.size() > scheme.size() && beast::iequals(target.substr(0, scheme.size()), scheme)) {
-      const auto rest = target.find_first_of("/?", scheme.size());
-      if (rest == std::string_view::npos) return "/";
-      if (target[rest] == '/') return target.substr(rest);
-      storage = "/" + std::string(target.substr(rest));
-      return storage;
-    }
-  }
-  return target;
+  const auto authority = absolute_authority(target);
+  if (!authority) return target;
+  const auto rest = target.find_first_of("/?", static_cast<std::size_t>(authority->data() - target.data()));
+  if (rest == std::string_view::npos) return "/";
+  if (target[rest] == '/') return target.substr(rest);
+  storage = "/" + std::string(target.substr(rest));
+  return storage;
 }
 
 // What is wrong with a request's framing and Host, before its body is read: such a request is answered and
@@ -134,18 +140,14 @@ std::optional<Error> framing_error(const bhttp::request_parser<bhttp::string_bod
   const auto& h = parser.get();
   // RFC 9110 4.2.1: an http(s) URI with an empty host is invalid and must be rejected ("http:///tasks",
   // "http://:80/tasks"); 4.2.4: one with userinfo ("http://user@host/") is an error too.
-  for (std::string_view scheme : {"http://", "https://"}) {
-    const std::string_view target = h.target();
-    if (target.size() < scheme.size() || !beast::iequals(target.substr(0, scheme.size()), scheme)) continue;
-    const std::string_view authority =
-        target.substr(scheme.size(), target.find_first_of("/?#", scheme.size()) - scheme.size());
-    if (authority.find('@') != std::string_view::npos)
+  if (const auto authority = absolute_authority(h.target())) {
+    if (authority->find('@') != std::string_view::npos)
       return Error(Errc::bad_request, "the request target has userinfo (user@)", {{"target", "userinfo"}});
-    const auto colon = authority.rfind(':');
+    const auto colon = authority->rfind(':');
     const std::string_view host =
-        colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos
-            ? authority.substr(0, colon)
-            : authority;
+        colon != std::string_view::npos && authority->find(']', colon) == std::string_view::npos
+            ? authority->substr(0, colon)
+            : *authority;
     if (host.empty())
       return Error(Errc::bad_request, "the request target has an empty host", {{"target", "empty host"}});
   }
