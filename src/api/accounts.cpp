@@ -22,8 +22,9 @@ void add_account_routes(http::Router& router, Context& ctx) {
 
   router.add("POST", "/api/v1/auth/login", [&ctx](Request& req) -> awaitable<Response> {
     auto cred = auth::parse_credentials(json_body(req));
-    auto user = co_await ctx.db.read(
-        [&](pqxx::transaction_base& w) { return auth::users::find_by_email(w, cred.email); });
+    auto user = co_await ctx.db.read([&](pqxx::transaction_base& w) {
+      return auth::users::find_by_email(w, cred.email, cred.stored_before_unicode_trim);
+    });
     // An unknown e-mail costs the same hash check as a wrong password, so timing does not reveal accounts.
     const std::string hash = user ? user->password_hash : auth::dummy_password_hash();
     const bool ok = co_await on_cpu(ctx, [&] { return auth::verify_password(hash, cred.password); });

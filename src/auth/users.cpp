@@ -23,7 +23,8 @@ const db::Statement kInsertUser{
 const db::Statement kSelectUserByEmail{"users_by_email",
                                        "SELECT id, email, password_hash, display_name, timezone, created_at, "
                                        "updated_at, email_reminders, date_order FROM users "
-                                       "WHERE lower(email) = lower($1)"};
+                                       "WHERE lower(email) IN (lower($1), lower($2)) "
+                                       "ORDER BY lower(email) = lower($1) DESC LIMIT 1"};
 const db::Statement kSelectUserById{"users_by_id",
                                     "SELECT id, email, password_hash, display_name, timezone, created_at, "
                                     "updated_at, email_reminders, date_order FROM users WHERE id = $1"};
@@ -141,6 +142,7 @@ Credentials parse_credentials(const nlohmann::json& body) {
   if (!password && !r.has("password")) r.fail("password", "is required");
   r.finish();
   c.email = normal_email(*email);
+  c.stored_before_unicode_trim = lower_ascii(trim(*email));
   c.password = std::move(*password);
   return c;
 }
@@ -180,8 +182,9 @@ User insert(pqxx::transaction_base& w, const Registration& reg, const std::strin
   }
 }
 
-std::optional<User> find_by_email(pqxx::transaction_base& w, const std::string& email) {
-  auto res = w.exec_prepared(kSelectUserByEmail.name, email);
+std::optional<User> find_by_email(pqxx::transaction_base& w, const std::string& email,
+                                  const std::string& or_else) {
+  auto res = w.exec_prepared(kSelectUserByEmail.name, email, or_else.empty() ? email : or_else);
   if (res.empty()) return std::nullopt;
   return from_row(res[0]);
 }

@@ -135,6 +135,31 @@ TEST_F(AuthTest, EmailsAreTrimmedByUnicodeAndInvisibleCharactersRefused) {
   EXPECT_EQ(reg("Ünïcode." + unique_email()).status, 201) << "letters of any script stay allowed";
 }
 
+// Registrations before the Unicode trim kept white space of other scripts around an address (only ASCII white
+// space was trimmed): such an account still logs in with the address as it was typed then, and an address
+// stored trimmed wins when both exist.
+TEST_F(AuthTest, AccountsStoredBeforeTheUnicodeTrimStillLogIn) {
+  auto client = anon();
+  const std::string email = unique_email();
+  const std::string old_form = "\u00a0" + email;
+  ASSERT_EQ(client.post("/api/v1/auth/register", {{"email", email}, {"password", "password1"}}).status, 201);
+  {
+    pqxx::connection c(db_url());
+    pqxx::work w(c);
+    w.exec_params("UPDATE users SET email = $1 WHERE email = $2", old_form, email);
+    w.commit();
+  }
+  const auto login = [&](const std::string& typed, const std::string& password) {
+    return client.post("/api/v1/auth/login", {{"email", typed}, {"password", password}});
+  };
+  EXPECT_EQ(login(" " + old_form + " ", "password1").status, 200);
+  EXPECT_TRUE(IsProblem(login(email, "password1"), 401)) << "the stored address is not this one";
+  // Registering the trimmed address now is another account; the trimmed one is the one logged in.
+  ASSERT_EQ(client.post("/api/v1/auth/register", {{"email", email}, {"password", "password2"}}).status, 201);
+  EXPECT_TRUE(IsProblem(login(old_form, "password1"), 401));
+  EXPECT_EQ(login(old_form, "password2").status, 200);
+}
+
 // A display name is one line like a title: trimmed of white space of any script; a tab, newline, C1 control
 // or line separator is a 422 naming it.
 TEST_F(AuthTest, DisplayNamesAreOneLine) {

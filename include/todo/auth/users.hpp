@@ -39,6 +39,9 @@ Registration parse_registration(const nlohmann::json& body);
 /// A validated login request.
 struct Credentials {
   std::string email;
+  /// The e-mail as registrations before the eighteenth session kept it (only ASCII white space trimmed): an
+  /// account registered then with, say, a no-break space around its address still logs in as it did.
+  std::string stored_before_unicode_trim;
   std::string password;
 };
 Credentials parse_credentials(const nlohmann::json& body);
@@ -56,7 +59,9 @@ ProfilePatch parse_profile_patch(const nlohmann::json& body);
 namespace users {
 /// Inserts a user; a taken email throws Error(conflict).
 User insert(pqxx::transaction_base& w, const Registration& r, const std::string& password_hash);
-std::optional<User> find_by_email(pqxx::transaction_base& w, const std::string& email);
+/// The user with this e-mail (case-insensitively), else the one with `or_else` if it is not empty.
+std::optional<User> find_by_email(pqxx::transaction_base& w, const std::string& email,
+                                  const std::string& or_else = {});
 std::optional<User> find_by_id(pqxx::transaction_base& w, const std::string& id);
 /// Applies the patch; nullopt when the user does not exist.
 std::optional<User> update_profile(pqxx::transaction_base& w, const std::string& id, const ProfilePatch& p);
