@@ -333,9 +333,11 @@ asio::awaitable<void> Session::run() {
       if (hec == bhttp::error::body_limit) {  // Content-Length over the limit, seen with the headers
         co_await answer_and_close(too_large(opt.body_limit), nullptr, std::move(method));
       } else if (hec == bhttp::error::header_limit) {
-        // A request line with no line break within the limit: its target is too long (414); else the header
-        // fields are (431).
-        const bool line_too_long = !line_parsed && seen.find('\n') >= opt.header_limit;
+        // A request line that leaves no room for the blank line ending a head without fields: its target is
+        // too long (414); else the header fields are (431).
+        const auto line_end = seen.find('\n');
+        const bool line_too_long =
+            !line_parsed && (line_end == std::string_view::npos || line_end + 3 > opt.header_limit);
         Response r = problem(line_too_long ? Error(Errc::uri_too_long, "the request target is too long")
                                            : Error(Errc::headers_too_large, "request headers are too large"));
         co_await answer_and_close(std::move(r), nullptr, std::move(method));

@@ -383,12 +383,14 @@ TEST_F(BadInputTest, DeepNestingAndHugeNumbersDoNotCrash) {
   EXPECT_EQ(u.client.get("/healthz").status, 200) << "the server died";
 }
 
-// Over the header limit (16 KiB): a request line alone that long is a target too long (414), else the header
-// fields are too large (431); each is problem+json, and the connection closes.
+// Over the header limit (16 KiB): a request line too long for a head of its own is a target too long (414),
+// else the header fields are too large (431); each is problem+json, and the connection closes.
 TEST_F(BadInputTest, OversizedHeadersAre431AndOversizedTargetsAre414) {
   for (const auto& [request, status] : std::vector<std::pair<std::string, int>>{
            {"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'h') + "\r\n\r\n", 431},
            {"GET /" + std::string(20 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+           // A request line that fits, but not with the blank line ending the head: the target is too long.
+           {"GET /" + std::string(16 * 1024 - 16, 'a') + " HTTP/1.1\r\n\r\n", 414},
            // A request line under the limit and the fields taking the head over it: the fields are too large.
            {"GET /" + std::string(10 * 1024, 'a') +
                 " HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(10 * 1024, 'h') + "\r\n\r\n",
