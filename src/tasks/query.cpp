@@ -32,6 +32,9 @@ struct FieldInfo {
 // mapping keeps their order and puts the undated tasks last either way.
 constexpr const char* kDueAsc = "coalesce(due_at, 'infinity'::timestamptz)";
 constexpr const char* kDueDesc = "coalesce(due_at, '-infinity'::timestamptz)";
+// The end of an all-day task's day: midnight after the date of due_at in the task's time zone.
+constexpr const char* kAllDayEnd =
+    "((date_trunc('day', due_at AT TIME ZONE timezone) + interval '1 day') AT TIME ZONE timezone)";
 // Stands for a branch's priority in the text of a per_priority list until each branch is spelled out.
 constexpr const char* kBranchPriority = "$priority";
 
@@ -354,7 +357,9 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
     dated = dated || !due_desc;
   }
   if (q.overdue) {
-    where += " AND " + due + " < now() AND status = 'open'";
+    // An all-day task is due for the whole of its day (the date of due_at in its time zone): overdue once
+    // that day is over, not from its first minute.
+    where += " AND " + due + " < now() AND status = 'open' AND (NOT all_day OR " + kAllDayEnd + " <= now())";
     dated = dated || due_desc;
   }
   if (dated) where += " AND " + due + (due_desc ? " > " : " < ") + undated;

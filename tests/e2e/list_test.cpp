@@ -4,6 +4,7 @@
 #include <set>
 
 #include "e2e.hpp"
+#include "todo/core/time.hpp"
 
 namespace todo::test {
 namespace {
@@ -133,6 +134,30 @@ TEST_F(ListTest, DueFilters) {
   EXPECT_EQ(q_titles(u.client, "has_due=false"), (std::set<std::string>{"no due"}));
   EXPECT_EQ(q_titles(u.client, "overdue=true"), (std::set<std::string>{"past"}));
   EXPECT_EQ(q_titles(u.client, "overdue=true&has_due=true&status=open"), (std::set<std::string>{"past"}));
+}
+
+// An all-day task is due for the whole of its day, the date of its due_at in its time zone: overdue once that
+// day is over, not from its first minute. Fixed-offset zones (Etc/GMT+12 is UTC-12) keep the days exact.
+TEST_F(ListTest, AnAllDayTaskIsOverdueOnlyOnceItsDayIsOver) {
+  using namespace std::chrono;
+  auto u = user();
+  const auto at = [](sys_seconds t) { return format_rfc3339(time_point_cast<microseconds>(t)); };
+  const auto utc_now = floor<seconds>(todo::now());
+  for (const auto& [zone, offset] : {std::pair{"Etc/GMT+12", hours(-12)}, {"Etc/GMT-14", hours(14)}}) {
+    // The start of today in the zone, as an instant.
+    const sys_seconds today = floor<days>(utc_now + offset) - offset;
+    const std::string z = zone;
+    create_task(u.client,
+                {{"title", "today " + z}, {"all_day", true}, {"timezone", z}, {"due_at", at(today)}});
+    create_task(
+        u.client,
+        {{"title", "yesterday " + z}, {"all_day", true}, {"timezone", z}, {"due_at", at(today - days(1))}});
+  }
+  create_task(u.client, {{"title", "timed, a minute ago"}, {"due_at", at(utc_now - minutes(1))}});
+  EXPECT_EQ(q_titles(u.client, "overdue=true"),
+            (std::set<std::string>{"yesterday Etc/GMT+12", "yesterday Etc/GMT-14", "timed, a minute ago"}));
+  EXPECT_EQ(q_titles(u.client, "overdue=true&sort=-due_at"),
+            (std::set<std::string>{"yesterday Etc/GMT+12", "yesterday Etc/GMT-14", "timed, a minute ago"}));
 }
 
 TEST_F(ListTest, SearchMatchesPrefixesInTitleAndDescription) {
