@@ -34,7 +34,7 @@ constexpr const char* kDueAsc = "coalesce(due_at, 'infinity'::timestamptz)";
 constexpr const char* kDueDesc = "coalesce(due_at, '-infinity'::timestamptz)";
 // The end of an all-day task's day: midnight after the date of due_at in the task's time zone.
 constexpr const char* kAllDayEnd =
-    "((date_trunc('day', due_at AT TIME ZONE timezone) + interval '1 day') AT TIME ZONE timezone)";
+    "((((due_at AT TIME ZONE timezone)::date + 1)::timestamp) AT TIME ZONE timezone)";
 // Stands for a branch's priority in the text of a per_priority list until each branch is spelled out.
 constexpr const char* kBranchPriority = "$priority";
 
