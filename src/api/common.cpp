@@ -20,12 +20,14 @@ void add_routes(http::Router& router, Context& ctx) {
   add_recurrence_routes(router, ctx);
   // The WebSocket endpoint, asked without the upgrade (the server hands real upgrades to the gateway before
   // routing): 426 naming the upgrade, and 405 for other methods, not a 404 as if it did not exist.
-  router.add("GET", "/api/v1/ws", [](http::Request&) -> boost::asio::awaitable<http::Response> {
-    http::Response r = http::problem(
-        Error(Errc::upgrade_required, "/api/v1/ws is a WebSocket endpoint: open it with Upgrade: websocket"));
-    r.with_header("Upgrade", "websocket");
-    co_return r;
-  });
+  router.add(
+      "GET", "/api/v1/ws", http::RouteQuery::any(),
+      [](http::Request&) -> boost::asio::awaitable<http::Response> {
+        http::Response r = http::problem(Error(
+            Errc::upgrade_required, "/api/v1/ws is a WebSocket endpoint: open it with Upgrade: websocket"));
+        r.with_header("Upgrade", "websocket");
+        co_return r;
+      });
 }
 
 void authenticate(http::Request& req, const Context& ctx) {
@@ -66,21 +68,54 @@ Error account_gone() {
   return Error(Errc::unauthorized, "the account of this token no longer exists");
 }
 
-std::optional<int> if_match(const http::Request& req) {
-  std::string_view v = trim(req.header("if-match"));
-  if (v.empty() || v == "*") return std::nullopt;  // "*": any current version (a missing task is a 404)
-  // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches, so the condition fails.
-  if (v.starts_with("W/"))
+tasks::Expected if_match(const http::Request& req) {
+  const auto malformed = [](std::string why) {
+    return Error(Errc::bad_request,
+                 "If-Match must be * or the task's version, e.g. If-Match: \"3\" (" + why + ")",
+                 {{"If-Match", std::move(why)}});
+  };
+  // Repeated lines are one comma-separated list (RFC 9110 5.3).
+  std::vector<std::string_view> tags;
+  bool given = false;
+  for (const auto& [name, value] : req.headers) {
+    if (name != "if-match") continue;
+    given = true;
+    std::string_view rest = value;
+    for (;;) {
+      const auto comma = rest.find(',');
+      if (const auto tag = trim(rest.substr(0, comma)); !tag.empty()) tags.push_back(tag);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (!given) return {};
+  if (tags.empty()) throw malformed("an empty value");
+  if (tags.size() == 1 && tags.front() == "*") return {};  // any current version (a missing task is a 404)
+  std::vector<int> versions;
+  bool weak = false;
+  for (std::string_view v : tags) {
+    // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches.
+    if (v.starts_with("W/")) {
+      weak = true;
+      continue;
+    }
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    int n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || n < 1)
+      throw malformed(tags.size() == 1 ? "expected a version number" : "expected * or version numbers");
+    versions.push_back(n);
+  }
+  if (versions.empty() && weak)
     throw Error(Errc::conflict,
                 "If-Match: a weak entity tag never matches; send the ETag as given, e.g. \"3\"",
                 {{"If-Match", "a weak entity tag never matches"}});
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  int n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < 1)
-    throw Error(Errc::bad_request, "If-Match must be the task's version, e.g. If-Match: \"3\"",
-                {{"If-Match", "expected a version number"}});
-  return n;
+  return tasks::Expected(std::move(versions), "If-Match");
+}
+
+std::optional<int> body_version(const http::Request& req) {
+  if (req.body.empty()) return std::nullopt;
+  return tasks::parse_version_body(json_body(req));
 }
 
 }  // namespace todo::api

@@ -91,21 +91,20 @@ void add_reminder_routes(http::Router& router, Context& ctx) {
     co_return Response::json(200, reminders::to_json(r));
   });
 
-  router.add("GET", "/api/v1/reminders", [&ctx](Request& req) -> awaitable<Response> {
-    authenticate(req, ctx);
-    for (const auto& [name, value] : req.query)
-      if (name != "upcoming" && name != "limit" && name != "cursor")
-        throw invalid(name, "not a parameter of the reminder list (upcoming, limit, cursor)");
-    const bool upcoming = upcoming_param(req);
-    const int limit = limit_param(req);
-    const auto cursor = req.query_one("cursor");
-    auto page = co_await ctx.db.read([&](pqxx::transaction_base& w) {
-      return reminders::repository::list(w, req.user_id, upcoming, limit, cursor);
-    });
-    co_return Response::json(200, {{"items", items_json(page.items)},
-                                   {"next_cursor", page.next_cursor ? nlohmann::json(*page.next_cursor)
-                                                                    : nlohmann::json(nullptr)}});
-  });
+  router.add("GET", "/api/v1/reminders", {{"upcoming", "limit", "cursor"}},
+             [&ctx](Request& req) -> awaitable<Response> {
+               authenticate(req, ctx);
+               const bool upcoming = upcoming_param(req);
+               const int limit = limit_param(req);
+               const auto cursor = req.query_one("cursor");
+               auto page = co_await ctx.db.read([&](pqxx::transaction_base& w) {
+                 return reminders::repository::list(w, req.user_id, upcoming, limit, cursor);
+               });
+               co_return Response::json(
+                   200, {{"items", items_json(page.items)},
+                         {"next_cursor",
+                          page.next_cursor ? nlohmann::json(*page.next_cursor) : nlohmann::json(nullptr)}});
+             });
 }
 
 }  // namespace todo::api

@@ -150,19 +150,28 @@ void add_task_routes(http::Router& router, Context& ctx) {
                                       "Task list pages by how they were answered: hit (a kept page), "
                                       "not_modified (304 to If-None-Match), miss (read from the database)",
                                       {"result"})};
-  router.add("GET", "/api/v1/tasks", [&ctx, reads](Request& req) -> awaitable<Response> {
-    authenticate(req, ctx);
-    co_return co_await list_page(ctx, reads, req);
-  });
+  router.add("GET", "/api/v1/tasks", http::RouteQuery::any(),
+             [&ctx, reads](Request& req) -> awaitable<Response> {
+               authenticate(req, ctx);
+               co_return co_await list_page(ctx, reads, req);
+             });
 
   router.add("GET", "/api/v1/tasks/{id}", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     const auto id = uuid_param(req, "id");
+    const auto expected = if_match(req);
     auto t = co_await svc::get(ctx.reader, req.user_id, id);
-    co_return task_response(200, t);
+    expected.check(t.version);
+    Response r = task_response(200, t);
+    if (etag_matches(req.header("if-none-match"), "\"" + std::to_string(t.version) + "\"")) {
+      r.status = 304;
+      r.body.clear();
+      r.content_type.clear();
+    }
+    co_return r;
   });
 
-  router.add("PATCH", "/api/v1/tasks/{id}", [&ctx](Request& req) -> awaitable<Response> {
+  router.add("PATCH", "/api/v1/tasks/{id}", {{"scope"}}, [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     const auto id = uuid_param(req, "id");
     auto patch = tasks::parse_task_patch(json_body(req));
@@ -174,10 +183,10 @@ void add_task_routes(http::Router& router, Context& ctx) {
     co_return task_response(200, t);
   });
 
-  router.add("DELETE", "/api/v1/tasks/{id}", [&ctx](Request& req) -> awaitable<Response> {
+  router.add("DELETE", "/api/v1/tasks/{id}", {{"scope"}}, [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     const auto id = uuid_param(req, "id");
-    const auto expected = if_match(req);
+    const auto expected = if_match(req).with_body(body_version(req));
     const auto scope = tasks::parse_scope(req.query);
     co_await ctx.db.transact([&](pqxx::work& w) {
       svc::remove(w, {req.user_id, req.request_id}, id, expected, scope);
@@ -186,27 +195,28 @@ void add_task_routes(http::Router& router, Context& ctx) {
   });
 
   // The upcoming occurrence times of a recurring task's series, after the task.
-  router.add("GET", "/api/v1/tasks/{id}/occurrences", [&ctx](Request& req) -> awaitable<Response> {
-    authenticate(req, ctx);
-    const auto id = uuid_param(req, "id");
-    for (const auto& [name, value] : req.query)
-      if (name != "count") throw invalid(name, "not a parameter of occurrences (only count is)");
-    const auto count = count_param(req, 10);
-    auto times = co_await ctx.db.read(
-        [&](pqxx::transaction_base& w) { return svc::occurrences(w, req.user_id, id, count); });
-    co_return Response::json(200, occurrences_json(times));
-  });
+  router.add("GET", "/api/v1/tasks/{id}/occurrences", {{"count"}},
+             [&ctx](Request& req) -> awaitable<Response> {
+               authenticate(req, ctx);
+               const auto id = uuid_param(req, "id");
+               const auto count = count_param(req, 10);
+               auto times = co_await ctx.db.read(
+                   [&](pqxx::transaction_base& w) { return svc::occurrences(w, req.user_id, id, count); });
+               co_return Response::json(200, occurrences_json(times));
+             });
 
   // complete and reopen: the same shape, another service call.
-  using StatusChange = tasks::Task (*)(pqxx::transaction_base&, const svc::Actor&, const std::string&);
+  using StatusChange =
+      tasks::Task (*)(pqxx::transaction_base&, const svc::Actor&, const std::string&, const tasks::Expected&);
   for (auto [path, change] :
        {std::pair<const char*, StatusChange>{"/api/v1/tasks/{id}/complete", svc::complete},
         std::pair<const char*, StatusChange>{"/api/v1/tasks/{id}/reopen", svc::reopen}}) {
     router.add("POST", path, [&ctx, change](Request& req) -> awaitable<Response> {
       authenticate(req, ctx);
       const auto id = uuid_param(req, "id");
+      const auto expected = if_match(req).with_body(body_version(req));
       auto t = co_await ctx.db.transact([&](pqxx::work& w) {
-        return change(w, {req.user_id, req.request_id}, id);
+        return change(w, {req.user_id, req.request_id}, id, expected);
       });
       co_return task_response(200, t);
     });
@@ -214,9 +224,6 @@ void add_task_routes(http::Router& router, Context& ctx) {
 
   router.add("GET", "/api/v1/tags", [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
-    // A client that thinks it filters ("?status=done") gets a 422, not the open tasks' tags unfiltered.
-    for (const auto& [name, value] : req.query)
-      throw invalid(name, "not a parameter of the tag list (it takes none: the tags of the open tasks)");
     auto counts = co_await ctx.db.read(
         [&](pqxx::transaction_base& w) { return tasks::repository::tag_counts(w, req.user_id); });
     nlohmann::json out = nlohmann::json::array();

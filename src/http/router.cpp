@@ -33,7 +33,11 @@ bool more_specific(const std::vector<std::string>& a, const std::vector<std::str
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
-  Route r{std::move(method), pattern, {}, std::move(handler)};
+  add(std::move(method), std::move(pattern), RouteQuery{}, std::move(handler));
+}
+
+void Router::add(std::string method, std::string pattern, RouteQuery query, Handler handler) {
+  Route r{std::move(method), pattern, {}, std::move(handler), std::move(query)};
   for (auto s : split(pattern))
     r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
@@ -74,6 +78,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     if (r.method == method && (!m.handler || more_specific(r.segments, *handler_segments))) {
       handler_segments = &r.segments;
       m.handler = &r.handler;
+      m.query = &r.query;
       m.route = r.pattern;
       m.params = std::move(params);
     }

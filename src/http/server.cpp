@@ -587,6 +587,22 @@ asio::awaitable<void> Server::close_listener() {
   acceptor_.close(ec);
 }
 
+namespace {
+
+// A parameter the route does not take is a 422 naming it, and what the route takes.
+void check_query(const Request& req, const std::vector<std::string>& names) {
+  for (const auto& [name, value] : req.query) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+    std::string takes;
+    for (const auto& n : names)
+      takes += (takes.empty() ? "" : ", ") + n;
+    throw invalid(name, "not a parameter of " + req.method + " " + req.route + " (it takes " +
+                            (takes.empty() ? std::string("none") : takes) + ")");
+  }
+}
+
+}  // namespace
+
 asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target) {
   const auto started = std::chrono::steady_clock::now();
   auto given = req.header("x-request-id");
@@ -610,6 +626,7 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
     } else {
       req.route = m.route;
       req.params = std::move(m.params);
+      if (!m.query->any_checked_by_handler) check_query(req, m.query->names);
       resp = co_await (*m.handler)(req);
     }
   } catch (const Error& e) {

@@ -19,16 +19,6 @@ Error not_found(const std::string& id) {
   return Error(Errc::not_found, "no task " + id);
 }
 
-// `field` is where the expected version came from: the If-Match header or the body's "version".
-void check_version(const Task& t, std::optional<int> expected, const char* field) {
-  if (expected && *expected != t.version)
-    throw Error(
-        Errc::conflict,
-        "the task was changed meanwhile: version " + std::to_string(*expected) + " was expected but it is " +
-            std::to_string(t.version) + "; reload it and try again",
-        {{field, "expected " + std::to_string(*expected) + ", current " + std::to_string(t.version)}});
-}
-
 /// Locks the task's row for the rest of the transaction; for an occurrence of a series, takes the series
 /// lock first. Every path that locks rows of a series does so in this order (series, then rows), so a
 /// series-wide change (which locks the other occurrences) never deadlocks with a completion.
@@ -189,8 +179,10 @@ void join_series(Task& t) {
   t.series_start = t.due_at;
 }
 
-Task set_status(pqxx::transaction_base& w, const Actor& who, const std::string& id, Status status) {
+Task set_status(pqxx::transaction_base& w, const Actor& who, const std::string& id, Status status,
+                const Expected& expected) {
   Task t = locked(w, who.user_id, id);
+  expected.check(t.version);  // also when it is a no-op: a stale precondition fails, as for any change
   if (t.status == status) return t;
   TaskPatch p;
   p.status = status;
@@ -302,12 +294,10 @@ boost::asio::awaitable<Task> get(db::Reader& db, const std::string& user_id, con
 }
 
 Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, const TaskPatch& patch,
-            std::optional<int> expected_version, Scope scope) {
-  if (expected_version && patch.version && *expected_version != *patch.version)
-    throw invalid("version", "differs from the If-Match header");
+            const Expected& expected, Scope scope) {
+  const Expected wanted = expected.with_body(patch.version);
   Task t = locked(w, who.user_id, id);
-  check_version(t, expected_version ? expected_version : patch.version,
-                expected_version ? "If-Match" : "version");
+  wanted.check(t.version);
   const Instant at = now();
   const bool was_open = t.status == Status::open;
   const auto changes = apply_patch(t, patch, at);
@@ -351,18 +341,18 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   return saved;
 }
 
-Task complete(pqxx::transaction_base& w, const Actor& who, const std::string& id) {
-  return set_status(w, who, id, Status::done);
+Task complete(pqxx::transaction_base& w, const Actor& who, const std::string& id, const Expected& expected) {
+  return set_status(w, who, id, Status::done, expected);
 }
 
-Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id) {
-  return set_status(w, who, id, Status::open);
+Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id, const Expected& expected) {
+  return set_status(w, who, id, Status::open, expected);
 }
 
-void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id,
-            std::optional<int> expected_version, Scope scope) {
+void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id, const Expected& expected,
+            Scope scope) {
   const Task t = locked(w, who.user_id, id);
-  check_version(t, expected_version, "If-Match");
+  expected.check(t.version);
   const Instant at = now();
   // Skipping an occurrence: the series goes on. The next occurrence is created before this one is deleted,
   // while its reminders (which the delete cascades to) can still be copied.

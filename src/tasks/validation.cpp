@@ -107,6 +107,15 @@ std::optional<T> check_enum(json::Reader& r, const char* field, const std::optio
 constexpr const char* kPriorityValues = "none, low, medium, high, urgent";
 constexpr const char* kStatusValues = "open, done";
 
+// A body's "version": the task version a change expects.
+std::optional<int> check_version_field(json::Reader& r) {
+  auto v = r.integer("version");
+  if (!v) return std::nullopt;
+  if (*v >= 1 && *v <= std::numeric_limits<int>::max()) return static_cast<int>(*v);
+  r.fail("version", "must be a positive integer");
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::string> tag_problem(std::string& tag) {
@@ -197,14 +206,38 @@ TaskPatch parse_task_patch(const nlohmann::json& body) {
   p.recurrence_mode = check_enum<RecurrenceMode>(r, "recurrence_mode", r.string("recurrence_mode"),
                                                  parse_recurrence_mode, kRecurrenceModeValues);
   p.generate_ahead = check_generate_ahead(r);
-  if (auto v = r.integer("version")) {
-    if (*v < 1 || *v > std::numeric_limits<int>::max())
-      r.fail("version", "must be a positive integer");
-    else
-      p.version = static_cast<int>(*v);
-  }
+  p.version = check_version_field(r);
   r.finish();
   return p;
+}
+
+std::optional<int> parse_version_body(const nlohmann::json& body) {
+  json::Reader r(body, {"version"});
+  auto v = check_version_field(r);
+  r.finish();
+  return v;
+}
+
+bool Expected::matches(int version) const {
+  return any() || std::find(versions.begin(), versions.end(), version) != versions.end();
+}
+
+Expected Expected::with_body(std::optional<int> body_version) const {
+  if (!body_version) return *this;
+  if (any()) return Expected(*body_version, "version");
+  if (!matches(*body_version)) throw invalid("version", "differs from the If-Match header");
+  return *this;
+}
+
+void Expected::check(int current) const {
+  if (matches(current)) return;
+  std::string wanted;
+  for (std::size_t i = 0; i < versions.size(); ++i)
+    wanted += (i == 0 ? "" : i + 1 == versions.size() ? " or " : ", ") + std::to_string(versions[i]);
+  throw Error(Errc::conflict,
+              "the task was changed meanwhile: version " + wanted + " was expected but it is " +
+                  std::to_string(current) + "; reload it and try again",
+              {{source, "expected " + wanted + ", current " + std::to_string(current)}});
 }
 
 Scope parse_scope(const std::vector<std::pair<std::string, std::string>>& query) {

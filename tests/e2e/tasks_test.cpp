@@ -6,6 +6,7 @@
 #include "e2e.hpp"
 
 namespace todo::test {
+using namespace std::chrono_literals;
 namespace {
 
 using TaskTest = E2eTest;
@@ -167,6 +168,110 @@ TEST_F(TaskTest, BodyVersionConflictIs409) {
   EXPECT_TRUE(IsProblem(u.client.patch(path_of(t), {{"title", "z"}, {"version", v}}), 409))
       << "stale version";
   EXPECT_EQ(u.client.get(path_of(t)).json()["title"], "y");
+}
+
+// Every change of one task evaluates its precondition, not PATCH alone: complete, reopen and DELETE take
+// If-Match and a body holding only "version"; a stale one is a 409 and changes nothing, also when the
+// change would be a no-op. A GET evaluates If-Match too, and If-None-Match answers 304.
+TEST_F(TaskTest, CompleteReopenDeleteAndGetEvaluateTheirPreconditions) {
+  auto u = user();
+  const auto t = create_task(u.client, "guarded");
+  const std::string path = path_of(t);
+  ASSERT_EQ(u.client.patch(path, {{"title", "guarded, v2"}}).status, 200);
+  const Headers stale{{"If-Match", "\"1\""}};
+  EXPECT_TRUE(IsProblem(u.client.post(path + "/complete", nlohmann::json::object(), stale), 409, "If-Match"));
+  EXPECT_TRUE(IsProblem(u.client.post(path + "/complete", {{"version", 1}}), 409, "version"));
+  EXPECT_TRUE(IsProblem(u.client.post(path + "/reopen", nlohmann::json::object(), stale), 409, "If-Match"))
+      << "a no-op change with a stale precondition is still refused";
+  EXPECT_TRUE(IsProblem(u.client.request("DELETE", path, R"({"version":1})"), 409, "version"));
+  EXPECT_TRUE(IsProblem(u.client.get(path, stale), 409, "If-Match"));
+  EXPECT_EQ(u.client.get(path).json()["status"], "open");
+
+  // What else a body may hold: nothing but version, and JSON.
+  EXPECT_TRUE(IsProblem(u.client.post(path + "/complete", {{"status", "done"}}), 422, "status"));
+  EXPECT_TRUE(IsProblem(u.client.request("DELETE", path, "garbage{"), 400));
+  EXPECT_TRUE(
+      IsProblem(u.client.post(path + "/complete", {{"version", 2}}, {{"If-Match", "\"3\""}}), 422, "version"))
+      << "a body version the If-Match header does not name";
+  const auto done = u.client.post(path + "/complete", {{"version", 2}});
+  ASSERT_EQ(done.status, 200) << done.describe();
+  EXPECT_EQ(done.json()["version"], 3);
+  EXPECT_EQ(u.client.post(path + "/reopen", nlohmann::json::object(), {{"If-Match", "\"3\""}}).status, 200);
+
+  // If-None-Match: the current entity tag (or *) is a 304 without a body; another one the task.
+  const auto current = u.client.get(path);
+  const std::string etag = current.headers.at("etag");
+  for (const std::string& same : {etag, "W/" + etag, std::string("*"), "\"99\", " + etag}) {
+    const auto r = u.client.get(path, {{"If-None-Match", same}});
+    EXPECT_EQ(r.status, 304) << same;
+    EXPECT_TRUE(r.body.empty()) << same;
+    EXPECT_EQ(r.headers.count("etag") ? r.headers.at("etag") : "", etag) << same;
+  }
+  EXPECT_EQ(u.client.get(path, {{"If-None-Match", "\"1\""}}).status, 200);
+}
+
+// If-Match is `*` or a list of entity tags, over one line or several (RFC 9110 13.1.1): any of them may
+// match. An empty value is malformed, not absent.
+TEST_F(TaskTest, IfMatchTakesAListOverOneLineOrSeveral) {
+  auto u = user();
+  const auto t = create_task(u.client, "listed");
+  const std::string path = path_of(t);
+  const auto ok = u.client.patch(path, {{"title", "a"}}, {{"If-Match", "\"5\", \"1\""}});
+  ASSERT_EQ(ok.status, 200) << ok.describe();
+  EXPECT_TRUE(
+      IsProblem(u.client.patch(path, {{"title", "b"}}, {{"If-Match", "\"5\", \"1\""}}), 409, "If-Match"));
+  EXPECT_EQ(u.client.patch(path, {{"title", "c"}}, {{"If-Match", "W/\"2\", \"2\""}}).status, 200)
+      << "a weak tag in the list does not match, the strong one does";
+  for (const char* bad : {"\"3\", *", "\"3\", x", ","})
+    EXPECT_TRUE(IsProblem(u.client.patch(path, {{"title", "d"}}, {{"If-Match", bad}}), 400, "If-Match"))
+        << bad;
+
+  // Two header lines, and an empty one, need a raw request.
+  const auto raw_patch = [&](const std::string& if_match_lines) {
+    const std::string body = R"({"title":"e"})";
+    RawConnection c(u.client.base_url());
+    EXPECT_TRUE(c.send("PATCH " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + u.token +
+                       "\r\nContent-Type: application/json\r\n" + if_match_lines +
+                       "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+    return c.read_response(5s);
+  };
+  const auto two_lines = raw_patch("If-Match: \"9\"\r\nIf-Match: \"3\"\r\n");
+  ASSERT_TRUE(two_lines);
+  EXPECT_EQ(two_lines->status, 200) << two_lines->describe();
+  const auto empty = raw_patch("If-Match:\r\n");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(IsProblem(*empty, 400, "If-Match"));
+  EXPECT_EQ(u.client.get(path).json()["version"], 4);
+}
+
+// A query parameter a route does not take is a 422 naming it, before anything is done: a misspelt scope
+// must not skip one occurrence where the whole series was meant.
+TEST_F(TaskTest, UnknownQueryParametersAreRefusedOnEveryRoute) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "rent"},
+                                        {"due_at", "2030-01-04T09:00:00Z"},
+                                        {"recurrence", "FREQ=DAILY"},
+                                        {"generate_ahead", 2}});
+  const std::string path = path_of(t);
+  EXPECT_TRUE(IsProblem(u.client.del(path + "?scpoe=series"), 422, "scpoe"));
+  EXPECT_TRUE(IsProblem(u.client.patch(path + "?Scope=series", {{"title", "RENT"}}), 422, "Scope"));
+  EXPECT_EQ(list_tasks(u.client, "status=open")["items"].size(), 3u) << "nothing was skipped";
+  EXPECT_EQ(u.client.get(path).json()["title"], "rent");
+  EXPECT_TRUE(IsProblem(u.client.get(path + "?foo=1"), 422, "foo"));
+  EXPECT_TRUE(
+      IsProblem(u.client.post(path + "/complete?scope=series", nlohmann::json::object()), 422, "scope"));
+  EXPECT_TRUE(IsProblem(u.client.post(path + "/reopen?x=1", nlohmann::json::object()), 422, "x"));
+  EXPECT_TRUE(IsProblem(u.client.get(path + "/reminders?x=1"), 422, "x"));
+  EXPECT_TRUE(IsProblem(u.client.post(path + "/reminders?x=1", {{"before_due", "PT0S"}}), 422, "x"));
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/me?x=1"), 422, "x"));
+  EXPECT_TRUE(IsProblem(u.client.post("/api/v1/tasks?x=1", {{"title", "y"}}), 422, "x"));
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tags?status=done"), 422, "status"));
+  EXPECT_TRUE(IsProblem(u.client.get(path + "/occurrences?cnt=2"), 422, "cnt"));
+  EXPECT_EQ(list_tasks(u.client, "")["items"].size(), 3u) << "nothing was created or changed";
+  // What each route takes still works.
+  EXPECT_EQ(u.client.get(path + "/occurrences?count=2").status, 200);
+  EXPECT_EQ(u.client.patch(path + "?scope=series", {{"title", "RENT"}}).status, 200);
+  EXPECT_EQ(u.client.get("/healthz?probe=1").status, 200) << "probes take whatever a prober adds";
 }
 
 TEST_F(TaskTest, ConcurrentWritersWithTheSameVersionOneWins) {

@@ -18,6 +18,7 @@
 #include "todo/metrics/registry.hpp"
 #include "todo/tasks/create_batcher.hpp"
 #include "todo/tasks/list_cache.hpp"
+#include "todo/tasks/validation.hpp"
 
 namespace todo::chat {
 class LlmClient;
@@ -76,9 +77,13 @@ Error account_gone();
 /// A path parameter that must be a UUID; a malformed one is a 404 (no such resource).
 std::string uuid_param(const http::Request& req, std::string_view name);
 
-/// The version in an If-Match header (`3` or `"3"`), if any (none for `*`); 400 when malformed, 409 for a
-/// weak tag (`W/"3"`), which never matches under If-Match's strong comparison.
-std::optional<int> if_match(const http::Request& req);
+/// The versions If-Match names: `*` or a list of entity tags (`"3"` or `3`), over one header line or several;
+/// any when there is none or `*`. 400 when malformed (an empty value, a tag that is no version), 409 when
+/// every tag is weak (`W/"3"`), which never matches under If-Match's strong comparison.
+tasks::Expected if_match(const http::Request& req);
+
+/// The `version` of a body that may hold nothing else (complete, reopen, DELETE): none when it is empty.
+std::optional<int> body_version(const http::Request& req);
 
 /// Runs CPU-heavy work (password hashing) on the CPU pool and resumes on the caller's executor.
 template <class F>

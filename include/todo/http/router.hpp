@@ -10,17 +10,28 @@
 
 namespace todo::http {
 
+/// The query parameters a route takes. A request naming any other is a 422 naming it, before the handler
+/// runs: a misspelt `scope` must not act on the wrong occurrences. `any()`: the handler checks its own.
+struct RouteQuery {
+  std::vector<std::string> names;
+  bool any_checked_by_handler = false;
+  static RouteQuery any() { return {{}, true}; }
+};
+
 /// Maps requests to handlers by method and path template.
 class Router {
  public:
   using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
 
+  /// A route that takes no query parameter.
   void add(std::string method, std::string pattern, Handler handler);
+  void add(std::string method, std::string pattern, RouteQuery query, Handler handler);
 
   /// The outcome of matching one request.
   struct Match {
-    const Handler* handler = nullptr;  // null: no route for this method
-    std::string route;                 // the template matched (empty when the path matches nothing)
+    const Handler* handler = nullptr;   // null: no route for this method
+    const RouteQuery* query = nullptr;  // the handler's
+    std::string route;                  // the template matched (empty when the path matches nothing)
     std::vector<std::pair<std::string, std::string>> params;
     std::vector<std::string> allowed;  // methods the path supports (for 405 Allow)
   };
@@ -32,6 +43,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    RouteQuery query;
   };
   std::vector<Route> routes_;
 };

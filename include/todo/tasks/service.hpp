@@ -47,24 +47,27 @@ std::vector<Task> create_many(pqxx::transaction_base& w, const std::vector<Creat
 Task get(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
 /// get() on a db::Reader: the read the API serves most, with no DB-thread hand-off.
 boost::asio::awaitable<Task> get(db::Reader& db, const std::string& user_id, const std::string& id);
-/// Applies a partial update. `expected_version` (If-Match) or patch.version must match, else Error(conflict).
+/// Applies a partial update. `expected` (If-Match) and patch.version (Expected::with_body) must match, else
+/// Error(conflict).
 /// scope = series also applies it to the open occurrences that follow this one in its series; when it changes
 /// the schedule (due_at, recurrence, recurrence_mode, timezone), those are replaced by
 /// occurrences of the new schedule, which starts at this task's due_at.
 Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, const TaskPatch& patch,
-            std::optional<int> expected_version, Scope scope = Scope::this_occurrence);
-/// Marks done / open again; idempotent (an unchanged task keeps its version). Completing an occurrence of a
-/// series creates the next one(s) in the same transaction: the series is topped up to 1 + generate_ahead open
-/// occurrences, each created exactly once (the series lock and the unique (user, series, occurrence) key),
-/// until COUNT/UNTIL end it.
-Task complete(pqxx::transaction_base& w, const Actor& who, const std::string& id);
-Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id);
+            const Expected& expected, Scope scope = Scope::this_occurrence);
+/// Marks done / open again; idempotent (an unchanged task keeps its version); `expected` as for update.
+/// Completing an occurrence of a series creates the next one(s) in the same transaction: the series is topped
+/// up to 1 + generate_ahead open occurrences, each created exactly once (the series lock and the unique
+/// (user, series, occurrence) key), until COUNT/UNTIL end it.
+Task complete(pqxx::transaction_base& w, const Actor& who, const std::string& id,
+              const Expected& expected = {});
+Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id,
+            const Expected& expected = {});
 /// Deletes a task. For an occurrence of a series, scope = this skips it (the series goes on with the next
 /// occurrence, which gets the skipped one's relative reminders); scope = series deletes it and every open
 /// occurrence of the series, which ends the series: completed occurrences stay, without their rule, so that
 /// reopening and completing one (or a series-wide edit of one) creates no new occurrence.
-void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id,
-            std::optional<int> expected_version, Scope scope = Scope::this_occurrence);
+void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id, const Expected& expected,
+            Scope scope = Scope::this_occurrence);
 /// Up to `count` upcoming occurrence times of the task's series after it (empty for a task that does not
 /// recur).
 std::vector<Instant> occurrences(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,

@@ -48,6 +48,32 @@ struct TaskPatch {
   std::optional<int> version;  // expected current version
 };
 
+/// The versions a change or read is made on condition of: the entity tags of If-Match, or a body's
+/// "version"; none: any version. `source` names where they came from, the field a 409 names.
+struct Expected {
+  Expected() = default;
+  Expected(std::nullopt_t) {}
+  Expected(int version, std::string from = "If-Match") : versions{version}, source(std::move(from)) {}
+  Expected(std::optional<int> version) {
+    if (version) versions = {*version};
+  }
+  Expected(std::vector<int> any_of, std::string from)
+      : versions(std::move(any_of)), source(std::move(from)) {}
+  bool any() const { return versions.empty(); }
+  bool matches(int version) const;
+  /// These and a body's "version" together: the body's alone when these are any, else these, and then the
+  /// body's must be one of them (Error(unprocessable) naming `version`).
+  Expected with_body(std::optional<int> body_version) const;
+  /// Error(conflict) naming `source` unless `current` matches.
+  void check(int current) const;
+
+  std::vector<int> versions;
+  std::string source = "If-Match";
+};
+
+/// A body holding nothing but an optional "version" (complete, reopen, DELETE); empty is none.
+std::optional<int> parse_version_body(const nlohmann::json& body);
+
 /// Which tasks a PATCH or DELETE of a recurring task applies to: this occurrence only, or the series (this
 /// occurrence and every open one of its series).
 enum class Scope { this_occurrence, series };
