@@ -30,8 +30,9 @@ std::string list_etag(const std::string& user_id, std::int64_t version) {
 }
 
 // Lists change at any time and are the caller's own: caches keep them per user and revalidate on every use.
-void list_cache_headers(Response& r, std::string etag) {
-  r.with_header("ETag", std::move(etag));
+// A page without an entity tag (overdue=true) is still private.
+void list_cache_headers(Response& r, std::optional<std::string> etag) {
+  if (etag) r.with_header("ETag", std::move(*etag));
   r.with_header("Cache-Control", "private, no-cache");
   r.with_header("Vary", "Authorization");
 }
@@ -122,6 +123,8 @@ awaitable<Response> list_page(Context& ctx, const ListReads& reads, const Reques
     // then the version has moved on and this page is never served.
     ctx.lists.store(key, version, std::make_shared<const std::string>(r.body));
     list_cache_headers(r, list_etag(req.user_id, version));
+  } else {
+    list_cache_headers(r, std::nullopt);
   }
   co_return r;
 }

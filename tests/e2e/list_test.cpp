@@ -517,10 +517,13 @@ TEST_F(ListTest, IfNoneMatchAnswersNotModifiedUntilTheListChanges) {
   EXPECT_EQ(titles_of(changed.json()["items"]).size(), 2u);
   EXPECT_NE(changed.header("etag"), etag);
 
-  // overdue=true also depends on the time of reading: no entity tag, never 304, never kept.
+  // overdue=true also depends on the time of reading: no entity tag, never 304, never kept; still the
+  // caller's own, revalidated on every use.
   const auto overdue = u.client.get("/api/v1/tasks?overdue=true", {{"If-None-Match", "*"}});
   EXPECT_EQ(overdue.status, 200);
   EXPECT_FALSE(overdue.has_header("etag"));
+  EXPECT_EQ(overdue.header("cache-control"), "private, no-cache");
+  EXPECT_EQ(overdue.header("vary"), "Authorization");
 }
 
 TEST(ListReplicas, APageKeptByOneReplicaFollowsChangesMadeThroughAnother) {
