@@ -118,6 +118,18 @@ bool is_control(char32_t c) {
   return c < 0x20 || (c >= 0x7F && c <= 0x9F);
 }
 
+// Unicode's format characters (general category Cf), the fillers and blanks that render as nothing (Hangul
+// fillers, the braille blank, the combining grapheme joiner) and the variation selectors.
+bool is_invisible_format(char32_t c) {
+  return c == 0xAD || c == 0x34F || (c >= 0x600 && c <= 0x605) || c == 0x61C || c == 0x6DD || c == 0x70F ||
+         c == 0x890 || c == 0x891 || c == 0x8E2 || c == 0x115F || c == 0x1160 || c == 0x17B4 || c == 0x17B5 ||
+         (c >= 0x180B && c <= 0x180F) || (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+         (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x206F) || c == 0x2800 || c == 0x3164 ||
+         (c >= 0xFE00 && c <= 0xFE0F) || c == 0xFEFF || c == 0xFFA0 || (c >= 0xFFF9 && c <= 0xFFFB) ||
+         c == 0x110BD || c == 0x110CD || (c >= 0x13430 && c <= 0x1343F) || (c >= 0x1BCA0 && c <= 0x1BCA3) ||
+         (c >= 0x1D173 && c <= 0x1D17A) || (c >= 0xE0000 && c <= 0xE0FFF);
+}
+
 template <class Pred>
 bool any_code_point(std::string_view s, Pred pred) {
   for (std::size_t i = 0, len = 0; i < s.size(); i += len)
@@ -171,16 +183,21 @@ bool is_one_line(std::string_view s) {
 }
 
 bool has_invisible_format_char(std::string_view s) {
-  // Unicode's format characters (general category Cf), the fillers and blanks that render as nothing
-  // (Hangul fillers, the braille blank, the combining grapheme joiner) and the variation selectors.
+  return any_code_point(s, is_invisible_format);
+}
+
+bool has_visible_char(std::string_view s) {
+  return any_code_point(
+      s, [](char32_t c) { return !is_white_space(c) && !is_control(c) && !is_invisible_format(c); });
+}
+
+bool has_invisible_separator(std::string_view s) {
+  // The invisible formatting characters except those that shape what is around them: the zero-width
+  // (non-)joiner (emoji sequences, Persian and Indic words), the variation selectors and the tag characters
+  // (emoji presentation, flags of regions).
   return any_code_point(s, [](char32_t c) {
-    return c == 0xAD || c == 0x34F || (c >= 0x600 && c <= 0x605) || c == 0x61C || c == 0x6DD || c == 0x70F ||
-           c == 0x890 || c == 0x891 || c == 0x8E2 || c == 0x115F || c == 0x1160 || c == 0x17B4 ||
-           c == 0x17B5 || (c >= 0x180B && c <= 0x180F) || (c >= 0x200B && c <= 0x200F) ||
-           (c >= 0x202A && c <= 0x202E) || (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x206F) ||
-           c == 0x2800 || c == 0x3164 || (c >= 0xFE00 && c <= 0xFE0F) || c == 0xFEFF || c == 0xFFA0 ||
-           (c >= 0xFFF9 && c <= 0xFFFB) || c == 0x110BD || c == 0x110CD || (c >= 0x13430 && c <= 0x1343F) ||
-           (c >= 0x1BCA0 && c <= 0x1BCA3) || (c >= 0x1D173 && c <= 0x1D17A) || (c >= 0xE0000 && c <= 0xE0FFF);
+    return is_invisible_format(c) && c != 0x200C && c != 0x200D && !(c >= 0xFE00 && c <= 0xFE0F) &&
+           !(c >= 0xE0020 && c <= 0xE007F) && !(c >= 0xE0100 && c <= 0xE01EF);
   });
 }
 

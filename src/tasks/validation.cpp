@@ -18,6 +18,8 @@ std::optional<std::string> check_title(json::Reader& r, const std::string& raw) 
   std::string t(trim_unicode(raw));  // JSON strings are valid UTF-8 (json::parse checks)
   if (t.empty())
     r.fail("title", "must not be empty");
+  else if (!has_visible_char(t))
+    r.fail("title", "must have a visible character (not only zero-width or formatting characters)");
   else if (utf8_length(t) > kMaxTitle)
     r.fail("title", "must be at most 500 characters");
   else if (!is_one_line(t))
@@ -42,11 +44,8 @@ std::optional<std::string> check_description(json::Reader& r, const std::string&
   return d;
 }
 
+// At most 20 once lower-cased and de-duplicated: ["a", "A", …] is one tag however often it is sent.
 std::optional<std::vector<std::string>> check_tags(json::Reader& r, std::vector<std::string> tags) {
-  if (tags.size() > kMaxTags) {
-    r.fail("tags", "at most 20 tags");
-    return std::nullopt;
-  }
   std::vector<std::string> out;
   bool good = true;
   for (std::size_t i = 0; i < tags.size(); ++i) {
@@ -55,6 +54,10 @@ std::optional<std::vector<std::string>> check_tags(json::Reader& r, std::vector<
       good = false;
     } else if (std::find(out.begin(), out.end(), tags[i]) == out.end()) {
       out.push_back(std::move(tags[i]));
+      if (out.size() > kMaxTags) {
+        r.fail("tags", "at most 20 different tags (after lower-casing)");
+        return std::nullopt;
+      }
     }
   }
   if (!good) return std::nullopt;
@@ -127,6 +130,9 @@ std::optional<std::string> tag_problem(std::string& tag) {
   if (utf8_length(t) > kMaxTagLength) return "must be at most 50 characters";
   if (t.find(',') != std::string::npos || has_unicode_space(t) || has_any_control_char(t))
     return "must not contain spaces, commas or control characters";
+  if (has_invisible_separator(t))
+    return "must not contain invisible characters (zero-width space, direction mark, …)";
+  if (!has_visible_char(t)) return "must have a visible character";
   tag = std::move(t);
   return std::nullopt;
 }

@@ -37,6 +37,13 @@ bool is_one_line(std::string_view s);
 /// Contains an invisible formatting character: soft hyphen, zero-width spaces and joiners, direction marks,
 /// embeddings, overrides and isolates, word joiner, byte order mark, interlinear annotation.
 bool has_invisible_format_char(std::string_view s);
+/// Contains something that shows: a code point that is no white space, control or invisible formatting
+/// character.
+bool has_visible_char(std::string_view s);
+/// Contains an invisible formatting character that separates or reorders rather than shapes: those of
+/// has_invisible_format_char() except the zero-width (non-)joiner, variation selectors and tag characters,
+/// which emoji sequences and some scripts need.
+bool has_invisible_separator(std::string_view s);
 /// The non-empty parts of `s` between Unicode white space, control characters and the ASCII characters in
 /// `ascii_separators`.
 std::vector<std::string_view> split_unicode(std::string_view s, std::string_view ascii_separators);

@@ -194,8 +194,30 @@ TEST(ParseNewTask, AtMostTwentyTags) {
   for (int i = 0; i < 20; ++i)
     tags.push_back("t" + std::to_string(i));
   EXPECT_EQ(parse_new_task(with_title({{"tags", tags}})).tags, tags);
+  // Counted once lower-cased and de-duplicated: the same tag sent again adds none.
+  auto again = tags;
+  again.insert(again.end(), {"T0", "t1", " T19 "});
+  EXPECT_EQ(parse_new_task(with_title({{"tags", again}})).tags, tags);
+  EXPECT_EQ(parse_new_task(with_title({{"tags", std::vector<std::string>(21, "A")}})).tags,
+            std::vector<std::string>{"a"});
   tags.push_back("t20");
   EXPECT_TRUE(NewTaskRejects(with_title({{"tags", tags}}), "tags"));
+}
+
+// A title or tag must show something: one made only of zero-width and formatting characters is refused. A
+// tag holds no invisible separator (zero-width space, direction mark, BOM), which would make two tags that
+// look alike; the joiners and variation selectors that emoji and some scripts need stay allowed.
+TEST(ParseNewTask, TitlesAndTagsMustShowSomething) {
+  for (const char* bad : {"\u200b", "\u00a0\u200b\u00a0", "\ufeff", "\u200e", "\u2060\u00ad"})
+    EXPECT_TRUE(NewTaskRejects({{"title", bad}}, "title")) << bad;
+  const std::string family = "\U0001F468\u200D\U0001F469\u200D\U0001F467";  // 👨‍👩‍👧
+  EXPECT_EQ(parse_new_task({{"title", family}}).title, family);
+  EXPECT_EQ(parse_new_task({{"title", "x\u200by"}}).title, "x\u200by") << "a title is free text";
+  for (const char* bad : {"x\u200by", "\u200ex", "x\ufeff", "\u200d", "a\u2066b"})
+    EXPECT_TRUE(NewTaskRejects(with_title({{"tags", {bad}}}), "tags[0]")) << bad;
+  const std::string heart = "\u2764\uFE0F";  // ❤️
+  EXPECT_THAT(parse_new_task(with_title({{"tags", {heart, "ab\u200Cc"}}})).tags,
+              ElementsAre(heart, "ab\u200Cc"));
 }
 
 TEST(ParseNewTask, EachTagIsOneToFiftyCharactersWithoutSpacesOrCommas) {
@@ -380,7 +402,10 @@ TEST(ParseTaskPatch, AppliesTheSameRulesAsCreate) {
   EXPECT_TRUE(PatchRejects({{"priority", "critical"}}, "priority"));
   EXPECT_TRUE(PatchRejects({{"tags", {"a b"}}}, "tags[0]"));
   EXPECT_TRUE(PatchRejects({{"tags", {std::string(51, 't')}}}, "tags[0]"));
-  EXPECT_TRUE(PatchRejects({{"tags", std::vector<std::string>(21, "t")}}, "tags"));
+  std::vector<std::string> distinct;
+  for (int i = 0; i < 21; ++i)
+    distinct.push_back("t" + std::to_string(i));
+  EXPECT_TRUE(PatchRejects({{"tags", distinct}}, "tags"));
   EXPECT_TRUE(PatchRejects({{"due_at", "2026-03-05"}}, "due_at"));
   EXPECT_TRUE(PatchRejects({{"timezone", "Nowhere/City"}}, "timezone"));
   EXPECT_TRUE(PatchRejects({{"recurrence", ""}}, "recurrence"));
