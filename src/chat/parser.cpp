@@ -520,9 +520,11 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
   if (int day = weekday_word(w, cued, &plural); day >= 0 && !plural) {
     int delta = (day - wd + 7) % 7;
     if (delta == 0) delta = 7;
-    set(today + days(delta));
+    // "friday after next": the one after the next one
+    const bool after_next = phrase(i + 1, {"after", "next"}) != 0;
+    set(today + days(delta + (after_next ? 7 : 0)));
     d.weekday_only = true;
-    return 1;
+    return after_next ? 3 : 1;
   }
   // in N units / in a week
   if (w == "in" || w == "within") {
@@ -584,43 +586,64 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
       return 2 + k;
     }
   }
-  // N units from now / from today
+  // N units from now / from today / from another date ("a week from friday", "3 days from tomorrow")
   {
     int n = 0;
     Unit u{};
-    if (std::size_t k = match_amount(i, n, u); k && free_is(i + k, "from") &&
-                                               free_in(i + k + 1, {"now", "today"}) && u != Unit::minute &&
-                                               u != Unit::hour) {
-      const local_days day = u == Unit::day     ? today + days(n)
-                             : u == Unit::week  ? today + days(7 * n)
-                             : u == Unit::month ? add_months(today, n)
-                                                : add_months(today, 12 * n);
-      set(day);
-      return k + 2;
+    if (std::size_t k = match_amount(i, n, u);
+        k && free_is(i + k, "from") && u != Unit::minute && u != Unit::hour) {
+      local_days base = today;
+      std::size_t m = 0;
+      if (free_in(i + k + 1, {"now", "today"})) {
+        m = 1;
+      } else {
+        DatePart from;
+        bool from_bad = false;
+        m = match_date(i + k + 1, from, from_bad);
+        if (m && from_bad) {
+          bad = true;
+          return k + 1 + m;
+        }
+        base = from.day;
+      }
+      if (m) {
+        const local_days day = u == Unit::day     ? base + days(n)
+                               : u == Unit::week  ? base + days(7 * n)
+                               : u == Unit::month ? add_months(base, n)
+                                                  : add_months(base, 12 * n);
+        set(day);
+        return k + 1 + m;
+      }
     }
   }
-  // end of (the) month/week/year
+  // end / beginning / start of (the | this | next) month/week/year
   {
     std::size_t k = 0;
-    if (phrase(i, {"end", "of", "the"}))
-      k = 3;
-    else if (phrase(i, {"end", "of"}))
-      k = 2;
-    else if (phrase(i, {"the", "end", "of"}))
-      k = 3 + (free_is(i + 3, "the") ? 1 : 0);
-    if (k) {
+    const bool the = free_is(i, "the");
+    const string_view edge = low(i + (the ? 1 : 0));
+    if (free_in(i + (the ? 1 : 0), {"end", "beginning", "start"}) && free_is(i + (the ? 2 : 1), "of"))
+      k = the ? 3 : 2;
+    int ahead = 0;  // 0 this, 1 next
+    if (k && free_in(i + k, {"the", "this"})) {
+      ++k;
+    } else if (k && free_is(i + k, "next")) {
+      ahead = 1;
+      ++k;
+    }
+    if (k && free(i + k)) {
       const string_view x = low(i + k);
-      if (free(i + k) && x == "month") {
-        const local_days first = add_months_first(today, 1);
-        set(first - days(1));
+      const bool end = edge == "end";
+      if (x == "month") {
+        const local_days first = add_months_first(today, ahead);
+        set(end ? add_months_first(today, ahead + 1) - days(1) : first);
         return k + 1;
       }
-      if (free(i + k) && x == "week") {
-        set(monday + days(6));
+      if (x == "week") {
+        set(monday + days(7 * ahead + (end ? 6 : 0)));
         return k + 1;
       }
-      if (free(i + k) && x == "year") {
-        set(*make_date(year_of(today), 12, 31));
+      if (x == "year") {
+        set(*make_date(year_of(today) + ahead, end ? 12 : 1, end ? 31 : 1));
         return k + 1;
       }
     }

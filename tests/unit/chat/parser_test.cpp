@@ -2,6 +2,7 @@
 // durations.
 #include "todo/chat/parser.hpp"
 
+#include <date/tz.h>
 #include <gtest/gtest.h>
 
 namespace todo::chat {
@@ -396,6 +397,39 @@ TEST(ChatParser, SelectionIndexForTheDialog) {
   EXPECT_EQ(parse("the last one", ny()).index, -1);
   EXPECT_EQ(parse("option 10", ny()).index, 10);
   EXPECT_EQ(parse("number 0", ny()).intent, Intent::create);
+}
+
+// The black-box report's setup: Wed 2026-11-04 12:00 in New York.
+ParseContext report_now(DateOrder order = DateOrder::month_first) {
+  return *make_context(*parse_rfc3339("2026-11-04T17:00:00Z"), "America/New_York", order);
+}
+
+// A reading's due day in New York ("2026-11-15"), or "none".
+std::string ny_day(const Reading& r) {
+  if (!r.due_at) return "none";
+  const auto* zone = date::locate_zone("America/New_York");
+  const auto local = zone->to_local(std::chrono::floor<std::chrono::seconds>(*r.due_at));
+  return date::format("%F", std::chrono::floor<date::days>(local));
+}
+
+// Compound relative dates: the whole phrase is the date (not its last words), and none of it is the title.
+TEST(ChatParser, CompoundRelativeDatesReadWhole) {
+  const std::vector<std::pair<const char*, const char*>> cases = {
+      {"party end of next week", "2026-11-15"},        {"party end of next month", "2026-12-31"},
+      {"party a week from friday", "2026-11-13"},      {"party two weeks from friday", "2026-11-20"},
+      {"party a week from tomorrow", "2026-11-12"},    {"party 3 days from tomorrow", "2026-11-08"},
+      {"party friday after next", "2026-11-13"},       {"party end of this month", "2026-11-30"},
+      {"party beginning of next month", "2026-12-01"}, {"party the end of next year", "2027-12-31"},
+      {"party the start of next week", "2026-11-09"},  {"party end of this week", "2026-11-08"},
+  };
+  for (const auto& [text, day] : cases) {
+    const auto r = parse(text, report_now());
+    EXPECT_EQ(r.title, "party") << text;
+    EXPECT_EQ(ny_day(r), day) << text;
+    EXPECT_TRUE(r.all_day) << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << (r.problems.empty() ? "" : r.problems[0]);
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
 }
 
 }  // namespace
