@@ -910,6 +910,11 @@ std::size_t Parser::match_recurrence(std::size_t i) {
     if (free_is(j, "other")) {
       r.interval = 2;
       ++j;
+    } else if (auto o = ordinal_word(low(j)); o && free(j) && unit_word(low(j + 1)) &&
+                                              free(j + 1)) {  // "every 2nd week", "every third month"
+      r.interval = *o;
+      if (*o < 1) r.bad = true;
+      ++j;
     } else if (auto num = number_word(low(j));
                num && free(j) && !ordinal_shape(low(j)) &&
                (unit_word(low(j + 1)) || weekday_word(low(j + 1), true) >= 0)) {
@@ -1012,6 +1017,19 @@ std::size_t Parser::match_recurrence(std::size_t i) {
       if (r.monthday < 1 || r.monthday > 31) r.bad = true;
       j = i + k0 + 5;
     }
+    matched = true;
+  } else if (std::size_t k0 =
+                 (free_in(i, {"on", "the"}) ? 1 : 0) + (free_is(i, "on") && free_is(i + 1, "the"));
+             ordinal_word(low(i + k0), true) && free(i + k0) && weekday_word(low(i + k0 + 1), true) >= 0 &&
+             free(i + k0 + 1) && free_is(i + k0 + 2, "of") && free_in(i + k0 + 3, {"every", "each"}) &&
+             free_is(i + k0 + 4, "month")) {
+    // "first monday of every month", "the last friday of each month"
+    const int o = *ordinal_word(low(i + k0), true);
+    r.freq = "MONTHLY";
+    r.nth = o;
+    r.weekdays = 1u << weekday_word(low(i + k0 + 1), true);
+    if (o == 0 || o > 5) r.bad = true;
+    j = i + k0 + 5;
     matched = true;
   } else if (i > 0 && free_is(i - 1, "on")) {
     // "on weekdays", "on mondays"

@@ -432,5 +432,32 @@ TEST(ChatParser, CompoundRelativeDatesReadWhole) {
   }
 }
 
+// An ordinal before a unit is an interval ("every 2nd week"), not a day of the month; "<ordinal> <weekday> of
+// every month" is a monthly weekday rule with or without a leading "every".
+TEST(ChatParser, OrdinalRecurrencesReadTheirRule) {
+  const std::vector<std::tuple<const char*, const char*, const char*>> cases = {
+      {"clean every 2nd week", "clean", "FREQ=WEEKLY;INTERVAL=2"},
+      {"clean every 2nd day", "clean", "FREQ=DAILY;INTERVAL=2"},
+      {"clean every 3rd month", "clean", "FREQ=MONTHLY;INTERVAL=3"},
+      {"clean every 2nd year", "clean", "FREQ=YEARLY;INTERVAL=2"},
+      {"clean every second week", "clean", "FREQ=WEEKLY;INTERVAL=2"},
+      {"report first monday of every month", "report", "FREQ=MONTHLY;BYDAY=1MO"},
+      {"report the last friday of every month", "report", "FREQ=MONTHLY;BYDAY=-1FR"},
+      {"report on the second tuesday of each month", "report", "FREQ=MONTHLY;BYDAY=2TU"},
+  };
+  for (const auto& [text, title, rule] : cases) {
+    const auto r = parse(text, report_now());
+    EXPECT_EQ(r.title, title) << text;
+    EXPECT_EQ(r.recurrence.value_or("none"), rule) << text;
+    EXPECT_TRUE(r.due_at.has_value()) << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << (r.problems.empty() ? "" : r.problems[0]);
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  EXPECT_EQ(ny_day(parse("report first monday of every month", report_now())), "2026-12-07");
+  EXPECT_EQ(ny_day(parse("report the last friday of every month", report_now())), "2026-11-27");
+  // A month day still reads as one.
+  EXPECT_EQ(parse("pay rent every 15th", report_now()).recurrence.value_or(""), "FREQ=MONTHLY;BYMONTHDAY=15");
+}
+
 }  // namespace
 }  // namespace todo::chat
