@@ -1117,6 +1117,15 @@ std::size_t Parser::match_priority(std::size_t i) {
   }
   if (!p) return 0;
   std::size_t s = i;
+  // "not urgent", "not very important", "isn't high priority": no priority is said, certainly not that one.
+  std::size_t n = s;
+  if (n > 0 && free_in(n - 1, {"very", "so", "too", "that", "really", "a"})) --n;
+  if (n > 0 && free_in(n - 1, {"not", "isn't", "isnt", "non", "never"})) {
+    s = n - 1;
+    if (s > 0 && free_is(s - 1, "is")) --s;
+    take(s, i + k, std::nullopt);
+    return i + k - s;
+  }
   if (s > 0 && free_in(s - 1, {"a", "as", "is"})) --s;
   if (s > 0 && free_in(s - 1, {"with", "is"})) --s;
   if (r_.priority && *r_.priority != *p) problem("two priorities");

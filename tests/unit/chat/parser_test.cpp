@@ -459,5 +459,19 @@ TEST(ChatParser, OrdinalRecurrencesReadTheirRule) {
   EXPECT_EQ(parse("pay rent every 15th", report_now()).recurrence.value_or(""), "FREQ=MONTHLY;BYMONTHDAY=15");
 }
 
+// A priority word after "not" sets no priority (never that one) and stays out of the title.
+TEST(ChatParser, ANegatedPriorityIsNoPriority) {
+  for (const char* text :
+       {"fix bug not urgent", "fix bug not important", "fix bug, not urgent", "fix bug not very important",
+        "fix bug not high priority", "fix bug is not urgent"}) {
+    const auto r = parse(text, report_now());
+    EXPECT_EQ(r.title, "fix bug") << text;
+    EXPECT_FALSE(r.priority.has_value()) << text << ": " << to_string(r.priority.value_or(Priority::none));
+    EXPECT_TRUE(r.problems.empty()) << text;
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  EXPECT_EQ(parse("fix bug urgent", report_now()).priority, Priority::urgent);
+}
+
 }  // namespace
 }  // namespace todo::chat
