@@ -13,6 +13,7 @@
 #include "todo/db/statements.hpp"
 #include "todo/reminders/service.hpp"
 #include "todo/tasks/service.hpp"
+#include "words.hpp"
 
 namespace todo::chat {
 namespace {
@@ -39,6 +40,9 @@ struct Step {
   const DialogSettings& settings;
   Reply& out;
   svc::Actor actor;
+  /// The message gives a time of day and no date ("move the dentist to 10am"): a reschedule keeps the task's
+  /// day. Kept with an open question, whose stored reading has no spans.
+  bool time_only = false;
 };
 
 std::string in_quotes(const std::string& s) {
@@ -255,6 +259,7 @@ void resolve_and_perform(Step& s, const Reading& op) {
   ask(s, "Which one do you mean? " + how_many, options,
       {{"kind", "select"},
        {"op", stored_op(op)},
+       {"time_only", s.time_only},
        {"candidates", std::move(candidates)},
        {"options", options}});
 }
@@ -353,27 +358,55 @@ void do_add_reminder(Step& s, const Reading& r, const Task& task) {
   say(s, text + ".");
 }
 
+/// The words of the message a span covers, or nothing.
+std::string span_text(const std::string& message, const Span& sp) {
+  // Spans count code points; walk the UTF-8 text to find their bytes.
+  std::size_t cp = 0, start = std::string::npos, end = message.size();
+  for (std::size_t i = 0; i <= message.size(); ++i) {
+    if (i < message.size() && (static_cast<unsigned char>(message[i]) & 0xC0) == 0x80) continue;
+    if (cp == sp.start) start = i;
+    if (cp == sp.end) {
+      end = i;
+      break;
+    }
+    ++cp;
+  }
+  if (start == std::string::npos || end < start) return "";
+  return message.substr(start, end - start);
+}
+
 /// The text of the message's date spans ("this week"), or nothing.
 std::string date_words(const Turn& turn) {
   std::string out;
   for (const auto& sp : turn.reading.spans) {
     if (sp.kind != SpanKind::date && sp.kind != SpanKind::time) continue;
-    // Spans count code points; walk the UTF-8 text to find their bytes.
-    std::size_t cp = 0, start = std::string::npos, end = turn.message.size();
-    for (std::size_t i = 0; i <= turn.message.size(); ++i) {
-      if (i < turn.message.size() && (static_cast<unsigned char>(turn.message[i]) & 0xC0) == 0x80) continue;
-      if (cp == sp.start) start = i;
-      if (cp == sp.end) {
-        end = i;
-        break;
-      }
-      ++cp;
-    }
-    if (start == std::string::npos || end < start) continue;
+    const std::string words = span_text(turn.message, sp);
+    if (words.empty()) continue;
     if (!out.empty()) out += " ";
-    out += turn.message.substr(start, end - start);
+    out += words;
   }
   return out;
+}
+
+/// Whether the message says a time of day and no date: a time span, no date or recurrence span, and no time
+/// counted from now ("in 2 hours", "30 minutes from now").
+bool time_of_day_only(const Turn& turn) {
+  bool time = false;
+  for (const auto& sp : turn.reading.spans) {
+    if (sp.kind == SpanKind::date || sp.kind == SpanKind::recurrence) return false;
+    if (sp.kind != SpanKind::time) continue;
+    time = true;
+    const std::string words = lower_ascii(span_text(turn.message, sp));
+    std::size_t a = 0;
+    while (a < words.size()) {
+      std::size_t b = words.find(' ', a);
+      if (b == std::string::npos) b = words.size();
+      const std::string_view w = std::string_view(words).substr(a, b - a);
+      if (detail::unit_word(w) || detail::compact_amount(w) || w == "now") return false;
+      a = b + 1;
+    }
+  }
+  return time;
 }
 
 /// The tasks a list query asks for, in words: "open tasks with high priority tagged work due this week".
@@ -537,6 +570,8 @@ void do_update(Step& s, const Reading& r, const Task& task) {
   if (due && all_day && task.due_at && !task.all_day) {  // a date alone keeps a timed task's time of day
     due = day_at_time(*due, *task.due_at, s.turn.zone);
     all_day = false;
+  } else if (due && !all_day && task.due_at && s.time_only) {  // and a time alone keeps the task's day
+    due = day_at_time(*task.due_at, *due, s.turn.zone);
   }
   if (due && (due != task.due_at || all_day != task.all_day)) {
     patch["due_at"] = format_rfc3339(*due);
@@ -931,6 +966,7 @@ bool answer_pending(Step& s) {
   if (s.c.pending.is_null()) return false;
   const nlohmann::json pending = std::move(s.c.pending);
   s.c.pending = nullptr;
+  s.time_only = pending.value("time_only", false);
   const Reading& r = s.turn.reading;
   const std::string kind = pending.value("kind", std::string());
   const bool answer_like =
@@ -1070,7 +1106,7 @@ void clarify(Step& s) {
         (problems.empty() ? std::string("I'm not sure I understood. ")
                           : "I'm not sure I understood (" + problems + "). ") +
             "Did you mean: " + describe(r, s.turn.zone) + "?",
-        {"yes", "no"}, {{"kind", "proposal"}, {"op", stored_op(r)}});
+        {"yes", "no"}, {{"kind", "proposal"}, {"op", stored_op(r)}, {"time_only", s.time_only}});
     return;
   }
   if (r.problems.empty()) {
@@ -1127,6 +1163,7 @@ Reply respond(pqxx::transaction_base& w, Conversation& c, const Turn& turn, cons
   const Reading& r = turn.reading;
 
   if (!answer_pending(s)) {
+    s.time_only = time_of_day_only(turn);
     if (r.confidence < settings.confidence || r.intent == Intent::unknown)
       clarify(s);  // never act on a guess
     else

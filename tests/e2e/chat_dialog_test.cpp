@@ -754,6 +754,44 @@ TEST_F(ChatDialogTest, ADateOnlyRescheduleKeepsTheTimeOfDay) {
   EXPECT_NE(moved["reply"].get<std::string>().find("Fri"), std::string::npos) << moved;
 }
 
+// A time without a date keeps the task's day (the mirror of a date without a time keeping its time of day):
+// it was moved to the time's next occurrence, today or tomorrow. An all-day task gets that time on its day.
+TEST_F(ChatDialogTest, ATimeAloneKeepsTheTasksDay) {
+  const char* zone_name = "America/New_York";
+  auto u = user({{"timezone", zone_name}});
+  const auto dentist = create_task(u.client, {{"title", "Dentist"}, {"due_at", "2030-12-15T20:00:00Z"}});
+  const std::string path = "/api/v1/tasks/" + dentist["id"].get<std::string>();
+  for (const auto& [message, want] : std::vector<std::pair<std::string, std::string>>{
+           {"move dentist to 10am", "2030-12-15T15:00:00Z"},
+           {"change dentist to 11am", "2030-12-15T16:00:00Z"},
+           {"reschedule dentist for 9:30am", "2030-12-15T14:30:00Z"}}) {
+    const auto r = say(u, message);
+    ASSERT_EQ(r["actions"].size(), 1u) << message << ": " << r;
+    const auto stored = u.client.get(path).json();
+    EXPECT_EQ(instant_us(stored["due_at"]), instant_us(json(want))) << message << ": " << stored;
+    EXPECT_EQ(stored["all_day"], false) << message;
+  }
+  const auto report = create_task(
+      u.client, {{"title", "Quarterly report"}, {"due_at", "2030-12-13T05:00:00Z"}, {"all_day", true}});
+  say(u, "move quarterly report to 3pm");
+  const auto moved = u.client.get("/api/v1/tasks/" + report["id"].get<std::string>()).json();
+  EXPECT_EQ(instant_us(moved["due_at"]), instant_us(json("2030-12-13T20:00:00Z"))) << moved;
+  EXPECT_EQ(moved["all_day"], false) << moved;
+  // Through a which-one question too.
+  const auto second = create_task(u.client, {{"title", "Dentist bill"}, {"due_at", "2030-12-20T20:00:00Z"}});
+  const auto q = say(u, "move dent to 8am");
+  ASSERT_TRUE(q["needs_clarification"].get<bool>()) << q;
+  const auto a = say(u, "Dentist bill", q["conversation_id"]);
+  ASSERT_EQ(a["actions"].size(), 1u) << a;
+  const auto bill = u.client.get("/api/v1/tasks/" + second["id"].get<std::string>()).json();
+  EXPECT_EQ(instant_us(bill["due_at"]), instant_us(json("2030-12-20T13:00:00Z"))) << bill;
+  // A time counted from now is that instant, not a time of day.
+  const auto soon = say(u, "move dentist bill to in 2 hours");
+  ASSERT_EQ(soon["actions"].size(), 1u) << soon;
+  const auto later = u.client.get("/api/v1/tasks/" + second["id"].get<std::string>()).json();
+  EXPECT_LT(*instant_us(later["due_at"]), *instant_us(json("2030-01-01T00:00:00Z"))) << later;
+}
+
 TEST_F(ChatDialogTest, TagsATask) {
   auto u = user();
   const auto t = create_task(u.client, {{"title", "Groceries"}, {"tags", {"errands"}}});
