@@ -239,6 +239,9 @@ class Parser {
   std::optional<local_days> start_;
   std::optional<local_days> until_;
   int count_ = 0;
+  int for_n_ = 0;  // "for 10 days" with a recurrence: -1 when the amount is unreadable
+  Unit for_unit_ = Unit::day;
+  std::size_t for_a_ = 0, for_b_ = 0;
   bool after_completion_ = false;
   std::vector<std::chrono::seconds> offsets_;
   std::vector<string_view> filter_words_;
@@ -1241,7 +1244,13 @@ bool Parser::slots_at(std::size_t i) {
     if (free_in(j, {"on", "from"})) ++j;
     DatePart d;
     bool bad = false;
-    if (std::size_t k = match_date(j, d, bad)) {
+    std::size_t k = match_date(j, d, bad);
+    if (!k && free(j) && all_digits(low(j)) && low(j).size() == 4) {  // "until 2099": to the end of that year
+      const bool until = in(low(i), {"until", "till", "through", "ending"});
+      d.day = *make_date(std::stoi(std::string(low(j))), until ? 12 : 1, until ? 31 : 1);
+      k = 1;
+    }
+    if (k) {
       const bool until = in(low(i), {"until", "till", "through", "ending"});
       if (!bad) (until ? until_ : start_) = d.day;
       if (!bad && until && d.day - clk_.today > days(334) && !names_a_year(j, j + k))
@@ -1258,6 +1267,29 @@ bool Parser::slots_at(std::size_t i) {
       count_ = *num;
       if (*num < 1) problem("unreadable count " + quote(i, j + 2));
       take(i, j + 2, SpanKind::recurrence);
+      return true;
+    }
+    // "for 99999 times", "for 1.5 times": a count that cannot be read
+    if (free(j) && low(j).find_first_of("0123456789") == 0 && free_in(j + 1, {"times", "occurrences"})) {
+      problem("unreadable count " + quote(i, j + 2));
+      take(i, j + 2, std::nullopt);
+      return true;
+    }
+  }
+  // "every day for 10 days", "every monday for 6 weeks": how long a recurrence lasts (kept only with one;
+  // else the words go back to the title: "vacation for 10 days")
+  if (!list_ && free_is(i, "for") && !for_b_) {
+    int n = 0;
+    Unit u{};
+    std::size_t k = match_amount(i + 1, n, u);
+    const bool odd = !k && (k = odd_amount(i + 1)) != 0;
+    if (odd) ++k;  // the unit
+    if (k && (odd || (u != Unit::minute && u != Unit::hour))) {
+      for_n_ = odd ? -1 : n;
+      for_unit_ = u;
+      for_a_ = i;
+      for_b_ = i + 1 + k;
+      take(i, for_b_, SpanKind::recurrence);
       return true;
     }
   }
@@ -1532,6 +1564,29 @@ void Parser::finish_dates() {
     }
     if (next_day) from += days(1);
     const local_days first = first_occurrence(from, minute, found);
+    if (for_n_ < 0) problem("unreadable duration " + quote(for_a_, for_b_));
+    if (for_n_ > 0) {
+      // One occurrence for each unit ("every day for 10 days", "every monday for 6 weeks"): that many
+      // occurrences; otherwise ("daily for 2 weeks") up to the end of the period from the first one.
+      const Rule& r = *rule_;
+      const bool one_each = r.interval == 1 && std::popcount(r.weekdays) <= 1 &&
+                            ((for_unit_ == Unit::day && r.freq == std::string_view("DAILY") && !r.weekdays) ||
+                             (for_unit_ == Unit::week && r.freq == std::string_view("WEEKLY")) ||
+                             (for_unit_ == Unit::month && r.freq == std::string_view("MONTHLY")) ||
+                             (for_unit_ == Unit::year && r.freq == std::string_view("YEARLY")));
+      if (count_ > 0 || until_) {
+        problem("both a count and an end date");
+      } else if (one_each) {
+        count_ = for_n_;
+      } else {
+        const long long n = for_n_;
+        const local_days end = for_unit_ == Unit::day     ? first + days(n)
+                               : for_unit_ == Unit::week  ? first + days(7 * n)
+                               : for_unit_ == Unit::month ? add_months(first, static_cast<int>(n))
+                                                          : add_months(first, static_cast<int>(12 * n));
+        until_ = end - days(1);
+      }
+    }
     std::string rrule = std::string("FREQ=") + rule_->freq;
     if (rule_->interval > 1) rrule += ";INTERVAL=" + std::to_string(rule_->interval);
     if (rule_->month) rrule += ";BYMONTH=" + std::to_string(rule_->month);
@@ -1562,6 +1617,13 @@ void Parser::finish_dates() {
     }
     r_.recurrence = std::move(rrule);
   } else {
+    if (for_b_) {  // "vacation for 10 days": no recurrence to last, so the words are the title's
+      for (std::size_t k = for_a_; k < for_b_; ++k)
+        t_[k].used = false;
+      std::erase_if(spans_, [&](const Span& sp) {
+        return sp.kind == SpanKind::recurrence && sp.start == t_[for_a_].begin;
+      });
+    }
     std::vector<DatePart> ds = dates_;
     if (start_) ds.push_back(DatePart{*start_, *start_, 1, kNoTime, {}, false});
     if (until_) ds.push_back(DatePart{*until_, *until_, 1, kNoTime, {}, false});

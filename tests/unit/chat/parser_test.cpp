@@ -432,10 +432,23 @@ TEST(ChatParser, CompoundRelativeDatesReadWhole) {
   }
 }
 
+// Each text reads as a confident recurring create: {text, title, RRULE}, with a first due date.
+using RuleCases = std::vector<std::tuple<const char*, const char*, const char*>>;
+void expect_rules(const RuleCases& cases) {
+  for (const auto& [text, title, rule] : cases) {
+    const auto r = parse(text, report_now());
+    EXPECT_EQ(r.title, title) << text;
+    EXPECT_EQ(r.recurrence.value_or("none"), rule) << text;
+    EXPECT_TRUE(r.due_at.has_value()) << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << (r.problems.empty() ? "" : r.problems[0]);
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+}
+
 // An ordinal before a unit is an interval ("every 2nd week"), not a day of the month; "<ordinal> <weekday> of
 // every month" is a monthly weekday rule with or without a leading "every".
 TEST(ChatParser, OrdinalRecurrencesReadTheirRule) {
-  const std::vector<std::tuple<const char*, const char*, const char*>> cases = {
+  const RuleCases cases = {
       {"clean every 2nd week", "clean", "FREQ=WEEKLY;INTERVAL=2"},
       {"clean every 2nd day", "clean", "FREQ=DAILY;INTERVAL=2"},
       {"clean every 3rd month", "clean", "FREQ=MONTHLY;INTERVAL=3"},
@@ -445,14 +458,7 @@ TEST(ChatParser, OrdinalRecurrencesReadTheirRule) {
       {"report the last friday of every month", "report", "FREQ=MONTHLY;BYDAY=-1FR"},
       {"report on the second tuesday of each month", "report", "FREQ=MONTHLY;BYDAY=2TU"},
   };
-  for (const auto& [text, title, rule] : cases) {
-    const auto r = parse(text, report_now());
-    EXPECT_EQ(r.title, title) << text;
-    EXPECT_EQ(r.recurrence.value_or("none"), rule) << text;
-    EXPECT_TRUE(r.due_at.has_value()) << text;
-    EXPECT_TRUE(r.problems.empty()) << text << ": " << (r.problems.empty() ? "" : r.problems[0]);
-    EXPECT_GE(r.confidence, 0.7) << text;
-  }
+  expect_rules(cases);
   EXPECT_EQ(ny_day(parse("report first monday of every month", report_now())), "2026-12-07");
   EXPECT_EQ(ny_day(parse("report the last friday of every month", report_now())), "2026-11-27");
   // A month day still reads as one.
@@ -471,6 +477,33 @@ TEST(ChatParser, ANegatedPriorityIsNoPriority) {
     EXPECT_GE(r.confidence, 0.7) << text;
   }
   EXPECT_EQ(parse("fix bug urgent", report_now()).priority, Priority::urgent);
+}
+
+// "for N days/weeks" with a recurrence ends it: COUNT when the rule has one occurrence a unit, else UNTIL the
+// end of the period from the first occurrence; "until 2099" ends it with that year. Never an endless series
+// with those words in the title.
+TEST(ChatParser, ARecurrenceForAWhileEnds) {
+  const RuleCases cases = {
+      {"take antibiotics every day for 10 days", "take antibiotics", "FREQ=DAILY;COUNT=10"},
+      {"physio every monday for 6 weeks", "physio", "FREQ=WEEKLY;BYDAY=MO;COUNT=6"},
+      // daily from Thu Nov 5 (today's 09:00 has passed at 12:00): 14 days, the last on Wed Nov 18
+      {"take antibiotics daily at 9am for 2 weeks", "take antibiotics", "FREQ=DAILY;UNTIL=20261118T140000Z"},
+      {"take antibiotics daily for 2 weeks", "take antibiotics", "FREQ=DAILY;UNTIL=20261118T045959Z"},
+      {"x every 2nd tuesday until 2099", "x", "FREQ=MONTHLY;BYDAY=2TU;UNTIL=21000101T045959Z"},
+  };
+  expect_rules(cases);
+  // An amount that cannot be read is a problem, not a title.
+  for (const char* text : {"x every day for 99999 times", "x every day for 99999 days"}) {
+    const auto r = parse(text, report_now());
+    EXPECT_EQ(r.title, "x") << text;
+    EXPECT_FALSE(r.problems.empty()) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  // Without a recurrence, "for 10 days" is the title's.
+  const auto trip = parse("vacation for 10 days", report_now());
+  EXPECT_EQ(trip.title, "vacation for 10 days");
+  EXPECT_FALSE(trip.recurrence.has_value());
+  EXPECT_TRUE(trip.problems.empty());
 }
 
 }  // namespace
