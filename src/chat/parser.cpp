@@ -1054,6 +1054,26 @@ std::size_t Parser::match_recurrence(std::size_t i) {
   }
   if (!matched) return 0;
   j += match_rule_tail(j, r);
+  // "every weekday except friday", "every day but not sundays": those days are left out
+  if (r.freq && (r.weekdays || r.freq == std::string_view("DAILY")) && !r.nth && r.interval == 1) {
+    std::size_t e = j;
+    if (free_in(e, {"except", "excluding", "apart"})) {
+      e += free_is(e, "apart") ? (free_is(e + 1, "from") ? 2 : 0) : 1;
+    } else if (phrase(e, {"but", "not"})) {
+      e += 2;
+    }
+    if (e > j && free_is(e, "on")) ++e;
+    unsigned out = 0;
+    if (std::size_t m = e > j ? match_weekday_list(e, out) : 0) {
+      if (r.freq == std::string_view("DAILY")) {
+        r.freq = "WEEKLY";
+        r.weekdays = 0x7f;
+      }
+      r.weekdays &= ~out;
+      if (!r.weekdays) r.bad = true;
+      j = e + m;
+    }
+  }
   if (r.freq == std::string_view("YEARLY") && r.month == 0 && r.monthday > 0) r.bad = true;
   if (r.bad) problem("unreadable recurrence " + quote(i, j));
   if (rule_) problem("two recurrences");

@@ -506,5 +506,23 @@ TEST(ChatParser, ARecurrenceForAWhileEnds) {
   EXPECT_TRUE(trip.problems.empty());
 }
 
+// "except <days>" leaves those days out of the rule (and out of the title).
+TEST(ChatParser, ExceptLeavesDaysOut) {
+  const std::vector<std::tuple<const char*, const char*, const char*>> cases = {
+      {"standup every weekday except friday", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH", "2026-11-04"},
+      {"standup every day except saturday and sunday", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "2026-11-04"},
+      {"standup every weekday but not mondays", "FREQ=WEEKLY;BYDAY=TU,WE,TH,FR", "2026-11-04"},
+  };
+  for (const auto& [text, rule, day] : cases) {
+    const auto r = parse(text, report_now());
+    EXPECT_EQ(r.title, "standup") << text;
+    EXPECT_EQ(r.recurrence.value_or("none"), rule) << text;
+    EXPECT_EQ(ny_day(r), day) << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << (r.problems.empty() ? "" : r.problems[0]);
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  EXPECT_LT(parse("standup every weekend except saturday and sunday", report_now()).confidence, 0.7);
+}
+
 }  // namespace
 }  // namespace todo::chat
