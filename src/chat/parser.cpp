@@ -92,8 +92,9 @@ bool is_date_word(string_view w) {
 
 class Parser {
  public:
-  Parser(string_view text, const ParseContext& ctx, std::string& lower, std::vector<Token>& tokens)
-      : text_(text), ctx_(ctx), t_(tokens), clk_(make_clock(ctx.zone, ctx.now)) {
+  Parser(string_view text, const ParseContext& ctx, std::string& lower, std::vector<Token>& tokens,
+         bool as_list = false)
+      : text_(text), ctx_(ctx), t_(tokens), clk_(make_clock(ctx.zone, ctx.now)), as_list_(as_list) {
     tokenize(text, lower, t_);
     n_ = t_.size();
   }
@@ -210,6 +211,7 @@ class Parser {
   Reading r_;
   std::vector<Span> spans_;
   double conf_ = 0.9;
+  bool as_list_ = false;  // read again as a list: "tasks due this week" had no command word
   bool update_like_ = false;
   bool remind_lead_ = false;    // the message starts with "remind me"
   bool reminder_mode_ = false;  // dates and times after a mid-text "remind me" belong to the reminder
@@ -1906,6 +1908,12 @@ void Parser::detect_command() {
       break;
     }
   }
+  if (as_list_) {
+    r_.intent = Intent::list;
+    list_ = true;
+    conf_ = 0.9;
+    return;
+  }
   const std::size_t s = first_free();
   auto cmd = [&](std::size_t k, Intent intent, double c = 0.9) {
     cmd_a_ = s;
@@ -2290,11 +2298,27 @@ void Parser::finish_list() {
     } else if (in(w, {"open", "pending", "remaining", "unfinished", "incomplete", "outstanding"})) {
       status_ = "open";
       take(i, i + 1, SpanKind::filter);
-    } else if (in(w, {"undated"}) || phrase(i, {"no", "due", "date"}) ||
-               phrase(i, {"without", "a", "due", "date"}) || phrase(i, {"without", "due", "date"})) {
-      const std::size_t k = w == "undated" ? 1 : w == "no" ? 3 : low(i + 1) == "a" ? 4 : 3;
+    } else if (const std::size_t k = in(w, {"undated", "unscheduled"})                            ? 1
+                                     : phrase(i, {"without", "a", "due", "date"})                 ? 4
+                                     : phrase(i, {"no", "due", "date"})                           ? 3
+                                     : phrase(i, {"without", "due", "date"})                      ? 3
+                                     : phrase(i, {"without", "a", "date"})                        ? 3
+                                     : phrase(i, {"without", "a", "deadline"})                    ? 3
+                                     : phrase(i, {"no", "date"}) || phrase(i, {"no", "deadline"}) ? 2
+                                     : phrase(i, {"without", "date"})                             ? 2
+                                     : phrase(i, {"without", "deadline"})                         ? 2
+                                                                                                  : 0) {
       has_due_ = false;
       take(i, i + k, SpanKind::filter);
+    } else if (w == "soon") {
+      // "what's due soon": the next seven days, today included
+      DatePart d;
+      d.day = clk_.today + days(7);
+      d.range_start = clk_.today;
+      d.range_days = 8;
+      d.at = i;
+      dates_.push_back(d);
+      take(i, i + 1, SpanKind::date);
     } else if (in(w, {"all", "everything"})) {
       status_ = status_.value_or("all");
       take(i, i + 1, SpanKind::filter);
@@ -2318,13 +2342,14 @@ void Parser::finish_list() {
   if (rule_) problem("a recurrence in a list request");
   // filler words; what is left is a search
   for (std::size_t i = 0; i < n_; ++i) {
-    if (free_in(i, {"my",     "me",     "the",      "tasks",    "task",  "todos", "todo",   "to-dos",
-                    "items",  "things", "is",       "are",      "do",    "i",     "have",   "due",
-                    "that",   "which",  "any",      "anything", "there", "for",   "with",   "in",
-                    "of",     "on",     "about",    "got",      "left",  "up",    "coming", "what's",
-                    "whats",  "what",   "list",     "show",     "a",     "to",    "all",    "containing",
-                    "called", "named",  "priority", "tagged",   "stuff", "right", "now",    "still",
-                    "need",   "needs",  "done",     "did",      "was",   "were"}))
+    if (free_in(
+            i, {"my",     "me",       "the",   "tasks",      "task",   "todos", "todo",     "to-dos", "items",
+                "things", "is",       "are",   "do",         "i",      "have",  "due",      "that",   "which",
+                "any",    "anything", "there", "for",        "with",   "in",    "of",       "on",     "about",
+                "got",    "left",     "up",    "coming",     "what's", "whats", "what",     "list",   "show",
+                "a",      "to",       "all",   "containing", "called", "named", "priority", "tagged", "stuff",
+                "right",  "now",      "still", "need",       "needs",  "done",  "did",      "was",    "were",
+                "should", "next",     "else",  "can",        "could",  "must",  "focus",    "work"}))
       take(i, i + 1, std::nullopt);
   }
   std::string rest = residual();
@@ -2567,6 +2592,30 @@ Reading Parser::run() {
   return std::move(r_);
 }
 
+// "tasks due this week", "overdue tasks", "my tasks today", "high priority tasks": a create without a command
+// word whose title is only words about tasks in general asks for a list.
+bool asks_for_a_list(const Reading& r) {
+  if (r.intent != Intent::create || r.title.empty()) return false;
+  for (const auto& sp : r.spans)
+    if (sp.kind == SpanKind::command) return false;
+  bool noun = false;
+  std::size_t a = 0;
+  while (a < r.title.size()) {
+    std::size_t b = r.title.find(' ', a);
+    if (b == std::string::npos) b = r.title.size();
+    std::string w = r.title.substr(a, b - a);
+    for (char& c : w)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (in(w, {"tasks", "todos", "to-dos", "overdue"}))
+      noun = true;
+    else if (!in(w, {"my", "all", "the", "any", "open", "pending", "remaining", "unfinished", "outstanding",
+                     "due", "upcoming"}))
+      return false;
+    a = b + 1;
+  }
+  return noun;
+}
+
 }  // namespace
 
 std::string_view to_string(Intent i) {
@@ -2602,8 +2651,9 @@ Reading parse(std::string_view text, const ParseContext& ctx) {
   if (text.size() > kMaxParseBytes) text = text.substr(0, kMaxParseBytes);
   if (tokens.capacity() < 64) tokens.reserve(64);
   try {
-    Parser p(text, ctx, lower, tokens);
-    return p.run();
+    Reading r = Parser(text, ctx, lower, tokens).run();
+    if (asks_for_a_list(r)) return Parser(text, ctx, lower, tokens, /*as_list=*/true).run();
+    return r;
   } catch (const std::exception& e) {  // a bug; never an exception out of parse()
     Reading r;
     r.problems.push_back(std::string("internal error: ") + e.what());

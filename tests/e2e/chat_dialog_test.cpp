@@ -834,6 +834,29 @@ TEST_F(ChatDialogTest, FilteredListReturnsTheRightTasks) {
   EXPECT_NE(r["reply"].get<std::string>().find("Quarterly plan"), std::string::npos) << r;
 }
 
+// List questions without a list verb ("tasks due this week") created a task, and filler words ("what should I
+// do today") became a search that found nothing.
+TEST_F(ChatDialogTest, ListQuestionsListTasks) {
+  auto u = user();
+  // Two tasks inside the range the parser reads for "today" in the user's zone.
+  const json today = parsed_query(u, "what should I do today");
+  const auto after = instant_us(today["due_after"]);
+  const auto before = instant_us(today["due_before"]);
+  ASSERT_TRUE(after && before) << today;
+  create_task(u.client, {{"title", "Water plants"}, {"due_at", rfc3339_us(*after + 60'000'000LL)}});
+  create_task(u.client, {{"title", "Call bob"}, {"due_at", rfc3339_us(*before - 60'000'000LL)}});
+  const auto r = say(u, "what should I do today");
+  EXPECT_EQ(r["intent"], "list");
+  EXPECT_EQ(r["actions"].size(), 2u) << r;
+  for (const char* message :
+       {"tasks due this week", "overdue tasks", "my tasks today", "high priority tasks"}) {
+    const auto l = say(u, message);
+    EXPECT_EQ(l["intent"], "list") << message << ": " << l;
+    EXPECT_EQ(l["reply"].get<std::string>().rfind("Added", 0), std::string::npos) << l;
+  }
+  EXPECT_EQ(tasks_of(u).size(), 2u);
+}
+
 TEST_F(ChatDialogTest, ListRangesAreReadNotSearchedFor) {
   // "due after friday" searched for the text "after" and answered "You have no … tasks" at 0.9.
   auto u = user({{"timezone", "America/New_York"}});

@@ -255,25 +255,15 @@ TEST(ChatParser, ARemindMeWithADateAloneRemindsAtNine) {
 // List requests read the words that join their dates ("after", "since", "until", "from … to", "between …
 // and", "in <month>") and never turn them into a search text; a date about when tasks were done cannot be
 // filtered by the task list: a problem, not a confident "none".
-TEST(ChatParser, ListRangesAndStatuses) {
-  struct Case {
-    const char* text;
-    const char* after;   // due_after or ""
-    const char* before;  // due_before or ""
-  };
-  const Case cases[] = {
-      {"show tasks due after friday", "2026-03-07T05:00:00Z", ""},
-      {"show tasks due in december", "2026-12-01T05:00:00Z", "2027-01-01T05:00:00Z"},
-      {"what's due from monday to friday", "2026-03-09T04:00:00Z", "2026-03-14T04:00:00Z"},
-      {"show tasks due between monday and friday", "2026-03-09T04:00:00Z", "2026-03-14T04:00:00Z"},
-      {"show tasks due since monday", "2026-03-02T05:00:00Z", "2026-03-04T15:00:00Z"},
-      {"what's due until friday", "", "2026-03-07T05:00:00Z"},
-      {"what's due through friday", "", "2026-03-07T05:00:00Z"},
-      {"what was due yesterday", "2026-03-03T05:00:00Z", "2026-03-04T05:00:00Z"},
-      {"show tasks due from friday", "2026-03-06T05:00:00Z", ""},
-  };
+// Each text reads as a confident list of open tasks due in [after, before), with no search text.
+struct ListCase {
+  const char* text;
+  const char* after;   // due_after or ""
+  const char* before;  // due_before or ""
+};
+void expect_list_ranges(const std::vector<ListCase>& cases, const ParseContext& ctx) {
   for (const auto& c : cases) {
-    const auto r = parse(c.text, ny());
+    const auto r = parse(c.text, ctx);
     ASSERT_EQ(r.intent, Intent::list) << c.text;
     ASSERT_TRUE(r.query.has_value()) << c.text;
     const Query& q = *r.query;
@@ -284,6 +274,21 @@ TEST(ChatParser, ListRangesAndStatuses) {
     EXPECT_TRUE(r.problems.empty()) << c.text << ": " << (r.problems.empty() ? "" : r.problems[0]);
     EXPECT_GE(r.confidence, 0.7) << c.text;
   }
+}
+
+TEST(ChatParser, ListRangesAndStatuses) {
+  const std::vector<ListCase> cases = {
+      {"show tasks due after friday", "2026-03-07T05:00:00Z", ""},
+      {"show tasks due in december", "2026-12-01T05:00:00Z", "2027-01-01T05:00:00Z"},
+      {"what's due from monday to friday", "2026-03-09T04:00:00Z", "2026-03-14T04:00:00Z"},
+      {"show tasks due between monday and friday", "2026-03-09T04:00:00Z", "2026-03-14T04:00:00Z"},
+      {"show tasks due since monday", "2026-03-02T05:00:00Z", "2026-03-04T15:00:00Z"},
+      {"what's due until friday", "", "2026-03-07T05:00:00Z"},
+      {"what's due through friday", "", "2026-03-07T05:00:00Z"},
+      {"what was due yesterday", "2026-03-03T05:00:00Z", "2026-03-04T05:00:00Z"},
+      {"show tasks due from friday", "2026-03-06T05:00:00Z", ""},
+  };
+  expect_list_ranges(cases, ny());
   // Done tasks by when they were done: the list filters by due date only.
   for (const char* text : {"what did I finish today", "show completed tasks from last week"}) {
     const auto r = parse(text, ny());
@@ -522,6 +527,30 @@ TEST(ChatParser, ExceptLeavesDaysOut) {
     EXPECT_GE(r.confidence, 0.7) << text;
   }
   EXPECT_LT(parse("standup every weekend except saturday and sunday", report_now()).confidence, 0.7);
+}
+
+// List questions without a list verb are lists, not creates; their filler words are no search text.
+TEST(ChatParser, ListQuestionsAreLists) {
+  expect_list_ranges(
+      {
+          {"tasks due this week", "2026-11-02T05:00:00Z", "2026-11-09T05:00:00Z"},
+          {"tasks due before friday", "", "2026-11-06T05:00:00Z"},
+          {"my tasks today", "2026-11-04T05:00:00Z", "2026-11-05T05:00:00Z"},
+          {"overdue tasks", "", ""},
+          {"high priority tasks", "", ""},
+          {"what should I do today", "2026-11-04T05:00:00Z", "2026-11-05T05:00:00Z"},
+          {"what's next", "", ""},
+          {"what's due soon", "2026-11-04T05:00:00Z", "2026-11-12T05:00:00Z"},
+          {"show tasks with no date", "", ""},
+      },
+      report_now());
+  EXPECT_TRUE(parse("overdue tasks", report_now()).query->overdue);
+  EXPECT_EQ(parse("high priority tasks", report_now()).query->priorities,
+            std::vector<Priority>{Priority::high});
+  EXPECT_EQ(parse("show tasks with no date", report_now()).query->has_due, false);
+  // A title about tasks with other words, or a create command, stays a create.
+  EXPECT_EQ(parse("review tasks for the new hire", report_now()).intent, Intent::create);
+  EXPECT_EQ(parse("add tasks tomorrow", report_now()).intent, Intent::create);
 }
 
 }  // namespace
