@@ -90,6 +90,21 @@ bool is_date_word(string_view w) {
          month_word(w) != 0 || weekday_word(w, true) >= 0 || ordinal_shape(w);
 }
 
+// "mon-fri", "monday-friday": the days from one to the other (bit 0 = Monday); 0 when not such a range.
+unsigned weekday_range(string_view w) {
+  const std::size_t dash = w.find('-');
+  if (dash == string_view::npos) return 0;
+  const int a = weekday_word(w.substr(0, dash), true);
+  const int b = weekday_word(w.substr(dash + 1), true);
+  if (a < 0 || b < 0 || a == b) return 0;
+  unsigned mask = 0;
+  for (int d = a;; d = (d + 1) % 7) {
+    mask |= 1u << d;
+    if (d == b) break;
+  }
+  return mask;
+}
+
 class Parser {
  public:
   Parser(string_view text, const ParseContext& ctx, std::string& lower, std::vector<Token>& tokens,
@@ -164,6 +179,16 @@ class Parser {
     }
     return s;
   }
+
+  // "5th Avenue", "3rd floor": an ordinal that names a thing, not a day.
+  bool ordinal_noun(std::size_t i) const {
+    return in(low(i + 1), {"avenue",  "ave",      "street",    "st",     "floor",   "grade",    "place",
+                           "road",    "rd",       "boulevard", "blvd",   "lane",    "birthday", "anniversary",
+                           "edition", "century",  "row",       "period", "round",   "grader",   "amendment",
+                           "time",    "attempt",  "try",       "level",  "chapter", "gear",     "installment",
+                           "payment", "semester", "term",      "draft",  "version", "person"});
+  }
+  string_view raw_of(std::size_t i) const { return i < n_ ? t_[i].raw : string_view(); }
 
   // ---- grammars ----
   std::size_t match_amount(std::size_t i, int& n, Unit& u) const;
@@ -277,6 +302,11 @@ std::size_t Parser::match_amount(std::size_t i, int& n, Unit& u) const {
   }
   if (auto num = number_word(low(i), true)) {
     std::size_t k = 1;
+    if (free_in(i + k, {"fortnight", "fortnights"})) {  // two weeks
+      n = *num * 2;
+      u = Unit::week;
+      return k + 1;
+    }
     if (auto unit = unit_word(low(i + k)); unit && free(i + k)) {
       n = *num;
       u = *unit;
@@ -343,6 +373,10 @@ std::size_t Parser::match_month_day(std::size_t i, DatePart& d, bool& bad, bool 
   };
   if (int m = month_word(low(i)); m && free(i)) {
     std::size_t j = i + 1;
+    // "Dec. 24": the dot of an abbreviation
+    if (j < n_ && t_[j].punct && t_[j].low == "." && low(i).size() <= 4 &&
+        !in(low(i), {"may", "june", "july"}))
+      ++j;
     if (free_is(j, "the")) ++j;
     if (int dd = day_at(j)) {
       month = m;
@@ -670,14 +704,24 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     }
     return set(*date), 1;
   }
-  // 3/5, 3/5/2026, 3/5/26 in the reader's order
-  if (w.find('/') != string_view::npos && w.size() <= 10) {
+  // 3/5, 3/5/2026, 3/5/26 in the reader's order; also 24.12.2026 (with its year) and 12-24 (see below)
+  const char sep = w.find('/') != string_view::npos   ? '/'
+                   : w.find('.') != string_view::npos ? '.'
+                   : w.find('-') != string_view::npos ? '-'
+                                                      : '\0';
+  // a dashed date has one or two digits before and between its dashes ("555-1234" is a number)
+  const auto short_parts = [&] {
+    const std::size_t a = w.find('-');
+    const std::size_t b = w.find('-', a + 1);
+    return a <= 2 && (b == string_view::npos ? w.size() - a - 1 : b - a - 1) <= 2;
+  };
+  if (sep && w.size() <= 10 && w.front() != sep && (sep != '-' || short_parts())) {
     int parts[3] = {0, 0, 0};
     int count = 0;
     std::size_t p = 0;
     bool ok = true;
     while (p <= w.size() && count < 3) {
-      std::size_t q = w.find('/', p);
+      std::size_t q = w.find(sep, p);
       if (q == string_view::npos) q = w.size();
       const auto part = w.substr(p, q - p);
       if (!all_digits(part) || part.size() > 4) {
@@ -687,6 +731,25 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
       parts[count++] = std::stoi(std::string(part));
       p = q + 1;
       if (q == w.size()) break;
+    }
+    // Dots only with a four-digit year ("1.5", "5.30" and version numbers are no dates). A dash without a
+    // year is a date after a cue ("on 12-24"); alone at the end of the message it might be one ("party
+    // 12-24": a problem, not a guess); elsewhere it is a range of numbers ("buy 3-4 apples").
+    const bool year4 = count == 3 && w.size() - w.rfind(sep) == 5;
+    if (ok && p > w.size() && sep == '.' && !year4) ok = false;
+    if (ok && p > w.size() && sep == '-' && count == 2 && !cued) {
+      bool last = true;
+      for (std::size_t k = i + 1; k < n_; ++k)
+        last = last && (t_[k].punct || t_[k].used);
+      const bool mf = ctx_.order == DateOrder::month_first;
+      const bool counted = i > 0 && in(low(i - 1), {"pages", "page", "pp", "chapters", "chapter", "questions",
+                                                    "exercises", "items", "steps", "lines", "rows", "slides",
+                                                    "verses", "sections", "lessons", "units", "problems"});
+      if (!last || counted || !make_date(2024, mf ? parts[0] : parts[1], mf ? parts[1] : parts[0])) return 0;
+      bad = true;
+      problem("a date written with a dash " + quote(i, i + 1) + " (say \"on " + std::string(raw_of(i)) +
+              "\" or the month's name)");
+      return 1;
     }
     if (ok && p > w.size() && count >= 2) {
       const bool mf = ctx_.order == DateOrder::month_first;
@@ -710,8 +773,10 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
       return set(*date), 1;
     }
   }
-  // the 15th / on the 15th
-  if (w == "the" && ordinal_shape(low(i + 1)) && free(i + 1)) {
+  // the 15th / on the 15th / on the twenty-fifth (an ordinal in words only after a cue)
+  if (w == "the" && free(i + 1) && !ordinal_noun(i + 1) &&
+      (ordinal_shape(low(i + 1)) ||
+       (ordinal_word(low(i + 1)) && cued && (!free(i + 2) || in(low(i + 2), {"at", "of"}))))) {
     if (free_is(i + 2, "of") && (free_in(i + 3, {"month", "this"}))) {
       // "the 15th of this month" / "of the month": same reading
     }
@@ -723,7 +788,7 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     }
     return set(*date), 2;
   }
-  if (ordinal_shape(w) && cued) {
+  if (ordinal_shape(w) && cued && !ordinal_noun(i)) {
     auto date = resolve_day_of_month(*ordinal_word(w));
     if (!date) {
       bad = true;
@@ -936,6 +1001,16 @@ std::size_t Parser::match_recurrence(std::size_t i) {
                                    : "YEARLY";
       ++j;
       matched = true;
+    } else if (in(x, {"quarter", "fortnight"})) {  // "each quarter": every 3 months; a fortnight: 2 weeks
+      r.freq = x == "quarter" ? "MONTHLY" : "WEEKLY";
+      r.interval *= x == "quarter" ? 3 : 2;
+      ++j;
+      matched = true;
+    } else if (const unsigned range = weekday_range(x)) {  // "every mon-fri"
+      r.freq = "WEEKLY";
+      r.weekdays = range;
+      ++j;
+      matched = true;
     } else if (in(x, {"weekday", "weekdays", "workday", "workdays"})) {
       r.freq = "WEEKLY";
       r.weekdays = 0x1f;
@@ -999,13 +1074,15 @@ std::size_t Parser::match_recurrence(std::size_t i) {
         matched = true;
       }
     }
-  } else if (in(w, {"daily", "weekly", "monthly", "yearly", "annually", "biweekly", "fortnightly"}) &&
+  } else if (in(w, {"daily", "weekly", "monthly", "yearly", "annually", "biweekly", "fortnightly",
+                    "quarterly"}) &&
              !(i == body_start_ && later_recurrence(i))) {
     r.freq = w == "daily"                                             ? "DAILY"
              : w == "weekly" || w == "biweekly" || w == "fortnightly" ? "WEEKLY"
-             : w == "monthly"                                         ? "MONTHLY"
+             : w == "monthly" || w == "quarterly"                     ? "MONTHLY"
                                                                       : "YEARLY";
     if (w == "biweekly" || w == "fortnightly") r.interval = 2;
+    if (w == "quarterly") r.interval = 3;
     matched = true;
   } else if (std::size_t k0 = (free_is(i, "on") ? 1 : 0);
              free_is(i + k0, "the") &&
@@ -1036,8 +1113,9 @@ std::size_t Parser::match_recurrence(std::size_t i) {
     if (o == 0 || o > 5) r.bad = true;
     j = i + k0 + 5;
     matched = true;
-  } else if (i > 0 && free_is(i - 1, "on")) {
-    // "on weekdays", "on mondays"
+  } else {
+    // "on weekdays", "on mondays", and without "on": "standup weekdays at 8", "gym mondays and wednesdays",
+    // "standup mon-fri at 9"
     bool plural = false;
     if (in(w, {"weekdays", "workdays"})) {
       r.freq = "WEEKLY";
@@ -1047,12 +1125,22 @@ std::size_t Parser::match_recurrence(std::size_t i) {
       r.freq = "WEEKLY";
       r.weekdays = 0x60;
       matched = true;
-    } else if (int d = weekday_word(w, true, &plural); d >= 0 && plural) {
+    } else if (const unsigned range = weekday_range(w)) {
       r.freq = "WEEKLY";
-      r.weekdays = 1u << d;
+      r.weekdays = range;
       matched = true;
+    } else if (int d = weekday_word(w, true, &plural); d >= 0 && plural) {
+      // Without "on", one plural day is a recurrence only before a time ("standup mondays at 9"; "I hate
+      // mondays" is a title); a list of them always ("gym mondays and wednesdays").
+      const std::size_t m = match_weekday_list(i, r.weekdays);
+      matched =
+          (i > 0 && free_is(i - 1, "on")) || std::popcount(r.weekdays) > 1 || free_in(i + m, {"at", "@"});
+      if (matched) {
+        r.freq = "WEEKLY";
+        j = i + m;
+      }
     }
-    if (matched) --i;
+    if (matched && i > 0 && free_is(i - 1, "on")) --i;
   }
   if (!matched) return 0;
   j += match_rule_tail(j, r);
@@ -1116,8 +1204,9 @@ std::size_t Parser::match_priority(std::size_t i) {
   } else if (w.size() == 2 && w[0] == 'p' && w[1] >= '1' && w[1] <= '4') {
     p = level(w);
     k = 1;
-  } else if (in(w, {"priority", "prio"}) && free(i + 1)) {
+  } else if (in(w, {"priority", "prio"}) && (free(i + 1) || is(i + 1, ":"))) {
     std::size_t j = i + 1;
+    if (is(j, ":")) ++j;  // "priority: high"
     if (free_is(j, "is")) ++j;
     if (auto l = level(low(j)); l && free(j)) {
       p = l;
@@ -1126,6 +1215,11 @@ std::size_t Parser::match_priority(std::size_t i) {
   } else if (auto l = level(w); l && !all_digits(w) && free_in(i + 1, {"priority", "prio", "pri"})) {
     p = l;
     k = 2;
+  } else if (const std::size_t dash = w.find('-');
+             dash != string_view::npos && in(w.substr(dash + 1), {"priority", "prio", "pri"}) &&
+             level(w.substr(0, dash)) && !all_digits(w.substr(0, dash))) {  // "high-priority"
+    p = level(w.substr(0, dash));
+    k = 1;
   } else if (in(w, {"urgent", "urgently", "asap"})) {
     p = Priority::urgent;
     k = 1;
@@ -1392,7 +1486,7 @@ void Parser::extract() {
     bool clock = false;
     if (auto c = clock_word(w, free(i + 1) ? low(i + 1) : string_view(), false); c && c->minute < 0)
       clock = true;
-    bool dateish = ordinal_shape(w) && (i == 0 || !in(low(i - 1), {"the"}) || true);
+    bool dateish = ordinal_shape(w) && !ordinal_noun(i);
     if (!dateish && w.find('/') != string_view::npos && w.find_first_of("0123456789") == 0) dateish = true;
     if (free_in(i, {"at", "@"}) && i + 1 < n_ && all_digits(low(i + 1)) && free(i + 1)) clock = true;
     // "every 2 hours", "every blue moon": a recurrence that was not understood

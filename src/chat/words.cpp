@@ -54,6 +54,17 @@ std::optional<int> ordinal_word(std::string_view w, bool allow_last) {
   }
   for (std::size_t i = 1; i < kOrdinals.size(); ++i)
     if (w == kOrdinals[i]) return static_cast<int>(i);
+  // eleventh … thirty-first
+  static constexpr std::array<std::string_view, 10> kTeens = {
+      "eleventh",  "twelfth",     "thirteenth", "fourteenth", "fifteenth",
+      "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth"};
+  for (std::size_t i = 0; i < kTeens.size(); ++i)
+    if (w == kTeens[i]) return static_cast<int>(i) + 11;
+  if (w == "thirtieth") return 30;
+  for (const auto& [tens, value] : {std::pair<std::string_view, int>{"twenty-", 20}, {"thirty-", 30}})
+    if (w.starts_with(tens))
+      for (std::size_t i = 1; i < (value == 20 ? 10u : 2u); ++i)
+        if (w.substr(tens.size()) == kOrdinals[i]) return value + static_cast<int>(i);
   if (allow_last && w == "last") return -1;
   return std::nullopt;
 }

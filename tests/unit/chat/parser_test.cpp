@@ -553,5 +553,57 @@ TEST(ChatParser, ListQuestionsAreLists) {
   EXPECT_EQ(parse("add tasks tomorrow", report_now()).intent, Intent::create);
 }
 
+// Common ways of writing dates, recurrences and priorities are read (or, when ambiguous, a problem), not left
+// in the title at high confidence.
+TEST(ChatParser, CommonFormsAreRead) {
+  struct Case {
+    const char* text;
+    const char* title;
+    const char* day;
+    const char* rule;
+  };
+  const std::vector<Case> cases = {
+      {"party Dec. 24", "party", "2026-12-24", "none"},
+      {"party on 12-24", "party", "2026-12-24", "none"},
+      {"party on the twenty-fifth", "party", "2026-11-25", "none"},
+      {"party in a fortnight", "party", "2026-11-18", "none"},
+      {"review budget each quarter", "review budget", "2026-11-04", "FREQ=MONTHLY;INTERVAL=3"},
+      {"review budget quarterly", "review budget", "2026-11-04", "FREQ=MONTHLY;INTERVAL=3"},
+      {"standup weekdays at 8", "standup", "2026-11-05", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"},
+      {"gym mondays and wednesdays", "gym", "2026-11-04", "FREQ=WEEKLY;BYDAY=MO,WE"},
+      {"standup mon-fri at 9", "standup", "2026-11-05", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"},
+      {"meet at Starbucks on 5th Avenue", "meet at Starbucks on 5th Avenue", "none", "none"},
+  };
+  for (const auto& c : cases) {
+    const auto r = parse(c.text, report_now());
+    EXPECT_EQ(r.title, c.title) << c.text;
+    EXPECT_EQ(ny_day(r), c.day) << c.text;
+    EXPECT_EQ(r.recurrence.value_or("none"), c.rule) << c.text;
+    EXPECT_TRUE(r.problems.empty()) << c.text << ": " << (r.problems.empty() ? "" : r.problems[0]);
+    EXPECT_GE(r.confidence, 0.7) << c.text;
+  }
+  const auto at8 = parse("standup weekdays at 8", report_now());
+  EXPECT_EQ(format_rfc3339(*at8.due_at), "2026-11-05T13:00:00Z");  // 08:00 EST
+  for (const char* text : {"fix bug priority: high", "fix bug high-priority"}) {
+    const auto r = parse(text, report_now());
+    EXPECT_EQ(r.title, "fix bug") << text;
+    EXPECT_EQ(r.priority, Priority::high) << text;
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  // Day first: 24.12.2026 is Christmas Eve.
+  const auto gift = parse("gift 24.12.2026", report_now(DateOrder::day_first));
+  EXPECT_EQ(gift.title, "gift");
+  EXPECT_EQ(ny_day(gift), "2026-12-24");
+  EXPECT_GE(gift.confidence, 0.7);
+  // A dashed pair alone at the end might be a date: a problem, not a title at high confidence.
+  const auto dash = parse("party 12-24", report_now());
+  EXPECT_EQ(dash.title, "party");
+  EXPECT_FALSE(dash.due_at.has_value());
+  EXPECT_LT(dash.confidence, 0.7);
+  // Numbers that are no date stay in the title.
+  for (const char* text : {"buy 3-4 apples", "pay 1.5 euros", "read chapter 5.30 today"})
+    EXPECT_NE(parse(text, report_now()).title.find_first_of("0123456789"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace todo::chat
