@@ -971,14 +971,23 @@ bool answer_pending(Step& s) {
   const std::string kind = pending.value("kind", std::string());
   const bool answer_like =
       r.intent == Intent::confirm || r.intent == Intent::deny || r.intent == Intent::select;
-  if (answer_like && r.confidence < s.settings.confidence) {
-    // An answer read without confidence (a model's "confirm" at 0.1) never acts: the question stands.
+  // The open question asked again, after `lead`; it stays open.
+  const auto ask_again = [&](const std::string& lead) {
     const nlohmann::json asked = pending.value("options", nlohmann::json::array());
     std::vector<std::string> opts;
     for (const auto& o : asked)
       if (o.is_string()) opts.push_back(o.get<std::string>());
     const std::string question = pending.value("question", std::string("Please answer my last question."));
-    ask(s, "I'm not sure that answers my question. " + question, std::move(opts), pending);
+    ask(s, lead + question, std::move(opts), pending);
+  };
+  if (answer_like && r.confidence < s.settings.confidence) {
+    // An answer read without confidence (a model's "confirm" at 0.1) never acts: the question stands.
+    ask_again("I'm not sure that answers my question. ");
+    return true;
+  }
+  if (r.intent == Intent::select && (kind == "proposal" || kind == "confirm")) {
+    // "the first one" or "2" to a yes/no question answers nothing: the question stands.
+    ask_again("Please answer yes or no. ");
     return true;
   }
   if (kind == "proposal") {

@@ -155,6 +155,19 @@ class ChatDialogTest : public ::testing::Test {
     return r.json()["items"];
   }
 
+  /// A task titled `title` and a delete `message` naming it, which must ask "yes" or "no".
+  struct DeleteQuestion {
+    std::string path;          // the task's
+    std::string conversation;  // where the question is open
+  };
+  static DeleteQuestion ask_to_delete(TestUser& u, const std::string& title, const std::string& message) {
+    const auto t = create_task(u.client, title);
+    const auto q = say(u, message);
+    if (q["options"] != json::array({"yes", "no"}))
+      throw std::runtime_error("no yes/no question: " + q.dump());
+    return {"/api/v1/tasks/" + t["id"].get<std::string>(), q["conversation_id"]};
+  }
+
   static json task_titled(TestUser& u, const std::string& title) {
     const json page = list_tasks(u.client, "limit=200");  // named: a temporary's items() would dangle
     for (const auto& t : page["items"])
@@ -792,6 +805,26 @@ TEST_F(ChatDialogTest, ATimeAloneKeepsTheTasksDay) {
   EXPECT_LT(*instant_us(later["due_at"]), *instant_us(json("2030-01-01T00:00:00Z"))) << later;
 }
 
+// A choice ("the first one", "2") given to a yes/no question does not fit: it says so and the question stays
+// open (it was dropped, and the reply claimed there was no open question).
+TEST_F(ChatDialogTest, AChoiceToAYesNoQuestionKeepsTheQuestion) {
+  auto u = user();
+  const auto [path, conv] = ask_to_delete(u, "Buy milk", "delete milk");
+  for (const char* answer : {"the first one", "2"}) {
+    const auto a = say(u, answer, conv);
+    EXPECT_EQ(a["actions"], json::array()) << a;
+    EXPECT_TRUE(a["needs_clarification"].get<bool>()) << a;
+    EXPECT_EQ(a["options"], json::array({"yes", "no"})) << a;
+    EXPECT_EQ(a["reply"].get<std::string>().find("no open question"), std::string::npos) << a;
+    EXPECT_NE(a["reply"].get<std::string>().find("yes or no"), std::string::npos) << a;
+    EXPECT_EQ(u.client.get(path).status, 200);
+  }
+  const auto yes = say(u, "yes", conv);
+  ASSERT_EQ(yes["actions"].size(), 1u) << yes;
+  EXPECT_EQ(yes["actions"][0]["type"], "delete");
+  EXPECT_EQ(u.client.get(path).status, 404);
+}
+
 TEST_F(ChatDialogTest, TagsATask) {
   auto u = user();
   const auto t = create_task(u.client, {{"title", "Groceries"}, {"tags", {"errands"}}});
@@ -904,11 +937,7 @@ TEST_F(ChatDialogTest, AnUnsureListOfferSaysWhichFiltersWillRun) {
 
 TEST_F(ChatDialogTest, UnsureAnswersToAQuestionDoNotAct) {
   auto u = user();
-  const auto t = create_task(u.client, "Old invoice");
-  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
-  const auto q = say(u, "delete old invoice");
-  ASSERT_EQ(q["options"], json::array({"yes", "no"})) << q;
-  const std::string conv = q["conversation_id"];
+  const auto [path, conv] = ask_to_delete(u, "Old invoice", "delete old invoice");
   // The parser reads this poorly, so it goes to the model, which answers "confirm" with confidence 0.1.
   const auto unsure = say(u, "llm-confirm-low on the 35th", conv);
   EXPECT_EQ(unsure["source"], "llm") << unsure;
