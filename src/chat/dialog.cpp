@@ -1118,6 +1118,11 @@ void clarify(Step& s) {
         {"yes", "no"}, {{"kind", "proposal"}, {"op", stored_op(r)}, {"time_only", s.time_only}});
     return;
   }
+  for (const auto& p : r.problems)
+    if (p.starts_with("I can't ")) {  // understood, but not something the dialog does
+      say(s, p + ".");
+      return;
+    }
   if (r.problems.empty()) {
     ask(s,
         "I'm not sure what you mean. Try \u201cBuy milk tomorrow at 5pm\u201d, \u201cwhat's due this "

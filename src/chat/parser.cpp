@@ -236,7 +236,9 @@ class Parser {
   Reading r_;
   std::vector<Span> spans_;
   double conf_ = 0.9;
-  bool as_list_ = false;  // read again as a list: "tasks due this week" had no command word
+  bool as_list_ = false;
+  bool untag_ = false;  // "remove tag X from Y", "untag Y X": not something the dialog can do  // read again
+                        // as a list: "tasks due this week" had no command word
   bool update_like_ = false;
   bool remind_lead_ = false;    // the message starts with "remind me"
   bool reminder_mode_ = false;  // dates and times after a mid-text "remind me" belong to the reminder
@@ -2181,6 +2183,20 @@ void Parser::detect_command() {
     cmd(k, Intent::reopen, 0.9);
     return;
   }
+  // "remove tag health from dentist", "untag dentist personal": taking a tag off a task (not a delete)
+  for (auto p : {std::initializer_list<string_view>{"remove", "the", "tag"},
+                 {"remove", "the", "tags"},
+                 {"remove", "tag"},
+                 {"remove", "tags"},
+                 {"delete", "the", "tag"},
+                 {"delete", "tag"},
+                 {"untag"}}) {
+    if ((k = phrase(s, p))) {
+      untag_ = true;
+      cmd(k, Intent::update, 0.9);
+      return;
+    }
+  }
   for (auto p : {std::initializer_list<string_view>{"get", "rid", "of"},
                  {"delete"},
                  {"remove"},
@@ -2587,6 +2603,31 @@ Reading Parser::run() {
       break;
     }
     case Intent::update: {
+      if (untag_) {
+        // The tag: the words before "from" (else the last word); the task: the words after it (else the
+        // rest).
+        std::size_t from = n_;
+        for (std::size_t i = 0; i < n_; ++i)
+          if (free_is(i, "from") && from == n_) from = i;
+        std::string tags;
+        for (const auto& t : r_.tags)
+          tags += (tags.empty() ? "" : " ") + t;
+        if (from < n_) {
+          if (tags.empty()) tags = residual(0, from);
+          r_.target = clean_target(residual(from + 1));
+        } else if (const std::size_t last = last_free(); tags.empty() && last < n_) {
+          tags = std::string(t_[last].raw);
+          r_.target = clean_target(residual(0, last));
+        } else {
+          r_.target = clean_target(residual());
+        }
+        if (!tags.empty() && tags[0] == '#') tags.erase(0, 1);
+        problem("I can't take a tag off a task in chat yet: remove " +
+                (tags.empty() ? std::string("the tag") : "\u201c" + tags + "\u201d") +
+                (r_.target.empty() ? std::string() : " from \u201c" + r_.target + "\u201d") + " in the app");
+        r_.tags.clear();
+        break;
+      }
       rest = residual();
       // rename X to Y / call X Y
       std::size_t split = std::string::npos;

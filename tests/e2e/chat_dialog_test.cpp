@@ -825,6 +825,23 @@ TEST_F(ChatDialogTest, AChoiceToAYesNoQuestionKeepsTheQuestion) {
   EXPECT_EQ(u.client.get(path).status, 404);
 }
 
+// "remove tag X from Y" was read as deleting a task named "tag X from Y", "untag Y X" created a task: the
+// dialog now says it cannot take a tag off, and changes nothing.
+TEST_F(ChatDialogTest, RemovingATagIsRefusedNotADelete) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "Dentist"}, {"tags", {"health", "personal"}}});
+  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
+  for (const char* message : {"remove tag health from dentist", "untag dentist personal"}) {
+    const auto r = say(u, message);
+    EXPECT_EQ(r["actions"], json::array()) << r;
+    EXPECT_EQ(r["options"], json::array()) << r;
+    EXPECT_NE(r["reply"].get<std::string>().find("I can't take a tag off"), std::string::npos) << r;
+  }
+  const auto stored = u.client.get(path).json();
+  EXPECT_EQ(stored["tags"], json::array({"health", "personal"})) << stored;
+  EXPECT_EQ(tasks_of(u).size(), 1u);
+}
+
 TEST_F(ChatDialogTest, TagsATask) {
   auto u = user();
   const auto t = create_task(u.client, {{"title", "Groceries"}, {"tags", {"errands"}}});

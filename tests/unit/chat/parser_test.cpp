@@ -605,5 +605,27 @@ TEST(ChatParser, CommonFormsAreRead) {
     EXPECT_NE(parse(text, report_now()).title.find_first_of("0123456789"), std::string::npos) << text;
 }
 
+// Taking a tag off a task is no delete (nor a create): an update the dialog says it cannot do, naming the tag
+// and the task.
+TEST(ChatParser, RemovingATagIsNotADelete) {
+  const std::vector<std::tuple<const char*, const char*, const char*>> cases = {
+      {"remove tag health from dentist", "dentist", "\u201chealth\u201d"},
+      {"remove the tag #health from the dentist", "dentist", "\u201chealth\u201d"},
+      {"untag dentist personal", "dentist", "\u201cpersonal\u201d"},
+      {"untag personal from dentist", "dentist", "\u201cpersonal\u201d"},
+  };
+  for (const auto& [text, target, tag] : cases) {
+    const auto r = parse(text, report_now());
+    EXPECT_EQ(r.intent, Intent::update) << text;
+    EXPECT_EQ(r.target, target) << text;
+    EXPECT_TRUE(r.tags.empty()) << text;
+    ASSERT_EQ(r.problems.size(), 1u) << text;
+    EXPECT_EQ(r.problems[0].rfind("I can't", 0), 0u) << r.problems[0];
+    EXPECT_NE(r.problems[0].find(tag), std::string::npos) << r.problems[0];
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  EXPECT_EQ(parse("remove dentist", report_now()).intent, Intent::remove);
+}
+
 }  // namespace
 }  // namespace todo::chat
