@@ -1055,7 +1055,8 @@ bool answer_pending(Step& s) {
 
 /// A low-confidence reading complete enough to carry out once the user says yes.
 bool proposable(const Reading& r) {
-  if (r.intent == Intent::create) return !r.title.empty();
+  // A repeating task needs its first due date: without one, "yes" could only fail.
+  if (r.intent == Intent::create) return !r.title.empty() && (!r.recurrence || r.due_at);
   if (r.intent == Intent::list) return true;
   if (!names_a_task(r.intent) || r.target.empty()) return false;
   if (r.intent == Intent::update)  // an update that changes something

@@ -1018,6 +1018,20 @@ TEST_F(ChatDialogTest, LowConfidenceReadingIsOfferedAsAYesNoQuestion) {
   EXPECT_EQ(tasks_of(u).size(), 1u);
 }
 
+// A repeating task without a due date cannot be created: it is not offered as a yes/no question (whose "yes"
+// failed with "due_at: is required for a recurring task"); the reply asks to say it another way.
+TEST_F(ChatDialogTest, ARecurrenceWithoutAFirstDateIsNotOffered) {
+  auto u = user();
+  const auto q = say(u, "gym every monday at 25:00");
+  EXPECT_TRUE(q["needs_clarification"].get<bool>()) << q;
+  EXPECT_EQ(q["options"], json::array()) << q;
+  EXPECT_EQ(q["reply"].get<std::string>().find("Did you mean"), std::string::npos) << q;
+  EXPECT_NE(q["reply"].get<std::string>().find("25:00"), std::string::npos) << q;
+  const auto yes = say(u, "yes", q["conversation_id"]);
+  EXPECT_EQ(yes["actions"], json::array()) << yes;
+  EXPECT_EQ(tasks_of(u).size(), 0u);
+}
+
 TEST_F(ChatDialogTest, NumericDatesFollowTheUsersDateOrder) {
   auto dmy = user();
   auto mdy = user();
