@@ -39,7 +39,7 @@ const db::Statement kSelect{"tasks_select",
                             "SELECT " TODO_TASK_COLUMNS " FROM tasks WHERE user_id = $1 AND id = $2"};
 const db::Statement kSelectForUpdate{"tasks_select_for_update",
                                      "SELECT " TODO_TASK_COLUMNS
-                                     " FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE"};
+                                     ", now() FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE"};
 const db::Statement kUpdate{
     "tasks_update",
     "UPDATE tasks SET title = $3, description = $4, status = $5, priority = $6, tags = $7::text[], "
@@ -199,9 +199,10 @@ std::optional<Task> find(pqxx::transaction_base& w, const std::string& user_id, 
 }
 
 std::optional<Task> find_for_update(pqxx::transaction_base& w, const std::string& user_id,
-                                    const std::string& id) {
+                                    const std::string& id, Instant* transaction_time) {
   auto r = w.exec_prepared(kSelectForUpdate.name, user_id, id);
   if (r.empty()) return std::nullopt;
+  if (transaction_time) *transaction_time = *db::optional_instant(r[0][r[0].size() - 1]);
   return from_row(r[0]);
 }
 

@@ -21,12 +21,13 @@ Error not_found(const std::string& id) {
 
 /// Locks the task's row for the rest of the transaction; for an occurrence of a series, takes the series
 /// lock first. Every path that locks rows of a series does so in this order (series, then rows), so a
-/// series-wide change (which locks the other occurrences) never deadlocks with a completion.
-Task locked(pqxx::transaction_base& w, const std::string& user_id, const std::string& id) {
+/// series-wide change (which locks the other occurrences) never deadlocks with a completion. `at` gets the
+/// transaction's time, the updated_at the change will get.
+Task locked(pqxx::transaction_base& w, const std::string& user_id, const std::string& id, Instant& at) {
   auto pre = repository::find(w, user_id, id);
   if (!pre) throw not_found(id);
   if (pre->series_id) repository::lock_series(w, user_id, *pre->series_id);  // a series id never changes
-  auto t = repository::find_for_update(w, user_id, id);
+  auto t = repository::find_for_update(w, user_id, id, &at);
   if (!t) throw not_found(id);
   return *t;
 }
@@ -181,12 +182,12 @@ void join_series(Task& t) {
 
 Task set_status(pqxx::transaction_base& w, const Actor& who, const std::string& id, Status status,
                 const Expected& expected) {
-  Task t = locked(w, who.user_id, id);
+  Instant at;
+  Task t = locked(w, who.user_id, id, at);
   expected.check(t.version);  // also when it is a no-op: a stale precondition fails, as for any change
   if (t.status == status) return t;
   TaskPatch p;
   p.status = status;
-  const Instant at = now();
   const auto changes = apply_patch(t, p, at);
   Task saved = save_and_record(w, who, t, changes);
   if (status == Status::done) extend_series(w, who, saved, at);
@@ -296,9 +297,9 @@ boost::asio::awaitable<Task> get(db::Reader& db, const std::string& user_id, con
 Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, const TaskPatch& patch,
             const Expected& expected, Scope scope) {
   const Expected wanted = expected.with_body(patch.version);
-  Task t = locked(w, who.user_id, id);
+  Instant at;
+  Task t = locked(w, who.user_id, id, at);
   wanted.check(t.version);
-  const Instant at = now();
   const bool was_open = t.status == Status::open;
   const auto changes = apply_patch(t, patch, at);
   // A series-wide edit reaches the following occurrences even when this one already has every given value
@@ -351,9 +352,9 @@ Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
 
 void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id, const Expected& expected,
             Scope scope) {
-  const Task t = locked(w, who.user_id, id);
+  Instant at;
+  const Task t = locked(w, who.user_id, id, at);
   expected.check(t.version);
-  const Instant at = now();
   // Skipping an occurrence: the series goes on. The next occurrence is created before this one is deleted,
   // while its reminders (which the delete cascades to) can still be copied.
   if (t.series_id && scope == Scope::this_occurrence && t.status == Status::open)

@@ -378,7 +378,14 @@ TEST_F(TaskTest, CompleteAndReopenAreIdempotent) {
   const auto done = c1.json();
   EXPECT_EQ(done["status"], "done");
   EXPECT_TRUE(instant_us(done["completed_at"])) << done;
+  EXPECT_EQ(done["completed_at"], done["updated_at"]) << "one change, one time: the database's";
   EXPECT_EQ(done["version"], v + 1);
+  // The same by PATCH, and for a task created done.
+  const auto other = create_task(u.client, "feed cat");
+  const auto patched = u.client.patch(path_of(other), {{"status", "done"}}).json();
+  EXPECT_EQ(patched["completed_at"], patched["updated_at"]) << patched;
+  const auto born_done = create_task(u.client, {{"title", "born done"}, {"status", "done"}});
+  EXPECT_EQ(born_done["completed_at"], born_done["created_at"]) << born_done;
 
   const auto c2 = u.client.post(path_of(t) + "/complete");
   ASSERT_EQ(c2.status, 200) << c2.describe();

@@ -21,9 +21,11 @@ Task insert(pqxx::transaction_base& w, const Task& t);
 /// insert() for many tasks in one statement whatever their number; the stored tasks in the given order.
 std::vector<Task> insert_many(pqxx::transaction_base& w, const std::vector<Task>& tasks);
 std::optional<Task> find(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);
-/// Locks the row for the rest of the transaction.
+/// Locks the row for the rest of the transaction. `transaction_time`, when given, gets the transaction's
+/// now(): the time the database gives updated_at, so that a change's other times (completed_at) agree
+/// with it whatever the clock of this replica says.
 std::optional<Task> find_for_update(pqxx::transaction_base& w, const std::string& user_id,
-                                    const std::string& id);
+                                    const std::string& id, Instant* transaction_time = nullptr);
 /// Writes every mutable field, bumps the version and updated_at; returns the stored row.
 Task save(pqxx::transaction_base& w, const Task& t);
 /// Writes only `t.series_start` (the rule's internal anchor, in no API field): no version bump.
