@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -82,6 +83,46 @@ std::string sort_spec(const ListQuery& q) {
   return s;
 }
 
+// The filters a page was listed with, as a 64-bit FNV-1a hash in hex: a cursor carries it, so that a cursor
+// used with other filters or another search (whose rank values mean nothing there) is refused, not silently
+// answered with a page of another list. Repeated values count in any order.
+std::string filter_fingerprint(const ListQuery& q) {
+  std::string s;
+  const auto add = [&s](std::string_view name, std::string_view value) {
+    s += name;
+    s += '=';
+    s += std::to_string(value.size());
+    s += ':';
+    s += value;
+    s += ';';
+  };
+  if (q.status) add("status", to_string(*q.status));
+  std::vector<std::string> sorted;
+  for (const auto p : q.priorities)
+    sorted.emplace_back(to_string(p));
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& p : sorted)
+    add("priority", p);
+  for (auto [name, tags] : {std::pair{"tag", q.tags_all}, {"any_tag", q.tags_any}}) {
+    std::sort(tags.begin(), tags.end());
+    for (const auto& t : tags)
+      add(name, t);
+  }
+  if (q.due_before) add("due_before", to_pg_timestamptz(*q.due_before));
+  if (q.due_after) add("due_after", to_pg_timestamptz(*q.due_after));
+  if (q.overdue) add("overdue", "true");
+  if (q.has_due) add("has_due", *q.has_due ? "true" : "false");
+  if (q.search) add("q", *q.search);
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
 std::vector<SortKey> parse_sort(const std::string& v, bool have_search) {
   std::vector<SortKey> keys;
   std::size_t start = 0;
@@ -120,6 +161,7 @@ Cursor parse_cursor(const std::string& raw, const ListQuery& q) {
   auto j = nlohmann::json::parse(*bytes, nullptr, false);
   if (!j.is_object() || !j.contains("s") || !j.contains("v") || !j.contains("i")) fail();
   if (!j["s"].is_string() || j["s"].get<std::string>() != sort_spec(q)) fail();
+  if (!j.contains("f") || !j["f"].is_string() || j["f"].get<std::string>() != filter_fingerprint(q)) fail();
   if (!j["i"].is_string() || !is_uuid(j["i"].get<std::string>())) fail();
   const auto& v = j["v"];
   if (!v.is_array() || v.size() != q.sort.size()) fail();
@@ -287,7 +329,8 @@ std::string encode_cursor(const ListQuery& q, const Cursor& position) {
   nlohmann::json v = nlohmann::json::array();
   for (const auto& value : position.values)
     v.push_back(value ? nlohmann::json(*value) : nlohmann::json(nullptr));
-  nlohmann::json j = {{"s", sort_spec(q)}, {"v", std::move(v)}, {"i", position.id}};
+  nlohmann::json j = {
+      {"s", sort_spec(q)}, {"f", filter_fingerprint(q)}, {"v", std::move(v)}, {"i", position.id}};
   return base64url_encode(j.dump());
 }
 

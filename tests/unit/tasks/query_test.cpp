@@ -419,14 +419,42 @@ TEST(Cursor, UpperCaseIdIsAccepted) {
   EXPECT_NO_THROW(parse_list_query({{"cursor", cursor}}));
 }
 
+// A cursor holds the filters of its list too: used with others, or with another search (whose rank values
+// mean nothing there), it is refused rather than answered with a page of another list. The order of
+// repeated parameters does not matter.
+TEST(Cursor, FromOtherFiltersIsRejected) {
+  const Params filters = {
+      {"status", "open"}, {"priority", "high"}, {"priority", "low"}, {"tag", "a"},
+      {"tag", "b"},       {"any_tag", "c"},     {"has_due", "true"}, {"due_before", "2030-01-01T00:00:00Z"}};
+  const std::string cursor = encode_cursor(parse_list_query(filters), {{"2026-03-05 09:00:00+00"}, kId});
+  Params reordered = filters;
+  std::reverse(reordered.begin(), reordered.end());
+  EXPECT_NO_THROW(parse_list_query([&] {
+    auto p = reordered;
+    p.emplace_back("cursor", cursor);
+    return p;
+  }()));
+  for (std::size_t drop = 0; drop < filters.size(); ++drop) {
+    Params other = filters;
+    other.erase(other.begin() + static_cast<std::ptrdiff_t>(drop));
+    EXPECT_TRUE(CursorRejected(other, cursor)) << "without " << filters[drop].first;
+  }
+  Params more = filters;
+  more.emplace_back("overdue", "true");
+  EXPECT_TRUE(CursorRejected(more, cursor));
+  const std::string by_rank = encode_cursor(parse_list_query({{"q", "milk"}}), {{"0.5"}, kId});
+  EXPECT_TRUE(CursorRejected({{"q", "cat"}}, by_rank));
+  EXPECT_NO_THROW(parse_list_query({{"q", "milk"}, {"cursor", by_rank}}));
+}
+
 TEST(Cursor, FromAnotherSortIsRejected) {
   const std::string by_title = encode_cursor(parse_list_query({{"sort", "title"}}), {{"Buy milk"}, kId});
   EXPECT_TRUE(CursorRejected({{"sort", "-title"}}, by_title));
   EXPECT_TRUE(CursorRejected({}, by_title));
   EXPECT_TRUE(CursorRejected({{"sort", "title,priority"}}, by_title));
   EXPECT_TRUE(CursorRejected({{"q", "milk"}}, by_title));
-  EXPECT_NO_THROW(parse_list_query({{"q", "milk"}, {"sort", "title"}, {"cursor", by_title}}))
-      << "same sort with a search: the position is still meaningful";
+  EXPECT_TRUE(CursorRejected({{"q", "milk"}, {"sort", "title"}}, by_title))
+      << "the same sort over another list: a page of it would not follow the pages the client has";
 
   const std::string by_created = encode_cursor(parse_list_query({}), {{"2026-03-05 09:00:00+00"}, kId});
   EXPECT_TRUE(CursorRejected({{"sort", "-created_at"}}, by_created));
