@@ -105,35 +105,39 @@ void record_many(pqxx::transaction_base& w, const std::vector<NewEntry>& entries
 Query parse_query(const std::vector<std::pair<std::string, std::string>>& params) {
   Query q;
   std::vector<std::string> seen;
+  FieldErrors errors;  // every bad parameter in one 422
   for (const auto& [k, v] : params) {
     if (std::find(seen.begin(), seen.end(), k) != seen.end()) throw repeated_parameter(k);
     seen.push_back(k);
-    if (k == "task_id") {
-      if (!is_uuid(v)) bad(k, "must be a task id (UUID)");
-      q.task_id = normalize_uuid(v);
-    } else if (k == "action") {
-      bool known = false;
-      for (const char* a : kActions)
-        known = known || v == a;
-      if (!known)
-        bad(k, "must be one of task.created, task.updated, task.completed, task.reopened, task.deleted");
-      q.action = v;
-    } else if (k == "from" || k == "to") {
-      auto t = parse_rfc3339(v);
-      if (!t) bad(k, "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z");
-      (k == "from" ? q.from : q.to) = t;
-    } else if (k == "limit") {
-      int n = 0;
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > 200)
-        bad(k, "must be a whole number from 1 to 200");
-      q.limit = n;
-    } else if (k == "cursor") {
-      q.after = decode_cursor(v);
-    } else {
-      bad(k, "unknown query parameter");
-    }
+    errors.collect([&, &k = k, &v = v] {
+      if (k == "task_id") {
+        if (!is_uuid(v)) bad(k, "must be a task id (UUID)");
+        q.task_id = normalize_uuid(v);
+      } else if (k == "action") {
+        bool known = false;
+        for (const char* a : kActions)
+          known = known || v == a;
+        if (!known)
+          bad(k, "must be one of task.created, task.updated, task.completed, task.reopened, task.deleted");
+        q.action = v;
+      } else if (k == "from" || k == "to") {
+        auto t = parse_rfc3339(v);
+        if (!t) bad(k, "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z");
+        (k == "from" ? q.from : q.to) = t;
+      } else if (k == "limit") {
+        int n = 0;
+        auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > 200)
+          bad(k, "must be a whole number from 1 to 200");
+        q.limit = n;
+      } else if (k == "cursor") {
+        q.after = decode_cursor(v);
+      } else {
+        bad(k, "unknown query parameter");
+      }
+    });
   }
+  errors.throw_if_any();
   return q;
 }
 

@@ -95,13 +95,4 @@ std::optional<std::vector<std::string>> Reader::string_array(std::string_view ke
   return out;
 }
 
-void Reader::finish() {
-  if (errors_.empty()) return;
-  std::string detail = errors_.size() == 1
-                           ? errors_[0].field + ": " + errors_[0].message
-                           : std::to_string(errors_.size() + unlisted_) + " fields are invalid";
-  if (unlisted_ > 0) detail += " (the first " + std::to_string(errors_.size()) + " are listed)";
-  throw Error(Errc::unprocessable, detail, std::move(errors_));
-}
-
 }  // namespace todo::json

@@ -273,54 +273,55 @@ ListQuery parse_list_query(const std::vector<std::pair<std::string, std::string>
   ListQuery q;
   std::vector<std::string> seen;
   std::optional<std::string> sort, cursor;
+  // Every bad parameter is named in one 422 (a repeated single-valued one is a 400 at once).
+  FieldErrors errors;
   for (const auto& [k, v] : params) {
-    if (std::find(known.begin(), known.end(), k) == known.end()) bad(k, "unknown query parameter");
-    const bool repeat = std::find(repeatable.begin(), repeatable.end(), k) != repeatable.end();
-    if (!repeat && std::find(seen.begin(), seen.end(), k) != seen.end()) throw repeated_parameter(k);
-    seen.push_back(k);
-    if (k == "status") {
-      auto s = parse_status(v);
-      if (!s) bad("status", "must be open or done");
-      q.status = s;
-    } else if (k == "priority") {
-      auto p = parse_priority(v);
-      if (!p) bad("priority", "must be one of none, low, medium, high, urgent");
-      if (std::find(q.priorities.begin(), q.priorities.end(), *p) == q.priorities.end())
-        q.priorities.push_back(*p);
-    } else if (k == "tag" || k == "any_tag") {
-      std::string tag = v;
-      if (auto problem = tag_problem(tag)) bad(k, *problem);
-      auto& list = k == "tag" ? q.tags_all : q.tags_any;
-      if (list.size() >= kMaxTags) bad(k, "at most 20 tags");
-      list.push_back(tag);
-    } else if (k == "due_before" || k == "due_after") {
-      auto t = parse_rfc3339(v);
-      if (!t) bad(k, "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z");
-      (k == "due_before" ? q.due_before : q.due_after) = t;
-    } else if (k == "overdue") {
-      q.overdue = parse_bool(k, v);
-    } else if (k == "has_due") {
-      q.has_due = parse_bool(k, v);
-    } else if (k == "q") {
-      // Raw bytes from the query string: PostgreSQL refuses invalid UTF-8 with an error.
-      if (!valid_utf8(v)) bad("q", "must be valid UTF-8");
-      if (utf8_length(v) > 500) bad("q", "must be at most 500 characters");
-      q.search = to_prefix_tsquery(v);
-      if (!q.search) bad("q", "must contain at least one letter or digit");
-    } else if (k == "sort") {
-      sort = v;
-    } else if (k == "limit") {
-      q.limit = parse_limit(v);
-    } else if (k == "cursor") {
-      cursor = v;
-    }
+    errors.collect([&, &k = k, &v = v] {
+      if (std::find(known.begin(), known.end(), k) == known.end()) bad(k, "unknown query parameter");
+      const bool repeat = std::find(repeatable.begin(), repeatable.end(), k) != repeatable.end();
+      if (!repeat && std::find(seen.begin(), seen.end(), k) != seen.end()) throw repeated_parameter(k);
+      seen.push_back(k);
+      if (k == "status") {
+        auto s = parse_status(v);
+        if (!s) bad("status", "must be open or done");
+        q.status = s;
+      } else if (k == "priority") {
+        auto p = parse_priority(v);
+        if (!p) bad("priority", "must be one of none, low, medium, high, urgent");
+        if (std::find(q.priorities.begin(), q.priorities.end(), *p) == q.priorities.end())
+          q.priorities.push_back(*p);
+      } else if (k == "tag" || k == "any_tag") {
+        std::string tag = v;
+        if (auto problem = tag_problem(tag)) bad(k, *problem);
+        auto& list = k == "tag" ? q.tags_all : q.tags_any;
+        if (list.size() >= kMaxTags) bad(k, "at most 20 tags");
+        list.push_back(tag);
+      } else if (k == "due_before" || k == "due_after") {
+        auto t = parse_rfc3339(v);
+        if (!t) bad(k, "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z");
+        (k == "due_before" ? q.due_before : q.due_after) = t;
+      } else if (k == "overdue") {
+        q.overdue = parse_bool(k, v);
+      } else if (k == "has_due") {
+        q.has_due = parse_bool(k, v);
+      } else if (k == "q") {
+        // Raw bytes from the query string: PostgreSQL refuses invalid UTF-8 with an error.
+        if (!valid_utf8(v)) bad("q", "must be valid UTF-8");
+        if (utf8_length(v) > 500) bad("q", "must be at most 500 characters");
+        q.search = to_prefix_tsquery(v);
+        if (!q.search) bad("q", "must contain at least one letter or digit");
+      } else if (k == "sort") {
+        sort = v;
+      } else if (k == "limit") {
+        q.limit = parse_limit(v);
+      } else if (k == "cursor") {
+        cursor = v;
+      }
+    });
   }
-  if (sort)
-    q.sort = parse_sort(*sort, q.search.has_value());
-  else if (q.search)
-    q.sort = {{SortField::rank, true}};
-  else
-    q.sort = {{SortField::created_at, false}};
+  if (sort) errors.collect([&] { q.sort = parse_sort(*sort, q.search.has_value()); });
+  errors.throw_if_any();
+  if (!sort) q.sort = {{q.search ? SortField::rank : SortField::created_at, q.search.has_value()}};
   if (cursor) q.after = parse_cursor(*cursor, q);
   return q;
 }

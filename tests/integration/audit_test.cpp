@@ -264,6 +264,17 @@ TEST_F(Audit, ParseQueryValidatesAndNamesTheParameter) {
       EXPECT_EQ(e.errors()[0].field, b.field) << e.what();
     }
   }
+  // Several bad parameters: one 422 naming each.
+  try {
+    audit::parse_query({{"limit", "0"}, {"action", "x"}, {"from", "z"}});
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unprocessable);
+    ASSERT_EQ(e.errors().size(), 3u) << e.what();
+    EXPECT_EQ(e.errors()[0].field, "limit");
+    EXPECT_EQ(e.errors()[1].field, "action");
+    EXPECT_EQ(e.errors()[2].field, "from");
+  }
   // A cursor for a well-formed position is accepted; one with a bad time is not.
   const auto page_cursor = [](const nlohmann::json& j) { return base64url_encode(j.dump()); };
   EXPECT_NO_THROW(

@@ -48,6 +48,44 @@ class Error : public std::runtime_error {
   std::vector<FieldError> errors_;
 };
 
+/// The problems of several fields, for one 422 that names every bad field. Only the first kMaxListed are
+/// listed (a body of 90 000 unknown keys made a 4 MB answer); the rest are counted.
+class FieldErrors {
+ public:
+  static constexpr std::size_t kMaxListed = 20;
+  void add(std::string field, std::string message) {
+    if (listed_.size() < kMaxListed)
+      listed_.push_back({std::move(field), std::move(message)});
+    else
+      ++unlisted_;
+  }
+  bool empty() const { return listed_.empty(); }
+  /// Runs `parse`; the fields of a 422 it throws are added here instead (any other error goes on).
+  template <class F>
+  void collect(const F& parse) {
+    try {
+      parse();
+    } catch (const Error& e) {
+      if (e.code() != Errc::unprocessable) throw;
+      for (const auto& fe : e.errors())
+        add(fe.field, fe.message);
+    }
+  }
+  /// Throws Error(unprocessable) with every problem added, if any.
+  void throw_if_any() {
+    if (listed_.empty()) return;
+    std::string detail = listed_.size() == 1
+                             ? listed_[0].field + ": " + listed_[0].message
+                             : std::to_string(listed_.size() + unlisted_) + " fields are invalid";
+    if (unlisted_ > 0) detail += " (the first " + std::to_string(listed_.size()) + " are listed)";
+    throw Error(Errc::unprocessable, std::move(detail), std::move(listed_));
+  }
+
+ private:
+  std::vector<FieldError> listed_;
+  std::size_t unlisted_ = 0;
+};
+
 /// 422 for one field.
 inline Error invalid(std::string field, std::string message) {
   std::string detail = field + ": " + message;

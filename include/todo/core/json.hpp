@@ -35,23 +35,15 @@ class Reader {
   std::optional<std::int64_t> integer(std::string_view key);
   std::optional<std::vector<std::string>> string_array(std::string_view key);
 
-  /// Records a problem. Only the first kMaxListed are listed (a body of 90 000 unknown keys made a 4 MB
-  /// answer); the rest are counted.
-  void fail(std::string field, std::string message) {
-    if (errors_.size() < kMaxListed)
-      errors_.push_back({std::move(field), std::move(message)});
-    else
-      ++unlisted_;
-  }
+  /// Records a problem (see FieldErrors).
+  void fail(std::string field, std::string message) { errors_.add(std::move(field), std::move(message)); }
   bool ok() const { return errors_.empty(); }
-  static constexpr std::size_t kMaxListed = 20;
   /// Throws Error(unprocessable) with every collected error, if any.
-  void finish();
+  void finish() { errors_.throw_if_any(); }
 
  private:
   const nlohmann::json& object_;
-  std::vector<FieldError> errors_;
-  std::size_t unlisted_ = 0;
+  FieldErrors errors_;
 };
 
 }  // namespace todo::json

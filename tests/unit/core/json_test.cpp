@@ -223,7 +223,7 @@ TEST(Reader, OnlyTheFirstTwentyErrorsAreListedAndAllCounted) {
   Reader r(o, {});
   auto e = error_of([&] { r.finish(); });
   ASSERT_TRUE(e);
-  ASSERT_EQ(e->errors().size(), Reader::kMaxListed);
+  ASSERT_EQ(e->errors().size(), FieldErrors::kMaxListed);
   EXPECT_EQ(e->errors()[0].field, "k1000");
   EXPECT_STREQ(e->what(), "1000 fields are invalid (the first 20 are listed)");
 }

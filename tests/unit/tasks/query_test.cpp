@@ -258,6 +258,16 @@ TEST(ParseListQuery, SingleValuedParametersMustNotRepeat) {
   EXPECT_THAT(test::fields_of(*e), ElementsAre("cursor"));
 }
 
+// One 422 names every bad parameter, not the first alone (README "Errors"), the sort's included.
+TEST(ParseListQuery, EveryBadParameterIsNamed) {
+  auto e = error_of([] {
+    parse_list_query({{"limit", "0"}, {"status", "x"}, {"sort", "nope"}, {"colour", "red"}, {"q", "milk"}});
+  });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::unprocessable);
+  EXPECT_THAT(test::fields_of(*e), ElementsAre("limit", "status", "colour", "sort"));
+}
+
 TEST(ParseListQuery, UnknownParametersAreNamed) {
   for (const char* name : {"colour", "Status", "tags", "page", "offset", "", "sort ", "user_id"})
     EXPECT_TRUE(Rejects({{"status", "open"}, {name, "1"}}, name)) << "'" << name << "'";
