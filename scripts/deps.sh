@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format git ca-certificates
   libboost1.81-dev libpqxx-dev libpq-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   librdkafka-dev libsodium-dev libjwt-dev libcurl4-openssl-dev libjemalloc-dev
-  libhowardhinnant-date-dev tzdata
+  libhowardhinnant-date-dev tzdata libicu-dev
   libgtest-dev libgmock-dev
   postgresql postgresql-contrib
   python3 curl wrk prometheus

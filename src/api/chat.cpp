@@ -48,7 +48,7 @@ ParseRequest parse_request(const nlohmann::json& body) {
     else if (text->find('\0') != std::string::npos)  // PostgreSQL text cannot hold it (titles, conversations)
       r.fail("text", "must not contain NUL characters");
     else
-      p.text = std::move(*text);
+      p.text = nfc(*text);  // one spelling of "é", as titles and searches have
   } else if (!r.has("text")) {
     r.fail("text", "is required");
   }
@@ -98,7 +98,7 @@ ChatRequest chat_request(const nlohmann::json& body) {
     else if (m->find('\0') != std::string::npos)  // PostgreSQL text cannot hold it (titles, conversations)
       r.fail("message", "must not contain NUL characters");
     else
-      c.message = std::move(*m);
+      c.message = nfc(*m);
   } else if (!r.has("message")) {
     r.fail("message", "is required");
   }

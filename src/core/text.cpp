@@ -2,6 +2,8 @@
 #include "todo/core/text.hpp"
 
 #include <locale.h>
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
 #include <wctype.h>
 
 #include <cctype>
@@ -268,6 +270,20 @@ std::string lower_unicode(std::string_view s) {
       cp = static_cast<char32_t>(towlower_l(static_cast<wint_t>(cp), utf8));
     append_utf8(out, cp);
   }
+  return out;
+}
+
+std::string nfc(std::string_view s) {
+  UErrorCode err = U_ZERO_ERROR;
+  const icu::Normalizer2* n = icu::Normalizer2::getNFCInstance(err);
+  if (U_FAILURE(err)) throw std::runtime_error(std::string("ICU NFC: ") + u_errorName(err));
+  const icu::StringPiece in(s.data(), static_cast<std::int32_t>(s.size()));
+  if (n->isNormalizedUTF8(in, err) && U_SUCCESS(err)) return std::string(s);
+  err = U_ZERO_ERROR;
+  std::string out;
+  icu::StringByteSink<std::string> sink(&out);
+  n->normalizeUTF8(0, in, sink, nullptr, err);
+  if (U_FAILURE(err)) throw std::runtime_error(std::string("ICU NFC: ") + u_errorName(err));
   return out;
 }
 

@@ -308,7 +308,7 @@ ListQuery parse_list_query(const std::vector<std::pair<std::string, std::string>
         // Raw bytes from the query string: PostgreSQL refuses invalid UTF-8 with an error.
         if (!valid_utf8(v)) bad("q", "must be valid UTF-8");
         if (utf8_length(v) > 500) bad("q", "must be at most 500 characters");
-        q.search = to_prefix_tsquery(v);
+        q.search = to_prefix_tsquery(nfc(v));  // as titles and descriptions are stored
         if (!q.search) bad("q", "must contain at least one letter or digit");
       } else if (k == "sort") {
         sort = v;

@@ -15,7 +15,8 @@ namespace {
 // A title is one line: trimmed of Unicode white space (no-break and ideographic spaces included, so one of
 // those alone is empty), with no control character (newlines and tabs included, and C1's U+0085).
 std::optional<std::string> check_title(json::Reader& r, const std::string& raw) {
-  std::string t(trim_unicode(raw));  // JSON strings are valid UTF-8 (json::parse checks)
+  // JSON strings are valid UTF-8 (json::parse checks). NFC: "e" + U+0301 and "é" are one title to search.
+  std::string t = nfc(trim_unicode(raw));
   if (t.empty())
     r.fail("title", "must not be empty");
   else if (!has_visible_char(t))
@@ -31,7 +32,8 @@ std::optional<std::string> check_title(json::Reader& r, const std::string& raw) 
   return std::nullopt;
 }
 
-std::optional<std::string> check_description(json::Reader& r, const std::string& d) {
+std::optional<std::string> check_description(json::Reader& r, const std::string& raw) {
+  const std::string d = nfc(raw);  // as titles: searched in one spelling
   if (utf8_length(d) > kMaxDescription) {
     r.fail("description", "must be at most 10000 characters");
     return std::nullopt;
@@ -125,7 +127,8 @@ std::optional<std::string> tag_problem(std::string& tag) {
   // Tags from a query string are raw percent-decoded bytes.
   if (!valid_utf8(tag)) return "must be valid UTF-8";
   // Lower-cased by Unicode, not ASCII alone: "ÉCOLE" and "école" are one tag, and tag=привет finds ПРИВЕТ.
-  std::string t = lower_unicode(trim_unicode(tag));
+  // NFC first: "e" + U+0301 and "é" are one tag.
+  std::string t = lower_unicode(nfc(trim_unicode(tag)));
   if (t.empty()) return "must not be empty";
   if (utf8_length(t) > kMaxTagLength) return "must be at most 50 characters";
   if (t.find(',') != std::string::npos || has_unicode_space(t) || has_any_control_char(t))

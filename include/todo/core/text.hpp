@@ -47,6 +47,10 @@ bool has_invisible_separator(std::string_view s);
 /// The non-empty parts of `s` between Unicode white space, control characters and the ASCII characters in
 /// `ascii_separators`.
 std::vector<std::string_view> split_unicode(std::string_view s, std::string_view ascii_separators);
+/// Unicode Normalization Form C (ICU): "e" + U+0301 and "é" are one spelling, as most keyboards type it.
+/// Text that is already NFC (all ASCII, say) comes back unchanged without a copy being normalised. `s` must
+/// be valid UTF-8.
+std::string nfc(std::string_view s);
 /// Each code point lower-cased by its simple Unicode mapping ("ÉCOLE" → "école", "ПРИВЕТ" → "привет";
 /// no locale-specific rules, so "İ" → "i"), as glibc's C.UTF-8 locale maps them.
 std::string lower_unicode(std::string_view s);

@@ -40,6 +40,19 @@ TEST(Trim, ReturnsAViewIntoTheInput) {
   EXPECT_EQ(t.size(), 3u);
 }
 
+TEST(Nfc, ComposesWhatHasAComposedForm) {
+  EXPECT_EQ(nfc("Cafe\u0301"), "Caf\u00e9");
+  EXPECT_EQ(nfc("Caf\u00e9"), "Caf\u00e9");
+  EXPECT_EQ(nfc("\u1100\u1161"), "\uAC00") << "Hangul jamo";
+  EXPECT_EQ(nfc("A\u030A"), "\u00C5");
+  EXPECT_EQ(nfc("\u212B"), "\u00C5") << "the Angstrom sign is a canonical duplicate";
+  EXPECT_EQ(nfc("q\u0307\u0323"), "q\u0323\u0307") << "combining marks in canonical order";
+  EXPECT_EQ(nfc("plain ascii"), "plain ascii");
+  EXPECT_EQ(nfc(""), "");
+  EXPECT_EQ(nfc("\U0001F468\u200D\U0001F469"), "\U0001F468\u200D\U0001F469");
+  EXPECT_EQ(nfc("\uFB01"), "\uFB01") << "compatibility forms (the fi ligature) stay: that is NFKC";
+}
+
 TEST(LowerAscii, OnlyAsciiLetters) {
   EXPECT_EQ(lower_ascii(""), "");
   EXPECT_EQ(lower_ascii("ABC xyz 123 @[`{"), "abc xyz 123 @[`{");

@@ -258,6 +258,12 @@ TEST(ParseListQuery, SingleValuedParametersMustNotRepeat) {
   EXPECT_THAT(test::fields_of(*e), ElementsAre("cursor"));
 }
 
+// A search and a tag filter are normalised as stored text is (NFC): typed either way, they find it.
+TEST(ParseListQuery, SearchAndTagsInNormalizationFormC) {
+  EXPECT_EQ(parse_list_query({{"q", "cafe\u0301"}}).search, parse_list_query({{"q", "caf\u00e9"}}).search);
+  EXPECT_THAT(parse_list_query({{"tag", "e\u0301cole"}}).tags_all, ElementsAre("\u00e9cole"));
+}
+
 // One 422 names every bad parameter, not the first alone (README "Errors"), the sort's included.
 TEST(ParseListQuery, EveryBadParameterIsNamed) {
   auto e = error_of([] {

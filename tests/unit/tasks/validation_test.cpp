@@ -204,6 +204,18 @@ TEST(ParseNewTask, AtMostTwentyTags) {
   EXPECT_TRUE(NewTaskRejects(with_title({{"tags", tags}}), "tags"));
 }
 
+// Titles, descriptions and tags are stored in Normalization Form C: "e" + U+0301 and "é" are one spelling,
+// so one search and one tag find both.
+TEST(ParseNewTask, TextIsStoredInNormalizationFormC) {
+  const auto t = parse_new_task({{"title", " Cafe\u0301 "},
+                                 {"description", "na\u0131\u0308ve e\u0301t\u00e9"},
+                                 {"tags", {"E\u0301cole", "\u00e9cole"}}});
+  EXPECT_EQ(t.title, "Caf\u00e9");
+  EXPECT_EQ(t.description, "na\u0131\u0308ve \u00e9t\u00e9");
+  EXPECT_THAT(t.tags, ElementsAre("\u00e9cole")) << "one tag, however it was typed";
+  EXPECT_EQ(parse_task_patch({{"title", "Cafe\u0301"}}).title, "Caf\u00e9");
+}
+
 // A title or tag must show something: one made only of zero-width and formatting characters is refused. A
 // tag holds no invisible separator (zero-width space, direction mark, BOM), which would make two tags that
 // look alike; the joiners and variation selectors that emoji and some scripts need stay allowed.
