@@ -111,6 +111,20 @@ class RemindersTest : public ::testing::Test {
     tx([&](pqxx::work& w) { tasks::service::update(w, Actor(user), task, p, std::nullopt); });
   }
 
+  void complete(const std::string& user, const std::string& task) {
+    tx([&](pqxx::work& w) { tasks::service::complete(w, Actor(user), task); });
+  }
+
+  void reopen(const std::string& user, const std::string& task) {
+    tx([&](pqxx::work& w) { tasks::service::reopen(w, Actor(user), task); });
+  }
+
+  /// Fires every scheduled reminder of the user now, without e-mail; the ones fired.
+  std::vector<reminders::queue::Fired> fire_all_now(const std::string& user) {
+    make_due(user);
+    return tx([&](pqxx::work& w) { return reminders::queue::fire_due(w, 100, false); });
+  }
+
   /// Makes every scheduled reminder of the user due now (fire_at in the past).
   void make_due(const std::string& user) {
     tx([&](pqxx::work& w) {
@@ -178,6 +192,84 @@ TEST_F(RemindersTest, DeliveredRelativeReminderIsArmedAgainWhenDueMovesLater) {
   EXPECT_EQ(again.state, "scheduled");
   EXPECT_EQ(again.fire_at, at("2031-04-01T09:45:00Z"));
   EXPECT_FALSE(again.fired_at);
+  EXPECT_FALSE(again.delivered_at) << "not delivered at its new time";
+}
+
+// A reminder whose time passed while its task was done stays cancelled when the task is reopened; moving the
+// task's due date (or removing it) then arms it again. (It took the new time but stayed cancelled, and never
+// fired.)
+TEST_F(RemindersTest, CancelledReminderOfAReopenedTaskIsArmedWhenDueMoves) {
+  const auto task = make_task(user_, at("2020-02-01T10:00:00Z"));
+  const auto r = add(user_, task, R"({"before_due": "PT15M"})");
+  complete(user_, task);
+  reopen(user_, task);
+  EXPECT_EQ(get(user_, r.id).state, "cancelled") << "its time passed while the task was done";
+  patch_due(user_, task, at("2020-03-01T10:00:00Z"));
+  EXPECT_EQ(get(user_, r.id).state, "cancelled") << "a past time, as reopening would leave it";
+  patch_due(user_, task, at("2031-03-01T10:00:00Z"));
+  auto s = get(user_, r.id);
+  EXPECT_EQ(s.state, "scheduled");
+  EXPECT_EQ(s.fire_at, at("2031-03-01T09:45:00Z"));
+
+  // Without a due date and back.
+  const auto task2 = make_task(user_, at("2020-02-01T10:00:00Z"));
+  const auto r2 = add(user_, task2, R"({"before_due": "PT15M"})");
+  complete(user_, task2);
+  reopen(user_, task2);
+  patch_due(user_, task2, std::nullopt);
+  s = get(user_, r2.id);
+  EXPECT_EQ(s.state, "scheduled");
+  EXPECT_FALSE(s.fire_at);
+  patch_due(user_, task2, at("2031-03-01T10:00:00Z"));
+  s = get(user_, r2.id);
+  EXPECT_EQ(s.state, "scheduled");
+  EXPECT_EQ(s.fire_at, at("2031-03-01T09:45:00Z"));
+  const auto fired = fire_all_now(user_);
+  EXPECT_TRUE(std::any_of(fired.begin(), fired.end(), [&](const auto& f) { return f.id == r2.id; }));
+
+  // While the task is done it waits cancelled at the new time, and reopening restores it.
+  const auto task3 = make_task(user_, at("2031-02-01T10:00:00Z"));
+  const auto r3 = add(user_, task3, R"({"before_due": "PT15M"})");
+  complete(user_, task3);
+  patch_due(user_, task3, at("2031-04-01T10:00:00Z"));
+  s = get(user_, r3.id);
+  EXPECT_EQ(s.state, "cancelled");
+  EXPECT_EQ(s.fire_at, at("2031-04-01T09:45:00Z"));
+  reopen(user_, task3);
+  EXPECT_EQ(get(user_, r3.id).state, "scheduled");
+}
+
+// Moving a done task's due date (or its zone) does not arm its delivered reminders again for the done task:
+// they wait cancelled at the new time, and reopening restores them. (They were scheduled again and fired.)
+TEST_F(RemindersTest, DeliveredReminderOfADoneTaskIsNotArmedByADueMove) {
+  const auto task = make_task(user_, at("2031-02-01T10:00:00Z"));
+  const auto r = add(user_, task, R"({"before_due": "PT15M"})");
+  fire_all_now(user_);
+  ASSERT_EQ(get(user_, r.id).state, "delivered");
+  complete(user_, task);
+  patch_due(user_, task, at("2031-04-01T10:00:00Z"));
+  auto s = get(user_, r.id);
+  EXPECT_EQ(s.state, "cancelled");
+  EXPECT_EQ(s.fire_at, at("2031-04-01T09:45:00Z"));
+  EXPECT_FALSE(s.delivered_at);
+  reopen(user_, task);
+  EXPECT_EQ(get(user_, r.id).state, "scheduled");
+
+  // A zone change of a done task, likewise.
+  const auto task2 = make_task(user_, at("2031-02-01T10:00:00Z"));
+  const auto r2 = add(user_, task2, R"({"before_due": "P1D"})");
+  fire_all_now(user_);
+  ASSERT_EQ(get(user_, r2.id).state, "delivered");
+  complete(user_, task2);
+  tasks::TaskPatch p;
+  p.timezone = "Europe/Berlin";
+  tx([&](pqxx::work& w) { tasks::service::update(w, Actor(user_), task2, p, std::nullopt); });
+  s = get(user_, r2.id);
+  EXPECT_EQ(s.state, "cancelled");
+  EXPECT_EQ(s.fire_at, at("2031-01-31T10:00:00Z"));
+  EXPECT_TRUE(fire_all_now(user_).empty());
+  EXPECT_EQ(
+      count("SELECT count(*) FROM outbox WHERE subject = $1 AND type = 'com.todo.reminder.fired'", task2), 1);
 }
 
 TEST_F(RemindersTest, CompletingCancelsReopeningRestoresDeletingRemoves) {
@@ -499,6 +591,7 @@ TEST_F(RemindersTest, FiringReminderIsArmedAgainWhenItsEmailEnds) {
   EXPECT_EQ(s.state, "scheduled");
   EXPECT_EQ(s.fire_at, at("2031-04-01T09:45:00Z"));
   EXPECT_FALSE(s.fired_at);
+  EXPECT_FALSE(s.delivered_at) << "not delivered at its new time";
   EXPECT_EQ(s.attempts, 0);
   job = fire_and_claim(r.id);
   ASSERT_TRUE(job) << "fires again at the new time";
