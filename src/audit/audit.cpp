@@ -33,7 +33,8 @@ const db::Statement kStatsByAction{
     "AND ($3::timestamptz IS NULL OR at < $3) GROUP BY action ORDER BY action"};
 const db::Statement kStatsByDay{
     "audit_stats_days",
-    "SELECT to_char(at AT TIME ZONE $4, 'YYYY-MM-DD') AS day, action, count(*) FROM audit_log WHERE user_id "
+    "SELECT to_char(at AT TIME ZONE tz_file($4), 'YYYY-MM-DD') AS day, action, count(*) FROM audit_log WHERE "
+    "user_id "
     "= $1 "
     "AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3) "
     "GROUP BY day, action ORDER BY day, action"};

@@ -33,9 +33,9 @@ struct FieldInfo {
 // mapping keeps their order and puts the undated tasks last either way.
 constexpr const char* kDueAsc = "coalesce(due_at, 'infinity'::timestamptz)";
 constexpr const char* kDueDesc = "coalesce(due_at, '-infinity'::timestamptz)";
-// The end of an all-day task's day: midnight after the date of due_at in the task's time zone.
-constexpr const char* kAllDayEnd =
-    "((((due_at AT TIME ZONE timezone)::date + 1)::timestamp) AT TIME ZONE timezone)";
+// The end of an all-day task's day: midnight after the date of due_at in the task's time zone (a SQL function
+// of migration 0019, which reads the zone as a tz database file, never as an abbreviation such as CET).
+constexpr const char* kAllDayEnd = "all_day_end(due_at, timezone)";
 // Stands for a branch's priority in the text of a per_priority list until each branch is spelled out.
 constexpr const char* kBranchPriority = "$priority";
 

@@ -413,6 +413,11 @@ TEST_F(Audit, StatsCountPerActionAndPerDayInTheUsersZone) {
             (nlohmann::json{day("2026-03-05", 3, {{"task.updated", 1}, {"task.completed", 2}}),
                             day("2026-07-01", 1, {{"task.deleted", 1}})}));
 
+  // CET is a zone with summer time, like Europe/Berlin, not PostgreSQL's fixed-offset abbreviation CET.
+  const auto cet =
+      tx([&](pqxx::work& w) { return audit::stats(w, user, std::nullopt, std::nullopt, "CET"); });
+  EXPECT_EQ(cet["by_day"], berlin["by_day"]);
+
   const auto empty = tx([&](pqxx::work& w) {
     return audit::stats(w, new_user(), std::nullopt, std::nullopt, "Europe/Berlin");
   });

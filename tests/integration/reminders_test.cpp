@@ -13,6 +13,7 @@
 #include "todo/core/error.hpp"
 #include "todo/core/ids.hpp"
 #include "todo/events/outbox.hpp"
+#include "todo/recurrence/zone.hpp"
 #include "todo/reminders/queue.hpp"
 #include "todo/reminders/service.hpp"
 #include "todo/tasks/service.hpp"
@@ -164,6 +165,69 @@ TEST_F(RemindersTest, RelativeDaysAreCalendarDaysInTheTasksZone) {
   const auto task = make_task(user_, at("2026-03-29T07:00:00Z"), "Europe/Berlin");
   EXPECT_EQ(add(user_, task, R"({"before_due": "P1D"})").fire_at, at("2026-03-28T08:00:00Z"));
   EXPECT_EQ(add(user_, task, R"({"before_due": "PT24H"})").fire_at, at("2026-03-28T07:00:00Z"));
+}
+
+// CET, EET, MET and WET are zones with summer time in the tz database (as recurrence::Zone reads them) and
+// fixed-offset abbreviations in PostgreSQL's pg_timezone_abbrevs, which `AT TIME ZONE` used to prefer: a task
+// in CET had its reminders an hour off in summer, while Europe/Berlin's were right.
+TEST_F(RemindersTest, ZonesNamedLikeAbbreviationsKeepTheirSummerTime) {
+  for (const char* zone : {"CET", "MET", "Europe/Berlin"}) {
+    SCOPED_TRACE(zone);
+    const auto task = make_task(user_, at("2027-03-28T07:00:00Z"), zone);  // 09:00 CEST
+    EXPECT_EQ(add(user_, task, R"({"before_due": "P1D"})").fire_at, at("2027-03-27T08:00:00Z"));
+  }
+  const auto wet = make_task(user_, at("2027-04-01T08:00:00Z"), "WET");  // 09:00 WEST
+  EXPECT_EQ(add(user_, wet, R"({"before_due": "P1M"})").fire_at, at("2027-03-01T09:00:00Z"));
+  const auto eet = make_task(user_, at("2027-10-31T07:00:00Z"), "EET");  // 09:00 EET, the day after DST
+  EXPECT_EQ(add(user_, eet, R"({"before_due": "P1D"})").fire_at, at("2027-10-30T06:00:00Z"));
+  // A snooze takes its calendar part in the zone as well (the function it uses, on a fixed instant).
+  pqxx::nontransaction n(*conn_);
+  EXPECT_EQ(n.exec("SELECT reminder_shift('2027-03-27 08:00:00+00', 'CET', 'P1D', 1) = "
+                   "'2027-03-28 07:00:00+00'")[0][0]
+                .as<bool>(),
+            true);
+  // An all-day task's day (the overdue filter's end of day).
+  EXPECT_EQ(n.exec("SELECT all_day_end('2027-07-01 10:00:00+00', 'CET') = '2027-07-01 22:00:00+00'")[0][0]
+                .as<bool>(),
+            true);
+}
+
+// The SQL side reads every zone as recurrence::Zone does: instants to wall times and back (the first instant
+// of a repeated wall time, a skipped one moved forward by the gap), before and after 2037.
+TEST_F(RemindersTest, SqlZonesAgreeWithRecurrenceZones) {
+  using namespace std::chrono;
+  pqxx::nontransaction n(*conn_);
+  for (const char* name : {"CET", "EET", "MET", "WET", "EST", "HST", "MST", "EST5EDT", "UTC", "Zulu",
+                           "Europe/Berlin", "America/New_York", "Australia/Sydney"}) {
+    SCOPED_TRACE(name);
+    const auto& zone = recurrence::zone(name);
+    for (const int year : {1980, 2027, 2045}) {
+      for (int month = 1; month <= 12; ++month) {
+        for (const int hour : {0, 1, 2, 3}) {
+          // Instants around the usual change hours on the last Sunday of the month and the 15th.
+          for (const date::sys_days day :
+               {date::sys_days(date::year_month_day(date::year(year), date::month(month), date::day(15))),
+                date::sys_days(date::year_month_weekday_last(date::year(year), date::month(month),
+                                                             date::Sunday[date::last]))}) {
+            const Instant t = time_point_cast<microseconds>(day + hours(hour) + minutes(30));
+            const auto wall =
+                static_cast<long long>(duration_cast<seconds>(zone.to_local(t).time_since_epoch()).count());
+            const auto epoch = static_cast<long long>(duration_cast<seconds>(t.time_since_epoch()).count());
+            const auto row = n.exec_params(
+                "SELECT extract(epoch FROM to_timestamp($1) AT TIME ZONE tz_file($2))::bigint, "
+                "extract(epoch FROM wall_time_first_instant(to_timestamp($1) AT TIME ZONE 'UTC', "
+                "$2))::bigint",
+                epoch, name)[0];
+            EXPECT_EQ(row[0].as<long long>(), wall) << format_rfc3339(t);
+            const auto first =
+                zone.to_instant(recurrence::LocalTime(duration_cast<microseconds>(seconds(epoch))));
+            EXPECT_EQ(row[1].as<long long>(), duration_cast<seconds>(first.time_since_epoch()).count())
+                << "wall time " << format_rfc3339(t);
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST_F(RemindersTest, RelativeRemindersFollowDueAt) {
