@@ -113,7 +113,8 @@ void delete_and_record(pqxx::transaction_base& w, const Actor& who, const Task& 
 /// old ones. Done occurrences keep what they had and are never copied, unless `source`. `skipping`: the
 /// source is an open occurrence about to be deleted, which no longer counts as open; it still exists, so its
 /// relative reminders are copied to the occurrence that replaces it (as those of a completed source are to
-/// the next one).
+/// the next one). Skipping is no completion: an after_completion series goes on an interval after the skipped
+/// occurrence's due time (after `at` when that is past), never earlier than the skipped one.
 void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& source, Instant at,
                    bool skipping = false) {
   if (!source.recurrence || !source.series_id || !source.due_at) return;
@@ -130,8 +131,11 @@ void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& sour
     if (t.occurrence.value_or(0) > prev.occurrence.value_or(0)) prev = t;
   }
   const int target = 1 + (latest.recurrence_mode == RecurrenceMode::fixed ? latest.generate_ahead : 0);
+  const Instant completed = skipping && latest.recurrence_mode == RecurrenceMode::after_completion
+                                ? std::max(at, *source.due_at)
+                                : at;
   while (open < target) {
-    const auto due = recurring::next_due(latest, prev, at);
+    const auto due = recurring::next_due(latest, prev, completed);
     if (!due) break;  // COUNT or UNTIL ended the series
     Task next;
     next.id = new_ordered_uuid();

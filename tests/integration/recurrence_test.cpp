@@ -621,5 +621,39 @@ TEST_F(Recurrence, UpcomingOccurrences) {
                                          at("2030-04-26T17:00:00Z")}));
 }
 
+// Skipping an after_completion occurrence is not completing it: the occurrence that replaces it comes one
+// interval after the skipped one's due time (after now, when that is past), never earlier. (It came one
+// interval after now: a week before the skipped one, and on the same date again at every skip, each using up
+// an occurrence number.)
+TEST_F(Recurrence, SkippingAnAfterCompletionOccurrenceNeverMovesItEarlier) {
+  const auto user = new_user();
+  const Task t =
+      create(user, "FREQ=WEEKLY", "2030-03-04T09:00:00Z", "UTC", 0, tasks::RecurrenceMode::after_completion);
+  auto skip = [&](const std::string& id) {
+    tx([&](pqxx::work& w) {
+      svc::remove(w, Actor(user), id, std::nullopt);
+      return 0;
+    });
+    const auto open = open_of(series(user, t.id));
+    if (open.size() != 1) throw std::runtime_error("expected one open occurrence");
+    return open[0];
+  };
+  const Task second = skip(t.id);
+  EXPECT_EQ(second.due_at, at("2030-03-11T09:00:00Z"));
+  EXPECT_EQ(second.occurrence, 1);
+  EXPECT_EQ(skip(second.id).due_at, at("2030-03-18T09:00:00Z"));
+  // An overdue one: an interval after now, as a completion would.
+  const Task late =
+      create(user, "FREQ=WEEKLY", "2020-03-02T09:00:00Z", "UTC", 0, tasks::RecurrenceMode::after_completion);
+  const Instant before = now();
+  tx([&](pqxx::work& w) {
+    svc::remove(w, Actor(user), late.id, std::nullopt);
+    return 0;
+  });
+  const auto open = open_of(series(user, late.id));
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_GT(*open[0].due_at, before + date::days{6});
+}
+
 }  // namespace
 }  // namespace todo::test
