@@ -130,6 +130,23 @@ void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& sour
       latest = t;
     if (t.occurrence.value_or(0) > prev.occurrence.value_or(0)) prev = t;
   }
+  // A generate_ahead raised on an open occurrence before the latest open one (a "this" edit) is the series'
+  // new value: the later open occurrences take it, so that the top-up below and the occurrences created
+  // later follow it (the latest one's value, which they copy, was still the old one).
+  if (!skipping && source.status == Status::open && source.generate_ahead > latest.generate_ahead &&
+      latest.recurrence_mode == RecurrenceMode::fixed) {
+    TaskPatch raise;
+    raise.generate_ahead = source.generate_ahead;
+    for (Task t : tasks) {
+      if (t.status != Status::open || t.occurrence.value_or(0) <= source.occurrence.value_or(0) ||
+          t.generate_ahead >= source.generate_ahead)
+        continue;
+      const auto changes = apply_patch(t, raise, at);
+      if (changes.empty()) continue;
+      const Task saved = save_and_record(w, who, t, changes);
+      if (saved.id == latest.id) latest = saved;
+    }
+  }
   const int target = 1 + (latest.recurrence_mode == RecurrenceMode::fixed ? latest.generate_ahead : 0);
   const Instant completed = skipping && latest.recurrence_mode == RecurrenceMode::after_completion
                                 ? std::max(at, *source.due_at)

@@ -655,5 +655,27 @@ TEST_F(Recurrence, SkippingAnAfterCompletionOccurrenceNeverMovesItEarlier) {
   EXPECT_GT(*open[0].due_at, before + date::days{6});
 }
 
+// Raising generate_ahead on an occurrence that is not the series' latest open one (PATCH scope=this) tops the
+// series up at once, and the later open occurrences take the new value, which the ones created later keep.
+// (The top-up took the latest open occurrence's old value: nothing was created, and the new value was lost.)
+TEST_F(Recurrence, RaisingGenerateAheadOnAnEarlierOccurrenceTopsUp) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=DAILY", "2027-01-04T09:00:00Z", "UTC", 1);
+  tasks::TaskPatch p;
+  p.generate_ahead = 4;
+  const Task saved = tx([&](pqxx::work& w) { return svc::update(w, Actor(user), t.id, p, std::nullopt); });
+  EXPECT_EQ(saved.generate_ahead, 4);
+  auto open = open_of(series(user, t.id));
+  ASSERT_EQ(open.size(), 5u);
+  EXPECT_EQ(open.back().due_at, at("2027-01-08T09:00:00Z"));
+  for (const auto& o : open)
+    EXPECT_EQ(o.generate_ahead, 4) << "occurrence " << o.occurrence.value_or(-1);
+  complete(user, t.id);
+  open = open_of(series(user, t.id));
+  ASSERT_EQ(open.size(), 5u);
+  EXPECT_EQ(open.back().due_at, at("2027-01-09T09:00:00Z"));
+  EXPECT_EQ(open.back().generate_ahead, 4);
+}
+
 }  // namespace
 }  // namespace todo::test
