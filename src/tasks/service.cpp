@@ -388,9 +388,28 @@ void set_copy_reminders(CopyReminders fn) {
   copy_reminders_hook = fn;
 }
 
+// The series' real upcoming occurrences, not the task's own schedule, which a "this and following" edit of a
+// later occurrence may have replaced: the open occurrences after the task, then those that topping the series
+// up would create, from the latest of them (whose rule and anchor the new ones copy, see extend_series).
 std::vector<Instant> occurrences(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
                                  std::size_t count) {
-  return recurring::upcoming(get(w, user_id, id), now(), count);
+  const Task t = get(w, user_id, id);
+  const Instant at = now();
+  if (!t.recurrence || !t.series_id || !t.due_at) return recurring::upcoming(t, at, count);
+  std::vector<Instant> out;
+  const Task* latest = &t;
+  const auto all = repository::series_tasks(w, user_id, *t.series_id);
+  for (const auto& other : all) {
+    if (other.status != Status::open || !other.recurrence || !other.due_at ||
+        other.occurrence.value_or(0) <= t.occurrence.value_or(0))
+      continue;
+    latest = &other;
+    if (*other.due_at > at && out.size() < count) out.push_back(*other.due_at);
+  }
+  if (latest == &t) return recurring::upcoming(t, at, count);
+  for (const Instant next : recurring::upcoming(*latest, at, count - out.size()))
+    out.push_back(next);
+  return out;
 }
 
 repository::Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q) {

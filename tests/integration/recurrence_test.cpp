@@ -677,5 +677,27 @@ TEST_F(Recurrence, RaisingGenerateAheadOnAnEarlierOccurrenceTopsUp) {
   EXPECT_EQ(open.back().generate_ahead, 4);
 }
 
+// The upcoming occurrences of an occurrence from before a "this and following" edit are the series' real
+// ones: the open occurrences after it, then those that completing would create. (They were computed from the
+// task's own, old schedule.)
+TEST_F(Recurrence, UpcomingOccurrencesOfAnEarlierOccurrenceFollowASeriesEdit) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=DAILY", "2027-01-04T09:00:00Z", "UTC", 2);
+  const auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 3u);
+  tasks::TaskPatch p;
+  p.due_at = std::optional<Instant>(at("2027-01-05T14:00:00Z"));
+  tx([&](pqxx::work& w) {
+    return svc::update(w, Actor(user), all[1].id, p, std::nullopt, tasks::Scope::series);
+  });
+  const auto times = tx([&](pqxx::work& w) { return svc::occurrences(w, user, t.id, 3); });
+  EXPECT_EQ(times, (std::vector<Instant>{at("2027-01-05T14:00:00Z"), at("2027-01-06T14:00:00Z"),
+                                         at("2027-01-07T14:00:00Z")}));
+  complete(user, t.id);
+  const auto after = series(user, t.id);
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(after.back().due_at, at("2027-01-07T14:00:00Z")) << "what completing created";
+}
+
 }  // namespace
 }  // namespace todo::test
