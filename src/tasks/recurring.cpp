@@ -31,12 +31,13 @@ bool beyond_until(const recurrence::Rule& rule, Instant t, const std::string& tz
   return recurrence::zone(tz).to_local(t) > recurrence::LocalTime{rule.until->at.time_since_epoch()};
 }
 
-/// after_completion: the occurrence after `from`, with COUNT counted by occurrence index.
+/// after_completion: the occurrence after `from`, with COUNT counted by occurrence index; none after year
+/// 9999, where fixed schedules end too (RFC 3339 cannot write a later instant).
 std::optional<Instant> after_completion_next(const recurrence::Rule& rule, const Task& t, Instant start,
                                              Instant from, int prev_occurrence) {
   if (beyond_count(rule, prev_occurrence + 1)) return std::nullopt;
   const Instant next = recurrence::add_interval(rule, from, start, t.timezone);
-  if (beyond_until(rule, next, t.timezone)) return std::nullopt;
+  if (!in_rfc3339_range(next) || beyond_until(rule, next, t.timezone)) return std::nullopt;
   return next;
 }
 

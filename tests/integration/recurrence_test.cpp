@@ -699,5 +699,16 @@ TEST_F(Recurrence, UpcomingOccurrencesOfAnEarlierOccurrenceFollowASeriesEdit) {
   EXPECT_EQ(after.back().due_at, at("2027-01-07T14:00:00Z")) << "what completing created";
 }
 
+// after_completion series end at year 9999, as fixed ones do: no occurrence time past it (which RFC 3339
+// cannot write: "+10000-01-01T09:00:00Z" was listed).
+TEST_F(Recurrence, AfterCompletionOccurrencesStopAtYear9999) {
+  const auto user = new_user();
+  for (const auto mode : {tasks::RecurrenceMode::after_completion, tasks::RecurrenceMode::fixed}) {
+    const Task t = create(user, "FREQ=DAILY", "9999-12-30T09:00:00Z", "UTC", 0, mode);
+    const auto times = tx([&](pqxx::work& w) { return svc::occurrences(w, user, t.id, 3); });
+    EXPECT_EQ(times, (std::vector<Instant>{at("9999-12-31T09:00:00Z")}));
+  }
+}
+
 }  // namespace
 }  // namespace todo::test
