@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "todo/recurrence/zone.hpp"
+
 namespace todo::chat::detail {
 
 using namespace std::chrono;
@@ -12,19 +14,21 @@ Clock make_clock(const date::time_zone* zone, Instant now) {
   Clock c;
   c.zone = zone;
   c.now = now;
-  const auto local = zone->to_local(floor<seconds>(now));
+  const auto local = to_local(zone, now);
   c.today = floor<date::days>(local);
   c.minute = static_cast<int>(duration_cast<minutes>(local - c.today).count());
   return c;
 }
 
+// The conversions go through recurrence::Zone, which applies the tz database's rule for the years after its
+// last listed transition (2037): the date library alone has no DST after it.
+date::local_seconds to_local(const date::time_zone* zone, Instant t) {
+  return floor<seconds>(recurrence::zone(zone->name()).to_local(t));
+}
+
 Instant wall_to_instant(const date::time_zone* zone, local_days day, int minute) {
-  const date::local_seconds ls = day + minutes(minute);
-  const auto info = zone->get_info(ls);
-  // unique: first is the one offset; nonexistent: first is the offset before the gap, which moves the wall
-  // time forward by the gap; ambiguous: first is the earlier offset, the first instant.
-  const sys_seconds s{ls.time_since_epoch() - info.first.offset};
-  return time_point_cast<microseconds>(s);
+  // A skipped wall time moves forward by the gap; a repeated one is its first instant.
+  return recurrence::zone(zone->name()).to_instant(recurrence::LocalTime{day + minutes(minute)});
 }
 
 int iso_weekday(local_days d) {

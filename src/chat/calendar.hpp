@@ -20,6 +20,9 @@ struct Clock {
 };
 Clock make_clock(const date::time_zone* zone, Instant now);
 
+/// The wall time of an instant in the zone, to the second.
+date::local_seconds to_local(const date::time_zone* zone, Instant t);
+
 /// The instant of a wall time: a skipped wall time moves forward by the gap (it is read with the offset
 /// before the transition); a repeated one takes the first instant. `minute` may be 1440 (midnight at the end
 /// of day).

@@ -55,7 +55,7 @@ std::string when(Instant t, bool all_day, const date::time_zone* zone) {
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const auto local =
-      zone ? zone->to_local(std::chrono::floor<std::chrono::seconds>(t))
+      zone ? detail::to_local(zone, t)
            : date::local_seconds(std::chrono::floor<std::chrono::seconds>(t).time_since_epoch());
   const auto day = std::chrono::floor<date::days>(local);
   const date::year_month_day ymd{day};
@@ -549,8 +549,8 @@ nlohmann::json opt_instant(const std::optional<Instant>& t) {
 /// the task's, a Tokyo user's New York task moved to Friday landed on Saturday.)
 Instant day_at_time(Instant day_of, Instant time_of, const date::time_zone* zone) {
   const auto seconds = [](Instant i) { return std::chrono::floor<std::chrono::seconds>(i); };
-  const auto day = std::chrono::floor<date::days>(zone->to_local(seconds(day_of)));
-  const auto local = zone->to_local(seconds(time_of));
+  const auto day = std::chrono::floor<date::days>(detail::to_local(zone, day_of));
+  const auto local = detail::to_local(zone, time_of);
   const auto of_day = local - std::chrono::floor<date::days>(local);
   const auto minute = std::chrono::floor<std::chrono::minutes>(of_day);
   return detail::wall_to_instant(zone, day, static_cast<int>(minute.count())) + (of_day - minute) +

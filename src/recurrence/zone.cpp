@@ -29,8 +29,9 @@ struct Zone::Posix {
   };
   seconds std_offset{0};
   seconds dst_offset{0};
-  When start;  // into DST (given in standard time)
-  When end;    // out of DST (given in DST)
+  std::string std_name, dst_name;  // their abbreviations ("CET", "CEST"; "+03" for "<+03>")
+  When start;                      // into DST (given in standard time)
+  When end;                        // out of DST (given in DST)
 
   date::local_seconds local_at(const When& w, int year) const {
     using namespace date;
@@ -82,16 +83,18 @@ namespace {
 /// Parses a POSIX TZ string; nullopt when it has no DST part or is not understood.
 std::optional<Zone::Posix> parse_posix(std::string_view s) {
   std::size_t i = 0;
-  auto name = [&]() -> bool {
+  auto name = [&](std::string& out) -> bool {
     if (i < s.size() && s[i] == '<') {
       const auto close = s.find('>', i);
       if (close == std::string_view::npos) return false;
+      out = s.substr(i + 1, close - i - 1);
       i = close + 1;
       return true;
     }
     const std::size_t begin = i;
     while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i])))
       ++i;
+    out = s.substr(begin, i - begin);
     return i - begin >= 3;
   };
   auto number = [&](int& out) -> bool {
@@ -143,10 +146,10 @@ std::optional<Zone::Posix> parse_posix(std::string_view s) {
   };
   Zone::Posix p;
   seconds west{0};
-  if (!name() || !hms(west)) return std::nullopt;
+  if (!name(p.std_name) || !hms(west)) return std::nullopt;
   p.std_offset = -west;
   if (i >= s.size()) return std::nullopt;  // no DST
-  if (!name()) return std::nullopt;
+  if (!name(p.dst_name)) return std::nullopt;
   p.dst_offset = p.std_offset + std::chrono::hours{1};
   if (i < s.size() && s[i] != ',') {
     if (!hms(west)) return std::nullopt;
@@ -180,6 +183,13 @@ seconds Zone::offset(Instant t) const {
   const auto s = date::floor<seconds>(t);
   if (footer_ && s >= footer_from_) return footer_->offset_at(s);
   return tz_->get_info(s).offset;
+}
+
+std::string Zone::abbreviation(Instant t) const {
+  const auto s = date::floor<seconds>(t);
+  if (footer_ && s >= footer_from_)
+    return footer_->offset_at(s) == footer_->dst_offset ? footer_->dst_name : footer_->std_name;
+  return tz_->get_info(s).abbrev;
 }
 
 LocalTime Zone::to_local(Instant t) const {

@@ -1,7 +1,7 @@
 // Reminder scheduler: exact wake-ups, batched firing, leased e-mail delivery with retries.
 #include "todo/reminders/scheduler.hpp"
 
-#include <date/tz.h>
+#include <date/date.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include "todo/db/commit_signals.hpp"
 #include "todo/db/statements.hpp"
 #include "todo/metrics/registry.hpp"
+#include "todo/recurrence/zone.hpp"
 #include "todo/reminders/queue.hpp"
 
 namespace todo::reminders {
@@ -40,16 +41,6 @@ std::unique_ptr<pqxx::connection> connect(const std::string& conninfo, const cha
   return c;
 }
 
-// The due time in the task's own zone, e.g. "2026-03-05 09:00 CET".
-std::string local_time(Instant t, const std::string& zone) {
-  const auto secs = std::chrono::floor<std::chrono::minutes>(t);
-  try {
-    return date::format("%Y-%m-%d %H:%M %Z", date::make_zoned(date::locate_zone(zone), secs));
-  } catch (const std::exception&) {
-    return date::format("%Y-%m-%d %H:%M UTC", secs);
-  }
-}
-
 Mail reminder_mail(const queue::MailJob& j, const std::string& from, const std::string& replica) {
   Mail m;
   m.from = from;
@@ -63,7 +54,7 @@ Mail reminder_mail(const queue::MailJob& j, const std::string& from, const std::
                {"X-Todo-Task-Id", j.task_id},
                {"X-Todo-Sender", replica},
                {"Auto-Submitted", "auto-generated"}};
-  const std::string due = j.due_at ? local_time(*j.due_at, j.timezone) : std::string();
+  const std::string due = j.due_at ? due_text(*j.due_at, j.timezone) : std::string();
   const std::string greeting = j.display_name.empty() ? "Hello," : "Hello " + j.display_name + ",";
   m.text = greeting + "\n\nThis is your reminder for: " + j.title + "\n";
   if (!due.empty()) m.text += "Due: " + due + "\n";
@@ -88,6 +79,17 @@ std::chrono::milliseconds retry_backoff(int attempts, std::chrono::milliseconds 
   for (int i = 1; i < attempts && d < max && d.count() > 0; ++i)
     d = std::min(d * 2, max);
   return d;
+}
+
+std::string due_text(Instant t, const std::string& zone) {
+  try {
+    // recurrence::Zone, not the date library's zoned_time: that has no DST after 2037.
+    const auto& z = recurrence::zone(zone);
+    return date::format("%Y-%m-%d %H:%M ", std::chrono::floor<std::chrono::minutes>(z.to_local(t))) +
+           z.abbreviation(t);
+  } catch (const std::exception&) {
+    return date::format("%Y-%m-%d %H:%M UTC", std::chrono::floor<std::chrono::minutes>(t));
+  }
 }
 
 std::string message_id(const std::string& reminder_id, long long fire_at_epoch) {

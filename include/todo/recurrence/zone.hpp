@@ -35,6 +35,8 @@ class Zone {
   Instant to_instant(LocalTime t) const;
   /// The UTC offset in effect at an instant.
   std::chrono::seconds offset(Instant t) const;
+  /// The zone's abbreviation at an instant ("CET", "CEST"; "+03" for a zone without letters for it).
+  std::string abbreviation(Instant t) const;
 
   const std::string& name() const { return name_; }
 

@@ -43,6 +43,24 @@ TEST(ChatParser, NothingPastTheYear9999) {
   EXPECT_NE(until.recurrence->find("UNTIL=99991231T235959Z"), std::string::npos) << *until.recurrence;
 }
 
+// Dates after 2037 keep their summer time (the date library alone has no DST after its last listed
+// transition): 9am on July 1 in Berlin is 07:00Z in 2040 as in 2036.
+TEST(ChatParser, SummerTimeAfter2037) {
+  const auto berlin = *make_context(*parse_rfc3339("2026-12-06T12:00:00Z"), "Europe/Berlin");
+  for (const auto& [text, due] : {std::pair{"call mom on July 1 2036 at 9am", "2036-07-01T07:00:00Z"},
+                                  std::pair{"call mom on July 1 2040 at 9am", "2040-07-01T07:00:00Z"},
+                                  std::pair{"call mom on January 15 2040 at 9am", "2040-01-15T08:00:00Z"}}) {
+    const auto r = parse(text, berlin);
+    ASSERT_TRUE(r.due_at.has_value()) << text;
+    EXPECT_EQ(format_rfc3339(*r.due_at), due) << text;
+  }
+  // "Today" is the user's date, in summer time too: 23:30Z on 2040-07-01 is already July 2 in Berlin.
+  const auto late = *make_context(*parse_rfc3339("2040-07-01T22:30:00Z"), "Europe/Berlin");
+  const auto r = parse("call mom today at 9am", late);
+  ASSERT_TRUE(r.due_at.has_value());
+  EXPECT_EQ(format_rfc3339(*r.due_at), "2040-07-02T07:00:00Z");
+}
+
 // Amounts are read up to 9999; a bigger or negative one after "in" is a problem, not part of the title.
 TEST(ChatParser, AnAmountThatCannotBeATimeToComeIsAProblem) {
   for (const char* text : {"gym in 3000000 days", "gym in 999999 hours", "gym within -3 days"}) {

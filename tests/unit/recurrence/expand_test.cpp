@@ -82,6 +82,19 @@ TEST(ExpandDst, SummerTimeAfter2037) {
             (V{"2050-03-14T22:00:00Z", "2050-04-14T23:00:00Z", "2050-05-14T23:00:00Z"}));
 }
 
+// A zone's abbreviation at an instant, from the database up to its last transition and from the footer's rule
+// after it (the reminder e-mail's "Due:" line shows it).
+TEST(ZoneAbbreviation, FollowsDstAfter2037Too) {
+  const auto& berlin = zone("Europe/Berlin");
+  const auto abbrev = [&](const char* t) { return berlin.abbreviation(*parse_rfc3339(t)); };
+  EXPECT_EQ(abbrev("2036-07-01T07:00:00Z"), "CEST");
+  EXPECT_EQ(abbrev("2036-01-15T08:00:00Z"), "CET");
+  EXPECT_EQ(abbrev("2040-07-01T07:00:00Z"), "CEST");
+  EXPECT_EQ(abbrev("2040-01-15T08:00:00Z"), "CET");
+  EXPECT_EQ(zone("America/Sao_Paulo").abbreviation(*parse_rfc3339("2040-07-01T07:00:00Z")), "-03");
+  EXPECT_EQ(zone("UTC").abbreviation(*parse_rfc3339("2040-07-01T07:00:00Z")), "UTC");
+}
+
 // libical defect 3: WKST other than MO (RFC 5545's own example, DTSTART 1997-08-05 09:00 New York).
 TEST(ExpandWkst, WeekStartChangesBiweeklyRules) {
   EXPECT_EQ(

@@ -94,6 +94,15 @@ TEST(Mail, EncodesNonAsciiAndRefusesHeaderInjection) {
   EXPECT_EQ(unbase64(msg.substr(s, msg.find("?=", s) - s)), "Erinnerung: Miete überweisen");
 }
 
+// The "Due:" line of a reminder e-mail, in the task's zone, with summer time after 2037 as before it (the
+// date library alone has none after 2037: "2040-07-01 08:00 CET").
+TEST(Mail, DueTimeInTheTasksZone) {
+  EXPECT_EQ(due_text(*parse_rfc3339("2036-07-01T07:00:00Z"), "Europe/Berlin"), "2036-07-01 09:00 CEST");
+  EXPECT_EQ(due_text(*parse_rfc3339("2040-07-01T07:00:00Z"), "Europe/Berlin"), "2040-07-01 09:00 CEST");
+  EXPECT_EQ(due_text(*parse_rfc3339("2040-01-15T08:00:30Z"), "Europe/Berlin"), "2040-01-15 09:00 CET");
+  EXPECT_EQ(due_text(*parse_rfc3339("2040-07-01T07:00:00Z"), "No/Such_Zone"), "2040-07-01 07:00 UTC");
+}
+
 TEST(Mail, HtmlEscape) {
   EXPECT_EQ(html_escape("<b>Tom & \"Jerry\"</b>'s"), "&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;&#39;s");
 }
