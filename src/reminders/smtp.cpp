@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <date/date.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -44,17 +45,25 @@ std::string base64_lines(std::string_view in) {
   return out;
 }
 
+// s on one line: line breaks become spaces (no header injection).
+std::string one_line(std::string_view s) {
+  std::string out(s);
+  std::replace_if(
+      out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  return out;
+}
+
+bool printable_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x80 && static_cast<unsigned char>(c) >= 0x20;
+  });
+}
+
 // A header value without line breaks (no header injection), as an RFC 2047 encoded word unless it is plain
 // printable ASCII.
 std::string header_text(std::string_view s) {
-  std::string clean;
-  bool ascii = true;
-  for (char c : s) {
-    if (c == '\r' || c == '\n') c = ' ';
-    if (static_cast<unsigned char>(c) >= 0x80 || static_cast<unsigned char>(c) < 0x20) ascii = false;
-    clean += c;
-  }
-  if (ascii) return clean;
+  const std::string clean = one_line(s);
+  if (printable_ascii(clean)) return clean;
   // Encoded words of at most 75 characters: 45 input bytes each, split on UTF-8 character boundaries.
   std::string out;
   std::size_t i = 0;
@@ -67,6 +76,39 @@ std::string header_text(std::string_view s) {
     i = end;
   }
   return out;
+}
+
+// An address for a header: no line breaks (no header injection) and nothing that would end it early.
+std::string header_address(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    if (c != '\r' && c != '\n' && c != '<' && c != '>') out += c;
+  return out;
+}
+
+// RFC 5322 atext: the characters a phrase's words may have without quoting.
+bool is_atext(char c) {
+  if (c == '\0') return false;
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::strchr("!#$%&'*+-/=?^_`{|}~", c) != nullptr;
+}
+
+// A display name as an RFC 5322 phrase: as it is when it is words of atext separated by single spaces; RFC
+// 2047 encoded words when it has non-ASCII or control characters; else a quoted-string (\ and " escaped), so
+// that specials such as , < > @ ; : stay inside the name ("Doe, John" is one name, not two addresses).
+std::string phrase(std::string_view name) {
+  const std::string text = one_line(name);
+  if (!printable_ascii(text)) return header_text(text);
+  bool plain = !text.empty() && text.front() != ' ' && text.back() != ' ';
+  for (std::size_t i = 0; plain && i < text.size(); ++i)
+    plain = is_atext(text[i]) || (text[i] == ' ' && text[i + 1] != ' ');
+  if (plain) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out + '"';
 }
 
 std::string rfc5322_date(Instant t) {
@@ -119,8 +161,9 @@ std::string html_escape(std::string_view s) {
 
 std::string compose(const Mail& m, const std::string& boundary) {
   std::string h;
-  h += "From: " + m.from + "\r\n";
-  h += "To: " + (m.to_name.empty() ? m.to : header_text(m.to_name) + " <" + m.to + ">") + "\r\n";
+  const std::string to = header_address(m.to);
+  h += "From: " + header_address(m.from) + "\r\n";
+  h += "To: " + (m.to_name.empty() ? to : phrase(m.to_name) + " <" + to + ">") + "\r\n";
   h += "Subject: " + header_text(m.subject) + "\r\n";
   h += "Date: " + rfc5322_date(m.date) + "\r\n";
   h += "Message-ID: " + m.message_id + "\r\n";

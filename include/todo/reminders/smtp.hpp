@@ -39,8 +39,9 @@ struct Mail {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 };
 
-/// RFC 5322 text with CRLF line ends: headers (non-ASCII subject and names as RFC 2047 encoded words) and a
-/// multipart/alternative body of the text and HTML parts, both UTF-8 in base64.
+/// RFC 5322 text with CRLF line ends: headers (non-ASCII subject and names as RFC 2047 encoded words, a
+/// display name with specials as a quoted-string, no line break in any of them) and a multipart/alternative
+/// body of the text and HTML parts, both UTF-8 in base64.
 std::string compose(const Mail& m, const std::string& boundary);
 
 /// Escapes &, <, >, " and ' for HTML text.

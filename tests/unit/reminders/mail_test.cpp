@@ -94,6 +94,37 @@ TEST(Mail, EncodesNonAsciiAndRefusesHeaderInjection) {
   EXPECT_EQ(unbase64(msg.substr(s, msg.find("?=", s) - s)), "Erinnerung: Miete überweisen");
 }
 
+// The To header's display name is an RFC 5322 phrase: quoted when it has specials, so that "Doe, John" is one
+// name and "Bob <admin@evil.example>" no address. (It went in as it was: two addresses, or the wrong one.)
+TEST(Mail, DisplayNamesAreQuotedWhenTheyHaveSpecials) {
+  const auto to_line = [](const std::string& name) {
+    Mail m = sample();
+    m.to_name = name;
+    const std::string msg = compose(m, "B");
+    const auto start = msg.find("\r\nTo: ") + 2;
+    return msg.substr(start, msg.find("\r\n", start) - start);
+  };
+  EXPECT_EQ(to_line("Ann Smith"), "To: Ann Smith <ann@example.com>");
+  EXPECT_EQ(to_line("Doe, John"), "To: \"Doe, John\" <ann@example.com>");
+  EXPECT_EQ(to_line("Bob <admin@evil.example>"), "To: \"Bob <admin@evil.example>\" <ann@example.com>");
+  EXPECT_EQ(to_line(R"(Say "hi" \o/)"), R"(To: "Say \"hi\" \\o/" <ann@example.com>)");
+  EXPECT_EQ(to_line("J. Doe"), "To: \"J. Doe\" <ann@example.com>");
+  EXPECT_EQ(to_line(" Ann"), "To: \" Ann\" <ann@example.com>");
+  EXPECT_EQ(to_line("Ann\r\nBcc: evil@example.com"), "To: \"Ann  Bcc: evil@example.com\" <ann@example.com>");
+  EXPECT_EQ(to_line("Zoë, Doe").rfind("To: =?UTF-8?B?", 0), 0u);
+  // The From and To addresses cannot carry a header of their own either.
+  Mail m = sample();
+  m.from = "todo@example.com\r\nBcc: evil@example.com";
+  m.to = "ann@example.com>\r\nBcc: evil@example.com";
+  const std::string msg = compose(m, "B");
+  EXPECT_EQ(msg.find("\r\nBcc:"), std::string::npos);
+  // A title with specials or line breaks stays in the Subject.
+  m = sample();
+  m.subject = "Reminder: a, b <c@d> \"e\"\r\nBcc: evil@example.com";
+  EXPECT_NE(compose(m, "B").find("Subject: Reminder: a, b <c@d> \"e\"  Bcc: evil@example.com\r\n"),
+            std::string::npos);
+}
+
 // The "Due:" line of a reminder e-mail, in the task's zone, with summer time after 2037 as before it (the
 // date library alone has none after 2037: "2040-07-01 08:00 CET").
 TEST(Mail, DueTimeInTheTasksZone) {
