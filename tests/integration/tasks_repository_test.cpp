@@ -446,6 +446,38 @@ TEST(ListVersions, TruncatingTasksRaisesEveryUsersVersion) {
   EXPECT_EQ(version(without), 1);
 }
 
+// Migration 0020: text stored before the server normalised it (NFD, as some keyboards and file names give
+// it) is normalised to NFC once, so that searches and tag filters, normalised too, find it; tags that become
+// equal are kept once, in their order.
+TEST(TextMigration, TextStoredBeforeIsNormalisedToNfc) {
+  const std::string url = fresh_database("tasks_0020");
+  pqxx::connection c(url);
+  ASSERT_EQ(db::migrate(c, 19), 19);
+  const std::string user = new_uuid();
+  const std::string task = new_uuid();
+  {
+    pqxx::work w(c);
+    w.exec_params("INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'hash')", user,
+                  "user-" + user + "@example.com");
+    w.exec_params(
+        "INSERT INTO tasks (id, user_id, title, description, tags, timezone) VALUES ($1, $2, $3, $4, "
+        "$5::text[], 'UTC')",
+        task, user, "Cafe\u0301 au lait", "cre\u0300me", "{e\u0301cole,home,\u00e9cole}");
+    w.commit();
+  }
+  ASSERT_EQ(db::migrate(c), static_cast<int>(db::embedded_migrations().size()) - 19);
+  pqxx::work w(c);
+  const auto r =
+      w.exec_params("SELECT title, description, array_to_string(tags, ',') FROM tasks WHERE id = $1", task);
+  EXPECT_EQ(r[0][0].as<std::string>(), "Caf\u00e9 au lait");
+  EXPECT_EQ(r[0][1].as<std::string>(), "cr\u00e8me");
+  EXPECT_EQ(r[0][2].as<std::string>(), "\u00e9cole,home");
+  const auto found =
+      tasks::service::list(w, user, tasks::parse_list_query({{"q", "caf\u00e9"}, {"tag", "e\u0301cole"}}));
+  ASSERT_EQ(found.items.size(), 1u);
+  EXPECT_EQ(found.items[0].id, task);
+}
+
 TEST_F(TasksRepository, TagCountsCountOpenTasksOfTheUserOnly) {
   const auto owner = new_user();
   const auto other = new_user();
