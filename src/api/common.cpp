@@ -69,26 +69,21 @@ Error account_gone() {
 }
 
 tasks::Expected if_match(const http::Request& req) {
-  const auto malformed = [](std::string why) {
+  const auto malformed = [](const std::string& why) {
     return Error(Errc::bad_request,
                  "If-Match must be * or the task's version, e.g. If-Match: \"3\" (" + why + ")",
-                 {{"If-Match", std::move(why)}});
+                 {{"If-Match", why}});
   };
-  // Repeated lines are one comma-separated list (RFC 9110 5.3).
+  // Repeated lines are one comma-separated list.
+  const auto value = req.header_list("if-match");
+  if (!value) return {};
   std::vector<std::string_view> tags;
-  bool given = false;
-  for (const auto& [name, value] : req.headers) {
-    if (name != "if-match") continue;
-    given = true;
-    std::string_view rest = value;
-    for (;;) {
-      const auto comma = rest.find(',');
-      if (const auto tag = trim(rest.substr(0, comma)); !tag.empty()) tags.push_back(tag);
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
+  for (std::string_view rest = *value;;) {
+    const auto comma = rest.find(',');
+    if (const auto tag = trim(rest.substr(0, comma)); !tag.empty()) tags.push_back(tag);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
   }
-  if (!given) return {};
   if (tags.empty()) throw malformed("an empty value");
   if (tags.size() == 1 && tags.front() == "*") return {};  // any current version (a missing task is a 404)
   std::vector<int> versions;

@@ -77,7 +77,7 @@ struct ListReads {
 // kept for this query at this version, else the page read from the database (and kept).
 awaitable<Response> list_page(Context& ctx, const ListReads& reads, const Request& req) {
   const auto q = tasks::parse_list_query(req.query);
-  const std::string none_match(req.header("if-none-match"));
+  const std::string none_match = req.header_list("if-none-match").value_or("");
   // A page read at list version v holds while the version is v; not with overdue=true, which also depends on
   // the time of reading.
   const bool versioned = !q.overdue;
@@ -166,7 +166,8 @@ void add_task_routes(http::Router& router, Context& ctx) {
     auto t = co_await svc::get(ctx.reader, req.user_id, id);
     expected.check(t.version);
     Response r = task_response(200, t);
-    if (etag_matches(req.header("if-none-match"), "\"" + std::to_string(t.version) + "\"")) {
+    if (etag_matches(req.header_list("if-none-match").value_or(""),
+                     "\"" + std::to_string(t.version) + "\"")) {
       r.status = 304;
       r.body.clear();
       r.content_type.clear();

@@ -11,6 +11,18 @@ std::string_view Request::header(std::string_view lower_name) const {
   return {};
 }
 
+std::optional<std::string> Request::header_list(std::string_view lower_name) const {
+  std::optional<std::string> joined;
+  for (const auto& [k, v] : headers) {
+    if (k != lower_name) continue;
+    if (joined)
+      *joined += ", " + v;
+    else
+      joined = v;
+  }
+  return joined;
+}
+
 std::string_view Request::param(std::string_view name) const {
   for (const auto& [k, v] : params)
     if (k == name) return v;

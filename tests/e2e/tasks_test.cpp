@@ -241,6 +241,19 @@ TEST_F(TaskTest, IfMatchTakesAListOverOneLineOrSeveral) {
   const auto empty = raw_patch("If-Match:\r\n");
   ASSERT_TRUE(empty);
   EXPECT_TRUE(IsProblem(*empty, 400, "If-Match"));
+  EXPECT_NE(empty->json()["detail"].get<std::string>().find("(an empty value)"), std::string::npos)
+      << empty->body;
+  const auto abc = u.client.patch(path, {{"title", "d"}}, {{"If-Match", "abc"}});
+  EXPECT_NE(abc.json()["detail"].get<std::string>().find("(expected a version number)"), std::string::npos)
+      << abc.body;
+
+  // If-None-Match over several lines is one list too.
+  RawConnection c(u.client.base_url());
+  ASSERT_TRUE(c.send("GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + u.token +
+                     "\r\nIf-None-Match: \"9\"\r\nIf-None-Match: \"4\"\r\n\r\n"));
+  const auto not_modified = c.read_response(5s);
+  ASSERT_TRUE(not_modified);
+  EXPECT_EQ(not_modified->status, 304) << not_modified->describe();
   EXPECT_EQ(u.client.get(path).json()["version"], 4);
 }
 
