@@ -985,7 +985,8 @@ std::size_t Parser::match_recurrence(std::size_t i) {
     } else if (auto o = ordinal_word(low(j)); o && free(j) && unit_word(low(j + 1)) &&
                                               free(j + 1)) {  // "every 2nd week", "every third month"
       r.interval = *o;
-      if (*o < 1) r.bad = true;
+      // "every 10000th day": ordinal_word caps digits at 9999, which is no reading of what was said.
+      if (*o < 1 || (ordinal_shape(low(j)) && low(j).size() > 6)) r.bad = true;
       ++j;
     } else if (auto num = number_word(low(j));
                num && free(j) && !ordinal_shape(low(j)) &&
@@ -1403,7 +1404,7 @@ bool Parser::slots_at(std::size_t i) {
     const bool odd = !k && (k = odd_amount(i + 1)) != 0;
     if (odd) ++k;  // the unit
     if (k && (odd || (u != Unit::minute && u != Unit::hour))) {
-      for_n_ = odd ? -1 : n;
+      for_n_ = odd || n < 1 ? -1 : n;  // "for 0 days" ends nothing: unreadable, not endless
       for_unit_ = u;
       for_a_ = i;
       for_b_ = i + 1 + k;

@@ -486,6 +486,12 @@ TEST(ChatParser, OrdinalRecurrencesReadTheirRule) {
   EXPECT_EQ(ny_day(parse("report the last friday of every month", report_now())), "2026-11-27");
   // A month day still reads as one.
   EXPECT_EQ(parse("pay rent every 15th", report_now()).recurrence.value_or(""), "FREQ=MONTHLY;BYMONTHDAY=15");
+  // An interval of more digits than any rule takes is unreadable, never cut to 9999.
+  for (const char* text : {"water plants every 10000th day", "water plants every 1000000th day"}) {
+    const auto r = parse(text, report_now());
+    EXPECT_FALSE(r.problems.empty()) << text << " → " << r.recurrence.value_or("");
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
 }
 
 // A priority word after "not" sets no priority (never that one) and stays out of the title.
@@ -516,7 +522,9 @@ TEST(ChatParser, ARecurrenceForAWhileEnds) {
   };
   expect_rules(cases);
   // An amount that cannot be read is a problem, not a title.
-  for (const char* text : {"x every day for 99999 times", "x every day for 99999 days"}) {
+  for (const char* text :
+       {"x every day for 99999 times", "x every day for 99999 days", "x every day for 0 days",
+        "x every day for 0 weeks", "x every week for 0 months"}) {
     const auto r = parse(text, report_now());
     EXPECT_EQ(r.title, "x") << text;
     EXPECT_FALSE(r.problems.empty()) << text;
