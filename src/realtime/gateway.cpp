@@ -539,6 +539,8 @@ const char* problem_slug(bhttp::status status) {
       return "too-many-requests";
     case bhttp::status::service_unavailable:
       return "unavailable";
+    case bhttp::status::unprocessable_entity:
+      return "validation";
     default:
       return "bad-request";
   }
@@ -546,7 +548,9 @@ const char* problem_slug(bhttp::status status) {
 
 /// Refuses an upgrade with a plain HTTP answer (problem+json).
 asio::awaitable<void> refuse(beast::tcp_stream stream, Answer answer, bhttp::status status,
-                             std::string detail, std::string user_id = {}) {
+                             std::string detail, std::string user_id = {}, std::string field = {}) {
+  nlohmann::json errors = nlohmann::json::array();
+  if (!field.empty()) errors.push_back({{"field", field}, {"message", detail}});
   bhttp::response<bhttp::string_body> res{status, 11};
   res.set(bhttp::field::content_type, "application/problem+json");
   res.set("X-Request-Id", answer.request_id);
@@ -558,7 +562,7 @@ asio::awaitable<void> refuse(beast::tcp_stream stream, Answer answer, bhttp::sta
                      {"title", std::string(bhttp::obsolete_reason(status))},
                      {"status", static_cast<int>(status)},
                      {"detail", detail},
-                     {"errors", nlohmann::json::array()}}
+                     {"errors", std::move(errors)}}
           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // the Origin may be any bytes
   res.keep_alive(false);
   res.prepare_payload();
@@ -629,27 +633,47 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
   }
   std::optional<std::int64_t> after;
   const std::string_view target = req.target();
-  std::optional<std::string> bad_query;
+  // As on every route: a parameter it does not take is a 422 (a misspelt `after` must not silently start
+  // from the present), a repeated one a 400.
+  struct BadQuery {
+    bhttp::status status;
+    std::string detail;
+    std::string field;
+  };
+  std::optional<BadQuery> bad_query;
   if (auto q = target.find('?'); q != std::string_view::npos) {
     try {
+      std::vector<std::string> seen;
       for (const auto& [k, v] : parse_query_string(target.substr(q + 1))) {
-        if (k == "access_token" && token.empty())
+        if (k != "access_token" && k != "after") {
+          bad_query = {bhttp::status::unprocessable_entity,
+                       k + ": not a parameter of /api/v1/ws (it takes access_token, after)", k};
+          break;
+        }
+        if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
+          bad_query = {bhttp::status::bad_request, k + ": given more than once", k};
+          break;
+        }
+        seen.push_back(k);
+        if (k == "access_token" && token.empty()) {
           token = v;
-        else if (k == "after") {
+        } else if (k == "after") {
           std::int64_t n = -1;
           auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
           if (ec != std::errc() || p != v.data() + v.size() || n < 0)
-            bad_query = "after must be a sequence number";
+            bad_query = {bhttp::status::bad_request, "after must be a sequence number", "after"};
           else
             after = n;
         }
       }
     } catch (const std::exception&) {
-      bad_query = "malformed query string";
+      bad_query = {bhttp::status::bad_request, "malformed query string", {}};
     }
   }
   if (bad_query) {
-    asio::co_spawn(ex, refuse(std::move(stream), std::move(answer), bhttp::status::bad_request, *bad_query),
+    asio::co_spawn(ex,
+                   refuse(std::move(stream), std::move(answer), bad_query->status,
+                          std::move(bad_query->detail), {}, std::move(bad_query->field)),
                    asio::detached);
     return;
   }

@@ -996,6 +996,19 @@ TEST(RealtimeHandshake, RefusalsAreProblemsAndEveryAnswerHasARequestIdAndALogLin
     EXPECT_TRUE(IsProblem(*r, 403));
     EXPECT_NE(r->body.find("origin not allowed"), std::string::npos) << r->body;
   }
+  // Query parameters as on every route: one it does not take is a 422 naming it (a misspelt `after` must not
+  // silently start from the present), a repeated one a 400.
+  for (const auto& [query, status, field] : std::vector<std::tuple<std::string, int, std::string>>{
+           {"&afetr=5", 422, "afetr"}, {"&after=1&after=2", 400, "after"}, {"&after=abc", 400, "after"}}) {
+    RawConnection c(url);
+    ASSERT_TRUE(c.send("GET /api/v1/ws?access_token=" + alice.token + query +
+                       " HTTP/1.1\r\nHost: " + server->host() +
+                       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + good_key +
+                       "\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+    const auto r = c.read_response(5s);
+    ASSERT_TRUE(r) << c.received();
+    EXPECT_TRUE(IsProblem(*r, status, field)) << query << ": " << r->describe();
+  }
   {
     // The absolute form (RFC 9112 3.2.2) upgrades too (it was routed as a plain GET: 426).
     RawConnection c(url);
@@ -1036,7 +1049,9 @@ TEST(RealtimeHandshake, RefusalsAreProblemsAndEveryAnswerHasARequestIdAndALogLin
     return metric_value(metrics, "http_requests_total",
                         {{"method", "GET"}, {"route", "/api/v1/ws"}, {"status", status}});
   };
-  EXPECT_EQ(count("400"), 4);  // the request without Host is refused before routing ("unmatched")
+  // The request without Host is refused before routing ("unmatched"); two bad queries are 400s, one 422.
+  EXPECT_EQ(count("400"), 6);
+  EXPECT_EQ(count("422"), 1);
   EXPECT_EQ(count("426"), 2);
   EXPECT_EQ(count("101"), 2);
 }
