@@ -60,7 +60,7 @@ Response problem(const Error& error) {
   Response r = Response::json(k.status, {{"type", std::string("https://todo-server.dev/problems/") + k.slug},
                                          {"title", k.title},
                                          {"status", k.status},
-                                         {"detail", error.what()},
+                                         {"detail", error.detail()},
                                          {"errors", std::move(errors)}});
   r.content_type = "application/problem+json";
   if (error.code() == Errc::unauthorized) r.with_header("WWW-Authenticate", "Bearer");

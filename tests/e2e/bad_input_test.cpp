@@ -607,6 +607,20 @@ TEST_F(BadInputTest, TitlesAreOneLineAndTagsAreLowerCasedByUnicode) {
   EXPECT_EQ(nulls.json()["tags"], nlohmann::json::array());
 }
 
+// A parameter name with a NUL or bytes that are no UTF-8 is named whole in the problem's detail (it was cut
+// at the NUL: error details are C strings), and never a 500.
+TEST_F(BadInputTest, OddParameterNamesAreNamedWhole) {
+  auto u = user();
+  const auto nul = u.client.get("/api/v1/tasks?a%00b=1");
+  ASSERT_TRUE(IsProblem(nul, 422)) << nul.describe();
+  EXPECT_EQ(nul.json()["detail"].get<std::string>().substr(0, 3), std::string("a\0b", 3)) << nul.body;
+  const auto me = u.client.get("/api/v1/me?x%00y=1");
+  ASSERT_TRUE(IsProblem(me, 422)) << me.describe();
+  EXPECT_EQ(me.json()["detail"].get<std::string>().substr(0, 3), std::string("x\0y", 3)) << me.body;
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/me?%ff=1"), 422));
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tasks?%ff%fe=1"), 422));
+}
+
 TEST_F(BadInputTest, NoFiveHundreds) {
   auto u = user();
   const auto metrics = anon().get("/metrics").body;

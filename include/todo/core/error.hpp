@@ -38,13 +38,16 @@ struct FieldError {
 class Error : public std::runtime_error {
  public:
   Error(Errc code, std::string detail, std::vector<FieldError> errors = {})
-      : std::runtime_error(detail), code_(code), errors_(std::move(errors)) {}
+      : std::runtime_error(detail), code_(code), detail_(std::move(detail)), errors_(std::move(errors)) {}
 
   Errc code() const noexcept { return code_; }
+  /// The whole detail: what() is a C string, cut short at a NUL a client's input may hold.
+  const std::string& detail() const noexcept { return detail_; }
   const std::vector<FieldError>& errors() const noexcept { return errors_; }
 
  private:
   Errc code_;
+  std::string detail_;
   std::vector<FieldError> errors_;
 };
 
