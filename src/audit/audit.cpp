@@ -52,17 +52,33 @@ std::optional<std::string> pg_time(const std::optional<Instant>& t) {
   return to_pg_timestamptz(*t);
 }
 
-std::string encode_cursor(const Entry& e) {
-  return base64url_encode(nlohmann::json{{"at", to_pg_timestamptz(e.at)}, {"id", e.id}}.dump());
+// The filters of a page, hashed: a cursor used with other filters is refused (as for task lists), not
+// answered with a page of another trail.
+std::string filter_fingerprint(const Query& q) {
+  std::string s;
+  for (const auto& [name, value] :
+       {std::pair{"task_id", q.task_id},
+        {"action", q.action},
+        {"from", q.from ? std::optional(to_pg_timestamptz(*q.from)) : std::nullopt},
+        {"to", q.to ? std::optional(to_pg_timestamptz(*q.to)) : std::nullopt}})
+    if (value) s += std::string(name) + "=" + std::to_string(value->size()) + ":" + *value + ";";
+  return fnv1a_hex(s);
 }
 
-std::pair<Instant, std::int64_t> decode_cursor(const std::string& raw) {
-  auto fail = [] { throw Error(Errc::bad_request, "cursor is not valid", {{"cursor", "invalid"}}); };
+std::string encode_cursor(const Query& q, const Entry& e) {
+  return base64url_encode(
+      nlohmann::json{{"at", to_pg_timestamptz(e.at)}, {"id", e.id}, {"f", filter_fingerprint(q)}}.dump());
+}
+
+std::pair<Instant, std::int64_t> decode_cursor(const std::string& raw, const Query& q) {
+  auto fail = [] {
+    throw Error(Errc::bad_request, "cursor is not valid for this query", {{"cursor", "invalid"}});
+  };
   auto bytes = base64url_decode(raw);
   if (!bytes || bytes->find('\0') != std::string::npos) fail();
   auto j = nlohmann::json::parse(*bytes, nullptr, false);
   if (!j.is_object() || !j.contains("at") || !j["at"].is_string() || !j.contains("id") ||
-      !j["id"].is_number_integer())
+      !j["id"].is_number_integer() || !j.contains("f") || j["f"] != filter_fingerprint(q))
     fail();
   auto at = parse_pg_timestamptz(j["at"].get<std::string>());
   if (!at) fail();
@@ -107,6 +123,7 @@ Query parse_query(const std::vector<std::pair<std::string, std::string>>& params
   Query q;
   std::vector<std::string> seen;
   FieldErrors errors;  // every bad parameter in one 422
+  std::optional<std::string> cursor;
   for (const auto& [k, v] : params) {
     if (std::find(seen.begin(), seen.end(), k) != seen.end()) throw repeated_parameter(k);
     seen.push_back(k);
@@ -132,13 +149,14 @@ Query parse_query(const std::vector<std::pair<std::string, std::string>>& params
           bad(k, "must be a whole number from 1 to 200");
         q.limit = n;
       } else if (k == "cursor") {
-        q.after = decode_cursor(v);
+        cursor = v;  // decoded once every filter is known
       } else {
         bad(k, "unknown query parameter");
       }
     });
   }
   errors.throw_if_any();
+  if (cursor) q.after = decode_cursor(*cursor, q);
   return q;
 }
 
@@ -154,7 +172,7 @@ Page list(pqxx::transaction_base& w, const std::string& user_id, const Query& q)
   Page page;
   for (const auto& row : r) {
     if (static_cast<int>(page.items.size()) == q.limit) {
-      page.next_cursor = encode_cursor(page.items.back());
+      page.next_cursor = encode_cursor(q, page.items.back());
       break;
     }
     Entry e;

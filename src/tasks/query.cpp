@@ -5,7 +5,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -83,7 +82,7 @@ std::string sort_spec(const ListQuery& q) {
   return s;
 }
 
-// The filters a page was listed with, as a 64-bit FNV-1a hash in hex: a cursor carries it, so that a cursor
+// The filters a page was listed with, hashed (fnv1a_hex): a cursor carries it, so that a cursor
 // used with other filters or another search (whose rank values mean nothing there) is refused, not silently
 // answered with a page of another list. Repeated values count in any order.
 std::string filter_fingerprint(const ListQuery& q) {
@@ -113,14 +112,7 @@ std::string filter_fingerprint(const ListQuery& q) {
   if (q.overdue) add("overdue", "true");
   if (q.has_due) add("has_due", *q.has_due ? "true" : "false");
   if (q.search) add("q", *q.search);
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
+  return fnv1a_hex(s);
 }
 
 std::vector<SortKey> parse_sort(const std::string& v, bool have_search) {

@@ -275,13 +275,26 @@ TEST_F(Audit, ParseQueryValidatesAndNamesTheParameter) {
     EXPECT_EQ(e.errors()[1].field, "action");
     EXPECT_EQ(e.errors()[2].field, "from");
   }
-  // A cursor for a well-formed position is accepted; one with a bad time is not.
+  // A cursor for a well-formed position of the same filters is accepted; one with a bad time, or of other
+  // filters (f: the hash of none here), is not.
+  const std::string no_filters = fnv1a_hex("");
   const auto page_cursor = [](const nlohmann::json& j) { return base64url_encode(j.dump()); };
-  EXPECT_NO_THROW(
-      audit::parse_query({{"cursor", page_cursor({{"at", "2026-03-05 09:00:00.5+00"}, {"id", 7}})}}));
-  EXPECT_THROW(audit::parse_query({{"cursor", page_cursor({{"at", "not a time"}, {"id", 1}})}}), Error);
-  EXPECT_THROW(audit::parse_query({{"cursor", page_cursor({{"at", "2026-03-05 09:00:00+00"}, {"id", "1"}})}}),
+  EXPECT_NO_THROW(audit::parse_query(
+      {{"cursor", page_cursor({{"at", "2026-03-05 09:00:00.5+00"}, {"id", 7}, {"f", no_filters}})}}));
+  EXPECT_THROW(
+      audit::parse_query(
+          {{"action", "task.created"},
+           {"cursor", page_cursor({{"at", "2026-03-05 09:00:00.5+00"}, {"id", 7}, {"f", no_filters}})}}),
+      Error);
+  EXPECT_THROW(audit::parse_query({{"cursor", page_cursor({{"at", "2026-03-05 09:00:00.5+00"}, {"id", 7}})}}),
                Error);
+  EXPECT_THROW(
+      audit::parse_query({{"cursor", page_cursor({{"at", "not a time"}, {"id", 1}, {"f", no_filters}})}}),
+      Error);
+  EXPECT_THROW(
+      audit::parse_query(
+          {{"cursor", page_cursor({{"at", "2026-03-05 09:00:00+00"}, {"id", "1"}, {"f", no_filters}})}}),
+      Error);
 }
 
 TEST_F(Audit, ListIsNewestFirstAndKeysetPagesWalkEveryEntryOnce) {

@@ -11,6 +11,8 @@ namespace todo {
 
 /// RFC 4648 §5 base64url, without padding.
 std::string base64url_encode(std::string_view bytes);
+/// The 64-bit FNV-1a hash of `bytes` in 16 lower-case hex digits: a short, stable fingerprint (not a secret).
+std::string fnv1a_hex(std::string_view bytes);
 
 /// Decodes unpadded base64url. nullopt for any character outside the alphabet ('=' included), a length of
 /// 4n+1, or non-zero unused bits in the last character, so that each byte string has exactly one accepted
