@@ -2089,38 +2089,54 @@ void Parser::detect_command() {
     cmd(1, Intent::create, 0.95);
     return;
   }
-  // list
-  for (auto p : {std::initializer_list<string_view>{"what", "do", "i", "have"},
-                 {"what", "have", "i", "got"},
-                 {"what's"},
-                 {"whats"},
-                 {"what", "is"},
-                 {"what", "are"},
-                 {"what", "needs"},
-                 {"what"},
-                 {"show", "me"},
-                 {"show"},
-                 {"list"},
-                 {"which"},
-                 {"do", "i", "have"},
-                 {"are", "there"},
-                 {"is", "there"},
-                 {"anything"},
-                 {"any"},
-                 {"search", "for"},
-                 {"search"},
-                 {"find"},
-                 {"look", "for"},
-                 {"view"},
-                 {"display"},
-                 {"get", "my"},
-                 {"tell", "me"}}) {
-    if ((k = phrase(s, p))) {
-      cmd(k, Intent::list, 0.9);
-      list_ = true;
-      return;
+  // list. Questions: "how many tasks do I have?", "is anything overdue?", "when is the dentist?". A yes/no
+  // opener ("is", "are", "do I", "have I", "did I") asks only when the message ends with a question mark.
+  auto list_cmd = [&](std::initializer_list<std::initializer_list<string_view>> phrases) {
+    for (auto p : phrases) {
+      if ((k = phrase(s, p))) {
+        cmd(k, Intent::list, 0.9);
+        list_ = true;
+        return true;
+      }
     }
-  }
+    return false;
+  };
+  const bool asked = t_[n_ - 1].punct && t_[n_ - 1].low == "?";
+  if (list_cmd({{"what", "do", "i", "have"},
+                {"what", "have", "i", "got"},
+                {"what's"},
+                {"whats"},
+                {"what", "is"},
+                {"what", "are"},
+                {"what", "needs"},
+                {"what"},
+                {"show", "me"},
+                {"show"},
+                {"list"},
+                {"which"},
+                {"do", "i", "have"},
+                {"are", "there"},
+                {"is", "there"},
+                {"anything"},
+                {"any"},
+                {"search", "for"},
+                {"search"},
+                {"find"},
+                {"look", "for"},
+                {"view"},
+                {"display"},
+                {"get", "my"},
+                {"tell", "me"},
+                {"how", "many"},
+                {"when", "is"},
+                {"when", "are"},
+                {"when's"},
+                {"whens"},
+                {"is", "anything"},
+                {"is", "any"},
+                {"are", "any"}}) ||
+      (asked && list_cmd({{"do", "i"}, {"have", "i"}, {"did", "i"}, {"is"}, {"are"}})))
+    return;
   // complete
   for (auto p : {std::initializer_list<string_view>{"i'm", "done", "with"},
                  {"im", "done", "with"},
@@ -2720,6 +2736,9 @@ Reading Parser::run() {
   if (r_.intent == Intent::create && r_.title.empty() && r_.target.empty()) {
     // nothing left: e.g. "tomorrow at 5pm"
   }
+  // A question is never a confident create: "should I call bob?" may be a task, or may ask about one.
+  if (r_.intent == Intent::create && t_[n_ - 1].punct && t_[n_ - 1].low == "?")
+    problem("a question, not a task to add");
   double c = conf_;
   if (!r_.problems.empty()) c = std::min(c, 0.4);
   if (r_.intent == Intent::unknown) c = 0.0;

@@ -5,6 +5,8 @@
 #include <date/tz.h>
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 namespace todo::chat {
 namespace {
 
@@ -577,6 +579,40 @@ TEST(ChatParser, ListQuestionsAreLists) {
   // A title about tasks with other words, or a create command, stays a create.
   EXPECT_EQ(parse("review tasks for the new hire", report_now()).intent, Intent::create);
   EXPECT_EQ(parse("add tasks tomorrow", report_now()).intent, Intent::create);
+}
+
+// Questions about tasks are lists, never tasks named after the question: "how many", "when is" and yes/no
+// openers ("is", "are", "do I", "have I") with a question mark. Any other create ending in "?" asks first.
+TEST(ChatParser, QuestionsAreNotCreates) {
+  for (const auto& [text, overdue, q] :
+       {std::tuple{"how many tasks are overdue?", true, ""}, std::tuple{"is anything overdue?", true, ""},
+        std::tuple{"are any tasks overdue?", true, ""}, std::tuple{"how many tasks do I have?", false, ""},
+        std::tuple{"how many overdue tasks?", true, ""}, std::tuple{"any overdue tasks?", true, ""},
+        std::tuple{"which tasks are overdue?", true, ""},
+        std::tuple{"when is the dentist?", false, "dentist"},
+        std::tuple{"is the dentist tomorrow?", false, "dentist"},
+        std::tuple{"do I have anything overdue?", true, ""},
+        std::tuple{"have I got overdue tasks?", true, ""}}) {
+    const auto r = parse(text, report_now());
+    EXPECT_EQ(r.intent, Intent::list) << text;
+    ASSERT_TRUE(r.query.has_value()) << text;
+    EXPECT_EQ(r.query->overdue, overdue) << text;
+    EXPECT_EQ(r.query->q.value_or(""), q) << text;
+    EXPECT_GE(r.confidence, 0.7) << text;
+    EXPECT_TRUE(r.title.empty()) << text;
+  }
+  // A create that ends with a question mark is never confident; without one it still is.
+  for (const char* text : {"should I call bob?", "buy milk tomorrow?", "call mom?"}) {
+    const auto r = parse(text, report_now());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    EXPECT_FALSE(r.problems.empty()) << text;
+  }
+  for (const char* text : {"should I call bob", "is this a task", "are we there yet"}) {
+    const auto r = parse(text, report_now());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
 }
 
 // Common ways of writing dates, recurrences and priorities are read (or, when ambiguous, a problem), not left
