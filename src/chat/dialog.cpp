@@ -74,9 +74,21 @@ std::string when(Instant t, bool all_day, const date::time_zone* zone) {
   return s;
 }
 
+/// The zone a task's day is read in: an all-day task's day is the date of its due_at in the task's own
+/// timezone ("pay invoice on December 10" added in Berlin stays Dec 10 for its user now in New York); a timed
+/// task's day is the user's.
+const date::time_zone* day_zone(const Task& t, const date::time_zone* user) {
+  if (!t.all_day || t.timezone.empty()) return user;
+  try {
+    return date::locate_zone(t.timezone);
+  } catch (const std::exception&) {
+    return user;
+  }
+}
+
 std::string due_phrase(const Task& t, const date::time_zone* zone) {
   if (!t.due_at) return "";
-  return when(*t.due_at, t.all_day, zone);
+  return when(*t.due_at, t.all_day, day_zone(t, zone));
 }
 
 /// "Buy milk (Thu, Mar 5, 5:00 PM)" or "Buy milk".
@@ -546,10 +558,12 @@ nlohmann::json opt_instant(const std::optional<Instant>& t) {
 
 /// The local day of `day_of` at the local time of day of `time_of`, both as the user sees them in `zone`:
 /// "move X to friday" keeps X's 15:00 on the user's Friday. (With the day in the user's zone and the time in
-/// the task's, a Tokyo user's New York task moved to Friday landed on Saturday.)
-Instant day_at_time(Instant day_of, Instant time_of, const date::time_zone* zone) {
+/// the task's, a Tokyo user's New York task moved to Friday landed on Saturday.) The day is read in
+/// `day_of_zone` when given: an all-day task's day is its date in its own timezone (day_zone).
+Instant day_at_time(Instant day_of, Instant time_of, const date::time_zone* zone,
+                    const date::time_zone* day_of_zone = nullptr) {
   const auto seconds = [](Instant i) { return std::chrono::floor<std::chrono::seconds>(i); };
-  const auto day = std::chrono::floor<date::days>(detail::to_local(zone, day_of));
+  const auto day = std::chrono::floor<date::days>(detail::to_local(day_of_zone ? day_of_zone : zone, day_of));
   const auto local = detail::to_local(zone, time_of);
   const auto of_day = local - std::chrono::floor<date::days>(local);
   const auto minute = std::chrono::floor<std::chrono::minutes>(of_day);
@@ -571,14 +585,17 @@ void do_update(Step& s, const Reading& r, const Task& task) {
     due = day_at_time(*due, *task.due_at, s.turn.zone);
     all_day = false;
   } else if (due && !all_day && task.due_at && s.time_only) {  // and a time alone keeps the task's day
-    due = day_at_time(*task.due_at, *due, s.turn.zone);
+    due = day_at_time(*task.due_at, *due, s.turn.zone, day_zone(task, s.turn.zone));
+  } else if (due && all_day && task.all_day) {  // the user's date, as a day in the task's timezone
+    due = detail::wall_to_instant(day_zone(task, s.turn.zone),
+                                  std::chrono::floor<date::days>(detail::to_local(s.turn.zone, *due)), 0);
   }
   if (due && (due != task.due_at || all_day != task.all_day)) {
     patch["due_at"] = format_rfc3339(*due);
     patch["all_day"] = all_day;
     before["due_at"] = opt_instant(task.due_at);
     before["all_day"] = task.all_day;
-    said.push_back("moved it to " + when(*due, all_day, s.turn.zone));
+    said.push_back("moved it to " + when(*due, all_day, all_day ? day_zone(task, s.turn.zone) : s.turn.zone));
   }
   if (r.priority && static_cast<int>(*r.priority) != static_cast<int>(task.priority)) {
     patch["priority"] = std::string(to_string(*r.priority));
@@ -660,7 +677,7 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
     } else if (names_day) {
       first = task.all_day ? *r.due_at : day_at_time(*r.due_at, *task.due_at, s.turn.zone);
     } else if (!r.all_day) {
-      first = day_at_time(*task.due_at, *r.due_at, s.turn.zone);
+      first = day_at_time(*task.due_at, *r.due_at, s.turn.zone, day_zone(task, s.turn.zone));
       all_day = false;
     }
     if (!all_day && first != task.due_at && *first < s.turn.now) {  // a part from the task made it past
@@ -684,7 +701,8 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
   std::string text = in_quotes(task.title) + " now repeats";
   if (r.recurrence_mode == RecurrenceMode::after_completion) text += " after each completion";
   text += " (" + *r.recurrence + ")";
-  if (moved) text += ", first due " + when(*first, all_day, s.turn.zone);
+  if (moved)
+    text += ", first due " + when(*first, all_day, all_day ? day_zone(task, s.turn.zone) : s.turn.zone);
   do_patch(s, task, patch, before, text + ".");
 }
 

@@ -805,6 +805,39 @@ TEST_F(ChatDialogTest, ATimeAloneKeepsTheTasksDay) {
   EXPECT_LT(*instant_us(later["due_at"]), *instant_us(json("2030-01-01T00:00:00Z"))) << later;
 }
 
+// An all-day task's day is the date of its due_at in its own timezone, not in the user's current zone: after
+// its user moved from Berlin to New York, Dec 10 (00:00 Berlin, 23:00Z the day before) was listed as Dec 9, a
+// time alone moved it to Dec 9, and a Tokyo user's Friday for a New York all-day task was its Thursday.
+TEST_F(ChatDialogTest, AnAllDayTasksDayIsInItsOwnTimezone) {
+  auto u = user({{"timezone", "Europe/Berlin"}});
+  const auto t = create_task(u.client, {{"title", "pay invoice"},
+                                        {"due_at", "2030-12-09T23:00:00Z"},
+                                        {"all_day", true},
+                                        {"timezone", "Europe/Berlin"}});
+  ASSERT_EQ(u.client.patch("/api/v1/me", {{"timezone", "America/New_York"}}).status, 200);
+  const auto list = say(u, "list my tasks");
+  EXPECT_NE(list["reply"].get<std::string>().find("pay invoice (Tue, Dec 10, 2030)"), std::string::npos)
+      << list;
+  const auto moved = say(u, "move pay invoice to 3pm");
+  ASSERT_EQ(moved["actions"].size(), 1u) << moved;
+  EXPECT_NE(moved["reply"].get<std::string>().find("Tue, Dec 10, 2030, 3:00 PM"), std::string::npos) << moved;
+  const auto stored = u.client.get("/api/v1/tasks/" + t["id"].get<std::string>()).json();
+  EXPECT_EQ(instant_us(stored["due_at"]), instant_us(json("2030-12-10T20:00:00Z"))) << stored;
+  EXPECT_EQ(stored["all_day"], false) << stored;
+  // A date for an all-day task is that day in the task's timezone, still all-day.
+  auto tokyo = user({{"timezone", "Asia/Tokyo"}});
+  const auto call = create_task(tokyo.client, {{"title", "Call home"},
+                                               {"due_at", "2030-03-05T05:00:00Z"},
+                                               {"all_day", true},
+                                               {"timezone", "America/New_York"}});
+  const auto r = say(tokyo, "move call home to friday");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  const auto home = tokyo.client.get("/api/v1/tasks/" + call["id"].get<std::string>()).json();
+  EXPECT_EQ(home["all_day"], true) << home;
+  EXPECT_EQ(local_weekday_time("America/New_York", home["due_at"]), "Fri 00:00") << home;
+  EXPECT_NE(r["reply"].get<std::string>().find("Fri"), std::string::npos) << r;
+}
+
 // A choice ("the first one", "2") given to a yes/no question does not fit: it says so and the question stays
 // open (it was dropped, and the reply claimed there was no open question).
 TEST_F(ChatDialogTest, AChoiceToAYesNoQuestionKeepsTheQuestion) {
