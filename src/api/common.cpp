@@ -74,16 +74,9 @@ tasks::Expected if_match(const http::Request& req) {
                  "If-Match must be * or the task's version, e.g. If-Match: \"3\" (" + why + ")",
                  {{"If-Match", why}});
   };
-  // Repeated lines are one comma-separated list.
-  const auto value = req.header_list("if-match");
-  if (!value) return {};
-  std::vector<std::string_view> tags;
-  for (std::string_view rest = *value;;) {
-    const auto comma = rest.find(',');
-    if (const auto tag = trim(rest.substr(0, comma)); !tag.empty()) tags.push_back(tag);
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
+  const auto items = req.header_items("if-match");  // repeated lines are one list
+  if (!items) return {};
+  const std::vector<std::string_view>& tags = *items;
   if (tags.empty()) throw malformed("an empty value");
   if (tags.size() == 1 && tags.front() == "*") return {};  // any current version (a missing task is a 404)
   std::vector<int> versions;

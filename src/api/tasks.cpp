@@ -37,12 +37,11 @@ void list_cache_headers(Response& r, std::optional<std::string> etag) {
   r.with_header("Vary", "Authorization");
 }
 
-// If-None-Match (`*`, or entity tags separated by commas, weak or strong) names this tag.
-bool etag_matches(std::string_view header, std::string_view etag) {
-  while (!header.empty()) {
-    const auto comma = header.find(',');
-    auto tag = trim(header.substr(0, comma));
-    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+// If-None-Match (`*`, or entity tags, weak or strong, over any number of lines) names this tag.
+bool etag_matches(const Request& req, std::string_view etag) {
+  const auto tags = req.header_items("if-none-match");
+  if (!tags) return false;
+  for (std::string_view tag : *tags) {
     if (tag.starts_with("W/")) tag.remove_prefix(2);
     if (tag == "*" || tag == etag) return true;
   }
@@ -77,7 +76,6 @@ struct ListReads {
 // kept for this query at this version, else the page read from the database (and kept).
 awaitable<Response> list_page(Context& ctx, const ListReads& reads, const Request& req) {
   const auto q = tasks::parse_list_query(req.query);
-  const std::string none_match = req.header_list("if-none-match").value_or("");
   // A page read at list version v holds while the version is v; not with overdue=true, which also depends on
   // the time of reading.
   const bool versioned = !q.overdue;
@@ -86,7 +84,7 @@ awaitable<Response> list_page(Context& ctx, const ListReads& reads, const Reques
   if (versioned) {
     version = co_await svc::list_version(ctx.reader, req.user_id);
     const auto etag = list_etag(req.user_id, version);
-    if (etag_matches(none_match, etag)) {
+    if (etag_matches(req, etag)) {
       reads.not_modified.inc();
       Response r;
       r.status = 304;
@@ -166,8 +164,7 @@ void add_task_routes(http::Router& router, Context& ctx) {
     auto t = co_await svc::get(ctx.reader, req.user_id, id);
     expected.check(t.version);
     Response r = task_response(200, t);
-    if (etag_matches(req.header_list("if-none-match").value_or(""),
-                     "\"" + std::to_string(t.version) + "\"")) {
+    if (etag_matches(req, "\"" + std::to_string(t.version) + "\"")) {
       r.status = 304;
       r.body.clear();
       r.content_type.clear();

@@ -2,6 +2,7 @@
 #include "todo/http/message.hpp"
 
 #include "todo/core/error.hpp"
+#include "todo/core/text.hpp"
 
 namespace todo::http {
 
@@ -11,16 +12,19 @@ std::string_view Request::header(std::string_view lower_name) const {
   return {};
 }
 
-std::optional<std::string> Request::header_list(std::string_view lower_name) const {
-  std::optional<std::string> joined;
+std::optional<std::vector<std::string_view>> Request::header_items(std::string_view lower_name) const {
+  std::optional<std::vector<std::string_view>> items;
   for (const auto& [k, v] : headers) {
     if (k != lower_name) continue;
-    if (joined)
-      *joined += ", " + v;
-    else
-      joined = v;
+    if (!items) items.emplace();
+    for (std::string_view rest = v;;) {
+      const auto comma = rest.find(',');
+      if (const auto item = trim(rest.substr(0, comma)); !item.empty()) items->push_back(item);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
   }
-  return joined;
+  return items;
 }
 
 std::string_view Request::param(std::string_view name) const {

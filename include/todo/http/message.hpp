@@ -23,9 +23,9 @@ struct Request {
   std::string user_id;  // set once the bearer token is verified
 
   std::string_view header(std::string_view lower_name) const;
-  /// A list-valued header (If-Match, If-None-Match): its lines joined with ", ", as RFC 9110 5.3 reads them;
-  /// nullopt when there is none.
-  std::optional<std::string> header_list(std::string_view lower_name) const;
+  /// A list-valued header (If-Match, If-None-Match): the trimmed, non-empty items of all its lines, one list
+  /// as RFC 9110 5.3 reads them; nullopt when there is none (an empty list when it is there but blank).
+  std::optional<std::vector<std::string_view>> header_items(std::string_view lower_name) const;
   std::string_view param(std::string_view name) const;
   /// Every value of a repeatable query parameter, in order.
   std::vector<std::string> query_all(std::string_view name) const;
