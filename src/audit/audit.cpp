@@ -66,7 +66,7 @@ std::string filter_fingerprint(const Query& q) {
 }
 
 std::string encode_cursor(const Query& q, const Entry& e) {
-  return base64url_encode(
+  return seal_cursor(
       nlohmann::json{{"at", to_pg_timestamptz(e.at)}, {"id", e.id}, {"f", filter_fingerprint(q)}}.dump());
 }
 
@@ -74,8 +74,8 @@ std::pair<Instant, std::int64_t> decode_cursor(const std::string& raw, const Que
   auto fail = [] {
     throw Error(Errc::bad_request, "cursor is not valid for this query", {{"cursor", "invalid"}});
   };
-  auto bytes = base64url_decode(raw);
-  if (!bytes || bytes->find('\0') != std::string::npos) fail();
+  auto bytes = open_cursor(raw);
+  if (!bytes) fail();
   auto j = nlohmann::json::parse(*bytes, nullptr, false);
   if (!j.is_object() || !j.contains("at") || !j["at"].is_string() || !j.contains("id") ||
       !j["id"].is_number_integer() || !j.contains("f") || j["f"] != filter_fingerprint(q))

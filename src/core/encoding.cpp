@@ -46,6 +46,22 @@ std::string fnv1a_hex(std::string_view bytes) {
   return out;
 }
 
+std::string seal_cursor(std::string_view payload) {
+  std::string sealed = fnv1a_hex(payload);
+  sealed += payload;
+  return base64url_encode(sealed);
+}
+
+std::optional<std::string> open_cursor(std::string_view cursor) {
+  constexpr std::size_t kCheck = 16;
+  auto bytes = base64url_decode(cursor);
+  if (!bytes || bytes->size() < kCheck) return std::nullopt;
+  std::string payload = bytes->substr(kCheck);
+  if (payload.find('\0') != std::string::npos || fnv1a_hex(payload) != bytes->substr(0, kCheck))
+    return std::nullopt;
+  return payload;
+}
+
 std::string base64url_encode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() * 4 + 2) / 3);

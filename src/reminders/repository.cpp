@@ -113,13 +113,13 @@ std::optional<std::string> optional_text(const std::optional<Instant>& t) {
   return to_pg_timestamptz(*t);
 }
 
-// Cursor: the last row's sort key, "<fire_at as PostgreSQL text or infinity>|<id>", base64url.
+// Cursor: the last row's sort key, "<fire_at as PostgreSQL text or infinity>|<id>", sealed (seal_cursor).
 std::string make_cursor(const Reminder& r) {
-  return base64url_encode((r.fire_at ? to_pg_timestamptz(*r.fire_at) : std::string("infinity")) + "|" + r.id);
+  return seal_cursor((r.fire_at ? to_pg_timestamptz(*r.fire_at) : std::string("infinity")) + "|" + r.id);
 }
 
 std::pair<std::string, std::string> read_cursor(const std::string& cursor) {
-  auto raw = base64url_decode(cursor);
+  auto raw = open_cursor(cursor);
   if (raw) {
     const auto bar = raw->rfind('|');
     if (bar != std::string::npos) {

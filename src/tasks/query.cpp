@@ -147,9 +147,8 @@ Cursor parse_cursor(const std::string& raw, const ListQuery& q) {
   auto fail = [] {
     throw Error(Errc::bad_request, "cursor is not valid for this query", {{"cursor", "invalid"}});
   };
-  auto bytes = base64url_decode(raw);
-  // nlohmann's parser stops at a NUL byte, which would let trailing bytes through.
-  if (!bytes || bytes->find('\0') != std::string::npos) fail();
+  auto bytes = open_cursor(raw);
+  if (!bytes) fail();
   auto j = nlohmann::json::parse(*bytes, nullptr, false);
   if (!j.is_object() || !j.contains("s") || !j.contains("v") || !j.contains("i")) fail();
   if (!j["s"].is_string() || j["s"].get<std::string>() != sort_spec(q)) fail();
@@ -324,7 +323,7 @@ std::string encode_cursor(const ListQuery& q, const Cursor& position) {
     v.push_back(value ? nlohmann::json(*value) : nlohmann::json(nullptr));
   nlohmann::json j = {
       {"s", sort_spec(q)}, {"f", filter_fingerprint(q)}, {"v", std::move(v)}, {"i", position.id}};
-  return base64url_encode(j.dump());
+  return seal_cursor(j.dump());
 }
 
 bool cacheable(const ListQuery& q) {

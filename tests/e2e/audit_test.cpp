@@ -3,6 +3,7 @@
 // no route that alters history.
 #include "e2e.hpp"
 #include "support/jwt.hpp"
+#include "todo/core/encoding.hpp"
 
 namespace todo::test {
 namespace {
@@ -337,6 +338,12 @@ TEST_F(AuditTest, BadInputIsAProblemNamingTheParameter) {
   auto alice = user();
   create_task(alice.client, "something to audit");
   const std::string uuid = "00000000-0000-4000-8000-000000000000";
+  const std::string no_filters = todo::fnv1a_hex("");
+  // The control: the same form with a good position is a page.
+  const auto sealed_good = alice.client.get(
+      "/api/v1/audit?cursor=" +
+      todo::seal_cursor(R"({"at":"2026-03-05 09:00:00+00","id":1,"f":")" + no_filters + "\"}"));
+  EXPECT_EQ(sealed_good.status, 200) << sealed_good.describe();
   const std::vector<std::pair<std::string, std::string>> list_cases = {
       {"task_id=nope", "task_id"},
       {"task_id=", "task_id"},
@@ -356,12 +363,20 @@ TEST_F(AuditTest, BadInputIsAProblemNamingTheParameter) {
       {"limit=", "limit"},
       {"limit=5&limit=6", "limit"},
       {"cursor=not*a*cursor", "cursor"},
-      {"cursor=" + base64url("{\"x\":1}"), "cursor"},
-      {"cursor=" + base64url("{\"at\":\"whenever\",\"id\":1}"), "cursor"},
-      {"cursor=" + base64url("not json"), "cursor"},
+      // Cursors of the server's own form (sealed, the filters' hash of none) whose content is bad, and one
+      // without its check, written by hand.
+      {"cursor=" + todo::seal_cursor(R"({"x":1})"), "cursor"},
+      {"cursor=" + todo::seal_cursor(R"({"at":"whenever","id":1,"f":")" + no_filters + "\"}"), "cursor"},
+      {"cursor=" + todo::seal_cursor("not json"), "cursor"},
+      {"cursor=" + base64url(R"({"at":"2026-03-05 09:00:00+00","id":1,"f":")" + no_filters + "\"}"),
+       "cursor"},
       // Well-formed instants before PostgreSQL's earliest (4714-11-24 00:00:00 UTC BC), which it refuses.
-      {"cursor=" + base64url("{\"at\":\"4714-11-23 00:00:00+00 BC\",\"id\":1}"), "cursor"},
-      {"cursor=" + base64url("{\"at\":\"4714-11-24 00:00:00+01 BC\",\"id\":1}"), "cursor"},
+      {"cursor=" +
+           todo::seal_cursor(R"({"at":"4714-11-23 00:00:00+00 BC","id":1,"f":")" + no_filters + "\"}"),
+       "cursor"},
+      {"cursor=" +
+           todo::seal_cursor(R"({"at":"4714-11-24 00:00:00+01 BC","id":1,"f":")" + no_filters + "\"}"),
+       "cursor"},
       {"colour=blue", "colour"},
   };
   for (const auto& [query, field] : list_cases) {

@@ -13,6 +13,7 @@
 #include "smtp_sink.hpp"
 #include "support/jwt.hpp"
 #include "support/ws_client.hpp"
+#include "todo/core/encoding.hpp"
 #include "todo/core/time.hpp"
 
 namespace todo::test {
@@ -296,15 +297,19 @@ TEST_F(RemindersE2e, BadInput) {
   EXPECT_TRUE(IsProblem(u.client.get("/api/v1/reminders?upcoming=maybe"), 422, "upcoming"));
   EXPECT_TRUE(IsProblem(u.client.get("/api/v1/reminders?limit=0"), 422, "limit"));
   EXPECT_TRUE(IsProblem(u.client.get("/api/v1/reminders?cursor=garbage"), 400, "cursor"));
+  // A cursor of the server's own form whose check does not match (written by hand).
+  EXPECT_TRUE(IsProblem(
+      u.client.get("/api/v1/reminders?cursor=" + base64url("infinity|00000000-0000-0000-0000-000000000000")),
+      400, "cursor"));
   // Instants the cursor's parser reads but PostgreSQL would refuse: before its earliest (4714-11-24 UTC BC),
   // an offset beyond its ±15:59. Each is a 400, not the database's error.
   const std::string zero_id = "|00000000-0000-0000-0000-000000000000";
   for (const std::string fire : {"4714-11-23 00:00:00+00 BC", "4714-11-24 00:00:00+01 BC"})
-    EXPECT_TRUE(
-        IsProblem(u.client.get("/api/v1/reminders?cursor=" + base64url(fire + zero_id)), 400, "cursor"))
+    EXPECT_TRUE(IsProblem(u.client.get("/api/v1/reminders?cursor=" + todo::seal_cursor(fire + zero_id)), 400,
+                          "cursor"))
         << fire;
   const auto far_offset =
-      u.client.get("/api/v1/reminders?cursor=" + base64url("2026-03-05 09:00:00+20" + zero_id));
+      u.client.get("/api/v1/reminders?cursor=" + todo::seal_cursor("2026-03-05 09:00:00+20" + zero_id));
   EXPECT_EQ(far_offset.status, 200) << far_offset.describe();  // the same instant as 2026-03-04 13:00:00+00
   // The e-mail setting.
   EXPECT_TRUE(

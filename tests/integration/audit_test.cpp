@@ -278,7 +278,7 @@ TEST_F(Audit, ParseQueryValidatesAndNamesTheParameter) {
   // A cursor for a well-formed position of the same filters is accepted; one with a bad time, or of other
   // filters (f: the hash of none here), is not.
   const std::string no_filters = fnv1a_hex("");
-  const auto page_cursor = [](const nlohmann::json& j) { return base64url_encode(j.dump()); };
+  const auto page_cursor = [](const nlohmann::json& j) { return seal_cursor(j.dump()); };
   EXPECT_NO_THROW(audit::parse_query(
       {{"cursor", page_cursor({{"at", "2026-03-05 09:00:00.5+00"}, {"id", 7}, {"f", no_filters}})}}));
   EXPECT_THROW(

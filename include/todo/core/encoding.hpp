@@ -19,6 +19,14 @@ std::string fnv1a_hex(std::string_view bytes);
 /// encoding.
 std::optional<std::string> base64url_decode(std::string_view s);
 
+/// A page cursor: `payload` behind its FNV-1a check, base64url. The check is not a secret (a client may
+/// make a cursor of its own, which lists only its own data); it makes a cursor that was cut, joined or
+/// altered on its way (any one character changed) a 400 rather than a page from another position.
+std::string seal_cursor(std::string_view payload);
+/// The payload of a seal_cursor text; nullopt if it is not base64url, its check does not match, or the
+/// payload holds a NUL byte (a JSON parser would stop there and let the bytes after it through).
+std::optional<std::string> open_cursor(std::string_view cursor);
+
 /// Percent-decodes `s`; '+' becomes a space when `plus_is_space`. A '%' not followed by two hex digits throws
 /// todo::Error(Errc::bad_request). The result is raw bytes: it is not checked to be UTF-8.
 std::string url_decode(std::string_view s, bool plus_is_space = true);

@@ -88,6 +88,40 @@ TEST(Base64url, RejectsInvalidInput) {
   EXPECT_FALSE(base64url_decode(std::string_view("Zm9v\0AAA", 8)).has_value());
 }
 
+TEST(Cursor, OpensWhatItSealed) {
+  for (const std::string& payload :
+       {std::string(""), std::string("{\"at\":\"2026-03-05 09:00:00+00\",\"id\":7}"), std::string(300, 'x'),
+        std::string("\xff\xfe|\x01")}) {
+    const std::string cursor = seal_cursor(payload);
+    EXPECT_TRUE(base64url_decode(cursor)) << "a cursor is base64url without padding";
+    EXPECT_EQ(open_cursor(cursor), payload);
+  }
+}
+
+TEST(Cursor, AnyOneCharacterChangedCutOrAddedIsRefused) {
+  // The changes a cursor meets on its way (a client's bug, a mangled URL): each is refused, wherever it
+  // falls, not read as another position.
+  const std::string payload =
+      R"({"f":"cbf29ce484222325","i":"01a24d6d-1304-719b-b6e3-ecbc5c7e5940","s":"created_at,",)"
+      R"("v":["2026-12-06 22:15:23.652549+00"]})";
+  const std::string good = seal_cursor(payload);
+  constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  for (std::size_t at = 0; at < good.size(); ++at) {
+    for (const char c : kAlphabet) {
+      if (c == good[at]) continue;
+      std::string changed = good;
+      changed[at] = c;
+      EXPECT_FALSE(open_cursor(changed)) << "character " << at << " changed to " << c;
+    }
+    EXPECT_FALSE(open_cursor(good.substr(0, at))) << "cut to " << at;
+  }
+  for (const char* tail : {"A", "AA", "AAAA", "e30"})
+    EXPECT_FALSE(open_cursor(good + tail)) << tail;
+  // A payload without its check, as a client might write one by hand, and one with a NUL inside.
+  EXPECT_FALSE(open_cursor(base64url_encode(payload)));
+  EXPECT_FALSE(open_cursor(seal_cursor(std::string("{}\0{\"x\":1}", 10))));
+}
+
 TEST(UrlDecode, DecodesEscapes) {
   EXPECT_EQ(url_decode(""), "");
   EXPECT_EQ(url_decode("plain"), "plain");
