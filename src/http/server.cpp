@@ -626,7 +626,14 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
     } else {
       req.route = m.route;
       req.params = std::move(m.params);
-      if (!m.query->any_checked_by_handler) check_query(req, m.query->names);
+      if (!m.query->any_checked_by_handler) {
+        try {
+          check_query(req, m.query->names);
+        } catch (const Error&) {
+          router_.run_before_query_refusal(req);
+          throw;
+        }
+      }
       resp = co_await (*m.handler)(req);
     }
   } catch (const Error& e) {

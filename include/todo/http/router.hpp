@@ -27,6 +27,14 @@ class Router {
   void add(std::string method, std::string pattern, Handler handler);
   void add(std::string method, std::string pattern, RouteQuery query, Handler handler);
 
+  /// Runs (with the route and its parameters set) before a request is refused for a query parameter its
+  /// route does not take, and may refuse it first for something a client must fix before: the API refuses a
+  /// missing or bad token with its 401 there, as the routes that read their own parameters do.
+  void before_query_refusal(std::function<void(Request&)> check) { before_query_refusal_ = std::move(check); }
+  void run_before_query_refusal(Request& req) const {
+    if (before_query_refusal_) before_query_refusal_(req);
+  }
+
   /// The outcome of matching one request.
   struct Match {
     const Handler* handler = nullptr;   // null: no route for this method
@@ -46,6 +54,7 @@ class Router {
     RouteQuery query;
   };
   std::vector<Route> routes_;
+  std::function<void(Request&)> before_query_refusal_;
 };
 
 }  // namespace todo::http
