@@ -45,7 +45,7 @@ const db::Statement kClaimMail{
     "WHERE r.user_id = j.user_id AND r.id = j.id AND t.user_id = r.user_id AND t.id = r.task_id "
     "AND u.id = r.user_id "
     "RETURNING r.user_id, r.id, r.task_id, t.title, t.description, t.due_at, t.timezone, r.fire_at, u.email, "
-    "u.display_name, r.attempts"};
+    "u.display_name, r.attempts, t.all_day"};
 const db::Statement kNextMail{"reminders_next_mail",
                               "SELECT extract(epoch FROM min(lease_until) - clock_timestamp())::float8 "
                               "FROM reminders WHERE state = 'firing'"};
@@ -152,6 +152,7 @@ std::vector<MailJob> claim_mail(pqxx::transaction_base& w, const std::string& re
     j.to = row[8].c_str();
     j.display_name = row[9].c_str();
     j.attempts = row[10].as<int>();
+    j.all_day = row[11].as<bool>();
     out.push_back(std::move(j));
   }
   return out;

@@ -54,7 +54,7 @@ Mail reminder_mail(const queue::MailJob& j, const std::string& from, const std::
                {"X-Todo-Task-Id", j.task_id},
                {"X-Todo-Sender", replica},
                {"Auto-Submitted", "auto-generated"}};
-  const std::string due = j.due_at ? due_text(*j.due_at, j.timezone) : std::string();
+  const std::string due = j.due_at ? due_text(*j.due_at, j.timezone, j.all_day) : std::string();
   const std::string greeting = j.display_name.empty() ? "Hello," : "Hello " + j.display_name + ",";
   m.text = greeting + "\n\nThis is your reminder for: " + j.title + "\n";
   if (!due.empty()) m.text += "Due: " + due + "\n";
@@ -81,10 +81,11 @@ std::chrono::milliseconds retry_backoff(int attempts, std::chrono::milliseconds 
   return d;
 }
 
-std::string due_text(Instant t, const std::string& zone) {
+std::string due_text(Instant t, const std::string& zone, bool all_day) {
   try {
     // recurrence::Zone, not the date library's zoned_time: that has no DST after 2037.
     const auto& z = recurrence::zone(zone);
+    if (all_day) return date::format("%Y-%m-%d (all day)", std::chrono::floor<date::days>(z.to_local(t)));
     return date::format("%Y-%m-%d %H:%M ", std::chrono::floor<std::chrono::minutes>(z.to_local(t))) +
            z.abbreviation(t);
   } catch (const std::exception&) {

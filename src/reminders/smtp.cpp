@@ -59,11 +59,16 @@ bool printable_ascii(std::string_view s) {
   });
 }
 
+// Text a mail client would read as an RFC 2047 encoded word ("=?UTF-8?B?...?=") and show decoded.
+bool looks_encoded(std::string_view s) {
+  return s.find("=?") != std::string_view::npos;
+}
+
 // A header value without line breaks (no header injection), as an RFC 2047 encoded word unless it is plain
-// printable ASCII.
+// printable ASCII that no client would decode (a title "=?UTF-8?B?QWRtaW4=?=" is shown as typed).
 std::string header_text(std::string_view s) {
   const std::string clean = one_line(s);
-  if (printable_ascii(clean)) return clean;
+  if (printable_ascii(clean) && !looks_encoded(clean)) return clean;
   // Encoded words of at most 75 characters: 45 input bytes each, split on UTF-8 character boundaries.
   std::string out;
   std::size_t i = 0;
@@ -95,11 +100,12 @@ bool is_atext(char c) {
 
 // A display name as an RFC 5322 phrase: as it is when it is words of atext separated by single spaces; RFC
 // 2047 encoded words when it has non-ASCII or control characters; else a quoted-string (\ and " escaped), so
-// that specials such as , < > @ ; : stay inside the name ("Doe, John" is one name, not two addresses).
+// that specials such as , < > @ ; : stay inside the name ("Doe, John" is one name, not two addresses), and
+// text that looks like an encoded word is shown as typed (clients decode none inside quotes).
 std::string phrase(std::string_view name) {
   const std::string text = one_line(name);
   if (!printable_ascii(text)) return header_text(text);
-  bool plain = !text.empty() && text.front() != ' ' && text.back() != ' ';
+  bool plain = !text.empty() && text.front() != ' ' && text.back() != ' ' && !looks_encoded(text);
   for (std::size_t i = 0; plain && i < text.size(); ++i)
     plain = is_atext(text[i]) || (text[i] == ' ' && text[i + 1] != ' ');
   if (plain) return text;

@@ -403,6 +403,27 @@ TEST_F(RemindersE2e, EmailHasTextAndHtmlAndAStableMessageId) {
   EXPECT_EQ(n, 1);
 }
 
+// An all-day task's e-mail names its day in the task's zone, without a time of day.
+TEST_F(RemindersE2e, EmailOfAnAllDayTaskShowsItsDayAlone) {
+  auto u = user();
+  ASSERT_EQ(u.client.patch("/api/v1/me", json{{"email_reminders", true}}).status, 200);
+  const std::string tid = create_task(u.client, json{{"title", "holiday"},
+                                                     {"due_at", "2030-01-15T00:00:00+01:00"},
+                                                     {"all_day", true},
+                                                     {"timezone", "Europe/Berlin"}})["id"];
+  auto r = u.client.post("/api/v1/tasks/" + tid + "/reminders", json{{"at", in(1s)}});
+  ASSERT_EQ(r.status, 201) << r.describe();
+  std::optional<json> mail;
+  ASSERT_TRUE(eventually([&] { return (mail = mail_for(r.json()["id"])).has_value(); }))
+      << stack_->sink->log();
+  ASSERT_EQ((*mail)["parts"].size(), 2u);
+  for (const auto& part : (*mail)["parts"]) {
+    const std::string body = part["body"];
+    EXPECT_NE(body.find("Due: 2030-01-15 (all day)"), std::string::npos) << body;
+    EXPECT_EQ(body.find("00:00"), std::string::npos) << body;
+  }
+}
+
 TEST_F(RemindersE2e, EmailRetriesWithBackoffThenFails) {
   auto flaky = user(json{{"email", unique_email("flaky")}});
   auto rejected = user(json{{"email", unique_email("reject")}});

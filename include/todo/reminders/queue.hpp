@@ -46,6 +46,7 @@ struct MailJob {
   std::string description;
   std::optional<Instant> due_at;
   std::string timezone;
+  bool all_day = false;
   Instant fire_at{};
   std::string to;
   std::string display_name;

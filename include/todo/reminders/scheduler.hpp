@@ -75,7 +75,7 @@ std::chrono::milliseconds retry_backoff(int attempts, std::chrono::milliseconds 
 std::string message_id(const std::string& reminder_id, long long fire_at_epoch);
 
 /// A reminder e-mail's due time in the task's zone, "2026-03-05 09:00 CET" (recurrence::Zone: DST after 2037
-/// too); in UTC when the zone is unknown.
-std::string due_text(Instant t, const std::string& zone);
+/// too), or for an all-day task its day there alone, "2026-03-05 (all day)"; in UTC when the zone is unknown.
+std::string due_text(Instant t, const std::string& zone, bool all_day = false);
 
 }  // namespace todo::reminders

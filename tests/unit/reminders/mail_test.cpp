@@ -110,6 +110,9 @@ TEST(Mail, DisplayNamesAreQuotedWhenTheyHaveSpecials) {
   EXPECT_EQ(to_line(R"(Say "hi" \o/)"), R"(To: "Say \"hi\" \\o/" <ann@example.com>)");
   EXPECT_EQ(to_line("J. Doe"), "To: \"J. Doe\" <ann@example.com>");
   EXPECT_EQ(to_line(" Ann"), "To: \" Ann\" <ann@example.com>");
+  // Text a client would decode as an RFC 2047 encoded word is quoted, so it is shown as typed.
+  EXPECT_EQ(to_line("=?UTF-8?B?QWRtaW4=?="), "To: \"=?UTF-8?B?QWRtaW4=?=\" <ann@example.com>");
+  EXPECT_EQ(to_line("a=b"), "To: a=b <ann@example.com>");
   EXPECT_EQ(to_line("Ann\r\nBcc: evil@example.com"), "To: \"Ann  Bcc: evil@example.com\" <ann@example.com>");
   EXPECT_EQ(to_line("Zoë, Doe").rfind("To: =?UTF-8?B?", 0), 0u);
   // The From and To addresses cannot carry a header of their own either.
@@ -122,6 +125,10 @@ TEST(Mail, DisplayNamesAreQuotedWhenTheyHaveSpecials) {
   m = sample();
   m.subject = "Reminder: a, b <c@d> \"e\"\r\nBcc: evil@example.com";
   EXPECT_NE(compose(m, "B").find("Subject: Reminder: a, b <c@d> \"e\"  Bcc: evil@example.com\r\n"),
+            std::string::npos);  // A title that looks like an encoded word is encoded itself, so that a
+                                 // client shows it as typed.
+  m.subject = "Reminder: =?UTF-8?B?QWRtaW4=?=";
+  EXPECT_NE(compose(m, "B").find("Subject: =?UTF-8?B?UmVtaW5kZXI6ID0/VVRGLTg/Qj9RV1J0YVc0PT89?=\r\n"),
             std::string::npos);
 }
 
@@ -132,6 +139,12 @@ TEST(Mail, DueTimeInTheTasksZone) {
   EXPECT_EQ(due_text(*parse_rfc3339("2040-07-01T07:00:00Z"), "Europe/Berlin"), "2040-07-01 09:00 CEST");
   EXPECT_EQ(due_text(*parse_rfc3339("2040-01-15T08:00:30Z"), "Europe/Berlin"), "2040-01-15 09:00 CET");
   EXPECT_EQ(due_text(*parse_rfc3339("2040-07-01T07:00:00Z"), "No/Such_Zone"), "2040-07-01 07:00 UTC");
+  // An all-day task: its day in its own zone, no time (its due_at is that day's start there).
+  EXPECT_EQ(due_text(*parse_rfc3339("2026-12-23T23:00:00Z"), "Europe/Berlin", true), "2026-12-24 (all day)");
+  EXPECT_EQ(due_text(*parse_rfc3339("2026-12-24T00:00:00Z"), "America/New_York", true),
+            "2026-12-23 (all day)");
+  EXPECT_EQ(due_text(*parse_rfc3339("2040-07-01T00:00:00+02:00"), "Europe/Berlin", true),
+            "2040-07-01 (all day)");
 }
 
 TEST(Mail, HtmlEscape) {
