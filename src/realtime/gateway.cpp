@@ -796,6 +796,10 @@ void Gateway::start() {
       try {
         pqxx::connection c(shared_->options.conninfo);
         Receiver receiver(c, hub_);
+        // The notifications sent while this connection was down are lost (a dropped connection, a restart of
+        // PostgreSQL, an idle-session timeout): every user with sessions here is hinted at their latest
+        // sequence, read after LISTEN, so the sessions fetch whatever they missed meanwhile.
+        catch_up(c);
         while (!shared_->stopping.load())
           c.await_notification(0, 200'000);
       } catch (const std::exception& e) {
@@ -805,6 +809,21 @@ void Gateway::start() {
       }
     }
   });
+}
+
+void Gateway::catch_up(pqxx::connection_base& c) {
+  const auto users = hub_.users();
+  if (users.empty()) return;
+  pqxx::nontransaction n(c);
+  const auto rows =
+      n.exec_params("SELECT user_id, last_sequence FROM user_event_sequences WHERE user_id = ANY($1::uuid[])",
+                    db::array_literal(users));
+  for (const auto& row : rows) {
+    auto d = std::make_shared<Delivery>();
+    d->user_id = row[0].c_str();
+    d->sequence = row[1].as<std::int64_t>();
+    hub_.publish(d);
+  }
 }
 
 void Gateway::stop() {

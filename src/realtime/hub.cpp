@@ -60,6 +60,15 @@ std::size_t Hub::count(const std::string& user_id) const {
   return (it == users_.end() ? 0 : it->second.size()) + (r == reserved_.end() ? 0 : r->second);
 }
 
+std::vector<std::string> Hub::users() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  out.reserve(users_.size());
+  for (const auto& [user, sessions] : users_)
+    if (!sessions.empty()) out.push_back(user);
+  return out;
+}
+
 std::size_t Hub::total() const {
   std::lock_guard lock(mutex_);
   return total_ + reserved_total_;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <pqxx/pqxx>
 #include <sstream>
 #include <thread>
 
@@ -473,36 +474,68 @@ TEST(RealtimeResync, HistoryOlderThanTheRetentionAsksForAResync) {
 // ---- 4. across replicas
 // ------------------------------------------------------------------------------------
 
-TEST(RealtimeReplicas, AChangeOnOneReplicaReachesASocketOnAnotherExactlyOnceInOrder) {
-  Database db;
-  OwnServer a(db.url, {});
-  ASSERT_EQ(wait_metric(a->base_url(), "outbox_relay_lanes", [](double v) { return v == events::kLanes; }),
-            events::kLanes);
-  OwnServer b(db.url, {});
-  // The relays share the lanes: A keeps lanes 0-15 and B takes 16-31 (A gives back its highest ones).
-  ASSERT_EQ(wait_metric(a->base_url(), "outbox_relay_lanes", [](double v) { return v == 16; }), 16);
-  ASSERT_EQ(wait_metric(b->base_url(), "outbox_relay_lanes", [](double v) { return v == 16; }), 16);
-
-  // One user whose events A's relay publishes (B learns of them by NOTIFY only) and one of B's relay.
-  std::optional<TestUser> on_a, on_b;
-  for (int i = 0; i < 200 && (!on_a || !on_b); ++i) {
-    auto u = new_user(a->base_url());
-    if (events::lane_of(u.id) < events::kLanes / 2) {
-      if (!on_a) on_a.emplace(std::move(u));
-    } else if (!on_b) {
-      on_b.emplace(std::move(u));
-    }
+/// Replicas A and B on one database without Kafka: B learns of the events A's relay publishes by NOTIFY only.
+struct NotifyReplicas {
+  void start() {
+    a.emplace(db.url, std::map<std::string, std::string>{});
+    ASSERT_EQ(
+        wait_metric((*a)->base_url(), "outbox_relay_lanes", [](double v) { return v == events::kLanes; }),
+        events::kLanes);
+    b.emplace(db.url, std::map<std::string, std::string>{});
+    // The relays share the lanes: A keeps lanes 0-15 and B takes 16-31 (A gives back its highest ones).
+    ASSERT_EQ(wait_metric((*a)->base_url(), "outbox_relay_lanes", [](double v) { return v == 16; }), 16);
+    ASSERT_EQ(wait_metric((*b)->base_url(), "outbox_relay_lanes", [](double v) { return v == 16; }), 16);
   }
-  ASSERT_TRUE(on_a && on_b);
+  /// A new user (registered through A) whose events A's relay publishes, or B's.
+  std::optional<TestUser> user_published_by(bool by_a) {
+    for (int i = 0; i < 200; ++i) {
+      auto u = new_user((*a)->base_url());
+      if ((events::lane_of(u.id) < events::kLanes / 2) == by_a) return u;
+    }
+    return std::nullopt;
+  }
 
+  Database db;
+  std::optional<OwnServer> a, b;
+};
+
+TEST(RealtimeReplicas, AChangeOnOneReplicaReachesASocketOnAnotherExactlyOnceInOrder) {
+  NotifyReplicas r;
+  ASSERT_NO_FATAL_FAILURE(r.start());
+  auto on_a = r.user_published_by(true), on_b = r.user_published_by(false);
+  ASSERT_TRUE(on_a && on_b);
   for (TestUser* u : {&*on_a, &*on_b}) {
     SCOPED_TRACE(u == &*on_a ? "published by A" : "published by B");
-    auto ws = open_ws(b->base_url(), u->token, 0);
+    auto ws = open_ws((*r.b)->base_url(), u->token, 0);
     const auto ids = create_many(u->client, 50, "burst");  // u->client talks to A
     auto got = receive(*ws, ids.size());
     EXPECT_TRUE(IsRun(got, 1, ids));
     EXPECT_TRUE(drain(*ws).empty()) << "duplicates";
   }
+}
+
+// A replica's LISTEN connection drops (a network blip, an idle-session timeout, a failover): the NOTIFYs sent
+// meanwhile are lost, so once it listens again its sessions fetch what they missed, without waiting for the
+// user's next change.
+TEST(RealtimeReplicas, AfterItsListenConnectionDropsAReplicaCatchesUpItsSockets) {
+  NotifyReplicas r;
+  ASSERT_NO_FATAL_FAILURE(r.start());
+  auto on_a = r.user_published_by(true);
+  ASSERT_TRUE(on_a);
+  auto ws = open_ws((*r.b)->base_url(), on_a->token, 0);
+  const auto first = create_many(on_a->client, 1, "before");
+  ASSERT_TRUE(IsRun(receive(*ws, 1), 1, first));
+
+  pqxx::connection admin(r.db.url);
+  pqxx::nontransaction n(admin);
+  const auto killed = n.exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN \"todo_events\"%'");
+  ASSERT_EQ(killed.size(), 2u) << "one listener a replica";
+  // Sent while B's listener is gone (it notices within 0.2 s, reconnects a second later).
+  const auto ids = create_many(on_a->client, 3, "while B was not listening");
+  auto got = receive(*ws, ids.size());
+  EXPECT_TRUE(IsRun(got, 2, ids)) << "no later change came to wake B";
+  EXPECT_TRUE(drain(*ws).empty()) << "duplicates";
 }
 
 /// Replicas A and B on one database and one mock Kafka cluster (B with `b_env` besides); a user whose events

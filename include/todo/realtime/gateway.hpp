@@ -17,6 +17,10 @@
 
 #include "todo/realtime/hub.hpp"
 
+namespace pqxx {
+class connection_base;
+}
+
 namespace todo::db {
 class Pool;
 }
@@ -78,6 +82,9 @@ class Gateway {
   struct Shared;
 
  private:
+  /// Hints every user with sessions here at their latest event sequence (the listener, after LISTEN).
+  void catch_up(pqxx::connection_base& c);
+
   std::shared_ptr<Shared> shared_;
   Hub& hub_;
   std::thread listener_;

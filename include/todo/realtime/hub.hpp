@@ -53,6 +53,8 @@ class Hub {
   std::size_t count(const std::string& user_id) const;
   std::size_t total() const;
   bool has(const std::string& user_id) const { return count(user_id) > 0; }
+  /// The users with sessions here.
+  std::vector<std::string> users() const;
 
   void publish(const std::shared_ptr<const Delivery>& d);
   void close_all(int code, const char* reason);
