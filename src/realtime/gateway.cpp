@@ -135,6 +135,13 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         websocket::stream_base::timeout{std::chrono::seconds(10), websocket::stream_base::none(), false});
     ws_.set_option(websocket::stream_base::decorator(handshake_decorator(bearer_protocol, request_id)));
     ws_.read_message_max(16 * 1024);
+    if (!after_) {
+      // A connection without `after` starts from the present, which for the client is its 101: a change it
+      // makes once it has that is newer, even when it commits before this session has joined the hub and
+      // read the position in establish() (a busy pool, say). Read here, before the 101, it is replayed from
+      // the outbox then. When the database cannot tell, establish() finds out and closes with 1011.
+      if (const auto pos = co_await try_read_position()) after_ = pos->first;
+    }
     // Gateway::accept checked what Beast's handshake checks, so the answer is 101 (or nothing, the peer
     // gone).
     answered(101, 0, user_id_);
@@ -196,6 +203,13 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   // The user's position (see position()); none when the database cannot tell, and then the session is closed
   // with 1011.
   asio::awaitable<std::optional<Position>> read_position() {
+    auto pos = co_await try_read_position();
+    if (!pos) close_now(1011, "database unavailable");
+    co_return pos;
+  }
+
+  // The same without closing (before the handshake, say); a failure is logged.
+  asio::awaitable<std::optional<Position>> try_read_position() {
     std::optional<Position> pos;
     // Named, not a temporary in the co_await expression (GCC 12 mishandles non-trivial temporaries there).
     auto read = [user = user_id_](pqxx::transaction_base& w) { return position(w, user); };
@@ -203,7 +217,6 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       pos = co_await shared_->pool.read(read);
     } catch (const std::exception& e) {
       spdlog::warn("websocket: cannot read the position of user {}: {}", user_id_, e.what());
-      close_now(1011, "database unavailable");
     }
     co_return pos;
   }
@@ -795,6 +808,7 @@ void Gateway::start() {
     while (!shared_->stopping.load()) {
       try {
         pqxx::connection c(shared_->options.conninfo);
+        pqxx::nontransaction(c).exec("SET application_name = 'todo-ws-listener'");  // for an operator
         Receiver receiver(c, hub_);
         // The notifications sent while this connection was down are lost (a dropped connection, a restart of
         // PostgreSQL, an idle-session timeout): every user with sessions here is hinted at their latest

@@ -476,8 +476,8 @@ TEST(RealtimeResync, HistoryOlderThanTheRetentionAsksForAResync) {
 
 /// Replicas A and B on one database without Kafka: B learns of the events A's relay publishes by NOTIFY only.
 struct NotifyReplicas {
-  void start() {
-    a.emplace(db.url, std::map<std::string, std::string>{});
+  void start(std::map<std::string, std::string> a_env = {}) {
+    a.emplace(db.url, std::move(a_env));
     ASSERT_EQ(
         wait_metric((*a)->base_url(), "outbox_relay_lanes", [](double v) { return v == events::kLanes; }),
         events::kLanes);
@@ -529,13 +529,68 @@ TEST(RealtimeReplicas, AfterItsListenConnectionDropsAReplicaCatchesUpItsSockets)
   pqxx::connection admin(r.db.url);
   pqxx::nontransaction n(admin);
   const auto killed = n.exec(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN \"todo_events\"%'");
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'todo-ws-listener'");
   ASSERT_EQ(killed.size(), 2u) << "one listener a replica";
   // Sent while B's listener is gone (it notices within 0.2 s, reconnects a second later).
   const auto ids = create_many(on_a->client, 3, "while B was not listening");
   auto got = receive(*ws, ids.size());
   EXPECT_TRUE(IsRun(got, 2, ids)) << "no later change came to wake B";
   EXPECT_TRUE(drain(*ws).empty()) << "duplicates";
+}
+
+// Without `after` a socket starts from the present, which for the client is its 101: a change it makes once
+// it has that reaches the socket, even when it commits before the session has joined the hub (its replica's
+// pool busy: here two connections, both waiting for a row lock).
+TEST(RealtimeReplicas, AChangeMadeAfterTheUpgradeReachesTheSocketWhileThePoolIsBusy) {
+  NotifyReplicas r;
+  ASSERT_NO_FATAL_FAILURE(r.start({{"TODO_DB_POOL_SIZE", "2"}}));
+  auto u = r.user_published_by(false);  // B's relay publishes, A learns by NOTIFY: any replica works
+  ASSERT_TRUE(u);
+  HttpClient on_b((*r.b)->base_url());
+  on_b.set_token(u->token);
+  const std::string locked = create_task(u->client, "locked")["id"];  // u->client talks to A
+  pqxx::connection admin(r.db.url);
+  pqxx::work lock(admin);
+  lock.exec("SELECT 1 FROM tasks WHERE id = '" + locked + "' FOR UPDATE");
+  std::vector<std::thread> writers;  // each holds one of A's two connections until the lock goes
+  for (int i = 0; i < 2; ++i)
+    writers.emplace_back([&, i] {
+      HttpClient c((*r.a)->base_url());
+      c.set_token(u->token);
+      c.patch("/api/v1/tasks/" + locked, {{"title", "writer " + std::to_string(i)}});
+    });
+  std::this_thread::sleep_for(300ms);
+  std::atomic<bool> upgraded{false};
+  std::unique_ptr<WsClient> ws;
+  std::thread opener([&] {
+    ws = open_ws((*r.a)->base_url(), u->token);
+    upgraded = true;
+  });
+  for (int i = 0; i < 30 && !upgraded; ++i)
+    std::this_thread::sleep_for(50ms);
+  // Made through B while A's pool is still busy; it counts for the socket only if its 101 came first.
+  const bool after_upgrade = upgraded.load();
+  const std::string during = create_task(on_b, "during")["id"];
+  lock.commit();
+  for (auto& w : writers)
+    w.join();
+  opener.join();
+  ASSERT_TRUE(ws);
+  const std::string later = create_task(on_b, "later")["id"];
+  std::vector<std::string> owed;
+  if (after_upgrade) owed.push_back(during);
+  owed.push_back(later);
+  std::vector<json> got;  // up to the last change (the writers' updates may come between)
+  std::vector<std::string> created;
+  const auto deadline = Clock::now() + kWait;
+  while (created.empty() || created.back() != later) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    auto m = left.count() > 0 ? ws->next_json(left) : std::nullopt;
+    if (!m) break;
+    got.push_back(*m);
+    if (m->value("type", "") == "task.created") created.push_back(task_id(*m));
+  }
+  EXPECT_EQ(created, owed) << "upgraded before the change: " << after_upgrade << "; " << show(got);
 }
 
 /// Replicas A and B on one database and one mock Kafka cluster (B with `b_env` besides); a user whose events
