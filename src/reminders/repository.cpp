@@ -56,14 +56,18 @@ const db::Statement kList{
     "AND (NOT $2::bool OR (r.state = 'scheduled' AND r.fire_at IS NOT NULL)) "
     "AND (coalesce(r.fire_at, 'infinity'::timestamptz), r.id) > ($3::timestamptz, $4::uuid) "
     "ORDER BY coalesce(r.fire_at, 'infinity'::timestamptz), r.id LIMIT $5"};
+// A copy whose time has already passed (a P1D reminder of an occurrence due in a few hours) is not fired
+// late: it waits cancelled (missed), as a reminder that a move of its task puts in the past does
+// (reminders_follow_task, 0021).
 const db::Statement kCopyRelative{
     "reminders_copy_relative",
     "INSERT INTO reminders (user_id, id, task_id, before_due, fire_at, state) "
-    "SELECT r.user_id, uuid_v7(), t.id, r.before_due, reminder_fire_at(t.due_at, t.timezone, "
-    "r.before_due), "
-    "CASE WHEN t.status = 'done' THEN 'cancelled' ELSE 'scheduled' END "
+    "SELECT c.user_id, uuid_v7(), c.task_id, c.before_due, c.fire_at, "
+    "CASE WHEN c.done OR c.fire_at <= now() THEN 'cancelled' ELSE 'scheduled' END "
+    "FROM (SELECT r.user_id, t.id AS task_id, r.before_due, r.created_at, r.id, t.status = 'done' AS done, "
+    "reminder_fire_at(t.due_at, t.timezone, r.before_due) AS fire_at "
     "FROM reminders r JOIN tasks t ON t.user_id = r.user_id AND t.id = $3 "
-    "WHERE r.user_id = $1 AND r.task_id = $2 AND r.before_due IS NOT NULL ORDER BY r.created_at, r.id"};
+    "WHERE r.user_id = $1 AND r.task_id = $2 AND r.before_due IS NOT NULL) c ORDER BY c.created_at, c.id"};
 // The later open occurrences are locked by a statement of their own, then counted and added to by the next
 // (in a snapshot taken after the locks, as for kCountForTask).
 const db::Statement kLockLaterOccurrences{
@@ -77,7 +81,8 @@ const db::Statement kAddToLaterOccurrences{
     "ON t.user_id = s.user_id AND t.series_id = s.series_id AND t.occurrence > s.occurrence "
     "WHERE s.user_id = $1 AND s.id = $2 AND t.status = 'open') "
     "INSERT INTO reminders (user_id, id, task_id, before_due, fire_at, state) "
-    "SELECT l.user_id, uuid_v7(), l.id, $3, reminder_fire_at(l.due_at, l.timezone, $3), 'scheduled' "
+    "SELECT l.user_id, uuid_v7(), l.id, $3, reminder_fire_at(l.due_at, l.timezone, $3), "
+    "CASE WHEN reminder_fire_at(l.due_at, l.timezone, $3) <= now() THEN 'cancelled' ELSE 'scheduled' END "
     "FROM later l WHERE NOT EXISTS (SELECT 1 FROM reminders x WHERE x.user_id = l.user_id AND "
     "x.task_id = l.id AND x.before_due = $3) "
     "AND (SELECT count(*) FROM reminders x WHERE x.user_id = l.user_id AND x.task_id = l.id) < $4"};

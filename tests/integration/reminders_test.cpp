@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -301,6 +302,36 @@ TEST_F(RemindersTest, CancelledReminderOfAReopenedTaskIsArmedWhenDueMoves) {
   EXPECT_EQ(s.fire_at, at("2031-04-01T09:45:00Z"));
   reopen(user_, task3);
   EXPECT_EQ(get(user_, r3.id).state, "scheduled");
+}
+
+// A move of its task that puts a reminder at a time already past never fires it late, whatever its state: it
+// waits cancelled (missed) at that time, as a reopened task's reminder whose time passed does, and a later
+// move to a time still to come arms it again. (A scheduled one took the past time and fired at once, while a
+// cancelled one stayed cancelled.) Copies to another occurrence follow the same rule.
+TEST_F(RemindersTest, AMoveIntoThePastNeverFiresLate) {
+  const auto task = make_task(user_, at("2031-02-01T10:00:00Z"));
+  const auto r = add(user_, task, R"({"before_due": "PT15M"})");
+  ASSERT_EQ(get(user_, r.id).state, "scheduled");
+  patch_due(user_, task, at("2020-02-01T10:00:00Z"));
+  auto s = get(user_, r.id);
+  EXPECT_EQ(s.state, "cancelled") << "its new time has passed: missed, not fired late";
+  EXPECT_EQ(s.fire_at, at("2020-02-01T09:45:00Z"));
+  EXPECT_TRUE(fire_all_now(user_).empty());
+  EXPECT_EQ(
+      count("SELECT count(*) FROM outbox WHERE subject = $1 AND type = 'com.todo.reminder.fired'", task), 0);
+  patch_due(user_, task, at("2031-03-01T10:00:00Z"));
+  s = get(user_, r.id);
+  EXPECT_EQ(s.state, "scheduled");
+  EXPECT_EQ(s.fire_at, at("2031-03-01T09:45:00Z"));
+
+  // Copied to an occurrence due so soon that the offset is already past.
+  const auto soon = make_task(user_, now() + std::chrono::hours(1));
+  add(user_, task, R"({"before_due": "P1D"})");
+  EXPECT_EQ(tx([&](pqxx::work& w) { return reminders::copy_relative(w, user_, task, soon); }), 2);
+  std::map<std::string, std::string> states;
+  for (const auto& c : tx([&](pqxx::work& w) { return reminders::list_for_task(w, user_, soon); }))
+    states[*c.before_due] = c.state;
+  EXPECT_EQ(states, (std::map<std::string, std::string>{{"P1D", "cancelled"}, {"PT15M", "scheduled"}}));
 }
 
 // Moving a done task's due date (or its zone) does not arm its delivered reminders again for the done task:
