@@ -195,16 +195,33 @@ void add_task_routes(http::Router& router, Context& ctx) {
     co_return Response::no_content();
   });
 
-  // The upcoming occurrence times of a recurring task's series, after the task.
-  router.add("GET", "/api/v1/tasks/{id}/occurrences", {{"count"}},
-             [&ctx](Request& req) -> awaitable<Response> {
-               authenticate(req, ctx);
-               const auto id = uuid_param(req, "id");
-               const auto count = count_param(req, 10);
-               auto times = co_await ctx.db.read(
-                   [&](pqxx::transaction_base& w) { return svc::occurrences(w, req.user_id, id, count); });
-               co_return Response::json(200, occurrences_json(times));
-             });
+  // The upcoming occurrences of a recurring task's series, after the task: their times (`occurrences`), and
+  // each with its task and state (`items`: those already created, open or done early, then null for the ones
+  // completing would create).
+  router.add(
+      "GET", "/api/v1/tasks/{id}/occurrences", {{"count"}}, [&ctx](Request& req) -> awaitable<Response> {
+        authenticate(req, ctx);
+        const auto id = uuid_param(req, "id");
+        const auto count = count_param(req, 10);
+        auto list = co_await ctx.db.read(
+            [&](pqxx::transaction_base& w) { return svc::occurrence_list(w, req.user_id, id, count); });
+        std::vector<Instant> times;
+        nlohmann::json items = nlohmann::json::array();
+        for (const auto& o : list) {
+          times.push_back(o.due_at);
+          nlohmann::json item = {{"due_at", format_rfc3339(o.due_at)},
+                                 {"task_id", nullptr},
+                                 {"occurrence", nullptr},
+                                 {"status", nullptr}};
+          if (o.task_id) item["task_id"] = *o.task_id;
+          if (o.occurrence) item["occurrence"] = *o.occurrence;
+          if (o.status) item["status"] = std::string(tasks::to_string(*o.status));
+          items.push_back(std::move(item));
+        }
+        auto body = occurrences_json(times);
+        body["items"] = std::move(items);
+        co_return Response::json(200, body);
+      });
 
   // complete and reopen: the same shape, another service call.
   using StatusChange =

@@ -389,26 +389,49 @@ void set_copy_reminders(CopyReminders fn) {
 }
 
 // The series' real upcoming occurrences, not the task's own schedule, which a "this and following" edit of a
-// later occurrence may have replaced: the open occurrences after the task, then those that topping the series
-// up would create, from the latest of them (whose rule and anchor the new ones copy, see extend_series).
-std::vector<Instant> occurrences(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
-                                 std::size_t count) {
+// later occurrence may have replaced: the occurrences created after the task, open ones and ones done early
+// (before the ones ahead of them: they are still occurrences of the series, listed with their state), then
+// those that topping the series up would create, from the latest open one (whose rule and anchor the new ones
+// copy, see extend_series), numbered and timed after the highest one created (as extend_series's `prev`).
+std::vector<Occurrence> occurrence_list(pqxx::transaction_base& w, const std::string& user_id,
+                                        const std::string& id, std::size_t count) {
   const Task t = get(w, user_id, id);
   const Instant at = now();
-  if (!t.recurrence || !t.series_id || !t.due_at) return recurring::upcoming(t, at, count);
-  std::vector<Instant> out;
-  const Task* latest = &t;
+  std::vector<Occurrence> out;
+  const auto project = [&](const Task& from) {
+    if (out.size() >= count) return;
+    for (const Instant next : recurring::upcoming(from, at, count - out.size()))
+      out.push_back({next, std::nullopt, std::nullopt, std::nullopt});
+  };
+  if (!t.recurrence || !t.series_id || !t.due_at) {
+    project(t);
+    return out;
+  }
+  const Task* latest = &t;   // the latest open occurrence: what new ones copy
+  const Task* highest = &t;  // the highest occurrence created: what new ones come after
   const auto all = repository::series_tasks(w, user_id, *t.series_id);
   for (const auto& other : all) {
-    if (other.status != Status::open || !other.recurrence || !other.due_at ||
-        other.occurrence.value_or(0) <= t.occurrence.value_or(0))
+    if (!other.recurrence || !other.due_at || other.occurrence.value_or(0) <= t.occurrence.value_or(0))
       continue;
-    latest = &other;
-    if (*other.due_at > at && out.size() < count) out.push_back(*other.due_at);
+    if (other.status == Status::open) latest = &other;
+    highest = &other;
+    if (*other.due_at > at && out.size() < count)
+      out.push_back({*other.due_at, other.id, other.occurrence, other.status});
   }
-  if (latest == &t) return recurring::upcoming(t, at, count);
-  for (const Instant next : recurring::upcoming(*latest, at, count - out.size()))
-    out.push_back(next);
+  Task from = *latest;
+  if (highest != latest && highest->occurrence.value_or(0) > latest->occurrence.value_or(0)) {
+    from.occurrence = highest->occurrence;
+    from.due_at = std::max(*latest->due_at, *highest->due_at);
+  }
+  project(from);
+  return out;
+}
+
+std::vector<Instant> occurrences(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
+                                 std::size_t count) {
+  std::vector<Instant> out;
+  for (const auto& o : occurrence_list(w, user_id, id, count))
+    out.push_back(o.due_at);
   return out;
 }
 

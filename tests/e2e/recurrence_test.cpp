@@ -141,6 +141,9 @@ TEST_F(RecurrenceTest, CompletingCreatesTheNextOccurrence) {
   // COUNT=3: the task and two more; 9:00 in Berlin before and after the change to summer time (2030-03-31).
   EXPECT_EQ(strings(occ.json()["occurrences"]),
             (std::vector<std::string>{"2030-03-11T08:00:00Z", "2030-03-18T08:00:00Z"}));
+  EXPECT_EQ(occ.json()["items"], nlohmann::json::parse(R"([
+      {"due_at": "2030-03-11T08:00:00Z", "task_id": null, "occurrence": null, "status": null},
+      {"due_at": "2030-03-18T08:00:00Z", "task_id": null, "occurrence": null, "status": null}])"));
   ASSERT_EQ(u.client.post(path_of(t) + "/complete").status, 200);
   auto all = series_of(u.client, t["id"]);
   ASSERT_EQ(all.size(), 2u);
@@ -161,7 +164,8 @@ TEST_F(RecurrenceTest, CompletingCreatesTheNextOccurrence) {
   EXPECT_TRUE(plain["occurrence"].is_null());
   const auto none = u.client.get(path_of(plain) + "/occurrences");
   ASSERT_EQ(none.status, 200) << none.describe();
-  EXPECT_EQ(none.json(), nlohmann::json({{"occurrences", nlohmann::json::array()}}));
+  EXPECT_EQ(none.json(),
+            nlohmann::json({{"occurrences", nlohmann::json::array()}, {"items", nlohmann::json::array()}}));
   EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tasks/" + new_uuid_like() + "/occurrences"), 404));
 }
 

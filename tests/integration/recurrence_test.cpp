@@ -699,6 +699,37 @@ TEST_F(Recurrence, UpcomingOccurrencesOfAnEarlierOccurrenceFollowASeriesEdit) {
   EXPECT_EQ(after.back().due_at, at("2027-01-07T14:00:00Z")) << "what completing created";
 }
 
+// An occurrence completed early, before the ones ahead of it, is still an upcoming occurrence of the series:
+// it is listed, with its state, among the open ones. (It was left out, and the list went on past it.)
+TEST_F(Recurrence, UpcomingOccurrencesListTheOnesDoneEarly) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=DAILY", "2031-01-01T09:00:00Z", "UTC", 2);
+  auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 3u);
+  complete(user, all[2].id);  // done early: occurrence 3 is created
+  all = series(user, t.id);
+  ASSERT_EQ(all.size(), 4u);
+  const auto list = tx([&](pqxx::work& w) { return svc::occurrence_list(w, user, t.id, 4); });
+  const std::vector<svc::Occurrence> expected{
+      {at("2031-01-02T09:00:00Z"), all[1].id, 1, Status::open},
+      {at("2031-01-03T09:00:00Z"), all[2].id, 2, Status::done},
+      {at("2031-01-04T09:00:00Z"), all[3].id, 3, Status::open},
+      {at("2031-01-05T09:00:00Z"), std::nullopt, std::nullopt, std::nullopt},
+  };
+  EXPECT_EQ(list, expected);
+  EXPECT_EQ(tx([&](pqxx::work& w) { return svc::occurrences(w, user, t.id, 4); }),
+            (std::vector<Instant>{at("2031-01-02T09:00:00Z"), at("2031-01-03T09:00:00Z"),
+                                  at("2031-01-04T09:00:00Z"), at("2031-01-05T09:00:00Z")}));
+  // The highest occurrence done early, with none open after it (COUNT ended the series): no time listed
+  // twice.
+  const Task c = create(user, "FREQ=DAILY;COUNT=3", "2031-01-01T09:00:00Z", "UTC", 2);
+  all = series(user, c.id);
+  ASSERT_EQ(all.size(), 3u);
+  complete(user, all[2].id);
+  EXPECT_EQ(tx([&](pqxx::work& w) { return svc::occurrences(w, user, c.id, 10); }),
+            (std::vector<Instant>{at("2031-01-02T09:00:00Z"), at("2031-01-03T09:00:00Z")}));
+}
+
 // after_completion series end at year 9999, as fixed ones do: no occurrence time past it (which RFC 3339
 // cannot write: "+10000-01-01T09:00:00Z" was listed).
 TEST_F(Recurrence, AfterCompletionOccurrencesStopAtYear9999) {

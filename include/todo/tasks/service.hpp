@@ -68,8 +68,21 @@ Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id,
 /// reopening and completing one (or a series-wide edit of one) creates no new occurrence.
 void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id, const Expected& expected,
             Scope scope = Scope::this_occurrence);
-/// Up to `count` upcoming occurrence times of the task's series after it (empty for a task that does not
-/// recur).
+/// One upcoming occurrence of a series: an occurrence already created (open, or done early, before the ones
+/// ahead of it) with its task, or one that completing would create (no task_id, occurrence or status).
+struct Occurrence {
+  Instant due_at;
+  std::optional<std::string> task_id;
+  std::optional<int> occurrence;
+  std::optional<Status> status;
+  bool operator==(const Occurrence&) const = default;
+};
+/// Up to `count` upcoming occurrences of the task's series after it (and after now), in order: the
+/// occurrences already created after it, open or done, then those that completing would create (empty for a
+/// task that does not recur).
+std::vector<Occurrence> occurrence_list(pqxx::transaction_base& w, const std::string& user_id,
+                                        const std::string& id, std::size_t count);
+/// The times of occurrence_list.
 std::vector<Instant> occurrences(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
                                  std::size_t count);
 repository::Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q);
