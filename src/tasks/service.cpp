@@ -114,9 +114,10 @@ void delete_and_record(pqxx::transaction_base& w, const Actor& who, const Task& 
 /// source is an open occurrence about to be deleted, which no longer counts as open; it still exists, so its
 /// relative reminders are copied to the occurrence that replaces it (as those of a completed source are to
 /// the next one). Skipping is no completion: an after_completion series goes on an interval after the skipped
-/// occurrence's due time (after `at` when that is past), never earlier than the skipped one.
+/// occurrence's due time (after `at` when that is past), never earlier than the skipped one. `new_ahead`: the
+/// edit set the source's generate_ahead, which the later open occurrences take (raised or lowered).
 void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& source, Instant at,
-                   bool skipping = false) {
+                   bool skipping = false, bool new_ahead = false) {
   if (!source.recurrence || !source.series_id || !source.due_at) return;
   repository::lock_series(w, who.user_id, *source.series_id);
   const auto tasks = repository::series_tasks(w, who.user_id, *source.series_id);
@@ -130,18 +131,20 @@ void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& sour
       latest = t;
     if (t.occurrence.value_or(0) > prev.occurrence.value_or(0)) prev = t;
   }
-  // A generate_ahead raised on an open occurrence before the latest open one (a "this" edit) is the series'
-  // new value: the later open occurrences take it, so that the top-up below and the occurrences created
-  // later follow it (the latest one's value, which they copy, was still the old one).
-  if (!skipping && source.status == Status::open && source.generate_ahead > latest.generate_ahead &&
-      latest.recurrence_mode == RecurrenceMode::fixed) {
-    TaskPatch raise;
-    raise.generate_ahead = source.generate_ahead;
+  // A generate_ahead set on an open occurrence before the latest open one (a "this" edit) is the series' new
+  // value, raised or lowered: the later open occurrences take it, so that the top-up below and the
+  // occurrences created later follow it (the latest one's value, which they copy, was still the old one).
+  // Lowered, the occurrences already created stay (none is removed: they may have reminders or edits of their
+  // own); the series is topped up again once fewer than 1 + the new value are open.
+  if (!skipping && new_ahead && source.status == Status::open &&
+      source.generate_ahead != latest.generate_ahead && latest.recurrence_mode == RecurrenceMode::fixed) {
+    TaskPatch ahead;
+    ahead.generate_ahead = source.generate_ahead;
     for (Task t : tasks) {
       if (t.status != Status::open || t.occurrence.value_or(0) <= source.occurrence.value_or(0) ||
-          t.generate_ahead >= source.generate_ahead)
+          t.generate_ahead == source.generate_ahead)
         continue;
-      const auto changes = apply_patch(t, raise, at);
+      const auto changes = apply_patch(t, ahead, at);
       if (changes.empty()) continue;
       const Task saved = save_and_record(w, who, t, changes);
       if (saved.id == latest.id) latest = saved;
@@ -357,9 +360,10 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
       if (!other_changes.empty()) save_and_record(w, who, other, other_changes);
     }
   }
-  // A completed occurrence, a new schedule or a larger generate_ahead: top the series up.
+  // A completed occurrence, a new schedule or a new generate_ahead (which the later open occurrences take):
+  // top the series up.
   if ((was_open && saved.status == Status::done) || series_wide || patch.generate_ahead || patch.recurrence)
-    extend_series(w, who, saved, at);
+    extend_series(w, who, saved, at, /*skipping=*/false, /*new_ahead=*/patch.generate_ahead.has_value());
   return saved;
 }
 

@@ -677,6 +677,37 @@ TEST_F(Recurrence, RaisingGenerateAheadOnAnEarlierOccurrenceTopsUp) {
   EXPECT_EQ(open.back().generate_ahead, 4);
 }
 
+// Lowering generate_ahead on an occurrence (PATCH scope=this) is the series' new value too: the later open
+// occurrences take it, and completing does not top the series up until fewer than 1 + the new value are open.
+// The occurrences already created stay. (The later ones kept the old value, and every completion created
+// one.)
+TEST_F(Recurrence, LoweringGenerateAheadOnAnEarlierOccurrenceReachesTheSeries) {
+  const auto user = new_user();
+  const Task t = create(user, "FREQ=DAILY", "2027-01-04T09:00:00Z", "UTC", 4);
+  auto open = open_of(series(user, t.id));
+  ASSERT_EQ(open.size(), 5u);
+  tasks::TaskPatch p;
+  p.generate_ahead = 1;
+  const Task saved = tx([&](pqxx::work& w) { return svc::update(w, Actor(user), t.id, p, std::nullopt); });
+  EXPECT_EQ(saved.generate_ahead, 1);
+  open = open_of(series(user, t.id));
+  ASSERT_EQ(open.size(), 5u) << "the occurrences already created stay";
+  for (const auto& o : open)
+    EXPECT_EQ(o.generate_ahead, 1) << "occurrence " << o.occurrence.value_or(-1);
+  EXPECT_EQ(count_sql("SELECT count(*) FROM outbox WHERE user_id = $1 AND subject = $2 AND "
+                      "type = 'com.todo.task.updated'",
+                      user, open[4].id),
+            1);
+  for (int i = 0; i < 3; ++i)
+    complete(user, open[i].id);
+  const auto all = series(user, t.id);
+  EXPECT_EQ(all.size(), 5u) << "two open, 1 + 1 ahead: nothing created";
+  complete(user, open[3].id);
+  const auto after = series(user, t.id);
+  ASSERT_EQ(after.size(), 6u) << "one open: topped up to two";
+  EXPECT_EQ(after.back().generate_ahead, 1);
+}
+
 // The upcoming occurrences of an occurrence from before a "this and following" edit are the series' real
 // ones: the open occurrences after it, then those that completing would create. (They were computed from the
 // task's own, old schedule.)
