@@ -55,8 +55,16 @@ std::optional<Instant> next_due(const Task& src, const Task& prev, Instant now) 
   return recurrence::next_after(*rule, start, src.timezone, std::max(*prev.due_at, now));
 }
 
-bool on_schedule(const Task& t) {
+bool on_schedule(const Task& t, const std::vector<Task>& series) {
   if (!t.recurrence || !t.due_at || t.recurrence_mode != RecurrenceMode::fixed) return false;
+  // Another occurrence's instant (one an earlier occurrence is at or after, or a later one at or before) is
+  // not this one's, even when the rule gives it.
+  const int n = t.occurrence.value_or(0);
+  for (const auto& o : series) {
+    if (o.id == t.id || !o.due_at || !o.occurrence) continue;
+    if ((*o.occurrence < n && *o.due_at >= *t.due_at) || (*o.occurrence > n && *o.due_at <= *t.due_at))
+      return false;
+  }
   const Instant start = t.series_start.value_or(*t.due_at);
   if (*t.due_at == start) return true;
   const auto rule = series_rule(recurrence::parse(*t.recurrence), t, start);

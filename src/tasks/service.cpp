@@ -332,11 +332,18 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   check_recurring(t);
   join_series(t);
   // The following occurrences are made anew only when the schedule they follow changes: a new rule, mode or
-  // zone, or a due_at of this occurrence off the schedule (moved now, or by an earlier "this" edit). A
-  // series-wide PATCH that resends an occurrence's own due_at (a client saving the whole form), or the same
-  // reschedule sent again, changes nothing: their ids and reminders stay.
+  // zone, or a due_at of this occurrence off its own instant of the schedule: moved now (onto another instant
+  // of the rule too: it is another occurrence's), or by an earlier "this" edit (off the rule, or onto another
+  // occurrence's instant). A series-wide PATCH that resends an occurrence's own due_at (a client saving the
+  // whole form), or the same reschedule sent again, changes nothing: their ids and reminders stay.
+  const auto moved = [&] {
+    return std::any_of(changes.begin(), changes.end(), [](const Change& c) { return c.field == "due_at"; });
+  };
+  const auto off_schedule = [&] {
+    return !recurring::on_schedule(t, repository::series_tasks(w, who.user_id, *t.series_id));
+  };
   const bool series_wide = scope == Scope::series && t.series_id && changes_schedule(patch) &&
-                           (changes_rule(changes) || !recurring::on_schedule(t));
+                           (changes_rule(changes) || moved() || off_schedule());
   const bool new_anchor = series_wide && t.series_start != t.due_at;
   if (series_wide) t.series_start = t.due_at;  // the new schedule starts here
   if (new_anchor || changes_rule(changes)) check_occurs(t);

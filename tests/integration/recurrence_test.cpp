@@ -761,6 +761,49 @@ TEST_F(Recurrence, UpcomingOccurrencesListTheOnesDoneEarly) {
             (std::vector<Instant>{at("2031-01-02T09:00:00Z"), at("2031-01-03T09:00:00Z")}));
 }
 
+// An occurrence is on its schedule only at its own instant: moved for the series onto another instant of the
+// rule (another occurrence's), or moved there earlier by a "this" edit, it starts a new schedule, and the
+// following occurrences are made anew after it. (Any instant of the rule counted as on the schedule: the
+// following ones were kept, two occurrences on one day.)
+TEST_F(Recurrence, OnlyItsOwnInstantIsOnTheSchedule) {
+  const auto user = new_user();
+  auto edit = [&](const std::string& id, const tasks::TaskPatch& p, tasks::Scope scope) {
+    return tx([&](pqxx::work& w) { return svc::update(w, Actor(user), id, p, std::nullopt, scope); });
+  };
+  tasks::TaskPatch move;
+  move.due_at = std::optional<Instant>(at("2030-01-03T09:00:00Z"));  // occurrence 2's instant
+
+  const Task t = create(user, "FREQ=DAILY", "2030-01-01T09:00:00Z", "UTC", 2);
+  auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 3u);
+  edit(all[1].id, move, tasks::Scope::series);
+  all = series(user, t.id);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[1].due_at, at("2030-01-03T09:00:00Z"));
+  EXPECT_EQ(all[2].due_at, at("2030-01-04T09:00:00Z")) << "made anew after the moved one";
+
+  // Moved by a "this" edit, then a series-wide edit that resends that due_at (a client saving its form).
+  const Task u = create(user, "FREQ=DAILY", "2030-01-01T09:00:00Z", "UTC", 2);
+  all = series(user, u.id);
+  ASSERT_EQ(all.size(), 3u);
+  edit(all[1].id, move, tasks::Scope::this_occurrence);
+  tasks::TaskPatch form = move;
+  form.title = "Pay rent (moved)";
+  edit(all[1].id, form, tasks::Scope::series);
+  all = series(user, u.id);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[2].due_at, at("2030-01-04T09:00:00Z"));
+  EXPECT_EQ(all[2].title, "Pay rent (moved)");
+
+  // Its own instant, resent, keeps the following occurrences (ids and all).
+  const auto before = series(user, u.id);
+  edit(before[1].id, form, tasks::Scope::series);
+  const auto after = series(user, u.id);
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[2].id, before[2].id);
+  EXPECT_EQ(after[2].version, before[2].version);
+}
+
 // after_completion series end at year 9999, as fixed ones do: no occurrence time past it (which RFC 3339
 // cannot write: "+10000-01-01T09:00:00Z" was listed).
 TEST_F(Recurrence, AfterCompletionOccurrencesStopAtYear9999) {

@@ -23,10 +23,13 @@ namespace todo::tasks::recurring {
 /// - after_completion: `now` (the completion) + the rule's interval, at series_start's time of day.
 std::optional<Instant> next_due(const Task& rule_source, const Task& prev, Instant now);
 
-/// Whether the task's due_at is one of the instants its series' schedule gives (series_start and the rule in
-/// its zone): not moved off the schedule by an edit of this occurrence alone. Always false for
-/// after_completion, whose occurrences depend on when the previous ones were done.
-bool on_schedule(const Task& t);
+/// Whether the task's due_at is its own instant of its series' schedule (series_start and the rule in its
+/// zone): not moved off the schedule by an edit of this occurrence alone, and not moved onto another
+/// occurrence's instant either. `series` is the series' tasks (the task itself among them or not): an
+/// instant of the rule that is not after every earlier occurrence's due_at and before every later one's is
+/// another occurrence's, not this one's. Always false for after_completion, whose occurrences depend on when
+/// the previous ones were done.
+bool on_schedule(const Task& t, const std::vector<Task>& series);
 
 /// Up to `count` upcoming occurrence times of a recurring task's series after the task (after now as well);
 /// for after_completion, as if each occurrence were completed when due.
