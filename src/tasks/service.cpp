@@ -339,8 +339,12 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   const auto moved = [&] {
     return std::any_of(changes.begin(), changes.end(), [](const Change& c) { return c.field == "due_at"; });
   };
+  // An after_completion series has no instants to be off: its next occurrence is an interval after a
+  // completion, so only a new rule, mode, zone or due_at changes its schedule (a form resending the due_at
+  // along with a new title recreated the following occurrence, at a new time and with a new id).
   const auto off_schedule = [&] {
-    return !recurring::on_schedule(t, repository::series_tasks(w, who.user_id, *t.series_id));
+    return t.recurrence_mode == RecurrenceMode::fixed &&
+           !recurring::on_schedule(t, repository::series_tasks(w, who.user_id, *t.series_id));
   };
   const bool series_wide = scope == Scope::series && t.series_id && changes_schedule(patch) &&
                            (changes_rule(changes) || moved() || off_schedule());

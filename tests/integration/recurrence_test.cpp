@@ -804,6 +804,42 @@ TEST_F(Recurrence, OnlyItsOwnInstantIsOnTheSchedule) {
   EXPECT_EQ(after[2].version, before[2].version);
 }
 
+// A series-wide edit of an after_completion series that does not change its schedule (a new title, sent with
+// the occurrence's own due_at by a client saving its form) keeps the following occurrence: same id, same
+// time, the new title. (It was always deleted and recreated, an interval after now.)
+TEST_F(Recurrence, AfterCompletionSeriesEditWithoutAScheduleChangeKeepsTheFollowing) {
+  const auto user = new_user();
+  const Task t =
+      create(user, "FREQ=WEEKLY", "2030-01-01T09:00:00Z", "UTC", 0, tasks::RecurrenceMode::after_completion);
+  complete(user, t.id);
+  const auto before = series(user, t.id);
+  ASSERT_EQ(before.size(), 2u);
+  tasks::TaskPatch form;
+  form.title = "Water plants";
+  form.due_at.emplace(before[0].due_at);
+  form.recurrence.emplace(before[0].recurrence);
+  form.recurrence_mode = tasks::RecurrenceMode::after_completion;
+  tx([&](pqxx::work& w) {
+    return svc::update(w, Actor(user), t.id, form, std::nullopt, tasks::Scope::series);
+  });
+  const auto after = series(user, t.id);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[1].id, before[1].id) << "not recreated";
+  EXPECT_EQ(after[1].due_at, before[1].due_at);
+  EXPECT_EQ(after[1].title, "Water plants");
+  EXPECT_EQ(after[0].title, "Water plants");
+  // A real schedule change still makes it anew: a new rule.
+  tasks::TaskPatch rule;
+  rule.recurrence = std::optional<std::string>("FREQ=DAILY");
+  tx([&](pqxx::work& w) {
+    return svc::update(w, Actor(user), t.id, rule, std::nullopt, tasks::Scope::series);
+  });
+  const auto renewed = series(user, t.id);
+  ASSERT_EQ(renewed.size(), 2u);
+  EXPECT_NE(renewed[1].id, before[1].id);
+  EXPECT_EQ(renewed[1].recurrence, "FREQ=DAILY");
+}
+
 // after_completion series end at year 9999, as fixed ones do: no occurrence time past it (which RFC 3339
 // cannot write: "+10000-01-01T09:00:00Z" was listed).
 TEST_F(Recurrence, AfterCompletionOccurrencesStopAtYear9999) {
