@@ -294,6 +294,19 @@ TEST_F(RecurrenceTest, GenerateAheadTopsUp) {
     EXPECT_EQ(all[i]["id"], before[i]["id"]) << i;
   EXPECT_EQ(all.back()["due_at"], "2031-04-01T09:00:00Z");  // two more months after 2031-02-01
   EXPECT_EQ(all.back()["generate_ahead"], 14);
+  // An occurrence completed early, before the ones ahead of it, stays in the list, with its state.
+  ASSERT_EQ(u.client.post(path_of(all[3]) + "/complete").status, 200);
+  const auto occ = u.client.get(path_of(all[1]) + "/occurrences?count=3");
+  ASSERT_EQ(occ.status, 200) << occ.describe();
+  EXPECT_EQ(
+      strings(occ.json()["occurrences"]),
+      (std::vector<std::string>{"2030-03-01T09:00:00Z", "2030-04-01T09:00:00Z", "2030-05-01T09:00:00Z"}));
+  EXPECT_EQ(occ.json()["items"][1], (nlohmann::json{{"due_at", "2030-04-01T09:00:00Z"},
+                                                    {"task_id", all[3]["id"]},
+                                                    {"occurrence", 3},
+                                                    {"status", "done"}}));
+  EXPECT_EQ(occ.json()["items"][0]["status"], "open");
+  EXPECT_EQ(occ.json()["items"][0]["task_id"], all[2]["id"]);
 }
 
 TEST_F(RecurrenceTest, ScopeThisAndSeries) {
