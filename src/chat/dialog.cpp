@@ -449,6 +449,20 @@ std::string list_what(const Query& q, const date::time_zone* zone, const std::st
   return what;
 }
 
+/// Whether a list answers a yes/no question about whether tasks are done ("have I paid rent?", "did I call
+/// mum", "is the report done?"): the parser lists those over open and done tasks (no status) with search
+/// words, and its command words open the question.
+bool asks_if_done(const Turn& turn) {
+  const Reading& r = turn.reading;
+  if (!r.query || r.query->status || !r.query->q || r.query->overdue) return false;
+  for (const auto& sp : r.spans) {
+    if (sp.kind != SpanKind::command) continue;
+    const std::string words = lower_ascii(span_text(turn.message, sp));
+    return words == "have i" || words == "did i" || words == "is" || words == "are";
+  }
+  return false;
+}
+
 void do_list(Step& s, const Reading& r) {
   const Query q = r.query.value_or(Query{});
   std::vector<std::pair<std::string, std::string>> params;
@@ -471,12 +485,38 @@ void do_list(Step& s, const Reading& r) {
     say(s, "I can't search for that: " + problem_text(e) + ".");
     return;
   }
+  // An all-day task is due on its date (in its own zone): it matches when that date is one of the user's days
+  // the range covers, wherever its due_at instant falls ("what's due today" in New York lists a Berlin
+  // all-day task of today, due at 18:00 the day before there). Timed tasks match by instant.
+  auto day_of = [&](Instant t, bool ceil) {
+    const auto local = detail::to_local(s.turn.zone, t);
+    auto day = std::chrono::floor<date::days>(local);
+    if (ceil && local != day) day += date::days(1);
+    return date::format("%F", day);
+  };
+  if (q.due_after) lq.due_after_day = day_of(*q.due_after, false);
+  if (q.due_before) lq.due_before_day = day_of(*q.due_before, true);
   const auto page = svc::list(s.w, s.actor.user_id, lq);
   for (const auto& t : page.items)
     add_action(s, "list", t);
 
   const std::string what = list_what(q, s.turn.zone, date_words(s.turn));
   const std::size_t n = page.items.size();
+  if (n > 0 && asks_if_done(s.turn)) {
+    // "have I paid rent?", "is the report done?": whether each match is done
+    std::size_t done = 0;
+    std::string text;
+    for (std::size_t i = 0; i < n && i < kTitlesInReply; ++i) {
+      const bool is_done = page.items[i].status == Status::done;
+      done += is_done ? 1 : 0;
+      text += std::string(i ? "; " : "") + in_quotes(page.items[i].title) +
+              (page.items[i].due_at ? " (" + due_phrase(page.items[i], s.turn.zone) + ")" : std::string()) +
+              (is_done ? " is done" : " is not done yet");
+    }
+    if (n > kTitlesInReply) text += "; and " + std::to_string(n - kTitlesInReply) + " more";
+    say(s, std::string(done == std::min(n, kTitlesInReply) ? "Yes: " : done == 0 ? "No: " : "") + text + ".");
+    return;
+  }
   if (n == 0) {
     say(s, "You have no " + what + ".");
     return;

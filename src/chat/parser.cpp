@@ -247,6 +247,8 @@ class Parser {
   bool to_prep_ = false;     // a date or time came after "to"/"until" ("move X to friday")
   bool priority_via_to_ = false;
   bool ambiguous_verb_ = false;  // make/set/change/update/edit: an update only with a sign of one
+  bool yesno_ =
+      false;  // "have I paid rent", "is the report done": whether tasks are done (open and done ones)
   std::size_t cmd_a_ = 0, cmd_b_ = 0;
   std::size_t body_start_ = 0;
   void revert_command() {
@@ -2102,6 +2104,30 @@ void Parser::detect_command() {
     return false;
   };
   const bool asked = t_[n_ - 1].punct && t_[n_ - 1].low == "?";
+  // Yes/no questions about the user's tasks, with or without "?": "have I called mum", "did I pay rent" (a
+  // past verb: whether that task is done), "are the tasks overdue", "is the report done" (a subject with a
+  // status word). Titles that merely start like a question ("do laundry", "is the printer broken") stay
+  // creates.
+  if (free(s + 2) && (phrase(s, {"have", "i"}) || phrase(s, {"did", "i"}))) {
+    list_cmd({{"have", "i"}, {"did", "i"}});
+    yesno_ = true;
+    return;
+  }
+  if (in(w, {"is", "are"}) && free(s + 1) &&
+      (in(low(s + 1), {"the", "my", "our", "all"}) || (w == "are" && in(low(s + 1), {"tasks", "todos"})))) {
+    bool done_word = false, status_word = false;
+    for (std::size_t i = s + 2; i < n_; ++i) {
+      if (!free(i)) continue;
+      done_word = done_word || in(low(i), {"done", "finished", "completed", "complete"});
+      status_word =
+          status_word || in(low(i), {"overdue", "late", "due", "tasks", "todos", "open", "pending"});
+    }
+    if (done_word || status_word) {
+      list_cmd({{w}});
+      yesno_ = done_word;
+      return;
+    }
+  }
   if (list_cmd({{"what", "do", "i", "have"},
                 {"what", "have", "i", "got"},
                 {"what's"},
@@ -2412,6 +2438,7 @@ void Parser::list_dates(Query& q) {
 }
 
 void Parser::finish_list() {
+  bool asked_done = false;
   // filter words
   for (std::size_t i = 0; i < n_; ++i) {
     if (!free(i)) continue;
@@ -2420,6 +2447,11 @@ void Parser::finish_list() {
       overdue_ = true;
       take(i, i + (w == "past" ? 2 : 1), SpanKind::filter);
     } else if (in(w, {"done", "completed", "finished", "complete", "finish"})) {
+      if (yesno_) {
+        asked_done = true;  // "is the report done": asks about it, open or done
+        take(i, i + 1, std::nullopt);
+        continue;
+      }
       status_ = "done";
       take(i, i + 1, SpanKind::filter);
     } else if (in(w, {"open", "pending", "remaining", "unfinished", "incomplete", "outstanding"})) {
@@ -2479,8 +2511,23 @@ void Parser::finish_list() {
                 "should", "next",     "else",  "can",        "could",  "must",  "focus",    "work"}))
       take(i, i + 1, std::nullopt);
   }
+  if (yesno_)
+    for (std::size_t i = 0; i < n_; ++i)
+      if (free_in(i, {"already", "yet", "ever"})) take(i, i + 1, std::nullopt);
   std::string rest = residual();
   trim_punct(rest);
+  if (yesno_ && !rest.empty()) {
+    // "have I paid rent": the task is "pay rent", open or done; the search has the verb's base form
+    const std::size_t sp = rest.find(' ');
+    std::string first = rest.substr(0, sp);
+    for (char& c : first)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    const std::string base = base_form(first);
+    if (base != first) rest = base + (sp == std::string::npos ? std::string() : rest.substr(sp));
+    if (!status_ && !overdue_) q.status.reset();
+  } else if (asked_done && !status_) {
+    q.status = "done";  // "are my tasks done": the done ones
+  }
   if (!rest.empty()) q.q = rest;
   // Date words that were not read ("due after the holidays") are no search text: never a confident "none".
   for (std::size_t i = 0; i < n_; ++i)

@@ -28,6 +28,30 @@ bool all_digits(std::string_view w) {
   return true;
 }
 
+std::string base_form(std::string_view w) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 44> kIrregular = {{
+      {"paid", "pay"},    {"bought", "buy"},    {"sent", "send"},     {"made", "make"},    {"done", "do"},
+      {"did", "do"},      {"wrote", "write"},   {"written", "write"}, {"took", "take"},    {"taken", "take"},
+      {"gave", "give"},   {"given", "give"},    {"got", "get"},       {"gotten", "get"},   {"went", "go"},
+      {"gone", "go"},     {"ate", "eat"},       {"eaten", "eat"},     {"told", "tell"},    {"sold", "sell"},
+      {"found", "find"},  {"brought", "bring"}, {"thought", "think"}, {"met", "meet"},     {"left", "leave"},
+      {"kept", "keep"},   {"spoke", "speak"},   {"spoken", "speak"},  {"fed", "feed"},     {"built", "build"},
+      {"spent", "spend"}, {"lent", "lend"},     {"drove", "drive"},   {"driven", "drive"}, {"ran", "run"},
+      {"swept", "sweep"}, {"hung", "hang"},     {"lost", "lose"},     {"read", "read"},    {"rang", "ring"},
+      {"rung", "ring"},   {"fixed", "fix"},     {"mailed", "mail"},   {"began", "begin"},
+  }};
+  for (const auto& [past, base] : kIrregular)
+    if (w == past) return std::string(base);
+  std::string s(w);
+  if (s.size() > 4 && s.ends_with("ied")) return s.substr(0, s.size() - 3) + "y";
+  if (s.size() > 4 && s.ends_with("ed")) {
+    s.resize(s.size() - 2);
+    // "submitted" → "submit"; "called" → "cal" (a prefix of "call" still finds it)
+    if (s.size() >= 2 && s[s.size() - 1] == s[s.size() - 2]) s.pop_back();
+  }
+  return s;
+}
+
 std::optional<int> number_word(std::string_view w, bool article) {
   if (all_digits(w)) {
     if (w.size() > 4) return std::nullopt;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace todo::chat::detail {
@@ -23,6 +24,9 @@ int weekday_word(std::string_view w, bool cued, bool* plural = nullptr);
 /// 1-12, 0 when not a month name.
 int month_word(std::string_view w);
 bool all_digits(std::string_view w);
+/// The base form (or a prefix of it, for a prefix search) of a past-tense verb in lower case: "paid" → "pay",
+/// "called" → "cal", "submitted" → "submit", "tried" → "try"; the word itself when it does not look past.
+std::string base_form(std::string_view w);
 
 /// A clock time read from one token, maybe with a following "am"/"pm" token.
 struct ClockRead {

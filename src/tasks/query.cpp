@@ -383,12 +383,25 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
   const std::string due = due_desc ? kDueDesc : kDueAsc;
   const std::string undated = due_desc ? "'-infinity'::timestamptz" : "'infinity'::timestamptz";
   bool dated = q.has_due == true;
+  // By day (due_before_day/due_after_day): the index condition is two days wider than the instants (every
+  // zone's offset is within -12..+14 hours, so an all-day task of any zone whose date is in the user's range
+  // is inside it), then an all-day task is compared by its date in its own zone and a timed one by the
+  // instant.
+  auto by_day = [&](const std::string& instant, const std::optional<std::string>& day, const char* op) {
+    if (!day) return;
+    where += " AND (CASE WHEN all_day THEN (due_at AT TIME ZONE tz_file(timezone))::date " + std::string(op) +
+             " " + param(*day) + "::date ELSE due_at " + op + " " + instant + " END)";
+  };
   if (q.due_before) {
-    where += " AND " + due + " < " + param(to_pg_timestamptz(*q.due_before)) + "::timestamptz";
+    const std::string b = param(to_pg_timestamptz(*q.due_before)) + "::timestamptz";
+    where += " AND " + due + " < " + (q.due_before_day ? "(" + b + " + interval '2 days')" : b);
+    by_day(b, q.due_before_day, "<");
     dated = dated || due_desc;
   }
   if (q.due_after) {
-    where += " AND " + due + " >= " + param(to_pg_timestamptz(*q.due_after)) + "::timestamptz";
+    const std::string a = param(to_pg_timestamptz(*q.due_after)) + "::timestamptz";
+    where += " AND " + due + " >= " + (q.due_after_day ? "(" + a + " - interval '2 days')" : a);
+    by_day(a, q.due_after_day, ">=");
     dated = dated || !due_desc;
   }
   if (q.overdue) {

@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include "e2e.hpp"
 #include "support/process.hpp"
@@ -915,6 +917,76 @@ TEST_F(ChatDialogTest, FilteredListReturnsTheRightTasks) {
   EXPECT_EQ(r["actions"][0]["type"], "list");
   EXPECT_EQ(r["actions"][0]["task"]["id"], hit["id"]);
   EXPECT_NE(r["reply"].get<std::string>().find("Quarterly plan"), std::string::npos) << r;
+}
+
+// Yes/no questions about tasks ("?" or not) list, and say whether the task is done: "have I paid rent?" used
+// to search for "paid rent", which full-text search does not match to "pay rent", and "did I pay rent"
+// without
+// "?" created a task named after the question.
+TEST_F(ChatDialogTest, YesNoQuestionsSayWhetherTasksAreDone) {
+  auto u = user();
+  const auto rent = create_task(u.client, "pay rent");
+  ASSERT_EQ(
+      u.client.post("/api/v1/tasks/" + rent["id"].get<std::string>() + "/complete", json::object()).status,
+      200);
+  create_task(u.client, "call mum");
+  create_task(u.client, "Finish the report");
+  for (const char* text : {"have I paid rent?", "did I pay rent", "have I paid the rent already"}) {
+    const auto r = say(u, text);
+    EXPECT_EQ(r["intent"], "list") << r;
+    ASSERT_EQ(r["actions"].size(), 1u) << r;
+    EXPECT_EQ(r["actions"][0]["task"]["id"], rent["id"]) << r;
+    EXPECT_NE(r["reply"].get<std::string>().find("Yes: \u201cpay rent\u201d is done"), std::string::npos)
+        << r;
+  }
+  const auto mum = say(u, "have I called mum");
+  EXPECT_EQ(mum["intent"], "list") << mum;
+  ASSERT_EQ(mum["actions"].size(), 1u) << mum;
+  EXPECT_NE(mum["reply"].get<std::string>().find("No: \u201ccall mum\u201d is not done yet"),
+            std::string::npos)
+      << mum;
+  const auto report = say(u, "is the report done");
+  EXPECT_EQ(report["intent"], "list") << report;
+  ASSERT_EQ(report["actions"].size(), 1u) << report;
+  EXPECT_NE(report["reply"].get<std::string>().find("is not done yet"), std::string::npos) << report;
+  const auto overdue = say(u, "are the tasks overdue");
+  EXPECT_EQ(overdue["intent"], "list") << overdue;
+  EXPECT_EQ(overdue["actions"], json::array()) << overdue;
+  // No task was created by any of these questions.
+  EXPECT_EQ(tasks_of(u).size(), 3u);
+}
+
+// An all-day task is due on its date in its own zone: "what's due today" lists one of another zone dated
+// today (its due_at, midnight at UTC+14, is the evening before in New York) and not one dated tomorrow (whose
+// due_at is this morning in New York). Timed tasks are matched by instant.
+TEST_F(ChatDialogTest, AllDayTasksAreListedByTheirDate) {
+  const char* ny = "America/New_York";
+  auto u = user({{"timezone", ny}});
+  const auto today =
+      std::chrono::floor<date::days>(date::make_zoned(ny, std::chrono::system_clock::now()).get_local_time());
+  auto midnight = [](const char* zone, date::local_days d) {
+    return date::format("%FT%TZ",
+                        std::chrono::floor<std::chrono::seconds>(date::make_zoned(zone, d).get_sys_time()));
+  };
+  for (const auto& [title, zone, day] :
+       {std::tuple{"Kiritimati today", "Pacific/Kiritimati", today},
+        std::tuple{"Kiritimati tomorrow", "Pacific/Kiritimati", today + date::days(1)},
+        std::tuple{"Honolulu today", "Pacific/Honolulu", today},
+        std::tuple{"Honolulu yesterday", "Pacific/Honolulu", today - date::days(1)}})
+    create_task(u.client,
+                {{"title", title}, {"due_at", midnight(zone, day)}, {"all_day", true}, {"timezone", zone}});
+  create_task(
+      u.client,
+      {{"title", "Timed today"},
+       {"due_at",
+        date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(
+                                   date::make_zoned(ny, today + std::chrono::hours(12)).get_sys_time()))}});
+  const auto r = say(u, "what's due today");
+  EXPECT_EQ(r["intent"], "list") << r;
+  std::set<std::string> titles;
+  for (const auto& a : r["actions"])
+    titles.insert(a["task"]["title"].get<std::string>());
+  EXPECT_EQ(titles, (std::set<std::string>{"Kiritimati today", "Honolulu today", "Timed today"})) << r;
 }
 
 // List questions without a list verb ("tasks due this week") created a task, and filler words ("what should I

@@ -35,6 +35,11 @@ struct ListQuery {
   std::vector<std::string> tags_any;
   std::optional<Instant> due_before;
   std::optional<Instant> due_after;
+  // Not a REST parameter (the chat's lists set them): with due_after/due_before, an all-day task matches by
+  // its date (of due_at in its own time zone, "YYYY-MM-DD") from due_after_day on / before due_before_day, a
+  // timed one by the instants. The index still bounds due_at, two days wider than the instants.
+  std::optional<std::string> due_after_day;
+  std::optional<std::string> due_before_day;
   bool overdue = false;
   std::optional<bool> has_due;
   std::optional<std::string> search;  // a to_tsquery expression built from q

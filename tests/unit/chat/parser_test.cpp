@@ -615,6 +615,54 @@ TEST(ChatParser, QuestionsAreNotCreates) {
   }
 }
 
+// Yes/no questions about the user's tasks are lists with or without "?": "have I"/"did I" + a verb and
+// "is/are the|my X done" search open and done tasks (a past verb in its base form: "paid" → "pay", as
+// full-text search does not stem), "are the tasks overdue" and "is my X due …" list with their filters.
+// Titles that only start like a question stay creates.
+TEST(ChatParser, YesNoQuestionsWithoutAQuestionMarkAreLists) {
+  struct Case {
+    const char* text;
+    const char* q;
+    const char* status;  // "" = open and done
+    bool overdue;
+  };
+  for (const auto& c :
+       std::vector<Case>{{"are the tasks overdue", "", "open", true},
+                         {"do I have anything due today", "", "open", false},
+                         {"is the report done", "report", "", false},
+                         {"is the report done?", "report", "", false},
+                         {"did I pay rent", "pay rent", "", false},
+                         {"have I called mum", "mum", "", false},  // "called" is a filler ("a task called …")
+                         {"have I paid rent?", "pay rent", "", false},
+                         {"have I already paid the rent", "pay rent", "", false},
+                         {"did I submit the report yet", "submit report", "", false},
+                         {"is my report overdue", "report", "open", true},
+                         {"have I got overdue tasks?", "", "open", true}}) {
+    const auto r = parse(c.text, ny());
+    EXPECT_EQ(r.intent, Intent::list) << c.text;
+    EXPECT_GE(r.confidence, 0.7) << c.text;
+    EXPECT_TRUE(r.title.empty()) << c.text;
+    ASSERT_TRUE(r.query.has_value()) << c.text;
+    EXPECT_EQ(r.query->q.value_or(""), c.q) << c.text;
+    EXPECT_EQ(r.query->status.value_or(""), c.status) << c.text;
+    EXPECT_EQ(r.query->overdue, c.overdue) << c.text;
+  }
+  const auto today = parse("do I have anything due today", ny());
+  ASSERT_TRUE(today.query && today.query->due_after && today.query->due_before);
+  EXPECT_EQ(format_rfc3339(*today.query->due_after), "2026-03-04T05:00:00Z");
+  // Imperatives and notes stay creates.
+  for (const auto& [text, title] :
+       {std::pair{"do laundry", "do laundry"}, std::pair{"do the dishes", "do the dishes"},
+        std::pair{"Do taxes tomorrow", "Do taxes"},
+        std::pair{"is the printer broken", "is the printer broken"},
+        std::pair{"add is the printer broken? to my list", "is the printer broken?"}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, title) << text;
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+}
+
 // Common ways of writing dates, recurrences and priorities are read (or, when ambiguous, a problem), not left
 // in the title at high confidence.
 TEST(ChatParser, CommonFormsAreRead) {
