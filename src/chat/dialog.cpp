@@ -714,8 +714,13 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
     if (names_day && !r.all_day) {
       first = r.due_at;
       all_day = false;
+    } else if (names_day && task.all_day) {
+      // the day said ("every friday": the user's next Friday), as that day in the all-day task's own timezone
+      first = detail::wall_to_instant(
+          day_zone(task, s.turn.zone),
+          std::chrono::floor<date::days>(detail::to_local(s.turn.zone, *r.due_at)), 0);
     } else if (names_day) {
-      first = task.all_day ? *r.due_at : day_at_time(*r.due_at, *task.due_at, s.turn.zone);
+      first = day_at_time(*r.due_at, *task.due_at, s.turn.zone);
     } else if (!r.all_day) {
       first = day_at_time(*task.due_at, *r.due_at, s.turn.zone, day_zone(task, s.turn.zone));
       all_day = false;

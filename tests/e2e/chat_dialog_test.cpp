@@ -838,6 +838,19 @@ TEST_F(ChatDialogTest, AnAllDayTasksDayIsInItsOwnTimezone) {
   EXPECT_EQ(home["all_day"], true) << home;
   EXPECT_EQ(local_weekday_time("America/New_York", home["due_at"]), "Fri 00:00") << home;
   EXPECT_NE(r["reply"].get<std::string>().find("Fri"), std::string::npos) << r;
+  // Making it recurring on a named day is that day in the task's timezone too (it was the user's: Thursday
+  // 11:00 in New York, a Friday 00:00 in Tokyo).
+  const auto holiday = create_task(tokyo.client, {{"title", "Holiday"},
+                                                  {"due_at", "2030-03-05T05:00:00Z"},
+                                                  {"all_day", true},
+                                                  {"timezone", "America/New_York"}});
+  const auto rec = say(tokyo, "make holiday recurring every friday");
+  ASSERT_EQ(rec["actions"].size(), 1u) << rec;
+  const auto h = tokyo.client.get("/api/v1/tasks/" + holiday["id"].get<std::string>()).json();
+  EXPECT_EQ(h["recurrence"], "FREQ=WEEKLY;BYDAY=FR") << h;
+  EXPECT_EQ(h["all_day"], true) << h;
+  EXPECT_EQ(local_weekday_time("America/New_York", h["due_at"]), "Fri 00:00") << h;
+  EXPECT_NE(rec["reply"].get<std::string>().find("first due Fri"), std::string::npos) << rec;
 }
 
 // A choice ("the first one", "2") given to a yes/no question does not fit: it says so and the question stays
