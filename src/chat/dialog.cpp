@@ -1118,6 +1118,10 @@ bool answer_pending(Step& s) {
 
 /// A low-confidence reading complete enough to carry out once the user says yes.
 bool proposable(const Reading& r) {
+  // A problem saying what the dialog can't do ("I can't end the series 'for 99999 times' …") is refused, not
+  // offered: "yes" to a repeating task without the end it was given would make an endless series.
+  for (const auto& p : r.problems)
+    if (p.starts_with("I can't ")) return false;
   // A repeating task needs its first due date: without one, "yes" could only fail.
   if (r.intent == Intent::create) return !r.title.empty() && (!r.recurrence || r.due_at);
   if (r.intent == Intent::list) return true;

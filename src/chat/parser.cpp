@@ -56,6 +56,10 @@ struct Rule {
 
 constexpr std::array<const char*, 7> kRruleDays = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"};
 
+// The problem of a recurrence whose end cannot be read ("for 99999 times", "for 1.5 weeks"): the dialog
+// refuses it ("I can't …") instead of offering a series that would never end.
+constexpr string_view kCantEnd = "I can't end the series ";
+
 bool in(string_view w, std::initializer_list<string_view> set) {
   for (auto s : set)
     if (w == s) return true;
@@ -1390,9 +1394,11 @@ bool Parser::slots_at(std::size_t i) {
       take(i, j + 2, SpanKind::recurrence);
       return true;
     }
-    // "for 99999 times", "for 1.5 times": a count that cannot be read
+    // "for 99999 times", "for 1.5 times": a count that cannot be read. Refused, never offered: without its
+    // count the series would be endless.
     if (free(j) && low(j).find_first_of("0123456789") == 0 && free_in(j + 1, {"times", "occurrences"})) {
-      problem("unreadable count " + quote(i, j + 2));
+      problem(std::string(kCantEnd) + quote(i, j + 2) +
+              ": a count must be a whole number from 1 to 9999 (unreadable count)");
       take(i, j + 2, std::nullopt);
       return true;
     }
@@ -1685,7 +1691,9 @@ void Parser::finish_dates() {
     }
     if (next_day) from += days(1);
     const local_days first = first_occurrence(from, minute, found);
-    if (for_n_ < 0) problem("unreadable duration " + quote(for_a_, for_b_));
+    if (for_n_ < 0)
+      problem(std::string(kCantEnd) + quote(for_a_, for_b_) +
+              ": a duration must be a whole number from 1 to 9999 (unreadable duration)");
     if (for_n_ > 0) {
       // One occurrence for each unit ("every day for 10 days", "every monday for 6 weeks"): that many
       // occurrences; otherwise ("daily for 2 weeks") up to the end of the period from the first one.

@@ -1150,6 +1150,22 @@ TEST_F(ChatDialogTest, ARecurrenceWithoutAFirstDateIsNotOffered) {
   EXPECT_EQ(tasks_of(u).size(), 0u);
 }
 
+// A series whose end cannot be read ("for 99999 times", beyond the 9999 the parser reads; "for 1.5 weeks") is
+// refused, not offered: "yes" to it made an endless series.
+TEST_F(ChatDialogTest, AnUnreadableEndOfASeriesIsRefusedNotMadeEndless) {
+  auto u = user();
+  for (const char* text : {"stretch every day for 99999 times", "stretch every day for 1.5 weeks"}) {
+    const auto q = say(u, text);
+    EXPECT_EQ(q["options"], json::array()) << q;
+    EXPECT_EQ(q["actions"], json::array()) << q;
+    EXPECT_EQ(q["reply"].get<std::string>().find("Did you mean"), std::string::npos) << q;
+    EXPECT_NE(q["reply"].get<std::string>().find("I can't end the series"), std::string::npos) << q;
+    const auto yes = say(u, "yes", q["conversation_id"]);
+    EXPECT_EQ(yes["actions"], json::array()) << yes;
+  }
+  EXPECT_EQ(tasks_of(u).size(), 0u);
+}
+
 TEST_F(ChatDialogTest, NumericDatesFollowTheUsersDateOrder) {
   auto dmy = user();
   auto mdy = user();
