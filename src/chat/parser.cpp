@@ -754,10 +754,18 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
                                                     "exercises", "items", "steps", "lines", "rows", "slides",
                                                     "verses", "sections", "lessons", "units", "problems"});
       if (!last || counted || !make_date(2024, mf ? parts[0] : parts[1], mf ? parts[1] : parts[0])) return 0;
-      bad = true;
-      problem("a date written with a dash " + quote(i, i + 1) + " (say \"on " + std::string(raw_of(i)) +
-              "\" or the month's name)");
-      return 1;
+      // "call mum 12-24": after a create's title of two words or more, a date valid in the reader's order is
+      // read ("party 12-24", one word, might be a count: a problem).
+      std::size_t words = 0;
+      for (std::size_t k = 0; k < i; ++k)
+        words += free(k) ? 1 : 0;
+      const bool create = r_.intent == Intent::create && !list_;
+      if (!(create && words >= 2)) {
+        bad = true;
+        problem("a date written with a dash " + quote(i, i + 1) + " (say \"on " + std::string(raw_of(i)) +
+                "\" or the month's name)");
+        return 1;
+      }
     }
     if (ok && p > w.size() && count >= 2) {
       const bool mf = ctx_.order == DateOrder::month_first;
@@ -877,7 +885,16 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
         a = clock_word(first, "", true);
         own_ampm = a && a->ampm;
       }
+      const int written = a ? a->minute : -1;
       if (a && !own_ampm && a->minute > b->minute && b->ampm) a->minute -= 12 * 60;
+      if (a && written >= 0 && a->minute < 0) {
+        // "10-9am": neither 10am nor 10pm the day before ends at 9am that day. Read as the evening to the
+        // next morning (10pm-9am, starting 22:00), but only as a question: a problem, never a sure reading.
+        a->minute += 24 * 60;
+        problem("a time range that ends before it starts " + quote(i, i + (b->uses_next ? 2 : 1)) +
+                " (read as " + std::to_string(a->minute / 60) + ":" + (a->minute % 60 < 10 ? "0" : "") +
+                std::to_string(a->minute % 60) + " to the next morning)");
+      }
       if (a && a->minute >= 0) {
         t.minute = a->minute;
         return b->uses_next ? 2 : 1;

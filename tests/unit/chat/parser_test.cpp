@@ -715,6 +715,46 @@ TEST(ChatParser, CommonFormsAreRead) {
     EXPECT_NE(parse(text, report_now()).title.find_first_of("0123456789"), std::string::npos) << text;
 }
 
+// A dashed month-day pair at the end of a create whose title has two words or more is a date in the reader's
+// order ("call mum 12-24" is Dec 24 for month-first, "call mum 24-12" for day-first); counted things ("read
+// pages 9-10") and a pair that is no date in that order stay in the title.
+TEST(ChatParser, ADashedDateAfterATitleIsRead) {
+  for (const auto& [text, order, day] :
+       {std::tuple{"call mum 12-24", DateOrder::month_first, "2026-12-24"},
+        std::tuple{"call mum 24-12", DateOrder::day_first, "2026-12-24"},
+        std::tuple{"send the invoice 1-15", DateOrder::month_first, "2027-01-15"}}) {
+    const auto r = parse(text, report_now(order));
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, std::string(text).substr(0, std::string(text).rfind(' '))) << text;
+    EXPECT_EQ(ny_day(r), day) << text;
+    EXPECT_TRUE(r.all_day) << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << (r.problems.empty() ? "" : r.problems[0]);
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  for (const auto& [text, order] : {std::pair{"read pages 9-10", DateOrder::month_first},
+                                    std::pair{"call mum 24-12", DateOrder::month_first},
+                                    std::pair{"call mum 12-24", DateOrder::day_first}}) {
+    const auto r = parse(text, report_now(order));
+    EXPECT_EQ(r.title, text) << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+  }
+}
+
+// A time range that ends before it starts ("10-9am") is not left in the title: it is read as the evening to
+// the next morning (22:00), as a question (low confidence, a problem) rather than a sure reading.
+TEST(ChatParser, AReversedTimeRangeIsAQuestion) {
+  const auto r = parse("night shift tomorrow 10-9am", ny());
+  EXPECT_EQ(r.title, "night shift");
+  ASSERT_TRUE(r.due_at.has_value());
+  EXPECT_EQ(format_rfc3339(*r.due_at), "2026-03-06T03:00:00Z");  // Thu 22:00 EST
+  ASSERT_FALSE(r.problems.empty());
+  EXPECT_NE(r.problems[0].find("ends before it starts"), std::string::npos) << r.problems[0];
+  EXPECT_LT(r.confidence, 0.7);
+  // A range whose start takes the end's am/pm or keeps its own is still sure.
+  EXPECT_TRUE(parse("meeting tomorrow 11-1pm", ny()).problems.empty());
+  EXPECT_TRUE(parse("shift tomorrow 8pm-9am", ny()).problems.empty());
+}
+
 // Taking a tag off a task is no delete (nor a create): an update the dialog says it cannot do, naming the tag
 // and the task.
 TEST(ChatParser, RemovingATagIsNotADelete) {
