@@ -529,7 +529,8 @@ TEST(RealtimeReplicas, AfterItsListenConnectionDropsAReplicaCatchesUpItsSockets)
   pqxx::connection admin(r.db.url);
   pqxx::nontransaction n(admin);
   const auto killed = n.exec(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'todo-ws-listener'");
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'todo-ws-listener' "
+      "AND datname = current_database()");  // the cluster may serve other tests' databases
   ASSERT_EQ(killed.size(), 2u) << "one listener a replica";
   // Sent while B's listener is gone (it notices within 0.2 s, reconnects a second later).
   const auto ids = create_many(on_a->client, 3, "while B was not listening");
