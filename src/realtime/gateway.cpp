@@ -229,10 +229,12 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     if (!pos) co_return;
     const auto [last, oldest] = *pos;
     live_after_ = last;  // what was committed before now is history, not live traffic
-    if (!after || *after >= last) {
-      last_sent_ = last;  // from now on (a client ahead of the server has nothing to replay)
-    } else if (!oldest || *oldest > *after + 1) {
-      // The events after `after` were pruned: the client must reload its list.
+    if (!after || *after == last) {
+      last_sent_ = last;  // from now on
+    } else if (*after > last || !oldest || *oldest > *after + 1) {
+      // The events after `after` were pruned, or the client is ahead of the server: it holds sequences of
+      // another history (a database restored from a backup numbers again from a lower sequence, and the
+      // client would drop the new events as ones it has). Either way it must reload its list.
       enqueue_text(std::make_shared<const std::string>(control("resync")), 0);
       last_sent_ = last;
     } else {

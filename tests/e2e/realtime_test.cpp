@@ -462,12 +462,18 @@ TEST(RealtimeResync, HistoryOlderThanTheRetentionAsksForAResync) {
   EXPECT_EQ(got[0], json({{"type", "resync"}}));
   auto current = open_ws(second->base_url(), token, 3);  // nothing missed: no resync
   EXPECT_TRUE(sync(*current).empty());
+  // A client ahead of the server saw another history (a database restored from a backup): it would take
+  // sequences 4, 5, … for ones it has. It reloads.
+  auto ahead = open_ws(second->base_url(), token, 10);
+  got = receive(*ahead, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], json({{"type", "resync"}}));
 
   // After the resync, live changes flow.
   HttpClient client(second->base_url());
   client.set_token(token);
   const json t = create_task(client, "new");
-  for (auto* s : {ws.get(), partial.get(), current.get()})
+  for (auto* s : {ws.get(), partial.get(), current.get(), ahead.get()})
     EXPECT_TRUE(IsRun(receive(*s, 1), 4, {t["id"]}));
 }
 
