@@ -2,13 +2,99 @@
 #include "todo/core/json.hpp"
 
 #include <limits>
+#include <string>
+#include <unordered_set>
+#include <vector>
 
 namespace todo::json {
 
+namespace {
+
+/// Watches the parser's events for a key repeated within one object (RFC 8259 4: names SHOULD be unique;
+/// nlohmann keeps the last silently, so {"password":"a","password":"b"} would mean whichever the reader
+/// happens to pick). Each repeat is named by its path (`title`, `recurrence.by_day`, `items[2].name`).
+/// The keys of all objects are in one set, each prefixed with its object's serial number, and a frame is
+/// small: a body of a million nested arrays costs a fraction of what its DOM does.
+class RepeatedKeys {
+ public:
+  bool on_event(nlohmann::json::parse_event_t event, const nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    switch (event) {
+      case E::object_start:
+        frames_.push_back({true, serial_++, nullptr});
+        break;
+      case E::array_start:
+        frames_.push_back({false, 0, nullptr});
+        break;
+      case E::key: {
+        auto& top = frames_.back();
+        std::string entry = std::to_string(top.number);
+        entry += '\0';
+        entry += parsed.get_ref<const std::string&>();
+        const auto [it, fresh] = keys_.insert(std::move(entry));
+        top.key = &*it;
+        if (!fresh && repeats_.size() < FieldErrors::kMaxListed) repeats_.push_back({path(), "repeated key"});
+        break;
+      }
+      case E::object_end:
+      case E::array_end:
+        frames_.pop_back();
+        element_done();
+        break;
+      case E::value:
+        element_done();
+        break;
+    }
+    return true;
+  }
+  /// The first FieldErrors::kMaxListed repeats.
+  std::vector<FieldError>& repeats() { return repeats_; }
+
+ private:
+  struct Frame {
+    bool object;
+    std::size_t number;      // objects: the serial number; arrays: the index of the element being read
+    const std::string* key;  // objects: the entry of the key being read, in keys_ (nodes do not move)
+  };
+  void element_done() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().number;
+  }
+  std::string path() const {
+    std::string out;
+    for (const auto& f : frames_) {
+      if (f.object) {
+        if (!out.empty()) out += '.';
+        out += std::string_view(*f.key).substr(f.key->find('\0') + 1);
+      } else {
+        out += '[' + std::to_string(f.number) + ']';
+      }
+    }
+    return out;
+  }
+  std::vector<Frame> frames_;
+  std::unordered_set<std::string> keys_;
+  std::size_t serial_ = 0;
+  std::vector<FieldError> repeats_;
+};
+
+}  // namespace
+
 nlohmann::json parse_object(std::string_view body) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  RepeatedKeys repeated;
+  nlohmann::json j = nlohmann::json::parse(
+      body,
+      [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        return repeated.on_event(event, parsed);
+      },
+      /*allow_exceptions=*/false);
   if (j.is_discarded())
     throw Error(Errc::bad_request, "the body is not valid JSON", {{"body", "malformed JSON"}});
+  // Syntax first: a body that does not parse is that, whatever keys it repeated before the error.
+  if (auto& repeats = repeated.repeats(); !repeats.empty()) {
+    std::string detail = "the body repeats a key: " + repeats[0].field;
+    if (repeats.size() > 1) detail += " (and others)";
+    throw Error(Errc::bad_request, std::move(detail), std::move(repeats));
+  }
   if (!j.is_object())
     throw Error(Errc::unprocessable, "the body must be a JSON object", {{"body", "expected a JSON object"}});
   return j;

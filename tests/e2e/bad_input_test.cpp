@@ -470,6 +470,31 @@ TEST_F(BadInputTest, HostIsRequiredOnceAndWellFormed) {
             0u);
 }
 
+// nlohmann keeps the last of two equal keys: {"title":"first","title":"second"} made a task "second", and a
+// login with two passwords used one of them. A repeated key is a 400 naming it, at any depth.
+TEST_F(BadInputTest, ARepeatedJsonKeyIs400NamingIt) {
+  auto u = user();
+  EXPECT_TRUE(IsProblem(
+      u.client.request("POST", "/api/v1/tasks", std::string(R"({"title":"first","title":"second"})")), 400,
+      "title"));
+  EXPECT_TRUE(IsProblem(
+      u.client.request("POST", "/api/v1/tasks",
+                       std::string(R"({"title":"x","recurrence":{"freq":"daily","freq":"weekly"}})")),
+      400, "recurrence.freq"));
+  const std::string login =
+      R"({"email":")" + u.email + R"(","password":")" + u.password + R"(","password":"wrong-password"})";
+  EXPECT_TRUE(IsProblem(anon().request("POST", "/api/v1/auth/login", login), 400, "password"));
+  EXPECT_TRUE(IsProblem(
+      anon().request(
+          "POST", "/api/v1/auth/login",
+          R"({"email":")" + u.email + R"(","password":"wrong-password","password":")" + u.password + R"("})"),
+      400, "password"));
+  const auto t = create_task(u.client, "x");
+  EXPECT_TRUE(IsProblem(
+      u.client.request("PATCH", task_path(t), std::string(R"({"title":"a","description":"b","title":"c"})")),
+      400, "title"));
+}
+
 // RFC 9110 9.3.2: HEAD is GET without the body, Content-Length included; any answer to HEAD has no body
 // (a 405's body was read by the client as the start of its next response).
 TEST_F(BadInputTest, HeadIsAGetWithoutTheBody) {

@@ -51,6 +51,26 @@ TEST(ParseObject, DeepNestingIsHandled) {
   EXPECT_TRUE(j["a"].is_array());
 }
 
+TEST(ParseObject, ARepeatedKeyIsABadRequestNamingItAtEveryDepth) {
+  // nlohmann keeps the last of two equal keys; which one the client meant is unknowable.
+  EXPECT_TRUE(ThrowsNaming([] { parse_object(R"({"title":"first","title":"second"})"); }, Errc::bad_request,
+                           "title"));
+  EXPECT_TRUE(ThrowsNaming([] { parse_object(R"({"a":{"b":1,"c":2,"b":3}})"); }, Errc::bad_request, "a.b"));
+  EXPECT_TRUE(
+      ThrowsNaming([] { parse_object(R"({"a":[1,{"x":1},{"k":1,"k":1}]})"); }, Errc::bad_request, "a[2].k"));
+  EXPECT_TRUE(
+      ThrowsNaming([] { parse_object(R"({"a":[[],[{"k":1,"k":1}]]})"); }, Errc::bad_request, "a[1][0].k"));
+  // Escapes are compared decoded: "\u0074itle" is "title".
+  EXPECT_TRUE(ThrowsNaming([] { parse_object(R"({"title":1,"title":2})"); }, Errc::bad_request, "title"));
+  auto e = error_of([] { parse_object(R"({"a":1,"a":2,"b":{"c":1,"c":2}})"); });
+  ASSERT_TRUE(e);
+  EXPECT_THAT(fields_of(*e), ElementsAre("a", "b.c"));
+  // The same key in sibling or nested objects is no repeat.
+  EXPECT_EQ(parse_object(R"({"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]})")["b"][1]["a"], 2);
+  // Malformed JSON stays malformed whatever it repeated first.
+  EXPECT_TRUE(ThrowsNaming([] { parse_object(R"({"a":1,"a":2,)"); }, Errc::bad_request, "body"));
+}
+
 TEST(Reader, UnknownKeysAreErrorsStraightAway) {
   const json o = {{"title", "x"}, {"colour", "red"}, {"size", 3}};
   Reader r(o, {"title", "description"});
