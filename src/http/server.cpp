@@ -17,6 +17,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/range/iterator_range.hpp>
+#include <chrono>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -187,6 +188,10 @@ std::optional<Error> framing_error(const bhttp::request_parser<bhttp::string_bod
   if (hosts == 1 && !sane_host(h[bhttp::field::host]))
     return Error(Errc::bad_request, "the Host header is not a host[:port]",
                  {{"Host", "is not a host[:port]"}});
+  // Two credentials: which one the client meant is unknowable (the first was used silently).
+  if (h.count(bhttp::field::authorization) > 1)
+    return Error(Errc::bad_request, "more than one Authorization header",
+                 {{"Authorization", "given more than once"}});
   return std::nullopt;
 }
 
@@ -306,22 +311,65 @@ asio::awaitable<void> Session::run() {
     co_await write(r, id, 11, /*keep_alive=*/false, /*head_only=*/method == "HEAD");
   };
 
+  // The first request's head is bounded by the header timeout from accept: a connection that never sent a
+  // byte was held for the idle timeout (60 s), six times what a partial head gets. Between requests on a
+  // kept-alive connection the wait for the next one is the idle timeout.
+  bool first_request = true;
+  const auto first_head_deadline = std::chrono::steady_clock::now() + opt.header_timeout;
+  // RFC 9112 2.2: empty lines before a request line are ignored (a CRLF some clients send after a body),
+  // at most kMaxEmptyLines of them before each request.
+  constexpr int kMaxEmptyLines = 4;
+  int empty_lines = 0;
   for (;;) {
     if (buffer.size() == 0) {
-      // Wait for the next request's first byte with the idle timeout; shutdown closes us here.
+      // Wait for the next request's first byte; shutdown closes us here.
       idle_.store(true);
       if (server_.stopping_.load()) break;
-      stream_.expires_after(opt.idle_timeout);
+      if (first_request)
+        stream_.expires_at(first_head_deadline);
+      else
+        stream_.expires_after(opt.idle_timeout);
       auto [ec, n] = co_await stream_.async_read_some(buffer.prepare(4096), kTuple);
       idle_.store(false);
       if (ec) break;
       buffer.commit(n);
     }
+    {
+      const auto* data = static_cast<const char*>(buffer.data().data());
+      const std::size_t size = buffer.size();
+      std::size_t skip = 0;
+      while (empty_lines < kMaxEmptyLines) {
+        if (skip < size && data[skip] == '\n') {
+          skip += 1;
+        } else if (skip + 1 < size && data[skip] == '\r' && data[skip + 1] == '\n') {
+          skip += 2;
+        } else {
+          break;
+        }
+        ++empty_lines;
+      }
+      buffer.consume(skip);
+      if (skip > 0 && buffer.size() == 0) continue;  // only empty lines so far: wait for the request line
+      if (buffer.size() == 1 && empty_lines < kMaxEmptyLines &&
+          *static_cast<const char*>(buffer.data().data()) == '\r') {
+        // A CR whose LF has not arrived: read on before deciding whether it begins an empty line.
+        if (!first_request) stream_.expires_after(opt.header_timeout);
+        auto [ec, n] = co_await stream_.async_read_some(buffer.prepare(4096), kTuple);
+        if (ec) break;
+        buffer.commit(n);
+        continue;
+      }
+    }
+    empty_lines = 0;
 
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
     parser.body_limit(opt.body_limit);
-    stream_.expires_after(opt.header_timeout);
+    if (first_request)
+      stream_.expires_at(first_head_deadline);
+    else
+      stream_.expires_after(opt.header_timeout);
+    first_request = false;
     auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer, parser, kTuple);
     if (hec) {
       // Timeouts, resets and end of stream just close; a malformed request gets a 400 first. Its method is

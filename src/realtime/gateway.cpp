@@ -15,6 +15,7 @@
 #include <boost/beast/websocket.hpp>
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <pqxx/pqxx>
 
 #include "todo/auth/jwt.hpp"
@@ -537,6 +538,68 @@ bool is_websocket_key(std::string_view key) {
   });
 }
 
+/// A host and port as RFC 6454 compares them: the host lower-cased (a reg-name or IP literal), the port a
+/// number when given. nullopt for an empty host or a port that is no number from 0 to 65535.
+struct Authority {
+  std::string host;
+  std::optional<unsigned> port;
+};
+std::optional<Authority> parse_authority(std::string_view a) {
+  const auto bracket = a.rfind(']');
+  const auto colon = a.rfind(':');
+  Authority out;
+  std::string_view host = a;
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    host = a.substr(0, colon);
+    const auto port = a.substr(colon + 1);
+    unsigned n = 0;
+    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (port.empty() || ec != std::errc() || p != port.data() + port.size() || n > 65535) return std::nullopt;
+    out.port = n;
+  }
+  if (host.empty() || host.find_first_of("/?#@ ") != std::string_view::npos) return std::nullopt;
+  out.host = lower_ascii(host);
+  return out;
+}
+
+/// An http(s) origin ("scheme://host[:port]", RFC 6454 6.1) as scheme, lower-cased host and port (the
+/// scheme's default when absent): "HTTP://Example.COM:80" and "http://example.com" are one origin. nullopt
+/// for any other form ("null", a path, another scheme).
+struct Origin {
+  std::string scheme;
+  std::string host;
+  unsigned port;
+  bool operator==(const Origin&) const = default;
+};
+std::optional<Origin> parse_origin(std::string_view o) {
+  const auto sep = o.find("://");
+  if (sep == std::string_view::npos) return std::nullopt;
+  const std::string scheme = lower_ascii(o.substr(0, sep));
+  if (scheme != "http" && scheme != "https") return std::nullopt;
+  const auto authority = parse_authority(o.substr(sep + 3));
+  if (!authority) return std::nullopt;
+  return Origin{scheme, authority->host, authority->port.value_or(scheme == "https" ? 443 : 80)};
+}
+
+/// Whether a browser's Origin is this server's own, as named by the request's Host: same host, and the port
+/// the Host names, or the scheme's default when it names none (either scheme: a TLS proxy may be in front).
+bool same_origin(std::string_view origin, std::string_view host_header) {
+  const auto o = parse_origin(origin);
+  const auto h = parse_authority(host_header);
+  if (!o || !h || o->host != h->host) return false;
+  return h->port ? *h->port == o->port : o->port == (o->scheme == "https" ? 443u : 80u);
+}
+
+/// Whether `origin` is one of the configured origins ("*" for any), compared as origins.
+bool listed_origin(std::string_view origin, const std::vector<std::string>& allowed) {
+  const auto o = parse_origin(origin);
+  return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) {
+    if (a == "*" || a == origin) return true;
+    const auto listed = parse_origin(a);
+    return o && listed && *o == *listed;
+  });
+}
+
 /// The upgrade request being answered: its id and its access-log line.
 struct Answer {
   std::string request_id;
@@ -620,18 +683,25 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
   // line) is refused here first. The server routes only GET HTTP/1.1 requests with one valid Host,
   // `Connection: upgrade` and `Upgrade: websocket` here; the rest is checked below.
   std::optional<std::pair<bhttp::status, std::string>> bad;
+  std::string bad_field;
   if (req[bhttp::field::sec_websocket_version] != "13") {
     // RFC 6455 4.2.2: 426 with the version this server speaks.
     bad = {bhttp::status::upgrade_required, req.count(bhttp::field::sec_websocket_version)
                                                 ? "Sec-WebSocket-Version must be 13"
                                                 : "Sec-WebSocket-Version is required (13)"};
+  } else if (req.count(bhttp::field::sec_websocket_key) > 1) {
+    // Beast reads the first; which one the client will check the answer against is unknowable.
+    bad = {bhttp::status::bad_request, "more than one Sec-WebSocket-Key header"};
+    bad_field = "Sec-WebSocket-Key";
   } else if (!is_websocket_key(req[bhttp::field::sec_websocket_key])) {
     // RFC 6455 4.2.1: the key is a base64-encoded 16-byte value (24 characters, the last two '='). Beast
     // checks only that it is there and not longer.
     bad = {bhttp::status::bad_request, "Sec-WebSocket-Key must be a base64-encoded 16-byte value"};
   }
   if (bad) {
-    asio::co_spawn(ex, refuse(std::move(stream), std::move(answer), bad->first, std::move(bad->second)),
+    asio::co_spawn(ex,
+                   refuse(std::move(stream), std::move(answer), bad->first, std::move(bad->second), {},
+                          std::move(bad_field)),
                    asio::detached);
     return;
   }
@@ -676,7 +746,7 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
           std::int64_t n = -1;
           auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
           if (ec != std::errc() || p != v.data() + v.size() || n < 0)
-            bad_query = {bhttp::status::bad_request, "after must be a sequence number", "after"};
+            bad_query = {bhttp::status::unprocessable_entity, "after must be a sequence number", "after"};
           else
             after = n;
         }
@@ -695,12 +765,9 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
   // Origin: browsers send it; only the configured origins (and this server's own) may open a socket.
   const std::string origin(req[bhttp::field::origin]);
   if (!origin.empty()) {
-    const auto& allowed = shared_->options.allowed_origins;
-    const std::string host(req[bhttp::field::host]);
-    const bool same = origin == "http://" + host || origin == "https://" + host;
-    const bool listed = std::find(allowed.begin(), allowed.end(), origin) != allowed.end() ||
-                        std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
-    if (!same && !listed) {
+    // RFC 6454: scheme and host case-insensitive, a default port the same as none.
+    if (!same_origin(origin, req[bhttp::field::host]) &&
+        !listed_origin(origin, shared_->options.allowed_origins)) {
       asio::co_spawn(ex,
                      refuse(std::move(stream), std::move(answer), bhttp::status::forbidden,
                             "origin not allowed: " + origin),

@@ -289,6 +289,42 @@ TEST_F(LifecycleTest, SlowHeadersAreCutOff) {
   EXPECT_TRUE(server->running());
 }
 
+// A connection that never sends a byte gets the header timeout from the accept, not the idle timeout (it was
+// held for the idle timeout, 60 s by default, six times what a partial head gets). Between requests on a
+// kept-alive connection the wait stays the idle timeout.
+TEST_F(LifecycleTest, ASilentNewConnectionGetsTheHeaderTimeout) {
+  auto server = serve({{"TODO_HTTP_HEADER_TIMEOUT_MS", "500"}, {"TODO_HTTP_IDLE_TIMEOUT_MS", "30000"}});
+  dump_on_failure_.push_back(server);
+  {
+    RawConnection conn(server->base_url());
+    const auto start = Clock::now();
+    EXPECT_TRUE(conn.wait_closed(5s))
+        << "a silent connection is open 5 s after its accept (header timeout 500 ms)";
+    EXPECT_GE(Clock::now() - start, 300ms) << "closed before the header timeout";
+  }
+  {
+    // A first byte, then silence: still bounded from the accept.
+    RawConnection conn(server->base_url());
+    const auto start = Clock::now();
+    std::this_thread::sleep_for(300ms);
+    ASSERT_TRUE(conn.send("G"));
+    EXPECT_TRUE(conn.wait_closed(5s));
+    EXPECT_LT(Clock::now() - start, 3s);
+  }
+  {
+    // After a complete request the connection waits for the next one with the idle timeout (30 s here).
+    RawConnection conn(server->base_url());
+    const auto health_is_200 = [&conn] {
+      const auto r =
+          conn.send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n") ? conn.read_response(5s) : std::nullopt;
+      return r && r->status == 200;
+    };
+    EXPECT_TRUE(health_is_200());
+    EXPECT_FALSE(conn.wait_closed(2s)) << "an idle keep-alive connection was closed before its idle timeout";
+    EXPECT_TRUE(health_is_200());
+  }
+}
+
 /// CPU seconds (user + system) the process has used so far, from /proc/PID/stat.
 double cpu_seconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");

@@ -1094,7 +1094,14 @@ TEST(RealtimeHandshake, RefusalsAreProblemsAndEveryAnswerHasARequestIdAndALogLin
   // Query parameters as on every route: one it does not take is a 422 naming it (a misspelt `after` must not
   // silently start from the present), a repeated one a 400.
   for (const auto& [query, status, field] : std::vector<std::tuple<std::string, int, std::string>>{
-           {"&afetr=5", 422, "afetr"}, {"&after=1&after=2", 400, "after"}, {"&after=abc", 400, "after"}}) {
+           {"&afetr=5", 422, "afetr"},
+           {"&after=1&after=2", 400, "after"},
+           // An invalid value is a 422 as on every route (README, Errors); a repeated parameter stays 400.
+           {"&after=abc", 422, "after"},
+           {"&after=-1", 422, "after"},
+           {"&after=1.5", 422, "after"},
+           {"&after=", 422, "after"},
+           {"&after=9223372036854775808", 422, "after"}}) {
     RawConnection c(url);
     ASSERT_TRUE(c.send("GET /api/v1/ws?access_token=" + alice.token + query +
                        " HTTP/1.1\r\nHost: " + server->host() +
@@ -1103,6 +1110,16 @@ TEST(RealtimeHandshake, RefusalsAreProblemsAndEveryAnswerHasARequestIdAndALogLin
     const auto r = c.read_response(5s);
     ASSERT_TRUE(r) << c.received();
     EXPECT_TRUE(IsProblem(*r, status, field)) << query << ": " << r->describe();
+  }
+  {
+    // Two keys: Beast answered the first (101); which one the client checks the answer against is unknowable.
+    RawConnection c(url);
+    ASSERT_TRUE(c.send("GET /api/v1/ws?access_token=" + alice.token + " HTTP/1.1\r\nHost: " + server->host() +
+                       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + good_key +
+                       "\r\nSec-WebSocket-Key: " + good_key + "\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+    const auto r = c.read_response(5s);
+    ASSERT_TRUE(r) << c.received();
+    EXPECT_TRUE(IsProblem(*r, 400, "Sec-WebSocket-Key")) << r->describe();
   }
   {
     // The absolute form (RFC 9112 3.2.2) upgrades too (it was routed as a plain GET: 426).
@@ -1144,11 +1161,61 @@ TEST(RealtimeHandshake, RefusalsAreProblemsAndEveryAnswerHasARequestIdAndALogLin
     return metric_value(metrics, "http_requests_total",
                         {{"method", "GET"}, {"route", "/api/v1/ws"}, {"status", status}});
   };
-  // The request without Host is refused before routing ("unmatched"); two bad queries are 400s, one 422.
+  // The request without Host is refused before routing ("unmatched"); four bad keys, two keys and a repeated
+  // query parameter are 400s, an unknown parameter and five bad values of `after` 422s.
   EXPECT_EQ(count("400"), 6);
-  EXPECT_EQ(count("422"), 1);
+  EXPECT_EQ(count("422"), 6);
   EXPECT_EQ(count("426"), 2);
   EXPECT_EQ(count("101"), 2);
+}
+
+// RFC 6454: an origin's scheme and host are case-insensitive and a default port is the same as none;
+// "Host: example.com:80" with "Origin: http://example.com" was refused as another origin (raw strings).
+TEST(RealtimeHandshake, OriginsAreComparedAsOrigins) {
+  Database db;
+  OwnServer server(db.url, {{"TODO_ALLOWED_ORIGINS", "https://App.Example.com:443"}});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  const auto status = [&](const std::string& host, const std::string& origin) {
+    RawConnection c(url);
+    EXPECT_TRUE(c.send("GET /api/v1/ws?access_token=" + alice.token + " HTTP/1.1\r\nHost: " + host +
+                       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                       "Origin: " +
+                       origin + "\r\n\r\n"));
+    const auto r = c.read_response(5s);
+    if (!r) throw std::runtime_error("no answer: " + c.received());
+    return r->status;
+  };
+  struct Case {
+    const char* host;
+    const char* origin;
+    long status;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"example.com:80", "http://example.com", 101},
+           {"EXAMPLE.com", "http://example.com", 101},
+           {"example.com", "HTTP://Example.COM", 101},
+           {"example.com", "http://example.com:80", 101},
+           {"example.com", "https://example.com", 101},
+           {"example.com", "https://example.com:443", 101},
+           {"example.com:443", "https://example.com", 101},
+           {"example.com:8080", "http://EXAMPLE.COM:8080", 101},
+           {"[::1]:8080", "http://[::1]:8080", 101},
+           {"app.example.com", "https://app.example.com", 101},  // listed, as an origin
+           {"other.example", "https://APP.example.com", 101},
+           {"other.example", "https://app.example.com:443", 101},
+           {"example.com:80", "https://example.com", 403},  // another port
+           {"example.com:8080", "http://example.com", 403},
+           {"example.com", "http://example.com:8080", 403},
+           {"example.com", "http://example.com.evil.io", 403},
+           {"example.com", "ftp://example.com", 403},
+           {"example.com", "null", 403},
+           {"other.example", "http://app.example.com", 403},  // listed for https only
+           {"other.example", "https://app.example.com:8443", 403},
+       }) {
+    EXPECT_EQ(status(c.host, c.origin), c.status) << "Host: " << c.host << ", Origin: " << c.origin;
+  }
 }
 
 TEST(RealtimeLiveness, PingsFlowAndASilentPeerIsDropped) {
