@@ -174,7 +174,9 @@ std::optional<Claims> JwtSigner::verify(std::string_view token,
   if (token.size() > kMaxTokenBytes) return std::nullopt;
   const std::int64_t now_s = unix_seconds(now);
   const auto fresh = [&](const Claims& c) {
-    return c.exp > now_s && c.iat <= now_s + kMaxIatSkewSeconds && c.nbf <= now_s + kMaxIatSkewSeconds;
+    // "iat" may be a little ahead (the issuer's clock); "nbf" is the issuer's explicit word on when the token
+    // starts, so it is honoured to the second (this server's own tokens have none).
+    return c.exp > now_s && c.iat <= now_s + kMaxIatSkewSeconds && c.nbf <= now_s;
   };
   // A token found here was verified before, signature and all; only its lifetime is checked again.
   if (auto known = cache_->find(token)) {

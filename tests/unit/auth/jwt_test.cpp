@@ -172,7 +172,8 @@ TEST(Jwt, CriticalHeaderExtensionsAreRefused) {
   EXPECT_FALSE(signer.verify(make_token(R"({"alg":"HS256","crit":[]})", kValidPayload, Sig::hs256), kNow));
 }
 
-// RFC 7519 4.1.5: a token is not accepted before its "nbf" (allowing the same clock skew as for "iat").
+// RFC 7519 4.1.5: a token is not accepted before its "nbf", to the second (the 60 s of skew allowed for
+// "iat" made one valid a minute sooner than it said).
 TEST(Jwt, NotBeforeIsHonoured) {
   const JwtSigner signer(kSecret);
   const auto with_nbf = [](const std::string& nbf) {
@@ -184,6 +185,18 @@ TEST(Jwt, NotBeforeIsHonoured) {
   EXPECT_TRUE(signer.verify(later, kNow + 1000s));
   EXPECT_TRUE(signer.verify(make_token(R"({"alg":"HS256"})", with_nbf("1699990000"), Sig::hs256), kNow));
   EXPECT_FALSE(signer.verify(make_token(R"({"alg":"HS256"})", with_nbf("\"soon\""), Sig::hs256), kNow));
+  for (const char* soon : {"1700000001", "1700000030", "1700000060"}) {
+    const std::string t = make_token(R"({"alg":"HS256"})", with_nbf(soon), Sig::hs256);
+    EXPECT_FALSE(signer.verify(t, kNow)) << soon;
+    EXPECT_FALSE(signer.verify(t, kNow + 999ms)) << soon;
+  }
+  const std::string next_second = make_token(R"({"alg":"HS256"})", with_nbf("1700000001"), Sig::hs256);
+  EXPECT_TRUE(signer.verify(next_second, kNow + 1s));
+  EXPECT_TRUE(signer.verify(make_token(R"({"alg":"HS256"})", with_nbf("1700000000"), Sig::hs256), kNow));
+  // "iat" keeps its 60 s of skew.
+  EXPECT_TRUE(signer.verify(
+      make_token(R"({"alg":"HS256"})", R"({"sub":"user-1","iat":1700000030,"exp":1700003600})", Sig::hs256),
+      kNow));
 }
 
 // RFC 7519 2: a NumericDate may have a fraction (or an exponent). "exp" is rounded down to whole seconds,
