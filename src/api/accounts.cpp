@@ -29,9 +29,11 @@ void add_account_routes(http::Router& router, Context& ctx) {
     const std::string hash = user ? user->password_hash : auth::dummy_password_hash();
     const bool ok = co_await on_cpu(ctx, [&] { return auth::verify_password(hash, cred.password); });
     if (!user || !ok) throw Error(Errc::unauthorized, "invalid e-mail or password");
+    // RFC 6749 5.1: a response holding a token must not be stored by any cache.
     co_return Response::json(200, {{"access_token", ctx.jwt.issue(user->id)},
                                    {"token_type", "Bearer"},
-                                   {"expires_in", ctx.jwt.ttl().count()}});
+                                   {"expires_in", ctx.jwt.ttl().count()}})
+        .with_header("Cache-Control", "no-store");
   });
 
   router.add("GET", "/api/v1/me", [&ctx](Request& req) -> awaitable<Response> {

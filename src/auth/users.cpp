@@ -83,6 +83,12 @@ std::string check_email(json::Reader& r, const std::optional<std::string>& raw) 
   return e;
 }
 
+// As a title: trimmed of white space of any script and in NFC ("Re" + U+0301 + "my" and "Rémy" are one name,
+// and its length is counted in the composed form). JSON strings are valid UTF-8 (json::parse checks).
+std::string normal_display_name(std::string_view raw) {
+  return nfc(trim_unicode(raw));
+}
+
 // One line, as a title: no control character (tab and newline included) and no line separator.
 void check_display_name(json::Reader& r, const std::string& name) {
   if (!valid_utf8(name))
@@ -124,7 +130,7 @@ Registration parse_registration(const nlohmann::json& body) {
     out.password = std::move(*password);
   }
   if (auto name = r.string("display_name")) {
-    out.display_name = std::string(trim_unicode(*name));
+    out.display_name = normal_display_name(*name);
     check_display_name(r, out.display_name);
   }
   out.timezone = r.string("timezone").value_or("UTC");
@@ -151,7 +157,7 @@ ProfilePatch parse_profile_patch(const nlohmann::json& body) {
   json::Reader r(body, {"display_name", "timezone", "email_reminders", "date_order"});
   ProfilePatch p;
   if (auto name = r.string("display_name")) {
-    p.display_name = std::string(trim_unicode(*name));
+    p.display_name = normal_display_name(*name);
     check_display_name(r, *p.display_name);
   }
   if (auto tz = r.string("timezone")) {

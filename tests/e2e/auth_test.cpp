@@ -182,6 +182,32 @@ TEST_F(AuthTest, DisplayNamesAreOneLine) {
       << "a zero-width joiner inside an emoji stays";
 }
 
+// A display name is stored in NFC, as titles are: "Re" + U+0301 + "my" is "Rémy", and its length is counted
+// composed (100 "e" + U+0301 are 100 characters, not 200).
+TEST_F(AuthTest, DisplayNamesAreNfc) {
+  auto u = user();
+  const auto r = u.client.patch("/api/v1/me", {{"display_name", "Re\u0301my"}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.json()["display_name"], "R\u00e9my");
+  EXPECT_EQ(u.client.get("/api/v1/me").json()["display_name"], "R\u00e9my");
+  std::string decomposed;
+  for (int i = 0; i < 100; ++i)
+    decomposed += "e\u0301";
+  const auto long_name = u.client.patch("/api/v1/me", {{"display_name", decomposed}});
+  ASSERT_EQ(long_name.status, 200) << long_name.describe();
+  std::string composed;
+  for (int i = 0; i < 100; ++i)
+    composed += "\u00e9";
+  EXPECT_EQ(long_name.json()["display_name"], composed);
+  EXPECT_TRUE(
+      IsProblem(u.client.patch("/api/v1/me", {{"display_name", decomposed + "e"}}), 422, "display_name"));
+  const auto reg =
+      anon().post("/api/v1/auth/register",
+                  {{"email", unique_email()}, {"password", "password1"}, {"display_name", "Re\u0301my"}});
+  ASSERT_EQ(reg.status, 201) << reg.describe();
+  EXPECT_EQ(reg.json()["user"]["display_name"], "R\u00e9my");
+}
+
 TEST_F(AuthTest, LoginReturnsABearerToken) {
   auto u = user();
   auto client = anon();
@@ -190,6 +216,7 @@ TEST_F(AuthTest, LoginReturnsABearerToken) {
   const auto body = r.json();
   EXPECT_EQ(body["token_type"], "Bearer");
   EXPECT_EQ(body["expires_in"], 3600);
+  EXPECT_EQ(r.header("cache-control"), "no-store") << "RFC 6749 5.1: a token response is never cached";
   const std::string token = body.at("access_token");
   const auto header = decode_segment(token, 0);
   const auto payload = decode_segment(token, 1);
