@@ -23,7 +23,7 @@ void add_account_routes(http::Router& router, Context& ctx) {
   router.add("POST", "/api/v1/auth/login", [&ctx](Request& req) -> awaitable<Response> {
     auto cred = auth::parse_credentials(json_body(req));
     auto user = co_await ctx.db.read([&](pqxx::transaction_base& w) {
-      return auth::users::find_by_email(w, cred.email, cred.stored_before_unicode_trim);
+      return auth::users::find_by_email(w, cred.email, cred.older_spellings);
     });
     // An unknown e-mail costs the same hash check as a wrong password, so timing does not reveal accounts.
     const std::string hash = user ? user->password_hash : auth::dummy_password_hash();

@@ -1,6 +1,11 @@
 // Accounts: validation of account input and the users repository.
 #include "todo/auth/users.hpp"
 
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
+
+#include <algorithm>
+
 #include "todo/core/error.hpp"
 #include "todo/core/ids.hpp"
 #include "todo/core/json.hpp"
@@ -20,11 +25,13 @@ const db::Statement kInsertUser{
     "INSERT INTO users (id, email, password_hash, display_name, timezone) VALUES ($1, $2, $3, $4, $5) "
     "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at, email_reminders, "
     "date_order"};
-const db::Statement kSelectUserByEmail{"users_by_email",
-                                       "SELECT id, email, password_hash, display_name, timezone, created_at, "
-                                       "updated_at, email_reminders, date_order FROM users "
-                                       "WHERE lower(email) IN (lower($1), lower($2)) "
-                                       "ORDER BY lower(email) = lower($1) DESC LIMIT 1"};
+const db::Statement kSelectUserByEmail{
+    "users_by_email",
+    "SELECT id, email, password_hash, display_name, timezone, created_at, "
+    "updated_at, email_reminders, date_order FROM users "
+    "WHERE lower(email) IN (lower($1), lower($2), lower($3), lower($4)) "
+    "ORDER BY lower(email) = lower($1) DESC, lower(email) = lower($2) DESC, "
+    "lower(email) = lower($3) DESC LIMIT 1"};
 const db::Statement kSelectUserById{"users_by_id",
                                     "SELECT id, email, password_hash, display_name, timezone, created_at, "
                                     "updated_at, email_reminders, date_order FROM users WHERE id = $1"};
@@ -67,10 +74,15 @@ bool plausible_email(std::string_view e) {
   return !has_unicode_space(e) && !has_any_control_char(e) && !has_invisible_format_char(e);
 }
 
-// As typed, without surrounding white space of any script, ASCII lower-cased (the database compares the
-// rest case-insensitively).
-std::string normal_email(std::string_view raw) {
-  return lower_ascii(trim_unicode(raw));
+// NFD ("ü" → "u" + U+0308): the other spelling an account stored before normal_email() may have.
+std::string nfd(std::string_view s) {
+  UErrorCode err = U_ZERO_ERROR;
+  const icu::Normalizer2* n = icu::Normalizer2::getNFDInstance(err);
+  if (U_FAILURE(err)) return std::string(s);
+  std::string out;
+  icu::StringByteSink<std::string> sink(&out);
+  n->normalizeUTF8(0, icu::StringPiece(s.data(), static_cast<std::int32_t>(s.size())), sink, nullptr, err);
+  return U_FAILURE(err) ? std::string(s) : out;
 }
 
 std::string check_email(json::Reader& r, const std::optional<std::string>& raw) {
@@ -78,7 +90,7 @@ std::string check_email(json::Reader& r, const std::optional<std::string>& raw) 
     if (!r.has("email")) r.fail("email", "is required");
     return {};
   }
-  std::string e = normal_email(*raw);
+  std::string e = normal_email(*raw);  // JSON strings are valid UTF-8 (json::parse checks), as NFC needs
   if (!plausible_email(e)) r.fail("email", "must be an e-mail address like name@example.com");
   return e;
 }
@@ -119,7 +131,9 @@ nlohmann::json to_json(const User& u) {
 Registration parse_registration(const nlohmann::json& body) {
   json::Reader r(body, {"email", "password", "display_name", "timezone"});
   Registration out;
-  out.email = check_email(r, r.string("email"));
+  const auto email = r.string("email");
+  out.email = check_email(r, email);
+  if (email) out.older_spellings = older_email_spellings(*email);
   auto password = r.string("password");
   if (!password && !r.has("password")) r.fail("password", "is required");
   if (password) {
@@ -148,9 +162,25 @@ Credentials parse_credentials(const nlohmann::json& body) {
   if (!password && !r.has("password")) r.fail("password", "is required");
   r.finish();
   c.email = normal_email(*email);
-  c.stored_before_unicode_trim = lower_ascii(trim(*email));
+  c.older_spellings = older_email_spellings(*email);
   c.password = std::move(*password);
   return c;
+}
+
+std::string normal_email(std::string_view raw) {
+  // NFC again after lower-casing: a lower-case letter may compose where its capital did not.
+  return nfc(lower_unicode(nfc(trim_unicode(raw))));
+}
+
+std::vector<std::string> older_email_spellings(std::string_view raw) {
+  const std::string normal = normal_email(raw);
+  const std::string as_typed = lower_ascii(trim_unicode(raw));
+  const std::string before_unicode_trim = lower_ascii(trim(raw));
+  std::vector<std::string> out;
+  const std::string other_form = nfc(as_typed) == as_typed ? nfd(as_typed) : nfc(as_typed);
+  for (const std::string* s : {&as_typed, &other_form, &before_unicode_trim})
+    if (*s != normal && std::find(out.begin(), out.end(), *s) == out.end()) out.push_back(*s);
+  return out;
 }
 
 ProfilePatch parse_profile_patch(const nlohmann::json& body) {
@@ -178,6 +208,11 @@ ProfilePatch parse_profile_patch(const nlohmann::json& body) {
 namespace users {
 
 User insert(pqxx::transaction_base& w, const Registration& reg, const std::string& password_hash) {
+  // An account stored before normal_email() under an older spelling of this address is this address: the
+  // unique index compares lower(email), which only lower-cases what the database's ctype knows.
+  if (!reg.older_spellings.empty() && find_by_email(w, reg.email, reg.older_spellings))
+    throw Error(Errc::conflict, "an account with this e-mail already exists",
+                {{"email", "already registered"}});
   try {
     auto res = w.exec_prepared(kInsertUser.name, new_uuid(), reg.email, password_hash, reg.display_name,
                                reg.timezone);
@@ -189,8 +224,11 @@ User insert(pqxx::transaction_base& w, const Registration& reg, const std::strin
 }
 
 std::optional<User> find_by_email(pqxx::transaction_base& w, const std::string& email,
-                                  const std::string& or_else) {
-  auto res = w.exec_prepared(kSelectUserByEmail.name, email, or_else.empty() ? email : or_else);
+                                  const std::vector<std::string>& older_spellings) {
+  const auto older = [&](std::size_t i) -> const std::string& {
+    return i < older_spellings.size() ? older_spellings[i] : email;
+  };
+  auto res = w.exec_prepared(kSelectUserByEmail.name, email, older(0), older(1), older(2));
   if (res.empty()) return std::nullopt;
   return from_row(res[0]);
 }

@@ -160,6 +160,76 @@ TEST_F(AuthTest, AccountsStoredBeforeTheUnicodeTrimStillLogIn) {
   EXPECT_EQ(login(old_form, "password2").status, 200);
 }
 
+// An address is stored in NFC and lower-cased by Unicode's simple case mapping, by the server: the NFC and
+// NFD spellings of "bücher.de", "ÉLODIE@" and "élodie@", "Σ" and "σ" were two accounts (the unique index
+// compares lower(email), which lower-cases non-ASCII letters only as the database's ctype does).
+TEST_F(AuthTest, EmailsAreNfcAndUnicodeLowerCased) {
+  auto client = anon();
+  const auto reg = [&](const std::string& email, const std::string& password = "password1") {
+    return client.post("/api/v1/auth/register", {{"email", email}, {"password", password}});
+  };
+  const auto login = [&](const std::string& email, const std::string& password = "password1") {
+    return client.post("/api/v1/auth/login", {{"email", email}, {"password", password}});
+  };
+  const std::string local = unique_email("t");
+  const std::string tag = local.substr(2, local.find('@') - 2);
+  const auto first = reg("\u00c9LODIE-" + tag + "@Example.COM");
+  ASSERT_EQ(first.status, 201) << first.describe();
+  EXPECT_EQ(first.json()["user"]["email"], "\u00e9lodie-" + tag + "@example.com");
+  EXPECT_TRUE(IsProblem(reg("\u00e9lodie-" + tag + "@example.com"), 409));
+  EXPECT_TRUE(IsProblem(reg("E\u0301lodie-" + tag + "@example.com"), 409)) << "NFD";
+  EXPECT_EQ(login("\u00e9LODIE-" + tag + "@example.com").status, 200);
+  EXPECT_EQ(login("e\u0301lodie-" + tag + "@example.com").status, 200);
+
+  const std::string nfc_form = "b-" + tag + "@b\u00fccher.de";
+  const std::string nfd_form = "b-" + tag + "@bu\u0308cher.de";
+  const auto nfd = reg(nfd_form);
+  ASSERT_EQ(nfd.status, 201) << nfd.describe();
+  EXPECT_EQ(nfd.json()["user"]["email"], nfc_form);
+  EXPECT_TRUE(IsProblem(reg(nfc_form), 409));
+  EXPECT_EQ(login(nfc_form).status, 200);
+  EXPECT_EQ(login(nfd_form).status, 200);
+
+  const auto sigma = reg("\u03a3\u039f\u03a6\u0399\u0391-" + tag + "@example.gr");
+  ASSERT_EQ(sigma.status, 201) << sigma.describe();
+  EXPECT_EQ(sigma.json()["user"]["email"], "\u03c3\u03bf\u03c6\u03b9\u03b1-" + tag + "@example.gr");
+  EXPECT_TRUE(IsProblem(reg("\u03c3\u03bf\u03c6\u03b9\u03b1-" + tag + "@example.gr"), 409));
+  EXPECT_EQ(login("\u03c3\u039f\u03c6\u0399\u03b1-" + tag + "@EXAMPLE.gr").status, 200);
+}
+
+// Accounts registered before that stored the address with only ASCII lower-cased, as typed (NFD included):
+// they log in with it as they typed it then, or in its other normalisation form, and an older spelling of
+// their address cannot be registered again.
+TEST_F(AuthTest, AccountsStoredBeforeUnicodeLowerCaseAndNfcStillLogIn) {
+  auto client = anon();
+  const auto login = [&](const std::string& email) {
+    return client.post("/api/v1/auth/login", {{"email", email}, {"password", "password1"}});
+  };
+  const std::string local = unique_email("t");
+  const std::string tag = local.substr(2, local.find('@') - 2);
+  const std::string upper_old = "\u00c9cole-" + tag + "@example.com";  // "ÉCOLE-…@Example.COM" then
+  const std::string nfd_old = "m-" + tag + "@bu\u0308cher.de";         // typed in NFD then
+  for (const auto& [stored, registered] : std::vector<std::pair<std::string, std::string>>{
+           {upper_old, "\u00e9cole-" + tag + "@example.com"}, {nfd_old, "m-" + tag + "@b\u00fccher.de"}}) {
+    ASSERT_EQ(client.post("/api/v1/auth/register", {{"email", registered}, {"password", "password1"}}).status,
+              201);
+    pqxx::connection c(db_url());
+    pqxx::work w(c);
+    w.exec_params("UPDATE users SET email = $1 WHERE email = $2", stored, registered);
+    w.commit();
+  }
+  EXPECT_EQ(login("\u00c9COLE-" + tag + "@Example.COM").status, 200);
+  EXPECT_EQ(login(upper_old).status, 200);
+  EXPECT_EQ(login(nfd_old).status, 200);
+  EXPECT_EQ(login("m-" + tag + "@b\u00fccher.de").status, 200) << "the NFC spelling of an NFD account";
+  EXPECT_TRUE(IsProblem(login("m-" + tag + "@bucher.de"), 401));
+  for (const std::string& again :
+       {"\u00c9COLE-" + tag + "@example.com", nfd_old, "m-" + tag + "@b\u00fccher.de"})
+    EXPECT_TRUE(
+        IsProblem(client.post("/api/v1/auth/register", {{"email", again}, {"password", "password1"}}), 409))
+        << again;
+}
+
 // A display name is one line like a title: trimmed of white space of any script; a tab, newline, C1 control
 // or line separator is a 422 naming it.
 TEST_F(AuthTest, DisplayNamesAreOneLine) {

@@ -5,6 +5,8 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "todo/core/time.hpp"
 
@@ -28,10 +30,12 @@ nlohmann::json to_json(const User& u);
 
 /// A validated registration request (the password is still in clear; hash it off the io threads).
 struct Registration {
-  std::string email;  // trimmed, lower-cased
+  std::string email;  // normal_email(): trimmed, NFC, lower-cased (Unicode)
   std::string password;
   std::string display_name;
   std::string timezone;
+  /// The spellings older_email_spellings() gives: an account stored under one of them is this address.
+  std::vector<std::string> older_spellings = {};
 };
 /// Validates a register body; throws Error(422) naming every bad field.
 Registration parse_registration(const nlohmann::json& body);
@@ -39,12 +43,22 @@ Registration parse_registration(const nlohmann::json& body);
 /// A validated login request.
 struct Credentials {
   std::string email;
-  /// The e-mail as registrations before the eighteenth session kept it (only ASCII white space trimmed): an
-  /// account registered then with, say, a no-break space around its address still logs in as it did.
-  std::string stored_before_unicode_trim;
+  /// The spellings accounts registered before the current normalisation may be stored under
+  /// (older_email_spellings()): such an account still logs in as it did.
+  std::vector<std::string> older_spellings;
   std::string password;
 };
 Credentials parse_credentials(const nlohmann::json& body);
+
+/// An address as stored: trimmed of white space of any script, in NFC and lower-cased by the simple Unicode
+/// mapping ("  ÉLODIE@Example.COM" → "élodie@example.com"; NFD "bu" U+0308 "cher.de" → "bücher.de"),
+/// the same in every database whatever its ctype.
+std::string normal_email(std::string_view raw);
+/// The spellings under which registrations before normal_email() stored the address typed as `raw`, most
+/// likely first: as typed with only ASCII lower-cased (before NFC and Unicode lower case), that in the other
+/// normalisation form (NFD typed for an NFC account, or the reverse), and with only ASCII white space trimmed
+/// (before the Unicode trim). Those equal to normal_email() are left out.
+std::vector<std::string> older_email_spellings(std::string_view raw);
 
 /// A validated PATCH /me body.
 struct ProfilePatch {
@@ -59,9 +73,10 @@ ProfilePatch parse_profile_patch(const nlohmann::json& body);
 namespace users {
 /// Inserts a user; a taken email throws Error(conflict).
 User insert(pqxx::transaction_base& w, const Registration& r, const std::string& password_hash);
-/// The user with this e-mail (case-insensitively), else the one with `or_else` if it is not empty.
+/// The user with this e-mail (case-insensitively), else the one with the first of `older_spellings` (at most
+/// 3 are looked up) that has one.
 std::optional<User> find_by_email(pqxx::transaction_base& w, const std::string& email,
-                                  const std::string& or_else = {});
+                                  const std::vector<std::string>& older_spellings = {});
 std::optional<User> find_by_id(pqxx::transaction_base& w, const std::string& id);
 /// Applies the patch; nullopt when the user does not exist.
 std::optional<User> update_profile(pqxx::transaction_base& w, const std::string& id, const ProfilePatch& p);
