@@ -478,7 +478,10 @@ TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
       {"tasks_set_series_start", "tasks_set_series_start(" + u + ", " + t + ", NULL)", "tasks"},
       {"tasks_delete", "tasks_delete(" + u + ", " + t + ")", "tasks"},
       {"tasks_tag_counts", "tasks_tag_counts(" + u + ")", "tasks"},
-      {"users_by_email", "users_by_email('load17@example.com', ' load17@example.com')", "users"},
+      {"users_by_email",
+       "users_by_email('load17@example.com', ' load17@example.com', 'Load17@example.com', "
+       "'load17@example.com')",
+       "users"},
       {"users_by_id", "users_by_id(" + u + ")", "users"},
       {"audit trail, newest first (audit_list)",
        "audit_list(" + u + ", NULL, NULL, NULL, NULL, NULL, NULL, 51)", "audit_log"},
