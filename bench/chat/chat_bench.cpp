@@ -49,6 +49,8 @@ int draft_mode(const char* path) {
         c.value("timezone", corpus.at("timezone").get<std::string>()),
         c.value("order", "month_first") == "day_first" ? todo::chat::DateOrder::day_first
                                                        : todo::chat::DateOrder::month_first);
+    const auto titles = c.value("titles", std::vector<std::string>{});  // the user's task titles, if any
+    if (!titles.empty()) ctx->titles = &titles;
     auto j = todo::chat::to_json(todo::chat::parse(c.at("text").get<std::string>(), *ctx));
     nlohmann::json e;
     for (const char* k : {"intent", "title", "due_at", "all_day", "recurrence", "recurrence_mode",

@@ -132,12 +132,18 @@ void add_chat_routes(http::Router& router, Context& ctx) {
     authenticate(req, ctx);
     check_body_size(req, "message");
     const auto in = chat_request(json_body(req));
-    auto user = co_await ctx.db.read(
-        [&](pqxx::transaction_base& w) { return auth::users::find_by_id(w, req.user_id); });
+    // The user's task titles the message spells: the words after a command that name one are its target.
+    std::vector<std::string> titles;
+    auto user = co_await ctx.db.read([&](pqxx::transaction_base& w) {
+      auto found = auth::users::find_by_id(w, req.user_id);
+      if (found) titles = chat::titles_in(w, req.user_id, in.message);
+      return found;
+    });
     if (!user) throw account_gone();
     const Instant now = todo::now();
-    const auto pctx = chat::make_context(now, user->timezone, order_of(*user));
+    auto pctx = chat::make_context(now, user->timezone, order_of(*user));
     if (!pctx) throw Error(Errc::internal, "the account's time zone is unknown: " + user->timezone);
+    pctx->titles = &titles;
 
     chat::Turn turn;
     turn.user_id = req.user_id;

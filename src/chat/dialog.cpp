@@ -26,7 +26,12 @@ using tasks::Task;
 const db::Statement kTitleLike{"chat_tasks_title_like",
                                "SELECT id FROM tasks WHERE user_id = $1 AND status = $2 AND title ILIKE $3 "
                                "ORDER BY coalesce(due_at, 'infinity'::timestamptz), id LIMIT 11"};
-const db::Registration kRegistered{kTitleLike};
+// The titles of the user's tasks that the message holds (case aside), longest first.
+const db::Statement kTitlesIn{
+    "chat_tasks_titles_in",
+    "SELECT title FROM (SELECT DISTINCT title FROM tasks WHERE user_id = $1 "
+    "AND strpos(lower($2), lower(title)) > 0) t ORDER BY length(title) DESC LIMIT 50"};
+const db::Registration kRegistered{kTitleLike, kTitlesIn};
 
 constexpr std::size_t kMaxCandidates = 10;  // offered as options; one more is read to know there are more
 constexpr int kListLimit = 50;
@@ -1204,6 +1209,14 @@ void clarify(Step& s) {
 }
 
 }  // namespace
+
+std::vector<std::string> titles_in(pqxx::transaction_base& w, const std::string& user_id,
+                                   const std::string& message) {
+  std::vector<std::string> out;
+  for (const auto& row : w.exec_prepared(kTitlesIn.name, user_id, message))
+    out.push_back(row[0].as<std::string>());
+  return out;
+}
 
 std::string help_text() {
   return "I can add tasks (\u201cBuy milk tomorrow at 5pm #home p2\u201d, \u201ccall mom every Sunday at "

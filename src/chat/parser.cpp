@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <array>
 #include <initializer_list>
+#include <string>
+#include <unordered_set>
 
 #include "calendar.hpp"
 #include "todo/core/text.hpp"
@@ -255,6 +257,11 @@ class Parser {
       false;  // "have I paid rent", "is the report done": whether tasks are done (open and done ones)
   std::size_t cmd_a_ = 0, cmd_b_ = 0;
   std::size_t body_start_ = 0;
+  // The words after a command that spell one of the user's task titles (ParseContext::titles): no date,
+  // recurrence, priority or tag is read in them, and they are the target (or the search) as written.
+  std::size_t name_a_ = 0, name_b_ = 0;
+  bool named(std::size_t i) const { return i >= name_a_ && i < name_b_; }
+  void protect_name();
   void revert_command() {
     for (std::size_t k = cmd_a_; k < cmd_b_ && k < n_; ++k)
       t_[k].used = false;
@@ -1825,12 +1832,12 @@ std::string Parser::residual(std::size_t from, std::size_t to) const {
   to = std::min(to, n_);
   std::size_t i = from;
   while (i < to) {
-    if (t_[i].used) {
+    if (t_[i].used && !named(i)) {
       ++i;
       continue;
     }
     std::size_t j = i;
-    while (j + 1 < to && !t_[j + 1].used)
+    while (j + 1 < to && (!t_[j + 1].used || named(j + 1)))
       ++j;
     // drop punctuation at the run's edges
     std::size_t a = i;
@@ -2388,6 +2395,48 @@ void Parser::detect_command() {
   conf_ = 0.85;
 }
 
+// The words after a command that spell a task title of the user's (ParseContext::titles) name that task:
+// "delete weekly report", "move weekly report to friday", "set priority of daily standup to p1", "when is
+// weekly report due". The leftmost, longest title that starts at the first free word (or after "the", "my",
+// "priority of", "due date of" …) is taken whole, so the date, recurrence, priority or tag words in it are
+// not read; it joins the target (or the search) again in residual().
+void Parser::protect_name() {
+  if (!ctx_.titles || ctx_.titles->empty()) return;
+  const Intent i = r_.intent;
+  const bool names = i == Intent::complete || i == Intent::reopen || i == Intent::remove ||
+                     i == Intent::update || i == Intent::make_recurring || i == Intent::stop_recurring ||
+                     i == Intent::add_reminder;
+  // questions about one task: "when is weekly report due", "is weekly report done", "did I pay rent today"
+  const bool question =
+      i == Intent::list && cmd_b_ > cmd_a_ &&
+      (yesno_ || in(low(cmd_a_), {"when", "when's", "whens", "is", "are", "did", "have", "do"}));
+  if (!names && !question) return;
+  std::unordered_set<std::string> titles;
+  std::size_t longest = 0;
+  for (const auto& title : *ctx_.titles) {
+    std::string key = lower_ascii(collapse_space(title));
+    longest = std::max(longest, key.size());
+    titles.insert(std::move(key));
+  }
+  for (std::size_t a = first_free(); a < n_ && free(a); ++a) {
+    std::size_t b = a;
+    while (b < n_ && !t_[b].used && t_[b].end - t_[a].begin <= longest)
+      ++b;
+    for (; b > a; --b) {
+      if (t_[b - 1].punct) continue;
+      const string_view words = text_.substr(t_[a].begin, t_[b - 1].end - t_[a].begin);
+      if (!titles.contains(lower_ascii(collapse_space(words)))) continue;
+      name_a_ = a;
+      name_b_ = b;
+      take(a, b, std::nullopt);
+      return;
+    }
+    if (!in(low(a), {"the", "my", "priority", "prio", "of", "for", "due", "date", "time", "deadline", "title",
+                     "name", "tags", "tag", "recurrence", "from", "about"}))
+      return;
+  }
+}
+
 // The due-date range of a list from its dates and the words that join them: "due this week" (its range),
 // "after friday" (from the end of Friday), "before friday", "by/until/till/through friday" (up to its end),
 // "since monday" (from the last Monday up to now), "from friday" (open-ended), "from monday to friday" and
@@ -2598,6 +2647,7 @@ Reading Parser::run() {
   }
   if (!whole_message()) {
     detect_command();
+    protect_name();
     body_start_ = first_free();
     if (r_.intent != Intent::unknown) {
       extract();
@@ -2624,7 +2674,9 @@ Reading Parser::run() {
         signal = true;
     const bool make_set = cmd_a_ < n_ && in(low(cmd_a_), {"make", "set"});
     if (make_set && (r_.priority || !r_.tags.empty())) signal = true;
-    if (!signal) {
+    // "change weekly report" naming a task of the user's is no new task: it asks what to change. ("Make
+    // dinner reservations" stays a title even with a task "dinner reservations".)
+    if (!signal && (name_b_ == name_a_ || make_set)) {
       revert_command();
       r_.intent = Intent::create;
       conf_ = 0.85;
@@ -2633,9 +2685,11 @@ Reading Parser::run() {
       }
     }
   }
-  // "Trash out every Tuesday": a command verb before a recurrence is the start of a title.
-  if ((r_.intent == Intent::remove || r_.intent == Intent::complete || r_.intent == Intent::reopen) &&
-      r_.recurrence && cmd_b_ > cmd_a_) {
+  // "Trash out every Tuesday", "Drop off laundry every friday": a verb that is as often the start of a title
+  // (trash, drop, scrap, cancel) before a recurrence starts one. The plain commands ("delete weekly report",
+  // "complete daily standup notes") stay commands: the recurrence words are then a problem, never a new task.
+  if (r_.intent == Intent::remove && r_.recurrence && cmd_b_ > cmd_a_ && name_b_ == name_a_ &&
+      in(low(cmd_a_), {"trash", "drop", "scrap", "cancel"})) {
     revert_command();
     r_.intent = Intent::create;
     conf_ = 0.85;

@@ -381,6 +381,79 @@ TEST_F(ChatDialogTest, DeleteAsksFirstNoCancelsYesDeletes) {
   EXPECT_EQ(u.client.get(path).status, 404);
 }
 
+// A command naming a task whose title holds a recurrence, date, priority, tag or number acts on that task
+// (delete asks first) and never adds a new one; a date after the name is the new schedule.
+TEST_F(ChatDialogTest, ACommandNamingATaskWithDateWordsActsOnIt) {
+  const char* zone_name = "America/New_York";
+  auto u = user({{"timezone", zone_name}});
+  const auto weekly = create_task(u.client, "weekly report");
+  const auto standup = create_task(u.client, "daily standup notes");
+  const auto clients = create_task(u.client, "call 3 clients");
+  const auto today = create_task(u.client, "plan today");
+  const auto urgent = create_task(u.client, "urgent errand #home p1");
+  const auto count = tasks_of(u, "limit=200").size();
+  const auto path = [](const json& t) { return "/api/v1/tasks/" + t["id"].get<std::string>(); };
+
+  for (const char* message :
+       {"delete weekly report", "remove weekly report", "delete daily standup notes",
+        "delete the weekly report", "remove plan today", "delete urgent errand #home p1"}) {
+    const auto q = say(u, message);
+    EXPECT_EQ(q["intent"], "delete") << message << ": " << q;
+    EXPECT_EQ(q["options"], json::array({"yes", "no"})) << message << ": " << q;
+    EXPECT_EQ(q["actions"], json::array()) << message << ": " << q;
+    EXPECT_EQ(say(u, "no", q["conversation_id"])["actions"], json::array()) << message;
+  }
+  EXPECT_EQ(tasks_of(u, "limit=200").size(), count);
+
+  const auto done = say(u, "complete weekly report");
+  EXPECT_EQ(done["intent"], "complete") << done;
+  ASSERT_EQ(done["actions"].size(), 1u) << done;
+  EXPECT_EQ(done["actions"][0]["task"]["id"], weekly["id"]);
+  EXPECT_EQ(u.client.get(path(weekly)).json()["status"], "done");
+  const auto reopened = say(u, "reopen weekly report");
+  ASSERT_EQ(reopened["actions"].size(), 1u) << reopened;
+  EXPECT_EQ(reopened["actions"][0]["type"], "reopen");
+  EXPECT_EQ(u.client.get(path(weekly)).json()["status"], "open");
+  const auto three = say(u, "done with call 3 clients");
+  ASSERT_EQ(three["actions"].size(), 1u) << three;
+  EXPECT_EQ(three["actions"][0]["task"]["id"], clients["id"]);
+
+  // a new schedule after the name; the name's own words are not one
+  const auto moved = say(u, "move weekly report to friday 3pm");
+  EXPECT_EQ(moved["intent"], "update") << moved;
+  ASSERT_EQ(moved["actions"].size(), 1u) << moved;
+  const auto stored = u.client.get(path(weekly)).json();
+  EXPECT_EQ(stored["recurrence"], nullptr) << stored;
+  EXPECT_EQ(instant_us(stored["due_at"]), instant_us(json(next_weekday_at(zone_name, date::Friday, 15))))
+      << stored;
+  const auto prio = say(u, "set priority of daily standup notes to high");
+  ASSERT_EQ(prio["actions"].size(), 1u) << prio;
+  const auto standup_now = u.client.get(path(standup)).json();
+  EXPECT_EQ(standup_now["priority"], "high");
+  EXPECT_EQ(standup_now["recurrence"], nullptr);
+  const auto tagged = say(u, "tag plan today with work");
+  ASSERT_EQ(tagged["actions"].size(), 1u) << tagged;
+  const auto today_now = u.client.get(path(today)).json();
+  EXPECT_EQ(today_now["tags"], json::array({"work"}));
+  EXPECT_EQ(today_now["due_at"], nullptr);
+  const auto renamed = say(u, "rename weekly report to Team report");
+  ASSERT_EQ(renamed["actions"].size(), 1u) << renamed;
+  EXPECT_EQ(u.client.get(path(weekly)).json()["title"], "Team report");
+  EXPECT_EQ(u.client.get(path(weekly)).json()["recurrence"], nullptr);
+  const auto when = say(u, "when is daily standup notes due");
+  EXPECT_EQ(when["intent"], "list") << when;
+  ASSERT_EQ(when["actions"].size(), 1u) << when;
+  EXPECT_EQ(when["actions"][0]["task"]["id"], standup["id"]);
+  const auto finished = say(u, "complete urgent errand #home p1");
+  ASSERT_EQ(finished["actions"].size(), 1u) << finished;
+  EXPECT_EQ(finished["actions"][0]["task"]["id"], urgent["id"]);
+
+  // none of it added a task; a plain command verb before a recurrence with no such task adds none either
+  const auto none = say(u, "complete monthly budget");
+  EXPECT_EQ(none["actions"], json::array()) << none;
+  EXPECT_EQ(tasks_of(u, "limit=200").size(), count);
+}
+
 TEST_F(ChatDialogTest, UndoRevertsCreateCompleteDeleteAndUpdate) {
   auto u = user();
   const auto c = say(u, "Buy bread");

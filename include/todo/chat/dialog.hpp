@@ -52,6 +52,11 @@ nlohmann::json to_json(const Reply& r);
 /// saves it). Task changes go through tasks::service in `w`.
 Reply respond(pqxx::transaction_base& w, Conversation& c, const Turn& turn, const DialogSettings& settings);
 
+/// The titles of the user's tasks (open or done) that `message` holds, case aside (at most 50): what the
+/// parser may read as the name of a task after a command (ParseContext::titles).
+std::vector<std::string> titles_in(pqxx::transaction_base& w, const std::string& user_id,
+                                   const std::string& message);
+
 /// The help text: what the dialog understands.
 std::string help_text();
 

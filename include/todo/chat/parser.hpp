@@ -46,6 +46,10 @@ struct ParseContext {
   Instant now{};
   const date::time_zone* zone = nullptr;  // required; see make_context
   DateOrder order = DateOrder::month_first;
+  /// The user's task titles, when known (the dialog's reading): the words after a command that spell one of
+  /// them (case and spacing aside) name that task, date, recurrence, priority and tag words included
+  /// ("delete weekly report", "move weekly report to friday").
+  const std::vector<std::string>* titles = nullptr;
 };
 
 /// A context for `timezone` (an IANA name); nullopt when the zone is unknown.

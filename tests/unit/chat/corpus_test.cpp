@@ -36,7 +36,7 @@ TEST(ChatCorpus, HasAtLeast300CasesEachAssertingEveryField) {
       keys.insert(k);
     EXPECT_EQ(keys, kFields) << c.at("text");
     texts.insert(c.at("text").get<std::string>() + "|" + c.value("now", "") + "|" + c.value("timezone", "") +
-                 "|" + c.value("order", ""));
+                 "|" + c.value("order", "") + "|" + c.value("titles", nlohmann::json::array()).dump());
   }
   EXPECT_EQ(texts.size(), cases.size()) << "duplicate cases";
 }
@@ -51,7 +51,11 @@ std::optional<Reading> read_case(const nlohmann::json& c) {
       *now, c.value("timezone", root.at("timezone").get<std::string>()),
       c.value("order", "month_first") == "day_first" ? DateOrder::day_first : DateOrder::month_first);
   if (!ctx) return std::nullopt;
-  return parse(c.at("text").get<std::string>(), *ctx);
+  // "titles": the user's task titles, as the dialog passes them (the words after a command naming one)
+  const auto titles = c.value("titles", std::vector<std::string>{});
+  auto with_titles = *ctx;
+  if (!titles.empty()) with_titles.titles = &titles;
+  return parse(c.at("text").get<std::string>(), with_titles);
 }
 
 /// Calls check(case, text, reading) for every case of the corpus.

@@ -777,5 +777,118 @@ TEST(ChatParser, RemovingATagIsNotADelete) {
   EXPECT_EQ(parse("remove dentist", report_now()).intent, Intent::remove);
 }
 
+// A command verb opening a message is that command: the words after it name the task, also when they hold a
+// recurrence, date, priority, tag or number. With the user's titles (the dialog's reading) a title spelled
+// there is the target whole; what follows it is read ("move weekly report to friday" → friday). Without them,
+// a recurrence after a plain command verb is a problem, never a new task.
+TEST(ChatParser, ACommandNamingATaskWithDateWordsIsNoCreate) {
+  const std::vector<std::string> titles = {"weekly report",        "daily standup notes", "call 3 clients",
+                                           "plan today",           "email bob tomorrow",  "monday review",
+                                           "pay rent every month", "fix p1 bug",          "write #tag docs",
+                                           "urgent errand",        "meet at 5",           "renew in 2 weeks"};
+  auto with_titles = ny();
+  with_titles.titles = &titles;
+  struct Case {
+    const char* text;
+    Intent intent;
+    const char* target;
+  };
+  for (const auto& c :
+       {Case{"delete weekly report", Intent::remove, "weekly report"},
+        Case{"remove weekly report", Intent::remove, "weekly report"},
+        Case{"delete the weekly report", Intent::remove, "weekly report"},
+        Case{"complete weekly report", Intent::complete, "weekly report"},
+        Case{"mark weekly report as done", Intent::complete, "weekly report"},
+        Case{"weekly report done", Intent::complete, "weekly report"},
+        Case{"reopen weekly report", Intent::reopen, "weekly report"},
+        Case{"delete daily standup notes", Intent::remove, "daily standup notes"},
+        Case{"complete call 3 clients", Intent::complete, "call 3 clients"},
+        Case{"delete plan today", Intent::remove, "plan today"},
+        Case{"finished email bob tomorrow", Intent::complete, "email bob tomorrow"},
+        Case{"delete monday review", Intent::remove, "monday review"},
+        Case{"delete pay rent every month", Intent::remove, "pay rent every month"},
+        Case{"complete fix p1 bug", Intent::complete, "fix p1 bug"},
+        Case{"delete write #tag docs", Intent::remove, "write #tag docs"},
+        Case{"complete urgent errand", Intent::complete, "urgent errand"},
+        Case{"delete meet at 5", Intent::remove, "meet at 5"},
+        Case{"reopen renew in 2 weeks", Intent::reopen, "renew in 2 weeks"},
+        Case{"stop repeating pay rent every month", Intent::stop_recurring, "pay rent every month"}}) {
+    const auto r = parse(c.text, with_titles);
+    EXPECT_EQ(r.intent, c.intent) << c.text;
+    EXPECT_EQ(r.target, c.target) << c.text;
+    EXPECT_GE(r.confidence, 0.7) << c.text;
+    EXPECT_FALSE(r.due_at.has_value()) << c.text;
+    EXPECT_FALSE(r.recurrence.has_value()) << c.text;
+    EXPECT_TRUE(r.title.empty()) << c.text;
+    EXPECT_TRUE(r.problems.empty()) << c.text << ": " << (r.problems.empty() ? "" : r.problems[0]);
+  }
+  // updates: the title is the target, the rest is the change
+  const auto move = parse("move weekly report to friday", with_titles);
+  EXPECT_EQ(move.intent, Intent::update);
+  EXPECT_EQ(move.target, "weekly report");
+  ASSERT_TRUE(move.due_at.has_value());
+  EXPECT_EQ(format_rfc3339(*move.due_at), "2026-03-06T05:00:00Z");
+  EXPECT_FALSE(move.recurrence.has_value());
+  EXPECT_GE(move.confidence, 0.7);
+  const auto rename = parse("rename weekly report to Team report", with_titles);
+  EXPECT_EQ(rename.intent, Intent::update);
+  EXPECT_EQ(rename.target, "weekly report");
+  EXPECT_EQ(rename.title, "Team report");
+  EXPECT_FALSE(rename.recurrence.has_value());
+  const auto prio = parse("set priority of weekly report to high", with_titles);
+  EXPECT_EQ(prio.intent, Intent::update);
+  EXPECT_EQ(prio.target, "weekly report");
+  EXPECT_EQ(prio.priority, Priority::high);
+  EXPECT_FALSE(prio.recurrence.has_value());
+  EXPECT_GE(prio.confidence, 0.7);
+  const auto tag = parse("tag weekly report with work", with_titles);
+  EXPECT_EQ(tag.intent, Intent::update);
+  EXPECT_EQ(tag.target, "weekly report");
+  EXPECT_EQ(tag.tags, std::vector<std::string>{"work"});
+  EXPECT_FALSE(tag.recurrence.has_value());
+  const auto urgent = parse("mark daily standup notes as urgent", with_titles);
+  EXPECT_EQ(urgent.intent, Intent::update);
+  EXPECT_EQ(urgent.target, "daily standup notes");
+  EXPECT_EQ(urgent.priority, Priority::urgent);
+  const auto recur = parse("make weekly report recurring every friday", with_titles);
+  EXPECT_EQ(recur.intent, Intent::make_recurring);
+  EXPECT_EQ(recur.target, "weekly report");
+  EXPECT_EQ(recur.recurrence, "FREQ=WEEKLY;BYDAY=FR");
+  // "change weekly report" says nothing to change: a question, not a new task "change weekly report"
+  const auto change = parse("change weekly report", with_titles);
+  EXPECT_EQ(change.intent, Intent::update);
+  EXPECT_LT(change.confidence, 0.7);
+  // "make"/"set" with no sign of an update still start a title
+  const std::vector<std::string> dinner = {"dinner reservations"};
+  auto with_dinner = ny();
+  with_dinner.titles = &dinner;
+  const auto make = parse("Make dinner reservations for friday", with_dinner);
+  EXPECT_EQ(make.intent, Intent::create);
+  EXPECT_EQ(make.title, "Make dinner reservations");
+  // questions search for the whole title
+  const auto when = parse("when is weekly report due", with_titles);
+  EXPECT_EQ(when.intent, Intent::list);
+  ASSERT_TRUE(when.query.has_value());
+  EXPECT_EQ(when.query->q, "weekly report");
+  EXPECT_TRUE(when.problems.empty());
+  const auto done = parse("is the weekly report done", with_titles);
+  EXPECT_EQ(done.intent, Intent::list);
+  ASSERT_TRUE(done.query.has_value());
+  EXPECT_EQ(done.query->q, "weekly report");
+
+  // Without the titles (POST /chat/parse): a plain command verb before a recurrence is still the command,
+  // read with low confidence (a date in a command), never a create; "Trash out every Tuesday" is a title.
+  for (const char* text : {"delete weekly report", "remove weekly report", "complete weekly report",
+                           "delete daily standup notes", "reopen weekly report", "done with weekly report"}) {
+    const auto r = parse(text, ny());
+    EXPECT_NE(r.intent, Intent::create) << text;
+    EXPECT_TRUE(r.title.empty()) << text;
+    EXPECT_FALSE(r.recurrence.has_value()) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  EXPECT_EQ(parse("Trash out every Tuesday evening", ny()).intent, Intent::create);
+  EXPECT_EQ(parse("Drop off laundry every friday", ny()).intent, Intent::create);
+}
+
 }  // namespace
 }  // namespace todo::chat
