@@ -118,6 +118,12 @@ class Parser {
       : text_(text), ctx_(ctx), t_(tokens), clk_(make_clock(ctx.zone, ctx.now)), as_list_(as_list) {
     tokenize(text, lower, t_);
     n_ = t_.size();
+    if (ctx.titles)
+      for (const auto& title : *ctx.titles) {
+        std::string key = lower_ascii(collapse_space(title));
+        longest_title_ = std::max(longest_title_, key.size());
+        titles_.insert(std::move(key));
+      }
   }
 
   Reading run();
@@ -259,9 +265,36 @@ class Parser {
   std::size_t body_start_ = 0;
   // The words after a command that spell one of the user's task titles (ParseContext::titles): no date,
   // recurrence, priority or tag is read in them, and they are the target (or the search) as written.
-  std::size_t name_a_ = 0, name_b_ = 0;
-  bool named(std::size_t i) const { return i >= name_a_ && i < name_b_; }
+  // A rename's new title after such a name ("rename plan today to plan tomorrow") is taken as written too.
+  std::size_t name_a_ = 0, name_b_ = 0, new_a_ = 0, new_b_ = 0;
+  bool named(std::size_t i) const { return (i >= name_a_ && i < name_b_) || (i >= new_a_ && i < new_b_); }
+  std::unordered_set<std::string> titles_;  // ParseContext::titles in lower case, single-spaced
+  std::size_t longest_title_ = 0;
+  bool add_tag_ = false;  // "add tag work to weekly report"
+  // The end of the longest run of unused words from `a` that spells one of the user's titles; `a` when none.
+  std::size_t title_end(std::size_t a) const {
+    if (titles_.empty() || a >= n_ || t_[a].used) return a;
+    std::size_t b = a;
+    while (b < n_ && !t_[b].used && t_[b].end - t_[a].begin <= longest_title_)
+      ++b;
+    for (; b > a; --b)
+      if (!t_[b - 1].punct && titles_.contains(lower_ascii(
+                                  collapse_space(text_.substr(t_[a].begin, t_[b - 1].end - t_[a].begin)))))
+        return b;
+    return a;
+  }
   void protect_name();
+  // The free words in [a, b) as tags ("tag groceries with home and errands", "add tag work to …").
+  void take_tag_words(std::size_t a, std::size_t b) {
+    for (std::size_t j = a; j < b; ++j) {
+      if (!free(j) || in(low(j), {"and", "&"})) continue;
+      std::string tag(low(j));
+      if (!tag.empty() && tag[0] == '#') tag.erase(0, 1);
+      if (!tag.empty() && std::find(r_.tags.begin(), r_.tags.end(), tag) == r_.tags.end())
+        r_.tags.push_back(tag);
+      take(j, j + 1, SpanKind::tag);
+    }
+  }
   void revert_command() {
     for (std::size_t k = cmd_a_; k < cmd_b_ && k < n_; ++k)
       t_[k].used = false;
@@ -2091,6 +2124,43 @@ void Parser::detect_command() {
       return;
     }
   }
+  // "add tag work to weekly report": tags on a task, not a new one
+  for (auto p : {std::initializer_list<string_view>{"add", "the", "tag"},
+                 {"add", "the", "tags"},
+                 {"add", "a", "tag"},
+                 {"add", "tag"},
+                 {"add", "tags"}}) {
+    if ((k = phrase(s, p))) {
+      add_tag_ = true;
+      update_like_ = true;
+      cmd(k, Intent::update, 0.9);
+      return;
+    }
+  }
+  // "add #work to weekly report" naming a task of the user's tags it
+  if (w == "add" && free(s)) {
+    std::size_t to = s + 1;
+    bool tags_only = true;
+    for (; to < n_ && !free_is(to, "to"); ++to)
+      tags_only = tags_only && low(to).starts_with('#');
+    std::size_t a = to + 1;
+    if (free_in(a, {"the", "my"}) && title_end(a) == a) ++a;
+    if (to < n_ && to > s + 1 && tags_only && title_end(a) > a && title_end(a) >= last_free() + 1) {
+      add_tag_ = true;
+      update_like_ = true;
+      cmd(1, Intent::update, 0.9);
+      return;
+    }
+  }
+  // "finish weekly report" naming a task of the user's completes it ("Finish slides by eod" is a title)
+  if (w == "finish" && free(s)) {
+    std::size_t a = s + 1;
+    if (free_in(a, {"the", "my"}) && title_end(a) == a) ++a;
+    if (const std::size_t b = title_end(a); b > a && b >= last_free() + 1) {
+      cmd(1, Intent::complete, 0.9);
+      return;
+    }
+  }
   for (auto p : {std::initializer_list<string_view>{"add", "a", "task", "to"},
                  {"add", "a", "task"},
                  {"add", "task"},
@@ -2401,7 +2471,7 @@ void Parser::detect_command() {
 // "priority of", "due date of" …) is taken whole, so the date, recurrence, priority or tag words in it are
 // not read; it joins the target (or the search) again in residual().
 void Parser::protect_name() {
-  if (!ctx_.titles || ctx_.titles->empty()) return;
+  if (titles_.empty()) return;
   const Intent i = r_.intent;
   const bool names = i == Intent::complete || i == Intent::reopen || i == Intent::remove ||
                      i == Intent::update || i == Intent::make_recurring || i == Intent::stop_recurring ||
@@ -2410,29 +2480,32 @@ void Parser::protect_name() {
   const bool question =
       i == Intent::list && cmd_b_ > cmd_a_ &&
       (yesno_ || in(low(cmd_a_), {"when", "when's", "whens", "is", "are", "did", "have", "do"}));
-  if (!names && !question) return;
-  std::unordered_set<std::string> titles;
-  std::size_t longest = 0;
-  for (const auto& title : *ctx_.titles) {
-    std::string key = lower_ascii(collapse_space(title));
-    longest = std::max(longest, key.size());
-    titles.insert(std::move(key));
+  // "remind me 30 minutes before weekly report": a reminder on that task, read as one later
+  const bool reminder = i == Intent::create && remind_lead_;
+  if (!names && !question && !reminder) return;
+  std::size_t a = first_free();
+  if (reminder || add_tag_) {  // the task's name follows "before" / "to"
+    const string_view after = reminder ? "before" : "to";
+    while (a < n_ && !free_is(a, after))
+      ++a;
+    ++a;
   }
-  for (std::size_t a = first_free(); a < n_ && free(a); ++a) {
-    std::size_t b = a;
-    while (b < n_ && !t_[b].used && t_[b].end - t_[a].begin <= longest)
-      ++b;
-    for (; b > a; --b) {
-      if (t_[b - 1].punct) continue;
-      const string_view words = text_.substr(t_[a].begin, t_[b - 1].end - t_[a].begin);
-      if (!titles.contains(lower_ascii(collapse_space(words)))) continue;
+  for (; a < n_ && free(a); ++a) {
+    if (const std::size_t b = title_end(a); b > a) {
       name_a_ = a;
       name_b_ = b;
       take(a, b, std::nullopt);
+      // "rename plan today to plan tomorrow": the new title is the rest, as written
+      if (cmd_b_ > cmd_a_ && in(low(cmd_a_), {"rename", "retitle"}) && free_in(b, {"to", "as", "into"})) {
+        new_a_ = b + 1;
+        new_b_ = n_;
+        take(new_a_, new_b_, std::nullopt);
+      }
       return;
     }
-    if (!in(low(a), {"the", "my", "priority", "prio", "of", "for", "due", "date", "time", "deadline", "title",
-                     "name", "tags", "tag", "recurrence", "from", "about"}))
+    if (!in(low(a), {"the",   "my",       "priority", "prio",     "of",        "for", "due",        "date",
+                     "time",  "deadline", "title",    "name",     "tags",      "tag", "recurrence", "from",
+                     "about", "finish",   "finished", "complete", "completed", "do",  "done"}))
       return;
   }
 }
@@ -2771,6 +2844,22 @@ Reading Parser::run() {
         r_.tags.clear();
         break;
       }
+      if (add_tag_) {
+        // "add tag work to weekly report": the words before "to" are tags, the ones after it the task
+        std::size_t to = cmd_b_;
+        while (to < n_ && !free_is(to, "to"))
+          ++to;
+        take_tag_words(cmd_b_, to);
+        take(to, to + 1, std::nullopt);
+        r_.target = clean_target(residual(to + 1));
+        if (r_.target.empty()) problem("which task?");
+        if (r_.tags.empty()) problem("nothing to change");
+        if (r_.due_at || r_.recurrence) problem("a date in a command");
+        r_.due_at.reset();
+        r_.all_day = false;
+        r_.recurrence.reset();
+        break;
+      }
       rest = residual();
       // rename X to Y / call X Y
       std::size_t split = std::string::npos;
@@ -2798,14 +2887,7 @@ Reading Parser::run() {
         if (tagging) {
           for (std::size_t i = n_; i-- > 0;) {
             if (free_in(i, {"with", "as"})) {
-              for (std::size_t j = i + 1; j < n_; ++j) {
-                if (!free(j) || in(low(j), {"and", "&"})) continue;
-                std::string tag(low(j));
-                if (!tag.empty() && tag[0] == '#') tag.erase(0, 1);
-                if (!tag.empty() && std::find(r_.tags.begin(), r_.tags.end(), tag) == r_.tags.end())
-                  r_.tags.push_back(tag);
-                take(j, j + 1, SpanKind::tag);
-              }
+              take_tag_words(i + 1, n_);
               take(i, i + 1, std::nullopt);
               break;
             }

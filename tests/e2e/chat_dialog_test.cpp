@@ -448,6 +448,22 @@ TEST_F(ChatDialogTest, ACommandNamingATaskWithDateWordsActsOnIt) {
   ASSERT_EQ(finished["actions"].size(), 1u) << finished;
   EXPECT_EQ(finished["actions"][0]["task"]["id"], urgent["id"]);
 
+  const auto tag_added = say(u, "add tag errands to daily standup notes");
+  ASSERT_EQ(tag_added["actions"].size(), 1u) << tag_added;
+  EXPECT_EQ(u.client.get(path(standup)).json()["tags"], json::array({"errands"}));
+  const auto reminded = say(u, "remind me 30 minutes before daily standup notes");
+  EXPECT_EQ(reminded["intent"], "add_reminder") << reminded;
+  EXPECT_EQ(reminders_of(u, standup["id"]).size(), 1u) << reminded;
+  const auto retitled = say(u, "rename plan today to plan tomorrow");
+  ASSERT_EQ(retitled["actions"].size(), 1u) << retitled;
+  const auto retitled_now = u.client.get(path(today)).json();
+  EXPECT_EQ(retitled_now["title"], "plan tomorrow");
+  EXPECT_EQ(retitled_now["due_at"], nullptr);
+  say(u, "reopen call 3 clients");
+  const auto finish = say(u, "finish call 3 clients");
+  EXPECT_EQ(finish["intent"], "complete") << finish;
+  EXPECT_EQ(u.client.get(path(clients)).json()["status"], "done");
+
   // none of it added a task; a plain command verb before a recurrence with no such task adds none either
   const auto none = say(u, "complete monthly budget");
   EXPECT_EQ(none["actions"], json::array()) << none;

@@ -858,6 +858,34 @@ TEST(ChatParser, ACommandNamingATaskWithDateWordsIsNoCreate) {
   const auto change = parse("change weekly report", with_titles);
   EXPECT_EQ(change.intent, Intent::update);
   EXPECT_LT(change.confidence, 0.7);
+  // tags, reminders, a rename's new title and "finish" around a title
+  const auto add_tag = parse("add tag work to weekly report", with_titles);
+  EXPECT_EQ(add_tag.intent, Intent::update);
+  EXPECT_EQ(add_tag.target, "weekly report");
+  EXPECT_EQ(add_tag.tags, std::vector<std::string>{"work"});
+  EXPECT_GE(add_tag.confidence, 0.7);
+  const auto add_hash = parse("add #work to weekly report", with_titles);
+  EXPECT_EQ(add_hash.intent, Intent::update);
+  EXPECT_EQ(add_hash.target, "weekly report");
+  EXPECT_EQ(add_hash.tags, std::vector<std::string>{"work"});
+  const auto remind = parse("remind me 30 minutes before weekly report", with_titles);
+  EXPECT_EQ(remind.intent, Intent::add_reminder);
+  EXPECT_EQ(remind.target, "weekly report");
+  EXPECT_FALSE(remind.recurrence.has_value());
+  const auto retitle = parse("rename plan today to plan tomorrow", with_titles);
+  EXPECT_EQ(retitle.intent, Intent::update);
+  EXPECT_EQ(retitle.target, "plan today");
+  EXPECT_EQ(retitle.title, "plan tomorrow");
+  EXPECT_FALSE(retitle.due_at.has_value());
+  const auto finish = parse("finish weekly report", with_titles);
+  EXPECT_EQ(finish.intent, Intent::complete);
+  EXPECT_EQ(finish.target, "weekly report");
+  EXPECT_EQ(parse("Finish slides by eod", with_titles).intent, Intent::create);
+  const auto did = parse("did I finish weekly report", with_titles);
+  EXPECT_EQ(did.intent, Intent::list);
+  ASSERT_TRUE(did.query.has_value());
+  EXPECT_EQ(did.query->q, "weekly report");
+  EXPECT_GE(did.confidence, 0.7);
   // "make"/"set" with no sign of an update still start a title
   const std::vector<std::string> dinner = {"dinner reservations"};
   auto with_dinner = ny();
