@@ -2216,7 +2216,8 @@ void Parser::detect_command() {
     return;
   }
   if (in(w, {"is", "are"}) && free(s + 1) &&
-      (in(low(s + 1), {"the", "my", "our", "all"}) || (w == "are" && in(low(s + 1), {"tasks", "todos"})))) {
+      (in(low(s + 1), {"the", "my", "our", "all"}) || (w == "are" && in(low(s + 1), {"tasks", "todos"})) ||
+       title_end(s + 1) > s + 1)) {  // "is weekly report done" with a task "weekly report"
     bool done_word = false, status_word = false;
     for (std::size_t i = s + 2; i < n_; ++i) {
       if (!free(i)) continue;

@@ -444,6 +444,9 @@ TEST_F(ChatDialogTest, ACommandNamingATaskWithDateWordsActsOnIt) {
   EXPECT_EQ(when["intent"], "list") << when;
   ASSERT_EQ(when["actions"].size(), 1u) << when;
   EXPECT_EQ(when["actions"][0]["task"]["id"], standup["id"]);
+  const auto asked = say(u, "is daily standup notes done");
+  EXPECT_EQ(asked["intent"], "list") << asked;
+  EXPECT_NE(asked["reply"].get<std::string>().find("not done"), std::string::npos) << asked;
   const auto finished = say(u, "complete urgent errand #home p1");
   ASSERT_EQ(finished["actions"].size(), 1u) << finished;
   EXPECT_EQ(finished["actions"][0]["task"]["id"], urgent["id"]);

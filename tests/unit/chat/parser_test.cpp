@@ -881,6 +881,11 @@ TEST(ChatParser, ACommandNamingATaskWithDateWordsIsNoCreate) {
   EXPECT_EQ(finish.intent, Intent::complete);
   EXPECT_EQ(finish.target, "weekly report");
   EXPECT_EQ(parse("Finish slides by eod", with_titles).intent, Intent::create);
+  const auto is_done = parse("is weekly report done", with_titles);
+  EXPECT_EQ(is_done.intent, Intent::list);
+  ASSERT_TRUE(is_done.query.has_value());
+  EXPECT_EQ(is_done.query->q, "weekly report");
+  EXPECT_GE(is_done.confidence, 0.7);
   const auto did = parse("did I finish weekly report", with_titles);
   EXPECT_EQ(did.intent, Intent::list);
   ASSERT_TRUE(did.query.has_value());
