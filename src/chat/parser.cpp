@@ -2912,6 +2912,19 @@ Reading Parser::run() {
       if (r_.title.empty() && !r_.due_at && !r_.priority && r_.tags.empty() && !r_.recurrence &&
           r_.reminders.empty())
         problem("nothing to change");
+      if (r_.recurrence && name_b_ == name_a_ && cmd_b_ > cmd_a_) {
+        // "move weekly report to friday" with no task "weekly report" known: a recurrence before the word
+        // that starts the change ("to", "as", "with", "for") may be the name's, never a sure new schedule
+        std::size_t sep = cmd_b_;
+        while (sep < n_ && !in(low(sep), {"to", "as", "with", "for", "into"}))
+          ++sep;
+        for (const auto& sp : spans_)
+          if (sp.kind == SpanKind::recurrence && sep < n_ && sp.start >= t_[cmd_b_ - 1].end &&
+              sp.start < t_[sep].begin) {
+            problem("a recurrence word in the task's name?");
+            break;
+          }
+      }
       if (r_.recurrence) r_.intent = Intent::make_recurring;
       break;
     }

@@ -919,6 +919,13 @@ TEST(ChatParser, ACommandNamingATaskWithDateWordsIsNoCreate) {
     EXPECT_FALSE(r.recurrence.has_value()) << text;
     EXPECT_LT(r.confidence, 0.7) << text;
   }
+  // an update whose target words hold a recurrence, with no such title known, is never a sure schedule
+  for (const char* text : {"move weekly report to friday", "set priority of weekly report to high",
+                           "mark daily standup as urgent", "reschedule weekly report for tomorrow"}) {
+    const auto r = parse(text, ny());
+    EXPECT_NE(r.intent, Intent::create) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
   EXPECT_EQ(parse("Trash out every Tuesday evening", ny()).intent, Intent::create);
   EXPECT_EQ(parse("Drop off laundry every friday", ny()).intent, Intent::create);
 }
