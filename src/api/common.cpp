@@ -18,13 +18,13 @@ void add_routes(http::Router& router, Context& ctx) {
   add_chat_routes(router, ctx);
   add_reminder_routes(router, ctx);
   add_recurrence_routes(router, ctx);
-  // The WebSocket endpoint, asked without the upgrade (the server hands real upgrades to the gateway before
-  // routing): 426 naming the upgrade, and 405 for other methods, not a 404 as if it did not exist.
   // A request without a good token is refused for that first, whatever else is wrong with it: every
   // /api/v1 route but registration and login authenticates before it reads anything.
   router.before_query_refusal([&ctx](http::Request& req) {
     if (req.route.starts_with("/api/v1/") && !req.route.starts_with("/api/v1/auth/")) authenticate(req, ctx);
   });
+  // The WebSocket endpoint, asked without the upgrade (the server hands real upgrades to the gateway before
+  // routing): 426 naming the upgrade, and 405 for other methods, not a 404 as if it did not exist.
   router.add(
       "GET", "/api/v1/ws", http::RouteQuery::any(),
       [](http::Request&) -> boost::asio::awaitable<http::Response> {
