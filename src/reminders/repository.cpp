@@ -118,14 +118,22 @@ std::optional<std::string> optional_text(const std::optional<Instant>& t) {
   return to_pg_timestamptz(*t);
 }
 
-// Cursor: the last row's sort key, "<fire_at as PostgreSQL text or infinity>|<id>", sealed (seal_cursor).
-std::string make_cursor(const Reminder& r) {
-  return seal_cursor((r.fire_at ? to_pg_timestamptz(*r.fire_at) : std::string("infinity")) + "|" + r.id);
+// Cursor: the list and the last row's sort key, "<upcoming|all>|<fire_at as PostgreSQL text or
+// infinity>|<id>", sealed (seal_cursor): a cursor of the upcoming list used on the whole one (or back) is
+// refused, not read as a position in a list it was not made for.
+std::string list_name(bool upcoming) {
+  return upcoming ? "upcoming|" : "all|";
 }
 
-std::pair<std::string, std::string> read_cursor(const std::string& cursor) {
+std::string make_cursor(const Reminder& r, bool upcoming) {
+  return seal_cursor(list_name(upcoming) +
+                     (r.fire_at ? to_pg_timestamptz(*r.fire_at) : std::string("infinity")) + "|" + r.id);
+}
+
+std::pair<std::string, std::string> read_cursor(const std::string& cursor, bool upcoming) {
   auto raw = open_cursor(cursor);
-  if (raw) {
+  if (raw && raw->starts_with(list_name(upcoming))) {
+    raw->erase(0, list_name(upcoming).size());
     const auto bar = raw->rfind('|');
     if (bar != std::string::npos) {
       std::string fire = raw->substr(0, bar), id = raw->substr(bar + 1);
@@ -136,7 +144,8 @@ std::pair<std::string, std::string> read_cursor(const std::string& cursor) {
       }
     }
   }
-  throw Error(Errc::bad_request, "malformed cursor", {{"cursor", "not a cursor this server issued"}});
+  throw Error(Errc::bad_request, "malformed cursor",
+              {{"cursor", "not a cursor this server issued for this list"}});
 }
 
 }  // namespace
@@ -191,12 +200,12 @@ std::optional<Reminder> snooze(pqxx::transaction_base& w, const std::string& use
 Page list(pqxx::transaction_base& w, const std::string& user_id, bool upcoming, int limit,
           const std::optional<std::string>& cursor) {
   std::string after_fire = "-infinity", after_id = "00000000-0000-0000-0000-000000000000";
-  if (cursor) std::tie(after_fire, after_id) = read_cursor(*cursor);
+  if (cursor) std::tie(after_fire, after_id) = read_cursor(*cursor, upcoming);
   Page page;
   auto res = w.exec_prepared(kList.name, user_id, upcoming, after_fire, after_id, limit + 1);
   for (const auto& row : res) {
     if (static_cast<int>(page.items.size()) == limit) {
-      page.next_cursor = make_cursor(page.items.back());
+      page.next_cursor = make_cursor(page.items.back(), upcoming);
       break;
     }
     page.items.push_back(from_row(row));

@@ -305,12 +305,22 @@ TEST_F(RemindersE2e, BadInput) {
   // an offset beyond its ±15:59. Each is a 400, not the database's error.
   const std::string zero_id = "|00000000-0000-0000-0000-000000000000";
   for (const std::string fire : {"4714-11-23 00:00:00+00 BC", "4714-11-24 00:00:00+01 BC"})
-    EXPECT_TRUE(IsProblem(u.client.get("/api/v1/reminders?cursor=" + todo::seal_cursor(fire + zero_id)), 400,
-                          "cursor"))
+    EXPECT_TRUE(
+        IsProblem(u.client.get("/api/v1/reminders?cursor=" + todo::seal_cursor("all|" + fire + zero_id)), 400,
+                  "cursor"))
         << fire;
-  const auto far_offset =
-      u.client.get("/api/v1/reminders?cursor=" + todo::seal_cursor("2026-03-05 09:00:00+20" + zero_id));
+  const std::string far = todo::seal_cursor("all|2026-03-05 09:00:00+20" + zero_id);
+  const auto far_offset = u.client.get("/api/v1/reminders?cursor=" + far);
   EXPECT_EQ(far_offset.status, 200) << far_offset.describe();  // the same instant as 2026-03-04 13:00:00+00
+  // A cursor is bound to its list: the whole list's is refused by the upcoming one, and back.
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/reminders?upcoming=true&cursor=" + far), 400, "cursor"));
+  const std::string upcoming = todo::seal_cursor("upcoming|2026-03-05 09:00:00+00" + zero_id);
+  EXPECT_EQ(u.client.get("/api/v1/reminders?upcoming=true&cursor=" + upcoming).status, 200);
+  EXPECT_TRUE(IsProblem(u.client.get("/api/v1/reminders?cursor=" + upcoming), 400, "cursor"));
+  EXPECT_TRUE(IsProblem(
+      u.client.get("/api/v1/reminders?cursor=" + todo::seal_cursor("2026-03-05 09:00:00+00" + zero_id)), 400,
+      "cursor"))
+      << "a cursor of the form before the list was named";
   // The e-mail setting.
   EXPECT_TRUE(
       IsProblem(u.client.patch("/api/v1/me", json{{"email_reminders", "yes"}}), 422, "email_reminders"));
