@@ -230,7 +230,7 @@ std::vector<Task> matches(Step& s, const std::string& target, Status status) {
 }
 
 bool same_title(std::string_view a, std::string_view b) {
-  return lower_ascii(trim(a)) == lower_ascii(trim(b));
+  return lower_unicode(trim(a)) == lower_unicode(trim(b));
 }
 
 void perform(Step& s, const Reading& op, Task task);
@@ -1213,7 +1213,8 @@ void clarify(Step& s) {
 std::vector<std::string> titles_in(pqxx::transaction_base& w, const std::string& user_id,
                                    const std::string& message) {
   std::vector<std::string> out;
-  for (const auto& row : w.exec_prepared(kTitlesIn.name, user_id, message))
+  // Single-spaced, as the parser reads the message: "delete  weekly   report" names "weekly report".
+  for (const auto& row : w.exec_prepared(kTitlesIn.name, user_id, collapse_space(message)))
     out.push_back(row[0].as<std::string>());
   return out;
 }

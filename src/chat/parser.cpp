@@ -120,7 +120,7 @@ class Parser {
     n_ = t_.size();
     if (ctx.titles)
       for (const auto& title : *ctx.titles) {
-        std::string key = lower_ascii(collapse_space(title));
+        std::string key = lower_unicode(collapse_space(title));
         longest_title_ = std::max(longest_title_, key.size());
         titles_.insert(std::move(key));
       }
@@ -274,12 +274,14 @@ class Parser {
   // The end of the longest run of unused words from `a` that spells one of the user's titles; `a` when none.
   std::size_t title_end(std::size_t a) const {
     if (titles_.empty() || a >= n_ || t_[a].used) return a;
-    std::size_t b = a;
-    while (b < n_ && !t_[b].used && t_[b].end - t_[a].begin <= longest_title_)
+    // Bounded by the words' own lengths (the message may space them more widely than the title does).
+    std::size_t b = a, letters = 0;
+    while (b < n_ && !t_[b].used && (letters += t_[b].end - t_[b].begin) <= longest_title_)
       ++b;
+    // A title may end in punctuation ("standup (daily)"); the user's titles are the words' judge.
     for (; b > a; --b)
-      if (!t_[b - 1].punct && titles_.contains(lower_ascii(
-                                  collapse_space(text_.substr(t_[a].begin, t_[b - 1].end - t_[a].begin)))))
+      if (titles_.contains(
+              lower_unicode(collapse_space(text_.substr(t_[a].begin, t_[b - 1].end - t_[a].begin)))))
         return b;
     return a;
   }
@@ -1959,6 +1961,7 @@ std::string Parser::clean_title(std::string s) {
 }
 
 std::string Parser::clean_target(std::string s) {
+  s = collapse_space(s);  // "delete  weekly   report" names "weekly report"
   for (int round = 0; round < 4; ++round) {
     trim_punct(s);
     bool changed = strip_word_front(
@@ -2215,15 +2218,26 @@ void Parser::detect_command() {
     yesno_ = true;
     return;
   }
+  const auto is_done_word = [&](std::size_t i) {
+    return in(low(i), {"done", "finished", "completed", "complete"});
+  };
+  const auto is_status_word = [&](std::size_t i) {
+    return in(low(i), {"overdue", "late", "due", "tasks", "todos", "open", "pending"});
+  };
+  // The last word before a closing "?", if any: "is report done" asks, whatever "report" is (read as "report
+  // is done" it completed a task whose title merely began with "is").
+  std::size_t last_word = n_ - 1;
+  while (last_word > s && t_[last_word].punct)
+    --last_word;
   if (in(w, {"is", "are"}) && free(s + 1) &&
       (in(low(s + 1), {"the", "my", "our", "all"}) || (w == "are" && in(low(s + 1), {"tasks", "todos"})) ||
-       title_end(s + 1) > s + 1)) {  // "is weekly report done" with a task "weekly report"
+       title_end(s + 1) > s + 1 ||  // "is weekly report done" with a task "weekly report"
+       (last_word > s + 1 && free(last_word) && (is_done_word(last_word) || is_status_word(last_word))))) {
     bool done_word = false, status_word = false;
     for (std::size_t i = s + 2; i < n_; ++i) {
       if (!free(i)) continue;
-      done_word = done_word || in(low(i), {"done", "finished", "completed", "complete"});
-      status_word =
-          status_word || in(low(i), {"overdue", "late", "due", "tasks", "todos", "open", "pending"});
+      done_word = done_word || is_done_word(i);
+      status_word = status_word || is_status_word(i);
     }
     if (done_word || status_word) {
       list_cmd({{w}});

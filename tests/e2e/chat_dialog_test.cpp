@@ -473,6 +473,31 @@ TEST_F(ChatDialogTest, ACommandNamingATaskWithDateWordsActsOnIt) {
   EXPECT_EQ(tasks_of(u, "limit=200").size(), count);
 }
 
+// Titles are named case aside beyond ASCII, with their own punctuation and whatever spacing the message has;
+// a question that merely starts like a title ("is report done" beside "issue report to finance") never acts.
+TEST_F(ChatDialogTest, TitlesAreNamedCaseAsideWithTheirPunctuationAndQuestionsNeverAct) {
+  auto u = user();
+  const auto issue = create_task(u.client, "issue report to finance");
+  for (const char* title : {"ÉCOLE weekly", "standup (daily)", "WEEKLY Report"})
+    create_task(u.client, title);
+  const auto count = tasks_of(u, "limit=200").size();
+  const auto asked = say(u, "is report done");
+  EXPECT_EQ(asked["intent"], "list") << asked;
+  for (const auto& a : asked["actions"])
+    EXPECT_EQ(a["type"], "list") << asked;
+  EXPECT_EQ(u.client.get("/api/v1/tasks/" + issue["id"].get<std::string>()).json()["status"], "open");
+  for (const auto& [message, title] : {std::pair{"delete école weekly", "ÉCOLE weekly"},
+                                       std::pair{"delete standup (daily)", "standup (daily)"},
+                                       std::pair{"delete  WEEKLY   Report", "WEEKLY Report"}}) {
+    const auto q = say(u, message);
+    EXPECT_EQ(q["intent"], "delete") << message << ": " << q;
+    EXPECT_EQ(q["options"], json::array({"yes", "no"})) << message << ": " << q;
+    EXPECT_NE(q["reply"].get<std::string>().find(title), std::string::npos) << message << ": " << q;
+    EXPECT_EQ(say(u, "no", q["conversation_id"])["actions"], json::array()) << message;
+  }
+  EXPECT_EQ(tasks_of(u, "limit=200").size(), count);
+}
+
 TEST_F(ChatDialogTest, UndoRevertsCreateCompleteDeleteAndUpdate) {
   auto u = user();
   const auto c = say(u, "Buy bread");
