@@ -1,9 +1,6 @@
 // Accounts: validation of account input and the users repository.
 #include "todo/auth/users.hpp"
 
-#include <unicode/bytestream.h>
-#include <unicode/normalizer2.h>
-
 #include <algorithm>
 
 #include "todo/core/error.hpp"
@@ -72,17 +69,6 @@ bool plausible_email(std::string_view e) {
     if (part.front() == '.' || part.back() == '.' || part.find("..") != std::string_view::npos) return false;
   if (e.find_first_of(" \"(),:;<>[\\]") != std::string_view::npos) return false;
   return !has_unicode_space(e) && !has_any_control_char(e) && !has_invisible_format_char(e);
-}
-
-// NFD ("ü" → "u" + U+0308): the other spelling an account stored before normal_email() may have.
-std::string nfd(std::string_view s) {
-  UErrorCode err = U_ZERO_ERROR;
-  const icu::Normalizer2* n = icu::Normalizer2::getNFDInstance(err);
-  if (U_FAILURE(err)) return std::string(s);
-  std::string out;
-  icu::StringByteSink<std::string> sink(&out);
-  n->normalizeUTF8(0, icu::StringPiece(s.data(), static_cast<std::int32_t>(s.size())), sink, nullptr, err);
-  return U_FAILURE(err) ? std::string(s) : out;
 }
 
 std::string check_email(json::Reader& r, const std::optional<std::string>& raw) {

@@ -273,18 +273,34 @@ std::string lower_unicode(std::string_view s) {
   return out;
 }
 
-std::string nfc(std::string_view s) {
-  UErrorCode err = U_ZERO_ERROR;
-  const icu::Normalizer2* n = icu::Normalizer2::getNFCInstance(err);
-  if (U_FAILURE(err)) throw std::runtime_error(std::string("ICU NFC: ") + u_errorName(err));
+namespace {
+
+// `s` in the form of ICU's normaliser `n` (fetched with `err`), without a copy being normalised when it is
+// already in that form.
+std::string normalized(const icu::Normalizer2* n, UErrorCode err, std::string_view s, const char* form) {
+  if (U_FAILURE(err)) throw std::runtime_error(std::string("ICU ") + form + ": " + u_errorName(err));
   const icu::StringPiece in(s.data(), static_cast<std::int32_t>(s.size()));
   if (n->isNormalizedUTF8(in, err) && U_SUCCESS(err)) return std::string(s);
   err = U_ZERO_ERROR;
   std::string out;
   icu::StringByteSink<std::string> sink(&out);
   n->normalizeUTF8(0, in, sink, nullptr, err);
-  if (U_FAILURE(err)) throw std::runtime_error(std::string("ICU NFC: ") + u_errorName(err));
+  if (U_FAILURE(err)) throw std::runtime_error(std::string("ICU ") + form + ": " + u_errorName(err));
   return out;
+}
+
+}  // namespace
+
+std::string nfc(std::string_view s) {
+  UErrorCode err = U_ZERO_ERROR;
+  const icu::Normalizer2* n = icu::Normalizer2::getNFCInstance(err);
+  return normalized(n, err, s, "NFC");
+}
+
+std::string nfd(std::string_view s) {
+  UErrorCode err = U_ZERO_ERROR;
+  const icu::Normalizer2* n = icu::Normalizer2::getNFDInstance(err);
+  return normalized(n, err, s, "NFD");
 }
 
 }  // namespace todo

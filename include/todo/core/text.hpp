@@ -51,6 +51,9 @@ std::vector<std::string_view> split_unicode(std::string_view s, std::string_view
 /// Text that is already NFC (all ASCII, say) comes back unchanged without a copy being normalised. `s` must
 /// be valid UTF-8.
 std::string nfc(std::string_view s);
+/// Canonical decomposition (NFD: "é" → "e" + U+0301), the other spelling of text some systems store; as
+/// nfc().
+std::string nfd(std::string_view s);
 /// Each code point lower-cased by its simple Unicode mapping ("ÉCOLE" → "école", "ПРИВЕТ" → "привет";
 /// no locale-specific rules, so "İ" → "i"), as glibc's C.UTF-8 locale maps them.
 std::string lower_unicode(std::string_view s);
