@@ -142,7 +142,9 @@ int main(int argc, char** argv) {
 
   metrics::Registry registry;
   metrics::add_process_metrics(registry);
-  db::Pool pool(cfg.database_url, cfg.db_pool_size);
+  // A request's statements run, and wait for locks, only so long (README "Running it").
+  const db::SessionLimits limits{cfg.db_statement_timeout, cfg.db_lock_timeout};
+  db::Pool pool(cfg.database_url, cfg.db_pool_size, limits);
   registry.gauge_callback("db_pool_queue_depth", "Database jobs waiting for a connection",
                           [&pool] { return static_cast<double>(pool.queue_depth()); });
   registry.gauge_callback("db_pool_size", "Database connections in the pool",
@@ -223,7 +225,7 @@ int main(int argc, char** argv) {
   http::Router router;
   // Single-statement reads (GET a task, list) run on the io threads with non-blocking libpq: as many
   // connections again as the pool, opened when first needed, shared out among the io threads.
-  db::Reader reader(reader_executors, cfg.database_url, cfg.db_pool_size);
+  db::Reader reader(reader_executors, cfg.database_url, cfg.db_pool_size, 8, limits);
   registry.gauge_callback("db_reader_connections", "Open connections of the io threads' reader",
                           [&reader] { return static_cast<double>(reader.open_connections()); });
   registry.gauge_callback("db_reader_waiting", "Reads waiting for a reader connection",

@@ -195,6 +195,17 @@ const std::vector<Setting>& settings() {
       {"TODO_DB_CREATE_WRITERS", "--db-create-writers",
        "task creates written at once; those arriving meanwhile share the next transaction (default 2)",
        [](Config& c, const std::string& v) { c.db_create_writers = parse_uint(v, 1, 1000); }},
+      {"TODO_DB_STATEMENT_TIMEOUT_MS", "--db-statement-timeout-ms",
+       "longest a request's SQL statement may run before it is cancelled (503); 0: no limit (10000)",
+       [](Config& c, const std::string& v) {
+         c.db_statement_timeout = std::chrono::milliseconds(parse_uint(v, 0, 3'600'000));
+       }},
+      {"TODO_DB_LOCK_TIMEOUT_MS", "--db-lock-timeout-ms",
+       "longest a request's SQL statement may wait for a lock before it is cancelled (503); 0: no limit "
+       "(5000)",
+       [](Config& c, const std::string& v) {
+         c.db_lock_timeout = std::chrono::milliseconds(parse_uint(v, 0, 3'600'000));
+       }},
       {"TODO_LIST_CACHE_MB", "--list-cache-mb",
        "MiB of recent task list pages kept by list version; 0 keeps none (default 64)",
        [](Config& c, const std::string& v) { c.list_cache_bytes = parse_uint(v, 0, 65536) << 20; }},

@@ -13,9 +13,9 @@
 namespace todo::db {
 namespace {
 
-std::unique_ptr<pqxx::connection> connect(const std::string& conninfo) {
+std::unique_ptr<pqxx::connection> connect(const std::string& conninfo, const SessionLimits& limits) {
   auto c = std::make_unique<pqxx::connection>(conninfo);
-  prepare_session(*c);
+  prepare_session(*c, limits);
   return c;
 }
 
@@ -39,7 +39,8 @@ bool closed_by_server(pqxx::connection& c) {
 
 }  // namespace
 
-Pool::Pool(std::string conninfo, std::size_t size) : conninfo_(std::move(conninfo)) {
+Pool::Pool(std::string conninfo, std::size_t size, SessionLimits limits)
+    : conninfo_(std::move(conninfo)), limits_(limits) {
   if (size == 0) size = 1;
   threads_.reserve(size);
   for (std::size_t i = 0; i < size; ++i)
@@ -78,7 +79,7 @@ void Pool::worker(std::size_t index) {
   std::unique_ptr<pqxx::connection> conn;
   auto open = [&] {
     try {
-      conn = connect(conninfo_);
+      conn = connect(conninfo_, limits_);
     } catch (const std::exception& e) {
       spdlog::warn("db connection {} failed: {}", index, e.what());
     }
@@ -223,6 +224,10 @@ std::exception_ptr Pool::translate(std::exception_ptr ep) {
     if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
       spdlog::warn("db unavailable: {}", e.what());
       return std::make_exception_ptr(Error(Errc::unavailable, "the database is unavailable"));
+    }
+    if (cancelled_state(state)) {
+      spdlog::warn("db statement cancelled: {}", e.what());
+      return std::make_exception_ptr(cancelled_error());
     }
     return ep;
   } catch (...) {

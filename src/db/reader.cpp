@@ -59,7 +59,7 @@ std::string error_of(PGconn* pg) {
 }
 
 // Opens and sets up a connection, blocking: runs on the connector thread. Throws ConnectionLost.
-PGconn* open_connection(const std::string& conninfo) {
+PGconn* open_connection(const std::string& conninfo, const SessionLimits& limits) {
   PGconn* pg = PQconnectdb(conninfo.c_str());
   auto fail = [&](const std::string& what) {
     const std::string e = what + ": " + error_of(pg);
@@ -72,10 +72,12 @@ PGconn* open_connection(const std::string& conninfo) {
   // The session's setup goes out as one pipeline: one round trip, not one per statement (there are dozens;
   // connections are opened while reads wait for them).
   if (PQenterPipelineMode(pg) != 1) fail("pipeline mode");
-  // Instants are UTC on the wire and in text results, as on db::Pool's connections.
-  if (!PQsendQueryParams(pg, "SET TIME ZONE 'UTC'", 0, nullptr, nullptr, nullptr, nullptr, 0))
-    fail("set time zone");
-  std::vector<std::string> steps{"set time zone"};
+  // The time zone (UTC) and the limits, as on db::Pool's connections.
+  std::vector<std::string> steps;
+  for (const auto& setting : session_settings(limits)) {
+    if (!PQsendQueryParams(pg, setting.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0)) fail(setting);
+    steps.push_back(setting);
+  }
   for (const auto& s : registered_statements()) {
     if (!PQsendPrepare(pg, s.name, s.sql, 0, nullptr)) fail(std::string("prepare ") + s.name);
     steps.push_back(std::string("prepare ") + s.name);
@@ -220,14 +222,17 @@ using Parked = Resumer<std::shared_ptr<Connection>>;
 }  // namespace
 
 struct Reader::State : std::enable_shared_from_this<Reader::State> {
-  State(asio::any_io_executor e, std::string info, std::size_t max_connections, std::size_t depth)
+  State(asio::any_io_executor e, std::string info, SessionLimits session_limits, std::size_t max_connections,
+        std::size_t depth)
       : ex(std::move(e)),
         conninfo(std::move(info)),
+        limits(session_limits),
         max(max_connections == 0 ? 1 : max_connections),
         depth(depth == 0 ? 1 : depth) {}
 
   asio::any_io_executor ex;
   std::string conninfo;
+  SessionLimits limits;
   std::size_t max;
   std::size_t depth;
   // Connecting waits for PostgreSQL to start a backend: several at once, on threads all shards share.
@@ -316,7 +321,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     asio::post(*connector, [self = shared_from_this()] {
       PGconn* pg = nullptr;
       try {
-        pg = open_connection(self->conninfo);
+        pg = open_connection(self->conninfo, self->limits);
       } catch (const ConnectionLost& e) {
         spdlog::warn("db read connection failed: {}", e.what());
       }
@@ -623,19 +628,20 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
 };
 
 Reader::Reader(asio::any_io_executor ex, std::string conninfo, std::size_t max_connections,
-               std::size_t pipeline_depth)
+               std::size_t pipeline_depth, SessionLimits limits)
     : Reader(std::vector<asio::any_io_executor>{std::move(ex)}, std::move(conninfo), max_connections,
-             pipeline_depth) {}
+             pipeline_depth, limits) {}
 
 Reader::Reader(std::vector<asio::any_io_executor> executors, std::string conninfo,
-               std::size_t max_connections, std::size_t pipeline_depth) {
+               std::size_t max_connections, std::size_t pipeline_depth, SessionLimits limits) {
   if (executors.empty()) throw std::invalid_argument("db::Reader needs an executor");
   const std::size_t n = executors.size();
   const std::size_t each = (max_connections + n - 1) / n;  // at least one a shard
   auto connector = std::make_shared<asio::thread_pool>(4);
   for (auto& ex : executors) {
     const auto* context = &asio::query(ex, asio::execution::context);
-    shards_.push_back({context, std::make_shared<State>(std::move(ex), conninfo, each, pipeline_depth)});
+    shards_.push_back(
+        {context, std::make_shared<State>(std::move(ex), conninfo, limits, each, pipeline_depth)});
     shards_.back().state->connector = connector;
   }
 }
@@ -741,6 +747,10 @@ asio::awaitable<Rows> Reader::run(Request request) {
       continue;
     }
     const std::string message = PQresultErrorMessage(res);
+    if (cancelled_state(sqlstate)) {
+      spdlog::warn("db read cancelled: {}", message);
+      throw cancelled_error();
+    }
     // Named: GCC 12 destroys a conditional's temporary twice in a coroutine.
     std::string query = request.sql;
     if (request.statement) query = request.statement;

@@ -28,15 +28,34 @@ std::vector<Statement> registered_statements() {
   return statements();
 }
 
-void prepare_session(pqxx::connection_base& c) {
+std::vector<std::string> session_settings(const SessionLimits& limits) {
+  // Instants are UTC on the wire and in text results.
+  std::vector<std::string> set{"SET TIME ZONE 'UTC'"};
+  if (limits.statement.count() > 0)
+    set.push_back("SET statement_timeout = " + std::to_string(limits.statement.count()));
+  if (limits.lock.count() > 0) set.push_back("SET lock_timeout = " + std::to_string(limits.lock.count()));
+  return set;
+}
+
+void prepare_session(pqxx::connection_base& c, const SessionLimits& limits) {
   {
     pqxx::nontransaction n(c);
-    // Instants are UTC on the wire and in text results.
-    n.exec("SET TIME ZONE 'UTC'");
+    for (const auto& statement : session_settings(limits))
+      n.exec(statement);
   }
   std::lock_guard lock(statements_mutex());
   for (const auto& s : statements())
     c.prepare(s.name, s.sql);
+}
+
+bool cancelled_state(std::string_view sqlstate) {
+  return sqlstate == "57014" || sqlstate == "55P03";
+}
+
+Error cancelled_error() {
+  return Error(Errc::unavailable,
+               "the database did not finish in time (a statement ran or waited for a lock too long); nothing "
+               "was written");
 }
 
 namespace {

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "e2e.hpp"
@@ -531,6 +532,54 @@ TEST_F(LifecycleTest, TasksAndTokensSurviveAServerRestart) {
   ASSERT_EQ(r.status, 200) << r.describe();
   EXPECT_EQ(r.json(), t);
   EXPECT_EQ(login(c, u.email, u.password).empty(), false);
+}
+
+// A lock held outside the server (an operator's open transaction, a long ALTER TABLE) makes a request wait
+// only as long as TODO_DB_LOCK_TIMEOUT_MS: then a 503 with Retry-After, nothing written, and the same request
+// succeeds once the lock is gone.
+TEST_F(LifecycleTest, ARequestWaitingForALockGivesUpWithA503AndWritesNothing) {
+  const std::string db = fresh_db();
+  auto server = serve({{"DATABASE_URL", db}, {"TODO_DB_LOCK_TIMEOUT_MS", "300"}});
+  dump_on_failure_.push_back(server);
+  auto u = new_user(server->base_url());
+  u.client.set_timeout(20s);
+  const auto t = create_task(u.client, "locked by an operator");
+  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
+
+  pqxx::connection operator_session(db);
+  {
+    pqxx::work w(operator_session);
+    w.exec("SELECT 1 FROM tasks WHERE id = " + w.quote(t["id"].get<std::string>()) + " FOR UPDATE");
+    const auto started = Clock::now();
+    const auto patched = u.client.patch(path, {{"title", "changed while locked"}});
+    EXPECT_LT(Clock::now() - started, 5s);
+    EXPECT_TRUE(IsProblem(patched, 503)) << patched.describe();
+    EXPECT_EQ(patched.header("retry-after"), "1");
+    EXPECT_NE(patched.json().value("detail", "").find("in time"), std::string::npos) << patched.describe();
+    const auto completed = u.client.post(path + "/complete", nlohmann::json::object());
+    EXPECT_TRUE(IsProblem(completed, 503)) << completed.describe();
+  }  // rolled back: the lock is gone
+  auto now = u.client.get(path);
+  ASSERT_EQ(now.status, 200);
+  EXPECT_EQ(now.json()["title"], "locked by an operator") << "the refused change was written";
+  EXPECT_EQ(now.json()["status"], "open");
+  EXPECT_EQ(now.json()["version"], t["version"]);
+
+  // The whole table locked (what ALTER TABLE holds): reads and creates give up too.
+  {
+    pqxx::work w(operator_session);
+    w.exec("LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE");
+    EXPECT_TRUE(IsProblem(u.client.get(path), 503));
+    EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tasks?sort=title"), 503));
+    EXPECT_TRUE(IsProblem(u.client.post("/api/v1/tasks", {{"title", "created while locked"}}), 503));
+  }
+  const auto list = u.client.get("/api/v1/tasks?sort=title");
+  ASSERT_EQ(list.status, 200);
+  ASSERT_EQ(list.json()["items"].size(), 1u) << "the refused create was written: " << list.body;
+
+  EXPECT_EQ(u.client.patch(path, {{"title", "changed after"}}).status, 200);
+  EXPECT_EQ(u.client.post("/api/v1/tasks", {{"title", "created after"}}).status, 201);
+  EXPECT_EQ(server->terminate(), 0);
 }
 
 TEST_F(LifecycleTest, SurvivesADatabaseRestart) {

@@ -285,6 +285,57 @@ TEST(Pool, TodoErrorPropagatesUnchanged) {
   EXPECT_EQ(count_rows(url, "SELECT count(*) FROM items WHERE id = 7"), 0);
 }
 
+// With limits, a statement that runs too long, or waits too long for a lock, is cancelled by PostgreSQL: the
+// job fails with Error(unavailable) (a 503), its transaction writes nothing, and the connection serves on.
+TEST(Pool, AStatementPastItsTimeoutOrLockTimeoutFailsAsUnavailableAndWritesNothing) {
+  const std::string url = pool_database();
+  db::Pool pool(url, 1, db::SessionLimits{std::chrono::milliseconds(300), std::chrono::milliseconds(200)});
+  auto code_of = [&](auto fn) -> std::optional<Errc> {
+    try {
+      transact(pool, fn);
+    } catch (const Error& e) {
+      return e.code();
+    }
+    return std::nullopt;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(code_of([](pqxx::work& w) {
+              w.exec("INSERT INTO items (id, note) VALUES (1, 'before the sleep')");
+              w.exec("SELECT pg_sleep(5)");
+            }),
+            Errc::unavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s) << "cancelled at the statement timeout";
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM items WHERE id = 1"), 0) << "nothing was written";
+
+  // A row locked by another session (an operator's open transaction): the update waits 200 ms, then fails.
+  transact(pool, [](pqxx::work& w) { w.exec("INSERT INTO items (id, note) VALUES (2, 'locked')"); });
+  pqxx::connection other(url);
+  pqxx::work holder(other);
+  holder.exec("SELECT * FROM items WHERE id = 2 FOR UPDATE");
+  const auto waited = std::chrono::steady_clock::now();
+  EXPECT_EQ(code_of([](pqxx::work& w) { w.exec("UPDATE items SET note = 'changed' WHERE id = 2"); }),
+            Errc::unavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - waited, 3s) << "cancelled at the lock timeout";
+  holder.abort();
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM items WHERE note = 'changed'"), 0);
+
+  // Unlocked, the same update goes through on the same connection.
+  transact(pool, [](pqxx::work& w) { w.exec("UPDATE items SET note = 'changed' WHERE id = 2"); });
+  EXPECT_EQ(count_rows(url, "SELECT count(*) FROM items WHERE note = 'changed'"), 1);
+
+  // Without limits (the default) the same session has none.
+  db::Pool unlimited(url, 1);
+  EXPECT_EQ(transact(unlimited,
+                     [](pqxx::work& w) {
+                       return w
+                           .exec(
+                               "SELECT current_setting('statement_timeout') || ' ' || "
+                               "current_setting('lock_timeout')")[0][0]
+                           .as<std::string>();
+                     }),
+            "0 0");
+}
+
 // Two transactions that lock two rows in opposite orders deadlock; PostgreSQL rolls one of them back after
 // deadlock_timeout, and the pool runs that one again from the start, so both commit.
 TEST(Pool, ATransactionRolledBackToBreakADeadlockRunsAgain) {
@@ -798,9 +849,10 @@ const db::Registration kReaderStatements{kReaderEcho, kReaderDivide, kReaderSlow
 /// Runs `body(reader)` as a coroutine on an io_context with `threads` threads and a Reader of at most
 /// `max_connections` on it; fails the test if it does not finish within 60 s.
 template <class Body>
-void with_reader(const std::string& url, std::size_t max_connections, int threads, Body body) {
+void with_reader(const std::string& url, std::size_t max_connections, int threads, Body body,
+                 db::SessionLimits limits = {}) {
   boost::asio::io_context io;
-  auto reader = std::make_unique<db::Reader>(io.get_executor(), url, max_connections);
+  auto reader = std::make_unique<db::Reader>(io.get_executor(), url, max_connections, 8, limits);
   std::promise<void> done;
   auto finished = done.get_future();
   boost::asio::co_spawn(io, body(*reader), [&](std::exception_ptr ep) {
@@ -909,6 +961,39 @@ TEST(Reader, SqlErrorReachesTheAwaiterAndKeepsTheConnection) {
     EXPECT_EQ(again[0][2].as<int>(), pid) << "the same connection serves on after a statement error";
     EXPECT_EQ(reader.open_connections(), 1u);
   });
+}
+
+// A read cancelled by its connection's limits fails with Error(unavailable), and the connection serves on.
+TEST(Reader, AReadPastItsLockTimeoutFailsAsUnavailable) {
+  const std::string url = pool_database();
+  {
+    pqxx::connection c(url);
+    pqxx::work w(c);
+    w.exec("INSERT INTO items (id, note) VALUES (1, 'one')");
+    w.commit();
+  }
+  pqxx::connection other(url);
+  pqxx::work holder(other);
+  holder.exec("LOCK TABLE items IN ACCESS EXCLUSIVE MODE");  // what a long ALTER TABLE would hold
+  std::optional<Errc> code;
+  std::string after;
+  const auto started = std::chrono::steady_clock::now();
+  with_reader(
+      url, 1, 1,
+      [&](db::Reader& reader) -> boost::asio::awaitable<void> {
+        try {
+          co_await reader.exec_params("SELECT note FROM items WHERE id = $1::int", params("1"));
+        } catch (const Error& e) {
+          code = e.code();
+        }
+        holder.abort();
+        auto rows = co_await reader.exec_params("SELECT note FROM items WHERE id = $1::int", params("1"));
+        after = rows[0][0].c_str();
+      },
+      db::SessionLimits{std::chrono::milliseconds(2000), std::chrono::milliseconds(200)});
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  EXPECT_EQ(code, Errc::unavailable) << "the read waiting for the lock was cancelled at the lock timeout";
+  EXPECT_EQ(after, "one") << "the same reader serves once the lock is gone";
 }
 
 TEST(Reader, CachedTextsArePreparedOncePerConnectionAndErrorsStayTheirOwn) {

@@ -25,9 +25,11 @@ struct Config {
   std::string jwt_secret;
   std::string log_level = "info";
   std::size_t db_pool_size = 8;
-  std::size_t db_create_writers = 2;         // tasks::CreateBatcher's transactions at once
-  std::size_t list_cache_bytes = 64u << 20;  // tasks::ListCache
-  std::size_t http_threads = 0;              // 0: one per core
+  std::chrono::milliseconds db_statement_timeout{10'000};  // a request's statement (SET statement_timeout)
+  std::chrono::milliseconds db_lock_timeout{5'000};        // its wait for a lock (SET lock_timeout)
+  std::size_t db_create_writers = 2;                       // tasks::CreateBatcher's transactions at once
+  std::size_t list_cache_bytes = 64u << 20;                // tasks::ListCache
+  std::size_t http_threads = 0;                            // 0: one per core
   std::size_t body_limit = 1 << 20;
   std::size_t body_memory = 64u << 20;  // all request bodies being read or handled, together
   std::chrono::milliseconds header_timeout{10'000};

@@ -30,7 +30,9 @@ namespace todo::db {
 /// Runs database work on dedicated threads and resumes the awaiting coroutine on its own executor.
 class Pool {
  public:
-  Pool(std::string conninfo, std::size_t size);
+  /// `limits` apply to every connection of the pool (see SessionLimits); a statement they cancel fails its
+  /// job with Error(unavailable).
+  Pool(std::string conninfo, std::size_t size, SessionLimits limits = {});
   ~Pool();
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -196,6 +198,7 @@ class Pool {
   void worker(std::size_t index);
 
   std::string conninfo_;
+  SessionLimits limits_;
   Notifier notifier_{conninfo_};  // declared before the threads: it outlives every job
   mutable std::mutex mutex_;
   std::deque<std::unique_ptr<Job>> queue_;  // jobs waiting while every connection is busy

@@ -92,14 +92,16 @@ using Param = std::optional<std::string>;
 /// down, reads fail with Error(unavailable).
 class Reader {
  public:
+  /// `limits` apply to every connection (see SessionLimits); a read they cancel fails with
+  /// Error(unavailable).
   Reader(boost::asio::any_io_executor ex, std::string conninfo, std::size_t max_connections,
-         std::size_t pipeline_depth = 8);
+         std::size_t pipeline_depth = 8, SessionLimits limits = {});
   /// One set of connections an executor (an io_context each, one io thread each), `max_connections` shared
   /// out among them: a read runs on the connections of the io_context it is awaited on, so its socket is
   /// waited on and its coroutine resumed by the same thread, with no hand-off. A read awaited on any other
   /// executor uses the first set (its answer is posted to the reader's executor).
   Reader(std::vector<boost::asio::any_io_executor> executors, std::string conninfo,
-         std::size_t max_connections, std::size_t pipeline_depth = 8);
+         std::size_t max_connections, std::size_t pipeline_depth = 8, SessionLimits limits = {});
   ~Reader();
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;

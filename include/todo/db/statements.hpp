@@ -1,12 +1,15 @@
 // Named SQL statements (prepared once per pooled connection) and conversions at the SQL boundary.
 #pragma once
 
+#include <chrono>
 #include <initializer_list>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "todo/core/error.hpp"
 #include "todo/core/time.hpp"
 
 namespace todo::db {
@@ -23,8 +26,26 @@ void register_statements(std::initializer_list<Statement> statements);
 /// Every statement registered so far (db::Reader prepares them with libpq).
 std::vector<Statement> registered_statements();
 
-/// Sets up a new connection: UTC session time zone, every registered statement prepared.
-void prepare_session(pqxx::connection_base& c);
+/// How long one statement may run, and wait for a lock, before PostgreSQL cancels it (`statement_timeout`,
+/// `lock_timeout`; zero: no limit). The requests' connections (db::Pool, db::Reader) have them, so that a
+/// request never waits without end behind a lock an operator holds; the relay, the schedulers and the
+/// migrations do not.
+struct SessionLimits {
+  std::chrono::milliseconds statement{0};
+  std::chrono::milliseconds lock{0};
+};
+
+/// The statements that set a new session up, before the prepared ones: the UTC time zone, then `limits`.
+std::vector<std::string> session_settings(const SessionLimits& limits);
+
+/// Sets up a new connection: session_settings(limits), every registered statement prepared.
+void prepare_session(pqxx::connection_base& c, const SessionLimits& limits = {});
+
+/// SQLSTATE 57014 (a statement cancelled: its timeout, or an operator) or 55P03 (a lock not granted within
+/// the lock timeout): the statement's transaction was rolled back, and the same request may succeed later.
+bool cancelled_state(std::string_view sqlstate);
+/// What a request whose statement was cancelled gets: Error(unavailable), a 503 with Retry-After.
+Error cancelled_error();
 
 /// Registers statements at static-initialisation time: `const db::Registration kRegistered{kA, kB};` in a
 /// repository.
