@@ -3,6 +3,7 @@
 
 #include <mutex>
 #include <stdexcept>
+#include <string_view>
 
 namespace todo::db {
 namespace {
@@ -78,6 +79,69 @@ std::string array_literal(const std::vector<std::string>& items) {
     append_element(a, items[i]);
   }
   return a + "}";
+}
+
+std::vector<std::string> parse_text_array(std::string_view text) {
+  auto malformed = [&] {
+    return std::runtime_error("malformed array text: " + std::string(text.substr(0, 80)));
+  };
+  std::size_t i = 0;
+  if (!text.empty() && text[0] == '[') {  // dimension decoration: [1:2]={...}
+    const auto eq = text.find('=');
+    if (eq == std::string_view::npos) throw malformed();
+    i = eq + 1;
+  }
+  if (i >= text.size() || text[i] != '{') throw malformed();
+  std::vector<std::string> out;
+  int depth = 0;
+  bool element_expected = true;  // after '{' or ',': an element (or a nested '{', or '}' of an empty array)
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '{') {
+      if (!element_expected) throw malformed();
+      ++depth;
+    } else if (c == '}') {
+      if (depth == 0 || (element_expected && text[i - 1] != '{')) throw malformed();  // only {} is empty
+      --depth;
+      element_expected = false;
+      if (depth == 0) {
+        ++i;
+        break;
+      }
+    } else if (c == ',') {
+      if (element_expected || depth == 0) throw malformed();
+      element_expected = true;
+    } else if (c == '"') {
+      if (!element_expected) throw malformed();
+      std::string value;
+      for (++i;; ++i) {
+        if (i >= text.size()) throw malformed();
+        if (text[i] == '\\') {
+          if (++i >= text.size()) throw malformed();
+          value += text[i];
+        } else if (text[i] == '"') {
+          break;
+        } else {
+          value += text[i];
+        }
+      }
+      out.push_back(std::move(value));
+      element_expected = false;
+    } else {
+      // An unquoted element runs to the next ',' or '}' (PostgreSQL quotes any with white space, braces,
+      // quotes, backslashes or commas, and the empty string).
+      if (!element_expected) throw malformed();
+      const std::size_t end = text.find_first_of(",}", i);
+      if (end == std::string_view::npos) throw malformed();
+      const std::string_view value = text.substr(i, end - i);
+      if (value.find_first_of("\"\\{") != std::string_view::npos) throw malformed();
+      if (value != "NULL") out.emplace_back(value);
+      i = end - 1;
+      element_expected = false;
+    }
+  }
+  if (depth != 0 || i != text.size()) throw malformed();
+  return out;
 }
 
 std::string record_separated(const std::vector<std::string>& items) {

@@ -72,16 +72,6 @@ const db::Registration kRegistered{kInsert,      kInsertMany,  kSelect,        k
                                    kSeriesTasks, kListVersion, kSetSeriesStart};
 
 template <class Field>
-std::vector<std::string> parse_text_array(const Field& f) {
-  std::vector<std::string> out;
-  auto parser = f.as_array();
-  for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
-       std::tie(kind, value) = parser.get_next())
-    if (kind == pqxx::array_parser::string_value) out.push_back(value);
-  return out;
-}
-
-template <class Field>
 std::optional<std::string> optional_text(const Field& f) {
   if (f.is_null()) return std::nullopt;
   return std::string(f.c_str());
@@ -102,7 +92,7 @@ Task from_row(const RowT& r) {
   t.description = r[3].c_str();
   t.status = parse_status(r[4].c_str()).value_or(Status::open);
   t.priority = static_cast<Priority>(r[5].template as<int>());
-  t.tags = parse_text_array(r[6]);
+  t.tags = db::parse_text_array(r[6].c_str());
   t.due_at = db::optional_instant(r[7]);
   t.all_day = r[8].template as<bool>();
   t.timezone = r[9].c_str();

@@ -38,7 +38,6 @@ class Cell {
     pqxx::from_string(c_str(), value);
     return value;
   }
-  pqxx::array_parser as_array() const { return pqxx::array_parser(c_str()); }
 
  private:
   const pg_result* res_;

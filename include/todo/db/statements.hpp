@@ -58,6 +58,12 @@ std::string array_literal(const std::vector<std::string>& items);
 /// The same with NULL elements (nullopt), for unnest()ing nullable columns.
 std::string array_literal(const std::vector<std::optional<std::string>>& items);
 
+/// The elements of a text array as PostgreSQL writes it (`{a,"b c","d\\"e",NULL}`), in order; NULL elements
+/// are left out, the elements of a multi-dimensional array are read in order, and a leading dimension
+/// decoration (`[0:1]=`) is skipped. Only `,` separates (libpqxx 6's array_parser also splits at `;`, which
+/// PostgreSQL does not quote: a tag "a;b" came back as two). Throws std::runtime_error on malformed text.
+std::vector<std::string> parse_text_array(std::string_view text);
+
 /// Non-empty items joined by the ASCII record separator (0x1E), for `string_to_array($n::text, chr(30))`: a
 /// text array parameter without array_literal's quoting and PostgreSQL's array parsing, for items that cannot
 /// contain the separator, such as JSON text (control characters are escaped inside its strings and not
