@@ -10,9 +10,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -101,6 +103,41 @@ asio::awaitable<void> drain(std::vector<std::unique_ptr<asio::io_context>>& cont
     c->stop();
 }
 
+// Bounds the shutdown: a thread that waits for the database (a pool job blocked on a lock or on a database
+// that stopped answering, the gateway's listener, the relay) would otherwise hold the process past its grace
+// period, as long as the database keeps it. Armed by the signal; when the orderly shutdown has not finished
+// by the deadline, the process logs so and exits 0 at once. Nothing acknowledged is lost: a transaction not
+// yet committed is rolled back by PostgreSQL when its connection closes (its client's connection was closed
+// with no answer at the grace period), and unacknowledged events stay in the outbox.
+class ShutdownWatchdog {
+ public:
+  ~ShutdownWatchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      finished_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void arm(std::chrono::steady_clock::time_point deadline) {
+    thread_ = std::thread([this, deadline] {
+      std::unique_lock lock(mutex_);
+      if (cv_.wait_until(lock, deadline, [this] { return finished_; })) return;
+      spdlog::warn("shutdown still waiting for the database after the grace period; exiting now");
+      spdlog::default_logger()->flush();
+      std::fflush(stdout);
+      std::_Exit(0);
+    });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool finished_ = false;
+  std::thread thread_;
+};
+
 // On a crash, say so on stderr with a backtrace before dying, so that the cause is in the logs.
 void on_fatal_signal(int sig) {
   const char msg[] = "todo-server: fatal signal, backtrace follows\n";
@@ -139,6 +176,8 @@ int main(int argc, char** argv) {
 
   if (!migrate(cfg)) return 1;
   if (cfg.command == "migrate") return 0;
+  // Declared before every part that may wait for the database: disarmed only after they are all gone.
+  ShutdownWatchdog watchdog;
 
   metrics::Registry registry;
   metrics::add_process_metrics(registry);
@@ -296,6 +335,9 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     stop_by = std::chrono::steady_clock::now() + cfg.shutdown_timeout;
+    // Half a second beyond the grace period: drain() closes the connections left at the grace period, and
+    // the orderly steps after it take a few milliseconds when the database answers.
+    watchdog.arm(stop_by + std::chrono::milliseconds(500));
     log::event(spdlog::level::info, "shutting down", {{"signal", signal}});
     server.stop();
     // Closes every WebSocket with 1001, off this io thread: it joins the gateway's listener, which may be

@@ -14,6 +14,7 @@
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "support/process.hpp"
 
@@ -100,6 +101,7 @@ TestPostgres::TestPostgres() : bin_dir_(default_bin_dir()) {
 }
 
 TestPostgres::~TestPostgres() {
+  thaw();
   if (running_) {
     run_process(as_postgres({bin("pg_ctl"), "stop", "-D", data_, "-m", "immediate", "-w"}),
                 {.input = {}, .cwd = dir_, .timeout = std::chrono::milliseconds(60'000)});
@@ -134,6 +136,48 @@ void TestPostgres::stop() {
                     {.input = {}, .cwd = dir_, .timeout = std::chrono::milliseconds(90'000)}),
         "pg_ctl stop");
   running_ = false;
+}
+
+namespace {
+
+/// The postmaster of the cluster in `data` and its children, the postmaster first.
+std::vector<pid_t> cluster_processes(const std::string& data) {
+  std::ifstream pidfile(data + "/postmaster.pid");
+  pid_t postmaster = 0;
+  if (!(pidfile >> postmaster) || postmaster <= 0)
+    throw std::runtime_error("TestPostgres: no postmaster.pid in " + data);
+  std::vector<pid_t> pids{postmaster};
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == postmaster) pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+}  // namespace
+
+void TestPostgres::freeze() {
+  if (!running_ || frozen_) return;
+  for (pid_t pid : cluster_processes(data_))  // the postmaster first: it starts no child afterwards
+    kill(pid, SIGSTOP);
+  frozen_ = true;
+}
+
+void TestPostgres::thaw() {
+  if (!frozen_) return;
+  for (pid_t pid : cluster_processes(data_))
+    kill(pid, SIGCONT);
+  frozen_ = false;
 }
 
 std::string TestPostgres::url(const std::string& name) const {

@@ -29,6 +29,11 @@ class TestPostgres {
   /// Starts it again on the same data, port and socket.
   void start();
   bool running() const { return running_; }
+  /// Stops every process of the cluster (SIGSTOP: the postmaster, then its children), so that connections
+  /// stay open and nothing answers: a hung database host, a network partition with no reset. thaw() resumes
+  /// them (the destructor too).
+  void freeze();
+  void thaw();
 
   int port() const { return port_; }
   const std::string& socket_dir() const { return dir_; }
@@ -46,6 +51,7 @@ class TestPostgres {
   std::string data_;  // dir_/data
   int port_ = 0;
   bool running_ = false;
+  bool frozen_ = false;
   int watchdog_fd_ = -1;
 };
 
