@@ -57,7 +57,7 @@ ParseRequest parse_request(const nlohmann::json& body) {
       if (auto t = parse_rfc3339(*now))
         p.now = *t;
       else
-        r.fail("now", "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z");
+        r.fail("now", rfc3339_problem(*now));
     }
   }
   if (r.has("timezone") && !r.is_null("timezone")) {

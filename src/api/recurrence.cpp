@@ -49,9 +49,11 @@ void add_recurrence_routes(http::Router& router, Context& ctx) {
         }
         const auto start_text = req.query_one("start");
         std::optional<Instant> start = start_text ? parse_rfc3339(*start_text) : std::nullopt;
-        if (!start)
+        if (!start_text)
           errors.push_back(
               {"start", "is required: an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z"});
+        else if (!start)
+          errors.push_back({"start", rfc3339_problem(*start_text)});
         const std::string tz = req.query_one("timezone").value_or("UTC");
         if (!is_valid_timezone(tz))
           errors.push_back({"timezone", "must be an IANA time zone such as Europe/Berlin"});

@@ -140,7 +140,7 @@ Query parse_query(const std::vector<std::pair<std::string, std::string>>& params
         q.action = v;
       } else if (k == "from" || k == "to") {
         auto t = parse_rfc3339(v);
-        if (!t) bad(k, "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z");
+        if (!t) bad(k, rfc3339_problem(v));
         (k == "from" ? q.from : q.to) = t;
       } else if (k == "limit") {
         int n = 0;

@@ -252,7 +252,12 @@ bool is_zone_name_syntax(std::string_view name) {
 
 }  // namespace
 
-std::optional<Instant> parse_rfc3339(std::string_view s) {
+namespace {
+
+// parse_rfc3339; `out_of_range` is set when the text is well-formed but its instant falls outside 0001-9999
+// in UTC.
+std::optional<Instant> parse_rfc3339_impl(std::string_view s, bool& out_of_range) {
+  out_of_range = false;
   Scanner in(s);
   Fields f;
   char separator = 0;
@@ -282,8 +287,26 @@ std::optional<Instant> parse_rfc3339(std::string_view s) {
     *t += std::chrono::seconds(1);
   }
   // The offset may carry the instant out of 0001-9999, where it could not be written back in RFC 3339.
-  if (t && !in_rfc3339_range(*t)) return std::nullopt;
+  if (t && !in_rfc3339_range(*t)) {
+    out_of_range = true;
+    return std::nullopt;
+  }
   return t;
+}
+
+}  // namespace
+
+std::optional<Instant> parse_rfc3339(std::string_view s) {
+  bool out_of_range = false;
+  return parse_rfc3339_impl(s, out_of_range);
+}
+
+std::string rfc3339_problem(std::string_view s) {
+  bool out_of_range = false;
+  if (parse_rfc3339_impl(s, out_of_range)) return "";
+  if (out_of_range)
+    return "must be an instant from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z (this one, in UTC, is not)";
+  return "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z";
 }
 
 bool in_rfc3339_range(Instant t) {

@@ -62,7 +62,7 @@ NewReminder parse_new_reminder(const nlohmann::json& body) {
   } else if (has_at) {
     if (auto s = r.string("at")) {
       out.at = parse_rfc3339(*s);
-      if (!out.at) r.fail("at", "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z");
+      if (!out.at) r.fail("at", rfc3339_problem(*s));
     }
   } else if (auto s = r.string("before_due")) {
     out.before_due = check_duration(r, "before_due", *s, /*allow_zero=*/true);

@@ -289,7 +289,7 @@ ListQuery parse_list_query(const std::vector<std::pair<std::string, std::string>
         list.push_back(tag);
       } else if (k == "due_before" || k == "due_after") {
         auto t = parse_rfc3339(v);
-        if (!t) bad(k, "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z");
+        if (!t) bad(k, rfc3339_problem(v));
         (k == "due_before" ? q.due_before : q.due_after) = t;
       } else if (k == "overdue") {
         q.overdue = parse_bool(k, v);

@@ -68,7 +68,7 @@ std::optional<std::vector<std::string>> check_tags(json::Reader& r, std::vector<
 
 std::optional<Instant> check_instant(json::Reader& r, const char* field, const std::string& s) {
   auto t = parse_rfc3339(s);
-  if (!t) r.fail(field, "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z");
+  if (!t) r.fail(field, rfc3339_problem(s));
   return t;
 }
 

@@ -21,6 +21,11 @@ using Instant = std::chrono::sys_time<std::chrono::microseconds>;
 /// gives nullopt.
 std::optional<Instant> parse_rfc3339(std::string_view s);
 
+/// Why parse_rfc3339 refuses `s`, as a field's problem: "must be an RFC 3339 date-time with an offset, e.g.
+/// …", or, for a well-formed one whose instant falls outside 0001-9999 in UTC ("0001-01-01T00:00:00+01:00"),
+/// that it must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z. Empty when parse_rfc3339 accepts it.
+std::string rfc3339_problem(std::string_view s);
+
 /// True for 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z: the instants format_rfc3339 writes as
 /// RFC 3339 (and parse_rfc3339 accepts).
 bool in_rfc3339_range(Instant t);

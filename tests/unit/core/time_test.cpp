@@ -145,6 +145,22 @@ TEST(Rfc3339, RejectsInvalidInputs) {
   EXPECT_FALSE(parse_rfc3339(std::string_view("2026-03-05T09:00:00Z\0x", 22)).has_value());
 }
 
+// The problem a refused value gets names what is wrong with it: its form, or, for a well-formed one, its
+// instant outside 0001-9999 in UTC.
+TEST(Rfc3339, ProblemsSayWhetherTheFormOrTheRangeIsWrong) {
+  EXPECT_EQ(rfc3339_problem("2026-03-05T09:00:00Z"), "");
+  for (const char* form : {"", "2026-03-05", "yesterday", "2026-13-01T00:00:00Z", "0000-01-01T00:00:00Z"})
+    EXPECT_EQ(rfc3339_problem(form),
+              "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z")
+        << form;
+  for (const char* range : {"0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59"}) {
+    EXPECT_FALSE(parse_rfc3339(range)) << range;
+    EXPECT_NE(rfc3339_problem(range).find("from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"),
+              std::string::npos)
+        << range;
+  }
+}
+
 TEST(Rfc3339, Formats) {
   EXPECT_EQ(format_rfc3339(utc(2026, 3, 5, 9)), "2026-03-05T09:00:00Z");
   EXPECT_EQ(format_rfc3339(utc(2026, 3, 5, 9, 0, 0, 500000)), "2026-03-05T09:00:00.5Z");
