@@ -42,33 +42,44 @@ using namespace todo;
 
 namespace {
 
+// SIGTERM or SIGINT before the server runs (while it waits for the database): the wait ends, and the process
+// exits 0 as it would once serving. Replaced by the server's own signal handling when it starts.
+volatile std::sig_atomic_t early_stop = 0;
+void on_early_stop(int) {
+  early_stop = 1;
+}
+
+enum class Migrated { yes, failed, stopped };
+
 // Applies migrations, waiting up to a minute for the database (a replica may start before PostgreSQL).
-bool migrate(const Config& cfg) {
+Migrated migrate(const Config& cfg) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (int attempt = 1;; ++attempt) {
+    if (early_stop) return Migrated::stopped;
     try {
       pqxx::connection c(cfg.database_url);
       const int applied = db::migrate(c);
       log::event(spdlog::level::info, "database migrated",
                  {{"applied", applied}, {"version", db::current_version(c)}});
-      return true;
+      return Migrated::yes;
     } catch (const pqxx::broken_connection& e) {
       // libpq's words for a value it refuses ("invalid integer value …", "invalid sslmode value …"): no retry
       // mends those (the configuration check catches the ones it knows).
       if (const std::string_view m(e.what());
           m.starts_with("invalid ") || m.find("failed: invalid ") != std::string_view::npos) {
         spdlog::critical("invalid DATABASE_URL: {}", e.what());
-        return false;
+        return Migrated::failed;
       }
       if (std::chrono::steady_clock::now() > deadline) {
         spdlog::critical("cannot reach the database (DATABASE_URL): {}", e.what());
-        return false;
+        return Migrated::failed;
       }
       spdlog::warn("database not reachable yet (attempt {}): {}", attempt, e.what());
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      for (int i = 0; i < 10 && !early_stop; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     } catch (const std::exception& e) {
       spdlog::critical("migration failed: {}", e.what());
-      return false;
+      return Migrated::failed;
     }
   }
 }
@@ -174,7 +185,17 @@ int main(int argc, char** argv) {
   log::init(cfg.log_level);
   setenv("PGCONNECT_TIMEOUT", "5", /*overwrite=*/0);
 
-  if (!migrate(cfg)) return 1;
+  std::signal(SIGTERM, on_early_stop);
+  std::signal(SIGINT, on_early_stop);
+  switch (migrate(cfg)) {
+    case Migrated::yes:
+      break;
+    case Migrated::failed:
+      return 1;
+    case Migrated::stopped:
+      spdlog::info("stopped before the database could be reached");
+      return 0;
+  }
   if (cfg.command == "migrate") return 0;
   // Declared before every part that may wait for the database: disarmed only after they are all gone.
   ShutdownWatchdog watchdog;
@@ -346,6 +367,8 @@ int main(int argc, char** argv) {
     gateway_stopper = std::thread([&gateway] { gateway.stop(); });
     asio::co_spawn(ioc, drain(contexts, server, gateway, cfg.shutdown_timeout), asio::detached);
   });
+  // A signal that came after the migrations and before the signal set took over.
+  if (early_stop) std::raise(SIGTERM);
 
   try {
     server.start();

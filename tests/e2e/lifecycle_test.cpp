@@ -95,6 +95,26 @@ TEST_F(LifecycleTest, InvalidSettingsFailFastNamingThem) {
   }
 }
 
+// While it waits for the database at start (up to a minute), SIGTERM ends the wait: exit 0 at once, as a
+// serving process would, not the signal's default death (143).
+TEST_F(LifecycleTest, SigtermWhileWaitingForTheDatabaseAtStartExitsZero) {
+  TestPostgres pg;
+  const std::string db = pg.create_database("later");
+  pg.stop();
+  ServerOptions options;
+  options.env = {{"DATABASE_URL", db}};
+  options.wait_ready = false;
+  ServerProcess p(options);
+  ASSERT_TRUE(p.wait_for_output("database not reachable yet", 15s)) << p.output();
+  const auto signalled = Clock::now();
+  p.send_signal(SIGTERM);
+  const auto status = p.wait_exit(5s);
+  ASSERT_TRUE(status) << "still waiting for the database 5 s after SIGTERM";
+  EXPECT_EQ(*status, 0) << p.output();
+  EXPECT_LT(Clock::now() - signalled, 3s);
+  EXPECT_NE(p.output().find("stopped before the database could be reached"), std::string::npos);
+}
+
 TEST_F(LifecycleTest, BusyPortFailsClearly) {
   auto first = serve();
   dump_on_failure_.push_back(first);
