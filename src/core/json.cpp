@@ -33,7 +33,9 @@ class RepeatedKeys {
         entry += parsed.get_ref<const std::string&>();
         const auto [it, fresh] = keys_.insert(std::move(entry));
         top.key = &*it;
-        if (!fresh && repeats_.size() < FieldErrors::kMaxListed) repeats_.push_back({path(), "repeated key"});
+        // Each repeated key once, however often it repeats.
+        if (!fresh && repeated_.insert(&*it).second && repeats_.size() < FieldErrors::kMaxListed)
+          repeats_.push_back({path(), "repeated key"});
         break;
       }
       case E::object_end:
@@ -47,8 +49,10 @@ class RepeatedKeys {
     }
     return true;
   }
-  /// The first FieldErrors::kMaxListed repeats.
+  /// The first FieldErrors::kMaxListed repeated keys, each once.
   std::vector<FieldError>& repeats() { return repeats_; }
+  /// How many different keys were repeated (all of them, listed or not).
+  std::size_t repeated_keys() const { return repeated_.size(); }
 
  private:
   struct Frame {
@@ -75,6 +79,7 @@ class RepeatedKeys {
   std::unordered_set<std::string> keys_;
   std::size_t serial_ = 0;
   std::vector<FieldError> repeats_;
+  std::unordered_set<const std::string*> repeated_;  // entries of keys_ seen more than once
 };
 
 }  // namespace
@@ -92,7 +97,8 @@ nlohmann::json parse_object(std::string_view body) {
   // Syntax first: a body that does not parse is that, whatever keys it repeated before the error.
   if (auto& repeats = repeated.repeats(); !repeats.empty()) {
     std::string detail = "the body repeats a key: " + repeats[0].field;
-    if (repeats.size() > 1) detail += " (and others)";
+    if (const auto others = repeated.repeated_keys() - 1; others > 0)
+      detail += " (and " + std::to_string(others) + (others == 1 ? " other)" : " others)");
     throw Error(Errc::bad_request, std::move(detail), std::move(repeats));
   }
   if (!j.is_object())

@@ -65,6 +65,20 @@ TEST(ParseObject, ARepeatedKeyIsABadRequestNamingItAtEveryDepth) {
   auto e = error_of([] { parse_object(R"({"a":1,"a":2,"b":{"c":1,"c":2}})"); });
   ASSERT_TRUE(e);
   EXPECT_THAT(fields_of(*e), ElementsAre("a", "b.c"));
+  EXPECT_STREQ(e->what(), "the body repeats a key: a (and 1 other)");
+  // A key repeated three times is listed once; the detail counts the keys beyond the first, listed or not.
+  e = error_of([] { parse_object(R"({"a":1,"a":2,"a":3})"); });
+  ASSERT_TRUE(e);
+  EXPECT_THAT(fields_of(*e), ElementsAre("a"));
+  EXPECT_STREQ(e->what(), "the body repeats a key: a");
+  std::string many = "{";
+  for (int i = 0; i < 30; ++i)
+    many += "\"k" + std::to_string(i) + "\":1,\"k" + std::to_string(i) + "\":2,";
+  many.back() = '}';
+  e = error_of([&] { parse_object(many); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->errors().size(), 20u) << "listed up to FieldErrors::kMaxListed";
+  EXPECT_STREQ(e->what(), "the body repeats a key: k0 (and 29 others)");
   // The same key in sibling or nested objects is no repeat.
   EXPECT_EQ(parse_object(R"({"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]})")["b"][1]["a"], 2);
   // Malformed JSON stays malformed whatever it repeated first.
