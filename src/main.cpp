@@ -337,6 +337,7 @@ int main(int argc, char** argv) {
   ws_options.max_per_user = cfg.ws_max_per_user;
   ws_options.max_total = cfg.ws_max_connections;
   ws_options.send_queue = cfg.ws_send_queue;
+  ws_options.stall_timeout = cfg.ws_stall_timeout;
   ws_options.ping_interval = cfg.ws_ping_interval;
   ws_options.silence_timeout = cfg.ws_silence_timeout;
   ws_options.conninfo = cfg.database_url;

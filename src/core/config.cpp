@@ -275,8 +275,14 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.ws_max_per_user = parse_uint(v, 1, 100'000); }},
       {"TODO_WS_MAX_CONNECTIONS", "--ws-max-connections", "WebSocket connections in total (20000)",
        [](Config& c, const std::string& v) { c.ws_max_connections = parse_uint(v, 1, 10'000'000); }},
-      {"TODO_WS_SEND_QUEUE", "--ws-send-queue", "messages queued for a slow client before closing it (256)",
+      {"TODO_WS_SEND_QUEUE", "--ws-send-queue",
+       "messages queued for a WebSocket client; beyond them events wait in the outbox (256)",
        [](Config& c, const std::string& v) { c.ws_send_queue = parse_uint(v, 1, 1'000'000); }},
+      {"TODO_WS_STALL_TIMEOUT_MS", "--ws-stall-timeout-ms",
+       "close a WebSocket client (1013) whose full send queue takes no message this long (10000)",
+       [](Config& c, const std::string& v) {
+         c.ws_stall_timeout = std::chrono::milliseconds(parse_uint(v, 10, 3'600'000));
+       }},
       {"TODO_WS_PING_INTERVAL_MS", "--ws-ping-interval-ms", "WebSocket ping interval (20000)",
        [](Config& c, const std::string& v) {
          c.ws_ping_interval = std::chrono::milliseconds(parse_uint(v, 10, 3'600'000));

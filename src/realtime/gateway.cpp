@@ -269,9 +269,21 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         co_return;
       }
       for (const auto& e : batch) {
+        // Room in the send queue: the client takes messages, or it is closed once it has taken none for the
+        // stall timeout.
+        auto taken = writes_done_;
+        auto since = Clock::now();
         while (outq_.size() >= shared_->options.send_queue && writing_ && !closing_ && epoch == epoch_) {
-          room_.expires_after(std::chrono::seconds(1));  // write_loop cancels it after each message
-          co_await room_.async_wait(kTuple);
+          room_.expires_after(
+              std::min<Clock::duration>(std::chrono::seconds(1), shared_->options.stall_timeout));
+          co_await room_.async_wait(kTuple);  // write_loop cancels it after each message
+          if (writes_done_ != taken) {
+            taken = writes_done_;
+            since = Clock::now();
+          } else if (Clock::now() - since >= shared_->options.stall_timeout && !closing_ && epoch == epoch_) {
+            shared_->dropped_slow.inc();
+            close_now(1013, "too slow: reconnect and resume");
+          }
         }
         if (closing_ || epoch != epoch_) co_return;
         if (e.sequence <= last_sent_) continue;       // sent meanwhile (live, or another replay)
@@ -302,22 +314,26 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       // live copies arrive while it runs; parked, they counted against the client as if it were falling
       // behind, and a client resuming after a burst of changes was closed as too slow.
       if (d->sequence <= last_sent_ || d->sequence <= live_after_) return;
-      // Parked until the replay (paced by the client) is done: a client that lets more than a send queue's
-      // worth wait is too slow all the same.
+      // Parked until the replay (paced by the client) is done. Beyond a send queue's worth only the latest
+      // is kept: it is a gap then, and the replay after this one reads the others from the outbox.
       if (pending_.size() >= shared_->options.send_queue) {
-        shared_->dropped_slow.inc();
-        close_now(1013, "too slow: reconnect and resume");
+        auto latest = d;
+        for (const auto& p : pending_)
+          if (p->sequence > latest->sequence) latest = p;
+        pending_.clear();
+        pending_.push_back(std::move(latest));
         return;
       }
       pending_.push_back(d);
       return;
     }
     if (d->sequence <= last_sent_) return;  // already sent (replay, or the other source)
-    if (d->message && d->sequence == last_sent_ + 1) {
+    if (d->message && d->sequence == last_sent_ + 1 && outq_.size() < shared_->options.send_queue) {
       enqueue_event(*d);
       return;
     }
-    // A gap, or a hint from another replica: fetch what is missing from the outbox.
+    // A gap, a hint from another replica, or a full send queue (a burst: a relay that publishes hundreds of
+    // events at once after a stall): fetch from the outbox, as fast as the client takes them.
     pending_.push_back(d);
     replaying_ = true;
     asio::co_spawn(
@@ -369,6 +385,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       ws_.text(true);
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*text), kTuple);
       if (ec) break;
+      ++writes_done_;
       // While a replay runs no read is pending, so pongs go unseen: the client taking the replay's writes
       // is the sign of life (a dead one stops taking them once the socket's buffers are full).
       if (replaying_) last_seen_ = Clock::now();
@@ -518,6 +535,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   std::uint64_t epoch_ = 0;      // establish() count: replays of an older epoch stop
   asio::steady_timer room_{ws_.get_executor()};  // a replay waiting for room in outq_
   bool replaying_ = false;
+  std::uint64_t writes_done_ = 0;  // messages written: a replay waiting for room sees the client take them
   bool writing_ = false;
   bool pinging_ = false;
   bool closing_ = false;

@@ -41,7 +41,11 @@ struct GatewayOptions {
   std::vector<std::string> allowed_origins;  // besides the server's own origin; "*" allows any
   std::size_t max_per_user = 20;
   std::size_t max_total = 20'000;
-  std::size_t send_queue = 256;  // messages queued for a slow client before it is closed with 1013
+  // Messages queued for a client. Live events beyond it are not queued but read from the outbox as the
+  // client takes the queued ones (a catch-up paced by the client).
+  std::size_t send_queue = 256;
+  // A client whose full send queue has not shrunk by one message for this long is closed with 1013.
+  std::chrono::milliseconds stall_timeout{10'000};
   std::chrono::milliseconds ping_interval{20'000};
   std::chrono::milliseconds silence_timeout{60'000};
   std::string conninfo;  // for the LISTEN connection that receives other replicas' events
