@@ -44,7 +44,7 @@ void authenticate(http::Request& req, const Context& ctx) {
   auto claims = ctx.jwt.verify(trim(h.substr(kScheme.size())));
   if (!claims || !is_uuid(claims->sub))
     throw Error(Errc::unauthorized, "the token is invalid or has expired");
-  req.user_id = claims->sub;
+  req.user_id = normalize_uuid(claims->sub);  // as the database writes it: locks and caches key on the text
 }
 
 nlohmann::json json_body(const http::Request& req) {

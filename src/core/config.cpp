@@ -266,6 +266,12 @@ const std::vector<Setting>& settings() {
            if (!o.empty()) {
              if (o != "*" && o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0)
                throw std::invalid_argument("each origin is * or starts with http:// or https://");
+             // A browser's Origin is scheme://host[:port] alone: an entry with a path (a trailing '/'
+             // included), a query or user info would never match one.
+             if (const auto host = o.substr(o.find("://") + 3);
+                 o != "*" && (host.empty() || host.find_first_of("/?#@ ") != std::string::npos))
+               throw std::invalid_argument("an origin is scheme://host[:port] with nothing after it, not '" +
+                                           o + "'");
              c.allowed_origins.push_back(o);
            }
            start = comma + 1;

@@ -707,6 +707,7 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
     bad = {bhttp::status::upgrade_required, req.count(bhttp::field::sec_websocket_version)
                                                 ? "Sec-WebSocket-Version must be 13"
                                                 : "Sec-WebSocket-Version is required (13)"};
+    bad_field = "Sec-WebSocket-Version";
   } else if (req.count(bhttp::field::sec_websocket_key) > 1) {
     // Beast reads the first; which one the client will check the answer against is unknowable.
     bad = {bhttp::status::bad_request, "more than one Sec-WebSocket-Key header"};
@@ -715,6 +716,7 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
     // RFC 6455 4.2.1: the key is a base64-encoded 16-byte value (24 characters, the last two '='). Beast
     // checks only that it is there and not longer.
     bad = {bhttp::status::bad_request, "Sec-WebSocket-Key must be a base64-encoded 16-byte value"};
+    bad_field = "Sec-WebSocket-Key";
   }
   if (bad) {
     asio::co_spawn(ex,
@@ -799,6 +801,9 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
                    asio::detached);
     return;
   }
+  // The hub is keyed by the user id as the database writes it (lower case), which the events carry: a token
+  // of another issuer sharing the secret may spell it in upper case.
+  claims->sub = normalize_uuid(claims->sub);
   if (shared_->stopping.load()) {
     asio::co_spawn(ex,
                    refuse(std::move(stream), std::move(answer), bhttp::status::service_unavailable,

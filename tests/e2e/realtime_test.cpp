@@ -762,6 +762,20 @@ TEST(RealtimeSlowConsumer, ABurstLargerThanTheSendQueueReachesAReadingClientWhol
 // ---- 6. admission
 // ------------------------------------------------------------------------------------------
 
+// A token of another issuer sharing the secret may spell the user id in upper case: it is the same user,
+// whose live events it gets (the hub is keyed by the id as the database writes it).
+TEST_F(RealtimeTest, ATokenSpellingTheUserIdInUpperCaseGetsTheUsersLiveEvents) {
+  auto alice = user();
+  std::string upper = alice.id;
+  for (auto& ch : upper)
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  ASSERT_NE(upper, alice.id);
+  auto ws = open_ws(url(), make_user_token(upper, kTestJwtSecret), 0);
+  EXPECT_TRUE(sync(*ws).empty());
+  const json t = create_task(alice.client, "seen by the upper-case token");
+  EXPECT_TRUE(IsRun(receive(*ws, 1), 1, {t["id"]}));
+}
+
 TEST_F(RealtimeTest, ABadExpiredOrMissingTokenIsClosedWith4401BeforeAnyData) {
   auto alice = user();
   create_task(alice.client, "history that must not leak");
@@ -1106,6 +1120,9 @@ TEST(RealtimeHandshake, RefusalsAreProblemsAndEveryAnswerHasARequestIdAndALogLin
     const auto r = handshake(c.key, c.version, c.host, id);
     EXPECT_TRUE(IsProblem(r, c.status));
     EXPECT_NE(r.body.find(c.names), std::string::npos) << r.body;
+    if (std::string_view(c.names).starts_with("Sec-WebSocket")) {
+      EXPECT_TRUE(IsProblem(r, c.status, c.names)) << "the header is named in errors[]: " << r.body;
+    }
     EXPECT_EQ(r.header("x-request-id"), id);
     if (c.status == 426) {
       EXPECT_EQ(r.header("sec-websocket-version"), "13");

@@ -304,6 +304,15 @@ const std::vector<Invalid>& invalid_values() {
       {"TODO_HTTP_REQUEST_TIMEOUT_MS", "--http-request-timeout-ms", "-5"},
       {"TODO_SHUTDOWN_TIMEOUT_S", "--shutdown-timeout-s", "3601"},
       {"TODO_SHUTDOWN_TIMEOUT_S", "--shutdown-timeout-s", "ten"},
+      {"TODO_DB_STATEMENT_TIMEOUT_MS", "--db-statement-timeout-ms", "10s"},
+      {"TODO_DB_LOCK_TIMEOUT_MS", "--db-lock-timeout-ms", "3600001"},
+      {"TODO_WS_STALL_TIMEOUT_MS", "--ws-stall-timeout-ms", "9"},
+      // An origin a browser never sends: it could never match, silently.
+      {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "ftp://y.org"},
+      {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "http://y.org:8080/"},
+      {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "https://a.org,http://y.org/app"},
+      {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "http://"},
+      {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "http://user@y.org"},
   };
   return all;
 }
