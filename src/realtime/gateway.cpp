@@ -2,7 +2,9 @@
 // hints.
 #include "todo/realtime/gateway.hpp"
 
+#include <linux/sockios.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
@@ -456,6 +458,18 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   // frame per idle connection.
   void on_tick(Clock::time_point now) {
     if (closing_ || !registered_) return;
+    // A client still taking what was written — a catch-up the kernel buffered, behind which the pings and
+    // their pongs wait — is alive: the socket's unsent bytes shrink as the client acknowledges them. Looked
+    // at only once the peer has been silent for half the timeout (one ioctl a tick then).
+    if (now - last_seen_ > shared_->options.silence_timeout / 2) {
+      int unsent = 0;
+      const bool known =
+          ::ioctl(beast::get_lowest_layer(ws_).socket().native_handle(), SIOCOUTQ, &unsent) == 0;
+      if (known && last_unsent_ >= 0 && unsent < last_unsent_) last_seen_ = now;
+      last_unsent_ = known && unsent > 0 ? unsent : -1;
+    } else {
+      last_unsent_ = -1;
+    }
     if (now - last_seen_ > shared_->options.silence_timeout) {
       beast::error_code ignored;
       beast::get_lowest_layer(ws_).socket().close(ignored);
@@ -543,6 +557,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   bool reserved_ = true;
   Clock::time_point last_seen_{};
   Clock::time_point last_ping_{};
+  int last_unsent_ = -1;  // the socket's unsent bytes at the last tick that looked (-1: not looked, or none)
   // Vectors, not deques: libstdc++'s deque allocates about 600 bytes up front, per idle session. Both stay
   // short (bounded by the send queue limit).
   std::vector<std::shared_ptr<const Delivery>> pending_;

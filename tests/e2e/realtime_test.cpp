@@ -759,6 +759,30 @@ TEST(RealtimeSlowConsumer, ABurstLargerThanTheSendQueueReachesAReadingClientWhol
   EXPECT_EQ(metric(metrics_text(url), "ws_dropped_slow_total"), dropped_before);
 }
 
+// A catch-up the kernel buffered whole (the server's writes all done) is read by a slow client for longer
+// than the silence timeout, the pings (and so its pongs) waiting behind it: the client is alive as long as
+// it takes the data, and stays connected.
+TEST(RealtimeSlowConsumer, AClientReadingABufferedCatchUpSlowlyIsNotDroppedAsSilent) {
+  Database db;
+  OwnServer server(db.url, {{"TODO_WS_PING_INTERVAL_MS", "300"}, {"TODO_WS_SILENCE_TIMEOUT_MS", "1500"}});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  const auto ids = create_many(alice.client, 200, "history", std::string(3000, 'h'));
+  WsOptions o;
+  o.target = target(alice.token, 0);
+  o.receive_buffer = 4096;
+  o.read_delay = 20ms;  // ~4 s for the whole catch-up, more than twice the 1.5 s timeout
+  WsClient ws(url, o);
+  ASSERT_TRUE(ws.upgraded());
+  const auto started = Clock::now();
+  auto got = receive(ws, ids.size(), 60s);
+  ASSERT_EQ(got.size(), ids.size()) << "closed: " << ws.close_reason();
+  EXPECT_GT(Clock::now() - started, 3s);
+  EXPECT_TRUE(IsRun(got, 1, ids));
+  const json live = create_task(alice.client, "live after the catch-up");
+  EXPECT_TRUE(IsRun(receive(ws, 1), 201, {live["id"]})) << "the connection was dropped as silent";
+}
+
 // ---- 6. admission
 // ------------------------------------------------------------------------------------------
 
