@@ -63,13 +63,45 @@ const db::Statement kLockSeries{
 const db::Statement kSeriesTasks{"tasks_series_tasks",
                                  "SELECT " TODO_TASK_COLUMNS
                                  " FROM tasks WHERE user_id = $1 AND series_id = $2 ORDER BY occurrence"};
+// The highest occurrence a series has created (migration 0022): raised (or its due time followed) by every
+// write of an occurrence at least as high, kept when that occurrence is deleted.
+const db::Statement kNoteOccurrence{
+    "tasks_note_occurrence",
+    "INSERT INTO task_series (user_id, series_id, last_occurrence, last_due_at) "
+    "VALUES ($1::uuid, $2::uuid, $3::integer, $4::timestamptz) ON CONFLICT (user_id, series_id) DO UPDATE "
+    "SET last_occurrence = excluded.last_occurrence, last_due_at = excluded.last_due_at "
+    "WHERE task_series.last_occurrence <= excluded.last_occurrence"};
+// The record set back to the highest occurrence that exists (none left: the record goes).
+const db::Statement kResetSeriesHighest{
+    "tasks_reset_series_highest",
+    "WITH top AS (SELECT occurrence, due_at FROM tasks WHERE user_id = $1 AND series_id = $2 "
+    "ORDER BY occurrence DESC LIMIT 1), "
+    "gone AS (DELETE FROM task_series s WHERE s.user_id = $1 AND s.series_id = $2 "
+    "AND NOT EXISTS (SELECT 1 FROM top)) "
+    "INSERT INTO task_series (user_id, series_id, last_occurrence, last_due_at) "
+    "SELECT $1::uuid, $2::uuid, occurrence, due_at FROM top ON CONFLICT (user_id, series_id) DO UPDATE "
+    "SET last_occurrence = excluded.last_occurrence, last_due_at = excluded.last_due_at"};
+const db::Statement kSeriesHighest{
+    "tasks_series_highest",
+    "SELECT last_occurrence, last_due_at FROM task_series WHERE user_id = $1 AND series_id = $2"};
 // The user's task list version (migration 0011): the sum of the user's counters; 0 before the first change.
 const db::Statement kListVersion{
     "tasks_list_version",
     "SELECT coalesce(sum(version), 0)::bigint FROM task_list_versions WHERE user_id = $1"};
-const db::Registration kRegistered{kInsert,      kInsertMany,  kSelect,        kSelectForUpdate,
-                                   kUpdate,      kDelete,      kTagCounts,     kLockSeries,
-                                   kSeriesTasks, kListVersion, kSetSeriesStart};
+const db::Registration kRegistered{kInsert,
+                                   kInsertMany,
+                                   kSelect,
+                                   kSelectForUpdate,
+                                   kUpdate,
+                                   kDelete,
+                                   kTagCounts,
+                                   kLockSeries,
+                                   kSeriesTasks,
+                                   kListVersion,
+                                   kSetSeriesStart,
+                                   kNoteOccurrence,
+                                   kResetSeriesHighest,
+                                   kSeriesHighest};
 
 template <class Field>
 std::optional<std::string> optional_text(const Field& f) {
@@ -259,6 +291,23 @@ std::vector<Task> series_tasks(pqxx::transaction_base& w, const std::string& use
   for (const auto& row : w.exec_prepared(kSeriesTasks.name, user_id, series_id))
     out.push_back(from_row(row));
   return out;
+}
+
+void note_occurrence(pqxx::transaction_base& w, const Task& t) {
+  if (!t.series_id || !t.occurrence) return;
+  w.exec_prepared(kNoteOccurrence.name, t.user_id, *t.series_id, *t.occurrence, optional_pg_time(t.due_at));
+}
+
+void reset_series_highest(pqxx::transaction_base& w, const std::string& user_id,
+                          const std::string& series_id) {
+  w.exec_prepared(kResetSeriesHighest.name, user_id, series_id);
+}
+
+std::optional<SeriesHighest> series_highest(pqxx::transaction_base& w, const std::string& user_id,
+                                            const std::string& series_id) {
+  const auto r = w.exec_prepared(kSeriesHighest.name, user_id, series_id);
+  if (r.empty()) return std::nullopt;
+  return SeriesHighest{r[0][0].as<int>(), db::optional_instant(r[0][1])};
 }
 
 std::vector<std::pair<std::string, long>> tag_counts(pqxx::transaction_base& w, const std::string& user_id) {

@@ -90,12 +90,14 @@ Task save_and_record(pqxx::transaction_base& w, const Actor& who, Task& t,
   const std::string diff =
       changes_json(changes).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   record(w, who, type, saved, &diff, diff);
+  repository::note_occurrence(w, saved);  // a moved highest occurrence: the record follows its due time
   return saved;
 }
 
 Task insert_and_record(pqxx::transaction_base& w, const Actor& who, const Task& t) {
   Task stored = repository::insert(w, t);
   record(w, who, events::kTaskCreated, stored, nullptr, snapshot_changes(stored, /*created=*/true));
+  repository::note_occurrence(w, stored);
   return stored;
 }
 
@@ -105,17 +107,19 @@ void delete_and_record(pqxx::transaction_base& w, const Actor& who, const Task& 
 }
 
 /// Tops a series up to 1 + generate_ahead open occurrences (1 for after_completion), each a new task numbered
-/// after the series' highest occurrence. Under the series lock, so concurrent transactions never create one
-/// twice. `source` is the occurrence just completed, skipped or edited. A new occurrence copies the series'
-/// latest open occurrence with a rule, or `source` when none is later: an edit of "this and following"
-/// reaches every open occurrence from the edited one on (a new schedule replaces them), so the latest open
-/// one holds the series' current rule and content, while `source` may be earlier than the edit and hold the
-/// old ones. Done occurrences keep what they had and are never copied, unless `source`. `skipping`: the
-/// source is an open occurrence about to be deleted, which no longer counts as open; it still exists, so its
-/// relative reminders are copied to the occurrence that replaces it (as those of a completed source are to
-/// the next one). Skipping is no completion: an after_completion series goes on an interval after the skipped
-/// occurrence's due time (after `at` when that is past), never earlier than the skipped one. `new_ahead`: the
-/// edit set the source's generate_ahead, which the later open occurrences take (raised or lowered).
+/// and timed after the series' highest occurrence ever created (repository::series_highest: a skipped or
+/// deleted one included, so a skip is final and never comes back with its number and time). Under the series
+/// lock, so concurrent transactions never create one twice. `source` is the occurrence just completed,
+/// skipped or edited. A new occurrence copies the series' latest open occurrence with a rule, or `source`
+/// when none is later: an edit of "this and following" reaches every open occurrence from the edited one on
+/// (a new schedule replaces them), so the latest open one holds the series' current rule and content, while
+/// `source` may be earlier than the edit and hold the old ones. Done occurrences keep what they had and are
+/// never copied, unless `source`. `skipping`: the source is an open occurrence about to be deleted, which no
+/// longer counts as open; it still exists, so its relative reminders are copied to the occurrence that
+/// replaces it (as those of a completed source are to the next one). Skipping is no completion: an
+/// after_completion series goes on an interval after the skipped occurrence's due time (after `at` when that
+/// is past), never earlier than the skipped one. `new_ahead`: the edit set the source's generate_ahead, which
+/// the later open occurrences take (raised or lowered).
 void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& source, Instant at,
                    bool skipping = false, bool new_ahead = false) {
   if (!source.recurrence || !source.series_id || !source.due_at) return;
@@ -130,6 +134,12 @@ void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& sour
     if (counts && t.recurrence && t.due_at && t.occurrence.value_or(0) > latest.occurrence.value_or(0))
       latest = t;
     if (t.occurrence.value_or(0) > prev.occurrence.value_or(0)) prev = t;
+  }
+  // A higher occurrence that no longer exists (skipped or deleted): the next ones come after it.
+  if (const auto high = repository::series_highest(w, who.user_id, *source.series_id);
+      high && high->occurrence > prev.occurrence.value_or(0)) {
+    prev.occurrence = high->occurrence;
+    if (high->due_at && prev.due_at) prev.due_at = std::max(*prev.due_at, *high->due_at);
   }
   // A generate_ahead set on an open occurrence before the latest open one (a "this" edit) is the series' new
   // value, raised or lowered: the later open occurrences take it, so that the top-up below and the
@@ -370,6 +380,9 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
       const auto other_changes = apply_patch(other, content, at);
       if (!other_changes.empty()) save_and_record(w, who, other, other_changes);
     }
+    // The new schedule replaces the following occurrences, skipped ones included: it numbers its own after
+    // the highest one left.
+    if (series_wide) repository::reset_series_highest(w, who.user_id, *saved.series_id);
   }
   // A completed occurrence, a new schedule or a new generate_ahead (which the later open occurrences take):
   // top the series up.
@@ -407,7 +420,8 @@ void set_copy_reminders(CopyReminders fn) {
 // later occurrence may have replaced: the occurrences created after the task, open ones and ones done early
 // (before the ones ahead of them: they are still occurrences of the series, listed with their state), then
 // those that topping the series up would create, from the latest open one (whose rule and anchor the new ones
-// copy, see extend_series), numbered and timed after the highest one created (as extend_series's `prev`).
+// copy, see extend_series), numbered and timed after the highest one created, a skipped or deleted one
+// included (as extend_series's `prev`).
 std::vector<Occurrence> occurrence_list(pqxx::transaction_base& w, const std::string& user_id,
                                         const std::string& id, std::size_t count) {
   const Task t = get(w, user_id, id);
@@ -433,10 +447,17 @@ std::vector<Occurrence> occurrence_list(pqxx::transaction_base& w, const std::st
     if (*other.due_at > at && out.size() < count)
       out.push_back({*other.due_at, other.id, other.occurrence, other.status});
   }
+  int top = highest->occurrence.value_or(0);
+  Instant top_due = *highest->due_at;
+  if (const auto high = repository::series_highest(w, user_id, *t.series_id);
+      high && high->occurrence > top) {
+    top = high->occurrence;
+    if (high->due_at) top_due = std::max(top_due, *high->due_at);
+  }
   Task from = *latest;
-  if (highest != latest && highest->occurrence.value_or(0) > latest->occurrence.value_or(0)) {
-    from.occurrence = highest->occurrence;
-    from.due_at = std::max(*latest->due_at, *highest->due_at);
+  if (top > latest->occurrence.value_or(0)) {
+    from.occurrence = top;
+    from.due_at = std::max(*latest->due_at, top_due);
   }
   project(from);
   return out;

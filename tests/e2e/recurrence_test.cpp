@@ -558,6 +558,29 @@ TEST_F(RecurrenceTest, DeletedSeriesDoesNotComeBack) {
   EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
 }
 
+// A skipped occurrence is final: COUNT used up by it, nothing replaces it, the upcoming list does not show it
+// and completing an earlier one does not create it again. (It came back on the next completion.)
+TEST_F(RecurrenceTest, SkippedOccurrenceDoesNotComeBack) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "x"},
+                                        {"due_at", "2027-03-01T09:00:00Z"},
+                                        {"timezone", "UTC"},
+                                        {"recurrence", "FREQ=DAILY;COUNT=3"},
+                                        {"generate_ahead", 2}});
+  auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 3u);
+  ASSERT_EQ(u.client.del(path_of(all[2]) + "?scope=this").status, 204);
+  const auto list = u.client.get(path_of(t) + "/occurrences");
+  ASSERT_EQ(list.status, 200) << list.describe();
+  EXPECT_EQ(strings(list.json()["occurrences"]), std::vector<std::string>{"2027-03-02T09:00:00Z"})
+      << list.body;
+  ASSERT_EQ(u.client.post(path_of(t) + "/complete").status, 200);
+  all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 2u) << "the skip is final";
+  EXPECT_EQ(all[1]["occurrence"], 1);
+  EXPECT_EQ(all[1]["due_at"], "2027-03-02T09:00:00Z");
+}
+
 TEST_F(RecurrenceTest, EventsMatchTheirSchemas) {
   auto u = user();
   const auto t = create_task(u.client, {{"title", "Schema"},

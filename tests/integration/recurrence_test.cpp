@@ -518,6 +518,84 @@ TEST_F(Recurrence, CountBoundsTheSeriesAcrossSeriesWideReschedules) {
   EXPECT_TRUE(open_of(all).empty());
 }
 
+// A skipped (or deleted) occurrence is final: the occurrences created later are numbered and timed after the
+// highest one the series ever created, and the upcoming list does not show it again. (A skip left no trace:
+// the next top-up reused the skipped number and time, beyond COUNT too.)
+TEST_F(Recurrence, ASkippedOccurrenceNeverComesBack) {
+  const auto user = new_user();
+  auto skip = [&](const std::string& id) {
+    tx([&](pqxx::work& w) {
+      svc::remove(w, Actor(user), id, std::nullopt);
+      return 0;
+    });
+  };
+  auto dues = [](const std::vector<Task>& all) {
+    std::vector<std::pair<int, Instant>> out;
+    for (const auto& o : all)
+      out.emplace_back(o.occurrence.value_or(-1), *o.due_at);
+    return out;
+  };
+  using Dues = std::vector<std::pair<int, Instant>>;
+  // COUNT used up by the skipped occurrence 2: the series ends with 0 and 1.
+  const Task c = create(user, "FREQ=DAILY;COUNT=3", "2027-03-01T09:00:00Z", "UTC", 2);
+  auto all = series(user, c.id);
+  ASSERT_EQ(all.size(), 3u);
+  skip(all[2].id);
+  EXPECT_EQ(tx([&](pqxx::work& w) { return svc::occurrences(w, user, c.id, 10); }),
+            std::vector<Instant>{at("2027-03-02T09:00:00Z")});
+  complete(user, c.id);
+  EXPECT_EQ(dues(series(user, c.id)),
+            (Dues{{0, at("2027-03-01T09:00:00Z")}, {1, at("2027-03-02T09:00:00Z")}}));
+
+  // No COUNT: the last occurrence ahead skipped, then the ones before it completed.
+  const Task a = create(user, "FREQ=DAILY", "2027-03-01T09:00:00Z", "UTC", 3);
+  all = series(user, a.id);
+  ASSERT_EQ(all.size(), 4u);
+  tasks::TaskPatch none_ahead;
+  none_ahead.generate_ahead = 0;
+  tx([&](pqxx::work& w) { return svc::update(w, Actor(user), a.id, none_ahead, std::nullopt); });
+  skip(all[3].id);
+  EXPECT_EQ(tx([&](pqxx::work& w) { return svc::occurrences(w, user, a.id, 3); }),
+            (std::vector<Instant>{at("2027-03-02T09:00:00Z"), at("2027-03-03T09:00:00Z"),
+                                  at("2027-03-05T09:00:00Z")}));
+  for (int i = 0; i < 3; ++i)
+    complete(user, all[static_cast<std::size_t>(i)].id);
+  EXPECT_EQ(dues(series(user, a.id)), (Dues{{0, at("2027-03-01T09:00:00Z")},
+                                            {1, at("2027-03-02T09:00:00Z")},
+                                            {2, at("2027-03-03T09:00:00Z")},
+                                            {4, at("2027-03-05T09:00:00Z")}}));
+
+  // The highest occurrence skipped while an earlier one is open again (nothing replaces it then).
+  const Task b = create(user, "FREQ=DAILY", "2027-03-01T09:00:00Z");
+  complete(user, b.id);
+  complete(user, series(user, b.id)[1].id);
+  tx([&](pqxx::work& w) { return svc::reopen(w, Actor(user), b.id); });
+  all = series(user, b.id);
+  ASSERT_EQ(all.size(), 3u);
+  skip(all[2].id);
+  complete(user, b.id);
+  EXPECT_EQ(dues(series(user, b.id)), (Dues{{0, at("2027-03-01T09:00:00Z")},
+                                            {1, at("2027-03-02T09:00:00Z")},
+                                            {3, at("2027-03-04T09:00:00Z")}}));
+
+  // A series-wide reschedule replaces the following occurrences, the skipped one too: its schedule numbers
+  // its own after the highest one left.
+  const Task r = create(user, "FREQ=DAILY", "2027-03-01T09:00:00Z", "UTC", 2);
+  all = series(user, r.id);
+  ASSERT_EQ(all.size(), 3u);
+  tx([&](pqxx::work& w) { return svc::update(w, Actor(user), r.id, none_ahead, std::nullopt); });
+  skip(all[2].id);
+  tasks::TaskPatch later;
+  later.due_at = std::optional<Instant>(at("2027-03-01T10:00:00Z"));
+  later.generate_ahead = 2;
+  tx([&](pqxx::work& w) {
+    return svc::update(w, Actor(user), r.id, later, std::nullopt, tasks::Scope::series);
+  });
+  EXPECT_EQ(dues(series(user, r.id)), (Dues{{0, at("2027-03-01T10:00:00Z")},
+                                            {1, at("2027-03-02T10:00:00Z")},
+                                            {2, at("2027-03-03T10:00:00Z")}}));
+}
+
 // A rule that never occurs after the series' start is refused (naming `recurrence`) on create and on an edit
 // of the rule, the zone or (for the series) the start. Two kinds used to be taken, with no occurrence ever:
 // those only the start makes impossible (every 7 days from a Thursday is never a Tuesday; odd years have no

@@ -38,6 +38,21 @@ void lock_series(pqxx::transaction_base& w, const std::string& user_id, const st
 std::vector<Task> series_tasks(pqxx::transaction_base& w, const std::string& user_id,
                                const std::string& series_id);
 
+/// The highest occurrence a series has created and its (latest) due time: kept when that occurrence is
+/// skipped or deleted, so that new occurrences never reuse its number or time (migration 0022).
+struct SeriesHighest {
+  int occurrence = 0;
+  std::optional<Instant> due_at;
+};
+/// Records `t` (an occurrence just inserted or saved) when it is the series' highest so far.
+void note_occurrence(pqxx::transaction_base& w, const Task& t);
+/// Sets the record back to the highest occurrence that exists: the following occurrences a series-wide
+/// reschedule deleted are replaced, their numbers used again by the new schedule.
+void reset_series_highest(pqxx::transaction_base& w, const std::string& user_id,
+                          const std::string& series_id);
+std::optional<SeriesHighest> series_highest(pqxx::transaction_base& w, const std::string& user_id,
+                                            const std::string& series_id);
+
 /// One page of a list query.
 struct Page {
   std::vector<Task> items;
