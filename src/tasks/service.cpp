@@ -26,7 +26,9 @@ Error not_found(const std::string& id) {
 Task locked(pqxx::transaction_base& w, const std::string& user_id, const std::string& id, Instant& at) {
   auto pre = repository::find(w, user_id, id);
   if (!pre) throw not_found(id);
-  if (pre->series_id) repository::lock_series(w, user_id, *pre->series_id);  // a series id never changes
+  // A series id changes only when a task of an ended series recurs anew (leave_ended_series), under this
+  // lock.
+  if (pre->series_id) repository::lock_series(w, user_id, *pre->series_id);
   auto t = repository::find_for_update(w, user_id, id, &at);
   if (!t) throw not_found(id);
   return *t;
@@ -206,6 +208,31 @@ void end_series(pqxx::transaction_base& w, const Actor& who, const std::string& 
   }
 }
 
+/// A task of an ended series (DELETE ?scope=series left none of its tasks with a rule) given a rule again
+/// recurs anew: it leaves the ended series for a series of its own, anchored at its own due_at and numbered
+/// from 0 (it kept the old series' start, the old one's first due time, and its number in it). The new series
+/// is named by the task's id, as any series by its first task, unless other tasks already have that series id
+/// (the task was the first of the ended series): then by a new id. True when it left. A task without a rule
+/// in a series that goes on (a "this" edit removed its rule) rejoins it as before.
+bool leave_ended_series(pqxx::transaction_base& w, const std::string& user_id, Task& t) {
+  const auto in_use = [&](const std::string& series_id) {
+    bool others = false;
+    for (const auto& o : repository::series_tasks(w, user_id, series_id)) {
+      if (o.id == t.id) continue;
+      if (o.recurrence) return std::optional<bool>();  // a series that goes on
+      others = true;
+    }
+    return std::optional<bool>(others);
+  };
+  const auto old_in_use = in_use(*t.series_id);
+  if (!old_in_use) return false;
+  const bool own_taken = *t.series_id == t.id ? *old_in_use : in_use(t.id).value_or(true);
+  t.series_id = own_taken ? new_ordered_uuid() : t.id;
+  t.occurrence = 0;
+  t.series_start = t.due_at;
+  return true;
+}
+
 /// A recurring task that is not yet in a series starts one, anchored at its due_at.
 void join_series(Task& t) {
   if (!t.recurrence || t.series_id) return;
@@ -335,11 +362,13 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   Task t = locked(w, who.user_id, id, at);
   wanted.check(t.version);
   const bool was_open = t.status == Status::open;
+  const bool had_rule = t.recurrence.has_value();
   const auto changes = apply_patch(t, patch, at);
   // A series-wide edit reaches the following occurrences even when this one already has every given value
   // (after a "this" edit of it, say): they may not.
   if (changes.empty() && !(scope == Scope::series && t.series_id)) return t;
   check_recurring(t);
+  const bool recurs_anew = !had_rule && t.recurrence && t.series_id && leave_ended_series(w, who.user_id, t);
   join_series(t);
   // The following occurrences are made anew only when the schedule they follow changes: a new rule, mode or
   // zone, or a due_at of this occurrence off its own instant of the schedule: moved now (onto another instant
@@ -366,6 +395,8 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
     saved = save_and_record(w, who, t, changes);
   else if (new_anchor)
     repository::set_series_start(w, t);  // nothing the API shows changed: no event, no new version
+  // Its own series id may have named a series before (it left it, alone): numbered from 0 again.
+  if (recurs_anew) repository::reset_series_highest(w, who.user_id, *saved.series_id);
   if (scope == Scope::series && saved.series_id) {
     repository::lock_series(w, who.user_id, *saved.series_id);
     const TaskPatch content = content_of(patch);

@@ -581,6 +581,34 @@ TEST_F(RecurrenceTest, SkippedOccurrenceDoesNotComeBack) {
   EXPECT_EQ(all[1]["due_at"], "2027-03-02T09:00:00Z");
 }
 
+// A completed occurrence of a deleted series given a rule again recurs anew from its own due date, as a new
+// task due then would. (It kept the old series' start.)
+TEST_F(RecurrenceTest, RuleSetAgainAfterTheSeriesWasDeletedStartsAtTheTask) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "Water plants"},
+                                        {"due_at", "2027-03-01T09:00:00Z"},
+                                        {"timezone", "UTC"},
+                                        {"recurrence", "FREQ=DAILY"},
+                                        {"generate_ahead", 2}});
+  ASSERT_EQ(u.client.post(path_of(t) + "/complete").status, 200);
+  auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(u.client.post(path_of(all[1]) + "/complete").status, 200);
+  ASSERT_EQ(u.client.del(path_of(all[2]) + "?scope=series").status, 204);
+  const auto tuesday = all[1];
+  auto r = u.client.patch(path_of(tuesday), {{"recurrence", "FREQ=MONTHLY"}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.json()["series_id"], tuesday["id"]);
+  EXPECT_EQ(r.json()["occurrence"], 0);
+  const auto list = u.client.get(path_of(tuesday) + "/occurrences?count=3");
+  ASSERT_EQ(list.status, 200) << list.describe();
+  EXPECT_EQ(
+      strings(list.json()["occurrences"]),
+      (std::vector<std::string>{"2027-04-02T09:00:00Z", "2027-05-02T09:00:00Z", "2027-06-02T09:00:00Z"}))
+      << list.body;
+  r = u.client.patch(path_of(tuesday), {{"recurrence", "FREQ=DAILY;INTERVAL=7;BYDAY=TU"}});
+  EXPECT_EQ(r.status, 200) << r.describe();
+}
+
 TEST_F(RecurrenceTest, EventsMatchTheirSchemas) {
   auto u = user();
   const auto t = create_task(u.client, {{"title", "Schema"},

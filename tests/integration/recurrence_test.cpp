@@ -596,6 +596,80 @@ TEST_F(Recurrence, ASkippedOccurrenceNeverComesBack) {
                                             {2, at("2027-03-03T10:00:00Z")}}));
 }
 
+// A task of an ended series (DELETE ?scope=series) given a rule again recurs anew, as a new task due then
+// would: a series of its own anchored at its own due_at, numbered from 0. (It kept the ended series' start:
+// monthly from a Tuesday March 2 gave April 1, and a rule on Tuesdays was refused as never occurring after
+// Monday's start.)
+TEST_F(Recurrence, ARuleSetAgainAfterTheSeriesEndedStartsANewSeries) {
+  const auto user = new_user();
+  auto set_rule = [&](const std::string& id, const char* rule, int ahead) {
+    tasks::TaskPatch p;
+    p.recurrence = std::optional<std::string>(rule);
+    p.generate_ahead = ahead;
+    return tx([&](pqxx::work& w) { return svc::update(w, Actor(user), id, p, std::nullopt); });
+  };
+  auto dues = [](const std::vector<Task>& all) {
+    std::vector<std::pair<int, Instant>> out;
+    for (const auto& o : all)
+      out.emplace_back(o.occurrence.value_or(-1), *o.due_at);
+    return out;
+  };
+  using Dues = std::vector<std::pair<int, Instant>>;
+  const Task t = create(user, "FREQ=DAILY", "2027-03-01T09:00:00Z");  // a Monday
+  complete(user, t.id);
+  complete(user, series(user, t.id)[1].id);
+  auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 3u);
+  tx([&](pqxx::work& w) {
+    svc::remove(w, Actor(user), all[2].id, std::nullopt, tasks::Scope::series);
+    return 0;
+  });
+  const Task tuesday = all[1];
+  const Task monthly = set_rule(tuesday.id, "FREQ=MONTHLY", 2);
+  EXPECT_EQ(monthly.series_id, tuesday.id);
+  EXPECT_EQ(monthly.occurrence, 0);
+  EXPECT_EQ(monthly.series_start, at("2027-03-02T09:00:00Z"));
+  EXPECT_EQ(dues(series(user, tuesday.id)), (Dues{{0, at("2027-03-02T09:00:00Z")},
+                                                  {1, at("2027-04-02T09:00:00Z")},
+                                                  {2, at("2027-05-02T09:00:00Z")},
+                                                  {3, at("2027-06-02T09:00:00Z")}}));
+  EXPECT_EQ(series(user, t.id).size(), 1u) << "the ended series keeps its first task";
+  EXPECT_NO_THROW(set_rule(tuesday.id, "FREQ=DAILY;INTERVAL=7;BYDAY=TU", 2));
+
+  // The ended series' first task, alone in it now: its series again, numbered from 0 (not after the ended
+  // series' highest occurrence).
+  const Task first = set_rule(t.id, "FREQ=WEEKLY", 0);
+  EXPECT_EQ(first.series_id, t.id);
+  EXPECT_EQ(dues(series(user, t.id)),
+            (Dues{{0, at("2027-03-01T09:00:00Z")}, {1, at("2027-03-08T09:00:00Z")}}));
+
+  // The first task of an ended series that still has other tasks: a new series id (its own is taken).
+  const Task u = create(user, "FREQ=DAILY", "2027-03-01T09:00:00Z");
+  complete(user, u.id);
+  complete(user, series(user, u.id)[1].id);
+  all = series(user, u.id);
+  tx([&](pqxx::work& w) {
+    svc::remove(w, Actor(user), all[2].id, std::nullopt, tasks::Scope::series);
+    return 0;
+  });
+  const Task again = set_rule(u.id, "FREQ=WEEKLY", 0);
+  ASSERT_TRUE(again.series_id);
+  EXPECT_NE(*again.series_id, u.id);
+  EXPECT_EQ(again.occurrence, 0);
+  EXPECT_EQ(dues(series(user, *again.series_id)),
+            (Dues{{0, at("2027-03-01T09:00:00Z")}, {1, at("2027-03-08T09:00:00Z")}}));
+  EXPECT_EQ(series(user, u.id).size(), 1u);
+
+  // A rule removed from one occurrence of a series that goes on, then set again: it stays in that series.
+  const Task g = create(user, "FREQ=DAILY", "2027-03-01T09:00:00Z", "UTC", 1);
+  tasks::TaskPatch no_rule;
+  no_rule.recurrence.emplace();
+  tx([&](pqxx::work& w) { return svc::update(w, Actor(user), g.id, no_rule, std::nullopt); });
+  const Task back = set_rule(g.id, "FREQ=DAILY", 1);
+  EXPECT_EQ(back.series_id, g.id);
+  EXPECT_EQ(series(user, g.id).size(), 2u);
+}
+
 // A rule that never occurs after the series' start is refused (naming `recurrence`) on create and on an edit
 // of the rule, the zone or (for the series) the start. Two kinds used to be taken, with no occurrence ever:
 // those only the start makes impossible (every 7 days from a Thursday is never a Tuesday; odd years have no
