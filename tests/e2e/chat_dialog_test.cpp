@@ -1142,6 +1142,16 @@ TEST_F(ChatDialogTest, ListQuestionsListTasks) {
   EXPECT_EQ(tasks_of(u).size(), 2u);
 }
 
+// Unicode spaces between words separate them: the date is read, and the title is single-spaced.
+TEST_F(ChatDialogTest, UnicodeSpacesSeparateWords) {
+  auto u = user();
+  const auto r = say(u, "buy\u00a0milk\u3000tomorrow");
+  EXPECT_EQ(r["intent"], "create") << r;
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  EXPECT_EQ(r["actions"][0]["task"]["title"], "buy milk") << r;
+  EXPECT_FALSE(r["actions"][0]["task"]["due_at"].is_null()) << r;
+}
+
 TEST_F(ChatDialogTest, ListRangesAreReadNotSearchedFor) {
   // "due after friday" searched for the text "after" and answered "You have no … tasks" at 0.9.
   auto u = user({{"timezone", "America/New_York"}});

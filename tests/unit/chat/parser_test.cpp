@@ -954,5 +954,44 @@ TEST(ChatParser, ACommandNamingATaskWithDateWordsIsNoCreate) {
   EXPECT_EQ(parse("Drop off laundry every friday", ny()).intent, Intent::create);
 }
 
+// Unicode white space (no-break space, em space, narrow no-break space, ideographic space, the line and
+// paragraph separators, NEL) separates words like an ASCII space: the date and time words are read.
+TEST(ChatParser, UnicodeSpacesSeparateWords) {
+  for (const char* sep :
+       {"\u00a0", "\u2003", "\u202f", "\u3000", "\u2028", "\u2029", "\u0085", "\u1680", "\u205f", "\u2009"}) {
+    const std::string s(sep);
+    const auto dentist = parse("dentist" + s + "friday at 3pm", ny());
+    EXPECT_EQ(dentist.intent, Intent::create) << s;
+    EXPECT_EQ(dentist.title, "dentist") << s;
+    ASSERT_TRUE(dentist.due_at.has_value()) << s;
+    EXPECT_EQ(format_rfc3339(*dentist.due_at), "2026-03-06T20:00:00Z") << s;  // Friday 15:00 EST
+    EXPECT_GE(dentist.confidence, 0.7) << s;
+    const auto milk = parse("buy" + s + "milk" + s + "tomorrow", ny());
+    EXPECT_EQ(milk.title, "buy milk") << s;  // a title is single-spaced
+    ASSERT_TRUE(milk.due_at.has_value()) << s;
+    EXPECT_EQ(format_rfc3339(*milk.due_at), "2026-03-05T05:00:00Z") << s;
+    EXPECT_TRUE(milk.all_day) << s;
+    const std::string ann_text = "meet Ann at 5" + s + "pm tomorrow";
+    const auto ann = parse(ann_text, ny());
+    EXPECT_EQ(ann.title, "meet Ann") << s;
+    ASSERT_TRUE(ann.due_at.has_value()) << s;
+    EXPECT_EQ(format_rfc3339(*ann.due_at), "2026-03-05T22:00:00Z") << s;
+    EXPECT_GE(ann.confidence, 0.7) << s;
+    // spans count code points: "at 5<sep>pm" is 7 of them
+    bool time_span = false;
+    for (const auto& sp : ann.spans)
+      if (sp.kind == SpanKind::time) {
+        time_span = true;
+        EXPECT_EQ(sp.start, 9u) << s;
+        EXPECT_EQ(sp.end, 16u) << s;
+      }
+    EXPECT_TRUE(time_span) << s;
+  }
+  // other characters above ASCII still belong to their word
+  const auto cafe = parse("caf\u00e9 friday", ny());
+  EXPECT_EQ(cafe.title, "caf\u00e9");
+  EXPECT_TRUE(cafe.due_at.has_value());
+}
+
 }  // namespace
 }  // namespace todo::chat
