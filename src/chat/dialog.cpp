@@ -4,6 +4,7 @@
 #include <date/tz.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "calendar.hpp"
@@ -22,10 +23,13 @@ namespace svc = tasks::service;
 using tasks::Status;
 using tasks::Task;
 
-// Titles containing the target words, when full-text search (whole words and prefixes) found none.
+// Titles containing the target words (case aside), when full-text search (whole words and prefixes) found
+// none: from the start of a word for a target shorter than kMidWordMin characters ("all" is no part of "call
+// mom"), anywhere for a longer one ("voice" in "Invoice batch1").
 const db::Statement kTitleLike{"chat_tasks_title_like",
-                               "SELECT id FROM tasks WHERE user_id = $1 AND status = $2 AND title ILIKE $3 "
+                               "SELECT id FROM tasks WHERE user_id = $1 AND status = $2 AND title ~* $3 "
                                "ORDER BY coalesce(due_at, 'infinity'::timestamptz), id LIMIT 11"};
+constexpr std::size_t kMidWordMin = 4;
 // The titles of the user's tasks that the message holds (case aside), longest first.
 const db::Statement kTitlesIn{
     "chat_tasks_titles_in",
@@ -199,17 +203,26 @@ nlohmann::json stored_op(const Reading& r) {
   return j;
 }
 
-std::string like_pattern(const std::string& words) {
-  std::string p = "%";
+/// A PostgreSQL regular expression matching `words` literally: where a word starts (at the start of the title
+/// or after a character that is no letter, digit or underscore) when they are shorter than kMidWordMin code
+/// points and start with such a character, else anywhere.
+std::string title_pattern(const std::string& words) {
+  const auto word_char = [](char ch) {
+    const auto u = static_cast<unsigned char>(ch);
+    return u >= 0x80 || std::isalnum(u) || ch == '_';
+  };
+  const bool short_words = utf8_length(words) < kMidWordMin;
+  std::string p = short_words && !words.empty() && word_char(words[0]) ? "(^|[^[:alnum:]_])" : "";
   for (char ch : words) {
-    if (ch == '%' || ch == '_' || ch == '\\') p += '\\';
+    if (!word_char(ch))
+      p += '\\';  // a backslash before a character that is no letter or digit: that character
     p += ch;
   }
-  return p + "%";
+  return p;
 }
 
 /// The user's tasks with `status` whose title matches the target words: full-text (every word, as a prefix)
-/// by relevance, else a substring of the title.
+/// by relevance, else a substring of the title (one that starts a word when it is short: title_pattern()).
 std::vector<Task> matches(Step& s, const std::string& target, Status status) {
   std::vector<Task> out;
   tasks::ListQuery q;
@@ -222,7 +235,7 @@ std::vector<Task> matches(Step& s, const std::string& target, Status status) {
   }
   if (out.empty()) {
     const auto rows = s.w.exec_prepared(kTitleLike.name, s.actor.user_id, std::string(to_string(status)),
-                                        like_pattern(target));
+                                        title_pattern(target));
     for (const auto& row : rows)
       out.push_back(svc::get(s.w, s.actor.user_id, row[0].c_str()));
   }
@@ -246,6 +259,17 @@ void resolve_and_perform(Step& s, const Reading& op) {
   const Status second = first == Status::open ? Status::done : Status::open;
   std::vector<Task> found = matches(s, op.target, first);
   if (found.empty()) found = matches(s, op.target, second);
+  if (detail::bulk_target(op.target)) {
+    // "all", "everything" (say, from the model): one task at a time; only a task so called is named by it,
+    // never the tasks whose titles merely hold the word
+    std::erase_if(found, [&](const Task& t) { return !same_title(t.title, op.target); });
+    if (found.empty()) {
+      say(s,
+          "I can't act on several tasks at once: bulk actions are not supported. Name one task, e.g. "
+          "\u201ccomplete buy milk\u201d.");
+      return;
+    }
+  }
   if (found.empty()) {
     say(s, "I couldn't find a task matching " + in_quotes(op.target) + ".");
     return;

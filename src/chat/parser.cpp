@@ -2965,6 +2965,19 @@ Reading Parser::run() {
     default:
       break;
   }
+  // "mark all done", "mark all #home done", "complete all", "delete everything": a command names one task,
+  // and "all" is no task's name (nor a piece of "call mom"). Unless a task of the user is called so, the
+  // dialog says that bulk actions are not supported; nothing is offered.
+  const Intent it = r_.intent;
+  if ((it == Intent::complete || it == Intent::reopen || it == Intent::remove || it == Intent::update ||
+       it == Intent::make_recurring || it == Intent::stop_recurring || it == Intent::add_reminder) &&
+      !r_.target.empty() && name_b_ == name_a_ && bulk_target(r_.target)) {
+    problem(
+        "I can't act on several tasks at once: bulk actions are not supported, name one task, e.g. "
+        "\u201ccomplete buy milk\u201d");
+    r_.target.clear();
+    r_.title.clear();
+  }
   if (r_.intent != Intent::create && r_.intent != Intent::update && r_.intent != Intent::list &&
       r_.intent != Intent::make_recurring) {
     r_.title.clear();

@@ -209,4 +209,18 @@ std::optional<ClockRead> clock_word(std::string_view w, std::string_view next, b
   return r;
 }
 
+bool bulk_target(std::string_view target) {
+  std::string t(target);
+  for (char& c : t)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  const std::string_view first = std::string_view(t).substr(0, t.find(' '));
+  // "all", "all tasks", "all of them", "everything", "each task", "every task"; "tasks" in general
+  if (first == "all" || first == "everything" || first == "each" || first == "every") return true;
+  for (const std::string_view whole :
+       {"them", "them all", "these", "those", "these tasks", "those tasks", "both", "both of them", "the lot",
+        "all of it", "tasks", "my tasks", "the tasks", "todos", "my todos"})
+    if (t == whole) return true;
+  return false;
+}
+
 }  // namespace todo::chat::detail

@@ -28,6 +28,12 @@ bool all_digits(std::string_view w);
 /// "called" → "cal", "submitted" → "submit", "tried" → "try"; the word itself when it does not look past.
 std::string base_form(std::string_view w);
 
+/// A command's target that names several tasks rather than one ("all", "all tasks", "everything", "each of
+/// them", "them all", "tasks"): bulk actions are not supported, and such words never name a task by its
+/// title's letters
+/// ("all" is no part of "call mom"). Case is ignored; words are separated by single spaces.
+bool bulk_target(std::string_view target);
+
 /// A clock time read from one token, maybe with a following "am"/"pm" token.
 struct ClockRead {
   int minute = -1;         // minute of the day; -1 when unreadable

@@ -1152,6 +1152,31 @@ TEST_F(ChatDialogTest, UnicodeSpacesSeparateWords) {
   EXPECT_FALSE(r["actions"][0]["task"]["due_at"].is_null()) << r;
 }
 
+// Bulk actions are not supported: "mark all done" and the like act on no task, never on one whose title
+// merely holds the letters ("all" in "call mom"), whatever the tag.
+TEST_F(ChatDialogTest, BulkCommandsActOnNoTask) {
+  auto u = user();
+  const auto mom = create_task(u.client, "call mom");
+  const auto plants = create_task(u.client, {{"title", "water plants"}, {"tags", json::array({"home"})}});
+  for (const char* message : {"mark all #home done", "all done", "mark all done", "complete all",
+                              "delete everything", "complete tasks"}) {
+    const auto r = say(u, message);
+    EXPECT_EQ(r["actions"], json::array()) << message << ": " << r;
+    EXPECT_NE(r["reply"].get<std::string>().find("bulk actions are not supported"), std::string::npos)
+        << message << ": " << r;
+    EXPECT_TRUE(r["options"].empty()) << message << ": " << r;  // nothing offered to say "yes" to
+  }
+  for (const auto& t : {mom, plants})
+    EXPECT_EQ(u.client.get("/api/v1/tasks/" + t["id"].get<std::string>()).json()["status"], "open") << t;
+  // a single-task command still finds its task by a word of the title, but not inside a word
+  const auto none = say(u, "complete om");
+  EXPECT_EQ(none["actions"], json::array()) << none;
+  EXPECT_NE(none["reply"].get<std::string>().find("couldn't find"), std::string::npos) << none;
+  const auto done = say(u, "mark call mom done");
+  ASSERT_EQ(done["actions"].size(), 1u) << done;
+  EXPECT_EQ(done["actions"][0]["task"]["id"], mom["id"]);
+}
+
 TEST_F(ChatDialogTest, ListRangesAreReadNotSearchedFor) {
   // "due after friday" searched for the text "after" and answered "You have no … tasks" at 0.9.
   auto u = user({{"timezone", "America/New_York"}});

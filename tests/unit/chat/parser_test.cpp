@@ -993,5 +993,37 @@ TEST(ChatParser, UnicodeSpacesSeparateWords) {
   EXPECT_TRUE(cafe.due_at.has_value());
 }
 
+// "all", "everything", "them": a command names one task. Bulk actions are not supported: no target (never
+// "all", which the dialog's title search found in "call mom"), a problem the dialog says, nothing offered.
+TEST(ChatParser, BulkCommandsNameNoTask) {
+  for (const char* text : {"mark all #home done", "all done", "mark all done", "complete all",
+                           "complete all tasks", "delete everything", "reopen all of them",
+                           "mark them all as done", "delete all my tasks", "complete everything due today"}) {
+    const auto r = parse(text, ny());
+    EXPECT_NE(r.intent, Intent::create) << text;
+    EXPECT_NE(r.intent, Intent::list) << text;
+    EXPECT_EQ(r.target, "") << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    bool said = false;
+    for (const auto& p : r.problems)
+      said = said ||
+             (p.starts_with("I can't ") && p.find("bulk actions are not supported") != std::string::npos);
+    EXPECT_TRUE(said) << text;
+  }
+  // a task the user has so named is named whole
+  const std::vector<std::string> titles = {"all hands prep"};
+  auto ctx = ny();
+  ctx.titles = &titles;
+  const auto named = parse("complete all hands prep", ctx);
+  EXPECT_EQ(named.intent, Intent::complete);
+  EXPECT_EQ(named.target, "all hands prep");
+  EXPECT_GE(named.confidence, 0.7);
+  // single-task commands are unchanged
+  const auto mom = parse("mark call mom done", ny());
+  EXPECT_EQ(mom.intent, Intent::complete);
+  EXPECT_EQ(mom.target, "call mom");
+  EXPECT_GE(mom.confidence, 0.7);
+}
+
 }  // namespace
 }  // namespace todo::chat
