@@ -2280,6 +2280,29 @@ void Parser::detect_command() {
                 {"are", "any"}}) ||
       (asked && list_cmd({{"do", "i"}, {"have", "i"}, {"did", "i"}, {"is"}, {"are"}})))
     return;
+  // "done tasks", "completed tasks from last week", "finished todos": words about tasks in general after the
+  // done word ask for the done tasks, a list (the done word is its filter), never a task named "tasks"
+  if (in(w, {"done", "finished", "completed"}) && free(s)) {
+    std::size_t j = s + 1;
+    while (j < n_ && free_in(j, {"my", "the", "all", "of"}))
+      ++j;
+    bool general = j < n_ && free_in(j, {"tasks", "todos", "to-dos", "items"});
+    for (std::size_t i = j + 1; general && i < n_; ++i) {
+      const string_view x = low(i);
+      general =
+          t_[i].punct || is_date_word(x) || x.starts_with('#') || x.find_first_of("0123456789") == 0 ||
+          in(x, {"from",  "this", "next",   "due",      "on",     "in",       "the",    "of",    "at",
+                 "since", "with", "tagged", "until",    "till",   "by",       "before", "after", "between",
+                 "and",   "to",   "for",    "so",       "far",    "yet",      "ago",    "a",     "an",
+                 "high",  "low",  "medium", "priority", "urgent", "important"});
+    }
+    if (general) {
+      r_.intent = Intent::list;
+      list_ = true;
+      conf_ = 0.9;
+      return;
+    }
+  }
   // complete
   for (auto p : {std::initializer_list<string_view>{"i'm", "done", "with"},
                  {"im", "done", "with"},

@@ -1025,5 +1025,32 @@ TEST(ChatParser, BulkCommandsNameNoTask) {
   EXPECT_GE(mom.confidence, 0.7);
 }
 
+// "done tasks", "completed tasks", "finished tasks" ask for the done tasks (a list), never complete a task
+// whose title holds "tasks".
+TEST(ChatParser, DoneTasksIsAListOfDoneTasks) {
+  for (const char* text : {"done tasks", "completed tasks", "finished tasks", "done todos",
+                           "completed tasks?", "finished tasks #work"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::list) << text;
+    ASSERT_TRUE(r.query.has_value()) << text;
+    EXPECT_EQ(r.query->status, "done") << text;
+    EXPECT_FALSE(r.query->q.has_value()) << text << ": " << r.query->q.value_or("");
+    EXPECT_EQ(r.target, "") << text;
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  // when they were done is not a filter the list has: a list offer, never "mark “tasks” as done?"
+  const auto week = parse("completed tasks from last week", ny());
+  EXPECT_EQ(week.intent, Intent::list);
+  ASSERT_TRUE(week.query.has_value());
+  EXPECT_EQ(week.query->status, "done");
+  EXPECT_LT(week.confidence, 0.7);
+  // a task named after the done word is still completed
+  for (const char* text : {"done with tasks for the intern", "done review budget", "finished report"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::complete) << text;
+  }
+  EXPECT_EQ(parse("done tasks for the intern", ny()).intent, Intent::complete);
+}
+
 }  // namespace
 }  // namespace todo::chat
