@@ -192,8 +192,31 @@ class Parser {
     return s;
   }
 
-  // "5th Avenue", "3rd floor": an ordinal that names a thing, not a day.
+  // An ordinal before a noun is no date: "5th Avenue", "the 2nd interview", "the 3rd quarter review". A
+  // date's ordinal ends the message or comes before a date or time word, a preposition or a conjunction ("on
+  // the 2nd", "the 2nd at 9am", "the 2nd of March", "by the 3rd, please"), a number, a tag or punctuation.
   bool ordinal_noun(std::size_t i) const {
+    if (i + 1 >= n_ || t_[i + 1].punct) return false;
+    const string_view next = low(i + 1);
+    if (next.empty() || next[0] < 'a' || next[0] > 'z') return false;  // "the 2nd 9am", "#home"
+    if (continues_date(next)) return fixed_ordinal_noun(i);
+    return true;
+  }
+  static bool continues_date(string_view w) {
+    return (is_date_word(w) && w != "quarter") ||
+           in(w, {"of",     "at",       "on",     "in",      "by",      "before",    "after",  "from",
+                  "to",     "until",    "till",   "through", "thru",    "and",       "or",     "for",
+                  "every",  "each",     "this",   "next",    "with",    "please",    "pls",    "starting",
+                  "around", "about",    "am",     "pm",      "a.m",     "p.m",       "noon",   "midnight",
+                  "midday", "eod",      "sharp",  "urgent",  "asap",    "important", "high",   "low",
+                  "medium", "priority", "remind", "again",   "too",     "also",      "then",   "so",
+                  "but",    "if",       "when",   "as",      "instead", "latest",    "not",    "p1",
+                  "p2",     "p3",       "p4",     "daily",   "weekly",  "monthly",   "yearly", "annually",
+                  "is",     "are",      "it",     "that",    "which",   "was",       "will",   "we",
+                  "i",      "you",      "they"});
+  }
+  // Nouns that follow an ordinal whatever comes after them.
+  bool fixed_ordinal_noun(std::size_t i) const {
     return in(low(i + 1), {"avenue",  "ave",      "street",    "st",     "floor",   "grade",    "place",
                            "road",    "rd",       "boulevard", "blvd",   "lane",    "birthday", "anniversary",
                            "edition", "century",  "row",       "period", "round",   "grader",   "amendment",

@@ -1052,5 +1052,37 @@ TEST(ChatParser, DoneTasksIsAListOfDoneTasks) {
   EXPECT_EQ(parse("done tasks for the intern", ny()).intent, Intent::complete);
 }
 
+// An ordinal before a noun is no date, whatever the noun; a date's ordinal is followed by a date or time
+// word, a preposition, a number or nothing.
+TEST(ChatParser, AnOrdinalBeforeANounIsNoDate) {
+  for (const char* text :
+       {"prep for the 2nd interview", "book the 2nd dose", "schedule the 2nd meeting with HR",
+        "plan the 10th reunion", "prepare for the 3rd quarter review", "buy gift for the 1st date"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, text) << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << r.problems.front();
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  const auto on = parse("pay rent on the 2nd", ny());
+  EXPECT_EQ(on.title, "pay rent");
+  ASSERT_TRUE(on.due_at.has_value());
+  EXPECT_EQ(format_rfc3339(*on.due_at), "2026-04-02T04:00:00Z");
+  const auto at = parse("call bank the 2nd at 9am", ny());
+  EXPECT_EQ(at.title, "call bank");
+  ASSERT_TRUE(at.due_at.has_value());
+  EXPECT_EQ(format_rfc3339(*at.due_at), "2026-04-02T13:00:00Z");
+  for (const char* text : {"call bank on the 2nd of March", "submit form by the 3rd", "pay rent the 1st",
+                           "file taxes on the 15th please", "renew pass the 2nd, urgent"}) {
+    const auto r = parse(text, ny());
+    EXPECT_TRUE(r.due_at.has_value()) << text;
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  const auto monthly = parse("pay rent every month on the 1st", ny());
+  ASSERT_TRUE(monthly.recurrence.has_value());
+  EXPECT_EQ(*monthly.recurrence, "FREQ=MONTHLY;BYMONTHDAY=1");
+}
+
 }  // namespace
 }  // namespace todo::chat
