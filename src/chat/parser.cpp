@@ -3049,6 +3049,7 @@ bool asks_for_a_list(const Reading& r) {
   for (const auto& sp : r.spans)
     if (sp.kind == SpanKind::command) return false;
   bool noun = false;
+  std::vector<std::string> words;
   std::size_t a = 0;
   while (a < r.title.size()) {
     std::size_t b = r.title.find(' ', a);
@@ -3056,12 +3057,44 @@ bool asks_for_a_list(const Reading& r) {
     std::string w = r.title.substr(a, b - a);
     for (char& c : w)
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    words.push_back(std::move(w));
+    a = b + 1;
+  }
+  // The filter words of a list count too: "tasks with no date", "undated tasks", "tasks due soon".
+  const auto phrase_at = [&](std::size_t i, std::initializer_list<string_view> p) -> std::size_t {
+    std::size_t k = 0;
+    for (const auto w : p) {
+      if (i + k >= words.size() || words[i + k] != w) return 0;
+      ++k;
+    }
+    return k;
+  };
+  for (std::size_t i = 0; i < words.size();) {
+    const std::string& w = words[i];
+    std::size_t k = 0;
+    for (const auto p : {std::initializer_list<string_view>{"with", "no", "due", "date"},
+                         {"with", "no", "date"},
+                         {"with", "no", "deadline"},
+                         {"without", "a", "due", "date"},
+                         {"without", "due", "date"},
+                         {"without", "a", "date"},
+                         {"without", "a", "deadline"},
+                         {"without", "date"},
+                         {"without", "deadline"},
+                         {"no", "due", "date"},
+                         {"no", "date"},
+                         {"no", "deadline"}})
+      if (!k) k = phrase_at(i, p);
+    if (k) {
+      i += k;
+      continue;
+    }
     if (in(w, {"tasks", "todos", "to-dos", "overdue"}))
       noun = true;
     else if (!in(w, {"my", "all", "the", "any", "open", "pending", "remaining", "unfinished", "outstanding",
-                     "due", "upcoming"}))
+                     "due", "upcoming", "undated", "unscheduled", "soon"}))
       return false;
-    a = b + 1;
+    ++i;
   }
   return noun;
 }

@@ -1177,6 +1177,36 @@ TEST_F(ChatDialogTest, BulkCommandsActOnNoTask) {
   EXPECT_EQ(done["actions"][0]["task"]["id"], mom["id"]);
 }
 
+// "done tasks" lists the done tasks; "completed tasks from last week" offers that list, and "yes" lists (it
+// never completes a task whose title holds "tasks"). The no-date and "soon" questions list, adding nothing.
+TEST_F(ChatDialogTest, DoneTasksAndNoDateQuestionsList) {
+  auto u = user();
+  const auto intern = create_task(u.client, "sort out tasks for the intern");
+  const auto review = create_task(u.client, "review tasks list");
+  for (const char* message : {"done tasks", "completed tasks", "finished tasks"}) {
+    const auto r = say(u, message);
+    EXPECT_EQ(r["intent"], "list") << message << ": " << r;
+    EXPECT_EQ(r["actions"], json::array()) << message << ": " << r;  // no task is done yet
+  }
+  const auto week = say(u, "completed tasks from last week");
+  EXPECT_TRUE(week["needs_clarification"].get<bool>()) << week;
+  EXPECT_NE(week["reply"].get<std::string>().find("list done tasks"), std::string::npos) << week;
+  const auto yes = say(u, "yes", week["conversation_id"].get<std::string>());
+  EXPECT_EQ(yes["actions"], json::array()) << yes;
+  EXPECT_NE(yes["reply"].get<std::string>().find("no done tasks"), std::string::npos) << yes;
+  for (const auto& t : {intern, review})
+    EXPECT_EQ(u.client.get("/api/v1/tasks/" + t["id"].get<std::string>()).json()["status"], "open") << t;
+  for (const char* message : {"tasks with no date", "tasks without a deadline", "undated tasks",
+                              "tasks without a date", "my tasks with no due date", "tasks due soon"}) {
+    const auto r = say(u, message);
+    EXPECT_EQ(r["intent"], "list") << message << ": " << r;
+    EXPECT_EQ(r["reply"].get<std::string>().rfind("Added", 0), std::string::npos) << message << ": " << r;
+  }
+  EXPECT_EQ(tasks_of(u).size(), 2u);
+  const auto undated = say(u, "tasks with no date");
+  EXPECT_EQ(undated["actions"].size(), 2u) << undated;
+}
+
 TEST_F(ChatDialogTest, ListRangesAreReadNotSearchedFor) {
   // "due after friday" searched for the text "after" and answered "You have no … tasks" at 0.9.
   auto u = user({{"timezone", "America/New_York"}});

@@ -1084,5 +1084,29 @@ TEST(ChatParser, AnOrdinalBeforeANounIsNoDate) {
   EXPECT_EQ(*monthly.recurrence, "FREQ=MONTHLY;BYMONTHDAY=1");
 }
 
+// The list questions docs/chat.md names: tasks without a due date, tasks due soon (no command word).
+TEST(ChatParser, NoDateAndSoonQuestionsAreLists) {
+  for (const char* text :
+       {"tasks with no date", "tasks without a deadline", "undated tasks", "tasks without a date",
+        "my tasks with no due date", "show tasks with no date", "unscheduled tasks"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::list) << text;
+    ASSERT_TRUE(r.query.has_value()) << text;
+    EXPECT_EQ(r.query->has_due, std::optional<bool>(false)) << text;
+    EXPECT_FALSE(r.query->q.has_value()) << text << ": " << r.query->q.value_or("");
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  const auto soon = parse("tasks due soon", ny());
+  EXPECT_EQ(soon.intent, Intent::list);
+  ASSERT_TRUE(soon.query.has_value());
+  ASSERT_TRUE(soon.query->due_after && soon.query->due_before);
+  EXPECT_EQ(format_rfc3339(*soon.query->due_after), "2026-03-04T05:00:00Z");
+  EXPECT_FALSE(soon.query->q.has_value());
+  EXPECT_GE(soon.confidence, 0.7);
+  // titles that only share a word stay creates
+  EXPECT_EQ(parse("tasks with no owner", ny()).intent, Intent::create);
+  EXPECT_EQ(parse("date night", ny()).intent, Intent::create);
+}
+
 }  // namespace
 }  // namespace todo::chat
