@@ -1582,6 +1582,39 @@ void Parser::extract() {
     bool dateish = ordinal_shape(w) && !ordinal_noun(i);
     if (!dateish && w.find('/') != string_view::npos && w.find_first_of("0123456789") == 0) dateish = true;
     if (free_in(i, {"at", "@"}) && i + 1 < n_ && all_digits(low(i + 1)) && free(i + 1)) clock = true;
+    std::size_t quoted = i + 1;  // the words the problem quotes
+    // Time-like words that were not read: "at 9h30", "at half 5" (British for 5:30), "in 2wks", the zone in
+    // "at 3pm EST". A problem (low confidence, no due date), never a title at 0.85.
+    if (free_in(i, {"at", "@", "around"}) && free(i + 1) && !t_[i + 1].punct) {
+      const string_view next = low(i + 1);
+      const bool digit_led = !next.empty() && next[0] >= '0' && next[0] <= '9';
+      if (digit_led && !ordinal_shape(next)) {
+        clock = true;
+        quoted = i + 2;
+      }
+      if (in(next, {"half", "quarter"}) && i + 2 < n_ && free(i + 2) &&
+          (all_digits(low(i + 2)) || number_word(low(i + 2)))) {
+        clock = true;
+        quoted = i + 3;
+      }
+    }
+    if (free_in(i, {"in", "within"}) && free(i + 1)) {
+      const string_view next = low(i + 1);
+      const std::size_t d = next.find_first_not_of("0123456789");
+      if (d > 0 && d != string_view::npos && d + 5 >= next.size() &&
+          next.substr(d).find_first_not_of("abcdefghijklmnopqrstuvwxyz.") == string_view::npos &&
+          in(next.substr(d, 1), {"s", "m", "h", "d", "w", "y"})) {
+        dateish = true;  // "in 2wks", "in 3hrs."; not "in 4b"
+        quoted = i + 2;
+      }
+    }
+    if (i > 0 && free(i) && t_[i - 1].used && !t_[i - 1].punct &&
+        in(w, {"est", "edt", "cst",  "cdt",  "mst", "mdt",  "pst", "pdt",  "akst", "akdt",
+               "hst", "gmt", "utc",  "bst",  "cet", "cest", "eet", "eest", "wet",  "ist",
+               "jst", "kst", "aest", "aedt", "et",  "ct",   "mt",  "pt",   "z"})) {
+      for (const auto& sp : spans_)
+        if (sp.kind == SpanKind::time && sp.end == t_[i - 1].end) clock = true;  // "at 3pm EST"
+    }
     // "every 2 hours", "every blue moon": a recurrence that was not understood
     if (in(w, {"every", "every!"})) dateish = true;
     // "postpone the report by 2 days": a shift from the task's current date is not read
@@ -1589,7 +1622,7 @@ void Parser::extract() {
     Unit unit{};
     if (update_like_ && match_amount(i, amount, unit)) dateish = true;
     if (timeish || clock || dateish) {
-      problem("unreadable date or time " + quote(i, i + 1));
+      problem("unreadable date or time " + quote(i, std::min(quoted, n_)));
       unreadable_ = true;
     }
   }

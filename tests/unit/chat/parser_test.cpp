@@ -1108,5 +1108,32 @@ TEST(ChatParser, NoDateAndSoonQuestionsAreLists) {
   EXPECT_EQ(parse("date night", ny()).intent, Intent::create);
 }
 
+// Time-like words the parser cannot read ("at 9h30", "at half 5", "in 2wks", a zone after a time) are a
+// problem: low confidence and no due date, never a title at 0.85.
+TEST(ChatParser, UnreadTimeLikeWordsAreAProblem) {
+  const auto london =
+      *make_context(*parse_rfc3339("2026-03-04T15:00:00Z"), "Europe/London", DateOrder::day_first);
+  for (const auto& [text, ctx] :
+       {std::pair{"call bob at half 5", london}, std::pair{"call bob at 9h30", ny()},
+        std::pair{"gym in 2wks", ny()}, std::pair{"call bob at 3pm EST", ny()},
+        std::pair{"flight at 9:30 utc", ny()}}) {
+    const auto r = parse(text, ctx);
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_EQ(r.problems[0].rfind("unreadable date or time '", 0), 0u) << r.problems[0];
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  EXPECT_EQ(parse("call bob at 9h30", ny()).problems[0], "unreadable date or time 'at 9h30'");
+  // what is read, or is no time, stays as it was
+  for (const char* text : {"meet at 5th avenue", "meet in 4b", "call bob at half past 5", "gym in 3d",
+                           "call bob at 3pm", "dinner at Bob's"}) {
+    const auto r = parse(text, ny());
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << r.problems.front();
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  EXPECT_EQ(parse("meet at 5th avenue", ny()).title, "meet at 5th avenue");
+}
+
 }  // namespace
 }  // namespace todo::chat
