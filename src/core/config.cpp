@@ -17,6 +17,8 @@
 #include <string_view>
 #include <thread>
 
+#include "todo/core/text.hpp"
+
 namespace todo {
 namespace {
 
@@ -172,6 +174,31 @@ void parse_addr(Config& c, const std::string& v) {
   c.http_port = static_cast<std::uint16_t>(parse_uint(v.substr(colon + 1), 0, 65535));
 }
 
+// An entry of TODO_ALLOWED_ORIGINS other than "*": what a browser sends as its Origin, scheme://host[:port]
+// (RFC 6454), with nothing after it: an entry with a path (a trailing '/' included), a query, user info or a
+// port that is no port would never match one. The scheme is compared case aside, as origins are.
+void check_origin(const std::string& o) {
+  const std::string lower = lower_ascii(o);
+  const auto sep = lower.find("://");
+  if (sep == std::string::npos || (lower.substr(0, sep) != "http" && lower.substr(0, sep) != "https"))
+    throw std::invalid_argument("each origin is * or starts with http:// or https://");
+  const std::string host_port = o.substr(sep + 3);
+  auto bad = [&] {
+    return std::invalid_argument("an origin is scheme://host[:port] with nothing after it, not '" + o + "'");
+  };
+  if (host_port.empty() || host_port.find_first_of("/?#@ \t") != std::string::npos) throw bad();
+  // The port: after the last ':' outside an IPv6 literal's brackets.
+  const auto close = host_port.rfind(']');
+  const auto colon = host_port.rfind(':');
+  if (colon != std::string::npos && (close == std::string::npos || colon > close)) {
+    const std::string port = host_port.substr(colon + 1);
+    if (colon == 0 || port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) == 0 ||
+        std::stoul(port) > 65535)
+      throw bad();
+  }
+}
+
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> all = {
       {"DATABASE_URL", "--database-url", "PostgreSQL connection URL (required)", parse_database_url},
@@ -264,14 +291,7 @@ const std::vector<Setting>& settings() {
            while (!o.empty() && o.front() == ' ')
              o.erase(o.begin());
            if (!o.empty()) {
-             if (o != "*" && o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0)
-               throw std::invalid_argument("each origin is * or starts with http:// or https://");
-             // A browser's Origin is scheme://host[:port] alone: an entry with a path (a trailing '/'
-             // included), a query or user info would never match one.
-             if (const auto host = o.substr(o.find("://") + 3);
-                 o != "*" && (host.empty() || host.find_first_of("/?#@ ") != std::string::npos))
-               throw std::invalid_argument("an origin is scheme://host[:port] with nothing after it, not '" +
-                                           o + "'");
+             if (o != "*") check_origin(o);
              c.allowed_origins.push_back(o);
            }
            start = comma + 1;

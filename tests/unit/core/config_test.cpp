@@ -242,6 +242,20 @@ TEST_F(ConfigTest, EmptyVariableCountsAsUnset) {
   EXPECT_EQ(c.log_level, "info");
 }
 
+TEST_F(ConfigTest, AllowedOriginsTakeAnyOriginAStarOrBoth) {
+  required();
+  for (const char* ok : {"*", "*,http://a.b", "http://a.b,*", "HTTPS://Example.com:8443", "http://[::1]:8080",
+                         "https://app.example.com", " http://a.b , https://c.d "}) {
+    SCOPED_TRACE(ok);
+    set("TODO_ALLOWED_ORIGINS", ok);
+    const auto message = error({});
+    EXPECT_FALSE(message) << *message;
+  }
+  set("TODO_ALLOWED_ORIGINS", "*,http://a.b");
+  EXPECT_EQ(load({}).allowed_origins, (std::vector<std::string>{"*", "http://a.b"}));
+  ::unsetenv("TODO_ALLOWED_ORIGINS");
+}
+
 struct Invalid {
   const char* variable;
   const char* flag;
@@ -313,6 +327,11 @@ const std::vector<Invalid>& invalid_values() {
       {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "https://a.org,http://y.org/app"},
       {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "http://"},
       {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "http://user@y.org"},
+      {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "http://y.org:abc"},
+      {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "http://y.org:"},
+      {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "http://y.org:99999"},
+      {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "http://:80"},
+      {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "*,http://y.org/"},
   };
   return all;
 }
