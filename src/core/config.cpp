@@ -305,7 +305,7 @@ const std::vector<Setting>& settings() {
        "messages queued for a WebSocket client; beyond them events wait in the outbox (256)",
        [](Config& c, const std::string& v) { c.ws_send_queue = parse_uint(v, 1, 1'000'000); }},
       {"TODO_WS_STALL_TIMEOUT_MS", "--ws-stall-timeout-ms",
-       "close a WebSocket client (1013) whose full send queue takes no message this long (10000)",
+       "close a WebSocket client (1013) whose full send queue takes no message this long (60000)",
        [](Config& c, const std::string& v) {
          c.ws_stall_timeout = std::chrono::milliseconds(parse_uint(v, 10, 3'600'000));
        }},

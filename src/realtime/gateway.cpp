@@ -273,13 +273,20 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       for (const auto& e : batch) {
         // Room in the send queue: the client takes messages, or it is closed once it has taken none for the
         // stall timeout.
+        // Taking them shows as messages written, or as the socket's unsent bytes shrinking: the kernel wakes
+        // a writer only once a third of a send buffer of megabytes is free, which a client reading a few
+        // hundred KB/s frees slower than the stall timeout.
         auto taken = writes_done_;
+        auto unsent = unsent_bytes();
         auto since = Clock::now();
         while (outq_.size() >= shared_->options.send_queue && writing_ && !closing_ && epoch == epoch_) {
           room_.expires_after(
               std::min<Clock::duration>(std::chrono::seconds(1), shared_->options.stall_timeout));
           co_await room_.async_wait(kTuple);  // write_loop cancels it after each message
-          if (writes_done_ != taken) {
+          const int now_unsent = unsent_bytes();
+          const bool drained = now_unsent >= 0 && unsent >= 0 && now_unsent < unsent;
+          unsent = now_unsent;
+          if (writes_done_ != taken || drained) {
             taken = writes_done_;
             since = Clock::now();
           } else if (Clock::now() - since >= shared_->options.stall_timeout && !closing_ && epoch == epoch_) {
@@ -453,6 +460,13 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     }
   }
 
+  // Bytes written to the socket that the client has not acknowledged yet (SIOCOUTQ); -1 when unknown.
+  int unsent_bytes() {
+    int unsent = 0;
+    if (::ioctl(beast::get_lowest_layer(ws_).socket().native_handle(), SIOCOUTQ, &unsent) != 0) return -1;
+    return unsent;
+  }
+
   // Keepalive, called by the gateway's sweeper every tick: pings every ping_interval; a peer silent for
   // silence_timeout is dropped. One sweeper for all sessions costs less memory than a timer and a coroutine
   // frame per idle connection.
@@ -462,11 +476,9 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     // their pongs wait — is alive: the socket's unsent bytes shrink as the client acknowledges them. Looked
     // at only once the peer has been silent for half the timeout (one ioctl a tick then).
     if (now - last_seen_ > shared_->options.silence_timeout / 2) {
-      int unsent = 0;
-      const bool known =
-          ::ioctl(beast::get_lowest_layer(ws_).socket().native_handle(), SIOCOUTQ, &unsent) == 0;
-      if (known && last_unsent_ >= 0 && unsent < last_unsent_) last_seen_ = now;
-      last_unsent_ = known && unsent > 0 ? unsent : -1;
+      const int unsent = unsent_bytes();
+      if (unsent >= 0 && last_unsent_ >= 0 && unsent < last_unsent_) last_seen_ = now;
+      last_unsent_ = unsent > 0 ? unsent : -1;
     } else {
       last_unsent_ = -1;
     }

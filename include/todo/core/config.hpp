@@ -46,7 +46,7 @@ struct Config {
   std::size_t ws_max_per_user = 20;
   std::size_t ws_max_connections = 20'000;
   std::size_t ws_send_queue = 256;
-  std::chrono::milliseconds ws_stall_timeout{10'000};
+  std::chrono::milliseconds ws_stall_timeout{60'000};
   std::chrono::milliseconds ws_ping_interval{20'000};
   std::chrono::milliseconds ws_silence_timeout{60'000};
   // Reminders: the scheduler, and e-mail over SMTP (smtp_url empty: no e-mail).

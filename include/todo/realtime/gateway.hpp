@@ -45,7 +45,7 @@ struct GatewayOptions {
   // client takes the queued ones (a catch-up paced by the client).
   std::size_t send_queue = 256;
   // A client whose full send queue has not shrunk by one message for this long is closed with 1013.
-  std::chrono::milliseconds stall_timeout{10'000};
+  std::chrono::milliseconds stall_timeout{60'000};
   std::chrono::milliseconds ping_interval{20'000};
   std::chrono::milliseconds silence_timeout{60'000};
   std::string conninfo;  // for the LISTEN connection that receives other replicas' events
