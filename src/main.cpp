@@ -135,7 +135,9 @@ class ShutdownWatchdog {
     thread_ = std::thread([this, deadline] {
       std::unique_lock lock(mutex_);
       if (cv_.wait_until(lock, deadline, [this] { return finished_; })) return;
-      spdlog::warn("shutdown still waiting for the database after the grace period; exiting now");
+      spdlog::warn(
+          "shutdown not finished 3 s after the grace period (a part still waits for the database); "
+          "exiting now");
       spdlog::default_logger()->flush();
       std::fflush(stdout);
       std::_Exit(0);
@@ -357,9 +359,10 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     stop_by = std::chrono::steady_clock::now() + cfg.shutdown_timeout;
-    // Half a second beyond the grace period: drain() closes the connections left at the grace period, and
-    // the orderly steps after it take a few milliseconds when the database answers.
-    watchdog.arm(stop_by + std::chrono::milliseconds(500));
+    // Three seconds beyond the grace period: drain() closes the connections left at the grace period, and the
+    // orderly steps after it take up to a second when the database answers (the reminder scheduler wakes
+    // from its wait for notifications once a second to see that it is stopped).
+    watchdog.arm(stop_by + std::chrono::seconds(3));
     log::event(spdlog::level::info, "shutting down", {{"signal", signal}});
     server.stop();
     // Closes every WebSocket with 1001, off this io thread: it joins the gateway's listener, which may be

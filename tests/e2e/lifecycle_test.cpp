@@ -653,7 +653,7 @@ TEST_F(LifecycleTest, AHungDatabaseFailsReadinessInTimeAndShutdownKeepsItsGrace)
   writer.join();
   ASSERT_TRUE(status) << "still running 10 s after SIGTERM with a grace period of 2 s";
   EXPECT_EQ(*status, 0);
-  EXPECT_LT(took, 4s) << "the shutdown waited for the database beyond its grace period";
+  EXPECT_LT(took, 6s) << "the shutdown waited for the database beyond its grace period and the 3 s margin";
   EXPECT_NE(server->output().find("exiting now"), std::string::npos);
   // The change was never acknowledged, and never committed: its connection closed before its COMMIT.
   std::string title;
