@@ -33,9 +33,12 @@ class RepeatedKeys {
         entry += parsed.get_ref<const std::string&>();
         const auto [it, fresh] = keys_.insert(std::move(entry));
         top.key = &*it;
-        // Each repeated key once, however often it repeats.
-        if (!fresh && repeated_.insert(&*it).second && repeats_.size() < FieldErrors::kMaxListed)
-          repeats_.push_back({path(), "repeated key"});
+        // Each repeated path once, however often it repeats, and in however many objects at that path.
+        if (!fresh) {
+          std::string at = path();
+          if (repeated_.insert(at).second && repeats_.size() < FieldErrors::kMaxListed)
+            repeats_.push_back({std::move(at), "repeated key"});
+        }
         break;
       }
       case E::object_end:
@@ -51,7 +54,7 @@ class RepeatedKeys {
   }
   /// The first FieldErrors::kMaxListed repeated keys, each once.
   std::vector<FieldError>& repeats() { return repeats_; }
-  /// How many different keys were repeated (all of them, listed or not).
+  /// How many different paths had a repeated key (all of them, listed or not).
   std::size_t repeated_keys() const { return repeated_.size(); }
 
  private:
@@ -79,7 +82,7 @@ class RepeatedKeys {
   std::unordered_set<std::string> keys_;
   std::size_t serial_ = 0;
   std::vector<FieldError> repeats_;
-  std::unordered_set<const std::string*> repeated_;  // entries of keys_ seen more than once
+  std::unordered_set<std::string> repeated_;  // the paths of the keys seen more than once
 };
 
 }  // namespace

@@ -278,7 +278,8 @@ std::optional<Instant> parse_rfc3339_impl(std::string_view s, bool& out_of_range
     if (hours > 23 || minutes > 59) return std::nullopt;
     f.offset_seconds = (zone == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
   }
-  if (!in.done() || f.year < 1) return std::nullopt;
+  // Year 0000 is well-formed: the range check below refuses it for its range.
+  if (!in.done()) return std::nullopt;
   auto t = to_instant(f);
   if (t && leap) {
     const std::int64_t second = std::chrono::floor<std::chrono::seconds>(*t).time_since_epoch().count();

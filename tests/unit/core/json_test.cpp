@@ -71,6 +71,11 @@ TEST(ParseObject, ARepeatedKeyIsABadRequestNamingItAtEveryDepth) {
   ASSERT_TRUE(e);
   EXPECT_THAT(fields_of(*e), ElementsAre("a"));
   EXPECT_STREQ(e->what(), "the body repeats a key: a");
+  // A path is listed once even when objects repeated at it repeat their own keys.
+  e = error_of([] { parse_object(R"({"title":"x","a":{"b":1,"b":2},"a":{"b":3,"b":4}})"); });
+  ASSERT_TRUE(e);
+  EXPECT_THAT(fields_of(*e), ElementsAre("a.b", "a"));
+  EXPECT_STREQ(e->what(), "the body repeats a key: a.b (and 1 other)");
   std::string many = "{";
   for (int i = 0; i < 30; ++i)
     many += "\"k" + std::to_string(i) + "\":1,\"k" + std::to_string(i) + "\":2,";

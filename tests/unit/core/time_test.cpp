@@ -149,11 +149,12 @@ TEST(Rfc3339, RejectsInvalidInputs) {
 // instant outside 0001-9999 in UTC.
 TEST(Rfc3339, ProblemsSayWhetherTheFormOrTheRangeIsWrong) {
   EXPECT_EQ(rfc3339_problem("2026-03-05T09:00:00Z"), "");
-  for (const char* form : {"", "2026-03-05", "yesterday", "2026-13-01T00:00:00Z", "0000-01-01T00:00:00Z"})
+  for (const char* form : {"", "2026-03-05", "yesterday", "2026-13-01T00:00:00Z", "0000-13-01T00:00:00Z"})
     EXPECT_EQ(rfc3339_problem(form),
               "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z")
         << form;
-  for (const char* range : {"0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59"}) {
+  for (const char* range : {"0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59", "0000-12-31T23:59:59Z",
+                            "0000-01-01T00:00:00Z"}) {
     EXPECT_FALSE(parse_rfc3339(range)) << range;
     EXPECT_NE(rfc3339_problem(range).find("from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"),
               std::string::npos)
