@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
@@ -58,10 +59,12 @@ Migrated migrate(const Config& cfg) {
     if (early_stop) return Migrated::stopped;
     try {
       pqxx::connection c(cfg.database_url);
-      const int applied = db::migrate(c);
+      const int applied = db::migrate(c, std::numeric_limits<int>::max(), [] { return early_stop != 0; });
       log::event(spdlog::level::info, "database migrated",
                  {{"applied", applied}, {"version", db::current_version(c)}});
       return Migrated::yes;
+    } catch (const db::MigrationStopped&) {
+      return Migrated::stopped;
     } catch (const pqxx::broken_connection& e) {
       // libpq's words for a value it refuses ("invalid integer value …", "invalid sslmode value …"): no retry
       // mends those (the configuration check catches the ones it knows).

@@ -3,7 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <pqxx/pqxx>
+#include <thread>
 
 namespace todo::db {
 namespace {
@@ -30,10 +32,18 @@ bool is_migrated(pqxx::connection& c) {
   return current_version(c) >= (all.empty() ? 0 : all.back().version);
 }
 
-int migrate(pqxx::connection& c, int up_to) {
-  {
-    pqxx::nontransaction n(c);
-    n.exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLockKey) + ")");
+int migrate(pqxx::connection& c, int up_to, const std::function<bool()>& stopping) {
+  // Tried, not waited for: a process told to stop while another replica applies a long migration stops.
+  for (bool told = false;;) {
+    {
+      pqxx::nontransaction n(c);
+      if (n.exec("SELECT pg_try_advisory_lock(" + std::to_string(kMigrationLockKey) + ")")[0][0].as<bool>())
+        break;
+    }
+    if (stopping && stopping()) throw MigrationStopped();
+    if (!told) spdlog::info("waiting for another process's migrations (the migration lock is held)");
+    told = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   int applied = 0;
   try {

@@ -115,6 +115,27 @@ TEST_F(LifecycleTest, SigtermWhileWaitingForTheDatabaseAtStartExitsZero) {
   EXPECT_NE(p.output().find("stopped before the database could be reached"), std::string::npos);
 }
 
+// The same while another replica applies a long migration (it holds the migration lock): the wait ends
+// with exit 0, and the process never starts serving.
+TEST_F(LifecycleTest, SigtermWhileWaitingForAnotherReplicasMigrationsExitsZero) {
+  const std::string db = fresh_db();
+  pqxx::connection other_replica(db);
+  pqxx::nontransaction(other_replica)
+      .exec("SELECT pg_advisory_lock(" + std::to_string(0x746f646f6d6967LL) + ")");
+  ServerOptions options;
+  options.env = {{"DATABASE_URL", db}};
+  options.wait_ready = false;
+  ServerProcess p(options);
+  ASSERT_TRUE(p.wait_for_output("waiting for another process's migrations", 15s)) << p.output();
+  const auto signalled = Clock::now();
+  p.send_signal(SIGTERM);
+  const auto status = p.wait_exit(5s);
+  ASSERT_TRUE(status) << "still waiting for the migration lock 5 s after SIGTERM";
+  EXPECT_EQ(*status, 0) << p.output();
+  EXPECT_LT(Clock::now() - signalled, 3s);
+  EXPECT_EQ(p.output().find("listening on"), std::string::npos) << "it served after SIGTERM";
+}
+
 TEST_F(LifecycleTest, BusyPortFailsClearly) {
   auto first = serve();
   dump_on_failure_.push_back(first);
