@@ -29,6 +29,15 @@ Instant at(const char* rfc3339) {
   return *t;
 }
 
+/// Each task's occurrence number (-1: none) and due time, in order.
+using Dues = std::vector<std::pair<int, Instant>>;
+Dues dues(const std::vector<Task>& all) {
+  Dues out;
+  for (const auto& o : all)
+    out.emplace_back(o.occurrence.value_or(-1), *o.due_at);
+  return out;
+}
+
 class Recurrence : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -529,13 +538,6 @@ TEST_F(Recurrence, ASkippedOccurrenceNeverComesBack) {
       return 0;
     });
   };
-  auto dues = [](const std::vector<Task>& all) {
-    std::vector<std::pair<int, Instant>> out;
-    for (const auto& o : all)
-      out.emplace_back(o.occurrence.value_or(-1), *o.due_at);
-    return out;
-  };
-  using Dues = std::vector<std::pair<int, Instant>>;
   // COUNT used up by the skipped occurrence 2: the series ends with 0 and 1.
   const Task c = create(user, "FREQ=DAILY;COUNT=3", "2027-03-01T09:00:00Z", "UTC", 2);
   auto all = series(user, c.id);
@@ -608,13 +610,6 @@ TEST_F(Recurrence, ARuleSetAgainAfterTheSeriesEndedStartsANewSeries) {
     p.generate_ahead = ahead;
     return tx([&](pqxx::work& w) { return svc::update(w, Actor(user), id, p, std::nullopt); });
   };
-  auto dues = [](const std::vector<Task>& all) {
-    std::vector<std::pair<int, Instant>> out;
-    for (const auto& o : all)
-      out.emplace_back(o.occurrence.value_or(-1), *o.due_at);
-    return out;
-  };
-  using Dues = std::vector<std::pair<int, Instant>>;
   const Task t = create(user, "FREQ=DAILY", "2027-03-01T09:00:00Z");  // a Monday
   complete(user, t.id);
   complete(user, series(user, t.id)[1].id);
