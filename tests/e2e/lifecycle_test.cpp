@@ -619,6 +619,60 @@ TEST_F(LifecycleTest, ARequestWaitingForALockGivesUpWithA503AndWritesNothing) {
   EXPECT_EQ(server->terminate(), 0);
 }
 
+// Probes while a migration (here an operator) holds schema_migrations: each /readyz gives up within its
+// patience, and the reads they leave waiting for the lock hold up no request: they wait alone on one
+// connection (they were pipelined with the lists, and each probe started its own: six probes delayed a list
+// until the lock timeout).
+TEST_F(LifecycleTest, ReadinessProbesWaitingForALockHoldUpNoRequest) {
+  const std::string db = fresh_db();
+  auto server = serve({{"DATABASE_URL", db}, {"TODO_DB_LOCK_TIMEOUT_MS", "8000"}});
+  dump_on_failure_.push_back(server);
+  auto u = new_user(server->base_url());
+  u.client.set_timeout(20s);
+  const auto t = create_task(u.client, "read while the probes wait");
+  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
+  ASSERT_EQ(u.client.get("/api/v1/tasks?sort=title").status, 200);
+
+  pqxx::connection operator_session(db);
+  pqxx::work w(operator_session);
+  w.exec("LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE");
+  std::vector<std::thread> probes;
+  std::vector<int> statuses(6, 0);
+  const auto started = Clock::now();
+  for (std::size_t i = 0; i < statuses.size(); ++i)
+    probes.emplace_back([&, i] {
+      HttpClient probe(server->base_url());
+      probe.set_timeout(20s);
+      statuses[i] = probe.get("/readyz").status;
+    });
+  for (auto& p : probes)
+    p.join();
+  EXPECT_LT(Clock::now() - started, 4s) << "the probes waited for the lock";
+  for (std::size_t i = 0; i < statuses.size(); ++i)
+    EXPECT_EQ(statuses[i], 503) << "probe " << i;
+
+  // The probes' read still waits for the lock (8 s); the API does not wait with it.
+  for (int round = 0; round < 4; ++round) {
+    const auto asked = Clock::now();
+    // A list not asked before (the list cache answers one that was), so it is read from the database.
+    const auto list = u.client.get("/api/v1/tasks?sort=title&limit=" + std::to_string(10 + round));
+    const auto one = u.client.get(path);
+    EXPECT_LT(Clock::now() - asked, 1s) << "round " << round << ": a read waited behind a probe";
+    EXPECT_EQ(list.status, 200) << list.describe();
+    EXPECT_EQ(one.status, 200) << one.describe();
+  }
+  const auto late = Clock::now();
+  EXPECT_TRUE(IsProblem(HttpClient(server->base_url()).get("/readyz"), 503));
+  EXPECT_LT(Clock::now() - late, 1s) << "a probe after the patience waited again instead of joining the read";
+  w.abort();
+  bool ready = false;
+  for (auto deadline = Clock::now() + 15s; !ready && Clock::now() < deadline;
+       std::this_thread::sleep_for(100ms))
+    ready = HttpClient(server->base_url()).get("/readyz").status == 200;
+  EXPECT_TRUE(ready) << "/readyz did not recover once the lock was gone";
+  EXPECT_EQ(server->terminate(), 0);
+}
+
 // A database that stops answering without closing its connections (a hung host, a partition with no reset):
 // /readyz says 503 within its patience instead of hanging with the database, /healthz stays 200, and SIGTERM
 // still ends the process within the grace period (threads waiting for the database — a request's
