@@ -120,6 +120,64 @@ auto handshake_decorator(bool bearer_protocol, std::string request_id) {
   };
 }
 
+/// The upgrade request being answered: its id and its access-log line.
+struct Answer {
+  std::string request_id;
+  Gateway::Answered answered;
+};
+
+/// The problem type of a refusal, named as the REST API's (http/problem.cpp) are.
+const char* problem_slug(bhttp::status status) {
+  switch (status) {
+    case bhttp::status::forbidden:
+      return "forbidden";
+    case bhttp::status::upgrade_required:
+      return "upgrade-required";
+    case bhttp::status::too_many_requests:
+      return "too-many-requests";
+    case bhttp::status::service_unavailable:
+      return "unavailable";
+    case bhttp::status::unprocessable_entity:
+      return "validation";
+    default:
+      return "bad-request";
+  }
+}
+
+/// Refuses an upgrade with a plain HTTP answer (problem+json) on `stream`, and shuts it down.
+asio::awaitable<void> write_refusal(beast::tcp_stream& stream, Answer& answer, bhttp::status status,
+                                    const std::string& detail, const std::string& user_id,
+                                    const std::string& field) {
+  nlohmann::json errors = nlohmann::json::array();
+  if (!field.empty()) errors.push_back({{"field", field}, {"message", detail}});
+  bhttp::response<bhttp::string_body> res{status, 11};
+  res.set(bhttp::field::content_type, "application/problem+json");
+  res.set("X-Request-Id", answer.request_id);
+  // RFC 6455 4.2.2: the versions this server speaks.
+  if (status == bhttp::status::upgrade_required) res.set(bhttp::field::sec_websocket_version, "13");
+  if (status == bhttp::status::service_unavailable) res.set(bhttp::field::retry_after, "1");
+  res.body() =
+      nlohmann::json{{"type", std::string("https://todo-server.dev/problems/") + problem_slug(status)},
+                     {"title", std::string(bhttp::obsolete_reason(status))},
+                     {"status", static_cast<int>(status)},
+                     {"detail", detail},
+                     {"errors", std::move(errors)}}
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // the Origin may be any bytes
+  res.keep_alive(false);
+  res.prepare_payload();
+  answer.answered(static_cast<unsigned>(status), res.body().size(), user_id);
+  stream.expires_after(std::chrono::seconds(5));
+  co_await bhttp::async_write(stream, res, kTuple);
+  beast::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+}
+
+/// The same, for a connection refused before it became a session.
+asio::awaitable<void> refuse(beast::tcp_stream stream, Answer answer, bhttp::status status,
+                             std::string detail, std::string user_id = {}, std::string field = {}) {
+  co_await write_refusal(stream, answer, status, detail, user_id, field);
+}
+
 /// One client connection. Everything runs on the connection's strand.
 class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
  public:
@@ -138,13 +196,22 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         websocket::stream_base::timeout{std::chrono::seconds(10), websocket::stream_base::none(), false});
     ws_.set_option(websocket::stream_base::decorator(handshake_decorator(bearer_protocol, request_id)));
     ws_.read_message_max(16 * 1024);
-    if (!after_) {
-      // A connection without `after` starts from the present, which for the client is its 101: a change it
-      // makes once it has that is newer, even when it commits before this session has joined the hub and
-      // read the position in establish() (a busy pool, say). Read here, before the 101, it is replayed from
-      // the outbox then. When the database cannot tell, establish() finds out and closes with 1011.
-      if (const auto pos = co_await try_read_position()) after_ = pos->first;
+    // The user's position, read before the 101. A database that cannot tell (down, or a lock held past the
+    // lock timeout) gets a 503 with Retry-After that the client retries, not an upgrade closed at once with
+    // 1011. A connection without `after` starts from the present, which for the client is its 101: a change
+    // it makes once it has that is newer, even when it commits before this session has joined the hub and
+    // read the position again in establish() (a busy pool, say); read here, it is replayed from the outbox.
+    const auto pos = co_await try_read_position();
+    if (!pos) {
+      // Named, not temporaries in the co_await expression (GCC 12 mishandles non-trivial ones there).
+      Answer answer{std::move(request_id), std::move(answered)};
+      const std::string detail = "the database is unavailable or did not answer in time";
+      const std::string no_field;
+      co_await write_refusal(ws_.next_layer(), answer, bhttp::status::service_unavailable, detail, user_id_,
+                             no_field);
+      co_return;  // the destructor gives the reservation back
     }
+    if (!after_) after_ = pos->first;
     // Gateway::accept checked what Beast's handshake checks, so the answer is 101 (or nothing, the peer
     // gone).
     answered(101, 0, user_id_);
@@ -643,57 +710,6 @@ bool listed_origin(std::string_view origin, const std::vector<std::string>& allo
     const auto listed = parse_origin(a);
     return o && listed && *o == *listed;
   });
-}
-
-/// The upgrade request being answered: its id and its access-log line.
-struct Answer {
-  std::string request_id;
-  Gateway::Answered answered;
-};
-
-/// The problem type of a refusal, named as the REST API's (http/problem.cpp) are.
-const char* problem_slug(bhttp::status status) {
-  switch (status) {
-    case bhttp::status::forbidden:
-      return "forbidden";
-    case bhttp::status::upgrade_required:
-      return "upgrade-required";
-    case bhttp::status::too_many_requests:
-      return "too-many-requests";
-    case bhttp::status::service_unavailable:
-      return "unavailable";
-    case bhttp::status::unprocessable_entity:
-      return "validation";
-    default:
-      return "bad-request";
-  }
-}
-
-/// Refuses an upgrade with a plain HTTP answer (problem+json).
-asio::awaitable<void> refuse(beast::tcp_stream stream, Answer answer, bhttp::status status,
-                             std::string detail, std::string user_id = {}, std::string field = {}) {
-  nlohmann::json errors = nlohmann::json::array();
-  if (!field.empty()) errors.push_back({{"field", field}, {"message", detail}});
-  bhttp::response<bhttp::string_body> res{status, 11};
-  res.set(bhttp::field::content_type, "application/problem+json");
-  res.set("X-Request-Id", answer.request_id);
-  // RFC 6455 4.2.2: the versions this server speaks.
-  if (status == bhttp::status::upgrade_required) res.set(bhttp::field::sec_websocket_version, "13");
-  if (status == bhttp::status::service_unavailable) res.set(bhttp::field::retry_after, "1");
-  res.body() =
-      nlohmann::json{{"type", std::string("https://todo-server.dev/problems/") + problem_slug(status)},
-                     {"title", std::string(bhttp::obsolete_reason(status))},
-                     {"status", static_cast<int>(status)},
-                     {"detail", detail},
-                     {"errors", std::move(errors)}}
-          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // the Origin may be any bytes
-  res.keep_alive(false);
-  res.prepare_payload();
-  answer.answered(static_cast<unsigned>(status), res.body().size(), user_id);
-  stream.expires_after(std::chrono::seconds(5));
-  co_await bhttp::async_write(stream, res, kTuple);
-  beast::error_code ignored;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
 }
 
 /// Accepts the upgrade only to close it with 4401: a client learns its token is bad before any data.

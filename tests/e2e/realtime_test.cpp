@@ -1242,6 +1242,40 @@ TEST(RealtimeHandshake, RefusalsAreProblemsAndEveryAnswerHasARequestIdAndALogLin
   EXPECT_EQ(count("101"), 2);
 }
 
+// An upgrade the database cannot serve (here its position read waits past the lock timeout for a lock an
+// operator holds) is a 503 with Retry-After the client can retry, not a 101 closed at once with 1011; the
+// refusal frees its connection slot, and the same upgrade succeeds once the lock is gone.
+TEST(RealtimeHandshake, AnUpgradeTheDatabaseCannotServeIsA503ToRetry) {
+  Database db;
+  OwnServer server(db.url, {{"TODO_DB_LOCK_TIMEOUT_MS", "300"}, {"TODO_WS_MAX_PER_USER", "2"}});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  auto upgrade = [&](const std::string& query) {
+    RawConnection c(url);
+    EXPECT_TRUE(c.send("GET " + target(alice.token) + query + " HTTP/1.1\r\nHost: " + server->host() +
+                       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+                       "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+    auto r = c.read_response(10s);
+    if (!r) throw std::runtime_error("no answer: " + c.received());
+    return *r;
+  };
+  pqxx::connection operator_session(db.url);
+  for (const std::string query : {"", "&after=0"}) {
+    SCOPED_TRACE("query '" + query + "'");
+    {
+      pqxx::work w(operator_session);
+      w.exec("LOCK TABLE user_event_sequences IN ACCESS EXCLUSIVE MODE");
+      for (int i = 0; i < 3; ++i) {  // more than the user's 2 slots: each refusal gives its slot back
+        const auto r = upgrade(query);
+        EXPECT_TRUE(IsProblem(r, 503)) << r.describe();
+        EXPECT_EQ(r.header("retry-after"), "1");
+      }
+    }  // rolled back: the lock is gone
+    const auto r = upgrade(query);
+    EXPECT_EQ(r.status, 101) << r.describe();
+  }
+}
+
 // RFC 6454: an origin's scheme and host are case-insensitive and a default port is the same as none;
 // "Host: example.com:80" with "Origin: http://example.com" was refused as another origin (raw strings).
 TEST(RealtimeHandshake, OriginsAreComparedAsOrigins) {
