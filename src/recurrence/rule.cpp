@@ -189,13 +189,13 @@ Rule parse(std::string_view text) {
         fail(name, quoted(value) + " is not a frequency (DAILY, WEEKLY, MONTHLY or YEARLY)");
     } else if (name == "INTERVAL") {
       auto v = integer(value);
-      if (!v || value.front() == '-' || value.front() == '+') fail(name, quoted(value) + " is not a number");
+      if (!v || value.front() == '+') fail(name, quoted(value) + " is not a number");
       if (*v < 1 || *v > kMaxInterval)
         fail(name, quoted(value) + " is out of range (1 to " + std::to_string(kMaxInterval) + ")");
       r.interval = static_cast<int>(*v);
     } else if (name == "COUNT") {
       auto v = integer(value);
-      if (!v || value.front() == '-' || value.front() == '+') fail(name, quoted(value) + " is not a number");
+      if (!v || value.front() == '+') fail(name, quoted(value) + " is not a number");
       if (*v < 1 || *v > static_cast<long>(kMaxCount))
         fail(name, quoted(value) + " is out of range (1 to " + std::to_string(kMaxCount) + ")");
       r.count = static_cast<std::uint32_t>(*v);

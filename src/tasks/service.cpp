@@ -364,6 +364,7 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   const bool was_open = t.status == Status::open;
   const bool had_rule = t.recurrence.has_value();
   const auto changes = apply_patch(t, patch, at);
+  check_rule_settings(t, patch);
   // A series-wide edit reaches the following occurrences even when this one already has every given value
   // (after a "this" edit of it, say): they may not.
   if (changes.empty() && !(scope == Scope::series && t.series_id)) return t;

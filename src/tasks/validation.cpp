@@ -12,6 +12,19 @@
 namespace todo::tasks {
 namespace {
 
+constexpr const char* kNeedsARule = "is a setting of a recurring task: give a recurrence too";
+
+/// Whether a stored rule and a patch's (canonical) one are the same rule, whatever the stored one's spelling.
+bool same_rule(const std::optional<std::string>& stored, const std::optional<std::string>& patched) {
+  if (!stored || !patched) return !stored && !patched;
+  if (*stored == *patched) return true;
+  try {
+    return recurrence::to_string(recurrence::parse(*stored)) == *patched;
+  } catch (const recurrence::RuleError&) {
+    return false;  // stored before rules were checked: any valid rule replaces it
+  }
+}
+
 // A title is one line: trimmed of Unicode white space (no-break and ideographic spaces included, so one of
 // those alone is empty), with no control character (newlines and tabs included, and C1's U+0085).
 std::optional<std::string> check_title(json::Reader& r, const std::string& raw) {
@@ -80,12 +93,12 @@ std::optional<std::string> check_recurrence(json::Reader& r, const std::string& 
     return std::nullopt;
   }
   try {
-    recurrence::parse(s);
+    // Stored in its canonical form ("rrule:freq=daily;interval=1" is "FREQ=DAILY"), as the chat writes rules.
+    return recurrence::to_string(recurrence::parse(s));
   } catch (const recurrence::RuleError& e) {
     r.fail("recurrence", e.what());
     return std::nullopt;
   }
-  return s;
 }
 
 std::optional<int> check_generate_ahead(json::Reader& r) {
@@ -174,6 +187,11 @@ NewTask parse_new_task(const nlohmann::json& body) {
                                           parse_recurrence_mode, kRecurrenceModeValues))
     t.recurrence_mode = *m;
   if (auto g = check_generate_ahead(r)) t.generate_ahead = *g;
+  if (!r.has("recurrence") || r.is_null("recurrence")) {
+    // Settings of a series on a task that is none would be kept and never used.
+    if (t.generate_ahead > 0) r.fail("generate_ahead", kNeedsARule);
+    if (t.recurrence_mode != RecurrenceMode::fixed) r.fail("recurrence_mode", kNeedsARule);
+  }
   r.finish();
   return t;
 }
@@ -266,6 +284,13 @@ Scope parse_scope(const std::vector<std::pair<std::string, std::string>>& query)
   return scope;
 }
 
+void check_rule_settings(const Task& t, const TaskPatch& p) {
+  if (t.recurrence) return;
+  if (p.generate_ahead && *p.generate_ahead > 0) throw invalid("generate_ahead", kNeedsARule);
+  if (p.recurrence_mode && *p.recurrence_mode != RecurrenceMode::fixed)
+    throw invalid("recurrence_mode", kNeedsARule);
+}
+
 void check_recurring(const Task& t) {
   if (!t.recurrence) return;
   if (!t.due_at) throw invalid("due_at", "is required for a recurring task");
@@ -304,7 +329,9 @@ std::vector<Change> apply_patch(Task& t, const TaskPatch& p, Instant now) {
   if (p.due_at) set("due_at", t.due_at, *p.due_at, instant_json);
   if (p.all_day) set("all_day", t.all_day, *p.all_day, same);
   if (p.timezone) set("timezone", t.timezone, *p.timezone, same);
-  if (p.recurrence) set("recurrence", t.recurrence, *p.recurrence, opt_string);
+  // A rule stored before rules were stored in canonical form is the same rule in another spelling.
+  if (p.recurrence && !same_rule(t.recurrence, *p.recurrence))
+    set("recurrence", t.recurrence, *p.recurrence, opt_string);
   if (p.recurrence_mode)
     set("recurrence_mode", t.recurrence_mode, *p.recurrence_mode,
         [](RecurrenceMode v) { return nlohmann::json(to_string(v)); });

@@ -548,9 +548,12 @@ TEST_F(RecurrenceTest, DeletedSeriesDoesNotComeBack) {
   ASSERT_EQ(u.client.patch(path_of(all[1]) + "?scope=series", {{"status", "open"}}).status, 200);
   ASSERT_EQ(u.client.patch(path_of(all[1]) + "?scope=series", {{"status", "done"}}).status, 200);
   EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
-  auto r = u.client.patch(path_of(all[1]) + "?scope=series",
-                          {{"due_at", "2030-02-01T07:00:00Z"}, {"generate_ahead", 3}});
+  auto r = u.client.patch(path_of(all[1]) + "?scope=series", {{"due_at", "2030-02-01T07:00:00Z"}});
   ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
+  // More generated ahead is a setting of a recurring task, which this one no longer is.
+  r = u.client.patch(path_of(all[1]) + "?scope=series", {{"generate_ahead", 3}});
+  EXPECT_TRUE(IsProblem(r, 422, "generate_ahead")) << r.describe();
   EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
   r = u.client.patch(path_of(all[1]) + "?scope=series", {{"status", "open"}, {"title", "Stretch more"}});
   ASSERT_EQ(r.status, 200) << r.describe();

@@ -80,6 +80,10 @@ enum class Scope { this_occurrence, series };
 /// `scope` query parameter: "this" (default) or "series"; Error(unprocessable) otherwise.
 Scope parse_scope(const std::vector<std::pair<std::string, std::string>>& query);
 
+/// Refuses (Error(unprocessable) naming the field) a patch that gives a task without a rule a setting only a
+/// series uses (generate_ahead above 0, recurrence_mode after_completion); `t` as the patch leaves it.
+void check_rule_settings(const Task& t, const TaskPatch& p);
+
 /// The rule problems of a task as it would be stored (a recurring task needs due_at, generate_ahead needs a
 /// fixed series): Error(unprocessable) naming the field.
 void check_recurring(const Task& t);

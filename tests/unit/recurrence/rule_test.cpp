@@ -65,7 +65,9 @@ TEST(RuleParse, ErrorsNameThePart) {
   EXPECT_EQ(error_of("FREQ=HOURLY"), "FREQ: 'HOURLY' is not supported (DAILY, WEEKLY, MONTHLY or YEARLY)");
   EXPECT_EQ(error_of("FREQ=DAILY;INTERVAL=0"), "INTERVAL: '0' is out of range (1 to 10000)");
   EXPECT_EQ(error_of("FREQ=DAILY;INTERVAL=x"), "INTERVAL: 'X' is not a number");
-  EXPECT_EQ(error_of("FREQ=DAILY;COUNT=-2"), "COUNT: '-2' is not a number");
+  EXPECT_EQ(error_of("FREQ=DAILY;COUNT=-2"), "COUNT: '-2' is out of range (1 to 100000)");
+  EXPECT_EQ(error_of("FREQ=DAILY;INTERVAL=-1"), "INTERVAL: '-1' is out of range (1 to 10000)");
+  EXPECT_EQ(error_of("FREQ=DAILY;INTERVAL=+2"), "INTERVAL: '+2' is not a number");
   EXPECT_EQ(error_of("FREQ=DAILY;COUNT=2;UNTIL=20270101"), "UNTIL: must not be combined with COUNT");
   EXPECT_EQ(error_of("FREQ=DAILY;UNTIL=2027-01-01"),
             "UNTIL: '2027-01-01' is not a date (YYYYMMDD) or date-time (YYYYMMDDTHHMMSSZ)");

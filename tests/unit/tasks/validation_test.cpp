@@ -285,6 +285,11 @@ TEST(ParseNewTask, RecurrenceIsAValidRuleOrNull) {
   };
   EXPECT_EQ(parse_new_task(with_due({{"recurrence", "FREQ=WEEKLY;BYDAY=MO"}})).recurrence,
             "FREQ=WEEKLY;BYDAY=MO");
+  // Stored in canonical form: upper case, no RRULE: prefix, default parts left out, parts in one order.
+  EXPECT_EQ(parse_new_task(with_due({{"recurrence", "rrule:freq=weekly;interval=1;byday=mo,th"}})).recurrence,
+            "FREQ=WEEKLY;BYDAY=MO,TH");
+  EXPECT_EQ(parse_new_task(with_due({{"recurrence", "COUNT=3;BYDAY=-1FR;FREQ=MONTHLY"}})).recurrence,
+            "FREQ=MONTHLY;BYDAY=-1FR;COUNT=3");
   EXPECT_FALSE(parse_new_task(with_title({{"recurrence", nullptr}})).recurrence);
   EXPECT_TRUE(NewTaskRejects(with_due({{"recurrence", std::string(1000, 'R')}}), "recurrence"));
   EXPECT_TRUE(NewTaskRejects(with_due({{"recurrence", std::string(1001, 'R')}}), "recurrence"));
@@ -305,8 +310,20 @@ TEST(ParseNewTask, RecurrenceModeAndGenerateAhead) {
                                             {"recurrence_mode", "after_completion"},
                                             {"generate_ahead", 0}}));
   EXPECT_EQ(t.recurrence_mode, RecurrenceMode::after_completion);
-  EXPECT_EQ(parse_new_task(with_title({{"generate_ahead", 52}})).generate_ahead, 52);
+  EXPECT_EQ(parse_new_task(with_title({{"due_at", "2026-03-02T09:00:00Z"},
+                                       {"recurrence", "FREQ=MONTHLY"},
+                                       {"generate_ahead", 52}}))
+                .generate_ahead,
+            52);
   EXPECT_EQ(parse_new_task(with_title({})).recurrence_mode, RecurrenceMode::fixed);
+  // Settings only a series uses, on a task that is none: refused rather than kept and never used. Their
+  // defaults (as a client sending every field does) are fine.
+  EXPECT_TRUE(NewTaskRejects(with_title({{"generate_ahead", 3}}), "generate_ahead"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"generate_ahead", 3}, {"recurrence", nullptr}}), "generate_ahead"));
+  EXPECT_TRUE(NewTaskRejects(with_title({{"recurrence_mode", "after_completion"}}), "recurrence_mode"));
+  const auto plain = parse_new_task(
+      with_title({{"recurrence", nullptr}, {"recurrence_mode", "fixed"}, {"generate_ahead", 0}}));
+  EXPECT_FALSE(plain.recurrence);
   EXPECT_TRUE(NewTaskRejects(with_title({{"generate_ahead", 53}}), "generate_ahead"));
   EXPECT_TRUE(NewTaskRejects(with_title({{"generate_ahead", -1}}), "generate_ahead"));
   EXPECT_TRUE(NewTaskRejects(with_title({{"recurrence_mode", "every"}}), "recurrence_mode"));
@@ -545,6 +562,39 @@ TEST(ApplyPatch, SameValuesAreNotChanges) {
   p.recurrence = t.recurrence;
   EXPECT_TRUE(apply_patch(t, p, utc(2026, 6, 1)).empty());
   EXPECT_FALSE(t.completed_at);
+}
+
+TEST(ApplyPatch, ARuleStoredInAnotherSpellingIsTheSameRule) {
+  // Rules are stored in canonical form; one stored before that, in another spelling, is not changed by the
+  // same rule given again (which would make a series-wide edit recreate the following occurrences).
+  Task t = sample_task();
+  t.recurrence = "rrule:freq=weekly;interval=1";
+  TaskPatch p;
+  p.recurrence = std::optional<std::string>{"FREQ=WEEKLY"};
+  EXPECT_TRUE(apply_patch(t, p, utc(2026, 6, 1)).empty());
+  EXPECT_EQ(t.recurrence, "rrule:freq=weekly;interval=1");
+  p.recurrence = std::optional<std::string>{"FREQ=WEEKLY;INTERVAL=2"};
+  EXPECT_EQ(change_fields(apply_patch(t, p, utc(2026, 6, 1))), std::vector<std::string>{"recurrence"});
+  EXPECT_EQ(t.recurrence, "FREQ=WEEKLY;INTERVAL=2");
+}
+
+TEST(CheckRuleSettings, ASeriesSettingOnATaskWithoutARuleIsRefused) {
+  Task t = sample_task();
+  t.recurrence.reset();
+  TaskPatch p;
+  p.generate_ahead = 3;
+  EXPECT_TRUE(ThrowsNaming([&] { check_rule_settings(t, p); }, Errc::unprocessable, "generate_ahead"));
+  p.generate_ahead = 0;
+  EXPECT_FALSE(error_of([&] { check_rule_settings(t, p); }));
+  p.recurrence_mode = RecurrenceMode::after_completion;
+  EXPECT_TRUE(ThrowsNaming([&] { check_rule_settings(t, p); }, Errc::unprocessable, "recurrence_mode"));
+  p.recurrence_mode = RecurrenceMode::fixed;
+  EXPECT_FALSE(error_of([&] { check_rule_settings(t, p); }));
+  // A task with a rule takes them; one whose rule a patch removed does not get new ones.
+  t.recurrence = "FREQ=DAILY";
+  p.generate_ahead = 3;
+  p.recurrence_mode = RecurrenceMode::after_completion;
+  EXPECT_FALSE(error_of([&] { check_rule_settings(t, p); }));
 }
 
 TEST(ApplyPatch, RecordsEachChangeWithBeforeAndAfter) {
