@@ -57,13 +57,13 @@ const db::Statement kList{
     "AND (coalesce(r.fire_at, 'infinity'::timestamptz), r.id) > ($3::timestamptz, $4::uuid) "
     "ORDER BY coalesce(r.fire_at, 'infinity'::timestamptz), r.id LIMIT $5"};
 // A copy whose time has already passed (a P1D reminder of an occurrence due in a few hours) is not fired
-// late: it waits cancelled (missed), as a reminder that a move of its task puts in the past does
-// (reminders_follow_task, 0021).
+// late: it is missed, as a reminder that a move of its task puts in the past is (reminders_follow_task,
+// 0023); a copy to a done task is cancelled.
 const db::Statement kCopyRelative{
     "reminders_copy_relative",
     "INSERT INTO reminders (user_id, id, task_id, before_due, fire_at, state) "
     "SELECT c.user_id, uuid_v7(), c.task_id, c.before_due, c.fire_at, "
-    "CASE WHEN c.done OR c.fire_at <= now() THEN 'cancelled' ELSE 'scheduled' END "
+    "CASE WHEN c.done THEN 'cancelled' WHEN c.fire_at <= now() THEN 'missed' ELSE 'scheduled' END "
     "FROM (SELECT r.user_id, t.id AS task_id, r.before_due, r.created_at, r.id, t.status = 'done' AS done, "
     "reminder_fire_at(t.due_at, t.timezone, r.before_due) AS fire_at "
     "FROM reminders r JOIN tasks t ON t.user_id = r.user_id AND t.id = $3 "
@@ -82,7 +82,7 @@ const db::Statement kAddToLaterOccurrences{
     "WHERE s.user_id = $1 AND s.id = $2 AND t.status = 'open') "
     "INSERT INTO reminders (user_id, id, task_id, before_due, fire_at, state) "
     "SELECT l.user_id, uuid_v7(), l.id, $3, reminder_fire_at(l.due_at, l.timezone, $3), "
-    "CASE WHEN reminder_fire_at(l.due_at, l.timezone, $3) <= now() THEN 'cancelled' ELSE 'scheduled' END "
+    "CASE WHEN reminder_fire_at(l.due_at, l.timezone, $3) <= now() THEN 'missed' ELSE 'scheduled' END "
     "FROM later l WHERE NOT EXISTS (SELECT 1 FROM reminders x WHERE x.user_id = l.user_id AND "
     "x.task_id = l.id AND x.before_due = $3) "
     "AND (SELECT count(*) FROM reminders x WHERE x.user_id = l.user_id AND x.task_id = l.id) < $4"};

@@ -247,6 +247,78 @@ TEST_F(RemindersE2e, ASnoozeIsKeptWhenOnlyTheZoneChanges) {
   EXPECT_EQ(reminder(u, tid, rid)["fire_at"], "2031-06-01T09:55:00Z");
 }
 
+// A reminder whose time passed without firing while its task was open is `missed`, not `cancelled` (the state
+// of a done task's reminders), in the API: after a move of its task into the past, after a reopening past its
+// time, and as a recurring task's copy whose offset has already passed. It never fires, is not upcoming, and
+// a snooze schedules it again. (They all answered `cancelled`, as if their task were done.)
+TEST_F(RemindersE2e, AMissedReminderIsMissedNotCancelled) {
+  auto u = user();
+  const auto post = [&](const std::string& task, const json& body) {
+    auto r = u.client.post("/api/v1/tasks/" + task + "/reminders", body);
+    if (r.status != 201) throw std::runtime_error(r.describe());
+    return r.json()["id"].get<std::string>();
+  };
+  const auto state = [&](const std::string& task, const std::string& id) {
+    return reminder(u, task, id)["state"].get<std::string>();
+  };
+  // Moved into the past.
+  const std::string moved =
+      create_task(u.client, json{{"title", "moved"}, {"due_at", "2031-05-01T10:00:00Z"}})["id"];
+  const auto moved_r = post(moved, json{{"before_due", "PT15M"}});
+  EXPECT_EQ(state(moved, moved_r), "scheduled");
+  ASSERT_EQ(u.client.patch("/api/v1/tasks/" + moved, json{{"due_at", "2020-05-01T10:00:00Z"}}).status, 200);
+  EXPECT_EQ(state(moved, moved_r), "missed");
+  EXPECT_EQ(reminder(u, moved, moved_r)["fire_at"], "2020-05-01T09:45:00Z");
+
+  // Done, then reopened after its time: cancelled while done, missed once open.
+  const std::string reopened =
+      create_task(u.client, json{{"title", "reopened"}, {"due_at", "2020-05-01T10:00:00Z"}})["id"];
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + reopened + "/complete").status, 200);
+  const auto reopened_r = post(reopened, json{{"at", "2020-05-01T09:00:00Z"}});
+  EXPECT_EQ(state(reopened, reopened_r), "cancelled");
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + reopened + "/reopen").status, 200);
+  EXPECT_EQ(state(reopened, reopened_r), "missed");
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + reopened + "/complete").status, 200);
+  EXPECT_EQ(state(reopened, reopened_r), "cancelled") << "its task is done";
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + reopened + "/reopen").status, 200);
+  EXPECT_EQ(state(reopened, reopened_r), "missed");
+
+  // Copied to the next occurrence (due a day after the completed one, in an hour) 26 hours before it.
+  const std::string series = create_task(
+      u.client, json{{"title", "series"}, {"due_at", in(1h)}, {"recurrence", "FREQ=DAILY"}})["id"];
+  const auto own = post(series, json{{"before_due", "P1DT2H"}});  // asked for a past time: fires at once
+  EXPECT_TRUE(eventually([&] { return state(series, own) == "delivered"; }));
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + series + "/complete").status, 200);
+  std::optional<json> copy;
+  const auto all = u.client.get("/api/v1/reminders").json();
+  for (const auto& r : all["items"])
+    if (r["before_due"] == "P1DT2H" && r["task_id"] != series) copy = r;
+  ASSERT_TRUE(copy) << "no copy on the next occurrence: " << all;
+  EXPECT_EQ((*copy)["state"], "missed");
+  const std::string next = (*copy)["task_id"];
+
+  // A reminder due now, fired by the scheduler: missed ones, due earlier, would have been claimed with it.
+  const std::string probe = create_task(u.client, "probe")["id"];
+  const auto probe_r = post(probe, json{{"at", "2021-01-01T00:00:00Z"}});
+  EXPECT_TRUE(eventually([&] { return state(probe, probe_r) == "delivered"; }));
+  for (const auto& [task, id] : {std::pair{moved, moved_r}, std::pair{reopened, reopened_r},
+                                 std::pair{next, (*copy)["id"].get<std::string>()}}) {
+    const auto r = reminder(u, task, id);
+    EXPECT_EQ(r["state"], "missed") << r;
+    EXPECT_TRUE(r["fired_at"].is_null()) << "a missed reminder never fires: " << r;
+  }
+  EXPECT_TRUE(u.client.get("/api/v1/reminders?upcoming=true").json()["items"].empty());
+
+  // A snooze schedules a missed one again.
+  auto s = u.client.post("/api/v1/reminders/" + moved_r + "/snooze", json{{"duration", "PT10M"}});
+  ASSERT_EQ(s.status, 200) << s.describe();
+  EXPECT_EQ(s.json()["state"], "scheduled");
+  EXPECT_EQ(s.json()["snoozed"], true);
+  const auto items = u.client.get("/api/v1/reminders?upcoming=true").json()["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["id"], moved_r);
+}
+
 TEST_F(RemindersE2e, BadInput) {
   auto u = user();
   const std::string tid =

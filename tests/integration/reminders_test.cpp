@@ -260,17 +260,20 @@ TEST_F(RemindersTest, DeliveredRelativeReminderIsArmedAgainWhenDueMovesLater) {
   EXPECT_FALSE(again.delivered_at) << "not delivered at its new time";
 }
 
-// A reminder whose time passed while its task was done stays cancelled when the task is reopened; moving the
-// task's due date (or removing it) then arms it again. (It took the new time but stayed cancelled, and never
-// fired.)
-TEST_F(RemindersTest, CancelledReminderOfAReopenedTaskIsArmedWhenDueMoves) {
+// A reminder whose time passed while its task was done is missed when the task is reopened (it waited
+// cancelled, as if the task were still done); moving the task's due date (or removing it) then arms it again.
+// (It took the new time but stayed cancelled, and never fired.)
+TEST_F(RemindersTest, MissedReminderOfAReopenedTaskIsArmedWhenDueMoves) {
   const auto task = make_task(user_, at("2020-02-01T10:00:00Z"));
   const auto r = add(user_, task, R"({"before_due": "PT15M"})");
   complete(user_, task);
+  EXPECT_EQ(get(user_, r.id).state, "cancelled") << "its task is done";
   reopen(user_, task);
-  EXPECT_EQ(get(user_, r.id).state, "cancelled") << "its time passed while the task was done";
+  EXPECT_EQ(get(user_, r.id).state, "missed") << "its time passed while the task was done";
+  EXPECT_TRUE(fire_all_now(user_).empty()) << "a missed reminder never fires";
   patch_due(user_, task, at("2020-03-01T10:00:00Z"));
-  EXPECT_EQ(get(user_, r.id).state, "cancelled") << "a past time, as reopening would leave it";
+  EXPECT_EQ(get(user_, r.id).state, "missed") << "a past time, as reopening would leave it";
+  EXPECT_TRUE(fire_all_now(user_).empty());
   patch_due(user_, task, at("2031-03-01T10:00:00Z"));
   auto s = get(user_, r.id);
   EXPECT_EQ(s.state, "scheduled");
@@ -305,16 +308,17 @@ TEST_F(RemindersTest, CancelledReminderOfAReopenedTaskIsArmedWhenDueMoves) {
 }
 
 // A move of its task that puts a reminder at a time already past never fires it late, whatever its state: it
-// waits cancelled (missed) at that time, as a reopened task's reminder whose time passed does, and a later
-// move to a time still to come arms it again. (A scheduled one took the past time and fired at once, while a
-// cancelled one stayed cancelled.) Copies to another occurrence follow the same rule.
+// is missed at that time (it waited cancelled, as if its task were done), as a reopened task's reminder whose
+// time passed is, and a later move to a time still to come arms it again. (A scheduled one took the past time
+// and fired at once, while a cancelled one stayed cancelled.) Copies to another occurrence follow the same
+// rule; a copy to a done occurrence is cancelled.
 TEST_F(RemindersTest, AMoveIntoThePastNeverFiresLate) {
   const auto task = make_task(user_, at("2031-02-01T10:00:00Z"));
   const auto r = add(user_, task, R"({"before_due": "PT15M"})");
   ASSERT_EQ(get(user_, r.id).state, "scheduled");
   patch_due(user_, task, at("2020-02-01T10:00:00Z"));
   auto s = get(user_, r.id);
-  EXPECT_EQ(s.state, "cancelled") << "its new time has passed: missed, not fired late";
+  EXPECT_EQ(s.state, "missed") << "its new time has passed: missed, not fired late";
   EXPECT_EQ(s.fire_at, at("2020-02-01T09:45:00Z"));
   EXPECT_TRUE(fire_all_now(user_).empty());
   EXPECT_EQ(
@@ -328,10 +332,103 @@ TEST_F(RemindersTest, AMoveIntoThePastNeverFiresLate) {
   const auto soon = make_task(user_, now() + std::chrono::hours(1));
   add(user_, task, R"({"before_due": "P1D"})");
   EXPECT_EQ(tx([&](pqxx::work& w) { return reminders::copy_relative(w, user_, task, soon); }), 2);
-  std::map<std::string, std::string> states;
-  for (const auto& c : tx([&](pqxx::work& w) { return reminders::list_for_task(w, user_, soon); }))
+  std::map<std::string, std::string> states, ids;
+  for (const auto& c : tx([&](pqxx::work& w) { return reminders::list_for_task(w, user_, soon); })) {
     states[*c.before_due] = c.state;
-  EXPECT_EQ(states, (std::map<std::string, std::string>{{"P1D", "cancelled"}, {"PT15M", "scheduled"}}));
+    ids[*c.before_due] = c.id;
+  }
+  EXPECT_EQ(states, (std::map<std::string, std::string>{{"P1D", "missed"}, {"PT15M", "scheduled"}}));
+  std::set<std::string> fired;
+  for (const auto& f : fire_all_now(user_))
+    fired.insert(f.id);
+  EXPECT_TRUE(fired.contains(ids["PT15M"]));
+  EXPECT_FALSE(fired.contains(ids["P1D"])) << "a missed copy never fires";
+  EXPECT_EQ(get(user_, ids["P1D"]).state, "missed");
+
+  const auto done = make_task(user_, now() + std::chrono::hours(1));
+  complete(user_, done);
+  EXPECT_EQ(tx([&](pqxx::work& w) { return reminders::copy_relative(w, user_, task, done); }), 2);
+  for (const auto& c : tx([&](pqxx::work& w) { return reminders::list_for_task(w, user_, done); }))
+    EXPECT_EQ(c.state, "cancelled") << *c.before_due << ": its task is done";
+}
+
+// A reminder whose time passed without firing while its task was open is missed, not cancelled (cancelled
+// is for a done task's reminders): it never fires, is not upcoming, is cancelled while its task is done and
+// missed again once reopened, and a snooze schedules it again. (It waited cancelled, so a client could not
+// tell it from one cancelled because its task was done.)
+TEST_F(RemindersTest, MissedIsNotCancelled) {
+  const auto user = make_user();
+  const auto task = make_task(user, at("2031-02-01T10:00:00Z"));
+  complete(user, task);
+  const auto r = add(user, task, R"({"at": "2020-01-01T00:00:00Z"})");
+  EXPECT_EQ(r.state, "cancelled") << "added to a done task";
+  reopen(user, task);
+  EXPECT_EQ(get(user, r.id).state, "missed") << "its time passed while the task was done";
+  const auto future = add(user, task, R"({"before_due": "PT15M"})");
+  auto list = [&](bool upcoming) {
+    std::map<std::string, std::string> out;
+    for (const auto& x : tx([&](pqxx::work& w) {
+                           return reminders::repository::list(w, user, upcoming, 100, std::nullopt);
+                         }).items)
+      out[x.id] = x.state;
+    return out;
+  };
+  EXPECT_EQ(list(true), (std::map<std::string, std::string>{{future.id, "scheduled"}}));
+  EXPECT_EQ(list(false), (std::map<std::string, std::string>{{r.id, "missed"}, {future.id, "scheduled"}}));
+  complete(user, task);
+  EXPECT_EQ(list(false), (std::map<std::string, std::string>{{r.id, "cancelled"}, {future.id, "cancelled"}}))
+      << "a done task's reminders are cancelled, missed ones too";
+  reopen(user, task);
+  EXPECT_EQ(list(false), (std::map<std::string, std::string>{{r.id, "missed"}, {future.id, "scheduled"}}));
+  tx([&](pqxx::work& w) { w.exec_params("DELETE FROM reminders WHERE id = $1", future.id); });
+  for (const auto& f : fire_all_now(user))
+    EXPECT_NE(f.user_id, user) << "a missed reminder never fires";
+  EXPECT_EQ(get(user, r.id).state, "missed");
+  EXPECT_EQ(
+      count("SELECT count(*) FROM outbox WHERE user_id = $1 AND type = 'com.todo.reminder.fired'", user), 0);
+
+  // A snooze schedules it again, at now + the duration, and it fires then.
+  const auto before = now();
+  const auto s = tx([&](pqxx::work& w) { return reminders::snooze(w, user, r.id, {0, 0, 600}); });
+  EXPECT_EQ(s.state, "scheduled");
+  EXPECT_TRUE(s.snoozed);
+  ASSERT_TRUE(s.fire_at);
+  EXPECT_GE(*s.fire_at, before + 600s - 1s);
+  EXPECT_LE(*s.fire_at, now() + 600s + 1s);
+  std::vector<std::string> fired;
+  for (const auto& f : fire_all_now(user))
+    if (f.user_id == user) fired.push_back(f.id);
+  EXPECT_EQ(fired, std::vector<std::string>{r.id});
+  EXPECT_EQ(get(user, r.id).state, "delivered");
+}
+
+// A relative reminder added to an occurrence is added to the open ones created ahead of it; one whose offset
+// time has already passed there is missed (it was cancelled, as if that occurrence were done).
+TEST_F(RemindersTest, AReminderAddedAheadWhoseTimePassedIsMissed) {
+  const auto user = make_user();
+  tasks::NewTask t;
+  t.title = "standup";
+  t.due_at = now() + 1h;
+  t.timezone = "UTC";
+  t.recurrence = "FREQ=DAILY";
+  t.generate_ahead = 2;
+  const auto first = tx([&](pqxx::work& w) { return tasks::service::create(w, Actor(user), t); });
+  // Occurrences at +1 h, +1 d 1 h, +2 d 1 h: 26 hours before them is past, past, and 23 hours ahead.
+  const auto added = add(user, first.id, R"({"before_due": "P1DT2H"})");
+  EXPECT_EQ(added.state, "scheduled") << "asked for now, on the occurrence itself: fires at once";
+  std::vector<std::pair<Instant, std::string>> others;
+  for (const auto& x : tx([&](pqxx::work& w) {
+                         return reminders::repository::list(w, user, false, 100, std::nullopt);
+                       }).items)
+    if (x.id != added.id) others.emplace_back(*x.fire_at, x.state);
+  std::sort(others.begin(), others.end());
+  ASSERT_EQ(others.size(), 2u);
+  EXPECT_EQ(others[0].second, "missed");
+  EXPECT_LT(others[0].first, now());
+  EXPECT_EQ(others[1].second, "scheduled");
+  EXPECT_GT(others[1].first, now());
+  // Due at once, it would be fired by the next test's scheduler calls.
+  tx([&](pqxx::work& w) { reminders::remove(w, user, first.id, added.id); });
 }
 
 // Moving a done task's due date (or its zone) does not arm its delivered reminders again for the done task:
@@ -840,6 +937,55 @@ TEST_F(RemindersTest, ConcurrentClaimersFireEachReminderExactlyOnce) {
     EXPECT_EQ(row[1].as<int>(), kPerUser);
     EXPECT_EQ(row[2].as<int>(), kPerUser);
   }
+}
+
+// Migration 0023: an open task's reminders that the old rules left cancelled were missed ones; they take the
+// state reopening gives (missed at a past time, scheduled at a time still to come), while a done task's stay
+// cancelled.
+TEST(MissedMigration, AnOpenTasksCancelledRemindersAreMissed) {
+  const std::string url = fresh_database("reminders_0023");
+  pqxx::connection c(url);
+  ASSERT_EQ(db::migrate(c, 22), 22);
+  const std::string user = new_uuid(), open = new_uuid(), done = new_uuid();
+  std::map<std::string, std::string> ids;  // name → id
+  {
+    pqxx::work w(c);
+    w.exec_params("INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'hash')", user,
+                  "user-" + user + "@example.com");
+    for (const auto& [id, status] : {std::pair{open, "open"}, std::pair{done, "done"}})
+      w.exec_params(
+          "INSERT INTO tasks (id, user_id, title, timezone, status) VALUES ($1, $2, 't', 'UTC', $3)", id,
+          user, std::string(status));
+    const struct {
+      const char* name;
+      const std::string& task;
+      const char* at;
+      const char* state;
+    } rows[] = {{"open past cancelled", open, "2020-01-01T00:00:00Z", "cancelled"},
+                {"open future cancelled", open, "2099-01-01T00:00:00Z", "cancelled"},
+                {"open past delivered", open, "2020-01-01T00:00:00Z", "delivered"},
+                {"done past cancelled", done, "2020-01-01T00:00:00Z", "cancelled"},
+                {"done future cancelled", done, "2099-01-01T00:00:00Z", "cancelled"}};
+    for (const auto& r : rows) {
+      ids[r.name] = new_uuid();
+      w.exec_params(
+          "INSERT INTO reminders (user_id, id, task_id, at, fire_at, state) VALUES ($1, $2, $3, $4, $4, $5)",
+          user, ids[r.name], r.task, std::string(r.at), std::string(r.state));
+    }
+    w.commit();
+  }
+  ASSERT_EQ(db::migrate(c), static_cast<int>(db::embedded_migrations().size()) - 22);
+  pqxx::nontransaction n(c);
+  std::map<std::string, std::string> states;
+  for (const auto& [name, id] : ids)
+    states[name] = n.exec_params1("SELECT state FROM reminders WHERE id = $1", id)[0].as<std::string>();
+  EXPECT_EQ(states, (std::map<std::string, std::string>{{"open past cancelled", "missed"},
+                                                        {"open future cancelled", "scheduled"},
+                                                        {"open past delivered", "delivered"},
+                                                        {"done past cancelled", "cancelled"},
+                                                        {"done future cancelled", "cancelled"}}));
+  EXPECT_THROW(n.exec_params("UPDATE reminders SET state = 'lost' WHERE id = $1", ids["open past delivered"]),
+               pqxx::check_violation);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ struct Reminder {
   std::optional<std::string> before_due;  // canonical ISO 8601 duration
   std::optional<Instant> fire_at;         // null: relative and the task has no due date
   bool snoozed = false;
-  std::string state;  // scheduled | firing | delivered | failed | cancelled
+  std::string state;  // scheduled | firing | delivered | failed | cancelled (task done) | missed
   std::optional<Instant> fired_at;
   std::optional<Instant> delivered_at;
   int attempts = 0;  // e-mail attempts for the current firing
