@@ -65,15 +65,16 @@ const db::Statement kMailFailed{
     "WHERE user_id = $1 AND id = $2 AND state = 'firing' AND claimed_by = $3 AND fire_at = $7::timestamptz "
     "RETURNING state"};
 // The e-mail of a firing ended (delivered, or failed for good) while its task's due_at had moved (rearm_at,
-// set by the reminders_rearm_firing trigger): the reminder is scheduled again at the new time, or cancelled
-// when the task is done by now (reopening restores it), with nothing left of the firing that ended
+// set by the reminders_rearm_firing trigger): the reminder is scheduled again at the new time, cancelled when
+// the task is done by now (reopening restores it), or missed when the new time passed while the e-mail was
+// being tried (a moved reminder is never fired late), with nothing left of the firing that ended
 // (delivered_at included: it is not delivered at the new time).
 const db::Statement kRearm{
     "reminders_rearm",
     "UPDATE reminders r SET fire_at = r.rearm_at, rearm_at = NULL, snoozed = false, fired_at = NULL, "
     "delivered_at = NULL, "
-    "state = CASE WHEN t.status = 'done' THEN 'cancelled' ELSE 'scheduled' END, attempts = 0, last_error = "
-    "NULL, "
+    "state = CASE WHEN t.status = 'done' THEN 'cancelled' WHEN r.rearm_at <= now() THEN 'missed' "
+    "ELSE 'scheduled' END, attempts = 0, last_error = NULL, "
     "email_pending = false, claimed_by = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = "
     "now() "
     "FROM tasks t WHERE r.user_id = $1 AND r.id = $2 AND r.state IN ('delivered', 'failed') "

@@ -836,6 +836,29 @@ TEST_F(RemindersTest, FiringReminderIsArmedAgainWhenItsEmailEnds) {
   EXPECT_EQ(s.fire_at, at("2031-07-01T09:45:00Z"));
   tx([&](pqxx::work& w) { tasks::service::reopen(w, Actor(user), task4); });
   EXPECT_EQ(get(user, r4.id).state, "scheduled");
+
+  // The new time passed while the e-mail was still being tried: missed, not fired late. (It was scheduled at
+  // that past time and fired at once.)
+  const auto task5 = make_task(user, at("2031-02-01T10:00:00Z"));
+  const auto r5 = add(user, task5, R"({"before_due": "PT15M"})");
+  job = fire_and_claim(r5.id);
+  ASSERT_TRUE(job);
+  patch_due(user, task5, at("2031-08-01T10:00:00Z"));
+  tx([&](pqxx::work& w) {  // the e-mail's retries took longer than the time left until then
+    w.exec_params(
+        "UPDATE reminders SET rearm_at = now() - interval '1 minute' WHERE user_id = $1 AND id = $2", user,
+        r5.id);
+  });
+  EXPECT_TRUE(tx([&](pqxx::work& w) { return reminders::queue::mail_sent(w, *job, "r"); }));
+  s = get(user, r5.id);
+  EXPECT_EQ(s.state, "missed");
+  EXPECT_LT(*s.fire_at, now());
+  EXPECT_FALSE(s.fired_at);
+  for (const auto& f : fire_all_now(user))
+    EXPECT_NE(f.id, r5.id) << "fired late";
+  EXPECT_EQ(get(user, r5.id).state, "missed");
+  EXPECT_EQ(
+      count("SELECT count(*) FROM outbox WHERE subject = $1 AND type = 'com.todo.reminder.fired'", task5), 1);
 }
 
 // events::append_many, which firing uses: per-user consecutive sequences in the given order, after append's,

@@ -61,7 +61,8 @@ std::vector<MailJob> claim_mail(pqxx::transaction_base& w, const std::string& re
 std::optional<double> next_mail_in(pqxx::transaction_base& w);
 /// The e-mail went out: delivered. False when the lease was lost meanwhile (another replica has it).
 /// When the task's due_at moved while the e-mail was being sent, the reminder is then scheduled again at its
-/// new fire time (rearm_at) instead of staying delivered; mail_failed does the same once it is failed.
+/// new fire time (rearm_at) instead of staying delivered (cancelled if the task is done, missed if that time
+/// has passed by now); mail_failed does the same once it is failed.
 bool mail_sent(pqxx::transaction_base& w, const MailJob& job, const std::string& replica);
 /// The attempt failed with `error`: retried after `retry_in`, or failed for good once `max_attempts` are
 /// used. Returns true when it is now failed.
