@@ -164,7 +164,10 @@ TEST_F(RemindersE2e, AReminderBeforeYearOneIsAtTheEarliestWritableInstant) {
   ASSERT_EQ(u.client.patch("/api/v1/tasks/" + later, json{{"due_at", "0001-06-01T00:00:00+00:00"}}).status,
             200);
   EXPECT_EQ(reminder(u, later, r.json()["id"])["fire_at"], "0001-01-01T00:00:00Z");
-  for (const auto& item : u.client.get("/api/v1/reminders").json()["items"])
+  // (The list is named: iterating over `….json()["items"]` ran over a destroyed temporary.)
+  const auto all = u.client.get("/api/v1/reminders").json();
+  ASSERT_EQ(all["items"].size(), 2u) << all;
+  for (const auto& item : all["items"])
     EXPECT_TRUE(instant_us(item["fire_at"])) << item.dump();
 }
 
