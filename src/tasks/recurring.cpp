@@ -78,13 +78,16 @@ std::vector<Instant> upcoming(const Task& t, Instant now, std::size_t count) {
   if (!t.recurrence || !t.due_at || count == 0) return out;
   const Instant start = t.series_start.value_or(*t.due_at);
   if (t.recurrence_mode == RecurrenceMode::after_completion) {
+    // The first is what completing the task creates: completed when due, or now when it is overdue (an
+    // interval after now, as next_due gives; from its past due time, the list showed dates on the old
+    // schedule that completing never creates). Each later one an interval after the one before.
     const auto rule = recurrence::parse(*t.recurrence);
-    Instant from = *t.due_at;
+    Instant from = std::max(*t.due_at, now);
     int occurrence = t.occurrence.value_or(0);
     while (out.size() < count) {
       auto next = after_completion_next(rule, t, start, from, occurrence++);
       if (!next) break;
-      if (*next > now) out.push_back(*next);
+      out.push_back(*next);
       from = *next;
     }
     return out;

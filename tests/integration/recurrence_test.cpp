@@ -998,5 +998,37 @@ TEST_F(Recurrence, AfterCompletionOccurrencesStopAtYear9999) {
   }
 }
 
+// The occurrences list of an overdue after_completion task shows what completing it now creates: an interval
+// after today, at the series' time of day, then an interval after each. (It went on from the task's past due
+// time, on a schedule completing never follows: every 2 days from a due time 3 days and an hour ago, it
+// listed 23 hours from now, while completing created the day after tomorrow.)
+TEST_F(Recurrence, UpcomingOccurrencesOfAnOverdueAfterCompletionTaskAreWhatCompletingCreates) {
+  const auto user = new_user();
+  for (int attempt = 1;; ++attempt) {
+    const Instant start = now();
+    const Instant due =
+        std::chrono::floor<std::chrono::seconds>(start) - date::days{3} - std::chrono::hours{1};
+    const Task t = create(user, "FREQ=DAILY;INTERVAL=2", format_rfc3339(due).c_str(), "UTC", 0,
+                          tasks::RecurrenceMode::after_completion);
+    const auto list = tx([&](pqxx::work& w) { return svc::occurrence_list(w, user, t.id, 3); });
+    complete(user, t.id);
+    // Listed and completed on two dates (midnight in between): the completion rightly differs; once more.
+    if (attempt == 1 && date::floor<date::days>(start) != date::floor<date::days>(now())) continue;
+    const auto all = series(user, t.id);
+    ASSERT_EQ(all.size(), 2u);
+    ASSERT_EQ(list.size(), 3u);
+    EXPECT_EQ(format_rfc3339(list[0].due_at), format_rfc3339(*all[1].due_at)) << "listed, created";
+    EXPECT_FALSE(list[0].task_id);
+    EXPECT_EQ(list[1].due_at, list[0].due_at + date::days{2});
+    EXPECT_EQ(list[2].due_at, list[0].due_at + date::days{4});
+    // The created one's own list goes on from it in turn (it is not overdue: as if completed when due).
+    const auto next = tx([&](pqxx::work& w) { return svc::occurrences(w, user, all[1].id, 2); });
+    ASSERT_EQ(next.size(), 2u);
+    EXPECT_EQ(format_rfc3339(next[0]), format_rfc3339(list[1].due_at));
+    EXPECT_EQ(format_rfc3339(next[1]), format_rfc3339(list[2].due_at));
+    break;
+  }
+}
+
 }  // namespace
 }  // namespace todo::test

@@ -32,7 +32,9 @@ std::optional<Instant> next_due(const Task& rule_source, const Task& prev, Insta
 bool on_schedule(const Task& t, const std::vector<Task>& series);
 
 /// Up to `count` upcoming occurrence times of a recurring task's series after the task (after now as well);
-/// for after_completion, as if each occurrence were completed when due.
+/// for after_completion, as if each were completed when due, and an overdue task now: the first is what
+/// completing the task now creates when it is overdue (next_due with `now`), else an interval after its
+/// due time; each later one an interval after the one before.
 std::vector<Instant> upcoming(const Task& t, Instant now, std::size_t count);
 
 }  // namespace todo::tasks::recurring
