@@ -116,9 +116,10 @@ void delete_and_record(pqxx::transaction_base& w, const Actor& who, const Task& 
 /// when none is later: an edit of "this and following" reaches every open occurrence from the edited one on
 /// (a new schedule replaces them), so the latest open one holds the series' current rule and content, while
 /// `source` may be earlier than the edit and hold the old ones. Done occurrences keep what they had and are
-/// never copied, unless `source`. `skipping`: the source is an open occurrence about to be deleted, which no
-/// longer counts as open; it still exists, so its relative reminders are copied to the occurrence that
-/// replaces it (as those of a completed source are to the next one). Skipping is no completion: an
+/// never copied, unless `source`. Relative reminders are copied from the same occurrence as the fields.
+/// `skipping`: the source is an open occurrence about to be deleted, which no longer counts as open; it still
+/// exists, so its relative reminders are copied to the occurrence that replaces it when none is later (as
+/// those of a completed source are to the next one). Skipping is no completion: an
 /// after_completion series goes on an interval after the skipped occurrence's due time (after `at` when that
 /// is past), never earlier than the skipped one. `new_ahead`: the edit set the source's generate_ahead, which
 /// the later open occurrences take (raised or lowered).
@@ -186,8 +187,10 @@ void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& sour
     next.generate_ahead = latest.generate_ahead;
     next.series_start = latest.series_start;
     prev = insert_and_record(w, who, next);
-    // Reminder offsets follow the occurrence (wired by the reminders module).
-    if (copy_reminders_hook) copy_reminders_hook(w, who.user_id, source.id, prev);
+    // Reminder offsets follow the occurrence (wired by the reminders module), copied from where the fields
+    // are: a reminder added to or removed from the latest open occurrence carries on, also when an earlier
+    // one is completed (its own reminders are the series' older ones).
+    if (copy_reminders_hook) copy_reminders_hook(w, who.user_id, latest.id, prev);
     ++open;
   }
 }

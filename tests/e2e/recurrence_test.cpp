@@ -2,6 +2,7 @@
 // the preview and occurrences endpoints, the next occurrence on completion (exactly one when two connections
 // complete at once), relative reminders copied along the series, generate_ahead top-ups, scope=this|series,
 // and the events' schemas.
+#include <algorithm>
 #include <barrier>
 #include <cstdio>
 #include <fstream>
@@ -239,6 +240,46 @@ TEST_F(RecurrenceTest, RelativeRemindersFollowTheSeries) {
   EXPECT_EQ(all[3]["due_at"], "2030-04-01T09:00:00Z");
   for (const auto& occ : all)
     EXPECT_EQ(reminders_of(u.client, occ).size(), 1u) << occ["due_at"];
+}
+
+// A new occurrence takes its relative reminders from the series' latest open occurrence, as it takes its
+// fields: a reminder added to the latest one (no occurrence ahead of it to reach) or removed from it carries
+// on when an earlier occurrence is completed. (They were copied from the completed one: the added reminder
+// was lost, the removed one came back.)
+TEST_F(RecurrenceTest, ANewOccurrenceTakesTheLatestOpenOccurrencesReminders) {
+  auto u = user();
+  const auto rent = create_task(u.client, {{"title", "Rent"},
+                                           {"due_at", "2030-01-01T09:00:00Z"},
+                                           {"recurrence", "FREQ=MONTHLY;BYMONTHDAY=1"},
+                                           {"generate_ahead", 1}});
+  auto all = series_of(u.client, rent["id"]);
+  ASSERT_EQ(all.size(), 2u);
+  ASSERT_EQ(u.client.post(path_of(all[1]) + "/reminders", {{"before_due", "P1D"}}).status, 201);
+  EXPECT_TRUE(reminders_of(u.client, all[0]).empty()) << "only the later occurrences get an added one";
+  ASSERT_EQ(u.client.post(path_of(all[0]) + "/complete").status, 200);
+  all = series_of(u.client, rent["id"]);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[2]["due_at"], "2030-03-01T09:00:00Z");
+  auto items = reminders_of(u.client, all[2]);
+  ASSERT_EQ(items.size(), 1u) << items;
+  EXPECT_EQ(items[0]["before_due"], "P1D");
+  EXPECT_EQ(items[0]["fire_at"], "2030-02-28T09:00:00Z");
+
+  // Added to the earlier open occurrence, so to the latest too, then removed from the latest: it stays gone.
+  ASSERT_EQ(u.client.post(path_of(all[1]) + "/reminders", {{"before_due", "PT1H"}}).status, 201);
+  items = reminders_of(u.client, all[2]);
+  ASSERT_EQ(items.size(), 2u) << items;
+  const auto hour =
+      std::find_if(items.begin(), items.end(), [](const auto& r) { return r["before_due"] == "PT1H"; });
+  ASSERT_NE(hour, items.end()) << items;
+  ASSERT_EQ(u.client.del(path_of(all[2]) + "/reminders/" + (*hour)["id"].get<std::string>()).status, 204);
+  ASSERT_EQ(u.client.post(path_of(all[1]) + "/complete").status, 200);
+  all = series_of(u.client, rent["id"]);
+  ASSERT_EQ(all.size(), 4u);
+  items = reminders_of(u.client, all[3]);
+  ASSERT_EQ(items.size(), 1u) << items;
+  EXPECT_EQ(items[0]["before_due"], "P1D");
+  EXPECT_EQ(items[0]["fire_at"], "2030-03-31T09:00:00Z");
 }
 
 TEST_F(RecurrenceTest, ConcurrentCompleteFromTwoConnectionsCreatesOneNext) {

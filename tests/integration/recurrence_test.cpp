@@ -757,7 +757,9 @@ TEST_F(Recurrence, TheReminderHookSeesEachNewOccurrence) {
   ASSERT_EQ(all.size(), 4u);
   ASSERT_EQ(copied.size(), 3u);
   EXPECT_EQ(copied[0], std::make_pair(t.id, all[1].id));
-  EXPECT_EQ(copied[2], std::make_pair(t.id, all[3].id));
+  EXPECT_EQ(copied[1], std::make_pair(t.id, all[2].id));
+  // From the series' latest open occurrence, as the fields are, not from the one completed.
+  EXPECT_EQ(copied[2], std::make_pair(all[2].id, all[3].id));
 }
 
 TEST_F(Recurrence, UpcomingOccurrences) {

@@ -21,9 +21,10 @@ struct Actor {
   std::string request_id;
 };
 
-/// Copies the reminder offsets of a completed (or skipped) occurrence to the next one of its series, in the
-/// same transaction. The reminders module provides it (main wires it with set_copy_reminders); until then it
-/// is a no-op.
+/// Copies the reminder offsets of an occurrence to a new one of its series, in the same transaction: those of
+/// the series' latest open occurrence, which the new one copies as it copies its fields, or of the completed
+/// (or skipped) one when none is later. The reminders module provides it (main wires it with
+/// set_copy_reminders); until then it is a no-op.
 using CopyReminders = void (*)(pqxx::transaction_base& w, const std::string& user_id,
                                const std::string& from_task_id, const Task& to);
 void set_copy_reminders(CopyReminders fn);
