@@ -236,6 +236,16 @@ bool leave_ended_series(pqxx::transaction_base& w, const std::string& user_id, T
   return true;
 }
 
+/// The series and number a rule gave the task (join_series, leave_ended_series), added to its changes: the
+/// event and the audit row list every field that changed.
+void note_series_changes(std::vector<Change>& changes, const Task& before, const Task& after) {
+  const auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  if (before.series_id != after.series_id)
+    changes.push_back({"series_id", opt(before.series_id), opt(after.series_id)});
+  if (before.occurrence != after.occurrence)
+    changes.push_back({"occurrence", opt(before.occurrence), opt(after.occurrence)});
+}
+
 /// A recurring task that is not yet in a series starts one, anchored at its due_at.
 void join_series(Task& t) {
   if (!t.recurrence || t.series_id) return;
@@ -366,14 +376,16 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   wanted.check(t.version);
   const bool was_open = t.status == Status::open;
   const bool had_rule = t.recurrence.has_value();
-  const auto changes = apply_patch(t, patch, at);
+  auto changes = apply_patch(t, patch, at);
   check_rule_settings(t, patch);
   // A series-wide edit reaches the following occurrences even when this one already has every given value
   // (after a "this" edit of it, say): they may not.
   if (changes.empty() && !(scope == Scope::series && t.series_id)) return t;
   check_recurring(t);
+  const Task before_series = t;
   const bool recurs_anew = !had_rule && t.recurrence && t.series_id && leave_ended_series(w, who.user_id, t);
   join_series(t);
+  note_series_changes(changes, before_series, t);
   // The following occurrences are made anew only when the schedule they follow changes: a new rule, mode or
   // zone, or a due_at of this occurrence off its own instant of the schedule: moved now (onto another instant
   // of the rule too: it is another occurrence's), or by an earlier "this" edit (off the rule, or onto another

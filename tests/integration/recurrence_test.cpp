@@ -1032,5 +1032,65 @@ TEST_F(Recurrence, UpcomingOccurrencesOfAnOverdueAfterCompletionTaskAreWhatCompl
   }
 }
 
+// A task that leaves an ended series for a series of its own (a rule set again), or joins one (a plain task
+// given a rule), records its new series_id and occurrence among the changes of its task.updated event and
+// audit row, with the fields the request changed. (They were left out, though they changed.)
+TEST_F(Recurrence, ChangesListTheSeriesATaskLeavesOrJoins) {
+  const auto user = new_user();
+  const auto last_changes = [&](const std::string& id) {
+    return tx([&](pqxx::work& w) {
+      const auto audit = w.exec_params(
+          "SELECT changes::text FROM audit_log WHERE user_id = $1 AND task_id = $2 AND action = "
+          "'task.updated' ORDER BY id DESC LIMIT 1",
+          user, id);
+      const auto event = w.exec_params(
+          "SELECT event::text FROM outbox WHERE user_id = $1 AND subject = $2 AND type = "
+          "'com.todo.task.updated' ORDER BY id DESC LIMIT 1",
+          user, id);
+      if (audit.empty() || event.empty()) throw std::runtime_error("no task.updated for " + id);
+      return std::make_pair(nlohmann::json::parse(audit[0][0].c_str()),
+                            nlohmann::json::parse(event[0][0].c_str())["data"]["changes"]);
+    });
+  };
+  const Task t = create(user, "FREQ=DAILY", "2027-03-01T09:00:00Z");
+  complete(user, t.id);
+  complete(user, series(user, t.id)[1].id);
+  const auto three = series(user, t.id);
+  ASSERT_EQ(three.size(), 3u);
+  tx([&](pqxx::work& w) {
+    svc::remove(w, Actor(user), three[2].id, std::nullopt, tasks::Scope::series);
+    return 0;
+  });
+  tasks::TaskPatch weekly;
+  weekly.recurrence = std::optional<std::string>("FREQ=WEEKLY");
+  const auto set_weekly = [&](const std::string& id) {
+    return tx([&](pqxx::work& w) { return svc::update(w, Actor(user), id, weekly, std::nullopt); });
+  };
+  // The ended series' first task, with another task left in it: a new series id (its own is taken);
+  // occurrence 0 in both, so not listed.
+  const Task first = set_weekly(t.id);
+  ASSERT_TRUE(first.series_id);
+  ASSERT_NE(*first.series_id, t.id);
+  const nlohmann::json renamed = {{"recurrence", {nullptr, "FREQ=WEEKLY"}},
+                                  {"series_id", {t.id, *first.series_id}}};
+  EXPECT_EQ(last_changes(t.id), std::make_pair(renamed, renamed));
+  // Its second task: a series of its own, named by its id, numbered from 0.
+  set_weekly(three[1].id);
+  const nlohmann::json second = {
+      {"recurrence", {nullptr, "FREQ=WEEKLY"}}, {"series_id", {t.id, three[1].id}}, {"occurrence", {1, 0}}};
+  EXPECT_EQ(last_changes(three[1].id), std::make_pair(second, second));
+
+  // A plain task given a rule starts a series: series_id and occurrence from null.
+  tasks::NewTask plain;
+  plain.title = "plain";
+  plain.due_at = at("2027-03-01T09:00:00Z");
+  plain.timezone = "UTC";
+  const Task p = tx([&](pqxx::work& w) { return svc::create(w, Actor(user), plain); });
+  set_weekly(p.id);
+  const nlohmann::json joined = {
+      {"recurrence", {nullptr, "FREQ=WEEKLY"}}, {"series_id", {nullptr, p.id}}, {"occurrence", {nullptr, 0}}};
+  EXPECT_EQ(last_changes(p.id), std::make_pair(joined, joined));
+}
+
 }  // namespace
 }  // namespace todo::test
