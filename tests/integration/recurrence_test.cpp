@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <barrier>
+#include <memory>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "integration.hpp"
 #include "todo/auth/users.hpp"
@@ -1090,6 +1092,105 @@ TEST_F(Recurrence, ChangesListTheSeriesATaskLeavesOrJoins) {
   const nlohmann::json joined = {
       {"recurrence", {nullptr, "FREQ=WEEKLY"}}, {"series_id", {nullptr, p.id}}, {"occurrence", {nullptr, 0}}};
   EXPECT_EQ(last_changes(p.id), std::make_pair(joined, joined));
+}
+
+// Migration 0022 on a database of version 21: tasks (and audit rows) stored as the server stored them before.
+class SeriesMigration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = fresh_database("series_0022");
+    c_ = std::make_unique<pqxx::connection>(url_);
+    ASSERT_EQ(db::migrate(*c_, 21), 21);
+  }
+  std::string new_user() {
+    const std::string user = new_uuid();
+    pqxx::work w(*c_);
+    w.exec_params("INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'hash')", user,
+                  "user-" + user + "@example.com");
+    w.commit();
+    return user;
+  }
+  /// A stored task: of series `series` (none: a plain task) with number `occurrence`.
+  Task add(const std::string& user, const std::optional<std::string>& series, int occurrence, const char* due,
+           Status status, const std::optional<std::string>& rule, const std::string& id = new_uuid()) {
+    Task t;
+    t.id = id;
+    t.user_id = user;
+    t.title = "task";
+    t.status = status;
+    t.due_at = at(due);
+    t.timezone = "UTC";
+    t.recurrence = rule;
+    t.series_id = series;
+    if (series) t.occurrence = occurrence;
+    pqxx::work w(*c_);
+    w.exec_params(
+        "INSERT INTO tasks (id, user_id, title, status, due_at, timezone, recurrence, series_id, occurrence, "
+        "series_start, completed_at) VALUES ($1, $2, 'task', $3, $4::timestamptz, 'UTC', $5, $6::uuid, "
+        "$7::integer, CASE WHEN $6::uuid IS NOT NULL THEN '2027-01-01T09:00:00Z'::timestamptz END, "
+        "CASE WHEN $3 = 'done' THEN now() END)",
+        t.id, user, std::string(tasks::to_string(status)), format_rfc3339(*t.due_at), rule, series,
+        t.occurrence);
+    w.commit();
+    return t;
+  }
+  /// The task.created or task.deleted audit row the server wrote for `t` in request `request`.
+  void audit(const Task& t, const char* action, const std::string& request) {
+    std::string changes;
+    tasks::append_snapshot(changes, t, /*created=*/std::string_view(action) == "task.created");
+    pqxx::work w(*c_);
+    w.exec_params(
+        "INSERT INTO audit_log (user_id, task_id, action, request_id, changes) VALUES ($1, $2, $3, "
+        "$4, $5::json)",
+        t.user_id, t.id, action, request, changes);
+    w.commit();
+  }
+  void remove(const Task& t, const std::string& request) {
+    audit(t, "task.deleted", request);
+    pqxx::work w(*c_);
+    w.exec_params("DELETE FROM tasks WHERE user_id = $1 AND id = $2", t.user_id, t.id);
+    w.commit();
+  }
+  using Row = std::tuple<std::string, std::string, int, std::string>;  // user, series, last, its due
+  /// Migrates to the newest version; returns task_series's rows, ordered.
+  std::vector<Row> migrated_rows() {
+    EXPECT_EQ(db::migrate(*c_), static_cast<int>(db::embedded_migrations().size()) - 21);
+    std::vector<Row> rows;
+    pqxx::work w(*c_);
+    for (const auto& r :
+         w.exec("SELECT user_id::text, series_id::text, last_occurrence, last_due_at FROM task_series "
+                "ORDER BY user_id, series_id"))
+      rows.emplace_back(r[0].c_str(), r[1].c_str(), r[2].as<int>(),
+                        format_rfc3339(db::optional_instant(r[3]).value_or(Instant{})));
+    return rows;
+  }
+  static std::vector<Row> sorted(std::vector<Row> rows) {
+    std::sort(rows.begin(), rows.end());
+    return rows;
+  }
+
+  std::string url_;
+  std::unique_ptr<pqxx::connection> c_;
+};
+
+// Each user's series get their highest occurrence and its due time (the highest by number, which a "this"
+// edit may have moved before a lower one); an ended series (its open occurrences deleted, the done ones
+// without a rule) too; plain tasks none.
+TEST_F(SeriesMigration, FillsTheHighestOccurrenceOfEachSeries) {
+  const auto ada = new_user(), bob = new_user();
+  const std::optional<std::string> monthly("FREQ=MONTHLY"), none;
+  const std::string rent = new_uuid(), ended = new_uuid(), weekly = new_uuid();
+  add(ada, rent, 0, "2027-01-01T09:00:00Z", Status::done, monthly, rent);
+  add(ada, rent, 1, "2027-02-01T09:00:00Z", Status::open, monthly);
+  add(ada, rent, 2, "2027-02-20T09:00:00Z", Status::open, monthly);
+  add(ada, ended, 0, "2027-01-01T09:00:00Z", Status::done, none, ended);
+  add(ada, ended, 1, "2027-01-02T09:00:00Z", Status::done, none);
+  add(bob, weekly, 0, "2027-01-04T09:00:00Z", Status::open, std::string("FREQ=WEEKLY"), weekly);
+  add(ada, std::nullopt, 0, "2027-05-01T09:00:00Z", Status::open, none);
+  add(bob, std::nullopt, 0, "2027-05-01T09:00:00Z", Status::done, none);
+  EXPECT_EQ(migrated_rows(), sorted({{ada, rent, 2, "2027-02-20T09:00:00Z"},
+                                     {ada, ended, 1, "2027-01-02T09:00:00Z"},
+                                     {bob, weekly, 0, "2027-01-04T09:00:00Z"}}));
 }
 
 }  // namespace
