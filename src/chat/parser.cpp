@@ -224,6 +224,37 @@ class Parser {
                            "payment", "semester", "term",      "draft",  "version", "person"});
   }
   string_view raw_of(std::size_t i) const { return i < n_ ? t_[i].raw : string_view(); }
+  // A word written with a capital first letter ("Friday", "FRIDAY").
+  bool capital(std::size_t i) const {
+    return i < n_ && !t_[i].punct && !t_[i].raw.empty() && t_[i].raw[0] >= 'A' && t_[i].raw[0] <= 'Z';
+  }
+  // A weekday that is part of a name, not a date: one after a word that makes it a named day ("Black Friday
+  // sale", "Cyber Monday", "vote on Super Tuesday"), or a capitalised one that starts a run of capitalised
+  // words holding one that is no date, time or joining word ("watch Friday Night Lights", "teach Sunday
+  // School", "reply to Sun Microsystems"). "call mom friday", "Friday: call mom", "Call Mom Friday Night",
+  // "Call Mom Friday At 3pm" keep their date, and so does a weekday after a cue word ("on Friday Night
+  // Lights" is on Friday). Returns the end of the name (the token after it), or i when the weekday is none.
+  std::size_t weekday_name(std::size_t i) const {
+    if (i >= n_ || t_[i].punct || weekday_word(low(i), true) < 0) return i;
+    if (i > 0 && !t_[i - 1].punct &&
+        in(low(i - 1), {"black", "good", "cyber", "super", "ash", "holy", "maundy", "shrove", "palm",
+                        "easter", "giving", "fat", "bowl", "casual", "throwback", "taco", "meatless"}))
+      return i + 1;
+    if (!capital(i) ||
+        (i > 0 && in(low(i - 1), {"on",    "next",  "this",    "coming", "upcoming", "every",    "each",
+                                  "by",    "until", "till",    "before", "due",      "starting", "from",
+                                  "after", "since", "through", "thru",   "between",  "last"})))
+      return i;
+    for (std::size_t k = i + 1; capital(k); ++k) {
+      if (in(low(k), {"night", "morning", "afternoon", "evening"})) continue;  // "Friday Night Lights"
+      if (continues_date(low(k))) return i;
+      std::size_t end = k + 1;
+      while (capital(end))
+        ++end;
+      return end;
+    }
+    return i;
+  }
 
   // ---- grammars ----
   std::size_t match_amount(std::size_t i, int& n, Unit& u) const;
@@ -629,7 +660,7 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     return 1;
   }
   bool plural = false;
-  if (int day = weekday_word(w, cued, &plural); day >= 0 && !plural) {
+  if (int day = weekday_word(w, cued, &plural); day >= 0 && !plural && weekday_name(i) == i) {
     int delta = (day - wd + 7) % 7;
     if (delta == 0) delta = 7;
     // "friday after next": the one after the next one
@@ -2771,8 +2802,9 @@ void Parser::finish_list() {
   }
   if (!rest.empty()) q.q = rest;
   // Date words that were not read ("due after the holidays") are no search text: never a confident "none".
-  for (std::size_t i = 0; i < n_; ++i)
-    if (free(i) && is_date_word(low(i))) {
+  // A name holding a weekday ("find Friday Night Lights") is search text.
+  for (std::size_t i = 0; i < n_; i = std::max(i + 1, weekday_name(i)))
+    if (free(i) && weekday_name(i) == i && is_date_word(low(i))) {
       problem("unread date words in the list request " + quote(i, i + 1));
       break;
     }

@@ -1135,5 +1135,74 @@ TEST(ChatParser, UnreadTimeLikeWordsAreAProblem) {
   EXPECT_EQ(parse("meet at 5th avenue", ny()).title, "meet at 5th avenue");
 }
 
+// A weekday in a name is no date: a capitalised weekday that starts a run of capitalised words ("watch Friday
+// Night Lights"), or one made a named day by the word before it ("Black Friday sale"). A weekday alone, after
+// a cue word, before punctuation, a time or a joining word, stays a date, in any case.
+TEST(ChatParser, AWeekdayInANameStaysInTheTitle) {
+  struct Case {
+    const char* text;
+    const char* title;
+    const char* due;
+  };
+  // names: the whole message is the title, with no date
+  for (const char* text :
+       {"watch Friday Night Lights", "Watch Monday Night Football", "record Saturday Night Live",
+        "teach Sunday School", "Sunday Brunch With Friends", "FRIDAY NIGHT LIGHTS",
+        "reply to Sun Microsystems", "Black Friday sale", "prep black friday sale", "shop Cyber Monday deals",
+        "vote on Super Tuesday", "Good Friday service", "attend Ash Wednesday mass"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, text);
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << r.problems.front();
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  for (const auto& c : std::initializer_list<Case>{
+           // a name with a date of its own
+           {"watch Saturday Night Live tonight at 11:30pm", "watch Saturday Night Live",
+            "2026-03-05T04:30:00Z"},
+           {"Sunday School at 10am", "Sunday School", "2026-03-05T15:00:00Z"},
+           {"Good Friday service on April 3", "Good Friday service", "2026-04-03T04:00:00Z"},
+           // dates
+           {"call mom friday", "call mom", "2026-03-06T05:00:00Z"},
+           {"call mom on Friday", "call mom", "2026-03-06T05:00:00Z"},
+           {"Friday: call mom", "call mom", "2026-03-06T05:00:00Z"},
+           {"Friday, call Mom", "call Mom", "2026-03-06T05:00:00Z"},
+           {"Friday call mom", "call mom", "2026-03-06T05:00:00Z"},
+           {"dentist friday at 3pm", "dentist", "2026-03-06T20:00:00Z"},
+           {"dentist Friday 3pm", "dentist", "2026-03-06T20:00:00Z"},
+           {"Call Mom Friday", "Call Mom", "2026-03-06T05:00:00Z"},
+           {"CALL MOM FRIDAY", "CALL MOM", "2026-03-06T05:00:00Z"},
+           {"Call Mom Friday At 3pm", "Call Mom", "2026-03-06T20:00:00Z"},
+           {"Call Mom Friday Night", "Call Mom", "2026-03-07T02:00:00Z"},
+           {"watch the game Saturday Night", "watch the game", "2026-03-08T02:00:00Z"},
+           {"Dinner Friday With Sarah", "Dinner With Sarah", "2026-03-06T05:00:00Z"},
+           {"Call Mom Friday About Taxes", "Call Mom About Taxes", "2026-03-06T05:00:00Z"},
+           {"Submit Report By Friday", "Submit Report", "2026-03-06T05:00:00Z"},
+           {"pay rent Friday #home", "pay rent", "2026-03-06T05:00:00Z"},
+           {"Pay Rent Friday Urgent", "Pay Rent", "2026-03-06T05:00:00Z"},
+           {"call mom on Friday Night", "call mom", "2026-03-07T02:00:00Z"},
+       }) {
+    const auto r = parse(c.text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << c.text;
+    EXPECT_EQ(r.title, c.title) << c.text;
+    EXPECT_EQ(r.due_at ? format_rfc3339(*r.due_at) : "none", c.due ? c.due : "none") << c.text;
+    EXPECT_TRUE(r.problems.empty()) << c.text << ": " << r.problems.front();
+    EXPECT_GE(r.confidence, 0.7) << c.text;
+  }
+  // A name in a command or a search is its words, never a date.
+  const auto move = parse("move Friday Night Lights to saturday", ny());
+  EXPECT_EQ(move.intent, Intent::update);
+  EXPECT_EQ(move.target, "Friday Night Lights");
+  ASSERT_TRUE(move.due_at.has_value());
+  EXPECT_EQ(format_rfc3339(*move.due_at), "2026-03-07T05:00:00Z");
+  const auto find = parse("find Friday Night Lights", ny());
+  EXPECT_EQ(find.intent, Intent::list);
+  ASSERT_TRUE(find.query.has_value());
+  EXPECT_EQ(find.query->q, std::optional<std::string>("Friday Night Lights"));
+  EXPECT_FALSE(find.query->due_after.has_value());
+  EXPECT_TRUE(find.problems.empty()) << find.problems.front();
+}
+
 }  // namespace
 }  // namespace todo::chat
