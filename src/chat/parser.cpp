@@ -228,6 +228,36 @@ class Parser {
   bool capital(std::size_t i) const {
     return i < n_ && !t_[i].punct && !t_[i].raw.empty() && t_[i].raw[0] >= 'A' && t_[i].raw[0] <= 'Z';
   }
+  // A house or room number, no time, after "at": one with letters that write no time ("at 221b baker street",
+  // "at 2B conference room": any word after it), or a number before one to three words that end in a street
+  // word ("at 10 Downing Street", "at 350 Fifth Avenue", "at 1234 Elm St"). "at 9h30", "at 5ish", "at 5
+  // pm", "at 5 on Main Street" stay times.
+  bool address_number(std::size_t i) const {
+    if (i >= n_ || t_[i].punct) return false;
+    const string_view w = low(i);
+    const std::size_t digits = std::min(w.find_first_not_of("0123456789"), w.size());
+    if (digits == 0 || digits > 5) return false;
+    const string_view letters = w.substr(digits);
+    if (letters.size() > 2 || letters.find_first_not_of("abcdefghijklmnopqrstuvwxyz") != string_view::npos ||
+        in(letters, {"a", "p", "am", "pm", "h", "hr", "hs", "m", "mn", "st", "nd", "rd", "th"}))
+      return false;
+    const auto word = [&](std::size_t k) {
+      return k < n_ && !t_[k].punct && !low(k).empty() && low(k)[0] >= 'a' && low(k)[0] <= 'z';
+    };
+    if (!letters.empty()) return word(i + 1);
+    for (std::size_t k = i + 1; k <= i + 4 && word(k); ++k) {
+      const string_view x = low(k);
+      if (k > i + 1 && in(x, {"street",  "st",        "avenue",  "ave",    "road",  "rd",      "lane",
+                              "ln",      "boulevard", "blvd",    "drive",  "dr",    "way",     "place",
+                              "pl",      "court",     "ct",      "square", "sq",    "terrace", "crescent",
+                              "highway", "hwy",       "parkway", "pkwy",   "plaza", "circle",  "loop"}))
+        return true;
+      if (continues_date(x) || x.find('\'') != string_view::npos ||
+          in(x, {"the", "a", "an", "my", "your", "his", "her", "our", "their"}))
+        return false;
+    }
+    return false;
+  }
   // A weekday that is part of a name, not a date: one after a word that makes it a named day ("Black Friday
   // sale", "Cyber Monday", "vote on Super Tuesday"), or a capitalised one that starts a run of capitalised
   // words holding one that is no date, time or joining word ("watch Friday Night Lights", "teach Sunday
@@ -930,7 +960,7 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
   if (phrase(i, {"end", "of", "day"})) return t.minute = 17 * 60, 3;
   if (phrase(i, {"end", "of", "the", "day"})) return t.minute = 17 * 60, 4;
   if (phrase(i, {"the", "end", "of", "the", "day"})) return t.minute = 17 * 60, 5;
-  const bool after_at = i > 0 && free_in(i - 1, {"at", "@", "around"});
+  const bool after_at = i > 0 && free_in(i - 1, {"at", "@", "around"}) && !address_number(i);
   const string_view next = free(i + 1) ? low(i + 1) : string_view();
   // "half past 3", "quarter past 9", "(a) quarter to 5": the hour reads as "at 3" does (am/pm written, or the
   // part of the day, or 1-7 pm and 8-12 am).
@@ -1612,14 +1642,16 @@ void Parser::extract() {
       clock = true;
     bool dateish = ordinal_shape(w) && !ordinal_noun(i);
     if (!dateish && w.find('/') != string_view::npos && w.find_first_of("0123456789") == 0) dateish = true;
-    if (free_in(i, {"at", "@"}) && i + 1 < n_ && all_digits(low(i + 1)) && free(i + 1)) clock = true;
+    if (free_in(i, {"at", "@"}) && i + 1 < n_ && all_digits(low(i + 1)) && free(i + 1) &&
+        !address_number(i + 1))
+      clock = true;
     std::size_t quoted = i + 1;  // the words the problem quotes
     // Time-like words that were not read: "at 9h30", "at half 5" (British for 5:30), "in 2wks", the zone in
     // "at 3pm EST". A problem (low confidence, no due date), never a title at 0.85.
     if (free_in(i, {"at", "@", "around"}) && free(i + 1) && !t_[i + 1].punct) {
       const string_view next = low(i + 1);
       const bool digit_led = !next.empty() && next[0] >= '0' && next[0] <= '9';
-      if (digit_led && !ordinal_shape(next)) {
+      if (digit_led && !ordinal_shape(next) && !address_number(i + 1)) {
         clock = true;
         quoted = i + 2;
       }

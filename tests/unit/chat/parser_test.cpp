@@ -18,6 +18,31 @@ std::string spanned(std::string_view text, const Span& s) {
   return std::string(text.substr(s.start, s.end - s.start));
 }
 
+// The whole message is the title of a new task without a date, read with confidence.
+void expect_plain_title(const char* text) {
+  const auto r = parse(text, ny());
+  EXPECT_EQ(r.intent, Intent::create) << text;
+  EXPECT_EQ(r.title, text) << text;
+  EXPECT_FALSE(r.due_at.has_value()) << text;
+  EXPECT_TRUE(r.problems.empty()) << text << ": " << r.problems.front();
+  EXPECT_GE(r.confidence, 0.7) << text;
+}
+
+// A message read as a new task `title` due at `due` (RFC 3339), with confidence.
+struct Dated {
+  const char* text;
+  const char* title;
+  const char* due;
+};
+void expect_dated(const Dated& c) {
+  const auto r = parse(c.text, ny());
+  EXPECT_EQ(r.intent, Intent::create) << c.text;
+  EXPECT_EQ(r.title, c.title) << c.text;
+  EXPECT_EQ(r.due_at ? format_rfc3339(*r.due_at) : "none", c.due) << c.text;
+  EXPECT_TRUE(r.problems.empty()) << c.text << ": " << r.problems.front();
+  EXPECT_GE(r.confidence, 0.7) << c.text;
+}
+
 TEST(ChatParser, SpansCoverTheRecognisedParts) {
   const std::string text = "Buy milk tomorrow at 5pm p1 #home";
   const auto r = parse(text, ny());
@@ -1058,12 +1083,7 @@ TEST(ChatParser, AnOrdinalBeforeANounIsNoDate) {
   for (const char* text :
        {"prep for the 2nd interview", "book the 2nd dose", "schedule the 2nd meeting with HR",
         "plan the 10th reunion", "prepare for the 3rd quarter review", "buy gift for the 1st date"}) {
-    const auto r = parse(text, ny());
-    EXPECT_EQ(r.intent, Intent::create) << text;
-    EXPECT_EQ(r.title, text) << text;
-    EXPECT_FALSE(r.due_at.has_value()) << text;
-    EXPECT_TRUE(r.problems.empty()) << text << ": " << r.problems.front();
-    EXPECT_GE(r.confidence, 0.7) << text;
+    expect_plain_title(text);
   }
   const auto on = parse("pay rent on the 2nd", ny());
   EXPECT_EQ(on.title, "pay rent");
@@ -1139,25 +1159,15 @@ TEST(ChatParser, UnreadTimeLikeWordsAreAProblem) {
 // Night Lights"), or one made a named day by the word before it ("Black Friday sale"). A weekday alone, after
 // a cue word, before punctuation, a time or a joining word, stays a date, in any case.
 TEST(ChatParser, AWeekdayInANameStaysInTheTitle) {
-  struct Case {
-    const char* text;
-    const char* title;
-    const char* due;
-  };
   // names: the whole message is the title, with no date
   for (const char* text :
        {"watch Friday Night Lights", "Watch Monday Night Football", "record Saturday Night Live",
         "teach Sunday School", "Sunday Brunch With Friends", "FRIDAY NIGHT LIGHTS",
         "reply to Sun Microsystems", "Black Friday sale", "prep black friday sale", "shop Cyber Monday deals",
         "vote on Super Tuesday", "Good Friday service", "attend Ash Wednesday mass"}) {
-    const auto r = parse(text, ny());
-    EXPECT_EQ(r.intent, Intent::create) << text;
-    EXPECT_EQ(r.title, text);
-    EXPECT_FALSE(r.due_at.has_value()) << text;
-    EXPECT_TRUE(r.problems.empty()) << text << ": " << r.problems.front();
-    EXPECT_GE(r.confidence, 0.7) << text;
+    expect_plain_title(text);
   }
-  for (const auto& c : std::initializer_list<Case>{
+  for (const auto& c : std::initializer_list<Dated>{
            // a name with a date of its own
            {"watch Saturday Night Live tonight at 11:30pm", "watch Saturday Night Live",
             "2026-03-05T04:30:00Z"},
@@ -1183,12 +1193,7 @@ TEST(ChatParser, AWeekdayInANameStaysInTheTitle) {
            {"Pay Rent Friday Urgent", "Pay Rent", "2026-03-06T05:00:00Z"},
            {"call mom on Friday Night", "call mom", "2026-03-07T02:00:00Z"},
        }) {
-    const auto r = parse(c.text, ny());
-    EXPECT_EQ(r.intent, Intent::create) << c.text;
-    EXPECT_EQ(r.title, c.title) << c.text;
-    EXPECT_EQ(r.due_at ? format_rfc3339(*r.due_at) : "none", c.due ? c.due : "none") << c.text;
-    EXPECT_TRUE(r.problems.empty()) << c.text << ": " << r.problems.front();
-    EXPECT_GE(r.confidence, 0.7) << c.text;
+    expect_dated(c);
   }
   // A name in a command or a search is its words, never a date.
   const auto move = parse("move Friday Night Lights to saturday", ny());
@@ -1202,6 +1207,33 @@ TEST(ChatParser, AWeekdayInANameStaysInTheTitle) {
   EXPECT_EQ(find.query->q, std::optional<std::string>("Friday Night Lights"));
   EXPECT_FALSE(find.query->due_after.has_value());
   EXPECT_TRUE(find.problems.empty()) << find.problems.front();
+}
+
+// A house or room number after "at" is no time: with letters that write no time and a word after it, or
+// before words ending in a street word. Real unreadable times stay a problem; real times are still read.
+TEST(ChatParser, AnAddressNumberIsNoTime) {
+  for (const char* text :
+       {"meet at 221b baker street", "meet at 221 baker street", "meet at 10 downing street",
+        "lunch at 350 Fifth Avenue", "meet at 2B conference room", "meet at 1 Infinite Loop",
+        "meet @ 221b baker street", "meet at 100 N Main St"}) {
+    expect_plain_title(text);
+  }
+  for (const auto& c : std::initializer_list<Dated>{
+           {"meet at 10 Downing St tomorrow at 9am", "meet at 10 Downing St", "2026-03-05T14:00:00Z"},
+           {"party at 42 Wallaby Way on friday", "party at 42 Wallaby Way", "2026-03-06T05:00:00Z"},
+           {"meet at 5 pm", "meet", "2026-03-04T22:00:00Z"},
+           {"meet at 5 tomorrow", "meet", "2026-03-05T22:00:00Z"},
+           {"meet at 5 on Main Street", "meet on Main Street", "2026-03-04T22:00:00Z"}}) {
+    expect_dated(c);
+  }
+  for (const char* text : {"call bob at half 5", "call bob at 9h30", "meet at 5ish", "meet at 9h",
+                           "meet at 4b", "call bob at 3pm EST"}) {
+    const auto r = parse(text, ny());
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_EQ(r.problems[0].rfind("unreadable date or time '", 0), 0u) << r.problems[0];
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
 }
 
 }  // namespace
