@@ -80,6 +80,13 @@ bool is_day_cue(string_view w) {
           "&",  "starting", "from", "each",  "to", "after", "since", "through", "thru", "between", "last"});
 }
 
+// Cue words after which a date is meant whatever follows it ("on Friday Night Lights").
+bool is_strong_cue(string_view w) {
+  return in(
+      w, {"on",     "next", "this",     "coming", "upcoming", "every", "each",    "by",   "until",   "till",
+          "before", "due",  "starting", "from",   "after",    "since", "through", "thru", "between", "last"});
+}
+
 // Words that join a date to a list's range: "after friday", "from monday to friday", "between … and …".
 bool is_range_word(string_view w) {
   return in(w, {"after", "before", "since", "until", "till", "through", "thru", "from", "to", "between",
@@ -258,6 +265,19 @@ class Parser {
     }
     return false;
   }
+  // A fraction or ratio, no date: a year-less "N/M" inside the message, after no cue word, before "of" or a
+  // word that is no date, time or joining word ("buy 1/2 gallon milk", "sell 2/3 of shares", "buy 3/4 inch
+  // screws", "listen to 24/7 podcast"). "call dad 3/5", "3/5 dentist", "dentist 3/5 at 9am", "on 3/5 …" are
+  // dates.
+  bool quantity_slash(std::size_t i) const {
+    const string_view w = low(i);
+    const std::size_t slash = w.find('/');
+    if (i >= n_ || slash == string_view::npos || !all_digits(w.substr(0, slash)) ||
+        !all_digits(w.substr(slash + 1)) || i <= body_start_ || (i > 0 && is_strong_cue(low(i - 1))))
+      return false;
+    const string_view next = i + 1 < n_ && !t_[i + 1].punct ? low(i + 1) : string_view();
+    return !next.empty() && next[0] >= 'a' && next[0] <= 'z' && (next == "of" || !continues_date(next));
+  }
   // A weekday that is part of a name, not a date: one after a word that makes it a named day ("Black Friday
   // sale", "Cyber Monday", "vote on Super Tuesday"), or a capitalised one that starts a run of capitalised
   // words holding one that is no date, time or joining word ("watch Friday Night Lights", "teach Sunday
@@ -270,11 +290,7 @@ class Parser {
         in(low(i - 1), {"black", "good", "cyber", "super", "ash", "holy", "maundy", "shrove", "palm",
                         "easter", "giving", "fat", "bowl", "casual", "throwback", "taco", "meatless"}))
       return i + 1;
-    if (!capital(i) ||
-        (i > 0 && in(low(i - 1), {"on",    "next",  "this",    "coming", "upcoming", "every",    "each",
-                                  "by",    "until", "till",    "before", "due",      "starting", "from",
-                                  "after", "since", "through", "thru",   "between",  "last"})))
-      return i;
+    if (!capital(i) || (i > 0 && is_strong_cue(low(i - 1)))) return i;
     for (std::size_t k = i + 1; capital(k); ++k) {
       if (in(low(k), {"night", "morning", "afternoon", "evening"})) continue;  // "Friday Night Lights"
       if (continues_date(low(k))) return i;
@@ -849,7 +865,7 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     const std::size_t b = w.find('-', a + 1);
     return a <= 2 && (b == string_view::npos ? w.size() - a - 1 : b - a - 1) <= 2;
   };
-  if (sep && w.size() <= 10 && w.front() != sep && (sep != '-' || short_parts())) {
+  if (sep && w.size() <= 10 && w.front() != sep && (sep != '-' || short_parts()) && !quantity_slash(i)) {
     int parts[3] = {0, 0, 0};
     int count = 0;
     std::size_t p = 0;
@@ -1641,7 +1657,9 @@ void Parser::extract() {
     if (auto c = clock_word(w, free(i + 1) ? low(i + 1) : string_view(), false); c && c->minute < 0)
       clock = true;
     bool dateish = ordinal_shape(w) && !ordinal_noun(i);
-    if (!dateish && w.find('/') != string_view::npos && w.find_first_of("0123456789") == 0) dateish = true;
+    if (!dateish && w.find('/') != string_view::npos && w.find_first_of("0123456789") == 0 &&
+        !quantity_slash(i))
+      dateish = true;
     if (free_in(i, {"at", "@"}) && i + 1 < n_ && all_digits(low(i + 1)) && free(i + 1) &&
         !address_number(i + 1))
       clock = true;

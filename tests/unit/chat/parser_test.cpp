@@ -1236,5 +1236,25 @@ TEST(ChatParser, AnAddressNumberIsNoTime) {
   }
 }
 
+// A year-less "N/M" inside the message before "of" or a word that is no date, time or joining word is a
+// fraction or a ratio, not a date ("buy 1/2 gallon milk" was due on January 2, "buy 3/4 inch screws" today).
+// Alone, first, after a cue word or before a time it is still a date.
+TEST(ChatParser, AFractionIsNoDate) {
+  for (const char* text : {"buy 1/2 gallon milk", "buy 3/4 inch screws", "sell 2/3 of shares",
+                           "pay 1/2 of rent", "listen to 24/7 podcast", "buy 50/50 raffle tickets"}) {
+    expect_plain_title(text);
+  }
+  for (const auto& c : std::initializer_list<Dated>{
+           {"dentist 3/5", "dentist", "2026-03-05T05:00:00Z"},
+           {"3/5 dentist", "dentist", "2026-03-05T05:00:00Z"},
+           {"dentist 3/5 at 9am", "dentist", "2026-03-05T14:00:00Z"},
+           {"call dad 3/5 about taxes", "call dad about taxes", "2026-03-05T05:00:00Z"},
+           {"meet on 3/5 downtown", "meet downtown", "2026-03-05T05:00:00Z"},
+           {"call mom 3/7/2026 re taxes", "call mom re taxes", "2026-03-07T05:00:00Z"},
+           {"buy 1/2 gallon milk 3/5", "buy 1/2 gallon milk", "2026-03-05T05:00:00Z"}}) {
+    expect_dated(c);
+  }
+}
+
 }  // namespace
 }  // namespace todo::chat
