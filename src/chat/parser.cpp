@@ -519,6 +519,15 @@ std::size_t Parser::match_month_day(std::size_t i, DatePart& d, bool& bad, bool 
     if (!free(j)) return 0;
     if (all_digits(low(j)) && low(j).size() <= 2) return std::stoi(std::string(low(j)));
     if (ordinal_shape(low(j))) return *ordinal_word(low(j));
+    // "June 10-15", "10-12 March": a range of days is due on its first (as "9-10am" is at 9)
+    const string_view w = low(j);
+    const std::size_t dash = w.find('-');
+    if (dash != string_view::npos && dash > 0 && dash <= 2 && w.size() - dash - 1 >= 1 &&
+        w.size() - dash - 1 <= 2 && all_digits(w.substr(0, dash)) && all_digits(w.substr(dash + 1))) {
+      const int a = std::stoi(std::string(w.substr(0, dash)));
+      const int b = std::stoi(std::string(w.substr(dash + 1)));
+      if (a >= 1 && a < b && b <= 31) return a;
+    }
     return 0;
   };
   if (int m = month_word(low(i)); m && free(i)) {

@@ -1256,5 +1256,19 @@ TEST(ChatParser, AFractionIsNoDate) {
   }
 }
 
+// A range of days with a month is due on its first day ("vacation June 10-15" was due October 15, the dash
+// read as month-day, with "June" left in the title).
+TEST(ChatParser, ADayRangeInAMonthIsDueOnItsFirstDay) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"vacation June 10-15", "vacation", "2026-06-10T04:00:00Z"},
+           {"vacation 10-15 June", "vacation", "2026-06-10T04:00:00Z"},
+           {"conference March 20-22 in Berlin", "conference in Berlin", "2026-03-20T04:00:00Z"},
+           {"vacation june 10-15 2027", "vacation", "2027-06-10T04:00:00Z"},
+           {"call mum 12-24", "call mum", "2026-12-24T05:00:00Z"}}) {
+    expect_dated(c);
+  }
+  expect_plain_title("buy 3-4 apples");
+}
+
 }  // namespace
 }  // namespace todo::chat
