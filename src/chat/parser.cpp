@@ -278,6 +278,12 @@ class Parser {
     const string_view next = i + 1 < n_ && !t_[i + 1].punct ? low(i + 1) : string_view();
     return !next.empty() && next[0] >= 'a' && next[0] <= 'z' && (next == "of" || !continues_date(next));
   }
+  // "renew passport by april", "file taxes due april", "daily until june": a month after a deadline word in a
+  // create, without its day. Its start or its end? Not guessed: a problem (a list reads the whole month).
+  bool deadline_month(std::size_t i) const {
+    return !list_ && i > 0 && free(i) && month_word(low(i)) &&
+           free_in(i - 1, {"by", "before", "due", "until", "till", "through", "thru"});
+  }
   // A weekday that is part of a name, not a date: one after a word that makes it a named day ("Black Friday
   // sale", "Cyber Monday", "vote on Super Tuesday"), or a capitalised one that starts a run of capitalised
   // words holding one that is no date, time or joining word ("watch Friday Night Lights", "teach Sunday
@@ -641,7 +647,11 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
   // next year's when it has passed.
   {
     const std::size_t j = in(w, {"in", "during"}) ? i + 1 : i;
-    const bool joined = j != i || (list_ && i > 0 && is_range_word(low(i - 1)));
+    // "renew passport April 2027": a month with its year is that month too, unless a deadline word before it
+    // leaves open whether its start or its end is meant (see deadline_month)
+    const bool with_year =
+        j == i && free(i + 1) && all_digits(low(i + 1)) && low(i + 1).size() == 4 && !deadline_month(i);
+    const bool joined = j != i || (list_ && i > 0 && is_range_word(low(i - 1))) || with_year;
     const auto day_after = [&](std::size_t k) {
       return (all_digits(low(k)) && low(k).size() <= 2) || ordinal_shape(low(k)) ||
              (low(k) == "the" && ordinal_shape(low(k + 1)));
@@ -1707,6 +1717,10 @@ void Parser::extract() {
     }
     // "every 2 hours", "every blue moon": a recurrence that was not understood
     if (in(w, {"every", "every!"})) dateish = true;
+    if (deadline_month(i + 1)) {
+      dateish = true;
+      quoted = i + 2;
+    }
     // "postpone the report by 2 days": a shift from the task's current date is not read
     int amount = 0;
     Unit unit{};

@@ -1270,5 +1270,37 @@ TEST(ChatParser, ADayRangeInAMonthIsDueOnItsFirstDay) {
   expect_plain_title("buy 3-4 apples");
 }
 
+// A month with its year is that month, as "in April 2027" is ("renew passport April 2027" kept the words in
+// its title, with no date). A month after a deadline word in a create, without its day ("by april", "due
+// april", "daily until june"), may mean its start or its end: a problem, never a title at high confidence.
+TEST(ChatParser, AMonthWithItsYearIsADateAndAfterADeadlineWordAProblem) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"renew passport April 2027", "renew passport", "2027-04-01T04:00:00Z"},
+           {"plan May 2027 trip", "plan trip", "2027-05-01T04:00:00Z"},
+           {"renew passport by april 15", "renew passport", "2026-04-15T04:00:00Z"}}) {
+    expect_dated(c);
+  }
+  for (const auto& [text, quoted] :
+       {std::pair{"renew passport by april", "'by april'"}, std::pair{"file taxes due april", "'due april'"},
+        std::pair{"renew passport before June", "'before June'"},
+        std::pair{"renew passport by April 2027", "'by April'"},
+        std::pair{"water plants daily until june", "'until june'"}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_EQ(r.problems[0], std::string("unreadable date or time ") + quoted) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  // a month that is no deadline stays in the title; a list reads the whole month
+  expect_plain_title("plan trip for june");
+  expect_plain_title("plan May trip");
+  const auto list = parse("show tasks due before june", ny());
+  ASSERT_TRUE(list.query.has_value());
+  ASSERT_TRUE(list.query->due_before.has_value());
+  EXPECT_EQ(format_rfc3339(*list.query->due_before), "2026-06-01T04:00:00Z");
+  EXPECT_TRUE(list.problems.empty());
+}
+
 }  // namespace
 }  // namespace todo::chat
