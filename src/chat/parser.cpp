@@ -1637,6 +1637,7 @@ bool Parser::slots_at(std::size_t i) {
     TimePart t;
     bool bad = false;
     if (std::size_t k = match_time(i, t, bad)) {
+      if (free_is(i + k, "sharp")) ++k;  // "at 7 pm sharp"
       const std::size_t s = back_prep(i, nullptr);
       if (!bad) (reminder_mode_ ? rtimes_ : times_).push_back(t);
       if (bad) unreadable_ = true;
@@ -1671,24 +1672,34 @@ void Parser::extract() {
   for (std::size_t i = 0; i < n_; ++i) {
     if (!free(i)) continue;
     const string_view w = low(i);
-    const bool timeish = w.find(':') != string_view::npos && w.find_first_of("0123456789") == 0;
+    // "schedule 1:1 with boss": a one-on-one, no time (except after "at")
+    const bool one_on_one = w.size() == 3 && w[1] == ':' && all_digits(w.substr(0, 1)) &&
+                            all_digits(w.substr(2)) && !(i > 0 && in(low(i - 1), {"at", "@", "around"}));
+    const bool timeish =
+        w.find(':') != string_view::npos && w.find_first_of("0123456789") == 0 && !one_on_one;
     bool clock = false;
     if (auto c = clock_word(w, free(i + 1) ? low(i + 1) : string_view(), false); c && c->minute < 0)
       clock = true;
-    bool dateish = ordinal_shape(w) && !ordinal_noun(i);
+    // "buy card for dad's 50th", "celebrate our 10th": an ordinal someone has is an anniversary, no date
+    const bool possessed =
+        i > 0 && !t_[i - 1].punct &&
+        (low(i - 1).ends_with("'s") || in(low(i - 1), {"my", "our", "your", "his", "her", "their"}));
+    bool dateish = ordinal_shape(w) && !ordinal_noun(i) && !possessed;
     if (!dateish && w.find('/') != string_view::npos && w.find_first_of("0123456789") == 0 &&
         !quantity_slash(i))
       dateish = true;
-    if (free_in(i, {"at", "@"}) && i + 1 < n_ && all_digits(low(i + 1)) && free(i + 1) &&
-        !address_number(i + 1))
-      clock = true;
     std::size_t quoted = i + 1;  // the words the problem quotes
     // Time-like words that were not read: "at 9h30", "at half 5" (British for 5:30), "in 2wks", the zone in
     // "at 3pm EST". A problem (low confidence, no due date), never a title at 0.85.
     if (free_in(i, {"at", "@", "around"}) && free(i + 1) && !t_[i + 1].punct) {
       const string_view next = low(i + 1);
       const bool digit_led = !next.empty() && next[0] >= '0' && next[0] <= '9';
-      if (digit_led && !ordinal_shape(next) && !address_number(i + 1)) {
+      // a phone number ("call Mark at 555-1234", "text Sam at 07700 900123") is no time either
+      const std::size_t run = std::min(next.find_first_not_of("0123456789"), next.size());
+      const bool phone =
+          run >= 5 || (run >= 3 && run + 1 < next.size() && (next[run] == '-' || next[run] == '.') &&
+                       next[run + 1] >= '0' && next[run + 1] <= '9');
+      if (digit_led && !ordinal_shape(next) && !address_number(i + 1) && !phone) {
         clock = true;
         quoted = i + 2;
       }

@@ -1302,5 +1302,28 @@ TEST(ChatParser, AMonthWithItsYearIsADateAndAfterADeadlineWordAProblem) {
   EXPECT_TRUE(list.problems.empty());
 }
 
+// Numbers in titles that are no date or time: an ordinal someone has ("dad's 50th"), a one-on-one ("1:1"), a
+// phone number after "at"; and "sharp" after a time is part of the time, not of the title.
+TEST(ChatParser, AnniversariesOneOnOnesAndPhoneNumbersStayInTheTitle) {
+  for (const char* text : {"buy card for dad's 50th", "celebrate our 10th", "schedule 1:1 with boss",
+                           "call Mark at 555-1234", "text Sam at 07700 900123"}) {
+    expect_plain_title(text);
+  }
+  for (const auto& c : std::initializer_list<Dated>{
+           {"celebrate mom's 60th on friday", "celebrate mom's 60th", "2026-03-06T05:00:00Z"},
+           {"prep for 1:1 tomorrow", "prep for 1:1", "2026-03-05T05:00:00Z"},
+           {"meet at 7 pm sharp", "meet", "2026-03-05T00:00:00Z"},
+           {"meet at 7 sharp", "meet", "2026-03-05T00:00:00Z"}}) {
+    expect_dated(c);
+  }
+  // still unreadable: an ordinal alone, military time, a ratio after "at"
+  for (const char* text : {"pay rent 1st", "call at 1530", "meet at 1:1"}) {
+    const auto r = parse(text, ny());
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    EXPECT_FALSE(r.problems.empty()) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+}
+
 }  // namespace
 }  // namespace todo::chat
