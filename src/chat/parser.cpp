@@ -2560,7 +2560,8 @@ void Parser::detect_command() {
                  {"cancel"},
                  {"scrap"},
                  {"forget", "about"}}) {
-    if ((k = phrase(s, p))) {
+    // "drop off laundry", "drop by the bank": an errand, not a delete
+    if ((k = phrase(s, p)) && !(w == "drop" && free_in(s + 1, {"off", "by"}))) {
       cmd(k, Intent::remove, 0.9);
       return;
     }

@@ -977,6 +977,10 @@ TEST(ChatParser, ACommandNamingATaskWithDateWordsIsNoCreate) {
   }
   EXPECT_EQ(parse("Trash out every Tuesday evening", ny()).intent, Intent::create);
   EXPECT_EQ(parse("Drop off laundry every friday", ny()).intent, Intent::create);
+  // "drop off" and "drop by" are errands, with or without a date ("drop off laundry" deleted "laundry")
+  expect_plain_title("drop off laundry");
+  expect_dated({"drop by the bank tomorrow", "drop by the bank", "2026-03-05T05:00:00Z"});
+  EXPECT_EQ(parse("drop laundry", ny()).intent, Intent::remove);
 }
 
 // Unicode white space (no-break space, em space, narrow no-break space, ideographic space, the line and
