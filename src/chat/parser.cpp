@@ -284,17 +284,23 @@ class Parser {
     return !list_ && i > 0 && free(i) && month_word(low(i)) &&
            free_in(i - 1, {"by", "before", "due", "until", "till", "through", "thru"});
   }
-  // A weekday that is part of a name, not a date: one after a word that makes it a named day ("Black Friday
-  // sale", "Cyber Monday", "vote on Super Tuesday"), or a capitalised one that starts a run of capitalised
-  // words holding one that is no date, time or joining word ("watch Friday Night Lights", "teach Sunday
-  // School", "reply to Sun Microsystems"). "call mom friday", "Friday: call mom", "Call Mom Friday Night",
-  // "Call Mom Friday At 3pm" keep their date, and so does a weekday after a cue word ("on Friday Night
-  // Lights" is on Friday). Returns the end of the name (the token after it), or i when the weekday is none.
-  std::size_t weekday_name(std::size_t i) const {
-    if (i >= n_ || t_[i].punct || weekday_word(low(i), true) < 0) return i;
-    if (i > 0 && !t_[i - 1].punct &&
+  // A day word that is part of a name, not a date: a weekday after a word that makes it a named day ("Black
+  // Friday sale", "Cyber Monday", "vote on Super Tuesday") or a title ("Dr. Friday"), or a capitalised
+  // weekday, today, tonight or tomorrow that starts a run of capitalised words holding one that is no date,
+  // time or joining word ("watch Friday Night Lights", "teach Sunday School", "reply to Sun Microsystems",
+  // "watch The Tonight Show", "watch Tomorrow Never Dies"). "call mom friday", "Friday: call mom", "Call Mom
+  // Friday Night", "Call Mom Friday At 3pm" keep their date, and so does a day after a cue word ("on Friday
+  // Night Lights" is on Friday). Returns the end of the name (the token after it), or i when the word is
+  // none.
+  std::size_t day_name(std::size_t i) const {
+    if (i >= n_ || t_[i].punct) return i;
+    const bool weekday = weekday_word(low(i), true) >= 0;
+    if (!weekday && !in(low(i), {"today", "tonight", "tomorrow"})) return i;
+    if (weekday && i > 0 && !t_[i - 1].punct &&
         in(low(i - 1), {"black", "good", "cyber", "super", "ash", "holy", "maundy", "shrove", "palm",
                         "easter", "giving", "fat", "bowl", "casual", "throwback", "taco", "meatless"}))
+      return i + 1;
+    if (weekday && i > 1 && t_[i - 1].low == "." && in(low(i - 2), {"dr", "mr", "mrs", "ms", "prof"}))
       return i + 1;
     if (!capital(i) || (i > 0 && is_strong_cue(low(i - 1)))) return i;
     for (std::size_t k = i + 1; capital(k); ++k) {
@@ -599,6 +605,7 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     d.range_days = 1;
   };
   const bool cued = i > 0 && (is_day_cue(low(i - 1)) || (t_[i - 1].punct && t_[i - 1].low == ","));
+  if (day_name(i) != i) return 0;  // "watch Friday Night Lights", "watch The Tonight Show"
 
   if (in(w, {"today", "tod"})) return set(today), 1;
   if (w == "tonight") {
@@ -725,7 +732,7 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     return 1;
   }
   bool plural = false;
-  if (int day = weekday_word(w, cued, &plural); day >= 0 && !plural && weekday_name(i) == i) {
+  if (int day = weekday_word(w, cued, &plural); day >= 0 && !plural) {
     int delta = (day - wd + 7) % 7;
     if (delta == 0) delta = 7;
     // "friday after next": the one after the next one
@@ -2887,9 +2894,9 @@ void Parser::finish_list() {
   }
   if (!rest.empty()) q.q = rest;
   // Date words that were not read ("due after the holidays") are no search text: never a confident "none".
-  // A name holding a weekday ("find Friday Night Lights") is search text.
-  for (std::size_t i = 0; i < n_; i = std::max(i + 1, weekday_name(i)))
-    if (free(i) && weekday_name(i) == i && is_date_word(low(i))) {
+  // A name holding a day word ("find Friday Night Lights") is search text.
+  for (std::size_t i = 0; i < n_; i = std::max(i + 1, day_name(i)))
+    if (free(i) && day_name(i) == i && is_date_word(low(i))) {
       problem("unread date words in the list request " + quote(i, i + 1));
       break;
     }

@@ -1159,8 +1159,9 @@ TEST(ChatParser, UnreadTimeLikeWordsAreAProblem) {
   EXPECT_EQ(parse("meet at 5th avenue", ny()).title, "meet at 5th avenue");
 }
 
-// A weekday in a name is no date: a capitalised weekday that starts a run of capitalised words ("watch Friday
-// Night Lights"), or one made a named day by the word before it ("Black Friday sale"). A weekday alone, after
+// A weekday (or today, tonight, tomorrow) in a name is no date: a capitalised one that starts a run of
+// capitalised words ("watch Friday Night Lights", "watch The Tonight Show"), or a weekday made a named day by
+// the word before it ("Black Friday sale"). A weekday alone, after
 // a cue word, before punctuation, a time or a joining word, stays a date, in any case.
 TEST(ChatParser, AWeekdayInANameStaysInTheTitle) {
   // names: the whole message is the title, with no date
@@ -1168,7 +1169,8 @@ TEST(ChatParser, AWeekdayInANameStaysInTheTitle) {
        {"watch Friday Night Lights", "Watch Monday Night Football", "record Saturday Night Live",
         "teach Sunday School", "Sunday Brunch With Friends", "FRIDAY NIGHT LIGHTS",
         "reply to Sun Microsystems", "Black Friday sale", "prep black friday sale", "shop Cyber Monday deals",
-        "vote on Super Tuesday", "Good Friday service", "attend Ash Wednesday mass"}) {
+        "vote on Super Tuesday", "Good Friday service", "attend Ash Wednesday mass",
+        "book appointment with Dr. Friday", "watch The Tonight Show", "watch Tomorrow Never Dies"}) {
     expect_plain_title(text);
   }
   for (const auto& c : std::initializer_list<Dated>{
@@ -1196,6 +1198,10 @@ TEST(ChatParser, AWeekdayInANameStaysInTheTitle) {
            {"pay rent Friday #home", "pay rent", "2026-03-06T05:00:00Z"},
            {"Pay Rent Friday Urgent", "Pay Rent", "2026-03-06T05:00:00Z"},
            {"call mom on Friday Night", "call mom", "2026-03-07T02:00:00Z"},
+           {"Call Mom Tomorrow Morning", "Call Mom", "2026-03-05T14:00:00Z"},
+           {"Tomorrow: Call Mom", "Call Mom", "2026-03-05T05:00:00Z"},
+           {"Tomorrow call mom", "call mom", "2026-03-05T05:00:00Z"},
+           {"buy milk Today", "buy milk", "2026-03-04T05:00:00Z"},
        }) {
     expect_dated(c);
   }
