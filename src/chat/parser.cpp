@@ -1735,6 +1735,15 @@ void Parser::extract() {
     }
     // "every 2 hours", "every blue moon": a recurrence that was not understood
     if (in(w, {"every", "every!"})) dateish = true;
+    // "pick up dry cleaning by 6", "call back after 5": an hour alone after such a word may be a time (or an
+    // amount: "cut costs by 10"), not read either way
+    if (free_in(i, {"by", "before", "after", "until", "till"}) && free(i + 1) && all_digits(low(i + 1)) &&
+        (i + 2 >= n_ || t_[i + 2].punct || continues_date(low(i + 2)))) {
+      if (auto c = clock_word(low(i + 1), string_view(), true); c && c->minute >= 0) {
+        clock = true;
+        quoted = i + (unit_word(low(i + 2)) ? 3 : 2);  // "after 5 days" is not read either
+      }
+    }
     if (deadline_month(i + 1)) {
       dateish = true;
       quoted = i + 2;

@@ -28,6 +28,16 @@ void expect_plain_title(const char* text) {
   EXPECT_GE(r.confidence, 0.7) << text;
 }
 
+// A new task without a date, read with low confidence: its first problem is the unreadable `quoted` words.
+void expect_unreadable(const char* text, const char* quoted) {
+  const auto r = parse(text, ny());
+  EXPECT_EQ(r.intent, Intent::create) << text;
+  EXPECT_FALSE(r.due_at.has_value()) << text;
+  ASSERT_FALSE(r.problems.empty()) << text;
+  EXPECT_EQ(r.problems[0], std::string("unreadable date or time ") + quoted) << text;
+  EXPECT_LT(r.confidence, 0.7) << text;
+}
+
 // A message read as a new task `title` due at `due` (RFC 3339), with confidence.
 struct Dated {
   const char* text;
@@ -1295,12 +1305,7 @@ TEST(ChatParser, AMonthWithItsYearIsADateAndAfterADeadlineWordAProblem) {
         std::pair{"renew passport before June", "'before June'"},
         std::pair{"renew passport by April 2027", "'by April'"},
         std::pair{"water plants daily until june", "'until june'"}}) {
-    const auto r = parse(text, ny());
-    EXPECT_EQ(r.intent, Intent::create) << text;
-    EXPECT_FALSE(r.due_at.has_value()) << text;
-    ASSERT_FALSE(r.problems.empty()) << text;
-    EXPECT_EQ(r.problems[0], std::string("unreadable date or time ") + quoted) << text;
-    EXPECT_LT(r.confidence, 0.7) << text;
+    expect_unreadable(text, quoted);
   }
   // a month that is no deadline stays in the title; a list reads the whole month
   expect_plain_title("plan trip for june");
@@ -1333,6 +1338,21 @@ TEST(ChatParser, AnniversariesOneOnOnesAndPhoneNumbersStayInTheTitle) {
     EXPECT_FALSE(r.problems.empty()) << text;
     EXPECT_LT(r.confidence, 0.7) << text;
   }
+}
+
+// An hour alone after "by", "before", "after", "until" may be a time or an amount: a problem, never a title
+// at high confidence ("pick up dry cleaning by 6" was a sure task with no date). An amount with its noun
+// stays.
+TEST(ChatParser, AnHourAloneAfterADeadlineWordIsAProblem) {
+  for (const auto& [text, quoted] :
+       {std::pair{"pick up dry cleaning by 6", "'by 6'"}, std::pair{"call back after 5", "'after 5'"},
+        std::pair{"finish report before 5 tomorrow", "'before 5'"}, std::pair{"wait until 3", "'until 3'"},
+        std::pair{"call back after 5 days", "'after 5 days'"}}) {
+    expect_unreadable(text, quoted);
+  }
+  expect_plain_title("cut costs by 10 percent");
+  expect_plain_title("split by 2 teams");
+  expect_dated({"finish by 5pm", "finish", "2026-03-04T22:00:00Z"});
 }
 
 }  // namespace
