@@ -759,6 +759,33 @@ TEST(RealtimeSlowConsumer, ABurstLargerThanTheSendQueueReachesAReadingClientWhol
   EXPECT_EQ(metric(metrics_text(url), "ws_dropped_slow_total"), dropped_before);
 }
 
+// A client taking a long catch-up steadily, at 160 KB/s, is no stalled one although the server's writes end
+// only in bursts seconds apart: the kernel wakes a writer blocked on a full socket only once a third of its
+// send buffer (megabytes on loopback) is free. Between the bursts the client is seen taking data by the
+// socket's unsent bytes shrinking (SIOCOUTQ). Taken by the messages written alone, it was closed with 1013
+// after the stall timeout (here 2 s) in the first gap between bursts.
+TEST(RealtimeSlowConsumer, AClientReadingSteadilyBetweenTheWritersWakeupsIsNotTakenForAStalledOne) {
+  Database db;
+  OwnServer server(db.url, {{"TODO_WS_SEND_QUEUE", "8"}, {"TODO_WS_STALL_TIMEOUT_MS", "2000"}});
+  const std::string url = server->base_url();
+  auto alice = new_user(url);
+  // 6 MB of history: more than loopback's send buffer and the client's receive buffer hold, and than the
+  // client reads in the test. Control characters are escaped in JSON: 60 KB a message.
+  const auto ids = create_many(alice.client, 100, "history", std::string(10'000, '\x01'));
+  WsOptions o = ws_options(target(alice.token, 0));
+  o.receive_buffer = 64 * 1024;
+  o.read_delay = 375ms;  // 160 KB/s
+  WsClient ws(url, o);
+  ASSERT_TRUE(ws.upgraded()) << ws.status() << " " << ws.error();
+  constexpr std::size_t kRead = 24;  // 9 s (taken by the messages written alone, it was closed ~3 s in)
+  const auto got = receive(ws, kRead, 30s);
+  EXPECT_EQ(got.size(), kRead) << "closed: " << ws.closed() << " " << ws.close_reason();
+  EXPECT_TRUE(IsRun(got, 1, std::vector<std::string>(ids.begin(), ids.begin() + kRead)));
+  EXPECT_FALSE(ws.closed()) << ws.close_reason();
+  EXPECT_EQ(metric(metrics_text(url), "ws_dropped_slow_total"), 0);
+  ws.abort();
+}
+
 // A catch-up the kernel buffered whole (the server's writes all done) is read by a slow client for longer
 // than the silence timeout, the pings (and so its pongs) waiting behind it: the client is alive as long as
 // it takes the data, and stays connected.
