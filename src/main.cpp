@@ -350,7 +350,8 @@ int main(int argc, char** argv) {
   ws_options.kafka_topics = {cfg.topic_updates, cfg.topic_reminders};
   realtime::Gateway gateway(ws_options, pool, jwt, registry);
   server.on_upgrade("/api/v1/ws", [&gateway](auto stream, auto req, http::Server::Upgrade up) {
-    gateway.accept(std::move(stream), std::move(req), std::move(up.request_id), std::move(up.answered));
+    gateway.accept(std::move(stream), std::move(req), std::move(up.received), std::move(up.request_id),
+                   std::move(up.answered));
   });
   const int bus_handle = bus.subscribe([&gateway](const events::Event& e) { gateway.on_event(e); });
   gateway.start();

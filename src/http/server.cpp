@@ -450,6 +450,7 @@ asio::awaitable<void> Session::run() {
         const auto given = msg["X-Request-Id"];
         Server::Upgrade up;
         up.request_id = sane_request_id(given) ? std::string(given) : new_uuid();
+        up.received = beast::buffers_to_string(buffer.data());
         up.answered = [server = &server_, request_id = up.request_id, path = std::string(it->first), started,
                        done = false](unsigned status, std::size_t bytes, std::string_view user_id) mutable {
           if (std::exchange(done, true)) return;

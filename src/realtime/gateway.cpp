@@ -31,6 +31,7 @@
 #include "todo/events/kafka.hpp"
 #include "todo/events/outbox.hpp"
 #include "todo/metrics/registry.hpp"
+#include "todo/realtime/client_stream.hpp"
 
 namespace todo::realtime {
 
@@ -181,9 +182,13 @@ asio::awaitable<void> refuse(beast::tcp_stream stream, Answer answer, bhttp::sta
 /// One client connection. Everything runs on the connection's strand.
 class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(std::shared_ptr<Gateway::Shared> shared, beast::tcp_stream stream, std::string user_id,
-            std::optional<std::int64_t> after)
-      : shared_(std::move(shared)), ws_(std::move(stream)), user_id_(std::move(user_id)), after_(after) {}
+  // `received`: what the client sent after its upgrade request, read with it (its first frames).
+  WsSession(std::shared_ptr<Gateway::Shared> shared, beast::tcp_stream stream, std::string received,
+            std::string user_id, std::optional<std::int64_t> after)
+      : shared_(std::move(shared)),
+        ws_(std::move(stream), std::move(received)),
+        user_id_(std::move(user_id)),
+        after_(after) {}
   // Constructed with a reservation in the hub (Gateway::accept), which add() consumes.
   ~WsSession() override {
     if (reserved_) shared_->hub.release(user_id_);
@@ -207,8 +212,8 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       Answer answer{std::move(request_id), std::move(answered)};
       const std::string detail = "the database is unavailable or did not answer in time";
       const std::string no_field;
-      co_await write_refusal(ws_.next_layer(), answer, bhttp::status::service_unavailable, detail, user_id_,
-                             no_field);
+      co_await write_refusal(ws_.next_layer().next_layer(), answer, bhttp::status::service_unavailable,
+                             detail, user_id_, no_field);
       co_return;  // the destructor gives the reservation back
     }
     if (!after_) after_ = pos->first;
@@ -620,7 +625,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   }
 
   std::shared_ptr<Gateway::Shared> shared_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<ClientStream> ws_;
   std::string user_id_;
   std::optional<std::int64_t> after_;
   std::int64_t last_sent_ = 0;
@@ -736,8 +741,8 @@ Gateway::~Gateway() {
   stop();
 }
 
-void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body> req, std::string request_id,
-                     Answered answered) {
+void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body> req, std::string received,
+                     std::string request_id, Answered answered) {
   auto ex = stream.get_executor();
   Answer answer{std::move(request_id), std::move(answered)};
   // What Beast's handshake would refuse with a text/plain answer of its own (no request id, no access-log
@@ -872,7 +877,8 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
     case Admission::admitted:
       break;
   }
-  auto session = std::make_shared<WsSession>(shared_, std::move(stream), claims->sub, after);
+  auto session =
+      std::make_shared<WsSession>(shared_, std::move(stream), std::move(received), claims->sub, after);
   asio::co_spawn(
       ex,
       session->run(std::move(req), bearer_protocol, std::move(answer.request_id), std::move(answer.answered)),

@@ -217,6 +217,7 @@ class RealtimeTest : public ::testing::Test {
  protected:
   static const std::string& url() { return server_->base_url(); }
   static const Database& db() { return *db_; }
+  static const ServerProcess& server() { return *server_; }
   static TestUser user() { return new_user(url()); }
 
  private:
@@ -1011,12 +1012,34 @@ std::string bytes(std::initializer_list<int> b) {
   return std::string(b.begin(), b.end());
 }
 
-/// A WebSocket peer on a plain socket that completes the handshake and then neither reads nor answers; it
-/// may send raw bytes (send()).
+/// A client frame (FIN set, masked with a key that is not zero) of opcode `op` carrying `payload`.
+std::string client_frame(int op, std::string_view payload) {
+  const std::uint8_t key[4] = {0x5a, 0xc3, 0x0f, 0x91};
+  std::string f = bytes({0x80 | op});
+  if (payload.size() < 126) {
+    f += static_cast<char>(0x80 | payload.size());
+  } else {
+    f += bytes({0x80 | 126, static_cast<int>(payload.size() >> 8), static_cast<int>(payload.size() & 0xff)});
+  }
+  f.append(reinterpret_cast<const char*>(key), 4);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    f += static_cast<char>(payload[i] ^ key[i % 4]);
+  return f;
+}
+
+/// A close frame from a client with `code` (masked).
+std::string client_close(int code) {
+  return client_frame(0x8, bytes({code >> 8, code & 0xff}));
+}
+
+/// A WebSocket peer on a plain socket that completes the handshake and then neither reads nor answers
+/// unless told: it may send raw bytes (send()) and read the server's frames (next_frame()).
 class SilentPeer {
  public:
   /// `receive_buffer` (SO_RCVBUF before connecting) small: the server's writes to it soon block.
-  SilentPeer(const ServerProcess& server, const std::string& token, int receive_buffer = 0) {
+  /// `with_request`: bytes written together with the upgrade request, in the same send() (its first frames).
+  SilentPeer(const ServerProcess& server, const std::string& token, int receive_buffer = 0,
+             std::string_view with_request = {}) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw std::runtime_error("socket() failed");
     if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
@@ -1029,7 +1052,8 @@ class SilentPeer {
     const std::string request = "GET " + target(token) + " HTTP/1.1\r\nHost: " + server.host() + ":" +
                                 std::to_string(server.port()) +
                                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
-                                "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+                                "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
+                                std::string(with_request);
     if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
       throw std::runtime_error("cannot send the handshake");
     // Exactly the answer's head, byte by byte: nothing after it is read.
@@ -1066,6 +1090,46 @@ class SilentPeer {
   }
   /// What arrived after the handshake (once wait_closed() read it).
   const std::string& received() const { return received_; }
+  /// Ends its sending side and reads until the server closes the connection (at most 8 s); returns the code
+  /// of the close frame the server sent first, or -1 when something else came first or it did not close.
+  int closed_with() {
+    finish_sending();
+    if (!wait_closed(8s)) return -1;
+    if (received_.size() < 4 || received_[0] != '\x88' || (received_[1] & 0x7f) < 2) return -1;
+    return (static_cast<unsigned char>(received_[2]) << 8) | static_cast<unsigned char>(received_[3]);
+  }
+
+  /// One frame from the server (opcode, payload), waiting up to `timeout`; nullopt on timeout or EOF.
+  std::optional<std::pair<int, std::string>> next_frame(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      // A server's frames are not masked: two bytes, then 2 or 8 of length for 126 and 127.
+      if (received_.size() >= 2) {
+        const auto b = [&](std::size_t i) { return static_cast<std::uint8_t>(received_[i]); };
+        const std::size_t len7 = b(1) & 0x7f;
+        const std::size_t extra = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+        if (received_.size() >= 2 + extra) {
+          std::size_t len = len7;
+          if (extra > 0) {
+            len = 0;
+            for (std::size_t i = 0; i < extra; ++i)
+              len = (len << 8) | b(2 + i);
+          }
+          if (received_.size() >= 2 + extra + len) {
+            std::pair<int, std::string> frame{b(0) & 0x0f, received_.substr(2 + extra, len)};
+            received_.erase(0, 2 + extra + len);
+            return frame;
+          }
+        }
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0 || !readable(left)) return std::nullopt;
+      char buf[65536];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return std::nullopt;
+      received_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
 
  private:
   bool readable(std::chrono::milliseconds timeout) {
@@ -1119,11 +1183,81 @@ TEST(RealtimeLimits, TextEndingInAnIncompleteCharacterIsClosedWith1007) {
   SilentPeer peer(*server, alice.token);
   // A text frame, not final, holding the first byte of a 2-byte character; then an empty final frame.
   ASSERT_TRUE(peer.send(bytes({0x01, 0x81, 0, 0, 0, 0, 0xcf}) + bytes({0x80, 0x80, 0, 0, 0, 0})));
-  peer.finish_sending();
-  EXPECT_TRUE(peer.wait_closed(8s));
-  const std::string& got = peer.received();
-  EXPECT_TRUE(got.size() >= 4 && got[0] == '\x88' && got[2] == '\x03' && got[3] == '\xef')  // 1007
-      << "no close 1007 first; got " << got.size() << " bytes";
+  EXPECT_EQ(peer.closed_with(), 1007) << "got " << peer.received().size() << " bytes";
+}
+
+// RFC 6455 7.4: a close frame with a code an endpoint may not send fails the connection with 1002 (protocol
+// error), not an echo of that code. Beast 1.81 echoed the codes from 5000 on.
+TEST_F(RealtimeTest, ACloseWithACodeAClientMayNotSendIsAnsweredWith1002) {
+  auto alice = user();
+  const auto close_with = [&](int code, bool byte_by_byte) {
+    SilentPeer peer(server(), alice.token);
+    const std::string frame = client_close(code);
+    if (byte_by_byte) {
+      // Each piece on its own: the server reads the frame's header and its code in parts.
+      for (char c : frame) {
+        EXPECT_TRUE(peer.send(std::string(1, c)));
+        std::this_thread::sleep_for(5ms);
+      }
+    } else {
+      EXPECT_TRUE(peer.send(frame));
+    }
+    return peer.closed_with();
+  };
+  for (int code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 5001, 65535}) {
+    SCOPED_TRACE(code);
+    EXPECT_EQ(close_with(code, false), 1002);
+  }
+  EXPECT_EQ(close_with(5000, true), 1002) << "written a byte at a time";
+  // The codes a client may send are echoed (RFC 6455 5.5.1).
+  for (int code : {1000, 1001, 1003, 1011, 3000, 4000, 4999}) {
+    SCOPED_TRACE(code);
+    EXPECT_EQ(close_with(code, false), code);
+  }
+}
+
+// RFC 6455 5.2: the most significant bit of a 64-bit payload length MUST be 0; a frame with it set is a
+// protocol error (1002). Beast 1.81 took it for a message too big (1009).
+TEST_F(RealtimeTest, A64BitLengthWithItsMostSignificantBitSetIsAProtocolError) {
+  auto alice = user();
+  for (int op : {0x1, 0x2}) {
+    SCOPED_TRACE(op);
+    SilentPeer peer(server(), alice.token);
+    // A text (binary) frame, masked, with length 0x8000000000000005, and five bytes.
+    ASSERT_TRUE(
+        peer.send(bytes({0x80 | op, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 5, 1, 2, 3, 4, 'h', 'e', 'l', 'l', 'o'})));
+    EXPECT_EQ(peer.closed_with(), 1002) << "got " << peer.received().size() << " bytes";
+  }
+}
+
+// Frames a client sends right behind its upgrade request, before the 101 (RFC 6455 4.1 has it wait for the
+// answer; some clients do not), arrive with the request: read with it by the HTTP layer, they were lost and
+// the message went unanswered.
+TEST_F(RealtimeTest, FramesSentTogetherWithTheUpgradeRequestAreRead) {
+  auto alice = user();
+  SilentPeer peer(server(), alice.token, 0, client_frame(0x1, R"({"type":"ping"})"));
+  const auto pong = peer.next_frame(kWait);
+  ASSERT_TRUE(pong) << "no answer to the ping sent with the request";
+  EXPECT_EQ(pong->first, 0x1);
+  EXPECT_EQ(json::parse(pong->second, nullptr, false), json({{"type", "pong"}})) << pong->second;
+  // Frames written a byte at a time are read whole too.
+  for (char c : client_frame(0x1, R"({"type":"ping"})")) {
+    ASSERT_TRUE(peer.send(std::string(1, c)));
+    std::this_thread::sleep_for(2ms);
+  }
+  const auto again = peer.next_frame(kWait);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(json::parse(again->second, nullptr, false), json({{"type", "pong"}})) << again->second;
+  // A message over 125 bytes (a 16-bit length), and a close: answered, then the close echoed.
+  const std::string padded = R"({"type":"ping","pad":")" + std::string(300, 'x') + R"("})";
+  ASSERT_TRUE(peer.send(client_frame(0x1, padded) + client_close(1000)));
+  const auto third = peer.next_frame(kWait);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(json::parse(third->second, nullptr, false).value("type", ""), "pong") << third->second;
+  const auto close = peer.next_frame(kWait);
+  ASSERT_TRUE(close);
+  EXPECT_EQ(close->first, 0x8);
+  EXPECT_EQ(close->second, bytes({0x03, 0xe8}));
 }
 
 // A handshake the server cannot accept is a problem+json naming what is wrong, with the version this server

@@ -70,6 +70,9 @@ class Server {
   /// request metrics, as every other request has.
   struct Upgrade {
     std::string request_id;
+    /// Bytes read from the socket after the request (a WebSocket client's first frames, sent with it): the
+    /// handler's stream must read them first.
+    std::string received;
     std::function<void(unsigned status, std::size_t body_bytes, std::string_view user_id)> answered;
   };
   /// Takes over connections that ask to upgrade to WebSocket on `path`: the handler gets the socket and the

@@ -70,10 +70,12 @@ class Gateway {
   /// Called once with the HTTP status about to be sent for an upgrade request (101, or a refusal), its body
   /// size and the user when known: the request's access-log line and metrics.
   using Answered = std::function<void(unsigned status, std::size_t body_bytes, std::string_view user_id)>;
-  /// The http::Server upgrade handler for /api/v1/ws. Every answer carries `X-Request-Id: request_id`.
+  /// The http::Server upgrade handler for /api/v1/ws. `received`: the bytes read from the socket after the
+  /// request (a client's first frames, sent together with it). Every answer carries `X-Request-Id:
+  /// request_id`.
   void accept(boost::beast::tcp_stream stream,
-              boost::beast::http::request<boost::beast::http::string_body> req, std::string request_id,
-              Answered answered);
+              boost::beast::http::request<boost::beast::http::string_body> req, std::string received,
+              std::string request_id, Answered answered);
   /// An event published by this replica's relay (from the in-process bus).
   void on_event(const events::Event& e);
   /// Starts listening for other replicas' events: the task-updates and reminders topics with Kafka (in a
