@@ -562,16 +562,28 @@ void do_list(Step& s, const Reading& r) {
   say(s, text + ".");
 }
 
+nlohmann::json opt_instant(const std::optional<Instant>& t) {
+  return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(nullptr);
+}
+
 void do_status(Step& s, Task task, Status to) {
   if (task.status == to) {
     say(s, in_quotes(task.title) + (to == Status::done ? " is already done." : " is already open."));
     return;
   }
-  // Completing an occurrence of a series creates the next one(s): remembered, so that undo removes them too.
+  // Completing an occurrence of a series creates the next one(s): remembered, so that undo removes them too,
+  // with the series' record of its highest occurrence before them, which undo sets back. Under the series
+  // lock (the completion takes it again), so that no other transaction's occurrence is taken for one of
+  // these.
   std::vector<std::string> before;
-  if (to == Status::done && task.series_id)
+  nlohmann::json series_before;
+  if (to == Status::done && task.series_id) {
+    tasks::repository::lock_series(s.w, s.actor.user_id, *task.series_id);
     for (const auto& o : tasks::repository::series_tasks(s.w, s.actor.user_id, *task.series_id))
       before.push_back(o.id);
+    if (const auto high = tasks::repository::series_highest(s.w, s.actor.user_id, *task.series_id))
+      series_before = {{"occurrence", high->occurrence}, {"due_at", opt_instant(high->due_at)}};
+  }
   const Task t =
       to == Status::done ? svc::complete(s.w, s.actor, task.id) : svc::reopen(s.w, s.actor, task.id);
   nlohmann::json created = nlohmann::json::array();
@@ -586,7 +598,11 @@ void do_status(Step& s, Task task, Status to) {
                           {"version", t.version},
                           {"version_before", task.version},
                           {"title", t.title}};
-  if (!created.empty()) entry["created"] = std::move(created);
+  if (!created.empty()) {
+    entry["created"] = std::move(created);
+    entry["series_id"] = *task.series_id;
+    if (!series_before.is_null()) entry["series_before"] = std::move(series_before);
+  }
   push_undo(s, std::move(entry));
   say(s, to == Status::done ? "Marked " + in_quotes(t.title) + " as done."
                             : "Reopened " + in_quotes(t.title) + ".");
@@ -619,10 +635,6 @@ void do_patch(Step& s, const Task& task, const nlohmann::json& patch, const nloh
                 {"title", t.title},
                 {"before", before}});
   say(s, done);
-}
-
-nlohmann::json opt_instant(const std::optional<Instant>& t) {
-  return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(nullptr);
 }
 
 /// The local day of `day_of` at the local time of day of `time_of`, both as the user sees them in `zone`:
@@ -880,10 +892,13 @@ void rebase_created(Step& s, const std::string& id, int before, int after) {
         if (c.value("id", std::string()) == id && c.value("version", 0) == before) c["version"] = after;
 }
 
-/// Undoing a completion: removes the next occurrences it created (entry["created"]) that are still as they
-/// were created (open, same version); one changed since is kept. The reply's words about those kept, or "".
+/// Undoing a completion: takes back the next occurrences it created (entry["created"]) that are still as they
+/// were created (open, same version), as if they had never been: not as a skip, so completing again creates
+/// them again (service::withdraw). One changed since is kept. The reply's words about those kept, or "".
 std::string remove_created(Step& s, const nlohmann::json& entry) {
   std::vector<std::string> kept;
+  std::vector<std::pair<std::string, int>> untouched;
+  std::string series_id = entry.value("series_id", std::string());
   for (const auto& c : entry.value("created", nlohmann::json::array())) {
     const auto o = tasks::repository::find(s.w, s.actor.user_id, c.value("id", std::string()));
     if (!o) continue;  // deleted meanwhile
@@ -891,8 +906,19 @@ std::string remove_created(Step& s, const nlohmann::json& entry) {
       kept.push_back(label(*o, s.turn.zone));
       continue;
     }
-    svc::remove(s.w, s.actor, o->id, o->version);
-    add_action(s, "delete", *o);
+    untouched.emplace_back(o->id, o->version);
+    if (series_id.empty() && o->series_id) series_id = *o->series_id;  // an entry stored before series_id
+  }
+  if (!untouched.empty()) {
+    std::optional<tasks::repository::SeriesHighest> before;
+    if (const auto j = entry.value("series_before", nlohmann::json()); j.is_object()) {
+      before.emplace();
+      before->occurrence = j.value("occurrence", 0);
+      if (j.contains("due_at") && j["due_at"].is_string())
+        before->due_at = parse_rfc3339(j["due_at"].get<std::string>());
+    }
+    for (const auto& o : svc::withdraw(s.w, s.actor, series_id, untouched, before))
+      add_action(s, "delete", o);
   }
   if (kept.empty()) return "";
   std::string out;

@@ -459,6 +459,35 @@ void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   if (t.series_id && scope == Scope::series) end_series(w, who, *t.series_id, at);
 }
 
+std::vector<Task> withdraw(pqxx::transaction_base& w, const Actor& who, const std::string& series_id,
+                           const std::vector<std::pair<std::string, int>>& created,
+                           const std::optional<repository::SeriesHighest>& before) {
+  repository::lock_series(w, who.user_id, series_id);
+  std::vector<Task> out;
+  int top_withdrawn = -1;
+  for (const auto& [id, version] : created) {
+    const auto t = repository::find_for_update(w, who.user_id, id);
+    if (!t || t->series_id != series_id || t->status != Status::open || t->version != version) continue;
+    delete_and_record(w, who, *t);
+    top_withdrawn = std::max(top_withdrawn, t->occurrence.value_or(0));
+    out.push_back(*t);
+  }
+  const auto high = repository::series_highest(w, who.user_id, series_id);
+  if (out.empty() || !before || !high || high->occurrence != top_withdrawn) return out;
+  // Back to the highest occurrence left (its due time as it is now), or to the record before the completion
+  // when that is higher (an occurrence skipped before it).
+  repository::reset_series_highest(w, who.user_id, series_id);
+  const auto left = repository::series_highest(w, who.user_id, series_id);
+  if (left && left->occurrence >= before->occurrence) return out;
+  Task record;
+  record.user_id = who.user_id;
+  record.series_id = series_id;
+  record.occurrence = before->occurrence;
+  record.due_at = before->due_at;
+  repository::note_occurrence(w, record);
+  return out;
+}
+
 void set_copy_reminders(CopyReminders fn) {
   copy_reminders_hook = fn;
 }

@@ -679,6 +679,59 @@ TEST_F(ChatDialogTest, UndoOfARepeatingTaskTakesItsSeriesAlong) {
   EXPECT_EQ(tasks_of(v, "status=done").size(), 0u);
 }
 
+// Undoing a completion takes back the occurrence it created without skipping it: completing again creates it
+// again, with its number and time (the undo deleted it as a skip, recorded as final, and the series went on a
+// week later).
+TEST_F(ChatDialogTest, UndoOfACompletionLetsTheNextOccurrenceComeBack) {
+  auto u = user({{"timezone", "Europe/Berlin"}});
+  const std::string conv = say(u, "weekly report every friday at 4pm")["conversation_id"];
+  const auto first = task_titled(u, "weekly report");
+  ASSERT_FALSE(first.is_null());
+  const auto due0 = instant_us(first["due_at"]);
+  ASSERT_TRUE(due0);
+  const long long week = 7 * 86'400LL * 1'000'000;
+  const auto done = say(u, "complete weekly report", conv);
+  ASSERT_EQ(done["actions"].size(), 1u) << done;
+  auto open = tasks_of(u, "status=open");
+  ASSERT_EQ(open.size(), 1u) << open;
+  EXPECT_EQ(instant_us(open[0]["due_at"]), *due0 + week);
+  const auto undone = say(u, "undo", conv);
+  ASSERT_EQ(undone["actions"].size(), 2u) << undone;
+  EXPECT_EQ(undone["actions"][1]["type"], "delete");
+  const auto path = "/api/v1/tasks/" + first["id"].get<std::string>();
+  const auto next = u.client.get(path + "/occurrences?count=2");
+  ASSERT_EQ(next.status, 200) << next.describe();
+  ASSERT_EQ(next.json()["occurrences"].size(), 2u) << next.body;
+  EXPECT_EQ(instant_us(next.json()["occurrences"][0]), *due0 + week) << next.body;
+  say(u, "complete weekly report", conv);
+  open = tasks_of(u, "status=open");
+  ASSERT_EQ(open.size(), 1u) << open;
+  EXPECT_EQ(instant_us(open[0]["due_at"]), *due0 + week) << open;
+  EXPECT_EQ(open[0]["occurrence"], 1) << open;
+
+  // With occurrences created ahead: the one the completion topped up comes back as it was.
+  const auto rent = create_task(u.client, {{"title", "pay rent"},
+                                           {"due_at", "2030-01-01T09:00:00Z"},
+                                           {"timezone", "UTC"},
+                                           {"recurrence", "FREQ=MONTHLY"},
+                                           {"generate_ahead", 2}});
+  const std::string rent_path = "/api/v1/tasks/" + rent["id"].get<std::string>();
+  const auto which = say(u, "complete pay rent");
+  ASSERT_EQ(which["options"].size(), 3u) << which;
+  const std::string rent_conv = which["conversation_id"];
+  const auto completed = say(u, "the first one", rent_conv);
+  ASSERT_EQ(completed["actions"].size(), 1u) << completed;
+  EXPECT_EQ(completed["actions"][0]["task"]["id"], rent["id"]);
+  const auto rent_undone = say(u, "undo", rent_conv);
+  ASSERT_EQ(rent_undone["actions"].size(), 2u) << rent_undone;
+  EXPECT_EQ(rent_undone["actions"][1]["task"]["due_at"], "2030-04-01T09:00:00Z");
+  ASSERT_EQ(u.client.post(rent_path + "/complete").status, 200);
+  const json series = list_tasks(u.client, "q=rent&status=open&sort=due_at")["items"];
+  ASSERT_EQ(series.size(), 3u) << series;
+  EXPECT_EQ(series[2]["due_at"], "2030-04-01T09:00:00Z") << series;
+  EXPECT_EQ(series[2]["occurrence"], 3) << series;
+}
+
 TEST_F(ChatDialogTest, MakingATaskRecurringTakesTheDayAndTimeSaid) {
   // "make team sync recurring every friday at 10am" on a task due Wednesday 16:00: the first occurrence is
   // the next Friday 10:00, and so are the later ones (the task used to keep Wednesday 16:00).

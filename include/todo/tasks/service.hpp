@@ -69,6 +69,15 @@ Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id,
 /// reopening and completing one (or a series-wide edit of one) creates no new occurrence.
 void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id, const Expected& expected,
             Scope scope = Scope::this_occurrence);
+/// Takes back the occurrences of a series that a completion created (chat's undo of that completion): deletes
+/// each of `created` (id, version when created) that is still an open occurrence of the series at that
+/// version, and returns them; the others stay. Unlike a skip (remove, scope = this), the series may create
+/// them again: its record of the highest occurrence created (repository::series_highest) goes back to
+/// `before`, the record before that completion, or to the highest occurrence left when that is higher. When
+/// an occurrence above the deleted ones was created or skipped since, the record stays (a skip is final).
+std::vector<Task> withdraw(pqxx::transaction_base& w, const Actor& who, const std::string& series_id,
+                           const std::vector<std::pair<std::string, int>>& created,
+                           const std::optional<repository::SeriesHighest>& before);
 /// One upcoming occurrence of a series: an occurrence already created (open, or done early, before the ones
 /// ahead of it) with its task, or one that completing would create (no task_id, occurrence or status).
 struct Occurrence {
