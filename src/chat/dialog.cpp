@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <iterator>
 
 #include "calendar.hpp"
 #include "todo/chat/reading_json.hpp"
@@ -35,7 +36,13 @@ const db::Statement kTitlesIn{
     "chat_tasks_titles_in",
     "SELECT title FROM (SELECT DISTINCT title FROM tasks WHERE user_id = $1 "
     "AND strpos(lower($2), lower(title)) > 0) t ORDER BY length(title) DESC LIMIT 50"};
-const db::Registration kRegistered{kTitleLike, kTitlesIn};
+// The user's tasks with a status whose title is the target words (case aside; same_title() decides): found
+// however many other titles hold those words.
+const db::Statement kTitleIs{
+    "chat_tasks_title_is",
+    "SELECT id FROM tasks WHERE user_id = $1 AND status = $2 AND lower(title) = lower($3) "
+    "ORDER BY id LIMIT 2"};
+const db::Registration kRegistered{kTitleLike, kTitlesIn, kTitleIs};
 
 constexpr std::size_t kMaxCandidates = 10;  // offered as options; one more is read to know there are more
 constexpr int kListLimit = 50;
@@ -246,6 +253,19 @@ bool same_title(std::string_view a, std::string_view b) {
   return lower_unicode(trim(a)) == lower_unicode(trim(b));
 }
 
+/// The user's tasks with `status` whose title is `words` (case aside), however many other titles hold them;
+/// at most two (one is a match, two are not).
+std::vector<Task> titled(Step& s, const std::string& words, Status status) {
+  std::vector<Task> out;
+  const auto rows = s.w.exec_prepared(kTitleIs.name, s.actor.user_id, std::string(to_string(status)),
+                                      std::string(trim(words)));
+  for (const auto& row : rows)
+    if (auto t = tasks::repository::find(s.w, s.actor.user_id, row[0].c_str());
+        t && same_title(t->title, words))
+      out.push_back(std::move(*t));
+  return out;
+}
+
 void perform(Step& s, const Reading& op, Task task);
 
 /// Finds the task `op` names and performs it, or asks which one, or says that none matched.
@@ -274,12 +294,15 @@ void resolve_and_perform(Step& s, const Reading& op) {
     say(s, "I couldn't find a task matching " + in_quotes(op.target) + ".");
     return;
   }
-  if (found.size() > 1) {
-    std::vector<Task> exact;
-    for (const auto& t : found)
-      if (same_title(t.title, op.target)) exact.push_back(t);
-    if (exact.size() == 1) found = exact;
-  }
+  // Several: the one whose title is the words, if only one is. With more than the options read, it may be
+  // beyond them: looked for on its own.
+  std::vector<Task> exact;
+  if (found.size() > kMaxCandidates)
+    exact = titled(s, op.target, found.front().status);
+  else if (found.size() > 1)
+    std::copy_if(found.begin(), found.end(), std::back_inserter(exact),
+                 [&](const Task& t) { return same_title(t.title, op.target); });
+  if (exact.size() == 1) found = exact;
   if (found.size() == 1) {
     perform(s, op, found.front());
     return;
@@ -302,7 +325,8 @@ void resolve_and_perform(Step& s, const Reading& op) {
        {"op", stored_op(op)},
        {"time_only", s.time_only},
        {"candidates", std::move(candidates)},
-       {"options", options}});
+       {"options", options},
+       {"narrow", more}});
 }
 
 // ---- executing
@@ -1008,14 +1032,28 @@ void do_undo(Step& s) {
 // ---- questions
 // ----------------------------------------------------------------------------------------------
 
+/// The message as an answer: without the spaces around it and the full stops, "!" and "?" that end it.
+std::string_view answer_words(const Turn& turn) {
+  std::string_view m = trim(turn.message);
+  while (!m.empty() && (m.back() == '.' || m.back() == '!' || m.back() == '?'))
+    m.remove_suffix(1);
+  return m;
+}
+
+/// Whether the message is a bare name, which the dialog would add as a task: read as a create without any
+/// command word ("add", "remind me to").
+bool bare_name(const Turn& turn) {
+  if (turn.reading.intent != Intent::create || answer_words(turn).empty()) return false;
+  return std::none_of(turn.reading.spans.begin(), turn.reading.spans.end(),
+                      [](const Span& sp) { return sp.kind == SpanKind::command; });
+}
+
 /// The choice a message makes among `count` options: "2", "#2", "the second one", or an option's title.
 std::optional<int> chosen(const Turn& turn, const nlohmann::json& candidates, const nlohmann::json& options) {
   const Reading& r = turn.reading;
   const int count = static_cast<int>(candidates.size());
   if (r.intent == Intent::select && r.index) return *r.index == -1 ? count : *r.index;
-  std::string_view m = trim(turn.message);
-  while (!m.empty() && (m.back() == '.' || m.back() == '!' || m.back() == '?'))
-    m.remove_suffix(1);
+  std::string_view m = answer_words(turn);
   if (!m.empty() && m.front() == '#') m.remove_prefix(1);
   // "-1" is the last option, as "the last one" is; another negative number is out of range (asked again).
   const bool negative = !m.empty() && m.front() == '-';
@@ -1143,6 +1181,16 @@ bool answer_pending(Step& s) {
   const nlohmann::json& candidates = pending.at("candidates");
   const nlohmann::json options = pending.value("options", nlohmann::json::array());
   const auto choice = chosen(s.turn, candidates, options);
+  std::vector<FieldError> errors;
+  if (!choice && pending.value("narrow", false) && bare_name(s.turn)) {
+    // The answer to "name it more precisely" (a question that offered the first options of more): a bare name
+    // names the task anew, among all the user's tasks, never a task to add.
+    auto op = reading_from_json(pending.at("op"), Instant{}, errors);
+    if (!op) return false;
+    op->target = std::string(answer_words(s.turn));
+    resolve_and_perform(s, *op);
+    return true;
+  }
   if (!choice) return false;
   const int count = static_cast<int>(candidates.size());
   if (*choice < 1 || *choice > count) {
@@ -1155,7 +1203,6 @@ bool answer_pending(Step& s) {
         std::move(opts), pending);
     return true;
   }
-  std::vector<FieldError> errors;
   const auto op = reading_from_json(pending.at("op"), Instant{}, errors);
   if (!op) {
     say(s, "Sorry, I lost track of that question. Please ask again.");

@@ -732,6 +732,46 @@ TEST_F(ChatDialogTest, UndoOfACompletionLetsTheNextOccurrenceComeBack) {
   EXPECT_EQ(series[2]["occurrence"], 3) << series;
 }
 
+// A title that equals the words names its task however many other titles hold them; and a bare name given to
+// "name it more precisely" names a task, never adds one.
+TEST_F(ChatDialogTest, AnExactTitleWinsOverMoreMatchesThanOptions) {
+  auto u = user();
+  for (int i = 0; i <= 10; ++i)
+    create_task(u.client, "report part " + std::to_string(i));
+  const auto report = create_task(u.client, "report");
+  const auto done = say(u, "complete report");
+  ASSERT_EQ(done["actions"].size(), 1u) << done;
+  EXPECT_EQ(done["actions"][0]["type"], "complete");
+  EXPECT_EQ(done["actions"][0]["task"]["id"], report["id"]) << done;
+
+  create_task(u.client, "report part 11");
+  const auto q = say(u, "complete report part");
+  ASSERT_EQ(q["options"].size(), 10u) << q;
+  ASSERT_NE(q["reply"].get<std::string>().find("More than 10"), std::string::npos) << q;
+  std::string left_out;  // a title the options do not show
+  for (int i = 0; i <= 11 && left_out.empty(); ++i) {
+    const std::string title = "report part " + std::to_string(i);
+    bool shown = false;
+    for (const auto& o : q["options"])
+      shown = shown || o == title;
+    if (!shown) left_out = title;
+  }
+  ASSERT_FALSE(left_out.empty()) << q;
+  const std::string conv = q["conversation_id"];
+  const auto precise = say(u, left_out, conv);
+  ASSERT_EQ(precise["actions"].size(), 1u) << precise;
+  EXPECT_EQ(precise["actions"][0]["type"], "complete");
+  EXPECT_EQ(precise["actions"][0]["task"]["title"], left_out);
+  EXPECT_EQ(tasks_of(u, "limit=100").size(), 13u);  // none added
+
+  // A name that matches nothing says so, and adds nothing either.
+  say(u, "complete report part", conv);
+  const auto none = say(u, "report part 99", conv);
+  EXPECT_EQ(none["actions"], json::array()) << none;
+  EXPECT_NE(none["reply"].get<std::string>().find("couldn't find"), std::string::npos) << none;
+  EXPECT_EQ(tasks_of(u, "limit=100").size(), 13u);
+}
+
 TEST_F(ChatDialogTest, MakingATaskRecurringTakesTheDayAndTimeSaid) {
   // "make team sync recurring every friday at 10am" on a task due Wednesday 16:00: the first occurrence is
   // the next Friday 10:00, and so are the later ones (the task used to keep Wednesday 16:00).
