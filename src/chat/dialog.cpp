@@ -816,6 +816,30 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
   do_patch(s, task, patch, before, text + ".");
 }
 
+/// The reminders of a task that undoing its delete re-creates: relative ones, and absolute ones still to
+/// come.
+nlohmann::json kept_reminders(Step& s, const std::string& task_id) {
+  nlohmann::json kept = nlohmann::json::array();
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& rem : reminders::list_for_task(s.w, s.actor.user_id, task_id)) {
+    if (rem.before_due)
+      kept.push_back({{"before_due", *rem.before_due}});
+    else if (rem.at && *rem.at > now)
+      kept.push_back({{"at", format_rfc3339(*rem.at)}});
+  }
+  return kept;
+}
+
+/// A series' record of its highest occurrence in an undo entry ({occurrence, due_at}), or nothing.
+std::optional<tasks::repository::SeriesHighest> highest_of(const nlohmann::json& j) {
+  if (!j.is_object()) return std::nullopt;
+  tasks::repository::SeriesHighest out;
+  out.occurrence = j.value("occurrence", 0);
+  if (j.contains("due_at") && j["due_at"].is_string())
+    out.due_at = parse_rfc3339(j["due_at"].get<std::string>());
+  return out;
+}
+
 void do_delete(Step& s, const std::string& task_id) {
   Task t;
   try {
@@ -825,21 +849,37 @@ void do_delete(Step& s, const std::string& task_id) {
     say(s, "That task no longer exists.");
     return;
   }
-  // Undo re-creates the task with its reminders (absolute ones still to come, relative ones).
-  nlohmann::json kept = nlohmann::json::array();
-  const auto now = std::chrono::system_clock::now();
-  for (const auto& rem : reminders::list_for_task(s.w, s.actor.user_id, t.id)) {
-    if (rem.before_due)
-      kept.push_back({{"before_due", *rem.before_due}});
-    else if (rem.at && *rem.at > now)
-      kept.push_back({{"at", format_rfc3339(*rem.at)}});
-  }
   // A repeating task is one task to the person saying "delete": the series ends (its open occurrences go, the
   // done ones keep their history), where skipping this occurrence alone would leave the next one standing.
   const bool series = t.series_id && t.recurrence;
+  nlohmann::json entry = {{"type", "delete"}, {"title", t.title}};
+  if (series) {
+    // Undo re-creates every occurrence the delete removes, each with its own fields, number, anchor and
+    // reminders, and the series' record of its highest occurrence: read under the series lock, which the
+    // delete takes again.
+    tasks::repository::lock_series(s.w, s.actor.user_id, *t.series_id);
+    auto locked = tasks::repository::find(s.w, s.actor.user_id, task_id);  // as it is under the lock
+    if (!locked) {
+      say(s, "That task no longer exists.");
+      return;
+    }
+    t = std::move(*locked);
+    nlohmann::json removed = nlohmann::json::array();
+    for (const auto& o : tasks::repository::series_tasks(s.w, s.actor.user_id, *t.series_id))
+      if (o.status == Status::open || o.id == t.id)  // the task named, done or not, and the open ones
+        removed.push_back({{"task", tasks::to_json(o)},
+                           {"series_start", opt_instant(o.series_start)},
+                           {"reminders", kept_reminders(s, o.id)}});
+    entry["series"] = std::move(removed);
+    if (const auto high = tasks::repository::series_highest(s.w, s.actor.user_id, *t.series_id))
+      entry["series_highest"] = {{"occurrence", high->occurrence}, {"due_at", opt_instant(high->due_at)}};
+  } else {
+    entry["reminders"] = kept_reminders(s, t.id);
+  }
+  entry["task"] = tasks::to_json(t);
   svc::remove(s.w, s.actor, t.id, t.version, series ? tasks::Scope::series : tasks::Scope::this_occurrence);
   add_action(s, "delete", t);
-  push_undo(s, {{"type", "delete"}, {"task", tasks::to_json(t)}, {"title", t.title}, {"reminders", kept}});
+  push_undo(s, std::move(entry));
   say(s, "Deleted " + in_quotes(t.title) + (series ? " and its repetitions" : "") +
              ". Say \u201cundo\u201d to bring it back.");
 }
@@ -934,13 +974,7 @@ std::string remove_created(Step& s, const nlohmann::json& entry) {
     if (series_id.empty() && o->series_id) series_id = *o->series_id;  // an entry stored before series_id
   }
   if (!untouched.empty()) {
-    std::optional<tasks::repository::SeriesHighest> before;
-    if (const auto j = entry.value("series_before", nlohmann::json()); j.is_object()) {
-      before.emplace();
-      before->occurrence = j.value("occurrence", 0);
-      if (j.contains("due_at") && j["due_at"].is_string())
-        before->due_at = parse_rfc3339(j["due_at"].get<std::string>());
-    }
+    const auto before = highest_of(entry.value("series_before", nlohmann::json()));
     for (const auto& o : svc::withdraw(s.w, s.actor, series_id, untouched, before))
       add_action(s, "delete", o);
   }
@@ -949,6 +983,58 @@ std::string remove_created(Step& s, const nlohmann::json& entry) {
   for (std::size_t i = 0; i < kept.size(); ++i)
     out += (i == 0 ? "" : ", ") + in_quotes(kept[i]);
   return " The next occurrence it created (" + out + ") was changed since, so I kept it.";
+}
+
+/// The create body that re-creates a deleted task from its snapshot (tasks::to_json).
+nlohmann::json creation_of(const nlohmann::json& snap) {
+  nlohmann::json body = nlohmann::json::object();
+  for (const char* k : {"title", "description", "status", "priority", "tags", "due_at", "all_day", "timezone",
+                        "recurrence", "recurrence_mode", "generate_ahead"})
+    if (snap.contains(k)) body[k] = snap[k];
+  return body;
+}
+
+/// After `t` re-created the deleted task `snap`: its reminders back, the entries below that name the deleted
+/// one follow the new one, and the action.
+void restored(Step& s, const nlohmann::json& snap, const Task& t, const nlohmann::json& reminders) {
+  for (const auto& rem : reminders)
+    reminders::create(s.w, s.actor.user_id, t.id, reminders::parse_new_reminder(rem));
+  const std::string old_id = snap.value("id", std::string());
+  rebase(s, old_id, snap.value("version", 0), t.id, t.version);
+  for (auto& e : s.c.actions)  // a completion below that created it: undoing it finds it as created
+    if (e.contains("created"))
+      for (auto& c : e["created"])
+        if (c.value("id", std::string()) == old_id && c.value("version", 0) == snap.value("version", 0))
+          c = {{"id", t.id}, {"version", t.version}};
+  add_action(s, "create", t, {{"previous_id", old_id}});
+}
+
+/// Undoing the delete of a repeating task: every occurrence it removed comes back, by number, as a new
+/// task with its own fields and reminders, in one new series that keeps the deleted one's record of its
+/// highest occurrence. (Re-created one by one, each before the next exists, so that a relative reminder
+/// re-created on one is not also added to the later ones.)
+void restore_series(Step& s, const nlohmann::json& entry) {
+  const auto highest = highest_of(entry.value("series_highest", nlohmann::json()));
+  std::optional<std::string> series_id;
+  std::string title = entry.value("title", std::string());
+  std::size_t count = 0;
+  for (const auto& item : entry.at("series")) {
+    const nlohmann::json& snap = item.at("task");
+    const auto request = tasks::parse_new_task(creation_of(snap));
+    std::optional<Instant> start;
+    if (item.contains("series_start") && item["series_start"].is_string())
+      start = parse_rfc3339(item["series_start"].get<std::string>());
+    if (!start) start = request.due_at;
+    const Task t = svc::restore_occurrence(s.w, s.actor, request, series_id, snap.value("occurrence", 0),
+                                           start.value_or(Instant{}), highest);
+    if (!series_id) series_id = t.series_id;
+    restored(s, snap, t, item.value("reminders", nlohmann::json::array()));
+    ++count;
+  }
+  say(s, "Undone: restored " + in_quotes(title) +
+             (count > 1 ? " and its repetitions (" + std::to_string(count) + " occurrences, as new tasks"
+                        : std::string(" (as a new task")) +
+             " with new ids).");
 }
 
 void do_undo(Step& s) {
@@ -983,17 +1069,12 @@ void do_undo(Step& s) {
       add_action(s, reopen ? "reopen" : "complete", u);
       const std::string kept = reopen ? remove_created(s, entry) : std::string();
       say(s, "Undone: " + in_quotes(u.title) + (reopen ? " is open again." : " is done again.") + kept);
+    } else if (type == "delete" && entry.contains("series")) {
+      restore_series(s, entry);
     } else if (type == "delete") {
       const nlohmann::json& snap = entry.at("task");
-      nlohmann::json body = nlohmann::json::object();
-      for (const char* k : {"title", "description", "status", "priority", "tags", "due_at", "all_day",
-                            "timezone", "recurrence", "recurrence_mode", "generate_ahead"})
-        if (snap.contains(k)) body[k] = snap[k];
-      const Task t = svc::create(s.w, s.actor, tasks::parse_new_task(body));
-      for (const auto& rem : entry.value("reminders", nlohmann::json::array()))
-        reminders::create(s.w, s.actor.user_id, t.id, reminders::parse_new_reminder(rem));
-      rebase(s, snap.value("id", std::string()), snap.value("version", 0), t.id, t.version);
-      add_action(s, "create", t, {{"previous_id", snap.value("id", std::string())}});
+      const Task t = svc::create(s.w, s.actor, tasks::parse_new_task(creation_of(snap)));
+      restored(s, snap, t, entry.value("reminders", nlohmann::json::array()));
       say(s, "Undone: restored " + in_quotes(t.title) + " (as a new task with a new id).");
     } else if (type == "add_reminder") {
       auto t = find_task(s, entry);

@@ -488,6 +488,25 @@ std::vector<Task> withdraw(pqxx::transaction_base& w, const Actor& who, const st
   return out;
 }
 
+Task restore_occurrence(pqxx::transaction_base& w, const Actor& who, const NewTask& request,
+                        const std::optional<std::string>& series_id, int occurrence, Instant series_start,
+                        const std::optional<repository::SeriesHighest>& highest) {
+  Task t = new_task(who, request);  // in a series of its own, when it recurs
+  if (t.series_id) {
+    if (series_id) t.series_id = *series_id;
+    t.occurrence = occurrence;
+    t.series_start = series_start;
+  }
+  const Task stored = insert_and_record(w, who, t);
+  if (stored.series_id && highest) {
+    Task record = stored;
+    record.occurrence = highest->occurrence;
+    record.due_at = highest->due_at;
+    repository::note_occurrence(w, record);  // kept only when higher than the occurrences re-created
+  }
+  return stored;
+}
+
 void set_copy_reminders(CopyReminders fn) {
   copy_reminders_hook = fn;
 }

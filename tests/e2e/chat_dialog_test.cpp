@@ -170,6 +170,15 @@ class ChatDialogTest : public ::testing::Test {
     return {"/api/v1/tasks/" + t["id"].get<std::string>(), q["conversation_id"]};
   }
 
+  /// "pay rent", monthly from 2030-01-01 09:00 UTC with two occurrences ahead: three open occurrences.
+  static json monthly_rent(TestUser& u) {
+    return create_task(u.client, {{"title", "pay rent"},
+                                  {"due_at", "2030-01-01T09:00:00Z"},
+                                  {"timezone", "UTC"},
+                                  {"recurrence", "FREQ=MONTHLY"},
+                                  {"generate_ahead", 2}});
+  }
+
   static json task_titled(TestUser& u, const std::string& title) {
     const json page = list_tasks(u.client, "limit=200");  // named: a temporary's items() would dangle
     for (const auto& t : page["items"])
@@ -710,11 +719,7 @@ TEST_F(ChatDialogTest, UndoOfACompletionLetsTheNextOccurrenceComeBack) {
   EXPECT_EQ(open[0]["occurrence"], 1) << open;
 
   // With occurrences created ahead: the one the completion topped up comes back as it was.
-  const auto rent = create_task(u.client, {{"title", "pay rent"},
-                                           {"due_at", "2030-01-01T09:00:00Z"},
-                                           {"timezone", "UTC"},
-                                           {"recurrence", "FREQ=MONTHLY"},
-                                           {"generate_ahead", 2}});
+  const auto rent = monthly_rent(u);
   const std::string rent_path = "/api/v1/tasks/" + rent["id"].get<std::string>();
   const auto which = say(u, "complete pay rent");
   ASSERT_EQ(which["options"].size(), 3u) << which;
@@ -770,6 +775,50 @@ TEST_F(ChatDialogTest, AnExactTitleWinsOverMoreMatchesThanOptions) {
   EXPECT_EQ(none["actions"], json::array()) << none;
   EXPECT_NE(none["reply"].get<std::string>().find("couldn't find"), std::string::npos) << none;
   EXPECT_EQ(tasks_of(u, "limit=100").size(), 13u);
+}
+
+// Undoing the delete of a series chosen by a later occurrence re-creates every open occurrence the delete
+// removed, with its own fields and reminders, in one series that goes on where it stood.
+TEST_F(ChatDialogTest, UndoOfASeriesDeleteRestoresEveryOpenOccurrence) {
+  auto u = user();
+  const auto rent = monthly_rent(u);
+  ASSERT_EQ(
+      u.client.post("/api/v1/tasks/" + rent["id"].get<std::string>() + "/reminders", {{"before_due", "PT1H"}})
+          .status,
+      201);
+  json before = list_tasks(u.client, "status=open&sort=due_at")["items"];
+  ASSERT_EQ(before.size(), 3u) << before;
+  ASSERT_EQ(
+      u.client.patch("/api/v1/tasks/" + before[1]["id"].get<std::string>(), {{"priority", "high"}}).status,
+      200);
+  const auto q = say(u, "delete pay rent");
+  ASSERT_EQ(q["options"].size(), 3u) << q;
+  const std::string conv = q["conversation_id"];
+  const auto confirm = say(u, "the last one", conv);
+  ASSERT_EQ(confirm["options"], json::array({"yes", "no"})) << confirm;
+  say(u, "yes", conv);
+  ASSERT_EQ(tasks_of(u, "status=open").size(), 0u);
+  const auto undone = say(u, "undo", conv);
+  EXPECT_EQ(undone["actions"].size(), 3u) << undone;
+  const json after = list_tasks(u.client, "status=open&sort=due_at")["items"];
+  ASSERT_EQ(after.size(), 3u) << after;
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(after[i]["due_at"], before[i]["due_at"]) << after;
+    EXPECT_EQ(after[i]["occurrence"], before[i]["occurrence"]) << after;
+    EXPECT_EQ(after[i]["recurrence"], "FREQ=MONTHLY") << after;
+    EXPECT_EQ(after[i]["series_id"], after[0]["series_id"]) << after;
+    const auto rems = reminders_of(u, after[i]["id"]);
+    ASSERT_EQ(rems.size(), 1u) << rems;
+    EXPECT_EQ(rems[0]["before_due"], "PT1H");
+  }
+  EXPECT_EQ(after[0]["priority"], "none");
+  EXPECT_EQ(after[1]["priority"], "high");
+  // The series goes on after the last one: completing the first tops it up once, with April.
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + after[0]["id"].get<std::string>() + "/complete").status, 200);
+  const json open = list_tasks(u.client, "status=open&sort=due_at")["items"];
+  ASSERT_EQ(open.size(), 3u) << open;
+  EXPECT_EQ(open[2]["due_at"], "2030-04-01T09:00:00Z");
+  EXPECT_EQ(open[2]["occurrence"], 3);
 }
 
 TEST_F(ChatDialogTest, MakingATaskRecurringTakesTheDayAndTimeSaid) {

@@ -78,6 +78,15 @@ void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
 std::vector<Task> withdraw(pqxx::transaction_base& w, const Actor& who, const std::string& series_id,
                            const std::vector<std::pair<std::string, int>>& created,
                            const std::optional<repository::SeriesHighest>& before);
+/// Re-creates an occurrence that a scope = series delete removed (chat's undo of that delete) as a new task
+/// (new id) with the request's fields: occurrence number `occurrence`, its schedule starting at
+/// `series_start`, as the deleted one's were, in series `series_id` (none: a new series, named by the new
+/// task's id). The series is not topped up: the delete's other occurrences are re-created the same way.
+/// `highest`: the deleted series' record of its highest occurrence created, which the new series keeps (a
+/// skip stays final).
+Task restore_occurrence(pqxx::transaction_base& w, const Actor& who, const NewTask& request,
+                        const std::optional<std::string>& series_id, int occurrence, Instant series_start,
+                        const std::optional<repository::SeriesHighest>& highest);
 /// One upcoming occurrence of a series: an occurrence already created (open, or done early, before the ones
 /// ahead of it) with its task, or one that completing would create (no task_id, occurrence or status).
 struct Occurrence {
