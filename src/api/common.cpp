@@ -84,7 +84,7 @@ tasks::Expected if_match(const http::Request& req) {
   const std::vector<std::string_view>& tags = *items;
   if (tags.empty()) throw malformed("an empty value");
   if (tags.size() == 1 && tags.front() == "*") return {};  // any current version (a missing task is a 404)
-  std::vector<int> versions;
+  std::vector<std::int64_t> versions;
   bool weak = false;
   for (std::string_view v : tags) {
     // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches.
@@ -93,8 +93,11 @@ tasks::Expected if_match(const http::Request& req) {
       continue;
     }
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    int n = 0;
+    // Any version from 1 to 2^63-1, as a body's "version": one no task has is a mismatch (409).
+    std::int64_t n = 0;
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec == std::errc::result_out_of_range && p == v.data() + v.size() && v.front() != '-')
+      throw malformed("a version is at most 9223372036854775807");
     if (ec != std::errc() || p != v.data() + v.size() || n < 1)
       throw malformed(tags.size() == 1 ? "expected a version number" : "expected * or version numbers");
     versions.push_back(n);
@@ -106,7 +109,7 @@ tasks::Expected if_match(const http::Request& req) {
   return tasks::Expected(std::move(versions), "If-Match");
 }
 
-std::optional<int> body_version(const http::Request& req) {
+std::optional<std::int64_t> body_version(const http::Request& req) {
   if (req.body.empty()) return std::nullopt;
   return tasks::parse_version_body(json_body(req));
 }

@@ -2,6 +2,8 @@
 #include "todo/tasks/validation.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "todo/core/error.hpp"
 #include "todo/core/json.hpp"
@@ -125,12 +127,26 @@ std::optional<T> check_enum(json::Reader& r, const char* field, const std::optio
 constexpr const char* kPriorityValues = "none, low, medium, high, urgent";
 constexpr const char* kStatusValues = "open, done";
 
-// A body's "version": the task version a change expects.
-std::optional<int> check_version_field(json::Reader& r) {
+// A body's "version": the task version a change expects, 1 to 2^63-1 as in If-Match. One that no task has
+// (above 2^31-1, say) is no error here: it does not match the task's (409).
+std::optional<std::int64_t> check_version_field(json::Reader& r, const nlohmann::json& body) {
+  constexpr const char* kRange = "must be an integer from 1 to 9223372036854775807";
+  // Above 2^63-1 an integer is read as unsigned (or, above 2^64-1, floating point): out of range, not "no
+  // integer".
+  if (const auto it = body.find("version"); it != body.end()) {
+    const bool beyond =
+        it->is_number_unsigned()
+            ? it->get<std::uint64_t>() > std::uint64_t{std::numeric_limits<std::int64_t>::max()}
+            : it->is_number_float() && std::abs(it->get<double>()) >= 0x1p63;
+    if (beyond) {
+      r.fail("version", kRange);
+      return std::nullopt;
+    }
+  }
   auto v = r.integer("version");
   if (!v) return std::nullopt;
-  if (*v >= 1 && *v <= std::numeric_limits<int>::max()) return static_cast<int>(*v);
-  r.fail("version", "must be a positive integer");
+  if (*v >= 1) return *v;
+  r.fail("version", kRange);
   return std::nullopt;
 }
 
@@ -233,30 +249,30 @@ TaskPatch parse_task_patch(const nlohmann::json& body) {
   p.recurrence_mode = check_enum<RecurrenceMode>(r, "recurrence_mode", r.string("recurrence_mode"),
                                                  parse_recurrence_mode, kRecurrenceModeValues);
   p.generate_ahead = check_generate_ahead(r);
-  p.version = check_version_field(r);
+  p.version = check_version_field(r, body);
   r.finish();
   return p;
 }
 
-std::optional<int> parse_version_body(const nlohmann::json& body) {
+std::optional<std::int64_t> parse_version_body(const nlohmann::json& body) {
   json::Reader r(body, {"version"});
-  auto v = check_version_field(r);
+  auto v = check_version_field(r, body);
   r.finish();
   return v;
 }
 
-bool Expected::matches(int version) const {
+bool Expected::matches(std::int64_t version) const {
   return any() || std::find(versions.begin(), versions.end(), version) != versions.end();
 }
 
-Expected Expected::with_body(std::optional<int> body_version) const {
+Expected Expected::with_body(std::optional<std::int64_t> body_version) const {
   if (!body_version) return *this;
   if (any()) return Expected(*body_version, "version");
   if (!matches(*body_version)) throw invalid("version", "differs from the If-Match header");
   return *this;
 }
 
-void Expected::check(int current) const {
+void Expected::check(std::int64_t current) const {
   if (matches(current)) return;
   std::string wanted;
   for (std::size_t i = 0; i < versions.size(); ++i)

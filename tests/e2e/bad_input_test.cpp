@@ -304,6 +304,44 @@ TEST_F(BadInputTest, BadIfMatch) {
   EXPECT_TRUE(IsProblem(u.client.patch(task_path(t), {{"title", "y"}}, {{"If-Match", "*"}}), 404));
 }
 
+// {"version":2147483648} was a 422 "must be a positive integer", and If-Match: "2147483648" a 400: a version
+// no task has is a mismatch like any other, a 409 naming where it was given, up to 2^63-1.
+TEST_F(BadInputTest, AVersionNoTaskHasIsAConflict) {
+  auto u = user();
+  const auto t = create_task(u.client, "x");
+  const std::string path = task_path(t);
+  for (const std::string v : {"2147483648", "9223372036854775807"}) {
+    SCOPED_TRACE(v);
+    const std::string body = R"({"version":)" + v + "}";
+    const auto conflict = [&](const HttpResponse& r, const std::string& field) {
+      EXPECT_TRUE(IsProblem(r, 409, field)) << r.describe();
+      if (r.status == 409) {
+        EXPECT_EQ(r.json()["errors"][0]["message"], "expected " + v + ", current 1");
+      }
+    };
+    conflict(u.client.request("PATCH", path, R"({"title":"y","version":)" + v + "}"), "version");
+    conflict(u.client.request("POST", path + "/complete", body), "version");
+    conflict(u.client.request("DELETE", path, body), "version");
+    conflict(u.client.patch(path, {{"title", "y"}}, {{"If-Match", "\"" + v + "\""}}), "If-Match");
+    conflict(u.client.del(path, {{"If-Match", v}}), "If-Match");
+    conflict(u.client.get(path, {{"If-Match", "\"" + v + "\""}}), "If-Match");
+  }
+  // Past 2^63-1 the range is named: no version is that large.
+  for (const std::string v : {"9223372036854775808", "18446744073709551616", "0"}) {
+    SCOPED_TRACE(v);
+    const auto r = u.client.request("PATCH", path, R"({"title":"y","version":)" + v + "}");
+    EXPECT_TRUE(IsProblem(r, 422, "version")) << r.describe();
+    EXPECT_EQ(r.json()["detail"], "version: must be an integer from 1 to 9223372036854775807") << r.body;
+  }
+  const auto big = u.client.patch(path, {{"title", "y"}}, {{"If-Match", "\"9223372036854775808\""}});
+  EXPECT_TRUE(IsProblem(big, 400, "If-Match")) << big.describe();
+  EXPECT_EQ(big.json()["errors"][0]["message"], "a version is at most 9223372036854775807") << big.body;
+  const auto now = u.client.get(path).json();
+  EXPECT_EQ(now["title"], "x");
+  EXPECT_EQ(now["status"], "open");
+  EXPECT_EQ(now["version"], 1);
+}
+
 TEST_F(BadInputTest, BodyOver1MiBIs413) {
   auto u = user();
   const std::string big = "{\"title\":\"x\",\"description\":\"" + std::string((1 << 20) + 16, 'a') + "\"}";

@@ -83,7 +83,7 @@ std::string uuid_param(const http::Request& req, std::string_view name);
 tasks::Expected if_match(const http::Request& req);
 
 /// The `version` of a body that may hold nothing else (complete, reopen, DELETE): none when it is empty.
-std::optional<int> body_version(const http::Request& req);
+std::optional<std::int64_t> body_version(const http::Request& req);
 
 /// Runs CPU-heavy work (password hashing) on the CPU pool and resumes on the caller's executor.
 template <class F>

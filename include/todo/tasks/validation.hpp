@@ -1,6 +1,7 @@
 // Validation of task input: JSON bodies in, typed requests out, every bad field named (422).
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -45,34 +46,36 @@ struct TaskPatch {
   std::optional<std::optional<std::string>> recurrence;
   std::optional<RecurrenceMode> recurrence_mode;
   std::optional<int> generate_ahead;
-  std::optional<int> version;  // expected current version
+  std::optional<std::int64_t> version;  // expected current version
 };
 
 /// The versions a change or read is made on condition of: the entity tags of If-Match, or a body's
-/// "version"; none: any version. `source` names where they came from, the field a 409 names.
+/// "version"; none: any version. `source` names where they came from, the field a 409 names. A version named
+/// may be any from 1 to 2^63-1: one above every version a task can have is a mismatch (409) like any other.
 struct Expected {
   Expected() = default;
   Expected(std::nullopt_t) {}
-  Expected(int version, std::string from = "If-Match") : versions{version}, source(std::move(from)) {}
-  Expected(std::optional<int> version) {
+  Expected(std::int64_t version, std::string from = "If-Match")
+      : versions{version}, source(std::move(from)) {}
+  Expected(std::optional<std::int64_t> version) {
     if (version) versions = {*version};
   }
-  Expected(std::vector<int> any_of, std::string from)
+  Expected(std::vector<std::int64_t> any_of, std::string from)
       : versions(std::move(any_of)), source(std::move(from)) {}
   bool any() const { return versions.empty(); }
-  bool matches(int version) const;
+  bool matches(std::int64_t version) const;
   /// These and a body's "version" together: the body's alone when these are any, else these, and then the
   /// body's must be one of them (Error(unprocessable) naming `version`).
-  Expected with_body(std::optional<int> body_version) const;
+  Expected with_body(std::optional<std::int64_t> body_version) const;
   /// Error(conflict) naming `source` unless `current` matches.
-  void check(int current) const;
+  void check(std::int64_t current) const;
 
-  std::vector<int> versions;
+  std::vector<std::int64_t> versions;
   std::string source = "If-Match";
 };
 
 /// A body holding nothing but an optional "version" (complete, reopen, DELETE); empty is none.
-std::optional<int> parse_version_body(const nlohmann::json& body);
+std::optional<std::int64_t> parse_version_body(const nlohmann::json& body);
 
 /// Which tasks a PATCH or DELETE of a recurring task applies to: this occurrence only, or the series (this
 /// occurrence and every open one of its series).

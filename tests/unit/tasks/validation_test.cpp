@@ -455,12 +455,42 @@ TEST(ParseTaskPatch, WrongTypesNameTheField) {
     EXPECT_TRUE(PatchRejects(body, field));
 }
 
+// A version is 1 to 2^63-1, in a body as in If-Match: {"version":2147483648} was a 422 "must be a positive
+// integer"; a version no task has is a mismatch (409) like any other.
 TEST(ParseTaskPatch, VersionIsAPositiveInt) {
   EXPECT_EQ(parse_task_patch({{"version", 1}}).version, 1);
   EXPECT_EQ(parse_task_patch({{"version", 2147483647}}).version, 2147483647);
-  for (const json& bad : {json(0), json(-1), json(2147483648LL), json(-2147483649LL),
-                          json(std::numeric_limits<std::int64_t>::min()), json(18446744073709551615ULL)})
-    EXPECT_TRUE(PatchRejects({{"version", bad}}, "version")) << bad;
+  EXPECT_EQ(parse_task_patch({{"version", 2147483648LL}}).version, 2147483648LL);
+  EXPECT_EQ(parse_task_patch({{"version", std::numeric_limits<std::int64_t>::max()}}).version,
+            std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(parse_version_body({{"version", 9223372036854775807ULL}}), 9223372036854775807LL);
+  for (const json& bad :
+       {json(0), json(-1), json(-2147483649LL), json(std::numeric_limits<std::int64_t>::min()),
+        json(9223372036854775808ULL), json(18446744073709551615ULL), json(1e19), json(-1e19)}) {
+    for (const auto& parse :
+         {+[](const json& b) { parse_task_patch(b); }, +[](const json& b) { parse_version_body(b); }}) {
+      auto e = error_of([&] { parse(json{{"version", bad}}); });
+      ASSERT_TRUE(e) << bad;
+      EXPECT_EQ(e->code(), Errc::unprocessable) << bad;
+      ASSERT_EQ(e->errors().size(), 1u) << bad << ": " << e->what();
+      EXPECT_EQ(e->errors()[0].field, "version");
+      EXPECT_EQ(e->errors()[0].message, "must be an integer from 1 to 9223372036854775807") << bad;
+    }
+  }
+}
+
+TEST(Expected, AVersionNoTaskHasIsAConflictNamingIt) {
+  const auto conflict = [](const Expected& expected) { return error_of([&] { expected.check(1); }); };
+  auto e = conflict(Expected().with_body(2147483648LL));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::conflict);
+  ASSERT_EQ(e->errors().size(), 1u);
+  EXPECT_EQ(e->errors()[0].field, "version");
+  EXPECT_EQ(e->errors()[0].message, "expected 2147483648, current 1");
+  e = conflict(Expected({9223372036854775807LL, 2}, "If-Match"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->errors()[0].message, "expected 9223372036854775807 or 2, current 1");
+  EXPECT_NO_THROW(Expected({9223372036854775807LL, 1}, "If-Match").check(1));
 }
 
 TEST(ParseTaskPatch, UnknownFieldsAreNamed) {
