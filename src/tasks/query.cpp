@@ -284,9 +284,9 @@ ListQuery parse_list_query(const std::vector<std::pair<std::string, std::string>
       } else if (k == "tag" || k == "any_tag") {
         std::string tag = v;
         if (auto problem = tag_problem(tag)) bad(k, *problem);
+        // Counted as the task's tags are, once each after normalising; the limit is checked below, once.
         auto& list = k == "tag" ? q.tags_all : q.tags_any;
-        if (list.size() >= kMaxTags) bad(k, "at most 20 tags");
-        list.push_back(tag);
+        if (std::find(list.begin(), list.end(), tag) == list.end()) list.push_back(std::move(tag));
       } else if (k == "due_before" || k == "due_after") {
         auto t = parse_rfc3339(v);
         if (!t) bad(k, rfc3339_problem(v));
@@ -310,6 +310,8 @@ ListQuery parse_list_query(const std::vector<std::pair<std::string, std::string>
       }
     });
   }
+  if (q.tags_all.size() > kMaxTags) errors.add("tag", "at most 20 different tags (after lower-casing)");
+  if (q.tags_any.size() > kMaxTags) errors.add("any_tag", "at most 20 different tags (after lower-casing)");
   if (sort) errors.collect([&] { q.sort = parse_sort(*sort, q.search.has_value()); });
   errors.throw_if_any();
   if (!sort) q.sort = {{q.search ? SortField::rank : SortField::created_at, q.search.has_value()}};

@@ -277,6 +277,28 @@ TEST_F(BadInputTest, RepeatedSingleValuedParametersAre400) {
   EXPECT_EQ(u.client.get("/api/v1/tasks?tag=a&tag=b&priority=low&priority=high").status, 200);
 }
 
+// ?tag=x 25 times was a 422 "5 fields are invalid" with five entries alike: filters count different tags
+// (after lower-casing), as a task's tags do, and over 20 is one problem.
+TEST_F(BadInputTest, TagFiltersCountDifferentTagsOnce) {
+  auto u = user();
+  ASSERT_EQ(u.client.post("/api/v1/tasks", {{"title", "tagged"}, {"tags", {"x"}}}).status, 201);
+  for (const std::string name : {"tag", "any_tag"}) {
+    SCOPED_TRACE(name);
+    std::string same, many;
+    for (int i = 0; i < 25; ++i) {
+      same += "&" + name + "=" + (i % 2 ? "X" : "x");
+      many += "&" + name + "=t" + std::to_string(i);
+    }
+    const auto found = u.client.get("/api/v1/tasks?" + same.substr(1));
+    ASSERT_EQ(found.status, 200) << found.describe();
+    EXPECT_EQ(found.json()["items"].size(), 1u);
+    const auto r = u.client.get("/api/v1/tasks?" + many.substr(1));
+    ASSERT_TRUE(IsProblem(r, 422, name)) << r.describe();
+    EXPECT_EQ(r.json()["errors"].size(), 1u) << r.body;
+    EXPECT_EQ(r.json()["detail"], name + ": at most 20 different tags (after lower-casing)") << r.body;
+  }
+}
+
 TEST_F(BadInputTest, UnknownReminderListParameterIs422) {
   auto u = user();
   EXPECT_TRUE(IsProblem(u.client.get("/api/v1/reminders?colour=blue"), 422, "colour"));

@@ -52,11 +52,14 @@ class Error : public std::runtime_error {
 };
 
 /// The problems of several fields, for one 422 that names every bad field. Only the first kMaxListed are
-/// listed (a body of 90 000 unknown keys made a 4 MB answer); the rest are counted.
+/// listed (a body of 90 000 unknown keys made a 4 MB answer); the rest are counted. A problem already listed
+/// (a repeated query parameter's) is not listed again.
 class FieldErrors {
  public:
   static constexpr std::size_t kMaxListed = 20;
   void add(std::string field, std::string message) {
+    for (const auto& e : listed_)
+      if (e.field == field && e.message == message) return;
     if (listed_.size() < kMaxListed)
       listed_.push_back({std::move(field), std::move(message)});
     else

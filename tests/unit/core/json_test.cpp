@@ -322,6 +322,27 @@ TEST(Reader, OnlyTheFirstTwentyErrorsAreListedAndAllCounted) {
   EXPECT_STREQ(e->what(), "1000 fields are invalid (the first 20 are listed)");
 }
 
+// A filter repeated 25 times was answered "5 fields are invalid" with five entries alike: a problem already
+// listed is not listed or counted again.
+TEST(FieldErrors, AProblemAlreadyListedIsNotListedAgain) {
+  FieldErrors errors;
+  for (int i = 0; i < 5; ++i)
+    errors.add("tag", "at most 20 tags");
+  errors.add("tag", "must not be empty");
+  errors.add("any_tag", "at most 20 tags");
+  errors.add("tag", "must not be empty");
+  auto e = error_of([&] { errors.throw_if_any(); });
+  ASSERT_TRUE(e);
+  EXPECT_THAT(fields_of(*e), ElementsAre("tag", "tag", "any_tag"));
+  EXPECT_STREQ(e->what(), "3 fields are invalid");
+  FieldErrors one;
+  one.add("tag", "at most 20 tags");
+  one.add("tag", "at most 20 tags");
+  e = error_of([&] { one.throw_if_any(); });
+  ASSERT_TRUE(e);
+  EXPECT_STREQ(e->what(), "tag: at most 20 tags");
+}
+
 TEST(Reader, FailAloneMakesFinishThrow) {
   const json o = json::object();
   Reader r(o, {});
