@@ -10,6 +10,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/address_v6.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -96,20 +97,73 @@ std::string request_method(std::string_view head) {
   return std::string(method);
 }
 
-// RFC 9112 3.2: a Host field's value (uri-host [":" port]): reg-name, IPv4 or [IP-literal] characters.
+bool unreserved(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("-._~").find(c) != std::string_view::npos;
+}
+bool sub_delim(char c) {
+  return std::string_view("!$&'()*+,;=").find(c) != std::string_view::npos;
+}
+bool hex_digit(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+}
+
+// One or more characters `allowed` takes, or percent-encoded octets ("%" HEXDIG HEXDIG).
+template <class Allowed>
+bool pct_encoded_text(std::string_view s, Allowed allowed) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      if (!allowed(s[i])) return false;
+    } else if (i + 2 >= s.size() || !hex_digit(s[i + 1]) || !hex_digit(s[i + 2])) {
+      return false;
+    } else {
+      i += 2;
+    }
+  }
+  return !s.empty();
+}
+
+// Inside the brackets of an IP-literal (RFC 3986 3.2.2): an IPv6 address, with a zone after "%25" (RFC 6874:
+// fe80::1%25eth0), or IPvFuture ("v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )).
+bool ip_literal(std::string_view s) {
+  if (!s.empty() && (s.front() == 'v' || s.front() == 'V')) {
+    const auto dot = s.find('.');
+    if (dot == std::string_view::npos || dot == 1 || dot + 1 == s.size()) return false;
+    return std::all_of(s.begin() + 1, s.begin() + dot, hex_digit) &&
+           std::all_of(s.begin() + dot + 1, s.end(),
+                       [](char c) { return unreserved(c) || sub_delim(c) || c == ':'; });
+  }
+  const auto zone = s.find("%25");
+  const auto address = s.substr(0, zone);
+  if (zone != std::string_view::npos && !pct_encoded_text(s.substr(zone + 3), unreserved)) return false;
+  if (address.find('%') != std::string_view::npos) return false;  // a scope as the socket API writes it
+  boost::system::error_code ec;
+  boost::asio::ip::make_address_v6(std::string(address), ec);
+  return !ec;
+}
+
+// RFC 9112 3.2, RFC 3986 3.2.2-3.2.3: a Host field's value is uri-host [":" port]. The host is a reg-name
+// (unreserved, sub-delims and percent-encoded octets; an IPv4 address has its form) or an IP-literal in
+// brackets; an http(s) URI's host is never empty (RFC 9110 4.2.1). The port is a number up to 65535, or
+// empty, the same as none (RFC 3986 6.2.3). "x:80:80" and "::1" (IPv6 without brackets) are neither.
 bool sane_host(std::string_view h) {
   if (h.empty() || h.size() > 255) return false;
-  for (char c : h)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
-          std::string_view("-._~!$&'()*+,;=:[]%").find(c) != std::string_view::npos))
-      return false;
-  // A port, when there is one (after the last ':' outside an [IP-literal]), is digits.
-  const auto colon = h.rfind(':');
-  if (colon != std::string_view::npos && (h.front() != '[' || colon > h.rfind(']'))) {
-    const auto port = h.substr(colon + 1);
-    if (port.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  const auto host_end = h.front() == '[' ? h.find(']') : h.find(':');
+  const bool bracketed = h.front() == '[';
+  if (bracketed && host_end == std::string_view::npos) return false;
+  const auto host = bracketed ? h.substr(1, host_end - 1) : h.substr(0, host_end);
+  std::string_view rest = host_end == std::string_view::npos ? "" : h.substr(host_end + (bracketed ? 1 : 0));
+  if (!rest.empty()) {
+    if (rest.front() != ':') return false;
+    unsigned long port = 0;
+    for (char c : rest.substr(1)) {
+      if (c < '0' || c > '9') return false;
+      port = port * 10 + static_cast<unsigned long>(c - '0');
+      if (port > 65535) return false;
+    }
   }
-  return true;
+  return bracketed ? ip_literal(host)
+                   : pct_encoded_text(host, [](char c) { return unreserved(c) || sub_delim(c); });
 }
 
 // The authority of an absolute-form target ("http://host:port/path" → "host:port"), or nullopt for any

@@ -532,6 +532,75 @@ TEST_F(BadInputTest, HostIsRequiredOnceAndWellFormed) {
             0u);
 }
 
+// "Host: x:80:80" and "Host: ::1" (IPv6 without brackets) were served: a Host is parsed as RFC 3986's
+// host [":" port], with a port up to 65535 (empty is none) and an IP literal that is an IPv6 address.
+TEST_F(BadInputTest, HostIsAHostAndAnOptionalPort) {
+  const std::vector<std::string> malformed = {"x:80:80",
+                                              "::1",
+                                              "::1:8080",
+                                              "1::",
+                                              "[::1",
+                                              "::1]",
+                                              "[::1]x",
+                                              "[::1]:x",
+                                              "[::1]80",
+                                              "[::1]:80:80",
+                                              "[::1]]",
+                                              "[[::1]]",
+                                              "[]",
+                                              "[zz::1]",
+                                              "[::1::2]",
+                                              "[1.2.3.4]",
+                                              "[localhost]",
+                                              "[fe80::1%eth0]",
+                                              "[fe80::1%25]",
+                                              "[v1]",
+                                              "[v.x]",
+                                              "[vg.x]",
+                                              "[v1.]",
+                                              "x:65536",
+                                              "x:99999999999999999999",
+                                              ":80",
+                                              ":",
+                                              "x:-1",
+                                              "x:+80",
+                                              "a%zz",
+                                              "a%4",
+                                              "a%",
+                                              "a[b]",
+                                              "a]",
+                                              "x:80]"};
+  const std::vector<std::string> well_formed = {"x",
+                                                "x:",
+                                                "x:0",
+                                                "x:80",
+                                                "x:080",
+                                                "x:65535",
+                                                "127.0.0.1:8080",
+                                                "999.1.2.3",
+                                                "EXAMPLE.com",
+                                                "a-b_c~d.e",
+                                                "!$&'()*+,;=",
+                                                "a%41b",
+                                                "[::1]",
+                                                "[::1]:",
+                                                "[::1]:8080",
+                                                "[::]",
+                                                "[2001:DB8::1]:443",
+                                                "[::ffff:192.0.2.1]",
+                                                "[1:2:3:4:5:6:7:8]",
+                                                "[fe80::1%25eth0]:80",
+                                                "[v1.x:y]",
+                                                "[VF.a!]"};
+  for (const auto* hosts : {&malformed, &well_formed})
+    for (const auto& host : *hosts) {
+      const std::string got =
+          round_trip(base_url(), "GET /healthz HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+      const std::string want = hosts == &malformed ? "HTTP/1.1 400 " : "HTTP/1.1 200 ";
+      EXPECT_EQ(got.find(want), 0u) << "Host: " << host << " got " << got.substr(0, got.find("\r\n"));
+    }
+}
+
 // Two credentials: which one the client meant is unknowable (the first was used silently).
 TEST_F(BadInputTest, AuthorizationIsRefusedWhenGivenTwice) {
   auto u = user();
