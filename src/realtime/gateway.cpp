@@ -669,10 +669,12 @@ std::optional<Authority> parse_authority(std::string_view a) {
   if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
     host = a.substr(0, colon);
     const auto port = a.substr(colon + 1);
-    unsigned n = 0;
-    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-    if (port.empty() || ec != std::errc() || p != port.data() + port.size() || n > 65535) return std::nullopt;
-    out.port = n;
+    if (!port.empty()) {  // RFC 3986 3.2.3: an empty port is none ("Host: example.com:", which we serve)
+      unsigned n = 0;
+      auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+      if (ec != std::errc() || p != port.data() + port.size() || n > 65535) return std::nullopt;
+      out.port = n;
+    }
   }
   if (host.empty() || host.find_first_of("/?#@ ") != std::string_view::npos) return std::nullopt;
   out.host = lower_ascii(host);

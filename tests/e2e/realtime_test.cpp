@@ -1470,6 +1470,9 @@ TEST(RealtimeHandshake, OriginsAreComparedAsOrigins) {
            {"example.com:443", "https://example.com", 101},
            {"example.com:8080", "http://EXAMPLE.COM:8080", 101},
            {"[::1]:8080", "http://[::1]:8080", 101},
+           {"example.com:", "http://example.com", 101},  // RFC 3986: an empty port is the default one
+           {"example.com:", "https://example.com", 101},
+           {"example.com:", "http://example.com:8080", 403},
            {"app.example.com", "https://app.example.com", 101},  // listed, as an origin
            {"other.example", "https://APP.example.com", 101},
            {"other.example", "https://app.example.com:443", 101},
