@@ -1901,17 +1901,31 @@ void Parser::finish_dates() {
     // A plain date is where the recurrence starts.
     local_days from = start_.value_or(clk_.today);
     std::vector<DatePart> ds = dates_;
+    // Two dates, two times of day ("every day at 8am and 6pm"), a time that contradicts the part of the day
+    // ("every evening at 8am"): a conflict, as for a single date: a problem and no due date (never the last
+    // one said, silently).
+    bool conflict = false;
     if (!start_ && !ds.empty()) {
       from = ds.front().day;
-      if (ds.size() > 1) problem("two different dates");
+      if (ds.size() > 1) {
+        problem("two different dates");
+        conflict = true;
+      }
     }
     if (from < clk_.today) from = clk_.today;
-    if (!rels_.empty()) problem("a relative time with a recurrence");
+    if (!rels_.empty()) {
+      problem("a relative time with a recurrence");
+      conflict = true;
+    }
     int minute = kNoTime;
     const TimePart* time = nullptr;
     int part = kNoTime;
     for (const auto& t : times_) {
       if (t.weak && part == kNoTime) part = t.minute;
+      if (!t.weak && time && !time->weak && time->minute != t.minute && !conflict) {
+        problem("two different times");
+        conflict = true;
+      }
       if (minute == kNoTime || !t.weak) {
         minute = t.minute;
         time = &t;
@@ -1923,8 +1937,10 @@ void Parser::finish_dates() {
     if (part_from_date) part = ds.front().default_minute;
     if (part == kNoTime) part = rule_->default_minute;
     bool next_day = false;
-    if (time && !time->weak && !fit_day_part(*time, part, part_from_date, minute, next_day))
+    if (time && !time->weak && !fit_day_part(*time, part, part_from_date, minute, next_day)) {
       problem("a time that does not fit the part of the day");
+      conflict = true;
+    }
     if (time && time->ambiguous && part == kNoTime) ambiguous_time(minute);
     if (minute == kNoTime && !ds.empty() && ds.front().default_minute != kNoTime)
       minute = ds.front().default_minute;
@@ -1986,7 +2002,7 @@ void Parser::finish_dates() {
     if (count_ > 0 && until_) problem("both a count and an end date");
     if (!found || rule_->bad) {
       problem("no occurrence of the recurrence");
-    } else {
+    } else if (!conflict) {
       r_.due_at = wall_to_instant(clk_.zone, first, minute == kNoTime ? 0 : minute);
       r_.all_day = minute == kNoTime;
     }

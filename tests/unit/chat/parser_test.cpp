@@ -44,8 +44,8 @@ struct Dated {
   const char* title;
   const char* due;
 };
-void expect_dated(const Dated& c) {
-  const auto r = parse(c.text, ny());
+void expect_dated(const Dated& c, const ParseContext& ctx = ny()) {
+  const auto r = parse(c.text, ctx);
   EXPECT_EQ(r.intent, Intent::create) << c.text;
   EXPECT_EQ(r.title, c.title) << c.text;
   EXPECT_EQ(r.due_at ? format_rfc3339(*r.due_at) : "none", c.due) << c.text;
@@ -1353,6 +1353,57 @@ TEST(ChatParser, AnHourAloneAfterADeadlineWordIsAProblem) {
   expect_plain_title("cut costs by 10 percent");
   expect_plain_title("split by 2 teams");
   expect_dated({"finish by 5pm", "finish", "2026-03-04T22:00:00Z"});
+}
+
+// The hunt's "now": Wednesday, December 9, 2026, 10:00 in New York.
+ParseContext dec9() {
+  return ny("2026-12-09T15:00:00Z");
+}
+
+// A message read as a new repeating task `title` with `rrule`, first due at `due` (or "none"), with
+// confidence.
+struct Series {
+  const char* text;
+  const char* title;
+  const char* due;
+  const char* rrule;
+};
+void expect_series(const Series& c, const ParseContext& ctx) {
+  const auto r = parse(c.text, ctx);
+  EXPECT_EQ(r.intent, Intent::create) << c.text;
+  EXPECT_EQ(r.title, c.title) << c.text;
+  EXPECT_EQ(r.due_at ? format_rfc3339(*r.due_at) : "none", c.due) << c.text;
+  EXPECT_EQ(r.recurrence.value_or("none"), c.rrule) << c.text;
+  EXPECT_TRUE(r.problems.empty()) << c.text << ": " << r.problems.front();
+  EXPECT_GE(r.confidence, 0.7) << c.text;
+}
+
+// Two times of day with a recurrence ("every day at 8am and 6pm") or a time that contradicts the part of the
+// day ("every evening at 8am") are a conflict, as for a single date: a problem, low confidence and no due
+// date (the last time was kept silently at 0.85; the part-of-day conflict kept a due date the dialog
+// offered).
+TEST(ChatParser, ATimeConflictInARecurrenceHasNoDueDate) {
+  for (const auto& [text, why] :
+       {std::pair{"feed cat every day at 8am and 6pm", "two different times"},
+        std::pair{"gym at 7am every monday at 6pm", "two different times"},
+        std::pair{"remind me to take medicine every day at 8am and 8pm", "two different times"},
+        std::pair{"walk every evening at 8am", "a time that does not fit the part of the day"},
+        std::pair{"run every morning at 7pm", "a time that does not fit the part of the day"}}) {
+    const auto r = parse(text, dec9());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_TRUE(r.recurrence.has_value()) << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text << ": " << format_rfc3339(*r.due_at);
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_EQ(r.problems[0], why) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  // one time said twice, or a part of the day with its time, is no conflict
+  for (const auto& c : std::initializer_list<Series>{
+           {"feed cat every day at 6pm", "feed cat", "2026-12-09T23:00:00Z", "FREQ=DAILY"},
+           {"walk every evening at 8", "walk", "2026-12-10T01:00:00Z", "FREQ=DAILY"},
+           {"gym at 6pm every monday at 6pm", "gym", "2026-12-14T23:00:00Z", "FREQ=WEEKLY;BYDAY=MO"}}) {
+    expect_series(c, dec9());
+  }
 }
 
 }  // namespace
