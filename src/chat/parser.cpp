@@ -3225,11 +3225,16 @@ Reading Parser::run() {
 }
 
 // "tasks due this week", "overdue tasks", "my tasks today", "high priority tasks": a create without a command
-// word whose title is only words about tasks in general asks for a list.
+// word whose title is only words about tasks in general asks for a list. The words joining a list's range
+// ("tasks due after friday", "my tasks due since monday", "tasks due between monday and friday") count too
+// when a date was read.
 bool asks_for_a_list(const Reading& r) {
   if (r.intent != Intent::create || r.title.empty()) return false;
-  for (const auto& sp : r.spans)
+  bool dated = false;
+  for (const auto& sp : r.spans) {
     if (sp.kind == SpanKind::command) return false;
+    dated = dated || sp.kind == SpanKind::date;
+  }
   bool noun = false;
   std::vector<std::string> words;
   std::size_t a = 0;
@@ -3274,7 +3279,8 @@ bool asks_for_a_list(const Reading& r) {
     if (in(w, {"tasks", "todos", "to-dos", "overdue"}))
       noun = true;
     else if (!in(w, {"my", "all", "the", "any", "open", "pending", "remaining", "unfinished", "outstanding",
-                     "due", "upcoming", "undated", "unscheduled", "soon"}))
+                     "due", "upcoming", "undated", "unscheduled", "soon"}) &&
+             !(dated && is_range_word(w)))
       return false;
     ++i;
   }

@@ -1406,5 +1406,27 @@ TEST(ChatParser, ATimeConflictInARecurrenceHasNoDueDate) {
   }
 }
 
+// A message with no command word whose title would be only words about tasks and the words joining a list's
+// range ("after", "since", "between … and", "from … to") is a list with that range ("tasks due after
+// friday" added a task “tasks due after” due Friday).
+TEST(ChatParser, RangeWordsAboutTasksAreAList) {
+  expect_list_ranges(
+      {
+          {"tasks due after friday", "2026-12-12T05:00:00Z", ""},
+          {"tasks after friday", "2026-12-12T05:00:00Z", ""},
+          {"my tasks due since monday", "2026-12-07T05:00:00Z", "2026-12-09T15:00:00Z"},
+          {"tasks due between monday and friday", "2026-12-14T05:00:00Z", "2026-12-19T05:00:00Z"},
+          {"tasks due from monday to friday", "2026-12-14T05:00:00Z", "2026-12-19T05:00:00Z"},
+          {"my tasks through friday", "", "2026-12-12T05:00:00Z"},
+      },
+      dec9());
+  // a range word without a date, or with other words, stays a title
+  expect_plain_title("tasks after");
+  expect_dated({"tasks and chores tomorrow", "tasks and chores", "2026-12-10T05:00:00Z"}, dec9());
+  expect_dated(
+      {"clean up after friday's party tomorrow", "clean up after friday's party", "2026-12-10T05:00:00Z"},
+      dec9());
+}
+
 }  // namespace
 }  // namespace todo::chat
