@@ -314,6 +314,26 @@ class Parser {
     return i;
   }
 
+  // "brunch sun 11am", "dinner sat at 8pm", "standup wed morning": a time (or "at" and a time, or a part of
+  // the day) right after the word at i makes an ambiguous weekday abbreviation ("sun", "sat", "wed") the day.
+  // Not after a word that opens a noun ("lie in the sun at 3pm", "get some sun at noon").
+  bool time_follows(std::size_t i) const {
+    if (i + 1 >= n_ || !free(i + 1)) return false;
+    if (i > 0 && !t_[i - 1].punct && in(low(i - 1), {"the",    "a",  "an",   "some",  "more", "much", "no",
+                                                     "enough", "my", "your", "his",   "her",  "our",  "their",
+                                                     "its",    "in", "into", "under", "of",   "from", "out"}))
+      return false;
+    std::size_t k = i + 1;
+    if (in(low(k), {"noon", "midday", "midnight", "morning", "afternoon", "evening", "night"})) return true;
+    const bool at = in(low(k), {"at", "@"});
+    if (at) ++k;
+    if (!free(k)) return false;
+    if (at && in(low(k), {"noon", "midday", "midnight"})) return true;
+    if (at && address_number(k)) return false;
+    const auto c = clock_word(low(k), free(k + 1) ? low(k + 1) : string_view(), at);
+    return c && c->minute >= 0 && (at || c->strong);
+  }
+
   // ---- grammars ----
   std::size_t match_amount(std::size_t i, int& n, Unit& u) const;
   std::size_t odd_amount(std::size_t i) const;
@@ -604,7 +624,8 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     d.day = d.range_start = day;
     d.range_days = 1;
   };
-  const bool cued = i > 0 && (is_day_cue(low(i - 1)) || (t_[i - 1].punct && t_[i - 1].low == ","));
+  const bool cued =
+      (i > 0 && (is_day_cue(low(i - 1)) || (t_[i - 1].punct && t_[i - 1].low == ","))) || time_follows(i);
   if (day_name(i) != i) return 0;  // "watch Friday Night Lights", "watch The Tonight Show"
 
   if (in(w, {"today", "tod"})) return set(today), 1;

@@ -1428,5 +1428,23 @@ TEST(ChatParser, RangeWordsAboutTasksAreAList) {
       dec9());
 }
 
+// "sun", "sat" and "wed" right before a time (or "at" and a time, or a part of the day) are the day ("brunch
+// sun 11am" was titled "brunch sun", due today at 11:00). After a word that opens a noun they are no day.
+TEST(ChatParser, AShortWeekdayBeforeATimeIsTheDay) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"brunch sun 11am", "brunch", "2026-12-13T16:00:00Z"},
+           {"Dinner w/ Sarah Sat 7:30pm", "Dinner w/ Sarah", "2026-12-13T00:30:00Z"},
+           {"dinner sat at 8pm", "dinner", "2026-12-13T01:00:00Z"},
+           {"brunch Sun at 11", "brunch", "2026-12-13T16:00:00Z"},
+           {"standup wed morning", "standup", "2026-12-16T14:00:00Z"},
+           {"meet wed 14:30", "meet", "2026-12-16T19:30:00Z"},
+           {"lie in the sun at 3pm", "lie in the sun", "2026-12-09T20:00:00Z"},
+           {"get some sun at noon", "get some sun", "2026-12-09T17:00:00Z"},
+           {"Sun Microsystems call at 3pm", "Sun Microsystems call", "2026-12-09T20:00:00Z"}}) {
+    expect_dated(c, dec9());
+  }
+  expect_plain_title("sat at 221b baker street");
+}
+
 }  // namespace
 }  // namespace todo::chat
