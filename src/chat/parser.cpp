@@ -366,6 +366,7 @@ class Parser {
   static std::string clean_target(std::string s);
   void finish_spans();
 
+  void cant_end_until();
   std::optional<local_days> resolve_day_of_month(int day);
   local_days first_occurrence(local_days from, int minute, bool& found) const;
   std::optional<Instant> combine(const std::vector<DatePart>& ds, const std::vector<TimePart>& ts,
@@ -451,6 +452,7 @@ class Parser {
   int for_n_ = 0;  // "for 10 days" with a recurrence: -1 when the amount is unreadable
   Unit for_unit_ = Unit::day;
   std::size_t for_a_ = 0, for_b_ = 0;
+  std::size_t bad_until_a_ = 0, bad_until_b_ = 0;  // an end date that was not read ("until feb 30")
   bool after_completion_ = false;
   std::vector<std::chrono::seconds> offsets_;
   std::vector<string_view> filter_words_;
@@ -869,6 +871,23 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     if (k && free(i + k)) {
       const string_view x = low(i + k);
       const bool end = edge == "end";
+      // "end of january", "the start of march 2027": that month's last or first day (this year's, or next
+      // year's once the month has passed)
+      if (const int m = ahead == 0 ? month_word(x) : 0) {
+        int year = year_of(today) + (m < static_cast<int>(month_of(today)) ? 1 : 0);
+        std::size_t e = k + 1;
+        if (free(i + e) && all_digits(low(i + e)) && low(i + e).size() == 4)
+          year = std::stoi(std::string(low(i + e++)));
+        const auto day =
+            make_date(year, m, end ? static_cast<int>(days_in_month(year, static_cast<unsigned>(m))) : 1);
+        if (!day) {
+          bad = true;
+          problem("unreadable date " + quote(i, i + e));
+          return e;
+        }
+        set(*day);
+        return e;
+      }
       if (x == "month") {
         const local_days first = add_months_first(today, ahead);
         set(end ? add_months_first(today, ahead + 1) - days(1) : first);
@@ -1570,20 +1589,40 @@ bool Parser::slots_at(std::size_t i) {
     take(i, i + (low(i + 1) == "it" ? 4 : 3), SpanKind::recurrence);
     return true;
   }
-  if (!list_ && free_in(i, {"starting", "beginning", "from", "until", "till", "through", "ending"})) {
+  if (!list_ && free_in(i, {"starting", "beginning", "from", "until", "till", "through", "thru", "ending"})) {
     std::size_t j = i + 1;
     if (free_in(j, {"on", "from"})) ++j;
     DatePart d;
     bool bad = false;
     std::size_t k = match_date(j, d, bad);
+    // "through january", "thru march 2027": to the end of that month ("until january" may mean its start: see
+    // deadline_month)
+    if (const int m = !k && in(low(i), {"through", "thru"}) && free(j) ? month_word(low(j)) : 0) {
+      int year = year_of(clk_.today) + (m < static_cast<int>(month_of(clk_.today)) ? 1 : 0);
+      k = 1;
+      if (free(j + 1) && all_digits(low(j + 1)) && low(j + 1).size() == 4) {
+        year = std::stoi(std::string(low(j + 1)));
+        k = 2;
+      }
+      if (const auto last = make_date(year, m, days_in_month(year, static_cast<unsigned>(m)))) {
+        d.day = *last;
+      } else {
+        bad = true;
+        problem("unreadable date " + quote(j, j + k));
+      }
+    }
     if (!k && free(j) && all_digits(low(j)) && low(j).size() == 4) {  // "until 2099": to the end of that year
-      const bool until = in(low(i), {"until", "till", "through", "ending"});
+      const bool until = in(low(i), {"until", "till", "through", "thru", "ending"});
       d.day = *make_date(std::stoi(std::string(low(j))), until ? 12 : 1, until ? 31 : 1);
       k = 1;
     }
     if (k) {
-      const bool until = in(low(i), {"until", "till", "through", "ending"});
+      const bool until = in(low(i), {"until", "till", "through", "thru", "ending"});
       if (!bad) (until ? until_ : start_) = d.day;
+      if (bad && until) {
+        bad_until_a_ = i;
+        bad_until_b_ = j + k;
+      }
       if (!bad && until && d.day - clk_.today > days(334) && !names_a_year(j, j + k))
         // "until March 1" said on March 4: next year's March 1 is a guess, not a reading.
         problem("the end date " + quote(j, j + k) + " has just passed (read as " +
@@ -1805,6 +1844,40 @@ local_days Parser::first_occurrence(local_days from, int minute, bool& found) co
   return from;
 }
 
+// An end of a series that was not read ("until feb 30", "until february", "until the cows come home", "every
+// day until"): refused with a problem starting kCantEnd, never offered as a series without its end, which
+// would never end. "until further notice" is no end: the series is endless. "walk until 5pm every day" and
+// "walk through the park every day" have no end date to read.
+void Parser::cant_end_until() {
+  std::size_t a = bad_until_a_, b = bad_until_b_;
+  for (std::size_t i = 0; i < n_ && a == b; ++i) {
+    if (!free_in(i, {"until", "till", "til", "through", "thru"})) continue;
+    if (phrase(i + 1, {"further", "notice"})) {
+      take(i, i + 3, SpanKind::recurrence);
+      continue;
+    }
+    const bool through = in(low(i), {"through", "thru"});
+    std::size_t e = i + 1;
+    while (e < n_ && free(e))
+      ++e;
+    bool last = true;  // "every day until": nothing after it
+    for (std::size_t k = i + 1; k < n_; ++k)
+      last = last && t_[k].punct;
+    const string_view next = low(free_is(i + 1, "the") ? i + 2 : i + 1);  // "through the end of …"
+    const bool dateish = e > i + 1 && (is_date_word(next) || next.find_first_of("0123456789") == 0 ||
+                                       in(next, {"end", "beginning", "start"}));
+    if ((!through && (e > i + 1 || last)) || (through && dateish)) {
+      a = i;
+      b = e;
+    }
+  }
+  if (a == b) return;
+  problem(
+      std::string(kCantEnd) + quote(a, b) +
+      ": say its last day, e.g. \"until january 31\", \"until the end of january\" or \"through january\" "
+      "(unreadable end date)");
+}
+
 // The part of the day decides the am/pm of an hour written without it: morning → am ("at 6 in the morning"),
 // afternoon, evening and night → pm ("tomorrow evening at 8", "at 11 at night"); "12" in the evening or at
 // night is midnight, and so are the night's small hours ("at 2 at night", "tonight at 0:30", "tonight at
@@ -1977,6 +2050,7 @@ void Parser::finish_dates() {
     if (for_n_ < 0)
       problem(std::string(kCantEnd) + quote(for_a_, for_b_) +
               ": a duration must be a whole number from 1 to 9999 (unreadable duration)");
+    cant_end_until();
     if (for_n_ > 0) {
       // One occurrence for each unit ("every day for 10 days", "every monday for 6 weeks"): that many
       // occurrences; otherwise ("daily for 2 weeks") up to the end of the period from the first one.

@@ -1446,5 +1446,45 @@ TEST(ChatParser, AShortWeekdayBeforeATimeIsTheDay) {
   expect_plain_title("sat at 221b baker street");
 }
 
+// The end of a series: "until (the) end of <month>" and "through <month>" are that month's last day. An end
+// after "until" that is not read ("until february": its start or its end?, "until feb 30", "until the cows
+// come home") is refused with "I can't end the series …", never offered as an endless series (it was "gym
+// until end of january" repeating forever at 0.85). "until further notice" has no end.
+TEST(ChatParser, TheEndOfASeriesIsReadOrRefused) {
+  for (const auto& c : std::initializer_list<Series>{
+           {"gym every monday until end of january", "gym", "2026-12-14T05:00:00Z",
+            "FREQ=WEEKLY;BYDAY=MO;UNTIL=20270201T045959Z"},
+           {"gym every monday until the end of january", "gym", "2026-12-14T05:00:00Z",
+            "FREQ=WEEKLY;BYDAY=MO;UNTIL=20270201T045959Z"},
+           {"gym every monday through january", "gym", "2026-12-14T05:00:00Z",
+            "FREQ=WEEKLY;BYDAY=MO;UNTIL=20270201T045959Z"},
+           {"gym every monday thru march 2027", "gym", "2026-12-14T05:00:00Z",
+            "FREQ=WEEKLY;BYDAY=MO;UNTIL=20270401T035959Z"},
+           {"gym every day through the end of december", "gym", "2026-12-09T05:00:00Z",
+            "FREQ=DAILY;UNTIL=20270101T045959Z"},
+           {"gym every day until further notice", "gym", "2026-12-09T05:00:00Z", "FREQ=DAILY"},
+           {"walk through the park every day", "walk through the park", "2026-12-09T05:00:00Z",
+            "FREQ=DAILY"}}) {
+    expect_series(c, dec9());
+  }
+  for (const auto& [text, quoted] :
+       {std::pair{"gym every monday until february", "'until february'"},
+        std::pair{"gym every day until feb 30", "'until feb 30'"},
+        std::pair{"gym every day until yesterday", "'until yesterday'"},
+        std::pair{"gym every day until the cows come home", "'until the cows come home'"},
+        std::pair{"gym every day until", "'until'"},
+        std::pair{"gym every day through the 35th", "'through the 35th'"}}) {
+    const auto r = parse(text, dec9());
+    EXPECT_LT(r.confidence, 0.7) << text;
+    bool refused = false;
+    for (const auto& p : r.problems)
+      refused = refused || p.starts_with(std::string("I can't end the series ") + quoted);
+    EXPECT_TRUE(refused) << text << ": " << (r.problems.empty() ? "no problem" : r.problems.back());
+  }
+  // without a recurrence, the end of a month is a due date
+  expect_dated({"finish report by end of january", "finish report", "2027-01-31T05:00:00Z"}, dec9());
+  expect_dated({"plan trip start of march 2027", "plan trip", "2027-03-01T05:00:00Z"}, dec9());
+}
+
 }  // namespace
 }  // namespace todo::chat
