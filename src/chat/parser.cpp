@@ -1001,16 +1001,16 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
   if (w == "the" && free(i + 1) && !ordinal_noun(i + 1) &&
       (ordinal_shape(low(i + 1)) ||
        (ordinal_word(low(i + 1)) && cued && (!free(i + 2) || in(low(i + 2), {"at", "of"}))))) {
-    if (free_is(i + 2, "of") && (free_in(i + 3, {"month", "this"}))) {
-      // "the 15th of this month" / "of the month": same reading
-    }
+    // "the 15th of this month", "by the 15th of the month": the next 15th, the words with it
+    const std::size_t k =
+        free_is(i + 2, "of") && free_in(i + 3, {"this", "the"}) && free_is(i + 4, "month") ? 5 : 2;
     auto date = resolve_day_of_month(*ordinal_word(low(i + 1)));
     if (!date) {
       bad = true;
-      problem("unreadable date " + quote(i, i + 2));
-      return 2;
+      problem("unreadable date " + quote(i, i + k));
+      return k;
     }
-    return set(*date), 2;
+    return set(*date), k;
   }
   if (ordinal_shape(w) && cued && !ordinal_noun(i)) {
     auto date = resolve_day_of_month(*ordinal_word(w));
@@ -1286,7 +1286,7 @@ std::size_t Parser::match_recurrence(std::size_t i) {
         if (*o == 0 || *o > 5) r.bad = true;
         j = of_month(j + 1 + m);
         matched = true;
-      } else if (ordinal_shape(x)) {
+      } else if (ordinal_shape(x) || (*o > 0 && of_month(j + 1) != j + 1)) {  // "every first of the month"
         r.freq = "MONTHLY";
         r.monthday = *o;
         if (*o < 1 || *o > 31) r.bad = true;
@@ -1322,8 +1322,12 @@ std::size_t Parser::match_recurrence(std::size_t i) {
              free_is(i + k0, "the") &&
              ((phrase(i + k0 + 1, {"last", "day", "of"}) && free_in(i + k0 + 4, {"every", "each"}) &&
                free_is(i + k0 + 5, "month")) ||
-              (ordinal_shape(low(i + k0 + 1)) && free_is(i + k0 + 2, "of") &&
-               free_in(i + k0 + 3, {"every", "each"}) && free_is(i + k0 + 4, "month")))) {
+              (ordinal_word(low(i + k0 + 1)) && free(i + k0 + 1) && free_is(i + k0 + 2, "of") &&
+               (free_in(i + k0 + 3, {"every", "each"}) ||
+                // "pay rent on the first of the month": a habit; "by the 15th of the month" a deadline
+                (free_is(i + k0 + 3, "the") &&
+                 !(i > 0 && free_in(i - 1, {"by", "before", "due", "until", "till", "through", "thru"})))) &&
+               free_is(i + k0 + 4, "month")))) {
     r.freq = "MONTHLY";
     if (low(i + k0 + 1) == "last") {
       r.monthday = -1;

@@ -1486,5 +1486,26 @@ TEST(ChatParser, TheEndOfASeriesIsReadOrRefused) {
   expect_dated({"plan trip start of march 2027", "plan trip", "2027-03-01T05:00:00Z"}, dec9());
 }
 
+// "on the first of the month", "the 15th of every month", "on the 1st of each month" are monthly rules with a
+// clean title ("pay rent on the first of the month" was "pay rent of the month" due once, on Jan 1). A
+// deadline's "by the 15th of the month" and "the 15th of this month" are the next 15th.
+TEST(ChatParser, TheNthOfTheMonthIsAMonthlyRule) {
+  for (const auto& c : std::initializer_list<Series>{
+           {"pay rent on the first of the month", "pay rent", "2027-01-01T05:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=1"},
+           {"pay rent the 15th of every month", "pay rent", "2026-12-15T05:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=15"},
+           {"pay rent on the 1st of each month", "pay rent", "2027-01-01T05:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=1"},
+           {"pay rent on the first of every month", "pay rent", "2027-01-01T05:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=1"},
+           {"pay rent every first of the month", "pay rent", "2027-01-01T05:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=1"},
+           {"submit report by the 15th of the month", "submit report", "2026-12-15T05:00:00Z", "none"},
+           {"pay rent on the 15th of this month", "pay rent", "2026-12-15T05:00:00Z", "none"}}) {
+    expect_series(c, dec9());
+  }
+}
+
 }  // namespace
 }  // namespace todo::chat
