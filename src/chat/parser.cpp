@@ -105,6 +105,7 @@ bool is_date_word(string_view w) {
 
 // "mon-fri", "monday-friday": the days from one to the other (bit 0 = Monday); 0 when not such a range.
 unsigned weekday_range(string_view w) {
+  if (w == "m-f") return 0x1f;  // "standup M-F 9am"
   const std::size_t dash = w.find('-');
   if (dash == string_view::npos) return 0;
   const int a = weekday_word(w.substr(0, dash), true);
@@ -630,6 +631,44 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
       (i > 0 && (is_day_cue(low(i - 1)) || (t_[i - 1].punct && t_[i - 1].low == ","))) || time_follows(i);
   if (day_name(i) != i) return 0;  // "watch Friday Night Lights", "watch The Tonight Show"
 
+  // Holidays after a cue word ("call grandma on christmas", "by new year's eve"): the fixed ones are their
+  // next date (today included); a movable one ("on thanksgiving", "by easter") is not guessed.
+  if (cued) {
+    int month = 0, day = 0;
+    std::size_t k = 0;
+    const bool is_day = free_is(i + 1, "day");
+    if (in(w, {"christmas", "xmas"})) {
+      const bool eve = free_is(i + 1, "eve");
+      month = 12;
+      day = eve ? 24 : 25;
+      k = eve || is_day ? 2 : 1;
+    } else if (w == "halloween") {
+      month = 10, day = 31, k = 1;
+    } else if (in(w, {"valentine's", "valentines"}) && is_day) {
+      month = 2, day = 14, k = 2;
+    } else if (phrase(i, {"new", "year's"}) || phrase(i, {"new", "years"})) {
+      const bool eve = free_is(i + 2, "eve");
+      month = eve ? 12 : 1;
+      day = eve ? 31 : 1;
+      k = eve || free_is(i + 2, "day") ? 3 : 2;
+    } else if (const std::size_t movable =
+                   in(w, {"thanksgiving", "easter", "passover", "hanukkah", "chanukah", "diwali", "ramadan",
+                          "eid"})
+                       ? 1
+                   : is_day && in(w, {"mother's", "mothers", "father's", "fathers", "memorial", "labor",
+                                      "labour", "presidents", "presidents'", "mlk", "independence"})
+                       ? 2
+                       : 0) {
+      k = movable;
+      bad = true;
+      problem("a holiday whose date I can't tell " + quote(i, i + k) + " (say its date)");
+      return k;
+    }
+    if (k) {
+      for (int y = year_of(today); y < year_of(today) + 2; ++y)
+        if (const auto c = make_date(y, month, day); c && *c >= today) return set(*c), k;
+    }
+  }
   if (in(w, {"today", "tod"})) return set(today), 1;
   if (w == "tonight") {
     set(today);
@@ -708,7 +747,7 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
         set(today + days((day - wd + 7) % 7));
       return 2;
     }
-    if (x == "week") {
+    if (in(x, {"week", "wk"})) {
       if (next) {
         set(monday + days(7));
         d.range_days = 7;
@@ -1363,8 +1402,8 @@ std::size_t Parser::match_recurrence(std::size_t i) {
       r.freq = "WEEKLY";
       r.weekdays = 0x60;
       matched = true;
-    } else if (const unsigned range = weekday_range(w)) {
-      r.freq = "WEEKLY";
+    } else if (const unsigned range = weekday_range(w); range && (w != "m-f" || time_follows(i))) {
+      r.freq = "WEEKLY";  // "standup mon-fri at 9"; "M-F" only before a time ("Standup mtg M-F 9am")
       r.weekdays = range;
       matched = true;
     } else if (int d = weekday_word(w, true, &plural); d >= 0 && plural) {
@@ -1697,7 +1736,9 @@ bool Parser::slots_at(std::size_t i) {
     bool bad = false;
     if (std::size_t k = match_date(i, d, bad)) {
       d.at = i;
-      const std::size_t s = back_prep(i, &d.prep);
+      std::size_t s = back_prep(i, &d.prep);
+      // "call bob later today", "later this week": the day said
+      if (s == i && i > 0 && free_is(i - 1, "later") && in(low(i), {"today", "tonight", "this"})) --s;
       if (!bad) (reminder_mode_ ? rdates_ : dates_).push_back(d);
       take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::date));
       if (bad) unreadable_ = true;
@@ -1740,8 +1781,9 @@ void Parser::extract() {
     slots_at(i);
   }
   // What looks like a date or a time but was not read is not guessed.
+  std::size_t reported = 0;  // the end of the words the last problem quoted: one problem for them
   for (std::size_t i = 0; i < n_; ++i) {
-    if (!free(i)) continue;
+    if (!free(i) || i < reported) continue;
     const string_view w = low(i);
     // "schedule 1:1 with boss": a one-on-one, no time (except after "at")
     const bool one_on_one = w.size() == 3 && w[1] == ':' && all_digits(w.substr(0, 1)) &&
@@ -1815,9 +1857,20 @@ void Parser::extract() {
     // "postpone the report by 2 days": a shift from the task's current date is not read
     int amount = 0;
     Unit unit{};
-    if (update_like_ && match_amount(i, amount, unit)) dateish = true;
+    std::size_t from = i;
+    if (const std::size_t k = update_like_ ? match_amount(i, amount, unit) : 0) {
+      // "by a week", not 'a'; "by 2 days" was quoted at "by" (an hour alone after it) already
+      if (i > 0 && free_is(i - 1, "by")) {
+        from = i - 1;
+        dateish = dateish || !all_digits(low(i));
+      } else {
+        dateish = true;
+      }
+      quoted = i + k;
+    }
     if (timeish || clock || dateish) {
-      problem("unreadable date or time " + quote(i, std::min(quoted, n_)));
+      problem("unreadable date or time " + quote(from, std::min(quoted, n_)));
+      reported = quoted;
       unreadable_ = true;
     }
   }

@@ -1507,5 +1507,41 @@ TEST(ChatParser, TheNthOfTheMonthIsAMonthlyRule) {
   }
 }
 
+// Shorthands: "M-F" before a time, "later today", "next wk", fixed holidays after a cue word; a movable
+// holiday is a problem, and an amount the parser does not read is quoted whole.
+TEST(ChatParser, ShorthandsAndHolidays) {
+  expect_series(
+      {"Standup mtg M-F 9am", "Standup mtg", "2026-12-10T14:00:00Z", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"},
+      dec9());
+  expect_plain_title("buy M-F shirts");
+  for (const auto& c : std::initializer_list<Dated>{
+           {"call bob later today", "call bob", "2026-12-09T05:00:00Z"},
+           {"finish deck later this week", "finish deck", "2026-12-13T05:00:00Z"},
+           {"groceries next wk", "groceries", "2026-12-14T05:00:00Z"},
+           {"call grandma on christmas", "call grandma", "2026-12-25T05:00:00Z"},
+           {"call grandma on christmas eve at 6pm", "call grandma", "2026-12-24T23:00:00Z"},
+           {"party on new year's eve", "party", "2026-12-31T05:00:00Z"},
+           {"buy costume by halloween", "buy costume", "2027-10-31T04:00:00Z"}}) {
+    expect_dated(c, dec9());
+  }
+  expect_plain_title("buy christmas tree");
+  for (const auto& [text, problem] :
+       {std::pair{"dinner on thanksgiving",
+                  "a holiday whose date I can't tell 'thanksgiving' (say its date)"},
+        std::pair{"call mom on mother's day",
+                  "a holiday whose date I can't tell 'mother's day' (say its date)"},
+        std::pair{"postpone taxes by a week", "unreadable date or time 'by a week'"},
+        std::pair{"postpone taxes by a couple of days", "unreadable date or time 'by a couple of days'"}}) {
+    const auto r = parse(text, dec9());
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_EQ(r.problems[0], problem) << text;
+    for (std::size_t k = 1; k < r.problems.size(); ++k) {  // quoted once, not again in pieces
+      EXPECT_NE(r.problems[k].rfind("unreadable", 0), 0u) << text << ": " << r.problems[k];
+    }
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+}
+
 }  // namespace
 }  // namespace todo::chat
