@@ -36,7 +36,11 @@ const db::Statement kUpdateProfile{
     "users_update_profile",
     "UPDATE users SET display_name = coalesce($2, display_name), timezone = coalesce($3, timezone), "
     "email_reminders = coalesce($4, email_reminders), date_order = coalesce($5, date_order), "
-    "updated_at = now() WHERE id = $1 "
+    // A patch that changes nothing (an empty one, or the values the user has) leaves updated_at, as a task's
+    // does.
+    "updated_at = CASE WHEN (display_name, timezone, email_reminders, date_order) IS DISTINCT FROM "
+    "(coalesce($2, display_name), coalesce($3, timezone), coalesce($4, email_reminders), "
+    "coalesce($5, date_order)) THEN now() ELSE updated_at END WHERE id = $1 "
     "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at, email_reminders, "
     "date_order"};
 const db::Registration kRegistered{kInsertUser, kSelectUserByEmail, kSelectUserById, kUpdateProfile};

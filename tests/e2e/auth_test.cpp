@@ -1,5 +1,6 @@
 // End-to-end: registration, login, the current user, and every way a token can be wrong.
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "e2e.hpp"
 
@@ -250,6 +251,27 @@ TEST_F(AuthTest, DisplayNamesAreOneLine) {
       u.client.patch("/api/v1/me", {{"display_name", "👨‍👩‍👧 family"}}).json()["display_name"],
       "👨‍👩‍👧 family")
       << "a zero-width joiner inside an emoji stays";
+}
+
+// A PATCH of /me that changes nothing (empty, or the values the user has) leaves updated_at as it is, as an
+// empty task PATCH does; a real change moves it.
+TEST_F(AuthTest, APatchOfMeThatChangesNothingKeepsUpdatedAt) {
+  auto u = user();
+  const auto set = u.client.patch("/api/v1/me", {{"display_name", "Ada"}, {"timezone", "Europe/London"}});
+  ASSERT_EQ(set.status, 200) << set.describe();
+  const std::string at = set.json()["updated_at"];
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (const nlohmann::json& body :
+       {nlohmann::json::object(), nlohmann::json{{"display_name", "Ada"}},
+        nlohmann::json{{"timezone", "Europe/London"}, {"display_name", "Ada"}}}) {
+    const auto r = u.client.patch("/api/v1/me", body);
+    ASSERT_EQ(r.status, 200) << r.describe();
+    EXPECT_EQ(r.json()["updated_at"], at) << body.dump();
+    EXPECT_EQ(u.client.get("/api/v1/me").json()["updated_at"], at) << body.dump();
+  }
+  const auto changed = u.client.patch("/api/v1/me", {{"display_name", "Ada L."}});
+  ASSERT_EQ(changed.status, 200) << changed.describe();
+  EXPECT_GT(changed.json()["updated_at"].get<std::string>(), at);
 }
 
 // A display name is stored in NFC, as titles are: "Re" + U+0301 + "my" is "Rémy", and its length is counted
