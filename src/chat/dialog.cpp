@@ -991,6 +991,11 @@ nlohmann::json creation_of(const nlohmann::json& snap) {
   for (const char* k : {"title", "description", "status", "priority", "tags", "due_at", "all_day", "timezone",
                         "recurrence", "recurrence_mode", "generate_ahead"})
     if (snap.contains(k)) body[k] = snap[k];
+  // A task without a rule takes no series settings (a 422): one whose series ended keeps those it had.
+  if (!body.contains("recurrence") || body["recurrence"].is_null()) {
+    body.erase("recurrence_mode");
+    body.erase("generate_ahead");
+  }
   return body;
 }
 

@@ -821,6 +821,32 @@ TEST_F(ChatDialogTest, UndoOfASeriesDeleteRestoresEveryOpenOccurrence) {
   EXPECT_EQ(open[2]["occurrence"], 3);
 }
 
+// A done occurrence of an ended series has no rule but keeps the series' generate_ahead; undoing its delete
+// re-creates it without the series settings (with them it was a 422: a setting of a recurring task).
+TEST_F(ChatDialogTest, UndoOfADeleteReCreatesADoneTaskOfAnEndedSeries) {
+  auto u = user();
+  const auto rent = monthly_rent(u);
+  const std::string first = rent["id"];
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + first + "/complete").status, 200);
+  const json open = list_tasks(u.client, "status=open&sort=due_at")["items"];
+  ASSERT_FALSE(open.empty()) << open;
+  ASSERT_EQ(u.client.del("/api/v1/tasks/" + open[0]["id"].get<std::string>() + "?scope=series").status, 204);
+  const auto done = u.client.get("/api/v1/tasks/" + first).json();
+  ASSERT_TRUE(done["recurrence"].is_null()) << done;
+  ASSERT_EQ(done["generate_ahead"], 2) << done;
+  const auto q = say(u, "delete pay rent");
+  const std::string conv = q["conversation_id"];
+  say(u, "yes", conv);
+  ASSERT_TRUE(tasks_of(u, "status=done").empty());
+  const auto undone = say(u, "undo", conv);
+  EXPECT_EQ(undone["actions"].size(), 1u) << undone;
+  const auto back = tasks_of(u, "status=done");
+  ASSERT_EQ(back.size(), 1u) << undone;
+  EXPECT_EQ(back[0]["title"], "pay rent");
+  EXPECT_TRUE(back[0]["recurrence"].is_null()) << back[0];
+  EXPECT_EQ(back[0]["generate_ahead"], 0) << back[0];
+}
+
 TEST_F(ChatDialogTest, MakingATaskRecurringTakesTheDayAndTimeSaid) {
   // "make team sync recurring every friday at 10am" on a task due Wednesday 16:00: the first occurrence is
   // the next Friday 10:00, and so are the later ones (the task used to keep Wednesday 16:00).
