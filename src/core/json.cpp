@@ -216,17 +216,20 @@ std::optional<bool> Reader::boolean(std::string_view key) {
   return it->get<bool>();
 }
 
-std::optional<std::int64_t> Reader::integer(std::string_view key) {
+std::optional<std::int64_t> Reader::integer(std::string_view key, std::int64_t min, std::int64_t max) {
   auto it = object_.find(key);
   if (it == object_.end()) return std::nullopt;
-  // An unsigned value above INT64_MAX would wrap to a negative one.
-  if (!it->is_number_integer() ||
-      (it->is_number_unsigned() &&
-       it->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
-    fail(std::string(key), "must be an integer");
-    return std::nullopt;
+  // An unsigned value above INT64_MAX would wrap to a negative one; it is out of range like any other.
+  const bool fits =
+      it->is_number_integer() &&
+      (!it->is_number_unsigned() ||
+       it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
+  if (fits) {
+    const auto v = it->get<std::int64_t>();
+    if (v >= min && v <= max) return v;
   }
-  return it->get<std::int64_t>();
+  fail(std::string(key), "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  return std::nullopt;
 }
 
 std::optional<std::vector<std::string>> Reader::string_array(std::string_view key) {

@@ -32,7 +32,9 @@ class Reader {
   /// A string or null: outer nullopt when absent, inner nullopt for null.
   std::optional<std::optional<std::string>> nullable_string(std::string_view key);
   std::optional<bool> boolean(std::string_view key);
-  std::optional<std::int64_t> integer(std::string_view key);
+  /// A JSON integer from `min` to `max`; anything else (another type, a fraction, an integer out of range
+  /// however large) is one problem, "must be an integer from <min> to <max>".
+  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
   std::optional<std::vector<std::string>> string_array(std::string_view key);
 
   /// Records a problem (see FieldErrors).

@@ -166,7 +166,7 @@ TEST(Reader, AllowedKeysNeedNotBePresent) {
   EXPECT_EQ(r.string("a"), std::nullopt);
   EXPECT_EQ(r.nullable_string("a"), std::nullopt);
   EXPECT_EQ(r.boolean("a"), std::nullopt);
-  EXPECT_EQ(r.integer("a"), std::nullopt);
+  EXPECT_EQ(r.integer("a", 0, 1), std::nullopt);
   EXPECT_EQ(r.string_array("a"), std::nullopt);
   EXPECT_TRUE(r.ok()) << "absent is not an error";
   EXPECT_NO_THROW(r.finish());
@@ -231,20 +231,37 @@ TEST(Reader, Integer) {
                   {"min", std::numeric_limits<std::int64_t>::min()},
                   {"unsigned", 42u}};
   Reader r(o, {"zero", "neg", "max", "min", "unsigned"});
-  EXPECT_EQ(r.integer("zero"), 0);
-  EXPECT_EQ(r.integer("neg"), -7);
-  EXPECT_EQ(r.integer("max"), std::numeric_limits<std::int64_t>::max());
-  EXPECT_EQ(r.integer("min"), std::numeric_limits<std::int64_t>::min());
-  EXPECT_EQ(r.integer("unsigned"), 42);
+  constexpr auto lo = std::numeric_limits<std::int64_t>::min();
+  constexpr auto hi = std::numeric_limits<std::int64_t>::max();
+  EXPECT_EQ(r.integer("zero", lo, hi), 0);
+  EXPECT_EQ(r.integer("neg", lo, hi), -7);
+  EXPECT_EQ(r.integer("max", lo, hi), hi);
+  EXPECT_EQ(r.integer("min", lo, hi), lo);
+  EXPECT_EQ(r.integer("unsigned", lo, hi), 42);
   EXPECT_TRUE(r.ok());
   EXPECT_NO_THROW(r.finish());
+}
+
+TEST(Reader, IntegerBoundsAreInclusiveAndNamedInTheProblem) {
+  const json o = {{"a", 0}, {"b", 52}, {"c", -1}, {"d", 53}};
+  Reader r(o, {"a", "b", "c", "d"});
+  EXPECT_EQ(r.integer("a", 0, 52), 0);
+  EXPECT_EQ(r.integer("b", 0, 52), 52);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.integer("c", 0, 52), std::nullopt);
+  EXPECT_EQ(r.integer("d", 0, 52), std::nullopt);
+  auto e = error_of([&] { r.finish(); });
+  ASSERT_TRUE(e);
+  EXPECT_THAT(fields_of(*e), ElementsAre("c", "d"));
+  for (const auto& fe : e->errors())
+    EXPECT_EQ(fe.message, "must be an integer from 0 to 52") << fe.field;
 }
 
 TEST(Reader, IntegerRejectsOtherTypes) {
   for (const json& bad : {json(1.5), json(1.0), json(1e3), json("1"), json(true), json(nullptr), json({1})}) {
     const json o = {{"v", bad}};
     Reader r(o, {"v"});
-    EXPECT_EQ(r.integer("v"), std::nullopt) << bad;
+    EXPECT_EQ(r.integer("v", 0, 100), std::nullopt) << bad;
     EXPECT_TRUE(ThrowsNaming([&] { r.finish(); }, Errc::unprocessable, "v")) << bad;
   }
 }
@@ -253,13 +270,18 @@ TEST(Reader, IntegerOutOfRangeIsAnErrorNotAWrappedValue) {
   for (const char* text : {R"({"v":9223372036854775808})", R"({"v":18446744073709551615})"}) {
     const json o = parse_object(text);
     Reader r(o, {"v"});
-    EXPECT_EQ(r.integer("v"), std::nullopt) << text;
+    EXPECT_EQ(
+        r.integer("v", std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()),
+        std::nullopt)
+        << text;
     EXPECT_TRUE(ThrowsNaming([&] { r.finish(); }, Errc::unprocessable, "v")) << text;
   }
   // Beyond 64 bits the parser makes a float, which is no integer either.
   const json o = parse_object(R"({"v":99999999999999999999999})");
   Reader r(o, {"v"});
-  EXPECT_EQ(r.integer("v"), std::nullopt);
+  EXPECT_EQ(
+      r.integer("v", std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()),
+      std::nullopt);
   EXPECT_FALSE(r.ok());
 }
 

@@ -332,6 +332,20 @@ TEST(ParseNewTask, RecurrenceModeAndGenerateAhead) {
   EXPECT_TRUE(PatchRejects({{"recurrence", "FREQ=HOURLY"}}, "recurrence"));
 }
 
+// generate_ahead above 2^63-1 (read as unsigned, or as a double above 2^64-1) was "must be an integer": out
+// of range like 53, whatever its size.
+TEST(ParseTaskPatch, GenerateAheadOutOfRangeHoweverLarge) {
+  for (const json& bad : {json(53), json(-1), json(9223372036854775807LL), json(9223372036854775808ULL),
+                          json(18446744073709551615ULL), json(1e19), json(-1e19), json(2.5), json("3")}) {
+    auto e = error_of([&] { parse_task_patch({{"generate_ahead", bad}}); });
+    ASSERT_TRUE(e) << bad;
+    ASSERT_EQ(e->errors().size(), 1u) << bad << ": " << e->what();
+    EXPECT_EQ(e->errors()[0].field, "generate_ahead");
+    EXPECT_EQ(e->errors()[0].message, "must be an integer from 0 to 52") << bad;
+  }
+  EXPECT_EQ(parse_task_patch({{"generate_ahead", 52}}).generate_ahead, 52);
+}
+
 TEST(ParseNewTask, ReportsEveryErrorTogether) {
   auto e = error_of([] {
     parse_new_task({{"title", "  "},
