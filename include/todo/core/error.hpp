@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -52,18 +53,22 @@ class Error : public std::runtime_error {
 };
 
 /// The problems of several fields, for one 422 that names every bad field. Only the first kMaxListed are
-/// listed (a body of 90 000 unknown keys made a 4 MB answer); the rest are counted. A problem already listed
-/// (a repeated query parameter's) is not listed again.
+/// listed (a body of 90 000 unknown keys made a 4 MB answer); the rest are counted. A problem already added
+/// (a repeated query parameter's) is neither listed nor counted again.
 class FieldErrors {
  public:
   static constexpr std::size_t kMaxListed = 20;
   void add(std::string field, std::string message) {
     for (const auto& e : listed_)
       if (e.field == field && e.message == message) return;
-    if (listed_.size() < kMaxListed)
+    if (listed_.size() < kMaxListed) {
       listed_.push_back({std::move(field), std::move(message)});
-    else
-      ++unlisted_;
+      return;
+    }
+    // Counted once too: a field is at most as long as the body it came from, so this stays within its size.
+    field += '\0';
+    field += message;
+    unlisted_.insert(std::move(field));
   }
   bool empty() const { return listed_.empty(); }
   /// Runs `parse`; the fields of a 422 it throws are added here instead (any other error goes on).
@@ -82,14 +87,14 @@ class FieldErrors {
     if (listed_.empty()) return;
     std::string detail = listed_.size() == 1
                              ? listed_[0].field + ": " + listed_[0].message
-                             : std::to_string(listed_.size() + unlisted_) + " fields are invalid";
-    if (unlisted_ > 0) detail += " (the first " + std::to_string(listed_.size()) + " are listed)";
+                             : std::to_string(listed_.size() + unlisted_.size()) + " fields are invalid";
+    if (!unlisted_.empty()) detail += " (the first " + std::to_string(listed_.size()) + " are listed)";
     throw Error(Errc::unprocessable, std::move(detail), std::move(listed_));
   }
 
  private:
   std::vector<FieldError> listed_;
-  std::size_t unlisted_ = 0;
+  std::unordered_set<std::string> unlisted_;  // field NUL message
 };
 
 /// 422 for one field.

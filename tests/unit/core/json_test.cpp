@@ -365,6 +365,22 @@ TEST(FieldErrors, AProblemAlreadyListedIsNotListedAgain) {
   EXPECT_STREQ(e->what(), "tag: at most 20 tags");
 }
 
+// Beyond the 20 listed, a repeat was counted again: 25 problems with one of them added three times beyond the
+// list were "27 fields are invalid".
+TEST(FieldErrors, AProblemBeyondTheListIsCountedOnce) {
+  FieldErrors errors;
+  for (int i = 0; i < 24; ++i)
+    errors.add("f" + std::to_string(i), "bad");
+  for (int i = 0; i < 3; ++i)
+    errors.add("late", "bad");
+  errors.add("late", "worse");  // another problem of the same field counts
+  errors.add("f0", "bad");      // listed already
+  auto e = error_of([&] { errors.throw_if_any(); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->errors().size(), FieldErrors::kMaxListed);
+  EXPECT_STREQ(e->what(), "26 fields are invalid (the first 20 are listed)");
+}
+
 TEST(Reader, FailAloneMakesFinishThrow) {
   const json o = json::object();
   Reader r(o, {});
