@@ -494,7 +494,10 @@ asio::awaitable<void> Session::run() {
     auto msg = parser.release();
     std::string absolute_storage;
     const std::string_view origin_target = origin_form(msg.target(), absolute_storage);
-    if (boost::beast::websocket::is_upgrade(msg)) {
+    // A fragment ('#…') is the client's own and never sent (RFC 9110 7.1): one in the target is a 400 naming
+    // it, rather than text taken into the last query parameter ("q=milk#x" searched for "milk#x").
+    const bool has_fragment = origin_target.find('#') != std::string_view::npos;
+    if (!has_fragment && boost::beast::websocket::is_upgrade(msg)) {
       const std::string_view target = origin_target;
       if (auto it = server_.upgrades_.find(target.substr(0, target.find('?')));
           it != server_.upgrades_.end()) {
@@ -522,6 +525,10 @@ asio::awaitable<void> Session::run() {
     const auto qpos = target.find('?');
     std::optional<Error> bad_target;
     try {
+      if (has_fragment)
+        throw Error(Errc::bad_request,
+                    "target: a request target has no fragment ('#'; write %23 for one in a value)",
+                    {{"target", "has a fragment ('#'; write %23 for one in a value)"}});
       const std::string_view raw_path = target.substr(0, qpos);
       // An encoded '/' is part of a segment, not a separator (RFC 3986 2.2), and no resource has one: routed
       // after decoding, "/api%2Fv1%2Ftasks%2F{id}" reached the task, past a proxy's rules for its path.
