@@ -1094,7 +1094,8 @@ TEST_F(Recurrence, ChangesListTheSeriesATaskLeavesOrJoins) {
   EXPECT_EQ(last_changes(p.id), std::make_pair(joined, joined));
 }
 
-// Migration 0022 on a database of version 21: tasks (and audit rows) stored as the server stored them before.
+// Migrations 0022 and 0024 on a database of version 21: tasks and audit rows stored as the server stored them
+// before.
 class SeriesMigration : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -1110,9 +1111,10 @@ class SeriesMigration : public ::testing::Test {
     w.commit();
     return user;
   }
-  /// A stored task: of series `series` (none: a plain task) with number `occurrence`.
-  Task add(const std::string& user, const std::optional<std::string>& series, int occurrence, const char* due,
-           Status status, const std::optional<std::string>& rule, const std::string& id = new_uuid()) {
+  /// A task of series `series` (none: a plain task) with number `occurrence`, not stored yet.
+  static Task build(const std::string& user, const std::optional<std::string>& series, int occurrence,
+                    const char* due, Status status, const std::optional<std::string>& rule,
+                    const std::string& id = new_uuid()) {
     Task t;
     t.id = id;
     t.user_id = user;
@@ -1123,38 +1125,57 @@ class SeriesMigration : public ::testing::Test {
     t.recurrence = rule;
     t.series_id = series;
     if (series) t.occurrence = occurrence;
-    pqxx::work w(*c_);
+    return t;
+  }
+  static void store(pqxx::work& w, const Task& t) {
     w.exec_params(
         "INSERT INTO tasks (id, user_id, title, status, due_at, timezone, recurrence, series_id, occurrence, "
         "series_start, completed_at) VALUES ($1, $2, 'task', $3, $4::timestamptz, 'UTC', $5, $6::uuid, "
         "$7::integer, CASE WHEN $6::uuid IS NOT NULL THEN '2027-01-01T09:00:00Z'::timestamptz END, "
         "CASE WHEN $3 = 'done' THEN now() END)",
-        t.id, user, std::string(tasks::to_string(status)), format_rfc3339(*t.due_at), rule, series,
-        t.occurrence);
+        t.id, t.user_id, std::string(tasks::to_string(t.status)), format_rfc3339(*t.due_at), t.recurrence,
+        t.series_id, t.occurrence);
+  }
+  /// A stored task (see build()).
+  Task add(const std::string& user, const std::optional<std::string>& series, int occurrence, const char* due,
+           Status status, const std::optional<std::string>& rule, const std::string& id = new_uuid()) {
+    const Task t = build(user, series, occurrence, due, status, rule, id);
+    pqxx::work w(*c_);
+    store(w, t);
     w.commit();
     return t;
   }
-  /// The task.created or task.deleted audit row the server wrote for `t` in request `request`.
-  void audit(const Task& t, const char* action, const std::string& request) {
-    std::string changes;
-    tasks::append_snapshot(changes, t, /*created=*/std::string_view(action) == "task.created");
+  /// One request's audit rows, written in one transaction as the server wrote them (they share `at`, the
+  /// transaction's start): task.created and task.deleted with every field of the task ([null, value] and
+  /// [value, null]), other actions with a change (which no migration reads). A created task is stored, a
+  /// deleted one deleted.
+  /// `as_jsonb`: the text migration 0013 made of a row stored before it as jsonb (`{"a": [1, null]}`).
+  void request(const std::vector<std::pair<const char*, Task>>& rows, bool as_jsonb = false) {
     pqxx::work w(*c_);
-    w.exec_params(
-        "INSERT INTO audit_log (user_id, task_id, action, request_id, changes) VALUES ($1, $2, $3, "
-        "$4, $5::json)",
-        t.user_id, t.id, action, request, changes);
+    const std::string request_id = new_uuid();
+    for (const auto& [action, t] : rows) {
+      const std::string_view a(action);
+      std::string changes = R"({"title":["task","renamed"]})";
+      if (a == "task.created" || a == "task.deleted") {
+        changes.clear();
+        tasks::append_snapshot(changes, t, /*created=*/a == "task.created");
+      }
+      w.exec_params(
+          "INSERT INTO audit_log (user_id, task_id, action, request_id, changes) VALUES ($1, $2, $3, "
+          "$4, CASE WHEN $6 THEN $5::jsonb::json ELSE $5::json END)",
+          t.user_id, t.id, std::string(a), request_id, changes, as_jsonb);
+      if (a == "task.created") store(w, t);
+      if (a == "task.deleted")
+        w.exec_params("DELETE FROM tasks WHERE user_id = $1 AND id = $2", t.user_id, t.id);
+    }
     w.commit();
   }
-  void remove(const Task& t, const std::string& request) {
-    audit(t, "task.deleted", request);
-    pqxx::work w(*c_);
-    w.exec_params("DELETE FROM tasks WHERE user_id = $1 AND id = $2", t.user_id, t.id);
-    w.commit();
-  }
+  /// A skip or a delete of one occurrence: its request wrote the task.deleted row only.
+  void remove(const Task& t, bool as_jsonb = false) { request({{"task.deleted", t}}, as_jsonb); }
   using Row = std::tuple<std::string, std::string, int, std::string>;  // user, series, last, its due
-  /// Migrates to the newest version; returns task_series's rows, ordered.
-  std::vector<Row> migrated_rows() {
-    EXPECT_EQ(db::migrate(*c_), static_cast<int>(db::embedded_migrations().size()) - 21);
+  /// Migrates from version `from` to the newest; returns task_series's rows, ordered.
+  std::vector<Row> migrated_rows(int from = 21) {
+    EXPECT_EQ(db::migrate(*c_), static_cast<int>(db::embedded_migrations().size()) - from);
     std::vector<Row> rows;
     pqxx::work w(*c_);
     for (const auto& r :
@@ -1191,6 +1212,79 @@ TEST_F(SeriesMigration, FillsTheHighestOccurrenceOfEachSeries) {
   EXPECT_EQ(migrated_rows(), sorted({{ada, rent, 2, "2027-02-20T09:00:00Z"},
                                      {ada, ended, 1, "2027-01-02T09:00:00Z"},
                                      {bob, weekly, 0, "2027-01-04T09:00:00Z"}}));
+}
+
+// An occurrence skipped (or deleted) before 0022 stays skipped: 0024 raises the record to the highest one the
+// audit log holds as deleted, with its due time, so the next completion does not bring it back. The series'
+// last occurrence skipped (COUNT used up by it), a done one deleted (in a row stored before 0013, as jsonb),
+// and a skip that the next occurrence replaced in its request (lower than that one: nothing to raise).
+TEST_F(SeriesMigration, OccurrencesSkippedBeforeItStaySkipped) {
+  const auto ada = new_user(), bob = new_user();
+  const std::optional<std::string> three("FREQ=DAILY;COUNT=3"), weekly("FREQ=WEEKLY");
+  const std::string rent = new_uuid(), gym = new_uuid(), walk = new_uuid();
+  add(ada, rent, 0, "2027-01-01T09:00:00Z", Status::done, three, rent);
+  const Task second = add(ada, rent, 1, "2027-01-02T09:00:00Z", Status::open, three);
+  remove(add(ada, rent, 2, "2027-01-03T09:00:00Z", Status::open, three));
+  add(ada, gym, 0, "2027-01-01T09:00:00Z", Status::done, weekly, gym);
+  const Task skipped = add(ada, gym, 1, "2027-01-08T09:00:00Z", Status::open, weekly);
+  request({{"task.created", build(ada, gym, 2, "2027-01-15T09:00:00Z", Status::open, weekly)},
+           {"task.deleted", skipped}});
+  add(bob, walk, 0, "2027-01-01T09:00:00Z", Status::done, weekly, walk);
+  add(bob, walk, 1, "2027-01-08T09:00:00Z", Status::open, weekly);
+  remove(add(bob, walk, 2, "2027-01-15T09:00:00Z", Status::done, weekly), /*as_jsonb=*/true);
+  EXPECT_EQ(migrated_rows(), sorted({{ada, rent, 2, "2027-01-03T09:00:00Z"},
+                                     {ada, gym, 2, "2027-01-15T09:00:00Z"},
+                                     {bob, walk, 2, "2027-01-15T09:00:00Z"}}));
+
+  // Completing the last occurrence left creates nothing: COUNT was used up by the skipped one.
+  db::Pool pool(url_, 1);
+  transact(pool, [&](pqxx::work& w) { return svc::complete(w, Actor(ada), second.id); });
+  const auto left =
+      transact(pool, [&](pqxx::work& w) { return tasks::repository::series_tasks(w, ada, rent); });
+  EXPECT_EQ(dues(left), (Dues{{0, at("2027-01-01T09:00:00Z")}, {1, at("2027-01-02T09:00:00Z")}}));
+}
+
+// Deletes that were no skip are not counted: those of a request that also changed a task (a series-wide
+// reschedule's, which the new schedule replaced; an undo of a completion, which took its occurrence back),
+// one whose number the series gave again later (a reschedule after it), and those after 0022 (the server
+// keeps the record from then on, and lowers it on purpose where a delete was no skip).
+TEST_F(SeriesMigration, DeletesThatWereNoSkipAreNotCounted) {
+  const auto ada = new_user();
+  const std::optional<std::string> daily("FREQ=DAILY"), four("FREQ=DAILY;COUNT=4");
+  const std::string moved = new_uuid(), undone = new_uuid(), renumbered = new_uuid(), later = new_uuid();
+  // Made after_completion series-wide: the occurrences kept ahead were deleted, none created.
+  const Task first = add(ada, moved, 0, "2027-01-01T09:00:00Z", Status::open, daily, moved);
+  request({{"task.updated", first},
+           {"task.deleted", add(ada, moved, 1, "2027-01-02T09:00:00Z", Status::open, daily)},
+           {"task.deleted", add(ada, moved, 2, "2027-01-03T09:00:00Z", Status::open, daily)}});
+  // A completion undone (chat): reopened, and the occurrence it created deleted.
+  const Task reopened = add(ada, undone, 0, "2027-01-01T09:00:00Z", Status::open, daily, undone);
+  request({{"task.reopened", reopened},
+           {"task.deleted", add(ada, undone, 1, "2027-01-02T09:00:00Z", Status::open, daily)}});
+  // The last occurrence skipped, then a reschedule from the second numbered its own from 2 again.
+  add(ada, renumbered, 0, "2027-01-01T09:00:00Z", Status::done, four, renumbered);
+  const Task from = add(ada, renumbered, 1, "2027-01-02T09:00:00Z", Status::open, four);
+  const Task old = add(ada, renumbered, 2, "2027-01-03T09:00:00Z", Status::open, four);
+  remove(add(ada, renumbered, 3, "2027-01-04T09:00:00Z", Status::open, four));
+  request({{"task.updated", from},
+           {"task.deleted", old},
+           {"task.created", build(ada, renumbered, 2, "2027-01-05T09:00:00Z", Status::open, four)}});
+  add(ada, later, 0, "2027-01-01T09:00:00Z", Status::open, daily, later);
+  const Task ahead = add(ada, later, 1, "2027-01-02T09:00:00Z", Status::open, daily);
+  ASSERT_EQ(db::migrate(*c_, 22), 1);
+  remove(ahead);
+  {
+    pqxx::work w(*c_);
+    w.exec_params(
+        "UPDATE task_series SET last_occurrence = 0, last_due_at = '2027-01-01T09:00:00Z' "
+        "WHERE user_id = $1 AND series_id = $2",
+        ada, later);
+    w.commit();
+  }
+  EXPECT_EQ(migrated_rows(22), sorted({{ada, moved, 0, "2027-01-01T09:00:00Z"},
+                                       {ada, undone, 0, "2027-01-01T09:00:00Z"},
+                                       {ada, renumbered, 2, "2027-01-05T09:00:00Z"},
+                                       {ada, later, 0, "2027-01-01T09:00:00Z"}}));
 }
 
 }  // namespace
