@@ -231,6 +231,23 @@ class Parser {
                            "time",    "attempt",  "try",       "level",  "chapter", "gear",     "installment",
                            "payment", "semester", "term",      "draft",  "version", "person"});
   }
+  // A free word at j that opens a noun, no date, time, unit, recurrence or joining word: "schedule" in "check
+  // Mon-Fri schedule".
+  bool noun_at(std::size_t j) const {
+    if (!free(j)) return false;
+    const string_view w = low(j);
+    return !w.empty() && w[0] >= 'a' && w[0] <= 'z' && !continues_date(w) && !unit_word(w) &&
+           weekday_range(w) == 0 &&
+           !in(w, {"weekday", "weekdays", "weekends", "workday", "workdays", "biweekly", "fortnightly",
+                   "quarterly", "every!", "thanks", "thx", "sharp", "o'clock", "oclock", "ish"});
+  }
+  // A plural noun at j ("tickets", "seats"): a noun ending in a plural "s" (not "class", "bus", "tennis").
+  bool plural_noun_at(std::size_t j) const {
+    if (!noun_at(j)) return false;
+    const string_view w = low(j);
+    return w.size() >= 4 && w.back() == 's' && !w.ends_with("ss") && !w.ends_with("us") &&
+           !w.ends_with("is") && w.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") == string_view::npos;
+  }
   string_view raw_of(std::size_t i) const { return i < n_ ? t_[i].raw : string_view(); }
   // A word written with a capital first letter ("Friday", "FRIDAY").
   bool capital(std::size_t i) const {
@@ -266,18 +283,32 @@ class Parser {
     }
     return false;
   }
-  // A fraction or ratio, no date: a year-less "N/M" inside the message, after no cue word, before "of" or a
-  // word that is no date, time or joining word ("buy 1/2 gallon milk", "sell 2/3 of shares", "buy 3/4 inch
-  // screws", "listen to 24/7 podcast"). "call dad 3/5", "3/5 dentist", "dentist 3/5 at 9am", "on 3/5 …" are
-  // dates.
+  // A fraction or ratio, no date: a year-less "N/M" before a unit of measure, wherever it is ("add 1/2 cup
+  // sugar", "3/4 tsp salt", "take 1/2 day off friday"), or inside the message, after no cue word, before "of"
+  // or a word that is no date, time or joining word ("buy 1/2 gallon milk", "sell 2/3 of shares", "listen to
+  // 24/7 podcast"). "call dad 3/5", "3/5 dentist", "dentist 3/5 at 9am", "on 3/5 …" are dates.
   bool quantity_slash(std::size_t i) const {
     const string_view w = low(i);
     const std::size_t slash = w.find('/');
     if (i >= n_ || slash == string_view::npos || !all_digits(w.substr(0, slash)) ||
-        !all_digits(w.substr(slash + 1)) || i <= body_start_ || (i > 0 && is_strong_cue(low(i - 1))))
+        !all_digits(w.substr(slash + 1)))
       return false;
     const string_view next = i + 1 < n_ && !t_[i + 1].punct ? low(i + 1) : string_view();
+    if (measure_word(next) || unit_word(next)) return true;
+    if (i <= body_start_ || (i > 0 && is_strong_cue(low(i - 1)))) return false;
     return !next.empty() && next[0] >= 'a' && next[0] <= 'z' && (next == "of" || !continues_date(next));
+  }
+  // A word that follows an amount of something measured: "1/2 cup", "3/4 inch".
+  static bool measure_word(string_view w) {
+    return in(w,
+              {"cup",       "cups",   "tbsp",   "tbs",     "tablespoon", "tablespoons", "tsp",    "teaspoon",
+               "teaspoons", "oz",     "ounce",  "ounces",  "lb",         "lbs",         "pound",  "pounds",
+               "gram",      "grams",  "kg",     "kilo",    "kilos",      "ml",          "liter",  "liters",
+               "litre",     "litres", "gallon", "gallons", "gal",        "quart",       "quarts", "qt",
+               "pint",      "pints",  "inch",   "inches",  "ft",         "foot",        "feet",   "yard",
+               "yards",     "yd",     "mile",   "miles",   "km",         "cm",          "mm",     "meter",
+               "meters",    "metre",  "metres", "stick",   "sticks",     "dozen",       "pinch",  "clove",
+               "cloves",    "slice",  "slices", "serving", "servings"});
   }
   // "renew passport by april", "file taxes due april", "daily until june": a month after a deadline word in a
   // create, without its day. Its start or its end? Not guessed: a problem (a list reads the whole month).
@@ -333,6 +364,20 @@ class Parser {
     if (at && address_number(k)) return false;
     const auto c = clock_word(low(k), free(k + 1) ? low(k + 1) : string_view(), at);
     return c && c->minute >= 0 && (at || c->strong);
+  }
+
+  // "the meeting is at 10am tomorrow", "my flight is on friday": the "is" joining a subject to its date or
+  // time is no part of the title ("the meeting"). Not after a question word ("find out what the problem is
+  // today"), nor before a deadline ("the essay is by friday" keeps it).
+  void take_copula(std::size_t s) {
+    if (r_.intent != Intent::create || list_ || s < 2 || s - 1 <= body_start_ ||
+        !free_in(s - 1, {"is", "are"}))
+      return;
+    if (is_prep(low(s)) && !in(low(s), {"at", "on", "@", "around", "from"})) return;
+    for (std::size_t k = body_start_; k + 1 < s; ++k)
+      if (free_in(k, {"what", "who", "whom", "where", "why", "how", "which", "when", "whether", "if"}))
+        return;
+    take(s - 1, s, std::nullopt);
   }
 
   // ---- grammars ----
@@ -401,7 +446,34 @@ class Parser {
   // recurrence, priority or tag is read in them, and they are the target (or the search) as written.
   // A rename's new title after such a name ("rename plan today to plan tomorrow") is taken as written too.
   std::size_t name_a_ = 0, name_b_ = 0, new_a_ = 0, new_b_ = 0;
-  bool named(std::size_t i) const { return (i >= name_a_ && i < name_b_) || (i >= new_a_ && i < new_b_); }
+  bool named(std::size_t i) const {
+    return (i >= name_a_ && i < name_b_) || (i >= new_a_ && i < new_b_) || (i >= work_a_ && i < work_b_);
+  }
+  // "watch The Day After Tomorrow": a date phrase led by a capitalised "The" after a lower-case word and
+  // written in capitals to the end of its run is the name of a work (a film, a book), no date: its words are
+  // kept whole in the title, the target or the search. ("call The Bank Tomorrow" keeps its date: "The Bank"
+  // is no date phrase.)
+  std::size_t work_a_ = 0, work_b_ = 0;
+  void protect_work_name() {
+    for (std::size_t i = 1; i < n_; ++i) {
+      if (!free(i) || !capital(i) || low(i) != "the" || t_[i - 1].punct || t_[i - 1].raw.empty() ||
+          t_[i - 1].raw[0] < 'a' || t_[i - 1].raw[0] > 'z' || is_strong_cue(low(i - 1)))
+        continue;
+      std::size_t end = i + 1;
+      while (capital(end))
+        ++end;
+      const std::size_t problems = r_.problems.size();
+      DatePart d;
+      bool bad = false;
+      const std::size_t k = match_date(i, d, bad);
+      r_.problems.resize(problems);
+      if (k < 2 || i + k > end) continue;
+      work_a_ = i;
+      work_b_ = end;
+      take(i, end, std::nullopt);
+      return;
+    }
+  }
   std::unordered_set<std::string> titles_;  // ParseContext::titles in lower case, single-spaced
   std::size_t longest_title_ = 0;
   bool add_tag_ = false;  // "add tag work to weekly report"
@@ -502,15 +574,15 @@ std::size_t Parser::match_amount(std::size_t i, int& n, Unit& u) const {
 }
 
 // An amount before a unit word written in a way match_amount does not read: a sign ("+3", "-3"), digit groups
-// ("3,000", "1,234,567"), a fraction ("1.5") or more than four digits. Returns how many tokens the number
-// takes, 0 when tokens i.. are not such an amount followed by a unit.
+// ("3,000", "1,234,567"), a fraction ("1.5", "1/2") or more than four digits. Returns how many tokens the
+// number takes, 0 when tokens i.. are not such an amount followed by a unit.
 std::size_t Parser::odd_amount(std::size_t i) const {
   if (!free(i)) return 0;
   std::size_t k = 1;
   std::string_view w = low(i);
   const bool sign = w.size() > 1 && (w[0] == '+' || w[0] == '-');
   if (sign) w.remove_prefix(1);
-  const std::size_t dot = w.find('.');
+  const std::size_t dot = w.find_first_of("./");
   bool odd = sign;
   if (dot != std::string_view::npos && dot > 0 && dot + 1 < w.size() && all_digits(w.substr(0, dot)) &&
       all_digits(w.substr(dot + 1))) {
@@ -1150,6 +1222,11 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
   }
   if (auto c = clock_word(w, next, after_at)) {
     const std::size_t k = c->uses_next ? 2 : 1;
+    // "buy 2 pm tickets", "book 7pm seats": a time between a word and a plural noun says which ones, in the
+    // title (a time first, "6pm drinks", or after "at", "at 6pm drinks", is the task's)
+    if (!after_at && c->minute >= 0 && i > body_start_ && free(i - 1) && !is_prep(low(i - 1)) &&
+        plural_noun_at(i + k))
+      return 0;
     if (c->minute < 0) {
       bad = true;
       problem("unreadable time " + quote(i, i + k));
@@ -1402,8 +1479,11 @@ std::size_t Parser::match_recurrence(std::size_t i) {
       r.freq = "WEEKLY";
       r.weekdays = 0x60;
       matched = true;
-    } else if (const unsigned range = weekday_range(w); range && (w != "m-f" || time_follows(i))) {
-      r.freq = "WEEKLY";  // "standup mon-fri at 9"; "M-F" only before a time ("Standup mtg M-F 9am")
+    } else if (const unsigned range = weekday_range(w);
+               range && (w != "m-f" || time_follows(i)) && !(i > body_start_ && noun_at(i + 1))) {
+      // "standup mon-fri at 9"; "M-F" only before a time ("Standup mtg M-F 9am"); inside a title, before a
+      // noun, the days say which ones ("check Mon-Fri schedule")
+      r.freq = "WEEKLY";
       r.weekdays = range;
       matched = true;
     } else if (int d = weekday_word(w, true, &plural); d >= 0 && plural) {
@@ -1742,6 +1822,7 @@ bool Parser::slots_at(std::size_t i) {
       if (!bad) (reminder_mode_ ? rdates_ : dates_).push_back(d);
       take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::date));
       if (bad) unreadable_ = true;
+      if (!bad && !reminder_mode_) take_copula(s);
       return true;
     }
   }
@@ -1754,6 +1835,7 @@ bool Parser::slots_at(std::size_t i) {
       if (!bad) (reminder_mode_ ? rtimes_ : times_).push_back(t);
       if (bad) unreadable_ = true;
       take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::time));
+      if (!bad && !reminder_mode_) take_copula(s);
       return true;
     }
   }
@@ -1923,6 +2005,12 @@ void Parser::cant_end_until() {
     const string_view next = low(free_is(i + 1, "the") ? i + 2 : i + 1);  // "through the end of …"
     const bool dateish = e > i + 1 && (is_date_word(next) || next.find_first_of("0123456789") == 0 ||
                                        in(next, {"end", "beginning", "start"}));
+    // "read until sleepy every night": words that are no date between "until" and the recurrence are the
+    // title's (an end comes after the rule: "every day until the cows come home" is refused)
+    bool before_rule = false;
+    for (const auto& sp : spans_)
+      before_rule = before_rule || (e < n_ && sp.kind == SpanKind::recurrence && sp.start == t_[e].begin);
+    if (before_rule && !dateish) continue;
     if ((!through && (e > i + 1 || last)) || (through && dateish)) {
       a = i;
       b = e;
@@ -3117,6 +3205,7 @@ Reading Parser::run() {
     detect_command();
     protect_name();
     body_start_ = first_free();
+    protect_work_name();
     if (r_.intent != Intent::unknown) {
       extract();
       if (list_) {

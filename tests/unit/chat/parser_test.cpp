@@ -1276,6 +1276,31 @@ TEST(ChatParser, AFractionIsNoDate) {
   }
 }
 
+// A fraction before a unit of measure is an amount wherever it is, also first after a command ("add 1/2 cup
+// sugar" was "cup sugar" due January 2, "add 3/4 tsp salt" due March 4); after "in" it is an amount the
+// parser does not read ("call mom in 1/2 hour" was a title at 0.85), a problem as "in 1.5 hours" is.
+TEST(ChatParser, AFractionBeforeAUnitIsAnAmount) {
+  for (const auto& [text, title] :
+       {std::pair{"add 1/2 cup sugar", "1/2 cup sugar"}, std::pair{"add 3/4 tsp salt", "3/4 tsp salt"},
+        std::pair{"1/2 lb ground beef", "1/2 lb ground beef"},
+        std::pair{"add 2 1/2 cups flour", "2 1/2 cups flour"}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, title) << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << r.problems.front();
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  expect_dated({"take 1/2 day off friday", "take 1/2 day off", "2026-03-06T05:00:00Z"});
+  expect_dated({"conference 3/5 in Berlin", "conference in Berlin", "2026-03-05T05:00:00Z"});
+  const auto soon = parse("call mom in 1/2 hour", ny());
+  EXPECT_EQ(soon.title, "call mom");
+  EXPECT_FALSE(soon.due_at.has_value());
+  ASSERT_FALSE(soon.problems.empty());
+  EXPECT_EQ(soon.problems[0], "unreadable amount 'in 1/2 hour'");
+  EXPECT_LT(soon.confidence, 0.7);
+}
+
 // A range of days with a month is due on its first day ("vacation June 10-15" was due October 15, the dash
 // read as month-day, with "June" left in the title).
 TEST(ChatParser, ADayRangeInAMonthIsDueOnItsFirstDay) {
@@ -1541,6 +1566,85 @@ TEST(ChatParser, ShorthandsAndHolidays) {
     }
     EXPECT_LT(r.confidence, 0.7) << text;
   }
+}
+
+// A time between a word and a plural noun says which ones and stays in the title ("buy 2 pm tickets" was "buy
+// tickets" due at 14:00 today); first, or after "at", it is the task's time.
+TEST(ChatParser, ATimeBeforeAPluralNounSaysWhichOnes) {
+  expect_plain_title("buy 2 pm tickets");
+  expect_plain_title("book 7pm seats for the show");
+  for (const auto& c :
+       std::initializer_list<Dated>{{"buy 2 pm tickets tomorrow", "buy 2 pm tickets", "2026-03-05T05:00:00Z"},
+                                    {"buy tickets at 2 pm", "buy tickets", "2026-03-04T19:00:00Z"},
+                                    {"6pm drinks with team", "drinks with team", "2026-03-04T23:00:00Z"},
+                                    {"team meeting 3pm thursday", "team meeting", "2026-03-05T20:00:00Z"}}) {
+    expect_dated(c);
+  }
+}
+
+// "<subject> is at/on <date or time>": the "is" is no part of the title ("the meeting is at 10am tomorrow"
+// was the task "the meeting is"). After a question word it stays ("figure out what the problem is tomorrow").
+TEST(ChatParser, TheIsBeforeADateIsNoPartOfTheTitle) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"the meeting is at 10am tomorrow", "the meeting", "2026-03-05T15:00:00Z"},
+           {"the dentist is on friday at 3", "the dentist", "2026-03-06T20:00:00Z"},
+           {"my flight is tomorrow at 6am", "my flight", "2026-03-05T11:00:00Z"},
+           {"parent teacher conference is next thursday 4pm", "parent teacher conference",
+            "2026-03-12T20:00:00Z"},
+           {"figure out what the problem is tomorrow", "figure out what the problem is",
+            "2026-03-05T05:00:00Z"}}) {
+    expect_dated(c);
+  }
+}
+
+// A range of days inside a title, before a noun, says which days ("check Mon-Fri schedule" was a task
+// "check schedule" repeating every weekday); before a time, at the end or first it is the rule.
+TEST(ChatParser, AWeekdayRangeBeforeANounIsNoRule) {
+  expect_plain_title("check Mon-Fri schedule");
+  expect_plain_title("check M-F schedule");
+  for (const auto& c : std::initializer_list<Series>{
+           {"standup mon-fri at 9", "standup", "2026-12-10T14:00:00Z", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"},
+           {"gym mon-fri 6am", "gym", "2026-12-10T11:00:00Z", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"},
+           {"mon-fri standup", "standup", "2026-12-09T05:00:00Z", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"}}) {
+    expect_series(c, dec9());
+  }
+}
+
+// "until" and words that are no date before the recurrence belong to the title ("read until sleepy every
+// night" was refused as an unreadable end of the series); after the recurrence they are its end, refused.
+TEST(ChatParser, AnUntilClauseBeforeTheRuleIsTheTitles) {
+  for (const auto& c : std::initializer_list<Series>{
+           {"read until sleepy every night", "read until sleepy", "2026-12-10T02:00:00Z", "FREQ=DAILY"},
+           {"play until dinner every day at 4pm", "play until dinner", "2026-12-09T21:00:00Z",
+            "FREQ=DAILY"}}) {
+    expect_series(c, dec9());
+  }
+  const auto r = parse("gym until february every week", dec9());
+  EXPECT_LT(r.confidence, 0.7);
+  bool refused = false;
+  for (const auto& p : r.problems)
+    refused = refused || p.starts_with("I can't end the series 'until february'");
+  EXPECT_TRUE(refused);
+}
+
+// A date phrase in capitals led by "The" after a lower-case word is the name of a work ("watch The Day After
+// Tomorrow" was "watch" due in two days); "call The Bank Tomorrow" and a message all in capitals keep the
+// date.
+TEST(ChatParser, ADatePhraseNamingAWorkStaysInTheTitle) {
+  expect_plain_title("watch The Day After Tomorrow");
+  for (const auto& c : std::initializer_list<Dated>{
+           {"watch The Day After Tomorrow tonight at 9", "watch The Day After Tomorrow",
+            "2026-03-05T02:00:00Z"},
+           {"call The Bank Tomorrow", "call The Bank", "2026-03-05T05:00:00Z"},
+           {"Call Mom The Day After Tomorrow", "Call Mom", "2026-03-06T05:00:00Z"},
+           {"call mom the day after tomorrow", "call mom", "2026-03-06T05:00:00Z"}}) {
+    expect_dated(c);
+  }
+  const auto find = parse("find The Day After Tomorrow", ny());
+  EXPECT_EQ(find.intent, Intent::list);
+  ASSERT_TRUE(find.query.has_value());
+  EXPECT_EQ(find.query->q, std::optional<std::string>("The Day After Tomorrow"));
+  EXPECT_FALSE(find.query->due_after.has_value());
 }
 
 }  // namespace
