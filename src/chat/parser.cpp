@@ -232,7 +232,7 @@ class Parser {
                            "payment", "semester", "term",      "draft",  "version", "person"});
   }
   // A free word at j that opens a noun, no date, time, unit, recurrence or joining word: "schedule" in "check
-  // Mon-Fri schedule".
+  // Mon-Fri schedule", "report" in "submit weekly report", "meeting" in "prep for tuesday meeting".
   bool noun_at(std::size_t j) const {
     if (!free(j)) return false;
     const string_view w = low(j);
@@ -1012,6 +1012,12 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
         set(*make_date(year_of(today) + ahead, end ? 12 : 1, end ? 31 : 1));
         return k + 1;
       }
+      if (x == "quarter") {  // "by end of quarter": the last day of Mar, Jun, Sep or Dec
+        const int into = (static_cast<int>(month_of(today)) - 1) % 3;
+        const local_days first = add_months_first(today, 3 * ahead - into);
+        set(end ? add_months_first(first, 3) - days(1) : first);
+        return k + 1;
+      }
     }
     if (w == "eom") {
       set(add_months_first(today, 1) - days(1));
@@ -1426,7 +1432,11 @@ std::size_t Parser::match_recurrence(std::size_t i) {
     }
   } else if (in(w, {"daily", "weekly", "monthly", "yearly", "annually", "biweekly", "fortnightly",
                     "quarterly"}) &&
-             !(i == body_start_ && later_recurrence(i))) {
+             !(i == body_start_ && later_recurrence(i)) &&
+             // "submit weekly report by friday", "pay quarterly taxes": inside a new task's title, before a
+             // noun, it says which report, not how often (first, "Weekly team sync", it is the rule; in a
+             // command's words, "move weekly report to friday", it stays a question without the titles)
+             !(r_.intent == Intent::create && i > body_start_ && noun_at(i + 1))) {
     r.freq = w == "daily"                                             ? "DAILY"
              : w == "weekly" || w == "biweekly" || w == "fortnightly" ? "WEEKLY"
              : w == "monthly" || w == "quarterly"                     ? "MONTHLY"
@@ -1619,7 +1629,8 @@ std::size_t Parser::match_tags(std::size_t i) {
     if (s.empty() || s.size() > 200) return;
     if (std::find(r_.tags.begin(), r_.tags.end(), s) == r_.tags.end()) r_.tags.push_back(std::move(s));
   };
-  if (raw.size() > 1 && raw[0] == '#' && raw[1] != '#') {
+  // "fix bug #123", "pay invoice #1234": a number after '#' is the thing's number, in the title, no tag
+  if (raw.size() > 1 && raw[0] == '#' && raw[1] != '#' && !all_digits(raw.substr(1))) {
     add(raw.substr(1));
     take(i, i + 1, SpanKind::tag);
     return 1;
@@ -1819,6 +1830,12 @@ bool Parser::slots_at(std::size_t i) {
       std::size_t s = back_prep(i, &d.prep);
       // "call bob later today", "later this week": the day said
       if (s == i && i > 0 && free_is(i - 1, "later") && in(low(i), {"today", "tonight", "this"})) --s;
+      // "prep slides for tuesday meeting": the day says which meeting, and "for" joins it to the title
+      // ("prep slides for meeting", due Tuesday), not to the date
+      if (s + 1 == i && low(s) == "for" && r_.intent == Intent::create && !list_ && noun_at(i + k)) {
+        s = i;
+        d.prep = {};
+      }
       if (!bad) (reminder_mode_ ? rdates_ : dates_).push_back(d);
       take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::date));
       if (bad) unreadable_ = true;

@@ -1647,5 +1647,57 @@ TEST(ChatParser, ADatePhraseNamingAWorkStaysInTheTitle) {
   EXPECT_FALSE(find.query->due_after.has_value());
 }
 
+// "weekly", "daily", "quarterly" … inside a new task's title before a noun say which report, not how often
+// ("submit weekly report by friday" repeated weekly as "submit report", "pay quarterly taxes" every 3
+// months).
+TEST(ChatParser, ARecurrenceAdjectiveBeforeANounIsTheTitles) {
+  for (const char* text : {"pay quarterly taxes", "write monthly newsletter", "prepare daily standup notes",
+                           "read daily devotional"}) {
+    expect_plain_title(text);
+  }
+  expect_dated({"submit weekly report by friday", "submit weekly report", "2026-03-06T05:00:00Z"});
+  for (const auto& c : std::initializer_list<Series>{
+           {"send weekly update every friday", "send weekly update", "2026-12-11T05:00:00Z",
+            "FREQ=WEEKLY;BYDAY=FR"},
+           {"take vitamins daily", "take vitamins", "2026-12-09T05:00:00Z", "FREQ=DAILY"},
+           {"Biweekly sync on friday", "sync", "2026-12-11T05:00:00Z", "FREQ=WEEKLY;INTERVAL=2"}}) {
+    expect_series(c, dec9());
+  }
+}
+
+// A number after '#' ("fix bug #123", "review PR #42") is the thing's number, in the title: no tag "123".
+TEST(ChatParser, AHashNumberIsNoTag) {
+  expect_plain_title("fix bug #123");
+  const auto r = parse("review PR #42 tomorrow", ny());
+  EXPECT_EQ(r.title, "review PR #42");
+  EXPECT_TRUE(r.tags.empty());
+  const auto tagged = parse("buy milk #home #2do", ny());
+  EXPECT_EQ(tagged.title, "buy milk");
+  EXPECT_EQ(tagged.tags, (std::vector<std::string>{"home", "2do"}));
+}
+
+// "for <day> <noun>": the day says which meeting; "for" stays with the title ("prep slides for tuesday
+// meeting" was "prep slides meeting").
+TEST(ChatParser, ForADaysEventKeepsForInTheTitle) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"prep slides for tuesday meeting", "prep slides for meeting", "2026-03-10T04:00:00Z"},
+           {"buy snacks for saturday game", "buy snacks for game", "2026-03-07T05:00:00Z"},
+           {"Make dinner reservations for friday", "Make dinner reservations", "2026-03-06T05:00:00Z"}}) {
+    expect_dated(c);
+  }
+}
+
+// The end or start of (this, next) quarter is its last or first day ("finish Q1 review by end of quarter"
+// kept the words in its title at 0.85, with no date).
+TEST(ChatParser, TheEndOfAQuarterIsADate) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"finish Q1 review by end of quarter", "finish Q1 review", "2026-03-31T04:00:00Z"},
+           {"pay quarterly taxes by the end of this quarter", "pay quarterly taxes", "2026-03-31T04:00:00Z"},
+           {"plan offsite start of next quarter", "plan offsite", "2026-04-01T04:00:00Z"}}) {
+    expect_dated(c);
+  }
+  expect_dated({"file report by end of next quarter", "file report", "2027-03-31T04:00:00Z"}, dec9());
+}
+
 }  // namespace
 }  // namespace todo::chat
