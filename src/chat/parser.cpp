@@ -699,8 +699,10 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     d.day = d.range_start = day;
     d.range_days = 1;
   };
-  const bool cued =
-      (i > 0 && (is_day_cue(low(i - 1)) || (t_[i - 1].punct && t_[i - 1].low == ","))) || time_follows(i);
+  // "gym mon wed fri": a weekday right after another one is a day too
+  const bool cued = (i > 0 && (is_day_cue(low(i - 1)) || (t_[i - 1].punct && t_[i - 1].low == ",") ||
+                               (!t_[i - 1].punct && weekday_word(low(i - 1), true) >= 0))) ||
+                    time_follows(i);
   if (day_name(i) != i) return 0;  // "watch Friday Night Lights", "watch The Tonight Show"
 
   // Holidays after a cue word ("call grandma on christmas", "by new year's eve"): the fixed ones are their
@@ -2084,9 +2086,9 @@ std::optional<Instant> Parser::combine(const std::vector<DatePart>& ds, const st
   all_day = false;
   if (ds.empty() && ts.empty() && rel.empty()) return std::nullopt;
   if (ds.size() > 1) {
-    // "friday march 6": fine when they agree.
+    // "friday march 6": fine when they agree; two weekdays ("gym monday and wednesday") are two dates.
     for (const auto& d : ds)
-      if (d.day != ds.front().day && !d.weekday_only && !ds.front().weekday_only) {
+      if (d.day != ds.front().day && d.weekday_only == ds.front().weekday_only) {
         problem("two different dates");
         return std::nullopt;
       }

@@ -1699,5 +1699,22 @@ TEST(ChatParser, TheEndOfAQuarterIsADate) {
   expect_dated({"file report by end of next quarter", "file report", "2027-03-31T04:00:00Z"}, dec9());
 }
 
+// Two weekdays without a rule are two dates, and say so ("gym monday and wednesday" said "the weekday does
+// not match the date"; "gym mon wed fri" was the task "gym wed"): a problem, no due date, the title clean.
+TEST(ChatParser, TwoWeekdaysAreTwoDates) {
+  for (const char* text : {"gym mon wed fri", "gym mon, wed, fri at 6am", "gym monday and wednesday"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.title, "gym") << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_EQ(r.problems[0], "two different dates") << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  expect_dated({"dentist friday march 6", "dentist", "2026-03-06T05:00:00Z"});
+  const auto wrong = parse("dentist thursday march 6", ny());
+  ASSERT_FALSE(wrong.problems.empty());
+  EXPECT_EQ(wrong.problems[0], "the weekday does not match the date");
+}
+
 }  // namespace
 }  // namespace todo::chat
