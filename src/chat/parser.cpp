@@ -367,8 +367,8 @@ class Parser {
   }
 
   // "the meeting is at 10am tomorrow", "my flight is on friday": the "is" joining a subject to its date or
-  // time is no part of the title ("the meeting"). Not after a question word ("find out what the problem is
-  // today"), nor before a deadline ("the essay is by friday" keeps it).
+  // time is no part of the title ("the meeting"). Not after a question word ("figure out what the problem
+  // is tomorrow"), nor before a deadline ("the essay is by friday" keeps it).
   void take_copula(std::size_t s) {
     if (r_.intent != Intent::create || list_ || s < 2 || s - 1 <= body_start_ ||
         !free_in(s - 1, {"is", "are"}))
@@ -1232,8 +1232,8 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
     const std::size_t k = c->uses_next ? 2 : 1;
     // "buy 2 pm tickets", "book 7pm seats": a time between a word and a plural noun says which ones, in the
     // title (a time first, "6pm drinks", or after "at", "at 6pm drinks", is the task's)
-    if (!after_at && c->minute >= 0 && i > body_start_ && free(i - 1) && !is_prep(low(i - 1)) &&
-        plural_noun_at(i + k))
+    if (!after_at && c->minute >= 0 && i > body_start_ && free(i - 1) &&
+        (!is_prep(low(i - 1)) || low(i - 1) == "for") && plural_noun_at(i + k))
       return 0;
     if (c->minute < 0) {
       bad = true;

@@ -1573,6 +1573,7 @@ TEST(ChatParser, ShorthandsAndHolidays) {
 TEST(ChatParser, ATimeBeforeAPluralNounSaysWhichOnes) {
   expect_plain_title("buy 2 pm tickets");
   expect_plain_title("book 7pm seats for the show");
+  expect_plain_title("buy tickets for 2 pm shows");
   for (const auto& c :
        std::initializer_list<Dated>{{"buy 2 pm tickets tomorrow", "buy 2 pm tickets", "2026-03-05T05:00:00Z"},
                                     {"buy tickets at 2 pm", "buy tickets", "2026-03-04T19:00:00Z"},
