@@ -999,11 +999,12 @@ nlohmann::json creation_of(const nlohmann::json& snap) {
   return body;
 }
 
-/// After `t` re-created the deleted task `snap`: its reminders back, the entries below that name the deleted
-/// one follow the new one, and the action.
+/// After `t` re-created the deleted task `snap`: its reminders back (missed when their time has passed
+/// meanwhile: they never fire late), the entries below that name the deleted one follow the new one, and the
+/// action.
 void restored(Step& s, const nlohmann::json& snap, const Task& t, const nlohmann::json& reminders) {
   for (const auto& rem : reminders)
-    reminders::create(s.w, s.actor.user_id, t.id, reminders::parse_new_reminder(rem));
+    reminders::restore(s.w, s.actor.user_id, t.id, reminders::parse_new_reminder(rem));
   const std::string old_id = snap.value("id", std::string());
   rebase(s, old_id, snap.value("version", 0), t.id, t.version);
   for (auto& e : s.c.actions)  // a completion below that created it: undoing it finds it as created

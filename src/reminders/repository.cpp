@@ -21,13 +21,24 @@ const db::Statement kLockTask{
     "SELECT t.id, t.status FROM tasks t WHERE t.user_id = $1 AND t.id = $2 FOR UPDATE"};
 const db::Statement kCountForTask{"reminders_count_for_task",
                                   "SELECT count(*) FROM reminders WHERE user_id = $1 AND task_id = $2"};
+// The state a reminder is stored in, one rule for every insert: cancelled while its task is done; missed when
+// its time has already passed, unless it may fire late (a SQL boolean); scheduled otherwise. Only a reminder
+// asked for now (POST) may: it is what was asked for, so it fires at once. A copy to another occurrence and a
+// reminder an undo restores were set long before: missed, as one that a move of its task puts in the past is
+// (reminders_follow_task, 0023). A reminder without a fire time (no due date) is scheduled.
+#define TODO_NEW_REMINDER_STATE(done, fire_at, may_fire_late)                   \
+  "CASE WHEN " done " THEN 'cancelled' WHEN NOT " may_fire_late " AND " fire_at \
+  " <= now() "                                                                  \
+  "THEN 'missed' ELSE 'scheduled' END"
+
 const db::Statement kInsert{
     "reminders_insert",
     "INSERT INTO reminders AS r (user_id, id, task_id, at, before_due, fire_at, state) "
-    "SELECT t.user_id, $3, t.id, $4::timestamptz, $5, "
-    "coalesce($4::timestamptz, reminder_fire_at(t.due_at, t.timezone, $5)), "
-    "CASE WHEN t.status = 'done' THEN 'cancelled' ELSE 'scheduled' END "
-    "FROM tasks t WHERE t.user_id = $1 AND t.id = $2 RETURNING " TODO_REMINDER_COLUMNS};
+    "SELECT c.user_id, $3, c.id, $4::timestamptz, $5, c.fire_at, "
+    TODO_NEW_REMINDER_STATE("c.done", "c.fire_at", "$6::bool")
+    " FROM (SELECT t.user_id, t.id, t.status = 'done' AS done, "
+    "coalesce($4::timestamptz, reminder_fire_at(t.due_at, t.timezone, $5)) AS fire_at "
+    "FROM tasks t WHERE t.user_id = $1 AND t.id = $2) c RETURNING " TODO_REMINDER_COLUMNS};
 const db::Statement kListForTask{"reminders_for_task",
                                  "SELECT " TODO_REMINDER_COLUMNS
                                  " FROM reminders r WHERE r.user_id = $1 AND r.task_id = $2 "
@@ -57,14 +68,13 @@ const db::Statement kList{
     "AND (coalesce(r.fire_at, 'infinity'::timestamptz), r.id) > ($3::timestamptz, $4::uuid) "
     "ORDER BY coalesce(r.fire_at, 'infinity'::timestamptz), r.id LIMIT $5"};
 // A copy whose time has already passed (a P1D reminder of an occurrence due in a few hours) is not fired
-// late: it is missed, as a reminder that a move of its task puts in the past is (reminders_follow_task,
-// 0023); a copy to a done task is cancelled.
+// late: it is missed; a copy to a done task is cancelled (TODO_NEW_REMINDER_STATE).
 const db::Statement kCopyRelative{
     "reminders_copy_relative",
     "INSERT INTO reminders (user_id, id, task_id, before_due, fire_at, state) "
     "SELECT c.user_id, uuid_v7(), c.task_id, c.before_due, c.fire_at, "
-    "CASE WHEN c.done THEN 'cancelled' WHEN c.fire_at <= now() THEN 'missed' ELSE 'scheduled' END "
-    "FROM (SELECT r.user_id, t.id AS task_id, r.before_due, r.created_at, r.id, t.status = 'done' AS done, "
+    TODO_NEW_REMINDER_STATE("c.done", "c.fire_at", "false")
+    " FROM (SELECT r.user_id, t.id AS task_id, r.before_due, r.created_at, r.id, t.status = 'done' AS done, "
     "reminder_fire_at(t.due_at, t.timezone, r.before_due) AS fire_at "
     "FROM reminders r JOIN tasks t ON t.user_id = r.user_id AND t.id = $3 "
     "WHERE r.user_id = $1 AND r.task_id = $2 AND r.before_due IS NOT NULL) c ORDER BY c.created_at, c.id"};
@@ -77,13 +87,14 @@ const db::Statement kLockLaterOccurrences{
     "WHERE s.user_id = $1 AND s.id = $2 AND t.status = 'open' ORDER BY t.occurrence FOR UPDATE OF t"};
 const db::Statement kAddToLaterOccurrences{
     "reminders_add_to_later_occurrences",
-    "WITH later AS (SELECT t.user_id, t.id, t.due_at, t.timezone FROM tasks s JOIN tasks t "
+    "WITH later AS (SELECT t.user_id, t.id, reminder_fire_at(t.due_at, t.timezone, $3) AS fire_at "
+    "FROM tasks s JOIN tasks t "
     "ON t.user_id = s.user_id AND t.series_id = s.series_id AND t.occurrence > s.occurrence "
     "WHERE s.user_id = $1 AND s.id = $2 AND t.status = 'open') "
     "INSERT INTO reminders (user_id, id, task_id, before_due, fire_at, state) "
-    "SELECT l.user_id, uuid_v7(), l.id, $3, reminder_fire_at(l.due_at, l.timezone, $3), "
-    "CASE WHEN reminder_fire_at(l.due_at, l.timezone, $3) <= now() THEN 'missed' ELSE 'scheduled' END "
-    "FROM later l WHERE NOT EXISTS (SELECT 1 FROM reminders x WHERE x.user_id = l.user_id AND "
+    "SELECT l.user_id, uuid_v7(), l.id, $3, l.fire_at, "
+    TODO_NEW_REMINDER_STATE("false", "l.fire_at", "false")
+    " FROM later l WHERE NOT EXISTS (SELECT 1 FROM reminders x WHERE x.user_id = l.user_id AND "
     "x.task_id = l.id AND x.before_due = $3) "
     "AND (SELECT count(*) FROM reminders x WHERE x.user_id = l.user_id AND x.task_id = l.id) < $4"};
 const db::Statement kTaskExists{"reminders_task_exists",
@@ -159,10 +170,11 @@ std::optional<TaskRef> lock_task(pqxx::transaction_base& w, const std::string& u
 }
 
 Reminder insert(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
-                const NewReminder& r) {
+                const NewReminder& r, bool may_fire_late) {
   std::optional<std::string> before;
   if (r.before_due) before = format_duration(*r.before_due);
-  auto res = w.exec_prepared(kInsert.name, user_id, task_id, new_ordered_uuid(), optional_text(r.at), before);
+  auto res = w.exec_prepared(kInsert.name, user_id, task_id, new_ordered_uuid(), optional_text(r.at), before,
+                             may_fire_late);
   if (res.empty()) throw Error(Errc::not_found, "no task " + task_id);
   return from_row(res[0]);
 }

@@ -5,16 +5,30 @@
 
 namespace todo::reminders {
 
-Reminder create(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
-                const NewReminder& r) {
+namespace {
+
+Reminder add(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
+             const NewReminder& r, bool may_fire_late) {
   auto task = repository::lock_task(w, user_id, task_id);
   if (!task) throw Error(Errc::not_found, "no task " + task_id);
   if (task->reminders >= kMaxPerTask)
     throw invalid("task_id", "a task has at most " + std::to_string(kMaxPerTask) + " reminders");
-  auto created = repository::insert(w, user_id, task_id, r);
+  auto created = repository::insert(w, user_id, task_id, r, may_fire_late);
   // A relative reminder belongs to the series' schedule: occurrences already created ahead get it too.
   if (created.before_due) repository::add_to_later_occurrences(w, user_id, task_id, *created.before_due);
   return created;
+}
+
+}  // namespace
+
+Reminder create(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
+                const NewReminder& r) {
+  return add(w, user_id, task_id, r, /*may_fire_late=*/true);
+}
+
+Reminder restore(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
+                 const NewReminder& r) {
+  return add(w, user_id, task_id, r, /*may_fire_late=*/false);
 }
 
 std::vector<Reminder> list_for_task(pqxx::transaction_base& w, const std::string& user_id,

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <pqxx/pqxx>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -845,6 +846,108 @@ TEST_F(ChatDialogTest, UndoOfADeleteReCreatesADoneTaskOfAnEndedSeries) {
   EXPECT_EQ(back[0]["title"], "pay rent");
   EXPECT_TRUE(back[0]["recurrence"].is_null()) << back[0];
   EXPECT_EQ(back[0]["generate_ahead"], 0) << back[0];
+}
+
+// Reminders an undo of a delete re-creates (a plain task's, each restored occurrence's of a series) whose
+// time has passed by then are missed, as a copy to a new occurrence is: they never fire late. (They were
+// stored scheduled, from the task's status alone, and fired at once.)
+TEST_F(ChatDialogTest, RemindersAnUndoRestoresNeverFireLate) {
+  auto u = user();
+  const long long minute = 60'000'000LL;
+  const auto now_us = [] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(todo::now().time_since_epoch()).count();
+  };
+  const auto add_reminder = [&](const std::string& task, const json& body) {
+    const auto r = u.client.post("/api/v1/tasks/" + task + "/reminders", body);
+    if (r.status != 201) throw std::runtime_error("POST reminder: " + r.describe());
+  };
+  const auto moved = [&](const std::string& task, long long due_us) {
+    const auto r = u.client.patch("/api/v1/tasks/" + task, {{"due_at", rfc3339_us(due_us)}});
+    if (r.status != 200) throw std::runtime_error("PATCH due_at: " + r.describe());
+  };
+  // Due in 30 minutes, with a reminder an hour before: missed (a move of the task put it in the past).
+  const std::string plants = create_task(
+      u.client, {{"title", "water plants"}, {"due_at", rfc3339_us(now_us() + 120 * minute)}})["id"];
+  add_reminder(plants, {{"before_due", "PT1H"}});
+  moved(plants, now_us() + 30 * minute);
+  ASSERT_EQ(reminders_of(u, plants)[0]["state"], "missed");
+  // A series whose first occurrence is due in 30 minutes: its PT1H reminder is past, the next one's to come.
+  const std::string fish = create_task(u.client, {{"title", "feed fish"},
+                                                  {"due_at", rfc3339_us(now_us() + 120 * minute)},
+                                                  {"timezone", "UTC"},
+                                                  {"recurrence", "FREQ=DAILY"},
+                                                  {"generate_ahead", 1}})["id"];
+  add_reminder(fish, {{"before_due", "PT1H"}});  // the occurrence ahead gets it too
+  moved(fish, now_us() + 30 * minute);
+  ASSERT_EQ(reminders_of(u, fish)[0]["state"], "missed");
+  // An absolute reminder still to come when its task is deleted, passed when the delete is undone.
+  const long long soon = now_us() + 5'000'000;
+  const std::string bank = create_task(
+      u.client, {{"title", "call the bank"}, {"due_at", rfc3339_us(now_us() + 120 * minute)}})["id"];
+  add_reminder(bank, {{"at", rfc3339_us(soon)}});
+
+  std::vector<std::string> conversations;
+  for (const auto& [message, choice] : {std::pair<std::string, std::string>{"delete water plants", ""},
+                                        {"delete feed fish", "the first one"},
+                                        {"delete call the bank", ""}}) {
+    auto q = say(u, message);
+    const std::string conv = q["conversation_id"];
+    if (!choice.empty()) q = say(u, choice, conv);
+    ASSERT_EQ(q["options"], json::array({"yes", "no"})) << q;
+    ASSERT_EQ(say(u, "yes", conv)["actions"].size(), 1u);
+    conversations.push_back(conv);
+  }
+  ASSERT_TRUE(tasks_of(u, "status=open").empty());
+  std::this_thread::sleep_for(std::chrono::microseconds(soon - now_us()) + std::chrono::milliseconds(300));
+  for (const auto& conv : conversations)
+    EXPECT_NE(say(u, "undo", conv)["reply"].get<std::string>().find("Undone"), std::string::npos);
+
+  // Each restored reminder whose time has passed is missed; the series' next occurrence's is scheduled.
+  std::vector<std::string> missed;
+  const auto expect_state = [&](const json& task, const std::string& state) {
+    ASSERT_TRUE(task.is_object()) << task;
+    const auto rems = reminders_of(u, task["id"]);
+    ASSERT_EQ(rems.size(), 1u) << task["title"] << rems;
+    EXPECT_EQ(rems[0]["state"], state) << task["title"] << rems[0];
+    if (state == "missed") missed.push_back(rems[0]["id"]);
+  };
+  expect_state(task_titled(u, "water plants"), "missed");
+  expect_state(task_titled(u, "call the bank"), "missed");
+  const json series = list_tasks(u.client, "q=fish&status=open&sort=due_at")["items"];
+  ASSERT_EQ(series.size(), 2u) << series;
+  expect_state(series[0], "missed");
+  expect_state(series[1], "scheduled");
+  ASSERT_EQ(missed.size(), 3u);
+
+  // A reminder asked for a past time fires at once; the missed ones, due earlier, would have fired with it.
+  const std::string probe = create_task(u.client, "probe")["id"];
+  add_reminder(probe, {{"at", "2021-01-01T00:00:00Z"}});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (reminders_of(u, probe)[0]["state"] != "delivered" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(reminders_of(u, probe)[0]["state"], "delivered");
+  pqxx::connection c(db_url());
+  pqxx::nontransaction n(c);
+  for (const auto& id : missed) {
+    const auto r = u.client.get("/api/v1/reminders?limit=100").json();
+    for (const auto& item : r["items"]) {
+      if (item["id"] != id) continue;
+      EXPECT_EQ(item["state"], "missed") << item;
+      EXPECT_TRUE(item["fired_at"].is_null()) << "a missed reminder never fires: " << item;
+    }
+    EXPECT_EQ(n.exec_params("SELECT count(*) FROM outbox WHERE user_id = $1 AND type = "
+                            "'com.todo.reminder.fired' AND event->'data'->>'reminder_id' = $2",
+                            u.id, id)[0][0]
+                  .as<long>(),
+              0)
+        << "reminder.fired for " << id;
+  }
+  EXPECT_EQ(
+      n.exec_params("SELECT count(*) FROM outbox WHERE user_id = $1 AND type = 'com.todo.reminder.fired'",
+                    u.id)[0][0]
+          .as<long>(),
+      1)
+      << "the probe's alone";
 }
 
 TEST_F(ChatDialogTest, MakingATaskRecurringTakesTheDayAndTimeSaid) {

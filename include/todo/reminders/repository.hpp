@@ -24,9 +24,10 @@ std::optional<TaskRef> lock_task(pqxx::transaction_base& w, const std::string& u
 bool task_exists(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id);
 
 /// Inserts a reminder; its fire time comes from `at` or from the task's due_at (in the task's zone), and it
-/// starts cancelled when the task is done.
+/// starts cancelled when the task is done, missed when that time has passed unless `may_fire_late` (then it
+/// fires at once), else scheduled.
 Reminder insert(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
-                const NewReminder& r);
+                const NewReminder& r, bool may_fire_late);
 std::vector<Reminder> list_for_task(pqxx::transaction_base& w, const std::string& user_id,
                                     const std::string& task_id);
 std::optional<Reminder> find(pqxx::transaction_base& w, const std::string& user_id, const std::string& id);

@@ -15,9 +15,14 @@ namespace todo::reminders {
 Reminder get(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
              const std::string& id);
 /// Adds a reminder to the user's task: Error(not_found) without such a task, Error(unprocessable) beyond
-/// kMaxPerTask. A relative one is also added to the open occurrences created ahead of it in its series.
+/// kMaxPerTask. A relative one is also added to the open occurrences created ahead of it in its series. One
+/// whose time has passed fires at once: it is what was asked for now.
 Reminder create(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
                 const NewReminder& r);
+/// As create, for a reminder the task had before (an undo re-creates it): one whose time has passed by now is
+/// missed, never fired late.
+Reminder restore(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
+                 const NewReminder& r);
 /// The task's reminders, oldest first; Error(not_found) without such a task.
 std::vector<Reminder> list_for_task(pqxx::transaction_base& w, const std::string& user_id,
                                     const std::string& task_id);
