@@ -108,9 +108,10 @@ void delete_and_record(pqxx::transaction_base& w, const Actor& who, const Task& 
   record(w, who, events::kTaskDeleted, t, nullptr, snapshot_changes(t, /*created=*/false));
 }
 
-/// Tops a series up to 1 + generate_ahead open occurrences (1 for after_completion), each a new task numbered
-/// and timed after the series' highest occurrence ever created (repository::series_highest: a skipped or
-/// deleted one included, so a skip is final and never comes back with its number and time). Under the series
+/// Tops a series up to 1 + generate_ahead open occurrences on the rule (1 for after_completion), each a new
+/// task numbered and timed after the series' highest occurrence ever created (repository::series_highest: a
+/// skipped or deleted one included, so a skip is final and never comes back with its number and time; timed
+/// after the highest one with a due date, when a "this" edit removed the highest one's). Under the series
 /// lock, so concurrent transactions never create one twice. `source` is the occurrence just completed,
 /// skipped or edited. A new occurrence copies the series' latest open occurrence with a rule, or `source`
 /// when none is later: an edit of "this and following" reaches every open occurrence from the edited one on
@@ -129,20 +130,27 @@ void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& sour
   repository::lock_series(w, who.user_id, *source.series_id);
   const auto tasks = repository::series_tasks(w, who.user_id, *source.series_id);
   int open = 0;
-  Task prev = source;
+  Task prev = source;  // numbered after the highest occurrence, timed after the highest one with a due date
   Task latest = source;
+  int dated = source.occurrence.value_or(0);
   for (const auto& t : tasks) {
-    const bool counts = t.status == Status::open && !(skipping && t.id == source.id);
+    // An occurrence a "this" edit took the rule off is no longer on the schedule: it is not one of the open
+    // occurrences generate_ahead keeps (it held the series' place: nothing on the rule was created).
+    const bool counts = t.status == Status::open && t.recurrence && !(skipping && t.id == source.id);
     if (counts) ++open;
-    if (counts && t.recurrence && t.due_at && t.occurrence.value_or(0) > latest.occurrence.value_or(0))
-      latest = t;
-    if (t.occurrence.value_or(0) > prev.occurrence.value_or(0)) prev = t;
+    if (counts && t.due_at && t.occurrence.value_or(0) > latest.occurrence.value_or(0)) latest = t;
+    if (t.occurrence.value_or(0) > prev.occurrence.value_or(0)) prev.occurrence = t.occurrence;
+    // One without a due date (a "this" edit took it off) has no time to follow (the series stopped there).
+    if (t.due_at && t.occurrence.value_or(0) > dated) {
+      dated = t.occurrence.value_or(0);
+      prev.due_at = t.due_at;
+    }
   }
   // A higher occurrence that no longer exists (skipped or deleted): the next ones come after it.
   if (const auto high = repository::series_highest(w, who.user_id, *source.series_id);
       high && high->occurrence > prev.occurrence.value_or(0)) {
     prev.occurrence = high->occurrence;
-    if (high->due_at && prev.due_at) prev.due_at = std::max(*prev.due_at, *high->due_at);
+    if (high->due_at) prev.due_at = std::max(*prev.due_at, *high->due_at);
   }
   // A generate_ahead set on an open occurrence before the latest open one (a "this" edit) is the series' new
   // value, raised or lowered: the later open occurrences take it, so that the top-up below and the

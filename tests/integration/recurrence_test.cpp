@@ -291,6 +291,68 @@ TEST_F(Recurrence, GenerateAheadKeepsOccurrencesCreatedAndTopsUp) {
   EXPECT_EQ(dues.size(), all.size()) << "no occurrence twice";
 }
 
+// A "this" edit that took the rule and the due date off the series' highest occurrence leaves that task out
+// of the schedule: the series goes on, numbered after it and timed after the highest occurrence that still
+// has a due date, and the task no longer counts among the open occurrences that generate_ahead keeps (the
+// next occurrence was timed after one with no time: none was created, and the series stopped for good).
+TEST_F(Recurrence, AnOccurrenceEditedOffTheScheduleDoesNotEndTheSeries) {
+  const auto user = new_user();
+  tasks::TaskPatch off;
+  off.recurrence.emplace();  // none
+  off.due_at.emplace();      // none
+  const auto take_off = [&](const std::string& id) {
+    return tx([&](pqxx::work& w) { return svc::update(w, Actor(user), id, off, std::nullopt); });
+  };
+  // Each occurrence's number and due time (nullopt: none), in order.
+  const auto numbered = [&](const std::string& series_id) {
+    std::vector<std::pair<int, std::optional<Instant>>> out;
+    for (const auto& o : series(user, series_id))
+      out.emplace_back(o.occurrence.value_or(-1), o.due_at);
+    return out;
+  };
+  using Numbered = std::vector<std::pair<int, std::optional<Instant>>>;
+
+  // generate_ahead 1: the occurrence ahead taken off the schedule, then the open one completed.
+  const Task t = create(user, "FREQ=DAILY", "2027-03-01T09:00:00Z", "UTC", 1);
+  auto all = series(user, t.id);
+  ASSERT_EQ(all.size(), 2u);
+  const Task loose = take_off(all[1].id);
+  EXPECT_FALSE(loose.recurrence);
+  EXPECT_EQ(loose.series_id, t.id);
+  EXPECT_EQ(tx([&](pqxx::work& w) { return svc::occurrences(w, user, t.id, 2); }),
+            (std::vector<Instant>{at("2027-03-02T09:00:00Z"), at("2027-03-03T09:00:00Z")}));
+  complete(user, t.id);
+  ASSERT_EQ(numbered(t.id), (Numbered{{0, at("2027-03-01T09:00:00Z")},
+                                      {1, std::nullopt},
+                                      {2, at("2027-03-02T09:00:00Z")},
+                                      {3, at("2027-03-03T09:00:00Z")}}));
+  complete(user, series(user, t.id)[2].id);
+  all = series(user, t.id);
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[4].occurrence, 4);
+  EXPECT_EQ(all[4].due_at, at("2027-03-04T09:00:00Z"));
+
+  // Skipping the open occurrence instead: the one that replaces it comes the same way.
+  const Task s = create(user, "FREQ=DAILY", "2027-03-01T09:00:00Z", "UTC", 1);
+  take_off(series(user, s.id)[1].id);
+  tx([&](pqxx::work& w) {
+    svc::remove(w, Actor(user), s.id, std::nullopt);
+    return 0;
+  });
+  EXPECT_EQ(numbered(s.id),
+            (Numbered{{1, std::nullopt}, {2, at("2027-03-02T09:00:00Z")}, {3, at("2027-03-03T09:00:00Z")}}));
+
+  // generate_ahead 0: the next occurrence, created by a completion, taken off the schedule once the completed
+  // one was reopened; completing it again creates the next one (nothing on the schedule was open).
+  const Task r = create(user, "FREQ=DAILY", "2027-03-01T09:00:00Z");
+  complete(user, r.id);
+  tx([&](pqxx::work& w) { return svc::reopen(w, Actor(user), r.id); });
+  take_off(series(user, r.id)[1].id);
+  complete(user, r.id);
+  EXPECT_EQ(numbered(r.id),
+            (Numbered{{0, at("2027-03-01T09:00:00Z")}, {1, std::nullopt}, {2, at("2027-03-02T09:00:00Z")}}));
+}
+
 TEST_F(Recurrence, ConcurrentCompletesOfDifferentOccurrencesNeverDuplicate) {
   const auto user = new_user();
   const Task t = create(user, "FREQ=WEEKLY", "2030-01-07T08:00:00Z", "UTC", 4);
