@@ -956,33 +956,48 @@ void rebase_created(Step& s, const std::string& id, int before, int after) {
         if (c.value("id", std::string()) == id && c.value("version", 0) == before) c["version"] = after;
 }
 
+/// " (a, b)" of the tasks' labels.
+std::string labels(Step& s, const std::vector<Task>& tasks) {
+  std::string out;
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    out += (i == 0 ? "" : ", ") + in_quotes(label(tasks[i], s.turn.zone));
+  return " (" + out + ")";
+}
+
 /// Undoing a completion: takes back the next occurrences it created (entry["created"]) that are still as they
 /// were created (open, same version), as if they had never been: not as a skip, so completing again creates
-/// them again (service::withdraw). One changed since is kept. The reply's words about those kept, or "".
+/// them again (service::withdraw). One changed since is kept, and so is one the series went on past (a later
+/// occurrence created or skipped since: taken back, its date was lost for good). The reply's words about
+/// those kept, or "".
 std::string remove_created(Step& s, const nlohmann::json& entry) {
-  std::vector<std::string> kept;
+  std::vector<Task> changed;
   std::vector<std::pair<std::string, int>> untouched;
   std::string series_id = entry.value("series_id", std::string());
   for (const auto& c : entry.value("created", nlohmann::json::array())) {
     const auto o = tasks::repository::find(s.w, s.actor.user_id, c.value("id", std::string()));
     if (!o) continue;  // deleted meanwhile
     if (o->status != Status::open || o->version != c.value("version", 0)) {
-      kept.push_back(label(*o, s.turn.zone));
+      changed.push_back(*o);
       continue;
     }
     untouched.emplace_back(o->id, o->version);
     if (series_id.empty() && o->series_id) series_id = *o->series_id;  // an entry stored before series_id
   }
+  std::vector<Task> passed;
   if (!untouched.empty()) {
     const auto before = highest_of(entry.value("series_before", nlohmann::json()));
-    for (const auto& o : svc::withdraw(s.w, s.actor, series_id, untouched, before))
+    auto done = svc::withdraw(s.w, s.actor, series_id, untouched, before);
+    for (const auto& o : done.withdrawn)
       add_action(s, "delete", o);
+    passed = std::move(done.passed);
   }
-  if (kept.empty()) return "";
   std::string out;
-  for (std::size_t i = 0; i < kept.size(); ++i)
-    out += (i == 0 ? "" : ", ") + in_quotes(kept[i]);
-  return " The next occurrence it created (" + out + ") was changed since, so I kept it.";
+  if (!changed.empty())
+    out += " The next occurrence it created" + labels(s, changed) + " was changed since, so I kept it.";
+  if (!passed.empty())
+    out += " The next occurrence it created" + labels(s, passed) +
+           " stays: the series went on past it since, and its date would be lost.";
+  return out;
 }
 
 /// The create body that re-creates a deleted task from its snapshot (tasks::to_json).

@@ -2,6 +2,8 @@
 #include "todo/tasks/service.hpp"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "todo/audit/audit.hpp"
 #include "todo/core/error.hpp"
@@ -467,26 +469,45 @@ void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   if (t.series_id && scope == Scope::series) end_series(w, who, *t.series_id, at);
 }
 
-std::vector<Task> withdraw(pqxx::transaction_base& w, const Actor& who, const std::string& series_id,
-                           const std::vector<std::pair<std::string, int>>& created,
-                           const std::optional<repository::SeriesHighest>& before) {
+Withdrawal withdraw(pqxx::transaction_base& w, const Actor& who, const std::string& series_id,
+                    const std::vector<std::pair<std::string, int>>& created,
+                    const std::optional<repository::SeriesHighest>& before) {
   repository::lock_series(w, who.user_id, series_id);
-  std::vector<Task> out;
-  int top_withdrawn = -1;
+  std::map<int, Task> untouched;  // by occurrence
   for (const auto& [id, version] : created) {
     const auto t = repository::find_for_update(w, who.user_id, id);
-    if (!t || t->series_id != series_id || t->status != Status::open || t->version != version) continue;
-    delete_and_record(w, who, *t);
-    top_withdrawn = std::max(top_withdrawn, t->occurrence.value_or(0));
-    out.push_back(*t);
+    if (t && t->series_id == series_id && t->status == Status::open && t->version == version && t->occurrence)
+      untouched.emplace(*t->occurrence, *t);
   }
-  const auto high = repository::series_highest(w, who.user_id, series_id);
-  if (out.empty() || !before || !high || high->occurrence != top_withdrawn) return out;
+  Withdrawal out;
+  if (untouched.empty()) return out;
+  // The series' highest occurrence, and the ones that exist.
+  int n = -1;
+  std::set<int> existing;
+  for (const auto& t : repository::series_tasks(w, who.user_id, series_id)) {
+    existing.insert(t.occurrence.value_or(0));
+    n = std::max(n, t.occurrence.value_or(0));
+  }
+  if (const auto high = repository::series_highest(w, who.user_id, series_id))
+    n = std::max(n, high->occurrence);
+  // From the top down, the ones still as created; below them, one that exists or one the record before the
+  // completion covers (an occurrence skipped since, between them, would come back with its number and time).
+  std::vector<Task> top;
+  for (auto it = untouched.find(n); it != untouched.end(); it = untouched.find(--n))
+    top.push_back(it->second);
+  if (!existing.contains(n) && !(before && before->occurrence >= n)) top.clear();
+  for (const auto& [occurrence, t] : untouched) {
+    const bool taken = !top.empty() && occurrence >= top.back().occurrence.value_or(0);
+    (taken ? out.withdrawn : out.passed).push_back(t);
+  }
+  if (out.withdrawn.empty()) return out;
+  for (const auto& t : top)
+    delete_and_record(w, who, t);
   // Back to the highest occurrence left (its due time as it is now), or to the record before the completion
   // when that is higher (an occurrence skipped before it).
   repository::reset_series_highest(w, who.user_id, series_id);
   const auto left = repository::series_highest(w, who.user_id, series_id);
-  if (left && left->occurrence >= before->occurrence) return out;
+  if (!before || (left && left->occurrence >= before->occurrence)) return out;
   Task record;
   record.user_id = who.user_id;
   record.series_id = series_id;

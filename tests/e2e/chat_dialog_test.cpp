@@ -738,6 +738,57 @@ TEST_F(ChatDialogTest, UndoOfACompletionLetsTheNextOccurrenceComeBack) {
   EXPECT_EQ(series[2]["occurrence"], 3) << series;
 }
 
+// Undoing a completion keeps the occurrence it created once the series has gone on past it (a later
+// occurrence created or skipped meanwhile), and says so: taken back, its date was lost for good, since new
+// occurrences are numbered and timed after the highest one (completing again created the one after the
+// later one, and April never came back).
+TEST_F(ChatDialogTest, UndoOfACompletionKeepsTheNextOccurrenceOnceTheSeriesWentOn) {
+  auto u = user();
+  const auto dues = [&](const std::string& title) {
+    std::vector<std::string> out;
+    const json page = list_tasks(u.client, "status=open&sort=due_at&limit=100");  // named: see task_titled
+    for (const auto& t : page["items"])
+      if (t["title"] == title) out.push_back(t["due_at"]);
+    return out;
+  };
+  // Monthly from January, two ahead: January, February and March open; the chat completes January (April
+  // created), then a later occurrence is completed (May created) or skipped (May created) elsewhere.
+  for (const auto& [how, word] :
+       {std::pair<std::string, std::string>{"complete", "gas"}, {"skip", "water"}}) {
+    const std::string title = "pay " + word + " bill";
+    const auto first = create_task(u.client, {{"title", title},
+                                              {"due_at", "2030-01-01T09:00:00Z"},
+                                              {"timezone", "UTC"},
+                                              {"recurrence", "FREQ=MONTHLY"},
+                                              {"generate_ahead", 2}});
+    const auto which = say(u, "complete " + title);
+    ASSERT_EQ(which["options"].size(), 3u) << which;
+    const std::string conv = which["conversation_id"];
+    const auto completed = say(u, "the first one", conv);
+    ASSERT_EQ(completed["actions"].size(), 1u) << completed;
+    ASSERT_EQ(completed["actions"][0]["task"]["id"], first["id"]);
+    const json open = list_tasks(u.client, "status=open&sort=due_at&q=" + word)["items"];
+    ASSERT_EQ(open.size(), 3u) << open;
+    ASSERT_EQ(open[2]["due_at"], "2030-04-01T09:00:00Z");
+    const std::string later = "/api/v1/tasks/" + open[how == "complete" ? 0 : 1]["id"].get<std::string>();
+    ASSERT_EQ(how == "complete" ? u.client.post(later + "/complete").status : u.client.del(later).status,
+              how == "complete" ? 200 : 204);
+    ASSERT_EQ(dues(title).back(), "2030-05-01T09:00:00Z");
+    const auto undone = say(u, "undo", conv);
+    ASSERT_EQ(undone["actions"].size(), 1u) << how << undone;  // the reopen alone
+    EXPECT_NE(undone["reply"].get<std::string>().find("went on"), std::string::npos) << undone;
+    const std::vector<std::string> expected =
+        how == "complete" ? std::vector<std::string>{"2030-01-01T09:00:00Z", "2030-03-01T09:00:00Z",
+                                                     "2030-04-01T09:00:00Z", "2030-05-01T09:00:00Z"}
+                          : std::vector<std::string>{"2030-01-01T09:00:00Z", "2030-02-01T09:00:00Z",
+                                                     "2030-04-01T09:00:00Z", "2030-05-01T09:00:00Z"};
+    EXPECT_EQ(dues(title), expected) << how;
+    // Completing January again creates nothing: three are open after it, April among them.
+    ASSERT_EQ(u.client.post("/api/v1/tasks/" + first["id"].get<std::string>() + "/complete").status, 200);
+    EXPECT_EQ(dues(title), std::vector<std::string>(expected.begin() + 1, expected.end())) << how;
+  }
+}
+
 // A title that equals the words names its task however many other titles hold them; and a bare name given to
 // "name it more precisely" names a task, never adds one.
 TEST_F(ChatDialogTest, AnExactTitleWinsOverMoreMatchesThanOptions) {

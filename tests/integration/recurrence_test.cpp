@@ -353,6 +353,77 @@ TEST_F(Recurrence, AnOccurrenceEditedOffTheScheduleDoesNotEndTheSeries) {
             (Numbered{{0, at("2027-03-01T09:00:00Z")}, {1, std::nullopt}, {2, at("2027-03-02T09:00:00Z")}}));
 }
 
+// Taking back the occurrences a completion created (chat's undo, service::withdraw) takes back only those
+// still the series' highest, down to an occurrence that exists: an occurrence skipped since between them
+// would come back with its number and date (the one above it was taken back, the record went back below the
+// skipped one, and completing again re-created it).
+TEST_F(Recurrence, WithdrawingTakesBackOnlyTheSeriesHighestOccurrences) {
+  const auto user = new_user();
+  // Daily, five occurrences in all, two ahead; the third taken off the schedule (no rule, same date), so
+  // completing the first creates two: occurrences 3 and 4.
+  const auto completed_twice = [&] {
+    const Task t = create(user, "FREQ=DAILY;COUNT=5", "2027-03-01T09:00:00Z", "UTC", 2);
+    tasks::TaskPatch off;
+    off.recurrence.emplace();
+    tx([&](pqxx::work& w) {
+      return svc::update(w, Actor(user), series(user, t.id)[2].id, off, std::nullopt);
+    });
+    const auto before = tx([&](pqxx::work& w) { return tasks::repository::series_highest(w, user, t.id); });
+    complete(user, t.id);
+    const auto all = series(user, t.id);
+    if (all.size() != 5u) throw std::runtime_error("expected five occurrences");
+    return std::make_tuple(
+        t, before,
+        std::vector<std::pair<std::string, int>>{{all[3].id, static_cast<int>(all[3].version)},
+                                                 {all[4].id, static_cast<int>(all[4].version)}});
+  };
+  const auto withdraw = [&](const std::string& series_id,
+                            const std::vector<std::pair<std::string, int>>& created,
+                            const std::optional<tasks::repository::SeriesHighest>& before) {
+    return tx([&](pqxx::work& w) { return svc::withdraw(w, Actor(user), series_id, created, before); });
+  };
+  const auto again = [&](const std::string& id) {
+    tx([&](pqxx::work& w) { return svc::reopen(w, Actor(user), id); });
+    complete(user, id);
+  };
+  const Dues kept{{0, at("2027-03-01T09:00:00Z")},
+                  {1, at("2027-03-02T09:00:00Z")},
+                  {2, at("2027-03-03T09:00:00Z")},
+                  {3, at("2027-03-04T09:00:00Z")},
+                  {4, at("2027-03-05T09:00:00Z")}};
+
+  // Both still the highest: taken back, and completing again creates them again.
+  const auto [a, a_before, a_created] = completed_twice();
+  EXPECT_EQ(withdraw(a.id, a_created, a_before).withdrawn.size(), 2u);
+  EXPECT_EQ(series(user, a.id).size(), 3u);
+  again(a.id);
+  EXPECT_EQ(dues(series(user, a.id)), kept);
+
+  // Occurrence 3 skipped since (nothing replaces it: COUNT): occurrence 4 stays, and 3 never comes back.
+  const auto [b, b_before, b_created] = completed_twice();
+  tx([&](pqxx::work& w) {
+    svc::remove(w, Actor(user), b_created[0].first, std::nullopt);
+    return 0;
+  });
+  const auto done = withdraw(b.id, {b_created[1]}, b_before);
+  EXPECT_TRUE(done.withdrawn.empty());
+  ASSERT_EQ(done.passed.size(), 1u);
+  EXPECT_EQ(done.passed[0].occurrence, 4);
+  again(b.id);
+  EXPECT_EQ(dues(series(user, b.id)), (Dues{kept[0], kept[1], kept[2], kept[4]}));
+
+  // Occurrence 4 changed since: it stays, and so does 3 below it (taken back, its date was lost for good).
+  const auto [c, c_before, c_created] = completed_twice();
+  tasks::TaskPatch title;
+  title.title = "Pay the rent";
+  tx([&](pqxx::work& w) { return svc::update(w, Actor(user), c_created[1].first, title, std::nullopt); });
+  const auto kept_c = withdraw(c.id, c_created, c_before);
+  EXPECT_TRUE(kept_c.withdrawn.empty());
+  EXPECT_EQ(kept_c.passed.size(), 1u);  // the changed one is not as created: neither taken nor passed
+  again(c.id);
+  EXPECT_EQ(dues(series(user, c.id)), kept);
+}
+
 TEST_F(Recurrence, ConcurrentCompletesOfDifferentOccurrencesNeverDuplicate) {
   const auto user = new_user();
   const Task t = create(user, "FREQ=WEEKLY", "2030-01-07T08:00:00Z", "UTC", 4);

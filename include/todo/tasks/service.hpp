@@ -69,15 +69,24 @@ Task reopen(pqxx::transaction_base& w, const Actor& who, const std::string& id,
 /// reopening and completing one (or a series-wide edit of one) creates no new occurrence.
 void remove(pqxx::transaction_base& w, const Actor& who, const std::string& id, const Expected& expected,
             Scope scope = Scope::this_occurrence);
-/// Takes back the occurrences of a series that a completion created (chat's undo of that completion): deletes
-/// each of `created` (id, version when created) that is still an open occurrence of the series at that
-/// version, and returns them; the others stay. Unlike a skip (remove, scope = this), the series may create
-/// them again: its record of the highest occurrence created (repository::series_highest) goes back to
-/// `before`, the record before that completion, or to the highest occurrence left when that is higher. When
-/// an occurrence above the deleted ones was created or skipped since, the record stays (a skip is final).
-std::vector<Task> withdraw(pqxx::transaction_base& w, const Actor& who, const std::string& series_id,
-                           const std::vector<std::pair<std::string, int>>& created,
-                           const std::optional<repository::SeriesHighest>& before);
+/// What withdraw did with the occurrences a completion created that are still as created: those it deleted,
+/// and those it kept because the series went on past them.
+struct Withdrawal {
+  std::vector<Task> withdrawn;
+  std::vector<Task> passed;
+};
+/// Takes back the occurrences of a series that a completion created (chat's undo of that completion): of
+/// `created` (id, version when created), those still open occurrences of the series at that version, as long
+/// as they are the series' highest: from the highest occurrence the series created down, while each is one of
+/// them, and only when the occurrence below them exists or is below the record before that completion. Unlike
+/// a skip (remove, scope = this), the series may create them again: its record of the highest occurrence
+/// created (repository::series_highest) goes back to `before`, the record before that completion, or to the
+/// highest occurrence left when that is higher. The others are kept (`passed`): an occurrence above them was
+/// created, skipped or changed since (or one below them skipped), and the series numbers and times new
+/// occurrences after its highest one, so taken back, their dates were lost for good (a skip is final).
+Withdrawal withdraw(pqxx::transaction_base& w, const Actor& who, const std::string& series_id,
+                    const std::vector<std::pair<std::string, int>>& created,
+                    const std::optional<repository::SeriesHighest>& before);
 /// Re-creates an occurrence that a scope = series delete removed (chat's undo of that delete) as a new task
 /// (new id) with the request's fields: occurrence number `occurrence`, its schedule starting at
 /// `series_start`, as the deleted one's were, in series `series_id` (none: a new series, named by the new
