@@ -52,9 +52,17 @@ std::string topic(const std::string& v) {
 
 // A duration: a whole number with a unit s, m, h or d.
 std::chrono::seconds duration(const std::string& v) {
-  if (v.size() < 2) throw std::invalid_argument("expected a duration such as 7d, 12h, 90m or 3600s");
+  constexpr const char* kExpected =
+      "expected a duration: a whole number from 1 to 100000000 and a unit s, m, h or d, such as 7d, 12h, 90m "
+      "or 3600s";
+  if (v.size() < 2) throw std::invalid_argument(kExpected);
   const char unit = v.back();
-  const std::uint64_t n = parse_uint(v.substr(0, v.size() - 1), 1, 100'000'000);
+  std::uint64_t n = 0;
+  try {
+    n = parse_uint(v.substr(0, v.size() - 1), 1, 100'000'000);
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument(kExpected);  // "0s" said "expected a number from 1 to 100000000"
+  }
   switch (unit) {
     case 's':
       return std::chrono::seconds(n);
@@ -65,7 +73,7 @@ std::chrono::seconds duration(const std::string& v) {
     case 'd':
       return std::chrono::hours(24 * n);
     default:
-      throw std::invalid_argument("expected a duration such as 7d, 12h, 90m or 3600s");
+      throw std::invalid_argument(kExpected);
   }
 }
 

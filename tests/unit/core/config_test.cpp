@@ -179,6 +179,21 @@ TEST_F(ConfigTest, ReadsEveryFlagInBothForms) {
   }
 }
 
+// A duration is a whole number and a unit; "0s" was refused with "expected a number from 1 to 100000000",
+// which did not say a duration was expected.
+TEST_F(ConfigTest, DurationsNeedANumberAndAUnit) {
+  required();
+  EXPECT_EQ(load({"--outbox-retention", "90m"}).outbox_retention, 90min);
+  EXPECT_EQ(load({"--outbox-retention=7d"}).outbox_retention, 168h);
+  for (const char* bad : {"0s", "7", "d", "7w", "-1h", "1.5h", "100000001s"}) {
+    const auto e = error({std::string("--outbox-retention=") + bad});
+    ASSERT_TRUE(e) << bad;
+    EXPECT_THAT(*e, HasSubstr("--outbox-retention")) << *e;
+    EXPECT_THAT(*e, HasSubstr("expected a duration")) << *e;
+    EXPECT_THAT(*e, HasSubstr("such as 7d")) << *e;
+  }
+}
+
 TEST_F(ConfigTest, FlagWinsOverVariable) {
   required();
   set("TODO_DB_POOL_SIZE", "4");
