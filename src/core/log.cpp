@@ -5,6 +5,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <chrono>
+#include <utility>
 
 namespace todo::log {
 namespace {
@@ -71,6 +72,16 @@ void announce(std::string_view msg, const nlohmann::json& fields) {
   const auto level = std::max(spdlog::level::info, spdlog::default_logger_raw()->level());
   if (level == spdlog::level::off) return;
   event(level, msg, fields);
+}
+
+std::uint64_t Throttle::tick() {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  ++count_;
+  if (reported_ && now - last_ < period_) return 0;
+  reported_ = true;
+  last_ = now;
+  return std::exchange(count_, 0);
 }
 
 }  // namespace todo::log

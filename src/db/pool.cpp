@@ -9,9 +9,16 @@
 #include <thread>
 
 #include "todo/core/error.hpp"
+#include "todo/core/log.hpp"
 
 namespace todo::db {
 namespace {
+
+// While the database is down every request fails alike: one line in 10 s for each kind, with the count.
+constexpr std::chrono::seconds kFailureReportPeriod{10};
+log::Throttle connect_failures(kFailureReportPeriod);
+log::Throttle connections_lost(kFailureReportPeriod);
+log::Throttle unavailable(kFailureReportPeriod);
 
 std::unique_ptr<pqxx::connection> connect(const std::string& conninfo, const SessionLimits& limits) {
   auto c = std::make_unique<pqxx::connection>(conninfo);
@@ -81,7 +88,9 @@ void Pool::worker(std::size_t index) {
     try {
       conn = connect(conninfo_, limits_);
     } catch (const std::exception& e) {
-      spdlog::warn("db connection {} failed: {}", index, e.what());
+      if (const auto n = connect_failures.tick())
+        spdlog::warn("db connection {} failed: {} ({} connection failures since the last such line)", index,
+                     e.what(), n);
     }
   };
   // Connected now rather than for the first job: work goes to the connections used last, so the others may
@@ -211,7 +220,8 @@ std::exception_ptr Pool::translate(std::exception_ptr ep) {
   try {
     std::rethrow_exception(ep);
   } catch (const pqxx::broken_connection& e) {
-    spdlog::warn("db connection lost: {}", e.what());
+    if (const auto n = connections_lost.tick())
+      spdlog::warn("db connection lost: {} ({} lost since the last such line)", e.what(), n);
     return std::make_exception_ptr(Error(Errc::unavailable, "the database is unavailable"));
   } catch (const pqxx::in_doubt_error& e) {
     spdlog::error("db commit in doubt: {}", e.what());
@@ -222,7 +232,8 @@ std::exception_ptr Pool::translate(std::exception_ptr ep) {
     // later".
     const std::string state = e.sqlstate();
     if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
-      spdlog::warn("db unavailable: {}", e.what());
+      if (const auto n = unavailable.tick())
+        spdlog::warn("db unavailable: {} ({} times since the last such line)", e.what(), n);
       return std::make_exception_ptr(Error(Errc::unavailable, "the database is unavailable"));
     }
     if (cancelled_state(state)) {

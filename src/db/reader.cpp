@@ -25,6 +25,7 @@
 #include <unordered_map>
 
 #include "todo/core/error.hpp"
+#include "todo/core/log.hpp"
 
 namespace todo::db {
 
@@ -43,6 +44,10 @@ std::size_t Rows::size() const {
 namespace asio = boost::asio;
 
 namespace {
+
+// While the database is down every read fails alike: one line in 10 s for each kind, with the count.
+log::Throttle read_connect_failures(std::chrono::seconds(10));
+log::Throttle read_connections_lost(std::chrono::seconds(10));
 
 // The connection is unusable (lost, or the server is shutting down): drop it, and report 503.
 struct ConnectionLost : std::runtime_error {
@@ -323,7 +328,8 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
       try {
         pg = open_connection(self->conninfo, self->limits);
       } catch (const ConnectionLost& e) {
-        spdlog::warn("db read connection failed: {}", e.what());
+        if (const auto n = read_connect_failures.tick())
+          spdlog::warn("db read connection failed: {} ({} failures since the last such line)", e.what(), n);
       }
       std::lock_guard lock(self->mutex);
       self->opened(pg);
@@ -729,7 +735,8 @@ asio::awaitable<Rows> Reader::run(Request request) {
     if (o.lost) {
       if (o.unsent) continue;  // the connection was found broken before the read was sent
       if (lost++ > 0) {
-        spdlog::warn("db read connection lost: {}", o.error);
+        if (const auto n = read_connections_lost.tick())
+          spdlog::warn("db read connection lost: {} ({} reads since the last such line)", o.error, n);
         throw Error(Errc::unavailable, "the database is unavailable");
       }
       continue;
