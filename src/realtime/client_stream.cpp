@@ -55,4 +55,18 @@ std::size_t FrameChecker::check(std::uint8_t* p, std::size_t n) {
   }
 }
 
+void ClientStream::close_socket(boost::beast::error_code& ec) {
+  auto& socket = next_.socket();
+  ec = {};
+  if (!socket.is_open()) return;
+  boost::beast::error_code ignored;
+  socket.non_blocking(true, ignored);
+  // At most 64 KB: a client that keeps sending is reset rather than read for ever.
+  std::array<char, 4096> sink{};
+  for (int i = 0; i < 16 && !ignored; ++i)
+    if (socket.read_some(boost::asio::buffer(sink), ignored) == 0) break;
+  socket.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  socket.close(ec);
+}
+
 }  // namespace todo::realtime

@@ -566,10 +566,11 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->pinging_ = false; });
   }
 
-  // The client started the closing handshake: Beast answers it and then waits for the client to end the TCP
-  // connection, with no deadline (its handshake timeout is not armed for a close the peer starts). A client
-  // that kept its socket half-open held the user's slot until the silence sweeper came, a minute later. As
-  // for a close started here, the socket is closed and the slot given back after 5 s at the latest.
+  // The client started the closing handshake: Beast answers it, with no deadline (its handshake timeout is
+  // not armed for a close the peer starts), and then closes the connection (ClientStream's teardown). A
+  // client that does not take the answer (a blocked write) held the user's slot until the silence sweeper
+  // came, a minute later. As for a close started here, the socket is closed and the slot given back after
+  // 5 s at the latest.
   void peer_closing() {
     if (!closing_) begin_closing();
   }

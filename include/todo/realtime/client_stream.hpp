@@ -71,17 +71,33 @@ class ClientStream {
     return next_.async_write_some(buffers, std::forward<Token>(token));
   }
 
+  // The end of the connection once close frames went both ways (or the connection failed). RFC 6455 7.1.1:
+  // the server closes the TCP connection at once. Beast's teardown shut down the sending side and then waited
+  // for the client's end (EOF), which a client waiting for the server to close, as the RFC tells clients to,
+  // never sends: the session, and a shutdown waiting for it, lasted until the close deadline (5 s).
   friend void teardown(boost::beast::role_type role, ClientStream& s, boost::beast::error_code& ec) {
+    if (role == boost::beast::role_type::server) return s.close_socket(ec);
     using boost::beast::websocket::teardown;
     teardown(role, s.next_, ec);
   }
   template <class Handler>
   friend void async_teardown(boost::beast::role_type role, ClientStream& s, Handler&& handler) {
-    using boost::beast::websocket::async_teardown;
-    async_teardown(role, s.next_, std::forward<Handler>(handler));
+    if (role != boost::beast::role_type::server) {
+      using boost::beast::websocket::async_teardown;
+      return async_teardown(role, s.next_, std::forward<Handler>(handler));
+    }
+    boost::beast::error_code ec;
+    s.close_socket(ec);
+    // Completed through the executor: a handler is not invoked from within the initiating function.
+    auto ex = s.next_.get_executor();
+    boost::asio::post(ex, boost::asio::append(std::forward<Handler>(handler), ec));
   }
 
  private:
+  // Closes the socket, after reading what has already arrived (unread bytes would make the close a reset,
+  // which may discard the close frame on its way to the client).
+  void close_socket(boost::beast::error_code& ec);
+
   // One read: bytes decided by the checker, at least one unless the socket fails (or `out` is empty).
   struct ReadOp {
     enum class Step { start, into_out, into_held, done };
