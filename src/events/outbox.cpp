@@ -28,13 +28,19 @@ const db::Statement kInsert{
 // also marked published in the UPDATE that numbers it (one row version) and each user's last number is
 // announced on todo_events ("<user_id> <sequence>", sent at commit); without it, only rows that get a number
 // (or none) are updated. `notified` is a SELECT: it runs because the final SELECT reads it.
+// `claimed` reads each lane's oldest waiting events from outbox_pending_idx (lane, id), at most $2 a lane,
+// and keeps the oldest $2 of them: about $2 rows a lane whatever the backlog. One scan of all the lanes came
+// out of the index unordered and was sorted whole (or the planner walked outbox_pkey through every row).
 // No row locks: a lane's events are claimed only by the relay holding the lane's advisory lock, and nothing
 // else changes an unpublished row. Locking each row cost a WAL record and a dirtied heap page an event.
 const db::Statement kClaim{
     "outbox_claim",
     "WITH claimed AS ("
-    "SELECT id, event_id, user_id, sequence, type, subject, event FROM outbox "
-    "WHERE published_at IS NULL AND lane = ANY($1::smallint[]) ORDER BY id LIMIT $2), "
+    "SELECT o.id, o.event_id, o.user_id, o.sequence, o.type, o.subject, o.event FROM outbox o "
+    "WHERE o.published_at IS NULL AND o.id IN ("
+    "SELECT p.id FROM unnest($1::smallint[]) AS l(lane), LATERAL ("
+    "SELECT id FROM outbox WHERE published_at IS NULL AND lane = l.lane ORDER BY id LIMIT $2) AS p "
+    "ORDER BY p.id LIMIT $2)), "
     "fresh AS ("
     "SELECT id, user_id, row_number() OVER (PARTITION BY user_id ORDER BY id) AS k, "
     "count(*) OVER (PARTITION BY user_id) AS n FROM claimed WHERE sequence IS NULL), "

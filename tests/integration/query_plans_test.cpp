@@ -514,5 +514,51 @@ TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
   EXPECT_TRUE(oldest.uses_index_on("outbox"));
 }
 
+TEST_F(QueryPlans, RelayClaimReadsItsBatchWhateverTheBacklog) {
+  // 20 000 events waiting (Kafka was down, say) among the 200 000 published ones: a claim of 64 reads about
+  // 64 rows of each lane it holds, with the custom plan and with the generic one. It read every waiting
+  // event of its lanes to sort them (47 ms a claim at 100 000 waiting, so a backlog drained in quadratic
+  // time), or walked the whole table in id order: 200 128 rows here with either plan.
+  constexpr int kWaiting = 20'000, kLimit = 64;
+  std::string lanes = "{";
+  for (int l = 0; l < events::kLanes; ++l)
+    lanes += (l ? "," : "") + std::to_string(l);
+  lanes += "}";
+  for (const char* mode : {"force_custom_plan", "force_generic_plan"}) {
+    const auto plan = summarize(run_awaitable(pool_->with_connection([&](pqxx::connection& c) {
+      c.prepare_now("outbox_claim");
+      pqxx::work w(c);
+      if (std::string(mode) == "force_custom_plan") {  // once: the other mode's transaction rolled back
+        EXPECT_TRUE(events::claim_and_publish(w, {0}, 0).events.empty());  // links the statement in
+      }
+      w.exec(
+          "INSERT INTO outbox (event_id, user_id, lane, type, subject, event) "
+          "SELECT gen_random_uuid(), u.id, g % " +
+          std::to_string(events::kLanes) +
+          ", 'com.todo.task.created', 'tasks/x', '{}' FROM generate_series(1, " + std::to_string(kWaiting) +
+          ") AS g, users u WHERE u.id = '" + user_id(0) + "'");
+      // The load numbered events without a counter: the claim numbers on from the highest.
+      w.exec(
+          "INSERT INTO user_event_sequences (user_id, last_sequence) SELECT user_id, max(sequence) "
+          "FROM outbox WHERE user_id = '" +
+          user_id(0) +
+          "' GROUP BY user_id "
+          "ON CONFLICT (user_id) DO UPDATE SET last_sequence = excluded.last_sequence");
+      w.exec("ANALYZE outbox");
+      w.exec(std::string("SET LOCAL plan_cache_mode = ") + mode);
+      std::string out = w.exec("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE outbox_claim('" + lanes + "', " +
+                               std::to_string(kLimit) + ", true)")[0][0]
+                            .c_str();
+      EXPECT_EQ(w.exec("SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0].as<int>(),
+                kWaiting - kLimit)
+          << mode;
+      return out;  // rolled back
+    })));
+    const double read = plan.rows_read_from("outbox");
+    std::cout << "[ plan ] relay claim, " << mode << " | rows read " << read << " | " << plan.scans() << "\n";
+    EXPECT_LE(read, (events::kLanes + 4) * kLimit) << mode << ": " << plan.scans(true);
+  }
+}
+
 }  // namespace
 }  // namespace todo::test
