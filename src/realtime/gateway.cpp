@@ -720,10 +720,13 @@ bool listed_origin(std::string_view origin, const std::vector<std::string>& allo
   });
 }
 
-/// Accepts the upgrade only to close it with 4401: a client learns its token is bad before any data.
-asio::awaitable<void> reject_token(beast::tcp_stream stream, bhttp::request<bhttp::string_body> req,
-                                   bool bearer_protocol, Answer answer) {
-  websocket::stream<beast::tcp_stream> ws(std::move(stream));
+/// Accepts the upgrade only to close it with 4401: a client learns its token is bad before any data. As in a
+/// session, the frames read with the request come first (a close sent behind the request was lost, and the
+/// server waited 10 s for it), and the connection ends as soon as close frames went both ways.
+asio::awaitable<void> reject_token(beast::tcp_stream stream, std::string received,
+                                   bhttp::request<bhttp::string_body> req, bool bearer_protocol,
+                                   Answer answer) {
+  websocket::stream<ClientStream> ws(std::move(stream), std::move(received));
   ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(10), false});
   ws.set_option(websocket::stream_base::decorator(handshake_decorator(bearer_protocol, answer.request_id)));
   answer.answered(101, 0, "");
@@ -848,7 +851,9 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
   }
   auto claims = shared_->jwt.verify(token);
   if (!claims || !is_uuid(claims->sub)) {
-    asio::co_spawn(ex, reject_token(std::move(stream), std::move(req), bearer_protocol, std::move(answer)),
+    asio::co_spawn(ex,
+                   reject_token(std::move(stream), std::move(received), std::move(req), bearer_protocol,
+                                std::move(answer)),
                    asio::detached);
     return;
   }

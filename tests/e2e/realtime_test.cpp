@@ -1217,6 +1217,31 @@ TEST_F(RealtimeTest, ACloseWithACodeAClientMayNotSendIsAnsweredWith1002) {
   }
 }
 
+// A bad token's 4401 close, answered by a client that then waits for the server to close (RFC 6455 7.1.1):
+// the server closes the TCP connection at once, also when the client's close came right behind its upgrade
+// request. That one was lost (what was read with the request was dropped on this path), so the server
+// waited for it until its 10 s timeout.
+TEST_F(RealtimeTest, ABadTokensCloseAnsweredEndsTheConnectionAtOnce) {
+  for (const bool early : {false, true}) {
+    SCOPED_TRACE(early ? "close sent with the upgrade request" : "close sent after the server's");
+    // Frames sent right behind the request are read with it, and answered like the others.
+    SilentPeer peer(server(), "not-a-token", 0, early ? client_close(1000) : std::string());
+    const auto close = peer.next_frame(kWait);
+    ASSERT_TRUE(close) << "no close frame";
+    ASSERT_EQ(close->first, 0x8);
+    ASSERT_GE(close->second.size(), 2u);
+    EXPECT_EQ(
+        (static_cast<unsigned char>(close->second[0]) << 8) | static_cast<unsigned char>(close->second[1]),
+        4401);
+    const auto t0 = Clock::now();
+    if (!early) {
+      ASSERT_TRUE(peer.send(client_close(4401)));  // answered; no FIN
+    }
+    EXPECT_TRUE(peer.wait_closed(3s)) << "the connection still open 3 s after the closing handshake";
+    EXPECT_LT(Clock::now() - t0, 2s);
+  }
+}
+
 // RFC 6455 5.2: the most significant bit of a 64-bit payload length MUST be 0; a frame with it set is a
 // protocol error (1002). Beast 1.81 took it for a message too big (1009).
 TEST_F(RealtimeTest, A64BitLengthWithItsMostSignificantBitSetIsAProtocolError) {
