@@ -1033,6 +1033,12 @@ std::string client_close(int code) {
   return client_frame(0x8, bytes({code >> 8, code & 0xff}));
 }
 
+/// The code of a server's frame (opcode, payload) that is a close with a code; -1 for anything else.
+int close_code(const std::optional<std::pair<int, std::string>>& frame) {
+  if (!frame || frame->first != 0x8 || frame->second.size() < 2) return -1;
+  return (static_cast<unsigned char>(frame->second[0]) << 8) | static_cast<unsigned char>(frame->second[1]);
+}
+
 /// A WebSocket peer on a plain socket that completes the handshake and then neither reads nor answers
 /// unless told: it may send raw bytes (send()) and read the server's frames (next_frame()).
 class SilentPeer {
@@ -1228,11 +1234,7 @@ TEST_F(RealtimeTest, ABadTokensCloseAnsweredEndsTheConnectionAtOnce) {
     SilentPeer peer(server(), "not-a-token", 0, early ? client_close(1000) : std::string());
     const auto close = peer.next_frame(kWait);
     ASSERT_TRUE(close) << "no close frame";
-    ASSERT_EQ(close->first, 0x8);
-    ASSERT_GE(close->second.size(), 2u);
-    EXPECT_EQ(
-        (static_cast<unsigned char>(close->second[0]) << 8) | static_cast<unsigned char>(close->second[1]),
-        4401);
+    EXPECT_EQ(close_code(close), 4401);
     const auto t0 = Clock::now();
     if (!early) {
       ASSERT_TRUE(peer.send(client_close(4401)));  // answered; no FIN
@@ -1640,11 +1642,7 @@ TEST(RealtimeShutdown, AClientThatAnswersTheCloseLetsTheServerExitAtOnce) {
   server->send_signal(SIGTERM);
   const auto close = peer.next_frame(5s);
   ASSERT_TRUE(close) << "no close frame within 5 s of SIGTERM";
-  ASSERT_EQ(close->first, 0x8);
-  ASSERT_GE(close->second.size(), 2u);
-  EXPECT_EQ(
-      (static_cast<unsigned char>(close->second[0]) << 8) | static_cast<unsigned char>(close->second[1]),
-      1001);
+  EXPECT_EQ(close_code(close), 1001);
   ASSERT_TRUE(peer.send(client_close(1001)));  // answered; no FIN: the server closes first
   EXPECT_TRUE(peer.wait_closed(2s)) << "the connection still open 2 s after the closing handshake";
   const auto status = server->wait_exit(10s);
