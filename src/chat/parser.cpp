@@ -295,7 +295,14 @@ class Parser {
       return false;
     const string_view next = i + 1 < n_ && !t_[i + 1].punct ? low(i + 1) : string_view();
     if (measure_word(next) || unit_word(next)) return true;
-    if (i <= body_start_ || (i > 0 && is_strong_cue(low(i - 1)))) return false;
+    if (i > 0 && is_strong_cue(low(i - 1))) return false;
+    // "split bill 50/50", "60/40 split": neither number can be a day or a month: a ratio ("dentist 13/45"
+    // may be a mistyped date, and after a cue word, "on 50/50", it is one: unreadable, not guessed)
+    const auto day_or_month = [](string_view x) { return x.size() <= 2 && std::stoi(std::string(x)) <= 31; };
+    if (slash > 0 && slash + 1 < w.size() && !day_or_month(w.substr(0, slash)) &&
+        !day_or_month(w.substr(slash + 1)))
+      return true;
+    if (i <= body_start_) return false;
     return !next.empty() && next[0] >= 'a' && next[0] <= 'z' && (next == "of" || !continues_date(next));
   }
   // A word that follows an amount of something measured: "1/2 cup", "3/4 inch".
@@ -388,6 +395,7 @@ class Parser {
   std::size_t match_month_day(std::size_t i, DatePart& d, bool& bad, bool yearly = false);
   std::size_t match_weekday_list(std::size_t i, unsigned& mask) const;
   std::size_t match_recurrence(std::size_t i);
+  std::size_t match_times_per(std::size_t i);
   // "Weekly review every friday": a recurrence adverb that starts the message is part of the title when
   // another recurrence follows.
   bool later_recurrence(std::size_t i) const {
@@ -477,6 +485,13 @@ class Parser {
   std::unordered_set<std::string> titles_;  // ParseContext::titles in lower case, single-spaced
   std::size_t longest_title_ = 0;
   bool add_tag_ = false;  // "add tag work to weekly report"
+  // Words a problem refused whole ("twice a day", "every 12 hours"): they stay in the title, unread, and no
+  // other problem quotes them again.
+  std::vector<std::pair<std::size_t, std::size_t>> refused_;
+  bool refused(std::size_t i) const {
+    return std::any_of(refused_.begin(), refused_.end(),
+                       [&](const auto& r) { return i >= r.first && i < r.second; });
+  }
   // The end of the longest run of unused words from `a` that spells one of the user's titles; `a` when none.
   std::size_t title_end(std::size_t a) const {
     if (titles_.empty() || a >= n_ || t_[a].used) return a;
@@ -860,12 +875,16 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
       return 2;
     }
   }
-  if (in(w, {"weekend"}) && i > 0 && is(i - 1, "the")) {
+  // "the weekend" (this one): "the" is the date's ("wash car over the weekend" was "wash car over the"), and
+  // "watch The Weekend", a name in capitals, is a work's (protect_work_name)
+  if (const std::size_t k = w == "the" && free_is(i + 1, "weekend")       ? 2
+                            : w == "weekend" && i > 0 && is(i - 1, "the") ? 1
+                                                                          : 0) {
     local_days sat = monday + days(5);
     d.day = wd == 6 ? today : sat;
     d.range_start = wd == 6 ? today - days(1) : sat;
     d.range_days = 2;
-    return 1;
+    return k;
   }
   bool plural = false;
   if (int day = weekday_word(w, cued, &plural); day >= 0 && !plural) {
@@ -1541,6 +1560,96 @@ std::size_t Parser::match_recurrence(std::size_t i) {
   return j - i;
 }
 
+// How many times in a period: "twice a day", "3 times a week", "2x daily", "once a month"; and a period
+// shorter than a day: "every 12 hours", "every hour", "hourly". Once a period is that period's rule ("call
+// mom once a week" → WEEKLY). More than once has no rule the server evaluates: a task repeats by the day at
+// least, at its due time (no HOURLY, no BYHOUR), and "twice a week" does not say which days. Those are a
+// problem starting "I can't " that names the words, so that the dialog refuses them instead of offering the
+// task without its rule ("take pills twice a day" was a task "take pills twice a day", "three times daily"
+// DAILY;COUNT=3, "every 12 hours" an unreadable 'every'). Returns the words taken.
+std::size_t Parser::match_times_per(std::size_t i) {
+  if (!free(i) || list_) return 0;
+  const string_view w = low(i);
+  int times = 0;
+  std::size_t j = i + 1;
+  if (in(w, {"once", "twice", "thrice"})) {
+    times = w == "once" ? 1 : w == "twice" ? 2 : 3;
+  } else if (w.size() >= 2 && w.back() == 'x' && all_digits(w.substr(0, w.size() - 1))) {  // "2x daily"
+    times = number_word(w.substr(0, w.size() - 1)).value_or(0);
+  } else if (const auto num = number_word(w); num && free_in(j, {"times", "x"})) {
+    times = *num;
+    ++j;
+  }
+  std::size_t sub_daily = 0;  // the end of "every 12 hours", "every hour", "hourly"
+  if (in(w, {"every", "each"})) {
+    std::size_t k = j;
+    if (free_is(k, "other")) ++k;
+    int n = 1;
+    Unit u{};
+    if (const std::size_t m = match_amount(k, n, u); m && (u == Unit::hour || u == Unit::minute)) {
+      sub_daily = k + m;
+    } else if (free(k) && unit_word(low(k)) &&
+               (*unit_word(low(k)) == Unit::hour || *unit_word(low(k)) == Unit::minute)) {
+      sub_daily = k + 1;  // "every hour", "every minute"
+    } else if (const std::size_t h = phrase(k, {"half", "hour"})         ? 2
+                                     : phrase(k, {"half", "an", "hour"}) ? 3
+                                                                         : 0) {
+      sub_daily = k + h;
+    }
+  } else if (w == "hourly" && !(r_.intent == Intent::create && i > body_start_ && noun_at(i + 1))) {
+    sub_daily = i + 1;  // "backup hourly"; "check hourly rate" says which rate
+  }
+  if (sub_daily) {
+    problem("I can't repeat a task more often than once a day " + quote(i, sub_daily) +
+            ": a task repeats by the day at least, at its due time (add a task for each time of day, e.g. "
+            "\u201cevery day at 9am\u201d)");
+    refused_.emplace_back(i, sub_daily);
+    return sub_daily - i;
+  }
+  if (times < 1) return 0;
+  // The period: "a day", "per week", "each month", "every year", "a fortnight"'s weeks aside; or an adverb.
+  Unit unit{};
+  if (free_in(j, {"a", "an", "per", "each", "every"}) && free(j + 1) && unit_word(low(j + 1))) {
+    unit = *unit_word(low(j + 1));
+    j += 2;
+  } else if (free_in(j, {"daily", "weekly", "monthly", "yearly", "annually"})) {
+    const string_view x = low(j);
+    unit = x == "daily" ? Unit::day : x == "weekly" ? Unit::week : x == "monthly" ? Unit::month : Unit::year;
+    ++j;
+  } else {
+    return 0;
+  }
+  if (unit == Unit::minute || unit == Unit::hour) {  // "twice an hour"
+    problem("I can't repeat a task more often than once a day " + quote(i, j) +
+            ": a task repeats by the day at least, at its due time");
+    refused_.emplace_back(i, j);
+    return j - i;
+  }
+  if (times > 1) {
+    problem(
+        "I can't repeat a task " + quote(i, j) +
+        (unit == Unit::day
+             ? std::string(": a task repeats at most once a day, at its due time (add a task for each time "
+                           "of day, e.g. \u201cevery day at 9am\u201d and \u201cevery day at 9pm\u201d)")
+             : std::string(": say which days, e.g. \u201cevery monday and thursday\u201d or "
+                           "\u201cevery month on the 1st\u201d")));
+    refused_.emplace_back(i, j);
+    return j - i;
+  }
+  Rule r;
+  r.freq = unit == Unit::day     ? "DAILY"
+           : unit == Unit::week  ? "WEEKLY"
+           : unit == Unit::month ? "MONTHLY"
+                                 : "YEARLY";
+  const std::size_t tail = j;
+  j += match_rule_tail(j, r);
+  if (r.bad) problem("unreadable recurrence " + quote(tail, j));
+  if (rule_) problem("two recurrences");
+  rule_ = r;
+  take(i, j, SpanKind::recurrence);
+  return j - i;
+}
+
 // ---------------------------------------------------------------- priority, tags
 
 std::size_t Parser::match_priority(std::size_t i) {
@@ -1670,6 +1779,7 @@ std::size_t Parser::match_tags(std::size_t i) {
 // ---------------------------------------------------------------- the slot pass
 
 bool Parser::slots_at(std::size_t i) {
+  if (refused(i)) return false;
   // reminder offsets: "30 minutes before", "an hour earlier", "the day before"
   {
     int n = 0;
@@ -1710,7 +1820,7 @@ bool Parser::slots_at(std::size_t i) {
       return true;
     }
   }
-  if (match_recurrence(i)) return true;
+  if (match_times_per(i) || match_recurrence(i)) return true;
   // recurrence modifiers
   if (phrase(i, {"after", "completion"}) || phrase(i, {"after", "completing"}) ||
       phrase(i, {"after", "done"}) || phrase(i, {"after", "finishing"}) ||
@@ -1832,6 +1942,8 @@ bool Parser::slots_at(std::size_t i) {
       std::size_t s = back_prep(i, &d.prep);
       // "call bob later today", "later this week": the day said
       if (s == i && i > 0 && free_is(i - 1, "later") && in(low(i), {"today", "tonight", "this"})) --s;
+      // "wash car over the weekend", "during the weekend"
+      if (s == i && i > 0 && free_in(i - 1, {"over", "during"}) && phrase(i, {"the", "weekend"})) --s;
       // "prep slides for tuesday meeting": the day says which meeting, and "for" joins it to the title
       // ("prep slides for meeting", due Tuesday), not to the date
       if (s + 1 == i && low(s) == "for" && r_.intent == Intent::create && !list_ && noun_at(i + k)) {
@@ -1884,7 +1996,7 @@ void Parser::extract() {
   // What looks like a date or a time but was not read is not guessed.
   std::size_t reported = 0;  // the end of the words the last problem quoted: one problem for them
   for (std::size_t i = 0; i < n_; ++i) {
-    if (!free(i) || i < reported) continue;
+    if (!free(i) || i < reported || refused(i)) continue;
     const string_view w = low(i);
     // "schedule 1:1 with boss": a one-on-one, no time (except after "at")
     const bool one_on_one = w.size() == 3 && w[1] == ':' && all_digits(w.substr(0, 1)) &&
@@ -3259,6 +3371,24 @@ Reading Parser::run() {
       if (r_.recurrence) {
         // fine: a recurring task
       }
+    }
+  }
+  // "move car for street cleaning", "push code to github", "delay flight notification": a verb that moves a
+  // task is an update only when a change follows it (a date, a time, a recurrence, a priority, a tag, or a
+  // date or time that could not be read) or when the words after it are a task of the user's, whole ("move
+  // dentist" with a task "dentist" asks what to change). Otherwise it starts a title.
+  if (r_.intent == Intent::update && !ambiguous_verb_ && !untag_ && !add_tag_ && cmd_b_ > cmd_a_ &&
+      in(low(cmd_a_), {"move", "reschedule", "postpone", "push", "delay", "defer", "bump"}) && !r_.due_at &&
+      !unreadable_ && !rule_ && !r_.priority && r_.tags.empty() && r_.reminders.empty() && offsets_.empty() &&
+      !to_prep_ && !priority_via_to_) {
+    bool whole_name = name_b_ > name_a_;
+    for (std::size_t k = cmd_b_; whole_name && k < n_; ++k)
+      if (free(k) && !(k >= name_a_ && k < name_b_) && !in(low(k), {"the", "my", "back", "later"}))
+        whole_name = false;
+    if (!whole_name) {
+      revert_command();
+      r_.intent = Intent::create;
+      conf_ = 0.85;
     }
   }
   // "Trash out every Tuesday", "Drop off laundry every friday": a verb that is as often the start of a title

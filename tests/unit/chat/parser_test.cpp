@@ -1717,5 +1717,90 @@ TEST(ChatParser, TwoWeekdaysAreTwoDates) {
   EXPECT_EQ(wrong.problems[0], "the weekday does not match the date");
 }
 
+// How many times in a period: once is that period's rule; more often than once a day (no HOURLY, no BYHOUR)
+// or a count without its days ("twice a week") is refused with a problem naming the words, which stay in the
+// title ("take pills twice a day" was a confident task without a rule, "three times daily" DAILY;COUNT=3,
+// "floss twice daily" a daily "floss twice", "every 12 hours" an unreadable 'every').
+TEST(ChatParser, TimesAPeriodIsARuleOnlyOnceAPeriod) {
+  for (const auto& [text, quoted] :
+       {std::pair{"take pills twice a day", "'twice a day'"}, std::pair{"floss twice daily", "'twice daily'"},
+        std::pair{"take meds three times daily", "'three times daily'"},
+        std::pair{"take meds 2x daily", "'2x daily'"},
+        std::pair{"gym three times a week", "'three times a week'"},
+        std::pair{"gym 3x a week", "'3x a week'"}, std::pair{"water plants twice a month", "'twice a month'"},
+        std::pair{"run 3 times per week", "'3 times per week'"},
+        std::pair{"take meds every 12 hours", "'every 12 hours'"},
+        std::pair{"stretch every hour", "'every hour'"},
+        std::pair{"drink water every half hour", "'every half hour'"},
+        std::pair{"backup hourly", "'hourly'"}}) {
+    const auto r = parse(text, dec9());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, text) << text;
+    EXPECT_FALSE(r.recurrence.has_value()) << text << ": " << r.recurrence.value_or("");
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    ASSERT_EQ(r.problems.size(), 1u) << text;
+    EXPECT_TRUE(r.problems[0].starts_with("I can't repeat a task ")) << r.problems[0];
+    EXPECT_NE(r.problems[0].find(quoted), std::string::npos) << r.problems[0];
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  for (const auto& c : std::initializer_list<Series>{
+           {"call mom once a week", "call mom", "2026-12-09T05:00:00Z", "FREQ=WEEKLY"},
+           {"pay rent once a month", "pay rent", "2026-12-09T05:00:00Z", "FREQ=MONTHLY"},
+           {"call mom once a week on friday", "call mom", "2026-12-11T05:00:00Z", "FREQ=WEEKLY;BYDAY=FR"}}) {
+    expect_series(c, dec9());
+  }
+  expect_plain_title("check hourly rate");
+  expect_plain_title("call twice");
+}
+
+// "move", "push", "delay" … are updates only when a change follows or the words after them are a task of the
+// user's, whole; otherwise they start a title ("move car for street cleaning" was an update of a task "car
+// for street cleaning" with nothing to change).
+TEST(ChatParser, AMovingVerbWithoutAChangeStartsATitle) {
+  for (const char* text : {"move car for street cleaning", "move couch to the basement",
+                           "push code to github", "delay flight notification", "move dentist"}) {
+    expect_plain_title(text);
+  }
+  const std::vector<std::string> titles = {"dentist", "car"};
+  ParseContext ctx = dec9();
+  ctx.titles = &titles;
+  const auto named = parse("move the dentist", ctx);  // a task of the user's: what to change?
+  EXPECT_EQ(named.intent, Intent::update);
+  EXPECT_EQ(named.target, "dentist");
+  EXPECT_LT(named.confidence, 0.7);
+  const auto car = parse("move car for street cleaning", ctx);  // "car" is not all the words
+  EXPECT_EQ(car.intent, Intent::create);
+  EXPECT_EQ(car.title, "move car for street cleaning");
+  for (const char* text :
+       {"move dentist to friday", "bump dentist to high priority", "move couch to friday"}) {
+    const auto r = parse(text, dec9());
+    EXPECT_EQ(r.intent, Intent::update) << text;
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  const auto bad = parse("move dentist to the 35th", dec9());  // an unreadable date is still a move
+  EXPECT_EQ(bad.intent, Intent::update);
+  EXPECT_LT(bad.confidence, 0.7);
+}
+
+// "the weekend" is a date whole ("wash car over the weekend" was "wash car over the"), so "watch The
+// Weekend", in capitals after a lower-case word, is a work's name; a ratio no number of which can be a day or
+// a month stays in the title ("split bill 50/50" was an unreadable date).
+TEST(ChatParser, TheWeekendAndRatios) {
+  expect_plain_title("watch The Weekend");
+  expect_plain_title("split bill 50/50");
+  expect_plain_title("60/40 split with bob");
+  for (const auto& c : std::initializer_list<Dated>{
+           {"wash car over the weekend", "wash car", "2026-12-12T05:00:00Z"},
+           {"clean garage during the weekend", "clean garage", "2026-12-12T05:00:00Z"},
+           {"watch the weekend", "watch", "2026-12-12T05:00:00Z"}}) {
+    expect_dated(c, dec9());
+  }
+  for (const char* text : {"split rent 70/30", "dentist on 50/50"}) {  // a day or a month, or after a cue
+    const auto r = parse(text, dec9());
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+}
+
 }  // namespace
 }  // namespace todo::chat
