@@ -305,6 +305,12 @@ class Parser {
     if (i <= body_start_) return false;
     return !next.empty() && next[0] >= 'a' && next[0] <= 'z' && (next == "of" || !continues_date(next));
   }
+  // A number of something measured after "at", no time: "change oil at 5000 miles", "bake at 350 degrees".
+  bool measured_number(std::size_t i) const {
+    return i + 1 < n_ && !t_[i].punct && all_digits(low(i)) && free(i + 1) &&
+           (measure_word(low(i + 1)) ||
+            in(low(i + 1), {"degrees", "degree", "percent", "mph", "psi", "rpm"}));
+  }
   // A word that follows an amount of something measured: "1/2 cup", "3/4 inch".
   static bool measure_word(string_view w) {
     return in(w,
@@ -368,7 +374,7 @@ class Parser {
     if (at) ++k;
     if (!free(k)) return false;
     if (at && in(low(k), {"noon", "midday", "midnight"})) return true;
-    if (at && address_number(k)) return false;
+    if (at && (address_number(k) || measured_number(k))) return false;
     const auto c = clock_word(low(k), free(k + 1) ? low(k + 1) : string_view(), at);
     return c && c->minute >= 0 && (at || c->strong);
   }
@@ -1180,7 +1186,8 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
   if (phrase(i, {"end", "of", "day"})) return t.minute = 17 * 60, 3;
   if (phrase(i, {"end", "of", "the", "day"})) return t.minute = 17 * 60, 4;
   if (phrase(i, {"the", "end", "of", "the", "day"})) return t.minute = 17 * 60, 5;
-  const bool after_at = i > 0 && free_in(i - 1, {"at", "@", "around"}) && !address_number(i);
+  const bool after_at =
+      i > 0 && free_in(i - 1, {"at", "@", "around"}) && !address_number(i) && !measured_number(i);
   const string_view next = free(i + 1) ? low(i + 1) : string_view();
   // "half past 3", "quarter past 9", "(a) quarter to 5": the hour reads as "at 3" does (am/pm written, or the
   // part of the day, or 1-7 pm and 8-12 am).
@@ -2025,7 +2032,7 @@ void Parser::extract() {
       const bool phone =
           run >= 5 || (run >= 3 && run + 1 < next.size() && (next[run] == '-' || next[run] == '.') &&
                        next[run + 1] >= '0' && next[run + 1] <= '9');
-      if (digit_led && !ordinal_shape(next) && !address_number(i + 1) && !phone) {
+      if (digit_led && !ordinal_shape(next) && !address_number(i + 1) && !measured_number(i + 1) && !phone) {
         clock = true;
         quoted = i + 2;
       }

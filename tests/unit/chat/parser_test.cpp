@@ -1802,5 +1802,13 @@ TEST(ChatParser, TheWeekendAndRatios) {
   }
 }
 
+// A number of something measured after "at" is no time ("change oil at 5000 miles" was an unreadable time
+// 'at 5000'); "at 5 pm" and "at 5" stay times.
+TEST(ChatParser, AMeasuredNumberAfterAtIsNoTime) {
+  expect_plain_title("change oil at 5000 miles");
+  expect_plain_title("bake bread at 450 degrees");
+  expect_dated({"rotate tires at 5 pm", "rotate tires", "2026-03-04T22:00:00Z"});
+}
+
 }  // namespace
 }  // namespace todo::chat
