@@ -517,8 +517,8 @@ TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
 TEST_F(QueryPlans, RelayClaimReadsItsBatchWhateverTheBacklog) {
   // 20 000 events waiting (Kafka was down, say) among the 200 000 published ones: a claim of 64 reads about
   // 64 rows of each lane it holds, with the custom plan and with the generic one. It read every waiting
-  // event of its lanes to sort them (47 ms a claim at 100 000 waiting, so a backlog drained in quadratic
-  // time), or walked the whole table in id order: 200 128 rows here with either plan.
+  // event of its lanes to sort them, or walked the whole table in id order: 200 128 rows here with either
+  // plan.
   constexpr int kWaiting = 20'000, kLimit = 64;
   std::string lanes = "{";
   for (int l = 0; l < events::kLanes; ++l)
