@@ -60,13 +60,22 @@ const db::Statement kSnooze{
     "updated_at = now() "
     "FROM t WHERE r.user_id = $1 AND r.id = $2 AND t.user_id = r.user_id AND t.id = r.task_id "
     "AND r.state <> 'firing' RETURNING " TODO_REMINDER_COLUMNS};
+// The user's reminders by fire time (none last), and the upcoming ones alone: one statement each, so that
+// each walks its index from the cursor and reads about `limit` rows (reminders_list_idx, 0025, and the
+// partial reminders_upcoming_idx). One statement for both, with the filter as a parameter, read and sorted
+// every reminder the user had (delivered ones included): 100 000 rows and 140 ms for a page of 50.
 const db::Statement kList{
     "reminders_list",
     "SELECT " TODO_REMINDER_COLUMNS
     " FROM reminders r WHERE r.user_id = $1 "
-    "AND (NOT $2::bool OR (r.state = 'scheduled' AND r.fire_at IS NOT NULL)) "
-    "AND (coalesce(r.fire_at, 'infinity'::timestamptz), r.id) > ($3::timestamptz, $4::uuid) "
-    "ORDER BY coalesce(r.fire_at, 'infinity'::timestamptz), r.id LIMIT $5"};
+    "AND (coalesce(r.fire_at, 'infinity'::timestamptz), r.id) > ($2::timestamptz, $3::uuid) "
+    "ORDER BY coalesce(r.fire_at, 'infinity'::timestamptz), r.id LIMIT $4"};
+// An upcoming reminder has a fire time, so its place in the order above is (fire_at, id).
+const db::Statement kListUpcoming{
+    "reminders_list_upcoming",
+    "SELECT " TODO_REMINDER_COLUMNS
+    " FROM reminders r WHERE r.user_id = $1 AND r.state = 'scheduled' AND r.fire_at IS NOT NULL "
+    "AND (r.fire_at, r.id) > ($2::timestamptz, $3::uuid) ORDER BY r.fire_at, r.id LIMIT $4"};
 // A copy whose time has already passed (a P1D reminder of an occurrence due in a few hours) is not fired
 // late: it is missed; a copy to a done task is cancelled (TODO_NEW_REMINDER_STATE).
 const db::Statement kCopyRelative{
@@ -99,9 +108,19 @@ const db::Statement kAddToLaterOccurrences{
     "AND (SELECT count(*) FROM reminders x WHERE x.user_id = l.user_id AND x.task_id = l.id) < $4"};
 const db::Statement kTaskExists{"reminders_task_exists",
                                 "SELECT 1 FROM tasks WHERE user_id = $1 AND id = $2"};
-const db::Registration kRegistered{
-    kTaskExists, kLockTask, kCountForTask, kInsert,       kListForTask,          kFind,
-    kRemove,     kSnooze,   kList,         kCopyRelative, kLockLaterOccurrences, kAddToLaterOccurrences};
+const db::Registration kRegistered{kTaskExists,
+                                   kLockTask,
+                                   kCountForTask,
+                                   kInsert,
+                                   kListForTask,
+                                   kFind,
+                                   kRemove,
+                                   kSnooze,
+                                   kList,
+                                   kListUpcoming,
+                                   kCopyRelative,
+                                   kLockLaterOccurrences,
+                                   kAddToLaterOccurrences};
 
 Reminder from_row(const pqxx::row& row) {
   using I = pqxx::row::size_type;
@@ -214,7 +233,8 @@ Page list(pqxx::transaction_base& w, const std::string& user_id, bool upcoming, 
   std::string after_fire = "-infinity", after_id = "00000000-0000-0000-0000-000000000000";
   if (cursor) std::tie(after_fire, after_id) = read_cursor(*cursor, upcoming);
   Page page;
-  auto res = w.exec_prepared(kList.name, user_id, upcoming, after_fire, after_id, limit + 1);
+  auto res =
+      w.exec_prepared((upcoming ? kListUpcoming : kList).name, user_id, after_fire, after_id, limit + 1);
   for (const auto& row : res) {
     if (static_cast<int>(page.items.size()) == limit) {
       page.next_cursor = make_cursor(page.items.back(), upcoming);

@@ -1,5 +1,6 @@
 // Integration: at 1,000,000 tasks, every documented list query shape and every named task/user statement
-// is planned as an index scan, never a sequential scan of tasks.
+// is planned as an index scan, never a sequential scan of tasks; the statements over tables that mostly hold
+// finished rows (delivered reminders, published events, the audit trail) read about what they return.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +15,8 @@
 #include "todo/auth/users.hpp"
 #include "todo/core/time.hpp"
 #include "todo/events/outbox.hpp"
+#include "todo/reminders/queue.hpp"
+#include "todo/reminders/repository.hpp"
 #include "todo/tasks/query.hpp"
 #include "todo/tasks/repository.hpp"
 
@@ -32,6 +35,8 @@ constexpr const char* kTaskColumns =
 constexpr int kUsers = 1'000;
 constexpr int kTasks = 1'000'000;
 constexpr int kBigUserTasks = 100'000;
+constexpr int kDoneReminders = 120'000;
+constexpr int kLiveReminders = 600;
 
 /// The id of load user `n` (0 owns kBigUserTasks tasks, the others share the rest).
 std::string user_id(int n) {
@@ -149,11 +154,11 @@ class QueryPlans : public ::testing::Test {
     for (const auto& row : n.exec("SELECT indexname, pg_get_indexdef(indexrelid) FROM pg_indexes "
                                   "JOIN pg_class ON pg_class.relname = indexname "
                                   "JOIN pg_index ON pg_index.indexrelid = pg_class.oid "
-                                  "WHERE tablename = 'tasks' AND NOT indisprimary")) {
+                                  "WHERE tablename IN ('tasks', 'reminders') AND NOT indisprimary")) {
       indexes.push_back(row[1].c_str());
       n.exec("DROP INDEX " + std::string(row[0].c_str()));
     }
-    ASSERT_GE(indexes.size(), 6u);
+    ASSERT_GE(indexes.size(), 10u);
     n.exec(
         "INSERT INTO users (id, email, password_hash) SELECT ('00000000-0000-4000-8000-' || "
         "lpad(to_hex(u), 12, '0'))::uuid, 'load' || u || '@example.com', 'x' FROM generate_series(0, " +
@@ -191,6 +196,33 @@ class QueryPlans : public ::testing::Test {
         "SELECT gen_random_uuid(), user_id, row_number() OVER (PARTITION BY user_id ORDER BY created_at), 0, "
         "'com.todo.task.created', id::text, '{}', now() FROM (SELECT user_id, id, created_at FROM tasks "
         "ORDER BY created_at LIMIT 200000) t");
+    // Reminders, most of them done with: one for each of the first kDoneReminders tasks (the big user's
+    // 100 000 among them), delivered an hour and more ago (a tenth missed); and kLiveReminders live ones on
+    // every 500th task (the big user's first 200): a half scheduled to come, a third due now, a sixth firing
+    // (their e-mail's lease ran out).
+    n.exec(
+        "INSERT INTO reminders (user_id, id, task_id, at, fire_at, state, fired_at, delivered_at, "
+        "created_at, "
+        "updated_at) SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(CASE WHEN i <= " +
+        std::to_string(kBigUserTasks) + " THEN 0 ELSE 1 + i % " + std::to_string(kUsers - 1) +
+        " END), 12, '0'))::uuid, md5('r' || i)::uuid, md5(i::text)::uuid, t, t, "
+        "CASE WHEN i % 10 = 0 THEN 'missed' ELSE 'delivered' END, CASE WHEN i % 10 <> 0 THEN t END, "
+        "CASE WHEN i % 10 <> 0 THEN t END, t - interval '1 day', t FROM generate_series(1, " +
+        std::to_string(kDoneReminders) +
+        ") i, LATERAL (SELECT now() - interval '1 hour' - i * interval '1 minute' AS t) x");
+    n.exec(
+        "INSERT INTO reminders (user_id, id, task_id, at, fire_at, state, fired_at, email_pending, "
+        "lease_until, claimed_by, created_at) SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(CASE WHEN i "
+        "<= " +
+        std::to_string(kBigUserTasks) + " THEN 0 ELSE 1 + i % " + std::to_string(kUsers - 1) +
+        " END), 12, '0'))::uuid, md5('live' || g)::uuid, md5(i::text)::uuid, t, t, "
+        "CASE WHEN g % 6 = 5 THEN 'firing' ELSE 'scheduled' END, CASE WHEN g % 6 = 5 THEN t END, g % 6 = 5, "
+        "CASE WHEN g % 6 = 5 THEN now() - g * interval '1 second' END, CASE WHEN g % 6 = 5 THEN 'elsewhere' "
+        "END, "
+        "now() - interval '2 days' FROM generate_series(1, " +
+        std::to_string(kLiveReminders) +
+        ") g, LATERAL (SELECT g * 500 AS i) y, LATERAL (SELECT CASE WHEN g % 6 < 3 THEN now() + g * interval "
+        "'1 minute' ELSE now() - g * interval '1 second' END AS t) x");
     const double loaded = seconds_since(started);
     for (const auto& def : indexes)
       n.exec(def);
@@ -199,6 +231,7 @@ class QueryPlans : public ::testing::Test {
     n.exec("ANALYZE tasks");
     n.exec("ANALYZE audit_log");
     n.exec("ANALYZE outbox");
+    n.exec("ANALYZE reminders");
     std::cout << "[ load ] " << kTasks << " tasks for " << kUsers << " users: rows " << loaded
               << " s, indexes " << indexed - loaded << " s, analyze " << seconds_since(started) - indexed
               << " s\n";
@@ -270,6 +303,34 @@ class QueryPlans : public ::testing::Test {
       }
       return tasks::encode_cursor(q, c);
     });
+  }
+
+  /// EXPLAIN (ANALYZE, BUFFERS) of the prepared statement as the server runs it (on a pool connection), with
+  /// `mode` as plan_cache_mode, in a transaction rolled back. `execute`: "name(args)" or "name".
+  static PlanSummary executed_plan(const std::string& execute, const std::string& mode) {
+    const std::string statement = execute.substr(0, execute.find('('));
+    return summarize(run_awaitable(pool_->with_connection([&](pqxx::connection& c) {
+      c.prepare_now(statement);
+      pqxx::work w(c);
+      w.exec("SET LOCAL plan_cache_mode = " + mode);
+      return std::string(w.exec("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE " + execute)[0][0].c_str());
+    })));
+  }
+
+  /// Each of `statements` (a name, its EXECUTE, its table and the most rows it may read from that table) with
+  /// the custom and with the generic plan: the rows read are within the bound.
+  static void expect_reads_at_most(
+      const std::vector<std::tuple<std::string, std::string, std::string, double>>& statements) {
+    for (const auto& [name, execute, table, most] : statements) {
+      for (const std::string mode : {"force_custom_plan", "force_generic_plan"}) {
+        const auto plan = executed_plan(execute, mode);
+        const double read = plan.rows_read_from(table);
+        std::cout << "[ reads ] " << name << ", " << mode << " | rows read " << read << " | buffers "
+                  << plan.plan.value("Shared Hit Blocks", 0.0) + plan.plan.value("Shared Read Blocks", 0.0)
+                  << " | " << plan.plan.value("Actual Total Time", 0.0) << " ms | " << plan.scans() << "\n";
+        EXPECT_LE(read, most) << name << ", " << mode << ": " << plan.scans(true);
+      }
+    }
   }
 
   static std::string* url_;
@@ -512,6 +573,51 @@ TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
   }));
   std::cout << "[ plan ] oldest event of a user | top: " << oldest.top() << " | " << oldest.scans() << "\n";
   EXPECT_TRUE(oldest.uses_index_on("outbox"));
+}
+
+TEST_F(QueryPlans, ReminderStatementsReadAboutWhatTheyReturn) {
+  // 120 600 reminders, all but 600 delivered or missed; the big user has 100 200 of them. A page of the
+  // user's reminders (all of them, deep in the list, or the upcoming ones) reads about its limit, and so do
+  // the schedulers' claims and their next-wake-up queries, with the custom and the generic plan. A page read
+  // and sorted all 100 200 of the big user's reminders (140 ms, 177 ms generic for the upcoming ones).
+  constexpr int kLimit = 50;
+  const std::string uid = user_id(0), small = user_id(17);
+  const std::string middle = tx([&](pqxx::work& w) {
+    // Links the statements into this binary, and finds the 50 000th reminder of the big user.
+    EXPECT_EQ(reminders::repository::list(w, uid, true, kLimit, std::nullopt).items.size(), 50u);
+    EXPECT_TRUE(reminders::queue::next_due_in(w).has_value());
+    EXPECT_TRUE(reminders::queue::next_mail_in(w).has_value());
+    const auto r = w.exec_params(
+        "SELECT coalesce(fire_at, 'infinity'::timestamptz), id FROM reminders WHERE user_id = $1 "
+        "ORDER BY coalesce(fire_at, 'infinity'::timestamptz), id OFFSET 50000 LIMIT 1",
+        uid);
+    return "'" + std::string(r[0][0].c_str()) + "', '" + r[0][1].c_str() + "'";
+  });
+  // A claim of none (links the schedulers' statements in).
+  EXPECT_TRUE(tx([](pqxx::work& w) { return reminders::queue::fire_due(w, 0, false).empty(); }));
+  EXPECT_TRUE(tx([](pqxx::work& w) {
+    return reminders::queue::claim_mail(w, "here", std::chrono::seconds(1), 0).empty();
+  }));
+  const std::string first = "'-infinity', '00000000-0000-0000-0000-000000000000'";
+  const std::string limit = std::to_string(kLimit + 1);
+  const double most = 3.0 * (kLimit + 1);
+  expect_reads_at_most({
+      {"a user's reminders (reminders_list)", "reminders_list('" + uid + "', " + first + ", " + limit + ")",
+       "reminders", most},
+      {"a user's reminders after the 50 000th",
+       "reminders_list('" + uid + "', " + middle + ", " + limit + ")", "reminders", most},
+      {"a small user's reminders", "reminders_list('" + small + "', " + first + ", " + limit + ")",
+       "reminders", most},
+      {"upcoming reminders (reminders_list_upcoming)",
+       "reminders_list_upcoming('" + uid + "', " + first + ", " + limit + ")", "reminders", most},
+      {"a small user's upcoming reminders",
+       "reminders_list_upcoming('" + small + "', " + first + ", " + limit + ")", "reminders", most},
+      {"firing due reminders (reminders_fire_due)", "reminders_fire_due(64, true)", "reminders", 3.0 * 64},
+      {"next due (reminders_next_due)", "reminders_next_due", "reminders", 10},
+      {"claiming e-mails (reminders_claim_mail)", "reminders_claim_mail('here', '60000 milliseconds', 16)",
+       "reminders", 3.0 * 16},
+      {"next e-mail (reminders_next_mail)", "reminders_next_mail", "reminders", 10},
+  });
 }
 
 TEST_F(QueryPlans, RelayClaimReadsItsBatchWhateverTheBacklog) {
