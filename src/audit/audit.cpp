@@ -2,6 +2,7 @@
 #include "todo/audit/audit.hpp"
 
 #include <charconv>
+#include <limits>
 
 #include "todo/core/encoding.hpp"
 #include "todo/core/error.hpp"
@@ -19,26 +20,30 @@ const db::Statement kInsertMany{
     "INSERT INTO audit_log (user_id, task_id, action, request_id, changes) "
     "SELECT u, t, a, r, c::json FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], "
     "string_to_array($5::text, chr(30))) AS x(u, t, a, r, c)"};
-// One statement for every filter combination: absent filters are NULL parameters.
-const db::Statement kList{
-    "audit_list",
-    "SELECT id, task_id, action, request_id, at, changes FROM audit_log WHERE user_id = $1 "
-    "AND ($2::uuid IS NULL OR task_id = $2) AND ($3::text IS NULL OR action = $3) "
-    "AND ($4::timestamptz IS NULL OR at >= $4) AND ($5::timestamptz IS NULL OR at < $5) "
-    "AND ($6::timestamptz IS NULL OR (at, id) < ($6, $7::bigint)) "
-    "ORDER BY at DESC, id DESC LIMIT $8"};
+// A page of the trail: entries at or after $3 and before ($4, $5) in (at, id) order, the bounds always given
+// (list() passes -infinity, infinity and the tighter of `to` and the cursor), so that they are index
+// conditions in any plan; the task's trail has its own statement, on audit_log_task_idx. With absent filters
+// as NULL parameters ("$4 IS NULL OR at >= $4"), the generic plan PostgreSQL switches a prepared statement to
+// held them as filters over every entry of the user: the trail of one task read 100 000 rows (83 ms), an
+// hour's entries 93 000 (37 ms), the page after entry 40 000 read 57 000 (23 ms).
+#define TODO_AUDIT_PAGE(task)                                                                         \
+  "SELECT id, task_id, action, request_id, at, changes FROM audit_log WHERE user_id = $1 " task       \
+  "AND ($2::text IS NULL OR action = $2) AND at >= $3::timestamptz AND (at, id) < ($4::timestamptz, " \
+  "$5::bigint) ORDER BY at DESC, id DESC LIMIT $6"
+const db::Statement kList{"audit_list", TODO_AUDIT_PAGE("")};
+const db::Statement kListTask{"audit_list_task", TODO_AUDIT_PAGE("AND task_id = $7::uuid ")};
+#undef TODO_AUDIT_PAGE
+// The period's bounds are always given too (-infinity, infinity): index conditions in any plan.
 const db::Statement kStatsByAction{
     "audit_stats_actions",
-    "SELECT action, count(*) FROM audit_log WHERE user_id = $1 AND ($2::timestamptz IS NULL OR at >= $2) "
-    "AND ($3::timestamptz IS NULL OR at < $3) GROUP BY action ORDER BY action"};
+    "SELECT action, count(*) FROM audit_log WHERE user_id = $1 AND at >= $2::timestamptz "
+    "AND at < $3::timestamptz GROUP BY action ORDER BY action"};
 const db::Statement kStatsByDay{
     "audit_stats_days",
     "SELECT to_char(at AT TIME ZONE tz_file($4), 'YYYY-MM-DD') AS day, action, count(*) FROM audit_log WHERE "
-    "user_id "
-    "= $1 "
-    "AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3) "
+    "user_id = $1 AND at >= $2::timestamptz AND at < $3::timestamptz "
     "GROUP BY day, action ORDER BY day, action"};
-const db::Registration kRegistered{kInsert, kInsertMany, kList, kStatsByAction, kStatsByDay};
+const db::Registration kRegistered{kInsert, kInsertMany, kList, kListTask, kStatsByAction, kStatsByDay};
 
 constexpr const char* kActions[] = {"task.created", "task.updated", "task.completed", "task.reopened",
                                     "task.deleted"};
@@ -47,9 +52,9 @@ constexpr const char* kActions[] = {"task.created", "task.updated", "task.comple
   throw invalid(field, message);
 }
 
-std::optional<std::string> pg_time(const std::optional<Instant>& t) {
-  if (!t) return std::nullopt;
-  return to_pg_timestamptz(*t);
+/// `t`, or `unbounded` ("-infinity", "infinity") when absent.
+std::string pg_time(const std::optional<Instant>& t, const char* unbounded) {
+  return t ? to_pg_timestamptz(*t) : std::string(unbounded);
 }
 
 // The filters of a page, hashed: a cursor used with other filters is refused (as for task lists), not
@@ -161,14 +166,19 @@ Query parse_query(const std::vector<std::pair<std::string, std::string>>& params
 }
 
 Page list(pqxx::transaction_base& w, const std::string& user_id, const Query& q) {
-  std::optional<std::string> after_at;
-  std::optional<std::int64_t> after_id;
-  if (q.after) {
-    after_at = to_pg_timestamptz(q.after->first);
-    after_id = q.after->second;
+  // The upper bound: the cursor's (at, id) when it is before `to`, else `to` itself ((to, min) excludes every
+  // entry at `to`, as at < to does).
+  std::string before_at = pg_time(q.to, "infinity");
+  std::int64_t before_id = std::numeric_limits<std::int64_t>::min();
+  if (q.after && (!q.to || q.after->first < *q.to)) {
+    before_at = to_pg_timestamptz(q.after->first);
+    before_id = q.after->second;
   }
-  auto r = w.exec_prepared(kList.name, user_id, q.task_id, q.action, pg_time(q.from), pg_time(q.to), after_at,
-                           after_id, q.limit + 1);
+  const std::string from = pg_time(q.from, "-infinity");
+  auto r = q.task_id
+               ? w.exec_prepared(kListTask.name, user_id, q.action, from, before_at, before_id, q.limit + 1,
+                                 *q.task_id)
+               : w.exec_prepared(kList.name, user_id, q.action, from, before_at, before_id, q.limit + 1);
   Page page;
   for (const auto& row : r) {
     if (static_cast<int>(page.items.size()) == q.limit) {
@@ -193,12 +203,14 @@ nlohmann::json stats(pqxx::transaction_base& w, const std::string& user_id, std:
   for (const char* a : kActions)
     by_action[a] = 0;
   long total = 0;
-  for (const auto& row : w.exec_prepared(kStatsByAction.name, user_id, pg_time(from), pg_time(to))) {
+  for (const auto& row :
+       w.exec_prepared(kStatsByAction.name, user_id, pg_time(from, "-infinity"), pg_time(to, "infinity"))) {
     by_action[row[0].c_str()] = row[1].as<long>();
     total += row[1].as<long>();
   }
   nlohmann::json by_day = nlohmann::json::array();
-  for (const auto& row : w.exec_prepared(kStatsByDay.name, user_id, pg_time(from), pg_time(to), timezone)) {
+  for (const auto& row : w.exec_prepared(kStatsByDay.name, user_id, pg_time(from, "-infinity"),
+                                         pg_time(to, "infinity"), timezone)) {
     const std::string day = row[0].c_str();
     if (by_day.empty() || by_day.back()["day"] != day) {
       nlohmann::json counts = nlohmann::json::object();

@@ -545,14 +545,13 @@ TEST_F(QueryPlans, NamedStatementsUseAnIndex) {
        "users"},
       {"users_by_id", "users_by_id(" + u + ")", "users"},
       {"audit trail, newest first (audit_list)",
-       "audit_list(" + u + ", NULL, NULL, NULL, NULL, NULL, NULL, 51)", "audit_log"},
+       "audit_list(" + u + ", NULL, '-infinity', 'infinity', 0, 51)", "audit_log"},
       {"audit trail, next page",
-       "audit_list(" + u + ", NULL, NULL, NULL, NULL, '2023-01-01T12:00:00Z', 40000, 51)", "audit_log"},
-      {"audit trail of a task", "audit_list(" + u + ", " + t + ", NULL, NULL, NULL, NULL, NULL, 51)",
+       "audit_list(" + u + ", NULL, '-infinity', '2023-01-01T12:00:00Z', 40000, 51)", "audit_log"},
+      {"audit trail of a task", "audit_list_task(" + u + ", NULL, '-infinity', 'infinity', 0, 51, " + t + ")",
        "audit_log"},
       {"audit trail, a period",
-       "audit_list(" + u + ", NULL, NULL, '2023-01-01T01:00:00Z', '2023-01-01T02:00:00Z', NULL, NULL, 51)",
-       "audit_log"},
+       "audit_list(" + u + ", NULL, '2023-01-01T01:00:00Z', '2023-01-01T02:00:00Z', 0, 51)", "audit_log"},
       {"events to replay (outbox_since)", "outbox_since(" + u + ", 100, 500)", "outbox"},
   };
   for (const auto& [name, execute, table] : statements) {
@@ -617,6 +616,36 @@ TEST_F(QueryPlans, ReminderStatementsReadAboutWhatTheyReturn) {
       {"claiming e-mails (reminders_claim_mail)", "reminders_claim_mail('here', '60000 milliseconds', 16)",
        "reminders", 3.0 * 16},
       {"next e-mail (reminders_next_mail)", "reminders_next_mail", "reminders", 10},
+  });
+}
+
+TEST_F(QueryPlans, AuditStatementsReadAboutWhatTheyReturn) {
+  // The big user has 100 000 audit entries (one a second from 2023-01-01 00:00:01). A page of the trail, of
+  // a task's trail, of a period, or deep in it reads about its limit; the statistics of an hour read the
+  // hour's 3 600 entries. The generic plan of the single statement with NULL-able filters read them all.
+  const std::string uid = user_id(0);
+  const std::string task = tx([&](pqxx::work& w) {
+    EXPECT_FALSE(audit::list(w, uid, audit::Query{}).items.empty());
+    EXPECT_EQ(audit::stats(w, uid, std::nullopt, std::nullopt, "UTC")["total"].get<long>(), kBigUserTasks);
+    return std::string(w.exec_params("SELECT task_id FROM audit_log WHERE user_id = $1 ORDER BY at "
+                                     "OFFSET 5000 LIMIT 1",
+                                     uid)[0][0]
+                           .c_str());
+  });
+  const std::string u = "'" + uid + "'", hour = "'2023-01-01 01:00:00+00', '2023-01-01 02:00:00+00'";
+  const double most = 3.0 * 51;
+  expect_reads_at_most({
+      {"the trail (audit_list)", "audit_list(" + u + ", NULL, '-infinity', 'infinity', 0, 51)", "audit_log",
+       most},
+      {"a task's trail (audit_list_task)",
+       "audit_list_task(" + u + ", NULL, '-infinity', 'infinity', 0, 51, '" + task + "')", "audit_log", most},
+      {"an hour of the trail", "audit_list(" + u + ", NULL, " + hour + ", 0, 51)", "audit_log", most},
+      {"the trail after entry 40 000",
+       "audit_list(" + u + ", NULL, '-infinity', '2023-01-01 12:00:00+00', 40000, 51)", "audit_log", most},
+      {"an hour's statistics by action (audit_stats_actions)", "audit_stats_actions(" + u + ", " + hour + ")",
+       "audit_log", 3600 + most},
+      {"an hour's statistics by day (audit_stats_days)", "audit_stats_days(" + u + ", " + hour + ", 'UTC')",
+       "audit_log", 3600 + most},
   });
 }
 
