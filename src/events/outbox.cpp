@@ -71,9 +71,13 @@ const db::Statement kClaim{
 const db::Statement kMark{
     "outbox_mark",
     "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL"};
-const db::Statement kPrune{"outbox_prune",
-                           "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() "
-                           "- $1::interval LIMIT $2)"};
+// The oldest $2 published events past retention, from outbox_published_idx, deleted through the primary key:
+// about 2 x $2 rows read. As `id IN (SELECT ... LIMIT $2)`, the generic plan (which does not know $2) joined
+// them to a sequential scan of the whole outbox: 200 000 rows read and 244 ms to delete 720.
+const db::Statement kPrune{
+    "outbox_prune",
+    "DELETE FROM outbox WHERE id = ANY(ARRAY(SELECT id FROM outbox WHERE published_at < "
+    "now() - $1::interval ORDER BY published_at LIMIT $2))"};
 const db::Statement kBacklog{
     "outbox_backlog",
     "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM outbox "

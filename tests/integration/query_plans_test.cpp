@@ -649,6 +649,19 @@ TEST_F(QueryPlans, AuditStatementsReadAboutWhatTheyReturn) {
   });
 }
 
+TEST_F(QueryPlans, OutboxHousekeepingReadsAboutWhatItTouches) {
+  // 200 000 published events, all past a retention of 0 s: a prune of 1 000 reads about 2 000 rows (the
+  // oldest 1 000 from outbox_published_idx, then each through the primary key); the generic plan joined
+  // them to a sequential scan of the whole outbox. The backlog and a replay read what they count or return.
+  const std::string uid = user_id(0);
+  EXPECT_EQ(tx([](pqxx::work& w) { return events::backlog(w).count; }), 0);  // links the statements in
+  expect_reads_at_most({
+      {"prune (outbox_prune)", "outbox_prune('0 seconds', 1000)", "outbox", 2.5 * 1000},
+      {"backlog (outbox_backlog)", "outbox_backlog", "outbox", 10},
+      {"replay (outbox_since)", "outbox_since('" + uid + "', 100, 500)", "outbox", 1.5 * 500},
+  });
+}
+
 TEST_F(QueryPlans, RelayClaimReadsItsBatchWhateverTheBacklog) {
   // 20 000 events waiting (Kafka was down, say) among the 200 000 published ones: a claim of 64 reads about
   // 64 rows of each lane it holds, with the custom plan and with the generic one. It read every waiting
