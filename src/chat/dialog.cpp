@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <iterator>
 
 #include "calendar.hpp"
@@ -90,16 +91,21 @@ std::string when(Instant t, bool all_day, const date::time_zone* zone) {
   return s;
 }
 
-/// The zone a task's day is read in: an all-day task's day is the date of its due_at in the task's own
-/// timezone ("pay invoice on December 10" added in Berlin stays Dec 10 for its user now in New York); a timed
-/// task's day is the user's.
-const date::time_zone* day_zone(const Task& t, const date::time_zone* user) {
-  if (!t.all_day || t.timezone.empty()) return user;
+/// The task's own timezone, or the user's when it has none (or one this server does not know).
+const date::time_zone* own_zone(const Task& t, const date::time_zone* user) {
+  if (t.timezone.empty()) return user;
   try {
     return date::locate_zone(t.timezone);
   } catch (const std::exception&) {
     return user;
   }
+}
+
+/// The zone a task's day is read in: an all-day task's day is the date of its due_at in the task's own
+/// timezone ("pay invoice on December 10" added in Berlin stays Dec 10 for its user now in New York); a timed
+/// task's day is the user's.
+const date::time_zone* day_zone(const Task& t, const date::time_zone* user) {
+  return t.all_day ? own_zone(t, user) : user;
 }
 
 std::string due_phrase(const Task& t, const date::time_zone* zone) {
@@ -676,6 +682,39 @@ Instant day_at_time(Instant day_of, Instant time_of, const date::time_zone* zone
          (time_of - seconds(time_of));
 }
 
+bool by_the_clock(const Shift& shift) {
+  return shift.unit == Shift::Unit::minute || shift.unit == Shift::Unit::hour;
+}
+
+/// "2 days later", "1 hour earlier".
+std::string shift_phrase(const Shift& shift) {
+  static constexpr const char* kUnits[] = {"minute", "hour", "day", "week", "month", "year"};
+  return plural(std::abs(shift.count), kUnits[static_cast<std::size_t>(shift.unit)]) +
+         (shift.count < 0 ? " earlier" : " later");
+}
+
+/// `due` moved by `shift`: days, weeks, months and years on the calendar in `zone`, the wall time of day kept
+/// (also across a DST change; a skipped one moves forward by the gap) and a month's end clamped (Jan 31 + 1
+/// month = Feb 28); hours and minutes as elapsed time.
+Instant shifted(Instant due, const Shift& shift, const date::time_zone* zone) {
+  const long long n = shift.count;
+  switch (shift.unit) {
+    case Shift::Unit::minute:
+      return due + std::chrono::minutes(n);
+    case Shift::Unit::hour:
+      return due + std::chrono::hours(n);
+    default:
+      break;
+  }
+  const auto day = std::chrono::floor<date::days>(detail::to_local(zone, due));
+  const date::local_days to =
+      shift.unit == Shift::Unit::day ? day + date::days(n)
+      : shift.unit == Shift::Unit::week
+          ? day + date::days(7 * n)
+          : detail::add_months(day, static_cast<int>(shift.unit == Shift::Unit::month ? n : 12 * n));
+  return day_at_time(detail::wall_to_instant(zone, to, 0), due, zone);
+}
+
 void do_update(Step& s, const Reading& r, const Task& task) {
   nlohmann::json patch = nlohmann::json::object(), before = nlohmann::json::object();
   std::vector<std::string> said;
@@ -686,7 +725,31 @@ void do_update(Step& s, const Reading& r, const Task& task) {
   }
   std::optional<Instant> due = r.due_at;
   bool all_day = r.all_day;
-  if (due && all_day && task.due_at && !task.all_day) {  // a date alone keeps a timed task's time of day
+  std::string by;  // " (2 days later)": a move by an amount
+  if (r.shift) {
+    // "postpone the report by 2 days": from its due date, in the task's own zone
+    if (!task.due_at) {
+      ask(s, in_quotes(task.title) + " has no due date to move; say when, e.g. \u201cmove " + task.title +
+                 " to friday\u201d.");
+      return;
+    }
+    if (task.all_day && by_the_clock(*r.shift)) {
+      ask(s, in_quotes(task.title) + " is due all day (" + due_phrase(task, s.turn.zone) +
+                 "), with no time of day to move by " + shift_phrase(*r.shift) +
+                 "; give it a time first, e.g. \u201cmove " + task.title +
+                 " to 3pm\u201d, or move it by days. Nothing changed.");
+      return;
+    }
+    due = shifted(*task.due_at, *r.shift, own_zone(task, s.turn.zone));
+    all_day = task.all_day;
+    if (!in_rfc3339_range(*due)) {
+      say(s, "I can't move " + in_quotes(task.title) + " " + shift_phrase(*r.shift) +
+                 ": that is outside the years 1 to 9999. Nothing changed.");
+      return;
+    }
+    by = " (" + shift_phrase(*r.shift) + ")";
+  } else if (due && all_day && task.due_at && !task.all_day) {
+    // a date alone keeps a timed task's time of day
     due = day_at_time(*due, *task.due_at, s.turn.zone);
     all_day = false;
   } else if (due && !all_day && task.due_at && s.time_only) {  // and a time alone keeps the task's day
@@ -700,7 +763,8 @@ void do_update(Step& s, const Reading& r, const Task& task) {
     patch["all_day"] = all_day;
     before["due_at"] = opt_instant(task.due_at);
     before["all_day"] = task.all_day;
-    said.push_back("moved it to " + when(*due, all_day, all_day ? day_zone(task, s.turn.zone) : s.turn.zone));
+    said.push_back("moved it to " + when(*due, all_day, all_day ? day_zone(task, s.turn.zone) : s.turn.zone) +
+                   by);
   }
   if (r.priority && static_cast<int>(*r.priority) != static_cast<int>(task.priority)) {
     patch["priority"] = std::string(to_string(*r.priority));
@@ -1331,7 +1395,7 @@ bool proposable(const Reading& r) {
   if (r.intent == Intent::list) return true;
   if (!names_a_task(r.intent) || r.target.empty()) return false;
   if (r.intent == Intent::update)  // an update that changes something
-    return !r.title.empty() || r.due_at || r.priority || !r.tags.empty() || r.recurrence;
+    return !r.title.empty() || r.due_at || r.shift || r.priority || !r.tags.empty() || r.recurrence;
   if (r.intent == Intent::make_recurring) return r.recurrence.has_value();
   if (r.intent == Intent::add_reminder) return !r.reminders.empty();
   return true;
@@ -1358,6 +1422,7 @@ std::string describe(const Reading& r, const date::time_zone* zone) {
       out = "change " + target;
       if (!r.title.empty()) out += ", renaming it to " + in_quotes(r.title);
       if (r.due_at) out += ", moving it to " + when(*r.due_at, r.all_day, zone);
+      if (r.shift) out += ", moving it " + shift_phrase(*r.shift);
       break;
     case Intent::make_recurring:
       out = "make " + target + " repeat";
@@ -1426,7 +1491,8 @@ std::string help_text() {
          "\u201creopen "
          "groceries\u201d), delete them (\u201cdelete the dentist\u201d, after a yes), change them "
          "(\u201cmove the "
-         "dentist to Friday 3pm\u201d, \u201crename groceries to Buy food\u201d, \u201cchange priority of "
+         "dentist to Friday 3pm\u201d, \u201cpostpone the dentist by 2 days\u201d, \u201crename groceries to "
+         "Buy food\u201d, \u201cchange priority of "
          "groceries to high\u201d, \u201ctag groceries with home\u201d), make them repeat or stop "
          "(\u201cmake gym "
          "recurring every Monday\u201d, \u201cstop repeating gym\u201d), remind you (\u201cremind me 30 "

@@ -40,6 +40,8 @@ std::string system_prompt(Instant now, std::string_view timezone) {
          "stop_recurring, "
          "add_reminder) put the words naming it in target. For questions about tasks use intent list with "
          "query. "
+         "To move a task by an amount of time (\"postpone X by 2 days\") use intent update with shift, an "
+         "ISO 8601 duration such as P2D (-P2D for earlier), and no due_at. "
          "Never guess a date you cannot read: use intent unknown instead.";
 }
 

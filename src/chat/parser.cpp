@@ -412,6 +412,7 @@ class Parser {
   std::size_t match_rule_tail(std::size_t j, Rule& r);
   std::size_t match_priority(std::size_t i);
   std::size_t match_tags(std::size_t i);
+  bool match_shift(std::size_t i);
   bool slots_at(std::size_t i);
   void extract();
 
@@ -445,6 +446,10 @@ class Parser {
   bool untag_ = false;  // "remove tag X from Y", "untag Y X": not something the dialog can do  // read again
                         // as a list: "tasks due this week" had no command word
   bool update_like_ = false;
+  bool mover_ = false;  // a verb that moves a task: "by 2 days" after it is a shift
+  bool bring_ = false;  // "bring/pull X forward": forward is earlier
+  std::optional<Shift> shift_;
+  bool shift_bad_ = false;      // a move by an amount that was not read ("by 1.5 days", "forward a day")
   bool remind_lead_ = false;    // the message starts with "remind me"
   bool reminder_mode_ = false;  // dates and times after a mid-text "remind me" belong to the reminder
   bool list_ = false;
@@ -1785,8 +1790,59 @@ std::size_t Parser::match_tags(std::size_t i) {
 
 // ---------------------------------------------------------------- the slot pass
 
+// A move by an amount after a verb that moves a task: "by 2 days", "by a week", "back 2 days", "out a month",
+// "2 days later", "a week later", "earlier by an hour", "2 days earlier", and an amount alone at the end
+// ("postpone the launch 2 weeks"). Later unless "earlier", "sooner" or "up" says otherwise; "forward"/"ahead"
+// is earlier after "bring"/"pull" and a problem after the others ("move X forward a week": which way?). An
+// amount it cannot read ("by 1.5 days", "by 0 days") is a problem, never a guess.
+bool Parser::match_shift(std::size_t i) {
+  if (!mover_ || r_.intent != Intent::update || reminder_mode_ || list_) return false;
+  const auto direction = [&](std::size_t k) {
+    if (free_in(k, {"later", "back", "out"})) return 1;
+    if (free_in(k, {"earlier", "sooner", "up"})) return -1;  // "move the dentist up a day"
+    if (free_in(k, {"forward", "forwards", "ahead"})) return 2;
+    return 0;
+  };
+  std::size_t j = i;
+  int dir = direction(j);
+  if (dir) ++j;
+  const bool by = free_is(j, "by");
+  if (by) ++j;
+  int n = 0;
+  Unit u{};
+  std::size_t k = match_amount(j, n, u);
+  bool odd = false;
+  if (!k && (k = odd_amount(j))) {
+    ++k;  // the unit
+    odd = true;
+  }
+  if (!k) return false;
+  std::size_t e = j + k;
+  if (!dir && (dir = direction(e))) ++e;
+  // an amount alone ("postpone the launch 2 weeks") only at the end: "move 2 day workshop" names a task
+  if (!dir && !by && e < n_ && !t_[e].punct) return false;
+  if (dir == 2 && bring_) dir = -1;
+  if (odd || n < 1 || n > 9999) {
+    problem("unreadable move " + quote(i, e) + ": say a whole number from 1 to 9999, e.g. \"by 2 days\"");
+  } else if (dir == 2) {
+    problem("which way is " + quote(i, e) + "? Say \"later\" or \"earlier\", e.g. \"2 days later\"");
+  } else if (shift_) {
+    problem("two moves by an amount");
+  } else {
+    static constexpr Shift::Unit kUnits[] = {Shift::Unit::minute, Shift::Unit::hour,  Shift::Unit::day,
+                                             Shift::Unit::week,   Shift::Unit::month, Shift::Unit::year};
+    shift_ = Shift{dir < 0 ? -n : n, kUnits[static_cast<std::size_t>(u)]};
+    take(i, e, SpanKind::shift);
+    return true;
+  }
+  shift_bad_ = true;
+  take(i, e, std::nullopt);
+  return true;
+}
+
 bool Parser::slots_at(std::size_t i) {
   if (refused(i)) return false;
+  if (match_shift(i)) return true;
   // reminder offsets: "30 minutes before", "an hour earlier", "the day before"
   {
     int n = 0;
@@ -2074,7 +2130,7 @@ void Parser::extract() {
       dateish = true;
       quoted = i + 2;
     }
-    // "postpone the report by 2 days": a shift from the task's current date is not read
+    // "change the report by 2 days": a shift after a verb that does not move a task (match_shift) is not read
     int amount = 0;
     Unit unit{};
     std::size_t from = i;
@@ -3021,6 +3077,12 @@ void Parser::detect_command() {
     cmd(k, Intent::make_recurring, 0.9);
     return;
   }
+  // "bring the report forward a day", "pull X forward by 2 days": a move earlier
+  if (in(w, {"bring", "pull"}) && free(s) && find({"forward", "forwards"}) < n_) {
+    update_like_ = mover_ = bring_ = true;
+    cmd(1, Intent::update, 0.9);
+    return;
+  }
   for (auto p : {std::initializer_list<string_view>{"move"},
                  {"reschedule"},
                  {"postpone"},
@@ -3039,6 +3101,7 @@ void Parser::detect_command() {
     if ((k = phrase(s, p))) {
       update_like_ = true;
       ambiguous_verb_ = in(w, {"change", "update", "edit"});
+      mover_ = in(w, {"move", "reschedule", "postpone", "push", "delay", "defer", "bump"});
       cmd(k, Intent::update, 0.9);
       return;
     }
@@ -3385,12 +3448,14 @@ Reading Parser::run() {
   // date or time that could not be read) or when the words after it are a task of the user's, whole ("move
   // dentist" with a task "dentist" asks what to change). Otherwise it starts a title.
   if (r_.intent == Intent::update && !ambiguous_verb_ && !untag_ && !add_tag_ && cmd_b_ > cmd_a_ &&
-      in(low(cmd_a_), {"move", "reschedule", "postpone", "push", "delay", "defer", "bump"}) && !r_.due_at &&
-      !unreadable_ && !rule_ && !r_.priority && r_.tags.empty() && r_.reminders.empty() && offsets_.empty() &&
-      !to_prep_ && !priority_via_to_) {
+      in(low(cmd_a_),
+         {"move", "reschedule", "postpone", "push", "delay", "defer", "bump", "bring", "pull"}) &&
+      !r_.due_at && !unreadable_ && !rule_ && !r_.priority && r_.tags.empty() && r_.reminders.empty() &&
+      offsets_.empty() && !to_prep_ && !priority_via_to_ && !shift_ && !shift_bad_) {
     bool whole_name = name_b_ > name_a_;
     for (std::size_t k = cmd_b_; whole_name && k < n_; ++k)
-      if (free(k) && !(k >= name_a_ && k < name_b_) && !in(low(k), {"the", "my", "back", "later"}))
+      if (free(k) && !(k >= name_a_ && k < name_b_) &&
+          !in(low(k), {"the", "my", "back", "later", "forward", "earlier"}))
         whole_name = false;
     if (!whole_name) {
       revert_command();
@@ -3548,8 +3613,22 @@ Reading Parser::run() {
         if (r_.target.size() > 2 && r_.target.ends_with("'s")) r_.target.resize(r_.target.size() - 2);
       }
       if (r_.target.empty()) problem("which task?");
+      if (shift_) {
+        // "postpone the report to friday by 2 days": a date and a move; which one? Neither is guessed.
+        if (r_.due_at || !dates_.empty() || !times_.empty() || !rels_.empty() || rule_) {
+          problem(
+              "both a new date and a move by an amount: say one, e.g. \"postpone the report by 2 days\" or "
+              "\"move the report to friday\"");
+          r_.due_at.reset();
+          r_.all_day = false;
+          r_.recurrence.reset();
+          shift_bad_ = true;
+        } else if (!shift_bad_) {  // with a move that was not read ("two moves"), none is
+          r_.shift = shift_;
+        }
+      }
       if (r_.title.empty() && !r_.due_at && !r_.priority && r_.tags.empty() && !r_.recurrence &&
-          r_.reminders.empty())
+          r_.reminders.empty() && !r_.shift && !shift_bad_)
         problem("nothing to change");
       if (r_.recurrence && name_b_ == name_a_ && cmd_b_ > cmd_a_) {
         // "move weekly report to friday" with no task "weekly report" known: a recurrence before the word
@@ -3699,8 +3778,8 @@ std::string_view to_string(Priority p) {
 }
 
 std::string_view to_string(SpanKind s) {
-  static constexpr std::array<std::string_view, 9> k = {
-      "command", "date", "time", "recurrence", "priority", "tag", "reminder", "filter", "selection"};
+  static constexpr std::array<std::string_view, 10> k = {
+      "command", "date", "time", "recurrence", "priority", "tag", "reminder", "filter", "selection", "shift"};
   return k[static_cast<std::size_t>(s)];
 }
 

@@ -1,4 +1,5 @@
 // The JSON form of a Reading.
+#include <charconv>
 #include <cmath>
 
 #include "todo/chat/parser.hpp"
@@ -20,6 +21,38 @@ std::string iso_duration(std::chrono::seconds s) {
     if (v % 60) out += std::to_string(v % 60) + "S";
   }
   return out;
+}
+
+namespace {
+
+constexpr char kShiftUnits[] = {'M', 'H', 'D', 'W', 'M', 'Y'};  // by Shift::Unit; the first two after "T"
+
+}  // namespace
+
+std::string iso_duration(const Shift& s) {
+  const auto u = static_cast<std::size_t>(s.unit);
+  const bool clock = s.unit == Shift::Unit::minute || s.unit == Shift::Unit::hour;
+  return std::string(s.count < 0 ? "-P" : "P") + (clock ? "T" : "") +
+         std::to_string(s.count < 0 ? -static_cast<long long>(s.count) : s.count) + kShiftUnits[u];
+}
+
+std::optional<Shift> parse_shift(std::string_view s) {
+  const bool earlier = s.starts_with('-');
+  if (earlier) s.remove_prefix(1);
+  if (!s.starts_with('P')) return std::nullopt;
+  s.remove_prefix(1);
+  const bool clock = s.starts_with('T');
+  if (clock) s.remove_prefix(1);
+  int n = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || p == s.data() || s.front() < '0' || s.front() > '9' || n < 1 || n > 9999 ||
+      p + 1 != s.data() + s.size())
+    return std::nullopt;
+  const char unit = *p;
+  for (std::size_t u = 0; u < std::size(kShiftUnits); ++u)
+    if (kShiftUnits[u] == unit && clock == (u < 2))
+      return Shift{earlier ? -n : n, static_cast<Shift::Unit>(u)};
+  return std::nullopt;
 }
 
 namespace {
@@ -64,6 +97,7 @@ nlohmann::json to_json(const Reading& r) {
       {"title", r.title},
       {"due_at", opt_time(r.due_at)},
       {"all_day", r.all_day},
+      {"shift", r.shift ? nlohmann::json(iso_duration(*r.shift)) : nlohmann::json(nullptr)},
       {"recurrence", r.recurrence ? nlohmann::json(*r.recurrence) : nlohmann::json(nullptr)},
       {"recurrence_mode",
        r.recurrence_mode == RecurrenceMode::after_completion ? "after_completion" : "fixed"},

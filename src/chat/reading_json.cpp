@@ -18,6 +18,10 @@ constexpr Intent kIntents[] = {
 
 using Errors = std::vector<FieldError>;
 
+constexpr const char* kShiftRule =
+    "must be an ISO 8601 duration of one unit with a count from 1 to 9999 (P2D, P1W, P1M, P1Y, PT3H, PT30M; "
+    "-P2D for earlier), or null";
+
 std::optional<Priority> priority_of(const nlohmann::json& v) {
   if (!v.is_string()) return std::nullopt;
   auto p = tasks::parse_priority(v.get<std::string>());
@@ -218,6 +222,13 @@ std::optional<Reading> reading_from_json(const nlohmann::json& j, Instant now, E
         errors.push_back({key, "is in the past"});
       else
         r.due_at = t;
+    } else if (key == "shift") {
+      if (v.is_null()) continue;
+      auto shift = v.is_string() ? parse_shift(v.get<std::string>()) : std::nullopt;
+      if (!shift)
+        errors.push_back({key, kShiftRule});
+      else
+        r.shift = shift;
     } else if (key == "all_day") {
       if (!v.is_boolean())
         errors.push_back({key, "must be true or false"});
@@ -297,6 +308,10 @@ std::optional<Reading> reading_from_json(const nlohmann::json& j, Instant now, E
       default:
         break;
     }
+    if (r.shift && r.intent != Intent::update)
+      errors.push_back({"shift", "only an update moves a task by an amount"});
+    else if (r.shift && (r.due_at || r.recurrence))
+      errors.push_back({"shift", "a move by an amount goes without due_at and recurrence"});
     if (r.intent != Intent::list) r.query.reset();
     if (r.all_day && !r.due_at) r.all_day = false;
   }
@@ -342,6 +357,12 @@ nlohmann::json reading_schema() {
   props["title"] = text;
   props["title"]["description"] = "create: the new task's title; update: a new title";
   props["due_at"] = instant;
+  props["shift"] = {
+      {"type", {"string", "null"}},
+      {"pattern", "^-?P(T[1-9][0-9]{0,3}[HM]|[1-9][0-9]{0,3}[DWMY])$"},
+      {"description",
+       "update: move the task's due date by this amount instead of to a date (\"postpone X by 2 days\"): "
+       "P2D, P1W, P1M, P1Y, PT3H, PT30M; with a leading minus sign earlier (-P1D). Never with due_at"}};
   props["all_day"] = {
       {"type", "boolean"},
       {"description", "true when only a day was given; due_at is then its start in the user's zone"}};

@@ -1208,6 +1208,114 @@ TEST_F(ChatDialogTest, ADateOnlyRescheduleKeepsTheTimeOfDay) {
   EXPECT_NE(moved["reply"].get<std::string>().find("Fri"), std::string::npos) << moved;
 }
 
+// "postpone X by 2 days" moves the due date by that amount (it was a low-confidence update that asked):
+// days, weeks and months on the calendar in the task's own zone (the wall time kept across a DST change, a
+// month's end clamped, an all-day task all-day), hours as elapsed time; undo puts it back. A task without a
+// due date, or an all-day one moved by hours, is asked about and left as it is.
+TEST_F(ChatDialogTest, AMoveByAnAmountShiftsTheDueDate) {
+  const char* zone_name = "America/New_York";
+  auto u = user({{"timezone", zone_name}});
+  const auto due_of = [&](const json& task) {
+    return u.client.get("/api/v1/tasks/" + task["id"].get<std::string>()).json();
+  };
+  // Tuesday 15:00 → Thursday 15:00.
+  const auto report =
+      create_task(u.client, {{"title", "Quarterly report"}, {"due_at", "2030-03-05T20:00:00Z"}});
+  const auto r = say(u, "postpone quarterly report by 2 days");
+  EXPECT_EQ(r["intent"], "update");
+  EXPECT_GE(r["confidence"].get<double>(), 0.7) << r;
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  EXPECT_EQ(r["actions"][0]["type"], "update");
+  EXPECT_NE(r["reply"].get<std::string>().find("moved it to Thu, Mar 7, 2030, 3:00 PM (2 days later)"),
+            std::string::npos)
+      << r;
+  auto stored = due_of(report);
+  EXPECT_EQ(instant_us(stored["due_at"]), instant_us(json("2030-03-07T20:00:00Z"))) << stored;
+  EXPECT_EQ(stored["all_day"], false);
+
+  // Friday 10:00 EST, a week later across the start of summer time (March 10, 2030): Friday 10:00 EDT, one
+  // hour less in UTC. Undo puts it back.
+  const auto sync = create_task(u.client, {{"title", "Team sync"}, {"due_at", "2030-03-08T15:00:00Z"}});
+  const auto pushed = say(u, "push team sync back a week");
+  ASSERT_EQ(pushed["actions"].size(), 1u) << pushed;
+  stored = due_of(sync);
+  EXPECT_EQ(instant_us(stored["due_at"]), instant_us(json("2030-03-15T14:00:00Z"))) << stored;
+  EXPECT_EQ(local_weekday_time(zone_name, stored["due_at"]), "Fri 10:00") << stored;
+  const auto undone = say(u, "undo", pushed["conversation_id"]);
+  ASSERT_EQ(undone["actions"].size(), 1u) << undone;
+  stored = due_of(sync);
+  EXPECT_EQ(instant_us(stored["due_at"]), instant_us(json("2030-03-08T15:00:00Z"))) << stored;
+  // Hours are elapsed time, across the change too: 01:00 EST + 2 hours = 04:00 EDT.
+  const auto early = create_task(u.client, {{"title", "Night backup"}, {"due_at", "2030-03-10T06:00:00Z"}});
+  ASSERT_EQ(say(u, "delay night backup by 2 hours")["actions"].size(), 1u);
+  EXPECT_EQ(instant_us(due_of(early)["due_at"]), instant_us(json("2030-03-10T08:00:00Z")));
+
+  // Months clamp to the month's end: Jan 31 + 1 month = Feb 28; an all-day task stays all-day; earlier.
+  const auto invoice = create_task(u.client, {{"title", "Send invoice"}, {"due_at", "2030-01-31T20:00:00Z"}});
+  ASSERT_EQ(say(u, "postpone send invoice by a month")["actions"].size(), 1u);
+  EXPECT_EQ(instant_us(due_of(invoice)["due_at"]), instant_us(json("2030-02-28T20:00:00Z")));
+  ASSERT_EQ(say(u, "move send invoice earlier by 1 day")["actions"].size(), 1u);
+  EXPECT_EQ(instant_us(due_of(invoice)["due_at"]), instant_us(json("2030-02-27T20:00:00Z")));
+  const auto rent =
+      create_task(u.client, {{"title", "Pay rent"}, {"due_at", "2030-01-31T05:00:00Z"}, {"all_day", true}});
+  ASSERT_EQ(say(u, "push pay rent out a month")["actions"].size(), 1u);
+  stored = due_of(rent);
+  EXPECT_EQ(instant_us(stored["due_at"]), instant_us(json("2030-02-28T05:00:00Z"))) << stored;
+  EXPECT_EQ(stored["all_day"], true) << stored;
+
+  // Past the years RFC 3339 writes: said, nothing changed.
+  for (const char* message :
+       {"postpone quarterly report by 9999 years", "move quarterly report earlier by 9999 years"}) {
+    const auto far = say(u, message);
+    EXPECT_EQ(far["actions"], json::array()) << far;
+    EXPECT_NE(far["reply"].get<std::string>().find("outside the years 1 to 9999"), std::string::npos) << far;
+  }
+  EXPECT_EQ(instant_us(due_of(report)["due_at"]), instant_us(json("2030-03-07T20:00:00Z")));
+
+  // An all-day task moved by hours, a task without a due date: asked, nothing changed.
+  const auto by_hours = say(u, "postpone pay rent by 3 hours");
+  EXPECT_TRUE(by_hours["needs_clarification"].get<bool>()) << by_hours;
+  EXPECT_EQ(by_hours["actions"], json::array()) << by_hours;
+  EXPECT_NE(by_hours["reply"].get<std::string>().find("give it a time first"), std::string::npos) << by_hours;
+  EXPECT_EQ(due_of(rent)["due_at"], stored["due_at"]);
+  const auto book = create_task(u.client, {{"title", "Read book"}});
+  const auto undated = say(u, "postpone read book by 2 days");
+  EXPECT_TRUE(undated["needs_clarification"].get<bool>()) << undated;
+  EXPECT_EQ(undated["actions"], json::array()) << undated;
+  EXPECT_NE(undated["reply"].get<std::string>().find("\u201cRead book\u201d has no due date to move"),
+            std::string::npos)
+      << undated;
+  EXPECT_TRUE(due_of(book)["due_at"].is_null());
+
+  // Through a which-one question (the move waits in the conversation with it).
+  create_task(u.client, {{"title", "Budget draft"}, {"due_at", "2030-04-01T14:00:00Z"}});
+  const auto final_budget =
+      create_task(u.client, {{"title", "Budget final"}, {"due_at", "2030-04-02T14:00:00Z"}});
+  const auto which = say(u, "postpone budget by 3 days");
+  ASSERT_TRUE(which["needs_clarification"].get<bool>()) << which;
+  ASSERT_EQ(which["options"].size(), 2u) << which;
+  const auto chosen = say(u, "Budget final", which["conversation_id"]);
+  ASSERT_EQ(chosen["actions"].size(), 1u) << chosen;
+  EXPECT_EQ(instant_us(due_of(final_budget)["due_at"]), instant_us(json("2030-04-05T14:00:00Z")));
+
+  // A model's move by an amount (the message is unreadable to the parser): a day earlier.
+  const auto heater =
+      create_task(u.client, {{"title", "Water heater service"}, {"due_at", "2030-05-10T14:00:00Z"}});
+  const auto by_model = say(u, "llm-shift service on the 35th");
+  EXPECT_EQ(by_model["source"], "llm") << by_model;
+  ASSERT_EQ(by_model["actions"].size(), 1u) << by_model;
+  EXPECT_EQ(instant_us(due_of(heater)["due_at"]), instant_us(json("2030-05-09T14:00:00Z")));
+
+  // The calendar is the task's own zone: a New York task of a Tokyo user keeps its 10:00 in New York.
+  auto tokyo = user({{"timezone", "Asia/Tokyo"}});
+  const auto call = create_task(
+      tokyo.client,
+      {{"title", "Call New York"}, {"due_at", "2030-03-08T15:00:00Z"}, {"timezone", "America/New_York"}});
+  ASSERT_EQ(say(tokyo, "postpone call new york by 1 week")["actions"].size(), 1u);
+  const auto moved = tokyo.client.get("/api/v1/tasks/" + call["id"].get<std::string>()).json();
+  EXPECT_EQ(instant_us(moved["due_at"]), instant_us(json("2030-03-15T14:00:00Z"))) << moved;
+}
+
 // A time without a date keeps the task's day (the mirror of a date without a time keeping its time of day):
 // it was moved to the time's next occurrence, today or tomorrow. An all-day task gets that time on its day.
 TEST_F(ChatDialogTest, ATimeAloneKeepsTheTasksDay) {
@@ -1833,7 +1941,7 @@ TEST_F(ChatDialogTest, LlmToolCallIsValidatedAndExecuted) {
   EXPECT_EQ(fn["name"], "todo_command");
   const auto& props = fn["parameters"]["properties"];
   for (const char* k :
-       {"intent", "title", "due_at", "all_day", "recurrence", "priority", "tags", "target", "query"})
+       {"intent", "title", "due_at", "all_day", "shift", "recurrence", "priority", "tags", "target", "query"})
     EXPECT_TRUE(props.contains(k)) << k;
   const auto& intents = props["intent"]["enum"];
   EXPECT_NE(std::find(intents.begin(), intents.end(), "create"), intents.end());

@@ -13,6 +13,7 @@ POST (any path) answers by the user message's text:
   llm-500        HTTP 500
   llm-confirm-low  a "confirm" with confidence 0.1 (an unsure answer to a question)
   llm-select-low   a "select" of option 1 with confidence 0.1
+  llm-shift      an update moving "Water heater service" a day earlier (shift -P1D)
   anything else  a plain text answer without a tool call
 GET /requests returns every request received so far: [{path, headers, body}].
 """
@@ -85,6 +86,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, tool_call(json.dumps({"intent": "confirm", "confidence": 0.1})))
         elif "llm-select-low" in text:
             self.send(200, tool_call(json.dumps({"intent": "select", "index": 1, "confidence": 0.1})))
+        elif "llm-shift" in text:
+            self.send(200, tool_call(json.dumps({"intent": "update", "target": "Water heater service",
+                                                 "shift": "-P1D", "confidence": 0.9})))
         elif "llm-500" in text:
             self.send(500, {"error": {"message": "model crashed"}})
         elif "llm-slow" in text:

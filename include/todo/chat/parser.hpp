@@ -81,12 +81,23 @@ struct Query {
 };
 
 /// A recognised part of the text, in Unicode code points [start, end).
-enum class SpanKind { command, date, time, recurrence, priority, tag, reminder, filter, selection };
+enum class SpanKind { command, date, time, recurrence, priority, tag, reminder, filter, selection, shift };
 std::string_view to_string(SpanKind k);
 struct Span {
   std::size_t start = 0;
   std::size_t end = 0;
   SpanKind kind = SpanKind::command;
+};
+
+/// A move of a task's due date by an amount ("postpone X by 2 days", "push X back a week"): `count` units
+/// later, or earlier when negative ("move X earlier by a day"). Days, weeks, months and years count on the
+/// calendar in the task's zone (the time of day kept, month ends clamped); hours and minutes are elapsed
+/// time.
+struct Shift {
+  enum class Unit { minute, hour, day, week, month, year };
+  int count = 0;  // ±1..9999
+  Unit unit = Unit::day;
+  bool operator==(const Shift&) const = default;
 };
 
 /// The structured reading of one message.
@@ -96,6 +107,7 @@ struct Reading {
   std::string title;              // create: the task's title; update: the new title (rename), else empty
   std::optional<Instant> due_at;  // all-day: the start of that day in the zone
   bool all_day = false;
+  std::optional<Shift> shift;             // update: move the due date by an amount (never with due_at)
   std::optional<std::string> recurrence;  // RFC 5545 RRULE value without "RRULE:"
   RecurrenceMode recurrence_mode = RecurrenceMode::fixed;
   std::vector<Reminder> reminders;
@@ -122,5 +134,11 @@ nlohmann::json to_json(const Reading& r);
 
 /// "PT30M", "PT1H30M", "P1D", "PT0S": an ISO 8601 duration of whole seconds.
 std::string iso_duration(std::chrono::seconds s);
+
+/// A shift as an ISO 8601 duration of its one unit: "P2D", "P1W", "P1M", "P1Y", "PT3H", "PT30M"; an earlier
+/// one with a leading minus sign, "-P2D" (a common extension: ISO 8601 itself has no negative durations).
+std::string iso_duration(const Shift& s);
+/// The inverse of iso_duration(const Shift&): one unit, a count from 1 to 9999; nullopt for anything else.
+std::optional<Shift> parse_shift(std::string_view s);
 
 }  // namespace todo::chat

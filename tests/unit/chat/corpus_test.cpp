@@ -22,9 +22,9 @@ const nlohmann::json& corpus() {
   return c;
 }
 
-const std::set<std::string> kFields = {
-    "intent",          "confidence", "title",    "target", "due_at", "all_day", "recurrence",
-    "recurrence_mode", "reminders",  "priority", "tags",   "query",  "index"};
+const std::set<std::string> kFields = {"intent",  "confidence", "title",           "target",    "due_at",
+                                       "all_day", "recurrence", "recurrence_mode", "reminders", "priority",
+                                       "tags",    "query",      "index",           "shift"};
 
 TEST(ChatCorpus, HasAtLeast300CasesEachAssertingEveryField) {
   const auto& cases = corpus().at("cases");

@@ -59,7 +59,9 @@ TEST(ReadingFromJson, RoundTripsTheParsersJsonForm) {
   const auto ctx = make_context(kNow, "America/New_York");
   for (const char* text :
        {"Buy milk tomorrow at 5pm #home p2", "show high priority tasks tagged work due this week",
-        "move the dentist to friday 3pm", "the second one", "remind me to call mom every Sunday at 6pm"}) {
+        "move the dentist to friday 3pm", "the second one", "remind me to call mom every Sunday at 6pm",
+        "postpone the report by 2 days", "move the dentist earlier by 30 minutes",
+        "push the report back a month"}) {
     const Reading p = parse(text, *ctx);
     json j = to_json(p);
     j.erase("spans");
@@ -71,6 +73,18 @@ TEST(ReadingFromJson, RoundTripsTheParsersJsonForm) {
     back.erase("problems");
     EXPECT_EQ(back, j) << text;
   }
+}
+
+// A move by an amount, as a model may say it: earlier with a minus sign.
+TEST(ReadingFromJson, ReadsAShift) {
+  const auto r = read({{"intent", "update"}, {"target", "report"}, {"shift", "-PT90M"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->shift, (Shift{-90, Shift::Unit::minute}));
+  EXPECT_FALSE(r->due_at);
+  const auto none =
+      read({{"intent", "update"}, {"target", "report"}, {"shift", nullptr}, {"priority", "high"}});
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->shift);
 }
 
 TEST(ReadingFromJson, RejectsWhatTheApiWouldReject) {
@@ -98,6 +112,12 @@ TEST(ReadingFromJson, RejectsWhatTheApiWouldReject) {
   EXPECT_TRUE(rejects({{"intent", "create"}, {"title", "a"}, {"surprise", true}}, "surprise"));
   EXPECT_TRUE(rejects({{"intent", "complete"}}, "target"));
   EXPECT_TRUE(rejects({{"intent", "make_recurring"}, {"target", "gym"}}, "recurrence"));
+  for (const json& shift : {json("P1DT2H"), json("2 days"), json(2), json("P0D"), json("PT1D")})
+    EXPECT_TRUE(rejects({{"intent", "update"}, {"target", "report"}, {"shift", shift}}, "shift")) << shift;
+  EXPECT_TRUE(rejects({{"intent", "create"}, {"title", "report"}, {"shift", "P2D"}}, "shift"));
+  EXPECT_TRUE(rejects(
+      {{"intent", "update"}, {"target", "report"}, {"shift", "P2D"}, {"due_at", "2026-03-05T09:00:00Z"}},
+      "shift"));
   EXPECT_TRUE(rejects({{"intent", "select"}}, "index"));
   EXPECT_TRUE(rejects({{"intent", "select"}, {"index", 0}}, "index"));
   EXPECT_TRUE(rejects({{"intent", "list"}, {"query", {{"status", "maybe"}}}}, "query.status"));
@@ -156,6 +176,7 @@ TEST(LlmRequest, CarriesTheMessageAndTheToolSchema) {
   EXPECT_EQ(fn["parameters"]["type"], "object");
   EXPECT_EQ(fn["parameters"]["required"], json::array({"intent"}));
   EXPECT_EQ(fn["parameters"]["properties"]["intent"]["enum"].size(), 15u);
+  EXPECT_EQ(fn["parameters"]["properties"]["shift"]["type"], json::array({"string", "null"}));
   EXPECT_EQ(r["tool_choice"]["function"]["name"], "todo_command");
 }
 

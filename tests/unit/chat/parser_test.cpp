@@ -171,9 +171,11 @@ TEST(ChatParser, CommandAndRecurrenceSpans) {
 
 TEST(ChatParser, JsonHasEveryDocumentedField) {
   const auto j = to_json(parse("call mom every Sunday at 6pm #family p2", ny()));
-  for (const char* k : {"intent", "confidence", "title", "due_at", "all_day", "recurrence", "recurrence_mode",
-                        "reminders", "priority", "tags", "target", "query", "index", "spans", "problems"})
+  for (const char* k :
+       {"intent", "confidence", "title", "due_at", "all_day", "shift", "recurrence", "recurrence_mode",
+        "reminders", "priority", "tags", "target", "query", "index", "spans", "problems"})
     EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_TRUE(j["shift"].is_null());
   EXPECT_EQ(j["intent"], "create");
   EXPECT_EQ(j["title"], "call mom");
   EXPECT_EQ(j["due_at"], "2026-03-08T22:00:00Z");
@@ -1555,8 +1557,9 @@ TEST(ChatParser, ShorthandsAndHolidays) {
                   "a holiday whose date I can't tell 'thanksgiving' (say its date)"},
         std::pair{"call mom on mother's day",
                   "a holiday whose date I can't tell 'mother's day' (say its date)"},
-        std::pair{"postpone taxes by a week", "unreadable date or time 'by a week'"},
-        std::pair{"postpone taxes by a couple of days", "unreadable date or time 'by a couple of days'"}}) {
+        // (after a verb that moves a task, a move by an amount: AMoveByAnAmountIsAShift)
+        std::pair{"change taxes by a week", "unreadable date or time 'by a week'"},
+        std::pair{"update taxes by a couple of days", "unreadable date or time 'by a couple of days'"}}) {
     const auto r = parse(text, dec9());
     EXPECT_FALSE(r.due_at.has_value()) << text;
     ASSERT_FALSE(r.problems.empty()) << text;
@@ -1808,6 +1811,115 @@ TEST(ChatParser, AMeasuredNumberAfterAtIsNoTime) {
   expect_plain_title("change oil at 5000 miles");
   expect_plain_title("bake bread at 450 degrees");
   expect_dated({"rotate tires at 5 pm", "rotate tires", "2026-03-04T22:00:00Z"});
+}
+
+// A move by an amount after a verb that moves a task is a shift of its due date ("postpone the report by 2
+// days" was an update with the unreadable date 'by 2 days' and the target "report by 2 days").
+TEST(ChatParser, AMoveByAnAmountIsAShift) {
+  struct Case {
+    const char* text;
+    const char* shift;  // iso_duration
+    const char* words;  // the shift span
+  };
+  for (const auto& c :
+       std::initializer_list<Case>{{"postpone the report by 2 days", "P2D", "by 2 days"},
+                                   {"push the report back a week", "P1W", "back a week"},
+                                   {"push back the report by 2 days", "P2D", "by 2 days"},
+                                   {"push the report out a month", "P1M", "out a month"},
+                                   {"move the report back by 1 day", "P1D", "back by 1 day"},
+                                   {"move the report 2 days later", "P2D", "2 days later"},
+                                   {"delay the report a week later", "P1W", "a week later"},
+                                   {"postpone the report 2 weeks", "P2W", "2 weeks"},
+                                   {"reschedule the report by 3 hours", "PT3H", "by 3 hours"},
+                                   {"defer the report by 30 minutes", "PT30M", "by 30 minutes"},
+                                   {"bump the report by a couple of days", "P2D", "by a couple of days"},
+                                   {"postpone the report by a week", "P1W", "by a week"},
+                                   {"postpone the report by half an hour", "PT30M", "by half an hour"},
+                                   {"postpone the report by a year", "P1Y", "by a year"},
+                                   {"delay the report by 2h", "PT2H", "by 2h"},
+                                   {"move the report earlier by 2 days", "-P2D", "earlier by 2 days"},
+                                   {"move the report 2 days earlier", "-P2D", "2 days earlier"},
+                                   {"move the report up by a day", "-P1D", "up by a day"},
+                                   {"bring the report forward a day", "-P1D", "forward a day"},
+                                   {"pull the report forward by 2 weeks", "-P2W", "forward by 2 weeks"}}) {
+    const auto r = parse(c.text, ny());
+    EXPECT_EQ(r.intent, Intent::update) << c.text;
+    EXPECT_EQ(r.target, "report") << c.text;
+    ASSERT_TRUE(r.shift) << c.text;
+    EXPECT_EQ(iso_duration(*r.shift), c.shift) << c.text;
+    EXPECT_EQ(to_json(r)["shift"], c.shift) << c.text;
+    EXPECT_FALSE(r.due_at) << c.text;
+    EXPECT_TRUE(r.problems.empty()) << c.text << ": " << r.problems.front();
+    EXPECT_GE(r.confidence, 0.7) << c.text;
+    int spans = 0;
+    for (const auto& sp : r.spans) {
+      if (sp.kind != SpanKind::shift) continue;
+      ++spans;
+      EXPECT_EQ(spanned(c.text, sp), c.words) << c.text;
+    }
+    EXPECT_EQ(spans, 1) << c.text;
+  }
+  // A task whose title holds date words is named whole.
+  const std::vector<std::string> titles = {"weekly report"};
+  ParseContext ctx = ny();
+  ctx.titles = &titles;
+  const auto weekly = parse("postpone weekly report by 2 days", ctx);
+  EXPECT_EQ(weekly.target, "weekly report");
+  ASSERT_TRUE(weekly.shift);
+  EXPECT_EQ(*weekly.shift, (Shift{2, Shift::Unit::day}));
+  EXPECT_GE(weekly.confidence, 0.7);
+  // "bring"/"pull" without a move start a title.
+  expect_plain_title("bring snacks forward");
+  expect_plain_title("bring the forward plan to the meeting");
+  expect_plain_title("pull weeds");
+  // Not a shift: no moving verb, a date, a reminder, an amount inside the name.
+  EXPECT_TRUE(to_json(parse("move the report to friday", ny()))["shift"].is_null());
+  EXPECT_FALSE(parse("remind me 2 days before the report", ny()).shift);
+  const auto workshop = parse("move 2 day workshop to friday", ny());
+  EXPECT_FALSE(workshop.shift);
+  EXPECT_EQ(workshop.target, "2 day workshop");
+  const auto change = parse("change the report by 2 days", ny());  // not a verb that moves a task
+  EXPECT_FALSE(change.shift);
+  EXPECT_LT(change.confidence, 0.7);
+}
+
+// What cannot be read as one move is a problem: no shift, no due date, never a guess.
+TEST(ChatParser, AMoveThatCannotBeReadIsAProblem) {
+  for (const auto& [text, problem] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"postpone the report to friday by 2 days", "both a new date and a move by an amount"},
+           {"postpone the report by 2 days to 3pm", "both a new date and a move by an amount"},
+           {"move the report forward a week", "which way is 'forward a week'?"},
+           {"postpone the report by 1.5 days", "unreadable move 'by 1.5 days'"},
+           {"postpone the report by 0 days", "unreadable move 'by 0 days'"},
+           {"postpone the report by 2 days by 3 hours", "two moves by an amount"}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::update) << text;
+    EXPECT_FALSE(r.shift) << text;
+    EXPECT_FALSE(r.due_at) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_EQ(r.problems.front().rfind(problem, 0), 0u) << text << ": " << r.problems.front();
+    EXPECT_EQ(r.problems.size(), 1u) << text << ": " << r.problems.back();
+  }
+}
+
+TEST(ChatParser, ShiftsAsIsoDurations) {
+  for (const auto& [shift, iso] :
+       std::initializer_list<std::pair<Shift, const char*>>{{{2, Shift::Unit::day}, "P2D"},
+                                                            {{1, Shift::Unit::week}, "P1W"},
+                                                            {{1, Shift::Unit::month}, "P1M"},
+                                                            {{3, Shift::Unit::year}, "P3Y"},
+                                                            {{3, Shift::Unit::hour}, "PT3H"},
+                                                            {{30, Shift::Unit::minute}, "PT30M"},
+                                                            {{-2, Shift::Unit::day}, "-P2D"},
+                                                            {{-45, Shift::Unit::minute}, "-PT45M"},
+                                                            {{9999, Shift::Unit::week}, "P9999W"}}) {
+    EXPECT_EQ(iso_duration(shift), iso);
+    EXPECT_EQ(parse_shift(iso), shift) << iso;
+  }
+  for (const char* bad : {"", "P", "-", "P0D", "P10000D", "P1DT2H", "PT2D", "P2H", "2D", "P-2D", "P+2D",
+                          "--P2D", "P2.5D", "P2d", "PT", "P2DX", " P2D"})
+    EXPECT_FALSE(parse_shift(bad)) << bad;
 }
 
 }  // namespace
