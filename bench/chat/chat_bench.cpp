@@ -54,7 +54,7 @@ int draft_mode(const char* path) {
     auto j = todo::chat::to_json(todo::chat::parse(c.at("text").get<std::string>(), *ctx));
     nlohmann::json e;
     for (const char* k : {"intent", "title", "due_at", "all_day", "recurrence", "recurrence_mode",
-                          "reminders", "priority", "tags", "target", "query", "index"})
+                          "reminders", "priority", "tags", "target", "query", "index", "shift"})
       e[k] = j[k];
     e["confidence"] = j["confidence"].get<double>() >= 0.7 ? "high" : "low";
     c["expect"] = e;
