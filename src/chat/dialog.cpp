@@ -886,10 +886,17 @@ nlohmann::json kept_reminders(Step& s, const std::string& task_id) {
   nlohmann::json kept = nlohmann::json::array();
   const auto now = std::chrono::system_clock::now();
   for (const auto& rem : reminders::list_for_task(s.w, s.actor.user_id, task_id)) {
+    // Snoozed to a time still to come: it comes back snoozed to it, also when its own time has passed.
+    const bool snoozed = rem.snoozed && rem.state == "scheduled" && rem.fire_at && *rem.fire_at > now;
+    nlohmann::json k;
     if (rem.before_due)
-      kept.push_back({{"before_due", *rem.before_due}});
-    else if (rem.at && *rem.at > now)
-      kept.push_back({{"at", format_rfc3339(*rem.at)}});
+      k = {{"before_due", *rem.before_due}};
+    else if (rem.at && (*rem.at > now || snoozed))
+      k = {{"at", format_rfc3339(*rem.at)}};
+    else
+      continue;
+    if (snoozed) k["snoozed_until"] = format_rfc3339(*rem.fire_at);
+    kept.push_back(std::move(k));
   }
   return kept;
 }
@@ -1082,8 +1089,14 @@ nlohmann::json creation_of(const nlohmann::json& snap) {
 /// meanwhile: they never fire late), the entries below that name the deleted one follow the new one, and the
 /// action.
 void restored(Step& s, const nlohmann::json& snap, const Task& t, const nlohmann::json& reminders) {
-  for (const auto& rem : reminders)
-    reminders::restore(s.w, s.actor.user_id, t.id, reminders::parse_new_reminder(rem));
+  for (const auto& kept : reminders) {
+    nlohmann::json rem = kept;
+    std::optional<Instant> snoozed_until;
+    if (rem.contains("snoozed_until") && rem["snoozed_until"].is_string())
+      snoozed_until = parse_rfc3339(rem["snoozed_until"].get<std::string>());
+    rem.erase("snoozed_until");
+    reminders::restore(s.w, s.actor.user_id, t.id, reminders::parse_new_reminder(rem), snoozed_until);
+  }
   const std::string old_id = snap.value("id", std::string());
   rebase(s, old_id, snap.value("version", 0), t.id, t.version);
   for (auto& e : s.c.actions)  // a completion below that created it: undoing it finds it as created

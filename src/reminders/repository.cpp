@@ -50,16 +50,20 @@ const db::Statement kRemove{"reminders_remove",
 // The task is read FOR SHARE: a completion in flight is waited for and its outcome seen (read unlocked, the
 // task stayed open in this statement's snapshot, while its reminder, waited for, was cancelled meanwhile, and
 // the snooze armed it again). Locks are taken task first, then reminder, as by every writer that takes both.
-const db::Statement kSnooze{
-    "reminders_snooze",
-    "WITH t AS (SELECT t.user_id, t.id, t.timezone FROM reminders r JOIN tasks t ON t.user_id = r.user_id "
-    "AND t.id = r.task_id WHERE r.user_id = $1 AND r.id = $2 AND t.status = 'open' FOR SHARE OF t) "
-    "UPDATE reminders r SET fire_at = reminder_shift(now(), t.timezone, $3, 1), "
-    "snoozed = true, state = 'scheduled', fired_at = NULL, email_pending = false, claimed_by = NULL, "
-    "lease_until = NULL, attempts = 0, next_attempt_at = NULL, last_error = NULL, delivered_at = NULL, "
-    "updated_at = now() "
-    "FROM t WHERE r.user_id = $1 AND r.id = $2 AND t.user_id = r.user_id AND t.id = r.task_id "
-    "AND r.state <> 'firing' RETURNING " TODO_REMINDER_COLUMNS};
+#define TODO_SNOOZE(fire_at)                                                                              \
+  "WITH t AS (SELECT t.user_id, t.id, t.timezone FROM reminders r JOIN tasks t ON t.user_id = r.user_id " \
+  "AND t.id = r.task_id WHERE r.user_id = $1 AND r.id = $2 AND t.status = 'open' FOR SHARE OF t) "        \
+  "UPDATE reminders r SET fire_at = " fire_at                                                             \
+  ", "                                                                                                    \
+  "snoozed = true, state = 'scheduled', fired_at = NULL, email_pending = false, claimed_by = NULL, "      \
+  "lease_until = NULL, attempts = 0, next_attempt_at = NULL, last_error = NULL, delivered_at = NULL, "    \
+  "updated_at = now() "                                                                                   \
+  "FROM t WHERE r.user_id = $1 AND r.id = $2 AND t.user_id = r.user_id AND t.id = r.task_id "             \
+  "AND r.state <> 'firing' RETURNING " TODO_REMINDER_COLUMNS
+const db::Statement kSnooze{"reminders_snooze", TODO_SNOOZE("reminder_shift(now(), t.timezone, $3, 1)")};
+// A reminder an undo re-creates was snoozed when its task was deleted: snoozed again, to the same time.
+const db::Statement kSnoozeUntil{"reminders_snooze_until", TODO_SNOOZE("$3::timestamptz")};
+#undef TODO_SNOOZE
 // The user's reminders by fire time (none last), and the upcoming ones alone: one statement each, so that
 // each walks its index from the cursor and reads about `limit` rows (reminders_list_idx, 0025, and the
 // partial reminders_upcoming_idx). One statement for both, with the filter as a parameter, read and sorted
@@ -116,6 +120,7 @@ const db::Registration kRegistered{kTaskExists,
                                    kFind,
                                    kRemove,
                                    kSnooze,
+                                   kSnoozeUntil,
                                    kList,
                                    kListUpcoming,
                                    kCopyRelative,
@@ -224,6 +229,13 @@ bool remove(pqxx::transaction_base& w, const std::string& user_id, const std::st
 std::optional<Reminder> snooze(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
                                const Duration& d) {
   auto res = w.exec_prepared(kSnooze.name, user_id, id, format_duration(d));
+  if (res.empty()) return std::nullopt;
+  return from_row(res[0]);
+}
+
+std::optional<Reminder> snooze_until(pqxx::transaction_base& w, const std::string& user_id,
+                                     const std::string& id, Instant until) {
+  auto res = w.exec_prepared(kSnoozeUntil.name, user_id, id, format_rfc3339(until));
   if (res.empty()) return std::nullopt;
   return from_row(res[0]);
 }

@@ -27,8 +27,11 @@ Reminder create(pqxx::transaction_base& w, const std::string& user_id, const std
 }
 
 Reminder restore(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
-                 const NewReminder& r) {
-  return add(w, user_id, task_id, r, /*may_fire_late=*/false);
+                 const NewReminder& r, std::optional<Instant> snoozed_until) {
+  auto restored = add(w, user_id, task_id, r, /*may_fire_late=*/false);
+  if (snoozed_until && *snoozed_until > now())
+    if (auto snoozed = repository::snooze_until(w, user_id, restored.id, *snoozed_until)) return *snoozed;
+  return restored;
 }
 
 std::vector<Reminder> list_for_task(pqxx::transaction_base& w, const std::string& user_id,

@@ -899,6 +899,61 @@ TEST_F(ChatDialogTest, UndoOfADeleteReCreatesADoneTaskOfAnEndedSeries) {
   EXPECT_EQ(back[0]["generate_ahead"], 0) << back[0];
 }
 
+// A reminder snoozed when its task is deleted comes back snoozed to the same time with the undo: an absolute
+// one, a relative one, and one snoozed after it fired (its own time passed). They came back at their own
+// times (the relative one at its time before the due date, the absolute one missed) or not at all.
+TEST_F(ChatDialogTest, AnUndoOfADeleteKeepsSnoozes) {
+  auto u = user();
+  const long long minute = 60'000'000LL;
+  const auto now_us = [] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(todo::now().time_since_epoch()).count();
+  };
+  const std::string task = create_task(
+      u.client, {{"title", "renew passport"}, {"due_at", rfc3339_us(now_us() + 300 * minute)}})["id"];
+  const auto add_reminder = [&](const json& body) {
+    const auto r = u.client.post("/api/v1/tasks/" + task + "/reminders", body);
+    if (r.status != 201) throw std::runtime_error("POST reminder: " + r.describe());
+    return r.json()["id"].get<std::string>();
+  };
+  const auto snooze = [&](const std::string& id, const std::string& duration) {
+    const auto r = u.client.post("/api/v1/reminders/" + id + "/snooze", json{{"duration", duration}});
+    if (r.status != 200) throw std::runtime_error("snooze: " + r.describe());
+  };
+  const std::string soon = add_reminder({{"at", rfc3339_us(now_us() + 2'000'000)}});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (reminders_of(u, task)[0]["state"] != "delivered" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(reminders_of(u, task)[0]["state"], "delivered");
+  snooze(soon, "PT10M");  // fired, then snoozed: its own time has passed
+  snooze(add_reminder({{"at", rfc3339_us(now_us() + 60 * minute)}}), "PT3H");
+  snooze(add_reminder({{"before_due", "PT4H"}}), "PT2H");
+  const json before = reminders_of(u, task);
+  ASSERT_EQ(before.size(), 3u) << before;
+  for (const auto& r : before) {
+    ASSERT_EQ(r["snoozed"], true) << r;
+    ASSERT_EQ(r["state"], "scheduled") << r;
+  }
+
+  auto q = say(u, "delete renew passport");
+  const std::string conv = q["conversation_id"];
+  ASSERT_EQ(q["options"], json::array({"yes", "no"})) << q;
+  ASSERT_EQ(say(u, "yes", conv)["actions"].size(), 1u);
+  ASSERT_NE(say(u, "undo", conv)["reply"].get<std::string>().find("Undone"), std::string::npos);
+
+  const json back = task_titled(u, "renew passport");
+  ASSERT_TRUE(back.is_object()) << back;
+  const json after = reminders_of(u, back["id"]);
+  ASSERT_EQ(after.size(), 3u) << after;
+  for (std::size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(before[i].dump());
+    EXPECT_EQ(after[i]["at"], before[i]["at"]);
+    EXPECT_EQ(after[i]["before_due"], before[i]["before_due"]);
+    EXPECT_EQ(after[i]["fire_at"], before[i]["fire_at"]) << after[i];
+    EXPECT_EQ(after[i]["snoozed"], true) << after[i];
+    EXPECT_EQ(after[i]["state"], "scheduled") << after[i];
+  }
+}
+
 // Reminders an undo of a delete re-creates (a plain task's, each restored occurrence's of a series) whose
 // time has passed by then are missed, as a copy to a new occurrence is: they never fire late. (They were
 // stored scheduled, from the task's status alone, and fired at once.)

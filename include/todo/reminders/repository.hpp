@@ -37,6 +37,9 @@ bool remove(pqxx::transaction_base& w, const std::string& user_id, const std::st
 /// and it is not being delivered right now.
 std::optional<Reminder> snooze(pqxx::transaction_base& w, const std::string& user_id, const std::string& id,
                                const Duration& d);
+/// As snooze, to the instant `until` (an undo puts back a reminder that was snoozed to it).
+std::optional<Reminder> snooze_until(pqxx::transaction_base& w, const std::string& user_id,
+                                     const std::string& id, Instant until);
 
 /// One page of the user's reminders, ordered by fire time (unscheduled last) then id.
 struct Page {

@@ -20,9 +20,10 @@ Reminder get(pqxx::transaction_base& w, const std::string& user_id, const std::s
 Reminder create(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
                 const NewReminder& r);
 /// As create, for a reminder the task had before (an undo re-creates it): one whose time has passed by now is
-/// missed, never fired late.
+/// missed, never fired late. One that was snoozed to `snoozed_until` is snoozed to it again while it is still
+/// to come (and the task open).
 Reminder restore(pqxx::transaction_base& w, const std::string& user_id, const std::string& task_id,
-                 const NewReminder& r);
+                 const NewReminder& r, std::optional<Instant> snoozed_until = std::nullopt);
 /// The task's reminders, oldest first; Error(not_found) without such a task.
 std::vector<Reminder> list_for_task(pqxx::transaction_base& w, const std::string& user_id,
                                     const std::string& task_id);
