@@ -353,6 +353,9 @@ std::vector<Instant> expand(const Rule& rule, Instant dtstart, std::string_view 
     for (auto lt : locals) {
       const Instant t = z->to_instant(lt);
       if (t <= after) continue;
+      // The wall times end with local year 9999; west of UTC its last days are instants of year 10000,
+      // which RFC 3339 cannot write: the series ends there too (instants only grow from here).
+      if (!in_rfc3339_range(t)) return out;
       out.push_back(t);
       if (out.size() == count) return out;
     }

@@ -207,6 +207,18 @@ TEST(ExpandBounds, EndsAtYear9999) {
   EXPECT_EQ(v.size(), 8u);  // 2026, 3026, …, 9026
 }
 
+// West of UTC the last local days of year 9999 are instants of year 10000, which RFC 3339 cannot write: no
+// such occurrence is given (a task due then could not be sent back).
+TEST(ExpandBounds, EndsAtTheLastInstantOfYear9999) {
+  const Rule r = parse("FREQ=DAILY");
+  const Instant start = wall("9999-12-29T12:00:00", "Etc/GMT+12");  // 9999-12-30T00:00:00Z
+  std::vector<std::string> got;
+  for (const Instant t : expand(r, start, "Etc/GMT+12", start - std::chrono::microseconds{1}, 10))
+    got.push_back(format_rfc3339(t));
+  EXPECT_EQ(got, (V{"9999-12-30T00:00:00Z", "9999-12-31T00:00:00Z"}));
+  EXPECT_FALSE(next_after(r, start, "Etc/GMT+12", wall("9999-12-30T12:00:00", "Etc/GMT+12")));
+}
+
 // A rule that never occurs after its start (COUNT and UNTIL aside) is found within one calendar cycle of its
 // periods; one that does, however rarely, is never taken for one.
 TEST(ExpandBounds, NeverOccursAfterStart) {
