@@ -43,6 +43,15 @@ std::optional<Instant> after_completion_next(const recurrence::Rule& rule, const
 
 }  // namespace
 
+Instant still_to_come_after(const Task& t, Instant now) {
+  if (!t.all_day) return now;
+  const recurrence::Zone& z = recurrence::zone(t.timezone);
+  const auto today = date::floor<date::days>(z.to_local(now));
+  // The day's first instant (to_instant moves a midnight that a spring-forward skips to the day's first wall
+  // time), and an occurrence at that instant is still to come.
+  return std::min(now, z.to_instant(today) - std::chrono::microseconds(1));
+}
+
 std::optional<Instant> next_due(const Task& src, const Task& prev, Instant now) {
   if (!src.recurrence || !prev.due_at) return std::nullopt;
   const Instant start = src.series_start.value_or(*prev.due_at);
@@ -52,7 +61,8 @@ std::optional<Instant> next_due(const Task& src, const Task& prev, Instant now) 
   if (beyond_count(parsed, prev.occurrence.value_or(0) + 1)) return std::nullopt;
   const auto rule = series_rule(parsed, src, start);
   if (!rule) return std::nullopt;
-  return recurrence::next_after(*rule, start, src.timezone, std::max(*prev.due_at, now));
+  return recurrence::next_after(*rule, start, src.timezone,
+                                std::max(*prev.due_at, still_to_come_after(src, now)));
 }
 
 bool on_schedule(const Task& t, const std::vector<Task>& series) {
@@ -100,7 +110,8 @@ std::vector<Instant> upcoming(const Task& t, Instant now, std::size_t count) {
   }
   const auto rule = series_rule(parsed, t, start);
   if (!rule) return out;
-  return recurrence::expand(*rule, start, t.timezone, std::max(*t.due_at, now), count);
+  return recurrence::expand(*rule, start, t.timezone, std::max(*t.due_at, still_to_come_after(t, now)),
+                            count);
 }
 
 }  // namespace todo::tasks::recurring

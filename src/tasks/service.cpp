@@ -568,7 +568,7 @@ std::vector<Occurrence> occurrence_list(pqxx::transaction_base& w, const std::st
       continue;
     if (other.status == Status::open) latest = &other;
     highest = &other;
-    if (*other.due_at > at && out.size() < count)
+    if (*other.due_at > recurring::still_to_come_after(other, at) && out.size() < count)
       out.push_back({*other.due_at, other.id, other.occurrence, other.status});
   }
   int top = highest->occurrence.value_or(0);

@@ -170,6 +170,41 @@ TEST_F(RecurrenceTest, CompletingCreatesTheNextOccurrence) {
   EXPECT_TRUE(IsProblem(u.client.get("/api/v1/tasks/" + new_uuid_like() + "/occurrences"), 404));
 }
 
+// A daily all-day chore ticked off a day late: today's occurrence is not missed (its day is not over, as for
+// the overdue filter), so completing yesterday's creates today's, in the task's own zone (UTC+14 here, where
+// "today" starts 14 hours before it does in UTC), and the occurrences list shows it.
+TEST_F(RecurrenceTest, CompletingAnOverdueAllDaySeriesKeepsToday) {
+  using namespace std::chrono;
+  const auto midnight = [](int from_today) {  // a day's start in Pacific/Kiritimati (UTC+14, no DST)
+    const auto local_day = floor<days>(system_clock::now() + hours{14}) + days{from_today};
+    const year_month_day utc{local_day - days{1}};  // 14 hours before local midnight: 10:00 the day before
+    char out[32];
+    std::snprintf(out, sizeof out, "%04d-%02u-%02uT10:00:00Z", static_cast<int>(utc.year()),
+                  static_cast<unsigned>(utc.month()), static_cast<unsigned>(utc.day()));
+    return std::string(out);
+  };
+  auto u = user();
+  const std::string today = midnight(0);
+  const auto t = create_task(u.client, {{"title", "water plants"},
+                                        {"due_at", midnight(-1)},
+                                        {"all_day", true},
+                                        {"timezone", "Pacific/Kiritimati"},
+                                        {"recurrence", "FREQ=DAILY"}});
+  const auto occ = u.client.get(path_of(t) + "/occurrences?count=2");
+  ASSERT_EQ(occ.status, 200) << occ.describe();
+  const auto listed = strings(occ.json()["occurrences"]);
+  ASSERT_EQ(u.client.post(path_of(t) + "/complete").status, 200);
+  const std::string later = midnight(0);  // the day may have turned meanwhile
+  const auto all = series_of(u.client, t["id"]);
+  ASSERT_EQ(all.size(), 2u);
+  const std::string next = all[1]["due_at"];
+  EXPECT_TRUE(next == today || next == later) << next << ", today begins at " << today;
+  EXPECT_TRUE(!listed.empty() && (listed[0] == today || listed[0] == later)) << occ.describe();
+  const auto after = u.client.get(path_of(t) + "/occurrences?count=1");
+  ASSERT_EQ(after.status, 200) << after.describe();
+  EXPECT_EQ(after.json()["items"][0]["task_id"], all[1]["id"]) << after.describe();
+}
+
 /// GET /api/v1/tasks/{id}/reminders (200 asserted by the caller's expectations on the items).
 nlohmann::json reminders_of(HttpClient& client, const nlohmann::json& task) {
   const auto r = client.get(path_of(task) + "/reminders");

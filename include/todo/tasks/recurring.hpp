@@ -14,12 +14,18 @@
 
 namespace todo::tasks::recurring {
 
+/// The instant after which an occurrence of the task's series is still to come at `now`: `now` itself for a
+/// timed task; for an all-day one the start of today in its zone (just before it), as today's occurrence is
+/// not missed until its day is over (the overdue filter's rule).
+Instant still_to_come_after(const Task& t, Instant now);
+
 /// The due time of the occurrence that follows `prev` in the series of `rule_source` (whose recurrence,
 /// mode, zone and series_start apply), or nullopt when COUNT/UNTIL have ended the series. COUNT bounds the
 /// occurrence numbers (0 to COUNT - 1), which a "this and following" edit keeps: the series' count goes on
 /// from the edited occurrence instead of starting again with the new schedule.
-/// - fixed: the first occurrence of the schedule after both prev's due_at and `now`: occurrences missed while
-///   the series was overdue are skipped, not created in bulk.
+/// - fixed: the first occurrence of the schedule after both prev's due_at and `now` (for an all-day series,
+///   today's counts: still_to_come_after): occurrences missed while the series was overdue are skipped, not
+///   created in bulk.
 /// - after_completion: `now` (the completion) + the rule's interval, at series_start's time of day.
 std::optional<Instant> next_due(const Task& rule_source, const Task& prev, Instant now);
 
