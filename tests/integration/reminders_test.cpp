@@ -1,6 +1,7 @@
 // Integration: reminder SQL on a throwaway PostgreSQL — the repository and the triggers that keep reminders
 // in step with their task, firing (outbox event, exactly once under concurrent claimers) and e-mail leases (a
 // crashed replica's expired lease is taken over, a lost lease cannot mark delivered).
+#include <date/tz.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -228,6 +229,41 @@ TEST_F(RemindersTest, SqlZonesAgreeWithRecurrenceZones) {
         }
       }
     }
+  }
+}
+
+// Wall times around every change of a zone's offset, however large: Casey's 3-hour fall-backs (2009-2023),
+// Lord Howe's 30-minute DST, Kathmandu's +05:30 → +05:45, Juneau's repeated day of 1867 (+15:02 → -08:57).
+// The first instant of a repeated wall time is the same in SQL as in recurrence::Zone.
+TEST_F(RemindersTest, SqlFirstInstantsAgreeAcrossLargeOffsetChanges) {
+  using namespace std::chrono;
+  pqxx::nontransaction n(*conn_);
+  for (const char* name : {"Antarctica/Casey", "Australia/Lord_Howe", "Asia/Kathmandu", "America/Juneau"}) {
+    SCOPED_TRACE(name);
+    const auto& zone = recurrence::zone(name);
+    const date::time_zone* tz = date::locate_zone(name);
+    auto info = tz->get_info(date::sys_seconds{date::sys_days{date::year{1850} / 1 / 1}});
+    int changes = 0;
+    while (info.end < date::sys_seconds{date::sys_days{date::year{2030} / 1 / 1}}) {
+      const auto change = info.end;
+      const auto before = info.offset;
+      info = tz->get_info(change);
+      if (info.offset >= before) continue;  // only fall-backs repeat wall times
+      ++changes;
+      const auto reach = before - info.offset + hours{1};
+      for (auto t = change - reach; t <= change + reach; t += minutes{30}) {
+        const auto epoch = static_cast<long long>(t.time_since_epoch().count());
+        const auto wall = zone.to_local(time_point_cast<microseconds>(t));
+        const auto first = zone.to_instant(wall);
+        const auto sql = n.exec_params(
+            "SELECT extract(epoch FROM wall_time_first_instant(to_timestamp($1) AT TIME ZONE tz_file($2), "
+            "$2))::bigint",
+            epoch, name)[0][0];
+        EXPECT_EQ(sql.as<long long>(), duration_cast<seconds>(first.time_since_epoch()).count())
+            << "wall time of " << format_rfc3339(time_point_cast<microseconds>(t));
+      }
+    }
+    EXPECT_GT(changes, 0);
   }
 }
 
