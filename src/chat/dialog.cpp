@@ -1451,6 +1451,9 @@ std::string describe(const Reading& r, const date::time_zone* zone) {
   if (r.priority) out += ", " + std::string(to_string(*r.priority)) + " priority";
   for (const auto& tag : r.tags)
     out += " #" + tag;
+  // What "yes" adds besides the task, said as the reply after it says it.
+  if (r.intent == Intent::create && !r.reminders.empty())
+    out += ", with " + reminders_phrase(r.reminders, zone);
   return out;
 }
 

@@ -453,8 +453,9 @@ class Parser {
   bool remind_lead_ = false;    // the message starts with "remind me"
   bool reminder_mode_ = false;  // dates and times after a mid-text "remind me" belong to the reminder
   bool list_ = false;
-  bool unreadable_ = false;  // something date- or time-like could not be read: no due date at all
-  bool to_prep_ = false;     // a date or time came after "to"/"until" ("move X to friday")
+  bool unreadable_ = false;       // something date- or time-like could not be read: no due date at all
+  bool reminder_passed_ = false;  // "remind me to X today" after 09:00: no reminder (it would fire late)
+  bool to_prep_ = false;          // a date or time came after "to"/"until" ("move X to friday")
   bool priority_via_to_ = false;
   bool ambiguous_verb_ = false;  // make/set/change/update/edit: an update only with a sign of one
   bool yesno_ =
@@ -2461,6 +2462,7 @@ void Parser::finish_dates() {
         all_day = false;
       } else if (*due >= wall_to_instant(clk_.zone, clk_.today, 0)) {
         problem("no time for the reminder (09:00, the time a date alone reminds at, has passed)");
+        reminder_passed_ = true;
       }
     }
     r_.due_at = due;
@@ -3499,7 +3501,7 @@ Reading Parser::run() {
           break;
         }
         // "remind me to X at T": a task due at T with a reminder at the due time (PT0S)
-        if (r_.due_at && offsets_.empty() && r_.reminders.empty())
+        if (r_.due_at && offsets_.empty() && r_.reminders.empty() && !reminder_passed_)
           r_.reminders.push_back(Reminder{std::chrono::seconds(0), std::nullopt});
         if (!r_.due_at) problem("no time for the reminder");
       }

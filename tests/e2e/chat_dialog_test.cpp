@@ -1771,6 +1771,41 @@ TEST_F(ChatDialogTest, UnsureAnswersToAQuestionDoNotAct) {
   EXPECT_EQ(tasks_of(u, "status=done").size(), 1u);
 }
 
+// "remind me to X today" once 09:00 (the time a date alone reminds at) has passed in the user's zone: the
+// offer and what "yes" creates are the same, a task due today and no reminder (one at the due time would
+// have fired at once, hours late); a reading with reminders says them in its offer.
+TEST_F(ChatDialogTest, AnOfferSaysWhatYesCreates) {
+  using namespace std::chrono;
+  const int utc_hour =
+      static_cast<int>(duration_cast<hours>(system_clock::now().time_since_epoch()).count() % 24);
+  const int east = 15 - utc_hour > 14 ? 15 - utc_hour - 24 : 15 - utc_hour;  // local 15:xx
+  const std::string zone_name =
+      "Etc/GMT" + std::string(east >= 0 ? "-" : "+") + std::to_string(std::abs(east));
+  auto u = user({{"timezone", zone_name}});
+  const auto q = say(u, "remind me to pay rent today");
+  EXPECT_TRUE(q["needs_clarification"].get<bool>()) << q;
+  const std::string offer = q["reply"];
+  EXPECT_NE(offer.find("Did you mean: create \u201cpay rent\u201d, due "), std::string::npos) << offer;
+  EXPECT_EQ(offer.find("with a reminder"), std::string::npos) << offer;
+  const auto yes = say(u, "yes", q["conversation_id"]);
+  ASSERT_EQ(yes["actions"].size(), 1u) << yes;
+  EXPECT_EQ(yes["actions"][0]["task"]["all_day"], true) << yes;
+  const auto rs =
+      u.client.get("/api/v1/tasks/" + yes["actions"][0]["task"]["id"].get<std::string>() + "/reminders");
+  ASSERT_EQ(rs.status, 200) << rs.describe();
+  EXPECT_EQ(rs.json()["items"], json::array()) << "no reminder at a passed midnight";
+
+  const auto with = say(u, "call mom yesterday at 5pm, remind me 10 minutes before");
+  EXPECT_NE(
+      with["reply"].get<std::string>().find(
+          "Did you mean: create \u201ccall mom\u201d, with no due date, with a reminder 10 minutes before?"),
+      std::string::npos)
+      << with;
+  const auto yes_with = say(u, "yes", with["conversation_id"]);
+  ASSERT_EQ(yes_with["actions"].size(), 1u) << yes_with;
+  EXPECT_EQ(yes_with["actions"][0]["reminders"].size(), 1u) << yes_with;
+}
+
 TEST_F(ChatDialogTest, LowConfidenceReadingIsOfferedAsAYesNoQuestion) {
   auto u = user();
   const auto q = say(u, "meet bob on the 35th");

@@ -305,6 +305,9 @@ TEST(ChatParser, ARemindMeWithADateAloneRemindsAtNine) {
   EXPECT_LT(late.confidence, 0.7);
   ASSERT_FALSE(late.problems.empty());
   EXPECT_NE(late.problems[0].find("no time for the reminder"), std::string::npos) << late.problems[0];
+  // What a "yes" to it could create: the task due today, without a reminder that would fire hours late.
+  EXPECT_TRUE(late.all_day);
+  EXPECT_TRUE(late.reminders.empty());
   // A plain create with a date stays all-day.
   EXPECT_TRUE(parse("call mom tomorrow", ny()).all_day);
 }
