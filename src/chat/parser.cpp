@@ -433,6 +433,8 @@ class Parser {
   std::optional<Instant> combine(const std::vector<DatePart>& ds, const std::vector<TimePart>& ts,
                                  const std::vector<Instant>& rel, bool& all_day, bool for_reminder);
   static bool fit_day_part(const TimePart& t, int part, bool from_date, int& minute, bool& next_day);
+  std::optional<int> range_start(const std::string& first, const ClockRead& b, std::size_t qa,
+                                 std::size_t qb);
 
   string_view text_;
   const ParseContext& ctx_;
@@ -446,8 +448,9 @@ class Parser {
   bool untag_ = false;  // "remove tag X from Y", "untag Y X": not something the dialog can do  // read again
                         // as a list: "tasks due this week" had no command word
   bool update_like_ = false;
-  bool mover_ = false;  // a verb that moves a task: "by 2 days" after it is a shift
-  bool bring_ = false;  // "bring/pull X forward": forward is earlier
+  bool mover_ = false;       // a verb that moves a task: "by 2 days" after it is a shift
+  bool bring_ = false;       // "bring/pull X forward": forward is earlier
+  bool after_date_ = false;  // "pay bill after friday": due the day after a date
   std::optional<Shift> shift_;
   bool shift_bad_ = false;      // a move by an amount that was not read ("by 1.5 days", "forward a day")
   bool remind_lead_ = false;    // the message starts with "remind me"
@@ -1234,29 +1237,31 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
   // time without am/pm takes the second's unless that puts it after it ("11-1pm" is 11:00); one with its own
   // keeps it ("11pm-1am" is 23:00).
   if (const std::size_t dash = w.find('-'); dash != string_view::npos && dash > 0) {
-    const string_view second = w.substr(dash + 1);
-    const auto b = clock_word(second, next, true);
+    const auto b = clock_word(w.substr(dash + 1), next, true);
     if (b && b->strong && b->minute >= 0) {
-      const string_view first = w.substr(0, dash);
-      auto a = clock_word(first, b->ampm ? (b->minute >= 12 * 60 ? "pm" : "am") : "", true);
-      bool own_ampm = false;
-      if (a && a->minute >= 0 && !a->uses_next) {  // "9am-10am", "9:00-10:30"
-        a = clock_word(first, "", true);
-        own_ampm = a && a->ampm;
-      }
-      const int written = a ? a->minute : -1;
-      if (a && !own_ampm && a->minute > b->minute && b->ampm) a->minute -= 12 * 60;
-      if (a && written >= 0 && a->minute < 0) {
-        // "10-9am": neither 10am nor 10pm the day before ends at 9am that day. Read as the evening to the
-        // next morning (10pm-9am, starting 22:00), but only as a question: a problem, never a sure reading.
-        a->minute += 24 * 60;
-        problem("a time range that ends before it starts " + quote(i, i + (b->uses_next ? 2 : 1)) +
-                " (read as " + std::to_string(a->minute / 60) + ":" + (a->minute % 60 < 10 ? "0" : "") +
-                std::to_string(a->minute % 60) + " to the next morning)");
-      }
-      if (a && a->minute >= 0) {
-        t.minute = a->minute;
+      if (const auto start = range_start(std::string(w.substr(0, dash)), *b, i, i + (b->uses_next ? 2 : 1))) {
+        t.minute = *start;
         return b->uses_next ? 2 : 1;
+      }
+    }
+  }
+  // "from 3 to 5pm", "3pm to 5pm", "9am until 11am", "between 3 and 5pm": a range in words, read as "3-5pm"
+  // is (its start), "from" with it ("from 3" was left in the title, "from 3pm to 5pm" two different times).
+  {
+    const bool between = w == "between";
+    std::size_t j = between ? i + 1 : i;
+    std::string first(free(j) ? low(j) : string_view());
+    const auto a = clock_word(first, "", true);
+    if (a && a->minute >= 0 && free_in(++j, {"am", "pm", "a.m", "p.m"})) first += low(j++);
+    if (a && a->minute >= 0 && (between ? free_is(j, "and") : free_in(j, {"to", "till", "until"})) &&
+        free(j + 1)) {
+      const auto b = clock_word(low(j + 1), free(j + 2) ? low(j + 2) : string_view(), true);
+      const std::size_t e = j + 1 + (b && b->uses_next ? 2 : 1);
+      if (b && b->strong && b->minute >= 0) {
+        if (const auto start = range_start(first, *b, i, e)) {
+          t.minute = *start;
+          return e - i;
+        }
       }
     }
   }
@@ -1282,6 +1287,31 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
     return k;
   }
   return 0;
+}
+
+// The start of a range of times whose end `b` was read ("9-10am", "from 3 to 5pm"): a first time without
+// am/pm takes the second's unless that puts it after it ("11-1pm" is 11:00); one with its own keeps it
+// ("11pm-1am" is 23:00). The end is not kept. nullopt when `first` is no time; [qa, qb) is the range's text.
+std::optional<int> Parser::range_start(const std::string& first, const ClockRead& b, std::size_t qa,
+                                       std::size_t qb) {
+  auto a = clock_word(first, b.ampm ? (b.minute >= 12 * 60 ? "pm" : "am") : "", true);
+  bool own_ampm = false;
+  if (a && a->minute >= 0 && !a->uses_next) {  // "9am-10am", "9:00-10:30"
+    a = clock_word(first, "", true);
+    own_ampm = a && a->ampm;
+  }
+  const int written = a ? a->minute : -1;
+  if (a && !own_ampm && a->minute > b.minute && b.ampm) a->minute -= 12 * 60;
+  if (a && written >= 0 && a->minute < 0) {
+    // "10-9am": neither 10am nor 10pm the day before ends at 9am that day. Read as the evening to the next
+    // morning (10pm-9am, starting 22:00), but only as a question: a problem, never a sure reading.
+    a->minute += 24 * 60;
+    problem("a time range that ends before it starts " + quote(qa, qb) + " (read as " +
+            std::to_string(a->minute / 60) + ":" + (a->minute % 60 < 10 ? "0" : "") +
+            std::to_string(a->minute % 60) + " to the next morning)");
+  }
+  if (a && a->minute >= 0) return a->minute;
+  return std::nullopt;
 }
 
 // ---------------------------------------------------------------- recurrence
@@ -2014,6 +2044,18 @@ bool Parser::slots_at(std::size_t i) {
         s = i;
         d.prep = {};
       }
+      // "pay bill after friday", "call mom the day after christmas": a new task due from the day after that
+      // date on, as a list reads "after friday" (from the end of Friday)
+      if (s == i && !bad && !list_ && !reminder_mode_ && r_.intent == Intent::create && i > 0 &&
+          free_is(i - 1, "after")) {
+        s = i - 1;
+        if (s > 0 && free_is(s - 1, "day")) s -= s > 1 && free_is(s - 2, "the") ? 2 : 1;
+        d.day = d.range_start = d.range_start + days(d.range_days);
+        d.range_days = 1;
+        d.default_minute = kNoTime;
+        d.weekday_only = false;
+        after_date_ = true;
+      }
       if (!bad) (reminder_mode_ ? rdates_ : dates_).push_back(d);
       take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::date));
       if (bad) unreadable_ = true;
@@ -2026,7 +2068,9 @@ bool Parser::slots_at(std::size_t i) {
     bool bad = false;
     if (std::size_t k = match_time(i, t, bad)) {
       if (free_is(i + k, "sharp")) ++k;  // "at 7 pm sharp"
-      const std::size_t s = back_prep(i, nullptr);
+      std::size_t s = back_prep(i, nullptr);
+      // "pick up dry cleaning after 5pm": the time from which it can be done, due then as "at 5pm" is
+      if (s == i && !list_ && !t.weak && i > 0 && free_is(i - 1, "after")) s = back_prep(i - 1, nullptr);
       if (!bad) (reminder_mode_ ? rtimes_ : times_).push_back(t);
       if (bad) unreadable_ = true;
       take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::time));
@@ -2454,6 +2498,11 @@ void Parser::finish_dates() {
     if (start_) ds.push_back(DatePart{*start_, *start_, 1, kNoTime, {}, false});
     if (until_) ds.push_back(DatePart{*until_, *until_, 1, kNoTime, {}, false});
     if (count_ > 0) problem("'times' without a recurrence");
+    // "pay bill after friday at 3pm": on Saturday at 3pm, or on Friday after 3pm? Not guessed.
+    if (after_date_ && (!times_.empty() || !rels_.empty())) {
+      problem("a time with 'after' a date");
+      unreadable_ = true;
+    }
     auto due = combine(ds, times_, rels_, all_day, false);
     if (due && all_day && remind_at_nine) {
       const Instant nine = wall_to_instant(clk_.zone, make_clock(clk_.zone, *due).today, 9 * 60);

@@ -1906,6 +1906,35 @@ TEST(ChatParser, AMoveThatCannotBeReadIsAProblem) {
   }
 }
 
+// "after 5pm" is the time from which the task can be done: due then, as "at 5pm" ("after" was left at the
+// title's end); "after friday" is the day after it (a list reads "after friday" from the end of Friday), and
+// a time with such a date is a problem. A range of times, "from 3 to 5pm", "between 3 and 5pm", "9am until
+// 11am", is due at its start as "3-5pm" is (it was "from 3" in the title, or two different times).
+TEST(ChatParser, AfterATimeAndRangesOfTimes) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"pick up dry cleaning after 5pm", "pick up dry cleaning", "2026-03-04T22:00:00Z"},
+           {"gym after 6pm tomorrow", "gym", "2026-03-05T23:00:00Z"},
+           {"pick up dry cleaning before 5pm", "pick up dry cleaning", "2026-03-04T22:00:00Z"},
+           {"pick up dry cleaning by 5pm", "pick up dry cleaning", "2026-03-04T22:00:00Z"},
+           {"pick up dry cleaning until 5pm", "pick up dry cleaning", "2026-03-04T22:00:00Z"},
+           {"pay bill after friday", "pay bill", "2026-03-07T05:00:00Z"},
+           {"call mom the day after christmas", "call mom", "2026-12-26T05:00:00Z"},
+           {"work on report from 3 to 5pm", "work on report", "2026-03-04T20:00:00Z"},
+           {"work on report from 3pm to 5pm", "work on report", "2026-03-04T20:00:00Z"},
+           {"meeting from 9am until 11am friday", "meeting", "2026-03-06T14:00:00Z"},
+           {"study between 3 and 5pm", "study", "2026-03-04T20:00:00Z"},
+           {"dentist from 3:30 to 4:30pm", "dentist", "2026-03-04T20:30:00Z"},
+           {"call bob 11 to 1pm", "call bob", "2026-03-04T16:00:00Z"}}) {
+    expect_dated(c);
+  }
+  expect_plain_title("call mom after work");
+  expect_plain_title("invite 3 to 5 people");
+  const auto r = parse("pay bill after friday at 3pm", ny());
+  EXPECT_FALSE(r.due_at.has_value());
+  EXPECT_LT(r.confidence, 0.7);
+  EXPECT_EQ(r.title, "pay bill");
+}
+
 TEST(ChatParser, ShiftsAsIsoDurations) {
   for (const auto& [shift, iso] :
        std::initializer_list<std::pair<Shift, const char*>>{{{2, Shift::Unit::day}, "P2D"},
