@@ -884,9 +884,9 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
       d.day = next ? first : first + days(d.range_days - 1);
       return 2;
     }
-    if (!next && in(x, {"morning", "afternoon", "evening"})) {
+    if (!next && in(x, {"morning", "afternoon", "evening", "am", "pm", "a.m", "p.m"})) {  // "this am"
       set(today);
-      d.default_minute = x == "morning" ? 9 * 60 : x == "afternoon" ? 15 * 60 : 19 * 60;
+      d.default_minute = in(x, {"morning", "am", "a.m"}) ? 9 * 60 : x == "evening" ? 19 * 60 : 15 * 60;
       return 2;
     }
   }
@@ -1192,6 +1192,15 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
     return 1;
   }
   if (w == "eod" || w == "cob") return t.minute = 17 * 60, 1;
+  // "tmrw am", "monday pm", "every monday am": am or pm alone right after a day (not after a number: "june 5
+  // pm") is its morning or its afternoon, as "tomorrow morning" is
+  if (in(w, {"am", "pm", "a.m", "p.m"}) && free(i) && i > 0 && !all_digits(low(i - 1)) && !spans_.empty() &&
+      (spans_.back().kind == SpanKind::date || spans_.back().kind == SpanKind::recurrence) &&
+      spans_.back().end == t_[i - 1].end) {
+    t.weak = true;
+    t.minute = w[0] == 'a' ? 9 * 60 : 15 * 60;
+    return 1;
+  }
   if (phrase(i, {"end", "of", "day"})) return t.minute = 17 * 60, 3;
   if (phrase(i, {"end", "of", "the", "day"})) return t.minute = 17 * 60, 4;
   if (phrase(i, {"the", "end", "of", "the", "day"})) return t.minute = 17 * 60, 5;

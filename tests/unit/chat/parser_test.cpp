@@ -1935,6 +1935,22 @@ TEST(ChatParser, AfterATimeAndRangesOfTimes) {
   EXPECT_EQ(r.title, "pay bill");
 }
 
+// "am" or "pm" alone after a day is its morning or its afternoon, as "tomorrow morning" is (09:00, 15:00);
+// it was left in the title ("call bob am", all day).
+TEST(ChatParser, AmOrPmAfterADayIsItsMorningOrAfternoon) {
+  for (const auto& c :
+       std::initializer_list<Dated>{{"call bob tmrw am", "call bob", "2026-03-05T14:00:00Z"},
+                                    {"call bob monday am", "call bob", "2026-03-09T13:00:00Z"},
+                                    {"call bob tomorrow pm", "call bob", "2026-03-05T20:00:00Z"},
+                                    {"call bob tmrw morning", "call bob", "2026-03-05T14:00:00Z"},
+                                    {"call bob this pm", "call bob", "2026-03-04T20:00:00Z"},
+                                    {"call bob tomorrow am at 8", "call bob", "2026-03-05T13:00:00Z"},
+                                    {"call bob friday p.m.", "call bob", "2026-03-06T20:00:00Z"}}) {
+    expect_dated(c);
+  }
+  expect_series({"gym every monday am", "gym", "2026-03-09T13:00:00Z", "FREQ=WEEKLY;BYDAY=MO"}, ny());
+}
+
 TEST(ChatParser, ShiftsAsIsoDurations) {
   for (const auto& [shift, iso] :
        std::initializer_list<std::pair<Shift, const char*>>{{{2, Shift::Unit::day}, "P2D"},
