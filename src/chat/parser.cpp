@@ -2559,8 +2559,23 @@ void Parser::finish_dates() {
 
 // ---------------------------------------------------------------- residual text
 
+// Brackets stay balanced in the residual text: an opening one is kept when words of its own are left before
+// its closing one, which is then kept too ("call grandma (bday is 1/12)" → "call grandma (bday)"); one whose
+// words were all read goes with them ("call bob (tomorrow)" → "call bob").
 std::string Parser::residual(std::size_t from, std::size_t to) const {
+  const auto opens = [&](std::size_t k) { return t_[k].punct && (t_[k].low == "(" || t_[k].low == "["); };
+  const auto closes = [&](std::size_t k) { return t_[k].punct && (t_[k].low == ")" || t_[k].low == "]"); };
+  // whether the bracket opened at k has a word left before the one that closes it
+  const auto keeps_words = [&](std::size_t k) {
+    for (std::size_t m = k + 1, depth = 1; m < n_; ++m) {
+      if (opens(m)) ++depth;
+      if (closes(m) && --depth == 0) return false;
+      if (!t_[m].punct && (!t_[m].used || named(m))) return true;
+    }
+    return false;
+  };
   std::string out;
+  int depth = 0;  // brackets opened in `out` and not closed yet
   to = std::min(to, n_);
   std::size_t i = from;
   while (i < to) {
@@ -2571,19 +2586,22 @@ std::string Parser::residual(std::size_t from, std::size_t to) const {
     std::size_t j = i;
     while (j + 1 < to && (!t_[j + 1].used || named(j + 1)))
       ++j;
-    // drop punctuation at the run's edges
+    // drop punctuation at the run's edges, but quotes and the brackets that stay
     std::size_t a = i;
     std::size_t b = j;
-    while (a <= b && t_[a].punct && t_[a].low != "(" && t_[a].low != "\"")
+    while (a <= b && t_[a].punct && !(opens(a) && keeps_words(a)) && t_[a].low != "\"" &&
+           !(closes(a) && depth > 0))
       ++a;
-    while (b >= a && b != static_cast<std::size_t>(-1) && t_[b].punct && t_[b].low != ")" &&
-           t_[b].low != "\"") {
+    while (b >= a && b != static_cast<std::size_t>(-1) && t_[b].punct && !closes(b) && t_[b].low != "\"" &&
+           !(opens(b) && keeps_words(b))) {
       if (b == 0) break;
       --b;
     }
-    if (a <= b && !(t_[b].punct && t_[b].low != ")" && t_[b].low != "\"")) {
-      if (!out.empty()) out += ' ';
+    if (a <= b && (!t_[b].punct || closes(b) || t_[b].low == "\"" || opens(b))) {
+      if (!out.empty() && !closes(a) && out.back() != '(' && out.back() != '[') out += ' ';
       out += text_.substr(t_[a].begin, t_[b].end - t_[a].begin);
+      for (std::size_t k = a; k <= b; ++k)
+        depth += opens(k) ? 1 : closes(k) && depth > 0 ? -1 : 0;
     }
     i = j + 1;
   }

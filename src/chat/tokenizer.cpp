@@ -26,7 +26,7 @@ std::size_t space_at(std::string_view s, std::size_t i) {
 
 // Always a token of its own.
 bool is_hard_punct(char c) {
-  return c == ',' || c == ';' || c == '?' || c == '(' || c == ')' || c == '"';
+  return c == ',' || c == ';' || c == '?' || c == '(' || c == ')' || c == '[' || c == ']' || c == '"';
 }
 
 // Split off the end of a word ("milk." "done!" "note:").

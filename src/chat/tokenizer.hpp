@@ -13,7 +13,7 @@ struct Token {
   std::string_view low;  // ASCII lower case
   std::uint32_t begin = 0;
   std::uint32_t end = 0;
-  bool punct = false;  // one of , ; ? ( ) " . ! : standing alone
+  bool punct = false;  // one of , ; ? ( ) [ ] " . ! : standing alone
   bool used = false;   // consumed by a grammar rule
 };
 

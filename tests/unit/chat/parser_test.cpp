@@ -1951,6 +1951,22 @@ TEST(ChatParser, AmOrPmAfterADayIsItsMorningOrAfternoon) {
   expect_series({"gym every monday am", "gym", "2026-03-09T13:00:00Z", "FREQ=WEEKLY;BYDAY=MO"}, ny());
 }
 
+// Words in brackets are read as anywhere else, but the brackets stay balanced: one whose words were all read
+// goes, one with words left keeps them ("call grandma (bday is 1/12)" was "call grandma (bday").
+TEST(ChatParser, BracketsStayBalanced) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"call grandma (bday is 1/12)", "call grandma (bday)", "2027-01-12T05:00:00Z"},
+           {"call grandma (bday is 1/12) at 5pm", "call grandma (bday)", "2027-01-12T22:00:00Z"},
+           {"call bob (tomorrow)", "call bob", "2026-03-05T05:00:00Z"},
+           {"call bob (re: taxes) tomorrow", "call bob (re: taxes)", "2026-03-05T05:00:00Z"},
+           {"call grandma [bday is 1/12]", "call grandma [bday]", "2027-01-12T05:00:00Z"},
+           {"call grandma [tomorrow]", "call grandma", "2026-03-05T05:00:00Z"}}) {
+    expect_dated(c);
+  }
+  expect_plain_title("buy milk (2%)");
+  expect_plain_title("call bob (again");
+}
+
 TEST(ChatParser, ShiftsAsIsoDurations) {
   for (const auto& [shift, iso] :
        std::initializer_list<std::pair<Shift, const char*>>{{{2, Shift::Unit::day}, "P2D"},
