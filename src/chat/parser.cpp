@@ -451,6 +451,8 @@ class Parser {
   bool mover_ = false;       // a verb that moves a task: "by 2 days" after it is a shift
   bool bring_ = false;       // "bring/pull X forward": forward is earlier
   bool after_date_ = false;  // "pay bill after friday": due the day after a date
+  // "2 days before due date" without "remind me": a reminder only when the task has a due date
+  std::size_t due_ref_a_ = 0, due_ref_b_ = 0, due_ref_offset_ = 0;
   std::optional<Shift> shift_;
   bool shift_bad_ = false;      // a move by an amount that was not read ("by 1.5 days", "forward a day")
   bool remind_lead_ = false;    // the message starts with "remind me"
@@ -1904,6 +1906,19 @@ bool Parser::slots_at(std::size_t i) {
     if (k && free_in(i + k, {"before", "earlier", "ahead", "prior", "beforehand"})) {
       std::size_t e = i + k + 1;
       if (low(e - 1) == "prior" && free_is(e, "to")) ++e;
+      // "2 days before the due date", "a day before it's due": before the due date, said
+      const std::size_t before_end = e;
+      if (in(low(e - 1), {"before", "to"})) {
+        const std::size_t m = e + (free_in(e, {"the", "its", "my", "their"}) ? 1 : 0);
+        if (phrase(m, {"due", "date"}))
+          e = m + 2;
+        else if (free_is(m, "deadline"))
+          e = m + 1;
+        else if (phrase(e, {"it's", "due"}) || phrase(e, {"its", "due"}))
+          e += 2;
+        else if (phrase(e, {"it", "is", "due"}))
+          e += 3;
+      }
       const long long unit = u == Unit::minute ? 60
                              : u == Unit::hour ? 3600
                              : u == Unit::day  ? 86400
@@ -1919,6 +1934,14 @@ bool Parser::slots_at(std::size_t i) {
       if (a > 0 && free_is(a - 1, "a")) --a;
       if (a > 0 && free_is(a - 1, "with")) --a;
       if (a > 1 && free_in(a - 2, {"remind", "alert", "notify", "ping"}) && free_is(a - 1, "me")) a -= 2;
+      // "pay credit card 2 days before due date" may count from a date the message does not give (the
+      // bill's): without a due date of the task's own, the words are the title's (finish_dates)
+      if (e > before_end && a == i && !remind_lead_ && !reminder_mode_ && r_.intent == Intent::create &&
+          !offsets_.empty() && !odd && unit != 0 && n <= 100000) {
+        due_ref_a_ = a;
+        due_ref_b_ = e;
+        due_ref_offset_ = offsets_.size() - 1;
+      }
       take(a, e, SpanKind::reminder);
       return true;
     }
@@ -2536,6 +2559,14 @@ void Parser::finish_dates() {
   if (r_.due_at && *r_.due_at < clk_.now && !r_.all_day) problem("the date is in the past");
   if (r_.due_at && r_.all_day && *r_.due_at < wall_to_instant(clk_.zone, clk_.today, 0))
     problem("the date is in the past");
+  if (due_ref_b_ > due_ref_a_ && !r_.due_at) {  // "pay credit card 2 days before due date": the title's
+    for (std::size_t k = due_ref_a_; k < due_ref_b_; ++k)
+      t_[k].used = false;
+    std::erase_if(spans_, [&](const Span& sp) {
+      return sp.kind == SpanKind::reminder && sp.start == t_[due_ref_a_].begin;
+    });
+    offsets_.erase(offsets_.begin() + static_cast<std::ptrdiff_t>(due_ref_offset_));
+  }
   // reminders
   for (auto s : offsets_)
     r_.reminders.push_back(Reminder{s, std::nullopt});
@@ -2666,6 +2697,11 @@ std::string Parser::clean_title(std::string s) {
   s = collapse_space(s);
   for (int round = 0; round < 4; ++round) {
     trim_punct(s);
+    // "… before it's due": "due" is no dangling preposition there
+    std::string tail = s.substr(s.size() - std::min<std::size_t>(s.size(), 9));
+    for (char& c : tail)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (tail.ends_with(" it's due") || tail.ends_with(" its due") || tail.ends_with(" is due")) break;
     bool changed = strip_word_back(s, {"at", "on", "by", "before", "to", "for", "and", "with", "due", "from",
                                        "starting", "until", "every", "please"});
     changed |= strip_word_front(s, {"to", "please", "and"});

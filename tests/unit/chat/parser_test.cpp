@@ -1967,6 +1967,24 @@ TEST(ChatParser, BracketsStayBalanced) {
   expect_plain_title("call bob (again");
 }
 
+// "2 days before due date" counts from a date the message does not give (the bill's): the words stay in the
+// title, and no reminder is read from them ("pay credit card due date" with a reminder two days before a
+// due date the task does not have). With the task's own due date they are a reminder before it.
+TEST(ChatParser, BeforeAnUnknownDueDateStaysInTheTitle) {
+  for (const char* text : {"pay credit card 2 days before due date", "pay credit card 2 days before it's due",
+                           "submit report 1 day before deadline", "pay bill the day before the due date",
+                           "renew insurance a week before its due date"}) {
+    expect_plain_title(text);
+    EXPECT_TRUE(parse(text, ny()).reminders.empty()) << text;
+  }
+  const auto r = parse("pay rent friday, remind me 2 days before the due date", ny());
+  EXPECT_EQ(r.title, "pay rent");
+  EXPECT_EQ(r.due_at ? format_rfc3339(*r.due_at) : "none", "2026-03-06T05:00:00Z");
+  ASSERT_EQ(r.reminders.size(), 1u);
+  EXPECT_EQ(r.reminders[0].before_due, std::chrono::seconds(2 * 86400));
+  EXPECT_GE(r.confidence, 0.7);
+}
+
 TEST(ChatParser, ShiftsAsIsoDurations) {
   for (const auto& [shift, iso] :
        std::initializer_list<std::pair<Shift, const char*>>{{{2, Shift::Unit::day}, "P2D"},
