@@ -296,12 +296,15 @@ class Parser {
     const string_view next = i + 1 < n_ && !t_[i + 1].punct ? low(i + 1) : string_view();
     if (measure_word(next) || unit_word(next)) return true;
     if (i > 0 && is_strong_cue(low(i - 1))) return false;
-    // "split bill 50/50", "60/40 split": neither number can be a day or a month: a ratio ("dentist 13/45"
-    // may be a mistyped date, and after a cue word, "on 50/50", it is one: unreadable, not guessed)
-    const auto day_or_month = [](string_view x) { return x.size() <= 2 && std::stoi(std::string(x)) <= 31; };
-    if (slash > 0 && slash + 1 < w.size() && !day_or_month(w.substr(0, slash)) &&
-        !day_or_month(w.substr(slash + 1)))
-      return true;
+    // "split bill 50/50", "60/40 split": neither number can be a day or a month: a ratio; so are numbers that
+    // add up to 100, a split in percent ("split rent 70/30": a month and a day add up to 43 at most).
+    // ("dentist 13/45" may be a mistyped date, and after a cue word, "on 50/50", it is one: unreadable, not
+    // guessed.)
+    const auto number = [](string_view x) { return x.size() <= 3 ? std::stoi(std::string(x)) : 1000; };
+    if (slash > 0 && slash + 1 < w.size()) {
+      const int a = number(w.substr(0, slash)), b = number(w.substr(slash + 1));
+      if ((a > 31 && b > 31) || a + b == 100) return true;
+    }
     if (i <= body_start_) return false;
     return !next.empty() && next[0] >= 'a' && next[0] <= 'z' && (next == "of" || !continues_date(next));
   }

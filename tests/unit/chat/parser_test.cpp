@@ -1801,7 +1801,7 @@ TEST(ChatParser, TheWeekendAndRatios) {
            {"watch the weekend", "watch", "2026-12-12T05:00:00Z"}}) {
     expect_dated(c, dec9());
   }
-  for (const char* text : {"split rent 70/30", "dentist on 50/50"}) {  // a day or a month, or after a cue
+  for (const char* text : {"dentist 13/45", "dentist on 50/50"}) {  // a day or a month, or after a cue
     const auto r = parse(text, dec9());
     EXPECT_FALSE(r.due_at.has_value()) << text;
     EXPECT_LT(r.confidence, 0.7) << text;
@@ -1983,6 +1983,19 @@ TEST(ChatParser, BeforeAnUnknownDueDateStaysInTheTitle) {
   ASSERT_EQ(r.reminders.size(), 1u);
   EXPECT_EQ(r.reminders[0].before_due, std::chrono::seconds(2 * 86400));
   EXPECT_GE(r.confidence, 0.7);
+}
+
+// A year-less "N/M" whose numbers add up to 100 is a split in percent, never a date (a month and a day add
+// up to 43 at most): "split rent 70/30" was an unreadable date. After a cue word it stays unreadable.
+TEST(ChatParser, APercentSplitIsNoDate) {
+  for (const char* text : {"split rent 70/30", "split 80/20 with bob", "90/10 split", "split costs 30/70"})
+    expect_plain_title(text);
+  for (const char* text : {"dentist on 70/30", "dentist 13/45"}) {
+    const auto r = parse(text, ny());
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  expect_dated({"call mom 1/12", "call mom", "2027-01-12T05:00:00Z"});
 }
 
 TEST(ChatParser, ShiftsAsIsoDurations) {
