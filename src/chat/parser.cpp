@@ -197,6 +197,11 @@ class Parser {
       if (prep && prep->empty()) *prep = low(s);
       if (in(low(s), {"to", "until", "till"})) to_prep_ = true;
     }
+    // "push the report back to friday", "move X forward to monday": the new date says where; the direction
+    // before it is no part of the task's name
+    if (mover_ && s < i && low(s) == "to" && s > 0 &&
+        free_in(s - 1, {"back", "forward", "forwards", "ahead", "up", "out"}))
+      --s;
     return s;
   }
 

@@ -1998,6 +1998,26 @@ TEST(ChatParser, APercentSplitIsNoDate) {
   expect_dated({"call mom 1/12", "call mom", "2027-01-12T05:00:00Z"});
 }
 
+// "push the report back to friday": the direction before the new date is no part of the task's name (the
+// target was "report back").
+TEST(ChatParser, ADirectionBeforeANewDateIsNoPartOfTheTarget) {
+  for (const auto& [text, target, due] :
+       std::initializer_list<std::tuple<const char*, const char*, const char*>>{
+           {"push the report back to friday", "report", "2026-03-06T05:00:00Z"},
+           {"move the report forward to monday", "report", "2026-03-09T04:00:00Z"},
+           {"move the report up to monday", "report", "2026-03-09T04:00:00Z"},
+           {"push the report out to friday", "report", "2026-03-06T05:00:00Z"},
+           {"push the meeting back to 3pm", "meeting", "2026-03-04T20:00:00Z"},
+           {"bring the report forward to monday", "report", "2026-03-09T04:00:00Z"}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::update) << text;
+    EXPECT_EQ(r.target, target) << text;
+    EXPECT_EQ(r.due_at ? format_rfc3339(*r.due_at) : "none", due) << text;
+    EXPECT_FALSE(r.shift.has_value()) << text;
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+}
+
 TEST(ChatParser, ShiftsAsIsoDurations) {
   for (const auto& [shift, iso] :
        std::initializer_list<std::pair<Shift, const char*>>{{{2, Shift::Unit::day}, "P2D"},
