@@ -234,7 +234,8 @@ class Parser {
                            "road",    "rd",       "boulevard", "blvd",   "lane",    "birthday", "anniversary",
                            "edition", "century",  "row",       "period", "round",   "grader",   "amendment",
                            "time",    "attempt",  "try",       "level",  "chapter", "gear",     "installment",
-                           "payment", "semester", "term",      "draft",  "version", "person"});
+                           "payment", "semester", "term",      "draft",  "version", "person",   "week",
+                           "weeks",   "weekend"});
   }
   // A free word at j that opens a noun, no date, time, unit, recurrence or joining word: "schedule" in "check
   // Mon-Fri schedule", "report" in "submit weekly report", "meeting" in "prep for tuesday meeting".
@@ -1011,13 +1012,17 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
       }
     }
   }
-  // end / beginning / start of (the | this | next) month/week/year
+  // end / beginning / start of (the | this | next) month/week/year; also "(the) last/first day of …"
   {
     std::size_t k = 0;
-    const bool the = free_is(i, "the");
-    const string_view edge = low(i + (the ? 1 : 0));
-    if (free_in(i + (the ? 1 : 0), {"end", "beginning", "start"}) && free_is(i + (the ? 2 : 1), "of"))
-      k = the ? 3 : 2;
+    const std::size_t e0 = i + (free_is(i, "the") ? 1 : 0);
+    bool end = low(e0) == "end";
+    if (free_in(e0, {"end", "beginning", "start"}) && free_is(e0 + 1, "of")) {
+      k = e0 + 2 - i;
+    } else if (free_in(e0, {"last", "first"}) && free_is(e0 + 1, "day") && free_is(e0 + 2, "of")) {
+      k = e0 + 3 - i;  // "pay rent on the last day of the month"
+      end = low(e0) == "last";
+    }
     int ahead = 0;  // 0 this, 1 next
     if (k && free_in(i + k, {"the", "this"})) {
       ++k;
@@ -1027,7 +1032,6 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     }
     if (k && free(i + k)) {
       const string_view x = low(i + k);
-      const bool end = edge == "end";
       // "end of january", "the start of march 2027": that month's last or first day (this year's, or next
       // year's once the month has passed)
       if (const int m = ahead == 0 ? month_word(x) : 0) {
@@ -1067,6 +1071,10 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     }
     if (w == "eom") {
       set(add_months_first(today, 1) - days(1));
+      return 1;
+    }
+    if (w == "eow") {  // the end of the week, as "end of week": its Sunday
+      set(monday + days(6));
       return 1;
     }
   }

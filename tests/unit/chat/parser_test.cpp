@@ -2018,6 +2018,24 @@ TEST(ChatParser, ADirectionBeforeANewDateIsNoPartOfTheTarget) {
   }
 }
 
+// "eow" is the end of the week as "eom" is the end of the month; "the last day of the month" is a date ("pay
+// rent last day of next month" was due on its first day, "last day of" in the title); an ordinal before
+// "week" is no day of a month ("book flights for the 3rd week of april" was due on April 3).
+TEST(ChatParser, EndsOfWeeksAndMonths) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"submit report eow", "submit report", "2026-03-08T05:00:00Z"},
+           {"submit report by eow", "submit report", "2026-03-08T05:00:00Z"},
+           {"pay rent on the last day of the month", "pay rent", "2026-03-31T04:00:00Z"},
+           {"pay rent last day of this month", "pay rent", "2026-03-31T04:00:00Z"},
+           {"pay rent last day of next month", "pay rent", "2026-04-30T04:00:00Z"},
+           {"pay rent on the last day of april", "pay rent", "2026-04-30T04:00:00Z"},
+           {"pay rent the first day of next month", "pay rent", "2026-04-01T04:00:00Z"}}) {
+    expect_dated(c);
+  }
+  expect_plain_title("book flights for the 3rd week of april");
+  expect_plain_title("plan the 2nd week of the trip");
+}
+
 TEST(ChatParser, ShiftsAsIsoDurations) {
   for (const auto& [shift, iso] :
        std::initializer_list<std::pair<Shift, const char*>>{{{2, Shift::Unit::day}, "P2D"},
