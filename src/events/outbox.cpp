@@ -11,9 +11,11 @@
 namespace todo::events {
 namespace {
 
-// The event's time is the transaction's (the change's updated_at), formatted as format_rfc3339 does.
-#define EVENT_TIME \
-  "regexp_replace(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '\\.?0+$', '') || 'Z'"
+// The event's time is the change's (its updated_at: change_time(), migration 0027), formatted as
+// format_rfc3339 does.
+#define EVENT_TIME                                                                                        \
+  "regexp_replace(to_char(change_time() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '\\.?0+$', " \
+  "'') || 'Z'"
 // The stored document is the server's text with `time` put first: "{" + "\"time\":\"…\"," + the rest.
 #define WITH_TIME(doc) "('{\"time\":\"' || " EVENT_TIME " || '\",' || substr(" doc ", 2))::json"
 const db::Statement kInsert{

@@ -17,10 +17,12 @@ constexpr int kTaskColumnCount = 20;
 const db::Statement kInsert{
     "tasks_insert",
     "INSERT INTO tasks (id, user_id, title, description, status, priority, tags, due_at, all_day, timezone, "
-    "recurrence, completed_at, recurrence_mode, series_id, occurrence, generate_ahead, series_start) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::timestamptz, $9, "
+    "recurrence, completed_at, recurrence_mode, series_id, occurrence, generate_ahead, series_start, "
+    "created_at, "
+    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::timestamptz, $9, "
     "coalesce($10, (SELECT timezone FROM users WHERE id = $2)), $11, "
-    "CASE WHEN $5 = 'done' THEN now() END, $12, $13::uuid, $14::integer, $15::smallint, $16::timestamptz) "
+    "CASE WHEN $5 = 'done' THEN change_time() END, $12, $13::uuid, $14::integer, $15::smallint, "
+    "$16::timestamptz, change_time(), change_time()) "
     "RETURNING " TODO_TASK_COLUMNS};
 // insert() for many rows: one array a column (tags as the text of each task's array), in the same order.
 const db::Statement kInsertMany{
@@ -37,16 +39,18 @@ const db::Statement kInsertMany{
     "RETURNING " TODO_TASK_COLUMNS};
 const db::Statement kSelect{"tasks_select",
                             "SELECT " TODO_TASK_COLUMNS " FROM tasks WHERE user_id = $1 AND id = $2"};
-const db::Statement kSelectForUpdate{"tasks_select_for_update",
-                                     "SELECT " TODO_TASK_COLUMNS
-                                     ", now() FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE"};
+const db::Statement kSelectForUpdate{
+    "tasks_select_for_update", "SELECT " TODO_TASK_COLUMNS
+                               ", set_config('todo.change_time', clock_timestamp()::text, true)::timestamptz "
+                               "FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE"};
 const db::Statement kUpdate{
     "tasks_update",
     "UPDATE tasks SET title = $3, description = $4, status = $5, priority = $6, tags = $7::text[], "
     "due_at = $8::timestamptz, all_day = $9, timezone = $10, recurrence = $11, completed_at = "
     "$12::timestamptz, recurrence_mode = $13, series_id = $14::uuid, occurrence = $15::integer, "
     "generate_ahead = $16::smallint, series_start = $17::timestamptz, "
-    "version = version + 1, updated_at = now() WHERE user_id = $1 AND id = $2 RETURNING " TODO_TASK_COLUMNS};
+    "version = version + 1, updated_at = change_time() WHERE user_id = $1 AND id = $2 "
+    "RETURNING " TODO_TASK_COLUMNS};
 // The series' anchor alone: internal, so neither the version nor updated_at moves (see service::update).
 const db::Statement kSetSeriesStart{
     "tasks_set_series_start",

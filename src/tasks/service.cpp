@@ -24,7 +24,7 @@ Error not_found(const std::string& id) {
 /// Locks the task's row for the rest of the transaction; for an occurrence of a series, takes the series
 /// lock first. Every path that locks rows of a series does so in this order (series, then rows), so a
 /// series-wide change (which locks the other occurrences) never deadlocks with a completion. `at` gets the
-/// transaction's time, the updated_at the change will get.
+/// change's time (read after the row lock: change_time(), migration 0027), the updated_at it will get.
 Task locked(pqxx::transaction_base& w, const std::string& user_id, const std::string& id, Instant& at) {
   auto pre = repository::find(w, user_id, id);
   if (!pre) throw not_found(id);

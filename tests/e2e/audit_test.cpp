@@ -1,6 +1,10 @@
 // End-to-end: the audit trail through the API — one row per change (action, task, request id, time, old and
 // new values), filters, keyset pages, statistics per action and per day, per-user isolation, bad input, and
 // no route that alters history.
+#include <barrier>
+#include <map>
+#include <thread>
+
 #include "e2e.hpp"
 #include "support/jwt.hpp"
 #include "todo/core/encoding.hpp"
@@ -162,6 +166,49 @@ TEST_F(AuditTest, EachChangeIsRecordedNewestFirstWithItsRequestId) {
   ASSERT_EQ(theirs.size(), 1u) << theirs.dump();
   EXPECT_EQ(theirs[0]["task_id"], bobs["id"]);
   EXPECT_EQ(audit(alice.client)["items"], items) << "bob's change showed up for alice";
+}
+
+// Changes of one task made at once from many connections wait for each other's row lock; each one's time is
+// taken after it got the lock, so the trail lists them in the order they were made (each entry's old value
+// the previous entry's new one), the newest is the task's current state, and updated_at grows with version.
+TEST_F(AuditTest, ConcurrentChangesOfOneTaskAreListedInTheOrderMade) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "contended"}, {"description", "d"}});
+  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
+  constexpr int kDevices = 12;
+  std::barrier start(kDevices);
+  std::vector<json> answers(kDevices);
+  std::vector<std::thread> devices;
+  for (int d = 0; d < kDevices; ++d)
+    devices.emplace_back([&, d] {
+      HttpClient c(base_url());  // a connection of its own
+      c.set_token(u.token);
+      c.get("/api/v1/tasks?limit=1");  // connected before the race
+      start.arrive_and_wait();
+      const auto r = c.patch(path, {{"description", "d" + std::to_string(d)}});
+      answers[static_cast<std::size_t>(d)] = r.status == 200 ? r.json() : json(r.describe());
+    });
+  for (auto& th : devices)
+    th.join();
+  std::map<long long, long long> updated_by_version;  // version -> updated_at (µs)
+  for (const auto& a : answers) {
+    ASSERT_TRUE(a.is_object()) << a;
+    updated_by_version[a["version"].get<long long>()] = *instant_us(a["updated_at"]);
+  }
+  ASSERT_EQ(updated_by_version.size(), static_cast<std::size_t>(kDevices));
+  long long previous = 0;
+  for (const auto& [version, updated] : updated_by_version) {
+    EXPECT_GT(updated, previous) << "version " << version << "'s updated_at is not after the one before";
+    previous = updated;
+  }
+  const auto now = u.client.get(path).json();
+  const json trail = audit_all(u.client, "task_id=" + t["id"].get<std::string>(), 100);
+  ASSERT_EQ(trail.size(), static_cast<std::size_t>(kDevices + 1)) << trail;  // and the create
+  EXPECT_EQ(trail[0]["changes"]["description"][1], now["description"]) << trail[0];
+  EXPECT_EQ(trail[0]["at"], now["updated_at"]) << trail[0];
+  for (std::size_t i = 0; i + 2 < trail.size(); ++i)  // entry i is the change after entry i + 1
+    EXPECT_EQ(trail[i]["changes"]["description"][0], trail[i + 1]["changes"]["description"][1])
+        << "entry " << i << " " << trail[i] << " after " << trail[i + 1];
 }
 
 TEST_F(AuditTest, FiltersByTaskActionAndTime) {
