@@ -518,6 +518,32 @@ TEST_F(BadInputTest, TransferEncodingsThatCannotFrameTheBodyAreRefusedAndClosed)
   }
 }
 
+// RFC 9110 6.5.1: a chunked body's trailer fields are no header fields. An Authorization or If-Match sent
+// only there authenticated or conditioned the request (a gateway checking headers would not see it).
+TEST_F(BadInputTest, TrailerFieldsAreNoHeaders) {
+  auto u = user();
+  const auto t = create_task(u.client, "trailer target");
+  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
+  const std::string body = R"({"title":"changed by a trailer"})";
+  char size_line[32];
+  std::snprintf(size_line, sizeof size_line, "%zx\r\n", body.size());
+  const auto patch = [&](const std::string& headers, const std::string& trailer) {
+    return round_trip(base_url(), "PATCH " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                                      headers +
+                                      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                      size_line + body + "\r\n0\r\n" + trailer + "\r\n");
+  };
+  const std::string bearer = "Authorization: Bearer " + u.token + "\r\n";
+  std::string got = patch("", bearer);
+  EXPECT_EQ(got.find("HTTP/1.1 401 "), 0u) << got.substr(0, 300);
+  EXPECT_EQ(u.client.get(path).json()["title"], "trailer target");
+  got = patch(bearer, "If-Match: \"999\"\r\n");
+  EXPECT_EQ(got.find("HTTP/1.1 200 "), 0u) << "the trailer's If-Match is none: " << got.substr(0, 300);
+  got = patch(bearer, "Connection: keep-alive\r\nX-Request-Id: from-the-trailer\r\n");
+  EXPECT_EQ(got.find("HTTP/1.1 200 "), 0u) << got.substr(0, 300);
+  EXPECT_EQ(got.find("from-the-trailer"), std::string::npos) << got.substr(0, 300);
+}
+
 // RFC 9112 3.2: an HTTP/1.1 request has exactly one Host, a host[:port]; HTTP/1.0 may have none.
 TEST_F(BadInputTest, HostIsRequiredOnceAndWellFormed) {
   for (const std::string host : {"", "Host: a\r\nHost: b\r\n", "Host: a b/c\r\n", "Host: a:xx\r\n"}) {
