@@ -96,8 +96,11 @@ tasks::Expected if_match(const http::Request& req) {
     // Any version from 1 to 2^63-1, as a body's "version": one no task has is a mismatch (409).
     std::int64_t n = 0;
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec == std::errc::result_out_of_range && p == v.data() + v.size() && v.front() != '-')
-      throw malformed("a version is at most 9223372036854775807");
+    const bool number = p == v.data() + v.size() && !v.empty();
+    if (number && ec == std::errc::result_out_of_range)
+      throw malformed(v.front() == '-' ? "a version is at least 1"
+                                       : "a version is at most 9223372036854775807");
+    if (number && ec == std::errc() && n < 1) throw malformed("a version is at least 1");
     if (ec != std::errc() || p != v.data() + v.size() || n < 1)
       throw malformed(tags.size() == 1 ? "expected a version number" : "expected * or version numbers");
     versions.push_back(n);

@@ -358,6 +358,13 @@ TEST_F(BadInputTest, AVersionNoTaskHasIsAConflict) {
   const auto big = u.client.patch(path, {{"title", "y"}}, {{"If-Match", "\"9223372036854775808\""}});
   EXPECT_TRUE(IsProblem(big, 400, "If-Match")) << big.describe();
   EXPECT_EQ(big.json()["errors"][0]["message"], "a version is at most 9223372036854775807") << big.body;
+  // Below 1 likewise ("0" was "expected a version number", as for text).
+  for (const std::string v : {"\"0\"", "\"-1\"", "-99999999999999999999"}) {
+    SCOPED_TRACE(v);
+    const auto small = u.client.patch(path, {{"title", "y"}}, {{"If-Match", v}});
+    EXPECT_TRUE(IsProblem(small, 400, "If-Match")) << small.describe();
+    EXPECT_EQ(small.json()["errors"][0]["message"], "a version is at least 1") << small.body;
+  }
   const auto now = u.client.get(path).json();
   EXPECT_EQ(now["title"], "x");
   EXPECT_EQ(now["status"], "open");
