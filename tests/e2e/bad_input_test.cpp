@@ -463,6 +463,11 @@ TEST_F(BadInputTest, OversizedHeadersAre431AndOversizedTargetsAre414) {
            // A request line under the limit and the fields taking the head over it: the fields are too large.
            {"GET /" + std::string(10 * 1024, 'a') +
                 " HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(10 * 1024, 'h') + "\r\n\r\n",
+            431},
+           // The whole head counts, request line included (Beast left out the line's bytes when it came in
+           // a read of its own: heads of 16.4-20.4 KiB were served).
+           {"GET /healthz?x=" + std::string(2000, 'a') +
+                " HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(15000, 'p') + "\r\n\r\n",
             431}}) {
     RawConnection c(base_url());
     ASSERT_TRUE(c.send(request));
@@ -472,6 +477,16 @@ TEST_F(BadInputTest, OversizedHeadersAre431AndOversizedTargetsAre414) {
     EXPECT_TRUE(c.wait_closed(5s));
   }
   EXPECT_EQ(anon().get("/healthz").status, 200);
+  // A head just under the limit, request line and fields together (16 100 bytes), is served.
+  const std::string fits = "GET /healthz?x=" + std::string(2000, 'a') +
+                           " HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(14035, 'p') +
+                           "\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(fits.size(), 16100u);
+  RawConnection c(base_url());
+  ASSERT_TRUE(c.send(fits));
+  const auto r = c.read_response(5s);
+  ASSERT_TRUE(r) << c.received().substr(0, 300);
+  EXPECT_EQ(r->status, 200) << r->describe();
 }
 
 /// Sends `request` on a connection of its own and returns all that comes back until the server closes it.
