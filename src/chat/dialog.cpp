@@ -1243,17 +1243,25 @@ std::optional<int> chosen(const Turn& turn, const nlohmann::json& candidates, co
     return negative ? (n == 1 ? count : 0) : n;
   }
   if (negative) return std::nullopt;
-  std::optional<int> found;
+  // An option's own text (what a client sends back when one is clicked) chooses it, also when another
+  // candidate has the same title ("pay invoice" beside "pay invoice (Sun, Dec 20, 10:00 AM)"); else a
+  // candidate's title, when only one has it.
+  std::optional<int> by_option, by_title;
+  int options_matched = 0, titles_matched = 0;
   for (int i = 0; i < count; ++i) {
-    const bool same = same_title(m, candidates[i].value("title", std::string())) ||
-                      (i < static_cast<int>(options.size()) && options[i].is_string() &&
-                       same_title(m, options[i].get<std::string>()));
-    if (same) {
-      if (found) return std::nullopt;  // two candidates with this title: the title does not choose
-      found = i + 1;
+    if (i < static_cast<int>(options.size()) && options[i].is_string() &&
+        same_title(m, options[i].get<std::string>())) {
+      ++options_matched;
+      by_option = i + 1;
+    }
+    if (same_title(m, candidates[i].value("title", std::string()))) {
+      ++titles_matched;
+      by_title = i + 1;
     }
   }
-  return found;
+  if (options_matched == 1) return by_option;
+  if (options_matched == 0 && titles_matched == 1) return by_title;
+  return std::nullopt;  // several with this text: it does not choose
 }
 
 void clarify(Step& s);
@@ -1361,12 +1369,14 @@ bool answer_pending(Step& s) {
   const nlohmann::json options = pending.value("options", nlohmann::json::array());
   const auto choice = chosen(s.turn, candidates, options);
   std::vector<FieldError> errors;
-  if (!choice && pending.value("narrow", false) && bare_name(s.turn)) {
-    // The answer to "name it more precisely" (a question that offered the first options of more): a bare name
-    // names the task anew, among all the user's tasks, never a task to add.
+  if (!choice && bare_name(s.turn)) {
+    // A bare name that chooses no option ("report final please", "final", or the words of "name it more
+    // precisely" when more matched than were offered) names the task anew, among all the user's tasks, never
+    // a task to add.
     auto op = reading_from_json(pending.at("op"), Instant{}, errors);
     if (!op) return false;
-    op->target = std::string(answer_words(s.turn));
+    // The words as the parser read them for a title ("report final please" names "report final").
+    op->target = r.title.empty() ? std::string(answer_words(s.turn)) : r.title;
     resolve_and_perform(s, *op);
     return true;
   }

@@ -1186,6 +1186,41 @@ TEST_F(ChatDialogTest, UpdatesRecurrenceAndStoresReminders) {
   EXPECT_EQ(task_titled(u, "Gym bag")["priority"], "none");
 }
 
+// A client sends a clicked option's text back: it chooses that option, also when another candidate has the
+// same title; a bare name that chooses none names the task anew, never a task to add.
+TEST_F(ChatDialogTest, AnOptionsTextOrABareNameAnswersAWhichOneQuestion) {
+  auto u = user();
+  create_task(u.client, {{"title", "pay invoice"}, {"due_at", "2030-12-20T10:00:00Z"}});
+  const auto undated = create_task(u.client, "pay invoice");
+  const auto q = say(u, "complete pay invoice");
+  ASSERT_EQ(q["options"].size(), 2u) << q;
+  std::string plain;
+  for (const auto& o : q["options"])
+    if (o == "pay invoice") plain = o;
+  ASSERT_EQ(plain, "pay invoice") << q["options"];
+  const auto a = say(u, plain, q["conversation_id"]);
+  ASSERT_EQ(a["actions"].size(), 1u) << a;
+  EXPECT_EQ(a["actions"][0]["type"], "complete") << a;
+  EXPECT_EQ(a["actions"][0]["task"]["id"], undated["id"]) << a;
+  EXPECT_EQ(tasks_of(u).size(), 2u) << "no task added";
+
+  const auto final_report = create_task(u.client, "report final");
+  create_task(u.client, "report draft");
+  create_task(u.client, "report review");
+  for (const std::string answer : {"report final please", "final", "report fin"}) {
+    SCOPED_TRACE(answer);
+    const auto which = say(u, "change priority of report to high");
+    ASSERT_EQ(which["options"].size(), 3u) << which;
+    const auto named = say(u, answer, which["conversation_id"]);
+    EXPECT_EQ(tasks_of(u).size(), 5u) << "no task added: " << named;
+    ASSERT_EQ(named["actions"].size(), 1u) << named;
+    EXPECT_EQ(named["actions"][0]["task"]["id"], final_report["id"]) << named;
+    ASSERT_EQ(u.client.patch("/api/v1/tasks/" + final_report["id"].get<std::string>(), {{"priority", "none"}})
+                  .status,
+              200);
+  }
+}
+
 TEST_F(ChatDialogTest, NoDropsAWhichOneQuestion) {
   auto u = user();
   create_task(u.client, "Call dentist");
