@@ -596,6 +596,15 @@ nlohmann::json opt_instant(const std::optional<Instant>& t) {
   return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(nullptr);
 }
 
+/// An occurrence's reminders as they stand ("<id> <updated_at>", oldest first): a reminder added, removed,
+/// snoozed or fired since changes it. Edits of reminders do not move the task's version.
+nlohmann::json reminders_state(Step& s, const std::string& task_id) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : reminders::list_for_task(s.w, s.actor.user_id, task_id))
+    out.push_back(r.id + " " + format_rfc3339(r.updated_at));
+  return out;
+}
+
 void do_status(Step& s, Task task, Status to) {
   if (task.status == to) {
     say(s, in_quotes(task.title) + (to == Status::done ? " is already done." : " is already open."));
@@ -620,7 +629,7 @@ void do_status(Step& s, Task task, Status to) {
   if (to == Status::done && task.series_id)
     for (const auto& o : tasks::repository::series_tasks(s.w, s.actor.user_id, *task.series_id))
       if (std::find(before.begin(), before.end(), o.id) == before.end())
-        created.push_back({{"id", o.id}, {"version", o.version}});
+        created.push_back({{"id", o.id}, {"version", o.version}, {"reminders", reminders_state(s, o.id)}});
   const char* type = to == Status::done ? "complete" : "reopen";
   add_action(s, type, t);
   nlohmann::json entry = {{"type", type},
@@ -1036,10 +1045,10 @@ std::string labels(Step& s, const std::vector<Task>& tasks) {
 }
 
 /// Undoing a completion: takes back the next occurrences it created (entry["created"]) that are still as they
-/// were created (open, same version), as if they had never been: not as a skip, so completing again creates
-/// them again (service::withdraw). One changed since is kept, and so is one the series went on past (a later
-/// occurrence created or skipped since: taken back, its date was lost for good). The reply's words about
-/// those kept, or "".
+/// were created (open, same version, same reminders), as if they had never been: not as a skip, so completing
+/// again creates them again (service::withdraw). One changed since is kept, and so is one the series went on
+/// past (a later occurrence created or skipped since: taken back, its date was lost for good). The reply's
+/// words about those kept, or "".
 std::string remove_created(Step& s, const nlohmann::json& entry) {
   std::vector<Task> changed;
   std::vector<std::pair<std::string, int>> untouched;
@@ -1047,7 +1056,8 @@ std::string remove_created(Step& s, const nlohmann::json& entry) {
   for (const auto& c : entry.value("created", nlohmann::json::array())) {
     const auto o = tasks::repository::find(s.w, s.actor.user_id, c.value("id", std::string()));
     if (!o) continue;  // deleted meanwhile
-    if (o->status != Status::open || o->version != c.value("version", 0)) {
+    if (o->status != Status::open || o->version != c.value("version", 0) ||
+        (c.contains("reminders") && c["reminders"] != reminders_state(s, o->id))) {
       changed.push_back(*o);
       continue;
     }
@@ -1103,7 +1113,7 @@ void restored(Step& s, const nlohmann::json& snap, const Task& t, const nlohmann
     if (e.contains("created"))
       for (auto& c : e["created"])
         if (c.value("id", std::string()) == old_id && c.value("version", 0) == snap.value("version", 0))
-          c = {{"id", t.id}, {"version", t.version}};
+          c = {{"id", t.id}, {"version", t.version}, {"reminders", reminders_state(s, t.id)}};
   add_action(s, "create", t, {{"previous_id", old_id}});
 }
 

@@ -738,6 +738,27 @@ TEST_F(ChatDialogTest, UndoOfACompletionLetsTheNextOccurrenceComeBack) {
   EXPECT_EQ(series[2]["occurrence"], 3) << series;
 }
 
+// A reminder the user added to the occurrence a completion created (acknowledged with a 201) is a change of
+// it: undoing the completion keeps that occurrence, and the reminder, rather than deleting both (reminder
+// writes do not move a task's version, by which "changed since" was judged).
+TEST_F(ChatDialogTest, UndoOfACompletionKeepsAnOccurrenceWhoseRemindersChanged) {
+  auto u = user();
+  const std::string conv = say(u, "feed cat every day at 9pm")["conversation_id"];
+  ASSERT_EQ(say(u, "complete feed cat", conv)["actions"].size(), 1u);
+  const auto open = tasks_of(u, "status=open");
+  ASSERT_EQ(open.size(), 1u) << open;
+  const std::string next_path = "/api/v1/tasks/" + open[0]["id"].get<std::string>();
+  ASSERT_EQ(u.client.post(next_path + "/reminders", {{"before_due", "PT1H"}}).status, 201);
+  const auto undone = say(u, "undo", conv);
+  ASSERT_EQ(undone["actions"].size(), 1u) << undone;
+  EXPECT_EQ(undone["actions"][0]["type"], "reopen") << undone;
+  EXPECT_NE(undone["reply"].get<std::string>().find("was changed since, so I kept it"), std::string::npos)
+      << undone;
+  const auto kept = u.client.get(next_path + "/reminders");
+  ASSERT_EQ(kept.status, 200) << kept.describe();
+  EXPECT_EQ(kept.json()["items"].size(), 1u) << kept.body;
+}
+
 // Undoing a completion keeps the occurrence it created once the series has gone on past it (a later
 // occurrence created or skipped meanwhile), and says so: taken back, its date was lost for good, since new
 // occurrences are numbered and timed after the highest one (completing again created the one after the
