@@ -47,8 +47,7 @@ Mail reminder_mail(const queue::MailJob& j, const std::string& from, const std::
   m.to = j.to;
   m.to_name = j.display_name;
   m.subject = "Reminder: " + j.title;
-  m.message_id = message_id(
-      j.id, std::chrono::duration_cast<std::chrono::seconds>(j.fire_at.time_since_epoch()).count());
+  m.message_id = message_id(j.id, j.fire_at);
   m.date = now();
   m.headers = {{"X-Todo-Reminder-Id", j.id},
                {"X-Todo-Task-Id", j.task_id},
@@ -93,8 +92,12 @@ std::string due_text(Instant t, const std::string& zone, bool all_day) {
   }
 }
 
-std::string message_id(const std::string& reminder_id, long long fire_at_epoch) {
-  return "<reminder-" + reminder_id + "-" + std::to_string(fire_at_epoch) + "@todo-server>";
+std::string message_id(const std::string& reminder_id, Instant fire_at) {
+  const long long us = fire_at.time_since_epoch().count();
+  const long long s = us >= 0 ? us / 1'000'000 : -((-us + 999'999) / 1'000'000);  // floor
+  char frac[24];
+  std::snprintf(frac, sizeof frac, ".%06lld", us - s * 1'000'000);
+  return "<reminder-" + reminder_id + "-" + std::to_string(s) + frac + "@todo-server>";
 }
 
 struct Scheduler::Metrics {

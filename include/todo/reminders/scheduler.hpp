@@ -70,9 +70,10 @@ class Scheduler {
 std::chrono::milliseconds retry_backoff(int attempts, std::chrono::milliseconds first,
                                         std::chrono::milliseconds max);
 
-/// The reminder's e-mail Message-ID, `<reminder-{id}-{fire_at epoch seconds}@todo-server>`: the same for
-/// every attempt (and every replica) at one firing, so duplicates after a crash are recognisable.
-std::string message_id(const std::string& reminder_id, long long fire_at_epoch);
+/// The reminder's e-mail Message-ID, `<reminder-{id}-{fire_at epoch seconds}.{microseconds}@todo-server>`:
+/// the same for every attempt (and every replica) at one firing, so duplicates after a crash are
+/// recognisable, and another for every firing, also one moved within the same second.
+std::string message_id(const std::string& reminder_id, Instant fire_at);
 
 /// A reminder e-mail's due time in the task's zone, "2026-03-05 09:00 CET" (recurrence::Zone: DST after 2037
 /// too), or for an all-day task its day there alone, "2026-03-05 (all day)"; in UTC when the zone is unknown.

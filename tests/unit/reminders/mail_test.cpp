@@ -31,7 +31,8 @@ Mail sample() {
   m.to = "ann@example.com";
   m.to_name = "Ann";
   m.subject = "Reminder: pay rent";
-  m.message_id = message_id("11111111-1111-1111-1111-111111111111", 1772700000);
+  m.message_id =
+      message_id("11111111-1111-1111-1111-111111111111", Instant{std::chrono::seconds{1772700000}});
   m.date = *parse_rfc3339("2026-03-05T09:00:00Z");
   m.text = "This is your reminder for: pay rent\n";
   m.html = "<p>This is your reminder for: <strong>pay rent</strong></p>";
@@ -40,9 +41,14 @@ Mail sample() {
 }
 
 TEST(Mail, MessageIdIsDerivedFromTheReminder) {
-  EXPECT_EQ(message_id("abc", 42), "<reminder-abc-42@todo-server>");
-  EXPECT_EQ(message_id("abc", 42), message_id("abc", 42));
-  EXPECT_NE(message_id("abc", 42), message_id("abc", 43));  // snoozed or moved: a new firing, a new message
+  using std::chrono::microseconds;
+  const Instant at{microseconds{42'050'000}};
+  EXPECT_EQ(message_id("abc", at), "<reminder-abc-42.050000@todo-server>");
+  EXPECT_EQ(message_id("abc", at), message_id("abc", at));
+  // snoozed or moved: a new firing, a new message, also within the same second
+  EXPECT_NE(message_id("abc", at), message_id("abc", Instant{microseconds{43'050'000}}));
+  EXPECT_NE(message_id("abc", at), message_id("abc", Instant{microseconds{42'900'000}}));
+  EXPECT_EQ(message_id("abc", Instant{microseconds{-1}}), "<reminder-abc--1.999999@todo-server>");
 }
 
 TEST(Mail, HeadersAndParts) {
@@ -52,7 +58,8 @@ TEST(Mail, HeadersAndParts) {
   EXPECT_NE(msg.find("Subject: Reminder: pay rent\r\n"), std::string::npos);
   EXPECT_NE(msg.find("Date: Thu, 05 Mar 2026 09:00:00 +0000\r\n"), std::string::npos);
   EXPECT_NE(
-      msg.find("Message-ID: <reminder-11111111-1111-1111-1111-111111111111-1772700000@todo-server>\r\n"),
+      msg.find(
+          "Message-ID: <reminder-11111111-1111-1111-1111-111111111111-1772700000.000000@todo-server>\r\n"),
       std::string::npos);
   EXPECT_NE(msg.find("X-Todo-Reminder-Id: 11111111-1111-1111-1111-111111111111\r\n"), std::string::npos);
   EXPECT_NE(msg.find("MIME-Version: 1.0\r\n"), std::string::npos);
