@@ -150,7 +150,12 @@ asio::awaitable<void> write_refusal(beast::tcp_stream& stream, Answer& answer, b
                                     const std::string& detail, const std::string& user_id,
                                     const std::string& field) {
   nlohmann::json errors = nlohmann::json::array();
-  if (!field.empty()) errors.push_back({{"field", field}, {"message", detail}});
+  // As the REST routes' problems: the detail "after: given more than once", the field's message without its
+  // name.
+  const std::string named = field + ": ";
+  if (!field.empty())
+    errors.push_back(
+        {{"field", field}, {"message", detail.starts_with(named) ? detail.substr(named.size()) : detail}});
   bhttp::response<bhttp::string_body> res{status, 11};
   res.set(bhttp::field::content_type, "application/problem+json");
   res.set("X-Request-Id", answer.request_id);
@@ -159,7 +164,10 @@ asio::awaitable<void> write_refusal(beast::tcp_stream& stream, Answer& answer, b
   if (status == bhttp::status::service_unavailable) res.set(bhttp::field::retry_after, "1");
   res.body() =
       nlohmann::json{{"type", std::string("https://todo-server.dev/problems/") + problem_slug(status)},
-                     {"title", std::string(bhttp::obsolete_reason(status))},
+                     // RFC 9110's name for 422, as the REST routes' problems say it
+                     {"title", status == bhttp::status::unprocessable_entity
+                                   ? std::string("Unprocessable Content")
+                                   : std::string(bhttp::obsolete_reason(status))},
                      {"status", static_cast<int>(status)},
                      {"detail", detail},
                      {"errors", std::move(errors)}}
@@ -183,12 +191,14 @@ asio::awaitable<void> refuse(beast::tcp_stream stream, Answer answer, bhttp::sta
 class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
  public:
   // `received`: what the client sent after its upgrade request, read with it (its first frames).
+  // `token_exp`: the token's expiry (seconds since the epoch), when the session is closed with 4401.
   WsSession(std::shared_ptr<Gateway::Shared> shared, beast::tcp_stream stream, std::string received,
-            std::string user_id, std::optional<std::int64_t> after)
+            std::string user_id, std::optional<std::int64_t> after, std::int64_t token_exp)
       : shared_(std::move(shared)),
         ws_(std::move(stream), std::move(received)),
         user_id_(std::move(user_id)),
-        after_(after) {}
+        after_(after),
+        token_exp_(std::chrono::system_clock::time_point(std::chrono::seconds(token_exp))) {}
   // Constructed with a reservation in the hub (Gateway::accept), which add() consumes.
   ~WsSession() override {
     if (reserved_) shared_->hub.release(user_id_);
@@ -544,6 +554,12 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   // frame per idle connection.
   void on_tick(Clock::time_point now) {
     if (closing_ || !registered_) return;
+    // The token a session was opened with expires (exp): it ends as a request with that token would be
+    // refused, within a tick; the client reconnects with a new one and resumes after its last sequence.
+    if (std::chrono::system_clock::now() >= token_exp_) {
+      close_now(4401, "token expired: reconnect with a new token and resume");
+      return;
+    }
     // A client still taking what was written — a catch-up the kernel buffered, behind which the pings and
     // their pongs wait — is alive: the socket's unsent bytes shrink as the client acknowledges them. Looked
     // at only once the peer has been silent for half the timeout (one ioctl a tick then).
@@ -642,6 +658,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   bool reserved_ = true;
   Clock::time_point last_seen_{};
   Clock::time_point last_ping_{};
+  std::chrono::system_clock::time_point token_exp_;
   int last_unsent_ = -1;  // the socket's unsent bytes at the last tick that looked (-1: not looked, or none)
   // Vectors, not deques: libstdc++'s deque allocates about 600 bytes up front, per idle session. Both stay
   // short (bounded by the send queue limit).
@@ -820,7 +837,8 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
           std::int64_t n = -1;
           auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
           if (ec != std::errc() || p != v.data() + v.size() || n < 0)
-            bad_query = {bhttp::status::unprocessable_entity, "after must be a sequence number", "after"};
+            bad_query = {bhttp::status::unprocessable_entity,
+                         "after: must be an integer from 0 to 9223372036854775807", "after"};
           else
             after = n;
         }
@@ -885,8 +903,8 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
     case Admission::admitted:
       break;
   }
-  auto session =
-      std::make_shared<WsSession>(shared_, std::move(stream), std::move(received), claims->sub, after);
+  auto session = std::make_shared<WsSession>(shared_, std::move(stream), std::move(received), claims->sub,
+                                             after, claims->exp);
   asio::co_spawn(
       ex,
       session->run(std::move(req), bearer_protocol, std::move(answer.request_id), std::move(answer.answered)),

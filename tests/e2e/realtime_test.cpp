@@ -856,6 +856,21 @@ TEST_F(RealtimeTest, ABadExpiredOrMissingTokenIsClosedWith4401BeforeAnyData) {
   EXPECT_TRUE(IsRun(receive(*open_ws(url(), alice.token, 0, true), 1), 1));
 }
 
+// A session lives as long as its token: once the token expires it is closed with 4401 (a REST request with
+// it is a 401 by then), and the client, with a new token, resumes after its last sequence without a gap.
+TEST_F(RealtimeTest, ASessionEndsWith4401WhenItsTokenExpires) {
+  auto alice = user();
+  // exp is a whole second: 2-3 s from now.
+  auto ws = open_ws(url(), make_user_token(alice.id, kTestJwtSecret, 0, 3), 0);
+  EXPECT_TRUE(sync(*ws).empty());
+  const json first = create_task(alice.client, "before the expiry");
+  ASSERT_TRUE(IsRun(receive(*ws, 1), 1, {first["id"]}));
+  EXPECT_EQ(ws->wait_closed(10s), 4401) << "still open after its token expired";
+  const json later = create_task(alice.client, "after the expiry");
+  auto again = open_ws(url(), alice.token, 1);
+  EXPECT_TRUE(IsRun(receive(*again, 1), 2, {later["id"]}));
+}
+
 TEST_F(RealtimeTest, OriginsOutsideTheAllowedListAreRefusedWith403) {
   auto alice = user();
   auto with_origin = [&](const std::string& origin) {
@@ -1372,6 +1387,16 @@ TEST(RealtimeHandshake, RefusalsAreProblemsAndEveryAnswerHasARequestIdAndALogLin
     const auto r = c.read_response(5s);
     ASSERT_TRUE(r) << c.received();
     EXPECT_TRUE(IsProblem(*r, status, field)) << query << ": " << r->describe();
+    // Said as the REST routes say it: RFC 9110's title, the field's message without its name, the range.
+    const auto body = r->json();
+    if (status == 422) {
+      EXPECT_EQ(body["title"], "Unprocessable Content") << r->body;
+    }
+    const std::string message = body["errors"][0]["message"];
+    EXPECT_EQ(message.rfind(field + ":", 0), std::string::npos) << r->body;
+    if (field == "after" && status == 422) {
+      EXPECT_EQ(message, "must be an integer from 0 to 9223372036854775807") << r->body;
+    }
   }
   {
     // Two keys: Beast answered the first (101); which one the client checks the answer against is unknowable.
