@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <unordered_set>
@@ -49,11 +50,38 @@ struct Rule {
   const char* freq = nullptr;  // DAILY WEEKLY MONTHLY YEARLY
   int interval = 1;
   unsigned weekdays = 0;  // bit 0 = Monday
-  int nth = 0;            // MONTHLY BYDAY ordinal (1..5, -1 last) with exactly one weekday
-  int monthday = 0;       // BYMONTHDAY (1..31, -1 last)
-  int month = 0;          // BYMONTH
+  // MONTHLY BYDAY ordinals with exactly one weekday: bit k-1 for the kth (1..5), bit 5 for the last (-1)
+  unsigned nths = 0;
+  std::uint32_t monthdays = 0;  // BYMONTHDAY: bit d for day d (1..31), bit 0 for the last day (-1)
+  int month = 0;                // BYMONTH
   int default_minute = kNoTime;
   bool bad = false;
+  void add_nth(int o) {
+    if (o == -1)
+      nths |= 1u << 5;
+    else if (o >= 1 && o <= 5)
+      nths |= 1u << (o - 1);
+    else
+      bad = true;
+  }
+  void add_monthday(int d) {
+    if (d == -1)
+      monthdays |= 1u;
+    else if (d >= 1 && d <= 31)
+      monthdays |= 1u << d;
+    else
+      bad = true;
+  }
+};
+
+// Ordinals joined by ",", "and", "&" ("1st and 15th", "1st, 15th and last day", "first and third" before a
+// weekday): the days of a month or the weeks of a weekday a monthly rule names.
+struct Ordinals {
+  std::array<int, 8> v{};
+  std::size_t n = 0;
+  bool dated = true;      // each one written with digits ("15th") or "last day": days of the month without
+                          // "of the month" ("every 1st and 15th"; "every first" needs it)
+  bool day_item = false;  // one is "last day"
 };
 
 constexpr std::array<const char*, 7> kRruleDays = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"};
@@ -408,7 +436,17 @@ class Parser {
   std::size_t match_date(std::size_t i, DatePart& d, bool& bad);
   std::size_t match_time(std::size_t i, TimePart& t, bool& bad);
   std::size_t match_month_day(std::size_t i, DatePart& d, bool& bad, bool yearly = false);
+  // After a separator of a list's items at j ("," "and" "&" ", and"); j when there is none.
+  std::size_t list_separator(std::size_t j) const {
+    std::size_t s = j;
+    if (s < n_ && t_[s].punct && t_[s].low == ",") ++s;
+    if (free_in(s, {"and", "&"})) ++s;
+    return s;
+  }
   std::size_t match_weekday_list(std::size_t i, unsigned& mask) const;
+  std::size_t match_ordinals(std::size_t i, Ordinals& out) const;
+  std::size_t ordinal_rule(std::size_t e, const Ordinals& o, bool days, Rule& r) const;
+  std::size_t match_ordinals_of_month(std::size_t i, Rule& r) const;
   std::size_t match_recurrence(std::size_t i);
   std::size_t match_times_per(std::size_t i);
   // "Weekly review every friday": a recurrence adverb that starts the message is part of the title when
@@ -1353,14 +1391,55 @@ std::size_t Parser::match_weekday_list(std::size_t i, unsigned& mask) const {
     if (d < 0) break;
     mask |= 1u << d;
     end = ++j;
-    // separators: "," "and" "&" ", and"
-    std::size_t s = j;
-    if (s < n_ && t_[s].punct && t_[s].low == ",") ++s;
-    if (free_in(s, {"and", "&"})) ++s;
+    const std::size_t s = list_separator(j);
     if (s == j) break;
     j = s;
   }
   return end - i;
+}
+
+// "1st and 15th", "1st, 15th and last day", "first and third" (before "monday"): ordinals joined by ",",
+// "and", "&". "last" is one only before "day" (the month's last day, taken with it) or a weekday.
+std::size_t Parser::match_ordinals(std::size_t i, Ordinals& out) const {
+  std::size_t j = i, end = i;
+  while (out.n < out.v.size() && free(j)) {
+    const auto o = ordinal_word(low(j), true);
+    if (!o) break;
+    std::size_t len = 1;
+    bool dated = ordinal_shape(low(j));
+    if (*o == -1) {
+      if (free_is(j + 1, "day")) {
+        len = 2;
+        dated = out.day_item = true;
+      } else if (!free(j + 1) || weekday_word(low(j + 1), true) < 0) {
+        break;
+      }
+    }
+    out.v[out.n++] = *o;
+    out.dated = out.dated && dated;
+    end = j += len;
+    const std::size_t s = list_separator(j);
+    if (s == j) break;
+    j = s;
+  }
+  return end - i;
+}
+
+// The rule the ordinals `o` ending at `e` name: the weeks of the one weekday after them ("1st and 3rd
+// monday": BYDAY=1MO,3MO) or, when `days` (they are dated, or "of the month" follows them), days of the month
+// ("1st and 15th": BYMONTHDAY=1,15). Returns the end of the words taken, 0 when they name neither.
+std::size_t Parser::ordinal_rule(std::size_t e, const Ordinals& o, bool days, Rule& r) const {
+  unsigned mask = 0;
+  if (const std::size_t m = o.day_item ? 0 : match_weekday_list(e, mask); m && std::popcount(mask) == 1) {
+    r.weekdays = mask;
+    for (std::size_t k = 0; k < o.n; ++k)
+      r.add_nth(o.v[k]);
+    return e + m;
+  }
+  if (!days) return 0;
+  for (std::size_t k = 0; k < o.n; ++k)
+    r.add_monthday(o.v[k]);
+  return e;
 }
 
 // After the unit: "on monday", "on the 15th", "on the last day", "on jan 1", "on the first monday".
@@ -1374,25 +1453,11 @@ std::size_t Parser::match_rule_tail(std::size_t j, Rule& r) {
   }
   if (r.freq == std::string_view("MONTHLY")) {
     if (free_is(k, "the")) ++k;
-    if (phrase(k, {"last", "day"})) {
-      r.monthday = -1;
-      return k + 2 - j;
-    }
-    if (auto o = ordinal_word(low(k), true); o && free(k)) {
-      unsigned mask = 0;
-      if (std::size_t m = match_weekday_list(k + 1, mask); m && std::popcount(mask) == 1) {
-        r.nth = *o;
-        r.weekdays = mask;
-        if (*o == 0 || *o > 5) r.bad = true;
-        return k + 1 + m - j;
-      }
-      if (ordinal_shape(low(k))) {
-        r.monthday = *o;
-        if (*o < 1 || *o > 31) r.bad = true;
-        return k + 1 - j;
-      }
-    }
-    return 0;
+    // "on the 1st and 15th", "on the last day", "on the 1st and 3rd monday"
+    Ordinals o;
+    const std::size_t m = match_ordinals(k, o);
+    const std::size_t e = m ? ordinal_rule(k + m, o, o.dated, r) : 0;
+    return e ? e - j : 0;
   }
   if (r.freq == std::string_view("YEARLY")) {
     DatePart d;
@@ -1402,7 +1467,7 @@ std::size_t Parser::match_rule_tail(std::size_t j, Rule& r) {
         r.bad = true;
       } else {
         r.month = static_cast<int>(month_of(d.day));
-        r.monthday = static_cast<int>(day_of(d.day));
+        r.add_monthday(static_cast<int>(day_of(d.day)));
       }
       return k + m - j;
     }
@@ -1485,25 +1550,12 @@ std::size_t Parser::match_recurrence(std::size_t i) {
       r.freq = "WEEKLY";
       j += m;
       matched = true;
-    } else if (phrase(j, {"last", "day"})) {
-      r.freq = "MONTHLY";
-      r.monthday = -1;
-      j = of_month(j + 2);
-      matched = true;
-    } else if (auto o = ordinal_word(x, true)) {
-      unsigned mask = 0;
-      if (std::size_t m = match_weekday_list(j + 1, mask); m && std::popcount(mask) == 1) {
+    } else if (Ordinals o; const std::size_t m = match_ordinals(j, o)) {
+      // "every 2nd tuesday", "every 1st and 3rd monday", "every 1st and 15th", "every last day", "every
+      // first of the month" (in words only with "of the month")
+      if (const std::size_t e = ordinal_rule(j + m, o, o.dated || of_month(j + m) != j + m, r)) {
         r.freq = "MONTHLY";
-        r.nth = *o;
-        r.weekdays = mask;
-        if (*o == 0 || *o > 5) r.bad = true;
-        j = of_month(j + 1 + m);
-        matched = true;
-      } else if (ordinal_shape(x) || (*o > 0 && of_month(j + 1) != j + 1)) {  // "every first of the month"
-        r.freq = "MONTHLY";
-        r.monthday = *o;
-        if (*o < 1 || *o > 31) r.bad = true;
-        j = of_month(j + 1);
+        j = of_month(e);
         matched = true;
       }
     } else {
@@ -1515,7 +1567,7 @@ std::size_t Parser::match_recurrence(std::size_t i) {
           r.bad = true;
         } else {
           r.month = static_cast<int>(month_of(d.day));
-          r.monthday = static_cast<int>(day_of(d.day));
+          r.add_monthday(static_cast<int>(day_of(d.day)));
         }
         j += m;
         matched = true;
@@ -1535,38 +1587,9 @@ std::size_t Parser::match_recurrence(std::size_t i) {
     if (w == "biweekly" || w == "fortnightly") r.interval = 2;
     if (w == "quarterly") r.interval = 3;
     matched = true;
-  } else if (std::size_t k0 = (free_is(i, "on") ? 1 : 0);
-             free_is(i + k0, "the") &&
-             ((phrase(i + k0 + 1, {"last", "day", "of"}) && free_in(i + k0 + 4, {"every", "each"}) &&
-               free_is(i + k0 + 5, "month")) ||
-              (ordinal_word(low(i + k0 + 1)) && free(i + k0 + 1) && free_is(i + k0 + 2, "of") &&
-               (free_in(i + k0 + 3, {"every", "each"}) ||
-                // "pay rent on the first of the month": a habit; "by the 15th of the month" a deadline
-                (free_is(i + k0 + 3, "the") &&
-                 !(i > 0 && free_in(i - 1, {"by", "before", "due", "until", "till", "through", "thru"})))) &&
-               free_is(i + k0 + 4, "month")))) {
+  } else if (const std::size_t e = match_ordinals_of_month(i, r)) {
     r.freq = "MONTHLY";
-    if (low(i + k0 + 1) == "last") {
-      r.monthday = -1;
-      j = i + k0 + 6;
-    } else {
-      r.monthday = *ordinal_word(low(i + k0 + 1));
-      if (r.monthday < 1 || r.monthday > 31) r.bad = true;
-      j = i + k0 + 5;
-    }
-    matched = true;
-  } else if (std::size_t k0 =
-                 (free_in(i, {"on", "the"}) ? 1 : 0) + (free_is(i, "on") && free_is(i + 1, "the"));
-             ordinal_word(low(i + k0), true) && free(i + k0) && weekday_word(low(i + k0 + 1), true) >= 0 &&
-             free(i + k0 + 1) && free_is(i + k0 + 2, "of") && free_in(i + k0 + 3, {"every", "each"}) &&
-             free_is(i + k0 + 4, "month")) {
-    // "first monday of every month", "the last friday of each month"
-    const int o = *ordinal_word(low(i + k0), true);
-    r.freq = "MONTHLY";
-    r.nth = o;
-    r.weekdays = 1u << weekday_word(low(i + k0 + 1), true);
-    if (o == 0 || o > 5) r.bad = true;
-    j = i + k0 + 5;
+    j = e;
     matched = true;
   } else {
     // "on weekdays", "on mondays", and without "on": "standup weekdays at 8", "gym mondays and wednesdays",
@@ -1603,7 +1626,7 @@ std::size_t Parser::match_recurrence(std::size_t i) {
   if (!matched) return 0;
   j += match_rule_tail(j, r);
   // "every weekday except friday", "every day but not sundays": those days are left out
-  if (r.freq && (r.weekdays || r.freq == std::string_view("DAILY")) && !r.nth && r.interval == 1) {
+  if (r.freq && (r.weekdays || r.freq == std::string_view("DAILY")) && !r.nths && r.interval == 1) {
     std::size_t e = j;
     if (free_in(e, {"except", "excluding", "apart"})) {
       e += free_is(e, "apart") ? (free_is(e + 1, "from") ? 2 : 0) : 1;
@@ -1622,12 +1645,39 @@ std::size_t Parser::match_recurrence(std::size_t i) {
       j = e + m;
     }
   }
-  if (r.freq == std::string_view("YEARLY") && r.month == 0 && r.monthday > 0) r.bad = true;
+  if (r.freq == std::string_view("YEARLY") && r.month == 0 && (r.monthdays & ~1u)) r.bad = true;
   if (r.bad) problem("unreadable recurrence " + quote(i, j));
   if (rule_) problem("two recurrences");
   rule_ = r;
   take(i, j, SpanKind::recurrence);
   return j - i;
+}
+
+// "on the 1st and 15th of every month", "the last day of each month", "1st of every month", "pay rent on the
+// first of the month" (a habit; "by the 15th of the month" is a deadline, and "the last day of the month" a
+// date), "(on) (the) first monday of every month", "the 1st and 3rd monday of each month": the days or the
+// weeks of a monthly rule. The end of the words, 0 when they are none.
+std::size_t Parser::match_ordinals_of_month(std::size_t i, Rule& r) const {
+  std::size_t k = i + (free_is(i, "on") ? 1 : 0);
+  const bool the = free_is(k, "the");
+  if (the) ++k;
+  Ordinals o;
+  const std::size_t m = match_ordinals(k, o);
+  if (!m) return 0;
+  std::size_t e = k + m;
+  unsigned mask = 0;
+  const std::size_t wd = o.day_item ? 0 : match_weekday_list(e, mask);
+  if (wd && std::popcount(mask) != 1) return 0;
+  e += wd;
+  if (!free_is(e, "of")) return 0;
+  const bool every = free_in(e + 1, {"every", "each"}) && free_is(e + 2, "month");
+  const bool habit = the && !wd && !o.day_item && phrase(e + 1, {"the", "month"}) &&
+                     !(i > 0 && free_in(i - 1, {"by", "before", "due", "until", "till", "through", "thru"}));
+  if (!every && !habit) return 0;
+  if (wd) r.weekdays = mask;
+  for (std::size_t n = 0; n < o.n; ++n)
+    wd ? r.add_nth(o.v[n]) : r.add_monthday(o.v[n]);
+  return e + 3;
 }
 
 // How many times in a period: "twice a day", "3 times a week", "2x daily", "once a month"; and a period
@@ -2257,10 +2307,11 @@ local_days Parser::first_occurrence(local_days from, int minute, bool& found) co
     const int dom = static_cast<int>(day_of(d));
     const int dim = days_in_month(year_of(d), month_of(d));
     if (r.weekdays && !(r.weekdays >> wd & 1u)) match = false;
-    if (match && r.nth > 0 && (dom - 1) / 7 + 1 != r.nth) match = false;
-    if (match && r.nth < 0 && dom + 7 <= dim) match = false;
-    if (match && r.monthday > 0 && dom != r.monthday) match = false;
-    if (match && r.monthday < 0 && dom != dim) match = false;
+    // the kth such weekday of the month, or its last
+    if (match && r.nths && !(r.nths >> ((dom - 1) / 7) & 1u) && !(dom + 7 > dim && (r.nths >> 5 & 1u)))
+      match = false;
+    if (match && r.monthdays && !(r.monthdays >> dom & 1u) && !(dom == dim && (r.monthdays & 1u)))
+      match = false;
     if (match && r.month > 0 && static_cast<int>(month_of(d)) != r.month) match = false;
     if (!match) continue;
     if (minute != kNoTime && wall_to_instant(clk_.zone, d, minute) < clk_.now) continue;
@@ -2508,16 +2559,25 @@ void Parser::finish_dates() {
     std::string rrule = std::string("FREQ=") + rule_->freq;
     if (rule_->interval > 1) rrule += ";INTERVAL=" + std::to_string(rule_->interval);
     if (rule_->month) rrule += ";BYMONTH=" + std::to_string(rule_->month);
-    if (rule_->monthday) rrule += ";BYMONTHDAY=" + std::to_string(rule_->monthday);
+    if (rule_->monthdays) {  // "1,15", "15,-1"
+      rrule += ";BYMONTHDAY=";
+      for (int d = 1; d <= 32; ++d)
+        if (rule_->monthdays >> (d % 32) & 1u)
+          rrule += (rrule.back() == '=' ? "" : ",") + std::to_string(d == 32 ? -1 : d);
+    }
     if (rule_->weekdays) {
       rrule += ";BYDAY=";
       bool first_day = true;
       for (int d = 0; d < 7; ++d) {
         if (!(rule_->weekdays >> d & 1u)) continue;
-        if (!first_day) rrule += ",";
-        first_day = false;
-        if (rule_->nth) rrule += std::to_string(rule_->nth);
-        rrule += kRruleDays[static_cast<std::size_t>(d)];
+        // "MO", or each week of the month the rule names: "1MO,3MO", "-1FR"
+        for (int k = rule_->nths ? 0 : 6; k < (rule_->nths ? 6 : 7); ++k) {
+          if (k < 6 && !(rule_->nths >> k & 1u)) continue;
+          if (!first_day) rrule += ",";
+          first_day = false;
+          if (k < 6) rrule += std::to_string(k == 5 ? -1 : k + 1);
+          rrule += kRruleDays[static_cast<std::size_t>(d)];
+        }
       }
     }
     if (count_ > 0) rrule += ";COUNT=" + std::to_string(count_);

@@ -1537,6 +1537,44 @@ TEST(ChatParser, TheNthOfTheMonthIsAMonthlyRule) {
   }
 }
 
+// Several days of the month ("every 1st and 15th") or weeks of a weekday ("every 1st and 3rd monday") are one
+// rule, first due on the earliest of them from today ("every 1st and 15th" was BYMONTHDAY=1 starting on the
+// 15th, "on the 1st and 15th of every month" a task "pay bills and of" with two different dates).
+TEST(ChatParser, SeveralDaysOfTheMonthAreOneRule) {
+  for (const auto& c : std::initializer_list<Series>{
+           {"pay bills every 1st and 15th", "pay bills", "2026-03-15T04:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=1,15"},
+           {"pay bills on the 1st and 15th of every month", "pay bills", "2026-03-15T04:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=1,15"},
+           {"pay bills every month on the 1st and 15th", "pay bills", "2026-03-15T04:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=1,15"},
+           {"pay bills every first and fifteenth of the month", "pay bills", "2026-03-15T04:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=1,15"},
+           {"pay bills every 1st, 15th and last day", "pay bills", "2026-03-15T04:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=1,15,-1"},
+           {"pay bills every 15th and last day of the month", "pay bills", "2026-03-15T04:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=15,-1"},
+           {"pay rent 1st of every month", "pay rent", "2026-04-01T04:00:00Z", "FREQ=MONTHLY;BYMONTHDAY=1"},
+           // today (Wednesday March 4) is the earliest, all-day; at 9am it has passed
+           {"pay bills every 4th and 20th", "pay bills", "2026-03-04T05:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=4,20"},
+           {"pay bills every 4th and 20th at 9am", "pay bills", "2026-03-20T13:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=4,20"},
+           {"book club every 1st and 3rd monday", "book club", "2026-03-16T04:00:00Z",
+            "FREQ=MONTHLY;BYDAY=1MO,3MO"},
+           {"book club on the 1st and 3rd monday of every month", "book club", "2026-03-16T04:00:00Z",
+            "FREQ=MONTHLY;BYDAY=1MO,3MO"},
+           {"team lunch every 2nd and last friday", "team lunch", "2026-03-13T04:00:00Z",
+            "FREQ=MONTHLY;BYDAY=2FR,-1FR"},
+           {"gym every monday and thursday", "gym", "2026-03-05T05:00:00Z", "FREQ=WEEKLY;BYDAY=MO,TH"}}) {
+    expect_series(c, ny());
+  }
+  const auto bad = parse("pay bills every 1st and 35th", ny());
+  EXPECT_FALSE(bad.recurrence.has_value());
+  EXPECT_FALSE(bad.due_at.has_value());
+  EXPECT_LT(bad.confidence, 0.7);
+}
+
 // Shorthands: "M-F" before a time, "later today", "next wk", fixed holidays after a cue word; a movable
 // holiday is a problem, and an amount the parser does not read is quoted whole.
 TEST(ChatParser, ShorthandsAndHolidays) {
