@@ -1248,6 +1248,17 @@ std::size_t Parser::match_time(std::size_t i, TimePart& t, bool& bad) {
     return 1;
   }
   if (w == "eod" || w == "cob") return t.minute = 17 * 60, 1;
+  // "call plumber first thing tomorrow", "first thing monday", "first thing (in the morning)": the morning
+  // of that day, as "tomorrow morning" is (not "the first thing", "my first thing", "first thing to do")
+  if (phrase(i, {"first", "thing"}) &&
+      !(i > 0 && !t_[i - 1].punct &&
+        in(low(i - 1), {"the", "a", "an", "my", "your", "his", "her", "our", "their", "this", "that", "one",
+                        "every", "each", "next", "last"})) &&
+      !free_in(i + 2, {"to", "i", "you", "we", "they", "that", "which", "of", "is", "was"})) {
+    t.weak = true;
+    t.minute = 9 * 60;
+    return phrase(i + 2, {"in", "the", "morning"}) ? 5 : 2;
+  }
   // "tmrw am", "monday pm", "every monday am": am or pm alone right after a day (not after a number: "june 5
   // pm") is its morning or its afternoon, as "tomorrow morning" is
   if (in(w, {"am", "pm", "a.m", "p.m"}) && free(i) && i > 0 && !all_digits(low(i - 1)) && !spans_.empty() &&

@@ -2074,6 +2074,27 @@ TEST(ChatParser, EndsOfWeeksAndMonths) {
   expect_plain_title("plan the 2nd week of the trip");
 }
 
+// "first thing" is the morning (09:00) of the day said, or the next one alone ("call plumber first thing
+// tomorrow" was an all-day task "call plumber first thing"); "the first thing on my list" is a title.
+TEST(ChatParser, FirstThingIsTheMorning) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"call plumber first thing tomorrow", "call plumber", "2026-03-05T14:00:00Z"},
+           {"first thing tomorrow call plumber", "call plumber", "2026-03-05T14:00:00Z"},
+           {"call plumber tomorrow first thing", "call plumber", "2026-03-05T14:00:00Z"},
+           {"email boss first thing on friday", "email boss", "2026-03-06T14:00:00Z"},
+           {"call plumber first thing monday", "call plumber", "2026-03-09T13:00:00Z"},
+           {"call plumber first thing in the morning", "call plumber", "2026-03-05T14:00:00Z"},
+           {"call plumber first thing tomorrow at 8am", "call plumber", "2026-03-05T13:00:00Z"},
+           // alone: the next 09:00, tomorrow's at 10:00 and today's at 06:00
+           {"call plumber first thing", "call plumber", "2026-03-05T14:00:00Z"}}) {
+    expect_dated(c);
+  }
+  expect_dated({"call plumber first thing", "call plumber", "2026-03-04T14:00:00Z"},
+               ny("2026-03-04T11:00:00Z"));
+  expect_plain_title("do the first thing on my list");
+  expect_plain_title("first thing to do is call mom");
+}
+
 TEST(ChatParser, ShiftsAsIsoDurations) {
   for (const auto& [shift, iso] :
        std::initializer_list<std::pair<Shift, const char*>>{{{2, Shift::Unit::day}, "P2D"},
