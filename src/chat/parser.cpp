@@ -416,6 +416,25 @@ class Parser {
     return c && c->minute >= 0 && (at || c->strong);
   }
 
+  // A date `d` read in [a, b) counted `by` days from its first day ("the day before christmas": -1, "2 days
+  // after christmas": 2): one day, all-day unless a time is said.
+  void take_date_counted(std::size_t a, std::size_t b, DatePart& d, bool bad, int by) {
+    d.at = a;
+    const std::size_t s = back_prep(a, &d.prep);
+    if (bad) {
+      unreadable_ = true;
+      take(s, b, std::nullopt);
+      return;
+    }
+    d.day = d.range_start = d.range_start + days(by);
+    d.range_days = 1;
+    d.default_minute = kNoTime;
+    d.weekday_only = false;
+    (reminder_mode_ ? rdates_ : dates_).push_back(d);
+    take(s, b, SpanKind::date);
+    if (!reminder_mode_) take_copula(s);
+  }
+
   // "the meeting is at 10am tomorrow", "my flight is on friday": the "is" joining a subject to its date or
   // time is no part of the title ("the meeting"). Not after a question word ("figure out what the problem
   // is tomorrow"), nor before a deadline ("the essay is by friday" keeps it).
@@ -1982,6 +2001,17 @@ bool Parser::slots_at(std::size_t i) {
     }
     if (k && free_in(i + k, {"before", "earlier", "ahead", "prior", "beforehand"})) {
       std::size_t e = i + k + 1;
+      // "call mom the day before christmas", "buy gifts 2 days before christmas": without "remind me", a date
+      // named right after "before" is counted back from (Dec 24, no reminder a day before Dec 25)
+      if (low(e - 1) == "before" && !odd && (u == Unit::day || u == Unit::week) && !remind_lead_ &&
+          !reminder_mode_) {
+        DatePart d;
+        bool bad = false;
+        if (const std::size_t m = match_date(e, d, bad)) {
+          take_date_counted(i, e + m, d, bad, -n * (u == Unit::week ? 7 : 1));
+          return true;
+        }
+      }
       if (low(e - 1) == "prior" && free_is(e, "to")) ++e;
       // "2 days before the due date", "a day before it's due": before the due date, said
       const std::size_t before_end = e;
@@ -2153,12 +2183,30 @@ bool Parser::slots_at(std::size_t i) {
         s = i;
         d.prep = {};
       }
-      // "pay bill after friday", "call mom the day after christmas": a new task due from the day after that
-      // date on, as a list reads "after friday" (from the end of Friday)
+      // "call mom the day after christmas", "2 days after christmas", "a week after the 15th": that many days
+      // after the date (its last day), as "the day before christmas" counts back
+      if (s == i && !bad && !list_ && !reminder_mode_ && i > 1 && free_is(i - 1, "after")) {
+        int n = 0;
+        Unit u{};
+        for (std::size_t a = 1; a <= 3 && a < i; ++a) {
+          const std::size_t from = i - 1 - a;
+          std::size_t m = match_amount(from, n, u);
+          if (a == 2 && free_is(from, "the") && free_in(from + 1, {"day", "week"})) {
+            n = 1;
+            u = low(from + 1) == "day" ? Unit::day : Unit::week;
+            m = 2;
+          }
+          if (m == a && (u == Unit::day || u == Unit::week)) {
+            take_date_counted(from, i + k, d, bad, d.range_days - 1 + n * (u == Unit::week ? 7 : 1));
+            return true;
+          }
+        }
+      }
+      // "pay bill after friday": a new task due from the day after that date on, as a list reads "after
+      // friday" (from the end of Friday); with a time, a problem (Saturday at 3pm, or Friday after 3pm?)
       if (s == i && !bad && !list_ && !reminder_mode_ && r_.intent == Intent::create && i > 0 &&
           free_is(i - 1, "after")) {
         s = i - 1;
-        if (s > 0 && free_is(s - 1, "day")) s -= s > 1 && free_is(s - 2, "the") ? 2 : 1;
         d.day = d.range_start = d.range_start + days(d.range_days);
         d.range_days = 1;
         d.default_minute = kNoTime;

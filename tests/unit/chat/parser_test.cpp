@@ -2095,6 +2095,45 @@ TEST(ChatParser, FirstThingIsTheMorning) {
   expect_plain_title("first thing to do is call mom");
 }
 
+// Without "remind me", an amount of days or weeks before or after a date named right after it counts from
+// that date ("call mom the day before christmas" was due Dec 25 with a reminder a day before; "call mom 2
+// days after christmas" was "call mom 2 days" due Dec 26). "remind me the day before christmas to call mom"
+// and a "the day before" with no date after it stay reminders.
+TEST(ChatParser, TheDayBeforeADateIsThatDate) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"call mom the day before christmas", "call mom", "2026-12-24T05:00:00Z"},
+           {"call mom the day before christmas at 5pm", "call mom", "2026-12-24T22:00:00Z"},
+           {"buy gifts 2 days before christmas", "buy gifts", "2026-12-23T05:00:00Z"},
+           {"buy gifts a week before christmas", "buy gifts", "2026-12-18T05:00:00Z"},
+           {"submit form the day before friday", "submit form", "2026-03-05T05:00:00Z"},
+           {"call mom 2 days after christmas", "call mom", "2026-12-27T05:00:00Z"},
+           {"call mom the day after christmas at 3pm", "call mom", "2026-12-26T20:00:00Z"},
+           {"pay bill a week after the 15th", "pay bill", "2026-03-22T04:00:00Z"}}) {
+    const auto r = parse(c.text, ny());
+    EXPECT_TRUE(r.reminders.empty()) << c.text;
+    expect_dated(c);
+  }
+  const auto moved = parse("move dentist to the day before christmas", ny());
+  EXPECT_EQ(moved.intent, Intent::update);
+  EXPECT_EQ(moved.target, "dentist");
+  EXPECT_EQ(moved.due_at ? format_rfc3339(*moved.due_at) : "none", "2026-12-24T05:00:00Z");
+  for (const char* text :
+       {"remind me the day before christmas to call mom", "remind me to call mom the day before christmas"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.title, "call mom") << text;
+    EXPECT_EQ(r.due_at ? format_rfc3339(*r.due_at) : "none", "2026-12-25T05:00:00Z") << text;
+    ASSERT_EQ(r.reminders.size(), 1u) << text;
+    EXPECT_EQ(r.reminders[0].before_due, std::chrono::seconds(86400)) << text;
+  }
+  const auto later = parse("dentist friday, remind me the day before", ny());
+  ASSERT_EQ(later.reminders.size(), 1u);
+  EXPECT_EQ(later.reminders[0].before_due, std::chrono::seconds(86400));
+  const auto bad = parse("pay bill the day before feb 30", ny());
+  EXPECT_FALSE(bad.due_at.has_value());
+  EXPECT_TRUE(bad.reminders.empty());
+  EXPECT_LT(bad.confidence, 0.7);
+}
+
 TEST(ChatParser, ShiftsAsIsoDurations) {
   for (const auto& [shift, iso] :
        std::initializer_list<std::pair<Shift, const char*>>{{{2, Shift::Unit::day}, "P2D"},
