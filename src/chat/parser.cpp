@@ -43,6 +43,7 @@ struct TimePart {
   bool bare_hour = false;  // no am/pm written ("at 9"): "tonight at 9" reads 21:00
   bool h12 = false;        // an hour 1-12 with no am/pm nor leading zero: the part of the day picks am or pm
   bool ambiguous = false;  // "2:15": read as 14:15, but 02:15 is as likely
+  string_view prep;        // the word joining it: "before", "by", "after", "at", …
 };
 
 // A parsed recurrence phrase.
@@ -628,6 +629,7 @@ class Parser {
   std::vector<std::chrono::seconds> offsets_;
   std::vector<string_view> filter_words_;
   bool overdue_ = false;
+  string_view date_how_;  // a list's word joining its first date: "after", "by", "from", …
   std::optional<std::string> status_;
   std::optional<bool> has_due_;
 };
@@ -2225,9 +2227,13 @@ bool Parser::slots_at(std::size_t i) {
     bool bad = false;
     if (std::size_t k = match_time(i, t, bad)) {
       if (free_is(i + k, "sharp")) ++k;  // "at 7 pm sharp"
-      std::size_t s = back_prep(i, nullptr);
-      // "pick up dry cleaning after 5pm": the time from which it can be done, due then as "at 5pm" is
-      if (s == i && !list_ && !t.weak && i > 0 && free_is(i - 1, "after")) s = back_prep(i - 1, nullptr);
+      std::size_t s = back_prep(i, &t.prep);
+      // "pick up dry cleaning after 5pm": the time from which it can be done, due then as "at 5pm" is; in a
+      // list ("what's due after 5pm") the start of the range
+      if (s == i && !t.weak && i > 0 && free_is(i - 1, "after")) {
+        t.prep = "after";
+        s = back_prep(i - 1, nullptr);
+      }
       if (!bad) (reminder_mode_ ? rtimes_ : times_).push_back(t);
       if (bad) unreadable_ = true;
       take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::time));
@@ -3471,7 +3477,7 @@ void Parser::list_dates(Query& q) {
     return wall_to_instant(clk_.zone, d.range_start + days(d.range_days), 0);
   };
   DatePart a = dates_.front();
-  const string_view how = joined_by(a);
+  const string_view how = date_how_ = joined_by(a);
   if (dates_.size() == 2) {
     DatePart b = dates_[1];
     const string_view to = joined_by(b);
@@ -3571,10 +3577,29 @@ void Parser::finish_list() {
   q.tags = r_.tags;
   list_dates(q);
   if (!times_.empty() || !rels_.empty()) {
+    // A time on the list's one date ("what's due tomorrow before 5pm": tomorrow's 17:00, not today's). After
+    // it ("what's due after 5pm", "today after 5pm", "after friday at 5pm") it is where the range starts
+    // (without a date, today's, also when passed), to the end of its day (or on, after a date joined by
+    // "after"); otherwise where it ends, from now on unless the date says where it starts.
     bool all_day = false;
-    if (auto at = combine({}, times_, rels_, all_day, false)) {
-      q.due_before = *at;
-      if (!q.due_after) q.due_after = clk_.now;
+    const bool on_date = dates_.size() == 1 && rels_.empty();
+    const string_view how = times_.empty() ? string_view() : times_.back().prep;
+    std::vector<DatePart> day;
+    if (on_date)
+      day = dates_;
+    else if (how == "after" && dates_.empty() && rels_.empty())
+      day.push_back(DatePart{clk_.today, clk_.today, 1, kNoTime, {}, false});
+    if (auto at = combine(day, times_, rels_, all_day, false)) {
+      if (how == "after" || (on_date && date_how_ == "after" && in(how, {"", "at", "@", "around"}))) {
+        q.due_after = *at;
+        if (!on_date)
+          q.due_before = wall_to_instant(clk_.zone, make_clock(clk_.zone, *at).today + days(1), 0);
+        else if (date_how_ == "after")
+          q.due_before.reset();
+      } else {
+        q.due_before = *at;
+        if (!q.due_after) q.due_after = clk_.now;
+      }
     }
   }
   if (rule_) problem("a recurrence in a list request");

@@ -377,6 +377,27 @@ TEST(ChatParser, ListRangesAndStatuses) {
   EXPECT_GE(search.confidence, 0.7);
 }
 
+// A time in a list: "after 5pm" is where the range starts, to the end of that day (it was an upper bound at
+// 17:00, with "after" left as a search text); a time said with a date is on that date ("tomorrow before 5pm"
+// ended today at 17:00, before it started).
+TEST(ChatParser, ATimeInAListIsOnItsDateAndAfterItStarts) {
+  const std::vector<ListCase> cases = {
+      {"what's due after 5pm", "2026-03-04T22:00:00Z", "2026-03-05T05:00:00Z"},
+      {"what is due today after 5pm", "2026-03-04T22:00:00Z", "2026-03-05T05:00:00Z"},
+      {"show tasks due after 9am", "2026-03-04T14:00:00Z", "2026-03-05T05:00:00Z"},  // passed: still today's
+      {"what's due tomorrow after 5pm", "2026-03-05T22:00:00Z", "2026-03-06T05:00:00Z"},
+      {"what's due after 5pm tomorrow", "2026-03-05T22:00:00Z", "2026-03-06T05:00:00Z"},
+      {"what's due after friday at 5pm", "2026-03-06T22:00:00Z", ""},
+      {"what's due tomorrow before 5pm", "2026-03-05T05:00:00Z", "2026-03-05T22:00:00Z"},
+      {"what's due today before 5pm", "2026-03-04T05:00:00Z", "2026-03-04T22:00:00Z"},
+      // unchanged: a time alone ends the range from now, and a day's joining word says the rest
+      {"what's due before 5pm", "2026-03-04T15:00:00Z", "2026-03-04T22:00:00Z"},
+      {"what's due by friday", "", "2026-03-07T05:00:00Z"},
+      {"what's due after friday", "2026-03-07T05:00:00Z", ""},
+  };
+  expect_list_ranges(cases, ny());
+}
+
 // A yearly Feb 29 is a valid rule whenever it is said (its first occurrence is the next leap day); only a
 // single year-less date must fall within the next year.
 TEST(ChatParser, AYearlyLeapDayIsARule) {
