@@ -202,6 +202,21 @@ class Parser {
       if (free(i)) return i;
     return n_;
   }
+  // The tokens of a list item's marker at the start: a bullet ("-", "*", "+", "•") or a number ("1.", "2)"),
+  // then a box ("[ ]", "[x]"), either or both; 0 when there is none.
+  std::size_t list_marker() const {
+    const auto punct = [&](std::size_t i, string_view p) { return i < n_ && t_[i].punct && t_[i].low == p; };
+    std::size_t i = 0;
+    if (n_ > 0 && !t_[0].punct && in(low(0), {"-", "*", "+", "\u2022"}))
+      i = 1;
+    else if (n_ > 1 && all_digits(low(0)) && low(0).size() <= 3 && (punct(1, ".") || punct(1, ")")))
+      i = 2;
+    if (punct(i, "[")) {
+      const std::size_t x = i + 1 < n_ && !t_[i + 1].punct && low(i + 1) == "x" ? i + 2 : i + 1;
+      if (punct(x, "]")) i = x + 1;
+    }
+    return i;
+  }
   std::size_t last_free() const {
     for (std::size_t i = n_; i > 0; --i)
       if (free(i - 1)) return i - 1;
@@ -2953,6 +2968,23 @@ bool Parser::whole_message() {
 }
 
 void Parser::detect_command() {
+  // "- [ ] buy milk", "* [ ] buy milk", "[ ] buy milk", "- buy milk", "1. buy milk": a line pasted from a
+  // list in notes is a task to add (or "remind me …"), the marker no part of its title ("- [ ] delete old
+  // emails" adds that task). A ticked box ("- [x] buy milk") is added open too, which the reading says: a
+  // problem, so that the dialog asks first.
+  if (const std::size_t k = list_marker()) {
+    take(0, k, std::nullopt);
+    if (first_free() == n_) return;  // the marker alone: no task (unknown)
+    bool ticked = false;
+    for (std::size_t i = 0; i < k; ++i)
+      ticked = ticked || (!t_[i].punct && low(i) == "x");
+    if (ticked) problem("a ticked box " + quote(0, k) + ": the task would be added open");
+    if (!phrase(first_free(), {"remind", "me"})) {
+      r_.intent = Intent::create;
+      conf_ = 0.85;
+      return;
+    }
+  }
   // politeness
   for (int round = 0; round < 3; ++round) {
     const std::size_t s = first_free();

@@ -2155,6 +2155,36 @@ TEST(ChatParser, TheDayBeforeADateIsThatDate) {
   EXPECT_LT(bad.confidence, 0.7);
 }
 
+// A line pasted from a list in notes: its marker is no part of the title ("- [ ] buy milk" was "[ ] buy
+// milk",
+// "* buy milk" and "1. buy milk" kept theirs), and it is a task to add whatever its first word; a ticked box
+// is added open, which the reading says (low confidence: the dialog asks).
+TEST(ChatParser, AListItemsMarkerIsNoPartOfItsTitle) {
+  for (const char* text : {"- [ ] buy milk", "* [ ] buy milk", "[ ] buy milk", "- buy milk", "* buy milk",
+                           "+ buy milk", "\u2022 buy milk", "1. buy milk", "2) buy milk", "10. buy milk"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, "buy milk") << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << r.problems.front();
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  expect_dated({"- [ ] call mom tomorrow at 5pm", "call mom", "2026-03-05T22:00:00Z"});
+  expect_dated({"- [ ] delete old emails friday", "delete old emails", "2026-03-06T05:00:00Z"});
+  const auto remind = parse("- [ ] remind me to call mom at 5pm", ny());
+  EXPECT_EQ(remind.title, "call mom");
+  EXPECT_EQ(remind.reminders.size(), 1u);
+  for (const char* text : {"- [x] buy milk", "* [X] buy milk", "[x] buy milk"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, "buy milk") << text;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_NE(r.problems[0].find("ticked box"), std::string::npos) << r.problems[0];
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  expect_plain_title("1.5 cups flour");
+  expect_plain_title("3 eggs");
+}
+
 TEST(ChatParser, ShiftsAsIsoDurations) {
   for (const auto& [shift, iso] :
        std::initializer_list<std::pair<Shift, const char*>>{{{2, Shift::Unit::day}, "P2D"},
