@@ -482,6 +482,13 @@ class Parser {
   std::size_t match_ordinals(std::size_t i, Ordinals& out) const;
   std::size_t ordinal_rule(std::size_t e, const Ordinals& o, bool days, Rule& r) const;
   std::size_t match_ordinals_of_month(std::size_t i, Rule& r) const;
+  // "(at|by|on) (the) end of every/each month": the end of those words, 0 when they are none.
+  std::size_t end_of_every_month(std::size_t i) const {
+    std::size_t k = i + (free_in(i, {"at", "by", "on"}) ? 1 : 0);
+    if (free_is(k, "the")) ++k;
+    return phrase(k, {"end", "of"}) && free_in(k + 2, {"every", "each"}) && free_is(k + 3, "month") ? k + 4
+                                                                                                    : 0;
+  }
   std::size_t match_recurrence(std::size_t i);
   std::size_t match_times_per(std::size_t i);
   // "Weekly review every friday": a recurrence adverb that starts the message is part of the title when
@@ -1636,6 +1643,13 @@ std::size_t Parser::match_recurrence(std::size_t i) {
     matched = true;
   } else if (const std::size_t e = match_ordinals_of_month(i, r)) {
     r.freq = "MONTHLY";
+    j = e;
+    matched = true;
+  } else if (const std::size_t e = end_of_every_month(i)) {
+    // "send invoice at the end of every month": its last day (it was a monthly rule from today, with "at the
+    // end of" in the title)
+    r.freq = "MONTHLY";
+    r.add_monthday(-1);
     j = e;
     matched = true;
   } else {

@@ -1596,6 +1596,23 @@ TEST(ChatParser, SeveralDaysOfTheMonthAreOneRule) {
   EXPECT_LT(bad.confidence, 0.7);
 }
 
+// "at the end of every month" is its last day (it was a monthly rule from today, titled "send invoice at the
+// end of"); "at the end of the month" stays this month's last day, no rule.
+TEST(ChatParser, TheEndOfEveryMonthIsItsLastDay) {
+  for (const auto& c : std::initializer_list<Series>{
+           {"send invoice at the end of every month", "send invoice", "2026-03-31T04:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=-1"},
+           {"send invoice end of every month", "send invoice", "2026-03-31T04:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=-1"},
+           {"send invoice by the end of each month", "send invoice", "2026-03-31T04:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=-1"},
+           {"send invoice at the end of every month at 5pm", "send invoice", "2026-03-31T21:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=-1"},
+           {"send invoice at the end of the month", "send invoice", "2026-03-31T04:00:00Z", "none"}}) {
+    expect_series(c, ny());
+  }
+}
+
 // Shorthands: "M-F" before a time, "later today", "next wk", fixed holidays after a cue word; a movable
 // holiday is a problem, and an amount the parser does not read is quoted whole.
 TEST(ChatParser, ShorthandsAndHolidays) {
