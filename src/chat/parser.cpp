@@ -2072,10 +2072,13 @@ bool Parser::slots_at(std::size_t i) {
       if (a > 0 && free_is(a - 1, "a")) --a;
       if (a > 0 && free_is(a - 1, "with")) --a;
       if (a > 1 && free_in(a - 2, {"remind", "alert", "notify", "ping"}) && free_is(a - 1, "me")) a -= 2;
-      // "pay credit card 2 days before due date" may count from a date the message does not give (the
-      // bill's): without a due date of the task's own, the words are the title's (finish_dates)
-      if (e > before_end && a == i && !remind_lead_ && !reminder_mode_ && r_.intent == Intent::create &&
-          !offsets_.empty() && !odd && unit != 0 && n <= 100000) {
+      // "pay credit card 2 days before due date", "call mom 30 minutes before the meeting", "check in 24
+      // hours before departure" may count from a date the message does not give (the bill's, the
+      // meeting's): without a due date of the task's own, the words are the title's (finish_dates)
+      const bool before_words = e == before_end && low(e - 1) == "before" && free(e) && !low(e).empty() &&
+                                low(e)[0] >= 'a' && low(e)[0] <= 'z';
+      if ((e > before_end || before_words) && a == i && !remind_lead_ && !reminder_mode_ &&
+          r_.intent == Intent::create && !offsets_.empty() && !odd && unit != 0 && n <= 100000) {
         due_ref_a_ = a;
         due_ref_b_ = e;
         due_ref_offset_ = offsets_.size() - 1;

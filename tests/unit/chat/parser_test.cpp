@@ -2061,6 +2061,23 @@ TEST(ChatParser, BeforeAnUnknownDueDateStaysInTheTitle) {
   EXPECT_GE(r.confidence, 0.7);
 }
 
+// So is an amount before words that name no date, without "remind me" and a due date: the event's date is
+// not given ("call mom 30 minutes before the meeting" was "call mom the meeting" with a reminder before no
+// due date). With a due date, or after "remind me", it is a reminder.
+TEST(ChatParser, BeforeAnUndatedEventStaysInTheTitle) {
+  for (const char* text :
+       {"call mom 30 minutes before the meeting", "check in for flight 24 hours before departure"}) {
+    expect_plain_title(text);
+    EXPECT_TRUE(parse(text, ny()).reminders.empty()) << text;
+  }
+  const auto dated = parse("leave 30 minutes before dinner at 6pm", ny());
+  ASSERT_EQ(dated.reminders.size(), 1u);
+  EXPECT_EQ(dated.reminders[0].before_due, std::chrono::seconds(1800));
+  const auto remind = parse("remind me 30 minutes before the meeting", ny());
+  EXPECT_EQ(remind.intent, Intent::add_reminder);
+  EXPECT_EQ(remind.target, "meeting");
+}
+
 // A year-less "N/M" whose numbers add up to 100 is a split in percent, never a date (a month and a day add
 // up to 43 at most): "split rent 70/30" was an unreadable date. After a cue word it stays unreadable.
 TEST(ChatParser, APercentSplitIsNoDate) {
