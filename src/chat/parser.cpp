@@ -670,8 +670,11 @@ std::size_t Parser::match_amount(std::size_t i, int& n, Unit& u) const {
     u = Unit::minute;
     return 3;
   }
-  // "a couple of days" is two
-  if (const std::size_t c = phrase(i, {"a", "couple", "of"}) ? 3 : phrase(i, {"couple", "of"}) ? 2 : 0) {
+  // "a couple of days" is two, and so is "a couple days"
+  if (const std::size_t c = phrase(i, {"a", "couple", "of"}) ? 3
+                            : phrase(i, {"couple", "of"})    ? 2
+                            : phrase(i, {"a", "couple"})     ? 2
+                                                             : 0) {
     if (auto unit = unit_word(low(i + c)); unit && free(i + c)) {
       n = 2;
       u = *unit;
@@ -2337,6 +2340,11 @@ void Parser::extract() {
         clock = true;
         quoted = i + 3;
       }
+    }
+    // "follow up in a few days": how many is not said (not guessed)
+    if (free_in(i, {"in", "within"}) && phrase(i + 1, {"a", "few"}) && free(i + 3) && unit_word(low(i + 3))) {
+      dateish = true;
+      quoted = i + 4;
     }
     if (free_in(i, {"in", "within"}) && free(i + 1)) {
       const string_view next = low(i + 1);

@@ -2078,6 +2078,18 @@ TEST(ChatParser, BeforeAnUndatedEventStaysInTheTitle) {
   EXPECT_EQ(remind.target, "meeting");
 }
 
+// "a couple days" is two, as "a couple of days" is; "in a few days" says no number: a problem, never a guess
+// (both stayed in the title, with no due date, at high confidence).
+TEST(ChatParser, ACoupleIsTwoAndAFewIsNotGuessed) {
+  expect_dated({"follow up in a couple days", "follow up", "2026-03-06T05:00:00Z"});
+  expect_dated({"follow up in a couple of days", "follow up", "2026-03-06T05:00:00Z"});
+  EXPECT_EQ(parse("postpone the report a couple days", ny()).shift, (Shift{2, Shift::Unit::day}));
+  expect_unreadable("follow up with client in a few days", "'in a few days'");
+  expect_unreadable("call back in a few hours", "'in a few hours'");
+  expect_plain_title("buy a couple things");
+  expect_plain_title("a few things to buy");
+}
+
 // A year-less "N/M" whose numbers add up to 100 is a split in percent, never a date (a month and a day add
 // up to 43 at most): "split rent 70/30" was an unreadable date. After a cue word it stays unreadable.
 TEST(ChatParser, APercentSplitIsNoDate) {
