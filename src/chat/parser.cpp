@@ -241,6 +241,11 @@ class Parser {
       if (prep && prep->empty()) *prep = low(s);
       if (in(low(s), {"to", "until", "till"})) to_prep_ = true;
     }
+    // "pay bills no later than the 15th", "not later than friday": a deadline, as "by" is
+    if (s >= 3 && free_in(s - 3, {"no", "not"}) && phrase(s - 2, {"later", "than"})) {
+      s -= 3;
+      if (prep && prep->empty()) *prep = "by";
+    }
     // "push the report back to friday", "move X forward to monday": the new date says where; the direction
     // before it is no part of the task's name
     if (mover_ && s < i && low(s) == "to" && s > 0 &&

@@ -2090,6 +2090,15 @@ TEST(ChatParser, ACoupleIsTwoAndAFewIsNotGuessed) {
   expect_plain_title("a few things to buy");
 }
 
+// "no later than" is a deadline, as "by" is ("pay bills no later than the 15th" was titled "pay bills no
+// later than").
+TEST(ChatParser, NoLaterThanIsBy) {
+  expect_dated({"pay bills no later than the 15th", "pay bills", "2026-03-15T04:00:00Z"});
+  expect_dated({"submit form no later than friday 5pm", "submit form", "2026-03-06T22:00:00Z"});
+  expect_dated({"submit form not later than 5pm", "submit form", "2026-03-04T22:00:00Z"});
+  expect_list_ranges({{"what's due no later than friday", "", "2026-03-07T05:00:00Z"}}, ny());
+}
+
 // A year-less "N/M" whose numbers add up to 100 is a split in percent, never a date (a month and a day add
 // up to 43 at most): "split rent 70/30" was an unreadable date. After a cue word it stays unreadable.
 TEST(ChatParser, APercentSplitIsNoDate) {
