@@ -2117,16 +2117,20 @@ bool Parser::slots_at(std::size_t i) {
     bool bad = false;
     std::size_t k = match_date(j, d, bad);
     // "through january", "thru march 2027": to the end of that month ("until january" may mean its start: see
-    // deadline_month)
-    if (const int m = !k && in(low(i), {"through", "thru"}) && free(j) ? month_word(low(j)) : 0) {
+    // deadline_month); "starting april", "beginning june": from its first day (it stayed in the title, and
+    // the series started today; not after "from": "get keys from May")
+    const bool from_month = in(low(i), {"starting", "beginning"});
+    if (const int m =
+            !k && (from_month || in(low(i), {"through", "thru"})) && free(j) ? month_word(low(j)) : 0) {
       int year = year_of(clk_.today) + (m < static_cast<int>(month_of(clk_.today)) ? 1 : 0);
       k = 1;
       if (free(j + 1) && all_digits(low(j + 1)) && low(j + 1).size() == 4) {
         year = std::stoi(std::string(low(j + 1)));
         k = 2;
       }
-      if (const auto last = make_date(year, m, days_in_month(year, static_cast<unsigned>(m)))) {
-        d.day = *last;
+      if (const auto day =
+              make_date(year, m, from_month ? 1 : days_in_month(year, static_cast<unsigned>(m)))) {
+        d.day = *day;
       } else {
         bad = true;
         problem("unreadable date " + quote(j, j + k));

@@ -2099,6 +2099,19 @@ TEST(ChatParser, NoLaterThanIsBy) {
   expect_list_ranges({{"what's due no later than friday", "", "2026-03-07T05:00:00Z"}}, ny());
 }
 
+// "starting april" starts a series on April 1 (it stayed in the title, and the series started today).
+TEST(ChatParser, StartingAMonthIsItsFirstDay) {
+  for (const auto& c : std::initializer_list<Series>{
+           {"pay bills every 1st and 15th starting april", "pay bills", "2026-04-01T04:00:00Z",
+            "FREQ=MONTHLY;BYMONTHDAY=1,15"},
+           {"gym every monday starting april", "gym", "2026-04-06T04:00:00Z", "FREQ=WEEKLY;BYDAY=MO"},
+           {"water lawn every day beginning june", "water lawn", "2026-06-01T04:00:00Z", "FREQ=DAILY"},
+           {"gym every monday starting march", "gym", "2026-03-09T04:00:00Z", "FREQ=WEEKLY;BYDAY=MO"}}) {
+    expect_series(c, ny());
+  }
+  expect_plain_title("get keys from May");
+}
+
 // A year-less "N/M" whose numbers add up to 100 is a split in percent, never a date (a month and a day add
 // up to 43 at most): "split rent 70/30" was an unreadable date. After a cue word it stays unreadable.
 TEST(ChatParser, APercentSplitIsNoDate) {
