@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <pqxx/pqxx>
 #include <set>
 #include <thread>
@@ -75,6 +76,24 @@ std::string next_weekday_at(const char* zone_name, date::weekday weekday, int ho
     day += date::days(1);
   const auto at = zone->to_sys(date::local_seconds(day) + std::chrono::hours(hour), date::choose::earliest);
   return todo::format_rfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(at));
+}
+
+/// The next `count` wall times `hour`:00 in the zone on one of the days of the month `days`, today's
+/// included when still to come.
+std::vector<std::string> next_month_days_at(const char* zone_name, std::initializer_list<unsigned> days,
+                                            int hour, std::size_t count) {
+  const auto* zone = date::locate_zone(zone_name);
+  const auto local_now = zone->to_local(std::chrono::floor<std::chrono::seconds>(todo::now()));
+  auto day = std::chrono::floor<date::days>(local_now);
+  if (local_now >= day + std::chrono::hours(hour)) day += date::days(1);
+  std::vector<std::string> out;
+  for (; out.size() < count; day += date::days(1)) {
+    const unsigned dom = static_cast<unsigned>(date::year_month_day{day}.day());
+    if (std::find(days.begin(), days.end(), dom) == days.end()) continue;
+    const auto at = zone->to_sys(date::local_seconds(day) + std::chrono::hours(hour), date::choose::earliest);
+    out.push_back(todo::format_rfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(at)));
+  }
+  return out;
 }
 
 /// An instant given in microseconds since the epoch, in RFC 3339.
@@ -1122,6 +1141,26 @@ TEST_F(ChatDialogTest, MakingATaskRecurringTakesTheDayAndTimeSaid) {
       create_task(u.client, {{"title", "Walk"}, {"due_at", next_weekday_at(zone_name, date::Wednesday, 16)}});
   ASSERT_EQ(say(u, "make walk recurring daily")["actions"].size(), 1u);
   EXPECT_EQ(u.client.get("/api/v1/tasks/" + walk["id"].get<std::string>()).json()["due_at"], walk["due_at"]);
+}
+
+// "every 1st and 15th at 9am": one task repeating on both days, first due on the earlier of them still to
+// come, and completing it brings the other one (it was BYMONTHDAY=1 starting on the 15th).
+TEST_F(ChatDialogTest, SeveralDaysOfTheMonthAreOneSeries) {
+  const char* zone_name = "America/New_York";
+  auto u = user({{"timezone", zone_name}});
+  const auto r = say(u, "pay bills every 1st and 15th at 9am");
+  ASSERT_EQ(r["actions"].size(), 1u) << r;
+  const json task = r["actions"][0]["task"];
+  EXPECT_EQ(task["title"], "pay bills");
+  EXPECT_EQ(task["recurrence"], "FREQ=MONTHLY;BYMONTHDAY=1,15");
+  const auto expected = next_month_days_at(zone_name, {1, 15}, 9, 2);
+  EXPECT_EQ(instant_us(task["due_at"]), instant_us(json(expected[0]))) << task;
+  ASSERT_EQ(
+      u.client.post("/api/v1/tasks/" + task["id"].get<std::string>() + "/complete", json::object()).status,
+      200);
+  const auto open = tasks_of(u, "status=open");
+  ASSERT_EQ(open.size(), 1u) << open;
+  EXPECT_EQ(instant_us(open[0]["due_at"]), instant_us(json(expected[1]))) << open[0];
 }
 
 TEST_F(ChatDialogTest, UpdatesRecurrenceAndStoresReminders) {
