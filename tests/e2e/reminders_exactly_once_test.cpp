@@ -126,9 +126,12 @@ void expect_all_delivered(Cluster& c, const Cluster::Tally& t) {
   pqxx::connection conn(c.db_url);
   pqxx::nontransaction n(conn);
   std::size_t matched = 0;
-  for (const auto& row : n.exec("SELECT id, floor(extract(epoch FROM fire_at))::bigint FROM reminders")) {
-    const std::string mid = "<reminder-" + std::string(row[0].c_str()) + "-" +
-                            std::to_string(row[1].as<long long>()) + "@todo-server>";
+  // <reminder-{id}-{fire_at epoch seconds}.{microseconds}@todo-server>
+  for (const auto& row : n.exec("SELECT id, floor(extract(epoch FROM fire_at))::bigint || '.' || "
+                                "to_char(extract(microseconds FROM fire_at)::bigint % 1000000, 'FM000000') "
+                                "FROM reminders")) {
+    const std::string mid =
+        "<reminder-" + std::string(row[0].c_str()) + "-" + row[1].c_str() + "@todo-server>";
     matched += t.count.count(mid);
   }
   EXPECT_EQ(matched, static_cast<std::size_t>(kReminders)) << "mails whose Message-ID is no reminder's";
