@@ -171,12 +171,17 @@ std::string reminder_phrase(const Reminder& r, const date::time_zone* zone) {
   return plural(secs, "second") + " before";
 }
 
-/// " with a reminder 30 minutes before" / " with reminders at the due time and 1 day before".
-std::string reminders_phrase(const std::vector<Reminder>& rs, const date::time_zone* zone) {
+/// "30 minutes before" / "at the due time and 1 day before".
+std::string reminder_times(const std::vector<Reminder>& rs, const date::time_zone* zone) {
   std::string out;
   for (std::size_t i = 0; i < rs.size(); ++i)
     out += (i == 0 ? "" : i + 1 == rs.size() ? " and " : ", ") + reminder_phrase(rs[i], zone);
-  return (rs.size() == 1 ? "a reminder " : "reminders ") + out;
+  return out;
+}
+
+/// "a reminder 30 minutes before" / "reminders at the due time and 1 day before".
+std::string reminders_phrase(const std::vector<Reminder>& rs, const date::time_zone* zone) {
+  return (rs.size() == 1 ? "a reminder " : "reminders ") + reminder_times(rs, zone);
 }
 
 /// The reading's reminders validated like POST /api/v1/tasks/{id}/reminders bodies; Error(unprocessable)
@@ -413,12 +418,8 @@ void do_add_reminder(Step& s, const Reading& r, const Task& task) {
                 {"version", task.version},
                 {"title", task.title},
                 {"reminder_ids", ids_of(stored)}});
-  std::string text = "I'll remind you about " + in_quotes(task.title) + " ";
-  for (std::size_t i = 0; i < r.reminders.size(); ++i)
-    text += (i == 0                        ? ""
-             : i + 1 == r.reminders.size() ? " and "
-                                           : ", ") +
-            reminder_phrase(r.reminders[i], s.turn.zone);
+  std::string text =
+      "I'll remind you about " + in_quotes(task.title) + " " + reminder_times(r.reminders, s.turn.zone);
   bool waiting = false;
   for (const auto& j : stored)
     waiting = waiting || j["fire_at"].is_null();
@@ -1462,8 +1463,8 @@ std::string describe(const Reading& r, const date::time_zone* zone) {
       break;
     case Intent::stop_recurring:
       return "stop repeating " + target;
-    case Intent::add_reminder:
-      return "add a reminder to " + target;
+    case Intent::add_reminder:  // when, as the reply after "yes" says it
+      return "remind you about " + target + " " + reminder_times(r.reminders, zone);
     default:
       return "that";
   }

@@ -551,6 +551,8 @@ class Parser {
   bool shift_bad_ = false;      // a move by an amount that was not read ("by 1.5 days", "forward a day")
   bool remind_lead_ = false;    // the message starts with "remind me"
   bool reminder_mode_ = false;  // dates and times after a mid-text "remind me" belong to the reminder
+  std::size_t remind_from_ = SIZE_MAX;  // the first word of the reminder's part (reminder_mode_)
+  bool reminder_unread_ = false;        // a date or time in the reminder's part could not be read
   bool list_ = false;
   bool unreadable_ = false;       // something date- or time-like could not be read: no due date at all
   bool reminder_passed_ = false;  // "remind me to X today" after 09:00: no reminder (it would fire late)
@@ -2262,6 +2264,7 @@ bool Parser::slots_at(std::size_t i) {
       if (!bad) (reminder_mode_ ? rdates_ : dates_).push_back(d);
       take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::date));
       if (bad) unreadable_ = true;
+      if (bad && reminder_mode_) reminder_unread_ = true;
       if (!bad && !reminder_mode_) take_copula(s);
       return true;
     }
@@ -2280,6 +2283,7 @@ bool Parser::slots_at(std::size_t i) {
       }
       if (!bad) (reminder_mode_ ? rtimes_ : times_).push_back(t);
       if (bad) unreadable_ = true;
+      if (bad && reminder_mode_) reminder_unread_ = true;
       take(s, i + k, bad ? std::nullopt : std::optional(SpanKind::time));
       if (!bad && !reminder_mode_) take_copula(s);
       return true;
@@ -2290,12 +2294,14 @@ bool Parser::slots_at(std::size_t i) {
   // a "remind me" later in the text: what follows is the reminder's time
   if (i > 0 && (phrase(i, {"remind", "me"}) || phrase(i, {"alert", "me"}) || phrase(i, {"notify", "me"}))) {
     reminder_mode_ = true;
+    remind_from_ = std::min(remind_from_, i);
     take(i, i + 2 + (free_is(i + 2, "at") ? 0 : 0), SpanKind::reminder);
     return true;
   }
   if (i > 0 && (phrase(i, {"with", "a", "reminder"}) || phrase(i, {"reminder"}))) {
     const std::size_t k = low(i) == "with" ? 3 : 1;
     reminder_mode_ = true;
+    remind_from_ = std::min(remind_from_, i);
     take(i, i + k, SpanKind::reminder);
     return true;
   }
@@ -2405,6 +2411,7 @@ void Parser::extract() {
       problem("unreadable date or time " + quote(from, std::min(quoted, n_)));
       reported = quoted;
       unreadable_ = true;
+      if (i >= remind_from_) reminder_unread_ = true;
     }
   }
 }
@@ -2772,9 +2779,16 @@ void Parser::finish_dates() {
       at = combine(on, rtimes_, rrels_, rall, true);
       if (at && !r_.all_day && *at > *r_.due_at && back == 0) at.reset();
     }
-  } else {
+  } else if (!reminder_unread_ && !(unreadable_ && rdates_.empty() && rrels_.empty())) {
+    // Never from what is left of a part not read ("yesterday at 9am": not the next 9am; "tomorrow at 25:00":
+    // not tomorrow 09:00), nor a time alone on a task's own day that was not read ("meet bob on the 35th,
+    // remind me at 9am").
     at = combine(rdates_, rtimes_, rrels_, rall, true);
   }
+  if (reminder_unread_) at.reset();
+  // A reminder's time that has passed would fire at once, late: a problem, as a past due date is (read in
+  // full, it is kept, so that the dialog offers it saying when).
+  if (at && *at < clk_.now) problem("the reminder's time is in the past");
   if (at) r_.reminders.push_back(Reminder{std::nullopt, at});
 }
 
@@ -3064,6 +3078,7 @@ void Parser::detect_command() {
     cmd(k, Intent::add_reminder, 0.9);
     remind_lead_ = true;
     reminder_mode_ = true;
+    remind_from_ = 0;
     return;
   }
   if ((k = phrase(s, {"remind", "me"}))) {
@@ -3082,6 +3097,7 @@ void Parser::detect_command() {
     if ((k = phrase(s, p))) {
       cmd(k, Intent::add_reminder, 0.9);
       reminder_mode_ = true;
+      remind_from_ = 0;
       return;
     }
   }

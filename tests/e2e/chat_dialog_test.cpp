@@ -1909,6 +1909,69 @@ TEST_F(ChatDialogTest, AnOfferSaysWhatYesCreates) {
   EXPECT_EQ(yes_with["actions"][0]["reminders"].size(), 1u) << yes_with;
 }
 
+// A reminder's date that could not be read ("yesterday", "last friday": in the past) is not replaced by
+// another: "yes" to "add a reminder to “haircut”" added one at tomorrow 09:00, a time never given. Nothing is
+// offered; it asks.
+TEST_F(ChatDialogTest, AReminderWhoseDateWasNotReadIsAskedNotGuessed) {
+  auto u = user();
+  const auto haircut = create_task(u.client, "haircut");
+  for (const char* text :
+       {"remind me about haircut yesterday at 9am", "remind me about haircut last friday at 9am"}) {
+    const auto q = say(u, text);
+    EXPECT_TRUE(q["needs_clarification"].get<bool>()) << q;
+    EXPECT_EQ(q["options"], json::array()) << q;
+    EXPECT_EQ(q["reply"].get<std::string>().find("Did you mean"), std::string::npos) << q;
+    EXPECT_NE(q["reply"].get<std::string>().find("in the past"), std::string::npos) << q;
+    const auto yes = say(u, "yes", q["conversation_id"]);
+    EXPECT_EQ(yes["actions"], json::array()) << yes;
+    EXPECT_EQ(reminders_of(u, haircut["id"]), json::array()) << text;
+    const auto parsed = u.client.post("/api/v1/chat/parse", {{"text", text}});
+    ASSERT_EQ(parsed.status, 200) << parsed.describe();
+    EXPECT_EQ(parsed.json()["reminders"], json::array()) << parsed.body;
+  }
+}
+
+// A reminder at a time already past today ("today at 1am" said in the afternoon) fired at once, read with
+// confidence 0.9. It is offered as a question that says when; "no" adds nothing, "yes" adds exactly that.
+TEST_F(ChatDialogTest, AReminderInThePastIsOfferedSayingWhen) {
+  using namespace std::chrono;
+  const int utc_hour =
+      static_cast<int>(duration_cast<hours>(system_clock::now().time_since_epoch()).count() % 24);
+  const int east = 15 - utc_hour > 14 ? 15 - utc_hour - 24 : 15 - utc_hour;  // local 15:xx
+  const std::string zone_name =
+      "Etc/GMT" + std::string(east >= 0 ? "-" : "+") + std::to_string(std::abs(east));
+  auto u = user({{"timezone", zone_name}});
+  const auto haircut = create_task(u.client, "haircut");
+  const std::string text = "remind me about haircut today at 1am";
+  const auto q = say(u, text);
+  EXPECT_TRUE(q["needs_clarification"].get<bool>()) << q;
+  EXPECT_EQ(q["options"], json::array({"yes", "no"})) << q;
+  EXPECT_EQ(q["actions"], json::array()) << q;
+  const std::string offer = q["reply"];
+  EXPECT_NE(offer.find("in the past"), std::string::npos) << offer;
+  EXPECT_NE(offer.find("Did you mean: remind you about \u201chaircut\u201d at "), std::string::npos) << offer;
+  EXPECT_NE(offer.find(", 1:00 AM?"), std::string::npos) << offer;
+  EXPECT_EQ(reminders_of(u, haircut["id"]), json::array());
+  say(u, "no", q["conversation_id"]);
+  EXPECT_EQ(reminders_of(u, haircut["id"]), json::array());
+  const auto again = say(u, text);
+  const auto yes = say(u, "yes", again["conversation_id"]);
+  ASSERT_EQ(yes["actions"].size(), 1u) << yes;
+  EXPECT_EQ(yes["actions"][0]["type"], "add_reminder");
+  ASSERT_EQ(yes["actions"][0]["reminders"].size(), 1u) << yes;
+  const auto at = yes["actions"][0]["reminders"][0]["at"];
+  const auto* zone = date::locate_zone(zone_name);
+  const auto today = date::format("%F", date::make_zoned(zone, floor<seconds>(system_clock::now())));
+  const auto at_us = instant_us(at);
+  ASSERT_TRUE(at_us) << at;
+  const auto local_at = date::make_zoned(zone, floor<seconds>(todo::Instant{microseconds{*at_us}}));
+  EXPECT_EQ(date::format("%F %H:%M", local_at), today + " 01:00") << at;
+  // One still to come today is sure: added at once.
+  const auto later = say(u, "remind me about haircut today at 11pm");
+  EXPECT_FALSE(later["needs_clarification"].get<bool>()) << later;
+  ASSERT_EQ(later["actions"].size(), 1u) << later;
+}
+
 TEST_F(ChatDialogTest, LowConfidenceReadingIsOfferedAsAYesNoQuestion) {
   auto u = user();
   const auto q = say(u, "meet bob on the 35th");

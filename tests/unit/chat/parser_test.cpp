@@ -312,6 +312,56 @@ TEST(ChatParser, ARemindMeWithADateAloneRemindsAtNine) {
   EXPECT_TRUE(parse("call mom tomorrow", ny()).all_day);
 }
 
+// A reminder's time read from what the message could not read whole is never guessed: "yesterday" or "last
+// friday" (in the past) or an unreadable time drop their part, and the rest alone ("9am": its next
+// occurrence, "tomorrow": 09:00) is a time the user never gave. No `at` reminder then; the dialog asks.
+TEST(ChatParser, AReminderWithAnUnreadablePartHasNoTime) {
+  for (const char* text :
+       {"remind me about haircut yesterday at 9am", "remind me about haircut last friday at 9am",
+        "remind me about haircut tomorrow at 25:00", "remind me about haircut on feb 30 at 9am",
+        "haircut friday 3pm, remind me yesterday at 9am", "meet bob on the 35th, remind me at 9am"}) {
+    const auto r = parse(text, ny());
+    EXPECT_TRUE(r.reminders.empty()) << text << ": "
+                                     << (r.reminders.empty() || !r.reminders[0].at
+                                             ? std::string()
+                                             : format_rfc3339(*r.reminders[0].at));
+    EXPECT_LT(r.confidence, 0.7) << text;
+    EXPECT_FALSE(r.problems.empty()) << text;
+  }
+  // What it can read stays: a date and time before the (readable) reminder, or a relative one.
+  const auto ok = parse("call ann at 25:00, remind me 10 minutes before", ny());
+  ASSERT_EQ(ok.reminders.size(), 1u);
+  EXPECT_EQ(ok.reminders[0].before_due, std::chrono::minutes(10));
+}
+
+// A reminder's time in the past is a problem, as a past due date is: "today at 1am" said at 10:00 fired at
+// once, at confidence 0.9. Read in full, it is kept (the dialog offers it, saying when).
+TEST(ChatParser, AReminderInThePastIsAProblem) {
+  const auto r = parse("remind me about haircut today at 1am", ny());  // 10:00 in New York
+  EXPECT_EQ(r.intent, Intent::add_reminder);
+  EXPECT_EQ(r.target, "haircut");
+  ASSERT_EQ(r.reminders.size(), 1u);
+  ASSERT_TRUE(r.reminders[0].at.has_value());
+  EXPECT_EQ(format_rfc3339(*r.reminders[0].at), "2026-03-04T06:00:00Z");
+  EXPECT_LT(r.confidence, 0.7);
+  ASSERT_FALSE(r.problems.empty());
+  EXPECT_NE(r.problems[0].find("in the past"), std::string::npos) << r.problems[0];
+  // Still to come: sure.
+  const auto later = parse("remind me about haircut today at 11pm", ny());
+  EXPECT_TRUE(later.problems.empty()) << later.problems.front();
+  EXPECT_GE(later.confidence, 0.7);
+  // A time alone is its next occurrence, never past; a reminder on a new task's day before now is past.
+  EXPECT_GE(parse("remind me about haircut at 1am", ny()).confidence, 0.7);
+  const auto dentist = parse("dentist today 11pm, remind me at 9am", ny());
+  EXPECT_LT(dentist.confidence, 0.7);
+  // "remind me to X at 1am today" (a create due then, reminded at the due time) is a past date already.
+  const auto create = parse("remind me to get a haircut today at 1am", ny());
+  EXPECT_EQ(create.intent, Intent::create);
+  EXPECT_LT(create.confidence, 0.7);
+  ASSERT_FALSE(create.problems.empty());
+  EXPECT_NE(create.problems[0].find("in the past"), std::string::npos) << create.problems[0];
+}
+
 // List requests read the words that join their dates ("after", "since", "until", "from … to", "between …
 // and", "in <month>") and never turn them into a search text; a date about when tasks were done cannot be
 // filtered by the task list: a problem, not a confident "none".
