@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <iterator>
+#include <map>
 
 #include "calendar.hpp"
 #include "todo/chat/reading_json.hpp"
@@ -906,6 +907,7 @@ nlohmann::json kept_reminders(Step& s, const std::string& task_id) {
     else
       continue;
     if (snoozed) k["snoozed_until"] = format_rfc3339(*rem.fire_at);
+    k["id"] = rem.id;  // the old id, which an add_reminder entry below may name (restored())
     kept.push_back(std::move(k));
   }
   return kept;
@@ -1097,19 +1099,31 @@ nlohmann::json creation_of(const nlohmann::json& snap) {
 }
 
 /// After `t` re-created the deleted task `snap`: its reminders back (missed when their time has passed
-/// meanwhile: they never fire late), the entries below that name the deleted one follow the new one, and the
-/// action.
+/// meanwhile: they never fire late), the entries below that name the deleted one follow the new one (an
+/// add_reminder entry the re-created reminders' new ids, so that undoing it removes them), and the action.
 void restored(Step& s, const nlohmann::json& snap, const Task& t, const nlohmann::json& reminders) {
+  std::map<std::string, std::string> new_ids;  // old reminder id → the re-created one's
   for (const auto& kept : reminders) {
     nlohmann::json rem = kept;
     std::optional<Instant> snoozed_until;
     if (rem.contains("snoozed_until") && rem["snoozed_until"].is_string())
       snoozed_until = parse_rfc3339(rem["snoozed_until"].get<std::string>());
+    const std::string old_reminder = rem.value("id", std::string());
     rem.erase("snoozed_until");
-    reminders::restore(s.w, s.actor.user_id, t.id, reminders::parse_new_reminder(rem), snoozed_until);
+    rem.erase("id");
+    const auto back =
+        reminders::restore(s.w, s.actor.user_id, t.id, reminders::parse_new_reminder(rem), snoozed_until);
+    if (!old_reminder.empty()) new_ids[old_reminder] = back.id;
   }
   const std::string old_id = snap.value("id", std::string());
   rebase(s, old_id, snap.value("version", 0), t.id, t.version);
+  for (auto& e : s.c.actions)
+    if (e.value("type", std::string()) == "add_reminder" && e.value("task_id", std::string()) == t.id &&
+        e.contains("reminder_ids"))
+      for (auto& id : e["reminder_ids"])
+        if (const auto it = new_ids.find(id.is_string() ? id.get<std::string>() : std::string());
+            it != new_ids.end())
+          id = it->second;
   for (auto& e : s.c.actions)  // a completion below that created it: undoing it finds it as created
     if (e.contains("created"))
       for (auto& c : e["created"])

@@ -634,6 +634,35 @@ TEST_F(ChatDialogTest, UndoWalksBackThroughADelete) {
   EXPECT_TRUE(task_titled(u, "pay bills").is_null());
 }
 
+// After a delete is undone, the add_reminder entry below it names the re-created reminders: undoing it
+// removes the reminder (it answered "That reminder … was already removed.", and the reminder stayed).
+TEST_F(ChatDialogTest, UndoOfAReminderFollowsTheDeleteUndone) {
+  auto u = user();
+  const std::string conv = say(u, "renew passport next friday at 10am")["conversation_id"];
+  say(u, "change priority of renew passport to high", conv);
+  ASSERT_EQ(say(u, "remind me 1 hour before renew passport", conv)["actions"].size(), 1u);
+  say(u, "complete renew passport", conv);
+  ASSERT_TRUE(say(u, "delete renew passport", conv)["needs_clarification"].get<bool>());
+  ASSERT_EQ(say(u, "yes", conv)["actions"][0]["type"], "delete");
+  const auto back = say(u, "undo", conv);
+  ASSERT_EQ(back["actions"].size(), 1u) << back;
+  const std::string id = back["actions"][0]["task"]["id"];
+  ASSERT_EQ(reminders_of(u, id).size(), 1u);
+  say(u, "undo", conv);  // the completion
+  EXPECT_EQ(task_titled(u, "renew passport")["status"], "open");
+  const auto unremind = say(u, "undo", conv);
+  ASSERT_EQ(unremind["actions"].size(), 1u) << unremind;
+  EXPECT_EQ(unremind["actions"][0]["type"], "remove_reminder");
+  EXPECT_NE(unremind["reply"].get<std::string>().find("Undone: removed the reminder"), std::string::npos)
+      << unremind;
+  EXPECT_EQ(reminders_of(u, id), json::array());
+  say(u, "undo", conv);  // the priority
+  EXPECT_EQ(task_titled(u, "renew passport")["priority"], "none");
+  const auto uncreate = say(u, "undo", conv);
+  ASSERT_EQ(uncreate["actions"].size(), 1u) << uncreate;
+  EXPECT_TRUE(task_titled(u, "renew passport").is_null());
+}
+
 TEST_F(ChatDialogTest, DeletingARepeatingTaskEndsItsSeries) {
   // Skipping the occurrence alone (as DELETE does by default) left the next one standing.
   auto u = user();
