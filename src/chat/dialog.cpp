@@ -997,11 +997,36 @@ void perform(Step& s, const Reading& op, Task task) {
 // ---- undo
 // ---------------------------------------------------------------------------------------------------
 
+/// The id of the task an undo entry is about (a delete's snapshot, or task_id).
+std::string entry_task_id(const nlohmann::json& e) {
+  return e.contains("task") ? e["task"].value("id", std::string()) : e.value("task_id", std::string());
+}
+
+/// After the undo of `entry` was refused (its task changed elsewhere since, or gone), the conversation's
+/// earlier changes to that task leave the stack with it: undoing them would go back across that change (or
+/// find no task), and each "undo" refused the same way in turn. The words saying so, or "".
+std::string drop_earlier(Step& s, const nlohmann::json& entry) {
+  const std::string id = entry_task_id(entry);
+  nlohmann::json kept = nlohmann::json::array();
+  long dropped = 0;
+  for (auto& e : s.c.actions) {
+    if (!id.empty() && entry_task_id(e) == id)
+      ++dropped;
+    else
+      kept.push_back(std::move(e));
+  }
+  s.c.actions = std::move(kept);
+  if (dropped == 0) return "";
+  return " Its " + plural(dropped, "earlier change") +
+         " in this conversation can't be undone either, so \u201cundo\u201d now goes back to the one "
+         "before.";
+}
+
 std::optional<Task> find_task(Step& s, const nlohmann::json& entry) {
   auto t = tasks::repository::find(s.w, s.actor.user_id, entry.value("task_id", std::string()));
   if (!t)
     say(s, "I can't undo that: " + in_quotes(entry.value("title", std::string("the task"))) +
-               " no longer exists.");
+               " no longer exists." + drop_earlier(s, entry));
   return t;
 }
 
@@ -1013,9 +1038,7 @@ void rebase(Step& s, const std::string& old_id, int before, const std::string& n
   bool below = true;  // the entry right below, for this task: its version moves too
   for (auto it = s.c.actions.rbegin(); it != s.c.actions.rend(); ++it) {
     const bool snapshot = (*it).contains("task");
-    const std::string id =
-        snapshot ? (*it)["task"].value("id", std::string()) : (*it).value("task_id", std::string());
-    if (id != old_id) continue;
+    if (entry_task_id(*it) != old_id) continue;
     if (below) {
       below = false;
       const int expected = snapshot ? (*it)["task"].value("version", 0) : (*it).value("version", 0);
@@ -1229,7 +1252,8 @@ void do_undo(Step& s) {
     }
   } catch (const Error& e) {
     if (e.code() != Errc::conflict) throw;
-    say(s, "I can't undo that: " + in_quotes(title) + " was changed since, so I left it as it is.");
+    say(s, "I can't undo that: " + in_quotes(title) + " was changed since, so I left it as it is." +
+               drop_earlier(s, entry));
   }
 }
 

@@ -663,6 +663,48 @@ TEST_F(ChatDialogTest, UndoOfAReminderFollowsTheDeleteUndone) {
   EXPECT_TRUE(task_titled(u, "renew passport").is_null());
 }
 
+// A refused undo (the task changed elsewhere, or gone) takes the conversation's earlier changes to that task
+// off the stack with it: each of them refused the same way in turn, and the changes before them could only be
+// reached through them.
+TEST_F(ChatDialogTest, ARefusedUndoLetsTheNextOneGoFurtherBack) {
+  auto u = user();
+  const std::string conv = say(u, "buy stamps")["conversation_id"];
+  say(u, "water plants tomorrow", conv);
+  say(u, "change priority of water plants to high", conv);
+  say(u, "tag water plants with home", conv);
+  const auto plants = task_titled(u, "water plants");
+  ASSERT_FALSE(plants.is_null());
+  const auto patched =
+      u.client.patch("/api/v1/tasks/" + plants["id"].get<std::string>(), {{"title", "water the plants"}});
+  ASSERT_EQ(patched.status, 200) << patched.describe();
+  const auto refused = say(u, "undo", conv);
+  EXPECT_EQ(refused["actions"], json::array());
+  const std::string why = refused["reply"];
+  EXPECT_NE(why.find("changed since"), std::string::npos) << why;
+  EXPECT_NE(why.find("2 earlier changes"), std::string::npos) << why;
+  const auto next = say(u, "undo", conv);
+  ASSERT_EQ(next["actions"].size(), 1u) << next;
+  EXPECT_EQ(next["actions"][0]["type"], "delete");
+  EXPECT_EQ(next["actions"][0]["task"]["title"], "buy stamps");
+  EXPECT_TRUE(task_titled(u, "buy stamps").is_null());
+  const auto kept = task_titled(u, "water the plants");
+  ASSERT_FALSE(kept.is_null());
+  EXPECT_EQ(kept["priority"], "high");
+  EXPECT_EQ(kept["tags"], json::array({"home"}));
+  EXPECT_NE(say(u, "undo", conv)["reply"].get<std::string>().find("nothing to undo"), std::string::npos);
+
+  // A task deleted elsewhere: the same.
+  const std::string conv2 = say(u, "feed the cat")["conversation_id"];
+  say(u, "change priority of feed the cat to high", conv2);
+  const auto cat = task_titled(u, "feed the cat");
+  ASSERT_FALSE(cat.is_null());
+  ASSERT_EQ(u.client.del("/api/v1/tasks/" + cat["id"].get<std::string>()).status, 204);
+  const auto gone = say(u, "undo", conv2);
+  EXPECT_NE(gone["reply"].get<std::string>().find("no longer exists"), std::string::npos) << gone;
+  EXPECT_NE(gone["reply"].get<std::string>().find("1 earlier change "), std::string::npos) << gone;
+  EXPECT_NE(say(u, "undo", conv2)["reply"].get<std::string>().find("nothing to undo"), std::string::npos);
+}
+
 TEST_F(ChatDialogTest, DeletingARepeatingTaskEndsItsSeries) {
   // Skipping the occurrence alone (as DELETE does by default) left the next one standing.
   auto u = user();
