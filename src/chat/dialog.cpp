@@ -1417,6 +1417,13 @@ bool answer_pending(Step& s) {
   const nlohmann::json& candidates = pending.at("candidates");
   const nlohmann::json options = pending.value("options", nlohmann::json::array());
   const auto choice = chosen(s.turn, candidates, options);
+  if (!choice && r.intent == Intent::confirm) {
+    // "yes" chooses none of the options (it said "no open question", though one was): the question stands.
+    ask_again(
+        "\u201cYes\u201d doesn't say which: please choose one of the options (\u201cthe first "
+        "one\u201d, \u201c2\u201d or its title), or say \u201cno\u201d. ");
+    return true;
+  }
   std::vector<FieldError> errors;
   if (!choice && bare_name(s.turn)) {
     // A bare name that chooses no option ("report final please", "final", or the words of "name it more

@@ -1380,6 +1380,28 @@ TEST_F(ChatDialogTest, NoDropsAWhichOneQuestion) {
   EXPECT_EQ(tasks_of(u, "status=done").size(), 0u);
 }
 
+// "yes" to a which-one question chooses nothing, but the question is open: it is asked again with its
+// options (it said "There is no open question in this conversation"), and a choice still answers it.
+TEST_F(ChatDialogTest, YesToAWhichOneQuestionKeepsTheQuestion) {
+  auto u = user();
+  create_task(u.client, "Call dentist");
+  create_task(u.client, "Pay dentist bill");
+  const auto q = say(u, "complete dentist");
+  ASSERT_EQ(q["options"].size(), 2u) << q;
+  const std::string conv = q["conversation_id"];
+  const auto yes = say(u, "yes", conv);
+  EXPECT_EQ(yes["actions"], json::array());
+  EXPECT_TRUE(yes["needs_clarification"].get<bool>()) << yes;
+  EXPECT_EQ(yes["options"], q["options"]) << yes;
+  const std::string reply = yes["reply"];
+  EXPECT_EQ(reply.find("no open question"), std::string::npos) << reply;
+  EXPECT_NE(reply.find(q["reply"].get<std::string>()), std::string::npos) << reply;
+  const auto first = say(u, "the first one", conv);
+  ASSERT_EQ(first["actions"].size(), 1u) << first;
+  EXPECT_EQ(first["actions"][0]["type"], "complete");
+  EXPECT_EQ(tasks_of(u, "status=done").size(), 1u);
+}
+
 TEST_F(ChatDialogTest, ReschedulesInTheUsersZone) {
   const char* zone_name = "America/New_York";
   auto u = user({{"timezone", zone_name}});
