@@ -923,13 +923,25 @@ std::optional<tasks::repository::SeriesHighest> highest_of(const nlohmann::json&
   return out;
 }
 
-void do_delete(Step& s, const std::string& task_id) {
+/// Asks before deleting `task`; "yes" deletes it as it is now (do_delete with its version).
+void ask_delete(Step& s, const Task& task, const std::string& lead = {}) {
+  ask(s, lead + "Delete " + in_quotes(label(task, s.turn.zone)) + "?", {"yes", "no"},
+      {{"kind", "confirm"}, {"task_id", task.id}, {"title", task.title}, {"version", task.version}});
+}
+
+/// Deletes the task the user said yes to; `asked_version`, the version the question showed (0: none kept): a
+/// task changed since (renamed, moved elsewhere) is asked about again as it is now, not deleted unseen.
+void do_delete(Step& s, const std::string& task_id, std::int64_t asked_version = 0) {
   Task t;
   try {
     t = svc::get(s.w, s.actor.user_id, task_id);
   } catch (const Error& e) {
     if (e.code() != Errc::not_found) throw;
     say(s, "That task no longer exists.");
+    return;
+  }
+  if (asked_version != 0 && t.version != asked_version) {
+    ask_delete(s, t, "It was changed since I asked. ");
     return;
   }
   // A repeating task is one task to the person saying "delete": the series ends (its open occurrences go, the
@@ -976,8 +988,7 @@ void perform(Step& s, const Reading& op, Task task) {
       do_status(s, std::move(task), Status::open);
       return;
     case Intent::remove:
-      ask(s, "Delete " + in_quotes(label(task, s.turn.zone)) + "?", {"yes", "no"},
-          {{"kind", "confirm"}, {"task_id", task.id}, {"title", task.title}});
+      ask_delete(s, task);
       return;
     case Intent::update:
       do_update(s, op, task);
@@ -1400,7 +1411,7 @@ bool answer_pending(Step& s) {
   if (kind == "confirm") {
     const std::string title = pending.value("title", std::string());
     if (r.intent == Intent::confirm) {
-      do_delete(s, pending.value("task_id", std::string()));
+      do_delete(s, pending.value("task_id", std::string()), pending.value("version", std::int64_t{0}));
       return true;
     }
     if (r.intent == Intent::deny) {

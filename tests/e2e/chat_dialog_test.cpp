@@ -379,6 +379,30 @@ TEST_F(ChatDialogTest, MoreMatchesThanOptionsSaysSo) {
   EXPECT_EQ(tasks_of(u, "status=open").size(), 12u);
 }
 
+// "yes" deletes the task the question showed: one changed elsewhere since (renamed, moved) is asked about
+// again as it is now, not deleted unseen.
+TEST_F(ChatDialogTest, AYesToADeleteOfATaskChangedSinceAsksAgain) {
+  auto u = user();
+  const auto t = create_task(u.client, "rake leaves");
+  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
+  const auto q = say(u, "delete rake leaves");
+  ASSERT_EQ(q["options"], json::array({"yes", "no"})) << q;
+  const std::string conv = q["conversation_id"];
+  ASSERT_EQ(u.client.patch(path, {{"title", "rake leaves IMPORTANT"}}).status, 200);
+  const auto again = say(u, "yes", conv);
+  EXPECT_EQ(again["actions"], json::array()) << again;
+  EXPECT_EQ(u.client.get(path).status, 200) << "deleted unseen";
+  EXPECT_EQ(again["options"], json::array({"yes", "no"})) << again;
+  EXPECT_NE(
+      again["reply"].get<std::string>().find("changed since I asked. Delete \u201crake leaves IMPORTANT"),
+      std::string::npos)
+      << again;
+  const auto yes = say(u, "yes", conv);
+  ASSERT_EQ(yes["actions"].size(), 1u) << yes;
+  EXPECT_EQ(yes["actions"][0]["type"], "delete");
+  EXPECT_EQ(u.client.get(path).status, 404);
+}
+
 TEST_F(ChatDialogTest, DeleteAsksFirstNoCancelsYesDeletes) {
   auto u = user();
   const auto t = create_task(u.client, "Old report");
