@@ -486,7 +486,8 @@ asio::awaitable<void> Session::run() {
     // 6.5.1: never Authorization, If-Match, Host or framing), so they are dropped once the body is read.
     // Kept, an Authorization sent only in the trailer authenticated the request.
     const auto header_fields =
-        static_cast<std::size_t>(std::distance(parser.get().begin(), parser.get().end()));
+        parser.chunked() ? static_cast<std::size_t>(std::distance(parser.get().begin(), parser.get().end()))
+                         : std::size_t{0};
     if (!parser.is_done()) {
       stream_.expires_after(opt.request_timeout);
       auto [bec, bn] = co_await bhttp::async_read(stream_, buffer, parser, kTuple);
@@ -504,9 +505,11 @@ asio::awaitable<void> Session::run() {
     stream_.expires_never();
 
     auto msg = parser.release();
-    // Fields are kept in the order received: the trailer's come after the header's.
-    for (auto f = std::next(msg.begin(), static_cast<std::ptrdiff_t>(header_fields)); f != msg.end();)
-      f = msg.erase(f);
+    // Fields are kept in the order received: the trailer's come after the header's (only a chunked body has
+    // a trailer).
+    if (header_fields > 0)
+      for (auto f = std::next(msg.begin(), static_cast<std::ptrdiff_t>(header_fields)); f != msg.end();)
+        f = msg.erase(f);
     std::string absolute_storage;
     const std::string_view origin_target = origin_form(msg.target(), absolute_storage);
     // A fragment ('#…') is the client's own and never sent (RFC 9110 7.1): one in the target is a 400 naming

@@ -93,11 +93,11 @@ std::string due_text(Instant t, const std::string& zone, bool all_day) {
 }
 
 std::string message_id(const std::string& reminder_id, Instant fire_at) {
-  const long long us = fire_at.time_since_epoch().count();
-  const long long s = us >= 0 ? us / 1'000'000 : -((-us + 999'999) / 1'000'000);  // floor
+  const auto since_epoch = fire_at.time_since_epoch();
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
   char frac[24];
-  std::snprintf(frac, sizeof frac, ".%06lld", us - s * 1'000'000);
-  return "<reminder-" + reminder_id + "-" + std::to_string(s) + frac + "@todo-server>";
+  std::snprintf(frac, sizeof frac, ".%06lld", static_cast<long long>((since_epoch - seconds).count()));
+  return "<reminder-" + reminder_id + "-" + std::to_string(seconds.count()) + frac + "@todo-server>";
 }
 
 struct Scheduler::Metrics {
