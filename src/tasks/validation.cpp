@@ -10,6 +10,7 @@
 #include "todo/core/text.hpp"
 #include "todo/recurrence/expand.hpp"
 #include "todo/recurrence/rule.hpp"
+#include "todo/recurrence/zone.hpp"
 
 namespace todo::tasks {
 namespace {
@@ -323,7 +324,16 @@ std::vector<Change> apply_patch(Task& t, const TaskPatch& p, Instant now) {
   if (p.tags) set("tags", t.tags, *p.tags, same);
   if (p.due_at) set("due_at", t.due_at, *p.due_at, instant_json);
   if (p.all_day) set("all_day", t.all_day, *p.all_day, same);
-  if (p.timezone) set("timezone", t.timezone, *p.timezone, same);
+  if (p.timezone && *p.timezone != t.timezone) {
+    // An all-day task's day is the date of its due_at in its zone: in a new zone it keeps its day (and wall
+    // time) unless the patch gives a due_at too. A timed task keeps its instant.
+    if (t.all_day && t.due_at && !p.due_at && !t.timezone.empty()) {
+      const Instant kept =
+          recurrence::zone(*p.timezone).to_instant(recurrence::zone(t.timezone).to_local(*t.due_at));
+      if (in_rfc3339_range(kept)) set("due_at", t.due_at, std::optional<Instant>{kept}, instant_json);
+    }
+    set("timezone", t.timezone, *p.timezone, same);
+  }
   // A rule stored before rules were stored in canonical form is the same rule in another spelling.
   if (p.recurrence && !same_rule(t.recurrence, *p.recurrence))
     set("recurrence", t.recurrence, *p.recurrence, opt_string);

@@ -138,6 +138,44 @@ TEST_F(TaskTest, PatchIsPartialAndBumpsVersion) {
   EXPECT_TRUE(r3.json()["due_at"].is_null());
 }
 
+// An all-day task's day is the date of its due_at in its zone: a new zone keeps the day (its wall time, at a
+// new instant), so the overdue and due-date filters still see it on that day. A timed task keeps its instant,
+// and a due_at given with the zone is taken as given. (The instant was kept: Berlin's Thursday became New
+// York's Wednesday.)
+TEST_F(TaskTest, ANewZoneKeepsAnAllDayTasksDay) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "bins out"},
+                                        {"due_at", "2030-01-10T00:00:00+01:00"},
+                                        {"all_day", true},
+                                        {"timezone", "Europe/Berlin"}});
+  auto r = u.client.patch(path_of(t), {{"timezone", "America/New_York"}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.json()["due_at"], "2030-01-10T05:00:00Z");
+  EXPECT_EQ(r.json()["timezone"], "America/New_York");
+  EXPECT_EQ(r.json()["version"], 2);
+  const auto listed =
+      u.client.get("/api/v1/tasks?due_after=2030-01-10T00:00:00Z&due_before=2030-01-11T00:00:00Z");
+  ASSERT_EQ(listed.status, 200) << listed.describe();
+  ASSERT_EQ(listed.json()["items"].size(), 1u);
+  EXPECT_EQ(listed.json()["items"][0]["id"], t["id"]);
+  const auto audit = u.client.get("/api/v1/audit?task_id=" + t["id"].get<std::string>());
+  ASSERT_EQ(audit.status, 200) << audit.describe();
+  const nlohmann::json changes = audit.json()["items"][0]["changes"];
+  EXPECT_EQ(changes["due_at"], nlohmann::json::array({"2030-01-09T23:00:00Z", "2030-01-10T05:00:00Z"}))
+      << audit.json().dump();
+  EXPECT_EQ(changes["timezone"], nlohmann::json::array({"Europe/Berlin", "America/New_York"}));
+
+  r = u.client.patch(path_of(t), {{"timezone", "Asia/Tokyo"}, {"due_at", "2030-01-10T15:00:00Z"}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.json()["due_at"], "2030-01-10T15:00:00Z");
+
+  const auto timed = create_task(
+      u.client, {{"title", "call"}, {"due_at", "2030-01-10T15:00:00Z"}, {"timezone", "Europe/Berlin"}});
+  r = u.client.patch(path_of(timed), {{"timezone", "America/New_York"}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.json()["due_at"], "2030-01-10T15:00:00Z");
+}
+
 TEST_F(TaskTest, IfMatchConflictIs409) {
   auto u = user();
   const auto t = create_task(u.client, "contested");

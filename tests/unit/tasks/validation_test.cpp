@@ -695,6 +695,29 @@ TEST(ApplyPatch, RecordsEachChangeWithBeforeAndAfter) {
   EXPECT_FALSE(t.completed_at);
 }
 
+// An all-day task keeps its day (the date of due_at in its zone) in a new zone; a timed one its instant.
+TEST(ApplyPatch, ANewZoneKeepsAnAllDayTasksWallTime) {
+  Task t = sample_task();
+  t.all_day = true;
+  t.due_at = utc(2026, 3, 4, 23);  // 5 March 00:00 in Berlin
+  TaskPatch p;
+  p.timezone = "Asia/Tokyo";
+  EXPECT_EQ(change_fields(apply_patch(t, p, utc(2026, 1, 3))),
+            (std::vector<std::string>{"due_at", "timezone"}));
+  EXPECT_EQ(t.due_at, utc(2026, 3, 4, 15));  // 5 March 00:00 in Tokyo
+  p.timezone = "America/New_York";
+  p.due_at = std::optional<Instant>{utc(2026, 3, 6, 12)};
+  apply_patch(t, p, utc(2026, 1, 3));
+  EXPECT_EQ(t.due_at, utc(2026, 3, 6, 12));  // given with the zone: as given
+
+  Task timed = sample_task();
+  TaskPatch zone_only;
+  zone_only.timezone = "Asia/Tokyo";
+  EXPECT_EQ(change_fields(apply_patch(timed, zone_only, utc(2026, 1, 3))),
+            std::vector<std::string>{"timezone"});
+  EXPECT_EQ(timed.due_at, utc(2026, 3, 5, 9));
+}
+
 TEST(ApplyPatch, OnlyChangedFieldsAreListed) {
   Task t = sample_task();
   TaskPatch p;
