@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <utility>
 
 namespace todo::recurrence {
 namespace {
@@ -269,8 +270,11 @@ Rule parse(std::string_view text) {
 std::string to_string(const Rule& r) {
   std::string out = "FREQ=" + std::string(kFreqs[static_cast<std::size_t>(r.freq)]);
   if (r.interval != 1) out += ";INTERVAL=" + std::to_string(r.interval);
-  auto list = [&](const char* name, const std::vector<int>& v) {
+  // A list is a set: its values in ascending order (BYDAY by ordinal, then from Monday), so that BYDAY=TH,TU
+  // and BYDAY=TU,TH are one spelling of one rule.
+  auto list = [&](const char* name, std::vector<int> v) {
     if (v.empty()) return;
+    std::sort(v.begin(), v.end());
     out += ";";
     out += name;
     out += "=";
@@ -280,11 +284,15 @@ std::string to_string(const Rule& r) {
   list("BYMONTH", r.by_month);
   list("BYMONTHDAY", r.by_month_day);
   if (!r.by_day.empty()) {
+    auto days = r.by_day;
+    std::sort(days.begin(), days.end(), [](const WeekdayNum& a, const WeekdayNum& b) {
+      return std::pair(a.n, a.weekday) < std::pair(b.n, b.weekday);
+    });
     out += ";BYDAY=";
-    for (std::size_t i = 0; i < r.by_day.size(); ++i) {
+    for (std::size_t i = 0; i < days.size(); ++i) {
       if (i) out += ",";
-      if (r.by_day[i].n) out += std::to_string(r.by_day[i].n);
-      out += kWeekdays[static_cast<std::size_t>(r.by_day[i].weekday)];
+      if (days[i].n) out += std::to_string(days[i].n);
+      out += kWeekdays[static_cast<std::size_t>(days[i].weekday)];
     }
   }
   list("BYSETPOS", r.by_set_pos);

@@ -512,6 +512,29 @@ TEST_F(RecurrenceTest, RepeatedSeriesRescheduleKeepsTheFollowingOccurrences) {
   EXPECT_EQ(moved[2]["due_at"], "2030-01-03T11:00:00Z");
 }
 
+// A rule whose lists are sent in another order is the same rule: a series-wide PATCH of it changes nothing
+// (it was a new rule: a new version, and the following occurrences re-created with new ids, their edits
+// lost).
+TEST_F(RecurrenceTest, ARuleWithItsListsInAnotherOrderIsTheSameRule) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "gym"},
+                                        {"due_at", "2030-01-01T09:00:00Z"},
+                                        {"recurrence", "FREQ=WEEKLY;BYDAY=TH,TU"},
+                                        {"generate_ahead", 2}});
+  EXPECT_EQ(t["recurrence"], "FREQ=WEEKLY;BYDAY=TU,TH");
+  const auto before = series_of(u.client, t["id"]);
+  ASSERT_EQ(before.size(), 3u);
+  const auto edited = u.client.patch(path_of(before[2]), {{"title", "gym - bring towel"}});
+  ASSERT_EQ(edited.status, 200) << edited.describe();
+  const auto r = u.client.patch(path_of(t) + "?scope=series", {{"recurrence", "FREQ=WEEKLY;BYDAY=TH,TU"}});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(r.json()["version"], 1);
+  const auto after = series_of(u.client, t["id"]);
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[2]["id"], before[2]["id"]);
+  EXPECT_EQ(after[2]["title"], "gym - bring towel");
+}
+
 // A rule that never occurs after due_at is a 422 naming `recurrence`, on create and on PATCH. These used to
 // be taken (201 with no occurrence ever): 2027-04-01 is a Thursday, and every 7 days from it is never a
 // Tuesday; every other year from 2027 is odd, with no February 29.

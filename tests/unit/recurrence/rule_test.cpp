@@ -56,6 +56,17 @@ TEST(RuleParse, CanonicalTextRoundTrips) {
   }
 }
 
+// A list is a set: any order of its values is one rule, spelt one way (a client listing the days of a form in
+// another order changed the rule, and a series-wide PATCH re-created the following occurrences).
+TEST(RuleParse, ListsAreSpeltInOneOrder) {
+  EXPECT_EQ(to_string(parse("FREQ=WEEKLY;BYDAY=TH,TU")), "FREQ=WEEKLY;BYDAY=TU,TH");
+  EXPECT_EQ(to_string(parse("FREQ=WEEKLY;BYDAY=SU,MO,FR")), "FREQ=WEEKLY;BYDAY=MO,FR,SU");
+  EXPECT_EQ(to_string(parse("FREQ=MONTHLY;BYDAY=3MO,-1FR,1MO")), "FREQ=MONTHLY;BYDAY=-1FR,1MO,3MO");
+  EXPECT_EQ(to_string(parse("FREQ=MONTHLY;BYMONTHDAY=15,1,-1")), "FREQ=MONTHLY;BYMONTHDAY=-1,1,15");
+  EXPECT_EQ(to_string(parse("FREQ=YEARLY;BYMONTH=12,3;BYDAY=FR;BYSETPOS=-1,2")),
+            "FREQ=YEARLY;BYMONTH=3,12;BYDAY=FR;BYSETPOS=-1,2");
+}
+
 TEST(RuleParse, ErrorsNameThePart) {
   EXPECT_EQ(error_of("FREQ=WEEKLY;BYDAY=XX"), "BYDAY: 'XX' is not a weekday (MO, TU, WE, TH, FR, SA, SU)");
   EXPECT_EQ(error_of(""), "the rule is empty; it needs at least FREQ, e.g. FREQ=WEEKLY");
