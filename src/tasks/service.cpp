@@ -205,19 +205,23 @@ void extend_series(pqxx::transaction_base& w, const Actor& who, const Task& sour
   }
 }
 
+/// Takes the rule off a task of a series that ended, with its event and audit row.
+void clear_rule(pqxx::transaction_base& w, const Actor& who, Task t, Instant at) {
+  TaskPatch stop;
+  stop.recurrence.emplace();  // set to none
+  const auto changes = apply_patch(t, stop, at);
+  if (!changes.empty()) save_and_record(w, who, t, changes);
+}
+
 /// Ends a series (its task `deleted` is already gone): deletes its open occurrences and clears the rule of
 /// the completed ones, so that reopening and completing one, or a series-wide edit of one, creates nothing.
 void end_series(pqxx::transaction_base& w, const Actor& who, const std::string& series_id, Instant at) {
   repository::lock_series(w, who.user_id, series_id);
-  TaskPatch stop;
-  stop.recurrence.emplace();  // set to none
   for (auto& other : repository::series_tasks(w, who.user_id, series_id)) {
-    if (other.status == Status::open) {
+    if (other.status == Status::open)
       delete_and_record(w, who, other);
-      continue;
-    }
-    const auto changes = apply_patch(other, stop, at);
-    if (!changes.empty()) save_and_record(w, who, other, changes);
+    else
+      clear_rule(w, who, other, at);
   }
 }
 
@@ -386,8 +390,9 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
   wanted.check(t.version);
   const bool was_open = t.status == Status::open;
   const bool had_rule = t.recurrence.has_value();
+  const Task unpatched = t;
   auto changes = apply_patch(t, patch, at);
-  check_rule_settings(t, patch);
+  check_rule_settings(t, patch, unpatched);
   // A series-wide edit reaches the following occurrences even when this one already has every given value
   // (after a "this" edit of it, say): they may not.
   if (changes.empty() && !(scope == Scope::series && t.series_id)) return t;
@@ -431,7 +436,9 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
           other.occurrence.value_or(0) < saved.occurrence.value_or(0))
         continue;
       if (series_wide) {
-        delete_and_record(w, who, other);  // replaced by occurrences of the new schedule below
+        // Replaced by occurrences of the new schedule below; one that left the schedule (a "this" edit
+        // removed its rule) is no place of it: it stays, with its edits and reminders.
+        if (other.recurrence) delete_and_record(w, who, other);
         continue;
       }
       const auto other_changes = apply_patch(other, content, at);
@@ -440,6 +447,12 @@ Task update(pqxx::transaction_base& w, const Actor& who, const std::string& id, 
     // The new schedule replaces the following occurrences, skipped ones included: it numbers its own after
     // the highest one left.
     if (series_wide) repository::reset_series_highest(w, who.user_id, *saved.series_id);
+    // No rule for this and the following ones: the series stops here. Its following open occurrences are gone
+    // (above); the other ones keep their place and lose their rule, so that completing an earlier one, or
+    // reopening and completing a done one, creates nothing after it.
+    if (had_rule && !saved.recurrence)
+      for (const auto& other : repository::series_tasks(w, who.user_id, *saved.series_id))
+        if (other.id != saved.id && other.recurrence) clear_rule(w, who, other, at);
   }
   // A completed occurrence, a new schedule or a new generate_ahead (which the later open occurrences take):
   // top the series up.

@@ -280,10 +280,14 @@ Scope parse_scope(const std::vector<std::pair<std::string, std::string>>& query)
   return scope;
 }
 
-void check_rule_settings(const Task& t, const TaskPatch& p) {
+void check_rule_settings(const Task& t, const TaskPatch& p, const Task& before) {
   if (t.recurrence) return;
-  if (p.generate_ahead && *p.generate_ahead > 0) throw invalid("generate_ahead", kNeedsARule);
-  if (p.recurrence_mode && *p.recurrence_mode != RecurrenceMode::fixed)
+  // The values the task has (kept when its rule was removed) are no new setting: a client saving its whole
+  // form sends them back.
+  if (p.generate_ahead && *p.generate_ahead > 0 && *p.generate_ahead != before.generate_ahead)
+    throw invalid("generate_ahead", kNeedsARule);
+  if (p.recurrence_mode && *p.recurrence_mode != RecurrenceMode::fixed &&
+      *p.recurrence_mode != before.recurrence_mode)
     throw invalid("recurrence_mode", kNeedsARule);
 }
 

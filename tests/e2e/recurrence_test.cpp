@@ -535,6 +535,83 @@ TEST_F(RecurrenceTest, ARuleWithItsListsInAnotherOrderIsTheSameRule) {
   EXPECT_EQ(after[2]["title"], "gym - bring towel");
 }
 
+// "This and following" without a rule stops the series there: the following open occurrences go, and the
+// others lose their rule, so completing an earlier open one (or reopening and completing a done one) creates
+// nothing and their occurrences lists are empty. (Completing occurrence 0 created occurrences 2, 3 and 4 with
+// the rule the user had just removed.)
+TEST_F(RecurrenceTest, AThisAndFollowingEditWithoutARuleStopsTheSeries) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "standup"},
+                                        {"due_at", "2030-01-01T09:00:00Z"},
+                                        {"recurrence", "FREQ=DAILY"},
+                                        {"generate_ahead", 2}});
+  auto series = series_of(u.client, t["id"]);
+  ASSERT_EQ(series.size(), 3u);
+  const auto stop = u.client.patch(path_of(series[1]) + "?scope=series", {{"recurrence", nullptr}});
+  ASSERT_EQ(stop.status, 200) << stop.describe();
+  EXPECT_TRUE(stop.json()["recurrence"].is_null());
+  series = series_of(u.client, t["id"]);
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_TRUE(series[0]["recurrence"].is_null());
+  EXPECT_EQ(series[0]["version"], 2);
+  ASSERT_EQ(u.client.post(path_of(series[0]) + "/complete").status, 200);
+  ASSERT_EQ(u.client.post(path_of(series[0]) + "/reopen").status, 200);
+  ASSERT_EQ(u.client.post(path_of(series[0]) + "/complete").status, 200);
+  ASSERT_EQ(u.client.post(path_of(series[1]) + "/complete").status, 200);
+  EXPECT_EQ(series_of(u.client, t["id"]).size(), 2u);
+  const auto listed = u.client.get(path_of(series[0]) + "/occurrences");
+  ASSERT_EQ(listed.status, 200) << listed.describe();
+  EXPECT_TRUE(listed.json()["occurrences"].empty()) << listed.json().dump();
+}
+
+// A series-wide reschedule replaces the following occurrences on the schedule; one a "this" edit took off it
+// (no rule, its own title and reminder) stays. (It was deleted with its reminder and not re-created.)
+TEST_F(RecurrenceTest, ASeriesRescheduleKeepsAnOccurrenceThatLeftTheSchedule) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "standup"},
+                                        {"due_at", "2030-01-01T09:00:00Z"},
+                                        {"recurrence", "FREQ=DAILY"},
+                                        {"generate_ahead", 2}});
+  const auto series = series_of(u.client, t["id"]);
+  ASSERT_EQ(series.size(), 3u);
+  const auto detached = u.client.patch(
+      path_of(series[2]), {{"recurrence", nullptr}, {"due_at", nullptr}, {"title", "standup notes - keep"}});
+  ASSERT_EQ(detached.status, 200) << detached.describe();
+  ASSERT_EQ(u.client.post(path_of(series[2]) + "/reminders", {{"at", "2030-02-01T09:00:00Z"}}).status, 201);
+  const auto moved =
+      u.client.patch(path_of(series[1]) + "?scope=series", {{"due_at", "2030-01-02T10:00:00Z"}});
+  ASSERT_EQ(moved.status, 200) << moved.describe();
+  const auto kept = u.client.get(path_of(series[2]));
+  ASSERT_EQ(kept.status, 200) << kept.describe();
+  EXPECT_EQ(kept.json()["title"], "standup notes - keep");
+  EXPECT_EQ(u.client.get(path_of(series[2]) + "/reminders").json()["items"].size(), 1u);
+  // The schedule from occurrence 1 at 10:00 is topped up to three open occurrences on the rule (0, 1 and a new
+  // one), numbered after the kept one.
+  const auto after = series_of(u.client, t["id"]);
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(after[2]["id"], series[2]["id"]);
+  EXPECT_EQ(after[3]["occurrence"], 3);
+  EXPECT_EQ(after[3]["due_at"], "2030-01-03T10:00:00Z");
+}
+
+// A task whose rule was removed keeps showing its series settings; sending them back (a client saving its
+// whole form) is no new setting. (A 422: "is a setting of a recurring task".) A new value still is one.
+TEST_F(RecurrenceTest, AFormSendingBackTheSeriesSettingsOfATaskWithoutARuleIsTaken) {
+  auto u = user();
+  const auto t = create_task(u.client, {{"title", "rent"},
+                                        {"due_at", "2030-01-01T09:00:00Z"},
+                                        {"recurrence", "FREQ=MONTHLY"},
+                                        {"recurrence_mode", "after_completion"}});
+  const auto plain = u.client.patch(path_of(t), {{"recurrence", nullptr}});
+  ASSERT_EQ(plain.status, 200) << plain.describe();
+  EXPECT_EQ(plain.json()["recurrence_mode"], "after_completion");
+  const auto form = u.client.patch(
+      path_of(t), {{"title", "pay rent"}, {"recurrence_mode", "after_completion"}, {"generate_ahead", 0}});
+  ASSERT_EQ(form.status, 200) << form.describe();
+  EXPECT_EQ(form.json()["title"], "pay rent");
+  EXPECT_EQ(u.client.patch(path_of(t), {{"generate_ahead", 2}}).status, 422);
+}
+
 // A rule that never occurs after due_at is a 422 naming `recurrence`, on create and on PATCH. These used to
 // be taken (201 with no occurrence ever): 2027-04-01 is a Thursday, and every 7 days from it is never a
 // Tuesday; every other year from 2027 is odd, with no February 29.

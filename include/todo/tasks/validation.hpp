@@ -84,8 +84,9 @@ enum class Scope { this_occurrence, series };
 Scope parse_scope(const std::vector<std::pair<std::string, std::string>>& query);
 
 /// Refuses (Error(unprocessable) naming the field) a patch that gives a task without a rule a setting only a
-/// series uses (generate_ahead above 0, recurrence_mode after_completion); `t` as the patch leaves it.
-void check_rule_settings(const Task& t, const TaskPatch& p);
+/// series uses (generate_ahead above 0, recurrence_mode after_completion) that it does not have already; `t`
+/// as the patch leaves it, `before` as it was.
+void check_rule_settings(const Task& t, const TaskPatch& p, const Task& before);
 
 /// The rule problems of a task as it would be stored (a recurring task needs due_at, generate_ahead needs a
 /// fixed series): Error(unprocessable) naming the field.

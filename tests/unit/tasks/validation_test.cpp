@@ -627,18 +627,28 @@ TEST(CheckRuleSettings, ASeriesSettingOnATaskWithoutARuleIsRefused) {
   t.recurrence.reset();
   TaskPatch p;
   p.generate_ahead = 3;
-  EXPECT_TRUE(ThrowsNaming([&] { check_rule_settings(t, p); }, Errc::unprocessable, "generate_ahead"));
+  EXPECT_TRUE(ThrowsNaming([&] { check_rule_settings(t, p, t); }, Errc::unprocessable, "generate_ahead"));
   p.generate_ahead = 0;
-  EXPECT_FALSE(error_of([&] { check_rule_settings(t, p); }));
+  EXPECT_FALSE(error_of([&] { check_rule_settings(t, p, t); }));
   p.recurrence_mode = RecurrenceMode::after_completion;
-  EXPECT_TRUE(ThrowsNaming([&] { check_rule_settings(t, p); }, Errc::unprocessable, "recurrence_mode"));
+  EXPECT_TRUE(ThrowsNaming([&] { check_rule_settings(t, p, t); }, Errc::unprocessable, "recurrence_mode"));
   p.recurrence_mode = RecurrenceMode::fixed;
-  EXPECT_FALSE(error_of([&] { check_rule_settings(t, p); }));
+  EXPECT_FALSE(error_of([&] { check_rule_settings(t, p, t); }));
+  // The values it has already (kept when its rule was removed) are no new setting: a form sends them back.
+  Task kept = t;
+  kept.generate_ahead = 3;
+  kept.recurrence_mode = RecurrenceMode::after_completion;
+  p.generate_ahead = 3;
+  p.recurrence_mode = RecurrenceMode::after_completion;
+  EXPECT_FALSE(error_of([&] { check_rule_settings(kept, p, kept); }));
+  p.generate_ahead = 4;
+  EXPECT_TRUE(
+      ThrowsNaming([&] { check_rule_settings(kept, p, kept); }, Errc::unprocessable, "generate_ahead"));
   // A task with a rule takes them; one whose rule a patch removed does not get new ones.
   t.recurrence = "FREQ=DAILY";
   p.generate_ahead = 3;
   p.recurrence_mode = RecurrenceMode::after_completion;
-  EXPECT_FALSE(error_of([&] { check_rule_settings(t, p); }));
+  EXPECT_FALSE(error_of([&] { check_rule_settings(t, p, t); }));
 }
 
 TEST(ApplyPatch, RecordsEachChangeWithBeforeAndAfter) {
