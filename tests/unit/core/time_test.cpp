@@ -156,7 +156,7 @@ TEST(Rfc3339, ProblemsSayWhetherTheFormOrTheRangeIsWrong) {
   for (const char* range : {"0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59", "0000-12-31T23:59:59Z",
                             "0000-01-01T00:00:00Z"}) {
     EXPECT_FALSE(parse_rfc3339(range)) << range;
-    EXPECT_NE(rfc3339_problem(range).find("from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"),
+    EXPECT_NE(rfc3339_problem(range).find("from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z"),
               std::string::npos)
         << range;
   }
