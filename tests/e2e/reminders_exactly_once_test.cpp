@@ -148,10 +148,15 @@ void report(const char* what, Cluster& c, const Cluster::Tally& t) {
   std::cout << "\n";
 }
 
+// How long all mails may take to arrive: about 20 s on an idle 2-core machine, over 60 s with compilers
+// running beside it (4 031 of 5 000 had arrived at 60 s). A bound on a hang, not a speed goal
+// (bench/reminders.sh measures the speed); the counts checked after it are the test.
+constexpr auto kDeliveryBound = 180s;
+
 TEST(RemindersExactlyOnce, ThreeReplicasDeliverEachOfFiveThousandOnce) {
   Cluster c;
   c.seed(8s);
-  const bool all = c.wait_for_distinct(kReminders, 60s);
+  const bool all = c.wait_for_distinct(kReminders, kDeliveryBound);
   std::this_thread::sleep_for(1s);  // would-be duplicates arrive
   const auto t = c.tally();
   report("three replicas", c, t);
@@ -172,7 +177,7 @@ TEST(RemindersExactlyOnce, AKilledReplicaLosesNothingAndOnlyItsInFlightMailsRepe
   ASSERT_LT(c.tally().total, static_cast<std::size_t>(kReminders)) << "everything was sent before the kill";
   c.servers[0]->kill9();
   const std::string killed = c.replicas[0];
-  const bool all = c.wait_for_distinct(kReminders, 60s);
+  const bool all = c.wait_for_distinct(kReminders, kDeliveryBound);
   std::this_thread::sleep_for(1s);
   const auto t = c.tally();
   report("one replica killed", c, t);
