@@ -37,12 +37,29 @@ constexpr const char* kDueDesc = "coalesce(due_at, '-infinity'::timestamptz)";
 constexpr const char* kAllDayEnd = "all_day_end(due_at, timezone)";
 // Stands for a branch's priority in the text of a per_priority list until each branch is spelled out.
 constexpr const char* kBranchPriority = "$priority";
+// Stands for a branch's status in the text of a per_status list until each branch is spelled out.
+constexpr const char* kBranchStatus = "$status";
+constexpr const char* kStatuses[] = {"'open'", "'done'"};
 
 // Several priorities of the open (or the done) tasks by due date, nothing else sorted, no search: built as
 // the union of one list per priority, each an exact read of tasks_{open,done}_priority_due_idx.
 bool per_priority(const ListQuery& q) {
   return q.priorities.size() > 1 && q.status && !q.search && q.sort.size() == 1 &&
          q.sort.front().field == SortField::due_at && !q.sort.front().descending;
+}
+
+// Tasks of both statuses by creation, change, title, priority or descending due date: the orders indexed per
+// status (migration 0028: (user_id, status, key, id)), so built as the union of one page of the open tasks
+// and one of the done ones. Not when a rank is sorted by (its expression reads the search column, which the
+// union does not carry).
+bool per_status(const ListQuery& q) {
+  const auto& first = q.sort.front();
+  const auto f = first.field;
+  return !q.status && !q.overdue && !per_priority(q) &&
+         (f == SortField::created_at || f == SortField::updated_at || f == SortField::title ||
+          f == SortField::priority || (f == SortField::due_at && first.descending)) &&
+         std::none_of(q.sort.begin(), q.sort.end(),
+                      [](const SortKey& k) { return k.field == SortField::rank; });
 }
 
 constexpr FieldInfo kFields[] = {
@@ -362,6 +379,7 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
   // A literal (from our own enum, never user text) so that the planner can use the partial index on open
   // tasks.
   if (q.status) where += std::string(" AND status = '") + std::string(to_string(*q.status)) + "'";
+  if (per_status(q)) where += " AND status = " + std::string(kBranchStatus);
   if (q.priorities.size() == 1) {
     // '=' rather than '= ANY': an index condition on (user_id, priority, id), not a filter.
     where += " AND priority = " + param(std::to_string(static_cast<int>(q.priorities[0]))) + "::smallint";
@@ -482,20 +500,25 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
   const std::string limit = " LIMIT " + std::to_string(q.limit + 1);
   const std::string one = std::string("SELECT ") + task_columns + keys + " FROM tasks WHERE " + where +
                           " ORDER BY " + order + limit;
-  if (branch_priorities.empty()) {
-    out.text = one;
-    return out;
-  }
   // Several priorities of the open (or done) tasks by due date: one page of each priority, read exactly from
   // its partial index, then the first page of their union. `priority = ANY(…)` read the status's tasks in due
-  // order and filtered the priorities.
-  std::string branches;
-  for (const auto& p : branch_priorities) {
-    std::string branch = one;
-    branch.replace(branch.find(kBranchPriority), std::string_view(kBranchPriority).size(), p);
-    branches += (branches.empty() ? "(" : " UNION ALL (") + branch + ")";
-  }
-  out.text = "SELECT * FROM (" + branches + ") AS per_priority ORDER BY " + order + limit;
+  // order and filtered the priorities. Likewise one page of each status for the orders indexed per status.
+  const auto branched = [&](const char* placeholder, const auto& values, const char* alias) {
+    std::string branches;
+    for (const std::string& v : values) {
+      std::string branch = one;
+      branch.replace(branch.find(placeholder), std::string_view(placeholder).size(), v);
+      branches += (branches.empty() ? "(" : " UNION ALL (") + branch + ")";
+    }
+    return "SELECT * FROM (" + branches + ") AS " + alias + " ORDER BY " + order + limit;
+  };
+  if (!branch_priorities.empty())
+    out.text = branched(kBranchPriority, branch_priorities, "per_priority");
+  else if (per_status(q))
+    out.text = branched(kBranchStatus, std::vector<std::string>(std::begin(kStatuses), std::end(kStatuses)),
+                        "per_status");
+  else
+    out.text = one;
   return out;
 }
 

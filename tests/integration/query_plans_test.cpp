@@ -38,6 +38,8 @@ constexpr const char* kTaskColumns =
 constexpr int kUsers = 1'000;
 constexpr int kTasks = 1'000'000;
 constexpr int kBigUserTasks = 100'000;
+constexpr int kHistoryDone = 20'000;  // the history user's (user kUsers) done tasks, older than its open ones
+constexpr int kHistoryOpen = 300;
 constexpr int kDoneReminders = 120'000;
 constexpr int kLiveReminders = 600;
 constexpr int kExpiredConversations = 100'000;
@@ -191,6 +193,20 @@ class QueryPlans : public ::testing::Test {
         std::to_string(kTasks) +
         ") i, "
         "(SELECT ARRAY['buy', 'milk', 'call', 'mom', 'plan', 'trip', 'fix', 'bike', 'read', 'book'] AS w) v");
+    // An account with years of history (user kUsers): kHistoryDone done tasks created over 2020-2022, then
+    // kHistoryOpen open ones created since, the shape a user who keeps their finished tasks reaches.
+    n.exec("INSERT INTO users (id, email, password_hash) VALUES ('" + user_id(kUsers) +
+           "', 'history@example.com', 'x')");
+    n.exec(
+        "INSERT INTO tasks (user_id, id, title, status, priority, due_at, timezone, created_at, updated_at, "
+        "completed_at) SELECT '" +
+        user_id(kUsers) +
+        "', md5('h' || i)::uuid, 'chore ' || i, CASE WHEN i <= " + std::to_string(kHistoryDone) +
+        " THEN 'done' ELSE 'open' END, (i % 5)::smallint, timestamptz '2020-01-01' + i * interval '1 hour', "
+        "'UTC', c, c + interval '1 day', CASE WHEN i <= " +
+        std::to_string(kHistoryDone) + " THEN c + interval '1 day' END FROM generate_series(1, " +
+        std::to_string(kHistoryDone + kHistoryOpen) +
+        ") i, LATERAL (SELECT timestamptz '2020-01-01' + i * interval '1 hour' AS c) x");
     // The audit trail and the outbox: a row for each of 200 000 tasks, numbered events spread like the tasks.
     n.exec(
         "INSERT INTO audit_log (user_id, task_id, action, at, changes) SELECT user_id, id, 'task.created', "
@@ -464,6 +480,47 @@ TEST_F(QueryPlans, DeepPagesReadAFewTimesTheLimit) {
           EXPECT_LE(rows, kMaxRowsRead) << name << " after row " << offset << ": " << plan.scans(true);
           EXPECT_LE(generic_rows, kMaxRowsRead)
               << "generic plan, " << name << " after row " << offset << ": " << generic.scans(true);
+        }
+      }
+    }
+  }
+}
+
+TEST_F(QueryPlans, ListsOfAnAccountWithHistoryReadAboutAPage) {
+  // The history user's done tasks all come before its open ones by creation, change and title ("chore 1" …):
+  // a page of its open tasks in any order, its last page too, reads about a page, not the done tasks (with
+  // (user_id, created_at, id) a first page of open tasks by creation read all 20 000), and a page of both
+  // statuses (per_status) about two.
+  const std::string uid = user_id(kUsers);
+  constexpr int kLimit = 50;
+  for (const char* key : {"created_at", "updated_at", "title", "due_at", "priority"}) {
+    for (const char* direction : {"", "-"}) {
+      for (const char* status : {"open", "done", ""}) {
+        Params params = {{"sort", std::string(direction) + key}, {"limit", std::to_string(kLimit)}};
+        if (*status) params.emplace_back("status", status);
+        const std::string name =
+            std::string(*status ? "status=" : "") + status + (*status ? "&" : "") + "sort=" + direction + key;
+        // The first page, and the last one of the open tasks (after row 280 of 300: 20 rows, no next page).
+        std::vector<int> offsets = {0};
+        if (std::string(status) == "open") offsets.push_back(kHistoryOpen - 20);
+        for (int offset : offsets) {
+          Params page = params;
+          if (offset > 0) {
+            const std::string cursor = cursor_at(tasks::parse_list_query(params), uid, offset);
+            ASSERT_FALSE(cursor.empty()) << name;
+            page.emplace_back("cursor", cursor);
+          }
+          const auto q = tasks::parse_list_query(page);
+          const auto plan = list_plan(q, uid, /*analyze=*/true);
+          const auto generic = generic_list_plan(q, uid, /*analyze=*/true);
+          const double most = (*status ? 3.0 : 5.0) * (kLimit + 1);
+          std::cout << "[ history ] " << name << (offset ? " last page" : "") << " | rows read "
+                    << plan.rows_read_from("tasks") << " (generic " << generic.rows_read_from("tasks")
+                    << ") | " << plan.plan.value("Actual Total Time", 0.0) << " ms | " << plan.scans(true)
+                    << "\n";
+          EXPECT_LE(plan.rows_read_from("tasks"), most) << name << " " << offset << ": " << plan.scans(true);
+          EXPECT_LE(generic.rows_read_from("tasks"), most)
+              << "generic plan, " << name << " " << offset << ": " << generic.scans(true);
         }
       }
     }

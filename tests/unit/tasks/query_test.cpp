@@ -750,14 +750,42 @@ std::string order_by(const std::string& sql) {
 }
 
 TEST(BuildListSql, DefaultQuery) {
+  // By creation, both statuses: one page of each (each read from (user_id, status, created_at, id)), then the
+  // first page of their union.
   const SqlQuery sql = build_list_sql(parse_list_query({}), kUser, kColumns);
   EXPECT_THAT(sql.params, ElementsAre(kUser));
-  EXPECT_EQ(sql.text.rfind("SELECT id, title, ", 0), 0u) << sql.text;
-  EXPECT_THAT(sql.text, HasSubstr("FROM tasks WHERE user_id = $1::uuid"));
-  EXPECT_EQ(order_by(sql.text), "created_at ASC, id ASC");
-  EXPECT_THAT(sql.text, testing::EndsWith(" LIMIT 51"));
+  const std::string branch =
+      "SELECT id, title, (created_at)::text AS sort_key_0 FROM tasks WHERE user_id = "
+      "$1::uuid AND status = $S ORDER BY created_at ASC, id ASC LIMIT 51";
+  const auto with = [&](const char* status) {
+    return std::string(branch).replace(branch.find("$S"), 2, status);
+  };
+  EXPECT_EQ(sql.text, "SELECT * FROM ((" + with("'open'") + ") UNION ALL (" + with("'done'") +
+                          ")) AS per_status ORDER BY created_at ASC, id ASC LIMIT 51");
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
   EXPECT_TRUE(NoQuotedLiterals(sql.text));
+}
+
+// The orders indexed per status (creation, change, title, priority, descending due date) of both statuses
+// are built per status; a list of one status, the overdue ones (open), another first key or a rank among the
+// keys is one query.
+TEST(BuildListSql, PerStatusOnlyForTheOrdersIndexedPerStatus) {
+  const auto per_status = [](const Params& p) {
+    return build_list_sql(parse_list_query(p), kUser, kColumns).text.find(" AS per_status ") !=
+           std::string::npos;
+  };
+  EXPECT_TRUE(per_status({}));
+  EXPECT_TRUE(per_status({{"sort", "-updated_at"}}));
+  EXPECT_TRUE(per_status({{"sort", "title,-priority"}}));
+  EXPECT_TRUE(per_status({{"sort", "created_at"}, {"tag", "home"}, {"q", "milk"}}));
+  EXPECT_FALSE(per_status({{"status", "open"}}));
+  EXPECT_FALSE(per_status({{"status", "done"}, {"sort", "title"}}));
+  EXPECT_FALSE(per_status({{"overdue", "true"}}));
+  EXPECT_TRUE(per_status({{"sort", "priority,created_at"}}));
+  EXPECT_TRUE(per_status({{"sort", "-due_at"}}));
+  EXPECT_FALSE(per_status({{"sort", "due_at"}}));
+  EXPECT_FALSE(per_status({{"sort", "rank"}, {"q", "milk"}}));
+  EXPECT_FALSE(per_status({{"sort", "created_at,rank"}, {"q", "milk"}}));
 }
 
 TEST(BuildListSql, FetchesOneRowMoreThanTheLimit) {
@@ -933,12 +961,13 @@ TEST(BuildListSql, HostileStringsOnlyInParams) {
 }
 
 TEST(BuildListSql, KeysetConditionAscending) {
-  // One row comparison, which the (user_id, created_at, id) index takes as its index condition.
-  ListQuery q = parse_list_query({{"sort", "created_at"}});
+  // One row comparison, which the (user_id, status, created_at, id) index takes as its index condition.
+  ListQuery q = parse_list_query({{"sort", "created_at"}, {"status", "open"}});
   q.after = Cursor{{"2026-03-05 09:00:00+00"}, kId};
   const SqlQuery sql = build_list_sql(q, kUser, kColumns);
   EXPECT_THAT(sql.params, ElementsAre(kUser, "2026-03-05 09:00:00+00", kId));
-  EXPECT_EQ(where_of(sql.text), "user_id = $1::uuid AND (created_at, id) > ($2::timestamptz, $3::uuid)");
+  EXPECT_EQ(where_of(sql.text),
+            "user_id = $1::uuid AND status = 'open' AND (created_at, id) > ($2::timestamptz, $3::uuid)");
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
   EXPECT_TRUE(NoQuotedLiterals(sql.text));
 }
@@ -951,7 +980,9 @@ TEST(BuildListSql, KeysetConditionDescendingWithNullsLast) {
   q.after = Cursor{{"2026-03-05 09:00:00+00"}, kId};
   SqlQuery sql = build_list_sql(q, kUser, kColumns);
   EXPECT_THAT(sql.params, ElementsAre(kUser, "2026-03-05 09:00:00+00", kId));
-  EXPECT_EQ(where_of(sql.text), "user_id = $1::uuid AND (" + key + ", id) < ($2::timestamptz, $3::uuid)");
+  // Both statuses: each branch of the union (per_status) has the condition; the first is the open tasks'.
+  EXPECT_EQ(where_of(sql.text),
+            "user_id = $1::uuid AND status = 'open' AND (" + key + ", id) < ($2::timestamptz, $3::uuid)");
   EXPECT_EQ(order_by(sql.text), key + " DESC, id DESC");
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
   EXPECT_TRUE(NoQuotedLiterals(sql.text));
@@ -982,9 +1013,11 @@ TEST(BuildListSql, KeysetConditionSeveralKeysOneDirection) {
   q.after = Cursor{{"3", "2026-03-05 09:00:00+00", "milk"}, kId};
   SqlQuery sql = build_list_sql(q, kUser, kColumns);
   EXPECT_THAT(sql.params, ElementsAre(kUser, "3", "2026-03-05 09:00:00+00", "milk", kId));
-  EXPECT_EQ(where_of(sql.text),
-            "user_id = $1::uuid AND (priority, coalesce(due_at, '-infinity'::timestamptz), title, id) < "
-            "($2::smallint, $3::timestamptz, $4::text, $5::uuid)");
+  EXPECT_EQ(
+      where_of(sql.text),
+      "user_id = $1::uuid AND status = 'open' AND (priority, coalesce(due_at, '-infinity'::timestamptz), "
+      "title, id) < "
+      "($2::smallint, $3::timestamptz, $4::text, $5::uuid)");
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
 
   q = parse_list_query({{"sort", "due_at,priority"}, {"status", "open"}});
@@ -1008,7 +1041,8 @@ TEST(BuildListSql, KeysetConditionMixedDirections) {
   EXPECT_THAT(sql.text, HasSubstr("priority = $2::smallint AND title > $3::text"));
   EXPECT_THAT(sql.text, HasSubstr("priority = $2::smallint AND title = $3::text AND id > $4::uuid"));
   // A redundant bound on the first key, which an index on it can use.
-  EXPECT_THAT(where_of(sql.text), HasSubstr("user_id = $1::uuid AND priority <= $2::smallint AND ("));
+  EXPECT_THAT(where_of(sql.text),
+              HasSubstr("user_id = $1::uuid AND status = 'open' AND priority <= $2::smallint AND ("));
   EXPECT_EQ(order_by(sql.text), "priority DESC, title ASC, id ASC");
   EXPECT_TRUE(PlaceholdersMatchParams(sql));
 
