@@ -527,6 +527,29 @@ TEST_F(QueryPlans, ListsOfAnAccountWithHistoryReadAboutAPage) {
   }
 }
 
+TEST_F(QueryPlans, SearchesSortedByOtherKeysReadTheirMatches) {
+  // A search with one match ("12345": the big user's task 12345) or none (a prefix no word has), sorted by
+  // any key, reads its matches from the full-text index: planned with the order, PostgreSQL walked the
+  // order's index testing every task (100 000 rows for no match, 0.5-2 s).
+  const std::string uid = user_id(0);
+  for (const char* words : {"12345", "zz"}) {
+    for (const char* sort : {"due_at", "-due_at", "priority", "-created_at", "updated_at", "title"}) {
+      for (const char* status : {"", "open"}) {
+        Params params = {{"q", words}, {"sort", sort}};
+        if (*status) params.emplace_back("status", status);
+        const auto q = tasks::parse_list_query(params);
+        const auto plan = list_plan(q, uid, /*analyze=*/true);
+        const std::string name =
+            std::string("q=") + words + "&sort=" + sort + (*status ? "&status=open" : "");
+        std::cout << "[ search ] " << name << " | rows read " << plan.rows_read_from("tasks") << " | "
+                  << plan.plan.value("Actual Total Time", 0.0) << " ms | " << plan.scans(true) << "\n";
+        EXPECT_TRUE(plan.uses_index_on("tasks")) << name;
+        EXPECT_LE(plan.rows_read_from("tasks"), 10.0) << name << ": " << plan.scans(true);
+      }
+    }
+  }
+}
+
 TEST_F(QueryPlans, CachedShapesGenericPlansReadNoMoreThanCustomOnes) {
   // The repository prepares the text of the shapes tasks::cacheable accepts, and PostgreSQL may then run
   // its generic plan, made without the user's id: for the user with 100,000 tasks and for a small one, on

@@ -788,6 +788,23 @@ TEST(BuildListSql, PerStatusOnlyForTheOrdersIndexedPerStatus) {
   EXPECT_FALSE(per_status({{"sort", "created_at,rank"}, {"q", "milk"}}));
 }
 
+// A search sorted by other keys than its rank reads its matches, then sorts them: the order is kept out of
+// the scan's planning (OFFSET 0), else PostgreSQL walks the order's index testing every task.
+TEST(BuildListSql, ASearchSortedByOtherKeysSortsItsMatches) {
+  const SqlQuery sql = build_list_sql(
+      parse_list_query({{"q", "milk"}, {"sort", "due_at"}, {"status", "open"}}), kUser, kColumns);
+  EXPECT_EQ(
+      sql.text,
+      "SELECT * FROM (SELECT id, title, (coalesce(due_at, 'infinity'::timestamptz))::text AS sort_key_0 "
+      "FROM tasks WHERE user_id = $1::uuid AND search @@ to_tsquery('simple', $2) AND status = 'open' "
+      "OFFSET 0) AS matches ORDER BY coalesce(due_at, 'infinity'::timestamptz) ASC, id ASC LIMIT 51");
+  EXPECT_TRUE(PlaceholdersMatchParams(sql));
+  EXPECT_TRUE(NoQuotedLiterals(sql.text));
+  // By rank it reads its matches anyway: one query.
+  EXPECT_EQ(build_list_sql(parse_list_query({{"q", "milk"}}), kUser, kColumns).text.find("OFFSET 0"),
+            std::string::npos);
+}
+
 TEST(BuildListSql, FetchesOneRowMoreThanTheLimit) {
   EXPECT_THAT(build_list_sql(parse_list_query({{"limit", "1"}}), kUser, kColumns).text,
               testing::EndsWith(" LIMIT 2"));
