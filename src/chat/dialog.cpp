@@ -278,7 +278,18 @@ std::vector<Task> titled(Step& s, const std::string& words, Status status) {
   return out;
 }
 
-void perform(Step& s, const Reading& op, Task task);
+/// The task as it is now, its row locked for the rest of the message's transaction (under its series lock
+/// first, the order every writer takes them in): a change made elsewhere since it was found (a REST PATCH, a
+/// DELETE) is seen, and none can come between this read and the dialog's own change. nullopt when it no
+/// longer exists.
+std::optional<Task> lock_task(Step& s, const std::string& id) {
+  const auto found = tasks::repository::find(s.w, s.actor.user_id, id);
+  if (!found) return std::nullopt;
+  if (found->series_id) tasks::repository::lock_series(s.w, s.actor.user_id, *found->series_id);
+  return tasks::repository::find_for_update(s.w, s.actor.user_id, id);
+}
+
+void perform(Step& s, const Reading& op, const Task& found);
 
 /// Finds the task `op` names and performs it, or asks which one, or says that none matched.
 void resolve_and_perform(Step& s, const Reading& op) {
@@ -932,14 +943,12 @@ void ask_delete(Step& s, const Task& task, const std::string& lead = {}) {
 /// Deletes the task the user said yes to; `asked_version`, the version the question showed (0: none kept): a
 /// task changed since (renamed, moved elsewhere) is asked about again as it is now, not deleted unseen.
 void do_delete(Step& s, const std::string& task_id, std::int64_t asked_version = 0) {
-  Task t;
-  try {
-    t = svc::get(s.w, s.actor.user_id, task_id);
-  } catch (const Error& e) {
-    if (e.code() != Errc::not_found) throw;
+  auto locked = lock_task(s, task_id);
+  if (!locked) {
     say(s, "That task no longer exists.");
     return;
   }
+  Task t = std::move(*locked);
   if (asked_version != 0 && t.version != asked_version) {
     ask_delete(s, t, "It was changed since I asked. ");
     return;
@@ -950,15 +959,8 @@ void do_delete(Step& s, const std::string& task_id, std::int64_t asked_version =
   nlohmann::json entry = {{"type", "delete"}, {"title", t.title}};
   if (series) {
     // Undo re-creates every occurrence the delete removes, each with its own fields, number, anchor and
-    // reminders, and the series' record of its highest occurrence: read under the series lock, which the
-    // delete takes again.
-    tasks::repository::lock_series(s.w, s.actor.user_id, *t.series_id);
-    auto locked = tasks::repository::find(s.w, s.actor.user_id, task_id);  // as it is under the lock
-    if (!locked) {
-      say(s, "That task no longer exists.");
-      return;
-    }
-    t = std::move(*locked);
+    // reminders, and the series' record of its highest occurrence: read under the series lock (lock_task),
+    // which the delete takes again.
     nlohmann::json removed = nlohmann::json::array();
     for (const auto& o : tasks::repository::series_tasks(s.w, s.actor.user_id, *t.series_id))
       if (o.status == Status::open || o.id == t.id)  // the task named, done or not, and the open ones
@@ -979,7 +981,15 @@ void do_delete(Step& s, const std::string& task_id, std::int64_t asked_version =
              ". Say \u201cundo\u201d to bring it back.");
 }
 
-void perform(Step& s, const Reading& op, Task task) {
+/// Carries out `op` on the task found for it, as that task is now (lock_task): one deleted since it was found
+/// is gone, one changed since (by another device) is acted on with its changes, never refused for them.
+void perform(Step& s, const Reading& op, const Task& found) {
+  auto locked = lock_task(s, found.id);
+  if (!locked) {
+    say(s, "That task no longer exists.");
+    return;
+  }
+  Task task = std::move(*locked);
   switch (op.intent) {
     case Intent::complete:
       do_status(s, std::move(task), Status::done);
@@ -1034,7 +1044,7 @@ std::string drop_earlier(Step& s, const nlohmann::json& entry) {
 }
 
 std::optional<Task> find_task(Step& s, const nlohmann::json& entry) {
-  auto t = tasks::repository::find(s.w, s.actor.user_id, entry.value("task_id", std::string()));
+  auto t = lock_task(s, entry.value("task_id", std::string()));
   if (!t)
     say(s, "I can't undo that: " + in_quotes(entry.value("title", std::string("the task"))) +
                " no longer exists." + drop_earlier(s, entry));

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <pqxx/pqxx>
 #include <set>
 #include <thread>
@@ -197,6 +198,47 @@ class ChatDialogTest : public ::testing::Test {
                                   {"timezone", "UTC"},
                                   {"recurrence", "FREQ=MONTHLY"},
                                   {"generate_ahead", 2}});
+  }
+
+  /// Sends `message` (in `conversation`) while the test holds the row of task `id` locked (SELECT … FOR
+  /// UPDATE), waits until the server's transaction waits for that lock, then runs `change` (SQL, $1 = the
+  /// task's id) in the test's transaction and commits: the dialog, which found the task before, acts only
+  /// after that change, as when another device changes or deletes it at the same moment, every time. The
+  /// reply; throws when the answer is no 200.
+  static json say_racing(TestUser& u, const std::string& message, const std::string& conversation,
+                         const std::string& id, const std::string& change) {
+    pqxx::connection holder(db_url());
+    pqxx::work tx(holder);
+    tx.exec_params("SELECT id FROM tasks WHERE id = $1 FOR UPDATE", id);
+    json reply;
+    std::string error;
+    std::atomic<bool> answered{false};
+    std::thread chat([&] {
+      try {
+        reply = say(u, message, conversation);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      answered = true;
+    });
+    pqxx::connection watcher(db_url());
+    bool waited = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!waited && !answered && std::chrono::steady_clock::now() < deadline) {
+      pqxx::nontransaction n(watcher);
+      waited = n.exec_params(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND $1 = ANY(pg_blocking_pids(pid))",
+                    holder.backendpid())[0][0]
+                   .as<long>() > 0;
+      if (!waited) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    tx.exec_params(change, id);
+    tx.commit();
+    chat.join();
+    if (!waited) ADD_FAILURE() << "'" << message << "' never waited for the task's row lock";
+    if (!error.empty()) throw std::runtime_error(error);
+    return reply;
   }
 
   static json task_titled(TestUser& u, const std::string& title) {
@@ -401,6 +443,117 @@ TEST_F(ChatDialogTest, AYesToADeleteOfATaskChangedSinceAsksAgain) {
   ASSERT_EQ(yes["actions"].size(), 1u) << yes;
   EXPECT_EQ(yes["actions"][0]["type"], "delete");
   EXPECT_EQ(u.client.get(path).status, 404);
+}
+
+// A command racing another device's change of its task (the row locked by the test until that change
+// commits, so that the dialog finds the task before it and acts after it): a deleted task is no longer there,
+// a changed one is acted on as it is now, with the other change kept; never a 404 or a 409 for an If-Match
+// the client never sent.
+TEST_F(ChatDialogTest, ACommandRacingAnotherChangeOfItsTaskActsOnItAsItIsNow) {
+  auto u = user({{"timezone", "UTC"}});
+  // say_racing(), every failure reported (a 404 or 409 answer too) and the others still run.
+  const auto race = [&](const std::string& message, const std::string& conversation, const std::string& id,
+                        const std::string& change) -> std::optional<json> {
+    try {
+      return say_racing(u, message, conversation, id, change);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+      return std::nullopt;
+    }
+  };
+  const std::string deleted = "DELETE FROM tasks WHERE id = $1";
+  const std::string edited =
+      "UPDATE tasks SET description = 'edited on phone', version = version + 1 WHERE id = $1";
+  // The commands, each on its own task "<word> chore" or "<word> job" ("{}" stands for it).
+  const std::vector<std::string> commands = {"rename {} to renamed chore",
+                                             "complete {}",
+                                             "move {} to friday",
+                                             "tag {} with garden",
+                                             "change priority of {} to high",
+                                             "remind me 10 minutes before {}",
+                                             "remind me about {} at 5pm tomorrow",
+                                             "make {} recurring every friday",
+                                             "stop repeating {}",
+                                             "delete {}"};
+  const std::vector<std::string> words = {"alpha", "bravo",  "delta", "echo",  "golf",
+                                          "hotel", "juliet", "kilo",  "oscar", "papa"};
+  ASSERT_EQ(words.size(), commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    for (const bool remove : {true, false}) {
+      SCOPED_TRACE(commands[i] + (remove ? " racing a delete" : " racing an edit"));
+      const std::string title = words[i] + (remove ? " chore" : " job");
+      json task = {{"title", title}, {"due_at", "2030-06-04T10:00:00Z"}, {"timezone", "UTC"}};
+      if (commands[i].starts_with("stop")) task["recurrence"] = "FREQ=DAILY";
+      const std::string id = create_task(u.client, task)["id"];
+      std::string message = commands[i];
+      message.replace(message.find("{}"), 2, title);
+      const auto raced = race(message, "", id, remove ? deleted : edited);
+      if (!raced) continue;
+      const json& r = *raced;
+      const auto now = u.client.get("/api/v1/tasks/" + id);
+      if (remove) {
+        EXPECT_EQ(r["reply"], "That task no longer exists.") << r;
+        EXPECT_EQ(r["actions"], json::array()) << r;
+        EXPECT_EQ(now.status, 404);
+        continue;
+      }
+      ASSERT_EQ(now.status, 200);
+      EXPECT_EQ(now.json()["description"], "edited on phone") << "the other change is kept";
+      if (message.starts_with("delete")) {  // a question first: the task as it is now
+        EXPECT_EQ(r["options"], json::array({"yes", "no"})) << r;
+        continue;
+      }
+      ASSERT_FALSE(r["actions"].empty()) << r;
+      EXPECT_FALSE(r["needs_clarification"].get<bool>()) << r;
+      EXPECT_EQ(r["actions"][0]["task"]["description"], "edited on phone") << r;
+      // acted on after the edit (a reminder leaves the task's version as it is)
+      EXPECT_EQ(now.json()["version"], message.starts_with("remind") ? 2 : 3) << r;
+    }
+  }
+
+  // "yes" to a delete question, racing a delete (gone) and an edit (asked again, as it is now).
+  for (const bool remove : {true, false}) {
+    const std::string title = remove ? "quebec chore" : "quebec job";
+    const std::string id = create_task(u.client, title)["id"];
+    const auto q = say(u, "delete " + title);
+    ASSERT_EQ(q["options"], json::array({"yes", "no"})) << q;
+    const auto raced = race("yes", q["conversation_id"], id, remove ? deleted : edited);
+    if (!raced) continue;
+    const json& yes = *raced;
+    EXPECT_EQ(yes["actions"], json::array()) << yes;
+    if (remove) {
+      EXPECT_EQ(yes["reply"], "That task no longer exists.") << yes;
+    } else {
+      EXPECT_EQ(yes["options"], json::array({"yes", "no"})) << yes;
+      EXPECT_NE(yes["reply"].get<std::string>().find("changed since I asked"), std::string::npos) << yes;
+      EXPECT_EQ(u.client.get("/api/v1/tasks/" + id).status, 200);
+    }
+  }
+
+  // A which-one question answered while the task chosen is deleted.
+  const std::string sierra = create_task(u.client, "sierra chore one")["id"];
+  create_task(u.client, "sierra chore two");
+  const auto which = say(u, "complete sierra chore");
+  ASSERT_EQ(which["options"].size(), 2u) << which;
+  if (const auto chosen = race("1", which["conversation_id"], sierra, deleted)) {
+    EXPECT_EQ((*chosen)["reply"], "That task no longer exists.") << *chosen;
+    EXPECT_EQ((*chosen)["actions"], json::array()) << *chosen;
+  }
+
+  // Undo, racing a delete (no longer exists) and an edit (changed since): never a 404.
+  for (const bool remove : {true, false}) {
+    const std::string title = remove ? "romeo chore" : "romeo job";
+    const std::string id = create_task(u.client, title)["id"];
+    const auto done = say(u, "change priority of " + title + " to low");
+    ASSERT_EQ(done["actions"].size(), 1u) << done;
+    const auto raced = race("undo", done["conversation_id"], id, remove ? deleted : edited);
+    if (!raced) continue;
+    const json& undo = *raced;
+    EXPECT_EQ(undo["actions"], json::array()) << undo;
+    EXPECT_NE(undo["reply"].get<std::string>().find(remove ? "no longer exists" : "was changed since"),
+              std::string::npos)
+        << undo;
+  }
 }
 
 TEST_F(ChatDialogTest, DeleteAsksFirstNoCancelsYesDeletes) {
