@@ -639,6 +639,36 @@ class Parser {
         return sp.kind == SpanKind::command && sp.start == t_[cmd_a_].begin;
       });
   }
+  // "change priority of weekly report to urgent", "tag weekly report with finance", "move weekly report to
+  // monday" with no task "weekly report" known: recurrence words between the command and the word that starts
+  // the change ("to", "as", "with", "for", "into") are the name's, never a new schedule nobody asked for.
+  // They go back to the name (before the dates are read, so that no due date comes from them) and the update
+  // stays what it was, with a problem: the name was not seen whole. (With a recurrence after that word too,
+  // the update keeps the problem alone, below.)
+  void recurrence_in_name() {
+    if (r_.intent != Intent::update || !rule_ || name_b_ != name_a_ || cmd_b_ <= cmd_a_) return;
+    std::size_t sep = cmd_b_;
+    while (sep < n_ && !in(low(sep), {"to", "as", "with", "for", "into"}))
+      ++sep;
+    if (sep >= n_) return;
+    const auto in_name = [&](const Span& sp) {
+      return sp.start >= t_[cmd_b_ - 1].end && sp.start < t_[sep].begin;
+    };
+    bool named = false;
+    for (const auto& sp : spans_) {
+      if (sp.kind != SpanKind::recurrence) continue;
+      if (!in_name(sp)) return;
+      named = true;
+    }
+    if (!named) return;
+    for (const auto& sp : spans_)
+      if (sp.kind == SpanKind::recurrence)
+        for (std::size_t k = 0; k < n_; ++k)
+          if (t_[k].begin >= sp.start && t_[k].end <= sp.end) t_[k].used = false;
+    std::erase_if(spans_, [](const Span& sp) { return sp.kind == SpanKind::recurrence; });
+    rule_.reset();
+    problem("a recurrence word in the task's name?");
+  }
 
   std::vector<DatePart> dates_;
   std::vector<TimePart> times_;
@@ -3765,6 +3795,7 @@ Reading Parser::run() {
     protect_work_name();
     if (r_.intent != Intent::unknown) {
       extract();
+      recurrence_in_name();
       if (list_) {
         finish_list();
       } else {
@@ -3987,8 +4018,9 @@ Reading Parser::run() {
           r_.reminders.empty() && !r_.shift && !shift_bad_)
         problem("nothing to change");
       if (r_.recurrence && name_b_ == name_a_ && cmd_b_ > cmd_a_) {
-        // "move weekly report to friday" with no task "weekly report" known: a recurrence before the word
-        // that starts the change ("to", "as", "with", "for") may be the name's, never a sure new schedule
+        // "move weekly report to every friday" with no task "weekly report" known: a recurrence before the
+        // word that starts the change ("to", "as", "with", "for") may be the name's, never a sure new
+        // schedule
         std::size_t sep = cmd_b_;
         while (sep < n_ && !in(low(sep), {"to", "as", "with", "for", "into"}))
           ++sep;

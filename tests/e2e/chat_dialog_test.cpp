@@ -681,6 +681,49 @@ TEST_F(ChatDialogTest, ACommandNamingATaskWithDateWordsActsOnIt) {
 
 // Titles are named case aside beyond ASCII, with their own punctuation and whatever spacing the message has;
 // a question that merely starts like a title ("is report done" beside "issue report to finance") never acts.
+// "change priority of weekly report to urgent" with a task "submit weekly report" (no title "weekly report"
+// spelled): "weekly" is the name's, so the update is offered as it was said and "yes" carries it out; no rule
+// nobody asked for ("make “report” repeat … (FREQ=WEEKLY), urgent priority?" set FREQ=WEEKLY and dropped
+// the priority).
+TEST_F(ChatDialogTest, AnUpdateNamingATaskWithARecurrenceWordSetsNoRule) {
+  auto u = user({{"timezone", "UTC"}});
+  const std::string id =
+      create_task(u.client, {{"title", "submit weekly report"}, {"due_at", "2030-06-04T17:00:00Z"}})["id"];
+  const std::string path = "/api/v1/tasks/" + id;
+  struct Case {
+    const char* message;
+    const char* field;
+    json value;
+  };
+  for (const auto& c : {Case{"change priority of weekly report to urgent", "priority", "urgent"},
+                        Case{"set priority of weekly report to high", "priority", "high"},
+                        Case{"tag weekly report with finance", "tags", json::array({"finance"})}}) {
+    SCOPED_TRACE(c.message);
+    const auto offer = say(u, c.message);
+    EXPECT_EQ(offer["intent"], "update") << offer;
+    EXPECT_EQ(offer["options"], json::array({"yes", "no"})) << offer;
+    EXPECT_EQ(offer["reply"].get<std::string>().find("repeat"), std::string::npos) << offer;
+    EXPECT_NE(offer["reply"].get<std::string>().find("\u201cweekly report\u201d"), std::string::npos)
+        << offer;
+    const auto yes = say(u, "yes", offer["conversation_id"]);
+    ASSERT_EQ(yes["actions"].size(), 1u) << yes;
+    EXPECT_EQ(yes["actions"][0]["type"], "update") << yes;
+    const json t = u.client.get(path).json();
+    EXPECT_EQ(t[c.field], c.value) << t;
+    EXPECT_TRUE(t["recurrence"].is_null()) << t;
+    EXPECT_EQ(t["due_at"], "2030-06-04T17:00:00Z") << t;
+  }
+  const auto move = say(u, "move weekly report to monday");
+  EXPECT_EQ(move["intent"], "update") << move;
+  EXPECT_EQ(move["reply"].get<std::string>().find("repeat"), std::string::npos) << move;
+  const auto moved = say(u, "yes", move["conversation_id"]);
+  ASSERT_EQ(moved["actions"].size(), 1u) << moved;
+  const json t = u.client.get(path).json();
+  EXPECT_EQ(local_weekday_time("UTC", t["due_at"]), "Mon 17:00") << t;
+  EXPECT_TRUE(t["recurrence"].is_null()) << t;
+  EXPECT_EQ(tasks_of(u).size(), 1u);
+}
+
 TEST_F(ChatDialogTest, TitlesAreNamedCaseAsideWithTheirPunctuationAndQuestionsNeverAct) {
   auto u = user();
   const auto issue = create_task(u.client, "issue report to finance");

@@ -1054,13 +1054,34 @@ TEST(ChatParser, ACommandNamingATaskWithDateWordsIsNoCreate) {
     EXPECT_FALSE(r.recurrence.has_value()) << text;
     EXPECT_LT(r.confidence, 0.7) << text;
   }
-  // an update whose target words hold a recurrence, with no such title known, is never a sure schedule
-  for (const char* text : {"move weekly report to friday", "set priority of weekly report to high",
-                           "mark daily standup as urgent", "reschedule weekly report for tomorrow"}) {
+  // an update whose target words hold a recurrence, with no such title known, is never a sure schedule: it
+  // stays the update said, on a task named by those words too (offered), never a rule nobody asked for
+  struct Update {
+    const char* text;
+    const char* target;
+  };
+  for (const auto& [text, target] : {Update{"move weekly report to friday", "weekly report"},
+                                     Update{"set priority of weekly report to high", "weekly report"},
+                                     Update{"change priority of weekly report to urgent", "weekly report"},
+                                     Update{"tag weekly report with finance", "weekly report"},
+                                     Update{"move weekly report to monday", "weekly report"},
+                                     Update{"rename weekly report to Team report", "weekly report"},
+                                     Update{"mark daily standup as urgent", "daily standup"},
+                                     Update{"reschedule weekly report for tomorrow", "weekly report"}}) {
     const auto r = parse(text, ny());
-    EXPECT_NE(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.intent, Intent::update) << text;
+    EXPECT_EQ(r.target, target) << text;
+    EXPECT_FALSE(r.recurrence.has_value()) << text;
     EXPECT_LT(r.confidence, 0.7) << text;
   }
+  const auto urgent_report = parse("change priority of weekly report to urgent", ny());
+  EXPECT_EQ(urgent_report.priority, Priority::urgent);
+  EXPECT_FALSE(urgent_report.due_at.has_value()) << "no due date from the name's words";
+  EXPECT_EQ(parse("tag weekly report with finance", ny()).tags, std::vector<std::string>{"finance"});
+  const auto monday = parse("move weekly report to monday", ny());
+  ASSERT_TRUE(monday.due_at.has_value());
+  EXPECT_EQ(format_rfc3339(*monday.due_at), "2026-03-09T04:00:00Z");  // the next Monday, all day
+  EXPECT_EQ(parse("rename weekly report to Team report", ny()).title, "Team report");
   EXPECT_EQ(parse("Trash out every Tuesday evening", ny()).intent, Intent::create);
   EXPECT_EQ(parse("Drop off laundry every friday", ny()).intent, Intent::create);
   // "drop off" and "drop by" are errands, with or without a date ("drop off laundry" deleted "laundry")
