@@ -871,7 +871,9 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
           day_zone(task, s.turn.zone),
           std::chrono::floor<date::days>(detail::to_local(s.turn.zone, *r.due_at)), 0);
     } else if (names_day) {
-      first = day_at_time(*r.due_at, *task.due_at, s.turn.zone);
+      // the day said (the user's next Friday) at the task's time of day, both in the task's own timezone,
+      // where the rule's days are counted: the first occurrence on the weekday of all the others
+      first = day_at_time(*r.due_at, *task.due_at, own_zone(task, s.turn.zone), s.turn.zone);
     } else if (!r.all_day) {
       first = day_at_time(*task.due_at, *r.due_at, s.turn.zone, day_zone(task, s.turn.zone));
       all_day = false;
@@ -897,8 +899,13 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
   std::string text = in_quotes(task.title) + " now repeats";
   if (r.recurrence_mode == RecurrenceMode::after_completion) text += " after each completion";
   text += " (" + *r.recurrence + ")";
-  if (moved)
-    text += ", first due " + when(*first, all_day, all_day ? day_zone(task, s.turn.zone) : s.turn.zone);
+  if (moved) {
+    // A timed task of another zone: said there, where its rule's days are ("every friday": Friday there).
+    const auto* zone = own_zone(task, s.turn.zone);
+    const bool elsewhere = !all_day && zone != s.turn.zone;
+    text += ", first due " + when(*first, all_day, all_day || elsewhere ? zone : s.turn.zone) +
+            (elsewhere ? " (" + task.timezone + ")" : std::string());
+  }
   do_patch(s, task, patch, before, text + ".");
 }
 

@@ -1871,6 +1871,29 @@ TEST_F(ChatDialogTest, AnAllDayTasksDayIsInItsOwnTimezone) {
   EXPECT_NE(rec["reply"].get<std::string>().find("first due Fri"), std::string::npos) << rec;
 }
 
+// Making a timed task of another zone recurring on a named day: that day at the task's time, both in the
+// task's zone, where its rule's days are counted, so every occurrence is on that weekday there (the first was
+// the user's Friday at the task's time as the user sees it: a Thursday in Los Angeles, then Fridays).
+TEST_F(ChatDialogTest, ADaySaidForATimedTaskOfAnotherZoneIsItsDayThere) {
+  auto traveller = user({{"timezone", "America/Los_Angeles"}});
+  const auto gym = say(traveller, "gym every tuesday at 8pm");
+  ASSERT_EQ(gym["actions"].size(), 1u) << gym;
+  const std::string gym_path = "/api/v1/tasks/" + gym["actions"][0]["task"]["id"].get<std::string>();
+  ASSERT_EQ(traveller.client.patch("/api/v1/me", {{"timezone", "Asia/Tokyo"}}).status, 200);
+  const auto friday = say(traveller, "make gym recurring every friday");
+  ASSERT_EQ(friday["actions"].size(), 1u) << friday;
+  const auto g = traveller.client.get(gym_path).json();
+  EXPECT_EQ(g["recurrence"], "FREQ=WEEKLY;BYDAY=FR") << g;
+  EXPECT_EQ(local_weekday_time("America/Los_Angeles", g["due_at"]), "Fri 20:00") << g;
+  EXPECT_NE(friday["reply"].get<std::string>().find("first due Fri"), std::string::npos) << friday;
+  EXPECT_NE(friday["reply"].get<std::string>().find("8:00 PM (America/Los_Angeles)"), std::string::npos)
+      << friday;
+  const auto next = traveller.client.get(gym_path + "/occurrences?count=3");
+  ASSERT_EQ(next.status, 200) << next.body;
+  for (const auto& o : next.json()["occurrences"])
+    EXPECT_EQ(local_weekday_time("America/Los_Angeles", o), "Fri 20:00") << next.body;
+}
+
 // A choice ("the first one", "2") given to a yes/no question does not fit: it says so and the question stays
 // open (it was dropped, and the reply claimed there was no open question).
 TEST_F(ChatDialogTest, AChoiceToAYesNoQuestionKeepsTheQuestion) {
