@@ -336,7 +336,12 @@ void resolve_and_perform(Step& s, const Reading& op) {
   std::vector<std::string> options;
   for (const auto& t : found) {
     candidates.push_back({{"id", t.id}, {"title", t.title}});
-    options.push_back(label(t, s.turn.zone));
+    // Identical texts (two undated "call anna") are told apart, "call anna (2)": the option a client sends
+    // back when one is clicked names one.
+    std::string option = label(t, s.turn.zone);
+    for (int n = 2; std::find(options.begin(), options.end(), option) != options.end(); ++n)
+      option = label(t, s.turn.zone) + " (" + std::to_string(n) + ")";
+    options.push_back(std::move(option));
   }
   const std::string how_many =
       more ? "More than " + std::to_string(kMaxCandidates) + " tasks match " + in_quotes(op.target) +
@@ -1321,21 +1326,28 @@ std::optional<int> chosen(const Turn& turn, const nlohmann::json& candidates, co
   }
   if (negative) return std::nullopt;
   // An option's own text (what a client sends back when one is clicked) chooses it, also when another
-  // candidate has the same title ("pay invoice" beside "pay invoice (Sun, Dec 20, 10:00 AM)"); else a
-  // candidate's title, when only one has it.
-  std::optional<int> by_option, by_title;
-  int options_matched = 0, titles_matched = 0;
+  // candidate has the same title ("pay invoice" beside "pay invoice (Sun, Dec 20, 10:00 AM)"): as written
+  // first ("Call Anna" beside "call anna"), then case aside; else a candidate's title, when only one has it.
+  std::optional<int> exact, by_option, by_title;
+  int exact_matched = 0, options_matched = 0, titles_matched = 0;
   for (int i = 0; i < count; ++i) {
-    if (i < static_cast<int>(options.size()) && options[i].is_string() &&
-        same_title(m, options[i].get<std::string>())) {
-      ++options_matched;
-      by_option = i + 1;
+    if (i < static_cast<int>(options.size()) && options[i].is_string()) {
+      const std::string& option = options[i].get_ref<const std::string&>();
+      if (trim(option) == m) {
+        ++exact_matched;
+        exact = i + 1;
+      }
+      if (same_title(m, option)) {
+        ++options_matched;
+        by_option = i + 1;
+      }
     }
     if (same_title(m, candidates[i].value("title", std::string()))) {
       ++titles_matched;
       by_title = i + 1;
     }
   }
+  if (exact_matched == 1) return exact;
   if (options_matched == 1) return by_option;
   if (options_matched == 0 && titles_matched == 1) return by_title;
   return std::nullopt;  // several with this text: it does not choose

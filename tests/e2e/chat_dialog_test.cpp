@@ -1580,6 +1580,49 @@ TEST_F(ChatDialogTest, AnOptionsTextOrABareNameAnswersAWhichOneQuestion) {
   }
 }
 
+// Options that differ only in case ("call anna", "Call Anna") are chosen by their text as written, and
+// identical ones (two undated "call anna") are told apart ("call anna (2)"), so that the option clicked names
+// one: both looped, asking the same question again.
+TEST_F(ChatDialogTest, OptionsDifferingInCaseOrIdenticalAreChosenByTheirText) {
+  auto u = user();
+  const std::string lower = create_task(u.client, "call anna")["id"];
+  const std::string upper = create_task(u.client, "Call Anna")["id"];
+  for (const auto& [answer, id] :
+       {std::pair<std::string, std::string>{"Call Anna", upper}, {"call anna", lower}}) {
+    SCOPED_TRACE(answer);
+    const auto q = say(u, "complete call anna");
+    ASSERT_EQ(q["options"].size(), 2u) << q;
+    EXPECT_EQ(std::set<json>(q["options"].begin(), q["options"].end()),
+              std::set<json>({"call anna", "Call Anna"}))
+        << q;
+    const auto a = say(u, answer, q["conversation_id"]);
+    ASSERT_EQ(a["actions"].size(), 1u) << a;
+    EXPECT_FALSE(a["needs_clarification"].get<bool>()) << a;
+    EXPECT_EQ(a["actions"][0]["task"]["id"], id) << a;
+    EXPECT_EQ(a["actions"][0]["type"], "complete") << a;
+    ASSERT_EQ(u.client.post("/api/v1/tasks/" + id + "/reopen", json::object()).status, 200);
+  }
+
+  auto v = user();
+  create_task(v.client, {{"title", "call bob"}, {"due_at", "2030-12-08T10:00:00Z"}});
+  create_task(v.client, "call bob");
+  create_task(v.client, "call bob");
+  const auto q = say(v, "complete call bob");
+  ASSERT_EQ(q["options"].size(), 3u) << q;
+  std::set<std::string> texts;
+  for (const auto& o : q["options"])
+    texts.insert(o.get<std::string>());
+  EXPECT_EQ(texts.size(), 3u) << "every option its own text: " << q["options"];
+  EXPECT_TRUE(texts.contains("call bob") && texts.contains("call bob (2)")) << q["options"];
+  const auto a = say(v, "call bob (2)", q["conversation_id"]);
+  ASSERT_EQ(a["actions"].size(), 1u) << a;
+  EXPECT_EQ(a["actions"][0]["type"], "complete") << a;
+  EXPECT_EQ(a["actions"][0]["task"]["title"], "call bob") << a;
+  EXPECT_TRUE(a["actions"][0]["task"]["due_at"].is_null()) << a;
+  EXPECT_EQ(tasks_of(v, "status=done").size(), 1u);
+  EXPECT_EQ(tasks_of(v).size(), 3u) << "no task added";
+}
+
 TEST_F(ChatDialogTest, NoDropsAWhichOneQuestion) {
   auto u = user();
   create_task(u.client, "Call dentist");
