@@ -1066,7 +1066,10 @@ std::optional<Task> find_task(Step& s, const nlohmann::json& entry) {
 /// After undoing `entry` (which moved its task from version `before` through `entry`'s change to `after`),
 /// the task is as it was at `before`: the entry below it for the same task, if it expects `before`, now
 /// expects `after`. When a delete was undone by re-creating the task, every entry below for it takes the new
-/// id, so that undoing them walks on back through the task's history.
+/// id, so that undoing them walks on back through the task's history; the entry right below that expects
+/// another version (the task was changed elsewhere between it and the delete) then expects none the task can
+/// have (0), so that its undo is refused as "changed since", as it is without the delete and its undo: the
+/// re-created task's own version 1 must not pass for the one it expected.
 void rebase(Step& s, const std::string& old_id, int before, const std::string& new_id, int after) {
   bool below = true;  // the entry right below, for this task: its version moves too
   for (auto it = s.c.actions.rbegin(); it != s.c.actions.rend(); ++it) {
@@ -1074,11 +1077,13 @@ void rebase(Step& s, const std::string& old_id, int before, const std::string& n
     if (entry_task_id(*it) != old_id) continue;
     if (below) {
       below = false;
-      const int expected = snapshot ? (*it)["task"].value("version", 0) : (*it).value("version", 0);
-      if (expected == before)
-        (snapshot ? (*it)["task"]["version"] : (*it)["version"]) = after;
+      nlohmann::json& holder = snapshot ? (*it)["task"] : *it;
+      if (holder.value("version", 0) == before)
+        holder["version"] = after;
       else if (new_id == old_id)
         return;
+      else
+        holder["version"] = 0;
     }
     (snapshot ? (*it)["task"]["id"] : (*it)["task_id"]) = new_id;
     if (new_id == old_id) return;

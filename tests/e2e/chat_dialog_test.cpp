@@ -854,6 +854,32 @@ TEST_F(ChatDialogTest, UndoWalksBackThroughADelete) {
   EXPECT_TRUE(task_titled(u, "pay bills").is_null());
 }
 
+// A change made elsewhere between a chat change and a chat delete is not taken back by walking back through
+// the delete: "buy milk tomorrow", a description typed on a phone, "delete buy milk", "yes", "undo" (the task
+// re-created with that description), "undo" is refused as "changed since", as it is without the delete and
+// its undo (it removed the task, and the phone's edit with it: the re-created task's version 1 passed for the
+// create's).
+TEST_F(ChatDialogTest, UndoThroughADeleteStillRefusesAChangeMadeElsewhere) {
+  auto u = user();
+  const auto created = say(u, "buy milk tomorrow");
+  ASSERT_EQ(created["actions"].size(), 1u) << created;
+  const std::string conv = created["conversation_id"];
+  const std::string path = "/api/v1/tasks/" + created["actions"][0]["task"]["id"].get<std::string>();
+  ASSERT_EQ(u.client.patch(path, {{"description", "2% organic, from the farm shop"}}).status, 200);
+  ASSERT_TRUE(say(u, "delete buy milk", conv)["needs_clarification"].get<bool>());
+  ASSERT_EQ(say(u, "yes", conv)["actions"][0]["type"], "delete");
+  const auto back = say(u, "undo", conv);
+  ASSERT_EQ(back["actions"].size(), 1u) << back;
+  EXPECT_EQ(back["actions"][0]["task"]["description"], "2% organic, from the farm shop") << back;
+  const auto refused = say(u, "undo", conv);
+  EXPECT_EQ(refused["actions"], json::array()) << refused;
+  EXPECT_NE(refused["reply"].get<std::string>().find("was changed since"), std::string::npos) << refused;
+  const auto t = task_titled(u, "buy milk");
+  ASSERT_FALSE(t.is_null()) << "removed with the phone's edit";
+  EXPECT_EQ(t["description"], "2% organic, from the farm shop");
+  EXPECT_NE(say(u, "undo", conv)["reply"].get<std::string>().find("nothing to undo"), std::string::npos);
+}
+
 // After a delete is undone, the add_reminder entry below it names the re-created reminders: undoing it
 // removes the reminder (it answered "That reminder … was already removed.", and the reminder stayed).
 TEST_F(ChatDialogTest, UndoOfAReminderFollowsTheDeleteUndone) {
