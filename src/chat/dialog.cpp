@@ -552,8 +552,11 @@ void do_list(Step& s, const Reading& r) {
   if (q.due_before) params.emplace_back("due_before", format_rfc3339(*q.due_before));
   if (q.overdue) params.emplace_back("overdue", "true");
   if (q.has_due) params.emplace_back("has_due", *q.has_due ? "true" : "false");
-  if (q.q) params.emplace_back("q", *q.q);
-  params.emplace_back("sort", q.q ? "rank,due_at" : "due_at");
+  // A search with no letter or digit ("when is 🎂?", "find 🎂") is no full-text search (the REST API refuses
+  // it as `q`): the titles holding it, as a command names a task by a piece of its title.
+  const bool by_title = q.q && !tasks::to_prefix_tsquery(*q.q);
+  if (q.q && !by_title) params.emplace_back("q", *q.q);
+  params.emplace_back("sort", q.q && !by_title ? "rank,due_at" : "due_at");
   params.emplace_back("limit", std::to_string(kListLimit));
   tasks::ListQuery lq;
   try {
@@ -571,6 +574,7 @@ void do_list(Step& s, const Reading& r) {
     if (ceil && local != day) day += date::days(1);
     return date::format("%F", day);
   };
+  if (by_title) lq.title_contains = *q.q;
   if (q.due_after) lq.due_after_day = day_of(*q.due_after, false);
   if (q.due_before) lq.due_before_day = day_of(*q.due_before, true);
   const auto page = svc::list(s.w, s.actor.user_id, lq);

@@ -3715,6 +3715,11 @@ void Parser::finish_list() {
     }
   }
   if (rule_) problem("a recurrence in a list request");
+  // "show tasks matching 🎂", "tasks that match report": the words after it are the search
+  for (std::size_t i = 1; i < n_; ++i)
+    if (free_in(i, {"matching", "match", "matches"}) &&
+        in(low(i - 1), {"tasks", "task", "todos", "that", "which"}))
+      take(i, i + 1, std::nullopt);
   // filler words; what is left is a search
   for (std::size_t i = 0; i < n_; ++i) {
     if (free_in(

@@ -2135,6 +2135,34 @@ TEST_F(ChatDialogTest, ListQuestionsListTasks) {
   EXPECT_EQ(tasks_of(u).size(), 2u);
 }
 
+// A search with no letter or digit ("when is 🎂?") finds the titles holding it, as "complete 🎂" names the
+// task; it answered "I can't search for that: q: must contain at least one letter or digit; sort: unknown
+// sort key 'rank'", the REST API's field errors.
+TEST_F(ChatDialogTest, ASearchWithoutLettersFindsTheTitlesHoldingIt) {
+  auto u = user();
+  const std::string party = create_task(
+      u.client, {{"title", "\U0001F382 party for Ken"}, {"due_at", "2030-06-04T17:00:00Z"}})["id"];
+  create_task(u.client, "buy balloons");
+  for (const char* message : {"when is \U0001F382?", "is \U0001F382 done?", "find \U0001F382",
+                              "search for \U0001F382", "show tasks matching \U0001F382"}) {
+    SCOPED_TRACE(message);
+    const auto r = say(u, message);
+    EXPECT_EQ(r["intent"], "list") << r;
+    ASSERT_EQ(r["actions"].size(), 1u) << r;
+    EXPECT_EQ(r["actions"][0]["task"]["id"], party) << r;
+    EXPECT_EQ(r["reply"].get<std::string>().find("can't search"), std::string::npos) << r;
+  }
+  EXPECT_NE(say(u, "show tasks matching \U0001F382")["reply"].get<std::string>().find(
+                "matching \u201c\U0001F382\u201d"),
+            std::string::npos);
+  const auto none = say(u, "find \U0001F388");
+  EXPECT_EQ(none["actions"], json::array()) << none;
+  EXPECT_EQ(none["reply"], "You have no open tasks matching \u201c\U0001F388\u201d.") << none;
+  const auto dots = say(u, "when is ...?");
+  EXPECT_EQ(dots["reply"].get<std::string>().find("can't search"), std::string::npos) << dots;
+  EXPECT_EQ(tasks_of(u).size(), 2u) << "no task added";
+}
+
 // Unicode spaces between words separate them: the date is read, and the title is single-spaced.
 TEST_F(ChatDialogTest, UnicodeSpacesSeparateWords) {
   auto u = user();

@@ -40,6 +40,9 @@ struct ListQuery {
   // timed one by the instants. The index still bounds due_at, two days wider than the instants.
   std::optional<std::string> due_after_day;
   std::optional<std::string> due_before_day;
+  // Not a REST parameter (the chat's searches set it): titles holding this text, case aside. For a search
+  // with no letter or digit ("🎂"), which full-text search (`search`) cannot read.
+  std::optional<std::string> title_contains;
   bool overdue = false;
   std::optional<bool> has_due;
   std::optional<std::string> search;  // a to_tsquery expression built from q

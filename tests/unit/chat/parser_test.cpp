@@ -425,6 +425,17 @@ TEST(ChatParser, ListRangesAndStatuses) {
   const auto search = parse("show tasks about taxes", ny());
   EXPECT_EQ(search.query->q, "taxes");
   EXPECT_GE(search.confidence, 0.7);
+  // "matching" after the tasks (or "that match") says what follows is the search; it is none of it
+  for (const auto& [text, q] :
+       {std::pair{"show tasks matching 🎂", "🎂"}, std::pair{"show tasks matching report", "report"},
+        std::pair{"list tasks matching the report", "report"},
+        std::pair{"show tasks that match report", "report"},
+        std::pair{"find matching socks", "matching socks"}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::list) << text;
+    ASSERT_TRUE(r.query.has_value()) << text;
+    EXPECT_EQ(r.query->q, q) << text;
+  }
 }
 
 // A time in a list: "after 5pm" is where the range starts, to the end of that day (it was an upper bound at
