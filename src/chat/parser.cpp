@@ -2150,8 +2150,10 @@ bool Parser::slots_at(std::size_t i) {
     std::size_t k = match_date(j, d, bad);
     // "through january", "thru march 2027": to the end of that month ("until january" may mean its start: see
     // deadline_month); "starting april", "beginning june": from its first day (it stayed in the title, and
-    // the series started today; not after "from": "get keys from May")
-    const bool from_month = in(low(i), {"starting", "beginning"});
+    // the series started today), and so does "from may" with a recurrence ("run every day from may"; without
+    // one, "get keys from May" names no start)
+    const bool from_month =
+        in(low(i), {"starting", "beginning"}) || (low(i) == "from" && (rule_ || later_recurrence(i)));
     if (const int m =
             !k && (from_month || in(low(i), {"through", "thru"})) && free(j) ? month_word(low(j)) : 0) {
       int year = year_of(clk_.today) + (m < static_cast<int>(month_of(clk_.today)) ? 1 : 0);

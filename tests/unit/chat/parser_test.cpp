@@ -2354,5 +2354,24 @@ TEST(ChatParser, ShiftsAsIsoDurations) {
     EXPECT_FALSE(parse_shift(bad)) << bad;
 }
 
+// With a recurrence, "from <month>" is where the series starts, as "starting <month>" is: its first day, this
+// year's or, once passed, next year's ("run every day from may" was a daily task "run from may" from today).
+// Without a recurrence, "get keys from May" stays a title.
+TEST(ChatParser, FromAMonthStartsASeries) {
+  for (const auto& c : std::initializer_list<Series>{
+           {"run every day from may", "run", "2026-05-01T04:00:00Z", "FREQ=DAILY"},
+           {"from may run every day", "run", "2026-05-01T04:00:00Z", "FREQ=DAILY"},
+           {"gym every monday from june", "gym", "2026-06-01T04:00:00Z", "FREQ=WEEKLY;BYDAY=MO"},
+           {"pay rent monthly from february", "pay rent", "2027-02-01T05:00:00Z", "FREQ=MONTHLY"},
+           {"gym every monday starting next week", "gym", "2026-03-09T04:00:00Z", "FREQ=WEEKLY;BYDAY=MO"},
+           {"water plants every day from tomorrow", "water plants", "2026-03-05T05:00:00Z", "FREQ=DAILY"}}) {
+    expect_series(c, ny());
+  }
+  // said in May: from today on (this May is under way)
+  expect_series({"run every day from may", "run", "2026-05-20T04:00:00Z", "FREQ=DAILY"},
+                ny("2026-05-20T15:00:00Z"));
+  expect_plain_title("get keys from May");
+}
+
 }  // namespace
 }  // namespace todo::chat
