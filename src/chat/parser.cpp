@@ -484,6 +484,14 @@ class Parser {
     return s;
   }
   std::size_t match_weekday_list(std::size_t i, unsigned& mask) const;
+  // A week named from this one at k: "this week" (0), "next week" / "next wk" (1), "(the) week after next"
+  // (2); the words' length, 0 when there are none.
+  std::size_t week_phrase(std::size_t k, int& weeks) const {
+    if (phrase(k, {"the", "week", "after", "next"})) return weeks = 2, 4;
+    if (phrase(k, {"week", "after", "next"})) return weeks = 2, 3;
+    if (free_in(k, {"this", "next"}) && free_in(k + 1, {"week", "wk"})) return weeks = low(k) == "next", 2;
+    return 0;
+  }
   std::size_t match_ordinals(std::size_t i, Ordinals& out) const;
   std::size_t ordinal_rule(std::size_t e, const Ordinals& o, bool days, Rule& r) const;
   std::size_t match_ordinals_of_month(std::size_t i, Rule& r) const;
@@ -972,6 +980,27 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
       return k - i;
     }
   }
+  // "(in) the week after next": the Monday-to-Sunday week two weeks from this one (as a date its Monday), and
+  // with a weekday after it that day of it ("the week after next on tuesday"; "next week tuesday" too)
+  {
+    const std::size_t j = in(w, {"in", "during"}) ? i + 1 : i;
+    int weeks = 0;
+    if (const std::size_t k = week_phrase(j, weeks);
+        k && (weeks == 2 || free_is(j + k, "on") || (free(j + k) && weekday_word(low(j + k), true) >= 0))) {
+      const std::size_t on = free_is(j + k, "on") ? 1 : 0;
+      bool plural = false;
+      const int day = free(j + k + on) ? weekday_word(low(j + k + on), true, &plural) : -1;
+      if (day >= 0 && !plural) {
+        set(monday + days(7 * weeks + day));
+        return j + k + on + 1 - i;
+      }
+      if (weeks == 2) {
+        set(monday + days(14));
+        d.range_days = 7;
+        return j + k - i;
+      }
+    }
+  }
   // this/next/coming + weekday | week | weekend | month | year | morning …
   if (in(w, {"this", "next", "coming", "upcoming"}) && free(i + 1)) {
     const string_view x = low(i + 1);
@@ -1037,6 +1066,12 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
   if (int day = weekday_word(w, cued, &plural); day >= 0 && !plural) {
     int delta = (day - wd + 7) % 7;
     if (delta == 0) delta = 7;
+    // "tuesday next week", "tuesday (of) the week after next": that day of that week
+    const std::size_t of = free_is(i + 1, "of") ? 1 : 0;
+    if (int weeks = 0; const std::size_t k = week_phrase(i + 1 + of, weeks)) {
+      set(monday + days(7 * weeks + day));
+      return 1 + of + k;
+    }
     // "friday after next": the one after the next one
     const bool after_next = phrase(i + 1, {"after", "next"}) != 0;
     set(today + days(delta + (after_next ? 7 : 0)));

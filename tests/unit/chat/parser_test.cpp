@@ -2373,5 +2373,30 @@ TEST(ChatParser, FromAMonthStartsASeries) {
   expect_plain_title("get keys from May");
 }
 
+// "the week after next" is the Monday-to-Sunday week two weeks from this one: as a date its Monday, with a
+// weekday that day of it; a weekday with "next week" is that day of next week ("dentist the week after next"
+// was a title, "tuesday next week" two dates that did not match).
+TEST(ChatParser, TheWeekAfterNextAndAWeekdayOfANamedWeek) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"dentist the week after next", "dentist", "2026-03-16T04:00:00Z"},
+           {"dentist week after next", "dentist", "2026-03-16T04:00:00Z"},
+           {"dentist in the week after next", "dentist", "2026-03-16T04:00:00Z"},
+           {"dentist tuesday the week after next", "dentist", "2026-03-17T04:00:00Z"},
+           {"dentist on tuesday of the week after next at 3pm", "dentist", "2026-03-17T19:00:00Z"},
+           {"dentist the week after next on friday", "dentist", "2026-03-20T04:00:00Z"},
+           {"dentist tuesday next week", "dentist", "2026-03-10T04:00:00Z"},
+           {"dentist next week tuesday", "dentist", "2026-03-10T04:00:00Z"},
+           {"call bob monday of next week at 9am", "call bob", "2026-03-09T13:00:00Z"},
+           {"call bob friday this week", "call bob", "2026-03-06T05:00:00Z"}}) {
+    expect_dated(c);
+  }
+  // said on a Sunday: the week after next starts in 8 days
+  expect_dated({"dentist the week after next", "dentist", "2026-03-16T04:00:00Z"},
+               ny("2026-03-08T15:00:00Z"));
+  expect_list_ranges({{"what's due the week after next", "2026-03-16T04:00:00Z", "2026-03-23T04:00:00Z"},
+                      {"tasks due friday next week", "2026-03-13T04:00:00Z", "2026-03-14T04:00:00Z"}},
+                     ny());
+}
+
 }  // namespace
 }  // namespace todo::chat
