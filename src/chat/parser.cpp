@@ -35,6 +35,10 @@ struct DatePart {
   string_view prep;              // the preposition before it: "by", "before", …
   bool weekday_only = false;
   std::size_t at = 0;  // its first token (after the prepositions)
+  // a day or a week of a named month ("april 2", "the first week of april", "end of june"): one of them,
+  // which a recurrence adverb before a noun names rather than repeats ("quarterly review first week of
+  // april")
+  bool in_named_month = false;
 };
 
 struct TimePart {
@@ -685,6 +689,8 @@ class Parser {
   std::vector<TimePart> rtimes_;
   std::vector<Instant> rrels_;
   std::optional<Rule> rule_;
+  std::size_t title_adverb_ =
+      0;  // 1 + the recurrence adverb that starts a create before a noun ("Weekly sync")
   std::optional<local_days> start_;
   std::optional<local_days> until_;
   int count_ = 0;
@@ -857,6 +863,7 @@ std::size_t Parser::match_month_day(std::size_t i, DatePart& d, bool& bad, bool 
     return k;
   }
   d.day = d.range_start = *date;
+  d.in_named_month = true;
   return k;
 }
 
@@ -911,6 +918,44 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
     if (k) {
       for (int y = year_of(today); y < year_of(today) + 2; ++y)
         if (const auto c = make_date(y, month, day); c && *c >= today) return set(*c), k;
+    }
+  }
+  // "(in) the first week of april", "the 3rd week of june 2027", "the last week of april", "the 2nd week of
+  // next month": days 1-7, 8-14, 15-21, 22-28 of that month (as "every 3rd monday" is the one in days 15-21)
+  // or its last 7; as a date their first day (this year's or, once passed, next year's; today while it runs).
+  // After "for" in a create it says what the thing is for, in the title: "book flights for the 3rd week of
+  // april".
+  {
+    std::size_t j = in(w, {"in", "during"}) ? i + 1 : i;
+    if (free_is(j, "the")) ++j;
+    const auto o =
+        free(j) && free_is(j + 1, "week") && free_is(j + 2, "of") ? ordinal_word(low(j), true) : std::nullopt;
+    const std::size_t s = i > 0 && free_is(i - 1, "the") ? i - 1 : i;  // "for the 3rd week": at "3rd" too
+    if (o && (*o == -1 || (*o >= 1 && *o <= 4)) && !(!list_ && s > 0 && free_is(s - 1, "for"))) {
+      std::size_t e = j + 3;
+      int year = 0, month = 0;
+      if (free_in(e, {"this", "next"}) && free_is(e + 1, "month")) {
+        const local_days first = add_months_first(today, low(e) == "next" ? 1 : 0);
+        year = year_of(first);
+        month = static_cast<int>(month_of(first));
+        e += 2;
+      } else if (free(e) && (month = month_word(low(e))) != 0) {
+        ++e;
+        if (free(e) && all_digits(low(e)) && low(e).size() == 4) year = std::stoi(std::string(low(e++)));
+      }
+      if (month) {
+        const auto week = [&](int y) {
+          const int dim = days_in_month(y, static_cast<unsigned>(month));
+          return *make_date(y, month, *o == -1 ? dim - 6 : 7 * (*o - 1) + 1);
+        };
+        local_days first = week(year ? year : year_of(today));
+        if (!year && first + days(7) <= today) first = week(year_of(today) + 1);
+        d.range_start = first;
+        d.range_days = 7;
+        d.day = first < today && today < first + days(7) ? today : first;
+        d.in_named_month = true;
+        return e - i;
+      }
     }
   }
   if (in(w, {"today", "tod"})) return set(today), 1;
@@ -1203,6 +1248,7 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
           return e;
         }
         set(*day);
+        d.in_named_month = true;
         return e;
       }
       if (x == "month") {
@@ -1716,6 +1762,7 @@ std::size_t Parser::match_recurrence(std::size_t i) {
     if (w == "biweekly" || w == "fortnightly") r.interval = 2;
     if (w == "quarterly") r.interval = 3;
     matched = true;
+    if (r_.intent == Intent::create && i == body_start_ && noun_at(i + 1)) title_adverb_ = i + 1;
   } else if (const std::size_t e = match_ordinals_of_month(i, r)) {
     r.freq = "MONTHLY";
     j = e;
@@ -2662,6 +2709,18 @@ void Parser::finish_dates() {
   const bool remind_at_nine = remind_lead_ && r_.intent == Intent::create && offsets_.empty() &&
                               times_.empty() && rels_.empty() && rdates_.empty() && rtimes_.empty() &&
                               rrels_.empty();
+  // "quarterly review first week of april", "monthly report march 31": an adverb that starts a new task's
+  // title before a noun says which review when the message dates it by a day or a week of a named month; no
+  // rule
+  // ("Weekly sync monday" repeats; so does anything said with a start, an end or a count)
+  if (rule_ && title_adverb_ && !start_ && !until_ && count_ == 0 && !for_b_ && !after_completion_ &&
+      std::any_of(dates_.begin(), dates_.end(), [](const DatePart& d) { return d.in_named_month; })) {
+    const std::size_t a = title_adverb_ - 1;
+    t_[a].used = false;
+    std::erase_if(spans_,
+                  [&](const Span& sp) { return sp.kind == SpanKind::recurrence && sp.start == t_[a].begin; });
+    rule_.reset();
+  }
   if (rule_) {
     // A plain date is where the recurrence starts.
     local_days from = start_.value_or(clk_.today);

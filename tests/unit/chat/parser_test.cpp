@@ -2398,5 +2398,33 @@ TEST(ChatParser, TheWeekAfterNextAndAWeekdayOfANamedWeek) {
                      ny());
 }
 
+// "the first week of april" is April 1-7 (the 3rd week days 15-21, as "every 3rd monday" is the one in days
+// 15-21; the last week the month's last 7 days): as a date its first day, in a list those days. A recurrence
+// adverb starting the title before a noun names which review when a day or week of a named month dates it
+// ("quarterly review first week of april" was a quarterly series from today titled "review first week of
+// april"). After "for" the week says what the thing is for and stays in the title.
+TEST(ChatParser, AWeekOfAMonthIsItsFirstDay) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"quarterly review first week of april", "quarterly review", "2026-04-01T04:00:00Z"},
+           {"quarterly review the 3rd week of april", "quarterly review", "2026-04-15T04:00:00Z"},
+           {"Monthly report march 31", "Monthly report", "2026-03-31T04:00:00Z"},
+           {"vacation the last week of july", "vacation", "2026-07-25T04:00:00Z"},
+           {"plan offsite in the second week of next month", "plan offsite", "2026-04-08T04:00:00Z"},
+           {"audit first week of january 2027 at 9am", "audit", "2027-01-01T14:00:00Z"},
+           {"dentist first week of march", "dentist", "2026-03-04T05:00:00Z"},  // under way: today
+           {"dentist first week of february", "dentist", "2027-02-01T05:00:00Z"}}) {
+    expect_dated(c);
+    EXPECT_FALSE(parse(c.text, ny()).recurrence.has_value()) << c.text;
+  }
+  expect_list_ranges({{"what's due the first week of april", "2026-04-01T04:00:00Z", "2026-04-08T04:00:00Z"}},
+                     ny());
+  expect_plain_title("book flights for the 3rd week of april");
+  expect_plain_title("plan the 2nd week of the trip");
+  // a rule said with its start still repeats
+  expect_series(
+      {"quarterly review starting april 1", "review", "2026-04-01T04:00:00Z", "FREQ=MONTHLY;INTERVAL=3"},
+      ny());
+}
+
 }  // namespace
 }  // namespace todo::chat
