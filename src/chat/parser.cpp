@@ -3148,12 +3148,23 @@ void Parser::detect_command() {
   // problem, so that the dialog asks first.
   if (const std::size_t k = list_marker()) {
     take(0, k, std::nullopt);
-    if (first_free() == n_) return;  // the marker alone: no task (unknown)
+    const std::size_t f = first_free();
+    if (f == n_) return;  // the marker alone: no task (unknown)
+    // "- [ ] what's due today", "* how many tasks are overdue": a question after the marker is still the
+    // question (a list), read as without it ("- [ ] what to buy for party" is a task)
+    const bool question =
+        (t_[n_ - 1].punct && t_[n_ - 1].low == "?") ||
+        free_in(f, {"what's", "whats", "which", "when's", "whens"}) ||
+        (free_is(f, "what") && free_in(f + 1, {"is", "are", "needs", "do", "have", "should"})) ||
+        (free_is(f, "how") && free_is(f + 1, "many")) ||
+        (free_is(f, "when") && free_in(f + 1, {"is", "are"})) ||
+        (free_in(f, {"is", "are"}) && free_in(f + 1, {"anything", "any", "there"})) ||
+        phrase(f, {"do", "i", "have"}) || phrase(f, {"have", "i"}) || phrase(f, {"did", "i"});
     bool ticked = false;
     for (std::size_t i = 0; i < k; ++i)
       ticked = ticked || (!t_[i].punct && low(i) == "x");
-    if (ticked) problem("a ticked box " + quote(0, k) + ": the task would be added open");
-    if (!phrase(first_free(), {"remind", "me"})) {
+    if (ticked && !question) problem("a ticked box " + quote(0, k) + ": the task would be added open");
+    if (!question && !phrase(first_free(), {"remind", "me"})) {
       r_.intent = Intent::create;
       conf_ = 0.85;
       return;

@@ -2426,5 +2426,31 @@ TEST(ChatParser, AWeekOfAMonthIsItsFirstDay) {
       ny());
 }
 
+// A question after a list marker is still the question ("- [ ] what's due today" added a task "what's" due
+// today); other words after it stay a task whatever they are ("- [ ] what to buy for party", "- [ ] find
+// passport").
+TEST(ChatParser, AQuestionAfterAListMarkerIsStillTheQuestion) {
+  expect_list_ranges({{"- [ ] what's due today", "2026-03-04T05:00:00Z", "2026-03-05T05:00:00Z"},
+                      {"- what's due today", "2026-03-04T05:00:00Z", "2026-03-05T05:00:00Z"},
+                      {"- [x] what's due today", "2026-03-04T05:00:00Z", "2026-03-05T05:00:00Z"}},
+                     ny());
+  for (const char* text : {"1. how many tasks are overdue", "- [ ] is anything overdue?",
+                           "* when is the dentist?", "- [ ] have I paid rent"}) {
+    const auto marked = parse(text, ny());
+    const auto plain =
+        parse(std::string_view(text).substr(std::string_view(text).find_first_of("hiw")), ny());
+    EXPECT_EQ(marked.intent, Intent::list) << text;
+    ASSERT_TRUE(marked.query.has_value()) << text;
+    EXPECT_EQ(marked.query->q, plain.query->q) << text;
+    EXPECT_EQ(marked.query->overdue, plain.query->overdue) << text;
+    EXPECT_TRUE(marked.problems.empty()) << text << ": " << marked.problems.front();
+  }
+  for (const char* text : {"- [ ] what to buy for party", "- [ ] find passport", "1. show slides to bob"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, std::string_view(text).substr(std::string_view(text).find_first_of("wfs"))) << text;
+  }
+}
+
 }  // namespace
 }  // namespace todo::chat
