@@ -558,7 +558,11 @@ class Parser {
   bool bring_ = false;       // "bring/pull X forward": forward is earlier
   bool after_date_ = false;  // "pay bill after friday": due the day after a date
   // "2 days before due date" without "remind me": a reminder only when the task has a due date
-  std::size_t due_ref_a_ = 0, due_ref_b_ = 0, due_ref_offset_ = 0;
+  std::size_t due_ref_a_ = 0, due_ref_b_ = 0, due_ref_offset_ = 0;  // offset SIZE_MAX: none ("6 months")
+  std::string due_ref_problem_;  // "6 months before": unreadable as a reminder, if the task has a due date
+  // "remind me the night before": that part of the day (minute) the day before the due day
+  int part_before_ = kNoTime;
+  std::size_t part_before_a_ = 0;
   std::optional<Shift> shift_;
   bool shift_bad_ = false;      // a move by an amount that was not read ("by 1.5 days", "forward a day")
   bool remind_lead_ = false;    // the message starts with "remind me"
@@ -2134,6 +2138,36 @@ bool Parser::match_shift(std::size_t i) {
 bool Parser::slots_at(std::size_t i) {
   if (refused(i)) return false;
   if (match_shift(i)) return true;
+  // "the night before christmas", "the morning after the 15th": that part of the day, the day before or after
+  // the date. "the night before" alone: after "remind me", that part of the day before the task's due day
+  // (finish_dates); otherwise it counts from a date the message does not give ("pack for trip the night
+  // before", "take out trash the morning after"): the title's, never tonight at 21:00
+  if (free_is(i, "the") && free_in(i + 1, {"morning", "afternoon", "evening", "night"}) &&
+      free_in(i + 2, {"before", "after"})) {
+    const string_view part = low(i + 1);
+    const int minute = part == "morning"     ? 9 * 60
+                       : part == "afternoon" ? 15 * 60
+                       : part == "evening"   ? 19 * 60
+                                             : 21 * 60;
+    const bool before = low(i + 2) == "before";
+    DatePart d;
+    bool bad = false;
+    const std::size_t m = before && (remind_lead_ || reminder_mode_) ? 0 : match_date(i + 3, d, bad);
+    if (m) {
+      take_date_counted(i, i + 3 + m, d, bad, before ? -1 : d.range_days);
+      TimePart t;
+      t.weak = true;
+      t.minute = minute;
+      if (!bad) (reminder_mode_ ? rtimes_ : times_).push_back(t);
+    } else if (before && (remind_lead_ || reminder_mode_) && part_before_ == kNoTime) {
+      part_before_ = minute;
+      part_before_a_ = i;
+      take(i, i + 3, SpanKind::reminder);
+    } else {
+      refused_.emplace_back(i, i + 3);
+    }
+    return true;
+  }
   // reminder offsets: "30 minutes before", "an hour earlier", "the day before"
   {
     int n = 0;
@@ -2167,7 +2201,6 @@ bool Parser::slots_at(std::size_t i) {
       }
       if (low(e - 1) == "prior" && free_is(e, "to")) ++e;
       // "2 days before the due date", "a day before it's due": before the due date, said
-      const std::size_t before_end = e;
       if (in(low(e - 1), {"before", "to"})) {
         const std::size_t m = e + (free_in(e, {"the", "its", "my", "their"}) ? 1 : 0);
         if (phrase(m, {"due", "date"}))
@@ -2184,26 +2217,26 @@ bool Parser::slots_at(std::size_t i) {
                              : u == Unit::day  ? 86400
                              : u == Unit::week ? 604800
                                                : 0;
-      if (odd || unit == 0 || n > 100000) {
-        problem("unreadable reminder " + quote(i, e));
-      } else {
-        offsets_.push_back(std::chrono::seconds(n * unit));
-      }
       // "remind me", "with a reminder", "reminder" before it
       if (a > 0 && free_in(a - 1, {"reminder", "alert", "notification"})) --a;
       if (a > 0 && free_is(a - 1, "a")) --a;
       if (a > 0 && free_is(a - 1, "with")) --a;
       if (a > 1 && free_in(a - 2, {"remind", "alert", "notify", "ping"}) && free_is(a - 1, "me")) a -= 2;
-      // "pay credit card 2 days before due date", "call mom 30 minutes before the meeting", "check in 24
-      // hours before departure" may count from a date the message does not give (the bill's, the
-      // meeting's): without a due date of the task's own, the words are the title's (finish_dates)
-      const bool before_words = e == before_end && low(e - 1) == "before" && free(e) && !low(e).empty() &&
-                                low(e)[0] >= 'a' && low(e)[0] <= 'z';
-      if ((e > before_end || before_words) && a == i && !remind_lead_ && !reminder_mode_ &&
-          r_.intent == Intent::create && !offsets_.empty() && !odd && unit != 0 && n <= 100000) {
+      // "pay credit card 2 days before due date", "call mom 30 minutes before the meeting", "renew passport 6
+      // months before trip", "pack for trip the day before" may count from a date the message does not give
+      // (the bill's, the meeting's, the trip's): without a due date of the task's own, the words are the
+      // title's (finish_dates), and an amount no reminder can be ("6 months") is no problem there
+      const bool ref = a == i && !remind_lead_ && !reminder_mode_ && r_.intent == Intent::create && !odd &&
+                       n <= 100000 && !due_ref_b_;
+      if (ref) {
         due_ref_a_ = a;
         due_ref_b_ = e;
-        due_ref_offset_ = offsets_.size() - 1;
+        due_ref_offset_ = unit != 0 ? offsets_.size() : SIZE_MAX;
+      }
+      if (odd || unit == 0 || n > 100000) {
+        (ref ? due_ref_problem_ : r_.problems.emplace_back()) = "unreadable reminder " + quote(i, e);
+      } else {
+        offsets_.push_back(std::chrono::seconds(n * unit));
       }
       take(a, e, SpanKind::reminder);
       return true;
@@ -2707,8 +2740,8 @@ void Parser::finish_dates() {
   // "remind me to call mom tomorrow": a reminder needs a time, and a date alone reminds at 09:00 (as "remind
   // me about X tomorrow" does); the task is due then, with its reminder at the due time (added in run()).
   const bool remind_at_nine = remind_lead_ && r_.intent == Intent::create && offsets_.empty() &&
-                              times_.empty() && rels_.empty() && rdates_.empty() && rtimes_.empty() &&
-                              rrels_.empty();
+                              part_before_ == kNoTime && times_.empty() && rels_.empty() && rdates_.empty() &&
+                              rtimes_.empty() && rrels_.empty();
   // "quarterly review first week of april", "monthly report march 31": an adverb that starts a new task's
   // title before a noun says which review when the message dates it by a day or a week of a named month; no
   // rule
@@ -2882,13 +2915,27 @@ void Parser::finish_dates() {
   if (r_.due_at && *r_.due_at < clk_.now && !r_.all_day) problem("the date is in the past");
   if (r_.due_at && r_.all_day && *r_.due_at < wall_to_instant(clk_.zone, clk_.today, 0))
     problem("the date is in the past");
-  if (due_ref_b_ > due_ref_a_ && !r_.due_at) {  // "pay credit card 2 days before due date": the title's
-    for (std::size_t k = due_ref_a_; k < due_ref_b_; ++k)
+  const auto give_back = [&](std::size_t a, std::size_t b) {  // words read as a reminder: the title's
+    for (std::size_t k = a; k < b; ++k)
       t_[k].used = false;
-    std::erase_if(spans_, [&](const Span& sp) {
-      return sp.kind == SpanKind::reminder && sp.start == t_[due_ref_a_].begin;
-    });
-    offsets_.erase(offsets_.begin() + static_cast<std::ptrdiff_t>(due_ref_offset_));
+    std::erase_if(spans_,
+                  [&](const Span& sp) { return sp.kind == SpanKind::reminder && sp.start == t_[a].begin; });
+  };
+  if (due_ref_b_ > due_ref_a_ && !r_.due_at) {  // "pay credit card 2 days before due date": the title's
+    give_back(due_ref_a_, due_ref_b_);
+    if (due_ref_offset_ < offsets_.size())
+      offsets_.erase(offsets_.begin() + static_cast<std::ptrdiff_t>(due_ref_offset_));
+  } else if (!due_ref_problem_.empty()) {
+    problem(due_ref_problem_);
+  }
+  // "exam friday 9am, remind me the night before": 21:00 the day before the due day; without a due date
+  // ("remind me to pack the night before") the words are the title's, and no reminder is read
+  if (part_before_ != kNoTime && r_.due_at) {
+    const local_days due_day = make_clock(clk_.zone, *r_.due_at).today;
+    r_.reminders.push_back(
+        Reminder{std::nullopt, wall_to_instant(clk_.zone, due_day - days(1), part_before_)});
+  } else if (part_before_ != kNoTime) {
+    give_back(part_before_a_, part_before_a_ + 3);
   }
   // reminders
   for (auto s : offsets_)
@@ -3032,6 +3079,16 @@ std::string Parser::clean_title(std::string s) {
     for (char& c : tail)
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (tail.ends_with(" it's due") || tail.ends_with(" its due") || tail.ends_with(" is due")) break;
+    // "pack for trip the night before", "call bob 30 minutes before": "before" after a time is no dangling
+    // preposition either
+    std::string end = s.substr(s.size() - std::min<std::size_t>(s.size(), 18));
+    for (char& c : end)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (end.ends_with(" before") || end.ends_with(" after")) {
+      end.resize(end.rfind(' '));
+      const std::string_view prev = std::string_view(end).substr(end.rfind(' ') + 1);
+      if (unit_word(prev) || in(prev, {"morning", "afternoon", "evening", "night"})) break;
+    }
     bool changed = strip_word_back(s, {"at", "on", "by", "before", "to", "for", "and", "with", "due", "from",
                                        "starting", "until", "every", "please"});
     changed |= strip_word_front(s, {"to", "please", "and"});

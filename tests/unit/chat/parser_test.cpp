@@ -2452,5 +2452,42 @@ TEST(ChatParser, AQuestionAfterAListMarkerIsStillTheQuestion) {
   }
 }
 
+// A relative phrase that names no date of its own, without "remind me" and a due date of the task's own, is
+// the title's: no due date, no reminder ("pack for trip the night before" was "pack for trip the" due tonight
+// at 21:00, "renew passport 6 months before trip" an unreadable reminder, "pack for trip the day before" a
+// reminder a day before no due date). "the night before <a date>" is that date's eve at 21:00, and "remind me
+// the night before" with a due date reminds at 21:00 the day before it.
+TEST(ChatParser, ARelativePhraseWithoutItsDateStaysInTheTitle) {
+  for (const char* text : {"pack for trip the night before", "renew passport 6 months before trip",
+                           "pack for trip the day before", "take out trash the morning after",
+                           "call bob 30 minutes before", "pack for trip the night before the flight"}) {
+    expect_plain_title(text);
+    EXPECT_TRUE(parse(text, ny()).reminders.empty()) << text;
+  }
+  expect_dated({"call mom the night before christmas", "call mom", "2026-12-25T02:00:00Z"});
+  expect_dated({"call mom the morning after christmas", "call mom", "2026-12-26T14:00:00Z"});
+  expect_dated({"wrap gifts the night before christmas at 10pm", "wrap gifts", "2026-12-25T03:00:00Z"});
+  for (const char* text :
+       {"exam friday 9am, remind me the night before", "exam friday, remind me the night before"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.title, "exam") << text;
+    ASSERT_EQ(r.reminders.size(), 1u) << text;
+    ASSERT_TRUE(r.reminders[0].at.has_value()) << text;
+    EXPECT_EQ(format_rfc3339(*r.reminders[0].at), "2026-03-06T02:00:00Z") << text;  // Thursday 21:00
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  // no due date to count from: no reminder, never tonight's 21:00; the dialog asks
+  const auto undated = parse("remind me to pack the night before", ny());
+  EXPECT_EQ(undated.title, "pack the night before");
+  EXPECT_FALSE(undated.due_at.has_value());
+  EXPECT_TRUE(undated.reminders.empty());
+  EXPECT_LT(undated.confidence, 0.7);
+  // with a due date, an amount no reminder can be is still a problem
+  const auto months = parse("renew passport june 1, 6 months before", ny());
+  ASSERT_FALSE(months.problems.empty());
+  EXPECT_EQ(months.problems[0], "unreadable reminder '6 months before'");
+  EXPECT_LT(months.confidence, 0.7);
+}
+
 }  // namespace
 }  // namespace todo::chat
