@@ -409,6 +409,21 @@ class Parser {
       return i + 1;
     if (weekday && i > 1 && t_[i - 1].low == "." && in(low(i - 2), {"dr", "mr", "mrs", "ms", "prof"}))
       return i + 1;
+    // "watch friday night lights", "play monday blues playlist", "join tuesday club": a weekday between title
+    // words, right before a noun (or a part of the day and a noun), names a thing, in any case: its words are
+    // not cut out of the title. At the start ("friday night drinks"), at the end ("drinks friday night"), or
+    // after a cue or a preposition ("on friday night lights", "prep for tuesday meeting") it is the date.
+    if (weekday && i > body_start_ && free(i - 1) && !is_prep(low(i - 1)) && !is_day_cue(low(i - 1)) &&
+        !is_strong_cue(low(i - 1)) && !in(low(i - 1), {"is", "are", "was", "upcoming"}) &&
+        weekday_word(low(i), true) >= 0 && weekday_range(low(i)) == 0) {
+      bool plural = false;
+      weekday_word(low(i), true, &plural);
+      const std::size_t part = free_in(i + 1, {"morning", "afternoon", "evening", "night"}) ? 1 : 0;
+      if (!plural && noun_at(i + 1 + part) &&
+          !in(low(i + 1 + part), {"the", "a", "an", "my", "your", "his", "her", "our", "their", "these",
+                                  "those", "some", "me", "him", "them", "us"}))
+        return i + 1 + part;
+    }
     if (!capital(i) || (i > 0 && is_strong_cue(low(i - 1)))) return i;
     for (std::size_t k = i + 1; capital(k); ++k) {
       if (in(low(k), {"night", "morning", "afternoon", "evening"})) continue;  // "Friday Night Lights"

@@ -2489,5 +2489,24 @@ TEST(ChatParser, ARelativePhraseWithoutItsDateStaysInTheTitle) {
   EXPECT_LT(months.confidence, 0.7);
 }
 
+// A weekday between title words, right before a noun (or a part of the day and a noun), names a thing: its
+// words are not cut out of the title ("watch friday night lights" was "watch lights" due Friday 21:00). At
+// the start or the end of the message, or after a cue word or a preposition, it is the date.
+TEST(ChatParser, AWeekdayBeforeANounInsideATitleIsTheTitles) {
+  for (const char* text : {"watch friday night lights", "play monday blues playlist", "join tuesday club",
+                           "review the monday standup notes", "email bob monday re budget"})
+    expect_plain_title(text);
+  for (const auto& c : std::initializer_list<Dated>{
+           {"friday night drinks", "drinks", "2026-03-07T02:00:00Z"},
+           {"drinks friday night", "drinks", "2026-03-07T02:00:00Z"},
+           {"call mom friday about taxes", "call mom about taxes", "2026-03-06T05:00:00Z"},
+           {"call mom friday the 13th", "call mom", "2026-03-13T04:00:00Z"},
+           {"dentist tuesday 3pm", "dentist", "2026-03-10T19:00:00Z"},
+           {"buy snacks for saturday game", "buy snacks for game", "2026-03-07T05:00:00Z"},
+           {"watch lights on friday night", "watch lights", "2026-03-07T02:00:00Z"}}) {
+    expect_dated(c);
+  }
+}
+
 }  // namespace
 }  // namespace todo::chat
