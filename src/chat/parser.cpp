@@ -4034,11 +4034,12 @@ Reading Parser::run() {
       conf_ = 0.85;
     }
   }
-  // "Trash out every Tuesday", "Drop off laundry every friday": a verb that is as often the start of a title
-  // (trash, drop, scrap, cancel) before a recurrence starts one. The plain commands ("delete weekly report",
-  // "complete daily standup notes") stay commands: the recurrence words are then a problem, never a new task.
-  if (r_.intent == Intent::remove && r_.recurrence && cmd_b_ > cmd_a_ && name_b_ == name_a_ &&
-      in(low(cmd_a_), {"trash", "drop", "scrap", "cancel"})) {
+  // "Trash out every Tuesday", "Drop off laundry every friday", "cancel netflix before the 15th": a verb that
+  // is as often the start of a title (trash, drop, scrap, cancel) before a recurrence, a date or a time
+  // starts one (a delete has no date). The plain commands ("delete weekly report", "complete daily standup
+  // notes") stay commands: the recurrence or date words are then a problem, never a new task.
+  if (r_.intent == Intent::remove && (r_.recurrence || r_.due_at || !dates_.empty() || !times_.empty()) &&
+      cmd_b_ > cmd_a_ && name_b_ == name_a_ && in(low(cmd_a_), {"trash", "drop", "scrap", "cancel"})) {
     revert_command();
     r_.intent = Intent::create;
     conf_ = 0.85;

@@ -2508,5 +2508,30 @@ TEST(ChatParser, AWeekdayBeforeANounInsideATitleIsTheTitles) {
   }
 }
 
+// "cancel", "drop", "scrap", "trash" before a date or a time start a title, as before a recurrence: a delete
+// has no date ("cancel netflix before the 15th" was a delete of "netflix" with "a date in a command"). The
+// plain delete verbs stay commands, and a task the user has by those words is still the one named.
+TEST(ChatParser, CancelWithADateIsATask) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"cancel netflix before the 15th", "cancel netflix", "2026-03-15T04:00:00Z"},
+           {"cancel gym membership by end of month", "cancel gym membership", "2026-03-31T04:00:00Z"},
+           {"cancel dentist appointment friday at 3pm", "cancel dentist appointment", "2026-03-06T20:00:00Z"},
+           {"scrap old car next month", "scrap old car", "2026-04-01T04:00:00Z"}}) {
+    expect_dated(c);
+  }
+  const auto plain = parse("cancel dentist appointment", ny());
+  EXPECT_EQ(plain.intent, Intent::remove);
+  EXPECT_EQ(plain.target, "dentist appointment");
+  const auto del = parse("delete old emails friday", ny());
+  EXPECT_EQ(del.intent, Intent::remove);
+  EXPECT_LT(del.confidence, 0.7);
+  const std::vector<std::string> titles = {"netflix today"};
+  auto ctx = ny();
+  ctx.titles = &titles;
+  const auto named = parse("cancel netflix today", ctx);
+  EXPECT_EQ(named.intent, Intent::remove);
+  EXPECT_EQ(named.target, "netflix today");
+}
+
 }  // namespace
 }  // namespace todo::chat
