@@ -419,7 +419,8 @@ class Parser {
       bool plural = false;
       weekday_word(low(i), true, &plural);
       const std::size_t part = free_in(i + 1, {"morning", "afternoon", "evening", "night"}) ? 1 : 0;
-      if (!plural && noun_at(i + 1 + part) &&
+      // (not before a determiner, "call mom friday the 13th", nor an ordinal, "monday morning first thing")
+      if (!plural && noun_at(i + 1 + part) && !ordinal_word(low(i + 1 + part)) &&
           !in(low(i + 1 + part), {"the", "a", "an", "my", "your", "his", "her", "our", "their", "these",
                                   "those", "some", "me", "him", "them", "us"}))
         return i + 1 + part;

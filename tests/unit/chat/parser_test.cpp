@@ -2503,7 +2503,9 @@ TEST(ChatParser, AWeekdayBeforeANounInsideATitleIsTheTitles) {
            {"call mom friday the 13th", "call mom", "2026-03-13T04:00:00Z"},
            {"dentist tuesday 3pm", "dentist", "2026-03-10T19:00:00Z"},
            {"buy snacks for saturday game", "buy snacks for game", "2026-03-07T05:00:00Z"},
-           {"watch lights on friday night", "watch lights", "2026-03-07T02:00:00Z"}}) {
+           {"watch lights on friday night", "watch lights", "2026-03-07T02:00:00Z"},
+           {"call insurance company monday morning first thing", "call insurance company",
+            "2026-03-09T13:00:00Z"}}) {
     expect_dated(c);
   }
 }
