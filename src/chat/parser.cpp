@@ -713,6 +713,7 @@ class Parser {
       0;  // 1 + the recurrence adverb that starts a create before a noun ("Weekly sync")
   std::optional<local_days> start_;
   std::optional<local_days> until_;
+  bool until_weekday_ = false;  // "until friday": a bare weekday, the one after a start before it
   int count_ = 0;
   int for_n_ = 0;  // "for 10 days" with a recurrence: -1 when the amount is unreadable
   Unit for_unit_ = Unit::day;
@@ -2309,6 +2310,7 @@ bool Parser::slots_at(std::size_t i) {
     if (k) {
       const bool until = in(low(i), {"until", "till", "through", "thru", "ending"});
       if (!bad) (until ? until_ : start_) = d.day;
+      if (!bad && until) until_weekday_ = d.weekday_only;
       if (bad && until) {
         bad_until_a_ = i;
         bad_until_b_ = j + k;
@@ -2758,6 +2760,39 @@ void Parser::finish_dates() {
   const bool remind_at_nine = remind_lead_ && r_.intent == Intent::create && offsets_.empty() &&
                               part_before_ == kNoTime && times_.empty() && rels_.empty() && rdates_.empty() &&
                               rtimes_.empty() && rrels_.empty();
+  // "team offsite from june 10 to june 12", "conference june 10 until june 12", "vacation from monday to
+  // friday": a span of days is due on its first day, as "June 10-12" is; with a recurrence the end after "to"
+  // is its end, as "until" is ("gym every day from june 1 to june 30")
+  if (r_.intent == Intent::create && !update_like_ && !list_) {
+    std::size_t to = dates_.size();  // the date after "to"
+    for (std::size_t k = 0; k < dates_.size(); ++k)
+      if (dates_[k].at > 0 && free_is(dates_[k].at - 1, "to")) to = k;
+    const bool pair = dates_.size() == 2 && (to == 1 || (until_ && to == 2));
+    const std::optional<local_days> first = start_ ? start_
+                                            : pair || (dates_.size() == 1 && until_)
+                                                ? std::optional(dates_.front().day)
+                                                : std::nullopt;
+    std::optional<local_days> end = until_;
+    bool weekday = until_weekday_;
+    // ("gym every day from monday to friday" may mean its weekdays: not read as an end)
+    const bool to_end = to < dates_.size() && !until_ && (start_ ? dates_.size() == 1 : pair) &&
+                        !(rule_ && dates_[to].weekday_only);
+    if (to_end) {
+      end = dates_[to].day;
+      weekday = dates_[to].weekday_only;
+    }
+    if (first && end && weekday && *end < *first) end = *end + days(7);  // "from monday to friday"
+    if (first && end && *end >= *first) {
+      if (to_end) {
+        take(dates_[to].at - 1, dates_[to].at, std::nullopt);
+        dates_.erase(dates_.begin() + static_cast<std::ptrdiff_t>(to));
+      }
+      if (rule_)
+        until_ = end;
+      else
+        until_.reset();
+    }
+  }
   // "quarterly review first week of april", "monthly report march 31": an adverb that starts a new task's
   // title before a noun says which review when the message dates it by a day or a week of a named month; no
   // rule

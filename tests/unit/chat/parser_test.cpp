@@ -2535,5 +2535,35 @@ TEST(ChatParser, CancelWithADateIsATask) {
   EXPECT_EQ(named.target, "netflix today");
 }
 
+// A span of days in a new task, "from X to Y", "X until Y", "from X through Y", is due on its first day, as
+// "June 10-12" is (it was "two different dates", no due date); with a recurrence, the date after "to" ends
+// it, as "until" does ("gym every day from june 1 to june 30" repeated for ever).
+TEST(ChatParser, ASpanOfDaysIsDueOnItsFirstDay) {
+  for (const auto& c : std::initializer_list<Dated>{
+           {"team offsite from june 10 to june 12", "team offsite", "2026-06-10T04:00:00Z"},
+           {"conference june 10 to june 12", "conference", "2026-06-10T04:00:00Z"},
+           {"conference june 10 until june 12", "conference", "2026-06-10T04:00:00Z"},
+           {"vacation from june 10 through june 14", "vacation", "2026-06-10T04:00:00Z"},
+           {"vacation from monday to friday", "vacation", "2026-03-09T04:00:00Z"},
+           {"vacation from monday until friday", "vacation", "2026-03-09T04:00:00Z"},
+           {"team offsite from june 10 to june 12 at 9am", "team offsite", "2026-06-10T13:00:00Z"},
+           {"walk to school tomorrow", "walk to school", "2026-03-05T05:00:00Z"}}) {
+    expect_dated(c);
+  }
+  for (const auto& c :
+       std::initializer_list<Series>{{"gym every day from june 1 to june 30", "gym", "2026-06-01T04:00:00Z",
+                                      "FREQ=DAILY;UNTIL=20260701T035959Z"},
+                                     {"gym every day june 1 to june 30", "gym", "2026-06-01T04:00:00Z",
+                                      "FREQ=DAILY;UNTIL=20260701T035959Z"},
+                                     {"gym every day from monday until friday", "gym", "2026-03-09T04:00:00Z",
+                                      "FREQ=DAILY;UNTIL=20260314T035959Z"}}) {
+    expect_series(c, ny());
+  }
+  // a span that ends before it starts is still two dates
+  const auto back = parse("offsite from june 12 to june 10", ny());
+  EXPECT_FALSE(back.due_at.has_value());
+  EXPECT_LT(back.confidence, 0.7);
+}
+
 }  // namespace
 }  // namespace todo::chat
