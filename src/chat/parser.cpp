@@ -714,6 +714,8 @@ class Parser {
   std::optional<local_days> start_;
   std::optional<local_days> until_;
   bool until_weekday_ = false;  // "until friday": a bare weekday, the one after a start before it
+  std::vector<std::uint32_t>
+      bound_spans_;  // where the spans of "starting …", "until …" start: dates without a rule
   int count_ = 0;
   int for_n_ = 0;  // "for 10 days" with a recurrence: -1 when the amount is unreadable
   Unit for_unit_ = Unit::day;
@@ -2320,6 +2322,7 @@ bool Parser::slots_at(std::size_t i) {
         problem("the end date " + quote(j, j + k) + " has just passed (read as " +
                 std::to_string(year_of(d.day)) + ")");
       take(i, j + k, bad ? std::nullopt : std::optional(SpanKind::recurrence));
+      if (!bad) bound_spans_.push_back(t_[i].begin);
       return true;
     }
   }
@@ -2934,6 +2937,11 @@ void Parser::finish_dates() {
       });
     }
     std::vector<DatePart> ds = dates_;
+    // "vacation from june 10 to june 12": without a rule the words of a start or an end are a date's
+    for (auto& sp : spans_)
+      if (sp.kind == SpanKind::recurrence &&
+          std::find(bound_spans_.begin(), bound_spans_.end(), sp.start) != bound_spans_.end())
+        sp.kind = SpanKind::date;
     if (start_) ds.push_back(DatePart{*start_, *start_, 1, kNoTime, {}, false});
     if (until_) ds.push_back(DatePart{*until_, *until_, 1, kNoTime, {}, false});
     if (count_ > 0) problem("'times' without a recurrence");
