@@ -117,43 +117,78 @@ std::optional<long long> libpq_integer(std::string_view v) {
   return n;
 }
 
+// Why libpq cannot read a DATABASE_URL, in words of our own: libpq's message quotes the part it stumbled on,
+// which may be the password ("invalid percent-encoded token: \"50%off-secret\"") or the whole URL.
+std::string unreadable_database_url(std::string_view libpq_message) {
+  const auto says = [&](std::string_view words) {
+    return libpq_message.find(words) != std::string_view::npos;
+  };
+  std::string reason = "not a PostgreSQL connection URI or key=value string libpq can read";
+  if (says("percent-encoded") || says("%00"))
+    reason += ": a % that starts no percent-encoded byte (a % in a password is written %25)";
+  else if (says("IPv6") || says("\"]\""))
+    reason += ": an IPv6 host needs both brackets, [ and ], around an address";
+  else if (says("connection option") || says("query parameter") || says("key/value"))
+    reason += ": an option libpq does not know, or one that is not key=value";
+  else if (says("\"=\"") || says("quoted string"))
+    reason += ": expected key=value pairs (a value with a space in single quotes)";
+  else
+    reason += ": check percent-encoding (a % in a password is %25) and brackets";
+  return reason;
+}
+
 // A connection string or URL libpq can read, with values that can be right: a syntax error or a typo in a
 // value (port, sslmode) was retried for a minute as "database not reachable yet", though no retry mends it.
+// No reason quotes any part of the value: in a URL with an unencoded '/' or '@' in the password, libpq reads
+// pieces of the password as the port, a host or the database name.
 void parse_database_url(Config& c, const std::string& v) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(v.c_str(), &error);
   if (options == nullptr) {
-    std::string message = error ? error : "libpq cannot read it";
+    const std::string message = error ? error : "";
     PQfreemem(error);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
-      message.pop_back();
-    throw std::invalid_argument(message);
+    throw std::invalid_argument(unreadable_database_url(message));
   }
+  constexpr const char* kEncoding =
+      " (in a URL, a '/' or '@' in the user name or password is written %2F or %40)";
   std::string problem;
   for (const PQconninfoOption* o = options; o->keyword != nullptr && problem.empty(); ++o) {
     if (o->val == nullptr) continue;
     const std::string_view key(o->keyword);
-    const std::string value(o->val);
+    const std::string_view value(o->val);
     auto one_of = [&](std::initializer_list<std::string_view> allowed) {
-      if (std::find(allowed.begin(), allowed.end(), value) == allowed.end())
-        problem = "the " + std::string(key) + " '" + value + "' is not one libpq knows";
+      if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return;
+      problem = "the " + std::string(key) + " is not one libpq knows (";
+      for (const auto a : allowed)
+        problem += std::string(a) + (a == *(allowed.end() - 1) ? ")" : ", ");
     };
-    if (key == "port") {
-      // One port, or one for each host ("5432,5433"); an empty one is the default.
-      std::string_view rest(value);
-      while (problem.empty()) {
+    // One value, or one for each host ("5432,5433"; an empty one is the default), each checked by `bad`.
+    auto each = [&](auto bad) {
+      for (std::string_view rest(value);;) {
         const auto comma = rest.find(',');
-        const auto port = rest.substr(0, comma);
-        const auto n = libpq_integer(port);
-        if (!port.empty() && (!n || *n < 1 || *n > 65535))
-          problem = "the port '" + std::string(port) + "' is not a number from 1 to 65535";
-        if (comma == std::string_view::npos) break;
+        if (bad(rest.substr(0, comma))) return true;
+        if (comma == std::string_view::npos) return false;
         rest.remove_prefix(comma + 1);
       }
+    };
+    if (key == "port") {
+      if (each([](std::string_view port) {
+            const auto n = libpq_integer(port);
+            return !port.empty() && (!n || *n < 1 || *n > 65535);
+          }))
+        problem = std::string("a port is not a number from 1 to 65535") + kEncoding;
+    } else if (key == "host") {
+      // A host name never has an '@' (a socket folder starts with '/'): it is the rest of a password.
+      if (each([](std::string_view host) {
+            return !host.starts_with('/') && host.find('@') != std::string_view::npos;
+          }))
+        problem = std::string("a host has an '@' in it") + kEncoding;
+    } else if (key == "dbname" && v.find("://") != std::string::npos &&
+               value.find('@') != std::string_view::npos) {
+      problem = std::string("the database name of a URL has an '@' in it") + kEncoding;
     } else if (key == "connect_timeout" || key == "keepalives" || key == "keepalives_idle" ||
                key == "keepalives_interval" || key == "keepalives_count" || key == "tcp_user_timeout") {
-      if (!libpq_integer(value))
-        problem = "the " + std::string(key) + " '" + value + "' is not a whole number";
+      if (!libpq_integer(value)) problem = "the " + std::string(key) + " is not a whole number";
     } else if (key == "sslmode") {
       one_of({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"});
     } else if (key == "gssencmode") {
@@ -180,6 +215,85 @@ void parse_addr(Config& c, const std::string& v) {
     throw std::invalid_argument(problem);
   c.http_host = host;
   c.http_port = static_cast<std::uint16_t>(parse_uint(v.substr(colon + 1), 0, 65535));
+}
+
+// What is wrong with `host[:port]` of a broker or URL, or "": a host is a name of letters, digits, '.', '-'
+// and '_' (not resolved here: it may come up after the server), an IPv4 address, or an IPv6 address in
+// brackets; a port is a number from 1 to 65535. librdkafka took "host:70000" as port 4464 (70000 mod 65536)
+// and "host:abc" as port 0; libcurl refused ports past 65535 only when sending.
+std::string endpoint_problem(std::string_view hp, bool port_required) {
+  std::string_view host = hp, port;
+  bool has_port = false;
+  if (hp.starts_with('[')) {
+    const auto close = hp.find(']');
+    if (close == std::string_view::npos) return "an IPv6 address in [ ] needs its ]";
+    host = hp.substr(1, close - 1);
+    if (close + 1 < hp.size()) {
+      if (hp[close + 1] != ':') return "expected :port after the ]";
+      port = hp.substr(close + 2);
+      has_port = true;
+    }
+    in6_addr v6{};
+    const std::string address(host.substr(0, host.find('%')));  // a %zone (RFC 6874 writes it %25)
+    if (inet_pton(AF_INET6, address.c_str(), &v6) != 1) return "expected an IPv6 address in [ ]";
+  } else {
+    if (const auto colon = hp.rfind(':'); colon != std::string_view::npos) {
+      host = hp.substr(0, colon);
+      port = hp.substr(colon + 1);
+      has_port = true;
+    }
+    if (host.empty()) return "a host is empty";
+    if (host.find(':') != std::string_view::npos) return "an IPv6 address is written in [ ]";
+    if (host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+        std::string_view::npos)
+      return "a host is a name, an IPv4 address or [IPv6]";
+    in_addr v4{};
+    if (host.find_first_not_of("0123456789.") == std::string_view::npos &&
+        inet_pton(AF_INET, std::string(host).c_str(), &v4) != 1)
+      return "a host of digits and dots is not an IPv4 address";
+  }
+  if (!has_port) return port_required ? "expected host:port" : "";
+  const bool digits =
+      !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos;
+  if (!digits || std::stoul(std::string(port)) < 1 || std::stoul(std::string(port)) > 65535)
+    return "a port is a number from 1 to 65535";
+  return "";
+}
+
+// KAFKA_BROKERS: host:port, comma-separated (spaces around an entry are allowed). An empty entry ("," or
+// "a:9092,") is refused: librdkafka ran with no broker, logging "No brokers configured" forever.
+std::string check_brokers(const std::string& v) {
+  for (std::string_view rest(v);;) {
+    const auto comma = rest.find(',');
+    const auto entry = trim(rest.substr(0, comma));
+    if (entry.empty()) throw std::invalid_argument("expected host:port,… without an empty entry");
+    if (const auto problem = endpoint_problem(entry, true); !problem.empty())
+      throw std::invalid_argument(problem + " (in '" + std::string(entry) + "'; expected host:port,…)");
+    if (comma == std::string_view::npos) return v;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
+// A URL, its scheme checked by the caller, with a host and, if any, a port from 1 to 65535.
+std::string check_url_authority(const std::string& v) {
+  std::string_view authority(v);
+  authority.remove_prefix(v.find("://") + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  if (authority.empty()) throw std::invalid_argument("expected a host after the scheme");
+  if (const auto problem = endpoint_problem(authority, false); !problem.empty())
+    throw std::invalid_argument(problem);
+  return v;
+}
+
+// A URL as a message may show it: without the user name and password it may hold (scheme://user:pw@host).
+std::string without_userinfo(const std::string& url) {
+  const auto start = url.find("://");
+  if (start == std::string::npos) return url;
+  const auto end = url.find_first_of("/?#", start + 3);
+  const auto at = url.rfind('@', end == std::string::npos ? std::string::npos : end);
+  if (at == std::string::npos || at < start) return url;
+  return url.substr(0, start + 3) + "<hidden>" + url.substr(at);
 }
 
 // An entry of TODO_ALLOWED_ORIGINS other than "*": what a browser sends as its Origin, scheme://host[:port]
@@ -271,7 +385,7 @@ const std::vector<Setting>& settings() {
          c.shutdown_timeout = std::chrono::seconds(parse_uint(v, 0, 3600));
        }},
       {"KAFKA_BROKERS", "--kafka-brokers", "Kafka bootstrap servers host:port,… (optional)",
-       [](Config& c, const std::string& v) { c.kafka_brokers = v; }},
+       [](Config& c, const std::string& v) { c.kafka_brokers = check_brokers(v); }},
       {"TODO_KAFKA", "--kafka",
        "auto (Kafka if KAFKA_BROKERS is set), embedded (in-process mock cluster), off",
        [](Config& c, const std::string& v) {
@@ -353,9 +467,7 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          if (v.rfind("smtp://", 0) != 0 && v.rfind("smtps://", 0) != 0)
            throw std::invalid_argument("expected smtp://host:port or smtps://host:port");
-         if (v.size() <= std::string_view(v.rfind("smtps://", 0) == 0 ? "smtps://" : "smtp://").size())
-           throw std::invalid_argument("expected a host after the scheme");
-         c.smtp_url = v;
+         c.smtp_url = check_url_authority(v);
        }},
       {"TODO_SMTP_HOST", "--smtp-host", "SMTP server host (instead of TODO_SMTP_URL)",
        [](Config& c, const std::string& v) {
@@ -420,7 +532,7 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
            throw std::invalid_argument("expected an http:// or https:// URL");
-         c.llm_url = v;
+         c.llm_url = check_url_authority(v);
        }},
       {"TODO_LLM_MODEL", "--llm-model", "the model name sent to TODO_LLM_URL (required with it)",
        [](Config& c, const std::string& v) { c.llm_model = v; }},
@@ -434,18 +546,28 @@ const std::vector<Setting>& settings() {
   return all;
 }
 
-void apply(Config& c, const Setting& s, const std::string& value, bool from_flag) {
+// The value as a message shows it: never a secret, nor the user name and password a URL may hold.
+std::string shown(const Setting& s, const std::string& value) {
+  const std::string_view env(s.env);
+  if (env == "TODO_JWT_SECRET" || env == "DATABASE_URL" || env == "TODO_SMTP_PASSWORD" ||
+      env == "TODO_LLM_API_KEY")
+    return "<hidden>";
+  if (env == "TODO_SMTP_URL" || env == "TODO_LLM_URL") return without_userinfo(value);
+  return value;
+}
+
+// A setting's value and where it came from: the environment, or a flag (which wins).
+struct Given {
+  std::string value;
+  bool from_flag = false;
+};
+
+void apply(Config& c, const Setting& s, const Given& given) {
   try {
-    s.apply(c, value);
+    s.apply(c, given.value);
   } catch (const std::invalid_argument& e) {
-    throw ConfigError(std::string("invalid ") + (from_flag ? s.flag : s.env) + "=" +
-                      (std::string_view(s.env) == "TODO_JWT_SECRET" ||
-                               std::string_view(s.env) == "DATABASE_URL" ||
-                               std::string_view(s.env) == "TODO_SMTP_PASSWORD" ||
-                               std::string_view(s.env) == "TODO_LLM_API_KEY"
-                           ? "<hidden>"
-                           : value) +
-                      ": " + e.what());
+    throw ConfigError(std::string("invalid ") + (given.from_flag ? s.flag : s.env) + "=" +
+                      shown(s, given.value) + ": " + e.what());
   }
 }
 
@@ -468,9 +590,13 @@ std::string usage() {
 Config load_config(int argc, const char* const* argv) {
   Config c;
   c.http_threads = std::max(1u, std::thread::hardware_concurrency());
-  for (const auto& s : settings()) {
-    if (const char* v = std::getenv(s.env); v && *v) apply(c, s, v, false);
-  }
+  // Every value first, the environment's and then the flags' (a later flag replaces an earlier one), and only
+  // then checked: a bad variable that a flag replaces stops nothing. --help wins over everything, bad values
+  // and unknown flags included.
+  std::vector<std::optional<Given>> given(settings().size());
+  for (std::size_t k = 0; k < settings().size(); ++k)
+    if (const char* v = std::getenv(settings()[k].env); v && *v) given[k] = Given{v, false};
+  std::optional<ConfigError> misuse;  // the first, reported unless --help comes
   bool command_seen = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -478,9 +604,10 @@ Config load_config(int argc, const char* const* argv) {
       c.command = "help";
       return c;
     }
+    if (misuse) continue;
     if (arg.rfind("--", 0) != 0) {
       if (command_seen || (arg != "serve" && arg != "migrate"))
-        throw ConfigError("unknown command '" + arg + "' (expected serve or migrate; see --help)");
+        misuse = ConfigError("unknown command '" + arg + "' (expected serve or migrate; see --help)");
       c.command = arg;
       command_seen = true;
       continue;
@@ -494,39 +621,72 @@ Config load_config(int argc, const char* const* argv) {
     }
     auto it =
         std::find_if(settings().begin(), settings().end(), [&](const Setting& s) { return name == s.flag; });
-    if (it == settings().end()) throw ConfigError("unknown flag " + name + " (see --help)");
+    if (it == settings().end()) {
+      misuse = ConfigError("unknown flag " + name + " (see --help)");
+      continue;
+    }
     if (!has_value) {
-      if (i + 1 >= argc) throw ConfigError("flag " + name + " needs a value");
+      if (i + 1 >= argc) {
+        misuse = ConfigError("flag " + name + " needs a value");
+        continue;
+      }
       value = argv[++i];
     }
-    apply(c, *it, value, true);
+    given[static_cast<std::size_t>(it - settings().begin())] = Given{value, true};
   }
-  if (c.command == "help") return c;
+  if (misuse) throw *misuse;
+  for (std::size_t k = 0; k < settings().size(); ++k)
+    if (given[k]) apply(c, settings()[k], *given[k]);
+  // How the setting of this variable was given, and how an error about two settings names it: by its flag
+  // when a flag gave it, else by its variable.
+  auto index_of = [&](std::string_view env) {
+    return static_cast<std::size_t>(
+        std::find_if(settings().begin(), settings().end(), [&](const Setting& s) { return env == s.env; }) -
+        settings().begin());
+  };
+  auto is_given = [&](std::string_view env) { return given[index_of(env)].has_value(); };
+  auto named = [&](std::string_view env) {
+    const auto k = index_of(env);
+    return given[k] && given[k]->from_flag ? std::string(settings()[k].flag) : std::string(env);
+  };
   if (c.database_url.empty())
     throw ConfigError("missing DATABASE_URL (or --database-url): where is PostgreSQL?");
   if (!c.llm_url.empty() && c.llm_model.empty())
-    throw ConfigError("missing TODO_LLM_MODEL (or --llm-model): the model to ask at TODO_LLM_URL");
+    throw ConfigError("missing TODO_LLM_MODEL (or --llm-model): the model to ask at " +
+                      named("TODO_LLM_URL"));
   if (c.command == "serve" && c.jwt_secret.empty())
     throw ConfigError("missing TODO_JWT_SECRET (or --jwt-secret): at least 32 random bytes to sign tokens");
   if (!c.smtp_url.empty() && !c.smtp_host.empty())
-    throw ConfigError("invalid TODO_SMTP_HOST: set TODO_SMTP_URL or TODO_SMTP_HOST, not both");
+    throw ConfigError("invalid " + named("TODO_SMTP_HOST") + ": set " + named("TODO_SMTP_URL") + " or " +
+                      named("TODO_SMTP_HOST") + ", not both");
   if (c.smtp_port && c.smtp_host.empty())
-    throw ConfigError("invalid TODO_SMTP_PORT: it needs TODO_SMTP_HOST");
+    throw ConfigError("invalid " + named("TODO_SMTP_PORT") + ": it needs TODO_SMTP_HOST (or --smtp-host)");
   if (!c.smtp_host.empty()) {
     const int port = c.smtp_port ? c.smtp_port : 587;
     const bool v6 = c.smtp_host.find(':') != std::string::npos && c.smtp_host.front() != '[';
     c.smtp_url = std::string(port == 465 ? "smtps://" : "smtp://") +
                  (v6 ? "[" + c.smtp_host + "]" : c.smtp_host) + ":" + std::to_string(port);
   }
-  if (c.body_memory < c.body_limit)
-    throw ConfigError("invalid TODO_HTTP_BODY_MEMORY_MB=" + std::to_string(c.body_memory >> 20) +
-                      ": must hold at least one body of TODO_HTTP_BODY_LIMIT (" +
-                      std::to_string(c.body_limit) + " bytes)");
+  // Two settings that must agree: the one given is named (the memory, when both are), with its value.
+  if (c.body_memory < c.body_limit) {
+    if (is_given("TODO_HTTP_BODY_MEMORY_MB") || !is_given("TODO_HTTP_BODY_LIMIT"))
+      throw ConfigError("invalid " + named("TODO_HTTP_BODY_MEMORY_MB") + "=" +
+                        std::to_string(c.body_memory >> 20) + ": must hold at least one body of " +
+                        named("TODO_HTTP_BODY_LIMIT") + " (" + std::to_string(c.body_limit) + " bytes)");
+    throw ConfigError("invalid " + named("TODO_HTTP_BODY_LIMIT") + "=" + std::to_string(c.body_limit) +
+                      ": larger than all request bodies may take together, TODO_HTTP_BODY_MEMORY_MB (" +
+                      std::to_string(c.body_memory >> 20) + " MiB)");
+  }
   // An e-mail's lease must outlast its delivery, or another replica could send it again meanwhile.
-  if (!c.smtp_url.empty() && c.reminder_lease <= c.smtp_timeout)
-    throw ConfigError("invalid TODO_REMINDER_LEASE_MS=" + std::to_string(c.reminder_lease.count()) +
-                      ": must be longer than TODO_SMTP_TIMEOUT_MS (" +
-                      std::to_string(c.smtp_timeout.count()) + ")");
+  if (!c.smtp_url.empty() && c.reminder_lease <= c.smtp_timeout) {
+    if (is_given("TODO_REMINDER_LEASE_MS") || !is_given("TODO_SMTP_TIMEOUT_MS"))
+      throw ConfigError("invalid " + named("TODO_REMINDER_LEASE_MS") + "=" +
+                        std::to_string(c.reminder_lease.count()) + ": must be longer than " +
+                        named("TODO_SMTP_TIMEOUT_MS") + " (" + std::to_string(c.smtp_timeout.count()) + ")");
+    throw ConfigError(
+        "invalid " + named("TODO_SMTP_TIMEOUT_MS") + "=" + std::to_string(c.smtp_timeout.count()) +
+        ": must be shorter than TODO_REMINDER_LEASE_MS (" + std::to_string(c.reminder_lease.count()) + ")");
+  }
   if (!c.smtp_url.empty() && c.smtp_from.empty())
     throw ConfigError("missing TODO_SMTP_FROM (or --smtp-from): the sender address of reminder e-mails");
   return c;

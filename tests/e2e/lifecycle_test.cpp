@@ -83,6 +83,13 @@ TEST_F(LifecycleTest, InvalidSettingsFailFastNamingThem) {
       {"DATABASE_URL", {{"DATABASE_URL", db + "&connect_timeout=abc"}}},
       // A value only libpq checks, when connecting: refused at once too.
       {"DATABASE_URL", {{"DATABASE_URL", db + "&ssl_max_protocol_version=bogus"}}},
+      // librdkafka took port 70000 as 4464, and ran without a broker on ",", logging so forever.
+      {"KAFKA_BROKERS", {{"DATABASE_URL", db}, {"KAFKA_BROKERS", "127.0.0.1:70000"}}},
+      {"KAFKA_BROKERS", {{"DATABASE_URL", db}, {"KAFKA_BROKERS", ","}}},
+      {"TODO_SMTP_URL",
+       {{"DATABASE_URL", db}, {"TODO_SMTP_URL", "smtp://127.0.0.1:99999"}, {"TODO_SMTP_FROM", "a@b.c"}}},
+      {"TODO_LLM_URL",
+       {{"DATABASE_URL", db}, {"TODO_LLM_URL", "http://127.0.0.1:99999/v1"}, {"TODO_LLM_MODEL", "m"}}},
   };
   for (const auto& [name, env] : cases) {
     const auto [status, output] = fail_to_start(env);
@@ -93,6 +100,57 @@ TEST_F(LifecycleTest, InvalidSettingsFailFastNamingThem) {
     EXPECT_LE(std::count(output.begin(), output.end(), '\n'), 3) << name << ": more than one line:\n"
                                                                  << output;
   }
+}
+
+// No part of DATABASE_URL is printed when it is refused (libpq's reasons quoted the password, or the whole
+// URL), for `serve` and `migrate` alike.
+TEST_F(LifecycleTest, ARefusedDatabaseUrlIsNeverPrinted) {
+  for (const std::string url :
+       {"postgresql://app:50%off-TOPSECRET@db.internal/todo", "postgresql://app:TOPSECRET@[fe80::1/todo",
+        "postgresql://app:TOP@SECRET@db.internal/todo", "postgresql://app:TOP/SECRET@db.internal/todo"}) {
+    for (const char* command : {"serve", "migrate"}) {
+      SCOPED_TRACE(url + " " + command);
+      ServerOptions options;
+      options.command = command;
+      options.env = {{"DATABASE_URL", url}};
+      options.wait_ready = false;
+      ServerProcess p(options);
+      const auto status = p.wait_exit(15s);
+      ASSERT_TRUE(status) << p.output();
+      EXPECT_EQ(*status, 2) << p.output();
+      EXPECT_NE(p.output().find("DATABASE_URL"), std::string::npos) << p.output();
+      EXPECT_EQ(p.output().find("SECRET"), std::string::npos) << p.output();
+      EXPECT_EQ(p.output().find("TOP"), std::string::npos) << p.output();
+    }
+  }
+}
+
+// The flag wins over the variable (README "Running it"), also over one that is not valid; --help always
+// prints the help.
+TEST_F(LifecycleTest, AFlagWinsOverABadVariableAndHelpAlwaysHelps) {
+  ServerOptions options;
+  options.env = {{"DATABASE_URL", fresh_db()}, {"TODO_LOG_LEVEL", "LOUD"}, {"TODO_DB_POOL_SIZE", "0"}};
+  options.args = {"--log-level=warn", "--db-pool-size", "2"};
+  auto server = std::make_shared<ServerProcess>(options);  // throws unless it serves
+  dump_on_failure_.push_back(server);
+  EXPECT_EQ(HttpClient(server->base_url()).get("/healthz").status, 200);
+  EXPECT_EQ(server->terminate(), 0);
+
+  ServerOptions help;
+  help.command = "--help";
+  help.env = {{"TODO_LOG_LEVEL", "LOUD"}, {"DATABASE_URL", "garbage"}};
+  help.wait_ready = false;
+  ServerProcess p(help);
+  const auto status = p.wait_exit(10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0) << p.output();
+  EXPECT_NE(p.output().find("usage: todo-server"), std::string::npos) << p.output();
+
+  // An error about a value given by a flag names the flag.
+  const auto [code, output] =
+      fail_to_start({{"DATABASE_URL", fresh_db()}}, {"--http-body-memory-mb=1", "--http-body-limit=2097152"});
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_NE(output.find("invalid --http-body-memory-mb=1"), std::string::npos) << output;
 }
 
 /// Starts the server on `db`, waits for `waiting` in its output (it waits before serving), sends SIGTERM and

@@ -72,7 +72,9 @@ struct Config {
   std::chrono::milliseconds llm_timeout{5'000};
 };
 
-/// Reads the environment (through getenv) and argv (flags win). Throws ConfigError.
+/// Reads the environment (through getenv) and argv: a flag's value replaces the variable's before either is
+/// checked, and --help (anywhere but as a flag's value) returns command "help" whatever else is given. Throws
+/// ConfigError naming the setting as given (its flag when a flag gave it).
 Config load_config(int argc, const char* const* argv);
 
 /// The --help text.

@@ -34,7 +34,11 @@ const char* const kVariables[] = {"DATABASE_URL",
                                   "TODO_HTTP_IDLE_TIMEOUT_MS",
                                   "TODO_HTTP_REQUEST_TIMEOUT_MS",
                                   "TODO_SHUTDOWN_TIMEOUT_S",
-                                  "KAFKA_BROKERS"};
+                                  "KAFKA_BROKERS",
+                                  "TODO_HTTP_BODY_MEMORY_MB",
+                                  "TODO_SMTP_URL",
+                                  "TODO_LLM_URL",
+                                  "TODO_LLM_MODEL"};
 
 // Each test starts from an environment without any of the variables and gets the original one back.
 class ConfigTest : public ::testing::Test {
@@ -237,6 +241,145 @@ TEST_F(ConfigTest, DatabaseUrlIsHiddenInMessages) {
   EXPECT_THAT(*message, Not(HasSubstr("s3cret-pw")));
 }
 
+// KAFKA_BROKERS is host:port, comma-separated: names (resolved only by librdkafka, later), IPv4, [IPv6].
+TEST_F(ConfigTest, KafkaBrokersAreHostPortLists) {
+  required();
+  for (const char* ok : {"k1:9092,k2:9092", " a:1 , b:65535 ", "[::1]:9092", "kafka-0.kafka.ns.svc:9092",
+                         "my_broker:9092", "127.0.0.1:39217,127.0.0.1:39218"}) {
+    SCOPED_TRACE(ok);
+    const auto message = error({std::string("--kafka-brokers=") + ok});
+    EXPECT_FALSE(message) << *message;
+  }
+  const auto message = error({"--kafka-brokers=a:9092,127.0.0.1:70000"});
+  ASSERT_TRUE(message);
+  EXPECT_THAT(*message, HasSubstr("--kafka-brokers"));
+  EXPECT_THAT(*message, HasSubstr("1 to 65535"));
+  EXPECT_THAT(*message, HasSubstr("127.0.0.1:70000"));
+}
+
+// SMTP and LLM URLs: a port, when given, is one; the host is there; user and password are never shown.
+TEST_F(ConfigTest, SmtpAndLlmUrlsHaveAHostAndAPortThatIsOne) {
+  required();
+  for (const char* ok : {"smtp://mail", "smtp://mail:25", "smtps://u:p@mail.example.com:465",
+                         "smtp://[::1]:25", "smtp://127.0.0.1:2525"}) {
+    SCOPED_TRACE(ok);
+    const auto message = error({std::string("--smtp-url=") + ok, "--smtp-from=a@b.c"});
+    EXPECT_FALSE(message) << *message;
+  }
+  for (const char* ok : {"http://127.0.0.1:11434/v1/chat/completions", "https://api.example.com/v1/chat",
+                         "http://[::1]:8080/v1?x=1", "http://llm"}) {
+    SCOPED_TRACE(ok);
+    const auto message = error({std::string("--llm-url=") + ok, "--llm-model=m"});
+    EXPECT_FALSE(message) << *message;
+  }
+  for (const auto& [flag, url] : std::vector<std::pair<std::string, std::string>>{
+           {"--smtp-url", "smtps://user:TOPSECRET@mail:99999"},
+           {"--llm-url", "https://key:TOPSECRET@llm.example.com:70000/v1"}}) {
+    const auto message = error({flag + "=" + url, "--smtp-from=a@b.c", "--llm-model=m"});
+    ASSERT_TRUE(message) << url;
+    EXPECT_THAT(*message, HasSubstr(flag));
+    EXPECT_THAT(*message, HasSubstr("1 to 65535"));
+    EXPECT_THAT(*message, Not(HasSubstr("TOPSECRET")));
+    EXPECT_THAT(*message, Not(HasSubstr("user")));
+  }
+}
+
+// libpq's reasons quote what it could not read, which may be the password or the whole URL: no message says
+// any of it. In a URL with an unencoded '/' or '@' in its password, libpq reads pieces of the password as a
+// port, a host or the database name: refused too, without quoting them (the host and the name were used to
+// connect, and the connection's error quoted them).
+TEST_F(ConfigTest, NoPartOfADatabaseUrlIsQuotedInMessages) {
+  required();
+  for (const std::string url :
+       {"postgresql://app:50%off-TOPSECRET@db.internal/todo", "postgresql://app:TOPSECRET@[fe80::1/todo",
+        "postgresql://app:TOPSECRET@[]/todo", "postgresql://app:TOP/SECRET@db/todo",
+        "postgresql://app:TOP@SECRET@db/todo", "postgresql://app:12/TOPSECRET@db/todo",
+        "postgresql://app:TOPSECRET@db/todo?x", "host=db password=TOP SECRET", "host=db password='TOPSECRET",
+        "host=db sslmode=TOPSECRET", "host=db port=TOPSECRET", "host=db connect_timeout=TOPSECRET"}) {
+    SCOPED_TRACE(url);
+    set("DATABASE_URL", url);
+    auto message = error({});
+    ASSERT_TRUE(message) << "accepted";
+    EXPECT_THAT(*message, HasSubstr("DATABASE_URL"));
+    EXPECT_THAT(*message, Not(HasSubstr("TOP"))) << "a part of the password is shown";
+    EXPECT_THAT(*message, Not(HasSubstr("SECRET"))) << "a part of the password is shown";
+    EXPECT_EQ(message->find('\n'), std::string::npos) << *message;
+    required();
+    message = error({"--database-url", url});
+    ASSERT_TRUE(message) << "accepted";
+    EXPECT_THAT(*message, HasSubstr("--database-url"));
+    EXPECT_THAT(*message, Not(HasSubstr("TOP")));
+    EXPECT_THAT(*message, Not(HasSubstr("SECRET")));
+  }
+  // The reason says what to look at.
+  set("DATABASE_URL", "postgresql://app:50%off@db/todo");
+  EXPECT_THAT(error({}).value_or(""), HasSubstr("%25"));
+  set("DATABASE_URL", "postgresql://app:a/b@db/todo");
+  EXPECT_THAT(error({}).value_or(""), HasSubstr("%2F"));
+}
+
+// The flag wins (README): a bad variable that a flag replaces stops nothing, and a message about a value
+// names where it came from, also when two settings disagree.
+TEST_F(ConfigTest, AFlagReplacesABadVariableBeforeItIsChecked) {
+  required();
+  set("TODO_LOG_LEVEL", "LOUD");
+  set("TODO_DB_POOL_SIZE", "0");
+  set("KAFKA_BROKERS", ",");
+  set("DATABASE_URL", "postgresql://u:50%off@db/todo");
+  Config c;
+  ASSERT_NO_THROW(c = load({"--log-level=warn", "--db-pool-size", "3", "--kafka-brokers=k:9092",
+                            "--database-url=postgresql://db/todo"}));
+  EXPECT_EQ(c.log_level, "warn");
+  EXPECT_EQ(c.db_pool_size, 3u);
+  EXPECT_EQ(c.kafka_brokers, "k:9092");
+  EXPECT_EQ(c.database_url, "postgresql://db/todo");
+  // Without the flag, the variable is refused by its name.
+  EXPECT_THAT(error({"--db-pool-size=3", "--kafka-brokers=k:9092", "--database-url=postgresql://db/todo"})
+                  .value_or(""),
+              HasSubstr("TODO_LOG_LEVEL"));
+  // A later flag replaces an earlier one before either is checked.
+  EXPECT_EQ(load({"--log-level=LOUD", "--log-level=error", "--db-pool-size=3", "--kafka-brokers=k:9092",
+                  "--database-url=postgresql://db/todo"})
+                .log_level,
+            "error");
+}
+
+TEST_F(ConfigTest, HelpWinsOverBadVariablesAndFlags) {
+  set("TODO_LOG_LEVEL", "LOUD");
+  set("TODO_DB_POOL_SIZE", "0");
+  for (const auto& args :
+       {std::vector<std::string>{"--help"}, std::vector<std::string>{"serve", "-h"},
+        std::vector<std::string>{"--no-such-flag", "--help"}, std::vector<std::string>{"start", "help"},
+        std::vector<std::string>{"--db-pool-size=0", "--help"}}) {
+    Config c;
+    ASSERT_NO_THROW(c = load(args)) << args.front();
+    EXPECT_EQ(c.command, "help");
+  }
+  // "help" as a flag's value is that value.
+  EXPECT_THAT(error({"--log-level", "help"}).value_or(""), HasSubstr("--log-level"));
+}
+
+TEST_F(ConfigTest, SettingsThatDisagreeAreNamedAsTheyWereGiven) {
+  required();
+  auto message = error({"--http-body-memory-mb=1", "--http-body-limit=2097152"});
+  ASSERT_TRUE(message);
+  EXPECT_THAT(*message, HasSubstr("invalid --http-body-memory-mb=1"));
+  EXPECT_THAT(*message, HasSubstr("--http-body-limit"));
+  EXPECT_THAT(*message, Not(HasSubstr("TODO_HTTP_BODY_MEMORY_MB")));
+  set("TODO_HTTP_BODY_MEMORY_MB", "1");
+  set("TODO_HTTP_BODY_LIMIT", "2097152");
+  message = error({});
+  ASSERT_TRUE(message);
+  EXPECT_THAT(*message, HasSubstr("invalid TODO_HTTP_BODY_MEMORY_MB=1"));
+  EXPECT_THAT(*message, HasSubstr("TODO_HTTP_BODY_LIMIT"));
+  ::unsetenv("TODO_HTTP_BODY_MEMORY_MB");
+  ::unsetenv("TODO_HTTP_BODY_LIMIT");
+  // Only the body limit given: it is the one named (the memory budget is its default, 64 MiB).
+  message = error({"--http-body-limit=134217728"});
+  ASSERT_TRUE(message);
+  EXPECT_THAT(*message, HasSubstr("invalid --http-body-limit=134217728"));
+}
+
 TEST_F(ConfigTest, LaterFlagWins) {
   required();
   EXPECT_EQ(load({"--db-pool-size=3", "--db-pool-size", "5"}).db_pool_size, 5u);
@@ -347,6 +490,32 @@ const std::vector<Invalid>& invalid_values() {
       {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "http://y.org:99999"},
       {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "http://:80"},
       {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "*,http://y.org/"},
+      // Brokers librdkafka misread: port 70000 was 4464, "abc" port 0, "," no broker at all (logged forever).
+      {"KAFKA_BROKERS", "--kafka-brokers", "127.0.0.1:70000"},
+      {"KAFKA_BROKERS", "--kafka-brokers", "host:abc"},
+      {"KAFKA_BROKERS", "--kafka-brokers", ","},
+      {"KAFKA_BROKERS", "--kafka-brokers", "a:9092,"},
+      {"KAFKA_BROKERS", "--kafka-brokers", "a:9092,,b:9092"},
+      {"KAFKA_BROKERS", "--kafka-brokers", "kafka"},
+      {"KAFKA_BROKERS", "--kafka-brokers", ":9092"},
+      {"KAFKA_BROKERS", "--kafka-brokers", "host:0"},
+      {"KAFKA_BROKERS", "--kafka-brokers", "host:"},
+      {"KAFKA_BROKERS", "--kafka-brokers", "::1:9092"},
+      {"KAFKA_BROKERS", "--kafka-brokers", "[::1:9092"},
+      {"KAFKA_BROKERS", "--kafka-brokers", "[::g]:9092"},
+      {"KAFKA_BROKERS", "--kafka-brokers", "999.1.1.1:9092"},
+      {"KAFKA_BROKERS", "--kafka-brokers", "a b:9092"},
+      {"KAFKA_BROKERS", "--kafka-brokers", "PLAINTEXT://a:9092"},
+      // Ports libcurl took until it sent.
+      {"TODO_SMTP_URL", "--smtp-url", "smtp://mail:99999"},
+      {"TODO_SMTP_URL", "--smtp-url", "smtps://mail:0"},
+      {"TODO_SMTP_URL", "--smtp-url", "smtp://mail:abc"},
+      {"TODO_SMTP_URL", "--smtp-url", "smtp://:25"},
+      {"TODO_SMTP_URL", "--smtp-url", "smtp://u:p@[::1:25"},
+      {"TODO_LLM_URL", "--llm-url", "http://127.0.0.1:99999/v1/chat/completions"},
+      {"TODO_LLM_URL", "--llm-url", "https://api.example.com:/v1"},
+      {"TODO_LLM_URL", "--llm-url", "http:///v1/chat/completions"},
+      {"TODO_LLM_URL", "--llm-url", "http://a b/v1"},
   };
   return all;
 }
@@ -602,7 +771,13 @@ TEST_F(ReminderConfigTest, BadSettingsFailNamingThemselves) {
   EXPECT_THAT(error({"--reminder-max-attempts", "0"}), HasSubstr("--reminder-max-attempts"));
   EXPECT_THAT(error({"--smtp-concurrency", "0"}), HasSubstr("--smtp-concurrency"));
   EXPECT_THAT(error({"--smtp-url", "smtp://mail", "--smtp-from", "a@b.c", "--reminder-lease-ms", "5000"}),
-              HasSubstr("TODO_REMINDER_LEASE_MS"));  // shorter than the 30 s SMTP timeout
+              HasSubstr("invalid --reminder-lease-ms=5000"));  // shorter than the 30 s SMTP timeout
+  ::setenv("TODO_REMINDER_LEASE_MS", "5000", 1);
+  EXPECT_THAT(error({"--smtp-url", "smtp://mail", "--smtp-from", "a@b.c"}),
+              HasSubstr("invalid TODO_REMINDER_LEASE_MS=5000"));
+  ::unsetenv("TODO_REMINDER_LEASE_MS");
+  EXPECT_THAT(error({"--smtp-url", "smtp://mail", "--smtp-from", "a@b.c", "--smtp-timeout-ms", "90000"}),
+              HasSubstr("invalid --smtp-timeout-ms=90000"));  // longer than the default lease
   EXPECT_NO_THROW(load({"--smtp-url", "smtp://mail", "--smtp-from", "a@b.c", "--reminder-lease-ms", "5000",
                         "--smtp-timeout-ms", "4000"}));
 }
