@@ -81,7 +81,12 @@ std::string check_email(json::Reader& r, const std::optional<std::string>& raw) 
     return {};
   }
   std::string e = normal_email(*raw);  // JSON strings are valid UTF-8 (json::parse checks), as NFC needs
-  if (!plausible_email(e)) r.fail("email", "must be an e-mail address like name@example.com");
+  // RFC 5321 4.5.3.1.3: a path holds at most 256 octets, the address in its angle brackets at most 254.
+  if (e.size() > kMaxEmail)
+    r.fail("email", "is too long: at most " + std::to_string(kMaxEmail) +
+                        " bytes (UTF-8, once normalised), not " + std::to_string(e.size()));
+  else if (!plausible_email(e))
+    r.fail("email", "must be an e-mail address like name@example.com");
   return e;
 }
 

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "../error_of.hpp"
 #include "todo/auth/users.hpp"
 
 namespace todo::auth {
@@ -33,6 +34,36 @@ TEST(OlderEmailSpellings, AreTheFormsStoredBefore) {
   EXPECT_THAT(older_email_spellings("x@bu\u0308cher.de"), ElementsAre("x@bu\u0308cher.de"));
   EXPECT_THAT(older_email_spellings("x@b\u00fccher.de"), ElementsAre("x@bu\u0308cher.de"));
   EXPECT_THAT(older_email_spellings(" \u00a0a@example.com"), ElementsAre("\u00a0a@example.com"));
+}
+
+// An address past RFC 5321's 254 bytes is refused as too long, not as "not an e-mail address"; one of 254
+// bytes is fine.
+TEST(Registration, AnAddressTooLongSaysSo) {
+  auto registration = [](const std::string& email) {
+    return parse_registration({{"email", email}, {"password", "correct horse"}});
+  };
+  const std::string domain = "@example.com";  // 12 bytes
+  const auto e = test::error_of([&] { registration(std::string(250, 'a') + domain); });
+  ASSERT_TRUE(e) << "accepted";
+  ASSERT_EQ(test::fields_of(*e), std::vector<std::string>{"email"});
+  EXPECT_THAT(e->errors()[0].message, ::testing::HasSubstr("at most 254 bytes")) << e->errors()[0].message;
+  EXPECT_THAT(e->errors()[0].message, ::testing::HasSubstr("262")) << e->errors()[0].message;
+  // Bytes, counted after normalisation: 121 two-byte letters and the domain are 254 bytes, one more is 256.
+  EXPECT_EQ(registration(std::string(242, 'a') + domain).email.size(), 254u);
+  EXPECT_FALSE(test::error_of([&] {
+    std::string local;
+    for (int i = 0; i < 121; ++i)
+      local += "\u00e9";
+    registration(local + domain);
+  }));
+  const auto two_byte = test::error_of([&] {
+    std::string local;
+    for (int i = 0; i < 122; ++i)
+      local += "\u00c9";  // lower-cased to é, still two bytes
+    registration(local + domain);
+  });
+  ASSERT_TRUE(two_byte);
+  EXPECT_THAT(two_byte->errors()[0].message, ::testing::HasSubstr("at most 254 bytes"));
 }
 
 }  // namespace
