@@ -188,6 +188,33 @@ std::string_view origin_form(std::string_view target, std::string& storage) {
   return storage;
 }
 
+// An encoded '/' (%2F) in a path: part of a segment, not a separator (RFC 3986 2.2), and no resource has one.
+bool has_encoded_slash(std::string_view raw_path) {
+  for (std::size_t p = raw_path.find('%'); p != std::string_view::npos; p = raw_path.find('%', p + 1))
+    if (beast::iequals(raw_path.substr(p, 3), "%2f")) return true;
+  return false;
+}
+
+// The route template and path of a request answered before routing (its head was read, but it is refused
+// for its framing, its size or the memory its body would take), as dispatch() would count and log them: the
+// path decoded, the template it matches for any method, and "unmatched" only when it matches none (or
+// cannot be decoded, or has an encoded '/').
+std::pair<std::string, std::string> route_and_path(const Router& router, std::string_view method,
+                                                   std::string_view target) {
+  std::string storage;
+  const std::string_view origin = origin_form(target, storage);
+  const std::string_view raw = origin.substr(0, origin.find_first_of("?#"));
+  std::pair<std::string, std::string> out{"unmatched", std::string(raw)};
+  if (has_encoded_slash(raw)) return out;
+  try {
+    out.second = url_decode(raw, /*plus_is_space=*/false);
+  } catch (const Error&) {
+    return out;
+  }
+  if (auto m = router.match(method, out.second); !m.route.empty()) out.first = std::move(m.route);
+  return out;
+}
+
 // What is wrong with a request's framing and Host, before its body is read: such a request is answered and
 // the connection closed, since where its body ends cannot be trusted (RFC 9112 6.1, 6.3: a Transfer-Encoding
 // whose last coding is not chunked made the body be read as the next request).
@@ -347,21 +374,21 @@ asio::awaitable<void> Session::run() {
     co_return ec;
   };
   // An answer to a request that could not be read or framed, then the connection closes. It has its
-  // access-log line and metrics (route "unmatched"), and the request's own id when its header was read.
+  // access-log line and metrics, and, when its head was read, the request's own id and its path's route
+  // (else route "unmatched").
   auto answer_and_close = [&](Response r, const bhttp::request_parser<bhttp::string_body>* read = nullptr,
                               std::string method = {}) -> asio::awaitable<void> {
     std::string id;
-    std::string path;
+    std::pair<std::string, std::string> route_path{"unmatched", ""};
     if (read) {
       const auto& h = read->get();
       const auto given = h["X-Request-Id"];
       if (sane_request_id(given)) id = std::string(given);
       method = std::string(h.method_string());
-      const std::string_view target = h.target();
-      path = std::string(target.substr(0, target.find('?')));
+      route_path = route_and_path(server_.router_, method, h.target());
     }
     if (id.empty()) id = new_uuid();
-    server_.record(id, method, path, "unmatched", r.status, 0, r.body.size(), "");
+    server_.record(id, method, route_path.second, route_path.first, r.status, 0, r.body.size(), "");
     co_await write(r, id, 11, /*keep_alive=*/false, /*head_only=*/method == "HEAD");
   };
 
@@ -432,8 +459,9 @@ asio::awaitable<void> Session::run() {
       const std::string_view seen(static_cast<const char*>(buffer.data().data()), buffer.size());
       const bool line_parsed = !parser.get().target().empty();
       std::string method = line_parsed ? std::string(parser.get().method_string()) : request_method(seen);
-      if (hec == bhttp::error::body_limit) {  // Content-Length over the limit, seen with the headers
-        co_await answer_and_close(too_large(opt.body_limit), nullptr, std::move(method));
+      if (hec == bhttp::error::body_limit) {
+        // Content-Length over the limit, seen once the whole head is parsed: its fields are all there.
+        co_await answer_and_close(too_large(opt.body_limit), &parser);
       } else if (hec == bhttp::error::header_limit) {
         // A request line that leaves no room for the blank line ending a head without fields: its target is
         // too long (414); else the header fields are (431).
@@ -550,11 +578,10 @@ asio::awaitable<void> Session::run() {
       const std::string_view raw_path = target.substr(0, qpos);
       // An encoded '/' is part of a segment, not a separator (RFC 3986 2.2), and no resource has one: routed
       // after decoding, "/api%2Fv1%2Ftasks%2F{id}" reached the task, past a proxy's rules for its path.
-      for (std::size_t p = raw_path.find('%'); p != std::string_view::npos; p = raw_path.find('%', p + 1))
-        if (beast::iequals(raw_path.substr(p, 3), "%2f"))
-          throw Error(Errc::not_found, "no resource at " + std::string(raw_path) +
-                                           " (an encoded '/' is not a "
-                                           "path separator)");
+      if (has_encoded_slash(raw_path))
+        throw Error(Errc::not_found, "no resource at " + std::string(raw_path) +
+                                         " (an encoded '/' is not a "
+                                         "path separator)");
       try {
         req.path = url_decode(raw_path, /*plus_is_space=*/false);
       } catch (const Error& e) {

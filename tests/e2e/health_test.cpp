@@ -1,5 +1,7 @@
 // End-to-end: health and readiness probes, request ids, Prometheus metrics.
 #include <filesystem>
+#include <map>
+#include <sstream>
 
 #include "e2e.hpp"
 #include "support/process.hpp"
@@ -106,6 +108,71 @@ TEST_F(HealthTest, MetricsCountRequestsByRouteTemplate) {
   EXPECT_EQ(text.find(id), std::string::npos);
   EXPECT_EQ(text.find(missing), std::string::npos);
   EXPECT_EQ(text.find(junk), std::string::npos);
+}
+
+// A request refused before routing whose head was read keeps its X-Request-Id (a 413 decided from
+// Content-Length sent a new one) and is counted and logged under the route its path matches (they were all
+// "unmatched", which is for no route, with an empty path for the 413).
+TEST_F(HealthTest, RefusalsBeforeRoutingKeepTheRequestIdAndTheirRoute) {
+  auto client = anon();
+  const std::string before = client.get("/metrics").body;
+  auto count = [](const std::string& text, const char* method, const char* route, const char* status) {
+    return metric_value(text, "http_requests_total",
+                        {{"method", method}, {"route", route}, {"status", status}});
+  };
+  const std::string tag = random_hex();
+  struct Case {
+    std::string request_id, request, route, path;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"too-large-" + tag,
+       "POST /api/v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+       "2000000\r\n",
+       "/api/v1/tasks", "/api/v1/tasks", 413},
+      {"two-credentials-" + tag,
+       "GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n",
+       "/api/v1/me", "/api/v1/me", 400},
+      {"task-413-" + tag,
+       "PATCH http://x/api/v1/tasks/00000000-0000-4000-8000-000000000000?q=1 HTTP/1.1\r\nHost: "
+       "x\r\nContent-Length: "
+       "2000000\r\n",
+       "/api/v1/tasks/{id}", "/api/v1/tasks/00000000-0000-4000-8000-000000000000", 413},
+      {"no-route-" + tag, "POST /no-such-route HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n",
+       "unmatched", "/no-such-route", 413},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.request_id);
+    RawConnection conn(base_url());
+    ASSERT_TRUE(conn.send(c.request + "X-Request-Id: " + c.request_id + "\r\n\r\n"));
+    const auto r = conn.read_response(std::chrono::seconds(10));
+    ASSERT_TRUE(r) << conn.received();
+    EXPECT_TRUE(IsProblem(*r, c.status)) << r->describe();
+    EXPECT_EQ(r->header("x-request-id"), c.request_id);
+  }
+  const std::string after = client.get("/metrics").body;
+  EXPECT_EQ(count(after, "POST", "/api/v1/tasks", "413"), count(before, "POST", "/api/v1/tasks", "413") + 1);
+  EXPECT_EQ(count(after, "GET", "/api/v1/me", "400"), count(before, "GET", "/api/v1/me", "400") + 1);
+  EXPECT_EQ(count(after, "PATCH", "/api/v1/tasks/{id}", "413"),
+            count(before, "PATCH", "/api/v1/tasks/{id}", "413") + 1);
+  EXPECT_EQ(count(after, "POST", "unmatched", "413"), count(before, "POST", "unmatched", "413") + 1);
+
+  // Their access-log lines.
+  ASSERT_TRUE(server().wait_for_output("\"request_id\":\"" + cases.back().request_id + "\"",
+                                       std::chrono::seconds(5)));
+  std::map<std::string, nlohmann::json> lines;
+  std::istringstream out(server().output());
+  for (std::string line; std::getline(out, line);) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("msg", "") == "request") lines[j.value("request_id", "")] = j;
+  }
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.request_id);
+    ASSERT_TRUE(lines.count(c.request_id));
+    EXPECT_EQ(lines[c.request_id]["status"], c.status);
+    EXPECT_EQ(lines[c.request_id]["route"], c.route);
+    EXPECT_EQ(lines[c.request_id]["path"], c.path);
+  }
 }
 
 TEST_F(HealthTest, MetricsPassPromtool) {
