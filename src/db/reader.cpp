@@ -641,19 +641,26 @@ Reader::Reader(asio::any_io_executor ex, std::string conninfo, std::size_t max_c
 Reader::Reader(std::vector<asio::any_io_executor> executors, std::string conninfo,
                std::size_t max_connections, std::size_t pipeline_depth, SessionLimits limits) {
   if (executors.empty()) throw std::invalid_argument("db::Reader needs an executor");
-  const std::size_t n = executors.size();
-  const std::size_t each = (max_connections + n - 1) / n;  // at least one a shard
+  // `max_connections` in all, shared out as evenly as they go: one set an executor while there are as many
+  // connections, else one a connection, executors beyond them using another's set in turn (a read resumes
+  // on its own executor all the same). A set of (max + n - 1) / n for each, at least one, opened one
+  // connection an io thread past the bound (8 with --http-threads=8 --db-pool-size=1).
+  const std::size_t max = std::max<std::size_t>(max_connections, 1);
+  const std::size_t sets = std::min(executors.size(), max);
   auto connector = std::make_shared<asio::thread_pool>(4);
-  for (auto& ex : executors) {
-    const auto* context = &asio::query(ex, asio::execution::context);
-    shards_.push_back(
-        {context, std::make_shared<State>(std::move(ex), conninfo, limits, each, pipeline_depth)});
-    shards_.back().state->connector = connector;
+  for (std::size_t i = 0; i < executors.size(); ++i) {
+    const auto* context = &asio::query(executors[i], asio::execution::context);
+    if (i < sets) {
+      const std::size_t each = max / sets + (i < max % sets ? 1 : 0);
+      states_.push_back(std::make_shared<State>(executors[i], conninfo, limits, each, pipeline_depth));
+      states_.back()->connector = connector;
+    }
+    shards_.push_back({context, states_[i % sets]});
   }
 }
 
 Reader::~Reader() {
-  shards_.front().state->connector->join();
+  states_.front()->connector->join();
 }
 
 const std::shared_ptr<Reader::State>& Reader::shard(const asio::any_io_executor& ex) const {
@@ -665,24 +672,24 @@ const std::shared_ptr<Reader::State>& Reader::shard(const asio::any_io_executor&
 
 std::size_t Reader::open_connections() const {
   std::size_t n = 0;
-  for (const auto& s : shards_) {
-    std::lock_guard lock(s.state->mutex);
-    n += s.state->connections.size() + s.state->opening;
+  for (const auto& state : states_) {
+    std::lock_guard lock(state->mutex);
+    n += state->connections.size() + state->opening;
   }
   return n;
 }
 
 std::size_t Reader::waiting() const {
   std::size_t n = 0;
-  for (const auto& s : shards_)
-    n += s.state->parked;
+  for (const auto& state : states_)
+    n += state->parked;
   return n;
 }
 
 std::size_t Reader::deepest_pipeline() const {
   std::size_t n = 0;
-  for (const auto& s : shards_)
-    n = std::max<std::size_t>(n, s.state->deepest);
+  for (const auto& state : states_)
+    n = std::max<std::size_t>(n, state->deepest);
   return n;
 }
 
@@ -712,7 +719,8 @@ asio::awaitable<Rows> Reader::run(Request request) {
   // A connection that broke while idle (database restart) is only found out by using it: the read is
   // retried once on another, which is a new one if every open connection went the same way. A read that
   // PostgreSQL skipped (another read in its pipeline failed) is sent again, alone.
-  // The connections of the io_context this read is awaited on: their sockets wait on this very thread.
+  // The connections of the io_context this read is awaited on: their sockets wait on this very thread (unless
+  // it shares another's set, when there are fewer connections than io threads).
   const std::shared_ptr<State> state = shard(co_await asio::this_coro::executor);
   Use use = request.statement ? Use::keyed : request.cache ? Use::lists : Use::alone;
   for (int lost = 0;;) {

@@ -224,6 +224,30 @@ TEST_F(LifecycleTest, MigrateCommandThenServe) {
   EXPECT_EQ(server->terminate(), 0);
 }
 
+// The io threads' reader holds at most TODO_DB_POOL_SIZE connections (README: "up to as many again"), also
+// with more io threads than that: 8 io threads and a pool of 1 opened 8.
+TEST_F(LifecycleTest, ReaderConnectionsStayWithinThePoolSizeWithMoreIoThreads) {
+  auto server = serve({{"TODO_HTTP_THREADS", "8"}, {"TODO_DB_POOL_SIZE", "1"}});
+  dump_on_failure_.push_back(server);
+  auto u = new_user(server->base_url());
+  const std::string path = "/api/v1/tasks/" + create_task(u.client, "read me").value("id", "");
+  // New connections are handed to the io threads in turn: 32 of them reach all 8.
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 32; ++i)
+    clients.emplace_back([&] {
+      HttpClient c(server->base_url());
+      for (int k = 0; k < 5; ++k)
+        if (c.get(path, {{"Authorization", "Bearer " + u.token}}).status == 200) ++ok;
+    });
+  for (auto& t : clients)
+    t.join();
+  EXPECT_EQ(ok.load(), 32 * 5);
+  const auto metrics = HttpClient(server->base_url()).get("/metrics").body;
+  EXPECT_EQ(metric_value(metrics, "db_reader_connections", {}), 1) << metrics;
+  EXPECT_EQ(server->terminate(), 0);
+}
+
 TEST_F(LifecycleTest, TwoReplicasMigrateTheSameFreshDatabase) {
   const std::string db = fresh_db();
   ServerOptions options;

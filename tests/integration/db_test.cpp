@@ -17,6 +17,7 @@
 #include <boost/asio/use_future.hpp>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <latch>
 #include <mutex>
@@ -1125,76 +1126,122 @@ TEST(Reader, ManyConcurrentReadsShareAtMostMaxConnections) {
   EXPECT_LE(pids.size(), kMax);
 }
 
-TEST(Reader, AReadRunsOnTheConnectionsOfTheIoContextItIsAwaitedOn) {
-  // As main.cpp runs the server: one io_context a thread, the reader's connections shared out among them.
-  constexpr int kCoroutines = 12;
-  constexpr int kReadsEach = 4;
-  boost::asio::io_context a(1), b(1);
-  auto reader = std::make_unique<db::Reader>(
-      std::vector<boost::asio::any_io_executor>{a.get_executor(), b.get_executor()}, pool_database(), 4);
-  struct Side {
-    std::thread::id thread;
-    std::set<int> pids;
-    int ok = 0;
-    int elsewhere = 0;  // reads resumed on another thread than the context's own
-    int finished = 0;   // coroutines
-    std::promise<void> done;
-  };
-  Side sides[2];
-  boost::asio::io_context* contexts[2] = {&a, &b};
-  auto guard_a = boost::asio::make_work_guard(a);
-  auto guard_b = boost::asio::make_work_guard(b);
+/// What the reads awaited on one io_context saw (only the context's own thread touches it).
+struct ContextReads {
+  std::thread::id thread;
+  std::set<int> pids;
+  int ok = 0;
+  int elsewhere = 0;  // reads resumed on another thread than the context's own
+  int finished = 0;   // coroutines
+  std::promise<void> done;
+};
+
+/// As main.cpp runs the server: `contexts` io_contexts of one thread each, and one Reader of at most
+/// `max_connections` shared out among them. On each context `coroutines` coroutines make `reads_each` slow
+/// reads one after another; then `then(reader)` runs, before the contexts stop. Returns what each context
+/// saw and the reader's open connections at the end.
+struct ReadsOnContexts {
+  std::vector<ContextReads> sides;
+  std::size_t open = 0;
+};
+ReadsOnContexts reads_on_contexts(std::size_t contexts, std::size_t max_connections, int coroutines,
+                                  int reads_each, const std::function<void(db::Reader&)>& then = {}) {
+  std::vector<std::unique_ptr<boost::asio::io_context>> ios;
+  std::vector<boost::asio::any_io_executor> executors;
+  for (std::size_t i = 0; i < contexts; ++i) {
+    ios.push_back(std::make_unique<boost::asio::io_context>(1));
+    executors.push_back(ios.back()->get_executor());
+  }
+  auto reader = std::make_unique<db::Reader>(executors, pool_database(), max_connections);
+  ReadsOnContexts out;
+  out.sides = std::vector<ContextReads>(contexts);
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards;
   std::vector<std::thread> runners;
-  for (int i = 0; i < 2; ++i)
+  for (std::size_t i = 0; i < contexts; ++i) {
+    guards.push_back(boost::asio::make_work_guard(*ios[i]));
     runners.emplace_back([&, i] {
-      sides[i].thread = std::this_thread::get_id();
-      contexts[i]->run_for(60s);
+      out.sides[i].thread = std::this_thread::get_id();
+      ios[i]->run_for(60s);
     });
-  // Only the context's own thread touches its side: each context has one thread.
-  auto reads = [&](Side& side, int first) -> boost::asio::awaitable<void> {
-    for (int k = 0; k < kReadsEach; ++k) {
+  }
+  auto reads = [&](ContextReads& side, int first) -> boost::asio::awaitable<void> {
+    for (int k = 0; k < reads_each; ++k) {
       const int value = first + k;
       auto r = co_await reader->exec_prepared(kReaderSlowEcho, params(std::to_string(value)));
       if (std::this_thread::get_id() != side.thread) ++side.elsewhere;
       if (r[0][0].as<int>() == value) ++side.ok;
       side.pids.insert(r[0][1].as<int>());
     }
-    if (++side.finished == kCoroutines) side.done.set_value();
+    if (++side.finished == coroutines) side.done.set_value();
   };
-  std::future<void> finished[2] = {sides[0].done.get_future(), sides[1].done.get_future()};
-  for (int i = 0; i < 2; ++i)
-    for (int c = 0; c < kCoroutines; ++c)
-      boost::asio::co_spawn(*contexts[i], reads(sides[i], 1000 * i + 10 * c), boost::asio::detached);
+  std::vector<std::future<void>> finished;
+  for (auto& side : out.sides)
+    finished.push_back(side.done.get_future());
+  for (std::size_t i = 0; i < contexts; ++i)
+    for (int c = 0; c < coroutines; ++c)
+      boost::asio::co_spawn(*ios[i], reads(out.sides[i], 1000 * static_cast<int>(i) + 10 * c),
+                            boost::asio::detached);
   for (auto& f : finished)
     EXPECT_EQ(f.wait_for(60s), std::future_status::ready) << "the reads did not finish within 60 s";
-  // Awaited on neither context (a thread pool here), a read uses the first context's connections.
-  boost::asio::thread_pool other(1);
-  auto elsewhere = boost::asio::co_spawn(
-      other,
-      [&]() -> boost::asio::awaitable<int> {
-        auto r = co_await reader->exec_prepared(kReaderEcho, params("7", std::nullopt));
-        co_return r[0][0].as<int>();
-      },
-      boost::asio::use_future);
-  EXPECT_EQ(elsewhere.wait_for(30s), std::future_status::ready);
-  EXPECT_EQ(elsewhere.get(), 7);
-  EXPECT_LE(reader->open_connections(), 4u);
-  guard_a.reset();
-  guard_b.reset();
-  a.stop();
-  b.stop();
+  if (then) then(*reader);
+  out.open = reader->open_connections();
+  guards.clear();
+  for (auto& io : ios)
+    io->stop();
   for (auto& t : runners)
     t.join();
-  other.join();
   reader.reset();
-  for (auto& side : sides) {
+  return out;
+}
+
+TEST(Reader, AReadRunsOnTheConnectionsOfTheIoContextItIsAwaitedOn) {
+  constexpr int kCoroutines = 12;
+  constexpr int kReadsEach = 4;
+  const auto out = reads_on_contexts(2, 4, kCoroutines, kReadsEach, [](db::Reader& reader) {
+    // Awaited on neither context (a thread pool here), a read uses the first context's connections.
+    boost::asio::thread_pool other(1);
+    auto elsewhere = boost::asio::co_spawn(
+        other,
+        [&]() -> boost::asio::awaitable<int> {
+          auto r = co_await reader.exec_prepared(kReaderEcho, params("7", std::nullopt));
+          co_return r[0][0].as<int>();
+        },
+        boost::asio::use_future);
+    EXPECT_EQ(elsewhere.wait_for(30s), std::future_status::ready);
+    EXPECT_EQ(elsewhere.get(), 7);
+    other.join();
+  });
+  EXPECT_LE(out.open, 4u);
+  for (const auto& side : out.sides) {
     EXPECT_EQ(side.ok, kCoroutines * kReadsEach) << "every read got its own parameter back";
     EXPECT_EQ(side.elsewhere, 0) << "a read resumes on the thread of the io_context that awaited it";
     EXPECT_GE(side.pids.size(), 1u);
     EXPECT_LE(side.pids.size(), 2u) << "each context has half of the connections";
   }
-  for (int pid : sides[0].pids)
-    EXPECT_EQ(sides[1].pids.count(pid), 0u) << "the contexts share no connection";
+  for (int pid : out.sides[0].pids)
+    EXPECT_EQ(out.sides[1].pids.count(pid), 0u) << "the contexts share no connection";
+}
+
+// The bound is the reader's in total, whatever the number of io threads: with more io threads than
+// connections (serve --http-threads=8 --db-pool-size=1 opened 8) those beyond it share another's, and
+// connections that do not divide evenly are not rounded up for each (3 threads and 4 connections opened 6).
+// A read still resumes on the thread that awaited it.
+TEST(Reader, ConnectionsStayWithinTheBoundWhateverTheIoContexts) {
+  constexpr int kCoroutines = 12;  // more than a pipeline's 8: a context's reads need a second connection
+  constexpr int kReadsEach = 3;
+  for (const auto& [contexts, max] :
+       std::vector<std::pair<std::size_t, std::size_t>>{{4, 1}, {4, 2}, {3, 4}}) {
+    SCOPED_TRACE(std::to_string(contexts) + " io contexts, " + std::to_string(max) + " connections");
+    const auto out = reads_on_contexts(contexts, max, kCoroutines, kReadsEach);
+    EXPECT_LE(out.open, max);
+    std::set<int> pids;
+    for (const auto& side : out.sides) {
+      EXPECT_EQ(side.ok, kCoroutines * kReadsEach) << "every read got its own parameter back";
+      EXPECT_EQ(side.elsewhere, 0) << "a read resumes on the thread of the io_context that awaited it";
+      pids.insert(side.pids.begin(), side.pids.end());
+    }
+    EXPECT_LE(pids.size(), max) << "backends that served reads";
+  }
 }
 
 TEST(Reader, PipelinedReadsFailAloneWhenOneOfThemFails) {

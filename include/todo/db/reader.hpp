@@ -95,10 +95,11 @@ class Reader {
   /// Error(unavailable).
   Reader(boost::asio::any_io_executor ex, std::string conninfo, std::size_t max_connections,
          std::size_t pipeline_depth = 8, SessionLimits limits = {});
-  /// One set of connections an executor (an io_context each, one io thread each), `max_connections` shared
-  /// out among them: a read runs on the connections of the io_context it is awaited on, so its socket is
-  /// waited on and its coroutine resumed by the same thread, with no hand-off. A read awaited on any other
-  /// executor uses the first set (its answer is posted to the reader's executor).
+  /// One set of connections an executor (an io_context each, one io thread each), `max_connections` in all
+  /// shared out among them: a read runs on the connections of the io_context it is awaited on, so its socket
+  /// is waited on and its coroutine resumed by the same thread, with no hand-off. With fewer connections than
+  /// executors, there is one set a connection, and the executors beyond them use another's set in turn (their
+  /// reads' answers are posted to them). A read awaited on any other executor uses the first set.
   Reader(std::vector<boost::asio::any_io_executor> executors, std::string conninfo,
          std::size_t max_connections, std::size_t pipeline_depth = 8, SessionLimits limits = {});
   ~Reader();
@@ -138,10 +139,11 @@ class Reader {
     const boost::asio::execution_context* context;
     std::shared_ptr<State> state;  // shared with the connections' reading coroutines, which may outlive us
   };
-  /// The shard whose io_context runs `ex` (the first when none does).
+  /// The set of connections of the io_context that runs `ex` (the first when none does).
   const std::shared_ptr<State>& shard(const boost::asio::any_io_executor& ex) const;
 
-  std::vector<Shard> shards_;
+  std::vector<std::shared_ptr<State>> states_;  // the sets of connections
+  std::vector<Shard> shards_;                   // an io_context each, with its set (several may share one)
 };
 
 }  // namespace todo::db
