@@ -300,6 +300,36 @@ class Parser {
            !in(w, {"weekday", "weekdays", "weekends", "workday", "workdays", "biweekly", "fortnightly",
                    "quarterly", "every!", "thanks", "thx", "sharp", "o'clock", "oclock", "ish"});
   }
+  // "before flight", "before the movie", "before bed": "before" at j and a noun after it (an article or a
+  // possessive may come first) naming an event, no date ("before christmas", "before the 15th") nor the due
+  // date ("before the due date", "before it's due").
+  bool before_event(std::size_t j) {
+    if (!free_is(j, "before")) return false;
+    std::size_t m = j + 1;
+    if (free_in(m, {"the", "my", "your", "his", "her", "our", "their", "a", "an"})) ++m;
+    if (!noun_at(m) || is_date_word(low(m)) || in(low(m), {"due", "deadline", "it's", "its", "it"}))
+      return false;
+    DatePart d;
+    bool bad = false;
+    const std::size_t problems = r_.problems.size();  // a probe: "before thanksgiving" is read later
+    const bool date = match_date(j + 1, d, bad) != 0;
+    r_.problems.resize(problems);
+    return !date;
+  }
+  // "in 2 weeks time", "in 2 weeks' time" (British): the words after "in <amount>" that end it, 0 when none.
+  std::size_t time_suffix(std::size_t j) const {
+    if (free_is(j, "time")) return 1;
+    const bool quote =
+        j < n_ && !t_[j].used && t_[j].punct && t_[j].low == "'" && j > 0 && t_[j - 1].end == t_[j].begin;
+    return quote && free_is(j + 1, "time") ? 2 : 0;
+  }
+  // "check in 2 days", "sign in", "log in": "in" at i ends a verb that starts the title, no cue of the date
+  // after it ("check" in 2 days would lose the verb's "in").
+  bool verb_in(std::size_t i) const {
+    return i > 0 && free_in(i, {"in"}) && i - 1 == body_start_ &&
+           free_in(i - 1, {"check", "sign", "log", "clock", "punch", "hand", "fill", "move", "plug", "tune",
+                           "weigh", "opt", "pencil", "cash", "chip"});
+  }
   // A plural noun at j ("tickets", "seats"): a noun ending in a plural "s" (not "class", "bus", "tennis").
   bool plural_noun_at(std::size_t j) const {
     if (!noun_at(j)) return false;
@@ -576,6 +606,9 @@ class Parser {
   // "2 days before due date" without "remind me": a reminder only when the task has a due date
   std::size_t due_ref_a_ = 0, due_ref_b_ = 0, due_ref_offset_ = 0;  // offset SIZE_MAX: none ("6 months")
   std::string due_ref_problem_;  // "6 months before": unreadable as a reminder, if the task has a due date
+  // "take pill 1 hour before bed tonight": the amount counts from an event the words name (bed), not from the
+  // task's due date: the title's, unless the message gives the event's time ("before dinner at 6pm")
+  bool due_ref_event_ = false;
   // "remind me the night before": that part of the day (minute) the day before the due day
   int part_before_ = kNoTime;
   std::size_t part_before_a_ = 0;
@@ -2251,6 +2284,7 @@ bool Parser::slots_at(std::size_t i) {
         due_ref_a_ = a;
         due_ref_b_ = e;
         due_ref_offset_ = unit != 0 ? offsets_.size() : SIZE_MAX;
+        due_ref_event_ = e == i + k + 1 && before_event(e - 1);
       }
       if (odd || unit == 0 || n > 100000) {
         (ref ? due_ref_problem_ : r_.problems.emplace_back()) = "unreadable reminder " + quote(i, e);
@@ -2369,6 +2403,8 @@ bool Parser::slots_at(std::size_t i) {
     if (free_in(i, {"in", "within"})) {
       a = 1;
       k = match_amount(i + 1, n, u);
+      // "check in 24 hours before flight": the amount counts back from the event, no time from now
+      if (k && before_event(i + 1 + k)) k = 0;
     } else if ((k = match_amount(i, n, u)) && free_is(i + k, "from") && free_is(i + k + 1, "now")) {
       a = 0;
     } else {
@@ -2378,17 +2414,24 @@ bool Parser::slots_at(std::size_t i) {
       const auto d = std::chrono::minutes(static_cast<long long>(n) * (u == Unit::hour ? 60 : 1));
       const Instant at = clk_.now + d;
       (reminder_mode_ ? rrels_ : rels_).push_back(at);
-      std::size_t e = i + a + k + (a == 0 ? 2 : 0);
-      take(back_prep(i, nullptr), e, SpanKind::time);
+      std::size_t e = i + a + k + (a == 0 ? 2 : time_suffix(i + a + k));
+      take(verb_in(i) ? i + 1 : back_prep(i, nullptr), e, SpanKind::time);
       return true;
     }
   }
   {
     DatePart d;
     bool bad = false;
-    if (std::size_t k = match_date(i, d, bad)) {
+    std::size_t k = match_date(i, d, bad);
+    // "in 2 weeks": "time" after it is its end ("in 2 weeks' time"); "before the trip" after it counts back
+    // from the trip, no date from today ("renew passport in 6 months before trip" stays the title's)
+    int amount = 0;
+    Unit unit{};
+    if (k && free_in(i, {"in", "within"}) && match_amount(i + 1, amount, unit) + 1 == k)
+      k = before_event(i + k) ? 0 : k + time_suffix(i + k);
+    if (k) {
       d.at = i;
-      std::size_t s = back_prep(i, &d.prep);
+      std::size_t s = verb_in(i) ? i + 1 : back_prep(i, &d.prep);
       // "call bob later today", "later this week": the day said
       if (s == i && i > 0 && free_is(i - 1, "later") && in(low(i), {"today", "tonight", "this"})) --s;
       // "wash car over the weekend", "during the weekend"
@@ -2980,7 +3023,13 @@ void Parser::finish_dates() {
     std::erase_if(spans_,
                   [&](const Span& sp) { return sp.kind == SpanKind::reminder && sp.start == t_[a].begin; });
   };
-  if (due_ref_b_ > due_ref_a_ && !r_.due_at) {  // "pay credit card 2 days before due date": the title's
+  // "take pill 1 hour before bed tonight": before an event whose time the message does not give (tonight is
+  // the task's day, not bed time), the words are the title's too; "leave 30 minutes before dinner at 6pm"
+  // gives it
+  const bool event_time =
+      std::any_of(times_.begin(), times_.end(), [](const TimePart& t) { return !t.weak; });
+  if (due_ref_b_ > due_ref_a_ && (!r_.due_at || (due_ref_event_ && !event_time))) {
+    // "pay credit card 2 days before due date": the title's
     give_back(due_ref_a_, due_ref_b_);
     if (due_ref_offset_ < offsets_.size())
       offsets_.erase(offsets_.begin() + static_cast<std::ptrdiff_t>(due_ref_offset_));

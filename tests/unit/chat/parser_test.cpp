@@ -2160,6 +2160,35 @@ TEST(ChatParser, BeforeAnUndatedEventStaysInTheTitle) {
   EXPECT_EQ(remind.target, "meeting");
 }
 
+// "<amount> before <event>" counts from the event, not from the task's due date nor from now: the words stay
+// in the title whole ("check in 24 hours before flight" was "check before flight" due in 24 hours, "leave 30
+// minutes before the movie tomorrow" "leave the movie" with a reminder). "in 2 weeks time" ends with "time";
+// the "in" of "check in" is the verb's.
+TEST(ChatParser, AnAmountBeforeAnEventStaysInTheTitleWhole) {
+  for (const char* text : {"check in 24 hours before flight", "sign in 10 minutes before class",
+                           "renew passport in 6 months before trip"}) {
+    expect_plain_title(text);
+    EXPECT_TRUE(parse(text, ny()).reminders.empty()) << text;
+  }
+  for (const Dated& c :
+       {Dated{"take pill 1 hour before bed tonight", "take pill 1 hour before bed", "2026-03-05T01:00:00Z"},
+        Dated{"leave 30 minutes before the movie tomorrow", "leave 30 minutes before the movie",
+              "2026-03-05T05:00:00Z"},
+        Dated{"book a table in 2 weeks time", "book a table", "2026-03-18T04:00:00Z"},
+        Dated{"book a table in 2 weeks' time", "book a table", "2026-03-18T04:00:00Z"},
+        Dated{"call bob in 2 hours time", "call bob", "2026-03-04T17:00:00Z"},
+        Dated{"check in 2 days", "check in", "2026-03-06T05:00:00Z"},
+        Dated{"log in to portal in 5 minutes", "log in to portal", "2026-03-04T15:05:00Z"}}) {
+    expect_dated(c);
+    EXPECT_TRUE(parse(c.text, ny()).reminders.empty()) << c.text;
+  }
+  // The event's time given, or its date, the amount is a reminder or counts back from it as before.
+  const auto dentist = parse("dentist tomorrow 3pm 30 minutes before", ny());
+  ASSERT_EQ(dentist.reminders.size(), 1u);
+  EXPECT_EQ(dentist.reminders[0].before_due, std::chrono::seconds(1800));
+  expect_dated({"buy gifts 2 days before christmas", "buy gifts", "2026-12-23T05:00:00Z"});
+}
+
 // "a couple days" is two, as "a couple of days" is; "in a few days" says no number: a problem, never a guess
 // (both stayed in the title, with no due date, at high confidence).
 TEST(ChatParser, ACoupleIsTwoAndAFewIsNotGuessed) {
