@@ -3090,6 +3090,32 @@ std::string Parser::residual(std::size_t from, std::size_t to) const {
     }
     return false;
   };
+  // Single quotes around words ("read 'War and Peace'", "watch 'Dune' tomorrow") stay balanced too: an
+  // opening one (before a word, after a space) pairs with the next closing one (after a word); the pair stays
+  // when words of its own are left between them. A lone one at an edge ("the kids'") goes, as before.
+  const auto squote = [&](std::size_t k) { return k < n_ && t_[k].punct && t_[k].low == "'"; };
+  const auto squote_opens = [&](std::size_t k) {
+    return squote(k) && k + 1 < n_ && t_[k + 1].begin == t_[k].end && (k == 0 || t_[k - 1].end < t_[k].begin);
+  };
+  const auto squote_closes = [&](std::size_t k) {
+    return squote(k) && k > 0 && t_[k - 1].end == t_[k].begin;
+  };
+  const auto keeps_quote = [&](std::size_t k) {  // an opening quote with words left before its closing one
+    bool words = false;
+    for (std::size_t m = k + 1; m < n_ && !squote_opens(m); ++m) {
+      if (squote_closes(m)) return words;
+      words = words || (!t_[m].punct && (!t_[m].used || named(m)));
+    }
+    return false;
+  };
+  const auto closes_kept_quote = [&](std::size_t k) {  // a closing quote whose opening one stays
+    if (!squote_closes(k)) return false;
+    for (std::size_t m = k; m-- > from;) {
+      if (squote_opens(m)) return keeps_quote(m);
+      if (squote_closes(m)) return false;
+    }
+    return false;
+  };
   std::string out;
   int depth = 0;  // brackets opened in `out` and not closed yet
   to = std::min(to, n_);
@@ -3106,15 +3132,16 @@ std::string Parser::residual(std::size_t from, std::size_t to) const {
     std::size_t a = i;
     std::size_t b = j;
     while (a <= b && t_[a].punct && !(opens(a) && keeps_words(a)) && t_[a].low != "\"" &&
-           !(closes(a) && depth > 0))
+           !(closes(a) && depth > 0) && !(squote_opens(a) && keeps_quote(a)) && !closes_kept_quote(a))
       ++a;
     while (b >= a && b != static_cast<std::size_t>(-1) && t_[b].punct && !closes(b) && t_[b].low != "\"" &&
-           !(opens(b) && keeps_words(b))) {
+           !(opens(b) && keeps_words(b)) && !closes_kept_quote(b)) {
       if (b == 0) break;
       --b;
     }
-    if (a <= b && (!t_[b].punct || closes(b) || t_[b].low == "\"" || opens(b))) {
-      if (!out.empty() && !closes(a) && out.back() != '(' && out.back() != '[') out += ' ';
+    if (a <= b && (!t_[b].punct || closes(b) || t_[b].low == "\"" || opens(b) || closes_kept_quote(b))) {
+      if (!out.empty() && !closes(a) && !closes_kept_quote(a) && out.back() != '(' && out.back() != '[')
+        out += ' ';
       out += text_.substr(t_[a].begin, t_[b].end - t_[a].begin);
       for (std::size_t k = a; k <= b; ++k)
         depth += opens(k) ? 1 : closes(k) && depth > 0 ? -1 : 0;

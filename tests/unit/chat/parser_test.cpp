@@ -2189,6 +2189,22 @@ TEST(ChatParser, AnAmountBeforeAnEventStaysInTheTitleWhole) {
   expect_dated({"buy gifts 2 days before christmas", "buy gifts", "2026-12-23T05:00:00Z"});
 }
 
+// Single quotes around a title's words stay balanced, as double quotes and brackets do ("read 'War and
+// Peace'" lost its closing quote); a lone one at the end ("the kids'") and a pair around words that were read
+// go.
+TEST(ChatParser, SingleQuotesStayBalanced) {
+  expect_plain_title("read 'War and Peace'");
+  expect_plain_title("pick up the kids' toys");
+  expect_plain_title("rock 'n' roll night");
+  for (const Dated& c :
+       {Dated{"watch 'Dune' tomorrow", "watch 'Dune'", "2026-03-05T05:00:00Z"},
+        Dated{"'Dune' tomorrow", "'Dune'", "2026-03-05T05:00:00Z"},
+        Dated{"call bob 'tomorrow'", "call bob", "2026-03-05T05:00:00Z"},
+        Dated{"read 'War and Peace' by friday", "read 'War and Peace'", "2026-03-06T05:00:00Z"}})
+    expect_dated(c);
+  EXPECT_EQ(parse("pick up the kids'", ny()).title, "pick up the kids");
+}
+
 // "a couple days" is two, as "a couple of days" is; "in a few days" says no number: a problem, never a guess
 // (both stayed in the title, with no due date, at high confidence).
 TEST(ChatParser, ACoupleIsTwoAndAFewIsNotGuessed) {
