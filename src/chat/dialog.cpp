@@ -1520,7 +1520,7 @@ bool proposable(const Reading& r) {
     if (p.starts_with("I can't ")) return false;
   // A repeating task needs its first due date: without one, "yes" could only fail.
   if (r.intent == Intent::create) return !r.title.empty() && (!r.recurrence || r.due_at);
-  if (r.intent == Intent::list) return true;
+  if (r.intent == Intent::list) return r.query.has_value();  // none: nothing to look for ("when is !!!?")
   if (!names_a_task(r.intent) || r.target.empty()) return false;
   if (r.intent == Intent::update)  // an update that changes something
     return !r.title.empty() || r.due_at || r.shift || r.priority || !r.tags.empty() || r.recurrence;
@@ -1591,6 +1591,11 @@ void clarify(Step& s) {
       say(s, p + ".");
       return;
     }
+  if (r.intent == Intent::list && !r.query) {  // "when is !!!?", "is ??? done?": a question about nothing
+    ask(s,
+        "What should I look for (" + problems + ")? Name the task, e.g. \u201cwhen is the dentist?\u201d.");
+    return;
+  }
   if (r.problems.empty()) {
     ask(s,
         "I'm not sure what you mean. Try \u201cBuy milk tomorrow at 5pm\u201d, \u201cwhat's due this "

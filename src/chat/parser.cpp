@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -150,6 +151,15 @@ unsigned weekday_range(string_view w) {
     if (d == b) break;
   }
   return mask;
+}
+
+// Whether `s` holds a letter, a digit or a character beyond ASCII (an emoji names a task too): "...", "?!",
+// "'" do not.
+bool has_text(string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x80 || std::isalnum(c);
+  });
 }
 
 class Parser {
@@ -4015,10 +4025,28 @@ void Parser::finish_list() {
   }
   if (rule_) problem("a recurrence in a list request");
   // "show tasks matching 🎂", "tasks that match report": the words after it are the search
+  std::size_t subject = n_;  // where the words naming what to look for start, if the request has them
   for (std::size_t i = 1; i < n_; ++i)
     if (free_in(i, {"matching", "match", "matches"}) &&
-        in(low(i - 1), {"tasks", "task", "todos", "that", "which"}))
+        in(low(i - 1), {"tasks", "task", "todos", "that", "which"})) {
       take(i, i + 1, std::nullopt);
+      subject = i + 1;
+    }
+  // "when is the dentist?", "is the report done?", "find 🎂" name what to look for
+  if (cmd_b_ > cmd_a_ && in(low(cmd_a_), {"when", "when's", "whens", "is", "are", "find", "search", "look"}))
+    subject = std::min(subject, cmd_b_);
+  // ... and with no letter, digit or emoji in it ("when is !!!?", "is ??? done?", "when is ...?") they name
+  // nothing: no list of urgent or done tasks, no search for ".", but a question
+  bool nothing = subject < n_;
+  for (std::size_t i = subject; nothing && i < n_; ++i)
+    nothing = !has_text(t_[i].raw) ||
+              in(low(i), {"the", "my", "a", "tasks", "task", "todos", "done", "finished", "completed",
+                          "complete", "overdue", "late", "due", "open", "pending"});
+  // (the question mark that ends the question names nothing: "when is?" asks about nothing yet)
+  const std::size_t end = t_[n_ - 1].punct && t_[n_ - 1].low == "?" ? n_ - 1 : n_;
+  bool punct_only = false;
+  for (std::size_t i = subject; nothing && i < end; ++i)
+    punct_only = punct_only || !has_text(t_[i].raw);
   // filler words; what is left is a search
   for (std::size_t i = 0; i < n_; ++i) {
     if (free_in(
@@ -4056,7 +4084,10 @@ void Parser::finish_list() {
       problem("unread date words in the list request " + quote(i, i + 1));
       break;
     }
-  r_.query = std::move(q);
+  if (punct_only)
+    problem("nothing to look for " + quote(subject, n_));
+  else
+    r_.query = std::move(q);
   r_.due_at.reset();
   r_.all_day = false;
   r_.recurrence.reset();
@@ -4198,6 +4229,7 @@ Reading Parser::run() {
       strip_word_back(rest,
                       {"to my list", "to the list", "to my todo list", "to my to-do list", "to my tasks"});
       r_.title = clean_title(std::move(rest));
+      if (!has_text(r_.title)) r_.title.clear();  // "...", "?!", "'' tomorrow": no title, as "!!" has none
       if (r_.title.empty()) problem("no title");
       break;
     }
@@ -4275,6 +4307,7 @@ Reading Parser::run() {
         take(split, split + 1, SpanKind::command);
         r_.target = clean_target(residual(0, split));
         r_.title = clean_title(residual(split + 1));
+        if (!has_text(r_.title)) r_.title.clear();
         if (r_.title.empty()) problem("no new title");
       } else {
         // "tag groceries with home": the words after the last "with"/"as" are tags
@@ -4445,6 +4478,11 @@ bool asks_for_a_list(const Reading& r) {
       i += k;
       continue;
     }
+    // "tasks matching report", "tasks that match report": the rest is what to look for
+    if (noun &&
+        (in(w, {"matching", "match", "matches"}) ||
+         (in(w, {"that", "which"}) && i + 1 < words.size() && in(words[i + 1], {"match", "matches"}))))
+      return true;
     if (in(w, {"tasks", "todos", "to-dos", "overdue"}))
       noun = true;
     else if (!in(w, {"my", "all", "the", "any", "open", "pending", "remaining", "unfinished", "outstanding",

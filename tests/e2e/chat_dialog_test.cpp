@@ -2163,6 +2163,34 @@ TEST_F(ChatDialogTest, ASearchWithoutLettersFindsTheTitlesHoldingIt) {
   EXPECT_EQ(tasks_of(u).size(), 2u) << "no task added";
 }
 
+// A question or a search about punctuation alone ("when is !!!?", "is ??? done?", "when is ...?") asks what
+// to look for: it listed the urgent tasks, the done ones, or searched for ".". A title of punctuation alone
+// ("...", "?!") adds no task; "tasks matching report" lists, never adds "tasks matching report".
+TEST_F(ChatDialogTest, PunctuationAloneNamesNothing) {
+  auto u = user();
+  create_task(u.client, {{"title", "write report"}, {"priority", "urgent"}});
+  const std::string done = create_task(u.client, "file taxes")["id"];
+  ASSERT_EQ(u.client.post("/api/v1/tasks/" + done + "/complete").status, 200);
+  for (const char* message : {"when is !!!?", "is ??? done?", "when is ...?"}) {
+    SCOPED_TRACE(message);
+    const auto r = say(u, message);
+    EXPECT_EQ(r["actions"], json::array()) << r;
+    EXPECT_TRUE(r["needs_clarification"].get<bool>()) << r;
+    EXPECT_EQ(r["options"], json::array()) << r;
+    EXPECT_EQ(r["reply"].get<std::string>().rfind("What should I look for (nothing to look for", 0), 0u) << r;
+  }
+  for (const char* message : {"...", "?!", "!!!???..."}) {
+    const auto r = say(u, message);
+    EXPECT_EQ(r["actions"], json::array()) << message << ": " << r;
+    EXPECT_TRUE(r["needs_clarification"].get<bool>()) << message << ": " << r;
+  }
+  const auto matching = say(u, "tasks matching report");
+  EXPECT_EQ(matching["intent"], "list") << matching;
+  ASSERT_EQ(matching["actions"].size(), 1u) << matching;
+  EXPECT_EQ(matching["actions"][0]["task"]["title"], "write report") << matching;
+  EXPECT_EQ(tasks_of(u).size(), 2u) << "no task added";
+}
+
 // Unicode spaces between words separate them: the date is read, and the title is single-spaced.
 TEST_F(ChatDialogTest, UnicodeSpacesSeparateWords) {
   auto u = user();

@@ -2205,6 +2205,53 @@ TEST(ChatParser, SingleQuotesStayBalanced) {
   EXPECT_EQ(parse("pick up the kids'", ny()).title, "pick up the kids");
 }
 
+// A title of punctuation alone is no title, as "!!" alone has none ("..." was a task ".", "!!!???..." an
+// urgent
+// "." at 0.85); an emoji is one.
+TEST(ChatParser, PunctuationAloneIsNoTitle) {
+  for (const char* text : {"...", "?!", "'' tomorrow", "!!!???...", "!!", "- ..."}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, "") << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_EQ(r.problems[0], "no title") << text;
+  }
+  expect_plain_title("\U0001F382");
+  const auto rename = parse("rename gym to ...", ny());
+  EXPECT_EQ(rename.title, "");
+  EXPECT_LT(rename.confidence, 0.7);
+}
+
+// A question or a search about punctuation alone names nothing to look for ("when is !!!?" listed the urgent
+// tasks, "is ??? done?" the done ones, "when is ...?" searched for "."): a problem and no query, so that the
+// dialog asks. "tasks matching report" (no command word) is a search, not a new task.
+TEST(ChatParser, ASearchForPunctuationAloneNamesNothing) {
+  for (const char* text :
+       {"when is !!!?", "is ??? done?", "when is ...?", "find ...", "show tasks matching !!!"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::list) << text;
+    EXPECT_FALSE(r.query.has_value()) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_TRUE(r.problems[0].starts_with("nothing to look for")) << text << ": " << r.problems[0];
+  }
+  for (const auto& [text, q] : {std::pair{"when is \U0001F382?", "\U0001F382"},
+                                {"is \U0001F382 done?", "\U0001F382"},
+                                {"tasks matching report", "report"},
+                                {"tasks that match report", "report"},
+                                {"when is the dentist?", "dentist"}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::list) << text;
+    ASSERT_TRUE(r.query.has_value()) << text;
+    EXPECT_EQ(r.query->q.value_or(""), q) << text;
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  const auto all = parse("what's due today?", ny());
+  ASSERT_TRUE(all.query.has_value());
+  EXPECT_GE(all.confidence, 0.7);
+}
+
 // "a couple days" is two, as "a couple of days" is; "in a few days" says no number: a problem, never a guess
 // (both stayed in the title, with no due date, at high confidence).
 TEST(ChatParser, ACoupleIsTwoAndAFewIsNotGuessed) {
