@@ -218,18 +218,35 @@ class Parser {
   }
   // The tokens of a list item's marker at the start: a bullet ("-", "*", "+", "•") or a number ("1.", "2)"),
   // then a box ("[ ]", "[x]"), either or both; 0 when there is none.
-  std::size_t list_marker() const {
+  std::size_t list_marker(std::size_t at = 0) const {
     const auto punct = [&](std::size_t i, string_view p) { return i < n_ && t_[i].punct && t_[i].low == p; };
-    std::size_t i = 0;
-    if (n_ > 0 && !t_[0].punct && in(low(0), {"-", "*", "+", "\u2022"}))
-      i = 1;
-    else if (n_ > 1 && all_digits(low(0)) && low(0).size() <= 3 && (punct(1, ".") || punct(1, ")")))
-      i = 2;
+    std::size_t i = at;
+    if (at < n_ && !t_[at].punct && in(low(at), {"-", "*", "+", "\u2022"}))
+      i = at + 1;
+    else if (at + 1 < n_ && all_digits(low(at)) && low(at).size() <= 3 &&
+             (punct(at + 1, ".") || punct(at + 1, ")")))
+      i = at + 2;
     if (punct(i, "[")) {
       const std::size_t x = i + 1 < n_ && !t_[i + 1].punct && low(i + 1) == "x" ? i + 2 : i + 1;
       if (punct(x, "]")) i = x + 1;
     }
     return i;
+  }
+  // Whether token k starts a line: the first one, or one after a line break ('\n', '\r', NEL U+0085, the
+  // separators U+2028/U+2029).
+  bool line_start(std::size_t k) const {
+    if (k == 0) return true;
+    const string_view gap = text_.substr(t_[k - 1].end, t_[k].begin - t_[k - 1].end);
+    return gap.find_first_of("\n\r") != string_view::npos || gap.find("\u0085") != string_view::npos ||
+           gap.find("\u2028") != string_view::npos || gap.find("\u2029") != string_view::npos;
+  }
+  // How many lines of the message start with a list marker: "- buy milk\n- buy eggs" is a list pasted from
+  // notes, several tasks.
+  std::size_t listed_lines() const {
+    std::size_t lines = 0;
+    for (std::size_t k = 0; k < n_; ++k)
+      if (line_start(k) && list_marker(k) > k) ++lines;
+    return lines;
   }
   std::size_t last_free() const {
     for (std::size_t i = n_; i > 0; --i)
@@ -610,9 +627,10 @@ class Parser {
   bool untag_ = false;  // "remove tag X from Y", "untag Y X": not something the dialog can do  // read again
                         // as a list: "tasks due this week" had no command word
   bool update_like_ = false;
-  bool mover_ = false;       // a verb that moves a task: "by 2 days" after it is a shift
-  bool bring_ = false;       // "bring/pull X forward": forward is earlier
-  bool after_date_ = false;  // "pay bill after friday": due the day after a date
+  bool mover_ = false;          // a verb that moves a task: "by 2 days" after it is a shift
+  bool bring_ = false;          // "bring/pull X forward": forward is earlier
+  bool after_date_ = false;     // "pay bill after friday": due the day after a date
+  bool several_lines_ = false;  // "- buy milk\n- buy eggs": a pasted list, several tasks
   // "2 days before due date" without "remind me": a reminder only when the task has a due date
   std::size_t due_ref_a_ = 0, due_ref_b_ = 0, due_ref_offset_ = 0;  // offset SIZE_MAX: none ("6 months")
   std::string due_ref_problem_;  // "6 months before": unreadable as a reminder, if the task has a due date
@@ -3349,6 +3367,18 @@ void Parser::detect_command() {
   // emails" adds that task). A ticked box ("- [x] buy milk") is added open too, which the reading says: a
   // problem, so that the dialog asks first.
   if (const std::size_t k = list_marker()) {
+    // "- buy milk\n- buy eggs\n- call mom tomorrow": several tasks, which one message cannot add (they were
+    // one task "buy milk - buy eggs - call mom" due tomorrow); refused, never one merged title
+    if (k < n_ && listed_lines() >= 2) {
+      std::size_t end = k + 1;
+      while (end < n_ && !line_start(end))
+        ++end;
+      problem(
+          "I can't add several tasks from one message: send each line of the list as a message of its own, "
+          "e.g. " +
+          quote(k, end));
+      several_lines_ = true;
+    }
     take(0, k, std::nullopt);
     const std::size_t f = first_free();
     if (f == n_) return;  // the marker alone: no task (unknown)
@@ -4231,6 +4261,13 @@ Reading Parser::run() {
       r_.title = clean_title(std::move(rest));
       if (!has_text(r_.title)) r_.title.clear();  // "...", "?!", "'' tomorrow": no title, as "!!" has none
       if (r_.title.empty()) problem("no title");
+      if (several_lines_) {  // never the lines of a list merged into one task
+        r_.title.clear();
+        r_.due_at.reset();
+        r_.all_day = false;
+        r_.reminders.clear();
+        r_.recurrence.reset();
+      }
       break;
     }
     case Intent::add_reminder: {

@@ -2191,6 +2191,19 @@ TEST_F(ChatDialogTest, PunctuationAloneNamesNothing) {
   EXPECT_EQ(tasks_of(u).size(), 2u) << "no task added";
 }
 
+// A list pasted from notes ("- buy milk\n- buy eggs\n- call mom tomorrow") is refused, saying to send each
+// line: it was one task "buy milk - buy eggs - call mom" due tomorrow.
+TEST_F(ChatDialogTest, APastedListIsRefusedNotMerged) {
+  auto u = user();
+  const auto r = say(u, "- buy milk\n- buy eggs\n- call mom tomorrow");
+  EXPECT_EQ(r["actions"], json::array()) << r;
+  EXPECT_EQ(r["options"], json::array()) << r;
+  EXPECT_EQ(r["reply"].get<std::string>().rfind("I can't add several tasks from one message", 0), 0u) << r;
+  const auto yes = say(u, "yes");
+  EXPECT_EQ(yes["actions"], json::array()) << yes;
+  EXPECT_EQ(tasks_of(u).size(), 0u) << "no task added";
+}
+
 // Unicode spaces between words separate them: the date is read, and the title is single-spaced.
 TEST_F(ChatDialogTest, UnicodeSpacesSeparateWords) {
   auto u = user();

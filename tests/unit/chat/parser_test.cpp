@@ -2252,6 +2252,24 @@ TEST(ChatParser, ASearchForPunctuationAloneNamesNothing) {
   EXPECT_GE(all.confidence, 0.7);
 }
 
+// A list pasted from notes, several lines each with a list marker, is several tasks, which one message cannot
+// add: refused ("I can't …", so that the dialog says so), never one task "buy milk - buy eggs - call mom" due
+// tomorrow at 0.85. One marked line, or lines without markers, read as before.
+TEST(ChatParser, APastedListOfSeveralLinesIsNoOneTask) {
+  for (const char* text : {"- buy milk\n- buy eggs\n- call mom tomorrow", "1. buy milk\r\n2. buy eggs",
+                           "- [ ] buy milk\n- [ ] eggs", "* buy milk\u2028* eggs"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.title, "") << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_TRUE(r.problems[0].starts_with("I can't add several tasks from one message")) << r.problems[0];
+  }
+  EXPECT_NE(parse("- buy milk\n- buy eggs", ny()).problems[0].find("'buy milk'"), std::string::npos);
+  expect_dated({"- call mom tomorrow", "call mom", "2026-03-05T05:00:00Z"});
+  expect_plain_title("buy milk - buy eggs");
+}
+
 // "a couple days" is two, as "a couple of days" is; "in a few days" says no number: a problem, never a guess
 // (both stayed in the title, with no due date, at high confidence).
 TEST(ChatParser, ACoupleIsTwoAndAFewIsNotGuessed) {
