@@ -631,6 +631,7 @@ class Parser {
   bool bring_ = false;          // "bring/pull X forward": forward is earlier
   bool after_date_ = false;     // "pay bill after friday": due the day after a date
   bool several_lines_ = false;  // "- buy milk\n- buy eggs": a pasted list, several tasks
+  std::string cant_;            // "snooze the dentist": what the dialog cannot do, said instead of a task
   // "2 days before due date" without "remind me": a reminder only when the task has a due date
   std::size_t due_ref_a_ = 0, due_ref_b_ = 0, due_ref_offset_ = 0;  // offset SIZE_MAX: none ("6 months")
   std::string due_ref_problem_;  // "6 months before": unreadable as a reminder, if the task has a due date
@@ -3753,6 +3754,43 @@ void Parser::detect_command() {
       return;
     }
   }
+  // "snooze dentist by 10 minutes", "skip gym today", "stop call mom" ask for what the dialog does not do
+  // (snooze a reminder, skip one occurrence of a series) or for a stop of a series: never a confident task
+  // "snooze dentist by 10 minutes". Snoozing is refused ("I can't …", the dialog says it); skipping too when
+  // the words name a task of the user's; "stop X" naming one is offered as "stop repeating X". Otherwise
+  // they may start a title ("skip rope", "stop smoking"): low confidence, asked. "stop by the bank" is one.
+  if (in(w, {"snooze", "skip", "stop"}) && free(s) && free(s + 1)) {
+    std::size_t a = s + 1;
+    if (free_in(a, {"the", "my", "this", "that"}) && title_end(a) == a) ++a;
+    const bool names_task = title_end(a) > a;
+    if (w == "snooze") {
+      r_.intent = Intent::create;
+      conf_ = 0.85;
+      cant_ = "I can't snooze a reminder in chat: snooze it from its notification or in the app (" +
+              quote(s, n_) + ")";
+      return;
+    }
+    if (w == "skip" && names_task) {
+      r_.intent = Intent::create;
+      conf_ = 0.85;
+      cant_ = "I can't skip one occurrence of a task in chat: skip it in the app, or say \u201ccomplete " +
+              std::string(text_.substr(t_[a].begin, t_[title_end(a) - 1].end - t_[a].begin)) + "\u201d (" +
+              quote(s, n_) + ")";
+      return;
+    }
+    if (w == "stop" && names_task) {
+      cmd(1, Intent::stop_recurring, 0.9);
+      problem("'stop' read as stop repeating");
+      return;
+    }
+    if (!free_in(s + 1, {"by", "at", "in", "over", "off", "for", "to", "on", "and", "with"})) {
+      r_.intent = Intent::create;
+      conf_ = 0.85;
+      problem("a new task, or " + std::string(w == "skip" ? "skip" : "stop repeating") +
+              " a task of yours? " + quote(s, n_));
+      return;
+    }
+  }
   // make X … : recurring / not recurring / priority / otherwise a create ("make dinner")
   if (in(w, {"make", "set"}) && free(s)) {
     const std::size_t rep = find({"repeat", "recur", "recurring", "repeating"});
@@ -4261,7 +4299,8 @@ Reading Parser::run() {
       r_.title = clean_title(std::move(rest));
       if (!has_text(r_.title)) r_.title.clear();  // "...", "?!", "'' tomorrow": no title, as "!!" has none
       if (r_.title.empty()) problem("no title");
-      if (several_lines_) {  // never the lines of a list merged into one task
+      if (!cant_.empty()) problem(cant_);
+      if (several_lines_ || !cant_.empty()) {  // never the lines of a list merged into one task
         r_.title.clear();
         r_.due_at.reset();
         r_.all_day = false;

@@ -2204,6 +2204,34 @@ TEST_F(ChatDialogTest, APastedListIsRefusedNotMerged) {
   EXPECT_EQ(tasks_of(u).size(), 0u) << "no task added";
 }
 
+// "stop call mom", "snooze the dentist reminder", "skip gym today" were new tasks titled so. "stop" before a
+// task of the user's is offered as stop repeating it ("yes" stops it); snoozing and skipping are refused,
+// saying where to do them. No task is added.
+TEST_F(ChatDialogTest, SnoozeSkipAndStopAreNoNewTasks) {
+  auto u = user();
+  const std::string mom = create_task(
+      u.client,
+      {{"title", "call mom"}, {"due_at", "2030-06-02T17:00:00Z"}, {"recurrence", "FREQ=WEEKLY"}})["id"];
+  create_task(u.client, {{"title", "dentist"}, {"due_at", "2030-06-04T17:00:00Z"}});
+  create_task(u.client, {{"title", "gym"}, {"due_at", "2030-06-04T17:00:00Z"}, {"recurrence", "FREQ=DAILY"}});
+  const auto stop = say(u, "stop call mom");
+  EXPECT_EQ(stop["actions"], json::array()) << stop;
+  EXPECT_EQ(stop["options"], json({"yes", "no"})) << stop;
+  EXPECT_NE(stop["reply"].get<std::string>().find("stop repeating \u201ccall mom\u201d"), std::string::npos)
+      << stop;
+  const auto yes = say(u, "yes", stop["conversation_id"]);
+  ASSERT_EQ(yes["actions"].size(), 1u) << yes;
+  EXPECT_TRUE(u.client.get("/api/v1/tasks/" + mom).json()["recurrence"].is_null()) << yes;
+  for (const char* message :
+       {"snooze the dentist reminder", "snooze dentist by 10 minutes", "skip gym today"}) {
+    const auto r = say(u, message);
+    EXPECT_EQ(r["actions"], json::array()) << message << ": " << r;
+    EXPECT_EQ(r["options"], json::array()) << message << ": " << r;
+    EXPECT_EQ(r["reply"].get<std::string>().rfind("I can't s", 0), 0u) << message << ": " << r;
+  }
+  EXPECT_EQ(tasks_of(u).size(), 3u) << "no task added";
+}
+
 // Unicode spaces between words separate them: the date is read, and the title is single-spaced.
 TEST_F(ChatDialogTest, UnicodeSpacesSeparateWords) {
   auto u = user();

@@ -2270,6 +2270,38 @@ TEST(ChatParser, APastedListOfSeveralLinesIsNoOneTask) {
   expect_plain_title("buy milk - buy eggs");
 }
 
+// "snooze dentist by 10 minutes", "skip gym today", "stop call mom" were confident new tasks ("snooze the
+// dentist reminder" even lost "reminder"). Snoozing is refused; skipping too, for a task of the user's;
+// "stop" before a task of the user's is offered as stop repeating; otherwise they are asked about. "stop by
+// the bank" is a task.
+TEST(ChatParser, SnoozeSkipAndStopAreNoConfidentTasks) {
+  const std::vector<std::string> titles = {"gym", "call mom", "dentist"};
+  auto ctx = ny();
+  ctx.titles = &titles;
+  for (const char* text : {"snooze dentist by 10 minutes", "snooze the dentist reminder", "skip gym today"}) {
+    for (const auto& c : {ny(), ctx}) {
+      const auto r = parse(text, c);
+      if (std::string_view(text).starts_with("skip") && c.titles == nullptr) continue;
+      EXPECT_EQ(r.title, "") << text;
+      EXPECT_FALSE(r.due_at.has_value()) << text;
+      EXPECT_LT(r.confidence, 0.7) << text;
+      ASSERT_FALSE(r.problems.empty()) << text;
+      EXPECT_TRUE(r.problems.back().starts_with("I can't s")) << text << ": " << r.problems.back();
+    }
+  }
+  const auto stop = parse("stop call mom", ctx);
+  EXPECT_EQ(stop.intent, Intent::stop_recurring);
+  EXPECT_EQ(stop.target, "call mom");
+  EXPECT_LT(stop.confidence, 0.7);
+  for (const char* text : {"stop call mom", "skip gym today", "stop smoking"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+  }
+  expect_dated({"stop by the bank tomorrow", "stop by the bank", "2026-03-05T05:00:00Z"});
+  EXPECT_EQ(parse("stop", ny()).intent, Intent::deny);
+}
+
 // "a couple days" is two, as "a couple of days" is; "in a few days" says no number: a problem, never a guess
 // (both stayed in the title, with no due date, at high confidence).
 TEST(ChatParser, ACoupleIsTwoAndAFewIsNotGuessed) {
