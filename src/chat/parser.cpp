@@ -739,6 +739,29 @@ class Parser {
   // They go back to the name (before the dates are read, so that no due date comes from them) and the update
   // stays what it was, with a problem: the name was not seen whole. (With a recurrence after that word too,
   // the update keeps the problem alone, below.)
+  // "oil change every 3 months or 3000 miles": a recurrence with another measure joined by "or" is read, and
+  // its words stay in the title with the measure ("oil change or 3000 miles" lost them).
+  void recurrence_or_measure() {
+    for (const Span& sp : spans_) {
+      if (sp.kind != SpanKind::recurrence) continue;
+      std::size_t k = 0;
+      while (k < n_ && t_[k].begin < sp.end)
+        ++k;
+      if (!(k > 0 && t_[k - 1].end == sp.end && free_is(k, "or") && free(k + 1) &&
+            low(k + 1).find_first_of("0123456789") == 0))
+        continue;
+      std::size_t unit = k + 2;  // after the amount, its digit groups too ("5,000 km")
+      while (unit + 1 < n_ && t_[unit].punct && t_[unit].low == "," && t_[unit].begin == t_[unit - 1].end &&
+             t_[unit + 1].begin == t_[unit].end && all_digits(low(unit + 1)))
+        unit += 2;
+      if (!(free(unit) && low(unit)[0] >= 'a' && low(unit)[0] <= 'z' && !unit_word(low(unit)) &&
+            !is_date_word(low(unit))))
+        continue;
+      for (std::size_t m = 0; m < k; ++m)
+        if (t_[m].begin >= sp.start) t_[m].used = false;
+      return;
+    }
+  }
   void recurrence_in_name() {
     if (r_.intent != Intent::update || !rule_ || name_b_ != name_a_ || cmd_b_ <= cmd_a_) return;
     std::size_t sep = cmd_b_;
@@ -1364,6 +1387,25 @@ std::size_t Parser::match_date(std::size_t i, DatePart& d, bool& bad) {
       set(monday + days(6));
       return 1;
     }
+  }
+  // "mid-month", "mid month": the 15th of this month, or of the next once passed; "mid-march", "mid march
+  // [2027]": March 15, this year's or, once passed, next year's
+  if (w == "mid-month" || w == "midmonth" || (w == "mid" && free_is(i + 1, "month"))) {
+    const local_days fifteenth = add_months_first(today, 0) + days(14);
+    set(fifteenth >= today ? fifteenth : add_months_first(today, 1) + days(14));
+    return w == "mid" ? 2 : 1;
+  }
+  if (const int m = w.starts_with("mid-")       ? month_word(w.substr(4))
+                    : w == "mid" && free(i + 1) ? month_word(low(i + 1))
+                                                : 0) {
+    std::size_t k = w == "mid" ? 2 : 1;
+    int year = year_of(today);
+    const bool year_given = free(i + k) && all_digits(low(i + k)) && low(i + k).size() == 4;
+    if (year_given) year = std::stoi(std::string(low(i + k)));
+    local_days day = *make_date(year, m, 15);
+    if (!year_given && day < today) day = *make_date(year + 1, m, 15);
+    set(day);
+    return k + (year_given ? 1 : 0);
   }
   if (std::size_t k = match_month_day(i, d, bad)) return k;
   // 2026-03-05
@@ -4198,6 +4240,7 @@ Reading Parser::run() {
     protect_work_name();
     if (r_.intent != Intent::unknown) {
       extract();
+      recurrence_or_measure();
       recurrence_in_name();
       if (list_) {
         finish_list();

@@ -2302,6 +2302,29 @@ TEST(ChatParser, SnoozeSkipAndStopAreNoConfidentTasks) {
   EXPECT_EQ(parse("stop", ny()).intent, Intent::deny);
 }
 
+// "mid-month" is the 15th (this month's, or the next's once passed), "mid march" March 15; they stayed in the
+// title with no date. A recurrence with another measure joined by "or" stays in the title whole ("oil change
+// every 3 months or 3000 miles" was "oil change or 3000 miles").
+TEST(ChatParser, MidMonthAndARecurrenceOrAMeasure) {
+  for (const Dated& c : {Dated{"pay gas bill mid-month", "pay gas bill", "2026-03-15T04:00:00Z"},
+                         Dated{"pay gas bill by mid month", "pay gas bill", "2026-03-15T04:00:00Z"},
+                         Dated{"pay rent mid march", "pay rent", "2026-03-15T04:00:00Z"},
+                         Dated{"trip mid-february", "trip", "2027-02-15T05:00:00Z"},
+                         Dated{"trip mid feb 2027", "trip", "2027-02-15T05:00:00Z"}})
+    expect_dated(c);
+  expect_dated({"pay gas bill mid-month", "pay gas bill", "2026-04-15T04:00:00Z"},
+               ny("2026-03-20T15:00:00Z"));
+  expect_plain_title("mid year review");
+  for (const char* text :
+       {"oil change every 3 months or 3000 miles", "rotate tires every 6 months or 5,000 km"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.title, text);
+    ASSERT_TRUE(r.recurrence.has_value()) << text;
+    EXPECT_EQ(r.recurrence->rfind("FREQ=MONTHLY;INTERVAL=", 0), 0u) << *r.recurrence;
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+}
+
 // "a couple days" is two, as "a couple of days" is; "in a few days" says no number: a problem, never a guess
 // (both stayed in the title, with no due date, at high confidence).
 TEST(ChatParser, ACoupleIsTwoAndAFewIsNotGuessed) {
