@@ -733,16 +733,13 @@ class Parser {
         return sp.kind == SpanKind::command && sp.start == t_[cmd_a_].begin;
       });
   }
-  // "change priority of weekly report to urgent", "tag weekly report with finance", "move weekly report to
-  // monday" with no task "weekly report" known: recurrence words between the command and the word that starts
-  // the change ("to", "as", "with", "for", "into") are the name's, never a new schedule nobody asked for.
-  // They go back to the name (before the dates are read, so that no due date comes from them) and the update
-  // stays what it was, with a problem: the name was not seen whole. (With a recurrence after that word too,
-  // the update keeps the problem alone, below.)
-  // "oil change every 3 months or 3000 miles": a recurrence with another measure joined by "or" is read, and
-  // its words stay in the title with the measure ("oil change or 3000 miles" lost them).
+  // "oil change every 3 months or 3000 miles": a recurrence with another measure joined by "or" (whichever
+  // comes first) is no rule a task can have (it repeats by time only): the words stay in the title whole
+  // ("oil change or 3000 miles" lost them), as a problem, so that the dialog asks.
   void recurrence_or_measure() {
-    for (const Span& sp : spans_) {
+    if (!rule_) return;
+    for (std::size_t s = 0; s < spans_.size(); ++s) {
+      const Span sp = spans_[s];
       if (sp.kind != SpanKind::recurrence) continue;
       std::size_t k = 0;
       while (k < n_ && t_[k].begin < sp.end)
@@ -757,11 +754,25 @@ class Parser {
       if (!(free(unit) && low(unit)[0] >= 'a' && low(unit)[0] <= 'z' && !unit_word(low(unit)) &&
             !is_date_word(low(unit))))
         continue;
+      std::size_t a = k;
       for (std::size_t m = 0; m < k; ++m)
-        if (t_[m].begin >= sp.start) t_[m].used = false;
+        if (t_[m].begin >= sp.start) {
+          t_[m].used = false;
+          a = std::min(a, m);
+        }
+      problem("a repeat by time or by another measure " + quote(a, unit + 1) +
+              ": a task repeats by time only (say " + quote(a, k) + " alone to repeat it)");
+      spans_.erase(spans_.begin() + static_cast<std::ptrdiff_t>(s));
+      rule_.reset();
       return;
     }
   }
+  // "change priority of weekly report to urgent", "tag weekly report with finance", "move weekly report to
+  // monday" with no task "weekly report" known: recurrence words between the command and the word that starts
+  // the change ("to", "as", "with", "for", "into") are the name's, never a new schedule nobody asked for.
+  // They go back to the name (before the dates are read, so that no due date comes from them) and the update
+  // stays what it was, with a problem: the name was not seen whole. (With a recurrence after that word too,
+  // the update keeps the problem alone, below.)
   void recurrence_in_name() {
     if (r_.intent != Intent::update || !rule_ || name_b_ != name_a_ || cmd_b_ <= cmd_a_) return;
     std::size_t sep = cmd_b_;

@@ -2303,8 +2303,9 @@ TEST(ChatParser, SnoozeSkipAndStopAreNoConfidentTasks) {
 }
 
 // "mid-month" is the 15th (this month's, or the next's once passed), "mid march" March 15; they stayed in the
-// title with no date. A recurrence with another measure joined by "or" stays in the title whole ("oil change
-// every 3 months or 3000 miles" was "oil change or 3000 miles").
+// title with no date. A recurrence with another measure joined by "or" (whichever comes first), which no task
+// can repeat by, stays in the title whole, asked about ("oil change every 3 months or 3000 miles" was "oil
+// change or 3000 miles", every 3 months).
 TEST(ChatParser, MidMonthAndARecurrenceOrAMeasure) {
   for (const Dated& c : {Dated{"pay gas bill mid-month", "pay gas bill", "2026-03-15T04:00:00Z"},
                          Dated{"pay gas bill by mid month", "pay gas bill", "2026-03-15T04:00:00Z"},
@@ -2319,10 +2320,12 @@ TEST(ChatParser, MidMonthAndARecurrenceOrAMeasure) {
        {"oil change every 3 months or 3000 miles", "rotate tires every 6 months or 5,000 km"}) {
     const auto r = parse(text, ny());
     EXPECT_EQ(r.title, text);
-    ASSERT_TRUE(r.recurrence.has_value()) << text;
-    EXPECT_EQ(r.recurrence->rfind("FREQ=MONTHLY;INTERVAL=", 0), 0u) << *r.recurrence;
-    EXPECT_GE(r.confidence, 0.7) << text;
+    EXPECT_FALSE(r.recurrence.has_value()) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    ASSERT_EQ(r.problems.size(), 1u) << text;
+    EXPECT_TRUE(r.problems[0].starts_with("a repeat by time or by another measure 'every ")) << r.problems[0];
   }
+  EXPECT_EQ(parse("oil change every 3 months", ny()).recurrence.value_or(""), "FREQ=MONTHLY;INTERVAL=3");
 }
 
 // "a couple days" is two, as "a couple of days" is; "in a few days" says no number: a problem, never a guess
