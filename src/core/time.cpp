@@ -306,7 +306,8 @@ std::string rfc3339_problem(std::string_view s) {
   bool out_of_range = false;
   if (parse_rfc3339_impl(s, out_of_range)) return "";
   if (out_of_range)
-    return "must be an instant from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z (this one, in UTC, is not)";
+    return "must be an instant from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z (this one, in UTC, "
+           "is not)";
   return "must be an RFC 3339 date-time with an offset, e.g. 2026-03-05T09:00:00Z";
 }
 

@@ -585,8 +585,8 @@ TEST_F(RecurrenceTest, ASeriesRescheduleKeepsAnOccurrenceThatLeftTheSchedule) {
   ASSERT_EQ(kept.status, 200) << kept.describe();
   EXPECT_EQ(kept.json()["title"], "standup notes - keep");
   EXPECT_EQ(u.client.get(path_of(series[2]) + "/reminders").json()["items"].size(), 1u);
-  // The schedule from occurrence 1 at 10:00 is topped up to three open occurrences on the rule (0, 1 and a new
-  // one), numbered after the kept one.
+  // The schedule from occurrence 1 at 10:00 is topped up to three open occurrences on the rule (0, 1 and a
+  // new one), numbered after the kept one.
   const auto after = series_of(u.client, t["id"]);
   ASSERT_EQ(after.size(), 4u);
   EXPECT_EQ(after[2]["id"], series[2]["id"]);
