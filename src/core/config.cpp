@@ -40,6 +40,13 @@ std::uint64_t parse_uint(const std::string& v, std::uint64_t min, std::uint64_t 
   return n;
 }
 
+// A TCP port to connect to: digits only, 1 to 65535.
+bool is_port(std::string_view v) {
+  unsigned n = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  return !v.empty() && ec == std::errc() && end == v.data() + v.size() && n >= 1 && n <= 65535;
+}
+
 // A Kafka topic name: 1-249 of [a-zA-Z0-9._-].
 std::string topic(const std::string& v) {
   if (v.empty() || v.size() > 249)
@@ -253,11 +260,7 @@ std::string endpoint_problem(std::string_view hp, bool port_required) {
       return "a host of digits and dots is not an IPv4 address";
   }
   if (!has_port) return port_required ? "expected host:port" : "";
-  const bool digits =
-      !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos;
-  if (!digits || std::stoul(std::string(port)) < 1 || std::stoul(std::string(port)) > 65535)
-    return "a port is a number from 1 to 65535";
-  return "";
+  return is_port(port) ? "" : "a port is a number from 1 to 65535";
 }
 
 // KAFKA_BROKERS: host:port, comma-separated (spaces around an entry are allowed). An empty entry ("," or
@@ -313,11 +316,7 @@ void check_origin(const std::string& o) {
   const auto close = host_port.rfind(']');
   const auto colon = host_port.rfind(':');
   if (colon != std::string::npos && (close == std::string::npos || colon > close)) {
-    const std::string port = host_port.substr(colon + 1);
-    if (colon == 0 || port.empty() || port.size() > 5 ||
-        port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) == 0 ||
-        std::stoul(port) > 65535)
-      throw bad();
+    if (colon == 0 || !is_port(std::string_view(host_port).substr(colon + 1))) throw bad();
   }
 }
 
