@@ -276,10 +276,12 @@ cpu_ticks() {
   echo "${server:-0} $pg $(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)"
 }
 # What PostgreSQL wrote: WAL bytes since a fixed point (exact), commits in the todo database (statistics a backend
-# sends within a second or when it goes idle, so the last second of a run may be missing) and full-page images.
+# sends within a second or when it goes idle, so the last second of a run may be missing), full-page images, and
+# the WAL flushes to disk with the time they took (track_wal_io_timing; the WAL writer's and the backends').
 db_writes() {
   sql "SELECT pg_current_wal_lsn() - '0/0', (SELECT xact_commit FROM pg_stat_database WHERE datname = 'todo'),
-              (SELECT wal_fpi FROM pg_stat_wal)"
+              (SELECT wal_fpi FROM pg_stat_wal), (SELECT wal_sync FROM pg_stat_wal),
+              (SELECT round(wal_sync_time * 1000)::bigint FROM pg_stat_wal)"
 }
 
 run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
@@ -322,6 +324,12 @@ run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
       "machine $(((cpu1[2] - cpu0[2]) * tick_us / requests)) µs (all processes, wrk included)"
     awk -v r="$requests" -v wal=$((db1[0] - db0[0])) -v c=$((db1[1] - db0[1])) -v fpi=$((db1[2] - db0[2])) \
       'BEGIN { printf "   PostgreSQL a request: %.0f WAL bytes, %.2f full-page images, %.2f commits\n", wal / r, fpi / r, c / r }'
+    # A durable write is answered after the flush that holds its commit: each flush stops the clients whose
+    # writes it holds for its whole length, so with C connections and flushes back to back two consecutive
+    # flushes hold at most C writes between them: C / 2 writes a flush length is the most a second can hold.
+    local syncs=$((db1[3] - db0[3])) sync_us=$((db1[4] - db0[4]))
+    ((syncs > 0)) && awk -v r="$requests" -v n="$syncs" -v us="$sync_us" -v d="$dur" -v c="$CONNECTIONS" \
+      'BEGIN { printf "   WAL flushes: %.0f a second, %.2f ms each, %.1f requests a flush; at most %.0f writes a second fit %d connections (%d / 2 a flush length)\n", n / d, us / n / 1000, r / n, c / 2 / (us / n / 1e6), c, c }'
   fi
   P50[$name]=$(kv p50_ms)
   NOTE[$name]=""

@@ -141,6 +141,7 @@ pg_start() {  # pg_start MAX_CONNECTIONS [SETTING…]
     "synchronous_commit = on"
     "full_page_writes = on"
     "autovacuum = on"
+    "track_wal_io_timing = on"
     "$@"
     "logging_collector = off"
     "log_min_messages = warning"
