@@ -1249,11 +1249,13 @@ void do_undo(Step& s) {
       auto t = find_task(s, entry);
       if (!t) return;
       const bool reopen = type == "complete";
-      const Task u = reopen ? svc::reopen(s.w, s.actor, t->id) : svc::complete(s.w, s.actor, t->id);
-      if (t->version == entry.value("version", 0)) {
-        rebase(s, t->id, entry.value("version_before", 0), t->id, u.version);
-        rebase_created(s, t->id, entry.value("version_before", 0), u.version);
-      }
+      // Only as the completion (or reopening) left it, as an update's undo: a task changed since (reopened,
+      // renamed, moved elsewhere) is a conflict, "changed since", and stays as it is.
+      const std::int64_t expected = entry.value("version", 0);
+      const Task u =
+          reopen ? svc::reopen(s.w, s.actor, t->id, expected) : svc::complete(s.w, s.actor, t->id, expected);
+      rebase(s, t->id, entry.value("version_before", 0), t->id, u.version);
+      rebase_created(s, t->id, entry.value("version_before", 0), u.version);
       add_action(s, reopen ? "reopen" : "complete", u);
       const std::string kept = reopen ? remove_created(s, entry) : std::string();
       say(s, "Undone: " + in_quotes(u.title) + (reopen ? " is open again." : " is done again.") + kept);

@@ -827,6 +827,55 @@ TEST_F(ChatDialogTest, UndoFollowsItsOwnChanges) {
   EXPECT_TRUE(task_titled(u, "Sort the mail").is_null());
 }
 
+// Undo of a completion or a reopening checks the task's version, as the undo of an update does: a task
+// changed elsewhere since (its description edited, reopened and completed again, renamed) is left as it is,
+// "changed since" (it was reopened, or completed, over the change unseen).
+TEST_F(ChatDialogTest, UndoOfACompleteOrReopenRefusesAChangeMadeElsewhere) {
+  auto u = user();
+  const auto plants = create_task(u.client, {{"title", "Water plants"}, {"due_at", "2030-05-01T10:00:00Z"}});
+  const std::string path = "/api/v1/tasks/" + plants["id"].get<std::string>();
+  const auto done = say(u, "done with water plants");
+  const std::string conv = done["conversation_id"];
+  ASSERT_EQ(u.client.get(path).json()["status"], "done") << done;
+  const auto edited = u.client.patch(path, {{"description", "the ferns too"}});
+  ASSERT_EQ(edited.status, 200) << edited.describe();
+  const auto refused = say(u, "undo", conv);
+  EXPECT_EQ(refused["actions"], json::array()) << refused;
+  EXPECT_NE(refused["reply"].get<std::string>().find("was changed since"), std::string::npos) << refused;
+  auto now = u.client.get(path).json();
+  EXPECT_EQ(now["status"], "done") << now;
+  EXPECT_EQ(now["description"], "the ferns too") << now;
+  EXPECT_EQ(now["version"], edited.json()["version"]) << now;
+
+  // Reopened and completed again elsewhere: the same status, another version; undo leaves it done.
+  const auto again = say(u, "reopen water plants", conv);
+  ASSERT_EQ(again["actions"].size(), 1u) << again;
+  ASSERT_EQ(u.client.post(path + "/complete", json::object()).status, 200);
+  const auto second = say(u, "undo", conv);
+  EXPECT_EQ(second["actions"], json::array()) << second;
+  EXPECT_NE(second["reply"].get<std::string>().find("was changed since"), std::string::npos) << second;
+  EXPECT_EQ(u.client.get(path).json()["status"], "done");
+
+  // A reopening undone after a rename elsewhere: refused, the task stays open with its new title.
+  const auto reopened = say(u, "reopen water plants", conv);
+  ASSERT_EQ(reopened["actions"].size(), 1u) << reopened;
+  ASSERT_EQ(u.client.patch(path, {{"title", "Water the plants"}}).status, 200);
+  const auto third = say(u, "undo", conv);
+  EXPECT_EQ(third["actions"], json::array()) << third;
+  EXPECT_NE(third["reply"].get<std::string>().find("was changed since"), std::string::npos) << third;
+  now = u.client.get(path).json();
+  EXPECT_EQ(now["status"], "open") << now;
+  EXPECT_EQ(now["title"], "Water the plants") << now;
+
+  // Unchanged since: undo acts.
+  const auto last = say(u, "done with water the plants", conv);
+  ASSERT_EQ(last["actions"].size(), 1u) << last;
+  const auto undone = say(u, "undo", conv);
+  ASSERT_EQ(undone["actions"].size(), 1u) << undone;
+  EXPECT_EQ(undone["actions"][0]["type"], "reopen") << undone;
+  EXPECT_EQ(u.client.get(path).json()["status"], "open");
+}
+
 TEST_F(ChatDialogTest, UndoWalksBackThroughADelete) {
   // create → priority → tag → delete → undo ×4: the re-created task takes the changes below it back one by
   // one (it used to answer "no longer exists" after the first, the entries below keeping the old id).
