@@ -858,11 +858,22 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
   }
   // The first occurrence: the reading's when the task has no date; else the day and time the message gives
   // ("every friday at 10am" on a task due Wednesday 16:00 → the next Friday 10:00), each part it does not
-  // give taken from the task ("every monday" keeps its 16:00, "daily at 7am" its date).
+  // give taken from the task ("every monday" keeps its 16:00, "daily at 7am" its date). The rule runs in the
+  // task's own timezone, which counts its days and its time of day: the day and the time said are read there
+  // ("every friday at 10am" from Tokyo on a Los Angeles task is Friday 10:00 in Los Angeles; read in Tokyo,
+  // it was Thursday 17:00 there, a first occurrence on a Thursday before Fridays at 17:00).
+  const auto* zone = own_zone(task, s.turn.zone);
+  const auto there = [&](Instant said, bool day_only) {  // the user's day (and time) said, in `zone`
+    if (zone == s.turn.zone && !day_only) return said;
+    const auto local = detail::to_local(s.turn.zone, said);
+    const auto day = std::chrono::floor<date::days>(local);
+    const auto minute = std::chrono::floor<std::chrono::minutes>(local - day);
+    return detail::wall_to_instant(zone, day, day_only ? 0 : static_cast<int>(minute.count()));
+  };
   std::optional<Instant> first = task.due_at;
   bool all_day = task.all_day;
   if (r.due_at && !task.due_at) {
-    first = r.due_at;
+    first = there(*r.due_at, r.all_day);
     all_day = r.all_day;
   } else if (r.due_at) {
     const std::string& rule = *r.recurrence;
@@ -872,27 +883,32 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
     for (const auto& sp : r.spans)
       names_day = names_day || sp.kind == SpanKind::date;
     if (names_day && !r.all_day) {
-      first = r.due_at;
+      first = there(*r.due_at, false);
       all_day = false;
     } else if (names_day && task.all_day) {
       // the day said ("every friday": the user's next Friday), as that day in the all-day task's own timezone
-      first = detail::wall_to_instant(
-          day_zone(task, s.turn.zone),
-          std::chrono::floor<date::days>(detail::to_local(s.turn.zone, *r.due_at)), 0);
+      first = there(*r.due_at, true);
     } else if (names_day) {
       // the day said (the user's next Friday) at the task's time of day, both in the task's own timezone,
       // where the rule's days are counted: the first occurrence on the weekday of all the others
-      first = day_at_time(*r.due_at, *task.due_at, own_zone(task, s.turn.zone), s.turn.zone);
+      first = day_at_time(*r.due_at, *task.due_at, zone, s.turn.zone);
     } else if (!r.all_day) {
-      first = day_at_time(*task.due_at, *r.due_at, s.turn.zone, day_zone(task, s.turn.zone));
+      // the task's day there at the time said there
+      const auto local = detail::to_local(s.turn.zone, *r.due_at);
+      const auto minute =
+          std::chrono::floor<std::chrono::minutes>(local - std::chrono::floor<date::days>(local));
+      first =
+          detail::wall_to_instant(zone, std::chrono::floor<date::days>(detail::to_local(zone, *task.due_at)),
+                                  static_cast<int>(minute.count()));
       all_day = false;
     }
-    if (!all_day && first != task.due_at && *first < s.turn.now) {  // a part from the task made it past
-      ask(s, "When is the first " + in_quotes(task.title) + " due? " + when(*first, false, s.turn.zone) +
-                 " has passed; say it with the day and the time, for example \u201cmake " + task.title +
-                 " recurring every Monday at 9am\u201d.");
-      return;
-    }
+  }
+  if (r.due_at && !all_day && first != task.due_at &&
+      *first < s.turn.now) {  // a part from the task made it past
+    ask(s, "When is the first " + in_quotes(task.title) + " due? " + when(*first, false, s.turn.zone) +
+               " has passed; say it with the day and the time, for example \u201cmake " + task.title +
+               " recurring every Monday at 9am\u201d.");
+    return;
   }
   nlohmann::json patch = {{"recurrence", *r.recurrence}, {"recurrence_mode", mode_name(r.recurrence_mode)}};
   nlohmann::json before = {
@@ -910,10 +926,11 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
   text += " (" + *r.recurrence + ")";
   if (moved) {
     // A timed task of another zone: said there, where its rule's days are ("every friday": Friday there).
-    const auto* zone = own_zone(task, s.turn.zone);
     const bool elsewhere = !all_day && zone != s.turn.zone;
     text += ", first due " + when(*first, all_day, all_day || elsewhere ? zone : s.turn.zone) +
             (elsewhere ? " (" + task.timezone + ")" : std::string());
+    if (elsewhere && r.due_at && !r.all_day)  // the time said was read there, not in the user's zone
+      text += ". The time is " + task.timezone + "'s, the task's time zone, where it repeats";
   }
   do_patch(s, task, patch, before, text + ".");
 }

@@ -2012,6 +2012,53 @@ TEST_F(ChatDialogTest, ADaySaidForATimedTaskOfAnotherZoneIsItsDayThere) {
     EXPECT_EQ(local_weekday_time("America/Los_Angeles", o), "Fri 20:00") << next.body;
 }
 
+// The time said with a rule is read in the task's zone, where the rule runs, as its day is: "every friday at
+// 10am" from Tokyo on a Los Angeles task was Friday 10:00 in Tokyo, Thursday 17:00 in Los Angeles: a first
+// occurrence on Thursday, then Fridays at 17:00 (two weekdays, and not the hour said). So for a task without
+// a date ("every monday at 7am") and for a rule without a day ("daily at 7am": the task's day there).
+TEST_F(ChatDialogTest, ATimeSaidWithARuleForATaskOfAnotherZoneIsItsTimeThere) {
+  auto traveller = user({{"timezone", "America/Los_Angeles"}});
+  const auto gym = say(traveller, "gym every tuesday at 8pm");
+  ASSERT_EQ(gym["actions"].size(), 1u) << gym;
+  const std::string gym_path = "/api/v1/tasks/" + gym["actions"][0]["task"]["id"].get<std::string>();
+  const auto yoga = say(traveller, "yoga");
+  ASSERT_EQ(yoga["actions"].size(), 1u) << yoga;
+  const std::string yoga_path = "/api/v1/tasks/" + yoga["actions"][0]["task"]["id"].get<std::string>();
+  const auto swim = create_task(traveller.client, {{"title", "swim"},
+                                                   {"due_at", "2030-05-07T03:00:00Z"},  // Mon May 6, 20:00
+                                                   {"timezone", "America/Los_Angeles"}});
+  ASSERT_EQ(traveller.client.patch("/api/v1/me", {{"timezone", "Asia/Tokyo"}}).status, 200);
+
+  const auto friday = say(traveller, "make gym recurring every friday at 10am");
+  ASSERT_EQ(friday["actions"].size(), 1u) << friday;
+  const auto g = traveller.client.get(gym_path).json();
+  EXPECT_EQ(g["recurrence"], "FREQ=WEEKLY;BYDAY=FR") << g;
+  EXPECT_EQ(local_weekday_time("America/Los_Angeles", g["due_at"]), "Fri 10:00") << g;
+  const std::string reply = friday["reply"];
+  EXPECT_NE(reply.find("10:00 AM (America/Los_Angeles)"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("the task's time zone"), std::string::npos) << reply;
+  const auto next = traveller.client.get(gym_path + "/occurrences?count=4");
+  ASSERT_EQ(next.status, 200) << next.body;
+  ASSERT_EQ(next.json()["occurrences"].size(), 4u) << next.body;
+  for (const auto& o : next.json()["occurrences"])
+    EXPECT_EQ(local_weekday_time("America/Los_Angeles", o), "Fri 10:00") << next.body;
+
+  const auto monday = say(traveller, "make yoga recurring every monday at 7am");
+  ASSERT_EQ(monday["actions"].size(), 1u) << monday;
+  const auto y = traveller.client.get(yoga_path).json();
+  EXPECT_EQ(local_weekday_time("America/Los_Angeles", y["due_at"]), "Mon 07:00") << y;
+  const auto mondays = traveller.client.get(yoga_path + "/occurrences?count=3");
+  ASSERT_EQ(mondays.status, 200) << mondays.body;
+  for (const auto& o : mondays.json()["occurrences"])
+    EXPECT_EQ(local_weekday_time("America/Los_Angeles", o), "Mon 07:00") << mondays.body;
+
+  const auto daily = say(traveller, "make swim recurring daily at 7am");
+  ASSERT_EQ(daily["actions"].size(), 1u) << daily;
+  const auto w = traveller.client.get("/api/v1/tasks/" + swim["id"].get<std::string>()).json();
+  EXPECT_EQ(w["recurrence"], "FREQ=DAILY") << w;
+  EXPECT_EQ(instant_us(w["due_at"]), instant_us(json("2030-05-06T14:00:00Z"))) << w;  // May 6, 07:00 there
+}
+
 // A choice ("the first one", "2") given to a yes/no question does not fit: it says so and the question stays
 // open (it was dropped, and the reply claimed there was no open question).
 TEST_F(ChatDialogTest, AChoiceToAYesNoQuestionKeepsTheQuestion) {
