@@ -631,6 +631,7 @@ class Parser {
   bool bring_ = false;          // "bring/pull X forward": forward is earlier
   bool after_date_ = false;     // "pay bill after friday": due the day after a date
   bool several_lines_ = false;  // "- buy milk\n- buy eggs": a pasted list, several tasks
+  bool no_rule_due_ = false;    // "gym every monday or tuesday at 7am": no rule, and so no due date
   std::string cant_;            // "snooze the dentist": what the dialog cannot do, said instead of a task
   // "2 days before due date" without "remind me": a reminder only when the task has a due date
   std::size_t due_ref_a_ = 0, due_ref_b_ = 0, due_ref_offset_ = 0;  // offset SIZE_MAX: none ("6 months")
@@ -733,6 +734,23 @@ class Parser {
         return sp.kind == SpanKind::command && sp.start == t_[cmd_a_].begin;
       });
   }
+  // The "or" right after recurrence span `sp` ("every monday or …"), or 0 when none follows it.
+  std::size_t or_after(const Span& sp) const {
+    std::size_t k = 0;
+    while (k < n_ && t_[k].begin < sp.end)
+      ++k;
+    return k > 0 && t_[k - 1].end == sp.end && free_is(k, "or") && k + 1 < n_ ? k : 0;
+  }
+  // Gives span `sp`'s words before token k back to the title; its first word.
+  std::size_t unread(const Span& sp, std::size_t k) {
+    std::size_t a = k;
+    for (std::size_t m = 0; m < k; ++m)
+      if (t_[m].begin >= sp.start) {
+        t_[m].used = false;
+        a = std::min(a, m);
+      }
+    return a;
+  }
   // "oil change every 3 months or 3000 miles": a recurrence with another measure joined by "or" (whichever
   // comes first) is no rule a task can have (it repeats by time only): the words stay in the title whole
   // ("oil change or 3000 miles" lost them), as a problem, so that the dialog asks.
@@ -741,12 +759,8 @@ class Parser {
     for (std::size_t s = 0; s < spans_.size(); ++s) {
       const Span sp = spans_[s];
       if (sp.kind != SpanKind::recurrence) continue;
-      std::size_t k = 0;
-      while (k < n_ && t_[k].begin < sp.end)
-        ++k;
-      if (!(k > 0 && t_[k - 1].end == sp.end && free_is(k, "or") && free(k + 1) &&
-            low(k + 1).find_first_of("0123456789") == 0))
-        continue;
+      const std::size_t k = or_after(sp);
+      if (!(k > 0 && free(k + 1) && low(k + 1).find_first_of("0123456789") == 0)) continue;
       std::size_t unit = k + 2;  // after the amount, its digit groups too ("5,000 km")
       while (unit + 1 < n_ && t_[unit].punct && t_[unit].low == "," && t_[unit].begin == t_[unit - 1].end &&
              t_[unit + 1].begin == t_[unit].end && all_digits(low(unit + 1)))
@@ -754,16 +768,62 @@ class Parser {
       if (!(free(unit) && low(unit)[0] >= 'a' && low(unit)[0] <= 'z' && !unit_word(low(unit)) &&
             !is_date_word(low(unit))))
         continue;
-      std::size_t a = k;
-      for (std::size_t m = 0; m < k; ++m)
-        if (t_[m].begin >= sp.start) {
-          t_[m].used = false;
-          a = std::min(a, m);
-        }
+      const std::size_t a = unread(sp, k);
       problem("a repeat by time or by another measure " + quote(a, unit + 1) +
               ": a task repeats by time only (say " + quote(a, k) + " alone to repeat it)");
       spans_.erase(spans_.begin() + static_cast<std::ptrdiff_t>(s));
       rule_.reset();
+      return;
+    }
+  }
+  // "gym every monday or tuesday", "every monday, wednesday or friday", "every day or two", "every month or
+  // so": a recurrence and another day or amount joined by "or" says no set days, which a rule needs ("gym or"
+  // was a task every Monday, the other day lost). No rule: refused with a pointer (the dialog says it and
+  // offers nothing), the words kept in the title, no due date from them.
+  void recurrence_or_alternative() {
+    if (!rule_) return;
+    for (std::size_t s = 0; s < spans_.size(); ++s) {
+      const Span sp = spans_[s];
+      if (sp.kind != SpanKind::recurrence) continue;
+      const std::size_t k = or_after(sp);
+      if (k == 0 || t_[k + 1].punct) continue;
+      // The other one read as a date or a recurrence of its own ("or tuesday", "or every tuesday") is no
+      // date either: back to the title.
+      const std::size_t other = static_cast<std::size_t>(
+          std::find_if(spans_.begin(), spans_.end(),
+                       [&](const Span& o) {
+                         return o.start == t_[k + 1].begin &&
+                                (o.kind == SpanKind::date || o.kind == SpanKind::recurrence);
+                       }) -
+          spans_.begin());
+      const string_view w = low(k + 1);  // another day or amount, not another thing ("or get evicted")
+      if (other == spans_.size() &&
+          !(free(k + 1) &&
+            ((w[0] >= '0' && w[0] <= '9') || number_word(w) || ordinal_word(w) || unit_word(w) ||
+             (is_date_word(w) && !is_range_word(w)) || in(w, {"so", "every", "each", "on"}))))
+        continue;
+      std::size_t alt = k + 1;  // its last word: "or every tuesday", "or on tuesdays"
+      if (other < spans_.size()) {
+        while (alt + 1 < n_ && t_[alt + 1].end <= spans_[other].end)
+          ++alt;
+        for (std::size_t m = k + 1; m <= alt; ++m)
+          t_[m].used = false;
+        spans_.erase(spans_.begin() + static_cast<std::ptrdiff_t>(other));
+        if (other < s) --s;
+      } else if (in(low(alt), {"every", "each", "on"}) && free(alt + 1)) {
+        ++alt;
+      }
+      const std::size_t a = unread(sp, k);
+      const bool day = weekday_word(low(alt), true) >= 0;
+      // one said with "and" instead, as a pointer: "every monday and tuesday"
+      const std::string both = std::string(text_.substr(t_[a].begin, t_[k - 1].end - t_[a].begin)) + " and " +
+                               std::string(text_.substr(t_[k + 1].begin, t_[alt].end - t_[k + 1].begin));
+      problem("I can't repeat a task " + quote(a, alt + 1) +
+              ": a task repeats on set days, not on one or another (say which, e.g. " + quote(a, k) +
+              (day ? ", or all of them, '" + both + "')" : ")"));
+      spans_.erase(spans_.begin() + static_cast<std::ptrdiff_t>(s));
+      rule_.reset();
+      no_rule_due_ = true;
       return;
     }
   }
@@ -4252,6 +4312,7 @@ Reading Parser::run() {
     if (r_.intent != Intent::unknown) {
       extract();
       recurrence_or_measure();
+      recurrence_or_alternative();
       recurrence_in_name();
       if (list_) {
         finish_list();
@@ -4548,6 +4609,10 @@ Reading Parser::run() {
   // A question is never a confident create: "should I call bob?" may be a task, or may ask about one.
   if (r_.intent == Intent::create && t_[n_ - 1].punct && t_[n_ - 1].low == "?")
     problem("a question, not a task to add");
+  if (no_rule_due_) {  // a date or time with the rule refused is no single task's ("... or tuesday at 7am")
+    r_.due_at.reset();
+    r_.all_day = false;
+  }
   double c = conf_;
   if (!r_.problems.empty()) c = std::min(c, 0.4);
   if (r_.intent == Intent::unknown) c = 0.0;

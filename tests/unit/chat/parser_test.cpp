@@ -2733,5 +2733,34 @@ TEST(ChatParser, ASpanOfDaysIsDueOnItsFirstDay) {
   EXPECT_LT(back.confidence, 0.7);
 }
 
+// A recurrence joined by "or" to another day or amount says no set days ("gym every monday or tuesday" was a
+// confident task "gym or" every Monday, the Tuesday lost): refused with a pointer, the words kept in the
+// title, no rule and no due date; "or" before another thing is the title's.
+TEST(ChatParser, ARecurrenceOrAnotherDayIsRefused) {
+  for (const char* text :
+       {"gym every monday or tuesday", "gym every monday or tuesday at 7am",
+        "gym every monday or every tuesday", "gym every monday, wednesday or friday",
+        "work out every day or two", "gym every monday or so", "water plants every week or 2"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    EXPECT_FALSE(r.recurrence.has_value()) << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    EXPECT_EQ(std::string(text).find(r.title), 0u) << text << ": " << r.title;
+    EXPECT_GT(r.title.size(), std::string_view("gym every monday").size()) << r.title;
+    ASSERT_FALSE(r.problems.empty()) << text;
+    EXPECT_TRUE(r.problems.back().starts_with("I can't repeat a task 'every ")) << r.problems.back();
+  }
+  const auto days = parse("gym every monday or tuesday", ny());
+  EXPECT_EQ(days.title, "gym every monday or tuesday");
+  EXPECT_NE(days.problems.back().find("'every monday and tuesday'"), std::string::npos)
+      << days.problems.back();
+  const auto thing = parse("coffee or tea every morning", ny());
+  EXPECT_EQ(thing.recurrence.value_or(""), "FREQ=DAILY");
+  EXPECT_EQ(thing.title, "coffee or tea");
+  EXPECT_GE(thing.confidence, 0.7);
+  EXPECT_EQ(parse("pay rent every month or get evicted", ny()).recurrence.value_or(""), "FREQ=MONTHLY");
+}
+
 }  // namespace
 }  // namespace todo::chat
