@@ -639,6 +639,8 @@ class Parser {
   // "take pill 1 hour before bed tonight": the amount counts from an event the words name (bed), not from the
   // task's due date: the title's, unless the message gives the event's time ("before dinner at 6pm")
   bool due_ref_event_ = false;
+  std::string
+      unknown_event_;  // "remind me to check in 24 hours before flight": 'flight', whose time is not given
   // "remind me the night before": that part of the day (minute) the day before the due day
   int part_before_ = kNoTime;
   std::size_t part_before_a_ = 0;
@@ -2420,13 +2422,17 @@ bool Parser::slots_at(std::size_t i) {
       // months before trip", "pack for trip the day before" may count from a date the message does not give
       // (the bill's, the meeting's, the trip's): without a due date of the task's own, the words are the
       // title's (finish_dates), and an amount no reminder can be ("6 months") is no problem there
-      const bool ref = a == i && !remind_lead_ && !reminder_mode_ && r_.intent == Intent::create && !odd &&
-                       n <= 100000 && !due_ref_b_;
+      // "remind me to check in 24 hours before flight": so are the amount and an event after "remind me to
+      // X" (they were a reminder a day before a task "check in flight"): a reminder before the flight needs
+      // its time
+      const bool event = e == i + k + 1 && before_event(e - 1);
+      const bool ref = a == i && !reminder_mode_ && r_.intent == Intent::create && !odd && n <= 100000 &&
+                       !due_ref_b_ && (!remind_lead_ || (event && first_free() < i));
       if (ref) {
         due_ref_a_ = a;
         due_ref_b_ = e;
         due_ref_offset_ = unit != 0 ? offsets_.size() : SIZE_MAX;
-        due_ref_event_ = e == i + k + 1 && before_event(e - 1);
+        due_ref_event_ = event;
       }
       if (odd || unit == 0 || n > 100000) {
         (ref ? due_ref_problem_ : r_.problems.emplace_back()) = "unreadable reminder " + quote(i, e);
@@ -3173,6 +3179,11 @@ void Parser::finish_dates() {
   if (due_ref_b_ > due_ref_a_ && (!r_.due_at || (due_ref_event_ && !event_time))) {
     // "pay credit card 2 days before due date": the title's
     give_back(due_ref_a_, due_ref_b_);
+    if (remind_lead_ && due_ref_event_ && !r_.due_at) {  // "remind me to check in 24 hours before flight"
+      std::size_t m = due_ref_b_;
+      if (free_in(m, {"the", "my", "your", "his", "her", "our", "their", "a", "an"})) ++m;
+      unknown_event_ = quote(due_ref_b_, std::min(m + 1, n_));
+    }
     if (due_ref_offset_ < offsets_.size())
       offsets_.erase(offsets_.begin() + static_cast<std::ptrdiff_t>(due_ref_offset_));
   } else if (!due_ref_problem_.empty()) {
@@ -4407,7 +4418,10 @@ Reading Parser::run() {
         // "remind me to X at T": a task due at T with a reminder at the due time (PT0S)
         if (r_.due_at && offsets_.empty() && r_.reminders.empty() && !reminder_passed_)
           r_.reminders.push_back(Reminder{std::chrono::seconds(0), std::nullopt});
-        if (!r_.due_at) problem("no time for the reminder");
+        if (!r_.due_at)
+          problem(unknown_event_.empty() ? std::string("no time for the reminder")
+                                         : "no time for the reminder: when is " + unknown_event_ +
+                                               "? (say its day and time too)");
       }
       strip_word_back(rest,
                       {"to my list", "to the list", "to my todo list", "to my to-do list", "to my tasks"});

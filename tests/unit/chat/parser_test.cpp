@@ -2762,5 +2762,47 @@ TEST(ChatParser, ARecurrenceOrAnotherDayIsRefused) {
   EXPECT_EQ(parse("pay rent every month or get evicted", ny()).recurrence.value_or(""), "FREQ=MONTHLY");
 }
 
+// "remind me to X <amount> before <event>" with no time for the event: the words stay in the title whole, as
+// without "remind me" ("check in 24 hours before flight"), and the reminder has no time, which the problem
+// asks for (it was a confident reminder a day before a task "check in flight"). With the event's time, the
+// reminder counts back from it; with only a day of the task's own ("tonight"), it reminds at the due time.
+TEST(ChatParser, ARemindMeBeforeAnEventWithoutItsTimeAsksForIt) {
+  for (const auto& [text, title, event] :
+       std::initializer_list<std::tuple<const char*, const char*, const char*>>{
+           {"remind me to check in 24 hours before flight", "check in 24 hours before flight", "'flight'"},
+           {"remind me to call mom 30 minutes before the meeting", "call mom 30 minutes before the meeting",
+            "'the meeting'"},
+           {"remind me to check in for flight 24 hours before departure",
+            "check in for flight 24 hours before departure", "'departure'"},
+           {"remind me to renew passport 6 months before trip", "renew passport 6 months before trip",
+            "'trip'"}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, title) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    EXPECT_TRUE(r.reminders.empty()) << text;
+    ASSERT_EQ(r.problems.size(), 1u) << text;
+    EXPECT_EQ(r.problems[0],
+              "no time for the reminder: when is " + std::string(event) + "? (say its day and time too)");
+  }
+  const auto pill = parse("remind me to take pill 1 hour before bed tonight", ny());
+  EXPECT_EQ(pill.title, "take pill 1 hour before bed");
+  EXPECT_EQ(format_rfc3339(pill.due_at.value_or(Instant{})), "2026-03-05T01:00:00Z");  // tonight 20:00
+  ASSERT_EQ(pill.reminders.size(), 1u);
+  EXPECT_EQ(pill.reminders[0].before_due, std::chrono::seconds(0));
+  const auto timed = parse("remind me to check in 24 hours before flight on friday at 9am", ny());
+  EXPECT_EQ(format_rfc3339(timed.due_at.value_or(Instant{})), "2026-03-06T14:00:00Z");
+  ASSERT_EQ(timed.reminders.size(), 1u);
+  EXPECT_EQ(timed.reminders[0].before_due, std::chrono::seconds(86400));
+  // a reminder on a task named after "before", and one before the task's own due time, as they were
+  const auto dentist = parse("remind me 30 minutes before the dentist", ny());
+  EXPECT_EQ(dentist.intent, Intent::add_reminder);
+  EXPECT_EQ(dentist.target, "dentist");
+  const auto bob = parse("remind me to call bob 30 minutes before", ny());
+  EXPECT_EQ(bob.intent, Intent::add_reminder);
+  EXPECT_EQ(bob.target, "call bob");
+}
+
 }  // namespace
 }  // namespace todo::chat
