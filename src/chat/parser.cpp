@@ -248,6 +248,57 @@ class Parser {
       if (line_start(k) && list_marker(k) > k) ++lines;
     return lines;
   }
+  // "buy milk\ncall mom\npay rent": lines without markers pasted as one message, each with words of the
+  // title (not "dentist\nfriday 3pm", whose second line is its date). A line that continues the one before
+  // (it starts with a joining word, "call plumber\nabout the sink", or the one before ends with one or a
+  // comma) is one with it. Several such lines, each short (up to 8 words, not a sentence ended by "."), are
+  // several tasks: refused as a marked list is; a longer one is a note on the task, whose words would all be
+  // its title: asked (a problem). Called on a create's reading, once the dates and the rest are read.
+  void pasted_lines() {
+    static constexpr std::size_t kShortLine = 8;
+    const auto joins = [](string_view w) {
+      return is_prep(w) ||
+             in(w, {"and", "or", "but", "so", "to", "about", "with", "of", "in", "&", "then", "because"});
+    };
+    std::size_t lines = 0, first_a = n_, first_b = n_;
+    bool long_line = false;
+    for (std::size_t a = 0; a < n_;) {
+      std::size_t b = a + 1;  // the line [a, b), continued lines included
+      while (b < n_ && (!line_start(b) || joins(low(b)) || joins(low(b - 1)) ||
+                        (t_[b - 1].punct && t_[b - 1].low == ",")))
+        ++b;
+      std::size_t words = 0;
+      bool title = false;
+      for (std::size_t k = a; k < b; ++k) {
+        words += t_[k].punct ? 0 : 1;
+        title = title || free(k);
+      }
+      if (title) {
+        ++lines;
+        long_line = long_line || words > kShortLine || (t_[b - 1].punct && t_[b - 1].low == ".");
+        if (first_a == n_) {
+          first_a = a;
+          first_b = b;
+        }
+      }
+      a = b;
+    }
+    if (lines < 2) return;
+    if (long_line) {
+      problem("a message of several lines, read as one task");
+      return;
+    }
+    several_tasks(first_a, first_b);
+  }
+  // Several tasks in one message, which the dialog cannot add: refused, the words [a, b) of one as an
+  // example.
+  void several_tasks(std::size_t a, std::size_t b) {
+    problem(
+        "I can't add several tasks from one message: send each line of the list as a message of its own, "
+        "e.g. " +
+        quote(a, b));
+    several_lines_ = true;
+  }
   std::size_t last_free() const {
     for (std::size_t i = n_; i > 0; --i)
       if (free(i - 1)) return i - 1;
@@ -3498,11 +3549,7 @@ void Parser::detect_command() {
       std::size_t end = k + 1;
       while (end < n_ && !line_start(end))
         ++end;
-      problem(
-          "I can't add several tasks from one message: send each line of the list as a message of its own, "
-          "e.g. " +
-          quote(k, end));
-      several_lines_ = true;
+      several_tasks(k, end);
     }
     take(0, k, std::nullopt);
     const std::size_t f = first_free();
@@ -4429,6 +4476,7 @@ Reading Parser::run() {
       if (!has_text(r_.title)) r_.title.clear();  // "...", "?!", "'' tomorrow": no title, as "!!" has none
       if (r_.title.empty()) problem("no title");
       if (!cant_.empty()) problem(cant_);
+      if (!several_lines_) pasted_lines();
       if (several_lines_ || !cant_.empty()) {  // never the lines of a list merged into one task
         r_.title.clear();
         r_.due_at.reset();

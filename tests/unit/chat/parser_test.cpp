@@ -143,11 +143,14 @@ TEST(ChatParser, AnAmountWrittenOddlyIsAProblemNotATitle) {
   EXPECT_TRUE(ok.problems.empty());
 }
 
-// A title is one line: a tab or a line break in the message is a space in the title (a 422 otherwise).
+// A title is one line: a tab or a line break in the message is a space in the title (a 422 otherwise). (Two
+// lines of title words are two tasks, refused: a line break in a title joins a line that continues the one
+// before.)
 TEST(ChatParser, TabsAndLineBreaksInATitleAreSpaces) {
   EXPECT_EQ(parse("buy\tbread tomorrow", ny()).title, "buy bread");
-  EXPECT_EQ(parse("line one\nline two", ny()).title, "line one line two");
-  EXPECT_EQ(parse("buy eggs\u2028 \r\n milk", ny()).title, "buy eggs milk");
+  EXPECT_EQ(parse("call the plumber\nabout the sink", ny()).title, "call the plumber about the sink");
+  EXPECT_EQ(parse("buy eggs\u2028 \r\n and milk", ny()).title, "buy eggs and milk");
+  EXPECT_EQ(parse("line one\nline two", ny()).title, "");
 }
 
 TEST(ChatParser, SpansAreInCodePointsForNonAsciiText) {
@@ -1114,10 +1117,19 @@ TEST(ChatParser, UnicodeSpacesSeparateWords) {
     EXPECT_EQ(format_rfc3339(*dentist.due_at), "2026-03-06T20:00:00Z") << s;  // Friday 15:00 EST
     EXPECT_GE(dentist.confidence, 0.7) << s;
     const auto milk = parse("buy" + s + "milk" + s + "tomorrow", ny());
-    EXPECT_EQ(milk.title, "buy milk") << s;  // a title is single-spaced
-    ASSERT_TRUE(milk.due_at.has_value()) << s;
-    EXPECT_EQ(format_rfc3339(*milk.due_at), "2026-03-05T05:00:00Z") << s;
-    EXPECT_TRUE(milk.all_day) << s;
+    if (sep == std::string_view("\u2028") || sep == std::string_view("\u2029") ||
+        sep == std::string_view("\u0085")) {  // a line break: "buy" and "milk" are two lines, two tasks
+      EXPECT_EQ(milk.title, "") << s;
+      EXPECT_FALSE(milk.due_at.has_value()) << s;
+      EXPECT_TRUE(!milk.problems.empty() &&
+                  milk.problems[0].starts_with("I can't add several tasks from one message"))
+          << s;
+    } else {
+      EXPECT_EQ(milk.title, "buy milk") << s;  // a title is single-spaced
+      EXPECT_TRUE(milk.due_at.has_value()) << s;
+      EXPECT_EQ(format_rfc3339(milk.due_at.value_or(Instant{})), "2026-03-05T05:00:00Z") << s;
+      EXPECT_TRUE(milk.all_day) << s;
+    }
     const std::string ann_text = "meet Ann at 5" + s + "pm tomorrow";
     const auto ann = parse(ann_text, ny());
     EXPECT_EQ(ann.title, "meet Ann") << s;
@@ -2802,6 +2814,39 @@ TEST(ChatParser, ARemindMeBeforeAnEventWithoutItsTimeAsksForIt) {
   const auto bob = parse("remind me to call bob 30 minutes before", ny());
   EXPECT_EQ(bob.intent, Intent::add_reminder);
   EXPECT_EQ(bob.target, "call bob");
+}
+
+// Lines without list markers pasted as one message are several tasks when two or more hold title words and
+// each is short: refused as a marked list is ("buy milk\ncall mom\npay rent" was one task "buy milk call mom
+// pay rent"). A line that is only a date, or one that continues the line before, is one task with it; a long
+// line, a note, is asked about (its words would all be the title).
+TEST(ChatParser, UnmarkedLinesAreSeveralTasks) {
+  for (const char* text :
+       {"buy milk\ncall mom\npay rent", "buy milk\r\ncall mom tomorrow", "milk\neggs\nbread",
+        "groceries:\nmilk\neggs", "remind me to buy milk\ncall mom at 5pm", "buy milk\n\ncall mom\n"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, "") << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    EXPECT_TRUE(r.reminders.empty()) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    EXPECT_TRUE(std::any_of(r.problems.begin(), r.problems.end(), [](const std::string& p) {
+      return p.starts_with("I can't add several tasks from one message: send each line");
+    })) << text;
+  }
+  EXPECT_NE(parse("buy milk\ncall mom\npay rent", ny()).problems.back().find("e.g. 'buy milk'"),
+            std::string::npos);
+  expect_dated({"dentist\nfriday at 3pm", "dentist", "2026-03-06T20:00:00Z"});
+  expect_dated({"call the plumber tomorrow at 9am\nabout the leaking sink",
+                "call the plumber about the leaking sink", "2026-03-05T14:00:00Z"});
+  expect_dated(
+      {"buy milk,\neggs and bread tomorrow at 9am", "buy milk, eggs and bread", "2026-03-05T14:00:00Z"});
+  const auto note =
+      parse("call the plumber tomorrow at 9am\nThe kitchen sink is leaking again and the floor is wet", ny());
+  EXPECT_EQ(note.title, "call the plumber The kitchen sink is leaking again and the floor is wet");
+  EXPECT_LT(note.confidence, 0.7);
+  ASSERT_EQ(note.problems.size(), 1u);
+  EXPECT_EQ(note.problems[0], "a message of several lines, read as one task");
 }
 
 }  // namespace
