@@ -2328,6 +2328,47 @@ TEST_F(ChatDialogTest, SnoozeSkipAndStopAreNoNewTasks) {
   EXPECT_EQ(tasks_of(u).size(), 3u) << "no task added";
 }
 
+// Readings the dialog must not act on with confidence: pasted lines without markers (one task "buy milk call
+// mom pay rent"), a recurrence "or" another day (a task "gym or" every Monday), and a reminder before an
+// event whose time is not given (a reminder a day before a task "check in flight"). The first two are refused
+// with a pointer and "yes" adds nothing; the last asks when the flight is, offering the words whole as a
+// task.
+TEST_F(ChatDialogTest, UnsoundReadingsAreRefusedOrAsked) {
+  auto u = user();
+  const auto lines = say(u, "buy milk\ncall mom\npay rent");
+  const std::string conv = lines["conversation_id"];
+  EXPECT_EQ(lines["actions"], json::array()) << lines;
+  EXPECT_EQ(lines["options"], json::array()) << lines;
+  EXPECT_EQ(lines["reply"].get<std::string>().rfind("I can't add several tasks from one message", 0), 0u)
+      << lines;
+  EXPECT_EQ(say(u, "yes", conv)["actions"], json::array());
+
+  const auto gym = say(u, "gym every monday or tuesday", conv);
+  EXPECT_EQ(gym["actions"], json::array()) << gym;
+  EXPECT_EQ(gym["options"], json::array()) << gym;
+  const std::string why = gym["reply"];
+  EXPECT_EQ(why.rfind("I can't repeat a task 'every monday or tuesday'", 0), 0u) << why;
+  EXPECT_NE(why.find("'every monday and tuesday'"), std::string::npos) << why;
+  EXPECT_EQ(say(u, "yes", conv)["actions"], json::array());
+  EXPECT_EQ(tasks_of(u).size(), 0u) << "no task added";
+
+  const auto flight = say(u, "remind me to check in 24 hours before flight", conv);
+  EXPECT_EQ(flight["actions"], json::array()) << flight;
+  EXPECT_TRUE(flight["needs_clarification"].get<bool>()) << flight;
+  const std::string asked = flight["reply"];
+  EXPECT_NE(asked.find("when is 'flight'?"), std::string::npos) << asked;
+  EXPECT_NE(asked.find("create \u201ccheck in 24 hours before flight\u201d, with no due date?"),
+            std::string::npos)
+      << asked;
+  const auto yes = say(u, "yes", conv);
+  ASSERT_EQ(yes["actions"].size(), 1u) << yes;
+  const auto task = task_titled(u, "check in 24 hours before flight");
+  ASSERT_FALSE(task.is_null()) << tasks_of(u);
+  EXPECT_TRUE(task["due_at"].is_null()) << task;
+  EXPECT_EQ(reminders_of(u, task["id"]).size(), 0u);
+  EXPECT_EQ(tasks_of(u).size(), 1u);
+}
+
 // Unicode spaces between words separate them: the date is read, and the title is single-spaced.
 TEST_F(ChatDialogTest, UnicodeSpacesSeparateWords) {
   auto u = user();
