@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Chat parser benchmark: parses per second on one core and the per-message p50/p99 over the phrasing corpus
-# (tests/unit/chat/corpus.json, 475 messages in several zones). No server and no database: the parser alone,
+# (tests/unit/chat/corpus.json, 482 messages in several zones). No server and no database: the parser alone,
 # pinned to one CPU with taskset when available. Figures, not assertions. Goal: ≥ 100 000 parses/s.
 #
 # Usage:  bash bench/chat.sh
