@@ -327,8 +327,9 @@ run_wrk() {  # run_wrk NAME SCRIPT IDS_FILE [DURATION]
     # A durable write is answered after the flush that holds its commit: each flush stops the clients whose
     # writes it holds for its whole length, so with C connections and flushes back to back two consecutive
     # flushes hold at most C writes between them: C / 2 writes a flush length is the most a second can hold.
+    # Shown for writes (a flush at least every 100 requests), not for reads.
     local syncs=$((db1[3] - db0[3])) sync_us=$((db1[4] - db0[4]))
-    ((syncs > 0)) && awk -v r="$requests" -v n="$syncs" -v us="$sync_us" -v d="$dur" -v c="$CONNECTIONS" \
+    ((syncs > 0 && syncs * 100 >= requests)) && awk -v r="$requests" -v n="$syncs" -v us="$sync_us" -v d="$dur" -v c="$CONNECTIONS" \
       'BEGIN { printf "   WAL flushes: %.0f a second, %.2f ms each, %.1f requests a flush; at most %.0f writes a second fit %d connections (%d / 2 a flush length)\n", n / d, us / n / 1000, r / n, c / 2 / (us / n / 1e6), c, c }'
   fi
   P50[$name]=$(kv p50_ms)
