@@ -62,6 +62,19 @@ bool per_status(const ListQuery& q) {
                       [](const SortKey& k) { return k.field == SortField::rank; });
 }
 
+// A due filter (a range, overdue, has_due) with an order that is not by due date, and no search (which reads
+// its matches anyway): build_list_sql decides from the data whether to read the range from a due index or
+// walk the order's index (see there).
+bool range_probed(const ListQuery& q) {
+  return (q.due_before || q.due_after || q.overdue || q.has_due) && !q.search &&
+         q.sort.front().field != SortField::due_at;
+}
+// For range_probed lists: the pages of the list's order read first, testing the due filter, and the pages of
+// the due range read when those did not hold a page of it. The first is kept small: a generic plan guesses
+// that a user has about 1 000 tasks, and for more than a fifth of them it reads all and sorts them.
+constexpr int kHeadPages = 4;
+constexpr int kRangePages = 20;
+
 constexpr FieldInfo kFields[] = {
     {SortField::due_at, "due_at", kDueAsc, kDueDesc, "timestamptz"},
     {SortField::priority, "priority", "priority", nullptr, "smallint"},
@@ -365,7 +378,8 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
     return "$" + std::to_string(out.params.size());
   };
 
-  std::string where = "user_id = " + param(user_id) + "::uuid";
+  const std::string user = "user_id = " + param(user_id) + "::uuid";
+  std::string where = user;
   std::vector<std::string> branch_priorities;  // per_priority: each branch's priority
   std::string search_param;
   std::string title_param;
@@ -379,9 +393,11 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
   if (q.title_contains)
     where += " AND strpos(lower(title), lower(" + param(*q.title_contains) + "::text)) > 0";
   // A literal (from our own enum, never user text) so that the planner can use the partial index on open
-  // tasks.
+  // tasks. Overdue tasks are open ones.
   if (q.status) where += std::string(" AND status = '") + std::string(to_string(*q.status)) + "'";
-  if (per_status(q)) where += " AND status = " + std::string(kBranchStatus);
+  if (q.overdue && q.status != Status::open) where += " AND status = 'open'";
+  const std::string status_branch = " AND status = " + std::string(kBranchStatus);
+  if (per_status(q)) where += status_branch;
   if (q.priorities.size() == 1) {
     // '=' rather than '= ANY': an index condition on (user_id, priority, id), not a filter.
     where += " AND priority = " + param(std::to_string(static_cast<int>(q.priorities[0]))) + "::smallint";
@@ -398,42 +414,46 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
   if (!q.tags_all.empty()) where += " AND tags @> " + param(db::array_literal(q.tags_all)) + "::text[]";
   if (!q.tags_any.empty()) where += " AND tags && " + param(db::array_literal(q.tags_any)) + "::text[]";
 
-  // The due filters, on the expression of the due index this query is likeliest to scan (the descending one
-  // when the list starts with -due_at), so that they are index conditions there. Undated tasks are +infinity
-  // in one and -infinity in the other: where that would let them through a bound, "dated" excludes them.
+  // The due filters, on the expression of a due index (due_conditions), so that they are index conditions
+  // there: the descending one when the list starts with -due_at, else the ascending one. Undated tasks are
+  // +infinity in one and -infinity in the other: where that would let them through a bound, "dated" excludes
+  // them. By day (due_before_day/due_after_day): the index condition is two days wider than the instants
+  // (every zone's offset is within -12..+14 hours, so an all-day task of any zone whose date is in the user's
+  // range is inside it), then an all-day task is compared by its date in its own zone and a timed one by the
+  // instant (due_rules, with overdue's rule for all-day tasks: not index conditions).
   const bool due_desc = q.sort.front().field == SortField::due_at && q.sort.front().descending;
-  const std::string due = due_desc ? kDueDesc : kDueAsc;
-  const std::string undated = due_desc ? "'-infinity'::timestamptz" : "'infinity'::timestamptz";
-  bool dated = q.has_due == true;
-  // By day (due_before_day/due_after_day): the index condition is two days wider than the instants (every
-  // zone's offset is within -12..+14 hours, so an all-day task of any zone whose date is in the user's range
-  // is inside it), then an all-day task is compared by its date in its own zone and a timed one by the
-  // instant.
+  std::string before, after, due_rules;
   auto by_day = [&](const std::string& instant, const std::optional<std::string>& day, const char* op) {
     if (!day) return;
-    where += " AND (CASE WHEN all_day THEN (due_at AT TIME ZONE tz_file(timezone))::date " + std::string(op) +
-             " " + param(*day) + "::date ELSE due_at " + op + " " + instant + " END)";
+    due_rules += " AND (CASE WHEN all_day THEN (due_at AT TIME ZONE tz_file(timezone))::date " +
+                 std::string(op) + " " + param(*day) + "::date ELSE due_at " + op + " " + instant + " END)";
   };
   if (q.due_before) {
     const std::string b = param(to_pg_timestamptz(*q.due_before)) + "::timestamptz";
-    where += " AND " + due + " < " + (q.due_before_day ? "(" + b + " + interval '2 days')" : b);
+    before = q.due_before_day ? "(" + b + " + interval '2 days')" : b;
     by_day(b, q.due_before_day, "<");
-    dated = dated || due_desc;
   }
   if (q.due_after) {
     const std::string a = param(to_pg_timestamptz(*q.due_after)) + "::timestamptz";
-    where += " AND " + due + " >= " + (q.due_after_day ? "(" + a + " - interval '2 days')" : a);
+    after = q.due_after_day ? "(" + a + " - interval '2 days')" : a;
     by_day(a, q.due_after_day, ">=");
-    dated = dated || !due_desc;
   }
-  if (q.overdue) {
-    // An all-day task is due for the whole of its day (the date of due_at in its time zone): overdue once
-    // that day is over, not from its first minute.
-    where += " AND " + due + " < now() AND status = 'open' AND (NOT all_day OR " + kAllDayEnd + " <= now())";
-    dated = dated || due_desc;
-  }
-  if (dated) where += " AND " + due + (due_desc ? " > " : " < ") + undated;
-  if (q.has_due == false) where += " AND " + due + " = " + undated;
+  // An all-day task is due for the whole of its day (the date of due_at in its time zone): overdue once
+  // that day is over, not from its first minute.
+  if (q.overdue) due_rules += std::string(" AND (NOT all_day OR ") + kAllDayEnd + " <= now())";
+  const auto due_conditions = [&](bool desc) {
+    const std::string due = desc ? kDueDesc : kDueAsc;
+    const std::string undated = desc ? "'-infinity'::timestamptz" : "'infinity'::timestamptz";
+    std::string s;
+    if (!before.empty()) s += " AND " + due + " < " + before;
+    if (!after.empty()) s += " AND " + due + " >= " + after;
+    if (q.overdue) s += " AND " + due + " < now()";
+    if (q.has_due == true || (desc ? q.due_before || q.overdue : q.due_after.has_value()))
+      s += " AND " + due + (desc ? " > " : " < ") + undated;
+    if (q.has_due == false) s += " AND " + due + " = " + undated;
+    return s;
+  };
+  const std::string due_filter = due_conditions(due_desc) + due_rules;
 
   auto column = [&](const SortKey& k) {
     const FieldInfo& fi = info(k.field);
@@ -445,6 +465,7 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
 
   // Keyset condition: rows strictly after the cursor in the sort order, which ends with id in the direction
   // of the last key.
+  std::string keyset;
   if (q.after) {
     const auto& c = *q.after;
     std::vector<std::string> cols;
@@ -471,11 +492,11 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
         lhs += cols[n] + ", ";
         rhs += values[n] + ", ";
       }
-      where += " AND (" + lhs + "id) " + (first_desc ? "<" : ">") + " (" + rhs + id + ")";
+      keyset += " AND (" + lhs + "id) " + (first_desc ? "<" : ">") + " (" + rhs + id + ")";
     } else {
       // Mixed directions: spelled out per key, plus a redundant bound on the first key that an index on it
       // can use.
-      where += " AND " + cols[0] + (first_desc ? " <= " : " >= ") + values[0];
+      keyset += " AND " + cols[0] + (first_desc ? " <= " : " >= ") + values[0];
       std::string any;
       std::string equal_prefix;
       for (std::size_t n = 0; n <= cols.size(); ++n) {
@@ -485,22 +506,23 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
         any += (any.empty() ? "(" : " OR (") + equal_prefix + after_here + ")";
         if (n < cols.size()) equal_prefix += cols[n] + " = " + values[n] + " AND ";
       }
-      where += " AND (" + any + ")";
+      keyset += " AND (" + any + ")";
     }
   }
 
   std::string order;
-  std::string keys;
+  std::string keys;       // the sort key columns, computed
+  std::string key_names;  // the same, as named in a page's rows
   for (std::size_t n = 0; n < q.sort.size(); ++n) {
     const auto& k = q.sort[n];
     order += column(k) + (k.descending ? " DESC" : " ASC") + ", ";
     // Aliased so that ORDER BY's names resolve to the table's columns, not these text copies.
     keys += ", (" + column(k) + ")::text AS sort_key_" + std::to_string(n);
+    key_names += ", sort_key_" + std::to_string(n);
   }
   order += std::string("id") + (q.sort.back().descending ? " DESC" : " ASC");
 
   const std::string limit = " LIMIT " + std::to_string(q.limit + 1);
-  const std::string select = std::string("SELECT ") + task_columns + keys + " FROM tasks WHERE " + where;
   // A search sorted by other keys than its rank reads its matches from the full-text index and sorts them
   // (OFFSET 0 keeps the ORDER BY out of the scan's planning). Planned with the order, PostgreSQL walked the
   // order's index testing every task against the search, guessing that a prefix such as 'zz':* matches a few
@@ -509,28 +531,97 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
   const bool matches_first = q.search && std::none_of(q.sort.begin(), q.sort.end(), [](const SortKey& k) {
                                return k.field == SortField::rank;
                              });
-  const std::string one = matches_first
-                              ? "SELECT * FROM (" + select + " OFFSET 0) AS matches ORDER BY " + order + limit
-                              : select + " ORDER BY " + order + limit;
-  // Several priorities of the open (or done) tasks by due date: one page of each priority, read exactly from
-  // its partial index, then the first page of their union. `priority = ANY(…)` read the status's tasks in due
-  // order and filtered the priorities. Likewise one page of each status for the orders indexed per status.
-  const auto branched = [&](const char* placeholder, const auto& values, const char* alias) {
-    std::string branches;
-    for (const std::string& v : values) {
-      std::string branch = one;
-      branch.replace(branch.find(placeholder), std::string_view(placeholder).size(), v);
-      branches += (branches.empty() ? "(" : " UNION ALL (") + branch + ")";
-    }
-    return "SELECT * FROM (" + branches + ") AS " + alias + " ORDER BY " + order + limit;
+  // The first rows (up to `rows`) of `columns` of the tasks meeting `conditions`, in the list's order.
+  const auto in_order = [&](const std::string& columns, const std::string& conditions,
+                            const std::string& rows) {
+    const std::string select = "SELECT " + columns + " FROM tasks WHERE " + conditions;
+    const std::string one =
+        matches_first ? "SELECT * FROM (" + select + " OFFSET 0) AS matches ORDER BY " + order + rows
+                      : select + " ORDER BY " + order + rows;
+    // Several priorities of the open (or done) tasks by due date: one page of each priority, read exactly
+    // from its partial index, then the first page of their union. `priority = ANY(…)` read the status's tasks
+    // in due order and filtered the priorities. Likewise one page of each status for the orders indexed per
+    // status.
+    const auto branched = [&](const char* placeholder, const auto& values, const char* alias) {
+      std::string branches;
+      for (const std::string& v : values) {
+        std::string branch = one;
+        branch.replace(branch.find(placeholder), std::string_view(placeholder).size(), v);
+        branches += (branches.empty() ? "(" : " UNION ALL (") + branch + ")";
+      }
+      return "SELECT * FROM (" + branches + ") AS " + alias + " ORDER BY " + order + rows;
+    };
+    if (!branch_priorities.empty()) return branched(kBranchPriority, branch_priorities, "per_priority");
+    if (per_status(q))
+      return branched(kBranchStatus, std::vector<std::string>(std::begin(kStatuses), std::end(kStatuses)),
+                      "per_status");
+    return one;
   };
-  if (!branch_priorities.empty())
-    out.text = branched(kBranchPriority, branch_priorities, "per_priority");
-  else if (per_status(q))
-    out.text = branched(kBranchStatus, std::vector<std::string>(std::begin(kStatuses), std::end(kStatuses)),
-                        "per_status");
-  else
-    out.text = one;
+  const std::string columns = task_columns + keys;
+  if (!range_probed(q)) {
+    out.text = in_order(columns, where + due_filter + keyset, limit);
+    return out;
+  }
+
+  // A due filter with another order (range_probed): PostgreSQL chose between walking the order's index
+  // testing the filter and reading the filter's range from a due index and sorting it by its guess of how
+  // many tasks the range holds, from the whole table's statistics and assuming them spread evenly along the
+  // order: in an account whose tasks are mostly outside the range it walked all of them (96 000 rows, 340-410
+  // ms at 100 000 tasks). Decided here from the data, in one statement:
+  // - head: the first kHeadPages pages of the list without the due filter (from the order's index), each
+  //   row with `hit` (the filter). When they hold a page of hits, or are the whole list, that is the page.
+  // - due_range: else, the range's first kRangePages pages from the due index (only the due filter, user and
+  //   status: exact index conditions). When that is all of the range, the page is the range sorted.
+  // - else the range holds many tasks, but few of the first in the list's order: walk the order's index
+  //   testing the filter, which PostgreSQL can neither use as an index condition nor estimate (a CASE), so
+  //   that it walks the order and does not read the user's tasks to sort them.
+  // Each branch is gated on `choice` (a one-time filter): the others are never executed. head is read only
+  // until it holds a page of hits, due_range only when head does not decide (CASE stops at the first true
+  // WHEN).
+  // A sort by priority and then other keys has no index for its order (the index gives priority, then each
+  // priority's tasks are sorted: a page reads a whole priority, 20 000 of the big user's tasks): no head.
+  const bool head = q.sort.size() == 1 || q.sort.front().field != SortField::priority;
+  const int head_rows = kHeadPages * (q.limit + 1);
+  const int range_rows = kRangePages * (q.limit + 1);
+  const std::string page_size = std::to_string(q.limit + 1);
+  std::string choice;
+  if (head)
+    choice = " WHEN (SELECT count(*) FROM (SELECT 1 FROM head WHERE hit LIMIT " + page_size +
+             ") AS hits) = " + page_size + " OR (SELECT count(*) FROM head) < " + std::to_string(head_rows) +
+             " THEN 0";
+  choice += " WHEN (SELECT count(*) FROM due_range) < " + std::to_string(range_rows) + " THEN 1";
+  const std::string hit =
+      "CASE WHEN " + due_filter.substr(std::string_view(" AND ").size()) + " THEN true ELSE false END";
+  // The status's due index, (user_id, status, coalesce(due_at, '-infinity') DESC, id DESC) (overdue tasks
+  // are open ones), or with both statuses (user_id, coalesce(due_at, 'infinity'), id).
+  const bool probe_status = q.status || q.overdue;
+  std::string range_where = user;
+  if (probe_status)
+    range_where +=
+        std::string(" AND status = '") + std::string(to_string(q.overdue ? Status::open : *q.status)) + "'";
+  range_where += due_conditions(probe_status);
+  const std::string range_order =
+      probe_status ? std::string(kDueDesc) + " DESC, id DESC" : std::string(kDueAsc) + " ASC, id ASC";
+  std::string every = where;  // both statuses in one branch
+  if (const auto at = every.find(status_branch); at != std::string::npos)
+    every.erase(at, status_branch.size());
+  const std::string gate = " AND (SELECT plan FROM choice) = ";
+  out.text = "WITH " +
+             (head ? "head AS MATERIALIZED (" +
+                         in_order("*" + keys + ", " + hit + " AS hit", where + keyset,
+                                  " LIMIT " + std::to_string(head_rows)) +
+                         "), "
+                   : "") +
+             "due_range AS MATERIALIZED (SELECT * FROM tasks WHERE " + range_where + " ORDER BY " +
+             range_order + " LIMIT " + std::to_string(range_rows) + "), choice AS MATERIALIZED (SELECT CASE" +
+             choice + " ELSE 2 END AS plan) SELECT * FROM (" +
+             (head ? "(SELECT " + std::string(task_columns) + key_names + " FROM head WHERE hit" + gate +
+                         "0" + limit + ") UNION ALL "
+                   : "") +
+             "(SELECT " + columns + " FROM due_range WHERE " + every + due_filter + keyset + gate +
+             "1 ORDER BY " + order + limit + ") UNION ALL (" +
+             in_order(columns, where + " AND " + hit + keyset + gate + "2", limit) +
+             ")) AS probed ORDER BY " + order + limit;
   return out;
 }
 

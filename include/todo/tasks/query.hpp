@@ -75,7 +75,9 @@ struct SqlQuery {
 /// limited to limit + 1 rows (the extra row says whether there is a next page). due_at sorts as
 /// coalesce(due_at, 'infinity') ascending and coalesce(due_at, '-infinity') descending (undated tasks last
 /// either way), the expressions of its indexes; with one direction for every key the cursor condition is a
-/// single row comparison, which the matching (user_id, key…, id) index takes as its index condition.
+/// single row comparison, which the matching (user_id, key…, id) index takes as its index condition. A due
+/// filter in another order than by due date is one statement that chooses from the data between the first
+/// rows of the order, the range read from a due index and sorted, and a walk of the order (see query.cpp).
 SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const char* task_columns);
 
 /// Whether build_list_sql's text for `q` may be prepared and run with PostgreSQL's generic plan: the shapes

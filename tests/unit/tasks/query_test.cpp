@@ -941,6 +941,65 @@ TEST(BuildListSql, StatusAndASinglePriority) {
   EXPECT_TRUE(NoQuotedLiterals(open.text));
 }
 
+// A due filter with another order than by due date is decided from the data (test_query_plans measures it):
+// the first 4 pages of the order testing the filter (head), else up to 20 pages of the range from the due
+// index (due_range: the status's, with a status), else a walk of the order testing the filter as a CASE,
+// each branch gated on that choice.
+TEST(BuildListSql, ADueFilterInAnotherOrderIsDecidedFromTheData) {
+  const std::string asc = "coalesce(due_at, 'infinity'::timestamptz)";
+  const std::string desc = "coalesce(due_at, '-infinity'::timestamptz)";
+  const SqlQuery both =
+      build_list_sql(parse_list_query({{"due_after", "2026-03-05T09:00:00Z"}}), kUser, kColumns);
+  EXPECT_THAT(both.params, ElementsAre(kUser, "2026-03-05 09:00:00+00"));
+  EXPECT_THAT(both.text, testing::StartsWith("WITH head AS MATERIALIZED (SELECT * FROM ((SELECT *, "));
+  EXPECT_THAT(both.text, HasSubstr(" AS per_status ORDER BY created_at ASC, id ASC LIMIT 204), "));
+  EXPECT_THAT(both.text,
+              HasSubstr("due_range AS MATERIALIZED (SELECT * FROM tasks WHERE user_id = $1::uuid AND " + asc +
+                        " >= $2::timestamptz AND " + asc + " < 'infinity'::timestamptz ORDER BY " + asc +
+                        " ASC, id ASC LIMIT 1020)"));
+  EXPECT_THAT(both.text,
+              HasSubstr("SELECT 1 FROM head WHERE hit LIMIT 51) AS hits) = 51 OR (SELECT count(*) "
+                        "FROM head) < 204 THEN 0 WHEN (SELECT count(*) FROM due_range) < 1020 THEN 1 "
+                        "ELSE 2 END AS plan)"));
+  for (const char* gate : {"= 0", "= 1", "= 2"})
+    EXPECT_THAT(both.text, HasSubstr(std::string("(SELECT plan FROM choice) ") + gate));
+  EXPECT_THAT(both.text, HasSubstr("CASE WHEN " + asc + " >= $2::timestamptz AND " + asc +
+                                   " < 'infinity'::timestamptz THEN true ELSE false END"));
+  EXPECT_THAT(both.text, testing::EndsWith(") AS probed ORDER BY created_at ASC, id ASC LIMIT 51"));
+  EXPECT_TRUE(PlaceholdersMatchParams(both));
+  EXPECT_TRUE(NoQuotedLiterals(both.text));
+  // One status (overdue tasks are open): its range from (user_id, status, due DESC, id DESC).
+  for (const Params& params : {Params{{"status", "done"}, {"has_due", "false"}, {"sort", "title"}},
+                               Params{{"overdue", "true"}, {"limit", "10"}}}) {
+    const SqlQuery sql = build_list_sql(parse_list_query(params), kUser, kColumns);
+    EXPECT_THAT(sql.text, HasSubstr(" ORDER BY " + desc + " DESC, id DESC LIMIT ")) << describe(params);
+    EXPECT_THAT(sql.text, Not(HasSubstr(" AS per_status "))) << describe(params);
+    EXPECT_TRUE(PlaceholdersMatchParams(sql)) << describe(params);
+    EXPECT_TRUE(NoQuotedLiterals(sql.text)) << describe(params);
+  }
+  EXPECT_THAT(
+      build_list_sql(parse_list_query({{"overdue", "true"}, {"limit", "10"}}), kUser, kColumns).text,
+      HasSubstr("due_range AS MATERIALIZED (SELECT * FROM tasks WHERE user_id = $1::uuid AND status = "
+                "'open' AND " +
+                desc + " < now() AND " + desc + " > '-infinity'::timestamptz ORDER BY " + desc +
+                " DESC, id DESC LIMIT 220)"));
+  // By priority and then another key, no index gives the order: no head.
+  const SqlQuery by_priority =
+      build_list_sql(parse_list_query({{"has_due", "true"}, {"sort", "-priority,title"}}), kUser, kColumns);
+  EXPECT_THAT(by_priority.text, testing::StartsWith("WITH due_range AS MATERIALIZED ("));
+  EXPECT_THAT(by_priority.text, Not(HasSubstr("FROM head")));
+  EXPECT_TRUE(PlaceholdersMatchParams(by_priority));
+  // By due date (its index reads the range exactly), or with a search (which reads its matches): one query.
+  for (const Params& params :
+       {Params{{"due_after", "2026-03-05T09:00:00Z"}, {"sort", "due_at"}},
+        Params{{"has_due", "true"}, {"sort", "-due_at,title"}},
+        Params{{"due_after", "2026-03-05T09:00:00Z"}, {"q", "milk"}, {"sort", "title"}},
+        Params{{"status", "open"}}}) {
+    const SqlQuery sql = build_list_sql(parse_list_query(params), kUser, kColumns);
+    EXPECT_THAT(sql.text, Not(HasSubstr("WITH "))) << describe(params);
+  }
+}
+
 TEST(BuildListSql, OverdueAndNoDueDate) {
   const SqlQuery overdue = build_list_sql(parse_list_query({{"overdue", "true"}}), kUser, kColumns);
   EXPECT_THAT(overdue.text, HasSubstr("coalesce(due_at, 'infinity'::timestamptz) < now()"));
