@@ -575,11 +575,12 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
   // - else the range holds many tasks, but few of the first in the list's order: walk the order's index
   //   testing the filter, which PostgreSQL can neither use as an index condition nor estimate (a CASE), so
   //   that it walks the order and does not read the user's tasks to sort them.
-  // Each branch is gated on `choice` (a one-time filter): the others are never executed. head is read only
-  // until it holds a page of hits, due_range only when head does not decide (CASE stops at the first true
-  // WHEN).
-  // A sort by priority and then other keys has no index for its order (the index gives priority, then each
-  // priority's tasks are sorted: a page reads a whole priority, 20 000 of the big user's tasks): no head.
+  // Each branch is gated on `choice` (a one-time filter): the others are never executed. head's hits are
+  // sorted again (at most kHeadPages pages, in memory): SQL does not promise a CTE's rows in its order. head
+  // is read only until it holds a page of hits, due_range only when head does not decide (CASE stops at the
+  // first true WHEN). A sort by priority and then other keys has no index for its order (the index gives
+  // priority, then each priority's tasks are sorted: a page reads a whole priority, 20 000 of the big user's
+  // tasks): no head.
   const bool head = q.sort.size() == 1 || q.sort.front().field != SortField::priority;
   const int head_rows = kHeadPages * (q.limit + 1);
   const int range_rows = kRangePages * (q.limit + 1);
@@ -616,7 +617,7 @@ SqlQuery build_list_sql(const ListQuery& q, const std::string& user_id, const ch
              range_order + " LIMIT " + std::to_string(range_rows) + "), choice AS MATERIALIZED (SELECT CASE" +
              choice + " ELSE 2 END AS plan) SELECT * FROM (" +
              (head ? "(SELECT " + std::string(task_columns) + key_names + " FROM head WHERE hit" + gate +
-                         "0" + limit + ") UNION ALL "
+                         "0 ORDER BY " + order + limit + ") UNION ALL "
                    : "") +
              "(SELECT " + columns + " FROM due_range WHERE " + every + due_filter + keyset + gate +
              "1 ORDER BY " + order + limit + ") UNION ALL (" +
