@@ -207,8 +207,9 @@ int main(int argc, char** argv) {
 
   metrics::Registry registry;
   metrics::add_process_metrics(registry);
-  // A request's statements run, and wait for locks, only so long (README "Running it").
-  const db::SessionLimits limits{cfg.db_statement_timeout, cfg.db_lock_timeout};
+  // A request's statements run, and wait for locks, only so long, and its transactions and reads are
+  // answered within TODO_DB_ANSWER_TIMEOUT_MS, or given up by the server itself (README "Running it").
+  const db::SessionLimits limits{cfg.db_statement_timeout, cfg.db_lock_timeout, cfg.db_answer_timeout};
   db::Pool pool(cfg.database_url, cfg.db_pool_size, limits);
   registry.gauge_callback("db_pool_queue_depth", "Database jobs waiting for a connection",
                           [&pool] { return static_cast<double>(pool.queue_depth()); });

@@ -354,6 +354,13 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          c.db_lock_timeout = std::chrono::milliseconds(parse_uint(v, 0, 3'600'000));
        }},
+      {"TODO_DB_ANSWER_TIMEOUT_MS", "--db-answer-timeout-ms",
+       "longest a request waits for the database's answer to a transaction or read, a free connection "
+       "included, before the server itself gives up (503; a database that stopped answering); 0: no limit "
+       "(15000)",
+       [](Config& c, const std::string& v) {
+         c.db_answer_timeout = std::chrono::milliseconds(parse_uint(v, 0, 3'600'000));
+       }},
       {"TODO_LIST_CACHE_MB", "--list-cache-mb",
        "MiB of recent task list pages kept by list version; 0 keeps none (default 64)",
        [](Config& c, const std::string& v) { c.list_cache_bytes = parse_uint(v, 0, 65536) << 20; }},

@@ -3,7 +3,9 @@
 
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -19,6 +21,10 @@ constexpr std::chrono::seconds kFailureReportPeriod{10};
 log::Throttle connect_failures(kFailureReportPeriod);
 log::Throttle connections_lost(kFailureReportPeriod);
 log::Throttle unavailable(kFailureReportPeriod);
+log::Throttle unanswered(kFailureReportPeriod);
+
+// What a job gets when no connection can be had or the one it ran on was lost (before a commit).
+constexpr const char* kUnavailable = "the database is unavailable";
 
 std::unique_ptr<pqxx::connection> connect(const std::string& conninfo, const SessionLimits& limits) {
   auto c = std::make_unique<pqxx::connection>(conninfo);
@@ -49,9 +55,11 @@ bool closed_by_server(pqxx::connection& c) {
 Pool::Pool(std::string conninfo, std::size_t size, SessionLimits limits)
     : conninfo_(std::move(conninfo)), limits_(limits) {
   if (size == 0) size = 1;
+  running_.resize(size);
   threads_.reserve(size);
   for (std::size_t i = 0; i < size; ++i)
     threads_.emplace_back([this, i] { worker(i); });
+  if (limits_.answer.count() > 0) watcher_ = std::thread([this] { watch(); });
 }
 
 Pool::~Pool() {
@@ -63,6 +71,12 @@ Pool::~Pool() {
   }
   for (auto& t : threads_)
     t.join();
+  {
+    std::lock_guard lock(mutex_);
+    watch_stopping_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
 }
 
 std::size_t Pool::queue_depth() const {
@@ -71,6 +85,7 @@ std::size_t Pool::queue_depth() const {
 }
 
 void Pool::submit(std::unique_ptr<Job> job) {
+  if (limits_.answer.count() > 0) job->deadline = std::chrono::steady_clock::now() + limits_.answer;
   std::lock_guard lock(mutex_);
   if (idle_.empty()) {
     queue_.push_back(std::move(job));
@@ -129,15 +144,92 @@ void Pool::worker(std::size_t index) {
         }
         job = std::move(self.job);
       }
+      if (job->deadline <= std::chrono::steady_clock::now()) {
+        // Waited for a connection past its deadline (the watcher had not come round to it yet).
+        job->refuse(std::make_exception_ptr(unanswered_error(limits_.answer)));
+        lock.unlock();
+        deliver();
+        done = std::move(job);
+        continue;
+      }
+      running_[index] = Running{job.get(), -1, false};
     }
     deliver();
     if (conn && closed_by_server(*conn)) {
       spdlog::info("db connection {} was closed by the server; reconnecting", index);
       conn.reset();
     }
-    if (!conn) open();
-    if (!job->run(conn.get()) || (conn && !conn->is_open())) conn.reset();
+    if (!conn) open();  // the watcher answers the job should this outlast its deadline
+    {
+      std::lock_guard lock(mutex_);
+      if (job->answered) {
+        running_[index] = Running{};
+        job.reset();
+        continue;
+      }
+      if (conn) running_[index].fd = conn->sock();
+    }
+    bool keep = job->run(conn.get());
+    {
+      // Before the connection may be closed: the watcher never shuts down a socket number used again.
+      std::lock_guard lock(mutex_);
+      if (running_[index].cut) {
+        job->cut_off(limits_.answer);
+        keep = false;
+      }
+      running_[index] = Running{};
+    }
+    if (!keep || (conn && !conn->is_open())) conn.reset();
     done = std::move(job);
+  }
+}
+
+void Pool::watch() {
+  // A few times a deadline, not at each: waking this thread for every job would cost the jobs a wake-up.
+  const auto period = std::clamp<std::chrono::milliseconds>(limits_.answer / 4, std::chrono::milliseconds(10),
+                                                            std::chrono::milliseconds(250));
+  const auto refusal = [this] { return std::make_exception_ptr(unanswered_error(limits_.answer)); };
+  std::unique_lock lock(mutex_);
+  while (!watch_stopping_) {
+    watch_cv_.wait_for(lock, period, [this] { return watch_stopping_; });
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::unique_ptr<Job>> expired;
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if ((*it)->deadline <= now) {
+        expired.push_back(std::move(*it));
+        it = queue_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::size_t cut = 0;
+    for (auto& r : running_) {
+      if (!r.job || r.cut || r.job->answered || r.job->deadline > now) continue;
+      if (r.fd >= 0) {
+        // The worker's blocked libpq call wakes up to a closed connection.
+        ::shutdown(r.fd, SHUT_RDWR);
+        r.cut = true;
+      } else {
+        // Still opening its connection: nothing was sent. Answered now (under the lock: the worker drops
+        // the job once it sees it answered).
+        r.job->answered = true;
+        r.job->refuse(refusal());
+        r.job->deliver();
+      }
+      ++cut;
+    }
+    if (expired.empty() && cut == 0) continue;
+    lock.unlock();
+    for (auto& job : expired) {
+      job->refuse(refusal());
+      job->deliver();
+    }
+    if (const auto n = unanswered.tick())
+      spdlog::warn(
+          "db: a request's transaction or read was not answered within {} ms ({} since the last such line)",
+          limits_.answer.count(), n);
+    expired.clear();
+    lock.lock();
   }
 }
 
@@ -186,7 +278,7 @@ void Pool::commit(pqxx::work& w) {
 }
 
 void Pool::throw_unavailable() {
-  throw Error(Errc::unavailable, "the database is unavailable");
+  throw Error(Errc::unavailable, kUnavailable);
 }
 
 void Pool::retry_after_rollback(const char* sqlstate, const std::exception& e, int attempt) {
@@ -203,6 +295,17 @@ void Pool::retry_after_rollback(const char* sqlstate, const std::exception& e, i
   thread_local std::minstd_rand random{std::random_device{}()};
   std::uniform_int_distribution<int> ms(2 * attempt, 10 * attempt);
   std::this_thread::sleep_for(std::chrono::milliseconds(ms(random)));
+}
+
+bool Pool::is_lost_connection(std::exception_ptr ep) {
+  if (!ep) return false;
+  try {
+    std::rethrow_exception(ep);
+  } catch (const Error& e) {
+    return e.code() == Errc::unavailable && e.detail() == kUnavailable;
+  } catch (...) {
+    return false;
+  }
 }
 
 bool Pool::is_connection_error(std::exception_ptr ep) {
@@ -222,7 +325,7 @@ std::exception_ptr Pool::translate(std::exception_ptr ep) {
   } catch (const pqxx::broken_connection& e) {
     if (const auto n = connections_lost.tick())
       spdlog::warn("db connection lost: {} ({} lost since the last such line)", e.what(), n);
-    return std::make_exception_ptr(Error(Errc::unavailable, "the database is unavailable"));
+    return std::make_exception_ptr(Error(Errc::unavailable, kUnavailable));
   } catch (const pqxx::in_doubt_error& e) {
     spdlog::error("db commit in doubt: {}", e.what());
     return std::make_exception_ptr(
@@ -234,7 +337,7 @@ std::exception_ptr Pool::translate(std::exception_ptr ep) {
     if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
       if (const auto n = unavailable.tick())
         spdlog::warn("db unavailable: {} ({} times since the last such line)", e.what(), n);
-      return std::make_exception_ptr(Error(Errc::unavailable, "the database is unavailable"));
+      return std::make_exception_ptr(Error(Errc::unavailable, kUnavailable));
     }
     if (cancelled_state(state)) {
       spdlog::warn("db statement cancelled: {}", e.what());

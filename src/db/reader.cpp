@@ -16,6 +16,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -48,6 +49,9 @@ namespace {
 // While the database is down every read fails alike: one line in 10 s for each kind, with the count.
 log::Throttle read_connect_failures(std::chrono::seconds(10));
 log::Throttle read_connections_lost(std::chrono::seconds(10));
+log::Throttle reads_unanswered(std::chrono::seconds(10));
+
+using Clock = std::chrono::steady_clock;
 
 // The connection is unusable (lost, or the server is shutting down): drop it, and report 503.
 struct ConnectionLost : std::runtime_error {
@@ -106,11 +110,12 @@ PGconn* open_connection(const std::string& conninfo, const SessionLimits& limits
 
 // How a read ended, as the reading coroutine hands it to the read's coroutine.
 struct Outcome {
-  Rows rows;             // the statement's result (success or SQL error); empty when lost or skipped
-  bool lost = false;     // the connection broke first
-  bool unsent = false;   // the connection had broken before the read was sent: not an attempt
-  bool skipped = false;  // PostgreSQL skipped it: an earlier read in its pipeline failed
-  std::string error;     // why the connection was lost
+  Rows rows;                // the statement's result (success or SQL error); empty when lost or skipped
+  bool lost = false;        // the connection broke first
+  bool unsent = false;      // the connection had broken before the read was sent: not an attempt
+  bool skipped = false;     // PostgreSQL skipped it: an earlier read in its pipeline failed
+  bool unanswered = false;  // not answered by its deadline (SessionLimits::answer): its connection was cut
+  std::string error;        // why the connection was lost
 };
 
 // A suspended coroutine's completion handler that takes a T (Boost 1.81 has no any_completion_handler).
@@ -119,6 +124,7 @@ template <class T>
 struct Resumer {
   virtual ~Resumer() = default;
   virtual void resume(T value) = 0;
+  Clock::time_point deadline = Clock::time_point::max();  // a parked read's: when it gives up waiting
 };
 
 template <class T, class Handler>
@@ -151,6 +157,7 @@ struct Call {
   std::unique_ptr<Resumer<Outcome>> waiter;  // null for a connection's own Parse of a cached text
   PGresult* first = nullptr;                 // the statement's result
   bool skipped = false;
+  Clock::time_point deadline = Clock::time_point::max();  // answered by then, or its connection is cut
 };
 
 // Texts exec_cached prepares on one connection; those beyond run unprepared. A list shape prepared with its
@@ -192,6 +199,7 @@ struct Connection {
   bool reading = false;         // the reading coroutine runs
   bool flushing = false;        // a coroutine waits to write the rest of the output
   bool doomed = false;          // PostgreSQL said it is closing the connection
+  bool watching = false;        // a coroutine waits for the deadline of the reads in flight
   // SQL texts prepared on this connection by exec_cached, and their statement names.
   std::unordered_map<std::string, std::string> cached;
   std::size_t cached_names = 0;  // names given out, so a name is never given twice
@@ -354,22 +362,41 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     dispatch();
   }
 
-  // A connection for the read: at once, or once one is free or opened; nullptr when the database is down.
-  asio::awaitable<std::shared_ptr<Connection>> acquire(Use use) {
+  // Resumes with nullptr the parked reads past their deadline (no connection came in time).
+  void expire_parked() {
+    const auto now = Clock::now();
+    for (Use use : {Use::alone, Use::keyed, Use::lists}) {
+      auto& queue = parked_for(use);
+      for (auto it = queue.begin(); it != queue.end();) {
+        if ((*it)->deadline <= now) {
+          (*it)->resume(nullptr);
+          it = queue.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    parked_changed();
+  }
+
+  // A connection for the read: at once, or once one is free or opened; nullptr when the database is down or
+  // none came by `deadline`.
+  asio::awaitable<std::shared_ptr<Connection>> acquire(Use use, Clock::time_point deadline) {
     std::shared_ptr<Connection> now;
     {
       std::lock_guard lock(mutex);
       now = take(use);
     }
     if (now) co_return now;
-    co_return co_await park(use);
+    co_return co_await park(use, deadline);
   }
 
   // Not a coroutine: the initiation's closure never goes through a coroutine frame (GCC 12 mishandles those).
-  asio::awaitable<std::shared_ptr<Connection>> park(Use use) {
+  asio::awaitable<std::shared_ptr<Connection>> park(Use use, Clock::time_point deadline) {
     return asio::async_initiate<decltype(asio::use_awaitable), void(std::shared_ptr<Connection>)>(
-        [self = shared_from_this(), use](auto handler) {
+        [self = shared_from_this(), use, deadline](auto handler) {
           auto parked = resumer<std::shared_ptr<Connection>>(std::move(handler));
+          parked->deadline = deadline;
           std::lock_guard lock(self->mutex);
           if (auto c = self->take(use)) {
             parked->resume(std::move(c));
@@ -377,6 +404,12 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
           }
           self->parked_for(use).push_back(std::move(parked));
           self->dispatch();
+          if (deadline == Clock::time_point::max()) return;
+          auto timer = std::make_shared<asio::steady_timer>(self->ex, deadline);
+          timer->async_wait([self, timer](const boost::system::error_code&) {
+            std::lock_guard lock(self->mutex);
+            self->expire_parked();
+          });
         },
         asio::use_awaitable);
   }
@@ -444,6 +477,45 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
     if (!c->reading && !c->broken) {
       c->reading = true;
       asio::co_spawn(c->socket.get_executor(), read_loop(shared_from_this(), c), asio::detached);
+    }
+    if (!c->watching && !c->broken && call.deadline != Clock::time_point::max()) {
+      c->watching = true;
+      asio::co_spawn(c->socket.get_executor(), deadline_loop(shared_from_this(), c, call.deadline),
+                     asio::detached);
+    }
+  }
+
+  // While reads are in flight on `c`, cuts the connection once one of them is past its deadline: a database
+  // that stopped answering (stopped processes, a hung host, a partition with no reset) never wakes the read
+  // loop, and PostgreSQL's own timeouts cannot fire. Its reads fail as unanswered (not retried). Wakes at
+  // the earliest deadline in flight when it last looked (a read sent later with an earlier one, after a wait
+  // for a connection, is cut up to one answer timeout late).
+  static asio::awaitable<void> deadline_loop(std::shared_ptr<State> self, std::shared_ptr<Connection> c,
+                                             Clock::time_point due) {
+    asio::steady_timer timer(c->socket.get_executor());
+    for (;;) {
+      timer.expires_at(due);
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      After after;
+      bool done = false;
+      {
+        std::lock_guard lock(c->m);
+        const auto now = Clock::now();
+        due = Clock::time_point::max();
+        bool late = false;
+        for (const Call* call : c->in_flight) {
+          if (!call->waiter) continue;  // the connection's own Parse
+          late = late || call->deadline <= now;
+          due = std::min(due, call->deadline);
+        }
+        if (late && !c->broken) self->fail(*c, "no answer in time", after, /*unanswered=*/true);
+        if (c->broken || due == Clock::time_point::max()) {
+          c->watching = false;
+          done = true;
+        }
+      }
+      self->finish(c, after);
+      if (done) co_return;
     }
   }
 
@@ -574,7 +646,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
   }
 
   // Marks a connection broken: its reads are handed back as lost (to be retried elsewhere). Caller holds c.m.
-  static void fail(Connection& c, const std::string& why, After& after) {
+  static void fail(Connection& c, const std::string& why, After& after, bool unanswered = false) {
     if (c.broken) return;
     c.broken = true;
     for (Call* call : c.in_flight) {
@@ -583,6 +655,7 @@ struct Reader::State : std::enable_shared_from_this<Reader::State> {
       if (!call->waiter) continue;  // the connection's own Parse
       Outcome o;
       o.lost = true;
+      o.unanswered = unanswered;
       o.error = why;
       after.done.emplace_back(std::move(call->waiter), std::move(o));
     }
@@ -723,8 +796,17 @@ asio::awaitable<Rows> Reader::run(Request request) {
   // it shares another's set, when there are fewer connections than io threads).
   const std::shared_ptr<State> state = shard(co_await asio::this_coro::executor);
   Use use = request.statement ? Use::keyed : request.cache ? Use::lists : Use::alone;
+  // The whole read, waits for a connection and retries included, is answered by then (SessionLimits::answer).
+  const auto answer = state->limits.answer;
+  const auto deadline = answer.count() > 0 ? Clock::now() + answer : Clock::time_point::max();
+  auto unanswered = [&] {
+    if (const auto n = reads_unanswered.tick())
+      spdlog::warn("db read not answered within {} ms ({} since the last such line)", answer.count(), n);
+    return unanswered_error(answer);
+  };
   for (int lost = 0;;) {
-    std::shared_ptr<Connection> c = co_await state->acquire(use);
+    std::shared_ptr<Connection> c = co_await state->acquire(use, deadline);
+    if (!c && Clock::now() >= deadline) throw unanswered();
     if (!c) throw Error(Errc::unavailable, "the database is unavailable");
     Call call;
     call.statement = request.statement;
@@ -732,7 +814,9 @@ asio::awaitable<Rows> Reader::run(Request request) {
     call.params = &request.params;
     call.cache = request.cache;
     call.alone = use == Use::alone;
+    call.deadline = deadline;
     Outcome o = co_await state->execute(std::move(c), call);
+    if (o.unanswered) throw unanswered();
     if (o.skipped) {
       // Sent again alone, and unprepared: when what failed was the text's own Parse, that way it reports the
       // statement's own error.

@@ -59,6 +59,11 @@ Error cancelled_error() {
                "was written");
 }
 
+Error unanswered_error(std::chrono::milliseconds answer) {
+  return Error(Errc::unavailable, "the database did not answer within " + std::to_string(answer.count()) +
+                                      " ms; nothing was written");
+}
+
 namespace {
 
 void append_element(std::string& a, const std::string& item) {

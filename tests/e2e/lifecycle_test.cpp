@@ -821,6 +821,100 @@ TEST_F(LifecycleTest, AHungDatabaseFailsReadinessInTimeAndShutdownKeepsItsGrace)
   EXPECT_EQ(title, "before the freeze");
 }
 
+// A database that stops answering while requests come (its processes stopped: a hung host, a partition with
+// no reset; PostgreSQL's own timeouts cannot fire): each request gets a 503 with Retry-After within
+// TODO_DB_ANSWER_TIMEOUT_MS, from the server itself. Login and registration waited for as long as the
+// database did, and so did every other request. Nothing refused was written, and once the database answers
+// again the same requests succeed without a restart.
+TEST_F(LifecycleTest, RequestsToAHungDatabaseGiveUpWithA503InTime) {
+  TestPostgres pg;  // its own cluster: freezing it must not disturb other tests
+  const std::string db = pg.create_database("stalled");
+  auto server = serve({{"DATABASE_URL", db}, {"TODO_DB_ANSWER_TIMEOUT_MS", "500"}});
+  dump_on_failure_.push_back(server);
+  auto u = new_user(server->base_url());
+  const auto t = create_task(u.client, "before the freeze");
+  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
+  // The io threads' reader and the pool have connections open when the database stops.
+  ASSERT_EQ(u.client.get(path).status, 200);
+  ASSERT_EQ(u.client.get("/api/v1/tasks?sort=title").status, 200);
+  ASSERT_EQ(u.client.get("/api/v1/me").status, 200);
+
+  HttpClient anon(server->base_url());
+  anon.set_timeout(10s);
+  u.client.set_timeout(10s);
+  const std::string late_email = unique_email("frozen");
+  auto answer = [](const std::function<HttpResponse()>& send) {
+    try {
+      return send();
+    } catch (const std::exception& e) {  // no answer within the client's 10 s
+      HttpResponse none;
+      none.status = -1;
+      none.body = e.what();
+      return none;
+    }
+  };
+  const std::vector<std::pair<std::string, std::function<HttpResponse()>>> requests = {
+      {"login",
+       [&] {
+         return anon.post("/api/v1/auth/login", {{"email", u.email}, {"password", u.password}});
+       }},
+      {"register",
+       [&] {
+         return anon.post("/api/v1/auth/register", {{"email", late_email}, {"password", "frozen-pass-1"}});
+       }},
+      {"get a task", [&] { return u.client.get(path); }},
+      {"list", [&] { return u.client.get("/api/v1/tasks?sort=title&limit=7"); }},
+      {"me", [&] { return u.client.get("/api/v1/me"); }},
+      {"create",
+       [&] {
+         return u.client.post("/api/v1/tasks", {{"title", "while frozen"}});
+       }},
+      {"patch",
+       [&] {
+         return u.client.patch(path, {{"title", "changed while frozen"}});
+       }},
+  };
+  pg.freeze();
+  // Twice: first on the connections open when it stopped, then on new ones (which it never finishes opening).
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& [what, send] : requests) {
+      SCOPED_TRACE(what + ", round " + std::to_string(round));
+      const auto started = Clock::now();
+      const auto r = answer(send);
+      const auto took = Clock::now() - started;
+      ASSERT_NE(r.status, -1) << "no answer within 10 s: the request waits for the hung database";
+      EXPECT_LT(took, 4s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+      EXPECT_TRUE(IsProblem(r, 503)) << r.describe();
+      EXPECT_EQ(r.header("retry-after"), "1");
+      if (what == "create" || what == "patch" || what == "register") {
+        EXPECT_NE(r.json().value("detail", "").find("nothing was written"), std::string::npos)
+            << r.describe();
+      }
+    }
+  }
+  EXPECT_EQ(HttpClient(server->base_url()).get("/healthz").status, 200);
+  pg.thaw();
+
+  // Served again without a restart; what was refused was not written.
+  bool back = false;
+  for (auto deadline = Clock::now() + 20s; !back && Clock::now() < deadline;
+       std::this_thread::sleep_for(100ms))
+    back = answer([&] { return u.client.get(path); }).status == 200;
+  ASSERT_TRUE(back) << "not served again within 20 s of the database's return";
+  EXPECT_NO_THROW(login(anon, u.email, u.password));
+  const auto now = u.client.get(path);
+  ASSERT_EQ(now.status, 200) << now.describe();
+  EXPECT_EQ(now.json(), t) << "a refused change was written";
+  const auto list = u.client.get("/api/v1/tasks?sort=title");
+  ASSERT_EQ(list.status, 200) << list.describe();
+  EXPECT_EQ(list.json()["items"].size(), 1u) << "a refused create was written: " << list.body;
+  const auto again =
+      anon.post("/api/v1/auth/register", {{"email", late_email}, {"password", "frozen-pass-1"}});
+  EXPECT_EQ(again.status, 201) << "the refused registration was written: " << again.describe();
+  EXPECT_EQ(u.client.post("/api/v1/tasks", {{"title", "after the thaw"}}).status, 201);
+  EXPECT_EQ(server->terminate(), 0);
+}
+
 TEST_F(LifecycleTest, SurvivesADatabaseRestart) {
   TestPostgres pg;  // its own cluster: stopping it must not disturb other tests
   const std::string db = pg.create_database("restart");

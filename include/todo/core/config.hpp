@@ -27,6 +27,7 @@ struct Config {
   std::size_t db_pool_size = 8;
   std::chrono::milliseconds db_statement_timeout{10'000};  // a request's statement (SET statement_timeout)
   std::chrono::milliseconds db_lock_timeout{5'000};        // its wait for a lock (SET lock_timeout)
+  std::chrono::milliseconds db_answer_timeout{15'000};     // a request's DB work, bounded by the server
   std::size_t db_create_writers = 2;                       // tasks::CreateBatcher's transactions at once
   std::size_t list_cache_bytes = 64u << 20;                // tasks::ListCache
   std::size_t http_threads = 0;                            // 0: one per core

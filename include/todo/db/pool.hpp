@@ -31,7 +31,12 @@ namespace todo::db {
 class Pool {
  public:
   /// `limits` apply to every connection of the pool (see SessionLimits); a statement they cancel fails its
-  /// job with Error(unavailable).
+  /// job with Error(unavailable). With `limits.answer`, a job the database has not answered within it from
+  /// its submission fails with unanswered_error(): one still waiting for a connection is taken out of the
+  /// queue, one waiting for a connection to open is answered at once (the connection goes on opening), and
+  /// one running has its connection cut (shut down under libpq's feet): its blocked call fails as a lost
+  /// connection, which PostgreSQL rolls back. A commit cut that way is in doubt, and looked up as any other
+  /// (commit() below): an answer then waits up to kInDoubtPatience more.
   Pool(std::string conninfo, std::size_t size, SessionLimits limits = {});
   ~Pool();
   Pool(const Pool&) = delete;
@@ -125,6 +130,8 @@ class Pool {
   /// Library exceptions become todo::Error where they have a client meaning (lost connection → unavailable).
   static std::exception_ptr translate(std::exception_ptr ep);
   static bool is_connection_error(std::exception_ptr ep);
+  /// The error of a connection lost before a commit (translate(), throw_unavailable()): nothing was written.
+  static bool is_lost_connection(std::exception_ptr ep);
 
  private:
   /// A job: runs on a DB thread with a live connection, or with nullptr when no connection can be made.
@@ -134,6 +141,12 @@ class Pool {
     virtual ~Job() = default;
     virtual bool run(pqxx::connection* c) = 0;
     virtual void deliver() = 0;
+    /// Sets the outcome to `ep` without running.
+    virtual void refuse(std::exception_ptr ep) = 0;
+    /// After its connection was cut at the deadline: a lost connection (nothing was written) says so.
+    virtual void cut_off(std::chrono::milliseconds answer) = 0;
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+    bool answered = false;  // by the watcher, while its connection was being opened (guarded by mutex_)
   };
 
   template <class R>
@@ -172,6 +185,10 @@ class Pool {
               }
               return c && !is_connection_error(ep);
             }
+            void refuse(std::exception_ptr e) override { ep = std::move(e); }
+            void cut_off(std::chrono::milliseconds answer) override {
+              if (is_lost_connection(ep)) ep = std::make_exception_ptr(unanswered_error(answer));
+            }
             void deliver() override {
               auto ex = boost::asio::get_associated_executor(handler);
               boost::asio::post(ex, [h = std::move(handler), ep = ep, r = std::move(r)]() mutable {
@@ -194,8 +211,18 @@ class Pool {
     std::unique_ptr<Job> job;  // handed over by submit()
   };
 
+  /// A job a worker runs, and the socket it runs on (-1 while its connection is being opened), for the
+  /// watcher; guarded by mutex_.
+  struct Running {
+    Job* job = nullptr;
+    int fd = -1;
+    bool cut = false;  // the watcher shut the socket down
+  };
+
   void submit(std::unique_ptr<Job> job);
   void worker(std::size_t index);
+  /// Fails the jobs past their deadline (limits_.answer), a few times a deadline.
+  void watch();
 
   std::string conninfo_;
   SessionLimits limits_;
@@ -207,7 +234,11 @@ class Pool {
   // of going round all of them.
   std::vector<Idle*> idle_;
   bool stopping_ = false;
+  std::vector<Running> running_;  // one a worker
   std::vector<std::thread> threads_;
+  std::condition_variable watch_cv_;
+  bool watch_stopping_ = false;
+  std::thread watcher_;
 };
 
 }  // namespace todo::db

@@ -29,11 +29,19 @@ std::vector<Statement> registered_statements();
 /// How long one statement may run, and wait for a lock, before PostgreSQL cancels it (`statement_timeout`,
 /// `lock_timeout`; zero: no limit). The requests' connections (db::Pool, db::Reader) have them, so that a
 /// request never waits without end behind a lock an operator holds; the relay, the schedulers and the
-/// migrations do not.
+/// migrations do not. `answer` is the requests' bound that the server keeps itself, for a database that does
+/// not answer at all (stopped processes, a hung host, a partition with no reset), where PostgreSQL's own
+/// timeouts never fire: a transaction or read not answered within it, a wait for a free connection
+/// included, fails with Error(unavailable), its connection closed (zero: no limit).
 struct SessionLimits {
   std::chrono::milliseconds statement{0};
   std::chrono::milliseconds lock{0};
+  std::chrono::milliseconds answer{0};
 };
+
+/// What a request whose database work was not answered within SessionLimits::answer gets: Error(unavailable)
+/// saying so, and that nothing was written.
+Error unanswered_error(std::chrono::milliseconds answer);
 
 /// The statements that set a new session up, before the prepared ones: the UTC time zone, then `limits`.
 std::vector<std::string> session_settings(const SessionLimits& limits);

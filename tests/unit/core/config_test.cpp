@@ -478,6 +478,8 @@ const std::vector<Invalid>& invalid_values() {
       {"TODO_SHUTDOWN_TIMEOUT_S", "--shutdown-timeout-s", "ten"},
       {"TODO_DB_STATEMENT_TIMEOUT_MS", "--db-statement-timeout-ms", "10s"},
       {"TODO_DB_LOCK_TIMEOUT_MS", "--db-lock-timeout-ms", "3600001"},
+      {"TODO_DB_ANSWER_TIMEOUT_MS", "--db-answer-timeout-ms", "3600001"},
+      {"TODO_DB_ANSWER_TIMEOUT_MS", "--db-answer-timeout-ms", "2s"},
       {"TODO_WS_STALL_TIMEOUT_MS", "--ws-stall-timeout-ms", "9"},
       // An origin a browser never sends: it could never match, silently.
       {"TODO_ALLOWED_ORIGINS", "--allowed-origins", "ftp://y.org"},
