@@ -10,7 +10,7 @@
 #                              ones) → $PGPORT, $PG_VERSION, $SHARED_BUFFERS; psql_admin/psql_todo/sql work then
 #   server_start LOG [VAR=VALUE…] -- ARG…  todo-server with DATABASE_URL, a random TODO_JWT_SECRET ($JWT_SECRET),
 #                              TODO_HTTP_ADDR and TODO_LOG_LEVEL=warn set, plus the given variables; waits for
-#                              /healthz → $SERVER_PID, $BASE_URL
+#                              /readyz → $SERVER_PID, $BASE_URL
 # A script adds its own clean-up steps with `bench_on_exit 'command…'` (run first, in reverse order) and the
 # text printed when KEEP_WORK=1 keeps the folder with KEEP_NOTE.
 # Common environment: BUILD_DIR (default build-bench), JOBS=2, KEEP_WORK=1, SERVER_BIN (a todo-server binary
@@ -181,7 +181,7 @@ server_start() {  # server_start LOG [VAR=VALUE…] -- ARG…
       cat "$log"
       die "todo-server exited at start"
     }
-    if curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; then
+    if curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null; then
       BASE_URL=http://127.0.0.1:$port
       break
     fi
@@ -189,7 +189,7 @@ server_start() {  # server_start LOG [VAR=VALUE…] -- ARG…
   done
   [[ -n $BASE_URL ]] || {
     cat "$log"
-    die "todo-server did not start listening within 30 s"
+    die "todo-server did not serve the API (/readyz) within 30 s"
   }
 }
 

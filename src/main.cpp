@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <pqxx/pqxx>
@@ -25,6 +26,7 @@
 #include "todo/core/config.hpp"
 #include "todo/core/ids.hpp"
 #include "todo/core/log.hpp"
+#include "todo/db/conninfo.hpp"
 #include "todo/db/migrations.hpp"
 #include "todo/events/bus.hpp"
 #include "todo/events/kafka.hpp"
@@ -43,8 +45,8 @@ using namespace todo;
 
 namespace {
 
-// SIGTERM or SIGINT before the server runs (while it waits for the database): the wait ends, and the process
-// exits 0 as it would once serving. Replaced by the server's own signal handling when it starts.
+// SIGTERM or SIGINT before the database is migrated (while it waits for the database): the wait ends, and
+// the process exits 0 as it would once serving. Set by the server's own signal handling too.
 volatile std::sig_atomic_t early_stop = 0;
 void on_early_stop(int) {
   early_stop = 1;
@@ -52,14 +54,22 @@ void on_early_stop(int) {
 
 enum class Migrated { yes, failed, stopped };
 
-// Applies migrations, waiting up to a minute for the database (a replica may start before PostgreSQL).
-Migrated migrate(const Config& cfg) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+// Applies migrations, waiting for the database while it is not reachable (a replica may start before
+// PostgreSQL): up to `patience` (`migrate`), or as long as it takes (`serve`, which serves its probes
+// meanwhile). `waiting` hears what it waits for.
+Migrated migrate(const Config& cfg, std::chrono::seconds patience,
+                 const std::function<void(std::string)>& waiting) {
+  const auto deadline = patience == std::chrono::seconds::max() ? std::chrono::steady_clock::time_point::max()
+                                                                : std::chrono::steady_clock::now() + patience;
   for (int attempt = 1;; ++attempt) {
     if (early_stop) return Migrated::stopped;
     try {
       pqxx::connection c(cfg.database_url);
-      const int applied = db::migrate(c, std::numeric_limits<int>::max(), [] { return early_stop != 0; });
+      waiting("its migrations");
+      const int applied = db::migrate(c, std::numeric_limits<int>::max(), [&waiting] {
+        waiting("another replica's migrations (the migration lock is held)");
+        return early_stop != 0;
+      });
       log::event(spdlog::level::info, "database migrated",
                  {{"applied", applied}, {"version", db::current_version(c)}});
       return Migrated::yes;
@@ -68,11 +78,11 @@ Migrated migrate(const Config& cfg) {
     } catch (const pqxx::broken_connection& e) {
       // libpq's words for a value it refuses ("invalid integer value …", "invalid sslmode value …"): no retry
       // mends those (the configuration check catches the ones it knows).
-      if (const std::string_view m(e.what());
-          m.starts_with("invalid ") || m.find("failed: invalid ") != std::string_view::npos) {
+      if (db::refuses_a_value(e.what())) {
         spdlog::critical("invalid DATABASE_URL: {}", e.what());
         return Migrated::failed;
       }
+      waiting("the database (not reachable yet)");
       if (std::chrono::steady_clock::now() > deadline) {
         spdlog::critical("cannot reach the database (DATABASE_URL): {}", e.what());
         return Migrated::failed;
@@ -192,16 +202,23 @@ int main(int argc, char** argv) {
 
   std::signal(SIGTERM, on_early_stop);
   std::signal(SIGINT, on_early_stop);
-  switch (migrate(cfg)) {
-    case Migrated::yes:
-      break;
-    case Migrated::failed:
-      return 1;
-    case Migrated::stopped:
-      spdlog::info("stopped before the database could be reached");
-      return 0;
+  if (cfg.command == "migrate") {
+    switch (migrate(cfg, std::chrono::seconds(60), [](const std::string&) {})) {
+      case Migrated::yes:
+        return 0;
+      case Migrated::failed:
+        return 1;
+      case Migrated::stopped:
+        spdlog::info("stopped before the database could be reached");
+        return 0;
+    }
   }
-  if (cfg.command == "migrate") return 0;
+  // `serve` listens before it reaches the database (README "Running it"): a value libpq refuses stops it
+  // first, as it stops `migrate`.
+  if (const auto refused = db::refused_value(cfg.database_url)) {
+    spdlog::critical("invalid DATABASE_URL: {}", *refused);
+    return 1;
+  }
   // Declared before every part that may wait for the database: disarmed only after they are all gone.
   ShutdownWatchdog watchdog;
 
@@ -210,7 +227,8 @@ int main(int argc, char** argv) {
   // A request's statements run, and wait for locks, only so long, and its transactions and reads are
   // answered within TODO_DB_ANSWER_TIMEOUT_MS, or given up by the server itself (README "Running it").
   const db::SessionLimits limits{cfg.db_statement_timeout, cfg.db_lock_timeout, cfg.db_answer_timeout};
-  db::Pool pool(cfg.database_url, cfg.db_pool_size, limits);
+  // Its connections are opened once the schema is migrated (they prepare every statement).
+  db::Pool pool(cfg.database_url, cfg.db_pool_size, limits, /*connect_now=*/false);
   registry.gauge_callback("db_pool_queue_depth", "Database jobs waiting for a connection",
                           [&pool] { return static_cast<double>(pool.queue_depth()); });
   registry.gauge_callback("db_pool_size", "Database connections in the pool",
@@ -232,7 +250,6 @@ int main(int argc, char** argv) {
   relay_options.topics = {cfg.topic_events, cfg.topic_updates, cfg.topic_reminders};
   relay_options.retention = cfg.outbox_retention;
   events::Relay relay(relay_options, bus, registry);
-  relay.start();
   // This process's commits wake its relay directly for the lanes it holds, with no NOTIFY (see Notifier).
   const auto relay_receipt = pool.receive_locally(
       events::kOutboxChannel, [&relay](std::uint32_t lanes) { return relay.wake_for(lanes); });
@@ -245,12 +262,14 @@ int main(int argc, char** argv) {
 
   // Reminders: fired by every replica's scheduler, each reminder exactly once (claims with SKIP LOCKED).
   std::unique_ptr<reminders::Scheduler> scheduler;
+  std::string scheduler_replica;
   if (cfg.reminders_enabled) {
     reminders::SchedulerOptions so;
     so.conninfo = cfg.database_url;
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     so.replica = std::string(host) + "-" + std::to_string(getpid()) + "-" + new_uuid().substr(0, 8);
+    scheduler_replica = so.replica;
     so.lease = cfg.reminder_lease;
     so.max_attempts = cfg.reminder_max_attempts;
     so.backoff = cfg.reminder_backoff;
@@ -265,9 +284,6 @@ int main(int argc, char** argv) {
     so.smtp.timeout = cfg.smtp_timeout;
     so.mailers = static_cast<int>(cfg.smtp_concurrency);
     scheduler = std::make_unique<reminders::Scheduler>(so, registry);
-    scheduler->start();
-    log::event(spdlog::level::info, "reminder scheduler started",
-               {{"replica", so.replica}, {"email", !so.smtp.url.empty()}});
   }
 
   auth::JwtSigner jwt(cfg.jwt_secret);
@@ -312,6 +328,9 @@ int main(int argc, char** argv) {
   registry.gauge_callback("tasks_list_cache_bytes", "Bytes of the task list pages kept",
                           [&lists] { return static_cast<double>(lists.bytes()); });
   api::Context ctx{pool, reader, jwt, cpu, registry, creates, lists};
+  // Until the database is reached and migrated, the API answers 503 and /readyz says what it waits for.
+  api::Startup startup("the database (not reachable yet)");
+  ctx.startup = &startup;
   ctx.chat.confidence = cfg.chat_confidence;
   ctx.chat.ttl = cfg.chat_ttl;
   // The optional language model: its blocking calls wait on their own threads, never on io or db threads.
@@ -355,7 +374,11 @@ int main(int argc, char** argv) {
                    std::move(up.answered));
   });
   const int bus_handle = bus.subscribe([&gateway](const events::Event& e) { gateway.on_event(e); });
-  gateway.start();
+  // The parts that work in the background (the relay, the reminder scheduler, the gateway's listener) start
+  // once the database is migrated, under this lock, unless a signal came first (its shutdown stops the
+  // gateway under it too).
+  std::mutex starting;
+  bool started = false;
   // Before the listening line: whoever waits for that line may send SIGTERM at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   std::thread gateway_stopper;
@@ -363,6 +386,7 @@ int main(int argc, char** argv) {
   std::chrono::steady_clock::time_point stop_by = std::chrono::steady_clock::time_point::max();
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
+    early_stop = 1;  // ends a wait for the database or another replica's migrations
     stop_by = std::chrono::steady_clock::now() + cfg.shutdown_timeout;
     // Three seconds beyond the grace period: drain() closes the connections left at the grace period, and the
     // orderly steps after it take up to a second when the database answers (the reminder scheduler wakes
@@ -373,10 +397,13 @@ int main(int argc, char** argv) {
     // Closes every WebSocket with 1001, off this io thread: it joins the gateway's listener, which may be
     // waiting up to a second (for a notification, or to reconnect to a database that is away), while this
     // thread must close the acceptor (posted by server.stop()) and serve the requests in flight at once.
-    gateway_stopper = std::thread([&gateway] { gateway.stop(); });
+    gateway_stopper = std::thread([&gateway, &starting] {
+      std::lock_guard lock(starting);
+      gateway.stop();
+    });
     asio::co_spawn(ioc, drain(contexts, server, gateway, cfg.shutdown_timeout), asio::detached);
   });
-  // A signal that came after the migrations and before the signal set took over.
+  // A signal that came before the signal set took over.
   if (early_stop) std::raise(SIGTERM);
 
   try {
@@ -390,19 +417,42 @@ int main(int argc, char** argv) {
   const std::string url = url_of(server.endpoint());
   log::announce("listening on " + url, {{"url", url}, {"threads", cfg.http_threads}});
 
-  // The other contexts wait for connections with nothing to do: kept running until drain() stops them.
+  // The other contexts wait for connections with nothing to do: kept running until drain() stops them. The
+  // first one has the listener and the signals.
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_guards;
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < contexts.size(); ++i) {
-    idle_guards.push_back(asio::make_work_guard(*contexts[i]));
+  for (std::size_t i = 0; i < contexts.size(); ++i) {
+    if (i > 0) idle_guards.push_back(asio::make_work_guard(*contexts[i]));
     threads.emplace_back([&c = *contexts[i]] { c.run(); });
   }
-  ioc.run();
+
+  // Meanwhile the probes and /metrics are served, the API answers 503.
+  const Migrated migrated = migrate(cfg, std::chrono::seconds::max(),
+                                    [&startup](std::string what) { startup.wait_for(std::move(what)); });
+  if (migrated == Migrated::yes) {
+    std::lock_guard lock(starting);
+    if (!early_stop) {
+      pool.warm_up();
+      relay.start();
+      if (scheduler) {
+        scheduler->start();
+        log::event(spdlog::level::info, "reminder scheduler started",
+                   {{"replica", scheduler_replica}, {"email", !cfg.smtp_url.empty()}});
+      }
+      gateway.start();
+      started = true;
+      startup.done();
+      log::announce("serving the API at " + url, {{"url", url}});
+    }
+  } else if (migrated == Migrated::failed) {
+    // As a signal would, without one: the probes' connections are closed, the process exits 1.
+    asio::post(ioc, [] { std::raise(SIGTERM); });
+  }
   for (auto& t : threads)
     t.join();
   if (gateway_stopper.joinable()) gateway_stopper.join();
   cpu.join();
-  if (scheduler) scheduler->stop();
+  if (scheduler && started) scheduler->stop();
   if (llm_threads) llm_threads->join();
   bus.unsubscribe(bus_handle);
   // What is still unacknowledged stays in the outbox, sent again by the next relay to hold its lanes.
@@ -410,6 +460,9 @@ int main(int argc, char** argv) {
       stop_by == std::chrono::steady_clock::time_point::max() ? std::chrono::milliseconds(5000)
                                                               : stop_by - std::chrono::steady_clock::now());
   relay.stop(std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(5000)));
-  spdlog::info("stopped");
+  if (migrated == Migrated::failed) return 1;
+  spdlog::info(started                     ? "stopped"
+               : migrated == Migrated::yes ? "stopped before serving the API"
+                                           : "stopped before the database could be reached");
   return 0;
 }

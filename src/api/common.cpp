@@ -23,6 +23,12 @@ void add_routes(http::Router& router, Context& ctx) {
   router.before_query_refusal([&ctx](http::Request& req) {
     if (req.route.starts_with("/api/v1/") && !req.route.starts_with("/api/v1/auth/")) authenticate(req, ctx);
   });
+  // While the server starts (the database not reachable yet, migrations pending) the API answers 503; the
+  // probes and /metrics are served.
+  router.gate([&ctx](http::Request& req) {
+    if (!ctx.startup || !req.route.starts_with("/api/")) return;
+    if (const auto waiting = ctx.startup->waiting()) throw starting(*waiting);
+  });
   // The WebSocket endpoint, asked without the upgrade (the server hands real upgrades to the gateway before
   // routing): 426 naming the upgrade, and 405 for other methods, not a 404 as if it did not exist.
   router.add(
@@ -67,6 +73,10 @@ std::string uuid_param(const http::Request& req, std::string_view name) {
                 printable ? "no such resource: '" + std::string(v) + "' is not an id" : "no such resource");
   }
   return normalize_uuid(v);
+}
+
+Error starting(const std::string& waiting) {
+  return Error(Errc::unavailable, "the server is starting: waiting for " + waiting);
 }
 
 Error account_gone() {

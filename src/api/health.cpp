@@ -125,6 +125,8 @@ void add_health_routes(http::Router& router, Context& ctx) {
   auto checks = std::make_shared<ReadyChecks>();
   router.add("GET", "/readyz", http::RouteQuery::any(),
              [&ctx, checks](http::Request&) -> boost::asio::awaitable<http::Response> {
+               if (const auto waiting = ctx.startup ? ctx.startup->waiting() : std::nullopt)
+                 throw starting(*waiting);
                const auto& all = db::embedded_migrations();
                const int wanted = all.empty() ? 0 : all.back().version;
                if (co_await schema_version_in_time(ctx.reader, checks) < wanted)

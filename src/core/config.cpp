@@ -582,7 +582,7 @@ void apply(Config& c, const Setting& s, const Given& given) {
 std::string usage() {
   std::string u =
       "usage: todo-server [serve|migrate|--help] [flags]\n\n"
-      "  serve     apply pending migrations and serve HTTP (default)\n"
+      "  serve     listen (the probes at once), apply pending migrations, serve the API (default)\n"
       "  migrate   apply pending migrations and exit\n\n"
       "Settings (environment variable, or the flag, which wins):\n";
   for (const auto& s : settings()) {

@@ -52,8 +52,8 @@ bool closed_by_server(pqxx::connection& c) {
 
 }  // namespace
 
-Pool::Pool(std::string conninfo, std::size_t size, SessionLimits limits)
-    : conninfo_(std::move(conninfo)), limits_(limits) {
+Pool::Pool(std::string conninfo, std::size_t size, SessionLimits limits, bool connect_now)
+    : conninfo_(std::move(conninfo)), limits_(limits), connect_now_(connect_now) {
   if (size == 0) size = 1;
   running_.resize(size);
   threads_.reserve(size);
@@ -77,6 +77,19 @@ Pool::~Pool() {
   }
   watch_cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
+}
+
+void Pool::warm_up() {
+  // A job that does nothing for each thread: a thread opens its connection before it runs a job. The idle
+  // threads take one each (a job goes to the most recently idle).
+  struct Open final : Job {
+    bool run(pqxx::connection*) override { return true; }
+    void deliver() override {}
+    void refuse(std::exception_ptr) override {}
+    void cut_off(std::chrono::milliseconds) override {}
+  };
+  for (std::size_t i = 0; i < threads_.size(); ++i)
+    submit(std::make_unique<Open>());
 }
 
 std::size_t Pool::queue_depth() const {
@@ -110,7 +123,7 @@ void Pool::worker(std::size_t index) {
   };
   // Connected now rather than for the first job: work goes to the connections used last, so the others may
   // wait unused for a long time, and the first burst that needs them all should not start their backends.
-  open();
+  if (connect_now_) open();
   Idle self;
   std::unique_ptr<Job> done;  // run, its outcome not yet delivered
   auto deliver = [&] {

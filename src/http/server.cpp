@@ -781,6 +781,7 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
     } else {
       req.route = m.route;
       req.params = std::move(m.params);
+      router_.run_gate(req);
       if (!m.query->any_checked_by_handler) {
         try {
           check_query(req, m.query->names);

@@ -108,6 +108,9 @@ struct Gateway::Shared {
   // Set by Gateway::stop() before it closes the sessions in the hub: a session that joins the hub after that
   // snapshot sees it and closes itself.
   std::atomic<bool> stopping{false};
+  // Set by Gateway::start(): before it (the server waits for the database and its migrations), an upgrade is
+  // refused with 503, as the API's requests are.
+  std::atomic<bool> started{false};
 };
 
 namespace {
@@ -216,11 +219,14 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     // 1011. A connection without `after` starts from the present, which for the client is its 101: a change
     // it makes once it has that is newer, even when it commits before this session has joined the hub and
     // read the position again in establish() (a busy pool, say); read here, it is replayed from the outbox.
-    const auto pos = co_await try_read_position();
+    std::optional<Position> pos;
+    if (shared_->started.load()) pos = co_await try_read_position();
     if (!pos) {
       // Named, not temporaries in the co_await expression (GCC 12 mishandles non-trivial ones there).
       Answer answer{std::move(request_id), std::move(answered)};
-      const std::string detail = "the database is unavailable or did not answer in time";
+      const std::string detail = shared_->started.load()
+                                     ? "the database is unavailable or did not answer in time"
+                                     : "the server is starting: waiting for the database and its migrations";
       const std::string no_field;
       co_await write_refusal(ws_.next_layer().next_layer(), answer, bhttp::status::service_unavailable,
                              detail, user_id_, no_field);
@@ -924,6 +930,7 @@ void Gateway::on_event(const events::Event& e) {
 }
 
 void Gateway::start() {
+  shared_->started.store(true);
   // The keepalive sweeper: one thread ticks every session (ping when due, drop the silent) a few times per
   // ping interval.
   const auto period = std::clamp<std::chrono::milliseconds>(

@@ -153,22 +153,112 @@ TEST_F(LifecycleTest, AFlagWinsOverABadVariableAndHelpAlwaysHelps) {
   EXPECT_NE(output.find("invalid --http-body-memory-mb=1"), std::string::npos) << output;
 }
 
-/// Starts the server on `db`, waits for `waiting` in its output (it waits before serving), sends SIGTERM and
-/// expects exit 0 within 3 s, never having served; returns its output.
+/// Starts the server on `db`, waits for `waiting` in its output (it waits before serving the API; its probes
+/// are served), sends SIGTERM and expects exit 0 within 3 s, never having served the API; returns its
+/// output.
 std::string sigterm_while_waiting_at_start(const std::string& db, std::string_view waiting) {
   ServerOptions options;
   options.env = {{"DATABASE_URL", db}};
   options.wait_ready = false;
   ServerProcess p(options);
   EXPECT_TRUE(p.wait_for_output(waiting, 15s)) << p.output();
+  EXPECT_NO_THROW(p.wait_listening(5s));
+  EXPECT_EQ(HttpClient(p.base_url()).get("/healthz").status, 200) << "no probe is served while it waits";
   const auto signalled = Clock::now();
   p.send_signal(SIGTERM);
   const auto status = p.wait_exit(5s);
   EXPECT_TRUE(status) << "still waiting 5 s after SIGTERM: " << waiting;
   EXPECT_EQ(status.value_or(-1), 0) << p.output();
   EXPECT_LT(Clock::now() - signalled, 3s);
-  EXPECT_EQ(p.output().find("listening on"), std::string::npos) << "it served after SIGTERM";
+  EXPECT_EQ(p.output().find("serving the API"), std::string::npos) << "it served the API after SIGTERM";
   return p.output();
+}
+
+/// The answers of a server that waits for `waiting` before it serves the API: /healthz 200 (the process is
+/// alive: a liveness probe must not restart it), /readyz 503 naming what it waits for, /metrics, and a 503
+/// with Retry-After for the API, whatever the request (registration, login, a route that needs a token).
+void expect_probes_while_waiting(ServerProcess& server, const std::string& waiting) {
+  ASSERT_NO_THROW(server.wait_listening(5s));
+  HttpClient probe(server.base_url());
+  probe.set_timeout(5s);
+  EXPECT_EQ(probe.get("/healthz").status, 200);
+  const auto unready = probe.get("/readyz");
+  EXPECT_TRUE(IsProblem(unready, 503)) << unready.describe();
+  EXPECT_EQ(unready.header("retry-after"), "1");
+  EXPECT_NE(unready.json().value("detail", "").find("waiting for " + waiting), std::string::npos)
+      << unready.describe();
+  const auto metrics = probe.get("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_TRUE(metric_sum(metrics.body, "http_requests_total", {{"route", "/readyz"}, {"status", "503"}}))
+      << metrics.body;
+  const nlohmann::json account = {{"email", unique_email("early")}, {"password", "early-password-1"}};
+  for (const auto& r :
+       {probe.post("/api/v1/auth/register", account), probe.post("/api/v1/auth/login", account),
+        probe.get("/api/v1/tasks", {{"Authorization", "Bearer not-checked-yet"}})}) {
+    EXPECT_TRUE(IsProblem(r, 503)) << r.describe();
+    EXPECT_EQ(r.header("retry-after"), "1");
+    EXPECT_NE(r.json().value("detail", "").find("the server is starting: waiting for " + waiting),
+              std::string::npos)
+        << r.describe();
+  }
+  // A WebSocket upgrade with a good token: 503 too, not a 101 (nothing listens for other replicas' events
+  // yet).
+  RawConnection ws(server.base_url());
+  const std::string token = make_user_token("0190a8d2-3f1e-7c4b-9a2d-5e6f7a8b9c0d", kTestJwtSecret);
+  ASSERT_TRUE(ws.send("GET /api/v1/ws?access_token=" + url_encode(token) +
+                      " HTTP/1.1\r\nHost: " + server.host() +
+                      "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+                      "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+  const auto upgrade = ws.read_response(10s);
+  ASSERT_TRUE(upgrade) << ws.received();
+  EXPECT_TRUE(IsProblem(*upgrade, 503)) << upgrade->describe();
+  EXPECT_EQ(upgrade->header("retry-after"), "1");
+}
+
+// A database that is not reachable at start (PostgreSQL stopped, or not up yet): the server listens at once
+// and serves its probes while it waits (it listened only once the database answered: a liveness probe on
+// /healthz restarted it in a loop while the database was down), the API answers 503; once the database is
+// up and migrated, everything is served with no restart.
+TEST_F(LifecycleTest, ProbesAreServedWhileTheDatabaseIsUnreachableAtStart) {
+  TestPostgres pg;  // its own cluster: stopping it must not disturb other tests
+  const std::string db = pg.create_database("late");
+  pg.stop();
+  ServerOptions options;
+  options.env = {{"DATABASE_URL", db}};
+  options.wait_ready = false;
+  auto server = std::make_shared<ServerProcess>(options);
+  dump_on_failure_.push_back(server);
+  ASSERT_TRUE(server->wait_for_output("database not reachable yet", 15s)) << server->output();
+  expect_probes_while_waiting(*server, "the database (not reachable yet)");
+
+  pg.start();
+  ASSERT_NO_THROW(server->wait_ready(30s));
+  EXPECT_EQ(HttpClient(server->base_url()).get("/readyz").status, 200);
+  auto u = new_user(server->base_url());
+  EXPECT_EQ(create_task(u.client, "after the wait")["title"], "after the wait");
+  EXPECT_EQ(server->terminate(), 0);
+}
+
+// The same while another replica applies its migrations (it holds the migration lock).
+TEST_F(LifecycleTest, ProbesAreServedWhileAnotherReplicaMigrates) {
+  const std::string db = fresh_db();
+  pqxx::connection other_replica(db);
+  const std::string key = std::to_string(0x746f646f6d6967LL);  // "todomig"
+  pqxx::nontransaction(other_replica).exec("SELECT pg_advisory_lock(" + key + ")");
+  ServerOptions options;
+  options.env = {{"DATABASE_URL", db}};
+  options.wait_ready = false;
+  auto server = std::make_shared<ServerProcess>(options);
+  dump_on_failure_.push_back(server);
+  ASSERT_TRUE(server->wait_for_output("waiting for another process's migrations", 15s)) << server->output();
+  expect_probes_while_waiting(*server, "another replica's migrations");
+
+  pqxx::nontransaction(other_replica).exec("SELECT pg_advisory_unlock(" + key + ")");
+  ASSERT_NO_THROW(server->wait_ready(30s));
+  EXPECT_EQ(HttpClient(server->base_url()).get("/readyz").status, 200);
+  auto u = new_user(server->base_url());
+  EXPECT_EQ(create_task(u.client, "after the other replica")["title"], "after the other replica");
+  EXPECT_EQ(server->terminate(), 0);
 }
 
 // While it waits for the database at start (up to a minute), SIGTERM ends the wait: exit 0 at once, as a

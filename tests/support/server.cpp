@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -103,6 +104,20 @@ bool ServerProcess::wait_for_output(std::string_view needle, std::chrono::millis
 }
 
 void ServerProcess::wait_ready(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  wait_listening(timeout);
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (wait_for_output("serving the API", std::max(left, std::chrono::milliseconds(0)))) return;
+  const std::string out = output();
+  const auto status = wait_exit(100ms);
+  throw std::runtime_error(std::string("ServerProcess: listening, but no 'serving the API' ") +
+                           (status ? "(exited with status " + std::to_string(*status) + ")"
+                                   : "within " + std::to_string(timeout.count()) + " ms") +
+                           "; output:\n" + out);
+}
+
+void ServerProcess::wait_listening(std::chrono::milliseconds timeout) {
   static const std::regex kListening(
       R"(listening on (http://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+):([0-9]+)))");
   std::smatch match;

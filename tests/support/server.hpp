@@ -23,7 +23,7 @@ struct ServerOptions {
   std::map<std::string, std::string> env;  // on top of the (cleaned) environment of the test
   std::vector<std::string> args;           // after the command
   std::string command = "serve";
-  bool wait_ready = true;  // block in the constructor until it prints its URL
+  bool wait_ready = true;  // block in the constructor until it serves the API
   std::chrono::milliseconds ready_timeout{20'000};
 };
 
@@ -38,8 +38,11 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
-  /// Waits until the output says `listening on http://HOST:PORT`; throws (with the output) on timeout or
-  /// exit.
+  /// Waits until the output says `listening on http://HOST:PORT` (the probes are served from then on);
+  /// throws (with the output) on timeout or exit.
+  void wait_listening(std::chrono::milliseconds timeout = std::chrono::milliseconds(20'000));
+  /// wait_listening(), then until the output says `serving the API` (the database is migrated); throws
+  /// (with the output) on timeout or exit.
   void wait_ready(std::chrono::milliseconds timeout = std::chrono::milliseconds(20'000));
   /// Waits until the output contains `needle`; false on timeout or when the output ended without it.
   bool wait_for_output(std::string_view needle, std::chrono::milliseconds timeout);

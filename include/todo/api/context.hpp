@@ -1,8 +1,10 @@
 // What route handlers share: the database pool, the token signer, a CPU pool for slow hashing, the metrics.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +37,32 @@ struct ChatOptions {
       nullptr;  // where the blocking LLM calls wait (not io, not db threads)
 };
 
+/// What the server waits for before it serves the API (README "Running it"): the database, then its
+/// migrations. Until done(), every /api/ route answers 503 naming it, and so does /readyz.
+class Startup {
+ public:
+  explicit Startup(std::string waiting) : waiting_(std::move(waiting)) {}
+  void wait_for(std::string what) {
+    std::lock_guard lock(m_);
+    waiting_ = std::move(what);
+  }
+  void done() { done_.store(true); }
+  /// What it waits for; nothing once done.
+  std::optional<std::string> waiting() const {
+    if (done_.load()) return std::nullopt;
+    std::lock_guard lock(m_);
+    return waiting_;
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  mutable std::mutex m_;
+  std::string waiting_;
+};
+
+/// Error(unavailable) naming what a starting server waits for ("the server is starting: waiting for …").
+Error starting(const std::string& waiting);
+
 /// Shared by every handler; owned by main.
 struct Context {
   db::Pool& db;        // transactions (blocking libpqxx on DB threads)
@@ -45,6 +73,7 @@ struct Context {
   tasks::CreateBatcher& creates;  // POST /tasks: concurrent creates share a transaction
   tasks::ListCache& lists;        // GET /tasks: recent pages by list version
   ChatOptions chat{};
+  const Startup* startup = nullptr;  // null: serving from the start
 };
 
 /// Registers every route of the API.

@@ -37,7 +37,9 @@ class Pool {
   /// one running has its connection cut (shut down under libpq's feet): its blocked call fails as a lost
   /// connection, which PostgreSQL rolls back. A commit cut that way is in doubt, and looked up as any other
   /// (commit() below): an answer then waits up to kInDoubtPatience more.
-  Pool(std::string conninfo, std::size_t size, SessionLimits limits = {});
+  /// With `connect_now` false, the connections are opened by warm_up() or for the first jobs (before the
+  /// schema is migrated, the statements they prepare cannot be).
+  Pool(std::string conninfo, std::size_t size, SessionLimits limits = {}, bool connect_now = true);
   ~Pool();
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -98,6 +100,9 @@ class Pool {
     using R = std::invoke_result_t<F&, pqxx::connection&>;
     return run<R>(std::move(fn));
   }
+
+  /// Opens every connection now, on the pool's threads (not waited for).
+  void warm_up();
 
   /// Jobs waiting for a free connection (exported as a gauge).
   std::size_t queue_depth() const;
@@ -226,6 +231,7 @@ class Pool {
 
   std::string conninfo_;
   SessionLimits limits_;
+  bool connect_now_;
   Notifier notifier_{conninfo_};  // declared before the threads: it outlives every job
   mutable std::mutex mutex_;
   std::deque<std::unique_ptr<Job>> queue_;  // jobs waiting while every connection is busy
