@@ -17,6 +17,7 @@ void add_audit_routes(http::Router& router, Context& ctx) {
     const auto q = audit::parse_query(req.query);
     auto page =
         co_await ctx.db.read([&](pqxx::transaction_base& w) { return audit::list(w, req.user_id, q); });
+    if (page.items.empty()) co_await require_account(ctx, req.user_id);
     nlohmann::json items = nlohmann::json::array();
     for (const auto& e : page.items)
       items.push_back(audit::to_json(e));

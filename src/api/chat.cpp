@@ -202,6 +202,8 @@ void add_chat_routes(http::Router& router, Context& ctx) {
       if (!user) throw account_gone();
       if (!in.timezone) in.timezone = user->timezone;
       if (!in.order) in.order = order_of(*user);
+    } else {
+      co_await require_account(ctx, req.user_id);
     }
     const auto pctx = chat::make_context(in.now, *in.timezone, *in.order);
     if (!pctx) throw invalid("timezone", "must be an IANA time zone, e.g. Europe/Berlin");

@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "todo/api/context.hpp"
+#include "todo/auth/users.hpp"
 #include "todo/core/error.hpp"
 #include "todo/core/ids.hpp"
 #include "todo/core/json.hpp"
@@ -29,13 +30,28 @@ void add_routes(http::Router& router, Context& ctx) {
     if (!ctx.startup || !req.route.starts_with("/api/")) return;
     if (const auto waiting = ctx.startup->waiting()) throw starting(*waiting);
   });
+  // A token that outlived its account owns nothing: its 404s are the 401 every route gives it. Read only on a
+  // 404, so the routes' answers that find something pay nothing for it.
+  router.on_not_found([&ctx](http::Request& req) -> boost::asio::awaitable<void> {
+    if (!req.user_id.empty()) co_await require_account(ctx, req.user_id);
+  });
   // The WebSocket endpoint, asked without the upgrade (the server hands real upgrades to the gateway before
   // routing): 426 naming the upgrade, and 405 for other methods, not a 404 as if it did not exist.
   router.add(
       "GET", "/api/v1/ws", http::RouteQuery::any(),
-      [](http::Request&) -> boost::asio::awaitable<http::Response> {
-        http::Response r = http::problem(Error(
-            Errc::upgrade_required, "/api/v1/ws is a WebSocket endpoint: open it with Upgrade: websocket"));
+      [](http::Request& req) -> boost::asio::awaitable<http::Response> {
+        // With `Upgrade: websocket` but no `Connection: Upgrade` (RFC 9110 7.8: an Upgrade not named in
+        // Connection is not one), the header to add is that one.
+        const bool upgrade_named = lower_ascii(req.header("upgrade")).find("websocket") != std::string::npos;
+        http::Response r = http::problem(
+            upgrade_named
+                ? Error(Errc::upgrade_required,
+                        "/api/v1/ws is a WebSocket endpoint: Connection: Upgrade is missing beside Upgrade: "
+                        "websocket",
+                        {{"Connection", "must include Upgrade"}})
+                : Error(Errc::upgrade_required,
+                        "/api/v1/ws is a WebSocket endpoint: open it with Upgrade: websocket and Connection: "
+                        "Upgrade"));
         r.with_header("Upgrade", "websocket");
         co_return r;
       });
@@ -81,6 +97,11 @@ Error starting(const std::string& waiting) {
 
 Error account_gone() {
   return Error(Errc::unauthorized, "the account of this token no longer exists");
+}
+
+boost::asio::awaitable<void> require_account(Context& ctx, const std::string& user_id) {
+  const bool exists = co_await auth::users::exists(ctx.reader, user_id);
+  if (!exists) throw account_gone();
 }
 
 tasks::Expected if_match(const http::Request& req) {

@@ -35,6 +35,7 @@ void add_recurrence_routes(http::Router& router, Context& ctx) {
       "GET", "/api/v1/recurrence/preview", {{"rule", "start", "timezone", "count"}},
       [&ctx](Request& req) -> awaitable<Response> {
         authenticate(req, ctx);
+        co_await require_account(ctx, req.user_id);  // it reads no data of the account's to tell
         std::vector<FieldError> errors;
         std::optional<recurrence::Rule> rule;
         const auto rule_text = req.query_one("rule");

@@ -100,6 +100,7 @@ void add_reminder_routes(http::Router& router, Context& ctx) {
                auto page = co_await ctx.db.read([&](pqxx::transaction_base& w) {
                  return reminders::repository::list(w, req.user_id, upcoming, limit, cursor);
                });
+               if (page.items.empty()) co_await require_account(ctx, req.user_id);
                co_return Response::json(
                    200, {{"items", items_json(page.items)},
                          {"next_cursor",

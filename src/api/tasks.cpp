@@ -82,7 +82,9 @@ awaitable<Response> list_page(Context& ctx, const ListReads& reads, const Reques
   std::int64_t version = -1;
   std::string key;
   if (versioned) {
-    version = co_await svc::list_version(ctx.reader, req.user_id);
+    const auto read = co_await svc::list_version(ctx.reader, req.user_id);
+    if (!read) throw account_gone();  // read with the version: no round trip of its own
+    version = *read;
     const auto etag = list_etag(req.user_id, version);
     if (etag_matches(req, etag)) {
       reads.not_modified.inc();
@@ -103,6 +105,7 @@ awaitable<Response> list_page(Context& ctx, const ListReads& reads, const Reques
   }
   reads.miss.inc();
   auto page = co_await svc::list(ctx.reader, req.user_id, q);
+  if (!versioned && page.items.empty()) co_await require_account(ctx, req.user_id);
   Response r;
   r.body.reserve(page.items.size() * 512 + 64);
   {
@@ -244,6 +247,7 @@ void add_task_routes(http::Router& router, Context& ctx) {
     authenticate(req, ctx);
     auto counts = co_await ctx.db.read(
         [&](pqxx::transaction_base& w) { return tasks::repository::tag_counts(w, req.user_id); });
+    if (counts.empty()) co_await require_account(ctx, req.user_id);
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [tag, n] : counts)
       out.push_back({{"tag", tag}, {"count", n}});

@@ -43,7 +43,9 @@ const db::Statement kUpdateProfile{
     "coalesce($5, date_order)) THEN now() ELSE updated_at END WHERE id = $1 "
     "RETURNING id, email, password_hash, display_name, timezone, created_at, updated_at, email_reminders, "
     "date_order"};
-const db::Registration kRegistered{kInsertUser, kSelectUserByEmail, kSelectUserById, kUpdateProfile};
+const db::Statement kUserExists{"users_exists", "SELECT 1 FROM users WHERE id = $1"};
+const db::Registration kRegistered{kInsertUser, kSelectUserByEmail, kSelectUserById, kUpdateProfile,
+                                   kUserExists};
 
 User from_row(const pqxx::row& r) {
   User u;
@@ -232,6 +234,13 @@ std::optional<User> find_by_id(pqxx::transaction_base& w, const std::string& id)
   auto res = w.exec_prepared(kSelectUserById.name, id);
   if (res.empty()) return std::nullopt;
   return from_row(res[0]);
+}
+
+boost::asio::awaitable<bool> exists(db::Reader& db, const std::string& id) {
+  std::vector<db::Param> params;
+  params.emplace_back(id);
+  auto r = co_await db.exec_prepared(kUserExists, std::move(params));
+  co_return !r.empty();
 }
 
 std::optional<User> update_profile(pqxx::transaction_base& w, const std::string& id, const ProfilePatch& p) {

@@ -790,7 +790,17 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
           throw;
         }
       }
-      resp = co_await (*m.handler)(req);
+      std::optional<Error> not_found;
+      try {
+        resp = co_await (*m.handler)(req);
+      } catch (const Error& e) {
+        if (e.code() != Errc::not_found) throw;
+        not_found = e;
+      }
+      if (not_found) {
+        co_await router_.run_on_not_found(req);  // not in the handler: a catch block cannot co_await
+        throw *not_found;
+      }
     }
   } catch (const Error& e) {
     failure = e;

@@ -89,9 +89,11 @@ const db::Statement kSeriesHighest{
     "tasks_series_highest",
     "SELECT last_occurrence, last_due_at FROM task_series WHERE user_id = $1 AND series_id = $2"};
 // The user's task list version (migration 0011): the sum of the user's counters; 0 before the first change.
+// And whether the user exists, in the same read: the counters outlive a removed account.
 const db::Statement kListVersion{
     "tasks_list_version",
-    "SELECT coalesce(sum(version), 0)::bigint FROM task_list_versions WHERE user_id = $1"};
+    "SELECT coalesce(sum(version), 0)::bigint, EXISTS (SELECT 1 FROM users WHERE id = $1) "
+    "FROM task_list_versions WHERE user_id = $1"};
 const db::Registration kRegistered{kInsert,
                                    kInsertMany,
                                    kSelect,
@@ -278,10 +280,11 @@ boost::asio::awaitable<Page> list(db::Reader& db, const std::string& user_id, co
   co_return to_page(q, rows);
 }
 
-boost::asio::awaitable<std::int64_t> list_version(db::Reader& db, const std::string& user_id) {
+boost::asio::awaitable<std::optional<std::int64_t>> list_version(db::Reader& db, const std::string& user_id) {
   std::vector<db::Param> params;
   params.emplace_back(user_id);
   auto r = co_await db.exec_prepared(kListVersion, std::move(params));
+  if (!r[0][1].as<bool>()) co_return std::nullopt;
   co_return r[0][0].as<std::int64_t>();
 }
 

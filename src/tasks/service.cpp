@@ -617,7 +617,7 @@ boost::asio::awaitable<repository::Page> list(db::Reader& db, const std::string&
   co_return co_await repository::list(db, user_id, q);
 }
 
-boost::asio::awaitable<std::int64_t> list_version(db::Reader& db, const std::string& user_id) {
+boost::asio::awaitable<std::optional<std::int64_t>> list_version(db::Reader& db, const std::string& user_id) {
   co_return co_await repository::list_version(db, user_id);
 }
 

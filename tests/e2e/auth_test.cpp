@@ -457,6 +457,59 @@ TEST_F(AuthTest, ATokenOfARemovedAccountIs401) {
   EXPECT_EQ(refused, 8);
 }
 
+// Every authenticated route answers a removed account's token alike: lists, 404s and routes that read no data
+// of the account used to answer 200 (an empty list) or 404 where /me answered 401.
+TEST_F(AuthTest, EveryRouteAnswersARemovedAccountsTokenWithThe401) {
+  auto u = user();
+  auto empty = user();  // never had a task: its list version is 0, as before the removal
+  const nlohmann::json task =
+      u.client.post("/api/v1/tasks", {{"title", "x"}, {"due_at", "2031-01-01T09:00:00Z"}}).json();
+  const std::string t = "/api/v1/tasks/" + task["id"].get<std::string>();
+  ASSERT_EQ(u.client.post(t + "/reminders", {{"before_due", "PT1H"}}).status, 201);
+  const std::string reminder = u.client.get(t + "/reminders").json()["items"][0]["id"];
+  // Pages kept before the removal must not be served after it.
+  ASSERT_EQ(u.client.get("/api/v1/tasks").status, 200);
+  ASSERT_EQ(empty.client.get("/api/v1/tasks").status, 200);
+  {
+    pqxx::connection c(db_url());
+    pqxx::work w(c);
+    w.exec_params("DELETE FROM users WHERE id = $1 OR id = $2", u.id, empty.id);
+    w.commit();
+  }
+  const auto gone = [](const HttpResponse& r) -> ::testing::AssertionResult {
+    if (auto p = IsProblem(r, 401); !p) return p;
+    if (r.json().value("detail", "") != "the account of this token no longer exists")
+      return ::testing::AssertionFailure() << r.body;
+    return ::testing::AssertionSuccess();
+  };
+  auto& c = u.client;
+  EXPECT_TRUE(gone(c.get("/api/v1/tasks")));
+  EXPECT_TRUE(gone(empty.client.get("/api/v1/tasks"))) << "a list kept at the version of an empty account";
+  EXPECT_TRUE(gone(c.get("/api/v1/tasks?overdue=true")));
+  EXPECT_TRUE(gone(c.get(t)));
+  EXPECT_TRUE(gone(c.get("/api/v1/tasks/not-an-id")));
+  EXPECT_TRUE(gone(c.patch(t, {{"title", "y"}})));
+  EXPECT_TRUE(gone(c.post(t + "/complete")));
+  EXPECT_TRUE(gone(c.post(t + "/reopen")));
+  EXPECT_TRUE(gone(c.get(t + "/occurrences")));
+  EXPECT_TRUE(gone(c.get(t + "/reminders")));
+  EXPECT_TRUE(gone(c.post(t + "/reminders", {{"before_due", "PT1H"}})));
+  EXPECT_TRUE(gone(c.get(t + "/reminders/" + reminder)));
+  EXPECT_TRUE(gone(c.del(t + "/reminders/" + reminder)));
+  EXPECT_TRUE(gone(c.post("/api/v1/reminders/" + reminder + "/snooze", {{"duration", "PT10M"}})));
+  EXPECT_TRUE(gone(c.get("/api/v1/reminders")));
+  EXPECT_TRUE(gone(c.get("/api/v1/tags")));
+  EXPECT_TRUE(gone(c.get("/api/v1/audit")));
+  EXPECT_TRUE(gone(c.get("/api/v1/audit/stats")));
+  EXPECT_TRUE(gone(c.get("/api/v1/recurrence/preview?rule=FREQ%3DDAILY&start=2031-01-01T09%3A00%3A00Z")));
+  EXPECT_TRUE(
+      gone(c.post("/api/v1/chat/parse",
+                  {{"text", "buy milk tomorrow"}, {"timezone", "UTC"}, {"date_order", "day_first"}})));
+  EXPECT_TRUE(gone(c.del(t)));
+  EXPECT_TRUE(gone(c.get("/api/v1/me")));
+  EXPECT_TRUE(gone(c.patch("/api/v1/me", {{"display_name", "z"}})));
+}
+
 TEST_F(AuthTest, SecretsNeverReachTheLog) {
   auto u = user();
   ASSERT_EQ(u.client.get("/api/v1/me").status, 200);

@@ -859,6 +859,12 @@ TEST_F(BadInputTest, TheWebSocketPathWithoutAnUpgradeIs426) {
   const auto r = anon().get("/api/v1/ws");
   EXPECT_TRUE(IsProblem(r, 426));
   EXPECT_EQ(r.header("upgrade"), "websocket");
+  // `Upgrade: websocket` without `Connection: Upgrade` (a proxy that drops it, say): the answer names the
+  // missing header, not the one the client sent.
+  const auto half = anon().get("/api/v1/ws", {{"Upgrade", "websocket"}, {"Connection", "keep-alive"}});
+  EXPECT_TRUE(IsProblem(half, 426, "Connection"));
+  EXPECT_NE(half.json().value("detail", "").find("Connection: Upgrade is missing"), std::string::npos)
+      << half.body;
   const auto post = anon().post("/api/v1/ws", nlohmann::json::object());
   EXPECT_TRUE(IsProblem(post, 405));
   EXPECT_EQ(post.header("allow"), "GET, HEAD");

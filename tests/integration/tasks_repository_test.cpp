@@ -365,10 +365,12 @@ TEST_F(TasksRepository, CompleteAndReopenAreIdempotent) {
   EXPECT_EQ(find(owner.id, created.id)->version, 3);
 }
 
-/// The user's list version as the server reads it: through a db::Reader, as one keyed read.
+/// The user's list version as the server reads it: through a db::Reader, as one keyed read (-1: no such
+/// user).
 boost::asio::awaitable<std::int64_t> read_list_version(std::string url, std::string user_id) {
   db::Reader reader(co_await boost::asio::this_coro::executor, url, 1);
-  co_return co_await tasks::repository::list_version(reader, user_id);
+  const auto version = co_await tasks::repository::list_version(reader, user_id);
+  co_return version.value_or(-1);
 }
 
 TEST_F(TasksRepository, EveryChangeOfAUsersTasksRaisesTheirListVersionOnce) {
@@ -444,6 +446,28 @@ TEST(ListVersions, TruncatingTasksRaisesEveryUsersVersion) {
   transact(pool, [](pqxx::work& w) { w.exec("TRUNCATE tasks CASCADE"); });
   EXPECT_EQ(version(with_tasks), 2);
   EXPECT_EQ(version(without), 1);
+}
+
+// The counters outlive an account removed with SQL; the read tells that its user is gone (the API's 401).
+TEST(ListVersions, ARemovedAccountHasNone) {
+  const auto url = migrated_database(fresh_database("versions_gone"));
+  db::Pool pool(url, 1);
+  const auth::Registration r{"gone-" + new_uuid() + "@example.com", "a long password", "gone", "UTC"};
+  const auto user =
+      transact(pool, [&](pqxx::work& w) { return auth::users::insert(w, r, "argon2id-hash"); }).id;
+  transact(pool, [&](pqxx::work& w) {
+    Task t;
+    t.id = new_uuid();
+    t.user_id = user;
+    t.title = "one";
+    return tasks::repository::insert(w, t);
+  });
+  const auto version = [&] { return run_awaitable(read_list_version(url, user)); };
+  EXPECT_EQ(version(), 1);
+  transact(pool, [&](pqxx::work& w) {
+    return w.exec_params("DELETE FROM users WHERE id = $1", user).affected_rows();
+  });
+  EXPECT_EQ(version(), -1) << "a removed account read as a user with a list";
 }
 
 // Migration 0020: text stored before the server normalised it (NFD, as some keyboards and file names give

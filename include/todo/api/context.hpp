@@ -103,6 +103,10 @@ nlohmann::json json_body(const http::Request& req);
 /// 401 for a valid token whose account no longer exists.
 Error account_gone();
 
+/// Throws account_gone() unless the user exists (one keyed read). For the answers that cannot tell a gone
+/// account from one with nothing: an empty list, a 404 (add_routes checks those), a route reading no data.
+boost::asio::awaitable<void> require_account(Context& ctx, const std::string& user_id);
+
 /// A path parameter that must be a UUID; a malformed one is a 404 (no such resource).
 std::string uuid_param(const http::Request& req, std::string_view name);
 

@@ -1,6 +1,7 @@
 // Accounts: the user model, input validation and the users repository (SQL only).
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <pqxx/pqxx>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "todo/core/time.hpp"
+#include "todo/db/reader.hpp"
 
 namespace todo::auth {
 
@@ -78,6 +80,9 @@ User insert(pqxx::transaction_base& w, const Registration& r, const std::string&
 std::optional<User> find_by_email(pqxx::transaction_base& w, const std::string& email,
                                   const std::vector<std::string>& older_spellings = {});
 std::optional<User> find_by_id(pqxx::transaction_base& w, const std::string& id);
+/// Whether the user exists: one keyed read on the io thread's own connection (a token can outlive its
+/// account).
+boost::asio::awaitable<bool> exists(db::Reader& db, const std::string& id);
 /// Applies the patch; nullopt when the user does not exist.
 std::optional<User> update_profile(pqxx::transaction_base& w, const std::string& id, const ProfilePatch& p);
 }  // namespace users

@@ -42,6 +42,15 @@ class Router {
     if (gate_) gate_(req);
   }
 
+  /// Runs when a route's handler refuses a request with a 404 (nothing the caller owns by that name), and may
+  /// refuse it with another error instead: the API answers a token whose account is gone with its 401 there.
+  void on_not_found(std::function<boost::asio::awaitable<void>(Request&)> check) {
+    on_not_found_ = std::move(check);
+  }
+  boost::asio::awaitable<void> run_on_not_found(Request& req) const {
+    if (on_not_found_) co_await on_not_found_(req);
+  }
+
   /// The outcome of matching one request.
   struct Match {
     const Handler* handler = nullptr;   // null: no route for this method
@@ -63,6 +72,7 @@ class Router {
   std::vector<Route> routes_;
   std::function<void(Request&)> before_query_refusal_;
   std::function<void(Request&)> gate_;
+  std::function<boost::asio::awaitable<void>(Request&)> on_not_found_;
 };
 
 }  // namespace todo::http

@@ -65,8 +65,8 @@ boost::asio::awaitable<std::optional<Task>> find(db::Reader& db, const std::stri
                                                  const std::string& id);
 boost::asio::awaitable<Page> list(db::Reader& db, const std::string& user_id, const ListQuery& q);
 /// The user's task list version (migration 0011): raised by every transaction that changes the user's tasks,
-/// 0 before the first.
-boost::asio::awaitable<std::int64_t> list_version(db::Reader& db, const std::string& user_id);
+/// 0 before the first; nullopt when the user does not exist (a token that outlived its account).
+boost::asio::awaitable<std::optional<std::int64_t>> list_version(db::Reader& db, const std::string& user_id);
 
 /// Tags on the user's open tasks with their counts, most used first.
 std::vector<std::pair<std::string, long>> tag_counts(pqxx::transaction_base& w, const std::string& user_id);

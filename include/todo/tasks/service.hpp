@@ -116,6 +116,6 @@ std::vector<Instant> occurrences(pqxx::transaction_base& w, const std::string& u
 repository::Page list(pqxx::transaction_base& w, const std::string& user_id, const ListQuery& q);
 boost::asio::awaitable<repository::Page> list(db::Reader& db, const std::string& user_id, const ListQuery& q);
 /// repository::list_version.
-boost::asio::awaitable<std::int64_t> list_version(db::Reader& db, const std::string& user_id);
+boost::asio::awaitable<std::optional<std::int64_t>> list_version(db::Reader& db, const std::string& user_id);
 
 }  // namespace todo::tasks::service
