@@ -47,19 +47,30 @@ namespace {
 const db::Statement kPosition{
     "ws_position",
     "SELECT coalesce((SELECT last_sequence FROM user_event_sequences WHERE user_id = $1), 0), "
-    "(SELECT min(sequence) FROM outbox WHERE user_id = $1)"};
+    "(SELECT min(sequence) FROM outbox WHERE user_id = $1), EXISTS (SELECT 1 FROM users WHERE id = $1)"};
 const db::Registration kRegistered{kPosition};
 
 constexpr int kReplayBatch = 500;
 
-/// The user's last sequence, and the oldest one still in the outbox (none when it holds nothing of theirs).
-using Position = std::pair<std::int64_t, std::optional<std::int64_t>>;
+/// The user's last sequence, the oldest one still in the outbox (none when it holds nothing of theirs), and
+/// whether the user's account still exists (a token can outlive it: removed by an operator).
+struct Position {
+  std::int64_t last = 0;
+  std::optional<std::int64_t> oldest;
+  bool account = true;
+};
 Position position(pqxx::transaction_base& w, const std::string& user_id) {
   auto r = w.exec_prepared(kPosition.name, user_id);
-  std::optional<std::int64_t> min;
-  if (!r[0][1].is_null()) min = r[0][1].as<std::int64_t>();
-  return {r[0][0].as<std::int64_t>(), min};
+  Position p;
+  p.last = r[0][0].as<std::int64_t>();
+  if (!r[0][1].is_null()) p.oldest = r[0][1].as<std::int64_t>();
+  p.account = r[0][2].as<bool>();
+  return p;
 }
+
+// The 4401 close reasons: a token refused at the upgrade, and one whose account was removed.
+constexpr const char* kBadToken = "unauthorized: the token is missing, invalid or expired";
+constexpr const char* kAccountGone = "unauthorized: the account of this token no longer exists";
 
 double epoch_seconds(const std::string& rfc3339) {
   auto t = parse_rfc3339(rfc3339);
@@ -232,12 +243,18 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
                              detail, user_id_, no_field);
       co_return;  // the destructor gives the reservation back
     }
-    if (!after_) after_ = pos->first;
+    if (!after_) after_ = pos->last;
     // Gateway::accept checked what Beast's handshake checks, so the answer is 101 (or nothing, the peer
     // gone).
     answered(101, 0, user_id_);
     auto [ec] = co_await ws_.async_accept(req, kTuple);
     if (ec) co_return;  // the destructor gives the reservation back
+    if (!pos->account) {
+      // A valid token whose account was removed: refused as a bad token is, with a reason naming that.
+      websocket::close_reason cr(static_cast<websocket::close_code>(4401), kAccountGone);
+      co_await ws_.async_close(cr, kTuple);
+      co_return;
+    }
     last_seen_ = Clock::now();
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
       last_seen_ = Clock::now();
@@ -292,10 +309,15 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
 
  private:
   // The user's position (see position()); none when the database cannot tell, and then the session is closed
-  // with 1011.
+  // with 1011, or when the user's account was removed meanwhile, and then it is closed with 4401.
   asio::awaitable<std::optional<Position>> read_position() {
     auto pos = co_await try_read_position();
-    if (!pos) close_now(1011, "database unavailable");
+    if (!pos) {
+      close_now(1011, "database unavailable");
+    } else if (!pos->account) {
+      close_now(4401, kAccountGone);
+      pos.reset();
+    }
     co_return pos;
   }
 
@@ -318,7 +340,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     replaying_ = true;
     const auto pos = co_await read_position();
     if (!pos) co_return;
-    const auto [last, oldest] = *pos;
+    const auto [last, oldest, account] = *pos;
     live_after_ = last;  // what was committed before now is history, not live traffic
     if (!after || *after == last) {
       last_sent_ = last;  // from now on
@@ -396,7 +418,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   asio::awaitable<void> resync_if_pruned(std::uint64_t epoch) {
     const auto pos = co_await read_position();
     if (!pos || closing_ || epoch != epoch_) co_return;
-    const auto [last, oldest] = *pos;
+    const auto [last, oldest, account] = *pos;
     if (last <= last_sent_ || (oldest && *oldest <= last_sent_ + 1)) co_return;  // not pruned
     enqueue_text(std::make_shared<const std::string>(control("resync")), 0);
     last_sent_ = last;
@@ -755,8 +777,7 @@ asio::awaitable<void> reject_token(beast::tcp_stream stream, std::string receive
   answer.answered(101, 0, "");
   auto [ec] = co_await ws.async_accept(req, kTuple);
   if (ec) co_return;
-  websocket::close_reason cr(static_cast<websocket::close_code>(4401),
-                             "unauthorized: the token is missing, invalid or expired");
+  websocket::close_reason cr(static_cast<websocket::close_code>(4401), kBadToken);
   co_await ws.async_close(cr, kTuple);
 }
 
@@ -837,7 +858,15 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
           break;
         }
         seen.push_back(k);
-        if (k == "access_token" && token.empty()) {
+        if (k == "access_token" && bearer_protocol) {
+          // Two tokens, maybe of two users: which one the client meant is unknowable (as for two
+          // Authorization headers on the REST routes).
+          bad_query = {
+              bhttp::status::bad_request,
+              "access_token: a token is given in Sec-WebSocket-Protocol too; give it once, in either",
+              "access_token"};
+          break;
+        } else if (k == "access_token") {
           token = v;
         } else if (k == "after") {
           std::int64_t n = -1;

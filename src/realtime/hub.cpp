@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
+#include "todo/core/error.hpp"
+#include "todo/core/json.hpp"
+
 namespace todo::realtime {
 
 Admission Hub::reserve(const std::string& user_id, std::size_t max_per_user, std::size_t max_total) {
@@ -122,14 +125,23 @@ std::string client_message(const std::string& cloudevent_json) {
 
 ClientRequest parse_client_request(std::string_view text) {
   ClientRequest r;
-  const auto msg = nlohmann::json::parse(text, nullptr, false);
-  if (msg.is_discarded()) {
-    r.problem = "not JSON: expected {\"type\":\"resume\",\"after\":<sequence>} or {\"type\":\"ping\"}";
-    return r;
-  }
-  if (!msg.is_object()) {
-    r.problem =
-        "not a JSON object: expected {\"type\":\"resume\",\"after\":<sequence>} or {\"type\":\"ping\"}";
+  // Read as strictly as a REST body (json::parse_object): nothing after the value (nlohmann stops at a NUL),
+  // no key given twice (nlohmann keeps the last).
+  nlohmann::json msg;
+  try {
+    msg = json::parse_object(text);
+  } catch (const Error& e) {
+    const bool whole = !e.errors().empty() && e.errors().front().field == "body";
+    if (whole && e.code() == Errc::bad_request)
+      r.problem = "not JSON: expected {\"type\":\"resume\",\"after\":<sequence>} or {\"type\":\"ping\"}";
+    else if (whole && e.code() == Errc::unprocessable &&
+             e.errors().front().message == "expected a JSON object")
+      r.problem =
+          "not a JSON object: expected {\"type\":\"resume\",\"after\":<sequence>} or {\"type\":\"ping\"}";
+    else if (e.detail().starts_with("the body "))
+      r.problem = "the message " + e.detail().substr(9);  // "the message repeats a key: after"
+    else
+      r.problem = e.detail();  // "after: number out of range"
     return r;
   }
   const auto type = msg.find("type");

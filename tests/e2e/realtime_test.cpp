@@ -871,6 +871,72 @@ TEST_F(RealtimeTest, ASessionEndsWith4401WhenItsTokenExpires) {
   EXPECT_TRUE(IsRun(receive(*again, 1), 2, {later["id"]}));
 }
 
+// A valid token whose account was removed (with SQL: the API has no account deletion) is refused as a bad
+// token is, with a reason naming the account; it was upgraded and kept open until its expiry. A session of an
+// account removed meanwhile is closed so at its next resume (which reads the user's position).
+TEST_F(RealtimeTest, ATokenOfARemovedAccountIsClosedWith4401) {
+  auto gone = user();
+  auto removed_later = user();
+  auto open = open_ws(url(), removed_later.token, 0);
+  EXPECT_TRUE(sync(*open).empty());
+  db().query("DELETE FROM users WHERE id IN ('" + gone.id + "', '" + removed_later.id + "')");
+  for (const bool protocol : {false, true}) {
+    SCOPED_TRACE(protocol ? "as protocol" : "in the query");
+    WsClient ws(url(), protocol
+                           ? ws_options("/api/v1/ws", {{"Sec-WebSocket-Protocol", "bearer, " + gone.token}})
+                           : ws_options(target(gone.token)));
+    ASSERT_TRUE(ws.upgraded()) << ws.status() << " " << ws.error();
+    EXPECT_EQ(ws.wait_closed(5s), 4401);
+    EXPECT_NE(ws.close_reason().find("no longer exists"), std::string::npos) << ws.close_reason();
+    EXPECT_EQ(ws.messages_received(), 0u);
+  }
+  ASSERT_TRUE(open->send(R"({"type":"resume","after":0})"));
+  EXPECT_EQ(open->wait_closed(5s), 4401);
+  EXPECT_NE(open->close_reason().find("no longer exists"), std::string::npos) << open->close_reason();
+}
+
+// Two tokens in one upgrade, maybe of two users: refused (as two Authorization headers are on the REST
+// routes), whichever they are; it was upgraded as the protocol header's user.
+TEST_F(RealtimeTest, ATokenInBothPlacesIsA400) {
+  auto alice = user();
+  auto bob = user();
+  for (const auto& [name, in_query] :
+       {std::pair<std::string, std::string>{"another user's", bob.token}, {"the same", alice.token}}) {
+    SCOPED_TRACE(name);
+    WsClient ws(url(), ws_options(target(in_query), {{"Sec-WebSocket-Protocol", "bearer, " + alice.token}}));
+    EXPECT_FALSE(ws.upgraded());
+    EXPECT_EQ(ws.status(), 400);
+    const auto body = json::parse(ws.error(), nullptr, false);
+    ASSERT_TRUE(body.is_object()) << ws.error();
+    ASSERT_TRUE(body["errors"].is_array() && body["errors"].size() == 1) << ws.error();
+    EXPECT_EQ(body["errors"][0]["field"], "access_token") << ws.error();
+  }
+}
+
+// Client messages are read as strictly as REST bodies: nothing may follow the value (nlohmann's reader
+// stopped at a NUL, so this was a ping) and no key may be given twice (the last one won).
+TEST_F(RealtimeTest, ClientMessagesAreReadAsStrictlyAsRequestBodies) {
+  auto alice = user();
+  auto ws = open_ws(url(), alice.token, 0);
+  EXPECT_TRUE(sync(*ws).empty());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {std::string(R"({"type":"ping"})") + '\0' + "garbage", "not JSON"},
+      {std::string(R"({"type":"ping"})") + '\0', "not JSON"},
+      {R"({"type":"resume","after":3,"after":4})", "repeats a key: after"},
+      {R"({"type":"ping","type":"ping"})", "repeats a key: type"},
+  };
+  for (const auto& [text, says] : cases) {
+    SCOPED_TRACE(says);
+    ASSERT_TRUE(ws->send(text));
+    auto answer = ws->next_json(kWait);
+    ASSERT_TRUE(answer) << "no answer";
+    ASSERT_TRUE(answer->is_object()) << answer->dump();
+    EXPECT_EQ(answer->value("type", ""), "error") << answer->dump();
+    EXPECT_NE(answer->value("message", "").find(says), std::string::npos) << answer->dump();
+  }
+  EXPECT_TRUE(sync(*ws).empty()) << "the connection serves on";
+}
+
 TEST_F(RealtimeTest, OriginsOutsideTheAllowedListAreRefusedWith403) {
   auto alice = user();
   auto with_origin = [&](const std::string& origin) {
