@@ -2,6 +2,9 @@
 #include "todo/realtime/client_stream.hpp"
 
 #include <algorithm>
+#include <string_view>
+
+#include "todo/core/text.hpp"
 
 namespace todo::realtime {
 
@@ -40,13 +43,33 @@ std::size_t FrameChecker::check(std::uint8_t* p, std::size_t n) {
     }
     // 5.2: "the most significant bit MUST be 0".
     bool bad = len_bytes == 8 && (h[2] & 0x80u) != 0;
-    if (!bad && (h[0] & 0x0fu) == 0x8 && len >= 2) {
-      // A close frame with a body: its first two bytes are the code.
-      if (avail < header + 2) return i;
+    const unsigned opcode = h[0] & 0x0fu;
+    const bool fin = (h[0] & 0x80u) != 0;
+    if (!bad && opcode == 0x8 && len >= 2) {
+      // A close frame with a body: its first two bytes are the code, the rest the reason (a control frame's
+      // body is at most 125 bytes; a longer one Beast fails itself).
+      const std::size_t body = len <= kMaxControlPayload ? static_cast<std::size_t>(len) : 2;
+      if (avail < header + body) return i;
       const std::uint8_t* key = h + header - 4;
-      const auto hi = static_cast<std::uint8_t>(h[header] ^ (masked ? key[0] : 0));
-      const auto lo = static_cast<std::uint8_t>(h[header + 1] ^ (masked ? key[1] : 0));
-      bad = !valid_close_code(static_cast<std::uint16_t>((hi << 8) | lo));
+      const auto unmasked = [&](std::size_t k) {
+        return static_cast<std::uint8_t>(h[header + k] ^ (masked ? key[k % 4] : 0));
+      };
+      bad = !valid_close_code(static_cast<std::uint16_t>((unmasked(0) << 8) | unmasked(1)));
+      std::array<char, kMaxControlPayload> reason{};
+      for (std::size_t k = 2; k < body; ++k)
+        reason[k - 2] = static_cast<char>(unmasked(k));
+      if (!bad && !valid_utf8(std::string_view(reason.data(), body - 2))) {
+        // 8.1: a reason that is not UTF-8 fails the connection with 1007, which Beast 1.81 answers with 1002.
+        // The frame is handed on as the end of a text message whose first byte (0xFF) is never UTF-8: Beast
+        // fails that with 1007.
+        h[0] = static_cast<std::uint8_t>((h[0] & 0x70u) | 0x80u | (in_message_ ? 0x0u : 0x1u));
+        h[header] = static_cast<std::uint8_t>(0xFFu ^ (masked ? key[0] : 0));
+        in_message_ = false;
+      }
+    } else if (opcode == 0x1 || opcode == 0x2) {
+      in_message_ = !fin;  // a fragmented message continues
+    } else if (opcode == 0x0 && fin) {
+      in_message_ = false;
     }
     // RSV2 without an extension that defines it: Beast fails the connection with 1002, as 5.2 says.
     if (bad) h[0] |= 0x20u;

@@ -1276,21 +1276,29 @@ TEST(RealtimeLimits, TextEndingInAnIncompleteCharacterIsClosedWith1007) {
 
 // RFC 6455 7.4: a close frame with a code an endpoint may not send fails the connection with 1002 (protocol
 // error), not an echo of that code. Beast 1.81 echoed the codes from 5000 on.
+/// The code of the server's close answering `frame` (sent after `before`, if any), sent whole or a byte at a
+/// time (each piece on its own: the server reads the frame's header and body in parts).
+int close_answer(const ServerProcess& server, const std::string& token, const std::string& frame,
+                 bool byte_by_byte, const std::string& before = {}) {
+  SilentPeer peer(server, token);
+  if (!before.empty()) {
+    EXPECT_TRUE(peer.send(before));
+  }
+  if (byte_by_byte) {
+    for (char c : frame) {
+      EXPECT_TRUE(peer.send(std::string(1, c)));
+      std::this_thread::sleep_for(5ms);
+    }
+  } else {
+    EXPECT_TRUE(peer.send(frame));
+  }
+  return peer.closed_with();
+}
+
 TEST_F(RealtimeTest, ACloseWithACodeAClientMayNotSendIsAnsweredWith1002) {
   auto alice = user();
   const auto close_with = [&](int code, bool byte_by_byte) {
-    SilentPeer peer(server(), alice.token);
-    const std::string frame = client_close(code);
-    if (byte_by_byte) {
-      // Each piece on its own: the server reads the frame's header and its code in parts.
-      for (char c : frame) {
-        EXPECT_TRUE(peer.send(std::string(1, c)));
-        std::this_thread::sleep_for(5ms);
-      }
-    } else {
-      EXPECT_TRUE(peer.send(frame));
-    }
-    return peer.closed_with();
+    return close_answer(server(), alice.token, client_close(code), byte_by_byte);
   };
   for (int code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 5001, 65535}) {
     SCOPED_TRACE(code);
@@ -1302,6 +1310,27 @@ TEST_F(RealtimeTest, ACloseWithACodeAClientMayNotSendIsAnsweredWith1002) {
     SCOPED_TRACE(code);
     EXPECT_EQ(close_with(code, false), code);
   }
+}
+
+// RFC 6455 8.1: a close frame whose reason is not UTF-8 fails the connection with 1007 (Beast 1.81 answered
+// 1002), also when the code's bytes and the reason's together would spell a character, in the middle of a
+// fragmented message, or sent a byte at a time. A UTF-8 reason is echoed with the code.
+TEST_F(RealtimeTest, ACloseWhoseReasonIsNotUtf8IsAnsweredWith1007) {
+  auto alice = user();
+  const auto close_with = [&](int code, const std::string& reason, bool byte_by_byte = false,
+                              const std::string& before = {}) {
+    return close_answer(server(), alice.token, client_frame(0x8, bytes({code >> 8, code & 0xff}) + reason),
+                        byte_by_byte, before);
+  };
+  EXPECT_EQ(close_with(1000, "\xff"), 1007);
+  EXPECT_EQ(close_with(1000, "caf\xc3"), 1007) << "a character cut off";
+  EXPECT_EQ(close_with(0x0fe2, "\x82\xac"), 1007) << "code 4066 (0F E2) then 82 AC: E2 82 AC is a character";
+  EXPECT_EQ(close_with(1001, std::string(120, 'a') + "\xc0\x80", true), 1007) << "a byte at a time";
+  // A text frame that is not final, then the close.
+  EXPECT_EQ(close_with(1000, "\xff", false, bytes({0x01, 0x82, 0, 0, 0, 0, 'a', 'b'})), 1007)
+      << "in a fragmented message";
+  EXPECT_EQ(close_with(1000, "bye \xc3\xbc"), 1000);
+  EXPECT_EQ(close_with(4000, std::string(123, 'a'), true), 4000) << "the longest reason, a byte at a time";
 }
 
 // A bad token's 4401 close, answered by a client that then waits for the server to close (RFC 6455 7.1.1):

@@ -23,12 +23,16 @@ bool valid_close_code(std::uint16_t code);
 /// Beast 1.81 accepts: a 64-bit payload length whose most significant bit is set (5.2: it MUST be 0; Beast
 /// took it for a message too big, 1009) and a close frame whose code is not valid_close_code() (7.4; Beast
 /// echoed codes from 5000 on). A marked frame has its RSV2 bit set, which Beast fails as RFC 6455 5.2 says,
-/// with close code 1002 (protocol error). It reads only frame headers and close codes, in place.
+/// with close code 1002 (protocol error). A close frame whose reason is not UTF-8 (8.1: 1007; Beast answered
+/// 1002) is handed on as a text frame Beast fails with 1007. It reads only frame headers and close frames, in
+/// place.
 class FrameChecker {
  public:
+  /// A control frame's payload: at most 125 bytes (5.5).
+  static constexpr std::size_t kMaxControlPayload = 125;
   /// The longest run of bytes check() may leave undecided: a frame header (14 bytes at most) and a close
-  /// code.
-  static constexpr std::size_t kMaxUndecided = 16;
+  /// frame's payload.
+  static constexpr std::size_t kMaxUndecided = 14 + kMaxControlPayload;
   /// Checks `n` bytes that follow those of the last call, marking what it must; returns how many of them are
   /// decided (may be handed on). The rest, fewer than kMaxUndecided bytes, begins a frame whose header (or
   /// close code) is incomplete: they must be given again, followed by more, on the next call.
@@ -36,6 +40,7 @@ class FrameChecker {
 
  private:
   std::uint64_t payload_left_ = 0;  // bytes of the current frame's payload not seen yet
+  bool in_message_ = false;         // a fragmented data message has begun and not ended
 };
 
 /// A beast::tcp_stream whose reads first yield `received` (bytes already read from the socket: the client's
