@@ -246,5 +246,5 @@ hist_quantiles() {
 # (printed at warn level when TODO_LOG_LEVEL=warn) and lines matching EXTRA_ERE.
 server_log_problems() {
   grep -E '"level":"(warning|error|critical)"' "$WORK/server.log" |
-    grep -vE '"msg":"(listening on|embedded Kafka)' | { if [[ -n ${1:-} ]]; then grep -vE "$1"; else cat; fi; } || true
+    grep -vE '"msg":"(listening on|serving the API at|embedded Kafka)' | { if [[ -n ${1:-} ]]; then grep -vE "$1"; else cat; fi; } || true
 }

@@ -357,9 +357,10 @@ scrape "$WORK/metrics.txt"
 echo "todo-server RSS: $(ps -o rss= -p "$SERVER_PID" 2>/dev/null | awk '{printf "%.0f MiB", $1/1024}')"
 grep -E '^outbox_' "$WORK/metrics.txt" | grep -v '_bucket' | sed 's/^/   /'
 FAILURES=$(metric "$WORK/metrics.txt" outbox_delivery_failures_total)
-# At log level warn the start-up announcements (listening on, embedded Kafka at) are printed as warnings.
+# At log level warn the start-up announcements (listening on, serving the API at, embedded Kafka at) are printed as
+# warnings.
 log_problems() {
-  grep -E '"level":"(warning|error|critical)"' "$WORK/server.log" | grep -vE '"msg":"(listening on|embedded Kafka)' || true
+  grep -E '"level":"(warning|error|critical)"' "$WORK/server.log" | grep -vE '"msg":"(listening on|serving the API at|embedded Kafka)' || true
 }
 problems=$(log_problems | grep -c . || true)
 echo "server log: $problems warning/error lines besides the start-up announcements"

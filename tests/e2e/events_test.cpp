@@ -735,8 +735,7 @@ TEST_F(EventsTest, EmbeddedKafkaLogsItsAddressAndCarriesTheEvents) {
   auto by_env = serve({{"DATABASE_URL", fresh_db().url}, {"TODO_KAFKA", "embedded"}});
   EXPECT_NE(by_env->output().find("\"kafka_bootstrap\""), std::string::npos) << by_env->output();
   EXPECT_NE(by_env->output().find("embedded Kafka"), std::string::npos) << by_env->output();
-  // Answering a request means it runs its io loop, so its SIGTERM handler is in place ("listening on" comes
-  // before that).
+  // Answering /readyz with 200 means it is migrated and runs its io loop, so its SIGTERM handler is in place.
   EXPECT_EQ(HttpClient(by_env->base_url()).get("/readyz").status, 200);
   EXPECT_EQ(by_env->terminate(), 0);
 }
