@@ -11,6 +11,25 @@
 
 namespace todo::api {
 
+namespace {
+
+// Why a request to /api/v1/ws was not taken as a WebSocket handshake.
+Error ws_without_upgrade(bool upgrade_named, bool connection_named) {
+  // Both there, and still no upgrade: the method or the version is not the handshake's.
+  if (upgrade_named && connection_named)
+    return Error(Errc::upgrade_required,
+                 "/api/v1/ws is a WebSocket endpoint: its opening handshake is a GET over HTTP/1.1");
+  if (upgrade_named)
+    return Error(
+        Errc::upgrade_required,
+        "/api/v1/ws is a WebSocket endpoint: Connection: Upgrade is missing beside Upgrade: websocket",
+        {{"Connection", "must include Upgrade"}});
+  return Error(Errc::upgrade_required,
+               "/api/v1/ws is a WebSocket endpoint: open it with Upgrade: websocket and Connection: Upgrade");
+}
+
+}  // namespace
+
 void add_routes(http::Router& router, Context& ctx) {
   add_health_routes(router, ctx);
   add_account_routes(router, ctx);
@@ -37,24 +56,18 @@ void add_routes(http::Router& router, Context& ctx) {
   });
   // The WebSocket endpoint, asked without the upgrade (the server hands real upgrades to the gateway before
   // routing): 426 naming the upgrade, and 405 for other methods, not a 404 as if it did not exist.
-  router.add(
-      "GET", "/api/v1/ws", http::RouteQuery::any(),
-      [](http::Request& req) -> boost::asio::awaitable<http::Response> {
-        // With `Upgrade: websocket` but no `Connection: Upgrade` (RFC 9110 7.8: an Upgrade not named in
-        // Connection is not one), the header to add is that one.
-        const bool upgrade_named = lower_ascii(req.header("upgrade")).find("websocket") != std::string::npos;
-        http::Response r = http::problem(
-            upgrade_named
-                ? Error(Errc::upgrade_required,
-                        "/api/v1/ws is a WebSocket endpoint: Connection: Upgrade is missing beside Upgrade: "
-                        "websocket",
-                        {{"Connection", "must include Upgrade"}})
-                : Error(Errc::upgrade_required,
-                        "/api/v1/ws is a WebSocket endpoint: open it with Upgrade: websocket and Connection: "
-                        "Upgrade"));
-        r.with_header("Upgrade", "websocket");
-        co_return r;
-      });
+  router.add("GET", "/api/v1/ws", http::RouteQuery::any(),
+             [](http::Request& req) -> boost::asio::awaitable<http::Response> {
+               // With `Upgrade: websocket` but no `Connection: Upgrade` (RFC 9110 7.8: an Upgrade not named
+               // in Connection is not one), the header to add is that one.
+               const bool upgrade_named =
+                   lower_ascii(req.header("upgrade")).find("websocket") != std::string::npos;
+               const bool connection_named =
+                   lower_ascii(req.header("connection")).find("upgrade") != std::string::npos;
+               http::Response r = http::problem(ws_without_upgrade(upgrade_named, connection_named));
+               r.with_header("Upgrade", "websocket");
+               co_return r;
+             });
 }
 
 void authenticate(http::Request& req, const Context& ctx) {

@@ -232,6 +232,10 @@ std::optional<Error> framing_error(const bhttp::request_parser<bhttp::string_bod
             : *authority;
     if (host.empty())
       return Error(Errc::bad_request, "the request target has an empty host", {{"target", "empty host"}});
+    // RFC 9112 3.2.2: the target's authority stands for Host, and is held to the same form.
+    if (!sane_host(*authority))
+      return Error(Errc::bad_request, "the request target's authority is not a host[:port]",
+                   {{"target", "authority is not a host[:port]"}});
   }
   if (const auto te = h.find(bhttp::field::transfer_encoding); te != h.end()) {
     if (h.version() < 11)
@@ -302,6 +306,58 @@ class BodyReservation {
   bool held_ = false;
 };
 
+// The read buffer's size for a header limit: a head that reaches the limit fits (so Beast tells the
+// header_limit error, 431/414), with room for the reads around it; never 64 KiB, over which a field makes
+// Beast's field container throw (header limits are capped in Server's constructor to keep it so).
+std::size_t read_buffer_limit(std::size_t header_limit) {
+  return header_limit + 8 * 1024;
+}
+
+// How long a connection closed after an error answer reads and drops what the client still sends.
+constexpr std::chrono::seconds kLinger{2};
+
+// A 400 for a head Beast refused: framing conflicts name their header, as framing_error() does for the ones
+// it finds itself; others keep Beast's words.
+Error malformed_head(const beast::error_code& ec, const bhttp::request_header<>& parsed) {
+  const bool has_te = parsed.count(bhttp::field::transfer_encoding) > 0;
+  const bool has_cl = parsed.count(bhttp::field::content_length) > 0;
+  if ((ec == bhttp::error::bad_content_length && has_te) ||
+      (ec == bhttp::error::bad_transfer_encoding && has_cl))
+    return Error(Errc::bad_request, "a request cannot have both Transfer-Encoding and Content-Length",
+                 {{"Content-Length", "not allowed with Transfer-Encoding"}});
+  if (ec == bhttp::error::bad_content_length)
+    return Error(Errc::bad_request, "malformed HTTP request: the Content-Length is not a length",
+                 {{"Content-Length", "is not a length"}});
+  if (ec == bhttp::error::multiple_content_length)
+    return Error(Errc::bad_request,
+                 "malformed HTTP request: Content-Length given twice with different values",
+                 {{"Content-Length", "given more than once with different values"}});
+  if (ec == bhttp::error::bad_transfer_encoding)
+    return Error(Errc::bad_request, "malformed HTTP request: bad Transfer-Encoding",
+                 {{"Transfer-Encoding", "is not a list of codings ending with chunked"}});
+  return Error(Errc::bad_request, "malformed HTTP request: " + ec.message());
+}
+
+// The decoded path of a target, as routing decodes it ("/api/v1/w%73" is "/api/v1/ws"), for finding an
+// upgrade handler; "" for a path routing would refuse (an encoded '/', a bad escape).
+std::string upgrade_path(std::string_view origin_target) {
+  const std::string_view raw = origin_target.substr(0, origin_target.find('?'));
+  if (has_encoded_slash(raw)) return {};
+  try {
+    return url_decode(raw, /*plus_is_space=*/false);
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+// A chunked body whose size line or trailer does not fit the read buffer.
+Error chunk_metadata_too_long(std::size_t limit) {
+  return Error(Errc::bad_request,
+               "malformed HTTP request body: a chunk size line or the trailer is longer than " +
+                   std::to_string(limit) + " bytes",
+               {{"body", "chunk size line or trailer too long"}});
+}
+
 Response too_large(std::size_t limit) {
   return problem(Error(Errc::payload_too_large,
                        "the request body is larger than " + std::to_string(limit) + " bytes",
@@ -360,7 +416,15 @@ void Session::close_if_idle() {
 
 asio::awaitable<void> Session::run() {
   const ServerOptions& opt = server_.options_;
-  beast::flat_buffer buffer;
+  // Bounded: it holds a head (at most the header limit), the next piece of a body, and a chunked body's size
+  // lines and trailer, which no other limit covers (Beast parses a trailer whole, without the header limit):
+  // a trailer field of 64 KiB made Beast throw out of the io thread (the process aborted, no token needed),
+  // and an endless size line or trailer grew the buffer without bound. Fields never reach 64 KiB in it.
+  beast::flat_buffer buffer(read_buffer_limit(opt.header_limit));
+  // Set when the server answers and closes with the client perhaps still sending (a 413, a 400): the
+  // connection then lingers a little before it closes (RFC 9112 9.6), else the kernel resets it on the
+  // unread bytes and the client's send fails before it reads the answer.
+  bool linger = false;
   // Writes `r`: its status line and header fields, then its body, in one gathering write.
   // A response to HEAD is the head alone, with the Content-Length the body would have had.
   auto write = [&](Response& r, const std::string& request_id, unsigned version, bool keep_alive,
@@ -389,6 +453,7 @@ asio::awaitable<void> Session::run() {
     }
     if (id.empty()) id = new_uuid();
     server_.record(id, method, route_path.second, route_path.first, r.status, 0, r.body.size(), "");
+    linger = true;
     co_await write(r, id, 11, /*keep_alive=*/false, /*head_only=*/method == "HEAD");
   };
 
@@ -472,8 +537,8 @@ asio::awaitable<void> Session::run() {
                                            : Error(Errc::headers_too_large, "request headers are too large"));
         co_await answer_and_close(std::move(r), nullptr, std::move(method));
       } else if (hec.category() == kHttpErrors) {
-        Response r = problem(Error(Errc::bad_request, "malformed HTTP request: " + hec.message()));
-        co_await answer_and_close(std::move(r), nullptr, std::move(method));
+        Response r = problem(malformed_head(hec, parser.get()));
+        co_await answer_and_close(std::move(r), line_parsed ? &parser : nullptr, std::move(method));
       }
       break;
     }
@@ -511,16 +576,22 @@ asio::awaitable<void> Session::run() {
       if (cec) break;
     }
     // Beast adds a chunked body's trailer fields to the header's; they are no header fields (RFC 9110
-    // 6.5.1: never Authorization, If-Match, Host or framing), so they are dropped once the body is read.
-    // Kept, an Authorization sent only in the trailer authenticated the request.
-    const auto header_fields =
-        parser.chunked() ? static_cast<std::size_t>(std::distance(parser.get().begin(), parser.get().end()))
-                         : std::size_t{0};
+    // 6.5.1: never Authorization, If-Match, Host or framing), so the header as it was before the body is put
+    // back once the body is read. Kept, an Authorization sent only in the trailer authenticated the request.
+    // (Erasing the fields after the header's count was wrong: Beast files a field next to one of the same
+    // name, so a trailer field named like a header field pushed the header's last fields out instead.)
+    std::optional<bhttp::request_header<>> head;
+    if (parser.chunked()) head.emplace(parser.get().base());
     if (!parser.is_done()) {
       stream_.expires_after(opt.request_timeout);
       auto [bec, bn] = co_await bhttp::async_read(stream_, buffer, parser, kTuple);
       if (bec == bhttp::error::body_limit) {
         co_await answer_and_close(too_large(opt.body_limit), &parser);
+        break;
+      }
+      if (bec == bhttp::error::buffer_overflow) {
+        Response r = problem(chunk_metadata_too_long(buffer.max_size()));
+        co_await answer_and_close(std::move(r), &parser);
         break;
       }
       if (bec) {
@@ -533,20 +604,22 @@ asio::awaitable<void> Session::run() {
     stream_.expires_never();
 
     auto msg = parser.release();
-    // Fields are kept in the order received: the trailer's come after the header's (only a chunked body has
-    // a trailer).
-    if (header_fields > 0)
-      for (auto f = std::next(msg.begin(), static_cast<std::ptrdiff_t>(header_fields)); f != msg.end();)
-        f = msg.erase(f);
+    if (head) msg.base() = std::move(*head);
+    // RFC 9110 5.3: several Connection lines are one list. Beast reads the first line only: a "close" or an
+    // "Upgrade" on a later line was not seen (the connection was kept; an upgrade got a 426).
+    if (msg.count(bhttp::field::connection) > 1) {
+      std::string joined;
+      for (const auto& f : boost::make_iterator_range(msg.equal_range(bhttp::field::connection)))
+        joined += (joined.empty() ? "" : ", ") + std::string(f.value());
+      msg.set(bhttp::field::connection, joined);
+    }
     std::string absolute_storage;
     const std::string_view origin_target = origin_form(msg.target(), absolute_storage);
     // A fragment ('#…') is the client's own and never sent (RFC 9110 7.1): one in the target is a 400 naming
     // it, rather than text taken into the last query parameter ("q=milk#x" searched for "milk#x").
     const bool has_fragment = origin_target.find('#') != std::string_view::npos;
     if (!has_fragment && boost::beast::websocket::is_upgrade(msg)) {
-      const std::string_view target = origin_target;
-      if (auto it = server_.upgrades_.find(target.substr(0, target.find('?')));
-          it != server_.upgrades_.end()) {
+      if (auto it = server_.upgrades_.find(upgrade_path(origin_target)); it != server_.upgrades_.end()) {
         // The WebSocket side owns the connection from here on.
         handed_over_ = true;
         const auto started = std::chrono::steady_clock::now();
@@ -608,6 +681,15 @@ asio::awaitable<void> Session::run() {
   }
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (linger && !ec && !server_.stopping_.load()) {
+    // What the client still sends is read and dropped until it closes too, for kLinger at most.
+    stream_.expires_after(kLinger);
+    std::vector<char> sink(4096);
+    for (;;) {
+      auto [rec, n] = co_await stream_.async_read_some(asio::buffer(sink), kTuple);
+      if (rec) break;
+    }
+  }
   stream_.socket().close(ec);
 }
 
@@ -620,7 +702,10 @@ Server::Server(asio::io_context& ioc, ServerOptions options, const Router& route
       options_(std::move(options)),
       router_(router),
       metrics_(std::make_unique<Metrics>(registry)),
-      acceptor_(asio::make_strand(ioc)) {}
+      acceptor_(asio::make_strand(ioc)) {
+  // Heads, and so the read buffer (read_buffer_limit), stay under the 64 KiB a field may have in Beast.
+  options_.header_limit = std::min<std::size_t>(options_.header_limit, 48 * 1024);
+}
 
 Server::~Server() = default;
 

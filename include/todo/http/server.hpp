@@ -33,7 +33,7 @@ struct ServerOptions {
   // All request bodies being read or handled, together: each request reserves its Content-Length (a chunked
   // one the body limit) before its body is read, and a request that would go past it is a 503.
   std::size_t body_memory = 64u << 20;
-  std::size_t header_limit = 16 * 1024;
+  std::size_t header_limit = 16 * 1024;  // at most 48 KiB (a larger one is taken as 48 KiB)
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds request_timeout{30'000};
