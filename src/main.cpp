@@ -355,6 +355,7 @@ int main(int argc, char** argv) {
   options.header_timeout = cfg.header_timeout;
   options.idle_timeout = cfg.idle_timeout;
   options.request_timeout = cfg.request_timeout;
+  options.allowed_origins = cfg.allowed_origins;
   http::Server server(ioc, options, router, registry, session_contexts);
 
   realtime::GatewayOptions ws_options;

@@ -16,6 +16,8 @@ Kind kind_of(Errc code) {
       return {400, "bad-request", "Bad Request"};
     case Errc::unauthorized:
       return {401, "unauthorized", "Unauthorized"};
+    case Errc::forbidden:
+      return {403, "forbidden", "Forbidden"};
     case Errc::not_found:
       return {404, "not-found", "Not Found"};
     case Errc::method_not_allowed:

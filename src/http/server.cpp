@@ -28,6 +28,7 @@
 #include "todo/core/ids.hpp"
 #include "todo/core/log.hpp"
 #include "todo/core/text.hpp"
+#include "todo/http/origin.hpp"
 #include "todo/http/problem.hpp"
 #include "todo/metrics/registry.hpp"
 
@@ -312,6 +313,11 @@ class BodyReservation {
 std::size_t read_buffer_limit(std::size_t header_limit) {
   return header_limit + 8 * 1024;
 }
+
+// What a page of an allowed origin may send (besides the CORS-safelisted ones) and read.
+constexpr const char* kCorsRequestHeaders =
+    "Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id";
+constexpr const char* kCorsResponseHeaders = "ETag, Location, Retry-After, WWW-Authenticate, X-Request-Id";
 
 // How long a connection closed after an error answer reads and drops what the client still sends.
 constexpr std::chrono::seconds kLinger{2};
@@ -852,12 +858,28 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
   Response resp;
   std::string route = "unmatched";
   std::optional<Error> failure;
+  // CORS (Fetch standard): a browser page of a listed origin may call the API; its answers say so, and its
+  // preflights (OPTIONS with Access-Control-Request-Method) are answered here, before any token is asked.
+  const std::string_view origin = req.header("origin");
+  const bool cross_origin = !origin.empty() && !options_.allowed_origins.empty();
+  const bool origin_allowed = cross_origin && listed_origin(origin, options_.allowed_origins);
   try {
     if (bad_target) throw *bad_target;
     auto m = router_.match(req.method, req.path);
     if (m.route.empty()) throw Error(Errc::not_found, "no resource at " + req.path);
     route = m.route;
-    if (!m.handler) {
+    if (req.method == "OPTIONS" && !m.handler && !req.header("access-control-request-method").empty()) {
+      if (!origin_allowed)
+        throw Error(Errc::forbidden, "origin not allowed: " + std::string(origin),
+                    {{"Origin", "not in TODO_ALLOWED_ORIGINS"}});
+      std::string allow;
+      for (const auto& a : m.allowed)
+        allow += (allow.empty() ? "" : ", ") + a;
+      resp = Response::no_content();
+      resp.with_header("Access-Control-Allow-Methods", allow)
+          .with_header("Access-Control-Allow-Headers", kCorsRequestHeaders)
+          .with_header("Access-Control-Max-Age", "600");
+    } else if (!m.handler) {
       std::string allow;
       for (const auto& a : m.allowed)
         allow += (allow.empty() ? "" : ", ") + a;
@@ -895,6 +917,11 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
     failure = Error(Errc::internal, "an internal error occurred; the request id identifies it in the logs");
   }
   if (failure) resp = problem(*failure);
+  if (origin_allowed) {
+    resp.with_header("Access-Control-Allow-Origin", std::string(origin))
+        .with_header("Access-Control-Expose-Headers", kCorsResponseHeaders);
+  }
+  if (cross_origin) resp.with_header("Vary", "Origin");
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_->in_flight.dec();

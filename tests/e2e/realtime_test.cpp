@@ -956,6 +956,57 @@ TEST_F(RealtimeTest, OriginsOutsideTheAllowedListAreRefusedWith403) {
   EXPECT_TRUE(none->upgraded()) << none->status() << " " << none->error();
 }
 
+// A browser page of an allowed origin could open the socket but not call the API: no CORS answers, and its
+// preflights got 405. Now listed origins get the CORS headers on every answer (errors too, so the page can
+// read them) and preflights a 204 naming the path's methods; other origins get none, and a 403 preflight.
+TEST_F(RealtimeTest, PagesOfAllowedOriginsMayCallTheApi) {
+  auto alice = user();
+  const auto task = create_task(alice.client, {{"title", "from the app"}});
+  HttpClient anon(url());
+  const auto preflight = [&](const std::string& path, const std::string& origin) {
+    return anon.request("OPTIONS", path, std::nullopt,
+                        {{"Origin", origin},
+                         {"Access-Control-Request-Method", "PATCH"},
+                         {"Access-Control-Request-Headers", "authorization, content-type, if-match"}});
+  };
+  auto r = preflight("/api/v1/tasks/" + task["id"].get<std::string>(), kAllowedOrigin);
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(r.header("access-control-allow-origin"), kAllowedOrigin);
+  for (const char* m : {"GET", "HEAD", "PATCH", "DELETE"})
+    EXPECT_NE(r.header("access-control-allow-methods").find(m), std::string::npos) << m;
+  for (const char* h : {"Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-Id"})
+    EXPECT_NE(r.header("access-control-allow-headers").find(h), std::string::npos) << h;
+  EXPECT_NE(r.header("vary").find("Origin"), std::string::npos);
+  const std::string list_methods =
+      preflight("/api/v1/tasks", kAllowedOrigin).header("access-control-allow-methods");
+  for (const char* m : {"GET", "HEAD", "POST"})
+    EXPECT_NE(list_methods.find(m), std::string::npos) << m << " in " << list_methods;
+  EXPECT_EQ(list_methods.find("PATCH"), std::string::npos) << list_methods;
+  // Another origin: refused, naming it, with nothing a browser would take as a permission.
+  r = preflight("/api/v1/tasks", "https://evil.example.com");
+  EXPECT_TRUE(IsProblem(r, 403)) << r.status << r.body;
+  EXPECT_NE(r.body.find("\"field\":\"Origin\""), std::string::npos) << r.body;
+  EXPECT_FALSE(r.has_header("access-control-allow-origin"));
+  EXPECT_EQ(preflight("/api/v1/nothing", kAllowedOrigin).status, 404);
+  // OPTIONS that is no preflight is still a 405.
+  EXPECT_EQ(anon.request("OPTIONS", "/api/v1/tasks", std::nullopt, {{"Origin", kAllowedOrigin}}).status, 405);
+
+  // The requests themselves, answers and errors alike.
+  r = alice.client.get("/api/v1/me", {{"Origin", kAllowedOrigin}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("access-control-allow-origin"), kAllowedOrigin);
+  EXPECT_NE(r.header("access-control-expose-headers").find("X-Request-Id"), std::string::npos);
+  EXPECT_NE(r.header("access-control-expose-headers").find("ETag"), std::string::npos);
+  EXPECT_NE(r.header("vary").find("Origin"), std::string::npos);
+  r = anon.get("/api/v1/me", {{"Origin", kAllowedOrigin}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.header("access-control-allow-origin"), kAllowedOrigin);
+  r = alice.client.get("/api/v1/me", {{"Origin", "https://evil.example.com"}});
+  EXPECT_FALSE(r.has_header("access-control-allow-origin"));
+  EXPECT_NE(r.header("vary").find("Origin"), std::string::npos);
+  EXPECT_FALSE(alice.client.get("/api/v1/me").has_header("access-control-allow-origin"));
+}
+
 TEST(RealtimeLimits, PerUserAndTotalLimitsRefuseWith429) {
   Database db;
   OwnServer server(db.url, {{"TODO_WS_MAX_PER_USER", "2"}, {"TODO_WS_MAX_CONNECTIONS", "3"}});

@@ -14,6 +14,7 @@ namespace todo {
 enum class Errc {
   bad_request,         // malformed syntax (JSON that does not parse, a bad query string)
   unauthorized,        // no token, a bad or expired token, wrong credentials
+  forbidden,           // a browser origin that may not call the API
   not_found,           // does not exist or is not the caller's
   method_not_allowed,  // the path exists, the method does not
   conflict,            // version mismatch, duplicate

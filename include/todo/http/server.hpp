@@ -37,6 +37,8 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds request_timeout{30'000};
+  // Browser origins other than the server's own that may call the API (CORS; "*" for any), as for WebSockets.
+  std::vector<std::string> allowed_origins;
 };
 
 class Session;
