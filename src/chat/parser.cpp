@@ -690,6 +690,9 @@ class Parser {
   // "take pill 1 hour before bed tonight": the amount counts from an event the words name (bed), not from the
   // task's due date: the title's, unless the message gives the event's time ("before dinner at 6pm")
   bool due_ref_event_ = false;
+  // "remind me 24 hours before flight to check in": the "to" before the task's words (n_: none)
+  std::size_t due_ref_to_ = SIZE_MAX;
+  bool task_after_to_ = false;  // the title is the words after due_ref_to_, then those before it
   std::string
       unknown_event_;  // "remind me to check in 24 hours before flight": 'flight', whose time is not given
   // "remind me the night before": that part of the day (minute) the day before the due day
@@ -2477,13 +2480,24 @@ bool Parser::slots_at(std::size_t i) {
       // X" (they were a reminder a day before a task "check in flight"): a reminder before the flight needs
       // its time
       const bool event = e == i + k + 1 && before_event(e - 1);
+      // "remind me 24 hours before flight to check in": the task is the words after "to", the amount and the
+      // event before them are read as in "remind me to check in 24 hours before flight" (they were a reminder
+      // on a task "flight to check in")
+      std::size_t lead_to = n_;
+      for (std::size_t m = e + 1; event && remind_lead_ && first_free() == i && m + 1 < n_; ++m) {
+        if (free_is(m, "to") && free(m + 1) && !std::isdigit(static_cast<unsigned char>(low(m + 1)[0]))) {
+          lead_to = m;
+          break;
+        }
+      }
       const bool ref = a == i && !reminder_mode_ && r_.intent == Intent::create && !odd && n <= 100000 &&
-                       !due_ref_b_ && (!remind_lead_ || (event && first_free() < i));
+                       !due_ref_b_ && (!remind_lead_ || (event && (first_free() < i || lead_to < n_)));
       if (ref) {
         due_ref_a_ = a;
         due_ref_b_ = e;
         due_ref_offset_ = unit != 0 ? offsets_.size() : SIZE_MAX;
         due_ref_event_ = event;
+        due_ref_to_ = lead_to;
       }
       if (odd || unit == 0 || n > 100000) {
         (ref ? due_ref_problem_ : r_.problems.emplace_back()) = "unreadable reminder " + quote(i, e);
@@ -3237,8 +3251,23 @@ void Parser::finish_dates() {
     }
     if (due_ref_offset_ < offsets_.size())
       offsets_.erase(offsets_.begin() + static_cast<std::ptrdiff_t>(due_ref_offset_));
-  } else if (!due_ref_problem_.empty()) {
-    problem(due_ref_problem_);
+    task_after_to_ = free(due_ref_to_);
+  } else {
+    if (due_ref_event_ && due_ref_b_ > due_ref_a_) {
+      // "leave 30 minutes before dinner at 6pm", "remind me to check in 24 hours before my flight on friday
+      // at 6pm": the event's words say when, not what: the task is "leave", due at the event's time (they
+      // were "leave dinner", "check in my flight"); with "to" after them, up to it ("remind me 2 hours before
+      // the meeting tomorrow at 3pm to print slides")
+      const bool to = free(due_ref_to_);
+      std::size_t end = due_ref_b_;
+      for (; end < n_ && (to ? end < due_ref_to_ : free(end)); ++end)
+        if (free(end)) t_[end].used = true;
+      if (to) t_[due_ref_to_].used = true;
+      for (auto& sp : spans_)  // the reminder's span ends with the event's words right after it
+        if (!to && end > due_ref_b_ && sp.kind == SpanKind::reminder && sp.start == t_[due_ref_a_].begin)
+          sp.end = t_[end - 1].end;
+    }
+    if (!due_ref_problem_.empty()) problem(due_ref_problem_);
   }
   // "exam friday 9am, remind me the night before": 21:00 the day before the due day; without a due date
   // ("remind me to pack the night before") the words are the title's, and no reminder is read
@@ -4450,7 +4479,8 @@ Reading Parser::run() {
   std::string rest;
   switch (r_.intent) {
     case Intent::create: {
-      rest = residual();
+      // "remind me 24 hours before flight to check in": "check in 24 hours before flight"
+      rest = task_after_to_ ? residual(due_ref_to_ + 1) + " " + residual(0, due_ref_to_) : residual();
       if (remind_lead_) {
         // "remind me about the dentist at 8am" / "remind me 30 minutes before the dentist" → a reminder on a
         // task

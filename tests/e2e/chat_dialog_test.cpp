@@ -248,6 +248,26 @@ class ChatDialogTest : public ::testing::Test {
     return nullptr;
   }
 
+  /// `message` (in `conversation`) asks when the flight is, acting on nothing, and offers the task "check in
+  /// 24 hours before flight" with no due date, which "yes" adds without a due date or a reminder.
+  static void expect_asks_when_the_flight_is(TestUser& u, const std::string& message,
+                                             const std::string& conversation = "") {
+    const auto flight = say(u, message, conversation);
+    EXPECT_EQ(flight["actions"], json::array()) << flight;
+    EXPECT_TRUE(flight["needs_clarification"].get<bool>()) << flight;
+    const std::string asked = flight["reply"];
+    EXPECT_NE(asked.find("when is 'flight'?"), std::string::npos) << asked;
+    EXPECT_NE(asked.find("create \u201ccheck in 24 hours before flight\u201d, with no due date?"),
+              std::string::npos)
+        << asked;
+    const auto yes = say(u, "yes", flight["conversation_id"]);
+    ASSERT_EQ(yes["actions"].size(), 1u) << yes;
+    const auto task = task_titled(u, "check in 24 hours before flight");
+    ASSERT_FALSE(task.is_null()) << tasks_of(u);
+    EXPECT_TRUE(task["due_at"].is_null()) << task;
+    EXPECT_EQ(reminders_of(u, task["id"]).size(), 0u);
+  }
+
  private:
   inline static std::unique_ptr<FakeLlm> llm_;
   inline static std::unique_ptr<ServerProcess> server_;
@@ -2352,21 +2372,30 @@ TEST_F(ChatDialogTest, UnsoundReadingsAreRefusedOrAsked) {
   EXPECT_EQ(say(u, "yes", conv)["actions"], json::array());
   EXPECT_EQ(tasks_of(u).size(), 0u) << "no task added";
 
-  const auto flight = say(u, "remind me to check in 24 hours before flight", conv);
-  EXPECT_EQ(flight["actions"], json::array()) << flight;
-  EXPECT_TRUE(flight["needs_clarification"].get<bool>()) << flight;
-  const std::string asked = flight["reply"];
-  EXPECT_NE(asked.find("when is 'flight'?"), std::string::npos) << asked;
-  EXPECT_NE(asked.find("create \u201ccheck in 24 hours before flight\u201d, with no due date?"),
-            std::string::npos)
-      << asked;
-  const auto yes = say(u, "yes", conv);
-  ASSERT_EQ(yes["actions"].size(), 1u) << yes;
-  const auto task = task_titled(u, "check in 24 hours before flight");
-  ASSERT_FALSE(task.is_null()) << tasks_of(u);
-  EXPECT_TRUE(task["due_at"].is_null()) << task;
-  EXPECT_EQ(reminders_of(u, task["id"]).size(), 0u);
+  expect_asks_when_the_flight_is(u, "remind me to check in 24 hours before flight", conv);
   EXPECT_EQ(tasks_of(u).size(), 1u);
+}
+
+// A reminder before an event whose time is given: the task is the user's words for it ("check in"), due at
+// the event's time with the reminder before it (it was "check in my flight"); "remind me 24 hours before
+// flight to check in", without the flight's time, asks when the flight is as "remind me to check in 24 hours
+// before flight" does (it was a reminder on a task "flight to check in": "Which task?").
+TEST_F(ChatDialogTest, AReminderBeforeAnEventNamesTheTaskByItsOwnWords) {
+  auto u = user({{"timezone", "America/New_York"}});
+  const std::string friday6pm = next_weekday_at("America/New_York", date::Friday, 18);
+  for (const char* message : {"remind me to check in 24 hours before my flight on friday at 6pm",
+                              "remind me 24 hours before my flight on friday at 6pm to check in"}) {
+    const auto r = say(u, message);
+    ASSERT_EQ(r["actions"].size(), 1u) << message << ": " << r;
+    const auto task = r["actions"][0]["task"];
+    EXPECT_EQ(task["title"], "check in") << message << ": " << r;
+    EXPECT_EQ(task["due_at"], friday6pm) << message << ": " << r;
+    const auto reminders = reminders_of(u, task["id"]);
+    ASSERT_EQ(reminders.size(), 1u) << reminders;
+    EXPECT_EQ(reminders[0]["before_due"], "P1D") << reminders;
+  }
+  expect_asks_when_the_flight_is(u, "remind me 24 hours before flight to check in");
+  EXPECT_EQ(tasks_of(u).size(), 3u);
 }
 
 // Unicode spaces between words separate them: the date is read, and the title is single-spaced.

@@ -2816,6 +2816,79 @@ TEST(ChatParser, ARemindMeBeforeAnEventWithoutItsTimeAsksForIt) {
   EXPECT_EQ(bob.target, "call bob");
 }
 
+// With the event's time given, the event's words say when, not what: the title is the task's own words
+// ("check in"), due at the event's time with the reminder before it (they were "check in my flight", "leave
+// dinner").
+TEST(ChatParser, AnEventWithItsTimeIsNoPartOfTheTitle) {
+  for (const auto& [text, title, due, before] :
+       std::initializer_list<std::tuple<const char*, const char*, const char*, int>>{
+           {"remind me to check in 24 hours before my flight on friday at 6pm", "check in",
+            "2026-03-06T23:00:00Z", 86400},
+           {"remind me to check in 24 hours before flight on friday at 9am", "check in",
+            "2026-03-06T14:00:00Z", 86400},
+           {"remind me to check in 24 hours before the flight at 6pm friday", "check in",
+            "2026-03-06T23:00:00Z", 86400},
+           {"remind me to check in a day before my flight, friday 6pm", "check in", "2026-03-06T23:00:00Z",
+            86400},
+           {"check in 24 hours before my flight on friday at 6pm", "check in", "2026-03-06T23:00:00Z", 86400},
+           {"check in for flight 24 hours before departure friday 6pm", "check in for flight",
+            "2026-03-06T23:00:00Z", 86400},
+           {"leave 30 minutes before dinner at 6pm", "leave", "2026-03-04T23:00:00Z", 1800},
+           {"remind me 24 hours before my flight on friday at 6pm to check in", "check in",
+            "2026-03-06T23:00:00Z", 86400},
+           {"remind me 2 hours before the meeting tomorrow at 3pm to print slides", "print slides",
+            "2026-03-05T20:00:00Z", 7200}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, title) << text;
+    EXPECT_EQ(r.due_at ? format_rfc3339(*r.due_at) : "none", due) << text;
+    ASSERT_EQ(r.reminders.size(), 1u) << text;
+    EXPECT_EQ(r.reminders[0].before_due, std::chrono::seconds(before)) << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << r.problems.front();
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  // the reminder's span runs on over the event's words
+  const std::string text = "leave 30 minutes before dinner at 6pm";
+  const auto r = parse(text, ny());
+  ASSERT_FALSE(r.spans.empty());
+  EXPECT_EQ(spanned(text, r.spans[0]), "30 minutes before dinner");
+}
+
+// "remind me <amount> before <event> to X" is "remind me to X <amount> before <event>": without the event's
+// time, the task's words and the amount before the event whole, asking when the event is (it was a confident
+// reminder on a task "flight to check in"); with no "to" after the event, a reminder on the task it names.
+TEST(ChatParser, ARemindMeBeforeAnEventThenToXIsTheTaskX) {
+  for (const auto& [text, title, event] :
+       std::initializer_list<std::tuple<const char*, const char*, const char*>>{
+           {"remind me 24 hours before flight to check in", "check in 24 hours before flight", "'flight'"},
+           {"remind me 30 minutes before the dentist to leave", "leave 30 minutes before the dentist",
+            "'the dentist'"},
+           {"remind me 1 hour before my exam to review notes", "review notes 1 hour before my exam",
+            "'my exam'"}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, title) << text;
+    EXPECT_TRUE(r.target.empty()) << text;
+    EXPECT_FALSE(r.due_at.has_value()) << text;
+    EXPECT_TRUE(r.reminders.empty()) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    ASSERT_EQ(r.problems.size(), 1u) << text;
+    EXPECT_EQ(r.problems[0],
+              "no time for the reminder: when is " + std::string(event) + "? (say its day and time too)");
+  }
+  // the same reading as the words in the other order
+  const auto reordered = parse("remind me 24 hours before my flight on friday to check in", ny());
+  const auto plain = parse("remind me to check in 24 hours before my flight on friday", ny());
+  EXPECT_EQ(reordered.title, "check in 24 hours before my flight");
+  EXPECT_EQ(reordered.title, plain.title);
+  EXPECT_EQ(reordered.due_at, plain.due_at);
+  EXPECT_EQ(reordered.all_day, plain.all_day);
+  EXPECT_EQ(reordered.reminders.size(), plain.reminders.size());
+  const auto dentist = parse("remind me 30 minutes before the dentist", ny());
+  EXPECT_EQ(dentist.intent, Intent::add_reminder);
+  EXPECT_EQ(dentist.target, "dentist");
+}
+
 // Lines without list markers pasted as one message are several tasks when two or more hold title words and
 // each is short: refused as a marked list is ("buy milk\ncall mom\npay rent" was one task "buy milk call mom
 // pay rent"). A line that is only a date, or one that continues the line before, is one task with it; a long
