@@ -752,6 +752,9 @@ class Parser {
   // Words a problem refused whole ("twice a day", "every 12 hours"): they stay in the title, unread, and no
   // other problem quotes them again.
   std::vector<std::pair<std::size_t, std::size_t>> refused_;
+  // The words of a recurrence refused whole ("every monday or tuesday", "twice a week"): a create's title
+  // keeps them, but they name no task ("make gym recurring every monday or tuesday" is about "gym").
+  std::vector<std::pair<std::size_t, std::size_t>> refused_rule_;
   bool refused(std::size_t i) const {
     return std::any_of(refused_.begin(), refused_.end(),
                        [&](const auto& r) { return i >= r.first && i < r.second; });
@@ -825,6 +828,7 @@ class Parser {
             !is_date_word(low(unit))))
         continue;
       const std::size_t a = unread(sp, k);
+      refused_rule_.emplace_back(a, unit + 1);
       problem("a repeat by time or by another measure " + quote(a, unit + 1) +
               ": a task repeats by time only (say " + quote(a, k) + " alone to repeat it)");
       spans_.erase(spans_.begin() + static_cast<std::ptrdiff_t>(s));
@@ -874,6 +878,7 @@ class Parser {
       // one said with "and" instead, as a pointer: "every monday and tuesday"
       const std::string both = std::string(text_.substr(t_[a].begin, t_[k - 1].end - t_[a].begin)) + " and " +
                                std::string(text_.substr(t_[k + 1].begin, t_[alt].end - t_[k + 1].begin));
+      refused_rule_.emplace_back(a, alt + 1);
       problem("I can't repeat a task " + quote(a, alt + 1) +
               ": a task repeats on set days, not on one or another (say which, e.g. " + quote(a, k) +
               (day ? ", or all of them, '" + both + "')" : ")"));
@@ -2161,6 +2166,7 @@ std::size_t Parser::match_times_per(std::size_t i) {
             ": a task repeats by the day at least, at its due time (add a task for each time of day, e.g. "
             "\u201cevery day at 9am\u201d)");
     refused_.emplace_back(i, sub_daily);
+    refused_rule_.emplace_back(i, sub_daily);
     return sub_daily - i;
   }
   if (times < 1) return 0;
@@ -2180,6 +2186,7 @@ std::size_t Parser::match_times_per(std::size_t i) {
     problem("I can't repeat a task more often than once a day " + quote(i, j) +
             ": a task repeats by the day at least, at its due time");
     refused_.emplace_back(i, j);
+    refused_rule_.emplace_back(i, j);
     return j - i;
   }
   if (times > 1) {
@@ -2191,6 +2198,7 @@ std::size_t Parser::match_times_per(std::size_t i) {
              : std::string(": say which days, e.g. \u201cevery monday and thursday\u201d or "
                            "\u201cevery month on the 1st\u201d")));
     refused_.emplace_back(i, j);
+    refused_rule_.emplace_back(i, j);
     return j - i;
   }
   Rule r;
@@ -4656,9 +4664,14 @@ Reading Parser::run() {
       break;
     }
     case Intent::make_recurring:
+      // "make gym recurring every monday or tuesday": the refused rule's words are no part of the task's name
+      // (it was "gym every monday or tuesday"), and its problem says why there is no recurrence
+      for (const auto& [a, b] : refused_rule_)
+        for (std::size_t k = a; k < b && k < n_; ++k)
+          t_[k].used = true;
       r_.target = clean_target(residual());
       if (r_.target.empty()) problem("which task?");
-      if (!r_.recurrence) problem("no recurrence");
+      if (!r_.recurrence && refused_rule_.empty()) problem("no recurrence");
       break;
     case Intent::complete:
     case Intent::reopen:

@@ -2376,6 +2376,33 @@ TEST_F(ChatDialogTest, UnsoundReadingsAreRefusedOrAsked) {
   EXPECT_EQ(tasks_of(u).size(), 1u);
 }
 
+// "make gym recurring every monday or tuesday" is refused with the pointer "gym every monday or tuesday"
+// gets, the task "gym" left as it was; it never looks for a task named with the rule's words ("gym every
+// monday or tuesday"). "yes" after it changes nothing.
+TEST_F(ChatDialogTest, MakingATaskRecurringOnOneDayOrAnotherIsRefusedWithThePointer) {
+  auto u = user();
+  const auto gym = create_task(u.client, "gym");
+  for (const auto& [message, quoted] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"make gym recurring every monday or tuesday", "'every monday or tuesday'"},
+           {"make gym repeat every day or two", "'every day or two'"},
+           {"set gym to repeat every monday, wednesday or friday", "'every monday, wednesday or friday'"}}) {
+    const auto parsed = u.client.post("/api/v1/chat/parse", {{"text", message}}).json();
+    EXPECT_EQ(parsed["intent"], "make_recurring") << parsed;
+    EXPECT_EQ(parsed["target"], "gym") << parsed;
+    const auto r = say(u, message);
+    EXPECT_EQ(r["actions"], json::array()) << message << ": " << r;
+    EXPECT_EQ(r["options"], json::array()) << message << ": " << r;
+    const std::string why = r["reply"];
+    EXPECT_EQ(why.rfind(std::string("I can't repeat a task ") + quoted, 0), 0u) << message << ": " << why;
+    EXPECT_EQ(why.find("gym"), std::string::npos) << message << ": " << why;
+    EXPECT_EQ(say(u, "yes", r["conversation_id"])["actions"], json::array()) << message;
+  }
+  const auto after = u.client.get("/api/v1/tasks/" + gym["id"].get<std::string>()).json();
+  EXPECT_TRUE(after["recurrence"].is_null()) << after;
+  EXPECT_EQ(after["version"], gym["version"]) << after;
+  EXPECT_EQ(tasks_of(u).size(), 1u);
+}
+
 // A reminder before an event whose time is given: the task is the user's words for it ("check in"), due at
 // the event's time with the reminder before it (it was "check in my flight"); "remind me 24 hours before
 // flight to check in", without the flight's time, asks when the flight is as "remind me to check in 24 hours

@@ -2774,6 +2774,35 @@ TEST(ChatParser, ARecurrenceOrAnotherDayIsRefused) {
   EXPECT_EQ(parse("pay rent every month or get evicted", ny()).recurrence.value_or(""), "FREQ=MONTHLY");
 }
 
+// "make gym recurring every monday or tuesday" names the task "gym": the words of a rule refused whole are no
+// part of the target (it was "gym every monday or tuesday"), and the refusal is the one problem, the pointer
+// "gym every monday or tuesday" gets (no "no recurrence" besides).
+TEST(ChatParser, ARefusedRuleIsNoPartOfAMakeRecurringTarget) {
+  for (const auto& [text, problem] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"make gym recurring every monday or tuesday", "I can't repeat a task 'every monday or tuesday'"},
+           {"make gym repeat every day or two", "I can't repeat a task 'every day or two'"},
+           {"set gym to repeat every monday, wednesday or friday",
+            "I can't repeat a task 'every monday, wednesday or friday'"},
+           {"make gym recurring every 3 months or 3000 miles",
+            "a repeat by time or by another measure 'every 3 months or 3000 miles'"},
+           {"make gym recurring twice a week", "I can't repeat a task 'twice a week'"},
+           {"make gym recurring every 12 hours", "I can't repeat a task more often than once a day"}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::make_recurring) << text;
+    EXPECT_EQ(r.target, "gym") << text;
+    EXPECT_FALSE(r.recurrence.has_value()) << text;
+    EXPECT_LT(r.confidence, 0.7) << text;
+    ASSERT_EQ(r.problems.size(), 1u) << text << ": " << r.problems.back();
+    EXPECT_EQ(r.problems[0].rfind(problem, 0), 0u) << text << ": " << r.problems[0];
+  }
+  // the same words in a new task's title stay, and a make-recurring without a rule still says so
+  EXPECT_EQ(parse("gym every monday or tuesday", ny()).title, "gym every monday or tuesday");
+  const auto bare = parse("make gym recurring", ny());
+  EXPECT_EQ(bare.target, "gym");
+  ASSERT_EQ(bare.problems.size(), 1u);
+  EXPECT_EQ(bare.problems[0], "no recurrence");
+}
+
 // "remind me to X <amount> before <event>" with no time for the event: the words stay in the title whole, as
 // without "remind me" ("check in 24 hours before flight"), and the reminder has no time, which the problem
 // asks for (it was a confident reminder a day before a task "check in flight"). With the event's time, the
