@@ -15,6 +15,7 @@
 #include "todo/core/error.hpp"
 #include "todo/core/text.hpp"
 #include "todo/db/statements.hpp"
+#include "todo/recurrence/expand.hpp"
 #include "todo/reminders/service.hpp"
 #include "todo/tasks/service.hpp"
 #include "words.hpp"
@@ -872,9 +873,11 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
   };
   std::optional<Instant> first = task.due_at;
   bool all_day = task.all_day;
+  bool said_there = false;  // the time said, read in `zone`
   if (r.due_at && !task.due_at) {
     first = there(*r.due_at, r.all_day);
     all_day = r.all_day;
+    said_there = !r.all_day && zone != s.turn.zone;
   } else if (r.due_at) {
     const std::string& rule = *r.recurrence;
     bool names_day = rule.find("BYDAY=") != std::string::npos ||
@@ -885,6 +888,7 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
     if (names_day && !r.all_day) {
       first = there(*r.due_at, false);
       all_day = false;
+      said_there = zone != s.turn.zone;
     } else if (names_day && task.all_day) {
       // the day said ("every friday": the user's next Friday), as that day in the all-day task's own timezone
       first = there(*r.due_at, true);
@@ -901,6 +905,17 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
           detail::wall_to_instant(zone, std::chrono::floor<date::days>(detail::to_local(zone, *task.due_at)),
                                   static_cast<int>(minute.count()));
       all_day = false;
+    }
+  }
+  // A time said that has passed where it is read ("every monday at 3pm" from Los Angeles on a Tokyo task,
+  // Monday 15:00 in Tokyo being Sunday evening in Los Angeles): the rule's next occurrence there, as a time
+  // passed in the user's own zone is the parser's next one (it asked when the first was, judged in the user's
+  // zone)
+  if (said_there && first && *first < s.turn.now) {
+    try {
+      first = recurrence::next_after(recurrence::parse(*r.recurrence), *first, zone->name(), s.turn.now)
+                  .value_or(*first);
+    } catch (const std::exception&) {  // a rule the task service refuses says so below
     }
   }
   if (r.due_at && !all_day && first != task.due_at &&

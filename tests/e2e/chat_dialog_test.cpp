@@ -2079,6 +2079,46 @@ TEST_F(ChatDialogTest, ATimeSaidWithARuleForATaskOfAnotherZoneIsItsTimeThere) {
   EXPECT_EQ(instant_us(w["due_at"]), instant_us(json("2030-05-06T14:00:00Z"))) << w;  // May 6, 07:00 there
 }
 
+// The time said with a rule for a task of a zone ahead of the user's is judged there: "every <day> at <time>"
+// from Los Angeles, 2 to 3 hours ahead there, has passed in Tokyo (14 hours ago), so a Tokyo task's first
+// occurrence is the next one in Tokyo, as a time passed in the user's own zone is; it asked "When is the
+// first … due? … has passed", judged in Los Angeles. So for a task without a date ("daily at <time>").
+TEST_F(ChatDialogTest, ARuleTimePassedInTheTasksZoneStartsAtItsNextOccurrenceThere) {
+  auto u = user({{"timezone", "America/Los_Angeles"}});
+  const auto gym = create_task(
+      u.client, {{"title", "gym"}, {"due_at", "2030-05-07T03:00:00Z"}, {"timezone", "Asia/Tokyo"}});
+  const auto yoga = create_task(u.client, {{"title", "yoga"}, {"timezone", "Asia/Tokyo"}});
+  const auto now = std::chrono::floor<std::chrono::seconds>(todo::now());
+  const auto la_now = date::make_zoned(date::locate_zone("America/Los_Angeles"), now).get_local_time();
+  const auto said = std::chrono::floor<std::chrono::hours>(la_now) + std::chrono::hours(3);
+  const auto hour = (said - std::chrono::floor<date::days>(said)).count();
+  const std::string time = std::to_string(hour % 12 == 0 ? 12 : hour % 12) + (hour < 12 ? "am" : "pm");
+  const std::string day = date::format("%A", said);
+  const std::string wall = date::format("%a %H:%M", said);  // the same weekday and time in Tokyo
+  const auto within = [&](const json& due, std::chrono::hours limit) {
+    const auto us = instant_us(due);
+    return us &&
+           *us > std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() &&
+           *us <= std::chrono::duration_cast<std::chrono::microseconds>((now + limit).time_since_epoch())
+                      .count();
+  };
+  for (const auto& [message, path, limit] :
+       std::initializer_list<std::tuple<std::string, std::string, std::chrono::hours>>{
+           {"make gym recurring every " + day + " at " + time, gym["id"], std::chrono::hours(7 * 24)},
+           {"make yoga recurring daily at " + time, yoga["id"], std::chrono::hours(24)}}) {
+    const auto r = say(u, message);
+    EXPECT_EQ(r["actions"].size(), 1u) << message << ": " << r;  // each case checked, the other failing
+    EXPECT_EQ(r["reply"].get<std::string>().find("has passed"), std::string::npos) << r;
+    const auto stored = u.client.get("/api/v1/tasks/" + path).json();
+    EXPECT_TRUE(within(stored["due_at"], limit)) << message << ": " << stored;
+    if (limit == std::chrono::hours(24)) {
+      EXPECT_EQ(local_weekday_time("Asia/Tokyo", stored["due_at"]).substr(4), wall.substr(4)) << stored;
+    } else {
+      EXPECT_EQ(local_weekday_time("Asia/Tokyo", stored["due_at"]), wall) << message << ": " << stored;
+    }
+  }
+}
+
 // A choice ("the first one", "2") given to a yes/no question does not fit: it says so and the question stays
 // open (it was dropped, and the reply claimed there was no open question).
 TEST_F(ChatDialogTest, AChoiceToAYesNoQuestionKeepsTheQuestion) {
