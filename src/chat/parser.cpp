@@ -3024,9 +3024,13 @@ void Parser::finish_dates() {
   bool all_day = false;
   // "remind me to call mom tomorrow": a reminder needs a time, and a date alone reminds at 09:00 (as "remind
   // me about X tomorrow" does); the task is due then, with its reminder at the due time (added in run()).
-  const bool remind_at_nine = remind_lead_ && r_.intent == Intent::create && offsets_.empty() &&
-                              part_before_ == kNoTime && times_.empty() && rels_.empty() && rdates_.empty() &&
-                              rtimes_.empty() && rrels_.empty();
+  // "remind me to check in 24 hours before my flight on friday": the amount before the event is the title's
+  // (the event has no time, below), so no reminder of its own: 09:00 that day (it was all-day with a reminder
+  // at midnight)
+  const bool event_only = due_ref_event_ && offsets_.size() == 1 && due_ref_offset_ == 0;
+  const bool remind_at_nine = remind_lead_ && r_.intent == Intent::create &&
+                              (offsets_.empty() || event_only) && part_before_ == kNoTime && times_.empty() &&
+                              rels_.empty() && rdates_.empty() && rtimes_.empty() && rrels_.empty();
   // "team offsite from june 10 to june 12", "conference june 10 until june 12", "vacation from monday to
   // friday": a span of days is due on its first day, as "June 10-12" is; with a recurrence the end after "to"
   // is its end, as "until" is ("gym every day from june 1 to june 30")

@@ -2918,6 +2918,27 @@ TEST(ChatParser, ARemindMeBeforeAnEventThenToXIsTheTaskX) {
   EXPECT_EQ(dentist.target, "dentist");
 }
 
+// "remind me to X <amount> before <event> on <day>": the amount and the event are the title's (the event has
+// no time), and the day alone is the task's, reminded at 09:00 as any date alone is ("remind me to call mom
+// friday"); it was all-day with a reminder at midnight.
+TEST(ChatParser, ARemindMeBeforeAnEventOnADayRemindsAtNine) {
+  for (const auto& [text, title] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"remind me to check in 24 hours before my flight on friday",
+            "check in 24 hours before my flight"},
+           {"remind me 24 hours before my flight on friday to check in",
+            "check in 24 hours before my flight"},
+           {"remind me to take pill 1 hour before bed friday", "take pill 1 hour before bed"}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, title) << text;
+    EXPECT_EQ(r.due_at ? format_rfc3339(*r.due_at) : "none", "2026-03-06T14:00:00Z") << text;  // 09:00
+    EXPECT_FALSE(r.all_day) << text;
+    ASSERT_EQ(r.reminders.size(), 1u) << text;
+    EXPECT_EQ(r.reminders[0].before_due, std::chrono::seconds(0)) << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << r.problems.front();
+  }
+}
+
 // Lines without list markers pasted as one message are several tasks when two or more hold title words and
 // each is short: refused as a marked list is ("buy milk\ncall mom\npay rent" was one task "buy milk call mom
 // pay rent"). A line that is only a date, or one that continues the line before, is one task with it; a long
