@@ -394,6 +394,15 @@ class Parser {
     r_.problems.resize(problems);
     return !date;
   }
+  // The end of the words naming the event after "before" (from due_ref_b_): up to a word read otherwise, a
+  // mark, or the "to" before the task's words ("mom's birthday" in "remind me 2 days before mom's birthday to
+  // buy a gift").
+  std::size_t event_end() const {
+    std::size_t e = due_ref_b_;
+    while (e < n_ && free(e) && e != due_ref_to_)
+      ++e;
+    return e;
+  }
   // "in 2 weeks time", "in 2 weeks' time" (British): the words after "in <amount>" that end it, 0 when none.
   std::size_t time_suffix(std::size_t j) const {
     if (free_is(j, "time")) return 1;
@@ -3257,9 +3266,7 @@ void Parser::finish_dates() {
     // "pay credit card 2 days before due date": the title's
     give_back(due_ref_a_, due_ref_b_);
     if (remind_lead_ && due_ref_event_ && !r_.due_at) {  // "remind me to check in 24 hours before flight"
-      std::size_t m = due_ref_b_;
-      if (free_in(m, {"the", "my", "your", "his", "her", "our", "their", "a", "an"})) ++m;
-      unknown_event_ = quote(due_ref_b_, std::min(m + 1, n_));
+      unknown_event_ = quote(due_ref_b_, std::max(event_end(), due_ref_b_ + 1));
     }
     if (due_ref_offset_ < offsets_.size())
       offsets_.erase(offsets_.begin() + static_cast<std::ptrdiff_t>(due_ref_offset_));
@@ -3271,10 +3278,8 @@ void Parser::finish_dates() {
       // were "leave dinner", "check in my flight"); with "to" after them, up to it ("remind me 2 hours before
       // the meeting tomorrow at 3pm to print slides")
       const bool to = free(due_ref_to_);
-      std::size_t end = due_ref_b_;
-      for (; end < n_ && (to ? end < due_ref_to_ : free(end)); ++end)
-        if (free(end)) t_[end].used = true;
-      if (to) t_[due_ref_to_].used = true;
+      const std::size_t end = to ? due_ref_to_ + 1 : event_end();
+      take(due_ref_b_, end, std::nullopt);
       for (auto& sp : spans_)  // the reminder's span ends with the event's words right after it
         if (!to && end > due_ref_b_ && sp.kind == SpanKind::reminder && sp.start == t_[due_ref_a_].begin)
           sp.end = t_[end - 1].end;

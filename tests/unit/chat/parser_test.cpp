@@ -2816,7 +2816,12 @@ TEST(ChatParser, ARemindMeBeforeAnEventWithoutItsTimeAsksForIt) {
            {"remind me to check in for flight 24 hours before departure",
             "check in for flight 24 hours before departure", "'departure'"},
            {"remind me to renew passport 6 months before trip", "renew passport 6 months before trip",
-            "'trip'"}}) {
+            "'trip'"},
+           // the event's words whole, not its first one ('mom's')
+           {"remind me to buy a gift 2 days before mom's birthday", "buy a gift 2 days before mom's birthday",
+            "'mom's birthday'"},
+           {"remind me to check in 24 hours before flight to paris",
+            "check in 24 hours before flight to paris", "'flight to paris'"}}) {
     const auto r = parse(text, ny());
     EXPECT_EQ(r.intent, Intent::create) << text;
     EXPECT_EQ(r.title, title) << text;
@@ -2893,7 +2898,9 @@ TEST(ChatParser, ARemindMeBeforeAnEventThenToXIsTheTaskX) {
            {"remind me 30 minutes before the dentist to leave", "leave 30 minutes before the dentist",
             "'the dentist'"},
            {"remind me 1 hour before my exam to review notes", "review notes 1 hour before my exam",
-            "'my exam'"}}) {
+            "'my exam'"},
+           {"remind me 2 days before mom's birthday to buy a gift", "buy a gift 2 days before mom's birthday",
+            "'mom's birthday'"}}) {
     const auto r = parse(text, ny());
     EXPECT_EQ(r.intent, Intent::create) << text;
     EXPECT_EQ(r.title, title) << text;
