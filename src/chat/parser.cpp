@@ -3262,6 +3262,18 @@ void Parser::finish_dates() {
   // gives it
   const bool event_time =
       std::any_of(times_.begin(), times_.end(), [](const TimePart& t) { return !t.weak; });
+  // "remind me 24 hours before my flight to paris on friday at 6pm to check in": a "to" after the words read
+  // as the event's date and time starts the task's words, not the first "to" ("to paris" says where)
+  if (free(due_ref_to_)) {
+    std::size_t last = n_;  // the last word read otherwise
+    for (std::size_t k = due_ref_to_; k < n_; ++k)
+      if (t_[k].used && !t_[k].punct) last = k;
+    for (std::size_t k = last + 1; last < n_ && k + 1 < n_; ++k)
+      if (free_is(k, "to") && free(k + 1)) {
+        due_ref_to_ = k;
+        break;
+      }
+  }
   if (due_ref_b_ > due_ref_a_ && (!r_.due_at || (due_ref_event_ && !event_time))) {
     // "pay credit card 2 days before due date": the title's
     give_back(due_ref_a_, due_ref_b_);

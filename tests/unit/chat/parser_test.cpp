@@ -2871,7 +2871,12 @@ TEST(ChatParser, AnEventWithItsTimeIsNoPartOfTheTitle) {
            {"remind me 24 hours before my flight on friday at 6pm to check in", "check in",
             "2026-03-06T23:00:00Z", 86400},
            {"remind me 2 hours before the meeting tomorrow at 3pm to print slides", "print slides",
-            "2026-03-05T20:00:00Z", 7200}}) {
+            "2026-03-05T20:00:00Z", 7200},
+           // the "to" after the event's date and time starts the task's words, else the first one
+           {"remind me 24 hours before my flight to paris on friday at 6pm to check in", "check in",
+            "2026-03-06T23:00:00Z", 86400},
+           {"remind me 1 hour before the meeting to send the report to bob friday at 3pm",
+            "send the report to bob", "2026-03-06T20:00:00Z", 3600}}) {
     const auto r = parse(text, ny());
     EXPECT_EQ(r.intent, Intent::create) << text;
     EXPECT_EQ(r.title, title) << text;
