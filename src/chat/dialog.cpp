@@ -873,7 +873,8 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
   };
   std::optional<Instant> first = task.due_at;
   bool all_day = task.all_day;
-  bool said_there = false;  // the time said, read in `zone`
+  // The first occurrence came from the day (and time) said: one that has passed is the rule's next one.
+  bool said_there = false;
   if (r.due_at && !task.due_at) {
     first = there(*r.due_at, r.all_day);
     all_day = r.all_day;
@@ -894,8 +895,10 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
       first = there(*r.due_at, true);
     } else if (names_day) {
       // the day said (the user's next Friday) at the task's time of day, both in the task's own timezone,
-      // where the rule's days are counted: the first occurrence on the weekday of all the others
+      // where the rule's days are counted: the first occurrence on the weekday of all the others ("every
+      // monday" said on a Monday after the task's 16:00: the next Monday 16:00)
       first = day_at_time(*r.due_at, *task.due_at, zone, s.turn.zone);
+      said_there = true;
     } else if (!r.all_day) {
       // the task's day there at the time said there
       const auto local = detail::to_local(s.turn.zone, *r.due_at);
@@ -908,9 +911,9 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
     }
   }
   // A time said that has passed where it is read ("every monday at 3pm" from Los Angeles on a Tokyo task,
-  // Monday 15:00 in Tokyo being Sunday evening in Los Angeles): the rule's next occurrence there, as a time
-  // passed in the user's own zone is the parser's next one (it asked when the first was, judged in the user's
-  // zone)
+  // Monday 15:00 in Tokyo being Sunday evening in Los Angeles), or a day said whose time of day, the task's,
+  // has passed today: the rule's next occurrence there, as a time passed in the user's own zone is the
+  // parser's next one
   if (said_there && first && *first < s.turn.now) {
     try {
       first = recurrence::next_after(recurrence::parse(*r.recurrence), *first, zone->name(), s.turn.now)
