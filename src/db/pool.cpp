@@ -1,11 +1,13 @@
 // db::Pool: connection threads, statement preparation and translation of library errors.
 #include "todo/db/pool.hpp"
 
+#include <libpq-fe.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -26,10 +28,55 @@ log::Throttle unanswered(kFailureReportPeriod);
 // What a job gets when no connection can be had or the one it ran on was lost (before a commit).
 constexpr const char* kUnavailable = "the database is unavailable";
 
-std::unique_ptr<pqxx::connection> connect(const std::string& conninfo, const SessionLimits& limits) {
-  auto c = std::make_unique<pqxx::connection>(conninfo);
-  prepare_session(*c, limits);
-  return c;
+using Clock = std::chrono::steady_clock;
+
+// Waits until `fd` is ready for `events`; false when `deadline` comes first.
+bool ready_by(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, events, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
+    if (r > 0 || (r < 0 && errno != EINTR)) return true;  // libpq finds out what happened
+  }
+}
+
+// The status of transaction `xid` (pg_xact_status) read on a new connection with libpq's non-blocking API, so
+// that neither connecting nor the answer waits past `deadline`. Throws std::runtime_error saying why not.
+std::string xact_status(const std::string& conninfo, const std::string& xid, Clock::time_point deadline) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> pg(PQconnectStart(conninfo.c_str()), &PQfinish);
+  if (!pg) throw std::runtime_error("out of memory");
+  const auto failed = [&] {
+    std::string e = PQerrorMessage(pg.get());
+    while (!e.empty() && (e.back() == '\n' || e.back() == ' '))
+      e.pop_back();
+    return std::runtime_error(e);
+  };
+  const auto late = [] { return std::runtime_error("the database did not answer in time"); };
+  if (PQstatus(pg.get()) == CONNECTION_BAD) throw failed();
+  for (auto s = PGRES_POLLING_WRITING; s != PGRES_POLLING_OK; s = PQconnectPoll(pg.get())) {
+    if (s == PGRES_POLLING_FAILED) throw failed();
+    if (!ready_by(PQsocket(pg.get()), s == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline)) throw late();
+  }
+  if (PQsetnonblocking(pg.get(), 1) != 0) throw failed();
+  const char* values[] = {xid.c_str()};
+  if (!PQsendQueryParams(pg.get(), "SELECT pg_xact_status($1::xid8)", 1, nullptr, values, nullptr, nullptr,
+                         0))
+    throw failed();
+  for (int f; (f = PQflush(pg.get())) != 0;) {
+    if (f < 0) throw failed();
+    if (!ready_by(PQsocket(pg.get()), POLLIN | POLLOUT, deadline)) throw late();
+    if (!PQconsumeInput(pg.get())) throw failed();
+  }
+  while (PQisBusy(pg.get())) {
+    if (!ready_by(PQsocket(pg.get()), POLLIN, deadline)) throw late();
+    if (!PQconsumeInput(pg.get())) throw failed();
+  }
+  std::unique_ptr<PGresult, decltype(&PQclear)> r(PQgetResult(pg.get()), &PQclear);
+  if (!r) throw failed();
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1)
+    throw std::runtime_error(PQresultErrorMessage(r.get()));
+  return PQgetisnull(r.get(), 0, 0) ? "" : PQgetvalue(r.get(), 0, 0);
 }
 
 // True when the server has closed an idle connection (a database restart): better found before a job runs on
@@ -56,6 +103,7 @@ Pool::Pool(std::string conninfo, std::size_t size, SessionLimits limits, bool co
     : conninfo_(std::move(conninfo)), limits_(limits), connect_now_(connect_now) {
   if (size == 0) size = 1;
   running_.resize(size);
+  setups_.resize(size);
   threads_.reserve(size);
   for (std::size_t i = 0; i < size; ++i)
     threads_.emplace_back([this, i] { worker(i); });
@@ -110,11 +158,43 @@ void Pool::submit(std::unique_ptr<Job> job) {
   w->cv.notify_one();
 }
 
+std::unique_ptr<pqxx::connection> Pool::open_connection(std::size_t index) {
+  auto c = std::make_unique<pqxx::connection>(conninfo_);
+  if (limits_.answer.count() == 0) {
+    prepare_session(*c, limits_);
+    return c;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    setups_[index] = Setup{c->sock(), Clock::now() + limits_.answer, false};
+  }
+  // Out of the watcher's sight before the connection may be closed: it never shuts down a socket number
+  // used again.
+  const auto done = [&] {
+    std::lock_guard lock(mutex_);
+    const bool cut = setups_[index].cut;
+    setups_[index] = Setup{};
+    return cut;
+  };
+  const auto unanswered = [&] {
+    return std::runtime_error("the database did not answer the session's setup within " +
+                              std::to_string(limits_.answer.count()) + " ms");
+  };
+  try {
+    prepare_session(*c, limits_);
+  } catch (const std::exception&) {
+    if (done()) throw unanswered();
+    throw;
+  }
+  if (done()) throw unanswered();  // cut just as it was answered
+  return c;
+}
+
 void Pool::worker(std::size_t index) {
   std::unique_ptr<pqxx::connection> conn;
   auto open = [&] {
     try {
-      conn = connect(conninfo_, limits_);
+      conn = open_connection(index);
     } catch (const std::exception& e) {
       if (const auto n = connect_failures.tick())
         spdlog::warn("db connection {} failed: {} ({} connection failures since the last such line)", index,
@@ -231,6 +311,11 @@ void Pool::watch() {
       }
       ++cut;
     }
+    for (auto& s : setups_) {
+      if (s.fd < 0 || s.cut || s.until > now) continue;
+      ::shutdown(s.fd, SHUT_RDWR);  // the worker's blocked setup fails; it reports that itself
+      s.cut = true;
+    }
     if (expired.empty() && cut == 0) continue;
     lock.unlock();
     for (auto& job : expired) {
@@ -260,14 +345,11 @@ void Pool::commit(pqxx::work& w) {
     if (!xid) throw Error(Errc::unavailable, "the database connection was lost; nothing was written");
     spdlog::warn("db commit in doubt (transaction {}): {}; looking up its outcome", *xid, e.what());
   }
-  const auto deadline = std::chrono::steady_clock::now() + kInDoubtPatience;
+  const auto deadline = Clock::now() + kInDoubtPatience;
   std::string last_error;
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (Clock::now() < deadline) {
     try {
-      pqxx::connection c(conninfo_);
-      pqxx::nontransaction n(c);
-      const auto row = n.exec_params1("SELECT pg_xact_status($1::xid8)", *xid);
-      const std::string status = row[0].is_null() ? "" : row[0].c_str();
+      const std::string status = xact_status(conninfo_, *xid, deadline);
       if (status == "committed") {
         spdlog::info("db commit in doubt: transaction {} committed", *xid);
         return;

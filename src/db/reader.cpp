@@ -3,6 +3,7 @@
 #include "todo/db/reader.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -20,6 +21,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
@@ -67,7 +69,9 @@ std::string error_of(PGconn* pg) {
   return e;
 }
 
-// Opens and sets up a connection, blocking: runs on the connector thread. Throws ConnectionLost.
+// Opens and sets up a connection, blocking: runs on the connector thread. Throws ConnectionLost. Connecting
+// is bounded by libpq's connect_timeout; the setup, by the answer timeout (limits.answer), so that a database
+// that stopped answering holds neither the connector thread nor the connection's place.
 PGconn* open_connection(const std::string& conninfo, const SessionLimits& limits) {
   PGconn* pg = PQconnectdb(conninfo.c_str());
   auto fail = [&](const std::string& what) {
@@ -78,6 +82,33 @@ PGconn* open_connection(const std::string& conninfo, const SessionLimits& limits
   if (!pg) throw ConnectionLost("out of memory");
   if (PQstatus(pg) != CONNECTION_OK) fail("connect");
   PQsetNoticeProcessor(pg, ignore_notice, nullptr);
+  const auto deadline = limits.answer.count() > 0 ? Clock::now() + limits.answer : Clock::time_point::max();
+  // Waits until the socket is ready for `events` (reading what came meanwhile); fails at the deadline.
+  const auto wait = [&](short events) {
+    for (;;) {
+      int timeout = -1;
+      if (deadline != Clock::time_point::max()) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) {
+          PQfinish(pg);
+          throw ConnectionLost("the database did not answer the session's setup within " +
+                               std::to_string(limits.answer.count()) + " ms");
+        }
+        timeout = static_cast<int>(std::min<long long>(left, 1000));
+      }
+      pollfd p{PQsocket(pg), events, 0};
+      const int r = ::poll(&p, 1, timeout);
+      if (r > 0 || (r < 0 && errno != EINTR)) break;
+    }
+    if (!PQconsumeInput(pg)) fail("setup");
+  };
+  // The next result of the setup, once complete.
+  const auto result = [&] {
+    while (PQisBusy(pg))
+      wait(POLLIN);
+    return PQgetResult(pg);
+  };
+  if (PQsetnonblocking(pg, 1) != 0) fail("non-blocking mode");
   // The session's setup goes out as one pipeline: one round trip, not one per statement (there are dozens;
   // connections are opened while reads wait for them).
   if (PQenterPipelineMode(pg) != 1) fail("pipeline mode");
@@ -92,19 +123,22 @@ PGconn* open_connection(const std::string& conninfo, const SessionLimits& limits
     steps.push_back(std::string("prepare ") + s.name);
   }
   if (PQpipelineSync(pg) != 1) fail("sync");
+  for (int f; (f = PQflush(pg)) != 0;) {
+    if (f < 0) fail("setup");
+    wait(POLLIN | POLLOUT);
+  }
   for (const auto& step : steps) {
     bool ok = true;
-    while (PGresult* r = PQgetResult(pg)) {  // blocking: this is the connector thread
+    while (PGresult* r = result()) {
       ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
       PQclear(r);
     }
     if (!ok) fail(step);
   }
-  PGresult* end = PQgetResult(pg);
+  PGresult* end = result();
   const bool synced = end && PQresultStatus(end) == PGRES_PIPELINE_SYNC;
   PQclear(end);
   if (!synced) fail("sync");
-  if (PQsetnonblocking(pg, 1) != 0) fail("non-blocking mode");
   return pg;
 }
 

@@ -563,6 +563,7 @@ void expect_recovered(db::Pool& pool, int size) {
 /// A proxy in front of the test cluster's unix socket that, once armed, cuts the next connection sending
 /// COMMIT: after passing the COMMIT on (the server commits; its answer is never passed back), or instead of
 /// it (the server sees the client go and rolls back). Either way the client's commit is in doubt.
+/// It can also hang a connection as a database whose processes stopped would (freeze_at).
 class CommitCutter {
  public:
   explicit CommitCutter(const TestPostgres& pg)
@@ -580,6 +581,7 @@ class CommitCutter {
     });
   }
   ~CommitCutter() {
+    release();
     ::shutdown(listener_, SHUT_RDWR);
     ::close(listener_);
     acceptor_.join();
@@ -599,8 +601,26 @@ class CommitCutter {
     armed_ = true;
   }
   int cuts() const { return cuts_; }
+  /// The next connection whose client sends `needle` hangs from then on: nothing more passes either way and
+  /// its sockets stay open, as with a database whose processes stopped (SIGSTOP). Other connections work.
+  void freeze_at(std::string needle) {
+    std::lock_guard lock(needle_mutex_);
+    needle_ = std::move(needle);
+  }
+  /// Connections hung by freeze_at so far.
+  int frozen() const { return frozen_; }
+  /// Closes the hung connections (for good: later ones close at once too).
+  void release() { released_ = true; }
 
  private:
+  bool hangs_on(std::string_view data) {
+    std::lock_guard lock(needle_mutex_);
+    if (needle_.empty() || data.find(needle_) == std::string_view::npos) return false;
+    needle_.clear();
+    ++frozen_;
+    return true;
+  }
+
   static int unix_socket(const std::string& path, bool listen) {
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un a{};
@@ -628,6 +648,12 @@ class CommitCutter {
           break;
         }
         const std::string_view data(buf, static_cast<std::size_t>(n));
+        if (k == 0 && hangs_on(data)) {
+          while (!stopping_ && !released_)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          done = true;
+          break;
+        }
         if (k == 0 && armed_ && data.find("COMMIT") != std::string_view::npos) {
           armed_ = false;
           if (pass_on_) {
@@ -655,6 +681,17 @@ class CommitCutter {
   std::atomic<bool> pass_on_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<int> cuts_{0};
+  std::mutex needle_mutex_;
+  std::string needle_;  // guarded by needle_mutex_
+  std::atomic<int> frozen_{0};
+  std::atomic<bool> released_{false};
+};
+
+/// Closes the cutter's hung connections when it goes: declared after a pool, before the pool joins its
+/// threads (one may be waiting on a hung connection), however the test ends.
+struct ReleaseHung {
+  CommitCutter& cutter;
+  ~ReleaseHung() { cutter.release(); }
 };
 
 // A commit whose answer is lost (the connection goes during COMMIT) is looked up before it is answered: a
@@ -693,6 +730,78 @@ TEST(Pool, ACommitInDoubtIsAnsweredByItsOutcome) {
   // The pool goes on, on a new connection.
   transact(pool, [](pqxx::work& w) { w.exec("INSERT INTO items VALUES (3, 'after')"); });
   EXPECT_EQ(rows(3), 1);
+}
+
+// The lookup of a commit in doubt waits for a database that stopped answering only kInDoubtPatience, then
+// says the outcome is unknown: its new connection had no bound, and held the pool's thread (and the request)
+// for as long as the database did.
+TEST(Pool, ACommitInDoubtLookedUpOnAHungDatabaseGivesUpInTime) {
+  const std::string url = pool_database();
+  CommitCutter cutter(TestPostgres::shared());
+  db::Pool pool(cutter.through(url), 1);
+  const ReleaseHung release{cutter};  // before the pool joins its threads, however the test ends
+  ASSERT_EQ(transact(pool, [](pqxx::work& w) { return w.exec1("SELECT 41 + 1")[0].as<int>(); }), 42);
+
+  cutter.arm(/*pass_commit_on=*/true);
+  cutter.freeze_at("pg_xact_status");  // the lookup's question is never answered
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    transact(
+        pool, [](pqxx::work& w) { w.exec("INSERT INTO items VALUES (1, 'committed, answer lost')"); }, 20s);
+    ADD_FAILURE() << "a commit whose outcome could not be looked up succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unavailable);
+    EXPECT_NE(std::string(e.what()).find("unknown"), std::string::npos) << e.what();
+  } catch (const Timeout& e) {
+    ADD_FAILURE() << "the lookup waited for the hung database: " << e.what();
+  }
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(cutter.cuts(), 1);
+  EXPECT_EQ(cutter.frozen(), 1);
+  EXPECT_GE(took, db::Pool::kInDoubtPatience);
+  EXPECT_LT(took, db::Pool::kInDoubtPatience + 3s);
+  // The thread is back: the next transaction runs (on a new connection), the hung one still open.
+  EXPECT_EQ(
+      transact(
+          pool, [](pqxx::work& w) { return w.exec1("SELECT count(*) FROM items WHERE id = 1")[0].as<int>(); },
+          10s),
+      1);
+}
+
+// A new connection whose session setup (time zone, limits, prepared statements) the database does not
+// answer is given up within the answer timeout: the pool's thread stayed in it for as long as the database
+// did, and every later job waited for it in vain.
+TEST(Pool, ASessionSetupTheDatabaseDoesNotAnswerIsGivenUpInTime) {
+  const std::string url = pool_database();
+  CommitCutter cutter(TestPostgres::shared());
+  cutter.freeze_at("SET TIME ZONE");
+  db::Pool pool(cutter.through(url), 1, db::SessionLimits{0ms, 0ms, 500ms}, /*connect_now=*/false);
+  const ReleaseHung release{cutter};
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    transact(
+        pool, [](pqxx::work& w) { w.exec("SELECT 1"); }, 10s);
+    ADD_FAILURE() << "a job succeeded on a connection whose setup was never answered";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unavailable);
+    EXPECT_NE(std::string(e.what()).find("did not answer"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  EXPECT_EQ(cutter.frozen(), 1);
+  // The hung connection stays hung; the thread comes back and opens another for the next jobs.
+  std::string last;
+  bool served = false;
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;
+       !served && std::chrono::steady_clock::now() < deadline;) {
+    try {
+      served = transact(
+                   pool, [](pqxx::work& w) { return w.exec1("SELECT 41 + 1")[0].as<int>(); }, 10s) == 42;
+    } catch (const Error& e) {
+      last = e.what();
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  EXPECT_TRUE(served) << "no job served within 10 s of the hung setup: " << last;
 }
 
 TEST(Pool, DatabaseRestartFailsFastThenRecoversByItself) {
@@ -1483,6 +1592,46 @@ TEST(Reader, ConnectionsKilledWhileIdleAreReplacedWithoutFailingARead) {
     EXPECT_NE(after[0][2].as<int>(), pid);
     EXPECT_EQ(reader.open_connections(), 1u) << "the dead connection was dropped, not kept";
   });
+}
+
+// The same for the reader: a connection whose setup the database does not answer is given up within the
+// answer timeout, so the thread that opens it and its place among the connections come back.
+TEST(Reader, ASessionSetupTheDatabaseDoesNotAnswerIsGivenUpInTime) {
+  const std::string url = pool_database();
+  CommitCutter cutter(TestPostgres::shared());
+  cutter.freeze_at("SET TIME ZONE");
+  with_reader(
+      cutter.through(url), 1, 1,
+      [&](db::Reader& reader) -> boost::asio::awaitable<void> {
+        const auto started = std::chrono::steady_clock::now();
+        try {
+          co_await reader.exec_prepared(kReaderEcho, params("a", "b"));
+          ADD_FAILURE() << "a read succeeded on a connection whose setup was never answered";
+        } catch (const Error& e) {
+          EXPECT_EQ(e.code(), Errc::unavailable);
+          EXPECT_NE(std::string(e.what()).find("did not answer"), std::string::npos) << e.what();
+        }
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+        EXPECT_EQ(cutter.frozen(), 1);
+        boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
+        std::string last;
+        bool served = false;
+        for (auto deadline = std::chrono::steady_clock::now() + 10s;
+             !served && std::chrono::steady_clock::now() < deadline;) {
+          try {
+            auto r = co_await reader.exec_prepared(kReaderEcho, params("back", "b"));
+            served = std::string(r[0][0].c_str()) == "back";
+          } catch (const Error& e) {
+            last = e.what();
+          }
+          if (served) break;
+          pause.expires_after(100ms);
+          co_await pause.async_wait(boost::asio::use_awaitable);
+        }
+        EXPECT_TRUE(served) << "no read served within 10 s of the hung setup: " << last;
+        cutter.release();  // before the reader joins the thread that opens its connections
+      },
+      db::SessionLimits{0ms, 0ms, 500ms});
 }
 
 TEST(Reader, DatabaseDownFailsEveryReadFastThenRecovers) {

@@ -36,7 +36,9 @@ class Pool {
   /// queue, one waiting for a connection to open is answered at once (the connection goes on opening), and
   /// one running has its connection cut (shut down under libpq's feet): its blocked call fails as a lost
   /// connection, which PostgreSQL rolls back. A commit cut that way is in doubt, and looked up as any other
-  /// (commit() below): an answer then waits up to kInDoubtPatience more.
+  /// (commit() below): an answer then waits up to kInDoubtPatience more. A new connection's session setup
+  /// (time zone, limits, prepared statements) the database does not answer within `limits.answer` is cut
+  /// too, and opened again for a later job.
   /// With `connect_now` false, the connections are opened by warm_up() or for the first jobs (before the
   /// schema is migrated, the statements they prepare cannot be).
   Pool(std::string conninfo, std::size_t size, SessionLimits limits = {}, bool connect_now = true);
@@ -122,6 +124,8 @@ class Pool {
   /// Commits `w`; when the connection is lost during the commit, finds out on a new connection whether the
   /// transaction committed (returns), was rolled back (Error(unavailable): nothing was written, try again),
   /// or cannot be told within kInDoubtPatience (Error(unavailable) saying so: read before trying again).
+  /// The lookup never waits past kInDoubtPatience, for connecting or for its answer (a database that
+  /// stopped answering held the thread for as long as it did).
   void commit(pqxx::work& w);
   /// How long a commit in doubt waits for the database to tell its outcome (it may be restarting: a crash
   /// restart takes a second or two). Short enough for a shutdown to stay within its 10 s.
@@ -224,7 +228,18 @@ class Pool {
     bool cut = false;  // the watcher shut the socket down
   };
 
+  /// A connection of the worker's whose session is being set up, for the watcher; guarded by mutex_.
+  struct Setup {
+    int fd = -1;
+    std::chrono::steady_clock::time_point until{};
+    bool cut = false;  // the watcher shut the socket down
+  };
+
   void submit(std::unique_ptr<Job> job);
+  /// Opens worker `index`'s connection and sets its session up (prepare_session). Connecting is bounded by
+  /// libpq's connect_timeout; the setup, by the answer timeout (limits_.answer): the watcher cuts a setup the
+  /// database does not answer, so the thread comes back to try again for its next job. Throws on failure.
+  std::unique_ptr<pqxx::connection> open_connection(std::size_t index);
   void worker(std::size_t index);
   /// Fails the jobs past their deadline (limits_.answer), a few times a deadline.
   void watch();
@@ -241,6 +256,7 @@ class Pool {
   std::vector<Idle*> idle_;
   bool stopping_ = false;
   std::vector<Running> running_;  // one a worker
+  std::vector<Setup> setups_;     // one a worker
   std::vector<std::thread> threads_;
   std::condition_variable watch_cv_;
   bool watch_stopping_ = false;
