@@ -25,9 +25,6 @@ log::Throttle connections_lost(kFailureReportPeriod);
 log::Throttle unavailable(kFailureReportPeriod);
 log::Throttle unanswered(kFailureReportPeriod);
 
-// What a job gets when no connection can be had or the one it ran on was lost (before a commit).
-constexpr const char* kUnavailable = "the database is unavailable";
-
 using Clock = std::chrono::steady_clock;
 
 // Waits until `fd` is ready for `events`; false when `deadline` comes first.
@@ -373,7 +370,7 @@ void Pool::commit(pqxx::work& w) {
 }
 
 void Pool::throw_unavailable() {
-  throw Error(Errc::unavailable, kUnavailable);
+  throw LostConnection();
 }
 
 void Pool::retry_after_rollback(const char* sqlstate, const std::exception& e, int attempt) {
@@ -396,8 +393,8 @@ bool Pool::is_lost_connection(std::exception_ptr ep) {
   if (!ep) return false;
   try {
     std::rethrow_exception(ep);
-  } catch (const Error& e) {
-    return e.code() == Errc::unavailable && e.detail() == kUnavailable;
+  } catch (const LostConnection&) {
+    return true;
   } catch (...) {
     return false;
   }
@@ -420,7 +417,7 @@ std::exception_ptr Pool::translate(std::exception_ptr ep) {
   } catch (const pqxx::broken_connection& e) {
     if (const auto n = connections_lost.tick())
       spdlog::warn("db connection lost: {} ({} lost since the last such line)", e.what(), n);
-    return std::make_exception_ptr(Error(Errc::unavailable, kUnavailable));
+    return std::make_exception_ptr(LostConnection());
   } catch (const pqxx::in_doubt_error& e) {
     spdlog::error("db commit in doubt: {}", e.what());
     return std::make_exception_ptr(
@@ -432,7 +429,7 @@ std::exception_ptr Pool::translate(std::exception_ptr ep) {
     if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
       if (const auto n = unavailable.tick())
         spdlog::warn("db unavailable: {} ({} times since the last such line)", e.what(), n);
-      return std::make_exception_ptr(Error(Errc::unavailable, kUnavailable));
+      return std::make_exception_ptr(LostConnection());
     }
     if (cancelled_state(state)) {
       spdlog::warn("db statement cancelled: {}", e.what());

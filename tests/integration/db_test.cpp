@@ -451,6 +451,30 @@ TEST(Pool, ATransactionRolledBackOnEveryAttemptFailsAsUnavailable) {
   EXPECT_EQ(runs, 1);
 }
 
+// A lost connection (nothing was written) is told from the other 503s by its kind, not by its words: an
+// error that happens to say the same is not one, and a lost connection still reads as before.
+TEST(Pool, ALostConnectionIsToldByItsKindNotItsWords) {
+  const auto lost = db::Pool::translate(std::make_exception_ptr(pqxx::broken_connection("gone")));
+  EXPECT_TRUE(db::Pool::is_lost_connection(lost));
+  EXPECT_TRUE(db::Pool::is_connection_error(lost));
+  try {
+    std::rethrow_exception(lost);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unavailable);
+    EXPECT_EQ(e.detail(), "the database is unavailable");
+  }
+  try {
+    db::Pool::throw_unavailable();
+  } catch (...) {
+    EXPECT_TRUE(db::Pool::is_lost_connection(std::current_exception()));
+  }
+  const auto same_words = std::make_exception_ptr(Error(Errc::unavailable, "the database is unavailable"));
+  EXPECT_FALSE(db::Pool::is_lost_connection(same_words));
+  EXPECT_TRUE(db::Pool::is_connection_error(same_words));
+  EXPECT_FALSE(db::Pool::is_lost_connection(std::make_exception_ptr(db::unanswered_error(500ms))));
+  EXPECT_FALSE(db::Pool::is_lost_connection(std::make_exception_ptr(db::cancelled_error())));
+}
+
 TEST(Pool, ReadRunsOnAPooledConnection) {
   const std::string url = pool_database();
   db::Pool pool(url, 2);

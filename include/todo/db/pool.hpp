@@ -22,10 +22,18 @@
 #include <variant>
 #include <vector>
 
+#include "todo/core/error.hpp"
 #include "todo/db/commit_signals.hpp"
 #include "todo/db/statements.hpp"
 
 namespace todo::db {
+
+/// Error(unavailable) of a connection lost before a commit (nothing was written): its type, not its words,
+/// tells it from the other 503s (Pool::is_lost_connection).
+class LostConnection : public Error {
+ public:
+  LostConnection() : Error(Errc::unavailable, "the database is unavailable") {}
+};
 
 /// Runs database work on dedicated threads and resumes the awaiting coroutine on its own executor.
 class Pool {
