@@ -2,6 +2,10 @@
 #include "todo/db/conninfo.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
 
 namespace todo::db {
 
@@ -23,6 +27,17 @@ std::optional<std::string> refused_value(const std::string& conninfo) {
   }
   PQfinish(pg);
   return refused;
+}
+
+bool ready_by(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, events, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
+    if (r > 0 || (r < 0 && errno != EINTR)) return true;
+  }
 }
 
 }  // namespace todo::db

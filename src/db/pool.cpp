@@ -7,13 +7,13 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <random>
 #include <thread>
 
 #include "todo/core/error.hpp"
 #include "todo/core/log.hpp"
+#include "todo/db/conninfo.hpp"
 
 namespace todo::db {
 namespace {
@@ -26,17 +26,6 @@ log::Throttle unavailable(kFailureReportPeriod);
 log::Throttle unanswered(kFailureReportPeriod);
 
 using Clock = std::chrono::steady_clock;
-
-// Waits until `fd` is ready for `events`; false when `deadline` comes first.
-bool ready_by(int fd, short events, Clock::time_point deadline) {
-  for (;;) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd, events, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
-    if (r > 0 || (r < 0 && errno != EINTR)) return true;  // libpq finds out what happened
-  }
-}
 
 // The status of transaction `xid` (pg_xact_status) read on a new connection with libpq's non-blocking API, so
 // that neither connecting nor the answer waits past `deadline`. Throws std::runtime_error saying why not.

@@ -21,7 +21,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cerrno>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
@@ -29,6 +28,7 @@
 
 #include "todo/core/error.hpp"
 #include "todo/core/log.hpp"
+#include "todo/db/conninfo.hpp"
 
 namespace todo::db {
 
@@ -85,20 +85,10 @@ PGconn* open_connection(const std::string& conninfo, const SessionLimits& limits
   const auto deadline = limits.answer.count() > 0 ? Clock::now() + limits.answer : Clock::time_point::max();
   // Waits until the socket is ready for `events` (reading what came meanwhile); fails at the deadline.
   const auto wait = [&](short events) {
-    for (;;) {
-      int timeout = -1;
-      if (deadline != Clock::time_point::max()) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-        if (left <= 0) {
-          PQfinish(pg);
-          throw ConnectionLost("the database did not answer the session's setup within " +
-                               std::to_string(limits.answer.count()) + " ms");
-        }
-        timeout = static_cast<int>(std::min<long long>(left, 1000));
-      }
-      pollfd p{PQsocket(pg), events, 0};
-      const int r = ::poll(&p, 1, timeout);
-      if (r > 0 || (r < 0 && errno != EINTR)) break;
+    if (!ready_by(PQsocket(pg), events, deadline)) {
+      PQfinish(pg);
+      throw ConnectionLost("the database did not answer the session's setup within " +
+                           std::to_string(limits.answer.count()) + " ms");
     }
     if (!PQconsumeInput(pg)) fail("setup");
   };

@@ -868,21 +868,22 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
     auto m = router_.match(req.method, req.path);
     if (m.route.empty()) throw Error(Errc::not_found, "no resource at " + req.path);
     route = m.route;
+    const auto allowed = [&m] {  // the path's methods, for Allow and preflights (not on the served path)
+      std::string allow;
+      for (const auto& a : m.allowed)
+        allow += (allow.empty() ? "" : ", ") + a;
+      return allow;
+    };
     if (req.method == "OPTIONS" && !m.handler && !req.header("access-control-request-method").empty()) {
       if (!origin_allowed)
         throw Error(Errc::forbidden, "origin not allowed: " + std::string(origin),
                     {{"Origin", "not in TODO_ALLOWED_ORIGINS"}});
-      std::string allow;
-      for (const auto& a : m.allowed)
-        allow += (allow.empty() ? "" : ", ") + a;
       resp = Response::no_content();
-      resp.with_header("Access-Control-Allow-Methods", allow)
+      resp.with_header("Access-Control-Allow-Methods", allowed())
           .with_header("Access-Control-Allow-Headers", kCorsRequestHeaders)
           .with_header("Access-Control-Max-Age", "600");
     } else if (!m.handler) {
-      std::string allow;
-      for (const auto& a : m.allowed)
-        allow += (allow.empty() ? "" : ", ") + a;
+      const std::string allow = allowed();
       resp = problem(Error(Errc::method_not_allowed, req.method + " is not supported here; use " + allow));
       resp.with_header("Allow", allow);
     } else {
