@@ -19,6 +19,7 @@
 #include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
+#include <utility>
 
 #include "todo/api/context.hpp"
 #include "todo/auth/password.hpp"
@@ -26,6 +27,7 @@
 #include "todo/core/config.hpp"
 #include "todo/core/ids.hpp"
 #include "todo/core/log.hpp"
+#include "todo/core/text.hpp"
 #include "todo/db/conninfo.hpp"
 #include "todo/db/migrations.hpp"
 #include "todo/events/bus.hpp"
@@ -75,23 +77,24 @@ Migrated migrate(const Config& cfg, std::chrono::seconds patience,
       return Migrated::yes;
     } catch (const db::MigrationStopped&) {
       return Migrated::stopped;
-    } catch (const pqxx::broken_connection& e) {
+    } catch (const pqxx::broken_connection& broken) {
+      const std::string_view what = trim(broken.what());  // libpq ends its messages with a newline
       // libpq's words for a value it refuses ("invalid integer value …", "invalid sslmode value …"): no retry
       // mends those (the configuration check catches the ones it knows).
-      if (db::refuses_a_value(e.what())) {
-        spdlog::critical("invalid DATABASE_URL: {}", e.what());
+      if (db::refuses_a_value(what)) {
+        spdlog::critical("invalid DATABASE_URL: {}", what);
         return Migrated::failed;
       }
       waiting("the database (not reachable yet)");
       if (std::chrono::steady_clock::now() > deadline) {
-        spdlog::critical("cannot reach the database (DATABASE_URL): {}", e.what());
+        spdlog::critical("cannot reach the database (DATABASE_URL): {}", what);
         return Migrated::failed;
       }
-      spdlog::warn("database not reachable yet (attempt {}): {}", attempt, e.what());
+      spdlog::warn("database not reachable yet (attempt {}): {}", attempt, what);
       for (int i = 0; i < 10 && !early_stop; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     } catch (const std::exception& e) {
-      spdlog::critical("migration failed: {}", e.what());
+      spdlog::critical("migration failed: {}", trim(e.what()));
       return Migrated::failed;
     }
   }
@@ -144,8 +147,9 @@ class ShutdownWatchdog {
     if (thread_.joinable()) thread_.join();
   }
 
-  void arm(std::chrono::steady_clock::time_point deadline) {
-    thread_ = std::thread([this, deadline] {
+  /// `status`: the process's exit status if it has to end it (1 when the shutdown follows a failure).
+  void arm(std::chrono::steady_clock::time_point deadline, int status) {
+    thread_ = std::thread([this, deadline, status] {
       std::unique_lock lock(mutex_);
       if (cv_.wait_until(lock, deadline, [this] { return finished_; })) return;
       spdlog::warn(
@@ -153,7 +157,7 @@ class ShutdownWatchdog {
           "exiting now");
       spdlog::default_logger()->flush();
       std::fflush(stdout);
-      std::_Exit(0);
+      std::_Exit(status);
     });
   }
 
@@ -385,15 +389,20 @@ int main(int argc, char** argv) {
   std::thread gateway_stopper;
   // The whole shutdown, Kafka's last acknowledgements included, fits in the grace period from the signal.
   std::chrono::steady_clock::time_point stop_by = std::chrono::steady_clock::time_point::max();
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
+  // The one shutdown, on the first context's thread: for a signal, or for a failed migration (`failed`, whose
+  // exit status is 1), whichever comes first; `why` says which in the log.
+  bool shutting_down = false;
+  bool failed = false;
+  const auto shut_down = [&](const nlohmann::json& why, bool failure) {
+    if (std::exchange(shutting_down, true)) return;
+    failed = failure;
     early_stop = 1;  // ends a wait for the database or another replica's migrations
     stop_by = std::chrono::steady_clock::now() + cfg.shutdown_timeout;
     // Three seconds beyond the grace period: drain() closes the connections left at the grace period, and the
     // orderly steps after it take up to a second when the database answers (the reminder scheduler wakes
     // from its wait for notifications once a second to see that it is stopped).
-    watchdog.arm(stop_by + std::chrono::seconds(3));
-    log::event(spdlog::level::info, "shutting down", {{"signal", signal}});
+    watchdog.arm(stop_by + std::chrono::seconds(3), failure ? 1 : 0);
+    log::event(spdlog::level::info, "shutting down", why);
     server.stop();
     // Closes every WebSocket with 1001, off this io thread: it joins the gateway's listener, which may be
     // waiting up to a second (for a notification, or to reconnect to a database that is away), while this
@@ -403,6 +412,9 @@ int main(int argc, char** argv) {
       gateway.stop();
     });
     asio::co_spawn(ioc, drain(contexts, server, gateway, cfg.shutdown_timeout), asio::detached);
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (!ec) shut_down({{"signal", signal}}, false);
   });
   // A signal that came before the signal set took over.
   if (early_stop) std::raise(SIGTERM);
@@ -446,8 +458,8 @@ int main(int argc, char** argv) {
       log::announce("serving the API at " + url, {{"url", url}});
     }
   } else if (migrated == Migrated::failed) {
-    // As a signal would, without one: the probes' connections are closed, the process exits 1.
-    asio::post(ioc, [] { std::raise(SIGTERM); });
+    // As a signal would (the probes' connections are closed), and the process exits 1.
+    asio::post(ioc, [&] { shut_down({{"reason", "the database could not be migrated"}}, true); });
   }
   for (auto& t : threads)
     t.join();
@@ -461,7 +473,7 @@ int main(int argc, char** argv) {
       stop_by == std::chrono::steady_clock::time_point::max() ? std::chrono::milliseconds(5000)
                                                               : stop_by - std::chrono::steady_clock::now());
   relay.stop(std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(5000)));
-  if (migrated == Migrated::failed) return 1;
+  if (failed) return 1;
   spdlog::info(started                     ? "stopped"
                : migrated == Migrated::yes ? "stopped before serving the API"
                                            : "stopped before the database could be reached");

@@ -314,6 +314,33 @@ TEST_F(LifecycleTest, MigrateCommandThenServe) {
   EXPECT_EQ(server->terminate(), 0);
 }
 
+// A migration that fails (here the database has a table of the first migration's name, not the server's) ends
+// the process with status 1 after it listened (its probes served meanwhile); the shutdown says why, not a
+// signal that nobody sent, and the error's line has no trailing newline from libpq.
+TEST_F(LifecycleTest, AFailedMigrationEndsTheProcessWithStatusOneSayingWhy) {
+  const std::string db = fresh_db();
+  {
+    pqxx::connection c(db);
+    pqxx::nontransaction(c).exec("CREATE TABLE users (not_the_servers integer)");
+  }
+  const auto [status, output] = fail_to_start({{"DATABASE_URL", db}, {"TODO_LOG_LEVEL", "info"}});
+  EXPECT_EQ(status, 1) << output;
+  EXPECT_NE(output.find("listening on"), std::string::npos) << output;
+  const auto line_with = [&output = output](std::string_view needle) {
+    const auto at = output.find(needle);
+    if (at == std::string::npos) return std::string();
+    const auto begin = output.rfind('\n', at);
+    const auto from = begin == std::string::npos ? 0 : begin + 1;
+    return output.substr(from, output.find('\n', at) - from);
+  };
+  const std::string failed = line_with("migration failed");
+  EXPECT_NE(failed.find("already exists"), std::string::npos) << output;
+  EXPECT_EQ(failed.find("\\n"), std::string::npos) << "libpq's trailing newline kept: " << failed;
+  const std::string shutting = line_with("shutting down");
+  EXPECT_NE(shutting.find("could not be migrated"), std::string::npos) << output;
+  EXPECT_EQ(shutting.find("signal"), std::string::npos) << shutting;
+}
+
 // The io threads' reader holds at most TODO_DB_POOL_SIZE connections (README: "up to as many again"), also
 // with more io threads than that: 8 io threads and a pool of 1 opened 8.
 TEST_F(LifecycleTest, ReaderConnectionsStayWithinThePoolSizeWithMoreIoThreads) {
