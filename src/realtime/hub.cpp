@@ -150,12 +150,28 @@ ClientRequest parse_client_request(std::string_view text) {
     return r;
   }
   const auto& name = type->get_ref<const std::string&>();
-  if (name == "ping") {
-    r.kind = ClientRequest::Kind::ping;
+  if (name != "ping" && name != "resume") {
+    r.problem = "unknown type: expected \"resume\" or \"ping\"";
     return r;
   }
-  if (name != "resume") {
-    r.problem = "unknown type: expected \"resume\" or \"ping\"";
+  // As a REST body's unknown field is a 422: a misspelt `after` must not resume from somewhere else,
+  // silently. The first unknown key (in key order) is named, the others counted, as repeated keys are.
+  std::size_t unknown = 0;
+  std::string first_unknown;
+  for (auto it = msg.begin(); it != msg.end(); ++it) {
+    if (it.key() == "type" || (name == "resume" && it.key() == "after")) continue;
+    if (unknown++ == 0) first_unknown = it.key();
+  }
+  if (unknown > 0) {
+    r.problem = first_unknown + ": unknown field";
+    if (unknown > 1)
+      r.problem += " (and " + std::to_string(unknown - 1) + (unknown == 2 ? " other)" : " others)");
+    r.problem +=
+        name == "ping" ? "; a ping message takes only type" : "; a resume message takes type and after";
+    return r;
+  }
+  if (name == "ping") {
+    r.kind = ClientRequest::Kind::ping;
     return r;
   }
   const auto after = msg.find("after");

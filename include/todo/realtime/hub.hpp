@@ -80,7 +80,8 @@ std::string client_message(const std::string& cloudevent_json);
 
 /// A text message from a client, checked: `{"type":"resume","after":n}` (n a non-negative integer that fits
 /// in 64 bits) or `{"type":"ping"}`. Anything else — not JSON, not an object, `type` missing or not a string,
-/// an unknown type, a bad `after` — is `invalid`, with `problem` saying what is wrong. Never throws.
+/// an unknown type, a key the type does not take, a bad `after` — is `invalid`, with `problem` saying what is
+/// wrong. Never throws.
 struct ClientRequest {
   enum class Kind { resume, ping, invalid };
   Kind kind = Kind::invalid;
