@@ -925,15 +925,16 @@ void Gateway::start() {
           hub_.publish(d);
         });
   }
-  // With Kafka, other replicas' events come from the topics only; without it, from NOTIFY.
-  if (shared_->options.conninfo.empty() || !shared_->options.kafka_brokers.empty()) return;
-  listener_ = std::thread([this] {
+  if (shared_->options.conninfo.empty()) return;
+  // With Kafka, other replicas' events come from the topics only; without it, from NOTIFY todo_events. Either
+  // way the listener hears of removed accounts (todo_accounts).
+  const bool hints = shared_->options.kafka_brokers.empty();
+  listener_ = std::thread([this, hints] {
     // Other replicas' relays NOTIFY todo_events with "<user_id> <sequence>" after publishing; a user with
     // sessions here gets a hint, and the sessions fetch what they miss from the outbox.
-    class Receiver final : public pqxx::notification_receiver {
+    class Hints final : public pqxx::notification_receiver {
      public:
-      Receiver(pqxx::connection_base& c, Hub& hub)
-          : pqxx::notification_receiver(c, "todo_events"), hub_(hub) {}
+      Hints(pqxx::connection_base& c, Hub& hub) : pqxx::notification_receiver(c, "todo_events"), hub_(hub) {}
       void operator()(const std::string& payload, int) override {
         const auto space = payload.find(' ');
         if (space == std::string::npos) return;
@@ -945,15 +946,39 @@ void Gateway::start() {
       }
       Hub& hub_;
     };
+    // A trigger on `users` NOTIFYs todo_accounts when accounts are removed (migration 0029): their ids,
+    // separated by spaces, or `*` when the table was truncated. Their sessions here are closed as a token of
+    // a removed account is refused at the upgrade.
+    class Removals final : public pqxx::notification_receiver {
+     public:
+      Removals(pqxx::connection_base& c, Hub& hub)
+          : pqxx::notification_receiver(c, "todo_accounts"), hub_(hub) {}
+      void operator()(const std::string& payload, int) override {
+        if (payload == "*") {
+          hub_.close_all(4401, kAccountGone);
+          return;
+        }
+        std::size_t at = 0;
+        while (at < payload.size()) {
+          const auto end = std::min(payload.find(' ', at), payload.size());
+          if (end > at) hub_.close_user(payload.substr(at, end - at), 4401, kAccountGone);
+          at = end + 1;
+        }
+      }
+      Hub& hub_;
+    };
     while (!shared_->stopping.load()) {
       try {
         pqxx::connection c(shared_->options.conninfo);
         pqxx::nontransaction(c).exec("SET application_name = 'todo-ws-listener'");  // for an operator
-        Receiver receiver(c, hub_);
+        std::optional<Hints> hint_receiver;
+        if (hints) hint_receiver.emplace(c, hub_);
+        Removals removals(c, hub_);
         // The notifications sent while this connection was down are lost (a dropped connection, a restart of
-        // PostgreSQL, an idle-session timeout): every user with sessions here is hinted at their latest
-        // sequence, read after LISTEN, so the sessions fetch whatever they missed meanwhile.
-        catch_up(c);
+        // PostgreSQL, an idle-session timeout): read after LISTEN, every user with sessions here whose
+        // account is gone has them closed, and (without Kafka) the others are hinted at their latest
+        // sequence, so the sessions fetch whatever they missed meanwhile.
+        catch_up(c, hints);
         while (!shared_->stopping.load())
           c.await_notification(0, 200'000);
       } catch (const std::exception& e) {
@@ -965,13 +990,19 @@ void Gateway::start() {
   });
 }
 
-void Gateway::catch_up(pqxx::connection_base& c) {
+void Gateway::catch_up(pqxx::connection_base& c, bool hints) {
   const auto users = hub_.users();
   if (users.empty()) return;
   pqxx::nontransaction n(c);
-  const auto rows =
-      n.exec_params("SELECT user_id, last_sequence FROM user_event_sequences WHERE user_id = ANY($1::uuid[])",
-                    db::array_literal(users));
+  const auto literal = db::array_literal(users);
+  const auto removed = n.exec_params(
+      "SELECT x.u FROM unnest($1::uuid[]) AS x(u) WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = x.u)",
+      literal);
+  for (const auto& row : removed)
+    hub_.close_user(row[0].c_str(), 4401, kAccountGone);
+  if (!hints) return;
+  const auto rows = n.exec_params(
+      "SELECT user_id, last_sequence FROM user_event_sequences WHERE user_id = ANY($1::uuid[])", literal);
   for (const auto& row : rows) {
     auto d = std::make_shared<Delivery>();
     d->user_id = row[0].c_str();

@@ -77,16 +77,18 @@ std::size_t Hub::total() const {
   return total_ + reserved_total_;
 }
 
-void Hub::publish(const std::shared_ptr<const Delivery>& d) {
+std::vector<std::shared_ptr<Subscriber>> Hub::sessions_of(const std::string& user_id) const {
   std::vector<std::shared_ptr<Subscriber>> targets;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = users_.find(d->user_id);
-    if (it == users_.end()) return;
-    for (const auto& e : it->second)
-      if (auto p = e.ref.lock()) targets.push_back(std::move(p));
-  }
-  for (const auto& t : targets)
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user_id);
+  if (it == users_.end()) return targets;
+  for (const auto& e : it->second)
+    if (auto p = e.ref.lock()) targets.push_back(std::move(p));
+  return targets;
+}
+
+void Hub::publish(const std::shared_ptr<const Delivery>& d) {
+  for (const auto& t : sessions_of(d->user_id))
     t->deliver(d);
 }
 
@@ -102,6 +104,11 @@ std::vector<std::shared_ptr<Subscriber>> Hub::everyone() const {
 
 void Hub::close_all(int code, const char* reason) {
   for (const auto& t : everyone())
+    t->close(code, reason);
+}
+
+void Hub::close_user(const std::string& user_id, int code, const char* reason) {
+  for (const auto& t : sessions_of(user_id))
     t->close(code, reason);
 }
 

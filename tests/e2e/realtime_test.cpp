@@ -199,6 +199,17 @@ std::string show(const std::vector<json>& messages) {
   return ::testing::AssertionSuccess();
 }
 
+/// Waits until `deadline` for `ws` to be closed as a session of a removed account is: 4401, its reason
+/// saying so.
+::testing::AssertionResult ClosedAsRemoved(WsClient& ws, Clock::time_point deadline) {
+  const auto code = ws.wait_closed(
+      std::max(0ms, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())));
+  if (!code) return ::testing::AssertionFailure() << "still open after its account was removed";
+  if (*code != 4401 || ws.close_reason().find("no longer exists") == std::string::npos)
+    return ::testing::AssertionFailure() << "closed with " << *code << " \"" << ws.close_reason() << "\"";
+  return ::testing::AssertionSuccess();
+}
+
 /// A fixture with a server of its own (allowing kAllowedOrigin) on a database of its own.
 class RealtimeTest : public ::testing::Test {
  public:
@@ -679,6 +690,69 @@ TEST(RealtimeReplicas, WithKafkaAReminderFiredOnOneReplicaReachesASocketOnAnothe
   EXPECT_TRUE(drain(*r.ws).empty()) << "duplicates";
 }
 
+// An account removed by an operator (SQL): its sessions are closed with 4401 on every replica at once (the
+// users trigger NOTIFYs todo_accounts, which every replica's gateway listens to), another user's go on; a
+// TRUNCATE removes them all.
+TEST(RealtimeReplicas, TheSessionsOfARemovedAccountAreClosedOnEveryReplica) {
+  NotifyReplicas r;
+  ASSERT_NO_FATAL_FAILURE(r.start());
+  auto gone = new_user((*r.a)->base_url());
+  auto stays = new_user((*r.a)->base_url());
+  auto on_a = open_ws((*r.a)->base_url(), gone.token, 0);
+  auto on_b = open_ws((*r.b)->base_url(), gone.token, 0);
+  auto other = open_ws((*r.b)->base_url(), stays.token, 0);
+  for (auto* ws : {on_a.get(), on_b.get(), other.get()})
+    EXPECT_TRUE(sync(*ws).empty());
+  r.db.query("DELETE FROM users WHERE id = '" + gone.id + "'");
+  const auto deadline = Clock::now() + 2s;
+  EXPECT_TRUE(ClosedAsRemoved(*on_a, deadline)) << "on A";
+  EXPECT_TRUE(ClosedAsRemoved(*on_b, deadline)) << "on B";
+  const json t = create_task(stays.client, "still here");
+  EXPECT_TRUE(IsRun(receive(*other, 1), 1, {t["id"]}));
+  // Every account at once.
+  r.db.query("TRUNCATE users CASCADE");
+  EXPECT_TRUE(ClosedAsRemoved(*other, Clock::now() + 2s)) << "after TRUNCATE";
+}
+
+// The NOTIFY of a removal sent while a replica's LISTEN connection is down is lost: once it listens again,
+// the replica closes the sessions whose account is gone.
+TEST(RealtimeReplicas, AnAccountRemovedWhileAReplicaWasNotListeningHasItsSessionsClosedThere) {
+  NotifyReplicas r;
+  ASSERT_NO_FATAL_FAILURE(r.start());
+  auto gone = new_user((*r.a)->base_url());
+  auto ws = open_ws((*r.b)->base_url(), gone.token, 0);
+  EXPECT_TRUE(sync(*ws).empty());
+  pqxx::connection admin(r.db.url);
+  pqxx::nontransaction n(admin);
+  const auto listeners = n.exec(
+      "SELECT pid FROM pg_stat_activity WHERE application_name = 'todo-ws-listener' "
+      "AND datname = current_database()");
+  ASSERT_EQ(listeners.size(), 2u) << "one listener a replica";
+  std::string pids;
+  for (const auto& row : listeners)
+    pids += (pids.empty() ? "" : ",") + std::string(row[0].c_str());
+  n.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid IN (" + pids + ")");
+  // Once the listeners' backends are gone (the replicas listen again a second after noticing).
+  for (int i = 0; i < 100 && n.exec("SELECT 1 FROM pg_stat_activity WHERE pid IN (" + pids + ")").size() > 0;
+       ++i)
+    std::this_thread::sleep_for(10ms);
+  n.exec("DELETE FROM users WHERE id = '" + gone.id + "'");
+  EXPECT_TRUE(ClosedAsRemoved(*ws, Clock::now() + 5s));
+}
+
+// With Kafka there is no LISTEN for events, but there is one for removed accounts: a removed account's
+// sessions are closed on every replica all the same.
+TEST(RealtimeReplicas, WithKafkaTheSessionsOfARemovedAccountAreClosedOnEveryReplica) {
+  KafkaReplicas r;
+  ASSERT_NO_FATAL_FAILURE(r.start());
+  auto on_a = open_ws((*r.a)->base_url(), r.on_a->token);
+  EXPECT_TRUE(sync(*on_a).empty());
+  r.db.query("DELETE FROM users WHERE id = '" + r.on_a->id + "'");
+  const auto deadline = Clock::now() + 2s;
+  EXPECT_TRUE(ClosedAsRemoved(*on_a, deadline)) << "on A";
+  EXPECT_TRUE(ClosedAsRemoved(*r.ws, deadline)) << "on B";
+}
+
 // ---- 5. slow consumers
 // -------------------------------------------------------------------------------------
 
@@ -872,14 +946,10 @@ TEST_F(RealtimeTest, ASessionEndsWith4401WhenItsTokenExpires) {
 }
 
 // A valid token whose account was removed (with SQL: the API has no account deletion) is refused as a bad
-// token is, with a reason naming the account; it was upgraded and kept open until its expiry. A session of an
-// account removed meanwhile is closed so at its next resume (which reads the user's position).
+// token is, with a reason naming the account; it was upgraded and kept open until its expiry.
 TEST_F(RealtimeTest, ATokenOfARemovedAccountIsClosedWith4401) {
   auto gone = user();
-  auto removed_later = user();
-  auto open = open_ws(url(), removed_later.token, 0);
-  EXPECT_TRUE(sync(*open).empty());
-  db().query("DELETE FROM users WHERE id IN ('" + gone.id + "', '" + removed_later.id + "')");
+  db().query("DELETE FROM users WHERE id = '" + gone.id + "'");
   for (const bool protocol : {false, true}) {
     SCOPED_TRACE(protocol ? "as protocol" : "in the query");
     WsClient ws(url(), protocol
@@ -890,9 +960,26 @@ TEST_F(RealtimeTest, ATokenOfARemovedAccountIsClosedWith4401) {
     EXPECT_NE(ws.close_reason().find("no longer exists"), std::string::npos) << ws.close_reason();
     EXPECT_EQ(ws.messages_received(), 0u);
   }
-  ASSERT_TRUE(open->send(R"({"type":"resume","after":0})"));
-  EXPECT_EQ(open->wait_closed(5s), 4401);
-  EXPECT_NE(open->close_reason().find("no longer exists"), std::string::npos) << open->close_reason();
+}
+
+// The open sessions of an account removed meanwhile (an operator's DELETE; the API has no account deletion)
+// are closed with 4401 at once, not at their next resume or their token's expiry; another user's go on.
+TEST_F(RealtimeTest, TheOpenSessionsOfAnAccountRemovedMeanwhileAreClosedWith4401AtOnce) {
+  auto alice = user();
+  auto bob = user();
+  auto laptop = open_ws(url(), alice.token, 0);
+  auto phone = open_ws(url(), alice.token, 0, /*bearer_protocol=*/true);
+  auto bobs = open_ws(url(), bob.token, 0);
+  for (auto* ws : {laptop.get(), phone.get(), bobs.get()})
+    EXPECT_TRUE(sync(*ws).empty());
+  db().query("DELETE FROM users WHERE id = '" + alice.id + "'");
+  const auto deadline = Clock::now() + 2s;
+  EXPECT_TRUE(ClosedAsRemoved(*laptop, deadline));
+  EXPECT_TRUE(ClosedAsRemoved(*phone, deadline));
+  EXPECT_FALSE(bobs->closed());
+  const json t = create_task(bob.client, "bob's, after alice left");
+  EXPECT_TRUE(IsRun(receive(*bobs, 1), 1, {t["id"]}));
+  EXPECT_TRUE(sync(*bobs).empty()) << "bob's session serves on";
 }
 
 // Two tokens in one upgrade, maybe of two users: refused (as two Authorization headers are on the REST

@@ -79,7 +79,8 @@ class Gateway {
   /// An event published by this replica's relay (from the in-process bus).
   void on_event(const events::Event& e);
   /// Starts listening for other replicas' events: the task-updates and reminders topics with Kafka (in a
-  /// consumer group of this replica's own), else LISTEN todo_events.
+  /// consumer group of this replica's own), else LISTEN todo_events; and for removed accounts (LISTEN
+  /// todo_accounts), whose sessions are closed with 4401.
   void start();
   /// Closes every session with 1001 (going away) and stops listening.
   void stop();
@@ -88,8 +89,9 @@ class Gateway {
   struct Shared;
 
  private:
-  /// Hints every user with sessions here at their latest event sequence (the listener, after LISTEN).
-  void catch_up(pqxx::connection_base& c);
+  /// The listener, after LISTEN: closes the sessions here whose account is gone, and (`hints`, without
+  /// Kafka) hints every user with sessions here at their latest event sequence.
+  void catch_up(pqxx::connection_base& c, bool hints);
 
   std::shared_ptr<Shared> shared_;
   Hub& hub_;

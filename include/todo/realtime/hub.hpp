@@ -58,10 +58,13 @@ class Hub {
 
   void publish(const std::shared_ptr<const Delivery>& d);
   void close_all(int code, const char* reason);
+  /// Closes every session of the user (connections still being set up are not sessions yet).
+  void close_user(const std::string& user_id, int code, const char* reason);
   void tick_all(std::chrono::steady_clock::time_point now);
 
  private:
   std::vector<std::shared_ptr<Subscriber>> everyone() const;
+  std::vector<std::shared_ptr<Subscriber>> sessions_of(const std::string& user_id) const;
   void unreserve(const std::string& user_id);  // with mutex_ held
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::size_t> reserved_;
