@@ -871,6 +871,13 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
     const auto minute = std::chrono::floor<std::chrono::minutes>(local - day);
     return detail::wall_to_instant(zone, day, day_only ? 0 : static_cast<int>(minute.count()));
   };
+  // A timed task of another zone: said there, where its rule's days are ("every friday": Friday there), the
+  // zone named ("Fri, Dec 11, 8:00 PM (America/Los_Angeles)"); an all-day one's day is its zone's.
+  const auto when_there = [&](Instant t, bool whole_day) {
+    const bool elsewhere = !whole_day && zone != s.turn.zone;
+    return when(t, whole_day, whole_day || elsewhere ? zone : s.turn.zone) +
+           (elsewhere ? " (" + task.timezone + ")" : std::string());
+  };
   std::optional<Instant> first = task.due_at;
   bool all_day = task.all_day;
   // The first occurrence came from the day (and time) said: one that has passed is the rule's next one.
@@ -923,7 +930,7 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
   }
   if (r.due_at && !all_day && first != task.due_at &&
       *first < s.turn.now) {  // a part from the task made it past
-    ask(s, "When is the first " + in_quotes(task.title) + " due? " + when(*first, false, s.turn.zone) +
+    ask(s, "When is the first " + in_quotes(task.title) + " due? " + when_there(*first, false) +
                " has passed; say it with the day and the time, for example \u201cmake " + task.title +
                " recurring every Monday at 9am\u201d.");
     return;
@@ -943,10 +950,8 @@ void do_recurring(Step& s, const Reading& r, const Task& task, bool make) {
   if (r.recurrence_mode == RecurrenceMode::after_completion) text += " after each completion";
   text += " (" + *r.recurrence + ")";
   if (moved) {
-    // A timed task of another zone: said there, where its rule's days are ("every friday": Friday there).
     const bool elsewhere = !all_day && zone != s.turn.zone;
-    text += ", first due " + when(*first, all_day, all_day || elsewhere ? zone : s.turn.zone) +
-            (elsewhere ? " (" + task.timezone + ")" : std::string());
+    text += ", first due " + when_there(*first, all_day);
     if (elsewhere && r.due_at && !r.all_day)  // the time said was read there, not in the user's zone
       text += ". The time is " + task.timezone + "'s, the task's time zone, where it repeats";
   }

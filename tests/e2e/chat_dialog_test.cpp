@@ -79,6 +79,15 @@ std::string next_weekday_at(const char* zone_name, date::weekday weekday, int ho
   return todo::format_rfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(at));
 }
 
+/// Today plus `days` in the zone at `hour`:00 there, in RFC 3339.
+std::string day_at(const char* zone_name, int days, int hour) {
+  const auto* zone = date::locate_zone(zone_name);
+  const auto local_now = zone->to_local(std::chrono::floor<std::chrono::seconds>(todo::now()));
+  const auto day = std::chrono::floor<date::days>(local_now) + date::days(days);
+  const auto at = zone->to_sys(date::local_seconds(day) + std::chrono::hours(hour), date::choose::earliest);
+  return todo::format_rfc3339(std::chrono::time_point_cast<std::chrono::microseconds>(at));
+}
+
 /// The next `count` wall times `hour`:00 in the zone on one of the days of the month `days`, today's
 /// included when still to come.
 std::vector<std::string> next_month_days_at(const char* zone_name, std::initializer_list<unsigned> days,
@@ -2117,6 +2126,23 @@ TEST_F(ChatDialogTest, ARuleTimePassedInTheTasksZoneStartsAtItsNextOccurrenceThe
       EXPECT_EQ(local_weekday_time("Asia/Tokyo", stored["due_at"]), wall) << message << ": " << stored;
     }
   }
+}
+
+// The first occurrence a part taken from the task made pass, asked about, is said where the task repeats,
+// naming its zone ("Mon, Dec 7, 7:00 AM (Asia/Tokyo)"), as the reply that sets the rule says it (it was said
+// in the user's zone, "Sun, Dec 6, 5:00 PM", with no zone).
+TEST_F(ChatDialogTest, APassedFirstOccurrenceOfATaskOfAnotherZoneIsSaidInItsZone) {
+  auto u = user({{"timezone", "America/New_York"}});
+  const auto swim = create_task(
+      u.client, {{"title", "swim"}, {"due_at", day_at("Asia/Tokyo", -1, 9)}, {"timezone", "Asia/Tokyo"}});
+  const auto r = say(u, "make swim recurring daily at 7am");
+  EXPECT_EQ(r["actions"], json::array()) << r;
+  const std::string asked = r["reply"];
+  EXPECT_EQ(asked.rfind("When is the first \u201cswim\u201d due? ", 0), 0u) << asked;
+  EXPECT_NE(asked.find(", 7:00 AM (Asia/Tokyo) has passed"), std::string::npos) << asked;
+  const auto after = u.client.get("/api/v1/tasks/" + swim["id"].get<std::string>()).json();
+  EXPECT_TRUE(after["recurrence"].is_null()) << after;
+  EXPECT_EQ(after["version"], swim["version"]) << after;
 }
 
 // A choice ("the first one", "2") given to a yes/no question does not fit: it says so and the question stays
