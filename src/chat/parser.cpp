@@ -838,8 +838,15 @@ class Parser {
         continue;
       const std::size_t a = unread(sp, k);
       refused_rule_.emplace_back(a, unit + 1);
-      problem("a repeat by time or by another measure " + quote(a, unit + 1) +
-              ": a task repeats by time only (say " + quote(a, k) + " alone to repeat it)");
+      // "make gym recurring every 3 months or 3000 miles" has nothing to offer: refused as "every monday or
+      // tuesday" is, naming what it can't do (it was "I'm not sure I understood", asking to say it another
+      // way)
+      if (r_.intent == Intent::make_recurring)
+        problem("I can't repeat a task " + quote(a, unit + 1) + ": a task repeats by time only, not by " +
+                quote(k, unit + 1) + " (say " + quote(a, k) + " alone to repeat it by time)");
+      else
+        problem("a repeat by time or by another measure " + quote(a, unit + 1) +
+                ": a task repeats by time only (say " + quote(a, k) + " alone to repeat it)");
       spans_.erase(spans_.begin() + static_cast<std::ptrdiff_t>(s));
       rule_.reset();
       return;

@@ -2451,7 +2451,10 @@ TEST_F(ChatDialogTest, MakingATaskRecurringOnOneDayOrAnotherIsRefusedWithThePoin
   for (const auto& [message, quoted] : std::initializer_list<std::pair<const char*, const char*>>{
            {"make gym recurring every monday or tuesday", "'every monday or tuesday'"},
            {"make gym repeat every day or two", "'every day or two'"},
-           {"set gym to repeat every monday, wednesday or friday", "'every monday, wednesday or friday'"}}) {
+           {"set gym to repeat every monday, wednesday or friday", "'every monday, wednesday or friday'"},
+           // another measure: refused so too, naming it (it was "I'm not sure I understood")
+           {"make gym recurring every 3 months or 3000 miles",
+            "'every 3 months or 3000 miles': a task repeats by time only, not by 'or 3000 miles'"}}) {
     const auto parsed = u.client.post("/api/v1/chat/parse", {{"text", message}}).json();
     EXPECT_EQ(parsed["intent"], "make_recurring") << parsed;
     EXPECT_EQ(parsed["target"], "gym") << parsed;

@@ -2784,7 +2784,8 @@ TEST(ChatParser, ARefusedRuleIsNoPartOfAMakeRecurringTarget) {
            {"set gym to repeat every monday, wednesday or friday",
             "I can't repeat a task 'every monday, wednesday or friday'"},
            {"make gym recurring every 3 months or 3000 miles",
-            "a repeat by time or by another measure 'every 3 months or 3000 miles'"},
+            "I can't repeat a task 'every 3 months or 3000 miles': a task repeats by time only, not by 'or "
+            "3000 miles'"},
            {"make gym recurring twice a week", "I can't repeat a task 'twice a week'"},
            {"make gym recurring every 12 hours", "I can't repeat a task more often than once a day"}}) {
     const auto r = parse(text, ny());
