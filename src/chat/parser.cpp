@@ -2507,11 +2507,16 @@ bool Parser::slots_at(std::size_t i) {
       // "remind me 24 hours before flight to check in": the task is the words after "to", the amount and the
       // event before them are read as in "remind me to check in 24 hours before flight" (they were a reminder
       // on a task "flight to check in")
+      // A "to" after a journey says where it goes when another one follows ("remind me 24 hours before my
+      // flight to paris to check in": the task is "check in", not "paris to check in").
       std::size_t lead_to = n_;
       for (std::size_t m = e + 1; event && remind_lead_ && first_free() == i && m + 1 < n_; ++m) {
         if (free_is(m, "to") && free(m + 1) && !std::isdigit(static_cast<unsigned char>(low(m + 1)[0]))) {
+          const bool first = lead_to == n_;
           lead_to = m;
-          break;
+          if (!first || !in(low(m - 1), {"flight", "trip", "train", "drive", "ride", "bus", "journey",
+                                         "cruise", "ferry", "visit", "move", "commute"}))
+            break;
         }
       }
       const bool ref = a == i && !reminder_mode_ && r_.intent == Intent::create && !odd && n <= 100000 &&

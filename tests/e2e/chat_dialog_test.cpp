@@ -260,18 +260,18 @@ class ChatDialogTest : public ::testing::Test {
   /// `message` (in `conversation`) asks when the flight is, acting on nothing, and offers the task "check in
   /// 24 hours before flight" with no due date, which "yes" adds without a due date or a reminder.
   static void expect_asks_when_the_flight_is(TestUser& u, const std::string& message,
-                                             const std::string& conversation = "") {
+                                             const std::string& conversation = "",
+                                             const std::string& event = "flight",
+                                             const std::string& title = "check in 24 hours before flight") {
     const auto flight = say(u, message, conversation);
     EXPECT_EQ(flight["actions"], json::array()) << flight;
     EXPECT_TRUE(flight["needs_clarification"].get<bool>()) << flight;
     const std::string asked = flight["reply"];
-    EXPECT_NE(asked.find("when is 'flight'?"), std::string::npos) << asked;
-    EXPECT_NE(asked.find("create \u201ccheck in 24 hours before flight\u201d, with no due date?"),
-              std::string::npos)
-        << asked;
+    EXPECT_NE(asked.find("when is '" + event + "'?"), std::string::npos) << asked;
+    EXPECT_NE(asked.find("create \u201c" + title + "\u201d, with no due date?"), std::string::npos) << asked;
     const auto yes = say(u, "yes", flight["conversation_id"]);
     ASSERT_EQ(yes["actions"].size(), 1u) << yes;
-    const auto task = task_titled(u, "check in 24 hours before flight");
+    const auto task = task_titled(u, title);
     ASSERT_FALSE(task.is_null()) << tasks_of(u);
     EXPECT_TRUE(task["due_at"].is_null()) << task;
     EXPECT_EQ(reminders_of(u, task["id"]).size(), 0u);
@@ -2491,7 +2491,11 @@ TEST_F(ChatDialogTest, AReminderBeforeAnEventNamesTheTaskByItsOwnWords) {
     EXPECT_EQ(reminders[0]["before_due"], "P1D") << reminders;
   }
   expect_asks_when_the_flight_is(u, "remind me 24 hours before flight to check in");
-  EXPECT_EQ(tasks_of(u).size(), 3u);
+  // "to paris" says where the flight goes: the task is "check in" (it was "paris to check in 24 hours before
+  // my flight")
+  expect_asks_when_the_flight_is(u, "remind me 24 hours before my flight to paris to check in", "",
+                                 "my flight to paris", "check in 24 hours before my flight to paris");
+  EXPECT_EQ(tasks_of(u).size(), 4u);
 }
 
 // Unicode spaces between words separate them: the date is read, and the title is single-spaced.

@@ -2906,7 +2906,13 @@ TEST(ChatParser, ARemindMeBeforeAnEventThenToXIsTheTaskX) {
            {"remind me 1 hour before my exam to review notes", "review notes 1 hour before my exam",
             "'my exam'"},
            {"remind me 2 days before mom's birthday to buy a gift", "buy a gift 2 days before mom's birthday",
-            "'mom's birthday'"}}) {
+            "'mom's birthday'"},
+           // a "to" after a journey, with another after it, says where it goes: the task is "check in" (it
+           // was "paris to check in 24 hours before my flight"), as in the words' other order
+           {"remind me 24 hours before my flight to paris to check in",
+            "check in 24 hours before my flight to paris", "'my flight to paris'"},
+           {"remind me 2 hours before my trip to rome to pack", "pack 2 hours before my trip to rome",
+            "'my trip to rome'"}}) {
     const auto r = parse(text, ny());
     EXPECT_EQ(r.intent, Intent::create) << text;
     EXPECT_EQ(r.title, title) << text;
