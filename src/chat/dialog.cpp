@@ -291,6 +291,7 @@ std::optional<Task> lock_task(Step& s, const std::string& id) {
 }
 
 void perform(Step& s, const Reading& op, const Task& found);
+void do_create(Step& s, const Reading& r);
 
 /// Finds the task `op` names and performs it, or asks which one, or says that none matched.
 void resolve_and_perform(Step& s, const Reading& op) {
@@ -313,6 +314,16 @@ void resolve_and_perform(Step& s, const Reading& op) {
           "\u201ccomplete buy milk\u201d.");
       return;
     }
+  }
+  if (found.empty() && op.intent == Intent::add_reminder && op.due_at) {
+    // "remind me 1 hour before the meeting tomorrow at 3pm" with no such task: remind of the meeting, a task
+    // due at the time said
+    Reading create = op;
+    create.intent = Intent::create;
+    create.title = op.target;
+    create.target.clear();
+    do_create(s, create);
+    return;
   }
   if (found.empty()) {
     say(s, "I couldn't find a task matching " + in_quotes(op.target) + ".");
@@ -409,8 +420,14 @@ void do_create(Step& s, const Reading& r) {
   say(s, std::move(text));
 }
 
-/// "remind me 30 minutes before the dentist": the reminders are stored on the task; undo removes them.
-void do_add_reminder(Step& s, const Reading& r, const Task& task) {
+/// "remind me 30 minutes before the dentist": the reminders are stored on the task; undo removes them. With
+/// the time said ("… before the meeting tomorrow at 3pm", `due_at`) on a task not due then, they count back
+/// from that time (an `at` reminder, 14:00): the task's own due time, or none, is not the one said.
+void do_add_reminder(Step& s, const Reading& said, const Task& task) {
+  Reading r = said;
+  if (r.due_at && (task.all_day || task.due_at != r.due_at))
+    for (auto& rem : r.reminders)
+      if (rem.before_due) rem = Reminder{std::nullopt, *r.due_at - *rem.before_due};
   std::vector<reminders::NewReminder> input;
   try {
     input = reminder_inputs(r);
@@ -438,6 +455,9 @@ void do_add_reminder(Step& s, const Reading& r, const Task& task) {
                 {"reminder_ids", ids_of(stored)}});
   std::string text =
       "I'll remind you about " + in_quotes(task.title) + " " + reminder_times(r.reminders, s.turn.zone);
+  if (said.due_at && r.reminders.front().at && said.reminders.front().before_due)  // counted back: from what
+    text += " (" + reminder_times(said.reminders, s.turn.zone) + " " +
+            when(*said.due_at, false, s.turn.zone) + ")";
   bool waiting = false;
   for (const auto& j : stored)
     waiting = waiting || j["fire_at"].is_null();
@@ -1600,7 +1620,8 @@ std::string describe(const Reading& r, const date::time_zone* zone) {
     case Intent::stop_recurring:
       return "stop repeating " + target;
     case Intent::add_reminder:  // when, as the reply after "yes" says it
-      return "remind you about " + target + " " + reminder_times(r.reminders, zone);
+      return "remind you about " + target + " " + reminder_times(r.reminders, zone) +
+             (r.due_at ? " " + when(*r.due_at, r.all_day, zone) : std::string());  // "1 hour before <then>"
     default:
       return "that";
   }

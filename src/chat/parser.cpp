@@ -702,6 +702,9 @@ class Parser {
   // "remind me 24 hours before flight to check in": the "to" before the task's words (n_: none)
   std::size_t due_ref_to_ = SIZE_MAX;
   bool task_after_to_ = false;  // the title is the words after due_ref_to_, then those before it
+  // "remind me 1 hour before the meeting tomorrow at 3pm": nothing before the amount and no "to" after the
+  // event: the event is the task to remind of, the date and time said its time
+  bool remind_before_event_ = false;
   std::string
       unknown_event_;  // "remind me to check in 24 hours before flight": 'flight', whose time is not given
   // "remind me the night before": that part of the day (minute) the day before the due day
@@ -2519,6 +2522,14 @@ bool Parser::slots_at(std::size_t i) {
             break;
         }
       }
+      // the event may be a task of the user's, its title taken whole (protect_name): "before the meeting"
+      const bool named =
+          name_b_ > name_a_ && (name_a_ == e || (name_a_ == e + 1 && free_in(e, {"the", "my", "our"})));
+      bool to_after = false;
+      for (std::size_t m = name_b_; named && m < n_; ++m)
+        to_after = to_after || free_is(m, "to");
+      remind_before_event_ = remind_before_event_ || (remind_lead_ && a == i && first_free() == i &&
+                                                      ((event && lead_to == n_) || (named && !to_after)));
       const bool ref = a == i && !reminder_mode_ && r_.intent == Intent::create && !odd && n <= 100000 &&
                        !due_ref_b_ && (!remind_lead_ || (event && (first_free() < i || lead_to < n_)));
       if (ref) {
@@ -4533,6 +4544,19 @@ Reading Parser::run() {
           r_.all_day = false;
           break;
         }
+        // "remind me 1 hour before the meeting tomorrow at 3pm": a reminder on the task "meeting", its time
+        // said: due_at is the meeting's (the dialog adds the task so, due then, when none matches); it was
+        // a task "the meeting"
+        if (remind_before_event_ && r_.due_at && !r_.all_day && !r_.recurrence && offsets_.size() == 1 &&
+            r_.reminders.size() == 1 && !clean_target(rest).empty()) {
+          r_.intent = Intent::add_reminder;
+          r_.target = clean_target(rest);
+          if (*r_.due_at >= clk_.now && *r_.due_at - offsets_.front() < clk_.now)
+            problem("the reminder's time is in the past");
+          break;
+        }
+        // the event as a new task (a day without a time, a rule): "meeting", not "the meeting"
+        if (remind_before_event_) strip_word_front(rest, {"the", "my", "a", "an"});
         // "remind me to X at T": a task due at T with a reminder at the due time (PT0S)
         if (r_.due_at && offsets_.empty() && r_.reminders.empty() && !reminder_passed_)
           r_.reminders.push_back(Reminder{std::chrono::seconds(0), std::nullopt});

@@ -2498,6 +2498,53 @@ TEST_F(ChatDialogTest, AReminderBeforeAnEventNamesTheTaskByItsOwnWords) {
   EXPECT_EQ(tasks_of(u).size(), 4u);
 }
 
+// "remind me 1 hour before the meeting tomorrow at 3pm" (no "to …") reminds of the meeting (it added a task
+// "the meeting"): a task "meeting" due then with the reminder when none matches; on the task due then that
+// matches, a reminder an hour before its due time; on one due at another time (or none), a reminder at 14:00,
+// an hour before the time said.
+TEST_F(ChatDialogTest, ARemindMeBeforeAnEventAtATimeRemindsOfThatTask) {
+  const char* message = "remind me 1 hour before the meeting tomorrow at 3pm";
+  const std::string at3pm = day_at("America/New_York", 1, 15);
+  const std::string at2pm = day_at("America/New_York", 1, 14);
+  {  // none matches: the meeting, added
+    auto u = user({{"timezone", "America/New_York"}});
+    const auto r = say(u, message);
+    ASSERT_EQ(r["actions"].size(), 1u) << r;
+    EXPECT_EQ(r["actions"][0]["type"], "create") << r;
+    const auto task = r["actions"][0]["task"];
+    EXPECT_EQ(task["title"], "meeting") << r;
+    EXPECT_EQ(instant_us(task["due_at"]), instant_us(json(at3pm))) << r;
+    const auto reminders = reminders_of(u, task["id"]);
+    ASSERT_EQ(reminders.size(), 1u) << reminders;
+    EXPECT_EQ(reminders[0]["before_due"], "PT1H") << reminders;
+    EXPECT_EQ(tasks_of(u).size(), 1u);
+  }
+  {  // the task due then: a reminder before its due time, which follows it
+    auto u = user({{"timezone", "America/New_York"}});
+    const auto team = create_task(u.client, {{"title", "team meeting"}, {"due_at", at3pm}});
+    const auto r = say(u, message);
+    ASSERT_EQ(r["actions"].size(), 1u) << r;
+    EXPECT_EQ(r["actions"][0]["type"], "add_reminder") << r;
+    const auto reminders = reminders_of(u, team["id"]);
+    ASSERT_EQ(reminders.size(), 1u) << reminders;
+    EXPECT_EQ(reminders[0]["before_due"], "PT1H") << reminders;
+    EXPECT_EQ(tasks_of(u).size(), 1u) << "no task added";
+  }
+  {  // a task without a due date: a reminder at the time said, counted back (it would wait for a due date)
+    auto u = user({{"timezone", "America/New_York"}});
+    const auto meeting = create_task(u.client, "meeting");
+    const auto r = say(u, message);
+    ASSERT_EQ(r["actions"].size(), 1u) << r;
+    EXPECT_EQ(r["actions"][0]["type"], "add_reminder") << r;
+    EXPECT_NE(r["reply"].get<std::string>().find("(1 hour before "), std::string::npos) << r;
+    const auto reminders = reminders_of(u, meeting["id"]);
+    ASSERT_EQ(reminders.size(), 1u) << reminders;
+    EXPECT_EQ(instant_us(reminders[0]["at"]), instant_us(json(at2pm))) << reminders;
+    EXPECT_TRUE(u.client.get("/api/v1/tasks/" + meeting["id"].get<std::string>()).json()["due_at"].is_null());
+    EXPECT_EQ(tasks_of(u).size(), 1u) << "no task added";
+  }
+}
+
 // Unicode spaces between words separate them: the date is read, and the title is single-spaced.
 TEST_F(ChatDialogTest, UnicodeSpacesSeparateWords) {
   auto u = user();

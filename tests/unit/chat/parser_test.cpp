@@ -2937,6 +2937,57 @@ TEST(ChatParser, ARemindMeBeforeAnEventThenToXIsTheTaskX) {
   EXPECT_EQ(dentist.target, "dentist");
 }
 
+// "remind me <amount> before <event> <date and time>", nothing before the amount and no "to" after the event:
+// a reminder on the task the event names, its time said (due_at: the dialog adds the task so when none
+// matches); it was a new task "the meeting". Without a time, the event is a new task without its article.
+TEST(ChatParser, ARemindMeBeforeAnEventAtATimeRemindsOfThatTask) {
+  for (const auto& [text, target, due, before] :
+       std::initializer_list<std::tuple<const char*, const char*, const char*, int>>{
+           {"remind me 1 hour before the meeting tomorrow at 3pm", "meeting", "2026-03-05T20:00:00Z", 3600},
+           {"remind me 30 minutes before my dentist appointment friday at 9am", "dentist appointment",
+            "2026-03-06T14:00:00Z", 1800},
+           {"remind me 2 hours before the meeting with bob at 5pm", "meeting with bob",
+            "2026-03-04T22:00:00Z", 7200}}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::add_reminder) << text;
+    EXPECT_EQ(r.target, target) << text;
+    EXPECT_EQ(r.title, "") << text;
+    EXPECT_EQ(r.due_at ? format_rfc3339(*r.due_at) : "none", due) << text;
+    ASSERT_EQ(r.reminders.size(), 1u) << text;
+    EXPECT_EQ(r.reminders[0].before_due, std::chrono::seconds(before)) << text;
+    EXPECT_TRUE(r.problems.empty()) << text << ": " << r.problems.front();
+    EXPECT_GE(r.confidence, 0.7) << text;
+  }
+  // so when the event is a task of the user's, its title taken whole
+  const std::vector<std::string> titles = {"meeting"};
+  auto with_titles = ny();
+  with_titles.titles = &titles;
+  const auto named = parse("remind me 1 hour before the meeting tomorrow at 3pm", with_titles);
+  EXPECT_EQ(named.intent, Intent::add_reminder);
+  EXPECT_EQ(named.target, "meeting");
+  EXPECT_EQ(named.due_at ? format_rfc3339(*named.due_at) : "none", "2026-03-05T20:00:00Z");
+  // a reminder whose time, counted back, has passed (now is 10:00): asked about
+  const auto past = parse("remind me 1 hour before the meeting at 10:30am", ny());
+  EXPECT_EQ(past.intent, Intent::add_reminder);
+  EXPECT_LT(past.confidence, 0.7);
+  ASSERT_EQ(past.problems.size(), 1u);
+  EXPECT_EQ(past.problems[0], "the reminder's time is in the past");
+  // a day without a time, or a rule: the event as a new task, "meeting"
+  for (const char* text : {"remind me 1 hour before the meeting tomorrow",
+                           "remind me 1 hour before the meeting every monday at 3pm"}) {
+    const auto r = parse(text, ny());
+    EXPECT_EQ(r.intent, Intent::create) << text;
+    EXPECT_EQ(r.title, "meeting") << text;
+  }
+  // as they were: no time (a reminder on the task), a "to" after the event (the task is its words)
+  const auto bare = parse("remind me 1 hour before the meeting", ny());
+  EXPECT_EQ(bare.intent, Intent::add_reminder);
+  EXPECT_FALSE(bare.due_at.has_value());
+  const auto slides = parse("remind me 2 hours before the meeting tomorrow at 3pm to print slides", ny());
+  EXPECT_EQ(slides.intent, Intent::create);
+  EXPECT_EQ(slides.title, "print slides");
+}
+
 // "remind me to X <amount> before <event> on <day>": the amount and the event are the title's (the event has
 // no time), and the day alone is the task's, reminded at 09:00 as any date alone is ("remind me to call mom
 // friday"); it was all-day with a reminder at midnight.
