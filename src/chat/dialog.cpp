@@ -315,7 +315,10 @@ void resolve_and_perform(Step& s, const Reading& op) {
       return;
     }
   }
-  if (found.empty() && op.intent == Intent::add_reminder && op.due_at) {
+  const bool counted_back =  // "… 1 hour before the meeting tomorrow at 3pm": relative reminders, a time said
+      op.due_at && !op.reminders.empty() &&
+      std::all_of(op.reminders.begin(), op.reminders.end(), [](const Reminder& r) { return r.before_due; });
+  if (found.empty() && op.intent == Intent::add_reminder && counted_back) {
     // "remind me 1 hour before the meeting tomorrow at 3pm" with no such task: remind of the meeting, a task
     // due at the time said
     Reading create = op;

@@ -357,6 +357,9 @@ nlohmann::json reading_schema() {
   props["title"] = text;
   props["title"]["description"] = "create: the new task's title; update: a new title";
   props["due_at"] = instant;
+  props["due_at"]["description"] =
+      "create/update: the due date; add_reminder: the time the user gives the task named (\"remind me 1 hour "
+      "before the meeting tomorrow at 3pm\"), which before_due reminders count back from";
   props["shift"] = {
       {"type", {"string", "null"}},
       {"pattern", "^-?P(T[1-9][0-9]{0,3}[HM]|[1-9][0-9]{0,3}[DWMY])$"},

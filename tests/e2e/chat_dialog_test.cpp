@@ -2543,6 +2543,13 @@ TEST_F(ChatDialogTest, ARemindMeBeforeAnEventAtATimeRemindsOfThatTask) {
     EXPECT_TRUE(u.client.get("/api/v1/tasks/" + meeting["id"].get<std::string>()).json()["due_at"].is_null());
     EXPECT_EQ(tasks_of(u).size(), 1u) << "no task added";
   }
+  {  // only reminders counted back from the time said add the task: a model's `at` reminder finds none
+    auto u = user({{"timezone", "America/New_York"}});
+    const auto r = say(u, "llm-remind-at service on the 35th");
+    EXPECT_EQ(r["actions"], json::array()) << r;
+    EXPECT_EQ(r["reply"].get<std::string>().rfind("I couldn't find a task matching", 0), 0u) << r;
+    EXPECT_EQ(tasks_of(u).size(), 0u) << "no task added";
+  }
 }
 
 // Unicode spaces between words separate them: the date is read, and the title is single-spaced.

@@ -14,6 +14,7 @@ POST (any path) answers by the user message's text:
   llm-confirm-low  a "confirm" with confidence 0.1 (an unsure answer to a question)
   llm-select-low   a "select" of option 1 with confidence 0.1
   llm-shift      an update moving "Water heater service" a day earlier (shift -P1D)
+  llm-remind-at  an add_reminder on "Water heater service" at 2030-01-02T08:00:00Z, with a due_at besides
   anything else  a plain text answer without a tool call
 GET /requests returns every request received so far: [{path, headers, body}].
 """
@@ -89,6 +90,11 @@ class Handler(BaseHTTPRequestHandler):
         elif "llm-shift" in text:
             self.send(200, tool_call(json.dumps({"intent": "update", "target": "Water heater service",
                                                  "shift": "-P1D", "confidence": 0.9})))
+        elif "llm-remind-at" in text:
+            self.send(200, tool_call(json.dumps({"intent": "add_reminder", "target": "Water heater service",
+                                                 "due_at": "2030-01-02T09:00:00Z",
+                                                 "reminders": [{"at": "2030-01-02T08:00:00Z"}],
+                                                 "confidence": 0.9})))
         elif "llm-500" in text:
             self.send(500, {"error": {"message": "model crashed"}})
         elif "llm-slow" in text:
