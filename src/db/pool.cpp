@@ -123,7 +123,7 @@ void Pool::warm_up() {
     void cut_off(std::chrono::milliseconds) override {}
   };
   for (std::size_t i = 0; i < threads_.size(); ++i)
-    submit(std::make_unique<Open>());
+    submit(std::make_unique<Open>(), std::chrono::steady_clock::now());
 }
 
 std::size_t Pool::queue_depth() const {
@@ -131,8 +131,15 @@ std::size_t Pool::queue_depth() const {
   return queue_.size();
 }
 
-void Pool::submit(std::unique_ptr<Job> job) {
-  if (limits_.answer.count() > 0) job->deadline = std::chrono::steady_clock::now() + limits_.answer;
+void Pool::submit(std::unique_ptr<Job> job, std::chrono::steady_clock::time_point since) {
+  if (limits_.answer.count() > 0) {
+    job->deadline = since + limits_.answer;
+    if (job->deadline <= std::chrono::steady_clock::now()) {
+      job->refuse(std::make_exception_ptr(unanswered_error(limits_.answer)));
+      job->deliver();
+      return;
+    }
+  }
   std::lock_guard lock(mutex_);
   if (idle_.empty()) {
     queue_.push_back(std::move(job));

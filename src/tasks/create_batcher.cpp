@@ -107,8 +107,10 @@ boost::asio::awaitable<void> CreateBatcher::write(std::vector<Item>& batch) {
   std::exception_ptr failed;
   std::vector<Task> stored;
   try {
+    // The answer timeout counts from the oldest create's arrival (the queue's order), not from now: a create
+    // that waited for a writer while the database did not answer has waited that long already.
     auto job = [&creations](pqxx::work& w) { return service::create_many(w, creations); };
-    stored = co_await pool_.transact(std::move(job));
+    stored = co_await pool_.transact(std::move(job), batch.front().queued_at);
   } catch (...) {
     failed = std::current_exception();
   }
@@ -131,7 +133,7 @@ boost::asio::awaitable<void> CreateBatcher::write(std::vector<Item>& batch) {
     try {
       const service::Creation& c = creations[i];
       auto job = [&c](pqxx::work& w) { return service::create(w, c.who, c.request); };
-      t = co_await pool_.transact(std::move(job));
+      t = co_await pool_.transact(std::move(job), batch[i].queued_at);
     } catch (...) {
       ep = std::current_exception();
     }

@@ -1032,6 +1032,62 @@ TEST_F(LifecycleTest, RequestsToAHungDatabaseGiveUpWithA503InTime) {
   EXPECT_EQ(server->terminate(), 0);
 }
 
+// Concurrent creates while the database does not answer: those that waited for a create writer (every writer
+// held by the hung database) count the answer timeout from their arrival too. They were answered only after
+// the writers' transactions had given up, near twice the timeout (and, once those connections were cut, after
+// waiting for new ones to open).
+TEST_F(LifecycleTest, ConcurrentCreatesToAHungDatabaseEachGiveUpInTime) {
+  TestPostgres pg;  // its own cluster: freezing it must not disturb other tests
+  const std::string db = pg.create_database("stalled_creates");
+  auto server = serve({{"DATABASE_URL", db}, {"TODO_DB_ANSWER_TIMEOUT_MS", "1500"}});
+  dump_on_failure_.push_back(server);
+  auto u = new_user(server->base_url());
+  create_task(u.client, "before the freeze");
+  pg.freeze();
+  constexpr int kCreates = 10;
+  std::vector<std::pair<int, std::chrono::milliseconds>> answers(kCreates);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kCreates; ++i) {
+    clients.emplace_back([&, i] {
+      HttpClient c(server->base_url());
+      c.set_token(u.token);
+      c.set_timeout(10s);
+      const auto started = Clock::now();
+      int status = -1;
+      try {
+        const auto r = c.post("/api/v1/tasks", {{"title", "while frozen " + std::to_string(i)}});
+        status =
+            IsProblem(r, 503) && r.json().value("detail", "").find("nothing was written") != std::string::npos
+                ? 503
+                : r.status;
+      } catch (const std::exception&) {  // no answer within 10 s
+      }
+      answers[i] = {status, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started)};
+    });
+    std::this_thread::sleep_for(20ms);
+  }
+  for (auto& t : clients)
+    t.join();
+  pg.thaw();
+  for (int i = 0; i < kCreates; ++i) {
+    SCOPED_TRACE("create " + std::to_string(i));
+    EXPECT_EQ(answers[i].first, 503) << "not a 503 saying nothing was written";
+    EXPECT_LT(answers[i].second, 2400ms) << answers[i].second.count() << " ms for a timeout of 1500 ms";
+  }
+  bool back = false;
+  for (auto deadline = Clock::now() + 20s; !back && Clock::now() < deadline;
+       std::this_thread::sleep_for(100ms)) {
+    try {
+      back = u.client.get("/api/v1/tasks").status == 200;
+    } catch (const std::exception&) {
+    }
+  }
+  ASSERT_TRUE(back) << "not served again within 20 s of the database's return";
+  const auto list = u.client.get("/api/v1/tasks");
+  EXPECT_EQ(list.json()["items"].size(), 1u) << "a refused create was written: " << list.body;
+  EXPECT_EQ(server->terminate(), 0);
+}
+
 TEST_F(LifecycleTest, SurvivesADatabaseRestart) {
   TestPostgres pg;  // its own cluster: stopping it must not disturb other tests
   const std::string db = pg.create_database("restart");

@@ -64,33 +64,37 @@ class Pool {
   /// doubt: its outcome is looked up (commit() below) before anyone is answered, so a change that was
   /// written is never reported as failed (and retried by the client into a duplicate), nor one that was not
   /// as done. That costs one more round trip a transaction that writes: its transaction id, read before the
-  /// commit.
+  /// commit. `since`: when the request asked for it (the answer timeout counts from then; a create batch's
+  /// creates waited for a writer before it was submitted).
   template <class F>
-  auto transact(F fn) -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::work&>> {
+  auto transact(F fn, std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now())
+      -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::work&>> {
     using R = std::invoke_result_t<F&, pqxx::work&>;
-    return run<R>([this, fn = std::move(fn)](pqxx::connection& c) mutable -> R {
-      for (int attempt = 1;; ++attempt) {
-        discard_commit_signals();
-        try {
-          pqxx::work w(c);
-          if constexpr (std::is_void_v<R>) {
-            fn(w);
-            commit(w);
-            notifier_.post(take_commit_signals());
-            return;
-          } else {
-            R r = fn(w);
-            commit(w);
-            notifier_.post(take_commit_signals());
-            return r;
+    return run<R>(
+        [this, fn = std::move(fn)](pqxx::connection& c) mutable -> R {
+          for (int attempt = 1;; ++attempt) {
+            discard_commit_signals();
+            try {
+              pqxx::work w(c);
+              if constexpr (std::is_void_v<R>) {
+                fn(w);
+                commit(w);
+                notifier_.post(take_commit_signals());
+                return;
+              } else {
+                R r = fn(w);
+                commit(w);
+                notifier_.post(take_commit_signals());
+                return r;
+              }
+            } catch (const pqxx::deadlock_detected& e) {
+              retry_after_rollback("40P01", e, attempt);
+            } catch (const pqxx::serialization_failure& e) {
+              retry_after_rollback("40001", e, attempt);
+            }
           }
-        } catch (const pqxx::deadlock_detected& e) {
-          retry_after_rollback("40P01", e, attempt);
-        } catch (const pqxx::serialization_failure& e) {
-          retry_after_rollback("40001", e, attempt);
-        }
-      }
-    });
+        },
+        since);
   }
 
   /// Runs fn(pqxx::transaction_base&) on a DB thread in autocommit mode: one round trip per statement, for
@@ -178,10 +182,11 @@ class Pool {
 
   // Not a coroutine itself: the job (and fn) move to the heap, never through a coroutine frame's parameters.
   template <class R, class Fn>
-  boost::asio::awaitable<R> run(Fn fn) {
+  boost::asio::awaitable<R> run(
+      Fn fn, std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now()) {
     using Signature = typename CompletionOf<R>::type;
     return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), Signature>(
-        [this, fn = std::move(fn)](auto handler) mutable {
+        [this, since, fn = std::move(fn)](auto handler) mutable {
           using Handler = decltype(handler);
           struct Impl final : Job {
             Fn fn;
@@ -217,7 +222,7 @@ class Pool {
               });
             }
           };
-          submit(std::make_unique<Impl>(std::move(fn), std::move(handler)));
+          submit(std::make_unique<Impl>(std::move(fn), std::move(handler)), since);
         },
         boost::asio::use_awaitable);
   }
@@ -243,7 +248,9 @@ class Pool {
     bool cut = false;  // the watcher shut the socket down
   };
 
-  void submit(std::unique_ptr<Job> job);
+  /// Queues the job, or hands it to an idle worker; one whose answer timeout (counted from `since`) is over
+  /// already is refused at once.
+  void submit(std::unique_ptr<Job> job, std::chrono::steady_clock::time_point since);
   /// Opens worker `index`'s connection and sets its session up (prepare_session). Connecting is bounded by
   /// libpq's connect_timeout; the setup, by the answer timeout (limits_.answer): the watcher cuts a setup the
   /// database does not answer, so the thread comes back to try again for its next job. Throws on failure.
