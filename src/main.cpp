@@ -373,6 +373,10 @@ int main(int argc, char** argv) {
   ws_options.conninfo = cfg.database_url;
   ws_options.kafka_brokers = brokers;
   ws_options.kafka_topics = {cfg.topic_updates, cfg.topic_reminders};
+  ws_options.starting = [&startup]() -> std::optional<std::string> {
+    if (const auto waiting = startup.waiting()) return api::starting(*waiting).detail();
+    return std::nullopt;
+  };
   realtime::Gateway gateway(ws_options, pool, jwt, registry);
   server.on_upgrade("/api/v1/ws", [&gateway](auto stream, auto req, http::Server::Upgrade up) {
     gateway.accept(std::move(stream), std::move(req), std::move(up.received), std::move(up.request_id),

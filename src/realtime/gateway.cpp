@@ -760,6 +760,13 @@ void Gateway::accept(beast::tcp_stream stream, bhttp::request<bhttp::string_body
                    asio::detached);
     return;
   }
+  if (auto starting = shared_->options.starting ? shared_->options.starting() : std::nullopt) {
+    asio::co_spawn(ex,
+                   refuse(std::move(stream), std::move(answer), bhttp::status::service_unavailable,
+                          std::move(*starting)),
+                   asio::detached);
+    return;
+  }
   // The token: `Sec-WebSocket-Protocol: bearer, <token>` (browsers) or ?access_token=.
   std::string token;
   bool bearer_protocol = false;

@@ -201,18 +201,27 @@ void expect_probes_while_waiting(ServerProcess& server, const std::string& waiti
               std::string::npos)
         << r.describe();
   }
-  // A WebSocket upgrade with a good token: 503 too, not a 101 (nothing listens for other replicas' events
-  // yet).
-  RawConnection ws(server.base_url());
+  // A WebSocket upgrade: 503 too, not a 101 (nothing listens for other replicas' events yet), whatever its
+  // token (a good one, a bad one, none), with the same detail as the REST routes' (a token that was no good
+  // got a 101 closed with 4401, a good one a detail of its own).
   const std::string token = make_user_token("0190a8d2-3f1e-7c4b-9a2d-5e6f7a8b9c0d", kTestJwtSecret);
-  ASSERT_TRUE(ws.send("GET /api/v1/ws?access_token=" + url_encode(token) +
-                      " HTTP/1.1\r\nHost: " + server.host() +
-                      "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
-                      "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
-  const auto upgrade = ws.read_response(10s);
-  ASSERT_TRUE(upgrade) << ws.received();
-  EXPECT_TRUE(IsProblem(*upgrade, 503)) << upgrade->describe();
-  EXPECT_EQ(upgrade->header("retry-after"), "1");
+  for (const std::string& query :
+       {"?access_token=" + url_encode(token), std::string("?access_token=abc"), std::string()}) {
+    SCOPED_TRACE("upgrade " + query.substr(0, 20));
+    RawConnection ws(server.base_url());
+    ASSERT_TRUE(ws.send("GET /api/v1/ws" + query + " HTTP/1.1\r\nHost: " + server.host() +
+                        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+                        "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+    const auto upgrade = ws.read_response(10s);
+    ASSERT_TRUE(upgrade) << ws.received();
+    EXPECT_TRUE(IsProblem(*upgrade, 503)) << upgrade->describe();
+    EXPECT_EQ(upgrade->header("retry-after"), "1");
+    if (IsProblem(*upgrade, 503)) {
+      EXPECT_NE(upgrade->json().value("detail", "").find("the server is starting: waiting for " + waiting),
+                std::string::npos)
+          << upgrade->describe();
+    }
+  }
 }
 
 // A database that is not reachable at start (PostgreSQL stopped, or not up yet): the server listens at once

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,6 +54,9 @@ struct GatewayOptions {
   // task changes and reminder events — in a consumer group of this replica's own.
   std::string kafka_brokers;
   std::vector<std::string> kafka_topics = {"task-updates", "reminders"};
+  // While the server starts: the detail of the 503 every /api/ request gets (nothing once it serves), given
+  // to an upgrade before its token or query are looked at, as the REST routes do.
+  std::function<std::optional<std::string>()> starting;
 };
 
 /// Accepts WebSocket clients and keeps each one in sync with its user's events.
