@@ -40,6 +40,8 @@ Kind kind_of(Errc code) {
       return {426, "upgrade-required", "Upgrade Required"};
     case Errc::not_implemented:
       return {501, "not-implemented", "Not Implemented"};
+    case Errc::http_version:
+      return {505, "http-version-not-supported", "HTTP Version Not Supported"};
     case Errc::unavailable:
       return {503, "unavailable", "Service Unavailable"};
     case Errc::internal:

@@ -344,6 +344,34 @@ Error malformed_head(const beast::error_code& ec, const bhttp::request_header<>&
   return Error(Errc::bad_request, "malformed HTTP request: " + ec.message());
 }
 
+// RFC 9112 2.3, 2.6: Beast reads HTTP/1.0 and HTTP/1.1 alone and refuses any other version as malformed.
+// When the request line it refused at the start of `buffer` has another version ("HTTP/" DIGIT "." DIGIT
+// after the target), the version is written over with HTTP/1.1, so that the head can be read again, and the
+// version as sent is returned: a later minor version of 1 is served as 1.1, the highest the server has;
+// another major version is answered 505. Nothing for a line that has no version.
+std::optional<std::string> rewrite_version(beast::flat_buffer& buffer) {
+  auto* data = static_cast<char*>(buffer.data().data());
+  const std::string_view seen(data, buffer.size());
+  // Beast parsed the method and the target, each ended by a space, before it refused the version.
+  const auto method_end = seen.find(' ');
+  const auto target_end = method_end == std::string_view::npos ? method_end : seen.find(' ', method_end + 1);
+  if (target_end == std::string_view::npos || seen.size() < target_end + 9) return std::nullopt;
+  char* v = data + target_end + 1;
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (std::string_view(v, 5) != "HTTP/" || !digit(v[5]) || v[6] != '.' || !digit(v[7])) return std::nullopt;
+  if (v[5] == '1' && v[7] <= '1') return std::nullopt;  // 1.0 or 1.1 followed by something else: malformed
+  std::string sent(v, 8);
+  v[5] = '1';
+  v[7] = '1';
+  return sent;
+}
+
+// A 505 for a request of a major version other than HTTP/1 (`sent` as rewrite_version returned it).
+Error version_not_supported(const std::string& sent) {
+  return Error(Errc::http_version, sent + " is not supported: this server speaks HTTP/1.1 (and HTTP/1.0)",
+               {{"HTTP-version", sent + " is not supported"}});
+}
+
 // The decoded path of a target, as routing decodes it ("/api/v1/w%73" is "/api/v1/ws"), for finding an
 // upgrade handler; "" for a path routing would refuse (an encoded '/', a bad escape).
 std::string upgrade_path(std::string_view origin_target) {
@@ -472,6 +500,8 @@ asio::awaitable<void> Session::run() {
   // at most kMaxEmptyLines of them before each request.
   constexpr int kMaxEmptyLines = 4;
   int empty_lines = 0;
+  // The version the request line was sent with, when it was rewritten to HTTP/1.1 and its head is read again.
+  std::optional<std::string> rewritten_version;
   for (;;) {
     if (buffer.size() == 0) {
       // Wait for the next request's first byte; shutdown closes us here.
@@ -522,7 +552,13 @@ asio::awaitable<void> Session::run() {
     else
       stream_.expires_after(opt.header_timeout);
     first_request = false;
+    const std::optional<std::string> version_sent = std::exchange(rewritten_version, std::nullopt);
     auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer, parser, kTuple);
+    if (hec == bhttp::error::bad_version && !version_sent) {
+      rewritten_version = rewrite_version(buffer);
+      if (rewritten_version) continue;  // read again with a fresh parser
+    }
+    const bool unsupported_version = version_sent && (*version_sent)[5] != '1';
     if (hec) {
       // Timeouts, resets and end of stream just close; a malformed request gets a 400 first. Its method is
       // kept, so that a HEAD gets no body: from the request line when Beast parsed it, else from the bytes
@@ -530,7 +566,11 @@ asio::awaitable<void> Session::run() {
       const std::string_view seen(static_cast<const char*>(buffer.data().data()), buffer.size());
       const bool line_parsed = !parser.get().target().empty();
       std::string method = line_parsed ? std::string(parser.get().method_string()) : request_method(seen);
-      if (hec == bhttp::error::body_limit) {
+      if (unsupported_version && hec.category() == kHttpErrors) {
+        // The version is what the server cannot take, whatever else is wrong with the head.
+        co_await answer_and_close(problem(version_not_supported(*version_sent)),
+                                  line_parsed ? &parser : nullptr, std::move(method));
+      } else if (hec == bhttp::error::body_limit) {
         // Content-Length over the limit, seen once the whole head is parsed: its fields are all there.
         co_await answer_and_close(too_large(opt.body_limit), &parser);
       } else if (hec == bhttp::error::header_limit) {
@@ -546,6 +586,10 @@ asio::awaitable<void> Session::run() {
         Response r = problem(malformed_head(hec, parser.get()));
         co_await answer_and_close(std::move(r), line_parsed ? &parser : nullptr, std::move(method));
       }
+      break;
+    }
+    if (unsupported_version) {
+      co_await answer_and_close(problem(version_not_supported(*version_sent)), &parser);
       break;
     }
     // Beast's limit leaves out the request line when the line came in a read of its own (heads of 16.4 to

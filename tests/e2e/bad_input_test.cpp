@@ -979,6 +979,39 @@ TEST_F(BadInputTest, NoContinueToAnHttp10Client) {
   EXPECT_EQ(c.received().find("HTTP/1.0 422 "), 0u) << c.received();
 }
 
+// RFC 9112 2.3, 2.6: a later minor version of HTTP/1 is served as the highest the server has (HTTP/1.1: the
+// answer says so, and the connection persists); it was a 400 "bad version". A major version the server does
+// not speak (0.9, 2.0, 3.0, the HTTP/2 preface) is a 505 naming it, and the connection closes.
+TEST_F(BadInputTest, LaterMinorVersionsAreHttp11AndOtherMajorVersionsAre505) {
+  for (const std::string v : {"HTTP/1.2", "HTTP/1.9"}) {
+    SCOPED_TRACE(v);
+    // Two requests on one connection, the first without Connection: close: both are answered as HTTP/1.1.
+    const std::string got = round_trip(base_url(), "GET /healthz " + v + "\r\nHost: x\r\n\r\nGET /healthz " +
+                                                       v + "\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(got.find("HTTP/1.1 200 "), 0u) << got.substr(0, 300);
+    EXPECT_EQ(count_of(got, "HTTP/1.1 200 "), 2) << got;
+  }
+  for (const std::string v : {"HTTP/2.0", "HTTP/3.0", "HTTP/0.9"}) {
+    SCOPED_TRACE(v);
+    const std::string got =
+        round_trip(base_url(), "GET /healthz " + v + "\r\nHost: x\r\nX-Request-Id: v-" + v.substr(5) +
+                                   "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(got.find("HTTP/1.1 505 "), 0u) << got.substr(0, 300);
+    EXPECT_NE(got.find("application/problem+json"), std::string::npos) << got;
+    EXPECT_NE(got.find(v + " is not supported"), std::string::npos) << got;
+    EXPECT_NE(got.find(R"("field":"HTTP-version")"), std::string::npos) << got;
+    EXPECT_NE(got.find("X-Request-Id: v-" + v.substr(5)), std::string::npos) << got;
+    EXPECT_EQ(count_of(got, "X-Request-Id: "), 1) << "the next request was served: " << got;
+  }
+  const std::string preface = round_trip(base_url(), "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+  EXPECT_EQ(preface.find("HTTP/1.1 505 "), 0u) << preface.substr(0, 300);
+  // Not a version at all: still malformed.
+  for (const std::string v : {"HTTP/1.10", "HTTP/1.1x", "HTTP/11", "HTTX/1.1"}) {
+    const std::string got = round_trip(base_url(), "GET /healthz " + v + "\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(got.find("HTTP/1.1 400 "), 0u) << v << ": " << got.substr(0, 300);
+  }
+}
+
 // Any method token is accepted by the parser; the metrics count the unknown ones as "other", so a client
 // inventing methods cannot grow the series without bound.
 TEST_F(BadInputTest, UnknownMethodsShareOneMetricLabel) {

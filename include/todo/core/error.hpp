@@ -26,6 +26,7 @@ enum class Errc {
   headers_too_large,   // the header fields are over the header limit
   upgrade_required,    // a WebSocket endpoint asked without the upgrade
   not_implemented,     // a transfer coding the server does not speak
+  http_version,        // an HTTP major version other than 1 (505)
   unavailable,         // a dependency (the database) is down
   internal,            // a bug
 };

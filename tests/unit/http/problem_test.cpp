@@ -21,7 +21,7 @@ constexpr Expected kAll[] = {
     {Errc::bad_request, 400},        {Errc::unauthorized, 401},  {Errc::not_found, 404},
     {Errc::method_not_allowed, 405}, {Errc::conflict, 409},      {Errc::payload_too_large, 413},
     {Errc::unsupported_media, 415},  {Errc::unprocessable, 422}, {Errc::too_many_requests, 429},
-    {Errc::unavailable, 503},        {Errc::internal, 500},
+    {Errc::unavailable, 503},        {Errc::internal, 500},      {Errc::http_version, 505},
 };
 
 std::optional<std::string> header(const Response& r, std::string_view name) {
