@@ -2,6 +2,7 @@
 #include "todo/http/router.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace todo::http {
 namespace {
@@ -84,6 +85,24 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     }
   }
   return m;
+}
+
+std::vector<std::string> Router::methods() const {
+  static constexpr std::array<std::string_view, 6> kOrder = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
+  const auto rank = [](const std::string& m) {
+    return static_cast<std::size_t>(std::find(kOrder.begin(), kOrder.end(), m) - kOrder.begin());
+  };
+  std::vector<std::string> out;
+  const auto add = [&out](const std::string& m) {
+    if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+  };
+  for (const auto& r : routes_) {
+    add(r.method);
+    if (r.method == "GET") add("HEAD");
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [&rank](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  return out;
 }
 
 }  // namespace todo::http

@@ -724,7 +724,8 @@ asio::awaitable<void> Session::run() {
     req.body = std::move(msg.body());
     const bool keep_alive = msg.keep_alive();
 
-    Response r = co_await server_.dispatch(req, bad_target ? &*bad_target : nullptr);
+    const bool asterisk_form = msg.target() == "*";
+    Response r = co_await server_.dispatch(req, bad_target ? &*bad_target : nullptr, asterisk_form);
 
     const bool keep = keep_alive && !server_.stopping_.load();
     if (co_await write(r, req.request_id, msg.version(), keep, req.method == "HEAD") || !keep) break;
@@ -879,13 +880,19 @@ asio::awaitable<void> Server::close_listener() {
 
 namespace {
 
+// "a, b, c": an Allow header's value.
+std::string comma_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items)
+    out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
 // A parameter the route does not take is a 422 naming it, and what the route takes.
 void check_query(const Request& req, const std::vector<std::string>& names) {
   for (const auto& [name, value] : req.query) {
     if (std::find(names.begin(), names.end(), name) != names.end()) continue;
-    std::string takes;
-    for (const auto& n : names)
-      takes += (takes.empty() ? "" : ", ") + n;
+    const std::string takes = comma_list(names);
     throw invalid(name, "not a parameter of " + req.method + " " + req.route + " (it takes " +
                             (takes.empty() ? std::string("none") : takes) + ")");
   }
@@ -893,7 +900,7 @@ void check_query(const Request& req, const std::vector<std::string>& names) {
 
 }  // namespace
 
-asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target) {
+asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target, bool asterisk_form) {
   const auto started = std::chrono::steady_clock::now();
   auto given = req.header("x-request-id");
   req.request_id = sane_request_id(given) ? std::string(given) : new_uuid();
@@ -909,16 +916,22 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
   const bool origin_allowed = cross_origin && listed_origin(origin, options_.allowed_origins);
   try {
     if (bad_target) throw *bad_target;
+    // RFC 9110 9.3.7: OPTIONS * asks what the server can do at all; no other method takes the target *.
+    if (asterisk_form && req.method != "OPTIONS")
+      throw Error(Errc::bad_request, "target: * (the asterisk form) is for OPTIONS alone",
+                  {{"target", "* is for OPTIONS alone"}});
     auto m = router_.match(req.method, req.path);
-    if (m.route.empty()) throw Error(Errc::not_found, "no resource at " + req.path);
-    route = m.route;
-    const auto allowed = [&m] {  // the path's methods, for Allow and preflights (not on the served path)
-      std::string allow;
-      for (const auto& a : m.allowed)
-        allow += (allow.empty() ? "" : ", ") + a;
-      return allow;
-    };
-    if (req.method == "OPTIONS" && !m.handler && !req.header("access-control-request-method").empty()) {
+    if (m.route.empty() && !asterisk_form) throw Error(Errc::not_found, "no resource at " + req.path);
+    route = asterisk_form ? "*" : m.route;
+    // The path's methods, for Allow and preflights (not on the served path).
+    const auto allowed = [&m] { return comma_list(m.allowed); };
+    if (asterisk_form) {
+      auto methods = router_.methods();
+      methods.emplace_back("OPTIONS");  // this one, and preflights
+      resp = Response::no_content();
+      resp.with_header("Allow", comma_list(methods));
+    } else if (req.method == "OPTIONS" && !m.handler &&
+               !req.header("access-control-request-method").empty()) {
       if (!origin_allowed)
         throw Error(Errc::forbidden, "origin not allowed: " + std::string(origin),
                     {{"Origin", "not in TODO_ALLOWED_ORIGINS"}});

@@ -1012,6 +1012,39 @@ TEST_F(BadInputTest, LaterMinorVersionsAreHttp11AndOtherMajorVersionsAre505) {
   }
 }
 
+// RFC 9110 9.3.7, RFC 9112 3.2.4: OPTIONS * asks about the server, not a resource: 204 with Allow naming
+// every method it serves (it was a 404 "no resource at *"). Any other method with the target * is a 400.
+TEST_F(BadInputTest, OptionsAsteriskNamesTheServersMethods) {
+  for (const char* head : {"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", "OPTIONS * HTTP/1.0\r\n\r\n"}) {
+    RawConnection c(base_url());
+    ASSERT_TRUE(c.send(head));
+    const auto r = c.read_response(5s);
+    ASSERT_TRUE(r) << c.received().substr(0, 300);
+    EXPECT_EQ(r->status, 204) << r->describe();
+    std::vector<std::string> methods;
+    std::string allow = r->header("allow");
+    for (std::size_t p = 0; p <= allow.size();) {
+      const auto comma = std::min(allow.find(", ", p), allow.size());
+      methods.push_back(allow.substr(p, comma - p));
+      p = comma + 2;
+    }
+    EXPECT_EQ(methods, (std::vector<std::string>{"GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"}))
+        << allow;
+  }
+  for (const char* method : {"GET", "HEAD", "POST", "DELETE"}) {
+    const std::string got =
+        round_trip(base_url(), std::string(method) + " * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(got.find("HTTP/1.1 400 "), 0u) << method << ": " << got.substr(0, 300);
+    if (std::string_view(method) != "HEAD") {
+      EXPECT_NE(got.find(R"("field":"target")"), std::string::npos) << got;
+    }
+  }
+  // "%2A" is a path (not in origin form, so no resource), not the asterisk form.
+  const std::string encoded =
+      round_trip(base_url(), "OPTIONS %2A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(encoded.find("HTTP/1.1 404 "), 0u) << encoded.substr(0, 300);
+}
+
 // Any method token is accepted by the parser; the metrics count the unknown ones as "other", so a client
 // inventing methods cannot grow the series without bound.
 TEST_F(BadInputTest, UnknownMethodsShareOneMetricLabel) {

@@ -60,6 +60,9 @@ class Router {
     std::vector<std::string> allowed;  // methods the path supports (for 405 Allow)
   };
   Match match(std::string_view method, std::string_view path) const;
+  /// Every method some route serves (HEAD wherever GET is), GET, HEAD, POST, PUT, PATCH, DELETE first in
+  /// that order: what OPTIONS * answers (RFC 9110 9.3.7).
+  std::vector<std::string> methods() const;
 
  private:
   struct Route {

@@ -88,8 +88,9 @@ class Server {
   struct Metrics;
 
   void accept_loop();
-  /// The pipeline of one request; never throws: failures become problem responses.
-  boost::asio::awaitable<Response> dispatch(Request& req, const Error* bad_target);
+  /// The pipeline of one request; never throws: failures become problem responses. `asterisk_form`: the
+  /// request target is `*` (RFC 9112 3.2.4), which asks about the server (OPTIONS) rather than a resource.
+  boost::asio::awaitable<Response> dispatch(Request& req, const Error* bad_target, bool asterisk_form);
   /// The access-log line and the request metrics of one answered request.
   void record(const std::string& request_id, const std::string& method, const std::string& path,
               const std::string& route, unsigned status, double seconds, std::size_t bytes,

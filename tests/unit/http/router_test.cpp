@@ -161,6 +161,17 @@ TEST(Router, WrongMethodIs405WithTheAllowedMethods) {
   EXPECT_THAT(m.allowed, ElementsAre("POST")) << "only the methods of routes that match this path";
 }
 
+// What OPTIONS * lists: every method of any route, once, HEAD with GET, in the usual order.
+TEST(Router, MethodsAreEveryRoutesOnceInTheUsualOrder) {
+  EXPECT_THAT(api().methods(), ElementsAre("GET", "HEAD", "POST", "PATCH", "DELETE"));
+  Router r;
+  r.add("DELETE", "/a", named("a"));
+  r.add("QUUX", "/b", named("b"));
+  r.add("POST", "/c", named("c"));
+  EXPECT_THAT(r.methods(), ElementsAre("POST", "DELETE", "QUUX"));
+  EXPECT_THAT(Router().methods(), IsEmpty());
+}
+
 TEST(Router, MethodsAreCaseSensitive) {
   const Router r = api();
   const auto m = r.match("get", "/healthz");
