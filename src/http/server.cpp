@@ -472,8 +472,8 @@ asio::awaitable<void> Session::run() {
     co_return ec;
   };
   // An answer to a request that could not be read or framed, then the connection closes. It has its
-  // access-log line and metrics, and, when its head was read, the request's own id and its path's route
-  // (else route "unmatched").
+  // access-log line and metrics, and, when its head was read, the request's own id, its path's route (else
+  // route "unmatched") and the CORS headers of a routed answer, so that a page can read why it failed.
   auto answer_and_close = [&](Response r, const bhttp::request_parser<bhttp::string_body>* read = nullptr,
                               std::string method = {}) -> asio::awaitable<void> {
     std::string id;
@@ -484,6 +484,7 @@ asio::awaitable<void> Session::run() {
       if (sane_request_id(given)) id = std::string(given);
       method = std::string(h.method_string());
       route_path = route_and_path(server_.router_, method, h.target());
+      server_.add_cors(r, h[bhttp::field::origin]);
     }
     if (id.empty()) id = new_uuid();
     server_.record(id, method, route_path.second, route_path.first, r.status, 0, r.body.size(), "");
@@ -581,6 +582,8 @@ asio::awaitable<void> Session::run() {
             !line_parsed && (line_end == std::string_view::npos || line_end + 3 > opt.header_limit);
         Response r = problem(line_too_long ? Error(Errc::uri_too_long, "the request target is too long")
                                            : Error(Errc::headers_too_large, "request headers are too large"));
+        // The fields before the one over the limit were read: an Origin among them is answered.
+        if (line_parsed) server_.add_cors(r, parser.get()[bhttp::field::origin]);
         co_await answer_and_close(std::move(r), nullptr, std::move(method));
       } else if (hec.category() == kHttpErrors) {
         Response r = problem(malformed_head(hec, parser.get()));
@@ -912,8 +915,8 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
   // CORS (Fetch standard): a browser page of a listed origin may call the API; its answers say so, and its
   // preflights (OPTIONS with Access-Control-Request-Method) are answered here, before any token is asked.
   const std::string_view origin = req.header("origin");
-  const bool cross_origin = !origin.empty() && !options_.allowed_origins.empty();
-  const bool origin_allowed = cross_origin && listed_origin(origin, options_.allowed_origins);
+  const bool origin_allowed =
+      !origin.empty() && !options_.allowed_origins.empty() && listed_origin(origin, options_.allowed_origins);
   try {
     if (bad_target) throw *bad_target;
     // RFC 9110 9.3.7: OPTIONS * asks what the server can do at all; no other method takes the target *.
@@ -975,16 +978,21 @@ asio::awaitable<Response> Server::dispatch(Request& req, const Error* bad_target
     failure = Error(Errc::internal, "an internal error occurred; the request id identifies it in the logs");
   }
   if (failure) resp = problem(*failure);
-  if (origin_allowed) {
-    resp.with_header("Access-Control-Allow-Origin", std::string(origin))
-        .with_header("Access-Control-Expose-Headers", kCorsResponseHeaders);
-  }
-  if (cross_origin) resp.with_header("Vary", "Origin");
+  add_cors(resp, origin);
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_->in_flight.dec();
   record(req.request_id, req.method, req.path, route, resp.status, seconds, resp.body.size(), req.user_id);
   co_return resp;
+}
+
+void Server::add_cors(Response& resp, std::string_view origin) const {
+  if (origin.empty() || options_.allowed_origins.empty()) return;
+  if (listed_origin(origin, options_.allowed_origins)) {
+    resp.with_header("Access-Control-Allow-Origin", std::string(origin))
+        .with_header("Access-Control-Expose-Headers", kCorsResponseHeaders);
+  }
+  resp.with_header("Vary", "Origin");
 }
 
 void Server::record(const std::string& request_id, const std::string& method, const std::string& path,

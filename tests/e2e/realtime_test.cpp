@@ -1125,6 +1125,56 @@ TEST_F(RealtimeTest, PagesOfAllowedOriginsMayCallTheApi) {
   EXPECT_FALSE(alice.client.get("/api/v1/me").has_header("access-control-allow-origin"));
 }
 
+// Answers given before routing (a framing refused, a body or a head too large, an HTTP version the server
+// does not speak) had no CORS headers: a page of an allowed origin could not read why its request failed.
+// They carry a routed answer's when the head's Origin was read; a head not read at all carries none.
+TEST_F(RealtimeTest, RefusalsBeforeRoutingCarryTheCorsHeadersToo) {
+  const auto head = [](const std::string& origin) { return "Host: x\r\nOrigin: " + origin + "\r\n"; };
+  const auto send = [&](const std::string& request) {
+    RawConnection c(url());
+    EXPECT_TRUE(c.send(request));
+    EXPECT_TRUE(c.wait_closed(5s)) << "the connection closes";
+    return c.received();
+  };
+  const auto requests = [&](const std::string& origin) {
+    return std::vector<std::pair<std::string, std::string>>{
+        {"413", "POST /api/v1/tasks HTTP/1.1\r\n" + head(origin) + "Content-Length: 99999999\r\n\r\n"},
+        {"400",
+         "POST /api/v1/tasks HTTP/1.1\r\n" + head(origin) + "Transfer-Encoding: chunked\r\n\r\nzz\r\n\r\n"},
+        {"400", "GET /healthz HTTP/1.1\r\n" + head(origin) + "Transfer-Encoding: gzip\r\n\r\n"},
+        {"431",
+         "GET /healthz HTTP/1.1\r\n" + head(origin) + "X-Big: " + std::string(64 * 1024, 'h') + "\r\n\r\n"},
+        {"431", "GET /healthz?x=" + std::string(2000, 'a') + " HTTP/1.1\r\n" + head(origin) +
+                    "X-Pad: " + std::string(15000, 'p') + "\r\n\r\n"},
+        {"505", "GET /healthz HTTP/2.0\r\n" + head(origin) + "\r\n"}};
+  };
+  for (const auto& [status, request] : requests(kAllowedOrigin)) {
+    SCOPED_TRACE(status + " " + request.substr(0, 40));
+    const std::string got = send(request);
+    EXPECT_EQ(got.find("HTTP/1.1 " + status + " "), 0u) << got.substr(0, 300);
+    EXPECT_NE(got.find("\r\nAccess-Control-Allow-Origin: " + kAllowedOrigin + "\r\n"), std::string::npos)
+        << got;
+    EXPECT_NE(got.find("\r\nAccess-Control-Expose-Headers: ETag, Location, Retry-After, WWW-Authenticate, "
+                       "X-Request-Id\r\n"),
+              std::string::npos)
+        << got;
+    EXPECT_NE(got.find("\r\nVary: Origin\r\n"), std::string::npos) << got;
+  }
+  // Another origin: told that the answer varies with it, and nothing it may read.
+  for (const auto& [status, request] : requests("https://evil.example.com")) {
+    SCOPED_TRACE(status + " " + request.substr(0, 40));
+    const std::string got = send(request);
+    EXPECT_EQ(got.find("HTTP/1.1 " + status + " "), 0u) << got.substr(0, 300);
+    EXPECT_EQ(got.find("Access-Control-"), std::string::npos) << got;
+    EXPECT_NE(got.find("\r\nVary: Origin\r\n"), std::string::npos) << got;
+  }
+  // A request line too long to be read: its Origin was never read.
+  const std::string unread =
+      send("GET /" + std::string(20 * 1024, 'a') + " HTTP/1.1\r\n" + head(kAllowedOrigin) + "\r\n");
+  EXPECT_EQ(unread.find("HTTP/1.1 414 "), 0u) << unread.substr(0, 300);
+  EXPECT_EQ(unread.find("Access-Control-"), std::string::npos) << unread;
+}
+
 TEST(RealtimeLimits, PerUserAndTotalLimitsRefuseWith429) {
   Database db;
   OwnServer server(db.url, {{"TODO_WS_MAX_PER_USER", "2"}, {"TODO_WS_MAX_CONNECTIONS", "3"}});

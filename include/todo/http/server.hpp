@@ -91,6 +91,10 @@ class Server {
   /// The pipeline of one request; never throws: failures become problem responses. `asterisk_form`: the
   /// request target is `*` (RFC 9112 3.2.4), which asks about the server (OPTIONS) rather than a resource.
   boost::asio::awaitable<Response> dispatch(Request& req, const Error* bad_target, bool asterisk_form);
+  /// Adds the CORS headers of an answer to a request with this `Origin` (README "API"): the origin allowed
+  /// and the headers a page may read when it is listed, `Vary: Origin` whenever a list is set; none when
+  /// there is no list or no Origin.
+  void add_cors(Response& resp, std::string_view origin) const;
   /// The access-log line and the request metrics of one answered request.
   void record(const std::string& request_id, const std::string& method, const std::string& path,
               const std::string& route, unsigned status, double seconds, std::size_t bytes,
