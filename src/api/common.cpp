@@ -117,26 +117,39 @@ boost::asio::awaitable<void> require_account(Context& ctx, const std::string& us
   if (!exists) throw account_gone();
 }
 
-tasks::Expected if_match(const http::Request& req) {
-  const auto malformed = [](const std::string& why) {
+namespace {
+
+// The entity tags of a precondition header: `*`, or tags as the ETag gives them, `"3"`, weak `W/"3"`.
+struct EntityTags {
+  bool any = false;                  // `*`
+  std::vector<std::int64_t> strong;  // the versions whose tags are named
+  std::vector<std::int64_t> weak;    // the versions whose weak tags are named
+};
+
+// The entity tags of `header` (If-Match, If-None-Match), over one line or several; none when it is absent. A
+// tag is quoted and compared character by character (RFC 9110 8.8.3): `"03"` names no version (the tag of
+// version 3 is `"3"`). 400 naming the header when malformed: an empty value, `*` among tags, a tag that is
+// no version number or one outside 1 to 2^63-1, a version without its quotes (`3`).
+std::optional<EntityTags> entity_tags(const http::Request& req, const std::string& header) {
+  const auto malformed = [&header](const std::string& why) {
     return Error(Errc::bad_request,
-                 "If-Match must be * or the task's version, e.g. If-Match: \"3\" (" + why + ")",
-                 {{"If-Match", why}});
+                 header + " must be * or the task's version, e.g. " + header + ": \"3\" (" + why + ")",
+                 {{header, why}});
   };
-  const auto items = req.header_items("if-match");  // repeated lines are one list
-  if (!items) return {};
+  const auto items = req.header_items(lower_ascii(header));  // repeated lines are one list
+  if (!items) return std::nullopt;
   const std::vector<std::string_view>& tags = *items;
   if (tags.empty()) throw malformed("an empty value");
-  if (tags.size() == 1 && tags.front() == "*") return {};  // any current version (a missing task is a 404)
-  std::vector<std::int64_t> versions;
-  bool weak = false;
+  EntityTags out;
+  if (tags.size() == 1 && tags.front() == "*") {
+    out.any = true;
+    return out;
+  }
   for (std::string_view v : tags) {
-    // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches.
-    if (v.starts_with("W/")) {
-      weak = true;
-      continue;
-    }
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    const bool weak = v.starts_with("W/");
+    if (weak) v.remove_prefix(2);
+    const bool quoted = v.size() >= 2 && v.front() == '"' && v.back() == '"';
+    if (quoted) v = v.substr(1, v.size() - 2);
     // Any version from 1 to 2^63-1, as a body's "version": one no task has is a mismatch (409).
     std::int64_t n = 0;
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
@@ -147,13 +160,23 @@ tasks::Expected if_match(const http::Request& req) {
     if (number && ec == std::errc() && n < 1) throw malformed("a version is at least 1");
     if (ec != std::errc() || p != v.data() + v.size() || n < 1)
       throw malformed(tags.size() == 1 ? "expected a version number" : "expected * or version numbers");
-    versions.push_back(n);
+    if (!quoted)
+      throw malformed("an entity tag is quoted: \"" + std::string(v) + "\", not " + std::string(v));
+    if (std::to_string(n) != v) continue;  // "03": no version's tag
+    (weak ? out.weak : out.strong).push_back(n);
   }
-  if (versions.empty() && weak)
-    throw Error(Errc::conflict,
-                "If-Match: a weak entity tag never matches; send the ETag as given, e.g. \"3\"",
-                {{"If-Match", "a weak entity tag never matches"}});
-  return tasks::Expected(std::move(versions), "If-Match");
+  return out;
+}
+
+}  // namespace
+
+tasks::Expected if_match(const http::Request& req) {
+  const auto tags = entity_tags(req, "If-Match");
+  if (!tags || tags->any) return {};  // any current version (a missing task is a 404)
+  // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches.
+  tasks::Expected expected(tags->strong, "If-Match");
+  expected.names_none = tags->strong.empty();
+  return expected;
 }
 
 std::optional<std::int64_t> body_version(const http::Request& req) {

@@ -247,13 +247,25 @@ bool Expected::matches(std::int64_t version) const {
 
 Expected Expected::with_body(std::optional<std::int64_t> body_version) const {
   if (!body_version) return *this;
-  if (any()) return Expected(*body_version, "version");
+  if (any()) {
+    Expected body = *this;
+    body.versions = {*body_version};
+    body.source = "version";
+    return body;
+  }
   if (!matches(*body_version)) throw invalid("version", "differs from the If-Match header");
   return *this;
 }
 
 void Expected::check(std::int64_t current) const {
   if (matches(current)) return;
+  if (versions.empty())
+    throw Error(Errc::conflict,
+                source +
+                    " names no version of the task (a weak tag never matches, and a tag is the ETag as "
+                    "given: \"03\" is not \"3\"); it is " +
+                    std::to_string(current) + "; reload it and try again",
+                {{source, "names no version, current " + std::to_string(current)}});
   std::string wanted;
   for (std::size_t i = 0; i < versions.size(); ++i)
     wanted += (i == 0 ? "" : i + 1 == versions.size() ? " or " : ", ") + std::to_string(versions[i]);

@@ -345,7 +345,7 @@ TEST_F(BadInputTest, AVersionNoTaskHasIsAConflict) {
     conflict(u.client.request("POST", path + "/complete", body), "version");
     conflict(u.client.request("DELETE", path, body), "version");
     conflict(u.client.patch(path, {{"title", "y"}}, {{"If-Match", "\"" + v + "\""}}), "If-Match");
-    conflict(u.client.del(path, {{"If-Match", v}}), "If-Match");
+    conflict(u.client.del(path, {{"If-Match", "\"" + v + "\""}}), "If-Match");
     conflict(u.client.get(path, {{"If-Match", "\"" + v + "\""}}), "If-Match");
   }
   // Past 2^63-1 the range is named: no version is that large.

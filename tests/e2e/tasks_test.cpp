@@ -180,17 +180,19 @@ TEST_F(TaskTest, IfMatchConflictIs409) {
   auto u = user();
   const auto t = create_task(u.client, "contested");
   const long v = t["version"];
-  const auto ok = u.client.patch(path_of(t), {{"title", "first writer"}}, {{"If-Match", std::to_string(v)}});
+  const auto ok = u.client.patch(path_of(t), {{"title", "first writer"}},
+                                 {{"If-Match", "\"" + std::to_string(v) + "\""}});
   ASSERT_EQ(ok.status, 200) << ok.describe();
   EXPECT_EQ(ok.json()["version"], v + 1);
 
-  const auto stale =
-      u.client.patch(path_of(t), {{"title", "second writer"}}, {{"If-Match", std::to_string(v)}});
+  const auto stale = u.client.patch(path_of(t), {{"title", "second writer"}},
+                                    {{"If-Match", "\"" + std::to_string(v) + "\""}});
   EXPECT_TRUE(IsProblem(stale, 409, "If-Match")) << "the conflict names where the version came from";
   const auto now = u.client.get(path_of(t)).json();
   EXPECT_EQ(now["title"], "first writer");
   EXPECT_EQ(now["version"], v + 1);
-  EXPECT_TRUE(IsProblem(u.client.del(path_of(t), {{"If-Match", std::to_string(v)}}), 409, "If-Match"));
+  EXPECT_TRUE(
+      IsProblem(u.client.del(path_of(t), {{"If-Match", "\"" + std::to_string(v) + "\""}}), 409, "If-Match"));
   EXPECT_EQ(u.client.get(path_of(t)).status, 200) << "a stale delete deleted";
 }
 
@@ -295,6 +297,52 @@ TEST_F(TaskTest, IfMatchTakesAListOverOneLineOrSeveral) {
   EXPECT_EQ(u.client.get(path).json()["version"], 4);
 }
 
+// An entity tag is a quoted string compared character by character (RFC 9110 8.8.3): If-Match: "02" matched
+// version 2 (it is another tag: a 409 like any stale one), and an unquoted 2 did too (it is no entity tag: a
+// 400 saying tags are quoted). Every route taking If-Match reads it alike.
+TEST_F(TaskTest, EntityTagsAreQuotedAndComparedAsWritten) {
+  auto u = user();
+  const auto t = create_task(u.client, "tagged");
+  const std::string path = path_of(t);
+  ASSERT_EQ(u.client.patch(path, {{"title", "tagged, v2"}}).status, 200);
+  const auto unchanged = [&] {
+    const auto now = u.client.get(path).json();
+    EXPECT_EQ(now["version"], 2);
+    EXPECT_EQ(now["title"], "tagged, v2");
+    EXPECT_EQ(now["status"], "open");
+  };
+  const auto each_route = [&](const std::string& if_match) {
+    const Headers h{{"If-Match", if_match}};
+    return std::vector<HttpResponse>{u.client.patch(path, {{"title", "changed"}}, h),
+                                     u.client.post(path + "/complete", nlohmann::json::object(), h),
+                                     u.client.post(path + "/reopen", nlohmann::json::object(), h),
+                                     u.client.get(path, h), u.client.del(path, h)};
+  };
+  for (const std::string unquoted : {"2", "W/2", "02"}) {
+    SCOPED_TRACE(unquoted);
+    for (const auto& r : each_route(unquoted)) {
+      EXPECT_TRUE(IsProblem(r, 400, "If-Match")) << r.describe();
+      EXPECT_NE(r.body.find("an entity tag is quoted"), std::string::npos) << r.body;
+    }
+    unchanged();
+  }
+  const auto bare = u.client.patch(path, {{"title", "changed"}}, {{"If-Match", "2"}});
+  EXPECT_EQ(bare.json()["errors"][0]["message"], "an entity tag is quoted: \"2\", not 2") << bare.body;
+  for (const std::string other : {"\"02\"", "\"0002\"", "\"02\", W/\"2\""}) {
+    SCOPED_TRACE(other);
+    for (const auto& r : each_route(other))
+      EXPECT_TRUE(IsProblem(r, 409, "If-Match")) << r.describe();
+    unchanged();
+  }
+  // Beside the tag as written, the tag matches; a task that does not exist is still a 404.
+  const auto ok = u.client.patch(path, {{"title", "changed"}}, {{"If-Match", "\"02\", \"2\""}});
+  ASSERT_EQ(ok.status, 200) << ok.describe();
+  EXPECT_EQ(ok.json()["version"], 3);
+  EXPECT_TRUE(IsProblem(u.client.patch("/api/v1/tasks/00000000-0000-4000-8000-000000000000", {{"title", "x"}},
+                                       {{"If-Match", "\"03\""}}),
+                        404));
+}
+
 // A query parameter a route does not take is a 422 naming it, before anything is done: a misspelt scope
 // must not skip one occurrence where the whole series was meant.
 TEST_F(TaskTest, UnknownQueryParametersAreRefusedOnEveryRoute) {
@@ -351,7 +399,7 @@ TEST_F(TaskTest, ConcurrentWritersWithTheSameVersionOneWins) {
         c.set_token(u.token);
         statuses[i] = c.patch(path_of(t),
                               {{"title", "round " + std::to_string(round) + " writer " + std::to_string(i)}},
-                              {{"If-Match", std::to_string(v)}})
+                              {{"If-Match", "\"" + std::to_string(v) + "\""}})
                           .status;
       });
     }
@@ -499,7 +547,7 @@ TEST_F(TaskTest, UsersSeeOnlyTheirOwnTasks) {
 
   EXPECT_TRUE(IsProblem(bob.client.get(path_of(t)), 404));
   EXPECT_TRUE(IsProblem(bob.client.patch(path_of(t), {{"title", "pwned"}}), 404));
-  EXPECT_TRUE(IsProblem(bob.client.patch(path_of(t), {{"title", "pwned"}}, {{"If-Match", "1"}}), 404));
+  EXPECT_TRUE(IsProblem(bob.client.patch(path_of(t), {{"title", "pwned"}}, {{"If-Match", "\"1\""}}), 404));
   EXPECT_TRUE(IsProblem(bob.client.post(path_of(t) + "/complete"), 404));
   EXPECT_TRUE(IsProblem(bob.client.post(path_of(t) + "/reopen"), 404));
   EXPECT_TRUE(IsProblem(bob.client.del(path_of(t)), 404));

@@ -110,9 +110,10 @@ boost::asio::awaitable<void> require_account(Context& ctx, const std::string& us
 /// A path parameter that must be a UUID; a malformed one is a 404 (no such resource).
 std::string uuid_param(const http::Request& req, std::string_view name);
 
-/// The versions If-Match names: `*` or a list of entity tags (`"3"` or `3`), over one header line or several;
-/// any when there is none or `*`. 400 when malformed (an empty value, a tag that is no version), 409 when
-/// every tag is weak (`W/"3"`), which never matches under If-Match's strong comparison.
+/// The versions If-Match names: `*` or a list of entity tags (`"3"`), over one header line or several; any
+/// when there is none or `*`. 400 when malformed (an empty value, a tag that is no version, a version without
+/// its quotes). A weak tag (`W/"3"`), which never matches under If-Match's strong comparison, and a tag
+/// written otherwise than the ETag (`"03"`) name no version: with nothing else named, none matches (409).
 tasks::Expected if_match(const http::Request& req);
 
 /// The `version` of a body that may hold nothing else (complete, reopen, DELETE): none when it is empty.

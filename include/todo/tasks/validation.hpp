@@ -62,7 +62,7 @@ struct Expected {
   }
   Expected(std::vector<std::int64_t> any_of, std::string from)
       : versions(std::move(any_of)), source(std::move(from)) {}
-  bool any() const { return versions.empty(); }
+  bool any() const { return versions.empty() && !names_none; }
   bool matches(std::int64_t version) const;
   /// These and a body's "version" together: the body's alone when these are any, else these, and then the
   /// body's must be one of them (Error(unprocessable) naming `version`).
@@ -71,6 +71,9 @@ struct Expected {
   void check(std::int64_t current) const;
 
   std::vector<std::int64_t> versions;
+  /// Entity tags were given, none of them a version's (`W/"3"` under strong comparison, `"03"`): no version
+  /// matches.
+  bool names_none = false;
   std::string source = "If-Match";
 };
 

@@ -507,6 +507,25 @@ TEST(Expected, AVersionNoTaskHasIsAConflictNamingIt) {
   EXPECT_NO_THROW(Expected({9223372036854775807LL, 1}, "If-Match").check(1));
 }
 
+// Entity tags were given but none is a version's (W/"3" under If-Match, "03"): no version matches, and a
+// body's version, which must be one they name, is refused.
+TEST(Expected, TagsNamingNoVersionMatchNone) {
+  Expected none(std::vector<std::int64_t>{}, "If-Match");
+  none.names_none = true;
+  EXPECT_FALSE(none.any());
+  EXPECT_FALSE(none.matches(3));
+  auto e = error_of([&] { none.check(3); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::conflict);
+  ASSERT_EQ(e->errors().size(), 1u);
+  EXPECT_EQ(e->errors()[0].field, "If-Match");
+  EXPECT_EQ(e->errors()[0].message, "names no version, current 3");
+  e = error_of([&] { none.with_body(3); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::unprocessable);
+  EXPECT_TRUE(Expected().any());
+}
+
 TEST(ParseTaskPatch, UnknownFieldsAreNamed) {
   for (const char* field : {"id", "user_id", "created_at", "updated_at", "completed_at", "colour"})
     EXPECT_TRUE(PatchRejects({{field, "x"}}, field)) << field;
