@@ -1,4 +1,4 @@
-// Request helpers shared by the route handlers: authentication, JSON bodies, path ids, If-Match.
+// Request helpers shared by the route handlers: authentication, JSON bodies, path ids, preconditions.
 #include <charconv>
 
 #include "todo/api/context.hpp"
@@ -176,6 +176,17 @@ tasks::Expected if_match(const http::Request& req) {
   // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches.
   tasks::Expected expected(tags->strong, "If-Match");
   expected.names_none = tags->strong.empty();
+  return expected;
+}
+
+tasks::Expected preconditions(const http::Request& req) {
+  tasks::Expected expected = if_match(req);
+  if (const auto tags = entity_tags(req, "If-None-Match")) {
+    // If-None-Match compares weakly (RFC 9110 13.1.2): W/"3" names version 3 as "3" does.
+    expected.none_match_any = tags->any;
+    expected.none_match = tags->strong;
+    expected.none_match.insert(expected.none_match.end(), tags->weak.begin(), tags->weak.end());
+  }
   return expected;
 }
 

@@ -179,7 +179,7 @@ void add_task_routes(http::Router& router, Context& ctx) {
     authenticate(req, ctx);
     const auto id = uuid_param(req, "id");
     auto patch = tasks::parse_task_patch(json_body(req));
-    const auto expected = if_match(req);
+    const auto expected = preconditions(req);
     const auto scope = tasks::parse_scope(req.query);
     auto t = co_await ctx.db.transact([&](pqxx::work& w) {
       return svc::update(w, {req.user_id, req.request_id}, id, patch, expected, scope);
@@ -190,7 +190,7 @@ void add_task_routes(http::Router& router, Context& ctx) {
   router.add("DELETE", "/api/v1/tasks/{id}", {{"scope"}}, [&ctx](Request& req) -> awaitable<Response> {
     authenticate(req, ctx);
     const auto id = uuid_param(req, "id");
-    const auto expected = if_match(req).with_body(body_version(req));
+    const auto expected = preconditions(req).with_body(body_version(req));
     const auto scope = tasks::parse_scope(req.query);
     co_await ctx.db.transact([&](pqxx::work& w) {
       svc::remove(w, {req.user_id, req.request_id}, id, expected, scope);
@@ -235,7 +235,7 @@ void add_task_routes(http::Router& router, Context& ctx) {
     router.add("POST", path, [&ctx, change](Request& req) -> awaitable<Response> {
       authenticate(req, ctx);
       const auto id = uuid_param(req, "id");
-      const auto expected = if_match(req).with_body(body_version(req));
+      const auto expected = preconditions(req).with_body(body_version(req));
       auto t = co_await ctx.db.transact([&](pqxx::work& w) {
         return change(w, {req.user_id, req.request_id}, id, expected);
       });

@@ -24,6 +24,8 @@ Kind kind_of(Errc code) {
       return {405, "method-not-allowed", "Method Not Allowed"};
     case Errc::conflict:
       return {409, "conflict", "Conflict"};
+    case Errc::precondition:
+      return {412, "precondition-failed", "Precondition Failed"};
     case Errc::payload_too_large:
       return {413, "payload-too-large", "Payload Too Large"};
     case Errc::unsupported_media:

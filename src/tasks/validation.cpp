@@ -258,7 +258,20 @@ Expected Expected::with_body(std::optional<std::int64_t> body_version) const {
 }
 
 void Expected::check(std::int64_t current) const {
-  if (matches(current)) return;
+  if (matches(current)) {
+    // RFC 9110 13.2.2: If-None-Match after If-Match.
+    if (none_match_any)
+      throw Error(Errc::precondition,
+                  "If-None-Match: * refuses a change of a task that exists (its version is " +
+                      std::to_string(current) + ")",
+                  {{"If-None-Match", "* matches the task, version " + std::to_string(current)}});
+    if (std::find(none_match.begin(), none_match.end(), current) != none_match.end())
+      throw Error(Errc::precondition,
+                  "If-None-Match names the task's current version, " + std::to_string(current) +
+                      ": the change is refused",
+                  {{"If-None-Match", "names the current version " + std::to_string(current)}});
+    return;
+  }
   if (versions.empty())
     throw Error(Errc::conflict,
                 source +

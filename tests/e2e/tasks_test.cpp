@@ -343,6 +343,53 @@ TEST_F(TaskTest, EntityTagsAreQuotedAndComparedAsWritten) {
                         404));
 }
 
+// RFC 9110 13.1.2: If-None-Match makes a change conditional too, and was ignored. `*` (the task exists) or a
+// tag naming its current version, weak or strong, is a 412 naming it, and nothing changes; other tags let the
+// change go on. If-Match is evaluated first. A GET keeps its 304.
+TEST_F(TaskTest, IfNoneMatchNamingTheCurrentVersionRefusesAChangeWith412) {
+  auto u = user();
+  const auto t = create_task(u.client, "guarded");
+  const std::string path = path_of(t);
+  const auto changes = [&](const Headers& h) {
+    return std::vector<HttpResponse>{u.client.patch(path, {{"title", "changed"}}, h),
+                                     u.client.post(path + "/complete", nlohmann::json::object(), h),
+                                     u.client.post(path + "/reopen", nlohmann::json::object(), h),
+                                     u.client.del(path, h)};
+  };
+  for (const std::string current : {"*", "\"1\"", "W/\"1\"", "\"7\", \"1\""}) {
+    SCOPED_TRACE(current);
+    for (const auto& r : changes({{"If-None-Match", current}}))
+      EXPECT_TRUE(IsProblem(r, 412, "If-None-Match")) << r.describe();
+    const auto now = u.client.get(path);
+    ASSERT_EQ(now.status, 200) << "a refused DELETE deleted";
+    EXPECT_EQ(now.json()["version"], 1);
+    EXPECT_EQ(now.json()["title"], "guarded");
+    EXPECT_EQ(now.json()["status"], "open");
+  }
+  const auto other = u.client.patch(path, {{"title", "changed"}}, {{"If-None-Match", "\"7\", \"01\""}});
+  ASSERT_EQ(other.status, 200) << other.describe();
+  EXPECT_EQ(other.json()["version"], 2);
+  EXPECT_EQ(u.client.post(path + "/complete", nlohmann::json::object(), {{"If-None-Match", "\"1\""}}).status,
+            200);
+  // If-Match first: a stale one is the 409 whatever If-None-Match says; a current one lets If-None-Match
+  // speak.
+  EXPECT_TRUE(
+      IsProblem(u.client.patch(path, {{"title", "x"}}, {{"If-Match", "\"1\""}, {"If-None-Match", "*"}}), 409,
+                "If-Match"));
+  EXPECT_TRUE(IsProblem(u.client.del(path, {{"If-Match", "\"3\""}, {"If-None-Match", "\"3\""}}), 412,
+                        "If-None-Match"));
+  EXPECT_TRUE(IsProblem(u.client.request("DELETE", path, R"({"version":3})", {{"If-None-Match", "*"}}), 412,
+                        "If-None-Match"));
+  // Malformed as If-Match would be; a task that does not exist is a 404.
+  EXPECT_TRUE(
+      IsProblem(u.client.patch(path, {{"title", "x"}}, {{"If-None-Match", "3"}}), 400, "If-None-Match"));
+  EXPECT_TRUE(IsProblem(u.client.patch("/api/v1/tasks/00000000-0000-4000-8000-000000000000", {{"title", "x"}},
+                                       {{"If-None-Match", "*"}}),
+                        404));
+  EXPECT_EQ(u.client.get(path, {{"If-None-Match", "*"}}).status, 304);
+  EXPECT_EQ(u.client.get(path).json()["version"], 3);
+}
+
 // A query parameter a route does not take is a 422 naming it, before anything is done: a misspelt scope
 // must not skip one occurrence where the whole series was meant.
 TEST_F(TaskTest, UnknownQueryParametersAreRefusedOnEveryRoute) {

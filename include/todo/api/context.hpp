@@ -116,6 +116,11 @@ std::string uuid_param(const http::Request& req, std::string_view name);
 /// written otherwise than the ETag (`"03"`) name no version: with nothing else named, none matches (409).
 tasks::Expected if_match(const http::Request& req);
 
+/// The preconditions of a change of a task (PATCH, DELETE, complete, reopen): if_match(), and If-None-Match
+/// (`*` or entity tags, read as If-Match is, weak tags naming their version too), which refuses the change
+/// with a 412 when it names the task's current version (checked with If-Match, on the locked task).
+tasks::Expected preconditions(const http::Request& req);
+
 /// The `version` of a body that may hold nothing else (complete, reopen, DELETE): none when it is empty.
 std::optional<std::int64_t> body_version(const http::Request& req);
 

@@ -18,6 +18,7 @@ enum class Errc {
   not_found,           // does not exist or is not the caller's
   method_not_allowed,  // the path exists, the method does not
   conflict,            // version mismatch, duplicate
+  precondition,        // If-None-Match names the current version of what a change would change (412)
   payload_too_large,   // body over the limit
   unprocessable,       // well-formed but invalid values
   unsupported_media,   // body is not JSON

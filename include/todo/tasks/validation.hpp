@@ -67,7 +67,8 @@ struct Expected {
   /// These and a body's "version" together: the body's alone when these are any, else these, and then the
   /// body's must be one of them (Error(unprocessable) naming `version`).
   Expected with_body(std::optional<std::int64_t> body_version) const;
-  /// Error(conflict) naming `source` unless `current` matches.
+  /// Error(conflict) naming `source` unless `current` matches; then Error(precondition) naming If-None-Match
+  /// when that names `current`.
   void check(std::int64_t current) const;
 
   std::vector<std::int64_t> versions;
@@ -75,6 +76,10 @@ struct Expected {
   /// matches.
   bool names_none = false;
   std::string source = "If-Match";
+  /// If-None-Match of a change (RFC 9110 13.1.2): `*` (any version: the task exists), or the versions whose
+  /// tags it names, weak or strong. A current version it names refuses the change (412).
+  bool none_match_any = false;
+  std::vector<std::int64_t> none_match;
 };
 
 /// A body holding nothing but an optional "version" (complete, reopen, DELETE); empty is none.

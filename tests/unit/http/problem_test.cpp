@@ -22,6 +22,7 @@ constexpr Expected kAll[] = {
     {Errc::method_not_allowed, 405}, {Errc::conflict, 409},      {Errc::payload_too_large, 413},
     {Errc::unsupported_media, 415},  {Errc::unprocessable, 422}, {Errc::too_many_requests, 429},
     {Errc::unavailable, 503},        {Errc::internal, 500},      {Errc::http_version, 505},
+    {Errc::precondition, 412},
 };
 
 std::optional<std::string> header(const Response& r, std::string_view name) {

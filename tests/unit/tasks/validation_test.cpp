@@ -526,6 +526,26 @@ TEST(Expected, TagsNamingNoVersionMatchNone) {
   EXPECT_TRUE(Expected().any());
 }
 
+// If-None-Match of a change: `*` or a named current version is a 412 naming it, after If-Match (a 409 first),
+// and kept when a body's version stands in for If-Match.
+TEST(Expected, IfNoneMatchNamingTheCurrentVersionIsAPreconditionFailure) {
+  Expected unless;
+  unless.none_match = {7, 3};
+  EXPECT_NO_THROW(unless.check(4));
+  auto e = error_of([&] { unless.check(3); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), Errc::precondition);
+  ASSERT_EQ(e->errors().size(), 1u);
+  EXPECT_EQ(e->errors()[0].field, "If-None-Match");
+  EXPECT_EQ(e->errors()[0].message, "names the current version 3");
+  Expected star;
+  star.none_match_any = true;
+  EXPECT_EQ(error_of([&] { star.check(1); })->code(), Errc::precondition);
+  const Expected with_body = star.with_body(2);
+  EXPECT_EQ(error_of([&] { with_body.check(1); })->code(), Errc::conflict) << "the version first";
+  EXPECT_EQ(error_of([&] { with_body.check(2); })->code(), Errc::precondition);
+}
+
 TEST(ParseTaskPatch, UnknownFieldsAreNamed) {
   for (const char* field : {"id", "user_id", "created_at", "updated_at", "completed_at", "colour"})
     EXPECT_TRUE(PatchRejects({{field, "x"}}, field)) << field;
