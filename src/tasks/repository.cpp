@@ -39,10 +39,16 @@ const db::Statement kInsertMany{
     "RETURNING " TODO_TASK_COLUMNS};
 const db::Statement kSelect{"tasks_select",
                             "SELECT " TODO_TASK_COLUMNS " FROM tasks WHERE user_id = $1 AND id = $2"};
+// The change's time is read once the row is locked: computed in the locking scan's own select list, it was
+// the time before a wait for the lock, unless the holder changed the row (PostgreSQL evaluates a changed
+// row's list again), so a change that waited behind an operator's or another request's lock without a change
+// got a time seconds before it could be made. Above the locked rows (a CTE, never inlined), it comes after.
 const db::Statement kSelectForUpdate{
-    "tasks_select_for_update", "SELECT " TODO_TASK_COLUMNS
+    "tasks_select_for_update", "WITH locked AS MATERIALIZED (SELECT " TODO_TASK_COLUMNS
+                               " FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE) "
+                               "SELECT " TODO_TASK_COLUMNS
                                ", set_config('todo.change_time', clock_timestamp()::text, true)::timestamptz "
-                               "FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE"};
+                               "FROM locked"};
 const db::Statement kUpdate{
     "tasks_update",
     "UPDATE tasks SET title = $3, description = $4, status = $5, priority = $6, tags = $7::text[], "

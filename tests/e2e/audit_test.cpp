@@ -3,6 +3,7 @@
 // no route that alters history.
 #include <barrier>
 #include <map>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "e2e.hpp"
@@ -209,6 +210,36 @@ TEST_F(AuditTest, ConcurrentChangesOfOneTaskAreListedInTheOrderMade) {
   for (std::size_t i = 0; i + 2 < trail.size(); ++i)  // entry i is the change after entry i + 1
     EXPECT_EQ(trail[i]["changes"]["description"][0], trail[i + 1]["changes"]["description"][1])
         << "entry " << i << " " << trail[i] << " after " << trail[i + 1];
+}
+
+// A change that waits for a row lock held by a transaction that does not change the task (an operator's
+// SELECT … FOR UPDATE, a request that locked it and changed nothing) is timed once it has the lock, not
+// before the wait: its updated_at, audit `at` and event time were from before the wait, 1.5 s early here.
+TEST_F(AuditTest, AChangeWaitingForALockIsTimedOnceItHasIt) {
+  auto u = user();
+  const auto t = create_task(u.client, "locked by an operator");
+  const std::string path = "/api/v1/tasks/" + t["id"].get<std::string>();
+  pqxx::connection operator_session(db_url());
+  pqxx::work lock(operator_session);
+  lock.exec("SELECT id FROM tasks WHERE id = " + lock.quote(t["id"].get<std::string>()) + " FOR UPDATE");
+  HttpResponse changed;
+  std::thread change([&] { changed = u.client.patch(path, {{"title", "changed after the wait"}}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const long long released_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+  lock.commit();  // nothing changed
+  change.join();
+  ASSERT_EQ(changed.status, 200) << changed.describe();
+  const auto updated_us = instant_us(changed.json()["updated_at"]);
+  ASSERT_TRUE(updated_us) << changed.describe();
+  // Taken after the lock was given up (the same clock: the server's database runs on this machine).
+  EXPECT_GE(*updated_us, released_us - 100'000)
+      << "updated_at " << changed.json()["updated_at"] << " is " << (released_us - *updated_us) / 1000
+      << " ms before the lock it waited for was released";
+  const json trail = audit_all(u.client, "task_id=" + t["id"].get<std::string>(), 10);
+  ASSERT_EQ(trail.size(), 2u) << trail;
+  EXPECT_EQ(trail[0]["at"], changed.json()["updated_at"]) << trail[0];
 }
 
 TEST_F(AuditTest, FiltersByTaskActionAndTime) {
