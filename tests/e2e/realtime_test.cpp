@@ -609,6 +609,11 @@ TEST(RealtimeReplicas, AChangeMadeAfterTheUpgradeReachesTheSocketWhileThePoolIsB
     got.push_back(*m);
     if (m->value("type", "") == "task.created") created.push_back(task_id(*m));
   }
+  // A change committed before the position was read but numbered by its relay after that read (B's relay
+  // numbers asynchronously, within milliseconds) is sent too: the socket starts from the sequence it read,
+  // and the README promises the changes after the 101, not that an earlier one is never sent. So `during`,
+  // made before the 101, may come; it must when it came after.
+  if (!after_upgrade && created.size() == 2 && created.front() == during) owed.insert(owed.begin(), during);
   EXPECT_EQ(created, owed) << "upgraded before the change: " << after_upgrade << "; " << show(got);
 }
 
